@@ -1,0 +1,69 @@
+# raftkv: `make` builds src/raftkv-server, `make run` starts it,
+# `make test` installs what is missing (as root), builds with sanitizers and
+# runs every test.
+CC ?= cc
+PKGS := libev
+WARN := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
+CFLAGS ?= -O2 -g
+LIBS := -lev -lleveldb -lz -lm
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+SERVER_SRC := src/buf.c src/log.c src/resp.c src/config.c src/entry.c src/fsm.c src/cmd.c src/admin.c src/server.c
+SERVER_HDR := $(wildcard src/*.h)
+
+.PHONY: all deps test-deps run test unit integration differential clitools bench clean
+
+all: deps src/raftkv-server
+
+deps:
+	@deps/install.sh
+
+test-deps:
+	@deps/install.sh --test
+
+src/raftkv-server: $(SERVER_SRC) $(SERVER_HDR)
+	$(CC) $(WARN) $(CFLAGS) -o $@ $(SERVER_SRC) $(LIBS)
+
+# Sanitizer builds live in build/ so they never mix with the release binary.
+build/raftkv-server-san: $(SERVER_SRC) $(SERVER_HDR)
+	@mkdir -p build
+	$(CC) $(WARN) -O1 -g $(SAN) -o $@ $(SERVER_SRC) $(LIBS)
+
+build/test_resp: tests/test_resp.c src/resp.c src/buf.c src/resp.h tests/testlib.h
+	@mkdir -p build
+	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_resp.c src/resp.c src/buf.c -lm
+
+build/test_entry: tests/test_entry.c src/entry.c src/buf.c src/resp.c src/entry.h tests/testlib.h
+	@mkdir -p build
+	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_entry.c src/entry.c src/resp.c src/buf.c -lm
+
+build/test_server: tests/test_server.c tests/testlib.h
+	@mkdir -p build
+	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_server.c -lhiredis
+
+run: all
+	@mkdir -p data/node1
+	src/raftkv-server --port 7001 --dir data/node1
+
+unit: build/test_resp build/test_entry
+	build/test_resp
+	build/test_entry
+
+integration: build/raftkv-server-san build/test_server
+	build/test_server build/raftkv-server-san
+
+differential: build/raftkv-server-san
+	tests/differential.sh build/raftkv-server-san
+
+clitools: build/raftkv-server-san
+	tests/clitools.sh build/raftkv-server-san
+
+test: test-deps all
+	@$(MAKE) --no-print-directory unit integration differential clitools
+	@echo "all test suites passed"
+
+bench: all
+	utils/bench
+
+clean:
+	rm -rf build src/raftkv-server

@@ -1,0 +1,450 @@
+/* admin: connection and server commands (CLIENT, CONFIG, INFO, HELLO,
+ * COMMAND, SELECT, QUIT, DBSIZE): the ones that read server state rather
+ * than data. */
+#include "log.h"
+#include "server.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+extern long long cmd_max_string;
+
+static int eq(const rstr *a, const char *s) { return strlen(s) == a->len && strncasecmp(a->p, s, a->len) == 0; }
+
+void dbsize_command(cmdctx *x, int argc, rstr *argv) {
+    (void)argc; (void)argv;
+    reply_int(x->out, (long long)fsm_keys(x->f));
+}
+
+void select_command(cmdctx *x, int argc, rstr *argv) {
+    (void)argc;
+    long long db;
+    if (!str2ll(argv[1].p, argv[1].len, &db)) { reply_error(x->out, "ERR value is not an integer or out of range"); return; }
+    if (db != 0) reply_error(x->out, "ERR SELECT is not allowed in cluster mode");
+    else reply_ok(x->out);
+}
+
+void quit_command(cmdctx *x, int argc, rstr *argv) {
+    (void)argc; (void)argv;
+    reply_ok(x->out);
+    x->c->close_after_reply = 1;
+}
+
+/* HELLO [protover [AUTH username password] [SETNAME clientname]] */
+void hello_command(cmdctx *x, int argc, rstr *argv) {
+    const rstr *setname = NULL;
+    if (argc >= 2) {
+        long long ver;
+        if (!str2ll(argv[1].p, argv[1].len, &ver)) {
+            reply_error(x->out, "ERR Protocol version is not an integer or out of range");
+            return;
+        }
+        for (int i = 2; i < argc; i++) {
+            if (eq(&argv[i], "auth") && i + 2 < argc) {
+                if (!eq(&argv[i + 1], "default")) {
+                    reply_error(x->out, "WRONGPASS invalid username-password pair or user is disabled.");
+                    return;
+                }
+                i += 2;
+            } else if (eq(&argv[i], "setname") && i + 1 < argc) {
+                setname = &argv[++i];
+            } else {
+                reply_errorf(x->out, "ERR Syntax error in HELLO option '%s'", argv[i].p);
+                return;
+            }
+        }
+        if (ver != 2) { reply_error(x->out, "NOPROTO unsupported protocol version"); return; }
+    }
+    if (setname) {
+        for (size_t i = 0; i < setname->len; i++)
+            if (setname->p[i] < '!' || setname->p[i] > '~') {
+                reply_error(x->out, "ERR Client names cannot contain spaces, newlines or special characters.");
+                return;
+            }
+        free(x->c->name);
+        x->c->name = setname->len ? xstrndup(setname->p, setname->len) : NULL;
+    }
+    reply_array(x->out, 14);
+    reply_bulkstr(x->out, "server"); reply_bulkstr(x->out, "redis");
+    reply_bulkstr(x->out, "version"); reply_bulkstr(x->out, REDIS_COMPAT_VERSION);
+    reply_bulkstr(x->out, "proto"); reply_int(x->out, 2);
+    reply_bulkstr(x->out, "id"); reply_int(x->out, (long long)x->c->id);
+    reply_bulkstr(x->out, "mode"); reply_bulkstr(x->out, "standalone");
+    reply_bulkstr(x->out, "role"); reply_bulkstr(x->out, "master");
+    reply_bulkstr(x->out, "modules"); reply_array(x->out, 0);
+}
+
+/* ---- CLIENT ---- */
+
+void client_write_line(buf *o, client *c) {
+    time_t now = time(NULL);
+    buf_printf(o, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=0 sub=0 psub=0 ssub=0 "
+               "multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=%zu oll=0 omem=%zu "
+               "tot-mem=%zu events=r cmd=%s user=default redir=-1 resp=2\n",
+               (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
+               (long long)(now - c->ctime), (long long)(now - c->atime), buf_unread(&c->in),
+               c->in.cap - c->in.len, c->in.cap, buf_unread(&c->out), c->out.cap,
+               c->in.cap + c->out.cap + sizeof(*c), c->lastcmd);
+}
+
+static void client_kill(cmdctx *x, int argc, rstr *argv) {
+    if (argc == 3) { /* old form: CLIENT KILL addr:port */
+        for (client *c = srv.clients; c; c = c->next)
+            if (eq(&argv[2], c->addr)) {
+                c->close_after_reply = 1;
+                if (c != x->c) { client_free(c); }
+                reply_ok(x->out);
+                return;
+            }
+        reply_error(x->out, "ERR No such client");
+        return;
+    }
+    unsigned long long id = 0;
+    const rstr *addr = NULL, *laddr = NULL;
+    int skipme = 1;
+    for (int i = 2; i < argc; i += 2) {
+        if (i + 1 >= argc) { reply_error(x->out, "ERR syntax error"); return; }
+        const rstr *v = &argv[i + 1];
+        long long ll;
+        if (eq(&argv[i], "id")) {
+            if (!str2ll(v->p, v->len, &ll) || ll <= 0) { reply_error(x->out, "ERR client-id should be greater than 0"); return; }
+            id = (unsigned long long)ll;
+        } else if (eq(&argv[i], "addr")) addr = v;
+        else if (eq(&argv[i], "laddr")) laddr = v;
+        else if (eq(&argv[i], "skipme")) {
+            if (eq(v, "yes")) skipme = 1;
+            else if (eq(v, "no")) skipme = 0;
+            else { reply_error(x->out, "ERR syntax error"); return; }
+        } else { reply_error(x->out, "ERR syntax error"); return; }
+    }
+    long long killed = 0;
+    client *next;
+    for (client *c = srv.clients; c; c = next) {
+        next = c->next;
+        if ((id && c->id != id) || (addr && !eq(addr, c->addr)) || (laddr && !eq(laddr, c->laddr))) continue;
+        if (c == x->c) { if (skipme) continue; c->close_after_reply = 1; }
+        else client_free(c);
+        killed++;
+    }
+    reply_int(x->out, killed);
+}
+
+void client_command(cmdctx *x, int argc, rstr *argv) {
+    client *me = x->c;
+    if (eq(&argv[1], "id")) {
+        reply_int(x->out, (long long)me->id);
+    } else if (eq(&argv[1], "getname")) {
+        if (me->name) reply_bulkstr(x->out, me->name); else reply_nil(x->out);
+    } else if (eq(&argv[1], "setname")) {
+        for (size_t i = 0; i < argv[2].len; i++)
+            if (argv[2].p[i] < '!' || argv[2].p[i] > '~') {
+                reply_error(x->out, "ERR Client names cannot contain spaces, newlines or special characters.");
+                return;
+            }
+        free(me->name);
+        me->name = argv[2].len ? xstrndup(argv[2].p, argv[2].len) : NULL;
+        reply_ok(x->out);
+    } else if (eq(&argv[1], "info")) {
+        buf b;
+        buf_init(&b);
+        client_write_line(&b, me);
+        reply_bulk(x->out, b.data, b.len);
+        buf_free(&b);
+    } else if (eq(&argv[1], "list")) {
+        buf b;
+        buf_init(&b);
+        int typed = argc == 4 && eq(&argv[2], "type");
+        if (argc > 2 && !typed && !eq(&argv[2], "id")) { reply_error(x->out, "ERR syntax error"); return; }
+        for (client *c = srv.clients; c; c = c->next) {
+            if (typed && !eq(&argv[3], "normal")) break;
+            int want = !(argc > 2 && !typed);
+            for (int i = 3; !want && i < argc; i++) {
+                long long id;
+                if (!str2ll(argv[i].p, argv[i].len, &id) || id <= 0) {
+                    buf_free(&b);
+                    reply_error(x->out, "ERR Invalid client ID");
+                    return;
+                }
+                want = (unsigned long long)id == c->id;
+            }
+            if (want) client_write_line(&b, c);
+        }
+        reply_bulk(x->out, b.data ? b.data : "", b.len);
+        buf_free(&b);
+    } else if (eq(&argv[1], "kill")) {
+        client_kill(x, argc, argv);
+    } else {
+        static const char *help[] = {
+            "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GETNAME", "    Return the name of the current connection.",
+            "ID", "    Return the ID of the current connection.",
+            "INFO", "    Return information about the current client connection.",
+            "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]", "    Kill connections. Options are: ID, ADDR, LADDR, SKIPME.",
+            "LIST [ID <id> [<id>...]] [TYPE normal]", "    Return information about client connections.",
+            "SETNAME <name>", "    Assign the name <name> to the current connection.",
+            "HELP", "    Print this help.",
+        };
+        int n = (int)(sizeof(help) / sizeof(help[0]));
+        reply_array(x->out, n);
+        for (int i = 0; i < n; i++) reply_simple(x->out, help[i]);
+    }
+}
+
+/* ---- CONFIG ---- */
+
+void config_command(cmdctx *x, int argc, rstr *argv) {
+    if (eq(&argv[1], "get")) {
+        buf body;
+        buf_init(&body);
+        int n = 0;
+        for (int i = 2; i < argc; i++) n += config_get(&srv.cfg, argv[i].p, &body);
+        reply_array(x->out, n * 2);
+        buf_append(x->out, body.data, body.len);
+        buf_free(&body);
+    } else if (eq(&argv[1], "set")) {
+        if (argc % 2 != 0) { reply_error(x->out, "ERR wrong number of arguments for 'config|set' command"); return; }
+        config tmp = srv.cfg;  /* all or nothing, as Redis 7 */
+        for (int i = 2; i < argc; i += 2) {
+            int r = config_set(&tmp, argv[i].p, argv[i + 1].p, 1);
+            if (r == -1) { reply_errorf(x->out, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", argv[i].p); return; }
+            if (r == -3) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", argv[i].p); return; }
+            if (r < 0) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - argument couldn't be parsed or is out of range", argv[i].p); return; }
+        }
+        srv.cfg = tmp;
+        log_level = srv.cfg.loglevel;
+        cmd_max_string = srv.cfg.proto_max_bulk_len;
+        reply_ok(x->out);
+    } else if (eq(&argv[1], "resetstat")) {
+        int n;
+        command *t = cmd_table(&n);
+        for (int i = 0; i < n; i++) t[i].calls = t[i].usec = t[i].failed = 0;
+        srv.commands = srv.conns_received = srv.conns_rejected = srv.net_in = srv.net_out = srv.errors = 0;
+        reply_ok(x->out);
+    } else {
+        static const char *help[] = {
+            "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+            "RESETSTAT", "    Reset statistics reported by the INFO command.",
+            "HELP", "    Print this help.",
+        };
+        int n = (int)(sizeof(help) / sizeof(help[0]));
+        reply_array(x->out, n);
+        for (int i = 0; i < n; i++) reply_simple(x->out, help[i]);
+    }
+}
+
+/* ---- INFO ---- */
+
+static void rusage_secs(double *user, double *sys) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    *user = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+    *sys = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static long long rss_bytes(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    long long pages = 0, rss = 0;
+    if (f) { if (fscanf(f, "%lld %lld", &pages, &rss) != 2) rss = 0; fclose(f); }
+    return rss * sysconf(_SC_PAGESIZE);
+}
+
+static int want(int argc, rstr *argv, const char *sec, int dflt) {
+    if (argc < 2) return dflt;
+    for (int i = 1; i < argc; i++)
+        if (eq(&argv[i], sec) || eq(&argv[i], "all") || eq(&argv[i], "everything") || (dflt && eq(&argv[i], "default")))
+            return 1;
+    return 0;
+}
+
+void info_command(cmdctx *x, int argc, rstr *argv) {
+    buf b;
+    buf_init(&b);
+    time_t now = time(NULL);
+    if (want(argc, argv, "server", 1))
+        buf_printf(&b, "# Server\r\nredis_version:%s\r\nraftkv_version:%s\r\nredis_mode:standalone\r\n"
+                   "os:linux\r\narch_bits:%d\r\nmultiplexing_api:libev\r\nprocess_id:%d\r\ntcp_port:%d\r\n"
+                   "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\nconfig_file:%s\r\n\r\n",
+                   REDIS_COMPAT_VERSION, RAFTKV_VERSION, (int)(sizeof(void *) * 8), (int)getpid(),
+                   srv.cfg.port, (long long)(now - srv.start_time), (long long)(now - srv.start_time) / 86400,
+                   srv.cfg.config_file);
+    if (want(argc, argv, "clients", 1))
+        buf_printf(&b, "# Clients\r\nconnected_clients:%lld\r\nmaxclients:%lld\r\nblocked_clients:0\r\n\r\n",
+                   srv.nclients, srv.cfg.maxclients);
+    if (want(argc, argv, "memory", 1)) {
+        long long rss = rss_bytes();
+        buf_printf(&b, "# Memory\r\nused_memory_rss:%lld\r\nused_memory_rss_human:%.2fM\r\n"
+                   "maxmemory:0\r\nmaxmemory_policy:noeviction\r\n\r\n", rss, rss / 1048576.0);
+    }
+    if (want(argc, argv, "persistence", 1))
+        buf_printf(&b, "# Persistence\r\nloading:0\r\naof_enabled:1\r\nappendfsync:%s\r\napplied_index:%llu\r\n"
+                   "data_disk_size:%llu\r\nfsyncs:%lld\r\n\r\n", srv.cfg.appendfsync ? "always" : "no",
+                   (unsigned long long)fsm_applied(srv.f), (unsigned long long)fsm_disk_size(srv.f), srv.syncs);
+    if (want(argc, argv, "stats", 1))
+        buf_printf(&b, "# Stats\r\ntotal_connections_received:%lld\r\ntotal_commands_processed:%lld\r\n"
+                   "total_net_input_bytes:%lld\r\ntotal_net_output_bytes:%lld\r\nrejected_connections:%lld\r\n"
+                   "client_output_buffer_limit_disconnections:%lld\r\ntotal_error_replies:%lld\r\n\r\n",
+                   srv.conns_received, srv.commands, srv.net_in, srv.net_out, srv.conns_rejected,
+                   srv.output_limit_disconnections, srv.errors);
+    if (want(argc, argv, "replication", 1))
+        buf_printf(&b, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n");
+    if (want(argc, argv, "cpu", 1)) {
+        double u, s;
+        rusage_secs(&u, &s);
+        buf_printf(&b, "# CPU\r\nused_cpu_sys:%.6f\r\nused_cpu_user:%.6f\r\n\r\n", s, u);
+    }
+    if (want(argc, argv, "commandstats", 0)) {
+        buf_printf(&b, "# Commandstats\r\n");
+        int n;
+        command *t = cmd_table(&n);
+        for (int i = 0; i < n; i++)
+            if (t[i].calls)
+                buf_printf(&b, "cmdstat_%s:calls=%lld,usec=%lld,usec_per_call=%.2f,rejected_calls=0,failed_calls=%lld\r\n",
+                           t[i].name, t[i].calls, t[i].usec, (double)t[i].usec / (double)t[i].calls, t[i].failed);
+        buf_printf(&b, "\r\n");
+    }
+    if (want(argc, argv, "keyspace", 1)) {
+        buf_printf(&b, "# Keyspace\r\n");
+        if (fsm_keys(srv.f)) buf_printf(&b, "db0:keys=%llu,expires=0,avg_ttl=0\r\n", (unsigned long long)fsm_keys(srv.f));
+        buf_printf(&b, "\r\n");
+    }
+    if (b.len >= 2) b.len -= 2;  /* no blank line after the last section */
+    reply_bulk(x->out, b.data ? b.data : "", b.len);
+    buf_free(&b);
+}
+
+/* ---- COMMAND ---- */
+
+static void flag_names(const command *c, buf *o) {
+    static const struct { int f; const char *n; } names[] = {
+        {CMD_WRITE, "write"}, {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"}, {CMD_ADMIN, "admin"},
+        {CMD_NOSCRIPT, "noscript"}, {CMD_LOADING, "loading"}, {CMD_STALE, "stale"}, {CMD_FAST, "fast"},
+    };
+    int n = 0;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) n += (c->flags & names[i].f) != 0;
+    reply_array(o, n);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (c->flags & names[i].f) reply_simple(o, names[i].n);
+}
+
+static void acl_categories(const command *c, buf *o) {
+    const char *cats[6];
+    int n = 0;
+    if (c->flags & CMD_WRITE) cats[n++] = "@write";
+    if (c->flags & CMD_READONLY) cats[n++] = "@read";
+    if (!strcmp(c->group, "string")) cats[n++] = "@string";
+    else if (!strcmp(c->group, "generic")) cats[n++] = "@keyspace";
+    else if (!strcmp(c->group, "connection")) cats[n++] = "@connection";
+    if (c->flags & CMD_ADMIN) { cats[n++] = "@admin"; cats[n++] = "@dangerous"; }
+    cats[n++] = (c->flags & CMD_FAST) ? "@fast" : "@slow";
+    reply_array(o, n);
+    for (int i = 0; i < n; i++) reply_simple(o, cats[i]);
+}
+
+static void command_info(const command *c, const command *parent, buf *o) {
+    char name[80];
+    if (parent) snprintf(name, sizeof(name), "%s|%s", parent->name, c->name);
+    else snprintf(name, sizeof(name), "%s", c->name);
+    reply_array(o, 10);
+    reply_bulkstr(o, name);
+    reply_int(o, c->arity);
+    flag_names(c, o);
+    reply_int(o, c->first);
+    reply_int(o, c->last);
+    reply_int(o, c->step);
+    acl_categories(c, o);
+    reply_array(o, 0); /* tips */
+    reply_array(o, 0); /* key specs: see redis-compat.md */
+    int nsub = 0;
+    for (const command *s = c->subs; s && s->name; s++) nsub++;
+    reply_array(o, nsub);
+    for (const command *s = c->subs; s && s->name; s++) command_info(s, c, o);
+}
+
+static void command_docs(const command *c, const command *parent, buf *o) {
+    char name[80];
+    if (parent) snprintf(name, sizeof(name), "%s|%s", parent->name, c->name);
+    else snprintf(name, sizeof(name), "%s", c->name);
+    int nsub = 0;
+    for (const command *s = c->subs; s && s->name; s++) nsub++;
+    reply_bulkstr(o, name);
+    reply_array(o, nsub ? 10 : 8);
+    reply_bulkstr(o, "summary"); reply_bulkstr(o, c->summary);
+    reply_bulkstr(o, "since"); reply_bulkstr(o, c->since);
+    reply_bulkstr(o, "group"); reply_bulkstr(o, c->group);
+    reply_bulkstr(o, "complexity"); reply_bulkstr(o, c->complexity);
+    if (nsub) {
+        reply_bulkstr(o, "subcommands");
+        reply_array(o, nsub * 2);
+        for (const command *s = c->subs; s && s->name; s++) command_docs(s, c, o);
+    }
+}
+
+/* A name, or "container|sub", from the table. */
+static const command *find_named(const rstr *a, const command **parent) {
+    const char *bar = memchr(a->p, '|', a->len);
+    *parent = NULL;
+    if (!bar) return cmd_lookup(a->p, a->len);
+    const command *c = cmd_lookup(a->p, (size_t)(bar - a->p));
+    if (!c) return NULL;
+    *parent = c;
+    return cmd_lookup_sub(c, bar + 1, a->len - (size_t)(bar - a->p) - 1);
+}
+
+void command_command(cmdctx *x, int argc, rstr *argv) {
+    int n;
+    command *t = cmd_table(&n);
+    const command *parent;
+    if (argc == 1) {
+        reply_array(x->out, n);
+        for (int i = 0; i < n; i++) command_info(&t[i], NULL, x->out);
+    } else if (eq(&argv[1], "count")) {
+        reply_int(x->out, n);
+    } else if (eq(&argv[1], "list")) {
+        if (argc != 2) { reply_error(x->out, "ERR syntax error"); return; }
+        reply_array(x->out, n);
+        for (int i = 0; i < n; i++) reply_bulkstr(x->out, t[i].name);
+    } else if (eq(&argv[1], "info")) {
+        if (argc == 2) { reply_array(x->out, n); for (int i = 0; i < n; i++) command_info(&t[i], NULL, x->out); return; }
+        reply_array(x->out, argc - 2);
+        for (int i = 2; i < argc; i++) {
+            const command *c = find_named(&argv[i], &parent);
+            if (c) command_info(c, parent, x->out); else reply_nil(x->out);
+        }
+    } else if (eq(&argv[1], "docs")) {
+        buf body;
+        buf_init(&body);
+        int found = 0;
+        if (argc == 2) {
+            for (int i = 0; i < n; i++, found++) command_docs(&t[i], NULL, &body);
+        } else {
+            for (int i = 2; i < argc; i++) {
+                const command *c = find_named(&argv[i], &parent);
+                if (c) { command_docs(c, parent, &body); found++; }
+            }
+        }
+        reply_array(x->out, found * 2);
+        buf_append(x->out, body.data, body.len);
+        buf_free(&body);
+    } else if (eq(&argv[1], "help")) {
+        static const char *help[] = {
+            "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "(no subcommand)", "    Return details about all Redis commands.",
+            "COUNT", "    Return the total number of commands in this Redis server.",
+            "LIST", "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
+            "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
+            "HELP", "    Print this help.",
+        };
+        int k = (int)(sizeof(help) / sizeof(help[0]));
+        reply_array(x->out, k);
+        for (int i = 0; i < k; i++) reply_simple(x->out, help[i]);
+    } else {
+        cmd_reply_unknown_sub(x->out, cmd_lookup("command", 7), &argv[1]);
+    }
+}

@@ -1,0 +1,67 @@
+#include "buf.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void *xmalloc(size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p) { fprintf(stderr, "out of memory allocating %zu bytes\n", n); abort(); }
+    return p;
+}
+
+void *xrealloc(void *p, size_t n) {
+    p = realloc(p, n ? n : 1);
+    if (!p) { fprintf(stderr, "out of memory allocating %zu bytes\n", n); abort(); }
+    return p;
+}
+
+char *xstrndup(const char *s, size_t n) {
+    char *d = xmalloc(n + 1);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+void buf_init(buf *b) { memset(b, 0, sizeof(*b)); }
+
+void buf_free(buf *b) { free(b->data); buf_init(b); }
+
+void buf_reserve(buf *b, size_t extra) {
+    if (b->cap - b->len >= extra) return;
+    size_t need = b->len + extra, cap = b->cap ? b->cap : 256;
+    while (cap < need) cap = cap < (1u << 30) ? cap * 2 : cap + (1u << 30);
+    b->data = xrealloc(b->data, cap);
+    b->cap = cap;
+}
+
+void buf_append(buf *b, const void *p, size_t n) {
+    if (!n) return;
+    buf_reserve(b, n);
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+void buf_appendstr(buf *b, const char *s) { buf_append(b, s, strlen(s)); }
+
+void buf_printf(buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n <= 0) return;
+    buf_reserve(b, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+/* Drop consumed bytes; cheap when everything was consumed. */
+void buf_compact(buf *b) {
+    if (b->pos == 0) return;
+    if (b->pos == b->len) { b->pos = b->len = 0; return; }
+    memmove(b->data, b->data + b->pos, b->len - b->pos);
+    b->len -= b->pos;
+    b->pos = 0;
+}

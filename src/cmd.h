@@ -1,0 +1,63 @@
+/* cmd: the command table (name, arity, flags, key positions, handler) and
+ * the string and keyspace commands. Write commands never touch data when
+ * called by a client: the server encodes them as a log entry, and their
+ * handler runs inside fsm_apply() (via cmd_apply), identically on every
+ * replica. Read and server commands run directly. */
+#ifndef RAFTKV_CMD_H
+#define RAFTKV_CMD_H
+#include <stdint.h>
+#include "buf.h"
+#include "fsm.h"
+#include "resp.h"
+
+struct client;
+typedef struct cmdctx {
+    fsm *f;
+    buf *out;
+    struct client *c;   /* NULL inside fsm_apply */
+    uint64_t time_ms;   /* leader time carried by the entry */
+} cmdctx;
+
+typedef void cmd_proc(cmdctx *x, int argc, rstr *argv);
+
+enum {
+    CMD_WRITE = 1 << 0,     /* becomes a log entry */
+    CMD_READONLY = 1 << 1,
+    CMD_ADMIN = 1 << 2,
+    CMD_FAST = 1 << 3,
+    CMD_NOSCRIPT = 1 << 4,
+    CMD_LOADING = 1 << 5,
+    CMD_STALE = 1 << 6,
+    CMD_DENYOOM = 1 << 7,
+    CMD_NOKEYS = 1 << 8,    /* not a Redis flag: reads no keys (no barrier) */
+};
+
+typedef struct command {
+    const char *name;
+    int arity;              /* Redis convention: -N means at least N */
+    int flags;
+    int first, last, step;  /* key positions */
+    cmd_proc *proc;
+    const struct command *subs;  /* subcommand table, NULL-terminated */
+    const char *group, *since, *summary, *complexity;
+    /* statistics */
+    long long calls, usec, failed;
+} command;
+
+command *cmd_lookup(const char *name, size_t len);
+/* For a container command, the subcommand named by argv[1], or NULL. */
+const command *cmd_lookup_sub(const command *cmd, const char *name, size_t len);
+void cmd_apply(fsm *f, uint64_t time_ms, int argc, rstr *argv, buf *reply);
+int cmd_arity_ok(const command *cmd, int argc);
+void cmd_reply_arity(buf *out, const command *cmd, const command *parent);
+void cmd_reply_unknown(buf *out, int argc, rstr *argv);
+void cmd_reply_unknown_sub(buf *out, const command *parent, const rstr *sub);
+/* Iteration over the table for COMMAND and INFO commandstats. */
+command *cmd_table(int *n);
+/* Lowercase copy of a command name into out (cap bytes). */
+void cmd_lower(char *out, size_t cap, const char *s, size_t len);
+
+/* Server-level commands, implemented in server.c. */
+cmd_proc client_command, config_command, info_command, hello_command, quit_command,
+    select_command, command_command, dbsize_command;
+#endif

@@ -1,0 +1,189 @@
+#include "config.h"
+#include "log.h"
+#include "resp.h"
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum { T_INT, T_MEM, T_STR, T_LOGLEVEL, T_YESNO };
+
+typedef struct option {
+    const char *name;
+    int type;
+    size_t off;
+    size_t size;        /* for strings */
+    long long min, max;
+    int mutable;
+} option;
+
+#define OFF(f) offsetof(config, f)
+static const option options[] = {
+    {"port", T_INT, OFF(port), 0, 0, 65535, 0},
+    {"bind", T_STR, OFF(bind), sizeof(((config *)0)->bind), 0, 0, 0},
+    {"dir", T_STR, OFF(dir), sizeof(((config *)0)->dir), 0, 0, 0},
+    {"loglevel", T_LOGLEVEL, OFF(loglevel), 0, 0, 3, 1},
+    {"logfile", T_STR, OFF(logfile), sizeof(((config *)0)->logfile), 0, 0, 0},
+    {"maxclients", T_INT, OFF(maxclients), 0, 1, 1000000, 1},
+    {"proto-max-bulk-len", T_MEM, OFF(proto_max_bulk_len), 0, 1024 * 1024, 1LL << 40, 1},
+    {"client-query-buffer-limit", T_MEM, OFF(client_query_buffer_limit), 0, 1024 * 1024, 1LL << 40, 1},
+    {"client-output-buffer-limit", T_MEM, OFF(client_output_buffer_limit), 0, 1024 * 1024, 1LL << 40, 1},
+    {"appendfsync", T_YESNO, OFF(appendfsync), 0, 0, 1, 1},
+    /* Read by tools such as redis-benchmark; fixed for raftkv. */
+    {"appendonly", T_STR, OFF(appendonly), sizeof(((config *)0)->appendonly), 0, 0, 0},
+    {"save", T_STR, OFF(save), sizeof(((config *)0)->save), 0, 0, 0},
+};
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+static const char *levels[] = {"debug", "verbose", "notice", "warning"};
+
+void config_defaults(config *c) {
+    memset(c, 0, sizeof(*c));
+    c->port = 7001;
+    strcpy(c->bind, "127.0.0.1");
+    strcpy(c->dir, "./data");
+    c->loglevel = LL_NOTICE;
+    c->maxclients = 10000;
+    c->proto_max_bulk_len = 512LL * 1024 * 1024;
+    c->client_query_buffer_limit = 1024LL * 1024 * 1024;
+    c->client_output_buffer_limit = 1024LL * 1024 * 1024;
+    c->appendfsync = 1;
+    strcpy(c->appendonly, "yes");
+}
+
+/* "512mb", "1gb", "100k", "1024": Redis's memory units. */
+static int parse_mem(const char *s, long long *out) {
+    size_t n = strlen(s), digits = n;
+    long long mul = 1;
+    const char *units[] = {"b", "k", "kb", "m", "mb", "g", "gb"};
+    const long long muls[] = {1, 1000, 1024, 1000000, 1024 * 1024, 1000000000LL, 1024LL * 1024 * 1024};
+    for (size_t i = 0; i < 7; i++) {
+        size_t ul = strlen(units[i]);
+        if (n > ul && strcasecmp(s + n - ul, units[i]) == 0 && isdigit((unsigned char)s[n - ul - 1])) {
+            digits = n - ul;
+            mul = muls[i];
+        }
+    }
+    long long v;
+    if (!str2ll(s, digits, &v) || v < 0 || v > (1LL << 50)) return 0;
+    *out = v * mul;
+    return 1;
+}
+
+static const option *find(const char *name) {
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (strcasecmp(options[i].name, name) == 0) return &options[i];
+    return NULL;
+}
+
+int config_set(config *c, const char *name, const char *value, int runtime) {
+    const option *o = find(name);
+    if (!o) return -1;
+    if (runtime && !o->mutable) return -3;
+    char *f = (char *)c + o->off;
+    long long v;
+    switch (o->type) {
+    case T_INT:
+        if (!str2ll(value, strlen(value), &v) || v < o->min || v > o->max) return -2;
+        if (o->off == OFF(port)) c->port = (int)v; else *(long long *)f = v;
+        return 0;
+    case T_MEM:
+        if (!parse_mem(value, &v) || v < o->min || v > o->max) return -2;
+        *(long long *)f = v;
+        return 0;
+    case T_STR:
+        if (strlen(value) >= o->size) return -2;
+        strcpy(f, value);
+        return 0;
+    case T_LOGLEVEL:
+        for (int i = 0; i < 4; i++)
+            if (strcasecmp(value, levels[i]) == 0) { *(int *)f = i; return 0; }
+        return -2;
+    case T_YESNO:
+        if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "always") == 0) { *(int *)f = 1; return 0; }
+        if (strcasecmp(value, "no") == 0 || strcasecmp(value, "everysec") == 0) { *(int *)f = 0; return 0; }
+        return -2;
+    }
+    return -2;
+}
+
+static void value_str(const config *c, const option *o, char *out, size_t cap) {
+    const char *f = (const char *)c + o->off;
+    switch (o->type) {
+    case T_INT:
+        snprintf(out, cap, "%lld", o->off == OFF(port) ? (long long)c->port : *(const long long *)f);
+        break;
+    case T_MEM: snprintf(out, cap, "%lld", *(const long long *)f); break;
+    case T_STR: snprintf(out, cap, "%s", f); break;
+    case T_LOGLEVEL: snprintf(out, cap, "%s", levels[*(const int *)f]); break;
+    case T_YESNO: snprintf(out, cap, "%s", *(const int *)f ? "always" : "no"); break;
+    }
+}
+
+int config_get(const config *c, const char *pattern, buf *out) {
+    int n = 0;
+    char val[1100];
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const option *o = &options[i];
+        if (!glob_match(pattern, strlen(pattern), o->name, strlen(o->name), 1)) continue;
+        value_str(c, o, val, sizeof(val));
+        reply_bulkstr(out, o->name);
+        reply_bulkstr(out, val);
+        n++;
+    }
+    return n;
+}
+
+static int set_reporting(config *c, const char *name, const char *value, const char *where,
+                         char *err, size_t errlen) {
+    int r = config_set(c, name, value, 0);
+    if (r == -1) snprintf(err, errlen, "%sBad directive or wrong number of arguments: '%s'", where, name);
+    else if (r < 0) snprintf(err, errlen, "%sInvalid argument '%s' for option '%s'", where, value, name);
+    return r < 0 ? -1 : 0;
+}
+
+static int load_file(config *c, const char *path, char *err, size_t errlen) {
+    FILE *f = fopen(path, "r");
+    if (!f) { snprintf(err, errlen, "Fatal error, can't open config file '%s'", path); return -1; }
+    char line[4096], where[128];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof(line), f)) {
+        lineno++;
+        rstr *v;
+        size_t len = strcspn(line, "\r\n");
+        int argc = resp_split_inline(line, len, &v);
+        snprintf(where, sizeof(where), "config file line %d: ", lineno);
+        if (argc < 0) { snprintf(err, errlen, "%sunbalanced quotes", where); rc = -1; }
+        else if (argc > 0 && v[0].p[0] != '#') {
+            if (argc != 2) { snprintf(err, errlen, "%sBad directive or wrong number of arguments: '%s'", where, v[0].p); rc = -1; }
+            else rc = set_reporting(c, v[0].p, v[1].p, where, err, errlen);
+        }
+        for (int i = 0; i < argc; i++) free(v[i].p);
+        free(v);
+    }
+    fclose(f);
+    return rc;
+}
+
+int config_load_args(config *c, int argc, char **argv, char *err, size_t errlen) {
+    int i = 0;
+    if (argc > 0 && strncmp(argv[0], "--", 2) != 0) {
+        snprintf(c->config_file, sizeof(c->config_file), "%s", argv[0]);
+        if (load_file(c, argv[0], err, errlen) < 0) return -1;
+        i = 1;
+    }
+    for (; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) != 0) {
+            snprintf(err, errlen, "Unexpected argument '%s' (options are written --name value)", argv[i]);
+            return -1;
+        }
+        if (i + 1 >= argc) {
+            snprintf(err, errlen, "Option '%s' needs a value", argv[i]);
+            return -1;
+        }
+        if (set_reporting(c, argv[i] + 2, argv[i + 1], "", err, errlen) < 0) return -1;
+        i++;
+    }
+    return 0;
+}

@@ -1,0 +1,381 @@
+#include "resp.h"
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void resp_parser_init(resp_parser *p, long long max_bulk) {
+    memset(p, 0, sizeof(*p));
+    p->bulklen = -1;
+    p->max_bulk = max_bulk;
+}
+
+void resp_args_reset(resp_parser *p) {
+    for (int i = 0; i < p->argc; i++) free(p->argv[i].p);
+    p->argc = 0;
+    p->multibulk = 0;
+    p->bulklen = -1;
+    p->inline_req = 0;
+}
+
+void resp_parser_free(resp_parser *p) {
+    resp_args_reset(p);
+    free(p->argv);
+    p->argv = NULL;
+    p->argcap = 0;
+}
+
+static void push_arg(resp_parser *p, const char *s, size_t n) {
+    if (p->argc == p->argcap) {
+        p->argcap = p->argcap ? p->argcap * 2 : 8;
+        p->argv = xrealloc(p->argv, sizeof(rstr) * (size_t)p->argcap);
+    }
+    p->argv[p->argc].p = xstrndup(s, n);
+    p->argv[p->argc].len = n;
+    p->argc++;
+}
+
+static int perr(resp_parser *p, const char *msg) {
+    snprintf(p->err, sizeof(p->err), "Protocol error: %s", msg);
+    return RESP_ERR;
+}
+
+static int hexval(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    c = tolower(c);
+    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+/* One argument of an inline line; advances *i. Returns 0 on unbalanced quotes. */
+static int split_one(const char *s, size_t len, size_t *i, buf *arg) {
+    int inq = 0, insq = 0;
+    for (;;) {
+        if (*i >= len) return !(inq || insq);
+        char c = s[*i];
+        if (inq) {
+            if (c == '\\' && *i + 3 < len && s[*i + 1] == 'x' && hexval(s[*i + 2]) >= 0 &&
+                hexval(s[*i + 3]) >= 0) {
+                char b = (char)(hexval(s[*i + 2]) * 16 + hexval(s[*i + 3]));
+                buf_append(arg, &b, 1);
+                *i += 3;
+            } else if (c == '\\' && *i + 1 < len) {
+                char e = s[++*i];
+                e = e == 'n' ? '\n' : e == 'r' ? '\r' : e == 't' ? '\t' : e == 'b' ? '\b' : e == 'a' ? '\a' : e;
+                buf_append(arg, &e, 1);
+            } else if (c == '"') {
+                /* closing quote must be followed by a space or the end */
+                if (*i + 1 < len && !isspace((unsigned char)s[*i + 1])) return 0;
+                (*i)++;
+                return 1;
+            } else {
+                buf_append(arg, &c, 1);
+            }
+        } else if (insq) {
+            if (c == '\\' && *i + 1 < len && s[*i + 1] == '\'') {
+                (*i)++;
+                buf_append(arg, "'", 1);
+            } else if (c == '\'') {
+                if (*i + 1 < len && !isspace((unsigned char)s[*i + 1])) return 0;
+                (*i)++;
+                return 1;
+            } else {
+                buf_append(arg, &c, 1);
+            }
+        } else {
+            if (isspace((unsigned char)c) || c == '\0') return 1;
+            if (c == '"') inq = 1;
+            else if (c == '\'') insq = 1;
+            else buf_append(arg, &c, 1);
+        }
+        (*i)++;
+    }
+}
+
+int resp_split_inline(const char *s, size_t len, rstr **out) {
+    int argc = 0, cap = 0;
+    rstr *v = NULL;
+    size_t i = 0;
+    buf arg;
+    buf_init(&arg);
+    for (;;) {
+        while (i < len && (isspace((unsigned char)s[i]) || s[i] == '\0')) i++;
+        if (i >= len) break;
+        arg.len = 0;
+        if (!split_one(s, len, &i, &arg)) {
+            for (int k = 0; k < argc; k++) free(v[k].p);
+            free(v);
+            buf_free(&arg);
+            *out = NULL;
+            return -1;
+        }
+        if (argc == cap) { cap = cap ? cap * 2 : 8; v = xrealloc(v, sizeof(rstr) * (size_t)cap); }
+        v[argc].p = xstrndup(arg.data ? arg.data : "", arg.len);
+        v[argc].len = arg.len;
+        argc++;
+    }
+    buf_free(&arg);
+    *out = v;
+    return argc;
+}
+
+static int parse_inline(resp_parser *p, buf *in) {
+    const char *s = in->data + in->pos;
+    size_t n = buf_unread(in);
+    const char *nl = memchr(s, '\n', n);
+    if (!nl) {
+        if (n > RESP_INLINE_MAX) return perr(p, "too big inline request");
+        return RESP_NEED_MORE;
+    }
+    size_t linelen = (size_t)(nl - s);
+    in->pos += linelen + 1;
+    if (linelen && s[linelen - 1] == '\r') linelen--;
+    rstr *v;
+    int argc = resp_split_inline(s, linelen, &v);
+    if (argc < 0) return perr(p, "unbalanced quotes in request");
+    for (int i = 0; i < argc; i++) {
+        if (p->argc == p->argcap) {
+            p->argcap = p->argcap ? p->argcap * 2 : 8;
+            p->argv = xrealloc(p->argv, sizeof(rstr) * (size_t)p->argcap);
+        }
+        p->argv[p->argc++] = v[i];
+    }
+    free(v);
+    return RESP_OK;
+}
+
+/* A "\r\n"-terminated header line starting at in->pos; NULL if incomplete. */
+static const char *header_line(buf *in, size_t *linelen) {
+    const char *s = in->data + in->pos;
+    const char *cr = memchr(s, '\r', buf_unread(in));
+    if (!cr || (size_t)(cr - s) + 1 >= buf_unread(in)) return NULL;
+    *linelen = (size_t)(cr - s);
+    return s;
+}
+
+static int parse_multibulk(resp_parser *p, buf *in) {
+    size_t linelen;
+    const char *s;
+    long long ll;
+    if (p->multibulk == 0) {
+        if (!(s = header_line(in, &linelen))) {
+            if (buf_unread(in) > RESP_INLINE_MAX) return perr(p, "too big mbulk count string");
+            return RESP_NEED_MORE;
+        }
+        if (!str2ll(s + 1, linelen - 1, &ll) || ll > INT_MAX) return perr(p, "invalid multibulk length");
+        in->pos += linelen + 2;
+        if (ll <= 0) return RESP_OK; /* empty request: ignored */
+        p->multibulk = ll;
+    }
+    while (p->multibulk > 0) {
+        if (p->bulklen == -1) {
+            if (!(s = header_line(in, &linelen))) {
+                if (buf_unread(in) > RESP_INLINE_MAX) return perr(p, "too big bulk count string");
+                return RESP_NEED_MORE;
+            }
+            if (s[0] != '$') {
+                snprintf(p->err, sizeof(p->err), "Protocol error: expected '$', got '%c'", s[0]);
+                return RESP_ERR;
+            }
+            if (!str2ll(s + 1, linelen - 1, &ll) || ll < 0 || ll > p->max_bulk)
+                return perr(p, "invalid bulk length");
+            in->pos += linelen + 2;
+            p->bulklen = ll;
+        }
+        if (buf_unread(in) < (size_t)p->bulklen + 2) {
+            buf_reserve(in, (size_t)p->bulklen + 2 - buf_unread(in));
+            return RESP_NEED_MORE;
+        }
+        push_arg(p, in->data + in->pos, (size_t)p->bulklen);
+        in->pos += (size_t)p->bulklen + 2;
+        p->bulklen = -1;
+        p->multibulk--;
+    }
+    return RESP_OK;
+}
+
+int resp_parse(resp_parser *p, buf *in) {
+    if (buf_unread(in) == 0) return RESP_NEED_MORE;
+    if (p->multibulk == 0 && p->argc == 0)
+        p->inline_req = in->data[in->pos] != '*';
+    return p->inline_req ? parse_inline(p, in) : parse_multibulk(p, in);
+}
+
+/* ---- replies ---- */
+
+void reply_simple(buf *o, const char *s) {
+    buf_append(o, "+", 1);
+    buf_appendstr(o, s);
+    buf_append(o, "\r\n", 2);
+}
+
+void reply_ok(buf *o) { buf_append(o, "+OK\r\n", 5); }
+
+/* Newlines would break the protocol: Redis replaces them with spaces. */
+void reply_error(buf *o, const char *s) {
+    buf_append(o, "-", 1);
+    size_t start = o->len;
+    buf_appendstr(o, s);
+    for (size_t i = start; i < o->len; i++)
+        if (o->data[i] == '\r' || o->data[i] == '\n') o->data[i] = ' ';
+    buf_append(o, "\r\n", 2);
+}
+
+void reply_errorf(buf *o, const char *fmt, ...) {
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    reply_error(o, tmp);
+}
+
+static void reply_prefixed(buf *o, char c, long long v) {
+    char tmp[32];
+    tmp[0] = c;
+    int n = ll2str(tmp + 1, v);
+    tmp[n + 1] = '\r';
+    tmp[n + 2] = '\n';
+    buf_append(o, tmp, (size_t)n + 3);
+}
+
+void reply_int(buf *o, long long v) { reply_prefixed(o, ':', v); }
+void reply_array(buf *o, long long n) { reply_prefixed(o, '*', n); }
+void reply_nil(buf *o) { buf_append(o, "$-1\r\n", 5); }
+void reply_nilarray(buf *o) { buf_append(o, "*-1\r\n", 5); }
+
+void reply_bulk(buf *o, const void *p, size_t n) {
+    buf_reserve(o, n + 32);
+    reply_prefixed(o, '$', (long long)n);
+    buf_append(o, p, n);
+    buf_append(o, "\r\n", 2);
+}
+
+void reply_bulkstr(buf *o, const char *s) { reply_bulk(o, s, strlen(s)); }
+
+/* ---- numbers ---- */
+
+int ll2str(char *out, long long v) {
+    char tmp[24];
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    int n = 0;
+    do { tmp[n++] = (char)('0' + u % 10); u /= 10; } while (u);
+    int len = 0;
+    if (v < 0) out[len++] = '-';
+    while (n) out[len++] = tmp[--n];
+    out[len] = '\0';
+    return len;
+}
+
+int str2ll(const char *s, size_t len, long long *v) {
+    if (len == 0 || len > 20) return 0;
+    if (len == 1 && s[0] == '0') { *v = 0; return 1; }
+    size_t i = 0;
+    int neg = 0;
+    if (s[0] == '-') { neg = 1; i = 1; if (len == 1) return 0; }
+    if (s[i] < '1' || s[i] > '9') return 0;
+    unsigned long long u = 0;
+    for (; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (u > (ULLONG_MAX - d) / 10) return 0;
+        u = u * 10 + d;
+    }
+    if (neg) {
+        if (u > (unsigned long long)LLONG_MAX + 1) return 0;
+        *v = (long long)(0ULL - u);
+    } else {
+        if (u > LLONG_MAX) return 0;
+        *v = (long long)u;
+    }
+    return 1;
+}
+
+#define LD_MAX_CHARS 5120
+
+int str2ld(const char *s, size_t len, long double *v) {
+    char tmp[LD_MAX_CHARS];
+    if (len == 0 || len >= sizeof(tmp)) return 0;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    if (isspace((unsigned char)tmp[0])) return 0;
+    char *end;
+    errno = 0;
+    long double d = strtold(tmp, &end);
+    if (*end != '\0' || isnan(d)) return 0;
+    if (errno == ERANGE && (d == HUGE_VALL || d == -HUGE_VALL || fpclassify(d) == FP_ZERO)) return 0;
+    *v = d;
+    return 1;
+}
+
+int ld2str(char *out, size_t cap, long double v) {
+    if (isinf(v)) return snprintf(out, cap, v > 0 ? "inf" : "-inf");
+    int n = snprintf(out, cap, "%.17Lf", v);
+    if (n < 0 || (size_t)n + 1 > cap) return 0;
+    if (strchr(out, '.')) {
+        while (n > 0 && out[n - 1] == '0') n--;
+        if (n > 0 && out[n - 1] == '.') n--;
+        out[n] = '\0';
+    }
+    if (n == 2 && out[0] == '-' && out[1] == '0') { out[0] = '0'; out[1] = '\0'; n = 1; }
+    return n;
+}
+
+/* ---- glob ---- */
+
+static int lc(int c, int nocase) { return nocase ? tolower(c) : c; }
+
+int glob_match(const char *p, size_t plen, const char *s, size_t slen, int nocase) {
+    while (plen && slen) {
+        switch (p[0]) {
+        case '*':
+            while (plen > 1 && p[1] == '*') { p++; plen--; }
+            if (plen == 1) return 1;
+            for (size_t k = 0; k <= slen; k++)
+                if (glob_match(p + 1, plen - 1, s + k, slen - k, nocase)) return 1;
+            return 0;
+        case '?':
+            break;
+        case '[': {
+            p++; plen--;
+            int neg = plen && p[0] == '^';
+            if (neg) { p++; plen--; }
+            int hit = 0;
+            while (plen && p[0] != ']') {
+                if (p[0] == '\\' && plen >= 2) {
+                    p++; plen--;
+                    if (p[0] == s[0]) hit = 1;
+                } else if (plen >= 3 && p[1] == '-') {
+                    int a = lc((unsigned char)p[0], nocase), b = lc((unsigned char)p[2], nocase);
+                    int c = lc((unsigned char)s[0], nocase);
+                    if (a > b) { int t = a; a = b; b = t; }
+                    if (c >= a && c <= b) hit = 1;
+                    p += 2; plen -= 2;
+                } else if (lc((unsigned char)p[0], nocase) == lc((unsigned char)s[0], nocase)) {
+                    hit = 1;
+                }
+                p++; plen--;
+            }
+            if (neg) hit = !hit;
+            if (!hit) return 0;
+            if (!plen) { /* unterminated class: treat end as ']' */
+                return slen == 1;
+            }
+            break;
+        }
+        case '\\':
+            if (plen >= 2) { p++; plen--; }
+            /* fall through */
+        default:
+            if (lc((unsigned char)p[0], nocase) != lc((unsigned char)s[0], nocase)) return 0;
+            break;
+        }
+        p++; plen--;
+        s++; slen--;
+    }
+    while (plen && p[0] == '*') { p++; plen--; }
+    return plen == 0 && slen == 0;
+}

@@ -1,0 +1,61 @@
+/* resp: incremental RESP2 request parser (multibulk and inline) and reply
+ * writers. The parser keeps its state between calls, so a request split at
+ * any byte boundary parses the same as a whole one, and a large bulk is not
+ * rescanned on every read. Pure: no I/O. */
+#ifndef RAFTKV_RESP_H
+#define RAFTKV_RESP_H
+#include <stddef.h>
+#include <stdint.h>
+#include "buf.h"
+
+#define RESP_INLINE_MAX (64 * 1024)
+
+typedef struct rstr { char *p; size_t len; } rstr;
+
+typedef struct resp_parser {
+    long long multibulk;   /* args still expected; 0 = between requests */
+    long long bulklen;     /* -1 = expecting a '$' line */
+    int inline_req;
+    rstr *argv;
+    int argc, argcap;
+    long long max_bulk;    /* proto-max-bulk-len */
+    char err[128];         /* protocol error text, without "-ERR " */
+} resp_parser;
+
+enum { RESP_NEED_MORE = 0, RESP_OK = 1, RESP_ERR = -1 };
+
+void resp_parser_init(resp_parser *p, long long max_bulk);
+void resp_parser_free(resp_parser *p);
+/* Parse at most one request from in (from in->pos). RESP_OK: p->argv/argc
+ * hold it (argc may be 0 for an empty request, which callers skip), to be
+ * released with resp_args_reset(). RESP_ERR: p->err says why. */
+int resp_parse(resp_parser *p, buf *in);
+void resp_args_reset(resp_parser *p);
+
+/* Splits an inline line the way redis-cli and Redis do (quotes, escapes).
+ * Returns argc, or -1 on unbalanced quotes; *out is malloc'd. */
+int resp_split_inline(const char *line, size_t len, rstr **out);
+
+/* Reply writers. */
+void reply_simple(buf *o, const char *s);
+void reply_error(buf *o, const char *s);          /* s starts with the code, e.g. "ERR ..." */
+void reply_errorf(buf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void reply_int(buf *o, long long v);
+void reply_bulk(buf *o, const void *p, size_t n);
+void reply_bulkstr(buf *o, const char *s);
+void reply_nil(buf *o);
+void reply_array(buf *o, long long n);
+void reply_nilarray(buf *o);
+void reply_ok(buf *o);
+
+/* Redis's string2ll: exact, no spaces, no '+', no leading zeros. */
+int str2ll(const char *s, size_t len, long long *v);
+/* Redis's long double parsing for INCRBYFLOAT; 1 on success. */
+int str2ld(const char *s, size_t len, long double *v);
+/* Human-friendly long double ("10.5", "3"), as INCRBYFLOAT prints. */
+int ld2str(char *out, size_t cap, long double v);
+int ll2str(char *out, long long v);
+/* Glob match as Redis's KEYS / SCAN MATCH / CONFIG GET. */
+int glob_match(const char *pat, size_t plen, const char *s, size_t slen, int nocase);
+
+#endif

@@ -1,0 +1,184 @@
+/* Unit tests of the RESP parser and number helpers: every request split at
+ * every byte boundary, every malformed form, the limits. */
+#include "resp.h"
+#include "testlib.h"
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Feeds s in pieces of `step` bytes; collects requests as "a|b|c;" text. */
+static int parse_stepped(const char *s, size_t len, size_t step, char *out, size_t cap, char *err) {
+    resp_parser p;
+    resp_parser_init(&p, 512 * 1024 * 1024LL);
+    buf in;
+    buf_init(&in);
+    out[0] = '\0';
+    err[0] = '\0';
+    int rc = 0;
+    for (size_t off = 0; off < len && !rc; off += step) {
+        size_t n = len - off < step ? len - off : step;
+        buf_append(&in, s + off, n);
+        for (;;) {
+            int r = resp_parse(&p, &in);
+            if (r == RESP_NEED_MORE) break;
+            if (r == RESP_ERR) { strcpy(err, p.err); rc = -1; break; }
+            for (int i = 0; i < p.argc; i++) {
+                strncat(out, p.argv[i].p, cap - strlen(out) - 1);
+                strncat(out, i + 1 < p.argc ? "|" : "", cap - strlen(out) - 1);
+            }
+            if (p.argc) strncat(out, ";", cap - strlen(out) - 1);
+            resp_args_reset(&p);
+        }
+        buf_compact(&in);
+    }
+    buf_free(&in);
+    resp_parser_free(&p);
+    return rc;
+}
+
+static void every_split(const char *s, const char *want) {
+    char out[4096], err[256];
+    size_t len = strlen(s);
+    for (size_t step = 1; step <= len; step++) {
+        int rc = parse_stepped(s, len, step, out, sizeof(out), err);
+        CHECKMSG(rc == 0 && strcmp(out, want) == 0, "step %zu of %s: got '%s' err '%s', want '%s'", step, s, out, err, want);
+    }
+}
+
+static void bad(const char *s, const char *want_err) {
+    char out[4096], err[256];
+    size_t len = strlen(s);
+    for (size_t step = 1; step <= len; step++) {
+        int rc = parse_stepped(s, len, step, out, sizeof(out), err);
+        CHECKMSG(rc == -1 && strcmp(err, want_err) == 0, "step %zu of %s: got '%s', want '%s'", step, s, err, want_err);
+    }
+}
+
+static void test_requests(void) {
+    every_split("*1\r\n$4\r\nPING\r\n", "PING;");
+    every_split("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", "SET|k|hello;GET|k;");
+    every_split("*2\r\n$3\r\nGET\r\n$0\r\n\r\n", "GET|;");
+    every_split("PING\r\n", "PING;");
+    every_split("set a \"b c\"\r\nget a\n", "set|a|b c;get|a;");
+}
+
+static void test_inline_quotes(void) {
+    rstr *v;
+    int n = resp_split_inline("a \"\\x41\\n\" 'q\\'s'", 17, &v);
+    CHECK(n == 3);
+    if (n == 3) {
+        CHECK(v[0].len == 1 && v[0].p[0] == 'a');
+        CHECK(v[1].len == 2 && v[1].p[0] == 'A' && v[1].p[1] == '\n');
+        CHECK(v[2].len == 3 && memcmp(v[2].p, "q's", 3) == 0);
+        for (int i = 0; i < n; i++) free(v[i].p);
+    }
+    free(v);
+    CHECK(resp_split_inline("\"abc", 4, &v) == -1);
+    CHECK(resp_split_inline("\"a\"b", 4, &v) == -1);
+    CHECK(resp_split_inline("   ", 3, &v) == 0);
+    free(v);
+}
+
+static void test_empty_requests(void) {
+    every_split("*0\r\n*-1\r\n\r\n*1\r\n$1\r\nx\r\n", "x;");
+}
+
+static void test_errors(void) {
+    bad("*abc\r\n", "Protocol error: invalid multibulk length");
+    bad("*1\r\nfoo\r\n", "Protocol error: expected '$', got 'f'");
+    bad("*1\r\n$-1\r\n", "Protocol error: invalid bulk length");
+    bad("*1\r\n$x\r\n", "Protocol error: invalid bulk length");
+    bad("*1\r\n$600000000\r\n", "Protocol error: invalid bulk length");
+    bad("*3000000000\r\n", "Protocol error: invalid multibulk length");
+    bad("set \"a\r\n", "Protocol error: unbalanced quotes in request");
+    bad("get 'a\r\n", "Protocol error: unbalanced quotes in request");
+    bad("set 'it''s' x\r\n", "Protocol error: unbalanced quotes in request");
+}
+
+static void test_limits(void) {
+    char out[64], err[256];
+    size_t n = RESP_INLINE_MAX + 10;
+    char *big = malloc(n);
+    memset(big, 'a', n);
+    CHECK(parse_stepped(big, n, n, out, sizeof(out), err) == -1 && !strcmp(err, "Protocol error: too big inline request"));
+    big[0] = '*';
+    CHECK(parse_stepped(big, n, n, out, sizeof(out), err) == -1 && !strcmp(err, "Protocol error: too big mbulk count string"));
+    memcpy(big, "*1\r\n$", 5);
+    CHECK(parse_stepped(big, n, n, out, sizeof(out), err) == -1 && !strcmp(err, "Protocol error: too big bulk count string"));
+    free(big);
+    /* A bulk just at the configured limit passes; one byte more fails. */
+    resp_parser p;
+    resp_parser_init(&p, 5);
+    buf in;
+    buf_init(&in);
+    buf_appendstr(&in, "*1\r\n$5\r\nabcde\r\n*1\r\n$6\r\nabcdef\r\n");
+    CHECK(resp_parse(&p, &in) == RESP_OK && p.argc == 1 && p.argv[0].len == 5);
+    resp_args_reset(&p);
+    CHECK(resp_parse(&p, &in) == RESP_ERR);
+    resp_parser_free(&p);
+    buf_free(&in);
+}
+
+static void test_binary(void) {
+    const char req[] = "*2\r\n$3\r\na\0b\r\n$2\r\n\r\n\r\n";
+    resp_parser p;
+    resp_parser_init(&p, 1000);
+    buf in;
+    buf_init(&in);
+    buf_append(&in, req, sizeof(req) - 1);
+    CHECK(resp_parse(&p, &in) == RESP_OK);
+    CHECK(p.argc == 2 && p.argv[0].len == 3 && p.argv[0].p[1] == '\0' && p.argv[1].len == 2 && p.argv[1].p[0] == '\r');
+    resp_parser_free(&p);
+    buf_free(&in);
+}
+
+static void test_numbers(void) {
+    long long v;
+    CHECK(str2ll("0", 1, &v) && v == 0);
+    CHECK(str2ll("-1", 2, &v) && v == -1);
+    CHECK(str2ll("9223372036854775807", 19, &v) && v == LLONG_MAX);
+    CHECK(str2ll("-9223372036854775808", 20, &v) && v == LLONG_MIN);
+    CHECK(!str2ll("9223372036854775808", 19, &v));
+    CHECK(!str2ll("+1", 2, &v));
+    CHECK(!str2ll(" 1", 2, &v));
+    CHECK(!str2ll("01", 2, &v));
+    CHECK(!str2ll("-0", 2, &v));
+    CHECK(!str2ll("1 ", 2, &v));
+    CHECK(!str2ll("", 0, &v));
+    CHECK(!str2ll("-", 1, &v));
+    char tmp[64];
+    CHECK(ll2str(tmp, LLONG_MIN) == 20 && !strcmp(tmp, "-9223372036854775808"));
+    long double d;
+    CHECK(str2ld("10.5", 4, &d) && d == 10.5L);
+    CHECK(!str2ld(" 1", 2, &d));
+    CHECK(!str2ld("1x", 2, &d));
+    CHECK(!str2ld("nan", 3, &d));
+    CHECK(ld2str(tmp, sizeof(tmp), 10.6L) && !strcmp(tmp, "10.6"));
+    CHECK(ld2str(tmp, sizeof(tmp), 3.0L) && !strcmp(tmp, "3"));
+    CHECK(ld2str(tmp, sizeof(tmp), -0.0L) && !strcmp(tmp, "0"));
+}
+
+static void test_glob(void) {
+    CHECK(glob_match("*", 1, "abc", 3, 0));
+    CHECK(glob_match("a?c", 3, "abc", 3, 0));
+    CHECK(!glob_match("a?c", 3, "ac", 2, 0));
+    CHECK(glob_match("h[ae]llo", 8, "hello", 5, 0));
+    CHECK(!glob_match("h[^e]llo", 8, "hello", 5, 0));
+    CHECK(glob_match("h[a-b]llo", 9, "hbllo", 5, 0));
+    CHECK(glob_match("a\\*b", 4, "a*b", 3, 0));
+    CHECK(!glob_match("a\\*b", 4, "axb", 3, 0));
+    CHECK(glob_match("*max*", 5, "MAXCLIENTS", 10, 1));
+    CHECK(glob_match("k*", 2, "k\0x", 3, 0));
+}
+
+int main(void) {
+    test_requests();
+    test_inline_quotes();
+    test_empty_requests();
+    test_errors();
+    test_limits();
+    test_binary();
+    test_numbers();
+    test_glob();
+    return test_summary("resp");
+}
