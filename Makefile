@@ -53,7 +53,7 @@ integration: build/raftkv-server-san build/test_server
 	build/test_server build/raftkv-server-san
 
 differential: build/raftkv-server-san
-	tests/differential.sh build/raftkv-server-san
+	tests/differential.py build/raftkv-server-san
 
 clitools: build/raftkv-server-san
 	tests/clitools.sh build/raftkv-server-san

@@ -305,7 +305,7 @@ int str2ld(const char *s, size_t len, long double *v) {
     char *end;
     errno = 0;
     long double d = strtold(tmp, &end);
-    if (*end != '\0' || isnan(d)) return 0;
+    if (*end != '\0' || (size_t)(end - tmp) != len || isnan(d)) return 0;
     if (errno == ERANGE && (d == HUGE_VALL || d == -HUGE_VALL || fpclassify(d) == FP_ZERO)) return 0;
     *v = d;
     return 1;

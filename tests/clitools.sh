@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# redis-cli and redis-benchmark against a real raftkv-server: every reply
+# they get must be a success, and the server must exit cleanly afterwards.
+set -eu
+bin=$1
+dir=$(mktemp -d /tmp/raftkv-cli-XXXXXX)
+port=$(( 21000 + $$ % 20000 ))
+"$bin" --port "$port" --dir "$dir/data" --logfile "$dir/server.log" &
+pid=$!
+trap 'kill -9 $pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+pass=0 fail=0
+check() { # name, expected, actual
+  if [ "$2" = "$3" ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL $1: want [$2] got [$3]"; fi
+}
+cli() { redis-cli -p "$port" "$@"; }
+check "set" "OK" "$(cli set greeting hello)"
+check "get" "hello" "$(cli get greeting)"
+check "incr" "1" "$(cli incr visits)"
+check "inline via stdin" "PONG" "$(printf 'PING\r\n' | cli)"
+check "pipe mode" "errors: 0, replies: 1000" "$(for i in $(seq 1000); do printf 'SET pipe:%d %d\r\n' $i $i; done | cli --pipe 2>&1 | grep -o 'errors: [0-9]*, replies: [0-9]*')"
+check "dbsize" "1002" "$(cli dbsize)"
+check "unknown" "ERR unknown command 'foo', with args beginning with: " "$(cli foo)"
+check "scan all" "1002" "$(cli --scan | wc -l | tr -d ' ')"
+check "info" "1" "$(cli info server | grep -c '^redis_version:')"
+out=$(redis-benchmark -p "$port" -t set,get,incr,ping_inline,ping_mbulk,mset -n 20000 -c 20 -P 4 -q 2>&1)
+echo "$out" | tr '\r' '\n' | grep 'requests per second' | sed 's/^/  /'
+check "benchmark tests" "6" "$(echo "$out" | tr '\r' '\n' | grep -c 'requests per second')"
+check "benchmark errors" "0" "$(echo "$out" | grep -ci 'error' || true)"
+kill -TERM $pid
+wait $pid; rc=$?
+trap - EXIT
+check "clean exit" "0" "$rc"
+echo "clitools: $pass passed, $fail failed"
+[ "$fail" = 0 ] && rm -rf "$dir"
+[ "$fail" = 0 ]
