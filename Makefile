@@ -59,8 +59,7 @@ clitools: build/raftkv-server-san
 	tests/clitools.sh build/raftkv-server-san
 
 test: test-deps all
-	@$(MAKE) --no-print-directory unit integration differential clitools
-	@echo "all test suites passed"
+	@tests/run.sh unit integration differential clitools
 
 bench: all
 	utils/bench

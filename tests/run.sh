@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every suite (the make targets given), shows their output, and closes
+# with one total line summed from each suite's "N passed, N failed".
+set -u
+log=$(mktemp)
+rc=0
+for t in "$@"; do
+  echo "=== $t"
+  make --no-print-directory "$t" 2>&1 | tee -a "$log"
+  [ "${PIPESTATUS[0]}" = 0 ] || { echo "=== $t FAILED"; rc=1; }
+done
+p=$(grep -Eo '^[a-z]+: [0-9]+ passed' "$log" | awk '{s+=$2} END {print s+0}')
+f=$(grep -Eo '^[a-z]+: [0-9]+ passed, [0-9]+ failed' "$log" | awk '{s+=$4} END {print s+0}')
+rm -f "$log"
+[ "$rc" = 0 ] || [ "$f" != 0 ] || f=1  # a suite that crashed counts as a failure
+echo "total: $p passed, $f failed"
+exit $rc
