@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A pending change inside the current apply, so later reads of the same
- * entry see earlier writes (DEL k k, MSETNX, ...). */
+/* A change in the open batch, not yet in LevelDB: reads look here first, so
+ * later commands (and later parts of one command: DEL k k) see it. */
 typedef struct pend { char *key; size_t klen; char *val; size_t vlen; int deleted; } pend;
 
 struct fsm {
@@ -19,9 +19,12 @@ struct fsm {
     leveldb_cache_t *cache;
     leveldb_filterpolicy_t *filter;
     uint64_t applied, keys, synced;
-    leveldb_writebatch_t *wb;  /* non-NULL during an apply */
+    leveldb_writebatch_t *wb;  /* open batch: entries applied, not yet written */
+    size_t batch_bytes;
     pend *pend;
     int npend, pendcap;
+    int *slots;                /* open-addressing index into pend, -1 = empty */
+    size_t nslots;
     buf kbuf;
 };
 
@@ -76,7 +79,10 @@ void fsm_close(fsm *f) {
     leveldb_writeoptions_destroy(f->wopts);
     leveldb_writeoptions_destroy(f->wsync);
     buf_free(&f->kbuf);
+    if (f->wb) leveldb_writebatch_destroy(f->wb);
+    for (int i = 0; i < f->npend; i++) { free(f->pend[i].key); free(f->pend[i].val); }
     free(f->pend);
+    free(f->slots);
     free(f);
 }
 
@@ -106,14 +112,31 @@ static const char *dkey(fsm *f, const char *key, size_t klen, size_t *n) {
     return f->kbuf.data;
 }
 
+/* Slot of key in the index: where it is, or the empty slot where it goes. */
+static size_t pend_slot(fsm *f, const char *key, size_t klen) {
+    size_t mask = f->nslots - 1, i = (size_t)fsm_key_hash(key, klen) & mask;
+    for (;; i = (i + 1) & mask) {
+        int j = f->slots[i];
+        if (j < 0 || (f->pend[j].klen == klen && memcmp(f->pend[j].key, key, klen) == 0)) return i;
+    }
+}
+
 static pend *find_pend(fsm *f, const char *key, size_t klen) {
-    for (int i = f->npend - 1; i >= 0; i--)
-        if (f->pend[i].klen == klen && memcmp(f->pend[i].key, key, klen) == 0) return &f->pend[i];
-    return NULL;
+    if (!f->npend) return NULL;
+    int j = f->slots[pend_slot(f, key, klen)];
+    return j < 0 ? NULL : &f->pend[j];
+}
+
+static void reindex(fsm *f, size_t nslots) {
+    free(f->slots);
+    f->nslots = nslots;
+    f->slots = xmalloc(sizeof(int) * nslots);
+    memset(f->slots, -1, sizeof(int) * nslots);
+    for (int j = 0; j < f->npend; j++) f->slots[pend_slot(f, f->pend[j].key, f->pend[j].klen)] = j;
 }
 
 char *fsm_get(fsm *f, const char *key, size_t klen, size_t *vlen) {
-    pend *p = f->wb ? find_pend(f, key, klen) : NULL;
+    pend *p = find_pend(f, key, klen);
     if (p) {
         if (p->deleted) return NULL;
         *vlen = p->vlen;
@@ -144,12 +167,16 @@ static void remember(fsm *f, const char *key, size_t klen, const char *val, size
     pend *p = find_pend(f, key, klen);
     if (!p) {
         if (f->npend == f->pendcap) {
-            f->pendcap = f->pendcap ? f->pendcap * 2 : 8;
+            f->pendcap = f->pendcap ? f->pendcap * 2 : 64;
             f->pend = xrealloc(f->pend, sizeof(pend) * (size_t)f->pendcap);
         }
+        if ((size_t)(f->npend + 1) * 2 > f->nslots) reindex(f, f->nslots ? f->nslots * 2 : 128);
+        size_t slot = pend_slot(f, key, klen);
+        f->slots[slot] = f->npend;
         p = &f->pend[f->npend++];
         p->key = xstrndup(key, klen);
         p->klen = klen;
+        p->val = NULL;
     } else {
         free(p->val);
     }
@@ -158,8 +185,14 @@ static void remember(fsm *f, const char *key, size_t klen, const char *val, size
     p->deleted = deleted;
 }
 
+static void batch_open(fsm *f) {
+    if (!f->wb) f->wb = leveldb_writebatch_create();
+}
+
 void fsm_put(fsm *f, const char *key, size_t klen, const char *val, size_t vlen) {
     if (!fsm_exists(f, key, klen)) f->keys++;
+    batch_open(f);
+    f->batch_bytes += klen + vlen;
     size_t n;
     const char *k = dkey(f, key, klen, &n);
     leveldb_writebatch_put(f->wb, k, n, val, vlen);
@@ -169,6 +202,8 @@ void fsm_put(fsm *f, const char *key, size_t klen, const char *val, size_t vlen)
 int fsm_del(fsm *f, const char *key, size_t klen) {
     if (!fsm_exists(f, key, klen)) return 0;
     f->keys--;
+    batch_open(f);
+    f->batch_bytes += klen;
     size_t n;
     const char *k = dkey(f, key, klen, &n);
     leveldb_writebatch_delete(f->wb, k, n);
@@ -186,6 +221,7 @@ void fsm_flush(fsm *f) {
     while (fsm_iter_next(it, &k, &kl, &h)) {
         size_t n;
         const char *dk = dkey(f, k, kl, &n);
+        batch_open(f);
         leveldb_writebatch_delete(f->wb, dk, n);
         remember(f, k, kl, NULL, 0, 1);
     }
@@ -204,7 +240,31 @@ static void write_meta(fsm *f, leveldb_writebatch_t *wb) {
 static void clear_pend(fsm *f) {
     for (int i = 0; i < f->npend; i++) { free(f->pend[i].key); free(f->pend[i].val); }
     f->npend = 0;
+    if (f->nslots) memset(f->slots, -1, sizeof(int) * f->nslots);
 }
+
+/* Writes the open batch, with the applied index and key count it reaches.
+ * sync makes it, and every earlier unsynced write, durable. */
+static int fsm_write(fsm *f, int sync) {
+    if (!f->wb && (!sync || f->synced == f->applied)) return 0;
+    batch_open(f);
+    write_meta(f, f->wb);
+    char *err = NULL;
+    leveldb_write(f->db, sync ? f->wsync : f->wopts, f->wb, &err);
+    leveldb_writebatch_destroy(f->wb);
+    f->wb = NULL;
+    f->batch_bytes = 0;
+    clear_pend(f);
+    if (err) {
+        logmsg(LL_WARNING, "LevelDB write failed: %s", err);
+        leveldb_free(err);
+        return -1;
+    }
+    if (sync) f->synced = f->applied;
+    return 0;
+}
+
+#define BATCH_MAX_BYTES (8u << 20)
 
 void fsm_apply(fsm *f, uint64_t index, const char *entry, size_t len, buf *reply) {
     if (index != f->applied + 1) {
@@ -215,7 +275,6 @@ void fsm_apply(fsm *f, uint64_t index, const char *entry, size_t len, buf *reply
     int type, argc;
     uint64_t time_ms;
     rstr *argv;
-    f->wb = leveldb_writebatch_create();
     argc = entry_decode(entry, len, &type, &time_ms, &argv);
     if (argc < 0) {
         /* Entries are checksummed before they get here; a bad one is a bug. */
@@ -225,37 +284,18 @@ void fsm_apply(fsm *f, uint64_t index, const char *entry, size_t len, buf *reply
     if (type == ENTRY_COMMAND && argc > 0) cmd_apply(f, time_ms, argc, argv, reply);
     free(argv);
     f->applied = index;
-    write_meta(f, f->wb);
-    char *err = NULL;
-    leveldb_write(f->db, f->wopts, f->wb, &err);
-    leveldb_writebatch_destroy(f->wb);
-    f->wb = NULL;
-    clear_pend(f);
-    if (err) {
-        logmsg(LL_WARNING, "LevelDB write failed: %s", err);
-        abort();
-    }
+    /* Bound the memory of the overlay: big batches go out early, unsynced. */
+    if (f->batch_bytes > BATCH_MAX_BYTES && fsm_write(f, 0) != 0) abort();
 }
 
-int fsm_sync(fsm *f) {
-    if (f->synced == f->applied) return 0;
-    leveldb_writebatch_t *wb = leveldb_writebatch_create();
-    write_meta(f, wb);
-    char *err = NULL;
-    leveldb_write(f->db, f->wsync, wb, &err);
-    leveldb_writebatch_destroy(wb);
-    if (err) {
-        logmsg(LL_WARNING, "LevelDB sync failed: %s", err);
-        leveldb_free(err);
-        return -1;
-    }
-    f->synced = f->applied;
-    return 0;
-}
+int fsm_sync(fsm *f) { return fsm_write(f, 1); }
+int fsm_flush_batch(fsm *f) { return fsm_write(f, 0); }
 
 struct fsm_iter { leveldb_iterator_t *it; int started; };
 
 fsm_iter *fsm_iter_new(fsm *f, uint64_t from) {
+    /* Iterators read LevelDB only: write the open batch out first. */
+    if (fsm_write(f, 0) != 0) abort();
     fsm_iter *i = xmalloc(sizeof(*i));
     i->it = leveldb_create_iterator(f->db, f->ropts);
     char k[9];

@@ -4,8 +4,9 @@
  * the entry they cover, so a crash never separates them.
  *
  * Writes happen only through fsm_apply(index, entry): the entry is decoded
- * (see entry.h) and executed inside one transaction. Reads go straight to
- * LevelDB. fsm_sync() makes everything applied so far durable. */
+ * (see entry.h) and executed into an open write batch shared by all the
+ * entries applied until the next fsm_sync() / fsm_flush_batch(), which
+ * writes it in one LevelDB write. Reads see the open batch. */
 #ifndef RAFTKV_FSM_H
 #define RAFTKV_FSM_H
 #include <stddef.h>
@@ -23,6 +24,8 @@ uint64_t fsm_keys(const fsm *f);
 void fsm_apply(fsm *f, uint64_t index, const char *entry, size_t len, buf *reply);
 /* Durable up to the applied index; 0 on success. */
 int fsm_sync(fsm *f);
+/* Writes the open batch without syncing (appendfsync no). */
+int fsm_flush_batch(fsm *f);
 
 /* Reads, outside or inside an apply. A found value is malloc'd: free() it. */
 char *fsm_get(fsm *f, const char *key, size_t klen, size_t *vlen);

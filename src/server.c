@@ -235,7 +235,7 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents) {
 static void before_sleep_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
     (void)loop; (void)w; (void)revents;
     if (srv.dirty) {
-        if (srv.cfg.appendfsync && fsm_sync(srv.f) != 0) {
+        if ((srv.cfg.appendfsync ? fsm_sync(srv.f) : fsm_flush_batch(srv.f)) != 0) {
             logmsg(LL_WARNING, "Cannot make writes durable; exiting rather than acknowledge them");
             exit(1);
         }
