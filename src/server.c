@@ -102,7 +102,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
         c->id = ++srv.next_client_id;
         c->fd = fd;
         c->ctime = c->atime = time(NULL);
-        c->lastcmd = "NULL";
+        strcpy(c->lastcmd, "NULL");
         addr_str(fd, 1, c->addr, sizeof(c->addr));
         addr_str(fd, 0, c->laddr, sizeof(c->laddr));
         resp_parser_init(&c->parser, srv.cfg.proto_max_bulk_len);
@@ -135,7 +135,8 @@ static void execute(client *c, int argc, rstr *argv) {
             if (!cmd_arity_ok(sub, argc)) { cmd_reply_arity(&c->out, sub, parent); srv.errors++; return; }
         }
     }
-    c->lastcmd = cmd->name;
+    if (parent) snprintf(c->lastcmd, sizeof(c->lastcmd), "%s|%s", parent->name, run->name);
+    else snprintf(c->lastcmd, sizeof(c->lastcmd), "%s", cmd->name);
     struct timeval t0, t1;
     gettimeofday(&t0, NULL);
     size_t before = c->out.len;

@@ -26,7 +26,7 @@ typedef struct client {
     char *name;
     char addr[64], laddr[64];
     time_t ctime, atime;
-    const char *lastcmd;
+    char lastcmd[48];             /* for CLIENT LIST: "get", "client|list" */
     int close_after_reply;
     int pending;                 /* queued in server.pending */
     struct client *prev, *next;  /* all clients */

@@ -27,10 +27,30 @@ out=$(redis-benchmark -p "$port" -t set,get,incr,ping_inline,ping_mbulk,mset -n 
 echo "$out" | tr '\r' '\n' | grep 'requests per second' | sed 's/^/  /'
 check "benchmark tests" "6" "$(echo "$out" | tr '\r' '\n' | grep -c 'requests per second')"
 check "benchmark errors" "0" "$(echo "$out" | grep -ci 'error' || true)"
+# A client whose unparsed input passes client-query-buffer-limit is closed.
+cli config set client-query-buffer-limit 1mb >/dev/null
+check "query buffer limit" "closed" "$(python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+try:
+    s.sendall(b"*1\r\n$5000000\r\n" + b"x" * 2000000)
+    print("closed" if s.recv(100) == b"" else "open")
+except (BrokenPipeError, ConnectionResetError):
+    print("closed")
+' "$port")"
+check "still serving" "PONG" "$(cli ping)"
 kill -TERM $pid
 wait $pid; rc=$?
 trap - EXIT
 check "clean exit" "0" "$rc"
+# Bad options: a message naming them, exit code 1, nothing created on disk.
+for args in "--nosuch 1" "--port abc" "--loglevel loud" "--maxclients"; do
+  msg=$("$bin" $args --dir "$dir/never" 2>&1) && rc=0 || rc=$?
+  check "bad option '$args' exit" "1" "$rc"
+  name=${args%% *}; name=${name#--}
+  check "bad option '$args' named" "yes" "$(echo "$msg" | grep -q -- "$name" && echo yes || echo "no: $msg")"
+done
+check "bad options touch nothing" "no" "$([ -e "$dir/never" ] && echo yes || echo no)"
 echo "clitools: $pass passed, $fail failed"
 [ "$fail" = 0 ] && rm -rf "$dir"
 [ "$fail" = 0 ]

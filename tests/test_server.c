@@ -240,7 +240,7 @@ static void test_connection(redisContext *c) {
     EXPECT(c, "COMMAND INFO get nosuch", "[[$get,:2,[+readonly,+fast],:1,:1,:1,[+@read,+@string,+@fast],[],[],[]],$nil]");
     EXPECT(c, "COMMAND INFO mset", "[[$mset,:-3,[+write,+denyoom],:1,:-1,:2,[+@write,+@string,+@slow],[],[],[]]]");
     redisReply *r = redisCommand(c, "CLIENT LIST");
-    CHECK(r && r->type == REDIS_REPLY_STRING && strstr(r->str, "name=tester"));
+    CHECK(r && r->type == REDIS_REPLY_STRING && strstr(r->str, "name=tester") && strstr(r->str, "cmd=client|list"));
     freeReplyObject(r);
     r = redisCommand(c, "INFO");
     CHECK(r && r->type == REDIS_REPLY_STRING && strstr(r->str, "# Server\r\n") && strstr(r->str, "# Keyspace"));
