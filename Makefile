@@ -11,7 +11,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 SERVER_SRC := src/buf.c src/log.c src/resp.c src/config.c src/entry.c src/fsm.c src/cmd.c src/admin.c src/server.c
 SERVER_HDR := $(wildcard src/*.h)
 
-.PHONY: all deps test-deps run test unit integration differential clitools bench clean
+.PHONY: all deps test-deps run test test-long unit sim integration differential clitools bench clean
 
 all: deps src/raftkv-server
 
@@ -37,6 +37,10 @@ build/test_entry: tests/test_entry.c src/entry.c src/buf.c src/resp.c src/entry.
 	@mkdir -p build
 	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_entry.c src/entry.c src/resp.c src/buf.c -lm
 
+build/sim_raft: tests/sim_raft.c src/raft.c src/raft.h src/buf.c tests/testlib.h
+	@mkdir -p build
+	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/sim_raft.c src/raft.c src/buf.c
+
 build/test_server: tests/test_server.c tests/testlib.h
 	@mkdir -p build
 	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_server.c -lhiredis
@@ -49,6 +53,15 @@ unit: build/test_resp build/test_entry
 	build/test_resp
 	build/test_entry
 
+# Seeded simulation of whole clusters; SIM="first-seed seeds steps" to vary.
+SIM ?= 1 400 2000
+sim: build/sim_raft
+	build/sim_raft $(SIM)
+
+# The long runs: thousands of seeds.
+test-long: build/sim_raft
+	build/sim_raft 1 10000 2000
+
 integration: build/raftkv-server-san build/test_server
 	build/test_server build/raftkv-server-san
 
@@ -59,7 +72,7 @@ clitools: build/raftkv-server-san
 	tests/clitools.sh build/raftkv-server-san
 
 test: test-deps all
-	@tests/run.sh unit integration differential clitools
+	@tests/run.sh unit sim integration differential clitools
 
 bench: all
 	utils/bench

@@ -1,0 +1,576 @@
+#include "raft.h"
+#include "buf.h"
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Per-follower replication state (dissertation 3.5, 10.2): probing sends one
+ * AppendEntries at a time until a match is found; replicating pipelines up
+ * to max_inflight. */
+typedef struct progress {
+    uint64_t id, match, next;
+    int probe;
+    int inflight;         /* non-empty appends outstanding... */
+    int infl_head;
+    uint64_t infl[RAFT_MAX_INFLIGHT];  /* ...ring of their last indexes */
+    int stall;            /* ticks with appends outstanding and none acked */
+    int active;           /* heard from in this check-quorum period */
+    int vote;             /* 0 none, 1 granted, -1 rejected */
+    uint64_t read_ack;    /* highest read round acknowledged this term */
+} progress;
+
+typedef struct msgvec { raft_msg *v; size_t n, cap; } msgvec;
+
+struct raft {
+    raft_config cfg;
+    int role;
+    uint64_t term, vote, lead;
+    raft_entry *log;      /* log[i] has index i+1 */
+    size_t nlog, logcap;
+    uint64_t commit;
+    uint64_t stable;      /* durable locally */
+    uint64_t unstable;    /* first index not yet handed out for persisting */
+    uint64_t applied_out; /* last index handed out to apply */
+    uint64_t term_start;  /* leader: index of this term's first entry */
+    int hard_dirty;
+    int elapsed, hb_elapsed, timeout;
+    uint64_t rng;
+    uint64_t read_round;
+    uint64_t confirmed_round;
+    progress pr[RAFT_MAX_NODES];
+    int npr;
+    msgvec now, after;
+    msgvec out_now, out_after;   /* handed out by the last raft_ready_get */
+};
+
+static uint64_t rnd(raft *r) {
+    r->rng ^= r->rng << 13;
+    r->rng ^= r->rng >> 7;
+    r->rng ^= r->rng << 17;
+    return r->rng;
+}
+
+static void reset_timeout(raft *r) {
+    r->elapsed = 0;
+    r->timeout = r->cfg.election_ticks + (int)(rnd(r) % (uint64_t)r->cfg.election_ticks);
+}
+
+static int quorum(const raft *r) { return r->npr / 2 + 1; }
+uint64_t raft_last_index(const raft *r) { return r->nlog; }
+static uint64_t term_at(const raft *r, uint64_t i) { return i == 0 || i > r->nlog ? 0 : r->log[i - 1].term; }
+static uint64_t last_term(const raft *r) { return term_at(r, r->nlog); }
+
+static progress *find_pr(raft *r, uint64_t id) {
+    for (int i = 0; i < r->npr; i++)
+        if (r->pr[i].id == id) return &r->pr[i];
+    return NULL;
+}
+
+static void push(msgvec *q, const raft_msg *m) {
+    if (q->n == q->cap) {
+        q->cap = q->cap ? q->cap * 2 : 16;
+        q->v = xrealloc(q->v, sizeof(raft_msg) * q->cap);
+    }
+    q->v[q->n++] = *m;
+}
+
+static void send(raft *r, raft_msg m, int after) {
+    m.from = r->cfg.id;
+    if (!m.term) m.term = r->term;
+    push(after ? &r->after : &r->now, &m);
+}
+
+static void append_entry(raft *r, uint64_t term, int type, const char *data, size_t len) {
+    if (r->nlog == r->logcap) {
+        r->logcap = r->logcap ? r->logcap * 2 : 1024;
+        r->log = xrealloc(r->log, sizeof(raft_entry) * r->logcap);
+    }
+    raft_entry *e = &r->log[r->nlog++];
+    e->term = term;
+    e->index = r->nlog;
+    e->type = type;
+    e->len = len;
+    e->data = xmalloc(len ? len : 1);
+    if (len) memcpy(e->data, data, len);
+}
+
+/* Drops entries from index on; only uncommitted ones may go (3.5). */
+static void truncate_from(raft *r, uint64_t index) {
+    assert(index > r->commit);
+    while (r->nlog >= index) free(r->log[--r->nlog].data);
+    if (r->unstable > index) r->unstable = index;
+    if (r->stable >= index) r->stable = index - 1;
+}
+
+raft *raft_new(const raft_config *cfg, uint64_t term, uint64_t vote, const raft_entry *log, size_t nlog) {
+    raft *r = xmalloc(sizeof(*r));
+    memset(r, 0, sizeof(*r));
+    r->cfg = *cfg;
+    if (r->cfg.election_ticks < 2) r->cfg.election_ticks = 10;
+    if (r->cfg.heartbeat_ticks < 1) r->cfg.heartbeat_ticks = 1;
+    if (!r->cfg.max_msg_entries) r->cfg.max_msg_entries = 256;
+    if (r->cfg.max_inflight < 1) r->cfg.max_inflight = 64;
+    if (r->cfg.max_inflight > RAFT_MAX_INFLIGHT) r->cfg.max_inflight = RAFT_MAX_INFLIGHT;
+    r->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ULL ^ cfg->id;
+    r->term = term;
+    r->vote = vote;
+    for (size_t i = 0; i < nlog; i++) {
+        assert(log[i].index == i + 1);
+        append_entry(r, log[i].term, log[i].type, log[i].data, log[i].len);
+    }
+    r->stable = r->nlog;
+    r->unstable = r->nlog + 1;
+    r->npr = cfg->npeers;
+    for (int i = 0; i < r->npr; i++) r->pr[i].id = cfg->peers[i];
+    r->role = RAFT_FOLLOWER;
+    reset_timeout(r);
+    return r;
+}
+
+void raft_free(raft *r) {
+    if (!r) return;
+    for (size_t i = 0; i < r->nlog; i++) free(r->log[i].data);
+    free(r->log);
+    free(r->now.v);
+    free(r->after.v);
+    free(r->out_now.v);
+    free(r->out_after.v);
+    free(r);
+}
+
+static void become_follower(raft *r, uint64_t term, uint64_t lead) {
+    if (term != r->term) {
+        r->term = term;
+        r->vote = 0;
+        r->hard_dirty = 1;
+    }
+    r->role = RAFT_FOLLOWER;
+    r->lead = lead;
+    reset_timeout(r);
+}
+
+static int log_ok(const raft *r, uint64_t idx, uint64_t trm) {
+    /* 5.4.1: the candidate's log is at least as up to date as ours */
+    return trm > last_term(r) || (trm == last_term(r) && idx >= raft_last_index(r));
+}
+
+/* ---- replication (leader) ---- */
+
+static void send_append(raft *r, progress *p, int even_empty) {
+    if (p->id == r->cfg.id) return;
+    if (p->probe ? p->inflight > 0 : p->inflight >= r->cfg.max_inflight) return;
+    uint64_t last = raft_last_index(r);
+    if (p->next > last + 1) p->next = last + 1;
+    size_t n = (size_t)(last + 1 - p->next);
+    if (n > r->cfg.max_msg_entries) n = r->cfg.max_msg_entries;
+    if (!n && !even_empty) return;
+    raft_msg m = {0};
+    m.type = MSG_APPEND;
+    m.to = p->id;
+    m.index = p->next - 1;
+    m.log_term = term_at(r, m.index);
+    m.commit = r->commit;
+    m.entries = n ? &r->log[p->next - 1] : NULL;
+    m.nentries = n;
+    send(r, m, 0);
+    if (n) {
+        p->infl[(p->infl_head + p->inflight++) % RAFT_MAX_INFLIGHT] = p->next + n - 1;
+        if (!p->probe) p->next += n;  /* optimistic: pipeline the next batch */
+    }
+}
+
+/* An ack up to index retires every append ending at or before it; counting
+ * by index keeps duplicated and stale acks from skewing the window. */
+static void free_inflight(progress *p, uint64_t index) {
+    while (p->inflight && p->infl[p->infl_head] <= index) {
+        p->infl_head = (p->infl_head + 1) % RAFT_MAX_INFLIGHT;
+        p->inflight--;
+    }
+}
+
+static void probe_again(raft *r, progress *p) {
+    p->probe = 1;
+    p->inflight = 0;
+    p->stall = 0;
+    p->next = p->match + 1;
+    send_append(r, p, 1);
+}
+
+static void broadcast_append(raft *r, int even_empty) {
+    for (int i = 0; i < r->npr; i++) send_append(r, &r->pr[i], even_empty);
+}
+
+static void broadcast_heartbeat(raft *r) {
+    for (int i = 0; i < r->npr; i++) {
+        progress *p = &r->pr[i];
+        if (p->id == r->cfg.id) continue;
+        raft_msg m = {0};
+        m.type = MSG_HEARTBEAT;
+        m.to = p->id;
+        m.commit = p->match < r->commit ? p->match : r->commit;  /* never past what it holds */
+        m.context = r->read_round;
+        send(r, m, 0);
+    }
+}
+
+static void maybe_commit(raft *r) {
+    uint64_t m[RAFT_MAX_NODES];
+    for (int i = 0; i < r->npr; i++) m[i] = r->pr[i].id == r->cfg.id ? r->stable : r->pr[i].match;
+    for (int i = 1; i < r->npr; i++)  /* insertion sort, descending */
+        for (int j = i; j > 0 && m[j] > m[j - 1]; j--) { uint64_t t = m[j]; m[j] = m[j - 1]; m[j - 1] = t; }
+    uint64_t q = m[quorum(r) - 1];
+    /* 5.4.2: only entries of the current term are committed by counting */
+    if (q > r->commit && term_at(r, q) == r->term) {
+        r->commit = q;
+        broadcast_append(r, 1);
+    }
+}
+
+static void maybe_confirm_reads(raft *r) {
+    uint64_t a[RAFT_MAX_NODES];
+    for (int i = 0; i < r->npr; i++) a[i] = r->pr[i].id == r->cfg.id ? r->read_round : r->pr[i].read_ack;
+    for (int i = 1; i < r->npr; i++)
+        for (int j = i; j > 0 && a[j] > a[j - 1]; j--) { uint64_t t = a[j]; a[j] = a[j - 1]; a[j - 1] = t; }
+    if (a[quorum(r) - 1] > r->confirmed_round) r->confirmed_round = a[quorum(r) - 1];
+}
+
+static void become_leader(raft *r) {
+    r->role = RAFT_LEADER;
+    r->lead = r->cfg.id;
+    r->elapsed = r->hb_elapsed = 0;
+    for (int i = 0; i < r->npr; i++) {
+        progress *p = &r->pr[i];
+        p->next = raft_last_index(r) + 1;
+        p->match = 0;
+        p->probe = 1;
+        p->inflight = 0;
+        p->stall = 0;
+        p->active = 1;
+        p->read_ack = 0;
+    }
+    /* A no-op of the new term commits everything before it (8, "read-only"). */
+    append_entry(r, r->term, RAFT_ENTRY_NOOP, NULL, 0);
+    r->term_start = raft_last_index(r);
+    broadcast_append(r, 1);
+    maybe_commit(r);
+}
+
+/* ---- elections ---- */
+
+static int count_votes(raft *r, int *rejected) {
+    int yes = 0, no = 0;
+    for (int i = 0; i < r->npr; i++) {
+        yes += r->pr[i].vote == 1;
+        no += r->pr[i].vote == -1;
+    }
+    *rejected = no;
+    return yes;
+}
+
+static void campaign(raft *r, int pre, int transfer) {
+    r->role = pre ? RAFT_PRECANDIDATE : RAFT_CANDIDATE;
+    r->lead = 0;
+    reset_timeout(r);
+    if (!pre) {
+        r->term++;
+        r->vote = r->cfg.id;
+        r->hard_dirty = 1;
+    }
+    for (int i = 0; i < r->npr; i++) r->pr[i].vote = r->pr[i].id == r->cfg.id ? 1 : 0;
+    int no;
+    if (count_votes(r, &no) >= quorum(r)) {
+        if (pre) campaign(r, 0, transfer); else become_leader(r);
+        return;
+    }
+    for (int i = 0; i < r->npr; i++) {
+        if (r->pr[i].id == r->cfg.id) continue;
+        raft_msg m = {0};
+        m.type = pre ? MSG_PREVOTE : MSG_VOTE;
+        m.to = r->pr[i].id;
+        m.term = pre ? r->term + 1 : r->term;
+        m.index = raft_last_index(r);
+        m.log_term = last_term(r);
+        m.context = (uint64_t)transfer;
+        send(r, m, 1);  /* the candidate's own vote must be durable first */
+    }
+}
+
+static int self_member(const raft *r) {
+    for (int i = 0; i < r->npr; i++)
+        if (r->pr[i].id == r->cfg.id) return 1;
+    return 0;
+}
+
+void raft_tick(raft *r) {
+    if (r->role == RAFT_LEADER) {
+        if (++r->hb_elapsed >= r->cfg.heartbeat_ticks) {
+            r->hb_elapsed = 0;
+            broadcast_heartbeat(r);
+        }
+        for (int i = 0; i < r->npr; i++) {
+            progress *p = &r->pr[i];
+            /* Appends lost (or a connection dropped without a report):
+             * nothing acked for an election timeout: probe again. */
+            if (p->id != r->cfg.id && p->inflight && ++p->stall >= r->cfg.election_ticks) probe_again(r, p);
+        }
+        if (++r->elapsed >= r->cfg.election_ticks) {
+            /* 6.2 check-quorum: step down when a majority went quiet */
+            r->elapsed = 0;
+            int active = 0;
+            for (int i = 0; i < r->npr; i++) {
+                active += r->pr[i].id == r->cfg.id || r->pr[i].active;
+                r->pr[i].active = 0;
+            }
+            if (active < quorum(r)) become_follower(r, r->term, 0);
+        }
+        return;
+    }
+    if (++r->elapsed >= r->timeout && self_member(r)) campaign(r, 1, 0);
+}
+
+uint64_t raft_propose(raft *r, int type, const char *data, size_t len) {
+    if (r->role != RAFT_LEADER) return 0;
+    append_entry(r, r->term, type, data, len);
+    broadcast_append(r, 0);
+    return raft_last_index(r);
+}
+
+void raft_persisted(raft *r, uint64_t index, uint64_t term) {
+    if (index > raft_last_index(r) || term_at(r, index) != term || index <= r->stable) return;
+    r->stable = index;
+    if (r->role == RAFT_LEADER) maybe_commit(r);
+}
+
+uint64_t raft_read_index(raft *r, uint64_t *read_index) {
+    if (r->role != RAFT_LEADER) return 0;
+    *read_index = r->commit > r->term_start ? r->commit : r->term_start;
+    r->read_round++;
+    broadcast_heartbeat(r);
+    maybe_confirm_reads(r);
+    return r->read_round;
+}
+
+/* ---- receiving ---- */
+
+static void handle_append(raft *r, const raft_msg *m) {
+    raft_msg resp = {0};
+    resp.type = MSG_APPEND_RESP;
+    resp.to = m->from;
+    if (m->index < r->commit) {
+        resp.index = r->commit;  /* already have (and committed) that prefix */
+        send(r, resp, 1);
+        return;
+    }
+    if (m->index > raft_last_index(r) || term_at(r, m->index) != m->log_term) {
+        resp.reject = 1;
+        resp.index = m->index;
+        if (m->index > raft_last_index(r)) {
+            resp.hint_index = raft_last_index(r) + 1;
+        } else {
+            uint64_t t = term_at(r, m->index), i = m->index;
+            while (i > r->commit + 1 && term_at(r, i - 1) == t) i--;
+            resp.hint_index = i;
+            resp.hint_term = t;
+        }
+        send(r, resp, 1);
+        return;
+    }
+    for (size_t k = 0; k < m->nentries; k++) {
+        const raft_entry *e = &m->entries[k];
+        if (e->index <= raft_last_index(r)) {
+            if (term_at(r, e->index) == e->term) continue;
+            truncate_from(r, e->index);  /* 5.3: a conflict removes it and all after */
+        }
+        append_entry(r, e->term, e->type, e->data, e->len);
+    }
+    uint64_t last_new = m->index + m->nentries;
+    uint64_t c = m->commit < last_new ? m->commit : last_new;
+    if (c > r->commit) r->commit = c;
+    resp.index = last_new;
+    send(r, resp, 1);
+}
+
+static void handle_append_resp(raft *r, progress *p, const raft_msg *m) {
+    p->active = 1;
+    if (m->reject) {
+        if (m->index <= p->match) return;  /* stale: that prefix matched since */
+        uint64_t next;
+        if (m->hint_term == 0) {
+            next = m->hint_index;
+        } else {
+            uint64_t i = m->index < raft_last_index(r) ? m->index : raft_last_index(r);
+            while (i > 0 && term_at(r, i) > m->hint_term) i--;
+            next = term_at(r, i) == m->hint_term ? i + 1 : m->hint_index;
+        }
+        if (next <= p->match) next = p->match + 1;
+        if (next < 1) next = 1;
+        p->next = next;
+        p->probe = 1;
+        p->inflight = 0;
+        send_append(r, p, 1);
+        return;
+    }
+    p->stall = 0;
+    if (m->index > p->match) {
+        p->match = m->index;
+        if (p->next <= p->match) p->next = p->match + 1;
+        if (p->probe) { p->probe = 0; p->inflight = 0; p->next = p->match + 1; }
+        maybe_commit(r);
+    }
+    free_inflight(p, m->index);
+    send_append(r, p, 0);
+}
+
+static void handle_vote(raft *r, const raft_msg *m, int pre) {
+    raft_msg resp = {0};
+    resp.type = pre ? MSG_PREVOTE_RESP : MSG_VOTE_RESP;
+    resp.to = m->from;
+    int grant;
+    if (pre) {
+        /* 9.6: grant only if we would vote, and have no live leader */
+        int leader_alive = r->lead != 0 && r->elapsed < r->cfg.election_ticks;
+        grant = m->term > r->term && log_ok(r, m->index, m->log_term) && (!leader_alive || m->context);
+        resp.term = grant ? m->term : r->term;
+    } else {
+        grant = (r->vote == 0 || r->vote == m->from) && log_ok(r, m->index, m->log_term);
+        if (grant) {
+            r->vote = m->from;
+            r->hard_dirty = 1;
+            reset_timeout(r);
+        }
+    }
+    resp.reject = !grant;
+    send(r, resp, 1);
+}
+
+static void handle_vote_resp(raft *r, const raft_msg *m) {
+    progress *p = find_pr(r, m->from);
+    if (!p) return;
+    int pre = m->type == MSG_PREVOTE_RESP;
+    if ((pre && r->role != RAFT_PRECANDIDATE) || (!pre && r->role != RAFT_CANDIDATE)) return;
+    if (p->vote == 0) p->vote = m->reject ? -1 : 1;
+    int no, yes = count_votes(r, &no);
+    if (yes >= quorum(r)) {
+        if (pre) campaign(r, 0, 0); else become_leader(r);
+    } else if (no >= quorum(r)) {
+        become_follower(r, r->term, 0);
+    }
+}
+
+void raft_step(raft *r, const raft_msg *m) {
+    if (m->to != r->cfg.id || m->from == r->cfg.id) return;
+    progress *from = find_pr(r, m->from);
+    if (!from) return;  /* not a member */
+    if (m->term > r->term) {
+        int vote_req = m->type == MSG_PREVOTE || m->type == MSG_VOTE;
+        int leader_alive = r->lead != 0 && r->elapsed < r->cfg.election_ticks;
+        /* 4.2.3: a node that hears its leader ignores disruptive votes */
+        if (vote_req && leader_alive && !m->context) {
+            if (m->type == MSG_PREVOTE) handle_vote(r, m, 1);  /* answers reject */
+            return;
+        }
+        if (m->type == MSG_PREVOTE) { handle_vote(r, m, 1); return; }
+        if (m->type == MSG_PREVOTE_RESP && !m->reject) { handle_vote_resp(r, m); return; }
+        int from_leader = m->type == MSG_APPEND || m->type == MSG_HEARTBEAT || m->type == MSG_TIMEOUT_NOW;
+        become_follower(r, m->term, from_leader ? m->from : 0);
+    } else if (m->term < r->term) {
+        if (m->type == MSG_APPEND || m->type == MSG_HEARTBEAT) {
+            /* tell a stale leader about the newer term */
+            raft_msg resp = {0};
+            resp.type = MSG_APPEND_RESP;
+            resp.to = m->from;
+            resp.reject = 1;
+            send(r, resp, 0);
+        } else if (m->type == MSG_PREVOTE) {
+            handle_vote(r, m, 1);
+        }
+        return;
+    }
+    switch (m->type) {
+    case MSG_PREVOTE: handle_vote(r, m, 1); break;
+    case MSG_VOTE: handle_vote(r, m, 0); break;
+    case MSG_PREVOTE_RESP:
+    case MSG_VOTE_RESP: handle_vote_resp(r, m); break;
+    case MSG_APPEND:
+    case MSG_HEARTBEAT:
+        if (r->role == RAFT_LEADER) break;  /* impossible: one leader per term */
+        if (r->role != RAFT_FOLLOWER) become_follower(r, r->term, m->from);
+        r->lead = m->from;
+        r->elapsed = 0;
+        if (m->type == MSG_APPEND) { handle_append(r, m); break; }
+        if (m->commit > r->commit && m->commit <= raft_last_index(r)) r->commit = m->commit;
+        {
+            raft_msg resp = {0};
+            resp.type = MSG_HEARTBEAT_RESP;
+            resp.to = m->from;
+            resp.context = m->context;
+            send(r, resp, 1);
+        }
+        break;
+    case MSG_APPEND_RESP:
+        if (r->role == RAFT_LEADER) handle_append_resp(r, from, m);
+        break;
+    case MSG_HEARTBEAT_RESP:
+        if (r->role != RAFT_LEADER) break;
+        from->active = 1;
+        if (m->context > from->read_ack) from->read_ack = m->context;
+        maybe_confirm_reads(r);
+        /* a probe outstanding is resent once per heartbeat round trip */
+        if (from->probe) { from->inflight = 0; send_append(r, from, 1); }
+        else if (from->match < raft_last_index(r)) send_append(r, from, 0);
+        break;
+    case MSG_TIMEOUT_NOW:
+        if (r->role == RAFT_FOLLOWER && m->from == r->lead) campaign(r, 0, 1);
+        break;
+    }
+}
+
+void raft_ready_get(raft *r, raft_ready *rd) {
+    memset(rd, 0, sizeof(*rd));
+    /* hand out the queued messages; recycle last round's arrays */
+    msgvec t = r->out_now; r->out_now = r->now; r->now = t; r->now.n = 0;
+    t = r->out_after; r->out_after = r->after; r->after = t; r->after.n = 0;
+    rd->msgs = r->out_now.v;
+    rd->nmsgs = r->out_now.n;
+    rd->msgs_after = r->out_after.v;
+    rd->nmsgs_after = r->out_after.n;
+    rd->hard_state_changed = r->hard_dirty;
+    rd->term = r->term;
+    rd->vote = r->vote;
+    r->hard_dirty = 0;
+    if (r->unstable <= raft_last_index(r)) {
+        rd->entries = &r->log[r->unstable - 1];
+        rd->nentries = (size_t)(raft_last_index(r) - r->unstable + 1);
+        r->unstable = raft_last_index(r) + 1;
+    }
+    uint64_t upto = r->commit < r->stable ? r->commit : r->stable;
+    if (upto > r->applied_out) {
+        rd->committed = &r->log[r->applied_out];
+        rd->ncommitted = (size_t)(upto - r->applied_out);
+        r->applied_out = upto;
+    }
+    rd->confirmed_round = r->role == RAFT_LEADER ? r->confirmed_round : 0;
+}
+
+int raft_role(const raft *r) { return r->role; }
+uint64_t raft_term(const raft *r) { return r->term; }
+uint64_t raft_leader(const raft *r) { return r->lead; }
+uint64_t raft_commit_index(const raft *r) { return r->commit; }
+uint64_t raft_id(const raft *r) { return r->cfg.id; }
+const raft_entry *raft_entry_at(const raft *r, uint64_t index) {
+    return index == 0 || index > r->nlog ? NULL : &r->log[index - 1];
+}
+
+int raft_peer(const raft *r, uint64_t id, raft_peer_info *out) {
+    for (int i = 0; i < r->npr; i++) {
+        const progress *p = &r->pr[i];
+        if (p->id != id) continue;
+        out->match = p->match;
+        out->next = p->next;
+        out->inflight = p->inflight;
+        out->probe = p->probe;
+        out->active = p->active;
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,106 @@
+/* raft: the Raft protocol as a pure state machine (Raft dissertation,
+ * Ongaro 2014). No sockets, no clock, no disk: the caller feeds it
+ *   raft_step()    a message received from a peer,
+ *   raft_tick()    one unit of logical time,
+ *   raft_propose() a new entry (leader only),
+ *   raft_persisted() the index its log is durable up to,
+ * and drains what it asks for with raft_ready(): entries to persist, the
+ * hard state (term, vote) to persist first, messages to send, and committed
+ * entries to apply. Pre-vote (9.6) and check-quorum (6.2) are always on.
+ * Messages are values; the peer module frames and checksums them. */
+#ifndef RAFTKV_RAFT_H
+#define RAFTKV_RAFT_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define RAFT_MAX_NODES 9
+#define RAFT_MAX_INFLIGHT 256
+
+enum raft_role { RAFT_FOLLOWER, RAFT_PRECANDIDATE, RAFT_CANDIDATE, RAFT_LEADER };
+enum raft_entry_type { RAFT_ENTRY_NOOP = 0, RAFT_ENTRY_COMMAND = 1 };
+enum raft_msg_type {
+    MSG_PREVOTE = 1, MSG_PREVOTE_RESP, MSG_VOTE, MSG_VOTE_RESP,
+    MSG_APPEND, MSG_APPEND_RESP, MSG_HEARTBEAT, MSG_HEARTBEAT_RESP, MSG_TIMEOUT_NOW,
+};
+
+typedef struct raft_entry {
+    uint64_t term, index;
+    int type;
+    char *data;   /* owned by whoever holds the entry */
+    size_t len;
+} raft_entry;
+
+typedef struct raft_msg {
+    int type;
+    uint64_t from, to, term;
+    uint64_t index, log_term;  /* APPEND: prev index/term; VOTE: last index/term; RESP: match or rejected index */
+    uint64_t commit;
+    uint64_t hint_index, hint_term;  /* APPEND_RESP reject: follower's conflict hint */
+    uint64_t context;          /* HEARTBEAT(_RESP): read-barrier round */
+    int reject;
+    raft_entry *entries;       /* APPEND: borrowed, never owned by a message */
+    size_t nentries;
+} raft_msg;
+
+typedef struct raft_config {
+    uint64_t id;
+    uint64_t peers[RAFT_MAX_NODES];  /* every voter, this node included */
+    int npeers;
+    int election_ticks;    /* election timeout, randomized in [e, 2e) */
+    int heartbeat_ticks;
+    size_t max_msg_entries;   /* entries per APPEND */
+    int max_inflight;         /* APPENDs in flight per follower */
+    uint64_t seed;            /* for randomized timeouts */
+} raft_config;
+
+typedef struct raft raft;
+
+/* Storage as found at start-up: hard state and the log (entries are copied). */
+raft *raft_new(const raft_config *cfg, uint64_t term, uint64_t vote, const raft_entry *log, size_t nlog);
+void raft_free(raft *r);
+
+void raft_tick(raft *r);
+void raft_step(raft *r, const raft_msg *m);  /* copies what it keeps */
+/* Appends a new entry; returns its index, or 0 when not leader. */
+uint64_t raft_propose(raft *r, int type, const char *data, size_t len);
+/* The local log is durable up to index (for entries of the given term). */
+void raft_persisted(raft *r, uint64_t index, uint64_t term);
+/* Read barrier (dissertation 6.4): returns a round id, 0 if not leader.
+ * When raft_read_ready() reports that round confirmed, reads may be served
+ * once the applied index reaches the read index it reports. */
+uint64_t raft_read_index(raft *r, uint64_t *read_index);
+
+typedef struct raft_ready {
+    int hard_state_changed;       /* persist term and vote before sending */
+    uint64_t term, vote;
+    raft_entry *entries;          /* to append to the durable log, in order; truncate after entries[0].index-1 first */
+    size_t nentries;
+    raft_msg *msgs;               /* may be sent at once (leader's appends and heartbeats) */
+    size_t nmsgs;
+    raft_msg *msgs_after;         /* send only after this ready's hard state and entries are durable */
+    size_t nmsgs_after;
+    raft_entry *committed;        /* to apply, in order */
+    size_t ncommitted;
+    uint64_t confirmed_round;     /* highest read round confirmed by a quorum this term */
+} raft_ready;
+
+/* Fills rd with pointers (entries, messages and the entries they carry)
+ * valid until the next call into r; marks it all taken. */
+void raft_ready_get(raft *r, raft_ready *rd);
+
+/* Introspection. */
+int raft_role(const raft *r);
+uint64_t raft_term(const raft *r);
+uint64_t raft_leader(const raft *r);
+uint64_t raft_commit_index(const raft *r);
+uint64_t raft_last_index(const raft *r);
+uint64_t raft_id(const raft *r);
+/* Leader's view of a follower, for INFO raft; 0 if id is unknown. */
+typedef struct raft_peer_info {
+    uint64_t match, next;
+    int inflight, probe, active;
+} raft_peer_info;
+int raft_peer(const raft *r, uint64_t id, raft_peer_info *out);
+/* Entry at index (NULL if outside the log). */
+const raft_entry *raft_entry_at(const raft *r, uint64_t index);
+#endif

@@ -1,0 +1,391 @@
+/* Deterministic simulation of whole Raft clusters: N nodes of the pure core
+ * in one process over a fake network (delay, loss, duplication, reordering,
+ * partitions) and fake disks (slow writes, crashes that lose what was not
+ * yet durable, restarts). One seeded PRNG drives everything, so a seed
+ * replays exactly. After every step it checks Raft's safety properties:
+ * election safety, log matching, leader completeness, state machine safety;
+ * and after the faults stop, that the cluster commits new entries.
+ * Usage: sim_raft [first-seed] [seeds] [steps]; SIM_TRACE=<tick> in the
+ * environment prints every delivered message after that tick. */
+#include "raft.h"
+#include "testlib.h"
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAXN 5
+#define MAXMSG 20000
+#define MAXIDX 200000
+
+static uint64_t rng;
+static uint64_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }
+static int chance(int pct) { return (int)(rnd() % 100) < pct; }
+
+typedef struct simmsg { raft_msg m; long at; } simmsg;
+
+typedef struct disk {
+    uint64_t term, vote;
+    raft_entry *log;
+    size_t n, cap;
+} disk;
+
+/* A queued disk write: completes at `at`, then releases its messages. */
+typedef struct pwrite {
+    long at;
+    int hs; uint64_t term, vote;
+    raft_entry *e; size_t ne;
+    raft_msg *msgs; size_t nmsgs;
+} pwrite;
+
+typedef struct node {
+    raft *r;
+    int up;
+    disk d;
+    pwrite *q; size_t nq, capq;
+    uint64_t applied;
+} node;
+
+static node nodes[MAXN];
+static int N;
+static simmsg *net;
+static size_t nnet;
+static long now;
+static int part[MAXN];               /* partition group of each node */
+static int loss_pct, dup_pct, reorder_pct, delay_max, slow_disk_pct, crash_pml, part_pml;
+static uint64_t leader_of_term[100000];
+/* what was applied at each index anywhere: term and a hash of the data */
+static uint64_t applied_term[MAXIDX], applied_hash[MAXIDX];
+static uint64_t max_applied;
+static long violations;
+static uint64_t total_applied, total_terms;
+static uint64_t seed;
+
+static uint64_t hash(const char *d, size_t n) {
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)d[i]) * 1099511628211ULL;
+    return h;
+}
+
+static raft_entry copy_entry(const raft_entry *e) {
+    raft_entry c = *e;
+    c.data = malloc(e->len ? e->len : 1);
+    memcpy(c.data, e->data, e->len);
+    return c;
+}
+
+static raft_msg copy_msg(const raft_msg *m) {
+    raft_msg c = *m;
+    if (m->nentries) {
+        c.entries = malloc(sizeof(raft_entry) * m->nentries);
+        for (size_t i = 0; i < m->nentries; i++) c.entries[i] = copy_entry(&m->entries[i]);
+    }
+    return c;
+}
+
+static void free_msg(raft_msg *m) {
+    for (size_t i = 0; i < m->nentries; i++) free(m->entries[i].data);
+    free(m->entries);
+}
+
+static long seed_violations;
+static void violation(const char *what, int node_i) {
+    violations++;
+    if (seed_violations++) return;  /* the first one tells the story */
+    CHECKMSG(0, "seed %llu tick %ld node %d: %s", (unsigned long long)seed, now, node_i + 1, what);
+}
+
+static raft_config cfg_for(int i) {
+    raft_config c = {0};
+    c.id = (uint64_t)i + 1;
+    c.npeers = N;
+    for (int k = 0; k < N; k++) c.peers[k] = (uint64_t)k + 1;
+    c.election_ticks = 10;
+    c.heartbeat_ticks = 2;
+    c.max_msg_entries = 1 + (size_t)(rnd() % 8);
+    c.max_inflight = 2 + (int)(rnd() % 15);
+    c.seed = rnd() | 1;
+    return c;
+}
+
+static void start_node(int i) {
+    node *n = &nodes[i];
+    raft_config c = cfg_for(i);
+    n->r = raft_new(&c, n->d.term, n->d.vote, n->d.log, n->d.n);
+    n->up = 1;
+    n->applied = 0;  /* the state machine is rebuilt from the log */
+}
+
+static void send_net(const raft_msg *m) {
+    int from = (int)m->from - 1, to = (int)m->to - 1;
+    if (part[from] != part[to] || chance(loss_pct)) return;
+    int copies = chance(dup_pct) ? 2 : 1;
+    for (int k = 0; k < copies && nnet < MAXMSG; k++) {
+        net[nnet].m = copy_msg(m);
+        net[nnet].at = now + 1 + (delay_max ? (long)(rnd() % (uint64_t)delay_max) : 0);
+        nnet++;
+    }
+}
+
+static void disk_write(node *n, pwrite *w) {
+    if (w->hs) { n->d.term = w->term; n->d.vote = w->vote; }
+    if (w->ne) {
+        uint64_t first = w->e[0].index;
+        while (n->d.n >= first) free(n->d.log[--n->d.n].data);
+        for (size_t k = 0; k < w->ne; k++) {
+            if (n->d.n == n->d.cap) {
+                n->d.cap = n->d.cap ? n->d.cap * 2 : 256;
+                n->d.log = realloc(n->d.log, sizeof(raft_entry) * n->d.cap);
+            }
+            n->d.log[n->d.n++] = w->e[k];
+        }
+        free(w->e);
+        w->e = NULL;
+    }
+}
+
+static void check_apply(int i, const raft_entry *e) {
+    node *n = &nodes[i];
+    if (e->index != n->applied + 1) violation("applied out of order", i);
+    n->applied = e->index;
+    if (e->index >= MAXIDX) return;
+    uint64_t h = hash(e->data, e->len) ^ (uint64_t)e->type;
+    if (applied_term[e->index] == 0) {
+        applied_term[e->index] = e->term;
+        applied_hash[e->index] = h;
+        if (e->index > max_applied) max_applied = e->index;
+    } else if (applied_term[e->index] != e->term || applied_hash[e->index] != h) {
+        violation("state machine safety: different entries applied at one index", i);
+    }
+}
+
+/* Drains one node's ready: disk writes (maybe slow), messages, applies. */
+static void process(int i) {
+    node *n = &nodes[i];
+    raft_ready rd;
+    raft_ready_get(n->r, &rd);
+    for (size_t k = 0; k < rd.nmsgs; k++) send_net(&rd.msgs[k]);
+    pwrite w = {0};
+    w.at = now + (chance(slow_disk_pct) ? 1 + (long)(rnd() % 5) : 0);
+    if (n->nq && n->q[n->nq - 1].at > w.at) w.at = n->q[n->nq - 1].at;  /* a disk completes in order */
+    w.hs = rd.hard_state_changed;
+    w.term = rd.term;
+    w.vote = rd.vote;
+    if (rd.nentries) {
+        w.e = malloc(sizeof(raft_entry) * rd.nentries);
+        for (size_t k = 0; k < rd.nentries; k++) w.e[k] = copy_entry(&rd.entries[k]);
+        w.ne = rd.nentries;
+    }
+    if (rd.nmsgs_after) {
+        w.msgs = malloc(sizeof(raft_msg) * rd.nmsgs_after);
+        for (size_t k = 0; k < rd.nmsgs_after; k++) w.msgs[k] = copy_msg(&rd.msgs_after[k]);
+        w.nmsgs = rd.nmsgs_after;
+    }
+    for (size_t k = 0; k < rd.ncommitted; k++) check_apply(i, &rd.committed[k]);
+    if (w.hs || w.ne || w.nmsgs) {
+        if (n->nq == n->capq) { n->capq = n->capq ? n->capq * 2 : 16; n->q = realloc(n->q, sizeof(pwrite) * n->capq); }
+        n->q[n->nq++] = w;
+    }
+    if (raft_role(n->r) == RAFT_LEADER) {
+        uint64_t t = raft_term(n->r);
+        if (t < 100000) {
+            if (leader_of_term[t] && leader_of_term[t] != (uint64_t)i + 1) violation("election safety: two leaders in one term", i);
+            if (!leader_of_term[t]) {
+                leader_of_term[t] = (uint64_t)i + 1;
+                /* leader completeness: everything applied anywhere is in its log */
+                for (uint64_t x = 1; x <= max_applied && x < MAXIDX; x++) {
+                    const raft_entry *e = raft_entry_at(n->r, x);
+                    if (!e || e->term != applied_term[x]) { violation("leader completeness: new leader lacks a committed entry", i); break; }
+                }
+            }
+        }
+    }
+}
+
+static void complete_writes(int i) {
+    node *n = &nodes[i];
+    size_t done = 0;
+    while (done < n->nq && n->q[done].at <= now) {
+        pwrite *w = &n->q[done];
+        uint64_t last = w->ne ? w->e[w->ne - 1].index : 0, lterm = w->ne ? w->e[w->ne - 1].term : 0;
+        disk_write(n, w);
+        if (last) raft_persisted(n->r, last, lterm);
+        for (size_t k = 0; k < w->nmsgs; k++) { send_net(&w->msgs[k]); free_msg(&w->msgs[k]); }
+        free(w->msgs);
+        done++;
+    }
+    if (done) memmove(n->q, n->q + done, sizeof(pwrite) * (n->nq - done));
+    n->nq -= done;
+}
+
+static void crash(int i) {
+    node *n = &nodes[i];
+    for (size_t k = 0; k < n->nq; k++) {  /* unsynced writes are lost */
+        pwrite *w = &n->q[k];
+        for (size_t e = 0; e < w->ne; e++) free(w->e[e].data);
+        free(w->e);
+        for (size_t m = 0; m < w->nmsgs; m++) free_msg(&w->msgs[m]);
+        free(w->msgs);
+    }
+    n->nq = 0;
+    raft_free(n->r);
+    n->r = NULL;
+    n->up = 0;
+}
+
+static void check_log_matching(void) {
+    for (int a = 0; a < N; a++)
+        for (int b = a + 1; b < N; b++) {
+            if (!nodes[a].up || !nodes[b].up) continue;
+            uint64_t la = raft_last_index(nodes[a].r), lb = raft_last_index(nodes[b].r);
+            uint64_t m = la < lb ? la : lb;
+            /* find the highest index where terms agree; all below must agree too */
+            uint64_t x = m;
+            while (x > 0 && raft_entry_at(nodes[a].r, x)->term != raft_entry_at(nodes[b].r, x)->term) x--;
+            for (uint64_t y = x; y > 0; y--) {
+                const raft_entry *ea = raft_entry_at(nodes[a].r, y), *eb = raft_entry_at(nodes[b].r, y);
+                if (ea->term != eb->term || ea->len != eb->len || memcmp(ea->data, eb->data, ea->len)) {
+                    violation("log matching", a);
+                    return;
+                }
+            }
+        }
+}
+
+static void deliver(void) {
+    /* deliver due messages in random order (reordering) */
+    for (size_t k = 0; k < nnet;) {
+        if (net[k].at > now || (nnet > 1 && chance(reorder_pct))) { k++; continue; }
+        simmsg s = net[k];
+        net[k] = net[--nnet];
+        int to = (int)s.m.to - 1;
+        if (getenv("SIM_TRACE") && now > atol(getenv("SIM_TRACE")))
+            printf("t%ld %llu->%llu type %d term %llu idx %llu lt %llu commit %llu n %zu rej %d hint %llu/%llu\n", now,
+                   (unsigned long long)s.m.from, (unsigned long long)s.m.to, s.m.type, (unsigned long long)s.m.term,
+                   (unsigned long long)s.m.index, (unsigned long long)s.m.log_term, (unsigned long long)s.m.commit,
+                   s.m.nentries, s.m.reject, (unsigned long long)s.m.hint_index, (unsigned long long)s.m.hint_term);
+        if (nodes[to].up && part[to] == part[s.m.from - 1]) {
+            raft_step(nodes[to].r, &s.m);
+            process(to);
+        }
+        free_msg(&s.m);
+    }
+}
+
+static int leader(void) {
+    int l = -1;
+    uint64_t best = 0;
+    for (int i = 0; i < N; i++)
+        if (nodes[i].up && raft_role(nodes[i].r) == RAFT_LEADER && raft_term(nodes[i].r) >= best) { best = raft_term(nodes[i].r); l = i; }
+    return l;
+}
+
+static void step_world(int faults, uint64_t *proposals, int propose) {
+    now++;
+    for (int i = 0; i < N; i++) if (nodes[i].up) { complete_writes(i); raft_tick(nodes[i].r); process(i); }
+    deliver();
+    int l = leader();
+    if (l >= 0 && propose && chance(40)) {
+        char data[32];
+        int len = snprintf(data, sizeof(data), "p%llu", (unsigned long long)++*proposals);
+        raft_propose(nodes[l].r, RAFT_ENTRY_COMMAND, data, (size_t)len);
+        process(l);
+    }
+    if (!faults) return;
+    int x = (int)(rnd() % (uint64_t)N);
+    int l2 = leader();
+    if (l2 >= 0 && (int)(rnd() % 1000) < crash_pml) crash(l2);                  /* leaders die most */
+    else if ((int)(rnd() % 1000) < crash_pml && nodes[x].up) crash(x);
+    else if (chance(5) && !nodes[x].up) start_node(x);
+    else if ((int)(rnd() % 1000) < part_pml) { for (int i = 0; i < N; i++) part[i] = (int)(rnd() % 3); }
+    else if ((int)(rnd() % 1000) < part_pml) { for (int i = 0; i < N; i++) part[i] = 0; }
+    check_log_matching();
+}
+
+static void dump(void) {
+    for (int i = 0; i < N; i++) {
+        raft *r = nodes[i].r;
+        printf("node %d: role %d term %llu lead %llu commit %llu last %llu applied %llu nq %zu\n", i + 1, raft_role(r),
+               (unsigned long long)raft_term(r), (unsigned long long)raft_leader(r),
+               (unsigned long long)raft_commit_index(r), (unsigned long long)raft_last_index(r),
+               (unsigned long long)nodes[i].applied, nodes[i].nq);
+        for (size_t k = 0; k < nodes[i].nq; k++) printf("  write at %ld (now %ld) ne %zu msgs %zu\n", nodes[i].q[k].at, now, nodes[i].q[k].ne, nodes[i].q[k].nmsgs);
+        if (raft_role(r) != RAFT_LEADER) continue;
+        for (int k = 0; k < N; k++) {
+            raft_peer_info p;
+            if (raft_peer(r, (uint64_t)k + 1, &p))
+                printf("  peer %d: match %llu next %llu inflight %d probe %d\n", k + 1, (unsigned long long)p.match,
+                       (unsigned long long)p.next, p.inflight, p.probe);
+        }
+    }
+}
+
+static void run_seed(uint64_t s, int steps) {
+    seed = s;
+    rng = s * 0x9e3779b97f4a7c15ULL | 1;
+    N = chance(50) ? 3 : 5;
+    memset(nodes, 0, sizeof(nodes));
+    memset(part, 0, sizeof(part));
+    memset(leader_of_term, 0, sizeof(leader_of_term));
+    memset(applied_term, 0, sizeof(applied_term));
+    max_applied = 0;
+    now = 0;
+    loss_pct = (int)(rnd() % 20);
+    reorder_pct = 30;
+    dup_pct = (int)(rnd() % 10);
+    delay_max = (int)(rnd() % 4);
+    slow_disk_pct = (int)(rnd() % 30);
+    crash_pml = (int)(rnd() % 30);
+    part_pml = (int)(rnd() % 30);
+    for (int i = 0; i < N; i++) start_node(i);
+    uint64_t proposals = 0;
+    long before = violations;
+    seed_violations = 0;
+    for (int k = 0; k < steps && violations == before; k++) step_world(1, &proposals, 1);
+    /* heal everything and require progress */
+    for (int i = 0; i < N; i++) { part[i] = 0; if (!nodes[i].up) start_node(i); }
+    /* a healed network behaves like the TCP links of a real cluster */
+    loss_pct = dup_pct = reorder_pct = delay_max = 0;
+    uint64_t before_heal = max_applied;
+    for (int k = 0; k < 300; k++) step_world(0, &proposals, 1);
+    CHECKMSG(max_applied > before_heal, "seed %llu: nothing committed within 300 ticks of healing", (unsigned long long)s);
+    /* then quiesce: every node must catch up with everything committed */
+    int all = 0;
+    for (int k = 0; k < 2000 && !all; k++) {
+        step_world(0, &proposals, 0);
+        all = 1;
+        for (int i = 0; i < N; i++) all &= nodes[i].applied == max_applied;
+    }
+    if (!all) dump();
+    CHECKMSG(all, "seed %llu: a node did not catch up after healing (committed %llu)", (unsigned long long)s,
+             (unsigned long long)max_applied);
+    uint64_t terms = 0;
+    for (int i = 0; i < N; i++) if (raft_term(nodes[i].r) > terms) terms = raft_term(nodes[i].r);
+    total_applied += max_applied;
+    total_terms += terms;
+    CHECKMSG(violations == before, "seed %llu: %ld safety violations", (unsigned long long)s, violations - before);
+    if (!all || violations != before)
+        printf("replay: build/sim_raft %llu 1 %d   (SIM_TRACE=<tick> prints every message after that tick)\n",
+               (unsigned long long)s, steps);
+    for (int i = 0; i < N; i++) {
+        if (nodes[i].up) crash(i);
+        for (size_t k = 0; k < nodes[i].d.n; k++) free(nodes[i].d.log[k].data);
+        free(nodes[i].d.log);
+        free(nodes[i].q);
+    }
+    for (size_t k = 0; k < nnet; k++) free_msg(&net[k].m);
+    nnet = 0;
+}
+
+int main(int argc, char **argv) {
+    uint64_t first = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
+    int seeds = argc > 2 ? atoi(argv[2]) : 200;
+    int steps = argc > 3 ? atoi(argv[3]) : 2000;
+    net = malloc(sizeof(simmsg) * MAXMSG);
+    for (int s = 0; s < seeds; s++) run_seed(first + (uint64_t)s, steps);
+    free(net);
+    printf("sim seeds %llu..%llu, %d steps each: %llu entries applied, %llu terms in all\n", (unsigned long long)first,
+           (unsigned long long)(first + (uint64_t)seeds - 1), steps, (unsigned long long)total_applied,
+           (unsigned long long)total_terms);
+    return test_summary("sim");
+}
