@@ -5,15 +5,15 @@ CC ?= cc
 PKGS := libev
 WARN := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
 CFLAGS ?= -O2 -g
-LIBS := -lev -lleveldb -lz -lm
+LIBS := -lev -lleveldb -lz -lm -lpthread
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-SERVER_SRC := src/buf.c src/log.c src/resp.c src/config.c src/entry.c src/fsm.c src/cmd.c src/admin.c src/server.c
+SERVER_SRC := src/buf.c src/log.c src/resp.c src/config.c src/entry.c src/fsm.c src/cmd.c src/admin.c src/raft.c src/wal.c src/peer.c src/node.c src/server.c
 SERVER_HDR := $(wildcard src/*.h)
 
-.PHONY: all deps test-deps run test test-long unit sim integration differential clitools bench clean
+.PHONY: all deps test-deps run test test-long unit sim integration cluster differential clitools bench clean
 
-all: deps src/raftkv-server
+all: deps src/raftkv-server src/raftkv-check-log
 
 deps:
 	@deps/install.sh
@@ -41,17 +41,39 @@ build/sim_raft: tests/sim_raft.c src/raft.c src/raft.h src/buf.c tests/testlib.h
 	@mkdir -p build
 	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/sim_raft.c src/raft.c src/buf.c
 
+build/test_raft: tests/test_raft.c src/raft.c src/raft.h src/buf.c tests/testlib.h
+	@mkdir -p build
+	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_raft.c src/raft.c src/buf.c
+
+build/test_wal: tests/test_wal.c src/wal.c src/wal.h src/raft.h src/buf.c src/log.c tests/testlib.h
+	@mkdir -p build
+	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_wal.c src/wal.c src/buf.c src/log.c -lz
+
+src/raftkv-check-log: src/check-log.c src/wal.c src/wal.h src/buf.c src/log.c
+	$(CC) $(WARN) $(CFLAGS) -o $@ src/check-log.c src/wal.c src/buf.c src/log.c -lz
+
+build/raftkv-check-log-san: src/check-log.c src/wal.c src/wal.h src/buf.c src/log.c
+	@mkdir -p build
+	$(CC) $(WARN) -O1 -g $(SAN) -o $@ src/check-log.c src/wal.c src/buf.c src/log.c -lz
+
+build/test_peer: tests/test_peer.c src/peer.c src/peer.h src/entry.c src/buf.c src/log.c src/resp.c tests/testlib.h
+	@mkdir -p build
+	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_peer.c src/peer.c src/entry.c src/buf.c src/log.c src/resp.c -lev -lz -lm
+
 build/test_server: tests/test_server.c tests/testlib.h
 	@mkdir -p build
 	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_server.c -lhiredis
 
+# A local 3-node cluster in the foreground (data in ./cluster-data); Ctrl-C stops it.
 run: all
-	@mkdir -p data/node1
-	src/raftkv-server --port 7001 --dir data/node1
+	@utils/cluster run 3 7001
 
-unit: build/test_resp build/test_entry
+unit: build/test_resp build/test_entry build/test_peer build/test_raft build/test_wal build/raftkv-check-log-san
 	build/test_resp
 	build/test_entry
+	build/test_peer
+	build/test_raft
+	build/test_wal build/raftkv-check-log-san
 
 # Seeded simulation of whole clusters; SIM="first-seed seeds steps" to vary.
 SIM ?= 1 400 2000
@@ -68,14 +90,18 @@ integration: build/raftkv-server-san build/test_server
 differential: build/raftkv-server-san
 	tests/differential.py build/raftkv-server-san
 
+# A real 3-node cluster: failover, lost majority, peer garbage, torn WAL.
+cluster: build/raftkv-server-san
+	python3 tests/cluster_test.py build/raftkv-server-san
+
 clitools: build/raftkv-server-san
 	tests/clitools.sh build/raftkv-server-san
 
 test: test-deps all
-	@tests/run.sh unit sim integration differential clitools
+	@tests/run.sh unit sim integration cluster differential clitools
 
 bench: all
 	utils/bench
 
 clean:
-	rm -rf build src/raftkv-server
+	rm -rf build src/raftkv-server src/raftkv-check-log

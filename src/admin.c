@@ -3,6 +3,7 @@
  * than data. */
 #include "log.h"
 #include "server.h"
+#include "node.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,16 +284,16 @@ void info_command(cmdctx *x, int argc, rstr *argv) {
     }
     if (want(argc, argv, "persistence", 1))
         buf_printf(&b, "# Persistence\r\nloading:0\r\naof_enabled:1\r\nappendfsync:%s\r\napplied_index:%llu\r\n"
-                   "data_disk_size:%llu\r\nfsyncs:%lld\r\n\r\n", srv.cfg.appendfsync ? "always" : "no",
-                   (unsigned long long)fsm_applied(srv.f), (unsigned long long)fsm_disk_size(srv.f), srv.syncs);
+                   "data_disk_size:%llu\r\n\r\n", srv.cfg.appendfsync ? "always" : "no",
+                   (unsigned long long)node_applied(), (unsigned long long)fsm_disk_size(srv.f));
     if (want(argc, argv, "stats", 1))
         buf_printf(&b, "# Stats\r\ntotal_connections_received:%lld\r\ntotal_commands_processed:%lld\r\n"
                    "total_net_input_bytes:%lld\r\ntotal_net_output_bytes:%lld\r\nrejected_connections:%lld\r\n"
                    "client_output_buffer_limit_disconnections:%lld\r\ntotal_error_replies:%lld\r\n\r\n",
                    srv.conns_received, srv.commands, srv.net_in, srv.net_out, srv.conns_rejected,
                    srv.output_limit_disconnections, srv.errors);
-    if (want(argc, argv, "replication", 1))
-        buf_printf(&b, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n");
+    if (want(argc, argv, "replication", 1)) node_info(&b, "replication");
+    if (want(argc, argv, "raft", 1)) node_info(&b, "raft");
     if (want(argc, argv, "cpu", 1)) {
         double u, s;
         rusage_secs(&u, &s);

@@ -65,3 +65,14 @@ void buf_compact(buf *b) {
     b->len -= b->pos;
     b->pos = 0;
 }
+
+void buf_put_u32(buf *b, uint32_t v) {
+    char t[4];
+    set_u32(t, v);
+    buf_append(b, t, 4);
+}
+
+void buf_put_u64(buf *b, uint64_t v) {
+    buf_put_u32(b, (uint32_t)v);
+    buf_put_u32(b, (uint32_t)(v >> 32));
+}

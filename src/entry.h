@@ -11,7 +11,8 @@
 enum { ENTRY_NOOP = 0, ENTRY_COMMAND = 1 };
 
 void entry_encode(buf *out, int type, uint64_t time_ms, int argc, const rstr *argv);
-/* Decodes without copying: argv points into data. *argv is malloc'd.
+/* Decodes without copying: argv points into data. *argv is malloc'd
+ * (argv NULL: only validates, allocating nothing).
  * Returns argc (>= 0), or -1 when the bytes are not a valid entry. */
 int entry_decode(const char *data, size_t len, int *type, uint64_t *time_ms, rstr **argv);
 #endif

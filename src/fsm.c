@@ -31,12 +31,6 @@ struct fsm {
 static const char META_APPLIED[] = "mapplied";
 static const char META_KEYS[] = "mkeys";
 
-static void put_u64(char *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (char)(v >> (8 * i)); }
-static uint64_t get_u64(const char *p) {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v |= (uint64_t)(unsigned char)p[i] << (8 * i);
-    return v;
-}
 
 static uint64_t read_meta(fsm *f, const char *name, char **err) {
     size_t n;
@@ -231,9 +225,9 @@ void fsm_flush(fsm *f) {
 
 static void write_meta(fsm *f, leveldb_writebatch_t *wb) {
     char v[8];
-    put_u64(v, f->applied);
+    set_u64(v, f->applied);
     leveldb_writebatch_put(wb, META_APPLIED, strlen(META_APPLIED), v, 8);
-    put_u64(v, f->keys);
+    set_u64(v, f->keys);
     leveldb_writebatch_put(wb, META_KEYS, strlen(META_KEYS), v, 8);
 }
 

@@ -82,7 +82,7 @@ static void send(raft *r, raft_msg m, int after) {
 
 static void append_entry(raft *r, uint64_t term, int type, const char *data, size_t len) {
     if (r->nlog == r->logcap) {
-        r->logcap = r->logcap ? r->logcap * 2 : 1024;
+        r->logcap = r->logcap ? r->logcap * 2 : 16;
         r->log = xrealloc(r->log, sizeof(raft_entry) * r->logcap);
     }
     raft_entry *e = &r->log[r->nlog++];
@@ -109,6 +109,7 @@ raft *raft_new(const raft_config *cfg, uint64_t term, uint64_t vote, const raft_
     if (r->cfg.election_ticks < 2) r->cfg.election_ticks = 10;
     if (r->cfg.heartbeat_ticks < 1) r->cfg.heartbeat_ticks = 1;
     if (!r->cfg.max_msg_entries) r->cfg.max_msg_entries = 256;
+    if (!r->cfg.max_msg_bytes) r->cfg.max_msg_bytes = 1 << 20;
     if (r->cfg.max_inflight < 1) r->cfg.max_inflight = 64;
     if (r->cfg.max_inflight > RAFT_MAX_INFLIGHT) r->cfg.max_inflight = RAFT_MAX_INFLIGHT;
     r->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ULL ^ cfg->id;
@@ -156,27 +157,33 @@ static int log_ok(const raft *r, uint64_t idx, uint64_t trm) {
 
 /* ---- replication (leader) ---- */
 
-static void send_append(raft *r, progress *p, int even_empty) {
-    if (p->id == r->cfg.id) return;
-    if (p->probe ? p->inflight > 0 : p->inflight >= r->cfg.max_inflight) return;
+/* Sends the next batch to p; 1 if it sent entries. */
+static int send_append(raft *r, progress *p, int even_empty) {
+    if (p->id == r->cfg.id) return 0;
+    if (p->probe ? p->inflight > 0 : p->inflight >= r->cfg.max_inflight) return 0;
     uint64_t last = raft_last_index(r);
     if (p->next > last + 1) p->next = last + 1;
-    size_t n = (size_t)(last + 1 - p->next);
+    size_t n = (size_t)(last + 1 - p->next), bytes = 0;
     if (n > r->cfg.max_msg_entries) n = r->cfg.max_msg_entries;
-    if (!n && !even_empty) return;
+    for (size_t k = 0; k < n; k++) {
+        bytes += r->log[p->next - 1 + k].len;
+        if (bytes > r->cfg.max_msg_bytes && k > 0) { n = k; break; }
+    }
+    if (!n && !even_empty) return 0;
     raft_msg m = {0};
     m.type = MSG_APPEND;
     m.to = p->id;
     m.index = p->next - 1;
     m.log_term = term_at(r, m.index);
     m.commit = r->commit;
-    m.entries = n ? &r->log[p->next - 1] : NULL;
+    m.entries = NULL;  /* resolved in raft_ready_get(): the log may move */
     m.nentries = n;
     send(r, m, 0);
     if (n) {
         p->infl[(p->infl_head + p->inflight++) % RAFT_MAX_INFLIGHT] = p->next + n - 1;
         if (!p->probe) p->next += n;  /* optimistic: pipeline the next batch */
     }
+    return n > 0;
 }
 
 /* An ack up to index retires every append ending at or before it; counting
@@ -328,6 +335,15 @@ void raft_tick(raft *r) {
     if (++r->elapsed >= r->timeout && self_member(r)) campaign(r, 1, 0);
 }
 
+void raft_campaign(raft *r) {
+    if (r->role != RAFT_LEADER && self_member(r)) campaign(r, 1, 0);
+}
+
+void raft_peer_down(raft *r, uint64_t id) {
+    progress *p = find_pr(r, id);
+    if (r->role == RAFT_LEADER && p && id != r->cfg.id && !p->probe) probe_again(r, p);
+}
+
 uint64_t raft_propose(raft *r, int type, const char *data, size_t len) {
     if (r->role != RAFT_LEADER) return 0;
     append_entry(r, r->term, type, data, len);
@@ -418,7 +434,7 @@ static void handle_append_resp(raft *r, progress *p, const raft_msg *m) {
         maybe_commit(r);
     }
     free_inflight(p, m->index);
-    send_append(r, p, 0);
+    while (send_append(r, p, 0) && !p->probe) {}  /* fill the window */
 }
 
 static void handle_vote(raft *r, const raft_msg *m, int pre) {
@@ -530,6 +546,18 @@ void raft_ready_get(raft *r, raft_ready *rd) {
     /* hand out the queued messages; recycle last round's arrays */
     msgvec t = r->out_now; r->out_now = r->now; r->now = t; r->now.n = 0;
     t = r->out_after; r->out_after = r->after; r->after = t; r->after.n = 0;
+    /* Appends were queued with their range only: the log array may have
+     * moved since. One from a leadership that ended is dropped. */
+    size_t keep = 0;
+    for (size_t i = 0; i < r->out_now.n; i++) {
+        raft_msg *m = &r->out_now.v[i];
+        if (m->type == MSG_APPEND && m->nentries) {
+            if (r->role != RAFT_LEADER || m->term != r->term || m->index + m->nentries > r->nlog) continue;
+            m->entries = &r->log[m->index];
+        }
+        r->out_now.v[keep++] = *m;
+    }
+    r->out_now.n = keep;
     rd->msgs = r->out_now.v;
     rd->nmsgs = r->out_now.n;
     rd->msgs_after = r->out_after.v;

@@ -49,6 +49,7 @@ typedef struct raft_config {
     int election_ticks;    /* election timeout, randomized in [e, 2e) */
     int heartbeat_ticks;
     size_t max_msg_entries;   /* entries per APPEND */
+    size_t max_msg_bytes;     /* data bytes per APPEND (at least one entry goes) */
     int max_inflight;         /* APPENDs in flight per follower */
     uint64_t seed;            /* for randomized timeouts */
 } raft_config;
@@ -63,6 +64,10 @@ void raft_tick(raft *r);
 void raft_step(raft *r, const raft_msg *m);  /* copies what it keeps */
 /* Appends a new entry; returns its index, or 0 when not leader. */
 uint64_t raft_propose(raft *r, int type, const char *data, size_t len);
+/* Starts an election at once (a one-voter cluster need not wait). */
+void raft_campaign(raft *r);
+/* The link to a peer broke: what was in flight to it is lost. */
+void raft_peer_down(raft *r, uint64_t id);
 /* The local log is durable up to index (for entries of the given term). */
 void raft_persisted(raft *r, uint64_t index, uint64_t term);
 /* Read barrier (dissertation 6.4): returns a round id, 0 if not leader.

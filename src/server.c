@@ -1,6 +1,8 @@
 #include "server.h"
 #include "entry.h"
 #include "log.h"
+#include "node.h"
+#include "peer.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -42,21 +44,503 @@ static void queue_output(client *c) {
     srv.pending = c;
 }
 
+/* ---- replies owed ----
+ * Every request gets its reply in request order. Requests answered at once
+ * write straight to the output buffer unless older ones are still owed;
+ * then, and for every write (answered when its entry is applied), read
+ * (answered once its ReadIndex barrier is confirmed) or forwarded request
+ * (answered by the leader), the reply waits in a slot. */
+
+#define ERR_NO_LEADER "CLUSTERDOWN No leader"
+#define ERR_NOT_APPLIED "CLUSTERDOWN Leader changed, command not applied"
+#define ERR_UNKNOWN "TIMEOUT outcome unknown"
+
+static double now_s(void) { return ev_now(srv.loop); }
+
+static slot *slot_new(client *c, int state) {
+    slot *s = xmalloc(sizeof(*s));
+    memset(s, 0, sizeof(*s));
+    s->c = c;
+    s->state = state;
+    s->deadline = now_s() + (double)srv.cfg.cluster_request_timeout / 1000.0;
+    if (c->stail) c->stail->next = s; else c->shead = s;
+    c->stail = s;
+    return s;
+}
+
+static void slot_free(slot *s) {
+    for (int i = 0; i < s->argc; i++) free(s->argv[i].p);
+    free(s->argv);
+    buf_free(&s->reply);
+    free(s);
+}
+
+/* Where the reply to a request answered now goes. */
+static buf *reply_target(client *c) {
+    if (!c->shead && !c->proxy) return &c->out;
+    return &slot_new(c, SLOT_DONE)->reply;
+}
+
+/* The apply queue: proposals waiting for their entry, by log index. A
+ * ring addressed by sequence number so a slot can leave it in O(1). */
+typedef struct waiter { uint64_t index, term; slot *s; } waiter;
+static struct { waiter *v; uint64_t head, tail, cap; } aq;
+
+static waiter *aq_at(uint64_t seq) { return &aq.v[seq % aq.cap]; }
+
+static void slot_done(slot *s) {
+    s->state = SLOT_DONE;
+    if (s->c) queue_output(s->c);
+}
+
+static void aq_push(slot *s) {
+    /* A new index at or below older waiters means those entries were
+     * truncated from our log: never committed, so never applied. */
+    while (aq.tail > aq.head && aq_at(aq.tail - 1)->index >= s->index) {
+        waiter *w = aq_at(--aq.tail);
+        if (w->s) { reply_error(&w->s->reply, ERR_NOT_APPLIED); slot_done(w->s); }
+    }
+    if (aq.tail - aq.head == aq.cap) {
+        uint64_t ncap = aq.cap ? aq.cap * 2 : 1024;
+        waiter *nv = xmalloc(sizeof(waiter) * ncap);
+        for (uint64_t q = aq.head; q < aq.tail; q++) nv[q % ncap] = *aq_at(q);
+        free(aq.v);
+        aq.v = nv;
+        aq.cap = ncap;
+    }
+    waiter *w = aq_at(aq.tail);
+    w->index = s->index;
+    w->term = s->term;
+    w->s = s;
+    s->aseq = aq.tail++;
+}
+
+/* node callback: entry index of term is being applied; its reply goes to
+ * the slot that proposed it, if that slot still waits. */
+static buf *reply_for(uint64_t index, uint64_t term) {
+    while (aq.tail > aq.head && aq_at(aq.head)->index < index) {
+        waiter *w = aq_at(aq.head++);
+        if (w->s) { reply_error(&w->s->reply, ERR_NOT_APPLIED); slot_done(w->s); }
+    }
+    if (aq.tail == aq.head || aq_at(aq.head)->index != index) return NULL;
+    waiter *w = aq_at(aq.head++);
+    slot *s = w->s;
+    if (!s) return NULL;
+    slot_done(s);
+    if (w->term == term) return &s->reply;
+    reply_error(&s->reply, ERR_NOT_APPLIED);
+    return NULL;
+}
+
+/* Reads waiting for a barrier: read_new have no round yet. */
+static slot *read_new, *read_wait;
+
+static void list_remove(slot **list, slot *s) {
+    for (slot **p = list; *p; p = &(*p)->qnext)
+        if (*p == s) { *p = s->qnext; return; }
+}
+
+/* Takes a waiting slot out of the queues that would answer it. */
+static void slot_detach(slot *s) {
+    if (s->state == SLOT_APPLY) aq_at(s->aseq)->s = NULL;
+    if (s->state == SLOT_READ) {
+        list_remove(&read_new, s);
+        list_remove(&read_wait, s);
+        if (s->c) s->c->reads_pending--;
+    }
+    if (s->state == SLOT_FWD && s->c) s->c->fwd_pending--;
+}
+
+/* A slot that will not be answered the normal way: its client gets err. */
+static void slot_fail(slot *s, const char *err) {
+    slot_detach(s);
+    s->reply.len = s->reply.pos = 0;
+    reply_error(&s->reply, err);
+    slot_done(s);
+}
+
+/* ---- forwarding sessions (follower side) ----
+ * A client's requests forwarded to the leader carry a session id; the
+ * leader answers them in order. When that order can no longer be trusted
+ * (leader changed, link lost, a request timed out) the session ends: its
+ * owed replies fail and the next request opens a new one. */
+
+typedef struct idmap { uint64_t *ka, *kb; client **v; size_t cap, n; } idmap;
+static idmap fwd_sessions, proxies_by_sid;
+
+static size_t idmap_slot(const idmap *m, uint64_t a, uint64_t b) {
+    uint64_t h = (a * 0x9e3779b97f4a7c15ULL) ^ (b * 0xc2b2ae3d27d4eb4fULL);
+    return (size_t)(h ^ (h >> 29)) & (m->cap - 1);
+}
+
+static client *idmap_get(const idmap *m, uint64_t a, uint64_t b) {
+    if (!m->cap) return NULL;
+    for (size_t i = idmap_slot(m, a, b);; i = (i + 1) & (m->cap - 1)) {
+        if (!m->v[i] && !m->kb[i]) return NULL;  /* never used: end of the chain */
+        if (m->v[i] && m->ka[i] == a && m->kb[i] == b) return m->v[i];
+    }
+}
+
+static void idmap_put(idmap *m, uint64_t a, uint64_t b, client *c) {
+    if ((m->n + 1) * 2 > m->cap) {
+        idmap old = *m;
+        m->cap = old.cap ? old.cap * 2 : 64;
+        m->ka = xmalloc(sizeof(uint64_t) * m->cap);
+        m->kb = xmalloc(sizeof(uint64_t) * m->cap);
+        m->v = xmalloc(sizeof(client *) * m->cap);
+        memset(m->kb, 0, sizeof(uint64_t) * m->cap);
+        memset(m->v, 0, sizeof(client *) * m->cap);
+        m->n = 0;
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.v[i]) idmap_put(m, old.ka[i], old.kb[i], old.v[i]);
+        free(old.ka), free(old.kb), free(old.v);
+    }
+    size_t i = idmap_slot(m, a, b);
+    while (m->v[i]) i = (i + 1) & (m->cap - 1);
+    m->ka[i] = a, m->kb[i] = b, m->v[i] = c;
+    m->n++;
+}
+
+/* Leaves a tombstone (kb kept non-zero) so later chains stay intact;
+ * the table is rebuilt on growth. Keys b are never 0. */
+static void idmap_del(idmap *m, uint64_t a, uint64_t b) {
+    if (!m->cap) return;
+    for (size_t i = idmap_slot(m, a, b);; i = (i + 1) & (m->cap - 1)) {
+        if (!m->v[i] && !m->kb[i]) return;
+        if (m->v[i] && m->ka[i] == a && m->kb[i] == b) { m->v[i] = NULL; return; }
+    }
+}
+
+static void fwd_end(client *c) {
+    if (!c->fwd_sid) return;
+    idmap_del(&fwd_sessions, 0, c->fwd_sid);
+    peer_send_forward_close(c->fwd_to, c->fwd_sid);
+    for (slot *s = c->shead; s && c->fwd_pending; s = s->next)
+        if (s->state == SLOT_FWD) slot_fail(s, s->write ? ERR_UNKNOWN : ERR_NO_LEADER);
+    c->fwd_sid = c->fwd_to = 0;
+}
+
+static int forward(client *c, uint64_t leader, int write, int argc, rstr *argv) {
+    if (c->fwd_sid && c->fwd_to != leader) fwd_end(c);
+    if (!c->fwd_sid) {
+        c->fwd_sid = ++srv.next_sid;
+        c->fwd_to = leader;
+        idmap_put(&fwd_sessions, 0, c->fwd_sid, c);
+    }
+    if (peer_send_forward(leader, c->fwd_sid, argc, argv) < 0) return -1;
+    slot *s = slot_new(c, SLOT_FWD);
+    s->write = write;
+    c->fwd_pending++;
+    return 0;
+}
+
+static void on_forward_reply(uint64_t from, uint64_t sid, const char *r, size_t n) {
+    client *c = idmap_get(&fwd_sessions, 0, sid);
+    if (!c || c->fwd_to != from) return;
+    slot *s = c->shead;
+    while (s && s->state != SLOT_FWD) s = s->next;
+    if (!s) return;
+    c->fwd_pending--;
+    buf_append(&s->reply, r, n);
+    slot_done(s);
+}
+
+/* ---- dispatch ---- */
+
+static void hold(client *c, int why) {
+    c->held = why;
+    c->held_since = now_s();
+    if (!c->in_held) {
+        c->in_held = 1;
+        c->hnext = srv.held;
+        srv.held = c;
+    }
+}
+
+static int leader_reachable(void) {
+    uint64_t l = node_leader();
+    return node_is_leader() || (l && peer_connected(l));
+}
+
+static void run_read(client *c, const command *run, int argc, rstr *argv, buf *out) {
+    cmdctx x = {srv.f, out, c, 0};
+    run->proc(&x, argc, argv);
+}
+
+static void propose(client *c, int argc, rstr *argv) {
+    static buf entry;
+    entry.len = entry.pos = 0;
+    entry_encode(&entry, ENTRY_COMMAND, (uint64_t)(ev_now(srv.loop) * 1000), argc, argv);
+    slot *s = slot_new(c, SLOT_APPLY);
+    s->write = 1;
+    s->index = node_propose(entry.data, entry.len);
+    s->term = node_term();
+    c->last_write = s->index;
+    aq_push(s);
+}
+
+/* Keyed reads wait for a barrier; the parsed command moves into the slot. */
+static void queue_read(client *c, resp_parser *p) {
+    slot *s = slot_new(c, SLOT_READ);
+    s->argc = p->argc;
+    s->argv = p->argv;
+    p->argv = NULL;
+    p->argc = p->argcap = 0;
+    s->need = c->last_write;
+    s->qnext = read_new;
+    read_new = s;
+    c->reads_pending++;
+}
+
+/* Runs one parsed request; 0 when it must wait (the client is held). */
+static int execute(client *c, resp_parser *p) {
+    int argc = p->argc;
+    rstr *argv = p->argv;
+    command *cmd = cmd_lookup(argv[0].p, argv[0].len);
+    const command *run = cmd, *parent = NULL;
+    if (!cmd) { cmd_reply_unknown(reply_target(c), argc, argv); srv.errors++; return 1; }
+    if (!cmd_arity_ok(cmd, argc)) { cmd_reply_arity(reply_target(c), cmd, NULL); srv.errors++; return 1; }
+    if (cmd->subs && argc >= 2) {
+        const command *sub = cmd_lookup_sub(cmd, argv[1].p, argv[1].len);
+        if (!sub && !cmd->proc) { cmd_reply_unknown_sub(reply_target(c), cmd, &argv[1]); srv.errors++; return 1; }
+        if (sub) {
+            parent = cmd;
+            run = sub;
+            if (!cmd_arity_ok(sub, argc)) { cmd_reply_arity(reply_target(c), sub, parent); srv.errors++; return 1; }
+        }
+    }
+    int data = cmd->flags & (CMD_WRITE | CMD_READONLY), write = cmd->flags & CMD_WRITE;
+    if (data && !node_is_leader()) {
+        uint64_t l = node_leader();
+        if (c->proxy) { reply_error(reply_target(c), ERR_NO_LEADER); return 1; }  /* never forward twice */
+        if (!l || !peer_connected(l)) { hold(c, HOLD_LEADER); return 0; }
+        if (forward(c, l, write, argc, argv) < 0) { hold(c, HOLD_LEADER); return 0; }
+    } else if (write && c->reads_pending) {
+        hold(c, HOLD_READS);  /* a write must not overtake this client's reads */
+        return 0;
+    }
+    srv.commands++;
+    if (parent) snprintf(c->lastcmd, sizeof(c->lastcmd), "%s|%s", parent->name, run->name);
+    else snprintf(c->lastcmd, sizeof(c->lastcmd), "%s", cmd->name);
+    cmd->calls++;
+    if (data && !node_is_leader()) return 1;  /* forwarded */
+    if (write) { propose(c, argc, argv); return 1; }
+    if (data) { queue_read(c, p); return 1; }
+    struct timeval t0, t1;
+    gettimeofday(&t0, NULL);
+    buf *out = reply_target(c);
+    size_t before = out->len;
+    run_read(c, run, argc, argv, out);
+    gettimeofday(&t1, NULL);
+    cmd->usec += (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_usec - t0.tv_usec);
+    if (out->len > before && out->data[before] == '-') { cmd->failed++; srv.errors++; }
+    if (out != &c->out) slot_done(c->stail);
+    return 1;
+}
+
+static void protocol_error(client *c) {
+    char msg[160];
+    snprintf(msg, sizeof(msg), "ERR %s", c->parser.err);
+    reply_error(reply_target(c), msg);
+    if (c->stail) slot_done(c->stail);
+    logmsg(LL_VERBOSE, "Protocol error (%s) from client: id=%llu addr=%s", c->parser.err,
+           (unsigned long long)c->id, c->addr);
+    c->close_after_reply = 1;
+    if (c->fd >= 0) set_reading(c, 0);
+    c->in.len = c->in.pos = 0;
+}
+
+static void process_input(client *c) {
+    if (c->held) return;
+    while (!c->close_after_reply) {
+        if (!c->parsed) {  /* else a held request waits in the parser */
+            if (!buf_unread(&c->in)) break;
+            c->parser.max_bulk = srv.cfg.proto_max_bulk_len;
+            int r = resp_parse(&c->parser, &c->in);
+            if (r == RESP_NEED_MORE) break;
+            if (r == RESP_ERR) { protocol_error(c); break; }
+            if (c->parser.argc == 0) { resp_args_reset(&c->parser); continue; }
+            c->parsed = 1;
+        }
+        if (!execute(c, &c->parser)) break;
+        c->parsed = 0;
+        resp_args_reset(&c->parser);
+    }
+    buf_compact(&c->in);
+    if (c->fd >= 0 && c->reading && c->held) set_reading(c, 0);  /* TCP pushes back while it waits */
+    queue_output(c);
+}
+
+/* Clients whose held request may go on now. */
+static int resume_held(void) {
+    int resumed = 0;
+    double now = now_s(), limit = (double)srv.cfg.cluster_request_timeout / 1000.0;
+    for (client **pp = &srv.held; *pp;) {
+        client *c = *pp;
+        int go = c->held == HOLD_READS ? c->reads_pending == 0 : leader_reachable();
+        int expired = c->held == HOLD_LEADER && now - c->held_since >= limit;
+        if (!go && !expired) { pp = &c->hnext; continue; }
+        *pp = c->hnext;
+        c->in_held = 0;
+        c->held = HOLD_NONE;
+        if (!go) {  /* no leader within the bound: not applied, say so */
+            reply_error(reply_target(c), ERR_NO_LEADER);
+            if (c->stail) slot_done(c->stail);
+            c->parsed = 0;
+            resp_args_reset(&c->parser);
+        }
+        if (c->fd >= 0 && !c->close_after_reply) set_reading(c, 1);
+        process_input(c);
+        resumed++;
+    }
+    return resumed;
+}
+
+/* Reads whose barrier is confirmed and whose index is applied. */
+static void serve_reads(void) {
+    uint64_t confirmed = node_confirmed_round(), applied = node_applied();
+    for (slot **pp = &read_wait; *pp;) {
+        slot *s = *pp;
+        if (s->round > confirmed || s->need > applied) { pp = &s->qnext; continue; }
+        *pp = s->qnext;
+        command *cmd = cmd_lookup(s->argv[0].p, s->argv[0].len);
+        run_read(s->c, cmd, s->argc, s->argv, &s->reply);
+        s->c->reads_pending--;
+        slot_done(s);
+    }
+}
+
+/* One barrier round for every read queued since the last one. */
+static void start_reads(void) {
+    if (!read_new) return;
+    uint64_t ri = 0, round = node_read_round(&ri);
+    if (!round) return;  /* leader_changed() fails them */
+    while (read_new) {
+        slot *s = read_new;
+        read_new = s->qnext;
+        s->round = round;
+        if (ri > s->need) s->need = ri;
+        s->qnext = read_wait;
+        read_wait = s;
+    }
+}
+
+static void on_leader_changed(void) {
+    /* a barrier belongs to one term of one leader: never carry it over */
+    while (read_new) slot_fail(read_new, ERR_NO_LEADER);
+    while (read_wait) slot_fail(read_wait, ERR_NO_LEADER);
+    uint64_t l = node_leader();
+    for (client *c = srv.clients; c; c = c->next)
+        if (c->fwd_sid && c->fwd_to != l) fwd_end(c);
+}
+
+static void on_peer_down(uint64_t id) {
+    for (client *c = srv.clients; c; c = c->next)
+        if (c->fwd_sid && c->fwd_to == id) fwd_end(c);
+    for (client *c = srv.proxies, *next; c; c = next) {
+        next = c->next;
+        if (c->proxy_peer == id) client_free(c);
+    }
+}
+
+/* ---- proxies (leader side): a follower's client, replayed here ---- */
+
+static client *client_alloc(int fd) {
+    client *c = xmalloc(sizeof(*c));
+    memset(c, 0, sizeof(*c));
+    c->id = ++srv.next_client_id;
+    c->fd = fd;
+    c->ctime = c->atime = time(NULL);
+    strcpy(c->lastcmd, "NULL");
+    resp_parser_init(&c->parser, srv.cfg.proto_max_bulk_len);
+    return c;
+}
+
+static void on_forward(uint64_t from, uint64_t sid, int argc, rstr *argv) {
+    client *c = idmap_get(&proxies_by_sid, from, sid);
+    if (!c) {
+        c = client_alloc(-1);
+        c->proxy = 1;
+        c->proxy_peer = from;
+        c->proxy_sid = sid;
+        snprintf(c->addr, sizeof(c->addr), "node%llu:%llu", (unsigned long long)from, (unsigned long long)sid);
+        c->next = srv.proxies;
+        if (srv.proxies) srv.proxies->prev = c;
+        srv.proxies = c;
+        idmap_put(&proxies_by_sid, from, sid, c);
+    }
+    /* re-encoded as RESP so it takes the path of every other request */
+    buf_printf(&c->in, "*%d\r\n", argc);
+    for (int i = 0; i < argc; i++) {
+        buf_printf(&c->in, "$%zu\r\n", argv[i].len);
+        buf_append(&c->in, argv[i].p, argv[i].len);
+        buf_append(&c->in, "\r\n", 2);
+    }
+    process_input(c);
+}
+
+static void on_forward_close(uint64_t from, uint64_t sid) {
+    client *c = idmap_get(&proxies_by_sid, from, sid);
+    if (c) client_free(c);
+}
+
+/* Moves finished replies, oldest first, to where they go. */
+static void pump(client *c) {
+    while (c->shead && c->shead->state == SLOT_DONE) {
+        slot *s = c->shead;
+        c->shead = s->next;
+        if (!c->shead) c->stail = NULL;
+        if (c->proxy) peer_send_forward_reply(c->proxy_peer, c->proxy_sid, s->reply.data, s->reply.len);
+        else buf_append(&c->out, s->reply.data + s->reply.pos, buf_unread(&s->reply));
+        slot_free(s);
+    }
+}
+
+static void expire_slots(client *c, double now) {
+    slot *s = c->shead;
+    while (s && s->state == SLOT_DONE) s = s->next;
+    if (!s || s->deadline > now) return;
+    if (s->state == SLOT_FWD) { fwd_end(c); return; }
+    slot_fail(s, s->state == SLOT_APPLY ? ERR_UNKNOWN : ERR_NO_LEADER);
+}
+
+static void timeouts_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)loop; (void)w; (void)revents;
+    double now = now_s();
+    for (client *c = srv.clients; c; c = c->next) expire_slots(c, now);
+    for (client *c = srv.proxies; c; c = c->next) expire_slots(c, now);
+}
+
 void client_free(client *c) {
-    set_reading(c, 0);
-    set_writing(c, 0);
-    close(c->fd);
-    if (c->prev) c->prev->next = c->next; else srv.clients = c->next;
+    if (c->fd >= 0) {
+        set_reading(c, 0);
+        set_writing(c, 0);
+        close(c->fd);
+        srv.nclients--;
+    }
+    if (c->prev) c->prev->next = c->next;
+    else if (c->proxy) srv.proxies = c->next;
+    else srv.clients = c->next;
     if (c->next) c->next->prev = c->prev;
     if (c->pending)
         for (client **p = &srv.pending; *p; p = &(*p)->pnext)
             if (*p == c) { *p = c->pnext; break; }
+    if (c->in_held)
+        for (client **p = &srv.held; *p; p = &(*p)->hnext)
+            if (*p == c) { *p = c->hnext; break; }
+    fwd_end(c);
+    if (c->proxy) idmap_del(&proxies_by_sid, c->proxy_peer, c->proxy_sid);
+    while (c->shead) {
+        slot *s = c->shead;
+        c->shead = s->next;
+        if (s->state != SLOT_DONE) slot_detach(s);
+        slot_free(s);
+    }
     buf_free(&c->in);
     buf_free(&c->out);
     resp_parser_free(&c->parser);
     free(c->name);
     free(c);
-    srv.nclients--;
 }
 
 static void addr_str(int fd, int peer, char *out, size_t cap) {
@@ -97,15 +581,9 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        client *c = xmalloc(sizeof(*c));
-        memset(c, 0, sizeof(*c));
-        c->id = ++srv.next_client_id;
-        c->fd = fd;
-        c->ctime = c->atime = time(NULL);
-        strcpy(c->lastcmd, "NULL");
+        client *c = client_alloc(fd);
         addr_str(fd, 1, c->addr, sizeof(c->addr));
         addr_str(fd, 0, c->laddr, sizeof(c->laddr));
-        resp_parser_init(&c->parser, srv.cfg.proto_max_bulk_len);
         ev_io_init(&c->rio, read_cb, fd, EV_READ);
         ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
         c->rio.data = c->wio.data = c;
@@ -115,69 +593,6 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
         srv.nclients++;
         set_reading(c, 1);
     }
-}
-
-/* Runs one parsed request. */
-static void execute(client *c, int argc, rstr *argv) {
-    srv.commands++;
-    command *cmd = cmd_lookup(argv[0].p, argv[0].len);
-    const command *run = cmd, *parent = NULL;
-    cmdctx x = {srv.f, &c->out, c, 0};
-    if (!cmd) { cmd_reply_unknown(&c->out, argc, argv); srv.errors++; return; }
-    if (!cmd_arity_ok(cmd, argc)) { cmd_reply_arity(&c->out, cmd, NULL); srv.errors++; return; }
-    if (cmd->subs && argc >= 2) {
-        const command *sub = cmd_lookup_sub(cmd, argv[1].p, argv[1].len);
-        if (!sub && cmd->proc) sub = NULL;           /* COMMAND has its own bare form */
-        else if (!sub) { cmd_reply_unknown_sub(&c->out, cmd, &argv[1]); srv.errors++; return; }
-        if (sub) {
-            parent = cmd;
-            run = sub;
-            if (!cmd_arity_ok(sub, argc)) { cmd_reply_arity(&c->out, sub, parent); srv.errors++; return; }
-        }
-    }
-    if (parent) snprintf(c->lastcmd, sizeof(c->lastcmd), "%s|%s", parent->name, run->name);
-    else snprintf(c->lastcmd, sizeof(c->lastcmd), "%s", cmd->name);
-    struct timeval t0, t1;
-    gettimeofday(&t0, NULL);
-    size_t before = c->out.len;
-    if (cmd->flags & CMD_WRITE) {
-        /* The single path to data: encode, then apply as the log will. */
-        static buf entry;
-        entry.len = entry.pos = 0;
-        entry_encode(&entry, ENTRY_COMMAND, (uint64_t)t0.tv_sec * 1000 + (uint64_t)t0.tv_usec / 1000, argc, argv);
-        fsm_apply(srv.f, fsm_applied(srv.f) + 1, entry.data, entry.len, &c->out);
-        srv.dirty = 1;
-    } else {
-        run->proc(&x, argc, argv);
-    }
-    gettimeofday(&t1, NULL);
-    cmd->calls++;
-    cmd->usec += (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_usec - t0.tv_usec);
-    if (c->out.len > before && c->out.data[before] == '-') { cmd->failed++; srv.errors++; }
-}
-
-static void protocol_error(client *c) {
-    char msg[160];
-    snprintf(msg, sizeof(msg), "ERR %s", c->parser.err);
-    reply_error(&c->out, msg);
-    logmsg(LL_VERBOSE, "Protocol error (%s) from client: id=%llu addr=%s", c->parser.err,
-           (unsigned long long)c->id, c->addr);
-    c->close_after_reply = 1;
-    set_reading(c, 0);
-    c->in.len = c->in.pos = 0;
-}
-
-static void process_input(client *c) {
-    while (!c->close_after_reply && buf_unread(&c->in)) {
-        c->parser.max_bulk = srv.cfg.proto_max_bulk_len;
-        int r = resp_parse(&c->parser, &c->in);
-        if (r == RESP_NEED_MORE) break;
-        if (r == RESP_ERR) { protocol_error(c); break; }
-        if (c->parser.argc > 0) execute(c, c->parser.argc, c->parser.argv);
-        resp_args_reset(&c->parser);
-    }
-    buf_compact(&c->in);
-    if (buf_unread(&c->out) || c->close_after_reply) queue_output(c);
 }
 
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
@@ -213,7 +628,7 @@ static int flush_client(client *c) {
         c->out.pos = c->out.len = 0;
         if (c->out.cap > (1 << 20)) buf_free(&c->out);  /* give back a big reply's memory */
         set_writing(c, 0);
-        if (c->close_after_reply) { client_free(c); return 0; }
+        if (c->close_after_reply && !c->shead) { client_free(c); return 0; }
         return 1;
     }
     if ((long long)buf_unread(&c->out) > srv.cfg.client_output_buffer_limit) {
@@ -232,23 +647,32 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents) {
     flush_client(w->data);
 }
 
-/* Like Redis's beforeSleep: make applied entries durable, then answer. */
-static void before_sleep_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
-    (void)loop; (void)w; (void)revents;
-    if (srv.dirty) {
-        if ((srv.cfg.appendfsync ? fsm_sync(srv.f) : fsm_flush_batch(srv.f)) != 0) {
-            logmsg(LL_WARNING, "Cannot make writes durable; exiting rather than acknowledge them");
-            exit(1);
-        }
-        srv.syncs++;
-        srv.dirty = 0;
-    }
+static void flush_pending(void) {
     while (srv.pending) {
         client *c = srv.pending;
         srv.pending = c->pnext;
         c->pending = 0;
-        if (!c->writing) flush_client(c);
+        pump(c);
+        if (c->proxy) {
+            if (c->close_after_reply && !c->shead) client_free(c);
+        } else if (!c->writing) {
+            flush_client(c);
+        }
     }
+}
+
+/* Like Redis's beforeSleep: drive the node, answer what is answered. */
+static void before_sleep_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
+    (void)loop; (void)w; (void)revents;
+    for (int k = 0; k < 4; k++) {
+        int resumed = srv.held ? resume_held() : 0;
+        start_reads();
+        node_process();
+        serve_reads();
+        if (!resumed) break;
+    }
+    flush_pending();
+    peer_flush();
 }
 
 static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents) {
@@ -301,9 +725,16 @@ static void usage(void) {
            "  --proto-max-bulk-len BYTES     largest bulk string (default 512mb)\n"
            "  --client-query-buffer-limit BYTES  (default 1gb)\n"
            "  --client-output-buffer-limit BYTES (default 1gb)\n"
-           "  --appendfsync always|no        fdatasync before acknowledging writes (default always)\n\n"
+           "  --appendfsync always|no        fdatasync the Raft log before acknowledging (default always)\n"
+           "  --id N                         this node's id in --cluster (default 1)\n"
+           "  --cluster 1=HOST:PORT[@PEERPORT],2=...  every member; peer port defaults to port + 10000\n"
+           "  --cluster-request-timeout MS   bound on waiting for a leader or a commit (default 3000)\n"
+           "  --election-timeout MS          (default 1000, randomized up to twice that)\n"
+           "  --heartbeat-interval MS        (default 100)\n"
+           "  --wal-segment-size BYTES       (default 64mb)\n\n"
            "Examples:\n"
            "  ./raftkv-server --port 7001 --dir ./data\n"
+           "  ./raftkv-server --id 2 --dir ./n2 --cluster 1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003\n"
            "  ./raftkv-server /etc/raftkv/7001.conf --loglevel verbose\n");
 }
 
@@ -341,10 +772,14 @@ int main(int argc, char **argv) {
     }
     logmsg(LL_NOTICE, "Data loaded: %llu keys, applied index %llu", (unsigned long long)fsm_keys(srv.f),
            (unsigned long long)fsm_applied(srv.f));
-    srv.lfd = listen_on(srv.cfg.bind, srv.cfg.port);
-    if (srv.lfd < 0) { fsm_close(srv.f); return 1; }
-    srv.start_time = time(NULL);
     srv.loop = ev_default_loop(0);
+    node_events nev = {reply_for, NULL, on_leader_changed, on_forward, on_forward_reply, on_forward_close, on_peer_down};
+    if (node_init(srv.loop, &srv.cfg, srv.f, &nev) < 0) { fsm_close(srv.f); return 1; }
+    srv.lfd = listen_on(srv.cfg.bind, srv.cfg.port);
+    if (srv.lfd < 0) { node_shutdown(); fsm_close(srv.f); return 1; }
+    srv.start_time = time(NULL);
+    ev_timer_init(&srv.timeouts, timeouts_cb, 0.05, 0.05);
+    ev_timer_start(srv.loop, &srv.timeouts);
     ev_io_init(&srv.accept_io, accept_cb, srv.lfd, EV_READ);
     ev_io_start(srv.loop, &srv.accept_io);
     ev_prepare_init(&srv.before_sleep, before_sleep_cb);
@@ -357,8 +792,13 @@ int main(int argc, char **argv) {
     ev_run(srv.loop, 0);
     /* Shutdown: everything applied is made durable, then closed. */
     while (srv.clients) client_free(srv.clients);
+    while (srv.proxies) client_free(srv.proxies);
     close(srv.lfd);
+    node_shutdown();
     if (fsm_sync(srv.f) != 0) logmsg(LL_WARNING, "Final sync failed");
+    free(aq.v);
+    free(fwd_sessions.ka), free(fwd_sessions.kb), free(fwd_sessions.v);
+    free(proxies_by_sid.ka), free(proxies_by_sid.kb), free(proxies_by_sid.v);
     fsm_close(srv.f);
     ev_loop_destroy(srv.loop);
     logmsg(LL_NOTICE, "raftkv is now ready to exit, bye bye...");

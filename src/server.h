@@ -16,6 +16,25 @@
 #define RAFTKV_VERSION "0.1.0"
 #define REDIS_COMPAT_VERSION "7.0.15"
 
+/* A reply owed to a client, in request order. A client without any owes
+ * nothing and its replies go straight to its output buffer. */
+enum { SLOT_DONE, SLOT_APPLY, SLOT_READ, SLOT_FWD };
+typedef struct slot {
+    struct slot *next;           /* the client's order */
+    struct slot *qnext;          /* the read queue */
+    struct client *c;
+    int state, write;
+    uint64_t index, term;        /* SLOT_APPLY: the entry that answers it */
+    uint64_t round, need;        /* SLOT_READ: barrier round, index to wait for */
+    int argc;                    /* SLOT_READ: the command, run once confirmed */
+    rstr *argv;
+    uint64_t aseq;               /* SLOT_APPLY: its place in the apply queue */
+    double deadline;
+    buf reply;
+} slot;
+
+enum { HOLD_NONE, HOLD_LEADER, HOLD_READS };
+
 typedef struct client {
     uint64_t id;
     int fd;
@@ -29,6 +48,18 @@ typedef struct client {
     char lastcmd[48];             /* for CLIENT LIST: "get", "client|list" */
     int close_after_reply;
     int pending;                 /* queued in server.pending */
+    slot *shead, *stail;         /* replies owed, oldest first */
+    int reads_pending;           /* SLOT_READ among them */
+    uint64_t last_write;         /* index of its latest proposal (reads wait for it) */
+    int parsed;                  /* a whole request waits in parser */
+    int held;                    /* HOLD_*: its next request waits */
+    double held_since;
+    int in_held;
+    struct client *hnext;
+    uint64_t fwd_sid, fwd_to;    /* follower: forwarding session with the leader */
+    int fwd_pending;
+    int proxy;                   /* leader: stands for a follower's client */
+    uint64_t proxy_peer, proxy_sid;
     struct client *prev, *next;  /* all clients */
     struct client *pnext;        /* pending-write list */
 } client;
@@ -41,13 +72,14 @@ typedef struct server {
     ev_io accept_io;
     ev_prepare before_sleep;
     ev_signal sigterm, sigint;
-    client *clients, *pending;
+    client *clients, *pending, *held, *proxies;
     long long nclients;
     uint64_t next_client_id;
-    int dirty;                   /* applied entries not yet synced */
+    ev_timer timeouts;
+    uint64_t next_sid;
     time_t start_time;
     /* stats */
-    long long conns_received, conns_rejected, commands, net_in, net_out, syncs, errors;
+    long long conns_received, conns_rejected, commands, net_in, net_out, errors;
     long long output_limit_disconnections;
 } server;
 

@@ -1,0 +1,49 @@
+/* node: drives the pure Raft core (raft.c) from libev. It owns the log
+ * (wal.c, written and fdatasync'ed by one sync thread, completion back via
+ * ev_async: group commit), the peer connections (peer.c), the tick timer,
+ * and applies committed entries to the state machine (fsm.c) in order.
+ *
+ * The server hands it proposals and read barriers and hears back through
+ * the node_events callbacks: an entry applied (with its reply), reads
+ * confirmed, leadership changed, a forwarded command from a follower. */
+#ifndef RAFTKV_NODE_H
+#define RAFTKV_NODE_H
+#include <ev.h>
+#include <stdint.h>
+#include "buf.h"
+#include "config.h"
+#include "fsm.h"
+#include "resp.h"
+
+typedef struct node_events {
+    /* Entry index of term was applied; returns the buffer its reply goes to
+     * (NULL: nobody waits). done() is called once the reply is written. */
+    buf *(*reply_for)(uint64_t index, uint64_t term);
+    void (*applied)(void);
+    /* Leader or term changed (reads in flight must be dropped). */
+    void (*leader_changed)(void);
+    void (*forward)(uint64_t from, uint64_t sid, int argc, rstr *argv);
+    void (*forward_reply)(uint64_t from, uint64_t sid, const char *reply, size_t len);
+    void (*forward_close)(uint64_t from, uint64_t sid);
+    void (*peer_down)(uint64_t id);
+} node_events;
+
+int node_init(struct ev_loop *loop, config *cfg, fsm *f, const node_events *ev);
+void node_shutdown(void);
+/* Before the loop sleeps: hand out what the core produced. */
+void node_process(void);
+
+int node_is_leader(void);
+uint64_t node_id(void);
+uint64_t node_leader(void);   /* 0 when unknown */
+uint64_t node_term(void);
+uint64_t node_applied(void);
+/* Leader only: appends an entry; returns its index (0 if not leader). */
+uint64_t node_propose(const char *data, size_t len);
+/* Leader only: starts a read barrier round; returns it (0 if not leader)
+ * and the index reads must wait for. */
+uint64_t node_read_round(uint64_t *read_index);
+uint64_t node_confirmed_round(void);
+/* INFO sections "raft" and "replication". */
+void node_info(buf *b, const char *section);
+#endif

@@ -1,0 +1,522 @@
+#include "peer.h"
+#include "entry.h"
+#include "log.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* ---- codec ---- */
+
+size_t peer_frame_begin(buf *b, int type) {
+    size_t start = b->len;
+    char h[PEER_HEADER] = {0};
+    set_u32(h, PEER_MAGIC);
+    h[4] = PEER_VERSION;
+    h[5] = (char)type;
+    buf_append(b, h, sizeof(h));
+    return start;
+}
+
+void peer_frame_end(buf *b, size_t start) {
+    char *h = b->data + start;
+    size_t len = b->len - start - PEER_HEADER;
+    set_u32(h + 8, (uint32_t)len);
+    uLong crc = crc32(0L, (const Bytef *)h, 12);
+    crc = crc32(crc, (const Bytef *)h + PEER_HEADER, (uInt)len);
+    set_u32(h + 12, (uint32_t)crc);
+}
+
+int peer_frame_next(buf *in, int *type, const char **payload, size_t *len, char *err, size_t errlen) {
+    size_t avail = buf_unread(in);
+    const char *h = in->data + in->pos;
+    if (avail < PEER_HEADER) return 0;
+    uint32_t n = get_u32(h + 8);
+    if (get_u32(h) != PEER_MAGIC) { snprintf(err, errlen, "bad magic"); return -1; }
+    if (h[4] != PEER_VERSION) { snprintf(err, errlen, "unsupported protocol version %d", (unsigned char)h[4]); return -1; }
+    if (h[5] < 1 || h[5] > FR_LAST || h[6] || h[7]) { snprintf(err, errlen, "bad frame type %d", (unsigned char)h[5]); return -1; }
+    if (n > PEER_MAX_FRAME) { snprintf(err, errlen, "frame of %u bytes is too large", n); return -1; }
+    if (avail < PEER_HEADER + (size_t)n) return 0;
+    uLong crc = crc32(0L, (const Bytef *)h, 12);
+    crc = crc32(crc, (const Bytef *)h + PEER_HEADER, n);
+    if ((uint32_t)crc != get_u32(h + 12)) { snprintf(err, errlen, "bad checksum"); return -1; }
+    *type = h[5];
+    *payload = h + PEER_HEADER;
+    *len = n;
+    in->pos += PEER_HEADER + n;
+    return 1;
+}
+
+#define RAFT_FIXED (1 + 8 * 10 + 1 + 4)
+#define ENTRY_FIXED (8 + 8 + 1 + 4)
+
+void peer_encode_raft(buf *b, const raft_msg *m) {
+    char t = (char)m->type;
+    buf_append(b, &t, 1);
+    uint64_t f[10] = {m->from, m->to, m->term, m->index, m->log_term, m->commit, m->hint_index, m->hint_term,
+                      m->context, 0};
+    for (int i = 0; i < 10; i++) buf_put_u64(b, f[i]);
+    t = (char)(m->reject != 0);
+    buf_append(b, &t, 1);
+    buf_put_u32(b, (uint32_t)m->nentries);
+    for (size_t i = 0; i < m->nentries; i++) {
+        const raft_entry *e = &m->entries[i];
+        buf_put_u64(b, e->term);
+        buf_put_u64(b, e->index);
+        t = (char)e->type;
+        buf_append(b, &t, 1);
+        buf_put_u32(b, (uint32_t)e->len);
+        buf_append(b, e->data, e->len);
+    }
+}
+
+static int entry_ok(const raft_entry *e) {
+    if (e->type == RAFT_ENTRY_NOOP) return e->len == 0;
+    if (e->type != RAFT_ENTRY_COMMAND) return 0;
+    int type;
+    uint64_t t;
+    return entry_decode(e->data, e->len, &type, &t, NULL) >= 0;
+}
+
+int peer_decode_raft(const char *p, size_t n, raft_msg *m) {
+    memset(m, 0, sizeof(*m));
+    if (n < RAFT_FIXED) return -1;
+    m->type = (unsigned char)p[0];
+    if (m->type < MSG_PREVOTE || m->type > MSG_TIMEOUT_NOW) return -1;
+    uint64_t f[10];
+    for (int i = 0; i < 10; i++) f[i] = get_u64(p + 1 + 8 * i);
+    m->from = f[0], m->to = f[1], m->term = f[2], m->index = f[3], m->log_term = f[4];
+    m->commit = f[5], m->hint_index = f[6], m->hint_term = f[7], m->context = f[8];
+    if ((unsigned char)p[81] > 1) return -1;
+    m->reject = p[81];
+    uint32_t ne = get_u32(p + 82);
+    size_t pos = RAFT_FIXED;
+    if (ne > (n - pos) / ENTRY_FIXED) return -1;
+    if (ne && m->type != MSG_APPEND) return -1;
+    m->nentries = ne;
+    m->entries = ne ? xmalloc(sizeof(raft_entry) * ne) : NULL;
+    for (uint32_t i = 0; i < ne; i++) {
+        raft_entry *e = &m->entries[i];
+        if (n - pos < ENTRY_FIXED) goto bad;
+        e->term = get_u64(p + pos);
+        e->index = get_u64(p + pos + 8);
+        e->type = (unsigned char)p[pos + 16];
+        e->len = get_u32(p + pos + 17);
+        pos += ENTRY_FIXED;
+        if (e->len > n - pos) goto bad;
+        e->data = (char *)p + pos;
+        pos += e->len;
+        /* entries are consecutive after the consistency-check index */
+        if (e->index != m->index + 1 + i || e->term > m->term || !entry_ok(e)) goto bad;
+    }
+    if (pos != n) goto bad;
+    return 0;
+bad:
+    free(m->entries);
+    m->entries = NULL;
+    return -1;
+}
+
+/* ---- connections ---- */
+
+typedef struct conn {
+    int fd;
+    ev_io rio, wio;
+    int reading, writing, connecting;
+    buf in, out;
+    uint64_t peer;         /* outbound: the member dialled; inbound: from HELLO (0 before) */
+    int outbound;
+    struct conn *next;
+} conn;
+
+typedef struct member {
+    uint64_t id;
+    char host[256];
+    int port;
+    conn *out;             /* our dialled connection, NULL when down */
+    ev_timer retry;
+    double backoff;
+    uint64_t last_rx;
+} member;
+
+static struct {
+    struct ev_loop *loop;
+    uint64_t cluster_id, my_id;
+    peer_handler h;
+    int lfd;
+    ev_io accept_io;
+    member m[RAFT_MAX_NODES];
+    int n;
+    conn *inbound;
+    long long bad_frames;
+} P;
+
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static member *find_member(uint64_t id) {
+    for (int i = 0; i < P.n; i++)
+        if (P.m[i].id == id) return &P.m[i];
+    return NULL;
+}
+
+static void set_io(ev_io *w, int *flag, int on) {
+    if (on == *flag) return;
+    if (on) ev_io_start(P.loop, w); else ev_io_stop(P.loop, w);
+    *flag = on;
+}
+
+static void dial(member *mb);
+
+static void conn_close(conn *c, const char *why) {
+    if (why) logmsg(LL_VERBOSE, "Peer connection %s node %llu closed: %s", c->outbound ? "to" : "from",
+                    (unsigned long long)c->peer, why);
+    set_io(&c->rio, &c->reading, 0);
+    set_io(&c->wio, &c->writing, 0);
+    close(c->fd);
+    buf_free(&c->in);
+    buf_free(&c->out);
+    if (c->outbound) {
+        member *mb = find_member(c->peer);
+        if (mb && mb->out == c) {
+            mb->out = NULL;
+            ev_timer_set(&mb->retry, mb->backoff, 0.);
+            ev_timer_start(P.loop, &mb->retry);
+            mb->backoff = mb->backoff * 2 > 1.0 ? 1.0 : mb->backoff * 2;
+            if (P.h.down) P.h.down(mb->id);
+        }
+    } else {
+        for (conn **p = &P.inbound; *p; p = &(*p)->next)
+            if (*p == c) { *p = c->next; break; }
+    }
+    free(c);
+}
+
+static void bad_frame(conn *c, const char *why) {
+    P.bad_frames++;
+    logmsg(LL_WARNING, "Closing peer connection %s node %llu: %s", c->outbound ? "to" : "from",
+           (unsigned long long)c->peer, why);
+    conn_close(c, NULL);
+}
+
+static int handle_hello(conn *c, const char *p, size_t n) {
+    char why[160];
+    if (n != 24) { bad_frame(c, "malformed handshake"); return -1; }
+    uint64_t cid = get_u64(p), from = get_u64(p + 8), to = get_u64(p + 16);
+    if (cid != P.cluster_id) {
+        snprintf(why, sizeof(why), "handshake from another cluster (id %016llx, ours %016llx)", (unsigned long long)cid,
+                 (unsigned long long)P.cluster_id);
+    } else if (to != P.my_id) {
+        snprintf(why, sizeof(why), "handshake addressed to node %llu, this is node %llu", (unsigned long long)to,
+                 (unsigned long long)P.my_id);
+    } else if (!find_member(from)) {
+        snprintf(why, sizeof(why), "handshake from unknown node id %llu", (unsigned long long)from);
+    } else {
+        c->peer = from;
+        return 0;
+    }
+    bad_frame(c, why);
+    return -1;
+}
+
+/* One frame on an inbound connection; -1 if the connection was closed. */
+static int handle_frame(conn *c, int type, const char *p, size_t n) {
+    if (c->peer == 0) {
+        if (type != FR_HELLO) { bad_frame(c, "frame before handshake"); return -1; }
+        return handle_hello(c, p, n);
+    }
+    member *mb = find_member(c->peer);
+    if (mb) mb->last_rx = now_ms();
+    if (type == FR_RAFT) {
+        raft_msg m;
+        if (peer_decode_raft(p, n, &m) < 0) { bad_frame(c, "malformed raft message"); return -1; }
+        if (m.from != c->peer || m.to != P.my_id) {
+            free(m.entries);
+            bad_frame(c, "raft message with wrong addresses");
+            return -1;
+        }
+        P.h.raft(&m);
+        free(m.entries);
+        return 0;
+    }
+    if (n < 8 || type == FR_HELLO) { bad_frame(c, "malformed frame"); return -1; }
+    uint64_t client = get_u64(p);
+    if (type == FR_FORWARD) {
+        int etype;
+        uint64_t t;
+        rstr *argv;
+        int argc = entry_decode(p + 8, n - 8, &etype, &t, &argv);
+        if (argc <= 0) { free(argc == 0 ? argv : NULL); bad_frame(c, "malformed forwarded command"); return -1; }
+        P.h.forward(c->peer, client, argc, argv);
+        free(argv);
+    } else if (type == FR_FORWARD_REPLY) {
+        if (n == 8) { bad_frame(c, "empty forwarded reply"); return -1; }
+        P.h.forward_reply(c->peer, client, p + 8, n - 8);
+    } else {
+        P.h.forward_close(c->peer, client);
+    }
+    return 0;
+}
+
+static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
+    (void)loop; (void)revents;
+    conn *c = w->data;
+    buf_reserve(&c->in, 64 * 1024);
+    ssize_t r = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+    if (r < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (r <= 0) { conn_close(c, r == 0 ? "closed by peer" : strerror(errno)); return; }
+    c->in.len += (size_t)r;
+    if (c->outbound) {  /* nothing is ever sent back on a dialled connection */
+        bad_frame(c, "unexpected data on an outgoing connection");
+        return;
+    }
+    for (;;) {
+        int type;
+        const char *p;
+        size_t n;
+        char err[96];
+        int k = peer_frame_next(&c->in, &type, &p, &n, err, sizeof(err));
+        if (k == 0) break;
+        if (k < 0) { bad_frame(c, err); return; }
+        if (handle_frame(c, type, p, n) < 0) return;
+    }
+    buf_compact(&c->in);
+}
+
+static void flush_conn(conn *c) {
+    while (buf_unread(&c->out)) {
+        ssize_t n = write(c->fd, c->out.data + c->out.pos, buf_unread(&c->out));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) break;
+        if (n <= 0) { conn_close(c, strerror(errno)); return; }
+        c->out.pos += (size_t)n;
+    }
+    if (buf_unread(&c->out) == 0) {
+        c->out.pos = c->out.len = 0;
+        if (c->out.cap > (8 << 20)) buf_free(&c->out);
+    }
+    set_io(&c->wio, &c->writing, buf_unread(&c->out) > 0);
+}
+
+static void write_cb(struct ev_loop *loop, ev_io *w, int revents) {
+    (void)loop; (void)revents;
+    conn *c = w->data;
+    if (c->connecting) {
+        int err = 0;
+        socklen_t l = sizeof(err);
+        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l);
+        if (err) { conn_close(c, strerror(err)); return; }
+        c->connecting = 0;
+        member *mb = find_member(c->peer);
+        if (mb) mb->backoff = 0.05;
+        logmsg(LL_NOTICE, "Connected to peer node %llu", (unsigned long long)c->peer);
+        set_io(&c->rio, &c->reading, 1);  /* to notice the peer closing */
+    }
+    flush_conn(c);
+}
+
+static conn *conn_new(int fd, uint64_t peer, int outbound) {
+    conn *c = xmalloc(sizeof(*c));
+    memset(c, 0, sizeof(*c));
+    c->fd = fd;
+    c->peer = peer;
+    c->outbound = outbound;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    ev_io_init(&c->rio, read_cb, fd, EV_READ);
+    ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
+    c->rio.data = c->wio.data = c;
+    return c;
+}
+
+static void dial(member *mb) {
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_socktype = SOCK_STREAM;
+    char port[16];
+    snprintf(port, sizeof(port), "%d", mb->port);
+    int fd = -1;
+    if (getaddrinfo(mb->host, port, &hints, &ai) == 0 && ai) {
+        fd = socket(ai->ai_family, SOCK_STREAM, 0);
+        if (fd >= 0) {
+            fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+            if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) { close(fd); fd = -1; }
+        }
+    }
+    if (ai) freeaddrinfo(ai);
+    if (fd < 0) {
+        ev_timer_set(&mb->retry, mb->backoff, 0.);
+        ev_timer_start(P.loop, &mb->retry);
+        mb->backoff = mb->backoff * 2 > 1.0 ? 1.0 : mb->backoff * 2;
+        return;
+    }
+    conn *c = conn_new(fd, mb->id, 1);
+    c->connecting = 1;
+    mb->out = c;
+    size_t s = peer_frame_begin(&c->out, FR_HELLO);
+    buf_put_u64(&c->out, P.cluster_id);
+    buf_put_u64(&c->out, P.my_id);
+    buf_put_u64(&c->out, mb->id);
+    peer_frame_end(&c->out, s);
+    set_io(&c->wio, &c->writing, 1);
+}
+
+static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)loop; (void)revents;
+    member *mb = w->data;
+    if (!mb->out) dial(mb);
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
+    (void)loop; (void)revents;
+    for (int i = 0; i < 64; i++) {
+        int fd = accept(w->fd, NULL, NULL);
+        if (fd < 0) return;
+        conn *c = conn_new(fd, 0, 0);
+        c->next = P.inbound;
+        P.inbound = c;
+        set_io(&c->rio, &c->reading, 1);
+    }
+}
+
+int peer_init(struct ev_loop *loop, uint64_t cluster_id, uint64_t my_id, const char *bind_addr, int port,
+              const peer_handler *h) {
+    memset(&P, 0, sizeof(P));
+    P.loop = loop;
+    P.cluster_id = cluster_id;
+    P.my_id = my_id;
+    P.h = *h;
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+    char ps[16];
+    snprintf(ps, sizeof(ps), "%d", port);
+    if (getaddrinfo(bind_addr, ps, &hints, &ai) != 0 || !ai) {
+        logmsg(LL_WARNING, "Invalid peer bind address '%s'", bind_addr);
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM, 0), one = 1;
+    if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
+        logmsg(LL_WARNING, "Could not listen for peers on %s:%d: %s", bind_addr, port, strerror(errno));
+        if (fd >= 0) close(fd);
+        freeaddrinfo(ai);
+        return -1;
+    }
+    freeaddrinfo(ai);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    P.lfd = fd;
+    ev_io_init(&P.accept_io, accept_cb, fd, EV_READ);
+    ev_io_start(loop, &P.accept_io);
+    return 0;
+}
+
+void peer_add(uint64_t id, const char *host, int port) {
+    if (P.n >= RAFT_MAX_NODES || id == P.my_id) return;
+    member *mb = &P.m[P.n++];
+    memset(mb, 0, sizeof(*mb));
+    mb->id = id;
+    snprintf(mb->host, sizeof(mb->host), "%s", host);
+    mb->port = port;
+    mb->backoff = 0.05;
+    ev_timer_init(&mb->retry, retry_cb, 0., 0.);
+    mb->retry.data = mb;
+    dial(mb);
+}
+
+void peer_shutdown(void) {
+    P.h.down = NULL;  /* nobody to tell any more */
+    for (int i = 0; i < P.n; i++) {
+        if (P.m[i].out) flush_conn(P.m[i].out);
+        if (P.m[i].out) conn_close(P.m[i].out, NULL);
+        ev_timer_stop(P.loop, &P.m[i].retry);
+    }
+    while (P.inbound) conn_close(P.inbound, NULL);
+    if (P.lfd > 0) {
+        ev_io_stop(P.loop, &P.accept_io);
+        close(P.lfd);
+    }
+}
+
+int peer_connected(uint64_t id) {
+    member *mb = find_member(id);
+    return mb && mb->out && !mb->out->connecting;
+}
+
+/* The send buffer of a connection that does not drain is bounded: a peer
+ * that stopped reading is dropped and dialled again. */
+#define PEER_MAX_QUEUED (1ULL << 30)
+
+static conn *sendable(uint64_t id) {
+    member *mb = find_member(id);
+    if (!mb || !mb->out) return NULL;
+    if (buf_unread(&mb->out->out) > PEER_MAX_QUEUED) {
+        conn_close(mb->out, "send queue over its limit");
+        return NULL;
+    }
+    return mb->out;
+}
+
+int peer_send_raft(const raft_msg *m) {
+    conn *c = sendable(m->to);
+    if (!c) return -1;
+    size_t s = peer_frame_begin(&c->out, FR_RAFT);
+    peer_encode_raft(&c->out, m);
+    peer_frame_end(&c->out, s);
+    return 0;
+}
+
+int peer_send_forward(uint64_t to, uint64_t client_id, int argc, const rstr *argv) {
+    conn *c = sendable(to);
+    if (!c) return -1;
+    size_t s = peer_frame_begin(&c->out, FR_FORWARD);
+    buf_put_u64(&c->out, client_id);
+    entry_encode(&c->out, 1, 0, argc, argv);
+    peer_frame_end(&c->out, s);
+    return 0;
+}
+
+int peer_send_forward_reply(uint64_t to, uint64_t client_id, const char *reply, size_t len) {
+    conn *c = sendable(to);
+    if (!c) return -1;
+    size_t s = peer_frame_begin(&c->out, FR_FORWARD_REPLY);
+    buf_put_u64(&c->out, client_id);
+    buf_append(&c->out, reply, len);
+    peer_frame_end(&c->out, s);
+    return 0;
+}
+
+int peer_send_forward_close(uint64_t to, uint64_t client_id) {
+    conn *c = sendable(to);
+    if (!c) return -1;
+    size_t s = peer_frame_begin(&c->out, FR_FORWARD_CLOSE);
+    buf_put_u64(&c->out, client_id);
+    peer_frame_end(&c->out, s);
+    return 0;
+}
+
+void peer_flush(void) {
+    for (int i = 0; i < P.n; i++) {
+        conn *c = P.m[i].out;
+        if (c && !c->connecting && !c->writing && buf_unread(&c->out)) flush_conn(c);
+    }
+}
+
+uint64_t peer_last_rx(uint64_t id) {
+    member *mb = find_member(id);
+    return mb ? mb->last_rx : 0;
+}
+
+long long peer_bad_frames(void) { return P.bad_frames; }

@@ -1,0 +1,412 @@
+#!/usr/bin/env python3
+"""Integration tests of a real raftkv cluster: three raftkv-server processes
+on loopback, driven over RESP (a small client below), redis-cli and
+redis-benchmark. Covers writes and reads through any node, pipelines through
+a follower, leader failure and catch-up, a lost majority (bounded CLUSTERDOWN
+or TIMEOUT, never a false OK), garbage on the peer port, a torn WAL tail, and
+refusing another cluster's data. Every node runs under ASan/UBSan: a report
+or a leak at exit fails the suite.
+
+Usage: cluster_test.py path/to/raftkv-server"""
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SERVER = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/raftkv-server-san")
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, file=sys.stderr)
+    return cond
+
+
+class Error(Exception):
+    pass
+
+
+class Client:
+    """Just enough RESP2 to talk to a node."""
+
+    def __init__(self, port, timeout=10.0):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+    def close(self):
+        self.s.close()
+
+    @staticmethod
+    def encode(*args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        return b"".join(out)
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            d = self.s.recv(65536)
+            if not d:
+                raise ConnectionError("closed")
+            self.buf += d
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _read(self):
+        line = self._line()
+        t, rest = line[:1], line[1:]
+        if t == b"+":
+            return rest.decode()
+        if t == b"-":
+            return Error(rest.decode())
+        if t == b":":
+            return int(rest)
+        if t == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            while len(self.buf) < n + 2:
+                d = self.s.recv(65536)
+                if not d:
+                    raise ConnectionError("closed")
+                self.buf += d
+            v, self.buf = self.buf[:n], self.buf[n + 2:]
+            return v
+        if t == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._read() for _ in range(n)]
+        raise ValueError("bad reply %r" % line)
+
+    def call(self, *args):
+        self.s.sendall(self.encode(*args))
+        return self._read()
+
+    def pipeline(self, cmds):
+        self.s.sendall(b"".join(self.encode(*c) for c in cmds))
+        return [self._read() for _ in cmds]
+
+
+def free_base():
+    """A base port whose client and peer ports (+10000) are all free."""
+    for _ in range(100):
+        base = random.randrange(20000, 29000)
+        ok = True
+        for p in [base + i for i in range(3)] + [base + 10000 + i for i in range(3)]:
+            s = socket.socket()
+            try:
+                s.bind(("127.0.0.1", p))
+            except OSError:
+                ok = False
+            s.close()
+        if ok:
+            return base
+    raise RuntimeError("no free ports")
+
+
+class Cluster:
+    def __init__(self, n=3):
+        self.n = n
+        self.base = free_base()
+        self.dir = tempfile.mkdtemp(prefix="raftkv-cluster-")
+        self.procs = {}
+        self.members = ",".join("%d=127.0.0.1:%d" % (i, self.base + i - 1) for i in range(1, n + 1))
+
+    def port(self, i):
+        return self.base + i - 1
+
+    def log(self, i):
+        return os.path.join(self.dir, "node%d.log" % i)
+
+    def args(self, i, members=None):
+        return [SERVER, "--id", str(i), "--cluster", members or self.members, "--dir",
+                os.path.join(self.dir, "node%d" % i), "--election-timeout", "300", "--heartbeat-interval", "50",
+                "--cluster-request-timeout", "2000"]
+
+    def start(self, i):
+        out = open(self.log(i), "ab")
+        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99")
+        self.procs[i] = subprocess.Popen(self.args(i), stdout=out, stderr=subprocess.STDOUT, env=env)
+        out.close()
+        for _ in range(200):
+            try:
+                Client(self.port(i)).close()
+                return
+            except OSError:
+                time.sleep(0.025)
+        raise RuntimeError("node %d did not start" % i)
+
+    def start_all(self):
+        for i in range(1, self.n + 1):
+            self.start(i)
+
+    def kill(self, i, sig=signal.SIGKILL):
+        p = self.procs.pop(i)
+        p.send_signal(sig)
+        return p.wait()
+
+    def stop(self, i):
+        """Clean stop: must exit 0 (ASan turns a leak or report into 99)."""
+        rc = self.kill(i, signal.SIGTERM)
+        check(rc == 0, "node %d exits cleanly on SIGTERM (rc %s)" % (i, rc))
+
+    def info(self, i):
+        c = Client(self.port(i))
+        raw = c.call("INFO", "raft")
+        c.close()
+        d = {}
+        for line in raw.decode().split("\r\n"):
+            if ":" in line:
+                k, v = line.split(":", 1)
+                d[k] = v
+        return d
+
+    def leader(self, timeout=10.0, exclude=()):
+        end = time.time() + timeout
+        while time.time() < end:
+            for i in self.procs:
+                if i in exclude:
+                    continue
+                try:
+                    if self.info(i).get("raft_role") == "leader":
+                        return i
+                except (OSError, ConnectionError):
+                    pass
+            time.sleep(0.05)
+        return None
+
+    def destroy(self):
+        for i in list(self.procs):
+            self.stop(i)
+        logs = ""
+        for i in range(1, self.n + 1):
+            if os.path.exists(self.log(i)):
+                logs += open(self.log(i), errors="replace").read()
+        check("runtime error" not in logs and "AddressSanitizer" not in logs and "LeakSanitizer" not in logs,
+              "no sanitizer report in the node logs")
+        if failed:
+            print("node logs kept in", self.dir, file=sys.stderr)
+        else:
+            shutil.rmtree(self.dir)
+        return logs
+
+
+def retry(fn, seconds=10.0):
+    """Calls fn until it returns a non-error reply; returns it or the last error."""
+    end = time.time() + seconds
+    r = None
+    while time.time() < end:
+        try:
+            r = fn()
+            if not isinstance(r, Error):
+                return r
+        except (OSError, ConnectionError) as e:
+            r = e
+        time.sleep(0.05)
+    return r
+
+
+def test_basic(cl):
+    lead = cl.leader()
+    check(lead is not None, "a leader is elected")
+    fol = [i for i in range(1, 4) if i != lead]
+    c = Client(cl.port(fol[0]))
+    check(c.call("SET", "k1", "v1") == "OK", "SET on a follower")
+    for i in range(1, 4):
+        ci = Client(cl.port(i))
+        check(ci.call("GET", "k1") == b"v1", "GET k1 on node %d sees the follower's write" % i)
+        ci.close()
+    # a pipeline through a follower keeps its order, reads see earlier writes
+    cmds = []
+    for k in range(300):
+        cmds.append(("SET", "p%d" % (k % 7), k))
+        cmds.append(("GET", "p%d" % (k % 7)))
+        cmds.append(("INCR", "ctr"))
+    r = c.pipeline(cmds)
+    ok = all(r[3 * k] == "OK" and r[3 * k + 1] == str(k).encode() and r[3 * k + 2] == k + 1 for k in range(300))
+    check(ok, "a pipeline of 900 commands through a follower is answered in order and reads its own writes")
+    check(isinstance(c.call("INCR", "k1"), Error), "errors come back through a follower")
+    check(str(c.call("INCR", "k1")) == "ERR value is not an integer or out of range", "the exact error text")
+    check(c.call("PING") == "PONG", "PING on a follower")
+    c.close()
+    # INCR from clients on every node: no lost or doubled increment
+    cs = [Client(cl.port(i)) for i in range(1, 4)]
+    for _ in range(50):
+        for x in cs:
+            x.s.sendall(Client.encode("INCR", "shared") * 4)
+        for x in cs:
+            for _ in range(4):
+                x._read()
+    check(cs[0].call("GET", "shared") == b"600", "600 INCRs from three nodes make 600")
+    for x in cs:
+        x.close()
+    # INFO replication is shaped as Redis clients expect
+    il = Client(cl.port(lead)).call("INFO", "replication").decode()
+    check("role:master" in il and "connected_slaves:2" in il, "INFO replication on the leader")
+    ifo = Client(cl.port(fol[1])).call("INFO", "replication").decode()
+    check("role:slave" in ifo and "master_port:%d" % cl.port(lead) in ifo, "INFO replication on a follower")
+    return lead
+
+
+def test_tools(cl, lead):
+    fol = [i for i in range(1, 4) if i != lead][0]
+    out = subprocess.run(["redis-cli", "-p", str(cl.port(fol)), "SET", "clikey", "hello"], capture_output=True,
+                         text=True)
+    check(out.stdout.strip() == "OK", "redis-cli SET on a follower")
+    out = subprocess.run(["redis-cli", "-p", str(cl.port(lead)), "GET", "clikey"], capture_output=True, text=True)
+    check(out.stdout.strip() == "hello", "redis-cli GET on the leader")
+    for target in (lead, fol):
+        out = subprocess.run(["redis-benchmark", "-p", str(cl.port(target)), "-t", "set,get,incr", "-n", "3000", "-c",
+                              "10", "-P", "8", "-q"], capture_output=True, text=True, timeout=120)
+        check(out.returncode == 0 and "SET:" in out.stdout and "GET:" in out.stdout and "ERR" not in out.stdout,
+              "redis-benchmark against node %d: %s" % (target, out.stdout.strip()[:200]))
+
+
+def test_leader_failure(cl):
+    lead = cl.leader()
+    acked = {}
+    c = Client(cl.port(lead))
+    for k in range(100):
+        check(c.call("SET", "f%d" % k, k) == "OK", "write before failure") or None
+        acked["f%d" % k] = str(k).encode()
+    c.close()
+    t0 = time.time()
+    cl.kill(lead)
+    others = [i for i in range(1, 4) if i != lead]
+    new = cl.leader(timeout=10, exclude=(lead,))
+    took = time.time() - t0
+    check(new is not None and new != lead, "a new leader after kill -9 of the leader")
+    check(took < 5.0, "new leader within a few election timeouts (%.2fs)" % took)
+    c = Client(cl.port(others[0]))
+    for k in range(100, 200):
+        r = retry(lambda: c.call("SET", "f%d" % k, k))
+        if r == "OK":
+            acked["f%d" % k] = str(k).encode()
+    check(len(acked) == 200, "writes keep being acknowledged with two nodes up")
+    c.close()
+    cl.start(lead)
+    end = time.time() + 10
+    caught = False
+    while time.time() < end and not caught:
+        inf = cl.info(lead)
+        linf = cl.info(new)
+        caught = int(inf.get("raft_applied_index", 0)) >= int(linf.get("raft_commit_index", 1))
+        time.sleep(0.05)
+    check(caught, "the restarted node catches up with the leader")
+    c = Client(cl.port(lead))
+    bad = [k for k, v in acked.items() if c.call("GET", k) != v]
+    check(not bad, "every acknowledged write is readable through the restarted node (%d missing)" % len(bad))
+    c.close()
+
+
+def test_lost_majority(cl):
+    lead = cl.leader()
+    c = Client(cl.port(lead))
+    check(c.call("SET", "before", "1") == "OK", "write before losing the majority")
+    c.close()
+    others = [i for i in range(1, 4) if i != lead]
+    for i in others:
+        cl.kill(i)
+    c = Client(cl.port(lead), timeout=15)
+    outcomes = []
+    for k in range(3):
+        t0 = time.time()
+        r = c.call("SET", "lost%d" % k, "x")
+        outcomes.append((r, time.time() - t0))
+    c.close()
+    ok = all(isinstance(r, Error) and (str(r).startswith("CLUSTERDOWN") or str(r) == "TIMEOUT outcome unknown")
+             for r, _ in outcomes)
+    check(ok, "writes without a majority answer CLUSTERDOWN or TIMEOUT: %r" % [str(r) for r, _ in outcomes])
+    check(all(t < 6 for _, t in outcomes), "within the bounded wait: %r" % [round(t, 2) for _, t in outcomes])
+    c = Client(cl.port(lead), timeout=15)
+    r = c.call("GET", "before")
+    check(isinstance(r, Error) and str(r).startswith("CLUSTERDOWN"), "a read without a majority is refused: %r" % r)
+    c.close()
+    for i in others:
+        cl.start(i)
+    c = Client(cl.port(others[0]))
+    check(retry(lambda: c.call("GET", "before")) == b"1", "acknowledged data survives losing the majority")
+    check(retry(lambda: c.call("SET", "after", "2")) == "OK", "writes resume once the majority is back")
+    c.close()
+
+
+def test_peer_garbage(cl):
+    lead = cl.leader()
+    target = [i for i in range(1, 4) if i != lead][0]
+    peer_port = cl.port(target) + 10000
+    junk = [os.urandom(4096), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"*1\r\n$4\r\nPING\r\n",
+            b"RKVP\x01\x02\x00\x00\xff\xff\xff\x7f\x00\x00\x00\x00",  # oversized frame
+            b"RKVP\x01\x01\x00\x00\x18\x00\x00\x00" + b"\x00" * 12]  # a HELLO cut short, bad crc
+    for j in junk:
+        s = socket.create_connection(("127.0.0.1", peer_port))
+        try:
+            s.sendall(j)
+            s.settimeout(3)
+            s.recv(10)  # the node closes the connection
+        except OSError:
+            pass
+        s.close()
+    time.sleep(0.2)
+    check(cl.procs[target].poll() is None, "garbage on the peer port does not crash the node")
+    c = Client(cl.port(target))
+    check(retry(lambda: c.call("SET", "after-garbage", "1")) == "OK", "the node still serves after garbage")
+    c.close()
+    check("Closing peer connection" in open(cl.log(target), errors="replace").read(), "bad frames are logged")
+
+
+def test_torn_tail(cl):
+    lead = cl.leader()
+    target = [i for i in range(1, 4) if i != lead][0]
+    cl.stop(target)
+    d = os.path.join(cl.dir, "node%d" % target)
+    segs = sorted(f for f in os.listdir(d) if f.startswith("wal-"))
+    check(len(segs) > 0, "the node has WAL segments")
+    with open(os.path.join(d, segs[-1]), "ab") as f:
+        f.write(b"\x13\x37" * 20)  # a torn record header and payload
+    cl.start(target)
+    c = Client(cl.port(target))
+    check(retry(lambda: c.call("GET", "after-garbage")) == b"1", "a node with a torn WAL tail starts and catches up")
+    c.close()
+    check("truncating" in open(cl.log(target), errors="replace").read(), "the truncation is logged")
+
+
+def test_foreign_data(cl):
+    lead = cl.leader()
+    target = [i for i in range(1, 4) if i != lead][0]
+    cl.stop(target)
+    other = "1=127.0.0.1:%d,2=127.0.0.1:%d,3=127.0.0.1:%d" % (cl.base + 50, cl.base + 51, cl.base + 52)
+    p = subprocess.run(cl.args(target, other), capture_output=True, text=True, timeout=30)
+    check(p.returncode == 1 and "belongs to" in p.stdout, "a node refuses another cluster's data dir")
+    cl.start(target)
+
+
+def main():
+    cl = Cluster(3)
+    try:
+        cl.start_all()
+        lead = test_basic(cl)
+        test_tools(cl, lead)
+        test_leader_failure(cl)
+        test_lost_majority(cl)
+        test_peer_garbage(cl)
+        test_torn_tail(cl)
+        test_foreign_data(cl)
+    finally:
+        cl.destroy()
+    print("cluster: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1837 @@
+/* test_raft: unit tests of the pure Raft core (src/raft.c), one named test
+ * per rule of the Raft paper and dissertation (Ongaro 2014), then one per
+ * rule of our extensions: pre-vote (9.6), check-quorum (6.2), the leader
+ * lease on votes (4.2.3), the no-op of a new leader, read-index rounds
+ * (6.4), fast log back-off (hints), flow control (inflight windows,
+ * probing) and the persistence contract of raft_ready.
+ *
+ * Each test drives one raft (or a few over a toy network) through the
+ * public API only: raft_new/tick/step/propose/persisted/read_index and
+ * raft_ready_get. Messages from peers are written out by hand, so a test
+ * states exactly the situation the rule talks about. Everything is
+ * deterministic: no clock, no threads.
+ *
+ * Where our design deliberately differs from the paper, the test asserts
+ * our behaviour and says so:
+ *   - a timed-out follower (or candidate) first becomes PRECANDIDATE and
+ *     only bumps its term once a quorum granted the pre-vote;
+ *   - a new leader appends a no-op entry of its term;
+ *   - heartbeats carry commit = min(follower's match, commit);
+ *   - a leader counts itself toward a commit quorum only for entries it has
+ *     made durable (raft_persisted). */
+#include "raft.h"
+#include "testlib.h"
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define E 10        /* election ticks in every test */
+#define MAXN 5      /* nodes in a toy network */
+
+/* ------------------------------------------------------------------ */
+/* Building rafts                                                      */
+/* ------------------------------------------------------------------ */
+
+static raft_config config(uint64_t id, int n) {
+    raft_config c;
+    memset(&c, 0, sizeof(c));
+    c.id = id;
+    c.npeers = n;
+    for (int i = 0; i < n; i++) c.peers[i] = (uint64_t)i + 1;
+    c.election_ticks = E;
+    c.heartbeat_ticks = 1;
+    c.max_msg_entries = 64;
+    c.max_inflight = 64;
+    c.seed = id * 7919 + 1;
+    return c;
+}
+
+/* The data of the entry at (index, term): equal entries have equal data. */
+static size_t entry_data(uint64_t index, uint64_t term, char *buf, size_t cap) {
+    return (size_t)snprintf(buf, cap, "e%llu@%llu", (unsigned long long)index, (unsigned long long)term);
+}
+
+/* A raft whose log holds terms[0..n) (index i+1 has term terms[i]). */
+static raft *make(const raft_config *c, uint64_t term, uint64_t vote, const uint64_t *terms, size_t n) {
+    raft_entry *log = n ? calloc(n, sizeof(*log)) : NULL;
+    char (*data)[32] = n ? calloc(n, 32) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        log[i].index = i + 1;
+        log[i].term = terms[i];
+        log[i].type = RAFT_ENTRY_COMMAND;
+        log[i].len = entry_data(i + 1, terms[i], data[i], 32);
+        log[i].data = data[i];
+    }
+    raft *r = raft_new(c, term, vote, log, n);
+    free(log);
+    free(data);
+    return r;
+}
+
+static raft *mk(uint64_t id, int n, uint64_t term, const uint64_t *terms, size_t nterms) {
+    raft_config c = config(id, n);
+    return make(&c, term, 0, terms, nterms);
+}
+
+static void step(raft *r, raft_msg m) { raft_step(r, &m); }
+
+/* ------------------------------------------------------------------ */
+/* Collecting output                                                   */
+/* ------------------------------------------------------------------ */
+
+typedef struct qmsg { raft_msg m; int after; } qmsg;     /* after: came in msgs_after */
+typedef struct outq { qmsg *v; size_t n, cap; } outq;
+
+static raft_msg copy_msg(const raft_msg *m) {
+    raft_msg c = *m;
+    c.entries = NULL;
+    if (m->nentries) {
+        c.entries = calloc(m->nentries, sizeof(raft_entry));
+        for (size_t i = 0; i < m->nentries; i++) {
+            c.entries[i] = m->entries[i];
+            c.entries[i].data = malloc(m->entries[i].len ? m->entries[i].len : 1);
+            memcpy(c.entries[i].data, m->entries[i].data, m->entries[i].len);
+        }
+    }
+    return c;
+}
+
+static void outq_push(outq *q, const raft_msg *m, int after) {
+    if (q->n == q->cap) {
+        q->cap = q->cap ? q->cap * 2 : 32;
+        q->v = realloc(q->v, sizeof(qmsg) * q->cap);
+    }
+    q->v[q->n].m = copy_msg(m);
+    q->v[q->n++].after = after;
+}
+
+static void outq_clear(outq *q) {
+    for (size_t i = 0; i < q->n; i++) {
+        for (size_t k = 0; k < q->v[i].m.nentries; k++) free(q->v[i].m.entries[k].data);
+        free(q->v[i].m.entries);
+    }
+    q->n = 0;
+}
+
+static void outq_free(outq *q) {
+    outq_clear(q);
+    free(q->v);
+    memset(q, 0, sizeof(*q));
+}
+
+/* First message of that type to that node (to 0: any), or NULL. */
+static const qmsg *find(const outq *q, int type, uint64_t to) {
+    for (size_t i = 0; i < q->n; i++)
+        if (q->v[i].m.type == type && (!to || q->v[i].m.to == to)) return &q->v[i];
+    return NULL;
+}
+
+static int count(const outq *q, int type, uint64_t to) {
+    int n = 0;
+    for (size_t i = 0; i < q->n; i++) n += q->v[i].m.type == type && (!to || q->v[i].m.to == to);
+    return n;
+}
+
+/* APPENDs to `to` that carry entries. */
+static int count_appends_with_entries(const outq *q, uint64_t to) {
+    int n = 0;
+    for (size_t i = 0; i < q->n; i++) n += q->v[i].m.type == MSG_APPEND && q->v[i].m.to == to && q->v[i].m.nentries > 0;
+    return n;
+}
+
+#define MAXC 128
+typedef struct flushed {
+    int hard_state_changed;        /* in any ready */
+    uint64_t term, vote;           /* of the last ready */
+    size_t nentries;               /* handed out to persist */
+    uint64_t first_entry, last_entry;
+    size_t ncommitted;             /* handed out to apply */
+    uint64_t first_committed, last_committed;
+    int committed_in_order;
+    uint64_t cterm[MAXC];          /* term and type of the first MAXC committed */
+    int ctype[MAXC];
+    uint64_t confirmed_round;      /* of the last ready */
+} flushed;
+
+/* Drains every ready of r: messages are copied into out (NULL: dropped),
+ * entries are made durable at once (raft_persisted), committed entries are
+ * summarised. */
+static flushed flush(raft *r, outq *out) {
+    flushed f;
+    memset(&f, 0, sizeof(f));
+    f.committed_in_order = 1;
+    for (int round = 0; round < 100; round++) {
+        raft_ready rd;
+        raft_ready_get(r, &rd);
+        f.term = rd.term;
+        f.vote = rd.vote;
+        f.confirmed_round = rd.confirmed_round;
+        f.hard_state_changed |= rd.hard_state_changed;
+        if (out) {
+            for (size_t i = 0; i < rd.nmsgs; i++) outq_push(out, &rd.msgs[i], 0);
+            for (size_t i = 0; i < rd.nmsgs_after; i++) outq_push(out, &rd.msgs_after[i], 1);
+        }
+        for (size_t i = 0; i < rd.ncommitted; i++) {
+            const raft_entry *e = &rd.committed[i];
+            if (f.ncommitted && e->index != f.last_committed + 1) f.committed_in_order = 0;
+            if (!f.ncommitted) f.first_committed = e->index;
+            if (f.ncommitted < MAXC) { f.cterm[f.ncommitted] = e->term; f.ctype[f.ncommitted] = e->type; }
+            f.last_committed = e->index;
+            f.ncommitted++;
+        }
+        if (rd.nentries) {
+            if (!f.nentries) f.first_entry = rd.entries[0].index;
+            f.nentries += rd.nentries;
+            f.last_entry = rd.entries[rd.nentries - 1].index;
+            raft_persisted(r, rd.entries[rd.nentries - 1].index, rd.entries[rd.nentries - 1].term);
+        } else if (!rd.nmsgs && !rd.nmsgs_after && !rd.ncommitted && !rd.hard_state_changed) {
+            break;
+        }
+    }
+    return f;
+}
+
+/* ------------------------------------------------------------------ */
+/* Driving one raft into a role with hand-written replies              */
+/* ------------------------------------------------------------------ */
+
+static void to_precandidate(raft *r) {
+    for (int i = 0; i < 4 * E && raft_role(r) == RAFT_FOLLOWER; i++) raft_tick(r);
+}
+
+/* Peers 1..n other than r grant the pre-vote until r is a candidate. */
+static void to_candidate(raft *r, int n) {
+    to_precandidate(r);
+    for (uint64_t p = 1; p <= (uint64_t)n && raft_role(r) == RAFT_PRECANDIDATE; p++)
+        if (p != raft_id(r))
+            step(r, (raft_msg){.type = MSG_PREVOTE_RESP, .from = p, .to = raft_id(r), .term = raft_term(r) + 1});
+}
+
+static void to_leader(raft *r, int n) {
+    to_candidate(r, n);
+    for (uint64_t p = 1; p <= (uint64_t)n && raft_role(r) == RAFT_CANDIDATE; p++)
+        if (p != raft_id(r))
+            step(r, (raft_msg){.type = MSG_VOTE_RESP, .from = p, .to = raft_id(r), .term = raft_term(r)});
+}
+
+/* Follower `from` acknowledges the leader's log up to index. */
+static void ack(raft *r, uint64_t from, uint64_t index) {
+    step(r, (raft_msg){.type = MSG_APPEND_RESP, .from = from, .to = raft_id(r), .term = raft_term(r), .index = index});
+}
+
+/* A leader of an n-node cluster (id 1) over the log `terms`, elected in
+ * term+1, its first output drained and its no-op durable; when replicate,
+ * every follower acknowledged the no-op (so all are in replicate state and
+ * the no-op is committed). */
+static raft *leader(int n, uint64_t term, const uint64_t *terms, size_t nterms, int replicate) {
+    raft *r = mk(1, n, term, terms, nterms);
+    to_leader(r, n);
+    flush(r, NULL);
+    if (replicate) {
+        for (uint64_t p = 2; p <= (uint64_t)n; p++) ack(r, p, raft_last_index(r));
+        flush(r, NULL);
+    }
+    return r;
+}
+
+static int log_is(const raft *r, const uint64_t *terms, size_t n) {
+    if (raft_last_index(r) != n) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (raft_entry_at(r, i + 1)->term != terms[i]) return 0;
+    return 1;
+}
+
+static int same_log(const raft *a, const raft *b) {
+    if (raft_last_index(a) != raft_last_index(b)) return 0;
+    for (uint64_t i = 1; i <= raft_last_index(a); i++) {
+        const raft_entry *x = raft_entry_at(a, i), *y = raft_entry_at(b, i);
+        if (x->term != y->term || x->index != y->index || x->type != y->type || x->len != y->len) return 0;
+        if (x->len && memcmp(x->data, y->data, x->len)) return 0;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* A toy network: delivers every message at once, drops cut links      */
+/* ------------------------------------------------------------------ */
+
+typedef struct net {
+    int n;
+    raft *r[MAXN + 1];                /* 1-based; NULL: absent */
+    int cut[MAXN + 1][MAXN + 1];      /* cut[from][to] drops */
+    uint64_t applied[MAXN + 1];
+    int apply_order_ok;
+    outq q;
+} net;
+
+static void net_init(net *nw, int n) {
+    memset(nw, 0, sizeof(*nw));
+    nw->n = n;
+    nw->apply_order_ok = 1;
+    for (int i = 1; i <= n; i++) nw->r[i] = mk((uint64_t)i, n, 0, NULL, 0);
+}
+
+static void net_free(net *nw) {
+    for (int i = 1; i <= nw->n; i++) raft_free(nw->r[i]);
+    outq_free(&nw->q);
+}
+
+static void net_isolate(net *nw, int id, int cut) {
+    for (int j = 1; j <= nw->n; j++) nw->cut[id][j] = nw->cut[j][id] = cut;
+}
+
+/* Delivers until no node has anything to say; returns messages delivered. */
+static int net_run(net *nw) {
+    int delivered = 0;
+    for (int round = 0; round < 1000; round++) {
+        for (int i = 1; i <= nw->n; i++) {
+            if (!nw->r[i]) continue;
+            flushed f = flush(nw->r[i], &nw->q);
+            if (f.ncommitted) {
+                if (f.first_committed != nw->applied[i] + 1 || !f.committed_in_order) nw->apply_order_ok = 0;
+                nw->applied[i] = f.last_committed;
+            }
+        }
+        if (!nw->q.n) break;
+        outq batch = nw->q;
+        memset(&nw->q, 0, sizeof(nw->q));
+        for (size_t k = 0; k < batch.n; k++) {
+            const raft_msg *m = &batch.v[k].m;
+            if (m->to < 1 || m->to > (uint64_t)nw->n || !nw->r[m->to] || nw->cut[m->from][m->to]) continue;
+            raft_step(nw->r[m->to], m);
+            delivered++;
+        }
+        outq_free(&batch);
+    }
+    return delivered;
+}
+
+/* One tick everywhere, then the network settles. */
+static void net_tick_all(net *nw) {
+    for (int i = 1; i <= nw->n; i++)
+        if (nw->r[i]) raft_tick(nw->r[i]);
+    net_run(nw);
+}
+
+/* Node id times out (nobody else ticks) and the network settles. */
+static void net_elect(net *nw, int id) {
+    for (int i = 0; i < 4 * E && raft_role(nw->r[id]) == RAFT_FOLLOWER; i++) raft_tick(nw->r[id]);
+    net_run(nw);
+}
+
+/* ------------------------------------------------------------------ */
+/* Running a check in a child process                                  */
+/* ------------------------------------------------------------------ */
+
+/* Runs fn in a child process, so that a memory error the sanitizers find
+ * fails one check instead of ending the suite. Returns 1 when fn returned
+ * 1; otherwise 0, with the sanitizer's SUMMARY line (if any) in why. */
+static int in_child(int (*fn)(void), char *why, size_t cap) {
+    why[0] = 0;
+    FILE *log = tmpfile();
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) { snprintf(why, cap, "fork failed"); if (log) fclose(log); return 0; }
+    if (pid == 0) {
+        if (log) dup2(fileno(log), 2);
+        _exit(fn() ? 0 : 1);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    int ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    if (!ok && log) {
+        char line[512];
+        rewind(log);
+        snprintf(why, cap, "exit status %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        while (fgets(line, sizeof(line), log))
+            if (strstr(line, "SUMMARY:")) { line[strcspn(line, "\n")] = 0; snprintf(why, cap, "%s", line); break; }
+    }
+    if (log) fclose(log);
+    return ok;
+}
+
+/* ================================================================== */
+/* Rules of the paper                                                  */
+/* ================================================================== */
+
+/* 5.1: a server that sees a higher term adopts it and becomes a follower,
+ * whatever its role; an AppendEntries names the new leader. */
+static void test_follower_update_term_from_message(void) {
+    static const int roles[] = {RAFT_FOLLOWER, RAFT_PRECANDIDATE, RAFT_CANDIDATE, RAFT_LEADER};
+    for (int k = 0; k < 4; k++) {
+        for (int viaresp = 0; viaresp < 2; viaresp++) {
+            raft *r = mk(1, 3, 2, NULL, 0);
+            if (roles[k] == RAFT_PRECANDIDATE) to_precandidate(r);
+            if (roles[k] == RAFT_CANDIDATE) to_candidate(r, 3);
+            if (roles[k] == RAFT_LEADER) to_leader(r, 3);
+            CHECK(raft_role(r) == roles[k]);
+            flush(r, NULL);
+            uint64_t t = raft_term(r) + 1;
+            if (viaresp)  /* a reply from a node that has moved on */
+                step(r, (raft_msg){.type = MSG_APPEND_RESP, .from = 3, .to = 1, .term = t, .reject = 1});
+            else
+                step(r, (raft_msg){.type = MSG_APPEND, .from = 2, .to = 1, .term = t});
+            CHECKMSG(raft_role(r) == RAFT_FOLLOWER, "role %d: not a follower after a higher term", roles[k]);
+            CHECKMSG(raft_term(r) == t, "role %d: term %llu, want %llu", roles[k], (unsigned long long)raft_term(r),
+                     (unsigned long long)t);
+            CHECK(raft_leader(r) == (viaresp ? 0 : 2));
+            flushed f = flush(r, NULL);
+            CHECK(f.hard_state_changed && f.term == t && f.vote == 0);
+            raft_free(r);
+        }
+    }
+}
+
+/* 5.1: a request with a stale term is rejected: it changes nothing, and an
+ * AppendEntries or heartbeat is answered with the current term (so the
+ * stale leader learns it); a stale vote request gets no vote. */
+static void test_reject_stale_term_message(void) {
+    static const uint64_t lg[] = {1, 2};
+    raft *r = mk(1, 3, 3, lg, 2);
+    outq q = {0};
+
+    step(r, (raft_msg){.type = MSG_APPEND, .from = 2, .to = 1, .term = 2, .index = 2, .log_term = 2, .commit = 3,
+                       .entries = &(raft_entry){.term = 2, .index = 3, .data = "x", .len = 1}, .nentries = 1});
+    CHECK(raft_last_index(r) == 2 && raft_commit_index(r) == 0 && raft_term(r) == 3);
+    CHECK(raft_leader(r) == 0);
+    flush(r, &q);
+    const qmsg *m = find(&q, MSG_APPEND_RESP, 2);
+    CHECK(m && m->m.reject && m->m.term == 3);
+    outq_clear(&q);
+
+    step(r, (raft_msg){.type = MSG_HEARTBEAT, .from = 2, .to = 1, .term = 2, .commit = 2});
+    CHECK(raft_commit_index(r) == 0 && raft_leader(r) == 0);
+    flush(r, &q);
+    m = find(&q, MSG_APPEND_RESP, 2);
+    CHECK(m && m->m.reject && m->m.term == 3);
+    CHECK(count(&q, MSG_HEARTBEAT_RESP, 0) == 0);
+    outq_clear(&q);
+
+    step(r, (raft_msg){.type = MSG_VOTE, .from = 3, .to = 1, .term = 2, .index = 9, .log_term = 9});
+    flushed f = flush(r, &q);
+    CHECK(f.vote == 0 && !f.hard_state_changed);
+    CHECK(count(&q, MSG_VOTE_RESP, 3) == 0 || find(&q, MSG_VOTE_RESP, 3)->m.reject);
+    outq_clear(&q);
+    raft_free(r);
+
+    /* a leader ignores stale acknowledgements */
+    r = leader(3, 3, lg, 2, 0);
+    uint64_t t = raft_term(r);
+    step(r, (raft_msg){.type = MSG_APPEND_RESP, .from = 2, .to = 1, .term = t - 1, .index = raft_last_index(r)});
+    raft_peer_info pi;
+    CHECK(raft_peer(r, 2, &pi) && pi.match == 0);
+    CHECK(raft_commit_index(r) == 0 && raft_role(r) == RAFT_LEADER);
+    outq_free(&q);
+    raft_free(r);
+}
+
+/* 5.2: servers start as followers, with the term and log they had. */
+static void test_start_as_follower(void) {
+    static const uint64_t lg[] = {1, 1, 2};
+    raft_config c = config(2, 3);
+    raft *r = make(&c, 4, 3, lg, 3);
+    CHECK(raft_role(r) == RAFT_FOLLOWER);
+    CHECK(raft_term(r) == 4 && raft_leader(r) == 0 && raft_commit_index(r) == 0);
+    CHECK(raft_last_index(r) == 3 && raft_id(r) == 2);
+    raft_ready rd;
+    raft_ready_get(r, &rd);  /* nothing to do before time passes */
+    CHECK(!rd.hard_state_changed && rd.nentries == 0 && rd.nmsgs == 0 && rd.nmsgs_after == 0 && rd.ncommitted == 0);
+    CHECK(rd.term == 4 && rd.vote == 3);
+    raft_free(r);
+}
+
+/* 5.2: the leader sends heartbeats to every other server each heartbeat
+ * interval. They may go at once (msgs) and carry the commit index, capped
+ * at what the follower is known to hold (our design). */
+static void test_leader_bcast_beat(void) {
+    raft_config c = config(1, 3);
+    c.heartbeat_ticks = 2;
+    raft *r = make(&c, 1, 0, NULL, 0);
+    to_leader(r, 3);
+    flush(r, NULL);
+    ack(r, 2, raft_last_index(r));  /* 2 holds the no-op, which commits; 3 holds nothing */
+    flush(r, NULL);
+    CHECK(raft_commit_index(r) == 1);
+    outq q = {0};
+    raft_tick(r);
+    flush(r, &q);
+    CHECK(count(&q, MSG_HEARTBEAT, 0) == 0);
+    raft_tick(r);
+    flush(r, &q);
+    CHECK(count(&q, MSG_HEARTBEAT, 0) == 2);
+    CHECK(count(&q, MSG_HEARTBEAT, 1) == 0);
+    const qmsg *h2 = find(&q, MSG_HEARTBEAT, 2), *h3 = find(&q, MSG_HEARTBEAT, 3);
+    CHECK(h2 && h3);
+    if (h2 && h3) {
+        CHECK(h2->m.from == 1 && h2->m.term == raft_term(r) && !h2->after);
+        CHECK(h2->m.commit == 1);
+        CHECK(h3->m.commit == 0);  /* never past what 3 holds */
+    }
+    outq_clear(&q);
+    for (int i = 0; i < 2 * 5; i++) raft_tick(r);
+    flush(r, &q);
+    CHECK(count(&q, MSG_HEARTBEAT, 2) == 5 && count(&q, MSG_HEARTBEAT, 3) == 5);
+    outq_free(&q);
+    raft_free(r);
+}
+
+/* 5.2: a follower (and a candidate) that hears nothing for an election
+ * timeout starts an election. Our design: it first becomes PRECANDIDATE at
+ * the same term and asks for pre-votes for term+1; only a pre-vote quorum
+ * makes it a CANDIDATE, which bumps the term, votes for itself and asks
+ * for votes. */
+static void test_nonleader_start_election(void) {
+    static const uint64_t lg[] = {1, 1};
+    for (int from_candidate = 0; from_candidate < 2; from_candidate++) {
+        raft *r = mk(1, 3, 1, lg, 2);
+        if (from_candidate) { to_candidate(r, 3); CHECK(raft_role(r) == RAFT_CANDIDATE); }
+        flush(r, NULL);
+        uint64_t t = raft_term(r);
+        int ticks = 0;
+        int start = raft_role(r);
+        outq q = {0};
+        for (; ticks < 2 * E; ticks++) {
+            raft_tick(r);
+            flush(r, &q);
+            if (count(&q, MSG_PREVOTE, 0)) break;
+        }
+        ticks++;
+        CHECKMSG(ticks >= E && ticks < 2 * E, "from role %d: election after %d ticks", start, ticks);
+        CHECK(raft_role(r) == RAFT_PRECANDIDATE);
+        CHECK(raft_term(r) == t);  /* pre-vote: the term is not bumped yet */
+        CHECK(count(&q, MSG_PREVOTE, 2) == 1 && count(&q, MSG_PREVOTE, 3) == 1 && count(&q, MSG_PREVOTE, 1) == 0);
+        const qmsg *pv = find(&q, MSG_PREVOTE, 2);
+        if (pv) CHECK(pv->m.term == t + 1 && pv->m.index == 2 && pv->m.log_term == 1);
+        outq_clear(&q);
+
+        step(r, (raft_msg){.type = MSG_PREVOTE_RESP, .from = 3, .to = 1, .term = t + 1});
+        CHECK(raft_role(r) == RAFT_CANDIDATE);
+        CHECK(raft_term(r) == t + 1);
+        flushed f = flush(r, &q);
+        CHECK(f.hard_state_changed && f.term == t + 1 && f.vote == 1);
+        CHECK(count(&q, MSG_VOTE, 2) == 1 && count(&q, MSG_VOTE, 3) == 1);
+        const qmsg *v = find(&q, MSG_VOTE, 3);
+        if (v) CHECK(v->m.term == t + 1 && v->m.index == 2 && v->m.log_term == 1 && v->after);
+        outq_free(&q);
+        raft_free(r);
+    }
+}
+
+/* 5.2: a candidate wins with votes from a majority, steps down when a
+ * majority rejects it, and otherwise keeps waiting. The same table holds
+ * for the pre-vote round (win: candidate; lose: follower at the old term). */
+static void test_leader_election_in_one_round_rpc(void) {
+    /* votes[i] for node i+2: 1 granted, -1 rejected, 0 no answer */
+    static const struct { int n; int votes[4]; int want; } tab[] = {
+        {1, {0}, RAFT_LEADER},
+        {3, {1, 1}, RAFT_LEADER},
+        {3, {1, 0}, RAFT_LEADER},
+        {3, {1, -1}, RAFT_LEADER},
+        {3, {-1, -1}, RAFT_FOLLOWER},
+        {3, {-1, 0}, RAFT_CANDIDATE},
+        {3, {0, 0}, RAFT_CANDIDATE},
+        {5, {1, 1, 1, 1}, RAFT_LEADER},
+        {5, {1, 1, 0, 0}, RAFT_LEADER},
+        {5, {1, -1, 1, -1}, RAFT_LEADER},
+        {5, {1, 0, 0, 0}, RAFT_CANDIDATE},
+        {5, {1, -1, -1, 0}, RAFT_CANDIDATE},
+        {5, {-1, -1, 0, 0}, RAFT_CANDIDATE},
+        {5, {-1, -1, -1, 0}, RAFT_FOLLOWER},
+        {5, {1, -1, -1, -1}, RAFT_FOLLOWER},
+    };
+    for (size_t k = 0; k < sizeof(tab) / sizeof(tab[0]); k++) {
+        int n = tab[k].n;
+        /* the vote round */
+        raft *r = mk(1, n, 1, NULL, 0);
+        to_precandidate(r);
+        if (n > 1) {
+            for (uint64_t p = 2; p <= (uint64_t)(n / 2 + 1); p++)  /* just a pre-vote quorum */
+                step(r, (raft_msg){.type = MSG_PREVOTE_RESP, .from = p, .to = 1, .term = 2});
+            CHECK(raft_role(r) == RAFT_CANDIDATE && raft_term(r) == 2);
+            for (int i = 0; i < n - 1; i++)
+                if (tab[k].votes[i])
+                    step(r, (raft_msg){.type = MSG_VOTE_RESP, .from = (uint64_t)i + 2, .to = 1, .term = 2,
+                                       .reject = tab[k].votes[i] < 0});
+        }
+        CHECKMSG(raft_role(r) == tab[k].want, "vote round, case %zu: role %d, want %d", k, raft_role(r), tab[k].want);
+        CHECK(raft_term(r) == 2);
+        raft_free(r);
+        if (n == 1) continue;
+
+        /* the pre-vote round, same answers */
+        r = mk(1, n, 1, NULL, 0);
+        to_precandidate(r);
+        for (int i = 0; i < n - 1; i++)
+            if (tab[k].votes[i])
+                step(r, (raft_msg){.type = MSG_PREVOTE_RESP, .from = (uint64_t)i + 2, .to = 1,
+                                   .term = tab[k].votes[i] > 0 ? 2 : 1, .reject = tab[k].votes[i] < 0});
+        int want = tab[k].want == RAFT_LEADER ? RAFT_CANDIDATE : tab[k].want == RAFT_CANDIDATE ? RAFT_PRECANDIDATE
+                                                                                               : RAFT_FOLLOWER;
+        CHECKMSG(raft_role(r) == want, "pre-vote round, case %zu: role %d, want %d", k, raft_role(r), want);
+        CHECK(raft_term(r) == (want == RAFT_CANDIDATE ? 2u : 1u));
+        raft_free(r);
+    }
+}
+
+/* 5.2: each server votes for at most one candidate per term, first come
+ * first served; a repeated request from the one it voted for is granted
+ * again. The vote given is in the hard state of the ready. */
+static void test_follower_vote(void) {
+    static const struct { uint64_t vote, from; int reject; } tab[] = {
+        {0, 2, 0}, {0, 3, 0}, {2, 2, 0}, {3, 3, 0}, {2, 3, 1}, {3, 2, 1},
+    };
+    for (size_t k = 0; k < sizeof(tab) / sizeof(tab[0]); k++) {
+        raft_config c = config(1, 3);
+        raft *r = make(&c, 1, tab[k].vote, NULL, 0);
+        step(r, (raft_msg){.type = MSG_VOTE, .from = tab[k].from, .to = 1, .term = 1});
+        outq q = {0};
+        flushed f = flush(r, &q);
+        const qmsg *m = find(&q, MSG_VOTE_RESP, tab[k].from);
+        CHECKMSG(m && m->m.reject == tab[k].reject, "case %zu: vote %llu, request from %llu", k,
+                 (unsigned long long)tab[k].vote, (unsigned long long)tab[k].from);
+        CHECK(f.vote == (tab[k].reject ? tab[k].vote : tab[k].from));
+        outq_free(&q);
+        raft_free(r);
+    }
+    /* first come first served within one term */
+    raft *r = mk(1, 3, 1, NULL, 0);
+    outq q = {0};
+    step(r, (raft_msg){.type = MSG_VOTE, .from = 3, .to = 1, .term = 2});
+    step(r, (raft_msg){.type = MSG_VOTE, .from = 2, .to = 1, .term = 2});
+    flushed f = flush(r, &q);
+    const qmsg *a = find(&q, MSG_VOTE_RESP, 3), *b = find(&q, MSG_VOTE_RESP, 2);
+    CHECK(a && !a->m.reject && b && b->m.reject);
+    CHECK(f.term == 2 && f.vote == 3);
+    outq_free(&q);
+    raft_free(r);
+}
+
+/* 5.2: a candidate (and a pre-candidate) that receives AppendEntries from a
+ * leader of its own term or newer returns to follower and follows it. */
+static void test_candidate_fallback(void) {
+    for (int pre = 0; pre < 2; pre++) {
+        for (int newer = 0; newer < 2; newer++) {
+            for (int hb = 0; hb < 2; hb++) {
+                raft *r = mk(1, 3, 1, NULL, 0);
+                if (pre) to_precandidate(r); else to_candidate(r, 3);
+                CHECK(raft_role(r) == (pre ? RAFT_PRECANDIDATE : RAFT_CANDIDATE));
+                flush(r, NULL);
+                uint64_t t = raft_term(r) + (uint64_t)newer;
+                step(r, (raft_msg){.type = hb ? MSG_HEARTBEAT : MSG_APPEND, .from = 2, .to = 1, .term = t});
+                CHECKMSG(raft_role(r) == RAFT_FOLLOWER, "pre %d newer %d heartbeat %d: role %d", pre, newer, hb,
+                         raft_role(r));
+                CHECK(raft_term(r) == t && raft_leader(r) == 2);
+                raft_free(r);
+            }
+        }
+    }
+}
+
+/* 5.2: election timeouts are chosen at random from a fixed interval,
+ * [election_ticks, 2 * election_ticks) here, for followers and candidates
+ * alike, and differ between nodes and between successive elections. */
+static void test_election_timeout_randomized(void) {
+    int seen[2 * E] = {0}, distinct = 0, bad = 0;
+    for (uint64_t seed = 1; seed <= 200; seed++) {
+        raft_config c = config(1, 3);
+        c.seed = seed * 2654435761u;
+        raft *r = make(&c, 1, 0, NULL, 0);
+        int ticks = 0;
+        while (ticks < 3 * E && raft_role(r) == RAFT_FOLLOWER) { raft_tick(r); ticks++; }
+        if (ticks < E || ticks >= 2 * E) bad++;
+        else if (!seen[ticks]++) distinct++;
+        raft_free(r);
+    }
+    CHECKMSG(bad == 0, "%d followers timed out outside [%d, %d)", bad, E, 2 * E);
+    CHECKMSG(distinct >= E / 2, "only %d distinct timeouts", distinct);
+
+    /* one node, successive elections (as a pre-candidate that gets no answer) */
+    raft *r = mk(1, 3, 1, NULL, 0);
+    to_precandidate(r);
+    flush(r, NULL);
+    memset(seen, 0, sizeof(seen));
+    distinct = bad = 0;
+    for (int e = 0; e < 50; e++) {
+        outq q = {0};
+        int ticks = 0;
+        while (ticks < 3 * E) {
+            raft_tick(r);
+            ticks++;
+            flush(r, &q);
+            if (count(&q, MSG_PREVOTE, 0)) break;
+        }
+        outq_free(&q);
+        if (ticks < E || ticks >= 2 * E) bad++;
+        else if (!seen[ticks]++) distinct++;
+    }
+    CHECKMSG(bad == 0, "%d re-elections outside [%d, %d)", bad, E, 2 * E);
+    CHECKMSG(distinct >= 3, "only %d distinct timeouts for one node", distinct);
+    raft_free(r);
+
+    /* a candidate that gets no answer also retries after a random timeout */
+    r = mk(1, 3, 1, NULL, 0);
+    to_candidate(r, 3);
+    flush(r, NULL);
+    int ticks = 0;
+    while (ticks < 3 * E && raft_role(r) == RAFT_CANDIDATE) { raft_tick(r); ticks++; }
+    CHECK(ticks >= E && ticks < 2 * E);
+    raft_free(r);
+}
+
+/* 5.3: the leader appends a proposal to its log, hands it out to persist
+ * and sends it to every follower in AppendEntries carrying the index and
+ * term of the entry before it. The leader may send before its own write
+ * is durable (10.2.1), so these go in msgs. */
+static void test_leader_start_replication(void) {
+    raft *r = leader(3, 1, NULL, 0, 1);
+    uint64_t li = raft_last_index(r), t = raft_term(r), commit = raft_commit_index(r);
+    uint64_t idx = raft_propose(r, RAFT_ENTRY_COMMAND, "some data", 9);
+    CHECK(idx == li + 1 && raft_last_index(r) == li + 1);
+    const raft_entry *e = raft_entry_at(r, idx);
+    CHECK(e && e->term == t && e->type == RAFT_ENTRY_COMMAND && e->len == 9 && !memcmp(e->data, "some data", 9));
+    outq q = {0};
+    raft_ready rd;
+    raft_ready_get(r, &rd);
+    CHECK(rd.nentries == 1 && rd.entries[0].index == idx && rd.entries[0].term == t);
+    for (size_t i = 0; i < rd.nmsgs; i++) outq_push(&q, &rd.msgs[i], 0);
+    for (size_t i = 0; i < rd.nmsgs_after; i++) outq_push(&q, &rd.msgs_after[i], 1);
+    for (uint64_t p = 2; p <= 3; p++) {
+        const qmsg *m = find(&q, MSG_APPEND, p);
+        CHECKMSG(m != NULL, "no append to %llu", (unsigned long long)p);
+        if (!m) continue;
+        CHECK(!m->after && m->m.term == t && m->m.index == li && m->m.log_term == t && m->m.commit == commit);
+        CHECK(m->m.nentries == 1 && m->m.entries[0].index == idx && m->m.entries[0].term == t);
+        CHECK(m->m.entries[0].len == 9 && !memcmp(m->m.entries[0].data, "some data", 9));
+    }
+    CHECK(count(&q, MSG_APPEND, 1) == 0);
+    outq_free(&q);
+    raft_free(r);
+
+    /* only a leader takes proposals */
+    r = mk(1, 3, 1, NULL, 0);
+    CHECK(raft_propose(r, RAFT_ENTRY_COMMAND, "x", 1) == 0 && raft_last_index(r) == 0);
+    to_candidate(r, 3);
+    CHECK(raft_propose(r, RAFT_ENTRY_COMMAND, "x", 1) == 0 && raft_last_index(r) == 0);
+    raft_free(r);
+}
+
+/* 5.3: once a majority holds an entry of its term, the leader commits it,
+ * hands it out to apply, and tells the followers the new commit index. */
+static void test_leader_commit_entry(void) {
+    raft *r = leader(3, 1, NULL, 0, 1);
+    uint64_t idx = raft_propose(r, RAFT_ENTRY_COMMAND, "v", 1);
+    flush(r, NULL);
+    CHECK(raft_commit_index(r) == idx - 1);
+    ack(r, 2, idx);
+    CHECK(raft_commit_index(r) == idx);
+    outq q = {0};
+    flushed f = flush(r, &q);
+    CHECK(f.ncommitted == 1 && f.first_committed == idx && f.cterm[0] == raft_term(r));
+    for (uint64_t p = 2; p <= 3; p++) {
+        const qmsg *m = NULL;
+        for (size_t i = 0; i < q.n; i++)
+            if (q.v[i].m.type == MSG_APPEND && q.v[i].m.to == p && q.v[i].m.commit == idx) m = &q.v[i];
+        CHECKMSG(m != NULL, "follower %llu not told of commit %llu", (unsigned long long)p, (unsigned long long)idx);
+    }
+    outq_free(&q);
+    raft_free(r);
+}
+
+/* 5.3: an entry is committed once the leader's durable copy plus the
+ * followers that acknowledged it make a majority, and not before. */
+static void test_leader_acknowledge_commit(void) {
+    /* acks[i] for node i+2 */
+    static const struct { int n; int acks[4]; int committed; } tab[] = {
+        {1, {0}, 1},
+        {3, {0, 0}, 0},
+        {3, {1, 0}, 1},
+        {3, {0, 1}, 1},
+        {3, {1, 1}, 1},
+        {5, {0, 0, 0, 0}, 0},
+        {5, {1, 0, 0, 0}, 0},
+        {5, {0, 0, 0, 1}, 0},
+        {5, {1, 1, 0, 0}, 1},
+        {5, {0, 1, 0, 1}, 1},
+        {5, {1, 1, 1, 1}, 1},
+    };
+    for (size_t k = 0; k < sizeof(tab) / sizeof(tab[0]); k++) {
+        int n = tab[k].n;
+        raft *r = leader(n, 1, NULL, 0, 1);
+        CHECK(raft_role(r) == RAFT_LEADER);
+        uint64_t idx = raft_propose(r, RAFT_ENTRY_COMMAND, "v", 1);
+        flushed f1 = flush(r, NULL);  /* the leader's own copy is durable */
+        for (int i = 0; i < n - 1; i++)
+            if (tab[k].acks[i]) ack(r, (uint64_t)i + 2, idx);
+        flushed f2 = flush(r, NULL);
+        CHECKMSG((raft_commit_index(r) == idx) == tab[k].committed, "case %zu: commit %llu, entry %llu", k,
+                 (unsigned long long)raft_commit_index(r), (unsigned long long)idx);
+        int handed = (f1.ncommitted && f1.last_committed == idx) || (f2.ncommitted && f2.last_committed == idx);
+        CHECK(handed == tab[k].committed);
+        raft_free(r);
+    }
+}
+
+/* 5.3: committing an entry commits every entry before it, including those
+ * of earlier terms; they are handed out to apply in log order. */
+static void test_leader_commit_preceding_entries(void) {
+    static const struct { uint64_t terms[4]; size_t n; } tab[] = {
+        {{0}, 0}, {{2}, 1}, {{1, 1}, 2}, {{1, 2}, 2}, {{1, 1, 2, 2}, 4},
+    };
+    for (size_t k = 0; k < sizeof(tab) / sizeof(tab[0]); k++) {
+        size_t n = tab[k].n;
+        raft *r = leader(3, 2, tab[k].terms, n, 0);
+        uint64_t t = raft_term(r);
+        CHECK(t == 3 && raft_last_index(r) == n + 1);
+        ack(r, 2, n + 1);
+        flushed f = flush(r, NULL);
+        CHECKMSG(raft_commit_index(r) == n + 1, "case %zu: commit %llu", k, (unsigned long long)raft_commit_index(r));
+        CHECK(f.ncommitted == n + 1 && f.first_committed == 1 && f.committed_in_order);
+        for (size_t i = 0; i < n && i < f.ncommitted; i++) CHECK(f.cterm[i] == tab[k].terms[i]);
+        if (f.ncommitted == n + 1) CHECK(f.cterm[n] == t && f.ctype[n] == RAFT_ENTRY_NOOP);
+        raft_free(r);
+    }
+}
+
+/* 5.3: a follower learns the commit index from AppendEntries, up to the
+ * last entry that message made it hold, and applies in order. Heartbeats
+ * carry it too. */
+static void test_follower_commit_entry(void) {
+    static const struct { size_t nent; uint64_t commit; } tab[] = {
+        {1, 1}, {2, 1}, {2, 2}, {3, 2}, {3, 5}, {2, 0},
+    };
+    for (size_t k = 0; k < sizeof(tab) / sizeof(tab[0]); k++) {
+        raft *r = mk(1, 3, 1, NULL, 0);
+        raft_entry ents[3];
+        char data[3][32];
+        for (size_t i = 0; i < tab[k].nent; i++) {
+            ents[i] = (raft_entry){.term = 1, .index = i + 1, .type = RAFT_ENTRY_COMMAND, .data = data[i]};
+            ents[i].len = entry_data(i + 1, 1, data[i], sizeof(data[i]));
+        }
+        step(r, (raft_msg){.type = MSG_APPEND, .from = 2, .to = 1, .term = 1, .commit = tab[k].commit,
+                           .entries = ents, .nentries = tab[k].nent});
+        uint64_t want = tab[k].commit < tab[k].nent ? tab[k].commit : tab[k].nent;
+        CHECKMSG(raft_commit_index(r) == want, "case %zu: commit %llu want %llu", k,
+                 (unsigned long long)raft_commit_index(r), (unsigned long long)want);
+        flushed f = flush(r, NULL);
+        CHECK(f.ncommitted == want && f.committed_in_order && (!want || f.first_committed == 1));
+        raft_free(r);
+    }
+    /* a heartbeat carries the commit index */
+    static const uint64_t lg[] = {1, 1, 1};
+    raft *r = mk(1, 3, 1, lg, 3);
+    step(r, (raft_msg){.type = MSG_HEARTBEAT, .from = 2, .to = 1, .term = 1, .commit = 2});
+    CHECK(raft_commit_index(r) == 2 && raft_leader(r) == 2);
+    flushed f = flush(r, NULL);
+    CHECK(f.ncommitted == 2 && f.last_committed == 2);
+    step(r, (raft_msg){.type = MSG_HEARTBEAT, .from = 2, .to = 1, .term = 1, .commit = 1});
+    CHECK(raft_commit_index(r) == 2);  /* never goes back */
+    raft_free(r);
+}
+
+/* 5.3: the consistency check: a follower accepts AppendEntries only when it
+ * holds an entry at the preceding index with the preceding term; the reply
+ * goes after the follower's state is durable. */
+static void test_follower_check_append(void) {
+    static const uint64_t lg[] = {1, 2};
+    static const struct { uint64_t term, index; int reject; uint64_t resp_index; } tab[] = {
+        {0, 0, 0, 0}, {1, 1, 0, 1}, {2, 2, 0, 2}, {1, 2, 1, 2}, {2, 1, 1, 1}, {3, 3, 1, 3}, {2, 5, 1, 5},
+    };
+    for (size_t k = 0; k < sizeof(tab) / sizeof(tab[0]); k++) {
+        raft *r = mk(1, 3, 2, lg, 2);
+        step(r, (raft_msg){.type = MSG_APPEND, .from = 2, .to = 1, .term = 2, .index = tab[k].index,
+                           .log_term = tab[k].term});
+        outq q = {0};
+        flush(r, &q);
+        const qmsg *m = find(&q, MSG_APPEND_RESP, 2);
+        CHECKMSG(m && m->m.reject == tab[k].reject && m->m.index == tab[k].resp_index && m->after,
+                 "case %zu: reject %d index %llu", k, m ? m->m.reject : -1,
+                 m ? (unsigned long long)m->m.index : 0ULL);
+        CHECK(log_is(r, lg, 2));
+        outq_free(&q);
+        raft_free(r);
+    }
+}
+
+/* 5.3: when an entry conflicts with a new one (same index, other term) the
+ * follower deletes it and all that follow, then appends the new entries;
+ * entries it already holds are kept. The ready tells the caller to truncate
+ * from the first index it hands out. */
+static void test_follower_append_entries(void) {
+    static const struct {
+        uint64_t index, log_term;
+        uint64_t ents[3]; size_t nents;     /* terms of entries index+1.. */
+        uint64_t want[4]; size_t nwant;
+        uint64_t first_out; size_t nout;    /* entries handed out to persist */
+    } tab[] = {
+        {2, 2, {3}, 1, {1, 2, 3}, 3, 3, 1},
+        {1, 1, {3, 4}, 2, {1, 3, 4}, 3, 2, 2},
+        {0, 0, {1}, 1, {1, 2}, 2, 0, 0},
+        {0, 0, {1, 2}, 2, {1, 2}, 2, 0, 0},
+        {0, 0, {3}, 1, {3}, 1, 1, 1},
+        {1, 1, {2, 3}, 2, {1, 2, 3}, 3, 3, 1},
+    };
+    static const uint64_t lg[] = {1, 2};
+    for (size_t k = 0; k < sizeof(tab) / sizeof(tab[0]); k++) {
+        raft *r = mk(1, 3, 2, lg, 2);
+        raft_entry ents[3];
+        char data[3][32];
+        for (size_t i = 0; i < tab[k].nents; i++) {
+            uint64_t idx = tab[k].index + 1 + i;
+            ents[i] = (raft_entry){.term = tab[k].ents[i], .index = idx, .type = RAFT_ENTRY_COMMAND, .data = data[i]};
+            ents[i].len = entry_data(idx, tab[k].ents[i], data[i], sizeof(data[i]));
+        }
+        step(r, (raft_msg){.type = MSG_APPEND, .from = 2, .to = 1, .term = 4, .index = tab[k].index,
+                           .log_term = tab[k].log_term, .entries = ents, .nentries = tab[k].nents});
+        CHECKMSG(log_is(r, tab[k].want, tab[k].nwant), "case %zu: log of %llu entries", k,
+                 (unsigned long long)raft_last_index(r));
+        flushed f = flush(r, NULL);
+        CHECKMSG(f.nentries == tab[k].nout && (!f.nentries || f.first_entry == tab[k].first_out),
+                 "case %zu: %zu entries handed out from %llu", k, f.nentries, (unsigned long long)f.first_entry);
+        raft_free(r);
+    }
+}
+
+/* 5.3, Figure 7: whatever a follower's log looks like, the leader finds the
+ * last entry they agree on, overwrites the rest, and both logs end up equal
+ * (the no-op of the new leader included). */
+static void test_leader_sync_follower_log(void) {
+    static const uint64_t lead[] = {1, 1, 1, 4, 4, 5, 5, 6, 6, 6};
+    static const struct { uint64_t terms[12]; size_t n; } fol[] = {
+        {{1, 1, 1, 4, 4, 5, 5, 6, 6}, 9},                  /* (a) */
+        {{1, 1, 1, 4}, 4},                                 /* (b) */
+        {{1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6}, 11},           /* (c) */
+        {{1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7}, 12},        /* (d) */
+        {{1, 1, 1, 4, 4, 4, 4}, 7},                        /* (e) */
+        {{1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3}, 11},           /* (f) */
+        {{0}, 0},                                          /* empty */
+    };
+    for (size_t k = 0; k < sizeof(fol) / sizeof(fol[0]); k++) {
+        net nw;
+        memset(&nw, 0, sizeof(nw));
+        nw.n = 3;
+        nw.apply_order_ok = 1;
+        nw.r[1] = mk(1, 3, 7, lead, 10);
+        nw.r[2] = mk(2, 3, fol[k].n ? fol[k].terms[fol[k].n - 1] : 0, fol[k].terms, fol[k].n);
+        /* node 3 is absent; its votes are written by hand */
+        to_leader(nw.r[1], 3);
+        CHECK(raft_role(nw.r[1]) == RAFT_LEADER && raft_term(nw.r[1]) == 8);
+        flush(nw.r[1], NULL);  /* election traffic and first appends are lost */
+        raft_tick(nw.r[1]);   /* a heartbeat restarts the exchange */
+        net_run(&nw);
+        CHECKMSG(same_log(nw.r[1], nw.r[2]), "follower (%c): logs differ (%llu vs %llu entries)", (int)('a' + k),
+                 (unsigned long long)raft_last_index(nw.r[1]), (unsigned long long)raft_last_index(nw.r[2]));
+        CHECK(raft_last_index(nw.r[1]) == 11);
+        CHECK(raft_commit_index(nw.r[1]) == 11 && raft_commit_index(nw.r[2]) == 11);
+        CHECK(nw.applied[1] == 11 && nw.applied[2] == 11 && nw.apply_order_ok);
+        net_free(&nw);
+    }
+}
+
+/* 5.2, 5.4.1: a candidate's vote requests carry its term and the index and
+ * term of its last entry; so do pre-vote requests, for the next term. */
+static void test_vote_request(void) {
+    static const struct { uint64_t terms[3]; size_t n; } tab[] = {
+        {{0}, 0}, {{1}, 1}, {{1, 2}, 2}, {{1, 1, 3}, 3},
+    };
+    for (size_t k = 0; k < sizeof(tab) / sizeof(tab[0]); k++) {
+        uint64_t lt = tab[k].n ? tab[k].terms[tab[k].n - 1] : 0;
+        raft *r = mk(1, 3, lt, tab[k].terms, tab[k].n);
+        outq q = {0};
+        to_precandidate(r);
+        flush(r, &q);
+        for (uint64_t p = 2; p <= 3; p++) {
+            const qmsg *m = find(&q, MSG_PREVOTE, p);
+            CHECK(m && m->m.term == lt + 1 && m->m.index == tab[k].n && m->m.log_term == lt);
+        }
+        outq_clear(&q);
+        step(r, (raft_msg){.type = MSG_PREVOTE_RESP, .from = 2, .to = 1, .term = lt + 1});
+        flush(r, &q);
+        for (uint64_t p = 2; p <= 3; p++) {
+            const qmsg *m = find(&q, MSG_VOTE, p);
+            CHECKMSG(m && m->m.term == lt + 1 && m->m.index == tab[k].n && m->m.log_term == lt && m->m.from == 1,
+                     "case %zu: vote request to %llu", k, (unsigned long long)p);
+        }
+        outq_free(&q);
+        raft_free(r);
+    }
+}
+
+/* 5.4.1: a voter denies its vote (and its pre-vote) to a candidate whose
+ * log is less up-to-date than its own: compare last terms, then lengths. */
+static void test_voter(void) {
+    static const struct { uint64_t terms[3]; size_t n; uint64_t index, log_term; int reject; } tab[] = {
+        /* same last term: the longer log wins ties */
+        {{1}, 1, 1, 1, 0},
+        {{1}, 1, 2, 1, 0},
+        {{1, 1}, 2, 1, 1, 1},
+        {{1, 1}, 2, 2, 1, 0},
+        {{1, 1}, 2, 3, 1, 0},
+        /* a higher last term wins whatever the length */
+        {{1}, 1, 1, 2, 0},
+        {{1, 1, 1}, 3, 1, 2, 0},
+        {{2}, 1, 5, 1, 1},
+        {{1, 2}, 2, 1, 1, 1},
+        {{1, 2}, 2, 9, 1, 1},
+        /* an empty log loses to any */
+        {{1}, 1, 0, 0, 1},
+        {{0}, 0, 0, 0, 0},
+    };
+    for (size_t k = 0; k < sizeof(tab) / sizeof(tab[0]); k++) {
+        for (int pre = 0; pre < 2; pre++) {
+            raft *r = mk(1, 3, 2, tab[k].terms, tab[k].n);
+            step(r, (raft_msg){.type = pre ? MSG_PREVOTE : MSG_VOTE, .from = 2, .to = 1, .term = 3,
+                               .index = tab[k].index, .log_term = tab[k].log_term});
+            outq q = {0};
+            flushed f = flush(r, &q);
+            const qmsg *m = find(&q, pre ? MSG_PREVOTE_RESP : MSG_VOTE_RESP, 2);
+            CHECKMSG(m && m->m.reject == tab[k].reject, "case %zu %s: reject %d, want %d", k, pre ? "pre-vote" : "vote",
+                     m ? m->m.reject : -1, tab[k].reject);
+            if (!pre) CHECK(f.vote == (tab[k].reject ? 0u : 2u));
+            outq_free(&q);
+            raft_free(r);
+        }
+    }
+}
+
+/* 5.4.2, Figure 8: a leader never commits an entry of an earlier term by
+ * counting replicas; it commits it only through an entry of its own term
+ * (here its no-op) reaching a majority. */
+static void test_leader_only_commits_log_from_current_term(void) {
+    static const uint64_t lg[] = {1, 2};
+    raft *r = leader(3, 2, lg, 2, 0);
+    CHECK(raft_term(r) == 3 && raft_last_index(r) == 3);
+    ack(r, 2, 2);  /* a majority (1 and 2) holds entry 2, of term 2 */
+    raft_peer_info pi;
+    CHECK(raft_peer(r, 2, &pi) && pi.match == 2);
+    flushed f = flush(r, NULL);
+    CHECKMSG(raft_commit_index(r) == 0, "committed %llu by counting replicas of an older term",
+             (unsigned long long)raft_commit_index(r));
+    CHECK(f.ncommitted == 0);
+    ack(r, 3, 2);  /* even all of them */
+    CHECK(raft_commit_index(r) == 0);
+    ack(r, 2, 3);  /* the no-op of term 3 reaches a majority */
+    CHECK(raft_commit_index(r) == 3);
+    f = flush(r, NULL);
+    CHECK(f.ncommitted == 3 && f.first_committed == 1 && f.committed_in_order);
+    raft_free(r);
+}
+
+/* ================================================================== */
+/* Extensions                                                          */
+/* ================================================================== */
+
+/* 9.6 pre-vote: a node cut off from the cluster keeps timing out but never
+ * bumps its term; when it comes back it follows the leader without
+ * disturbing it. */
+static void test_prevote_partitioned_node_rejoins_without_new_term(void) {
+    net nw;
+    net_init(&nw, 3);
+    net_elect(&nw, 1);
+    CHECK(raft_role(nw.r[1]) == RAFT_LEADER);
+    uint64_t t = raft_term(nw.r[1]);
+    net_isolate(&nw, 3, 1);
+    int campaigned = 0, term_moved = 0;
+    for (int i = 0; i < 6 * E; i++) {
+        net_tick_all(&nw);
+        campaigned |= raft_role(nw.r[3]) == RAFT_PRECANDIDATE;
+        term_moved |= raft_term(nw.r[3]) != t || raft_role(nw.r[3]) == RAFT_CANDIDATE;
+    }
+    CHECK(campaigned);
+    CHECKMSG(!term_moved, "an isolated node moved to term %llu (was %llu)", (unsigned long long)raft_term(nw.r[3]),
+             (unsigned long long)t);
+    net_isolate(&nw, 3, 0);
+    for (int i = 0; i < 3 * E; i++) net_tick_all(&nw);
+    for (int i = 1; i <= 3; i++) {
+        CHECK(raft_term(nw.r[i]) == t);
+        CHECK(raft_leader(nw.r[i]) == 1);
+    }
+    CHECK(raft_role(nw.r[1]) == RAFT_LEADER && raft_role(nw.r[3]) == RAFT_FOLLOWER);
+    net_free(&nw);
+}
+
+/* 9.6: granting or refusing a pre-vote changes neither term nor vote, and
+ * needs nothing persisted. */
+static void test_prevote_does_not_change_term_or_vote(void) {
+    for (int grantable = 0; grantable < 2; grantable++) {
+        static const uint64_t lg[] = {1, 2};
+        raft_config c = config(1, 3);
+        raft *r = make(&c, 2, 3, lg, 2);
+        step(r, (raft_msg){.type = MSG_PREVOTE, .from = 2, .to = 1, .term = 3, .index = grantable ? 2 : 1,
+                           .log_term = 2});
+        outq q = {0};
+        flushed f = flush(r, &q);
+        const qmsg *m = find(&q, MSG_PREVOTE_RESP, 2);
+        CHECK(m && m->m.reject == !grantable);
+        if (m && grantable) CHECK(m->m.term == 3);
+        CHECK(raft_term(r) == 2 && raft_role(r) == RAFT_FOLLOWER);
+        CHECK(!f.hard_state_changed && f.term == 2 && f.vote == 3);
+        outq_free(&q);
+        raft_free(r);
+    }
+    /* and the pre-candidate itself keeps its term and vote */
+    raft_config c = config(1, 3);
+    raft *r = make(&c, 4, 2, NULL, 0);
+    to_precandidate(r);
+    flushed f = flush(r, NULL);
+    CHECK(raft_role(r) == RAFT_PRECANDIDATE && raft_term(r) == 4);
+    CHECK(!f.hard_state_changed && f.vote == 2);
+    raft_free(r);
+}
+
+/* 6.2 check-quorum: a leader that does not hear from a majority for an
+ * election timeout steps down (same term, no leader); one that hears from
+ * a majority stays. Our design checks at the end of fixed periods of
+ * election_ticks, counting who answered during the period, so a leader
+ * that goes quiet steps down at the end of the first whole period without
+ * answers: between one and two election timeouts after it last heard a
+ * majority (etcd does the same). */
+static void test_check_quorum_leader_steps_down(void) {
+    net nw;
+    net_init(&nw, 3);
+    net_elect(&nw, 1);
+    CHECK(raft_role(nw.r[1]) == RAFT_LEADER);
+    uint64_t t = raft_term(nw.r[1]);
+    for (int i = 0; i < 3 * E + 3; i++) net_tick_all(&nw);  /* everybody answering */
+    CHECK(raft_role(nw.r[1]) == RAFT_LEADER);
+    net_isolate(&nw, 1, 1);
+    int ticks = 0;
+    while (ticks < 4 * E && raft_role(nw.r[1]) == RAFT_LEADER) {
+        raft_tick(nw.r[1]);
+        net_run(&nw);
+        ticks++;
+    }
+    CHECKMSG(raft_role(nw.r[1]) == RAFT_FOLLOWER && ticks <= 2 * E,
+             "a leader that heard nobody stepped down after %d ticks (role %d)", ticks, raft_role(nw.r[1]));
+    CHECK(ticks >= E);
+    CHECK(raft_term(nw.r[1]) == t && raft_leader(nw.r[1]) == 0);
+    uint64_t ri;
+    CHECK(raft_read_index(nw.r[1], &ri) == 0);
+    net_free(&nw);
+
+    /* one follower of two answering is a majority */
+    net_init(&nw, 3);
+    net_elect(&nw, 1);
+    net_isolate(&nw, 3, 1);
+    for (int i = 0; i < 5 * E; i++) {
+        raft_tick(nw.r[1]);
+        raft_tick(nw.r[2]);
+        net_run(&nw);
+    }
+    CHECK(raft_role(nw.r[1]) == RAFT_LEADER && raft_term(nw.r[1]) == t);
+    net_free(&nw);
+}
+
+/* 4.2.3: a server that heard from its leader within the minimum election
+ * timeout ignores vote requests (and refuses pre-votes) for a higher term;
+ * once that time has passed it votes normally. A leader transfer (context
+ * set) is exempt. */
+static void test_leader_lease_ignores_vote(void) {
+    net nw;
+    net_init(&nw, 3);
+    net_elect(&nw, 1);
+    CHECK(raft_role(nw.r[1]) == RAFT_LEADER);
+    uint64_t t = raft_term(nw.r[1]), li = raft_last_index(nw.r[2]);
+    raft *f2 = nw.r[2];
+    CHECK(raft_leader(f2) == 1);
+    outq q = {0};
+    uint64_t vote = flush(f2, NULL).vote;
+    step(f2, (raft_msg){.type = MSG_VOTE, .from = 3, .to = 2, .term = t + 1, .index = li, .log_term = t});
+    flushed f = flush(f2, &q);
+    CHECKMSG(raft_term(f2) == t, "a follower with a live leader moved to term %llu", (unsigned long long)raft_term(f2));
+    CHECK(count(&q, MSG_VOTE_RESP, 3) == 0 && !f.hard_state_changed && f.vote == vote && raft_leader(f2) == 1);
+    step(f2, (raft_msg){.type = MSG_PREVOTE, .from = 3, .to = 2, .term = t + 1, .index = li, .log_term = t});
+    flush(f2, &q);
+    const qmsg *m = find(&q, MSG_PREVOTE_RESP, 3);
+    CHECK(m && m->m.reject);
+    CHECK(raft_term(f2) == t);
+    outq_clear(&q);
+
+    /* the leader itself, too */
+    step(nw.r[1], (raft_msg){.type = MSG_VOTE, .from = 3, .to = 1, .term = t + 1, .index = li, .log_term = t});
+    CHECK(raft_role(nw.r[1]) == RAFT_LEADER && raft_term(nw.r[1]) == t);
+
+    /* a leader transfer is not disruptive: it is honoured */
+    raft *f3 = nw.r[3];
+    step(f3, (raft_msg){.type = MSG_VOTE, .from = 1, .to = 3, .term = t + 1, .index = li, .log_term = t, .context = 1});
+    flush(f3, &q);
+    m = find(&q, MSG_VOTE_RESP, 1);
+    CHECK(m && !m->m.reject && raft_term(f3) == t + 1);
+    outq_clear(&q);
+
+    /* the lease runs out after an election timeout without the leader */
+    flush(f2, NULL);
+    for (int i = 0; i < E; i++) raft_tick(f2);
+    flush(f2, NULL);
+    step(f2, (raft_msg){.type = MSG_VOTE, .from = 3, .to = 2, .term = t + 1, .index = li, .log_term = t});
+    flush(f2, &q);
+    m = find(&q, MSG_VOTE_RESP, 3);
+    CHECK(m && !m->m.reject && raft_term(f2) == t + 1);
+    outq_free(&q);
+    net_free(&nw);
+}
+
+/* 8 (client interaction): a new leader appends a no-op entry of its term
+ * and replicates it at once, so that it can commit what came before. */
+static void test_leader_appends_noop_on_election(void) {
+    static const uint64_t lg[] = {1, 1};
+    raft *r = mk(1, 3, 1, lg, 2);
+    to_leader(r, 3);
+    CHECK(raft_role(r) == RAFT_LEADER && raft_term(r) == 2);
+    const raft_entry *e = raft_entry_at(r, 3);
+    CHECK(raft_last_index(r) == 3 && e && e->term == 2 && e->type == RAFT_ENTRY_NOOP && e->len == 0);
+    outq q = {0};
+    flushed f = flush(r, &q);
+    CHECK(f.nentries == 1 && f.first_entry == 3);
+    for (uint64_t p = 2; p <= 3; p++) {
+        const qmsg *m = find(&q, MSG_APPEND, p);
+        CHECK(m && m->m.index == 2 && m->m.log_term == 1 && m->m.nentries == 1 && m->m.entries[0].index == 3 &&
+              m->m.entries[0].type == RAFT_ENTRY_NOOP && m->m.entries[0].term == 2);
+    }
+    outq_free(&q);
+    raft_free(r);
+
+    /* a cluster of one: elected on its own, the no-op commits once durable */
+    r = mk(1, 1, 5, lg, 2);
+    raft_campaign(r);
+    CHECK(raft_role(r) == RAFT_LEADER && raft_term(r) == 6 && raft_last_index(r) == 3);
+    f = flush(r, NULL);
+    CHECK(raft_commit_index(r) == 3 && f.ncommitted == 3 && f.ctype[2] == RAFT_ENTRY_NOOP);
+    raft_free(r);
+}
+
+/* 6.4 read index: a read round is confirmed only once a quorum (the leader
+ * included) answered heartbeats sent after it started, in the current
+ * term; older rounds, duplicates and stale terms do not count. The read
+ * index is the commit index, but never before the leader's no-op. */
+static void test_read_index_confirmed_by_quorum(void) {
+    raft *r = leader(5, 1, NULL, 0, 0);
+    uint64_t t = raft_term(r), ri = 99;
+    uint64_t k0 = raft_read_index(r, &ri);
+    CHECK(k0 > 0);
+    CHECKMSG(ri == raft_last_index(r), "read index %llu before the no-op (%llu) commits", (unsigned long long)ri,
+             (unsigned long long)raft_last_index(r));
+    for (uint64_t p = 2; p <= 5; p++) ack(r, p, raft_last_index(r));
+    flush(r, NULL);
+    CHECK(raft_commit_index(r) == 1);
+
+    uint64_t k1 = raft_read_index(r, &ri);
+    CHECK(k1 > k0 && ri == 1);
+    uint64_t k2 = raft_read_index(r, &ri);
+    CHECK(k2 > k1);
+    outq q = {0};
+    flushed f = flush(r, &q);
+    CHECK(f.confirmed_round < k2);
+    CHECK(count(&q, MSG_HEARTBEAT, 0) >= 4);
+    const qmsg *hb = NULL;
+    for (size_t i = 0; i < q.n; i++)
+        if (q.v[i].m.type == MSG_HEARTBEAT && q.v[i].m.to == 2 && q.v[i].m.context == k2) hb = &q.v[i];
+    CHECK(hb && !hb->after);
+    outq_free(&q);
+
+    step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 2, .to = 1, .term = t, .context = k2});
+    CHECK(flush(r, NULL).confirmed_round < k2);  /* 2 of 5 */
+    step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 2, .to = 1, .term = t, .context = k2});
+    CHECK(flush(r, NULL).confirmed_round < k2);  /* a duplicate */
+    step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 3, .to = 1, .term = t, .context = k1});
+    f = flush(r, NULL);
+    CHECK(f.confirmed_round >= k1 && f.confirmed_round < k2);  /* an older round */
+    step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 3, .to = 1, .term = t, .context = k1});
+    step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 3, .to = 1, .term = t, .context = k1});
+    CHECK(flush(r, NULL).confirmed_round < k2);  /* ... however often it comes */
+    step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 4, .to = 1, .term = t - 1, .context = k2});
+    CHECK(flush(r, NULL).confirmed_round < k2);  /* a stale term */
+    step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 5, .to = 1, .term = t, .context = k2});
+    CHECK(flush(r, NULL).confirmed_round >= k2);
+    raft_free(r);
+
+    /* a cluster of one confirms at once */
+    r = mk(1, 1, 0, NULL, 0);
+    raft_campaign(r);
+    flush(r, NULL);
+    uint64_t k = raft_read_index(r, &ri);
+    CHECK(k > 0 && ri == 1 && flush(r, NULL).confirmed_round >= k);
+    raft_free(r);
+}
+
+/* 6.4: only a leader serves read rounds; others report none. */
+static void test_read_index_not_on_nonleader(void) {
+    static const int roles[] = {RAFT_FOLLOWER, RAFT_PRECANDIDATE, RAFT_CANDIDATE};
+    for (int k = 0; k < 3; k++) {
+        raft *r = mk(1, 3, 1, NULL, 0);
+        if (roles[k] == RAFT_PRECANDIDATE) to_precandidate(r);
+        if (roles[k] == RAFT_CANDIDATE) to_candidate(r, 3);
+        uint64_t ri = 0;
+        CHECK(raft_read_index(r, &ri) == 0);
+        outq q = {0};
+        flushed f = flush(r, &q);
+        CHECK(f.confirmed_round == 0 && count(&q, MSG_HEARTBEAT, 0) == 0);
+        /* answers to heartbeats it never sent confirm nothing */
+        step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 2, .to = 1, .term = raft_term(r), .context = 1});
+        step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 3, .to = 1, .term = raft_term(r), .context = 1});
+        CHECK(flush(r, NULL).confirmed_round == 0);
+        outq_free(&q);
+        raft_free(r);
+    }
+    /* a deposed leader stops reporting its rounds */
+    raft *r = leader(3, 1, NULL, 0, 1);
+    uint64_t ri;
+    uint64_t k = raft_read_index(r, &ri);
+    step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 2, .to = 1, .term = raft_term(r), .context = k});
+    CHECK(flush(r, NULL).confirmed_round >= k);
+    step(r, (raft_msg){.type = MSG_HEARTBEAT, .from = 2, .to = 1, .term = raft_term(r) + 1});
+    CHECK(raft_role(r) == RAFT_FOLLOWER && flush(r, NULL).confirmed_round == 0);
+    raft_free(r);
+}
+
+/* 6.4: a leader of a new term starts new rounds: round ids never repeat
+ * across terms, and a new round needs answers of the new term. */
+static void test_read_index_new_term_new_round(void) {
+    raft *r = leader(3, 1, NULL, 0, 1);
+    uint64_t t1 = raft_term(r), ri;
+    uint64_t a = raft_read_index(r, &ri);
+    step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 2, .to = 1, .term = t1, .context = a});
+    uint64_t b = raft_read_index(r, &ri);  /* never confirmed in t1 */
+    CHECK(flush(r, NULL).confirmed_round == a);
+    step(r, (raft_msg){.type = MSG_APPEND, .from = 2, .to = 1, .term = t1 + 1, .index = raft_last_index(r),
+                       .log_term = t1, .commit = raft_commit_index(r)});
+    CHECK(raft_role(r) == RAFT_FOLLOWER);
+    flush(r, NULL);
+    to_leader(r, 3);
+    CHECK(raft_role(r) == RAFT_LEADER);
+    uint64_t t2 = raft_term(r);
+    CHECK(t2 > t1 + 1);
+    flush(r, NULL);
+    uint64_t c = raft_read_index(r, &ri);
+    CHECKMSG(c > b, "round %llu of term %llu reuses an id of term %llu (up to %llu)", (unsigned long long)c,
+             (unsigned long long)t2, (unsigned long long)t1, (unsigned long long)b);
+    CHECK(ri == raft_last_index(r));  /* the new no-op */
+    CHECK(flush(r, NULL).confirmed_round < c);
+    /* an answer of the old term does not confirm a new round */
+    step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 2, .to = 1, .term = t1, .context = c});
+    CHECK(flush(r, NULL).confirmed_round < c);
+    step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 3, .to = 1, .term = t2, .context = c});
+    CHECK(flush(r, NULL).confirmed_round >= c);
+    raft_free(r);
+}
+
+/* Fast back-off (3.5): a follower's rejection names the conflicting term
+ * and the first index it holds of that term (never inside its committed
+ * prefix), or, when its log is too short, its length + 1. */
+static void test_fast_backoff_follower_hint(void) {
+    static const uint64_t lg[] = {1, 1, 2, 2, 2, 2};
+    static const struct { uint64_t index, log_term, commit; uint64_t hint_index, hint_term; } tab[] = {
+        {6, 3, 0, 3, 2},
+        {4, 3, 0, 3, 2},
+        {2, 3, 0, 1, 1},
+        {8, 3, 0, 7, 0},
+        {7, 2, 0, 7, 0},
+        {6, 3, 4, 5, 2},  /* entries up to 4 are committed: the hint stays after them */
+    };
+    for (size_t k = 0; k < sizeof(tab) / sizeof(tab[0]); k++) {
+        raft *r = mk(1, 3, 2, lg, 6);
+        if (tab[k].commit)
+            step(r, (raft_msg){.type = MSG_HEARTBEAT, .from = 2, .to = 1, .term = 2, .commit = tab[k].commit});
+        CHECK(raft_commit_index(r) == tab[k].commit);
+        flush(r, NULL);
+        step(r, (raft_msg){.type = MSG_APPEND, .from = 2, .to = 1, .term = 3, .index = tab[k].index,
+                           .log_term = tab[k].log_term});
+        outq q = {0};
+        flush(r, &q);
+        const qmsg *m = find(&q, MSG_APPEND_RESP, 2);
+        CHECKMSG(m && m->m.reject && m->m.index == tab[k].index && m->m.hint_index == tab[k].hint_index &&
+                     m->m.hint_term == tab[k].hint_term,
+                 "case %zu: hint %llu/%llu, want %llu/%llu", k, m ? (unsigned long long)m->m.hint_index : 0ULL,
+                 m ? (unsigned long long)m->m.hint_term : 0ULL, (unsigned long long)tab[k].hint_index,
+                 (unsigned long long)tab[k].hint_term);
+        outq_free(&q);
+        raft_free(r);
+    }
+}
+
+/* Fast back-off: the leader skips a whole conflicting term at once: to just
+ * after its own last entry of the follower's conflicting term, or, when it
+ * has none of that term, to the follower's first index of it. */
+static void test_fast_backoff_leader_skips_term(void) {
+    static const uint64_t lg[] = {1, 1, 4, 4, 5};
+    static const struct { uint64_t hint_index, hint_term; uint64_t next; } tab[] = {
+        {3, 3, 3},  /* the leader holds no term 3: back to where the follower's starts */
+        {3, 4, 5},  /* it holds term 4 up to 4: resume after it */
+        {2, 0, 2},  /* the follower's log ends at 1 */
+        {4, 2, 4},
+        {1, 1, 3},  /* term 1 ends at 2 on the leader */
+    };
+    for (size_t k = 0; k < sizeof(tab) / sizeof(tab[0]); k++) {
+        raft *r = leader(3, 5, lg, 5, 0);  /* term 6, no-op at 6, probing 2 from 6 */
+        CHECK(raft_term(r) == 6 && raft_last_index(r) == 6);
+        step(r, (raft_msg){.type = MSG_APPEND_RESP, .from = 2, .to = 1, .term = 6, .index = 5, .reject = 1,
+                           .hint_index = tab[k].hint_index, .hint_term = tab[k].hint_term});
+        raft_peer_info pi;
+        CHECK(raft_peer(r, 2, &pi));
+        CHECKMSG(pi.next == tab[k].next && pi.probe, "case %zu: next %llu want %llu", k, (unsigned long long)pi.next,
+                 (unsigned long long)tab[k].next);
+        outq q = {0};
+        flush(r, &q);
+        const qmsg *m = find(&q, MSG_APPEND, 2);
+        CHECK(m && m->m.index == tab[k].next - 1 && m->m.log_term == lg[tab[k].next - 2] &&
+              m->m.nentries == 6 - (tab[k].next - 1));
+        outq_free(&q);
+        raft_free(r);
+    }
+    /* a rejection of something already matched is stale and ignored */
+    raft *r = leader(3, 5, lg, 5, 1);
+    step(r, (raft_msg){.type = MSG_APPEND_RESP, .from = 2, .to = 1, .term = 6, .index = 3, .reject = 1,
+                       .hint_index = 2, .hint_term = 0});
+    raft_peer_info pi;
+    CHECK(raft_peer(r, 2, &pi) && pi.match == 6 && pi.next == 7 && !pi.probe);
+    raft_free(r);
+}
+
+/* Flow control (10.2): in replicate state no more than max_inflight appends
+ * with entries are outstanding to a follower, and each acknowledgement
+ * frees room; in probe state only one is, until the follower answers. */
+static void test_inflight_window(void) {
+    raft_config c = config(1, 3);
+    c.max_inflight = 3;
+    c.max_msg_entries = 1;
+    raft *r = make(&c, 1, 0, NULL, 0);
+    to_leader(r, 3);
+    flush(r, NULL);
+    ack(r, 2, 1);  /* 2 replicates; 3 is still probing with the no-op outstanding */
+    flush(r, NULL);
+    outq q = {0};
+    for (int i = 0; i < 8; i++) raft_propose(r, RAFT_ENTRY_COMMAND, "x", 1);
+    flush(r, &q);
+    CHECKMSG(count_appends_with_entries(&q, 2) == 3, "%d appends in flight to a replicating follower, window 3",
+             count_appends_with_entries(&q, 2));
+    CHECKMSG(count_appends_with_entries(&q, 3) == 0, "%d appends to a follower with a probe outstanding",
+             count_appends_with_entries(&q, 3));
+    raft_peer_info pi;
+    CHECK(raft_peer(r, 2, &pi) && pi.inflight == 3 && !pi.probe);
+    CHECK(raft_peer(r, 3, &pi) && pi.probe && pi.inflight <= 1);
+    outq_clear(&q);
+
+    ack(r, 2, 2);  /* frees one slot */
+    flush(r, &q);
+    CHECK(count_appends_with_entries(&q, 2) == 1);
+    const qmsg *m = find(&q, MSG_APPEND, 2);
+    CHECK(m && m->m.index == 4 && m->m.nentries == 1);
+    outq_clear(&q);
+    ack(r, 2, 4);  /* one ack covering two appends frees two */
+    flush(r, &q);
+    CHECK(count_appends_with_entries(&q, 2) >= 1 && count_appends_with_entries(&q, 2) <= 2);
+    CHECK(raft_peer(r, 2, &pi) && pi.inflight <= 3);
+    outq_clear(&q);
+
+    /* the probe: a heartbeat answer resends one append, never more */
+    step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 3, .to = 1, .term = raft_term(r)});
+    for (int i = 0; i < 3; i++) raft_propose(r, RAFT_ENTRY_COMMAND, "y", 1);
+    flush(r, &q);
+    CHECK(count_appends_with_entries(&q, 3) == 1);
+    outq_clear(&q);
+    /* a rejection puts a replicating follower back to probing: one append */
+    uint64_t last = raft_last_index(r);
+    step(r, (raft_msg){.type = MSG_APPEND_RESP, .from = 2, .to = 1, .term = raft_term(r), .index = last - 1,
+                       .reject = 1, .hint_index = 5});
+    for (int i = 0; i < 3; i++) raft_propose(r, RAFT_ENTRY_COMMAND, "z", 1);
+    flush(r, &q);
+    CHECK(raft_peer(r, 2, &pi) && pi.probe);
+    CHECK(count_appends_with_entries(&q, 2) == 1);
+    outq_free(&q);
+    raft_free(r);
+}
+
+/* Persistence: what a message vouches for must be durable before it goes
+ * out. Replies and requests that rest on the hard state or the log (vote
+ * requests and answers, append and heartbeat answers) are in msgs_after;
+ * only the leader's appends and heartbeats may go at once (10.2.1). */
+static void test_persist_messages_after_durable_state(void) {
+    static const struct { int type; int after; } want[] = {
+        {MSG_PREVOTE, 1}, {MSG_VOTE, 1}, {MSG_VOTE_RESP, 1}, {MSG_PREVOTE_RESP, 1},
+        {MSG_APPEND_RESP, 1}, {MSG_HEARTBEAT_RESP, 1}, {MSG_APPEND, 0}, {MSG_HEARTBEAT, 0},
+    };
+    outq q = {0};
+    /* a candidate */
+    raft *r = mk(1, 3, 1, NULL, 0);
+    to_precandidate(r);
+    flush(r, &q);
+    step(r, (raft_msg){.type = MSG_PREVOTE_RESP, .from = 2, .to = 1, .term = 2});
+    flush(r, &q);
+    step(r, (raft_msg){.type = MSG_VOTE_RESP, .from = 2, .to = 1, .term = 2});
+    raft_tick(r);
+    flush(r, &q);
+    raft_propose(r, RAFT_ENTRY_COMMAND, "p", 1);
+    flush(r, &q);
+    raft_free(r);
+    /* a voter and a follower */
+    r = mk(1, 3, 1, NULL, 0);
+    step(r, (raft_msg){.type = MSG_PREVOTE, .from = 2, .to = 1, .term = 2});
+    step(r, (raft_msg){.type = MSG_VOTE, .from = 2, .to = 1, .term = 2});
+    step(r, (raft_msg){.type = MSG_APPEND, .from = 2, .to = 1, .term = 2,
+                       .entries = &(raft_entry){.term = 2, .index = 1, .data = "a", .len = 1}, .nentries = 1});
+    step(r, (raft_msg){.type = MSG_HEARTBEAT, .from = 2, .to = 1, .term = 2});
+    flush(r, &q);
+    raft_free(r);
+    for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+        int seen = 0, wrong = 0;
+        for (size_t i = 0; i < q.n; i++)
+            if (q.v[i].m.type == want[k].type) { seen++; wrong += q.v[i].after != want[k].after; }
+        CHECKMSG(seen && !wrong, "message type %d: %d of %d in the wrong list", want[k].type, wrong, seen);
+    }
+    outq_free(&q);
+}
+
+/* Persistence: a vote (and a candidate's own vote, and a new term) is in the
+ * hard state of the very ready whose msgs_after carry the messages that
+ * rest on it. */
+static void test_persist_hard_state_before_vote(void) {
+    raft *r = mk(1, 3, 1, NULL, 0);
+    step(r, (raft_msg){.type = MSG_VOTE, .from = 3, .to = 1, .term = 2});
+    raft_ready rd;
+    raft_ready_get(r, &rd);
+    int granted = 0;
+    for (size_t i = 0; i < rd.nmsgs_after; i++)
+        granted |= rd.msgs_after[i].type == MSG_VOTE_RESP && !rd.msgs_after[i].reject;
+    CHECK(granted);
+    CHECK(rd.hard_state_changed && rd.term == 2 && rd.vote == 3);
+    for (size_t i = 0; i < rd.nmsgs; i++) CHECK(rd.msgs[i].type != MSG_VOTE_RESP);
+    raft_free(r);
+
+    r = mk(1, 3, 1, NULL, 0);
+    to_candidate(r, 3);
+    raft_ready_get(r, &rd);
+    int votes = 0;
+    for (size_t i = 0; i < rd.nmsgs_after; i++) votes += rd.msgs_after[i].type == MSG_VOTE;
+    CHECK(votes == 2);
+    CHECK(rd.hard_state_changed && rd.term == 2 && rd.vote == 1);
+    raft_free(r);
+
+    /* a vote in the term it is already in: only the vote changes */
+    r = mk(1, 3, 4, NULL, 0);
+    flush(r, NULL);
+    step(r, (raft_msg){.type = MSG_VOTE, .from = 2, .to = 1, .term = 4});
+    raft_ready_get(r, &rd);
+    CHECKMSG(rd.hard_state_changed && rd.term == 4 && rd.vote == 2 && rd.nmsgs_after == 1 &&
+                 rd.msgs_after[0].type == MSG_VOTE_RESP && !rd.msgs_after[0].reject,
+             "a vote granted within the term is not flagged for persisting (changed %d, vote %llu)",
+             rd.hard_state_changed, (unsigned long long)rd.vote);
+    raft_free(r);
+
+    /* a follower learning a new term from an append */
+    r = mk(1, 3, 1, NULL, 0);
+    step(r, (raft_msg){.type = MSG_APPEND, .from = 2, .to = 1, .term = 5});
+    raft_ready_get(r, &rd);
+    CHECK(rd.hard_state_changed && rd.term == 5 && rd.vote == 0);
+    CHECK(rd.nmsgs_after == 1 && rd.nmsgs == 0);
+    /* and once taken, it is not reported again */
+    raft_ready_get(r, &rd);
+    CHECK(!rd.hard_state_changed);
+    raft_free(r);
+}
+
+/* Persistence: committed entries are handed out to apply only up to the
+ * index made durable locally (raft_persisted), on followers and leaders
+ * alike, and a stale durability report (for a term since overwritten) is
+ * ignored. A leader may commit on its followers' copies alone. */
+static void test_persist_commit_only_durable(void) {
+    raft *r = mk(1, 3, 1, NULL, 0);
+    raft_entry ents[3] = {
+        {.term = 1, .index = 1, .data = "a", .len = 1},
+        {.term = 1, .index = 2, .data = "b", .len = 1},
+        {.term = 1, .index = 3, .data = "c", .len = 1},
+    };
+    step(r, (raft_msg){.type = MSG_APPEND, .from = 2, .to = 1, .term = 1, .commit = 3, .entries = ents, .nentries = 3});
+    CHECK(raft_commit_index(r) == 3);
+    raft_ready rd;
+    raft_ready_get(r, &rd);
+    CHECK(rd.nentries == 3 && rd.ncommitted == 0);
+    raft_ready_get(r, &rd);
+    CHECK(rd.ncommitted == 0);
+    raft_persisted(r, 2, 1);
+    raft_ready_get(r, &rd);
+    CHECK(rd.ncommitted == 2 && rd.committed[0].index == 1 && rd.committed[1].index == 2);
+    raft_persisted(r, 3, 1);
+    raft_ready_get(r, &rd);
+    CHECK(rd.ncommitted == 1 && rd.committed[0].index == 3);
+    raft_free(r);
+
+    /* a write that completes for entries since overwritten counts for nothing */
+    r = mk(1, 3, 1, NULL, 0);
+    step(r, (raft_msg){.type = MSG_APPEND, .from = 2, .to = 1, .term = 1, .entries = ents, .nentries = 2});
+    raft_ready_get(r, &rd);
+    CHECK(rd.nentries == 2);
+    step(r, (raft_msg){.type = MSG_APPEND, .from = 3, .to = 1, .term = 2, .index = 1, .log_term = 1, .commit = 2,
+                       .entries = &(raft_entry){.term = 2, .index = 2, .data = "B", .len = 1}, .nentries = 1});
+    CHECK(raft_commit_index(r) == 2 && raft_entry_at(r, 2)->term == 2);
+    raft_persisted(r, 2, 1);  /* the old entry 2 */
+    raft_ready_get(r, &rd);
+    CHECK(rd.nentries == 1 && rd.entries[0].index == 2 && rd.entries[0].term == 2);
+    CHECK(rd.ncommitted == 0);
+    raft_persisted(r, 2, 2);
+    raft_ready_get(r, &rd);
+    CHECK(rd.ncommitted == 2 && rd.committed[1].term == 2 && rd.committed[1].data[0] == 'B');
+    raft_free(r);
+
+    /* a leader: the followers make a majority, the leader's write is pending */
+    r = leader(3, 1, NULL, 0, 1);
+    uint64_t idx = raft_propose(r, RAFT_ENTRY_COMMAND, "v", 1);
+    raft_ready_get(r, &rd);
+    CHECK(rd.nentries == 1);
+    ack(r, 2, idx);
+    ack(r, 3, idx);
+    CHECK(raft_commit_index(r) == idx);
+    raft_ready_get(r, &rd);
+    CHECK(rd.ncommitted == 0);
+    raft_persisted(r, idx, raft_term(r));
+    raft_ready_get(r, &rd);
+    CHECK(rd.ncommitted == 1 && rd.committed[0].index == idx);
+    raft_free(r);
+
+    /* without its own write, one follower is not a majority of three */
+    r = leader(3, 1, NULL, 0, 1);
+    idx = raft_propose(r, RAFT_ENTRY_COMMAND, "w", 1);
+    raft_ready_get(r, &rd);
+    ack(r, 2, idx);
+    CHECK(raft_commit_index(r) == idx - 1);
+    raft_persisted(r, idx, raft_term(r));
+    CHECK(raft_commit_index(r) == idx);
+    raft_free(r);
+}
+
+/* raft_campaign() starts an election at once (a pre-vote round first);
+ * a cluster of one needs nobody; a leader ignores it. */
+static void test_campaign_at_once(void) {
+    raft *r = mk(1, 3, 3, NULL, 0);
+    raft_campaign(r);
+    CHECK(raft_role(r) == RAFT_PRECANDIDATE && raft_term(r) == 3);
+    outq q = {0};
+    flush(r, &q);
+    CHECK(count(&q, MSG_PREVOTE, 2) == 1 && count(&q, MSG_PREVOTE, 3) == 1);
+    outq_free(&q);
+    raft_free(r);
+
+    r = mk(1, 1, 3, NULL, 0);
+    raft_campaign(r);
+    CHECK(raft_role(r) == RAFT_LEADER && raft_term(r) == 4);
+    raft_campaign(r);
+    CHECK(raft_role(r) == RAFT_LEADER && raft_term(r) == 4);
+    raft_free(r);
+}
+
+/* Flow control: appends lost without a report (nothing acknowledged for an
+ * election timeout), or a link reported down (raft_peer_down), put the
+ * follower back to probing from its match: one append, nothing assumed in
+ * flight. */
+static void test_lost_appends_reprobe(void) {
+    for (int reported = 0; reported < 2; reported++) {
+        raft_config c = config(1, 3);
+        c.max_msg_entries = 1;
+        raft *r = make(&c, 1, 0, NULL, 0);
+        to_leader(r, 3);
+        flush(r, NULL);
+        ack(r, 2, 1);
+        ack(r, 3, 1);
+        flush(r, NULL);
+        for (int i = 0; i < 4; i++) raft_propose(r, RAFT_ENTRY_COMMAND, "x", 1);
+        flush(r, NULL);  /* all four appends to 2 are lost */
+        raft_peer_info pi;
+        CHECK(raft_peer(r, 2, &pi) && pi.inflight == 4 && !pi.probe && pi.next == 6);
+        outq q = {0};
+        if (reported) {
+            raft_peer_down(r, 2);
+            flush(r, &q);
+        } else {
+            for (int i = 0; i < E; i++) {
+                raft_tick(r);
+                /* 3 keeps acknowledging so the leader keeps its quorum */
+                ack(r, 3, raft_last_index(r));
+                step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 2, .to = 1, .term = raft_term(r)});
+                flush(r, &q);
+            }
+        }
+        CHECK(raft_role(r) == RAFT_LEADER);
+        CHECKMSG(raft_peer(r, 2, &pi) && pi.probe && pi.next == 2, "%s: follower 2 not probing again from 2 (next %llu)",
+                 reported ? "peer down" : "stalled", (unsigned long long)pi.next);
+        int resent = 0;
+        for (size_t i = 0; i < q.n; i++)
+            resent |= q.v[i].m.type == MSG_APPEND && q.v[i].m.to == 2 && q.v[i].m.index == 1 && q.v[i].m.nentries == 1;
+        CHECK(resent);
+        outq_free(&q);
+        raft_free(r);
+    }
+}
+
+/* max_msg_bytes caps the data of one APPEND, but at least one entry goes. */
+static void test_max_msg_bytes(void) {
+    raft_config c = config(1, 3);
+    c.max_msg_bytes = 10;
+    raft *r = make(&c, 1, 0, NULL, 0);
+    to_leader(r, 3);
+    flush(r, NULL);
+    for (int i = 0; i < 5; i++) raft_propose(r, RAFT_ENTRY_COMMAND, "four", 4);
+    raft_propose(r, RAFT_ENTRY_COMMAND, "a much longer entry", 19);
+    flush(r, NULL);
+    outq q = {0};
+    ack(r, 2, 1);  /* 2 leaves probing and is sent what follows the no-op */
+    flush(r, &q);
+    int sent[8] = {0}, over = 0, big_alone = 0;
+    for (int round = 0; round < 10; round++) {
+        uint64_t hi = 0;
+        for (size_t i = 0; i < q.n; i++) {
+            const raft_msg *m = &q.v[i].m;
+            if (m->type != MSG_APPEND || m->to != 2 || !m->nentries) continue;
+            size_t bytes = 0;
+            for (size_t k = 0; k < m->nentries; k++) {
+                bytes += m->entries[k].len;
+                if (m->entries[k].index < 8) sent[m->entries[k].index]++;
+            }
+            if (m->nentries > 1 && bytes > 10) over++;
+            if (m->entries[0].len == 19 && m->nentries == 1) big_alone = 1;
+            if (m->index + m->nentries > hi) hi = m->index + m->nentries;
+        }
+        outq_clear(&q);
+        if (!hi) break;
+        ack(r, 2, hi);
+        flush(r, &q);
+    }
+    CHECKMSG(!over, "%d appends of several entries over max_msg_bytes", over);
+    CHECK(big_alone);
+    for (int i = 2; i <= 7; i++) CHECKMSG(sent[i] >= 1, "entry %d never sent", i);
+    CHECK(raft_commit_index(r) == 7);
+    outq_free(&q);
+    raft_free(r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Messages stay valid until handed out                                */
+/* ------------------------------------------------------------------ */
+
+/* The header promises that a ready's messages "and the entries they carry"
+ * are valid until the next call. An APPEND queued by one proposal must
+ * still carry its entries after later proposals grew the log (the log
+ * array is reallocated as it grows). raft.c once queued APPENDs with a
+ * pointer into the log taken at send time, which dangled after a
+ * reallocation or a truncation; it now resolves them in raft_ready_get().
+ * Run in a child: the failure mode is a use after free. */
+static int child_log_growth(void) {
+    raft_config c = config(1, 3);
+    c.max_inflight = 256;
+    c.max_msg_entries = 1;
+    raft *r = make(&c, 1, 0, NULL, 0);
+    to_leader(r, 3);
+    flush(r, NULL);
+    ack(r, 2, 1);
+    flush(r, NULL);
+    char d[32];
+    /* fill the log to just under a power of two, draining as we go */
+    while (raft_last_index(r) < 1023) {
+        uint64_t i = raft_propose(r, RAFT_ENTRY_COMMAND, d, entry_data(raft_last_index(r) + 1, 2, d, sizeof(d)));
+        ack(r, 2, i);
+        flush(r, NULL);
+    }
+    /* then a burst between two readies, across the growth */
+    for (int k = 0; k < 40; k++) raft_propose(r, RAFT_ENTRY_COMMAND, d, entry_data(raft_last_index(r) + 1, 2, d, sizeof(d)));
+    raft_ready rd;
+    raft_ready_get(r, &rd);
+    int ok = 1, appends = 0;
+    for (size_t i = 0; i < rd.nmsgs; i++) {
+        const raft_msg *m = &rd.msgs[i];
+        if (m->type != MSG_APPEND) continue;
+        for (size_t k = 0; k < m->nentries; k++) {
+            const raft_entry *e = &m->entries[k];
+            char want[32];
+            size_t n = entry_data(m->index + 1 + k, 2, want, sizeof(want));
+            if (e->index != m->index + 1 + k || e->term != 2 || e->len != n || memcmp(e->data, want, n)) ok = 0;
+            appends++;
+        }
+    }
+    return ok && appends >= 40;
+}
+
+/* The same when a leader steps down before its queued APPENDs were taken
+ * and a new leader's entries overwrite its uncommitted tail: a message of
+ * term t must not carry entries it never sent, nor freed ones. */
+static int child_step_down_truncation(void) {
+    raft *r = leader(3, 1, NULL, 0, 1);  /* term 2, no-op 1 committed */
+    uint64_t t = raft_term(r);
+    char d[32];
+    for (int k = 0; k < 4; k++) raft_propose(r, RAFT_ENTRY_COMMAND, d, entry_data(raft_last_index(r) + 1, t, d, sizeof(d)));
+    /* before the caller takes those appends, a leader of t+1 overwrites 2.. */
+    char nd[32];
+    raft_entry ne = {.term = t + 1, .index = 2, .type = RAFT_ENTRY_COMMAND, .data = nd};
+    ne.len = entry_data(2, t + 1, nd, sizeof(nd));
+    step(r, (raft_msg){.type = MSG_APPEND, .from = 3, .to = 1, .term = t + 1, .index = 1, .log_term = t, .commit = 1,
+                       .entries = &ne, .nentries = 1});
+    if (raft_role(r) != RAFT_FOLLOWER || raft_last_index(r) != 2) return 0;
+    raft_ready rd;
+    raft_ready_get(r, &rd);
+    int ok = 1;
+    for (size_t i = 0; i < rd.nmsgs; i++) {
+        const raft_msg *m = &rd.msgs[i];
+        if (m->type != MSG_APPEND) continue;
+        for (size_t k = 0; k < m->nentries; k++) {
+            const raft_entry *e = &m->entries[k];
+            char want[32];
+            size_t n = entry_data(m->index + 1 + k, m->term, want, sizeof(want));
+            if (e->index != m->index + 1 + k || e->term > m->term) ok = 0;
+            else if (e->len != n || memcmp(e->data, want, n)) ok = 0;
+        }
+    }
+    return ok;
+}
+
+static void test_append_messages_survive_later_calls(void) {
+    char why[512];
+    CHECKMSG(in_child(child_log_growth, why, sizeof(why)),
+             "APPENDs queued before the log array grew carry dangling entries (%s)", why);
+    CHECKMSG(in_child(child_step_down_truncation, why, sizeof(why)),
+             "APPENDs queued before a step-down carry overwritten or freed entries (%s)", why);
+}
+
+int main(void) {
+    /* the paper */
+    test_follower_update_term_from_message();
+    test_reject_stale_term_message();
+    test_start_as_follower();
+    test_leader_bcast_beat();
+    test_nonleader_start_election();
+    test_leader_election_in_one_round_rpc();
+    test_follower_vote();
+    test_candidate_fallback();
+    test_election_timeout_randomized();
+    test_leader_start_replication();
+    test_leader_commit_entry();
+    test_leader_acknowledge_commit();
+    test_leader_commit_preceding_entries();
+    test_follower_commit_entry();
+    test_follower_check_append();
+    test_follower_append_entries();
+    test_leader_sync_follower_log();
+    test_vote_request();
+    test_voter();
+    test_leader_only_commits_log_from_current_term();
+    /* extensions */
+    test_prevote_partitioned_node_rejoins_without_new_term();
+    test_prevote_does_not_change_term_or_vote();
+    test_check_quorum_leader_steps_down();
+    test_leader_lease_ignores_vote();
+    test_leader_appends_noop_on_election();
+    test_read_index_confirmed_by_quorum();
+    test_read_index_not_on_nonleader();
+    test_read_index_new_term_new_round();
+    test_fast_backoff_follower_hint();
+    test_fast_backoff_leader_skips_term();
+    test_inflight_window();
+    test_persist_messages_after_durable_state();
+    test_persist_hard_state_before_vote();
+    test_persist_commit_only_durable();
+    test_campaign_at_once();
+    test_lost_appends_reprobe();
+    test_max_msg_bytes();
+    test_append_messages_survive_later_calls();
+    return test_summary("raft");
+}

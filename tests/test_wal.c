@@ -1,0 +1,1143 @@
+/* Unit tests of the durable Raft log (wal.c) and of raftkv-check-log.
+ * Usage: test_wal <path of raftkv-check-log> (the sanitizer build).
+ *
+ * Every test works in its own directory under one mkdtemp() root, removed
+ * at the end. The log's lines go to a file so that tests can check what it
+ * said. The expected log is kept in memory (a "model") and compared with
+ * what wal_open loads back. */
+#include "log.h"
+#include "testlib.h"
+#include "wal.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define BIG (64u << 20)  /* a segment size that never rolls in these tests */
+
+static const char *tool;
+static char root[64];
+static char logpath[128];
+static int ndirs;
+
+/* ---- helpers: randomness, entries, the model ---- */
+
+static uint64_t rng = 0x2545f4914f6cdd1dULL;
+static uint64_t rnd(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static raft_entry mk(uint64_t index, uint64_t term, size_t len) {
+    raft_entry e = {term, index, (int)(index % 2), NULL, len};
+    if (len) {
+        e.data = xmalloc(len);
+        for (size_t i = 0; i < len; i++) e.data[i] = (char)rnd();
+    }
+    return e;
+}
+
+typedef struct model {
+    raft_entry *e;
+    size_t n, cap;
+} model;
+
+/* Appends b[0..n) after truncating to b[0].index-1, as wal_append does. */
+static void model_put(model *m, const raft_entry *b, size_t n) {
+    uint64_t keep = b[0].index - 1;
+    for (size_t i = keep; i < m->n; i++) free(m->e[i].data);
+    m->n = keep;
+    for (size_t i = 0; i < n; i++) {
+        if (m->n == m->cap) {
+            m->cap = m->cap ? m->cap * 2 : 64;
+            m->e = xrealloc(m->e, sizeof(raft_entry) * m->cap);
+        }
+        raft_entry c = b[i];
+        c.data = xmalloc(c.len);
+        if (c.len) memcpy(c.data, b[i].data, c.len);
+        m->e[m->n++] = c;
+    }
+}
+
+static void model_cut(model *m, size_t n) {
+    for (size_t i = n; i < m->n; i++) free(m->e[i].data);
+    if (n < m->n) m->n = n;
+}
+
+static void model_free(model *m) {
+    model_cut(m, 0);
+    free(m->e);
+    memset(m, 0, sizeof(*m));
+}
+
+static void free_batch(raft_entry *b, size_t n) {
+    for (size_t i = 0; i < n; i++) free(b[i].data);
+}
+
+static int same(const raft_entry *a, size_t na, const raft_entry *b, size_t nb) {
+    if (na != nb) return 0;
+    for (size_t i = 0; i < na; i++) {
+        if (a[i].term != b[i].term || a[i].index != b[i].index || a[i].type != b[i].type || a[i].len != b[i].len)
+            return 0;
+        if (a[i].len && memcmp(a[i].data, b[i].data, a[i].len)) return 0;
+    }
+    return 1;
+}
+
+/* NULL-tolerant accessors: a failed reopen fails checks, not the run. */
+static uint64_t last_of(const wal *w) { return w ? wal_last_index(w) : UINT64_MAX; }
+static int segs_of(const wal *w) { return w ? wal_segments(w) : -1; }
+static uint64_t disk_of(const wal *w) { return w ? wal_disk_bytes(w) : UINT64_MAX; }
+
+/* Encodes and appends b[0..n), mirroring it in m on success. */
+static int put(wal *w, model *m, const raft_entry *b, size_t n) {
+    if (!w) return -1;
+    buf enc;
+    buf_init(&enc);
+    wal_encode(&enc, b, n);
+    int rc = wal_append(w, b[0].index, b[n - 1].index, enc.data, enc.len), e = errno;
+    buf_free(&enc);
+    if (rc == 0 && m) model_put(m, b, n);
+    errno = e;
+    return rc;
+}
+
+/* Appends n entries first.. of term with data of len bytes. */
+static int put_run(wal *w, model *m, uint64_t first, size_t n, uint64_t term, size_t len) {
+    raft_entry *b = xmalloc(sizeof(raft_entry) * n);
+    for (size_t i = 0; i < n; i++) b[i] = mk(first + i, term, len);
+    int rc = put(w, m, b, n);
+    free_batch(b, n);
+    free(b);
+    return rc;
+}
+
+/* ---- helpers: files ---- */
+
+static void new_dir(char *out, size_t n) {
+    snprintf(out, n, "%s/d%d", root, ndirs++);
+    mkdir(out, 0755);
+}
+
+static void seg_path(char *out, size_t n, const char *dir, uint64_t first) {
+    snprintf(out, n, "%s/wal-%016" PRIx64 ".log", dir, first);
+}
+
+static char *read_all(const char *path, size_t *len) {
+    *len = 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return NULL;
+    struct stat sb;
+    fstat(fd, &sb);
+    char *p = xmalloc((size_t)sb.st_size + 1);
+    size_t got = 0;
+    while (got < (size_t)sb.st_size) {
+        ssize_t k = read(fd, p + got, (size_t)sb.st_size - got);
+        if (k <= 0) break;
+        got += (size_t)k;
+    }
+    close(fd);
+    p[got] = '\0';
+    *len = got;
+    return p;
+}
+
+static void write_all(const char *path, const void *p, size_t len) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) { CHECKMSG(0, "cannot write %s: %s", path, strerror(errno)); return; }
+    CHECK(write(fd, p, len) == (ssize_t)len);
+    close(fd);
+}
+
+static void append_bytes(const char *path, const void *p, size_t len) {
+    int fd = open(path, O_WRONLY | O_APPEND);
+    CHECK(fd >= 0 && write(fd, p, len) == (ssize_t)len);
+    if (fd >= 0) close(fd);
+}
+
+static void xor_byte(const char *path, uint64_t off, unsigned char x) {
+    int fd = open(path, O_RDWR);
+    unsigned char c = 0;
+    CHECK(fd >= 0 && pread(fd, &c, 1, (off_t)off) == 1);
+    c ^= x;
+    CHECK(pwrite(fd, &c, 1, (off_t)off) == 1);
+    if (fd >= 0) close(fd);
+}
+
+static long long fsize(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
+}
+
+static int exists(const char *path) { return fsize(path) >= 0; }
+
+/* Segments on disk: count and total size. */
+static int disk_segments(const char *dir, uint64_t *bytes) {
+    DIR *d = opendir(dir);
+    int n = 0;
+    *bytes = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (strncmp(de->d_name, "wal-", 4) || l < 8 || strcmp(de->d_name + l - 4, ".log")) continue;
+        char p[512];
+        snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+        *bytes += (uint64_t)fsize(p);
+        n++;
+    }
+    if (d) closedir(d);
+    return n;
+}
+
+static void rm_rf(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) { unlink(path); return; }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        char p[512];
+        snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
+        rm_rf(p);
+    }
+    closedir(d);
+    rmdir(path);
+}
+
+static void clear_log(void) {
+    if (truncate(logpath, 0) < 0) perror("truncate log");
+}
+
+/* Whether the log said needle since the last call (which clears it). */
+static int logged(const char *needle) {
+    size_t len;
+    char *s = read_all(logpath, &len);
+    int found = s && strstr(s, needle) != NULL;
+    free(s);
+    clear_log();
+    return found;
+}
+
+/* ---- helpers: opening ---- */
+
+static wal *open_log(const char *dir, size_t segsz, raft_entry **e, size_t *n, char **err) {
+    wal_state st;
+    int has;
+    return wal_open(dir, segsz, &st, &has, e, n, err);
+}
+
+/* Opens dir and checks that it loads exactly m. */
+static wal *open_check(const char *dir, size_t segsz, const model *m, int line) {
+    raft_entry *e;
+    size_t n;
+    char *err;
+    wal *w = open_log(dir, segsz, &e, &n, &err);
+    CHECKMSG(w != NULL, "line %d: open failed: %s", line, err ? err : "?");
+    if (w) {
+        CHECKMSG(same(e, n, m->e, m->n), "line %d: loaded %zu entries, expected %zu (or they differ)", line, n, m->n);
+        CHECKMSG(last_of(w) == m->n, "line %d: last index %" PRIu64 ", expected %zu", line, last_of(w),
+                 m->n);
+    }
+    wal_free_entries(e, n);
+    free(err);
+    return w;
+}
+
+static wal *reopen(wal *w, const char *dir, size_t segsz, const model *m, int line) {
+    wal_close(w);
+    return open_check(dir, segsz, m, line);
+}
+
+/* Opening must fail with a message containing each of the needles. */
+static void open_fails(const char *dir, const char *n1, const char *n2, int line) {
+    raft_entry *e;
+    size_t n;
+    char *err = NULL;
+    wal *w = open_log(dir, BIG, &e, &n, &err);
+    CHECKMSG(w == NULL && n == 0 && e == NULL, "line %d: open succeeded on a damaged log", line);
+    CHECKMSG(err && strstr(err, n1) && (!n2 || strstr(err, n2)), "line %d: message '%s' lacks '%s' / '%s'", line,
+             err ? err : "(none)", n1, n2 ? n2 : "");
+    wal_close(w);
+    wal_free_entries(e, n);
+    free(err);
+}
+
+static void check_disk(wal *w, const char *dir, int line) {
+    uint64_t bytes;
+    if (!w) return;
+    int n = disk_segments(dir, &bytes);
+    CHECKMSG(n == segs_of(w), "line %d: %d segment files, wal says %d", line, n, segs_of(w));
+    CHECKMSG(bytes == disk_of(w), "line %d: %" PRIu64 " bytes on disk, wal says %" PRIu64, line, bytes,
+             disk_of(w));
+}
+
+/* Offset of entry i (1-based) in a single-segment log holding m. */
+static uint64_t rec_off(const model *m, uint64_t i) {
+    uint64_t off = WAL_SEG_HEADER;
+    for (uint64_t j = 1; j < i; j++) off += WAL_REC_HEADER + m->e[j - 1].len;
+    return off;
+}
+
+/* ---- helpers: the check tool ---- */
+
+static char tool_out[1 << 16], tool_err[1 << 16];
+
+static void slurp(const char *path, char *out, size_t cap) {
+    size_t len;
+    char *s = read_all(path, &len);
+    snprintf(out, cap, "%s", s ? s : "");
+    free(s);
+}
+
+/* Runs the tool with up to two arguments; its exit code (-1 if it died). */
+static int run_tool(const char *a1, const char *a2) {
+    char outp[128], errp[128];
+    snprintf(outp, sizeof(outp), "%s/tool.out", root);
+    snprintf(errp, sizeof(errp), "%s/tool.err", root);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644), e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(o, 1);
+        dup2(e, 2);
+        char *argv[] = {(char *)tool, (char *)a1, (char *)a2, NULL};
+        execv(tool, argv);
+        _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    slurp(outp, tool_out, sizeof(tool_out));
+    slurp(errp, tool_err, sizeof(tool_err));
+    CHECKMSG(!strstr(tool_err, "Sanitizer") && !strstr(tool_err, "runtime error"), "tool sanitizer report:\n%s",
+             tool_err);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- tests ---- */
+
+static void test_empty(void) {
+    char dir[256];
+    snprintf(dir, sizeof(dir), "%s/fresh", root);  /* does not exist yet */
+    wal_state st = {1, 2, 3, 4};
+    int has = -1;
+    raft_entry dummy, *e = &dummy;
+    size_t n = 99;
+    char *err = NULL;
+    wal *w = wal_open(dir, BIG, &st, &has, &e, &n, &err);
+    CHECKMSG(w != NULL, "open of an empty dir failed: %s", err ? err : "?");
+    if (!w) return;
+    CHECK(has == 0 && n == 0 && e == NULL && err == NULL);
+    CHECK(st.cluster_id == 0 && st.node_id == 0 && st.term == 0 && st.vote == 0);
+    CHECK(last_of(w) == 0 && segs_of(w) == 0 && disk_of(w) == 0);
+    model m = {0};
+    CHECK(put_run(w, &m, 1, 1, 1, 5) == 0);
+    CHECK(segs_of(w) == 1 && last_of(w) == 1);
+    check_disk(w, dir, __LINE__);
+    w = reopen(w, dir, BIG, &m, __LINE__);
+    wal_close(w);
+    /* Opening again, twice, changes nothing. */
+    w = open_check(dir, BIG, &m, __LINE__);
+    wal_close(w);
+    model_free(&m);
+}
+
+static void test_round_trip(void) {
+    char dir[256];
+    new_dir(dir, sizeof(dir));
+    model m = {0};
+    raft_entry *e;
+    size_t n;
+    char *err;
+    wal *w = open_log(dir, BIG, &e, &n, &err);
+    CHECK(w && n == 0);
+    if (!w) return;
+    raft_entry b[4];
+    b[0] = (raft_entry){1, 1, RAFT_ENTRY_NOOP, NULL, 0};        /* empty, NULL data */
+    b[1] = (raft_entry){1, 2, RAFT_ENTRY_COMMAND, xmalloc(1), 0}; /* empty, non-NULL data */
+    b[2] = mk(3, 2, 256);
+    for (int i = 0; i < 256; i++) b[2].data[i] = (char)i;       /* every byte value */
+    b[3] = mk(4, 2, (5u << 20) + 3);                              /* more than one read chunk */
+    CHECK(put(w, &m, b, 1) == 0);
+    CHECK(put(w, &m, b + 1, 3) == 0);
+    free_batch(b, 4);
+    /* Many small entries: records straddle the read chunks. */
+    for (int k = 0; k < 30; k++) CHECK(put_run(w, &m, m.n + 1, 1000, 3, (size_t)(k * 7) % 300) == 0);
+    CHECK(last_of(w) == m.n && segs_of(w) == 1);
+    check_disk(w, dir, __LINE__);
+    w = reopen(w, dir, BIG, &m, __LINE__);
+    if (!w) { model_free(&m); return; }
+    /* Appending after reopen, then reopening again. */
+    CHECK(put_run(w, &m, m.n + 1, 3, 4, 10) == 0);
+    w = reopen(w, dir, BIG, &m, __LINE__);
+    check_disk(w, dir, __LINE__);
+    wal_close(w);
+    CHECK(!logged("torn"));
+    model_free(&m);
+}
+
+static void test_state(void) {
+    char dir[256], p[512], tmp[512];
+    new_dir(dir, sizeof(dir));
+    snprintf(p, sizeof(p), "%s/raft-state", dir);
+    snprintf(tmp, sizeof(tmp), "%s/raft-state.tmp", dir);
+    raft_entry *e;
+    size_t n;
+    char *err;
+    wal_state st, a = {11, 2, 7, 3}, b = {UINT64_MAX, UINT64_MAX - 1, UINT64_MAX - 2, UINT64_MAX - 3};
+    int has;
+    wal *w = wal_open(dir, BIG, &st, &has, &e, &n, &err);
+    CHECK(w && has == 0);
+    if (!w) return;
+    CHECK(wal_save_state(w, &a) == 0);
+    CHECK(fsize(p) == 44 && !exists(tmp));
+    wal_close(w);
+    w = wal_open(dir, BIG, &st, &has, &e, &n, &err);
+    CHECK(w && has == 1 && !memcmp(&st, &a, sizeof(st)));
+    CHECK(w && wal_save_state(w, &b) == 0);  /* replaces */
+    wal_close(w);
+    w = wal_open(dir, BIG, &st, &has, &e, &n, &err);
+    CHECK(w && has == 1 && !memcmp(&st, &b, sizeof(st)));
+    if (!w) return;
+    CHECK(wal_save_state(w, &a) == 0);
+    wal_close(w);
+
+    /* A crash before the rename leaves a tmp file, garbage or a whole newer
+     * state: either way the state is still the old one, and the tmp goes. */
+    write_all(tmp, "garbage", 7);
+    w = wal_open(dir, BIG, &st, &has, &e, &n, &err);
+    CHECK(w && has == 1 && !memcmp(&st, &a, sizeof(st)) && !exists(tmp));
+    wal_close(w);
+    size_t len;
+    char *good = read_all(p, &len);
+    w = wal_open(dir, BIG, &st, &has, &e, &n, &err);
+    CHECK(w && wal_save_state(w, &b) == 0);
+    wal_close(w);
+    CHECK(rename(p, tmp) == 0);
+    write_all(p, good, len);  /* raft-state = a, raft-state.tmp = b */
+    w = wal_open(dir, BIG, &st, &has, &e, &n, &err);
+    CHECK(w && has == 1 && !memcmp(&st, &a, sizeof(st)) && !exists(tmp));
+    wal_close(w);
+
+    /* A corrupt state refuses to open, for any damage. */
+    for (size_t i = 0; i < len; i++) {
+        good[i] ^= 0x10;
+        write_all(p, good, len);
+        good[i] ^= 0x10;
+        err = NULL;
+        w = wal_open(dir, BIG, &st, &has, &e, &n, &err);
+        CHECKMSG(!w && err && strstr(err, "raft-state"), "state with byte %zu flipped: %s", i, err ? err : "opened");
+        wal_close(w);
+        free(err);
+    }
+    write_all(p, good, 10);
+    open_fails(dir, "raft-state", "corrupt", __LINE__);
+    write_all(p, "", 0);
+    open_fails(dir, "raft-state", NULL, __LINE__);
+    CHECK(run_tool(dir, NULL) == 1 && strstr(tool_out, "raft-state"));
+    CHECK(run_tool("--fix", dir) == 1);
+    write_all(p, good, len);
+    CHECK(run_tool(dir, NULL) == 0 && strstr(tool_out, "term 7, vote 3, cluster id 11, node id 2"));
+    free(good);
+}
+
+static void test_truncate_within(void) {
+    char dir[256];
+    new_dir(dir, sizeof(dir));
+    model m = {0};
+    wal *w = open_check(dir, BIG, &m, __LINE__);
+    if (!w) return;
+    CHECK(put_run(w, &m, 1, 10, 1, 20) == 0);
+    CHECK(put_run(w, &m, 6, 3, 2, 33) == 0);  /* replaces 6..10 with 6..8 */
+    CHECK(last_of(w) == 8 && m.n == 8);
+    check_disk(w, dir, __LINE__);
+    w = reopen(w, dir, BIG, &m, __LINE__);
+    CHECK(put_run(w, &m, 8, 1, 3, 0) == 0);   /* replaces only the last */
+    CHECK(put_run(w, &m, 9, 2, 3, 5) == 0);
+    CHECK(put_run(w, &m, 1, 2, 4, 7) == 0);   /* replaces everything */
+    CHECK(last_of(w) == 2);
+    check_disk(w, dir, __LINE__);
+    w = reopen(w, dir, BIG, &m, __LINE__);
+    /* A pure truncation: no records. */
+    CHECK(put_run(w, &m, 3, 5, 4, 9) == 0);
+    CHECK(w && wal_append(w, 4, 3, NULL, 0) == 0 && last_of(w) == 3);
+    model_cut(&m, 3);
+    w = reopen(w, dir, BIG, &m, __LINE__);
+    check_disk(w, dir, __LINE__);
+    wal_close(w);
+    model_free(&m);
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* First indexes of the segment files in dir, sorted (up to max). */
+static int seg_firsts(const char *dir, uint64_t *out, int max) {
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d)) && n < max) {
+        uint64_t v;
+        char tail[8];
+        if (strlen(de->d_name) == 24 && sscanf(de->d_name, "wal-%16" SCNx64 "%4s", &v, tail) == 2 && !strcmp(tail, ".log"))
+            out[n++] = v;
+    }
+    if (d) closedir(d);
+    qsort(out, (size_t)n, sizeof(uint64_t), cmp_u64);
+    return n;
+}
+
+static void test_truncate_across(void) {
+    char dir[256];
+    new_dir(dir, sizeof(dir));
+    model m = {0};
+    wal *w = open_check(dir, 100, &m, __LINE__);
+    if (!w) return;
+    for (uint64_t i = 1; i <= 40; i++) CHECK(put_run(w, &m, i, 1, 1, 30) == 0);  /* 55-byte records: 2 a segment */
+    CHECK(segs_of(w) == 20);
+    check_disk(w, dir, __LINE__);
+    uint64_t f[64];
+    int nf = seg_firsts(dir, f, 64);
+    CHECK(nf == 20 && f[0] == 1 && f[1] == 3 && f[19] == 39);
+    /* Into the middle of a segment: later ones go. */
+    CHECK(put_run(w, &m, 16, 1, 2, 30) == 0);
+    nf = seg_firsts(dir, f, 64);
+    CHECK(nf == 8 && f[7] == 15 && segs_of(w) == 8 && last_of(w) == 16);
+    check_disk(w, dir, __LINE__);
+    w = reopen(w, dir, 100, &m, __LINE__);
+    if (!w) { model_free(&m); return; }
+    /* At the first index of a segment: it is kept with its header alone, and refilled. */
+    CHECK(put_run(w, &m, 7, 3, 3, 30) == 0);
+    nf = seg_firsts(dir, f, 64);
+    CHECK(nf == 4 && f[3] == 7 && segs_of(w) == 4 && last_of(w) == 9);
+    check_disk(w, dir, __LINE__);
+    w = reopen(w, dir, 100, &m, __LINE__);
+    /* A pure truncation to the start of a segment leaves a header-only
+     * segment, which opens and is appended to. */
+    CHECK(w && wal_append(w, 7, 6, NULL, 0) == 0);
+    model_cut(&m, 6);
+    w = reopen(w, dir, 100, &m, __LINE__);
+    CHECK(segs_of(w) == 4);
+    CHECK(put_run(w, &m, 7, 1, 3, 30) == 0);
+    w = reopen(w, dir, 100, &m, __LINE__);
+    check_disk(w, dir, __LINE__);
+    /* Back to nothing at all but index 1. */
+    CHECK(put_run(w, &m, 1, 1, 4, 1) == 0);
+    CHECK(segs_of(w) == 1 && seg_firsts(dir, f, 64) == 1);
+    w = reopen(w, dir, 100, &m, __LINE__);
+    wal_close(w);
+    model_free(&m);
+}
+
+/* Random appends and truncations against the model, with tiny and odd
+ * segment sizes, reopening now and then. */
+static void test_random_model(void) {
+    static const size_t sizes[] = {0, 1, 60, 200, 1000, BIG};
+    for (int round = 0; round < 6; round++) {
+        char dir[256];
+        new_dir(dir, sizeof(dir));
+        size_t segsz = sizes[round];
+        model m = {0};
+        wal *w = open_check(dir, segsz, &m, __LINE__);
+        uint64_t term = 1;
+        for (int op = 0; op < 150 && w; op++) {
+            if (rnd() % 4 == 0) term++;
+            uint64_t back = m.n < 8 ? m.n : 8;
+            uint64_t first = m.n + 1 - rnd() % (back + 1);
+            size_t cnt = 1 + rnd() % 5;
+            CHECKMSG(put_run(w, &m, first, cnt, term, rnd() % 80) == 0, "round %d op %d: append failed", round, op);
+            if (op % 25 == 24) w = reopen(w, dir, segsz, &m, __LINE__);
+        }
+        if (w) check_disk(w, dir, __LINE__);
+        w = reopen(w, dir, segsz, &m, __LINE__);
+        wal_close(w);
+        model_free(&m);
+    }
+}
+
+static void test_rolling(void) {
+    char dir[256], p[512];
+    new_dir(dir, sizeof(dir));
+    model m = {0};
+    wal *w = open_check(dir, 1000, &m, __LINE__);
+    if (!w) return;
+    CHECK(put_run(w, &m, 1, 10, 1, 50) == 0);   /* 16 + 750 bytes */
+    CHECK(segs_of(w) == 1);
+    CHECK(put_run(w, &m, 11, 10, 1, 50) == 0);  /* 1516: past the size, but a batch is never split */
+    CHECK(segs_of(w) == 1);
+    CHECK(put_run(w, &m, 21, 10, 1, 50) == 0);  /* rolls: segment named for 21 */
+    CHECK(segs_of(w) == 2);
+    seg_path(p, sizeof(p), dir, 21);
+    CHECK(fsize(p) == 16 + 750);
+    seg_path(p, sizeof(p), dir, 1);
+    CHECK(fsize(p) == 16 + 1500);
+    CHECK(put_run(w, &m, 31, 1, 1, 5000) == 0);  /* one big record */
+    CHECK(put_run(w, &m, 32, 1, 1, 1) == 0);     /* rolls again */
+    CHECK(segs_of(w) == 3);
+    seg_path(p, sizeof(p), dir, 32);
+    CHECK(exists(p));
+    char tmp[520];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", p);
+    CHECK(!exists(tmp));
+    check_disk(w, dir, __LINE__);
+    w = reopen(w, dir, 1000, &m, __LINE__);
+    /* Reopened with another size: the new size applies from now on. */
+    w = reopen(w, dir, 0, &m, __LINE__);
+    CHECK(put_run(w, &m, 33, 1, 1, 1) == 0 && put_run(w, &m, 34, 1, 1, 1) == 0);
+    CHECK(segs_of(w) == 5);
+    check_disk(w, dir, __LINE__);
+    w = reopen(w, dir, 0, &m, __LINE__);
+    wal_close(w);
+    /* A leftover half-made segment (crash before its rename) is ignored and removed. */
+    seg_path(p, sizeof(p), dir, 35);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", p);
+    write_all(tmp, "RKVWAL", 6);
+    w = open_check(dir, 0, &m, __LINE__);
+    CHECK(!exists(tmp));
+    wal_close(w);
+    model_free(&m);
+}
+
+static void test_einval(void) {
+    char dir[256];
+    new_dir(dir, sizeof(dir));
+    model m = {0};
+    wal *w = open_check(dir, BIG, &m, __LINE__);
+    if (!w) return;
+    CHECK(put_run(w, &m, 1, 5, 2, 10) == 0);
+    raft_entry b[3] = {mk(7, 2, 3), mk(8, 2, 3), mk(9, 2, 3)};
+    buf enc;
+    buf_init(&enc);
+    wal_encode(&enc, b, 3);
+    errno = 0;
+    CHECK(wal_append(w, 7, 9, enc.data, enc.len) == -1 && errno == EINVAL);  /* leaves a gap */
+    errno = 0;
+    CHECK(wal_append(w, 0, 2, enc.data, enc.len) == -1 && errno == EINVAL);
+    CHECK(wal_append(w, 3, 1, NULL, 0) == -1 && errno == EINVAL);
+    buf_free(&enc);
+    /* Records that do not match first..last, or are cut short. */
+    b[0].index = 6, b[1].index = 7, b[2].index = 9;
+    buf_init(&enc);
+    wal_encode(&enc, b, 3);
+    CHECK(wal_append(w, 6, 8, enc.data, enc.len) == -1 && errno == EINVAL);
+    CHECK(wal_append(w, 6, 9, enc.data, enc.len) == -1 && errno == EINVAL);
+    buf_free(&enc);
+    b[2].index = 8;
+    buf_init(&enc);
+    wal_encode(&enc, b, 3);
+    CHECK(wal_append(w, 6, 7, enc.data, enc.len) == -1 && errno == EINVAL);   /* one record too many */
+    CHECK(wal_append(w, 6, 9, enc.data, enc.len) == -1 && errno == EINVAL);   /* one too few */
+    CHECK(wal_append(w, 6, 8, enc.data, enc.len - 1) == -1 && errno == EINVAL);
+    CHECK(wal_append(w, 6, 8, enc.data, 10) == -1 && errno == EINVAL);
+    buf_free(&enc);
+    /* Terms may not go backwards, against the entry before first too. */
+    b[0].term = 1;
+    CHECK(put(w, &m, b, 3) == -1 && errno == EINVAL);
+    b[0].index = 3;
+    CHECK(put(w, &m, b, 1) == -1 && errno == EINVAL);
+    free_batch(b, 3);
+    /* None of that touched the log, and it still works. */
+    CHECK(last_of(w) == 5);
+    w = reopen(w, dir, BIG, &m, __LINE__);
+    CHECK(put_run(w, &m, 6, 3, 2, 3) == 0);
+    w = reopen(w, dir, BIG, &m, __LINE__);
+    wal_close(w);
+    model_free(&m);
+}
+
+/* Cut the last record short at every byte: the log opens with the earlier
+ * entries, says so, and takes appends; segment_size decides whether the
+ * last record is alone in its segment. */
+static void torn_every_cut(size_t segsz) {
+    char dir[256], p[512];
+    new_dir(dir, sizeof(dir));
+    model m = {0};
+    wal *w = open_check(dir, segsz, &m, __LINE__);
+    if (!w) return;
+    for (uint64_t i = 1; i <= 6; i++) CHECK(put_run(w, &m, i, 1, 1 + i / 3, 17 + i * 9) == 0);
+    int nseg = segs_of(w);
+    wal_close(w);
+    seg_path(p, sizeof(p), dir, segsz ? 1 : 6);
+    size_t len;
+    char *full = read_all(p, &len);
+    size_t reclen = WAL_REC_HEADER + m.e[5].len, start = len - reclen;
+    model full_m = {0};
+    model_put(&full_m, m.e, m.n);
+    model_cut(&m, 5);
+    for (size_t cut = 0; cut < reclen; cut++) {
+        write_all(p, full, start + cut);
+        clear_log();
+        w = open_check(dir, segsz, &m, __LINE__);
+        if (!w) break;
+        CHECKMSG((fsize(p) == (long long)start), "cut %zu: file is %lld bytes, expected %zu", cut, fsize(p), start);
+        CHECKMSG(logged("truncating") == (cut > 0), "cut %zu: log line %s", cut, cut ? "missing" : "unexpected");
+        CHECK(segs_of(w) == nseg);
+        check_disk(w, dir, __LINE__);
+        /* The next append lands right after the good entries. */
+        CHECK(put_run(w, &m, 6, 1, 9, 4) == 0);
+        w = reopen(w, dir, segsz, &m, __LINE__);
+        wal_close(w);
+        model_cut(&m, 5);
+    }
+    write_all(p, full, len);
+    w = open_check(dir, segsz, &full_m, __LINE__);
+    wal_close(w);
+    free(full);
+    model_free(&m);
+    model_free(&full_m);
+}
+
+static void test_torn_tail(void) {
+    torn_every_cut(BIG);  /* one segment */
+    torn_every_cut(0);    /* one record a segment: the last is alone in its own */
+}
+
+static void test_zero_tail(void) {
+    char dir[256], p[512];
+    new_dir(dir, sizeof(dir));
+    model m = {0};
+    wal *w = open_check(dir, BIG, &m, __LINE__);
+    if (!w) return;
+    CHECK(put_run(w, &m, 1, 8, 1, 40) == 0);
+    wal_close(w);
+    seg_path(p, sizeof(p), dir, 1);
+    long long size = fsize(p);
+    char zeros[8192] = {0};
+    /* Zeros after the last record (the file grew, the data did not land). */
+    size_t zl[] = {1, 10, 24, 25, 26, 65, 4096, 8192};
+    for (size_t i = 0; i < sizeof(zl) / sizeof(zl[0]); i++) {
+        append_bytes(p, zeros, zl[i]);
+        w = open_check(dir, BIG, &m, __LINE__);
+        CHECKMSG(fsize(p) == size && logged("zero-filled"), "zero tail of %zu", zl[i]);
+        wal_close(w);
+    }
+    /* The last record itself zeroed, with or without zeros after it. */
+    size_t rec = WAL_REC_HEADER + 40;
+    CHECK(truncate(p, size - (long long)rec) == 0);
+    append_bytes(p, zeros, rec);
+    model_cut(&m, 7);
+    w = open_check(dir, BIG, &m, __LINE__);
+    CHECK(fsize(p) == size - (long long)rec && logged("zero-filled"));
+    CHECK(w && put_run(w, &m, 8, 1, 1, 40) == 0);
+    wal_close(w);
+    append_bytes(p, zeros, 3);
+    w = open_check(dir, BIG, &m, __LINE__);
+    wal_close(w);
+    /* A byte of the last record changed: a bad crc on the last record. */
+    xor_byte(p, (uint64_t)size - 3, 0x55);
+    model_cut(&m, 7);
+    w = open_check(dir, BIG, &m, __LINE__);
+    CHECK(logged("bad crc"));
+    wal_close(w);
+    model_free(&m);
+}
+
+/* Damage to the last record, anywhere in it: a bad crc, truncated away. */
+static void test_bad_crc_last(void) {
+    char dir[256], p[512];
+    new_dir(dir, sizeof(dir));
+    model m = {0};
+    wal *w = open_check(dir, BIG, &m, __LINE__);
+    if (!w) return;
+    CHECK(put_run(w, &m, 1, 5, 1, 30) == 0);
+    wal_close(w);
+    seg_path(p, sizeof(p), dir, 1);
+    size_t len;
+    char *full = read_all(p, &len);
+    uint64_t last = rec_off(&m, 5);
+    model_cut(&m, 4);
+    /* Every byte except the length field (bytes 4..7), which would make the
+     * record run past the end or stop short of it: tested elsewhere. */
+    for (uint64_t off = last; off < len; off++) {
+        if (off >= last + 4 && off < last + 8) continue;
+        write_all(p, full, len);
+        xor_byte(p, off, 0x01);
+        w = open_check(dir, BIG, &m, __LINE__);
+        CHECKMSG(fsize(p) == (long long)last && logged("bad crc"), "flip at %" PRIu64, off);
+        wal_close(w);
+    }
+    /* The length made smaller: the frame ends early and its crc fails. */
+    write_all(p, full, len);
+    xor_byte(p, last + 4, 0x02);  /* 30 -> 28 */
+    open_fails(dir, "wal-0000000000000001.log", "bad crc, followed by", __LINE__);
+    /* The length made larger: it runs past the end of the file: torn. */
+    write_all(p, full, len);
+    xor_byte(p, last + 5, 0x01);
+    w = open_check(dir, BIG, &m, __LINE__);
+    CHECK(logged("cut short"));
+    wal_close(w);
+    free(full);
+    model_free(&m);
+}
+
+static void test_bad_middle(void) {
+    char dir[256], p[512], want[64];
+    new_dir(dir, sizeof(dir));
+    model m = {0};
+    wal *w = open_check(dir, BIG, &m, __LINE__);
+    if (!w) return;
+    CHECK(put_run(w, &m, 1, 5, 1, 30) == 0);
+    wal_close(w);
+    seg_path(p, sizeof(p), dir, 1);
+    long long size = fsize(p);
+    uint64_t third = rec_off(&m, 3);
+    snprintf(want, sizeof(want), "offset %" PRIu64 ":", third);
+    /* Any byte of a middle record, header or data. */
+    for (uint64_t off = third; off < rec_off(&m, 4); off++) {
+        xor_byte(p, off, 0x40);
+        open_fails(dir, "wal-0000000000000001.log", want, __LINE__);
+        CHECK(fsize(p) == size);  /* refused: nothing touched */
+        xor_byte(p, off, 0x40);
+    }
+    w = open_check(dir, BIG, &m, __LINE__);  /* repaired by hand: fine again */
+    wal_close(w);
+    /* A length that runs past the end of the file, while sound records
+     * follow: damage, not a torn write. */
+    xor_byte(p, third + 7, 0x01);
+    open_fails(dir, "sound record for index 4", want, __LINE__);
+    xor_byte(p, third + 7, 0x01);
+    /* A bad record at the end of a segment that is not the last. */
+    new_dir(dir, sizeof(dir));
+    model_free(&m);
+    w = open_check(dir, 1, &m, __LINE__);
+    if (!w) return;
+    CHECK(put_run(w, &m, 1, 2, 1, 10) == 0 && put_run(w, &m, 3, 2, 1, 10) == 0 && put_run(w, &m, 5, 1, 1, 10) == 0);
+    CHECK(segs_of(w) == 3);
+    wal_close(w);
+    seg_path(p, sizeof(p), dir, 3);
+    xor_byte(p, (uint64_t)fsize(p) - 1, 0x01);
+    open_fails(dir, "wal-0000000000000003.log", "not the last", __LINE__);
+    xor_byte(p, (uint64_t)fsize(p) - 1, 0x01);
+    CHECK(truncate(p, fsize(p) - 1) == 0);  /* cut short, not the last: damage too */
+    open_fails(dir, "wal-0000000000000003.log", "cut short", __LINE__);
+    model_free(&m);
+}
+
+static void test_bad_header(void) {
+    char dir[256], p1[512], p3[512];
+    new_dir(dir, sizeof(dir));
+    model m = {0};
+    wal *w = open_check(dir, 1, &m, __LINE__);
+    if (!w) return;
+    CHECK(put_run(w, &m, 1, 2, 1, 10) == 0 && put_run(w, &m, 3, 2, 1, 10) == 0);
+    wal_close(w);
+    seg_path(p1, sizeof(p1), dir, 1);
+    seg_path(p3, sizeof(p3), dir, 3);
+    for (int i = 0; i < WAL_SEG_HEADER; i++) {
+        const char *p = i % 2 ? p1 : p3;  /* the first and the last segment */
+        xor_byte(p, (uint64_t)i, 0x08);
+        open_fails(dir, p + strlen(dir) + 1, i < 8 ? "magic" : "header says first index", __LINE__);
+        xor_byte(p, (uint64_t)i, 0x08);
+    }
+    size_t len;
+    char *full = read_all(p3, &len);
+    for (size_t cut = 0; cut < WAL_SEG_HEADER; cut++) {
+        write_all(p3, full, cut);
+        open_fails(dir, "wal-0000000000000003.log", "header cut short", __LINE__);
+    }
+    write_all(p3, full, len);
+    free(full);
+    w = open_check(dir, 1, &m, __LINE__);
+    wal_close(w);
+    model_free(&m);
+}
+
+/* Raw segment: header for first, then the given entries, encoded as is. */
+static void write_segment(const char *dir, uint64_t first, const raft_entry *e, size_t n) {
+    char p[512];
+    buf b;
+    buf_init(&b);
+    buf_append(&b, "RKVWAL01", 8);
+    buf_put_u64(&b, first);
+    wal_encode(&b, e, n);
+    seg_path(p, sizeof(p), dir, first);
+    write_all(p, b.data, b.len);
+    buf_free(&b);
+}
+
+static void test_gap(void) {
+    char dir[256], p[512];
+    new_dir(dir, sizeof(dir));
+    model m = {0};
+    wal *w = open_check(dir, 1, &m, __LINE__);
+    if (!w) return;
+    for (uint64_t i = 1; i <= 7; i += 2) CHECK(put_run(w, &m, i, 2, 1, 10) == 0);
+    wal_close(w);
+    seg_path(p, sizeof(p), dir, 3);
+    char tmp[520];
+    snprintf(tmp, sizeof(tmp), "%s.moved", p);
+    rename(p, tmp);
+    open_fails(dir, "wal-0000000000000005.log", "gap in the log", __LINE__);
+    rename(tmp, p);
+    seg_path(p, sizeof(p), dir, 1);
+    snprintf(tmp, sizeof(tmp), "%s.moved", p);
+    rename(p, tmp);
+    open_fails(dir, "wal-0000000000000003.log", "starts at index 3, not 1", __LINE__);
+    rename(tmp, p);
+    w = open_check(dir, 1, &m, __LINE__);
+    wal_close(w);
+    model_free(&m);
+
+    /* Inside a segment: an index skipped, repeated, or a term going back. */
+    raft_entry e[3] = {mk(1, 1, 4), mk(2, 1, 4), mk(4, 1, 4)};
+    new_dir(dir, sizeof(dir));
+    write_segment(dir, 1, e, 3);
+    open_fails(dir, "wal-0000000000000001.log", "index 4, expected 3", __LINE__);
+    e[2].index = 2;
+    write_segment(dir, 1, e, 3);
+    open_fails(dir, "offset 74:", "index 2, expected 3", __LINE__);
+    e[2].index = 3;
+    e[1].term = 2;
+    write_segment(dir, 1, e, 3);
+    open_fails(dir, "wal-0000000000000001.log", "term goes back", __LINE__);
+    e[2].term = 2;
+    write_segment(dir, 1, e, 3);
+    model_put(&m, e, 3);
+    w = open_check(dir, BIG, &m, __LINE__);
+    wal_close(w);
+    free_batch(e, 3);
+    model_free(&m);
+}
+
+static void test_check_tool(void) {
+    char dir[256], p[512], want[128];
+    CHECK(run_tool(NULL, NULL) == 1 && strstr(tool_err, "Usage") && !*tool_out);
+    CHECK(run_tool("-h", NULL) == 0 && strstr(tool_out, "Usage"));
+    CHECK(run_tool("--help", NULL) == 0 && strstr(tool_out, "--fix"));
+    CHECK(run_tool("--bogus", root) == 1 && strstr(tool_err, "Usage") && strstr(tool_err, "--bogus"));
+    CHECK(run_tool(root, root) == 1 && strstr(tool_err, "Usage"));
+    CHECK(run_tool("--fix", NULL) == 1 && strstr(tool_err, "Usage"));
+    snprintf(p, sizeof(p), "%s/no-such-dir", root);
+    CHECK(run_tool(p, NULL) == 1 && strstr(tool_out, "no-such-dir"));
+    CHECK(!exists(p));
+
+    /* A sound log. */
+    new_dir(dir, sizeof(dir));
+    model m = {0};
+    wal *w = open_check(dir, 200, &m, __LINE__);
+    if (!w) return;
+    for (uint64_t i = 1; i <= 20; i += 4) CHECK(put_run(w, &m, i, 4, 1 + i / 5, 20) == 0);
+    wal_state st = {77, 3, 5, 2};
+    CHECK(w && wal_save_state(w, &st) == 0);
+    int nseg = segs_of(w);
+    wal_close(w);
+    CHECK(run_tool(dir, NULL) == 0);
+    snprintf(want, sizeof(want), "segments: %d\n", nseg);
+    CHECKMSG(strstr(tool_out, "log is sound") && strstr(tool_out, want) && strstr(tool_out, "entries: 20\n") &&
+                 strstr(tool_out, "first index: 1\n") && strstr(tool_out, "last index: 20\n") &&
+                 strstr(tool_out, "last term: 4\n") &&
+                 strstr(tool_out, "term 5, vote 2, cluster id 77, node id 3") &&
+                 strstr(tool_out, "wal-0000000000000011.log: 196 bytes, entries 17..20"),
+             "sound report:\n%s", tool_out);
+    CHECK(run_tool("--fix", dir) == 0 && strstr(tool_out, "log is sound") && !strstr(tool_out, "fixed"));
+
+    /* A torn tail: reported, usable, left alone without --fix. */
+    seg_path(p, sizeof(p), dir, 17);
+    long long size = fsize(p);
+    CHECK(truncate(p, size - 3) == 0);
+    snprintf(want, sizeof(want), "wal-0000000000000011.log at offset %lld", size - 45);
+    CHECK(run_tool(dir, NULL) == 0);
+    CHECKMSG(strstr(tool_out, "torn tail") && strstr(tool_out, want) && strstr(tool_out, "entries: 19"),
+             "torn report:\n%s", tool_out);
+    CHECK(fsize(p) == size - 3);
+    CHECK(run_tool(dir, "--fix") == 0 && strstr(tool_out, "fixed: dropped 0 entries (42 bytes)"));
+    CHECK(fsize(p) == size - 45);
+    model_cut(&m, 19);
+    w = open_check(dir, 200, &m, __LINE__);
+    CHECK(!logged("truncating"));  /* nothing left for open to do */
+    CHECK(w && put_run(w, &m, 20, 1, 4, 20) == 0);
+    wal_close(w);
+
+    /* Damage in the middle: exit 1, file and offset named, nothing changed. */
+    seg_path(p, sizeof(p), dir, 9);
+    xor_byte(p, 16 + 45 + 30, 0x20);  /* in the data of entry 10 */
+    uint64_t before;
+    int nbefore = disk_segments(dir, &before);
+    CHECK(run_tool(dir, NULL) == 1);
+    CHECKMSG(strstr(tool_out, "error: ") && strstr(tool_out, "wal-0000000000000009.log at offset 61: bad crc") &&
+                 strstr(tool_out, "entries: 9 (before the problem)") && strstr(tool_out, "not read") &&
+                 strstr(tool_out, "--fix") && strstr(tool_out, "dropping 11 entries"),
+             "damage report:\n%s", tool_out);
+    uint64_t after;
+    CHECK(disk_segments(dir, &after) == nbefore && after == before);
+    CHECK(run_tool("--fix", dir) == 0);
+    CHECKMSG(strstr(tool_out, "fixed: dropped 11 entries") && strstr(tool_out, "truncated wal-0000000000000009.log") &&
+                 strstr(tool_out, "removed wal-0000000000000011.log") && strstr(tool_out, "log is now sound"),
+             "fix report:\n%s", tool_out);
+    model_cut(&m, 9);
+    w = open_check(dir, 200, &m, __LINE__);
+    CHECK(w && segs_of(w) == 2);
+    wal_close(w);
+    CHECK(run_tool(dir, NULL) == 0 && strstr(tool_out, "log is sound") && strstr(tool_out, "last index: 9\n"));
+
+    /* A bad header: the segment goes whole. */
+    for (uint64_t i = 10; i <= 20; i += 2) {
+        w = open_check(dir, 1, &m, __LINE__);
+        CHECK(w && put_run(w, &m, i, 2, 4, 20) == 0);
+        wal_close(w);
+    }
+    seg_path(p, sizeof(p), dir, 14);
+    xor_byte(p, 0, 0x01);
+    CHECK(run_tool(dir, NULL) == 1 && strstr(tool_out, "wal-000000000000000e.log at offset 0: bad segment header"));
+    CHECK(run_tool(dir, "--fix") == 0 && strstr(tool_out, "removed wal-000000000000000e.log") &&
+          strstr(tool_out, "dropped 8 entries"));
+    CHECK(!exists(p));
+    model_cut(&m, 13);
+    w = open_check(dir, 1, &m, __LINE__);
+    wal_close(w);
+
+    /* A gap: from the missing segment on, the log goes. */
+    seg_path(p, sizeof(p), dir, 10);
+    CHECK(unlink(p) == 0);
+    CHECK(run_tool(dir, NULL) == 1 && strstr(tool_out, "gap in the log"));
+    CHECK(run_tool(dir, "--fix") == 0 && strstr(tool_out, "dropped 2 entries"));
+    model_cut(&m, 9);
+    w = open_check(dir, 1, &m, __LINE__);
+    wal_close(w);
+    CHECK(run_tool(dir, NULL) == 0 && strstr(tool_out, "log is sound"));
+    model_free(&m);
+
+    /* An empty directory is a sound, empty log. */
+    new_dir(dir, sizeof(dir));
+    CHECK(run_tool(dir, NULL) == 0 && strstr(tool_out, "entries: 0") && strstr(tool_out, "hard state: none"));
+}
+
+/* One byte flipped anywhere in a multi-segment log: opening succeeds, with
+ * the last entry dropped, exactly when the byte is in the last record;
+ * otherwise it refuses. wal_check agrees, and --fix always leaves a log
+ * that opens with a prefix of the entries. */
+static void test_fuzz(void) {
+    char dir[256];
+    new_dir(dir, sizeof(dir));
+    model m = {0};
+    wal *w = open_check(dir, 150, &m, __LINE__);
+    if (!w) return;
+    for (uint64_t i = 1; i <= 24;) {
+        size_t c = 1 + i % 2;
+        CHECK(put_run(w, &m, i, c, 1 + i / 4, rnd() % 60) == 0);
+        i += c;
+    }
+    int nseg = segs_of(w);
+    wal_close(w);
+    size_t total = m.n;
+    uint64_t firsts[64];
+    int nf = seg_firsts(dir, firsts, 64);
+    CHECK(nf == nseg && nseg > 3);
+    char *files[64];
+    size_t lens[64];
+    char paths[64][512];
+    for (int k = 0; k < nf; k++) {
+        seg_path(paths[k], sizeof(paths[k]), dir, firsts[k]);
+        files[k] = read_all(paths[k], &lens[k]);
+    }
+    FILE *devnull = fopen("/dev/null", "w");
+    uint64_t last_rec = lens[nf - 1] - (WAL_REC_HEADER + m.e[total - 1].len);
+    for (int iter = 0; iter < 600; iter++) {
+        for (int k = 0; k < nf; k++) write_all(paths[k], files[k], lens[k]);
+        int k = (int)(rnd() % (uint64_t)nf);
+        uint64_t off = rnd() % lens[k];
+        unsigned char x = (unsigned char)(1 + rnd() % 255);
+        xor_byte(paths[k], off, x);
+        int in_last = k == nf - 1 && off >= last_rec;
+        int len_field = in_last && off >= last_rec + 4 && off < last_rec + 8;
+        int chk = wal_check(dir, 0, devnull);
+        raft_entry *e;
+        size_t n;
+        char *err = NULL;
+        w = open_log(dir, 150, &e, &n, &err);
+        if (!len_field) {
+            CHECKMSG((w != NULL) == in_last, "seg %d off %" PRIu64 " ^%02x: open %s (%s)", k, off, x,
+                     w ? "succeeded" : "failed", err ? err : "");
+        }
+        CHECKMSG((w != NULL) == (chk == 0), "seg %d off %" PRIu64 ": check says %d, open %s", k, off, chk,
+                 w ? "succeeded" : "failed");
+        if (w) CHECK(n == total - 1 && same(e, n, m.e, n));
+        else CHECK(err && strstr(err, "wal-") && strstr(err, "offset"));
+        wal_close(w);
+        wal_free_entries(e, n);
+        free(err);
+        if (!w) {
+            CHECK(wal_check(dir, 1, devnull) == 0);
+            err = NULL;
+            w = open_log(dir, 150, &e, &n, &err);
+            CHECKMSG(w && n < total && same(e, n, m.e, n), "after --fix: %s", err ? err : "wrong entries");
+            wal_close(w);
+            wal_free_entries(e, n);
+            free(err);
+        }
+    }
+    clear_log();
+    fclose(devnull);
+    for (int k = 0; k < nf; k++) free(files[k]);
+    model_free(&m);
+}
+
+/* Arbitrary bytes as a segment: never a crash, and what opens is sound. */
+static void test_garbage(void) {
+    char dir[256], p[512];
+    new_dir(dir, sizeof(dir));
+    seg_path(p, sizeof(p), dir, 1);
+    FILE *devnull = fopen("/dev/null", "w");
+    for (int iter = 0; iter < 300; iter++) {
+        size_t len = rnd() % 300;
+        char b[300];
+        for (size_t i = 0; i < len; i++) b[i] = (char)(rnd() % 4 ? rnd() : 0);
+        if (iter % 2 && len >= 16) memcpy(b, "RKVWAL01\1\0\0\0\0\0\0\0", 16);
+        if (iter % 4 == 1 && len >= 20) memset(b + 16, 0xff, 4);  /* a huge length */
+        write_all(p, b, len);
+        wal_check(dir, 0, devnull);
+        raft_entry *e;
+        size_t n;
+        char *err = NULL;
+        wal *w = open_log(dir, 150, &e, &n, &err);
+        CHECK(w || err);
+        if (w) CHECK(put_run(w, NULL, n + 1, 1, 1, 3) == 0);
+        wal_close(w);
+        wal_free_entries(e, n);
+        free(err);
+    }
+    clear_log();
+    fclose(devnull);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s <raftkv-check-log>\n", argv[0]);
+        return 2;
+    }
+    tool = argv[1];
+    snprintf(root, sizeof(root), "/tmp/raftkv-test-wal-XXXXXX");
+    if (!mkdtemp(root)) {
+        perror("mkdtemp");
+        return 2;
+    }
+    snprintf(logpath, sizeof(logpath), "%s/log", root);
+    log_open(logpath);
+    test_empty();
+    test_round_trip();
+    test_state();
+    test_truncate_within();
+    test_truncate_across();
+    test_random_model();
+    test_rolling();
+    test_einval();
+    test_torn_tail();
+    test_zero_tail();
+    test_bad_crc_last();
+    test_bad_middle();
+    test_bad_header();
+    test_gap();
+    test_check_tool();
+    test_fuzz();
+    test_garbage();
+    log_close();
+    rm_rf(root);
+    return test_summary("wal");
+}
