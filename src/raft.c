@@ -516,11 +516,13 @@ void raft_step(raft *r, const raft_msg *m) {
         if (m->type == MSG_APPEND) { handle_append(r, m); break; }
         if (m->commit > r->commit && m->commit <= raft_last_index(r)) r->commit = m->commit;
         {
+            /* claims nothing about our log: need not wait for the disk,
+             * and read barriers should not wait behind an fsync */
             raft_msg resp = {0};
             resp.type = MSG_HEARTBEAT_RESP;
             resp.to = m->from;
             resp.context = m->context;
-            send(r, resp, 1);
+            send(r, resp, 0);
         }
         break;
     case MSG_APPEND_RESP:

@@ -71,8 +71,11 @@ void raft_peer_down(raft *r, uint64_t id);
 /* The local log is durable up to index (for entries of the given term). */
 void raft_persisted(raft *r, uint64_t index, uint64_t term);
 /* Read barrier (dissertation 6.4): returns a round id, 0 if not leader.
- * When raft_read_ready() reports that round confirmed, reads may be served
- * once the applied index reaches the read index it reports. */
+ * When a ready's confirmed_round reaches that round, reads may be served
+ * once the applied index reaches the read index returned here. Rounds
+ * belong to one leadership: the caller must drop every round still waiting
+ * when the leader or term changes (a new term's first heartbeats can carry
+ * an old round number). */
 uint64_t raft_read_index(raft *r, uint64_t *read_index);
 
 typedef struct raft_ready {
