@@ -1,6 +1,6 @@
 /* Deterministic simulation of whole Raft clusters: N nodes of the pure core
  * in one process over a fake network (delay, loss, duplication, reordering,
- * partitions) and fake disks (slow writes, crashes that lose what was not
+ * partitions, one-way link failures) and fake disks (slow writes, crashes that lose what was not
  * yet durable, restarts). One seeded PRNG drives everything, so a seed
  * replays exactly. After every step it checks Raft's safety properties:
  * election safety, log matching, leader completeness, state machine safety;
@@ -52,6 +52,7 @@ static simmsg *net;
 static size_t nnet;
 static long now;
 static int part[MAXN];               /* partition group of each node */
+static int oneway[MAXN][MAXN];       /* asymmetric faults: from -> to dropped */
 static int loss_pct, dup_pct, reorder_pct, delay_max, slow_disk_pct, crash_pml, part_pml;
 static uint64_t leader_of_term[100000];
 /* what was applied at each index anywhere: term and a hash of the data */
@@ -118,7 +119,7 @@ static void start_node(int i) {
 
 static void send_net(const raft_msg *m) {
     int from = (int)m->from - 1, to = (int)m->to - 1;
-    if (part[from] != part[to] || chance(loss_pct)) return;
+    if (part[from] != part[to] || oneway[from][to] || chance(loss_pct)) return;
     int copies = chance(dup_pct) ? 2 : 1;
     for (int k = 0; k < copies && nnet < MAXMSG; k++) {
         net[nnet].m = copy_msg(m);
@@ -264,7 +265,7 @@ static void deliver(void) {
                    (unsigned long long)s.m.from, (unsigned long long)s.m.to, s.m.type, (unsigned long long)s.m.term,
                    (unsigned long long)s.m.index, (unsigned long long)s.m.log_term, (unsigned long long)s.m.commit,
                    s.m.nentries, s.m.reject, (unsigned long long)s.m.hint_index, (unsigned long long)s.m.hint_term);
-        if (nodes[to].up && part[to] == part[s.m.from - 1]) {
+        if (nodes[to].up && part[to] == part[s.m.from - 1] && !oneway[s.m.from - 1][to]) {
             raft_step(nodes[to].r, &s.m);
             process(to);
         }
@@ -302,6 +303,12 @@ static void step_world(int faults, uint64_t *proposals, int propose) {
     else if (chance(5) && !nodes[x].up) start_node(x);
     else if ((int)(rnd() % 1000) < part_pml) { for (int i = 0; i < N; i++) part[i] = (int)(rnd() % 3); }
     else if ((int)(rnd() % 1000) < part_pml) { for (int i = 0; i < N; i++) part[i] = 0; }
+    else if ((int)(rnd() % 1000) < part_pml) {
+        /* asymmetric: a node that can send but not hear, or hear but not send */
+        int a = (int)(rnd() % (uint64_t)N), in = chance(50);
+        for (int b = 0; b < N; b++)
+            if (b != a) { if (in) oneway[b][a] = 1; else oneway[a][b] = 1; }
+    } else if ((int)(rnd() % 1000) < part_pml) memset(oneway, 0, sizeof(oneway));
     check_log_matching();
 }
 
@@ -329,6 +336,7 @@ static void run_seed(uint64_t s, int steps) {
     N = chance(50) ? 3 : 5;
     memset(nodes, 0, sizeof(nodes));
     memset(part, 0, sizeof(part));
+    memset(oneway, 0, sizeof(oneway));
     memset(leader_of_term, 0, sizeof(leader_of_term));
     memset(applied_term, 0, sizeof(applied_term));
     max_applied = 0;
@@ -347,6 +355,7 @@ static void run_seed(uint64_t s, int steps) {
     for (int k = 0; k < steps && violations == before; k++) step_world(1, &proposals, 1);
     /* heal everything and require progress */
     for (int i = 0; i < N; i++) { part[i] = 0; if (!nodes[i].up) start_node(i); }
+    memset(oneway, 0, sizeof(oneway));
     /* a healed network behaves like the TCP links of a real cluster */
     loss_pct = dup_pct = reorder_pct = delay_max = 0;
     uint64_t before_heal = max_applied;
