@@ -51,6 +51,31 @@ for args in "--nosuch 1" "--port abc" "--loglevel loud" "--maxclients"; do
   check "bad option '$args' named" "yes" "$(echo "$msg" | grep -q -- "$name" && echo yes || echo "no: $msg")"
 done
 check "bad options touch nothing" "no" "$([ -e "$dir/never" ] && echo yes || echo no)"
+# utils/cluster drives a local 3-node cluster: start, status, kill, restart, stop.
+export CLUSTER_DIR="$dir/cluster" RAFTKV_SERVER="$bin"
+uc() { "$(dirname "$0")/../utils/cluster" "$@"; }
+cbase=$(( port + 3 ))
+trap 'uc stop >/dev/null 2>&1 || true' EXIT
+uc start 3 "$cbase" >/dev/null
+leader_of() { uc status | awk '$4 == "leader" {print $1}'; }
+for _ in $(seq 100); do [ -n "$(leader_of)" ] && break; sleep 0.1; done
+lead=$(leader_of)
+check "cluster status shows one leader" "1" "$(uc status | awk '$4 == "leader"' | wc -l | tr -d ' ')"
+check "cluster status shows two followers" "2" "$(uc status | awk '$4 == "follower"' | wc -l | tr -d ' ')"
+fol=$(( lead % 3 + 1 ))
+check "cluster write via a follower" "OK" "$(redis-cli -p $(( cbase + fol - 1 )) set ck cv)"
+uc kill "$lead" >/dev/null
+check "cluster status shows the killed node down" "1" "$(uc status | awk '$4 == "down"' | wc -l | tr -d ' ')"
+for _ in $(seq 100); do [ -n "$(leader_of)" ] && break; sleep 0.1; done
+check "cluster elects another leader" "yes" "$(l=$(leader_of); [ -n "$l" ] && [ "$l" != "$lead" ] && echo yes || echo no)"
+uc restart "$lead" >/dev/null
+got=""
+for _ in $(seq 100); do got=$(redis-cli -p $(( cbase + lead - 1 )) get ck 2>/dev/null || true); [ "$got" = cv ] && break; sleep 0.1; done
+check "restarted node reads the write" "cv" "$got"
+check "cluster stop" "stopped" "$(uc stop)"
+check "no node left running" "0" "$(uc status | awk '$4 != "down" && NR > 1' | wc -l | tr -d ' ')"
+logs=$(cat "$CLUSTER_DIR"/node*.log)
+check "cluster logs free of sanitizer reports" "0" "$(echo "$logs" | grep -c 'Sanitizer\|runtime error' || true)"
 echo "clitools: $pass passed, $fail failed"
 [ "$fail" = 0 ] && rm -rf "$dir"
 [ "$fail" = 0 ]

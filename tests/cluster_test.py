@@ -98,12 +98,12 @@ class Client:
         return [self._read() for _ in cmds]
 
 
-def free_base():
-    """A base port whose client and peer ports (+10000) are all free."""
+def free_base(n):
+    """A base port whose n client and n peer ports (+10000) are all free."""
     for _ in range(100):
         base = random.randrange(20000, 29000)
         ok = True
-        for p in [base + i for i in range(3)] + [base + 10000 + i for i in range(3)]:
+        for p in [base + i for i in range(n)] + [base + 10000 + i for i in range(n)]:
             s = socket.socket()
             try:
                 s.bind(("127.0.0.1", p))
@@ -118,7 +118,7 @@ def free_base():
 class Cluster:
     def __init__(self, n=3):
         self.n = n
-        self.base = free_base()
+        self.base = free_base(n)
         self.dir = tempfile.mkdtemp(prefix="raftkv-cluster-")
         self.procs = {}
         self.members = ",".join("%d=127.0.0.1:%d" % (i, self.base + i - 1) for i in range(1, n + 1))
@@ -391,6 +391,42 @@ def test_foreign_data(cl):
     cl.start(target)
 
 
+def test_five():
+    """A 5-node cluster keeps serving with any two nodes down, the leader among them."""
+    cl = Cluster(5)
+    try:
+        cl.start_all()
+        lead = cl.leader()
+        check(lead is not None, "a 5-node cluster elects a leader")
+        acked = {}
+        c = Client(cl.port(lead % 5 + 1))
+        for k in range(50):
+            if c.call("SET", "five%d" % k, k) == "OK":
+                acked["five%d" % k] = str(k).encode()
+        c.close()
+        down = [lead, lead % 5 + 1]
+        for i in down:
+            cl.kill(i)
+        up = [i for i in range(1, 6) if i not in down]
+        new = cl.leader(timeout=10, exclude=down)
+        check(new in up, "a new leader among the three survivors")
+        c = Client(cl.port(up[0]))
+        for k in range(50, 100):
+            if retry(lambda: c.call("SET", "five%d" % k, k)) == "OK":
+                acked["five%d" % k] = str(k).encode()
+        c.close()
+        check(len(acked) == 100, "writes acknowledged with two of five nodes down (%d of 100)" % len(acked))
+        for i in down:
+            cl.start(i)
+        for i in range(1, 6):
+            c = Client(cl.port(i))
+            bad = [k for k, v in acked.items() if retry(lambda: c.call("GET", k)) != v]
+            check(not bad, "node %d reads every acknowledged write (%d missing)" % (i, len(bad)))
+            c.close()
+    finally:
+        cl.destroy()
+
+
 def main():
     cl = Cluster(3)
     try:
@@ -404,6 +440,7 @@ def main():
         test_foreign_data(cl)
     finally:
         cl.destroy()
+    test_five()
     print("cluster: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
