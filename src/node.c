@@ -229,7 +229,9 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 /* ---- peers ---- */
 
 static void on_raft(const raft_msg *m) { raft_step(N.r, m); }
-static void on_forward(uint64_t from, uint64_t sid, int argc, rstr *argv) { N.ev.forward(from, sid, argc, argv); }
+static void on_forward(uint64_t from, uint64_t sid, uint64_t term, int argc, rstr *argv) {
+    N.ev.forward(from, sid, term, argc, argv);
+}
 static void on_forward_reply(uint64_t from, uint64_t sid, const char *r, size_t n) { N.ev.forward_reply(from, sid, r, n); }
 static void on_forward_close(uint64_t from, uint64_t sid) { N.ev.forward_close(from, sid); }
 static void on_down(uint64_t id) {
@@ -399,6 +401,9 @@ uint64_t node_propose(const char *data, size_t len) {
 }
 
 uint64_t node_read_round(uint64_t *read_index) { return raft_read_index(N.r, read_index); }
+int node_read_vouched(uint64_t from, uint64_t term, uint64_t *read_index) {
+    return raft_read_index_vouched(N.r, from, term, read_index);
+}
 
 static const cluster_member *member(uint64_t id) {
     for (int i = 0; i < N.nmembers; i++)

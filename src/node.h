@@ -22,7 +22,7 @@ typedef struct node_events {
     void (*applied)(void);
     /* Leader or term changed (reads in flight must be dropped). */
     void (*leader_changed)(void);
-    void (*forward)(uint64_t from, uint64_t sid, int argc, rstr *argv);
+    void (*forward)(uint64_t from, uint64_t sid, uint64_t term, int argc, rstr *argv);
     void (*forward_reply)(uint64_t from, uint64_t sid, const char *reply, size_t len);
     void (*forward_close)(uint64_t from, uint64_t sid);
     void (*peer_down)(uint64_t id);
@@ -44,6 +44,9 @@ uint64_t node_propose(const char *data, size_t len);
  * and the index reads must wait for. */
 uint64_t node_read_round(uint64_t *read_index);
 uint64_t node_confirmed_round(void);
+/* Leader only: a read forwarded by voter `from` stamped with `term` may
+ * skip the round (raft_read_index_vouched); 1 and the index if so. */
+int node_read_vouched(uint64_t from, uint64_t term, uint64_t *read_index);
 /* INFO sections "raft" and "replication". */
 void node_info(buf *b, const char *section);
 #endif

@@ -259,7 +259,7 @@ static int handle_frame(conn *c, int type, const char *p, size_t n) {
         rstr *argv;
         int argc = entry_decode(p + 8, n - 8, &etype, &t, &argv);
         if (argc <= 0) { free(argc == 0 ? argv : NULL); bad_frame(c, "malformed forwarded command"); return -1; }
-        P.h.forward(c->peer, client, argc, argv);
+        P.h.forward(c->peer, client, t, argc, argv);
         free(argv);
     } else if (type == FR_FORWARD_REPLY) {
         if (n == 8) { bad_frame(c, "empty forwarded reply"); return -1; }
@@ -478,12 +478,12 @@ int peer_send_raft(const raft_msg *m) {
     return 0;
 }
 
-int peer_send_forward(uint64_t to, uint64_t client_id, int argc, const rstr *argv) {
+int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, const rstr *argv) {
     conn *c = sendable(to);
     if (!c) return -1;
     size_t s = peer_frame_begin(&c->out, FR_FORWARD);
     buf_put_u64(&c->out, client_id);
-    entry_encode(&c->out, 1, 0, argc, argv);
+    entry_encode(&c->out, 1, term, argc, argv);
     peer_frame_end(&c->out, s);
     return 0;
 }

@@ -31,7 +31,8 @@
 enum peer_frame_type {
     FR_HELLO = 1,          /* u64 cluster id, u64 from, u64 to */
     FR_RAFT = 2,           /* one raft_msg */
-    FR_FORWARD = 3,        /* u64 client id, then a command as entry.h encodes it */
+    FR_FORWARD = 3,        /* u64 client id, then a command as entry.h encodes it,
+                            * its time field holding the sender's term when sent */
     FR_FORWARD_REPLY = 4,  /* u64 client id, then one RESP reply */
     FR_FORWARD_CLOSE = 5,  /* u64 client id: that client is gone */
     FR_LAST = 5
@@ -52,7 +53,7 @@ int peer_decode_raft(const char *p, size_t n, raft_msg *m);
 /* ---- connections ---- */
 typedef struct peer_handler {
     void (*raft)(const raft_msg *m);
-    void (*forward)(uint64_t from, uint64_t client_id, int argc, rstr *argv);
+    void (*forward)(uint64_t from, uint64_t client_id, uint64_t term, int argc, rstr *argv);
     void (*forward_reply)(uint64_t from, uint64_t client_id, const char *reply, size_t len);
     void (*forward_close)(uint64_t from, uint64_t client_id);
     void (*down)(uint64_t id);  /* the connection to id was lost */
@@ -65,7 +66,7 @@ void peer_shutdown(void);
 int peer_connected(uint64_t id);
 /* Queue a frame for id; -1 when not connected (nothing was queued). */
 int peer_send_raft(const raft_msg *m);
-int peer_send_forward(uint64_t to, uint64_t client_id, int argc, const rstr *argv);
+int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, const rstr *argv);
 int peer_send_forward_reply(uint64_t to, uint64_t client_id, const char *reply, size_t len);
 int peer_send_forward_close(uint64_t to, uint64_t client_id);
 /* Writes queued frames (once per loop iteration). */

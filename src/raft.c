@@ -366,6 +366,18 @@ uint64_t raft_read_index(raft *r, uint64_t *read_index) {
     return r->read_round;
 }
 
+int raft_read_index_vouched(raft *r, uint64_t from, uint64_t term, uint64_t *read_index) {
+    /* from was a voter in this term after the read began: it had voted for
+     * no later leader then, and this node is one now. Any newer leader
+     * needs a majority, which meets {this node, from} when the quorum is
+     * two, so it was elected after the read began and the commit index
+     * here covers every write finished before it. */
+    if (r->role != RAFT_LEADER || term != r->term || from == r->cfg.id || !find_pr(r, from) || quorum(r) > 2)
+        return 0;
+    *read_index = r->commit > r->term_start ? r->commit : r->term_start;
+    return 1;
+}
+
 /* ---- receiving ---- */
 
 static void handle_append(raft *r, const raft_msg *m) {

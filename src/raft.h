@@ -77,6 +77,13 @@ void raft_persisted(raft *r, uint64_t index, uint64_t term);
  * when the leader or term changes (a new term's first heartbeats can carry
  * an old round number). */
 uint64_t raft_read_index(raft *r, uint64_t *read_index);
+/* A read forwarded by voter `from`, which was in `term` at some moment
+ * after the read was invoked (it stamped the forwarded request with its
+ * term): when this node is leader of that term and the quorum is two, the
+ * two together rule out a newer leader, so no heartbeat round is needed.
+ * Returns 1 and the read index (serve once applied reaches it), or 0: then
+ * use raft_read_index. */
+int raft_read_index_vouched(raft *r, uint64_t from, uint64_t term, uint64_t *read_index);
 
 typedef struct raft_ready {
     int hard_state_changed;       /* persist term and vote before sending */

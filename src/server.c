@@ -227,7 +227,8 @@ static int forward(client *c, uint64_t leader, int write, int argc, rstr *argv) 
         c->fwd_to = leader;
         idmap_put(&fwd_sessions, 0, c->fwd_sid, c);
     }
-    if (peer_send_forward(leader, c->fwd_sid, argc, argv) < 0) return -1;
+    /* the term vouches that no newer leader existed once this was asked */
+    if (peer_send_forward(leader, c->fwd_sid, node_term(), argc, argv) < 0) return -1;
     slot *s = slot_new(c, SLOT_FWD);
     s->write = write;
     c->fwd_pending++;
@@ -287,9 +288,17 @@ static void queue_read(client *c, resp_parser *p) {
     p->argv = NULL;
     p->argc = p->argcap = 0;
     s->need = c->last_write;
+    c->reads_pending++;
+    uint64_t ri;
+    if (c->proxy && node_read_vouched(c->proxy_peer, c->proxy_term, &ri)) {
+        /* confirmed by the forwarding follower's term: no round to wait for */
+        if (ri > s->need) s->need = ri;
+        s->qnext = read_wait;
+        read_wait = s;
+        return;
+    }
     s->qnext = read_new;
     read_new = s;
-    c->reads_pending++;
 }
 
 /* Runs one parsed request; 0 when it must wait (the client is held). */
@@ -456,7 +465,7 @@ static client *client_alloc(int fd) {
     return c;
 }
 
-static void on_forward(uint64_t from, uint64_t sid, int argc, rstr *argv) {
+static void on_forward(uint64_t from, uint64_t sid, uint64_t term, int argc, rstr *argv) {
     client *c = idmap_get(&proxies_by_sid, from, sid);
     if (!c) {
         c = client_alloc(-1);
@@ -469,6 +478,8 @@ static void on_forward(uint64_t from, uint64_t sid, int argc, rstr *argv) {
         srv.proxies = c;
         idmap_put(&proxies_by_sid, from, sid, c);
     }
+    /* every request still buffered was asked before this one was sent */
+    if (term > c->proxy_term) c->proxy_term = term;
     /* re-encoded as RESP so it takes the path of every other request */
     buf_printf(&c->in, "*%d\r\n", argc);
     for (int i = 0; i < argc; i++) {

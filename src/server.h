@@ -60,6 +60,7 @@ typedef struct client {
     int fwd_pending;
     int proxy;                   /* leader: stands for a follower's client */
     uint64_t proxy_peer, proxy_sid;
+    uint64_t proxy_term;         /* the follower's term in its latest forward */
     struct client *prev, *next;  /* all clients */
     struct client *pnext;        /* pending-write list */
 } client;

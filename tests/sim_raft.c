@@ -1,10 +1,13 @@
 /* Deterministic simulation of whole Raft clusters: N nodes of the pure core
  * in one process over a fake network (delay, loss, duplication, reordering,
- * partitions, one-way link failures) and fake disks (slow writes, crashes that lose what was not
+ * partitions, one-way link failures, process pauses) and fake disks (slow writes, crashes that lose what was not
  * yet durable, restarts). One seeded PRNG drives everything, so a seed
  * replays exactly. After every step it checks Raft's safety properties:
  * election safety, log matching, leader completeness, state machine safety;
- * and after the faults stop, that the cluster commits new entries.
+ * and after the faults stop, that the cluster commits new entries. Reads
+ * are checked too: a read barrier (ReadIndex, and the vouched form a
+ * forwarding follower allows) that is confirmed must cover every entry
+ * applied anywhere before the read began.
  * Usage: sim_raft [first-seed] [seeds] [steps]; SIM_TRACE=<tick> in the
  * environment prints every delivered message after that tick. */
 #include "raft.h"
@@ -53,7 +56,9 @@ static size_t nnet;
 static long now;
 static int part[MAXN];               /* partition group of each node */
 static int oneway[MAXN][MAXN];       /* asymmetric faults: from -> to dropped */
-static int loss_pct, dup_pct, reorder_pct, delay_max, slow_disk_pct, crash_pml, part_pml;
+static long paused_until[MAXN];      /* SIGSTOP: no ticks, messages wait */
+static int loss_pct, dup_pct, reorder_pct, delay_max, slow_disk_pct, crash_pml, part_pml, pause_pml;
+static int paused(int i) { return paused_until[i] > now; }
 static uint64_t leader_of_term[100000];
 /* what was applied at each index anywhere: term and a hash of the data */
 static uint64_t applied_term[MAXIDX], applied_hash[MAXIDX];
@@ -88,6 +93,19 @@ static void free_msg(raft_msg *m) {
     for (size_t i = 0; i < m->nentries; i++) free(m->entries[i].data);
     free(m->entries);
 }
+
+/* A linearizable read in flight: asked at `node` (leader) in `term`, or
+ * still travelling from a follower (`fwd_at` > 0). inv_max is the highest
+ * index applied anywhere when it began: the barrier must cover it. */
+typedef struct simread {
+    int node, from;
+    uint64_t term, from_term, round, ri, inv_max;
+    long fwd_at;
+} simread;
+#define MAXREAD 256
+static simread reads[MAXREAD];
+static int nreads;
+static uint64_t reads_confirmed, reads_vouched;
 
 static long seed_violations;
 static void violation(const char *what, int node_i) {
@@ -160,6 +178,69 @@ static void check_apply(int i, const raft_entry *e) {
     }
 }
 
+static void process(int i);
+
+static void read_confirmed(int i, const simread *q) {
+    reads_confirmed++;
+    if (q->ri < q->inv_max) violation("stale read: a confirmed read index misses an entry applied before the read", i);
+}
+
+/* Rounds belong to one term of one leader: drop the rest (raft.h). */
+static void confirm_reads(int i, uint64_t confirmed) {
+    raft *r = nodes[i].r;
+    for (int k = 0; k < nreads;) {
+        simread *q = &reads[k];
+        if (q->fwd_at || q->node != i) { k++; continue; }
+        if (raft_role(r) != RAFT_LEADER || raft_term(r) != q->term) { reads[k] = reads[--nreads]; continue; }
+        if (q->round > confirmed) { k++; continue; }
+        read_confirmed(i, q);
+        reads[k] = reads[--nreads];
+    }
+}
+
+static void start_read(int i, simread q) {
+    q.node = i;
+    q.fwd_at = 0;
+    q.term = raft_term(nodes[i].r);
+    q.round = raft_read_index(nodes[i].r, &q.ri);
+    if (!q.round) return;
+    reads[nreads++] = q;
+    process(i);
+}
+
+/* A read arrives at node i: served by the leader, or forwarded stamped
+ * with this follower's term, as the server does. */
+static void invoke_read(int i) {
+    if (nreads >= MAXREAD || !nodes[i].up || paused(i)) return;
+    simread q = {0};
+    q.inv_max = max_applied;
+    raft *r = nodes[i].r;
+    if (raft_role(r) == RAFT_LEADER) { start_read(i, q); return; }
+    uint64_t l = raft_leader(r);
+    if (!l || raft_role(r) != RAFT_FOLLOWER) return;
+    q.from = i;
+    q.from_term = raft_term(r);
+    q.node = (int)l - 1;
+    q.fwd_at = now + 1 + (delay_max ? (long)(rnd() % (uint64_t)delay_max) : 0);
+    reads[nreads++] = q;
+}
+
+static void deliver_forwards(void) {
+    for (int k = 0; k < nreads;) {
+        simread q = reads[k];
+        if (!q.fwd_at || q.fwd_at > now || paused(q.node)) { k++; continue; }
+        reads[k] = reads[--nreads];
+        int l = q.node;
+        if (!nodes[l].up || part[l] != part[q.from] || oneway[q.from][l]) continue;
+        if (raft_read_index_vouched(nodes[l].r, (uint64_t)q.from + 1, q.from_term, &q.ri)) {
+            reads_vouched++;
+            read_confirmed(l, &q);
+        } else {
+            start_read(l, q);
+        }
+    }
+}
+
 /* Drains one node's ready: disk writes (maybe slow), messages, applies. */
 static void process(int i) {
     node *n = &nodes[i];
@@ -183,6 +264,7 @@ static void process(int i) {
         w.nmsgs = rd.nmsgs_after;
     }
     for (size_t k = 0; k < rd.ncommitted; k++) check_apply(i, &rd.committed[k]);
+    confirm_reads(i, rd.confirmed_round);
     if (w.hs || w.ne || w.nmsgs) {
         if (n->nq == n->capq) { n->capq = n->capq ? n->capq * 2 : 16; n->q = realloc(n->q, sizeof(pwrite) * n->capq); }
         n->q[n->nq++] = w;
@@ -229,6 +311,9 @@ static void crash(int i) {
         free(w->msgs);
     }
     n->nq = 0;
+    paused_until[i] = 0;
+    for (int k = 0; k < nreads;)
+        if (reads[k].node == i) reads[k] = reads[--nreads]; else k++;
     raft_free(n->r);
     n->r = NULL;
     n->up = 0;
@@ -256,7 +341,7 @@ static void check_log_matching(void) {
 static void deliver(void) {
     /* deliver due messages in random order (reordering) */
     for (size_t k = 0; k < nnet;) {
-        if (net[k].at > now || (nnet > 1 && chance(reorder_pct))) { k++; continue; }
+        if (net[k].at > now || paused((int)net[k].m.to - 1) || (nnet > 1 && chance(reorder_pct))) { k++; continue; }
         simmsg s = net[k];
         net[k] = net[--nnet];
         int to = (int)s.m.to - 1;
@@ -283,10 +368,16 @@ static int leader(void) {
 
 static void step_world(int faults, uint64_t *proposals, int propose) {
     now++;
-    for (int i = 0; i < N; i++) if (nodes[i].up) { complete_writes(i); raft_tick(nodes[i].r); process(i); }
+    for (int i = 0; i < N; i++)
+        if (nodes[i].up && !paused(i)) { complete_writes(i); raft_tick(nodes[i].r); process(i); }
+    /* forwarded reads and raft messages race, as on two TCP connections */
+    int fwd_first = chance(50);
+    if (fwd_first) deliver_forwards();
     deliver();
+    if (!fwd_first) deliver_forwards();
+    if (chance(20)) invoke_read((int)(rnd() % (uint64_t)N));
     int l = leader();
-    if (l >= 0 && propose && chance(15)) {
+    if (l >= 0 && !paused(l) && propose && chance(15)) {
         /* a burst, as a leader gets from many clients in one loop iteration */
         for (int b = 1 + (int)(rnd() % 4); b > 0; b--) {
             char data[32];
@@ -299,6 +390,7 @@ static void step_world(int faults, uint64_t *proposals, int propose) {
     int x = (int)(rnd() % (uint64_t)N);
     int l2 = leader();
     if (l2 >= 0 && (int)(rnd() % 1000) < crash_pml) crash(l2);                  /* leaders die most */
+    else if (l2 >= 0 && (int)(rnd() % 1000) < pause_pml) paused_until[l2] = now + 1 + (long)(rnd() % 40);
     else if ((int)(rnd() % 1000) < crash_pml && nodes[x].up) crash(x);
     else if (chance(5) && !nodes[x].up) start_node(x);
     else if ((int)(rnd() % 1000) < part_pml) { for (int i = 0; i < N; i++) part[i] = (int)(rnd() % 3); }
@@ -337,9 +429,11 @@ static void run_seed(uint64_t s, int steps) {
     memset(nodes, 0, sizeof(nodes));
     memset(part, 0, sizeof(part));
     memset(oneway, 0, sizeof(oneway));
+    memset(paused_until, 0, sizeof(paused_until));
     memset(leader_of_term, 0, sizeof(leader_of_term));
     memset(applied_term, 0, sizeof(applied_term));
     max_applied = 0;
+    nreads = 0;
     now = 0;
     loss_pct = (int)(rnd() % 20);
     reorder_pct = 30;
@@ -348,6 +442,7 @@ static void run_seed(uint64_t s, int steps) {
     slow_disk_pct = (int)(rnd() % 30);
     crash_pml = (int)(rnd() % 30);
     part_pml = (int)(rnd() % 30);
+    pause_pml = (int)(rnd() % 30);
     for (int i = 0; i < N; i++) start_node(i);
     uint64_t proposals = 0;
     long before = violations;
@@ -356,6 +451,7 @@ static void run_seed(uint64_t s, int steps) {
     /* heal everything and require progress */
     for (int i = 0; i < N; i++) { part[i] = 0; if (!nodes[i].up) start_node(i); }
     memset(oneway, 0, sizeof(oneway));
+    memset(paused_until, 0, sizeof(paused_until));
     /* a healed network behaves like the TCP links of a real cluster */
     loss_pct = dup_pct = reorder_pct = delay_max = 0;
     uint64_t before_heal = max_applied;
@@ -399,8 +495,10 @@ int main(int argc, char **argv) {
     net = malloc(sizeof(simmsg) * MAXMSG);
     for (int s = 0; s < seeds; s++) run_seed(first + (uint64_t)s, steps);
     free(net);
-    printf("sim seeds %llu..%llu, %d steps each: %llu entries applied, %llu terms in all\n", (unsigned long long)first,
-           (unsigned long long)(first + (uint64_t)seeds - 1), steps, (unsigned long long)total_applied,
-           (unsigned long long)total_terms);
+    printf("sim seeds %llu..%llu, %d steps each: %llu entries applied, %llu terms, %llu reads confirmed (%llu vouched)\n",
+           (unsigned long long)first, (unsigned long long)(first + (uint64_t)seeds - 1), steps,
+           (unsigned long long)total_applied, (unsigned long long)total_terms, (unsigned long long)reads_confirmed,
+           (unsigned long long)reads_vouched);
+    CHECKMSG(reads_confirmed > 0 && reads_vouched > 0, "reads were exercised");
     return test_summary("sim");
 }

@@ -1258,6 +1258,34 @@ static void test_read_index_confirmed_by_quorum(void) {
     raft_free(r);
 }
 
+/* A read forwarded by a voter stamped with the leader's term needs no
+ * round when the quorum is two (the voter and the leader rule out a newer
+ * leader); never with a larger quorum, a stale or newer term, a
+ * non-member, itself, or on a non-leader. The index obeys the no-op rule. */
+static void test_read_index_vouched(void) {
+    raft *r = leader(3, 1, NULL, 0, 0);
+    uint64_t t = raft_term(r), ri = 0;
+    CHECK(raft_read_index_vouched(r, 2, t, &ri) == 1 && ri == raft_last_index(r));  /* waits for the no-op */
+    for (uint64_t p = 2; p <= 3; p++) ack(r, p, raft_last_index(r));
+    flush(r, NULL);
+    outq q = {0};
+    CHECK(raft_read_index_vouched(r, 3, t, &ri) == 1 && ri == raft_commit_index(r));
+    flush(r, &q);
+    CHECK(count(&q, MSG_HEARTBEAT, 0) == 0);  /* no round was started */
+    outq_free(&q);
+    CHECK(raft_read_index_vouched(r, 2, t - 1, &ri) == 0);
+    CHECK(raft_read_index_vouched(r, 2, t + 1, &ri) == 0);
+    CHECK(raft_read_index_vouched(r, 1, t, &ri) == 0);
+    CHECK(raft_read_index_vouched(r, 4, t, &ri) == 0);
+    raft_free(r);
+    r = leader(5, 1, NULL, 0, 1);
+    CHECK(raft_read_index_vouched(r, 2, raft_term(r), &ri) == 0);
+    raft_free(r);
+    r = mk(1, 3, 1, NULL, 0);
+    CHECK(raft_read_index_vouched(r, 2, raft_term(r), &ri) == 0);
+    raft_free(r);
+}
+
 /* 6.4: only a leader serves read rounds; others report none. */
 static void test_read_index_not_on_nonleader(void) {
     static const int roles[] = {RAFT_FOLLOWER, RAFT_PRECANDIDATE, RAFT_CANDIDATE};
@@ -1823,6 +1851,7 @@ int main(void) {
     test_leader_appends_noop_on_election();
     test_read_index_confirmed_by_quorum();
     test_read_index_not_on_nonleader();
+    test_read_index_vouched();
     test_read_index_new_term_new_round();
     test_fast_backoff_follower_hint();
     test_fast_backoff_leader_skips_term();
