@@ -95,10 +95,12 @@ static void slot_done(slot *s) {
 
 static void aq_push(slot *s) {
     /* A new index at or below older waiters means those entries were
-     * truncated from our log: never committed, so never applied. */
+     * truncated from our log. That does not prove them lost: another node
+     * may still hold one and, elected later, commit it (5 nodes). Only a
+     * different entry applied at the index (reply_for) proves it. */
     while (aq.tail > aq.head && aq_at(aq.tail - 1)->index >= s->index) {
         waiter *w = aq_at(--aq.tail);
-        if (w->s) { reply_error(&w->s->reply, ERR_NOT_APPLIED); slot_done(w->s); }
+        if (w->s) { reply_error(&w->s->reply, ERR_UNKNOWN); slot_done(w->s); }
     }
     if (aq.tail - aq.head == aq.cap) {
         uint64_t ncap = aq.cap ? aq.cap * 2 : 1024;

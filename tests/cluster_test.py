@@ -3,8 +3,9 @@
 on loopback, driven over RESP (a small client below), redis-cli and
 redis-benchmark. Covers writes and reads through any node, pipelines through
 a follower, leader failure and catch-up, a lost majority (bounded CLUSTERDOWN
-or TIMEOUT, never a false OK), garbage on the peer port, a torn WAL tail, and
-refusing another cluster's data. Every node runs under ASan/UBSan: a report
+or TIMEOUT, never a false OK), garbage on the peer port, a torn WAL tail,
+refusing another cluster's data, kill -9 of every node, and a 5-node cluster
+losing two nodes, its leader among them. Every node runs under ASan/UBSan: a report
 or a leak at exit fails the suite.
 
 Usage: cluster_test.py path/to/raftkv-server"""
@@ -391,6 +392,26 @@ def test_foreign_data(cl):
     cl.start(target)
 
 
+def test_kill_all(cl):
+    """kill -9 of every node at once loses nothing that was acknowledged."""
+    acked = {}
+    for i in range(1, 4):
+        c = Client(cl.port(i))
+        r = c.pipeline([("SET", "all%d_%d" % (i, k), k) for k in range(100)])
+        acked.update({"all%d_%d" % (i, k): str(k).encode() for k in range(100) if r[k] == "OK"})
+        c.close()
+    check(len(acked) == 300, "300 pipelined writes through all nodes acknowledged (%d)" % len(acked))
+    for i in range(1, 4):
+        cl.kill(i)
+    for i in range(1, 4):
+        cl.start(i)
+    for i in range(1, 4):
+        c = Client(cl.port(i))
+        bad = [k for k, v in acked.items() if retry(lambda: c.call("GET", k)) != v]
+        check(not bad, "after kill -9 of every node, node %d reads every acknowledged write (%d missing)" % (i, len(bad)))
+        c.close()
+
+
 def test_five():
     """A 5-node cluster keeps serving with any two nodes down, the leader among them."""
     cl = Cluster(5)
@@ -438,6 +459,7 @@ def main():
         test_peer_garbage(cl)
         test_torn_tail(cl)
         test_foreign_data(cl)
+        test_kill_all(cl)
     finally:
         cl.destroy()
     test_five()
