@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -265,6 +266,17 @@ static int leader_reachable(void) {
     return node_is_leader() || (l && peer_connected(l));
 }
 
+/* Once no leader has been reachable for cluster-request-timeout, commands
+ * that need one fail at once, as on a Redis Cluster that is down: a
+ * pipeline must not wait the bound once per command. */
+static int leaderless_too_long(void) {
+    static double since;
+    double now = now_s();
+    if (leader_reachable()) { since = 0; return 0; }
+    if (since == 0) since = now;
+    return now - since >= (double)srv.cfg.cluster_request_timeout / 1000.0;
+}
+
 static void run_read(client *c, const command *run, int argc, rstr *argv, buf *out) {
     cmdctx x = {srv.f, out, c, 0};
     run->proc(&x, argc, argv);
@@ -324,7 +336,11 @@ static int execute(client *c, resp_parser *p) {
     if (data && !node_is_leader()) {
         uint64_t l = node_leader();
         if (c->proxy) { reply_error(reply_target(c), ERR_NO_LEADER); return 1; }  /* never forward twice */
-        if (!l || !peer_connected(l)) { hold(c, HOLD_LEADER); return 0; }
+        if (!l || !peer_connected(l)) {
+            if (!leaderless_too_long()) { hold(c, HOLD_LEADER); return 0; }
+            reply_error(reply_target(c), ERR_NO_LEADER);
+            return 1;
+        }
         if (forward(c, l, write, argc, argv) < 0) { hold(c, HOLD_LEADER); return 0; }
     } else if (write && c->reads_pending) {
         hold(c, HOLD_READS);  /* a write must not overtake this client's reads */
@@ -509,17 +525,21 @@ static void pump(client *c) {
     }
 }
 
+/* Every expired slot, not just the oldest: a long pipeline must not be
+ * answered one timer tick per command. Deadlines grow along the list. */
 static void expire_slots(client *c, double now) {
-    slot *s = c->shead;
-    while (s && s->state == SLOT_DONE) s = s->next;
-    if (!s || s->deadline > now) return;
-    if (s->state == SLOT_FWD) { fwd_end(c); return; }
-    slot_fail(s, s->state == SLOT_APPLY ? ERR_UNKNOWN : ERR_NO_LEADER);
+    for (slot *s = c->shead; s; s = s->next) {
+        if (s->state == SLOT_DONE) continue;
+        if (s->deadline > now) return;
+        if (s->state == SLOT_FWD) fwd_end(c);
+        else slot_fail(s, s->state == SLOT_APPLY ? ERR_UNKNOWN : ERR_NO_LEADER);
+    }
 }
 
 static void timeouts_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)loop; (void)w; (void)revents;
     double now = now_s();
+    leaderless_too_long();  /* keeps its clock running between commands */
     for (client *c = srv.clients; c; c = c->next) expire_slots(c, now);
     for (client *c = srv.proxies; c; c = c->next) expire_slots(c, now);
 }
@@ -791,6 +811,10 @@ int main(int argc, char **argv) {
     srv.lfd = listen_on(srv.cfg.bind, srv.cfg.port);
     if (srv.lfd < 0) { node_shutdown(); fsm_close(srv.f); return 1; }
     srv.start_time = time(NULL);
+    /* Session ids start at a random point: a restarted follower must not
+     * reuse an id the leader may still hold a proxy for. */
+    if (getrandom(&srv.next_sid, sizeof(srv.next_sid), 0) != sizeof(srv.next_sid)) srv.next_sid = (uint64_t)time(NULL);
+    srv.next_sid = (srv.next_sid | 1) << 20;
     ev_timer_init(&srv.timeouts, timeouts_cb, 0.05, 0.05);
     ev_timer_start(srv.loop, &srv.timeouts);
     ev_io_init(&srv.accept_io, accept_cb, srv.lfd, EV_READ);
