@@ -275,8 +275,9 @@ void info_command(cmdctx *x, int argc, rstr *argv) {
                    srv.cfg.port, (long long)(now - srv.start_time), (long long)(now - srv.start_time) / 86400,
                    srv.cfg.config_file);
     if (want(argc, argv, "clients", 1))
-        buf_printf(&b, "# Clients\r\nconnected_clients:%lld\r\nmaxclients:%lld\r\nblocked_clients:0\r\n\r\n",
-                   srv.nclients, srv.cfg.maxclients);
+        buf_printf(&b, "# Clients\r\nconnected_clients:%lld\r\nforwarded_clients:%lld\r\nmaxclients:%lld\r\n"
+                       "blocked_clients:0\r\n\r\n",
+                   srv.nclients, srv.nproxies, srv.cfg.maxclients);
     if (want(argc, argv, "memory", 1)) {
         long long rss = rss_bytes();
         buf_printf(&b, "# Memory\r\nused_memory_rss:%lld\r\nused_memory_rss_human:%.2fM\r\n"

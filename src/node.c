@@ -234,6 +234,9 @@ static void on_forward(uint64_t from, uint64_t sid, uint64_t term, int argc, rst
 }
 static void on_forward_reply(uint64_t from, uint64_t sid, const char *r, size_t n) { N.ev.forward_reply(from, sid, r, n); }
 static void on_forward_close(uint64_t from, uint64_t sid) { N.ev.forward_close(from, sid); }
+static void on_link_closed(uint64_t id, uint64_t link) {
+    if (N.ev.link_closed) N.ev.link_closed(id, link);
+}
 static void on_down(uint64_t id) {
     raft_peer_down(N.r, id);
     if (N.ev.peer_down) N.ev.peer_down(id);
@@ -338,7 +341,7 @@ int node_init(struct ev_loop *loop, config *cfg, fsm *f, const node_events *ev) 
     logmsg(LL_NOTICE, "Raft node %llu of cluster %016llx (%d members): term %llu, log %zu entries, applied %llu",
            (unsigned long long)N.id, (unsigned long long)N.cluster_id, N.nmembers, (unsigned long long)N.st.term,
            nlog, (unsigned long long)N.applied);
-    peer_handler ph = {on_raft, on_forward, on_forward_reply, on_forward_close, on_down};
+    peer_handler ph = {on_raft, on_forward, on_forward_reply, on_forward_close, on_down, on_link_closed};
     /* a lone node has no peers to listen for */
     if (N.nmembers > 1 && peer_init(loop, N.cluster_id, N.id, cfg->bind, N.members[self].peer_port, &ph) < 0) goto fail;
     for (int i = 0; i < N.nmembers; i++)

@@ -26,6 +26,7 @@ typedef struct node_events {
     void (*forward_reply)(uint64_t from, uint64_t sid, const char *reply, size_t len);
     void (*forward_close)(uint64_t from, uint64_t sid);
     void (*peer_down)(uint64_t id);
+    void (*link_closed)(uint64_t id, uint64_t link);  /* see peer.h */
 } node_events;
 
 int node_init(struct ev_loop *loop, config *cfg, fsm *f, const node_events *ev);

@@ -135,6 +135,7 @@ typedef struct conn {
     buf in, out;
     uint64_t peer;         /* outbound: the member dialled; inbound: from HELLO (0 before) */
     int outbound;
+    uint64_t link;         /* unique per connection (peer_link) */
     struct conn *next;
 } conn;
 
@@ -158,7 +159,10 @@ static struct {
     int n;
     conn *inbound;
     long long bad_frames;
+    uint64_t links, cur_link;
 } P;
+
+uint64_t peer_link(void) { return P.cur_link; }
 
 static uint64_t now_ms(void) {
     struct timespec ts;
@@ -200,6 +204,7 @@ static void conn_close(conn *c, const char *why) {
     } else {
         for (conn **p = &P.inbound; *p; p = &(*p)->next)
             if (*p == c) { *p = c->next; break; }
+        if (c->peer && P.h.link_closed) P.h.link_closed(c->peer, c->link);
     }
     free(c);
 }
@@ -259,6 +264,7 @@ static int handle_frame(conn *c, int type, const char *p, size_t n) {
         rstr *argv;
         int argc = entry_decode(p + 8, n - 8, &etype, &t, &argv);
         if (argc <= 0) { free(argc == 0 ? argv : NULL); bad_frame(c, "malformed forwarded command"); return -1; }
+        P.cur_link = c->link;
         P.h.forward(c->peer, client, t, argc, argv);
         free(argv);
     } else if (type == FR_FORWARD_REPLY) {
@@ -333,6 +339,7 @@ static conn *conn_new(int fd, uint64_t peer, int outbound) {
     c->fd = fd;
     c->peer = peer;
     c->outbound = outbound;
+    c->link = ++P.links;
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

@@ -57,6 +57,8 @@ typedef struct peer_handler {
     void (*forward_reply)(uint64_t from, uint64_t client_id, const char *reply, size_t len);
     void (*forward_close)(uint64_t from, uint64_t client_id);
     void (*down)(uint64_t id);  /* the connection to id was lost */
+    /* a connection id dialled to us closed; link as peer_link() gave */
+    void (*link_closed)(uint64_t id, uint64_t link);
 } peer_handler;
 
 int peer_init(struct ev_loop *loop, uint64_t cluster_id, uint64_t my_id, const char *bind, int port,
@@ -66,6 +68,8 @@ void peer_shutdown(void);
 int peer_connected(uint64_t id);
 /* Queue a frame for id; -1 when not connected (nothing was queued). */
 int peer_send_raft(const raft_msg *m);
+/* In a forward handler: which incoming connection the frame came on. */
+uint64_t peer_link(void);
 int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, const rstr *argv);
 int peer_send_forward_reply(uint64_t to, uint64_t client_id, const char *reply, size_t len);
 int peer_send_forward_close(uint64_t to, uint64_t client_id);

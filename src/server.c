@@ -461,6 +461,15 @@ static void on_leader_changed(void) {
         if (c->fwd_sid && c->fwd_to != l) fwd_end(c);
 }
 
+/* The follower's sessions on that connection ended with it (it starts new
+ * ones on its next connection), even if our link to it is still up. */
+static void on_link_closed(uint64_t id, uint64_t link) {
+    for (client *c = srv.proxies, *next; c; c = next) {
+        next = c->next;
+        if (c->proxy_peer == id && c->proxy_link == link) client_free(c);
+    }
+}
+
 static void on_peer_down(uint64_t id) {
     for (client *c = srv.clients; c; c = c->next)
         if (c->fwd_sid && c->fwd_to == id) fwd_end(c);
@@ -495,7 +504,9 @@ static void on_forward(uint64_t from, uint64_t sid, uint64_t term, int argc, rst
         if (srv.proxies) srv.proxies->prev = c;
         srv.proxies = c;
         idmap_put(&proxies_by_sid, from, sid, c);
+        srv.nproxies++;
     }
+    c->proxy_link = peer_link();
     /* every request still buffered was asked before this one was sent */
     if (term > c->proxy_term) c->proxy_term = term;
     /* re-encoded as RESP so it takes the path of every other request */
@@ -562,7 +573,10 @@ void client_free(client *c) {
         for (client **p = &srv.held; *p; p = &(*p)->hnext)
             if (*p == c) { *p = c->hnext; break; }
     fwd_end(c);
-    if (c->proxy) idmap_del(&proxies_by_sid, c->proxy_peer, c->proxy_sid);
+    if (c->proxy) {
+        idmap_del(&proxies_by_sid, c->proxy_peer, c->proxy_sid);
+        srv.nproxies--;
+    }
     while (c->shead) {
         slot *s = c->shead;
         c->shead = s->next;
@@ -806,7 +820,8 @@ int main(int argc, char **argv) {
     logmsg(LL_NOTICE, "Data loaded: %llu keys, applied index %llu", (unsigned long long)fsm_keys(srv.f),
            (unsigned long long)fsm_applied(srv.f));
     srv.loop = ev_default_loop(0);
-    node_events nev = {reply_for, NULL, on_leader_changed, on_forward, on_forward_reply, on_forward_close, on_peer_down};
+    node_events nev = {reply_for, NULL, on_leader_changed, on_forward, on_forward_reply, on_forward_close, on_peer_down,
+                       on_link_closed};
     if (node_init(srv.loop, &srv.cfg, srv.f, &nev) < 0) { fsm_close(srv.f); return 1; }
     srv.lfd = listen_on(srv.cfg.bind, srv.cfg.port);
     if (srv.lfd < 0) { node_shutdown(); fsm_close(srv.f); return 1; }

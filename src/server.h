@@ -61,6 +61,7 @@ typedef struct client {
     int proxy;                   /* leader: stands for a follower's client */
     uint64_t proxy_peer, proxy_sid;
     uint64_t proxy_term;         /* the follower's term in its latest forward */
+    uint64_t proxy_link;         /* the connection its forwards come on */
     struct client *prev, *next;  /* all clients */
     struct client *pnext;        /* pending-write list */
 } client;
@@ -75,6 +76,7 @@ typedef struct server {
     ev_signal sigterm, sigint;
     client *clients, *pending, *held, *proxies;
     long long nclients;
+    long long nproxies;          /* leader: followers' clients replayed here */
     uint64_t next_client_id;
     ev_timer timeouts;
     uint64_t next_sid;

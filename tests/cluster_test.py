@@ -14,10 +14,12 @@ import random
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 SERVER = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/raftkv-server-san")
 passed = failed = 0
@@ -375,6 +377,47 @@ def test_peer_garbage(cl):
     check("Closing peer connection" in open(cl.log(target), errors="replace").read(), "bad frames are logged")
 
 
+def frame(ftype, payload):
+    head = struct.pack("<4sBBHI", b"RKVP", 1, ftype, 0, len(payload))
+    return head + struct.pack("<I", zlib.crc32(head + payload) & 0xffffffff) + payload
+
+
+def forwarded_clients(cl, i):
+    c = Client(cl.port(i))
+    raw = c.call("INFO", "clients").decode()
+    c.close()
+    return int(raw.split("forwarded_clients:")[1].split("\r\n")[0])
+
+
+def test_proxy_link_closed(cl):
+    """A follower's sessions end with the connection they came on: the
+    leader frees their proxies when that connection closes, even while its
+    own link to the follower stays up (a one-way break)."""
+    lead = cl.leader()
+    fol = [i for i in range(1, 4) if i != lead][0]
+    inf = cl.info(lead)
+    cid, term = int(inf["raft_cluster_id"], 16), int(inf["raft_term"])
+    before = forwarded_clients(cl, lead)
+    s = socket.create_connection(("127.0.0.1", cl.port(lead) + 10000))
+    s.sendall(frame(1, struct.pack("<QQQ", cid, fol, lead)))
+    argv = [b"SET", b"proxied", b"1"]
+    entry = struct.pack("<BQI", 1, term, len(argv)) + b"".join(struct.pack("<I", len(a)) + a for a in argv)
+    for sid in (0x7777000001, 0x7777000002):
+        s.sendall(frame(3, struct.pack("<Q", sid) + entry))
+    end = time.time() + 5
+    while time.time() < end and forwarded_clients(cl, lead) < before + 2:
+        time.sleep(0.05)
+    check(forwarded_clients(cl, lead) == before + 2, "two forwarded sessions make two proxies on the leader")
+    s.close()
+    end = time.time() + 5
+    while time.time() < end and forwarded_clients(cl, lead) > before:
+        time.sleep(0.05)
+    check(forwarded_clients(cl, lead) == before, "closing their connection frees them")
+    c = Client(cl.port(fol))
+    check(retry(lambda: c.call("GET", "proxied")) == b"1", "the forwarded write was applied and is readable")
+    c.close()
+
+
 def test_torn_tail(cl):
     lead = cl.leader()
     target = [i for i in range(1, 4) if i != lead][0]
@@ -466,6 +509,7 @@ def main():
         test_leader_failure(cl)
         test_lost_majority(cl)
         test_peer_garbage(cl)
+        test_proxy_link_closed(cl)
         test_torn_tail(cl)
         test_foreign_data(cl)
         test_kill_all(cl)
