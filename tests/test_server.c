@@ -25,14 +25,21 @@ static pid_t pid;
 
 static void msleep(int ms) { struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L}; nanosleep(&ts, NULL); }
 
+/* A restart replays the whole log (a 100 MB value among it) under ASan:
+ * allow it 60 s, but give up at once if the server died. */
 static redisContext *connect_srv(void) {
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 2400; i++) {
         redisContext *c = redisConnect("127.0.0.1", port);
         if (c && !c->err) return c;
         redisFree(c);
+        if (pid > 0 && waitpid(pid, NULL, WNOHANG) == pid) {
+            fprintf(stderr, "server exited during start-up (see %s/server.log)\n", dir);
+            exit(2);
+        }
         msleep(25);
     }
     fprintf(stderr, "cannot connect to server on %d\n", port);
+    if (pid > 0) kill(pid, SIGKILL);
     exit(2);
 }
 
