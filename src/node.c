@@ -229,8 +229,8 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 /* ---- peers ---- */
 
 static void on_raft(const raft_msg *m) { raft_step(N.r, m); }
-static void on_forward(uint64_t from, uint64_t sid, uint64_t term, int argc, rstr *argv) {
-    N.ev.forward(from, sid, term, argc, argv);
+static void on_forward(uint64_t from, uint64_t link, uint64_t sid, uint64_t term, int argc, rstr *argv) {
+    N.ev.forward(from, link, sid, term, argc, argv);
 }
 static void on_forward_reply(uint64_t from, uint64_t sid, const char *r, size_t n) { N.ev.forward_reply(from, sid, r, n); }
 static void on_forward_close(uint64_t from, uint64_t sid) { N.ev.forward_close(from, sid); }

@@ -135,7 +135,7 @@ typedef struct conn {
     buf in, out;
     uint64_t peer;         /* outbound: the member dialled; inbound: from HELLO (0 before) */
     int outbound;
-    uint64_t link;         /* unique per connection (peer_link) */
+    uint64_t link;         /* unique per connection, never 0 */
     struct conn *next;
 } conn;
 
@@ -159,10 +159,8 @@ static struct {
     int n;
     conn *inbound;
     long long bad_frames;
-    uint64_t links, cur_link;
+    uint64_t links;
 } P;
-
-uint64_t peer_link(void) { return P.cur_link; }
 
 static uint64_t now_ms(void) {
     struct timespec ts;
@@ -264,8 +262,7 @@ static int handle_frame(conn *c, int type, const char *p, size_t n) {
         rstr *argv;
         int argc = entry_decode(p + 8, n - 8, &etype, &t, &argv);
         if (argc <= 0) { free(argc == 0 ? argv : NULL); bad_frame(c, "malformed forwarded command"); return -1; }
-        P.cur_link = c->link;
-        P.h.forward(c->peer, client, t, argc, argv);
+        P.h.forward(c->peer, c->link, client, t, argc, argv);
         free(argv);
     } else if (type == FR_FORWARD_REPLY) {
         if (n == 8) { bad_frame(c, "empty forwarded reply"); return -1; }

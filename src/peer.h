@@ -53,11 +53,12 @@ int peer_decode_raft(const char *p, size_t n, raft_msg *m);
 /* ---- connections ---- */
 typedef struct peer_handler {
     void (*raft)(const raft_msg *m);
-    void (*forward)(uint64_t from, uint64_t client_id, uint64_t term, int argc, rstr *argv);
+    /* link: the incoming connection it came on (never 0) */
+    void (*forward)(uint64_t from, uint64_t link, uint64_t client_id, uint64_t term, int argc, rstr *argv);
     void (*forward_reply)(uint64_t from, uint64_t client_id, const char *reply, size_t len);
     void (*forward_close)(uint64_t from, uint64_t client_id);
     void (*down)(uint64_t id);  /* the connection to id was lost */
-    /* a connection id dialled to us closed; link as peer_link() gave */
+    /* a connection id dialled to us closed; link as forward() gave */
     void (*link_closed)(uint64_t id, uint64_t link);
 } peer_handler;
 
@@ -68,8 +69,6 @@ void peer_shutdown(void);
 int peer_connected(uint64_t id);
 /* Queue a frame for id; -1 when not connected (nothing was queued). */
 int peer_send_raft(const raft_msg *m);
-/* In a forward handler: which incoming connection the frame came on. */
-uint64_t peer_link(void);
 int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, const rstr *argv);
 int peer_send_forward_reply(uint64_t to, uint64_t client_id, const char *reply, size_t len);
 int peer_send_forward_close(uint64_t to, uint64_t client_id);

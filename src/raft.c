@@ -357,9 +357,12 @@ void raft_persisted(raft *r, uint64_t index, uint64_t term) {
     if (r->role == RAFT_LEADER) maybe_commit(r);
 }
 
+/* A read may be served once this is applied: never before the term's no-op. */
+static uint64_t read_floor(const raft *r) { return r->commit > r->term_start ? r->commit : r->term_start; }
+
 uint64_t raft_read_index(raft *r, uint64_t *read_index) {
     if (r->role != RAFT_LEADER) return 0;
-    *read_index = r->commit > r->term_start ? r->commit : r->term_start;
+    *read_index = read_floor(r);
     r->read_round++;
     broadcast_heartbeat(r);
     maybe_confirm_reads(r);
@@ -374,7 +377,7 @@ int raft_read_index_vouched(raft *r, uint64_t from, uint64_t term, uint64_t *rea
      * here covers every write finished before it. */
     if (r->role != RAFT_LEADER || term != r->term || from == r->cfg.id || !find_pr(r, from) || quorum(r) > 2)
         return 0;
-    *read_index = r->commit > r->term_start ? r->commit : r->term_start;
+    *read_index = read_floor(r);
     return 1;
 }
 

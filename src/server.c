@@ -461,22 +461,22 @@ static void on_leader_changed(void) {
         if (c->fwd_sid && c->fwd_to != l) fwd_end(c);
 }
 
-/* The follower's sessions on that connection ended with it (it starts new
- * ones on its next connection), even if our link to it is still up. */
-static void on_link_closed(uint64_t id, uint64_t link) {
+/* Frees the proxies of follower id: those that came on `link`, or all (0). */
+static void free_proxies(uint64_t id, uint64_t link) {
     for (client *c = srv.proxies, *next; c; c = next) {
         next = c->next;
-        if (c->proxy_peer == id && c->proxy_link == link) client_free(c);
+        if (c->proxy_peer == id && (!link || c->proxy_link == link)) client_free(c);
     }
 }
+
+/* The follower's sessions on that connection ended with it (it starts new
+ * ones on its next connection), even if our link to it is still up. */
+static void on_link_closed(uint64_t id, uint64_t link) { free_proxies(id, link); }
 
 static void on_peer_down(uint64_t id) {
     for (client *c = srv.clients; c; c = c->next)
         if (c->fwd_sid && c->fwd_to == id) fwd_end(c);
-    for (client *c = srv.proxies, *next; c; c = next) {
-        next = c->next;
-        if (c->proxy_peer == id) client_free(c);
-    }
+    free_proxies(id, 0);
 }
 
 /* ---- proxies (leader side): a follower's client, replayed here ---- */
@@ -492,7 +492,7 @@ static client *client_alloc(int fd) {
     return c;
 }
 
-static void on_forward(uint64_t from, uint64_t sid, uint64_t term, int argc, rstr *argv) {
+static void on_forward(uint64_t from, uint64_t link, uint64_t sid, uint64_t term, int argc, rstr *argv) {
     client *c = idmap_get(&proxies_by_sid, from, sid);
     if (!c) {
         c = client_alloc(-1);
@@ -506,7 +506,7 @@ static void on_forward(uint64_t from, uint64_t sid, uint64_t term, int argc, rst
         idmap_put(&proxies_by_sid, from, sid, c);
         srv.nproxies++;
     }
-    c->proxy_link = peer_link();
+    c->proxy_link = link;
     /* every request still buffered was asked before this one was sent */
     if (term > c->proxy_term) c->proxy_term = term;
     /* re-encoded as RESP so it takes the path of every other request */

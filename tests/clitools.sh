@@ -58,7 +58,8 @@ cbase=$(( port + 3 ))
 trap 'uc stop >/dev/null 2>&1 || true' EXIT
 uc start 3 "$cbase" >/dev/null
 leader_of() { uc status | awk '$4 == "leader" {print $1}'; }
-for _ in $(seq 100); do [ -n "$(leader_of)" ] && break; sleep 0.1; done
+wait_leader() { for _ in $(seq 100); do [ -n "$(leader_of)" ] && break; sleep 0.1; done; }
+wait_leader
 lead=$(leader_of)
 check "cluster status shows one leader" "1" "$(uc status | awk '$4 == "leader"' | wc -l | tr -d ' ')"
 check "cluster status shows two followers" "2" "$(uc status | awk '$4 == "follower"' | wc -l | tr -d ' ')"
@@ -66,7 +67,7 @@ fol=$(( lead % 3 + 1 ))
 check "cluster write via a follower" "OK" "$(redis-cli -p $(( cbase + fol - 1 )) set ck cv)"
 uc kill "$lead" >/dev/null
 check "cluster status shows the killed node down" "1" "$(uc status | awk '$4 == "down"' | wc -l | tr -d ' ')"
-for _ in $(seq 100); do [ -n "$(leader_of)" ] && break; sleep 0.1; done
+wait_leader
 check "cluster elects another leader" "yes" "$(l=$(leader_of); [ -n "$l" ] && [ "$l" != "$lead" ] && echo yes || echo no)"
 uc restart "$lead" >/dev/null
 got=""

@@ -220,6 +220,23 @@ def retry(fn, seconds=10.0):
     return r
 
 
+def wait_for(cond, seconds=5.0):
+    """Polls cond until it holds or the time is up; returns its last value."""
+    end = time.time() + seconds
+    while not cond() and time.time() < end:
+        time.sleep(0.05)
+    return cond()
+
+
+def check_acked(cl, nodes, acked, what):
+    """Every acknowledged write reads back, linearizably, on every node given."""
+    for i in nodes:
+        c = Client(cl.port(i))
+        bad = [k for k, v in acked.items() if retry(lambda: c.call("GET", k)) != v]
+        check(not bad, "%s: node %d reads every acknowledged write (%d missing)" % (what, i, len(bad)))
+        c.close()
+
+
 def test_basic(cl):
     lead = cl.leader()
     check(lead is not None, "a leader is elected")
@@ -404,20 +421,13 @@ def test_proxy_link_closed(cl):
     entry = struct.pack("<BQI", 1, term, len(argv)) + b"".join(struct.pack("<I", len(a)) + a for a in argv)
     for sid in (0x7777000001, 0x7777000002):
         s.sendall(frame(3, struct.pack("<Q", sid) + entry))
-    end = time.time() + 5
-    while time.time() < end and forwarded_clients(cl, lead) < before + 2:
-        time.sleep(0.05)
-    check(forwarded_clients(cl, lead) == before + 2, "two forwarded sessions make two proxies on the leader")
+    check(wait_for(lambda: forwarded_clients(cl, lead) == before + 2),
+          "two forwarded sessions make two proxies on the leader")
     s.close()
-    end = time.time() + 5
-    while time.time() < end and forwarded_clients(cl, lead) > before:
-        time.sleep(0.05)
-    check(forwarded_clients(cl, lead) == before, "closing their connection frees them")
+    check(wait_for(lambda: forwarded_clients(cl, lead) == before), "closing their connection frees them")
     c = Client(cl.port(fol))
-    end = time.time() + 5
-    while time.time() < end and c.call("GET", "proxied") != b"1":  # nobody waited for its reply
-        time.sleep(0.05)
-    check(c.call("GET", "proxied") == b"1", "the forwarded write was applied and is readable")
+    # nobody waited for its reply: poll until it is applied
+    check(wait_for(lambda: c.call("GET", "proxied") == b"1"), "the forwarded write was applied and is readable")
     c.close()
 
 
@@ -460,11 +470,7 @@ def test_kill_all(cl):
         cl.kill(i)
     for i in range(1, 4):
         cl.start(i)
-    for i in range(1, 4):
-        c = Client(cl.port(i))
-        bad = [k for k, v in acked.items() if retry(lambda: c.call("GET", k)) != v]
-        check(not bad, "after kill -9 of every node, node %d reads every acknowledged write (%d missing)" % (i, len(bad)))
-        c.close()
+    check_acked(cl, range(1, 4), acked, "after kill -9 of every node")
 
 
 def test_five():
@@ -494,11 +500,7 @@ def test_five():
         check(len(acked) == 100, "writes acknowledged with two of five nodes down (%d of 100)" % len(acked))
         for i in down:
             cl.start(i)
-        for i in range(1, 6):
-            c = Client(cl.port(i))
-            bad = [k for k, v in acked.items() if retry(lambda: c.call("GET", k)) != v]
-            check(not bad, "node %d reads every acknowledged write (%d missing)" % (i, len(bad)))
-            c.close()
+        check_acked(cl, range(1, 6), acked, "5 nodes after two restarts")
     finally:
         cl.destroy()
 
