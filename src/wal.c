@@ -10,7 +10,15 @@
  *  - truncation unlinks whole segments newest first (a crash leaves a
  *    prefix of the log), then cuts and fsyncs the segment holding the cut
  *    before anything is written over it, so new records never mix with
- *    stale ones on disk. */
+ *    stale ones on disk;
+ *  - compaction unlinks whole segments oldest first (a crash leaves a
+ *    suffix), a reset newest first (a crash leaves a prefix) before it
+ *    begins the new segment; either syncs the directory after each unlink,
+ *    since nothing else orders unlinks on disk and a crash must never leave
+ *    a gap.
+ *
+ * The log holds entries first_index(w)..w->last; w->off is indexed from
+ * the first, so memory follows what the log holds, not its history. */
 #include "wal.h"
 #include "log.h"
 #include <dirent.h>
@@ -47,13 +55,13 @@ struct wal {
     seg *segs;
     int nsegs, capsegs;
     uint64_t last, last_term;
-    uint64_t *off;         /* off[i-1]: offset of entry i in its segment */
+    uint64_t *off;         /* off[i - first_index(w)]: offset of entry i in its segment */
     size_t capoff;
     uint64_t disk;
-    int broken;            /* an append failed: the files are in an unknown state */
+    int broken;            /* a write, unlink or sync failed: the files are in an unknown state */
     _Atomic int nosync;    /* appendfsync no: appends skip fdatasync (set from the loop thread) */
     /* Copies for other threads (appends may run on a sync thread). */
-    _Atomic uint64_t pub_last, pub_disk;
+    _Atomic uint64_t pub_first, pub_last, pub_disk;
     _Atomic int pub_nsegs;
 };
 
@@ -249,6 +257,7 @@ typedef struct scan {
     int collect;             /* keep entries and offsets (wal_open) */
     seg *segs;               /* every segment found, sorted */
     int nsegs;
+    uint64_t base;           /* first index of the log, once the first header is read (else 0) */
     uint64_t last, last_term;
     raft_entry *ents;
     uint64_t *off;           /* parallel to ents */
@@ -404,10 +413,15 @@ static int scan_header(scan *s, reader *r, int k) {
     if (get_u64(h + 8) != first)
         return problem(s, SCAN_BAD, k, 0, "segment header says first index %" PRIu64 ", its name %" PRIu64,
                        get_u64(h + 8), first);
-    if (first != s->last + 1) {
-        if (k == 0) return problem(s, SCAN_BAD, k, 0, "log starts at index %" PRIu64 ", not 1", first);
+    if (k > 0 && first != s->last + 1)
         return problem(s, SCAN_BAD, k, 0, "gap in the log: segment starts at index %" PRIu64 ", expected %" PRIu64,
                        first, s->last + 1);
+    if (k == 0 && first == 0) return problem(s, SCAN_BAD, k, 0, "log starts at index 0 (indexes start at 1)");
+    if (k == 0) {
+        /* The log may start past 1: what came before was compacted away
+         * behind a snapshot (or the log was reset to start there). */
+        s->base = first;
+        s->last = first - 1;
     }
     return 0;
 }
@@ -448,7 +462,11 @@ static void where(const scan *s, char *out, size_t n) {
 
 /* ---- open and close ---- */
 
+/* The first index the log holds; for an empty log, the next to append. */
+static uint64_t first_index(const wal *w) { return w->nsegs ? w->segs[0].first : w->last + 1; }
+
 static void publish(wal *w) {
+    atomic_store_explicit(&w->pub_first, first_index(w), memory_order_relaxed);
     atomic_store_explicit(&w->pub_last, w->last, memory_order_relaxed);
     atomic_store_explicit(&w->pub_disk, w->disk, memory_order_relaxed);
     atomic_store_explicit(&w->pub_nsegs, w->nsegs, memory_order_relaxed);
@@ -577,6 +595,7 @@ void wal_free_entries(raft_entry *e, size_t n) {
     free(e);
 }
 
+uint64_t wal_first_index(const wal *w) { return atomic_load_explicit(&w->pub_first, memory_order_relaxed); }
 uint64_t wal_last_index(const wal *w) { return atomic_load_explicit(&w->pub_last, memory_order_relaxed); }
 uint64_t wal_disk_bytes(const wal *w) { return atomic_load_explicit(&w->pub_disk, memory_order_relaxed); }
 int wal_segments(const wal *w) { return atomic_load_explicit(&w->pub_nsegs, memory_order_relaxed); }
@@ -611,17 +630,19 @@ static int seg_of(const wal *w, uint64_t i) {
     return lo;
 }
 
-/* Term of entry i (0 for i == 0), read back from disk unless it is the last. */
+/* Term of entry i, read back from disk unless it is the last; 0 before
+ * the first index (index 0, or compacted: that term is the snapshot's,
+ * which the log does not know). */
 static int term_at(const wal *w, uint64_t i, uint64_t *term) {
-    if (i == 0 || i == w->last) {
-        *term = i ? w->last_term : 0;
+    if (i < first_index(w) || i == w->last) {
+        *term = i < first_index(w) ? 0 : w->last_term;
         return 0;
     }
     char name[32], h[WAL_REC_HEADER];
     seg_name(name, sizeof(name), w->segs[seg_of(w, i)].first);
     int fd = openat(w->dirfd, name, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
-    int rc = read_full(fd, h, WAL_REC_HEADER, w->off[i - 1]);
+    int rc = read_full(fd, h, WAL_REC_HEADER, w->off[i - first_index(w)]);
     close(fd);
     if (rc < 0) return -1;
     if (get_u64(h + 16) != i) { errno = EIO; return -1; }
@@ -649,15 +670,16 @@ static int check_batch(const char *rec, size_t len, uint64_t first, uint64_t las
 
 /* Records the offsets of a batch written at base in the last segment. */
 static void note_batch(wal *w, const char *rec, uint64_t first, uint64_t last, uint64_t base) {
-    if (w->capoff < last) {
+    uint64_t from = first_index(w), need = last - from + 1;
+    if (w->capoff < need) {
         size_t cap = w->capoff ? w->capoff : 1024;
-        while (cap < last) cap *= 2;
+        while (cap < need) cap *= 2;
         w->off = xrealloc(w->off, sizeof(uint64_t) * cap);
         w->capoff = cap;
     }
     size_t pos = 0;
     for (uint64_t i = first; i <= last; i++) {
-        w->off[i - 1] = base + pos;
+        w->off[i - from] = base + pos;
         w->last_term = get_u64(rec + pos + 8);
         pos += WAL_REC_HEADER + get_u32(rec + pos + 4);
     }
@@ -682,7 +704,7 @@ static int truncate_from(wal *w, uint64_t first, uint64_t term_before) {
         if (drop_last_segment(w) < 0) return -1;
     if (w->fd < 0 && open_last_segment(w) < 0) return -1;
     seg *g = &w->segs[k];
-    uint64_t at = w->off[first - 1];
+    uint64_t at = w->off[first - first_index(w)];
     if (ftruncate(w->fd, (off_t)at) < 0 || fsync(w->fd) < 0) return -1;
     w->disk -= g->size - at;
     g->size = at;
@@ -729,7 +751,10 @@ static int need_new_segment(const wal *w) {
 
 int wal_append(wal *w, uint64_t first, uint64_t last, const char *rec, size_t len) {
     if (w->broken) { errno = EIO; return -1; }
-    if (first == 0 || first > w->last + 1 || last + 1 < first) { errno = EINVAL; return -1; }
+    if (first == 0 || first < first_index(w) || first > w->last + 1 || last + 1 < first) {
+        errno = EINVAL;
+        return -1;
+    }
     uint64_t prev_term;
     if (term_at(w, first - 1, &prev_term) < 0) return -1;
     if (check_batch(rec, len, first, last, prev_term) < 0) { errno = EINVAL; return -1; }
@@ -743,6 +768,73 @@ int wal_append(wal *w, uint64_t first, uint64_t last, const char *rec, size_t le
         w->disk += len;
         w->last = last;
     }
+    publish(w);
+    return 0;
+fail:;
+    int e = errno;
+    w->broken = 1;
+    publish(w);
+    errno = e;
+    return -1;
+}
+
+/* ---- compaction and reset ---- */
+
+/* After compaction: memory that only the dropped history needed goes back. */
+static void shrink_off(wal *w, uint64_t held) {
+    if (w->capoff <= 1024 || held > w->capoff / 4) return;
+    size_t cap = held * 2 > 1024 ? (size_t)held * 2 : 1024;
+    w->off = xrealloc(w->off, sizeof(uint64_t) * cap);
+    w->capoff = cap;
+}
+
+/* Forgets segments [0, n), already unlinked; offsets move down with the
+ * first index. */
+static void forget_oldest(wal *w, int n) {
+    if (!n) return;
+    uint64_t drop = w->segs[n].first - w->segs[0].first, held = w->last + 1 - w->segs[n].first;
+    for (int k = 0; k < n; k++) w->disk -= w->segs[k].size;
+    memmove(w->segs, w->segs + n, sizeof(seg) * (size_t)(w->nsegs - n));
+    w->nsegs -= n;
+    if (held) memmove(w->off, w->off + drop, sizeof(uint64_t) * held);
+    shrink_off(w, held);
+}
+
+int wal_compact(wal *w, uint64_t upto) {
+    if (w->broken) { errno = EIO; return -1; }
+    int n = 0, rc = 0;
+    char name[32];
+    /* Segment n holds segs[n].first .. segs[n + 1].first - 1; the last one
+     * stays, being the one appends go to. */
+    while (n < w->nsegs - 1 && w->segs[n + 1].first - 1 <= upto) {
+        seg_name(name, sizeof(name), w->segs[n].first);
+        if (unlinkat(w->dirfd, name, 0) < 0) { rc = -1; break; }  /* nothing changed: still a sound log */
+        n++;
+        if (fsync(w->dirfd) < 0) {  /* which unlinks are durable is unknown: like a failed append */
+            rc = -1;
+            w->broken = 1;
+            break;
+        }
+    }
+    int e = errno;
+    forget_oldest(w, n);
+    publish(w);
+    errno = e;
+    return rc < 0 ? -1 : n;
+}
+
+int wal_reset(wal *w, uint64_t next) {
+    if (w->broken) { errno = EIO; return -1; }
+    if (next == 0) { errno = EINVAL; return -1; }
+    while (w->nsegs)
+        if (drop_last_segment(w) < 0) goto fail;
+    w->last = next - 1;
+    w->last_term = 0;  /* the snapshot's, unknown here: see term_at() */
+    free(w->off);
+    w->off = NULL;
+    w->capoff = 0;
+    /* The empty segment records next: without it a reopen would start at 1. */
+    if (new_segment(w, next) < 0) goto fail;
     publish(w);
     return 0;
 fail:;
@@ -834,6 +926,20 @@ static int check_state(int dirfd, const char *dir, FILE *f) {
     return hs < 0;
 }
 
+/* Entries, first and last index: a log past 1 was compacted or reset. */
+static void report_range(const scan *s, FILE *f) {
+    uint64_t n = s->base ? s->last + 1 - s->base : 0;
+    fprintf(f, "entries: %" PRIu64 "%s\n", n, s->status == SCAN_OK ? "" : " (before the problem)");
+    if (n)
+        fprintf(f, "first index: %" PRIu64 "%s\nlast index: %" PRIu64 "\nlast term: %" PRIu64 "\n", s->base,
+                s->base > 1 ? " (earlier entries compacted away)" : "", s->last, s->last_term);
+    else if (s->base > 1)
+        fprintf(f, "first index: - (empty; the next entry is %" PRIu64 ")\nlast index: %" PRIu64 "\nlast term: -\n",
+                s->base, s->last);
+    else
+        fprintf(f, "first index: -\nlast index: 0\nlast term: 0\n");
+}
+
 static void report_segments(const scan *s, FILE *f) {
     int upto = s->status == SCAN_OK ? s->nsegs - 1 : s->pseg;
     for (int k = 0; k < s->nsegs; k++) {
@@ -852,9 +958,7 @@ static void report_segments(const scan *s, FILE *f) {
         }
     }
     fprintf(f, "segments: %d\n", s->nsegs);
-    fprintf(f, "entries: %" PRIu64 "%s\n", s->last, s->status == SCAN_OK ? "" : " (before the problem)");
-    if (s->last) fprintf(f, "first index: 1\nlast index: %" PRIu64 "\nlast term: %" PRIu64 "\n", s->last, s->last_term);
-    else fprintf(f, "first index: -\nlast index: 0\nlast term: 0\n");
+    report_range(s, f);
 }
 
 /* Scans again after a repair, to show (and make sure) the log is sound. */

@@ -45,13 +45,17 @@ static raft_entry mk(uint64_t index, uint64_t term, size_t len) {
 }
 
 typedef struct model {
-    raft_entry *e;
+    raft_entry *e;      /* the entries the log holds, from its first index on */
     size_t n, cap;
+    uint64_t first;     /* the log's first index (0 stands for 1, a log never compacted) */
 } model;
+
+static uint64_t m_first(const model *m) { return m->first ? m->first : 1; }
+static uint64_t m_last(const model *m) { return m_first(m) + m->n - 1; }
 
 /* Appends b[0..n) after truncating to b[0].index-1, as wal_append does. */
 static void model_put(model *m, const raft_entry *b, size_t n) {
-    uint64_t keep = b[0].index - 1;
+    uint64_t keep = b[0].index - m_first(m);
     for (size_t i = keep; i < m->n; i++) free(m->e[i].data);
     m->n = keep;
     for (size_t i = 0; i < n; i++) {
@@ -69,6 +73,27 @@ static void model_put(model *m, const raft_entry *b, size_t n) {
 static void model_cut(model *m, size_t n) {
     for (size_t i = n; i < m->n; i++) free(m->e[i].data);
     if (n < m->n) m->n = n;
+}
+
+/* Keeps the entries up to index i. */
+static void model_upto(model *m, uint64_t i) { model_cut(m, (size_t)(i + 1 - m_first(m))); }
+
+/* Forgets the entries before f, as compaction does. */
+static void model_drop_front(model *m, uint64_t f) {
+    size_t k = (size_t)(f - m_first(m));
+    if (k > m->n) k = m->n;
+    if (k) {  /* m->e may be NULL otherwise */
+        for (size_t i = 0; i < k; i++) free(m->e[i].data);
+        memmove(m->e, m->e + k, sizeof(raft_entry) * (m->n - k));
+        m->n -= k;
+    }
+    m->first = f;
+}
+
+/* Empty, the next entry being next, as wal_reset() makes it. */
+static void model_reset(model *m, uint64_t next) {
+    model_cut(m, 0);
+    m->first = next;
 }
 
 static void model_free(model *m) {
@@ -93,6 +118,7 @@ static int same(const raft_entry *a, size_t na, const raft_entry *b, size_t nb) 
 
 /* NULL-tolerant accessors: a failed reopen fails checks, not the run. */
 static uint64_t last_of(const wal *w) { return w ? wal_last_index(w) : UINT64_MAX; }
+static uint64_t first_of(const wal *w) { return w ? wal_first_index(w) : UINT64_MAX; }
 static int segs_of(const wal *w) { return w ? wal_segments(w) : -1; }
 static uint64_t disk_of(const wal *w) { return w ? wal_disk_bytes(w) : UINT64_MAX; }
 
@@ -241,8 +267,9 @@ static wal *open_check(const char *dir, size_t segsz, const model *m, int line) 
     CHECKMSG(w != NULL, "line %d: open failed: %s", line, err ? err : "?");
     if (w) {
         CHECKMSG(same(e, n, m->e, m->n), "line %d: loaded %zu entries, expected %zu (or they differ)", line, n, m->n);
-        CHECKMSG(last_of(w) == m->n, "line %d: last index %" PRIu64 ", expected %zu", line, last_of(w),
-                 m->n);
+        CHECKMSG(last_of(w) == m_last(m) && first_of(w) == m_first(m),
+                 "line %d: indexes %" PRIu64 "..%" PRIu64 ", expected %" PRIu64 "..%" PRIu64, line, first_of(w),
+                 last_of(w), m_first(m), m_last(m));
     }
     wal_free_entries(e, n);
     free(err);
@@ -876,14 +903,28 @@ static void test_gap(void) {
     rename(p, tmp);
     open_fails(dir, "wal-0000000000000005.log", "gap in the log", __LINE__);
     rename(tmp, p);
+    /* The oldest segment missing is no gap: a compacted log (or a crash
+     * during wal_compact) starts past 1. */
     seg_path(p, sizeof(p), dir, 1);
     snprintf(tmp, sizeof(tmp), "%s.moved", p);
     rename(p, tmp);
-    open_fails(dir, "wal-0000000000000003.log", "starts at index 3, not 1", __LINE__);
+    model short_m = {0};
+    model_put(&short_m, m.e, m.n);
+    model_drop_front(&short_m, 3);
+    w = open_check(dir, 1, &short_m, __LINE__);
+    wal_close(w);
+    model_free(&short_m);
     rename(tmp, p);
     w = open_check(dir, 1, &m, __LINE__);
     wal_close(w);
     model_free(&m);
+
+    /* Index 0 never exists. */
+    raft_entry z = mk(0, 1, 4);
+    new_dir(dir, sizeof(dir));
+    write_segment(dir, 0, &z, 1);
+    open_fails(dir, "wal-0000000000000000.log", "starts at index 0", __LINE__);
+    free_batch(&z, 1);
 
     /* Inside a segment: an index skipped, repeated, or a term going back. */
     raft_entry e[3] = {mk(1, 1, 4), mk(2, 1, 4), mk(4, 1, 4)};
@@ -904,6 +945,229 @@ static void test_gap(void) {
     wal_close(w);
     free_batch(e, 3);
     model_free(&m);
+}
+
+/* ---- compaction and reset ---- */
+
+/* Appends 1..n one at a time, 55-byte records in 100-byte segments: two
+ * entries a segment, named 1, 3, 5, ... */
+static wal *two_a_segment(const char *dir, model *m, uint64_t n) {
+    wal *w = open_check(dir, 100, m, __LINE__);
+    for (uint64_t i = 1; w && i <= n; i++) CHECK(put_run(w, m, i, 1, 1 + i / 8, 30) == 0);
+    return w;
+}
+
+static void test_compact(void) {
+    char dir[256];
+    uint64_t f[64];
+    new_dir(dir, sizeof(dir));
+    model m = {0};
+    wal *w = two_a_segment(dir, &m, 20);
+    if (!w) { model_free(&m); return; }
+    CHECK(segs_of(w) == 10 && first_of(w) == 1);
+    /* Nothing qualifies: the oldest segment holds an entry past upto. */
+    CHECK(wal_compact(w, 0) == 0 && wal_compact(w, 1) == 0);
+    CHECK(first_of(w) == 1 && segs_of(w) == 10 && seg_firsts(dir, f, 64) == 10);
+    /* Whole segments only, oldest first. */
+    CHECK(wal_compact(w, 2) == 1 && first_of(w) == 3);
+    CHECK(wal_compact(w, 7) == 2 && first_of(w) == 7 && last_of(w) == 20);
+    model_drop_front(&m, 7);
+    CHECK(segs_of(w) == 7 && seg_firsts(dir, f, 64) == 7 && f[0] == 7);
+    check_disk(w, dir, __LINE__);
+    w = reopen(w, dir, 100, &m, __LINE__);
+    if (!w) { model_free(&m); return; }
+    /* Appends go on; a suffix is still truncated. */
+    CHECK(put_run(w, &m, 21, 2, 3, 30) == 0);
+    CHECK(put_run(w, &m, 10, 1, 4, 30) == 0 && last_of(w) == 10 && segs_of(w) == 2);
+    check_disk(w, dir, __LINE__);
+    w = reopen(w, dir, 100, &m, __LINE__);
+    if (!w) { model_free(&m); return; }
+    /* Below the first index: a caller bug, refused, the log untouched. */
+    errno = 0;
+    CHECK(put_run(w, &m, 6, 2, 4, 30) == -1 && errno == EINVAL);
+    errno = 0;
+    CHECK(wal_append(w, 6, 5, NULL, 0) == -1 && errno == EINVAL);
+    CHECK(wal_append(w, 0, 0, NULL, 0) == -1 && errno == EINVAL);
+    CHECK(first_of(w) == 7 && last_of(w) == 10);
+    /* At the first index: every entry goes, the first index stays, and the
+     * term before it is not checked (it was compacted). */
+    CHECK(put_run(w, &m, 7, 1, 1, 30) == 0 && segs_of(w) == 1 && first_of(w) == 7);
+    w = reopen(w, dir, 100, &m, __LINE__);
+    /* Up to beyond the last entry: all but the last segment go. */
+    for (uint64_t i = 8; i <= 16; i++) CHECK(put_run(w, &m, i, 1, 4, 30) == 0);
+    CHECK(segs_of(w) == 5);
+    CHECK(w && wal_compact(w, UINT64_MAX) == 4 && segs_of(w) == 1 && first_of(w) == 15 && last_of(w) == 16);
+    model_drop_front(&m, 15);
+    check_disk(w, dir, __LINE__);
+    CHECK(w && wal_compact(w, UINT64_MAX) == 0);
+    w = reopen(w, dir, 100, &m, __LINE__);
+    /* A last segment emptied by a truncation: compaction leaves an empty
+     * log that still knows its next index. */
+    for (uint64_t i = 17; i <= 20; i++) CHECK(put_run(w, &m, i, 1, 4, 30) == 0);
+    CHECK(w && wal_append(w, 19, 18, NULL, 0) == 0);
+    model_upto(&m, 18);
+    CHECK(w && wal_compact(w, 18) == 2 && first_of(w) == 19 && last_of(w) == 18 && segs_of(w) == 1);
+    model_drop_front(&m, 19);
+    check_disk(w, dir, __LINE__);
+    w = reopen(w, dir, 100, &m, __LINE__);
+    errno = 0;
+    CHECK(put_run(w, &m, 20, 1, 5, 30) == -1 && errno == EINVAL);
+    CHECK(put_run(w, &m, 19, 1, 5, 30) == 0);
+    w = reopen(w, dir, 100, &m, __LINE__);
+    wal_close(w);
+    model_free(&m);
+}
+
+/* A long history compacted to a short tail: the offsets left are right
+ * (the sanitizer watches the moved and shrunk array). */
+static void test_compact_memory(void) {
+    char dir[256];
+    new_dir(dir, sizeof(dir));
+    model m = {0};
+    wal *w = open_check(dir, 2000, &m, __LINE__);
+    for (uint64_t i = 1; w && i <= 5000; i += 10) CHECK(put_run(w, &m, i, 10, 1, i % 7) == 0);
+    CHECK(w && wal_compact(w, 4950) > 0);
+    model_drop_front(&m, first_of(w));
+    CHECK(m.n < 200 && m.n > 0);
+    CHECK(put_run(w, &m, m_last(&m) - 5, 3, 2, 4) == 0);          /* truncates within the tail */
+    CHECK(put_run(w, &m, m_first(&m) + 1, 2, 2, 4) == 0);         /* and near its start */
+    CHECK(put_run(w, &m, m_last(&m) + 1, 3000, 3, 1) == 0);       /* grows again */
+    check_disk(w, dir, __LINE__);
+    w = reopen(w, dir, 2000, &m, __LINE__);
+    wal_close(w);
+    model_free(&m);
+}
+
+static void test_reset(void) {
+    char dir[256];
+    uint64_t f[64];
+    new_dir(dir, sizeof(dir));
+    model m = {0};
+    wal *w = two_a_segment(dir, &m, 20);
+    if (!w) { model_free(&m); return; }
+    errno = 0;
+    CHECK(wal_reset(w, 0) == -1 && errno == EINVAL && last_of(w) == 20 && segs_of(w) == 10);
+    CHECK(wal_reset(w, 50) == 0);
+    model_reset(&m, 50);
+    CHECK(first_of(w) == 50 && last_of(w) == 49 && segs_of(w) == 1 && disk_of(w) == WAL_SEG_HEADER);
+    CHECK(seg_firsts(dir, f, 64) == 1 && f[0] == 50);
+    check_disk(w, dir, __LINE__);
+    CHECK(wal_compact(w, 100) == 0);
+    w = reopen(w, dir, 100, &m, __LINE__);
+    /* The next append is at next, exactly. */
+    errno = 0;
+    CHECK(put_run(w, &m, 51, 1, 2, 30) == -1 && errno == EINVAL);
+    errno = 0;
+    CHECK(put_run(w, &m, 49, 2, 2, 30) == -1 && errno == EINVAL);
+    CHECK(put_run(w, &m, 1, 1, 2, 30) == -1 && errno == EINVAL);
+    for (uint64_t i = 50; i <= 55; i++) CHECK(put_run(w, &m, i, 1, 2, 30) == 0);
+    CHECK(segs_of(w) == 3);
+    check_disk(w, dir, __LINE__);
+    w = reopen(w, dir, 100, &m, __LINE__);
+    /* To below the old first index, and twice to the same index. */
+    CHECK(w && wal_reset(w, 3) == 0);
+    model_reset(&m, 3);
+    CHECK(put_run(w, &m, 3, 2, 1, 30) == 0);
+    w = reopen(w, dir, 100, &m, __LINE__);
+    CHECK(w && wal_reset(w, 3) == 0 && wal_reset(w, 3) == 0);
+    model_reset(&m, 3);
+    CHECK(seg_firsts(dir, f, 64) == 1 && f[0] == 3);
+    w = reopen(w, dir, 100, &m, __LINE__);
+    wal_close(w);
+    model_free(&m);
+
+    /* On a new directory, with no segment yet. */
+    new_dir(dir, sizeof(dir));
+    w = open_check(dir, 100, &m, __LINE__);
+    CHECK(w && wal_reset(w, 7) == 0);
+    model_reset(&m, 7);
+    check_disk(w, dir, __LINE__);
+    w = reopen(w, dir, 100, &m, __LINE__);
+    CHECK(put_run(w, &m, 7, 1, 1, 30) == 0);
+    w = reopen(w, dir, 100, &m, __LINE__);
+    wal_close(w);
+    model_free(&m);
+}
+
+/* What a crash during wal_reset leaves: the newest segments unlinked (a
+ * prefix of the log, here of a compacted one), perhaps all of them, perhaps
+ * then the new segment half made under its temporary name. Each opens as
+ * that prefix. */
+static void test_reset_crash(void) {
+    char dir[256], p[512], tmp[520];
+    new_dir(dir, sizeof(dir));
+    model m = {0};
+    wal *w = two_a_segment(dir, &m, 20);
+    if (!w) { model_free(&m); return; }
+    CHECK(wal_compact(w, 4) == 2);  /* segments 5, 7, ..., 19 */
+    model_drop_front(&m, 5);
+    wal_close(w);
+    for (uint64_t gone = 1; gone < 8; gone++) {
+        seg_path(p, sizeof(p), dir, 21 - 2 * gone);
+        CHECK(unlink(p) == 0);
+        model_upto(&m, 20 - 2 * gone);
+        w = open_check(dir, 100, &m, __LINE__);
+        check_disk(w, dir, __LINE__);
+        wal_close(w);
+    }
+    /* All gone: an empty log at 1 (the caller resets it again). */
+    seg_path(p, sizeof(p), dir, 5);
+    CHECK(unlink(p) == 0);
+    seg_path(p, sizeof(p), dir, 50);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", p);
+    write_all(tmp, "RKVWAL01", 8);
+    model_reset(&m, 1);
+    w = open_check(dir, 100, &m, __LINE__);
+    CHECK(!exists(tmp) && segs_of(w) == 0);
+    CHECK(put_run(w, NULL, 50, 1, 1, 30) == -1 && errno == EINVAL);
+    CHECK(w && wal_reset(w, 50) == 0);
+    model_reset(&m, 50);
+    CHECK(put_run(w, &m, 50, 1, 1, 30) == 0);
+    w = reopen(w, dir, 100, &m, __LINE__);
+    wal_close(w);
+    model_free(&m);
+}
+
+/* Random appends, truncations, compactions and resets against the model,
+ * reopening now and then. */
+static void test_random_compact(void) {
+    static const size_t sizes[] = {0, 60, 200, 1000};
+    static uint64_t f[4096];
+    for (int round = 0; round < 4; round++) {
+        char dir[256];
+        new_dir(dir, sizeof(dir));
+        size_t segsz = sizes[round];
+        model m = {0};
+        wal *w = open_check(dir, segsz, &m, __LINE__);
+        uint64_t term = 1;
+        for (int op = 0; op < 400 && w; op++) {
+            uint64_t r = rnd() % 25;
+            if (r == 0) {
+                uint64_t next = 1 + rnd() % (m_last(&m) + 40);
+                CHECK(wal_reset(w, next) == 0);
+                model_reset(&m, next);
+            } else if (r < 5) {
+                uint64_t before = first_of(w), upto = m_first(&m) - 1 + rnd() % (m.n + 3);
+                int k = wal_compact(w, upto), nf = seg_firsts(dir, f, 4096);
+                uint64_t after = first_of(w);
+                CHECKMSG(k >= 0 && (k == 0) == (after == before) && (k == 0 || after - 1 <= upto) && nf == segs_of(w) &&
+                             (nf == 0 ? k == 0 : f[0] == after) && (nf < 2 || f[1] - 1 > upto),
+                         "round %d op %d: compact(%" PRIu64 ") removed %d, first %" PRIu64 " -> %" PRIu64, round, op,
+                         upto, k, before, after);
+                model_drop_front(&m, after);
+            } else {
+                if (rnd() % 4 == 0) term++;
+                uint64_t back = m.n < 8 ? m.n : 8;
+                CHECKMSG(put_run(w, &m, m_last(&m) + 1 - rnd() % (back + 1), 1 + rnd() % 5, term, rnd() % 80) == 0,
+                         "round %d op %d: append failed", round, op);
+            }
+            if (op % 10 == 9) check_disk(w, dir, __LINE__);
+            if (op % 30 == 29) w = reopen(w, dir, segsz, &m, __LINE__);
+        }
+        w = reopen(w, dir, segsz, &m, __LINE__);
+        wal_close(w);
+        model_free(&m);
+    }
 }
 
 static void test_check_tool(void) {
@@ -1007,6 +1271,69 @@ static void test_check_tool(void) {
     /* An empty directory is a sound, empty log. */
     new_dir(dir, sizeof(dir));
     CHECK(run_tool(dir, NULL) == 0 && strstr(tool_out, "entries: 0") && strstr(tool_out, "hard state: none"));
+}
+
+/* raftkv-check-log on compacted and reset logs. */
+static void test_check_compacted(void) {
+    char dir[256], p[512];
+    new_dir(dir, sizeof(dir));
+    model m = {0};
+    wal *w = two_a_segment(dir, &m, 20);
+    if (!w) { model_free(&m); return; }
+    CHECK(wal_compact(w, 6) == 3);
+    model_drop_front(&m, 7);
+    wal_close(w);
+    CHECK(run_tool(dir, NULL) == 0);
+    CHECKMSG(strstr(tool_out, "log is sound") && strstr(tool_out, "segments: 7\n") &&
+                 strstr(tool_out, "entries: 14\n") &&
+                 strstr(tool_out, "first index: 7 (earlier entries compacted away)\n") &&
+                 strstr(tool_out, "last index: 20\n") &&
+                 strstr(tool_out, "wal-0000000000000007.log: 126 bytes, entries 7..8\n"),
+             "compacted report:\n%s", tool_out);
+    CHECK(run_tool("--fix", dir) == 0 && !strstr(tool_out, "fixed"));
+
+    /* A missing middle segment is a gap, damage; --fix drops from it on. */
+    seg_path(p, sizeof(p), dir, 11);
+    CHECK(unlink(p) == 0);
+    open_fails(dir, "wal-000000000000000d.log", "gap in the log", __LINE__);
+    CHECK(run_tool(dir, NULL) == 1);
+    CHECKMSG(strstr(tool_out, "wal-000000000000000d.log at offset 0: gap in the log: segment starts at index 13, "
+                              "expected 11") &&
+                 strstr(tool_out, "entries: 4 (before the problem)") && strstr(tool_out, "dropping 8 entries"),
+             "gap report:\n%s", tool_out);
+    CHECK(run_tool("--fix", dir) == 0);
+    CHECKMSG(strstr(tool_out, "fixed: dropped 8 entries") && strstr(tool_out, "removed wal-000000000000000d.log") &&
+                 strstr(tool_out, "log is now sound"),
+             "gap fix report:\n%s", tool_out);
+    model_upto(&m, 10);
+    w = open_check(dir, 100, &m, __LINE__);
+    CHECK(w && put_run(w, &m, 11, 1, 9, 30) == 0);
+    wal_close(w);
+    CHECK(run_tool(dir, NULL) == 0 && strstr(tool_out, "first index: 7 ") && strstr(tool_out, "last index: 11\n"));
+
+    /* Damage in the oldest segment left: cut there. */
+    seg_path(p, sizeof(p), dir, 7);
+    xor_byte(p, 16 + 55 + 30, 0x20);  /* in the data of entry 8 */
+    CHECK(run_tool(dir, NULL) == 1);
+    CHECKMSG(strstr(tool_out, "wal-0000000000000007.log at offset 71: bad crc") &&
+                 strstr(tool_out, "entries: 1 (before the problem)") && strstr(tool_out, "dropping 4 entries"),
+             "damage report:\n%s", tool_out);
+    CHECK(run_tool(dir, "--fix") == 0);
+    CHECKMSG(strstr(tool_out, "truncated wal-0000000000000007.log at offset 71") &&
+                 strstr(tool_out, "log is now sound: 1 segments, last index 7"),
+             "damage fix report:\n%s", tool_out);
+    model_upto(&m, 7);
+    w = open_check(dir, 100, &m, __LINE__);
+
+    /* A reset log: empty and sound, its next index told. */
+    CHECK(w && wal_reset(w, 300) == 0);
+    wal_close(w);
+    CHECK(run_tool(dir, NULL) == 0);
+    CHECKMSG(strstr(tool_out, "log is sound") && strstr(tool_out, "entries: 0\n") &&
+                 strstr(tool_out, "the next entry is 300") && strstr(tool_out, "last index: 299\n") &&
+                 strstr(tool_out, "wal-000000000000012c.log: 16 bytes, no entries"),
+             "reset report:\n%s", tool_out);
+    model_free(&m);
 }
 
 /* One byte flipped anywhere in a multi-segment log: opening succeeds, with
@@ -1134,7 +1461,13 @@ int main(int argc, char **argv) {
     test_bad_middle();
     test_bad_header();
     test_gap();
+    test_compact();
+    test_compact_memory();
+    test_reset();
+    test_reset_crash();
+    test_random_compact();
     test_check_tool();
+    test_check_compacted();
     test_fuzz();
     test_garbage();
     log_close();
