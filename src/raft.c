@@ -16,6 +16,7 @@ typedef struct progress {
     int stall;            /* ticks with appends outstanding and none acked */
     int active;           /* heard from in this check-quorum period */
     int vote;             /* 0 none, 1 granted, -1 rejected */
+    int snap;             /* needs a snapshot: appends wait until it lands */
     uint64_t read_ack;    /* highest read round acknowledged this term */
 } progress;
 
@@ -25,8 +26,10 @@ struct raft {
     raft_config cfg;
     int role;
     uint64_t term, vote, lead;
-    raft_entry *log;      /* log[i] has index i+1 */
+    raft_entry *log;      /* log[i] has index snap_index+1+i */
     size_t nlog, logcap;
+    uint64_t snap_index, snap_term;  /* compacted away up to here */
+    int installed;        /* raft_install_snapshot: the last step accepted one */
     uint64_t commit;
     uint64_t stable;      /* durable locally */
     uint64_t unstable;    /* first index not yet handed out for persisting */
@@ -56,9 +59,15 @@ static void reset_timeout(raft *r) {
 }
 
 static int quorum(const raft *r) { return r->npr / 2 + 1; }
-uint64_t raft_last_index(const raft *r) { return r->nlog; }
-static uint64_t term_at(const raft *r, uint64_t i) { return i == 0 || i > r->nlog ? 0 : r->log[i - 1].term; }
-static uint64_t last_term(const raft *r) { return term_at(r, r->nlog); }
+uint64_t raft_last_index(const raft *r) { return r->snap_index + r->nlog; }
+/* Entry at index i, which must be in (snap_index, last]. */
+static raft_entry *at(const raft *r, uint64_t i) { return &r->log[i - r->snap_index - 1]; }
+/* 0 when unknown: before the snapshot point or past the end. */
+static uint64_t term_at(const raft *r, uint64_t i) {
+    if (i == r->snap_index) return r->snap_term;
+    return i < r->snap_index || i > raft_last_index(r) ? 0 : at(r, i)->term;
+}
+static uint64_t last_term(const raft *r) { return term_at(r, raft_last_index(r)); }
 
 static progress *find_pr(raft *r, uint64_t id) {
     for (int i = 0; i < r->npr; i++)
@@ -87,7 +96,7 @@ static void append_entry(raft *r, uint64_t term, int type, const char *data, siz
     }
     raft_entry *e = &r->log[r->nlog++];
     e->term = term;
-    e->index = r->nlog;
+    e->index = raft_last_index(r);
     e->type = type;
     e->len = len;
     e->data = xmalloc(len ? len : 1);
@@ -97,12 +106,17 @@ static void append_entry(raft *r, uint64_t term, int type, const char *data, siz
 /* Drops entries from index on; only uncommitted ones may go (3.5). */
 static void truncate_from(raft *r, uint64_t index) {
     assert(index > r->commit);
-    while (r->nlog >= index) free(r->log[--r->nlog].data);
+    while (raft_last_index(r) >= index) free(r->log[--r->nlog].data);
     if (r->unstable > index) r->unstable = index;
     if (r->stable >= index) r->stable = index - 1;
 }
 
 raft *raft_new(const raft_config *cfg, uint64_t term, uint64_t vote, const raft_entry *log, size_t nlog) {
+    return raft_new_at(cfg, term, vote, 0, 0, log, nlog);
+}
+
+raft *raft_new_at(const raft_config *cfg, uint64_t term, uint64_t vote, uint64_t applied, uint64_t applied_term,
+                  const raft_entry *log, size_t nlog) {
     raft *r = xmalloc(sizeof(*r));
     memset(r, 0, sizeof(*r));
     r->cfg = *cfg;
@@ -115,12 +129,26 @@ raft *raft_new(const raft_config *cfg, uint64_t term, uint64_t vote, const raft_
     r->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ULL ^ cfg->id;
     r->term = term;
     r->vote = vote;
-    for (size_t i = 0; i < nlog; i++) {
-        assert(log[i].index == i + 1);
+    /* The log begins after the state machine's point, or overlaps it: then
+     * its first entry becomes the boundary (its term is what matters). */
+    size_t skip = 0;
+    assert(!nlog || log[0].index <= applied + 1);
+    if (nlog && log[0].index <= applied) {
+        r->snap_index = log[0].index;
+        r->snap_term = log[0].term;
+        skip = 1;
+    } else {
+        r->snap_index = applied;
+        r->snap_term = applied_term;
+    }
+    for (size_t i = skip; i < nlog; i++) {
+        assert(log[i].index == r->snap_index + 1 + (i - skip));
         append_entry(r, log[i].term, log[i].type, log[i].data, log[i].len);
     }
-    r->stable = r->nlog;
-    r->unstable = r->nlog + 1;
+    assert(applied <= raft_last_index(r) && term_at(r, applied) == applied_term);
+    r->commit = r->applied_out = applied;
+    r->stable = raft_last_index(r);
+    r->unstable = raft_last_index(r) + 1;
     r->npr = cfg->npeers;
     for (int i = 0; i < r->npr; i++) r->pr[i].id = cfg->peers[i];
     r->role = RAFT_FOLLOWER;
@@ -159,14 +187,26 @@ static int log_ok(const raft *r, uint64_t idx, uint64_t trm) {
 
 /* Sends the next batch to p; 1 if it sent entries. */
 static int send_append(raft *r, progress *p, int even_empty) {
-    if (p->id == r->cfg.id) return 0;
+    if (p->id == r->cfg.id || p->snap) return 0;
     if (p->probe ? p->inflight > 0 : p->inflight >= r->cfg.max_inflight) return 0;
     uint64_t last = raft_last_index(r);
     if (p->next > last + 1) p->next = last + 1;
+    if (p->next <= r->snap_index) {
+        /* what it needs was compacted away: ask the glue for a transfer */
+        raft_msg m = {0};
+        m.type = MSG_SNAPSHOT;
+        m.to = p->id;
+        m.index = r->snap_index;
+        m.log_term = r->snap_term;
+        send(r, m, 0);
+        p->snap = 1;
+        p->inflight = 0;
+        return 0;
+    }
     size_t n = (size_t)(last + 1 - p->next), bytes = 0;
     if (n > r->cfg.max_msg_entries) n = r->cfg.max_msg_entries;
     for (size_t k = 0; k < n; k++) {
-        bytes += r->log[p->next - 1 + k].len;
+        bytes += at(r, p->next + k)->len;
         if (bytes > r->cfg.max_msg_bytes && k > 0) { n = k; break; }
     }
     if (!n && !even_empty) return 0;
@@ -197,6 +237,7 @@ static void free_inflight(progress *p, uint64_t index) {
 
 static void probe_again(raft *r, progress *p) {
     p->probe = 1;
+    p->snap = 0;
     p->inflight = 0;
     p->stall = 0;
     p->next = p->match + 1;
@@ -250,6 +291,7 @@ static void become_leader(raft *r) {
         p->next = raft_last_index(r) + 1;
         p->match = 0;
         p->probe = 1;
+        p->snap = 0;
         p->inflight = 0;
         p->stall = 0;
         p->active = 1;
@@ -341,7 +383,77 @@ void raft_campaign(raft *r) {
 
 void raft_peer_down(raft *r, uint64_t id) {
     progress *p = find_pr(r, id);
-    if (r->role == RAFT_LEADER && p && id != r->cfg.id && !p->probe) probe_again(r, p);
+    if (r->role == RAFT_LEADER && p && id != r->cfg.id && (!p->probe || p->snap)) probe_again(r, p);
+}
+
+void raft_snapshot_failed(raft *r, uint64_t id) {
+    progress *p = find_pr(r, id);
+    if (r->role != RAFT_LEADER || !p || !p->snap) return;
+    /* not at once: the next heartbeat answer shows the peer is there */
+    p->snap = 0;
+    p->probe = 1;
+    p->inflight = 0;
+    p->next = p->match + 1;
+}
+
+static void drop_prefix(raft *r, uint64_t upto) {
+    size_t drop = (size_t)(upto - r->snap_index);
+    r->snap_term = at(r, upto)->term;
+    for (size_t i = 0; i < drop; i++) free(r->log[i].data);
+    memmove(r->log, r->log + drop, sizeof(raft_entry) * (r->nlog - drop));
+    r->nlog -= drop;
+    r->snap_index = upto;
+}
+
+void raft_snapshot_sent(raft *r, uint64_t id, uint64_t index) {
+    progress *p = find_pr(r, id);
+    if (r->role != RAFT_LEADER || !p || !p->snap) return;
+    /* it holds at least the image now (or had more): probe right after it */
+    p->snap = 0;
+    p->probe = 1;
+    p->inflight = 0;
+    p->next = (index > p->match ? index : p->match) + 1;
+    send_append(r, p, 1);
+}
+
+void raft_compact(raft *r, uint64_t upto) {
+    if (upto <= r->snap_index) return;
+    assert(upto <= r->applied_out && upto <= r->stable);
+    drop_prefix(r, upto);
+}
+
+/* Follower: a leader's image of the state machine at m->index replaces
+ * what this node has. Committed state only, so it is safe in any term. */
+static void handle_snapshot(raft *r, const raft_msg *m) {
+    raft_msg resp = {0};
+    resp.type = MSG_APPEND_RESP;
+    resp.to = m->from;
+    if (m->index <= r->commit) {
+        resp.index = r->commit;  /* nothing new in it */
+        send(r, resp, 1);
+        return;
+    }
+    /* 7: keep the suffix after the same entry, else drop all. Kept only
+     * when that entry was handed out for persisting: the durable log then
+     * reaches it without a gap, and an acknowledgement still in flight for
+     * the suffix stays true. Dropped entries were never acknowledged past
+     * the image, or conflict with it and could never commit. */
+    r->installed = 1;
+    if (term_at(r, m->index) == m->log_term && r->unstable > m->index) {
+        drop_prefix(r, m->index);
+        if (r->stable < m->index) r->stable = m->index;
+    } else {
+        for (size_t i = 0; i < r->nlog; i++) free(r->log[i].data);
+        r->nlog = 0;
+        r->snap_index = m->index;
+        r->snap_term = m->log_term;
+        r->stable = m->index;
+        r->unstable = m->index + 1;
+        r->installed = 2;
+    }
+    r->commit = r->applied_out = m->index;
+    resp.index = m->index;
+    send(r, resp, 1);
 }
 
 uint64_t raft_propose(raft *r, int type, const char *data, size_t len) {
@@ -425,6 +537,7 @@ static void handle_append_resp(raft *r, progress *p, const raft_msg *m) {
     p->active = 1;
     if (m->reject) {
         if (m->index <= p->match) return;  /* stale: that prefix matched since */
+        p->snap = 0;
         uint64_t next;
         if (m->hint_term == 0) {
             next = m->hint_index;
@@ -444,6 +557,7 @@ static void handle_append_resp(raft *r, progress *p, const raft_msg *m) {
     p->stall = 0;
     if (m->index > p->match) {
         p->match = m->index;
+        if (p->snap) { p->snap = 0; p->probe = 1; }  /* installed: replicate after it */
         if (p->next <= p->match) p->next = p->match + 1;
         if (p->probe) { p->probe = 0; p->inflight = 0; p->next = p->match + 1; }
         maybe_commit(r);
@@ -502,10 +616,11 @@ void raft_step(raft *r, const raft_msg *m) {
         }
         if (m->type == MSG_PREVOTE) { handle_vote(r, m, 1); return; }
         if (m->type == MSG_PREVOTE_RESP && !m->reject) { handle_vote_resp(r, m); return; }
-        int from_leader = m->type == MSG_APPEND || m->type == MSG_HEARTBEAT || m->type == MSG_TIMEOUT_NOW;
+        int from_leader = m->type == MSG_APPEND || m->type == MSG_HEARTBEAT || m->type == MSG_TIMEOUT_NOW ||
+                          m->type == MSG_SNAPSHOT;
         become_follower(r, m->term, from_leader ? m->from : 0);
     } else if (m->term < r->term) {
-        if (m->type == MSG_APPEND || m->type == MSG_HEARTBEAT) {
+        if (m->type == MSG_APPEND || m->type == MSG_HEARTBEAT || m->type == MSG_SNAPSHOT) {
             /* tell a stale leader about the newer term */
             raft_msg resp = {0};
             resp.type = MSG_APPEND_RESP;
@@ -549,8 +664,16 @@ void raft_step(raft *r, const raft_msg *m) {
         if (m->context > from->read_ack) from->read_ack = m->context;
         maybe_confirm_reads(r);
         /* a probe outstanding is resent once per heartbeat round trip */
-        if (from->probe) { from->inflight = 0; send_append(r, from, 1); }
+        if (from->snap) {}  /* a transfer runs: the glue reports its end */
+        else if (from->probe) { from->inflight = 0; send_append(r, from, 1); }
         else if (from->match < raft_last_index(r)) send_append(r, from, 0);
+        break;
+    case MSG_SNAPSHOT:
+        if (r->role == RAFT_LEADER) break;
+        if (r->role != RAFT_FOLLOWER) become_follower(r, r->term, m->from);
+        r->lead = m->from;
+        r->elapsed = 0;
+        handle_snapshot(r, m);
         break;
     case MSG_TIMEOUT_NOW:
         if (r->role == RAFT_FOLLOWER && m->from == r->lead) campaign(r, 0, 1);
@@ -569,8 +692,10 @@ void raft_ready_get(raft *r, raft_ready *rd) {
     for (size_t i = 0; i < r->out_now.n; i++) {
         raft_msg *m = &r->out_now.v[i];
         if (m->type == MSG_APPEND && m->nentries) {
-            if (r->role != RAFT_LEADER || m->term != r->term || m->index + m->nentries > r->nlog) continue;
-            m->entries = &r->log[m->index];
+            if (r->role != RAFT_LEADER || m->term != r->term || m->index < r->snap_index ||
+                m->index + m->nentries > raft_last_index(r))
+                continue;
+            m->entries = at(r, m->index + 1);
         }
         r->out_now.v[keep++] = *m;
     }
@@ -584,13 +709,13 @@ void raft_ready_get(raft *r, raft_ready *rd) {
     rd->vote = r->vote;
     r->hard_dirty = 0;
     if (r->unstable <= raft_last_index(r)) {
-        rd->entries = &r->log[r->unstable - 1];
+        rd->entries = at(r, r->unstable);
         rd->nentries = (size_t)(raft_last_index(r) - r->unstable + 1);
         r->unstable = raft_last_index(r) + 1;
     }
     uint64_t upto = r->commit < r->stable ? r->commit : r->stable;
     if (upto > r->applied_out) {
-        rd->committed = &r->log[r->applied_out];
+        rd->committed = at(r, r->applied_out + 1);
         rd->ncommitted = (size_t)(upto - r->applied_out);
         r->applied_out = upto;
     }
@@ -603,7 +728,18 @@ uint64_t raft_leader(const raft *r) { return r->lead; }
 uint64_t raft_commit_index(const raft *r) { return r->commit; }
 uint64_t raft_id(const raft *r) { return r->cfg.id; }
 const raft_entry *raft_entry_at(const raft *r, uint64_t index) {
-    return index == 0 || index > r->nlog ? NULL : &r->log[index - 1];
+    return index <= r->snap_index || index > raft_last_index(r) ? NULL : at(r, index);
+}
+uint64_t raft_snapshot_index(const raft *r) { return r->snap_index; }
+uint64_t raft_snapshot_term(const raft *r) { return r->snap_term; }
+uint64_t raft_term_at(const raft *r, uint64_t index) { return term_at(r, index); }
+
+int raft_install_snapshot(raft *r, const raft_msg *m) {
+    r->installed = 0;
+    raft_step(r, m);
+    int k = r->installed;
+    r->installed = 0;
+    return k;
 }
 
 int raft_peer(const raft *r, uint64_t id, raft_peer_info *out) {

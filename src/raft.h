@@ -21,6 +21,11 @@ enum raft_entry_type { RAFT_ENTRY_NOOP = 0, RAFT_ENTRY_COMMAND = 1 };
 enum raft_msg_type {
     MSG_PREVOTE = 1, MSG_PREVOTE_RESP, MSG_VOTE, MSG_VOTE_RESP,
     MSG_APPEND, MSG_APPEND_RESP, MSG_HEARTBEAT, MSG_HEARTBEAT_RESP, MSG_TIMEOUT_NOW,
+    /* Leader to its glue: follower `to` needs entries compacted away; send
+     * it an image of the state machine (any applied index will do). The
+     * receiving glue steps it back in, with index/log_term naming the
+     * image, through raft_install_snapshot. */
+    MSG_SNAPSHOT,
 };
 
 typedef struct raft_entry {
@@ -58,6 +63,12 @@ typedef struct raft raft;
 
 /* Storage as found at start-up: hard state and the log (entries are copied). */
 raft *raft_new(const raft_config *cfg, uint64_t term, uint64_t vote, const raft_entry *log, size_t nlog);
+/* The same with a state machine that already holds every entry up to
+ * `applied` (whose term is applied_term): the log must begin at or before
+ * applied+1 and, if it reaches applied, hold that entry with that term.
+ * Entries up to `applied` are known committed and are not applied again. */
+raft *raft_new_at(const raft_config *cfg, uint64_t term, uint64_t vote, uint64_t applied, uint64_t applied_term,
+                  const raft_entry *log, size_t nlog);
 void raft_free(raft *r);
 
 void raft_tick(raft *r);
@@ -68,6 +79,21 @@ uint64_t raft_propose(raft *r, int type, const char *data, size_t len);
 void raft_campaign(raft *r);
 /* The link to a peer broke: what was in flight to it is lost. */
 void raft_peer_down(raft *r, uint64_t id);
+/* The transfer of a snapshot to `id` failed: probe it again once it answers. */
+void raft_snapshot_failed(raft *r, uint64_t id);
+/* `id` received the whole image of `index` (and installed it or found it
+ * had no news): replicate from there. */
+void raft_snapshot_sent(raft *r, uint64_t id, uint64_t index);
+/* The state machine is durable up to `upto` (<= what was handed out to
+ * apply): forget the log up to there. Followers that need it get a snapshot. */
+void raft_compact(raft *r, uint64_t upto);
+/* Follower: steps a MSG_SNAPSHOT whose image the glue holds, verified.
+ * Returns 0: not taken (stale, or nothing new): discard the image. 1: the
+ * glue must now make the image its state machine (applied = m->index); the
+ * log after it was kept. 2: the same, and the log was emptied: the durable
+ * log must be reset to start at m->index+1 before anything queued after
+ * this call is written. The acknowledgement goes out in msgs_after. */
+int raft_install_snapshot(raft *r, const raft_msg *m);
 /* The local log is durable up to index (for entries of the given term). */
 void raft_persisted(raft *r, uint64_t index, uint64_t term);
 /* Read barrier (dissertation 6.4): returns a round id, 0 if not leader.
@@ -116,6 +142,11 @@ typedef struct raft_peer_info {
     int inflight, probe, active;
 } raft_peer_info;
 int raft_peer(const raft *r, uint64_t id, raft_peer_info *out);
-/* Entry at index (NULL if outside the log). */
+/* Entry at index (NULL if outside the log or compacted away). */
 const raft_entry *raft_entry_at(const raft *r, uint64_t index);
+/* The log holds entries after this point; its term. */
+uint64_t raft_snapshot_index(const raft *r);
+uint64_t raft_snapshot_term(const raft *r);
+/* Term of index, 0 when unknown (compacted past or beyond the end). */
+uint64_t raft_term_at(const raft *r, uint64_t index);
 #endif

@@ -27,10 +27,13 @@ static int chance(int pct) { return (int)(rnd() % 100) < pct; }
 
 typedef struct simmsg { raft_msg m; long at; } simmsg;
 
+/* A node's disk: hard state, the log (from any index on, after
+ * compaction) and its durable state machine image: index, term, digest. */
 typedef struct disk {
     uint64_t term, vote;
     raft_entry *log;
     size_t n, cap;
+    uint64_t snap_index, snap_term, snap_digest;
 } disk;
 
 /* A queued disk write: completes at `at`, then releases its messages. */
@@ -39,6 +42,8 @@ typedef struct pwrite {
     int hs; uint64_t term, vote;
     raft_entry *e; size_t ne;
     raft_msg *msgs; size_t nmsgs;
+    int reset;                      /* empty the log first (an installed snapshot) */
+    int snap; uint64_t s_index, s_term, s_digest, compact_to;  /* a local snapshot */
 } pwrite;
 
 typedef struct node {
@@ -46,7 +51,8 @@ typedef struct node {
     int up;
     disk d;
     pwrite *q; size_t nq, capq;
-    uint64_t applied;
+    uint64_t applied, digest;   /* digest: chained hash of everything applied */
+    int snap_pending;
 } node;
 
 static node nodes[MAXN];
@@ -61,7 +67,11 @@ static int loss_pct, dup_pct, reorder_pct, delay_max, slow_disk_pct, crash_pml, 
 static int paused(int i) { return paused_until[i] > now; }
 static uint64_t leader_of_term[100000];
 /* what was applied at each index anywhere: term and a hash of the data */
-static uint64_t applied_term[MAXIDX], applied_hash[MAXIDX];
+static uint64_t applied_term[MAXIDX], applied_hash[MAXIDX], chain_at[MAXIDX];
+static int snap_every, snap_tail;    /* compaction: how often, how much log it keeps */
+static int snap_failed[MAXN][MAXN];  /* transfer from -> to lost: tell the leader */
+static uint64_t snap_sent[MAXN][MAXN];  /* ... or arrived: the image's index */
+static uint64_t snaps_taken, snaps_installed;
 static uint64_t max_applied;
 static long violations;
 static uint64_t total_applied, total_terms;
@@ -127,17 +137,37 @@ static raft_config cfg_for(int i) {
     return c;
 }
 
+static void clear_log(disk *d) {
+    while (d->n) free(d->log[--d->n].data);
+}
+
+/* The start-up rule of the real node: the state machine image first, then
+ * the log after it. A log that stops short of the image, or disagrees with
+ * it, is what a crash in the middle of installing a snapshot leaves: the
+ * image wins and the log goes. */
 static void start_node(int i) {
     node *n = &nodes[i];
+    disk *d = &n->d;
+    uint64_t si = d->snap_index;
+    if (d->n && d->log[0].index > si + 1) violation("log gap after the snapshot point", i);
+    if (d->n && si && (d->log[d->n - 1].index < si || (d->log[0].index <= si && d->log[si - d->log[0].index].term != d->snap_term)))
+        clear_log(d);
     raft_config c = cfg_for(i);
-    n->r = raft_new(&c, n->d.term, n->d.vote, n->d.log, n->d.n);
+    n->r = raft_new_at(&c, d->term, d->vote, si, d->snap_term, d->log, d->n);
     n->up = 1;
-    n->applied = 0;  /* the state machine is rebuilt from the log */
+    n->applied = si;  /* the state machine is its image; the log replays after it */
+    n->digest = d->snap_digest;
+    n->snap_pending = 0;
+    memset(snap_failed[i], 0, sizeof(snap_failed[i]));
+    memset(snap_sent[i], 0, sizeof(snap_sent[i]));
 }
 
 static void send_net(const raft_msg *m) {
     int from = (int)m->from - 1, to = (int)m->to - 1;
-    if (part[from] != part[to] || oneway[from][to] || chance(loss_pct)) return;
+    if (part[from] != part[to] || oneway[from][to] || chance(loss_pct)) {
+        if (m->type == MSG_SNAPSHOT) snap_failed[from][to] = 1;  /* the stream broke */
+        return;
+    }
     int copies = chance(dup_pct) ? 2 : 1;
     for (int k = 0; k < copies && nnet < MAXMSG; k++) {
         net[nnet].m = copy_msg(m);
@@ -148,9 +178,22 @@ static void send_net(const raft_msg *m) {
 
 static void disk_write(node *n, pwrite *w) {
     if (w->hs) { n->d.term = w->term; n->d.vote = w->vote; }
+    if (w->reset) clear_log(&n->d);
+    if (w->snap && w->s_index > n->d.snap_index) {
+        n->d.snap_index = w->s_index;
+        n->d.snap_term = w->s_term;
+        n->d.snap_digest = w->s_digest;
+    }
+    if (w->snap) {  /* then whole log records behind the image go */
+        size_t k = 0;
+        while (k < n->d.n && n->d.log[k].index <= w->compact_to) free(n->d.log[k++].data);
+        memmove(n->d.log, n->d.log + k, sizeof(raft_entry) * (n->d.n - k));
+        n->d.n -= k;
+    }
     if (w->ne) {
         uint64_t first = w->e[0].index;
-        while (n->d.n >= first) free(n->d.log[--n->d.n].data);
+        while (n->d.n && n->d.log[n->d.n - 1].index >= first) free(n->d.log[--n->d.n].data);
+        if (n->d.n && n->d.log[n->d.n - 1].index + 1 != first) violation("disk: append leaves a gap", (int)(n - nodes));
         for (size_t k = 0; k < w->ne; k++) {
             if (n->d.n == n->d.cap) {
                 n->d.cap = n->d.cap ? n->d.cap * 2 : 256;
@@ -169,6 +212,9 @@ static void check_apply(int i, const raft_entry *e) {
     n->applied = e->index;
     if (e->index >= MAXIDX) return;
     uint64_t h = hash(e->data, e->len) ^ (uint64_t)e->type;
+    n->digest = (n->digest ^ h ^ e->term) * 0x100000001b3ULL + e->index;
+    if (!chain_at[e->index]) chain_at[e->index] = n->digest;
+    else if (chain_at[e->index] != n->digest) violation("state machine safety: states differ at one index", i);
     if (applied_term[e->index] == 0) {
         applied_term[e->index] = e->term;
         applied_hash[e->index] = h;
@@ -246,7 +292,15 @@ static void process(int i) {
     node *n = &nodes[i];
     raft_ready rd;
     raft_ready_get(n->r, &rd);
-    for (size_t k = 0; k < rd.nmsgs; k++) send_net(&rd.msgs[k]);
+    for (size_t k = 0; k < rd.nmsgs; k++) {
+        if (rd.msgs[k].type != MSG_SNAPSHOT) { send_net(&rd.msgs[k]); continue; }
+        /* the image is the state machine as it is now, at what it applied */
+        raft_msg m = rd.msgs[k];
+        m.index = n->applied;
+        m.log_term = raft_term_at(n->r, n->applied);
+        m.context = n->digest;
+        send_net(&m);
+    }
     pwrite w = {0};
     w.at = now + (chance(slow_disk_pct) ? 1 + (long)(rnd() % 5) : 0);
     if (n->nq && n->q[n->nq - 1].at > w.at) w.at = n->q[n->nq - 1].at;  /* a disk completes in order */
@@ -265,7 +319,17 @@ static void process(int i) {
     }
     for (size_t k = 0; k < rd.ncommitted; k++) check_apply(i, &rd.committed[k]);
     confirm_reads(i, rd.confirmed_round);
-    if (w.hs || w.ne || w.nmsgs) {
+    if (snap_every && !n->snap_pending && n->applied >= raft_snapshot_index(n->r) + (uint64_t)snap_every) {
+        /* compaction: the image becomes durable (slow disks too), then the
+         * log behind it, less a tail kept for slow followers, goes */
+        w.snap = 1;
+        w.s_index = n->applied;
+        w.s_term = raft_term_at(n->r, n->applied);
+        w.s_digest = n->digest;
+        w.compact_to = n->applied > (uint64_t)snap_tail ? n->applied - (uint64_t)snap_tail : 0;
+        n->snap_pending = 1;
+    }
+    if (w.hs || w.ne || w.nmsgs || w.snap) {
         if (n->nq == n->capq) { n->capq = n->capq ? n->capq * 2 : 16; n->q = realloc(n->q, sizeof(pwrite) * n->capq); }
         n->q[n->nq++] = w;
     }
@@ -275,10 +339,13 @@ static void process(int i) {
             if (leader_of_term[t] && leader_of_term[t] != (uint64_t)i + 1) violation("election safety: two leaders in one term", i);
             if (!leader_of_term[t]) {
                 leader_of_term[t] = (uint64_t)i + 1;
-                /* leader completeness: everything applied anywhere is in its log */
-                for (uint64_t x = 1; x <= max_applied && x < MAXIDX; x++) {
-                    const raft_entry *e = raft_entry_at(n->r, x);
-                    if (!e || e->term != applied_term[x]) { violation("leader completeness: new leader lacks a committed entry", i); break; }
+                /* leader completeness: everything applied anywhere is in its
+                 * log, or in the image its log begins after */
+                for (uint64_t x = raft_snapshot_index(n->r); x <= max_applied && x < MAXIDX; x++) {
+                    if (x && raft_term_at(n->r, x) != applied_term[x]) {
+                        violation("leader completeness: new leader lacks a committed entry", i);
+                        break;
+                    }
                 }
             }
         }
@@ -293,6 +360,11 @@ static void complete_writes(int i) {
         uint64_t last = w->ne ? w->e[w->ne - 1].index : 0, lterm = w->ne ? w->e[w->ne - 1].term : 0;
         disk_write(n, w);
         if (last) raft_persisted(n->r, last, lterm);
+        if (w->snap) {
+            raft_compact(n->r, w->compact_to);
+            n->snap_pending = 0;
+            snaps_taken++;
+        }
         for (size_t k = 0; k < w->nmsgs; k++) { send_net(&w->msgs[k]); free_msg(&w->msgs[k]); }
         free(w->msgs);
         done++;
@@ -326,9 +398,11 @@ static void check_log_matching(void) {
             uint64_t la = raft_last_index(nodes[a].r), lb = raft_last_index(nodes[b].r);
             uint64_t m = la < lb ? la : lb;
             /* find the highest index where terms agree; all below must agree too */
-            uint64_t x = m;
-            while (x > 0 && raft_entry_at(nodes[a].r, x)->term != raft_entry_at(nodes[b].r, x)->term) x--;
-            for (uint64_t y = x; y > 0; y--) {
+            uint64_t sa = raft_snapshot_index(nodes[a].r), sb = raft_snapshot_index(nodes[b].r);
+            uint64_t lo = sa > sb ? sa : sb, x = m;
+            if (m <= lo) continue;  /* nothing left in common to compare */
+            while (x > lo && raft_term_at(nodes[a].r, x) != raft_term_at(nodes[b].r, x)) x--;
+            for (uint64_t y = x; y > lo; y--) {
                 const raft_entry *ea = raft_entry_at(nodes[a].r, y), *eb = raft_entry_at(nodes[b].r, y);
                 if (ea->term != eb->term || ea->len != eb->len || memcmp(ea->data, eb->data, ea->len)) {
                     violation("log matching", a);
@@ -336,6 +410,31 @@ static void check_log_matching(void) {
                 }
             }
         }
+}
+
+/* A whole image arrived: the core decides; the image becomes the state
+ * machine durably at once, and an emptied log is reset on disk before the
+ * acknowledgement (queued after it) goes out. */
+static void install(int i, const raft_msg *m) {
+    node *n = &nodes[i];
+    int k = raft_install_snapshot(n->r, m);
+    if (!k) return;
+    snaps_installed++;
+    if (m->index < MAXIDX && chain_at[m->index] != m->context) violation("installed image differs from the applied state", i);
+    if (m->index <= n->applied) violation("installed an image older than the state machine", i);
+    n->applied = m->index;
+    n->digest = m->context;
+    n->d.snap_index = m->index;
+    n->d.snap_term = m->log_term;
+    n->d.snap_digest = m->context;
+    if (k == 2) {
+        pwrite w = {0};
+        w.at = now + (chance(slow_disk_pct) ? 1 + (long)(rnd() % 5) : 0);
+        if (n->nq && n->q[n->nq - 1].at > w.at) w.at = n->q[n->nq - 1].at;
+        w.reset = 1;
+        if (n->nq == n->capq) { n->capq = n->capq ? n->capq * 2 : 16; n->q = realloc(n->q, sizeof(pwrite) * n->capq); }
+        n->q[n->nq++] = w;
+    }
 }
 
 static void deliver(void) {
@@ -351,8 +450,11 @@ static void deliver(void) {
                    (unsigned long long)s.m.index, (unsigned long long)s.m.log_term, (unsigned long long)s.m.commit,
                    s.m.nentries, s.m.reject, (unsigned long long)s.m.hint_index, (unsigned long long)s.m.hint_term);
         if (nodes[to].up && part[to] == part[s.m.from - 1] && !oneway[s.m.from - 1][to]) {
-            raft_step(nodes[to].r, &s.m);
+            if (s.m.type == MSG_SNAPSHOT) { install(to, &s.m); snap_sent[s.m.from - 1][to] = s.m.index; }
+            else raft_step(nodes[to].r, &s.m);
             process(to);
+        } else if (s.m.type == MSG_SNAPSHOT) {
+            snap_failed[s.m.from - 1][to] = 1;
         }
         free_msg(&s.m);
     }
@@ -368,8 +470,15 @@ static int leader(void) {
 
 static void step_world(int faults, uint64_t *proposals, int propose) {
     now++;
-    for (int i = 0; i < N; i++)
-        if (nodes[i].up && !paused(i)) { complete_writes(i); raft_tick(nodes[i].r); process(i); }
+    for (int i = 0; i < N; i++) {
+        if (!nodes[i].up || paused(i)) continue;
+        for (int k = 0; k < N; k++)
+            if (snap_failed[i][k]) { snap_failed[i][k] = 0; raft_snapshot_failed(nodes[i].r, (uint64_t)k + 1); }
+            else if (snap_sent[i][k]) { raft_snapshot_sent(nodes[i].r, (uint64_t)k + 1, snap_sent[i][k]); snap_sent[i][k] = 0; }
+        complete_writes(i);
+        raft_tick(nodes[i].r);
+        process(i);
+    }
     /* forwarded reads and raft messages race, as on two TCP connections */
     int fwd_first = chance(50);
     if (fwd_first) deliver_forwards();
@@ -432,6 +541,9 @@ static void run_seed(uint64_t s, int steps) {
     memset(paused_until, 0, sizeof(paused_until));
     memset(leader_of_term, 0, sizeof(leader_of_term));
     memset(applied_term, 0, sizeof(applied_term));
+    memset(chain_at, 0, sizeof(chain_at));
+    memset(snap_failed, 0, sizeof(snap_failed));
+    memset(snap_sent, 0, sizeof(snap_sent));
     max_applied = 0;
     nreads = 0;
     now = 0;
@@ -443,6 +555,8 @@ static void run_seed(uint64_t s, int steps) {
     crash_pml = (int)(rnd() % 30);
     part_pml = (int)(rnd() % 30);
     pause_pml = (int)(rnd() % 30);
+    snap_every = chance(25) ? 0 : 2 + (int)(rnd() % 40);
+    snap_tail = (int)(rnd() % 12);
     for (int i = 0; i < N; i++) start_node(i);
     uint64_t proposals = 0;
     long before = violations;
@@ -495,10 +609,12 @@ int main(int argc, char **argv) {
     net = malloc(sizeof(simmsg) * MAXMSG);
     for (int s = 0; s < seeds; s++) run_seed(first + (uint64_t)s, steps);
     free(net);
-    printf("sim seeds %llu..%llu, %d steps each: %llu entries applied, %llu terms, %llu reads confirmed (%llu vouched)\n",
+    printf("sim seeds %llu..%llu, %d steps each: %llu entries applied, %llu terms, %llu reads confirmed (%llu vouched), "
+           "%llu snapshots taken, %llu installed\n",
            (unsigned long long)first, (unsigned long long)(first + (uint64_t)seeds - 1), steps,
            (unsigned long long)total_applied, (unsigned long long)total_terms, (unsigned long long)reads_confirmed,
-           (unsigned long long)reads_vouched);
+           (unsigned long long)reads_vouched, (unsigned long long)snaps_taken, (unsigned long long)snaps_installed);
     CHECKMSG(reads_confirmed > 0 && reads_vouched > 0, "reads were exercised");
+    CHECKMSG(snaps_taken > 0 && snaps_installed > 0, "snapshots were taken and installed");
     return test_summary("sim");
 }
