@@ -8,7 +8,7 @@ CFLAGS ?= -O2 -g
 LIBS := -lev -lleveldb -lz -lm -lpthread
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-SERVER_SRC := src/buf.c src/log.c src/resp.c src/config.c src/entry.c src/fsm.c src/cmd.c src/admin.c src/raft.c src/wal.c src/peer.c src/node.c src/server.c
+SERVER_SRC := src/buf.c src/log.c src/resp.c src/config.c src/entry.c src/fsm.c src/cmd.c src/admin.c src/raft.c src/wal.c src/peer.c src/image.c src/transfer.c src/node.c src/server.c
 SERVER_HDR := $(wildcard src/*.h)
 
 .PHONY: all deps test-deps run test test-long unit sim integration cluster differential clitools bench clean
@@ -45,16 +45,21 @@ build/test_raft: tests/test_raft.c src/raft.c src/raft.h src/buf.c tests/testlib
 	@mkdir -p build
 	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_raft.c src/raft.c src/buf.c
 
+build/test_image: tests/test_image.c src/image.c src/image.h src/buf.c tests/testlib.h
+	@mkdir -p build
+	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_image.c src/image.c src/buf.c -lz
+
 build/test_wal: tests/test_wal.c src/wal.c src/wal.h src/raft.h src/buf.c src/log.c tests/testlib.h
 	@mkdir -p build
 	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_wal.c src/wal.c src/buf.c src/log.c -lz
 
-src/raftkv-check-log: src/check-log.c src/wal.c src/wal.h src/buf.c src/log.c
-	$(CC) $(WARN) $(CFLAGS) -o $@ src/check-log.c src/wal.c src/buf.c src/log.c -lz
+CHECK_SRC := src/check-log.c src/wal.c src/image.c src/buf.c src/log.c
+src/raftkv-check-log: $(CHECK_SRC) src/wal.h src/image.h
+	$(CC) $(WARN) $(CFLAGS) -o $@ $(CHECK_SRC) -lz
 
-build/raftkv-check-log-san: src/check-log.c src/wal.c src/wal.h src/buf.c src/log.c
+build/raftkv-check-log-san: $(CHECK_SRC) src/wal.h src/image.h
 	@mkdir -p build
-	$(CC) $(WARN) -O1 -g $(SAN) -o $@ src/check-log.c src/wal.c src/buf.c src/log.c -lz
+	$(CC) $(WARN) -O1 -g $(SAN) -o $@ $(CHECK_SRC) -lz
 
 build/test_peer: tests/test_peer.c src/peer.c src/peer.h src/entry.c src/buf.c src/log.c src/resp.c tests/testlib.h
 	@mkdir -p build
@@ -68,9 +73,10 @@ build/test_server: tests/test_server.c tests/testlib.h
 run: all
 	@utils/cluster run 3 7001
 
-unit: build/test_resp build/test_entry build/test_peer build/test_raft build/test_wal build/raftkv-check-log-san
+unit: build/test_resp build/test_entry build/test_peer build/test_raft build/test_wal build/test_image build/raftkv-check-log-san
 	build/test_resp
 	build/test_entry
+	build/test_image
 	build/test_peer
 	build/test_raft
 	build/test_wal build/raftkv-check-log-san

@@ -20,6 +20,13 @@ void dbsize_command(cmdctx *x, int argc, rstr *argv) {
     reply_int(x->out, (long long)fsm_keys(x->f));
 }
 
+/* RAFT.SNAPSHOT: this node's state machine durable now, its log compacted
+ * behind it; answers the snapshot index. Local, like BGSAVE. */
+void raft_snapshot_command(cmdctx *x, int argc, rstr *argv) {
+    (void)argc; (void)argv;
+    reply_int(x->out, (long long)node_snapshot_now());
+}
+
 void select_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     long long db;
@@ -283,10 +290,13 @@ void info_command(cmdctx *x, int argc, rstr *argv) {
         buf_printf(&b, "# Memory\r\nused_memory_rss:%lld\r\nused_memory_rss_human:%.2fM\r\n"
                    "maxmemory:0\r\nmaxmemory_policy:noeviction\r\n\r\n", rss, rss / 1048576.0);
     }
-    if (want(argc, argv, "persistence", 1))
+    if (want(argc, argv, "persistence", 1)) {
         buf_printf(&b, "# Persistence\r\nloading:0\r\naof_enabled:1\r\nappendfsync:%s\r\napplied_index:%llu\r\n"
-                   "data_disk_size:%llu\r\n\r\n", srv.cfg.appendfsync ? "always" : "no",
+                   "data_disk_size:%llu\r\n", srv.cfg.appendfsync ? "always" : "no",
                    (unsigned long long)node_applied(), (unsigned long long)fsm_disk_size(srv.f));
+        node_info(&b, "persistence");
+        buf_printf(&b, "\r\n");
+    }
     if (want(argc, argv, "stats", 1))
         buf_printf(&b, "# Stats\r\ntotal_connections_received:%lld\r\ntotal_commands_processed:%lld\r\n"
                    "total_net_input_bytes:%lld\r\ntotal_net_output_bytes:%lld\r\nrejected_connections:%lld\r\n"

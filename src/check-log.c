@@ -1,6 +1,8 @@
 /* raftkv-check-log: verifies a node's Raft log and hard state (what
  * wal_open would load), and with --fix truncates the log at the first bad
- * record, like redis-check-aof. The work is wal_check() in wal.c. */
+ * record, like redis-check-aof. The work is wal_check() in wal.c. With
+ * --image it verifies a snapshot image file instead (img_check_file). */
+#include "image.h"
 #include "wal.h"
 #include <stdio.h>
 #include <string.h>
@@ -8,8 +10,11 @@
 static void usage(FILE *f) {
     fprintf(f,
             "Usage: raftkv-check-log [--fix] <data-dir>\n"
-            "Checks the Raft log (wal-*.log segments) and hard state (raft-state) in data-dir.\n"
+            "       raftkv-check-log --image <file>\n"
+            "Checks the Raft log (wal-*.log segments) and hard state (raft-state) in data-dir,\n"
+            "or a snapshot image file (the format in src/image.h).\n"
             "  --fix       truncate the log at the first bad record, dropping later segments\n"
+            "  --image     the argument is a snapshot image file\n"
             "  -h, --help  show this help\n"
             "Exit status: 0 when the log is sound or was repaired (a torn tail left by a\n"
             "crash counts as sound: the server drops it when it starts), 1 otherwise.\n");
@@ -17,7 +22,7 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
     const char *dir = NULL;
-    int fix = 0, opts = 1;
+    int fix = 0, opts = 1, image = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (opts && (!strcmp(a, "-h") || !strcmp(a, "--help"))) {
@@ -26,6 +31,8 @@ int main(int argc, char **argv) {
         }
         if (opts && !strcmp(a, "--fix")) {
             fix = 1;
+        } else if (opts && !strcmp(a, "--image")) {
+            image = 1;
         } else if (opts && !strcmp(a, "--")) {
             opts = 0;
         } else if (opts && a[0] == '-' && a[1]) {
@@ -40,9 +47,9 @@ int main(int argc, char **argv) {
             dir = a;
         }
     }
-    if (!dir) {
+    if (!dir || (image && fix)) {
         usage(stderr);
         return 1;
     }
-    return wal_check(dir, fix, stdout);
+    return image ? img_check_file(dir, stdout) : wal_check(dir, fix, stdout);
 }

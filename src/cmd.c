@@ -465,6 +465,7 @@ static command table[] = {
     {"client", -2, CMD_NOKEYS, 0, 0, 0, NULL, client_subs, C, "2.4.0", "A container for client connection commands.", "Depends on subcommand.", 0, 0, 0},
     {"config", -2, CMD_NOKEYS, 0, 0, 0, NULL, config_subs, V, "2.0.0", "A container for server configuration commands.", "Depends on subcommand.", 0, 0, 0},
     {"command", -1, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, command_command, command_subs, V, "2.8.13", "Returns detailed information about all commands.", "O(N) where N is the total number of Redis commands", 0, 0, 0},
+    {"raft.snapshot", 1, CMD_ADMIN | CMD_NOSCRIPT | CMD_NOKEYS, 0, 0, 0, raft_snapshot_command, NULL, V, "0.4.0", "Makes this node's state machine durable and compacts its Raft log behind it.", "O(1), plus one synced write", 0, 0, 0},
     {"info", -1, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, info_command, NULL, V, "1.0.0", "Returns information and statistics about the server.", "O(1)", 0, 0, 0},
 };
 #define NCOMMANDS ((int)(sizeof(table) / sizeof(table[0])))

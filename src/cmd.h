@@ -59,5 +59,5 @@ void cmd_lower(char *out, size_t cap, const char *s, size_t len);
 
 /* Server-level commands, implemented in server.c. */
 cmd_proc client_command, config_command, info_command, hello_command, quit_command,
-    select_command, command_command, dbsize_command;
+    select_command, command_command, dbsize_command, raft_snapshot_command;
 #endif

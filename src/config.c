@@ -39,6 +39,8 @@ static const option options[] = {
     {"election-timeout", T_INT, OFF(election_timeout), 0, 20, 600000, 0},
     {"heartbeat-interval", T_INT, OFF(heartbeat_interval), 0, 5, 60000, 0},
     {"wal-segment-size", T_MEM, OFF(wal_segment_size), 0, 4096, 1LL << 40, 0},
+    {"snapshot-threshold", T_INT, OFF(snapshot_threshold), 0, 4, 1LL << 40, 1},
+    {"snapshot-log-size", T_MEM, OFF(snapshot_log_size), 0, 4096, 1LL << 40, 1},
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -60,7 +62,9 @@ void config_defaults(config *c) {
     c->cluster_request_timeout = 3000;
     c->election_timeout = 1000;
     c->heartbeat_interval = 100;
-    c->wal_segment_size = 64LL * 1024 * 1024;
+    c->wal_segment_size = 16LL * 1024 * 1024;
+    c->snapshot_threshold = 100000;
+    c->snapshot_log_size = 64LL * 1024 * 1024;
 }
 
 static int parse_port(const char *s, size_t n, int *out) {

@@ -23,6 +23,8 @@ typedef struct config {
     long long election_timeout;      /* ms, randomized in [t, 2t) */
     long long heartbeat_interval;    /* ms */
     long long wal_segment_size;
+    long long snapshot_threshold;  /* compact once the log holds this many entries... */
+    long long snapshot_log_size;   /* ...or this many bytes */
     char config_file[1024];
 } config;
 

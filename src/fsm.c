@@ -2,10 +2,14 @@
 #include "cmd.h"
 #include "entry.h"
 #include "log.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <leveldb/c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A change in the open batch, not yet in LevelDB: reads look here first, so
  * later commands (and later parts of one command: DEL k k) see it. */
@@ -18,7 +22,10 @@ struct fsm {
     leveldb_writeoptions_t *wopts, *wsync;
     leveldb_cache_t *cache;
     leveldb_filterpolicy_t *filter;
-    uint64_t applied, keys, synced;
+    uint64_t applied, applied_term, keys, synced;
+    char *dir;                 /* the node's data dir; LevelDB is in fsm-<gen> inside */
+    unsigned gen;
+    uint64_t installed_at;     /* this generation came from an image of that index */
     leveldb_writebatch_t *wb;  /* open batch: entries applied, not yet written */
     size_t batch_bytes;
     pend *pend;
@@ -29,7 +36,9 @@ struct fsm {
 };
 
 static const char META_APPLIED[] = "mapplied";
+static const char META_TERM[] = "mterm";
 static const char META_KEYS[] = "mkeys";
+#define POINTER "fsm-current"
 
 
 static uint64_t read_meta(fsm *f, const char *name, char **err) {
@@ -40,9 +49,103 @@ static uint64_t read_meta(fsm *f, const char *name, char **err) {
     return r;
 }
 
+/* ---- generations: fsm-<gen> directories and the pointer naming the live one ---- */
+
+static char *gen_path(const char *dir, unsigned gen) {
+    size_t n = strlen(dir) + 32;
+    char *p = xmalloc(n);
+    snprintf(p, n, "%s/fsm-%08u", dir, gen);
+    return p;
+}
+
+/* A LevelDB directory holds plain files only. */
+static void remove_tree(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        size_t n = strlen(path) + strlen(e->d_name) + 2;
+        char *f = xmalloc(n);
+        snprintf(f, n, "%s/%s", path, e->d_name);
+        unlink(f);
+        free(f);
+    }
+    closedir(d);
+    rmdir(path);
+}
+
+/* Every fsm-* directory but the live one is what an interrupted transfer
+ * or install left: it goes, so retries never pile up on disk. */
+static void remove_stale(const char *dir, unsigned keep) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        unsigned g;
+        char tail;
+        if (sscanf(e->d_name, "fsm-%8u%c", &g, &tail) != 1 || g == keep || strlen(e->d_name) != 12) continue;
+        char *p = gen_path(dir, g);
+        logmsg(LL_NOTICE, "Removing %s, left by an unfinished snapshot transfer", p);
+        remove_tree(p);
+        free(p);
+    }
+    closedir(d);
+}
+
+/* "fsm-current": "<gen> <installed-at index>\n". 1 if absent, -1 if bad. */
+static int read_pointer(const char *dir, unsigned *gen, uint64_t *installed) {
+    size_t n = strlen(dir) + 16;
+    char *p = xmalloc(n);
+    snprintf(p, n, "%s/" POINTER, dir);
+    FILE *fp = fopen(p, "r");
+    free(p);
+    if (!fp) return errno == ENOENT ? 1 : -1;
+    unsigned long long inst;
+    int ok = fscanf(fp, "%u %llu", gen, &inst) == 2 && *gen > 0;
+    fclose(fp);
+    *installed = inst;
+    return ok ? 0 : -1;
+}
+
+static int fsync_path(const char *path, int flags) {
+    int fd = open(path, flags);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Replaced atomically and durably: write a temporary, sync, rename, sync the dir. */
+static int write_pointer(const char *dir, unsigned gen, uint64_t installed) {
+    size_t n = strlen(dir) + 32;
+    char *tmp = xmalloc(n), *dst = xmalloc(n);
+    snprintf(tmp, n, "%s/" POINTER ".tmp", dir);
+    snprintf(dst, n, "%s/" POINTER, dir);
+    int rc = -1;
+    FILE *fp = fopen(tmp, "w");
+    if (fp) {
+        int w = fprintf(fp, "%u %llu\n", gen, (unsigned long long)installed) > 0;
+        if (fclose(fp) == 0 && w && fsync_path(tmp, O_RDONLY) == 0 && rename(tmp, dst) == 0 &&
+            fsync_path(dir, O_RDONLY | O_DIRECTORY) == 0)
+            rc = 0;
+    }
+    free(tmp);
+    free(dst);
+    return rc;
+}
+
+static char *errf(const char *what, const char *path) {
+    size_t n = strlen(what) + strlen(path) + strlen(strerror(errno)) + 8;
+    char *e = xmalloc(n);
+    snprintf(e, n, "%s %s: %s", what, path, strerror(errno));
+    return e;
+}
+
 fsm *fsm_open(const char *dir, char **err) {
     fsm *f = xmalloc(sizeof(*f));
     memset(f, 0, sizeof(*f));
+    f->dir = xstrndup(dir, strlen(dir));
     f->opts = leveldb_options_create();
     leveldb_options_set_create_if_missing(f->opts, 1);
     f->cache = leveldb_cache_create_lru(64 << 20);
@@ -55,9 +158,20 @@ fsm *fsm_open(const char *dir, char **err) {
     f->wsync = leveldb_writeoptions_create();
     leveldb_writeoptions_set_sync(f->wsync, 1);
     *err = NULL;
-    f->db = leveldb_open(f->opts, dir, err);
+    int k = read_pointer(dir, &f->gen, &f->installed_at);
+    if (k < 0) { *err = errf("Can't read the state machine pointer in", dir); fsm_close(f); return NULL; }
+    if (k == 1) {  /* a new data dir */
+        f->gen = 1;
+        f->installed_at = 0;
+        if (write_pointer(dir, f->gen, 0) < 0) { *err = errf("Can't write", dir); fsm_close(f); return NULL; }
+    }
+    remove_stale(dir, f->gen);
+    char *path = gen_path(dir, f->gen);
+    f->db = leveldb_open(f->opts, path, err);
+    free(path);
     if (*err) { fsm_close(f); return NULL; }
     f->applied = f->synced = read_meta(f, META_APPLIED, err);
+    if (!*err) f->applied_term = read_meta(f, META_TERM, err);
     if (!*err) f->keys = read_meta(f, META_KEYS, err);
     if (*err) { fsm_close(f); return NULL; }
     return f;
@@ -66,6 +180,7 @@ fsm *fsm_open(const char *dir, char **err) {
 void fsm_close(fsm *f) {
     if (!f) return;
     if (f->db) leveldb_close(f->db);
+    free(f->dir);
     leveldb_options_destroy(f->opts);
     leveldb_cache_destroy(f->cache);
     leveldb_filterpolicy_destroy(f->filter);
@@ -81,6 +196,8 @@ void fsm_close(fsm *f) {
 }
 
 uint64_t fsm_applied(const fsm *f) { return f->applied; }
+uint64_t fsm_applied_term(const fsm *f) { return f->applied_term; }
+uint64_t fsm_installed_at(const fsm *f) { return f->installed_at; }
 uint64_t fsm_keys(const fsm *f) { return f->keys; }
 
 /* FNV-1a with a splitmix64 finish: stable forever, it is on-disk format. */
@@ -227,6 +344,8 @@ static void write_meta(fsm *f, leveldb_writebatch_t *wb) {
     char v[8];
     set_u64(v, f->applied);
     leveldb_writebatch_put(wb, META_APPLIED, strlen(META_APPLIED), v, 8);
+    set_u64(v, f->applied_term);
+    leveldb_writebatch_put(wb, META_TERM, strlen(META_TERM), v, 8);
     set_u64(v, f->keys);
     leveldb_writebatch_put(wb, META_KEYS, strlen(META_KEYS), v, 8);
 }
@@ -260,7 +379,7 @@ static int fsm_write(fsm *f, int sync) {
 
 #define BATCH_MAX_BYTES (8u << 20)
 
-void fsm_apply(fsm *f, uint64_t index, const char *entry, size_t len, buf *reply) {
+void fsm_apply(fsm *f, uint64_t index, uint64_t term, const char *entry, size_t len, buf *reply) {
     if (index != f->applied + 1) {
         logmsg(LL_WARNING, "fsm_apply: index %llu after applied %llu", (unsigned long long)index,
                (unsigned long long)f->applied);
@@ -278,6 +397,7 @@ void fsm_apply(fsm *f, uint64_t index, const char *entry, size_t len, buf *reply
     if (type == ENTRY_COMMAND && argc > 0) cmd_apply(f, time_ms, argc, argv, reply);
     free(argv);
     f->applied = index;
+    f->applied_term = term;
     /* Bound the memory of the overlay: big batches go out early, unsynced. */
     if (f->batch_bytes > BATCH_MAX_BYTES && fsm_write(f, 0) != 0) abort();
 }
@@ -325,4 +445,145 @@ uint64_t fsm_disk_size(fsm *f) {
     uint64_t size = 0;
     leveldb_approximate_sizes(f->db, 1, &start, &sl, &limit, &ll, &size);
     return size;
+}
+
+/* ---- images: reading a point-in-time view, building a new generation ---- */
+
+struct fsm_view {
+    leveldb_t *db;
+    const leveldb_snapshot_t *snap;
+    leveldb_readoptions_t *ro;
+    leveldb_iterator_t *it;
+    int started;
+};
+
+fsm_view *fsm_view_new(fsm *f, uint64_t *index, uint64_t *term, uint64_t *keys) {
+    if (fsm_write(f, 0) != 0) return NULL;  /* the view must include everything applied */
+    fsm_view *v = xmalloc(sizeof(*v));
+    v->db = f->db;
+    v->snap = leveldb_create_snapshot(f->db);
+    v->ro = leveldb_readoptions_create();
+    leveldb_readoptions_set_snapshot(v->ro, v->snap);
+    leveldb_readoptions_set_fill_cache(v->ro, 0);  /* a full scan would evict the hot set */
+    v->it = leveldb_create_iterator(f->db, v->ro);
+    leveldb_iter_seek(v->it, "k", 1);
+    v->started = 0;
+    *index = f->applied;
+    *term = f->applied_term;
+    *keys = f->keys;
+    return v;
+}
+
+int fsm_view_next(fsm_view *v, const char **k, size_t *kl, const char **val, size_t *vl) {
+    if (v->started) leveldb_iter_next(v->it);
+    v->started = 1;
+    if (!leveldb_iter_valid(v->it)) return 0;
+    size_t n;
+    const char *key = leveldb_iter_key(v->it, &n);
+    if (n < 9 || key[0] != 'k') return 0;
+    *k = key + 9;
+    *kl = n - 9;
+    *val = leveldb_iter_value(v->it, vl);
+    return 1;
+}
+
+void fsm_view_free(fsm_view *v) {
+    if (!v) return;
+    leveldb_iter_destroy(v->it);
+    leveldb_readoptions_destroy(v->ro);
+    leveldb_release_snapshot(v->db, v->snap);
+    free(v);
+}
+
+struct fsm_build {
+    leveldb_t *db;
+    leveldb_writebatch_t *wb;
+    size_t bytes;
+    uint64_t count;
+    unsigned gen;
+    char *path;
+    buf kbuf;
+};
+
+#define BUILD_BATCH (4u << 20)
+
+fsm_build *fsm_build_new(fsm *f, char **err) {
+    fsm_build *b = xmalloc(sizeof(*b));
+    memset(b, 0, sizeof(*b));
+    b->gen = f->gen + 1;
+    b->path = gen_path(f->dir, b->gen);
+    remove_tree(b->path);  /* an earlier attempt's leftovers */
+    *err = NULL;
+    b->db = leveldb_open(f->opts, b->path, err);
+    if (*err) { free(b->path); free(b); return NULL; }
+    b->wb = leveldb_writebatch_create();
+    return b;
+}
+
+static int build_write(fsm_build *b, leveldb_writeoptions_t *wo, char **err) {
+    *err = NULL;
+    leveldb_write(b->db, wo, b->wb, err);
+    leveldb_writebatch_clear(b->wb);
+    b->bytes = 0;
+    return *err ? -1 : 0;
+}
+
+int fsm_build_put(fsm *f, fsm_build *b, const char *k, size_t kl, const char *v, size_t vl, char **err) {
+    char h[9];
+    h[0] = 'k';
+    hash_be(h + 1, fsm_key_hash(k, kl));
+    b->kbuf.len = 0;
+    buf_append(&b->kbuf, h, 9);
+    buf_append(&b->kbuf, k, kl);
+    leveldb_writebatch_put(b->wb, b->kbuf.data, b->kbuf.len, v, vl);
+    b->count++;
+    b->bytes += kl + vl + 16;
+    return b->bytes >= BUILD_BATCH ? build_write(b, f->wopts, err) : 0;
+}
+
+uint64_t fsm_build_count(const fsm_build *b) { return b->count; }
+
+void fsm_build_abort(fsm_build *b) {
+    if (!b) return;
+    leveldb_writebatch_destroy(b->wb);
+    leveldb_close(b->db);
+    remove_tree(b->path);
+    free(b->path);
+    buf_free(&b->kbuf);
+    free(b);
+}
+
+/* Sync the new generation, then switch the pointer to it: a crash before
+ * the rename keeps the old state, after it the new one. */
+int fsm_build_install(fsm *f, fsm_build *b, uint64_t index, uint64_t term, char **err) {
+    fsm probe = {0};
+    probe.applied = index;
+    probe.applied_term = term;
+    probe.keys = b->count;
+    write_meta(&probe, b->wb);
+    if (build_write(b, f->wsync, err) < 0) { fsm_build_abort(b); return -1; }
+    if (write_pointer(f->dir, b->gen, index) < 0) {
+        *err = errf("Can't switch the state machine pointer in", f->dir);
+        fsm_build_abort(b);
+        return -1;
+    }
+    /* what the old generation had pending is superseded by the image */
+    if (f->wb) { leveldb_writebatch_destroy(f->wb); f->wb = NULL; }
+    f->batch_bytes = 0;
+    clear_pend(f);
+    leveldb_close(f->db);
+    char *old = gen_path(f->dir, f->gen);
+    remove_tree(old);
+    free(old);
+    f->db = b->db;
+    f->gen = b->gen;
+    f->applied = f->synced = index;
+    f->applied_term = term;
+    f->keys = b->count;
+    f->installed_at = index;
+    leveldb_writebatch_destroy(b->wb);
+    free(b->path);
+    buf_free(&b->kbuf);
+    free(b);
+    return 0;
 }

@@ -1,7 +1,16 @@
 /* fsm: the replicated state machine, on LevelDB. The only module that knows
  * LevelDB's API. User keys live under prefix 'k', metadata under 'm'; the
- * applied index and key count are written in the same batch as the data of
- * the entry they cover, so a crash never separates them.
+ * applied index, its term and the key count are written in the same batch
+ * as the data of the entry they cover, so a crash never separates them.
+ *
+ * On disk, in the node's data dir: LevelDB in "fsm-<generation>", and the
+ * file "fsm-current" ("<generation> <installed-at>") naming the live one,
+ * replaced atomically. A snapshot received from the leader is built as the
+ * next generation beside the live one and switched to by that one rename;
+ * any other fsm-* directory is debris of an interrupted transfer and is
+ * removed at open. installed-at is the image's index when the generation
+ * came from a transfer (0 otherwise): start-up uses it to tell an install
+ * cut short before the log was reset from a lost log.
  *
  * Writes happen only through fsm_apply(index, entry): the entry is decoded
  * (see entry.h) and executed into an open write batch shared by all the
@@ -15,13 +24,16 @@
 
 typedef struct fsm fsm;
 
+/* dir: the node's data dir. */
 fsm *fsm_open(const char *dir, char **err);
 void fsm_close(fsm *f);
 uint64_t fsm_applied(const fsm *f);
+uint64_t fsm_applied_term(const fsm *f);
+uint64_t fsm_installed_at(const fsm *f);
 uint64_t fsm_keys(const fsm *f);
-/* Applies one entry at index (must be applied+1); its reply goes to reply
- * (may be NULL when nobody waits). */
-void fsm_apply(fsm *f, uint64_t index, const char *entry, size_t len, buf *reply);
+/* Applies one entry at index (must be applied+1) of term; its reply goes
+ * to reply (may be NULL when nobody waits). */
+void fsm_apply(fsm *f, uint64_t index, uint64_t term, const char *entry, size_t len, buf *reply);
 /* Durable up to the applied index; 0 on success. */
 int fsm_sync(fsm *f);
 /* Writes the open batch without syncing (appendfsync no). */
@@ -46,4 +58,25 @@ int fsm_iter_next(fsm_iter *it, const char **key, size_t *klen, uint64_t *hash);
 void fsm_iter_free(fsm_iter *it);
 /* Approximate on-disk size of the data, for INFO. */
 uint64_t fsm_disk_size(fsm *f);
+
+/* A point-in-time view of every user key (a LevelDB snapshot), for sending
+ * an image while applies go on. Fills index, term and keys: the point it shows. */
+typedef struct fsm_view fsm_view;
+fsm_view *fsm_view_new(fsm *f, uint64_t *index, uint64_t *term, uint64_t *keys);
+/* Next key and value (valid until the next call); 0 at the end. */
+int fsm_view_next(fsm_view *v, const char **k, size_t *kl, const char **val, size_t *vl);
+/* Must be freed before the state machine it views is replaced or closed. */
+void fsm_view_free(fsm_view *v);
+
+/* Building the next generation from a received image, beside the live
+ * one. Errors are malloc'd messages. */
+typedef struct fsm_build fsm_build;
+fsm_build *fsm_build_new(fsm *f, char **err);
+int fsm_build_put(fsm *f, fsm_build *b, const char *k, size_t kl, const char *v, size_t vl, char **err);
+uint64_t fsm_build_count(const fsm_build *b);
+/* Deletes what was built. */
+void fsm_build_abort(fsm_build *b);
+/* Makes the build, as the state at index/term, the live state machine
+ * durably (sync, then the pointer's rename); frees b either way. */
+int fsm_build_install(fsm *f, fsm_build *b, uint64_t index, uint64_t term, char **err);
 #endif

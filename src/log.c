@@ -41,3 +41,9 @@ void logmsg(int level, const char *fmt, ...) {
     fputc('\n', f);
     fflush(f);
 }
+
+unsigned long long mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+}

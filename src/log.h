@@ -7,4 +7,6 @@ extern char log_role;
 int log_open(const char *path); /* "" = stdout; 0 on success */
 void log_close(void);
 void logmsg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Milliseconds of the monotonic clock, for intervals and timeouts. */
+unsigned long long mono_ms(void);
 #endif

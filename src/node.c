@@ -3,6 +3,7 @@
 #include "log.h"
 #include "peer.h"
 #include "raft.h"
+#include "transfer.h"
 #include "wal.h"
 #include <errno.h>
 #include <pthread.h>
@@ -19,6 +20,8 @@
 typedef struct job {
     int has_state;
     wal_state st;
+    uint64_t reset_next;    /* an installed snapshot: empty the log first */
+    uint64_t compact_upto;  /* after the append: drop segments behind a snapshot */
     uint64_t first, last, last_term;
     buf rec;
     raft_msg *msgs;
@@ -52,6 +55,10 @@ static struct {
     uint64_t confirmed_round;
     long long fsyncs, sync_entries, elections_seen;
     wal_state st;
+    char *members_text;   /* canonical membership, for snapshot images */
+    uint64_t log_bytes;   /* entry bytes in the in-memory log, roughly */
+    long long snapshots;
+    long long last_snapshot_time, last_snapshot_ms;
 } N;
 
 static const char noop_entry[13] = {0};  /* ENTRY_NOOP, time 0, argc 0 */
@@ -73,7 +80,9 @@ static void *sync_main(void *arg) {
         job *j = N.busy;
         pthread_mutex_unlock(&N.mu);
         if (j->has_state && wal_save_state(N.w, &j->st) < 0) j->err = errno;
+        if (!j->err && j->reset_next && wal_reset(N.w, j->reset_next) < 0) j->err = errno;
         if (!j->err && j->rec.len && wal_append(N.w, j->first, j->last, j->rec.data, j->rec.len) < 0) j->err = errno;
+        if (!j->err && j->compact_upto && wal_compact(N.w, j->compact_upto) < 0) j->err = errno;
         pthread_mutex_lock(&N.mu);
         N.busy = NULL;
         N.finished = j;
@@ -125,17 +134,20 @@ static void done_cb(struct ev_loop *loop, ev_async *w, int revents) {
     kick_sync();
 }
 
+static job *new_job(void) {
+    job *t = xmalloc(sizeof(*t));
+    memset(t, 0, sizeof(*t));
+    if (N.qtail) N.qtail->next = t; else N.qhead = t;
+    N.qtail = t;
+    return t;
+}
+
 /* Adds one ready's persistence work to the queue, merging with the last
  * waiting job when the entries continue it (the group in group commit). */
 static void queue_persist(const raft_ready *rd) {
     job *t = N.qtail;
     int contiguous = t && (!rd->nentries || !t->rec.len || rd->entries[0].index == t->last + 1);
-    if (!contiguous) {
-        t = xmalloc(sizeof(*t));
-        memset(t, 0, sizeof(*t));
-        if (N.qtail) N.qtail->next = t; else N.qhead = t;
-        N.qtail = t;
-    }
+    if (!contiguous) t = new_job();
     if (rd->hard_state_changed) {
         t->has_state = 1;
         N.st.term = rd->term;
@@ -144,7 +156,9 @@ static void queue_persist(const raft_ready *rd) {
     }
     if (rd->nentries) {
         if (!t->rec.len) t->first = rd->entries[0].index;
+        size_t before = t->rec.len;
         wal_encode(&t->rec, rd->entries, rd->nentries);
+        N.log_bytes += t->rec.len - before;
         t->last = rd->entries[rd->nentries - 1].index;
         t->last_term = rd->entries[rd->nentries - 1].term;
     }
@@ -164,8 +178,8 @@ static void queue_persist(const raft_ready *rd) {
 static void apply(const raft_entry *e) {
     if (e->index <= N.applied) return;  /* already in the state machine before a restart */
     buf *reply = N.ev.reply_for ? N.ev.reply_for(e->index, e->term) : NULL;
-    if (e->type == RAFT_ENTRY_NOOP) fsm_apply(N.f, e->index, noop_entry, sizeof(noop_entry), reply);
-    else fsm_apply(N.f, e->index, e->data, e->len, reply);
+    if (e->type == RAFT_ENTRY_NOOP) fsm_apply(N.f, e->index, e->term, noop_entry, sizeof(noop_entry), reply);
+    else fsm_apply(N.f, e->index, e->term, e->data, e->len, reply);
     N.applied = e->index;
 }
 
@@ -186,10 +200,74 @@ static void note_leader(void) {
         else logmsg(LL_NOTICE, "Term %llu: %s %llu", (unsigned long long)term, what, (unsigned long long)lead);
     }
     if (term != N.term) N.elections_seen++;
+    if (N.role == RAFT_LEADER && role != RAFT_LEADER) transfer_stop_sending();
     N.lead = lead;
     N.term = term;
     N.role = role;
     if (N.ev.leader_changed) N.ev.leader_changed();
+}
+
+/* ---- snapshots ---- */
+
+/* The point to compact to: everything applied, less a tail that lets a
+ * follower a little behind catch up from the log instead of by a transfer,
+ * and never past an image being sent (its follower continues after it). */
+static uint64_t compact_point(int all) {
+    uint64_t snap = raft_snapshot_index(N.r), c = N.applied;
+    uint64_t keep_n = all ? 0 : (uint64_t)N.cfg->snapshot_threshold / 4, keep_b = (uint64_t)N.cfg->snapshot_log_size / 4;
+    uint64_t n = 0, bytes = 0;
+    while (c > snap && n < keep_n) {
+        size_t len = raft_entry_at(N.r, c)->len;
+        if (bytes + len > keep_b) break;
+        bytes += len;
+        n++;
+        c--;
+    }
+    uint64_t floor = transfer_floor();
+    return c < floor ? c : floor;
+}
+
+/* Local snapshot: the state machine made durable (one synced LevelDB
+ * write), then the log behind it forgotten, in memory now and on disk by
+ * the sync thread. all: no tail (RAFT.SNAPSHOT). Returns the new point. */
+static uint64_t compact(int all) {
+    uint64_t snap = raft_snapshot_index(N.r);
+    uint64_t entries = raft_last_index(N.r) - snap;
+    if (!all && entries <= (uint64_t)N.cfg->snapshot_threshold && N.log_bytes <= (uint64_t)N.cfg->snapshot_log_size)
+        return snap;
+    uint64_t c = compact_point(all);
+    if (c <= snap && !all) return snap;
+    unsigned long long t0 = mono_ms();
+    if (fsm_sync(N.f) != 0) {
+        logmsg(LL_WARNING, "Making the state machine durable failed; stopping");
+        exit(1);
+    }
+    if (c > snap) {
+        uint64_t dropped = 0;
+        for (uint64_t i = snap + 1; i <= c; i++) dropped += raft_entry_at(N.r, i)->len + WAL_REC_HEADER;
+        N.log_bytes = N.log_bytes > dropped ? N.log_bytes - dropped : 0;
+        raft_compact(N.r, c);
+        job *t = N.qtail ? N.qtail : new_job();
+        t->compact_upto = c;
+        kick_sync();
+    }
+    N.snapshots++;
+    N.last_snapshot_time = (long long)time(NULL);
+    N.last_snapshot_ms = (long long)(mono_ms() - t0);
+    logmsg(LL_VERBOSE, "Snapshot: state machine durable at index %llu, log compacted up to %llu in %lld ms",
+           (unsigned long long)N.applied, (unsigned long long)c, N.last_snapshot_ms);
+    return c;
+}
+
+uint64_t node_snapshot_now(void) { return compact(1); }
+
+/* A snapshot from the leader is now the state machine (transfer.c). */
+static void on_installed(uint64_t index, int how) {
+    N.applied = index;
+    N.log_bytes = 0;
+    if (how == 2) new_job()->reset_next = index + 1;  /* after all that was queued before */
+    kick_sync();
+    if (N.ev.applied) N.ev.applied();
 }
 
 void node_process(void) {
@@ -198,7 +276,10 @@ void node_process(void) {
     for (int rounds = 0; rounds < 4; rounds++) {
         raft_ready rd;
         raft_ready_get(N.r, &rd);
-        for (size_t i = 0; i < rd.nmsgs; i++) peer_send_raft(&rd.msgs[i]);
+        for (size_t i = 0; i < rd.nmsgs; i++) {
+            if (rd.msgs[i].type == MSG_SNAPSHOT) transfer_start(rd.msgs[i].to, rd.msgs[i].term);
+            else peer_send_raft(&rd.msgs[i]);
+        }
         if (!rd.hard_state_changed && !rd.nentries && rd.nmsgs_after && idle_disk()) {
             /* nothing of this ready or before it waits for the disk: the
              * answers (heartbeat acks, mostly) may go at once */
@@ -216,6 +297,7 @@ void node_process(void) {
         logmsg(LL_WARNING, "Writing to the state machine failed; stopping");
         exit(1);
     }
+    if (applied_any) compact(0);
     if (N.ev.applied) N.ev.applied();
     kick_sync();
     peer_flush();
@@ -238,6 +320,7 @@ static void on_link_closed(uint64_t id, uint64_t link) {
     if (N.ev.link_closed) N.ev.link_closed(id, link);
 }
 static void on_down(uint64_t id) {
+    transfer_peer_down(id);
     raft_peer_down(N.r, id);
     if (N.ev.peer_down) N.ev.peer_down(id);
 }
@@ -269,6 +352,8 @@ static int setup_members(config *cfg) {
     }
     /* a lone node (no cluster option) keeps its identity across port changes */
     N.cluster_id = single ? fnv64("single", 6) ^ N.id : fnv64(canon.data, canon.len);
+    if (canon.len) canon.len--;  /* the last comma */
+    N.members_text = xstrndup(canon.data ? canon.data : "", canon.len);
     buf_free(&canon);
     if (self < 0) {
         logmsg(LL_WARNING, "This node's id %llu is not in the cluster option '%s'", (unsigned long long)N.id, cfg->cluster);
@@ -276,6 +361,33 @@ static int setup_members(config *cfg) {
     }
     cfg->port = N.members[self].port;
     return self;
+}
+
+/* The log must continue the state machine: hold its applied entry (same
+ * term) or begin right after it. One exception is repaired: an install of
+ * a snapshot cut short before the log was reset, which leaves a log that
+ * stops short of, or disagrees with, the image it installed. */
+static int match_log(raft_entry *log, size_t nlog) {
+    uint64_t a = N.applied, ta = fsm_applied_term(N.f);
+    uint64_t first = nlog ? log[0].index : wal_first_index(N.w), last = nlog ? log[nlog - 1].index : first - 1;
+    int holds = first <= a && a <= last;
+    if ((holds && log[a - first].term == ta) || first == a + 1) return 0;
+    if (fsm_installed_at(N.f) == a && (last < a || holds)) {
+        logmsg(LL_NOTICE, "Finishing the install of the snapshot at index %llu: the log it replaces goes",
+               (unsigned long long)a);
+        if (wal_reset(N.w, a + 1) == 0) return 1;
+        logmsg(LL_WARNING, "Cannot reset the Raft log in %s: %s", N.cfg->dir, strerror(errno));
+        return -1;
+    }
+    if (holds)
+        logmsg(LL_WARNING, "The Raft log in %s has term %llu at index %llu, where the state machine applied term %llu. "
+               "Refusing to start.", N.cfg->dir, (unsigned long long)log[a - first].term, (unsigned long long)a,
+               (unsigned long long)ta);
+    else
+        logmsg(LL_WARNING, "The state machine in %s has applied index %llu but the Raft log holds %llu..%llu: "
+               "the log was lost or truncated. Refusing to start.", N.cfg->dir, (unsigned long long)a,
+               (unsigned long long)first, (unsigned long long)last);
+    return -1;
 }
 
 static void *start_error(char *msg) {
@@ -308,11 +420,12 @@ int node_init(struct ev_loop *loop, config *cfg, fsm *f, const node_events *ev) 
         goto fail;
     }
     N.applied = fsm_applied(f);
-    if (N.applied > nlog) {
-        logmsg(LL_WARNING, "The state machine in %s has applied index %llu but the Raft log ends at %llu: "
-               "the log was lost or truncated. Refusing to start.", cfg->dir, (unsigned long long)N.applied,
-               (unsigned long long)nlog);
-        goto fail;
+    int matched = match_log(log, nlog);
+    if (matched < 0) goto fail;
+    if (matched == 1) {
+        wal_free_entries(log, nlog);
+        log = NULL;
+        nlog = 0;
     }
     if (!has_state) {
         N.st.cluster_id = N.cluster_id;
@@ -336,12 +449,16 @@ int node_init(struct ev_loop *loop, config *cfg, fsm *f, const node_events *ev) 
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     rc.seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ N.id * 0x9e3779b97f4a7c15ULL;
-    N.r = raft_new(&rc, N.st.term, N.st.vote, log, nlog);
+    N.r = raft_new_at(&rc, N.st.term, N.st.vote, N.applied, fsm_applied_term(f), log, nlog);
+    for (size_t i = 0; i < nlog; i++) N.log_bytes += log[i].len + WAL_REC_HEADER;
     wal_free_entries(log, nlog);
-    logmsg(LL_NOTICE, "Raft node %llu of cluster %016llx (%d members): term %llu, log %zu entries, applied %llu",
+    logmsg(LL_NOTICE, "Raft node %llu of cluster %016llx (%d members): term %llu, log %llu..%llu, applied %llu",
            (unsigned long long)N.id, (unsigned long long)N.cluster_id, N.nmembers, (unsigned long long)N.st.term,
-           nlog, (unsigned long long)N.applied);
-    peer_handler ph = {on_raft, on_forward, on_forward_reply, on_forward_close, on_down, on_link_closed};
+           (unsigned long long)raft_snapshot_index(N.r) + 1, (unsigned long long)raft_last_index(N.r),
+           (unsigned long long)N.applied);
+    transfer_init(loop, N.r, f, N.cluster_id, N.id, N.members_text, on_installed);
+    peer_handler ph = {on_raft, on_forward, on_forward_reply, on_forward_close, on_down, on_link_closed,
+                       transfer_on_chunk, transfer_on_ack};
     /* a lone node has no peers to listen for */
     if (N.nmembers > 1 && peer_init(loop, N.cluster_id, N.id, cfg->bind, N.members[self].peer_port, &ph) < 0) goto fail;
     for (int i = 0; i < N.nmembers; i++)
@@ -386,8 +503,10 @@ void node_shutdown(void) {
     pthread_mutex_unlock(&N.mu);
     pthread_join(N.thread, NULL);
     ev_async_stop(N.loop, &N.done_async);
+    transfer_shutdown();
     peer_shutdown();
     raft_free(N.r);
+    free(N.members_text);
     N.r = NULL;
     wal_close(N.w);
 }
@@ -420,6 +539,13 @@ static const char *role_name(int role) {
 }
 
 void node_info(buf *b, const char *section) {
+    if (!strcmp(section, "persistence")) {
+        buf_printf(b, "raft_log_bytes:%llu\r\nraft_log_segments:%d\r\nraft_log_first_index:%llu\r\n"
+                   "raft_snapshot_index:%llu\r\n",
+                   (unsigned long long)wal_disk_bytes(N.w), wal_segments(N.w),
+                   (unsigned long long)wal_first_index(N.w), (unsigned long long)raft_snapshot_index(N.r));
+        return;
+    }
     uint64_t lead = raft_leader(N.r);
     const cluster_member *lm = member(lead);
     if (!strcmp(section, "replication")) {
@@ -442,7 +568,6 @@ void node_info(buf *b, const char *section) {
         buf_printf(b, "master_repl_offset:%llu\r\n\r\n", (unsigned long long)raft_commit_index(N.r));
         return;
     }
-    const raft_entry *last = raft_entry_at(N.r, raft_last_index(N.r));
     buf_printf(b, "# Raft\r\nraft_node_id:%llu\r\nraft_cluster_id:%016llx\r\nraft_role:%s\r\nraft_term:%llu\r\n",
                (unsigned long long)N.id, (unsigned long long)N.cluster_id, role_name(raft_role(N.r)),
                (unsigned long long)raft_term(N.r));
@@ -452,12 +577,15 @@ void node_info(buf *b, const char *section) {
                "raft_last_log_term:%llu\r\nraft_members:%d\r\nraft_fsyncs:%lld\r\nraft_fsynced_entries:%lld\r\n"
                "raft_wal_bytes:%llu\r\nraft_wal_segments:%d\r\nraft_bad_peer_frames:%lld\r\n",
                (unsigned long long)raft_commit_index(N.r), (unsigned long long)N.applied,
-               (unsigned long long)raft_last_index(N.r), (unsigned long long)(last ? last->term : 0), N.nmembers,
-               N.fsyncs, N.sync_entries, (unsigned long long)wal_disk_bytes(N.w), wal_segments(N.w),
+               (unsigned long long)raft_last_index(N.r), (unsigned long long)raft_term_at(N.r, raft_last_index(N.r)),
+               N.nmembers, N.fsyncs, N.sync_entries, (unsigned long long)wal_disk_bytes(N.w), wal_segments(N.w),
                peer_bad_frames());
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    buf_printf(b, "raft_first_log_index:%llu\r\nraft_snapshot_index:%llu\r\nraft_snapshot_term:%llu\r\n"
+               "raft_snapshots_taken:%lld\r\nraft_last_snapshot_time:%lld\r\nraft_last_snapshot_duration_ms:%lld\r\n",
+               (unsigned long long)raft_snapshot_index(N.r) + 1, (unsigned long long)raft_snapshot_index(N.r),
+               (unsigned long long)raft_snapshot_term(N.r), N.snapshots, N.last_snapshot_time, N.last_snapshot_ms);
+    transfer_info(b);
+    uint64_t now = mono_ms();
     for (int i = 0; i < N.nmembers; i++) {
         const cluster_member *m = &N.members[i];
         if (m->id == N.id) continue;

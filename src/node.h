@@ -48,6 +48,10 @@ uint64_t node_confirmed_round(void);
 /* Leader only: a read forwarded by voter `from` stamped with `term` may
  * skip the round (raft_read_index_vouched); 1 and the index if so. */
 int node_read_vouched(uint64_t from, uint64_t term, uint64_t *read_index);
-/* INFO sections "raft" and "replication". */
+/* INFO sections "raft" and "replication"; "persistence" gives fields to
+ * add to that section. */
 void node_info(buf *b, const char *section);
+/* RAFT.SNAPSHOT: the state machine durable now and the log behind it
+ * compacted (short of an image being sent); returns the snapshot index. */
+uint64_t node_snapshot_now(void);
 #endif

@@ -162,11 +162,7 @@ static struct {
     uint64_t links;
 } P;
 
-static uint64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+static uint64_t now_ms(void) { return mono_ms(); }
 
 static member *find_member(uint64_t id) {
     for (int i = 0; i < P.n; i++)
@@ -234,6 +230,17 @@ static int handle_hello(conn *c, const char *p, size_t n) {
     return -1;
 }
 
+static int handle_snap(conn *c, int type, const char *p, size_t n) {
+    if (type == FR_SNAP) {
+        if (n < 25 || (unsigned char)p[24] > 1) { bad_frame(c, "malformed snapshot chunk"); return -1; }
+        if (P.h.snap) P.h.snap(c->peer, get_u64(p), get_u64(p + 8), get_u64(p + 16), p[24], p + 25, n - 25);
+        return 0;
+    }
+    if (n != 25 || (unsigned char)p[16] > SNAP_FAILED) { bad_frame(c, "malformed snapshot acknowledgement"); return -1; }
+    if (P.h.snap_ack) P.h.snap_ack(c->peer, get_u64(p), get_u64(p + 8), p[16], get_u64(p + 17));
+    return 0;
+}
+
 /* One frame on an inbound connection; -1 if the connection was closed. */
 static int handle_frame(conn *c, int type, const char *p, size_t n) {
     if (c->peer == 0) {
@@ -254,6 +261,7 @@ static int handle_frame(conn *c, int type, const char *p, size_t n) {
         free(m.entries);
         return 0;
     }
+    if (type == FR_SNAP || type == FR_SNAP_ACK) return handle_snap(c, type, p, n);
     if (n < 8 || type == FR_HELLO) { bad_frame(c, "malformed frame"); return -1; }
     uint64_t client = get_u64(p);
     if (type == FR_FORWARD) {
@@ -507,6 +515,33 @@ int peer_send_forward_close(uint64_t to, uint64_t client_id) {
     if (!c) return -1;
     size_t s = peer_frame_begin(&c->out, FR_FORWARD_CLOSE);
     buf_put_u64(&c->out, client_id);
+    peer_frame_end(&c->out, s);
+    return 0;
+}
+
+int peer_send_snap(uint64_t to, uint64_t xfer, uint64_t term, uint64_t offset, int last, const char *data, size_t len) {
+    conn *c = sendable(to);
+    if (!c) return -1;
+    size_t s = peer_frame_begin(&c->out, FR_SNAP);
+    buf_put_u64(&c->out, xfer);
+    buf_put_u64(&c->out, term);
+    buf_put_u64(&c->out, offset);
+    char l = (char)(last != 0);
+    buf_append(&c->out, &l, 1);
+    buf_append(&c->out, data, len);
+    peer_frame_end(&c->out, s);
+    return 0;
+}
+
+int peer_send_snap_ack(uint64_t to, uint64_t xfer, uint64_t offset, int status, uint64_t index) {
+    conn *c = sendable(to);
+    if (!c) return -1;
+    size_t s = peer_frame_begin(&c->out, FR_SNAP_ACK);
+    buf_put_u64(&c->out, xfer);
+    buf_put_u64(&c->out, offset);
+    char st = (char)status;
+    buf_append(&c->out, &st, 1);
+    buf_put_u64(&c->out, index);
     peer_frame_end(&c->out, s);
     return 0;
 }

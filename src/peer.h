@@ -35,8 +35,14 @@ enum peer_frame_type {
                             * its time field holding the sender's term when sent */
     FR_FORWARD_REPLY = 4,  /* u64 client id, then one RESP reply */
     FR_FORWARD_CLOSE = 5,  /* u64 client id: that client is gone */
-    FR_LAST = 5
+    FR_SNAP = 6,           /* u64 transfer id, u64 leader term, u64 offset, u8 last, then
+                            * the next bytes of a snapshot image (image.h) */
+    FR_SNAP_ACK = 7,       /* u64 transfer id, u64 bytes received, u8 status
+                            * (snap_status), u64 image index (when done) */
+    FR_LAST = 7
 };
+
+enum snap_status { SNAP_PROGRESS = 0, SNAP_DONE = 1, SNAP_FAILED = 2 };
 
 /* ---- codec (pure) ---- */
 /* Starts a frame in b; returns its offset for peer_frame_end(). */
@@ -60,6 +66,8 @@ typedef struct peer_handler {
     void (*down)(uint64_t id);  /* the connection to id was lost */
     /* a connection id dialled to us closed; link as forward() gave */
     void (*link_closed)(uint64_t id, uint64_t link);
+    void (*snap)(uint64_t from, uint64_t xfer, uint64_t term, uint64_t offset, int last, const char *data, size_t len);
+    void (*snap_ack)(uint64_t from, uint64_t xfer, uint64_t offset, int status, uint64_t index);
 } peer_handler;
 
 int peer_init(struct ev_loop *loop, uint64_t cluster_id, uint64_t my_id, const char *bind, int port,
@@ -72,6 +80,8 @@ int peer_send_raft(const raft_msg *m);
 int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, const rstr *argv);
 int peer_send_forward_reply(uint64_t to, uint64_t client_id, const char *reply, size_t len);
 int peer_send_forward_close(uint64_t to, uint64_t client_id);
+int peer_send_snap(uint64_t to, uint64_t xfer, uint64_t term, uint64_t offset, int last, const char *data, size_t len);
+int peer_send_snap_ack(uint64_t to, uint64_t xfer, uint64_t offset, int status, uint64_t index);
 /* Writes queued frames (once per loop iteration). */
 void peer_flush(void);
 /* Monotonic ms of the last frame received from id (0: never). */

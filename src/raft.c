@@ -383,7 +383,7 @@ void raft_campaign(raft *r) {
 
 void raft_peer_down(raft *r, uint64_t id) {
     progress *p = find_pr(r, id);
-    if (r->role == RAFT_LEADER && p && id != r->cfg.id && (!p->probe || p->snap)) probe_again(r, p);
+    if (r->role == RAFT_LEADER && p && id != r->cfg.id && !p->probe) probe_again(r, p);
 }
 
 void raft_snapshot_failed(raft *r, uint64_t id) {
@@ -392,7 +392,7 @@ void raft_snapshot_failed(raft *r, uint64_t id) {
     /* not at once: the next heartbeat answer shows the peer is there */
     p->snap = 0;
     p->probe = 1;
-    p->inflight = 0;
+    p->inflight = 1;  /* a heartbeat answer clears it and probes */
     p->next = p->match + 1;
 }
 
@@ -443,6 +443,14 @@ static void handle_snapshot(raft *r, const raft_msg *m) {
         drop_prefix(r, m->index);
         if (r->stable < m->index) r->stable = m->index;
     } else {
+        /* acknowledgements still queued for entries this drops must not go */
+        size_t keep = 0;
+        for (size_t i = 0; i < r->after.n; i++) {
+            const raft_msg *q = &r->after.v[i];
+            if (q->type == MSG_APPEND_RESP && !q->reject && q->index > m->index) continue;
+            r->after.v[keep++] = *q;
+        }
+        r->after.n = keep;
         for (size_t i = 0; i < r->nlog; i++) free(r->log[i].data);
         r->nlog = 0;
         r->snap_index = m->index;
@@ -537,7 +545,7 @@ static void handle_append_resp(raft *r, progress *p, const raft_msg *m) {
     p->active = 1;
     if (m->reject) {
         if (m->index <= p->match) return;  /* stale: that prefix matched since */
-        p->snap = 0;
+        if (p->snap) return;  /* answers an append sent before the transfer began */
         uint64_t next;
         if (m->hint_term == 0) {
             next = m->hint_index;
