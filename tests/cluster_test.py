@@ -507,12 +507,25 @@ def test_five():
 
 
 def pipe_sets(port, keys, value, batch=5000):
-    """SETs every key in pipelines of `batch`; returns how many were acknowledged."""
-    c = Client(port, timeout=60)
+    """SETs every key in pipelines of `batch`; returns how many were acknowledged.
+    A SET answered CLUSTERDOWN or TIMEOUT (an election under load) is sent
+    again, as a client would: SET is idempotent."""
     ok = 0
     for i in range(0, len(keys), batch):
-        ok += sum(1 for r in c.pipeline([("SET", k, value) for k in keys[i:i + batch]]) if r == "OK")
-    c.close()
+        todo = keys[i:i + batch]
+        for _ in range(5):
+            try:
+                c = Client(port, timeout=60)
+                replies = c.pipeline([("SET", k, value) for k in todo])
+                c.close()
+            except (OSError, ConnectionError):
+                time.sleep(0.5)
+                continue
+            ok += sum(1 for r in replies if r == "OK")
+            todo = [k for k, r in zip(todo, replies) if r != "OK"]
+            if not todo:
+                break
+            time.sleep(0.5)
     return ok
 
 
