@@ -45,19 +45,19 @@ build/test_raft: tests/test_raft.c src/raft.c src/raft.h src/buf.c tests/testlib
 	@mkdir -p build
 	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_raft.c src/raft.c src/buf.c
 
-build/test_image: tests/test_image.c src/image.c src/image.h src/buf.c tests/testlib.h
+build/test_image: tests/test_image.c src/image.c src/image.h src/crc.h src/buf.c tests/testlib.h
 	@mkdir -p build
 	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_image.c src/image.c src/buf.c -lz
 
-build/test_wal: tests/test_wal.c src/wal.c src/wal.h src/raft.h src/buf.c src/log.c tests/testlib.h
+build/test_wal: tests/test_wal.c src/wal.c src/wal.h src/crc.h src/raft.h src/buf.c src/log.c tests/testlib.h
 	@mkdir -p build
 	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_wal.c src/wal.c src/buf.c src/log.c -lz
 
 CHECK_SRC := src/check-log.c src/wal.c src/image.c src/buf.c src/log.c
-src/raftkv-check-log: $(CHECK_SRC) src/wal.h src/image.h
+src/raftkv-check-log: $(CHECK_SRC) src/wal.h src/image.h src/crc.h
 	$(CC) $(WARN) $(CFLAGS) -o $@ $(CHECK_SRC) -lz
 
-build/raftkv-check-log-san: $(CHECK_SRC) src/wal.h src/image.h
+build/raftkv-check-log-san: $(CHECK_SRC) src/wal.h src/image.h src/crc.h
 	@mkdir -p build
 	$(CC) $(WARN) -O1 -g $(SAN) -o $@ $(CHECK_SRC) -lz
 

@@ -211,16 +211,27 @@ uint64_t fsm_key_hash(const char *key, size_t klen) {
 
 static void hash_be(char *p, uint64_t h) { for (int i = 0; i < 8; i++) p[i] = (char)(h >> (56 - 8 * i)); }
 
-/* 'k' + big-endian hash + user key, in a reused buffer. */
-static const char *dkey(fsm *f, const char *key, size_t klen, size_t *n) {
+/* 'k' + big-endian hash + user key, in the reused buffer b. */
+static const char *encode_key(buf *b, const char *key, size_t klen, size_t *n) {
     char h[9];
     h[0] = 'k';
     hash_be(h + 1, fsm_key_hash(key, klen));
-    f->kbuf.len = 0;
-    buf_append(&f->kbuf, h, 9);
-    buf_append(&f->kbuf, key, klen);
-    *n = f->kbuf.len;
-    return f->kbuf.data;
+    b->len = 0;
+    buf_append(b, h, 9);
+    buf_append(b, key, klen);
+    *n = b->len;
+    return b->data;
+}
+
+static const char *dkey(fsm *f, const char *key, size_t klen, size_t *n) { return encode_key(&f->kbuf, key, klen, n); }
+
+/* Steps an iterator over user keys: the stored key, or NULL at their end. */
+static const char *next_user_key(leveldb_iterator_t *it, int *started, size_t *n) {
+    if (*started) leveldb_iter_next(it);
+    *started = 1;
+    if (!leveldb_iter_valid(it)) return NULL;
+    const char *k = leveldb_iter_key(it, n);
+    return *n >= 9 && k[0] == 'k' ? k : NULL;
 }
 
 /* Slot of key in the index: where it is, or the empty slot where it goes. */
@@ -340,13 +351,13 @@ void fsm_flush(fsm *f) {
     f->keys = 0;
 }
 
-static void write_meta(fsm *f, leveldb_writebatch_t *wb) {
+static void write_meta(leveldb_writebatch_t *wb, uint64_t applied, uint64_t term, uint64_t keys) {
     char v[8];
-    set_u64(v, f->applied);
+    set_u64(v, applied);
     leveldb_writebatch_put(wb, META_APPLIED, strlen(META_APPLIED), v, 8);
-    set_u64(v, f->applied_term);
+    set_u64(v, term);
     leveldb_writebatch_put(wb, META_TERM, strlen(META_TERM), v, 8);
-    set_u64(v, f->keys);
+    set_u64(v, keys);
     leveldb_writebatch_put(wb, META_KEYS, strlen(META_KEYS), v, 8);
 }
 
@@ -361,7 +372,7 @@ static void clear_pend(fsm *f) {
 static int fsm_write(fsm *f, int sync) {
     if (!f->wb && (!sync || f->synced == f->applied)) return 0;
     batch_open(f);
-    write_meta(f, f->wb);
+    write_meta(f->wb, f->applied, f->applied_term, f->keys);
     char *err = NULL;
     leveldb_write(f->db, sync ? f->wsync : f->wopts, f->wb, &err);
     leveldb_writebatch_destroy(f->wb);
@@ -421,12 +432,9 @@ fsm_iter *fsm_iter_new(fsm *f, uint64_t from) {
 }
 
 int fsm_iter_next(fsm_iter *i, const char **key, size_t *klen, uint64_t *hash) {
-    if (i->started) leveldb_iter_next(i->it);
-    i->started = 1;
-    if (!leveldb_iter_valid(i->it)) return 0;
     size_t n;
-    const char *k = leveldb_iter_key(i->it, &n);
-    if (n < 9 || k[0] != 'k') return 0;
+    const char *k = next_user_key(i->it, &i->started, &n);
+    if (!k) return 0;
     *hash = 0;
     for (int b = 1; b < 9; b++) *hash = *hash << 8 | (unsigned char)k[b];
     *key = k + 9;
@@ -475,12 +483,9 @@ fsm_view *fsm_view_new(fsm *f, uint64_t *index, uint64_t *term, uint64_t *keys) 
 }
 
 int fsm_view_next(fsm_view *v, const char **k, size_t *kl, const char **val, size_t *vl) {
-    if (v->started) leveldb_iter_next(v->it);
-    v->started = 1;
-    if (!leveldb_iter_valid(v->it)) return 0;
     size_t n;
-    const char *key = leveldb_iter_key(v->it, &n);
-    if (n < 9 || key[0] != 'k') return 0;
+    const char *key = next_user_key(v->it, &v->started, &n);
+    if (!key) return 0;
     *k = key + 9;
     *kl = n - 9;
     *val = leveldb_iter_value(v->it, vl);
@@ -529,13 +534,9 @@ static int build_write(fsm_build *b, leveldb_writeoptions_t *wo, char **err) {
 }
 
 int fsm_build_put(fsm *f, fsm_build *b, const char *k, size_t kl, const char *v, size_t vl, char **err) {
-    char h[9];
-    h[0] = 'k';
-    hash_be(h + 1, fsm_key_hash(k, kl));
-    b->kbuf.len = 0;
-    buf_append(&b->kbuf, h, 9);
-    buf_append(&b->kbuf, k, kl);
-    leveldb_writebatch_put(b->wb, b->kbuf.data, b->kbuf.len, v, vl);
+    size_t n;
+    const char *key = encode_key(&b->kbuf, k, kl, &n);
+    leveldb_writebatch_put(b->wb, key, n, v, vl);
     b->count++;
     b->bytes += kl + vl + 16;
     return b->bytes >= BUILD_BATCH ? build_write(b, f->wopts, err) : 0;
@@ -556,11 +557,7 @@ void fsm_build_abort(fsm_build *b) {
 /* Sync the new generation, then switch the pointer to it: a crash before
  * the rename keeps the old state, after it the new one. */
 int fsm_build_install(fsm *f, fsm_build *b, uint64_t index, uint64_t term, char **err) {
-    fsm probe = {0};
-    probe.applied = index;
-    probe.applied_term = term;
-    probe.keys = b->count;
-    write_meta(&probe, b->wb);
+    write_meta(b->wb, index, term, b->count);
     if (build_write(b, f->wsync, err) < 0) { fsm_build_abort(b); return -1; }
     if (write_pointer(f->dir, b->gen, index) < 0) {
         *err = errf("Can't switch the state machine pointer in", f->dir);

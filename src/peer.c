@@ -162,7 +162,6 @@ static struct {
     uint64_t links;
 } P;
 
-static uint64_t now_ms(void) { return mono_ms(); }
 
 static member *find_member(uint64_t id) {
     for (int i = 0; i < P.n; i++)
@@ -248,7 +247,7 @@ static int handle_frame(conn *c, int type, const char *p, size_t n) {
         return handle_hello(c, p, n);
     }
     member *mb = find_member(c->peer);
-    if (mb) mb->last_rx = now_ms();
+    if (mb) mb->last_rx = mono_ms();
     if (type == FR_RAFT) {
         raft_msg m;
         if (peer_decode_raft(p, n, &m) < 0) { bad_frame(c, "malformed raft message"); return -1; }

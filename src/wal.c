@@ -32,7 +32,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include "crc.h"
 
 #define SEG_MAGIC "RKVWAL01"
 #define STATE_MAGIC "RKVSTAT1"
@@ -67,17 +67,7 @@ struct wal {
 
 /* ---- small helpers ---- */
 
-/* zlib's crc32 takes a uInt length: feed big spans in pieces. */
-static uint32_t crc_of(const char *p, uint64_t n) {
-    uLong c = crc32(0L, Z_NULL, 0);
-    while (n) {
-        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        c = crc32(c, (const Bytef *)p, k);
-        p += k;
-        n -= k;
-    }
-    return (uint32_t)c;
-}
+static uint32_t crc_of(const char *p, uint64_t n) { return crc_update(0, p, n); }
 
 static char *strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *strf(const char *fmt, ...) {
@@ -749,6 +739,16 @@ static int need_new_segment(const wal *w) {
     return g->size >= w->segment_size && g->size > WAL_SEG_HEADER;
 }
 
+/* A write failed: the files are in an unknown state from now on. Keeps
+ * errno; returns -1. */
+static int broken(wal *w) {
+    int e = errno;
+    w->broken = 1;
+    publish(w);
+    errno = e;
+    return -1;
+}
+
 int wal_append(wal *w, uint64_t first, uint64_t last, const char *rec, size_t len) {
     if (w->broken) { errno = EIO; return -1; }
     if (first == 0 || first < first_index(w) || first > w->last + 1 || last + 1 < first) {
@@ -770,12 +770,8 @@ int wal_append(wal *w, uint64_t first, uint64_t last, const char *rec, size_t le
     }
     publish(w);
     return 0;
-fail:;
-    int e = errno;
-    w->broken = 1;
-    publish(w);
-    errno = e;
-    return -1;
+fail:
+    return broken(w);
 }
 
 /* ---- compaction and reset ---- */
@@ -837,12 +833,8 @@ int wal_reset(wal *w, uint64_t next) {
     if (new_segment(w, next) < 0) goto fail;
     publish(w);
     return 0;
-fail:;
-    int e = errno;
-    w->broken = 1;
-    publish(w);
-    errno = e;
-    return -1;
+fail:
+    return broken(w);
 }
 
 /* ---- verification (raftkv-check-log) ---- */
