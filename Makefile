@@ -8,10 +8,10 @@ CFLAGS ?= -O2 -g
 LIBS := -lev -lleveldb -lz -lm -lpthread
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-SERVER_SRC := src/buf.c src/log.c src/resp.c src/config.c src/entry.c src/fsm.c src/cmd.c src/admin.c src/raft.c src/wal.c src/peer.c src/image.c src/transfer.c src/node.c src/server.c
+SERVER_SRC := src/buf.c src/log.c src/resp.c src/members.c src/config.c src/entry.c src/fsm.c src/cmd.c src/admin.c src/raft.c src/wal.c src/peer.c src/image.c src/transfer.c src/join.c src/node.c src/server.c
 SERVER_HDR := $(wildcard src/*.h)
 
-.PHONY: all deps test-deps run test test-long unit sim integration cluster differential clitools bench clean
+.PHONY: all deps test-deps run test test-long unit sim integration cluster membership differential clitools bench clean
 
 all: deps src/raftkv-server src/raftkv-check-log
 
@@ -37,13 +37,13 @@ build/test_entry: tests/test_entry.c src/entry.c src/buf.c src/resp.c src/entry.
 	@mkdir -p build
 	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_entry.c src/entry.c src/resp.c src/buf.c -lm
 
-build/sim_raft: tests/sim_raft.c src/raft.c src/raft.h src/buf.c tests/testlib.h
+build/sim_raft: tests/sim_raft.c src/raft.c src/raft.h src/members.c src/members.h src/buf.c tests/testlib.h
 	@mkdir -p build
-	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/sim_raft.c src/raft.c src/buf.c
+	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/sim_raft.c src/raft.c src/members.c src/buf.c
 
-build/test_raft: tests/test_raft.c src/raft.c src/raft.h src/buf.c tests/testlib.h
+build/test_raft: tests/test_raft.c src/raft.c src/raft.h src/members.c src/members.h src/buf.c tests/testlib.h
 	@mkdir -p build
-	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_raft.c src/raft.c src/buf.c
+	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_raft.c src/raft.c src/members.c src/buf.c
 
 build/test_image: tests/test_image.c src/image.c src/image.h src/crc.h src/buf.c tests/testlib.h
 	@mkdir -p build
@@ -61,9 +61,9 @@ build/raftkv-check-log-san: $(CHECK_SRC) src/wal.h src/image.h src/crc.h
 	@mkdir -p build
 	$(CC) $(WARN) -O1 -g $(SAN) -o $@ $(CHECK_SRC) -lz
 
-build/test_peer: tests/test_peer.c src/peer.c src/peer.h src/entry.c src/buf.c src/log.c src/resp.c tests/testlib.h
+build/test_peer: tests/test_peer.c src/peer.c src/peer.h src/members.c src/entry.c src/buf.c src/log.c src/resp.c tests/testlib.h
 	@mkdir -p build
-	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_peer.c src/peer.c src/entry.c src/buf.c src/log.c src/resp.c -lev -lz -lm
+	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_peer.c src/peer.c src/members.c src/entry.c src/buf.c src/log.c src/resp.c -lev -lz -lm
 
 build/test_server: tests/test_server.c tests/testlib.h
 	@mkdir -p build
@@ -100,11 +100,15 @@ differential: build/raftkv-server-san
 cluster: build/raftkv-server-san
 	python3 tests/cluster_test.py build/raftkv-server-san
 
+# Membership changes and leadership transfer under a writing client.
+membership: build/raftkv-server-san
+	python3 tests/membership_test.py build/raftkv-server-san
+
 clitools: build/raftkv-server-san
 	tests/clitools.sh build/raftkv-server-san
 
 test: test-deps all
-	@tests/run.sh unit sim integration cluster differential clitools
+	@tests/run.sh unit sim integration cluster membership differential clitools
 
 bench: all
 	utils/bench

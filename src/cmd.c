@@ -418,6 +418,12 @@ static const command config_subs[] = {
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0},
 };
 
+static const command raft_node_subs[] = {
+    {"add", 4, CMD_LEADER | CMD_ADMIN | CMD_NOSCRIPT | CMD_NOKEYS, 0, 0, 0, raft_node_add_command, NULL, "server", "0.5.0", "Adds a node to the cluster as a learner; it becomes a voter once it has caught up.", "O(1)", 0, 0, 0},
+    {"remove", 3, CMD_LEADER | CMD_ADMIN | CMD_NOSCRIPT | CMD_NOKEYS, 0, 0, 0, raft_node_remove_command, NULL, "server", "0.5.0", "Removes a node (voter, learner or the leader) from the cluster.", "O(1)", 0, 0, 0},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0},
+};
+
 static const command command_subs[] = {
     {"count", 2, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, command_command, NULL, V, "2.8.13", "Returns a count of commands.", "O(1)", 0, 0, 0},
     {"info", -2, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, command_command, NULL, V, "2.8.13", "Returns information about one, multiple or all commands.", "O(N) where N is the number of commands to look up", 0, 0, 0},
@@ -466,6 +472,9 @@ static command table[] = {
     {"config", -2, CMD_NOKEYS, 0, 0, 0, NULL, config_subs, V, "2.0.0", "A container for server configuration commands.", "Depends on subcommand.", 0, 0, 0},
     {"command", -1, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, command_command, command_subs, V, "2.8.13", "Returns detailed information about all commands.", "O(N) where N is the total number of Redis commands", 0, 0, 0},
     {"raft.snapshot", 1, CMD_ADMIN | CMD_NOSCRIPT | CMD_NOKEYS, 0, 0, 0, raft_snapshot_command, NULL, V, "0.4.0", "Makes this node's state machine durable and compacts its Raft log behind it.", "O(1), plus one synced write", 0, 0, 0},
+    {"raft.node", -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_NOKEYS, 0, 0, 0, NULL, raft_node_subs, V, "0.5.0", "A container for cluster membership commands.", "Depends on subcommand.", 0, 0, 0},
+    {"raft.transfer-leader", -1, CMD_LEADER | CMD_ADMIN | CMD_NOSCRIPT | CMD_NOKEYS, 0, 0, 0, raft_transfer_leader_command, NULL, V, "0.5.0", "Hands the leadership over to another voter (the most up-to-date one by default).", "O(1)", 0, 0, 0},
+    {"raft.info", 1, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, raft_info_command, NULL, V, "0.5.0", "Returns this node's view of the Raft cluster: role, term, indexes and members.", "O(1)", 0, 0, 0},
     {"info", -1, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, info_command, NULL, V, "1.0.0", "Returns information and statistics about the server.", "O(1)", 0, 0, 0},
 };
 #define NCOMMANDS ((int)(sizeof(table) / sizeof(table[0])))
@@ -528,7 +537,7 @@ void cmd_reply_unknown_sub(buf *out, const command *parent, const rstr *sub) {
 void cmd_apply(fsm *f, uint64_t time_ms, int argc, rstr *argv, buf *reply) {
     buf scratch;
     buf_init(&scratch);
-    cmdctx x = {f, reply ? reply : &scratch, NULL, time_ms};
+    cmdctx x = {f, reply ? reply : &scratch, NULL, time_ms, 0, 0};
     command *cmd = cmd_lookup(argv[0].p, argv[0].len);
     if (cmd && (cmd->flags & CMD_WRITE) && cmd_arity_ok(cmd, argc)) cmd->proc(&x, argc, argv);
     else reply_error(x.out, "ERR not a write command");

@@ -16,6 +16,9 @@ typedef struct cmdctx {
     buf *out;
     struct client *c;   /* NULL inside fsm_apply */
     uint64_t time_ms;   /* leader time carried by the entry */
+    /* CMD_LEADER commands that answer later: */
+    uint64_t wait_index;  /* once the entry at this index applies */
+    int wait_transfer;    /* once the leadership transfer started is under way */
 } cmdctx;
 
 typedef void cmd_proc(cmdctx *x, int argc, rstr *argv);
@@ -30,6 +33,7 @@ enum {
     CMD_STALE = 1 << 6,
     CMD_DENYOOM = 1 << 7,
     CMD_NOKEYS = 1 << 8,    /* not a Redis flag: reads no keys (no barrier) */
+    CMD_LEADER = 1 << 9,    /* not a Redis flag: runs on the leader (forwarded), not as a log entry */
 };
 
 typedef struct command {
@@ -59,5 +63,6 @@ void cmd_lower(char *out, size_t cap, const char *s, size_t len);
 
 /* Server-level commands, implemented in server.c. */
 cmd_proc client_command, config_command, info_command, hello_command, quit_command,
-    select_command, command_command, dbsize_command, raft_snapshot_command;
+    select_command, command_command, dbsize_command, raft_snapshot_command, raft_node_add_command,
+    raft_node_remove_command, raft_transfer_leader_command, raft_info_command;
 #endif

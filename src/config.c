@@ -35,6 +35,8 @@ static const option options[] = {
     {"save", T_STR, OFF(save), sizeof(((config *)0)->save), 0, 0, 0},
     {"id", T_INT, OFF(id), 0, 1, 1LL << 40, 0},
     {"cluster", T_STR, OFF(cluster), sizeof(((config *)0)->cluster), 0, 0, 0},
+    {"join", T_STR, OFF(join), sizeof(((config *)0)->join), 0, 0, 0},
+    {"peer-port", T_INT, OFF(peer_port), 0, 0, 65535, 0},
     {"cluster-request-timeout", T_INT, OFF(cluster_request_timeout), 0, 10, 3600000, 1},
     {"election-timeout", T_INT, OFF(election_timeout), 0, 20, 600000, 0},
     {"heartbeat-interval", T_INT, OFF(heartbeat_interval), 0, 5, 60000, 0},
@@ -67,66 +69,20 @@ void config_defaults(config *c) {
     c->snapshot_log_size = 64LL * 1024 * 1024;
 }
 
-static int parse_port(const char *s, size_t n, int *out) {
-    long long v;
-    if (!str2ll(s, n, &v) || v < 1 || v > 65535) return -1;
-    *out = (int)v;
-    return 0;
-}
-
-/* One "id=host:port[@peerport]" item. */
-static int parse_member(const char *s, size_t n, cluster_member *m, char *err, size_t errlen) {
-    const char *eq = memchr(s, '=', n);
-    long long id;
-    if (!eq || !str2ll(s, (size_t)(eq - s), &id) || id < 1) {
-        snprintf(err, errlen, "cluster member '%.*s' must be written id=host:port", (int)n, s);
-        return -1;
-    }
-    m->id = (uint64_t)id;
-    const char *h = eq + 1, *end = s + n, *at = memchr(h, '@', (size_t)(end - h));
-    const char *addr_end = at ? at : end, *colon = NULL;
-    for (const char *p = addr_end; p > h; p--)
-        if (p[-1] == ':') { colon = p - 1; break; }
-    const char *hs = h, *he = colon;
-    if (colon && *hs == '[' && he > hs && he[-1] == ']') { hs++; he--; }  /* [::1]:7001 */
-    if (!colon || he <= hs || (size_t)(he - hs) >= sizeof(m->host) ||
-        parse_port(colon + 1, (size_t)(addr_end - colon - 1), &m->port) < 0 ||
-        (at && parse_port(at + 1, (size_t)(end - at - 1), &m->peer_port) < 0)) {
-        snprintf(err, errlen, "bad address in cluster member '%.*s' (expected host:port or host:port@peerport)", (int)n, s);
-        return -1;
-    }
-    memcpy(m->host, hs, (size_t)(he - hs));
-    m->host[he - hs] = 0;
-    if (!at) {
-        if (m->port + 10000 > 65535) {
-            snprintf(err, errlen, "cluster member %llu: port %d + 10000 is not a valid peer port; write host:port@peerport",
-                     (unsigned long long)m->id, m->port);
+int config_parse_cluster(const char *s, members *out, char *err, size_t errlen) {
+    if (members_parse(s, strlen(s), out, err, errlen) < 0) return -1;
+    if (!out->n) { snprintf(err, errlen, "the cluster option lists no member"); return -1; }
+    for (int i = 0; i < out->n; i++)
+        if (!out->m[i].host[0] || out->m[i].learner) {
+            snprintf(err, errlen, "cluster member %llu must be written id=host:port (every member votes)",
+                     (unsigned long long)out->m[i].id);
             return -1;
         }
-        m->peer_port = m->port + 10000;
+    if (members_voters(out) > MEMBERS_MAX_VOTERS) {
+        snprintf(err, errlen, "a cluster has at most %d voting members", MEMBERS_MAX_VOTERS);
+        return -1;
     }
-    return 0;
-}
-
-int config_parse_cluster(const char *s, cluster_member *out, int max, char *err, size_t errlen) {
-    int n = 0;
-    while (*s) {
-        size_t len = strcspn(s, ", ");
-        if (len) {
-            if (n == max) { snprintf(err, errlen, "a cluster has at most %d members", max); return -1; }
-            if (parse_member(s, len, &out[n], err, errlen) < 0) return -1;
-            for (int i = 0; i < n; i++)
-                if (out[i].id == out[n].id) {
-                    snprintf(err, errlen, "cluster member id %llu appears twice", (unsigned long long)out[n].id);
-                    return -1;
-                }
-            n++;
-        }
-        s += len;
-        while (*s == ',' || *s == ' ') s++;
-    }
-    if (!n) snprintf(err, errlen, "the cluster option lists no member");
-    return n ? n : -1;
+    return out->n;
 }
 
 /* "512mb", "1gb", "100k", "1024": Redis's memory units. */

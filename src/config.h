@@ -4,6 +4,7 @@
 #define RAFTKV_CONFIG_H
 #include <stdint.h>
 #include "buf.h"
+#include "members.h"
 
 typedef struct config {
     int port;
@@ -18,7 +19,9 @@ typedef struct config {
     int appendfsync;   /* 1: fdatasync before acknowledging (default) */
     char appendonly[8], save[64];
     long long id;                    /* this node's id in cluster */
-    char cluster[4096];              /* "1=host:port[@peerport],2=..." */
+    char cluster[4096];              /* "1=host:port[@peerport],2=...": the founding members */
+    char join[512];                  /* host:port of a member to ask for admission */
+    long long peer_port;             /* this node's peer port when not in cluster (0: port + 10000) */
     long long cluster_request_timeout;   /* ms a request may wait for a leader or a commit */
     long long election_timeout;      /* ms, randomized in [t, 2t) */
     long long heartbeat_interval;    /* ms */
@@ -28,15 +31,10 @@ typedef struct config {
     char config_file[1024];
 } config;
 
-typedef struct cluster_member {
-    uint64_t id;
-    char host[256];
-    int port, peer_port;   /* client port; peer port (default port + 10000) */
-} cluster_member;
-
-/* Parses the cluster option: "1=127.0.0.1:7001,2=127.0.0.1:7002@17002".
- * Returns the member count (at most max), or -1 with err filled. */
-int config_parse_cluster(const char *s, cluster_member *out, int max, char *err, size_t errlen);
+/* Parses the cluster option: "1=127.0.0.1:7001,2=127.0.0.1:7002@17002",
+ * every member a voter with an address. Returns the member count, or -1
+ * with err filled. */
+int config_parse_cluster(const char *s, members *out, char *err, size_t errlen);
 
 void config_defaults(config *c);
 /* Parses argv (argv[0] excluded). 0 on success, -1 with err filled. */

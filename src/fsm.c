@@ -33,11 +33,15 @@ struct fsm {
     int *slots;                /* open-addressing index into pend, -1 = empty */
     size_t nslots;
     buf kbuf;
+    char *conf;                /* configuration of the last CONFIG entry applied (NULL: none yet) */
+    int removed;
 };
 
 static const char META_APPLIED[] = "mapplied";
 static const char META_TERM[] = "mterm";
 static const char META_KEYS[] = "mkeys";
+static const char META_CONF[] = "mconf";
+static const char META_REMOVED[] = "mremoved";
 #define POINTER "fsm-current"
 
 
@@ -47,6 +51,20 @@ static uint64_t read_meta(fsm *f, const char *name, char **err) {
     uint64_t r = (v && n == 8) ? get_u64(v) : 0;
     leveldb_free(v);
     return r;
+}
+
+/* A text meta value, malloc'd and NUL-terminated (NULL if absent). */
+static char *read_text(fsm *f, const char *name, char **err) {
+    size_t n;
+    char *v = leveldb_get(f->db, f->ropts, name, strlen(name), &n, err);
+    char *r = v ? xstrndup(v, n) : NULL;
+    leveldb_free(v);
+    return r;
+}
+
+static void set_conf(fsm *f, const char *text, size_t len) {
+    free(f->conf);
+    f->conf = xstrndup(text, len);
 }
 
 /* ---- generations: fsm-<gen> directories and the pointer naming the live one ---- */
@@ -173,6 +191,8 @@ fsm *fsm_open(const char *dir, char **err) {
     f->applied = f->synced = read_meta(f, META_APPLIED, err);
     if (!*err) f->applied_term = read_meta(f, META_TERM, err);
     if (!*err) f->keys = read_meta(f, META_KEYS, err);
+    if (!*err) f->conf = read_text(f, META_CONF, err);
+    if (!*err) f->removed = read_meta(f, META_REMOVED, err) != 0;
     if (*err) { fsm_close(f); return NULL; }
     return f;
 }
@@ -181,6 +201,7 @@ void fsm_close(fsm *f) {
     if (!f) return;
     if (f->db) leveldb_close(f->db);
     free(f->dir);
+    free(f->conf);
     leveldb_options_destroy(f->opts);
     leveldb_cache_destroy(f->cache);
     leveldb_filterpolicy_destroy(f->filter);
@@ -198,6 +219,8 @@ void fsm_close(fsm *f) {
 uint64_t fsm_applied(const fsm *f) { return f->applied; }
 uint64_t fsm_applied_term(const fsm *f) { return f->applied_term; }
 uint64_t fsm_installed_at(const fsm *f) { return f->installed_at; }
+const char *fsm_conf(const fsm *f) { return f->conf; }
+int fsm_removed(const fsm *f) { return f->removed; }
 uint64_t fsm_keys(const fsm *f) { return f->keys; }
 
 /* FNV-1a with a splitmix64 finish: stable forever, it is on-disk format. */
@@ -413,6 +436,38 @@ void fsm_apply(fsm *f, uint64_t index, uint64_t term, const char *entry, size_t 
     if (f->batch_bytes > BATCH_MAX_BYTES && fsm_write(f, 0) != 0) abort();
 }
 
+void fsm_apply_conf(fsm *f, uint64_t index, uint64_t term, const char *text, size_t len, int removed, buf *reply) {
+    if (index != f->applied + 1) {
+        logmsg(LL_WARNING, "fsm_apply_conf: index %llu after applied %llu", (unsigned long long)index,
+               (unsigned long long)f->applied);
+        abort();
+    }
+    batch_open(f);
+    leveldb_writebatch_put(f->wb, META_CONF, strlen(META_CONF), text, len);
+    set_conf(f, text, len);
+    if (removed && !f->removed) {
+        char v[8];
+        set_u64(v, index);
+        leveldb_writebatch_put(f->wb, META_REMOVED, strlen(META_REMOVED), v, 8);
+        f->removed = 1;
+    }
+    f->applied = index;
+    f->applied_term = term;
+    if (reply) buf_appendstr(reply, "+OK\r\n");
+}
+
+int fsm_set_conf(fsm *f, const char *text) {
+    char *err = NULL;
+    leveldb_put(f->db, f->wsync, META_CONF, strlen(META_CONF), text, strlen(text), &err);
+    if (err) {
+        logmsg(LL_WARNING, "LevelDB write failed: %s", err);
+        leveldb_free(err);
+        return -1;
+    }
+    set_conf(f, text, strlen(text));
+    return 0;
+}
+
 int fsm_sync(fsm *f) { return fsm_write(f, 1); }
 int fsm_flush_batch(fsm *f) { return fsm_write(f, 0); }
 
@@ -463,6 +518,7 @@ struct fsm_view {
     leveldb_readoptions_t *ro;
     leveldb_iterator_t *it;
     int started;
+    char *conf;
 };
 
 fsm_view *fsm_view_new(fsm *f, uint64_t *index, uint64_t *term, uint64_t *keys) {
@@ -476,6 +532,7 @@ fsm_view *fsm_view_new(fsm *f, uint64_t *index, uint64_t *term, uint64_t *keys) 
     v->it = leveldb_create_iterator(f->db, v->ro);
     leveldb_iter_seek(v->it, "k", 1);
     v->started = 0;
+    v->conf = f->conf ? xstrndup(f->conf, strlen(f->conf)) : NULL;
     *index = f->applied;
     *term = f->applied_term;
     *keys = f->keys;
@@ -497,8 +554,11 @@ void fsm_view_free(fsm_view *v) {
     leveldb_iter_destroy(v->it);
     leveldb_readoptions_destroy(v->ro);
     leveldb_release_snapshot(v->db, v->snap);
+    free(v->conf);
     free(v);
 }
+
+const char *fsm_view_conf(const fsm_view *v) { return v->conf; }
 
 struct fsm_build {
     leveldb_t *db;
@@ -556,8 +616,16 @@ void fsm_build_abort(fsm_build *b) {
 
 /* Sync the new generation, then switch the pointer to it: a crash before
  * the rename keeps the old state, after it the new one. */
-int fsm_build_install(fsm *f, fsm_build *b, uint64_t index, uint64_t term, char **err) {
+int fsm_build_install(fsm *f, fsm_build *b, uint64_t index, uint64_t term, const char *conf, int removed,
+                      char **err) {
     write_meta(b->wb, index, term, b->count);
+    leveldb_writebatch_put(b->wb, META_CONF, strlen(META_CONF), conf, strlen(conf));
+    if (removed || f->removed) {
+        char v[8];
+        set_u64(v, index);
+        leveldb_writebatch_put(b->wb, META_REMOVED, strlen(META_REMOVED), v, 8);
+        f->removed = 1;
+    }
     if (build_write(b, f->wsync, err) < 0) { fsm_build_abort(b); return -1; }
     if (write_pointer(f->dir, b->gen, index) < 0) {
         *err = errf("Can't switch the state machine pointer in", f->dir);
@@ -578,6 +646,7 @@ int fsm_build_install(fsm *f, fsm_build *b, uint64_t index, uint64_t term, char 
     f->applied_term = term;
     f->keys = b->count;
     f->installed_at = index;
+    set_conf(f, conf, strlen(conf));
     leveldb_writebatch_destroy(b->wb);
     free(b->path);
     buf_free(&b->kbuf);

@@ -31,9 +31,20 @@ uint64_t fsm_applied(const fsm *f);
 uint64_t fsm_applied_term(const fsm *f);
 uint64_t fsm_installed_at(const fsm *f);
 uint64_t fsm_keys(const fsm *f);
+/* The cluster configuration (members.h text) of the last CONFIG entry
+ * applied or image installed, kept with the data so a snapshot carries
+ * it; NULL when there was none (the founding one is in force). */
+const char *fsm_conf(const fsm *f);
+/* Records the founding configuration (a new node, before any entry). */
+int fsm_set_conf(fsm *f, const char *text);
+/* A configuration without this node was applied after one with it. */
+int fsm_removed(const fsm *f);
 /* Applies one entry at index (must be applied+1) of term; its reply goes
  * to reply (may be NULL when nobody waits). */
 void fsm_apply(fsm *f, uint64_t index, uint64_t term, const char *entry, size_t len, buf *reply);
+/* Applies a CONFIG entry: records the configuration (and, once, that this
+ * node was removed by it); replies +OK. */
+void fsm_apply_conf(fsm *f, uint64_t index, uint64_t term, const char *text, size_t len, int removed, buf *reply);
 /* Durable up to the applied index; 0 on success. */
 int fsm_sync(fsm *f);
 /* Writes the open batch without syncing (appendfsync no). */
@@ -63,6 +74,8 @@ uint64_t fsm_disk_size(fsm *f);
  * an image while applies go on. Fills index, term and keys: the point it shows. */
 typedef struct fsm_view fsm_view;
 fsm_view *fsm_view_new(fsm *f, uint64_t *index, uint64_t *term, uint64_t *keys);
+/* The configuration at the view's point (NULL: the founding one). */
+const char *fsm_view_conf(const fsm_view *v);
 /* Next key and value (valid until the next call); 0 at the end. */
 int fsm_view_next(fsm_view *v, const char **k, size_t *kl, const char **val, size_t *vl);
 /* Must be freed before the state machine it views is replaced or closed. */
@@ -76,7 +89,9 @@ int fsm_build_put(fsm *f, fsm_build *b, const char *k, size_t kl, const char *v,
 uint64_t fsm_build_count(const fsm_build *b);
 /* Deletes what was built. */
 void fsm_build_abort(fsm_build *b);
-/* Makes the build, as the state at index/term, the live state machine
- * durably (sync, then the pointer's rename); frees b either way. */
-int fsm_build_install(fsm *f, fsm_build *b, uint64_t index, uint64_t term, char **err);
+/* Makes the build, as the state at index/term with configuration conf,
+ * the live state machine durably (sync, then the pointer's rename); frees
+ * b either way. removed: that configuration removed this node. */
+int fsm_build_install(fsm *f, fsm_build *b, uint64_t index, uint64_t term, const char *conf, int removed,
+                      char **err);
 #endif

@@ -1,5 +1,6 @@
 #include "node.h"
 #include "entry.h"
+#include "join.h"
 #include "log.h"
 #include "peer.h"
 #include "raft.h"
@@ -13,6 +14,8 @@
 #include <time.h>
 
 #define TICK_MS 10
+/* A learner this close to the leader's log is promoted to voter. */
+#define PROMOTE_GAP 8192
 
 /* One unit of group commit: everything the core asked to persist between
  * two hand-offs to the sync thread, and the messages that must wait for it
@@ -38,8 +41,12 @@ static struct {
     wal *w;
     node_events ev;
     uint64_t id, cluster_id;
-    cluster_member members[RAFT_MAX_NODES];
-    int nmembers;
+    members book;         /* the address of every node any configuration named */
+    uint64_t conf_version;  /* the core's, when the peer connections were last matched to it */
+    uint64_t peer_leader;   /* the leader then */
+    uint64_t peers[RAFT_MAX_NODES * 2];
+    int npeers;
+    int removed;          /* a configuration without this node was applied */
     ev_timer tick;
     ev_async done_async;
     pthread_t thread;
@@ -55,7 +62,7 @@ static struct {
     uint64_t confirmed_round;
     long long fsyncs, sync_entries, elections_seen;
     wal_state st;
-    char *members_text;   /* canonical membership, for snapshot images */
+    char *members_text;   /* the founding configuration (images fall back to it) */
     uint64_t log_bytes;   /* entry bytes in the in-memory log, roughly */
     long long snapshots;
     long long last_snapshot_time, last_snapshot_ms;
@@ -175,11 +182,34 @@ static void queue_persist(const raft_ready *rd) {
 
 /* ---- applying ---- */
 
+static int conf_has_me(const char *text, size_t len) {
+    members ms;
+    char err[160];
+    return text && members_parse(text, len, &ms, err, sizeof(err)) == 0 && members_get(&ms, N.id);
+}
+
+static void note_removed(uint64_t index) {
+    if (N.removed) return;
+    N.removed = 1;
+    logmsg(LL_WARNING, "This node was removed from the cluster by the configuration at index %llu: it no longer "
+           "serves. Wipe its data directory before adding it again.", (unsigned long long)index);
+}
+
 static void apply(const raft_entry *e) {
     if (e->index <= N.applied) return;  /* already in the state machine before a restart */
     buf *reply = N.ev.reply_for ? N.ev.reply_for(e->index, e->term) : NULL;
-    if (e->type == RAFT_ENTRY_NOOP) fsm_apply(N.f, e->index, e->term, noop_entry, sizeof(noop_entry), reply);
-    else fsm_apply(N.f, e->index, e->term, e->data, e->len, reply);
+    if (e->type == RAFT_ENTRY_NOOP) {
+        fsm_apply(N.f, e->index, e->term, noop_entry, sizeof(noop_entry), reply);
+    } else if (e->type == RAFT_ENTRY_CONFIG) {
+        const char *before = fsm_conf(N.f) ? fsm_conf(N.f) : N.members_text;
+        int removed = conf_has_me(before, strlen(before)) && !conf_has_me(e->data, e->len);
+        logmsg(LL_NOTICE, "Configuration at index %llu applied: %.*s", (unsigned long long)e->index, (int)e->len,
+               e->data);
+        fsm_apply_conf(N.f, e->index, e->term, e->data, e->len, removed, reply);
+        if (removed) note_removed(e->index);
+    } else {
+        fsm_apply(N.f, e->index, e->term, e->data, e->len, reply);
+    }
     N.applied = e->index;
 }
 
@@ -264,10 +294,52 @@ uint64_t node_snapshot_now(void) { return compact(1); }
 /* A snapshot from the leader is now the state machine (transfer.c). */
 static void on_installed(uint64_t index, int how) {
     N.applied = index;
+    if (fsm_removed(N.f)) note_removed(index);
     N.log_bytes = 0;
     if (how == 2) new_job()->reset_next = index + 1;  /* after all that was queued before */
     kick_sync();
     if (N.ev.applied) N.ev.applied();
+}
+
+/* Connections follow the core's peer set (members, and departing ones on
+ * a leader); addresses come from every configuration seen. */
+static void sync_peers(void) {
+    if (raft_conf_version(N.r) == N.conf_version && raft_leader(N.r) == N.peer_leader) return;
+    N.conf_version = raft_conf_version(N.r);
+    N.peer_leader = raft_leader(N.r);
+    const members *c = raft_members(N.r);
+    for (int i = 0; i < c->n; i++) {
+        cluster_member *b = members_find(&N.book, c->m[i].id);
+        if (!c->m[i].host[0]) continue;
+        if (b) { *b = c->m[i]; continue; }
+        if (members_add(&N.book, &c->m[i]) < 0) {  /* full: forget one no longer named */
+            for (int k = 0; k < N.book.n; k++)
+                if (!members_get(c, N.book.m[k].id)) { members_remove(&N.book, N.book.m[k].id); break; }
+            members_add(&N.book, &c->m[i]);
+        }
+    }
+    uint64_t want[RAFT_MAX_NODES * 2 + 1];
+    int nwant = raft_peers(N.r, want, RAFT_MAX_NODES * 2);
+    int has_leader = !N.peer_leader || N.peer_leader == N.id;
+    for (int k = 0; k < nwant; k++) has_leader |= want[k] == N.peer_leader;
+    if (!has_leader) want[nwant++] = N.peer_leader;  /* a leader this node's configuration does not name yet */
+    for (int i = 0; i < N.npeers; i++) {
+        int keep = 0;
+        for (int k = 0; k < nwant; k++) keep |= want[k] == N.peers[i];
+        if (!keep) {
+            logmsg(LL_NOTICE, "Node %llu is no longer a peer", (unsigned long long)N.peers[i]);
+            peer_remove(N.peers[i]);
+        }
+    }
+    N.npeers = 0;
+    for (int k = 0; k < nwant; k++) {
+        const cluster_member *m = members_get(&N.book, want[k]);
+        if (!m) continue;  /* no address known: it will dial us */
+        if (!peer_known(want[k])) logmsg(LL_NOTICE, "Connecting to node %llu at %s:%d", (unsigned long long)m->id,
+                                         m->host, m->peer_port);
+        peer_add(m->id, m->host, m->peer_port);
+        N.peers[N.npeers++] = m->id;
+    }
 }
 
 void node_process(void) {
@@ -291,6 +363,7 @@ void node_process(void) {
         applied_any |= rd.ncommitted > 0;
         if (rd.confirmed_round > N.confirmed_round) N.confirmed_round = rd.confirmed_round;
         note_leader();
+        sync_peers();
         if (!rd.nmsgs && !rd.nentries && !rd.ncommitted && !rd.hard_state_changed && !rd.nmsgs_after) break;
     }
     if (applied_any && fsm_flush_batch(N.f) != 0) {
@@ -327,40 +400,83 @@ static void on_down(uint64_t id) {
 
 /* ---- start-up ---- */
 
-static int setup_members(config *cfg) {
+/* Default peer port: the client port + 10000 (- 10000 where that would
+ * not be a port). */
+static int my_peer_port(const config *cfg) {
+    if (cfg->peer_port) return (int)cfg->peer_port;
+    return cfg->port + 10000 <= 65535 ? cfg->port + 10000 : cfg->port - 10000;
+}
+
+/* The founding configuration: the --cluster option, this node alone, or
+ * (joining) none. Its canonical text names the cluster. */
+static int founding(config *cfg, members *boot) {
     char err[512];
-    int single = !cfg->cluster[0];
-    if (single) snprintf(cfg->cluster, sizeof(cfg->cluster), "%lld=%s:%d@%d", cfg->id, cfg->bind, cfg->port, cfg->port);
-    N.nmembers = config_parse_cluster(cfg->cluster, N.members, RAFT_MAX_NODES, err, sizeof(err));
-    if (N.nmembers < 0) { logmsg(LL_WARNING, "Bad cluster option: %s", err); return -1; }
-    N.id = (uint64_t)cfg->id;
-    int self = -1;
-    buf canon;
-    /* the cluster id names the membership the cluster was created with:
-     * members sorted by id, in a canonical form */
-    for (int i = 1; i < N.nmembers; i++)
-        for (int j = i; j > 0 && N.members[j].id < N.members[j - 1].id; j--) {
-            cluster_member t = N.members[j];
-            N.members[j] = N.members[j - 1];
-            N.members[j - 1] = t;
+    boot->n = 0;
+    if (cfg->cluster[0]) {
+        if (config_parse_cluster(cfg->cluster, boot, err, sizeof(err)) < 0) {
+            logmsg(LL_WARNING, "Bad cluster option: %s", err);
+            return -1;
         }
-    buf_init(&canon);
-    for (int i = 0; i < N.nmembers; i++) {
-        buf_printf(&canon, "%llu=%s:%d@%d,", (unsigned long long)N.members[i].id, N.members[i].host,
-                   N.members[i].port, N.members[i].peer_port);
-        if (N.members[i].id == N.id) self = i;
+        const cluster_member *me = members_get(boot, N.id);
+        if (!me) {
+            logmsg(LL_WARNING, "This node's id %llu is not in the cluster option '%s'", (unsigned long long)N.id,
+                   cfg->cluster);
+            return -1;
+        }
+        cfg->port = me->port;
+    } else if (!cfg->join[0]) {
+        cluster_member me = {0};
+        me.id = N.id;
+        snprintf(me.host, sizeof(me.host), "%s", cfg->bind);
+        me.port = cfg->port;
+        me.peer_port = my_peer_port(cfg);
+        members_add(boot, &me);
     }
-    /* a lone node (no cluster option) keeps its identity across port changes */
-    N.cluster_id = single ? fnv64("single", 6) ^ N.id : fnv64(canon.data, canon.len);
-    if (canon.len) canon.len--;  /* the last comma */
-    N.members_text = xstrndup(canon.data ? canon.data : "", canon.len);
-    buf_free(&canon);
-    if (self < 0) {
-        logmsg(LL_WARNING, "This node's id %llu is not in the cluster option '%s'", (unsigned long long)N.id, cfg->cluster);
+    buf t;
+    buf_init(&t);
+    members_format(boot, &t);
+    N.members_text = xstrndup(t.data ? t.data : "", t.len);
+    buf_free(&t);
+    if (cfg->cluster[0]) N.cluster_id = fnv64(N.members_text, strlen(N.members_text));
+    else if (!cfg->join[0]) N.cluster_id = fnv64("single", 6) ^ N.id;  /* keeps its identity across port changes */
+    return 0;
+}
+
+/* Asks the cluster at --join to admit this node; fills N.cluster_id. */
+static int join(config *cfg) {
+    char err[512], addr[320];
+    if (!strcmp(cfg->bind, "0.0.0.0") || !strcmp(cfg->bind, "::")) {
+        logmsg(LL_WARNING, "--join needs --bind set to the address the other nodes reach this one at");
         return -1;
     }
-    cfg->port = N.members[self].port;
-    return self;
+    snprintf(addr, sizeof(addr), strchr(cfg->bind, ':') ? "[%s]:%d@%d" : "%s:%d@%d", cfg->bind, cfg->port,
+             my_peer_port(cfg));
+    logmsg(LL_NOTICE, "Asking the cluster at %s to admit node %llu at %s", cfg->join, (unsigned long long)N.id, addr);
+    if (join_cluster(cfg->join, &N.cluster_id, &N.book, err, sizeof(err)) < 0 ||
+        join_request(cfg->join, N.id, addr, 60000, err, sizeof(err)) < 0) {
+        logmsg(LL_WARNING, "Cannot join the cluster at %s: %s", cfg->join, err);
+        return -1;
+    }
+    logmsg(LL_NOTICE, "Admitted as a learner into cluster %016llx", (unsigned long long)N.cluster_id);
+    return 0;
+}
+
+/* Which cluster the data in the directory belongs to, checked against the
+ * options: a --cluster naming another cluster is refused. */
+static int check_identity(const config *cfg, int has_state) {
+    if (!has_state) return 0;
+    if (N.st.node_id != N.id ||
+        ((cfg->cluster[0] || !fsm_conf(N.f)) && N.st.cluster_id != N.cluster_id && !cfg->join[0])) {
+        logmsg(LL_WARNING,
+               "The data in %s belongs to node %llu of cluster %016llx, not to node %llu of cluster %016llx "
+               "(the cluster option differs from the one this data was created with). Refusing to start.",
+               cfg->dir, (unsigned long long)N.st.node_id, (unsigned long long)N.st.cluster_id,
+               (unsigned long long)N.id, (unsigned long long)N.cluster_id);
+        return -1;
+    }
+    if (cfg->join[0]) logmsg(LL_NOTICE, "This node already belongs to a cluster: --join is ignored");
+    N.cluster_id = N.st.cluster_id;  /* it may have joined, or grown from one node */
+    return 0;
 }
 
 /* The log must continue the state machine: hold its applied entry (same
@@ -396,14 +512,27 @@ static void *start_error(char *msg) {
     return NULL;
 }
 
+static int listen_peers(struct ev_loop *loop, const config *cfg, const members *boot) {
+    peer_handler ph = {on_raft, on_forward, on_forward_reply, on_forward_close, on_down, on_link_closed,
+                       transfer_on_chunk, transfer_on_ack};
+    const cluster_member *me = members_get(raft_members(N.r), N.id);
+    if (!me || !me->host[0]) me = members_get(boot, N.id);
+    int port = me ? me->peer_port : my_peer_port(cfg);
+    if (peer_init(loop, N.cluster_id, N.id, cfg->bind, port, &ph) == 0) return 0;
+    /* a lone node needs peers only once it grows */
+    return raft_members(N.r)->n > 1 || !me ? -1 : 0;
+}
+
 int node_init(struct ev_loop *loop, config *cfg, fsm *f, const node_events *ev) {
     memset(&N, 0, sizeof(N));
     N.loop = loop;
     N.cfg = cfg;
     N.f = f;
     N.ev = *ev;
-    int self = setup_members(cfg);
-    if (self < 0) return -1;
+    N.id = (uint64_t)cfg->id;
+    members boot;
+    if (founding(cfg, &boot) < 0) return -1;
+    N.book = boot;
     char *err = NULL;
     raft_entry *log = NULL;
     size_t nlog = 0;
@@ -411,14 +540,7 @@ int node_init(struct ev_loop *loop, config *cfg, fsm *f, const node_events *ev) 
     N.w = wal_open(cfg->dir, (size_t)cfg->wal_segment_size, &N.st, &has_state, &log, &nlog, &err);
     if (!N.w) { start_error(err); return -1; }
     wal_set_sync(N.w, cfg->appendfsync);
-    if (has_state && (N.st.cluster_id != N.cluster_id || N.st.node_id != N.id)) {
-        logmsg(LL_WARNING,
-               "The data in %s belongs to node %llu of cluster %016llx, not to node %llu of cluster %016llx "
-               "(the cluster option differs from the one this data was created with). Refusing to start.",
-               cfg->dir, (unsigned long long)N.st.node_id, (unsigned long long)N.st.cluster_id,
-               (unsigned long long)N.id, (unsigned long long)N.cluster_id);
-        goto fail;
-    }
+    if (check_identity(cfg, has_state) < 0) goto fail;
     N.applied = fsm_applied(f);
     int matched = match_log(log, nlog);
     if (matched < 0) goto fail;
@@ -428,6 +550,12 @@ int node_init(struct ev_loop *loop, config *cfg, fsm *f, const node_events *ev) 
         nlog = 0;
     }
     if (!has_state) {
+        if (cfg->join[0] && join(cfg) < 0) goto fail;
+        /* the configuration is kept with the data from the start: a restart needs no options */
+        if (!fsm_conf(f) && fsm_set_conf(f, N.members_text) < 0) {
+            logmsg(LL_WARNING, "Cannot write the configuration in %s", cfg->dir);
+            goto fail;
+        }
         N.st.cluster_id = N.cluster_id;
         N.st.node_id = N.id;
         if (wal_save_state(N.w, &N.st) < 0) {
@@ -435,10 +563,11 @@ int node_init(struct ev_loop *loop, config *cfg, fsm *f, const node_events *ev) 
             goto fail;
         }
     }
+    N.removed = fsm_removed(f);
     raft_config rc = {0};
     rc.id = N.id;
-    rc.npeers = N.nmembers;
-    for (int i = 0; i < N.nmembers; i++) rc.peers[i] = N.members[i].id;
+    rc.conf = fsm_conf(f) ? fsm_conf(f) : N.members_text;
+    rc.conf_len = strlen(rc.conf);
     rc.election_ticks = (int)(cfg->election_timeout / TICK_MS);
     rc.heartbeat_ticks = (int)(cfg->heartbeat_interval / TICK_MS);
     if (rc.heartbeat_ticks < 1) rc.heartbeat_ticks = 1;
@@ -446,6 +575,7 @@ int node_init(struct ev_loop *loop, config *cfg, fsm *f, const node_events *ev) 
     rc.max_msg_entries = 4096;
     rc.max_inflight = 64;
     rc.max_msg_bytes = 1 << 20;
+    rc.promote_gap = PROMOTE_GAP;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     rc.seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ N.id * 0x9e3779b97f4a7c15ULL;
@@ -453,16 +583,13 @@ int node_init(struct ev_loop *loop, config *cfg, fsm *f, const node_events *ev) 
     for (size_t i = 0; i < nlog; i++) N.log_bytes += log[i].len + WAL_REC_HEADER;
     wal_free_entries(log, nlog);
     logmsg(LL_NOTICE, "Raft node %llu of cluster %016llx (%d members): term %llu, log %llu..%llu, applied %llu",
-           (unsigned long long)N.id, (unsigned long long)N.cluster_id, N.nmembers, (unsigned long long)N.st.term,
-           (unsigned long long)raft_snapshot_index(N.r) + 1, (unsigned long long)raft_last_index(N.r),
-           (unsigned long long)N.applied);
+           (unsigned long long)N.id, (unsigned long long)N.cluster_id, raft_members(N.r)->n,
+           (unsigned long long)N.st.term, (unsigned long long)raft_snapshot_index(N.r) + 1,
+           (unsigned long long)raft_last_index(N.r), (unsigned long long)N.applied);
+    if (N.removed) logmsg(LL_WARNING, "This node was removed from the cluster: it does not serve");
     transfer_init(loop, N.r, f, N.cluster_id, N.id, N.members_text, on_installed);
-    peer_handler ph = {on_raft, on_forward, on_forward_reply, on_forward_close, on_down, on_link_closed,
-                       transfer_on_chunk, transfer_on_ack};
-    /* a lone node has no peers to listen for */
-    if (N.nmembers > 1 && peer_init(loop, N.cluster_id, N.id, cfg->bind, N.members[self].peer_port, &ph) < 0) goto fail;
-    for (int i = 0; i < N.nmembers; i++)
-        if (i != self) peer_add(N.members[i].id, N.members[i].host, N.members[i].peer_port);
+    if (listen_peers(loop, cfg, &boot) < 0) goto fail;
+    sync_peers();
     pthread_mutex_init(&N.mu, NULL);
     pthread_cond_init(&N.cv, NULL);
     ev_async_init(&N.done_async, done_cb);
@@ -470,7 +597,7 @@ int node_init(struct ev_loop *loop, config *cfg, fsm *f, const node_events *ev) 
     pthread_create(&N.thread, NULL, sync_main, NULL);
     ev_timer_init(&N.tick, tick_cb, TICK_MS / 1000., TICK_MS / 1000.);
     ev_timer_start(loop, &N.tick);
-    if (N.nmembers == 1) raft_campaign(N.r);  /* nobody to wait for */
+    if (members_voters(raft_members(N.r)) == 1 && raft_is_voter(N.r, N.id)) raft_campaign(N.r);  /* nobody to wait for */
     return 0;
 fail:
     wal_free_entries(log, nlog);
@@ -482,6 +609,8 @@ fail:
 void node_shutdown(void) {
     if (!N.r) return;
     ev_timer_stop(N.loop, &N.tick);
+    raft_flush(N.r);  /* a removed leader's hand-over must not wait for a tick that never comes */
+    node_process();
     /* let the sync thread finish what it has, then drain the queue */
     for (;;) {
         pthread_mutex_lock(&N.mu);
@@ -527,15 +656,59 @@ int node_read_vouched(uint64_t from, uint64_t term, uint64_t *read_index) {
     return raft_read_index_vouched(N.r, from, term, read_index);
 }
 
-static const cluster_member *member(uint64_t id) {
-    for (int i = 0; i < N.nmembers; i++)
-        if (N.members[i].id == id) return &N.members[i];
-    return NULL;
-}
+static const cluster_member *member(uint64_t id) { return members_get(&N.book, id); }
 
 static const char *role_name(int role) {
     static const char *names[] = {"follower", "pre-candidate", "candidate", "leader"};
     return names[role];
+}
+
+static void info_replication(buf *b) {
+    uint64_t lead = raft_leader(N.r);
+    const cluster_member *lm = member(lead);
+    const members *c = raft_members(N.r);
+    int leader = raft_role(N.r) == RAFT_LEADER;
+    buf_printf(b, "# Replication\r\n");
+    if (leader || !lm) {
+        int k = 0;
+        buf body;
+        buf_init(&body);
+        for (int i = 0; leader && i < c->n; i++) {
+            raft_peer_info p;
+            const cluster_member *m = &c->m[i];
+            if (m->id == N.id || !raft_peer(N.r, m->id, &p)) continue;
+            buf_printf(&body, "slave%d:ip=%s,port=%d,state=%s,offset=%llu,lag=0\r\n", k++, m->host, m->port,
+                       peer_connected(m->id) ? "online" : "wait_bgsave", (unsigned long long)p.match);
+        }
+        buf_printf(b, "role:master\r\nconnected_slaves:%d\r\n", k);
+        if (body.len) buf_append(b, body.data, body.len);
+        buf_free(&body);
+    } else {
+        buf_printf(b, "role:slave\r\nmaster_host:%s\r\nmaster_port:%d\r\nmaster_link_status:%s\r\n", lm->host,
+                   lm->port, peer_connected(lead) ? "up" : "down");
+        buf_printf(b, "slave_repl_offset:%llu\r\nslave_read_only:0\r\n", (unsigned long long)N.applied);
+    }
+    buf_printf(b, "master_repl_offset:%llu\r\n\r\n", (unsigned long long)raft_commit_index(N.r));
+}
+
+/* One line per node this one knows of: members, and departing ones. */
+static void info_node(buf *b, uint64_t id, uint64_t now) {
+    const cluster_member *m = member(id);
+    const members *c = raft_members(N.r);
+    const cluster_member *cm = members_get(c, id);
+    raft_peer_info p = {0};
+    int lead_view = raft_role(N.r) == RAFT_LEADER && raft_peer(N.r, id, &p);
+    const char *kind = !cm ? "departing" : cm->learner ? "learner" : "voter";
+    const char *state = id == raft_leader(N.r) ? "leader" : id == N.id ? role_name(raft_role(N.r)) : "follower";
+    buf_printf(b, "raft_node%llu:addr=%s:%d,peer_port=%d,kind=%s,state=%s", (unsigned long long)id, m ? m->host : "",
+               m ? m->port : 0, m ? m->peer_port : 0, kind, state);
+    if (id != N.id) {
+        uint64_t rx = peer_last_rx(id);
+        buf_printf(b, ",connected=%d,match=%llu,next=%llu,inflight=%d,repl=%s,last_contact_ms=%lld",
+                   peer_connected(id), (unsigned long long)p.match, (unsigned long long)p.next, p.inflight,
+                   lead_view ? (p.probe ? "probe" : "replicate") : "-", rx ? (long long)(now - rx) : -1LL);
+    }
+    buf_printf(b, "\r\n");
 }
 
 void node_info(buf *b, const char *section) {
@@ -546,39 +719,30 @@ void node_info(buf *b, const char *section) {
                    (unsigned long long)wal_first_index(N.w), (unsigned long long)raft_snapshot_index(N.r));
         return;
     }
+    if (!strcmp(section, "replication")) { info_replication(b); return; }
     uint64_t lead = raft_leader(N.r);
     const cluster_member *lm = member(lead);
-    if (!strcmp(section, "replication")) {
-        buf_printf(b, "# Replication\r\n");
-        if (raft_role(N.r) == RAFT_LEADER || !lm) {
-            buf_printf(b, "role:master\r\nconnected_slaves:%d\r\n", raft_role(N.r) == RAFT_LEADER ? N.nmembers - 1 : 0);
-            int k = 0;
-            for (int i = 0; raft_role(N.r) == RAFT_LEADER && i < N.nmembers; i++) {
-                raft_peer_info p;
-                if (N.members[i].id == N.id || !raft_peer(N.r, N.members[i].id, &p)) continue;
-                buf_printf(b, "slave%d:ip=%s,port=%d,state=%s,offset=%llu,lag=0\r\n", k++, N.members[i].host,
-                           N.members[i].port, peer_connected(N.members[i].id) ? "online" : "wait_bgsave",
-                           (unsigned long long)p.match);
-            }
-        } else {
-            buf_printf(b, "role:slave\r\nmaster_host:%s\r\nmaster_port:%d\r\nmaster_link_status:%s\r\n", lm->host,
-                       lm->port, peer_connected(lead) ? "up" : "down");
-            buf_printf(b, "slave_repl_offset:%llu\r\nslave_read_only:0\r\n", (unsigned long long)N.applied);
-        }
-        buf_printf(b, "master_repl_offset:%llu\r\n\r\n", (unsigned long long)raft_commit_index(N.r));
-        return;
-    }
+    const members *c = raft_members(N.r);
+    const raft_stats *st = raft_get_stats(N.r);
     buf_printf(b, "# Raft\r\nraft_node_id:%llu\r\nraft_cluster_id:%016llx\r\nraft_role:%s\r\nraft_term:%llu\r\n",
-               (unsigned long long)N.id, (unsigned long long)N.cluster_id, role_name(raft_role(N.r)),
-               (unsigned long long)raft_term(N.r));
+               (unsigned long long)N.id, (unsigned long long)N.cluster_id,
+               N.removed ? "removed" : role_name(raft_role(N.r)), (unsigned long long)raft_term(N.r));
     buf_printf(b, "raft_leader_id:%llu\r\nraft_leader_addr:%s:%d\r\n", (unsigned long long)lead, lm ? lm->host : "",
                lm ? lm->port : 0);
     buf_printf(b, "raft_commit_index:%llu\r\nraft_applied_index:%llu\r\nraft_last_log_index:%llu\r\n"
-               "raft_last_log_term:%llu\r\nraft_members:%d\r\nraft_fsyncs:%lld\r\nraft_fsynced_entries:%lld\r\n"
-               "raft_wal_bytes:%llu\r\nraft_wal_segments:%d\r\nraft_bad_peer_frames:%lld\r\n",
+               "raft_last_log_term:%llu\r\nraft_members:%d\r\nraft_voters:%d\r\nraft_learners:%d\r\n"
+               "raft_voter:%d\r\nraft_removed:%d\r\nraft_config_index:%llu\r\nraft_config_pending:%d\r\n"
+               "raft_transfer_to:%llu\r\nraft_elections_timeout:%lld\r\nraft_elections_transfer:%lld\r\n"
+               "raft_transfers:%lld\r\nraft_config_changes:%lld\r\n",
                (unsigned long long)raft_commit_index(N.r), (unsigned long long)N.applied,
                (unsigned long long)raft_last_index(N.r), (unsigned long long)raft_term_at(N.r, raft_last_index(N.r)),
-               N.nmembers, N.fsyncs, N.sync_entries, (unsigned long long)wal_disk_bytes(N.w), wal_segments(N.w),
+               c->n, members_voters(c), c->n - members_voters(c), raft_is_voter(N.r, N.id), N.removed,
+               (unsigned long long)raft_conf_index(N.r), raft_conf_index(N.r) > raft_commit_index(N.r),
+               (unsigned long long)raft_transferee(N.r), st->timeout_elections, st->transfer_elections, st->transfers,
+               st->conf_changes);
+    buf_printf(b, "raft_fsyncs:%lld\r\nraft_fsynced_entries:%lld\r\n"
+               "raft_wal_bytes:%llu\r\nraft_wal_segments:%d\r\nraft_bad_peer_frames:%lld\r\n",
+               N.fsyncs, N.sync_entries, (unsigned long long)wal_disk_bytes(N.w), wal_segments(N.w),
                peer_bad_frames());
     buf_printf(b, "raft_first_log_index:%llu\r\nraft_snapshot_index:%llu\r\nraft_snapshot_term:%llu\r\n"
                "raft_snapshots_taken:%lld\r\nraft_last_snapshot_time:%lld\r\nraft_last_snapshot_duration_ms:%lld\r\n",
@@ -586,17 +750,39 @@ void node_info(buf *b, const char *section) {
                (unsigned long long)raft_snapshot_term(N.r), N.snapshots, N.last_snapshot_time, N.last_snapshot_ms);
     transfer_info(b);
     uint64_t now = mono_ms();
-    for (int i = 0; i < N.nmembers; i++) {
-        const cluster_member *m = &N.members[i];
-        if (m->id == N.id) continue;
-        raft_peer_info p = {0};
-        int lead_view = raft_role(N.r) == RAFT_LEADER && raft_peer(N.r, m->id, &p);
-        uint64_t rx = peer_last_rx(m->id);
-        buf_printf(b, "raft_peer%llu:addr=%s:%d,peer_port=%d,connected=%d,match=%llu,next=%llu,inflight=%d,state=%s,"
-                   "last_contact_ms=%lld\r\n",
-                   (unsigned long long)m->id, m->host, m->port, m->peer_port, peer_connected(m->id),
-                   (unsigned long long)p.match, (unsigned long long)p.next, p.inflight,
-                   lead_view ? (p.probe ? "probe" : "replicate") : "-", rx ? (long long)(now - rx) : -1LL);
-    }
+    for (int i = 0; i < c->n; i++) info_node(b, c->m[i].id, now);
+    uint64_t ids[RAFT_MAX_NODES * 2];
+    int n = raft_peers(N.r, ids, RAFT_MAX_NODES * 2);
+    for (int i = 0; i < n; i++)
+        if (!members_get(c, ids[i])) info_node(b, ids[i], now);
     buf_printf(b, "\r\n");
+}
+
+/* ---- membership and leadership ---- */
+
+int node_removed(void) { return N.removed; }
+int node_accepting(void) { return raft_role(N.r) == RAFT_LEADER && !raft_transferee(N.r); }
+
+int64_t node_change(int op, const cluster_member *m) {
+    int64_t r = raft_change(N.r, op, m);
+    if (r > 0) {
+        buf t;
+        buf_init(&t);
+        members_format_one(m, &t);
+        logmsg(LL_NOTICE, "Proposed at index %lld: %s node %.*s", (long long)r,
+               op == RAFT_ADD_LEARNER ? "add learner" : op == RAFT_PROMOTE ? "promote" : "remove", (int)t.len, t.data);
+        buf_free(&t);
+    }
+    return r;
+}
+
+uint64_t node_transfer(uint64_t id) {
+    uint64_t to = raft_transfer_leader(N.r, id);
+    if (to) logmsg(LL_NOTICE, "Transferring leadership to node %llu", (unsigned long long)to);
+    return to;
+}
+
+int node_transfer_state(void) {
+    if (raft_transfer_sent(N.r)) return 1;
+    return raft_transferee(N.r) ? 0 : -1;
 }

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "config.h"
 #include "fsm.h"
+#include "raft.h"
 #include "resp.h"
 
 typedef struct node_events {
@@ -51,6 +52,16 @@ int node_read_vouched(uint64_t from, uint64_t term, uint64_t *read_index);
 /* INFO sections "raft" and "replication"; "persistence" gives fields to
  * add to that section. */
 void node_info(buf *b, const char *section);
+/* Membership (raft_change): the entry's index, or a negative RAFT_CONF_*. */
+int64_t node_change(int op, const cluster_member *m);
+/* A configuration without this node was applied: it serves no more. */
+int node_removed(void);
+/* Leader and not handing over: takes proposals. */
+int node_accepting(void);
+/* Starts a leadership transfer to id (0: the best voter); the target or 0. */
+uint64_t node_transfer(uint64_t id);
+/* The transfer started last: 1 TIMEOUT_NOW sent, 0 still running, -1 gave up. */
+int node_transfer_state(void);
 /* RAFT.SNAPSHOT: the state machine durable now and the log behind it
  * compacted (short of an image being sent); returns the snapshot index. */
 uint64_t node_snapshot_now(void);

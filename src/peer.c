@@ -81,6 +81,11 @@ void peer_encode_raft(buf *b, const raft_msg *m) {
 
 static int entry_ok(const raft_entry *e) {
     if (e->type == RAFT_ENTRY_NOOP) return e->len == 0;
+    if (e->type == RAFT_ENTRY_CONFIG) {
+        members ms;
+        char err[160];
+        return members_parse(e->data, e->len, &ms, err, sizeof(err)) == 0;
+    }
     if (e->type != RAFT_ENTRY_COMMAND) return 0;
     int type;
     uint64_t t;
@@ -155,7 +160,7 @@ static struct {
     peer_handler h;
     int lfd;
     ev_io accept_io;
-    member m[RAFT_MAX_NODES];
+    member m[RAFT_MAX_NODES * 2];  /* id 0: a free slot (libev holds pointers into it) */
     int n;
     conn *inbound;
     long long bad_frames;
@@ -164,7 +169,7 @@ static struct {
 
 
 static member *find_member(uint64_t id) {
-    for (int i = 0; i < P.n; i++)
+    for (int i = 0; id && i < P.n; i++)
         if (P.m[i].id == id) return &P.m[i];
     return NULL;
 }
@@ -219,9 +224,11 @@ static int handle_hello(conn *c, const char *p, size_t n) {
     } else if (to != P.my_id) {
         snprintf(why, sizeof(why), "handshake addressed to node %llu, this is node %llu", (unsigned long long)to,
                  (unsigned long long)P.my_id);
-    } else if (!find_member(from)) {
-        snprintf(why, sizeof(why), "handshake from unknown node id %llu", (unsigned long long)from);
+    } else if (!from || from == P.my_id) {
+        snprintf(why, sizeof(why), "handshake from node id %llu", (unsigned long long)from);
     } else {
+        /* any node of this cluster: a member added by a configuration
+         * entry this node has not received yet must reach it */
         c->peer = from;
         return 0;
     }
@@ -409,6 +416,8 @@ int peer_init(struct ev_loop *loop, uint64_t cluster_id, uint64_t my_id, const c
     P.cluster_id = cluster_id;
     P.my_id = my_id;
     P.h = *h;
+    P.lfd = -1;
+    if (!port) return -1;
     struct addrinfo hints = {0}, *ai = NULL;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
@@ -435,8 +444,14 @@ int peer_init(struct ev_loop *loop, uint64_t cluster_id, uint64_t my_id, const c
 }
 
 void peer_add(uint64_t id, const char *host, int port) {
-    if (P.n >= RAFT_MAX_NODES || id == P.my_id) return;
-    member *mb = &P.m[P.n++];
+    if (!id || id == P.my_id || find_member(id)) return;
+    member *mb = NULL;
+    for (int i = 0; i < P.n && !mb; i++)
+        if (!P.m[i].id) mb = &P.m[i];
+    if (!mb) {
+        if (P.n == (int)(sizeof(P.m) / sizeof(P.m[0]))) return;
+        mb = &P.m[P.n++];
+    }
     memset(mb, 0, sizeof(*mb));
     mb->id = id;
     snprintf(mb->host, sizeof(mb->host), "%s", host);
@@ -447,6 +462,21 @@ void peer_add(uint64_t id, const char *host, int port) {
     dial(mb);
 }
 
+int peer_known(uint64_t id) { return find_member(id) != NULL; }
+
+void peer_remove(uint64_t id) {
+    member *mb = find_member(id);
+    if (!mb) return;
+    ev_timer_stop(P.loop, &mb->retry);
+    conn *c = mb->out;
+    mb->out = NULL;
+    mb->id = 0;  /* before the close, so nothing dials it again */
+    if (c) {
+        flush_conn(c);
+        conn_close(c, "no longer a peer");
+    }
+}
+
 void peer_shutdown(void) {
     P.h.down = NULL;  /* nobody to tell any more */
     for (int i = 0; i < P.n; i++) {
@@ -455,7 +485,7 @@ void peer_shutdown(void) {
         ev_timer_stop(P.loop, &P.m[i].retry);
     }
     while (P.inbound) conn_close(P.inbound, NULL);
-    if (P.lfd > 0) {
+    if (P.lfd >= 0) {
         ev_io_stop(P.loop, &P.accept_io);
         close(P.lfd);
     }

@@ -10,7 +10,9 @@
  * Each node dials every other member and sends on that connection only;
  * it receives on the connections the others dialled. The dialler opens
  * with a HELLO carrying the cluster id, its own id and the id it expects to
- * reach; the listener drops a connection whose HELLO does not match.
+ * reach; the listener drops a connection whose HELLO names another cluster
+ * or another node. (It takes any sender id of its cluster: a member just
+ * added must be heard before this node learns of the addition.)
  *
  * The codec functions are pure (tested and fuzzed on their own); the rest
  * runs on the libev loop. */
@@ -70,9 +72,14 @@ typedef struct peer_handler {
     void (*snap_ack)(uint64_t from, uint64_t xfer, uint64_t offset, int status, uint64_t index);
 } peer_handler;
 
+/* -1 when it cannot listen on port (0: do not listen); the module is
+ * usable either way: it can still dial. */
 int peer_init(struct ev_loop *loop, uint64_t cluster_id, uint64_t my_id, const char *bind, int port,
               const peer_handler *h);
 void peer_add(uint64_t id, const char *host, int port);
+int peer_known(uint64_t id);  /* added and not removed */
+/* Stops dialling id and closes the connection to it. */
+void peer_remove(uint64_t id);
 void peer_shutdown(void);
 int peer_connected(uint64_t id);
 /* Queue a frame for id; -1 when not connected (nothing was queued). */

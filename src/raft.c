@@ -18,7 +18,14 @@ typedef struct progress {
     int vote;             /* 0 none, 1 granted, -1 rejected */
     int snap;             /* needs a snapshot: appends wait until it lands */
     uint64_t read_ack;    /* highest read round acknowledged this term */
+    int voter;            /* counts in elections and commits; else a learner... */
+    int departing;        /* ...or removed, still told so until depart_ticks run out */
+    uint64_t depart_index;
+    int depart_ticks;
 } progress;
+
+/* Room for a full configuration and the members it just removed. */
+#define MAX_PR (RAFT_MAX_NODES * 2)
 
 typedef struct msgvec { raft_msg *v; size_t n, cap; } msgvec;
 
@@ -40,8 +47,16 @@ struct raft {
     uint64_t rng;
     uint64_t read_round;
     uint64_t confirmed_round;
-    progress pr[RAFT_MAX_NODES];
+    progress pr[MAX_PR];  /* every member, this node included if it is one */
     int npr;
+    members conf;         /* in force: the latest configuration in the log */
+    uint64_t conf_index;  /* its entry (<= snap_index: from the snapshot) */
+    members snap_conf;    /* the configuration at snap_index */
+    uint64_t conf_version;
+    uint64_t transferee;  /* leader: handing over to it; no proposals meanwhile */
+    int transfer_ticks, timeout_now_sent;
+    uint64_t timeout_now_to;  /* TIMEOUT_NOW goes to it at the next tick */
+    raft_stats stats;
     msgvec now, after;
     msgvec out_now, out_after;   /* handed out by the last raft_ready_get */
 };
@@ -58,7 +73,8 @@ static void reset_timeout(raft *r) {
     r->timeout = r->cfg.election_ticks + (int)(rnd(r) % (uint64_t)r->cfg.election_ticks);
 }
 
-static int quorum(const raft *r) { return r->npr / 2 + 1; }
+static int quorum(const raft *r) { return members_voters(&r->conf) / 2 + 1; }
+static int self_voter(const raft *r) { return members_is_voter(&r->conf, r->cfg.id); }
 uint64_t raft_last_index(const raft *r) { return r->snap_index + r->nlog; }
 /* Entry at index i, which must be in (snap_index, last]. */
 static raft_entry *at(const raft *r, uint64_t i) { return &r->log[i - r->snap_index - 1]; }
@@ -89,6 +105,66 @@ static void send(raft *r, raft_msg m, int after) {
     push(after ? &r->after : &r->now, &m);
 }
 
+/* ---- configuration ---- */
+
+static progress *find_pr(raft *r, uint64_t id);
+
+/* The progress array follows the configuration: kept for members that
+ * stay, fresh for new ones. A leader keeps a removed member a while as
+ * departing, so that it learns of its removal and stops. */
+static void rebuild_progress(raft *r, uint64_t index) {
+    progress old[MAX_PR];
+    int nold = r->npr;
+    memcpy(old, r->pr, sizeof(progress) * (size_t)nold);
+    r->npr = 0;
+    for (int i = 0; i < r->conf.n; i++) {
+        const cluster_member *m = &r->conf.m[i];
+        progress *p = &r->pr[r->npr++];
+        int k = 0;
+        while (k < nold && old[k].id != m->id) k++;
+        if (k < nold) {
+            *p = old[k];
+        } else {
+            memset(p, 0, sizeof(*p));
+            p->id = m->id;
+            p->next = raft_last_index(r) + 1;
+            p->probe = 1;
+            p->active = 1;
+        }
+        p->voter = !m->learner;
+        p->departing = 0;
+    }
+    for (int k = 0; r->role == RAFT_LEADER && k < nold && r->npr < MAX_PR; k++) {
+        if (old[k].id == r->cfg.id || members_get(&r->conf, old[k].id)) continue;
+        progress *p = &r->pr[r->npr++];
+        *p = old[k];
+        p->voter = 0;
+        if (!p->departing) {
+            p->departing = 1;
+            p->depart_index = index;
+            p->depart_ticks = 0;
+        }
+    }
+    r->conf_version++;
+}
+
+static void set_conf(raft *r, const members *c, uint64_t index) {
+    r->conf = *c;
+    r->conf_index = index;
+    rebuild_progress(r, index);
+    if (r->transferee && !members_is_voter(c, r->transferee)) r->transferee = 0;
+}
+
+static int parse_conf(const raft_entry *e, members *out) {
+    char err[160];
+    return members_parse(e->data, e->len, out, err, sizeof(err));
+}
+
+static void conf_from_entry(raft *r, const raft_entry *e) {
+    members c;
+    if (parse_conf(e, &c) == 0) set_conf(r, &c, e->index);
+}
+
 static void append_entry(raft *r, uint64_t term, int type, const char *data, size_t len) {
     if (r->nlog == r->logcap) {
         r->logcap = r->logcap ? r->logcap * 2 : 16;
@@ -101,6 +177,20 @@ static void append_entry(raft *r, uint64_t term, int type, const char *data, siz
     e->len = len;
     e->data = xmalloc(len ? len : 1);
     if (len) memcpy(e->data, data, len);
+    if (type == RAFT_ENTRY_CONFIG) conf_from_entry(r, e);
+}
+
+/* The configuration in force: the last CONFIG entry in the log, else the
+ * snapshot's. */
+static void latest_conf(raft *r) {
+    for (uint64_t i = raft_last_index(r); i > r->snap_index; i--) {
+        members c;
+        if (at(r, i)->type == RAFT_ENTRY_CONFIG && parse_conf(at(r, i), &c) == 0) {
+            set_conf(r, &c, i);
+            return;
+        }
+    }
+    set_conf(r, &r->snap_conf, r->snap_index);
 }
 
 /* Drops entries from index on; only uncommitted ones may go (3.5). */
@@ -109,6 +199,7 @@ static void truncate_from(raft *r, uint64_t index) {
     while (raft_last_index(r) >= index) free(r->log[--r->nlog].data);
     if (r->unstable > index) r->unstable = index;
     if (r->stable >= index) r->stable = index - 1;
+    if (r->conf_index >= index) latest_conf(r);
 }
 
 raft *raft_new(const raft_config *cfg, uint64_t term, uint64_t vote, const raft_entry *log, size_t nlog) {
@@ -129,6 +220,16 @@ raft *raft_new_at(const raft_config *cfg, uint64_t term, uint64_t vote, uint64_t
     r->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ULL ^ cfg->id;
     r->term = term;
     r->vote = vote;
+    r->cfg.conf = NULL;  /* not kept: the caller's */
+    char err[160];
+    if (!cfg->conf || members_parse(cfg->conf, cfg->conf_len, &r->snap_conf, err, sizeof(err)) < 0) {
+        r->snap_conf.n = 0;
+        for (int i = 0; i < cfg->npeers; i++) {
+            cluster_member m = {0};
+            m.id = cfg->peers[i];
+            members_add(&r->snap_conf, &m);
+        }
+    }
     /* The log begins after the state machine's point, or overlaps it: then
      * its first entry becomes the boundary (its term is what matters). */
     size_t skip = 0;
@@ -149,9 +250,8 @@ raft *raft_new_at(const raft_config *cfg, uint64_t term, uint64_t vote, uint64_t
     r->commit = r->applied_out = applied;
     r->stable = raft_last_index(r);
     r->unstable = raft_last_index(r) + 1;
-    r->npr = cfg->npeers;
-    for (int i = 0; i < r->npr; i++) r->pr[i].id = cfg->peers[i];
     r->role = RAFT_FOLLOWER;
+    latest_conf(r);
     reset_timeout(r);
     return r;
 }
@@ -169,12 +269,14 @@ void raft_free(raft *r) {
 
 static void become_follower(raft *r, uint64_t term, uint64_t lead) {
     if (term != r->term) {
+        r->timeout_now_to = 0;  /* a hand-over belongs to its term */
         r->term = term;
         r->vote = 0;
         r->hard_dirty = 1;
     }
     r->role = RAFT_FOLLOWER;
     r->lead = lead;
+    r->transferee = 0;
     reset_timeout(r);
 }
 
@@ -261,31 +363,74 @@ static void broadcast_heartbeat(raft *r) {
     }
 }
 
+/* The value a quorum of voters has reached: the quorum-th highest. */
+static uint64_t quorum_value(raft *r, uint64_t self_value, int reads) {
+    uint64_t v[MAX_PR];
+    int n = 0;
+    for (int i = 0; i < r->npr; i++) {
+        const progress *p = &r->pr[i];
+        if (!p->voter) continue;
+        v[n++] = p->id == r->cfg.id ? self_value : reads ? p->read_ack : p->match;
+    }
+    for (int i = 1; i < n; i++)  /* insertion sort, descending */
+        for (int j = i; j > 0 && v[j] > v[j - 1]; j--) { uint64_t t = v[j]; v[j] = v[j - 1]; v[j - 1] = t; }
+    return n >= quorum(r) ? v[quorum(r) - 1] : 0;
+}
+
+/* TIMEOUT_NOW waits for the next tick: whatever this step produced
+ * (replies to the requests that caused the hand-over) goes out before the
+ * election it starts. */
+static void send_timeout_now(raft *r, progress *p) {
+    r->timeout_now_to = p->id;
+    r->timeout_now_sent = 1;
+}
+
+static void flush_timeout_now(raft *r) {
+    if (!r->timeout_now_to) return;
+    raft_msg m = {0};
+    m.type = MSG_TIMEOUT_NOW;
+    m.to = r->timeout_now_to;
+    send(r, m, 0);
+    r->timeout_now_to = 0;
+}
+
+/* The most up-to-date other voter (0 if none). */
+static progress *best_voter(raft *r) {
+    progress *best = NULL;
+    for (int i = 0; i < r->npr; i++) {
+        progress *p = &r->pr[i];
+        if (p->voter && p->id != r->cfg.id && (!best || p->match > best->match)) best = p;
+    }
+    return best;
+}
+
 static void maybe_commit(raft *r) {
-    uint64_t m[RAFT_MAX_NODES];
-    for (int i = 0; i < r->npr; i++) m[i] = r->pr[i].id == r->cfg.id ? r->stable : r->pr[i].match;
-    for (int i = 1; i < r->npr; i++)  /* insertion sort, descending */
-        for (int j = i; j > 0 && m[j] > m[j - 1]; j--) { uint64_t t = m[j]; m[j] = m[j - 1]; m[j - 1] = t; }
-    uint64_t q = m[quorum(r) - 1];
+    uint64_t q = quorum_value(r, r->stable, 0);
     /* 5.4.2: only entries of the current term are committed by counting */
     if (q > r->commit && term_at(r, q) == r->term) {
         r->commit = q;
         broadcast_append(r, 1);
+        if (r->commit >= r->conf_index && !self_voter(r)) {
+            /* 4.2.2: a leader removed from the configuration steps down
+             * once that is committed; it hands over rather than leave the
+             * others to wait out an election timeout */
+            progress *p = best_voter(r);
+            if (p) send_timeout_now(r, p);
+            become_follower(r, r->term, 0);
+        }
     }
 }
 
 static void maybe_confirm_reads(raft *r) {
-    uint64_t a[RAFT_MAX_NODES];
-    for (int i = 0; i < r->npr; i++) a[i] = r->pr[i].id == r->cfg.id ? r->read_round : r->pr[i].read_ack;
-    for (int i = 1; i < r->npr; i++)
-        for (int j = i; j > 0 && a[j] > a[j - 1]; j--) { uint64_t t = a[j]; a[j] = a[j - 1]; a[j - 1] = t; }
-    if (a[quorum(r) - 1] > r->confirmed_round) r->confirmed_round = a[quorum(r) - 1];
+    uint64_t q = quorum_value(r, r->read_round, 1);
+    if (q > r->confirmed_round) r->confirmed_round = q;
 }
 
 static void become_leader(raft *r) {
     r->role = RAFT_LEADER;
     r->lead = r->cfg.id;
     r->elapsed = r->hb_elapsed = 0;
+    r->transferee = 0;
     for (int i = 0; i < r->npr; i++) {
         progress *p = &r->pr[i];
         p->next = raft_last_index(r) + 1;
@@ -309,6 +454,7 @@ static void become_leader(raft *r) {
 static int count_votes(raft *r, int *rejected) {
     int yes = 0, no = 0;
     for (int i = 0; i < r->npr; i++) {
+        if (!r->pr[i].voter) continue;
         yes += r->pr[i].vote == 1;
         no += r->pr[i].vote == -1;
     }
@@ -324,6 +470,7 @@ static void campaign(raft *r, int pre, int transfer) {
         r->term++;
         r->vote = r->cfg.id;
         r->hard_dirty = 1;
+        if (transfer) r->stats.transfer_elections++; else r->stats.timeout_elections++;
     }
     for (int i = 0; i < r->npr; i++) r->pr[i].vote = r->pr[i].id == r->cfg.id ? 1 : 0;
     int no;
@@ -332,7 +479,7 @@ static void campaign(raft *r, int pre, int transfer) {
         return;
     }
     for (int i = 0; i < r->npr; i++) {
-        if (r->pr[i].id == r->cfg.id) continue;
+        if (r->pr[i].id == r->cfg.id || !r->pr[i].voter) continue;
         raft_msg m = {0};
         m.type = pre ? MSG_PREVOTE : MSG_VOTE;
         m.to = r->pr[i].id;
@@ -344,13 +491,116 @@ static void campaign(raft *r, int pre, int transfer) {
     }
 }
 
-static int self_member(const raft *r) {
-    for (int i = 0; i < r->npr; i++)
-        if (r->pr[i].id == r->cfg.id) return 1;
-    return 0;
+/* Departing members are told of their removal for an election timeout
+ * after it commits, then forgotten. */
+static void drop_departed(raft *r) {
+    int keep = 0, dropped = 0;
+    for (int i = 0; i < r->npr; i++) {
+        progress *p = &r->pr[i];
+        if (p->departing && r->commit >= p->depart_index && ++p->depart_ticks >= r->cfg.election_ticks) {
+            dropped = 1;
+            continue;
+        }
+        r->pr[keep++] = *p;
+    }
+    r->npr = keep;
+    if (dropped) r->conf_version++;
 }
 
+/* One change at a time, and only once this leader committed an entry of
+ * its own term: an uncommitted configuration from an earlier leader could
+ * otherwise overlap with the new one without a common majority. */
+static int conf_busy(const raft *r) {
+    return r->conf_index > r->commit || r->commit < r->term_start || r->transferee;
+}
+
+static uint64_t propose_conf(raft *r, const members *next) {
+    buf text;
+    buf_init(&text);
+    members_format(next, &text);
+    append_entry(r, r->term, RAFT_ENTRY_CONFIG, text.data ? text.data : "", text.len);
+    buf_free(&text);
+    r->stats.conf_changes++;
+    broadcast_append(r, 0);
+    maybe_commit(r);
+    return raft_last_index(r);
+}
+
+int64_t raft_change(raft *r, int op, const cluster_member *m) {
+    if (r->role != RAFT_LEADER) return RAFT_CONF_NOT_LEADER;
+    if (conf_busy(r)) return RAFT_CONF_BUSY;
+    members next = r->conf;
+    cluster_member *cur = members_find(&next, m->id);
+    if (op == RAFT_ADD_LEARNER) {
+        if (cur) return RAFT_CONF_EXISTS;
+        if (next.n >= MEMBERS_MAX_VOTERS) return RAFT_CONF_FULL;  /* each learner is to vote */
+        cluster_member add = *m;
+        add.learner = 1;
+        members_add(&next, &add);
+    } else if (op == RAFT_PROMOTE) {
+        if (!cur) return RAFT_CONF_UNKNOWN;
+        if (!cur->learner) return RAFT_CONF_NOT_LEARNER;
+        if (members_voters(&next) >= MEMBERS_MAX_VOTERS) return RAFT_CONF_FULL;
+        cur->learner = 0;
+    } else {
+        if (!cur) return RAFT_CONF_UNKNOWN;
+        if (!cur->learner && members_voters(&next) == 1) return RAFT_CONF_LAST_VOTER;
+        members_remove(&next, m->id);
+    }
+    return (int64_t)propose_conf(r, &next);
+}
+
+/* A learner close enough behind becomes a voter: adding it never stalls
+ * commits, since it holds (nearly) everything a quorum must hold. */
+static void maybe_promote(raft *r) {
+    if (!r->cfg.promote_gap || conf_busy(r)) return;
+    for (int i = 0; i < r->npr; i++) {
+        progress *p = &r->pr[i];
+        if (p->voter || p->departing || p->match == 0 || p->match + r->cfg.promote_gap < raft_last_index(r)) continue;
+        cluster_member m = {0};
+        m.id = p->id;
+        if (raft_change(r, RAFT_PROMOTE, &m) > 0) return;
+    }
+}
+
+uint64_t raft_transfer_leader(raft *r, uint64_t id) {
+    if (r->role != RAFT_LEADER) return 0;
+    progress *p = id ? find_pr(r, id) : best_voter(r);
+    if (!p || p->id == r->cfg.id || !p->voter) return 0;
+    r->transferee = p->id;
+    r->transfer_ticks = 0;
+    r->timeout_now_sent = 0;
+    r->stats.transfers++;
+    if (p->match == raft_last_index(r)) send_timeout_now(r, p);
+    else send_append(r, p, 1);
+    return p->id;
+}
+
+uint64_t raft_transferee(const raft *r) { return r->transferee; }
+
+/* Who may campaign: a voter of the latest configuration; and (4.2.2) a
+ * voter of the one before while the latest, which removed it, is not known
+ * committed: it may hold the only copy of that entry a majority of the old
+ * configuration needs (a leader that removed itself from two voters, cut
+ * off from the other before the change committed, would otherwise leave
+ * both waiting for ever). Its own vote does not count (it has no
+ * progress entry); elected, it steps down once the change commits. */
+static int electable(const raft *r) {
+    if (self_voter(r)) return 1;
+    if (r->conf_index <= r->commit || members_get(&r->conf, r->cfg.id)) return 0;
+    for (uint64_t i = r->conf_index - 1; i > r->snap_index; i--) {
+        members c;
+        if (at(r, i)->type == RAFT_ENTRY_CONFIG && parse_conf(at(r, i), &c) == 0)
+            return members_is_voter(&c, r->cfg.id);
+    }
+    return members_is_voter(&r->snap_conf, r->cfg.id);
+}
+int raft_transfer_sent(const raft *r) { return r->timeout_now_sent; }
+
+void raft_flush(raft *r) { flush_timeout_now(r); }
+
 void raft_tick(raft *r) {
+    flush_timeout_now(r);
     if (r->role == RAFT_LEADER) {
         if (++r->hb_elapsed >= r->cfg.heartbeat_ticks) {
             r->hb_elapsed = 0;
@@ -362,23 +612,26 @@ void raft_tick(raft *r) {
              * nothing acked for an election timeout: probe again. */
             if (p->id != r->cfg.id && p->inflight && ++p->stall >= r->cfg.election_ticks) probe_again(r, p);
         }
+        if (r->transferee && ++r->transfer_ticks >= r->cfg.election_ticks) r->transferee = 0;  /* gave up */
+        drop_departed(r);
+        maybe_promote(r);
         if (++r->elapsed >= r->cfg.election_ticks) {
             /* 6.2 check-quorum: step down when a majority went quiet */
             r->elapsed = 0;
             int active = 0;
             for (int i = 0; i < r->npr; i++) {
-                active += r->pr[i].id == r->cfg.id || r->pr[i].active;
+                if (r->pr[i].voter) active += r->pr[i].id == r->cfg.id || r->pr[i].active;
                 r->pr[i].active = 0;
             }
             if (active < quorum(r)) become_follower(r, r->term, 0);
         }
         return;
     }
-    if (++r->elapsed >= r->timeout && self_member(r)) campaign(r, 1, 0);
+    if (++r->elapsed >= r->timeout && electable(r)) campaign(r, 1, 0);
 }
 
 void raft_campaign(raft *r) {
-    if (r->role != RAFT_LEADER && self_member(r)) campaign(r, 1, 0);
+    if (r->role != RAFT_LEADER && electable(r)) campaign(r, 1, 0);
 }
 
 void raft_peer_down(raft *r, uint64_t id) {
@@ -398,6 +651,13 @@ void raft_snapshot_failed(raft *r, uint64_t id) {
 
 static void drop_prefix(raft *r, uint64_t upto) {
     size_t drop = (size_t)(upto - r->snap_index);
+    for (uint64_t i = upto; i > r->snap_index; i--) {  /* the configuration at upto */
+        members c;
+        if (at(r, i)->type == RAFT_ENTRY_CONFIG && parse_conf(at(r, i), &c) == 0) {
+            r->snap_conf = c;
+            break;
+        }
+    }
     r->snap_term = at(r, upto)->term;
     for (size_t i = 0; i < drop; i++) free(r->log[i].data);
     memmove(r->log, r->log + drop, sizeof(raft_entry) * (r->nlog - drop));
@@ -439,9 +699,13 @@ static void handle_snapshot(raft *r, const raft_msg *m) {
      * the suffix stays true. Dropped entries were never acknowledged past
      * the image, or conflict with it and could never commit. */
     r->installed = 1;
+    members image_conf;
+    int has_conf = m->nentries == 1 && m->entries[0].type == RAFT_ENTRY_CONFIG && parse_conf(&m->entries[0], &image_conf) == 0;
     if (term_at(r, m->index) == m->log_term && r->unstable > m->index) {
         drop_prefix(r, m->index);
         if (r->stable < m->index) r->stable = m->index;
+        if (has_conf) r->snap_conf = image_conf;
+        if (r->conf_index <= m->index) latest_conf(r);
     } else {
         /* acknowledgements still queued for entries this drops must not go */
         size_t keep = 0;
@@ -458,6 +722,8 @@ static void handle_snapshot(raft *r, const raft_msg *m) {
         r->stable = m->index;
         r->unstable = m->index + 1;
         r->installed = 2;
+        if (has_conf) r->snap_conf = image_conf;
+        latest_conf(r);
     }
     r->commit = r->applied_out = m->index;
     resp.index = m->index;
@@ -465,7 +731,8 @@ static void handle_snapshot(raft *r, const raft_msg *m) {
 }
 
 uint64_t raft_propose(raft *r, int type, const char *data, size_t len) {
-    if (r->role != RAFT_LEADER) return 0;
+    if (r->role != RAFT_LEADER || r->transferee) return 0;
+    if (type == RAFT_ENTRY_CONFIG) return 0;  /* raft_change() only */
     append_entry(r, r->term, type, data, len);
     broadcast_append(r, 0);
     return raft_last_index(r);
@@ -495,7 +762,8 @@ int raft_read_index_vouched(raft *r, uint64_t from, uint64_t term, uint64_t *rea
      * needs a majority, which meets {this node, from} when the quorum is
      * two, so it was elected after the read began and the commit index
      * here covers every write finished before it. */
-    if (r->role != RAFT_LEADER || term != r->term || from == r->cfg.id || !find_pr(r, from) || quorum(r) > 2)
+    if (r->role != RAFT_LEADER || term != r->term || from == r->cfg.id || !members_is_voter(&r->conf, from) ||
+        quorum(r) > 2)
         return 0;
     *read_index = read_floor(r);
     return 1;
@@ -571,6 +839,10 @@ static void handle_append_resp(raft *r, progress *p, const raft_msg *m) {
         maybe_commit(r);
     }
     free_inflight(p, m->index);
+    if (p->id == r->transferee && !r->timeout_now_sent && p->match == raft_last_index(r)) {
+        send_timeout_now(r, p);  /* caught up: it may campaign at once */
+        return;
+    }
     while (send_append(r, p, 0) && !p->probe) {}  /* fill the window */
 }
 
@@ -612,8 +884,12 @@ static void handle_vote_resp(raft *r, const raft_msg *m) {
 
 void raft_step(raft *r, const raft_msg *m) {
     if (m->to != r->cfg.id || m->from == r->cfg.id) return;
+    /* 4.2.1: requests are served whatever our configuration says (a new
+     * member learns it from the leader); answers only count from members */
     progress *from = find_pr(r, m->from);
-    if (!from) return;  /* not a member */
+    int answer = m->type == MSG_APPEND_RESP || m->type == MSG_HEARTBEAT_RESP || m->type == MSG_PREVOTE_RESP ||
+                 m->type == MSG_VOTE_RESP;
+    if (!from && answer) return;
     if (m->term > r->term) {
         int vote_req = m->type == MSG_PREVOTE || m->type == MSG_VOTE;
         int leader_alive = r->lead != 0 && r->elapsed < r->cfg.election_ticks;
@@ -684,7 +960,7 @@ void raft_step(raft *r, const raft_msg *m) {
         handle_snapshot(r, m);
         break;
     case MSG_TIMEOUT_NOW:
-        if (r->role == RAFT_FOLLOWER && m->from == r->lead) campaign(r, 0, 1);
+        if (r->role == RAFT_FOLLOWER && m->from == r->lead && self_voter(r)) campaign(r, 0, 1);
         break;
     }
 }
@@ -759,7 +1035,22 @@ int raft_peer(const raft *r, uint64_t id, raft_peer_info *out) {
         out->inflight = p->inflight;
         out->probe = p->probe;
         out->active = p->active;
+        out->voter = p->voter;
+        out->departing = p->departing;
         return 1;
     }
     return 0;
 }
+
+int raft_peers(const raft *r, uint64_t *ids, int max) {
+    int n = 0;
+    for (int i = 0; i < r->npr && n < max; i++)
+        if (r->pr[i].id != r->cfg.id) ids[n++] = r->pr[i].id;
+    return n;
+}
+
+const members *raft_members(const raft *r) { return &r->conf; }
+uint64_t raft_conf_index(const raft *r) { return r->conf_index; }
+uint64_t raft_conf_version(const raft *r) { return r->conf_version; }
+int raft_is_voter(const raft *r, uint64_t id) { return members_is_voter(&r->conf, id); }
+const raft_stats *raft_get_stats(const raft *r) { return &r->stats; }

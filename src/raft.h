@@ -12,19 +12,24 @@
 #define RAFTKV_RAFT_H
 #include <stddef.h>
 #include <stdint.h>
+#include "members.h"
 
-#define RAFT_MAX_NODES 9
+#define RAFT_MAX_NODES MEMBERS_MAX
 #define RAFT_MAX_INFLIGHT 256
 
 enum raft_role { RAFT_FOLLOWER, RAFT_PRECANDIDATE, RAFT_CANDIDATE, RAFT_LEADER };
-enum raft_entry_type { RAFT_ENTRY_NOOP = 0, RAFT_ENTRY_COMMAND = 1 };
+/* A CONFIG entry's data is a configuration as members.h writes it. It is
+ * in force from the moment it is in the log, committed or not (dissertation
+ * 4.1): a truncated one gives way to the one before it. */
+enum raft_entry_type { RAFT_ENTRY_NOOP = 0, RAFT_ENTRY_COMMAND = 1, RAFT_ENTRY_CONFIG = 2 };
 enum raft_msg_type {
     MSG_PREVOTE = 1, MSG_PREVOTE_RESP, MSG_VOTE, MSG_VOTE_RESP,
     MSG_APPEND, MSG_APPEND_RESP, MSG_HEARTBEAT, MSG_HEARTBEAT_RESP, MSG_TIMEOUT_NOW,
     /* Leader to its glue: follower `to` needs entries compacted away; send
      * it an image of the state machine (any applied index will do). The
      * receiving glue steps it back in, with index/log_term naming the
-     * image, through raft_install_snapshot. */
+     * image, through raft_install_snapshot, and one CONFIG entry in entries
+     * with the image's configuration. */
     MSG_SNAPSHOT,
 };
 
@@ -49,8 +54,16 @@ typedef struct raft_msg {
 
 typedef struct raft_config {
     uint64_t id;
-    uint64_t peers[RAFT_MAX_NODES];  /* every voter, this node included */
+    /* The configuration in force at the state machine's point (`applied`):
+     * conf/conf_len as members text, or, when conf is NULL, peers[] (every
+     * one a voter). CONFIG entries in the log after it override it. */
+    uint64_t peers[RAFT_MAX_NODES];
     int npeers;
+    const char *conf;
+    size_t conf_len;
+    /* Leader: a learner whose log is within this many entries of the
+     * leader's is promoted to voter (0: never automatically). */
+    uint64_t promote_gap;
     int election_ticks;    /* election timeout, randomized in [e, 2e) */
     int heartbeat_ticks;
     size_t max_msg_entries;   /* entries per APPEND */
@@ -75,6 +88,29 @@ void raft_tick(raft *r);
 void raft_step(raft *r, const raft_msg *m);  /* copies what it keeps */
 /* Appends a new entry; returns its index, or 0 when not leader. */
 uint64_t raft_propose(raft *r, int type, const char *data, size_t len);
+/* Membership change, one server at a time (dissertation 4.2-4.3): the
+ * leader appends the new configuration at once. Refused while another is
+ * uncommitted, before the leader has committed an entry of its own term
+ * (the fix to the single-server algorithm, 4.3 errata) and during a
+ * leadership transfer. A leader that removes itself leads until the change
+ * commits, then hands over with TIMEOUT_NOW to the most up-to-date voter.
+ * Returns the entry's index, or a negative RAFT_CONF_* code. */
+enum raft_conf_op { RAFT_ADD_LEARNER, RAFT_PROMOTE, RAFT_REMOVE };
+enum {
+    RAFT_CONF_NOT_LEADER = -1, RAFT_CONF_BUSY = -2, RAFT_CONF_EXISTS = -3, RAFT_CONF_UNKNOWN = -4,
+    RAFT_CONF_FULL = -5, RAFT_CONF_LAST_VOTER = -6, RAFT_CONF_NOT_LEARNER = -7
+};
+int64_t raft_change(raft *r, int op, const cluster_member *m);
+/* Leadership transfer (3.10): stops taking proposals, brings `id` (0: the
+ * most up-to-date voter) up to date and sends it TIMEOUT_NOW. Gives up
+ * after an election timeout. Returns the target, 0 if none or not leader. */
+uint64_t raft_transfer_leader(raft *r, uint64_t id);
+uint64_t raft_transferee(const raft *r);
+/* The last transfer (or hand-over on self-removal) sent its TIMEOUT_NOW. */
+int raft_transfer_sent(const raft *r);
+/* Sends now what waits for the next tick (a hand-over's TIMEOUT_NOW): for
+ * a node about to stop. */
+void raft_flush(raft *r);
 /* Starts an election at once (a one-voter cluster need not wait). */
 void raft_campaign(raft *r);
 /* The link to a peer broke: what was in flight to it is lost. */
@@ -140,8 +176,26 @@ uint64_t raft_id(const raft *r);
 typedef struct raft_peer_info {
     uint64_t match, next;
     int inflight, probe, active;
+    int voter;      /* else a learner, or departing */
+    int departing;  /* removed; still told of its removal for a while */
 } raft_peer_info;
 int raft_peer(const raft *r, uint64_t id, raft_peer_info *out);
+/* Every other node this one exchanges messages with (members, and on a
+ * leader the departing ones); returns the count. */
+int raft_peers(const raft *r, uint64_t *ids, int max);
+/* The configuration in force (the latest in the log) and its entry's
+ * index; conf_version changes whenever it or the peer set changes. */
+const members *raft_members(const raft *r);
+uint64_t raft_conf_index(const raft *r);
+uint64_t raft_conf_version(const raft *r);
+int raft_is_voter(const raft *r, uint64_t id);
+typedef struct raft_stats {
+    long long timeout_elections;   /* became candidate after an election timeout */
+    long long transfer_elections;  /* became candidate on TIMEOUT_NOW */
+    long long transfers;           /* leadership transfers started here */
+    long long conf_changes;        /* configurations proposed here */
+} raft_stats;
+const raft_stats *raft_get_stats(const raft *r);
 /* Entry at index (NULL if outside the log or compacted away). */
 const raft_entry *raft_entry_at(const raft *r, uint64_t index);
 /* The log holds entries after this point; its term. */

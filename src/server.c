@@ -137,6 +137,8 @@ static buf *reply_for(uint64_t index, uint64_t term) {
 
 /* Reads waiting for a barrier: read_new have no round yet. */
 static slot *read_new, *read_wait;
+/* RAFT.TRANSFER-LEADER requests waiting for the hand-over. */
+static slot *transfer_wait;
 
 static void list_remove(slot **list, slot *s) {
     for (slot **p = list; *p; p = &(*p)->qnext)
@@ -152,6 +154,7 @@ static void slot_detach(slot *s) {
         if (s->c) s->c->reads_pending--;
     }
     if (s->state == SLOT_FWD && s->c) s->c->fwd_pending--;
+    if (s->state == SLOT_TRANSFER) list_remove(&transfer_wait, s);
 }
 
 /* A slot that will not be answered the normal way: its client gets err. */
@@ -263,7 +266,7 @@ static void hold(client *c, int why) {
 
 static int leader_reachable(void) {
     uint64_t l = node_leader();
-    return node_is_leader() || (l && peer_connected(l));
+    return node_accepting() || (l && l != node_id() && peer_connected(l));
 }
 
 /* Once no leader has been reachable for cluster-request-timeout, commands
@@ -278,7 +281,7 @@ static int leaderless_too_long(void) {
 }
 
 static void run_read(client *c, const command *run, int argc, rstr *argv, buf *out) {
-    cmdctx x = {srv.f, out, c, 0};
+    cmdctx x = {srv.f, out, c, 0, 0, 0};
     run->proc(&x, argc, argv);
 }
 
@@ -315,6 +318,45 @@ static void queue_read(client *c, resp_parser *p) {
     read_new = s;
 }
 
+/* A CMD_LEADER command, on the leader: answered now, or once its entry
+ * applies, or once the leadership transfer it started is under way. */
+static void leader_command(client *c, const command *run, int argc, rstr *argv) {
+    static buf out;
+    out.len = out.pos = 0;
+    cmdctx x = {srv.f, &out, c, 0, 0, 0};
+    run->proc(&x, argc, argv);
+    if (x.wait_index) {
+        slot *s = slot_new(c, SLOT_APPLY);
+        s->write = 1;
+        s->index = x.wait_index;
+        s->term = node_term();
+        aq_push(s);
+        return;
+    }
+    if (x.wait_transfer) {
+        slot *s = slot_new(c, SLOT_TRANSFER);
+        s->qnext = transfer_wait;
+        transfer_wait = s;
+        return;
+    }
+    buf *o = reply_target(c);
+    buf_append(o, out.data, out.len);
+    if (out.len && out.data[0] == '-') srv.errors++;
+    if (o != &c->out) slot_done(c->stail);
+}
+
+/* Transfers either told their target to take over, or gave up. */
+static void serve_transfers(void) {
+    int st = transfer_wait ? node_transfer_state() : 0;
+    while (st && transfer_wait) {
+        slot *s = transfer_wait;
+        transfer_wait = s->qnext;
+        if (st > 0) reply_ok(&s->reply);
+        else reply_error(&s->reply, "ERR leadership transfer did not complete: the target did not catch up in time");
+        slot_done(s);
+    }
+}
+
 /* Runs one parsed request; 0 when it must wait (the client is held). */
 static int execute(client *c, resp_parser *p) {
     int argc = p->argc;
@@ -332,16 +374,26 @@ static int execute(client *c, resp_parser *p) {
             if (!cmd_arity_ok(sub, argc)) { cmd_reply_arity(reply_target(c), sub, parent); srv.errors++; return 1; }
         }
     }
-    int data = cmd->flags & (CMD_WRITE | CMD_READONLY), write = cmd->flags & CMD_WRITE;
-    if (data && !node_is_leader()) {
+    int lead = run->flags & CMD_LEADER;
+    int data = (cmd->flags & (CMD_WRITE | CMD_READONLY)) || lead, write = cmd->flags & CMD_WRITE;
+    if (data && node_removed()) {
+        reply_error(reply_target(c), "ERR this node was removed from the cluster");
+        srv.errors++;
+        return 1;
+    }
+    if (data && !node_accepting()) {
         uint64_t l = node_leader();
-        if (c->proxy) { reply_error(reply_target(c), ERR_NO_LEADER); return 1; }  /* never forward twice */
-        if (!l || !peer_connected(l)) {
+        if (c->proxy) {  /* never forward twice; a hand-over under way may yet fail */
+            if (node_is_leader()) { hold(c, HOLD_LEADER); return 0; }
+            reply_error(reply_target(c), ERR_NO_LEADER);
+            return 1;
+        }
+        if (!l || l == node_id() || !peer_connected(l)) {
             if (!leaderless_too_long()) { hold(c, HOLD_LEADER); return 0; }
             reply_error(reply_target(c), ERR_NO_LEADER);
             return 1;
         }
-        if (forward(c, l, write, argc, argv) < 0) { hold(c, HOLD_LEADER); return 0; }
+        if (forward(c, l, write || lead, argc, argv) < 0) { hold(c, HOLD_LEADER); return 0; }
     } else if (write && c->reads_pending) {
         hold(c, HOLD_READS);  /* a write must not overtake this client's reads */
         return 0;
@@ -350,7 +402,8 @@ static int execute(client *c, resp_parser *p) {
     if (parent) snprintf(c->lastcmd, sizeof(c->lastcmd), "%s|%s", parent->name, run->name);
     else snprintf(c->lastcmd, sizeof(c->lastcmd), "%s", cmd->name);
     cmd->calls++;
-    if (data && !node_is_leader()) return 1;  /* forwarded */
+    if (data && !node_accepting()) return 1;  /* forwarded */
+    if (lead) { leader_command(c, run, argc, argv); return 1; }
     if (write) { propose(c, argc, argv); return 1; }
     if (data) { queue_read(c, p); return 1; }
     struct timeval t0, t1;
@@ -716,15 +769,37 @@ static void before_sleep_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
         start_reads();
         node_process();
         serve_reads();
+        serve_transfers();
         if (!resumed) break;
     }
     flush_pending();
     peer_flush();
 }
 
+/* A leader that is asked to stop hands over first, so the others need
+ * not wait out an election timeout; it stops once another node leads, or
+ * after two election timeouts. */
+static void handover_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)revents;
+    double waited = now_s() - srv.stop_requested;
+    uint64_t l = node_leader();
+    int moved = l && l != node_id();
+    if (!moved && waited < 2.0 * (double)srv.cfg.election_timeout / 1000.0) return;
+    if (moved) logmsg(LL_NOTICE, "Leadership handed over to node %llu", (unsigned long long)l);
+    else logmsg(LL_WARNING, "Leadership hand-over did not complete; stopping anyway");
+    ev_timer_stop(loop, w);
+    ev_break(loop, EVBREAK_ALL);
+}
+
 static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents) {
     (void)revents;
     logmsg(LL_WARNING, "Received %s scheduling shutdown...", w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+    if (!srv.stop_requested && node_is_leader() && node_transfer(0)) {
+        srv.stop_requested = now_s();
+        ev_timer_init(&srv.handover, handover_cb, 0.01, 0.01);
+        ev_timer_start(loop, &srv.handover);
+        return;
+    }
     ev_break(loop, EVBREAK_ALL);
 }
 

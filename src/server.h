@@ -18,7 +18,7 @@
 
 /* A reply owed to a client, in request order. A client without any owes
  * nothing and its replies go straight to its output buffer. */
-enum { SLOT_DONE, SLOT_APPLY, SLOT_READ, SLOT_FWD };
+enum { SLOT_DONE, SLOT_APPLY, SLOT_READ, SLOT_FWD, SLOT_TRANSFER };
 typedef struct slot {
     struct slot *next;           /* the client's order */
     struct slot *qnext;          /* the read queue */
@@ -79,6 +79,8 @@ typedef struct server {
     long long nproxies;          /* leader: followers' clients replayed here */
     uint64_t next_client_id;
     ev_timer timeouts;
+    ev_timer handover;           /* stopping: waits for another node to lead */
+    double stop_requested;
     uint64_t next_sid;
     time_t start_time;
     /* stats */

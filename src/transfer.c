@@ -88,7 +88,8 @@ static void pump(outgoing *o) {
     while (o->to && !o->eof && o->sent - o->acked < TRANSFER_WINDOW) {
         o->chunk.len = 0;
         if (!o->sent) {  /* the header travels with the first records */
-            img_header h = {o->index, o->img_term, T.cluster_id, T.members, strlen(T.members)};
+            const char *conf = fsm_view_conf(o->view) ? fsm_view_conf(o->view) : T.members;
+            img_header h = {o->index, o->img_term, T.cluster_id, (char *)conf, strlen(conf)};
             img_enc_begin(&o->enc, &o->chunk, &h);
         }
         fill_chunk(o);
@@ -205,6 +206,18 @@ static void in_begin(uint64_t from, uint64_t xfer, uint64_t term) {
     logmsg(LL_NOTICE, "Receiving a snapshot from node %llu", (unsigned long long)from);
 }
 
+/* An image whose configuration leaves out this node, which the one in
+ * force here includes, tells it that it was removed while away. */
+static int removes_me(const char *image_conf) {
+    members before, after;
+    char err[160];
+    const char *cur = fsm_conf(T.f) ? fsm_conf(T.f) : T.members;
+    if (members_parse(cur, strlen(cur), &before, err, sizeof(err)) < 0 ||
+        members_parse(image_conf, strlen(image_conf), &after, err, sizeof(err)) < 0)
+        return 0;
+    return members_get(&before, T.my_id) && !members_get(&after, T.my_id);
+}
+
 /* The whole image is here and sound: the core decides, then the switch. */
 static void in_finish(void) {
     incoming *in = &T.in;
@@ -216,6 +229,10 @@ static void in_finish(void) {
     m.term = in->term;
     m.index = h->index;
     m.log_term = h->term;
+    raft_entry conf = {h->term, h->index, RAFT_ENTRY_CONFIG, h->members, h->mlen};
+    m.entries = &conf;
+    m.nentries = 1;
+    int removed = removes_me(h->members);
     uint64_t from = in->from, id = in->id, got = in->received, keys = fsm_build_count(in->build);
     unsigned long long ms = mono_ms() - in->started;
     int how = raft_install_snapshot(T.r, &m);
@@ -224,7 +241,7 @@ static void in_finish(void) {
         transfer_stop_sending();  /* views of the state machine being replaced */
         fsm_build *b = in->build;
         in->build = NULL;
-        if (fsm_build_install(T.f, b, m.index, m.log_term, &err) < 0) {
+        if (fsm_build_install(T.f, b, m.index, m.log_term, h->members, removed, &err) < 0) {
             /* the core already counts on it: going on would serve a state it does not have */
             logmsg(LL_WARNING, "Installing the snapshot failed: %s. Stopping.", err);
             exit(1);

@@ -243,7 +243,7 @@ static void test_connection(redisContext *c) {
     EXPECT(c, "CONFIG SET maxclients 10000", "+OK");
     EXPECT(c, "CONFIG SET nosuch 1", "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'");
     EXPECT(c, "CONFIG SET port 1", "-ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config");
-    EXPECT(c, "COMMAND COUNT", ":39");
+    EXPECT(c, "COMMAND COUNT", ":42");
     EXPECT(c, "COMMAND INFO get nosuch", "[[$get,:2,[+readonly,+fast],:1,:1,:1,[+@read,+@string,+@fast],[],[],[]],$nil]");
     EXPECT(c, "COMMAND INFO mset", "[[$mset,:-3,[+write,+denyoom],:1,:-1,:2,[+@write,+@string,+@slow],[],[],[]]]");
     redisReply *r = redisCommand(c, "CLIENT LIST");

@@ -1,0 +1,170 @@
+#include "join.h"
+#include "buf.h"
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static int dial(const char *hostport, char *err, size_t errlen) {
+    char host[256];
+    const char *colon = strrchr(hostport, ':');
+    size_t hl = colon ? (size_t)(colon - hostport) : 0;
+    if (!colon || !hl || hl >= sizeof(host) || !colon[1]) {
+        snprintf(err, errlen, "--join wants host:port, not '%s'", hostport);
+        return -1;
+    }
+    memcpy(host, hostport, hl);
+    host[hl] = 0;
+    if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {  /* [::1]:7001 */
+        memmove(host, host + 1, hl - 2);
+        host[hl - 2] = 0;
+    }
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || !ai) {
+        snprintf(err, errlen, "cannot resolve %s", hostport);
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM, 0);
+    struct timeval tv = {10, 0};
+    if (fd >= 0) {
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    }
+    if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        snprintf(err, errlen, "cannot connect to %s: %s", hostport, strerror(errno));
+        if (fd >= 0) close(fd);
+        freeaddrinfo(ai);
+        return -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+/* Reads one reply: a status, an error or a bulk string (its body goes to
+ * out, status and error lines without the CRLF). Returns the type byte. */
+static int read_reply(int fd, buf *out, char *err, size_t errlen) {
+    buf in;
+    buf_init(&in);
+    int type = -1;
+    for (;;) {
+        char *crlf = in.len ? memmem(in.data, in.len, "\r\n", 2) : NULL;
+        if (crlf) {
+            size_t line = (size_t)(crlf - in.data);
+            if (in.data[0] == '+' || in.data[0] == '-') {
+                buf_append(out, in.data + 1, line - 1);
+                type = in.data[0];
+                break;
+            }
+            if (in.data[0] == '$') {
+                long long n = strtoll(in.data + 1, NULL, 10);
+                if (n < 0) { type = '$'; break; }
+                if (in.len >= line + 2 + (size_t)n + 2) {
+                    buf_append(out, crlf + 2, (size_t)n);
+                    type = '$';
+                    break;
+                }
+            } else {
+                snprintf(err, errlen, "unexpected reply");
+                break;
+            }
+        }
+        char tmp[16384];
+        ssize_t r = read(fd, tmp, sizeof(tmp));
+        if (r <= 0) {
+            snprintf(err, errlen, "no reply: %s", r == 0 ? "connection closed" : strerror(errno));
+            break;
+        }
+        buf_append(&in, tmp, (size_t)r);
+    }
+    buf_free(&in);
+    return type;
+}
+
+/* Sends argv as a RESP array and reads the reply. */
+static int call(const char *hostport, int argc, const char **argv, buf *out, char *err, size_t errlen) {
+    int fd = dial(hostport, err, errlen);
+    if (fd < 0) return -1;
+    buf req;
+    buf_init(&req);
+    buf_printf(&req, "*%d\r\n", argc);
+    for (int i = 0; i < argc; i++) buf_printf(&req, "$%zu\r\n%s\r\n", strlen(argv[i]), argv[i]);
+    int type = -1;
+    if (write(fd, req.data, req.len) != (ssize_t)req.len) snprintf(err, errlen, "cannot send to %s", hostport);
+    else type = read_reply(fd, out, err, errlen);
+    buf_free(&req);
+    close(fd);
+    return type;
+}
+
+/* "raft_node<id>:addr=<host>:<port>,peer_port=<p>,..." lines of INFO raft. */
+static void parse_nodes(const char *info, members *known) {
+    known->n = 0;
+    for (const char *l = strstr(info, "raft_node"); l; l = strstr(l + 1, "\nraft_node")) {
+        if (*l == '\n') l++;
+        unsigned long long id;
+        char host[256];
+        int port, peer_port;
+        if (sscanf(l, "raft_node%llu:addr=%255[^,],peer_port=%d", &id, host, &peer_port) != 3) continue;
+        char *colon = strrchr(host, ':');
+        if (!colon) continue;
+        *colon = 0;
+        port = atoi(colon + 1);
+        cluster_member m = {0};
+        m.id = id;
+        snprintf(m.host, sizeof(m.host), "%s", host);
+        m.port = port;
+        m.peer_port = peer_port;
+        if (id && port > 0 && peer_port > 0) members_add(known, &m);
+    }
+}
+
+int join_cluster(const char *hostport, uint64_t *cluster_id, members *known, char *err, size_t errlen) {
+    const char *argv[] = {"INFO", "raft"};
+    buf out;
+    buf_init(&out);
+    int type = call(hostport, 2, argv, &out, err, errlen);
+    buf_append(&out, "", 1);
+    const char *f = type == '$' ? strstr(out.data, "raft_cluster_id:") : NULL;
+    if (f) {
+        *cluster_id = strtoull(f + 16, NULL, 16);
+        parse_nodes(out.data, known);
+    } else if (type >= 0) {
+        snprintf(err, errlen, "%s did not report a cluster id", hostport);
+    }
+    buf_free(&out);
+    return f && *cluster_id ? 0 : -1;
+}
+
+static int retriable(const char *e) {
+    return !strncmp(e, "CLUSTERDOWN", 11) || !strncmp(e, "TIMEOUT", 7) || !strncmp(e, "TRYAGAIN", 8);
+}
+
+int join_request(const char *hostport, uint64_t id, const char *addr, int timeout_ms, char *err, size_t errlen) {
+    char ids[32];
+    snprintf(ids, sizeof(ids), "%llu", (unsigned long long)id);
+    const char *argv[] = {"RAFT.NODE", "ADD", ids, addr};
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        buf out;
+        buf_init(&out);
+        int type = call(hostport, 4, argv, &out, err, errlen);
+        buf_append(&out, "", 1);
+        int done = type == '+' || (type == '-' && strstr(out.data, "already a member"));
+        int again = type < 0 || (type == '-' && retriable(out.data));
+        if (type == '-' && !done) snprintf(err, errlen, "%s refused: %s", hostport, out.data);
+        buf_free(&out);
+        if (done) return 0;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        long ms = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+        if (!again || ms > timeout_ms) return -1;
+        struct timespec nap = {0, 200 * 1000000};
+        nanosleep(&nap, NULL);
+    }
+}
