@@ -32,12 +32,13 @@ static struct {
     uint64_t cluster_id, my_id, next_id;
     char *members;
     transfer_installed_fn installed;
-    outgoing out[RAFT_MAX_NODES];
+    outgoing out[RAFT_MAX_NODES * 2];  /* members and departing ones */
     incoming in;
     ev_timer stall;
     long long sent_ok, sent_failed, received_ok, received_failed;
     unsigned long long bytes_sent, bytes_received;
 } T;
+#define NOUT (int)(sizeof(T.out) / sizeof(T.out[0]))
 
 /* ---- sending ---- */
 
@@ -103,7 +104,7 @@ static void pump(outgoing *o) {
 }
 
 static outgoing *find_out(uint64_t to) {
-    for (int i = 0; i < RAFT_MAX_NODES; i++)
+    for (int i = 0; i < NOUT; i++)
         if (T.out[i].to == to) return &T.out[i];
     return NULL;
 }
@@ -111,7 +112,7 @@ static outgoing *find_out(uint64_t to) {
 void transfer_start(uint64_t to, uint64_t term) {
     if (find_out(to)) return;  /* one at a time per follower */
     outgoing *o = find_out(0);
-    if (!o) return;
+    if (!o) { raft_snapshot_failed(T.r, to); return; }
     if (!peer_connected(to)) { raft_snapshot_failed(T.r, to); return; }
     memset(o, 0, sizeof(*o));
     o->view = fsm_view_new(T.f, &o->index, &o->img_term, &o->keys);
@@ -142,12 +143,12 @@ void transfer_on_ack(uint64_t from, uint64_t xfer, uint64_t offset, int status, 
 }
 
 void transfer_stop_sending(void) {
-    for (int i = 0; i < RAFT_MAX_NODES; i++) out_end(&T.out[i], 0, "this node is no longer the leader");
+    for (int i = 0; i < NOUT; i++) out_end(&T.out[i], 0, "this node is no longer the leader");
 }
 
 uint64_t transfer_floor(void) {
     uint64_t lo = UINT64_MAX;
-    for (int i = 0; i < RAFT_MAX_NODES; i++)
+    for (int i = 0; i < NOUT; i++)
         if (T.out[i].to && T.out[i].index < lo) lo = T.out[i].index;
     return lo;
 }
@@ -292,7 +293,7 @@ void transfer_peer_down(uint64_t id) {
 static void stall_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)loop; (void)w; (void)revents;
     unsigned long long now = mono_ms();
-    for (int i = 0; i < RAFT_MAX_NODES; i++)
+    for (int i = 0; i < NOUT; i++)
         if (T.out[i].to && now - T.out[i].last_ack > TRANSFER_STALL_MS) out_fail(&T.out[i], "no progress for 30 s");
 }
 
@@ -322,7 +323,7 @@ void transfer_shutdown(void) {
 void transfer_info(buf *b) {
     uint64_t inflight = 0;
     int sending = 0;
-    for (int i = 0; i < RAFT_MAX_NODES; i++)
+    for (int i = 0; i < NOUT; i++)
         if (T.out[i].to) { sending++; inflight += T.out[i].sent - T.out[i].acked; }
     buf_printf(b, "raft_snapshots_sent:%lld\r\nraft_snapshots_send_failed:%lld\r\nraft_snapshots_received:%lld\r\n"
                "raft_snapshots_receive_failed:%lld\r\nraft_snapshot_sending:%d\r\nraft_snapshot_receiving:%d\r\n"

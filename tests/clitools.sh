@@ -51,7 +51,7 @@ for args in "--nosuch 1" "--port abc" "--loglevel loud" "--maxclients"; do
   check "bad option '$args' named" "yes" "$(echo "$msg" | grep -q -- "$name" && echo yes || echo "no: $msg")"
 done
 check "bad options touch nothing" "no" "$([ -e "$dir/never" ] && echo yes || echo no)"
-# utils/cluster drives a local 3-node cluster: start, status, kill, restart, stop.
+# utils/cluster drives a local 3-node cluster: start, status, kill, restart, add, remove, stop.
 export CLUSTER_DIR="$dir/cluster" RAFTKV_SERVER="$bin"
 uc() { "$(dirname "$0")/../utils/cluster" "$@"; }
 cbase=$(( port + 3 ))
@@ -73,6 +73,13 @@ uc restart "$lead" >/dev/null
 got=""
 for _ in $(seq 100); do got=$(redis-cli -p $(( cbase + lead - 1 )) get ck 2>/dev/null || true); [ "$got" = cv ] && break; sleep 0.1; done
 check "restarted node reads the write" "cv" "$got"
+check "cluster add joins a 4th node as a voter" "node 4 is a voting member (port $(( cbase + 3 )))" "$(uc add 2>&1 | tail -1)"
+check "the new node reads the data" "cv" "$(redis-cli -p $(( cbase + 3 )) get ck)"
+check "cluster status lists 4 nodes" "4" "$(uc status | awk 'NR > 1' | wc -l | tr -d ' ')"
+check "cluster remove 1" "node 1 removed" "$(uc remove 1 2>&1 | tail -1)"
+check "cluster status lists 3 nodes" "3" "$(uc status | awk 'NR > 1' | wc -l | tr -d ' ')"
+wait_leader
+check "the 3 remaining members serve writes" "OK" "$(redis-cli -p $(( cbase + 3 )) set ck2 cv2)"
 check "cluster stop" "stopped" "$(uc stop)"
 check "no node left running" "0" "$(uc status | awk '$4 != "down" && NR > 1' | wc -l | tr -d ' ')"
 logs=$(cat "$CLUSTER_DIR"/node*.log)

@@ -32,7 +32,8 @@ class Dyn(ct.Cluster):
 
     def args(self, i, members=None):
         a = [ct.SERVER, "--id", str(i), "--port", str(self.port(i)), "--dir", "%s/node%d" % (self.dir, i),
-             "--election-timeout", "300", "--heartbeat-interval", "50", "--cluster-request-timeout", "2000"]
+             "--election-timeout", "300", "--heartbeat-interval", "50", "--cluster-request-timeout", "2000",
+             "--snapshot-threshold", "1000"]  # joiners get an image, not the whole log
         if i != 1:
             via = next(k for k in sorted(self.procs) if k != i)
             a += ["--join", "127.0.0.1:%d" % self.port(via)]
@@ -191,6 +192,8 @@ def test_grow(cl, w):
     check(info["raft_voters"] == "5" and info["raft_learners"] == "0", "five voters, no learner left")
     check(all("raft_node%d" % i in info for i in range(1, 6)), "INFO raft lists every member")
     check(all(cl.info(i)["raft_members"] == "5" for i in range(1, 6)), "every node knows the five members")
+    images = sum(int(cl.info(i)["raft_snapshots_received"]) for i in range(2, 6))
+    check(images >= 1, "some joiners started from a snapshot image carrying the configuration (%d)" % images)
     acked, errors = w.snapshot()
     check(len(acked) > 200, "writes went on while the cluster grew (%d acknowledged)" % len(acked))
     only_retriable(errors, "growing 1 -> 5")
