@@ -136,7 +136,7 @@ def add(cl, w, i):
     w.nodes.append(i)
 
 
-def remove(cl, w, i, via):
+def remove(cl, w, i, via, linger=False):
     if i in w.nodes:
         w.nodes.remove(i)
     r = change(cl, via, "REMOVE", i)
@@ -147,6 +147,12 @@ def remove(cl, w, i, via):
     c.close()
     check(str(removed) == "ERR this node was removed from the cluster", "node %d says it was removed: %r" % (i, removed))
     check(cl.info(i)["raft_role"] == "removed", "INFO raft on node %d shows it removed" % i)
+    if linger:  # left running, it must not disturb the others with elections
+        lead = cl.leader(exclude=(i,))
+        term = cl.info(lead)["raft_term"]
+        time.sleep(1.5)
+        check(cl.info(lead)["raft_term"] == term and cl.info(i)["raft_role"] == "removed",
+              "a removed node left running for 5 election timeouts changes no term")
     cl.stop(i)
 
 
@@ -202,7 +208,7 @@ def test_grow(cl, w):
 
 def test_shrink(cl, w):
     for i in (5, 4):
-        remove(cl, w, i, via=1 if i != 1 else 2)
+        remove(cl, w, i, via=1 if i != 1 else 2, linger=i == 5)
     lead = cl.leader(exclude=(4, 5))
     check(cl.info(lead)["raft_voters"] == "3", "three voters after two removals")
     acked, errors = w.snapshot()
