@@ -54,6 +54,7 @@ struct raft {
     members snap_conf;    /* the configuration at snap_index */
     uint64_t conf_version;
     uint64_t transferee;  /* leader: handing over to it; no proposals meanwhile */
+    int unsynced_lead;    /* leader by its own vote alone, not yet durable: silent until it is */
     int transfer_ticks, timeout_now_sent;
     uint64_t timeout_now_to;  /* TIMEOUT_NOW goes to it at the next tick */
     raft_stats stats;
@@ -102,6 +103,8 @@ static void push(msgvec *q, const raft_msg *m) {
 static void send(raft *r, raft_msg m, int after) {
     m.from = r->cfg.id;
     if (!m.term) m.term = r->term;
+    if (r->unsynced_lead && (m.type == MSG_APPEND || m.type == MSG_HEARTBEAT || m.type == MSG_TIMEOUT_NOW))
+        return;  /* not a leader to anyone before its vote is durable: see campaign() */
     push(after ? &r->after : &r->now, &m);
 }
 
@@ -267,6 +270,15 @@ void raft_free(raft *r) {
     free(r);
 }
 
+/* Only a leader tells removed members of their removal. */
+static void forget_departing(raft *r) {
+    int keep = 0;
+    for (int i = 0; i < r->npr; i++)
+        if (!r->pr[i].departing) r->pr[keep++] = r->pr[i];
+    if (keep != r->npr) r->conf_version++;
+    r->npr = keep;
+}
+
 static void become_follower(raft *r, uint64_t term, uint64_t lead) {
     if (term != r->term) {
         r->timeout_now_to = 0;  /* a hand-over belongs to its term */
@@ -277,6 +289,8 @@ static void become_follower(raft *r, uint64_t term, uint64_t lead) {
     r->role = RAFT_FOLLOWER;
     r->lead = lead;
     r->transferee = 0;
+    r->unsynced_lead = 0;
+    forget_departing(r);
     reset_timeout(r);
 }
 
@@ -475,7 +489,14 @@ static void campaign(raft *r, int pre, int transfer) {
     for (int i = 0; i < r->npr; i++) r->pr[i].vote = r->pr[i].id == r->cfg.id ? 1 : 0;
     int no;
     if (count_votes(r, &no) >= quorum(r)) {
-        if (pre) campaign(r, 0, transfer); else become_leader(r);
+        /* Its own vote is a quorum (one voter). Other candidates win with
+         * answers to requests sent only once their vote was durable; this
+         * one leads before. Until that vote is on disk (with its no-op, in
+         * the same write) it sends nothing as leader: a crash could let it
+         * vote again in this term, for another leader, and learners or
+         * departing members would hold entries of one term from two. */
+        if (pre) campaign(r, 0, transfer);
+        else { r->unsynced_lead = 1; become_leader(r); }
         return;
     }
     for (int i = 0; i < r->npr; i++) {
@@ -741,6 +762,11 @@ uint64_t raft_propose(raft *r, int type, const char *data, size_t len) {
 void raft_persisted(raft *r, uint64_t index, uint64_t term) {
     if (index > raft_last_index(r) || term_at(r, index) != term || index <= r->stable) return;
     r->stable = index;
+    if (r->unsynced_lead && r->stable >= r->term_start) {
+        r->unsynced_lead = 0;  /* its vote is durable: now it may lead (probe everyone afresh) */
+        for (int i = 0; i < r->npr; i++)
+            if (r->pr[i].id != r->cfg.id && !r->pr[i].snap) { r->pr[i].inflight = 0; send_append(r, &r->pr[i], 1); }
+    }
     if (r->role == RAFT_LEADER) maybe_commit(r);
 }
 
@@ -762,8 +788,11 @@ int raft_read_index_vouched(raft *r, uint64_t from, uint64_t term, uint64_t *rea
      * needs a majority, which meets {this node, from} when the quorum is
      * two, so it was elected after the read began and the commit index
      * here covers every write finished before it. */
+    /* ...and this node must be a voter: a leader that removed itself from
+     * four voters leads three (quorum two) until that commits, and the two
+     * others may meanwhile have elected a leader of those three */
     if (r->role != RAFT_LEADER || term != r->term || from == r->cfg.id || !members_is_voter(&r->conf, from) ||
-        quorum(r) > 2)
+        !self_voter(r) || quorum(r) > 2)
         return 0;
     *read_index = read_floor(r);
     return 1;

@@ -8,6 +8,21 @@
  * are checked too: a read barrier (ReadIndex, and the vouched form a
  * forwarding follower allows) that is confirmed must cover every entry
  * applied anywhere before the read began.
+ * Membership changes run through it all: spare nodes start with an empty
+ * configuration and are added as learners (they learn the configuration
+ * from the leader's appends, or from the CONFIG entry an image carries),
+ * learners are promoted (by hand, or automatically with promote_gap),
+ * followers and leaders are removed (a removed node keeps its disk and may
+ * be added back), leadership is transferred. Checked besides: every
+ * committed configuration differs from the one before it by one server; a
+ * leader's log holds at most one CONFIG entry past the commit index; every
+ * node's configuration in force is the last CONFIG entry of its log, with 1
+ * to 7 voters; a new leader is a voter of the configuration its log puts in
+ * force, or (4.2.2) a voter of the one before while it does not know that
+ * the one removing it committed, and then steps down once it does; a node
+ * that knows it is no voter never campaigns; a leader sends nothing as
+ * leader before its term and vote are durable (election safety counts
+ * leaders from then on).
  * Usage: sim_raft [first-seed] [seeds] [steps]; SIM_TRACE=<tick> in the
  * environment prints every delivered message after that tick. */
 #include "raft.h"
@@ -17,7 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAXN 5
+#define MAXN 7       /* node slots: ids 1..MAXN; slots past the founders are spares */
+#define CONFLEN 160   /* a configuration as text (bare ids) */
 #define MAXMSG 20000
 #define MAXIDX 200000
 
@@ -34,6 +50,7 @@ typedef struct disk {
     raft_entry *log;
     size_t n, cap;
     uint64_t snap_index, snap_term, snap_digest;
+    char snap_conf[CONFLEN];     /* the configuration at snap_index */
 } disk;
 
 /* A queued disk write: completes at `at`, then releases its messages. */
@@ -44,6 +61,7 @@ typedef struct pwrite {
     raft_msg *msgs; size_t nmsgs;
     int reset;                      /* empty the log first (an installed snapshot) */
     int snap; uint64_t s_index, s_term, s_digest, compact_to;  /* a local snapshot */
+    char s_conf[CONFLEN];
 } pwrite;
 
 typedef struct node {
@@ -52,11 +70,13 @@ typedef struct node {
     disk d;
     pwrite *q; size_t nq, capq;
     uint64_t applied, digest;   /* digest: chained hash of everything applied */
+    char conf[CONFLEN];         /* the state machine's: the last applied CONFIG entry, or its image's */
     int snap_pending;
+    int provisioned;            /* has a disk: a founder, or a spare once added */
 } node;
 
 static node nodes[MAXN];
-static int N;
+static int N;                        /* slots in use: always MAXN; founders are 1..N0 */
 static simmsg *net;
 static size_t nnet;
 static long now;
@@ -76,6 +96,24 @@ static uint64_t max_applied;
 static long violations;
 static uint64_t total_applied, total_terms;
 static uint64_t seed;
+/* membership: the latest committed (applied anywhere) configuration */
+static members gconf;
+static uint64_t gconf_index;
+#define MAXHIST 4096                 /* every committed configuration: index and text */
+static struct { uint64_t index; char text[CONFLEN]; } hist[MAXHIST];
+static int nhist;
+static uint64_t max_commit;          /* highest commit index any node reached: committed up to here */
+static members founding_conf;
+static uint64_t promote_gap;
+static int member_pml;               /* chance of a membership operation per step */
+static uint64_t st_nonvoting_leaders, st_nonvoting_after_commit;  /* 4.2.2: led its own removal to commit */
+static uint64_t st_joins_by_image;   /* new nodes that learned their configuration from an image */
+static int stopping = -1;            /* a node asked to stop (SIGTERM): a leader hands over first */
+static long stop_deadline;
+static uint64_t st_stops, st_stops_handed_over;
+static uint64_t st_adds, st_promotions, st_removals, st_leader_removals, st_ops, st_refused;
+static long long st_proposed, st_transfers, st_transfer_elections, st_timeout_elections;
+static int trace_on(void) { return getenv("SIM_TRACE") && now > atol(getenv("SIM_TRACE")); }
 
 static uint64_t hash(const char *d, size_t n) {
     uint64_t h = 1469598103934665603ULL;
@@ -124,11 +162,15 @@ static void violation(const char *what, int node_i) {
     CHECKMSG(0, "seed %llu tick %ld node %d: %s", (unsigned long long)seed, now, node_i + 1, what);
 }
 
+/* A node starts with the configuration at its state machine's durable
+ * point (empty for a spare that never joined); the core adds the CONFIG
+ * entries of its log. */
 static raft_config cfg_for(int i) {
     raft_config c = {0};
     c.id = (uint64_t)i + 1;
-    c.npeers = N;
-    for (int k = 0; k < N; k++) c.peers[k] = (uint64_t)k + 1;
+    c.conf = nodes[i].d.snap_conf;
+    c.conf_len = strlen(nodes[i].d.snap_conf);
+    c.promote_gap = promote_gap;
     c.election_ticks = 10;
     c.heartbeat_ticks = 2;
     c.max_msg_entries = 1 + (size_t)(rnd() % 8);
@@ -153,13 +195,32 @@ static void start_node(int i) {
     if (d->n && si && (d->log[d->n - 1].index < si || (d->log[0].index <= si && d->log[si - d->log[0].index].term != d->snap_term)))
         clear_log(d);
     raft_config c = cfg_for(i);
+    if (trace_on()) printf("t%ld node %d starts: term %llu vote %llu, log %zu entries, image %llu, conf %s\n", now, i + 1,
+                           (unsigned long long)d->term, (unsigned long long)d->vote, d->n,
+                           (unsigned long long)si, d->snap_conf);
     n->r = raft_new_at(&c, d->term, d->vote, si, d->snap_term, d->log, d->n);
     n->up = 1;
     n->applied = si;  /* the state machine is its image; the log replays after it */
     n->digest = d->snap_digest;
+    memcpy(n->conf, d->snap_conf, CONFLEN);
     n->snap_pending = 0;
     memset(snap_failed[i], 0, sizeof(snap_failed[i]));
     memset(snap_sent[i], 0, sizeof(snap_sent[i]));
+}
+
+/* A slot gets a disk: a founder with the founding configuration, a spare
+ * with an empty one (it learns it from a leader). */
+static void provision(int i, const char *conf) {
+    node *n = &nodes[i];
+    memset(&n->d, 0, sizeof(n->d));
+    snprintf(n->d.snap_conf, CONFLEN, "%s", conf);
+    n->provisioned = 1;
+}
+
+static void set_text(char *dst, const char *src, size_t len) {
+    if (len >= CONFLEN) { violation("configuration text too long", -1); len = CONFLEN - 1; }
+    memcpy(dst, src, len);
+    dst[len] = 0;
 }
 
 static void send_net(const raft_msg *m) {
@@ -183,6 +244,7 @@ static void disk_write(node *n, pwrite *w) {
         n->d.snap_index = w->s_index;
         n->d.snap_term = w->s_term;
         n->d.snap_digest = w->s_digest;
+        memcpy(n->d.snap_conf, w->s_conf, CONFLEN);
     }
     if (w->snap) {  /* then whole log records behind the image go */
         size_t k = 0;
@@ -206,11 +268,48 @@ static void disk_write(node *n, pwrite *w) {
     }
 }
 
+static int parse(const char *s, size_t len, members *out) {
+    char err[160];
+    return members_parse(s, len, out, err, sizeof(err));
+}
+
+/* A configuration committed (applied for the first time anywhere, which
+ * happens in index order): it must differ from the one before by one
+ * server, added as a learner, promoted, or removed. */
+static void conf_committed(int i, const raft_entry *e) {
+    members c;
+    if (parse(e->data, e->len, &c) < 0) { violation("CONFIG entry does not parse", i); return; }
+    int added = 0, promoted = 0, removed = 0, other = 0;
+    uint64_t gone = 0;
+    for (int k = 0; k < c.n; k++) {
+        const cluster_member *was = members_get(&gconf, c.m[k].id);
+        if (!was) { added++; other += !c.m[k].learner; }
+        else if (was->learner && !c.m[k].learner) promoted++;
+        else if (!was->learner && c.m[k].learner) other++;
+    }
+    for (int k = 0; k < gconf.n; k++)
+        if (!members_get(&c, gconf.m[k].id)) { removed++; gone = gconf.m[k].id; }
+    if (other || added + promoted + removed != 1) violation("a committed configuration changes more than one server", i);
+    st_adds += added > 0;
+    st_promotions += promoted > 0;
+    st_removals += removed > 0;
+    if (removed && e->term < 100000 && leader_of_term[e->term] == gone) st_leader_removals++;
+    if (members_voters(&c) < 1 || members_voters(&c) > MEMBERS_MAX_VOTERS) violation("committed configuration: voters out of range", i);
+    gconf = c;
+    gconf_index = e->index;
+    if (nhist < MAXHIST) {
+        hist[nhist].index = e->index;
+        set_text(hist[nhist++].text, e->data, e->len);
+    }
+}
+
 static void check_apply(int i, const raft_entry *e) {
     node *n = &nodes[i];
     if (e->index != n->applied + 1) violation("applied out of order", i);
     n->applied = e->index;
+    if (e->type == RAFT_ENTRY_CONFIG) set_text(n->conf, e->data, e->len);
     if (e->index >= MAXIDX) return;
+    if (e->type == RAFT_ENTRY_CONFIG && applied_term[e->index] == 0) conf_committed(i, e);
     uint64_t h = hash(e->data, e->len) ^ (uint64_t)e->type;
     n->digest = (n->digest ^ h ^ e->term) * 0x100000001b3ULL + e->index;
     if (!chain_at[e->index]) chain_at[e->index] = n->digest;
@@ -225,6 +324,8 @@ static void check_apply(int i, const raft_entry *e) {
 }
 
 static void process(int i);
+static void check_new_leader(int i);
+static int leader(void);
 
 static void read_confirmed(int i, const simread *q) {
     reads_confirmed++;
@@ -293,12 +394,22 @@ static void process(int i) {
     raft_ready rd;
     raft_ready_get(n->r, &rd);
     for (size_t k = 0; k < rd.nmsgs; k++) {
+        /* a leader acts (sends as leader) only once its election is durable */
+        int t = rd.msgs[k].type;
+        if ((t == MSG_APPEND || t == MSG_HEARTBEAT || t == MSG_TIMEOUT_NOW || t == MSG_SNAPSHOT) &&
+            (n->d.term != rd.msgs[k].term || n->d.vote != (uint64_t)i + 1))
+            violation("a leader sends before its term and vote are durable", i);
         if (rd.msgs[k].type != MSG_SNAPSHOT) { send_net(&rd.msgs[k]); continue; }
-        /* the image is the state machine as it is now, at what it applied */
+        /* the image is the state machine as it is now, at what it applied,
+         * with its configuration */
         raft_msg m = rd.msgs[k];
         m.index = n->applied;
         m.log_term = raft_term_at(n->r, n->applied);
         m.context = n->digest;
+        raft_entry ce = {.term = m.log_term, .index = m.index, .type = RAFT_ENTRY_CONFIG, .data = n->conf,
+                         .len = strlen(n->conf)};
+        m.entries = &ce;
+        m.nentries = 1;
         send_net(&m);
     }
     pwrite w = {0};
@@ -327,18 +438,35 @@ static void process(int i) {
         w.s_term = raft_term_at(n->r, n->applied);
         w.s_digest = n->digest;
         w.compact_to = n->applied > (uint64_t)snap_tail ? n->applied - (uint64_t)snap_tail : 0;
+        memcpy(w.s_conf, n->conf, CONFLEN);
         n->snap_pending = 1;
     }
     if (w.hs || w.ne || w.nmsgs || w.snap) {
         if (n->nq == n->capq) { n->capq = n->capq ? n->capq * 2 : 16; n->q = realloc(n->q, sizeof(pwrite) * n->capq); }
         n->q[n->nq++] = w;
     }
-    if (raft_role(n->r) == RAFT_LEADER) {
+    if (raft_commit_index(n->r) > max_commit) max_commit = raft_commit_index(n->r);
+    /* A leader counts from when its election is durable (its term and own
+     * vote on disk): a cluster of one leads at once, but says, commits and
+     * confirms nothing before (checked above); crashed before that, it was
+     * never leader to anyone. */
+    if (raft_role(n->r) == RAFT_LEADER && n->d.term == raft_term(n->r) && n->d.vote == (uint64_t)i + 1) {
         uint64_t t = raft_term(n->r);
         if (t < 100000) {
             if (leader_of_term[t] && leader_of_term[t] != (uint64_t)i + 1) violation("election safety: two leaders in one term", i);
             if (!leader_of_term[t]) {
                 leader_of_term[t] = (uint64_t)i + 1;
+                if (trace_on()) {
+                    buf tx;
+                    buf_init(&tx);
+                    members_format(raft_members(n->r), &tx);
+                    printf("t%ld node %d leads term %llu, log %llu, commit %llu, conf %.*s (at %llu)\n", now, i + 1,
+                           (unsigned long long)t, (unsigned long long)raft_last_index(n->r),
+                           (unsigned long long)raft_commit_index(n->r), (int)tx.len, tx.data ? tx.data : "",
+                           (unsigned long long)raft_conf_index(n->r));
+                    buf_free(&tx);
+                }
+                check_new_leader(i);
                 /* leader completeness: everything applied anywhere is in its
                  * log, or in the image its log begins after */
                 for (uint64_t x = raft_snapshot_index(n->r); x <= max_applied && x < MAXIDX; x++) {
@@ -350,6 +478,64 @@ static void process(int i) {
             }
         }
     }
+}
+
+/* The configuration node i's log puts in force at `upto`, worked out here:
+ * its last CONFIG entry up to there, else the committed one in force at its
+ * snapshot point (history); *at gets the entry's index (0: the founding
+ * one). Only for a node whose log holds every committed entry: a leader. */
+static members conf_at(int i, uint64_t upto, uint64_t *at) {
+    raft *r = nodes[i].r;
+    members c;
+    for (uint64_t x = upto; x > raft_snapshot_index(r); x--) {
+        const raft_entry *e = raft_entry_at(r, x);
+        if (e->type != RAFT_ENTRY_CONFIG) continue;
+        if (parse(e->data, e->len, &c) < 0) violation("CONFIG entry does not parse", i);
+        *at = x;
+        return c;
+    }
+    uint64_t lim = upto < raft_snapshot_index(r) ? upto : raft_snapshot_index(r);
+    int k = nhist - 1;
+    while (k >= 0 && hist[k].index > lim) k--;
+    if (k >= 0) {
+        parse(hist[k].text, strlen(hist[k].text), &c);
+        *at = hist[k].index;
+    } else {
+        c = founding_conf;
+        *at = 0;
+    }
+    return c;
+}
+
+static int same_members(const members *a, const members *b) {
+    if (a->n != b->n) return 0;
+    for (int k = 0; k < a->n; k++)
+        if (a->m[k].id != b->m[k].id || a->m[k].learner != b->m[k].learner) return 0;
+    return 1;
+}
+
+/* A new leader is a voter of the configuration its log puts in force; or
+ * (dissertation 4.2.2) a voter of the one before, which that configuration
+ * removes, while it does not know the removal committed: it may hold the
+ * only copy of the change, which it then commits and hands over (checked in
+ * check_configs). So a node leads after its removal committed only if a
+ * later configuration added it back, or as that non-voting leader when it
+ * did not know of the commit (it restarted since, with the commit index of
+ * its state machine). */
+static void check_new_leader(int i) {
+    raft *r = nodes[i].r;
+    uint64_t id = (uint64_t)i + 1, ci = 0, cp = 0;
+    members c = conf_at(i, raft_last_index(r), &ci);
+    if (!same_members(&c, raft_members(r))) violation("a new leader's configuration is not its log's", i);
+    if (members_is_voter(&c, id)) return;
+    members prev = conf_at(i, ci ? ci - 1 : 0, &cp);
+    if (!ci || members_get(&c, id) || !members_is_voter(&prev, id) || ci <= raft_commit_index(r)) {
+        violation(members_get(&c, id) ? "a leader that is no voter of its configuration"
+                                      : "a node whose removal committed became leader", i);
+        return;
+    }
+    st_nonvoting_leaders++;
+    if (ci <= max_commit) st_nonvoting_after_commit++;
 }
 
 static void complete_writes(int i) {
@@ -375,6 +561,8 @@ static void complete_writes(int i) {
 
 static void crash(int i) {
     node *n = &nodes[i];
+    if (trace_on()) printf("t%ld node %d crashes (durable term %llu vote %llu)\n", now, i + 1, (unsigned long long)n->d.term,
+                           (unsigned long long)n->d.vote);
     for (size_t k = 0; k < n->nq; k++) {  /* unsynced writes are lost */
         pwrite *w = &n->q[k];
         for (size_t e = 0; e < w->ne; e++) free(w->e[e].data);
@@ -386,9 +574,54 @@ static void crash(int i) {
     paused_until[i] = 0;
     for (int k = 0; k < nreads;)
         if (reads[k].node == i) reads[k] = reads[--nreads]; else k++;
+    const raft_stats *st = raft_get_stats(n->r);
+    st_proposed += st->conf_changes;
+    st_transfers += st->transfers;
+    st_transfer_elections += st->transfer_elections;
+    st_timeout_elections += st->timeout_elections;
     raft_free(n->r);
     n->r = NULL;
     n->up = 0;
+}
+
+/* SIGTERM, as the server does it: a leader transfers leadership and
+ * stops once another node leads, or after two election timeouts; the
+ * stop itself sends what waits for a tick (raft_flush), lets the disk
+ * finish what it has, then the process is gone. */
+static void graceful_stop(int i) {
+    node *n = &nodes[i];
+    raft_flush(n->r);
+    process(i);
+    for (size_t k = 0; k < n->nq; k++) n->q[k].at = now;
+    complete_writes(i);
+    process(i);
+    for (size_t k = 0; k < n->nq; k++) n->q[k].at = now;
+    complete_writes(i);
+    st_stops++;
+    crash(i);
+}
+
+static void ask_to_stop(int i) {
+    if (stopping >= 0 || !nodes[i].up || paused(i)) return;
+    if (raft_role(nodes[i].r) == RAFT_LEADER && raft_transfer_leader(nodes[i].r, 0)) {
+        stopping = i;
+        stop_deadline = now + 2 * 10;
+        process(i);
+        return;
+    }
+    graceful_stop(i);
+}
+
+static void check_stopping(void) {
+    if (stopping < 0) return;
+    int i = stopping;
+    if (!nodes[i].up) { stopping = -1; return; }
+    int l = leader();
+    int moved = l >= 0 && l != i;
+    if (!moved && now < stop_deadline) return;
+    st_stops_handed_over += moved;
+    stopping = -1;
+    graceful_stop(i);
 }
 
 static void check_log_matching(void) {
@@ -417,9 +650,14 @@ static void check_log_matching(void) {
  * acknowledgement (queued after it) goes out. */
 static void install(int i, const raft_msg *m) {
     node *n = &nodes[i];
+    if (m->nentries != 1 || m->entries[0].type != RAFT_ENTRY_CONFIG) violation("an image without its configuration", i);
+    int knew = raft_members(n->r)->n > 0;
     int k = raft_install_snapshot(n->r, m);
     if (!k) return;
     snaps_installed++;
+    if (!knew) st_joins_by_image++;  /* a new node learned its configuration from the image */
+    set_text(n->conf, m->entries[0].data, m->entries[0].len);
+    memcpy(n->d.snap_conf, n->conf, CONFLEN);
     if (m->index < MAXIDX && chain_at[m->index] != m->context) violation("installed image differs from the applied state", i);
     if (m->index <= n->applied) violation("installed an image older than the state machine", i);
     n->applied = m->index;
@@ -438,13 +676,15 @@ static void install(int i, const raft_msg *m) {
 }
 
 static void deliver(void) {
-    /* deliver due messages in random order (reordering) */
+    /* deliver due messages in random order (reordering); without
+     * reordering (a healed network: TCP links) in the order sent */
     for (size_t k = 0; k < nnet;) {
         if (net[k].at > now || paused((int)net[k].m.to - 1) || (nnet > 1 && chance(reorder_pct))) { k++; continue; }
         simmsg s = net[k];
-        net[k] = net[--nnet];
+        if (reorder_pct) net[k] = net[--nnet];
+        else memmove(net + k, net + k + 1, sizeof(simmsg) * (--nnet - k));
         int to = (int)s.m.to - 1;
-        if (getenv("SIM_TRACE") && now > atol(getenv("SIM_TRACE")))
+        if (trace_on())
             printf("t%ld %llu->%llu type %d term %llu idx %llu lt %llu commit %llu n %zu rej %d hint %llu/%llu\n", now,
                    (unsigned long long)s.m.from, (unsigned long long)s.m.to, s.m.type, (unsigned long long)s.m.term,
                    (unsigned long long)s.m.index, (unsigned long long)s.m.log_term, (unsigned long long)s.m.commit,
@@ -458,6 +698,94 @@ static void deliver(void) {
         }
         free_msg(&s.m);
     }
+}
+
+/* Every node: the configuration in force is the last CONFIG entry of its
+ * log (checked over the uncommitted tail, where it can change), with 1 to 7
+ * voters unless empty (a spare that has not joined); a leader's log holds
+ * at most one CONFIG entry past what is committed. */
+static void check_configs(void) {
+    for (int i = 0; i < N; i++) {
+        if (!nodes[i].up) continue;
+        raft *r = nodes[i].r;
+        const members *c = raft_members(r);
+        if (c->n && (members_voters(c) < 1 || members_voters(c) > MEMBERS_MAX_VOTERS))
+            violation("a configuration with no voter or more than 7", i);
+        uint64_t lo = raft_commit_index(r) > raft_snapshot_index(r) ? raft_commit_index(r) : raft_snapshot_index(r);
+        if (raft_role(r) == RAFT_LEADER && max_commit > lo) lo = max_commit;
+        int nconf = 0;
+        uint64_t latest = 0;
+        for (uint64_t x = raft_last_index(r); x > lo; x--) {
+            const raft_entry *e = raft_entry_at(r, x);
+            if (e->type != RAFT_ENTRY_CONFIG) continue;
+            nconf++;
+            if (latest) continue;
+            latest = x;
+            members m;
+            if (parse(e->data, e->len, &m) < 0 || !same_members(&m, c) || raft_conf_index(r) != x)
+                violation("the configuration in force is not the last in the log", i);
+        }
+        if (!latest && raft_conf_index(r) > lo) violation("a configuration in force from an entry no longer in the log", i);
+        if (raft_role(r) == RAFT_LEADER && nconf > 1)
+            violation("a leader's log holds two CONFIG entries past the commit index", i);
+        /* removed (or a learner, or not yet joined), and knows it: never campaigns; a leader that is
+         * no voter steps down once its removal commits */
+        if (!raft_is_voter(r, (uint64_t)i + 1) && raft_conf_index(r) <= raft_commit_index(r) &&
+            raft_role(r) != RAFT_FOLLOWER)
+            violation(raft_role(r) == RAFT_LEADER ? "a removed leader still leads after its removal committed"
+                                                  : "a node that is no voter campaigns", i);
+    }
+}
+
+/* The operator: add a node (a spare, started with an empty configuration,
+ * or a removed one, which kept its disk), promote a learner, remove a
+ * member (the leader too), or transfer leadership. Refusals are fine. */
+static void membership_op(void) {
+    int l = leader();
+    if (l < 0 || paused(l)) return;
+    raft *r = nodes[l].r;
+    const members c = *raft_members(r);
+    int voters = members_voters(&c), learners = c.n - voters;
+    int k = (int)(rnd() % 100);
+    /* lean towards 3 to 5 voters */
+    int add = voters <= 2 ? 45 : voters >= 5 ? 15 : 30, promote = learners ? 20 : 0, remove = voters >= 5 ? 45 : 30;
+    cluster_member m = {0};
+    int64_t res = 0;
+    const char *what;
+    if (k < add) {
+        int cand[MAXN], nc = 0;
+        for (int i = 0; i < N; i++)
+            if (!members_get(&c, (uint64_t)i + 1)) cand[nc++] = i;
+        if (!nc) return;
+        int x = cand[rnd() % (uint64_t)nc];
+        if (!nodes[x].provisioned) {
+            provision(x, "");  /* a new machine: joins knowing nothing */
+            if (chance(80)) start_node(x);
+        }
+        m.id = (uint64_t)x + 1;
+        res = raft_change(r, RAFT_ADD_LEARNER, &m);
+        what = "add";
+    } else if (k < add + promote) {
+        int pick = (int)(rnd() % (uint64_t)learners);
+        for (int i = 0; i < c.n; i++)
+            if (c.m[i].learner && pick-- == 0) m.id = c.m[i].id;
+        res = raft_change(r, RAFT_PROMOTE, &m);
+        what = "promote";
+    } else if (k < add + promote + remove) {
+        m.id = chance(25) ? (uint64_t)l + 1 : c.m[rnd() % (uint64_t)c.n].id;
+        res = raft_change(r, RAFT_REMOVE, &m);
+        what = "remove";
+    } else {
+        m.id = chance(30) ? 0 : c.m[rnd() % (uint64_t)c.n].id;
+        res = (int64_t)raft_transfer_leader(r, m.id);
+        what = "transfer";
+        if (!res) res = -100;
+    }
+    st_ops++;
+    if (res < 0) st_refused++;
+    if (trace_on())
+        printf("t%ld op %s %llu at leader %d: %lld\n", now, what, (unsigned long long)m.id, l + 1, (long long)res);
+    process(l);
 }
 
 static int leader(void) {
@@ -495,13 +823,20 @@ static void step_world(int faults, uint64_t *proposals, int propose) {
         }
         process(l);
     }
+    check_configs();
     if (!faults) return;
+    if ((int)(rnd() % 1000) < member_pml) membership_op();
+    check_stopping();
+    if ((int)(rnd() % 1000) < crash_pml / 3) {  /* SIGTERM rather than kill -9: the leader mostly */
+        int l3 = leader();
+        ask_to_stop(l3 >= 0 && chance(70) ? l3 : (int)(rnd() % (uint64_t)N));
+    }
     int x = (int)(rnd() % (uint64_t)N);
     int l2 = leader();
     if (l2 >= 0 && (int)(rnd() % 1000) < crash_pml) crash(l2);                  /* leaders die most */
     else if (l2 >= 0 && (int)(rnd() % 1000) < pause_pml) paused_until[l2] = now + 1 + (long)(rnd() % 40);
     else if ((int)(rnd() % 1000) < crash_pml && nodes[x].up) crash(x);
-    else if (chance(5) && !nodes[x].up) start_node(x);
+    else if (chance(5) && !nodes[x].up && nodes[x].provisioned) start_node(x);
     else if ((int)(rnd() % 1000) < part_pml) { for (int i = 0; i < N; i++) part[i] = (int)(rnd() % 3); }
     else if ((int)(rnd() % 1000) < part_pml) { for (int i = 0; i < N; i++) part[i] = 0; }
     else if ((int)(rnd() % 1000) < part_pml) {
@@ -514,27 +849,38 @@ static void step_world(int faults, uint64_t *proposals, int propose) {
 }
 
 static void dump(void) {
+    buf t;
+    buf_init(&t);
+    members_format(&gconf, &t);
+    printf("committed configuration (index %llu): %.*s\n", (unsigned long long)gconf_index, (int)t.len, t.data ? t.data : "");
     for (int i = 0; i < N; i++) {
         raft *r = nodes[i].r;
-        printf("node %d: role %d term %llu lead %llu commit %llu last %llu applied %llu nq %zu\n", i + 1, raft_role(r),
-               (unsigned long long)raft_term(r), (unsigned long long)raft_leader(r),
+        if (!r) { printf("node %d: %s\n", i + 1, nodes[i].provisioned ? "down" : "spare"); continue; }
+        t.len = 0;
+        members_format(raft_members(r), &t);
+        printf("node %d: role %d term %llu lead %llu commit %llu last %llu applied %llu nq %zu conf %.*s (at %llu)\n",
+               i + 1, raft_role(r), (unsigned long long)raft_term(r), (unsigned long long)raft_leader(r),
                (unsigned long long)raft_commit_index(r), (unsigned long long)raft_last_index(r),
-               (unsigned long long)nodes[i].applied, nodes[i].nq);
+               (unsigned long long)nodes[i].applied, nodes[i].nq, (int)t.len, t.data ? t.data : "",
+               (unsigned long long)raft_conf_index(r));
         for (size_t k = 0; k < nodes[i].nq; k++) printf("  write at %ld (now %ld) ne %zu msgs %zu\n", nodes[i].q[k].at, now, nodes[i].q[k].ne, nodes[i].q[k].nmsgs);
         if (raft_role(r) != RAFT_LEADER) continue;
         for (int k = 0; k < N; k++) {
             raft_peer_info p;
             if (raft_peer(r, (uint64_t)k + 1, &p))
-                printf("  peer %d: match %llu next %llu inflight %d probe %d\n", k + 1, (unsigned long long)p.match,
-                       (unsigned long long)p.next, p.inflight, p.probe);
+                printf("  peer %d: match %llu next %llu inflight %d probe %d voter %d departing %d\n", k + 1,
+                       (unsigned long long)p.match, (unsigned long long)p.next, p.inflight, p.probe, p.voter,
+                       p.departing);
         }
     }
+    buf_free(&t);
 }
 
 static void run_seed(uint64_t s, int steps) {
     seed = s;
     rng = s * 0x9e3779b97f4a7c15ULL | 1;
-    N = chance(50) ? 3 : 5;
+    N = MAXN;
+    int k0 = (int)(rnd() % 20), founders = k0 < 2 ? 1 : k0 < 11 ? 3 : 5;
     memset(nodes, 0, sizeof(nodes));
     memset(part, 0, sizeof(part));
     memset(oneway, 0, sizeof(oneway));
@@ -557,35 +903,69 @@ static void run_seed(uint64_t s, int steps) {
     pause_pml = (int)(rnd() % 30);
     snap_every = chance(25) ? 0 : 2 + (int)(rnd() % 40);
     snap_tail = (int)(rnd() % 12);
-    for (int i = 0; i < N; i++) start_node(i);
+    member_pml = chance(15) ? 0 : 10 + (int)(rnd() % 30);
+    promote_gap = chance(50) ? 0 : 1 + rnd() % 20;
+    /* the founders start with their configuration; spares wait to be added */
+    char founding[CONFLEN] = "";
+    for (int i = 0; i < founders; i++)
+        snprintf(founding + strlen(founding), CONFLEN - strlen(founding), "%s%d", i ? "," : "", i + 1);
+    parse(founding, strlen(founding), &gconf);
+    founding_conf = gconf;
+    gconf_index = 0;
+    nhist = 0;
+    max_commit = 0;
+    for (int i = 0; i < founders; i++) {
+        provision(i, founding);
+        start_node(i);
+    }
     uint64_t proposals = 0;
     long before = violations;
     seed_violations = 0;
     for (int k = 0; k < steps && violations == before; k++) step_world(1, &proposals, 1);
-    /* heal everything and require progress */
-    for (int i = 0; i < N; i++) { part[i] = 0; if (!nodes[i].up) start_node(i); }
+    stopping = -1;
+    /* heal everything (every node that has a disk runs) and require progress */
+    for (int i = 0; i < N; i++) { part[i] = 0; if (!nodes[i].up && nodes[i].provisioned) start_node(i); }
     memset(oneway, 0, sizeof(oneway));
     memset(paused_until, 0, sizeof(paused_until));
     /* a healed network behaves like the TCP links of a real cluster */
     loss_pct = dup_pct = reorder_pct = delay_max = 0;
     uint64_t before_heal = max_applied;
-    /* the bound allows a follower with a tiny window to work off a backlog */
-    for (int k = 0; k < 1500 && max_applied <= before_heal; k++) step_world(0, &proposals, 1);
+    /* the bound allows a follower with a tiny window to work off a backlog:
+     * in a long run a leader cut off for long may hold thousands of
+     * uncommitted entries a follower must take before anything of the new
+     * term commits (4 ticks an entry is slower than the slowest window) */
+    uint64_t backlog = 0;
+    for (int i = 0; i < N; i++)
+        if (nodes[i].up && raft_last_index(nodes[i].r) > max_applied + backlog)
+            backlog = raft_last_index(nodes[i].r) - max_applied;
+    long bound = 1500 + 4 * (long)backlog;
+    for (long k = 0; k < bound && max_applied <= before_heal; k++) step_world(0, &proposals, 1);
     if (max_applied <= before_heal) dump();
-    CHECKMSG(max_applied > before_heal, "seed %llu: nothing committed within 1500 ticks of healing", (unsigned long long)s);
+    CHECKMSG(max_applied > before_heal, "seed %llu: nothing committed within %ld ticks of healing",
+             (unsigned long long)s, bound);
     for (int k = 0; k < 100; k++) step_world(0, &proposals, 1);
-    /* then quiesce: every node must catch up with everything committed */
+    /* then quiesce: every member must catch up with everything committed
+     * (removed nodes stop where their removal left them) */
     int all = 0;
-    for (int k = 0; k < 2000 && !all; k++) {
+    uint64_t behind = 0;  /* the furthest behind takes it all by appends if no image is made */
+    for (int i = 0; i < N; i++)
+        if (nodes[i].up && max_applied - nodes[i].applied > behind) behind = max_applied - nodes[i].applied;
+    long qbound = 2000 + 4 * (long)behind;
+    for (long k = 0; k < qbound && !all; k++) {
         step_world(0, &proposals, 0);
+        int l = leader();
+        const members *fin = l >= 0 ? raft_members(nodes[l].r) : &gconf;
         all = 1;
-        for (int i = 0; i < N; i++) all &= nodes[i].applied == max_applied;
+        for (int j = 0; j < fin->n; j++) {
+            int i = (int)fin->m[j].id - 1;
+            all &= nodes[i].up && nodes[i].applied == max_applied;
+        }
     }
     if (!all) dump();
-    CHECKMSG(all, "seed %llu: a node did not catch up after healing (committed %llu)", (unsigned long long)s,
-             (unsigned long long)max_applied);
+    CHECKMSG(all, "seed %llu: a node did not catch up within %ld ticks after healing (committed %llu)",
+             (unsigned long long)s, qbound, (unsigned long long)max_applied);
     uint64_t terms = 0;
-    for (int i = 0; i < N; i++) if (raft_term(nodes[i].r) > terms) terms = raft_term(nodes[i].r);
+    for (int i = 0; i < N; i++) if (nodes[i].up && raft_term(nodes[i].r) > terms) terms = raft_term(nodes[i].r);
     total_applied += max_applied;
     total_terms += terms;
     CHECKMSG(violations == before, "seed %llu: %ld safety violations", (unsigned long long)s, violations - before);
@@ -610,11 +990,23 @@ int main(int argc, char **argv) {
     for (int s = 0; s < seeds; s++) run_seed(first + (uint64_t)s, steps);
     free(net);
     printf("sim seeds %llu..%llu, %d steps each: %llu entries applied, %llu terms, %llu reads confirmed (%llu vouched), "
-           "%llu snapshots taken, %llu installed\n",
+           "%llu snapshots taken, %llu installed; membership: %llu operations (%llu refused), %lld configurations "
+           "proposed, committed: %llu adds, %llu promotions, %llu removals (%llu of the leader); %lld transfers, "
+           "%lld elections by TIMEOUT_NOW, %lld by timeout\n",
            (unsigned long long)first, (unsigned long long)(first + (uint64_t)seeds - 1), steps,
            (unsigned long long)total_applied, (unsigned long long)total_terms, (unsigned long long)reads_confirmed,
-           (unsigned long long)reads_vouched, (unsigned long long)snaps_taken, (unsigned long long)snaps_installed);
+           (unsigned long long)reads_vouched, (unsigned long long)snaps_taken, (unsigned long long)snaps_installed,
+           (unsigned long long)st_ops, (unsigned long long)st_refused, st_proposed, (unsigned long long)st_adds,
+           (unsigned long long)st_promotions, (unsigned long long)st_removals, (unsigned long long)st_leader_removals,
+           st_transfers, st_transfer_elections, st_timeout_elections);
+    printf("sim: %llu graceful stops (%llu leaders handed over first); %llu new nodes joined by an image; %llu leaders elected while their own removal was pending (4.2.2), "
+           "%llu of them after it had committed\n", (unsigned long long)st_stops, (unsigned long long)st_stops_handed_over,
+           (unsigned long long)st_joins_by_image,
+           (unsigned long long)st_nonvoting_leaders, (unsigned long long)st_nonvoting_after_commit);
     CHECKMSG(reads_confirmed > 0 && reads_vouched > 0, "reads were exercised");
     CHECKMSG(snaps_taken > 0 && snaps_installed > 0, "snapshots were taken and installed");
+    if (seeds >= 50)
+        CHECKMSG(st_adds && st_promotions && st_removals && st_leader_removals && st_transfer_elections && st_joins_by_image,
+                 "membership changes and transfers were exercised");
     return test_summary("sim");
 }
