@@ -11,7 +11,8 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 SERVER_SRC := src/buf.c src/log.c src/resp.c src/members.c src/config.c src/entry.c src/fsm.c src/cmd.c src/admin.c src/raft.c src/wal.c src/peer.c src/image.c src/transfer.c src/join.c src/node.c src/server.c
 SERVER_HDR := $(wildcard src/*.h)
 
-.PHONY: all deps test-deps run test test-long unit sim integration cluster membership differential clitools bench clean
+.PHONY: all deps test-deps run test test-long unit sim integration cluster membership differential clitools bench clean \
+	fuzz fuzz-smoke fuzz-build fuzz-corpus
 
 all: deps src/raftkv-server src/raftkv-check-log
 
@@ -69,6 +70,54 @@ build/test_server: tests/test_server.c tests/testlib.h
 	@mkdir -p build
 	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_server.c -lhiredis
 
+# libFuzzer targets (tests/fuzz/), one per decoder of untrusted bytes, built
+# with clang. Each links the sources below and runs on a scratch copy of its
+# seed corpus in tests/fuzz/corpus/<target>.
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_TARGETS := resp peer wal entry image config members
+FUZZ_SRC_resp := src/resp.c src/buf.c
+FUZZ_SRC_peer := src/peer.c src/members.c src/entry.c src/buf.c src/log.c src/resp.c
+FUZZ_SRC_wal := src/wal.c src/members.c src/entry.c src/buf.c src/log.c src/resp.c
+FUZZ_SRC_entry := src/entry.c src/resp.c src/buf.c
+FUZZ_SRC_image := src/image.c src/buf.c
+FUZZ_SRC_config := src/config.c src/members.c src/resp.c src/buf.c src/log.c
+FUZZ_SRC_members := src/members.c src/buf.c
+FUZZ_LIBS := -lev -lz -lm
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 4
+
+fuzz_objs = $(patsubst src/%.c,build/fuzz/obj/%.o,$(FUZZ_SRC_$(1)))
+
+.PRECIOUS: build/fuzz/obj/%.o
+build/fuzz/obj/%.o: src/%.c $(SERVER_HDR)
+	@mkdir -p build/fuzz/obj
+	$(FUZZ_CC) $(WARN) $(FUZZ_FLAGS) -c -o $@ $<
+
+.SECONDEXPANSION:
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzzlib.h $(SERVER_HDR) $$(call fuzz_objs,$$*)
+	$(FUZZ_CC) $(WARN) $(FUZZ_FLAGS) -Isrc -o $@ $< $(call fuzz_objs,$*) $(FUZZ_LIBS)
+
+fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+
+# Each target for FUZZ_SECONDS (make fuzz FUZZ_SECONDS=600); fails on any crash.
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The same for a few seconds each: part of `make test`.
+fuzz-smoke: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+# Regenerates tests/fuzz/corpus with raftkv's own encoders.
+FUZZ_CORPUS_SRC := src/peer.c src/members.c src/entry.c src/buf.c src/log.c src/resp.c src/wal.c src/image.c
+build/fuzz/make_corpus: tests/fuzz/make_corpus.c $(FUZZ_CORPUS_SRC) $(SERVER_HDR)
+	@mkdir -p build/fuzz
+	$(CC) $(WARN) -O1 -g -Isrc -o $@ $< $(FUZZ_CORPUS_SRC) -lev -lz -lm
+
+fuzz-corpus: build/fuzz/make_corpus
+	rm -rf tests/fuzz/corpus
+	build/fuzz/make_corpus tests/fuzz/corpus
+
 # A local 3-node cluster in the foreground (data in ./cluster-data); Ctrl-C stops it.
 run: all
 	@utils/cluster run 3 7001
@@ -108,7 +157,7 @@ clitools: build/raftkv-server-san
 	tests/clitools.sh build/raftkv-server-san
 
 test: test-deps all
-	@tests/run.sh unit sim integration cluster membership differential clitools
+	@tests/run.sh unit sim integration cluster membership differential clitools fuzz-smoke
 
 bench: all
 	utils/bench

@@ -156,7 +156,7 @@ static void value_str(const config *c, const option *o, char *out, size_t cap) {
 
 int config_get(const config *c, const char *pattern, buf *out) {
     int n = 0;
-    char val[1100];
+    char val[sizeof(((config *)0)->cluster)];  /* the longest value an option holds */
     for (size_t i = 0; i < NOPTIONS; i++) {
         const option *o = &options[i];
         if (!glob_match(pattern, strlen(pattern), o->name, strlen(o->name), 1)) continue;
@@ -206,7 +206,7 @@ int config_load_args(config *c, int argc, char **argv, char *err, size_t errlen)
         if (load_file(c, argv[0], err, errlen) < 0) return -1;
         i = 1;
     }
-    for (; i < argc; i++) {
+    for (; i < argc; i += 2) {
         if (strncmp(argv[i], "--", 2) != 0) {
             snprintf(err, errlen, "Unexpected argument '%s' (options are written --name value)", argv[i]);
             return -1;
@@ -216,7 +216,6 @@ int config_load_args(config *c, int argc, char **argv, char *err, size_t errlen)
             return -1;
         }
         if (set_reporting(c, argv[i] + 2, argv[i + 1], "", err, errlen) < 0) return -1;
-        i++;
     }
     return 0;
 }

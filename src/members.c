@@ -20,6 +20,15 @@ static int parse_port(const char *s, size_t n, int *out) {
     return 0;
 }
 
+/* A host holds no NUL byte (it would read back as another host, or none)
+ * and no bracket but those around a v6 address, which members_format
+ * writes only around a host with a ':' (so "[[a]]" would come back "a"). */
+static int host_ok(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == 0 || s[i] == '[' || s[i] == ']') return 0;
+    return 1;
+}
+
 /* "host:port[@peerport]" (host may be "[v6]"). */
 static int parse_addr(const char *h, const char *end, cluster_member *m) {
     const char *at = memchr(h, '@', (size_t)(end - h));
@@ -28,7 +37,7 @@ static int parse_addr(const char *h, const char *end, cluster_member *m) {
         if (p[-1] == ':') { colon = p - 1; break; }
     const char *hs = h, *he = colon;
     if (colon && *hs == '[' && he > hs && he[-1] == ']') { hs++; he--; }  /* [::1]:7001 */
-    if (!colon || he <= hs || (size_t)(he - hs) >= sizeof(m->host) ||
+    if (!colon || he <= hs || (size_t)(he - hs) >= sizeof(m->host) || !host_ok(hs, (size_t)(he - hs)) ||
         parse_port(colon + 1, (size_t)(addr_end - colon - 1), &m->port) < 0 ||
         (at && parse_port(at + 1, (size_t)(end - at - 1), &m->peer_port) < 0))
         return -1;

@@ -382,6 +382,8 @@ static int scan_record(scan *s, reader *r, int k, uint64_t *offp) {
     uint64_t term = get_u64(h + 8), index = get_u64(h + 16);
     if (index != s->last + 1)
         return problem(s, SCAN_BAD, k, off, "record has index %" PRIu64 ", expected %" PRIu64, index, s->last + 1);
+    if (index == UINT64_MAX)  /* the index after it would wrap to 0: wal_append never writes it */
+        return problem(s, SCAN_BAD, k, off, "record has index %" PRIu64 ", past the last index a log can hold", index);
     if (term < s->last_term)
         return problem(s, SCAN_BAD, k, off, "term goes back from %" PRIu64 " to %" PRIu64 " at index %" PRIu64,
                        s->last_term, term, index);
