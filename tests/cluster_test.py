@@ -143,13 +143,15 @@ class Cluster:
         env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99")
         self.procs[i] = subprocess.Popen(self.args(i), stdout=out, stderr=subprocess.STDOUT, env=env)
         out.close()
-        for _ in range(200):
+        # a node reopening a million keys under ASan on a busy machine takes seconds
+        end = time.time() + 60
+        while time.time() < end and self.procs[i].poll() is None:
             try:
                 Client(self.port(i)).close()
                 return
             except OSError:
                 time.sleep(0.025)
-        raise RuntimeError("node %d did not start" % i)
+        raise RuntimeError("node %d did not start (exit code %s)" % (i, self.procs[i].poll()))
 
     def start_all(self):
         for i in range(1, self.n + 1):
