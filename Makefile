@@ -11,8 +11,8 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 SERVER_SRC := src/buf.c src/log.c src/resp.c src/members.c src/config.c src/entry.c src/fsm.c src/cmd.c src/admin.c src/raft.c src/wal.c src/peer.c src/image.c src/transfer.c src/join.c src/node.c src/server.c
 SERVER_HDR := $(wildcard src/*.h)
 
-.PHONY: all deps test-deps run test test-long unit sim integration cluster membership differential clitools bench clean \
-	fuzz fuzz-smoke fuzz-build fuzz-corpus
+.PHONY: all deps test-deps run test test-long unit sim linearize integration cluster membership differential clitools bench clean \
+	fuzz fuzz-smoke fuzz-build fuzz-corpus jepsen
 
 all: deps src/raftkv-server src/raftkv-check-log
 
@@ -135,9 +135,10 @@ SIM ?= 1 400 2000
 sim: build/sim_raft
 	build/sim_raft $(SIM)
 
-# The long runs: thousands of seeds.
-test-long: build/sim_raft
+# The long runs: thousands of seeds; each nemesis for minutes on the release build.
+test-long: build/sim_raft src/raftkv-server
 	build/sim_raft 1 10000 2000
+	python3 tests/jepsen_test.py src/raftkv-server --long
 
 integration: build/raftkv-server-san build/test_server
 	build/test_server build/raftkv-server-san
@@ -149,15 +150,25 @@ differential: build/raftkv-server-san
 cluster: build/raftkv-server-san
 	python3 tests/cluster_test.py build/raftkv-server-san
 
+# The linearizability checker's own tests (histories that must pass or fail).
+linearize:
+	python3 tests/test_linearize.py
+
 # Membership changes and leadership transfer under a writing client.
 membership: build/raftkv-server-san
 	python3 tests/membership_test.py build/raftkv-server-san
+
+# Linearizability under kill -9, SIGSTOP and partitions (root: ip netns, nft):
+# the checker's own tests, then every nemesis briefly on 3 and 5 nodes.
+jepsen: build/raftkv-server-san
+	python3 tests/test_linearize.py
+	python3 tests/jepsen_test.py build/raftkv-server-san
 
 clitools: build/raftkv-server-san
 	tests/clitools.sh build/raftkv-server-san
 
 test: test-deps all
-	@tests/run.sh unit sim integration cluster membership differential clitools fuzz-smoke
+	@tests/run.sh unit sim linearize integration cluster membership differential clitools fuzz-smoke jepsen
 
 bench: all
 	utils/bench

@@ -21,18 +21,11 @@ import tempfile
 import time
 import zlib
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
+from checks import check  # noqa: E402
+
 SERVER = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/raftkv-server-san")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
-    return cond
 
 
 class Error(Exception):
@@ -201,7 +194,7 @@ class Cluster:
                 logs += open(self.log(i), errors="replace").read()
         check("runtime error" not in logs and "AddressSanitizer" not in logs and "LeakSanitizer" not in logs,
               "no sanitizer report in the node logs")
-        if failed:
+        if checks.failed:
             print("node logs kept in", self.dir, file=sys.stderr)
         else:
             shutil.rmtree(self.dir)
@@ -652,8 +645,7 @@ def test_snapshots():
 def main():
     if os.environ.get("SNAP_ONLY"):
         test_snapshots()
-        print("cluster: %d passed, %d failed" % (passed, failed))
-        return 1 if failed else 0
+        return checks.summary("cluster")
     cl = Cluster(3)
     try:
         cl.start_all()
@@ -670,8 +662,7 @@ def main():
         cl.destroy()
     test_five()
     test_snapshots()
-    print("cluster: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return checks.summary("cluster")
 
 
 if __name__ == "__main__":

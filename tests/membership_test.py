@@ -17,8 +17,10 @@ import sys
 import threading
 import time
 
+import checks
 import cluster_test as ct
-from cluster_test import Client, Error, check, retry, wait_for
+from checks import check
+from cluster_test import Client, Error, retry, wait_for
 
 RETRIABLE = ("CLUSTERDOWN", "TIMEOUT", "TRYAGAIN")
 
@@ -323,8 +325,7 @@ def main():
     finally:
         w.halt = True
         cl.destroy()
-    print("membership: %d passed, %d failed" % (ct.passed, ct.failed))
-    return 1 if ct.failed else 0
+    return checks.summary("membership")
 
 
 if __name__ == "__main__":
