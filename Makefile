@@ -159,9 +159,8 @@ membership: build/raftkv-server-san
 	python3 tests/membership_test.py build/raftkv-server-san
 
 # Linearizability under kill -9, SIGSTOP and partitions (root: ip netns, nft):
-# the checker's own tests, then every nemesis briefly on 3 and 5 nodes.
+# every nemesis briefly on 3 and 5 nodes.
 jepsen: build/raftkv-server-san
-	python3 tests/test_linearize.py
 	python3 tests/jepsen_test.py build/raftkv-server-san
 
 clitools: build/raftkv-server-san

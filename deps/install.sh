@@ -4,7 +4,7 @@
 set -eu
 pkgs="build-essential pkg-config libev-dev libleveldb-dev zlib1g-dev"
 if [ "${1:-}" = "--test" ]; then
-  pkgs="$pkgs libhiredis-dev redis-tools redis-server python3 clang libclang-rt-14-dev"
+  pkgs="$pkgs libhiredis-dev redis-tools redis-server python3 clang libclang-rt-14-dev iproute2 nftables"
 fi
 missing=""
 for p in $pkgs; do

@@ -227,6 +227,30 @@ def test_random(seed, rounds=60):
     print("random: %d rounds, %d mutated histories refused, slowest check %.2fs" % (rounds, fails_found, t_max))
 
 
+def test_windows_sound(seed, rounds=40):
+    """The window a violation is shown with must be a proof: any window
+    (ops seen up to a cut, from a start on, from ANY value, ops running at
+    the start free to have taken effect before it) of a linearizable
+    history is linearizable itself."""
+    rng = random.Random(seed + 7)
+    bad_windows = 0
+    for r in range(rounds):
+        h = simulate(rng, nclients=rng.randint(2, 6), nops=rng.randint(20, 200), keys=("a",),
+                     p_unknown=rng.choice((0, 0.1)), p_fail=0.05, span=rng.choice((0.3, 1, 3)))
+        ops = sorted(lz.relevant(h), key=lambda o: o.inv)
+        times = sorted(set([o.inv for o in ops] + [o.cmp for o in ops if o.cmp is not None]))
+        for _ in range(10):
+            cut = rng.choice(times)
+            start = rng.choice([t for t in times if t <= cut])
+            if not lz._linearizable(ops, 10 ** 7, cut=cut, start=start):
+                bad_windows += 1
+                lz.save(h, "/tmp/linearize-window-%d-%d.jsonl" % (seed, r))
+            if not lz._linearizable(ops, 10 ** 7, cut=cut):
+                bad_windows += 1
+    check(bad_windows == 0, "seed %d: every window of a linearizable history is linearizable (%d were not)" %
+          (seed, bad_windows))
+
+
 def test_big(seed):
     """Thousands of ops per key over 10 keys, 10 clients, unknowns: seconds."""
     rng = random.Random(seed)
@@ -270,6 +294,7 @@ def main():
     test_window()
     test_save_load("/tmp/linearize-test-%d.jsonl" % os.getpid())
     test_random(seed)
+    test_windows_sound(seed)
     test_big(seed)
     return checks.summary("linearize")
 

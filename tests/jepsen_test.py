@@ -1,0 +1,806 @@
+#!/usr/bin/env python3
+"""Linearizability of a real raftkv cluster under faults, in the spirit of
+Jepsen (issue 6).
+
+Each raftkv-server runs in its own network namespace (ip netns), joined by
+veth pairs to a bridge in the root namespace on a private subnet that exists
+only on this machine (10.77.X.0/24, X picked per run). Client threads in the
+root namespace talk RESP to ALL nodes over the bridge (the control network)
+doing GET / SET / INCR / DEL on a few keys, and record every operation with
+its invocation and completion time and outcome:
+
+  ok       a reply (checked against the model);
+  fail     CLUSTERDOWN ... (the server guarantees the command was not applied);
+  unknown  TIMEOUT outcome unknown, a socket timeout, a lost connection, or
+           any other unexpected error: it may take effect at any time later,
+           or never. After it the client reconnects (to a random node).
+
+Nemeses, each alone for a phase and then mixed:
+  kill-random / kill-leader     kill -9, then restart with the same data dir
+  pause-random / pause-leader   SIGSTOP then SIGCONT (the leader for several
+                                election timeouts)
+  partition-halves              a random minority cut from the majority
+  partition-leader              the leader cut from everyone
+  partition-bridge              two halves that only one node sees both of
+  oneway                        one node stops receiving from the others (or
+                                the others from it), the other way works
+  flaky                         one node loses 50% of its incoming peer packets
+  mixed                         random faults from the list above, sometimes
+                                two at once
+Partitions drop only peer traffic (the peer port, client port + 10000) with
+nft rules inside the namespaces; clients still reach every node.
+
+The report gives ok/failed/unknown counts and, for every fault, the longest
+time without a successful operation and the time from healing to the first
+success; then the history is checked with tests/linearize.py. A run fails on
+a violation, on fewer successful operations than a minimum (a cluster that
+is down is not linearizable by being silent), on a phase without any
+success, on a sanitizer report or an unclean exit of a node. On a failure
+the history (JSON lines, reloadable with `linearize.py FILE`) and the node
+logs are kept and their folder is printed.
+
+Every namespace, veth, bridge and rule is removed at the end, also when the
+run fails; leftovers of earlier runs whose process is gone are removed at
+the start (names rkvj<pid in base 36>_...).
+
+Usage: jepsen_test.py SERVER [--nodes 3,5] [--phase S] [--long] [--seed N]
+       [--clients N] [--keys N] [--nemeses a,b,...] [--min-ok N] [--keep]
+Needs root, iproute2 and nftables."""
+import argparse
+import collections
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
+import linearize as lz  # noqa: E402
+from checks import check  # noqa: E402
+from cluster_test import Client as _Client, Error  # noqa: E402
+
+PREFIX = "rkvj"
+PORT = 7001
+PEER = PORT + 10000
+ELECTION_MS = 300
+NEMESES = ["kill-random", "kill-leader", "pause-random", "pause-leader", "partition-halves", "partition-leader",
+           "partition-bridge", "oneway", "flaky", "mixed"]
+
+
+def log(msg):
+    print("[%s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
+
+
+class Client(_Client):
+    """cluster_test's RESP client, to any address."""
+
+    def __init__(self, host, port, timeout=10.0):
+        self.s = socket.create_connection((host, port), timeout=timeout)
+        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+
+def sh(*args, input=None, check_rc=True):
+    p = subprocess.run(list(args), input=input, capture_output=True, text=True)
+    if check_rc and p.returncode != 0:
+        raise RuntimeError("%s: %s" % (" ".join(args), (p.stderr or p.stdout).strip()))
+    return p
+
+
+def b36(n):
+    s = ""
+    while True:
+        n, r = divmod(n, 36)
+        s = "0123456789abcdefghijklmnopqrstuvwxyz"[r] + s
+        if not n:
+            return s
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+class Net:
+    """Namespaces rkvj<tag>_<i>, veths rkvj<tag>_h<i> (root side) and eth0
+    (inside), bridge rkvj<tag>_b holding .254 of 10.77.X.0/24; tag: this
+    process's pid in base 36."""
+
+    def __init__(self, n):
+        self.tag = b36(os.getpid())
+        self.n = n
+        used = sh("ip", "-4", "-o", "addr").stdout
+        x = 20 + os.getpid() % 200
+        while "10.77.%d." % x in used:
+            x = 20 + (x - 19) % 200
+        self.subnet = "10.77.%d" % x
+        self.br = "%s%s_b" % (PREFIX, self.tag)
+        self.ns = {i: "%s%s_%d" % (PREFIX, self.tag, i) for i in range(1, n + 1)}
+        self.rules = {}  # node -> nft rule lines of its input chain
+
+    def ip(self, i):
+        return "%s.%d" % (self.subnet, i)
+
+    @staticmethod
+    def owner(name):
+        """The pid that made a namespace or link of ours, from its name."""
+        try:
+            return int(name[len(PREFIX):].split("_")[0], 36)
+        except ValueError:
+            return None
+
+    @staticmethod
+    def cleanup_stale():
+        """Removes namespaces and links of earlier runs whose process is gone."""
+        removed = 0
+        for line in sh("ip", "netns", "list", check_rc=False).stdout.splitlines():
+            name = line.split()[0] if line.split() else ""
+            if name.startswith(PREFIX) and "_" in name:
+                pid = Net.owner(name)
+                if pid is not None and not alive(pid):
+                    for p in sh("ip", "netns", "pids", name, check_rc=False).stdout.split():
+                        try:
+                            os.kill(int(p), signal.SIGKILL)
+                        except (ProcessLookupError, ValueError):
+                            pass
+                    sh("ip", "netns", "del", name, check_rc=False)
+                    removed += 1
+        for line in sh("ip", "-o", "link", "show", check_rc=False).stdout.splitlines():
+            parts = line.split(":")
+            if len(parts) < 2:
+                continue
+            name = parts[1].strip().split("@")[0]
+            if name.startswith(PREFIX) and "_" in name:
+                pid = Net.owner(name)
+                if pid is not None and not alive(pid):
+                    sh("ip", "link", "del", name, check_rc=False)
+                    removed += 1
+        if removed:
+            log("removed %d leftovers of earlier runs" % removed)
+
+    def setup(self):
+        sh("ip", "link", "add", self.br, "type", "bridge")
+        sh("ip", "addr", "add", self.ip(254) + "/24", "dev", self.br)
+        sh("ip", "link", "set", self.br, "up")
+        for i, ns in self.ns.items():
+            host, peer = "%s%s_h%d" % (PREFIX, self.tag, i), "%s%s_p%d" % (PREFIX, self.tag, i)
+            sh("ip", "netns", "add", ns)
+            sh("ip", "link", "add", host, "type", "veth", "peer", "name", peer)
+            sh("ip", "link", "set", peer, "netns", ns)
+            sh("ip", "link", "set", host, "master", self.br)
+            sh("ip", "link", "set", host, "up")
+            sh("ip", "netns", "exec", ns, "ip", "link", "set", peer, "name", "eth0")
+            sh("ip", "netns", "exec", ns, "ip", "addr", "add", self.ip(i) + "/24", "dev", "eth0")
+            sh("ip", "netns", "exec", ns, "ip", "link", "set", "eth0", "up")
+            sh("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
+
+    def teardown(self):
+        for i, ns in self.ns.items():
+            for p in sh("ip", "netns", "pids", ns, check_rc=False).stdout.split():
+                try:
+                    os.kill(int(p), signal.SIGKILL)
+                except (ProcessLookupError, ValueError):
+                    pass
+            sh("ip", "netns", "del", ns, check_rc=False)  # takes its veth pair along
+            sh("ip", "link", "del", "%s%s_h%d" % (PREFIX, self.tag, i), check_rc=False)
+            sh("ip", "link", "del", "%s%s_p%d" % (PREFIX, self.tag, i), check_rc=False)
+        sh("ip", "link", "del", self.br, check_rc=False)
+
+    def leftovers(self):
+        names = sh("ip", "netns", "list", check_rc=False).stdout + sh("ip", "-o", "link", "show").stdout
+        return [w for w in names.replace(":", " ").replace("@", " ").split() if w.startswith(PREFIX + self.tag + "_")]
+
+    def _apply(self, i):
+        lines = self.rules.get(i, [])
+        script = "table inet rkvj\ndelete table inet rkvj\n"
+        if lines:
+            script += ("table inet rkvj {\n  chain input {\n    type filter hook input priority 0; policy accept;\n" +
+                       "".join("    %s\n" % l for l in lines) + "  }\n}\n")
+        sh("ip", "netns", "exec", self.ns[i], "nft", "-f", "-", input=script)
+
+    def drop_from(self, pairs, percent=100):
+        """For each (a, b): node a drops peer traffic coming from b (a's
+        peer port, or b's peer port answering a): one way; a pair both ways
+        is a full cut between them. percent < 100: a random share only."""
+        by = collections.defaultdict(list)
+        for a, b in pairs:
+            by[a].append(self.ip(b))
+        for a, srcs in by.items():
+            s = "{ %s }" % ", ".join(srcs)
+            loss = "" if percent >= 100 else " numgen random mod 100 < %d" % percent
+            self.rules.setdefault(a, [])
+            self.rules[a] += ["ip saddr %s tcp dport %d%s drop" % (s, PEER, loss),
+                              "ip saddr %s tcp sport %d%s drop" % (s, PEER, loss)]
+            self._apply(a)
+
+    def heal(self):
+        for i in list(self.rules):
+            self.rules[i] = []
+            self._apply(i)
+        self.rules = {}
+
+
+class Cluster:
+    def __init__(self, net, server, n, workdir, args):
+        self.net, self.server, self.n, self.dir = net, server, n, workdir
+        self.args = args
+        self.procs = {}
+        self.paused = set()
+        self.lock = threading.Lock()
+        self.members = ",".join("%d=%s:%d" % (i, net.ip(i), PORT) for i in range(1, n + 1))
+
+    def logfile(self, i):
+        return os.path.join(self.dir, "node%d.log" % i)
+
+    def start(self, i, wait=True):
+        cmd = ["ip", "netns", "exec", self.net.ns[i], self.server, "--id", str(i), "--cluster", self.members,
+               "--bind", self.net.ip(i), "--port", str(PORT), "--dir", os.path.join(self.dir, "node%d" % i),
+               "--election-timeout", str(ELECTION_MS), "--heartbeat-interval", str(ELECTION_MS // 6),
+               "--cluster-request-timeout", str(self.args.request_timeout_ms)]
+        out = open(self.logfile(i), "ab")
+        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99")
+        self.procs[i] = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)  # ip execs the server
+        out.close()
+        if wait:
+            end = time.monotonic() + 30
+            while time.monotonic() < end:
+                try:
+                    Client(self.net.ip(i), PORT, timeout=1).close()
+                    return True
+                except OSError:
+                    if self.procs[i].poll() is not None:
+                        break
+                    time.sleep(0.025)
+            check(False, "node %d starts (rc %s)" % (i, self.procs[i].poll()))
+            return False
+        return True
+
+    def kill(self, i):
+        with self.lock:
+            p = self.procs.pop(i)
+            p.send_signal(signal.SIGKILL)
+            self.paused.discard(i)
+            p.wait()
+
+    def crashed(self):
+        """Nodes that exited without being told to: (node, rc), once each;
+        they are dropped from procs (restart them with start)."""
+        out = []
+        with self.lock:
+            for i, p in list(self.procs.items()):
+                if p.poll() is not None:
+                    out.append((i, p.returncode))
+                    del self.procs[i]
+                    self.paused.discard(i)
+        return out
+
+    def pause(self, i):
+        self.procs[i].send_signal(signal.SIGSTOP)
+        self.paused.add(i)
+
+    def resume(self, i):
+        if i in self.paused and i in self.procs:
+            self.procs[i].send_signal(signal.SIGCONT)
+        self.paused.discard(i)
+
+    def info(self, i):
+        c = Client(self.net.ip(i), PORT, timeout=0.5)
+        try:
+            raw = c.call("INFO", "raft")
+        finally:
+            c.close()
+        if isinstance(raw, Error) or not isinstance(raw, bytes):
+            return {}
+        return dict(l.split(":", 1) for l in raw.decode().split("\r\n") if ":" in l)
+
+    def leader(self, timeout=5.0):
+        """The node that says it leads, with the highest term; None if none does."""
+        end = time.monotonic() + timeout
+        while True:
+            best = None
+            for i in self.procs:
+                if i in self.paused:
+                    continue
+                try:
+                    d = self.info(i)
+                except (OSError, ConnectionError, ValueError):
+                    continue
+                if d.get("raft_role") == "leader":
+                    t = int(d.get("raft_term", 0))
+                    if best is None or t > best[0]:
+                        best = (t, i)
+            if best or time.monotonic() > end:
+                return best[1] if best else None
+            time.sleep(0.05)
+
+    def stop_all(self):
+        for i in list(self.paused):
+            self.resume(i)
+        for p in self.procs.values():
+            p.send_signal(signal.SIGTERM)
+        end = time.monotonic() + 20
+        for i, p in sorted(self.procs.items()):
+            try:
+                rc = p.wait(timeout=max(0.1, end - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                rc = "hung (killed)"
+                p.wait()
+            check(rc == 0, "node %d exits cleanly on SIGTERM (rc %s)" % (i, rc))
+        self.procs = {}
+
+    def sanitizer_clean(self):
+        bad = []
+        for i in range(1, self.n + 1):
+            if os.path.exists(self.logfile(i)):
+                t = open(self.logfile(i), errors="replace").read()
+                if "runtime error" in t or "AddressSanitizer" in t or "LeakSanitizer" in t:
+                    bad.append(i)
+        return bad
+
+
+KEYS = []
+
+
+class Worker(threading.Thread):
+    """One client: random ops on random keys through random nodes."""
+
+    def __init__(self, cid, h, seed):
+        super().__init__(daemon=True)
+        self.cid, self.h = cid, h
+        self.rng = random.Random(seed)
+        self.conn = None
+        self.node = None
+        self.errors = collections.Counter()
+
+    def connect(self):
+        i = self.rng.randint(1, self.h.cl.n) if self.node is None else self.node
+        try:
+            self.conn = Client(self.h.net.ip(i), PORT, timeout=self.h.args.client_timeout)
+            self.node = i
+            self.left = self.rng.randint(20, 80)  # then move to another node
+            return True
+        except OSError:
+            self.node = None
+            return False
+
+    def drop(self):
+        if self.conn:
+            try:
+                self.conn.close()
+            except OSError:
+                pass
+        self.conn = None
+        self.node = None
+
+    def run(self):
+        rng = self.rng
+        gap = 1.0 / self.h.args.rate if self.h.args.rate else 0.0
+        nxt = time.monotonic()
+        while not self.h.halt:
+            if gap:  # at most `rate` ops per second, each at a random moment
+                nxt += rng.uniform(0, 2 * gap)
+                d = nxt - time.monotonic()
+                if d > 0:
+                    time.sleep(d)
+                else:
+                    nxt = time.monotonic()
+            if self.conn is None and not self.connect():
+                time.sleep(0.05)
+                continue
+            key = rng.choice(KEYS)
+            kind = rng.choices(("GET", "SET", "INCR", "DEL"), (4, 3, 3, 1))[0]
+            arg = str(next(self.h.values) * 1000000) if kind == "SET" else None
+            cmd = (kind, key) + ((arg,) if arg else ())
+            self.one(cmd, key, kind, arg)
+            self.left -= 1
+            if self.conn is not None and self.left <= 0:
+                self.drop()
+
+    def one(self, cmd, key, kind, arg, record=None):
+        node = self.node
+        inv = time.monotonic()
+        try:
+            r = self.conn.call(*cmd)
+        except (OSError, ConnectionError, ValueError) as e:
+            cmp = time.monotonic()
+            self.errors[type(e).__name__] += 1
+            self.drop()
+            outcome, ret = "unknown", None
+        else:
+            cmp = time.monotonic()
+            outcome, ret = "ok", None
+            if isinstance(r, Error):
+                msg = str(r)
+                if kind == "INCR" and msg.startswith("ERR value is not an integer"):
+                    ret = "ERR"
+                elif msg.startswith("CLUSTERDOWN"):
+                    outcome = "fail"
+                    self.errors[msg] += 1
+                elif msg.startswith("TIMEOUT"):
+                    outcome = "unknown"
+                    self.errors[msg] += 1
+                    self.drop()
+                else:
+                    outcome = "unknown"
+                    self.errors["unexpected: " + msg] += 1
+                    self.drop()
+            elif kind == "GET":
+                ret = None if r is None else r.decode()
+            elif kind == "SET":
+                ret = r
+                if r != "OK":
+                    outcome = "unknown"
+                    self.errors["unexpected: %r" % (r,)] += 1
+            else:
+                ret = r
+                if not isinstance(r, int):
+                    outcome = "unknown"
+                    self.errors["unexpected: %r" % (r,)] += 1
+        op = lz.Op(self.cid, key, kind, arg, inv, cmp if outcome != "unknown" else None, outcome, ret, node)
+        op_cmp = cmp  # when the client learned the outcome (for availability)
+        (record if record is not None else self.h.history).append((op, op_cmp))
+        return op
+
+
+class Harness:
+    def __init__(self, args, n, seed):
+        self.args, self.n, self.seed = args, n, seed
+        self.rng = random.Random(seed)
+        self.history = []  # (Op, time the client had the answer)
+        self.values = iter(range(1, 1 << 62))
+        self.halt = False
+        self.faults = []  # dicts: nemesis, what, start, heal, end
+        self.net = None
+        self.cl = None
+        self.workers = []
+        self.final_worker = None
+        self.crashes = []  # (node, exit code, time): nodes that died by themselves
+        self.current = "start-up"
+        self.t0 = time.monotonic()
+
+    # --- faults -----------------------------------------------------------
+    def others(self, i):
+        return [j for j in range(1, self.n + 1) if j != i]
+
+    def target(self, leader):
+        if leader:
+            ld = self.cl.leader(timeout=2.0)
+            if ld is not None:
+                return ld, "leader %d" % ld
+        i = self.rng.randint(1, self.n)
+        return i, "node %d" % i
+
+    def start_fault(self, name):
+        """Applies one fault; returns (description, heal function)."""
+        cl, net, rng = self.cl, self.net, self.rng
+        if name.startswith("kill"):
+            i, what = self.target(name == "kill-leader")
+            if i not in cl.procs:
+                return "nothing (node %d already down)" % i, lambda: None
+            cl.kill(i)
+            return "kill -9 " + what, lambda: cl.start(i)
+        if name.startswith("pause"):
+            i, what = self.target(name == "pause-leader")
+            if i not in cl.procs or i in cl.paused:
+                return "nothing (node %d already stopped)" % i, lambda: None
+            cl.pause(i)
+            return "SIGSTOP " + what, lambda: cl.resume(i)
+        nodes = list(range(1, self.n + 1))
+        rng.shuffle(nodes)
+        if name == "partition-halves":
+            a, b = nodes[:self.n // 2], nodes[self.n // 2:]
+            net.drop_from([(x, y) for x in a for y in b] + [(y, x) for x in a for y in b])
+            return "partition %s | %s" % (sorted(a), sorted(b)), net.heal
+        if name == "partition-leader":
+            i, what = self.target(True)
+            o = self.others(i)
+            net.drop_from([(i, j) for j in o] + [(j, i) for j in o])
+            return "isolate " + what, net.heal
+        if name == "partition-bridge":
+            k = (self.n - 1) // 2
+            bridge, a, b = nodes[0], nodes[1:1 + k], nodes[1 + k:]
+            net.drop_from([(x, y) for x in a for y in b] + [(y, x) for x in a for y in b])
+            return "bridge: %s | %s, node %d sees both" % (sorted(a), sorted(b), bridge), net.heal
+        if name == "oneway":
+            i, what = self.target(rng.random() < 0.5)
+            o = self.others(i)
+            if rng.random() < 0.5:
+                net.drop_from([(i, j) for j in o])
+                return "%s receives nothing from the others (its own messages get through)" % what, net.heal
+            net.drop_from([(j, i) for j in o])
+            return "nobody receives from %s (it still hears them)" % what, net.heal
+        if name == "flaky":
+            i, what = self.target(rng.random() < 0.5)
+            net.drop_from([(i, j) for j in self.others(i)], percent=50)
+            return "%s loses 50%% of its incoming peer packets" % what, net.heal
+        raise ValueError(name)
+
+    def run_fault(self, nemesis, hold):
+        """One fault of the nemesis, held `hold` seconds, then healed."""
+        start = time.monotonic()
+        if nemesis == "mixed":
+            kinds = [n for n in NEMESES if n != "mixed"]
+            first = self.rng.choice(kinds)
+            what, heal = self.start_fault(first)
+            heals = [heal]
+            whats = [what]
+            if self.rng.random() < 0.5:  # a second fault on top, for a part of the time
+                time.sleep(hold * self.rng.random() * 0.5)
+                second = self.rng.choice([k for k in kinds if k.startswith(("kill", "pause"))] if
+                                         first.startswith(("partition", "oneway", "flaky")) else
+                                         [k for k in kinds if not k.startswith(("kill", "pause"))])
+                what, heal = self.start_fault(second)
+                heals.append(heal)
+                whats.append(what)
+            time.sleep(max(0.0, start + hold - time.monotonic()))
+            for heal in reversed(heals):
+                heal()
+            what = " + ".join(whats)
+        else:
+            what, heal = self.start_fault(nemesis)
+            time.sleep(hold)
+            heal()
+        healed = time.monotonic()
+        log("  %-16s %s (%.1fs)" % (nemesis, what, healed - start))
+        return {"nemesis": nemesis, "what": what, "start": start, "heal": healed}
+
+    # --- the run ----------------------------------------------------------
+    def run(self):
+        a = self.args
+        tag = "%d nodes" % self.n
+        self.dir = tempfile.mkdtemp(prefix="raftkv-jepsen-%d-" % self.n)
+        self.net = Net(self.n)
+        ok_run = False
+        workers = []
+        try:
+            self.net.setup()
+            self.cl = Cluster(self.net, a.server, self.n, self.dir, a)
+            for i in range(1, self.n + 1):
+                self.cl.start(i)
+            lead = self.cl.leader(timeout=20)
+            check(lead is not None, "%s: a leader is elected over the bridge" % tag)
+            workers = self.workers = [Worker(c, self, self.seed * 1000 + c) for c in range(a.clients)]
+            t_begin = self.t0 = time.monotonic()
+            for w in workers:
+                w.start()
+            threading.Thread(target=self.watch, daemon=True).start()
+            time.sleep(a.quiet)
+            for nemesis in a.nemeses:
+                phase = a.phase * (2 if nemesis == "mixed" else 1)  # room for several mixes
+                log("%s: %s for %.0fs" % (tag, nemesis, phase))
+                self.current = nemesis
+                end = time.monotonic() + phase
+                first = True
+                while first or time.monotonic() < end - a.recover:
+                    first = False
+                    hold = self.rng.uniform(a.hold[0], a.hold[1])
+                    if nemesis.startswith("pause"):
+                        # longer than an election timeout, and than a client waits:
+                        # clients give up on the stopped node and close their connections
+                        hold = max(hold, self.rng.uniform(a.client_timeout + 0.5, a.client_timeout + 2))
+                    f = self.run_fault(nemesis, hold)
+                    time.sleep(a.recover)
+                    f["end"] = time.monotonic()
+                    self.faults.append(f)
+                    self.restart_crashed()
+            # last: everything healed; every node must serve again
+            self.current = "the end (all healed)"
+            self.restart_crashed()
+            self.net.heal()
+            for i in list(self.cl.paused):
+                self.cl.resume(i)
+            for i in range(1, self.n + 1):
+                if i not in self.cl.procs:
+                    self.cl.start(i)
+            time.sleep(a.quiet)
+            self.halt = True
+            for w in workers:
+                w.join(a.client_timeout + 5)
+            t_end = time.monotonic()
+            # final reads of every key through every node, also checked
+            self.final_reads()
+            ok_run = self.report(t_begin, t_end)
+        finally:
+            self.halt = True
+            try:
+                if self.cl:
+                    self.cl.stop_all()
+            finally:
+                self.net.teardown()
+            check(not self.net.leftovers(), "%s: every namespace, veth and bridge removed (%s)" %
+                  (tag, self.net.leftovers()))
+        if self.cl:
+            bad = self.cl.sanitizer_clean()
+            check(not bad, "%s: no sanitizer report in the node logs (nodes %s)" % (tag, bad))
+            ok_run = ok_run and not bad
+        if ok_run and not checks.failed and not a.keep:
+            shutil.rmtree(self.dir)
+        else:
+            log("%s: history and node logs kept in %s" % (tag, self.dir))
+
+    def watch(self):
+        """Notices a node that dies by itself (a crash), as it happens."""
+        while not self.halt:
+            for i, rc in self.cl.crashed():
+                t = time.monotonic()
+                self.crashes.append((i, rc, t))
+                lines = open(self.cl.logfile(i), errors="replace").read().splitlines()
+                at = [k for k, l in enumerate(lines) if "ERROR: AddressSanitizer" in l or "runtime error" in l]
+                tail = lines[at[-1]:at[-1] + 16] if at else lines[-15:]
+                log("%d nodes: NODE %d CRASHED (exit %s) at t=%.3f, during %s; its log ends:\n    %s" % (
+                    self.n, i, rc, t - self.t0, self.current, "\n    ".join(tail)))
+            time.sleep(0.1)
+
+    def restart_crashed(self):
+        for i, rc, t in self.crashes:
+            if i not in self.cl.procs:
+                self.cl.start(i)
+
+    def final_reads(self):
+        w = self.final_worker = Worker(10000, self, 0)
+        rec = []
+        for i in range(1, self.n + 1):
+            for key in KEYS:
+                for _ in range(40):
+                    w.node = i
+                    if w.conn is None and not w.connect():
+                        time.sleep(0.25)
+                        continue
+                    op = w.one(("GET", key), key, "GET", None, record=rec)
+                    if op.outcome == "ok":
+                        break
+                    time.sleep(0.25)
+            w.drop()
+        self.history.extend(rec)
+        got = collections.defaultdict(set)
+        for op, _ in rec:
+            if op.outcome == "ok":
+                got[op.key].add(op.ret)
+        ok = all(op.outcome == "ok" for op, _ in rec)
+        check(ok, "%d nodes: after healing, every node answers a GET of every key" % self.n)
+        same = all(len(v) == 1 for v in got.values())
+        check(same, "%d nodes: after healing, every node reads the same value of each key" % self.n)
+
+    def report(self, t_begin, t_end):
+        a = self.args
+        tag = "%d nodes" % self.n
+        hist = [op for op, _ in self.history]
+        outcomes = collections.Counter(op.outcome for op in hist)
+        by_kind = collections.Counter((op.op, op.outcome) for op in hist)
+        oks = sorted(t for op, t in self.history if op.outcome == "ok")
+        dur = t_end - t_begin
+        log("%s: %d ops in %.0fs: %d ok, %d failed, %d unknown (%.0f ok/s)" % (
+            tag, len(hist), dur, outcomes["ok"], outcomes["fail"], outcomes["unknown"], outcomes["ok"] / dur))
+        log("  by op: " + ", ".join("%s %d/%d/%d" % (k, by_kind[(k, "ok")], by_kind[(k, "fail")],
+                                                    by_kind[(k, "unknown")]) for k in ("GET", "SET", "INCR", "DEL")) +
+            " (ok/failed/unknown)")
+        errs = collections.Counter()
+        for w in self.workers + [self.final_worker]:
+            errs.update(w.errors)
+        if errs:
+            log("  errors: " + ", ".join("%s x%d" % (e, c) for e, c in errs.most_common()))
+        unexpected = {e: c for e, c in errs.items() if e.startswith("unexpected")}
+        check(not unexpected, "%s: no unexpected replies (%s)" % (tag, unexpected))
+        # availability per fault
+        import bisect
+        log("%s: availability (longest time without a successful op from the fault on; first success after "
+            "healing):" % tag)
+        per = collections.OrderedDict()
+        for f in self.faults:
+            lo = bisect.bisect_left(oks, f["start"])
+            hi = bisect.bisect_right(oks, f["end"])
+            pts = [f["start"]] + oks[lo:hi] + [f["end"]]
+            gap = max(b - a_ for a_, b in zip(pts, pts[1:]))
+            j = bisect.bisect_left(oks, f["heal"])
+            back = oks[j] - f["heal"] if j < len(oks) else float("inf")
+            n_ok = hi - lo
+            f.update(gap=gap, back=back, n_ok=n_ok)
+            per.setdefault(f["nemesis"], []).append(f)
+            log("  %-16s %-58s gap %6.2fs  back after %6.2fs  %5d ok" % (
+                f["nemesis"], f["what"][:58], gap, back, n_ok))
+        for nem, fs in per.items():
+            n_ok = sum(f["n_ok"] for f in fs)
+            check(n_ok >= a.min_phase_ok, "%s: %s: %d successful ops during its phase (at least %d)" %
+                  (tag, nem, n_ok, a.min_phase_ok))
+        if per:
+            log("%s: per nemesis: " % tag + "; ".join(
+                "%s max gap %.2fs, max back %.2fs" % (nem, max(f["gap"] for f in fs), max(f["back"] for f in fs))
+                for nem, fs in per.items()))
+        check(not self.crashes, "%s: no node crashed (%s)" % (tag, ", ".join(
+            "node %d exit %s at t=%.3f" % (i, rc, t - t_begin) for i, rc, t in self.crashes)))
+        check(outcomes["ok"] >= a.min_ok, "%s: at least %d successful ops (%d)" % (tag, a.min_ok, outcomes["ok"]))
+        # the check
+        path = os.path.join(self.dir, "history.jsonl")
+        lz.save(hist, path)
+        res = lz.check(hist, budget=a.budget)
+        origin = min(op.inv for op in hist) if hist else 0.0
+        log("%s: %s" % (tag, res.text(origin)))
+        if res.violations:
+            for v in res.violations:
+                lo_t, hi_t = (v.start if v.start is not None else origin), v.cut
+                during = [f for f in self.faults if f["start"] <= hi_t and f["end"] >= lo_t]
+                log("%s: VIOLATION on key %r (seed %d); faults around its window: %s" % (
+                    tag, v.key, self.seed, "; ".join("%s: %s [%.3f..%.3f]" % (
+                        f["nemesis"], f["what"], f["start"] - origin, f["heal"] - origin) for f in during) or "none"))
+            log("%s: history saved in %s (check it again: python3 tests/linearize.py %s)" % (tag, path, path))
+        check(res.ok, "%s: the history is linearizable (seed %d, %d ops, %.1fs to check)" % (
+            tag, self.seed, res.ops, res.seconds))
+        with open(os.path.join(self.dir, "faults.json"), "w") as f:
+            json.dump([dict(x, start=x["start"] - origin, heal=x["heal"] - origin, end=x["end"] - origin)
+                       for x in self.faults], f, indent=1)
+        return res.ok and outcomes["ok"] >= a.min_ok
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("server")
+    ap.add_argument("--nodes", default="3,5")
+    ap.add_argument("--long", action="store_true", help="each nemesis for minutes (default phase 120s)")
+    ap.add_argument("--phase", type=float, help="seconds per nemesis (default 5, --long 120)")
+    ap.add_argument("--seed", type=int, default=int(os.environ.get("SEED", "0")) or None)
+    ap.add_argument("--clients", type=int, default=10)
+    ap.add_argument("--keys", type=int, default=6)
+    ap.add_argument("--rate", type=float, default=50, help="ops per second per client at most (0: no limit)")
+    ap.add_argument("--nemeses", default=",".join(NEMESES))
+    ap.add_argument("--min-ok", type=int, help="fewest successful ops in a run (default 20 per second of run)")
+    ap.add_argument("--min-phase-ok", type=int, default=10)
+    ap.add_argument("--keep", action="store_true", help="keep the history and logs even when the run passes")
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        print("jepsen: needs root (network namespaces)", file=sys.stderr)
+        return 1
+    for tool in ("ip", "nft"):
+        if not shutil.which(tool):
+            print("jepsen: %s missing (deps/install.sh --test)" % tool, file=sys.stderr)
+            return 1
+    a.server = os.path.abspath(a.server)
+    a.nemeses = [n for n in a.nemeses.split(",") if n]
+    for n in a.nemeses:
+        if n not in NEMESES:
+            ap.error("unknown nemesis %r (one of %s)" % (n, ", ".join(NEMESES)))
+    a.phase = a.phase or (120.0 if a.long else 5.0)
+    a.hold = (5.0, 15.0) if a.long else (1.5, 3.0)
+    a.recover = 3.0 if a.long else 1.5
+    a.quiet = 2.0
+    a.request_timeout_ms = 2000
+    a.client_timeout = 3.0  # the server answers within its request timeout (2 s)
+    a.budget = 50_000_000
+    seed = a.seed or random.randrange(1, 1 << 31)
+    KEYS[:] = ["jk%d" % k for k in range(a.keys)]
+    # SIGTERM unwinds like Ctrl-C, so namespaces and nodes are cleaned up
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("jepsen: terminated"))
+    Net.cleanup_stale()
+    print("jepsen: seed %d, nodes %s, %.0fs per nemesis: %s" % (seed, a.nodes, a.phase, ", ".join(a.nemeses)),
+          flush=True)
+    for n in (int(x) for x in a.nodes.split(",")):
+        est = (len(a.nemeses) + ("mixed" in a.nemeses)) * a.phase + 2 * a.quiet
+        if a.min_ok is None:  # a fifth of what the clients ask for
+            a.min_ok_n = int(est * (a.rate or 50) * a.clients / 5)
+        else:
+            a.min_ok_n = a.min_ok
+        a_n = argparse.Namespace(**vars(a))
+        a_n.min_ok = a.min_ok_n
+        try:
+            Harness(a_n, n, seed).run()
+        except Exception:  # the harness itself broke: a failure, then go on
+            traceback.print_exc()
+            check(False, "%d nodes: the run completes (%s)" % (n, sys.exc_info()[1]))
+    return checks.summary("jepsen")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
