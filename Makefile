@@ -167,7 +167,7 @@ clitools: build/raftkv-server-san
 	tests/clitools.sh build/raftkv-server-san
 
 test: test-deps all
-	@tests/run.sh unit sim linearize integration cluster membership differential clitools fuzz-smoke jepsen
+	@tests/run.sh unit sim linearize integration cluster membership differential clitools fuzz-smoke
 
 bench: all
 	utils/bench

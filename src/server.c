@@ -615,6 +615,8 @@ void client_free(client *c) {
         close(c->fd);
         srv.nclients--;
     }
+    /* first: failing its forwarded requests queues the client for output */
+    fwd_end(c);
     if (c->prev) c->prev->next = c->next;
     else if (c->proxy) srv.proxies = c->next;
     else srv.clients = c->next;
@@ -625,7 +627,6 @@ void client_free(client *c) {
     if (c->in_held)
         for (client **p = &srv.held; *p; p = &(*p)->hnext)
             if (*p == c) { *p = c->hnext; break; }
-    fwd_end(c);
     if (c->proxy) {
         idmap_del(&proxies_by_sid, c->proxy_peer, c->proxy_sid);
         srv.nproxies--;

@@ -4,7 +4,9 @@
 set -eu
 bin=$1
 dir=$(mktemp -d /tmp/raftkv-cli-XXXXXX)
-port=$(( 21000 + $$ % 20000 ))
+# client and peer (+10000) ports stay below the ephemeral range (32768..), where
+# outgoing connections could take a peer port before a node listens on it
+port=$(( 11000 + $$ % 10000 ))
 "$bin" --port "$port" --dir "$dir/data" --logfile "$dir/server.log" &
 pid=$!
 trap 'kill -9 $pid 2>/dev/null || true' EXIT

@@ -97,7 +97,7 @@ class Client:
 def free_base(n):
     """A base port whose n client and n peer ports (+10000) are all free."""
     for _ in range(100):
-        base = random.randrange(20000, 29000)
+        base = random.randrange(12000, 22000)  # peers (+10000) below the ephemeral range, 32768..
         ok = True
         for p in [base + i for i in range(n)] + [base + 10000 + i for i in range(n)]:
             s = socket.socket()
