@@ -134,6 +134,14 @@ int members_is_voter(const members *ms, uint64_t id) {
     return m && !m->learner;
 }
 
+int members_removes(const char *before, size_t blen, const char *after, size_t alen, uint64_t id) {
+    members b, a;
+    char err[160];
+    if (members_parse(before, blen, &b, err, sizeof(err)) < 0 || members_parse(after, alen, &a, err, sizeof(err)) < 0)
+        return 0;
+    return members_get(&b, id) && !members_get(&a, id);
+}
+
 int members_add(members *ms, const cluster_member *m) {
     if (ms->n == MEMBERS_MAX || members_get(ms, m->id)) return -1;
     int i = ms->n++;

@@ -39,6 +39,9 @@ cluster_member *members_find(members *ms, uint64_t id);
 const cluster_member *members_get(const members *ms, uint64_t id);
 int members_voters(const members *ms);
 int members_is_voter(const members *ms, uint64_t id);
+/* The configuration text `after` leaves out node id, which `before`
+ * names: a change that removed it (0 if either text does not parse). */
+int members_removes(const char *before, size_t blen, const char *after, size_t alen, uint64_t id);
 /* Adds (sorted) or removes one member; -1 if full / absent. */
 int members_add(members *ms, const cluster_member *m);
 int members_remove(members *ms, uint64_t id);

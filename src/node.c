@@ -182,12 +182,6 @@ static void queue_persist(const raft_ready *rd) {
 
 /* ---- applying ---- */
 
-static int conf_has_me(const char *text, size_t len) {
-    members ms;
-    char err[160];
-    return text && members_parse(text, len, &ms, err, sizeof(err)) == 0 && members_get(&ms, N.id);
-}
-
 static void note_removed(uint64_t index) {
     if (N.removed) return;
     N.removed = 1;
@@ -202,7 +196,7 @@ static void apply(const raft_entry *e) {
         fsm_apply(N.f, e->index, e->term, noop_entry, sizeof(noop_entry), reply);
     } else if (e->type == RAFT_ENTRY_CONFIG) {
         const char *before = fsm_conf(N.f) ? fsm_conf(N.f) : N.members_text;
-        int removed = conf_has_me(before, strlen(before)) && !conf_has_me(e->data, e->len);
+        int removed = members_removes(before, strlen(before), e->data, e->len, N.id);
         logmsg(LL_NOTICE, "Configuration at index %llu applied: %.*s", (unsigned long long)e->index, (int)e->len,
                e->data);
         fsm_apply_conf(N.f, e->index, e->term, e->data, e->len, removed, reply);

@@ -210,13 +210,8 @@ static void in_begin(uint64_t from, uint64_t xfer, uint64_t term) {
 /* An image whose configuration leaves out this node, which the one in
  * force here includes, tells it that it was removed while away. */
 static int removes_me(const char *image_conf) {
-    members before, after;
-    char err[160];
     const char *cur = fsm_conf(T.f) ? fsm_conf(T.f) : T.members;
-    if (members_parse(cur, strlen(cur), &before, err, sizeof(err)) < 0 ||
-        members_parse(image_conf, strlen(image_conf), &after, err, sizeof(err)) < 0)
-        return 0;
-    return members_get(&before, T.my_id) && !members_get(&after, T.my_id);
+    return members_removes(cur, strlen(cur), image_conf, strlen(image_conf), T.my_id);
 }
 
 /* The whole image is here and sound: the core decides, then the switch. */
