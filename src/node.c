@@ -512,7 +512,13 @@ static int listen_peers(struct ev_loop *loop, const config *cfg, const members *
     const cluster_member *me = members_get(raft_members(N.r), N.id);
     if (!me || !me->host[0]) me = members_get(boot, N.id);
     int port = me ? me->peer_port : my_peer_port(cfg);
-    if (peer_init(loop, N.cluster_id, N.id, cfg->bind, port, &ph) == 0) return 0;
+    int rc = peer_init(loop, N.cluster_id, N.id, cfg->bind, port, &ph);
+    /* two election timeouts (at least a second, past a few of TCP's
+     * 200 ms retransmissions): a link stuck that long has cost a leader its
+     * followers anyway, and a fresh one is up at once when the path heals */
+    long long lt = 2 * (long long)cfg->election_timeout;
+    peer_set_link_timeout((unsigned)(lt < 1000 ? 1000 : lt));
+    if (rc == 0) return 0;
     /* a lone node needs peers only once it grows */
     return raft_members(N.r)->n > 1 || !me ? -1 : 0;
 }

@@ -165,6 +165,7 @@ static struct {
     conn *inbound;
     long long bad_frames;
     uint64_t links;
+    unsigned link_timeout_ms;  /* see peer_set_link_timeout() */
 } P;
 
 
@@ -194,6 +195,7 @@ static void conn_close(conn *c, const char *why) {
         member *mb = find_member(c->peer);
         if (mb && mb->out == c) {
             mb->out = NULL;
+            ev_timer_stop(P.loop, &mb->retry);  /* maybe its connect deadline */
             ev_timer_set(&mb->retry, mb->backoff, 0.);
             ev_timer_start(P.loop, &mb->retry);
             mb->backoff = mb->backoff * 2 > 1.0 ? 1.0 : mb->backoff * 2;
@@ -214,6 +216,16 @@ static void bad_frame(conn *c, const char *why) {
     conn_close(c, NULL);
 }
 
+/* A node dials each member once at a time: an older connection from the
+ * same node is one it gave up on, maybe silently (its close lost in a
+ * partition). */
+static void drop_older_links(conn *c) {
+    for (conn *o = P.inbound, *next; o; o = next) {
+        next = o->next;
+        if (o != c && o->peer == c->peer) conn_close(o, "replaced by a new connection");
+    }
+}
+
 static int handle_hello(conn *c, const char *p, size_t n) {
     char why[160];
     if (n != 24) { bad_frame(c, "malformed handshake"); return -1; }
@@ -230,6 +242,7 @@ static int handle_hello(conn *c, const char *p, size_t n) {
         /* any node of this cluster: a member added by a configuration
          * entry this node has not received yet must reach it */
         c->peer = from;
+        drop_older_links(c);
         return 0;
     }
     bad_frame(c, why);
@@ -337,7 +350,10 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents) {
         if (err) { conn_close(c, strerror(err)); return; }
         c->connecting = 0;
         member *mb = find_member(c->peer);
-        if (mb) mb->backoff = 0.05;
+        if (mb) {
+            mb->backoff = 0.05;
+            ev_timer_stop(P.loop, &mb->retry);  /* the connect deadline */
+        }
         logmsg(LL_NOTICE, "Connected to peer node %llu", (unsigned long long)c->peer);
         set_io(&c->rio, &c->reading, 1);  /* to notice the peer closing */
     }
@@ -354,6 +370,11 @@ static conn *conn_new(int fd, uint64_t peer, int outbound) {
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    /* A link that dropped packets for a while backs its retransmissions
+     * off to seconds apart, and stays silent that long after it heals:
+     * give it up instead and dial afresh. */
+    unsigned ut = P.link_timeout_ms;
+    if (outbound && ut) setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
     ev_io_init(&c->rio, read_cb, fd, EV_READ);
     ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
     c->rio.data = c->wio.data = c;
@@ -389,12 +410,20 @@ static void dial(member *mb) {
     buf_put_u64(&c->out, mb->id);
     peer_frame_end(&c->out, s);
     set_io(&c->wio, &c->writing, 1);
+    /* a lost SYN is retried only a second later, then 3 s, 7 s...: give
+     * the attempt a deadline and dial again rather than wait */
+    if (P.link_timeout_ms) {
+        ev_timer_set(&mb->retry, P.link_timeout_ms / 1000., 0.);
+        ev_timer_start(P.loop, &mb->retry);
+    }
 }
 
+/* Dials a member that is down, or ends an attempt past its deadline. */
 static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)loop; (void)revents;
     member *mb = w->data;
     if (!mb->out) dial(mb);
+    else if (mb->out->connecting) conn_close(mb->out, "connection timed out");
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
@@ -461,6 +490,8 @@ void peer_add(uint64_t id, const char *host, int port) {
     mb->retry.data = mb;
     dial(mb);
 }
+
+void peer_set_link_timeout(unsigned ms) { P.link_timeout_ms = ms; }
 
 int peer_known(uint64_t id) { return find_member(id) != NULL; }
 

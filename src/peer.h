@@ -78,6 +78,10 @@ int peer_init(struct ev_loop *loop, uint64_t cluster_id, uint64_t my_id, const c
               const peer_handler *h);
 void peer_add(uint64_t id, const char *host, int port);
 int peer_known(uint64_t id);  /* added and not removed */
+/* A dialled connection that cannot get its bytes (or its SYN) acknowledged
+ * for ms is closed and dialled again (0, the default: the kernel's own
+ * timeouts, which can take minutes). Set before peer_add(). */
+void peer_set_link_timeout(unsigned ms);
 /* Stops dialling id and closes the connection to it. */
 void peer_remove(uint64_t id);
 void peer_shutdown(void);
