@@ -371,7 +371,10 @@ class Worker(threading.Thread):
         try:
             self.conn = Client(self.h.net.ip(i), PORT, timeout=self.h.args.client_timeout)
             self.node = i
-            self.left = self.rng.randint(20, 80)  # then move to another node
+            # then move to another node: by time, not by count, or a node
+            # that answers slowly (2 s to say CLUSTERDOWN) would soon hold
+            # every client and the report would measure it alone
+            self.until = time.monotonic() + self.rng.uniform(0.5, 3.0)
             return True
         except OSError:
             self.node = None
@@ -406,8 +409,7 @@ class Worker(threading.Thread):
             arg = str(next(self.h.values) * 1000000) if kind == "SET" else None
             cmd = (kind, key) + ((arg,) if arg else ())
             self.one(cmd, key, kind, arg)
-            self.left -= 1
-            if self.conn is not None and self.left <= 0:
+            if self.conn is not None and time.monotonic() >= self.until:
                 self.drop()
 
     def one(self, cmd, key, kind, arg, record=None):
