@@ -427,6 +427,28 @@ def test_proxy_link_closed(cl):
     c.close()
 
 
+def test_close_in_flight(cl):
+    """A client that hangs up while its commands are forwarded to the
+    leader: failing them queued it for output after it was freed (a
+    use-after-free ASan catches; found by the nemesis harness)."""
+    lead = cl.leader()
+    fol = [i for i in range(1, 4) if i != lead][0]
+    cmds = b"".join(Client.encode("SET", "inflight:%d" % k, "x") for k in range(20))
+    for _ in range(200):
+        s = socket.create_connection(("127.0.0.1", cl.port(fol)))
+        s.sendall(cmds)
+        s.shutdown(socket.SHUT_WR)  # the request and the hang-up in one read
+        s.close()
+    try:
+        c = Client(cl.port(fol))
+        alive = c.call("PING") == "PONG"
+        c.close()
+    except OSError:
+        alive = False
+    check(alive and cl.procs[fol].poll() is None,
+          "a follower survives 200 clients hanging up with forwarded commands in flight")
+
+
 def test_torn_tail(cl):
     lead = cl.leader()
     target = [i for i in range(1, 4) if i != lead][0]
@@ -655,6 +677,7 @@ def main():
         test_lost_majority(cl)
         test_peer_garbage(cl)
         test_proxy_link_closed(cl)
+        test_close_in_flight(cl)
         test_torn_tail(cl)
         test_foreign_data(cl)
         test_kill_all(cl)
