@@ -125,7 +125,9 @@ static void rebuild_progress(raft *r, uint64_t index) {
         progress *p = &r->pr[r->npr++];
         int k = 0;
         while (k < nold && old[k].id != m->id) k++;
-        if (k < nold) {
+        /* a departing record is of the node as it was: added back, it may
+         * be a wiped one, and its old match must not count or promote it */
+        if (k < nold && !old[k].departing) {
             *p = old[k];
         } else {
             memset(p, 0, sizeof(*p));

@@ -2913,6 +2913,32 @@ static void test_conf_remove_follower(void) {
     raft_free(r);
 }
 
+/* A member removed and added back while the leader still tells it of its
+ * removal may be a wiped node under the same id: it starts from scratch
+ * (no match, a learner), its old acknowledgements neither count nor
+ * promote it. (Found by the disk-fault tests: it was promoted before any
+ * contact.) */
+static void test_conf_readd_departing_fresh(void) {
+    raft *r = leader(3, 0, NULL, 0, 1);
+    uint64_t i1 = raft_propose(r, RAFT_ENTRY_COMMAND, "x", 1);
+    flush(r, NULL);
+    ack(r, 3, i1);
+    flush(r, NULL);
+    int64_t idx = change(r, RAFT_REMOVE, 3);
+    flush(r, NULL);
+    ack(r, 3, (uint64_t)idx);
+    ack(r, 2, (uint64_t)idx);
+    flush(r, NULL);
+    CHECK(raft_commit_index(r) == (uint64_t)idx);
+    raft_peer_info p;
+    CHECK(raft_peer(r, 3, &p) && p.departing && p.match == (uint64_t)idx);
+    int64_t a = change(r, RAFT_ADD_LEARNER, 3);
+    CHECK(a > 0);
+    CHECKMSG(raft_peer(r, 3, &p) && !p.departing && !p.voter && p.match == 0,
+             "re-added: match %llu voter %d", (unsigned long long)p.match, p.voter);
+    raft_free(r);
+}
+
 /* Removing the leader (4.2.2): it leads a configuration without itself
  * (not counting itself) until the change commits, then steps down and
  * hands over with TIMEOUT_NOW (sent with its next tick, or raft_flush) to
@@ -3521,6 +3547,7 @@ int main(void) {
     test_conf_remove_follower();
     test_conf_remove_leader();
     test_conf_departing_told_then_dropped();
+    test_conf_readd_departing_fresh();
     test_conf_truncation_reverts();
     test_conf_snapshot_install();
     test_conf_compaction_keeps_snap_conf();
