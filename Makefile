@@ -11,7 +11,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 SERVER_SRC := src/buf.c src/log.c src/resp.c src/members.c src/config.c src/entry.c src/fsm.c src/cmd.c src/admin.c src/raft.c src/wal.c src/peer.c src/image.c src/transfer.c src/join.c src/node.c src/server.c
 SERVER_HDR := $(wildcard src/*.h)
 
-.PHONY: all deps test-deps run test test-long unit sim linearize integration cluster membership differential clitools bench clean \
+.PHONY: all deps test-deps run test test-long unit sim linearize integration cluster membership diskfault differential clitools bench clean \
 	fuzz fuzz-smoke fuzz-build fuzz-corpus jepsen
 
 all: deps src/raftkv-server src/raftkv-check-log
@@ -158,6 +158,17 @@ linearize:
 membership: build/raftkv-server-san
 	python3 tests/membership_test.py build/raftkv-server-san
 
+# A shim that fails fsync on demand (LD_PRELOAD; see the file): a plain
+# shared object, no sanitizers, loaded after libasan.
+build/faultfs.so: tests/faultfs.c
+	@mkdir -p build
+	$(CC) $(WARN) -O2 -shared -fPIC -o $@ tests/faultfs.c
+
+# Disk damage and failing disks on a real 3-node cluster under a writing
+# client: torn and corrupted logs, damaged state machines, fsync EIO, ENOSPC.
+diskfault: build/raftkv-server-san build/raftkv-check-log-san build/faultfs.so
+	python3 tests/diskfault_test.py build/raftkv-server-san
+
 # Linearizability under kill -9, SIGSTOP and partitions (root: ip netns, nft):
 # every nemesis briefly on 3 and 5 nodes.
 jepsen: build/raftkv-server-san
@@ -167,7 +178,7 @@ clitools: build/raftkv-server-san
 	tests/clitools.sh build/raftkv-server-san
 
 test: test-deps all
-	@tests/run.sh unit sim linearize integration cluster membership differential clitools fuzz-smoke
+	@tests/run.sh unit sim linearize integration cluster membership diskfault jepsen differential clitools fuzz-smoke
 
 bench: all
 	utils/bench

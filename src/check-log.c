@@ -1,7 +1,11 @@
 /* raftkv-check-log: verifies a node's Raft log and hard state (what
  * wal_open would load), and with --fix truncates the log at the first bad
- * record, like redis-check-aof. The work is wal_check() in wal.c. With
- * --image it verifies a snapshot image file instead (img_check_file). */
+ * record, like redis-check-aof. Truncating drops entries this node may have
+ * acknowledged, so it is for a lone node or the last copy left; a damaged
+ * member is replaced from the others. The work is wal_check() in wal.c.
+ * With --image it verifies a snapshot image file instead (img_check_file).
+ * The state machine (LevelDB) is not checked here: raftkv-server reads and
+ * verifies all of it at start-up. */
 #include "image.h"
 #include "wal.h"
 #include <stdio.h>
@@ -13,7 +17,9 @@ static void usage(FILE *f) {
             "       raftkv-check-log --image <file>\n"
             "Checks the Raft log (wal-*.log segments) and hard state (raft-state) in data-dir,\n"
             "or a snapshot image file (the format in src/image.h).\n"
-            "  --fix       truncate the log at the first bad record, dropping later segments\n"
+            "  --fix       truncate the log at the first bad record, dropping later segments:\n"
+            "              for a torn tail, a lone node, or the last copy left; a damaged\n"
+            "              member of a running cluster is replaced instead (README, \"Disk damage\")\n"
             "  --image     the argument is a snapshot image file\n"
             "  -h, --help  show this help\n"
             "Exit status: 0 when the log is sound or was repaired (a torn tail left by a\n"

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <leveldb/c.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,19 +112,53 @@ static void remove_stale(const char *dir, unsigned keep) {
     closedir(d);
 }
 
-/* "fsm-current": "<gen> <installed-at index>\n". 1 if absent, -1 if bad. */
-static int read_pointer(const char *dir, unsigned *gen, uint64_t *installed) {
+/* "fsm-current": "<gen> <installed-at index>\n". 0, 1 if absent, -1 if
+ * unreadable or malformed (*why says which). */
+static int read_pointer(const char *dir, unsigned *gen, uint64_t *installed, char *why, size_t whylen) {
     size_t n = strlen(dir) + 16;
     char *p = xmalloc(n);
     snprintf(p, n, "%s/" POINTER, dir);
     FILE *fp = fopen(p, "r");
     free(p);
-    if (!fp) return errno == ENOENT ? 1 : -1;
-    unsigned long long inst;
-    int ok = fscanf(fp, "%u %llu", gen, &inst) == 2 && *gen > 0;
+    if (!fp) {
+        if (errno == ENOENT) return 1;
+        snprintf(why, whylen, "cannot read it: %s", strerror(errno));
+        return -1;
+    }
+    unsigned long long inst = 0;
+    char tail;
+    /* the whole line, exactly as write_pointer writes it: a flipped byte anywhere counts */
+    int ok = fscanf(fp, "%u %llu%c", gen, &inst, &tail) == 3 && tail == '\n' && *gen > 0 && fgetc(fp) == EOF;
+    if (!ok) snprintf(why, whylen, "malformed (expected \"<generation> <index>\")");
     fclose(fp);
     *installed = inst;
     return ok ? 0 : -1;
+}
+
+/* Whether the node in dir has saved its Raft state (wal.c's "raft-state"),
+ * which it does once, before it first runs. */
+static int has_raft_state(const char *dir) {
+    size_t n = strlen(dir) + 16;
+    char *p = xmalloc(n);
+    snprintf(p, n, "%s/raft-state", dir);
+    int r = access(p, F_OK) == 0;
+    free(p);
+    return r;
+}
+
+/* The first fsm-<gen> directory in dir, or 0 when there is none. */
+static unsigned any_generation(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    unsigned found = 0;
+    while ((e = readdir(d)) && !found) {
+        unsigned g;
+        char tail;
+        if (sscanf(e->d_name, "fsm-%8u%c", &g, &tail) == 1 && strlen(e->d_name) == 12) found = g;
+    }
+    closedir(d);
+    return found;
 }
 
 static int fsync_path(const char *path, int flags) {
@@ -160,40 +195,124 @@ static char *errf(const char *what, const char *path) {
     return e;
 }
 
+/* What a node with a damaged state machine must do: its copy is gone, the
+ * others have the data (README, "Disk damage"). */
+#define REPLACE_HINT                                                                                           \
+    "Refusing to start: this node's copy cannot be trusted. Replace the node: RAFT.NODE REMOVE it on another " \
+    "member, wipe this data dir, start it empty with --join under a new id (README, \"Disk damage\")"
+
+static char *damage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *damage(const char *fmt, ...) {
+    char what[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    size_t n = strlen(what) + sizeof(REPLACE_HINT) + 4;
+    char *e = xmalloc(n);
+    snprintf(e, n, "%s. %s", what, REPLACE_HINT);
+    return e;
+}
+
+/* Reads every block of the live generation, checksums verified, and counts
+ * the user keys against the count kept with them. LevelDB verifies a table
+ * block only when it reads it: without this a damaged block would lie in
+ * wait until a read, a compaction or an image sent to a follower reached it.
+ * The cost is one read of the state machine per start. */
+static int verify(fsm *f, const char *path, char **err) {
+    unsigned long long t0 = mono_ms();
+    leveldb_readoptions_t *ro = leveldb_readoptions_create();
+    leveldb_readoptions_set_verify_checksums(ro, 1);
+    leveldb_readoptions_set_fill_cache(ro, 0);
+    leveldb_iterator_t *it = leveldb_create_iterator(f->db, ro);
+    uint64_t keys = 0, bytes = 0;
+    for (leveldb_iter_seek_to_first(it); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        size_t kl, vl;
+        const char *k = leveldb_iter_key(it, &kl);
+        leveldb_iter_value(it, &vl);
+        keys += kl >= 9 && k[0] == 'k';
+        bytes += kl + vl;
+    }
+    char *lerr = NULL;
+    leveldb_iter_get_error(it, &lerr);
+    leveldb_iter_destroy(it);
+    leveldb_readoptions_destroy(ro);
+    if (lerr) {
+        *err = damage("the state machine in %s is damaged: %s", path, lerr);
+        leveldb_free(lerr);
+        return -1;
+    }
+    if (keys != f->keys) {
+        *err = damage("the state machine in %s holds %llu keys where its metadata says %llu: data is missing or "
+                      "left over", path, (unsigned long long)keys, (unsigned long long)f->keys);
+        return -1;
+    }
+    logmsg(LL_NOTICE, "State machine %s verified: %llu keys, %llu bytes read in %llu ms", path,
+           (unsigned long long)keys, (unsigned long long)bytes, mono_ms() - t0);
+    return 0;
+}
+
 fsm *fsm_open(const char *dir, char **err) {
     fsm *f = xmalloc(sizeof(*f));
     memset(f, 0, sizeof(*f));
     f->dir = xstrndup(dir, strlen(dir));
     f->opts = leveldb_options_create();
-    leveldb_options_set_create_if_missing(f->opts, 1);
+    /* LevelDB's own log then fails the open on a damaged record instead of
+     * skipping it: skipped, a batch would be gone while the applied index
+     * of a later one claimed it (a torn tail is still no error). */
+    leveldb_options_set_paranoid_checks(f->opts, 1);
     f->cache = leveldb_cache_create_lru(64 << 20);
     leveldb_options_set_cache(f->opts, f->cache);
     f->filter = leveldb_filterpolicy_create_bloom(10);
     leveldb_options_set_filter_policy(f->opts, f->filter);
     leveldb_options_set_write_buffer_size(f->opts, 32 << 20);
     f->ropts = leveldb_readoptions_create();
+    leveldb_readoptions_set_verify_checksums(f->ropts, 1);  /* a damaged block is an error, never a wrong answer */
     f->wopts = leveldb_writeoptions_create();
     f->wsync = leveldb_writeoptions_create();
     leveldb_writeoptions_set_sync(f->wsync, 1);
     *err = NULL;
-    int k = read_pointer(dir, &f->gen, &f->installed_at);
-    if (k < 0) { *err = errf("Can't read the state machine pointer in", dir); fsm_close(f); return NULL; }
-    if (k == 1) {  /* a new data dir */
+    char why[128];
+    int k = read_pointer(dir, &f->gen, &f->installed_at, why, sizeof(why));
+    if (k < 0) {
+        *err = damage("%s/" POINTER ", which names the live state machine, is %s", dir, why);
+        fsm_close(f);
+        return NULL;
+    }
+    /* Until the node has saved its first Raft state it has never run: a
+     * state machine missing or half made is a first start cut short. After
+     * that, a missing one is damage, never a reason to begin again empty. */
+    int ran = has_raft_state(dir);
+    unsigned other = k == 1 && ran ? any_generation(dir) : 0;
+    if (other) {
+        *err = damage("%s/" POINTER " is missing, yet %s holds a state machine (fsm-%08u)", dir, dir, other);
+        fsm_close(f);
+        return NULL;
+    }
+    if (k == 1) {  /* a new data dir (or one that lost every generation: the log decides) */
         f->gen = 1;
         f->installed_at = 0;
         if (write_pointer(dir, f->gen, 0) < 0) { *err = errf("Can't write", dir); fsm_close(f); return NULL; }
     }
-    remove_stale(dir, f->gen);
+    leveldb_options_set_create_if_missing(f->opts, k == 1 || !ran);
     char *path = gen_path(dir, f->gen);
-    f->db = leveldb_open(f->opts, path, err);
+    char *lerr = NULL;
+    f->db = leveldb_open(f->opts, path, &lerr);
+    if (!lerr) f->applied = f->synced = read_meta(f, META_APPLIED, &lerr);
+    if (!lerr) f->applied_term = read_meta(f, META_TERM, &lerr);
+    if (!lerr) f->keys = read_meta(f, META_KEYS, &lerr);
+    if (!lerr) f->conf = read_text(f, META_CONF, &lerr);
+    if (!lerr) f->removed = read_meta(f, META_REMOVED, &lerr) != 0;
+    if (lerr) {
+        *err = damage("the state machine in %s (named by " POINTER ") cannot be opened: %s", path, lerr);
+        leveldb_free(lerr);
+    } else {
+        verify(f, path, err);
+    }
     free(path);
     if (*err) { fsm_close(f); return NULL; }
-    f->applied = f->synced = read_meta(f, META_APPLIED, err);
-    if (!*err) f->applied_term = read_meta(f, META_TERM, err);
-    if (!*err) f->keys = read_meta(f, META_KEYS, err);
-    if (!*err) f->conf = read_text(f, META_CONF, err);
-    if (!*err) f->removed = read_meta(f, META_REMOVED, err) != 0;
-    if (*err) { fsm_close(f); return NULL; }
+    /* only now: a pointer that names the wrong generation must not cost the right one */
+    remove_stale(dir, f->gen);
     return f;
 }
 
@@ -248,11 +367,22 @@ static const char *encode_key(buf *b, const char *key, size_t klen, size_t *n) {
 
 static const char *dkey(fsm *f, const char *key, size_t klen, size_t *n) { return encode_key(&f->kbuf, key, klen, n); }
 
-/* Steps an iterator over user keys: the stored key, or NULL at their end. */
+/* Steps an iterator over user keys: the stored key, or NULL at their end.
+ * An iterator also stops at a damaged block: that must not pass for the
+ * end, or a SCAN would come up short and an image sent to a follower would
+ * silently lack keys. */
 static const char *next_user_key(leveldb_iterator_t *it, int *started, size_t *n) {
     if (*started) leveldb_iter_next(it);
     *started = 1;
-    if (!leveldb_iter_valid(it)) return NULL;
+    if (!leveldb_iter_valid(it)) {
+        char *err = NULL;
+        leveldb_iter_get_error(it, &err);
+        if (err) {
+            logmsg(LL_WARNING, "Reading the state machine failed: %s. Stopping: never answer wrongly", err);
+            abort();
+        }
+        return NULL;
+    }
     const char *k = leveldb_iter_key(it, n);
     return *n >= 9 && k[0] == 'k' ? k : NULL;
 }
@@ -292,8 +422,8 @@ char *fsm_get(fsm *f, const char *key, size_t klen, size_t *vlen) {
     char *err = NULL;
     char *v = leveldb_get(f->db, f->ropts, k, n, vlen, &err);
     if (err) {
-        logmsg(LL_WARNING, "LevelDB read failed: %s", err);
-        abort(); /* a read error means the store is broken: never answer wrongly */
+        logmsg(LL_WARNING, "Reading the state machine in %s failed: %s. Stopping: never answer wrongly", f->dir, err);
+        abort();
     }
     if (!v) return NULL;
     char *copy = xstrndup(v, *vlen);
@@ -529,6 +659,7 @@ fsm_view *fsm_view_new(fsm *f, uint64_t *index, uint64_t *term, uint64_t *keys) 
     v->ro = leveldb_readoptions_create();
     leveldb_readoptions_set_snapshot(v->ro, v->snap);
     leveldb_readoptions_set_fill_cache(v->ro, 0);  /* a full scan would evict the hot set */
+    leveldb_readoptions_set_verify_checksums(v->ro, 1);
     v->it = leveldb_create_iterator(f->db, v->ro);
     leveldb_iter_seek(v->it, "k", 1);
     v->started = 0;
@@ -579,6 +710,7 @@ fsm_build *fsm_build_new(fsm *f, char **err) {
     b->path = gen_path(f->dir, b->gen);
     remove_tree(b->path);  /* an earlier attempt's leftovers */
     *err = NULL;
+    leveldb_options_set_create_if_missing(f->opts, 1);
     b->db = leveldb_open(f->opts, b->path, err);
     if (*err) { free(b->path); free(b); return NULL; }
     b->wb = leveldb_writebatch_create();

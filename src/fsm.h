@@ -12,6 +12,12 @@
  * came from a transfer (0 otherwise): start-up uses it to tell an install
  * cut short before the log was reset from a lost log.
  *
+ * Damage: fsm_open() reads the whole live generation with checksums
+ * verified and checks the key count, and refuses (with a message saying how
+ * to replace the node) on any damage, a missing or malformed fsm-current
+ * included; it deletes nothing then. Later reads verify checksums too, and
+ * a block that fails stops the process: never a wrong answer.
+ *
  * Writes happen only through fsm_apply(index, entry): the entry is decoded
  * (see entry.h) and executed into an open write batch shared by all the
  * entries applied until the next fsm_sync() / fsm_flush_batch(), which

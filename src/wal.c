@@ -540,8 +540,13 @@ wal *wal_open(const char *dir, size_t segment_size, wal_state *st, int *has_stat
     char at[600];
     if (s.status != SCAN_OK) where(&s, at, sizeof(at));
     if (s.status == SCAN_BAD || s.status == SCAN_IOERR) {
+        /* Not --fix: what follows the damage may hold entries this node
+         * acknowledged, which a leader may count on it to keep. */
         *err = strf("%s: %s%s", at, s.why,
-                    s.status == SCAN_BAD ? " (raftkv-check-log --fix would truncate the log there, dropping what follows)" : "");
+                    s.status == SCAN_BAD ? ". Refusing to start: the log is damaged, not just torn at its end. "
+                                           "Replace the node: RAFT.NODE REMOVE it on another member, wipe this data "
+                                           "dir, start it empty with --join under a new id (README, \"Disk damage\")"
+                                         : "");
         scan_free(&s);
         close(dirfd);
         return NULL;
@@ -987,7 +992,9 @@ static int report_problem(const scan *s, int dirfd, int fix, FILE *f) {
                        "when it starts (--fix does it now)\n");
         else
             fprintf(f, "log is damaged: the server refuses to start; --fix truncates the log there, dropping %" PRIu64
-                       " entries (%" PRIu64 " bytes)\n", n, bytes);
+                       " entries (%" PRIu64 " bytes)\n"
+                       "only for a lone node or the last copy left: a member of a cluster may have acknowledged "
+                       "entries that --fix drops; replace it instead (RAFT.NODE REMOVE, wipe, --join)\n", n, bytes);
         return s->status == SCAN_TORN ? 0 : 1;
     }
     if (repair(s, f) < 0) return 1;

@@ -1,0 +1,744 @@
+#!/usr/bin/env python3
+"""Disk faults on real raftkv-server processes (under ASan/UBSan): a 3-node
+cluster with a client writing through it all along, and one node at a time
+hit by:
+
+  - a torn record at the end of its log (after kill -9): the node drops it
+    with a log line, starts and catches up;
+  - a flipped byte in a log record before the end: the node refuses to
+    start, naming file and offset, and raftkv-check-log reports the damage;
+  - damage to its state machine after a snapshot (LevelDB table files,
+    MANIFEST, CURRENT, LevelDB's own log, our fsm-current; cut, flipped or
+    gone): the node refuses to start every time, deletes nothing, never
+    serves;
+  - bytes flipped in a table file under a running leader: it stops at the
+    damaged block and never answers wrongly;
+  - a failing fdatasync (tests/faultfs.c, LD_PRELOAD) on the leader and on
+    a follower, and a full disk (its data dir on a small tmpfs): the node
+    stops with a log line, the other two go on.
+
+Each damaged node is then replaced the documented way (README, "Disk
+damage"): RAFT.NODE REMOVE on another member, its data dir wiped, started
+empty with --join at the same address, under a new id (once under its own,
+after the leader has let the old one go). At the end every acknowledged
+write must read back from every member's own state machine: each is made
+leader in turn, and a leader reads its own LevelDB.
+
+Usage: diskfault_test.py path/to/raftkv-server [path/to/raftkv-check-log]"""
+import collections
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+
+import checks
+import cluster_test as ct
+from checks import check
+from cluster_test import Client, Error, retry, wait_for
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CHECK_LOG = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else
+                            os.path.join(os.path.dirname(ct.SERVER), "raftkv-check-log-san"))
+FAULTFS = os.path.join(HERE, "..", "build", "faultfs.so")
+RETRIABLE = ("CLUSTERDOWN", "TIMEOUT", "TRYAGAIN")
+BASE = 7400  # 7400..7402 and peers 17400..17402: clear of the other suites' ports
+ASAN = "detect_leaks=1:abort_on_error=0:exitcode=99"
+
+
+def ports_free(base, n):
+    for p in [base + k for k in range(n)] + [base + 10000 + k for k in range(n)]:
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: TIME_WAIT is no obstacle
+        try:
+            s.bind(("127.0.0.1", p))
+        except OSError:
+            return False
+        finally:
+            s.close()
+    return True
+
+
+class Cluster:
+    """Three machines ("slots") on fixed ports. A node id lives on a slot;
+    replacing a node puts a new id on the same slot, with the slot's data
+    dir wiped, as an operator would on the same host."""
+
+    def __init__(self):
+        self.base = BASE if ports_free(BASE, 3) else ct.free_base(3)
+        self.dir = tempfile.mkdtemp(prefix="raftkv-diskfault-")
+        self.slot = {1: 0, 2: 1, 3: 2}  # node id -> slot
+        self.joined = set()
+        self.procs = {}
+        self.founders = ",".join("%d=127.0.0.1:%d" % (i, self.base + i - 1) for i in (1, 2, 3))
+        self.next_id = 4
+        self.logs = []
+
+    def port(self, i):
+        return self.base + self.slot[i]
+
+    def data(self, i):
+        return os.path.join(self.dir, "slot%d" % self.slot[i])
+
+    def log(self, i):
+        return os.path.join(self.dir, "node%d.log" % i)
+
+    def args(self, i):
+        a = [ct.SERVER, "--id", str(i), "--port", str(self.port(i)), "--dir", self.data(i),
+             "--election-timeout", "300", "--heartbeat-interval", "50", "--cluster-request-timeout", "2000",
+             "--wal-segment-size", "64kb", "--snapshot-threshold", "3000"]
+        if i in self.joined:
+            via = next(k for k in sorted(self.procs) if k != i)
+            return a + ["--join", "127.0.0.1:%d" % self.port(via)]
+        return a + ["--cluster", self.founders]
+
+    def spawn(self, i, env=None):
+        if self.log(i) not in self.logs:
+            self.logs.append(self.log(i))
+        out = open(self.log(i), "ab")
+        e = dict(os.environ, ASAN_OPTIONS=ASAN)
+        e.update(env or {})
+        p = subprocess.Popen(self.args(i), stdout=out, stderr=subprocess.STDOUT, env=e)
+        out.close()
+        return p
+
+    def start(self, i, env=None):
+        self.procs[i] = p = self.spawn(i, env)
+        end = time.time() + 60
+        while time.time() < end and p.poll() is None:
+            try:
+                Client(self.port(i)).close()
+                return True
+            except OSError:
+                time.sleep(0.025)
+        check(False, "node %d starts (exit code %s)" % (i, p.poll()))
+        self.procs.pop(i)
+        return False
+
+    def start_refused(self, i, seconds=30):
+        """Starts node i expecting it to refuse: its exit code and the log
+        lines it wrote; kills it if it came up instead."""
+        size = os.path.getsize(self.log(i)) if os.path.exists(self.log(i)) else 0
+        p = self.spawn(i)
+        try:
+            rc = p.wait(seconds)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            rc = "still running after %ds" % seconds
+            p.wait()
+        with open(self.log(i), errors="replace") as f:
+            f.seek(size)
+            return rc, f.read()
+
+    def kill(self, i, sig=signal.SIGKILL):
+        p = self.procs.pop(i)
+        p.send_signal(sig)
+        return p.wait()
+
+    def stop(self, i):
+        rc = self.kill(i, signal.SIGTERM)
+        check(rc == 0, "node %d exits cleanly on SIGTERM (rc %s)" % (i, rc))
+
+    def info(self, i, section="raft"):
+        c = Client(self.port(i))
+        raw = c.call("INFO", section)
+        c.close()
+        return dict(line.split(":", 1) for line in raw.decode().split("\r\n") if ":" in line)
+
+    def leader(self, timeout=10.0, exclude=()):
+        end = time.time() + timeout
+        while time.time() < end:
+            for i in list(self.procs):
+                try:
+                    if i not in exclude and self.info(i).get("raft_role") == "leader":
+                        return i
+                except (OSError, ConnectionError, KeyError):
+                    pass
+            time.sleep(0.05)
+        return None
+
+    def caught_up(self, i, seconds=30):
+        """Node i has applied what the leader had committed when asked."""
+        lead = self.leader(exclude=(i,))
+        if lead is None:
+            return False
+        commit = int(self.info(lead)["raft_commit_index"])
+
+        def applied():
+            try:
+                return int(self.info(i)["raft_applied_index"])
+            except (OSError, ConnectionError, KeyError):
+                return 0
+        return wait_for(lambda: applied() >= commit, seconds)
+
+    def destroy(self):
+        for i in list(self.procs):
+            self.stop(i)
+        text = ""
+        for path in self.logs:
+            with open(path, errors="replace") as f:
+                text += f.read()
+        check("runtime error" not in text and "AddressSanitizer" not in text and "LeakSanitizer" not in text,
+              "no sanitizer report in the node logs")
+        if checks.failed or os.environ.get("KEEP_LOGS"):
+            print("node logs kept in", self.dir, file=sys.stderr)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Writer(threading.Thread):
+    """SETs unique keys through the nodes listed in self.nodes, in turn, 20
+    per connection; keeps every acknowledged one and counts the errors."""
+
+    def __init__(self, cl):
+        super().__init__(daemon=True)
+        self.cl = cl
+        self.nodes = []
+        self.acked = {}
+        self.errors = collections.Counter()
+        self.halt = False
+        self.lock = threading.Lock()
+
+    def run(self):
+        k = turn = 0
+        while not self.halt:
+            nodes = list(self.nodes)
+            if not nodes:
+                time.sleep(0.05)
+                continue
+            i = nodes[turn % len(nodes)]
+            turn += 1
+            try:
+                c = Client(self.cl.port(i), timeout=5)
+                for _ in range(20):
+                    key = "w%d" % k
+                    val = b"v%d" % k
+                    k += 1
+                    r = c.call("SET", key, val)
+                    with self.lock:
+                        if r == "OK":
+                            self.acked[key] = val
+                        else:
+                            self.errors[str(r).split(" ")[0]] += 1
+                c.close()
+            except (OSError, ConnectionError):
+                with self.lock:
+                    self.errors["connection"] += 1
+                time.sleep(0.05)
+
+    def count(self):
+        with self.lock:
+            return len(self.acked)
+
+    def leave(self, i):
+        if i in self.nodes:
+            self.nodes.remove(i)
+        time.sleep(0.1)  # let a connection to it finish its turn
+
+
+def acked_grows(w, what, more=50, seconds=15):
+    n = w.count()
+    check(wait_for(lambda: w.count() >= n + more, seconds),
+          "%s: writes go on being acknowledged (%d, then %d)" % (what, n, w.count()))
+
+
+def change(cl, via, *args):
+    """RAFT.NODE ... through node via, again while the answer is retriable."""
+    c = Client(cl.port(via), timeout=10)
+    r = None
+    for _ in range(100):
+        r = c.call("RAFT.NODE", *args)
+        if not (isinstance(r, Error) and str(r).startswith(RETRIABLE)):
+            break
+        time.sleep(0.1)
+    c.close()
+    return r
+
+
+def voter(cl, i):
+    try:
+        return cl.info(i).get("raft_voter") == "1"
+    except (OSError, ConnectionError):
+        return False
+
+
+def replace(cl, w, old, what):
+    """The documented recovery of a damaged member: RAFT.NODE REMOVE it on
+    another member, wipe its data dir, start it there again, empty, with
+    --join under a new id (README, "Disk damage": a wiped node under its
+    old id could give again a vote the old one gave). Returns the id."""
+    if old in cl.procs:
+        cl.kill(old)
+    w.leave(old)
+    via = next(i for i in cl.procs)
+    r = change(cl, via, "REMOVE", old)
+    check(r == "OK", "%s: RAFT.NODE REMOVE %d through node %d: %r" % (what, old, via, r))
+    shutil.rmtree(cl.data(old))
+    new = cl.next_id
+    cl.next_id += 1
+    cl.slot[new] = cl.slot.pop(old)
+    cl.joined.add(new)
+    if cl.start(new):
+        check(wait_for(lambda: voter(cl, new), 60), "%s: node %d joins empty in its place and becomes a voter"
+              % (what, new))
+        check(cl.caught_up(new), "%s: node %d catches up" % (what, new))
+        w.nodes.append(new)
+    return new
+
+
+def lead_to(cl, t, via=None, seconds=15):
+    """Hands leadership to node t (again while it is still catching up, as
+    RAFT.TRANSFER-LEADER gives up after an election timeout); True once t leads."""
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            c = Client(cl.port(via or t), timeout=10)
+            r = c.call("RAFT.TRANSFER-LEADER", t)
+            c.close()
+            if r == "OK" and wait_for(lambda: cl.info(t)["raft_role"] == "leader", 3):
+                return True
+        except (OSError, ConnectionError, KeyError):
+            pass
+        time.sleep(0.1)
+    return False
+
+
+def followers(cl):
+    lead = cl.leader()
+    return lead, [i for i in sorted(cl.procs) if i != lead]
+
+
+# ---- the WAL on disk (format in src/wal.h) ----
+
+SEG_HEADER, REC_HEADER = 16, 25
+
+
+def segments(d):
+    return sorted(f for f in os.listdir(d) if f.startswith("wal-") and f.endswith(".log"))
+
+
+def records(path):
+    """(offset, length of the whole record) of each record in a segment."""
+    with open(path, "rb") as f:
+        data = f.read()
+    out, off = [], SEG_HEADER
+    while off + REC_HEADER <= len(data):
+        n = REC_HEADER + int.from_bytes(data[off + 4:off + 8], "little")
+        if off + n > len(data):
+            break
+        out.append((off, n))
+        off += n
+    return out
+
+
+def flip(path, off, n=4, mask=0x5a):
+    with open(path, "r+b") as f:
+        f.seek(off)
+        b = f.read(n)
+        f.seek(off)
+        f.write(bytes(x ^ mask for x in b))
+
+
+def check_log(d):
+    p = subprocess.run([CHECK_LOG, d], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, ASAN_OPTIONS=ASAN))
+    return p.returncode, p.stdout + p.stderr
+
+
+def torn_record(seg):
+    """Appends what a crash in the middle of a write leaves: a record for
+    the next index, sound header and crc, cut short in its payload. (Cutting
+    the last record that is there would not do: once synced it may be
+    applied already, and losing it is damage the node rightly refuses.)"""
+    with open(seg, "rb") as f:
+        data = f.read()
+    off, n = records(seg)[-1]
+    head = data[off:off + REC_HEADER]
+    term, index = head[8:16], int.from_bytes(head[16:24], "little")
+    payload = data[off + REC_HEADER:off + n]
+    body = (len(payload)).to_bytes(4, "little") + term + (index + 1).to_bytes(8, "little") + head[24:25] + payload
+    rec = zlib.crc32(body).to_bytes(4, "little") + body
+    with open(seg, "ab") as f:
+        f.write(rec[:REC_HEADER + len(payload) // 2])
+    return off + n, index + 1
+
+
+def test_torn_tail(cl, w):
+    """kill -9, and the last segment ends in the middle of a record."""
+    _, fol = followers(cl)
+    t = fol[0]
+    w.leave(t)
+    cl.kill(t)
+    d = cl.data(t)
+    seg = os.path.join(d, segments(d)[-1])
+    check(len(records(seg)) > 0, "torn tail: the last segment holds records")
+    off, index = torn_record(seg)
+    rc, out = check_log(d)
+    check(rc == 0 and "torn tail" in out and "log is usable" in out,
+          "torn tail: raftkv-check-log calls the log usable (rc %s):\n%s" % (rc, out[-400:]))
+    size = os.path.getsize(cl.log(t))
+    if not cl.start(t):
+        return
+    log = open(cl.log(t), errors="replace").read()[size:]
+    check("%s at offset %d: record cut short" % (os.path.basename(seg), off) in log and "truncating" in log and
+          "a write cut short by a crash" in log,
+          "torn tail: the node drops the torn record for index %d with a log line" % index)
+    check(cl.caught_up(t), "torn tail: node %d catches up" % t)
+    w.nodes.append(t)
+    acked_grows(w, "torn tail")
+
+
+def test_wal_corrupt(cl, w):
+    """A flipped byte in a record that is not the last: the node refuses,
+    raftkv-check-log agrees, and the node is replaced."""
+    _, fol = followers(cl)
+    t = fol[-1]
+    w.leave(t)
+    cl.kill(t)
+    d = cl.data(t)
+    segs = segments(d)
+    seg = os.path.join(d, segs[-1])
+    recs = records(seg)
+    if len(recs) < 3 and len(segs) > 1:
+        seg = os.path.join(d, segs[-2])
+        recs = records(seg)
+    check(len(recs) >= 2, "wal corruption: a segment with records to damage (%d)" % len(recs))
+    off, n = recs[len(recs) // 2 - 1] if len(recs) >= 2 else recs[0]
+    flip(seg, off + REC_HEADER + 1)  # in the entry's data: only the crc can tell
+    where = "%s at offset %d" % (os.path.basename(seg), off)
+    rc, log = cl.start_refused(t)
+    check(rc == 1 and where in log and "bad crc" in log and "Refusing to start" in log,
+          "wal corruption: the node refuses to start, naming %s (rc %s):\n%s" % (where, rc, log[-600:]))
+    rc, out = check_log(d)
+    check(rc == 1 and "error: " in out and where in out and "log is damaged" in out,
+          "wal corruption: raftkv-check-log reports the damage at %s (rc %s):\n%s" % (where, rc, out[-600:]))
+    check(w.count() > 0, "wal corruption: writes were acknowledged before")
+    replace(cl, w, t, "wal corruption")
+    acked_grows(w, "after replacing the node with a damaged log")
+
+
+def ldb(d):
+    return [os.path.join(d, f) for f in sorted(os.listdir(d)) if f.endswith(".ldb")]
+
+
+def fsm_gen(d):
+    with open(os.path.join(d, "fsm-current")) as f:
+        return os.path.join(d, "fsm-%08d" % int(f.read().split()[0]))
+
+
+def test_fsm_damage(cl, w):
+    """A node stopped after a snapshot (its log compacted: the state machine
+    is its only copy of the early entries), then each kind of damage to the
+    state machine on its own: the node must refuse to start every time."""
+    _, fol = followers(cl)
+    t = fol[0]
+    # a restart turns LevelDB's log into a table file; the later writes and
+    # the snapshot's synced write stay in LevelDB's log
+    w.leave(t)
+    cl.stop(t)
+    if not cl.start(t):
+        return
+    check(cl.caught_up(t), "state machine: node %d catches up after a restart" % t)
+    time.sleep(0.3)
+    c = Client(cl.port(t))
+    snap = c.call("RAFT.SNAPSHOT")
+    c.close()
+    inf = cl.info(t)
+    check(isinstance(snap, int) and int(inf["raft_first_log_index"]) > 1,
+          "state machine: RAFT.SNAPSHOT at %r compacted the log (it starts at %s)"
+          % (snap, inf["raft_first_log_index"]))
+    cl.stop(t)
+    d = cl.data(t)
+    pristine = d + ".pristine"
+    shutil.copytree(d, pristine)
+    gen = fsm_gen(d)
+    tables = ldb(gen)
+    logs = [f for f in os.listdir(gen) if f.endswith(".log") and os.path.getsize(os.path.join(gen, f))]
+    check(tables and logs, "state machine: LevelDB holds table files %s and a log %s" % (tables, logs))
+
+    def on(name):
+        return lambda g: os.path.join(g, name)
+
+    def manifest(g):
+        return os.path.join(g, next(f for f in os.listdir(g) if f.startswith("MANIFEST-")))
+
+    def leveldb_log(g):
+        return os.path.join(g, max((f for f in os.listdir(g) if f.endswith(".log")),
+                                   key=lambda f: os.path.getsize(os.path.join(g, f))))
+
+    def table(g):
+        return ldb(g)[0]
+
+    def cut(which, frac):
+        return lambda g: os.truncate(which(g), int(os.path.getsize(which(g)) * frac))
+
+    def bad(which, where):
+        return lambda g: flip(which(g), where(os.path.getsize(which(g))))
+
+    cases = [
+        ("a table file cut in half", cut(table, 0.5)),
+        ("a table file with bytes flipped in a data block", bad(table, lambda n: n // 3)),
+        ("a table file with bytes flipped in its index", bad(table, lambda n: n - 48 - 12)),
+        ("a table file gone", lambda g: os.unlink(table(g))),
+        ("the MANIFEST cut in half", cut(manifest, 0.5)),
+        ("the MANIFEST with bytes flipped", bad(manifest, lambda n: n // 2)),
+        ("CURRENT emptied", cut(on("CURRENT"), 0)),
+        ("CURRENT with a bit flipped", lambda g: flip(os.path.join(g, "CURRENT"), 14, 1, 0x01)),
+        ("LevelDB's log with bytes flipped", bad(leveldb_log, lambda n: n // 2)),
+        ("fsm-current emptied", lambda g: os.truncate(os.path.join(d, "fsm-current"), 0)),
+        ("fsm-current with one bit flipped", lambda g: flip(os.path.join(d, "fsm-current"), 0, 1, 0x02)),
+        ("fsm-current gone", lambda g: os.unlink(os.path.join(d, "fsm-current"))),
+    ]
+    for what, damage in cases:
+        shutil.rmtree(d)
+        shutil.copytree(pristine, d)
+        damage(gen)
+        rc, log = cl.start_refused(t)
+        named = os.path.basename(gen) in log or "fsm-current" in log
+        why = log.split("Can't open the data in ")[-1].split(". Refusing")[0] if "Can't open" in log else log[-200:]
+        print("    %-48s %s" % (what + ":", why.split(": ", 1)[-1].replace(d + "/", "")[:110]))
+        check(rc == 1 and "Refusing to start" in log and named and "Ready to accept" not in log,
+              "state machine, %s: the node refuses to start with a line naming it (rc %s):\n%s"
+              % (what, rc, log[-700:]))
+        check(os.path.isdir(gen), "state machine, %s: the refused start left %s in place" % (what, gen))
+    shutil.rmtree(pristine)
+    replace(cl, w, t, "state machine damage")
+    acked_grows(w, "after replacing the node with a damaged state machine")
+
+
+def test_fsm_rot(cl, w):
+    """Damage under a running node: bytes flipped in one of its table files
+    while it leads. Its first read of that block must stop it; no reply
+    may carry wrong data."""
+    _, fol = followers(cl)
+    t = fol[0]
+    w.leave(t)
+    cl.stop(t)  # what it applied goes into a table file when it starts again
+    if not cl.start(t):
+        return
+    check(cl.caught_up(t), "bit rot: node %d catches up after a restart" % t)
+    tables = ldb(fsm_gen(cl.data(t)))
+    check(tables, "bit rot: node %d has table files" % t)
+    if not tables:
+        return
+    big = max(tables, key=os.path.getsize)
+    flip(big, os.path.getsize(big) // 2, 64)
+    check(lead_to(cl, t), "bit rot: node %d leads" % t)
+    c = Client(cl.port(t), timeout=30)
+    acked = dict(w.acked)
+    keys = sorted(acked)
+    wrong = answered = 0
+    try:
+        for j in range(0, len(keys), 200):
+            part = keys[j:j + 200]
+            got = c.call("MGET", *part)
+            if isinstance(got, list):
+                answered += len(part)
+                wrong += sum(1 for k, v in zip(part, got) if v != acked[k])
+    except (OSError, ConnectionError):
+        pass
+    c.close()
+    p = cl.procs.pop(t)
+    try:
+        rc = p.wait(15)
+    except subprocess.TimeoutExpired:
+        rc = None
+        p.kill()
+        p.wait()
+    log = open(cl.log(t), errors="replace").read()
+    check(wrong == 0, "bit rot: no wrong value among the %d keys read before it stopped" % answered)
+    check(rc == -signal.SIGABRT and "Reading the state machine" in log and "Corruption" in log,
+          "bit rot: the node stops at the damaged block, with a log line (rc %s, %d of %d keys read)"
+          % (rc, answered, len(keys)))
+    w.leave(t)
+    check(cl.leader(exclude=(t,)) is not None, "bit rot: the other two have a leader")
+    acked_grows(w, "bit rot, with the node stopped")
+    replace(cl, w, t, "bit rot")
+
+
+def fsync_eio(cl, w, on_leader):
+    """A node's log fdatasync fails (EIO) mid-run: it must stop, and never
+    acknowledge what it could not sync. On the leader the fault comes once
+    it leads (the trigger file); on a follower after 100 syncs."""
+    what = "fsync EIO on the %s" % ("leader" if on_leader else "follower")
+    if not os.path.exists(FAULTFS):
+        check(False, "%s: %s is built (make build/faultfs.so)" % (what, FAULTFS))
+        return
+    _, fol = followers(cl)
+    t = fol[0]
+    trigger = os.path.join(cl.dir, "fail-fsync")
+    if not on_leader:
+        open(trigger, "w").close()
+    w.leave(t)
+    cl.stop(t)
+    libasan = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
+    preload = (libasan + " " if "san" in os.path.basename(ct.SERVER) else "") + os.path.abspath(FAULTFS)
+    # the node exits from the middle of its work on purpose: what it holds then is no leak
+    env = {"LD_PRELOAD": preload, "FAULTFS_TRIGGER": trigger, "FAULTFS_AFTER": "0" if on_leader else "100",
+           "ASAN_OPTIONS": ASAN.replace("detect_leaks=1", "detect_leaks=0")}
+    size = os.path.getsize(cl.log(t))
+    if not cl.start(t, env):
+        return
+    p = cl.procs[t]
+    if on_leader:
+        check(cl.caught_up(t), "%s: node %d runs with the shim and catches up" % (what, t))
+        check(lead_to(cl, t), "%s: node %d leads" % (what, t))
+        w.nodes.append(t)
+        acked_grows(w, what + ", before the fault")
+        open(trigger, "w").close()
+    try:
+        rc = p.wait(30)
+    except subprocess.TimeoutExpired:
+        rc = None
+        p.kill()
+        p.wait()
+    cl.procs.pop(t)
+    os.unlink(trigger)
+    w.leave(t)
+    log = open(cl.log(t), errors="replace").read()[size:]
+    check(rc == 1 and "Writing the Raft log failed: Input/output error" in log,
+          "%s: node %d stops with exit code 1 and a log line (rc %s):\n%s" % (what, t, rc, log[-500:]))
+    new = cl.leader(exclude=(t,))
+    check(new is not None, "%s: the other two have a leader (node %s)" % (what, new))
+    acked_grows(w, what + ", with the node stopped")
+    replace(cl, w, t, what)
+
+
+def test_fsync_eio_leader(cl, w):
+    fsync_eio(cl, w, True)
+
+
+def test_fsync_eio_follower(cl, w):
+    fsync_eio(cl, w, False)
+
+
+def du(path):
+    return sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(path) for f in fs)
+
+
+def test_enospc(cl, w):
+    """A follower's data dir on a small tmpfs that fills up: it must stop."""
+    _, fol = followers(cl)
+    t = fol[-1]
+    d = cl.data(t)
+    w.leave(t)
+    cl.stop(t)
+    keep = d + ".moved"
+    os.rename(d, keep)
+    os.mkdir(d)
+    # twice what it holds (LevelDB turns its log into a table when it opens) and 1 MB
+    size = (2 * du(keep) + (1 << 20) + 4095) // 4096 * 4096
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d" % size, "tmpfs", d],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        print("  ENOSPC: cannot mount a tmpfs here (%s): skipped" % mounted.stderr.strip())
+        os.rmdir(d)
+        os.rename(keep, d)
+        cl.start(t)
+        w.nodes.append(t)
+        return
+    try:
+        shutil.copytree(keep, d, dirs_exist_ok=True)
+        shutil.rmtree(keep)
+        if not cl.start(t):
+            return
+        check(cl.caught_up(t), "ENOSPC: node %d runs on a %d-byte tmpfs and catches up" % (t, size))
+        logsize = os.path.getsize(cl.log(t))
+        p = cl.procs[t]
+        others = [i for i in cl.procs if i != t]
+        big = b"x" * 8192
+        n = 0
+        end = time.time() + 40
+        while p.poll() is None and time.time() < end:  # 512 KB a round, acknowledged ones recorded
+            c = Client(cl.port(others[n % 2]), timeout=10)
+            keys = ["big%d_%d" % (n, k) for k in range(64)]
+            r = c.pipeline([("SET", k, big) for k in keys])
+            c.close()
+            with w.lock:
+                w.acked.update({k: big for k, x in zip(keys, r) if x == "OK"})
+            n += 1
+        try:
+            rc = p.wait(10)
+        except subprocess.TimeoutExpired:
+            rc = None
+        log = open(cl.log(t), errors="replace").read()[logsize:]
+        stopped = [s for s in ("Writing the Raft log failed: No space left on device",
+                               "Writing to the state machine failed; stopping") if s in log]
+        check(rc == 1 and stopped, "ENOSPC: the node stops with exit code 1 and a log line (rc %s, %d rounds):\n%s"
+              % (rc, n, log[-600:]))
+        if stopped:
+            print("  ENOSPC: node %d stopped after %d rounds of 512 KB: %s" % (t, n, stopped[0]))
+        if rc is None:
+            p.kill()
+            p.wait()
+        cl.procs.pop(t)
+    finally:
+        if t in cl.procs:
+            cl.kill(t)
+        subprocess.run(["umount", d])
+    check(cl.leader(exclude=(t,)) is not None, "ENOSPC: the other two keep a leader")
+    acked_grows(w, "ENOSPC, with the full node stopped")
+    replace(cl, w, t, "ENOSPC")
+
+
+def check_every_copy(cl, w):
+    """Each member leads in turn, and reads every acknowledged key from its
+    own state machine (a follower would forward the reads to the leader)."""
+    acked = dict(w.acked)
+    keys = sorted(acked)
+    members = sorted(cl.procs)
+    lead = cl.leader()
+    commit = int(cl.info(lead)["raft_commit_index"])
+    check(all(wait_for(lambda: int(cl.info(i)["raft_applied_index"]) >= commit, 30) for i in members),
+          "every member applied everything")
+    counts = {i: cl.info(i, "keyspace").get("db0", "") for i in members}
+    check(len(set(counts.values())) == 1, "every member's state machine holds as many keys: %r" % counts)
+    for i in members:
+        check(lead_to(cl, i), "node %d takes the lead for the read-back" % i)
+        c = Client(cl.port(i), timeout=30)
+        bad = 0
+        for j in range(0, len(keys), 500):
+            part = keys[j:j + 500]
+            got = retry(lambda: c.call("MGET", *part))
+            bad += len(part) if not isinstance(got, list) else sum(1 for k, v in zip(part, got) if v != acked[k])
+        c.close()
+        check(bad == 0, "node %d's own state machine holds all %d acknowledged writes (%d missing or wrong)"
+              % (i, len(keys), bad))
+
+
+def main():
+    t0 = time.time()
+    cl = Cluster()
+    w = Writer(cl)
+    try:
+        for i in (1, 2, 3):
+            cl.start(i)
+        check(cl.leader() is not None, "a leader is elected")
+        w.nodes = [1, 2, 3]
+        w.start()
+        acked_grows(w, "start", 300)
+        steps = [test_torn_tail, test_wal_corrupt, test_fsm_damage, test_fsm_rot, test_fsync_eio_leader,
+                 test_fsync_eio_follower, test_enospc]
+        for step in steps:
+            t = time.time()
+            step(cl, w)
+            print("  %s: %.1fs, %d writes acknowledged so far" % (step.__name__, time.time() - t, w.count()))
+        w.halt = True
+        w.join(10)
+        odd = {e: n for e, n in w.errors.items() if e not in RETRIABLE and e != "connection"}
+        check(not odd, "clients saw only retriable errors (%r)" % dict(w.errors))
+        check_every_copy(cl, w)
+        print("  %d writes acknowledged in %.1fs" % (len(w.acked), time.time() - t0))
+    finally:
+        w.halt = True
+        cl.destroy()
+    return checks.summary("diskfault")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
