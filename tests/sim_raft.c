@@ -1,10 +1,28 @@
 /* Deterministic simulation of whole Raft clusters: N nodes of the pure core
  * in one process over a fake network (delay, loss, duplication, reordering,
- * partitions, one-way link failures, process pauses) and fake disks (slow writes, crashes that lose what was not
- * yet durable, restarts). One seeded PRNG drives everything, so a seed
- * replays exactly. After every step it checks Raft's safety properties:
- * election safety, log matching, leader completeness, state machine safety;
- * and after the faults stop, that the cluster commits new entries. Reads
+ * partitions, one-way link failures, process pauses) and fake disks (slow
+ * writes, restarts) with the faults of a real disk, as the real node meets
+ * them (node.c, wal.h):
+ *  - a crash loses what was not yet durable, or leaves part of it: the
+ *    writes queued before one, then a prefix of that one's steps (hard
+ *    state, log reset, truncation cut short, records: a torn final record
+ *    is truncated at start-up, so the entries after it are gone too);
+ *    what was synced always stays;
+ *  - a write or fsync that fails stops the node at once (node.c exits):
+ *    that write never completes (its acknowledgements and votes are never
+ *    sent, raft_persisted is never called), part of it may be on disk, the
+ *    writes after it never began; it restarts later like a crashed node;
+ *  - a log damaged in the middle: the node refuses to start and stays
+ *    down; the operator removes it through a leader and, once a
+ *    configuration without it is known committed, wipes its disk and adds
+ *    it back under the same id as a new learner (or leaves it a spare). A
+ *    disk is lost only while the others are a majority of every
+ *    configuration that may come into force, even with it promoted; while
+ *    one is lost nobody else is removed, and it is not promoted.
+ * One seeded PRNG drives everything, so a seed replays exactly. After
+ * every step it checks Raft's safety properties: election safety, log
+ * matching, leader completeness, state machine safety; and after the
+ * faults stop, that the cluster commits new entries. Reads
  * are checked too: a read barrier (ReadIndex, and the vouched form a
  * forwarding follower allows) that is confirmed must cover every entry
  * applied anywhere before the read began.
@@ -113,6 +131,16 @@ static long stop_deadline;
 static uint64_t st_stops, st_stops_handed_over;
 static uint64_t st_adds, st_promotions, st_removals, st_leader_removals, st_ops, st_refused;
 static long long st_proposed, st_transfers, st_transfer_elections, st_timeout_elections;
+/* disk faults: a write whose fsync fails (per million writes), how often a
+ * crash leaves part of what was not synced (percent), and how often a
+ * restart finds the log damaged in the middle (percent of restarts) */
+static int fsync_fail_ppm, torn_pct, corrupt_pct;
+static int faulting;                 /* faults are on (until the cluster heals) */
+static int corrupt[MAXN];            /* its log is damaged mid-way: it refuses to start until wiped */
+static int retired[MAXN];            /* wiped: its id is never used again (see repair) */
+static int repair_removing[MAXN];    /* the operator proposed its removal */
+static uint64_t st_fsync_failures, st_torn_crashes, st_torn_writes, st_torn_entries, st_torn_truncations;
+static uint64_t st_corrupt, st_corrupt_refusals, st_corrupt_removals, st_wipes;
 static int trace_on(void) { return getenv("SIM_TRACE") && now > atol(getenv("SIM_TRACE")); }
 
 static uint64_t hash(const char *d, size_t n) {
@@ -538,11 +566,27 @@ static void check_new_leader(int i) {
     if (ci <= max_commit) st_nonvoting_after_commit++;
 }
 
+static void crash_ex(int i, int how);
+enum { LOSE_ALL, POWER_LOSS, FSYNC_FAILED };
+
+/* A write that does I/O (a write of messages alone touches no file). */
+static int does_io(const pwrite *w) { return w->hs || w->reset || w->ne || w->snap; }
+
 static void complete_writes(int i) {
     node *n = &nodes[i];
     size_t done = 0;
     while (done < n->nq && n->q[done].at <= now) {
         pwrite *w = &n->q[done];
+        if (faulting && does_io(w) && fsync_fail_ppm && (int)(rnd() % 1000000) < fsync_fail_ppm) {
+            /* the write or its fdatasync failed: the real node exits(1)
+             * (node.c done_cb) and never acts on it; what was synced
+             * before stays, this write may be on disk in part */
+            if (done) memmove(n->q, n->q + done, sizeof(pwrite) * (n->nq - done));
+            n->nq -= done;
+            st_fsync_failures++;
+            crash_ex(i, FSYNC_FAILED);
+            return;
+        }
         uint64_t last = w->ne ? w->e[w->ne - 1].index : 0, lterm = w->ne ? w->e[w->ne - 1].term : 0;
         disk_write(n, w);
         if (last) raft_persisted(n->r, last, lterm);
@@ -559,11 +603,84 @@ static void complete_writes(int i) {
     n->nq -= done;
 }
 
-static void crash(int i) {
+/* The steps of a write, in the order the real glue does them (node.c
+ * sync_main, wal.c): the hard state (replaced atomically), a log reset,
+ * truncation of a conflicting tail, each record, then compaction. */
+static size_t write_ops(const pwrite *w) {
+    return (size_t)(w->hs + w->reset + (w->ne ? 1 : 0) + w->snap) + w->ne;
+}
+
+/* What an interrupted write leaves: its first `ops` steps happened. A
+ * truncation cut short leaves a longer prefix of the old log (whole
+ * segments go newest first); a record cut short is a torn final record,
+ * which start-up truncates away, and the records after it were never
+ * written. Nothing of the write was acknowledged, so any of it may stay. */
+static void disk_write_part(node *n, pwrite *w, size_t ops) {
+    if (ops >= write_ops(w)) {
+        st_torn_entries += w->ne;
+        disk_write(n, w);
+        w->ne = 0;
+        return;
+    }
+    size_t pos = 0;
+    pwrite p = *w;
+    p.hs = w->hs && pos++ < ops;
+    p.reset = w->reset && pos++ < ops;
+    p.snap = 0;
+    p.ne = 0;
+    p.e = NULL;
+    disk_write(n, &p);
+    if (!w->ne) return;
+    uint64_t first = w->e[0].index;
+    size_t keep = 0;
+    if (pos++ < ops) {
+        keep = ops - pos < w->ne ? ops - pos : w->ne;
+        if (!keep)
+            while (n->d.n && n->d.log[n->d.n - 1].index >= first) free(n->d.log[--n->d.n].data);
+    } else if (n->d.n && n->d.log[n->d.n - 1].index >= first) {
+        uint64_t last = n->d.log[n->d.n - 1].index, to = first - 1 + rnd() % (last - first + 2);
+        while (n->d.n && n->d.log[n->d.n - 1].index > to) free(n->d.log[--n->d.n].data);
+        st_torn_truncations++;
+    }
+    for (size_t k = keep; k < w->ne; k++) free(w->e[k].data);
+    if (keep) {
+        p = *w;
+        p.hs = p.reset = p.snap = 0;
+        p.ne = keep;
+        disk_write(n, &p);  /* takes the kept entries and the array */
+        st_torn_entries += keep;
+    } else {
+        free(w->e);
+    }
+    st_torn_writes++;
+    w->e = NULL;
+    w->ne = 0;
+}
+
+/* The process is gone; of the writes not yet synced (none of them was
+ * acknowledged: their messages wait in the queue), a power loss or kill -9
+ * may leave some on disk: the writes before one, then part of that one.
+ * A failed fsync leaves part of the failed write (the first in the queue)
+ * and nothing after it, which was never begun. */
+static void crash_ex(int i, int how) {
     node *n = &nodes[i];
-    if (trace_on()) printf("t%ld node %d crashes (durable term %llu vote %llu)\n", now, i + 1, (unsigned long long)n->d.term,
-                           (unsigned long long)n->d.vote);
-    for (size_t k = 0; k < n->nq; k++) {  /* unsynced writes are lost */
+    if (trace_on()) printf("t%ld node %d %s (durable term %llu vote %llu, %zu writes not synced)\n", now, i + 1,
+                           how == FSYNC_FAILED ? "stops: a write failed" : "crashes", (unsigned long long)n->d.term,
+                           (unsigned long long)n->d.vote, n->nq);
+    size_t upto = 0;  /* writes that reach the disk at least in part */
+    if (how == FSYNC_FAILED) upto = 1;
+    else if (how == POWER_LOSS && n->nq && chance(torn_pct)) upto = 1 + (size_t)(rnd() % n->nq);
+    if (upto) {
+        if (how == POWER_LOSS) st_torn_crashes++;
+        for (size_t k = 0; k + 1 < upto; k++) {
+            st_torn_entries += n->q[k].ne;
+            disk_write(n, &n->q[k]);
+            n->q[k].ne = 0;
+        }
+        pwrite *w = &n->q[upto - 1];
+        disk_write_part(n, w, (size_t)(rnd() % (write_ops(w) + 1)));
+    }
+    for (size_t k = 0; k < n->nq; k++) {  /* the rest is lost */
         pwrite *w = &n->q[k];
         for (size_t e = 0; e < w->ne; e++) free(w->e[e].data);
         free(w->e);
@@ -584,6 +701,8 @@ static void crash(int i) {
     n->up = 0;
 }
 
+static void crash(int i) { crash_ex(i, POWER_LOSS); }
+
 /* SIGTERM, as the server does it: a leader transfers leadership and
  * stops once another node leads, or after two election timeouts; the
  * stop itself sends what waits for a tick (raft_flush), lets the disk
@@ -594,9 +713,11 @@ static void graceful_stop(int i) {
     process(i);
     for (size_t k = 0; k < n->nq; k++) n->q[k].at = now;
     complete_writes(i);
+    if (!n->up) return;  /* a write failed: it stopped there */
     process(i);
     for (size_t k = 0; k < n->nq; k++) n->q[k].at = now;
     complete_writes(i);
+    if (!n->up) return;
     st_stops++;
     crash(i);
 }
@@ -737,6 +858,101 @@ static void check_configs(void) {
     }
 }
 
+/* Could the cluster do without node i's disk for good? Only if no other
+ * disk is lost, and in every configuration that is or may come into force
+ * (the committed one, and any later in a log) where i is a member, at
+ * least 2 others are voters: the others are then a majority of it, also
+ * once i is promoted (a leader promotes a learner that was close behind by
+ * itself, down or not). While a disk is lost, the operator removes nobody
+ * else and never promotes it (membership_op). */
+static int conf_allows_loss(const char *data, size_t len, uint64_t id) {
+    members c;
+    if (parse(data, len, &c) < 0) return 0;
+    return !members_get(&c, id) || members_voters(&c) - members_is_voter(&c, id) >= 2;
+}
+
+static int may_lose(int i) {
+    uint64_t id = (uint64_t)i + 1;
+    for (int k = 0; k < N; k++)
+        if (corrupt[k]) return 0;
+    if (members_get(&gconf, id) && members_voters(&gconf) - members_is_voter(&gconf, id) < 2) return 0;
+    for (int k = 0; k < N; k++) {
+        if (nodes[k].up) {
+            raft *r = nodes[k].r;
+            uint64_t x = raft_snapshot_index(r) > gconf_index ? raft_snapshot_index(r) : gconf_index;
+            for (x++; x <= raft_last_index(r); x++) {
+                const raft_entry *e = raft_entry_at(r, x);
+                if (e->type == RAFT_ENTRY_CONFIG && !conf_allows_loss(e->data, e->len, id)) return 0;
+            }
+        } else if (nodes[k].provisioned) {
+            for (size_t j = 0; j < nodes[k].d.n; j++) {
+                const raft_entry *e = &nodes[k].d.log[j];
+                if (e->index > gconf_index && e->type == RAFT_ENTRY_CONFIG && !conf_allows_loss(e->data, e->len, id))
+                    return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* Node i starts again, unless its log is found damaged in the middle (a
+ * bad record with more after it): the real node then refuses to start,
+ * naming file and offset (wal.h), and stays down until the operator wipes
+ * it (repair). Damage comes only with faults, to a log of 2 records or more. */
+static void restart(int i, int faults) {
+    if (corrupt[i]) { st_corrupt_refusals++; return; }
+    if (faults && chance(corrupt_pct) && nodes[i].d.n >= 2 && may_lose(i)) {
+        corrupt[i] = 1;
+        st_corrupt++;
+        st_corrupt_refusals++;
+        if (trace_on()) printf("t%ld node %d refuses to start: its log is damaged in the middle\n", now, i + 1);
+        return;
+    }
+    start_node(i);
+}
+
+/* The operator's recovery from a damaged log (README, Disk damage): remove
+ * it through a leader; once the leader knows a configuration without it
+ * committed, wipe its disk and retire its id: the machine would come back
+ * under a new one. Adding the wiped node back under its old id is unsafe:
+ * a stale member that still lists the id could get from the empty node a
+ * vote the old one had already given in that term (two leaders in one
+ * term: seeds 10035 and 16743 of the version that did). Runs with or
+ * without faults. */
+static void repair(void) {
+    int x = -1;
+    for (int k = 0; k < N; k++)
+        if (corrupt[k]) x = k;
+    if (x < 0 || !chance(10)) return;
+    int l = leader();
+    if (l < 0 || paused(l)) return;
+    raft *r = nodes[l].r;
+    cluster_member m = {0};
+    m.id = (uint64_t)x + 1;
+    if (members_get(raft_members(r), m.id)) {
+        int64_t res = raft_change(r, RAFT_REMOVE, &m);
+        if (res > 0) repair_removing[x] = 1;
+        if (trace_on()) printf("t%ld operator removes damaged node %d at leader %d: %lld\n", now, x + 1, l + 1, (long long)res);
+        process(l);
+        return;
+    }
+    /* settled: its configuration committed, and an entry of its own term,
+     * so an older uncommitted CONFIG entry that adds it back can never win */
+    uint64_t ci = raft_commit_index(r);
+    if (raft_conf_index(r) > ci || raft_term_at(r, ci) != raft_term(r)) return;
+    node *n = &nodes[x];
+    clear_log(&n->d);
+    free(n->d.log);
+    memset(&n->d, 0, sizeof(n->d));
+    n->provisioned = 0;
+    corrupt[x] = 0;
+    st_corrupt_removals += repair_removing[x];
+    repair_removing[x] = 0;
+    st_wipes++;
+    retired[x] = 1;
+    if (trace_on()) printf("t%ld operator wipes node %d and retires its id\n", now, x + 1);
+}
+
 /* The operator: add a node (a spare, started with an empty configuration,
  * or a removed one, which kept its disk), promote a learner, remove a
  * member (the leader too), or transfer leadership. Refusals are fine. */
@@ -755,7 +971,7 @@ static void membership_op(void) {
     if (k < add) {
         int cand[MAXN], nc = 0;
         for (int i = 0; i < N; i++)
-            if (!members_get(&c, (uint64_t)i + 1)) cand[nc++] = i;
+            if (!members_get(&c, (uint64_t)i + 1) && !corrupt[i] && !retired[i]) cand[nc++] = i;
         if (!nc) return;
         int x = cand[rnd() % (uint64_t)nc];
         if (!nodes[x].provisioned) {
@@ -769,9 +985,12 @@ static void membership_op(void) {
         int pick = (int)(rnd() % (uint64_t)learners);
         for (int i = 0; i < c.n; i++)
             if (c.m[i].learner && pick-- == 0) m.id = c.m[i].id;
+        if (corrupt[m.id - 1]) return;  /* not a lost disk */
         res = raft_change(r, RAFT_PROMOTE, &m);
         what = "promote";
     } else if (k < add + promote + remove) {
+        for (int i = 0; i < N; i++)
+            if (corrupt[i]) return;  /* a disk is lost: remove nobody else (may_lose) */
         m.id = chance(25) ? (uint64_t)l + 1 : c.m[rnd() % (uint64_t)c.n].id;
         res = raft_change(r, RAFT_REMOVE, &m);
         what = "remove";
@@ -798,12 +1017,14 @@ static int leader(void) {
 
 static void step_world(int faults, uint64_t *proposals, int propose) {
     now++;
+    faulting = faults;
     for (int i = 0; i < N; i++) {
         if (!nodes[i].up || paused(i)) continue;
         for (int k = 0; k < N; k++)
             if (snap_failed[i][k]) { snap_failed[i][k] = 0; raft_snapshot_failed(nodes[i].r, (uint64_t)k + 1); }
             else if (snap_sent[i][k]) { raft_snapshot_sent(nodes[i].r, (uint64_t)k + 1, snap_sent[i][k]); snap_sent[i][k] = 0; }
         complete_writes(i);
+        if (!nodes[i].up) continue;  /* its write failed */
         raft_tick(nodes[i].r);
         process(i);
     }
@@ -824,6 +1045,7 @@ static void step_world(int faults, uint64_t *proposals, int propose) {
         process(l);
     }
     check_configs();
+    repair();
     if (!faults) return;
     if ((int)(rnd() % 1000) < member_pml) membership_op();
     check_stopping();
@@ -836,7 +1058,7 @@ static void step_world(int faults, uint64_t *proposals, int propose) {
     if (l2 >= 0 && (int)(rnd() % 1000) < crash_pml) crash(l2);                  /* leaders die most */
     else if (l2 >= 0 && (int)(rnd() % 1000) < pause_pml) paused_until[l2] = now + 1 + (long)(rnd() % 40);
     else if ((int)(rnd() % 1000) < crash_pml && nodes[x].up) crash(x);
-    else if (chance(5) && !nodes[x].up && nodes[x].provisioned) start_node(x);
+    else if (chance(5) && !nodes[x].up && nodes[x].provisioned) restart(x, 1);
     else if ((int)(rnd() % 1000) < part_pml) { for (int i = 0; i < N; i++) part[i] = (int)(rnd() % 3); }
     else if ((int)(rnd() % 1000) < part_pml) { for (int i = 0; i < N; i++) part[i] = 0; }
     else if ((int)(rnd() % 1000) < part_pml) {
@@ -890,6 +1112,9 @@ static void run_seed(uint64_t s, int steps) {
     memset(chain_at, 0, sizeof(chain_at));
     memset(snap_failed, 0, sizeof(snap_failed));
     memset(snap_sent, 0, sizeof(snap_sent));
+    memset(corrupt, 0, sizeof(corrupt));
+    memset(retired, 0, sizeof(retired));
+    memset(repair_removing, 0, sizeof(repair_removing));
     max_applied = 0;
     nreads = 0;
     now = 0;
@@ -905,6 +1130,9 @@ static void run_seed(uint64_t s, int steps) {
     snap_tail = (int)(rnd() % 12);
     member_pml = chance(15) ? 0 : 10 + (int)(rnd() % 30);
     promote_gap = chance(50) ? 0 : 1 + rnd() % 20;
+    fsync_fail_ppm = chance(40) ? 0 : (int)(rnd() % 20000);
+    torn_pct = chance(20) ? 0 : (int)(rnd() % 101);
+    corrupt_pct = chance(40) ? 0 : 1 + (int)(rnd() % 15);
     /* the founders start with their configuration; spares wait to be added */
     char founding[CONFLEN] = "";
     for (int i = 0; i < founders; i++)
@@ -923,8 +1151,9 @@ static void run_seed(uint64_t s, int steps) {
     seed_violations = 0;
     for (int k = 0; k < steps && violations == before; k++) step_world(1, &proposals, 1);
     stopping = -1;
+    faulting = 0;
     /* heal everything (every node that has a disk runs) and require progress */
-    for (int i = 0; i < N; i++) { part[i] = 0; if (!nodes[i].up && nodes[i].provisioned) start_node(i); }
+    for (int i = 0; i < N; i++) { part[i] = 0; if (!nodes[i].up && nodes[i].provisioned) restart(i, 0); }
     memset(oneway, 0, sizeof(oneway));
     memset(paused_until, 0, sizeof(paused_until));
     /* a healed network behaves like the TCP links of a real cluster */
@@ -973,7 +1202,7 @@ static void run_seed(uint64_t s, int steps) {
         printf("replay: build/sim_raft %llu 1 %d   (SIM_TRACE=<tick> prints every message after that tick)\n",
                (unsigned long long)s, steps);
     for (int i = 0; i < N; i++) {
-        if (nodes[i].up) crash(i);
+        if (nodes[i].up) crash_ex(i, LOSE_ALL);
         for (size_t k = 0; k < nodes[i].d.n; k++) free(nodes[i].d.log[k].data);
         free(nodes[i].d.log);
         free(nodes[i].q);
@@ -1003,10 +1232,19 @@ int main(int argc, char **argv) {
            "%llu of them after it had committed\n", (unsigned long long)st_stops, (unsigned long long)st_stops_handed_over,
            (unsigned long long)st_joins_by_image,
            (unsigned long long)st_nonvoting_leaders, (unsigned long long)st_nonvoting_after_commit);
+    printf("sim: disk faults: %llu failed fsyncs (the node stopped, nothing acknowledged); %llu crashes left part of "
+           "what was not synced (%llu writes cut short, %llu truncations cut short, %llu unsynced entries survived); "
+           "%llu logs damaged mid-way (%llu refused starts), %llu of those nodes removed, %llu wiped (their ids retired)\n",
+           (unsigned long long)st_fsync_failures, (unsigned long long)st_torn_crashes, (unsigned long long)st_torn_writes,
+           (unsigned long long)st_torn_truncations, (unsigned long long)st_torn_entries, (unsigned long long)st_corrupt,
+           (unsigned long long)st_corrupt_refusals, (unsigned long long)st_corrupt_removals, (unsigned long long)st_wipes);
     CHECKMSG(reads_confirmed > 0 && reads_vouched > 0, "reads were exercised");
     CHECKMSG(snaps_taken > 0 && snaps_installed > 0, "snapshots were taken and installed");
     if (seeds >= 50)
         CHECKMSG(st_adds && st_promotions && st_removals && st_leader_removals && st_transfer_elections && st_joins_by_image,
                  "membership changes and transfers were exercised");
+    if (seeds >= 50)
+        CHECKMSG(st_fsync_failures && st_torn_writes && st_torn_entries && st_corrupt && st_corrupt_removals && st_wipes,
+                 "disk faults were exercised");
     return test_summary("sim");
 }
