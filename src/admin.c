@@ -36,7 +36,7 @@ static int parse_id(const rstr *a, uint64_t *id) {
     return 0;
 }
 
-static void reply_change(cmdctx *x, int64_t r, uint64_t id) {
+static void reply_change(cmdctx *x, int64_t r, uint64_t id, int op) {
     char msg[160];
     switch (r) {
     case RAFT_CONF_BUSY:
@@ -48,6 +48,14 @@ static void reply_change(cmdctx *x, int64_t r, uint64_t id) {
         snprintf(msg, sizeof(msg), "ERR a cluster has at most %d voting members", MEMBERS_MAX_VOTERS);
         break;
     case RAFT_CONF_LAST_VOTER: snprintf(msg, sizeof(msg), "ERR cannot remove the last voting member"); break;
+    case RAFT_CONF_RETIRED:
+        if (op == RAFT_REMOVE)
+            snprintf(msg, sizeof(msg), "ERR this cluster has retired %d removed ids, the most it keeps",
+                     MEMBERS_MAX_RETIRED);
+        else
+            snprintf(msg, sizeof(msg), "ERR node id %llu was removed from this cluster and is never reused: use a new id",
+                     (unsigned long long)id);
+        break;
     case RAFT_CONF_NOT_LEADER: snprintf(msg, sizeof(msg), "CLUSTERDOWN No leader"); break;
     default: x->wait_index = (uint64_t)r; return;  /* answered once applied */
     }
@@ -72,7 +80,7 @@ void raft_node_add_command(cmdctx *x, int argc, rstr *argv) {
         return;
     }
     m = one.m[0];
-    reply_change(x, node_change(RAFT_ADD_LEARNER, &m), id);
+    reply_change(x, node_change(RAFT_ADD_LEARNER, &m), id, RAFT_ADD_LEARNER);
 }
 
 /* RAFT.NODE REMOVE <id>: a voter or a learner; the leader too. */
@@ -80,7 +88,7 @@ void raft_node_remove_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     cluster_member m = {0};
     if (parse_id(&argv[2], &m.id) < 0) { reply_error(x->out, "ERR invalid node id"); return; }
-    reply_change(x, node_change(RAFT_REMOVE, &m), m.id);
+    reply_change(x, node_change(RAFT_REMOVE, &m), m.id, RAFT_REMOVE);
 }
 
 /* RAFT.TRANSFER-LEADER [<id>]: answered once the target was told to take over. */

@@ -104,7 +104,7 @@ static int call(const char *hostport, int argc, const char **argv, buf *out, cha
 
 /* "raft_node<id>:addr=<host>:<port>,peer_port=<p>,..." lines of INFO raft. */
 static void parse_nodes(const char *info, members *known) {
-    known->n = 0;
+    known->n = known->nretired = 0;
     for (const char *l = strstr(info, "raft_node"); l; l = strstr(l + 1, "\nraft_node")) {
         if (*l == '\n') l++;
         unsigned long long id;

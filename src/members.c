@@ -77,13 +77,44 @@ static int parse_item(const char *s, size_t n, cluster_member *m, char *err, siz
     return 0;
 }
 
+int members_retire(members *ms, uint64_t id) {
+    if (ms->nretired == MEMBERS_MAX_RETIRED || members_is_retired(ms, id)) return -1;
+    int i = ms->nretired++;
+    for (; i > 0 && ms->retired[i - 1] > id; i--) ms->retired[i] = ms->retired[i - 1];
+    ms->retired[i] = id;
+    return 0;
+}
+
+int members_is_retired(const members *ms, uint64_t id) {
+    for (int i = 0; i < ms->nretired; i++)
+        if (ms->retired[i] == id) return 1;
+    return 0;
+}
+
+static int parse_retired(const char *s, size_t n, members *out, char *err, size_t errlen) {
+    uint64_t id;
+    if (parse_u64(s + 1, n - 1, &id) < 0 || id < 1) {
+        snprintf(err, errlen, "retired id '%.*s' must be written -id", (int)n, s);
+        return -1;
+    }
+    if (members_retire(out, id) < 0) {
+        snprintf(err, errlen, "retired id %llu appears twice, or more than %d are retired", (unsigned long long)id,
+                 MEMBERS_MAX_RETIRED);
+        return -1;
+    }
+    return 0;
+}
+
 int members_parse(const char *s, size_t len, members *out, char *err, size_t errlen) {
     out->n = 0;
+    out->nretired = 0;
     const char *end = s + len;
     while (s < end) {
         size_t n = 0;
         while (s + n < end && s[n] != ',' && s[n] != ' ') n++;
-        if (n) {
+        if (n && s[0] == '-') {
+            if (parse_retired(s, n, out, err, errlen) < 0) return -1;
+        } else if (n) {
             cluster_member m;
             if (out->n == MEMBERS_MAX) {
                 snprintf(err, errlen, "a cluster has at most %d members", MEMBERS_MAX);
@@ -98,6 +129,11 @@ int members_parse(const char *s, size_t len, members *out, char *err, size_t err
         s += n;
         while (s < end && (*s == ',' || *s == ' ')) s++;
     }
+    for (int i = 0; i < out->n; i++)
+        if (members_is_retired(out, out->m[i].id)) {
+            snprintf(err, errlen, "node id %llu is both a member and retired", (unsigned long long)out->m[i].id);
+            return -1;
+        }
     return 0;
 }
 
@@ -113,6 +149,8 @@ void members_format(const members *ms, buf *out) {
         if (i) buf_append(out, ",", 1);
         members_format_one(&ms->m[i], out);
     }
+    for (int i = 0; i < ms->nretired; i++)
+        buf_printf(out, "%s-%llu", ms->n || i ? "," : "", (unsigned long long)ms->retired[i]);
 }
 
 const cluster_member *members_get(const members *ms, uint64_t id) {

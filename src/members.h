@@ -6,6 +6,9 @@
  * Items are separated by commas (or spaces); "@peerport" defaults to port +
  * 10000; "/learner" marks a non-voting member. A bare id ("3", "3/learner")
  * is a member without an address (the Raft core and its tests need none).
+ * "-5" retires id 5: a removed node's id is never a member again, for a
+ * wiped node under an old id could give again a vote the old one gave
+ * (two leaders in one term). Retired ids follow the members, sorted.
  * Pure: no I/O. */
 #ifndef RAFTKV_MEMBERS_H
 #define RAFTKV_MEMBERS_H
@@ -15,6 +18,7 @@
 
 #define MEMBERS_MAX 9      /* voters and learners together */
 #define MEMBERS_MAX_VOTERS 7
+#define MEMBERS_MAX_RETIRED 64 /* removals over a cluster's life */
 
 typedef struct cluster_member {
     uint64_t id;
@@ -26,6 +30,8 @@ typedef struct cluster_member {
 typedef struct members {
     int n;
     cluster_member m[MEMBERS_MAX];
+    int nretired;
+    uint64_t retired[MEMBERS_MAX_RETIRED];  /* sorted */
 } members;
 
 /* Parses len bytes of text (an empty text is an empty configuration).
@@ -45,4 +51,7 @@ int members_removes(const char *before, size_t blen, const char *after, size_t a
 /* Adds (sorted) or removes one member; -1 if full / absent. */
 int members_add(members *ms, const cluster_member *m);
 int members_remove(members *ms, uint64_t id);
+/* Records id as retired; -1 if it already is, or no more can be. */
+int members_retire(members *ms, uint64_t id);
+int members_is_retired(const members *ms, uint64_t id);
 #endif

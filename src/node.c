@@ -405,7 +405,7 @@ static int my_peer_port(const config *cfg) {
  * (joining) none. Its canonical text names the cluster. */
 static int founding(config *cfg, members *boot) {
     char err[512];
-    boot->n = 0;
+    boot->n = boot->nretired = 0;
     if (cfg->cluster[0]) {
         if (config_parse_cluster(cfg->cluster, boot, err, sizeof(err)) < 0) {
             logmsg(LL_WARNING, "Bad cluster option: %s", err);
@@ -749,6 +749,9 @@ void node_info(buf *b, const char *section) {
                (unsigned long long)raft_snapshot_index(N.r) + 1, (unsigned long long)raft_snapshot_index(N.r),
                (unsigned long long)raft_snapshot_term(N.r), N.snapshots, N.last_snapshot_time, N.last_snapshot_ms);
     transfer_info(b);
+    buf_printf(b, "raft_retired_ids:");
+    for (int i = 0; i < c->nretired; i++) buf_printf(b, "%s%llu", i ? "," : "", (unsigned long long)c->retired[i]);
+    buf_printf(b, "\r\n");
     uint64_t now = mono_ms();
     for (int i = 0; i < c->n; i++) info_node(b, c->m[i].id, now);
     uint64_t ids[RAFT_MAX_NODES * 2];

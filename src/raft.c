@@ -228,7 +228,7 @@ raft *raft_new_at(const raft_config *cfg, uint64_t term, uint64_t vote, uint64_t
     r->cfg.conf = NULL;  /* not kept: the caller's */
     char err[160];
     if (!cfg->conf || members_parse(cfg->conf, cfg->conf_len, &r->snap_conf, err, sizeof(err)) < 0) {
-        r->snap_conf.n = 0;
+        r->snap_conf.n = r->snap_conf.nretired = 0;
         for (int i = 0; i < cfg->npeers; i++) {
             cluster_member m = {0};
             m.id = cfg->peers[i];
@@ -556,6 +556,7 @@ int64_t raft_change(raft *r, int op, const cluster_member *m) {
     cluster_member *cur = members_find(&next, m->id);
     if (op == RAFT_ADD_LEARNER) {
         if (cur) return RAFT_CONF_EXISTS;
+        if (members_is_retired(&next, m->id)) return RAFT_CONF_RETIRED;
         if (next.n >= MEMBERS_MAX_VOTERS) return RAFT_CONF_FULL;  /* each learner is to vote */
         cluster_member add = *m;
         add.learner = 1;
@@ -568,6 +569,7 @@ int64_t raft_change(raft *r, int op, const cluster_member *m) {
     } else {
         if (!cur) return RAFT_CONF_UNKNOWN;
         if (!cur->learner && members_voters(&next) == 1) return RAFT_CONF_LAST_VOTER;
+        if (members_retire(&next, m->id) < 0) return RAFT_CONF_RETIRED;
         members_remove(&next, m->id);
     }
     return (int64_t)propose_conf(r, &next);

@@ -98,7 +98,8 @@ uint64_t raft_propose(raft *r, int type, const char *data, size_t len);
 enum raft_conf_op { RAFT_ADD_LEARNER, RAFT_PROMOTE, RAFT_REMOVE };
 enum {
     RAFT_CONF_NOT_LEADER = -1, RAFT_CONF_BUSY = -2, RAFT_CONF_EXISTS = -3, RAFT_CONF_UNKNOWN = -4,
-    RAFT_CONF_FULL = -5, RAFT_CONF_LAST_VOTER = -6, RAFT_CONF_NOT_LEARNER = -7
+    RAFT_CONF_FULL = -5, RAFT_CONF_LAST_VOTER = -6, RAFT_CONF_NOT_LEARNER = -7,
+    RAFT_CONF_RETIRED = -8,      /* adding a removed id, or no room to retire one more */
 };
 int64_t raft_change(raft *r, int op, const cluster_member *m);
 /* Leadership transfer (3.10): stops taking proposals, brings `id` (0: the

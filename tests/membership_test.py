@@ -228,6 +228,13 @@ def test_shrink(cl, w):
     c.close()
     only_retriable(errors, "shrinking 5 -> 3")
     check_acked(cl, (1, 2, 3), acked, "after shrinking 5 -> 3")
+    info = cl.info(lead)
+    check(info.get("raft_retired_ids") == "4,5", "INFO raft lists the retired ids (%r)" % info.get("raft_retired_ids"))
+    c = Client(cl.port(lead))
+    r = c.call("RAFT.NODE", "ADD", "4", "127.0.0.1:1")
+    c.close()
+    check(str(r) == "ERR node id 4 was removed from this cluster and is never reused: use a new id",
+          "a removed id is never added again: %r" % (r,))
 
 
 def test_replace(cl, w):

@@ -971,7 +971,9 @@ static void membership_op(void) {
     if (k < add) {
         int cand[MAXN], nc = 0;
         for (int i = 0; i < N; i++)
-            if (!members_get(&c, (uint64_t)i + 1) && !corrupt[i] && !retired[i]) cand[nc++] = i;
+            if (!members_get(&c, (uint64_t)i + 1) && !members_is_retired(&c, (uint64_t)i + 1) && !corrupt[i] &&
+                !retired[i])
+                cand[nc++] = i;
         if (!nc) return;
         int x = cand[rnd() % (uint64_t)nc];
         if (!nodes[x].provisioned) {

@@ -29,6 +29,8 @@ static void same_members(const members *a, const members *b) {
         FUZZ_CHECK(x->id == y->id && x->learner == y->learner && strcmp(x->host, y->host) == 0);
         FUZZ_CHECK(x->port == y->port && x->peer_port == y->peer_port);
     }
+    FUZZ_CHECK(a->nretired == b->nretired);
+    for (int i = 0; i < a->nretired; i++) FUZZ_CHECK(a->retired[i] == b->retired[i]);
 }
 
 /* The canonical text, also built member by member. */
@@ -39,6 +41,11 @@ static void format_both(const members *ms, buf *out) {
     for (int i = 0; i < ms->n; i++) {
         if (i) buf_append(&one, ",", 1);
         members_format_one(&ms->m[i], &one);
+    }
+    for (int i = 0; i < ms->nretired; i++) {  /* retired ids follow, sorted, never members */
+        FUZZ_CHECK(ms->retired[i] >= 1 && (i == 0 || ms->retired[i - 1] < ms->retired[i]));
+        FUZZ_CHECK(!members_get(ms, ms->retired[i]));
+        buf_printf(&one, "%s-%llu", ms->n || i ? "," : "", (unsigned long long)ms->retired[i]);
     }
     FUZZ_CHECK(same_bytes(out->data, out->len, one.data, one.len));
     buf_free(&one);

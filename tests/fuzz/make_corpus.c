@@ -395,6 +395,7 @@ static void corpus_members(void) {
     put("members", "nul-host", LIT("1=\0\0\0\0:7002@1,002,3/learner"));
     /* A bracketed host inside brackets came back without them. */
     put_str("members", "double-brackets", "1=[[a]]:7001");
+    put_str("members", "retired-ids", "1=10.0.0.1:7001@17001,3/learner,-2,-5");
 }
 
 int main(int argc, char **argv) {
