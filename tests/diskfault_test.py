@@ -25,7 +25,6 @@ write must read back from every member's own state machine: each is made
 leader in turn, and a leader reads its own LevelDB.
 
 Usage: diskfault_test.py path/to/raftkv-server [path/to/raftkv-check-log]"""
-import collections
 import os
 import shutil
 import signal
@@ -33,12 +32,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zlib
 
 import checks
 import cluster_test as ct
+import membership_test
 from checks import check
 from cluster_test import Client, Error, retry, wait_for
 
@@ -191,45 +190,9 @@ class Cluster:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class Writer(threading.Thread):
-    """SETs unique keys through the nodes listed in self.nodes, in turn, 20
-    per connection; keeps every acknowledged one and counts the errors."""
-
-    def __init__(self, cl):
-        super().__init__(daemon=True)
-        self.cl = cl
-        self.nodes = []
-        self.acked = {}
-        self.errors = collections.Counter()
-        self.halt = False
-        self.lock = threading.Lock()
-
-    def run(self):
-        k = turn = 0
-        while not self.halt:
-            nodes = list(self.nodes)
-            if not nodes:
-                time.sleep(0.05)
-                continue
-            i = nodes[turn % len(nodes)]
-            turn += 1
-            try:
-                c = Client(self.cl.port(i), timeout=5)
-                for _ in range(20):
-                    key = "w%d" % k
-                    val = b"v%d" % k
-                    k += 1
-                    r = c.call("SET", key, val)
-                    with self.lock:
-                        if r == "OK":
-                            self.acked[key] = val
-                        else:
-                            self.errors[str(r).split(" ")[0]] += 1
-                c.close()
-            except (OSError, ConnectionError):
-                with self.lock:
-                    self.errors["connection"] += 1
-                time.sleep(0.05)
+class Writer(membership_test.Writer):
+    """The membership suite's writer (unique keys through self.nodes, every
+    acknowledged one kept), with what these tests need besides."""
 
     def count(self):
         with self.lock:
