@@ -8,7 +8,7 @@ CFLAGS ?= -O2 -g
 LIBS := -lev -lleveldb -lz -lm -lpthread
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-SERVER_SRC := src/buf.c src/log.c src/resp.c src/members.c src/config.c src/entry.c src/fsm.c src/cmd.c src/admin.c src/raft.c src/wal.c src/peer.c src/image.c src/transfer.c src/join.c src/node.c src/server.c
+SERVER_SRC := src/buf.c src/log.c src/resp.c src/glob.c src/members.c src/config.c src/entry.c src/fsm.c src/cmd.c src/admin.c src/raft.c src/wal.c src/peer.c src/image.c src/transfer.c src/join.c src/node.c src/server.c
 SERVER_HDR := $(wildcard src/*.h)
 
 .PHONY: all deps test-deps run test test-long unit sim linearize integration cluster membership diskfault differential clitools bench clean \
@@ -33,6 +33,10 @@ build/raftkv-server-san: $(SERVER_SRC) $(SERVER_HDR)
 build/test_resp: tests/test_resp.c src/resp.c src/buf.c src/resp.h tests/testlib.h
 	@mkdir -p build
 	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_resp.c src/resp.c src/buf.c -lm
+
+build/test_glob: tests/test_glob.c src/glob.c src/glob.h tests/testlib.h
+	@mkdir -p build
+	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_glob.c src/glob.c
 
 build/test_entry: tests/test_entry.c src/entry.c src/buf.c src/resp.c src/entry.h tests/testlib.h
 	@mkdir -p build
@@ -81,7 +85,7 @@ FUZZ_SRC_peer := src/peer.c src/members.c src/entry.c src/buf.c src/log.c src/re
 FUZZ_SRC_wal := src/wal.c src/members.c src/entry.c src/buf.c src/log.c src/resp.c
 FUZZ_SRC_entry := src/entry.c src/resp.c src/buf.c
 FUZZ_SRC_image := src/image.c src/buf.c
-FUZZ_SRC_config := src/config.c src/members.c src/resp.c src/buf.c src/log.c
+FUZZ_SRC_config := src/config.c src/glob.c src/members.c src/resp.c src/buf.c src/log.c
 FUZZ_SRC_members := src/members.c src/buf.c
 FUZZ_LIBS := -lev -lz -lm
 FUZZ_SECONDS ?= 60
@@ -122,8 +126,9 @@ fuzz-corpus: build/fuzz/make_corpus
 run: all
 	@utils/cluster run 3 7001
 
-unit: build/test_resp build/test_entry build/test_peer build/test_raft build/test_wal build/test_image build/raftkv-check-log-san
+unit: build/test_resp build/test_glob build/test_entry build/test_peer build/test_raft build/test_wal build/test_image build/raftkv-check-log-san
 	build/test_resp
+	build/test_glob
 	build/test_entry
 	build/test_image
 	build/test_peer

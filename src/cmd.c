@@ -1,4 +1,5 @@
 #include "cmd.h"
+#include "glob.h"
 #include <ctype.h>
 #include <limits.h>
 #include <math.h>

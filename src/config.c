@@ -1,4 +1,5 @@
 #include "config.h"
+#include "glob.h"
 #include "log.h"
 #include "resp.h"
 #include <ctype.h>

@@ -55,7 +55,5 @@ int str2ld(const char *s, size_t len, long double *v);
 /* Human-friendly long double ("10.5", "3"), as INCRBYFLOAT prints. */
 int ld2str(char *out, size_t cap, long double v);
 int ll2str(char *out, long long v);
-/* Glob match as Redis's KEYS / SCAN MATCH / CONFIG GET. */
-int glob_match(const char *pat, size_t plen, const char *s, size_t slen, int nocase);
 
 #endif

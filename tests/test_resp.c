@@ -158,18 +158,6 @@ static void test_numbers(void) {
     CHECK(ld2str(tmp, sizeof(tmp), -0.0L) && !strcmp(tmp, "0"));
 }
 
-static void test_glob(void) {
-    CHECK(glob_match("*", 1, "abc", 3, 0));
-    CHECK(glob_match("a?c", 3, "abc", 3, 0));
-    CHECK(!glob_match("a?c", 3, "ac", 2, 0));
-    CHECK(glob_match("h[ae]llo", 8, "hello", 5, 0));
-    CHECK(!glob_match("h[^e]llo", 8, "hello", 5, 0));
-    CHECK(glob_match("h[a-b]llo", 9, "hbllo", 5, 0));
-    CHECK(glob_match("a\\*b", 4, "a*b", 3, 0));
-    CHECK(!glob_match("a\\*b", 4, "axb", 3, 0));
-    CHECK(glob_match("*max*", 5, "MAXCLIENTS", 10, 1));
-    CHECK(glob_match("k*", 2, "k\0x", 3, 0));
-}
 
 int main(void) {
     test_requests();
@@ -179,6 +167,5 @@ int main(void) {
     test_limits();
     test_binary();
     test_numbers();
-    test_glob();
     return test_summary("resp");
 }
