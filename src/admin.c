@@ -1,6 +1,7 @@
 /* admin: connection and server commands (CLIENT, CONFIG, INFO, HELLO,
  * COMMAND, SELECT, QUIT, DBSIZE) and the RAFT.* cluster commands: the ones
  * that read or steer server state rather than data. */
+#include "crc.h"
 #include "log.h"
 #include "server.h"
 #include "node.h"
@@ -25,6 +26,57 @@ void dbsize_command(cmdctx *x, int argc, rstr *argv) {
 void raft_snapshot_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc; (void)argv;
     reply_int(x->out, (long long)node_snapshot_now());
+}
+
+/* DEBUG DIGEST: a digest of this node's own state machine (never
+ * forwarded), so tests can see that replicas at the same applied index
+ * hold the same data. 40 hex digits, all zeros when empty, as Redis; the
+ * digits themselves are raftkv's (160 bits from two FNV-1a lanes and a
+ * CRC-32 over every key and value, in storage order). */
+static void debug_digest(cmdctx *x) {
+    uint64_t index, term, keys, a = 1469598103934665603ULL, b = 0x84222325cbf29ce4ULL;
+    uint32_t crc = 0;
+    fsm_view *v = fsm_view_new(x->f, &index, &term, &keys);
+    if (!v) { reply_error(x->out, "ERR cannot read the state machine"); return; }
+    const char *k, *val;
+    size_t kl, vl;
+    while (fsm_view_next(v, &k, &kl, &val, &vl)) {
+        const char *part[4];
+        size_t len[4];
+        char lens[16];
+        set_u64(lens, kl);
+        set_u64(lens + 8, vl);
+        part[0] = lens, len[0] = 8, part[1] = k, len[1] = kl, part[2] = lens + 8, len[2] = 8, part[3] = val, len[3] = vl;
+        for (int i = 0; i < 4; i++) {
+            for (size_t j = 0; j < len[i]; j++) {
+                a = (a ^ (unsigned char)part[i][j]) * 1099511628211ULL;
+                b = (b ^ (unsigned char)part[i][j]) * 0x100000001b3ULL + 0x9e37;
+            }
+            crc = crc_update(crc, part[i], len[i]);
+        }
+    }
+    fsm_view_free(v);
+    char hex[48];
+    if (keys) snprintf(hex, sizeof(hex), "%016llx%016llx%08x", (unsigned long long)a, (unsigned long long)b, crc);
+    else memset(hex, '0', 40), hex[40] = '\0';
+    reply_simple(x->out, hex);
+}
+
+void debug_command(cmdctx *x, int argc, rstr *argv) {
+    if (argc == 2 && eq(&argv[1], "digest")) {
+        debug_digest(x);
+    } else if (argc == 2 && eq(&argv[1], "help")) {
+        static const char *help[] = {
+            "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "DIGEST", "    Output a hex signature representing the current DB content.",
+            "HELP", "    Print this help.",
+        };
+        int n = (int)(sizeof(help) / sizeof(help[0]));
+        reply_array(x->out, n);
+        for (int i = 0; i < n; i++) reply_simple(x->out, help[i]);
+    } else {
+        cmd_reply_unknown_sub(x->out, cmd_lookup("debug", 5), &argv[1]);
+    }
 }
 
 /* ---- membership and leadership (run on the leader: CMD_LEADER) ---- */
@@ -313,6 +365,12 @@ void config_command(cmdctx *x, int argc, rstr *argv) {
             if (r == -1) { reply_errorf(x->out, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", argv[i].p); return; }
             if (r == -3) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", argv[i].p); return; }
             if (r < 0) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - argument couldn't be parsed or is out of range", argv[i].p); return; }
+        }
+        long long can = tmp.maxclients > srv.cfg.maxclients ? server_clients_possible(tmp.maxclients) : tmp.maxclients;
+        if (can < tmp.maxclients) {
+            reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating "
+                         "system is not able to handle the specified number of clients, try with %lld", can);
+            return;
         }
         srv.cfg = tmp;
         log_level = srv.cfg.loglevel;

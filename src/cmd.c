@@ -9,12 +9,13 @@
 #include <strings.h>
 #include <sys/time.h>
 
-long long cmd_max_string = 512LL * 1024 * 1024; /* proto-max-bulk-len */
+long long cmd_max_string = CMD_MAX_STRING; /* this node's proto-max-bulk-len: checked before proposing */
 
 static const char E_NOTINT[] = "ERR value is not an integer or out of range";
 static const char E_SYNTAX[] = "ERR syntax error";
 static const char E_NOTFLOAT[] = "ERR value is not a valid float";
 static const char E_TOOBIG[] = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+#define SCAN_MAX_WORK 100000  /* keys one SCAN call visits at most (more with long patterns) */
 static const char E_EXPIRY[] = "ERR expiry options (EX, PX, EXAT, PXAT, KEEPTTL) are not supported by raftkv yet";
 
 static int eq(const rstr *a, const char *s) { return strlen(s) == a->len && strncasecmp(a->p, s, a->len) == 0; }
@@ -87,7 +88,22 @@ empty:
     reply_bulk(x->out, "", 0);
 }
 
-/* ---- SET family (applied from the log) ---- */
+/* ---- SET family (applied from the log) ----
+ * Each handler checks its arguments first; called to validate (x->f NULL)
+ * it stops there, so the checks that do not depend on the data run before
+ * the command is proposed, by the same code that runs at apply. */
+
+/* Bound on the string a command may make: this node's proto-max-bulk-len
+ * before proposing, the cluster-wide CMD_MAX_STRING at apply (every
+ * replica and replay must agree, whatever each node was configured with). */
+static long long max_string(const cmdctx *x) { return x->f ? CMD_MAX_STRING : cmd_max_string; }
+
+/* Redis's checkStringLength: would size + append bytes be too long? */
+static int too_long(cmdctx *x, long long size, long long append) {
+    if (size <= max_string(x) - append) return 0;
+    reply_error(x->out, E_TOOBIG);
+    return 1;
+}
 
 /* SET key value [NX | XX] [GET] */
 static void set_command(cmdctx *x, int argc, rstr *argv) {
@@ -105,6 +121,7 @@ static void set_command(cmdctx *x, int argc, rstr *argv) {
             return;
         }
     }
+    if (!x->f) return;
     size_t n;
     char *old = fsm_get(x->f, argv[1].p, argv[1].len, &n);
     int doit = !((nx && old) || (xx && !old));
@@ -122,6 +139,7 @@ static void set_command(cmdctx *x, int argc, rstr *argv) {
 /* SETNX key value */
 static void setnx_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
+    if (!x->f) return;
     int exists = fsm_exists(x->f, argv[1].p, argv[1].len);
     if (!exists) fsm_put(x->f, argv[1].p, argv[1].len, argv[2].p, argv[2].len);
     reply_int(x->out, !exists);
@@ -130,6 +148,7 @@ static void setnx_command(cmdctx *x, int argc, rstr *argv) {
 /* GETSET key value */
 static void getset_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
+    if (!x->f) return;
     get_command(x, 2, argv);
     fsm_put(x->f, argv[1].p, argv[1].len, argv[2].p, argv[2].len);
 }
@@ -137,6 +156,7 @@ static void getset_command(cmdctx *x, int argc, rstr *argv) {
 /* GETDEL key */
 static void getdel_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
+    if (!x->f) return;
     get_command(x, 2, argv);
     fsm_del(x->f, argv[1].p, argv[1].len);
 }
@@ -147,6 +167,7 @@ static void mset_generic(cmdctx *x, int argc, rstr *argv, int nx) {
         reply_errorf(x->out, "ERR wrong number of arguments for '%s' command", nx ? "msetnx" : "mset");
         return;
     }
+    if (!x->f) return;
     if (nx)
         for (int i = 1; i < argc; i += 2)
             if (fsm_exists(x->f, argv[i].p, argv[i].len)) { reply_int(x->out, 0); return; }
@@ -158,6 +179,7 @@ static void msetnx_command(cmdctx *x, int argc, rstr *argv) { mset_generic(x, ar
 
 /* DEL key [key ...] ; UNLINK likewise */
 static void del_command(cmdctx *x, int argc, rstr *argv) {
+    if (!x->f) return;
     long long n = 0;
     for (int i = 1; i < argc; i++) n += fsm_del(x->f, argv[i].p, argv[i].len);
     reply_int(x->out, n);
@@ -175,6 +197,7 @@ static int stored_ll(cmdctx *x, const rstr *key, long long *v) {
 }
 
 static void incr_generic(cmdctx *x, const rstr *key, long long by) {
+    if (!x->f) return;
     long long v;
     if (!stored_ll(x, key, &v)) return;
     if ((by < 0 && v < 0 && by < LLONG_MIN - v) || (by > 0 && v > 0 && by > LLONG_MAX - v)) {
@@ -210,6 +233,7 @@ static void incrbyfloat_command(cmdctx *x, int argc, rstr *argv) {
     long double by, v = 0;
     size_t n;
     if (!str2ld(argv[2].p, argv[2].len, &by)) { reply_error(x->out, E_NOTFLOAT); return; }
+    if (!x->f) return;
     char *s = fsm_get(x->f, argv[1].p, argv[1].len, &n);
     int ok = !s || str2ld(s, n, &v);
     free(s);
@@ -225,13 +249,10 @@ static void incrbyfloat_command(cmdctx *x, int argc, rstr *argv) {
 /* APPEND key value */
 static void append_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
+    if (!x->f) return;  /* how long the result gets depends on the data */
     size_t n = 0;
     char *v = fsm_get(x->f, argv[1].p, argv[1].len, &n);
-    if ((long long)(n + argv[2].len) > cmd_max_string) {
-        free(v);
-        reply_error(x->out, E_TOOBIG);
-        return;
-    }
+    if (v && too_long(x, (long long)n, (long long)argv[2].len)) { free(v); return; }
     buf b;
     buf_init(&b);
     buf_append(&b, v, n);
@@ -248,10 +269,12 @@ static void setrange_command(cmdctx *x, int argc, rstr *argv) {
     long long off;
     if (!arg_ll(x, &argv[2], &off)) return;
     if (off < 0) { reply_error(x->out, "ERR offset is out of range"); return; }
+    /* an empty value sets nothing, and answers the length, whatever the offset */
+    if (argv[3].len && too_long(x, off, (long long)argv[3].len)) return;
+    if (!x->f) return;
     size_t n = 0;
     char *v = fsm_get(x->f, argv[1].p, argv[1].len, &n);
     if (argv[3].len == 0) { reply_int(x->out, (long long)n); free(v); return; }
-    if (off + (long long)argv[3].len > cmd_max_string) { free(v); reply_error(x->out, E_TOOBIG); return; }
     size_t need = (size_t)off + argv[3].len, len = n > need ? n : need;
     char *nv = xmalloc(len);
     memset(nv, 0, len);
@@ -269,29 +292,68 @@ static void flushdb_command(cmdctx *x, int argc, rstr *argv) {
         reply_error(x->out, E_SYNTAX);
         return;
     }
+    if (!x->f) return;
     fsm_flush(x->f);
     reply_ok(x->out);
 }
 
 /* ---- keyspace reads ---- */
 
-/* KEYS pattern */
+struct keys_job {
+    fsm_view *v;
+    rstr pat;
+    int all;
+    buf body;
+    long long n;
+};
+
+keys_job *keys_job_new(fsm *f, const rstr *pattern) {
+    uint64_t index, term, keys;
+    fsm_view *v = fsm_view_new(f, &index, &term, &keys);
+    if (!v) return NULL;
+    keys_job *j = xmalloc(sizeof(*j));
+    memset(j, 0, sizeof(*j));
+    j->v = v;
+    j->pat.p = xstrndup(pattern->p, pattern->len);
+    j->pat.len = pattern->len;
+    j->all = pattern->len == 1 && pattern->p[0] == '*';
+    return j;
+}
+
+/* A key costs one unit, and more when matching it against a long pattern
+ * could take long (the matcher is O(pattern x key) at worst). */
+int keys_job_step(keys_job *j, long budget, buf *out) {
+    const char *k, *val;
+    size_t kl, vl;
+    while (budget > 0) {
+        if (!fsm_view_next(j->v, &k, &kl, &val, &vl)) {
+            reply_array(out, j->n);
+            buf_append(out, j->body.data, j->body.len);
+            return 1;
+        }
+        budget -= 1 + (long)((j->all ? 0 : j->pat.len * kl) >> 12);
+        if (j->all || glob_match(j->pat.p, j->pat.len, k, kl, 0)) { reply_bulk(&j->body, k, kl); j->n++; }
+    }
+    return 0;
+}
+
+size_t keys_job_bytes(const keys_job *j) { return j->body.len; }
+
+void keys_job_free(keys_job *j) {
+    if (!j) return;
+    fsm_view_free(j->v);
+    free(j->pat.p);
+    buf_free(&j->body);
+    free(j);
+}
+
+/* KEYS pattern (all at once here; the server runs it in slices) */
 static void keys_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
-    buf body;
-    buf_init(&body);
-    long long n = 0;
-    const char *k;
-    size_t kl;
-    uint64_t h;
-    int all = argv[1].len == 1 && argv[1].p[0] == '*';
-    fsm_iter *it = fsm_iter_new(x->f, 0);
-    while (fsm_iter_next(it, &k, &kl, &h))
-        if (all || glob_match(argv[1].p, argv[1].len, k, kl, 0)) { reply_bulk(&body, k, kl); n++; }
-    fsm_iter_free(it);
-    reply_array(x->out, n);
-    buf_append(x->out, body.data, body.len);
-    buf_free(&body);
+    keys_job *j = keys_job_new(x->f, &argv[1]);
+    if (!j) { reply_error(x->out, "ERR cannot read the state machine"); return; }
+    keys_job_step(j, LONG_MAX, x->out);
+    keys_job_free(j);
 }
 
 /* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
@@ -320,7 +382,11 @@ static void scan_command(cmdctx *x, int argc, rstr *argv) {
             return;
         }
     }
-    /* Visit whole hash groups, so a cursor never splits keys of one hash. */
+    /* Visit whole hash groups, so a cursor never splits keys of one hash.
+     * COUNT is a hint: one call does a bounded amount of work whatever it
+     * asks (the loop must not stall), and the cursor goes on from there. */
+    if (count > SCAN_MAX_WORK) count = SCAN_MAX_WORK;
+    int all = pat && pat->len == 1 && pat->p[0] == '*';  /* as KEYS: "*" alone matches even an empty key */
     buf body;
     buf_init(&body);
     long long n = 0, visited = 0;
@@ -331,9 +397,9 @@ static void scan_command(cmdctx *x, int argc, rstr *argv) {
     fsm_iter *it = fsm_iter_new(x->f, cursor);
     while (fsm_iter_next(it, &k, &kl, &h)) {
         if (visited >= count && h != last) { next = h; break; }
-        visited++;
+        visited += 1 + (long long)((pat && !all ? pat->len * kl : 0) >> 12);
         last = h;
-        if (type_none || (pat && !glob_match(pat->p, pat->len, k, kl, 0))) continue;
+        if (type_none || (pat && !all && !glob_match(pat->p, pat->len, k, kl, 0))) continue;
         reply_bulk(&body, k, kl);
         n++;
     }
@@ -458,7 +524,7 @@ static command table[] = {
     {"setrange", 4, W | D, 1, 1, 1, setrange_command, NULL, S, "2.2.0", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "O(1)", 0, 0, 0},
     {"type", 2, R | F, 1, 1, 1, type_command, NULL, K, "1.0.0", "Determines the type of value stored at a key.", "O(1)", 0, 0, 0},
     {"dbsize", 1, R | F | CMD_NOKEYS, 0, 0, 0, dbsize_command, NULL, V, "1.0.0", "Returns the number of keys in the database.", "O(1)", 0, 0, 0},
-    {"keys", 2, R | CMD_NOKEYS, 0, 0, 0, keys_command, NULL, K, "1.0.0", "Returns all key names that match a pattern.", "O(N) with N being the number of keys in the database", 0, 0, 0},
+    {"keys", 2, R | CMD_NOKEYS | CMD_SLICED, 0, 0, 0, keys_command, NULL, K, "1.0.0", "Returns all key names that match a pattern.", "O(N) with N being the number of keys in the database", 0, 0, 0},
     {"scan", -2, R | CMD_NOKEYS, 0, 0, 0, scan_command, NULL, K, "2.8.0", "Iterates over the key names in the database.", "O(1) for every call. O(N) for a complete iteration.", 0, 0, 0},
     {"randomkey", 1, R | CMD_NOKEYS, 0, 0, 0, randomkey_command, NULL, K, "1.0.0", "Returns a random key name from the database.", "O(1)", 0, 0, 0},
     {"flushdb", -1, W | CMD_NOKEYS, 0, 0, 0, flushdb_command, NULL, V, "1.0.0", "Removes all keys from the current database.", "O(N) where N is the number of keys in the selected database", 0, 0, 0},
@@ -476,6 +542,7 @@ static command table[] = {
     {"raft.node", -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_NOKEYS, 0, 0, 0, NULL, raft_node_subs, V, "0.5.0", "A container for cluster membership commands.", "Depends on subcommand.", 0, 0, 0},
     {"raft.transfer-leader", -1, CMD_LEADER | CMD_ADMIN | CMD_NOSCRIPT | CMD_NOKEYS, 0, 0, 0, raft_transfer_leader_command, NULL, V, "0.5.0", "Hands the leadership over to another voter (the most up-to-date one by default).", "O(1)", 0, 0, 0},
     {"raft.info", 1, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, raft_info_command, NULL, V, "0.5.0", "Returns this node's view of the Raft cluster: role, term, indexes and members.", "O(1)", 0, 0, 0},
+    {"debug", -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, debug_command, NULL, V, "1.0.0", "A container for debugging commands.", "Depends on subcommand.", 0, 0, 0},
     {"info", -1, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, info_command, NULL, V, "1.0.0", "Returns information and statistics about the server.", "O(1)", 0, 0, 0},
 };
 #define NCOMMANDS ((int)(sizeof(table) / sizeof(table[0])))
@@ -533,6 +600,14 @@ void cmd_reply_unknown_sub(buf *out, const command *parent, const rstr *sub) {
     for (i = 0; parent->name[i] && i + 1 < sizeof(up); i++) up[i] = (char)toupper((unsigned char)parent->name[i]);
     up[i] = '\0';
     reply_errorf(out, "ERR unknown subcommand '%.128s'. Try %s HELP.", sub->p, up);
+}
+
+int cmd_validate(const command *cmd, int argc, rstr *argv, buf *out) {
+    if (!(cmd->flags & CMD_WRITE)) return 1;
+    size_t before = out->len;
+    cmdctx x = {NULL, out, NULL, 0, 0, 0};
+    cmd->proc(&x, argc, argv);
+    return out->len == before;
 }
 
 void cmd_apply(fsm *f, uint64_t time_ms, int argc, rstr *argv, buf *reply) {

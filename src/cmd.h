@@ -12,7 +12,7 @@
 
 struct client;
 typedef struct cmdctx {
-    fsm *f;
+    fsm *f;             /* NULL: validating a write's arguments only (cmd_validate) */
     buf *out;
     struct client *c;   /* NULL inside fsm_apply */
     uint64_t time_ms;   /* leader time carried by the entry */
@@ -34,6 +34,7 @@ enum {
     CMD_DENYOOM = 1 << 7,
     CMD_NOKEYS = 1 << 8,    /* not a Redis flag: reads no keys (no barrier) */
     CMD_LEADER = 1 << 9,    /* not a Redis flag: runs on the leader (forwarded), not as a log entry */
+    CMD_SLICED = 1 << 10,   /* not a Redis flag: a long read the server runs in slices (keys_job) */
 };
 
 typedef struct command {
@@ -48,7 +49,16 @@ typedef struct command {
     long long calls, usec, failed;
 } command;
 
+/* The longest string any command may make, the same on every node: what
+ * apply checks (Redis's checkStringLength). A node's proto-max-bulk-len,
+ * at most this, is checked before proposing only. */
+#define CMD_MAX_STRING (512LL << 20)
+
 command *cmd_lookup(const char *name, size_t len);
+/* Before a write is proposed: every check that does not depend on the
+ * data (syntax, numbers, offsets and lengths against this node's limits).
+ * 1 if it may be proposed; 0 with its error reply written to out. */
+int cmd_validate(const command *cmd, int argc, rstr *argv, buf *out);
 /* For a container command, the subcommand named by argv[1], or NULL. */
 const command *cmd_lookup_sub(const command *cmd, const char *name, size_t len);
 void cmd_apply(fsm *f, uint64_t time_ms, int argc, rstr *argv, buf *reply);
@@ -61,8 +71,17 @@ command *cmd_table(int *n);
 /* Lowercase copy of a command name into out (cap bytes). */
 void cmd_lower(char *out, size_t cap, const char *s, size_t len);
 
+/* KEYS over a point-in-time view, in slices so that a large keyspace
+ * never holds the event loop: each step visits about budget keys; 1 when
+ * done, with the whole reply appended to out. */
+typedef struct keys_job keys_job;
+keys_job *keys_job_new(fsm *f, const rstr *pattern);  /* NULL if the data cannot be read */
+int keys_job_step(keys_job *j, long budget, buf *out);
+size_t keys_job_bytes(const keys_job *j);  /* of the reply so far */
+void keys_job_free(keys_job *j);
+
 /* Server-level commands, implemented in server.c. */
 cmd_proc client_command, config_command, info_command, hello_command, quit_command,
     select_command, command_command, dbsize_command, raft_snapshot_command, raft_node_add_command,
-    raft_node_remove_command, raft_transfer_leader_command, raft_info_command;
+    raft_node_remove_command, raft_transfer_leader_command, raft_info_command, debug_command;
 #endif

@@ -27,7 +27,7 @@ static const option options[] = {
     {"loglevel", T_LOGLEVEL, OFF(loglevel), 0, 0, 3, 1},
     {"logfile", T_STR, OFF(logfile), sizeof(((config *)0)->logfile), 0, 0, 0},
     {"maxclients", T_INT, OFF(maxclients), 0, 1, 1000000, 1},
-    {"proto-max-bulk-len", T_MEM, OFF(proto_max_bulk_len), 0, 1024 * 1024, 1LL << 40, 1},
+    {"proto-max-bulk-len", T_MEM, OFF(proto_max_bulk_len), 0, 1024 * 1024, 512LL << 20, 1},  /* CMD_MAX_STRING */
     {"client-query-buffer-limit", T_MEM, OFF(client_query_buffer_limit), 0, 1024 * 1024, 1LL << 40, 1},
     {"client-output-buffer-limit", T_MEM, OFF(client_output_buffer_limit), 0, 1024 * 1024, 1LL << 40, 1},
     {"appendfsync", T_YESNO, OFF(appendfsync), 0, 0, 1, 1},
@@ -44,6 +44,7 @@ static const option options[] = {
     {"wal-segment-size", T_MEM, OFF(wal_segment_size), 0, 4096, 1LL << 40, 0},
     {"snapshot-threshold", T_INT, OFF(snapshot_threshold), 0, 4, 1LL << 40, 1},
     {"snapshot-log-size", T_MEM, OFF(snapshot_log_size), 0, 4096, 1LL << 40, 1},
+    {"max-uncommitted-bytes", T_MEM, OFF(max_uncommitted_bytes), 0, 1024 * 1024, 1LL << 40, 1},
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -68,6 +69,7 @@ void config_defaults(config *c) {
     c->wal_segment_size = 16LL * 1024 * 1024;
     c->snapshot_threshold = 100000;
     c->snapshot_log_size = 64LL * 1024 * 1024;
+    c->max_uncommitted_bytes = 128LL * 1024 * 1024;
 }
 
 int config_parse_cluster(const char *s, members *out, char *err, size_t errlen) {
@@ -136,7 +138,9 @@ int config_set(config *c, const char *name, const char *value, int runtime) {
         return -2;
     case T_YESNO:
         if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "always") == 0) { *(int *)f = 1; return 0; }
-        if (strcasecmp(value, "no") == 0 || strcasecmp(value, "everysec") == 0) { *(int *)f = 0; return 0; }
+        /* everysec is refused, not taken for no: Redis's meaning (lose at
+         * most a second of writes) is no promise a Raft log can keep */
+        if (strcasecmp(value, "no") == 0) { *(int *)f = 0; return 0; }
         return -2;
     }
     return -2;

@@ -28,6 +28,7 @@ typedef struct config {
     long long wal_segment_size;
     long long snapshot_threshold;  /* compact once the log holds this many entries... */
     long long snapshot_log_size;   /* ...or this many bytes */
+    long long max_uncommitted_bytes;  /* a leader takes no new write past this many uncommitted bytes */
     char config_file[1024];
 } config;
 

@@ -10,6 +10,16 @@
 
 enum { ENTRY_NOOP = 0, ENTRY_COMMAND = 1 };
 
+/* The largest command a node takes from a client, counted as the parser
+ * counts a request (resp.h, RESP_ARG_OVERHEAD per argument: more than the
+ * 4 bytes an argument adds to an entry, so a parsed request always fits):
+ * a 512 MB value with room for its key and arguments. Every such command
+ * fits one entry, one WAL record and one peer frame (wal.c and peer.c
+ * check that at compile time), so nothing a client may send is refused
+ * further down the line. */
+#define ENTRY_MAX_REQUEST ((512ULL << 20) + (1ULL << 20))
+_Static_assert(RESP_ARG_OVERHEAD >= 4, "the parser counts an argument at least as the entry does");
+
 void entry_encode(buf *out, int type, uint64_t time_ms, int argc, const rstr *argv);
 /* Decodes without copying: argv points into data. *argv is malloc'd
  * (argv NULL: only validates, allocating nothing).

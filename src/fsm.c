@@ -16,8 +16,15 @@
  * later commands (and later parts of one command: DEL k k) see it. */
 typedef struct pend { char *key; size_t klen; char *val; size_t vlen; int deleted; } pend;
 
+/* A generation's LevelDB, shared by the state machine and the views open
+ * on it: an install that replaces it lets go of it, and it is closed (its
+ * directory removed, if retired) once the last view lets go too, so a
+ * view never outlives the data it reads. */
+typedef struct gen_ref { leveldb_t *db; char *retired_path; int refs; } gen_ref;
+
 struct fsm {
-    leveldb_t *db;
+    leveldb_t *db;             /* ref->db */
+    gen_ref *ref;
     leveldb_options_t *opts;
     leveldb_readoptions_t *ropts;
     leveldb_writeoptions_t *wopts, *wsync;
@@ -61,6 +68,24 @@ static char *read_text(fsm *f, const char *name, char **err) {
     char *r = v ? xstrndup(v, n) : NULL;
     leveldb_free(v);
     return r;
+}
+
+static gen_ref *gen_ref_new(leveldb_t *db) {
+    gen_ref *r = xmalloc(sizeof(*r));
+    r->db = db;
+    r->retired_path = NULL;
+    r->refs = 1;
+    return r;
+}
+
+static void remove_tree(const char *path);
+
+static void gen_ref_release(gen_ref *r) {
+    if (!r || --r->refs > 0) return;
+    leveldb_close(r->db);
+    if (r->retired_path) remove_tree(r->retired_path);
+    free(r->retired_path);
+    free(r);
 }
 
 static void set_conf(fsm *f, const char *text, size_t len) {
@@ -266,6 +291,7 @@ fsm *fsm_open(const char *dir, char **err) {
     f->filter = leveldb_filterpolicy_create_bloom(10);
     leveldb_options_set_filter_policy(f->opts, f->filter);
     leveldb_options_set_write_buffer_size(f->opts, 32 << 20);
+    leveldb_options_set_max_open_files(f->opts, FSM_MAX_OPEN_FILES);
     f->ropts = leveldb_readoptions_create();
     leveldb_readoptions_set_verify_checksums(f->ropts, 1);  /* a damaged block is an error, never a wrong answer */
     f->wopts = leveldb_writeoptions_create();
@@ -298,6 +324,7 @@ fsm *fsm_open(const char *dir, char **err) {
     char *path = gen_path(dir, f->gen);
     char *lerr = NULL;
     f->db = leveldb_open(f->opts, path, &lerr);
+    if (f->db) f->ref = gen_ref_new(f->db);
     if (!lerr) f->applied = f->synced = read_meta(f, META_APPLIED, &lerr);
     if (!lerr) f->applied_term = read_meta(f, META_TERM, &lerr);
     if (!lerr) f->keys = read_meta(f, META_KEYS, &lerr);
@@ -318,7 +345,7 @@ fsm *fsm_open(const char *dir, char **err) {
 
 void fsm_close(fsm *f) {
     if (!f) return;
-    if (f->db) leveldb_close(f->db);
+    gen_ref_release(f->ref);  /* the views are freed first: their owners go before the state machine */
     free(f->dir);
     free(f->conf);
     leveldb_options_destroy(f->opts);
@@ -643,7 +670,7 @@ uint64_t fsm_disk_size(fsm *f) {
 /* ---- images: reading a point-in-time view, building a new generation ---- */
 
 struct fsm_view {
-    leveldb_t *db;
+    gen_ref *ref;
     const leveldb_snapshot_t *snap;
     leveldb_readoptions_t *ro;
     leveldb_iterator_t *it;
@@ -654,7 +681,8 @@ struct fsm_view {
 fsm_view *fsm_view_new(fsm *f, uint64_t *index, uint64_t *term, uint64_t *keys) {
     if (fsm_write(f, 0) != 0) return NULL;  /* the view must include everything applied */
     fsm_view *v = xmalloc(sizeof(*v));
-    v->db = f->db;
+    v->ref = f->ref;
+    v->ref->refs++;
     v->snap = leveldb_create_snapshot(f->db);
     v->ro = leveldb_readoptions_create();
     leveldb_readoptions_set_snapshot(v->ro, v->snap);
@@ -684,7 +712,8 @@ void fsm_view_free(fsm_view *v) {
     if (!v) return;
     leveldb_iter_destroy(v->it);
     leveldb_readoptions_destroy(v->ro);
-    leveldb_release_snapshot(v->db, v->snap);
+    leveldb_release_snapshot(v->ref->db, v->snap);
+    gen_ref_release(v->ref);
     free(v->conf);
     free(v);
 }
@@ -768,11 +797,10 @@ int fsm_build_install(fsm *f, fsm_build *b, uint64_t index, uint64_t term, const
     if (f->wb) { leveldb_writebatch_destroy(f->wb); f->wb = NULL; }
     f->batch_bytes = 0;
     clear_pend(f);
-    leveldb_close(f->db);
-    char *old = gen_path(f->dir, f->gen);
-    remove_tree(old);
-    free(old);
+    f->ref->retired_path = gen_path(f->dir, f->gen);
+    gen_ref_release(f->ref);  /* closed and removed now, or when its last view is freed */
     f->db = b->db;
+    f->ref = gen_ref_new(b->db);
     f->gen = b->gen;
     f->applied = f->synced = index;
     f->applied_term = term;

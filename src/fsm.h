@@ -30,6 +30,11 @@
 
 typedef struct fsm fsm;
 
+/* Files one LevelDB may hold open (its table cache). Two can be open at
+ * once, the live generation and one being built from an image: the
+ * server keeps that many descriptors out of the clients' reach. */
+#define FSM_MAX_OPEN_FILES 200
+
 /* dir: the node's data dir. */
 fsm *fsm_open(const char *dir, char **err);
 void fsm_close(fsm *f);
@@ -84,7 +89,9 @@ fsm_view *fsm_view_new(fsm *f, uint64_t *index, uint64_t *term, uint64_t *keys);
 const char *fsm_view_conf(const fsm_view *v);
 /* Next key and value (valid until the next call); 0 at the end. */
 int fsm_view_next(fsm_view *v, const char **k, size_t *kl, const char **val, size_t *vl);
-/* Must be freed before the state machine it views is replaced or closed. */
+/* A view keeps the generation it reads: an install may replace the state
+ * machine under it (the old data goes once the last view is freed). All
+ * views must be freed before fsm_close(). */
 void fsm_view_free(fsm_view *v);
 
 /* Building the next generation from a received image, beside the live

@@ -66,6 +66,7 @@ static struct {
     uint64_t log_bytes;   /* entry bytes in the in-memory log, roughly */
     long long snapshots;
     long long last_snapshot_time, last_snapshot_ms;
+    uint64_t unc_bytes, unc_from, unc_to, unc_term;  /* node_uncommitted_bytes(): entries (from, to] of term */
 } N;
 
 static const char noop_entry[13] = {0};  /* ENTRY_NOOP, time 0, argc 0 */
@@ -649,6 +650,21 @@ uint64_t node_confirmed_round(void) { return N.confirmed_round; }
 
 uint64_t node_propose(const char *data, size_t len) {
     return raft_propose(N.r, RAFT_ENTRY_COMMAND, data, len);
+}
+
+/* Counted as entries come and commit; counted afresh when the term
+ * changed (a log can be cut back then) or the count's start left memory. */
+uint64_t node_uncommitted_bytes(void) {
+    uint64_t commit = raft_commit_index(N.r), last = raft_last_index(N.r), term = raft_term(N.r);
+    if (term != N.unc_term || N.unc_to > last || commit < N.unc_from || N.unc_from < raft_snapshot_index(N.r) ||
+        commit > N.unc_to) {
+        N.unc_term = term;
+        N.unc_from = N.unc_to = commit;
+        N.unc_bytes = 0;
+    }
+    for (; N.unc_from < commit; N.unc_from++) N.unc_bytes -= raft_entry_at(N.r, N.unc_from + 1)->len;
+    for (; N.unc_to < last; N.unc_to++) N.unc_bytes += raft_entry_at(N.r, N.unc_to + 1)->len;
+    return N.unc_bytes;
 }
 
 uint64_t node_read_round(uint64_t *read_index) { return raft_read_index(N.r, read_index); }

@@ -58,6 +58,9 @@ int peer_frame_next(buf *in, int *type, const char **payload, size_t *len, char 
 
 #define RAFT_FIXED (1 + 8 * 10 + 1 + 4)
 #define ENTRY_FIXED (8 + 8 + 1 + 4)
+/* Any command a client may send travels alone in one frame: as a forward,
+ * or as the one entry of an append. */
+_Static_assert(ENTRY_MAX_REQUEST + RAFT_FIXED + ENTRY_FIXED + 64 <= PEER_MAX_FRAME, "a command fits a peer frame");
 
 void peer_encode_raft(buf *b, const raft_msg *m) {
     char t = (char)m->type;
@@ -163,6 +166,8 @@ static struct {
     member m[RAFT_MAX_NODES * 2];  /* id 0: a free slot (libev holds pointers into it) */
     int n;
     conn *inbound;
+    int ninbound;
+    ev_timer accept_pause;     /* out of descriptors: accept again later */
     long long bad_frames;
     uint64_t links;
     unsigned link_timeout_ms;  /* see peer_set_link_timeout() */
@@ -203,7 +208,7 @@ static void conn_close(conn *c, const char *why) {
         }
     } else {
         for (conn **p = &P.inbound; *p; p = &(*p)->next)
-            if (*p == c) { *p = c->next; break; }
+            if (*p == c) { *p = c->next; P.ninbound--; break; }
         if (c->peer && P.h.link_closed) P.h.link_closed(c->peer, c->link);
     }
     free(c);
@@ -426,14 +431,42 @@ static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     else if (mb->out->connecting) conn_close(mb->out, "connection timed out");
 }
 
+/* The oldest inbound connection that has not sent its HELLO, or NULL. */
+static conn *oldest_anonymous(void) {
+    conn *found = NULL;
+    for (conn *c = P.inbound; c; c = c->next)
+        if (!c->peer) found = c;  /* the list is newest first */
+    return found;
+}
+
+static void accept_resume_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)w; (void)revents;
+    ev_io_start(loop, &P.accept_io);
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
-    (void)loop; (void)revents;
+    (void)revents;
     for (int i = 0; i < 64; i++) {
         int fd = accept(w->fd, NULL, NULL);
-        if (fd < 0) return;
+        if (fd < 0) {
+            /* the pending connection stays pending: without a pause the
+             * loop would wake for it again at once, for ever */
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                logmsg(LL_WARNING, "Accepting a peer connection: %s; pausing accepts for 100 ms", strerror(errno));
+                ev_io_stop(loop, w);
+                ev_timer_start(loop, &P.accept_pause);
+            }
+            return;
+        }
+        if (P.ninbound >= PEER_MAX_INBOUND) {
+            conn *old = oldest_anonymous();
+            if (!old) { close(fd); continue; }
+            conn_close(old, "too many inbound connections: the oldest one that never said hello goes");
+        }
         conn *c = conn_new(fd, 0, 0);
         c->next = P.inbound;
         P.inbound = c;
+        P.ninbound++;
         set_io(&c->rio, &c->reading, 1);
     }
 }
@@ -468,6 +501,7 @@ int peer_init(struct ev_loop *loop, uint64_t cluster_id, uint64_t my_id, const c
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     P.lfd = fd;
     ev_io_init(&P.accept_io, accept_cb, fd, EV_READ);
+    ev_timer_init(&P.accept_pause, accept_resume_cb, 0.1, 0.);
     ev_io_start(loop, &P.accept_io);
     return 0;
 }
@@ -518,6 +552,7 @@ void peer_shutdown(void) {
     while (P.inbound) conn_close(P.inbound, NULL);
     if (P.lfd >= 0) {
         ev_io_stop(P.loop, &P.accept_io);
+        ev_timer_stop(P.loop, &P.accept_pause);
         close(P.lfd);
     }
 }

@@ -29,6 +29,9 @@
 #define PEER_VERSION 1
 #define PEER_HEADER 16
 #define PEER_MAX_FRAME (1u << 30)
+/* Inbound connections a node holds: members' links and a few more. When
+ * full, the oldest one that has not said who it is makes room. */
+#define PEER_MAX_INBOUND 64
 
 enum peer_frame_type {
     FR_HELLO = 1,          /* u64 cluster id, u64 from, u64 to */

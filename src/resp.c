@@ -8,10 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-void resp_parser_init(resp_parser *p, long long max_bulk) {
+void resp_parser_init(resp_parser *p, long long max_bulk, uint64_t max_request) {
     memset(p, 0, sizeof(*p));
     p->bulklen = -1;
     p->max_bulk = max_bulk;
+    p->max_request = max_request;
 }
 
 void resp_args_reset(resp_parser *p) {
@@ -20,6 +21,7 @@ void resp_args_reset(resp_parser *p) {
     p->multibulk = 0;
     p->bulklen = -1;
     p->inline_req = 0;
+    p->request_bytes = 0;
 }
 
 void resp_parser_free(resp_parser *p) {
@@ -42,6 +44,17 @@ static void push_arg(resp_parser *p, const char *s, size_t n) {
 static int perr(resp_parser *p, const char *msg) {
     snprintf(p->err, sizeof(p->err), "Protocol error: %s", msg);
     return RESP_ERR;
+}
+
+/* Counts n more bytes of the request against its bound. */
+static int charge(resp_parser *p, uint64_t n) {
+    if (n > p->max_request - p->request_bytes) {
+        snprintf(p->err, sizeof(p->err), "Protocol error: request exceeds %llu bytes, the largest one node takes",
+                 (unsigned long long)p->max_request);
+        return 0;
+    }
+    p->request_bytes += n;
+    return 1;
 }
 
 static int hexval(int c) {
@@ -168,6 +181,7 @@ static int parse_multibulk(resp_parser *p, buf *in) {
         if (!str2ll(s + 1, linelen - 1, &ll) || ll > INT_MAX) return perr(p, "invalid multibulk length");
         in->pos += linelen + 2;
         if (ll <= 0) return RESP_OK; /* empty request: ignored */
+        if (!charge(p, (uint64_t)ll * RESP_ARG_OVERHEAD)) return RESP_ERR;
         p->multibulk = ll;
     }
     while (p->multibulk > 0) {
@@ -182,11 +196,17 @@ static int parse_multibulk(resp_parser *p, buf *in) {
             }
             if (!str2ll(s + 1, linelen - 1, &ll) || ll < 0 || ll > p->max_bulk)
                 return perr(p, "invalid bulk length");
+            if (!charge(p, (uint64_t)ll)) return RESP_ERR;  /* its overhead was counted with the header */
             in->pos += linelen + 2;
             p->bulklen = ll;
         }
         if (buf_unread(in) < (size_t)p->bulklen + 2) {
-            buf_reserve(in, (size_t)p->bulklen + 2 - buf_unread(in));
+            /* Room for the rest of a big bulk, so it is read in large
+             * pieces and never moved again; but no more than the bytes
+             * already here (doubling as they come): a header alone is
+             * cheap to send, and must stay cheap to receive. */
+            size_t missing = (size_t)p->bulklen + 2 - buf_unread(in), grow = in->len > 65536 ? in->len : 65536;
+            buf_reserve(in, missing < grow ? missing : grow);
             return RESP_NEED_MORE;
         }
         push_arg(p, in->data + in->pos, (size_t)p->bulklen);

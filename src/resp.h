@@ -9,6 +9,10 @@
 #include "buf.h"
 
 #define RESP_INLINE_MAX (64 * 1024)
+/* What one argument costs against a parser's max_request: its bytes and
+ * the memory that holds it once parsed, so that a million empty arguments
+ * count as well as one big one. */
+#define RESP_ARG_OVERHEAD 32
 
 typedef struct rstr { char *p; size_t len; } rstr;
 
@@ -19,16 +23,20 @@ typedef struct resp_parser {
     rstr *argv;
     int argc, argcap;
     long long max_bulk;    /* proto-max-bulk-len */
+    uint64_t max_request;  /* bound on a whole request (RESP_ARG_OVERHEAD per argument) */
+    uint64_t request_bytes;  /* of the request being parsed, counted so */
     char err[128];         /* protocol error text, without "-ERR " */
 } resp_parser;
 
 enum { RESP_NEED_MORE = 0, RESP_OK = 1, RESP_ERR = -1 };
 
-void resp_parser_init(resp_parser *p, long long max_bulk);
+void resp_parser_init(resp_parser *p, long long max_bulk, uint64_t max_request);
 void resp_parser_free(resp_parser *p);
 /* Parse at most one request from in (from in->pos). RESP_OK: p->argv/argc
  * hold it (argc may be 0 for an empty request, which callers skip), to be
- * released with resp_args_reset(). RESP_ERR: p->err says why. */
+ * released with resp_args_reset(). RESP_ERR: p->err says why. A request
+ * over max_request is an error as soon as its headers say so, and room for
+ * a bulk is reserved as its bytes arrive, never on a header's word. */
 int resp_parse(resp_parser *p, buf *in);
 void resp_args_reset(resp_parser *p);
 

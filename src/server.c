@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@ extern long long cmd_max_string;
 #define READ_CHUNK (16 * 1024)
 
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void pump(client *c);
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents);
 
 static void set_reading(client *c, int on) {
@@ -55,8 +57,18 @@ static void queue_output(client *c) {
 #define ERR_NO_LEADER "CLUSTERDOWN No leader"
 #define ERR_NOT_APPLIED "CLUSTERDOWN Leader changed, command not applied"
 #define ERR_UNKNOWN "TIMEOUT outcome unknown"
+#define ERR_BACKLOG "TRYAGAIN Too much uncommitted on the leader, command not applied"
+/* A client's forwarded requests still unanswered, in bytes, before the
+ * follower stops reading from it (the leader answers in order). */
+#define FWD_MAX_BYTES (64ULL << 20)
 
-static double now_s(void) { return ev_now(srv.loop); }
+/* Deadlines follow the monotonic clock: a wall-clock step must neither
+ * fail every request at once nor let them wait for ever. */
+static double now_s(void) { return (double)mono_ms() / 1000.0; }
+
+/* Bytes take time to replicate and sync: a request waits its bound plus a
+ * second for every 8 MB it carries (a 512 MB value: about a minute). */
+static double size_allowance(size_t bytes) { return (double)bytes / (8 << 20); }
 
 static slot *slot_new(client *c, int state) {
     slot *s = xmalloc(sizeof(*s));
@@ -139,8 +151,9 @@ static buf *reply_for(uint64_t index, uint64_t term) {
     return NULL;
 }
 
-/* Reads waiting for a barrier: read_new have no round yet. */
-static slot *read_new, *read_wait;
+/* Reads waiting for a barrier: read_new have no round yet. Confirmed
+ * reads of CMD_SLICED commands run a slice per loop iteration. */
+static slot *read_new, *read_wait, *sliced;
 /* RAFT.TRANSFER-LEADER requests waiting for the hand-over. */
 static slot *transfer_wait;
 
@@ -157,7 +170,13 @@ static void slot_detach(slot *s) {
         list_remove(&read_wait, s);
         if (s->c) s->c->reads_pending--;
     }
-    if (s->state == SLOT_FWD && s->c) s->c->fwd_pending--;
+    if (s->state == SLOT_FWD && s->c) { s->c->fwd_pending--; s->c->fwd_bytes -= s->fwd_bytes; }
+    if (s->state == SLOT_SLICED) {
+        list_remove(&sliced, s);
+        keys_job_free(s->job);
+        s->job = NULL;
+        if (s->c) s->c->reads_pending--;
+    }
     if (s->state == SLOT_TRANSFER) list_remove(&transfer_wait, s);
 }
 
@@ -175,7 +194,11 @@ static void slot_fail(slot *s, const char *err) {
  * (leader changed, link lost, a request timed out) the session ends: its
  * owed replies fail and the next request opens a new one. */
 
-typedef struct idmap { uint64_t *ka, *kb; client **v; size_t cap, n; } idmap;
+/* Open addressing keyed by (a, b), b never 0; a deleted slot keeps its
+ * key as a tombstone so later chains stay intact. The table is rebuilt,
+ * tombstones dropped, when they and the live keys fill half of it, and
+ * shrinks when few are live: sessions come and go for ever. */
+typedef struct idmap { uint64_t *ka, *kb; client **v; size_t cap, live, used; } idmap;
 static idmap fwd_sessions, proxies_by_sid;
 
 static size_t idmap_slot(const idmap *m, uint64_t a, uint64_t b) {
@@ -191,33 +214,46 @@ static client *idmap_get(const idmap *m, uint64_t a, uint64_t b) {
     }
 }
 
-static void idmap_put(idmap *m, uint64_t a, uint64_t b, client *c) {
-    if ((m->n + 1) * 2 > m->cap) {
-        idmap old = *m;
-        m->cap = old.cap ? old.cap * 2 : 64;
-        m->ka = xmalloc(sizeof(uint64_t) * m->cap);
-        m->kb = xmalloc(sizeof(uint64_t) * m->cap);
-        m->v = xmalloc(sizeof(client *) * m->cap);
-        memset(m->kb, 0, sizeof(uint64_t) * m->cap);
-        memset(m->v, 0, sizeof(client *) * m->cap);
-        m->n = 0;
-        for (size_t i = 0; i < old.cap; i++)
-            if (old.v[i]) idmap_put(m, old.ka[i], old.kb[i], old.v[i]);
-        free(old.ka), free(old.kb), free(old.v);
-    }
+static void idmap_insert(idmap *m, uint64_t a, uint64_t b, client *c) {
     size_t i = idmap_slot(m, a, b);
-    while (m->v[i]) i = (i + 1) & (m->cap - 1);
+    while (m->v[i] || m->kb[i]) i = (i + 1) & (m->cap - 1);
     m->ka[i] = a, m->kb[i] = b, m->v[i] = c;
-    m->n++;
+    m->live++;
+    m->used++;
 }
 
-/* Leaves a tombstone (kb kept non-zero) so later chains stay intact;
- * the table is rebuilt on growth. Keys b are never 0. */
+/* A fresh table of a size that keeps the live keys at most a quarter full. */
+static void idmap_rebuild(idmap *m) {
+    idmap old = *m;
+    size_t cap = 64;
+    while (cap < (old.live + 1) * 4) cap *= 2;
+    m->cap = cap;
+    m->ka = xmalloc(sizeof(uint64_t) * cap);
+    m->kb = xmalloc(sizeof(uint64_t) * cap);
+    m->v = xmalloc(sizeof(client *) * cap);
+    memset(m->kb, 0, sizeof(uint64_t) * cap);
+    memset(m->v, 0, sizeof(client *) * cap);
+    m->live = m->used = 0;
+    for (size_t i = 0; i < old.cap; i++)
+        if (old.v[i]) idmap_insert(m, old.ka[i], old.kb[i], old.v[i]);
+    free(old.ka), free(old.kb), free(old.v);
+}
+
+static void idmap_put(idmap *m, uint64_t a, uint64_t b, client *c) {
+    if ((m->used + 1) * 2 > m->cap) idmap_rebuild(m);
+    idmap_insert(m, a, b, c);
+}
+
 static void idmap_del(idmap *m, uint64_t a, uint64_t b) {
     if (!m->cap) return;
     for (size_t i = idmap_slot(m, a, b);; i = (i + 1) & (m->cap - 1)) {
         if (!m->v[i] && !m->kb[i]) return;
-        if (m->v[i] && m->ka[i] == a && m->kb[i] == b) { m->v[i] = NULL; return; }
+        if (m->v[i] && m->ka[i] == a && m->kb[i] == b) {
+            m->v[i] = NULL;
+            m->live--;
+            if (m->cap > 64 && m->live * 16 < m->cap) idmap_rebuild(m);
+            return;
+        }
     }
 }
 
@@ -241,7 +277,10 @@ static int forward(client *c, uint64_t leader, int write, int argc, rstr *argv) 
     if (peer_send_forward(leader, c->fwd_sid, node_term(), argc, argv) < 0) return -1;
     slot *s = slot_new(c, SLOT_FWD);
     s->write = write;
+    s->fwd_bytes = c->parser.request_bytes;
+    s->deadline += size_allowance(s->fwd_bytes);
     c->fwd_pending++;
+    c->fwd_bytes += s->fwd_bytes;
     return 0;
 }
 
@@ -252,6 +291,7 @@ static void on_forward_reply(uint64_t from, uint64_t sid, const char *r, size_t 
     while (s && s->state != SLOT_FWD) s = s->next;
     if (!s) return;
     c->fwd_pending--;
+    c->fwd_bytes -= s->fwd_bytes;
     buf_append(&s->reply, r, n);
     slot_done(s);
 }
@@ -295,6 +335,7 @@ static void propose(client *c, int argc, rstr *argv) {
     entry_encode(&entry, ENTRY_COMMAND, (uint64_t)(ev_now(srv.loop) * 1000), argc, argv);
     slot *s = slot_new(c, SLOT_APPLY);
     s->write = 1;
+    s->deadline += size_allowance(entry.len);
     s->index = node_propose(entry.data, entry.len);
     s->term = node_term();
     c->last_write = s->index;
@@ -362,6 +403,35 @@ static void serve_transfers(void) {
 }
 
 /* Runs one parsed request; 0 when it must wait (the client is held). */
+/* A write's checks that do not need the data, on the node the client
+ * reached, before anything is forwarded or proposed (cmd_validate). */
+static int validate(client *c, command *cmd, int argc, rstr *argv) {
+    static buf err;
+    err.len = err.pos = 0;
+    if (cmd_validate(cmd, argc, argv, &err)) return 1;
+    buf *out = reply_target(c);
+    buf_append(out, err.data, err.len);
+    if (out != &c->out) slot_done(c->stail);
+    cmd->calls++;
+    cmd->failed++;
+    srv.errors++;
+    return 0;
+}
+
+/* A leader that cannot commit takes no more writes past the limit: its
+ * clients wait, unread, instead of its memory growing. */
+static int backlogged(void) { return node_uncommitted_bytes() > (uint64_t)srv.cfg.max_uncommitted_bytes; }
+
+/* Whether a held client may go on. */
+static int hold_over(const client *c) {
+    switch (c->held) {
+    case HOLD_READS: return c->reads_pending == 0;
+    case HOLD_BACKLOG: return !node_accepting() || !backlogged();
+    case HOLD_FORWARDS: return c->fwd_bytes <= FWD_MAX_BYTES / 2;
+    default: return leader_reachable();
+    }
+}
+
 static int execute(client *c, resp_parser *p) {
     int argc = p->argc;
     rstr *argv = p->argv;
@@ -385,6 +455,7 @@ static int execute(client *c, resp_parser *p) {
         srv.errors++;
         return 1;
     }
+    if (write && !validate(c, cmd, argc, argv)) return 1;
     if (data && !node_accepting()) {
         uint64_t l = node_leader();
         if (c->proxy) {  /* never forward twice; a hand-over under way may yet fail */
@@ -397,9 +468,13 @@ static int execute(client *c, resp_parser *p) {
             reply_error(reply_target(c), ERR_NO_LEADER);
             return 1;
         }
+        if (c->fwd_bytes > FWD_MAX_BYTES) { hold(c, HOLD_FORWARDS); return 0; }
         if (forward(c, l, write || lead, argc, argv) < 0) { hold(c, HOLD_LEADER); return 0; }
     } else if (write && c->reads_pending) {
         hold(c, HOLD_READS);  /* a write must not overtake this client's reads */
+        return 0;
+    } else if (write && backlogged()) {
+        hold(c, HOLD_BACKLOG);
         return 0;
     }
     srv.commands++;
@@ -422,6 +497,21 @@ static int execute(client *c, resp_parser *p) {
     return 1;
 }
 
+/* The output limit holds as replies are made, as in Redis, not only once
+ * a write fails: a pipeline of big replies to a client that never reads
+ * must not all be built first. Marks the client to be freed. */
+static int over_output_limit(client *c) {
+    if (c->close_asap) return 1;
+    if (c->proxy || (long long)buf_unread(&c->out) <= srv.cfg.client_output_buffer_limit) return 0;
+    logmsg(LL_WARNING, "Client id=%llu addr=%s closed for overcoming of output buffer limits.",
+           (unsigned long long)c->id, c->addr);
+    srv.output_limit_disconnections++;
+    c->close_asap = 1;
+    set_reading(c, 0);
+    queue_output(c);
+    return 1;
+}
+
 static void protocol_error(client *c) {
     char msg[160];
     snprintf(msg, sizeof(msg), "ERR %s", c->parser.err);
@@ -436,10 +526,12 @@ static void protocol_error(client *c) {
 
 static void process_input(client *c) {
     if (c->held) return;
-    while (!c->close_after_reply) {
+    while (!c->close_after_reply && !over_output_limit(c)) {
         if (!c->parsed) {  /* else a held request waits in the parser */
             if (!buf_unread(&c->in)) break;
-            c->parser.max_bulk = srv.cfg.proto_max_bulk_len;
+            /* a follower checked its client's bulks already (as a Redis
+             * replica obeys its master): this node's setting is not that one */
+            c->parser.max_bulk = c->proxy ? (long long)ENTRY_MAX_REQUEST : srv.cfg.proto_max_bulk_len;
             int r = resp_parse(&c->parser, &c->in);
             if (r == RESP_NEED_MORE) break;
             if (r == RESP_ERR) { protocol_error(c); break; }
@@ -461,14 +553,15 @@ static int resume_held(void) {
     double now = now_s(), limit = (double)srv.cfg.cluster_request_timeout / 1000.0;
     for (client **pp = &srv.held; *pp;) {
         client *c = *pp;
-        int go = c->held == HOLD_READS ? c->reads_pending == 0 : leader_reachable();
-        int expired = c->held == HOLD_LEADER && now - c->held_since >= limit;
+        int go = hold_over(c);
+        int expired = (c->held == HOLD_LEADER || c->held == HOLD_BACKLOG) && now - c->held_since >= limit;
         if (!go && !expired) { pp = &c->hnext; continue; }
         *pp = c->hnext;
         c->in_held = 0;
+        int why = c->held;
         c->held = HOLD_NONE;
-        if (!go) {  /* no leader within the bound: not applied, say so */
-            reply_error(reply_target(c), ERR_NO_LEADER);
+        if (!go) {  /* nothing proposed within the bound: not applied, say so */
+            reply_error(reply_target(c), why == HOLD_BACKLOG ? ERR_BACKLOG : ERR_NO_LEADER);
             if (c->stail) slot_done(c->stail);
             c->parsed = 0;
             resp_args_reset(&c->parser);
@@ -488,10 +581,54 @@ static void serve_reads(void) {
         if (s->round > confirmed || s->need > applied) { pp = &s->qnext; continue; }
         *pp = s->qnext;
         command *cmd = cmd_lookup(s->argv[0].p, s->argv[0].len);
-        run_read(s->c, cmd, s->argc, s->argv, &s->reply);
-        s->c->reads_pending--;
+        if ((cmd->flags & CMD_SLICED) && !s->c->close_asap && (s->job = keys_job_new(srv.f, &s->argv[1]))) {
+            s->state = SLOT_SLICED;  /* the view is taken now: the read's point in time */
+            s->qnext = sliced;
+            sliced = s;
+            ev_idle_start(srv.loop, &srv.slicing);
+            continue;
+        }
+        client *c = s->c;
+        if (!c->close_asap) run_read(c, cmd, s->argc, s->argv, &s->reply);
+        c->reads_pending--;
         slot_done(s);
+        pump(c);  /* into the output buffer now, where its limit is checked (s may be gone) */
+        over_output_limit(c);
     }
+}
+
+/* A slice of every sliced read: about SLICE_BUDGET keys each per loop
+ * iteration (a few ms), so heartbeats and other clients go on. */
+#define SLICE_BUDGET 20000
+static void serve_slices(void) {
+    for (slot **pp = &sliced; *pp;) {
+        slot *s = *pp;
+        client *c = s->c;
+        int done = keys_job_step(s->job, SLICE_BUDGET, &s->reply);
+        uint64_t limit = c->proxy ? PEER_MAX_FRAME - 64 : (uint64_t)srv.cfg.client_output_buffer_limit;
+        if (!done && keys_job_bytes(s->job) <= limit) {
+            pp = &s->qnext;
+            continue;
+        }
+        *pp = s->qnext;
+        size_t made = keys_job_bytes(s->job);
+        keys_job_free(s->job);
+        s->job = NULL;
+        c->reads_pending--;
+        if (!done && c->proxy) {  /* it could never be forwarded */
+            reply_errorf(&s->reply, "ERR the reply (over %zu bytes) is too large to forward: send this command to "
+                         "the leader", made);
+        } else if (!done) {  /* the reply alone passes the client's limit: as when one did */
+            logmsg(LL_WARNING, "Client id=%llu addr=%s closed for overcoming of output buffer limits.",
+                   (unsigned long long)c->id, c->addr);
+            srv.output_limit_disconnections++;
+            c->close_asap = 1;
+        }
+        slot_done(s);
+        pump(c);
+        over_output_limit(c);
+    }
+    if (!sliced) ev_idle_stop(srv.loop, &srv.slicing);
 }
 
 /* One barrier round for every read queued since the last one. */
@@ -545,7 +682,7 @@ static client *client_alloc(int fd) {
     c->fd = fd;
     c->ctime = c->atime = time(NULL);
     strcpy(c->lastcmd, "NULL");
-    resp_parser_init(&c->parser, srv.cfg.proto_max_bulk_len);
+    resp_parser_init(&c->parser, srv.cfg.proto_max_bulk_len, ENTRY_MAX_REQUEST);
     return c;
 }
 
@@ -587,8 +724,16 @@ static void pump(client *c) {
         slot *s = c->shead;
         c->shead = s->next;
         if (!c->shead) c->stail = NULL;
-        if (c->proxy) peer_send_forward_reply(c->proxy_peer, c->proxy_sid, s->reply.data, s->reply.len);
-        else buf_append(&c->out, s->reply.data + s->reply.pos, buf_unread(&s->reply));
+        if (c->proxy && s->reply.len > PEER_MAX_FRAME - 64) {  /* one frame carries one reply */
+            char e[160];
+            snprintf(e, sizeof(e), "-ERR the reply (%zu bytes) is too large to forward: send this command to the "
+                     "leader\r\n", s->reply.len);
+            peer_send_forward_reply(c->proxy_peer, c->proxy_sid, e, strlen(e));
+        } else if (c->proxy) {
+            peer_send_forward_reply(c->proxy_peer, c->proxy_sid, s->reply.data, s->reply.len);
+        } else {
+            buf_append(&c->out, s->reply.data + s->reply.pos, buf_unread(&s->reply));
+        }
         slot_free(s);
     }
 }
@@ -666,13 +811,64 @@ static void addr_str(int fd, int peer, char *out, size_t cap) {
     snprintf(out, cap, "%s:%d", ip, port);
 }
 
+/* ---- file descriptors ----
+ * Descriptors the node keeps for itself, out of its clients' reach: two
+ * LevelDBs (the live one and one built from an image), peers in and out,
+ * the log, image transfers, listening sockets, libev and the log file. */
+#define RESERVED_FDS (2 * FSM_MAX_OPEN_FILES + PEER_MAX_INBOUND + 4 * RAFT_MAX_NODES + 64)
+
+/* Raises RLIMIT_NOFILE towards maxclients + RESERVED_FDS, as far as the
+ * system lets it; returns how many clients the limit then allows. */
+long long server_clients_possible(long long maxclients) {
+    struct rlimit rl;
+    rlim_t want = (rlim_t)maxclients + RESERVED_FDS;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) return maxclients;  /* nothing better to go by */
+    if (rl.rlim_cur < want) {
+        struct rlimit up = {want, rl.rlim_max > want ? rl.rlim_max : want};
+        if (setrlimit(RLIMIT_NOFILE, &up) < 0) {  /* not root: as far as the hard limit */
+            up.rlim_cur = up.rlim_max = rl.rlim_max;
+            if (rl.rlim_max > rl.rlim_cur) setrlimit(RLIMIT_NOFILE, &up);
+        }
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur >= want) return maxclients;
+    return rl.rlim_cur > RESERVED_FDS ? (long long)(rl.rlim_cur - RESERVED_FDS) : 0;
+}
+
+/* At start-up: maxclients is lowered, with a warning, to what the limit
+ * on open files allows. */
+static int adjust_open_files(void) {
+    long long can = server_clients_possible(srv.cfg.maxclients);
+    if (can >= srv.cfg.maxclients) return 0;
+    if (can < 1) {
+        logmsg(LL_WARNING, "The limit on open files (ulimit -n) is too low to start: this node needs %d descriptors "
+               "for itself plus one per client. Raise it (ulimit -n %lld).", RESERVED_FDS,
+               srv.cfg.maxclients + RESERVED_FDS);
+        return -1;
+    }
+    logmsg(LL_WARNING, "maxclients %lld needs %lld open files, and the limit (ulimit -n) could not be raised past "
+           "%lld: maxclients is lowered to %lld. To serve more clients, raise 'ulimit -n'.", srv.cfg.maxclients,
+           srv.cfg.maxclients + RESERVED_FDS, can + RESERVED_FDS, can);
+    srv.cfg.maxclients = can;
+    return 0;
+}
+
+static void accept_resume_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)w; (void)revents;
+    ev_io_start(loop, &srv.accept_io);
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
-    (void)loop; (void)revents;
+    (void)revents;
     for (int i = 0; i < 256; i++) {
         int fd = accept(w->fd, NULL, NULL);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                logmsg(LL_WARNING, "Accepting client connection: %s", strerror(errno));
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED) return;
+            logmsg(LL_WARNING, "Accepting client connection: %s", strerror(errno));
+            /* out of descriptors or memory: the connection stays pending
+             * and would wake the loop at once, for ever; try again later */
+            ev_io_stop(loop, w);
+            ev_timer_start(loop, &srv.accept_pause);
             return;
         }
         srv.conns_received++;
@@ -736,13 +932,7 @@ static int flush_client(client *c) {
         if (c->close_after_reply && !c->shead) { client_free(c); return 0; }
         return 1;
     }
-    if ((long long)buf_unread(&c->out) > srv.cfg.client_output_buffer_limit) {
-        logmsg(LL_WARNING, "Client id=%llu addr=%s closed for overcoming of output buffer limits.",
-               (unsigned long long)c->id, c->addr);
-        srv.output_limit_disconnections++;
-        client_free(c);
-        return 0;
-    }
+    if (over_output_limit(c)) { client_free(c); return 0; }
     set_writing(c, 1);
     return 1;
 }
@@ -758,13 +948,18 @@ static void flush_pending(void) {
         srv.pending = c->pnext;
         c->pending = 0;
         pump(c);
-        if (c->proxy) {
+        if (over_output_limit(c)) {
+            client_free(c);
+        } else if (c->proxy) {
             if (c->close_after_reply && !c->shead) client_free(c);
         } else if (!c->writing) {
             flush_client(c);
         }
     }
 }
+
+/* Only keeps the loop from sleeping: the slices run in before_sleep_cb. */
+static void slicing_cb(struct ev_loop *loop, ev_idle *w, int revents) { (void)loop; (void)w; (void)revents; }
 
 /* Like Redis's beforeSleep: drive the node, answer what is answered. */
 static void before_sleep_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
@@ -774,6 +969,7 @@ static void before_sleep_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
         start_reads();
         node_process();
         serve_reads();
+        serve_slices();
         serve_transfers();
         if (!resumed) break;
     }
@@ -886,6 +1082,7 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
     logmsg(LL_NOTICE, "raftkv %s starting, pid=%d", RAFTKV_VERSION, (int)getpid());
+    if (adjust_open_files() < 0) return 1;
     if (mkdir(srv.cfg.dir, 0755) < 0 && errno != EEXIST) {
         logmsg(LL_WARNING, "Can't create data directory %s: %s", srv.cfg.dir, strerror(errno));
         return 1;
@@ -913,7 +1110,9 @@ int main(int argc, char **argv) {
     ev_timer_init(&srv.timeouts, timeouts_cb, 0.05, 0.05);
     ev_timer_start(srv.loop, &srv.timeouts);
     ev_io_init(&srv.accept_io, accept_cb, srv.lfd, EV_READ);
+    ev_timer_init(&srv.accept_pause, accept_resume_cb, 0.1, 0.);
     ev_io_start(srv.loop, &srv.accept_io);
+    ev_idle_init(&srv.slicing, slicing_cb);
     ev_prepare_init(&srv.before_sleep, before_sleep_cb);
     ev_prepare_start(srv.loop, &srv.before_sleep);
     ev_signal_init(&srv.sigterm, stop_cb, SIGTERM);

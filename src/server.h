@@ -18,7 +18,7 @@
 
 /* A reply owed to a client, in request order. A client without any owes
  * nothing and its replies go straight to its output buffer. */
-enum { SLOT_DONE, SLOT_APPLY, SLOT_READ, SLOT_FWD, SLOT_TRANSFER };
+enum { SLOT_DONE, SLOT_APPLY, SLOT_READ, SLOT_FWD, SLOT_TRANSFER, SLOT_SLICED };
 typedef struct slot {
     struct slot *next;           /* the client's order */
     struct slot *qnext;          /* the read queue */
@@ -29,11 +29,16 @@ typedef struct slot {
     int argc;                    /* SLOT_READ: the command, run once confirmed */
     rstr *argv;
     uint64_t aseq;               /* SLOT_APPLY: its place in the apply queue */
+    uint64_t fwd_bytes;          /* SLOT_FWD: the request's size */
+    keys_job *job;               /* SLOT_SLICED: a confirmed read running in slices */
     double deadline;
     buf reply;
 } slot;
 
-enum { HOLD_NONE, HOLD_LEADER, HOLD_READS };
+/* Why a client's next request waits: no leader reachable yet; its reads
+ * must be answered before its write goes; the leader has too much
+ * uncommitted (backpressure); too much of it is forwarded and unanswered. */
+enum { HOLD_NONE, HOLD_LEADER, HOLD_READS, HOLD_BACKLOG, HOLD_FORWARDS };
 
 typedef struct client {
     uint64_t id;
@@ -47,6 +52,7 @@ typedef struct client {
     time_t ctime, atime;
     char lastcmd[48];             /* for CLIENT LIST: "get", "client|list" */
     int close_after_reply;
+    int close_asap;              /* over its output limit: freed before the next write */
     int pending;                 /* queued in server.pending */
     slot *shead, *stail;         /* replies owed, oldest first */
     int reads_pending;           /* SLOT_READ among them */
@@ -58,6 +64,7 @@ typedef struct client {
     struct client *hnext;
     uint64_t fwd_sid, fwd_to;    /* follower: forwarding session with the leader */
     int fwd_pending;
+    uint64_t fwd_bytes;          /* of the forwarded requests still unanswered */
     int proxy;                   /* leader: stands for a follower's client */
     uint64_t proxy_peer, proxy_sid;
     uint64_t proxy_term;         /* the follower's term in its latest forward */
@@ -72,6 +79,8 @@ typedef struct server {
     fsm *f;
     int lfd;
     ev_io accept_io;
+    ev_timer accept_pause;       /* accept() ran out of descriptors: again later */
+    ev_idle slicing;             /* sliced reads under way: the loop must not sleep */
     ev_prepare before_sleep;
     ev_signal sigterm, sigint;
     client *clients, *pending, *held, *proxies;
@@ -91,5 +100,8 @@ typedef struct server {
 extern server srv;
 
 void client_free(client *c);
+/* Raises the limit on open files for maxclients clients if it can; the
+ * number of clients it allows (maxclients when all of them). */
+long long server_clients_possible(long long maxclients);
 void client_write_line(buf *o, client *c);
 #endif

@@ -9,7 +9,7 @@
 /* Feeds s in pieces of `step` bytes; collects requests as "a|b|c;" text. */
 static int parse_stepped(const char *s, size_t len, size_t step, char *out, size_t cap, char *err) {
     resp_parser p;
-    resp_parser_init(&p, 512 * 1024 * 1024LL);
+    resp_parser_init(&p, 512 * 1024 * 1024LL, 1ULL << 40);
     buf in;
     buf_init(&in);
     out[0] = '\0';
@@ -108,7 +108,7 @@ static void test_limits(void) {
     free(big);
     /* A bulk just at the configured limit passes; one byte more fails. */
     resp_parser p;
-    resp_parser_init(&p, 5);
+    resp_parser_init(&p, 5, 1ULL << 40);
     buf in;
     buf_init(&in);
     buf_appendstr(&in, "*1\r\n$5\r\nabcde\r\n*1\r\n$6\r\nabcdef\r\n");
@@ -119,10 +119,59 @@ static void test_limits(void) {
     buf_free(&in);
 }
 
+/* Parses what in holds with a fresh parser of the given bounds. */
+static int parse_bounded(const char *req, size_t n, long long max_bulk, uint64_t max_request, resp_parser *p, buf *in) {
+    resp_parser_init(p, max_bulk, max_request);
+    buf_init(in);
+    buf_append(in, req, n);
+    return resp_parse(p, in);
+}
+
+/* The whole request is bounded (RESP_ARG_OVERHEAD per argument), as its
+ * headers arrive; room is reserved as bytes come, not on a header's word. */
+static void test_request_bound(void) {
+    resp_parser p;
+    buf in;
+    const char *e = "Protocol error: request exceeds 1000 bytes, the largest one node takes";
+    /* a count whose arguments alone would pass the bound: refused at once */
+    CHECK(parse_bounded("*32\r\n", 5, 1000, 1000, &p, &in) == RESP_ERR && !strcmp(p.err, e));
+    resp_parser_free(&p), buf_free(&in);
+    CHECK(parse_bounded("*31\r\n", 5, 1000, 1000, &p, &in) == RESP_NEED_MORE);
+    resp_parser_free(&p), buf_free(&in);
+    CHECK(parse_bounded("*2147483647\r\n", 13, 1000, 1000, &p, &in) == RESP_ERR && !strcmp(p.err, e));
+    resp_parser_free(&p), buf_free(&in);
+    /* 2 x 32 + 3 + 933 = 1000 passes; a byte more does not */
+    char req[2400];
+    int n = snprintf(req, sizeof(req), "*2\r\n$3\r\nset\r\n$933\r\n%0933d\r\n", 0);
+    CHECK(parse_bounded(req, (size_t)n, 1000, 1000, &p, &in) == RESP_OK && p.argc == 2 && p.argv[1].len == 933);
+    resp_args_reset(&p);
+    CHECK(p.request_bytes == 0);
+    resp_parser_free(&p), buf_free(&in);
+    n = snprintf(req, sizeof(req), "*2\r\n$3\r\nset\r\n$934\r\n%0934d\r\n", 0);
+    CHECK(parse_bounded(req, (size_t)n, 1000, 1000, &p, &in) == RESP_ERR && !strcmp(p.err, e));
+    resp_parser_free(&p), buf_free(&in);
+    /* one request's count does not carry into the next */
+    n = snprintf(req, sizeof(req), "*2\r\n$3\r\nset\r\n$900\r\n%0900d\r\n*2\r\n$3\r\nset\r\n$900\r\n%0900d\r\n", 0, 0);
+    CHECK(parse_bounded(req, (size_t)n, 1000, 1000, &p, &in) == RESP_OK);
+    resp_args_reset(&p);
+    CHECK(resp_parse(&p, &in) == RESP_OK && p.argc == 2);
+    resp_parser_free(&p), buf_free(&in);
+    /* a 512 MB bulk announced in 18 bytes reserves no more than a read's worth */
+    const char *big = "*1\r\n$536870912\r\n";
+    CHECK(parse_bounded(big, strlen(big), 512LL << 20, 1ULL << 30, &p, &in) == RESP_NEED_MORE);
+    CHECK(in.cap <= (1u << 20));
+    /* and grows with what arrives: 1 MB more, the room at most doubles */
+    char *chunk = calloc(1, 1u << 20);
+    buf_append(&in, chunk, 1u << 20);
+    CHECK(resp_parse(&p, &in) == RESP_NEED_MORE && in.cap <= (4u << 20));
+    free(chunk);
+    resp_parser_free(&p), buf_free(&in);
+}
+
 static void test_binary(void) {
     const char req[] = "*2\r\n$3\r\na\0b\r\n$2\r\n\r\n\r\n";
     resp_parser p;
-    resp_parser_init(&p, 1000);
+    resp_parser_init(&p, 1000, 1ULL << 40);
     buf in;
     buf_init(&in);
     buf_append(&in, req, sizeof(req) - 1);
@@ -165,6 +214,7 @@ int main(void) {
     test_empty_requests();
     test_errors();
     test_limits();
+    test_request_bound();
     test_binary();
     test_numbers();
     return test_summary("resp");

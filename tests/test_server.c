@@ -143,6 +143,12 @@ static void test_strings(redisContext *c) {
     EXPECT(c, "GETRANGE ap 0 x", "-ERR value is not an integer or out of range");
     EXPECT(c, "SETRANGE sr 2 ab", ":4");
     EXPECT(c, "SETRANGE sr -1 ab", "-ERR offset is out of range");
+    /* checked before proposing: nothing is written, every node stays up */
+    EXPECT(c, "SETRANGE sr 9223372036854775807 x", "-ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+    EXPECT(c, "SETRANGE sr 536870912 x", "-ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+    EXPECT(c, "SETRANGE sr 4294967296 x", "-ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+    EXPECT(c, "SETRANGE sr 9223372036854775808 x", "-ERR value is not an integer or out of range");
+    EXPECT(c, "STRLEN sr", ":4");
     EXPECT(c, "SETRANGE nosr 3 ", "-ERR wrong number of arguments for 'setrange' command");
     EXPECT(c, "SETRANGE ap 0 J", ":11");
     EXPECT(c, "GET ap", "$Jello_world");
@@ -243,7 +249,15 @@ static void test_connection(redisContext *c) {
     EXPECT(c, "CONFIG SET maxclients 10000", "+OK");
     EXPECT(c, "CONFIG SET nosuch 1", "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'");
     EXPECT(c, "CONFIG SET port 1", "-ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config");
-    EXPECT(c, "COMMAND COUNT", ":42");
+    EXPECT(c, "COMMAND COUNT", ":43");
+    /* limits that must hold on every node alike */
+    EXPECT(c, "CONFIG SET proto-max-bulk-len 513mb", "-ERR CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - argument couldn't be parsed or is out of range");
+    EXPECT(c, "CONFIG SET appendfsync everysec", "-ERR CONFIG SET failed (possibly related to argument 'appendfsync') - argument couldn't be parsed or is out of range");
+    EXPECT(c, "CONFIG SET max-uncommitted-bytes 1mb", "+OK");
+    EXPECT(c, "CONFIG GET max-uncommitted-bytes", "[$max-uncommitted-bytes,$1048576]");
+    EXPECT(c, "CONFIG SET max-uncommitted-bytes 128mb", "+OK");
+    EXPECT(c, "DEBUG HELP", "[+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:,+DIGEST,+    Output a hex signature representing the current DB content.,+HELP,+    Print this help.]");
+    EXPECT(c, "DEBUG nosuch", "-ERR unknown subcommand 'nosuch'. Try DEBUG HELP.");
     EXPECT(c, "COMMAND INFO get nosuch", "[[$get,:2,[+readonly,+fast],:1,:1,:1,[+@read,+@string,+@fast],[],[],[]],$nil]");
     EXPECT(c, "COMMAND INFO mset", "[[$mset,:-3,[+write,+denyoom],:1,:-1,:2,[+@write,+@string,+@slow],[],[],[]]]");
     redisReply *r = redisCommand(c, "CLIENT LIST");
@@ -316,6 +330,12 @@ static void raw_exchange(const char *send_bytes, size_t n, char *out, size_t cap
 
 static void test_protocol_errors(void) {
     char out[512];
+    /* a request whose headers alone pass the largest one a node takes:
+     * refused before its bytes arrive */
+    raw_exchange("*2147483647\r\n", 13, out, sizeof(out));
+    CHECK(!strcmp(out, "-ERR Protocol error: request exceeds 537919488 bytes, the largest one node takes\r\n"));
+    raw_exchange("*16809985\r\n", 12, out, sizeof(out));  /* one argument more than fits */
+    CHECK(!strcmp(out, "-ERR Protocol error: request exceeds 537919488 bytes, the largest one node takes\r\n"));
     raw_exchange("*abc\r\n", 6, out, sizeof(out));
     CHECK(!strcmp(out, "-ERR Protocol error: invalid multibulk length\r\n"));
     raw_exchange("PING\r\n*1\r\nx\r\n", 13, out, sizeof(out));

@@ -85,7 +85,7 @@ static void check_fixed_point(const config *c) {
     reply_array(&req, 2LL * n);  /* the pairs as one multibulk, to split them */
     buf_append(&req, shown.data, shown.len);
     resp_parser p;
-    resp_parser_init(&p, 1LL << 40);
+    resp_parser_init(&p, 1LL << 40, 1ULL << 40);
     FUZZ_CHECK(resp_parse(&p, &req) == RESP_OK && p.argc == 2 * n && buf_unread(&req) == 0);
     config c2 = *c;
     for (int i = 0; i < n; i++) {

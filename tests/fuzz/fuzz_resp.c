@@ -35,7 +35,7 @@ static int drain(resp_parser *p, buf *in, buf *reqs) {
 /* Feeds s to a new parser, in one read (pc NULL) or in pieces. */
 static int feed(const char *s, size_t n, long long max_bulk, pieces *pc, buf *reqs, char *err, size_t errlen) {
     resp_parser p;
-    resp_parser_init(&p, max_bulk);
+    resp_parser_init(&p, max_bulk, (uint64_t)max_bulk * 3 + 200);  /* small enough to be reached */
     buf in;
     buf_init(&in);
     int r = RESP_NEED_MORE;
