@@ -441,8 +441,9 @@ void info_command(cmdctx *x, int argc, rstr *argv) {
                    "maxmemory:0\r\nmaxmemory_policy:noeviction\r\n\r\n", rss, rss / 1048576.0);
     }
     if (want(argc, argv, "persistence", 1)) {
-        buf_printf(&b, "# Persistence\r\nloading:0\r\naof_enabled:1\r\nappendfsync:%s\r\napplied_index:%llu\r\n"
-                   "data_disk_size:%llu\r\n", srv.cfg.appendfsync ? "always" : "no",
+        buf_printf(&b, "# Persistence\r\nloading:0\r\naof_enabled:1\r\nappendfsync:%s\r\n"
+                   "aof_last_write_status:%s\r\napplied_index:%llu\r\ndata_disk_size:%llu\r\n",
+                   srv.cfg.appendfsync ? "always" : "no", node_disk_full() ? "err" : "ok",
                    (unsigned long long)node_applied(), (unsigned long long)fsm_disk_size(srv.f));
         node_info(&b, "persistence");
         buf_printf(&b, "\r\n");

@@ -16,6 +16,11 @@ static const char E_SYNTAX[] = "ERR syntax error";
 static const char E_NOTFLOAT[] = "ERR value is not a valid float";
 static const char E_TOOBIG[] = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 #define SCAN_MAX_WORK 100000  /* keys one SCAN call visits at most (more with long patterns) */
+/* A read over the whole keyspace while the state machine cannot write out
+ * what was applied (a full disk): refused rather than answered from
+ * LevelDB alone, which would miss the latest writes. */
+static const char E_UNREADABLE[] = "MISCONF Errors writing to the state machine: this command cannot be served until "
+                                   "there is space on the disk";
 static const char E_EXPIRY[] = "ERR expiry options (EX, PX, EXAT, PXAT, KEEPTTL) are not supported by raftkv yet";
 
 static int eq(const rstr *a, const char *s) { return strlen(s) == a->len && strncasecmp(a->p, s, a->len) == 0; }
@@ -351,7 +356,7 @@ void keys_job_free(keys_job *j) {
 static void keys_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     keys_job *j = keys_job_new(x->f, &argv[1]);
-    if (!j) { reply_error(x->out, "ERR cannot read the state machine"); return; }
+    if (!j) { reply_error(x->out, E_UNREADABLE); return; }
     keys_job_step(j, LONG_MAX, x->out);
     keys_job_free(j);
 }
@@ -395,6 +400,7 @@ static void scan_command(cmdctx *x, int argc, rstr *argv) {
     size_t kl;
     uint64_t h;
     fsm_iter *it = fsm_iter_new(x->f, cursor);
+    if (!it) { buf_free(&body); reply_error(x->out, E_UNREADABLE); return; }
     while (fsm_iter_next(it, &k, &kl, &h)) {
         if (visited >= count && h != last) { next = h; break; }
         visited += 1 + (long long)((pat && !all ? pat->len * kl : 0) >> 12);
@@ -421,6 +427,7 @@ static void randomkey_command(cmdctx *x, int argc, rstr *argv) {
     uint64_t h;
     for (int pass = 0; pass < 2; pass++) {
         fsm_iter *it = fsm_iter_new(x->f, pass ? 0 : r);
+        if (!it) { reply_error(x->out, E_UNREADABLE); return; }
         if (fsm_iter_next(it, &k, &kl, &h)) {
             reply_bulk(x->out, k, kl);
             fsm_iter_free(it);

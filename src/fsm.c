@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* A change in the open batch, not yet in LevelDB: reads look here first, so
@@ -43,6 +44,7 @@ struct fsm {
     buf kbuf;
     char *conf;                /* configuration of the last CONFIG entry applied (NULL: none yet) */
     int removed;
+    char *no_space;            /* LevelDB's error when a write failed for want of space (see fsm_recover) */
 };
 
 static const char META_APPLIED[] = "mapplied";
@@ -68,6 +70,10 @@ static char *read_text(fsm *f, const char *name, char **err) {
     char *r = v ? xstrndup(v, n) : NULL;
     leveldb_free(v);
     return r;
+}
+
+static int space_error(const char *err) {
+    return strstr(err, "No space left on device") || strstr(err, "Disk quota exceeded");
 }
 
 static gen_ref *gen_ref_new(leveldb_t *db) {
@@ -330,7 +336,13 @@ fsm *fsm_open(const char *dir, char **err) {
     if (!lerr) f->keys = read_meta(f, META_KEYS, &lerr);
     if (!lerr) f->conf = read_text(f, META_CONF, &lerr);
     if (!lerr) f->removed = read_meta(f, META_REMOVED, &lerr) != 0;
-    if (lerr) {
+    if (lerr && space_error(lerr)) {  /* nothing is wrong with the data */
+        size_t n = strlen(path) + strlen(lerr) + 128;
+        *err = xmalloc(n);
+        snprintf(*err, n, "the state machine in %s cannot be opened: %s. No space on the disk: free some and start "
+                 "the node again (its data is intact)", path, lerr);
+        leveldb_free(lerr);
+    } else if (lerr) {
         *err = damage("the state machine in %s (named by " POINTER ") cannot be opened: %s", path, lerr);
         leveldb_free(lerr);
     } else {
@@ -348,6 +360,7 @@ void fsm_close(fsm *f) {
     gen_ref_release(f->ref);  /* the views are freed first: their owners go before the state machine */
     free(f->dir);
     free(f->conf);
+    free(f->no_space);
     leveldb_options_destroy(f->opts);
     leveldb_cache_destroy(f->cache);
     leveldb_filterpolicy_destroy(f->filter);
@@ -515,19 +528,29 @@ int fsm_del(fsm *f, const char *key, size_t klen) {
 
 /* Deletes every user key. Runs inside the apply's batch, so a huge
  * keyspace makes a huge batch; acceptable until snapshots land. */
+/* Every key in LevelDB, and every key the open batch holds (which need
+ * not be in LevelDB yet: a flush must not depend on having written it). */
 void fsm_flush(fsm *f) {
-    fsm_iter *it = fsm_iter_new(f, 0);
-    const char *k;
-    size_t kl;
-    uint64_t h;
-    while (fsm_iter_next(it, &k, &kl, &h)) {
-        size_t n;
-        const char *dk = dkey(f, k, kl, &n);
-        batch_open(f);
-        leveldb_writebatch_delete(f->wb, dk, n);
-        remember(f, k, kl, NULL, 0, 1);
+    leveldb_iterator_t *it = leveldb_create_iterator(f->db, f->ropts);
+    leveldb_iter_seek(it, "k", 1);
+    int started = 0;
+    size_t n;
+    const char *stored;
+    batch_open(f);
+    while ((stored = next_user_key(it, &started, &n))) {
+        leveldb_writebatch_delete(f->wb, stored, n);
+        remember(f, stored + 9, n - 9, NULL, 0, 1);
     }
-    fsm_iter_free(it);
+    leveldb_iter_destroy(it);
+    for (int i = 0; i < f->npend; i++) {
+        pend *p = &f->pend[i];
+        if (p->deleted) continue;
+        const char *dk = dkey(f, p->key, p->klen, &n);
+        leveldb_writebatch_delete(f->wb, dk, n);
+        free(p->val);
+        p->val = NULL;
+        p->deleted = 1;
+    }
     f->keys = 0;
 }
 
@@ -548,13 +571,23 @@ static void clear_pend(fsm *f) {
 }
 
 /* Writes the open batch, with the applied index and key count it reaches.
- * sync makes it, and every earlier unsynced write, durable. */
+ * sync makes it, and every earlier unsynced write, durable. A write that
+ * fails for want of space keeps the batch (reads still see it) and puts
+ * the state machine out of service until fsm_recover(). */
 static int fsm_write(fsm *f, int sync) {
+    if (f->no_space) return -1;
     if (!f->wb && (!sync || f->synced == f->applied)) return 0;
     batch_open(f);
     write_meta(f->wb, f->applied, f->applied_term, f->keys);
     char *err = NULL;
     leveldb_write(f->db, sync ? f->wsync : f->wopts, f->wb, &err);
+    if (err && space_error(err)) {
+        logmsg(LL_WARNING, "Writing the state machine in %s failed: %s. It takes no writes until there is space; "
+               "what was applied meanwhile is kept in memory. Its data is intact.", f->dir, err);
+        f->no_space = xstrndup(err, strlen(err));
+        leveldb_free(err);
+        return -1;
+    }
     leveldb_writebatch_destroy(f->wb);
     f->wb = NULL;
     f->batch_bytes = 0;
@@ -565,6 +598,37 @@ static int fsm_write(fsm *f, int sync) {
         return -1;
     }
     if (sync) f->synced = f->applied;
+    return 0;
+}
+
+const char *fsm_no_space(const fsm *f) { return f->no_space; }
+
+/* After a failed write LevelDB's handle is never written again (its log
+ * may end in a torn record, and what followed it would be unreadable):
+ * once the disk has room, close it, open it again (LevelDB drops the torn
+ * tail) and write the batch kept meanwhile. Waits while views hold the
+ * old handle. */
+int fsm_recover(fsm *f) {
+    if (!f->no_space) return 0;
+    if (f->ref->refs > 1) return 1;
+    struct statvfs vfs;
+    uint64_t need = 2 * (32ULL << 20) + 2 * f->batch_bytes + (1 << 20);  /* a memtable's table, the batch, margin */
+    if (statvfs(f->dir, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < need) return 1;
+    char *path = gen_path(f->dir, f->gen), *err = NULL;
+    gen_ref_release(f->ref);
+    f->db = leveldb_open(f->opts, path, &err);
+    free(path);
+    if (err) {
+        logmsg(LL_WARNING, "Opening the state machine in %s again failed: %s. Stopping; its data is intact: start "
+               "the node again once the disk has room.", f->dir, err);
+        leveldb_free(err);
+        exit(1);
+    }
+    f->ref = gen_ref_new(f->db);
+    free(f->no_space);
+    f->no_space = NULL;
+    if (fsm_write(f, 0) != 0) return f->no_space ? 1 : -1;
+    logmsg(LL_NOTICE, "The state machine in %s is writable again", f->dir);
     return 0;
 }
 
@@ -590,7 +654,7 @@ void fsm_apply(fsm *f, uint64_t index, uint64_t term, const char *entry, size_t 
     f->applied = index;
     f->applied_term = term;
     /* Bound the memory of the overlay: big batches go out early, unsynced. */
-    if (f->batch_bytes > BATCH_MAX_BYTES && fsm_write(f, 0) != 0) abort();
+    if (f->batch_bytes > BATCH_MAX_BYTES && fsm_write(f, 0) != 0 && !f->no_space) abort();
 }
 
 void fsm_apply_conf(fsm *f, uint64_t index, uint64_t term, const char *text, size_t len, int removed, buf *reply) {
@@ -632,7 +696,10 @@ struct fsm_iter { leveldb_iterator_t *it; int started; };
 
 fsm_iter *fsm_iter_new(fsm *f, uint64_t from) {
     /* Iterators read LevelDB only: write the open batch out first. */
-    if (fsm_write(f, 0) != 0) abort();
+    if (fsm_write(f, 0) != 0) {
+        if (f->no_space) return NULL;
+        abort();
+    }
     fsm_iter *i = xmalloc(sizeof(*i));
     i->it = leveldb_create_iterator(f->db, f->ropts);
     char k[9];

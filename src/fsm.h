@@ -60,6 +60,14 @@ void fsm_apply_conf(fsm *f, uint64_t index, uint64_t term, const char *text, siz
 int fsm_sync(fsm *f);
 /* Writes the open batch without syncing (appendfsync no). */
 int fsm_flush_batch(fsm *f);
+/* A write failed for want of space: LevelDB's error (else NULL). Applies
+ * go on into the open batch, in memory; reads see it; iterators and views
+ * cannot be had (NULL) and fsm_sync()/fsm_flush_batch() fail, until
+ * fsm_recover() returns 0: it reopens LevelDB once the disk has room and
+ * writes the batch (1: not yet; it exits the process if LevelDB cannot
+ * be opened again). */
+const char *fsm_no_space(const fsm *f);
+int fsm_recover(fsm *f);
 
 /* Reads, outside or inside an apply. A found value is malloc'd: free() it. */
 char *fsm_get(fsm *f, const char *key, size_t klen, size_t *vlen);

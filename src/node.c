@@ -67,6 +67,10 @@ static struct {
     long long snapshots;
     long long last_snapshot_time, last_snapshot_ms;
     uint64_t unc_bytes, unc_from, unc_to, unc_term;  /* node_uncommitted_bytes(): entries (from, to] of term */
+    int disk_full;        /* the log could not be written for want of space: retrying */
+    int disk_full_err;    /* its errno */
+    ev_timer disk_retry;
+    long long disk_full_since;
 } N;
 
 static const char noop_entry[13] = {0};  /* ENTRY_NOOP, time 0, argc 0 */
@@ -106,8 +110,10 @@ static void job_free(job *j) {
     free(j);
 }
 
-/* Gives the oldest waiting job to the sync thread if it is idle. */
+/* Gives the oldest waiting job to the sync thread if it is idle (and the
+ * disk is not full: a full one is tried again on a timer). */
 static void kick_sync(void) {
+    if (N.disk_full && ev_is_active(&N.disk_retry)) return;
     pthread_mutex_lock(&N.mu);
     if (!N.busy && !N.finished && N.qhead) {
         N.busy = N.qhead;
@@ -118,6 +124,9 @@ static void kick_sync(void) {
     pthread_mutex_unlock(&N.mu);
 }
 
+static void disk_full(job *j);
+static void disk_space_back(void);
+
 static void done_cb(struct ev_loop *loop, ev_async *w, int revents) {
     (void)loop; (void)w; (void)revents;
     pthread_mutex_lock(&N.mu);
@@ -125,6 +134,11 @@ static void done_cb(struct ev_loop *loop, ev_async *w, int revents) {
     N.finished = NULL;
     pthread_mutex_unlock(&N.mu);
     if (!j) return;
+    if (j->err && (j->err == ENOSPC || j->err == EDQUOT) && !wal_broken(N.w)) {
+        disk_full(j);
+        return;
+    }
+    if (N.disk_full) disk_space_back();
     if (j->err) {
         /* After a failed fsync the file's state is unknown: going on could
          * acknowledge what is not on disk. Stop, as PostgreSQL does. */
@@ -140,6 +154,82 @@ static void done_cb(struct ev_loop *loop, ev_async *w, int revents) {
     for (size_t i = 0; i < j->nmsgs; i++) peer_send_raft(&j->msgs[i]);
     job_free(j);
     kick_sync();
+}
+
+/* ---- a full disk ----
+ * A write refused for want of space changed nothing (wal.h): the job goes
+ * back to the head of the queue and is tried again every second, while
+ * the node takes no new writes (node_disk_full()) and, leading, hands the
+ * leadership to a node that can write. Everything else goes on: followers
+ * acknowledge heartbeats, reads are served. */
+
+/* A leader short of space hands over, but only when enough followers can
+ * write to elect another leader without it: they have all it has (they
+ * acknowledge only what they have made durable). With fewer, a hand-over
+ * would leave no leader, and no reads: it keeps the role, takes no writes. */
+static void maybe_hand_over(void) {
+    if (raft_role(N.r) != RAFT_LEADER || raft_transferee(N.r)) return;
+    const members *m = raft_members(N.r);
+    int healthy = 0;
+    for (int i = 0; i < m->n; i++) {
+        raft_peer_info p;
+        if (m->m[i].id != N.id && !m->m[i].learner && raft_peer(N.r, m->m[i].id, &p) &&
+            p.match == raft_last_index(N.r))
+            healthy++;
+    }
+    if (healthy >= members_voters(m) / 2 + 1) node_transfer(0);
+}
+
+/* Whichever of the log and the state machine ran out first. */
+static void degraded(void) {
+    if (N.disk_full_since) return;
+    N.disk_full_since = (long long)time(NULL);
+    maybe_hand_over();
+    ev_timer_start(N.loop, &N.disk_retry);
+}
+
+static void disk_full(job *j) {
+    if (!N.disk_full)
+        logmsg(LL_WARNING, "Writing the Raft log in %s failed: %s. This node takes no writes until there is space; "
+               "it tries again every second. Its data is intact.", N.cfg->dir, strerror(j->err));
+    degraded();
+    N.disk_full = 1;
+    N.disk_full_err = j->err;
+    j->err = 0;
+    pthread_mutex_lock(&N.mu);
+    j->next = N.qhead;  /* first again: what came after it waits for it */
+    N.qhead = j;
+    if (!N.qtail) N.qtail = j;
+    pthread_mutex_unlock(&N.mu);
+    ev_timer_start(N.loop, &N.disk_retry);
+}
+
+static void disk_space_back(void) {
+    logmsg(LL_NOTICE, "The Raft log in %s is writable again", N.cfg->dir);
+    N.disk_full = 0;
+    if (!fsm_no_space(N.f)) N.disk_full_since = 0;
+}
+
+static void disk_retry_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)revents;
+    int again = 0;
+    if (fsm_no_space(N.f)) {
+        int r = fsm_recover(N.f);
+        if (r < 0) {
+            logmsg(LL_WARNING, "Writing to the state machine failed; stopping");
+            exit(1);
+        }
+        if (r == 0 && !N.disk_full) N.disk_full_since = 0;
+        again = r != 0;
+    }
+    kick_sync();  /* the log's job, if it waits: the timer is not running now */
+    if (N.disk_full || again) maybe_hand_over();
+    if (again) ev_timer_start(loop, w);
+}
+
+int node_disk_full(void) {
+    if (N.disk_full) return N.disk_full_err;
+    return fsm_no_space(N.f) ? ENOSPC : 0;
 }
 
 static job *new_job(void) {
@@ -262,6 +352,7 @@ static uint64_t compact(int all) {
         return snap;
     uint64_t c = compact_point(all);
     if (c <= snap && !all) return snap;
+    if (fsm_no_space(N.f)) return snap;  /* nothing can be made durable: the log stays */
     unsigned long long t0 = mono_ms();
     if (fsm_sync(N.f) != 0) {
         logmsg(LL_WARNING, "Making the state machine durable failed; stopping");
@@ -362,10 +453,13 @@ void node_process(void) {
         if (!rd.nmsgs && !rd.nentries && !rd.ncommitted && !rd.hard_state_changed && !rd.nmsgs_after) break;
     }
     if (applied_any && fsm_flush_batch(N.f) != 0) {
-        logmsg(LL_WARNING, "Writing to the state machine failed; stopping");
-        exit(1);
+        if (!fsm_no_space(N.f)) {
+            logmsg(LL_WARNING, "Writing to the state machine failed; stopping");
+            exit(1);
+        }
+        degraded();
     }
-    if (applied_any) compact(0);
+    if (applied_any && !fsm_no_space(N.f)) compact(0);
     if (N.ev.applied) N.ev.applied();
     kick_sync();
     peer_flush();
@@ -593,6 +687,7 @@ int node_init(struct ev_loop *loop, config *cfg, fsm *f, const node_events *ev) 
     sync_peers();
     pthread_mutex_init(&N.mu, NULL);
     pthread_cond_init(&N.cv, NULL);
+    ev_timer_init(&N.disk_retry, disk_retry_cb, 1.0, 0.);
     ev_async_init(&N.done_async, done_cb);
     ev_async_start(loop, &N.done_async);
     pthread_create(&N.thread, NULL, sync_main, NULL);
@@ -619,6 +714,11 @@ void node_shutdown(void) {
         pthread_mutex_unlock(&N.mu);
         if (idle) {
             done_cb(N.loop, &N.done_async, 0);
+            if (N.disk_full) {  /* nothing waiting was ever acknowledged: it may go */
+                logmsg(LL_WARNING, "Stopping with log entries unwritten for want of space: any acknowledged one is "
+                       "on a majority, and comes back from the leader");
+                break;
+            }
             pthread_mutex_lock(&N.mu);
             int more = N.busy || N.qhead;
             pthread_mutex_unlock(&N.mu);
@@ -632,6 +732,12 @@ void node_shutdown(void) {
     pthread_cond_signal(&N.cv);
     pthread_mutex_unlock(&N.mu);
     pthread_join(N.thread, NULL);
+    while (N.qhead) {  /* left by a full disk */
+        job *j = N.qhead;
+        N.qhead = j->next;
+        job_free(j);
+    }
+    ev_timer_stop(N.loop, &N.disk_retry);
     ev_async_stop(N.loop, &N.done_async);
     transfer_shutdown();
     peer_shutdown();

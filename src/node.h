@@ -59,6 +59,9 @@ void node_info(buf *b, const char *section);
 int64_t node_change(int op, const cluster_member *m);
 /* A configuration without this node was applied: it serves no more. */
 int node_removed(void);
+/* The log could not be written for want of space (its errno, ENOSPC or
+ * EDQUOT; 0 when it can): the node takes no new writes meanwhile. */
+int node_disk_full(void);
 /* Leader and not handing over: takes proposals. */
 int node_accepting(void);
 /* Starts a leadership transfer to id (0: the best voter); the target or 0. */

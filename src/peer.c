@@ -147,10 +147,25 @@ typedef struct conn {
     struct conn *next;
 } conn;
 
+/* A host name being resolved by glibc's helper threads (getaddrinfo_a),
+ * so that a slow name server never holds the loop. A lookup outlives its
+ * member if that one is removed meanwhile (owner 0): it is reaped when
+ * done. */
+typedef struct lookup {
+    struct gaicb cb;
+    struct addrinfo hints;
+    char host[256], port[16];
+    uint64_t owner;
+    struct lookup *next;
+} lookup;
+
 typedef struct member {
     uint64_t id;
     char host[256];
     int port;
+    struct sockaddr_storage sa;  /* the address to dial, once resolved */
+    socklen_t salen;             /* 0: not resolved yet */
+    lookup *lookup;              /* under way */
     conn *out;             /* our dialled connection, NULL when down */
     ev_timer retry;
     double backoff;
@@ -171,6 +186,8 @@ static struct {
     long long bad_frames;
     uint64_t links;
     unsigned link_timeout_ms;  /* see peer_set_link_timeout() */
+    lookup *lookups;
+    ev_timer lookup_poll;
 } P;
 
 
@@ -386,24 +403,93 @@ static conn *conn_new(int fd, uint64_t peer, int outbound) {
     return c;
 }
 
-static void dial(member *mb) {
-    struct addrinfo hints = {0}, *ai = NULL;
-    hints.ai_socktype = SOCK_STREAM;
-    char port[16];
-    snprintf(port, sizeof(port), "%d", mb->port);
-    int fd = -1;
-    if (getaddrinfo(mb->host, port, &hints, &ai) == 0 && ai) {
-        fd = socket(ai->ai_family, SOCK_STREAM, 0);
-        if (fd >= 0) {
-            fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-            if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) { close(fd); fd = -1; }
-        }
+static void retry_later(member *mb) {
+    ev_timer_set(&mb->retry, mb->backoff, 0.);
+    ev_timer_start(P.loop, &mb->retry);
+    mb->backoff = mb->backoff * 2 > 1.0 ? 1.0 : mb->backoff * 2;
+}
+
+/* An address literal needs no name server: taken at once. */
+static int numeric_host(member *mb) {
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&mb->sa;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&mb->sa;
+    memset(&mb->sa, 0, sizeof(mb->sa));
+    if (inet_pton(AF_INET, mb->host, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)mb->port);
+        mb->salen = sizeof(*s4);
+    } else if (inet_pton(AF_INET6, mb->host, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)mb->port);
+        mb->salen = sizeof(*s6);
     }
-    if (ai) freeaddrinfo(ai);
+    return mb->salen != 0;
+}
+
+static void start_lookup(member *mb) {
+    lookup *l = xmalloc(sizeof(*l));
+    memset(l, 0, sizeof(*l));
+    snprintf(l->host, sizeof(l->host), "%s", mb->host);
+    snprintf(l->port, sizeof(l->port), "%d", mb->port);
+    l->hints.ai_socktype = SOCK_STREAM;
+    l->cb.ar_name = l->host;
+    l->cb.ar_service = l->port;
+    l->cb.ar_request = &l->hints;
+    l->owner = mb->id;
+    struct gaicb *list[1] = {&l->cb};
+    if (getaddrinfo_a(GAI_NOWAIT, list, 1, NULL) != 0) {
+        logmsg(LL_WARNING, "Cannot look up %s for node %llu", mb->host, (unsigned long long)mb->id);
+        free(l);
+        retry_later(mb);
+        return;
+    }
+    l->next = P.lookups;
+    P.lookups = l;
+    mb->lookup = l;
+    ev_timer_start(P.loop, &P.lookup_poll);
+}
+
+/* Lookups that finished: their members dial (or try again later). */
+static void lookup_poll_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)revents;
+    for (lookup **pp = &P.lookups; *pp;) {
+        lookup *l = *pp;
+        int rc = gai_error(&l->cb);
+        if (rc == EAI_INPROGRESS) { pp = &l->next; continue; }
+        *pp = l->next;
+        member *mb = find_member(l->owner);
+        if (mb && mb->lookup == l) {
+            mb->lookup = NULL;
+            struct addrinfo *ai = l->cb.ar_result;
+            if (rc == 0 && ai && ai->ai_addrlen <= sizeof(mb->sa)) {
+                memcpy(&mb->sa, ai->ai_addr, ai->ai_addrlen);
+                mb->salen = ai->ai_addrlen;
+                dial(mb);
+            } else {
+                logmsg(LL_VERBOSE, "Looking up %s for node %llu: %s", mb->host, (unsigned long long)mb->id,
+                       gai_strerror(rc));
+                retry_later(mb);
+            }
+        }
+        if (l->cb.ar_result) freeaddrinfo(l->cb.ar_result);
+        free(l);
+    }
+    if (!P.lookups) ev_timer_stop(loop, w);
+}
+
+static void dial(member *mb) {
+    if (!mb->salen && !numeric_host(mb)) {
+        if (!mb->lookup) start_lookup(mb);
+        return;
+    }
+    int fd = socket(mb->sa.ss_family, SOCK_STREAM, 0);
+    if (fd >= 0) {
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        if (connect(fd, (struct sockaddr *)&mb->sa, mb->salen) < 0 && errno != EINPROGRESS) { close(fd); fd = -1; }
+    }
     if (fd < 0) {
-        ev_timer_set(&mb->retry, mb->backoff, 0.);
-        ev_timer_start(P.loop, &mb->retry);
-        mb->backoff = mb->backoff * 2 > 1.0 ? 1.0 : mb->backoff * 2;
+        mb->salen = 0;  /* a name may resolve elsewhere next time */
+        retry_later(mb);
         return;
     }
     conn *c = conn_new(fd, mb->id, 1);
@@ -479,6 +565,7 @@ int peer_init(struct ev_loop *loop, uint64_t cluster_id, uint64_t my_id, const c
     P.my_id = my_id;
     P.h = *h;
     P.lfd = -1;
+    ev_timer_init(&P.lookup_poll, lookup_poll_cb, 0.02, 0.02);
     if (!port) return -1;
     struct addrinfo hints = {0}, *ai = NULL;
     hints.ai_socktype = SOCK_STREAM;
@@ -533,6 +620,8 @@ void peer_remove(uint64_t id) {
     member *mb = find_member(id);
     if (!mb) return;
     ev_timer_stop(P.loop, &mb->retry);
+    if (mb->lookup) mb->lookup->owner = 0;  /* reaped when done */
+    mb->lookup = NULL;
     conn *c = mb->out;
     mb->out = NULL;
     mb->id = 0;  /* before the close, so nothing dials it again */
@@ -550,6 +639,13 @@ void peer_shutdown(void) {
         ev_timer_stop(P.loop, &P.m[i].retry);
     }
     while (P.inbound) conn_close(P.inbound, NULL);
+    /* lookups still running hold their requests: let them end (briefly) */
+    ev_timer_stop(P.loop, &P.lookup_poll);
+    for (lookup *l = P.lookups; l; l = l->next) gai_cancel(&l->cb);
+    for (int tries = 0; P.lookups && tries < 100; tries++) {
+        lookup_poll_cb(P.loop, &P.lookup_poll, 0);
+        if (P.lookups) { struct timespec ts = {0, 10000000}; nanosleep(&ts, NULL); }
+    }
     if (P.lfd >= 0) {
         ev_io_stop(P.loop, &P.accept_io);
         ev_timer_stop(P.loop, &P.accept_pause);

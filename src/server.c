@@ -473,6 +473,11 @@ static int execute(client *c, resp_parser *p) {
     } else if (write && c->reads_pending) {
         hold(c, HOLD_READS);  /* a write must not overtake this client's reads */
         return 0;
+    } else if (write && node_disk_full()) {
+        reply_errorf(reply_target(c), "MISCONF Errors writing to the Raft log: %s", strerror(node_disk_full()));
+        if (c->stail) slot_done(c->stail);
+        srv.errors++;
+        return 1;
     } else if (write && backlogged()) {
         hold(c, HOLD_BACKLOG);
         return 0;

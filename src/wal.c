@@ -102,6 +102,12 @@ static int parse_seg_name(const char *name, uint64_t *first) {
     return 0;
 }
 
+static int broken(wal *w);
+
+/* Out of space (or quota): a write that fails so, before any sync, can be
+ * undone, and tried again once space returns. */
+static int out_of_space(int e) { return e == ENOSPC || e == EDQUOT; }
+
 static int write_full(int fd, const char *p, size_t n, uint64_t off) {
     while (n) {
         ssize_t k = pwrite(fd, p, n, (off_t)off);
@@ -165,17 +171,21 @@ int wal_save_state(wal *w, const wal_state *st) {
     set_u64(b + 24, st->term);
     set_u64(b + 32, st->vote);
     set_u32(b + 40, crc_of(b, 40));
+    /* Until the rename the old state stands: a failure before it changes
+     * nothing. After it, which state a crash leaves is unknown. */
     int fd = openat(w->dirfd, STATE_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return -1;
     if (write_full(fd, b, STATE_SIZE, 0) < 0 || fsync(fd) < 0) {
         int e = errno;
         close(fd);
+        unlinkat(w->dirfd, STATE_TMP, 0);
         errno = e;
         return -1;
     }
     if (close(fd) < 0) return -1;
     if (renameat(w->dirfd, STATE_TMP, w->dirfd, STATE_FILE) < 0) return -1;
-    return fsync(w->dirfd);
+    if (fsync(w->dirfd) < 0) return broken(w);
+    return 0;
 }
 
 /* ---- reading segments ---- */
@@ -713,17 +723,18 @@ static int truncate_from(wal *w, uint64_t first, uint64_t term_before) {
 }
 
 /* Begins segment first: header synced under a temporary name, renamed,
- * directory synced. */
-static int new_segment(wal *w, uint64_t first) {
+ * directory synced. A failure before the directory sync leaves no trace. */
+static int new_segment(wal *w, uint64_t first, int *untouched) {
     char name[32], tmp[40], h[WAL_SEG_HEADER];
     seg_name(name, sizeof(name), first);
     snprintf(tmp, sizeof(tmp), "%s.tmp", name);
     memcpy(h, SEG_MAGIC, 8);
     set_u64(h + 8, first);
+    *untouched = 1;
     int fd = openat(w->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return -1;
     if (write_full(fd, h, WAL_SEG_HEADER, 0) < 0 || fdatasync(fd) < 0 ||
-        renameat(w->dirfd, tmp, w->dirfd, name) < 0 || fsync(w->dirfd) < 0) {
+        renameat(w->dirfd, tmp, w->dirfd, name) < 0 || (*untouched = 0, fsync(w->dirfd) < 0)) {
         int e = errno;
         close(fd);
         unlinkat(w->dirfd, tmp, 0);
@@ -750,6 +761,16 @@ static int need_new_segment(const wal *w) {
 
 /* A write failed: the files are in an unknown state from now on. Keeps
  * errno; returns -1. */
+/* A failure that changed nothing the log promises, for want of space: the
+ * wal stays usable and the caller may try again. Anything else breaks it. */
+static int failed(wal *w, int untouched) {
+    if (!untouched || !out_of_space(errno)) return broken(w);
+    int e = errno;
+    publish(w);  /* a truncation before the failure did change the log */
+    errno = e;
+    return -1;
+}
+
 static int broken(wal *w) {
     int e = errno;
     w->broken = 1;
@@ -769,9 +790,16 @@ int wal_append(wal *w, uint64_t first, uint64_t last, const char *rec, size_t le
     if (check_batch(rec, len, first, last, prev_term) < 0) { errno = EINVAL; return -1; }
     if (first <= w->last && truncate_from(w, first, prev_term) < 0) goto fail;
     if (len) {
-        if (need_new_segment(w) && new_segment(w, first) < 0) goto fail;
+        int untouched;
+        if (need_new_segment(w) && new_segment(w, first, &untouched) < 0) return failed(w, untouched);
         seg *g = &w->segs[w->nsegs - 1];
-        if (write_full(w->fd, rec, len, g->size) < 0 || (!w->nosync && fdatasync(w->fd) < 0)) goto fail;
+        if (write_full(w->fd, rec, len, g->size) < 0) {  /* never synced: cut back what got in */
+            int e = errno;
+            untouched = ftruncate(w->fd, (off_t)g->size) == 0;
+            errno = e;
+            return failed(w, untouched);
+        }
+        if (!w->nosync && fdatasync(w->fd) < 0) goto fail;
         note_batch(w, rec, first, last, g->size);
         g->size += len;
         w->disk += len;
@@ -839,7 +867,8 @@ int wal_reset(wal *w, uint64_t next) {
     w->off = NULL;
     w->capoff = 0;
     /* The empty segment records next: without it a reopen would start at 1. */
-    if (new_segment(w, next) < 0) goto fail;
+    int untouched;
+    if (new_segment(w, next, &untouched) < 0) goto fail;
     publish(w);
     return 0;
 fail:
@@ -1024,3 +1053,5 @@ int wal_check(const char *dir, int fix, void *out) {
 }
 
 void wal_set_sync(wal *w, int on) { w->nosync = !on; }
+
+int wal_broken(const wal *w) { return w->broken; }

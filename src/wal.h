@@ -70,7 +70,11 @@ void wal_encode(buf *b, const raft_entry *e, size_t n);
  * records that do not match (the log untouched); -1 with another errno on
  * an I/O failure: the caller must stop (a failed fsync leaves the file in
  * an unknown state). Once a write, unlink or sync has failed, later
- * wal_append(), wal_compact() and wal_reset() calls fail with EIO. */
+ * wal_append(), wal_compact() and wal_reset() calls fail with EIO. One
+ * exception: a write refused for want of space (ENOSPC, EDQUOT) before
+ * anything was synced is undone, the wal stays usable (wal_broken() 0) and
+ * the same append may be tried again, as may a wal_save_state() that
+ * failed so (the old state then stands). */
 int wal_append(wal *w, uint64_t first, uint64_t last, const char *rec, size_t len);
 /* on = 0 (appendfsync no): appends are written but not fdatasync'ed; a
  * power loss can then lose acknowledged writes. */
@@ -105,6 +109,8 @@ uint64_t wal_first_index(const wal *w);
 /* The last index the log holds; first index - 1 for an empty log. */
 uint64_t wal_last_index(const wal *w);
 uint64_t wal_disk_bytes(const wal *w);  /* every segment together */
+/* A failure left the files in an unknown state: nothing more is written. */
+int wal_broken(const wal *w);
 int wal_segments(const wal *w);
 
 /* Verification for raftkv-check-log: scans dir without modifying it unless

@@ -14,8 +14,10 @@ hit by:
   - bytes flipped in a table file under a running leader: it stops at the
     damaged block and never answers wrongly;
   - a failing fdatasync (tests/faultfs.c, LD_PRELOAD) on the leader and on
-    a follower, and a full disk (its data dir on a small tmpfs): the node
-    stops with a log line, the other two go on.
+    a follower: the node stops with a log line, the other two go on;
+  - a full disk (data dirs on small tmpfs mounts), on one follower and
+    then on every node: each stays up and takes no writes (MISCONF) while
+    reads go on, and recovers by itself once the tmpfs grows.
 
 Each damaged node is then replaced the documented way (README, "Disk
 damage"): RAFT.NODE REMOVE on another member, its data dir wiped, started
@@ -45,7 +47,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CHECK_LOG = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else
                             os.path.join(os.path.dirname(ct.SERVER), "raftkv-check-log-san"))
 FAULTFS = os.path.join(HERE, "..", "build", "faultfs.so")
-RETRIABLE = ("CLUSTERDOWN", "TIMEOUT", "TRYAGAIN")
+RETRIABLE = ("CLUSTERDOWN", "TIMEOUT", "TRYAGAIN", "MISCONF")
 BASE = 7400  # 7400..7402 and peers 17400..17402: clear of the other suites' ports
 ASAN = "detect_leaks=1:abort_on_error=0:exitcode=99"
 
@@ -625,69 +627,158 @@ def du(path):
     return sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(path) for f in fs)
 
 
-def test_enospc(cl, w):
-    """A follower's data dir on a small tmpfs that fills up: it must stop."""
-    _, fol = followers(cl)
-    t = fol[-1]
-    d = cl.data(t)
-    w.leave(t)
-    cl.stop(t)
-    keep = d + ".moved"
-    os.rename(d, keep)
-    os.mkdir(d)
-    # twice what it holds (LevelDB turns its log into a table when it opens) and 1 MB
-    size = (2 * du(keep) + (1 << 20) + 4095) // 4096 * 4096
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d" % size, "tmpfs", d],
-                             capture_output=True, text=True)
-    if mounted.returncode != 0:
-        print("  ENOSPC: cannot mount a tmpfs here (%s): skipped" % mounted.stderr.strip())
+def persistence_ok(cl, i):
+    """INFO persistence's aof_last_write_status on node i: "ok", "err", or None if it does not answer."""
+    try:
+        return cl.info(i, "persistence").get("aof_last_write_status")
+    except (OSError, ConnectionError):
+        return None
+
+
+def onto_tmpfs(cl, nodes, extra):
+    """Puts each node's data dir on a tmpfs of its own, twice what it holds
+    (LevelDB turns its log into a table when it opens) plus extra bytes, one
+    node at a time (a node started with --join wants another one up). False
+    when tmpfs cannot be mounted here."""
+    for t in nodes:
+        cl.stop(t)
+        d = cl.data(t)
+        keep = d + ".moved"
+        os.rename(d, keep)
+        os.mkdir(d)
+        size = (2 * du(keep) + extra + 4095) // 4096 * 4096
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d" % size, "tmpfs", d],
+                                 capture_output=True, text=True)
+        if mounted.returncode != 0:
+            print("  ENOSPC: cannot mount a tmpfs here (%s): skipped" % mounted.stderr.strip())
+            os.rmdir(d)
+            os.rename(keep, d)
+            cl.start(t)
+            off_tmpfs(cl, [i for i in nodes if os.path.ismount(cl.data(i))])
+            return False
+        shutil.copytree(keep, d, dirs_exist_ok=True)
+        shutil.rmtree(keep)
+        cl.start(t)
+    return True
+
+
+def grow_tmpfs(cl, nodes, size):
+    for t in nodes:
+        subprocess.run(["mount", "-o", "remount,size=%d" % size, cl.data(t)], check=True)
+
+
+def off_tmpfs(cl, nodes):
+    """Back to an ordinary data dir, one node at a time: stop, copy off,
+    unmount, start."""
+    for t in nodes:
+        if t in cl.procs:
+            cl.stop(t)
+        d = cl.data(t)
+        keep = d + ".moved"
+        shutil.copytree(d, keep)
+        subprocess.run(["umount", d], check=True)
         os.rmdir(d)
         os.rename(keep, d)
         cl.start(t)
+
+
+def fill(cl, via, until, seconds=60):
+    """Big SETs through the nodes in via, 512 KB a round (acknowledged ones
+    are not kept: these keys are not the writer's) until until() holds;
+    the replies seen, by kind."""
+    big = b"x" * 8192
+    seen = {}
+    n = 0
+    end = time.time() + seconds
+    while not until() and time.time() < end:
+        try:
+            c = Client(cl.port(via[n % len(via)]), timeout=10)
+            r = c.pipeline([("SET", "big%d_%d" % (n, k), big) for k in range(64)])
+            c.close()
+        except (OSError, ConnectionError):
+            r = ["connection"]
+        for x in r:
+            kind = "OK" if x == "OK" else str(x).split(" ")[0]
+            seen[kind] = seen.get(kind, 0) + 1
+        n += 1
+    return seen
+
+
+def intact(cl, t, logsize, what):
+    """Node t is still up, said why it takes no writes, and did not stop."""
+    log = open(cl.log(t), errors="replace").read()[logsize:]
+    check(cl.procs[t].poll() is None and "No space left on device" in log and "Its data is intact" in log and
+          "Stopping" not in log, "%s: node %d stays up and says why it takes no writes:\n%s" % (what, t, log[-600:]))
+
+
+def test_enospc(cl, w):
+    """A follower's data dir on a small tmpfs that fills up: it stays up,
+    the other two go on; given room again, it catches up by itself."""
+    _, fol = followers(cl)
+    t = fol[-1]
+    w.leave(t)
+    if not onto_tmpfs(cl, [t], 1 << 20):
         w.nodes.append(t)
         return
     try:
-        shutil.copytree(keep, d, dirs_exist_ok=True)
-        shutil.rmtree(keep)
-        if not cl.start(t):
-            return
-        check(cl.caught_up(t), "ENOSPC: node %d runs on a %d-byte tmpfs and catches up" % (t, size))
+        check(cl.caught_up(t), "ENOSPC: node %d runs on a small tmpfs and catches up" % t)
         logsize = os.path.getsize(cl.log(t))
-        p = cl.procs[t]
         others = [i for i in cl.procs if i != t]
-        big = b"x" * 8192
-        n = 0
-        end = time.time() + 40
-        while p.poll() is None and time.time() < end:  # 512 KB a round, acknowledged ones recorded
-            c = Client(cl.port(others[n % 2]), timeout=10)
-            keys = ["big%d_%d" % (n, k) for k in range(64)]
-            r = c.pipeline([("SET", k, big) for k in keys])
-            c.close()
-            with w.lock:
-                w.acked.update({k: big for k, x in zip(keys, r) if x == "OK"})
-            n += 1
-        try:
-            rc = p.wait(10)
-        except subprocess.TimeoutExpired:
-            rc = None
-        log = open(cl.log(t), errors="replace").read()[logsize:]
-        stopped = [s for s in ("Writing the Raft log failed: No space left on device",
-                               "Writing to the state machine failed; stopping") if s in log]
-        check(rc == 1 and stopped, "ENOSPC: the node stops with exit code 1 and a log line (rc %s, %d rounds):\n%s"
-              % (rc, n, log[-600:]))
-        if stopped:
-            print("  ENOSPC: node %d stopped after %d rounds of 512 KB: %s" % (t, n, stopped[0]))
-        if rc is None:
-            p.kill()
-            p.wait()
-        cl.procs.pop(t)
+        seen = fill(cl, others, lambda: persistence_ok(cl, t) == "err")
+        check(persistence_ok(cl, t) == "err", "ENOSPC: node %d reports aof_last_write_status:err (%r)" % (t, seen))
+        intact(cl, t, logsize, "ENOSPC")
+        check(cl.leader(exclude=(t,)) is not None, "ENOSPC: the other two keep a leader")
+        acked_grows(w, "ENOSPC, with one follower's disk full")
+        c = Client(cl.port(t))
+        key, val = next(iter(dict(w.acked).items()))
+        check(c.call("GET", key) == val, "ENOSPC: the full node still serves reads")
+        c.close()
+        grow_tmpfs(cl, [t], 256 << 20)
+        check(wait_for(lambda: persistence_ok(cl, t) == "ok", 30), "ENOSPC: node %d recovers once there is room" % t)
+        check(cl.caught_up(t), "ENOSPC: node %d catches up after it" % t)
     finally:
-        if t in cl.procs:
-            cl.kill(t)
-        subprocess.run(["umount", d])
-    check(cl.leader(exclude=(t,)) is not None, "ENOSPC: the other two keep a leader")
-    acked_grows(w, "ENOSPC, with the full node stopped")
-    replace(cl, w, t, "ENOSPC")
+        off_tmpfs(cl, [t])
+    w.nodes.append(t)
+    acked_grows(w, "ENOSPC, after the disk was cleared")
+
+
+def test_enospc_all(cl, w):
+    """Every node's data dir on a small tmpfs, all filling up: every node
+    stays up, writes are refused (MISCONF) or time out, never lost; reads
+    go on where a leader remains; once there is room, writes resume."""
+    nodes = sorted(cl.procs)
+    if not onto_tmpfs(cl, nodes, 2 << 20):
+        return
+    try:
+        check(cl.leader() is not None, "ENOSPC everywhere: a leader on the small disks")
+        sizes = {t: os.path.getsize(cl.log(t)) for t in nodes}
+        # until the leader's disk is full: then nothing more can be written anywhere
+        lead = cl.leader()
+        seen = fill(cl, nodes, lambda: persistence_ok(cl, lead) == "err", 90)
+        full = [t for t in nodes if persistence_ok(cl, t) == "err"]
+        check(lead in full, "ENOSPC everywhere: the leader's disk fills (%r; full: %r)" % (seen, full))
+        check(all(cl.procs[t].poll() is None for t in nodes), "ENOSPC everywhere: every node stays up")
+        for t in full:
+            intact(cl, t, sizes[t], "ENOSPC everywhere")
+        lead = cl.leader(timeout=5)
+        if lead is not None:
+            for via in nodes:  # the leader refuses before proposing; followers forward to it
+                c = Client(cl.port(via))
+                key, val = next(iter(dict(w.acked).items()))
+                r = c.call("SET", "after-full", "x")
+                check(str(r).startswith("MISCONF Errors writing to the"),
+                      "ENOSPC everywhere: a write through node %d is refused: %r" % (via, r))
+                check(c.call("GET", key) == val, "ENOSPC everywhere: reads go on through node %d" % via)
+                c.close()
+        print("  ENOSPC everywhere: replies %r, full disks on nodes %r, leader %s" % (seen, full, lead))
+        grow_tmpfs(cl, nodes, 256 << 20)
+        check(wait_for(lambda: all(persistence_ok(cl, t) == "ok" for t in nodes), 30),
+              "ENOSPC everywhere: every node recovers once there is room")
+        acked_grows(w, "ENOSPC everywhere, once there is room")
+    finally:
+        off_tmpfs(cl, nodes)
+    check(cl.leader() is not None, "ENOSPC everywhere: a leader after moving back")
+    acked_grows(w, "ENOSPC everywhere, back on the ordinary disk")
 
 
 def check_every_copy(cl, w):
@@ -727,7 +818,7 @@ def main():
         w.start()
         acked_grows(w, "start", 300)
         steps = [test_torn_tail, test_wal_corrupt, test_fsm_damage, test_fsm_rot, test_fsync_eio_leader,
-                 test_fsync_eio_follower, test_enospc]
+                 test_fsync_eio_follower, test_enospc, test_enospc_all]
         for step in steps:
             t = time.time()
             step(cl, w)
