@@ -1,6 +1,7 @@
 #include "cmd.h"
 #include "glob.h"
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -363,13 +364,16 @@ static void keys_command(cmdctx *x, int argc, rstr *argv) {
 
 /* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
 static void scan_command(cmdctx *x, int argc, rstr *argv) {
-    char tmp[32];
-    if (argv[1].len == 0 || argv[1].len >= sizeof(tmp)) { reply_error(x->out, "ERR invalid cursor"); return; }
-    memcpy(tmp, argv[1].p, argv[1].len);
-    tmp[argv[1].len] = '\0';
-    char *end;
-    unsigned long long cursor = strtoull(tmp, &end, 10);
-    if (*end || isspace((unsigned char)tmp[0]) || tmp[0] == '-') { reply_error(x->out, "ERR invalid cursor"); return; }
+    /* As Redis reads it: strtoul over the C string (arguments are
+     * NUL-terminated), so "" is 0, "-1" wraps, and only a leading space,
+     * trailing junk or a value past 64 bits is invalid. */
+    char tmp[32], *end;
+    errno = 0;
+    unsigned long long cursor = strtoull(argv[1].p, &end, 10);
+    if (isspace((unsigned char)argv[1].p[0]) || *end || errno == ERANGE) {
+        reply_error(x->out, "ERR invalid cursor");
+        return;
+    }
     long long count = 10;
     const rstr *pat = NULL;
     int type_none = 0;

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -401,6 +403,60 @@ static void test_maxclients(void) {
     redisFree(c);
 }
 
+/* A node whose limit on open files cannot be raised (an unprivileged user
+ * with ulimit -n 700) lowers maxclients to what it leaves after its own
+ * reserve (564), says so, refuses the clients past it, and keeps working:
+ * its log and LevelDB always have descriptors. */
+static void test_open_files_limit(void) {
+    char d[300], logf[340], portstr[16], line[512];
+    snprintf(d, sizeof(d), "%s-nofile", dir);
+    snprintf(logf, sizeof(logf), "%s/server.log", d);
+    snprintf(portstr, sizeof(portstr), "%d", port + 1);
+    mkdir(d, 0777);
+    if (chown(d, 65534, 65534) != 0) { fprintf(stderr, "open-files test needs root: skipped\n"); return; }
+    pid_t p = fork();
+    if (p == 0) {
+        struct rlimit rl = {700, 700};
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(126);
+        execl(server_bin, server_bin, "--port", portstr, "--dir", d, "--logfile", logf, (char *)NULL);
+        _exit(127);
+    }
+    redisContext *c = NULL;
+    for (int i = 0; i < 2400 && !c; i++) {
+        c = redisConnect("127.0.0.1", port + 1);
+        if (c && c->err) { redisFree(c); c = NULL; msleep(25); }
+    }
+    CHECK(c != NULL);
+    if (!c) { kill(p, SIGKILL); waitpid(p, NULL, 0); return; }
+    EXPECT(c, "CONFIG GET maxclients", "[$maxclients,$136]");
+    EXPECT(c, "CONFIG SET maxclients 1000", "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with 136");
+    redisContext *cs[140];
+    int ok = 0, refused = 0;
+    for (int i = 0; i < 140; i++) {
+        cs[i] = redisConnect("127.0.0.1", port + 1);
+        redisReply *r = cs[i] && !cs[i]->err ? redisCommand(cs[i], "PING") : NULL;
+        if (r && r->type == REDIS_REPLY_STATUS) ok++;
+        else if (r && r->type == REDIS_REPLY_ERROR && !strcmp(r->str, "ERR max number of clients reached")) refused++;
+        freeReplyObject(r);
+    }
+    CHECKMSG(ok == 135 && refused == 5, "with 136 clients allowed: %d answered, %d refused", ok, refused);
+    EXPECT(c, "SET afterfull 1", "+OK");  /* the log and LevelDB still have their descriptors */
+    for (int i = 0; i < 140; i++) redisFree(cs[i]);
+    redisFree(c);
+    kill(p, SIGTERM);
+    int st;
+    waitpid(p, &st, 0);
+    CHECKMSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "server exit status %d", st);
+    FILE *f = fopen(logf, "r");
+    int said = 0;
+    while (f && fgets(line, sizeof(line), f)) said |= strstr(line, "maxclients is lowered to 136") != NULL;
+    if (f) fclose(f);
+    CHECK(said);
+    char rm[400];
+    snprintf(rm, sizeof(rm), "rm -rf %s", d);
+    if (t_fail == 0 && system(rm) != 0) fprintf(stderr, "cannot remove %s\n", d);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: %s raftkv-server\n", argv[0]); return 2; }
     server_bin = argv[1];
@@ -424,6 +480,7 @@ int main(int argc, char **argv) {
     test_protocol_errors();
     test_many_connections();
     test_maxclients();
+    test_open_files_limit();
     test_durability();
     int st = stop_server(SIGTERM);
     CHECKMSG(st == 0, "server exit status %d (sanitizer report in %s/server.log?)", st, dir);
