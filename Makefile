@@ -79,7 +79,7 @@ build/test_server: tests/test_server.c tests/testlib.h
 # seed corpus in tests/fuzz/corpus/<target>.
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-FUZZ_TARGETS := resp peer wal entry image config members
+FUZZ_TARGETS := resp peer wal entry image config members apply
 FUZZ_SRC_resp := src/resp.c src/buf.c
 FUZZ_SRC_peer := src/peer.c src/members.c src/entry.c src/buf.c src/log.c src/resp.c
 FUZZ_SRC_wal := src/wal.c src/members.c src/entry.c src/buf.c src/log.c src/resp.c
@@ -87,7 +87,9 @@ FUZZ_SRC_entry := src/entry.c src/resp.c src/buf.c
 FUZZ_SRC_image := src/image.c src/buf.c
 FUZZ_SRC_config := src/config.c src/glob.c src/members.c src/resp.c src/buf.c src/log.c
 FUZZ_SRC_members := src/members.c src/buf.c
+FUZZ_SRC_apply := src/cmd.c src/glob.c src/fsm.c src/entry.c src/resp.c src/buf.c src/log.c
 FUZZ_LIBS := -lev -lz -lm
+FUZZ_LIBS_apply := -lleveldb -lpthread
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 4
 
@@ -100,7 +102,7 @@ build/fuzz/obj/%.o: src/%.c $(SERVER_HDR)
 
 .SECONDEXPANSION:
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzzlib.h $(SERVER_HDR) $$(call fuzz_objs,$$*)
-	$(FUZZ_CC) $(WARN) $(FUZZ_FLAGS) -Isrc -o $@ $< $(call fuzz_objs,$*) $(FUZZ_LIBS)
+	$(FUZZ_CC) $(WARN) $(FUZZ_FLAGS) -Isrc -o $@ $< $(call fuzz_objs,$*) $(FUZZ_LIBS) $(FUZZ_LIBS_$*)
 
 fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 

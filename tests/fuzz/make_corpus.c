@@ -353,7 +353,7 @@ static const char sample_conf[] =
     "proto-max-bulk-len 512mb\n"
     "client-query-buffer-limit 1gb\n"
     "client-output-buffer-limit 1048576\n"
-    "appendfsync everysec\n"
+    "appendfsync no\n"
     "appendonly yes\n"
     "save \"\"\n"
     "id 2\n"
@@ -398,6 +398,100 @@ static void corpus_members(void) {
     put_str("members", "retired-ids", "1=10.0.0.1:7001@17001,3/learner,-2,-5");
 }
 
+/* ---- client pipelines for fuzz_apply: extreme integers, offsets, lengths ---- */
+
+/* Each line is a command as redis-cli takes it ("\x00" escapes inside
+ * double quotes); the seed is the lines as multibulk requests. */
+static void pipeline(const char *name, const char *const *lines) {
+    buf b;
+    buf_init(&b);
+    for (; *lines; lines++) {
+        rstr *v;
+        int argc = resp_split_inline(*lines, strlen(*lines), &v);
+        if (argc <= 0) {
+            fprintf(stderr, "make_corpus: bad seed line: %s\n", *lines);
+            exit(1);
+        }
+        reply_array(&b, argc);
+        for (int i = 0; i < argc; i++) {
+            reply_bulk(&b, v[i].p, v[i].len);
+            free(v[i].p);
+        }
+        free(v);
+    }
+    put("apply", name, b.data, b.len);
+    buf_free(&b);
+}
+
+static const char *const AP_SET[] = {
+    "SET k v", "SET k v2 NX", "SET k v3 XX", "SET k v4 GET", "SET k v5 NX GET", "SET k v6 XX GET",
+    "SET new v NX GET", "SET new2 v XX GET", "SET k v NX XX", "SET k v XX NX", "SET k v GET GET", "SET k v nx",
+    "SET k v get xx", "SET k v EX 10", "SET k v PX 1", "SET k v EXAT 1", "SET k v PXAT 1", "SET k v KEEPTTL",
+    "SET k v NX NX", "SET k v BOGUS", "SET \"\" \"\"", "SET \"\" \"\" GET", "SET \"k\\x00\" \"\\x00\\r\\n\"",
+    "SET k", NULL};
+static const char *const AP_SETNX[] = {
+    "SETNX k a", "SETNX k b", "GETSET k c", "GETSET fresh d", "GETDEL k", "GETDEL k", "GETDEL missing",
+    "GETSET k \"\"", "SETNX \"\" x", "GETDEL \"\"", "GETSET k", NULL};
+static const char *const AP_MSET[] = {
+    "MSET a 1 b 2 a 3", "MSET a", "MSET a 1 b", "MSETNX a 1 a 2", "MSETNX x 1 y 2 x 3", "MSETNX a 9 q 1",
+    "MSETNX z 1 z 2", "MSET k1 v k2 v k3 v k1 w k2 w", "DEL a a b zz", "UNLINK x y x", "DEL", "UNLINK k1 k1 k2 k3",
+    NULL};
+static const char *const AP_INCR[] = {
+    "SET n 9223372036854775806", "INCR n", "INCR n", "DECRBY n -1", "DECRBY n 1", "INCRBY n 1", "INCRBY n 2",
+    "SET m -9223372036854775807", "DECR m", "DECR m", "INCRBY m -1", "DECRBY m 1", "INCRBY m 0",
+    "INCRBY p 9223372036854775807", "INCRBY p 1", "INCRBY q 9223372036854775808", "INCRBY q -9223372036854775808",
+    "INCRBY q -9223372036854775809", "DECRBY q -9223372036854775808", "DECRBY q -9223372036854775807",
+    "DECRBY q 9223372036854775807", "DECRBY q 1", "INCRBY r 18446744073709551616", "INCRBY r 01", "INCRBY r +1",
+    "INCRBY r \" 1\"", "INCRBY r \"1 \"", "INCRBY r \"\"", "INCRBY r -0", "INCRBY r \"1\\x00\"",
+    "SET s \"1\\x002\"", "INCR s", "SET s \" 1\"", "INCR s", "SET s 01", "DECR s", "SET s -0", "INCR s",
+    "SET s 99999999999999999999", "INCR s", NULL};
+static const char *const AP_FLOAT[] = {
+    "INCRBYFLOAT f 1e308", "INCRBYFLOAT f 1e308", "INCRBYFLOAT f inf", "INCRBYFLOAT f -inf", "INCRBYFLOAT f nan",
+    "INCRBYFLOAT f -0", "INCRBYFLOAT f 5e-324", "INCRBYFLOAT f -5e-324", "INCRBYFLOAT g 1e4932",
+    "INCRBYFLOAT g 1.18e4932", "INCRBYFLOAT g 1.18e4932", "INCRBYFLOAT g -1e4932", "INCRBYFLOAT h 1e99999",
+    "INCRBYFLOAT h 1e-99999", "INCRBYFLOAT h 0x1p-16445", "INCRBYFLOAT h 0x1.fffffffffffffffep16383",
+    "INCRBYFLOAT h \"1\\x002\"", "INCRBYFLOAT h \" 1\"", "INCRBYFLOAT h \"1 \"", "INCRBYFLOAT h \"\"",
+    "INCRBYFLOAT h 1e", "INCRBYFLOAT h .5", "INCRBYFLOAT h 5.", "INCRBYFLOAT h -.0e-0",
+    "SET i \"1.5\\x00\"", "INCRBYFLOAT i 1", "SET i inf", "INCRBYFLOAT i 1", "SET i 1e4931", "INCRBYFLOAT i 1e4931",
+    "INCRBYFLOAT i 1", "SET i 9223372036854775807", "INCRBYFLOAT i 1", "INCR i", "SET i 0.1", "INCRBYFLOAT i 0.2",
+    "INCR i", NULL};
+static const char *const AP_SETRANGE[] = {
+    "SETRANGE k 0 \"\"", "SETRANGE k 0 abc", "SETRANGE k -1 x", "SETRANGE k -1 \"\"", "SETRANGE k 2147483648 x",
+    "SETRANGE k 2147483647 x", "SETRANGE k 4294967296 x", "SETRANGE k 4294967295 x", "SETRANGE k 9223372036854775807 x",
+    "SETRANGE k 9223372036854775807 \"\"", "SETRANGE k 9223372036854775806 xy", "SETRANGE k 536870911 x",
+    "SETRANGE k 536870911 xy", "SETRANGE k 536870912 x", "SETRANGE k 536870911 \"\"", "SETRANGE k 536870912 \"\"",
+    "SETRANGE k 9223372036854775808 x", "SETRANGE k 18446744073709551615 x", "SETRANGE k -9223372036854775808 x",
+    "SETRANGE k 1 \"\\x00\"", "SETRANGE k 10 z", "SETRANGE k 3 \"\"", "SETRANGE e 0 \"\"", "SETRANGE e 100 \"\"",
+    "SETRANGE k 01 x", "SETRANGE k \" 1\" x", "SETRANGE k 1", "SETRANGE k 65536 y", "SETRANGE k 8388608 z",
+    "SETRANGE k 16777215 w", NULL};
+static const char *const AP_APPEND[] = {
+    "APPEND k \"\"", "APPEND k \"a\\x00b\"", "APPEND k \"\\r\\n\"", "APPEND e \"\"", "APPEND e \"\"",
+    "SETRANGE k 536870909 x", "APPEND k xyz", "SETRANGE big 1048575 x", "APPEND big y", "APPEND big \"\"",
+    "GETSET big small", "APPEND big tail", "INCR big", "APPEND", NULL};
+static const char *const AP_FLUSH[] = {
+    "SET a 1", "FLUSHDB", "SET a 1", "FLUSHDB ASYNC", "SET a 1", "FLUSHDB SYNC", "FLUSHDB BOGUS", "FLUSHALL async",
+    "FLUSHALL ASYNC SYNC", "FLUSHALL sync sync", "FLUSHDB \"\"", "FLUSHALL \"SYNC\\x00\"", "GET a", "MSET a 1 b 2",
+    "FLUSHALL", "FLUSHALL", "SET a 2", NULL};
+static const char *const AP_MIXED[] = {
+    "GET k", "FOO bar \"baz\\r\\nqux\"", "SET", "MGET", "CONFIG SET proto-max-bulk-len 1", "DEBUG SLEEP 0",
+    "SET k v", "PING", "INCR k", "STRLEN k", "KEYS *", "DEL k", "\"\\x00\" \"\\x00\"", "set K V", "GETDEL K",
+    NULL};
+
+static void corpus_apply(void) {
+    pipeline("set-options", AP_SET);
+    pipeline("setnx-getset-getdel", AP_SETNX);
+    pipeline("mset-del", AP_MSET);
+    pipeline("incr-extremes", AP_INCR);
+    pipeline("incrbyfloat-extremes", AP_FLOAT);
+    pipeline("setrange-offsets", AP_SETRANGE);
+    pipeline("append", AP_APPEND);
+    pipeline("flush", AP_FLUSH);
+    pipeline("mixed", AP_MIXED);
+    /* the inline form: the server takes it too */
+    put_str("apply", "inline", "SET k v\r\nINCRBY n 9223372036854775807\r\nINCR n\r\nSETRANGE k 3 \"\\x00\"\r\n"
+                               "INCRBYFLOAT f 1e308\r\nAPPEND k \"\\xff\"\r\nMSETNX k 1 j 2\r\n");
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: make_corpus <dir>\n");
@@ -412,5 +506,6 @@ int main(int argc, char **argv) {
     corpus_image();
     corpus_config();
     corpus_members();
+    corpus_apply();
     return 0;
 }
