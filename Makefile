@@ -11,7 +11,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 SERVER_SRC := src/buf.c src/log.c src/resp.c src/glob.c src/members.c src/config.c src/entry.c src/fsm.c src/cmd.c src/admin.c src/raft.c src/wal.c src/peer.c src/image.c src/transfer.c src/join.c src/node.c src/server.c
 SERVER_HDR := $(wildcard src/*.h)
 
-.PHONY: all deps test-deps run test test-long unit sim linearize integration cluster membership diskfault differential clitools bench clean \
+.PHONY: all deps test-deps run test test-long unit sim linearize integration cluster hostile membership diskfault differential clitools bench clean \
 	fuzz fuzz-smoke fuzz-build fuzz-corpus jepsen
 
 all: deps src/raftkv-server src/raftkv-check-log
@@ -157,6 +157,11 @@ differential: build/raftkv-server-san
 cluster: build/raftkv-server-san
 	python3 tests/cluster_test.py build/raftkv-server-san
 
+# Hostile clients on a real 3-node cluster: extreme offsets and counts, glob
+# patterns, huge requests and headers, clients that never read, fd exhaustion.
+hostile: build/raftkv-server-san
+	python3 tests/hostile_test.py build/raftkv-server-san
+
 # The linearizability checker's own tests (histories that must pass or fail).
 linearize:
 	python3 tests/test_linearize.py
@@ -185,7 +190,7 @@ clitools: build/raftkv-server-san
 	tests/clitools.sh build/raftkv-server-san
 
 test: test-deps all
-	@tests/run.sh unit sim linearize integration cluster membership diskfault jepsen differential clitools fuzz-smoke
+	@tests/run.sh unit sim linearize integration cluster hostile membership diskfault jepsen differential clitools fuzz-smoke
 
 bench: all
 	utils/bench

@@ -1,0 +1,1284 @@
+#!/usr/bin/env python3
+"""Hostile clients against one real 3-node raftkv cluster (ASan/UBSan build).
+
+Each case sends commands that have crashed, hung or exhausted Redis, or that
+raftkv's design makes dangerous (see HOSTILE.md and issue 14): SETRANGE,
+APPEND and GETRANGE at extreme offsets, INCR*/INCRBYFLOAT at the 64-bit
+limits and with inf/nan/NUL bytes, glob patterns with exponential
+backtracking (KEYS, SCAN MATCH), repeated keys, a 100 MB value, a request
+larger than the largest entry, multibulk and bulk headers announcing
+gigabytes, a million-argument DEL, MGET of 100,000 keys, a client that never
+reads a big KEYS reply, CONFIG SET proto-max-bulk-len on one node only,
+1,100 idle connections (the nodes start with RLIMIT_NOFILE 1024, the usual
+default), and garbage on the peer port. The cases alternate between the
+leader and the followers (which forward to the leader).
+
+After every case, on every node: it answers PING; raft_term and
+raft_elections_timeout (INFO raft) are unchanged (no election); a SET through
+a random node commits and reads back; once all nodes report the same
+raft_applied_index, DEBUG DIGEST (each node's own state machine), DBSIZE and
+INFO keyspace agree. Where raftkv implements the command, its reply must be
+byte for byte the one of a real redis-server (started here as the oracle).
+A case that leaves the cluster broken (a node died or hangs, no commit,
+diverged replicas) is recorded, and the next case gets a fresh cluster.
+Deadlines scale with the machine (calibrated from the commit latency at
+start; HOSTILE_DEADLINE=seconds overrides). Sanitizer reports in the node
+logs fail the suite.
+
+Usage: hostile_test.py path/to/raftkv-server
+  HOSTILE_ONLY='KEYS|SCAN'  only the cases whose names contain one of these
+  HOSTILE_SEED=N            which node each case and each probe goes to"""
+import os
+import random
+import re
+import resource
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
+import cluster_test as ct  # noqa: E402
+from checks import check  # noqa: E402
+from cluster_test import Client, Error  # noqa: E402
+
+I64_MAX, I64_MIN = 2 ** 63 - 1, -2 ** 63
+MB = 1 << 20
+NODE_NOFILE = 1024  # the soft RLIMIT_NOFILE the nodes start with (the usual default)
+RSS_GROWTH_MAX = 200 * MB
+# The server defaults, except a request timeout long enough for a 100 MB
+# entry on a slow machine: these cases are about staying up, not latency.
+NODE_ARGS = ["--election-timeout", "1000", "--heartbeat-interval", "100", "--cluster-request-timeout", "20000"]
+RETRIABLE = ("CLUSTERDOWN", "TIMEOUT", "TRYAGAIN")
+
+
+class Conn(Client):
+    """cluster_test's Client with a read buffer that stays linear in the size
+    of the reply (a 100 MB value, an array of 200,000 keys)."""
+
+    def __init__(self, port, timeout):
+        super().__init__(port, timeout)
+        self.buf, self.pos = bytearray(), 0
+
+    def _more(self):
+        d = self.s.recv(1 << 20)
+        if not d:
+            raise ConnectionError("closed")
+        if self.pos > MB:
+            del self.buf[:self.pos]
+            self.pos = 0
+        self.buf += d
+
+    def _line(self):
+        while True:
+            i = self.buf.find(b"\r\n", self.pos)
+            if i >= 0:
+                line = bytes(self.buf[self.pos:i])
+                self.pos = i + 2
+                return line
+            self._more()
+
+    def _read(self):
+        line = self._line()
+        t, rest = line[:1], line[1:]
+        if t == b"+":
+            return rest.decode()
+        if t == b"-":
+            return Error(rest.decode())
+        if t == b":":
+            return int(rest)
+        if t == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            while len(self.buf) - self.pos < n + 2:
+                self._more()
+            v = bytes(self.buf[self.pos:self.pos + n])
+            self.pos += n + 2
+            return v
+        if t == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._read() for _ in range(n)]
+        raise ValueError("bad reply %r" % line)
+
+
+def norm(r):
+    """A reply in a form that compares as RESP2 bytes would."""
+    if isinstance(r, Error):
+        return ("-", str(r))
+    if isinstance(r, list):
+        return tuple(norm(x) for x in r)
+    if isinstance(r, str):
+        return ("+", r)
+    return r
+
+
+def short(x, n=160):
+    s = repr(x)
+    return s if len(s) <= n else s[:n] + "...(%d chars)" % len(s)
+
+
+def show(args):
+    """A command for a message: long or odd arguments quoted and cut short."""
+    out = []
+    for a in args:
+        a = a.decode("latin-1") if isinstance(a, (bytes, bytearray)) else str(a)
+        out.append(short(a, 40) if len(a) > 30 or not a.isprintable() or a == "" or " " in a else a)
+    return " ".join(out)
+
+
+def rss(pid, field="VmRSS"):
+    """A process's resident (or, with field="VmSize", virtual) size in bytes."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def raw_exchange(port, data, seconds):
+    """Sends bytes, returns what came back until the server closed (with
+    b'<close>') or the time was up (b'<open>')."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=seconds)
+    out = b""
+    try:
+        s.sendall(data)
+        end = time.time() + seconds
+        while time.time() < end:
+            s.settimeout(max(0.01, end - time.time()))
+            d = s.recv(65536)
+            if not d:
+                return out + b"<close>"
+            out += d
+    except socket.timeout:
+        pass
+    except OSError:
+        return out + b"<close>"
+    finally:
+        s.close()
+    return out + b"<open>"
+
+
+class HCluster(ct.Cluster):
+    """cluster_test's Cluster; nodes start with RLIMIT_NOFILE 1024, and a
+    stop never waits forever for a node that hangs."""
+
+    def __init__(self, wait):
+        super().__init__(3, NODE_ARGS)
+        self.wait = wait
+        self.hung = set()  # nodes that stopped answering (or of a broken cluster): killed at the end, not asked
+
+    def start(self, i):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(NODE_NOFILE, hard), hard))
+        try:
+            super().start(i)
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+    def stop(self, i):
+        p = self.procs.pop(i)
+        if p.poll() is not None:
+            return  # died during a case: reported there
+        if i in self.hung:
+            p.kill()  # reported when it stopped answering
+            p.wait()
+            return
+        p.send_signal(signal.SIGTERM)
+        try:
+            rc = p.wait(self.wait)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            rc = "killed: no exit %.0fs after SIGTERM" % self.wait
+            p.wait()
+        check(rc == 0, "node %d exits cleanly on SIGTERM at the end (rc %s)" % (i, rc))
+
+    def destroy(self):
+        for i in list(self.procs):
+            self.stop(i)
+        for i in range(1, self.n + 1):
+            if not os.path.exists(self.log(i)):
+                continue
+            bad = [ln for ln in open(self.log(i), errors="replace")
+                   if "runtime error" in ln or "AddressSanitizer" in ln or "LeakSanitizer" in ln]
+            check(not bad, "no sanitizer report in node %d's log (%s): %s" % (i, self.log(i), bad[:2]))
+        for i in range(1, self.n + 1):  # the data can be gigabytes; the logs are kept on failure
+            shutil.rmtree(os.path.join(self.dir, "node%d" % i), ignore_errors=True)
+            if os.path.exists(self.log(i)) and os.path.getsize(self.log(i)) > 64 * MB:  # a node logging in a loop
+                with open(self.log(i), "r+b") as f:
+                    f.seek(-MB, os.SEEK_END)
+                    tail = f.read()
+                    f.seek(0)
+                    head = f.read(MB)
+                    f.seek(0)
+                    f.write(head + b"\n[... cut by hostile_test.py ...]\n" + tail)
+                    f.truncate()
+        if checks.failed:
+            print("hostile: node logs kept in", self.dir, file=sys.stderr)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Oracle:
+    """A real redis-server, the reference for reply texts."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="raftkv-hostile-redis-")
+        self.port = ct.free_base(1)
+        self.p = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                   "--appendonly", "no", "--dir", self.dir], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        end = time.time() + 30
+        while True:
+            try:
+                self.c = Conn(self.port, 120)
+                break
+            except OSError:
+                if time.time() > end or self.p.poll() is not None:
+                    raise RuntimeError("redis-server did not start")
+                time.sleep(0.05)
+
+    def call(self, *args):
+        return self.c.call(*args)
+
+    def stop(self):
+        self.p.kill()
+        self.p.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class CaseFailed(Exception):
+    """A case cannot go on (a node stopped answering)."""
+
+
+class Hostile:
+    def __init__(self):
+        self.cl = None
+        self.wait = 30.0
+        self.oracle = Oracle()
+        self.case = "start"
+        self.conns = {}
+        self.silent = {}  # node -> when it was sent what it did not answer within the deadline, this case
+        self.restart_needed = False
+        self.digest_missing = False
+        self.generation = 0
+        self.probe = 0
+        self.loaded = False
+        self.rng = random.Random(int(os.environ.get("HOSTILE_SEED", time.time())))
+        self.stalls = False  # this case applies an entry big enough to hold the event loop
+        self.known = []      # elections those cases caused (README, Limitations)
+
+    # ---- the cluster ----
+    def start_cluster(self):
+        if self.cl:
+            if self.restart_needed:  # broken: no clean stop to wait for
+                self.cl.hung.update(self.cl.procs)
+            self.cl.destroy()
+        self.generation += 1
+        self.cl = HCluster(self.wait)
+        self.cl.start_all()
+        self.loaded = False
+        lead = self.cl.leader(timeout=self.wait)
+        if lead is None:
+            raise RuntimeError("a fresh cluster elected no leader in %.0fs" % self.wait)
+        for i in range(1, 4):  # every node knows the leader and commits through it
+            r = ct.retry(lambda: Conn(self.cl.port(i), self.wait).call("SET", "hostile:up", i), self.wait)
+            if r != "OK":
+                raise RuntimeError("a fresh cluster does not commit through node %d: %r" % (i, r))
+        self.restart_needed = False
+        if not self.digest_missing:
+            r = Conn(self.cl.port(1), self.wait).call("DEBUG", "DIGEST")
+            if isinstance(r, Error) and "unknown command" in str(r):
+                check(False, "DEBUG DIGEST is implemented (answers %r): until it is, replicas are compared by key "
+                      "count only" % r)
+                self.digest_missing = True
+
+    def calibrate(self):
+        """Deadlines from what this machine does: 3000 times the median
+        commit latency, at least 30 s (HOSTILE_DEADLINE overrides)."""
+        lead = self.cl.leader(timeout=self.wait)
+        fol = [i for i in range(1, 4) if i != lead][0]
+        c = Conn(self.cl.port(fol), self.wait)
+        lat = []
+        for k in range(60):
+            t0 = time.time()
+            c.call("SET", "hostile:calibrate", k)
+            lat.append(time.time() - t0)
+        c.close()
+        med = sorted(lat)[len(lat) // 2]
+        self.wait = float(os.environ.get("HOSTILE_DEADLINE", 0)) or min(300.0, max(30.0, 3000 * med))
+        self.cl.wait = self.wait
+        print("hostile: commit latency through a follower %.1f ms; deadline %.0f s" % (med * 1000, self.wait))
+
+    def leader(self):
+        return self.cl.leader(timeout=self.wait)
+
+    def followers(self, lead=None):
+        lead = lead or self.leader()
+        return [i for i in range(1, 4) if i != lead]
+
+    def alive(self, i):
+        return self.cl.procs.get(i) is not None and self.cl.procs[i].poll() is None
+
+    def log_tail(self, i, n=3):
+        try:
+            lines = open(self.cl.log(i), errors="replace").read().splitlines()
+        except OSError:
+            return []
+        key = [ln for ln in lines if re.search(r"out of memory|Sanitizer|runtime error|#|assert|abort|Refusing", ln)]
+        return (key or lines)[-n:]
+
+    def why_down(self, i):
+        p = self.cl.procs[i]
+        state = "exited with code %s" % p.poll() if p.poll() is not None else "still running"
+        return "%s; log: %s" % (state, " | ".join(self.log_tail(i)))
+
+    # ---- talking to nodes ----
+    def conn(self, i, timeout=None):
+        if timeout is None and i in self.conns:
+            return self.conns[i]
+        c = Conn(self.cl.port(i), timeout or self.wait)
+        if timeout is None:
+            self.conns[i] = c
+        return c
+
+    def drop_conns(self):
+        for c in self.conns.values():
+            try:
+                c.close()
+            except OSError:
+                pass
+        self.conns = {}
+
+    def kv(self, i, *args):
+        """One command to node i; a node that does not answer ends the case."""
+        t0 = time.time()
+        try:
+            return self.conn(i).call(*args)
+        except (OSError, ConnectionError) as e:
+            self.conns.pop(i, None)
+            if isinstance(e, socket.timeout):
+                self.silent[i] = t0
+            self.check(False, "node %d answers %s (no reply after %.1fs: %r; node %s)"
+                       % (i, show(args), time.time() - t0, e, self.why_down(i)))
+            raise CaseFailed()
+
+    def check(self, cond, what):
+        return check(cond, "[%s] %s" % (self.case, what))
+
+    def same(self, i, *args, again=False):
+        """Sends args to redis-server, then to node i: the replies must be
+        equal. (Redis first: it is done before raftkv's nodes start, and
+        does not compete with them for the CPU.) again: an idempotent
+        command, sent again while a stall case's election makes raftkv
+        answer CLUSTERDOWN or TIMEOUT."""
+        want = self.oracle.call(*args)
+        if self.stalls:
+            self.settle()  # the last big entry's elections are over
+        got = self.kv(i, *args)
+        while again and self.stalls and isinstance(got, Error) and str(got).startswith(RETRIABLE):
+            self.settle()
+            got = self.kv(i, *args)
+        self.check(norm(got) == norm(want), "%s through node %d answers as Redis does (raftkv %s, redis %s)"
+                   % (show(args), i, short(got), short(want)))
+        return got
+
+    def raft(self, i):
+        c = Conn(self.cl.port(i), self.wait)
+        raw = c.call("INFO", "raft")
+        c.close()
+        return dict(ln.split(":", 1) for ln in raw.decode().split("\r\n") if ":" in ln)
+
+    def keyspace(self, i):
+        c = Conn(self.cl.port(i), self.wait)
+        raw = c.call("INFO", "keyspace").decode()
+        c.close()
+        m = re.search(r"db0:keys=(\d+)", raw)
+        return int(m.group(1)) if m else 0
+
+    def stat(self, i, field):
+        c = Conn(self.cl.port(i), self.wait)
+        raw = c.call("INFO", "stats").decode()
+        c.close()
+        m = re.search(r"%s:(\d+)" % field, raw)
+        return int(m.group(1)) if m else None
+
+    def settle(self):
+        """INFO raft of every node, once all agree on one leader in one term."""
+        end = time.time() + self.wait
+        last = None
+        while True:
+            try:
+                inf = {i: self.raft(i) for i in range(1, 4)}
+                last = {i: (v.get("raft_role"), v.get("raft_term"), v.get("raft_leader_id")) for i, v in inf.items()}
+                if len({v[1:] for v in last.values()}) == 1 and [v[0] for v in last.values()].count("leader") == 1:
+                    return inf
+            except (OSError, ConnectionError) as e:
+                last = e
+            if time.time() > end:
+                raise RuntimeError("no single leader after %.0fs: %r" % (self.wait, last))
+            time.sleep(0.05)
+
+    def terms(self):
+        """For a message: each live node's raft_term now (did an election just happen?)."""
+        out = {}
+        for i in range(1, 4):
+            try:
+                out[i] = int(self.raft(i)["raft_term"]) if self.alive(i) else "down"
+            except (OSError, ConnectionError, KeyError, ValueError) as e:
+                out[i] = repr(e)
+        return "raft_term " + ", ".join("%d: %s" % kv for kv in sorted(out.items()))
+
+    def pid(self, i):
+        return self.cl.procs[i].pid
+
+    def pings(self, i):
+        """Polls until node i answers PONG; False at once if it exited. A
+        node silent since earlier in the case has the rest of its deadline
+        (and a few seconds)."""
+        end = max(self.silent.get(i, time.time()) + self.wait, time.time() + self.wait / 10)
+        last = None
+        while time.time() < end:
+            if not self.alive(i):
+                return False, "exited"
+            try:
+                c = Conn(self.cl.port(i), max(0.5, end - time.time()))
+                last = c.call("PING")
+                c.close()
+                if last == "PONG":
+                    return True, last
+            except (OSError, ConnectionError) as e:
+                last = e
+            time.sleep(0.05)
+        return False, last
+
+    def ensure_loaded(self, n=200000, per_mset=50000):
+        """~200k keys, written by a few big MSETs through the leader."""
+        if self.loaded:
+            return
+        lead = self.leader()
+        for b in range(0, n, per_mset):
+            args = ["MSET"]
+            for k in range(b, b + per_mset):
+                args += ["load:%06d" % k, "v%d" % k]
+            t0 = time.time()
+            r = self.kv(lead, *args)
+            self.check(r == "OK", "MSET of %d keys (load:%06d..) through the leader: %r in %.2fs"
+                       % (per_mset, b, r, time.time() - t0))
+        self.loaded = True
+
+    # ---- the checks after every case ----
+    def verify(self, before):
+        healthy = True
+        up = []
+        for i in range(1, 4):
+            ok, last = self.pings(i)
+            if self.check(ok, "afterwards node %d answers PING within %.0fs (%r)" % (i, self.wait, last)):
+                up.append(i)
+            else:
+                print("  node %d: %s" % (i, self.why_down(i)), file=sys.stderr)
+                if self.alive(i):
+                    self.cl.hung.add(i)
+                healthy = False
+        after = {}
+        for i in up:
+            try:
+                after[i] = self.raft(i)
+            except (OSError, ConnectionError) as e:
+                self.check(False, "afterwards node %d answers INFO raft (%r)" % (i, e))
+                healthy = False
+        moved = {i: (before[i].get("raft_term"), inf.get("raft_term")) for i, inf in after.items()
+                 if inf.get("raft_term") != before[i].get("raft_term") or
+                 inf.get("raft_elections_timeout") != before[i].get("raft_elections_timeout")}
+        if self.stalls and moved:
+            # Applying one entry still runs on the event loop (README,
+            # Limitations): a 512 MB value or a million keys can hold it past
+            # an election timeout. Recorded and printed, not failed; every
+            # other check below still holds the case.
+            self.known.append((self.case, moved))
+            print("  known limitation (README, Limitations): election during this case, terms %r" % moved)
+        for i, inf in ([] if self.stalls else after.items()):  # (an election may go on: the next case gets a fresh cluster)
+            healthy &= self.check(inf.get("raft_term") == before[i].get("raft_term"),
+                                  "no election: node %d's raft_term unchanged (%s, then %s)"
+                                  % (i, before[i].get("raft_term"), inf.get("raft_term")))
+            healthy &= self.check(inf.get("raft_elections_timeout") == before[i].get("raft_elections_timeout"),
+                                  "no election: node %d's raft_elections_timeout unchanged (%s, then %s)"
+                                  % (i, before[i].get("raft_elections_timeout"), inf.get("raft_elections_timeout")))
+        up = list(after)
+        if not up:
+            return False
+        # the cluster still commits
+        self.probe += 1
+        via = self.rng.choice(up)
+        key, val = "probe:%d" % self.probe, "%d-%d" % (self.probe, self.rng.randrange(1 << 30))
+        end = time.time() + self.wait
+
+        def until_answered(*args):  # retried while the cluster elects a leader
+            r = None
+            while time.time() < end and self.alive(via):
+                try:
+                    c = Conn(self.cl.port(via), max(1.0, end - time.time()))
+                    r = c.call(*args)
+                    c.close()
+                except (OSError, ConnectionError) as e:
+                    r = e
+                if not isinstance(r, (OSError, ConnectionError)) and not (
+                        isinstance(r, Error) and str(r).startswith(RETRIABLE)):
+                    break
+                time.sleep(0.1)
+            return r
+        r = until_answered("SET", key, val)
+        g = until_answered("GET", key) if r == "OK" else None
+        if not self.check(r == "OK" and g == val.encode(), "afterwards a SET through node %d commits and reads "
+                          "back (%r, %r)" % (via, r, g)):
+            healthy = False
+        # the replicas agree
+        end = time.time() + self.wait
+        applied = {}
+        while time.time() < end and all(self.alive(i) for i in up):
+            try:
+                applied = {i: int(self.raft(i)["raft_applied_index"]) for i in up}
+            except (OSError, ConnectionError, KeyError, ValueError):
+                applied = {}
+            if applied and len(set(applied.values())) == 1:
+                break
+            time.sleep(0.05)
+        if not self.check(applied and len(set(applied.values())) == 1,
+                          "afterwards nodes %s reach the same raft_applied_index (%r)" % (up, applied)):
+            healthy = False
+        try:
+            sizes = {i: Conn(self.cl.port(i), self.wait).call("DBSIZE") for i in up}
+            local = {i: self.keyspace(i) for i in up}
+            digests = {i: Conn(self.cl.port(i), self.wait).call("DEBUG", "DIGEST") for i in up}
+        except (OSError, ConnectionError) as e:
+            self.check(False, "afterwards DBSIZE, INFO keyspace and DEBUG DIGEST answer on nodes %s (%r)" % (up, e))
+            return False
+        ok = self.check(len(set(sizes.values())) == 1, "afterwards DBSIZE is the same on every node (%r)" % sizes)
+        ok &= self.check(len(set(local.values())) == 1,
+                         "afterwards each node's own state machine holds as many keys (INFO keyspace %r)" % local)
+        if not self.digest_missing:
+            form = all(isinstance(d, str) and re.fullmatch(r"[0-9a-f]{40}", d) for d in digests.values())
+            ok &= self.check(form, "afterwards DEBUG DIGEST answers +<40 hex digits> on every node (%r)" % digests)
+            ok &= self.check(len(set(map(str, digests.values()))) == 1,
+                             "afterwards every node's state machine has the same DEBUG DIGEST (%r)" % digests)
+        return healthy and ok
+
+    def run(self, name, fn, kind, stalls=False):
+        """One case against `kind` ('leader' or 'follower'), then the checks."""
+        self.case = name
+        self.stalls = stalls
+        t0 = time.time()
+        failed0 = checks.failed
+        self.silent = {}
+        try:
+            before = self.settle()
+        except (OSError, ConnectionError, RuntimeError) as e:
+            check(False, "[%s] the cluster is up with one leader before the case (%s); starting a fresh one"
+                  % (name, e))
+            self.restart_needed = True
+            self.start_cluster()
+            before = self.settle()
+        lead = next(i for i in before if before[i].get("raft_role") == "leader")
+        node = lead if kind == "leader" else self.followers(lead)[self.rng.randrange(2)]
+        self.case = "%s via %s %d" % (name, kind, node)
+        cleanup = None
+        try:
+            cleanup = fn(self, node)
+        except CaseFailed:
+            self.restart_needed = True
+        except Exception as e:
+            self.check(False, "the case ran to its end (%s)" % "".join(
+                traceback.format_exception_only(type(e), e)).strip())
+            traceback.print_exc()
+        finally:
+            self.drop_conns()
+        try:
+            if not self.verify(before):
+                self.restart_needed = True
+        finally:
+            if cleanup:
+                try:
+                    cleanup()
+                except Exception as e:
+                    self.check(False, "the case's cleanup ran (%r)" % e)
+        if self.restart_needed:  # the next case gets a fresh cluster
+            print("hostile: %s left the cluster broken: a fresh one for the next case" % self.case, flush=True)
+            self.start_cluster()
+        ok = checks.failed == failed0
+        print("hostile: %-46s %5.1fs %s" % (self.case, time.time() - t0, "ok" if ok else "FAILED"), flush=True)
+
+
+# ---------------------------------------------------------------- the cases
+
+def setrange_case(offset):
+    def case(h, n):
+        h.same(n, "SET", "sr:old", "hello")
+        for key in ("sr:new", "sr:old"):
+            for val in ("", "x", "xyz"):
+                h.same(n, "SETRANGE", key, offset, val)
+                h.same(n, "STRLEN", key)
+            h.same(n, "EXISTS", key)
+        h.same(n, "GETRANGE", "sr:old", 0, 100)
+        h.same(n, "DEL", "sr:old", "sr:new")
+    return case
+
+
+def case_setrange_parse(h, n):
+    for off in ("-1", "-9223372036854775808", "9223372036854775808", "18446744073709551616", "1e3", " 1", ""):
+        for key in ("sp:new", "sp:old"):
+            if key == "sp:old":
+                h.same(n, "SET", key, "abc")
+            h.same(n, "SETRANGE", key, off, "x")
+            h.same(n, "SETRANGE", key, off, "")
+    h.same(n, "MGET", "sp:new", "sp:old")
+    h.same(n, "DEL", "sp:old", "sp:new")
+
+
+def case_append_limit(h, n):
+    k = "ap:big"
+    h.same(n, "DEL", k)
+    h.same(n, "SETRANGE", k, 536870900, "x", again=True)  # 536,870,901 bytes: 11 below the limit
+    # each of these changes nothing (an error, or an empty append): sent
+    # again after a stall's election, the answer is the same
+    h.same(n, "STRLEN", k, again=True)
+    h.same(n, "APPEND", k, "0123456789AB", again=True)  # 536,870,913: one past
+    h.same(n, "APPEND", k, "", again=True)
+    h.same(n, "SETRANGE", k, 536870911, "xy", again=True)
+    h.same(n, "SETRANGE", k, 536870910, "", again=True)
+    h.same(n, "STRLEN", k, again=True)
+    h.same(n, "GETRANGE", k, 536870890, -1, again=True)
+    h.oracle.call("DEL", k)
+    h.settle()
+    r = h.kv(n, "DEL", k)
+    while isinstance(r, Error) and str(r).startswith(RETRIABLE):  # outcome unknown: it may have been deleted
+        h.settle()
+        r = h.kv(n, "DEL", k)
+    h.check(r in (1, 0), "DEL of the 512 MB key through node %d: %r" % (n, r))
+    h.check(h.kv(n, "EXISTS", k) == 0, "the 512 MB key is gone")
+
+
+def case_getrange(h, n):
+    h.same(n, "SET", "gr:s", "Hello, World")
+    h.same(n, "SET", "gr:e", "")
+    ends = [I64_MAX, I64_MIN, 0, -1, 1, 2 ** 32, -2 ** 32, I64_MAX - 1, I64_MIN + 1]
+    for key in ("gr:s", "gr:e", "gr:missing"):
+        for a in ends:
+            for b in ends:
+                h.same(n, "GETRANGE", key, a, b)
+        h.same(n, "SUBSTR", key, I64_MIN, I64_MAX)
+        h.same(n, "GETRANGE", key, 0, "9223372036854775808")
+        h.same(n, "GETRANGE", key, "-9223372036854775809", 0)
+    h.same(n, "DEL", "gr:s", "gr:e")
+
+
+def case_incr_limits(h, n):
+    h.same(n, "DEL", "in:max", "in:min", "in:z", "in:nul")
+    h.same(n, "SET", "in:max", I64_MAX)
+    for cmd in (("INCR", "in:max"), ("INCRBY", "in:max", 1), ("INCRBY", "in:max", I64_MAX), ("INCRBY", "in:max", 0),
+                ("DECRBY", "in:max", -1), ("DECRBY", "in:max", I64_MIN), ("DECR", "in:max"), ("GET", "in:max")):
+        h.same(n, *cmd)
+    h.same(n, "SET", "in:min", I64_MIN)
+    for cmd in (("DECR", "in:min"), ("DECRBY", "in:min", 1), ("INCRBY", "in:min", -1), ("INCRBY", "in:min", I64_MIN),
+                ("INCRBY", "in:min", I64_MAX), ("GET", "in:min"), ("DECRBY", "in:min", I64_MIN)):
+        h.same(n, *cmd)
+    for cmd in (("DECRBY", "in:z", I64_MIN), ("INCRBY", "in:z", "9223372036854775808"),
+                ("INCRBY", "in:z", "-9223372036854775809"), ("INCRBY", "in:z", "1\x00"),
+                ("INCRBY", "in:z", "\x001"), ("DECRBY", "in:z", "18446744073709551616"), ("INCRBY", "in:z", I64_MIN),
+                ("DECRBY", "in:z", I64_MAX), ("DECRBY", "in:z", I64_MAX), ("GET", "in:z"), ("INCRBY", "in:z", "-0"),
+                ("GET", "in:z")):
+        h.same(n, *cmd)
+    h.same(n, "SET", "in:nul", "12\x003")
+    for cmd in (("INCR", "in:nul"), ("DECRBY", "in:nul", 1), ("INCRBYFLOAT", "in:nul", 1), ("GET", "in:nul")):
+        h.same(n, *cmd)
+    h.same(n, "SET", "in:max", "9223372036854775808")
+    h.same(n, "INCR", "in:max")
+    h.same(n, "DEL", "in:max", "in:min", "in:z", "in:nul")
+
+
+def case_incrbyfloat(h, n):
+    keys = ["fl:%s" % c for c in "abcdefghij"]
+    h.same(n, "DEL", *keys)
+    seq = [("INCRBYFLOAT", "fl:a", x) for x in ("inf", "-inf", "+inf", "nan", "NaN", "-nan", "infinity", "1e400",
+                                                 "-1e400", "1e-400", "0x10", " 1", "1 ", "", "1\x00", "\x00")]
+    seq += [("GET", "fl:a"), ("EXISTS", "fl:a")]
+    seq += [("INCRBYFLOAT", "fl:b", "1e308"), ("INCRBYFLOAT", "fl:b", "1e308"), ("GET", "fl:b"),
+            ("INCRBYFLOAT", "fl:b", "-1e308"), ("GET", "fl:b"), ("INCRBYFLOAT", "fl:b", "-1e308"),
+            ("INCRBYFLOAT", "fl:b", "-1e308"), ("GET", "fl:b")]
+    seq += [("INCRBYFLOAT", "fl:c", "1e308")] * 10 + [("GET", "fl:c"), ("INCR", "fl:c"), ("STRLEN", "fl:c")]
+    seq += [("INCRBYFLOAT", "fl:d", "-0"), ("GET", "fl:d"), ("INCRBYFLOAT", "fl:d", "-0.0"), ("GET", "fl:d"),
+            ("SET", "fl:d", "-0"), ("INCRBYFLOAT", "fl:d", "-0"), ("GET", "fl:d")]
+    seq += [("SET", "fl:e", "1.5\x00"), ("INCRBYFLOAT", "fl:e", 1), ("SET", "fl:e", "inf"),
+            ("INCRBYFLOAT", "fl:e", 1), ("SET", "fl:e", "nan"), ("INCRBYFLOAT", "fl:e", 0), ("GET", "fl:e")]
+    seq += [("SET", "fl:f", I64_MAX), ("INCRBYFLOAT", "fl:f", 1), ("GET", "fl:f"), ("INCR", "fl:f"),
+            ("INCRBYFLOAT", "fl:g", "1.7976931348623157e308"), ("INCRBYFLOAT", "fl:g", "1.7976931348623157e308"),
+            ("INCRBYFLOAT", "fl:g", "4.9e-324"), ("GET", "fl:g"), ("INCRBYFLOAT", "fl:h", "4.9e-324"),
+            ("GET", "fl:h"), ("INCRBYFLOAT", "fl:h", "0.1"), ("INCRBYFLOAT", "fl:h", "0.2"), ("GET", "fl:h")]
+    seq += [("INCRBYFLOAT", "fl:i", "1" * 400), ("INCRBYFLOAT", "fl:i", "1." + "1" * 400), ("GET", "fl:i"),
+            ("INCRBYFLOAT", "fl:j", "5.0e3"), ("INCRBYFLOAT", "fl:j", "-5e3"), ("GET", "fl:j")]
+    for cmd in seq:
+        h.same(n, *cmd)
+    h.same(n, "DEL", *keys)
+
+
+def case_repeated_keys(h, n):
+    h.same(n, "DEL", "rk:a", "rk:b", "rk:c", "rk:x")
+    for cmd in (("MSET", "rk:a", 1, "rk:a", 2), ("GET", "rk:a"), ("MSETNX", "rk:x", 1, "rk:x", 2), ("GET", "rk:x"),
+                ("MSETNX", "rk:x", 3, "rk:x", 4), ("MSETNX", "rk:c", 1, "rk:a", 2, "rk:c", 3), ("GET", "rk:c"),
+                ("MSET", "rk:a", 1, "rk:b", 2, "rk:a", 3, "rk:b", 4, "rk:a", 5), ("MGET", "rk:a", "rk:b", "rk:a"),
+                ("EXISTS", "rk:a", "rk:a", "rk:zz", "rk:a", "rk:b"), ("DEL", "rk:a", "rk:a", "rk:b", "rk:a"),
+                ("EXISTS", "rk:a", "rk:a"), ("UNLINK", "rk:x", "rk:x", "rk:x"), ("DEL", "rk:zz", "rk:zz"),
+                ("MSETNX", "rk:n", 1, "rk:m", 2, "rk:n", 3, "rk:m", 4), ("MGET", "rk:n", "rk:m"),
+                ("DEL", "rk:n", "rk:m", "rk:n", "rk:c")):
+        h.same(n, *cmd)
+
+
+def keys_case(patterns, keys, what):
+    """KEYS with each pattern, the given keys present: same keys as Redis
+    (as a set: raftkv's order differs), within the deadline."""
+    def case(h, n):
+        for k in keys:
+            h.same(n, "SET", k, "1")
+        for p in patterns:
+            t0 = time.time()
+            got = h.kv(n, "KEYS", p)
+            took = time.time() - t0
+            want = h.oracle.call("KEYS", p)
+            h.check(isinstance(got, list) and sorted(got) == sorted(want),
+                    "KEYS %s (%d chars%s) with %d keys present matches what Redis does (%s vs %s) in %.2fs"
+                    % (short(p, 40), len(p), what, len(keys), short(got, 80), short(want, 80), took))
+            print("  KEYS %s (%d chars) took %.3fs" % (short(p, 40), len(p), took))
+        h.same(n, "DEL", *keys)
+    return case
+
+
+def case_scan_match(h, n):
+    keys = ["a" * 60, "sm:" + "a" * 50, "sm:b"]
+    for k in keys:
+        h.same(n, "SET", k, "1")
+    for p in ("*a" * 12 + "*b", "*a" * 10000 + "*b", "sm:" + "*a" * 50000, "[" * 50000, "sm:" + "?" * 99997):
+        cursor, seen, rounds, t0 = b"0", set(), 0, time.time()
+        while True:
+            r = h.kv(n, "SCAN", cursor, "MATCH", p, "COUNT", 100000)
+            rounds += 1
+            if not h.check(isinstance(r, list) and len(r) == 2, "SCAN MATCH %s answers [cursor, keys] (%s)"
+                           % (short(p, 30), short(r))):
+                break
+            seen.update(r[1])
+            cursor = r[0]
+            if cursor == b"0" or rounds > 1000:
+                break
+        want = set(h.oracle.call("KEYS", p))
+        h.check(seen == want, "a full SCAN MATCH %s (%d chars) finds what Redis's KEYS does (%s vs %s) in %d "
+                "calls, %.2fs" % (short(p, 30), len(p), short(sorted(seen), 80), short(sorted(want), 80), rounds,
+                                  time.time() - t0))
+    for args in (("SCAN", 0, "COUNT", "9223372036854775808"), ("SCAN", 0, "COUNT", -1), ("SCAN", 0, "COUNT", 0),
+                 ("SCAN", "18446744073709551616"), ("SCAN", 0, "MATCH"),
+                 ("SCAN", 0, "COUNT", I64_MAX, "MATCH", "*a" * 5000 + "*b", "TYPE", "string")):
+        got, want = h.kv(n, *args), h.oracle.call(*args)
+        if isinstance(want, Error):
+            h.check(norm(got) == norm(want), "%s answers as Redis does (raftkv %s, redis %s)"
+                    % (show(args), short(got), short(want)))
+        else:
+            h.check(isinstance(got, list) and len(got) == 2, "%s answers [cursor, keys] (%s)" % (show(args), short(got)))
+    h.same(n, "DEL", *keys)
+
+
+def case_unimplemented(h, n):
+    """Commands raftkv does not have yet (or options it refuses), with
+    extreme arguments: an error, and the node stays up. Once raftkv has one,
+    its reply must be Redis's."""
+    M, m = str(I64_MAX), str(I64_MIN)
+    cmds = ["setbit s %s 1" % M, "setbit s 4294967295 1", "bitcount gr 0 %s" % M, "bitfield s set i64 %s 1" % M,
+            "bitpos gr 1 %s %s" % (m, M), "lcs a b idx minmatchlen %s" % M, "set e v ex %s" % M, "set e v px %s" % M,
+            "set e v exat %s" % M, "expire e %s" % M, "pexpire e %s" % m, "getex e pxat %s" % M,
+            "srandmember st %s" % m, "hrandfield h %s withvalues" % m, "zrandmember z %s withscores" % m,
+            "spop st %s" % M, "lrange l 0 %s" % M, "lpop l %s" % M, "lpos l x rank %s" % m, "zadd z nan a",
+            "zrange z 0 %s" % M, "hincrbyfloat h f 1e308", "sort l limit 0 %s" % M, "object freq e",
+            "lmpop 1 l left count %s" % M, "zunionstore d 2 z z", "sinterstore d st st", "eval 'return 1' 0"]
+    for c in cmds:
+        args = c.split(" ")
+        r = h.kv(n, *args)
+        if not isinstance(r, Error):
+            want = h.oracle.call(*args)
+            h.check(norm(r) == norm(want), "%s answers an error, or as Redis does (raftkv %s, redis %s)"
+                    % (c, short(r), short(want)))
+    h.check(h.kv(n, "PING") == "PONG", "the same connection still answers PING")
+
+
+def case_config_extremes(h, n):
+    """CONFIG SET at the extremes of each limit on one node, then back."""
+    sets = [("proto-max-bulk-len", v) for v in ("0", "-1", "1", "1048575", "1tb", str(I64_MAX), "99999999999999999999",
+                                                "1mb", "512mb", "536870913")]
+    sets += [("client-query-buffer-limit", v) for v in ("0", "1", "1mb", "1tb", str(I64_MAX))]
+    sets += [("client-output-buffer-limit", v) for v in ("0", "1", "1mb", str(I64_MAX))]
+    sets += [("maxclients", v) for v in ("0", "-1", str(I64_MAX), "1000000")]
+    sets += [("cluster-request-timeout", v) for v in ("0", "-1", str(I64_MAX))]
+    c = h.conn(n)
+    defaults = {}
+    try:
+        for name in ("proto-max-bulk-len", "client-query-buffer-limit", "client-output-buffer-limit", "maxclients",
+                     "cluster-request-timeout"):
+            r = c.call("CONFIG", "GET", name)
+            defaults[name] = r[1] if isinstance(r, list) and len(r) == 2 else None
+        for name, v in sets:
+            r = c.call("CONFIG", "SET", name, v)
+            h.check(r == "OK" or isinstance(r, Error), "CONFIG SET %s %s answers +OK or an error (%r)" % (name, v, r))
+            h.check(c.call("PING") == "PONG", "the node answers PING after CONFIG SET %s %s" % (name, v))
+    except (OSError, ConnectionError) as e:
+        h.check(False, "node %d answers CONFIG SET at the extremes (%r; %s)" % (n, e, h.why_down(n)))
+        raise CaseFailed()
+    finally:
+        try:
+            back = Conn(h.cl.port(n), h.wait)
+            for name, v in defaults.items():
+                if v is not None:
+                    back.call("CONFIG", "SET", name, v)
+            back.close()
+        except (OSError, ConnectionError):
+            pass
+
+
+def case_local_limit(h, n):
+    """CONFIG SET proto-max-bulk-len on ONE follower to its minimum, then
+    APPEND/SETRANGE past it through another node: a node-local setting must
+    not decide what a committed command does (replicas would diverge)."""
+    lead = h.leader()
+    low = [i for i in range(1, 4) if i != lead and i != n][0]  # a follower other than the one the client uses
+    c = Conn(h.cl.port(low), h.wait)
+    r1 = c.call("CONFIG", "SET", "proto-max-bulk-len", "1")
+    h.check(isinstance(r1, Error), "CONFIG SET proto-max-bulk-len 1 on node %d is refused (below 1mb) (%r)" % (low, r1))
+    r = c.call("CONFIG", "SET", "proto-max-bulk-len", "1mb")
+    h.check(r == "OK", "CONFIG SET proto-max-bulk-len 1mb on node %d only (%r)" % (low, r))
+    try:
+        big = "p" * (MB + 100)
+        h.same(n, "DEL", "pl:new", "pl:old", "pl:sr", "pl:sr2")
+        h.same(n, "APPEND", "pl:new", big)
+        h.same(n, "SET", "pl:old", "o" * (MB - 10))
+        h.same(n, "APPEND", "pl:old", "0123456789abcdefghij")
+        h.same(n, "SETRANGE", "pl:sr", MB, "x")
+        h.same(n, "SET", "pl:sr2", "s")
+        h.same(n, "SETRANGE", "pl:sr2", MB + 5, "yz")
+        h.same(n, "MSET", "pl:m1", big, "pl:m2", "small")
+        h.same(n, "STRLEN", "pl:old")
+    finally:
+        r = c.call("CONFIG", "SET", "proto-max-bulk-len", "512mb")
+        h.check(r == "OK", "CONFIG SET proto-max-bulk-len 512mb back on node %d (%r)" % (low, r))
+        c.close()
+    # the follower's own copy is compared by the digest/keyspace checks after the case
+
+
+def case_big_value(h, n):
+    """A 100 MB value SET through the node, read back through a follower."""
+    val = os.urandom(MB) * 100
+    t0 = time.time()
+    r = h.kv(n, "SET", "bv:100mb", val)
+    while isinstance(r, Error) and str(r).startswith(RETRIABLE):  # a stall's election: SET is idempotent
+        h.settle()
+        r = h.kv(n, "SET", "bv:100mb", val)
+    h.check(r == "OK", "SET of a 100 MB value through node %d: %s in %.1fs" % (n, short(r), time.time() - t0))
+    print("  SET of 100 MB took %.2fs; then %s" % (time.time() - t0, h.terms()))
+    fol = [i for i in h.followers() if i != n][0]
+    t0 = time.time()
+    got = h.kv(fol, "GET", "bv:100mb")
+    while isinstance(got, Error) and str(got).startswith(RETRIABLE):
+        h.settle()
+        got = h.kv(fol, "GET", "bv:100mb")
+    h.check(got == val, "the 100 MB value reads back through follower %d (%s bytes, %.1fs)"
+            % (fol, len(got) if isinstance(got, bytes) else short(got), time.time() - t0))
+    h.check(h.kv(fol, "STRLEN", "bv:100mb") == 100 * MB, "STRLEN of it is 100 MB")
+    h.check(h.kv(n, "DEL", "bv:100mb") == 1, "DEL of the 100 MB value")
+
+
+def case_oversized_request(h, n):
+    """An MSET of two 270 MB values: each under proto-max-bulk-len, the
+    request above the largest entry. An error or a closed connection; nothing
+    proposed, nothing written."""
+    before = {i: h.keyspace(i) for i in range(1, 4)}
+    size = h.kv(n, "DBSIZE")
+    val = b"m" * (270 * MB)
+    req = Client.encode("MSET", "ov:1", val, "ov:2", val)
+    del val
+    c = Conn(h.cl.port(n), h.wait)
+    view, sent, closed, t0 = memoryview(req), 0, False, time.time()
+    c.s.settimeout(h.wait)
+    try:
+        while sent < len(view):
+            if select.select([c.s], [], [], 0)[0]:
+                break  # the server answered (or closed) before the end of the request
+            sent += c.s.send(view[sent:sent + 16 * MB])
+    except (BrokenPipeError, ConnectionResetError):
+        closed = True
+    except socket.timeout:
+        pass
+    view.release()
+    del req
+    reply = None
+    if not closed:
+        try:
+            reply = c._read()
+        except (ConnectionError, OSError) as e:
+            closed = not isinstance(e, socket.timeout)
+            reply = e
+    c.close()
+    h.check(closed or (isinstance(reply, Error) and str(reply).startswith("ERR")),
+            "a 540 MB MSET (two 270 MB values) through node %d gets -ERR or a closed connection (%s after sending "
+            "%d MB, %.1fs)" % (n, "closed" if closed else short(reply), sent >> 20, time.time() - t0))
+    h.check(h.kv(n, "EXISTS", "ov:1", "ov:2") == 0, "neither key of the refused MSET exists")
+    h.check(h.kv(n, "DBSIZE") == size, "DBSIZE unchanged by the refused MSET")
+    after = {i: h.keyspace(i) for i in range(1, 4)}
+    h.check(after == before, "no node's state machine changed (%r, then %r)" % (before, after))
+    if h.kv(n, "EXISTS", "ov:1", "ov:2"):
+        h.kv(n, "DEL", "ov:1", "ov:2")
+
+
+def case_protocol_headers(h, n):
+    """Protocol errors answered as Redis does, and *2147483647 followed by
+    nothing: no preallocation by the header."""
+    for data in (b"*2147483648\r\n", b"*1024000000000\r\n", b"*a\r\n", b"*1\r\n$536870913\r\n", b"*1\r\n$-2\r\n",
+                 b"*1\r\n$abc\r\n", b"*1\r\n$9223372036854775808\r\n", b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$-1\r\n"):
+        got = raw_exchange(h.cl.port(n), data, h.wait)
+        want = raw_exchange(h.oracle.port, data, h.wait)
+        h.check(got == want, "raw %r answered as Redis does (raftkv %r, redis %r)" % (data, got, want))
+    pid = h.pid(n)
+    r0 = rss(pid)
+    held = []
+    for hdr in (b"*2147483647\r\n", b"*2147483647\r\n$536870912\r\n", b"*1048576\r\n"):
+        s = socket.create_connection(("127.0.0.1", h.cl.port(n)))
+        s.sendall(hdr)
+        held.append(s)
+    for _ in range(3):  # let the loop go round with the headers read
+        h.check(h.kv(n, "PING") == "PONG", "node %d answers PING with *2147483647 headers pending" % n)
+    r1 = rss(pid)
+    h.check(r1 is not None and r1 - r0 < RSS_GROWTH_MAX, "RSS of node %d grows by less than %d MB for 3 huge "
+            "multibulk headers (%s -> %s MB)" % (n, RSS_GROWTH_MAX >> 20, r0 >> 20, (r1 or 0) >> 20))
+
+    def cleanup():
+        r2 = rss(pid)
+        h.check(r2 is not None and r2 - r0 < RSS_GROWTH_MAX, "RSS of node %d still within %d MB of where it was "
+                "after the checks (%s -> %s MB)" % (n, RSS_GROWTH_MAX >> 20, r0 >> 20, (r2 or 0) >> 20))
+        for s in held:
+            s.close()
+    return cleanup
+
+
+def case_bulk_header_flood(h, n, conns=200):
+    """'*1\\r\\n$536870912\\r\\n' then nothing, on 200 connections at once."""
+    pid = h.pid(n)
+    r0, v0 = rss(pid), rss(pid, "VmSize")
+    held = []
+    try:
+        for _ in range(conns):
+            s = socket.create_connection(("127.0.0.1", h.cl.port(n)), timeout=h.wait)
+            held.append(s)
+        for s in held:
+            s.sendall(b"*1\r\n$536870912\r\n")
+    except OSError as e:
+        h.check(False, "%d connections to node %d send a 512 MB bulk header (%d did: %r; %s)"
+                % (conns, n, len(held), e, h.why_down(n)))
+    for _ in range(3):
+        if not h.alive(n):
+            break
+        try:
+            h.kv(n, "PING")
+        except CaseFailed:
+            break
+    r1 = rss(pid)
+    h.check(h.alive(n) and r1 is not None and r1 - r0 < RSS_GROWTH_MAX,
+            "RSS of node %d grows by less than %d MB with %d '$536870912' headers pending (%s -> %s MB; %s)"
+            % (n, RSS_GROWTH_MAX >> 20, conns, r0 >> 20, (r1 or 0) >> 20, "up" if h.alive(n) else h.why_down(n)))
+    v1 = rss(pid, "VmSize")
+    h.check(v1 is not None and v1 - v0 < 10 * 1024 * MB, "node %d does not allocate per header: its virtual size "
+            "grows by less than 10 GB with %d headers announcing 512 MB each (%+d MB)"
+            % (n, conns, ((v1 or v0) - v0) >> 20))
+
+    def cleanup():
+        r2 = rss(pid)
+        h.check(r2 is not None and r2 - r0 < RSS_GROWTH_MAX, "RSS of node %d still within %d MB after the checks "
+                "(%s -> %s MB)" % (n, RSS_GROWTH_MAX >> 20, r0 >> 20, (r2 or 0) >> 20))
+        for s in held:
+            s.close()
+    return cleanup
+
+
+def case_million_args(h, n):
+    """DEL with 1,000,000 keys, one RESP request: answered, no election."""
+    h.same(n, "MSET", "ma:1", "x", "ma:500000", "y")
+    keys = ["ma:%d" % k for k in range(1, 1000001)]
+    t0 = time.time()
+    got = h.kv(n, "DEL", *keys)
+    took = time.time() - t0
+    want = h.oracle.call("DEL", *keys)
+    if isinstance(got, Error) and str(got).startswith(RETRIABLE):  # a stall's election: outcome unknown
+        h.settle()
+        got = h.kv(n, "DEL", *keys)
+        want = h.oracle.call("DEL", "ma:1", "ma:500000") if got == 0 else want
+    h.check(norm(got) == norm(want), "DEL of 1,000,000 keys (2 present) answers as Redis does (raftkv %s, redis %s) "
+            "in %.1fs" % (short(got), short(want), took))
+    print("  DEL of 1,000,000 keys took %.2fs; then %s" % (took, h.terms()))
+    t0 = time.time()
+    got = h.kv(n, "EXISTS", *keys)
+    print("  EXISTS of 1,000,000 keys took %.2fs; then %s" % (time.time() - t0, h.terms()))
+    h.check(got == 0, "EXISTS of the same 1,000,000 keys: %s in %.1fs" % (short(got), time.time() - t0))
+
+
+def case_mget_100k(h, n):
+    h.same(n, "MSET", "mg:0", "a", "mg:50000", "b", "mg:99999", "c")
+    keys = ["mg:%d" % k for k in range(100000)]
+    t0 = time.time()
+    got = h.kv(n, "MGET", *keys)
+    took = time.time() - t0
+    want = h.oracle.call("MGET", *keys)
+    h.check(got == want, "MGET of 100,000 keys (3 present) answers as Redis does (%s nils; %.1fs)"
+            % (sum(1 for x in got if x is None) if isinstance(got, list) else short(got), took))
+    h.same(n, "DEL", "mg:0", "mg:50000", "mg:99999")
+
+
+def case_load(h, n):
+    h.loaded = False
+    h.ensure_loaded()
+    h.check(h.kv(n, "DBSIZE") >= 200000, "DBSIZE after loading 200,000 keys")
+
+
+def case_never_reads(h, n):
+    """KEYS * three times (200k keys) from a client that never reads, while
+    others work; with client-output-buffer-limit 1mb the node drops it."""
+    h.ensure_loaded()
+    old = h.kv(n, "CONFIG", "GET", "client-output-buffer-limit")
+    r = h.kv(n, "CONFIG", "SET", "client-output-buffer-limit", "1mb")
+    h.check(r == "OK", "CONFIG SET client-output-buffer-limit 1mb on node %d (%r)" % (n, r))
+    drops0 = h.stat(n, "client_output_buffer_limit_disconnections")
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", h.cl.port(n)))
+    try:
+        s.sendall(Client.encode("KEYS", "*") * 3)  # ~10 MB of replies: more than the kernel's buffers
+        t0 = time.time()
+        for i in range(1, 4):  # everyone else is served meanwhile
+            c = Conn(h.cl.port(i), h.wait)
+            h.check(c.call("PING") == "PONG", "node %d answers PING while a client does not read KEYS *" % i)
+            r = c.call("SET", "nr:%d" % i, i)
+            h.check(r == "OK" and c.call("GET", "nr:%d" % i) == str(i).encode(),
+                    "a SET/GET through node %d works while a client does not read KEYS * (%r)" % (i, r))
+            c.close()
+        ok = ct.wait_for(lambda: (h.stat(n, "client_output_buffer_limit_disconnections") or 0) > (drops0 or 0),
+                         h.wait)
+        h.check(ok, "node %d drops the client that does not read (client_output_buffer_limit_disconnections "
+                "%s -> %s, %.1fs)" % (n, drops0, h.stat(n, "client_output_buffer_limit_disconnections"),
+                                      time.time() - t0))
+    finally:
+        s.close()
+        if isinstance(old, list) and len(old) == 2:
+            h.kv(n, "CONFIG", "SET", "client-output-buffer-limit", old[1])
+        h.kv(n, "DEL", "nr:1", "nr:2", "nr:3")
+
+
+def case_scan_huge_count(h, n):
+    h.ensure_loaded()
+    size = h.kv(n, "DBSIZE")
+    t0 = time.time()
+    cursor, seen, calls, slowest = b"0", [], 0, 0.0
+    while calls < 10000:  # COUNT is a hint: the server may return fewer, with a cursor to go on
+        t1 = time.time()
+        r = h.kv(n, "SCAN", cursor, "COUNT", I64_MAX)
+        slowest = max(slowest, time.time() - t1)
+        calls += 1
+        if not h.check(isinstance(r, list) and len(r) == 2 and isinstance(r[1], list),
+                       "SCAN %s COUNT 9223372036854775807 answers [cursor, keys] (%s)" % (cursor, short(r))):
+            break
+        seen += r[1]
+        cursor = r[0]
+        if cursor == b"0":
+            break
+    h.check(cursor == b"0" and len(seen) == size and len(set(seen)) == size,
+            "SCAN with COUNT 9223372036854775807 visits each of the %s keys once (%d keys, %d distinct, in %d calls, "
+            "the slowest %.2fs, %.2fs in all)" % (size, len(seen), len(set(seen)), calls, slowest, time.time() - t0))
+    t0 = time.time()
+    r = h.kv(n, "SCAN", 0, "COUNT", I64_MAX, "MATCH", "*a" * 12 + "*b")
+    h.check(isinstance(r, list) and len(r) == 2, "SCAN 0 COUNT 2^63-1 MATCH *a*a..*b over %s keys answers (%s) in "
+            "%.2fs" % (size, short(r), time.time() - t0))
+
+
+def case_flushall(h, n):
+    h.ensure_loaded()
+    t0 = time.time()
+    r = h.kv(n, "FLUSHALL")
+    h.check(r == "OK", "FLUSHALL of 200,000 keys: %r in %.2fs" % (r, time.time() - t0))
+    r = h.kv(n, "DBSIZE")
+    h.check(r == 0, "DBSIZE 0 after FLUSHALL (%r)" % r)
+    h.loaded = False
+    h.oracle.call("FLUSHALL")
+
+
+def case_idle_connections(h, n, count=1100):
+    """1,100 idle connections (the nodes start with 1024 descriptors) while
+    the log rolls to new segments and LevelDB opens new files: each
+    connection is served or told '-ERR max number of clients reached', the
+    node neither exits nor spins on accept()."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < count + 200:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, count + 200), hard))
+    count = min(count, resource.getrlimit(resource.RLIMIT_NOFILE)[0] - 200)
+    log0 = os.path.getsize(h.cl.log(n))
+    held = []
+    try:
+        for _ in range(count):
+            held.append(socket.create_connection(("127.0.0.1", h.cl.port(n)), timeout=h.wait))
+        for s in held:
+            s.sendall(b"*1\r\n$4\r\nPING\r\n")
+        answers = {}
+        poll = select.poll()
+        byfd = {s.fileno(): s for s in held}
+        for fd in byfd:
+            poll.register(fd, select.POLLIN)
+        end = time.time() + h.wait
+        logfile = h.cl.log(n)
+        while len(answers) < count and time.time() < end and h.alive(n):
+            if os.path.getsize(logfile) - log0 > MB:
+                break  # logging in a loop (accept() failing): reported below
+            for fd, _ in poll.poll(min(1000, max(1, int((end - time.time()) * 1000)))):
+                poll.unregister(fd)
+                try:
+                    answers[fd] = byfd[fd].recv(100)
+                except OSError as e:
+                    answers[fd] = repr(e).encode()
+        served = sum(1 for d in answers.values() if d.startswith(b"+PONG"))
+        refused = sum(1 for d in answers.values() if d.startswith(b"-ERR max number of clients reached"))
+        all_answered = h.check(served + refused == count, "each of %d connections to node %d gets +PONG or '-ERR "
+                               "max number of clients reached' within %.0fs (%d served, %d refused, %d other, %d no "
+                               "answer)" % (count, n, h.wait, served, refused, len(answers) - served - refused,
+                                            count - len(answers)))
+        # ~24 MB of writes: the log rolls to a new segment, LevelDB flushes
+        other = [i for i in range(1, 4) if i != n][0]
+        val = "w" * (4 * MB)
+        for k in range(6):
+            via = n if k % 2 and all_answered else other  # a node that does not answer them does not answer this
+            try:
+                c = Conn(h.cl.port(via), h.wait)
+                r = c.call("SET", "idle:%d" % k, val)
+                c.close()
+            except (OSError, ConnectionError) as e:
+                r = e
+            ok = r == "OK" or (via == n and isinstance(r, Error) and "max number of clients" in str(r))
+            h.check(ok, "a 4 MB SET through node %d with %d connections open to node %d (%s)"
+                    % (via, count, n, short(r)))
+            if not h.alive(n):
+                h.check(False, "node %d stays up with %d connections open (%s)" % (n, count, h.why_down(n)))
+                raise CaseFailed()
+    finally:
+        for s in held:
+            s.close()
+        if soft < count + 200:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        grown = os.path.getsize(h.cl.log(n)) - log0
+        h.check(grown < MB, "node %d's log grows by less than 1 MB meanwhile (%d bytes: %s)"
+                % (n, grown, " | ".join(h.log_tail(n, 1))))
+    h.kv(n, "DEL", *["idle:%d" % k for k in range(6)])
+
+
+def case_peer_garbage(h, n):
+    """Garbage on the peer port (client port + 10000) of the node."""
+    junk = [os.urandom(4096), os.urandom(1 << 16), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"*1\r\n$4\r\nPING\r\n",
+            b"RKVP\x01\x02\x00\x00\xff\xff\xff\x7f\x00\x00\x00\x00",  # an oversized frame
+            b"RKVP\x01\x01\x00\x00\x18\x00\x00\x00" + b"\x00" * 12,  # a HELLO cut short, bad crc
+            b"RKVP" + b"\xff" * 60, b"\x00" * 100000]
+    junk += [ct.frame(t, os.urandom(40)) for t in range(0, 12)]  # valid crcs, random payloads
+    junk += [ct.frame(t, b"") for t in range(0, 12)]
+    for j in junk:
+        try:
+            s = socket.create_connection(("127.0.0.1", h.cl.port(n) + 10000), timeout=h.wait)
+            s.sendall(j)
+            s.shutdown(socket.SHUT_WR)
+            while s.recv(65536):  # until the node closes it
+                pass
+        except OSError:
+            pass
+        finally:
+            s.close()
+        if not h.alive(n):
+            h.check(False, "node %d survives %r on its peer port (%s)" % (n, j[:24], h.why_down(n)))
+            raise CaseFailed()
+    h.check(h.kv(n, "PING") == "PONG", "node %d answers PING after %d kinds of garbage on its peer port"
+            % (n, len(junk)))
+
+
+CASES = [
+    ("SETRANGE at offset 2^63-1", setrange_case(I64_MAX)),
+    ("SETRANGE at offset 2^32", setrange_case(2 ** 32)),
+    ("SETRANGE at offset 536870912", setrange_case(536870912)),
+    ("SETRANGE at offsets -1, 2^63, 2^64", case_setrange_parse),
+    ("GETRANGE with extreme start/end", case_getrange),
+    ("INCRBY/DECRBY at the 64-bit limits", case_incr_limits),
+    ("INCRBYFLOAT inf nan 1e308 -0 NUL", case_incrbyfloat),
+    ("MSET/MSETNX/DEL/EXISTS repeated keys", case_repeated_keys),
+    ("KEYS *a*a..(12)..*b, 60-byte key of a's", keys_case(["*a" * 12 + "*b", "*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b"],
+                                                          ["a" * 60], "")),
+    ("KEYS nested *a..*b, 10,000 a's", keys_case(["*a" * 10000 + "*b"], ["a" * 60, "a" * 10001], " nested")),
+    ("KEYS with 100,000-character patterns", keys_case(
+        ["kp:" + "*" * 99997, "kp:" + "?" * 99997, "kp:" + "a" * 99996 + "*", "kp:" + "*a" * 49998 + "*",
+         "*a" * 50000], ["kp:" + "a" * 100, "kp:b", "a" * 60], "")),
+    ("KEYS with deep [ classes", keys_case(
+        ["kc:" + "[" * 50000, "kc:" + "[" * 25000 + "]" * 25000, "kc:" + "[a-" * 30000, "kc:" + "[^" * 30000 + "a]",
+         "kc:" + "*[a" * 10000 + "b", "kc:" + "[\\" * 30000, "kc:" + "\\" * 100001, "kc:" + "*[a-z]" * 10000 + "*b",
+         "kc:" + "[]" * 30000], ["kc:aaaa", "kc:[[[", "kc:b", "kc:\\", "kc:]"], " classes")),
+    ("SCAN with huge MATCH patterns", case_scan_match),
+    ("commands raftkv does not implement", case_unimplemented),
+    ("CONFIG SET limits at their extremes", case_config_extremes),
+    ("proto-max-bulk-len 1mb on one node only", case_local_limit),
+    ("APPEND past 512 MB", case_append_limit, "stalls"),
+    ("100 MB value, read through a follower", case_big_value, "stalls"),
+    ("540 MB MSET (over the largest request)", case_oversized_request),
+    ("protocol errors; *2147483647 then nothing", case_protocol_headers),
+    ("$536870912 then nothing on 200 connections", case_bulk_header_flood),
+    ("DEL with 1,000,000 keys", case_million_args, "stalls"),
+    ("MGET of 100,000 keys", case_mget_100k),
+    ("200,000 keys by four MSETs", case_load),
+    ("KEYS * to a client that never reads", case_never_reads),
+    ("SCAN 0 COUNT 2^63-1 over 200,000 keys", case_scan_huge_count),
+    ("FLUSHALL of 200,000 keys", case_flushall),
+    ("1,100 idle connections", case_idle_connections),
+    ("garbage on the peer port", case_peer_garbage),
+]
+
+
+def main():
+    sys.stdout.reconfigure(line_buffering=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally below stops every process
+    t0 = time.time()
+    only = [x.lower() for x in os.environ.get("HOSTILE_ONLY", "").split("|") if x]  # substrings of case names
+    h = None
+    try:
+        h = Hostile()
+        h.start_cluster()
+        h.calibrate()
+        for k, (name, fn, *stalls) in enumerate(CASES):
+            if only and not any(x in name.lower() for x in only):
+                continue
+            h.run(name, fn, "leader" if k % 2 == 0 else "follower", bool(stalls))
+    except Exception as e:
+        check(False, "the suite ran to its end (%s)" % "".join(traceback.format_exception_only(type(e), e)).strip())
+        traceback.print_exc()
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the cleanup is bounded: let it finish
+        if h and h.cl:
+            h.cl.hung.update(i for i in h.cl.procs if not h.alive(i) or h.restart_needed)
+            h.cl.destroy()
+        if h:
+            h.oracle.stop()
+        print("hostile: %d cluster(s) started, %.0fs" % (h.generation, time.time() - t0))
+        if h and h.known:
+            print("hostile: known limitation, not failed (README, Limitations): elections in %d case(s) that apply "
+                  "one very large entry: %s" % (len(h.known), "; ".join("%s %r" % k for k in h.known)))
+    return checks.summary("hostile")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
