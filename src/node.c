@@ -862,6 +862,7 @@ void node_info(buf *b, const char *section) {
                (unsigned long long)raft_conf_index(N.r), raft_conf_index(N.r) > raft_commit_index(N.r),
                (unsigned long long)raft_transferee(N.r), st->timeout_elections, st->transfer_elections, st->transfers,
                st->conf_changes);
+    buf_printf(b, "raft_uncommitted_bytes:%llu\r\n", (unsigned long long)node_uncommitted_bytes());
     buf_printf(b, "raft_fsyncs:%lld\r\nraft_fsynced_entries:%lld\r\n"
                "raft_wal_bytes:%llu\r\nraft_wal_segments:%d\r\nraft_bad_peer_frames:%lld\r\n",
                N.fsyncs, N.sync_entries, (unsigned long long)wal_disk_bytes(N.w), wal_segments(N.w),

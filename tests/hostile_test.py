@@ -1030,6 +1030,44 @@ def case_million_args(h, n):
     h.check(got == 0, "EXISTS of the same 1,000,000 keys: %s in %.1fs" % (short(got), time.time() - t0))
 
 
+def case_backlog(h, n):
+    """A leader that cannot commit (both followers stopped) takes no more
+    than max-uncommitted-bytes of writes: the rest wait, unread, and every
+    one is answered once the followers are back (before an election
+    timeout: the leader must keep its role for the bound to matter)."""
+    lead = h.leader()
+    fols = h.followers(lead)
+    c = Conn(h.cl.port(lead), h.wait)
+    h.check(c.call("CONFIG", "SET", "max-uncommitted-bytes", "1mb") == "OK", "CONFIG SET max-uncommitted-bytes 1mb")
+    val = b"b" * (100 << 10)
+    w = Conn(h.cl.port(lead), h.wait)
+    for i in fols:
+        os.kill(h.pid(i), signal.SIGSTOP)
+    try:
+        w.s.sendall(b"".join(Client.encode("SET", "bl:%d" % k, val) for k in range(60)))  # 6 MB
+        deadline = time.time() + 0.3
+        peak = 0
+        while time.time() < deadline:
+            peak = max(peak, int(h.raft(lead)["raft_uncommitted_bytes"]))
+            time.sleep(0.02)
+    finally:
+        for i in fols:
+            os.kill(h.pid(i), signal.SIGCONT)
+    h.check(0 < peak <= (1 << 20) + len(val) + 4096,
+            "a leader that cannot commit holds at most max-uncommitted-bytes and one entry (peak %d bytes)" % peak)
+    replies = [w._read() for _ in range(60)]
+    kinds = {}
+    for r in replies:
+        kinds[str(r).split(" ")[0]] = kinds.get(str(r).split(" ")[0], 0) + 1
+    h.check(all(r == "OK" or str(r).startswith(RETRIABLE) for r in replies),
+            "every held write is answered, OK or retriable (%r)" % kinds)
+    print("  held writes answered: %r; peak uncommitted %d bytes; first %r, last %r" % (kinds, peak, replies[0],
+                                                                                        replies[-1]))
+    w.close()
+    h.check(c.call("CONFIG", "SET", "max-uncommitted-bytes", "128mb") == "OK", "max-uncommitted-bytes back to 128mb")
+    c.close()
+
+
 def case_mget_100k(h, n):
     h.same(n, "MSET", "mg:0", "a", "mg:50000", "b", "mg:99999", "c")
     keys = ["mg:%d" % k for k in range(100000)]
@@ -1240,6 +1278,7 @@ CASES = [
     ("$536870912 then nothing on 200 connections", case_bulk_header_flood),
     ("DEL with 1,000,000 keys", case_million_args, "stalls"),
     ("MGET of 100,000 keys", case_mget_100k),
+    ("a leader that cannot commit, past max-uncommitted-bytes", case_backlog),
     ("200,000 keys by four MSETs", case_load),
     ("KEYS * to a client that never reads", case_never_reads),
     ("SCAN 0 COUNT 2^63-1 over 200,000 keys", case_scan_huge_count),
