@@ -38,7 +38,7 @@ class Client:
     def __init__(self, port, timeout=10.0):
         self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
+        self.buf, self.pos = bytearray(), 0
 
     def close(self):
         self.s.close()
@@ -51,14 +51,25 @@ class Client:
             out.append(b"$%d\r\n%s\r\n" % (len(a), a))
         return b"".join(out)
 
+    # The buffer is consumed by moving pos and trimmed only now and then,
+    # so reading a 100 MB reply or 200,000 keys stays linear in its size.
+    def _more(self):
+        d = self.s.recv(1 << 20)
+        if not d:
+            raise ConnectionError("closed")
+        if self.pos > (1 << 20):
+            del self.buf[:self.pos]
+            self.pos = 0
+        self.buf += d
+
     def _line(self):
-        while b"\r\n" not in self.buf:
-            d = self.s.recv(65536)
-            if not d:
-                raise ConnectionError("closed")
-            self.buf += d
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
+        while True:
+            i = self.buf.find(b"\r\n", self.pos)
+            if i >= 0:
+                line = bytes(self.buf[self.pos:i])
+                self.pos = i + 2
+                return line
+            self._more()
 
     def _read(self):
         line = self._line()
@@ -73,12 +84,10 @@ class Client:
             n = int(rest)
             if n < 0:
                 return None
-            while len(self.buf) < n + 2:
-                d = self.s.recv(65536)
-                if not d:
-                    raise ConnectionError("closed")
-                self.buf += d
-            v, self.buf = self.buf[:n], self.buf[n + 2:]
+            while len(self.buf) - self.pos < n + 2:
+                self._more()
+            v = bytes(self.buf[self.pos:self.pos + n])
+            self.pos += n + 2
             return v
         if t == b"*":
             n = int(rest)
