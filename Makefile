@@ -143,9 +143,10 @@ sim: build/sim_raft
 	build/sim_raft $(SIM)
 
 # The long runs: thousands of seeds; each nemesis for minutes on the release build.
-test-long: build/sim_raft src/raftkv-server
+test-long: build/sim_raft src/raftkv-server build/raftkv-server-san
 	build/sim_raft 1 10000 2000
 	python3 tests/jepsen_test.py src/raftkv-server --long
+	HOSTILE_LONG=1 python3 tests/hostile_test.py build/raftkv-server-san
 
 integration: build/raftkv-server-san build/test_server
 	build/test_server build/raftkv-server-san

@@ -25,7 +25,7 @@ extern long long cmd_max_string;
 #define READ_CHUNK (16 * 1024)
 
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents);
-static void pump(client *c);
+static int pump(client *c);
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents);
 
 static void set_reading(client *c, int on) {
@@ -597,8 +597,13 @@ static void serve_reads(void) {
         if (!c->close_asap) run_read(c, cmd, s->argc, s->argv, &s->reply);
         c->reads_pending--;
         slot_done(s);
-        pump(c);  /* into the output buffer now, where its limit is checked (s may be gone) */
-        over_output_limit(c);
+        /* into the output buffer now, where its limit is checked (s may be
+         * gone); a proxy's goes out in flush_pending, never here: sending
+         * can fail, free the proxy and the other slots of this list */
+        if (!c->proxy) {
+            pump(c);
+            over_output_limit(c);
+        }
     }
 }
 
@@ -630,8 +635,10 @@ static void serve_slices(void) {
             c->close_asap = 1;
         }
         slot_done(s);
-        pump(c);
-        over_output_limit(c);
+        if (!c->proxy) {  /* as in serve_reads */
+            pump(c);
+            over_output_limit(c);
+        }
     }
     if (!sliced) ev_idle_stop(srv.loop, &srv.slicing);
 }
@@ -723,12 +730,16 @@ static void on_forward_close(uint64_t from, uint64_t sid) {
     if (c) client_free(c);
 }
 
-/* Moves finished replies, oldest first, to where they go. */
-static void pump(client *c) {
+/* Moves finished replies, oldest first, to where they go; 0 when the
+ * client is gone: a proxy is freed if sending to its follower closes the
+ * link (its send buffer full), which frees that follower's proxies. */
+static int pump(client *c) {
     while (c->shead && c->shead->state == SLOT_DONE) {
         slot *s = c->shead;
         c->shead = s->next;
         if (!c->shead) c->stail = NULL;
+        int proxy = c->proxy;
+        uint64_t peer = c->proxy_peer, sid = c->proxy_sid;
         if (c->proxy && s->reply.len > PEER_MAX_FRAME - 64) {  /* one frame carries one reply */
             char e[160];
             snprintf(e, sizeof(e), "-ERR the reply (%zu bytes) is too large to forward: send this command to the "
@@ -739,8 +750,10 @@ static void pump(client *c) {
         } else {
             buf_append(&c->out, s->reply.data + s->reply.pos, buf_unread(&s->reply));
         }
-        slot_free(s);
+        slot_free(s);  /* no longer the client's: freed here either way */
+        if (proxy && idmap_get(&proxies_by_sid, peer, sid) != c) return 0;  /* c is not read: it may be gone */
     }
+    return 1;
 }
 
 /* Every expired slot, not just the oldest: a long pipeline must not be
@@ -952,7 +965,7 @@ static void flush_pending(void) {
         client *c = srv.pending;
         srv.pending = c->pnext;
         c->pending = 0;
-        pump(c);
+        if (!pump(c)) continue;
         if (over_output_limit(c)) {
             client_free(c);
         } else if (c->proxy) {

@@ -616,7 +616,12 @@ def case_append_limit(h, n):
         h.settle()
         r = h.kv(n, "DEL", k)
     h.check(r in (1, 0), "DEL of the 512 MB key through node %d: %r" % (n, r))
-    h.check(h.kv(n, "EXISTS", k) == 0, "the 512 MB key is gone")
+    h.settle()
+    r = h.kv(n, "EXISTS", k)
+    while isinstance(r, Error) and str(r).startswith(RETRIABLE):
+        h.settle()
+        r = h.kv(n, "EXISTS", k)
+    h.check(r == 0, "the 512 MB key is gone (%r)" % r)
 
 
 def case_getrange(h, n):
@@ -1224,7 +1229,7 @@ CASES = [
     ("commands raftkv does not implement", case_unimplemented),
     ("CONFIG SET limits at their extremes", case_config_extremes),
     ("proto-max-bulk-len 1mb on one node only", case_local_limit),
-    ("APPEND past 512 MB", case_append_limit, "stalls"),
+    ("APPEND past 512 MB", case_append_limit, "stalls", "long"),
     ("100 MB value, read through a follower", case_big_value, "stalls"),
     ("540 MB MSET (over the largest request)", case_oversized_request),
     ("protocol errors; *2147483647 then nothing", case_protocol_headers),
@@ -1251,10 +1256,16 @@ def main():
         h = Hostile()
         h.start_cluster()
         h.calibrate()
-        for k, (name, fn, *stalls) in enumerate(CASES):
+        for k, (name, fn, *flags) in enumerate(CASES):
             if only and not any(x in name.lower() for x in only):
                 continue
-            h.run(name, fn, "leader" if k % 2 == 0 else "follower", bool(stalls))
+            if "long" in flags and not os.environ.get("HOSTILE_LONG") and not only:
+                # a 512 MB value makes a dozen elections and images (README,
+                # Limitations) and minutes under ASan: make test-long runs it;
+                # test_server checks the same limit on one node
+                print("hostile: %s: in make test-long (HOSTILE_LONG=1)" % name)
+                continue
+            h.run(name, fn, "leader" if k % 2 == 0 else "follower", "stalls" in flags)
     except Exception as e:
         check(False, "the suite ran to its end (%s)" % "".join(traceback.format_exception_only(type(e), e)).strip())
         traceback.print_exc()

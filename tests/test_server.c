@@ -313,6 +313,14 @@ static void test_big_value(redisContext *c) {
     freeReplyObject(r);
     EXPECT(c, "DEL bigval", ":1");
     free(v);
+    /* the limit at apply: a value 11 bytes short of 512 MB, then an APPEND
+     * one byte past it (the check that needs the data runs when applied) */
+    EXPECT(c, "SETRANGE big512 536870900 x", ":536870901");
+    EXPECT(c, "APPEND big512 0123456789AB", "-ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+    EXPECT(c, "APPEND big512 0123456789A", ":536870912");
+    EXPECT(c, "SETRANGE big512 536870911 xy", "-ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+    EXPECT(c, "STRLEN big512", ":536870912");
+    EXPECT(c, "DEL big512", ":1");
 }
 
 /* Raw socket helper for malformed input: returns what the server sent before closing. */
