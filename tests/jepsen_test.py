@@ -83,9 +83,7 @@ class Client(_Client):
     """cluster_test's RESP client, to any address."""
 
     def __init__(self, host, port, timeout=10.0):
-        self.s = socket.create_connection((host, port), timeout=timeout)
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
+        super().__init__(port, timeout, host)
 
 
 def sh(*args, input=None, check_rc=True):
