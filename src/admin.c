@@ -62,7 +62,22 @@ static void debug_digest(cmdctx *x) {
     reply_simple(x->out, hex);
 }
 
+/* DEBUG walks the whole data on the event loop (DIGEST): as in Redis 7 it
+ * is refused unless enable-debug-command allows it (yes, or local for
+ * loopback clients), so that no client can stall a node with it. */
+static int debug_allowed(const client *c) {
+    const char *mode = srv.cfg.enable_debug_command;
+    if (!strcasecmp(mode, "yes")) return 1;
+    return !strcasecmp(mode, "local") && (!strncmp(c->addr, "127.", 4) || !strncmp(c->addr, "::1:", 4));
+}
+
 void debug_command(cmdctx *x, int argc, rstr *argv) {
+    if (!debug_allowed(x->c)) {
+        reply_error(x->out, "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
+                    "you can run it from a local connection, otherwise you need to set this option in the "
+                    "configuration file, and then restart the server.");
+        return;
+    }
     if (argc == 2 && eq(&argv[1], "digest")) {
         debug_digest(x);
     } else if (argc == 2 && eq(&argv[1], "help")) {

@@ -34,6 +34,7 @@ static const option options[] = {
     /* Read by tools such as redis-benchmark; fixed for raftkv. */
     {"appendonly", T_STR, OFF(appendonly), sizeof(((config *)0)->appendonly), 0, 0, 0},
     {"save", T_STR, OFF(save), sizeof(((config *)0)->save), 0, 0, 0},
+    {"enable-debug-command", T_STR, OFF(enable_debug_command), sizeof(((config *)0)->enable_debug_command), 0, 0, 0},
     {"id", T_INT, OFF(id), 0, 1, 1LL << 40, 0},
     {"cluster", T_STR, OFF(cluster), sizeof(((config *)0)->cluster), 0, 0, 0},
     {"join", T_STR, OFF(join), sizeof(((config *)0)->join), 0, 0, 0},
@@ -62,6 +63,7 @@ void config_defaults(config *c) {
     c->client_output_buffer_limit = 1024LL * 1024 * 1024;
     c->appendfsync = 1;
     strcpy(c->appendonly, "yes");
+    strcpy(c->enable_debug_command, "no");
     c->id = 1;
     c->cluster_request_timeout = 3000;
     c->election_timeout = 1000;
@@ -130,6 +132,9 @@ int config_set(config *c, const char *name, const char *value, int runtime) {
         return 0;
     case T_STR:
         if (strlen(value) >= o->size) return -2;
+        if (o->off == OFF(enable_debug_command) && strcasecmp(value, "no") && strcasecmp(value, "yes") &&
+            strcasecmp(value, "local"))
+            return -2;
         strcpy(f, value);
         return 0;
     case T_LOGLEVEL:

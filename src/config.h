@@ -18,6 +18,7 @@ typedef struct config {
     long long client_output_buffer_limit;
     int appendfsync;   /* 1: fdatasync before acknowledging (default) */
     char appendonly[8], save[64];
+    char enable_debug_command[8];    /* no | yes | local (loopback clients only), as Redis 7 */
     long long id;                    /* this node's id in cluster */
     char cluster[4096];              /* "1=host:port[@peerport],2=...": the founding members */
     char join[512];                  /* host:port of a member to ask for admission */

@@ -54,7 +54,8 @@ NODE_NOFILE = 1024  # the soft RLIMIT_NOFILE the nodes start with (the usual def
 RSS_GROWTH_MAX = 200 * MB
 # The server defaults, except a request timeout long enough for a 100 MB
 # entry on a slow machine: these cases are about staying up, not latency.
-NODE_ARGS = ["--election-timeout", "1000", "--heartbeat-interval", "100", "--cluster-request-timeout", "20000"]
+NODE_ARGS = ["--election-timeout", "1000", "--heartbeat-interval", "100", "--cluster-request-timeout", "20000",
+             "--enable-debug-command", "local"]  # DEBUG DIGEST compares the replicas
 RETRIABLE = ("CLUSTERDOWN", "TIMEOUT", "TRYAGAIN")
 
 

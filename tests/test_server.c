@@ -258,8 +258,10 @@ static void test_connection(redisContext *c) {
     EXPECT(c, "CONFIG SET max-uncommitted-bytes 1mb", "+OK");
     EXPECT(c, "CONFIG GET max-uncommitted-bytes", "[$max-uncommitted-bytes,$1048576]");
     EXPECT(c, "CONFIG SET max-uncommitted-bytes 128mb", "+OK");
-    EXPECT(c, "DEBUG HELP", "[+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:,+DIGEST,+    Output a hex signature representing the current DB content.,+HELP,+    Print this help.]");
-    EXPECT(c, "DEBUG nosuch", "-ERR unknown subcommand 'nosuch'. Try DEBUG HELP.");
+    /* off by default, as in Redis 7: DEBUG DIGEST walks every key on the loop */
+    EXPECT(c, "DEBUG HELP", "-ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+    EXPECT(c, "CONFIG GET enable-debug-command", "[$enable-debug-command,$no]");
+    EXPECT(c, "CONFIG SET enable-debug-command yes", "-ERR CONFIG SET failed (possibly related to argument 'enable-debug-command') - can't set immutable config");
     EXPECT(c, "COMMAND INFO get nosuch", "[[$get,:2,[+readonly,+fast],:1,:1,:1,[+@read,+@string,+@fast],[],[],[]],$nil]");
     EXPECT(c, "COMMAND INFO mset", "[[$mset,:-3,[+write,+denyoom],:1,:-1,:2,[+@write,+@string,+@slow],[],[],[]]]");
     redisReply *r = redisCommand(c, "CLIENT LIST");
@@ -426,7 +428,8 @@ static void test_open_files_limit(void) {
     if (p == 0) {
         struct rlimit rl = {700, 700};
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(126);
-        execl(server_bin, server_bin, "--port", portstr, "--dir", d, "--logfile", logf, (char *)NULL);
+        execl(server_bin, server_bin, "--port", portstr, "--dir", d, "--logfile", logf, "--enable-debug-command",
+              "local", (char *)NULL);
         _exit(127);
     }
     redisContext *c = NULL;
@@ -449,6 +452,13 @@ static void test_open_files_limit(void) {
     }
     CHECKMSG(ok == 135 && refused == 5, "with 136 clients allowed: %d answered, %d refused", ok, refused);
     EXPECT(c, "SET afterfull 1", "+OK");  /* the log and LevelDB still have their descriptors */
+    /* enable-debug-command local: allowed from loopback */
+    EXPECT(c, "DEBUG HELP", "[+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:,+DIGEST,+    Output a hex signature representing the current DB content.,+HELP,+    Print this help.]");
+    EXPECT(c, "DEBUG nosuch", "-ERR unknown subcommand 'nosuch'. Try DEBUG HELP.");
+    redisReply *dg = redisCommand(c, "DEBUG DIGEST");
+    CHECK(dg && dg->type == REDIS_REPLY_STATUS && strlen(dg->str) == 40 && strspn(dg->str, "0123456789abcdef") == 40 &&
+          strcmp(dg->str, "0000000000000000000000000000000000000000") != 0);
+    freeReplyObject(dg);
     for (int i = 0; i < 140; i++) redisFree(cs[i]);
     redisFree(c);
     kill(p, SIGTERM);
