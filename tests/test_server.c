@@ -475,6 +475,30 @@ static void test_open_files_limit(void) {
     if (t_fail == 0 && system(rm) != 0) fprintf(stderr, "cannot remove %s\n", d);
 }
 
+/* Whether 127.0.0.1:p can be bound now. */
+static int port_free(int p) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));  /* as the server does */
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    int ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    close(fd);
+    return ok;
+}
+
+/* Client ports p and p + 1 (the open-files test's node) and their peer
+ * ports (+ 10000), all free and below Linux's ephemeral range (32768 on),
+ * where the many connections of other suites running beside this one
+ * could hold them. */
+static int pick_port(void) {
+    srandom((unsigned)getpid());
+    for (int tries = 0; tries < 1000; tries++) {
+        int p = 10000 + (int)(random() % 12000);
+        if (port_free(p) && port_free(p + 1) && port_free(p + 10000) && port_free(p + 10001)) return p;
+    }
+    return 10000 + getpid() % 12000;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: %s raftkv-server\n", argv[0]); return 2; }
     server_bin = argv[1];
@@ -485,7 +509,7 @@ int main(int argc, char **argv) {
     char mk[600];
     snprintf(mk, sizeof(mk), "rm -rf %s && mkdir -p %s", dir, dir);
     if (system(mk) != 0) return 2;
-    port = 20000 + getpid() % 20000;
+    port = pick_port();
     start_server(NULL);
     redisContext *c = connect_srv();
     test_strings(c);
