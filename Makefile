@@ -2,14 +2,18 @@
 # `make test` installs what is missing (as root), builds with sanitizers and
 # runs every test.
 CC ?= cc
-PKGS := libev
 WARN := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
 CFLAGS ?= -O2 -g
 LIBS := -lev -lleveldb -lz -lm -lpthread
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-SERVER_SRC := src/buf.c src/log.c src/resp.c src/glob.c src/members.c src/config.c src/entry.c src/fsm.c src/cmd.c src/admin.c src/raft.c src/wal.c src/peer.c src/image.c src/transfer.c src/join.c src/node.c src/server.c
-SERVER_HDR := $(wildcard src/*.h)
+# Sources live in one folder per layer (docs/design.md); each is listed
+# once, by folder. Objects go to build/<variant>/ with their dependency
+# files, so a changed header rebuilds exactly what includes it.
+SRC_DIRS := base core storage replica commands net
+INC := $(SRC_DIRS:%=-Isrc/%)
+SERVER_SRC := $(wildcard $(SRC_DIRS:%=src/%/*.c))
+DEPFLAGS = -MMD -MP
 
 .PHONY: all deps test-deps run test test-long unit sim linearize integration cluster hostile membership diskfault differential clitools bench clean \
 	fuzz fuzz-smoke fuzz-build fuzz-corpus jepsen
@@ -22,57 +26,53 @@ deps:
 test-deps:
 	@deps/install.sh --test
 
-src/raftkv-server: $(SERVER_SRC) $(SERVER_HDR)
-	$(CC) $(WARN) $(CFLAGS) -o $@ $(SERVER_SRC) $(LIBS)
+# rel: the release build; san: every test, with sanitizers; fuzz: clang.
+rel = $(patsubst src/%.c,build/rel/%.o,$(1))
+san = $(patsubst src/%.c,build/san/%.o,$(1))
+build/rel/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) $(INC) $(DEPFLAGS) -c -o $@ $<
+build/san/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(SAN) $(INC) $(DEPFLAGS) -c -o $@ $<
+build/san/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(SAN) $(INC) -Itests $(DEPFLAGS) -c -o $@ $<
+
+src/raftkv-server: $(call rel,$(SERVER_SRC))
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 # Sanitizer builds live in build/ so they never mix with the release binary.
-build/raftkv-server-san: $(SERVER_SRC) $(SERVER_HDR)
-	@mkdir -p build
-	$(CC) $(WARN) -O1 -g $(SAN) -o $@ $(SERVER_SRC) $(LIBS)
+build/raftkv-server-san: $(call san,$(SERVER_SRC))
+	$(CC) -O1 -g $(SAN) -o $@ $^ $(LIBS)
 
-build/test_resp: tests/test_resp.c src/resp.c src/buf.c src/resp.h tests/testlib.h
-	@mkdir -p build
-	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_resp.c src/resp.c src/buf.c -lm
+CHECK_SRC := src/tools/check-log.c src/storage/wal.c src/storage/image.c src/base/buf.c src/base/log.c
+src/raftkv-check-log: $(call rel,$(CHECK_SRC))
+	$(CC) $(CFLAGS) -o $@ $^ -lz
 
-build/test_glob: tests/test_glob.c src/glob.c src/glob.h tests/testlib.h
-	@mkdir -p build
-	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_glob.c src/glob.c
+build/raftkv-check-log-san: $(call san,$(CHECK_SRC))
+	$(CC) -O1 -g $(SAN) -o $@ $^ -lz
 
-build/test_entry: tests/test_entry.c src/entry.c src/buf.c src/resp.c src/entry.h tests/testlib.h
-	@mkdir -p build
-	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_entry.c src/entry.c src/resp.c src/buf.c -lm
+# Unit tests: each names the sources it links, and its libraries.
+UNIT_TESTS := test_resp test_glob test_entry test_image test_peer test_raft
+TEST_SRC_test_resp := src/net/resp.c src/base/buf.c
+TEST_SRC_test_glob := src/base/glob.c
+TEST_SRC_test_entry := src/commands/entry.c src/net/resp.c src/base/buf.c
+TEST_SRC_test_image := src/storage/image.c src/base/buf.c
+TEST_SRC_test_peer := src/net/peer.c src/core/members.c src/commands/entry.c src/base/buf.c src/base/log.c src/net/resp.c
+TEST_SRC_test_raft := src/core/raft.c src/core/members.c src/base/buf.c
+TEST_SRC_test_wal := src/storage/wal.c src/base/buf.c src/base/log.c
+TEST_SRC_sim_raft := src/core/raft.c src/core/members.c src/base/buf.c
+TEST_LIBS := -lev -lz -lm
 
-build/sim_raft: tests/sim_raft.c src/raft.c src/raft.h src/members.c src/members.h src/buf.c tests/testlib.h
-	@mkdir -p build
-	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/sim_raft.c src/raft.c src/members.c src/buf.c
+.SECONDEXPANSION:
+build/test_%: build/san/tests/test_%.o $$(call san,$$(TEST_SRC_test_$$*))
+	$(CC) -O1 -g $(SAN) -o $@ $^ $(TEST_LIBS)
+build/sim_%: build/san/tests/sim_%.o $$(call san,$$(TEST_SRC_sim_$$*))
+	$(CC) -O1 -g $(SAN) -o $@ $^ $(TEST_LIBS)
 
-build/test_raft: tests/test_raft.c src/raft.c src/raft.h src/members.c src/members.h src/buf.c tests/testlib.h
-	@mkdir -p build
-	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_raft.c src/raft.c src/members.c src/buf.c
-
-build/test_image: tests/test_image.c src/image.c src/image.h src/crc.h src/buf.c tests/testlib.h
-	@mkdir -p build
-	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_image.c src/image.c src/buf.c -lz
-
-build/test_wal: tests/test_wal.c src/wal.c src/wal.h src/crc.h src/raft.h src/buf.c src/log.c tests/testlib.h
-	@mkdir -p build
-	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_wal.c src/wal.c src/buf.c src/log.c -lz
-
-CHECK_SRC := src/check-log.c src/wal.c src/image.c src/buf.c src/log.c
-src/raftkv-check-log: $(CHECK_SRC) src/wal.h src/image.h src/crc.h
-	$(CC) $(WARN) $(CFLAGS) -o $@ $(CHECK_SRC) -lz
-
-build/raftkv-check-log-san: $(CHECK_SRC) src/wal.h src/image.h src/crc.h
-	@mkdir -p build
-	$(CC) $(WARN) -O1 -g $(SAN) -o $@ $(CHECK_SRC) -lz
-
-build/test_peer: tests/test_peer.c src/peer.c src/peer.h src/members.c src/entry.c src/buf.c src/log.c src/resp.c tests/testlib.h
-	@mkdir -p build
-	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_peer.c src/peer.c src/members.c src/entry.c src/buf.c src/log.c src/resp.c -lev -lz -lm
-
-build/test_server: tests/test_server.c tests/testlib.h
-	@mkdir -p build
-	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ tests/test_server.c -lhiredis
+build/test_server: build/san/tests/test_server.o
+	$(CC) -O1 -g $(SAN) -o $@ $^ -lhiredis
 
 # libFuzzer targets (tests/fuzz/), one per decoder of untrusted bytes, built
 # with clang. Each links the sources below and runs on a scratch copy of its
@@ -80,14 +80,14 @@ build/test_server: tests/test_server.c tests/testlib.h
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_TARGETS := resp peer wal entry image config members apply
-FUZZ_SRC_resp := src/resp.c src/buf.c
-FUZZ_SRC_peer := src/peer.c src/members.c src/entry.c src/buf.c src/log.c src/resp.c
-FUZZ_SRC_wal := src/wal.c src/members.c src/entry.c src/buf.c src/log.c src/resp.c
-FUZZ_SRC_entry := src/entry.c src/resp.c src/buf.c
-FUZZ_SRC_image := src/image.c src/buf.c
-FUZZ_SRC_config := src/config.c src/glob.c src/members.c src/resp.c src/buf.c src/log.c
-FUZZ_SRC_members := src/members.c src/buf.c
-FUZZ_SRC_apply := src/cmd.c src/glob.c src/fsm.c src/entry.c src/resp.c src/buf.c src/log.c
+FUZZ_SRC_resp := src/net/resp.c src/base/buf.c
+FUZZ_SRC_peer := src/net/peer.c src/core/members.c src/commands/entry.c src/base/buf.c src/base/log.c src/net/resp.c
+FUZZ_SRC_wal := src/storage/wal.c src/core/members.c src/commands/entry.c src/base/buf.c src/base/log.c src/net/resp.c
+FUZZ_SRC_entry := src/commands/entry.c src/net/resp.c src/base/buf.c
+FUZZ_SRC_image := src/storage/image.c src/base/buf.c
+FUZZ_SRC_config := src/base/config.c src/base/glob.c src/core/members.c src/net/resp.c src/base/buf.c src/base/log.c
+FUZZ_SRC_members := src/core/members.c src/base/buf.c
+FUZZ_SRC_apply := src/commands/cmd.c src/base/glob.c src/storage/fsm.c src/commands/entry.c src/net/resp.c src/base/buf.c src/base/log.c
 FUZZ_LIBS := -lev -lz -lm
 FUZZ_LIBS_apply := -lleveldb -lpthread
 FUZZ_SECONDS ?= 60
@@ -95,14 +95,16 @@ FUZZ_SMOKE_SECONDS ?= 4
 
 fuzz_objs = $(patsubst src/%.c,build/fuzz/obj/%.o,$(FUZZ_SRC_$(1)))
 
-.PRECIOUS: build/fuzz/obj/%.o
-build/fuzz/obj/%.o: src/%.c $(SERVER_HDR)
-	@mkdir -p build/fuzz/obj
-	$(FUZZ_CC) $(WARN) $(FUZZ_FLAGS) -c -o $@ $<
+.PRECIOUS: build/fuzz/obj/%.o build/fuzz/obj/tests/%.o
+build/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(WARN) $(FUZZ_FLAGS) $(INC) $(DEPFLAGS) -c -o $@ $<
+build/fuzz/obj/tests/%.o: tests/fuzz/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(WARN) $(FUZZ_FLAGS) $(INC) -Itests/fuzz $(DEPFLAGS) -c -o $@ $<
 
-.SECONDEXPANSION:
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzzlib.h $(SERVER_HDR) $$(call fuzz_objs,$$*)
-	$(FUZZ_CC) $(WARN) $(FUZZ_FLAGS) -Isrc -o $@ $< $(call fuzz_objs,$*) $(FUZZ_LIBS) $(FUZZ_LIBS_$*)
+build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz_%.o $$(call fuzz_objs,$$*)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(FUZZ_LIBS) $(FUZZ_LIBS_$*)
 
 fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 
@@ -115,26 +117,23 @@ fuzz-smoke: fuzz-build
 	@tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 # Regenerates tests/fuzz/corpus with raftkv's own encoders.
-FUZZ_CORPUS_SRC := src/peer.c src/members.c src/entry.c src/buf.c src/log.c src/resp.c src/wal.c src/image.c
-build/fuzz/make_corpus: tests/fuzz/make_corpus.c $(FUZZ_CORPUS_SRC) $(SERVER_HDR)
+FUZZ_CORPUS_SRC := src/net/peer.c src/core/members.c src/commands/entry.c src/base/buf.c src/base/log.c src/net/resp.c src/storage/wal.c src/storage/image.c
+build/fuzz/make_corpus: tests/fuzz/make_corpus.c $(FUZZ_CORPUS_SRC)
 	@mkdir -p build/fuzz
-	$(CC) $(WARN) -O1 -g -Isrc -o $@ $< $(FUZZ_CORPUS_SRC) -lev -lz -lm
+	$(CC) $(WARN) -O1 -g $(INC) -Itests/fuzz -o $@ $^ -lev -lz -lm
 
 fuzz-corpus: build/fuzz/make_corpus
 	rm -rf tests/fuzz/corpus
 	build/fuzz/make_corpus tests/fuzz/corpus
 
+-include $(shell find build -name '*.d' 2>/dev/null)
+
 # A local 3-node cluster in the foreground (data in ./cluster-data); Ctrl-C stops it.
 run: all
 	@utils/cluster run 3 7001
 
-unit: build/test_resp build/test_glob build/test_entry build/test_peer build/test_raft build/test_wal build/test_image build/raftkv-check-log-san
-	build/test_resp
-	build/test_glob
-	build/test_entry
-	build/test_image
-	build/test_peer
-	build/test_raft
+unit: $(UNIT_TESTS:%=build/%) build/test_wal build/raftkv-check-log-san
+	@for t in $(UNIT_TESTS); do build/$$t || exit 1; done
 	build/test_wal build/raftkv-check-log-san
 
 # Seeded simulation of whole clusters; SIM="first-seed seeds steps" to vary.

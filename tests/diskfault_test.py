@@ -278,7 +278,7 @@ def followers(cl):
     return lead, [i for i in sorted(cl.procs) if i != lead]
 
 
-# ---- the WAL on disk (format in src/wal.h) ----
+# ---- the WAL on disk (format in src/storage/wal.h) ----
 
 SEG_HEADER, REC_HEADER = 16, 25
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes tests/glob_cases.txt: glob cases whose answers come from a real
-redis-server, so tests/test_glob.c can hold src/glob.c to Redis's matcher
+redis-server, so tests/test_glob.c can hold src/base/glob.c to Redis's matcher
 without a server at test time.
 
 Usage: glob_oracle.py [--seed N] [--patterns N] [--out PATH] [--all-pairs]

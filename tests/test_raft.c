@@ -1,4 +1,4 @@
-/* test_raft: unit tests of the pure Raft core (src/raft.c), one named test
+/* test_raft: unit tests of the pure Raft core (src/core/raft.c), one named test
  * per rule of the Raft paper and dissertation (Ongaro 2014), then one per
  * rule of our extensions: pre-vote (9.6), check-quorum (6.2), the leader
  * lease on votes (4.2.3), the no-op of a new leader, read-index rounds

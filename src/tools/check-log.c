@@ -16,7 +16,7 @@ static void usage(FILE *f) {
             "Usage: raftkv-check-log [--fix] <data-dir>\n"
             "       raftkv-check-log --image <file>\n"
             "Checks the Raft log (wal-*.log segments) and hard state (raft-state) in data-dir,\n"
-            "or a snapshot image file (the format in src/image.h).\n"
+            "or a snapshot image file (the format in src/storage/image.h).\n"
             "  --fix       truncate the log at the first bad record, dropping later segments:\n"
             "              for a torn tail, a lone node, or the last copy left; a damaged\n"
             "              member of a running cluster is replaced instead (README, \"Disk damage\")\n"
