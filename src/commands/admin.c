@@ -18,7 +18,7 @@ static int eq(const rstr *a, const char *s) { return strlen(s) == a->len && strn
 
 void dbsize_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc; (void)argv;
-    reply_int(x->out, (long long)fsm_keys(x->f));
+    reply_int(x->out, (long long)store_keys(x->f));
 }
 
 /* RAFT.SNAPSHOT: this node's state machine durable now, its log compacted
@@ -36,11 +36,11 @@ void raft_snapshot_command(cmdctx *x, int argc, rstr *argv) {
 static void debug_digest(cmdctx *x) {
     uint64_t index, term, keys, a = 1469598103934665603ULL, b = 0x84222325cbf29ce4ULL;
     uint32_t crc = 0;
-    fsm_view *v = fsm_view_new(x->f, &index, &term, &keys);
+    store_view *v = store_view_new(x->f, &index, &term, &keys);
     if (!v) { reply_error(x->out, "ERR cannot read the state machine"); return; }
     const char *k, *val;
     size_t kl, vl;
-    while (fsm_view_next(v, &k, &kl, &val, &vl)) {
+    while (store_view_next(v, &k, &kl, &val, &vl)) {
         const char *part[4];
         size_t len[4];
         char lens[16];
@@ -55,7 +55,7 @@ static void debug_digest(cmdctx *x) {
             crc = crc_update(crc, part[i], len[i]);
         }
     }
-    fsm_view_free(v);
+    store_view_free(v);
     char hex[48];
     if (keys) snprintf(hex, sizeof(hex), "%016llx%016llx%08x", (unsigned long long)a, (unsigned long long)b, crc);
     else memset(hex, '0', 40), hex[40] = '\0';
@@ -459,7 +459,7 @@ void info_command(cmdctx *x, int argc, rstr *argv) {
         buf_printf(&b, "# Persistence\r\nloading:0\r\naof_enabled:1\r\nappendfsync:%s\r\n"
                    "aof_last_write_status:%s\r\napplied_index:%llu\r\ndata_disk_size:%llu\r\n",
                    srv.cfg.appendfsync ? "always" : "no", node_disk_full() ? "err" : "ok",
-                   (unsigned long long)node_applied(), (unsigned long long)fsm_disk_size(srv.f));
+                   (unsigned long long)node_applied(), (unsigned long long)store_disk_size(srv.f));
         node_info(&b, "persistence");
         buf_printf(&b, "\r\n");
     }
@@ -488,7 +488,7 @@ void info_command(cmdctx *x, int argc, rstr *argv) {
     }
     if (want(argc, argv, "keyspace", 1)) {
         buf_printf(&b, "# Keyspace\r\n");
-        if (fsm_keys(srv.f)) buf_printf(&b, "db0:keys=%llu,expires=0,avg_ttl=0\r\n", (unsigned long long)fsm_keys(srv.f));
+        if (store_keys(srv.f)) buf_printf(&b, "db0:keys=%llu,expires=0,avg_ttl=0\r\n", (unsigned long long)store_keys(srv.f));
         buf_printf(&b, "\r\n");
     }
     if (b.len >= 2) b.len -= 2;  /* no blank line after the last section */

@@ -38,7 +38,7 @@ static int arg_ll(cmdctx *x, const rstr *a, long long *v) {
 static void get_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     size_t n;
-    char *v = fsm_get(x->f, argv[1].p, argv[1].len, &n);
+    char *v = store_get(x->f, argv[1].p, argv[1].len, &n);
     if (v) reply_bulk(x->out, v, n); else reply_nil(x->out);
     free(v);
 }
@@ -53,7 +53,7 @@ static void mget_command(cmdctx *x, int argc, rstr *argv) {
 static void strlen_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     size_t n = 0;
-    char *v = fsm_get(x->f, argv[1].p, argv[1].len, &n);
+    char *v = store_get(x->f, argv[1].p, argv[1].len, &n);
     reply_int(x->out, v ? (long long)n : 0);
     free(v);
 }
@@ -61,14 +61,14 @@ static void strlen_command(cmdctx *x, int argc, rstr *argv) {
 /* EXISTS key [key ...] */
 static void exists_command(cmdctx *x, int argc, rstr *argv) {
     long long n = 0;
-    for (int i = 1; i < argc; i++) n += fsm_exists(x->f, argv[i].p, argv[i].len);
+    for (int i = 1; i < argc; i++) n += store_exists(x->f, argv[i].p, argv[i].len);
     reply_int(x->out, n);
 }
 
 /* TYPE key */
 static void type_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
-    reply_simple(x->out, fsm_exists(x->f, argv[1].p, argv[1].len) ? "string" : "none");
+    reply_simple(x->out, store_exists(x->f, argv[1].p, argv[1].len) ? "string" : "none");
 }
 
 /* GETRANGE key start end */
@@ -77,7 +77,7 @@ static void getrange_command(cmdctx *x, int argc, rstr *argv) {
     long long start, end;
     if (!arg_ll(x, &argv[2], &start) || !arg_ll(x, &argv[3], &end)) return;
     size_t n = 0;
-    char *v = fsm_get(x->f, argv[1].p, argv[1].len, &n);
+    char *v = store_get(x->f, argv[1].p, argv[1].len, &n);
     long long len = (long long)n;
     if (!v || (start < 0 && end < 0 && start > end)) goto empty;
     if (start < 0) start += len;
@@ -129,9 +129,9 @@ static void set_command(cmdctx *x, int argc, rstr *argv) {
     }
     if (!x->f) return;
     size_t n;
-    char *old = fsm_get(x->f, argv[1].p, argv[1].len, &n);
+    char *old = store_get(x->f, argv[1].p, argv[1].len, &n);
     int doit = !((nx && old) || (xx && !old));
-    if (doit) fsm_put(x->f, argv[1].p, argv[1].len, argv[2].p, argv[2].len);
+    if (doit) store_put(x->f, argv[1].p, argv[1].len, argv[2].p, argv[2].len);
     if (get) {
         if (old) reply_bulk(x->out, old, n); else reply_nil(x->out);
     } else if (doit) {
@@ -146,8 +146,8 @@ static void set_command(cmdctx *x, int argc, rstr *argv) {
 static void setnx_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     if (!x->f) return;
-    int exists = fsm_exists(x->f, argv[1].p, argv[1].len);
-    if (!exists) fsm_put(x->f, argv[1].p, argv[1].len, argv[2].p, argv[2].len);
+    int exists = store_exists(x->f, argv[1].p, argv[1].len);
+    if (!exists) store_put(x->f, argv[1].p, argv[1].len, argv[2].p, argv[2].len);
     reply_int(x->out, !exists);
 }
 
@@ -156,7 +156,7 @@ static void getset_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     if (!x->f) return;
     get_command(x, 2, argv);
-    fsm_put(x->f, argv[1].p, argv[1].len, argv[2].p, argv[2].len);
+    store_put(x->f, argv[1].p, argv[1].len, argv[2].p, argv[2].len);
 }
 
 /* GETDEL key */
@@ -164,7 +164,7 @@ static void getdel_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     if (!x->f) return;
     get_command(x, 2, argv);
-    fsm_del(x->f, argv[1].p, argv[1].len);
+    store_del(x->f, argv[1].p, argv[1].len);
 }
 
 /* MSET key value [key value ...] ; MSETNX likewise */
@@ -176,8 +176,8 @@ static void mset_generic(cmdctx *x, int argc, rstr *argv, int nx) {
     if (!x->f) return;
     if (nx)
         for (int i = 1; i < argc; i += 2)
-            if (fsm_exists(x->f, argv[i].p, argv[i].len)) { reply_int(x->out, 0); return; }
-    for (int i = 1; i < argc; i += 2) fsm_put(x->f, argv[i].p, argv[i].len, argv[i + 1].p, argv[i + 1].len);
+            if (store_exists(x->f, argv[i].p, argv[i].len)) { reply_int(x->out, 0); return; }
+    for (int i = 1; i < argc; i += 2) store_put(x->f, argv[i].p, argv[i].len, argv[i + 1].p, argv[i + 1].len);
     if (nx) reply_int(x->out, 1); else reply_ok(x->out);
 }
 static void mset_command(cmdctx *x, int argc, rstr *argv) { mset_generic(x, argc, argv, 0); }
@@ -187,14 +187,14 @@ static void msetnx_command(cmdctx *x, int argc, rstr *argv) { mset_generic(x, ar
 static void del_command(cmdctx *x, int argc, rstr *argv) {
     if (!x->f) return;
     long long n = 0;
-    for (int i = 1; i < argc; i++) n += fsm_del(x->f, argv[i].p, argv[i].len);
+    for (int i = 1; i < argc; i++) n += store_del(x->f, argv[i].p, argv[i].len);
     reply_int(x->out, n);
 }
 
 /* Reads key as a 64-bit integer (0 when missing); 0 and an error if not one. */
 static int stored_ll(cmdctx *x, const rstr *key, long long *v) {
     size_t n;
-    char *s = fsm_get(x->f, key->p, key->len, &n);
+    char *s = store_get(x->f, key->p, key->len, &n);
     int ok = !s || str2ll(s, n, v);
     if (!s) *v = 0;
     free(s);
@@ -213,7 +213,7 @@ static void incr_generic(cmdctx *x, const rstr *key, long long by) {
     v += by;
     char tmp[24];
     int n = ll2str(tmp, v);
-    fsm_put(x->f, key->p, key->len, tmp, (size_t)n);
+    store_put(x->f, key->p, key->len, tmp, (size_t)n);
     reply_int(x->out, v);
 }
 
@@ -240,7 +240,7 @@ static void incrbyfloat_command(cmdctx *x, int argc, rstr *argv) {
     size_t n;
     if (!str2ld(argv[2].p, argv[2].len, &by)) { reply_error(x->out, E_NOTFLOAT); return; }
     if (!x->f) return;
-    char *s = fsm_get(x->f, argv[1].p, argv[1].len, &n);
+    char *s = store_get(x->f, argv[1].p, argv[1].len, &n);
     int ok = !s || str2ld(s, n, &v);
     free(s);
     if (!ok) { reply_error(x->out, E_NOTFLOAT); return; }
@@ -248,7 +248,7 @@ static void incrbyfloat_command(cmdctx *x, int argc, rstr *argv) {
     if (isnan(v) || isinf(v)) { reply_error(x->out, "ERR increment would produce NaN or Infinity"); return; }
     char tmp[5200];
     int len = ld2str(tmp, sizeof(tmp), v);
-    fsm_put(x->f, argv[1].p, argv[1].len, tmp, (size_t)len);
+    store_put(x->f, argv[1].p, argv[1].len, tmp, (size_t)len);
     reply_bulk(x->out, tmp, (size_t)len);
 }
 
@@ -257,13 +257,13 @@ static void append_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     if (!x->f) return;  /* how long the result gets depends on the data */
     size_t n = 0;
-    char *v = fsm_get(x->f, argv[1].p, argv[1].len, &n);
+    char *v = store_get(x->f, argv[1].p, argv[1].len, &n);
     if (v && too_long(x, (long long)n, (long long)argv[2].len)) { free(v); return; }
     buf b;
     buf_init(&b);
     buf_append(&b, v, n);
     buf_append(&b, argv[2].p, argv[2].len);
-    fsm_put(x->f, argv[1].p, argv[1].len, b.data ? b.data : "", b.len);
+    store_put(x->f, argv[1].p, argv[1].len, b.data ? b.data : "", b.len);
     reply_int(x->out, (long long)b.len);
     buf_free(&b);
     free(v);
@@ -279,14 +279,14 @@ static void setrange_command(cmdctx *x, int argc, rstr *argv) {
     if (argv[3].len && too_long(x, off, (long long)argv[3].len)) return;
     if (!x->f) return;
     size_t n = 0;
-    char *v = fsm_get(x->f, argv[1].p, argv[1].len, &n);
+    char *v = store_get(x->f, argv[1].p, argv[1].len, &n);
     if (argv[3].len == 0) { reply_int(x->out, (long long)n); free(v); return; }
     size_t need = (size_t)off + argv[3].len, len = n > need ? n : need;
     char *nv = xmalloc(len);
     memset(nv, 0, len);
     if (v) memcpy(nv, v, n);
     memcpy(nv + off, argv[3].p, argv[3].len);
-    fsm_put(x->f, argv[1].p, argv[1].len, nv, len);
+    store_put(x->f, argv[1].p, argv[1].len, nv, len);
     reply_int(x->out, (long long)len);
     free(nv);
     free(v);
@@ -299,23 +299,23 @@ static void flushdb_command(cmdctx *x, int argc, rstr *argv) {
         return;
     }
     if (!x->f) return;
-    fsm_flush(x->f);
+    store_clear(x->f);
     reply_ok(x->out);
 }
 
 /* ---- keyspace reads ---- */
 
 struct keys_job {
-    fsm_view *v;
+    store_view *v;
     rstr pat;
     int all;
     buf body;
     long long n;
 };
 
-keys_job *keys_job_new(fsm *f, const rstr *pattern) {
+keys_job *keys_job_new(store *f, const rstr *pattern) {
     uint64_t index, term, keys;
-    fsm_view *v = fsm_view_new(f, &index, &term, &keys);
+    store_view *v = store_view_new(f, &index, &term, &keys);
     if (!v) return NULL;
     keys_job *j = xmalloc(sizeof(*j));
     memset(j, 0, sizeof(*j));
@@ -332,7 +332,7 @@ int keys_job_step(keys_job *j, long budget, buf *out) {
     const char *k, *val;
     size_t kl, vl;
     while (budget > 0) {
-        if (!fsm_view_next(j->v, &k, &kl, &val, &vl)) {
+        if (!store_view_next(j->v, &k, &kl, &val, &vl)) {
             reply_array(out, j->n);
             buf_append(out, j->body.data, j->body.len);
             return 1;
@@ -347,7 +347,7 @@ size_t keys_job_bytes(const keys_job *j) { return j->body.len; }
 
 void keys_job_free(keys_job *j) {
     if (!j) return;
-    fsm_view_free(j->v);
+    store_view_free(j->v);
     free(j->pat.p);
     buf_free(&j->body);
     free(j);
@@ -403,9 +403,9 @@ static void scan_command(cmdctx *x, int argc, rstr *argv) {
     const char *k;
     size_t kl;
     uint64_t h;
-    fsm_iter *it = fsm_iter_new(x->f, cursor);
+    store_iter *it = store_iter_new(x->f, cursor);
     if (!it) { buf_free(&body); reply_error(x->out, E_UNREADABLE); return; }
-    while (fsm_iter_next(it, &k, &kl, &h)) {
+    while (store_iter_next(it, &k, &kl, &h)) {
         if (visited >= count && h != last) { next = h; break; }
         visited += 1 + (long long)((pat && !all ? pat->len * kl : 0) >> 12);
         last = h;
@@ -413,7 +413,7 @@ static void scan_command(cmdctx *x, int argc, rstr *argv) {
         reply_bulk(&body, k, kl);
         n++;
     }
-    fsm_iter_free(it);
+    store_iter_free(it);
     reply_array(x->out, 2);
     snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)next);
     reply_bulkstr(x->out, tmp);
@@ -430,14 +430,14 @@ static void randomkey_command(cmdctx *x, int argc, rstr *argv) {
     size_t kl;
     uint64_t h;
     for (int pass = 0; pass < 2; pass++) {
-        fsm_iter *it = fsm_iter_new(x->f, pass ? 0 : r);
+        store_iter *it = store_iter_new(x->f, pass ? 0 : r);
         if (!it) { reply_error(x->out, E_UNREADABLE); return; }
-        if (fsm_iter_next(it, &k, &kl, &h)) {
+        if (store_iter_next(it, &k, &kl, &h)) {
             reply_bulk(x->out, k, kl);
-            fsm_iter_free(it);
+            store_iter_free(it);
             return;
         }
-        fsm_iter_free(it);
+        store_iter_free(it);
     }
     reply_nil(x->out);
 }
@@ -621,7 +621,7 @@ int cmd_validate(const command *cmd, int argc, rstr *argv, buf *out) {
     return out->len == before;
 }
 
-void cmd_apply(fsm *f, uint64_t time_ms, int argc, rstr *argv, buf *reply) {
+void cmd_apply(store *f, uint64_t time_ms, int argc, rstr *argv, buf *reply) {
     buf scratch;
     buf_init(&scratch);
     cmdctx x = {f, reply ? reply : &scratch, NULL, time_ms, 0, 0};

@@ -1,20 +1,20 @@
 /* cmd: the command table (name, arity, flags, key positions, handler) and
  * the string and keyspace commands. Write commands never touch data when
  * called by a client: the server encodes them as a log entry, and their
- * handler runs inside fsm_apply() (via cmd_apply), identically on every
+ * handler runs inside store_apply() (via cmd_apply), identically on every
  * replica. Read and server commands run directly. */
 #ifndef RAFTKV_CMD_H
 #define RAFTKV_CMD_H
 #include <stdint.h>
 #include "buf.h"
-#include "fsm.h"
+#include "store.h"
 #include "resp.h"
 
 struct client;
 typedef struct cmdctx {
-    fsm *f;             /* NULL: validating a write's arguments only (cmd_validate) */
+    store *f;             /* NULL: validating a write's arguments only (cmd_validate) */
     buf *out;
-    struct client *c;   /* NULL inside fsm_apply */
+    struct client *c;   /* NULL inside store_apply */
     uint64_t time_ms;   /* leader time carried by the entry */
     /* CMD_LEADER commands that answer later: */
     uint64_t wait_index;  /* once the entry at this index applies */
@@ -61,7 +61,7 @@ command *cmd_lookup(const char *name, size_t len);
 int cmd_validate(const command *cmd, int argc, rstr *argv, buf *out);
 /* For a container command, the subcommand named by argv[1], or NULL. */
 const command *cmd_lookup_sub(const command *cmd, const char *name, size_t len);
-void cmd_apply(fsm *f, uint64_t time_ms, int argc, rstr *argv, buf *reply);
+void cmd_apply(store *f, uint64_t time_ms, int argc, rstr *argv, buf *reply);
 int cmd_arity_ok(const command *cmd, int argc);
 void cmd_reply_arity(buf *out, const command *cmd, const command *parent);
 void cmd_reply_unknown(buf *out, int argc, rstr *argv);
@@ -75,7 +75,7 @@ void cmd_lower(char *out, size_t cap, const char *s, size_t len);
  * never holds the event loop: each step visits about budget keys; 1 when
  * done, with the whole reply appended to out. */
 typedef struct keys_job keys_job;
-keys_job *keys_job_new(fsm *f, const rstr *pattern);  /* NULL if the data cannot be read */
+keys_job *keys_job_new(store *f, const rstr *pattern);  /* NULL if the data cannot be read */
 int keys_job_step(keys_job *j, long budget, buf *out);
 size_t keys_job_bytes(const keys_job *j);  /* of the reply so far */
 void keys_job_free(keys_job *j);

@@ -833,7 +833,7 @@ static void addr_str(int fd, int peer, char *out, size_t cap) {
  * Descriptors the node keeps for itself, out of its clients' reach: two
  * LevelDBs (the live one and one built from an image), peers in and out,
  * the log, image transfers, listening sockets, libev and the log file. */
-#define RESERVED_FDS (2 * FSM_MAX_OPEN_FILES + PEER_MAX_INBOUND + 4 * RAFT_MAX_NODES + 64)
+#define RESERVED_FDS (2 * STORE_MAX_OPEN_FILES + PEER_MAX_INBOUND + 4 * RAFT_MAX_NODES + 64)
 
 /* Raises RLIMIT_NOFILE towards maxclients + RESERVED_FDS, as far as the
  * system lets it; returns how many clients the limit then allows. */
@@ -1106,20 +1106,20 @@ int main(int argc, char **argv) {
         return 1;
     }
     char *dberr = NULL;
-    srv.f = fsm_open(srv.cfg.dir, &dberr);
+    srv.f = store_open(srv.cfg.dir, &dberr);
     if (!srv.f) {
         logmsg(LL_WARNING, "Can't open the data in %s: %s", srv.cfg.dir, dberr);
         free(dberr);
         return 1;
     }
-    logmsg(LL_NOTICE, "Data loaded: %llu keys, applied index %llu", (unsigned long long)fsm_keys(srv.f),
-           (unsigned long long)fsm_applied(srv.f));
+    logmsg(LL_NOTICE, "Data loaded: %llu keys, applied index %llu", (unsigned long long)store_keys(srv.f),
+           (unsigned long long)store_applied(srv.f));
     srv.loop = ev_default_loop(0);
     node_events nev = {reply_for, NULL, on_leader_changed, on_forward, on_forward_reply, on_forward_close, on_peer_down,
                        on_link_closed};
-    if (node_init(srv.loop, &srv.cfg, srv.f, &nev) < 0) { fsm_close(srv.f); return 1; }
+    if (node_init(srv.loop, &srv.cfg, srv.f, &nev) < 0) { store_close(srv.f); return 1; }
     srv.lfd = listen_on(srv.cfg.bind, srv.cfg.port);
-    if (srv.lfd < 0) { node_shutdown(); fsm_close(srv.f); return 1; }
+    if (srv.lfd < 0) { node_shutdown(); store_close(srv.f); return 1; }
     srv.start_time = time(NULL);
     /* Session ids start at a random point: a restarted follower must not
      * reuse an id the leader may still hold a proxy for. */
@@ -1144,11 +1144,11 @@ int main(int argc, char **argv) {
     while (srv.proxies) client_free(srv.proxies);
     close(srv.lfd);
     node_shutdown();
-    if (fsm_sync(srv.f) != 0) logmsg(LL_WARNING, "Final sync failed");
+    if (store_sync(srv.f) != 0) logmsg(LL_WARNING, "Final sync failed");
     free(aq.v);
     free(fwd_sessions.ka), free(fwd_sessions.kb), free(fwd_sessions.v);
     free(proxies_by_sid.ka), free(proxies_by_sid.kb), free(proxies_by_sid.v);
-    fsm_close(srv.f);
+    store_close(srv.f);
     ev_loop_destroy(srv.loop);
     logmsg(LL_NOTICE, "raftkv is now ready to exit, bye bye...");
     log_close();

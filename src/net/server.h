@@ -10,7 +10,7 @@
 #include "buf.h"
 #include "cmd.h"
 #include "config.h"
-#include "fsm.h"
+#include "store.h"
 #include "resp.h"
 
 #define RAFTKV_VERSION "0.1.0"
@@ -76,7 +76,7 @@ typedef struct client {
 typedef struct server {
     config cfg;
     struct ev_loop *loop;
-    fsm *f;
+    store *f;
     int lfd;
     ev_io accept_io;
     ev_timer accept_pause;       /* accept() ran out of descriptors: again later */

@@ -36,7 +36,7 @@ typedef struct job {
 static struct {
     struct ev_loop *loop;
     config *cfg;
-    fsm *f;
+    store *f;
     raft *r;
     wal *w;
     node_events ev;
@@ -207,14 +207,14 @@ static void disk_full(job *j) {
 static void disk_space_back(void) {
     logmsg(LL_NOTICE, "The Raft log in %s is writable again", N.cfg->dir);
     N.disk_full = 0;
-    if (!fsm_no_space(N.f)) N.disk_full_since = 0;
+    if (!store_no_space(N.f)) N.disk_full_since = 0;
 }
 
 static void disk_retry_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)revents;
     int again = 0;
-    if (fsm_no_space(N.f)) {
-        int r = fsm_recover(N.f);
+    if (store_no_space(N.f)) {
+        int r = store_recover(N.f);
         if (r < 0) {
             logmsg(LL_WARNING, "Writing to the state machine failed; stopping");
             exit(1);
@@ -229,7 +229,7 @@ static void disk_retry_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 
 int node_disk_full(void) {
     if (N.disk_full) return N.disk_full_err;
-    return fsm_no_space(N.f) ? ENOSPC : 0;
+    return store_no_space(N.f) ? ENOSPC : 0;
 }
 
 static job *new_job(void) {
@@ -284,16 +284,16 @@ static void apply(const raft_entry *e) {
     if (e->index <= N.applied) return;  /* already in the state machine before a restart */
     buf *reply = N.ev.reply_for ? N.ev.reply_for(e->index, e->term) : NULL;
     if (e->type == RAFT_ENTRY_NOOP) {
-        fsm_apply(N.f, e->index, e->term, noop_entry, sizeof(noop_entry), reply);
+        store_apply(N.f, e->index, e->term, noop_entry, sizeof(noop_entry), reply);
     } else if (e->type == RAFT_ENTRY_CONFIG) {
-        const char *before = fsm_conf(N.f) ? fsm_conf(N.f) : N.members_text;
+        const char *before = store_conf(N.f) ? store_conf(N.f) : N.members_text;
         int removed = members_removes(before, strlen(before), e->data, e->len, N.id);
         logmsg(LL_NOTICE, "Configuration at index %llu applied: %.*s", (unsigned long long)e->index, (int)e->len,
                e->data);
-        fsm_apply_conf(N.f, e->index, e->term, e->data, e->len, removed, reply);
+        store_apply_conf(N.f, e->index, e->term, e->data, e->len, removed, reply);
         if (removed) note_removed(e->index);
     } else {
-        fsm_apply(N.f, e->index, e->term, e->data, e->len, reply);
+        store_apply(N.f, e->index, e->term, e->data, e->len, reply);
     }
     N.applied = e->index;
 }
@@ -352,9 +352,9 @@ static uint64_t compact(int all) {
         return snap;
     uint64_t c = compact_point(all);
     if (c <= snap && !all) return snap;
-    if (fsm_no_space(N.f)) return snap;  /* nothing can be made durable: the log stays */
+    if (store_no_space(N.f)) return snap;  /* nothing can be made durable: the log stays */
     unsigned long long t0 = mono_ms();
-    if (fsm_sync(N.f) != 0) {
+    if (store_sync(N.f) != 0) {
         logmsg(LL_WARNING, "Making the state machine durable failed; stopping");
         exit(1);
     }
@@ -380,7 +380,7 @@ uint64_t node_snapshot_now(void) { return compact(1); }
 /* A snapshot from the leader is now the state machine (transfer.c). */
 static void on_installed(uint64_t index, int how) {
     N.applied = index;
-    if (fsm_removed(N.f)) note_removed(index);
+    if (store_removed(N.f)) note_removed(index);
     N.log_bytes = 0;
     if (how == 2) new_job()->reset_next = index + 1;  /* after all that was queued before */
     kick_sync();
@@ -452,14 +452,14 @@ void node_process(void) {
         sync_peers();
         if (!rd.nmsgs && !rd.nentries && !rd.ncommitted && !rd.hard_state_changed && !rd.nmsgs_after) break;
     }
-    if (applied_any && fsm_flush_batch(N.f) != 0) {
-        if (!fsm_no_space(N.f)) {
+    if (applied_any && store_write_batch(N.f) != 0) {
+        if (!store_no_space(N.f)) {
             logmsg(LL_WARNING, "Writing to the state machine failed; stopping");
             exit(1);
         }
         degraded();
     }
-    if (applied_any && !fsm_no_space(N.f)) compact(0);
+    if (applied_any && !store_no_space(N.f)) compact(0);
     if (N.ev.applied) N.ev.applied();
     kick_sync();
     peer_flush();
@@ -555,7 +555,7 @@ static int join(config *cfg) {
 static int check_identity(const config *cfg, int has_state) {
     if (!has_state) return 0;
     if (N.st.node_id != N.id ||
-        ((cfg->cluster[0] || !fsm_conf(N.f)) && N.st.cluster_id != N.cluster_id && !cfg->join[0])) {
+        ((cfg->cluster[0] || !store_conf(N.f)) && N.st.cluster_id != N.cluster_id && !cfg->join[0])) {
         logmsg(LL_WARNING,
                "The data in %s belongs to node %llu of cluster %016llx, not to node %llu of cluster %016llx "
                "(the cluster option differs from the one this data was created with). Refusing to start.",
@@ -573,11 +573,11 @@ static int check_identity(const config *cfg, int has_state) {
  * a snapshot cut short before the log was reset, which leaves a log that
  * stops short of, or disagrees with, the image it installed. */
 static int match_log(raft_entry *log, size_t nlog) {
-    uint64_t a = N.applied, ta = fsm_applied_term(N.f);
+    uint64_t a = N.applied, ta = store_applied_term(N.f);
     uint64_t first = nlog ? log[0].index : wal_first_index(N.w), last = nlog ? log[nlog - 1].index : first - 1;
     int holds = first <= a && a <= last;
     if ((holds && log[a - first].term == ta) || first == a + 1) return 0;
-    if (fsm_installed_at(N.f) == a && (last < a || holds)) {
+    if (store_installed_at(N.f) == a && (last < a || holds)) {
         logmsg(LL_NOTICE, "Finishing the install of the snapshot at index %llu: the log it replaces goes",
                (unsigned long long)a);
         if (wal_reset(N.w, a + 1) == 0) return 1;
@@ -618,7 +618,7 @@ static int listen_peers(struct ev_loop *loop, const config *cfg, const members *
     return raft_members(N.r)->n > 1 || !me ? -1 : 0;
 }
 
-int node_init(struct ev_loop *loop, config *cfg, fsm *f, const node_events *ev) {
+int node_init(struct ev_loop *loop, config *cfg, store *f, const node_events *ev) {
     memset(&N, 0, sizeof(N));
     N.loop = loop;
     N.cfg = cfg;
@@ -636,7 +636,7 @@ int node_init(struct ev_loop *loop, config *cfg, fsm *f, const node_events *ev) 
     if (!N.w) { start_error(err); return -1; }
     wal_set_sync(N.w, cfg->appendfsync);
     if (check_identity(cfg, has_state) < 0) goto fail;
-    N.applied = fsm_applied(f);
+    N.applied = store_applied(f);
     int matched = match_log(log, nlog);
     if (matched < 0) goto fail;
     if (matched == 1) {
@@ -647,7 +647,7 @@ int node_init(struct ev_loop *loop, config *cfg, fsm *f, const node_events *ev) 
     if (!has_state) {
         if (cfg->join[0] && join(cfg) < 0) goto fail;
         /* the configuration is kept with the data from the start: a restart needs no options */
-        if (!fsm_conf(f) && fsm_set_conf(f, N.members_text) < 0) {
+        if (!store_conf(f) && store_set_conf(f, N.members_text) < 0) {
             logmsg(LL_WARNING, "Cannot write the configuration in %s", cfg->dir);
             goto fail;
         }
@@ -658,10 +658,10 @@ int node_init(struct ev_loop *loop, config *cfg, fsm *f, const node_events *ev) 
             goto fail;
         }
     }
-    N.removed = fsm_removed(f);
+    N.removed = store_removed(f);
     raft_config rc = {0};
     rc.id = N.id;
-    rc.conf = fsm_conf(f) ? fsm_conf(f) : N.members_text;
+    rc.conf = store_conf(f) ? store_conf(f) : N.members_text;
     rc.conf_len = strlen(rc.conf);
     rc.election_ticks = (int)(cfg->election_timeout / TICK_MS);
     rc.heartbeat_ticks = (int)(cfg->heartbeat_interval / TICK_MS);
@@ -674,7 +674,7 @@ int node_init(struct ev_loop *loop, config *cfg, fsm *f, const node_events *ev) 
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     rc.seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ N.id * 0x9e3779b97f4a7c15ULL;
-    N.r = raft_new_at(&rc, N.st.term, N.st.vote, N.applied, fsm_applied_term(f), log, nlog);
+    N.r = raft_new_at(&rc, N.st.term, N.st.vote, N.applied, store_applied_term(f), log, nlog);
     for (size_t i = 0; i < nlog; i++) N.log_bytes += log[i].len + WAL_REC_HEADER;
     wal_free_entries(log, nlog);
     logmsg(LL_NOTICE, "Raft node %llu of cluster %016llx (%d members): term %llu, log %llu..%llu, applied %llu",

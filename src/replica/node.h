@@ -1,7 +1,7 @@
 /* node: drives the pure Raft core (raft.c) from libev. It owns the log
  * (wal.c, written and fdatasync'ed by one sync thread, completion back via
  * ev_async: group commit), the peer connections (peer.c), the tick timer,
- * and applies committed entries to the state machine (fsm.c) in order.
+ * and applies committed entries to the state machine (store.c) in order.
  *
  * The server hands it proposals and read barriers and hears back through
  * the node_events callbacks: an entry applied (with its reply), reads
@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include "buf.h"
 #include "config.h"
-#include "fsm.h"
+#include "store.h"
 #include "raft.h"
 #include "resp.h"
 
@@ -30,7 +30,7 @@ typedef struct node_events {
     void (*link_closed)(uint64_t id, uint64_t link);  /* see peer.h */
 } node_events;
 
-int node_init(struct ev_loop *loop, config *cfg, fsm *f, const node_events *ev);
+int node_init(struct ev_loop *loop, config *cfg, store *f, const node_events *ev);
 void node_shutdown(void);
 /* Before the loop sleeps: hand out what the core produced. */
 void node_process(void);

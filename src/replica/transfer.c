@@ -8,7 +8,7 @@
 typedef struct outgoing {
     uint64_t to, id, term;     /* to == 0: slot free */
     uint64_t index, img_term, keys;
-    fsm_view *view;
+    store_view *view;
     img_enc enc;
     buf chunk;
     uint64_t sent, acked;
@@ -20,7 +20,7 @@ typedef struct incoming {
     uint64_t from, id, term;   /* from == 0: none */
     uint64_t received;
     img_dec *dec;
-    fsm_build *build;
+    store_build *build;
     char *err;                 /* a record could not be written */
     unsigned long long started;
 } incoming;
@@ -28,7 +28,7 @@ typedef struct incoming {
 static struct {
     struct ev_loop *loop;
     raft *r;
-    fsm *f;
+    store *f;
     uint64_t cluster_id, my_id, next_id;
     char *members;
     transfer_installed_fn installed;
@@ -55,7 +55,7 @@ static void out_end(outgoing *o, int ok, const char *why) {
         logmsg(LL_WARNING, "Snapshot transfer to node %llu stopped after %llu bytes: %s", (unsigned long long)o->to,
                (unsigned long long)o->sent, why);
     }
-    fsm_view_free(o->view);
+    store_view_free(o->view);
     buf_free(&o->chunk);
     memset(o, 0, sizeof(*o));
 }
@@ -71,7 +71,7 @@ static void fill_chunk(outgoing *o) {
     const char *k, *v;
     size_t kl, vl;
     while (o->chunk.len < TRANSFER_CHUNK) {
-        if (!fsm_view_next(o->view, &k, &kl, &v, &vl)) {
+        if (!store_view_next(o->view, &k, &kl, &v, &vl)) {
             img_enc_end(&o->enc, &o->chunk);
             o->eof = 1;
             return;
@@ -89,7 +89,7 @@ static void pump(outgoing *o) {
     while (o->to && !o->eof && o->sent - o->acked < TRANSFER_WINDOW) {
         o->chunk.len = 0;
         if (!o->sent) {  /* the header travels with the first records */
-            const char *conf = fsm_view_conf(o->view) ? fsm_view_conf(o->view) : T.members;
+            const char *conf = store_view_conf(o->view) ? store_view_conf(o->view) : T.members;
             img_header h = {o->index, o->img_term, T.cluster_id, (char *)conf, strlen(conf)};
             img_enc_begin(&o->enc, &o->chunk, &h);
         }
@@ -115,7 +115,7 @@ void transfer_start(uint64_t to, uint64_t term) {
     if (!o) { raft_snapshot_failed(T.r, to); return; }
     if (!peer_connected(to)) { raft_snapshot_failed(T.r, to); return; }
     memset(o, 0, sizeof(*o));
-    o->view = fsm_view_new(T.f, &o->index, &o->img_term, &o->keys);
+    o->view = store_view_new(T.f, &o->index, &o->img_term, &o->keys);
     if (!o->view) { raft_snapshot_failed(T.r, to); return; }
     o->to = to;
     o->id = ++T.next_id;
@@ -163,7 +163,7 @@ static void in_end(int ok, const char *why) {
         logmsg(LL_WARNING, "Snapshot from node %llu abandoned after %llu bytes: %s", (unsigned long long)in->from,
                (unsigned long long)in->received, why);
     }
-    fsm_build_abort(in->build);
+    store_build_abort(in->build);
     img_dec_free(in->dec);
     free(in->err);
     memset(in, 0, sizeof(*in));
@@ -185,14 +185,14 @@ static int on_header(void *ctx, const img_header *h) {
 
 static int on_record(void *ctx, const char *k, size_t kl, const char *v, size_t vl) {
     (void)ctx;
-    return fsm_build_put(T.f, T.in.build, k, kl, v, vl, &T.in.err);
+    return store_build_put(T.f, T.in.build, k, kl, v, vl, &T.in.err);
 }
 
 static void in_begin(uint64_t from, uint64_t xfer, uint64_t term) {
     in_end(0, "a new transfer began");
     incoming *in = &T.in;
     char *err = NULL;
-    in->build = fsm_build_new(T.f, &err);
+    in->build = store_build_new(T.f, &err);
     if (!in->build) {
         logmsg(LL_WARNING, "Cannot start receiving a snapshot: %s", err);
         free(err);
@@ -210,7 +210,7 @@ static void in_begin(uint64_t from, uint64_t xfer, uint64_t term) {
 /* An image whose configuration leaves out this node, which the one in
  * force here includes, tells it that it was removed while away. */
 static int removes_me(const char *image_conf) {
-    const char *cur = fsm_conf(T.f) ? fsm_conf(T.f) : T.members;
+    const char *cur = store_conf(T.f) ? store_conf(T.f) : T.members;
     return members_removes(cur, strlen(cur), image_conf, strlen(image_conf), T.my_id);
 }
 
@@ -229,15 +229,15 @@ static void in_finish(void) {
     m.entries = &conf;
     m.nentries = 1;
     int removed = removes_me(h->members);
-    uint64_t from = in->from, id = in->id, got = in->received, keys = fsm_build_count(in->build);
+    uint64_t from = in->from, id = in->id, got = in->received, keys = store_build_count(in->build);
     unsigned long long ms = mono_ms() - in->started;
     int how = raft_install_snapshot(T.r, &m);
     if (how) {
         char *err = NULL;
         transfer_stop_sending();  /* views of the state machine being replaced */
-        fsm_build *b = in->build;
+        store_build *b = in->build;
         in->build = NULL;
-        if (fsm_build_install(T.f, b, m.index, m.log_term, h->members, removed, &err) < 0) {
+        if (store_build_install(T.f, b, m.index, m.log_term, h->members, removed, &err) < 0) {
             /* the core already counts on it: going on would serve a state it does not have */
             logmsg(LL_WARNING, "Installing the snapshot failed: %s. Stopping.", err);
             exit(1);
@@ -292,7 +292,7 @@ static void stall_cb(struct ev_loop *loop, ev_timer *w, int revents) {
         if (T.out[i].to && now - T.out[i].last_ack > TRANSFER_STALL_MS) out_fail(&T.out[i], "no progress for 30 s");
 }
 
-void transfer_init(struct ev_loop *loop, raft *r, fsm *f, uint64_t cluster_id, uint64_t my_id, const char *members,
+void transfer_init(struct ev_loop *loop, raft *r, store *f, uint64_t cluster_id, uint64_t my_id, const char *members,
                    transfer_installed_fn installed) {
     memset(&T, 0, sizeof(T));
     T.loop = loop;

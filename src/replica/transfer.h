@@ -19,7 +19,7 @@
 #include <ev.h>
 #include <stdint.h>
 #include "buf.h"
-#include "fsm.h"
+#include "store.h"
 #include "raft.h"
 
 #define TRANSFER_CHUNK (256u << 10)
@@ -29,7 +29,7 @@
 /* how: what raft_install_snapshot returned (1 or 2). */
 typedef void (*transfer_installed_fn)(uint64_t index, int how);
 
-void transfer_init(struct ev_loop *loop, raft *r, fsm *f, uint64_t cluster_id, uint64_t my_id, const char *members,
+void transfer_init(struct ev_loop *loop, raft *r, store *f, uint64_t cluster_id, uint64_t my_id, const char *members,
                    transfer_installed_fn installed);
 void transfer_shutdown(void);
 /* Leader: the core asked for an image for `to` (a running one goes on). */

@@ -2,7 +2,7 @@
  * client sends are parsed (resp.c, with the server's limits), each request
  * is looked up and checked (cmd_lookup, cmd_arity_ok, cmd_validate: what
  * the receiving node does before proposing), and each accepted write is
- * encoded as a log entry (entry.c) and applied (fsm_apply, cmd.c's
+ * encoded as a log entry (entry.c) and applied (store_apply, cmd.c's
  * handlers) at the next index on two independent state machines, A and B,
  * each LevelDB in a directory of its own. A keeps its entries in the open
  * batch (reads go through the overlay) until fsm.c writes it; B writes its
@@ -21,7 +21,7 @@
  * well-formed RESP reply; a rejected validation answers an error; a write
  * that validation accepted is taken as a write at apply; A and B answer
  * every entry byte for byte the same; at the end of the input they hold the
- * same keys with the same values, in the same order, as many as fsm_keys()
+ * same keys with the same values, in the same order, as many as store_keys()
  * says; the encoded entry decodes back to the command (check_entry).
  * Bound: SETRANGE may make a 512 MB value from a few bytes, which is
  * allowed (CMD_MAX_STRING) and only makes executions slow and big here
@@ -38,7 +38,7 @@
  * reproducer: FUZZ_APPLY_TRACE=1 build/fuzz/fuzz_apply <input>. */
 #include "fuzzlib.h"
 #include "cmd.h"
-#include "fsm.h"
+#include "store.h"
 #include "log.h"
 #include <dirent.h>
 #include <errno.h>
@@ -71,7 +71,7 @@ STUB(debug_command)
 /* ---- the two state machines, each in its own directory ---- */
 
 static char base[256];
-static fsm *A, *B;
+static store *A, *B;
 static int trace;  /* FUZZ_APPLY_TRACE set: prints each applied command and its reply */
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
@@ -86,8 +86,8 @@ static void dirs_remove(void) {
 }
 
 static void close_all(void) {
-    fsm_close(A);
-    fsm_close(B);
+    store_close(A);
+    store_close(B);
     A = B = NULL;
     dirs_remove();
 }
@@ -113,12 +113,12 @@ static void remove_stale(const char *tmp) {
     if (d) closedir(d);
 }
 
-static fsm *open_one(const char *name) {
+static store *open_one(const char *name) {
     char path[300], *err = NULL;
     snprintf(path, sizeof(path), "%s/%s", base, name);
     if (mkdir(path, 0755) < 0) { perror(path); abort(); }
-    fsm *f = fsm_open(path, &err);
-    if (!f) { fprintf(stderr, "fsm_open %s: %s\n", path, err); dirs_remove(); abort(); }
+    store *f = store_open(path, &err);
+    if (!f) { fprintf(stderr, "store_open %s: %s\n", path, err); dirs_remove(); abort(); }
     return f;
 }
 
@@ -198,9 +198,9 @@ static void apply_both(uint64_t time_ms, int argc, rstr *argv) {
     buf_tight(&entry);
     CHECK(check_entry(entry.data, entry.len) == argc);
     ra.len = rb.len = 0;
-    fsm_apply(A, fsm_applied(A) + 1, 1, entry.data, entry.len, &ra);
-    fsm_apply(B, fsm_applied(B) + 1, 1, entry.data, entry.len, &rb);
-    CHECK(fsm_flush_batch(B) == 0);
+    store_apply(A, store_applied(A) + 1, 1, entry.data, entry.len, &ra);
+    store_apply(B, store_applied(B) + 1, 1, entry.data, entry.len, &rb);
+    CHECK(store_write_batch(B) == 0);
     if (trace) {
         for (int i = 0; i < argc; i++) {
             fputs(i ? " \"" : "\"", stderr);
@@ -215,21 +215,21 @@ static void apply_both(uint64_t time_ms, int argc, rstr *argv) {
     CHECK(same_bytes(ra.data, ra.len, rb.data, rb.len));
     static const char not_write[] = "-ERR not a write command";
     CHECK(ra.len < sizeof(not_write) - 1 || memcmp(ra.data, not_write, sizeof(not_write) - 1));
-    CHECK(fsm_keys(A) == fsm_keys(B));
+    CHECK(store_keys(A) == store_keys(B));
 }
 
 /* The view of A and the view of B hold the same keys and values, as many
- * as fsm_keys() says, at the same index. */
+ * as store_keys() says, at the same index. */
 static void compare_state(void) {
     uint64_t ia, ta, ka, ib, tb, kb;
-    fsm_view *va = fsm_view_new(A, &ia, &ta, &ka), *vb = fsm_view_new(B, &ib, &tb, &kb);
+    store_view *va = store_view_new(A, &ia, &ta, &ka), *vb = store_view_new(B, &ib, &tb, &kb);
     CHECK(va && vb);
-    CHECK(ia == ib && ka == kb && ka == fsm_keys(A));
+    CHECK(ia == ib && ka == kb && ka == store_keys(A));
     uint64_t n = 0;
     for (;;) {
         const char *k1, *v1, *k2, *v2;
         size_t kl1, vl1, kl2, vl2;
-        int more1 = fsm_view_next(va, &k1, &kl1, &v1, &vl1), more2 = fsm_view_next(vb, &k2, &kl2, &v2, &vl2);
+        int more1 = store_view_next(va, &k1, &kl1, &v1, &vl1), more2 = store_view_next(vb, &k2, &kl2, &v2, &vl2);
         CHECK(more1 == more2);
         if (!more1) break;
         CHECK(same_bytes(k1, kl1, k2, kl2));
@@ -237,8 +237,8 @@ static void compare_state(void) {
         n++;
     }
     CHECK(n == ka);
-    fsm_view_free(va);
-    fsm_view_free(vb);
+    store_view_free(va);
+    store_view_free(vb);
 }
 
 /* One request, as the server's execute() takes it. budget: what SETRANGE
@@ -280,7 +280,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (size_t i = 0; i < size; i++) t = (t ^ data[i]) * 1099511628211ULL;
     rstr flush = {(char *)"FLUSHALL", 8};
     apply_both(t, 1, &flush);
-    CHECK(ra.len == 5 && !memcmp(ra.data, "+OK\r\n", 5) && fsm_keys(A) == 0);
+    CHECK(ra.len == 5 && !memcmp(ra.data, "+OK\r\n", 5) && store_keys(A) == 0);
 
     resp_parser p;
     resp_parser_init(&p, CMD_MAX_STRING, ENTRY_MAX_REQUEST);

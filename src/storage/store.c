@@ -1,4 +1,4 @@
-#include "fsm.h"
+#include "store.h"
 #include "cmd.h"
 #include "entry.h"
 #include "log.h"
@@ -23,7 +23,7 @@ typedef struct pend { char *key; size_t klen; char *val; size_t vlen; int delete
  * view never outlives the data it reads. */
 typedef struct gen_ref { leveldb_t *db; char *retired_path; int refs; } gen_ref;
 
-struct fsm {
+struct store {
     leveldb_t *db;             /* ref->db */
     gen_ref *ref;
     leveldb_options_t *opts;
@@ -44,7 +44,7 @@ struct fsm {
     buf kbuf;
     char *conf;                /* configuration of the last CONFIG entry applied (NULL: none yet) */
     int removed;
-    char *no_space;            /* LevelDB's error when a write failed for want of space (see fsm_recover) */
+    char *no_space;            /* LevelDB's error when a write failed for want of space (see store_recover) */
 };
 
 static const char META_APPLIED[] = "mapplied";
@@ -55,7 +55,7 @@ static const char META_REMOVED[] = "mremoved";
 #define POINTER "fsm-current"
 
 
-static uint64_t read_meta(fsm *f, const char *name, char **err) {
+static uint64_t read_meta(store *f, const char *name, char **err) {
     size_t n;
     char *v = leveldb_get(f->db, f->ropts, name, strlen(name), &n, err);
     uint64_t r = (v && n == 8) ? get_u64(v) : 0;
@@ -64,7 +64,7 @@ static uint64_t read_meta(fsm *f, const char *name, char **err) {
 }
 
 /* A text meta value, malloc'd and NUL-terminated (NULL if absent). */
-static char *read_text(fsm *f, const char *name, char **err) {
+static char *read_text(store *f, const char *name, char **err) {
     size_t n;
     char *v = leveldb_get(f->db, f->ropts, name, strlen(name), &n, err);
     char *r = v ? xstrndup(v, n) : NULL;
@@ -94,7 +94,7 @@ static void gen_ref_release(gen_ref *r) {
     free(r);
 }
 
-static void set_conf(fsm *f, const char *text, size_t len) {
+static void set_conf(store *f, const char *text, size_t len) {
     free(f->conf);
     f->conf = xstrndup(text, len);
 }
@@ -250,7 +250,7 @@ static char *damage(const char *fmt, ...) {
  * block only when it reads it: without this a damaged block would lie in
  * wait until a read, a compaction or an image sent to a follower reached it.
  * The cost is one read of the state machine per start. */
-static int verify(fsm *f, const char *path, char **err) {
+static int verify(store *f, const char *path, char **err) {
     unsigned long long t0 = mono_ms();
     leveldb_readoptions_t *ro = leveldb_readoptions_create();
     leveldb_readoptions_set_verify_checksums(ro, 1);
@@ -283,8 +283,8 @@ static int verify(fsm *f, const char *path, char **err) {
     return 0;
 }
 
-fsm *fsm_open(const char *dir, char **err) {
-    fsm *f = xmalloc(sizeof(*f));
+store *store_open(const char *dir, char **err) {
+    store *f = xmalloc(sizeof(*f));
     memset(f, 0, sizeof(*f));
     f->dir = xstrndup(dir, strlen(dir));
     f->opts = leveldb_options_create();
@@ -297,7 +297,7 @@ fsm *fsm_open(const char *dir, char **err) {
     f->filter = leveldb_filterpolicy_create_bloom(10);
     leveldb_options_set_filter_policy(f->opts, f->filter);
     leveldb_options_set_write_buffer_size(f->opts, 32 << 20);
-    leveldb_options_set_max_open_files(f->opts, FSM_MAX_OPEN_FILES);
+    leveldb_options_set_max_open_files(f->opts, STORE_MAX_OPEN_FILES);
     f->ropts = leveldb_readoptions_create();
     leveldb_readoptions_set_verify_checksums(f->ropts, 1);  /* a damaged block is an error, never a wrong answer */
     f->wopts = leveldb_writeoptions_create();
@@ -308,7 +308,7 @@ fsm *fsm_open(const char *dir, char **err) {
     int k = read_pointer(dir, &f->gen, &f->installed_at, why, sizeof(why));
     if (k < 0) {
         *err = damage("%s/" POINTER ", which names the live state machine, is %s", dir, why);
-        fsm_close(f);
+        store_close(f);
         return NULL;
     }
     /* Until the node has saved its first Raft state it has never run: a
@@ -318,13 +318,13 @@ fsm *fsm_open(const char *dir, char **err) {
     unsigned other = k == 1 && ran ? any_generation(dir) : 0;
     if (other) {
         *err = damage("%s/" POINTER " is missing, yet %s holds a state machine (fsm-%08u)", dir, dir, other);
-        fsm_close(f);
+        store_close(f);
         return NULL;
     }
     if (k == 1) {  /* a new data dir (or one that lost every generation: the log decides) */
         f->gen = 1;
         f->installed_at = 0;
-        if (write_pointer(dir, f->gen, 0) < 0) { *err = errf("Can't write", dir); fsm_close(f); return NULL; }
+        if (write_pointer(dir, f->gen, 0) < 0) { *err = errf("Can't write", dir); store_close(f); return NULL; }
     }
     leveldb_options_set_create_if_missing(f->opts, k == 1 || !ran);
     char *path = gen_path(dir, f->gen);
@@ -349,13 +349,13 @@ fsm *fsm_open(const char *dir, char **err) {
         verify(f, path, err);
     }
     free(path);
-    if (*err) { fsm_close(f); return NULL; }
+    if (*err) { store_close(f); return NULL; }
     /* only now: a pointer that names the wrong generation must not cost the right one */
     remove_stale(dir, f->gen);
     return f;
 }
 
-void fsm_close(fsm *f) {
+void store_close(store *f) {
     if (!f) return;
     gen_ref_release(f->ref);  /* the views are freed first: their owners go before the state machine */
     free(f->dir);
@@ -375,15 +375,15 @@ void fsm_close(fsm *f) {
     free(f);
 }
 
-uint64_t fsm_applied(const fsm *f) { return f->applied; }
-uint64_t fsm_applied_term(const fsm *f) { return f->applied_term; }
-uint64_t fsm_installed_at(const fsm *f) { return f->installed_at; }
-const char *fsm_conf(const fsm *f) { return f->conf; }
-int fsm_removed(const fsm *f) { return f->removed; }
-uint64_t fsm_keys(const fsm *f) { return f->keys; }
+uint64_t store_applied(const store *f) { return f->applied; }
+uint64_t store_applied_term(const store *f) { return f->applied_term; }
+uint64_t store_installed_at(const store *f) { return f->installed_at; }
+const char *store_conf(const store *f) { return f->conf; }
+int store_removed(const store *f) { return f->removed; }
+uint64_t store_keys(const store *f) { return f->keys; }
 
 /* FNV-1a with a splitmix64 finish: stable forever, it is on-disk format. */
-uint64_t fsm_key_hash(const char *key, size_t klen) {
+uint64_t store_key_hash(const char *key, size_t klen) {
     uint64_t h = 1469598103934665603ULL;
     for (size_t i = 0; i < klen; i++) h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
     h ^= h >> 30; h *= 0xbf58476d1ce4e5b9ULL;
@@ -397,7 +397,7 @@ static void hash_be(char *p, uint64_t h) { for (int i = 0; i < 8; i++) p[i] = (c
 static const char *encode_key(buf *b, const char *key, size_t klen, size_t *n) {
     char h[9];
     h[0] = 'k';
-    hash_be(h + 1, fsm_key_hash(key, klen));
+    hash_be(h + 1, store_key_hash(key, klen));
     b->len = 0;
     buf_append(b, h, 9);
     buf_append(b, key, klen);
@@ -405,7 +405,7 @@ static const char *encode_key(buf *b, const char *key, size_t klen, size_t *n) {
     return b->data;
 }
 
-static const char *dkey(fsm *f, const char *key, size_t klen, size_t *n) { return encode_key(&f->kbuf, key, klen, n); }
+static const char *dkey(store *f, const char *key, size_t klen, size_t *n) { return encode_key(&f->kbuf, key, klen, n); }
 
 /* Steps an iterator over user keys: the stored key, or NULL at their end.
  * An iterator also stops at a damaged block: that must not pass for the
@@ -428,21 +428,21 @@ static const char *next_user_key(leveldb_iterator_t *it, int *started, size_t *n
 }
 
 /* Slot of key in the index: where it is, or the empty slot where it goes. */
-static size_t pend_slot(fsm *f, const char *key, size_t klen) {
-    size_t mask = f->nslots - 1, i = (size_t)fsm_key_hash(key, klen) & mask;
+static size_t pend_slot(store *f, const char *key, size_t klen) {
+    size_t mask = f->nslots - 1, i = (size_t)store_key_hash(key, klen) & mask;
     for (;; i = (i + 1) & mask) {
         int j = f->slots[i];
         if (j < 0 || (f->pend[j].klen == klen && memcmp(f->pend[j].key, key, klen) == 0)) return i;
     }
 }
 
-static pend *find_pend(fsm *f, const char *key, size_t klen) {
+static pend *find_pend(store *f, const char *key, size_t klen) {
     if (!f->npend) return NULL;
     int j = f->slots[pend_slot(f, key, klen)];
     return j < 0 ? NULL : &f->pend[j];
 }
 
-static void reindex(fsm *f, size_t nslots) {
+static void reindex(store *f, size_t nslots) {
     free(f->slots);
     f->nslots = nslots;
     f->slots = xmalloc(sizeof(int) * nslots);
@@ -450,7 +450,7 @@ static void reindex(fsm *f, size_t nslots) {
     for (int j = 0; j < f->npend; j++) f->slots[pend_slot(f, f->pend[j].key, f->pend[j].klen)] = j;
 }
 
-char *fsm_get(fsm *f, const char *key, size_t klen, size_t *vlen) {
+char *store_get(store *f, const char *key, size_t klen, size_t *vlen) {
     pend *p = find_pend(f, key, klen);
     if (p) {
         if (p->deleted) return NULL;
@@ -471,14 +471,14 @@ char *fsm_get(fsm *f, const char *key, size_t klen, size_t *vlen) {
     return copy;
 }
 
-int fsm_exists(fsm *f, const char *key, size_t klen) {
+int store_exists(store *f, const char *key, size_t klen) {
     size_t n;
-    char *v = fsm_get(f, key, klen, &n);
+    char *v = store_get(f, key, klen, &n);
     free(v);
     return v != NULL;
 }
 
-static void remember(fsm *f, const char *key, size_t klen, const char *val, size_t vlen, int deleted) {
+static void remember(store *f, const char *key, size_t klen, const char *val, size_t vlen, int deleted) {
     pend *p = find_pend(f, key, klen);
     if (!p) {
         if (f->npend == f->pendcap) {
@@ -500,12 +500,12 @@ static void remember(fsm *f, const char *key, size_t klen, const char *val, size
     p->deleted = deleted;
 }
 
-static void batch_open(fsm *f) {
+static void batch_open(store *f) {
     if (!f->wb) f->wb = leveldb_writebatch_create();
 }
 
-void fsm_put(fsm *f, const char *key, size_t klen, const char *val, size_t vlen) {
-    if (!fsm_exists(f, key, klen)) f->keys++;
+void store_put(store *f, const char *key, size_t klen, const char *val, size_t vlen) {
+    if (!store_exists(f, key, klen)) f->keys++;
     batch_open(f);
     f->batch_bytes += klen + vlen;
     size_t n;
@@ -514,8 +514,8 @@ void fsm_put(fsm *f, const char *key, size_t klen, const char *val, size_t vlen)
     remember(f, key, klen, val, vlen, 0);
 }
 
-int fsm_del(fsm *f, const char *key, size_t klen) {
-    if (!fsm_exists(f, key, klen)) return 0;
+int store_del(store *f, const char *key, size_t klen) {
+    if (!store_exists(f, key, klen)) return 0;
     f->keys--;
     batch_open(f);
     f->batch_bytes += klen;
@@ -530,7 +530,7 @@ int fsm_del(fsm *f, const char *key, size_t klen) {
  * keyspace makes a huge batch; acceptable until snapshots land. */
 /* Every key in LevelDB, and every key the open batch holds (which need
  * not be in LevelDB yet: a flush must not depend on having written it). */
-void fsm_flush(fsm *f) {
+void store_clear(store *f) {
     leveldb_iterator_t *it = leveldb_create_iterator(f->db, f->ropts);
     leveldb_iter_seek(it, "k", 1);
     int started = 0;
@@ -564,7 +564,7 @@ static void write_meta(leveldb_writebatch_t *wb, uint64_t applied, uint64_t term
     leveldb_writebatch_put(wb, META_KEYS, strlen(META_KEYS), v, 8);
 }
 
-static void clear_pend(fsm *f) {
+static void clear_pend(store *f) {
     for (int i = 0; i < f->npend; i++) { free(f->pend[i].key); free(f->pend[i].val); }
     f->npend = 0;
     if (f->nslots) memset(f->slots, -1, sizeof(int) * f->nslots);
@@ -573,8 +573,8 @@ static void clear_pend(fsm *f) {
 /* Writes the open batch, with the applied index and key count it reaches.
  * sync makes it, and every earlier unsynced write, durable. A write that
  * fails for want of space keeps the batch (reads still see it) and puts
- * the state machine out of service until fsm_recover(). */
-static int fsm_write(fsm *f, int sync) {
+ * the state machine out of service until store_recover(). */
+static int store_write(store *f, int sync) {
     if (f->no_space) return -1;
     if (!f->wb && (!sync || f->synced == f->applied)) return 0;
     batch_open(f);
@@ -601,14 +601,14 @@ static int fsm_write(fsm *f, int sync) {
     return 0;
 }
 
-const char *fsm_no_space(const fsm *f) { return f->no_space; }
+const char *store_no_space(const store *f) { return f->no_space; }
 
 /* After a failed write LevelDB's handle is never written again (its log
  * may end in a torn record, and what followed it would be unreadable):
  * once the disk has room, close it, open it again (LevelDB drops the torn
  * tail) and write the batch kept meanwhile. Waits while views hold the
  * old handle. */
-int fsm_recover(fsm *f) {
+int store_recover(store *f) {
     if (!f->no_space) return 0;
     if (f->ref->refs > 1) return 1;
     struct statvfs vfs;
@@ -627,16 +627,16 @@ int fsm_recover(fsm *f) {
     f->ref = gen_ref_new(f->db);
     free(f->no_space);
     f->no_space = NULL;
-    if (fsm_write(f, 0) != 0) return f->no_space ? 1 : -1;
+    if (store_write(f, 0) != 0) return f->no_space ? 1 : -1;
     logmsg(LL_NOTICE, "The state machine in %s is writable again", f->dir);
     return 0;
 }
 
 #define BATCH_MAX_BYTES (8u << 20)
 
-void fsm_apply(fsm *f, uint64_t index, uint64_t term, const char *entry, size_t len, buf *reply) {
+void store_apply(store *f, uint64_t index, uint64_t term, const char *entry, size_t len, buf *reply) {
     if (index != f->applied + 1) {
-        logmsg(LL_WARNING, "fsm_apply: index %llu after applied %llu", (unsigned long long)index,
+        logmsg(LL_WARNING, "store_apply: index %llu after applied %llu", (unsigned long long)index,
                (unsigned long long)f->applied);
         abort();
     }
@@ -646,7 +646,7 @@ void fsm_apply(fsm *f, uint64_t index, uint64_t term, const char *entry, size_t 
     argc = entry_decode(entry, len, &type, &time_ms, &argv);
     if (argc < 0) {
         /* Entries are checksummed before they get here; a bad one is a bug. */
-        logmsg(LL_WARNING, "fsm_apply: undecodable entry at index %llu", (unsigned long long)index);
+        logmsg(LL_WARNING, "store_apply: undecodable entry at index %llu", (unsigned long long)index);
         abort();
     }
     if (type == ENTRY_COMMAND && argc > 0) cmd_apply(f, time_ms, argc, argv, reply);
@@ -654,12 +654,12 @@ void fsm_apply(fsm *f, uint64_t index, uint64_t term, const char *entry, size_t 
     f->applied = index;
     f->applied_term = term;
     /* Bound the memory of the overlay: big batches go out early, unsynced. */
-    if (f->batch_bytes > BATCH_MAX_BYTES && fsm_write(f, 0) != 0 && !f->no_space) abort();
+    if (f->batch_bytes > BATCH_MAX_BYTES && store_write(f, 0) != 0 && !f->no_space) abort();
 }
 
-void fsm_apply_conf(fsm *f, uint64_t index, uint64_t term, const char *text, size_t len, int removed, buf *reply) {
+void store_apply_conf(store *f, uint64_t index, uint64_t term, const char *text, size_t len, int removed, buf *reply) {
     if (index != f->applied + 1) {
-        logmsg(LL_WARNING, "fsm_apply_conf: index %llu after applied %llu", (unsigned long long)index,
+        logmsg(LL_WARNING, "store_apply_conf: index %llu after applied %llu", (unsigned long long)index,
                (unsigned long long)f->applied);
         abort();
     }
@@ -677,7 +677,7 @@ void fsm_apply_conf(fsm *f, uint64_t index, uint64_t term, const char *text, siz
     if (reply) buf_appendstr(reply, "+OK\r\n");
 }
 
-int fsm_set_conf(fsm *f, const char *text) {
+int store_set_conf(store *f, const char *text) {
     char *err = NULL;
     leveldb_put(f->db, f->wsync, META_CONF, strlen(META_CONF), text, strlen(text), &err);
     if (err) {
@@ -689,18 +689,18 @@ int fsm_set_conf(fsm *f, const char *text) {
     return 0;
 }
 
-int fsm_sync(fsm *f) { return fsm_write(f, 1); }
-int fsm_flush_batch(fsm *f) { return fsm_write(f, 0); }
+int store_sync(store *f) { return store_write(f, 1); }
+int store_write_batch(store *f) { return store_write(f, 0); }
 
-struct fsm_iter { leveldb_iterator_t *it; int started; };
+struct store_iter { leveldb_iterator_t *it; int started; };
 
-fsm_iter *fsm_iter_new(fsm *f, uint64_t from) {
+store_iter *store_iter_new(store *f, uint64_t from) {
     /* Iterators read LevelDB only: write the open batch out first. */
-    if (fsm_write(f, 0) != 0) {
+    if (store_write(f, 0) != 0) {
         if (f->no_space) return NULL;
         abort();
     }
-    fsm_iter *i = xmalloc(sizeof(*i));
+    store_iter *i = xmalloc(sizeof(*i));
     i->it = leveldb_create_iterator(f->db, f->ropts);
     char k[9];
     k[0] = 'k';
@@ -710,7 +710,7 @@ fsm_iter *fsm_iter_new(fsm *f, uint64_t from) {
     return i;
 }
 
-int fsm_iter_next(fsm_iter *i, const char **key, size_t *klen, uint64_t *hash) {
+int store_iter_next(store_iter *i, const char **key, size_t *klen, uint64_t *hash) {
     size_t n;
     const char *k = next_user_key(i->it, &i->started, &n);
     if (!k) return 0;
@@ -721,12 +721,12 @@ int fsm_iter_next(fsm_iter *i, const char **key, size_t *klen, uint64_t *hash) {
     return 1;
 }
 
-void fsm_iter_free(fsm_iter *i) {
+void store_iter_free(store_iter *i) {
     leveldb_iter_destroy(i->it);
     free(i);
 }
 
-uint64_t fsm_disk_size(fsm *f) {
+uint64_t store_disk_size(store *f) {
     const char *start = "", *limit = "\xff";
     size_t sl = 0, ll = 1;
     uint64_t size = 0;
@@ -736,7 +736,7 @@ uint64_t fsm_disk_size(fsm *f) {
 
 /* ---- images: reading a point-in-time view, building a new generation ---- */
 
-struct fsm_view {
+struct store_view {
     gen_ref *ref;
     const leveldb_snapshot_t *snap;
     leveldb_readoptions_t *ro;
@@ -745,9 +745,9 @@ struct fsm_view {
     char *conf;
 };
 
-fsm_view *fsm_view_new(fsm *f, uint64_t *index, uint64_t *term, uint64_t *keys) {
-    if (fsm_write(f, 0) != 0) return NULL;  /* the view must include everything applied */
-    fsm_view *v = xmalloc(sizeof(*v));
+store_view *store_view_new(store *f, uint64_t *index, uint64_t *term, uint64_t *keys) {
+    if (store_write(f, 0) != 0) return NULL;  /* the view must include everything applied */
+    store_view *v = xmalloc(sizeof(*v));
     v->ref = f->ref;
     v->ref->refs++;
     v->snap = leveldb_create_snapshot(f->db);
@@ -765,7 +765,7 @@ fsm_view *fsm_view_new(fsm *f, uint64_t *index, uint64_t *term, uint64_t *keys) 
     return v;
 }
 
-int fsm_view_next(fsm_view *v, const char **k, size_t *kl, const char **val, size_t *vl) {
+int store_view_next(store_view *v, const char **k, size_t *kl, const char **val, size_t *vl) {
     size_t n;
     const char *key = next_user_key(v->it, &v->started, &n);
     if (!key) return 0;
@@ -775,7 +775,7 @@ int fsm_view_next(fsm_view *v, const char **k, size_t *kl, const char **val, siz
     return 1;
 }
 
-void fsm_view_free(fsm_view *v) {
+void store_view_free(store_view *v) {
     if (!v) return;
     leveldb_iter_destroy(v->it);
     leveldb_readoptions_destroy(v->ro);
@@ -785,9 +785,9 @@ void fsm_view_free(fsm_view *v) {
     free(v);
 }
 
-const char *fsm_view_conf(const fsm_view *v) { return v->conf; }
+const char *store_view_conf(const store_view *v) { return v->conf; }
 
-struct fsm_build {
+struct store_build {
     leveldb_t *db;
     leveldb_writebatch_t *wb;
     size_t bytes;
@@ -799,8 +799,8 @@ struct fsm_build {
 
 #define BUILD_BATCH (4u << 20)
 
-fsm_build *fsm_build_new(fsm *f, char **err) {
-    fsm_build *b = xmalloc(sizeof(*b));
+store_build *store_build_new(store *f, char **err) {
+    store_build *b = xmalloc(sizeof(*b));
     memset(b, 0, sizeof(*b));
     b->gen = f->gen + 1;
     b->path = gen_path(f->dir, b->gen);
@@ -813,7 +813,7 @@ fsm_build *fsm_build_new(fsm *f, char **err) {
     return b;
 }
 
-static int build_write(fsm_build *b, leveldb_writeoptions_t *wo, char **err) {
+static int build_write(store_build *b, leveldb_writeoptions_t *wo, char **err) {
     *err = NULL;
     leveldb_write(b->db, wo, b->wb, err);
     leveldb_writebatch_clear(b->wb);
@@ -821,7 +821,7 @@ static int build_write(fsm_build *b, leveldb_writeoptions_t *wo, char **err) {
     return *err ? -1 : 0;
 }
 
-int fsm_build_put(fsm *f, fsm_build *b, const char *k, size_t kl, const char *v, size_t vl, char **err) {
+int store_build_put(store *f, store_build *b, const char *k, size_t kl, const char *v, size_t vl, char **err) {
     size_t n;
     const char *key = encode_key(&b->kbuf, k, kl, &n);
     leveldb_writebatch_put(b->wb, key, n, v, vl);
@@ -830,9 +830,9 @@ int fsm_build_put(fsm *f, fsm_build *b, const char *k, size_t kl, const char *v,
     return b->bytes >= BUILD_BATCH ? build_write(b, f->wopts, err) : 0;
 }
 
-uint64_t fsm_build_count(const fsm_build *b) { return b->count; }
+uint64_t store_build_count(const store_build *b) { return b->count; }
 
-void fsm_build_abort(fsm_build *b) {
+void store_build_abort(store_build *b) {
     if (!b) return;
     leveldb_writebatch_destroy(b->wb);
     leveldb_close(b->db);
@@ -844,7 +844,7 @@ void fsm_build_abort(fsm_build *b) {
 
 /* Sync the new generation, then switch the pointer to it: a crash before
  * the rename keeps the old state, after it the new one. */
-int fsm_build_install(fsm *f, fsm_build *b, uint64_t index, uint64_t term, const char *conf, int removed,
+int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term, const char *conf, int removed,
                       char **err) {
     write_meta(b->wb, index, term, b->count);
     leveldb_writebatch_put(b->wb, META_CONF, strlen(META_CONF), conf, strlen(conf));
@@ -854,10 +854,10 @@ int fsm_build_install(fsm *f, fsm_build *b, uint64_t index, uint64_t term, const
         leveldb_writebatch_put(b->wb, META_REMOVED, strlen(META_REMOVED), v, 8);
         f->removed = 1;
     }
-    if (build_write(b, f->wsync, err) < 0) { fsm_build_abort(b); return -1; }
+    if (build_write(b, f->wsync, err) < 0) { store_build_abort(b); return -1; }
     if (write_pointer(f->dir, b->gen, index) < 0) {
         *err = errf("Can't switch the state machine pointer in", f->dir);
-        fsm_build_abort(b);
+        store_build_abort(b);
         return -1;
     }
     /* what the old generation had pending is superseded by the image */

@@ -1,4 +1,4 @@
-/* fsm: the replicated state machine, on LevelDB. The only module that knows
+/* store: the replicated state machine, on LevelDB. The only module that knows
  * LevelDB's API. User keys live under prefix 'k', metadata under 'm'; the
  * applied index, its term and the key count are written in the same batch
  * as the data of the entry they cover, so a crash never separates them.
@@ -12,107 +12,107 @@
  * came from a transfer (0 otherwise): start-up uses it to tell an install
  * cut short before the log was reset from a lost log.
  *
- * Damage: fsm_open() reads the whole live generation with checksums
+ * Damage: store_open() reads the whole live generation with checksums
  * verified and checks the key count, and refuses (with a message saying how
  * to replace the node) on any damage, a missing or malformed fsm-current
  * included; it deletes nothing then. Later reads verify checksums too, and
  * a block that fails stops the process: never a wrong answer.
  *
- * Writes happen only through fsm_apply(index, entry): the entry is decoded
+ * Writes happen only through store_apply(index, entry): the entry is decoded
  * (see entry.h) and executed into an open write batch shared by all the
- * entries applied until the next fsm_sync() / fsm_flush_batch(), which
+ * entries applied until the next store_sync() / store_write_batch(), which
  * writes it in one LevelDB write. Reads see the open batch. */
-#ifndef RAFTKV_FSM_H
-#define RAFTKV_FSM_H
+#ifndef RAFTKV_STORE_H
+#define RAFTKV_STORE_H
 #include <stddef.h>
 #include <stdint.h>
 #include "buf.h"
 
-typedef struct fsm fsm;
+typedef struct store store;
 
 /* Files one LevelDB may hold open (its table cache). Two can be open at
  * once, the live generation and one being built from an image: the
  * server keeps that many descriptors out of the clients' reach. */
-#define FSM_MAX_OPEN_FILES 200
+#define STORE_MAX_OPEN_FILES 200
 
 /* dir: the node's data dir. */
-fsm *fsm_open(const char *dir, char **err);
-void fsm_close(fsm *f);
-uint64_t fsm_applied(const fsm *f);
-uint64_t fsm_applied_term(const fsm *f);
-uint64_t fsm_installed_at(const fsm *f);
-uint64_t fsm_keys(const fsm *f);
+store *store_open(const char *dir, char **err);
+void store_close(store *f);
+uint64_t store_applied(const store *f);
+uint64_t store_applied_term(const store *f);
+uint64_t store_installed_at(const store *f);
+uint64_t store_keys(const store *f);
 /* The cluster configuration (members.h text) of the last CONFIG entry
  * applied or image installed, kept with the data so a snapshot carries
  * it; NULL when there was none (the founding one is in force). */
-const char *fsm_conf(const fsm *f);
+const char *store_conf(const store *f);
 /* Records the founding configuration (a new node, before any entry). */
-int fsm_set_conf(fsm *f, const char *text);
+int store_set_conf(store *f, const char *text);
 /* A configuration without this node was applied after one with it. */
-int fsm_removed(const fsm *f);
+int store_removed(const store *f);
 /* Applies one entry at index (must be applied+1) of term; its reply goes
  * to reply (may be NULL when nobody waits). */
-void fsm_apply(fsm *f, uint64_t index, uint64_t term, const char *entry, size_t len, buf *reply);
+void store_apply(store *f, uint64_t index, uint64_t term, const char *entry, size_t len, buf *reply);
 /* Applies a CONFIG entry: records the configuration (and, once, that this
  * node was removed by it); replies +OK. */
-void fsm_apply_conf(fsm *f, uint64_t index, uint64_t term, const char *text, size_t len, int removed, buf *reply);
+void store_apply_conf(store *f, uint64_t index, uint64_t term, const char *text, size_t len, int removed, buf *reply);
 /* Durable up to the applied index; 0 on success. */
-int fsm_sync(fsm *f);
+int store_sync(store *f);
 /* Writes the open batch without syncing (appendfsync no). */
-int fsm_flush_batch(fsm *f);
+int store_write_batch(store *f);
 /* A write failed for want of space: LevelDB's error (else NULL). Applies
  * go on into the open batch, in memory; reads see it; iterators and views
- * cannot be had (NULL) and fsm_sync()/fsm_flush_batch() fail, until
- * fsm_recover() returns 0: it reopens LevelDB once the disk has room and
+ * cannot be had (NULL) and store_sync()/store_write_batch() fail, until
+ * store_recover() returns 0: it reopens LevelDB once the disk has room and
  * writes the batch (1: not yet; it exits the process if LevelDB cannot
  * be opened again). */
-const char *fsm_no_space(const fsm *f);
-int fsm_recover(fsm *f);
+const char *store_no_space(const store *f);
+int store_recover(store *f);
 
 /* Reads, outside or inside an apply. A found value is malloc'd: free() it. */
-char *fsm_get(fsm *f, const char *key, size_t klen, size_t *vlen);
-int fsm_exists(fsm *f, const char *key, size_t klen);
+char *store_get(store *f, const char *key, size_t klen, size_t *vlen);
+int store_exists(store *f, const char *key, size_t klen);
 
 /* Only inside an apply (the entry's command handlers): */
-void fsm_put(fsm *f, const char *key, size_t klen, const char *val, size_t vlen);
-int fsm_del(fsm *f, const char *key, size_t klen);  /* 1 if it existed */
-void fsm_flush(fsm *f);
+void store_put(store *f, const char *key, size_t klen, const char *val, size_t vlen);
+int store_del(store *f, const char *key, size_t klen);  /* 1 if it existed */
+void store_clear(store *f);
 
 /* Keys are stored in the order of a stable 64-bit hash, which makes SCAN
  * cursors stateless (cursor = next hash to visit), valid on every replica
  * and across restarts. Iteration starts at the first key with hash >= from. */
-uint64_t fsm_key_hash(const char *key, size_t klen);
-typedef struct fsm_iter fsm_iter;
-fsm_iter *fsm_iter_new(fsm *f, uint64_t from);
-int fsm_iter_next(fsm_iter *it, const char **key, size_t *klen, uint64_t *hash); /* 0 at end */
-void fsm_iter_free(fsm_iter *it);
+uint64_t store_key_hash(const char *key, size_t klen);
+typedef struct store_iter store_iter;
+store_iter *store_iter_new(store *f, uint64_t from);
+int store_iter_next(store_iter *it, const char **key, size_t *klen, uint64_t *hash); /* 0 at end */
+void store_iter_free(store_iter *it);
 /* Approximate on-disk size of the data, for INFO. */
-uint64_t fsm_disk_size(fsm *f);
+uint64_t store_disk_size(store *f);
 
 /* A point-in-time view of every user key (a LevelDB snapshot), for sending
  * an image while applies go on. Fills index, term and keys: the point it shows. */
-typedef struct fsm_view fsm_view;
-fsm_view *fsm_view_new(fsm *f, uint64_t *index, uint64_t *term, uint64_t *keys);
+typedef struct store_view store_view;
+store_view *store_view_new(store *f, uint64_t *index, uint64_t *term, uint64_t *keys);
 /* The configuration at the view's point (NULL: the founding one). */
-const char *fsm_view_conf(const fsm_view *v);
+const char *store_view_conf(const store_view *v);
 /* Next key and value (valid until the next call); 0 at the end. */
-int fsm_view_next(fsm_view *v, const char **k, size_t *kl, const char **val, size_t *vl);
+int store_view_next(store_view *v, const char **k, size_t *kl, const char **val, size_t *vl);
 /* A view keeps the generation it reads: an install may replace the state
  * machine under it (the old data goes once the last view is freed). All
- * views must be freed before fsm_close(). */
-void fsm_view_free(fsm_view *v);
+ * views must be freed before store_close(). */
+void store_view_free(store_view *v);
 
 /* Building the next generation from a received image, beside the live
  * one. Errors are malloc'd messages. */
-typedef struct fsm_build fsm_build;
-fsm_build *fsm_build_new(fsm *f, char **err);
-int fsm_build_put(fsm *f, fsm_build *b, const char *k, size_t kl, const char *v, size_t vl, char **err);
-uint64_t fsm_build_count(const fsm_build *b);
+typedef struct store_build store_build;
+store_build *store_build_new(store *f, char **err);
+int store_build_put(store *f, store_build *b, const char *k, size_t kl, const char *v, size_t vl, char **err);
+uint64_t store_build_count(const store_build *b);
 /* Deletes what was built. */
-void fsm_build_abort(fsm_build *b);
+void store_build_abort(store_build *b);
 /* Makes the build, as the state at index/term with configuration conf,
  * the live state machine durably (sync, then the pointer's rename); frees
  * b either way. removed: that configuration removed this node. */
-int fsm_build_install(fsm *f, fsm_build *b, uint64_t index, uint64_t term, const char *conf, int removed,
+int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term, const char *conf, int removed,
                       char **err);
 #endif
