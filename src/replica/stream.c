@@ -1,4 +1,5 @@
-#include "transfer.h"
+#include "stream.h"
+#include "replica.h"
 #include "image.h"
 #include "log.h"
 #include "peer.h"
@@ -27,18 +28,17 @@ typedef struct incoming {
 
 static struct {
     struct ev_loop *loop;
-    raft *r;
+    replica *rep;
     store *f;
     uint64_t cluster_id, my_id, next_id;
     char *members;
-    transfer_installed_fn installed;
     outgoing out[RAFT_MAX_NODES * 2];  /* members and departing ones */
     incoming in;
     ev_timer stall;
     long long sent_ok, sent_failed, received_ok, received_failed;
     unsigned long long bytes_sent, bytes_received;
-} T;
-#define NOUT (int)(sizeof(T.out) / sizeof(T.out[0]))
+} S;
+#define NOUT (int)(sizeof(S.out) / sizeof(S.out[0]))
 
 /* ---- sending ---- */
 
@@ -46,12 +46,12 @@ static void out_end(outgoing *o, int ok, const char *why) {
     if (!o->to) return;
     unsigned long long ms = mono_ms() - o->started;
     if (ok) {
-        T.sent_ok++;
+        S.sent_ok++;
         logmsg(LL_NOTICE, "Snapshot at index %llu (%llu keys, %llu bytes) sent to node %llu in %llu ms",
                (unsigned long long)o->index, (unsigned long long)o->keys, (unsigned long long)o->sent,
                (unsigned long long)o->to, ms);
     } else {
-        T.sent_failed++;
+        S.sent_failed++;
         logmsg(LL_WARNING, "Snapshot transfer to node %llu stopped after %llu bytes: %s", (unsigned long long)o->to,
                (unsigned long long)o->sent, why);
     }
@@ -63,14 +63,14 @@ static void out_end(outgoing *o, int ok, const char *why) {
 static void out_fail(outgoing *o, const char *why) {
     uint64_t to = o->to;
     out_end(o, 0, why);
-    raft_snapshot_failed(T.r, to);
+    replica_image_failed(S.rep, to);
 }
 
 /* Fills one chunk from the view; the last one carries the trailer. */
 static void fill_chunk(outgoing *o) {
     const char *k, *v;
     size_t kl, vl;
-    while (o->chunk.len < TRANSFER_CHUNK) {
+    while (o->chunk.len < STREAM_CHUNK) {
         if (!store_view_next(o->view, &k, &kl, &v, &vl)) {
             img_enc_end(&o->enc, &o->chunk);
             o->eof = 1;
@@ -85,12 +85,12 @@ static void fill_chunk(outgoing *o) {
 }
 
 /* Sends while the window has room. */
-static void pump(outgoing *o) {
-    while (o->to && !o->eof && o->sent - o->acked < TRANSFER_WINDOW) {
+static void send_window(outgoing *o) {
+    while (o->to && !o->eof && o->sent - o->acked < STREAM_WINDOW) {
         o->chunk.len = 0;
         if (!o->sent) {  /* the header travels with the first records */
-            const char *conf = store_view_conf(o->view) ? store_view_conf(o->view) : T.members;
-            img_header h = {o->index, o->img_term, T.cluster_id, (char *)conf, strlen(conf)};
+            const char *conf = store_view_conf(o->view) ? store_view_conf(o->view) : S.members;
+            img_header h = {o->index, o->img_term, S.cluster_id, (char *)conf, strlen(conf)};
             img_enc_begin(&o->enc, &o->chunk, &h);
         }
         fill_chunk(o);
@@ -99,35 +99,35 @@ static void pump(outgoing *o) {
             return;
         }
         o->sent += o->chunk.len;
-        T.bytes_sent += o->chunk.len;
+        S.bytes_sent += o->chunk.len;
     }
 }
 
 static outgoing *find_out(uint64_t to) {
     for (int i = 0; i < NOUT; i++)
-        if (T.out[i].to == to) return &T.out[i];
+        if (S.out[i].to == to) return &S.out[i];
     return NULL;
 }
 
-void transfer_start(uint64_t to, uint64_t term) {
+void stream_start(uint64_t to, uint64_t term) {
     if (find_out(to)) return;  /* one at a time per follower */
     outgoing *o = find_out(0);
-    if (!o) { raft_snapshot_failed(T.r, to); return; }
-    if (!peer_connected(to)) { raft_snapshot_failed(T.r, to); return; }
+    if (!o) { replica_image_failed(S.rep, to); return; }
+    if (!peer_connected(to)) { replica_image_failed(S.rep, to); return; }
     memset(o, 0, sizeof(*o));
-    o->view = store_view_new(T.f, &o->index, &o->img_term, &o->keys);
-    if (!o->view) { raft_snapshot_failed(T.r, to); return; }
+    o->view = store_view_new(S.f, &o->index, &o->img_term, &o->keys);
+    if (!o->view) { replica_image_failed(S.rep, to); return; }
     o->to = to;
-    o->id = ++T.next_id;
+    o->id = ++S.next_id;
     o->term = term;
     o->started = o->last_ack = mono_ms();
     buf_init(&o->chunk);
     logmsg(LL_NOTICE, "Node %llu needs entries compacted away: sending it a snapshot at index %llu (%llu keys)",
            (unsigned long long)to, (unsigned long long)o->index, (unsigned long long)o->keys);
-    pump(o);
+    send_window(o);
 }
 
-void transfer_on_ack(uint64_t from, uint64_t xfer, uint64_t offset, int status, uint64_t index) {
+void stream_on_ack(uint64_t from, uint64_t xfer, uint64_t offset, int status, uint64_t index) {
     outgoing *o = find_out(from);
     if (!o || o->id != xfer) return;  /* an earlier transfer's: ignore */
     o->last_ack = mono_ms();
@@ -136,30 +136,30 @@ void transfer_on_ack(uint64_t from, uint64_t xfer, uint64_t offset, int status, 
     if (offset > o->acked) o->acked = offset;
     if (status == SNAP_DONE) {
         out_end(o, 1, NULL);
-        raft_snapshot_sent(T.r, from, index);
+        replica_image_sent(S.rep, from, index);
         return;
     }
-    pump(o);
+    send_window(o);
 }
 
-void transfer_stop_sending(void) {
-    for (int i = 0; i < NOUT; i++) out_end(&T.out[i], 0, "this node is no longer the leader");
+void stream_stop_sending(void) {
+    for (int i = 0; i < NOUT; i++) out_end(&S.out[i], 0, "this node is no longer the leader");
 }
 
-uint64_t transfer_floor(void) {
+uint64_t stream_floor(void) {
     uint64_t lo = UINT64_MAX;
     for (int i = 0; i < NOUT; i++)
-        if (T.out[i].to && T.out[i].index < lo) lo = T.out[i].index;
+        if (S.out[i].to && S.out[i].index < lo) lo = S.out[i].index;
     return lo;
 }
 
 /* ---- receiving ---- */
 
 static void in_end(int ok, const char *why) {
-    incoming *in = &T.in;
+    incoming *in = &S.in;
     if (!in->from) return;
     if (!ok) {
-        T.received_failed++;
+        S.received_failed++;
         logmsg(LL_WARNING, "Snapshot from node %llu abandoned after %llu bytes: %s", (unsigned long long)in->from,
                (unsigned long long)in->received, why);
     }
@@ -170,7 +170,7 @@ static void in_end(int ok, const char *why) {
 }
 
 static void in_fail(const char *why) {
-    incoming *in = &T.in;
+    incoming *in = &S.in;
     uint64_t from = in->from, id = in->id, got = in->received;
     in_end(0, why);
     peer_send_snap_ack(from, id, got, SNAP_FAILED, 0);
@@ -178,21 +178,21 @@ static void in_fail(const char *why) {
 
 static int on_header(void *ctx, const img_header *h) {
     (void)ctx;
-    if (h->cluster_id == T.cluster_id && h->index) return 0;
-    T.in.err = xstrndup("the image belongs to another cluster", 36);
+    if (h->cluster_id == S.cluster_id && h->index) return 0;
+    S.in.err = xstrndup("the image belongs to another cluster", 36);
     return 1;
 }
 
 static int on_record(void *ctx, const char *k, size_t kl, const char *v, size_t vl) {
     (void)ctx;
-    return store_build_put(T.f, T.in.build, k, kl, v, vl, &T.in.err);
+    return store_build_put(S.f, S.in.build, k, kl, v, vl, &S.in.err);
 }
 
 static void in_begin(uint64_t from, uint64_t xfer, uint64_t term) {
     in_end(0, "a new transfer began");
-    incoming *in = &T.in;
+    incoming *in = &S.in;
     char *err = NULL;
-    in->build = store_build_new(T.f, &err);
+    in->build = store_build_new(S.f, &err);
     if (!in->build) {
         logmsg(LL_WARNING, "Cannot start receiving a snapshot: %s", err);
         free(err);
@@ -207,46 +207,41 @@ static void in_begin(uint64_t from, uint64_t xfer, uint64_t term) {
     logmsg(LL_NOTICE, "Receiving a snapshot from node %llu", (unsigned long long)from);
 }
 
-/* An image whose configuration leaves out this node, which the one in
- * force here includes, tells it that it was removed while away. */
-static int removes_me(const char *image_conf) {
-    const char *cur = store_conf(T.f) ? store_conf(T.f) : T.members;
-    return members_removes(cur, strlen(cur), image_conf, strlen(image_conf), T.my_id);
+/* The replica has decided to take the image: it becomes the state machine. */
+static int switch_to_image(void *ctx, int removed) {
+    const img_header *h = ctx;
+    char *err = NULL;
+    store_build *b = S.in.build;
+    S.in.build = NULL;
+    if (store_build_install(S.f, b, h->index, h->term, h->members, removed, &err) < 0) {
+        logmsg(LL_WARNING, "Installing the snapshot failed: %s", err);
+        free(err);
+        return -1;
+    }
+    return 0;
 }
 
-/* The whole image is here and sound: the core decides, then the switch. */
+/* The whole image is here and sound: the replica decides, then the switch. */
 static void in_finish(void) {
-    incoming *in = &T.in;
+    incoming *in = &S.in;
     const img_header *h = img_dec_header(in->dec);
     raft_msg m = {0};
     m.type = MSG_SNAPSHOT;
     m.from = in->from;
-    m.to = T.my_id;
+    m.to = S.my_id;
     m.term = in->term;
     m.index = h->index;
     m.log_term = h->term;
     raft_entry conf = {h->term, h->index, RAFT_ENTRY_CONFIG, h->members, h->mlen};
     m.entries = &conf;
     m.nentries = 1;
-    int removed = removes_me(h->members);
     uint64_t from = in->from, id = in->id, got = in->received, keys = store_build_count(in->build);
     unsigned long long ms = mono_ms() - in->started;
-    int how = raft_install_snapshot(T.r, &m);
-    if (how) {
-        char *err = NULL;
-        transfer_stop_sending();  /* views of the state machine being replaced */
-        store_build *b = in->build;
-        in->build = NULL;
-        if (store_build_install(T.f, b, m.index, m.log_term, h->members, removed, &err) < 0) {
-            /* the core already counts on it: going on would serve a state it does not have */
-            logmsg(LL_WARNING, "Installing the snapshot failed: %s. Stopping.", err);
-            exit(1);
-        }
-        T.received_ok++;
+    if (replica_install(S.rep, &m, switch_to_image, (void *)h)) {
+        S.received_ok++;
         logmsg(LL_NOTICE, "Installed a snapshot at index %llu, term %llu (%llu keys, %llu bytes) from node %llu in %llu ms",
                (unsigned long long)m.index, (unsigned long long)m.log_term, (unsigned long long)keys,
                (unsigned long long)got, (unsigned long long)from, ms);
-        T.installed(m.index, how);
     } else {
         logmsg(LL_NOTICE, "Snapshot at index %llu from node %llu not needed (stale or already covered)",
                (unsigned long long)m.index, (unsigned long long)from);
@@ -255,9 +250,9 @@ static void in_finish(void) {
     peer_send_snap_ack(from, id, got, SNAP_DONE, m.index);
 }
 
-void transfer_on_chunk(uint64_t from, uint64_t xfer, uint64_t term, uint64_t offset, int last, const char *data,
+void stream_on_chunk(uint64_t from, uint64_t xfer, uint64_t term, uint64_t offset, int last, const char *data,
                        size_t len) {
-    incoming *in = &T.in;
+    incoming *in = &S.in;
     if (offset == 0) in_begin(from, xfer, term);
     if (in->from != from || in->id != xfer) {  /* not the transfer under way: end it at the sender */
         peer_send_snap_ack(from, xfer, offset, SNAP_FAILED, 0);
@@ -265,7 +260,7 @@ void transfer_on_chunk(uint64_t from, uint64_t xfer, uint64_t term, uint64_t off
     }
     if (in->received != offset) { in_fail("a chunk is missing"); return; }
     img_cb cb = {on_header, on_record};
-    T.bytes_received += len;
+    S.bytes_received += len;
     in->received += len;
     if (img_dec_feed(in->dec, data, len, &cb, NULL) < 0) {
         in_fail(in->err ? in->err : img_dec_error(in->dec));
@@ -279,50 +274,49 @@ void transfer_on_chunk(uint64_t from, uint64_t xfer, uint64_t term, uint64_t off
 
 /* ---- both ---- */
 
-void transfer_peer_down(uint64_t id) {
+void stream_peer_down(uint64_t id) {
     outgoing *o = find_out(id);
     if (o) out_fail(o, "the link broke");
-    if (T.in.from == id) in_end(0, "the link broke");
+    if (S.in.from == id) in_end(0, "the link broke");
 }
 
 static void stall_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)loop; (void)w; (void)revents;
     unsigned long long now = mono_ms();
     for (int i = 0; i < NOUT; i++)
-        if (T.out[i].to && now - T.out[i].last_ack > TRANSFER_STALL_MS) out_fail(&T.out[i], "no progress for 30 s");
+        if (S.out[i].to && now - S.out[i].last_ack > STREAM_STALL_MS) out_fail(&S.out[i], "no progress for 30 s");
 }
 
-void transfer_init(struct ev_loop *loop, raft *r, store *f, uint64_t cluster_id, uint64_t my_id, const char *members,
-                   transfer_installed_fn installed) {
-    memset(&T, 0, sizeof(T));
-    T.loop = loop;
-    T.r = r;
-    T.f = f;
-    T.cluster_id = cluster_id;
-    T.my_id = my_id;
-    T.members = xstrndup(members, strlen(members));
-    T.installed = installed;
-    ev_timer_init(&T.stall, stall_cb, 1., 1.);
-    ev_timer_start(loop, &T.stall);
+void stream_init(struct ev_loop *loop, store *f, uint64_t cluster_id, uint64_t my_id, const char *members) {
+    memset(&S, 0, sizeof(S));
+    S.loop = loop;
+    S.f = f;
+    S.cluster_id = cluster_id;
+    S.my_id = my_id;
+    S.members = xstrndup(members, strlen(members));
+    ev_timer_init(&S.stall, stall_cb, 1., 1.);
+    ev_timer_start(loop, &S.stall);
 }
 
-void transfer_shutdown(void) {
-    if (!T.loop) return;
-    transfer_stop_sending();
+void stream_attach(replica *rep) { S.rep = rep; }
+
+void stream_shutdown(void) {
+    if (!S.loop) return;
+    stream_stop_sending();
     in_end(0, "shutting down");
-    ev_timer_stop(T.loop, &T.stall);
-    free(T.members);
-    T.loop = NULL;
+    ev_timer_stop(S.loop, &S.stall);
+    free(S.members);
+    S.loop = NULL;
 }
 
-void transfer_info(buf *b) {
+void stream_info(buf *b) {
     uint64_t inflight = 0;
     int sending = 0;
     for (int i = 0; i < NOUT; i++)
-        if (T.out[i].to) { sending++; inflight += T.out[i].sent - T.out[i].acked; }
+        if (S.out[i].to) { sending++; inflight += S.out[i].sent - S.out[i].acked; }
     buf_printf(b, "raft_snapshots_sent:%lld\r\nraft_snapshots_send_failed:%lld\r\nraft_snapshots_received:%lld\r\n"
                "raft_snapshots_receive_failed:%lld\r\nraft_snapshot_sending:%d\r\nraft_snapshot_receiving:%d\r\n"
                "raft_snapshot_bytes_in_flight:%llu\r\nraft_snapshot_bytes_sent:%llu\r\nraft_snapshot_bytes_received:%llu\r\n",
-               T.sent_ok, T.sent_failed, T.received_ok, T.received_failed, sending, T.in.from != 0,
-               (unsigned long long)inflight, T.bytes_sent, T.bytes_received);
+               S.sent_ok, S.sent_failed, S.received_ok, S.received_failed, sending, S.in.from != 0,
+               (unsigned long long)inflight, S.bytes_sent, S.bytes_received);
 }
