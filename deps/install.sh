@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Finds the Debian packages raftkv needs; installs the missing ones when root.
 # Usage: deps/install.sh [--test]   (--test adds what the test suite uses)
+# The default set builds the server and gives redis-cli (redis-tools), which
+# the README has a newcomer use against the cluster `make run` starts.
 set -eu
-pkgs="build-essential pkg-config libev-dev libleveldb-dev zlib1g-dev"
+pkgs="build-essential pkg-config libev-dev libleveldb-dev zlib1g-dev redis-tools"
 if [ "${1:-}" = "--test" ]; then
-  pkgs="$pkgs libhiredis-dev redis-tools redis-server python3 clang libclang-rt-14-dev iproute2 nftables"
+  pkgs="$pkgs libhiredis-dev redis-server python3 clang libclang-rt-14-dev iproute2 nftables"
 fi
 missing=""
 for p in $pkgs; do
