@@ -62,7 +62,7 @@ TEST_SRC_test_image := src/storage/image.c src/base/buf.c
 TEST_SRC_test_peer := src/net/peer.c src/core/members.c src/commands/entry.c src/base/buf.c src/base/log.c src/net/resp.c
 TEST_SRC_test_raft := src/core/raft.c src/core/members.c src/base/buf.c
 TEST_SRC_test_wal := src/storage/wal.c src/base/buf.c src/base/log.c
-TEST_SRC_sim_raft := src/core/raft.c src/core/members.c src/base/buf.c
+TEST_SRC_sim_raft := src/replica/replica.c src/core/raft.c src/core/members.c src/base/buf.c src/base/log.c
 TEST_LIBS := -lev -lz -lm
 
 .SECONDEXPANSION:
