@@ -188,18 +188,18 @@ static struct {
     unsigned link_timeout_ms;  /* see peer_set_link_timeout() */
     lookup *lookups;
     ev_timer lookup_poll;
-} P;
+} transport;
 
 
 static member *find_member(uint64_t id) {
-    for (int i = 0; id && i < P.n; i++)
-        if (P.m[i].id == id) return &P.m[i];
+    for (int i = 0; id && i < transport.n; i++)
+        if (transport.m[i].id == id) return &transport.m[i];
     return NULL;
 }
 
 static void set_io(ev_io *w, int *flag, int on) {
     if (on == *flag) return;
-    if (on) ev_io_start(P.loop, w); else ev_io_stop(P.loop, w);
+    if (on) ev_io_start(transport.loop, w); else ev_io_stop(transport.loop, w);
     *flag = on;
 }
 
@@ -217,22 +217,22 @@ static void conn_close(conn *c, const char *why) {
         member *mb = find_member(c->peer);
         if (mb && mb->out == c) {
             mb->out = NULL;
-            ev_timer_stop(P.loop, &mb->retry);  /* maybe its connect deadline */
+            ev_timer_stop(transport.loop, &mb->retry);  /* maybe its connect deadline */
             ev_timer_set(&mb->retry, mb->backoff, 0.);
-            ev_timer_start(P.loop, &mb->retry);
+            ev_timer_start(transport.loop, &mb->retry);
             mb->backoff = mb->backoff * 2 > 1.0 ? 1.0 : mb->backoff * 2;
-            if (P.h.down) P.h.down(mb->id);
+            if (transport.h.down) transport.h.down(mb->id);
         }
     } else {
-        for (conn **p = &P.inbound; *p; p = &(*p)->next)
-            if (*p == c) { *p = c->next; P.ninbound--; break; }
-        if (c->peer && P.h.link_closed) P.h.link_closed(c->peer, c->link);
+        for (conn **p = &transport.inbound; *p; p = &(*p)->next)
+            if (*p == c) { *p = c->next; transport.ninbound--; break; }
+        if (c->peer && transport.h.link_closed) transport.h.link_closed(c->peer, c->link);
     }
     free(c);
 }
 
 static void bad_frame(conn *c, const char *why) {
-    P.bad_frames++;
+    transport.bad_frames++;
     logmsg(LL_WARNING, "Closing peer connection %s node %llu: %s", c->outbound ? "to" : "from",
            (unsigned long long)c->peer, why);
     conn_close(c, NULL);
@@ -242,7 +242,7 @@ static void bad_frame(conn *c, const char *why) {
  * same node is one it gave up on, maybe silently (its close lost in a
  * partition). */
 static void drop_older_links(conn *c) {
-    for (conn *o = P.inbound, *next; o; o = next) {
+    for (conn *o = transport.inbound, *next; o; o = next) {
         next = o->next;
         if (o != c && o->peer == c->peer) conn_close(o, "replaced by a new connection");
     }
@@ -252,13 +252,13 @@ static int handle_hello(conn *c, const char *p, size_t n) {
     char why[160];
     if (n != 24) { bad_frame(c, "malformed handshake"); return -1; }
     uint64_t cid = get_u64(p), from = get_u64(p + 8), to = get_u64(p + 16);
-    if (cid != P.cluster_id) {
+    if (cid != transport.cluster_id) {
         snprintf(why, sizeof(why), "handshake from another cluster (id %016llx, ours %016llx)", (unsigned long long)cid,
-                 (unsigned long long)P.cluster_id);
-    } else if (to != P.my_id) {
+                 (unsigned long long)transport.cluster_id);
+    } else if (to != transport.my_id) {
         snprintf(why, sizeof(why), "handshake addressed to node %llu, this is node %llu", (unsigned long long)to,
-                 (unsigned long long)P.my_id);
-    } else if (!from || from == P.my_id) {
+                 (unsigned long long)transport.my_id);
+    } else if (!from || from == transport.my_id) {
         snprintf(why, sizeof(why), "handshake from node id %llu", (unsigned long long)from);
     } else {
         /* any node of this cluster: a member added by a configuration
@@ -274,11 +274,11 @@ static int handle_hello(conn *c, const char *p, size_t n) {
 static int handle_snap(conn *c, int type, const char *p, size_t n) {
     if (type == FR_SNAP) {
         if (n < 25 || (unsigned char)p[24] > 1) { bad_frame(c, "malformed snapshot chunk"); return -1; }
-        if (P.h.snap) P.h.snap(c->peer, get_u64(p), get_u64(p + 8), get_u64(p + 16), p[24], p + 25, n - 25);
+        if (transport.h.snap) transport.h.snap(c->peer, get_u64(p), get_u64(p + 8), get_u64(p + 16), p[24], p + 25, n - 25);
         return 0;
     }
     if (n != 25 || (unsigned char)p[16] > SNAP_FAILED) { bad_frame(c, "malformed snapshot acknowledgement"); return -1; }
-    if (P.h.snap_ack) P.h.snap_ack(c->peer, get_u64(p), get_u64(p + 8), p[16], get_u64(p + 17));
+    if (transport.h.snap_ack) transport.h.snap_ack(c->peer, get_u64(p), get_u64(p + 8), p[16], get_u64(p + 17));
     return 0;
 }
 
@@ -293,12 +293,12 @@ static int handle_frame(conn *c, int type, const char *p, size_t n) {
     if (type == FR_RAFT) {
         raft_msg m;
         if (peer_decode_raft(p, n, &m) < 0) { bad_frame(c, "malformed raft message"); return -1; }
-        if (m.from != c->peer || m.to != P.my_id) {
+        if (m.from != c->peer || m.to != transport.my_id) {
             free(m.entries);
             bad_frame(c, "raft message with wrong addresses");
             return -1;
         }
-        P.h.raft(&m);
+        transport.h.raft(&m);
         free(m.entries);
         return 0;
     }
@@ -311,13 +311,13 @@ static int handle_frame(conn *c, int type, const char *p, size_t n) {
         rstr *argv;
         int argc = entry_decode(p + 8, n - 8, &etype, &t, &argv);
         if (argc <= 0) { free(argc == 0 ? argv : NULL); bad_frame(c, "malformed forwarded command"); return -1; }
-        P.h.forward(c->peer, c->link, client, t, argc, argv);
+        transport.h.forward(c->peer, c->link, client, t, argc, argv);
         free(argv);
     } else if (type == FR_FORWARD_REPLY) {
         if (n == 8) { bad_frame(c, "empty forwarded reply"); return -1; }
-        P.h.forward_reply(c->peer, client, p + 8, n - 8);
+        transport.h.forward_reply(c->peer, client, p + 8, n - 8);
     } else {
-        P.h.forward_close(c->peer, client);
+        transport.h.forward_close(c->peer, client);
     }
     return 0;
 }
@@ -374,7 +374,7 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents) {
         member *mb = find_member(c->peer);
         if (mb) {
             mb->backoff = 0.05;
-            ev_timer_stop(P.loop, &mb->retry);  /* the connect deadline */
+            ev_timer_stop(transport.loop, &mb->retry);  /* the connect deadline */
         }
         logmsg(LL_NOTICE, "Connected to peer node %llu", (unsigned long long)c->peer);
         set_io(&c->rio, &c->reading, 1);  /* to notice the peer closing */
@@ -388,14 +388,14 @@ static conn *conn_new(int fd, uint64_t peer, int outbound) {
     c->fd = fd;
     c->peer = peer;
     c->outbound = outbound;
-    c->link = ++P.links;
+    c->link = ++transport.links;
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     /* A link that dropped packets for a while backs its retransmissions
      * off to seconds apart, and stays silent that long after it heals:
      * give it up instead and dial afresh. */
-    unsigned ut = P.link_timeout_ms;
+    unsigned ut = transport.link_timeout_ms;
     if (outbound && ut) setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
     ev_io_init(&c->rio, read_cb, fd, EV_READ);
     ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
@@ -405,7 +405,7 @@ static conn *conn_new(int fd, uint64_t peer, int outbound) {
 
 static void retry_later(member *mb) {
     ev_timer_set(&mb->retry, mb->backoff, 0.);
-    ev_timer_start(P.loop, &mb->retry);
+    ev_timer_start(transport.loop, &mb->retry);
     mb->backoff = mb->backoff * 2 > 1.0 ? 1.0 : mb->backoff * 2;
 }
 
@@ -443,16 +443,16 @@ static void start_lookup(member *mb) {
         retry_later(mb);
         return;
     }
-    l->next = P.lookups;
-    P.lookups = l;
+    l->next = transport.lookups;
+    transport.lookups = l;
     mb->lookup = l;
-    ev_timer_start(P.loop, &P.lookup_poll);
+    ev_timer_start(transport.loop, &transport.lookup_poll);
 }
 
 /* Lookups that finished: their members dial (or try again later). */
 static void lookup_poll_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)revents;
-    for (lookup **pp = &P.lookups; *pp;) {
+    for (lookup **pp = &transport.lookups; *pp;) {
         lookup *l = *pp;
         int rc = gai_error(&l->cb);
         if (rc == EAI_INPROGRESS) { pp = &l->next; continue; }
@@ -474,7 +474,7 @@ static void lookup_poll_cb(struct ev_loop *loop, ev_timer *w, int revents) {
         if (l->cb.ar_result) freeaddrinfo(l->cb.ar_result);
         free(l);
     }
-    if (!P.lookups) ev_timer_stop(loop, w);
+    if (!transport.lookups) ev_timer_stop(loop, w);
 }
 
 static void dial(member *mb) {
@@ -496,16 +496,16 @@ static void dial(member *mb) {
     c->connecting = 1;
     mb->out = c;
     size_t s = peer_frame_begin(&c->out, FR_HELLO);
-    buf_put_u64(&c->out, P.cluster_id);
-    buf_put_u64(&c->out, P.my_id);
+    buf_put_u64(&c->out, transport.cluster_id);
+    buf_put_u64(&c->out, transport.my_id);
     buf_put_u64(&c->out, mb->id);
     peer_frame_end(&c->out, s);
     set_io(&c->wio, &c->writing, 1);
     /* a lost SYN is retried only a second later, then 3 s, 7 s...: give
      * the attempt a deadline and dial again rather than wait */
-    if (P.link_timeout_ms) {
-        ev_timer_set(&mb->retry, P.link_timeout_ms / 1000., 0.);
-        ev_timer_start(P.loop, &mb->retry);
+    if (transport.link_timeout_ms) {
+        ev_timer_set(&mb->retry, transport.link_timeout_ms / 1000., 0.);
+        ev_timer_start(transport.loop, &mb->retry);
     }
 }
 
@@ -520,14 +520,14 @@ static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 /* The oldest inbound connection that has not sent its HELLO, or NULL. */
 static conn *oldest_anonymous(void) {
     conn *found = NULL;
-    for (conn *c = P.inbound; c; c = c->next)
+    for (conn *c = transport.inbound; c; c = c->next)
         if (!c->peer) found = c;  /* the list is newest first */
     return found;
 }
 
 static void accept_resume_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)w; (void)revents;
-    ev_io_start(loop, &P.accept_io);
+    ev_io_start(loop, &transport.accept_io);
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
@@ -540,32 +540,32 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 logmsg(LL_WARNING, "Accepting a peer connection: %s; pausing accepts for 100 ms", strerror(errno));
                 ev_io_stop(loop, w);
-                ev_timer_start(loop, &P.accept_pause);
+                ev_timer_start(loop, &transport.accept_pause);
             }
             return;
         }
-        if (P.ninbound >= PEER_MAX_INBOUND) {
+        if (transport.ninbound >= PEER_MAX_INBOUND) {
             conn *old = oldest_anonymous();
             if (!old) { close(fd); continue; }
             conn_close(old, "too many inbound connections: the oldest one that never said hello goes");
         }
         conn *c = conn_new(fd, 0, 0);
-        c->next = P.inbound;
-        P.inbound = c;
-        P.ninbound++;
+        c->next = transport.inbound;
+        transport.inbound = c;
+        transport.ninbound++;
         set_io(&c->rio, &c->reading, 1);
     }
 }
 
 int peer_init(struct ev_loop *loop, uint64_t cluster_id, uint64_t my_id, const char *bind_addr, int port,
               const peer_handler *h) {
-    memset(&P, 0, sizeof(P));
-    P.loop = loop;
-    P.cluster_id = cluster_id;
-    P.my_id = my_id;
-    P.h = *h;
-    P.lfd = -1;
-    ev_timer_init(&P.lookup_poll, lookup_poll_cb, 0.02, 0.02);
+    memset(&transport, 0, sizeof(transport));
+    transport.loop = loop;
+    transport.cluster_id = cluster_id;
+    transport.my_id = my_id;
+    transport.h = *h;
+    transport.lfd = -1;
+    ev_timer_init(&transport.lookup_poll, lookup_poll_cb, 0.02, 0.02);
     if (!port) return -1;
     struct addrinfo hints = {0}, *ai = NULL;
     hints.ai_socktype = SOCK_STREAM;
@@ -586,21 +586,21 @@ int peer_init(struct ev_loop *loop, uint64_t cluster_id, uint64_t my_id, const c
     }
     freeaddrinfo(ai);
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    P.lfd = fd;
-    ev_io_init(&P.accept_io, accept_cb, fd, EV_READ);
-    ev_timer_init(&P.accept_pause, accept_resume_cb, 0.1, 0.);
-    ev_io_start(loop, &P.accept_io);
+    transport.lfd = fd;
+    ev_io_init(&transport.accept_io, accept_cb, fd, EV_READ);
+    ev_timer_init(&transport.accept_pause, accept_resume_cb, 0.1, 0.);
+    ev_io_start(loop, &transport.accept_io);
     return 0;
 }
 
 void peer_add(uint64_t id, const char *host, int port) {
-    if (!id || id == P.my_id || find_member(id)) return;
+    if (!id || id == transport.my_id || find_member(id)) return;
     member *mb = NULL;
-    for (int i = 0; i < P.n && !mb; i++)
-        if (!P.m[i].id) mb = &P.m[i];
+    for (int i = 0; i < transport.n && !mb; i++)
+        if (!transport.m[i].id) mb = &transport.m[i];
     if (!mb) {
-        if (P.n == (int)(sizeof(P.m) / sizeof(P.m[0]))) return;
-        mb = &P.m[P.n++];
+        if (transport.n == (int)(sizeof(transport.m) / sizeof(transport.m[0]))) return;
+        mb = &transport.m[transport.n++];
     }
     memset(mb, 0, sizeof(*mb));
     mb->id = id;
@@ -612,14 +612,14 @@ void peer_add(uint64_t id, const char *host, int port) {
     dial(mb);
 }
 
-void peer_set_link_timeout(unsigned ms) { P.link_timeout_ms = ms; }
+void peer_set_link_timeout(unsigned ms) { transport.link_timeout_ms = ms; }
 
 int peer_known(uint64_t id) { return find_member(id) != NULL; }
 
 void peer_remove(uint64_t id) {
     member *mb = find_member(id);
     if (!mb) return;
-    ev_timer_stop(P.loop, &mb->retry);
+    ev_timer_stop(transport.loop, &mb->retry);
     if (mb->lookup) mb->lookup->owner = 0;  /* reaped when done */
     mb->lookup = NULL;
     conn *c = mb->out;
@@ -632,24 +632,24 @@ void peer_remove(uint64_t id) {
 }
 
 void peer_shutdown(void) {
-    P.h.down = NULL;  /* nobody to tell any more */
-    for (int i = 0; i < P.n; i++) {
-        if (P.m[i].out) flush_conn(P.m[i].out);
-        if (P.m[i].out) conn_close(P.m[i].out, NULL);
-        ev_timer_stop(P.loop, &P.m[i].retry);
+    transport.h.down = NULL;  /* nobody to tell any more */
+    for (int i = 0; i < transport.n; i++) {
+        if (transport.m[i].out) flush_conn(transport.m[i].out);
+        if (transport.m[i].out) conn_close(transport.m[i].out, NULL);
+        ev_timer_stop(transport.loop, &transport.m[i].retry);
     }
-    while (P.inbound) conn_close(P.inbound, NULL);
+    while (transport.inbound) conn_close(transport.inbound, NULL);
     /* lookups still running hold their requests: let them end (briefly) */
-    ev_timer_stop(P.loop, &P.lookup_poll);
-    for (lookup *l = P.lookups; l; l = l->next) gai_cancel(&l->cb);
-    for (int tries = 0; P.lookups && tries < 100; tries++) {
-        lookup_poll_cb(P.loop, &P.lookup_poll, 0);
-        if (P.lookups) { struct timespec ts = {0, 10000000}; nanosleep(&ts, NULL); }
+    ev_timer_stop(transport.loop, &transport.lookup_poll);
+    for (lookup *l = transport.lookups; l; l = l->next) gai_cancel(&l->cb);
+    for (int tries = 0; transport.lookups && tries < 100; tries++) {
+        lookup_poll_cb(transport.loop, &transport.lookup_poll, 0);
+        if (transport.lookups) { struct timespec ts = {0, 10000000}; nanosleep(&ts, NULL); }
     }
-    if (P.lfd >= 0) {
-        ev_io_stop(P.loop, &P.accept_io);
-        ev_timer_stop(P.loop, &P.accept_pause);
-        close(P.lfd);
+    if (transport.lfd >= 0) {
+        ev_io_stop(transport.loop, &transport.accept_io);
+        ev_timer_stop(transport.loop, &transport.accept_pause);
+        close(transport.lfd);
     }
 }
 
@@ -738,8 +738,8 @@ int peer_send_snap_ack(uint64_t to, uint64_t xfer, uint64_t offset, int status, 
 }
 
 void peer_flush(void) {
-    for (int i = 0; i < P.n; i++) {
-        conn *c = P.m[i].out;
+    for (int i = 0; i < transport.n; i++) {
+        conn *c = transport.m[i].out;
         if (c && !c->connecting && !c->writing && buf_unread(&c->out)) flush_conn(c);
     }
 }
@@ -749,4 +749,4 @@ uint64_t peer_last_rx(uint64_t id) {
     return mb ? mb->last_rx : 0;
 }
 
-long long peer_bad_frames(void) { return P.bad_frames; }
+long long peer_bad_frames(void) { return transport.bad_frames; }
