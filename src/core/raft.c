@@ -445,6 +445,7 @@ static void maybe_confirm_reads(raft *r) {
 }
 
 static void become_leader(raft *r) {
+    assert(r->vote == r->cfg.id);  /* one leader per term: it won with its own vote, given once */
     r->role = RAFT_LEADER;
     r->lead = r->cfg.id;
     r->elapsed = r->hb_elapsed = 0;
@@ -725,6 +726,7 @@ static void handle_snapshot(raft *r, const raft_msg *m) {
      * reaches it without a gap, and an acknowledgement still in flight for
      * the suffix stays true. Dropped entries were never acknowledged past
      * the image, or conflict with it and could never commit. */
+    assert(m->index > r->commit);  /* an image is taken only when it brings news: commit never goes back */
     r->installed = 1;
     members image_conf;
     int has_conf = m->nentries == 1 && m->entries[0].type == RAFT_ENTRY_CONFIG && parse_conf(&m->entries[0], &image_conf) == 0;

@@ -37,7 +37,7 @@ struct replica {
     uint64_t applied, durable_last;
     uint64_t lead, term;
     int role;
-    uint64_t confirmed_round;
+    uint64_t confirmed_round, commit_seen;
     uint64_t term_durable, vote_durable;  /* the hard state the log holds */
     uint64_t unc_bytes, unc_from, unc_to, unc_term;  /* replica_uncommitted_bytes(): entries (from, to] of term */
     int disk_full;          /* errno of a write refused for want of space; retrying */
@@ -246,6 +246,7 @@ static void note_leader(replica *r) {
     uint64_t lead = raft_leader(r->r), term = raft_term(r->r);
     int role = raft_role(r->r);
     if (lead == r->lead && term == r->term && role == r->role) return;
+    assert(term >= r->term);  /* terms only grow */
     if (lead != r->lead && lead) {
         if (lead == r->id) logmsg(LL_NOTICE, "Term %llu: this node is now the leader", (unsigned long long)term);
         else logmsg(LL_NOTICE, "Term %llu: following node %llu", (unsigned long long)term, (unsigned long long)lead);
@@ -409,6 +410,8 @@ static int process_one(replica *r, int *applied_any) {
     }
     *applied_any |= rd.ncommitted > 0;
     if (rd.confirmed_round > r->confirmed_round) r->confirmed_round = rd.confirmed_round;
+    assert(raft_commit_index(r->r) >= r->commit_seen);  /* commit never goes back */
+    r->commit_seen = raft_commit_index(r->r);
     note_leader(r);
     sync_links(r);
     return rd.nmsgs || rd.nentries || rd.ncommitted || rd.hard_state_changed || rd.nmsgs_after;
