@@ -183,7 +183,7 @@ void replica_write_done(replica *r, int err) {
         /* After a failed fsync the file's state is unknown: going on could
          * acknowledge what is not on disk. Stop, as PostgreSQL does. */
         char why[160];
-        snprintf(why, sizeof(why), "Writing the Raft log in %s failed: %s", r->where, strerror(err));
+        snprintf(why, sizeof(why), "Writing the Raft log failed: %s", strerror(err));
         job_free(j);
         fatal(r, why);
         return;
