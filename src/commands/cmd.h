@@ -1,7 +1,7 @@
 /* cmd: the command table (name, arity, flags, key positions, handler) and
  * the string and keyspace commands. Write commands never touch data when
  * called by a client: the server encodes them as a log entry, and their
- * handler runs inside store_apply() (via cmd_apply), identically on every
+ * handler runs inside kv_apply() (via cmd_apply), identically on every
  * replica. Read and server commands run directly. */
 #ifndef RAFTKV_CMD_H
 #define RAFTKV_CMD_H
@@ -14,7 +14,7 @@ struct client;
 typedef struct cmdctx {
     store *f;             /* NULL: validating a write's arguments only (cmd_validate) */
     buf *out;
-    struct client *c;   /* NULL inside store_apply */
+    struct client *c;   /* NULL inside kv_apply */
     uint64_t time_ms;   /* leader time carried by the entry */
     /* CMD_LEADER commands that answer later: */
     uint64_t wait_index;  /* once the entry at this index applies */
@@ -61,6 +61,8 @@ command *cmd_lookup(const char *name, size_t len);
 int cmd_validate(const command *cmd, int argc, rstr *argv, buf *out);
 /* For a container command, the subcommand named by argv[1], or NULL. */
 const command *cmd_lookup_sub(const command *cmd, const char *name, size_t len);
+/* Runs a committed write (at apply, from kv.c); a command that is not a
+ * write is answered an error, the same on every replica. */
 void cmd_apply(store *f, uint64_t time_ms, int argc, rstr *argv, buf *reply);
 int cmd_arity_ok(const command *cmd, int argc);
 void cmd_reply_arity(buf *out, const command *cmd, const command *parent);

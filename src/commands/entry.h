@@ -1,5 +1,5 @@
 /* entry: the binary form of one log entry, the unit the Raft log carries
- * and store_apply() executes. Layout (little endian):
+ * and kv_apply() executes. Layout (little endian):
  *   u8 type | u64 leader time in ms | u32 argc | argc x (u32 len, bytes)
  * Time travels inside the entry so every replica applies the same data. */
 #ifndef RAFTKV_ENTRY_H

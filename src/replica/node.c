@@ -1,6 +1,7 @@
 #include "node.h"
 #include "entry.h"
 #include "join.h"
+#include "kv.h"
 #include "log.h"
 #include "peer.h"
 #include "raft.h"
@@ -284,16 +285,16 @@ static void apply(const raft_entry *e) {
     if (e->index <= N.applied) return;  /* already in the state machine before a restart */
     buf *reply = N.ev.reply_for ? N.ev.reply_for(e->index, e->term) : NULL;
     if (e->type == RAFT_ENTRY_NOOP) {
-        store_apply(N.f, e->index, e->term, noop_entry, sizeof(noop_entry), reply);
+        kv_apply(N.f, e->index, e->term, noop_entry, sizeof(noop_entry), reply);
     } else if (e->type == RAFT_ENTRY_CONFIG) {
         const char *before = store_conf(N.f) ? store_conf(N.f) : N.members_text;
         int removed = members_removes(before, strlen(before), e->data, e->len, N.id);
         logmsg(LL_NOTICE, "Configuration at index %llu applied: %.*s", (unsigned long long)e->index, (int)e->len,
                e->data);
-        store_apply_conf(N.f, e->index, e->term, e->data, e->len, removed, reply);
+        kv_apply_conf(N.f, e->index, e->term, e->data, e->len, removed, reply);
         if (removed) note_removed(e->index);
     } else {
-        store_apply(N.f, e->index, e->term, e->data, e->len, reply);
+        kv_apply(N.f, e->index, e->term, e->data, e->len, reply);
     }
     N.applied = e->index;
 }
