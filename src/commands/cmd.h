@@ -1,8 +1,11 @@
-/* cmd: the command table (name, arity, flags, key positions, handler) and
- * the string and keyspace commands. Write commands never touch data when
- * called by a client: the server encodes them as a log entry, and their
- * handler runs inside kv_apply() (via cmd_apply), identically on every
- * replica. Read and server commands run directly. */
+/* cmd: what the server knows of commands: the table (table.c: name,
+ * arity, flags, key positions, handler, docs), looking a command up,
+ * checking a write before it is proposed (cmd_validate) and running it
+ * once committed (cmd_apply, called by kv_apply). Write commands never
+ * touch data when called by a client: the server encodes them as a log
+ * entry, and their handler runs inside kv_apply(), identically on every
+ * replica. Read and server commands run directly. The handlers live in
+ * one file per family (strings.c, keyspace.c, ...; see handlers.h). */
 #ifndef RAFTKV_CMD_H
 #define RAFTKV_CMD_H
 #include <stdint.h>
@@ -53,6 +56,8 @@ typedef struct command {
  * apply checks (Redis's checkStringLength). A node's proto-max-bulk-len,
  * at most this, is checked before proposing only. */
 #define CMD_MAX_STRING (512LL << 20)
+/* This node's proto-max-bulk-len (the server sets it), at most CMD_MAX_STRING. */
+extern long long cmd_max_string;
 
 command *cmd_lookup(const char *name, size_t len);
 /* Before a write is proposed: every check that does not depend on the
@@ -73,9 +78,9 @@ command *cmd_table(int *n);
 /* Lowercase copy of a command name into out (cap bytes). */
 void cmd_lower(char *out, size_t cap, const char *s, size_t len);
 
-/* KEYS over a point-in-time view, in slices so that a large keyspace
- * never holds the event loop: each step visits about budget keys; 1 when
- * done, with the whole reply appended to out. */
+/* KEYS (keyspace.c) over a point-in-time view, in slices so that a large
+ * keyspace never holds the event loop: each step visits about budget keys;
+ * 1 when done, with the whole reply appended to out. */
 typedef struct keys_job keys_job;
 keys_job *keys_job_new(store *f, const rstr *pattern);  /* NULL if the data cannot be read */
 int keys_job_step(keys_job *j, long budget, buf *out);
