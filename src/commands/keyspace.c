@@ -108,60 +108,85 @@ void keys_command(cmdctx *x, int argc, rstr *argv) {
     keys_job_free(j);
 }
 
-/* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
-void scan_command(cmdctx *x, int argc, rstr *argv) {
-    /* As Redis reads it: strtoul over the C string (arguments are
-     * NUL-terminated), so "" is 0, "-1" wraps, and only a leading space,
-     * trailing junk or a value past 64 bits is invalid. */
-    char tmp[32], *end;
+typedef struct scan_args {
+    uint64_t cursor;
+    long long count;
+    const rstr *pat;  /* NULL: no MATCH */
+    int type_none;    /* TYPE names a type no key has */
+} scan_args;
+
+/* The cursor as Redis reads it: strtoul over the C string (arguments are
+ * NUL-terminated), so "" is 0, "-1" wraps, and only a leading space,
+ * trailing junk or a value past 64 bits is invalid. */
+static int scan_cursor(cmdctx *x, const rstr *arg, uint64_t *cursor) {
+    char *end;
     errno = 0;
-    unsigned long long cursor = strtoull(argv[1].p, &end, 10);
-    if (isspace((unsigned char)argv[1].p[0]) || *end || errno == ERANGE) {
-        reply_error(x->out, "ERR invalid cursor");
-        return;
-    }
-    long long count = 10;
-    const rstr *pat = NULL;
-    int type_none = 0;
+    *cursor = strtoull(arg->p, &end, 10);
+    if (!isspace((unsigned char)arg->p[0]) && !*end && errno != ERANGE) return 1;
+    reply_error(x->out, "ERR invalid cursor");
+    return 0;
+}
+
+/* 0, with the error answered, when an argument is not valid. */
+static int scan_parse(cmdctx *x, int argc, rstr *argv, scan_args *a) {
+    a->count = 10;
+    a->pat = NULL;
+    a->type_none = 0;
+    if (!scan_cursor(x, &argv[1], &a->cursor)) return 0;
     for (int i = 2; i < argc; i += 2) {
-        if (i + 1 >= argc) { reply_error(x->out, ERR_SYNTAX); return; }
+        if (i + 1 >= argc) { reply_error(x->out, ERR_SYNTAX); return 0; }
         if (arg_is(&argv[i], "count")) {
-            if (!arg_ll(x, &argv[i + 1], &count)) return;
-            if (count < 1) { reply_error(x->out, ERR_SYNTAX); return; }
+            if (!arg_ll(x, &argv[i + 1], &a->count)) return 0;
+            if (a->count < 1) { reply_error(x->out, ERR_SYNTAX); return 0; }
         } else if (arg_is(&argv[i], "match")) {
-            pat = &argv[i + 1];
+            a->pat = &argv[i + 1];
         } else if (arg_is(&argv[i], "type")) {
-            type_none = !arg_is(&argv[i + 1], "string");
+            a->type_none = !arg_is(&argv[i + 1], "string");
         } else {
             reply_error(x->out, ERR_SYNTAX);
-            return;
+            return 0;
         }
     }
-    /* Visit whole hash groups, so a cursor never splits keys of one hash.
-     * COUNT is a hint: one call does a bounded amount of work whatever it
-     * asks (the loop must not stall), and the cursor goes on from there. */
-    if (count > SCAN_MAX_WORK) count = SCAN_MAX_WORK;
+    return 1;
+}
+
+/* Appends the matching keys from the cursor on to body, counting them in
+ * *n; the next cursor (0: the end). Visits whole hash groups, so a cursor
+ * never splits keys of one hash. COUNT is a hint: one call does a bounded
+ * amount of work whatever it asks (the loop must not stall), and the
+ * cursor goes on from there. */
+static uint64_t scan_walk(store_iter *it, const scan_args *a, buf *body, long long *n) {
+    long long count = a->count > SCAN_MAX_WORK ? SCAN_MAX_WORK : a->count, visited = 0;
+    const rstr *pat = a->pat;
     int all = pat && pat->len == 1 && pat->p[0] == '*';  /* as KEYS: "*" alone matches even an empty key */
-    buf body;
-    buf_init(&body);
-    long long n = 0, visited = 0;
-    uint64_t next = 0, last = 0;
+    uint64_t last = 0, h;
     const char *k;
     size_t kl;
-    uint64_t h;
-    store_iter *it = store_iter_new(x->f, cursor);
-    if (!it) { buf_free(&body); reply_error(x->out, E_UNREADABLE); return; }
     while (store_iter_next(it, &k, &kl, &h)) {
-        if (visited >= count && h != last) { next = h; break; }
+        if (visited >= count && h != last) return h;
         visited += 1 + (long long)((pat && !all ? pat->len * kl : 0) >> 12);
         last = h;
-        if (type_none || (pat && !all && !glob_match(pat->p, pat->len, k, kl, 0))) continue;
-        reply_bulk(&body, k, kl);
-        n++;
+        if (a->type_none || (pat && !all && !glob_match(pat->p, pat->len, k, kl, 0))) continue;
+        reply_bulk(body, k, kl);
+        (*n)++;
     }
+    return 0;
+}
+
+/* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
+void scan_command(cmdctx *x, int argc, rstr *argv) {
+    scan_args a;
+    if (!scan_parse(x, argc, argv, &a)) return;
+    store_iter *it = store_iter_new(x->f, a.cursor);
+    if (!it) { reply_error(x->out, E_UNREADABLE); return; }
+    buf body;
+    buf_init(&body);
+    long long n = 0;
+    uint64_t next = scan_walk(it, &a, &body, &n);
     store_iter_free(it);
-    reply_array(x->out, 2);
+    char tmp[32];
     snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)next);
+    reply_array(x->out, 2);
     reply_bulkstr(x->out, tmp);
     reply_array(x->out, n);
     buf_append(x->out, body.data, body.len);

@@ -74,28 +74,38 @@ static int too_long(cmdctx *x, long long size, long long append) {
     return 1;
 }
 
-/* SET key value [NX | XX] [GET] */
-void set_command(cmdctx *x, int argc, rstr *argv) {
-    int nx = 0, xx = 0, get = 0;
+enum { SET_NX = 1, SET_XX = 2, SET_GET = 4 };
+
+static int expiry_option(const rstr *a) {
+    return arg_is(a, "ex") || arg_is(a, "px") || arg_is(a, "exat") || arg_is(a, "pxat") || arg_is(a, "keepttl");
+}
+
+/* SET's options; 0, with the error answered, when one is not valid. NX
+ * after XX (or XX after NX) is a syntax error, as in Redis. */
+static int set_options(cmdctx *x, int argc, rstr *argv, int *opts) {
+    *opts = 0;
     for (int i = 3; i < argc; i++) {
-        if (arg_is(&argv[i], "nx") && !xx) nx = 1;
-        else if (arg_is(&argv[i], "xx") && !nx) xx = 1;
-        else if (arg_is(&argv[i], "get")) get = 1;
-        else if (arg_is(&argv[i], "ex") || arg_is(&argv[i], "px") || arg_is(&argv[i], "exat") || arg_is(&argv[i], "pxat") ||
-                 arg_is(&argv[i], "keepttl")) {
-            reply_error(x->out, E_EXPIRY);
-            return;
-        } else {
-            reply_error(x->out, ERR_SYNTAX);
-            return;
+        const rstr *a = &argv[i];
+        if (arg_is(a, "nx") && !(*opts & SET_XX)) *opts |= SET_NX;
+        else if (arg_is(a, "xx") && !(*opts & SET_NX)) *opts |= SET_XX;
+        else if (arg_is(a, "get")) *opts |= SET_GET;
+        else {
+            reply_error(x->out, expiry_option(a) ? E_EXPIRY : ERR_SYNTAX);
+            return 0;
         }
     }
-    if (!x->f) return;
+    return 1;
+}
+
+/* SET key value [NX | XX] [GET] */
+void set_command(cmdctx *x, int argc, rstr *argv) {
+    int opts;
+    if (!set_options(x, argc, argv, &opts) || !x->f) return;
     size_t n;
     char *old = store_get(x->f, argv[1].p, argv[1].len, &n);
-    int doit = !((nx && old) || (xx && !old));
+    int doit = !(((opts & SET_NX) && old) || ((opts & SET_XX) && !old));
     if (doit) store_put(x->f, argv[1].p, argv[1].len, argv[2].p, argv[2].len);
-    if (get) {
+    if (opts & SET_GET) {
         if (old) reply_bulk(x->out, old, n); else reply_nil(x->out);
     } else if (doit) {
         reply_ok(x->out);
