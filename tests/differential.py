@@ -370,7 +370,7 @@ def main():
             # Full iterations, compared by the set of keys (Redis may return a
             # key twice, raftkv promises exactly once: redis-compat.md "SCAN");
             # errors byte for byte. raftkv caps the work of one call whatever
-            # COUNT says (SCAN_MAX_WORK in src/commands/cmd.c), so per-call batches are
+            # COUNT says (SCAN_MAX_WORK in src/commands/keyspace.c), so per-call batches are
             # not compared. From a cursor other than 0 only error/non-error is.
             nonlocal passed, failed
             (ea, ka), (eb, kb) = scan_all(a, args), scan_all(b, args)

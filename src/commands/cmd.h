@@ -1,8 +1,11 @@
-/* cmd: the command table (name, arity, flags, key positions, handler) and
- * the string and keyspace commands. Write commands never touch data when
- * called by a client: the server encodes them as a log entry, and their
- * handler runs inside store_apply() (via cmd_apply), identically on every
- * replica. Read and server commands run directly. */
+/* cmd: what the server knows of commands: the table (table.c: name,
+ * arity, flags, key positions, handler, docs), looking a command up,
+ * checking a write before it is proposed (cmd_validate) and running it
+ * once committed (cmd_apply, called by kv_apply). Write commands never
+ * touch data when called by a client: the server encodes them as a log
+ * entry, and their handler runs inside kv_apply(), identically on every
+ * replica. Read and server commands run directly. The handlers live in
+ * one file per family (strings.c, keyspace.c, ...; see handlers.h). */
 #ifndef RAFTKV_CMD_H
 #define RAFTKV_CMD_H
 #include <stdint.h>
@@ -14,7 +17,7 @@ struct client;
 typedef struct cmdctx {
     store *f;             /* NULL: validating a write's arguments only (cmd_validate) */
     buf *out;
-    struct client *c;   /* NULL inside store_apply */
+    struct client *c;   /* NULL inside kv_apply */
     uint64_t time_ms;   /* leader time carried by the entry */
     /* CMD_LEADER commands that answer later: */
     uint64_t wait_index;  /* once the entry at this index applies */
@@ -53,6 +56,8 @@ typedef struct command {
  * apply checks (Redis's checkStringLength). A node's proto-max-bulk-len,
  * at most this, is checked before proposing only. */
 #define CMD_MAX_STRING (512LL << 20)
+/* This node's proto-max-bulk-len (the server sets it), at most CMD_MAX_STRING. */
+extern long long cmd_max_string;
 
 command *cmd_lookup(const char *name, size_t len);
 /* Before a write is proposed: every check that does not depend on the
@@ -61,6 +66,8 @@ command *cmd_lookup(const char *name, size_t len);
 int cmd_validate(const command *cmd, int argc, rstr *argv, buf *out);
 /* For a container command, the subcommand named by argv[1], or NULL. */
 const command *cmd_lookup_sub(const command *cmd, const char *name, size_t len);
+/* Runs a committed write (at apply, from kv.c); a command that is not a
+ * write is answered an error, the same on every replica. */
 void cmd_apply(store *f, uint64_t time_ms, int argc, rstr *argv, buf *reply);
 int cmd_arity_ok(const command *cmd, int argc);
 void cmd_reply_arity(buf *out, const command *cmd, const command *parent);
@@ -71,9 +78,9 @@ command *cmd_table(int *n);
 /* Lowercase copy of a command name into out (cap bytes). */
 void cmd_lower(char *out, size_t cap, const char *s, size_t len);
 
-/* KEYS over a point-in-time view, in slices so that a large keyspace
- * never holds the event loop: each step visits about budget keys; 1 when
- * done, with the whole reply appended to out. */
+/* KEYS (keyspace.c) over a point-in-time view, in slices so that a large
+ * keyspace never holds the event loop: each step visits about budget keys;
+ * 1 when done, with the whole reply appended to out. */
 typedef struct keys_job keys_job;
 keys_job *keys_job_new(store *f, const rstr *pattern);  /* NULL if the data cannot be read */
 int keys_job_step(keys_job *j, long budget, buf *out);

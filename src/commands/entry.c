@@ -1,6 +1,10 @@
 #include "entry.h"
+#include "wal.h"
 #include <stdlib.h>
 #include <string.h>
+
+/* Checked here, not in the WAL, which knows records, not commands. */
+_Static_assert(ENTRY_MAX_REQUEST <= WAL_MAX_RECORD, "any command a client may send fits one WAL record");
 
 void entry_encode(buf *out, int type, uint64_t time_ms, int argc, const rstr *argv) {
     unsigned char t = (unsigned char)type;

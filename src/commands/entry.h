@@ -1,5 +1,5 @@
 /* entry: the binary form of one log entry, the unit the Raft log carries
- * and store_apply() executes. Layout (little endian):
+ * and kv_apply() executes. Layout (little endian):
  *   u8 type | u64 leader time in ms | u32 argc | argc x (u32 len, bytes)
  * Time travels inside the entry so every replica applies the same data. */
 #ifndef RAFTKV_ENTRY_H
@@ -14,7 +14,7 @@ enum { ENTRY_NOOP = 0, ENTRY_COMMAND = 1 };
  * counts a request (resp.h, RESP_ARG_OVERHEAD per argument: more than the
  * 4 bytes an argument adds to an entry, so a parsed request always fits):
  * a 512 MB value with room for its key and arguments. Every such command
- * fits one entry, one WAL record and one peer frame (wal.c and peer.c
+ * fits one entry, one WAL record and one peer frame (entry.c and peer.c
  * check that at compile time), so nothing a client may send is refused
  * further down the line. */
 #define ENTRY_MAX_REQUEST ((512ULL << 20) + (1ULL << 20))

@@ -5,6 +5,7 @@
  * from its data directory (or founds or joins a cluster) and answers INFO. */
 #include "node.h"
 #include "join.h"
+#include "kv.h"
 #include "log.h"
 #include "peer.h"
 #include "raft.h"
@@ -68,8 +69,8 @@ static void tr_unlink(void *ctx, uint64_t id) {
 
 static void sm_apply(void *ctx, const raft_entry *e, int removed, buf *reply) {
     (void)ctx;
-    if (e->type == RAFT_ENTRY_CONFIG) store_apply_conf(self.f, e->index, e->term, e->data, e->len, removed, reply);
-    else store_apply(self.f, e->index, e->term, e->data, e->len, reply);
+    if (e->type == RAFT_ENTRY_CONFIG) kv_apply_conf(self.f, e->index, e->term, e->data, e->len, removed, reply);
+    else kv_apply(self.f, e->index, e->term, e->data, e->len, reply);
 }
 static const char *sm_conf(void *ctx) { (void)ctx; return store_conf(self.f); }
 static int sm_no_space(void *ctx) { (void)ctx; return store_no_space(self.f) != NULL; }

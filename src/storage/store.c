@@ -1,6 +1,4 @@
 #include "store.h"
-#include "cmd.h"
-#include "entry.h"
 #include "log.h"
 #include <dirent.h>
 #include <errno.h>
@@ -634,35 +632,22 @@ int store_recover(store *f) {
 
 #define BATCH_MAX_BYTES (8u << 20)
 
-void store_apply(store *f, uint64_t index, uint64_t term, const char *entry, size_t len, buf *reply) {
+/* The applied index, its term and the key count reach LevelDB only in
+ * store_write(), with the open batch: whatever the entry changed before
+ * this call is written with it or not at all. */
+void store_set_applied(store *f, uint64_t index, uint64_t term) {
     if (index != f->applied + 1) {
-        logmsg(LL_WARNING, "store_apply: index %llu after applied %llu", (unsigned long long)index,
+        logmsg(LL_WARNING, "store_set_applied: index %llu after applied %llu", (unsigned long long)index,
                (unsigned long long)f->applied);
         abort();
     }
-    int type, argc;
-    uint64_t time_ms;
-    rstr *argv;
-    argc = entry_decode(entry, len, &type, &time_ms, &argv);
-    if (argc < 0) {
-        /* Entries are checksummed before they get here; a bad one is a bug. */
-        logmsg(LL_WARNING, "store_apply: undecodable entry at index %llu", (unsigned long long)index);
-        abort();
-    }
-    if (type == ENTRY_COMMAND && argc > 0) cmd_apply(f, time_ms, argc, argv, reply);
-    free(argv);
     f->applied = index;
     f->applied_term = term;
     /* Bound the memory of the overlay: big batches go out early, unsynced. */
     if (f->batch_bytes > BATCH_MAX_BYTES && store_write(f, 0) != 0 && !f->no_space) abort();
 }
 
-void store_apply_conf(store *f, uint64_t index, uint64_t term, const char *text, size_t len, int removed, buf *reply) {
-    if (index != f->applied + 1) {
-        logmsg(LL_WARNING, "store_apply_conf: index %llu after applied %llu", (unsigned long long)index,
-               (unsigned long long)f->applied);
-        abort();
-    }
+void store_record_conf(store *f, uint64_t index, const char *text, size_t len, int removed) {
     batch_open(f);
     leveldb_writebatch_put(f->wb, META_CONF, strlen(META_CONF), text, len);
     set_conf(f, text, len);
@@ -672,9 +657,6 @@ void store_apply_conf(store *f, uint64_t index, uint64_t term, const char *text,
         leveldb_writebatch_put(f->wb, META_REMOVED, strlen(META_REMOVED), v, 8);
         f->removed = 1;
     }
-    f->applied = index;
-    f->applied_term = term;
-    if (reply) buf_appendstr(reply, "+OK\r\n");
 }
 
 int store_set_conf(store *f, const char *text) {

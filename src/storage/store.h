@@ -18,10 +18,13 @@
  * included; it deletes nothing then. Later reads verify checksums too, and
  * a block that fails stops the process: never a wrong answer.
  *
- * Writes happen only through store_apply(index, entry): the entry is decoded
- * (see entry.h) and executed into an open write batch shared by all the
- * entries applied until the next store_sync() / store_write_batch(), which
- * writes it in one LevelDB write. Reads see the open batch. */
+ * The store knows keys, values and metadata, never commands: the state
+ * machine above it (kv.h) executes each entry through store_put/del/clear
+ * (and store_record_conf), then calls store_set_applied(). All of it goes
+ * into an open write batch shared by the entries applied until the next
+ * store_sync() / store_write_batch(), which writes it in one LevelDB write
+ * together with the applied index, its term and the key count. Reads see
+ * the open batch. */
 #ifndef RAFTKV_STORE_H
 #define RAFTKV_STORE_H
 #include <stddef.h>
@@ -50,12 +53,13 @@ const char *store_conf(const store *f);
 int store_set_conf(store *f, const char *text);
 /* A configuration without this node was applied after one with it. */
 int store_removed(const store *f);
-/* Applies one entry at index (must be applied+1) of term; its reply goes
- * to reply (may be NULL when nobody waits). */
-void store_apply(store *f, uint64_t index, uint64_t term, const char *entry, size_t len, buf *reply);
-/* Applies a CONFIG entry: records the configuration (and, once, that this
- * node was removed by it); replies +OK. */
-void store_apply_conf(store *f, uint64_t index, uint64_t term, const char *text, size_t len, int removed, buf *reply);
+/* Ends the apply of the entry at index (must be applied+1: anything else
+ * is a bug and stops the process) of term: the changes made since the
+ * previous one are that entry's, and are written with it as applied. */
+void store_set_applied(store *f, uint64_t index, uint64_t term);
+/* Inside the apply of a CONFIG entry at index: records its configuration
+ * and, the first time one removes this node (removed), that index. */
+void store_record_conf(store *f, uint64_t index, const char *text, size_t len, int removed);
 /* Durable up to the applied index; 0 on success. */
 int store_sync(store *f);
 /* Writes the open batch without syncing (appendfsync no). */
@@ -73,7 +77,9 @@ int store_recover(store *f);
 char *store_get(store *f, const char *key, size_t klen, size_t *vlen);
 int store_exists(store *f, const char *key, size_t klen);
 
-/* Only inside an apply (the entry's command handlers): */
+/* Only inside an apply, before its store_set_applied(). Nothing inside an
+ * apply may take an iterator or a view: they write the open batch out,
+ * which would separate an entry's data from its applied index. */
 void store_put(store *f, const char *key, size_t klen, const char *val, size_t vlen);
 int store_del(store *f, const char *key, size_t klen);  /* 1 if it existed */
 void store_clear(store *f);

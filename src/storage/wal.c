@@ -20,7 +20,6 @@
  * The log holds entries first_index(w)..w->last; w->off is indexed from
  * the first, so memory follows what the log holds, not its history. */
 #include "wal.h"
-#include "entry.h"
 #include "log.h"
 #include <dirent.h>
 #include <errno.h>
@@ -42,7 +41,6 @@
 #define STATE_SIZE 44            /* magic, 4 x u64, u32 crc */
 #define SEG_NAME_LEN 24          /* "wal-" + 16 hex digits + ".log" */
 #define READ_CHUNK (4u << 20)    /* segments are read this much at a time */
-_Static_assert(ENTRY_MAX_REQUEST <= WAL_MAX_RECORD, "any command a client may send fits one record");
 
 typedef struct seg {
     uint64_t first;  /* index of its first record: in its name and header */

@@ -2,10 +2,10 @@
  * client sends are parsed (resp.c, with the server's limits), each request
  * is looked up and checked (cmd_lookup, cmd_arity_ok, cmd_validate: what
  * the receiving node does before proposing), and each accepted write is
- * encoded as a log entry (entry.c) and applied (store_apply, cmd.c's
+ * encoded as a log entry (entry.c) and applied (kv_apply, the command
  * handlers) at the next index on two independent state machines, A and B,
  * each LevelDB in a directory of its own. A keeps its entries in the open
- * batch (reads go through the overlay) until fsm.c writes it; B writes its
+ * batch (reads go through the overlay) until store.c writes it; B writes its
  * batch after every entry (reads go to LevelDB), as a replica that syncs
  * at other points would.
  * Input: the client's bytes, no control bytes. Reads and server commands
@@ -31,13 +31,14 @@
  * past max_end (64 KB), or past budget (1 MB) summed over the input, is not
  * applied; the hostile-client integration suite applies the big ones on a
  * real cluster. FUZZ_APPLY_MAX_END=<bytes> raises both, for a slower run
- * that also reaches fsm.c's 8 MB bound on the open batch (9000000 does).
+ * that also reaches store.c's 8 MB bound on the open batch (9000000 does).
  * The directories live in $TMPDIR (or /tmp), named after the process; a run
  * killed before it could remove its own has them removed by the next one.
  * FUZZ_APPLY_TRACE=1 prints every applied command and its reply, to read a
  * reproducer: FUZZ_APPLY_TRACE=1 build/fuzz/fuzz_apply <input>. */
 #include "fuzzlib.h"
 #include "cmd.h"
+#include "kv.h"
 #include "store.h"
 #include "log.h"
 #include <dirent.h>
@@ -198,8 +199,8 @@ static void apply_both(uint64_t time_ms, int argc, rstr *argv) {
     buf_tight(&entry);
     CHECK(check_entry(entry.data, entry.len) == argc);
     ra.len = rb.len = 0;
-    store_apply(A, store_applied(A) + 1, 1, entry.data, entry.len, &ra);
-    store_apply(B, store_applied(B) + 1, 1, entry.data, entry.len, &rb);
+    kv_apply(A, store_applied(A) + 1, 1, entry.data, entry.len, &ra);
+    kv_apply(B, store_applied(B) + 1, 1, entry.data, entry.len, &rb);
     CHECK(store_write_batch(B) == 0);
     if (trace) {
         for (int i = 0; i < argc; i++) {

@@ -1,0 +1,34 @@
+/* handlers: inside src/commands only. The handlers of the data commands,
+ * one family per file, which table.c names; and what every family shares.
+ * A new family (expiry, hashes, lists, ...) is one file defining its
+ * handlers, a line of declarations here, and its rows in table.c.
+ *
+ * A write's handler runs twice: first with x->f NULL, before the write is
+ * proposed (cmd_validate), where it checks its arguments and returns
+ * before reading data, leaving out empty when they are fine; then inside
+ * kv_apply, on every replica, with the store. So every check that does not
+ * depend on the data comes before the first store_* call, and a handler
+ * answers exactly one reply. */
+#ifndef RAFTKV_HANDLERS_H
+#define RAFTKV_HANDLERS_H
+#include "cmd.h"
+
+/* Errors more than one family answers, worded as Redis does. */
+#define ERR_NOTINT "ERR value is not an integer or out of range"
+#define ERR_SYNTAX "ERR syntax error"
+
+/* Whether the argument is the option name (ASCII, any case). */
+int arg_is(const rstr *a, const char *name);
+/* The argument as a 64-bit integer (Redis's string2ll); 0, with ERR_NOTINT
+ * answered, when it is not one. */
+int arg_ll(cmdctx *x, const rstr *a, long long *v);
+
+/* strings.c */
+cmd_proc get_command, mget_command, strlen_command, getrange_command, set_command, setnx_command, getset_command,
+    getdel_command, mset_command, msetnx_command, incr_command, decr_command, incrby_command, decrby_command,
+    incrbyfloat_command, append_command, setrange_command;
+/* keyspace.c */
+cmd_proc exists_command, type_command, del_command, flushdb_command, keys_command, scan_command, randomkey_command;
+/* connection.c */
+cmd_proc ping_command, echo_command, time_command;
+#endif

@@ -1,0 +1,214 @@
+/* The keyspace commands, which treat keys whatever their values: EXISTS,
+ * TYPE, DEL/UNLINK, FLUSHDB/FLUSHALL, and the walks over every key: KEYS
+ * (a sliced job the server runs a step at a time), SCAN, RANDOMKEY. */
+#include "handlers.h"
+#include "glob.h"
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCAN_MAX_WORK 100000  /* keys one SCAN call visits at most (more with long patterns) */
+/* A read over the whole keyspace while the state machine cannot write out
+ * what was applied (a full disk): refused rather than answered from
+ * LevelDB alone, which would miss the latest writes. */
+static const char E_UNREADABLE[] = "MISCONF Errors writing to the state machine: this command cannot be served until "
+                                   "there is space on the disk";
+
+/* EXISTS key [key ...] */
+void exists_command(cmdctx *x, int argc, rstr *argv) {
+    long long n = 0;
+    for (int i = 1; i < argc; i++) n += store_exists(x->f, argv[i].p, argv[i].len);
+    reply_int(x->out, n);
+}
+
+/* TYPE key */
+void type_command(cmdctx *x, int argc, rstr *argv) {
+    (void)argc;
+    reply_simple(x->out, store_exists(x->f, argv[1].p, argv[1].len) ? "string" : "none");
+}
+
+/* DEL key [key ...] ; UNLINK likewise */
+void del_command(cmdctx *x, int argc, rstr *argv) {
+    if (!x->f) return;
+    long long n = 0;
+    for (int i = 1; i < argc; i++) n += store_del(x->f, argv[i].p, argv[i].len);
+    reply_int(x->out, n);
+}
+
+/* FLUSHDB [ASYNC | SYNC] ; FLUSHALL likewise */
+void flushdb_command(cmdctx *x, int argc, rstr *argv) {
+    if (argc > 2 || (argc == 2 && !arg_is(&argv[1], "async") && !arg_is(&argv[1], "sync"))) {
+        reply_error(x->out, ERR_SYNTAX);
+        return;
+    }
+    if (!x->f) return;
+    store_clear(x->f);
+    reply_ok(x->out);
+}
+
+/* ---- walks over every key ---- */
+
+struct keys_job {
+    store_view *v;
+    rstr pat;
+    int all;
+    buf body;
+    long long n;
+};
+
+keys_job *keys_job_new(store *f, const rstr *pattern) {
+    uint64_t index, term, keys;
+    store_view *v = store_view_new(f, &index, &term, &keys);
+    if (!v) return NULL;
+    keys_job *j = xmalloc(sizeof(*j));
+    memset(j, 0, sizeof(*j));
+    j->v = v;
+    j->pat.p = xstrndup(pattern->p, pattern->len);
+    j->pat.len = pattern->len;
+    j->all = pattern->len == 1 && pattern->p[0] == '*';
+    return j;
+}
+
+/* A key costs one unit, and more when matching it against a long pattern
+ * could take long (the matcher is O(pattern x key) at worst). */
+int keys_job_step(keys_job *j, long budget, buf *out) {
+    const char *k, *val;
+    size_t kl, vl;
+    while (budget > 0) {
+        if (!store_view_next(j->v, &k, &kl, &val, &vl)) {
+            reply_array(out, j->n);
+            buf_append(out, j->body.data, j->body.len);
+            return 1;
+        }
+        budget -= 1 + (long)((j->all ? 0 : j->pat.len * kl) >> 12);
+        if (j->all || glob_match(j->pat.p, j->pat.len, k, kl, 0)) { reply_bulk(&j->body, k, kl); j->n++; }
+    }
+    return 0;
+}
+
+size_t keys_job_bytes(const keys_job *j) { return j->body.len; }
+
+void keys_job_free(keys_job *j) {
+    if (!j) return;
+    store_view_free(j->v);
+    free(j->pat.p);
+    buf_free(&j->body);
+    free(j);
+}
+
+/* KEYS pattern (all at once here; the server runs it in slices) */
+void keys_command(cmdctx *x, int argc, rstr *argv) {
+    (void)argc;
+    keys_job *j = keys_job_new(x->f, &argv[1]);
+    if (!j) { reply_error(x->out, E_UNREADABLE); return; }
+    keys_job_step(j, LONG_MAX, x->out);
+    keys_job_free(j);
+}
+
+typedef struct scan_args {
+    uint64_t cursor;
+    long long count;
+    const rstr *pat;  /* NULL: no MATCH */
+    int type_none;    /* TYPE names a type no key has */
+} scan_args;
+
+/* The cursor as Redis reads it: strtoul over the C string (arguments are
+ * NUL-terminated), so "" is 0, "-1" wraps, and only a leading space,
+ * trailing junk or a value past 64 bits is invalid. */
+static int scan_cursor(cmdctx *x, const rstr *arg, uint64_t *cursor) {
+    char *end;
+    errno = 0;
+    *cursor = strtoull(arg->p, &end, 10);
+    if (!isspace((unsigned char)arg->p[0]) && !*end && errno != ERANGE) return 1;
+    reply_error(x->out, "ERR invalid cursor");
+    return 0;
+}
+
+/* 0, with the error answered, when an argument is not valid. */
+static int scan_parse(cmdctx *x, int argc, rstr *argv, scan_args *a) {
+    a->count = 10;
+    a->pat = NULL;
+    a->type_none = 0;
+    if (!scan_cursor(x, &argv[1], &a->cursor)) return 0;
+    for (int i = 2; i < argc; i += 2) {
+        if (i + 1 >= argc) { reply_error(x->out, ERR_SYNTAX); return 0; }
+        if (arg_is(&argv[i], "count")) {
+            if (!arg_ll(x, &argv[i + 1], &a->count)) return 0;
+            if (a->count < 1) { reply_error(x->out, ERR_SYNTAX); return 0; }
+        } else if (arg_is(&argv[i], "match")) {
+            a->pat = &argv[i + 1];
+        } else if (arg_is(&argv[i], "type")) {
+            a->type_none = !arg_is(&argv[i + 1], "string");
+        } else {
+            reply_error(x->out, ERR_SYNTAX);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Appends the matching keys from the cursor on to body, counting them in
+ * *n; the next cursor (0: the end). Visits whole hash groups, so a cursor
+ * never splits keys of one hash. COUNT is a hint: one call does a bounded
+ * amount of work whatever it asks (the loop must not stall), and the
+ * cursor goes on from there. */
+static uint64_t scan_walk(store_iter *it, const scan_args *a, buf *body, long long *n) {
+    long long count = a->count > SCAN_MAX_WORK ? SCAN_MAX_WORK : a->count, visited = 0;
+    const rstr *pat = a->pat;
+    int all = pat && pat->len == 1 && pat->p[0] == '*';  /* as KEYS: "*" alone matches even an empty key */
+    uint64_t last = 0, h;
+    const char *k;
+    size_t kl;
+    while (store_iter_next(it, &k, &kl, &h)) {
+        if (visited >= count && h != last) return h;
+        visited += 1 + (long long)((pat && !all ? pat->len * kl : 0) >> 12);
+        last = h;
+        if (a->type_none || (pat && !all && !glob_match(pat->p, pat->len, k, kl, 0))) continue;
+        reply_bulk(body, k, kl);
+        (*n)++;
+    }
+    return 0;
+}
+
+/* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
+void scan_command(cmdctx *x, int argc, rstr *argv) {
+    scan_args a;
+    if (!scan_parse(x, argc, argv, &a)) return;
+    store_iter *it = store_iter_new(x->f, a.cursor);
+    if (!it) { reply_error(x->out, E_UNREADABLE); return; }
+    buf body;
+    buf_init(&body);
+    long long n = 0;
+    uint64_t next = scan_walk(it, &a, &body, &n);
+    store_iter_free(it);
+    char tmp[32];
+    snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)next);
+    reply_array(x->out, 2);
+    reply_bulkstr(x->out, tmp);
+    reply_array(x->out, n);
+    buf_append(x->out, body.data, body.len);
+    buf_free(&body);
+}
+
+/* RANDOMKEY */
+void randomkey_command(cmdctx *x, int argc, rstr *argv) {
+    (void)argc; (void)argv;
+    uint64_t r = ((uint64_t)random() << 33) ^ ((uint64_t)random() << 11) ^ (uint64_t)random();
+    const char *k;
+    size_t kl;
+    uint64_t h;
+    for (int pass = 0; pass < 2; pass++) {
+        store_iter *it = store_iter_new(x->f, pass ? 0 : r);
+        if (!it) { reply_error(x->out, E_UNREADABLE); return; }
+        if (store_iter_next(it, &k, &kl, &h)) {
+            reply_bulk(x->out, k, kl);
+            store_iter_free(it);
+            return;
+        }
+        store_iter_free(it);
+    }
+    reply_nil(x->out);
+}

@@ -1,0 +1,26 @@
+#include "kv.h"
+#include "cmd.h"
+#include "entry.h"
+#include "log.h"
+#include <stdlib.h>
+
+void kv_apply(store *f, uint64_t index, uint64_t term, const char *entry, size_t len, buf *reply) {
+    int type;
+    uint64_t time_ms;
+    rstr *argv;
+    int argc = entry_decode(entry, len, &type, &time_ms, &argv);
+    if (argc < 0) {
+        /* Entries are checksummed before they get here; a bad one is a bug. */
+        logmsg(LL_WARNING, "kv_apply: undecodable entry at index %llu", (unsigned long long)index);
+        abort();
+    }
+    if (type == ENTRY_COMMAND && argc > 0) cmd_apply(f, time_ms, argc, argv, reply);
+    free(argv);
+    store_set_applied(f, index, term);
+}
+
+void kv_apply_conf(store *f, uint64_t index, uint64_t term, const char *text, size_t len, int removed, buf *reply) {
+    store_record_conf(f, index, text, len, removed);
+    store_set_applied(f, index, term);
+    if (reply) buf_appendstr(reply, "+OK\r\n");
+}

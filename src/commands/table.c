@@ -1,0 +1,108 @@
+/* The command table: every command raftkv serves, one row each, in the
+ * order COMMAND lists them. A row names the handler (handlers.h for the
+ * data families, cmd.h for the server-level ones), the Redis arity and
+ * flags, the key positions (first, last, step: what a cluster client
+ * routes on) and the docs COMMAND DOCS returns. Container commands
+ * (CLIENT, CONFIG, COMMAND, RAFT.NODE) point to a table of subcommands. */
+#include "handlers.h"
+
+/* name, arity, flags, first key, last key, key step, handler, group, since, summary, complexity */
+#define ROW(name, arity, flags, first, last, step, proc, group, since, summary, complexity) \
+    {name, arity, flags, first, last, step, proc, NULL, group, since, summary, complexity, 0, 0, 0}
+/* A container: no keys; its own proc, if any, runs what no subcommand names. */
+#define PARENT(name, arity, flags, proc, subs, group, since, summary, complexity) \
+    {name, arity, flags, 0, 0, 0, proc, subs, group, since, summary, complexity, 0, 0, 0}
+#define END {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0}
+
+#define W (CMD_WRITE)
+#define R (CMD_READONLY)
+#define F (CMD_FAST)
+#define D (CMD_DENYOOM)
+#define S "string"
+#define K "generic"
+#define C "connection"
+#define V "server"
+
+static const command client_subs[] = {
+    ROW("id", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, client_command, C, "5.0.0", "Returns the unique client ID of the connection.", "O(1)"),
+    ROW("setname", 3, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, client_command, C, "2.6.9", "Sets the connection name.", "O(1)"),
+    ROW("getname", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, client_command, C, "2.6.9", "Returns the name of the connection.", "O(1)"),
+    ROW("list", -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, client_command, C, "2.4.0", "Lists open connections.", "O(N) where N is the number of client connections"),
+    ROW("info", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, client_command, C, "6.2.0", "Returns information about the connection.", "O(1)"),
+    ROW("kill", -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, client_command, C, "2.4.0", "Terminates open connections.", "O(N) where N is the number of client connections"),
+    ROW("help", 2, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, client_command, C, "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
+    END,
+};
+
+static const command config_subs[] = {
+    ROW("get", -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, config_command, V, "2.0.0", "Returns the effective values of configuration parameters.", "O(N) when N is the number of configuration parameters provided"),
+    ROW("set", -4, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, config_command, V, "2.0.0", "Sets configuration parameters in-flight.", "O(N) when N is the number of configuration parameters provided"),
+    ROW("resetstat", 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, config_command, V, "2.0.0", "Resets the server's statistics.", "O(1)"),
+    ROW("help", 2, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, config_command, V, "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
+    END,
+};
+
+static const command raft_node_subs[] = {
+    ROW("add", 4, CMD_LEADER | CMD_ADMIN | CMD_NOSCRIPT | CMD_NOKEYS, 0, 0, 0, raft_node_add_command, "server", "0.5.0", "Adds a node to the cluster as a learner; it becomes a voter once it has caught up.", "O(1)"),
+    ROW("remove", 3, CMD_LEADER | CMD_ADMIN | CMD_NOSCRIPT | CMD_NOKEYS, 0, 0, 0, raft_node_remove_command, "server", "0.5.0", "Removes a node (voter, learner or the leader) from the cluster.", "O(1)"),
+    END,
+};
+
+static const command command_subs[] = {
+    ROW("count", 2, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, command_command, V, "2.8.13", "Returns a count of commands.", "O(1)"),
+    ROW("info", -2, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, command_command, V, "2.8.13", "Returns information about one, multiple or all commands.", "O(N) where N is the number of commands to look up"),
+    ROW("docs", -2, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, command_command, V, "7.0.0", "Returns documentary information about one, multiple or all commands.", "O(N) where N is the number of commands to look up"),
+    ROW("list", -2, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, command_command, V, "7.0.0", "Returns a list of command names.", "O(N) where N is the total number of Redis commands"),
+    ROW("help", 2, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, command_command, V, "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
+    END,
+};
+
+static command table[] = {
+    ROW("get", 2, R | F, 1, 1, 1, get_command, S, "1.0.0", "Returns the string value of a key.", "O(1)"),
+    ROW("set", -3, W | D, 1, 1, 1, set_command, S, "1.0.0", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "O(1)"),
+    ROW("setnx", 3, W | D | F, 1, 1, 1, setnx_command, S, "1.0.0", "Set the string value of a key only when the key doesn't exist.", "O(1)"),
+    ROW("getset", 3, W | D | F, 1, 1, 1, getset_command, S, "1.0.0", "Returns the previous string value of a key after setting it to a new value.", "O(1)"),
+    ROW("getdel", 2, W | F, 1, 1, 1, getdel_command, S, "6.2.0", "Returns the string value of a key after deleting the key.", "O(1)"),
+    ROW("mget", -2, R | F, 1, -1, 1, mget_command, S, "1.0.0", "Atomically returns the string values of one or more keys.", "O(N) where N is the number of keys to retrieve."),
+    ROW("mset", -3, W | D, 1, -1, 2, mset_command, S, "1.0.1", "Atomically creates or modifies the string values of one or more keys.", "O(N) where N is the number of keys to set."),
+    ROW("msetnx", -3, W | D, 1, -1, 2, msetnx_command, S, "1.0.1", "Atomically modifies the string values of one or more keys only when all keys don't exist.", "O(N) where N is the number of keys to set."),
+    ROW("del", -2, W, 1, -1, 1, del_command, K, "1.0.0", "Deletes one or more keys.", "O(N) where N is the number of keys that will be removed."),
+    ROW("unlink", -2, W | F, 1, -1, 1, del_command, K, "4.0.0", "Asynchronously deletes one or more keys.", "O(1) for each key removed regardless of its size."),
+    ROW("exists", -2, R | F, 1, -1, 1, exists_command, K, "1.0.0", "Determines whether one or more keys exist.", "O(N) where N is the number of keys to check."),
+    ROW("incr", 2, W | D | F, 1, 1, 1, incr_command, S, "1.0.0", "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
+    ROW("decr", 2, W | D | F, 1, 1, 1, decr_command, S, "1.0.0", "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
+    ROW("incrby", 3, W | D | F, 1, 1, 1, incrby_command, S, "1.0.0", "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
+    ROW("decrby", 3, W | D | F, 1, 1, 1, decrby_command, S, "1.0.0", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
+    ROW("incrbyfloat", 3, W | D | F, 1, 1, 1, incrbyfloat_command, S, "2.6.0", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
+    ROW("append", 3, W | D | F, 1, 1, 1, append_command, S, "2.0.0", "Appends a string to the value of a key. Creates the key if it doesn't exist.", "O(1)"),
+    ROW("strlen", 2, R | F, 1, 1, 1, strlen_command, S, "2.2.0", "Returns the length of a string value.", "O(1)"),
+    ROW("getrange", 4, R, 1, 1, 1, getrange_command, S, "2.4.0", "Returns a substring of the string stored at a key.", "O(N) where N is the length of the returned string."),
+    ROW("substr", 4, R, 1, 1, 1, getrange_command, S, "1.0.0", "Returns a substring from a string value.", "O(N) where N is the length of the returned string."),
+    ROW("setrange", 4, W | D, 1, 1, 1, setrange_command, S, "2.2.0", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "O(1)"),
+    ROW("type", 2, R | F, 1, 1, 1, type_command, K, "1.0.0", "Determines the type of value stored at a key.", "O(1)"),
+    ROW("dbsize", 1, R | F | CMD_NOKEYS, 0, 0, 0, dbsize_command, V, "1.0.0", "Returns the number of keys in the database.", "O(1)"),
+    ROW("keys", 2, R | CMD_NOKEYS | CMD_SLICED, 0, 0, 0, keys_command, K, "1.0.0", "Returns all key names that match a pattern.", "O(N) with N being the number of keys in the database"),
+    ROW("scan", -2, R | CMD_NOKEYS, 0, 0, 0, scan_command, K, "2.8.0", "Iterates over the key names in the database.", "O(1) for every call. O(N) for a complete iteration."),
+    ROW("randomkey", 1, R | CMD_NOKEYS, 0, 0, 0, randomkey_command, K, "1.0.0", "Returns a random key name from the database.", "O(1)"),
+    ROW("flushdb", -1, W | CMD_NOKEYS, 0, 0, 0, flushdb_command, V, "1.0.0", "Removes all keys from the current database.", "O(N) where N is the number of keys in the selected database"),
+    ROW("flushall", -1, W | CMD_NOKEYS, 0, 0, 0, flushdb_command, V, "1.0.0", "Removes all keys from all databases.", "O(N) where N is the total number of keys in all databases"),
+    ROW("ping", -1, F | CMD_STALE | CMD_NOKEYS, 0, 0, 0, ping_command, C, "1.0.0", "Returns the server's liveliness response.", "O(1)"),
+    ROW("echo", 2, F | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, echo_command, C, "1.0.0", "Returns the given string.", "O(1)"),
+    ROW("time", 1, F | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, time_command, V, "2.6.0", "Returns the server time.", "O(1)"),
+    ROW("select", 2, F | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, select_command, C, "1.0.0", "Changes the selected database.", "O(1)"),
+    ROW("quit", -1, F | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, quit_command, C, "1.0.0", "Closes the connection.", "O(1)"),
+    ROW("hello", -1, F | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, hello_command, C, "6.0.0", "Handshakes with the Redis server.", "O(1)"),
+    PARENT("client", -2, CMD_NOKEYS, NULL, client_subs, C, "2.4.0", "A container for client connection commands.", "Depends on subcommand."),
+    PARENT("config", -2, CMD_NOKEYS, NULL, config_subs, V, "2.0.0", "A container for server configuration commands.", "Depends on subcommand."),
+    PARENT("command", -1, CMD_LOADING | CMD_STALE | CMD_NOKEYS, command_command, command_subs, V, "2.8.13", "Returns detailed information about all commands.", "O(N) where N is the total number of Redis commands"),
+    ROW("raft.snapshot", 1, CMD_ADMIN | CMD_NOSCRIPT | CMD_NOKEYS, 0, 0, 0, raft_snapshot_command, V, "0.4.0", "Makes this node's state machine durable and compacts its Raft log behind it.", "O(1), plus one synced write"),
+    PARENT("raft.node", -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_NOKEYS, NULL, raft_node_subs, V, "0.5.0", "A container for cluster membership commands.", "Depends on subcommand."),
+    ROW("raft.transfer-leader", -1, CMD_LEADER | CMD_ADMIN | CMD_NOSCRIPT | CMD_NOKEYS, 0, 0, 0, raft_transfer_leader_command, V, "0.5.0", "Hands the leadership over to another voter (the most up-to-date one by default).", "O(1)"),
+    ROW("raft.info", 1, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, raft_info_command, V, "0.5.0", "Returns this node's view of the Raft cluster: role, term, indexes and members.", "O(1)"),
+    ROW("debug", -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, debug_command, V, "1.0.0", "A container for debugging commands.", "Depends on subcommand."),
+    ROW("info", -1, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, info_command, V, "1.0.0", "Returns information and statistics about the server.", "O(1)"),
+};
+#define NCOMMANDS ((int)(sizeof(table) / sizeof(table[0])))
+
+command *cmd_table(int *n) { *n = NCOMMANDS; return table; }
+
