@@ -1,5 +1,6 @@
 #include "server.h"
 #include "entry.h"
+#include "idmap.h"
 #include "log.h"
 #include "node.h"
 #include "peer.h"
@@ -194,68 +195,7 @@ static void slot_fail(slot *s, const char *err) {
  * (leader changed, link lost, a request timed out) the session ends: its
  * owed replies fail and the next request opens a new one. */
 
-/* Open addressing keyed by (a, b), b never 0; a deleted slot keeps its
- * key as a tombstone so later chains stay intact. The table is rebuilt,
- * tombstones dropped, when they and the live keys fill half of it, and
- * shrinks when few are live: sessions come and go for ever. */
-typedef struct idmap { uint64_t *ka, *kb; client **v; size_t cap, live, used; } idmap;
 static idmap fwd_sessions, proxies_by_sid;
-
-static size_t idmap_slot(const idmap *m, uint64_t a, uint64_t b) {
-    uint64_t h = (a * 0x9e3779b97f4a7c15ULL) ^ (b * 0xc2b2ae3d27d4eb4fULL);
-    return (size_t)(h ^ (h >> 29)) & (m->cap - 1);
-}
-
-static client *idmap_get(const idmap *m, uint64_t a, uint64_t b) {
-    if (!m->cap) return NULL;
-    for (size_t i = idmap_slot(m, a, b);; i = (i + 1) & (m->cap - 1)) {
-        if (!m->v[i] && !m->kb[i]) return NULL;  /* never used: end of the chain */
-        if (m->v[i] && m->ka[i] == a && m->kb[i] == b) return m->v[i];
-    }
-}
-
-static void idmap_insert(idmap *m, uint64_t a, uint64_t b, client *c) {
-    size_t i = idmap_slot(m, a, b);
-    while (m->v[i] || m->kb[i]) i = (i + 1) & (m->cap - 1);
-    m->ka[i] = a, m->kb[i] = b, m->v[i] = c;
-    m->live++;
-    m->used++;
-}
-
-/* A fresh table of a size that keeps the live keys at most a quarter full. */
-static void idmap_rebuild(idmap *m) {
-    idmap old = *m;
-    size_t cap = 64;
-    while (cap < (old.live + 1) * 4) cap *= 2;
-    m->cap = cap;
-    m->ka = xmalloc(sizeof(uint64_t) * cap);
-    m->kb = xmalloc(sizeof(uint64_t) * cap);
-    m->v = xmalloc(sizeof(client *) * cap);
-    memset(m->kb, 0, sizeof(uint64_t) * cap);
-    memset(m->v, 0, sizeof(client *) * cap);
-    m->live = m->used = 0;
-    for (size_t i = 0; i < old.cap; i++)
-        if (old.v[i]) idmap_insert(m, old.ka[i], old.kb[i], old.v[i]);
-    free(old.ka), free(old.kb), free(old.v);
-}
-
-static void idmap_put(idmap *m, uint64_t a, uint64_t b, client *c) {
-    if ((m->used + 1) * 2 > m->cap) idmap_rebuild(m);
-    idmap_insert(m, a, b, c);
-}
-
-static void idmap_del(idmap *m, uint64_t a, uint64_t b) {
-    if (!m->cap) return;
-    for (size_t i = idmap_slot(m, a, b);; i = (i + 1) & (m->cap - 1)) {
-        if (!m->v[i] && !m->kb[i]) return;
-        if (m->v[i] && m->ka[i] == a && m->kb[i] == b) {
-            m->v[i] = NULL;
-            m->live--;
-            if (m->cap > 64 && m->live * 16 < m->cap) idmap_rebuild(m);
-            return;
-        }
-    }
-}
 
 static void fwd_end(client *c) {
     if (!c->fwd_sid) return;
@@ -1146,8 +1086,8 @@ int main(int argc, char **argv) {
     node_shutdown();
     if (store_sync(srv.f) != 0) logmsg(LL_WARNING, "Final sync failed");
     free(aq.v);
-    free(fwd_sessions.ka), free(fwd_sessions.kb), free(fwd_sessions.v);
-    free(proxies_by_sid.ka), free(proxies_by_sid.kb), free(proxies_by_sid.v);
+    idmap_free(&fwd_sessions);
+    idmap_free(&proxies_by_sid);
     store_close(srv.f);
     ev_loop_destroy(srv.loop);
     logmsg(LL_NOTICE, "raftkv is now ready to exit, bye bye...");
