@@ -1,18 +1,17 @@
 /* admin: connection and server commands (CLIENT, CONFIG, INFO, HELLO,
  * COMMAND, SELECT, QUIT, DBSIZE) and the RAFT.* cluster commands: the ones
  * that read or steer server state rather than data. */
+#include "client.h"
 #include "crc.h"
-#include "log.h"
-#include "server.h"
+#include "dispatch.h"
 #include "node.h"
+#include "server.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-extern long long cmd_max_string;
 
 static int eq(const rstr *a, const char *s) { return strlen(s) == a->len && strncasecmp(a->p, s, a->len) == 0; }
 
@@ -66,7 +65,7 @@ static void debug_digest(cmdctx *x) {
  * is refused unless enable-debug-command allows it (yes, or local for
  * loopback clients), so that no client can stall a node with it. */
 static int debug_allowed(const client *c) {
-    const char *mode = srv.cfg.enable_debug_command;
+    const char *mode = server_cfg()->enable_debug_command;
     if (!strcasecmp(mode, "yes")) return 1;
     return !strcasecmp(mode, "local") && (!strncmp(c->addr, "127.", 4) || !strncmp(c->addr, "::1:", 4));
 }
@@ -246,7 +245,8 @@ void hello_command(cmdctx *x, int argc, rstr *argv) {
 
 /* ---- CLIENT ---- */
 
-void client_write_line(buf *o, client *c) {
+/* One line of CLIENT LIST and CLIENT INFO, as Redis 7 writes it. */
+static void client_line(buf *o, const client *c) {
     time_t now = time(NULL);
     buf_printf(o, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=0 sub=0 psub=0 ssub=0 "
                "multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=%zu oll=0 omem=%zu "
@@ -259,7 +259,7 @@ void client_write_line(buf *o, client *c) {
 
 static void client_kill(cmdctx *x, int argc, rstr *argv) {
     if (argc == 3) { /* old form: CLIENT KILL addr:port */
-        for (client *c = srv.clients; c; c = c->next)
+        for (client *c = client_list(); c; c = c->next)
             if (eq(&argv[2], c->addr)) {
                 c->close_after_reply = 1;
                 if (c != x->c) { client_free(c); }
@@ -289,7 +289,7 @@ static void client_kill(cmdctx *x, int argc, rstr *argv) {
     }
     long long killed = 0;
     client *next;
-    for (client *c = srv.clients; c; c = next) {
+    for (client *c = client_list(); c; c = next) {
         next = c->next;
         if ((id && c->id != id) || (addr && !eq(addr, c->addr)) || (laddr && !eq(laddr, c->laddr))) continue;
         if (c == x->c) { if (skipme) continue; c->close_after_reply = 1; }
@@ -317,7 +317,7 @@ void client_command(cmdctx *x, int argc, rstr *argv) {
     } else if (eq(&argv[1], "info")) {
         buf b;
         buf_init(&b);
-        client_write_line(&b, me);
+        client_line(&b, me);
         reply_bulk(x->out, b.data, b.len);
         buf_free(&b);
     } else if (eq(&argv[1], "list")) {
@@ -325,7 +325,7 @@ void client_command(cmdctx *x, int argc, rstr *argv) {
         buf_init(&b);
         int typed = argc == 4 && eq(&argv[2], "type");
         if (argc > 2 && !typed && !eq(&argv[2], "id")) { reply_error(x->out, "ERR syntax error"); return; }
-        for (client *c = srv.clients; c; c = c->next) {
+        for (client *c = client_list(); c; c = c->next) {
             if (typed && !eq(&argv[3], "normal")) break;
             int want = !(argc > 2 && !typed);
             for (int i = 3; !want && i < argc; i++) {
@@ -337,7 +337,7 @@ void client_command(cmdctx *x, int argc, rstr *argv) {
                 }
                 want = (unsigned long long)id == c->id;
             }
-            if (want) client_write_line(&b, c);
+            if (want) client_line(&b, c);
         }
         reply_bulk(x->out, b.data ? b.data : "", b.len);
         buf_free(&b);
@@ -368,34 +368,33 @@ void config_command(cmdctx *x, int argc, rstr *argv) {
         buf body;
         buf_init(&body);
         int n = 0;
-        for (int i = 2; i < argc; i++) n += config_get(&srv.cfg, argv[i].p, &body);
+        for (int i = 2; i < argc; i++) n += config_get(server_cfg(), argv[i].p, &body);
         reply_array(x->out, n * 2);
         buf_append(x->out, body.data, body.len);
         buf_free(&body);
     } else if (eq(&argv[1], "set")) {
         if (argc % 2 != 0) { reply_error(x->out, "ERR wrong number of arguments for 'config|set' command"); return; }
-        config tmp = srv.cfg;  /* all or nothing, as Redis 7 */
+        config tmp = *server_cfg();  /* all or nothing, as Redis 7 */
         for (int i = 2; i < argc; i += 2) {
             int r = config_set(&tmp, argv[i].p, argv[i + 1].p, 1);
             if (r == -1) { reply_errorf(x->out, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", argv[i].p); return; }
             if (r == -3) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", argv[i].p); return; }
             if (r < 0) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - argument couldn't be parsed or is out of range", argv[i].p); return; }
         }
-        long long can = tmp.maxclients > srv.cfg.maxclients ? server_clients_possible(tmp.maxclients) : tmp.maxclients;
+        long long can = tmp.maxclients > server_cfg()->maxclients ? client_max_possible(tmp.maxclients) : tmp.maxclients;
         if (can < tmp.maxclients) {
             reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating "
                          "system is not able to handle the specified number of clients, try with %lld", can);
             return;
         }
-        srv.cfg = tmp;
-        log_level = srv.cfg.loglevel;
-        cmd_max_string = srv.cfg.proto_max_bulk_len;
+        server_set_cfg(&tmp);
         reply_ok(x->out);
     } else if (eq(&argv[1], "resetstat")) {
         int n;
         command *t = cmd_table(&n);
         for (int i = 0; i < n; i++) t[i].calls = t[i].usec = t[i].failed = 0;
-        srv.commands = srv.conns_received = srv.conns_rejected = srv.net_in = srv.net_out = srv.errors = 0;
+        client_stats_reset();
+        dispatch_stats_reset();
         reply_ok(x->out);
     } else {
         static const char *help[] = {
@@ -439,17 +438,19 @@ void info_command(cmdctx *x, int argc, rstr *argv) {
     buf b;
     buf_init(&b);
     time_t now = time(NULL);
+    const client_stats *cs = client_stats_get();
+    const dispatch_stats *ds = dispatch_stats_get();
     if (want(argc, argv, "server", 1))
         buf_printf(&b, "# Server\r\nredis_version:%s\r\nraftkv_version:%s\r\nredis_mode:standalone\r\n"
                    "os:linux\r\narch_bits:%d\r\nmultiplexing_api:libev\r\nprocess_id:%d\r\ntcp_port:%d\r\n"
                    "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\nconfig_file:%s\r\n\r\n",
                    REDIS_COMPAT_VERSION, RAFTKV_VERSION, (int)(sizeof(void *) * 8), (int)getpid(),
-                   srv.cfg.port, (long long)(now - srv.start_time), (long long)(now - srv.start_time) / 86400,
-                   srv.cfg.config_file);
+                   server_cfg()->port, (long long)(now - server_start_time()),
+                   (long long)(now - server_start_time()) / 86400, server_cfg()->config_file);
     if (want(argc, argv, "clients", 1))
         buf_printf(&b, "# Clients\r\nconnected_clients:%lld\r\nforwarded_clients:%lld\r\nmaxclients:%lld\r\n"
                        "blocked_clients:0\r\n\r\n",
-                   srv.nclients, srv.nproxies, srv.cfg.maxclients);
+                   client_count(), client_proxy_count(), server_cfg()->maxclients);
     if (want(argc, argv, "memory", 1)) {
         long long rss = rss_bytes();
         buf_printf(&b, "# Memory\r\nused_memory_rss:%lld\r\nused_memory_rss_human:%.2fM\r\n"
@@ -458,8 +459,8 @@ void info_command(cmdctx *x, int argc, rstr *argv) {
     if (want(argc, argv, "persistence", 1)) {
         buf_printf(&b, "# Persistence\r\nloading:0\r\naof_enabled:1\r\nappendfsync:%s\r\n"
                    "aof_last_write_status:%s\r\napplied_index:%llu\r\ndata_disk_size:%llu\r\n",
-                   srv.cfg.appendfsync ? "always" : "no", node_disk_full() ? "err" : "ok",
-                   (unsigned long long)node_applied(), (unsigned long long)store_disk_size(srv.f));
+                   server_cfg()->appendfsync ? "always" : "no", node_disk_full() ? "err" : "ok",
+                   (unsigned long long)node_applied(), (unsigned long long)store_disk_size(x->f));
         node_info(&b, "persistence");
         buf_printf(&b, "\r\n");
     }
@@ -467,8 +468,8 @@ void info_command(cmdctx *x, int argc, rstr *argv) {
         buf_printf(&b, "# Stats\r\ntotal_connections_received:%lld\r\ntotal_commands_processed:%lld\r\n"
                    "total_net_input_bytes:%lld\r\ntotal_net_output_bytes:%lld\r\nrejected_connections:%lld\r\n"
                    "client_output_buffer_limit_disconnections:%lld\r\ntotal_error_replies:%lld\r\n\r\n",
-                   srv.conns_received, srv.commands, srv.net_in, srv.net_out, srv.conns_rejected,
-                   srv.output_limit_disconnections, srv.errors);
+                   cs->conns_received, ds->commands, cs->net_in, cs->net_out, cs->conns_rejected,
+                   cs->output_limit_disconnections, ds->errors);
     if (want(argc, argv, "replication", 1)) node_info(&b, "replication");
     if (want(argc, argv, "raft", 1)) node_info(&b, "raft");
     if (want(argc, argv, "cpu", 1)) {
@@ -488,7 +489,7 @@ void info_command(cmdctx *x, int argc, rstr *argv) {
     }
     if (want(argc, argv, "keyspace", 1)) {
         buf_printf(&b, "# Keyspace\r\n");
-        if (store_keys(srv.f)) buf_printf(&b, "db0:keys=%llu,expires=0,avg_ttl=0\r\n", (unsigned long long)store_keys(srv.f));
+        if (store_keys(x->f)) buf_printf(&b, "db0:keys=%llu,expires=0,avg_ttl=0\r\n", (unsigned long long)store_keys(x->f));
         buf_printf(&b, "\r\n");
     }
     if (b.len >= 2) b.len -= 2;  /* no blank line after the last section */
