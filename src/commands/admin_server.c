@@ -1,6 +1,8 @@
-/* admin: connection and server commands (CLIENT, CONFIG, INFO, HELLO,
- * COMMAND, SELECT, QUIT, DBSIZE) and the RAFT.* cluster commands: the ones
- * that read or steer server state rather than data. */
+/* admin_server: the connection and server commands (CLIENT, CONFIG,
+ * INFO, HELLO, COMMAND, SELECT, QUIT, DBSIZE, DEBUG): the ones that read or
+ * steer the server rather than data. They run on the node the client
+ * reached, through the front end's accessors (server.h, client.h,
+ * dispatch.h). */
 #include "client.h"
 #include "crc.h"
 #include "dispatch.h"
@@ -18,13 +20,6 @@ static int eq(const rstr *a, const char *s) { return strlen(s) == a->len && strn
 void dbsize_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc; (void)argv;
     reply_int(x->out, (long long)store_keys(x->f));
-}
-
-/* RAFT.SNAPSHOT: this node's state machine durable now, its log compacted
- * behind it; answers the snapshot index. Local, like BGSAVE. */
-void raft_snapshot_command(cmdctx *x, int argc, rstr *argv) {
-    (void)argc; (void)argv;
-    reply_int(x->out, (long long)node_snapshot_now());
 }
 
 /* DEBUG DIGEST: a digest of this node's own state machine (never
@@ -93,97 +88,6 @@ void debug_command(cmdctx *x, int argc, rstr *argv) {
     }
 }
 
-/* ---- membership and leadership (run on the leader: CMD_LEADER) ---- */
-
-static int parse_id(const rstr *a, uint64_t *id) {
-    long long v;
-    if (!str2ll(a->p, a->len, &v) || v < 1 || v > (1LL << 40)) return -1;
-    *id = (uint64_t)v;
-    return 0;
-}
-
-static void reply_change(cmdctx *x, int64_t r, uint64_t id, int op) {
-    char msg[160];
-    switch (r) {
-    case RAFT_CONF_BUSY:
-        reply_error(x->out, "TRYAGAIN a membership change or leadership transfer is in progress");
-        return;
-    case RAFT_CONF_EXISTS: snprintf(msg, sizeof(msg), "ERR node %llu is already a member", (unsigned long long)id); break;
-    case RAFT_CONF_UNKNOWN: snprintf(msg, sizeof(msg), "ERR node %llu is not a member", (unsigned long long)id); break;
-    case RAFT_CONF_FULL:
-        snprintf(msg, sizeof(msg), "ERR a cluster has at most %d voting members", MEMBERS_MAX_VOTERS);
-        break;
-    case RAFT_CONF_LAST_VOTER: snprintf(msg, sizeof(msg), "ERR cannot remove the last voting member"); break;
-    case RAFT_CONF_RETIRED:
-        if (op == RAFT_REMOVE)
-            snprintf(msg, sizeof(msg), "ERR this cluster has retired %d removed ids, the most it keeps",
-                     MEMBERS_MAX_RETIRED);
-        else
-            snprintf(msg, sizeof(msg), "ERR node id %llu was removed from this cluster and is never reused: use a new id",
-                     (unsigned long long)id);
-        break;
-    case RAFT_CONF_NOT_LEADER: snprintf(msg, sizeof(msg), "CLUSTERDOWN No leader"); break;
-    default: x->wait_index = (uint64_t)r; return;  /* answered once applied */
-    }
-    reply_error(x->out, msg);
-}
-
-/* RAFT.NODE ADD <id> <host:port[@peerport]>: joins as a learner. */
-void raft_node_add_command(cmdctx *x, int argc, rstr *argv) {
-    (void)argc;
-    cluster_member m;
-    members one;
-    char text[400], err[300];
-    uint64_t id;
-    if (parse_id(&argv[2], &id) < 0) { reply_error(x->out, "ERR invalid node id"); return; }
-    int n = snprintf(text, sizeof(text), "%llu=%.*s", (unsigned long long)id, (int)argv[3].len, argv[3].p);
-    if (argv[3].len > 300 || memchr(argv[3].p, ',', argv[3].len) || memchr(argv[3].p, ' ', argv[3].len) ||
-        memchr(argv[3].p, '/', argv[3].len) || members_parse(text, (size_t)n, &one, err, sizeof(err)) < 0 ||
-        one.n != 1 || !one.m[0].host[0]) {
-        snprintf(err, sizeof(err), "ERR invalid address '%.*s' (expected host:port or host:port@peerport)",
-                 (int)(argv[3].len > 100 ? 100 : argv[3].len), argv[3].p);
-        reply_error(x->out, err);
-        return;
-    }
-    m = one.m[0];
-    reply_change(x, node_change(RAFT_ADD_LEARNER, &m), id, RAFT_ADD_LEARNER);
-}
-
-/* RAFT.NODE REMOVE <id>: a voter or a learner; the leader too. */
-void raft_node_remove_command(cmdctx *x, int argc, rstr *argv) {
-    (void)argc;
-    cluster_member m = {0};
-    if (parse_id(&argv[2], &m.id) < 0) { reply_error(x->out, "ERR invalid node id"); return; }
-    reply_change(x, node_change(RAFT_REMOVE, &m), m.id, RAFT_REMOVE);
-}
-
-/* RAFT.TRANSFER-LEADER [<id>]: answered once the target was told to take over. */
-void raft_transfer_leader_command(cmdctx *x, int argc, rstr *argv) {
-    uint64_t id = 0;
-    if (argc > 2) { reply_error(x->out, "ERR wrong number of arguments for 'raft.transfer-leader' command"); return; }
-    if (argc == 2 && parse_id(&argv[1], &id) < 0) { reply_error(x->out, "ERR invalid node id"); return; }
-    if (id == node_id()) { reply_ok(x->out); return; }  /* already there */
-    if (!node_accepting()) {
-        reply_error(x->out, "TRYAGAIN a membership change or leadership transfer is in progress");
-        return;
-    }
-    if (!node_transfer(id)) {
-        if (id) reply_error(x->out, "ERR the target is not a voting member");
-        else reply_error(x->out, "ERR no other voting member to transfer leadership to");
-        return;
-    }
-    x->wait_transfer = 1;
-}
-
-/* RAFT.INFO: INFO raft, on any node. */
-void raft_info_command(cmdctx *x, int argc, rstr *argv) {
-    (void)argc; (void)argv;
-    buf b;
-    buf_init(&b);
-    node_info(&b, "raft");
-    reply_bulk(x->out, b.data ? b.data : "", b.len);
-    buf_free(&b);
-}
 
 void select_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
@@ -434,64 +338,100 @@ static int want(int argc, rstr *argv, const char *sec, int dflt) {
     return 0;
 }
 
+/* Each section appends itself to b: f is the state machine, name the
+ * section's. */
+typedef void info_add(buf *b, store *f, const char *name);
+
+static void info_server(buf *b, store *f, const char *name) {
+    (void)f; (void)name;
+    time_t up = time(NULL) - server_start_time();
+    buf_printf(b, "# Server\r\nredis_version:%s\r\nraftkv_version:%s\r\nredis_mode:standalone\r\n"
+               "os:linux\r\narch_bits:%d\r\nmultiplexing_api:libev\r\nprocess_id:%d\r\ntcp_port:%d\r\n"
+               "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\nconfig_file:%s\r\n\r\n",
+               REDIS_COMPAT_VERSION, RAFTKV_VERSION, (int)(sizeof(void *) * 8), (int)getpid(),
+               server_cfg()->port, (long long)up, (long long)up / 86400, server_cfg()->config_file);
+}
+
+static void info_clients(buf *b, store *f, const char *name) {
+    (void)f; (void)name;
+    buf_printf(b, "# Clients\r\nconnected_clients:%lld\r\nforwarded_clients:%lld\r\nmaxclients:%lld\r\n"
+                  "blocked_clients:0\r\n\r\n",
+               client_count(), client_proxy_count(), server_cfg()->maxclients);
+}
+
+static void info_memory(buf *b, store *f, const char *name) {
+    (void)f; (void)name;
+    long long rss = rss_bytes();
+    buf_printf(b, "# Memory\r\nused_memory_rss:%lld\r\nused_memory_rss_human:%.2fM\r\n"
+               "maxmemory:0\r\nmaxmemory_policy:noeviction\r\n\r\n", rss, rss / 1048576.0);
+}
+
+static void info_persistence(buf *b, store *f, const char *name) {
+    buf_printf(b, "# Persistence\r\nloading:0\r\naof_enabled:1\r\nappendfsync:%s\r\n"
+               "aof_last_write_status:%s\r\napplied_index:%llu\r\ndata_disk_size:%llu\r\n",
+               server_cfg()->appendfsync ? "always" : "no", node_disk_full() ? "err" : "ok",
+               (unsigned long long)node_applied(), (unsigned long long)store_disk_size(f));
+    node_info(b, name);
+    buf_printf(b, "\r\n");
+}
+
+static void info_stats(buf *b, store *f, const char *name) {
+    (void)f; (void)name;
+    const client_stats *cs = client_stats_get();
+    const dispatch_stats *ds = dispatch_stats_get();
+    buf_printf(b, "# Stats\r\ntotal_connections_received:%lld\r\ntotal_commands_processed:%lld\r\n"
+               "total_net_input_bytes:%lld\r\ntotal_net_output_bytes:%lld\r\nrejected_connections:%lld\r\n"
+               "client_output_buffer_limit_disconnections:%lld\r\ntotal_error_replies:%lld\r\n\r\n",
+               cs->conns_received, ds->commands, cs->net_in, cs->net_out, cs->conns_rejected,
+               cs->output_limit_disconnections, ds->errors);
+}
+
+/* The node's own sections: replication and raft. */
+static void info_node(buf *b, store *f, const char *name) {
+    (void)f;
+    node_info(b, name);
+}
+
+static void info_cpu(buf *b, store *f, const char *name) {
+    (void)f; (void)name;
+    double u, s;
+    rusage_secs(&u, &s);
+    buf_printf(b, "# CPU\r\nused_cpu_sys:%.6f\r\nused_cpu_user:%.6f\r\n\r\n", s, u);
+}
+
+static void info_commandstats(buf *b, store *f, const char *name) {
+    (void)f; (void)name;
+    buf_printf(b, "# Commandstats\r\n");
+    int n;
+    command *t = cmd_table(&n);
+    for (int i = 0; i < n; i++)
+        if (t[i].calls)
+            buf_printf(b, "cmdstat_%s:calls=%lld,usec=%lld,usec_per_call=%.2f,rejected_calls=0,failed_calls=%lld\r\n",
+                       t[i].name, t[i].calls, t[i].usec, (double)t[i].usec / (double)t[i].calls, t[i].failed);
+    buf_printf(b, "\r\n");
+}
+
+static void info_keyspace(buf *b, store *f, const char *name) {
+    (void)name;
+    buf_printf(b, "# Keyspace\r\n");
+    if (store_keys(f)) buf_printf(b, "db0:keys=%llu,expires=0,avg_ttl=0\r\n", (unsigned long long)store_keys(f));
+    buf_printf(b, "\r\n");
+}
+
+/* In INFO's order; dflt: part of INFO without arguments, or "default". */
+static const struct { const char *name; int dflt; info_add *add; } info_sections[] = {
+    {"server", 1, info_server}, {"clients", 1, info_clients}, {"memory", 1, info_memory},
+    {"persistence", 1, info_persistence}, {"stats", 1, info_stats}, {"replication", 1, info_node},
+    {"raft", 1, info_node}, {"cpu", 1, info_cpu}, {"commandstats", 0, info_commandstats},
+    {"keyspace", 1, info_keyspace},
+};
+
 void info_command(cmdctx *x, int argc, rstr *argv) {
     buf b;
     buf_init(&b);
-    time_t now = time(NULL);
-    const client_stats *cs = client_stats_get();
-    const dispatch_stats *ds = dispatch_stats_get();
-    if (want(argc, argv, "server", 1))
-        buf_printf(&b, "# Server\r\nredis_version:%s\r\nraftkv_version:%s\r\nredis_mode:standalone\r\n"
-                   "os:linux\r\narch_bits:%d\r\nmultiplexing_api:libev\r\nprocess_id:%d\r\ntcp_port:%d\r\n"
-                   "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\nconfig_file:%s\r\n\r\n",
-                   REDIS_COMPAT_VERSION, RAFTKV_VERSION, (int)(sizeof(void *) * 8), (int)getpid(),
-                   server_cfg()->port, (long long)(now - server_start_time()),
-                   (long long)(now - server_start_time()) / 86400, server_cfg()->config_file);
-    if (want(argc, argv, "clients", 1))
-        buf_printf(&b, "# Clients\r\nconnected_clients:%lld\r\nforwarded_clients:%lld\r\nmaxclients:%lld\r\n"
-                       "blocked_clients:0\r\n\r\n",
-                   client_count(), client_proxy_count(), server_cfg()->maxclients);
-    if (want(argc, argv, "memory", 1)) {
-        long long rss = rss_bytes();
-        buf_printf(&b, "# Memory\r\nused_memory_rss:%lld\r\nused_memory_rss_human:%.2fM\r\n"
-                   "maxmemory:0\r\nmaxmemory_policy:noeviction\r\n\r\n", rss, rss / 1048576.0);
-    }
-    if (want(argc, argv, "persistence", 1)) {
-        buf_printf(&b, "# Persistence\r\nloading:0\r\naof_enabled:1\r\nappendfsync:%s\r\n"
-                   "aof_last_write_status:%s\r\napplied_index:%llu\r\ndata_disk_size:%llu\r\n",
-                   server_cfg()->appendfsync ? "always" : "no", node_disk_full() ? "err" : "ok",
-                   (unsigned long long)node_applied(), (unsigned long long)store_disk_size(x->f));
-        node_info(&b, "persistence");
-        buf_printf(&b, "\r\n");
-    }
-    if (want(argc, argv, "stats", 1))
-        buf_printf(&b, "# Stats\r\ntotal_connections_received:%lld\r\ntotal_commands_processed:%lld\r\n"
-                   "total_net_input_bytes:%lld\r\ntotal_net_output_bytes:%lld\r\nrejected_connections:%lld\r\n"
-                   "client_output_buffer_limit_disconnections:%lld\r\ntotal_error_replies:%lld\r\n\r\n",
-                   cs->conns_received, ds->commands, cs->net_in, cs->net_out, cs->conns_rejected,
-                   cs->output_limit_disconnections, ds->errors);
-    if (want(argc, argv, "replication", 1)) node_info(&b, "replication");
-    if (want(argc, argv, "raft", 1)) node_info(&b, "raft");
-    if (want(argc, argv, "cpu", 1)) {
-        double u, s;
-        rusage_secs(&u, &s);
-        buf_printf(&b, "# CPU\r\nused_cpu_sys:%.6f\r\nused_cpu_user:%.6f\r\n\r\n", s, u);
-    }
-    if (want(argc, argv, "commandstats", 0)) {
-        buf_printf(&b, "# Commandstats\r\n");
-        int n;
-        command *t = cmd_table(&n);
-        for (int i = 0; i < n; i++)
-            if (t[i].calls)
-                buf_printf(&b, "cmdstat_%s:calls=%lld,usec=%lld,usec_per_call=%.2f,rejected_calls=0,failed_calls=%lld\r\n",
-                           t[i].name, t[i].calls, t[i].usec, (double)t[i].usec / (double)t[i].calls, t[i].failed);
-        buf_printf(&b, "\r\n");
-    }
-    if (want(argc, argv, "keyspace", 1)) {
-        buf_printf(&b, "# Keyspace\r\n");
-        if (store_keys(x->f)) buf_printf(&b, "db0:keys=%llu,expires=0,avg_ttl=0\r\n", (unsigned long long)store_keys(x->f));
-        buf_printf(&b, "\r\n");
-    }
+    for (size_t i = 0; i < sizeof(info_sections) / sizeof(info_sections[0]); i++)
+        if (want(argc, argv, info_sections[i].name, info_sections[i].dflt))
+            info_sections[i].add(&b, x->f, info_sections[i].name);
     if (b.len >= 2) b.len -= 2;  /* no blank line after the last section */
     reply_bulk(x->out, b.data ? b.data : "", b.len);
     buf_free(&b);
