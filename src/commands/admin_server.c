@@ -17,6 +17,13 @@
 
 static int eq(const rstr *a, const char *s) { return strlen(s) == a->len && strncasecmp(a->p, s, a->len) == 0; }
 
+/* A HELP reply: n lines as simple strings. */
+static void reply_help(buf *o, const char *const *lines, int n) {
+    reply_array(o, n);
+    for (int i = 0; i < n; i++) reply_simple(o, lines[i]);
+}
+#define REPLY_HELP(o, lines) reply_help(o, lines, (int)(sizeof(lines) / sizeof(lines[0])))
+
 void dbsize_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc; (void)argv;
     reply_int(x->out, (long long)store_keys(x->f));
@@ -75,19 +82,16 @@ void debug_command(cmdctx *x, int argc, rstr *argv) {
     if (argc == 2 && eq(&argv[1], "digest")) {
         debug_digest(x);
     } else if (argc == 2 && eq(&argv[1], "help")) {
-        static const char *help[] = {
+        static const char *const help[] = {
             "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "DIGEST", "    Output a hex signature representing the current DB content.",
             "HELP", "    Print this help.",
         };
-        int n = (int)(sizeof(help) / sizeof(help[0]));
-        reply_array(x->out, n);
-        for (int i = 0; i < n; i++) reply_simple(x->out, help[i]);
+        REPLY_HELP(x->out, help);
     } else {
         cmd_reply_unknown_sub(x->out, cmd_lookup("debug", 5), &argv[1]);
     }
 }
-
 
 void select_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
@@ -103,40 +107,50 @@ void quit_command(cmdctx *x, int argc, rstr *argv) {
     x->c->close_after_reply = 1;
 }
 
+/* HELLO's and CLIENT SETNAME's: 0, with the error replied, when the name
+ * has characters CLIENT LIST could not show. */
+static int set_name(cmdctx *x, const rstr *name) {
+    for (size_t i = 0; i < name->len; i++)
+        if (name->p[i] < '!' || name->p[i] > '~') {
+            reply_error(x->out, "ERR Client names cannot contain spaces, newlines or special characters.");
+            return 0;
+        }
+    free(x->c->name);
+    x->c->name = name->len ? xstrndup(name->p, name->len) : NULL;
+    return 1;
+}
+
+/* HELLO's arguments: 0, with the error replied, unless they ask for RESP2
+ * as the default user; *setname, a name asked for. */
+static int hello_options(cmdctx *x, int argc, rstr *argv, const rstr **setname) {
+    long long ver;
+    if (!str2ll(argv[1].p, argv[1].len, &ver)) {
+        reply_error(x->out, "ERR Protocol version is not an integer or out of range");
+        return 0;
+    }
+    for (int i = 2; i < argc; i++) {
+        if (eq(&argv[i], "auth") && i + 2 < argc) {
+            if (!eq(&argv[i + 1], "default")) {
+                reply_error(x->out, "WRONGPASS invalid username-password pair or user is disabled.");
+                return 0;
+            }
+            i += 2;
+        } else if (eq(&argv[i], "setname") && i + 1 < argc) {
+            *setname = &argv[++i];
+        } else {
+            reply_errorf(x->out, "ERR Syntax error in HELLO option '%s'", argv[i].p);
+            return 0;
+        }
+    }
+    if (ver != 2) { reply_error(x->out, "NOPROTO unsupported protocol version"); return 0; }
+    return 1;
+}
+
 /* HELLO [protover [AUTH username password] [SETNAME clientname]] */
 void hello_command(cmdctx *x, int argc, rstr *argv) {
     const rstr *setname = NULL;
-    if (argc >= 2) {
-        long long ver;
-        if (!str2ll(argv[1].p, argv[1].len, &ver)) {
-            reply_error(x->out, "ERR Protocol version is not an integer or out of range");
-            return;
-        }
-        for (int i = 2; i < argc; i++) {
-            if (eq(&argv[i], "auth") && i + 2 < argc) {
-                if (!eq(&argv[i + 1], "default")) {
-                    reply_error(x->out, "WRONGPASS invalid username-password pair or user is disabled.");
-                    return;
-                }
-                i += 2;
-            } else if (eq(&argv[i], "setname") && i + 1 < argc) {
-                setname = &argv[++i];
-            } else {
-                reply_errorf(x->out, "ERR Syntax error in HELLO option '%s'", argv[i].p);
-                return;
-            }
-        }
-        if (ver != 2) { reply_error(x->out, "NOPROTO unsupported protocol version"); return; }
-    }
-    if (setname) {
-        for (size_t i = 0; i < setname->len; i++)
-            if (setname->p[i] < '!' || setname->p[i] > '~') {
-                reply_error(x->out, "ERR Client names cannot contain spaces, newlines or special characters.");
-                return;
-            }
-        free(x->c->name);
-        x->c->name = setname->len ? xstrndup(setname->p, setname->len) : NULL;
-    }
+    if (argc >= 2 && !hello_options(x, argc, argv, &setname)) return;
+    if (setname && !set_name(x, setname)) return;
     reply_array(x->out, 14);
     reply_bulkstr(x->out, "server"); reply_bulkstr(x->out, "redis");
     reply_bulkstr(x->out, "version"); reply_bulkstr(x->out, REDIS_COMPAT_VERSION);
@@ -161,46 +175,91 @@ static void client_line(buf *o, const client *c) {
                c->in.cap + c->out.cap + sizeof(*c), c->lastcmd);
 }
 
-static void client_kill(cmdctx *x, int argc, rstr *argv) {
-    if (argc == 3) { /* old form: CLIENT KILL addr:port */
-        for (client *c = client_list(); c; c = c->next)
-            if (eq(&argv[2], c->addr)) {
-                c->close_after_reply = 1;
-                if (c != x->c) { client_free(c); }
-                reply_ok(x->out);
-                return;
-            }
-        reply_error(x->out, "ERR No such client");
-        return;
-    }
-    unsigned long long id = 0;
-    const rstr *addr = NULL, *laddr = NULL;
-    int skipme = 1;
+/* The old form, CLIENT KILL addr:port. */
+static void client_kill_addr(cmdctx *x, const rstr *addr) {
+    for (client *c = client_list(); c; c = c->next)
+        if (eq(addr, c->addr)) {
+            c->close_after_reply = 1;
+            if (c != x->c) { client_free(c); }
+            reply_ok(x->out);
+            return;
+        }
+    reply_error(x->out, "ERR No such client");
+}
+
+/* CLIENT KILL's filters; a field unset matches every client. */
+typedef struct kill_filter {
+    unsigned long long id;
+    const rstr *addr, *laddr;
+    int skipme;
+} kill_filter;
+
+/* 0, with the error replied, if the filters do not parse. */
+static int kill_filter_parse(cmdctx *x, int argc, rstr *argv, kill_filter *f) {
     for (int i = 2; i < argc; i += 2) {
-        if (i + 1 >= argc) { reply_error(x->out, "ERR syntax error"); return; }
+        if (i + 1 >= argc) { reply_error(x->out, "ERR syntax error"); return 0; }
         const rstr *v = &argv[i + 1];
         long long ll;
         if (eq(&argv[i], "id")) {
-            if (!str2ll(v->p, v->len, &ll) || ll <= 0) { reply_error(x->out, "ERR client-id should be greater than 0"); return; }
-            id = (unsigned long long)ll;
-        } else if (eq(&argv[i], "addr")) addr = v;
-        else if (eq(&argv[i], "laddr")) laddr = v;
+            if (!str2ll(v->p, v->len, &ll) || ll <= 0) { reply_error(x->out, "ERR client-id should be greater than 0"); return 0; }
+            f->id = (unsigned long long)ll;
+        } else if (eq(&argv[i], "addr")) f->addr = v;
+        else if (eq(&argv[i], "laddr")) f->laddr = v;
         else if (eq(&argv[i], "skipme")) {
-            if (eq(v, "yes")) skipme = 1;
-            else if (eq(v, "no")) skipme = 0;
-            else { reply_error(x->out, "ERR syntax error"); return; }
-        } else { reply_error(x->out, "ERR syntax error"); return; }
+            if (eq(v, "yes")) f->skipme = 1;
+            else if (eq(v, "no")) f->skipme = 0;
+            else { reply_error(x->out, "ERR syntax error"); return 0; }
+        } else { reply_error(x->out, "ERR syntax error"); return 0; }
     }
+    return 1;
+}
+
+static void client_kill(cmdctx *x, int argc, rstr *argv) {
+    if (argc == 3) { client_kill_addr(x, &argv[2]); return; }
+    kill_filter f = {0, NULL, NULL, 1};
+    if (!kill_filter_parse(x, argc, argv, &f)) return;
     long long killed = 0;
     client *next;
     for (client *c = client_list(); c; c = next) {
         next = c->next;
-        if ((id && c->id != id) || (addr && !eq(addr, c->addr)) || (laddr && !eq(laddr, c->laddr))) continue;
-        if (c == x->c) { if (skipme) continue; c->close_after_reply = 1; }
+        if ((f.id && c->id != f.id) || (f.addr && !eq(f.addr, c->addr)) || (f.laddr && !eq(f.laddr, c->laddr))) continue;
+        if (c == x->c) { if (f.skipme) continue; c->close_after_reply = 1; }
         else client_free(c);
         killed++;
     }
     reply_int(x->out, killed);
+}
+
+/* CLIENT LIST [TYPE normal] | CLIENT LIST ID id [id ...] */
+static void client_list_reply(cmdctx *x, int argc, rstr *argv) {
+    buf b;
+    buf_init(&b);
+    int typed = argc == 4 && eq(&argv[2], "type");
+    if (argc > 2 && !typed && !eq(&argv[2], "id")) { reply_error(x->out, "ERR syntax error"); return; }
+    for (client *c = client_list(); c; c = c->next) {
+        if (typed && !eq(&argv[3], "normal")) break;
+        int want = !(argc > 2 && !typed);
+        for (int i = 3; !want && i < argc; i++) {
+            long long id;
+            if (!str2ll(argv[i].p, argv[i].len, &id) || id <= 0) {
+                buf_free(&b);
+                reply_error(x->out, "ERR Invalid client ID");
+                return;
+            }
+            want = (unsigned long long)id == c->id;
+        }
+        if (want) client_line(&b, c);
+    }
+    reply_bulk(x->out, b.data ? b.data : "", b.len);
+    buf_free(&b);
+}
+
+static void client_info_reply(cmdctx *x) {
+    buf b;
+    buf_init(&b);
+    client_line(&b, x->c);
+    reply_bulk(x->out, b.data, b.len);
+    buf_free(&b);
 }
 
 void client_command(cmdctx *x, int argc, rstr *argv) {
@@ -210,45 +269,15 @@ void client_command(cmdctx *x, int argc, rstr *argv) {
     } else if (eq(&argv[1], "getname")) {
         if (me->name) reply_bulkstr(x->out, me->name); else reply_nil(x->out);
     } else if (eq(&argv[1], "setname")) {
-        for (size_t i = 0; i < argv[2].len; i++)
-            if (argv[2].p[i] < '!' || argv[2].p[i] > '~') {
-                reply_error(x->out, "ERR Client names cannot contain spaces, newlines or special characters.");
-                return;
-            }
-        free(me->name);
-        me->name = argv[2].len ? xstrndup(argv[2].p, argv[2].len) : NULL;
-        reply_ok(x->out);
+        if (set_name(x, &argv[2])) reply_ok(x->out);
     } else if (eq(&argv[1], "info")) {
-        buf b;
-        buf_init(&b);
-        client_line(&b, me);
-        reply_bulk(x->out, b.data, b.len);
-        buf_free(&b);
+        client_info_reply(x);
     } else if (eq(&argv[1], "list")) {
-        buf b;
-        buf_init(&b);
-        int typed = argc == 4 && eq(&argv[2], "type");
-        if (argc > 2 && !typed && !eq(&argv[2], "id")) { reply_error(x->out, "ERR syntax error"); return; }
-        for (client *c = client_list(); c; c = c->next) {
-            if (typed && !eq(&argv[3], "normal")) break;
-            int want = !(argc > 2 && !typed);
-            for (int i = 3; !want && i < argc; i++) {
-                long long id;
-                if (!str2ll(argv[i].p, argv[i].len, &id) || id <= 0) {
-                    buf_free(&b);
-                    reply_error(x->out, "ERR Invalid client ID");
-                    return;
-                }
-                want = (unsigned long long)id == c->id;
-            }
-            if (want) client_line(&b, c);
-        }
-        reply_bulk(x->out, b.data ? b.data : "", b.len);
-        buf_free(&b);
+        client_list_reply(x, argc, argv);
     } else if (eq(&argv[1], "kill")) {
         client_kill(x, argc, argv);
     } else {
-        static const char *help[] = {
+        static const char *const help[] = {
             "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "GETNAME", "    Return the name of the current connection.",
             "ID", "    Return the ID of the current connection.",
@@ -259,58 +288,67 @@ void client_command(cmdctx *x, int argc, rstr *argv) {
             "SETNAME <name>", "    Assign the name <name> to the current connection.",
             "HELP", "    Print this help.",
         };
-        int n = (int)(sizeof(help) / sizeof(help[0]));
-        reply_array(x->out, n);
-        for (int i = 0; i < n; i++) reply_simple(x->out, help[i]);
+        REPLY_HELP(x->out, help);
     }
 }
 
 /* ---- CONFIG ---- */
 
+static void config_get_reply(cmdctx *x, int argc, rstr *argv) {
+    buf body;
+    buf_init(&body);
+    int n = 0;
+    for (int i = 2; i < argc; i++) n += config_get(server_cfg(), argv[i].p, &body);
+    reply_array(x->out, n * 2);
+    buf_append(x->out, body.data, body.len);
+    buf_free(&body);
+}
+
+/* All or nothing, as Redis 7: every pair is set on a copy first. */
+static void config_set_reply(cmdctx *x, int argc, rstr *argv) {
+    if (argc % 2 != 0) { reply_error(x->out, "ERR wrong number of arguments for 'config|set' command"); return; }
+    config tmp = *server_cfg();
+    for (int i = 2; i < argc; i += 2) {
+        int r = config_set(&tmp, argv[i].p, argv[i + 1].p, 1);
+        if (r == -1) { reply_errorf(x->out, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", argv[i].p); return; }
+        if (r == -3) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", argv[i].p); return; }
+        if (r < 0) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - argument couldn't be parsed or is out of range", argv[i].p); return; }
+    }
+    long long can = tmp.maxclients > server_cfg()->maxclients ? client_max_possible(tmp.maxclients) : tmp.maxclients;
+    if (can < tmp.maxclients) {
+        reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating "
+                     "system is not able to handle the specified number of clients, try with %lld", can);
+        return;
+    }
+    server_set_cfg(&tmp);
+    reply_ok(x->out);
+}
+
+static void config_resetstat(cmdctx *x) {
+    int n;
+    command *t = cmd_table(&n);
+    for (int i = 0; i < n; i++) t[i].calls = t[i].usec = t[i].failed = 0;
+    client_stats_reset();
+    dispatch_stats_reset();
+    reply_ok(x->out);
+}
+
 void config_command(cmdctx *x, int argc, rstr *argv) {
     if (eq(&argv[1], "get")) {
-        buf body;
-        buf_init(&body);
-        int n = 0;
-        for (int i = 2; i < argc; i++) n += config_get(server_cfg(), argv[i].p, &body);
-        reply_array(x->out, n * 2);
-        buf_append(x->out, body.data, body.len);
-        buf_free(&body);
+        config_get_reply(x, argc, argv);
     } else if (eq(&argv[1], "set")) {
-        if (argc % 2 != 0) { reply_error(x->out, "ERR wrong number of arguments for 'config|set' command"); return; }
-        config tmp = *server_cfg();  /* all or nothing, as Redis 7 */
-        for (int i = 2; i < argc; i += 2) {
-            int r = config_set(&tmp, argv[i].p, argv[i + 1].p, 1);
-            if (r == -1) { reply_errorf(x->out, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", argv[i].p); return; }
-            if (r == -3) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", argv[i].p); return; }
-            if (r < 0) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - argument couldn't be parsed or is out of range", argv[i].p); return; }
-        }
-        long long can = tmp.maxclients > server_cfg()->maxclients ? client_max_possible(tmp.maxclients) : tmp.maxclients;
-        if (can < tmp.maxclients) {
-            reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating "
-                         "system is not able to handle the specified number of clients, try with %lld", can);
-            return;
-        }
-        server_set_cfg(&tmp);
-        reply_ok(x->out);
+        config_set_reply(x, argc, argv);
     } else if (eq(&argv[1], "resetstat")) {
-        int n;
-        command *t = cmd_table(&n);
-        for (int i = 0; i < n; i++) t[i].calls = t[i].usec = t[i].failed = 0;
-        client_stats_reset();
-        dispatch_stats_reset();
-        reply_ok(x->out);
+        config_resetstat(x);
     } else {
-        static const char *help[] = {
+        static const char *const help[] = {
             "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
             "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
             "RESETSTAT", "    Reset statistics reported by the INFO command.",
             "HELP", "    Print this help.",
         };
-        int n = (int)(sizeof(help) / sizeof(help[0]));
-        reply_array(x->out, n);
-        for (int i = 0; i < n; i++) reply_simple(x->out, help[i]);
+        REPLY_HELP(x->out, help);
     }
 }
 
@@ -515,43 +553,59 @@ static const command *find_named(const rstr *a, const command **parent) {
     return cmd_lookup_sub(c, bar + 1, a->len - (size_t)(bar - a->p) - 1);
 }
 
-void command_command(cmdctx *x, int argc, rstr *argv) {
+/* COMMAND INFO [name ...]; COMMAND alone: every command's. */
+static void command_info_reply(cmdctx *x, int argc, rstr *argv) {
     int n;
     command *t = cmd_table(&n);
     const command *parent;
-    if (argc == 1) {
+    if (argc <= 2) {
         reply_array(x->out, n);
         for (int i = 0; i < n; i++) command_info(&t[i], NULL, x->out);
+        return;
+    }
+    reply_array(x->out, argc - 2);
+    for (int i = 2; i < argc; i++) {
+        const command *c = find_named(&argv[i], &parent);
+        if (c) command_info(c, parent, x->out); else reply_nil(x->out);
+    }
+}
+
+/* COMMAND DOCS [name ...]: names not found are left out. */
+static void command_docs_reply(cmdctx *x, int argc, rstr *argv) {
+    int n;
+    command *t = cmd_table(&n);
+    const command *parent;
+    buf body;
+    buf_init(&body);
+    int found = 0;
+    if (argc == 2) {
+        for (int i = 0; i < n; i++, found++) command_docs(&t[i], NULL, &body);
+    } else {
+        for (int i = 2; i < argc; i++) {
+            const command *c = find_named(&argv[i], &parent);
+            if (c) { command_docs(c, parent, &body); found++; }
+        }
+    }
+    reply_array(x->out, found * 2);
+    buf_append(x->out, body.data, body.len);
+    buf_free(&body);
+}
+
+void command_command(cmdctx *x, int argc, rstr *argv) {
+    int n;
+    command *t = cmd_table(&n);
+    if (argc == 1 || eq(&argv[1], "info")) {
+        command_info_reply(x, argc, argv);
     } else if (eq(&argv[1], "count")) {
         reply_int(x->out, n);
     } else if (eq(&argv[1], "list")) {
         if (argc != 2) { reply_error(x->out, "ERR syntax error"); return; }
         reply_array(x->out, n);
         for (int i = 0; i < n; i++) reply_bulkstr(x->out, t[i].name);
-    } else if (eq(&argv[1], "info")) {
-        if (argc == 2) { reply_array(x->out, n); for (int i = 0; i < n; i++) command_info(&t[i], NULL, x->out); return; }
-        reply_array(x->out, argc - 2);
-        for (int i = 2; i < argc; i++) {
-            const command *c = find_named(&argv[i], &parent);
-            if (c) command_info(c, parent, x->out); else reply_nil(x->out);
-        }
     } else if (eq(&argv[1], "docs")) {
-        buf body;
-        buf_init(&body);
-        int found = 0;
-        if (argc == 2) {
-            for (int i = 0; i < n; i++, found++) command_docs(&t[i], NULL, &body);
-        } else {
-            for (int i = 2; i < argc; i++) {
-                const command *c = find_named(&argv[i], &parent);
-                if (c) { command_docs(c, parent, &body); found++; }
-            }
-        }
-        reply_array(x->out, found * 2);
-        buf_append(x->out, body.data, body.len);
-        buf_free(&body);
+        command_docs_reply(x, argc, argv);
     } else if (eq(&argv[1], "help")) {
-        static const char *help[] = {
+        static const char *const help[] = {
             "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "(no subcommand)", "    Return details about all Redis commands.",
             "COUNT", "    Return the total number of commands in this Redis server.",
@@ -560,9 +614,7 @@ void command_command(cmdctx *x, int argc, rstr *argv) {
             "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
             "HELP", "    Print this help.",
         };
-        int k = (int)(sizeof(help) / sizeof(help[0]));
-        reply_array(x->out, k);
-        for (int i = 0; i < k; i++) reply_simple(x->out, help[i]);
+        REPLY_HELP(x->out, help);
     } else {
         cmd_reply_unknown_sub(x->out, cmd_lookup("command", 7), &argv[1]);
     }
