@@ -87,7 +87,7 @@ int keys_job_step(keys_job *j, long budget, buf *out);
 size_t keys_job_bytes(const keys_job *j);  /* of the reply so far */
 void keys_job_free(keys_job *j);
 
-/* Server-level commands, implemented in server.c. */
+/* Server and connection commands (admin_server.c) and the RAFT.* commands (admin_cluster.c). */
 cmd_proc client_command, config_command, info_command, hello_command, quit_command,
     select_command, command_command, dbsize_command, raft_snapshot_command, raft_node_add_command,
     raft_node_remove_command, raft_transfer_leader_command, raft_info_command, debug_command;

@@ -50,7 +50,7 @@
 static long long max_end = 64 << 10, budget_per_input = 1 << 20;
 #define REOPEN_EVERY 256
 
-/* ---- the server-level commands (admin.c): never called for a write ---- */
+/* ---- the server-level commands (admin_server.c, admin_cluster.c): never called for a write ---- */
 
 #define STUB(name) \
     void name(cmdctx *x, int argc, rstr *argv) { (void)argc; (void)argv; reply_error(x->out, "ERR not in fuzz_apply"); }

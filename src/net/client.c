@@ -1,0 +1,396 @@
+#include "client.h"
+#include "dispatch.h"
+#include "entry.h"
+#include "forward.h"
+#include "log.h"
+#include "peer.h"
+#include "server.h"
+#include "slot.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define READ_CHUNK (16 * 1024)
+
+static client *clients, *proxies;
+static client *pending;          /* replies to move and write, by pnext */
+static long long nclients, nproxies;
+static uint64_t next_client_id;
+static int lfd = -1;
+static ev_io accept_io;
+static ev_timer accept_pause;    /* accept() ran out of descriptors: again later */
+static client_stats stats;
+
+static void read_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void write_cb(struct ev_loop *loop, ev_io *w, int revents);
+
+client *client_list(void) { return clients; }
+client *client_proxy_list(void) { return proxies; }
+long long client_count(void) { return nclients; }
+long long client_proxy_count(void) { return nproxies; }
+const client_stats *client_stats_get(void) { return &stats; }
+
+void client_stats_reset(void) {
+    stats.conns_received = stats.conns_rejected = stats.net_in = stats.net_out = 0;
+}
+
+void client_set_reading(client *c, int on) {
+    if (on == c->reading) return;
+    if (on) ev_io_start(server_loop(), &c->rio); else ev_io_stop(server_loop(), &c->rio);
+    c->reading = on;
+}
+
+static void client_set_writing(client *c, int on) {
+    if (on == c->writing) return;
+    if (on) ev_io_start(server_loop(), &c->wio); else ev_io_stop(server_loop(), &c->wio);
+    c->writing = on;
+}
+
+void client_queue_output(client *c) {
+    if (c->pending) return;
+    c->pending = 1;
+    c->pnext = pending;
+    pending = c;
+}
+
+/* ---- life ---- */
+
+static client *client_alloc(int fd) {
+    client *c = xmalloc(sizeof(*c));
+    memset(c, 0, sizeof(*c));
+    c->id = ++next_client_id;
+    c->fd = fd;
+    c->ctime = c->atime = time(NULL);
+    strcpy(c->lastcmd, "NULL");
+    resp_parser_init(&c->parser, server_cfg()->proto_max_bulk_len, ENTRY_MAX_REQUEST);
+    return c;
+}
+
+static void client_link(client **list, client *c) {
+    c->next = *list;
+    if (*list) (*list)->prev = c;
+    *list = c;
+}
+
+client *client_new_proxy(void) {
+    client *c = client_alloc(-1);
+    c->proxy = 1;
+    client_link(&proxies, c);
+    nproxies++;
+    return c;
+}
+
+/* Out of its list and of the pending-output list. */
+static void client_unlink(client *c) {
+    if (c->prev) c->prev->next = c->next;
+    else if (c->proxy) proxies = c->next;
+    else clients = c->next;
+    if (c->next) c->next->prev = c->prev;
+    if (c->proxy) nproxies--;
+    if (!c->pending) return;
+    for (client **p = &pending; *p; p = &(*p)->pnext)
+        if (*p == c) { *p = c->pnext; break; }
+}
+
+void client_free(client *c) {
+    if (c->fd >= 0) {
+        client_set_reading(c, 0);
+        client_set_writing(c, 0);
+        close(c->fd);
+        nclients--;
+    }
+    /* first: failing its forwarded requests queues the client for output */
+    forward_client_gone(c);
+    client_unlink(c);
+    dispatch_client_gone(c);
+    slot_free_all(c);
+    buf_free(&c->in);
+    buf_free(&c->out);
+    resp_parser_free(&c->parser);
+    free(c->name);
+    free(c);
+}
+
+void client_close_all(void) {
+    while (clients) client_free(clients);
+    while (proxies) client_free(proxies);
+    close(lfd);
+}
+
+/* ---- output ---- */
+
+void client_close_over_limit(client *c) {
+    logmsg(LL_WARNING, "Client id=%llu addr=%s closed for overcoming of output buffer limits.",
+           (unsigned long long)c->id, c->addr);
+    stats.output_limit_disconnections++;
+    c->close_asap = 1;
+}
+
+/* The output limit holds as replies are made, as in Redis, not only once
+ * a write fails: a pipeline of big replies to a client that never reads
+ * must not all be built first. */
+int client_over_output_limit(client *c) {
+    if (c->close_asap) return 1;
+    if (c->proxy || (long long)buf_unread(&c->out) <= server_cfg()->client_output_buffer_limit) return 0;
+    client_close_over_limit(c);
+    client_set_reading(c, 0);
+    client_queue_output(c);
+    return 1;
+}
+
+/* Writes what it can; 0 if the client was freed. */
+static int client_write(client *c) {
+    while (buf_unread(&c->out)) {
+        ssize_t n = write(c->fd, c->out.data + c->out.pos, buf_unread(&c->out));
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) { client_free(c); return 0; }
+        c->out.pos += (size_t)n;
+        stats.net_out += n;
+    }
+    if (buf_unread(&c->out) == 0) {
+        c->out.pos = c->out.len = 0;
+        if (c->out.cap > (1 << 20)) buf_free(&c->out);  /* give back a big reply's memory */
+        client_set_writing(c, 0);
+        if (c->close_after_reply && !c->shead) { client_free(c); return 0; }
+        return 1;
+    }
+    if (client_over_output_limit(c)) { client_free(c); return 0; }
+    client_set_writing(c, 1);
+    return 1;
+}
+
+static void write_cb(struct ev_loop *loop, ev_io *w, int revents) {
+    (void)loop; (void)revents;
+    client_write(w->data);
+}
+
+void client_flush_pending(void) {
+    while (pending) {
+        client *c = pending;
+        pending = c->pnext;
+        c->pending = 0;
+        if (!slot_deliver(c)) continue;
+        if (client_over_output_limit(c)) {
+            client_free(c);
+        } else if (c->proxy) {
+            if (c->close_after_reply && !c->shead) client_free(c);
+        } else if (!c->writing) {
+            client_write(c);
+        }
+    }
+}
+
+/* ---- input ---- */
+
+static void client_protocol_error(client *c) {
+    char msg[160];
+    snprintf(msg, sizeof(msg), "ERR %s", c->parser.err);
+    buf *out = slot_reply_target(c);
+    reply_error(out, msg);
+    slot_reply_end(c, out);
+    logmsg(LL_VERBOSE, "Protocol error (%s) from client: id=%llu addr=%s", c->parser.err,
+           (unsigned long long)c->id, c->addr);
+    c->close_after_reply = 1;
+    if (c->fd >= 0) client_set_reading(c, 0);
+    c->in.len = c->in.pos = 0;
+}
+
+/* Parses the next request into c->parser: 1 when one is whole, 0 when
+ * more must come (or what came is not RESP: answered, and c closes). */
+static int client_parse(client *c) {
+    if (!buf_unread(&c->in)) return 0;
+    /* a follower checked its client's bulks already (as a Redis replica
+     * obeys its master): this node's setting is not that one */
+    c->parser.max_bulk = c->proxy ? (long long)ENTRY_MAX_REQUEST : server_cfg()->proto_max_bulk_len;
+    int r = resp_parse(&c->parser, &c->in);
+    if (r == RESP_ERR) client_protocol_error(c);
+    return r == RESP_OK;
+}
+
+void client_process_input(client *c) {
+    if (c->held) return;
+    while (!c->close_after_reply && !client_over_output_limit(c)) {
+        if (!c->parsed) {  /* else a held request waits in the parser */
+            if (!client_parse(c)) break;
+            if (c->parser.argc == 0) { resp_args_reset(&c->parser); continue; }  /* empty: skipped */
+            c->parsed = 1;
+        }
+        if (!dispatch_request(c)) break;
+        c->parsed = 0;
+        resp_args_reset(&c->parser);
+    }
+    buf_compact(&c->in);
+    if (c->fd >= 0 && c->reading && c->held) client_set_reading(c, 0);  /* TCP pushes back while it waits */
+    client_queue_output(c);
+}
+
+static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
+    (void)loop; (void)revents;
+    client *c = w->data;
+    buf_reserve(&c->in, READ_CHUNK);
+    ssize_t n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    if (n <= 0) { client_free(c); return; }
+    c->in.len += (size_t)n;
+    c->atime = time(NULL);
+    stats.net_in += n;
+    if ((long long)buf_unread(&c->in) > server_cfg()->client_query_buffer_limit) {
+        logmsg(LL_WARNING, "Closing client that reached max query buffer length: id=%llu addr=%s (qbuf=%zu)",
+               (unsigned long long)c->id, c->addr, buf_unread(&c->in));
+        client_free(c);
+        return;
+    }
+    client_process_input(c);
+}
+
+/* ---- accepting ---- */
+
+static void addr_str(int fd, int peer, char *out, size_t cap) {
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    int r = peer ? getpeername(fd, (struct sockaddr *)&sa, &len) : getsockname(fd, (struct sockaddr *)&sa, &len);
+    char ip[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (r == 0 && sa.ss_family == AF_INET) {
+        struct sockaddr_in *s = (struct sockaddr_in *)&sa;
+        inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
+        port = ntohs(s->sin_port);
+    } else if (r == 0 && sa.ss_family == AF_INET6) {
+        struct sockaddr_in6 *s = (struct sockaddr_in6 *)&sa;
+        inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
+        port = ntohs(s->sin6_port);
+    }
+    snprintf(out, cap, "%s:%d", ip, port);
+}
+
+/* A connection accepted: refused past maxclients, else a client. */
+static void client_accepted(int fd) {
+    stats.conns_received++;
+    if (nclients >= server_cfg()->maxclients) {
+        static const char msg[] = "-ERR max number of clients reached\r\n";
+        if (write(fd, msg, sizeof(msg) - 1) < 0) { /* best effort, as Redis */ }
+        close(fd);
+        stats.conns_rejected++;
+        return;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    client *c = client_alloc(fd);
+    addr_str(fd, 1, c->addr, sizeof(c->addr));
+    addr_str(fd, 0, c->laddr, sizeof(c->laddr));
+    ev_io_init(&c->rio, read_cb, fd, EV_READ);
+    ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
+    c->rio.data = c->wio.data = c;
+    client_link(&clients, c);
+    nclients++;
+    client_set_reading(c, 1);
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
+    (void)revents;
+    for (int i = 0; i < 256; i++) {
+        int fd = accept(w->fd, NULL, NULL);
+        if (fd >= 0) { client_accepted(fd); continue; }
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED) return;
+        logmsg(LL_WARNING, "Accepting client connection: %s", strerror(errno));
+        /* out of descriptors or memory: the connection stays pending
+         * and would wake the loop at once, for ever; try again later */
+        ev_io_stop(loop, w);
+        ev_timer_start(loop, &accept_pause);
+        return;
+    }
+}
+
+static void accept_resume_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)w; (void)revents;
+    ev_io_start(loop, &accept_io);
+}
+
+static int listen_socket(const char *host, int port) {
+    struct sockaddr_storage sa;
+    socklen_t len;
+    memset(&sa, 0, sizeof(sa));
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&sa;
+    if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        len = sizeof(*s4);
+    } else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        len = sizeof(*s6);
+    } else {
+        logmsg(LL_WARNING, "Invalid bind address '%s'", host);
+        return -1;
+    }
+    int fd = socket(sa.ss_family, SOCK_STREAM, 0), one = 1;
+    if (fd < 0) return -1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, 511) < 0) {
+        logmsg(LL_WARNING, "Could not create server TCP listening socket %s:%d: %s", host, port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
+int client_listen(const char *host, int port) {
+    lfd = listen_socket(host, port);
+    if (lfd < 0) return -1;
+    ev_io_init(&accept_io, accept_cb, lfd, EV_READ);
+    ev_timer_init(&accept_pause, accept_resume_cb, 0.1, 0.);
+    ev_io_start(server_loop(), &accept_io);
+    return 0;
+}
+
+/* ---- file descriptors ----
+ * Descriptors the node keeps for itself, out of its clients' reach: two
+ * LevelDBs (the live one and one built from an image), peers in and out,
+ * the log, image transfers, listening sockets, libev and the log file. */
+#define RESERVED_FDS (2 * STORE_MAX_OPEN_FILES + PEER_MAX_INBOUND + 4 * RAFT_MAX_NODES + 64)
+
+/* Raises RLIMIT_NOFILE towards maxclients + RESERVED_FDS, as far as the
+ * system lets it. */
+long long client_max_possible(long long maxclients) {
+    struct rlimit rl;
+    rlim_t want = (rlim_t)maxclients + RESERVED_FDS;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) return maxclients;  /* nothing better to go by */
+    if (rl.rlim_cur < want) {
+        struct rlimit up = {want, rl.rlim_max > want ? rl.rlim_max : want};
+        if (setrlimit(RLIMIT_NOFILE, &up) < 0) {  /* not root: as far as the hard limit */
+            up.rlim_cur = up.rlim_max = rl.rlim_max;
+            if (rl.rlim_max > rl.rlim_cur) setrlimit(RLIMIT_NOFILE, &up);
+        }
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur >= want) return maxclients;
+    return rl.rlim_cur > RESERVED_FDS ? (long long)(rl.rlim_cur - RESERVED_FDS) : 0;
+}
+
+int client_fit_maxclients(config *cfg) {
+    long long can = client_max_possible(cfg->maxclients);
+    if (can >= cfg->maxclients) return 0;
+    if (can < 1) {
+        logmsg(LL_WARNING, "The limit on open files (ulimit -n) is too low to start: this node needs %d descriptors "
+               "for itself plus one per client. Raise it (ulimit -n %lld).", RESERVED_FDS,
+               cfg->maxclients + RESERVED_FDS);
+        return -1;
+    }
+    logmsg(LL_WARNING, "maxclients %lld needs %lld open files, and the limit (ulimit -n) could not be raised past "
+           "%lld: maxclients is lowered to %lld. To serve more clients, raise 'ulimit -n'.", cfg->maxclients,
+           cfg->maxclients + RESERVED_FDS, can + RESERVED_FDS, can);
+    cfg->maxclients = can;
+    return 0;
+}

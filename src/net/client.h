@@ -1,0 +1,94 @@
+/* client: a connection and its buffers. Accepts sockets (refusing past
+ * maxclients, pausing when out of descriptors), reads and parses requests
+ * and hands each to dispatch, holds replies in the output buffer and
+ * writes them once per loop iteration (client_flush_pending), enforcing
+ * the query and output buffer limits. A proxy is a client without a
+ * socket: a follower's client replayed on the leader (forward.c). */
+#ifndef RAFTKV_CLIENT_H
+#define RAFTKV_CLIENT_H
+#include <ev.h>
+#include <stdint.h>
+#include <time.h>
+#include "buf.h"
+#include "config.h"
+#include "resp.h"
+
+struct slot;
+
+typedef struct client {
+    uint64_t id;
+    int fd;                      /* -1: a proxy */
+    ev_io rio, wio;
+    int reading, writing;
+    buf in, out;
+    resp_parser parser;
+    char *name;
+    char addr[64], laddr[64];
+    time_t ctime, atime;
+    char lastcmd[48];            /* for CLIENT LIST: "get", "client|list" */
+    int close_after_reply;
+    int close_asap;              /* over its output limit: freed before the next write */
+    int pending;                 /* queued for output (client_queue_output) */
+    struct slot *shead, *stail;  /* replies owed, oldest first (slot.h) */
+    /* dispatch.c */
+    int reads_pending;           /* SLOT_READ among them */
+    uint64_t last_write;         /* index of its latest proposal (reads wait for it) */
+    int parsed;                  /* a whole request waits in parser */
+    int held;                    /* HOLD_*: its next request waits */
+    double held_since;
+    int in_held;
+    struct client *hnext;
+    /* forward.c, follower side: its forwarding session with the leader */
+    uint64_t fwd_sid, fwd_to;
+    int fwd_pending;
+    uint64_t fwd_bytes;          /* of the forwarded requests still unanswered */
+    /* forward.c, leader side: a proxy stands for a follower's client */
+    int proxy;
+    uint64_t proxy_peer, proxy_sid;
+    uint64_t proxy_term;         /* the follower's term in its latest forward */
+    uint64_t proxy_link;         /* the connection its forwards come on */
+    struct client *prev, *next;  /* client_list() or client_proxy_list() */
+    struct client *pnext;        /* pending-output list */
+} client;
+
+/* Listens on host:port and accepts clients from then on; -1 (logged) if
+ * it cannot. */
+int client_listen(const char *host, int port);
+/* Shutdown: frees every client and proxy, closes the listening socket. */
+void client_close_all(void);
+/* Raises the limit on open files for maxclients clients if it can; the
+ * number of clients it allows (maxclients when all of them). */
+long long client_max_possible(long long maxclients);
+/* At start-up: lowers cfg->maxclients, with a warning, to what the limit
+ * on open files allows; -1 (logged) if that is not one client. */
+int client_fit_maxclients(config *cfg);
+
+/* A proxy, in client_proxy_list(); forward.c says whom it stands for. */
+client *client_new_proxy(void);
+void client_free(client *c);
+/* The connected clients, and the proxies, linked by next. */
+client *client_list(void);
+client *client_proxy_list(void);
+long long client_count(void);
+long long client_proxy_count(void);
+
+/* Parses and dispatches what c sent, until a request must wait. */
+void client_process_input(client *c);
+void client_set_reading(client *c, int on);
+/* c has replies to move and write before the loop sleeps. */
+void client_queue_output(client *c);
+/* Writes every queued client's finished replies (before the loop sleeps). */
+void client_flush_pending(void);
+/* 1 if c is past its output limit: then marked to be freed, not read. */
+int client_over_output_limit(client *c);
+/* Marks c to be freed for its output limit, with the log line and count. */
+void client_close_over_limit(client *c);
+
+typedef struct client_stats {
+    long long conns_received, conns_rejected, net_in, net_out;
+    long long output_limit_disconnections;
+} client_stats;
+const client_stats *client_stats_get(void);
+/* CONFIG RESETSTAT: all but the output limit disconnections. */
+void client_stats_reset(void);
+#endif

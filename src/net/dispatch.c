@@ -1,0 +1,270 @@
+#include "dispatch.h"
+#include "forward.h"
+#include "node.h"
+#include "peer.h"
+#include "reads.h"
+#include "server.h"
+#include "slot.h"
+#include "writes.h"
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define ERR_BACKLOG "TRYAGAIN Too much uncommitted on the leader, command not applied"
+
+static client *held;     /* clients whose next request waits, by hnext */
+static ev_timer timeouts;
+static dispatch_stats stats;
+
+/* A request, resolved against the command table. */
+typedef struct request {
+    int argc;
+    rstr *argv;
+    command *cmd;                 /* the table's entry: its statistics */
+    const command *run, *parent;  /* what runs: cmd, or its subcommand (parent: cmd) */
+    int lead, data, write;        /* CMD_LEADER; needs the leader; a log entry */
+} request;
+
+/* What admission decided: run here, sent to the leader, wait, or answered. */
+enum { GO_LOCAL, GO_FORWARDED, GO_HELD, GO_ANSWERED };
+
+void dispatch_run(client *c, const command *cmd, int argc, rstr *argv, buf *out) {
+    cmdctx x = {server_store(), out, c, 0, 0, 0};
+    cmd->proc(&x, argc, argv);
+}
+
+/* ---- holding ---- */
+
+static int hold(client *c, int why) {
+    c->held = why;
+    c->held_since = server_now();
+    if (!c->in_held) {
+        c->in_held = 1;
+        c->hnext = held;
+        held = c;
+    }
+    return GO_HELD;
+}
+
+static int leader_reachable(void) {
+    uint64_t l = node_leader();
+    return node_accepting() || (l && l != node_id() && peer_connected(l));
+}
+
+/* Once no leader has been reachable for cluster-request-timeout, commands
+ * that need one fail at once, as on a Redis Cluster that is down: a
+ * pipeline must not wait the bound once per command. */
+static int leaderless_too_long(void) {
+    static double since;
+    double now = server_now();
+    if (leader_reachable()) { since = 0; return 0; }
+    if (since == 0) since = now;
+    return now - since >= (double)server_cfg()->cluster_request_timeout / 1000.0;
+}
+
+/* A leader that cannot commit takes no more writes past the limit: its
+ * clients wait, unread, instead of its memory growing. */
+static int backlogged(void) { return node_uncommitted_bytes() > (uint64_t)server_cfg()->max_uncommitted_bytes; }
+
+/* Whether a held client may go on. */
+static int hold_over(const client *c) {
+    switch (c->held) {
+    case HOLD_READS: return c->reads_pending == 0;
+    case HOLD_BACKLOG: return !node_accepting() || !backlogged();
+    case HOLD_FORWARDS: return c->fwd_bytes <= FORWARD_MAX_BYTES / 2;
+    default: return leader_reachable();
+    }
+}
+
+/* Waiting for a leader, or for room on it, is bounded; the others end on
+ * their own. */
+static int hold_expired(const client *c, double now, double limit) {
+    return (c->held == HOLD_LEADER || c->held == HOLD_BACKLOG) && now - c->held_since >= limit;
+}
+
+/* c goes on: its request runs, or, when go is 0, fails as not applied. */
+static void unhold(client *c, int go) {
+    int why = c->held;
+    c->in_held = 0;
+    c->held = HOLD_NONE;
+    if (!go) {  /* nothing proposed within the bound: not applied, say so */
+        buf *out = slot_reply_target(c);
+        reply_error(out, why == HOLD_BACKLOG ? ERR_BACKLOG : ERR_NO_LEADER);
+        slot_reply_end(c, out);
+        c->parsed = 0;
+        resp_args_reset(&c->parser);
+    }
+    if (c->fd >= 0 && !c->close_after_reply) client_set_reading(c, 1);
+    client_process_input(c);
+}
+
+int dispatch_resume_held(void) {
+    int resumed = 0;
+    double now = server_now(), limit = (double)server_cfg()->cluster_request_timeout / 1000.0;
+    for (client **pp = &held; *pp;) {
+        client *c = *pp;
+        int go = hold_over(c);
+        if (!go && !hold_expired(c, now, limit)) { pp = &c->hnext; continue; }
+        *pp = c->hnext;
+        unhold(c, go);
+        resumed++;
+    }
+    return resumed;
+}
+
+void dispatch_client_gone(client *c) {
+    if (!c->in_held) return;
+    for (client **p = &held; *p; p = &(*p)->hnext)
+        if (*p == c) { *p = c->hnext; return; }
+}
+
+/* ---- one request ---- */
+
+/* The command and the subcommand a request names; 0 with the error
+ * replied when there is none, or its arity is wrong. */
+static int resolve(client *c, request *r) {
+    r->cmd = cmd_lookup(r->argv[0].p, r->argv[0].len);
+    r->run = r->cmd;
+    r->parent = NULL;
+    if (!r->cmd) { cmd_reply_unknown(slot_reply_target(c), r->argc, r->argv); return 0; }
+    if (!cmd_arity_ok(r->cmd, r->argc)) { cmd_reply_arity(slot_reply_target(c), r->cmd, NULL); return 0; }
+    if (r->cmd->subs && r->argc >= 2) {
+        const command *sub = cmd_lookup_sub(r->cmd, r->argv[1].p, r->argv[1].len);
+        if (!sub && !r->cmd->proc) { cmd_reply_unknown_sub(slot_reply_target(c), r->cmd, &r->argv[1]); return 0; }
+        if (sub) {
+            r->parent = r->cmd;
+            r->run = sub;
+            if (!cmd_arity_ok(sub, r->argc)) { cmd_reply_arity(slot_reply_target(c), sub, r->parent); return 0; }
+        }
+    }
+    r->lead = r->run->flags & CMD_LEADER;
+    r->data = (r->cmd->flags & (CMD_WRITE | CMD_READONLY)) || r->lead;
+    r->write = r->cmd->flags & CMD_WRITE;
+    return 1;
+}
+
+/* A write's checks that do not need the data, on the node the client
+ * reached, before anything is forwarded or proposed (cmd_validate). */
+static int validate(client *c, const request *r) {
+    static buf err;
+    err.len = err.pos = 0;
+    if (cmd_validate(r->cmd, r->argc, r->argv, &err)) return 1;
+    buf *out = slot_reply_target(c);
+    buf_append(out, err.data, err.len);
+    slot_reply_end(c, out);
+    r->cmd->calls++;
+    r->cmd->failed++;
+    stats.errors++;
+    return 0;
+}
+
+/* This node does not take proposals: the request goes to the leader, or
+ * waits for one, or fails once none has been reachable for too long. */
+static int route_to_leader(client *c, const request *r) {
+    uint64_t l = node_leader();
+    if (c->proxy) {  /* never forward twice; a hand-over under way may yet fail */
+        if (node_is_leader()) return hold(c, HOLD_LEADER);
+        reply_error(slot_reply_target(c), ERR_NO_LEADER);
+        return GO_ANSWERED;
+    }
+    if (!l || l == node_id() || !peer_connected(l)) {
+        if (!leaderless_too_long()) return hold(c, HOLD_LEADER);
+        reply_error(slot_reply_target(c), ERR_NO_LEADER);
+        return GO_ANSWERED;
+    }
+    if (c->fwd_bytes > FORWARD_MAX_BYTES) return hold(c, HOLD_FORWARDS);
+    if (forward_request(c, l, r->write || r->lead, r->argc, r->argv) < 0) return hold(c, HOLD_LEADER);
+    return GO_FORWARDED;
+}
+
+/* Whether, and where, the request may go on now (GO_*). */
+static int admit(client *c, const request *r) {
+    if (r->data && node_removed()) {
+        reply_error(slot_reply_target(c), "ERR this node was removed from the cluster");
+        stats.errors++;
+        return GO_ANSWERED;
+    }
+    if (r->write && !validate(c, r)) return GO_ANSWERED;
+    if (r->data && !node_accepting()) return route_to_leader(c, r);
+    if (!r->write) return GO_LOCAL;
+    if (c->reads_pending) return hold(c, HOLD_READS);  /* a write must not overtake this client's reads */
+    if (node_disk_full()) {
+        buf *out = slot_reply_target(c);
+        reply_errorf(out, "MISCONF Errors writing to the Raft log: %s", strerror(node_disk_full()));
+        slot_reply_end(c, out);
+        stats.errors++;
+        return GO_ANSWERED;
+    }
+    if (backlogged()) return hold(c, HOLD_BACKLOG);
+    return GO_LOCAL;
+}
+
+/* For INFO commandstats and CLIENT LIST. */
+static void count(client *c, const request *r) {
+    stats.commands++;
+    if (r->parent) snprintf(c->lastcmd, sizeof(c->lastcmd), "%s|%s", r->parent->name, r->run->name);
+    else snprintf(c->lastcmd, sizeof(c->lastcmd), "%s", r->cmd->name);
+    r->cmd->calls++;
+}
+
+/* A CMD_LEADER command, on the leader: answered now, or once its entry
+ * applies, or once the leadership transfer it started is under way. */
+static void run_leader_command(client *c, const request *r) {
+    static buf out;
+    out.len = out.pos = 0;
+    cmdctx x = {server_store(), &out, c, 0, 0, 0};
+    r->run->proc(&x, r->argc, r->argv);
+    if (x.wait_index) { writes_await_index(c, x.wait_index); return; }
+    if (x.wait_transfer) { writes_await_transfer(c); return; }
+    buf *o = slot_reply_target(c);
+    buf_append(o, out.data, out.len);
+    if (out.len && out.data[0] == '-') stats.errors++;
+    slot_reply_end(c, o);
+}
+
+/* A command that reads no keys (server and connection commands): run at
+ * once, timed for INFO commandstats. */
+static void run_now(client *c, const request *r) {
+    struct timeval t0, t1;
+    gettimeofday(&t0, NULL);
+    buf *out = slot_reply_target(c);
+    size_t before = out->len;
+    dispatch_run(c, r->run, r->argc, r->argv, out);
+    gettimeofday(&t1, NULL);
+    r->cmd->usec += (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_usec - t0.tv_usec);
+    if (out->len > before && out->data[before] == '-') { r->cmd->failed++; stats.errors++; }
+    slot_reply_end(c, out);
+}
+
+int dispatch_request(client *c) {
+    request r = {c->parser.argc, c->parser.argv, NULL, NULL, NULL, 0, 0, 0};
+    if (!resolve(c, &r)) { stats.errors++; return 1; }
+    int go = admit(c, &r);
+    if (go == GO_HELD) return 0;
+    if (go == GO_ANSWERED) return 1;
+    count(c, &r);
+    if (go == GO_FORWARDED) return 1;
+    if (r.lead) run_leader_command(c, &r);
+    else if (r.write) writes_propose(c, r.argc, r.argv);
+    else if (r.data) reads_queue(c);
+    else run_now(c, &r);
+    return 1;
+}
+
+/* ---- deadlines ---- */
+
+static void timeouts_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)loop; (void)w; (void)revents;
+    double now = server_now();
+    leaderless_too_long();  /* keeps its clock running between commands */
+    for (client *c = client_list(); c; c = c->next) slot_expire(c, now);
+    for (client *c = client_proxy_list(); c; c = c->next) slot_expire(c, now);
+}
+
+void dispatch_init(void) {
+    ev_timer_init(&timeouts, timeouts_cb, 0.05, 0.05);
+    ev_timer_start(server_loop(), &timeouts);
+}
+
+const dispatch_stats *dispatch_stats_get(void) { return &stats; }
+void dispatch_stats_reset(void) { stats.commands = stats.errors = 0; }

@@ -1,0 +1,152 @@
+#include "forward.h"
+#include "idmap.h"
+#include "node.h"
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+/* Follower: clients by session id (a is 0). Leader: proxies by follower
+ * id and session id. */
+static idmap sessions, proxies;
+static uint64_t next_sid;
+
+/* Session ids start at a random point: a restarted follower must not
+ * reuse an id the leader may still hold a proxy for. */
+void forward_init(void) {
+    if (getrandom(&next_sid, sizeof(next_sid), 0) != sizeof(next_sid)) next_sid = (uint64_t)time(NULL);
+    next_sid = (next_sid | 1) << 20;
+}
+
+void forward_free(void) {
+    idmap_free(&sessions);
+    idmap_free(&proxies);
+}
+
+/* ---- follower side ---- */
+
+/* s is answered or failed: no longer counted against its client. */
+static void forward_unpend(client *c, const slot *s) {
+    c->fwd_pending--;
+    c->fwd_bytes -= s->fwd_bytes;
+}
+
+void forward_detach(slot *s) {
+    if (s->c) forward_unpend(s->c, s);
+}
+
+void forward_end(client *c) {
+    if (!c->fwd_sid) return;
+    idmap_del(&sessions, 0, c->fwd_sid);
+    peer_send_forward_close(c->fwd_to, c->fwd_sid);
+    for (slot *s = c->shead; s && c->fwd_pending; s = s->next)
+        if (s->state == SLOT_FWD) slot_fail(s, s->write ? ERR_UNKNOWN : ERR_NO_LEADER);
+    c->fwd_sid = c->fwd_to = 0;
+}
+
+int forward_request(client *c, uint64_t leader, int write, int argc, rstr *argv) {
+    if (c->fwd_sid && c->fwd_to != leader) forward_end(c);
+    if (!c->fwd_sid) {
+        c->fwd_sid = ++next_sid;
+        c->fwd_to = leader;
+        idmap_put(&sessions, 0, c->fwd_sid, c);
+    }
+    /* the term vouches that no newer leader existed once this was asked */
+    if (peer_send_forward(leader, c->fwd_sid, node_term(), argc, argv) < 0) return -1;
+    slot *s = slot_new(c, SLOT_FWD);
+    s->write = write;
+    s->fwd_bytes = c->parser.request_bytes;
+    slot_allow_bytes(s, s->fwd_bytes);
+    c->fwd_pending++;
+    c->fwd_bytes += s->fwd_bytes;
+    return 0;
+}
+
+void forward_on_reply(uint64_t from, uint64_t sid, const char *r, size_t n) {
+    client *c = idmap_get(&sessions, 0, sid);
+    if (!c || c->fwd_to != from) return;
+    slot *s = c->shead;
+    while (s && s->state != SLOT_FWD) s = s->next;
+    if (!s) return;
+    forward_unpend(c, s);
+    buf_append(&s->reply, r, n);
+    slot_done(s);
+}
+
+void forward_on_leader_changed(void) {
+    uint64_t l = node_leader();
+    for (client *c = client_list(); c; c = c->next)
+        if (c->fwd_sid && c->fwd_to != l) forward_end(c);
+}
+
+/* ---- leader side: a follower's client, replayed here ---- */
+
+/* Frees the proxies of follower id: those that came on `link`, or all (0). */
+static void forward_free_proxies(uint64_t id, uint64_t link) {
+    for (client *c = client_proxy_list(), *next; c; c = next) {
+        next = c->next;
+        if (c->proxy_peer == id && (!link || c->proxy_link == link)) client_free(c);
+    }
+}
+
+/* The follower's sessions on that connection ended with it (it starts new
+ * ones on its next connection), even if our link to it is still up. */
+void forward_on_link_closed(uint64_t id, uint64_t link) { forward_free_proxies(id, link); }
+
+void forward_on_peer_down(uint64_t id) {
+    for (client *c = client_list(); c; c = c->next)
+        if (c->fwd_sid && c->fwd_to == id) forward_end(c);
+    forward_free_proxies(id, 0);
+}
+
+static client *forward_proxy_for(uint64_t from, uint64_t sid) {
+    client *c = idmap_get(&proxies, from, sid);
+    if (c) return c;
+    c = client_new_proxy();
+    c->proxy_peer = from;
+    c->proxy_sid = sid;
+    snprintf(c->addr, sizeof(c->addr), "node%llu:%llu", (unsigned long long)from, (unsigned long long)sid);
+    idmap_put(&proxies, from, sid, c);
+    return c;
+}
+
+void forward_on_request(uint64_t from, uint64_t link, uint64_t sid, uint64_t term, int argc, rstr *argv) {
+    client *c = forward_proxy_for(from, sid);
+    c->proxy_link = link;
+    /* every request still buffered was asked before this one was sent */
+    if (term > c->proxy_term) c->proxy_term = term;
+    /* re-encoded as RESP so it takes the path of every other request */
+    buf_printf(&c->in, "*%d\r\n", argc);
+    for (int i = 0; i < argc; i++) {
+        buf_printf(&c->in, "$%zu\r\n", argv[i].len);
+        buf_append(&c->in, argv[i].p, argv[i].len);
+        buf_append(&c->in, "\r\n", 2);
+    }
+    client_process_input(c);
+}
+
+void forward_on_close(uint64_t from, uint64_t sid) {
+    client *c = idmap_get(&proxies, from, sid);
+    if (c) client_free(c);
+}
+
+/* Sending closes the link when its send buffer is full, which frees that
+ * follower's proxies: c is looked up again, not read. */
+int forward_proxy_reply(client *c, const buf *reply) {
+    uint64_t peer = c->proxy_peer, sid = c->proxy_sid;
+    if (reply->len > FORWARD_MAX_REPLY) {  /* one frame carries one reply */
+        char e[160];
+        snprintf(e, sizeof(e), "-ERR the reply (%zu bytes) is too large to forward: send this command to the "
+                 "leader\r\n", reply->len);
+        peer_send_forward_reply(peer, sid, e, strlen(e));
+    } else {
+        peer_send_forward_reply(peer, sid, reply->data, reply->len);
+    }
+    return idmap_get(&proxies, peer, sid) == c;
+}
+
+void forward_client_gone(client *c) {
+    /* first: failing its forwarded requests queues the client for output */
+    forward_end(c);
+    if (c->proxy) idmap_del(&proxies, c->proxy_peer, c->proxy_sid);
+}

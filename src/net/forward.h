@@ -1,0 +1,47 @@
+/* forward: requests that need the leader, sent to it from a follower.
+ *
+ * Follower side: a client's forwarded requests carry a session id; the
+ * leader answers them in order, each into the client's oldest SLOT_FWD.
+ * When that order can no longer be trusted (leader changed, link lost, a
+ * request timed out) the session ends: its owed replies fail and the next
+ * request opens a new one.
+ *
+ * Leader side: each session is a proxy client (no socket) whose requests
+ * take the path of every other client's, and whose replies go back to
+ * the follower, one frame each. */
+#ifndef RAFTKV_FORWARD_H
+#define RAFTKV_FORWARD_H
+#include <stdint.h>
+#include "client.h"
+#include "peer.h"
+#include "slot.h"
+
+/* A client's forwarded requests still unanswered, in bytes, before the
+ * follower stops reading from it (the leader answers in order). */
+#define FORWARD_MAX_BYTES (64ULL << 20)
+/* The largest reply one frame carries back to a follower. */
+#define FORWARD_MAX_REPLY (PEER_MAX_FRAME - 64)
+
+void forward_init(void);
+void forward_free(void);
+
+/* Follower: sends c's parsed request to leader in c's session (opened if
+ * need be) and owes its reply in a SLOT_FWD; -1 if it could not be sent. */
+int forward_request(client *c, uint64_t leader, int write, int argc, rstr *argv);
+/* Ends c's session, if any: its forwarded requests fail. */
+void forward_end(client *c);
+/* A SLOT_FWD slot no longer waits. */
+void forward_detach(slot *s);
+/* c is being freed: its session ends, a proxy is forgotten. */
+void forward_client_gone(client *c);
+/* Leader: sends a proxy's reply to its follower; 0 if that freed c. */
+int forward_proxy_reply(client *c, const buf *reply);
+
+/* node callbacks */
+void forward_on_request(uint64_t from, uint64_t link, uint64_t sid, uint64_t term, int argc, rstr *argv);
+void forward_on_reply(uint64_t from, uint64_t sid, const char *r, size_t n);
+void forward_on_close(uint64_t from, uint64_t sid);
+void forward_on_peer_down(uint64_t id);
+void forward_on_link_closed(uint64_t id, uint64_t link);
+void forward_on_leader_changed(void);
+#endif

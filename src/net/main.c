@@ -1,0 +1,191 @@
+/* main: options, start-up, the step before each loop sleep, signals and
+ * shutdown. It wires the node's callbacks to the front-end modules. */
+#include "client.h"
+#include "dispatch.h"
+#include "forward.h"
+#include "log.h"
+#include "node.h"
+#include "peer.h"
+#include "reads.h"
+#include "server.h"
+#include "writes.h"
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static config cfg;          /* the one configuration: server.h */
+static ev_prepare before_sleep;
+static ev_signal sigterm, sigint;
+static ev_timer handover;   /* stopping: waits for another node to lead */
+static double stop_requested;
+
+/* Like Redis's beforeSleep: drive the node, answer what is answered. */
+static void before_sleep_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
+    (void)loop; (void)w; (void)revents;
+    for (int k = 0; k < 4; k++) {
+        int resumed = dispatch_resume_held();
+        reads_start();
+        node_process();
+        reads_serve();
+        reads_serve_slices();
+        writes_serve_transfers();
+        if (!resumed) break;
+    }
+    client_flush_pending();
+    peer_flush();
+}
+
+static void on_leader_changed(void) {
+    /* a barrier belongs to one term of one leader: never carry it over */
+    reads_fail_all();
+    forward_on_leader_changed();
+}
+
+/* A leader that is asked to stop hands over first, so the others need
+ * not wait out an election timeout; it stops once another node leads, or
+ * after two election timeouts. */
+static void handover_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)revents;
+    double waited = server_now() - stop_requested;
+    uint64_t l = node_leader();
+    int moved = l && l != node_id();
+    if (!moved && waited < 2.0 * (double)cfg.election_timeout / 1000.0) return;
+    if (moved) logmsg(LL_NOTICE, "Leadership handed over to node %llu", (unsigned long long)l);
+    else logmsg(LL_WARNING, "Leadership hand-over did not complete; stopping anyway");
+    ev_timer_stop(loop, w);
+    ev_break(loop, EVBREAK_ALL);
+}
+
+static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents) {
+    (void)revents;
+    logmsg(LL_WARNING, "Received %s scheduling shutdown...", w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+    if (!stop_requested && node_is_leader() && node_transfer(0)) {
+        stop_requested = server_now();
+        ev_timer_init(&handover, handover_cb, 0.01, 0.01);
+        ev_timer_start(loop, &handover);
+        return;
+    }
+    ev_break(loop, EVBREAK_ALL);
+}
+
+static void usage(void) {
+    printf("Usage: ./raftkv-server [/path/to/raftkv.conf] [options]\n"
+           "       ./raftkv-server -v or --version\n"
+           "       ./raftkv-server -h or --help\n\n"
+           "Options (also accepted in the config file, without the dashes):\n"
+           "  --port N                       client port (default 7001)\n"
+           "  --bind ADDR                    listen address (default 127.0.0.1)\n"
+           "  --dir PATH                     data directory (default ./data)\n"
+           "  --loglevel debug|verbose|notice|warning\n"
+           "  --logfile PATH                 log file (default: standard output)\n"
+           "  --maxclients N                 (default 10000)\n"
+           "  --proto-max-bulk-len BYTES     largest bulk string (default 512mb)\n"
+           "  --client-query-buffer-limit BYTES  (default 1gb)\n"
+           "  --client-output-buffer-limit BYTES (default 1gb)\n"
+           "  --appendfsync always|no        fdatasync the Raft log before acknowledging (default always)\n"
+           "  --id N                         this node's id in --cluster (default 1)\n"
+           "  --cluster 1=HOST:PORT[@PEERPORT],2=...  every member; peer port defaults to port + 10000\n"
+           "  --cluster-request-timeout MS   bound on waiting for a leader or a commit (default 3000)\n"
+           "  --election-timeout MS          (default 1000, randomized up to twice that)\n"
+           "  --heartbeat-interval MS        (default 100)\n"
+           "  --wal-segment-size BYTES       (default 64mb)\n\n"
+           "Examples:\n"
+           "  ./raftkv-server --port 7001 --dir ./data\n"
+           "  ./raftkv-server --id 2 --dir ./n2 --cluster 1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003\n"
+           "  ./raftkv-server /etc/raftkv/7001.conf --loglevel verbose\n");
+}
+
+/* -v or -h: answered, and the process exits (1). */
+static int answer_flags(int argc, char **argv) {
+    if (argc != 2) return 0;
+    if (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version")) {
+        printf("raftkv-server v=%s (Redis protocol %s compatible)\n", RAFTKV_VERSION, REDIS_COMPAT_VERSION);
+        return 1;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) { usage(); return 1; }
+    return 0;
+}
+
+/* The options, the log, the limits: 0, or -1 after saying why. */
+static int configure(int argc, char **argv) {
+    char err[512];
+    config_defaults(&cfg);
+    if (config_load_args(&cfg, argc - 1, argv + 1, err, sizeof(err)) < 0) {
+        fprintf(stderr, "\n*** FATAL CONFIG ERROR ***\n%s\n", err);
+        return -1;
+    }
+    server_apply_limits(&cfg);
+    if (log_open(cfg.logfile) < 0) {
+        fprintf(stderr, "Can't open the log file %s: %s\n", cfg.logfile, strerror(errno));
+        return -1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+    logmsg(LL_NOTICE, "raftkv %s starting, pid=%d", RAFTKV_VERSION, (int)getpid());
+    return client_fit_maxclients(&cfg);
+}
+
+static store *open_data(void) {
+    if (mkdir(cfg.dir, 0755) < 0 && errno != EEXIST) {
+        logmsg(LL_WARNING, "Can't create data directory %s: %s", cfg.dir, strerror(errno));
+        return NULL;
+    }
+    char *dberr = NULL;
+    store *f = store_open(cfg.dir, &dberr);
+    if (!f) {
+        logmsg(LL_WARNING, "Can't open the data in %s: %s", cfg.dir, dberr);
+        free(dberr);
+        return NULL;
+    }
+    logmsg(LL_NOTICE, "Data loaded: %llu keys, applied index %llu", (unsigned long long)store_keys(f),
+           (unsigned long long)store_applied(f));
+    return f;
+}
+
+/* The front end's watchers, once the node runs and clients may come. */
+static void start_front_end(struct ev_loop *loop) {
+    forward_init();
+    dispatch_init();
+    reads_init();
+    ev_prepare_init(&before_sleep, before_sleep_cb);
+    ev_prepare_start(loop, &before_sleep);
+    ev_signal_init(&sigterm, stop_cb, SIGTERM);
+    ev_signal_start(loop, &sigterm);
+    ev_signal_init(&sigint, stop_cb, SIGINT);
+    ev_signal_start(loop, &sigint);
+}
+
+/* Everything applied is made durable, then closed. */
+static void shut_down(struct ev_loop *loop, store *f) {
+    client_close_all();
+    node_shutdown();
+    if (store_sync(f) != 0) logmsg(LL_WARNING, "Final sync failed");
+    writes_free();
+    forward_free();
+    store_close(f);
+    ev_loop_destroy(loop);
+    logmsg(LL_NOTICE, "raftkv is now ready to exit, bye bye...");
+    log_close();
+}
+
+int main(int argc, char **argv) {
+    if (answer_flags(argc, argv)) return 0;
+    if (configure(argc, argv) < 0) return 1;
+    store *f = open_data();
+    if (!f) return 1;
+    struct ev_loop *loop = ev_default_loop(0);
+    node_events nev = {writes_reply_for, NULL, on_leader_changed, forward_on_request, forward_on_reply,
+                       forward_on_close, forward_on_peer_down, forward_on_link_closed};
+    if (node_init(loop, &cfg, f, &nev) < 0) { store_close(f); return 1; }
+    server_init(&cfg, loop, f);
+    if (client_listen(cfg.bind, cfg.port) < 0) { node_shutdown(); store_close(f); return 1; }
+    start_front_end(loop);
+    logmsg(LL_NOTICE, "Ready to accept connections tcp on %s:%d", cfg.bind, cfg.port);
+    ev_run(loop, 0);
+    shut_down(loop, f);
+    return 0;
+}

@@ -1,0 +1,141 @@
+#include "reads.h"
+#include "dispatch.h"
+#include "forward.h"
+#include "node.h"
+#include "server.h"
+
+/* Reads waiting for a barrier: read_new have no round yet. Confirmed
+ * reads of CMD_SLICED commands run a slice per loop iteration. */
+static slot *read_new, *read_wait, *sliced;
+static ev_idle slicing;  /* sliced reads under way: the loop must not sleep */
+
+/* Only keeps the loop from sleeping: the slices run before it would. */
+static void slicing_cb(struct ev_loop *loop, ev_idle *w, int revents) { (void)loop; (void)w; (void)revents; }
+
+void reads_init(void) { ev_idle_init(&slicing, slicing_cb); }
+
+void reads_queue(client *c) {
+    resp_parser *p = &c->parser;
+    slot *s = slot_new(c, SLOT_READ);
+    s->argc = p->argc;
+    s->argv = p->argv;
+    p->argv = NULL;
+    p->argc = p->argcap = 0;
+    s->need = c->last_write;
+    c->reads_pending++;
+    uint64_t ri;
+    if (c->proxy && node_read_vouched(c->proxy_peer, c->proxy_term, &ri)) {
+        /* confirmed by the forwarding follower's term: no round to wait for */
+        if (ri > s->need) s->need = ri;
+        s->qnext = read_wait;
+        read_wait = s;
+        return;
+    }
+    s->qnext = read_new;
+    read_new = s;
+}
+
+void reads_start(void) {
+    if (!read_new) return;
+    uint64_t ri = 0, round = node_read_round(&ri);
+    if (!round) return;  /* reads_fail_all() fails them */
+    while (read_new) {
+        slot *s = read_new;
+        read_new = s->qnext;
+        s->round = round;
+        if (ri > s->need) s->need = ri;
+        s->qnext = read_wait;
+        read_wait = s;
+    }
+}
+
+/* s is answered. Its reply goes into the output buffer now, where its
+ * limit is checked (s may be gone); a proxy's goes out in
+ * client_flush_pending, never here: sending can fail, free the proxy and
+ * the other slots of the list being served. */
+static void reads_answered(slot *s) {
+    client *c = s->c;
+    c->reads_pending--;
+    slot_done(s);
+    if (!c->proxy) {
+        slot_deliver(c);
+        client_over_output_limit(c);
+    }
+}
+
+/* A confirmed read of a CMD_SLICED command: its view is taken now, the
+ * read's point in time. 0 if it cannot be (then it runs whole). */
+static int reads_slice(slot *s, const command *cmd) {
+    if (!(cmd->flags & CMD_SLICED) || s->c->close_asap || !(s->job = keys_job_new(server_store(), &s->argv[1])))
+        return 0;
+    s->state = SLOT_SLICED;
+    s->qnext = sliced;
+    sliced = s;
+    ev_idle_start(server_loop(), &slicing);
+    return 1;
+}
+
+void reads_serve(void) {
+    uint64_t confirmed = node_confirmed_round(), applied = node_applied();
+    for (slot **pp = &read_wait; *pp;) {
+        slot *s = *pp;
+        if (s->round > confirmed || s->need > applied) { pp = &s->qnext; continue; }
+        *pp = s->qnext;
+        command *cmd = cmd_lookup(s->argv[0].p, s->argv[0].len);
+        if (reads_slice(s, cmd)) continue;
+        if (!s->c->close_asap) dispatch_run(s->c, cmd, s->argc, s->argv, &s->reply);
+        reads_answered(s);
+    }
+}
+
+/* About SLICE_BUDGET keys each per loop iteration (a few ms), so
+ * heartbeats and other clients go on. */
+#define SLICE_BUDGET 20000
+
+/* A sliced read that ends without its whole reply: too large to forward,
+ * or alone past the client's output limit (as when one did). */
+static void reads_slice_too_large(slot *s, size_t made) {
+    if (s->c->proxy)
+        reply_errorf(&s->reply, "ERR the reply (over %zu bytes) is too large to forward: send this command to "
+                     "the leader", made);
+    else
+        client_close_over_limit(s->c);
+}
+
+void reads_serve_slices(void) {
+    for (slot **pp = &sliced; *pp;) {
+        slot *s = *pp;
+        client *c = s->c;
+        int done = keys_job_step(s->job, SLICE_BUDGET, &s->reply);
+        uint64_t limit = c->proxy ? FORWARD_MAX_REPLY : (uint64_t)server_cfg()->client_output_buffer_limit;
+        if (!done && keys_job_bytes(s->job) <= limit) {
+            pp = &s->qnext;
+            continue;
+        }
+        *pp = s->qnext;
+        size_t made = keys_job_bytes(s->job);
+        keys_job_free(s->job);
+        s->job = NULL;
+        if (!done) reads_slice_too_large(s, made);
+        reads_answered(s);
+    }
+    if (!sliced) ev_idle_stop(server_loop(), &slicing);
+}
+
+void reads_fail_all(void) {
+    while (read_new) slot_fail(read_new, ERR_NO_LEADER);
+    while (read_wait) slot_fail(read_wait, ERR_NO_LEADER);
+}
+
+void reads_detach(slot *s) {
+    if (s->state == SLOT_READ) {
+        slot_unqueue(&read_new, s);
+        slot_unqueue(&read_wait, s);
+    }
+    if (s->state == SLOT_SLICED) {
+        slot_unqueue(&sliced, s);
+        keys_job_free(s->job);
+        s->job = NULL;
+    }
+    if (s->c) s->c->reads_pending--;
+}

@@ -1,0 +1,97 @@
+#include "slot.h"
+#include "forward.h"
+#include "reads.h"
+#include "server.h"
+#include "writes.h"
+#include <stdlib.h>
+#include <string.h>
+
+slot *slot_new(client *c, int state) {
+    slot *s = xmalloc(sizeof(*s));
+    memset(s, 0, sizeof(*s));
+    s->c = c;
+    s->state = state;
+    s->deadline = server_now() + (double)server_cfg()->cluster_request_timeout / 1000.0;
+    if (c->stail) c->stail->next = s; else c->shead = s;
+    c->stail = s;
+    return s;
+}
+
+/* A second for every 8 MB (a 512 MB value: about a minute). */
+void slot_allow_bytes(slot *s, uint64_t bytes) { s->deadline += (double)bytes / (8 << 20); }
+
+static void slot_free(slot *s) {
+    for (int i = 0; i < s->argc; i++) free(s->argv[i].p);
+    free(s->argv);
+    buf_free(&s->reply);
+    free(s);
+}
+
+buf *slot_reply_target(client *c) {
+    if (!c->shead && !c->proxy) return &c->out;
+    return &slot_new(c, SLOT_DONE)->reply;
+}
+
+void slot_done(slot *s) {
+    s->state = SLOT_DONE;
+    if (s->c) client_queue_output(s->c);
+}
+
+void slot_reply_end(client *c, buf *out) {
+    if (out != &c->out) slot_done(c->stail);
+}
+
+void slot_unqueue(slot **queue, slot *s) {
+    for (slot **p = queue; *p; p = &(*p)->qnext)
+        if (*p == s) { *p = s->qnext; return; }
+}
+
+/* Takes a waiting slot out of the queue that would answer it. */
+static void slot_detach(slot *s) {
+    switch (s->state) {
+    case SLOT_APPLY: case SLOT_TRANSFER: writes_detach(s); break;
+    case SLOT_READ: case SLOT_SLICED: reads_detach(s); break;
+    case SLOT_FWD: forward_detach(s); break;
+    }
+}
+
+void slot_fail(slot *s, const char *err) {
+    slot_detach(s);
+    s->reply.len = s->reply.pos = 0;
+    reply_error(&s->reply, err);
+    slot_done(s);
+}
+
+int slot_deliver(client *c) {
+    while (c->shead && c->shead->state == SLOT_DONE) {
+        slot *s = c->shead;
+        c->shead = s->next;
+        if (!c->shead) c->stail = NULL;
+        int alive = 1;
+        if (c->proxy) alive = forward_proxy_reply(c, &s->reply);
+        else buf_append(&c->out, s->reply.data + s->reply.pos, buf_unread(&s->reply));
+        slot_free(s);  /* no longer the client's: freed here either way */
+        if (!alive) return 0;  /* c is not read: it may be gone */
+    }
+    return 1;
+}
+
+/* Every expired slot, not just the oldest: a long pipeline must not be
+ * answered one timer tick per command. Deadlines grow along the list. */
+void slot_expire(client *c, double now) {
+    for (slot *s = c->shead; s; s = s->next) {
+        if (s->state == SLOT_DONE) continue;
+        if (s->deadline > now) return;
+        if (s->state == SLOT_FWD) forward_end(c);
+        else slot_fail(s, s->state == SLOT_APPLY ? ERR_UNKNOWN : ERR_NO_LEADER);
+    }
+}
+
+void slot_free_all(client *c) {
+    while (c->shead) {
+        slot *s = c->shead;
+        c->shead = s->next;
+        if (s->state != SLOT_DONE) slot_detach(s);
+        slot_free(s);
+    }
+}
