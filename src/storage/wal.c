@@ -106,9 +106,11 @@ static int broken(wal *w);
  * undone, and tried again once space returns. */
 static int out_of_space(int e) { return e == ENOSPC || e == EDQUOT; }
 
-static int write_full(int fd, const char *p, size_t n, uint64_t off) {
+/* All of n bytes at off, through EINTR and short transfers; running into
+ * the end of the file means it changed under us: EIO. */
+static int io_full(int fd, char *p, size_t n, uint64_t off, int writing) {
     while (n) {
-        ssize_t k = pwrite(fd, p, n, (off_t)off);
+        ssize_t k = writing ? pwrite(fd, p, n, (off_t)off) : pread(fd, p, n, (off_t)off);
         if (k < 0 && errno == EINTR) continue;
         if (k < 0) return -1;
         if (k == 0) { errno = EIO; return -1; }
@@ -118,20 +120,8 @@ static int write_full(int fd, const char *p, size_t n, uint64_t off) {
     }
     return 0;
 }
-
-/* Reading past the end means the file changed under us: EIO. */
-static int read_full(int fd, char *p, size_t n, uint64_t off) {
-    while (n) {
-        ssize_t k = pread(fd, p, n, (off_t)off);
-        if (k < 0 && errno == EINTR) continue;
-        if (k < 0) return -1;
-        if (k == 0) { errno = EIO; return -1; }
-        p += k;
-        n -= (size_t)k;
-        off += (uint64_t)k;
-    }
-    return 0;
-}
+static int write_full(int fd, const char *p, size_t n, uint64_t off) { return io_full(fd, (char *)p, n, off, 1); }
+static int read_full(int fd, char *p, size_t n, uint64_t off) { return io_full(fd, p, n, off, 0); }
 
 /* ---- hard state ---- */
 
