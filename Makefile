@@ -151,7 +151,7 @@ integration: build/raftkv-server-san build/test_server
 	build/test_server build/raftkv-server-san
 
 differential: build/raftkv-server-san
-	tests/differential.py build/raftkv-server-san
+	tests/differential_test.py build/raftkv-server-san
 
 # A real 3-node cluster: failover, lost majority, peer garbage, torn WAL.
 cluster: build/raftkv-server-san
