@@ -164,7 +164,7 @@ hostile: build/raftkv-server-san
 
 # The linearizability checker's own tests (histories that must pass or fail).
 linearize:
-	python3 tests/test_linearize.py
+	python3 tests/linearize_test.py
 
 # Membership changes and leadership transfer under a writing client.
 membership: build/raftkv-server-san
