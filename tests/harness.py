@@ -529,7 +529,8 @@ class Cluster:
         """SIGTERM to every node at once, then each must exit cleanly."""
         for i in list(self.paused):
             self.resume(i)
-        procs, self.procs = self.procs, {}
+        with self.lock:
+            procs, self.procs = self.procs, {}
         for i, p in procs.items():
             if i not in self.hung:
                 p.send_signal(signal.SIGTERM)
