@@ -155,7 +155,7 @@ integration: build/raftkv-server-san build/test_server
 	build/test_server build/raftkv-server-san
 
 differential: build/raftkv-server-san
-	tests/differential.py build/raftkv-server-san
+	tests/differential_test.py build/raftkv-server-san
 
 # A real 3-node cluster: failover, lost majority, peer garbage, torn WAL.
 cluster: build/raftkv-server-san
@@ -168,7 +168,7 @@ hostile: build/raftkv-server-san
 
 # The linearizability checker's own tests (histories that must pass or fail).
 linearize:
-	python3 tests/test_linearize.py
+	python3 tests/linearize_test.py
 
 # Membership changes and leadership transfer under a writing client.
 membership: build/raftkv-server-san

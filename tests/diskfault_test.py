@@ -30,55 +30,35 @@ Usage: diskfault_test.py path/to/raftkv-server [path/to/raftkv-check-log]"""
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import zlib
 
-import checks
-import cluster_test as ct
-import membership_test
-from checks import check
-from cluster_test import Client, Error, retry, wait_for
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import ASAN, Cluster, Writer, check, wait_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER = harness.server_arg()
 CHECK_LOG = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else
-                            os.path.join(os.path.dirname(ct.SERVER), "raftkv-check-log-san"))
+                            os.path.join(os.path.dirname(SERVER), "raftkv-check-log-san"))
 FAULTFS = os.path.join(HERE, "..", "build", "faultfs.so")
-RETRIABLE = ("CLUSTERDOWN", "TIMEOUT", "TRYAGAIN", "MISCONF")
-BASE = 7400  # 7400..7402 and peers 17400..17402: clear of the other suites' ports
-ASAN = "detect_leaks=1:abort_on_error=0:exitcode=99"
+RETRIABLE = harness.RETRIABLE + ("MISCONF",)
 
 
-def ports_free(base, n):
-    for p in [base + k for k in range(n)] + [base + 10000 + k for k in range(n)]:
-        s = socket.socket()
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: TIME_WAIT is no obstacle
-        try:
-            s.bind(("127.0.0.1", p))
-        except OSError:
-            return False
-        finally:
-            s.close()
-    return True
-
-
-class Cluster:
+class DiskCluster(Cluster):
     """Three machines ("slots") on fixed ports. A node id lives on a slot;
     replacing a node puts a new id on the same slot, with the slot's data
-    dir wiped, as an operator would on the same host."""
+    dir wiped, as an operator would on the same host. Nodes can start with
+    the faultfs.so shim, and their data dirs can move onto small tmpfs
+    mounts."""
 
     def __init__(self):
-        self.base = BASE if ports_free(BASE, 3) else ct.free_base(3)
-        self.dir = tempfile.mkdtemp(prefix="raftkv-diskfault-")
+        super().__init__(SERVER, 3, ["--wal-segment-size", "64kb", "--snapshot-threshold", "3000"],
+                         prefix="raftkv-diskfault-")
         self.slot = {1: 0, 2: 1, 3: 2}  # node id -> slot
-        self.joined = set()
-        self.procs = {}
-        self.founders = ",".join("%d=127.0.0.1:%d" % (i, self.base + i - 1) for i in (1, 2, 3))
         self.next_id = 4
-        self.logs = []
 
     def port(self, i):
         return self.base + self.slot[i]
@@ -86,124 +66,88 @@ class Cluster:
     def data(self, i):
         return os.path.join(self.dir, "slot%d" % self.slot[i])
 
-    def log(self, i):
-        return os.path.join(self.dir, "node%d.log" % i)
+    def replace(self, w, old, what):
+        """The documented recovery of a damaged member: RAFT.NODE REMOVE it on
+        another member, wipe its data dir, start it there again, empty, with
+        --join under a new id (README, "Disk damage": a wiped node under its
+        old id could give again a vote the old one gave). Returns the id."""
+        if old in self.procs:
+            self.kill(old)
+        w.leave(old)
+        via = next(i for i in self.procs)
+        r = self.raft_node(via, "REMOVE", old, kinds=RETRIABLE)
+        check(r == "OK", "%s: RAFT.NODE REMOVE %d through node %d: %r" % (what, old, via, r))
+        shutil.rmtree(self.data(old))
+        new = self.next_id
+        self.next_id += 1
+        self.slot[new] = self.slot.pop(old)
+        self.joiners.add(new)
+        if self.start(new):
+            check(wait_for(lambda: self.is_voter(new), 60), "%s: node %d joins empty in its place and becomes a voter"
+                  % (what, new))
+            check(self.caught_up(new), "%s: node %d catches up" % (what, new))
+            w.nodes.append(new)
+        return new
 
-    def args(self, i):
-        a = [ct.SERVER, "--id", str(i), "--port", str(self.port(i)), "--dir", self.data(i),
-             "--election-timeout", "300", "--heartbeat-interval", "50", "--cluster-request-timeout", "2000",
-             "--wal-segment-size", "64kb", "--snapshot-threshold", "3000"]
-        if i in self.joined:
-            via = next(k for k in sorted(self.procs) if k != i)
-            return a + ["--join", "127.0.0.1:%d" % self.port(via)]
-        return a + ["--cluster", self.founders]
+    # ---- a failing disk: tests/faultfs.c
+    def start_faultfs(self, i, trigger, after):
+        """Starts node i with faultfs.so preloaded: its log's fdatasync fails
+        (EIO) once the trigger file exists, after `after` more syncs."""
+        libasan = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True,
+                                 text=True).stdout.strip()
+        preload = (libasan + " " if "san" in os.path.basename(self.server) else "") + os.path.abspath(FAULTFS)
+        # the node exits from the middle of its work on purpose: what it holds then is no leak
+        return self.start(i, {"LD_PRELOAD": preload, "FAULTFS_TRIGGER": trigger, "FAULTFS_AFTER": str(after),
+                              "ASAN_OPTIONS": ASAN.replace("detect_leaks=1", "detect_leaks=0")})
 
-    def spawn(self, i, env=None):
-        if self.log(i) not in self.logs:
-            self.logs.append(self.log(i))
-        out = open(self.log(i), "ab")
-        e = dict(os.environ, ASAN_OPTIONS=ASAN)
-        e.update(env or {})
-        p = subprocess.Popen(self.args(i), stdout=out, stderr=subprocess.STDOUT, env=e)
-        out.close()
-        return p
+    # ---- a full disk: data dirs on small tmpfs mounts
+    def onto_tmpfs(self, nodes, extra):
+        """Puts each node's data dir on a tmpfs of its own, twice what it holds
+        (LevelDB turns its log into a table when it opens) plus extra bytes, one
+        node at a time (a node started with --join wants another one up). False
+        when tmpfs cannot be mounted here."""
+        for t in nodes:
+            self.stop(t)
+            d = self.data(t)
+            keep = d + ".moved"
+            os.rename(d, keep)
+            os.mkdir(d)
+            size = (2 * du(keep) + extra + 4095) // 4096 * 4096
+            mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d" % size, "tmpfs", d],
+                                     capture_output=True, text=True)
+            if mounted.returncode != 0:
+                print("  ENOSPC: cannot mount a tmpfs here (%s): skipped" % mounted.stderr.strip())
+                os.rmdir(d)
+                os.rename(keep, d)
+                self.start(t)
+                self.off_tmpfs([i for i in nodes if os.path.ismount(self.data(i))])
+                return False
+            shutil.copytree(keep, d, dirs_exist_ok=True)
+            shutil.rmtree(keep)
+            self.start(t)
+        return True
 
-    def start(self, i, env=None):
-        self.procs[i] = p = self.spawn(i, env)
-        end = time.time() + 60
-        while time.time() < end and p.poll() is None:
-            try:
-                Client(self.port(i)).close()
-                return True
-            except OSError:
-                time.sleep(0.025)
-        check(False, "node %d starts (exit code %s)" % (i, p.poll()))
-        self.procs.pop(i)
-        return False
+    def grow_tmpfs(self, nodes, size):
+        for t in nodes:
+            subprocess.run(["mount", "-o", "remount,size=%d" % size, self.data(t)], check=True)
 
-    def start_refused(self, i, seconds=30):
-        """Starts node i expecting it to refuse: its exit code and the log
-        lines it wrote; kills it if it came up instead."""
-        size = os.path.getsize(self.log(i)) if os.path.exists(self.log(i)) else 0
-        p = self.spawn(i)
-        try:
-            rc = p.wait(seconds)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            rc = "still running after %ds" % seconds
-            p.wait()
-        with open(self.log(i), errors="replace") as f:
-            f.seek(size)
-            return rc, f.read()
-
-    def kill(self, i, sig=signal.SIGKILL):
-        p = self.procs.pop(i)
-        p.send_signal(sig)
-        return p.wait()
-
-    def stop(self, i):
-        rc = self.kill(i, signal.SIGTERM)
-        check(rc == 0, "node %d exits cleanly on SIGTERM (rc %s)" % (i, rc))
-
-    def info(self, i, section="raft"):
-        c = Client(self.port(i))
-        raw = c.call("INFO", section)
-        c.close()
-        return dict(line.split(":", 1) for line in raw.decode().split("\r\n") if ":" in line)
-
-    def leader(self, timeout=10.0, exclude=()):
-        end = time.time() + timeout
-        while time.time() < end:
-            for i in list(self.procs):
-                try:
-                    if i not in exclude and self.info(i).get("raft_role") == "leader":
-                        return i
-                except (OSError, ConnectionError, KeyError):
-                    pass
-            time.sleep(0.05)
-        return None
-
-    def caught_up(self, i, seconds=30):
-        """Node i has applied what the leader had committed when asked."""
-        lead = self.leader(exclude=(i,))
-        if lead is None:
-            return False
-        commit = int(self.info(lead)["raft_commit_index"])
-
-        def applied():
-            try:
-                return int(self.info(i)["raft_applied_index"])
-            except (OSError, ConnectionError, KeyError):
-                return 0
-        return wait_for(lambda: applied() >= commit, seconds)
-
-    def destroy(self):
-        for i in list(self.procs):
-            self.stop(i)
-        text = ""
-        for path in self.logs:
-            with open(path, errors="replace") as f:
-                text += f.read()
-        check("runtime error" not in text and "AddressSanitizer" not in text and "LeakSanitizer" not in text,
-              "no sanitizer report in the node logs")
-        if checks.failed or os.environ.get("KEEP_LOGS"):
-            print("node logs kept in", self.dir, file=sys.stderr)
-        else:
-            shutil.rmtree(self.dir, ignore_errors=True)
+    def off_tmpfs(self, nodes):
+        """Back to an ordinary data dir, one node at a time: stop, copy off,
+        unmount, start."""
+        for t in nodes:
+            if t in self.procs:
+                self.stop(t)
+            d = self.data(t)
+            keep = d + ".moved"
+            shutil.copytree(d, keep)
+            subprocess.run(["umount", d], check=True)
+            os.rmdir(d)
+            os.rename(keep, d)
+            self.start(t)
 
 
-class Writer(membership_test.Writer):
-    """The membership suite's writer (unique keys through self.nodes, every
-    acknowledged one kept), with what these tests need besides."""
-
-    def count(self):
-        with self.lock:
-            return len(self.acked)
-
-    def leave(self, i):
-        if i in self.nodes:
-            self.nodes.remove(i)
-        time.sleep(0.1)  # let a connection to it finish its turn
+def du(path):
+    return sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(path) for f in fs)
 
 
 def acked_grows(w, what, more=50, seconds=15):
@@ -212,70 +156,9 @@ def acked_grows(w, what, more=50, seconds=15):
           "%s: writes go on being acknowledged (%d, then %d)" % (what, n, w.count()))
 
 
-def change(cl, via, *args):
-    """RAFT.NODE ... through node via, again while the answer is retriable."""
-    c = Client(cl.port(via), timeout=10)
-    r = None
-    for _ in range(100):
-        r = c.call("RAFT.NODE", *args)
-        if not (isinstance(r, Error) and str(r).startswith(RETRIABLE)):
-            break
-        time.sleep(0.1)
-    c.close()
-    return r
-
-
-def voter(cl, i):
-    try:
-        return cl.info(i).get("raft_voter") == "1"
-    except (OSError, ConnectionError):
-        return False
-
-
-def replace(cl, w, old, what):
-    """The documented recovery of a damaged member: RAFT.NODE REMOVE it on
-    another member, wipe its data dir, start it there again, empty, with
-    --join under a new id (README, "Disk damage": a wiped node under its
-    old id could give again a vote the old one gave). Returns the id."""
-    if old in cl.procs:
-        cl.kill(old)
-    w.leave(old)
-    via = next(i for i in cl.procs)
-    r = change(cl, via, "REMOVE", old)
-    check(r == "OK", "%s: RAFT.NODE REMOVE %d through node %d: %r" % (what, old, via, r))
-    shutil.rmtree(cl.data(old))
-    new = cl.next_id
-    cl.next_id += 1
-    cl.slot[new] = cl.slot.pop(old)
-    cl.joined.add(new)
-    if cl.start(new):
-        check(wait_for(lambda: voter(cl, new), 60), "%s: node %d joins empty in its place and becomes a voter"
-              % (what, new))
-        check(cl.caught_up(new), "%s: node %d catches up" % (what, new))
-        w.nodes.append(new)
-    return new
-
-
-def lead_to(cl, t, via=None, seconds=15):
-    """Hands leadership to node t (again while it is still catching up, as
-    RAFT.TRANSFER-LEADER gives up after an election timeout); True once t leads."""
-    end = time.time() + seconds
-    while time.time() < end:
-        try:
-            c = Client(cl.port(via or t), timeout=10)
-            r = c.call("RAFT.TRANSFER-LEADER", t)
-            c.close()
-            if r == "OK" and wait_for(lambda: cl.info(t)["raft_role"] == "leader", 3):
-                return True
-        except (OSError, ConnectionError, KeyError):
-            pass
-        time.sleep(0.1)
-    return False
-
-
 def followers(cl):
     lead = cl.leader()
-    return lead, [i for i in sorted(cl.procs) if i != lead]
+    return lead, cl.followers(lead)
 
 
 # ---- the WAL on disk (format in src/storage/wal.h) ----
@@ -383,7 +266,7 @@ def test_wal_corrupt(cl, w):
     check(rc == 1 and "error: " in out and where in out and "log is damaged" in out,
           "wal corruption: raftkv-check-log reports the damage at %s (rc %s):\n%s" % (where, rc, out[-600:]))
     check(w.count() > 0, "wal corruption: writes were acknowledged before")
-    replace(cl, w, t, "wal corruption")
+    cl.replace(w, t, "wal corruption")
     acked_grows(w, "after replacing the node with a damaged log")
 
 
@@ -410,7 +293,7 @@ def test_fsm_damage(cl, w):
         return
     check(cl.caught_up(t), "state machine: node %d catches up after a restart" % t)
     time.sleep(0.3)
-    c = Client(cl.port(t))
+    c = cl.client(t)
     snap = c.call("RAFT.SNAPSHOT")
     c.close()
     inf = cl.info(t)
@@ -480,7 +363,7 @@ def test_fsm_damage(cl, w):
               % (what, rc, log[-700:]))
         check(os.path.isdir(gen), "state machine, %s: the refused start left %s in place" % (what, gen))
     shutil.rmtree(pristine)
-    replace(cl, w, t, "state machine damage")
+    cl.replace(w, t, "state machine damage")
     acked_grows(w, "after replacing the node with a damaged state machine")
 
 
@@ -507,7 +390,7 @@ def test_fsm_rot(cl, w):
     check(tables, "bit rot: node %d has table files" % t)
     if not tables:
         return
-    check(lead_to(cl, t), "bit rot: node %d leads" % t)
+    check(cl.transfer_to(t), "bit rot: node %d leads" % t)
     wrong = answered = 0
     # LevelDB may compact the damaged file away before anything reads it
     # (then nothing can): flip the biggest live table again, up to 3 times
@@ -519,7 +402,7 @@ def test_fsm_rot(cl, w):
         flip(big, os.path.getsize(big) // 2, 64)
         acked = dict(w.acked)
         keys = sorted(acked)
-        c = Client(cl.port(t), timeout=30)
+        c = cl.client(t, timeout=30)
         try:
             for j in range(0, len(keys), 200):
                 part = keys[j:j + 200]
@@ -564,7 +447,7 @@ def test_fsm_rot(cl, w):
     w.leave(t)
     check(cl.leader(exclude=(t,)) is not None, "bit rot: the other two have a leader")
     acked_grows(w, "bit rot, with the node stopped")
-    replace(cl, w, t, "bit rot")
+    cl.replace(w, t, "bit rot")
 
 
 def fsync_eio(cl, w, on_leader):
@@ -582,18 +465,13 @@ def fsync_eio(cl, w, on_leader):
         open(trigger, "w").close()
     w.leave(t)
     cl.stop(t)
-    libasan = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
-    preload = (libasan + " " if "san" in os.path.basename(ct.SERVER) else "") + os.path.abspath(FAULTFS)
-    # the node exits from the middle of its work on purpose: what it holds then is no leak
-    env = {"LD_PRELOAD": preload, "FAULTFS_TRIGGER": trigger, "FAULTFS_AFTER": "0" if on_leader else "100",
-           "ASAN_OPTIONS": ASAN.replace("detect_leaks=1", "detect_leaks=0")}
     size = os.path.getsize(cl.log(t))
-    if not cl.start(t, env):
+    if not cl.start_faultfs(t, trigger, 0 if on_leader else 100):
         return
     p = cl.procs[t]
     if on_leader:
         check(cl.caught_up(t), "%s: node %d runs with the shim and catches up" % (what, t))
-        check(lead_to(cl, t), "%s: node %d leads" % (what, t))
+        check(cl.transfer_to(t), "%s: node %d leads" % (what, t))
         w.nodes.append(t)
         acked_grows(w, what + ", before the fault")
         open(trigger, "w").close()
@@ -612,19 +490,17 @@ def fsync_eio(cl, w, on_leader):
     new = cl.leader(exclude=(t,))
     check(new is not None, "%s: the other two have a leader (node %s)" % (what, new))
     acked_grows(w, what + ", with the node stopped")
-    replace(cl, w, t, what)
+    cl.replace(w, t, what)
 
 
 def test_fsync_eio_leader(cl, w):
+    """The leader's fdatasync fails: it stops with a log line, the other two go on."""
     fsync_eio(cl, w, True)
 
 
 def test_fsync_eio_follower(cl, w):
+    """A follower's fdatasync fails: it stops with a log line, the other two go on."""
     fsync_eio(cl, w, False)
-
-
-def du(path):
-    return sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(path) for f in fs)
 
 
 def persistence_ok(cl, i):
@@ -633,53 +509,6 @@ def persistence_ok(cl, i):
         return cl.info(i, "persistence").get("aof_last_write_status")
     except (OSError, ConnectionError):
         return None
-
-
-def onto_tmpfs(cl, nodes, extra):
-    """Puts each node's data dir on a tmpfs of its own, twice what it holds
-    (LevelDB turns its log into a table when it opens) plus extra bytes, one
-    node at a time (a node started with --join wants another one up). False
-    when tmpfs cannot be mounted here."""
-    for t in nodes:
-        cl.stop(t)
-        d = cl.data(t)
-        keep = d + ".moved"
-        os.rename(d, keep)
-        os.mkdir(d)
-        size = (2 * du(keep) + extra + 4095) // 4096 * 4096
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d" % size, "tmpfs", d],
-                                 capture_output=True, text=True)
-        if mounted.returncode != 0:
-            print("  ENOSPC: cannot mount a tmpfs here (%s): skipped" % mounted.stderr.strip())
-            os.rmdir(d)
-            os.rename(keep, d)
-            cl.start(t)
-            off_tmpfs(cl, [i for i in nodes if os.path.ismount(cl.data(i))])
-            return False
-        shutil.copytree(keep, d, dirs_exist_ok=True)
-        shutil.rmtree(keep)
-        cl.start(t)
-    return True
-
-
-def grow_tmpfs(cl, nodes, size):
-    for t in nodes:
-        subprocess.run(["mount", "-o", "remount,size=%d" % size, cl.data(t)], check=True)
-
-
-def off_tmpfs(cl, nodes):
-    """Back to an ordinary data dir, one node at a time: stop, copy off,
-    unmount, start."""
-    for t in nodes:
-        if t in cl.procs:
-            cl.stop(t)
-        d = cl.data(t)
-        keep = d + ".moved"
-        shutil.copytree(d, keep)
-        subprocess.run(["umount", d], check=True)
-        os.rmdir(d)
-        os.rename(keep, d)
-        cl.start(t)
 
 
 def fill(cl, via, until, seconds=60):
@@ -692,7 +521,7 @@ def fill(cl, via, until, seconds=60):
     end = time.time() + seconds
     while not until() and time.time() < end:
         try:
-            c = Client(cl.port(via[n % len(via)]), timeout=10)
+            c = cl.client(via[n % len(via)], timeout=10)
             r = c.pipeline([("SET", "big%d_%d" % (n, k), big) for k in range(64)])
             c.close()
         except (OSError, ConnectionError):
@@ -717,7 +546,7 @@ def test_enospc(cl, w):
     _, fol = followers(cl)
     t = fol[-1]
     w.leave(t)
-    if not onto_tmpfs(cl, [t], 1 << 20):
+    if not cl.onto_tmpfs([t], 1 << 20):
         w.nodes.append(t)
         return
     try:
@@ -729,15 +558,15 @@ def test_enospc(cl, w):
         intact(cl, t, logsize, "ENOSPC")
         check(cl.leader(exclude=(t,)) is not None, "ENOSPC: the other two keep a leader")
         acked_grows(w, "ENOSPC, with one follower's disk full")
-        c = Client(cl.port(t))
+        c = cl.client(t)
         key, val = next(iter(dict(w.acked).items()))
         check(c.call("GET", key) == val, "ENOSPC: the full node still serves reads")
         c.close()
-        grow_tmpfs(cl, [t], 256 << 20)
+        cl.grow_tmpfs([t], 256 << 20)
         check(wait_for(lambda: persistence_ok(cl, t) == "ok", 30), "ENOSPC: node %d recovers once there is room" % t)
         check(cl.caught_up(t), "ENOSPC: node %d catches up after it" % t)
     finally:
-        off_tmpfs(cl, [t])
+        cl.off_tmpfs([t])
     w.nodes.append(t)
     acked_grows(w, "ENOSPC, after the disk was cleared")
 
@@ -747,7 +576,7 @@ def test_enospc_all(cl, w):
     stays up, writes are refused (MISCONF) or time out, never lost; reads
     go on where a leader remains; once there is room, writes resume."""
     nodes = sorted(cl.procs)
-    if not onto_tmpfs(cl, nodes, 2 << 20):
+    if not cl.onto_tmpfs(nodes, 2 << 20):
         return
     try:
         check(cl.leader() is not None, "ENOSPC everywhere: a leader on the small disks")
@@ -763,7 +592,7 @@ def test_enospc_all(cl, w):
         lead = cl.leader(timeout=5)
         if lead is not None:
             for via in nodes:  # the leader refuses before proposing; followers forward to it
-                c = Client(cl.port(via))
+                c = cl.client(via)
                 key, val = next(iter(dict(w.acked).items()))
                 r = c.call("SET", "after-full", "x")
                 check(str(r).startswith("MISCONF Errors writing to the"),
@@ -771,21 +600,37 @@ def test_enospc_all(cl, w):
                 check(c.call("GET", key) == val, "ENOSPC everywhere: reads go on through node %d" % via)
                 c.close()
         print("  ENOSPC everywhere: replies %r, full disks on nodes %r, leader %s" % (seen, full, lead))
-        grow_tmpfs(cl, nodes, 256 << 20)
+        cl.grow_tmpfs(nodes, 256 << 20)
         check(wait_for(lambda: all(persistence_ok(cl, t) == "ok" for t in nodes), 30),
               "ENOSPC everywhere: every node recovers once there is room")
         acked_grows(w, "ENOSPC everywhere, once there is room")
     finally:
-        off_tmpfs(cl, nodes)
+        cl.off_tmpfs(nodes)
     check(cl.leader() is not None, "ENOSPC everywhere: a leader after moving back")
     acked_grows(w, "ENOSPC everywhere, back on the ordinary disk")
 
 
-def check_every_copy(cl, w):
+def test_start(cl, w):
+    """Three nodes elect a leader and take the writer's writes."""
+    for i in (1, 2, 3):
+        cl.start(i)
+    check(cl.leader() is not None, "a leader is elected")
+    w.nodes = [1, 2, 3]
+    w.start()
+    acked_grows(w, "start", 300)
+
+
+def test_only_retriable_errors(cl, w):
+    """All along, the writer saw only retriable errors (or lost connections)."""
+    w.finish()
+    odd = {e: n for e, n in w.errors.items() if e not in RETRIABLE and e != "connection"}
+    check(not odd, "clients saw only retriable errors (%r)" % dict(w.errors))
+
+
+def test_every_copy(cl, w):
     """Each member leads in turn, and reads every acknowledged key from its
     own state machine (a follower would forward the reads to the leader)."""
     acked = dict(w.acked)
-    keys = sorted(acked)
     members = sorted(cl.procs)
     lead = cl.leader()
     commit = int(cl.info(lead)["raft_commit_index"])
@@ -794,46 +639,23 @@ def check_every_copy(cl, w):
     counts = {i: cl.info(i, "keyspace").get("db0", "") for i in members}
     check(len(set(counts.values())) == 1, "every member's state machine holds as many keys: %r" % counts)
     for i in members:
-        check(lead_to(cl, i), "node %d takes the lead for the read-back" % i)
-        c = Client(cl.port(i), timeout=30)
-        bad = 0
-        for j in range(0, len(keys), 500):
-            part = keys[j:j + 500]
-            got = retry(lambda: c.call("MGET", *part))
-            bad += len(part) if not isinstance(got, list) else sum(1 for k, v in zip(part, got) if v != acked[k])
-        c.close()
-        check(bad == 0, "node %d's own state machine holds all %d acknowledged writes (%d missing or wrong)"
-              % (i, len(keys), bad))
+        check(cl.transfer_to(i), "node %d takes the lead for the read-back" % i)
+        cl.check_acked([i], acked, "leading, from its own state machine")
+    print("  %d writes acknowledged" % len(acked))
 
 
-def main():
-    t0 = time.time()
-    cl = Cluster()
-    w = Writer(cl)
-    try:
-        for i in (1, 2, 3):
-            cl.start(i)
-        check(cl.leader() is not None, "a leader is elected")
-        w.nodes = [1, 2, 3]
-        w.start()
-        acked_grows(w, "start", 300)
-        steps = [test_torn_tail, test_wal_corrupt, test_fsm_damage, test_fsm_rot, test_fsync_eio_leader,
-                 test_fsync_eio_follower, test_enospc, test_enospc_all]
-        for step in steps:
-            t = time.time()
-            step(cl, w)
-            print("  %s: %.1fs, %d writes acknowledged so far" % (step.__name__, time.time() - t, w.count()))
-        w.halt = True
-        w.join(10)
-        odd = {e: n for e, n in w.errors.items() if e not in RETRIABLE and e != "connection"}
-        check(not odd, "clients saw only retriable errors (%r)" % dict(w.errors))
-        check_every_copy(cl, w)
-        print("  %d writes acknowledged in %.1fs" % (len(w.acked), time.time() - t0))
-    finally:
-        w.halt = True
-        cl.destroy()
-    return checks.summary("diskfault")
+TESTS = [test_start, test_torn_tail, test_wal_corrupt, test_fsm_damage, test_fsm_rot, test_fsync_eio_leader,
+         test_fsync_eio_follower, test_enospc, test_enospc_all, test_only_retriable_errors, test_every_copy]
+
+
+def suite():
+    with DiskCluster() as cl:
+        w = Writer(cl)
+        try:
+            harness.run_tests(TESTS, cl, w)
+        finally:
+            w.finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main("diskfault", suite))

@@ -36,30 +36,24 @@ import select
 import shutil
 import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import checks  # noqa: E402
-import cluster_test as ct  # noqa: E402
-from checks import check  # noqa: E402
-from cluster_test import Client, Error  # noqa: E402
+import harness  # noqa: E402
+from harness import Client, Cluster, Error, check, retry, short, wait_for  # noqa: E402
 
+SERVER = harness.server_arg()
 I64_MAX, I64_MIN = 2 ** 63 - 1, -2 ** 63
 MB = 1 << 20
 NODE_NOFILE = 1024  # the soft RLIMIT_NOFILE the nodes start with (the usual default)
 RSS_GROWTH_MAX = 200 * MB
 # The server defaults, except a request timeout long enough for a 100 MB
 # entry on a slow machine: these cases are about staying up, not latency.
-NODE_ARGS = ["--election-timeout", "1000", "--heartbeat-interval", "100", "--cluster-request-timeout", "20000",
-             "--enable-debug-command", "local"]  # DEBUG DIGEST compares the replicas
-RETRIABLE = ("CLUSTERDOWN", "TIMEOUT", "TRYAGAIN")
-
-
-Conn = Client  # (cluster_test's, whose reads stay linear in a reply's size)
+TIMING = (1000, 100, 20000)
+NODE_ARGS = ["--enable-debug-command", "local"]  # DEBUG DIGEST compares the replicas
+RETRIABLE = harness.RETRIABLE
 
 
 def norm(r):
@@ -71,11 +65,6 @@ def norm(r):
     if isinstance(r, str):
         return ("+", r)
     return r
-
-
-def short(x, n=160):
-    s = repr(x)
-    return s if len(s) <= n else s[:n] + "...(%d chars)" % len(s)
 
 
 def show(args):
@@ -99,74 +88,42 @@ def rss(pid, field="VmRSS"):
     return None
 
 
+def rss_kept(h, n, pid, r0, held):
+    """The cleanup of a case holding connections open: node n's RSS is
+    still within RSS_GROWTH_MAX of r0 after the checks; then they close."""
+    def cleanup():
+        r2 = rss(pid)
+        h.check(r2 is not None and r2 - r0 < RSS_GROWTH_MAX, "RSS of node %d still within %d MB of where it was "
+                "after the checks (%s -> %s MB)" % (n, RSS_GROWTH_MAX >> 20, r0 >> 20, (r2 or 0) >> 20))
+        for s in held:
+            s.close()
+    return cleanup
+
+
 def raw_exchange(port, data, seconds):
     """Sends bytes, returns what came back until the server closed (with
     b'<close>') or the time was up (b'<open>')."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=seconds)
-    out = b""
-    try:
-        s.sendall(data)
-        end = time.time() + seconds
-        while time.time() < end:
-            s.settimeout(max(0.01, end - time.time()))
-            d = s.recv(65536)
-            if not d:
-                return out + b"<close>"
-            out += d
-    except socket.timeout:
-        pass
-    except OSError:
-        return out + b"<close>"
-    finally:
-        s.close()
-    return out + b"<open>"
+    out, closed = harness.raw_exchange(port, data, seconds)
+    return out + (b"<close>" if closed else b"<open>")
 
 
-class HCluster(ct.Cluster):
-    """cluster_test's Cluster; nodes start with RLIMIT_NOFILE 1024, and a
-    stop never waits forever for a node that hangs."""
+class HCluster(Cluster):
+    """A 3-node cluster whose nodes start with RLIMIT_NOFILE 1024 and may
+    take `wait` seconds to stop; a node that died or hangs is killed at the
+    end, not asked (its failure was reported where it happened); data dirs
+    are removed even when a check failed (gigabytes), logs kept."""
 
     def __init__(self, wait):
-        super().__init__(3, NODE_ARGS)
-        self.wait = wait
-        self.hung = set()  # nodes that stopped answering (or of a broken cluster): killed at the end, not asked
-
-    def start(self, i):
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(NODE_NOFILE, hard), hard))
-        try:
-            super().start(i)
-        finally:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-
-    def stop(self, i):
-        p = self.procs.pop(i)
-        if p.poll() is not None:
-            return  # died during a case: reported there
-        if i in self.hung:
-            p.kill()  # reported when it stopped answering
-            p.wait()
-            return
-        p.send_signal(signal.SIGTERM)
-        try:
-            rc = p.wait(self.wait)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            rc = "killed: no exit %.0fs after SIGTERM" % self.wait
-            p.wait()
-        check(rc == 0, "node %d exits cleanly on SIGTERM at the end (rc %s)" % (i, rc))
+        super().__init__(SERVER, 3, NODE_ARGS, timing=TIMING, nofile=NODE_NOFILE, stop_wait=wait,
+                         prefix="raftkv-hostile-")
 
     def destroy(self):
-        for i in list(self.procs):
-            self.stop(i)
-        for i in range(1, self.n + 1):
-            if not os.path.exists(self.log(i)):
-                continue
-            bad = [ln for ln in open(self.log(i), errors="replace")
-                   if "runtime error" in ln or "AddressSanitizer" in ln or "LeakSanitizer" in ln]
-            check(not bad, "no sanitizer report in node %d's log (%s): %s" % (i, self.log(i), bad[:2]))
+        self.hung.update(i for i in self.procs if not self.alive(i))
+        super().destroy()
+
+    def cleanup(self):
         for i in range(1, self.n + 1):  # the data can be gigabytes; the logs are kept on failure
-            shutil.rmtree(os.path.join(self.dir, "node%d" % i), ignore_errors=True)
+            shutil.rmtree(self.data(i), ignore_errors=True)
             if os.path.exists(self.log(i)) and os.path.getsize(self.log(i)) > 64 * MB:  # a node logging in a loop
                 with open(self.log(i), "r+b") as f:
                     f.seek(-MB, os.SEEK_END)
@@ -176,38 +133,7 @@ class HCluster(ct.Cluster):
                     f.seek(0)
                     f.write(head + b"\n[... cut by hostile_test.py ...]\n" + tail)
                     f.truncate()
-        if checks.failed:
-            print("hostile: node logs kept in", self.dir, file=sys.stderr)
-        else:
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-
-class Oracle:
-    """A real redis-server, the reference for reply texts."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="raftkv-hostile-redis-")
-        self.port = ct.free_base(1)
-        self.p = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                   "--appendonly", "no", "--dir", self.dir], stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        end = time.time() + 30
-        while True:
-            try:
-                self.c = Conn(self.port, 120)
-                break
-            except OSError:
-                if time.time() > end or self.p.poll() is not None:
-                    raise RuntimeError("redis-server did not start")
-                time.sleep(0.05)
-
-    def call(self, *args):
-        return self.c.call(*args)
-
-    def stop(self):
-        self.p.kill()
-        self.p.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        super().cleanup()
 
 
 class CaseFailed(Exception):
@@ -218,7 +144,7 @@ class Hostile:
     def __init__(self):
         self.cl = None
         self.wait = 30.0
-        self.oracle = Oracle()
+        self.oracle = harness.RedisServer()
         self.case = "start"
         self.conns = {}
         self.silent = {}  # node -> when it was sent what it did not answer within the deadline, this case
@@ -245,12 +171,12 @@ class Hostile:
         if lead is None:
             raise RuntimeError("a fresh cluster elected no leader in %.0fs" % self.wait)
         for i in range(1, 4):  # every node knows the leader and commits through it
-            r = ct.retry(lambda: Conn(self.cl.port(i), self.wait).call("SET", "hostile:up", i), self.wait)
+            r = retry(lambda: self.cl.call(i, "SET", "hostile:up", i, timeout=self.wait), self.wait)
             if r != "OK":
                 raise RuntimeError("a fresh cluster does not commit through node %d: %r" % (i, r))
         self.restart_needed = False
         if not self.digest_missing:
-            r = Conn(self.cl.port(1), self.wait).call("DEBUG", "DIGEST")
+            r = self.cl.call(1, "DEBUG", "DIGEST", timeout=self.wait)
             if isinstance(r, Error) and "unknown command" in str(r):
                 check(False, "DEBUG DIGEST is implemented (answers %r): until it is, replicas are compared by key "
                       "count only" % r)
@@ -261,7 +187,7 @@ class Hostile:
         commit latency, at least 30 s (HOSTILE_DEADLINE overrides)."""
         lead = self.cl.leader(timeout=self.wait)
         fol = [i for i in range(1, 4) if i != lead][0]
-        c = Conn(self.cl.port(fol), self.wait)
+        c = self.cl.client(fol, self.wait)
         lat = []
         for k in range(60):
             t0 = time.time()
@@ -270,18 +196,17 @@ class Hostile:
         c.close()
         med = sorted(lat)[len(lat) // 2]
         self.wait = float(os.environ.get("HOSTILE_DEADLINE", 0)) or min(300.0, max(30.0, 3000 * med))
-        self.cl.wait = self.wait
+        self.cl.stop_wait = self.wait
         print("hostile: commit latency through a follower %.1f ms; deadline %.0f s" % (med * 1000, self.wait))
 
     def leader(self):
         return self.cl.leader(timeout=self.wait)
 
     def followers(self, lead=None):
-        lead = lead or self.leader()
-        return [i for i in range(1, 4) if i != lead]
+        return self.cl.followers(lead or self.leader())
 
     def alive(self, i):
-        return self.cl.procs.get(i) is not None and self.cl.procs[i].poll() is None
+        return self.cl.alive(i)
 
     def log_tail(self, i, n=3):
         try:
@@ -300,7 +225,7 @@ class Hostile:
     def conn(self, i, timeout=None):
         if timeout is None and i in self.conns:
             return self.conns[i]
-        c = Conn(self.cl.port(i), timeout or self.wait)
+        c = self.cl.client(i, timeout or self.wait)
         if timeout is None:
             self.conns[i] = c
         return c
@@ -358,24 +283,15 @@ class Hostile:
         return got
 
     def raft(self, i):
-        c = Conn(self.cl.port(i), self.wait)
-        raw = c.call("INFO", "raft")
-        c.close()
-        return dict(ln.split(":", 1) for ln in raw.decode().split("\r\n") if ":" in ln)
+        return self.cl.info(i, "raft", self.wait)
 
     def keyspace(self, i):
-        c = Conn(self.cl.port(i), self.wait)
-        raw = c.call("INFO", "keyspace").decode()
-        c.close()
-        m = re.search(r"db0:keys=(\d+)", raw)
+        m = re.search(r"keys=(\d+)", self.cl.info(i, "keyspace", self.wait).get("db0", ""))
         return int(m.group(1)) if m else 0
 
     def stat(self, i, field):
-        c = Conn(self.cl.port(i), self.wait)
-        raw = c.call("INFO", "stats").decode()
-        c.close()
-        m = re.search(r"%s:(\d+)" % field, raw)
-        return int(m.group(1)) if m else None
+        v = self.cl.info(i, "stats", self.wait).get(field, "")
+        return int(v) if v.isdigit() else None
 
     def settle(self):
         """INFO raft of every node, once all agree on one leader in one term."""
@@ -404,7 +320,7 @@ class Hostile:
         return "raft_term " + ", ".join("%d: %s" % kv for kv in sorted(out.items()))
 
     def pid(self, i):
-        return self.cl.procs[i].pid
+        return self.cl.pid(i)
 
     def pings(self, i):
         """Polls until node i answers PONG; False at once if it exited. A
@@ -416,7 +332,7 @@ class Hostile:
             if not self.alive(i):
                 return False, "exited"
             try:
-                c = Conn(self.cl.port(i), max(0.5, end - time.time()))
+                c = self.cl.client(i, max(0.5, end - time.time()))
                 last = c.call("PING")
                 c.close()
                 if last == "PONG":
@@ -491,7 +407,7 @@ class Hostile:
             r = None
             while time.time() < end and self.alive(via):
                 try:
-                    c = Conn(self.cl.port(via), max(1.0, end - time.time()))
+                    c = self.cl.client(via, max(1.0, end - time.time()))
                     r = c.call(*args)
                     c.close()
                 except (OSError, ConnectionError) as e:
@@ -521,9 +437,9 @@ class Hostile:
                           "afterwards nodes %s reach the same raft_applied_index (%r)" % (up, applied)):
             healthy = False
         try:
-            sizes = {i: Conn(self.cl.port(i), self.wait).call("DBSIZE") for i in up}
+            sizes = {i: self.cl.call(i, "DBSIZE", timeout=self.wait) for i in up}
             local = {i: self.keyspace(i) for i in up}
-            digests = {i: Conn(self.cl.port(i), self.wait).call("DEBUG", "DIGEST") for i in up}
+            digests = {i: self.cl.call(i, "DEBUG", "DIGEST", timeout=self.wait) for i in up}
         except (OSError, ConnectionError) as e:
             self.check(False, "afterwards DBSIZE, INFO keyspace and DEBUG DIGEST answer on nodes %s (%r)" % (up, e))
             return False
@@ -542,7 +458,7 @@ class Hostile:
         self.case = name
         self.stalls = stalls
         t0 = time.time()
-        failed0 = checks.failed
+        failed0 = harness.failed
         self.silent = {}
         try:
             before = self.settle()
@@ -578,26 +494,40 @@ class Hostile:
         if self.restart_needed:  # the next case gets a fresh cluster
             print("hostile: %s left the cluster broken: a fresh one for the next case" % self.case, flush=True)
             self.start_cluster()
-        ok = checks.failed == failed0
+        ok = harness.failed == failed0
         print("hostile: %-46s %5.1fs %s" % (self.case, time.time() - t0, "ok" if ok else "FAILED"), flush=True)
 
 
 # ---------------------------------------------------------------- the cases
 
-def setrange_case(offset):
-    def case(h, n):
-        h.same(n, "SET", "sr:old", "hello")
-        for key in ("sr:new", "sr:old"):
-            for val in ("", "x", "xyz"):
-                h.same(n, "SETRANGE", key, offset, val)
-                h.same(n, "STRLEN", key)
-            h.same(n, "EXISTS", key)
-        h.same(n, "GETRANGE", "sr:old", 0, 100)
-        h.same(n, "DEL", "sr:old", "sr:new")
-    return case
+def setrange_at(h, n, offset):
+    h.same(n, "SET", "sr:old", "hello")
+    for key in ("sr:new", "sr:old"):
+        for val in ("", "x", "xyz"):
+            h.same(n, "SETRANGE", key, offset, val)
+            h.same(n, "STRLEN", key)
+        h.same(n, "EXISTS", key)
+    h.same(n, "GETRANGE", "sr:old", 0, 100)
+    h.same(n, "DEL", "sr:old", "sr:new")
 
 
-def case_setrange_parse(h, n):
+def test_setrange_i64_max(h, n):
+    """SETRANGE at offset 2^63-1, on a new and an existing key, answers as Redis does."""
+    setrange_at(h, n, I64_MAX)
+
+
+def test_setrange_2_32(h, n):
+    """SETRANGE at offset 2^32 answers as Redis does (no 4 GB value)."""
+    setrange_at(h, n, 2 ** 32)
+
+
+def test_setrange_512mb(h, n):
+    """SETRANGE at offset 536870912, one past the largest string, answers as Redis does."""
+    setrange_at(h, n, 536870912)
+
+
+def test_setrange_bad_offsets(h, n):
+    """SETRANGE offsets that are no 64-bit integer (-1, -2^63, 2^63, 2^64, 1e3, ' 1', '') answer as Redis does."""
     for off in ("-1", "-9223372036854775808", "9223372036854775808", "18446744073709551616", "1e3", " 1", ""):
         for key in ("sp:new", "sp:old"):
             if key == "sp:old":
@@ -608,7 +538,8 @@ def case_setrange_parse(h, n):
     h.same(n, "DEL", "sp:old", "sp:new")
 
 
-def case_append_limit(h, n):
+def test_append_past_512mb(h, n):
+    """A string 11 bytes below 512 MB, then APPEND and SETRANGE past the limit, answer as Redis does; DEL removes it."""
     k = "ap:big"
     h.same(n, "DEL", k)
     h.same(n, "SETRANGE", k, 536870900, "x", again=True)  # 536,870,901 bytes: 11 below the limit
@@ -636,7 +567,8 @@ def case_append_limit(h, n):
     h.check(r == 0, "the 512 MB key is gone (%r)" % r)
 
 
-def case_getrange(h, n):
+def test_getrange_extremes(h, n):
+    """GETRANGE and SUBSTR with start and end at and past the 64-bit limits answer as Redis does."""
     h.same(n, "SET", "gr:s", "Hello, World")
     h.same(n, "SET", "gr:e", "")
     ends = [I64_MAX, I64_MIN, 0, -1, 1, 2 ** 32, -2 ** 32, I64_MAX - 1, I64_MIN + 1]
@@ -650,7 +582,8 @@ def case_getrange(h, n):
     h.same(n, "DEL", "gr:s", "gr:e")
 
 
-def case_incr_limits(h, n):
+def test_incr_limits(h, n):
+    """INCR/INCRBY/DECRBY at and past the 64-bit limits, and on values with NUL bytes, answer as Redis does."""
     h.same(n, "DEL", "in:max", "in:min", "in:z", "in:nul")
     h.same(n, "SET", "in:max", I64_MAX)
     for cmd in (("INCR", "in:max"), ("INCRBY", "in:max", 1), ("INCRBY", "in:max", I64_MAX), ("INCRBY", "in:max", 0),
@@ -674,7 +607,8 @@ def case_incr_limits(h, n):
     h.same(n, "DEL", "in:max", "in:min", "in:z", "in:nul")
 
 
-def case_incrbyfloat(h, n):
+def test_incrbyfloat_extremes(h, n):
+    """INCRBYFLOAT with inf, nan, 1e308, -0, NUL bytes and 400-digit numbers answers as Redis does."""
     keys = ["fl:%s" % c for c in "abcdefghij"]
     h.same(n, "DEL", *keys)
     seq = [("INCRBYFLOAT", "fl:a", x) for x in ("inf", "-inf", "+inf", "nan", "NaN", "-nan", "infinity", "1e400",
@@ -699,7 +633,8 @@ def case_incrbyfloat(h, n):
     h.same(n, "DEL", *keys)
 
 
-def case_repeated_keys(h, n):
+def test_repeated_keys(h, n):
+    """MSET/MSETNX/DEL/EXISTS/MGET/UNLINK with a key repeated answer as Redis does."""
     h.same(n, "DEL", "rk:a", "rk:b", "rk:c", "rk:x")
     for cmd in (("MSET", "rk:a", 1, "rk:a", 2), ("GET", "rk:a"), ("MSETNX", "rk:x", 1, "rk:x", 2), ("GET", "rk:x"),
                 ("MSETNX", "rk:x", 3, "rk:x", 4), ("MSETNX", "rk:c", 1, "rk:a", 2, "rk:c", 3), ("GET", "rk:c"),
@@ -711,26 +646,49 @@ def case_repeated_keys(h, n):
         h.same(n, *cmd)
 
 
-def keys_case(patterns, keys, what):
+def keys_matching(h, n, patterns, keys, what):
     """KEYS with each pattern, the given keys present: same keys as Redis
     (as a set: raftkv's order differs), within the deadline."""
-    def case(h, n):
-        for k in keys:
-            h.same(n, "SET", k, "1")
-        for p in patterns:
-            t0 = time.time()
-            got = h.kv(n, "KEYS", p)
-            took = time.time() - t0
-            want = h.oracle.call("KEYS", p)
-            h.check(isinstance(got, list) and sorted(got) == sorted(want),
-                    "KEYS %s (%d chars%s) with %d keys present matches what Redis does (%s vs %s) in %.2fs"
-                    % (short(p, 40), len(p), what, len(keys), short(got, 80), short(want, 80), took))
-            print("  KEYS %s (%d chars) took %.3fs" % (short(p, 40), len(p), took))
-        h.same(n, "DEL", *keys)
-    return case
+    for k in keys:
+        h.same(n, "SET", k, "1")
+    for p in patterns:
+        t0 = time.time()
+        got = h.kv(n, "KEYS", p)
+        took = time.time() - t0
+        want = h.oracle.call("KEYS", p)
+        h.check(isinstance(got, list) and sorted(got) == sorted(want),
+                "KEYS %s (%d chars%s) with %d keys present matches what Redis does (%s vs %s) in %.2fs"
+                % (short(p, 40), len(p), what, len(keys), short(got, 80), short(want, 80), took))
+        print("  KEYS %s (%d chars) took %.3fs" % (short(p, 40), len(p), took))
+    h.same(n, "DEL", *keys)
 
 
-def case_scan_match(h, n):
+def test_keys_nested_stars(h, n):
+    """KEYS *a*a..(12)..*b against a 60-byte key of a's (exponential backtracking in a naive glob)."""
+    keys_matching(h, n, ["*a" * 12 + "*b", "*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b"], ["a" * 60], "")
+
+
+def test_keys_10000_stars(h, n):
+    """KEYS with 10,000 *a then *b against keys of 60 and 10,001 a's."""
+    keys_matching(h, n, ["*a" * 10000 + "*b"], ["a" * 60, "a" * 10001], " nested")
+
+
+def test_keys_huge_patterns(h, n):
+    """KEYS with 100,000-character patterns of stars, question marks and letters."""
+    keys_matching(h, n, ["kp:" + "*" * 99997, "kp:" + "?" * 99997, "kp:" + "a" * 99996 + "*", "kp:" + "*a" * 49998 + "*",
+                         "*a" * 50000], ["kp:" + "a" * 100, "kp:b", "a" * 60], "")
+
+
+def test_keys_deep_classes(h, n):
+    """KEYS with tens of thousands of nested or open [ classes and escapes."""
+    keys_matching(h, n, ["kc:" + "[" * 50000, "kc:" + "[" * 25000 + "]" * 25000, "kc:" + "[a-" * 30000,
+                         "kc:" + "[^" * 30000 + "a]", "kc:" + "*[a" * 10000 + "b", "kc:" + "[\\" * 30000,
+                         "kc:" + "\\" * 100001, "kc:" + "*[a-z]" * 10000 + "*b", "kc:" + "[]" * 30000],
+                  ["kc:aaaa", "kc:[[[", "kc:b", "kc:\\", "kc:]"], " classes")
+
+
+def test_scan_huge_match(h, n):
+    """A full SCAN MATCH with huge patterns finds what Redis's KEYS does; odd SCAN arguments answer as Redis does."""
     keys = ["a" * 60, "sm:" + "a" * 50, "sm:b"]
     for k in keys:
         h.same(n, "SET", k, "1")
@@ -762,7 +720,7 @@ def case_scan_match(h, n):
     h.same(n, "DEL", *keys)
 
 
-def case_unimplemented(h, n):
+def test_unimplemented(h, n):
     """Commands raftkv does not have yet (or options it refuses), with
     extreme arguments: an error, and the node stays up. Once raftkv has one,
     its reply must be Redis's."""
@@ -784,7 +742,7 @@ def case_unimplemented(h, n):
     h.check(h.kv(n, "PING") == "PONG", "the same connection still answers PING")
 
 
-def case_config_extremes(h, n):
+def test_config_extremes(h, n):
     """CONFIG SET at the extremes of each limit on one node, then back."""
     sets = [("proto-max-bulk-len", v) for v in ("0", "-1", "1", "1048575", "1tb", str(I64_MAX), "99999999999999999999",
                                                 "1mb", "512mb", "536870913")]
@@ -808,7 +766,7 @@ def case_config_extremes(h, n):
         raise CaseFailed()
     finally:
         try:
-            back = Conn(h.cl.port(n), h.wait)
+            back = h.cl.client(n, h.wait)
             for name, v in defaults.items():
                 if v is not None:
                     back.call("CONFIG", "SET", name, v)
@@ -817,13 +775,13 @@ def case_config_extremes(h, n):
             pass
 
 
-def case_local_limit(h, n):
+def test_local_limit(h, n):
     """CONFIG SET proto-max-bulk-len on ONE follower to its minimum, then
     APPEND/SETRANGE past it through another node: a node-local setting must
     not decide what a committed command does (replicas would diverge)."""
     lead = h.leader()
     low = [i for i in range(1, 4) if i != lead and i != n][0]  # a follower other than the one the client uses
-    c = Conn(h.cl.port(low), h.wait)
+    c = h.cl.client(low, h.wait)
     r1 = c.call("CONFIG", "SET", "proto-max-bulk-len", "1")
     h.check(isinstance(r1, Error), "CONFIG SET proto-max-bulk-len 1 on node %d is refused (below 1mb) (%r)" % (low, r1))
     r = c.call("CONFIG", "SET", "proto-max-bulk-len", "1mb")
@@ -846,7 +804,7 @@ def case_local_limit(h, n):
     # the follower's own copy is compared by the digest/keyspace checks after the case
 
 
-def case_big_value(h, n):
+def test_big_value(h, n):
     """A 100 MB value SET through the node, read back through a follower."""
     val = os.urandom(MB) * 100
     t0 = time.time()
@@ -868,7 +826,7 @@ def case_big_value(h, n):
     h.check(h.kv(n, "DEL", "bv:100mb") == 1, "DEL of the 100 MB value")
 
 
-def case_oversized_request(h, n):
+def test_oversized_request(h, n):
     """An MSET of two 270 MB values: each under proto-max-bulk-len, the
     request above the largest entry. An error or a closed connection; nothing
     proposed, nothing written."""
@@ -877,7 +835,7 @@ def case_oversized_request(h, n):
     val = b"m" * (270 * MB)
     req = Client.encode("MSET", "ov:1", val, "ov:2", val)
     del val
-    c = Conn(h.cl.port(n), h.wait)
+    c = h.cl.client(n, h.wait)
     view, sent, closed, t0 = memoryview(req), 0, False, time.time()
     c.s.settimeout(h.wait)
     try:
@@ -894,7 +852,7 @@ def case_oversized_request(h, n):
     reply = None
     if not closed:
         try:
-            reply = c._read()
+            reply = c.read()
         except (ConnectionError, OSError) as e:
             closed = not isinstance(e, socket.timeout)
             reply = e
@@ -910,7 +868,7 @@ def case_oversized_request(h, n):
         h.kv(n, "DEL", "ov:1", "ov:2")
 
 
-def case_protocol_headers(h, n):
+def test_protocol_headers(h, n):
     """Protocol errors answered as Redis does, and *2147483647 followed by
     nothing: no preallocation by the header."""
     for data in (b"*2147483648\r\n", b"*1024000000000\r\n", b"*a\r\n", b"*1\r\n$536870913\r\n", b"*1\r\n$-2\r\n",
@@ -930,17 +888,10 @@ def case_protocol_headers(h, n):
     r1 = rss(pid)
     h.check(r1 is not None and r1 - r0 < RSS_GROWTH_MAX, "RSS of node %d grows by less than %d MB for 3 huge "
             "multibulk headers (%s -> %s MB)" % (n, RSS_GROWTH_MAX >> 20, r0 >> 20, (r1 or 0) >> 20))
-
-    def cleanup():
-        r2 = rss(pid)
-        h.check(r2 is not None and r2 - r0 < RSS_GROWTH_MAX, "RSS of node %d still within %d MB of where it was "
-                "after the checks (%s -> %s MB)" % (n, RSS_GROWTH_MAX >> 20, r0 >> 20, (r2 or 0) >> 20))
-        for s in held:
-            s.close()
-    return cleanup
+    return rss_kept(h, n, pid, r0, held)
 
 
-def case_bulk_header_flood(h, n, conns=200):
+def test_bulk_header_flood(h, n, conns=200):
     """'*1\\r\\n$536870912\\r\\n' then nothing, on 200 connections at once."""
     pid = h.pid(n)
     r0, v0 = rss(pid), rss(pid, "VmSize")
@@ -969,17 +920,10 @@ def case_bulk_header_flood(h, n, conns=200):
     h.check(v1 is not None and v1 - v0 < 10 * 1024 * MB, "node %d does not allocate per header: its virtual size "
             "grows by less than 10 GB with %d headers announcing 512 MB each (%+d MB)"
             % (n, conns, ((v1 or v0) - v0) >> 20))
-
-    def cleanup():
-        r2 = rss(pid)
-        h.check(r2 is not None and r2 - r0 < RSS_GROWTH_MAX, "RSS of node %d still within %d MB after the checks "
-                "(%s -> %s MB)" % (n, RSS_GROWTH_MAX >> 20, r0 >> 20, (r2 or 0) >> 20))
-        for s in held:
-            s.close()
-    return cleanup
+    return rss_kept(h, n, pid, r0, held)
 
 
-def case_million_args(h, n):
+def test_million_args(h, n):
     """DEL with 1,000,000 keys, one RESP request: answered as Redis does,
     and atomic. Its apply takes a million lookups on the event loop of every
     node (README, Limitations): on a slow machine that outlasts an election
@@ -1014,19 +958,19 @@ def case_million_args(h, n):
                 "%.1fs" % (short(got), left, took))
 
 
-def case_backlog(h, n):
+def test_backlog(h, n):
     """A leader that cannot commit (both followers stopped) takes no more
     than max-uncommitted-bytes of writes: the rest wait, unread, and every
     one is answered once the followers are back (before an election
     timeout: the leader must keep its role for the bound to matter)."""
     lead = h.leader()
     fols = h.followers(lead)
-    c = Conn(h.cl.port(lead), h.wait)
+    c = h.cl.client(lead, h.wait)
     h.check(c.call("CONFIG", "SET", "max-uncommitted-bytes", "1mb") == "OK", "CONFIG SET max-uncommitted-bytes 1mb")
     val = b"b" * (100 << 10)
-    w = Conn(h.cl.port(lead), h.wait)
+    w = h.cl.client(lead, h.wait)
     for i in fols:
-        os.kill(h.pid(i), signal.SIGSTOP)
+        h.cl.pause(i)
     try:
         w.s.sendall(b"".join(Client.encode("SET", "bl:%d" % k, val) for k in range(60)))  # 6 MB
         deadline = time.time() + 0.3
@@ -1036,10 +980,10 @@ def case_backlog(h, n):
             time.sleep(0.02)
     finally:
         for i in fols:
-            os.kill(h.pid(i), signal.SIGCONT)
+            h.cl.resume(i)
     h.check(0 < peak <= (1 << 20) + len(val) + 4096,
             "a leader that cannot commit holds at most max-uncommitted-bytes and one entry (peak %d bytes)" % peak)
-    replies = [w._read() for _ in range(60)]
+    replies = [w.read() for _ in range(60)]
     kinds = {}
     for r in replies:
         kinds[str(r).split(" ")[0]] = kinds.get(str(r).split(" ")[0], 0) + 1
@@ -1052,7 +996,8 @@ def case_backlog(h, n):
     c.close()
 
 
-def case_mget_100k(h, n):
+def test_mget_100k(h, n):
+    """MGET of 100,000 keys (3 present) answers as Redis does."""
     h.same(n, "MSET", "mg:0", "a", "mg:50000", "b", "mg:99999", "c")
     keys = ["mg:%d" % k for k in range(100000)]
     t0 = time.time()
@@ -1064,13 +1009,14 @@ def case_mget_100k(h, n):
     h.same(n, "DEL", "mg:0", "mg:50000", "mg:99999")
 
 
-def case_load(h, n):
+def test_load(h, n):
+    """200,000 keys written by four MSETs of 50,000 through the leader."""
     h.loaded = False
     h.ensure_loaded()
     h.check(h.kv(n, "DBSIZE") >= 200000, "DBSIZE after loading 200,000 keys")
 
 
-def case_never_reads(h, n):
+def test_never_reads(h, n):
     """KEYS * three times (200k keys) from a client that never reads, while
     others work; with client-output-buffer-limit 1mb the node drops it."""
     h.ensure_loaded()
@@ -1085,13 +1031,13 @@ def case_never_reads(h, n):
         s.sendall(Client.encode("KEYS", "*") * 3)  # ~10 MB of replies: more than the kernel's buffers
         t0 = time.time()
         for i in range(1, 4):  # everyone else is served meanwhile
-            c = Conn(h.cl.port(i), h.wait)
+            c = h.cl.client(i, h.wait)
             h.check(c.call("PING") == "PONG", "node %d answers PING while a client does not read KEYS *" % i)
             r = c.call("SET", "nr:%d" % i, i)
             h.check(r == "OK" and c.call("GET", "nr:%d" % i) == str(i).encode(),
                     "a SET/GET through node %d works while a client does not read KEYS * (%r)" % (i, r))
             c.close()
-        ok = ct.wait_for(lambda: (h.stat(n, "client_output_buffer_limit_disconnections") or 0) > (drops0 or 0),
+        ok = wait_for(lambda: (h.stat(n, "client_output_buffer_limit_disconnections") or 0) > (drops0 or 0),
                          h.wait)
         h.check(ok, "node %d drops the client that does not read (client_output_buffer_limit_disconnections "
                 "%s -> %s, %.1fs)" % (n, drops0, h.stat(n, "client_output_buffer_limit_disconnections"),
@@ -1103,7 +1049,8 @@ def case_never_reads(h, n):
         h.kv(n, "DEL", "nr:1", "nr:2", "nr:3")
 
 
-def case_scan_huge_count(h, n):
+def test_scan_huge_count(h, n):
+    """SCAN with COUNT 2^63-1 over 200,000 keys visits each key once, each call bounded."""
     h.ensure_loaded()
     size = h.kv(n, "DBSIZE")
     t0 = time.time()
@@ -1129,7 +1076,8 @@ def case_scan_huge_count(h, n):
             "%.2fs" % (size, short(r), time.time() - t0))
 
 
-def case_flushall(h, n):
+def test_flushall(h, n):
+    """FLUSHALL of 200,000 keys, then DBSIZE 0."""
     h.ensure_loaded()
     t0 = time.time()
     r = h.kv(n, "FLUSHALL")
@@ -1140,7 +1088,7 @@ def case_flushall(h, n):
     h.oracle.call("FLUSHALL")
 
 
-def case_idle_connections(h, n, count=1100):
+def test_idle_connections(h, n, count=1100):
     """1,100 idle connections (the nodes start with 1024 descriptors) while
     the log rolls to new segments and LevelDB opens new files: each
     connection is served or told '-ERR max number of clients reached', the
@@ -1184,7 +1132,7 @@ def case_idle_connections(h, n, count=1100):
         for k in range(6):
             via = n if k % 2 and all_answered else other  # a node that does not answer them does not answer this
             try:
-                c = Conn(h.cl.port(via), h.wait)
+                c = h.cl.client(via, h.wait)
                 r = c.call("SET", "idle:%d" % k, val)
                 c.close()
             except (OSError, ConnectionError) as e:
@@ -1206,14 +1154,14 @@ def case_idle_connections(h, n, count=1100):
     h.kv(n, "DEL", *["idle:%d" % k for k in range(6)])
 
 
-def case_peer_garbage(h, n):
+def test_peer_garbage(h, n):
     """Garbage on the peer port (client port + 10000) of the node."""
     junk = [os.urandom(4096), os.urandom(1 << 16), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"*1\r\n$4\r\nPING\r\n",
             b"RKVP\x01\x02\x00\x00\xff\xff\xff\x7f\x00\x00\x00\x00",  # an oversized frame
             b"RKVP\x01\x01\x00\x00\x18\x00\x00\x00" + b"\x00" * 12,  # a HELLO cut short, bad crc
             b"RKVP" + b"\xff" * 60, b"\x00" * 100000]
-    junk += [ct.frame(t, os.urandom(40)) for t in range(0, 12)]  # valid crcs, random payloads
-    junk += [ct.frame(t, b"") for t in range(0, 12)]
+    junk += [harness.peer_frame(t, os.urandom(40)) for t in range(0, 12)]  # valid crcs, random payloads
+    junk += [harness.peer_frame(t, b"") for t in range(0, 12)]
     for j in junk:
         try:
             s = socket.create_connection(("127.0.0.1", h.cl.port(n) + 10000), timeout=h.wait)
@@ -1233,48 +1181,40 @@ def case_peer_garbage(h, n):
 
 
 CASES = [
-    ("SETRANGE at offset 2^63-1", setrange_case(I64_MAX)),
-    ("SETRANGE at offset 2^32", setrange_case(2 ** 32)),
-    ("SETRANGE at offset 536870912", setrange_case(536870912)),
-    ("SETRANGE at offsets -1, 2^63, 2^64", case_setrange_parse),
-    ("GETRANGE with extreme start/end", case_getrange),
-    ("INCRBY/DECRBY at the 64-bit limits", case_incr_limits),
-    ("INCRBYFLOAT inf nan 1e308 -0 NUL", case_incrbyfloat),
-    ("MSET/MSETNX/DEL/EXISTS repeated keys", case_repeated_keys),
-    ("KEYS *a*a..(12)..*b, 60-byte key of a's", keys_case(["*a" * 12 + "*b", "*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b"],
-                                                          ["a" * 60], "")),
-    ("KEYS nested *a..*b, 10,000 a's", keys_case(["*a" * 10000 + "*b"], ["a" * 60, "a" * 10001], " nested")),
-    ("KEYS with 100,000-character patterns", keys_case(
-        ["kp:" + "*" * 99997, "kp:" + "?" * 99997, "kp:" + "a" * 99996 + "*", "kp:" + "*a" * 49998 + "*",
-         "*a" * 50000], ["kp:" + "a" * 100, "kp:b", "a" * 60], "")),
-    ("KEYS with deep [ classes", keys_case(
-        ["kc:" + "[" * 50000, "kc:" + "[" * 25000 + "]" * 25000, "kc:" + "[a-" * 30000, "kc:" + "[^" * 30000 + "a]",
-         "kc:" + "*[a" * 10000 + "b", "kc:" + "[\\" * 30000, "kc:" + "\\" * 100001, "kc:" + "*[a-z]" * 10000 + "*b",
-         "kc:" + "[]" * 30000], ["kc:aaaa", "kc:[[[", "kc:b", "kc:\\", "kc:]"], " classes")),
-    ("SCAN with huge MATCH patterns", case_scan_match),
-    ("commands raftkv does not implement", case_unimplemented),
-    ("CONFIG SET limits at their extremes", case_config_extremes),
-    ("proto-max-bulk-len 1mb on one node only", case_local_limit),
-    ("APPEND past 512 MB", case_append_limit, "stalls", "long"),
-    ("100 MB value, read through a follower", case_big_value, "stalls"),
-    ("540 MB MSET (over the largest request)", case_oversized_request),
-    ("protocol errors; *2147483647 then nothing", case_protocol_headers),
-    ("$536870912 then nothing on 200 connections", case_bulk_header_flood),
-    ("DEL with 1,000,000 keys", case_million_args, "stalls"),
-    ("MGET of 100,000 keys", case_mget_100k),
-    ("a leader that cannot commit, past max-uncommitted-bytes", case_backlog),
-    ("200,000 keys by four MSETs", case_load),
-    ("KEYS * to a client that never reads", case_never_reads),
-    ("SCAN 0 COUNT 2^63-1 over 200,000 keys", case_scan_huge_count),
-    ("FLUSHALL of 200,000 keys", case_flushall),
-    ("1,100 idle connections", case_idle_connections),
-    ("garbage on the peer port", case_peer_garbage),
+    ("SETRANGE at offset 2^63-1", test_setrange_i64_max),
+    ("SETRANGE at offset 2^32", test_setrange_2_32),
+    ("SETRANGE at offset 536870912", test_setrange_512mb),
+    ("SETRANGE at offsets -1, 2^63, 2^64", test_setrange_bad_offsets),
+    ("GETRANGE with extreme start/end", test_getrange_extremes),
+    ("INCRBY/DECRBY at the 64-bit limits", test_incr_limits),
+    ("INCRBYFLOAT inf nan 1e308 -0 NUL", test_incrbyfloat_extremes),
+    ("MSET/MSETNX/DEL/EXISTS repeated keys", test_repeated_keys),
+    ("KEYS *a*a..(12)..*b, 60-byte key of a's", test_keys_nested_stars),
+    ("KEYS nested *a..*b, 10,000 a's", test_keys_10000_stars),
+    ("KEYS with 100,000-character patterns", test_keys_huge_patterns),
+    ("KEYS with deep [ classes", test_keys_deep_classes),
+    ("SCAN with huge MATCH patterns", test_scan_huge_match),
+    ("commands raftkv does not implement", test_unimplemented),
+    ("CONFIG SET limits at their extremes", test_config_extremes),
+    ("proto-max-bulk-len 1mb on one node only", test_local_limit),
+    ("APPEND past 512 MB", test_append_past_512mb, "stalls", "long"),
+    ("100 MB value, read through a follower", test_big_value, "stalls"),
+    ("540 MB MSET (over the largest request)", test_oversized_request),
+    ("protocol errors; *2147483647 then nothing", test_protocol_headers),
+    ("$536870912 then nothing on 200 connections", test_bulk_header_flood),
+    ("DEL with 1,000,000 keys", test_million_args, "stalls"),
+    ("MGET of 100,000 keys", test_mget_100k),
+    ("a leader that cannot commit, past max-uncommitted-bytes", test_backlog),
+    ("200,000 keys by four MSETs", test_load),
+    ("KEYS * to a client that never reads", test_never_reads),
+    ("SCAN 0 COUNT 2^63-1 over 200,000 keys", test_scan_huge_count),
+    ("FLUSHALL of 200,000 keys", test_flushall),
+    ("1,100 idle connections", test_idle_connections),
+    ("garbage on the peer port", test_peer_garbage),
 ]
 
 
-def main():
-    sys.stdout.reconfigure(line_buffering=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally below stops every process
+def suite():
     t0 = time.time()
     only = [x.lower() for x in os.environ.get("HOSTILE_ONLY", "").split("|") if x]  # substrings of case names
     h = None
@@ -1292,7 +1232,7 @@ def main():
                 print("hostile: %s: in make test-long (HOSTILE_LONG=1)" % name)
                 continue
             h.run(name, fn, "leader" if k % 2 == 0 else "follower", "stalls" in flags)
-    except Exception as e:
+    except Exception as e:  # counted before the cleanup, which keeps the logs of a failed run
         check(False, "the suite ran to its end (%s)" % "".join(traceback.format_exception_only(type(e), e)).strip())
         traceback.print_exc()
     finally:
@@ -1302,12 +1242,11 @@ def main():
             h.cl.destroy()
         if h:
             h.oracle.stop()
-        print("hostile: %d cluster(s) started, %.0fs" % (h.generation, time.time() - t0))
+            print("hostile: %d cluster(s) started, %.0fs" % (h.generation, time.time() - t0))
         if h and h.known:
             print("hostile: known limitation, not failed (README, Limitations): elections in %d case(s) that apply "
                   "one very large entry: %s" % (len(h.known), "; ".join("%s %r" % k for k in h.known)))
-    return checks.summary("hostile")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main("hostile", suite))

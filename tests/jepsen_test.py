@@ -53,19 +53,16 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import checks  # noqa: E402
+import harness  # noqa: E402
 import linearize as lz  # noqa: E402
-from checks import check  # noqa: E402
-from cluster_test import Client as _Client, Error  # noqa: E402
+from harness import Error, check  # noqa: E402
 
 PREFIX = "rkvj"
 PORT = 7001
@@ -77,13 +74,6 @@ NEMESES = ["kill-random", "kill-leader", "pause-random", "pause-leader", "partit
 
 def log(msg):
     print("[%s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
-
-
-class Client(_Client):
-    """cluster_test's RESP client, to any address."""
-
-    def __init__(self, host, port, timeout=10.0):
-        super().__init__(port, timeout, host)
 
 
 def sh(*args, input=None, check_rc=True):
@@ -231,47 +221,29 @@ class Net:
         self.rules = {}
 
 
-class Cluster:
-    def __init__(self, net, server, n, workdir, args):
-        self.net, self.server, self.n, self.dir = net, server, n, workdir
-        self.args = args
-        self.procs = {}
-        self.paused = set()
-        self.lock = threading.Lock()
-        self.members = ",".join("%d=%s:%d" % (i, net.ip(i), PORT) for i in range(1, n + 1))
+class Cluster(harness.Cluster):
+    """The nodes, each in its namespace of net (ip netns exec), bound to
+    its address on the bridge, all on port PORT."""
 
-    def logfile(self, i):
-        return os.path.join(self.dir, "node%d.log" % i)
+    def __init__(self, net, server, n, args):
+        super().__init__(server, n, timing=(ELECTION_MS, ELECTION_MS // 6, args.request_timeout_ms), stop_wait=20,
+                         prefix="raftkv-jepsen-%d-" % n)
+        self.net = net
+        self.keep = self.keep or args.keep
+        self.info_timeout = 0.5
+        self.start_wait = 30
 
-    def start(self, i, wait=True):
-        cmd = ["ip", "netns", "exec", self.net.ns[i], self.server, "--id", str(i), "--cluster", self.members,
-               "--bind", self.net.ip(i), "--port", str(PORT), "--dir", os.path.join(self.dir, "node%d" % i),
-               "--election-timeout", str(ELECTION_MS), "--heartbeat-interval", str(ELECTION_MS // 6),
-               "--cluster-request-timeout", str(self.args.request_timeout_ms)]
-        out = open(self.logfile(i), "ab")
-        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99")
-        self.procs[i] = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)  # ip execs the server
-        out.close()
-        if wait:
-            end = time.monotonic() + 30
-            while time.monotonic() < end:
-                try:
-                    Client(self.net.ip(i), PORT, timeout=1).close()
-                    return True
-                except OSError:
-                    if self.procs[i].poll() is not None:
-                        break
-                    time.sleep(0.025)
-            check(False, "node %d starts (rc %s)" % (i, self.procs[i].poll()))
-            return False
-        return True
+    def host(self, i):
+        return self.net.ip(i)
 
-    def kill(self, i):
-        with self.lock:
-            p = self.procs.pop(i)
-            p.send_signal(signal.SIGKILL)
-            self.paused.discard(i)
-            p.wait()
+    def port(self, i):
+        return PORT
+
+    def args(self, i, cluster=None):
+        return super().args(i, cluster) + ["--bind", self.host(i)]
+
+    def command(self, i, cluster=None):
+        return ["ip", "netns", "exec", self.net.ns[i]] + self.args(i, cluster)  # ip execs the server
 
     def crashed(self):
         """Nodes that exited without being told to: (node, rc), once each;
@@ -284,70 +256,6 @@ class Cluster:
                     del self.procs[i]
                     self.paused.discard(i)
         return out
-
-    def pause(self, i):
-        self.procs[i].send_signal(signal.SIGSTOP)
-        self.paused.add(i)
-
-    def resume(self, i):
-        if i in self.paused and i in self.procs:
-            self.procs[i].send_signal(signal.SIGCONT)
-        self.paused.discard(i)
-
-    def info(self, i):
-        c = Client(self.net.ip(i), PORT, timeout=0.5)
-        try:
-            raw = c.call("INFO", "raft")
-        finally:
-            c.close()
-        if isinstance(raw, Error) or not isinstance(raw, bytes):
-            return {}
-        return dict(l.split(":", 1) for l in raw.decode().split("\r\n") if ":" in l)
-
-    def leader(self, timeout=5.0):
-        """The node that says it leads, with the highest term; None if none does."""
-        end = time.monotonic() + timeout
-        while True:
-            best = None
-            for i in self.procs:
-                if i in self.paused:
-                    continue
-                try:
-                    d = self.info(i)
-                except (OSError, ConnectionError, ValueError):
-                    continue
-                if d.get("raft_role") == "leader":
-                    t = int(d.get("raft_term", 0))
-                    if best is None or t > best[0]:
-                        best = (t, i)
-            if best or time.monotonic() > end:
-                return best[1] if best else None
-            time.sleep(0.05)
-
-    def stop_all(self):
-        for i in list(self.paused):
-            self.resume(i)
-        for p in self.procs.values():
-            p.send_signal(signal.SIGTERM)
-        end = time.monotonic() + 20
-        for i, p in sorted(self.procs.items()):
-            try:
-                rc = p.wait(timeout=max(0.1, end - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                p.kill()
-                rc = "hung (killed)"
-                p.wait()
-            check(rc == 0, "node %d exits cleanly on SIGTERM (rc %s)" % (i, rc))
-        self.procs = {}
-
-    def sanitizer_clean(self):
-        bad = []
-        for i in range(1, self.n + 1):
-            if os.path.exists(self.logfile(i)):
-                t = open(self.logfile(i), errors="replace").read()
-                if "runtime error" in t or "AddressSanitizer" in t or "LeakSanitizer" in t:
-                    bad.append(i)
-        return bad
 
 
 KEYS = []
@@ -367,7 +275,7 @@ class Worker(threading.Thread):
     def connect(self):
         i = self.rng.randint(1, self.h.cl.n) if self.node is None else self.node
         try:
-            self.conn = Client(self.h.net.ip(i), PORT, timeout=self.h.args.client_timeout)
+            self.conn = self.h.cl.client(i, self.h.args.client_timeout)
             self.node = i
             # then move to another node: by time, not by count, or a node
             # that answers slowly (2 s to say CLUSTERDOWN) would soon hold
@@ -456,7 +364,9 @@ class Worker(threading.Thread):
         return op
 
 
-class Harness:
+class JepsenRun:
+    """One run on n nodes: clients, nemeses, the report and the check."""
+
     def __init__(self, args, n, seed):
         self.args, self.n, self.seed = args, n, seed
         self.rng = random.Random(seed)
@@ -562,13 +472,12 @@ class Harness:
     def run(self):
         a = self.args
         tag = "%d nodes" % self.n
-        self.dir = tempfile.mkdtemp(prefix="raftkv-jepsen-%d-" % self.n)
         self.net = Net(self.n)
-        ok_run = False
         workers = []
         try:
             self.net.setup()
-            self.cl = Cluster(self.net, a.server, self.n, self.dir, a)
+            self.cl = Cluster(self.net, a.server, self.n, a)
+            self.dir = self.cl.dir
             for i in range(1, self.n + 1):
                 self.cl.start(i)
             lead = self.cl.leader(timeout=20)
@@ -613,24 +522,20 @@ class Harness:
             t_end = time.monotonic()
             # final reads of every key through every node, also checked
             self.final_reads()
-            ok_run = self.report(t_begin, t_end)
+            self.report(t_begin, t_end)
+        except BaseException:
+            if self.cl:
+                self.cl.keep = True  # the history and node logs (a failed check keeps them too)
+            raise
         finally:
             self.halt = True
             try:
                 if self.cl:
-                    self.cl.stop_all()
+                    self.cl.destroy()  # every node exits cleanly, no sanitizer report
             finally:
                 self.net.teardown()
             check(not self.net.leftovers(), "%s: every namespace, veth and bridge removed (%s)" %
                   (tag, self.net.leftovers()))
-        if self.cl:
-            bad = self.cl.sanitizer_clean()
-            check(not bad, "%s: no sanitizer report in the node logs (nodes %s)" % (tag, bad))
-            ok_run = ok_run and not bad
-        if ok_run and not checks.failed and not a.keep:
-            shutil.rmtree(self.dir)
-        else:
-            log("%s: history and node logs kept in %s" % (tag, self.dir))
 
     def watch(self):
         """Notices a node that dies by itself (a crash), as it happens."""
@@ -638,7 +543,7 @@ class Harness:
             for i, rc in self.cl.crashed():
                 t = time.monotonic()
                 self.crashes.append((i, rc, t))
-                lines = open(self.cl.logfile(i), errors="replace").read().splitlines()
+                lines = open(self.cl.log(i), errors="replace").read().splitlines()
                 at = [k for k, l in enumerate(lines) if "ERROR: AddressSanitizer" in l or "runtime error" in l]
                 tail = lines[at[-1]:at[-1] + 16] if at else lines[-15:]
                 log("%d nodes: NODE %d CRASHED (exit %s) at t=%.3f, during %s; its log ends:\n    %s" % (
@@ -781,25 +686,26 @@ def main():
     a.budget = 50_000_000
     seed = a.seed or random.randrange(1, 1 << 31)
     KEYS[:] = ["jk%d" % k for k in range(a.keys)]
-    # SIGTERM unwinds like Ctrl-C, so namespaces and nodes are cleaned up
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("jepsen: terminated"))
+    # SIGTERM unwinds like Ctrl-C, so namespaces and nodes are cleaned up (harness.main)
     Net.cleanup_stale()
     print("jepsen: seed %d, nodes %s, %.0fs per nemesis: %s" % (seed, a.nodes, a.phase, ", ".join(a.nemeses)),
           flush=True)
-    for n in (int(x) for x in a.nodes.split(",")):
-        est = (len(a.nemeses) + ("mixed" in a.nemeses)) * a.phase + 2 * a.quiet
-        if a.min_ok is None:  # a fifth of what the clients ask for
-            a.min_ok_n = int(est * (a.rate or 50) * a.clients / 5)
-        else:
-            a.min_ok_n = a.min_ok
-        a_n = argparse.Namespace(**vars(a))
-        a_n.min_ok = a.min_ok_n
-        try:
-            Harness(a_n, n, seed).run()
-        except Exception:  # the harness itself broke: a failure, then go on
-            traceback.print_exc()
-            check(False, "%d nodes: the run completes (%s)" % (n, sys.exc_info()[1]))
-    return checks.summary("jepsen")
+    return harness.main("jepsen", lambda: [test_linearizable_under_nemeses(a, int(n), seed)
+                                           for n in a.nodes.split(",")])
+
+
+def test_linearizable_under_nemeses(a, n, seed):
+    """n nodes under each nemesis, then mixed: the history is linearizable,
+    every phase has successes, no node crashes, leaks or exits uncleanly."""
+    est = (len(a.nemeses) + ("mixed" in a.nemeses)) * a.phase + 2 * a.quiet
+    a_n = argparse.Namespace(**vars(a))
+    if a.min_ok is None:  # a fifth of what the clients ask for
+        a_n.min_ok = int(est * (a.rate or 50) * a.clients / 5)
+    try:
+        JepsenRun(a_n, n, seed).run()
+    except Exception:  # the harness itself broke: a failure, then go on
+        traceback.print_exc()
+        check(False, "%d nodes: the run completes (%s)" % (n, sys.exc_info()[1]))
 
 
 if __name__ == "__main__":

@@ -7,16 +7,16 @@ reads), the violation's window, randomized histories of a simulated
 linearizable register (must pass) with one reply mutated (must fail), and the
 time taken on a large history.
 
-Usage: test_linearize.py [seed]"""
+Usage: linearize_test.py [seed]"""
 import os
 import random
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import checks  # noqa: E402
+import harness  # noqa: E402
 import linearize as lz  # noqa: E402
-from checks import check  # noqa: E402
+from harness import check  # noqa: E402
 from linearize import Op  # noqa: E402
 
 
@@ -57,6 +57,7 @@ def bad(h, what, window=None, note=None):
 
 
 def test_sequential():
+    """Sequential histories: right replies pass, a wrong one fails; keys are independent."""
     h = [S(1, "1", 0, 1), G(1, "1", 2, 3), I(1, 2, 4, 5), G(2, "2", 6, 7), D(2, 1, 8, 9), G(1, None, 10, 11),
          D(1, 0, 12, 13), I(2, 1, 14, 15), S(1, "x", 16, 17), I(1, "ERR", 18, 19), G(2, "x", 20, 21)]
     ok(h, "sequential SET/GET/INCR/DEL/INCR on a non-integer")
@@ -70,6 +71,7 @@ def test_sequential():
 
 
 def test_concurrent_fine():
+    """Concurrent histories that some order explains pass."""
     ok([S(1, "1", 0, 10), G(2, None, 1, 2), G(3, "1", 3, 4), G(2, "1", 5, 6)], "a slow write seen from mid-way")
     ok([S(1, "1", 0, 10), S(2, "2", 1, 9), G(3, "2", 10.5, 11), G(3, "2", 12, 13)], "concurrent writes, order 1 then 2")
     ok([S(1, "1", 0, 10), S(2, "2", 1, 9), G(3, "1", 10.5, 11)], "concurrent writes, order 2 then 1")
@@ -81,6 +83,7 @@ def test_concurrent_fine():
 
 
 def test_unknown():
+    """Unknown outcomes may take effect once, late, or never; failed ones never."""
     ok([S(1, "1", 0, None, "unknown"), G(2, "1", 5, 6)], "an unknown write took effect")
     ok([S(1, "1", 0, None, "unknown"), G(2, None, 5, 6)], "an unknown write did not take effect")
     ok([S(1, "1", 0, None, "unknown"), G(2, None, 5, 6), G(2, "1", 100, 101)], "an unknown write took effect much later")
@@ -107,6 +110,7 @@ def test_unknown():
 
 
 def test_must_fail():
+    """Stale reads, lost or duplicated writes, wrong DEL answers are refused."""
     bad([S(1, "1", 0, 1), S(1, "2", 2, 3), G(2, "1", 4, 5)], "stale read", 2)
     bad([S(1, "1", 0, 1), S(2, "2", 2, 3), G(3, "2", 3.5, 3.6), G(1, "1", 4, 5)], "stale read on another client")
     bad([S(1, "1", 0, 1), G(2, None, 2, 3)], "lost acknowledged write", 2)
@@ -194,6 +198,7 @@ def simulate(rng, nclients=6, nops=400, keys=("a", "b"), p_unknown=0.05, p_fail=
 
 
 def test_random(seed, rounds=60):
+    """Simulated linearizable registers pass; each with one reply mutated fails."""
     rng = random.Random(seed)
     fails_found = 0
     t_max = 0.0
@@ -277,6 +282,7 @@ def test_big(seed):
 
 
 def test_save_load(tmp):
+    """A history saved as JSON lines loads back the same."""
     h = [S(1, "1", 0, 1), G(2, "1", 2, 3), I(3, None, 4, None, "unknown"), D(1, 1, 5, 6)]
     lz.save(h, tmp)
     h2 = lz.load(tmp)
@@ -296,7 +302,7 @@ def main():
     test_random(seed)
     test_windows_sound(seed)
     test_big(seed)
-    return checks.summary("linearize")
+    return harness.summary("linearize")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 """Differential test: the same command sequences go to a real redis-server
 and to raftkv-server; every reply must be byte-for-byte identical.
 
-Usage: differential.py RAFTKV_BINARY [--seed N] [--random N]
+Usage: differential_test.py RAFTKV_BINARY [--seed N] [--random N]
 Scripted cases cover edge cases and errors, including extreme arguments
 (offsets, counts and increments at the 64-bit limits, float extremes, nested
 glob patterns); a seeded generator adds random sequences, a share of them with
@@ -12,52 +12,11 @@ KEYS and SCAN are compared by content, not order (redis-compat.md, "SCAN" and
 "KEYS and RANDOMKEY": raftkv visits keys in hash order and its cursors are
 hashes): KEYS replies as sorted lists, SCAN by the set of keys a full iteration
 collects; errors byte for byte."""
-import os, random, re, shutil, socket, subprocess, sys, tempfile, time
+import os, random, re, sys, time
 
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
-
-def wait_port(port, proc):
-    for _ in range(400):
-        if proc.poll() is not None:
-            sys.exit("server exited early")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close(); return
-        except OSError:
-            time.sleep(0.025)
-    sys.exit("server did not start on %d" % port)
-
-def encode(args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        if isinstance(a, str): a = a.encode("latin-1")  # one byte per character: "\xff" is byte 0xff
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
-
-class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port)); self.buf = b""
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            d = self.s.recv(65536)
-            if not d: raise EOFError
-            self.buf += d
-        i = self.buf.index(b"\r\n"); line = self.buf[:i + 2]; self.buf = self.buf[i + 2:]; return line
-    def _exact(self, n):
-        while len(self.buf) < n:
-            d = self.s.recv(65536)
-            if not d: raise EOFError
-            self.buf += d
-        out = self.buf[:n]; self.buf = self.buf[n:]; return out
-    def reply(self):
-        line = self._line(); t = line[:1]
-        if t in (b"+", b"-", b":"): return line
-        n = int(line[1:-2])
-        if t == b"$": return line + (self._exact(n + 2) if n >= 0 else b"")
-        if t == b"*": return line + b"".join(self.reply() for _ in range(max(n, 0)))
-        raise ValueError("bad reply %r" % line)
-    def send_raw(self, data): self.s.sendall(data)
-    def call(self, args): self.s.sendall(encode(args)); return self.reply()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import Client, check, short  # noqa: E402
 
 SCRIPT = [
     "SET k v", "GET k", "SET k v NX", "SET k v XX", "SET k2 v XX", "SET k v3 GET", "SET n v GET", "SET k v NX XX",
@@ -273,10 +232,6 @@ def parse(data, i=0):
         v, k = parse(data, k); out.append(v)
     return out, k
 
-def short(x, n=400):
-    r = repr(x)
-    return r if len(r) <= n else r[:n] + "... (%d characters)" % len(r)
-
 def unordered(reply):
     """A KEYS reply as a sorted list (KEYS order differs, redis-compat.md
     "KEYS and RANDOMKEY"); anything but an array stays as it is."""
@@ -286,7 +241,7 @@ def scan_all(conn, args):
     """Iterates SCAN from args[1] to cursor 0: (error reply or None, keys)."""
     cursor, rest, keys = args[1], args[2:], []
     for _ in range(100000):
-        reply = conn.call(["SCAN", cursor] + rest)
+        reply = conn.call_raw("SCAN", cursor, *rest)
         if reply[:1] != b"*": return reply, keys
         (cursor, batch), _ = parse(reply)
         keys += batch
@@ -338,140 +293,156 @@ def random_cmd(r, pipelined=False):
         assert not (args[0] == "SETRANGE" and i == 2 and a.isdigit() and 12 < int(a) < 2 ** 29), args
     return args
 
-def start(argv, port):
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(port, p)
-    return p
+class Diff:
+    """A connection to redis-server (a) and one to raftkv (b), and the
+    comparisons: each compared reply is one check."""
 
-def main():
-    binary = sys.argv[1]
+    def __init__(self, redis, cl, seed, nrandom):
+        self.ports = (redis.port, cl.port(1))
+        self.a, self.b = Client(redis.port, 120), cl.client(1, 120)
+        self.seed, self.nrandom = seed, nrandom
+        self.rng = random.Random(seed)
+        self.nested_keys_time = None
+
+    def close(self):
+        self.a.close(); self.b.close()
+
+    def both(self, *args):
+        return self.a.call_raw(*args), self.b.call_raw(*args)
+
+    def send_both(self, payload):
+        self.a.s.sendall(payload); self.b.s.sendall(payload)
+
+    @staticmethod
+    def verdict(ok, label, what, ra, rb):
+        check(ok, "(%s) %s" % (label, what) if ok else "MISMATCH (%s) %s\n  redis:  %s\n  raftkv: %s" % (label, what, ra, rb))
+
+    def compare(self, args, label):
+        if args[0] == "SCAN": return self.compare_scan(args, label)
+        ra, rb = self.both(*args)
+        if args[0] == "KEYS": ra, rb = unordered(ra), unordered(rb)
+        self.verdict(ra == rb, label, short(args, 400), short(ra, 400), short(rb, 400))
+
+    def compare_scan(self, args, label):
+        # Full iterations, compared by the set of keys (Redis may return a
+        # key twice, raftkv promises exactly once: redis-compat.md "SCAN");
+        # errors byte for byte. raftkv caps the work of one call whatever
+        # COUNT says (SCAN_MAX_WORK in src/commands/keyspace.c), so per-call batches are
+        # not compared. From a cursor other than 0 only error/non-error is.
+        (ea, ka), (eb, kb) = scan_all(self.a, args), scan_all(self.b, args)
+        zero = re.fullmatch(r"[+-]?0*(\x00.*)?", args[1], re.S) is not None
+        if ea is not None or eb is not None: ok = ea == eb
+        else: ok = not zero or (set(ka) == set(kb) and len(kb) == len(set(kb)))
+        ra = ea if ea is not None else sorted(set(ka))
+        rb = eb if eb is not None else sorted(kb)
+        self.verdict(ok, label, short(args, 400), short(ra, 400), short(rb, 400))
+
+
+def test_script(d):
+    """Scripted commands (edge cases and errors) answer as Redis does."""
+    for cmd in SCRIPT: d.compare(args_of(cmd), "script")
+
+
+def test_extreme(d):
+    """Extreme arguments (64-bit limits, float extremes, repeated keys) answer as Redis does."""
+    for args in EXTREME: d.compare(args, "extreme")
+
+
+def test_patterns(d):
+    """KEYS and full SCAN iterations over glob patterns find what Redis finds."""
+    d.both("FLUSHALL")
+    d.send_both(b"".join(Client.encode("SET", key, "v") for key in PATTERN_KEYS))
+    for key in PATTERN_KEYS:
+        ra, rb = d.a.read_raw(), d.b.read_raw()
+        d.verdict(ra == rb == b"+OK\r\n", "patterns", "SET %r" % key, ra, rb)
+    t0 = time.time()
+    d.compare(["KEYS", "*a*a*a*a*a*a*a*a*a*a*a*a*b"], "patterns")
+    d.nested_keys_time = time.time() - t0
+    for i, pat in enumerate(PATTERNS):
+        d.compare(["KEYS", pat], "patterns")
+        d.compare(["SCAN", "0", "MATCH", pat, "COUNT", SCAN_COUNTS[i % len(SCAN_COUNTS)]], "patterns")
+    for count in SCAN_COUNTS + ["2", "3", "200", "256"]:
+        d.compare(["SCAN", "0", "COUNT", count], "patterns")
+        d.compare(["SCAN", "0", "MATCH", "*", "COUNT", count, "TYPE", "string"], "patterns")
+    for cursor in SCAN_CURSORS:
+        d.compare(["SCAN", cursor, "COUNT", "50"], "scan cursor")
+    d.compare(["SCAN", "0", "TYPE", "list"], "patterns"); d.compare(["SCAN", "0", "TYPE", "STRING"], "patterns")
+
+
+def test_raw_protocol(d):
+    """Raw protocol edge cases, each on a fresh connection (which may close), answer as Redis does."""
+    for raw in [b"*abc\r\n", b"*1\r\nx\r\n", b"*1\r\n$-5\r\n", b"SET a \"b\r\n", b"PING\r\n", b"*0\r\nPING\r\n",
+                b"  ping  \r\n", b"echo \"a\\x41\\n\"\r\n", b"echo 'it\\'s'\r\n", b"*1\r\n$4\r\nPING\r\n\r\n\r\nPING\r\n",
+                b"*2\r\n$4\r\necho\r\n$3\r\nabc\r\n", b"*3000000000\r\n", b"*1\r\n$x\r\n", b"\r\n\r\nPING\r\n",
+                # counts and lengths at the limits (nothing may be preallocated from them)
+                b"*16809984\r\n", b"*16809985\r\n", b"*2147483647\r\n", b"*2147483648\r\n", b"*9223372036854775807\r\n", b"*-9223372036854775808\r\nPING\r\n",
+                b"*1\r\n$536870912\r\n", b"*1\r\n$536870913\r\n", b"*1\r\n$9223372036854775807\r\n",
+                b"*1\r\n$9223372036854775808\r\n", b"*1\r\n$-9223372036854775808\r\n",
+                b"SETRANGE rawk 9223372036854775807 x\r\nGETRANGE rawk -9223372036854775808 9223372036854775807\r\n"]:
+        outs = [harness.raw_exchange(port, raw, 2, shut_wr=True)[0] for port in d.ports]
+        # Documented difference (redis-compat.md, "Protocol"; README "Limits"):
+        # a request whose header announces more than 537919488 bytes, each
+        # argument counting 32 more, is refused at once with raftkv's own
+        # error, where Redis waits for the data (and here sees EOF).
+        if raw.startswith(b"*") and raw[1:].strip().isdigit() and int(raw[1:]) * 32 > 537919488 and \
+                int(raw[1:]) <= 2 ** 31 - 1:
+            outs[0] = outs[0] if outs[0] else \
+                b"-ERR Protocol error: request exceeds 537919488 bytes, the largest one node takes\r\n"
+        d.verdict(outs[0] == outs[1], "raw", repr(raw), repr(outs[0]), repr(outs[1]))
+
+
+def test_random(d):
+    """Seeded random commands (a share with boundary arguments) answer as Redis does."""
+    d.both("FLUSHALL")
+    for i in range(d.nrandom): d.compare(random_cmd(d.rng), "seed %d step %d" % (d.seed, i))
+
+
+def test_pipelined(d):
+    """Seeded random pipelines of 100 commands on the same keys (one batch on
+    raftkv's side) answer as Redis does."""
+    r = d.rng
+    for chunk in range(d.nrandom // 100):
+        cmds = [random_cmd(r, pipelined=True) for _ in range(100)]
+        cmds.insert(r.randrange(100), ["KEYS", "k*"] if r.random() < 0.5 else ["DBSIZE"])
+        d.send_both(b"".join(Client.encode(*c) for c in cmds))
+        for c in cmds:
+            ra, rb = d.a.read_raw(), d.b.read_raw()
+            if c[0] == "KEYS": ra, rb = unordered(ra), unordered(rb)
+            d.verdict(ra == rb, "pipelined, seed %d" % d.seed, short(c, 400), short(ra, 400), short(rb, 400))
+
+
+def test_final_state(d):
+    """The whole resulting state is the same on both servers."""
+    for key in KEYS + PKEYS: d.compare(["GET", key], "final state")
+    d.compare(["DBSIZE"], "final state")
+    d.compare(["KEYS", "*"], "final state")
+    d.compare(["SCAN", "0", "COUNT", "3"], "final state")
+
+
+TESTS = [test_script, test_extreme, test_patterns, test_raw_protocol, test_random, test_pipelined, test_final_state]
+
+
+def suite():
     seed = int(sys.argv[sys.argv.index("--seed") + 1]) if "--seed" in sys.argv else int(time.time())
     nrandom = int(sys.argv[sys.argv.index("--random") + 1]) if "--random" in sys.argv else 20000
-    tmp = tempfile.mkdtemp(prefix="raftkv-diff-")
-    rport, kport = free_port(), free_port()
-    redis = start(["redis-server", "--port", str(rport), "--save", "", "--appendonly", "no", "--dir", tmp,
-                   "--enable-debug-command", "no"], rport)
-    kv = start([binary, "--port", str(kport), "--dir", os.path.join(tmp, "kv"), "--logfile", os.path.join(tmp, "kv.log")], kport)
-    passed = failed = 0
-    nested_keys_time = None
+    redis = harness.RedisServer()
+    d = None
     try:
-        a, b = Conn(rport), Conn(kport)
-        def compare(args, label):
-            nonlocal passed, failed
-            if args[0] == "SCAN": return compare_scan(args, label)
-            ra, rb = a.call(args), b.call(args)
-            if args[0] == "KEYS": ra, rb = unordered(ra), unordered(rb)
-            if ra == rb: passed += 1
-            else:
-                failed += 1
-                if failed <= 20:
-                    print("MISMATCH (%s) %s\n  redis:  %s\n  raftkv: %s" % (label, short(args), short(ra), short(rb)))
-        def compare_scan(args, label):
-            # Full iterations, compared by the set of keys (Redis may return a
-            # key twice, raftkv promises exactly once: redis-compat.md "SCAN");
-            # errors byte for byte. raftkv caps the work of one call whatever
-            # COUNT says (SCAN_MAX_WORK in src/commands/keyspace.c), so per-call batches are
-            # not compared. From a cursor other than 0 only error/non-error is.
-            nonlocal passed, failed
-            (ea, ka), (eb, kb) = scan_all(a, args), scan_all(b, args)
-            zero = re.fullmatch(r"[+-]?0*(\x00.*)?", args[1], re.S) is not None
-            if ea is not None or eb is not None: ok = ea == eb
-            else: ok = not zero or (set(ka) == set(kb) and len(kb) == len(set(kb)))
-            if ok: passed += 1
-            else:
-                failed += 1
-                if failed <= 20:
-                    ra = ea if ea is not None else sorted(set(ka))
-                    rb = eb if eb is not None else sorted(kb)
-                    print("MISMATCH (%s) %s\n  redis:  %s\n  raftkv: %s" % (label, short(args), short(ra), short(rb)))
-        for cmd in SCRIPT: compare(args_of(cmd), "script")
-        for args in EXTREME: compare(args, "extreme")
-        # Patterns (KEYS and full SCAN iterations) over keys they can bite on.
-        a.call(["FLUSHALL"]); b.call(["FLUSHALL"])
-        payload = b"".join(encode(["SET", key, "v"]) for key in PATTERN_KEYS)
-        a.send_raw(payload); b.send_raw(payload)
-        for key in PATTERN_KEYS:
-            ra, rb = a.reply(), b.reply()
-            if ra == rb == b"+OK\r\n": passed += 1
-            else: failed += 1; print("MISMATCH (patterns) SET %r\n  redis:  %r\n  raftkv: %r" % (key, ra, rb))
-        t0 = time.time()
-        compare(["KEYS", "*a*a*a*a*a*a*a*a*a*a*a*a*b"], "patterns")
-        nested_keys_time = time.time() - t0
-        for i, pat in enumerate(PATTERNS):
-            compare(["KEYS", pat], "patterns")
-            compare(["SCAN", "0", "MATCH", pat, "COUNT", SCAN_COUNTS[i % len(SCAN_COUNTS)]], "patterns")
-        for count in SCAN_COUNTS + ["2", "3", "200", "256"]:
-            compare(["SCAN", "0", "COUNT", count], "patterns")
-            compare(["SCAN", "0", "MATCH", "*", "COUNT", count, "TYPE", "string"], "patterns")
-        for cursor in SCAN_CURSORS:
-            compare(["SCAN", cursor, "COUNT", "50"], "scan cursor")
-        compare(["SCAN", "0", "TYPE", "list"], "patterns"); compare(["SCAN", "0", "TYPE", "STRING"], "patterns")
-        # Raw protocol edge cases on fresh connections (each may close).
-        for raw in [b"*abc\r\n", b"*1\r\nx\r\n", b"*1\r\n$-5\r\n", b"SET a \"b\r\n", b"PING\r\n", b"*0\r\nPING\r\n",
-                    b"  ping  \r\n", b"echo \"a\\x41\\n\"\r\n", b"echo 'it\\'s'\r\n", b"*1\r\n$4\r\nPING\r\n\r\n\r\nPING\r\n",
-                    b"*2\r\n$4\r\necho\r\n$3\r\nabc\r\n", b"*3000000000\r\n", b"*1\r\n$x\r\n", b"\r\n\r\nPING\r\n",
-                    # counts and lengths at the limits (nothing may be preallocated from them)
-                    b"*16809984\r\n", b"*16809985\r\n", b"*2147483647\r\n", b"*2147483648\r\n", b"*9223372036854775807\r\n", b"*-9223372036854775808\r\nPING\r\n",
-                    b"*1\r\n$536870912\r\n", b"*1\r\n$536870913\r\n", b"*1\r\n$9223372036854775807\r\n",
-                    b"*1\r\n$9223372036854775808\r\n", b"*1\r\n$-9223372036854775808\r\n",
-                    b"SETRANGE rawk 9223372036854775807 x\r\nGETRANGE rawk -9223372036854775808 9223372036854775807\r\n"]:
-            outs = []
-            for port in (rport, kport):
-                c = Conn(port); c.send_raw(raw); c.s.shutdown(socket.SHUT_WR); data = b""
-                c.s.settimeout(2)
+        # one node alone, with the server's default timings
+        with harness.Cluster(harness.server_arg(), 1, founders=(), timing=None, prefix="raftkv-diff-") as cl:
+            if cl.start(1):
+                d = Diff(redis, cl, seed, nrandom)
                 try:
-                    while True:
-                        d = c.s.recv(65536)
-                        if not d: break
-                        data += d
-                except socket.timeout:
-                    pass
-                outs.append(data); c.s.close()
-            # Documented difference (redis-compat.md, "Protocol"; README "Limits"):
-            # a request whose header announces more than 537919488 bytes, each
-            # argument counting 32 more, is refused at once with raftkv's own
-            # error, where Redis waits for the data (and here sees EOF).
-            if raw.startswith(b"*") and raw[1:].strip().isdigit() and int(raw[1:]) * 32 > 537919488 and \
-                    int(raw[1:]) <= 2 ** 31 - 1:
-                outs[0] = outs[0] if outs[0] else \
-                    b"-ERR Protocol error: request exceeds 537919488 bytes, the largest one node takes\r\n"
-            if outs[0] == outs[1]: passed += 1
-            else:
-                failed += 1; print("MISMATCH (raw) %r\n  redis:  %r\n  raftkv: %r" % (raw, outs[0], outs[1]))
-        r = random.Random(seed)
-        a.call(["FLUSHALL"]); b.call(["FLUSHALL"])
-        for i in range(nrandom): compare(random_cmd(r), "seed %d step %d" % (seed, i))
-        # Pipelined: many writes and reads of the same keys land in one loop
-        # iteration (one batch on raftkv's side), replies must still match.
-        for chunk in range(nrandom // 100):
-            cmds = [random_cmd(r, pipelined=True) for _ in range(100)]
-            cmds.insert(r.randrange(100), ["KEYS", "k*"] if r.random() < 0.5 else ["DBSIZE"])
-            payload = b"".join(encode(c) for c in cmds)
-            a.send_raw(payload); b.send_raw(payload)
-            for c in cmds:
-                ra, rb = a.reply(), b.reply()
-                if c[0] == "KEYS": ra, rb = unordered(ra), unordered(rb)
-                if ra == rb: passed += 1
-                else:
-                    failed += 1
-                    if failed <= 20: print("MISMATCH (pipelined, seed %d) %s\n  redis:  %s\n  raftkv: %s" % (seed, short(c), short(ra), short(rb)))
-        # The whole resulting state must match too.
-        for key in KEYS + PKEYS: compare(["GET", key], "final state")
-        compare(["DBSIZE"], "final state")
-        compare(["KEYS", "*"], "final state")
-        compare(["SCAN", "0", "COUNT", "3"], "final state")
+                    harness.run_tests(TESTS, d)
+                finally:
+                    d.close()
     finally:
-        redis.terminate(); kv.terminate(); redis.wait()
-        rc = kv.wait()
-        if rc != 0:
-            failed += 1; print("raftkv-server exited with status %d; see %s/kv.log" % (rc, tmp))
-            sys.stdout.write(open(os.path.join(tmp, "kv.log")).read()[-3000:])
+        redis.stop()
     print("differential seed: %d" % seed)
-    if nested_keys_time is not None:
+    if d and d.nested_keys_time is not None:
         print("differential: KEYS *a*a*a*a*a*a*a*a*a*a*a*a*b over %d keys took %.1f ms on both servers together"
-              % (len(PATTERN_KEYS), nested_keys_time * 1000))
-    print("differential: %d passed, %d failed" % (passed, failed))
-    if failed == 0: shutil.rmtree(tmp, ignore_errors=True)
-    sys.exit(1 if failed else 0)
+              % (len(PATTERN_KEYS), d.nested_keys_time * 1000))
 
-main()
+
+if __name__ == "__main__":
+    sys.exit(harness.main("differential", suite))
