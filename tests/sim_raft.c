@@ -41,8 +41,24 @@
  * that knows it is no voter never campaigns; a leader sends nothing as
  * leader before its term and vote are durable (election safety counts
  * leaders from then on).
+ * Faults that widen the windows where unsafe reads and writes show (each
+ * with a rate drawn per seed, some seeds without it): a zombie leader,
+ * paused with a minority across a partition or held links and resumed
+ * while it still believes it leads, meets reads directly and forwarded
+ * with its old term; links that hold what they carry and deliver it much
+ * later, and single late messages; skewed clocks (5/8 to 12/8 of the
+ * rate, see rate8); leader churn, each new leader cut off soon after it
+ * wins while its clients keep writing to it; writes to older leaders that
+ * believe they lead; crashes right after a message that makes a node
+ * write, restarted within a few steps; stalled disks. Checked besides:
+ * committed entries (as any node's commit index covers them, applied or
+ * not) never change and are all in every new leader's log; a confirmed
+ * read covers what was committed before it began; a node grants one vote
+ * a term. tests/mutations.txt lists unsafe changes to the core that the
+ * seeds of `make sim` must catch (tests/mutate.sh).
  * Usage: sim_raft [first-seed] [seeds] [steps]; SIM_TRACE=<tick> in the
- * environment prints every delivered message after that tick. */
+ * environment prints every delivered message after that tick;
+ * SIM_FIRST_FAIL stops after the first seed that fails. */
 #include "raft.h"
 #include "testlib.h"
 #include <stdint.h>
@@ -103,7 +119,10 @@ static int oneway[MAXN][MAXN];       /* asymmetric faults: from -> to dropped */
 static long paused_until[MAXN];      /* SIGSTOP: no ticks, messages wait */
 static int loss_pct, dup_pct, reorder_pct, delay_max, slow_disk_pct, crash_pml, part_pml, pause_pml;
 static int paused(int i) { return paused_until[i] > now; }
-/* Skewed timers: slot i's clock ticks rate8[i]/8 times per step (a
+/* ---- faults that widen the windows of unsafe reads and writes ----
+ * Each is mixed into a seed by the seeded PRNG (its rate drawn per seed,
+ * 0 for some seeds), so a seed still replays exactly.
+ * Skewed timers: slot i's clock ticks rate8[i]/8 times per step (a
  * machine's clock, kept across restarts). The core's safety needs no
  * clock: reads are confirmed by a heartbeat round or vouched for by a
  * follower's term, never by a lease, and check-quorum and the pre-vote
@@ -115,14 +134,46 @@ static int paused(int i) { return paused_until[i] > now; }
  * leader leases added, a lease would have to end within election_ticks /
  * 2.4 of the leader's ticks to survive this skew: these rates would then
  * test that. */
-static int rate8[MAXN], tick_acc[MAXN];
+static int skewed, rate8[MAXN], tick_acc[MAXN];
 /* Held links: what `from` sends to `to` before hold_until[from][to] waits
  * in the network until hold_release[from][to], then arrives all at once
- * (a stalled connection, a congested queue). */
+ * (a stalled connection, a congested queue); and single messages that
+ * arrive 20 to 200 steps late (per mille of messages). */
 static long hold_until[MAXN][MAXN], hold_release[MAXN][MAXN];
-static int hold_pml, zombie_pml, skewed;
-static uint64_t st_skewed_seeds, st_hold_links, st_held_msgs, st_held_reads;
+static int hold_pml, straggle_pml;
+/* A zombie leader (zombie_step): paused with a minority, resumed after
+ * the others moved on, reads arrive at it. */
+static struct {
+    int phase;               /* 0: none; 1: settling; 2: paused, the others move on; 3: resumed, reads arrive */
+    int lead, nmin, min[MAXN];
+    int held;                /* cut off by held links, else by a partition */
+    uint64_t term, last;     /* the old leader's term and log when paused */
+    long settle_by, resume_by, window_end;
+} zb;
+static int zombie_pml;
+/* Leader churn (churn_step): each new leader cut off soon after it wins. */
+static struct {
+    int running, rounds;     /* rounds: new leaders still to cut off */
+    int lead;
+    uint64_t seen_term;
+    long cut_at, end_by;
+} ch;
+static int churn_pml;
+/* Writes to a leader of an older term that believes it still leads (its
+ * clients): percent per step. */
+static int stale_write_pct;
+/* Crashes right after a node handled a message that makes it write (per
+ * 10,000 such deliveries), before the write is durable, restarted a few
+ * steps later: while messages sent before the crash are still arriving. */
+static int crash_after_pdm;
+static long restart_at[MAXN];
+/* A stalled disk (an fsync that takes seconds): the node runs on, its
+ * writes complete only after stall_until; the leader's disk mostly. */
+static long stall_until[MAXN];
+static int stall_pml;
+static uint64_t st_skewed_seeds, st_hold_links, st_held_msgs, st_held_reads, st_stragglers;
 static uint64_t st_zombies, st_zombies_leading, st_deposed_reads, st_deposed_fwd_reads;
+static uint64_t st_churns, st_churn_cuts, st_stale_writes, st_quick_crashes, st_stalls;
 /* Committed entries, as the commit index of any node covers them: term and
  * data hash (an entry may be committed long before it is applied). */
 static uint64_t commit_term[MAXIDX], commit_hash[MAXIDX];
@@ -130,6 +181,8 @@ static uint64_t committed_max;       /* every index up to here is committed */
 static const void *commit_of[MAXN];  /* the core whose commit index was last looked at */
 static uint64_t commit_seen[MAXN], led_term[MAXN], max_leader_term;
 static uint64_t leader_of_term[100000];
+#define MAXTERM 100000
+static uint8_t vote_in[MAXN][MAXTERM];  /* the candidate each node granted its vote in each term */
 /* what was applied at each index anywhere: term and a hash of the data */
 static uint64_t applied_term[MAXIDX], applied_hash[MAXIDX], chain_at[MAXIDX];
 static int snap_every, snap_tail;    /* compaction: how often, how much log it keeps */
@@ -281,6 +334,13 @@ static void set_text(char *dst, const char *src, size_t len) {
 
 static void send_net(const raft_msg *m) {
     int from = (int)m->from - 1, to = (int)m->to - 1;
+    /* a node grants one vote a term, crashes or not: the vote is durable
+     * before the grant goes out */
+    if (m->type == MSG_VOTE_RESP && !m->reject && m->term < MAXTERM) {
+        if (vote_in[from][m->term] && vote_in[from][m->term] != m->to)
+            violation("a node granted votes to two candidates in one term", from);
+        vote_in[from][m->term] = (uint8_t)m->to;
+    }
     if (part[from] != part[to] || oneway[from][to] || chance(loss_pct)) {
         if (m->type == MSG_SNAPSHOT) snap_failed[from][to] = 1;  /* the stream broke */
         return;
@@ -292,6 +352,9 @@ static void send_net(const raft_msg *m) {
         if (now < hold_until[from][to]) {  /* held back: released much later */
             net[nnet].at = hold_release[from][to] + (long)(rnd() % 3);
             st_held_msgs++;
+        } else if (straggle_pml && (int)(rnd() % 1000) < straggle_pml) {  /* one message, much later */
+            net[nnet].at = now + 20 + (long)(rnd() % 180);
+            st_stragglers++;
         }
         nnet++;
     }
@@ -392,10 +455,11 @@ static int leader(void);
  * from the moment any node knows it committed, applied or not (state
  * machine safety and leader completeness above see only applied ones).
  * Called after every step of a node; a core seen for the first time (a
- * restart) is looked at from its snapshot point. */
+ * restart: a node is always seen down in between) is looked at from its
+ * snapshot point. */
 static void check_commits(void) {
     for (int i = 0; i < N; i++) {
-        if (!nodes[i].up) continue;
+        if (!nodes[i].up) { commit_of[i] = NULL; continue; }  /* seen down: looked at afresh once up */
         raft *r = nodes[i].r;
         uint64_t c = raft_commit_index(r), si = raft_snapshot_index(r);
         if (commit_of[i] != (const void *)r || c < commit_seen[i]) {
@@ -910,6 +974,16 @@ static void deliver(void) {
             else raft_step(nodes[to].r, &s.m);
             process(to);
             check_commits();
+            /* a message that makes the node write (votes, entries, images) or
+             * lets a leader commit: it may crash before the write is durable */
+            int writes = s.m.type == MSG_VOTE || s.m.type == MSG_VOTE_RESP || s.m.type == MSG_APPEND ||
+                         s.m.type == MSG_APPEND_RESP || s.m.type == MSG_SNAPSHOT || s.m.type == MSG_TIMEOUT_NOW;
+            if (writes && faulting && crash_after_pdm && !zb.phase && nodes[to].up &&
+                (int)(rnd() % 10000) < crash_after_pdm) {
+                crash(to);
+                restart_at[to] = now + (chance(50) ? 1 : 1 + (long)(rnd() % 10));
+                st_quick_crashes++;
+            }
         } else if (s.m.type == MSG_SNAPSHOT) {
             snap_failed[s.m.from - 1][to] = 1;
         }
@@ -1127,13 +1201,6 @@ static int leader(void) {
  * scenario holds the other faults of the world (crashes, stops, pauses,
  * partitions, membership changes); the network still loses, duplicates,
  * delays and reorders, and disks fail as before. */
-static struct {
-    int phase;               /* 0: none; 1: settling; 2: paused, the others move on; 3: resumed, reads arrive */
-    int lead, nmin, min[MAXN];
-    int held;                /* cut off by held links, else by a partition */
-    uint64_t term, last;     /* the old leader's term and log when paused */
-    long settle_by, resume_by, window_end;
-} zb;
 
 static int in_minority(int i) {
     for (int k = 0; k < zb.nmin; k++)
@@ -1251,6 +1318,52 @@ static int zombie_step(void) {
     return zb.phase != 0;
 }
 
+/* Leader churn: for a few rounds, every new leader is cut off alone by a
+ * partition 0 to 15 steps after it is elected (the one cut off before
+ * rejoins), while its clients keep writing to it. Leaders of successive
+ * terms thus leave uncommitted tails of different terms at the same
+ * indexes, and a new leader is often cut off while it brings followers up
+ * through an older term's tail, before an entry of its own term is on a
+ * majority: the ground of figure 8 (dissertation 3.6.2). Holds the other
+ * faults of the world while it runs, as the zombie does. */
+static int churn_step(void) {
+    if (!ch.running) {
+        if (zb.phase || !churn_pml || (int)(rnd() % 1000) >= churn_pml) return 0;
+        memset(&ch, 0, sizeof(ch));
+        ch.running = 1;
+        ch.rounds = 2 + (int)(rnd() % 6);
+        ch.end_by = now + 400;
+        for (int i = 0; i < N; i++) {
+            part[i] = 0;
+            paused_until[i] = 0;
+        }
+        memset(oneway, 0, sizeof(oneway));
+        st_churns++;
+    }
+    if (now >= ch.end_by) {  /* the last one cut off rejoins */
+        for (int i = 0; i < N; i++) part[i] = 0;
+        ch.running = 0;
+        return 0;
+    }
+    int l = leader();
+    if (ch.rounds && l >= 0 && raft_term(nodes[l].r) > ch.seen_term) {
+        ch.seen_term = raft_term(nodes[l].r);
+        ch.lead = l;
+        ch.cut_at = now + (long)(rnd() % 16);
+    }
+    if (ch.cut_at && now >= ch.cut_at) {
+        ch.cut_at = 0;
+        if (nodes[ch.lead].up && raft_role(nodes[ch.lead].r) == RAFT_LEADER) {
+            for (int i = 0; i < N; i++) part[i] = i == ch.lead;  /* the one cut off before rejoins */
+            st_churn_cuts++;
+            if (trace_on()) printf("t%ld churn: leader %d of term %llu cut off\n", now, ch.lead + 1,
+                                   (unsigned long long)raft_term(nodes[ch.lead].r));
+        }
+        if (--ch.rounds == 0) ch.end_by = now + 30;  /* the last one stays cut off a while */
+    }
+    return 1;
+}
+
 /* Held links: one link, or all links out of or into one node, hold what
  * they carry for up to 30 steps and deliver it 20 to 200 steps later. */
 static void hold_links(void) {
@@ -1278,12 +1391,17 @@ static int ticks_due(int i) {
 static void step_world(int faults, uint64_t *proposals, int propose) {
     now++;
     faulting = faults;
+    for (int i = 0; i < N; i++)
+        if (restart_at[i] && restart_at[i] <= now) {
+            restart_at[i] = 0;
+            if (!nodes[i].up && nodes[i].provisioned) restart(i, faults);
+        }
     for (int i = 0; i < N; i++) {
         if (!nodes[i].up || paused(i)) continue;
         for (int k = 0; k < N; k++)
             if (snap_failed[i][k]) { snap_failed[i][k] = 0; raft_snapshot_failed(nodes[i].r, (uint64_t)k + 1); }
             else if (snap_sent[i][k]) { raft_snapshot_sent(nodes[i].r, (uint64_t)k + 1, snap_sent[i][k]); snap_sent[i][k] = 0; }
-        complete_writes(i);
+        if (now >= stall_until[i]) complete_writes(i);  /* a stalled disk completes nothing */
         if (!nodes[i].up) continue;  /* its write failed */
         for (int t = ticks_due(i); t > 0 && nodes[i].up; t--) {
             raft_tick(nodes[i].r);
@@ -1298,21 +1416,36 @@ static void step_world(int faults, uint64_t *proposals, int propose) {
     if (!fwd_first) deliver_forwards();
     if (chance(20)) invoke_read((int)(rnd() % (uint64_t)N));
     int l = leader();
-    if (l >= 0 && !paused(l) && propose && chance(15)) {
+    for (int i = -1; i < N; i++) {
+        /* the leader of the latest term; and, as their clients keep
+         * writing to them until they step down, older leaders that believe
+         * they still lead: their logs grow tails that must never commit */
+        int w = i < 0 ? l : i;
+        if (w < 0 || (i >= 0 && (i == l || !faults || !nodes[i].up || raft_role(nodes[i].r) != RAFT_LEADER)))
+            continue;
+        int pct = i < 0 ? 15 : ch.running ? 30 : stale_write_pct;
+        if (paused(w) || !propose || !pct || !chance(pct)) continue;
+        st_stale_writes += i >= 0;
         /* a burst, as a leader gets from many clients in one loop iteration */
         for (int b = 1 + (int)(rnd() % 4); b > 0; b--) {
             char data[32];
             int len = snprintf(data, sizeof(data), "p%llu", (unsigned long long)++*proposals);
-            raft_propose(nodes[l].r, RAFT_ENTRY_COMMAND, data, (size_t)len);
+            raft_propose(nodes[w].r, RAFT_ENTRY_COMMAND, data, (size_t)len);
         }
-        process(l);
+        process(w);
     }
     check_commits();
     check_configs();
     repair();
     if (!faults) return;
     hold_links();
-    if (zombie_step()) {
+    if (stall_pml && (int)(rnd() % 1000) < stall_pml) {
+        int x = leader();
+        if (x < 0 || chance(40)) x = (int)(rnd() % (uint64_t)N);
+        stall_until[x] = now + 3 + (long)(rnd() % 40);
+        st_stalls++;
+    }
+    if (zombie_step() || churn_step()) {
         check_stopping();
         check_log_matching();
         return;
@@ -1378,6 +1511,7 @@ static void run_seed(uint64_t s, int steps) {
     memset(oneway, 0, sizeof(oneway));
     memset(paused_until, 0, sizeof(paused_until));
     memset(leader_of_term, 0, sizeof(leader_of_term));
+    memset(vote_in, 0, sizeof(vote_in));
     memset(applied_term, 0, sizeof(applied_term));
     memset(chain_at, 0, sizeof(chain_at));
     memset(snap_failed, 0, sizeof(snap_failed));
@@ -1411,7 +1545,15 @@ static void run_seed(uint64_t s, int steps) {
         tick_acc[i] = skewed ? (int)(rnd() % 8) : 0;
     }
     hold_pml = chance(40) ? 0 : 3 + (int)(rnd() % 15);
+    straggle_pml = chance(50) ? 0 : 1 + (int)(rnd() % 40);
+    stall_pml = chance(40) ? 0 : 2 + (int)(rnd() % 20);
+    memset(stall_until, 0, sizeof(stall_until));
     zombie_pml = chance(30) ? 0 : 2 + (int)(rnd() % 10);
+    crash_after_pdm = chance(40) ? 0 : 20 + (int)(rnd() % 1000);
+    stale_write_pct = chance(50) ? 0 : 15;
+    churn_pml = chance(30) ? 0 : 2 + (int)(rnd() % 8);
+    memset(&ch, 0, sizeof(ch));
+    memset(restart_at, 0, sizeof(restart_at));
     memset(hold_until, 0, sizeof(hold_until));
     memset(hold_release, 0, sizeof(hold_release));
     memset(&zb, 0, sizeof(zb));
@@ -1444,7 +1586,10 @@ static void run_seed(uint64_t s, int steps) {
     memset(oneway, 0, sizeof(oneway));
     memset(paused_until, 0, sizeof(paused_until));
     memset(hold_until, 0, sizeof(hold_until));  /* what is held still arrives, late */
+    memset(stall_until, 0, sizeof(stall_until));
+    straggle_pml = 0;
     memset(&zb, 0, sizeof(zb));
+    memset(&ch, 0, sizeof(ch));
     /* a healed network behaves like the TCP links of a real cluster */
     loss_pct = dup_pct = reorder_pct = delay_max = 0;
     uint64_t before_heal = max_applied;
@@ -1536,10 +1681,15 @@ int main(int argc, char **argv) {
            (unsigned long long)st_corrupt_refusals, (unsigned long long)st_corrupt_removals, (unsigned long long)st_wipes);
     printf("sim: read windows: %llu zombie leaders paused across a partition or held links (%llu resumed still leading), "
            "%llu reads at a deposed leader, %llu forwarded to one with its old term; %llu links held "
-           "(%llu messages and %llu forwarded reads released late); %llu seeds with skewed timers\n",
+           "(%llu messages and %llu forwarded reads released late), %llu single messages late; "
+           "%llu seeds with skewed timers\n",
            (unsigned long long)st_zombies, (unsigned long long)st_zombies_leading, (unsigned long long)st_deposed_reads,
            (unsigned long long)st_deposed_fwd_reads, (unsigned long long)st_hold_links, (unsigned long long)st_held_msgs,
-           (unsigned long long)st_held_reads, (unsigned long long)st_skewed_seeds);
+           (unsigned long long)st_held_reads, (unsigned long long)st_stragglers, (unsigned long long)st_skewed_seeds);
+    printf("sim: write windows: %llu leader churns (%llu new leaders cut off), %llu write bursts to a leader of an older "
+           "term; %llu crashes right after a message that makes a node write (restarted soon); %llu disk stalls\n",
+           (unsigned long long)st_churns, (unsigned long long)st_churn_cuts, (unsigned long long)st_stale_writes,
+           (unsigned long long)st_quick_crashes, (unsigned long long)st_stalls);
     CHECKMSG(reads_confirmed > 0 && reads_vouched > 0, "reads were exercised");
     CHECKMSG(snaps_taken > 0 && snaps_installed > 0, "snapshots were taken and installed");
     if (seeds >= 50)
@@ -1550,7 +1700,10 @@ int main(int argc, char **argv) {
                  "disk faults were exercised");
     if (seeds >= 50)
         CHECKMSG(st_zombies && st_zombies_leading && st_deposed_reads && st_deposed_fwd_reads && st_hold_links &&
-                 st_held_msgs && st_held_reads && st_skewed_seeds,
+                 st_held_msgs && st_held_reads && st_stragglers && st_skewed_seeds,
                  "zombie leaders, held links and skewed timers were exercised");
+    if (seeds >= 50)
+        CHECKMSG(st_churn_cuts && st_stale_writes && st_quick_crashes && st_stalls,
+                 "leader churn, stale writes, crashes after a message and disk stalls were exercised");
     return test_summary("sim");
 }
