@@ -141,13 +141,20 @@ unit: $(UNIT_TESTS:%=build/%) build/test_wal build/raftkv-check-log-san
 	build/test_wal build/raftkv-check-log-san
 
 # Seeded simulation of whole clusters; SIM="first-seed seeds steps" to vary.
-SIM ?= 1 400 2000
+SIM ?= 1 2000 2000
 sim: build/sim_raft
 	build/sim_raft $(SIM)
+
+# Known-unsafe mutations of the Raft core (tests/mutations.txt): the
+# simulator must catch each within the seeds `make sim` runs.
+.PHONY: mutate
+mutate:
+	SIM="$(SIM)" tests/mutate.sh
 
 # The long runs: thousands of seeds; each nemesis for minutes on the release build.
 test-long: build/sim_raft src/raftkv-server build/raftkv-server-san
 	build/sim_raft 1 10000 2000
+	SIM="$(SIM)" tests/mutate.sh
 	python3 tests/jepsen_test.py src/raftkv-server --long
 	HOSTILE_LONG=1 python3 tests/hostile_test.py build/raftkv-server-san
 

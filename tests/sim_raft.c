@@ -44,8 +44,24 @@
  * that knows it is no voter never campaigns; a leader sends nothing as
  * leader before its term and vote are durable (election safety counts
  * leaders from then on).
+ * Faults that widen the windows where unsafe reads and writes show (each
+ * with a rate drawn per seed, some seeds without it): a zombie leader,
+ * paused with a minority across a partition or held links and resumed
+ * while it still believes it leads, meets reads directly and forwarded
+ * with its old term; links that hold what they carry and deliver it much
+ * later, and single late messages; skewed clocks (5/8 to 12/8 of the
+ * rate, see rate8); leader churn, each new leader cut off soon after it
+ * wins while its clients keep writing to it; writes to older leaders that
+ * believe they lead; crashes right after a message that makes a node
+ * write, restarted within a few steps; stalled disks. Checked besides:
+ * committed entries (as any node's commit index covers them, applied or
+ * not) never change and are all in every new leader's log; a confirmed
+ * read covers what was committed before it began; a node grants one vote
+ * a term. tests/mutations.txt lists unsafe changes to the core that the
+ * seeds of `make sim` must catch (tests/mutate.sh).
  * Usage: sim_raft [first-seed] [seeds] [steps]; SIM_TRACE=<tick> in the
- * environment prints every delivered message after that tick. */
+ * environment prints every delivered message after that tick;
+ * SIM_FIRST_FAIL stops after the first seed that fails. */
 #include "raft.h"
 #include "replica.h"
 #include "log.h"
@@ -110,7 +126,70 @@ static int oneway[MAXN][MAXN];       /* asymmetric faults: from -> to dropped */
 static long paused_until[MAXN];      /* SIGSTOP: no ticks, messages wait */
 static int loss_pct, dup_pct, reorder_pct, delay_max, slow_disk_pct, crash_pml, part_pml, pause_pml;
 static int paused(int i) { return paused_until[i] > now; }
+/* ---- faults that widen the windows of unsafe reads and writes ----
+ * Each is mixed into a seed by the seeded PRNG (its rate drawn per seed,
+ * 0 for some seeds), so a seed still replays exactly.
+ * Skewed timers: slot i's clock ticks rate8[i]/8 times per step (a
+ * machine's clock, kept across restarts). The core's safety needs no
+ * clock: reads are confirmed by a heartbeat round or vouched for by a
+ * follower's term, never by a lease, and check-quorum and the pre-vote
+ * rule that ignores votes while a leader is heard (elapsed < election_ticks)
+ * only decide when elections happen. So any skew is safe, and the bound is
+ * for liveness: rates 5/8 to 12/8, a ratio of 2.4 at most, keep the
+ * slowest leader's heartbeat interval (2 ticks: 3.2 steps) under half the
+ * fastest follower's shortest election timeout (10 ticks: 6.7 steps). Were
+ * leader leases added, a lease would have to end within election_ticks /
+ * 2.4 of the leader's ticks to survive this skew: these rates would then
+ * test that. */
+static int skewed, rate8[MAXN], tick_acc[MAXN];
+/* Held links: what `from` sends to `to` before hold_until[from][to] waits
+ * in the network until hold_release[from][to], then arrives all at once
+ * (a stalled connection, a congested queue); and single messages that
+ * arrive 20 to 200 steps late (per mille of messages). */
+static long hold_until[MAXN][MAXN], hold_release[MAXN][MAXN];
+static int hold_pml, straggle_pml;
+/* A zombie leader (zombie_step): paused with a minority, resumed after
+ * the others moved on, reads arrive at it. */
+static struct {
+    int phase;               /* 0: none; 1: settling; 2: paused, the others move on; 3: resumed, reads arrive */
+    int lead, nmin, min[MAXN];
+    int held;                /* cut off by held links, else by a partition */
+    uint64_t term, last;     /* the old leader's term and log when paused */
+    long settle_by, resume_by, window_end;
+} zb;
+static int zombie_pml;
+/* Leader churn (churn_step): each new leader cut off soon after it wins. */
+static struct {
+    int running, rounds;     /* rounds: new leaders still to cut off */
+    int lead;
+    uint64_t seen_term;
+    long cut_at, end_by;
+} ch;
+static int churn_pml;
+/* Writes to a leader of an older term that believes it still leads (its
+ * clients): percent per step. */
+static int stale_write_pct;
+/* Crashes right after a node handled a message that makes it write (per
+ * 10,000 such deliveries), before the write is durable, restarted a few
+ * steps later: while messages sent before the crash are still arriving. */
+static int crash_after_pdm;
+static long restart_at[MAXN];
+/* A stalled disk (an fsync that takes seconds): the node runs on, its
+ * writes complete only after stall_until; the leader's disk mostly. */
+static long stall_until[MAXN];
+static int stall_pml;
+static uint64_t st_skewed_seeds, st_hold_links, st_held_msgs, st_held_reads, st_stragglers;
+static uint64_t st_zombies, st_zombies_leading, st_deposed_reads, st_deposed_fwd_reads;
+static uint64_t st_churns, st_churn_cuts, st_stale_writes, st_quick_crashes, st_stalls;
+/* Committed entries, as the commit index of any node covers them: term and
+ * data hash (an entry may be committed long before it is applied). */
+static uint64_t commit_term[MAXIDX], commit_hash[MAXIDX];
+static uint64_t committed_max;       /* every index up to here is committed */
+static const void *commit_of[MAXN];  /* the core whose commit index was last looked at */
+static uint64_t commit_seen[MAXN], led_term[MAXN], max_leader_term;
 static uint64_t leader_of_term[100000];
+#define MAXTERM 100000
+static uint8_t vote_in[MAXN][MAXTERM];  /* the candidate each node granted its vote in each term */
 /* what was applied at each index anywhere: term and a hash of the data */
 static uint64_t applied_term[MAXIDX], applied_hash[MAXIDX], chain_at[MAXIDX];
 static int snap_every, snap_tail;    /* compaction: how often, how much log it keeps */
@@ -181,10 +260,12 @@ static void free_msg(raft_msg *m) {
 
 /* A linearizable read in flight: asked at `node` (leader) in `term`, or
  * still travelling from a follower (`fwd_at` > 0). inv_max is the highest
- * index applied anywhere when it began: the barrier must cover it. */
+ * index applied anywhere when it began, inv_commit the highest known
+ * committed (a write is done once committed, before any node applies it):
+ * the barrier must cover both. */
 typedef struct simread {
     int node, from;
-    uint64_t term, from_term, round, ri, inv_max;
+    uint64_t term, from_term, round, ri, inv_max, inv_commit;
     long fwd_at;
 } simread;
 #define MAXREAD 256
@@ -388,6 +469,13 @@ static void set_text(char *dst, const char *src, size_t len) {
 
 static void send_net(const raft_msg *m) {
     int from = (int)m->from - 1, to = (int)m->to - 1;
+    /* a node grants one vote a term, crashes or not: the vote is durable
+     * before the grant goes out */
+    if (m->type == MSG_VOTE_RESP && !m->reject && m->term < MAXTERM) {
+        if (vote_in[from][m->term] && vote_in[from][m->term] != m->to)
+            violation("a node granted votes to two candidates in one term", from);
+        vote_in[from][m->term] = (uint8_t)m->to;
+    }
     if (part[from] != part[to] || oneway[from][to] || chance(loss_pct)) {
         if (m->type == MSG_SNAPSHOT) snap_failed[from][to] = 1;  /* the stream broke */
         return;
@@ -396,6 +484,13 @@ static void send_net(const raft_msg *m) {
     for (int k = 0; k < copies && nnet < MAXMSG; k++) {
         net[nnet].m = copy_msg(m);
         net[nnet].at = now + 1 + (delay_max ? (long)(rnd() % (uint64_t)delay_max) : 0);
+        if (now < hold_until[from][to]) {  /* held back: released much later */
+            net[nnet].at = hold_release[from][to] + (long)(rnd() % 3);
+            st_held_msgs++;
+        } else if (straggle_pml && (int)(rnd() % 1000) < straggle_pml) {  /* one message, much later */
+            net[nnet].at = now + 20 + (long)(rnd() % 180);
+            st_stragglers++;
+        }
         nnet++;
     }
 }
@@ -487,9 +582,61 @@ static void process(int i);
 static void check_new_leader(int i);
 static int leader(void);
 
+/* Committed entries never change, and every leader holds all of them when
+ * elected: checked on the commit index of every node, so an entry counts
+ * from the moment any node knows it committed, applied or not (state
+ * machine safety and leader completeness above see only applied ones).
+ * Called after every step of a node; a core seen for the first time (a
+ * restart: a node is always seen down in between) is looked at from its
+ * snapshot point. */
+static void check_commits(void) {
+    for (int i = 0; i < N; i++) {
+        if (!nodes[i].up) { commit_of[i] = NULL; continue; }  /* seen down: looked at afresh once up */
+        raft *r = nodes[i].r;
+        uint64_t c = raft_commit_index(r), si = raft_snapshot_index(r);
+        if (commit_of[i] != (const void *)r || c < commit_seen[i]) {
+            commit_of[i] = r;
+            commit_seen[i] = si;
+            led_term[i] = 0;
+        }
+        for (uint64_t x = (commit_seen[i] > si ? commit_seen[i] : si) + 1; x <= c && x < MAXIDX; x++) {
+            const raft_entry *e = raft_entry_at(r, x);
+            if (!e) break;
+            uint64_t h = hash(e->data, e->len) ^ (uint64_t)e->type;
+            if (!commit_term[x]) {
+                commit_term[x] = e->term;
+                commit_hash[x] = h;
+            } else if (commit_term[x] != e->term || commit_hash[x] != h) {
+                violation("committed entries differ at one index", i);
+                break;
+            }
+        }
+        commit_seen[i] = c;
+        if (c > committed_max) committed_max = c;
+    }
+    for (int i = 0; i < N; i++) {
+        if (!nodes[i].up || raft_role(nodes[i].r) != RAFT_LEADER || led_term[i] == raft_term(nodes[i].r)) continue;
+        raft *r = nodes[i].r;
+        led_term[i] = raft_term(r);
+        if (led_term[i] > max_leader_term) max_leader_term = led_term[i];
+        for (uint64_t x = raft_snapshot_index(r) + 1; x <= committed_max && x < MAXIDX; x++)
+            if (commit_term[x] && raft_term_at(r, x) != commit_term[x]) {
+                violation("leader completeness: a new leader lacks a committed entry (applied nowhere yet)", i);
+                break;
+            }
+    }
+}
+
+/* A leader of a term older than one some other node led in. */
+static int deposed(int i) {
+    return nodes[i].up && raft_role(nodes[i].r) == RAFT_LEADER && raft_term(nodes[i].r) < max_leader_term;
+}
+
 static void read_confirmed(int i, const simread *q) {
     reads_confirmed++;
     if (q->ri < q->inv_max) violation("stale read: a confirmed read index misses an entry applied before the read", i);
+    else if (q->ri < q->inv_commit)
+        violation("stale read: a confirmed read index misses an entry committed before the read", i);
 }
 
 /* Rounds belong to one term of one leader: drop the rest (raft.h). */
@@ -519,16 +666,26 @@ static void start_read(int i, simread q) {
  * with this follower's term, as the server does. */
 static void invoke_read(int i) {
     if (nreads >= MAXREAD || !nodes[i].up || paused(i)) return;
+    check_commits();
     simread q = {0};
     q.inv_max = max_applied;
+    q.inv_commit = committed_max;
     raft *r = nodes[i].r;
-    if (raft_role(r) == RAFT_LEADER) { start_read(i, q); return; }
+    if (raft_role(r) == RAFT_LEADER) {
+        st_deposed_reads += deposed(i);
+        start_read(i, q);
+        return;
+    }
     uint64_t l = raft_leader(r);
     if (!l || raft_role(r) != RAFT_FOLLOWER) return;
     q.from = i;
     q.from_term = raft_term(r);
     q.node = (int)l - 1;
     q.fwd_at = now + 1 + (delay_max ? (long)(rnd() % (uint64_t)delay_max) : 0);
+    if (now < hold_until[i][q.node]) {  /* the forwarding connection is held too */
+        q.fwd_at = hold_release[i][q.node] + (long)(rnd() % 3);
+        st_held_reads++;
+    }
     reads[nreads++] = q;
 }
 
@@ -539,6 +696,8 @@ static void deliver_forwards(void) {
         reads[k] = reads[--nreads];
         int l = q.node;
         if (!nodes[l].up || part[l] != part[q.from] || oneway[q.from][l]) continue;
+        /* stamped with an old term, at a leader of that term that was deposed */
+        st_deposed_fwd_reads += deposed(l) && raft_term(nodes[l].r) == q.from_term;
         if (replica_read_vouched(nodes[l].rep, (uint64_t)q.from + 1, q.from_term, &q.ri)) {
             reads_vouched++;
             read_confirmed(l, &q);
@@ -887,6 +1046,17 @@ static void deliver(void) {
             if (s.m.type == MSG_SNAPSHOT) { install(to, &s.m); snap_sent[s.m.from - 1][to] = s.m.index; }
             else replica_step(nodes[to].rep, &s.m);
             process(to);
+            check_commits();
+            /* a message that makes the node write (votes, entries, images) or
+             * lets a leader commit: it may crash before the write is durable */
+            int writes = s.m.type == MSG_VOTE || s.m.type == MSG_VOTE_RESP || s.m.type == MSG_APPEND ||
+                         s.m.type == MSG_APPEND_RESP || s.m.type == MSG_SNAPSHOT || s.m.type == MSG_TIMEOUT_NOW;
+            if (writes && faulting && crash_after_pdm && !zb.phase && nodes[to].up &&
+                (int)(rnd() % 10000) < crash_after_pdm) {
+                crash(to);
+                restart_at[to] = now + (chance(50) ? 1 : 1 + (long)(rnd() % 10));
+                st_quick_crashes++;
+            }
         } else if (s.m.type == MSG_SNAPSHOT) {
             snap_failed[s.m.from - 1][to] = 1;
         }
@@ -932,18 +1102,17 @@ static void check_configs(void) {
 }
 
 /* Could the cluster do without node i's disk for good? Only if no other
- * disk is lost, and in every configuration that is or may come into force
- * (the committed one, and any later in a log) where i is a member, at
+ * disk is lost, and in the committed configuration, if i is a member, at
  * least 2 others are voters: the others are then a majority of it, also
  * once i is promoted (a leader promotes a learner that was close behind by
  * itself, down or not). While a disk is lost, the operator removes nobody
- * else and never promotes it (membership_op). */
-static int conf_allows_loss(const char *data, size_t len, uint64_t id) {
-    members c;
-    if (parse(data, len, &c) < 0) return 0;
-    return !members_get(&c, id) || members_voters(&c) - members_is_voter(&c, id) >= 2;
-}
-
+ * else and never promotes it (membership_op).
+ * And no change may be in flight (a CONFIG entry past the committed one in
+ * any log): Raft cannot always elect then. Seeds 34 and 921: voters 1,2,6
+ * committed, learner 7 being promoted in 6's log only; 1's disk is lost;
+ * 6 needs 7's vote, which 7 refuses (it holds a newer term's entry that
+ * never committed), 7 cannot campaign (a learner in its own log), and 2
+ * cannot win 6's vote (6's log is longer): no leader, ever. */
 static int may_lose(int i) {
     uint64_t id = (uint64_t)i + 1;
     for (int k = 0; k < N; k++)
@@ -955,13 +1124,12 @@ static int may_lose(int i) {
             uint64_t x = raft_snapshot_index(r) > gconf_index ? raft_snapshot_index(r) : gconf_index;
             for (x++; x <= raft_last_index(r); x++) {
                 const raft_entry *e = raft_entry_at(r, x);
-                if (e->type == RAFT_ENTRY_CONFIG && !conf_allows_loss(e->data, e->len, id)) return 0;
+                if (e->type == RAFT_ENTRY_CONFIG) return 0;  /* a change in flight */
             }
         } else if (nodes[k].provisioned) {
             for (size_t j = 0; j < nodes[k].d.n; j++) {
                 const raft_entry *e = &nodes[k].d.log[j];
-                if (e->index > gconf_index && e->type == RAFT_ENTRY_CONFIG && !conf_allows_loss(e->data, e->len, id))
-                    return 0;
+                if (e->index > gconf_index && e->type == RAFT_ENTRY_CONFIG) return 0;
             }
         }
     }
@@ -1090,18 +1258,227 @@ static int leader(void) {
     return l;
 }
 
+/* ---- scenarios that widen the windows of unsafe reads ----
+ * A zombie leader. The cluster is first let settle (partitions healed,
+ * nodes restarted) until a leader has committed in its term; then the
+ * leader, with as many followers of its term as still leaves a majority
+ * outside, is paused (SIGSTOP) and cut off, by a partition or by holding
+ * every link into them; the others elect a new leader and commit past the
+ * old leader's log. Then the paused ones resume while the old leader still
+ * believes it leads (check-quorum has not run: it had no ticks), still cut
+ * off for a few steps, and reads arrive at it, directly and forwarded by
+ * its followers stamped with the old term: none may be confirmed. Then the
+ * partition heals, or the held links deliver much later. While it runs, the
+ * scenario holds the other faults of the world (crashes, stops, pauses,
+ * partitions, membership changes); the network still loses, duplicates,
+ * delays and reorders, and disks fail as before. */
+
+static int in_minority(int i) {
+    for (int k = 0; k < zb.nmin; k++)
+        if (zb.min[k] == i) return 1;
+    return 0;
+}
+
+static void zombie_settle(void) {
+    for (int i = 0; i < N; i++) {
+        part[i] = 0;
+        paused_until[i] = 0;
+        if (!nodes[i].up && nodes[i].provisioned) restart(i, 0);
+    }
+    memset(oneway, 0, sizeof(oneway));
+    zb.settle_by = now + 150;
+    zb.phase = 1;
+}
+
+/* Pauses and cuts off the leader with its minority: 1 if it did. */
+static int zombie_begin(void) {
+    int l = leader();
+    if (l < 0 || paused(l) || stopping >= 0) return 0;
+    raft *r = nodes[l].r;
+    int voters = members_voters(raft_members(r));
+    if (voters < 3 || !raft_is_voter(r, (uint64_t)l + 1) || raft_term_at(r, raft_commit_index(r)) != raft_term(r))
+        return 0;
+    int q = voters / 2 + 1, cand[MAXN], nc = 0;
+    for (int i = 0; i < N; i++)
+        if (i != l && nodes[i].up && !paused(i) && raft_role(nodes[i].r) == RAFT_FOLLOWER &&
+            raft_leader(nodes[i].r) == (uint64_t)l + 1 && raft_term(nodes[i].r) == raft_term(r) &&
+            raft_is_voter(r, (uint64_t)i + 1))
+            cand[nc++] = i;
+    /* mostly the largest minority: a deposed leader that still hears q-1 voters */
+    int want = chance(75) ? q - 2 : (int)(rnd() % (uint64_t)(q - 1));
+    if (want > nc) return 0;  /* not all followers are with it yet */
+    zb.nmin = 0;
+    zb.min[zb.nmin++] = l;
+    for (; want > 0; want--) {
+        int k = (int)(rnd() % (uint64_t)nc);
+        zb.min[zb.nmin++] = cand[k];
+        cand[k] = cand[--nc];
+    }
+    zb.lead = l;
+    zb.term = raft_term(r);
+    zb.last = raft_last_index(r);
+    zb.held = chance(50);
+    /* mostly until the others have committed past its log, else a while */
+    zb.resume_by = now + (chance(70) ? 250 : 5 + (long)(rnd() % 80));
+    for (int k = 0; k < zb.nmin; k++) paused_until[zb.min[k]] = now + 1000000;
+    if (!zb.held)
+        for (int i = 0; i < N; i++) part[i] = in_minority(i);
+    zb.phase = 2;
+    st_zombies++;
+    if (trace_on()) printf("t%ld zombie: leader %d of term %llu paused with %d followers (%s)\n", now, l + 1,
+                           (unsigned long long)zb.term, zb.nmin - 1, zb.held ? "held links" : "partition");
+    return 1;
+}
+
+static void zombie_end(void) {
+    for (int k = 0; k < zb.nmin; k++)
+        if (paused_until[zb.min[k]] > now + 100000) paused_until[zb.min[k]] = 0;
+    if (zb.phase >= 2 && !zb.held)
+        for (int i = 0; i < N; i++) part[i] = 0;
+    zb.phase = 0;
+    zb.nmin = 0;
+}
+
+static void zombie_resume(void) {
+    int l = zb.lead;
+    st_zombies_leading += raft_role(nodes[l].r) == RAFT_LEADER && raft_term(nodes[l].r) == zb.term;
+    for (int k = 0; k < zb.nmin; k++)
+        if (paused_until[zb.min[k]] > now + 100000) paused_until[zb.min[k]] = 0;
+    zb.window_end = now + 3 + (long)(rnd() % 20);
+    if (zb.held) {
+        /* what the others sent them meanwhile, and send until the window
+         * ends, arrives much later */
+        long release = zb.window_end + 10 + (long)(rnd() % 100);
+        for (int a = 0; a < N; a++)
+            for (int b = 0; b < N; b++)
+                if (!in_minority(a) && in_minority(b)) {
+                    hold_until[a][b] = zb.window_end;
+                    hold_release[a][b] = release;
+                }
+        for (size_t k = 0; k < nnet; k++)
+            if (!in_minority((int)net[k].m.from - 1) && in_minority((int)net[k].m.to - 1) && net[k].at < release) {
+                net[k].at = release + (long)(rnd() % 3);
+                st_held_msgs++;
+            }
+    }
+    zb.phase = 3;
+    if (trace_on()) printf("t%ld zombie: node %d resumes, role %d term %llu (others committed %llu, its log %llu)\n", now,
+                           l + 1, raft_role(nodes[l].r), (unsigned long long)raft_term(nodes[l].r),
+                           (unsigned long long)committed_max, (unsigned long long)zb.last);
+}
+
+/* One step of the scenario; 1 while it runs (the world's other faults wait). */
+static int zombie_step(void) {
+    if (zb.phase >= 2 && !nodes[zb.lead].up) zombie_end();  /* crashed meanwhile (a failed write) */
+    switch (zb.phase) {
+    case 0:
+        if (zombie_pml && (int)(rnd() % 1000) < zombie_pml) zombie_settle();
+        break;
+    case 1:
+        if (!zombie_begin() && now >= zb.settle_by) zombie_end();
+        break;
+    case 2:
+        if (now >= zb.resume_by || (committed_max > zb.last && max_leader_term > zb.term)) zombie_resume();
+        break;
+    case 3:
+        if (now >= zb.window_end) { zombie_end(); break; }
+        for (int k = 0; k < zb.nmin; k++)
+            if (chance(60)) invoke_read(zb.min[k]);
+        break;
+    }
+    return zb.phase != 0;
+}
+
+/* Leader churn: for a few rounds, every new leader is cut off alone by a
+ * partition 0 to 15 steps after it is elected (the one cut off before
+ * rejoins), while its clients keep writing to it. Leaders of successive
+ * terms thus leave uncommitted tails of different terms at the same
+ * indexes, and a new leader is often cut off while it brings followers up
+ * through an older term's tail, before an entry of its own term is on a
+ * majority: the ground of figure 8 (dissertation 3.6.2). Holds the other
+ * faults of the world while it runs, as the zombie does. */
+static int churn_step(void) {
+    if (!ch.running) {
+        if (zb.phase || !churn_pml || (int)(rnd() % 1000) >= churn_pml) return 0;
+        memset(&ch, 0, sizeof(ch));
+        ch.running = 1;
+        ch.rounds = 2 + (int)(rnd() % 6);
+        ch.end_by = now + 400;
+        for (int i = 0; i < N; i++) {
+            part[i] = 0;
+            paused_until[i] = 0;
+        }
+        memset(oneway, 0, sizeof(oneway));
+        st_churns++;
+    }
+    if (now >= ch.end_by) {  /* the last one cut off rejoins */
+        for (int i = 0; i < N; i++) part[i] = 0;
+        ch.running = 0;
+        return 0;
+    }
+    int l = leader();
+    if (ch.rounds && l >= 0 && raft_term(nodes[l].r) > ch.seen_term) {
+        ch.seen_term = raft_term(nodes[l].r);
+        ch.lead = l;
+        ch.cut_at = now + (long)(rnd() % 16);
+    }
+    if (ch.cut_at && now >= ch.cut_at) {
+        ch.cut_at = 0;
+        if (nodes[ch.lead].up && raft_role(nodes[ch.lead].r) == RAFT_LEADER) {
+            for (int i = 0; i < N; i++) part[i] = i == ch.lead;  /* the one cut off before rejoins */
+            st_churn_cuts++;
+            if (trace_on()) printf("t%ld churn: leader %d of term %llu cut off\n", now, ch.lead + 1,
+                                   (unsigned long long)raft_term(nodes[ch.lead].r));
+        }
+        if (--ch.rounds == 0) ch.end_by = now + 30;  /* the last one stays cut off a while */
+    }
+    return 1;
+}
+
+/* Held links: one link, or all links out of or into one node, hold what
+ * they carry for up to 30 steps and deliver it 20 to 200 steps later. */
+static void hold_links(void) {
+    if (!hold_pml || (int)(rnd() % 1000) >= hold_pml) return;
+    int a = (int)(rnd() % (uint64_t)N), b = (int)(rnd() % (uint64_t)N), kind = (int)(rnd() % 3);
+    long until = now + 1 + (long)(rnd() % 30), release = until + 20 + (long)(rnd() % 180);
+    for (int x = 0; x < N; x++)
+        for (int y = 0; y < N; y++) {
+            if (x == y || hold_until[x][y] > now) continue;
+            if (kind == 0 ? x != a || y != b : kind == 1 ? x != a : y != a) continue;
+            hold_until[x][y] = until;
+            hold_release[x][y] = release;
+        }
+    st_hold_links++;
+}
+
+/* Ticks due to slot i this step: rate8[i]/8 on average. */
+static int ticks_due(int i) {
+    tick_acc[i] += rate8[i];
+    int t = tick_acc[i] / 8;
+    tick_acc[i] %= 8;
+    return t;
+}
+
 static void step_world(int faults, uint64_t *proposals, int propose) {
     now++;
     faulting = faults;
+    for (int i = 0; i < N; i++)
+        if (restart_at[i] && restart_at[i] <= now) {
+            restart_at[i] = 0;
+            if (!nodes[i].up && nodes[i].provisioned) restart(i, faults);
+        }
     for (int i = 0; i < N; i++) {
         if (!nodes[i].up || paused(i)) continue;
         for (int k = 0; k < N; k++)
             if (snap_failed[i][k]) { snap_failed[i][k] = 0; replica_image_failed(nodes[i].rep, (uint64_t)k + 1); }
             else if (snap_sent[i][k]) { replica_image_sent(nodes[i].rep, (uint64_t)k + 1, snap_sent[i][k]); snap_sent[i][k] = 0; }
-        complete_writes(i);
+        if (now >= stall_until[i]) complete_writes(i);  /* a stalled disk completes nothing */
         if (!nodes[i].up) continue;  /* its write failed */
-        replica_tick(nodes[i].rep);
-        process(i);
+        for (int t = ticks_due(i); t > 0 && nodes[i].up; t--) {
+            replica_tick(nodes[i].rep);
+            process(i);
+        }
+        check_commits();
     }
     /* forwarded reads and raft messages race, as on two TCP connections */
     int fwd_first = chance(50);
@@ -1110,18 +1487,40 @@ static void step_world(int faults, uint64_t *proposals, int propose) {
     if (!fwd_first) deliver_forwards();
     if (chance(20)) invoke_read((int)(rnd() % (uint64_t)N));
     int l = leader();
-    if (l >= 0 && !paused(l) && propose && chance(15)) {
+    for (int i = -1; i < N; i++) {
+        /* the leader of the latest term; and, as their clients keep
+         * writing to them until they step down, older leaders that believe
+         * they still lead: their logs grow tails that must never commit */
+        int w = i < 0 ? l : i;
+        if (w < 0 || (i >= 0 && (i == l || !faults || !nodes[i].up || raft_role(nodes[i].r) != RAFT_LEADER)))
+            continue;
+        int pct = i < 0 ? 15 : ch.running ? 30 : stale_write_pct;
+        if (paused(w) || !propose || !pct || !chance(pct)) continue;
+        st_stale_writes += i >= 0;
         /* a burst, as a leader gets from many clients in one loop iteration */
         for (int b = 1 + (int)(rnd() % 4); b > 0; b--) {
             char data[32];
             int len = snprintf(data, sizeof(data), "p%llu", (unsigned long long)++*proposals);
-            replica_propose(nodes[l].rep, data, (size_t)len);
+            replica_propose(nodes[w].rep, data, (size_t)len);
         }
-        process(l);
+        process(w);
     }
+    check_commits();
     check_configs();
     repair();
     if (!faults) return;
+    hold_links();
+    if (stall_pml && (int)(rnd() % 1000) < stall_pml) {
+        int x = leader();
+        if (x < 0 || chance(40)) x = (int)(rnd() % (uint64_t)N);
+        stall_until[x] = now + 3 + (long)(rnd() % 40);
+        st_stalls++;
+    }
+    if (zombie_step() || churn_step()) {
+        check_stopping();
+        check_log_matching();
+        return;
+    }
     if ((int)(rnd() % 1000) < member_pml) membership_op();
     check_stopping();
     if ((int)(rnd() % 1000) < crash_pml / 3) {  /* SIGTERM rather than kill -9: the leader mostly */
@@ -1155,10 +1554,10 @@ static void dump(void) {
         if (!r) { printf("node %d: %s\n", i + 1, nodes[i].provisioned ? "down" : "spare"); continue; }
         t.len = 0;
         members_format(raft_members(r), &t);
-        printf("node %d: role %d term %llu lead %llu commit %llu last %llu applied %llu writing %d conf %.*s (at %llu)\n",
+        printf("node %d: role %d term %llu lead %llu commit %llu last %llu applied %llu writing %d idle %d full %d conf %.*s (at %llu)\n",
                i + 1, raft_role(r), (unsigned long long)raft_term(r), (unsigned long long)raft_leader(r),
                (unsigned long long)raft_commit_index(r), (unsigned long long)raft_last_index(r),
-               (unsigned long long)nodes[i].applied, nodes[i].writing, (int)t.len, t.data ? t.data : "",
+               (unsigned long long)nodes[i].applied, nodes[i].writing, replica_idle(nodes[i].rep), replica_disk_full(nodes[i].rep), (int)t.len, t.data ? t.data : "",
                (unsigned long long)raft_conf_index(r));
         if (nodes[i].writing) printf("  write at %ld (now %ld) ne %zu\n", nodes[i].w.at, now, nodes[i].w.ne);
         if (raft_role(r) != RAFT_LEADER) continue;
@@ -1183,6 +1582,7 @@ static void run_seed(uint64_t s, int steps) {
     memset(oneway, 0, sizeof(oneway));
     memset(paused_until, 0, sizeof(paused_until));
     memset(leader_of_term, 0, sizeof(leader_of_term));
+    memset(vote_in, 0, sizeof(vote_in));
     memset(applied_term, 0, sizeof(applied_term));
     memset(chain_at, 0, sizeof(chain_at));
     memset(snap_failed, 0, sizeof(snap_failed));
@@ -1209,6 +1609,31 @@ static void run_seed(uint64_t s, int steps) {
     fsync_fail_ppm = chance(40) ? 0 : (int)(rnd() % 20000);
     torn_pct = chance(20) ? 0 : (int)(rnd() % 101);
     corrupt_pct = chance(40) ? 0 : 1 + (int)(rnd() % 15);
+    /* the scenarios that widen the windows of unsafe reads */
+    skewed = chance(40);
+    st_skewed_seeds += skewed;
+    for (int i = 0; i < MAXN; i++) {
+        rate8[i] = skewed ? 5 + (int)(rnd() % 8) : 8;
+        tick_acc[i] = skewed ? (int)(rnd() % 8) : 0;
+    }
+    hold_pml = chance(40) ? 0 : 3 + (int)(rnd() % 15);
+    straggle_pml = chance(50) ? 0 : 1 + (int)(rnd() % 40);
+    stall_pml = chance(40) ? 0 : 2 + (int)(rnd() % 20);
+    memset(stall_until, 0, sizeof(stall_until));
+    zombie_pml = chance(30) ? 0 : 2 + (int)(rnd() % 10);
+    crash_after_pdm = chance(40) ? 0 : 20 + (int)(rnd() % 1000);
+    stale_write_pct = chance(50) ? 0 : 15;
+    churn_pml = chance(30) ? 0 : 2 + (int)(rnd() % 8);
+    memset(&ch, 0, sizeof(ch));
+    memset(restart_at, 0, sizeof(restart_at));
+    memset(hold_until, 0, sizeof(hold_until));
+    memset(hold_release, 0, sizeof(hold_release));
+    memset(&zb, 0, sizeof(zb));
+    memset(commit_term, 0, sizeof(commit_term));
+    memset(commit_of, 0, sizeof(commit_of));
+    memset(commit_seen, 0, sizeof(commit_seen));
+    memset(led_term, 0, sizeof(led_term));
+    committed_max = max_leader_term = 0;
     /* the founders start with their configuration; spares wait to be added */
     char founding[CONFLEN] = "";
     for (int i = 0; i < founders; i++)
@@ -1232,6 +1657,11 @@ static void run_seed(uint64_t s, int steps) {
     for (int i = 0; i < N; i++) { part[i] = 0; if (!nodes[i].up && nodes[i].provisioned) restart(i, 0); }
     memset(oneway, 0, sizeof(oneway));
     memset(paused_until, 0, sizeof(paused_until));
+    memset(hold_until, 0, sizeof(hold_until));  /* what is held still arrives, late */
+    memset(stall_until, 0, sizeof(stall_until));
+    straggle_pml = 0;
+    memset(&zb, 0, sizeof(zb));
+    memset(&ch, 0, sizeof(ch));
     /* a healed network behaves like the TCP links of a real cluster */
     loss_pct = dup_pct = reorder_pct = delay_max = 0;
     uint64_t before_heal = max_applied;
@@ -1290,9 +1720,16 @@ int main(int argc, char **argv) {
     uint64_t first = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
     int seeds = argc > 2 ? atoi(argv[2]) : 200;
     int steps = argc > 3 ? atoi(argv[3]) : 2000;
+    /* SIM_FIRST_FAIL (tests/mutate.sh): name each seed as it starts (a
+     * crash then says where) and stop after the first that fails */
+    int first_fail = getenv("SIM_FIRST_FAIL") != NULL;
     net = malloc(sizeof(simmsg) * MAXMSG);
     log_level = LL_WARNING + 1;  /* the replica's own log lines: SIM_TRACE tells the story */
-    for (int s = 0; s < seeds; s++) run_seed(first + (uint64_t)s, steps);
+    for (int s = 0; s < seeds; s++) {
+        if (first_fail) fprintf(stderr, "sim: seed %llu\n", (unsigned long long)(first + (uint64_t)s));
+        run_seed(first + (uint64_t)s, steps);
+        if (first_fail && t_fail) break;
+    }
     free(net);
     printf("sim seeds %llu..%llu, %d steps each: %llu entries applied, %llu terms, %llu reads confirmed (%llu vouched), "
            "%llu snapshots taken, %llu installed; membership: %llu operations (%llu refused), %lld configurations "
@@ -1315,6 +1752,17 @@ int main(int argc, char **argv) {
            (unsigned long long)st_torn_truncations, (unsigned long long)st_torn_entries, (unsigned long long)st_corrupt,
            (unsigned long long)st_corrupt_refusals, (unsigned long long)st_corrupt_removals, (unsigned long long)st_wipes);
     printf("sim: the real glue: %llu log writes refused for want of space (retried)\n", (unsigned long long)st_enospc);
+    printf("sim: read windows: %llu zombie leaders paused across a partition or held links (%llu resumed still leading), "
+           "%llu reads at a deposed leader, %llu forwarded to one with its old term; %llu links held "
+           "(%llu messages and %llu forwarded reads released late), %llu single messages late; "
+           "%llu seeds with skewed timers\n",
+           (unsigned long long)st_zombies, (unsigned long long)st_zombies_leading, (unsigned long long)st_deposed_reads,
+           (unsigned long long)st_deposed_fwd_reads, (unsigned long long)st_hold_links, (unsigned long long)st_held_msgs,
+           (unsigned long long)st_held_reads, (unsigned long long)st_stragglers, (unsigned long long)st_skewed_seeds);
+    printf("sim: write windows: %llu leader churns (%llu new leaders cut off), %llu write bursts to a leader of an older "
+           "term; %llu crashes right after a message that makes a node write (restarted soon); %llu disk stalls\n",
+           (unsigned long long)st_churns, (unsigned long long)st_churn_cuts, (unsigned long long)st_stale_writes,
+           (unsigned long long)st_quick_crashes, (unsigned long long)st_stalls);
     CHECKMSG(reads_confirmed > 0 && reads_vouched > 0, "reads were exercised");
     CHECKMSG(snaps_taken > 0 && snaps_installed > 0, "snapshots were taken and installed");
     if (seeds >= 50)
@@ -1324,5 +1772,12 @@ int main(int argc, char **argv) {
         CHECKMSG(st_fsync_failures && st_torn_writes && st_torn_entries && st_corrupt && st_corrupt_removals && st_wipes &&
                      st_enospc,
                  "disk faults were exercised");
+    if (seeds >= 50)
+        CHECKMSG(st_zombies && st_zombies_leading && st_deposed_reads && st_deposed_fwd_reads && st_hold_links &&
+                 st_held_msgs && st_held_reads && st_stragglers && st_skewed_seeds,
+                 "zombie leaders, held links and skewed timers were exercised");
+    if (seeds >= 50)
+        CHECKMSG(st_churn_cuts && st_stale_writes && st_quick_crashes && st_stalls,
+                 "leader churn, stale writes, crashes after a message and disk stalls were exercised");
     return test_summary("sim");
 }

@@ -3464,6 +3464,43 @@ static void test_single_voter_leads_silently_until_durable(void) {
     raft_free(r);
 }
 
+/* ... however long that write takes. Its append to the learner, never
+ * sent, went unanswered for an election timeout, so it probed again from
+ * the learner's match: behind its compacted log, that asked the glue for a
+ * snapshot transfer, sent as leader of the new term before the vote was
+ * durable. Found by the simulation with stalled disks (seed 506 of the
+ * version that added them). */
+static void test_single_voter_silent_through_a_slow_write(void) {
+    raft_config c = config_conf(1, "1,2/learner");
+    raft_entry img = {.term = 4, .index = 10, .type = RAFT_ENTRY_NOOP, .data = NULL, .len = 0};
+    raft *r = raft_new_at(&c, 4, 1, 10, 4, &img, 1);  /* compacted up to 10 */
+    raft_campaign(r);
+    CHECK(raft_role(r) == RAFT_LEADER && raft_term(r) == 5);
+    int leaderish = 0;
+    uint64_t noop = 0, nterm = 0;
+    for (int t = 0; t < 3 * E; t++) {
+        raft_tick(r);
+        raft_ready rd;
+        raft_ready_get(r, &rd);
+        if (rd.nentries) { noop = rd.entries[0].index; nterm = rd.entries[0].term; }
+        for (size_t i = 0; i < rd.nmsgs; i++)
+            leaderish += rd.msgs[i].type == MSG_APPEND || rd.msgs[i].type == MSG_HEARTBEAT || rd.msgs[i].type == MSG_SNAPSHOT;
+        for (size_t i = 0; i < rd.nmsgs_after; i++)
+            leaderish += rd.msgs_after[i].type == MSG_APPEND || rd.msgs_after[i].type == MSG_HEARTBEAT ||
+                         rd.msgs_after[i].type == MSG_SNAPSHOT;
+    }
+    CHECKMSG(leaderish == 0, "%d leader messages in %d ticks before its vote is durable", leaderish, 3 * E);
+    CHECK(noop == 11 && nterm == 5);
+    raft_persisted(r, noop, nterm);  /* the write landed at last: now it leads */
+    outq q = {0};
+    flush(r, &q);
+    CHECK(raft_role(r) == RAFT_LEADER && raft_commit_index(r) == noop);
+    const qmsg *m = find(&q, MSG_APPEND, 2);
+    CHECK(m && m->m.term == 5 && m->m.index == 10);
+    outq_free(&q);
+    raft_free(r);
+}
+
 /* 6.4 with the leader outside its configuration: a leader that removed
  * itself from four voters leads three (quorum two) until that commits, but
  * a read vouched by one follower is no proof there: the other two may
@@ -3578,6 +3615,7 @@ int main(void) {
     test_conf_codes();
     test_conf_removed_leader_campaigns_until_committed();
     test_single_voter_leads_silently_until_durable();
+    test_single_voter_silent_through_a_slow_write();
     test_read_index_vouched_needs_voting_leader();
     test_transfer_happy_path();
     test_transfer_lagging_target();

@@ -305,8 +305,8 @@ static int log_ok(const raft *r, uint64_t idx, uint64_t trm) {
 
 /* Sends the next batch to p; 1 if it sent entries. */
 static int send_append(raft *r, progress *p, int even_empty) {
-    /* silent before its vote is durable, images included (raft_persisted
-     * starts everyone afresh then) */
+    /* a leader before its vote is durable sends nothing (see send()), and
+     * counts nothing in flight: raft_persisted() probes everyone afresh */
     if (p->id == r->cfg.id || p->snap || r->unsynced_lead) return 0;
     if (p->probe ? p->inflight > 0 : p->inflight >= r->cfg.max_inflight) return 0;
     uint64_t last = raft_last_index(r);
