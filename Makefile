@@ -37,7 +37,7 @@ build/san/%.o: src/%.c
 	$(CC) $(WARN) -O1 -g $(SAN) $(INC) $(DEPFLAGS) -c -o $@ $<
 build/san/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O1 -g $(SAN) $(INC) -Itests $(DEPFLAGS) -c -o $@ $<
+	$(CC) $(WARN) -O1 -g $(SAN) $(INC) -Itests -Itests/fuzz $(DEPFLAGS) -c -o $@ $<
 
 src/raftkv-server: $(call rel,$(SERVER_SRC))
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
@@ -46,58 +46,40 @@ src/raftkv-server: $(call rel,$(SERVER_SRC))
 build/raftkv-server-san: $(call san,$(SERVER_SRC))
 	$(CC) -O1 -g $(SAN) -o $@ $^ $(LIBS)
 
-CHECK_SRC := src/tools/check-log.c src/storage/wal.c src/storage/image.c src/base/buf.c src/base/log.c
-src/raftkv-check-log: $(call rel,$(CHECK_SRC))
-	$(CC) $(CFLAGS) -o $@ $^ -lz
+# Everything but main() goes into one archive per variant: tests and tools
+# link it and take only the objects they need.
+LIB_SRC := $(filter-out src/net/main.c,$(SERVER_SRC))
+build/rel/libraftkv.a: $(call rel,$(LIB_SRC))
+	ar rcs $@ $^
+build/san/libraftkv.a: $(call san,$(LIB_SRC))
+	ar rcs $@ $^
 
-build/raftkv-check-log-san: $(call san,$(CHECK_SRC))
-	$(CC) -O1 -g $(SAN) -o $@ $^ -lz
+src/raftkv-check-log: build/rel/tools/check-log.o build/rel/libraftkv.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-# Unit tests: each names the sources it links, and its libraries.
+build/raftkv-check-log-san: build/san/tools/check-log.o build/san/libraftkv.a
+	$(CC) -O1 -g $(SAN) -o $@ $^ $(LIBS)
+
 UNIT_TESTS := test_resp test_glob test_entry test_image test_peer test_raft
-TEST_SRC_test_resp := src/net/resp.c src/base/buf.c
-TEST_SRC_test_glob := src/base/glob.c
-TEST_SRC_test_entry := src/commands/entry.c src/net/resp.c src/base/buf.c
-TEST_SRC_test_image := src/storage/image.c src/base/buf.c
-TEST_SRC_test_peer := src/net/peer.c src/core/members.c src/commands/entry.c src/base/buf.c src/base/log.c src/net/resp.c
-TEST_SRC_test_raft := src/core/raft.c src/core/members.c src/base/buf.c
-TEST_SRC_test_wal := src/storage/wal.c src/base/buf.c src/base/log.c
-TEST_SRC_sim_raft := src/replica/replica.c src/core/raft.c src/core/members.c src/base/buf.c src/base/log.c
-TEST_LIBS := -lev -lz -lm
-
-.SECONDEXPANSION:
-build/test_%: build/san/tests/test_%.o $$(call san,$$(TEST_SRC_test_$$*))
-	$(CC) -O1 -g $(SAN) -o $@ $^ $(TEST_LIBS)
-build/sim_%: build/san/tests/sim_%.o $$(call san,$$(TEST_SRC_sim_$$*))
-	$(CC) -O1 -g $(SAN) -o $@ $^ $(TEST_LIBS)
+build/test_%: build/san/tests/test_%.o build/san/libraftkv.a
+	$(CC) -O1 -g $(SAN) -o $@ $^ $(LIBS)
+build/sim_%: build/san/tests/sim_%.o build/san/libraftkv.a
+	$(CC) -O1 -g $(SAN) -o $@ $^ $(LIBS)
 
 build/test_server: build/san/tests/test_server.o
 	$(CC) -O1 -g $(SAN) -o $@ $^ -lhiredis
 
 # libFuzzer targets (tests/fuzz/), one per decoder of untrusted bytes, built
-# with clang. Each links the sources below and runs on a scratch copy of its
-# seed corpus in tests/fuzz/corpus/<target>.
+# with clang. Each links what it needs from the archive and runs on a
+# scratch copy of its seed corpus in tests/fuzz/corpus/<target>.
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_TARGETS := resp peer wal entry image config members apply
-FUZZ_SRC_resp := src/net/resp.c src/base/buf.c
-FUZZ_SRC_peer := src/net/peer.c src/core/members.c src/commands/entry.c src/base/buf.c src/base/log.c src/net/resp.c
-FUZZ_SRC_wal := src/storage/wal.c src/core/members.c src/commands/entry.c src/base/buf.c src/base/log.c src/net/resp.c
-FUZZ_SRC_entry := src/commands/entry.c src/net/resp.c src/base/buf.c
-FUZZ_SRC_image := src/storage/image.c src/base/buf.c
-FUZZ_SRC_config := src/base/config.c src/base/glob.c src/core/members.c src/net/resp.c src/base/buf.c src/base/log.c
-FUZZ_SRC_members := src/core/members.c src/base/buf.c
-# The data commands: the state machine, the table and one file per family
-# (admin.c's server-level commands are not among them: fuzz_apply stubs them).
-DATA_CMD_SRC := src/commands/kv.c src/commands/cmd.c src/commands/table.c src/commands/strings.c \
-	src/commands/keyspace.c src/commands/connection.c
-FUZZ_SRC_apply := $(DATA_CMD_SRC) src/base/glob.c src/storage/store.c src/commands/entry.c src/net/resp.c src/base/buf.c src/base/log.c
-FUZZ_LIBS := -lev -lz -lm
-FUZZ_LIBS_apply := -lleveldb -lpthread
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 4
 
-fuzz_objs = $(patsubst src/%.c,build/fuzz/obj/%.o,$(FUZZ_SRC_$(1)))
+build/fuzz/libraftkv.a: $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRC))
+	ar rcs $@ $^
 
 .PRECIOUS: build/fuzz/obj/%.o build/fuzz/obj/tests/%.o
 build/fuzz/obj/%.o: src/%.c
@@ -107,8 +89,8 @@ build/fuzz/obj/tests/%.o: tests/fuzz/%.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(WARN) $(FUZZ_FLAGS) $(INC) -Itests/fuzz $(DEPFLAGS) -c -o $@ $<
 
-build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz_%.o $$(call fuzz_objs,$$*)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(FUZZ_LIBS) $(FUZZ_LIBS_$*)
+build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz_%.o build/fuzz/libraftkv.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LIBS)
 
 fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 
@@ -121,10 +103,8 @@ fuzz-smoke: fuzz-build
 	@tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 # Regenerates tests/fuzz/corpus with raftkv's own encoders.
-FUZZ_CORPUS_SRC := src/net/peer.c src/core/members.c src/commands/entry.c src/base/buf.c src/base/log.c src/net/resp.c src/storage/wal.c src/storage/image.c
-build/fuzz/make_corpus: tests/fuzz/make_corpus.c $(FUZZ_CORPUS_SRC)
-	@mkdir -p build/fuzz
-	$(CC) $(WARN) -O1 -g $(INC) -Itests/fuzz -o $@ $^ -lev -lz -lm
+build/fuzz/make_corpus: build/san/tests/fuzz/make_corpus.o build/san/libraftkv.a
+	$(CC) -O1 -g $(SAN) -o $@ $^ $(LIBS)
 
 fuzz-corpus: build/fuzz/make_corpus
 	rm -rf tests/fuzz/corpus
