@@ -4,7 +4,7 @@
 CC ?= cc
 WARN := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
 CFLAGS ?= -O2 -g
-LIBS := -lev -lleveldb -lz -lm -lpthread
+LIBS := -lev -lleveldb -lz -lm -lpthread -lcrypto
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Sources live in one folder per layer (docs/design.md); each is listed
@@ -63,7 +63,7 @@ TEST_SRC_test_peer := src/net/peer.c src/core/members.c src/commands/entry.c src
 TEST_SRC_test_raft := src/core/raft.c src/core/members.c src/base/buf.c
 TEST_SRC_test_wal := src/storage/wal.c src/base/buf.c src/base/log.c
 TEST_SRC_sim_raft := src/replica/replica.c src/core/raft.c src/core/members.c src/base/buf.c src/base/log.c
-TEST_LIBS := -lev -lz -lm
+TEST_LIBS := -lev -lz -lm -lcrypto
 
 .SECONDEXPANSION:
 build/test_%: build/san/tests/test_%.o $$(call san,$$(TEST_SRC_test_$$*))
@@ -92,7 +92,7 @@ FUZZ_SRC_members := src/core/members.c src/base/buf.c
 DATA_CMD_SRC := src/commands/kv.c src/commands/cmd.c src/commands/table.c src/commands/strings.c \
 	src/commands/keyspace.c src/commands/connection.c
 FUZZ_SRC_apply := $(DATA_CMD_SRC) src/base/glob.c src/storage/store.c src/commands/entry.c src/net/resp.c src/base/buf.c src/base/log.c
-FUZZ_LIBS := -lev -lz -lm
+FUZZ_LIBS := -lev -lz -lm -lcrypto
 FUZZ_LIBS_apply := -lleveldb -lpthread
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 4
@@ -124,7 +124,7 @@ fuzz-smoke: fuzz-build
 FUZZ_CORPUS_SRC := src/net/peer.c src/core/members.c src/commands/entry.c src/base/buf.c src/base/log.c src/net/resp.c src/storage/wal.c src/storage/image.c
 build/fuzz/make_corpus: tests/fuzz/make_corpus.c $(FUZZ_CORPUS_SRC)
 	@mkdir -p build/fuzz
-	$(CC) $(WARN) -O1 -g $(INC) -Itests/fuzz -o $@ $^ -lev -lz -lm
+	$(CC) $(WARN) -O1 -g $(INC) -Itests/fuzz -o $@ $^ -lev -lz -lm -lcrypto
 
 fuzz-corpus: build/fuzz/make_corpus
 	rm -rf tests/fuzz/corpus
