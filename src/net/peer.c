@@ -506,6 +506,10 @@ static void hs_fail(conn *c, const char *why) {
     transport.auth_failures++;
     logmsg(level, "Closing peer connection %s: handshake failed: %s", who(c, w, sizeof(w)), why);
     if (buf_unread(&c->out) && flush_conn(c) < 0) return;
+    /* what the other side sent after: read away (a little), so that the
+     * close is a FIN after our REFUSE rather than a reset that may lose it */
+    char junk[4096];
+    for (int i = 0; i < 4 && read(c->fd, junk, sizeof(junk)) > 0; i++) {}
     conn_close(c, NULL);
 }
 

@@ -177,7 +177,9 @@ static int join(config *cfg) {
     snprintf(addr, sizeof(addr), strchr(cfg->bind, ':') ? "[%s]:%d@%d" : "%s:%d@%d", cfg->bind, cfg->port,
              my_peer_port(cfg));
     logmsg(LL_NOTICE, "Asking the cluster at %s to admit node %llu at %s", cfg->join, (unsigned long long)self.id, addr);
-    if (join_cluster(cfg->join, &self.cluster_id, &self.book, err, sizeof(err)) < 0 ||
+    uint64_t via = 0;
+    if (join_cluster(cfg->join, &self.cluster_id, &via, &self.book, err, sizeof(err)) < 0 ||
+        join_check_secret(&self.book, via, self.cluster_id, self.id, cfg->cluster_secret, err, sizeof(err)) < 0 ||
         join_request(cfg->join, self.id, addr, 60000, err, sizeof(err)) < 0) {
         logmsg(LL_WARNING, "Cannot join the cluster at %s: %s", cfg->join, err);
         return -1;
