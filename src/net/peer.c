@@ -55,8 +55,8 @@ static int header_check(const char *h, int *type, uint32_t *len, char *err, size
 
 int peer_frame_next(buf *in, int *type, const char **payload, size_t *len, char *err, size_t errlen) {
     size_t avail = buf_unread(in);
-    const char *h = in->data + in->pos;
     if (avail < PEER_HEADER) return 0;
+    const char *h = in->data + in->pos;
     int t;
     uint32_t n;
     if (header_check(h, &t, &n, err, errlen) < 0) return -1;
