@@ -186,15 +186,18 @@ def forwarded_clients(cl, i):
 
 def test_proxy_link_closed(cl):
     """A follower's sessions end with the connection they came on: the
-    leader frees their proxies when that connection closes, even while its
-    own link to the follower stays up (a one-way break)."""
+    leader frees their proxies when that connection closes, though nothing
+    else tells it the sender is gone (a one-way break: here the sender is
+    node id 99, which the leader does not dial)."""
     lead = cl.leader()
     fol = cl.followers(lead)[0]
     inf = cl.info(lead)
     cid, term = int(inf["raft_cluster_id"], 16), int(inf["raft_term"])
     before = forwarded_clients(cl, lead)
-    # no cluster secret on loopback: the handshake runs with an empty key
-    d = PeerDialer(cl.port(lead) + 10000, cid, fol, lead)
+    # no cluster secret on loopback: the handshake runs with an empty key.
+    # As an id no member has: one that a member has would replace that
+    # member's link, until the member dials again and replaces it back.
+    d = PeerDialer(cl.port(lead) + 10000, cid, 99, lead)
     check(d.dial(), "a dialler without a secret authenticates to a loopback node without one")
     for sid in (0x7777000001, 0x7777000002):
         d.send(harness.FR_FORWARD, struct.pack("<Q", sid) + command_entry(term, b"SET", b"proxied", b"1"))

@@ -264,7 +264,10 @@ class PeerDialer:
     handshake with `secret` (None: none), as a real member would (or a
     forger, with the wrong secret). After dial(): .sock is the connection
     once authenticated (None if not), .refusal the reason the node sent in
-    a REFUSE (None if none), .sent every byte sent (to replay)."""
+    a REFUSE (None if none), .sent every byte sent (to replay). Taken as
+    accepted: no answer to the AUTH within half a second. Dialling as a
+    live member's id replaces that member's link until it dials again (and
+    replaces this one): use an id no member has."""
 
     def __init__(self, port, cid, me, to, secret=None, host="127.0.0.1", timeout=5.0):
         self.port, self.cid, self.me, self.to, self.host = port, cid, me, to, host
