@@ -255,12 +255,18 @@ static void step(side *x) {
     if (x->rc == 0) x->rc = peer_hs_step(&x->hs, &x->in, &x->out, x->err, sizeof(x->err));
 }
 
-/* Node 2 dials node 1, each with its secret (NULL: none), until both are
- * done or one failed and the other read its refusal. */
-static void run_handshake(side *d, side *l, const unsigned char *ds, const unsigned char *ls) {
+/* Node 2 about to dial node 1, each with its secret (NULL: none): the
+ * dialler's HELLO is written, not yet carried. */
+static void pair_init(side *d, side *l, const unsigned char *ds, const unsigned char *ls) {
     side_init(d, 1, 2, 1, ds);
     side_init(l, 0, 1, 0, ls);
     CHECK(peer_hs_hello(&d->hs, &d->out) == 0);
+}
+
+/* Node 2 dials node 1, each with its secret (NULL: none), until both are
+ * done or one failed and the other read its refusal. */
+static void run_handshake(side *d, side *l, const unsigned char *ds, const unsigned char *ls) {
+    pair_init(d, l, ds, ls);
     for (int round = 0; round < 4; round++) {
         carry(d, l);
         step(l);
@@ -290,9 +296,7 @@ static void test_hs_right_secret(void) {
     side_free(&l);
 
     /* frames pipelined behind the AUTH stay for the connection to read */
-    side_init(&d, 1, 2, 1, SECRET);
-    side_init(&l, 0, 1, 0, SECRET);
-    CHECK(peer_hs_hello(&d.hs, &d.out) == 0);
+    pair_init(&d, &l, SECRET, SECRET);
     carry(&d, &l);
     step(&l);
     carry(&l, &d);
@@ -331,9 +335,7 @@ static void test_hs_wrong_secret(void) {
     side_free(&l);
 
     /* the listener's own proof sent back as the dialler's: the direction differs */
-    side_init(&l, 0, 1, 0, SECRET);
-    side_init(&d, 1, 2, 1, SECRET);
-    CHECK(peer_hs_hello(&d.hs, &d.out) == 0);
+    pair_init(&d, &l, SECRET, SECRET);
     carry(&d, &l);
     step(&l);
     CHECK(l.rc == 0 && buf_unread(&l.out) == PEER_HEADER + PEER_CHALLENGE_LEN);
@@ -465,9 +467,7 @@ static void test_hs_frames_before_auth(void) {
     int after[] = {FR_RAFT, FR_FORWARD, FR_SNAP, FR_HELLO, FR_CHALLENGE};
     for (size_t i = 0; i < sizeof(after) / sizeof(after[0]); i++) {
         side d, l;
-        side_init(&d, 1, 2, 1, SECRET);
-        side_init(&l, 0, 1, 0, SECRET);
-        CHECK(peer_hs_hello(&d.hs, &d.out) == 0);
+        pair_init(&d, &l, SECRET, SECRET);
         size_t s = peer_frame_begin(&d.out, after[i]);
         buf_append(&d.out, "01234567890123456789012345678901", 32);
         peer_frame_end(&d.out, s);
@@ -504,9 +504,7 @@ static void test_hs_oversized(void) {
     /* a handshake that stops after the HELLO's header waits (the deadline
      * is the connection's), a byte at a time until whole */
     side d, l;
-    side_init(&d, 1, 2, 1, SECRET);
-    side_init(&l, 0, 1, 0, SECRET);
-    CHECK(peer_hs_hello(&d.hs, &d.out) == 0);
+    pair_init(&d, &l, SECRET, SECRET);
     int waited = 1;
     for (size_t k = 0; k + 1 < d.out.len; k++) {
         buf_append(&l.in, d.out.data + k, 1);
@@ -528,9 +526,7 @@ static void test_hs_oversized(void) {
         CHECK(l.rc == -1 && l.hs.refused == REFUSE_PROTOCOL);
         side_free(&l);
     }
-    side_init(&d, 1, 2, 1, SECRET);
-    side_init(&l, 0, 1, 0, SECRET);
-    CHECK(peer_hs_hello(&d.hs, &d.out) == 0);
+    pair_init(&d, &l, SECRET, SECRET);
     d.out.data[PEER_HEADER + 3] ^= 1;
     carry(&d, &l);
     step(&l);
@@ -538,9 +534,7 @@ static void test_hs_oversized(void) {
     side_free(&d);
     side_free(&l);
     /* unknown flags */
-    side_init(&d, 1, 2, 1, SECRET);
-    side_init(&l, 0, 1, 0, SECRET);
-    CHECK(peer_hs_hello(&d.hs, &d.out) == 0);
+    pair_init(&d, &l, SECRET, SECRET);
     d.out.data[PEER_HEADER + 24] = 3;
     peer_frame_end(&d.out, 0);
     carry(&d, &l);
