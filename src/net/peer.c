@@ -632,9 +632,17 @@ static void outbound_input(conn *c) {
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
     (void)loop; (void)revents;
     conn *c = w->data;
-    /* before authentication, never more than the handshake's bytes */
-    size_t room = c->authed ? 64 * 1024 : PEER_HANDSHAKE_BYTES - buf_unread(&c->in);
-    buf_reserve(&c->in, room);
+    /* before authentication, never more than the handshake's bytes (it
+     * leaves less than that unread: a frame that would pass is refused on
+     * its header) */
+    size_t room;
+    if (c->authed) {
+        buf_reserve(&c->in, 64 * 1024);
+        room = c->in.cap - c->in.len;
+    } else {
+        room = PEER_HANDSHAKE_BYTES - buf_unread(&c->in);
+        buf_reserve(&c->in, room);
+    }
     ssize_t r = read(c->fd, c->in.data + c->in.len, room);
     if (r < 0 && (errno == EAGAIN || errno == EINTR)) return;
     if (r <= 0 && !c->authed) {
