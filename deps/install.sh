@@ -2,9 +2,10 @@
 # Finds the Debian packages raftkv needs; installs the missing ones when root.
 # Usage: deps/install.sh [--test]   (--test adds what the test suite uses)
 # The default set builds the server and gives redis-cli (redis-tools), which
-# the README has a newcomer use against the cluster `make run` starts.
+# the README has a newcomer use against the cluster `make run` starts;
+# libssl-dev gives libcrypto: the peer handshake's HMAC-SHA256 and nonces.
 set -eu
-pkgs="build-essential pkg-config libev-dev libleveldb-dev zlib1g-dev redis-tools"
+pkgs="build-essential pkg-config libev-dev libleveldb-dev zlib1g-dev libssl-dev redis-tools"
 if [ "${1:-}" = "--test" ]; then
   pkgs="$pkgs libhiredis-dev redis-server python3 clang libclang-rt-14-dev iproute2 nftables"
 fi

@@ -5,11 +5,15 @@ redis-benchmark. Covers writes and reads through any node, pipelines through
 a follower, leader failure and catch-up, a lost majority (bounded CLUSTERDOWN
 or TIMEOUT, never a false OK), garbage on the peer port, a torn WAL tail,
 refusing another cluster's data, kill -9 of every node, and a 5-node cluster
-losing two nodes, its leader among them. Every node runs under ASan/UBSan: a report
+losing two nodes, its leader among them. A cluster with a cluster secret
+refuses forged peer frames of every kind, an impostor node with a wrong
+secret, and a joiner without the secret; nodes that listen beyond loopback
+without a secret refuse to start. Every node runs under ASan/UBSan: a report
 or a leak at exit fails the suite.
 
 Usage: cluster_test.py path/to/raftkv-server"""
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -19,7 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Client, Cluster, Error, check, retry, wait_for  # noqa: E402
+from harness import Client, Cluster, Error, PeerDialer, check, retry, wait_for  # noqa: E402
 
 SERVER = harness.server_arg()
 
@@ -171,28 +175,35 @@ def test_peer_garbage(cl):
     check("Closing peer connection" in open(cl.log(target), errors="replace").read(), "bad frames are logged")
 
 
+def command_entry(term, *argv):
+    """A command as entry.h encodes it (FORWARD payloads, log entries)."""
+    return struct.pack("<BQI", 1, term, len(argv)) + b"".join(struct.pack("<I", len(a)) + a for a in argv)
+
+
 def forwarded_clients(cl, i):
     return int(cl.info(i, "clients")["forwarded_clients"])
 
 
 def test_proxy_link_closed(cl):
     """A follower's sessions end with the connection they came on: the
-    leader frees their proxies when that connection closes, even while its
-    own link to the follower stays up (a one-way break)."""
+    leader frees their proxies when that connection closes, though nothing
+    else tells it the sender is gone (a one-way break: here the sender is
+    node id 99, which the leader does not dial)."""
     lead = cl.leader()
     fol = cl.followers(lead)[0]
     inf = cl.info(lead)
     cid, term = int(inf["raft_cluster_id"], 16), int(inf["raft_term"])
     before = forwarded_clients(cl, lead)
-    s = socket.create_connection(("127.0.0.1", cl.port(lead) + 10000))
-    s.sendall(harness.peer_frame(1, struct.pack("<QQQ", cid, fol, lead)))
-    argv = [b"SET", b"proxied", b"1"]
-    entry = struct.pack("<BQI", 1, term, len(argv)) + b"".join(struct.pack("<I", len(a)) + a for a in argv)
+    # no cluster secret on loopback: the handshake runs with an empty key.
+    # As an id no member has: one that a member has would replace that
+    # member's link, until the member dials again and replaces it back.
+    d = PeerDialer(cl.port(lead) + 10000, cid, 99, lead)
+    check(d.dial(), "a dialler without a secret authenticates to a loopback node without one")
     for sid in (0x7777000001, 0x7777000002):
-        s.sendall(harness.peer_frame(3, struct.pack("<Q", sid) + entry))
+        d.send(harness.FR_FORWARD, struct.pack("<Q", sid) + command_entry(term, b"SET", b"proxied", b"1"))
     check(wait_for(lambda: forwarded_clients(cl, lead) == before + 2),
           "two forwarded sessions make two proxies on the leader")
-    s.close()
+    d.close()
     check(wait_for(lambda: forwarded_clients(cl, lead) == before), "closing their connection frees them")
     with cl.client(fol) as c:
         # nobody waited for its reply: poll until it is applied
@@ -409,12 +420,231 @@ def test_restart_replays_little(cl):
         check(retry(lambda: c.call("GET", "snap4999")) == b"4999", "data survives the restart of every node")
 
 
+# ---------------------------------------------------------------- security
+
+SECRET = os.urandom(24).hex()
+MSG_VOTE, MSG_APPEND = 3, 5
+
+
+def raft_msg(mtype, frm, to, term, index=0, log_term=0, commit=0, entries=()):
+    """A FR_RAFT payload (peer.c): the fixed part, then (term, index, type, data) entries."""
+    out = struct.pack("<B10QBI", mtype, frm, to, term, index, log_term, commit, 0, 0, 0, 0, 0, len(entries))
+    for t, i, et, data in entries:
+        out += struct.pack("<QQBI", t, i, et, len(data)) + data
+    return out
+
+
+def frames(data):
+    """The (type, payload) frames in bytes a node sent."""
+    out = []
+    while len(data) >= 16:
+        n = struct.unpack_from("<I", data, 8)[0]
+        out.append((data[5], data[16:16 + n]))
+        data = data[16 + n:]
+    return out
+
+
+def link_ups(cl, i):
+    """How often node i has brought up a dialled link (its log's count)."""
+    with open(cl.log(i), errors="replace") as f:
+        return f.read().count("Connected to peer node")
+
+
+def cluster_state(cl):
+    """What forged frames must not change: leader, term and commit index
+    on every node, and how often each has (re)connected its links."""
+    st = {}
+    for i in sorted(cl.procs):
+        d = cl.info(i)
+        st[i] = (d["raft_leader_id"], d["raft_term"], link_ups(cl, i))
+    return st
+
+
+def test_open_bind_needs_secret(cl):
+    """A node that listens beyond loopback without a cluster secret refuses
+    to start, naming the options; loopback binds need none."""
+    d = os.path.join(cl.dir, "open")
+    for bind in ("0.0.0.0", "::", "10.1.2.3"):
+        p = subprocess.run([SERVER, "--port", str(cl.base + 40), "--bind", bind, "--dir", d], capture_output=True,
+                           text=True, timeout=60, env=dict(os.environ, ASAN_OPTIONS=harness.ASAN))
+        check(p.returncode == 1 and "cluster-secret" in p.stderr and "loopback" in p.stderr,
+              "bind %s without a secret refuses to start (%d): %s" % (bind, p.returncode, p.stderr.strip()[-200:]))
+    p = subprocess.run([SERVER, "--port", str(cl.base + 40), "--dir", d, "--cluster-secret", "a" * 32,
+                        "--cluster-secret-file", "/nonexistent"], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 1 and "not both" in p.stderr, "cluster-secret and cluster-secret-file at once are refused")
+    p = subprocess.run([SERVER, "--port", str(cl.base + 40), "--dir", d, "--cluster-secret-file",
+                        os.path.join(cl.dir, "nonexistent")], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 1 and "cluster-secret-file" in p.stderr, "a missing secret file is refused: %s"
+          % p.stderr.strip()[-160:])
+
+
+def test_secret_hidden(cl):
+    """CONFIG GET never shows the secret; CONFIG SET cannot change it."""
+    lead = cl.leader()
+    check(lead is not None, "a cluster with a secret elects a leader")
+    allcfg = cl.call(lead, "CONFIG", "GET", "*")
+    flat = b" ".join(x for x in allcfg if isinstance(x, bytes))
+    check(SECRET.encode() not in flat and b"cluster-secret" not in flat, "CONFIG GET * shows no secret")
+    check(cl.call(lead, "CONFIG", "GET", "cluster-secret") == [], "CONFIG GET cluster-secret is empty")
+    check(cl.call(lead, "CONFIG", "GET", "cluster-secret-file") == [], "CONFIG GET cluster-secret-file is empty")
+    r = cl.call(lead, "CONFIG", "SET", "cluster-secret", "x" * 32)
+    check(isinstance(r, Error) and "immutable" in str(r), "CONFIG SET cluster-secret is refused: %r" % r)
+    with open("/proc/%d/cmdline" % cl.pid(lead), "rb") as f:
+        check(SECRET.encode() not in f.read(), "the secret is not on the command line")
+    check(cl.call(cl.followers(lead)[0], "SET", "secured", "1") == "OK", "writes go through a follower")
+
+
+def test_forged_frames(cl):
+    """Forged peer frames with the right cluster id but no or a wrong
+    secret -- HELLO alone, APPEND, VOTE, snapshot chunks and FORWARD
+    before authentication, a recorded handshake replayed -- are all refused
+    and change nothing: no leader, term or key, no member link cut."""
+    lead = cl.leader()
+    fol = cl.followers(lead)[0]
+    inf = cl.info(fol)
+    cid, term = int(inf["raft_cluster_id"], 16), int(inf["raft_term"])
+    last = int(inf["raft_last_log_index"])
+    before = cluster_state(cl)
+    failures = int(inf["raft_peer_auth_failures"])
+    peer = cl.port(fol) + 10000
+
+    # the test's own handshake is right: with the secret, as a new node id, it authenticates
+    ok = PeerDialer(peer, cid, 99, fol, SECRET)
+    check(ok.dial(), "with the secret the handshake succeeds (the forger below knows the protocol)")
+    recorded = ok.sent
+    ok.close()
+
+    no = PeerDialer(peer, cid, lead, fol, None)
+    check(not no.dial() and no.refusal == harness.REFUSE_NEED_SECRET,
+          "a HELLO with the right cluster id and no secret is refused (%r)" % no.refusal)
+    wrong = PeerDialer(peer, cid, lead, fol, "not-" + SECRET)
+    check(not wrong.dial() and wrong.refusal == harness.REFUSE_PROOF,
+          "a handshake with a wrong secret is refused (%r)" % wrong.refusal)
+
+    hello = harness.peer_frame(harness.FR_HELLO, struct.pack("<QQQB", cid, lead, fol, 1) + os.urandom(32))
+    append = harness.peer_frame(harness.FR_RAFT, raft_msg(MSG_APPEND, lead, fol, term + 5, last, term, last + 1, [
+        (term + 5, last + 1, 1, command_entry(term + 5, b"SET", b"forged", b"append"))]))
+    vote = harness.peer_frame(harness.FR_RAFT, raft_msg(MSG_VOTE, 7, fol, term + 50, last + 1000, term + 49))
+    snap = harness.peer_frame(harness.FR_SNAP, struct.pack("<QQQB", 1, term + 5, 0, 1) + b"RKVSNAP1" + b"\0" * 64)
+    fwd = harness.peer_frame(harness.FR_FORWARD, struct.pack("<Q", 0x6666) +
+                             command_entry(term, b"SET", b"forged", b"forward"))
+    forged = {"APPEND": append, "VOTE": vote, "snapshot chunk": snap, "FORWARD": fwd}
+    for name, frame in forged.items():
+        for how, data in (("alone", frame), ("after a HELLO", hello + frame), ("after a wrong AUTH",
+                          hello + harness.peer_frame(harness.FR_AUTH, os.urandom(32)) + frame)):
+            out, closed = harness.raw_exchange(peer, data, 5)
+            got = [t for t, _ in frames(out)]
+            check(closed and got and got[-1] == harness.FR_REFUSE,
+                  "%s %s before authentication: refused and closed (%r, closed=%s)" % (name, how, got, closed))
+    out, closed = harness.raw_exchange(peer, recorded + fwd, 5)
+    got = frames(out)
+    check(closed and got and got[-1] == (harness.FR_REFUSE, bytes([harness.REFUSE_PROOF])),
+          "a recorded handshake replayed is refused (%r)" % got)
+    out, closed = harness.raw_exchange(peer, harness.peer_frame(harness.FR_HELLO, b"\0" * 5000)[:200], 5)
+    check(closed, "an oversized HELLO is refused on its header")
+
+    time.sleep(1)
+    for i in sorted(cl.procs):
+        check(cl.call(i, "GET", "forged") is None, "no forged write reached node %d" % i)
+    after = cluster_state(cl)
+    check(after == before, "leader, term and every link unchanged (%r, then %r)" % (before, after))
+    n = int(cl.info(fol)["raft_peer_auth_failures"])
+    check(n >= failures + 14, "raft_peer_auth_failures counts the refusals (%d, then %d)" % (failures, n))
+    check(cl.call(fol, "SET", "after-forgery", "1") == "OK", "the cluster still takes writes")
+
+
+def test_too_many_unauthenticated(cl):
+    """Connections that never finish the handshake: at most 8 are held,
+    the rest closed at once; each is closed after its deadline; members'
+    links stay up."""
+    fol = cl.followers()[0]
+    before = cluster_state(cl)
+    socks = [socket.create_connection(("127.0.0.1", cl.port(fol) + 10000)) for _ in range(20)]
+    time.sleep(0.5)
+    closed_early = 0
+    for s in socks:
+        s.settimeout(0.05)
+        try:
+            closed_early += s.recv(1) == b""
+        except socket.timeout:
+            pass
+        except OSError:
+            closed_early += 1
+    check(closed_early >= 12, "connections past 8 waiting to authenticate are closed at once (%d of 20)" % closed_early)
+    t0 = time.monotonic()
+    for s in socks:
+        s.settimeout(10)
+        try:
+            s.recv(1)
+        except OSError:
+            pass
+    took = time.monotonic() - t0
+    check(took < 6, "the others are closed by the handshake deadline (%.1fs)" % took)
+    for s in socks:
+        s.close()
+    check("waiting to authenticate" in open(cl.log(fol), errors="replace").read(), "the burst is logged")
+    check(cl.call(fol, "SET", "after-burst", "1") == "OK", "the node serves meanwhile")
+    check(cluster_state(cl) == before, "no member link was cut")
+
+
+def test_impostor_node(cl):
+    """A real node with a live member's id and a wrong secret (on another
+    loopback address) changes nothing and cuts no link; both sides log the
+    refusal."""
+    lead = cl.leader()
+    fol = cl.followers(lead)[0]
+    before = cluster_state(cl)
+    a = cl.args(fol)
+    a[a.index("--dir") + 1] = os.path.join(cl.dir, "impostor")
+    a += ["--bind", "127.0.0.2", "--cluster-secret-file", cl.secret_file("wrong-" + SECRET)]
+    log = os.path.join(cl.dir, "impostor.log")
+    cl.logs.append(log)
+    with open(log, "ab") as out:
+        p = subprocess.Popen(a, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ, ASAN_OPTIONS=harness.ASAN))
+    try:
+        def refused_both_ways():
+            mine = open(log, errors="replace").read()
+            theirs = open(cl.log(lead), errors="replace").read()
+            return "secrets differ" in mine and "claims node %d" % fol in theirs
+        check(wait_for(refused_both_ways, 15), "the impostor and the members both log the refusal")
+        time.sleep(2)
+        oks = sum(cl.call(fol, "SET", "imp%d" % k, k) == "OK" for k in range(20))
+        check(oks == 20, "writes through the real node %d (%d of 20)" % (fol, oks))
+        check(p.poll() is None, "the impostor keeps running, alone")
+        check(cl.call(lead, "GET", "imp19") == b"19", "the real member's writes apply")
+    finally:
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(60)
+    check(rc == 0, "the impostor exits cleanly (%s)" % rc)
+    after = cluster_state(cl)
+    check(after == before, "leader, term and links unchanged by the impostor (%r, then %r)" % (before, after))
+
+
+def test_join_needs_secret(cl):
+    """--join works with the secret (the new node votes); a joiner without
+    it, or with another, refuses to start before asking for admission."""
+    for secret, what, why in ((None, "no secret", "this node has none"), ("other-" + SECRET, "another secret",
+                                                                          "secrets differ")):
+        cl.secrets[5] = secret
+        rc, out = cl.start_refused(5)
+        check(rc == 1 and "Cannot join" in out and why in out,
+              "a joiner with %s is refused (%s): %s" % (what, rc, out.strip()[-300:]))
+    lead = cl.leader()
+    check(int(cl.info(lead)["raft_members"]) == 3, "they were not admitted")
+    cl.secrets.pop(5)
+    cl.start(4)
+    check(wait_for(lambda: cl.is_voter(4), 60), "a joiner with the secret is admitted and promoted to voter")
+    check(cl.call(4, "SET", "joined", "1") == "OK", "it takes writes")
+
+
 # Each list runs in order on one cluster: a test may build on what the one
 # before left (test_torn_tail reads test_peer_garbage's key).
 THREE_NODES = [test_follower_writes, test_follower_pipeline, test_incr_everywhere, test_info_replication,
                test_redis_tools, test_leader_failure, test_lost_majority, test_peer_garbage, test_proxy_link_closed,
                test_close_in_flight, test_torn_tail, test_foreign_data, test_kill_all]
 FIVE_NODES = [test_five_nodes_lose_two]
+SECURED = [test_open_bind_needs_secret, test_secret_hidden, test_forged_frames, test_too_many_unauthenticated,
+           test_impostor_node, test_join_needs_secret]
 SNAPSHOTS = [test_log_bounded, test_catch_up_by_snapshot, test_kill_mid_install, test_restart_replays_little]
 SNAPSHOT_ARGS = ["--snapshot-threshold", "20000", "--snapshot-log-size", "4mb", "--wal-segment-size", "1mb"]
 
@@ -425,10 +655,20 @@ def on_cluster(tests, n=3, extra=()):
             harness.run_tests(tests, cl)
 
 
+def on_secured_cluster(tests):
+    """Nodes 1..3 with the secret; 4 and 5 join later."""
+    with Cluster(SERVER, 5, founders=(1, 2, 3), joiners=(4, 5), secret=SECRET) as cl:
+        if all([cl.start(i) for i in (1, 2, 3)]):
+            harness.run_tests(tests, cl)
+
+
 def suite():
+    if os.environ.get("SECURED_ONLY"):
+        return on_secured_cluster(SECURED)
     if not os.environ.get("SNAP_ONLY"):
         on_cluster(THREE_NODES)
         on_cluster(FIVE_NODES, 5)
+        on_secured_cluster(SECURED)
     on_cluster(SNAPSHOTS, 3, SNAPSHOT_ARGS)
 
 

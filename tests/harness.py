@@ -10,6 +10,8 @@ thread and a reference redis-server.
                            test_<feature> functions in turn, printing each one's time
   Client(port, timeout, host)  call(), pipeline(), read(), read_raw(), call_raw()
   Cluster(server, n, ...)  node i: port(i), host(i), data(i), log(i), args(i);
+                           secret=S: every node gets S by --cluster-secret-file
+                           (secrets[i]: another one, or None for none, for node i);
                            start(i), start_all(), start_refused(i), kill(i),
                            stop(i), pause(i), resume(i), destroy();
                            info(i, section), call(i, *cmd), leader(), followers(),
@@ -18,7 +20,7 @@ thread and a reference redis-server.
   Writer(cl)               a thread SETting unique keys through cl.nodes
   RedisServer()            a real redis-server on a free port (the oracle)
   free_base(n), wait_for(cond), retry(fn), parse_info(raw), peer_frame(),
-  raw_exchange(), short()
+  PeerDialer (the peer handshake, as a node or a forger), raw_exchange(), short()
 
 Suites with special needs subclass Cluster (jepsen: nodes in network
 namespaces; diskfault: LD_PRELOAD and tmpfs mounts; membership: --join)
@@ -37,6 +39,8 @@ import threading
 import time
 import traceback
 import collections
+import hashlib
+import hmac
 import zlib
 
 # ---------------------------------------------------------------- counting
@@ -233,10 +237,99 @@ def parse_info(raw):
     return dict(line.split(":", 1) for line in raw.split("\r\n") if ":" in line)
 
 
-def peer_frame(ftype, payload):
+PEER_VERSION = 2
+FR_HELLO, FR_RAFT, FR_FORWARD, FR_FORWARD_REPLY, FR_FORWARD_CLOSE, FR_SNAP, FR_SNAP_ACK, FR_CHALLENGE, FR_AUTH, \
+    FR_REFUSE = range(1, 11)
+REFUSE_PROTOCOL, REFUSE_CLUSTER, REFUSE_NODE, REFUSE_NEED_SECRET, REFUSE_NO_SECRET, REFUSE_PROOF = range(1, 7)
+
+
+def peer_frame(ftype, payload, version=PEER_VERSION):
     """A peer-protocol frame (src/net/peer.h): header, crc, payload."""
-    head = struct.pack("<4sBBHI", b"RKVP", 1, ftype, 0, len(payload))
+    head = struct.pack("<4sBBHI", b"RKVP", version, ftype, 0, len(payload))
     return head + struct.pack("<I", zlib.crc32(head + payload) & 0xffffffff) + payload
+
+
+def peer_proof(secret, who, cid, dialler, listener, nonce_d, nonce_l):
+    """HMAC-SHA256 proof of the handshake (peer.h); who: b"D" or b"L"."""
+    msg = b"RKVP-auth-v2" + who + struct.pack("<QQQ", cid, dialler, listener) + nonce_d + nonce_l
+    return hmac.new(secret or b"", msg, hashlib.sha256).digest()
+
+
+def as_bytes(x):
+    return x.encode() if isinstance(x, str) else x
+
+
+class PeerDialer:
+    """Dials a node's peer port as node `me` of cluster cid and runs the
+    handshake with `secret` (None: none), as a real member would (or a
+    forger, with the wrong secret). After dial(): .sock is the connection
+    once authenticated (None if not), .refusal the reason the node sent in
+    a REFUSE (None if none), .sent every byte sent (to replay). Taken as
+    accepted: no answer to the AUTH within half a second. Dialling as a
+    live member's id replaces that member's link until it dials again (and
+    replaces this one): use an id no member has."""
+
+    def __init__(self, port, cid, me, to, secret=None, host="127.0.0.1", timeout=5.0):
+        self.port, self.cid, self.me, self.to, self.host = port, cid, me, to, host
+        self.secret, self.timeout = as_bytes(secret), timeout
+        self.sock, self.refusal, self.sent = None, None, b""
+
+    def _read_frame(self, s):
+        """(type, payload), or None once the node closed the connection."""
+        data = b""
+        try:
+            while len(data) < 16 or len(data) < 16 + struct.unpack_from("<I", data, 8)[0]:
+                d = s.recv(4096)
+                if not d:
+                    return None
+                data += d
+        except OSError:
+            return None
+        return data[5], data[16:16 + struct.unpack_from("<I", data, 8)[0]]
+
+    def dial(self):
+        """True once authenticated."""
+        s = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        nonce_d = os.urandom(32)
+        hello = peer_frame(FR_HELLO, struct.pack("<QQQB", self.cid, self.me, self.to, 1 if self.secret else 0)
+                           + nonce_d)
+        s.sendall(hello)
+        self.sent = hello
+        got = self._read_frame(s)
+        if got is None or got[0] != FR_CHALLENGE:
+            self.refusal = got[1][0] if got and got[0] == FR_REFUSE else None
+            s.close()
+            return False
+        nonce_l = got[1][25:57]
+        auth = peer_frame(FR_AUTH, peer_proof(self.secret, b"D", self.cid, self.me, self.to, nonce_d, nonce_l))
+        s.sendall(auth)
+        self.sent += auth
+        # a refused proof is answered at once (REFUSE, then a close); an
+        # accepted one with silence: nothing ever comes back on a dialled link
+        s.settimeout(0.5)
+        try:
+            s.recv(1, socket.MSG_PEEK)
+            answered = True
+        except socket.timeout:
+            answered = False
+        except OSError:
+            answered = True
+        s.settimeout(self.timeout)
+        if answered:
+            got = self._read_frame(s)
+            self.refusal = got[1][0] if got and got[0] == FR_REFUSE else None
+            s.close()
+            return False
+        self.sock = s
+        return True
+
+    def send(self, ftype, payload):
+        self.sock.sendall(peer_frame(ftype, payload))
+
+    def close(self):
+        if self.sock:
+            self.sock.close()
+            self.sock = None
 
 
 def raw_exchange(port, data, seconds, host="127.0.0.1", shut_wr=False):
@@ -352,12 +445,17 @@ class Cluster:
     through a running node. timing: (election timeout, heartbeat interval,
     request timeout) in ms, or None for the server's defaults. extra: more
     options for every node. nofile: the RLIMIT_NOFILE nodes start with.
-    stop_wait: seconds a node has to exit after SIGTERM."""
+    stop_wait: seconds a node has to exit after SIGTERM. secret: the
+    cluster secret every node gets through --cluster-secret-file (a file
+    in the cluster's folder, mode 600); secrets[i] overrides it for node i
+    (None: no secret)."""
 
     def __init__(self, server, n=3, extra=(), founders=None, joiners=(), timing=TIMING, nofile=None,
-                 stop_wait=120.0, prefix="raftkv-cluster-"):
+                 stop_wait=120.0, prefix="raftkv-cluster-", secret=None):
         self.server, self.n = server, n
         self.extra = list(extra)
+        self.secret = secret
+        self.secrets = {}
         self.founders = list(range(1, n + 1)) if founders is None else list(founders)
         self.joiners = set(joiners)
         self.founding = None  # the --cluster text
@@ -403,6 +501,9 @@ class Cluster:
         if self.timing:
             a += ["--election-timeout", str(self.timing[0]), "--heartbeat-interval", str(self.timing[1]),
                   "--cluster-request-timeout", str(self.timing[2])]
+        secret = self.secrets.get(i, self.secret)
+        if secret:
+            a += ["--cluster-secret-file", self.secret_file(secret)]
         a += self.extra
         if cluster:
             a += ["--cluster", cluster]
@@ -417,6 +518,15 @@ class Cluster:
 
     def command(self, i, cluster=None):
         return self.args(i, cluster)
+
+    def secret_file(self, secret):
+        """A file in the cluster's folder holding secret (and a newline)."""
+        path = os.path.join(self.dir, "secret-%s" % hashlib.sha256(as_bytes(secret)).hexdigest()[:12])
+        if not os.path.exists(path):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(as_bytes(secret) + b"\n")
+        return path
 
     # ---- processes
     def spawn(self, i, env=None, cluster=None):

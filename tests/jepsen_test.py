@@ -28,7 +28,9 @@ Nemeses, each alone for a phase and then mixed:
   mixed                         random faults from the list above, sometimes
                                 two at once
 Partitions drop only peer traffic (the peer port, client port + 10000) with
-nft rules inside the namespaces; clients still reach every node.
+nft rules inside the namespaces; clients still reach every node. The nodes
+bind addresses beyond loopback, so they share a cluster secret (fresh each
+run, by --cluster-secret-file) and every peer link is authenticated.
 
 The report gives ok/failed/unknown counts and, for every fault, the longest
 time without a successful operation and the time from healing to the first
@@ -227,7 +229,7 @@ class Cluster(harness.Cluster):
 
     def __init__(self, net, server, n, args):
         super().__init__(server, n, timing=(ELECTION_MS, ELECTION_MS // 6, args.request_timeout_ms), stop_wait=20,
-                         prefix="raftkv-jepsen-%d-" % n)
+                         prefix="raftkv-jepsen-%d-" % n, secret=os.urandom(24).hex())
         self.net = net
         self.keep = self.keep or args.keep
         self.info_timeout = 0.5

@@ -1,6 +1,9 @@
 /* Unit tests of the peer protocol codec: frames and raft messages survive a
  * round trip, every cut is "need more", every damaged byte is caught, and
- * random garbage is rejected without a crash. */
+ * random garbage is rejected without a crash; and of the handshake: the
+ * right secret authenticates both ways, a wrong or missing one is refused
+ * on both sides with the reason, a recorded handshake does not replay,
+ * and before authentication nothing but the handshake's few bytes passes. */
 #include "entry.h"
 #include "peer.h"
 #include "testlib.h"
@@ -134,7 +137,7 @@ static void test_header_limits(void) {
     CHECK(peer_frame_next(&b, &type, &p, &n, err, sizeof(err)) == -1);
     CHECK(strstr(err, "too large") != NULL);
     b.len = b.pos = 0;
-    s = peer_frame_begin(&b, 9);
+    s = peer_frame_begin(&b, FR_LAST + 1);
     peer_frame_end(&b, s);
     CHECK(peer_frame_next(&b, &type, &p, &n, err, sizeof(err)) == -1);
     b.len = b.pos = 0;
@@ -215,6 +218,332 @@ static void test_garbage(void) {
     free(ents[2].data);
 }
 
+
+/* ---- the handshake ---- */
+
+#define CID 0x1122334455667788ULL
+static const unsigned char SECRET[] = "correct horse battery staple";
+static const unsigned char OTHER[] = "correct horse battery stapler";
+
+typedef struct side {
+    peer_hs hs;
+    buf in, out;   /* in: what the other side sent */
+    int rc;
+    char err[256];
+} side;
+
+static void side_init(side *x, int dialler, uint64_t me, uint64_t peer, const unsigned char *secret) {
+    peer_hs_init(&x->hs, dialler, CID, me, peer, secret, secret ? strlen((const char *)secret) : 0);
+    buf_init(&x->in);
+    buf_init(&x->out);
+    x->rc = 0;
+    x->err[0] = 0;
+}
+
+static void side_free(side *x) {
+    buf_free(&x->in);
+    buf_free(&x->out);
+}
+
+/* Moves what from wrote to to's input. */
+static void carry(side *from, side *to) {
+    buf_append(&to->in, from->out.data + from->out.pos, buf_unread(&from->out));
+    from->out.pos = from->out.len;
+}
+
+static void step(side *x) {
+    if (x->rc == 0) x->rc = peer_hs_step(&x->hs, &x->in, &x->out, x->err, sizeof(x->err));
+}
+
+/* Node 2 about to dial node 1, each with its secret (NULL: none): the
+ * dialler's HELLO is written, not yet carried. */
+static void pair_init(side *d, side *l, const unsigned char *ds, const unsigned char *ls) {
+    side_init(d, 1, 2, 1, ds);
+    side_init(l, 0, 1, 0, ls);
+    CHECK(peer_hs_hello(&d->hs, &d->out) == 0);
+}
+
+/* Node 2 dials node 1, each with its secret (NULL: none), until both are
+ * done or one failed and the other read its refusal. */
+static void run_handshake(side *d, side *l, const unsigned char *ds, const unsigned char *ls) {
+    pair_init(d, l, ds, ls);
+    for (int round = 0; round < 4; round++) {
+        carry(d, l);
+        step(l);
+        carry(l, d);
+        step(d);
+    }
+}
+
+/* The bytes of one REFUSE frame with reason r at the end of out. */
+static int ends_with_refusal(const buf *out, int r) {
+    if (out->len < PEER_HEADER + 1) return 0;
+    const char *h = out->data + out->len - PEER_HEADER - 1;
+    return get_u32(h) == PEER_MAGIC && h[5] == FR_REFUSE && get_u32(h + 8) == 1 && h[PEER_HEADER] == r;
+}
+
+static void test_hs_right_secret(void) {
+    side d, l;
+    run_handshake(&d, &l, SECRET, SECRET);
+    CHECK(d.rc == 1 && l.rc == 1);
+    CHECK(d.hs.state == HS_DONE && l.hs.state == HS_DONE);
+    CHECK(l.hs.peer == 2 && d.hs.peer == 1);
+    CHECK(memcmp(d.hs.nonce_d, l.hs.nonce_d, PEER_NONCE) == 0 && memcmp(d.hs.nonce_l, l.hs.nonce_l, PEER_NONCE) == 0);
+    CHECK(memcmp(d.hs.nonce_d, d.hs.nonce_l, PEER_NONCE) != 0);
+    CHECK(d.hs.taken == PEER_HEADER + PEER_CHALLENGE_LEN && l.hs.taken == 2 * PEER_HEADER + PEER_HELLO_LEN + PEER_PROOF);
+    CHECK(l.hs.taken <= PEER_HANDSHAKE_BYTES);
+    side_free(&d);
+    side_free(&l);
+
+    /* frames pipelined behind the AUTH stay for the connection to read */
+    pair_init(&d, &l, SECRET, SECRET);
+    carry(&d, &l);
+    step(&l);
+    carry(&l, &d);
+    step(&d);
+    CHECK(d.rc == 1);
+    size_t s = peer_frame_begin(&d.out, FR_FORWARD_CLOSE);
+    buf_put_u64(&d.out, 77);
+    peer_frame_end(&d.out, s);
+    carry(&d, &l);
+    step(&l);
+    CHECK(l.rc == 1 && buf_unread(&l.in) == PEER_HEADER + 8);
+    int type;
+    const char *p;
+    size_t n;
+    char err[96];
+    CHECK(peer_frame_next(&l.in, &type, &p, &n, err, sizeof(err)) == 1 && type == FR_FORWARD_CLOSE && get_u64(p) == 77);
+    side_free(&d);
+    side_free(&l);
+
+    /* no secret on either side (loopback clusters): the same exchange */
+    run_handshake(&d, &l, NULL, NULL);
+    CHECK(d.rc == 1 && l.rc == 1);
+    side_free(&d);
+    side_free(&l);
+}
+
+static void test_hs_wrong_secret(void) {
+    side d, l;
+    run_handshake(&d, &l, OTHER, SECRET);
+    CHECK(d.rc == -1 && l.rc == -1);
+    CHECKMSG(strstr(d.err, "secrets differ") != NULL, "dialler says: %s", d.err);
+    CHECKMSG(strstr(l.err, "refused") && strstr(l.err, "secrets differ"), "listener says: %s", l.err);
+    CHECK(d.hs.refused == REFUSE_PROOF && !d.hs.by_peer && l.hs.refused == REFUSE_PROOF && l.hs.by_peer);
+    CHECK(ends_with_refusal(&d.out, REFUSE_PROOF));
+    side_free(&d);
+    side_free(&l);
+
+    /* the listener's own proof sent back as the dialler's: the direction differs */
+    pair_init(&d, &l, SECRET, SECRET);
+    carry(&d, &l);
+    step(&l);
+    CHECK(l.rc == 0 && buf_unread(&l.out) == PEER_HEADER + PEER_CHALLENGE_LEN);
+    const char *lproof = l.out.data + l.out.pos + PEER_HEADER + PEER_CHALLENGE_LEN - PEER_PROOF;
+    buf forged;
+    buf_init(&forged);
+    size_t s = peer_frame_begin(&forged, FR_AUTH);
+    buf_append(&forged, lproof, PEER_PROOF);
+    peer_frame_end(&forged, s);
+    buf_append(&l.in, forged.data, forged.len);
+    step(&l);
+    CHECK(l.rc == -1 && l.hs.refused == REFUSE_PROOF && ends_with_refusal(&l.out, REFUSE_PROOF));
+    buf_free(&forged);
+    side_free(&d);
+    side_free(&l);
+}
+
+static void test_hs_missing_secret(void) {
+    side d, l;
+    run_handshake(&d, &l, NULL, SECRET);  /* the dialler has none */
+    CHECK(d.rc == -1 && l.rc == -1);
+    CHECK(l.hs.refused == REFUSE_NEED_SECRET && !l.hs.by_peer && d.hs.by_peer);
+    CHECKMSG(strstr(l.err, "has no cluster secret"), "listener says: %s", l.err);
+    CHECKMSG(strstr(d.err, "cluster-secret"), "dialler is told to set one: %s", d.err);
+    side_free(&d);
+    side_free(&l);
+    run_handshake(&d, &l, SECRET, NULL);  /* the listener has none */
+    CHECK(d.rc == -1 && l.rc == -1);
+    CHECK(l.hs.refused == REFUSE_NO_SECRET && d.hs.by_peer);
+    CHECKMSG(strstr(l.err, "this node has none"), "listener says: %s", l.err);
+    side_free(&d);
+    side_free(&l);
+}
+
+/* Another cluster, another node, an impossible id. */
+static void test_hs_identity(void) {
+    side d, l;
+    side_init(&d, 1, 2, 1, SECRET);
+    d.hs.cluster_id = CID + 1;
+    side_init(&l, 0, 1, 0, SECRET);
+    CHECK(peer_hs_hello(&d.hs, &d.out) == 0);
+    carry(&d, &l);
+    step(&l);
+    CHECK(l.rc == -1 && l.hs.refused == REFUSE_CLUSTER && strstr(l.err, "another cluster"));
+    side_free(&d);
+    side_free(&l);
+    uint64_t tos[] = {3, 1, 1}, froms[] = {2, 0, 1};
+    for (int i = 0; i < 3; i++) {
+        side_init(&d, 1, froms[i], tos[i], SECRET);
+        side_init(&l, 0, 1, 0, SECRET);
+        CHECK(peer_hs_hello(&d.hs, &d.out) == 0);
+        carry(&d, &l);
+        step(&l);
+        CHECK(l.rc == -1 && l.hs.refused == REFUSE_NODE);
+        side_free(&d);
+        side_free(&l);
+    }
+    /* the node at the address dialled is another one (same secret) */
+    side_init(&d, 1, 2, 3, SECRET);
+    side_init(&l, 0, 3, 0, SECRET);
+    CHECK(peer_hs_hello(&d.hs, &d.out) == 0);
+    d.hs.peer = 1;  /* it meant to reach node 1 */
+    carry(&d, &l);
+    step(&l);
+    carry(&l, &d);
+    step(&d);
+    CHECK(d.rc == -1 && d.hs.refused == REFUSE_NODE);
+    side_free(&d);
+    side_free(&l);
+}
+
+/* What a dialler sent in one handshake, sent again on a new connection,
+ * is refused: the listener's nonce is new. So is a listener's CHALLENGE
+ * shown to a new dialler. */
+static void test_hs_replay(void) {
+    side d, l, l2, d2;
+    side_init(&d, 1, 2, 1, SECRET);
+    side_init(&l, 0, 1, 0, SECRET);
+    buf sent, answered;
+    buf_init(&sent);
+    buf_init(&answered);
+    CHECK(peer_hs_hello(&d.hs, &d.out) == 0);
+    buf_append(&sent, d.out.data, d.out.len);
+    carry(&d, &l);
+    step(&l);
+    buf_append(&answered, l.out.data, l.out.len);
+    carry(&l, &d);
+    size_t before = d.out.len;
+    step(&d);
+    buf_append(&sent, d.out.data + before, d.out.len - before);
+    carry(&d, &l);
+    step(&l);
+    CHECK(d.rc == 1 && l.rc == 1);
+
+    side_init(&l2, 0, 1, 0, SECRET);
+    buf_append(&l2.in, sent.data, sent.len);  /* HELLO and AUTH at once */
+    step(&l2);
+    CHECK(l2.rc == -1 && l2.hs.refused == REFUSE_PROOF && ends_with_refusal(&l2.out, REFUSE_PROOF));
+    side_init(&d2, 1, 2, 1, SECRET);
+    CHECK(peer_hs_hello(&d2.hs, &d2.out) == 0);
+    buf_append(&d2.in, answered.data, answered.len);
+    step(&d2);
+    CHECK(d2.rc == -1 && d2.hs.refused == REFUSE_PROOF);
+    buf_free(&sent);
+    buf_free(&answered);
+    side_free(&d);
+    side_free(&l);
+    side_free(&d2);
+    side_free(&l2);
+}
+
+/* Before authentication every other frame type is refused at once, on
+ * its header, before its payload has come. */
+static void test_hs_frames_before_auth(void) {
+    for (int t = 1; t <= FR_LAST; t++) {
+        if (t == FR_HELLO || t == FR_REFUSE) continue;
+        side l;
+        side_init(&l, 0, 1, 0, SECRET);
+        size_t s = peer_frame_begin(&l.in, t);
+        buf_append(&l.in, "0123456789abcdefghijklmnopqrstuvwxyz", 36);
+        peer_frame_end(&l.in, s);
+        l.in.len = PEER_HEADER;  /* only the header has come */
+        step(&l);
+        CHECKMSG(l.rc == -1 && l.hs.refused == REFUSE_PROTOCOL && strstr(l.err, "before authentication"),
+                 "type %d first: %d %s", t, l.rc, l.err);
+        side_free(&l);
+    }
+    /* a HELLO, then anything but an AUTH */
+    int after[] = {FR_RAFT, FR_FORWARD, FR_SNAP, FR_HELLO, FR_CHALLENGE};
+    for (size_t i = 0; i < sizeof(after) / sizeof(after[0]); i++) {
+        side d, l;
+        pair_init(&d, &l, SECRET, SECRET);
+        size_t s = peer_frame_begin(&d.out, after[i]);
+        buf_append(&d.out, "01234567890123456789012345678901", 32);
+        peer_frame_end(&d.out, s);
+        carry(&d, &l);
+        step(&l);
+        CHECKMSG(l.rc == -1 && l.hs.refused == REFUSE_PROTOCOL, "type %d after HELLO: %d %s", after[i], l.rc, l.err);
+        side_free(&d);
+        side_free(&l);
+    }
+    /* a dialler takes nothing but a CHALLENGE (or a REFUSE) */
+    side d;
+    side_init(&d, 1, 2, 1, SECRET);
+    CHECK(peer_hs_hello(&d.hs, &d.out) == 0);
+    size_t s = peer_frame_begin(&d.in, FR_RAFT);
+    peer_frame_end(&d.in, s);
+    step(&d);
+    CHECK(d.rc == -1 && d.hs.refused == REFUSE_PROTOCOL);
+    side_free(&d);
+}
+
+/* Oversized or malformed handshake frames, and garbage. */
+static void test_hs_oversized(void) {
+    uint32_t lens[] = {PEER_HELLO_LEN + 1, PEER_HELLO_LEN - 1, PEER_HANDSHAKE_BYTES, 100000, PEER_MAX_FRAME};
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        side l;
+        side_init(&l, 0, 1, 0, SECRET);
+        size_t s = peer_frame_begin(&l.in, FR_HELLO);
+        peer_frame_end(&l.in, s);
+        set_u32(l.in.data + 8, lens[i]);  /* the header alone: the length is judged before the payload */
+        step(&l);
+        CHECKMSG(l.rc == -1 && l.hs.refused == REFUSE_PROTOCOL, "HELLO of %u bytes: %d %s", lens[i], l.rc, l.err);
+        side_free(&l);
+    }
+    /* a handshake that stops after the HELLO's header waits (the deadline
+     * is the connection's), a byte at a time until whole */
+    side d, l;
+    pair_init(&d, &l, SECRET, SECRET);
+    int waited = 1;
+    for (size_t k = 0; k + 1 < d.out.len; k++) {
+        buf_append(&l.in, d.out.data + k, 1);
+        step(&l);
+        waited &= l.rc == 0 && buf_unread(&l.out) == 0;
+    }
+    CHECK(waited);
+    buf_append(&l.in, d.out.data + d.out.len - 1, 1);
+    step(&l);
+    CHECK(l.rc == 0 && l.hs.state == HS_WAIT_AUTH && buf_unread(&l.out) == PEER_HEADER + PEER_CHALLENGE_LEN);
+    side_free(&d);
+    side_free(&l);
+    /* garbage: a Redis client, an HTTP request, a bad checksum */
+    const char *junk[] = {"*1\r\n$4\r\nPING\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\n\r\n"};
+    for (int i = 0; i < 2; i++) {
+        side_init(&l, 0, 1, 0, SECRET);
+        buf_appendstr(&l.in, junk[i]);
+        step(&l);
+        CHECK(l.rc == -1 && l.hs.refused == REFUSE_PROTOCOL);
+        side_free(&l);
+    }
+    pair_init(&d, &l, SECRET, SECRET);
+    d.out.data[PEER_HEADER + 3] ^= 1;
+    carry(&d, &l);
+    step(&l);
+    CHECK(l.rc == -1 && strstr(l.err, "checksum"));
+    side_free(&d);
+    side_free(&l);
+    /* unknown flags */
+    pair_init(&d, &l, SECRET, SECRET);
+    d.out.data[PEER_HEADER + 24] = 3;
+    peer_frame_end(&d.out, 0);
+    carry(&d, &l);
+    step(&l);
+    CHECK(l.rc == -1 && l.hs.refused == REFUSE_PROTOCOL);
+    side_free(&d);
+    side_free(&l);
+}
+
 int main(void) {
     test_round_trip();
     test_every_cut();
@@ -222,5 +551,12 @@ int main(void) {
     test_header_limits();
     test_decode_rejects();
     test_garbage();
+    test_hs_right_secret();
+    test_hs_wrong_secret();
+    test_hs_missing_secret();
+    test_hs_identity();
+    test_hs_replay();
+    test_hs_frames_before_auth();
+    test_hs_oversized();
     return test_summary("peer");
 }

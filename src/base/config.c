@@ -2,11 +2,16 @@
 #include "glob.h"
 #include "log.h"
 #include "resp.h"
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum { T_INT, T_MEM, T_STR, T_LOGLEVEL, T_YESNO };
 
@@ -17,35 +22,41 @@ typedef struct option {
     size_t size;        /* for strings */
     long long min, max;
     int mutable;
+    int hidden;         /* never shown (CONFIG GET, error messages): the cluster secret */
 } option;
 
 #define OFF(f) offsetof(config, f)
 static const option options[] = {
-    {"port", T_INT, OFF(port), 0, 0, 65535, 0},
-    {"bind", T_STR, OFF(bind), sizeof(((config *)0)->bind), 0, 0, 0},
-    {"dir", T_STR, OFF(dir), sizeof(((config *)0)->dir), 0, 0, 0},
-    {"loglevel", T_LOGLEVEL, OFF(loglevel), 0, 0, 3, 1},
-    {"logfile", T_STR, OFF(logfile), sizeof(((config *)0)->logfile), 0, 0, 0},
-    {"maxclients", T_INT, OFF(maxclients), 0, 1, 1000000, 1},
-    {"proto-max-bulk-len", T_MEM, OFF(proto_max_bulk_len), 0, 1024 * 1024, 512LL << 20, 1},  /* CMD_MAX_STRING */
-    {"client-query-buffer-limit", T_MEM, OFF(client_query_buffer_limit), 0, 1024 * 1024, 1LL << 40, 1},
-    {"client-output-buffer-limit", T_MEM, OFF(client_output_buffer_limit), 0, 1024 * 1024, 1LL << 40, 1},
-    {"appendfsync", T_YESNO, OFF(appendfsync), 0, 0, 1, 1},
+    {"port", T_INT, OFF(port), 0, 0, 65535, 0, 0},
+    {"bind", T_STR, OFF(bind), sizeof(((config *)0)->bind), 0, 0, 0, 0},
+    {"dir", T_STR, OFF(dir), sizeof(((config *)0)->dir), 0, 0, 0, 0},
+    {"loglevel", T_LOGLEVEL, OFF(loglevel), 0, 0, 3, 1, 0},
+    {"logfile", T_STR, OFF(logfile), sizeof(((config *)0)->logfile), 0, 0, 0, 0},
+    {"maxclients", T_INT, OFF(maxclients), 0, 1, 1000000, 1, 0},
+    {"proto-max-bulk-len", T_MEM, OFF(proto_max_bulk_len), 0, 1024 * 1024, 512LL << 20, 1, 0},  /* CMD_MAX_STRING */
+    {"client-query-buffer-limit", T_MEM, OFF(client_query_buffer_limit), 0, 1024 * 1024, 1LL << 40, 1, 0},
+    {"client-output-buffer-limit", T_MEM, OFF(client_output_buffer_limit), 0, 1024 * 1024, 1LL << 40, 1, 0},
+    {"appendfsync", T_YESNO, OFF(appendfsync), 0, 0, 1, 1, 0},
     /* Read by tools such as redis-benchmark; fixed for raftkv. */
-    {"appendonly", T_STR, OFF(appendonly), sizeof(((config *)0)->appendonly), 0, 0, 0},
-    {"save", T_STR, OFF(save), sizeof(((config *)0)->save), 0, 0, 0},
-    {"enable-debug-command", T_STR, OFF(enable_debug_command), sizeof(((config *)0)->enable_debug_command), 0, 0, 0},
-    {"id", T_INT, OFF(id), 0, 1, 1LL << 40, 0},
-    {"cluster", T_STR, OFF(cluster), sizeof(((config *)0)->cluster), 0, 0, 0},
-    {"join", T_STR, OFF(join), sizeof(((config *)0)->join), 0, 0, 0},
-    {"peer-port", T_INT, OFF(peer_port), 0, 0, 65535, 0},
-    {"cluster-request-timeout", T_INT, OFF(cluster_request_timeout), 0, 10, 3600000, 1},
-    {"election-timeout", T_INT, OFF(election_timeout), 0, 20, 600000, 0},
-    {"heartbeat-interval", T_INT, OFF(heartbeat_interval), 0, 5, 60000, 0},
-    {"wal-segment-size", T_MEM, OFF(wal_segment_size), 0, 4096, 1LL << 40, 0},
-    {"snapshot-threshold", T_INT, OFF(snapshot_threshold), 0, 4, 1LL << 40, 1},
-    {"snapshot-log-size", T_MEM, OFF(snapshot_log_size), 0, 4096, 1LL << 40, 1},
-    {"max-uncommitted-bytes", T_MEM, OFF(max_uncommitted_bytes), 0, 1024 * 1024, 1LL << 40, 1},
+    {"appendonly", T_STR, OFF(appendonly), sizeof(((config *)0)->appendonly), 0, 0, 0, 0},
+    {"save", T_STR, OFF(save), sizeof(((config *)0)->save), 0, 0, 0, 0},
+    {"enable-debug-command", T_STR, OFF(enable_debug_command), sizeof(((config *)0)->enable_debug_command), 0, 0, 0, 0},
+    {"id", T_INT, OFF(id), 0, 1, 1LL << 40, 0, 0},
+    {"cluster", T_STR, OFF(cluster), sizeof(((config *)0)->cluster), 0, 0, 0, 0},
+    {"join", T_STR, OFF(join), sizeof(((config *)0)->join), 0, 0, 0, 0},
+    {"peer-port", T_INT, OFF(peer_port), 0, 0, 65535, 0, 0},
+    {"cluster-request-timeout", T_INT, OFF(cluster_request_timeout), 0, 10, 3600000, 1, 0},
+    {"election-timeout", T_INT, OFF(election_timeout), 0, 20, 600000, 0, 0},
+    {"heartbeat-interval", T_INT, OFF(heartbeat_interval), 0, 5, 60000, 0, 0},
+    {"wal-segment-size", T_MEM, OFF(wal_segment_size), 0, 4096, 1LL << 40, 0, 0},
+    {"snapshot-threshold", T_INT, OFF(snapshot_threshold), 0, 4, 1LL << 40, 1, 0},
+    {"snapshot-log-size", T_MEM, OFF(snapshot_log_size), 0, 4096, 1LL << 40, 1, 0},
+    {"max-uncommitted-bytes", T_MEM, OFF(max_uncommitted_bytes), 0, 1024 * 1024, 1LL << 40, 1, 0},
+    /* Unlike Redis's requirepass and masterauth, which CONFIG GET returns,
+     * these are left out of CONFIG GET: any client may ask it, and the
+     * secret is what keeps strangers off the peer port. */
+    {"cluster-secret", T_STR, OFF(cluster_secret), sizeof(((config *)0)->cluster_secret), 0, 0, 0, 1},
+    {"cluster-secret-file", T_STR, OFF(cluster_secret_file), sizeof(((config *)0)->cluster_secret_file), 0, 0, 0, 1},
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -131,7 +142,7 @@ int config_set(config *c, const char *name, const char *value, int runtime) {
         *(long long *)f = v;
         return 0;
     case T_STR:
-        if (strlen(value) >= o->size) return -2;
+        if (strlen(value) >= o->size || (o->hidden && !value[0])) return -2;
         if (o->off == OFF(enable_debug_command) && strcasecmp(value, "no") && strcasecmp(value, "yes") &&
             strcasecmp(value, "local"))
             return -2;
@@ -169,7 +180,7 @@ int config_get(const config *c, const char *pattern, buf *out) {
     char val[sizeof(((config *)0)->cluster)];  /* the longest value an option holds */
     for (size_t i = 0; i < NOPTIONS; i++) {
         const option *o = &options[i];
-        if (!glob_match(pattern, strlen(pattern), o->name, strlen(o->name), 1)) continue;
+        if (o->hidden || !glob_match(pattern, strlen(pattern), o->name, strlen(o->name), 1)) continue;
         value_str(c, o, val, sizeof(val));
         reply_bulkstr(out, o->name);
         reply_bulkstr(out, val);
@@ -181,7 +192,10 @@ int config_get(const config *c, const char *pattern, buf *out) {
 static int set_reporting(config *c, const char *name, const char *value, const char *where,
                          char *err, size_t errlen) {
     int r = config_set(c, name, value, 0);
+    const option *o = find(name);
     if (r == -1) snprintf(err, errlen, "%sBad directive or wrong number of arguments: '%s'", where, name);
+    else if (r < 0 && o->hidden) snprintf(err, errlen, "%sInvalid argument for option '%s' (empty, or over %zu bytes)",
+                                          where, name, o->size - 1);
     else if (r < 0) snprintf(err, errlen, "%sInvalid argument '%s' for option '%s'", where, value, name);
     return r < 0 ? -1 : 0;
 }
@@ -227,5 +241,78 @@ int config_load_args(config *c, int argc, char **argv, char *err, size_t errlen)
         }
         if (set_reporting(c, argv[i] + 2, argv[i + 1], "", err, errlen) < 0) return -1;
     }
+    return 0;
+}
+
+int config_is_loopback(const char *addr) {
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (strcasecmp(addr, "localhost") == 0) return 1;
+    if (inet_pton(AF_INET, addr, &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, addr, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+    return 0;
+}
+
+/* The secret from the file cluster-secret-file names: its bytes without
+ * the trailing newline (CR LF too). */
+static int read_secret_file(config *c, char *err, size_t errlen) {
+    const char *path = c->cluster_secret_file;
+    int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        snprintf(err, errlen, "Can't read cluster-secret-file '%s': %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "cluster-secret-file '%s' is not a regular file", path);
+        close(fd);
+        return -1;
+    }
+    char tmp[CONFIG_SECRET_MAX + 3];
+    size_t n = 0;
+    while (n < sizeof(tmp)) {
+        ssize_t r = read(fd, tmp + n, sizeof(tmp) - n);
+        if (r == 0) break;
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            snprintf(err, errlen, "Can't read cluster-secret-file '%s': %s", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        n += (size_t)r;
+    }
+    close(fd);
+    while (n && (tmp[n - 1] == '\n' || tmp[n - 1] == '\r')) n--;
+    if (!n || n > CONFIG_SECRET_MAX || memchr(tmp, 0, n)) {
+        snprintf(err, errlen, "cluster-secret-file '%s' must hold one line of 1 to %d bytes (no NUL byte)", path,
+                 CONFIG_SECRET_MAX);
+        return -1;
+    }
+    memcpy(c->cluster_secret, tmp, n);
+    c->cluster_secret[n] = 0;
+    if (st.st_mode & 077)
+        logmsg(LL_WARNING, "cluster-secret-file '%s' can be read by other users (mode %03o): chmod 600 it", path,
+               (unsigned)(st.st_mode & 0777));
+    return 0;
+}
+
+int config_finish(config *c, char *err, size_t errlen) {
+    if (c->cluster_secret[0] && c->cluster_secret_file[0]) {
+        snprintf(err, errlen, "Set cluster-secret or cluster-secret-file, not both");
+        return -1;
+    }
+    if (c->cluster_secret_file[0] && read_secret_file(c, err, errlen) < 0) return -1;
+    if (!c->cluster_secret[0] && !config_is_loopback(c->bind)) {
+        snprintf(err, errlen,
+                 "bind %s is not a loopback address and no cluster secret is set: anyone who can reach the peer "
+                 "port could take over the cluster. Set cluster-secret or cluster-secret-file (the same secret on "
+                 "every member), or bind a loopback address such as 127.0.0.1.", c->bind);
+        return -1;
+    }
+    if (c->cluster_secret[0] && strlen(c->cluster_secret) < 16)
+        logmsg(LL_WARNING, "The cluster secret is only %zu bytes long: use at least 32 random characters "
+               "(openssl rand -hex 32)", strlen(c->cluster_secret));
     return 0;
 }

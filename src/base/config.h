@@ -6,6 +6,9 @@
 #include "buf.h"
 #include "members.h"
 
+/* The longest cluster secret, in bytes. */
+#define CONFIG_SECRET_MAX 512
+
 typedef struct config {
     int port;
     char bind[256];
@@ -30,6 +33,12 @@ typedef struct config {
     long long snapshot_threshold;  /* compact once the log holds this many entries... */
     long long snapshot_log_size;   /* ...or this many bytes */
     long long max_uncommitted_bytes;  /* a leader takes no new write past this many uncommitted bytes */
+    /* The secret every member proves it knows on the peer port (peer.h).
+     * Set by cluster-secret, or by config_finish() from the file that
+     * cluster-secret-file names; never shown by CONFIG GET, never set by
+     * CONFIG SET. Empty: none (then the node binds loopback only). */
+    char cluster_secret[CONFIG_SECRET_MAX + 1];
+    char cluster_secret_file[1024];
     char config_file[1024];
 } config;
 
@@ -41,9 +50,17 @@ int config_parse_cluster(const char *s, members *out, char *err, size_t errlen);
 void config_defaults(config *c);
 /* Parses argv (argv[0] excluded). 0 on success, -1 with err filled. */
 int config_load_args(config *c, int argc, char **argv, char *err, size_t errlen);
+/* After the options are loaded: reads the secret file, and refuses a node
+ * that would listen on a non-loopback address without a cluster secret
+ * (anyone reaching its peer port could take the cluster over). 0, or -1
+ * with err filled. */
+int config_finish(config *c, char *err, size_t errlen);
+/* 1 when addr (a bind address) is loopback: 127.0.0.0/8, ::1, localhost. */
+int config_is_loopback(const char *addr);
 /* Sets one option by name; runtime=1 refuses options that cannot change live.
  * Returns 0, -1 for unknown name, -2 bad value, -3 immutable. */
 int config_set(config *c, const char *name, const char *value, int runtime);
-/* Appends name/value pairs matching pattern to out (as a RESP array body); returns count. */
+/* Appends name/value pairs matching pattern to out (as a RESP array body);
+ * returns count. The cluster secret options are never shown. */
 int config_get(const config *c, const char *pattern, buf *out);
 #endif

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -92,7 +93,10 @@ static void usage(void) {
            "  --cluster-request-timeout MS   bound on waiting for a leader or a commit (default 3000)\n"
            "  --election-timeout MS          (default 1000, randomized up to twice that)\n"
            "  --heartbeat-interval MS        (default 100)\n"
-           "  --wal-segment-size BYTES       (default 64mb)\n\n"
+           "  --wal-segment-size BYTES       (default 64mb)\n"
+           "  --cluster-secret-file PATH     the secret every member proves it knows on the peer port\n"
+           "  --cluster-secret SECRET        the same, given here (visible to ps: prefer the file)\n"
+           "                                 needed unless --bind is a loopback address\n\n"
            "Examples:\n"
            "  ./raftkv-server --port 7001 --dir ./data\n"
            "  ./raftkv-server --id 2 --dir ./n2 --cluster 1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003\n"
@@ -110,17 +114,32 @@ static int answer_flags(int argc, char **argv) {
     return 0;
 }
 
+/* Overwrites the value of --cluster-secret on the command line, so that ps
+ * and /proc/PID/cmdline no longer show it (they did until now: the file
+ * form never shows it). */
+static void hide_secret_arg(int argc, char **argv) {
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcasecmp(argv[i], "--cluster-secret")) memset(argv[i + 1], '*', strlen(argv[i + 1]));
+}
+
 /* The options, the log, the limits: 0, or -1 after saying why. */
 static int configure(int argc, char **argv) {
     char err[512];
     config_defaults(&cfg);
-    if (config_load_args(&cfg, argc - 1, argv + 1, err, sizeof(err)) < 0) {
+    int rc = config_load_args(&cfg, argc - 1, argv + 1, err, sizeof(err));
+    hide_secret_arg(argc, argv);
+    if (rc < 0) {
         fprintf(stderr, "\n*** FATAL CONFIG ERROR ***\n%s\n", err);
         return -1;
     }
     server_apply_limits(&cfg);
     if (log_open(cfg.logfile) < 0) {
         fprintf(stderr, "Can't open the log file %s: %s\n", cfg.logfile, strerror(errno));
+        return -1;
+    }
+    if (config_finish(&cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "\n*** FATAL CONFIG ERROR ***\n%s\n", err);
+        if (cfg.logfile[0]) logmsg(LL_WARNING, "%s", err);
         return -1;
     }
     signal(SIGPIPE, SIG_IGN);

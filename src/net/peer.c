@@ -7,6 +7,11 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,20 +41,30 @@ void peer_frame_end(buf *b, size_t start) {
     set_u32(h + 12, (uint32_t)crc);
 }
 
-int peer_frame_next(buf *in, int *type, const char **payload, size_t *len, char *err, size_t errlen) {
-    size_t avail = buf_unread(in);
-    const char *h = in->data + in->pos;
-    if (avail < PEER_HEADER) return 0;
+/* The header at h: 0 with its type and payload length, or -1 with err. */
+static int header_check(const char *h, int *type, uint32_t *len, char *err, size_t errlen) {
     uint32_t n = get_u32(h + 8);
     if (get_u32(h) != PEER_MAGIC) { snprintf(err, errlen, "bad magic"); return -1; }
     if (h[4] != PEER_VERSION) { snprintf(err, errlen, "unsupported protocol version %d", (unsigned char)h[4]); return -1; }
     if (h[5] < 1 || h[5] > FR_LAST || h[6] || h[7]) { snprintf(err, errlen, "bad frame type %d", (unsigned char)h[5]); return -1; }
     if (n > PEER_MAX_FRAME) { snprintf(err, errlen, "frame of %u bytes is too large", n); return -1; }
+    *type = h[5];
+    *len = n;
+    return 0;
+}
+
+int peer_frame_next(buf *in, int *type, const char **payload, size_t *len, char *err, size_t errlen) {
+    size_t avail = buf_unread(in);
+    if (avail < PEER_HEADER) return 0;
+    const char *h = in->data + in->pos;
+    int t;
+    uint32_t n;
+    if (header_check(h, &t, &n, err, errlen) < 0) return -1;
     if (avail < PEER_HEADER + (size_t)n) return 0;
     uLong crc = crc32(0L, (const Bytef *)h, 12);
     crc = crc32(crc, (const Bytef *)h + PEER_HEADER, n);
     if ((uint32_t)crc != get_u32(h + 12)) { snprintf(err, errlen, "bad checksum"); return -1; }
-    *type = h[5];
+    *type = t;
     *payload = h + PEER_HEADER;
     *len = n;
     in->pos += PEER_HEADER + n;
@@ -134,16 +149,220 @@ bad:
     return -1;
 }
 
+/* ---- the handshake ---- */
+
+void peer_hs_init(peer_hs *hs, int dialler, uint64_t cluster_id, uint64_t me, uint64_t peer,
+                  const unsigned char *secret, size_t secret_len) {
+    memset(hs, 0, sizeof(*hs));
+    hs->dialler = dialler;
+    hs->state = dialler ? HS_WAIT_CHALLENGE : HS_WAIT_HELLO;
+    hs->cluster_id = cluster_id;
+    hs->me = me;
+    hs->peer = dialler ? peer : 0;
+    hs->secret = secret_len ? secret : (const unsigned char *)"";
+    hs->secret_len = secret_len;
+}
+
+/* HMAC-SHA256 over the direction (who proves: 'D' the dialler, 'L' the
+ * listener), the cluster id, both ids and both nonces. */
+static int proof(const peer_hs *hs, char who, unsigned char out[PEER_PROOF]) {
+    static const char label[] = "RKVP-auth-v2";
+    char msg[sizeof(label) - 1 + 1 + 24 + 2 * PEER_NONCE];
+    size_t at = 0;
+    memcpy(msg, label, sizeof(label) - 1);
+    at += sizeof(label) - 1;
+    msg[at++] = who;
+    set_u64(msg + at, hs->cluster_id);
+    set_u64(msg + at + 8, hs->dialler ? hs->me : hs->peer);
+    set_u64(msg + at + 16, hs->dialler ? hs->peer : hs->me);
+    at += 24;
+    memcpy(msg + at, hs->nonce_d, PEER_NONCE);
+    memcpy(msg + at + PEER_NONCE, hs->nonce_l, PEER_NONCE);
+    at += 2 * PEER_NONCE;
+    unsigned int len = 0;
+    int ok = HMAC(EVP_sha256(), hs->secret, (int)hs->secret_len, (const unsigned char *)msg, at, out, &len) != NULL;
+    return ok && len == PEER_PROOF ? 0 : -1;
+}
+
+static int proof_ok(const peer_hs *hs, char who, const char *got) {
+    unsigned char want[PEER_PROOF];
+    return proof(hs, who, want) == 0 && CRYPTO_memcmp(want, got, PEER_PROOF) == 0;
+}
+
+static int fresh_nonce(unsigned char *n) { return RAND_bytes(n, PEER_NONCE) == 1 ? 0 : -1; }
+
+static int my_flags(const peer_hs *hs) { return hs->secret_len ? PEER_FLAG_SECRET : 0; }
+
+/* The common head of HELLO and CHALLENGE. */
+static void put_intro(const peer_hs *hs, buf *out, uint64_t to, const unsigned char *nonce) {
+    buf_put_u64(out, hs->cluster_id);
+    buf_put_u64(out, hs->me);
+    buf_put_u64(out, to);
+    char f = (char)my_flags(hs);
+    buf_append(out, &f, 1);
+    buf_append(out, nonce, PEER_NONCE);
+}
+
+int peer_hs_hello(peer_hs *hs, buf *out) {
+    if (fresh_nonce(hs->nonce_d) < 0) return -1;
+    size_t s = peer_frame_begin(out, FR_HELLO);
+    put_intro(hs, out, hs->peer, hs->nonce_d);
+    peer_frame_end(out, s);
+    return 0;
+}
+
+const char *peer_refusal_text(int reason) {
+    switch (reason) {
+    case REFUSE_PROTOCOL: return "it received a frame out of the handshake's protocol";
+    case REFUSE_CLUSTER: return "it belongs to another cluster";
+    case REFUSE_NODE: return "the node ids do not match the ones it expects";
+    case REFUSE_NEED_SECRET: return "it has a cluster secret and this node has none "
+                                    "(set cluster-secret or cluster-secret-file)";
+    case REFUSE_NO_SECRET: return "this node has a cluster secret and it has none";
+    case REFUSE_PROOF: return "this node's proof did not check: the cluster secrets differ";
+    default: return "for a reason it did not say";
+    }
+}
+
+/* Fails the handshake: err says why, and out gets a REFUSE saying it. */
+static int hs_refuse(peer_hs *hs, buf *out, int reason, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static int hs_refuse(peer_hs *hs, buf *out, int reason, char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    hs->state = HS_FAILED;
+    hs->refused = reason;
+    size_t s = peer_frame_begin(out, FR_REFUSE);
+    char r = (char)reason;
+    buf_append(out, &r, 1);
+    peer_frame_end(out, s);
+    return -1;
+}
+
+/* The secret flags of the two sides agree; else a refusal. */
+static int hs_flags(peer_hs *hs, int flags, buf *out, char *err, size_t errlen) {
+    if (flags & ~PEER_FLAG_SECRET)
+        return hs_refuse(hs, out, REFUSE_PROTOCOL, err, errlen, "unknown handshake flags %#x", (unsigned)flags);
+    if ((flags & PEER_FLAG_SECRET) && !hs->secret_len)
+        return hs_refuse(hs, out, REFUSE_NO_SECRET, err, errlen,
+                         "node %llu has a cluster secret and this node has none (set cluster-secret or "
+                         "cluster-secret-file, the same on every member)", (unsigned long long)hs->peer);
+    if (!(flags & PEER_FLAG_SECRET) && hs->secret_len)
+        return hs_refuse(hs, out, REFUSE_NEED_SECRET, err, errlen,
+                         "node %llu has no cluster secret and this node requires one", (unsigned long long)hs->peer);
+    return 0;
+}
+
+/* HELLO, on the listener: who dials, and its nonce; answers CHALLENGE. */
+static int hs_hello(peer_hs *hs, const char *p, buf *out, char *err, size_t errlen) {
+    uint64_t cid = get_u64(p), from = get_u64(p + 8), to = get_u64(p + 16);
+    hs->peer = from;
+    if (cid != hs->cluster_id)
+        return hs_refuse(hs, out, REFUSE_CLUSTER, err, errlen, "handshake from another cluster (id %016llx, ours %016llx)",
+                         (unsigned long long)cid, (unsigned long long)hs->cluster_id);
+    if (to != hs->me)
+        return hs_refuse(hs, out, REFUSE_NODE, err, errlen, "handshake addressed to node %llu, this is node %llu",
+                         (unsigned long long)to, (unsigned long long)hs->me);
+    if (!from || from == hs->me)
+        return hs_refuse(hs, out, REFUSE_NODE, err, errlen, "handshake from node id %llu", (unsigned long long)from);
+    if (hs_flags(hs, (unsigned char)p[24], out, err, errlen) < 0) return -1;
+    memcpy(hs->nonce_d, p + 25, PEER_NONCE);
+    unsigned char mine[PEER_PROOF];
+    if (fresh_nonce(hs->nonce_l) < 0 || proof(hs, 'L', mine) < 0)
+        return hs_refuse(hs, out, REFUSE_PROTOCOL, err, errlen, "no random nonce or no HMAC from libcrypto");
+    size_t s = peer_frame_begin(out, FR_CHALLENGE);
+    put_intro(hs, out, from, hs->nonce_l);
+    buf_append(out, mine, PEER_PROOF);
+    peer_frame_end(out, s);
+    hs->state = HS_WAIT_AUTH;
+    return 0;
+}
+
+/* CHALLENGE, on the dialler: checks the listener's proof, answers AUTH. */
+static int hs_challenge(peer_hs *hs, const char *p, buf *out, char *err, size_t errlen) {
+    uint64_t cid = get_u64(p), from = get_u64(p + 8), to = get_u64(p + 16);
+    if (cid != hs->cluster_id)
+        return hs_refuse(hs, out, REFUSE_CLUSTER, err, errlen, "node at that address belongs to another cluster (id %016llx)",
+                         (unsigned long long)cid);
+    if (from != hs->peer || to != hs->me)
+        return hs_refuse(hs, out, REFUSE_NODE, err, errlen, "the node at that address is node %llu (answering node %llu)",
+                         (unsigned long long)from, (unsigned long long)to);
+    if (hs_flags(hs, (unsigned char)p[24], out, err, errlen) < 0) return -1;
+    memcpy(hs->nonce_l, p + 25, PEER_NONCE);
+    if (!proof_ok(hs, 'L', p + 25 + PEER_NONCE))
+        return hs_refuse(hs, out, REFUSE_PROOF, err, errlen,
+                         "node %llu could not prove it knows the cluster secret: the secrets differ",
+                         (unsigned long long)hs->peer);
+    unsigned char mine[PEER_PROOF];
+    if (proof(hs, 'D', mine) < 0)
+        return hs_refuse(hs, out, REFUSE_PROTOCOL, err, errlen, "no HMAC from libcrypto");
+    size_t s = peer_frame_begin(out, FR_AUTH);
+    buf_append(out, mine, PEER_PROOF);
+    peer_frame_end(out, s);
+    hs->state = HS_DONE;
+    return 1;
+}
+
+int peer_hs_step(peer_hs *hs, buf *in, buf *out, char *err, size_t errlen) {
+    while (hs->state != HS_DONE) {
+        if (hs->state == HS_FAILED) { snprintf(err, errlen, "handshake already failed"); return -1; }
+        if (buf_unread(in) < PEER_HEADER) return 0;
+        int type;
+        uint32_t n;
+        char why[96];
+        if (header_check(in->data + in->pos, &type, &n, why, sizeof(why)) < 0)
+            return hs_refuse(hs, out, REFUSE_PROTOCOL, err, errlen, "%s during the handshake", why);
+        int want = hs->state == HS_WAIT_HELLO ? FR_HELLO : hs->state == HS_WAIT_CHALLENGE ? FR_CHALLENGE : FR_AUTH;
+        uint32_t want_len = want == FR_HELLO ? PEER_HELLO_LEN : want == FR_CHALLENGE ? PEER_CHALLENGE_LEN : PEER_PROOF;
+        if (type == FR_REFUSE) want = FR_REFUSE, want_len = 1;
+        if (type != want)
+            return hs_refuse(hs, out, REFUSE_PROTOCOL, err, errlen, "a frame of type %d before authentication", type);
+        if (hs->taken + PEER_HEADER + n > PEER_HANDSHAKE_BYTES)
+            return hs_refuse(hs, out, REFUSE_PROTOCOL, err, errlen, "more than %d bytes before authentication",
+                             PEER_HANDSHAKE_BYTES);
+        if (n != want_len)
+            return hs_refuse(hs, out, REFUSE_PROTOCOL, err, errlen, "malformed handshake frame (%u bytes)", n);
+        const char *p;
+        size_t len;
+        int k = peer_frame_next(in, &type, &p, &len, why, sizeof(why));
+        if (k == 0) return 0;
+        if (k < 0) return hs_refuse(hs, out, REFUSE_PROTOCOL, err, errlen, "%s during the handshake", why);
+        hs->taken += PEER_HEADER + len;
+        if (type == FR_REFUSE) {
+            hs->state = HS_FAILED;
+            hs->refused = (unsigned char)p[0];
+            hs->by_peer = 1;
+            snprintf(err, errlen, "node %llu refused the handshake: %s", (unsigned long long)hs->peer,
+                     peer_refusal_text(hs->refused));
+            return -1;
+        }
+        if (type == FR_HELLO) k = hs_hello(hs, p, out, err, errlen);
+        else if (type == FR_CHALLENGE) k = hs_challenge(hs, p, out, err, errlen);
+        else if (!proof_ok(hs, 'D', p))
+            k = hs_refuse(hs, out, REFUSE_PROOF, err, errlen, "node %llu could not prove it knows the cluster secret: "
+                          "the secrets differ", (unsigned long long)hs->peer);
+        else hs->state = HS_DONE;
+        if (k < 0) return -1;
+    }
+    return 1;
+}
+
 /* ---- connections ---- */
 
 typedef struct conn {
     int fd;
     ev_io rio, wio;
+    ev_timer deadline;     /* the handshake's */
     int reading, writing, connecting;
+    int authed;            /* the handshake succeeded: frames may flow */
+    peer_hs hs;
     buf in, out;
-    uint64_t peer;         /* outbound: the member dialled; inbound: from HELLO (0 before) */
+    uint64_t peer;         /* outbound: the member dialled; inbound: once authenticated (0 before) */
     int outbound;
     uint64_t link;         /* unique per connection, never 0 */
+    char addr[64];         /* inbound: where it came from, for the log */
     struct conn *next;
 } conn;
 
@@ -170,6 +389,7 @@ typedef struct member {
     ev_timer retry;
     double backoff;
     uint64_t last_rx;
+    uint64_t warned_ms;    /* the last warning about a handshake with it */
 } member;
 
 static struct {
@@ -188,6 +408,13 @@ static struct {
     unsigned link_timeout_ms;  /* see peer_set_link_timeout() */
     lookup *lookups;
     ev_timer lookup_poll;
+    unsigned char secret[PEER_SECRET_MAX];
+    size_t secret_len;
+    int nunauth;               /* inbound connections not authenticated yet */
+    long long auth_failures;
+    long long unauth_closed;   /* closed for PEER_MAX_UNAUTH since the last line about it */
+    uint64_t unauth_logged_ms; /* that line (0: none in this burst) */
+    uint64_t refusal_logged_ms;
 } transport;
 
 
@@ -205,9 +432,30 @@ static void set_io(ev_io *w, int *flag, int on) {
 
 static void dial(member *mb);
 
+/* "to node 2", "from node 2 (10.0.0.2:41234)", "from 10.0.0.9:5555 (claims node 2)". */
+static const char *who(const conn *c, char *b, size_t n) {
+    if (c->outbound) snprintf(b, n, "to node %llu", (unsigned long long)c->peer);
+    else if (c->authed) snprintf(b, n, "from node %llu (%s)", (unsigned long long)c->peer, c->addr);
+    else if (c->hs.peer) snprintf(b, n, "from %s (claims node %llu)", c->addr, (unsigned long long)c->hs.peer);
+    else snprintf(b, n, "from %s", c->addr);
+    return b;
+}
+
+/* One fewer inbound connection waits to authenticate; when none does,
+ * a burst of them is over. */
+static void unauth_gone(void) {
+    if (--transport.nunauth > 0) return;
+    if (transport.unauth_closed)
+        logmsg(LL_NOTICE, "%lld more peer connections were closed for want of a handshake slot",
+               transport.unauth_closed);
+    transport.unauth_closed = 0;
+    transport.unauth_logged_ms = 0;
+}
+
 static void conn_close(conn *c, const char *why) {
-    if (why) logmsg(LL_VERBOSE, "Peer connection %s node %llu closed: %s", c->outbound ? "to" : "from",
-                    (unsigned long long)c->peer, why);
+    char w[160];
+    if (why) logmsg(LL_VERBOSE, "Peer connection %s closed: %s", who(c, w, sizeof(w)), why);
+    ev_timer_stop(transport.loop, &c->deadline);
     set_io(&c->rio, &c->reading, 0);
     set_io(&c->wio, &c->writing, 0);
     close(c->fd);
@@ -226,16 +474,50 @@ static void conn_close(conn *c, const char *why) {
     } else {
         for (conn **p = &transport.inbound; *p; p = &(*p)->next)
             if (*p == c) { *p = c->next; transport.ninbound--; break; }
-        if (c->peer && transport.h.link_closed) transport.h.link_closed(c->peer, c->link);
+        if (!c->authed) unauth_gone();
+        else if (transport.h.link_closed) transport.h.link_closed(c->peer, c->link);
     }
     free(c);
 }
 
 static void bad_frame(conn *c, const char *why) {
+    char w[160];
     transport.bad_frames++;
-    logmsg(LL_WARNING, "Closing peer connection %s node %llu: %s", c->outbound ? "to" : "from",
-           (unsigned long long)c->peer, why);
+    logmsg(LL_WARNING, "Closing peer connection %s: %s", who(c, w, sizeof(w)), why);
     conn_close(c, NULL);
+}
+
+static int flush_conn(conn *c);
+
+/* A handshake that failed: a warning (for a member dialled, at most one
+ * every 30 s; for strangers, at most one a second: the rest at verbose),
+ * what it has to say sent if it can be, and the connection closed. */
+static void hs_fail(conn *c, const char *why) {
+    char w[160];
+    uint64_t now = mono_ms();
+    uint64_t *last = &transport.refusal_logged_ms, quiet = 1000;
+    member *mb = c->outbound ? find_member(c->peer) : NULL;
+    if (mb) last = &mb->warned_ms, quiet = 30000;
+    int level = LL_VERBOSE;
+    if (!*last || now - *last >= quiet) {
+        level = LL_WARNING;
+        *last = now;
+    }
+    transport.auth_failures++;
+    logmsg(level, "Closing peer connection %s: handshake failed: %s", who(c, w, sizeof(w)), why);
+    if (buf_unread(&c->out) && flush_conn(c) < 0) return;
+    /* what the other side sent after: read away (a little), so that the
+     * close is a FIN after our REFUSE rather than a reset that may lose it */
+    char junk[4096];
+    for (int i = 0; i < 4 && read(c->fd, junk, sizeof(junk)) > 0; i++) {}
+    conn_close(c, NULL);
+}
+
+static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)loop; (void)revents;
+    char why[64];
+    snprintf(why, sizeof(why), "not completed within %d ms", PEER_HANDSHAKE_MS);
+    hs_fail(w->data, why);
 }
 
 /* A node dials each member once at a time: an older connection from the
@@ -246,29 +528,6 @@ static void drop_older_links(conn *c) {
         next = o->next;
         if (o != c && o->peer == c->peer) conn_close(o, "replaced by a new connection");
     }
-}
-
-static int handle_hello(conn *c, const char *p, size_t n) {
-    char why[160];
-    if (n != 24) { bad_frame(c, "malformed handshake"); return -1; }
-    uint64_t cid = get_u64(p), from = get_u64(p + 8), to = get_u64(p + 16);
-    if (cid != transport.cluster_id) {
-        snprintf(why, sizeof(why), "handshake from another cluster (id %016llx, ours %016llx)", (unsigned long long)cid,
-                 (unsigned long long)transport.cluster_id);
-    } else if (to != transport.my_id) {
-        snprintf(why, sizeof(why), "handshake addressed to node %llu, this is node %llu", (unsigned long long)to,
-                 (unsigned long long)transport.my_id);
-    } else if (!from || from == transport.my_id) {
-        snprintf(why, sizeof(why), "handshake from node id %llu", (unsigned long long)from);
-    } else {
-        /* any node of this cluster: a member added by a configuration
-         * entry this node has not received yet must reach it */
-        c->peer = from;
-        drop_older_links(c);
-        return 0;
-    }
-    bad_frame(c, why);
-    return -1;
 }
 
 static int handle_snap(conn *c, int type, const char *p, size_t n) {
@@ -282,12 +541,10 @@ static int handle_snap(conn *c, int type, const char *p, size_t n) {
     return 0;
 }
 
-/* One frame on an inbound connection; -1 if the connection was closed. */
+/* One frame on an authenticated inbound connection; -1 if the
+ * connection was closed. */
 static int handle_frame(conn *c, int type, const char *p, size_t n) {
-    if (c->peer == 0) {
-        if (type != FR_HELLO) { bad_frame(c, "frame before handshake"); return -1; }
-        return handle_hello(c, p, n);
-    }
+    if (type == FR_HELLO || type >= FR_CHALLENGE) { bad_frame(c, "handshake frame after the handshake"); return -1; }
     member *mb = find_member(c->peer);
     if (mb) mb->last_rx = mono_ms();
     if (type == FR_RAFT) {
@@ -303,7 +560,7 @@ static int handle_frame(conn *c, int type, const char *p, size_t n) {
         return 0;
     }
     if (type == FR_SNAP || type == FR_SNAP_ACK) return handle_snap(c, type, p, n);
-    if (n < 8 || type == FR_HELLO) { bad_frame(c, "malformed frame"); return -1; }
+    if (n < 8) { bad_frame(c, "malformed frame"); return -1; }
     uint64_t client = get_u64(p);
     if (type == FR_FORWARD) {
         int etype;
@@ -322,16 +579,85 @@ static int handle_frame(conn *c, int type, const char *p, size_t n) {
     return 0;
 }
 
+/* Node a member: a dialled link is up, or one dialled to us replaces the
+ * older ones from that node (which it gave up on, maybe silently). */
+static void authenticated(conn *c) {
+    char w[160];
+    c->authed = 1;
+    ev_timer_stop(transport.loop, &c->deadline);
+    if (c->outbound) {
+        member *mb = find_member(c->peer);
+        if (mb) mb->backoff = 0.05, mb->warned_ms = 0;
+        logmsg(LL_NOTICE, "Connected to peer node %llu", (unsigned long long)c->peer);
+        return;
+    }
+    c->peer = c->hs.peer;
+    unauth_gone();
+    logmsg(LL_VERBOSE, "Peer connection %s authenticated", who(c, w, sizeof(w)));
+    drop_older_links(c);
+}
+
+/* The handshake on what came in: 1 once authenticated, 0 while it goes
+ * on, -1 when the connection was closed. */
+static int handshake(conn *c) {
+    char err[256];
+    size_t queued = buf_unread(&c->out);
+    int k = peer_hs_step(&c->hs, &c->in, &c->out, err, sizeof(err));
+    if (k < 0) { hs_fail(c, err); return -1; }
+    if (buf_unread(&c->out) > queued && flush_conn(c) < 0) return -1;
+    if (k == 1) authenticated(c);
+    return k;
+}
+
+/* A dialled connection carries nothing back after the handshake but a
+ * refusal (the listener took our proof for a bad one). */
+static void outbound_input(conn *c) {
+    int type;
+    const char *p;
+    size_t n;
+    char err[96];
+    int k = peer_frame_next(&c->in, &type, &p, &n, err, sizeof(err));
+    if (k > 0 && type == FR_REFUSE && n == 1) {
+        snprintf(err, sizeof(err), "node %llu refused the handshake: ", (unsigned long long)c->peer);
+        char why[256];
+        snprintf(why, sizeof(why), "%s%s", err, peer_refusal_text((unsigned char)p[0]));
+        hs_fail(c, why);
+    } else if (k < 0) {
+        bad_frame(c, err);
+    } else if (k > 0 || buf_unread(&c->in) > PEER_HEADER + 1) {
+        bad_frame(c, "unexpected data on an outgoing connection");
+    }
+}
+
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
     (void)loop; (void)revents;
     conn *c = w->data;
-    buf_reserve(&c->in, 64 * 1024);
-    ssize_t r = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+    /* before authentication, never more than the handshake's bytes (it
+     * leaves less than that unread: a frame that would pass is refused on
+     * its header) */
+    size_t room;
+    if (c->authed) {
+        buf_reserve(&c->in, 64 * 1024);
+        room = c->in.cap - c->in.len;
+    } else {
+        room = PEER_HANDSHAKE_BYTES - buf_unread(&c->in);
+        buf_reserve(&c->in, room);
+    }
+    ssize_t r = read(c->fd, c->in.data + c->in.len, room);
     if (r < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (r <= 0 && !c->authed) {
+        hs_fail(c, r == 0 ? "closed by the other side (does it have the same cluster secret?)" : strerror(errno));
+        return;
+    }
     if (r <= 0) { conn_close(c, r == 0 ? "closed by peer" : strerror(errno)); return; }
     c->in.len += (size_t)r;
-    if (c->outbound) {  /* nothing is ever sent back on a dialled connection */
-        bad_frame(c, "unexpected data on an outgoing connection");
+    if (!c->authed) {
+        int k = handshake(c);
+        if (k < 0) return;
+        if (k == 0) { buf_compact(&c->in); return; }
+    }
+    if (c->outbound) {
+        outbound_input(c);
         return;
     }
     for (;;) {
@@ -347,12 +673,13 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
     buf_compact(&c->in);
 }
 
-static void flush_conn(conn *c) {
+/* Writes what it can; -1 when the connection failed (and is closed). */
+static int flush_conn(conn *c) {
     while (buf_unread(&c->out)) {
         ssize_t n = write(c->fd, c->out.data + c->out.pos, buf_unread(&c->out));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) break;
-        if (n <= 0) { conn_close(c, strerror(errno)); return; }
+        if (n <= 0) { conn_close(c, strerror(errno)); return -1; }
         c->out.pos += (size_t)n;
     }
     if (buf_unread(&c->out) == 0) {
@@ -360,6 +687,7 @@ static void flush_conn(conn *c) {
         if (c->out.cap > (8 << 20)) buf_free(&c->out);
     }
     set_io(&c->wio, &c->writing, buf_unread(&c->out) > 0);
+    return 0;
 }
 
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents) {
@@ -372,12 +700,9 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents) {
         if (err) { conn_close(c, strerror(err)); return; }
         c->connecting = 0;
         member *mb = find_member(c->peer);
-        if (mb) {
-            mb->backoff = 0.05;
-            ev_timer_stop(transport.loop, &mb->retry);  /* the connect deadline */
-        }
-        logmsg(LL_NOTICE, "Connected to peer node %llu", (unsigned long long)c->peer);
-        set_io(&c->rio, &c->reading, 1);  /* to notice the peer closing */
+        if (mb) ev_timer_stop(transport.loop, &mb->retry);  /* the connect deadline */
+        set_io(&c->rio, &c->reading, 1);  /* the handshake's answer, then to notice the peer closing */
+        ev_timer_start(transport.loop, &c->deadline);
     }
     flush_conn(c);
 }
@@ -399,7 +724,9 @@ static conn *conn_new(int fd, uint64_t peer, int outbound) {
     if (outbound && ut) setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
     ev_io_init(&c->rio, read_cb, fd, EV_READ);
     ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
-    c->rio.data = c->wio.data = c;
+    ev_timer_init(&c->deadline, deadline_cb, PEER_HANDSHAKE_MS / 1000., 0.);
+    c->rio.data = c->wio.data = c->deadline.data = c;
+    peer_hs_init(&c->hs, outbound, transport.cluster_id, transport.my_id, peer, transport.secret, transport.secret_len);
     return c;
 }
 
@@ -495,11 +822,11 @@ static void dial(member *mb) {
     conn *c = conn_new(fd, mb->id, 1);
     c->connecting = 1;
     mb->out = c;
-    size_t s = peer_frame_begin(&c->out, FR_HELLO);
-    buf_put_u64(&c->out, transport.cluster_id);
-    buf_put_u64(&c->out, transport.my_id);
-    buf_put_u64(&c->out, mb->id);
-    peer_frame_end(&c->out, s);
+    if (peer_hs_hello(&c->hs, &c->out) < 0) {
+        logmsg(LL_WARNING, "No random bytes for a handshake nonce");
+        conn_close(c, NULL);
+        return;
+    }
     set_io(&c->wio, &c->writing, 1);
     /* a lost SYN is retried only a second later, then 3 s, 7 s...: give
      * the attempt a deadline and dial again rather than wait */
@@ -517,12 +844,40 @@ static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     else if (mb->out->connecting) conn_close(mb->out, "connection timed out");
 }
 
-/* The oldest inbound connection that has not sent its HELLO, or NULL. */
+/* The oldest inbound connection that has not authenticated, or NULL. */
 static conn *oldest_anonymous(void) {
     conn *found = NULL;
     for (conn *c = transport.inbound; c; c = c->next)
-        if (!c->peer) found = c;  /* the list is newest first */
+        if (!c->authed) found = c;  /* the list is newest first */
     return found;
+}
+
+/* A connection over PEER_MAX_UNAUTH: closed, with a line at the start of
+ * a burst (and once a minute while it lasts). */
+static void too_many_unauth(int fd) {
+    close(fd);
+    transport.auth_failures++;
+    transport.unauth_closed++;
+    uint64_t now = mono_ms();
+    if (transport.unauth_logged_ms && now - transport.unauth_logged_ms < 60000) return;
+    logmsg(LL_WARNING, "%d peer connections are waiting to authenticate: closing new ones until they are done "
+           "(%lld so far)", transport.nunauth, transport.unauth_closed);
+    transport.unauth_logged_ms = now ? now : 1;
+}
+
+static void describe_addr(const struct sockaddr_storage *sa, char *out, size_t n) {
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->ss_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+        port = ntohs(s4->sin_port);
+    } else if (sa->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+        port = ntohs(s6->sin6_port);
+    }
+    snprintf(out, n, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
 }
 
 static void accept_resume_cb(struct ev_loop *loop, ev_timer *w, int revents) {
@@ -533,7 +888,10 @@ static void accept_resume_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
     (void)revents;
     for (int i = 0; i < 64; i++) {
-        int fd = accept(w->fd, NULL, NULL);
+        struct sockaddr_storage sa;
+        socklen_t sl = sizeof(sa);
+        memset(&sa, 0, sizeof(sa));
+        int fd = accept(w->fd, (struct sockaddr *)&sa, &sl);
         if (fd < 0) {
             /* the pending connection stays pending: without a pause the
              * loop would wake for it again at once, for ever */
@@ -544,22 +902,29 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
             }
             return;
         }
+        if (transport.nunauth >= PEER_MAX_UNAUTH) { too_many_unauth(fd); continue; }
         if (transport.ninbound >= PEER_MAX_INBOUND) {
             conn *old = oldest_anonymous();
             if (!old) { close(fd); continue; }
-            conn_close(old, "too many inbound connections: the oldest one that never said hello goes");
+            conn_close(old, "too many inbound connections: the oldest one that has not authenticated goes");
         }
         conn *c = conn_new(fd, 0, 0);
+        describe_addr(&sa, c->addr, sizeof(c->addr));
         c->next = transport.inbound;
         transport.inbound = c;
         transport.ninbound++;
+        transport.nunauth++;
         set_io(&c->rio, &c->reading, 1);
+        ev_timer_start(loop, &c->deadline);
     }
 }
 
 int peer_init(struct ev_loop *loop, uint64_t cluster_id, uint64_t my_id, const char *bind_addr, int port,
-              const peer_handler *h) {
+              const char *secret, const peer_handler *h) {
     memset(&transport, 0, sizeof(transport));
+    transport.secret_len = secret ? strlen(secret) : 0;
+    if (transport.secret_len > PEER_SECRET_MAX) transport.secret_len = PEER_SECRET_MAX;  /* config.h's bound */
+    if (transport.secret_len) memcpy(transport.secret, secret, transport.secret_len);
     transport.loop = loop;
     transport.cluster_id = cluster_id;
     transport.my_id = my_id;
@@ -625,10 +990,7 @@ void peer_remove(uint64_t id) {
     conn *c = mb->out;
     mb->out = NULL;
     mb->id = 0;  /* before the close, so nothing dials it again */
-    if (c) {
-        flush_conn(c);
-        conn_close(c, "no longer a peer");
-    }
+    if (c && flush_conn(c) == 0) conn_close(c, "no longer a peer");
 }
 
 void peer_shutdown(void) {
@@ -655,7 +1017,7 @@ void peer_shutdown(void) {
 
 int peer_connected(uint64_t id) {
     member *mb = find_member(id);
-    return mb && mb->out && !mb->out->connecting;
+    return mb && mb->out && mb->out->authed;
 }
 
 /* The send buffer of a connection that does not drain is bounded: a peer
@@ -664,7 +1026,7 @@ int peer_connected(uint64_t id) {
 
 static conn *sendable(uint64_t id) {
     member *mb = find_member(id);
-    if (!mb || !mb->out) return NULL;
+    if (!mb || !mb->out || !mb->out->authed) return NULL;  /* nothing goes before the handshake's end */
     if (buf_unread(&mb->out->out) > PEER_MAX_QUEUED) {
         conn_close(mb->out, "send queue over its limit");
         return NULL;
@@ -740,7 +1102,7 @@ int peer_send_snap_ack(uint64_t to, uint64_t xfer, uint64_t offset, int status, 
 void peer_flush(void) {
     for (int i = 0; i < transport.n; i++) {
         conn *c = transport.m[i].out;
-        if (c && !c->connecting && !c->writing && buf_unread(&c->out)) flush_conn(c);
+        if (c && c->authed && !c->writing && buf_unread(&c->out)) flush_conn(c);
     }
 }
 
@@ -750,3 +1112,5 @@ uint64_t peer_last_rx(uint64_t id) {
 }
 
 long long peer_bad_frames(void) { return transport.bad_frames; }
+
+long long peer_auth_failures(void) { return transport.auth_failures; }

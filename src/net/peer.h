@@ -8,14 +8,36 @@
  * to this node), closes its connection with a log line; nothing else.
  *
  * Each node dials every other member and sends on that connection only;
- * it receives on the connections the others dialled. The dialler opens
- * with a HELLO carrying the cluster id, its own id and the id it expects to
- * reach; the listener drops a connection whose HELLO names another cluster
- * or another node. (It takes any sender id of its cluster: a member just
- * added must be heard before this node learns of the addition.)
+ * it receives on the connections the others dialled. A connection starts
+ * with a mutual challenge-response on the cluster secret:
  *
- * The codec functions are pure (tested and fuzzed on their own); the rest
- * runs on the libev loop. */
+ *   dialler  -> HELLO      cluster id, its id, the id it dials, flags, nonce D
+ *   listener -> CHALLENGE  cluster id, its id, the dialler's id, flags, nonce L,
+ *                          proof L = HMAC-SHA256(secret, "RKVP-auth-v2" 'L' ids nonces)
+ *   dialler  -> AUTH       proof D = HMAC-SHA256(secret, "RKVP-auth-v2" 'D' ids nonces)
+ *
+ * Both nonces are fresh random bytes, so a recorded handshake replays to
+ * nothing; the direction byte keeps one side's proof from serving as the
+ * other's. Each side checks the other's proof in constant time. The
+ * listener drops a HELLO naming another cluster or another node (it takes
+ * any sender id of its cluster: a member just added must be heard before
+ * this node learns of the addition); the dialler drops a CHALLENGE from a
+ * node other than the one it dialled. Either side that refuses says why in
+ * a REFUSE frame, then closes. After the AUTH the dialler sends its frames;
+ * nothing else ever comes back on a dialled connection but a REFUSE.
+ *
+ * The cluster id is an identifier (INFO raft shows it), never a credential.
+ * Flags bit 0 says that the sender has a secret: two nodes without one (on
+ * loopback only, see config_finish) still run the exchange with an empty
+ * key; one with a secret and one without refuse each other, saying so.
+ *
+ * Before authentication a connection may carry the handshake only: at most
+ * PEER_HANDSHAKE_BYTES, within PEER_HANDSHAKE_MS; a node holds at most
+ * PEER_MAX_UNAUTH such inbound connections at once. A handshake that fails
+ * for id X never touches the authenticated links of X.
+ *
+ * The codec and handshake functions are pure but for the nonces (tested and
+ * fuzzed on their own); the rest runs on the libev loop. */
 #ifndef RAFTKV_PEER_H
 #define RAFTKV_PEER_H
 #include <ev.h>
@@ -26,15 +48,25 @@
 #include "resp.h"
 
 #define PEER_MAGIC 0x50564b52u   /* "RKVP" read as little-endian */
-#define PEER_VERSION 1
+#define PEER_VERSION 2   /* 2: the authenticated handshake */
 #define PEER_HEADER 16
 #define PEER_MAX_FRAME (1u << 30)
 /* Inbound connections a node holds: members' links and a few more. When
- * full, the oldest one that has not said who it is makes room. */
+ * full, the oldest one that has not authenticated makes room. */
 #define PEER_MAX_INBOUND 64
+/* Inbound connections not yet authenticated that a node holds at once;
+ * newer ones are closed at once. */
+#define PEER_MAX_UNAUTH 8
+/* What a connection may send before it is authenticated, and how long it
+ * has to complete the handshake. */
+#define PEER_HANDSHAKE_BYTES 256
+#define PEER_HANDSHAKE_MS 3000
+#define PEER_NONCE 32
+#define PEER_PROOF 32    /* HMAC-SHA256 */
+#define PEER_SECRET_MAX 512
 
 enum peer_frame_type {
-    FR_HELLO = 1,          /* u64 cluster id, u64 from, u64 to */
+    FR_HELLO = 1,          /* u64 cluster id, u64 from, u64 to, u8 flags, nonce */
     FR_RAFT = 2,           /* one raft_msg */
     FR_FORWARD = 3,        /* u64 client id, then a command as entry.h encodes it,
                             * its time field holding the sender's term when sent */
@@ -44,7 +76,25 @@ enum peer_frame_type {
                             * the next bytes of a snapshot image (image.h) */
     FR_SNAP_ACK = 7,       /* u64 transfer id, u64 bytes received, u8 status
                             * (snap_status), u64 image index (when done) */
-    FR_LAST = 7
+    FR_CHALLENGE = 8,      /* u64 cluster id, u64 from, u64 to, u8 flags, nonce, proof */
+    FR_AUTH = 9,           /* proof */
+    FR_REFUSE = 10,        /* u8 peer_refusal: the handshake is refused, and why */
+    FR_LAST = 10
+};
+
+#define PEER_HELLO_LEN (24 + 1 + PEER_NONCE)
+#define PEER_CHALLENGE_LEN (24 + 1 + PEER_NONCE + PEER_PROOF)
+#define PEER_FLAG_SECRET 1   /* the sender has a cluster secret */
+
+/* Why a handshake was refused, as a REFUSE frame says it. */
+enum peer_refusal {
+    REFUSE_PROTOCOL = 1,   /* a frame out of the handshake's protocol */
+    REFUSE_CLUSTER,        /* another cluster id */
+    REFUSE_NODE,           /* not the node dialled, or an impossible id */
+    REFUSE_NEED_SECRET,    /* the refuser has a secret; the other has none */
+    REFUSE_NO_SECRET,      /* the refuser has no secret; the other has one */
+    REFUSE_PROOF,          /* a proof that does not check: the secrets differ */
+    REFUSE_LAST = REFUSE_PROOF
 };
 
 enum snap_status { SNAP_PROGRESS = 0, SNAP_DONE = 1, SNAP_FAILED = 2 };
@@ -61,6 +111,37 @@ void peer_encode_raft(buf *b, const raft_msg *m);
  * points into p (free(m->entries) when done). 0, or -1 if malformed. */
 int peer_decode_raft(const char *p, size_t n, raft_msg *m);
 
+/* ---- the handshake (pure but for the nonces) ---- */
+enum { HS_WAIT_HELLO = 1, HS_WAIT_CHALLENGE, HS_WAIT_AUTH, HS_DONE, HS_FAILED };
+
+typedef struct peer_hs {
+    int dialler;                 /* 1: this side dialled */
+    int state;                   /* HS_* */
+    uint64_t cluster_id, me;
+    uint64_t peer;               /* dialler: the id dialled; listener: the id claimed (0 before the HELLO) */
+    const unsigned char *secret; /* not owned; empty: none */
+    size_t secret_len;
+    unsigned char nonce_d[PEER_NONCE], nonce_l[PEER_NONCE];
+    size_t taken;                /* handshake bytes taken so far */
+    int refused;                 /* the peer_refusal this side sent or received (0: none) */
+    int by_peer;                 /* 1: the other side refused */
+} peer_hs;
+
+/* A handshake about to start; dialler: peer is the id dialled. */
+void peer_hs_init(peer_hs *hs, int dialler, uint64_t cluster_id, uint64_t me, uint64_t peer,
+                  const unsigned char *secret, size_t secret_len);
+/* The dialler's HELLO into out: 0, or -1 when no random bytes could be had. */
+int peer_hs_hello(peer_hs *hs, buf *out);
+/* Takes handshake frames from in (from in->pos), appending the answers
+ * to out: 1 once authenticated (the bytes after the last handshake frame
+ * stay in in), 0 when more bytes are needed, -1 with err when refused or
+ * broken (out may then end with a REFUSE frame to send before closing).
+ * Anything but the next handshake frame, or more than
+ * PEER_HANDSHAKE_BYTES in all, fails it. */
+int peer_hs_step(peer_hs *hs, buf *in, buf *out, char *err, size_t errlen);
+/* What a REFUSE with this reason tells the side that receives it. */
+const char *peer_refusal_text(int reason);
+
 /* ---- connections ---- */
 typedef struct peer_handler {
     void (*raft)(const raft_msg *m);
@@ -76,9 +157,10 @@ typedef struct peer_handler {
 } peer_handler;
 
 /* -1 when it cannot listen on port (0: do not listen); the module is
- * usable either way: it can still dial. */
+ * usable either way: it can still dial. secret: the cluster secret ("":
+ * none), copied. */
 int peer_init(struct ev_loop *loop, uint64_t cluster_id, uint64_t my_id, const char *bind, int port,
-              const peer_handler *h);
+              const char *secret, const peer_handler *h);
 void peer_add(uint64_t id, const char *host, int port);
 int peer_known(uint64_t id);  /* added and not removed */
 /* A dialled connection that cannot get its bytes (or its SYN) acknowledged
@@ -101,4 +183,7 @@ void peer_flush(void);
 /* Monotonic ms of the last frame received from id (0: never). */
 uint64_t peer_last_rx(uint64_t id);
 long long peer_bad_frames(void);
+/* Connections closed before they authenticated: handshakes refused (either
+ * way), broken or too slow, and connections over PEER_MAX_UNAUTH. */
+long long peer_auth_failures(void);
 #endif

@@ -1,5 +1,6 @@
 #include "join.h"
 #include "buf.h"
+#include "peer.h"
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -124,7 +125,8 @@ static void parse_nodes(const char *info, members *known) {
     }
 }
 
-int join_cluster(const char *hostport, uint64_t *cluster_id, members *known, char *err, size_t errlen) {
+int join_cluster(const char *hostport, uint64_t *cluster_id, uint64_t *member_id, members *known, char *err,
+                 size_t errlen) {
     const char *argv[] = {"INFO", "raft"};
     buf out;
     buf_init(&out);
@@ -133,12 +135,61 @@ int join_cluster(const char *hostport, uint64_t *cluster_id, members *known, cha
     const char *f = type == '$' ? strstr(out.data, "raft_cluster_id:") : NULL;
     if (f) {
         *cluster_id = strtoull(f + 16, NULL, 16);
+        const char *me = strstr(out.data, "raft_node_id:");
+        *member_id = me ? strtoull(me + 13, NULL, 10) : 0;
         parse_nodes(out.data, known);
     } else if (type >= 0) {
         snprintf(err, errlen, "%s did not report a cluster id", hostport);
     }
     buf_free(&out);
     return f && *cluster_id ? 0 : -1;
+}
+
+int join_check_secret(const members *known, uint64_t member_id, uint64_t cluster_id, uint64_t my_id,
+                      const char *secret, char *err, size_t errlen) {
+    const cluster_member *m = members_get(known, member_id);
+    if (!m) {
+        snprintf(err, errlen, "the member does not say where its peer port is");
+        return -1;
+    }
+    char hostport[300];
+    snprintf(hostport, sizeof(hostport), strchr(m->host, ':') ? "[%s]:%d" : "%s:%d", m->host, m->peer_port);
+    int fd = dial(hostport, err, errlen);
+    if (fd < 0) return -1;
+    peer_hs hs;
+    peer_hs_init(&hs, 1, cluster_id, my_id, member_id, (const unsigned char *)secret, strlen(secret));
+    buf in, out;
+    buf_init(&in);
+    buf_init(&out);
+    int k = peer_hs_hello(&hs, &out);
+    if (k < 0) snprintf(err, errlen, "no random bytes for a handshake nonce");
+    while (k == 0) {
+        if (out.len && write(fd, out.data, out.len) != (ssize_t)out.len) {
+            snprintf(err, errlen, "cannot send to %s", hostport);
+            k = -1;
+            break;
+        }
+        out.len = out.pos = 0;
+        char tmp[PEER_HANDSHAKE_BYTES];
+        ssize_t r = read(fd, tmp, sizeof(tmp));
+        if (r <= 0) {
+            snprintf(err, errlen, "node %llu at %s closed the handshake (%s)", (unsigned long long)member_id, hostport,
+                     r == 0 ? "is its cluster secret the same as this node's?" : strerror(errno));
+            k = -1;
+            break;
+        }
+        buf_append(&in, tmp, (size_t)r);
+        k = peer_hs_step(&hs, &in, &out, err, errlen);
+    }
+    /* the AUTH, or this side's refusal: the member logs what it was */
+    if (out.len && write(fd, out.data, out.len) != (ssize_t)out.len && k > 0) {
+        snprintf(err, errlen, "cannot send to %s", hostport);
+        k = -1;
+    }
+    close(fd);
+    buf_free(&in);
+    buf_free(&out);
+    return k > 0 ? 0 : -1;
 }
 
 static int retriable(const char *e) {

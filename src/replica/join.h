@@ -2,7 +2,13 @@
  * Before its event loop starts, it talks RESP over a blocking socket to any
  * member's client port: INFO raft names the cluster, RAFT.NODE ADD asks
  * for admission (forwarded to the leader by a follower). Retriable
- * refusals (a change in progress, no leader yet) are retried for a while. */
+ * refusals (a change in progress, no leader yet) are retried for a while.
+ * In between, it runs the peer handshake with that member (peer.h): a node
+ * without the cluster's secret would be admitted as a member it can never
+ * talk to, so it stops first, saying why.
+ *
+ * RAFT.NODE ADD is a client command: once clients must authenticate
+ * (client AUTH), the joiner will need a client credential too. */
 #ifndef RAFTKV_JOIN_H
 #define RAFTKV_JOIN_H
 #include <stddef.h>
@@ -12,7 +18,13 @@
 /* The cluster id the member at hostport reports, and the nodes it knows
  * of (addresses to answer the leader at before the configuration arrives);
  * 0, or -1 with err. */
-int join_cluster(const char *hostport, uint64_t *cluster_id, members *known, char *err, size_t errlen);
+int join_cluster(const char *hostport, uint64_t *cluster_id, uint64_t *member_id, members *known, char *err,
+                 size_t errlen);
+/* The peer handshake as node my_id with member_id (an address in known),
+ * with this node's secret ("": none): 0 once each side has proved it holds
+ * the same one, or -1 with err (the member's refusal, or ours). */
+int join_check_secret(const members *known, uint64_t member_id, uint64_t cluster_id, uint64_t my_id,
+                      const char *secret, char *err, size_t errlen);
 /* RAFT.NODE ADD id addr until admitted (or already a member); 0, or -1 with err. */
 int join_request(const char *hostport, uint64_t id, const char *addr, int timeout_ms, char *err, size_t errlen);
 #endif

@@ -177,7 +177,9 @@ static int join(config *cfg) {
     snprintf(addr, sizeof(addr), strchr(cfg->bind, ':') ? "[%s]:%d@%d" : "%s:%d@%d", cfg->bind, cfg->port,
              my_peer_port(cfg));
     logmsg(LL_NOTICE, "Asking the cluster at %s to admit node %llu at %s", cfg->join, (unsigned long long)self.id, addr);
-    if (join_cluster(cfg->join, &self.cluster_id, &self.book, err, sizeof(err)) < 0 ||
+    uint64_t via = 0;
+    if (join_cluster(cfg->join, &self.cluster_id, &via, &self.book, err, sizeof(err)) < 0 ||
+        join_check_secret(&self.book, via, self.cluster_id, self.id, cfg->cluster_secret, err, sizeof(err)) < 0 ||
         join_request(cfg->join, self.id, addr, 60000, err, sizeof(err)) < 0) {
         logmsg(LL_WARNING, "Cannot join the cluster at %s: %s", cfg->join, err);
         return -1;
@@ -246,7 +248,7 @@ static int listen_peers(struct ev_loop *loop, const config *cfg, const members *
     const cluster_member *me = members_get(raft_members(replica_core(self.rep)), self.id);
     if (!me || !me->host[0]) me = members_get(boot, self.id);
     int port = me ? me->peer_port : my_peer_port(cfg);
-    int rc = peer_init(loop, self.cluster_id, self.id, cfg->bind, port, &ph);
+    int rc = peer_init(loop, self.cluster_id, self.id, cfg->bind, port, cfg->cluster_secret, &ph);
     /* two election timeouts (at least a second, past a few of TCP's
      * 200 ms retransmissions): a link stuck that long has cost a leader its
      * followers anyway, and a fresh one is up at once when the path heals */
@@ -505,9 +507,10 @@ void node_info(buf *b, const char *section) {
                st->conf_changes);
     buf_printf(b, "raft_uncommitted_bytes:%llu\r\n", (unsigned long long)node_uncommitted_bytes());
     buf_printf(b, "raft_fsyncs:%lld\r\nraft_fsynced_entries:%lld\r\n"
-               "raft_wal_bytes:%llu\r\nraft_wal_segments:%d\r\nraft_bad_peer_frames:%lld\r\n",
+               "raft_wal_bytes:%llu\r\nraft_wal_segments:%d\r\nraft_bad_peer_frames:%lld\r\n"
+               "raft_peer_auth_failures:%lld\r\n",
                rs->fsyncs, rs->synced_entries, (unsigned long long)wal_disk_bytes(self.w), wal_segments(self.w),
-               peer_bad_frames());
+               peer_bad_frames(), peer_auth_failures());
     buf_printf(b, "raft_first_log_index:%llu\r\nraft_snapshot_index:%llu\r\nraft_snapshot_term:%llu\r\n"
                "raft_snapshots_taken:%lld\r\nraft_last_snapshot_time:%lld\r\nraft_last_snapshot_duration_ms:%lld\r\n",
                (unsigned long long)raft_snapshot_index(core()) + 1, (unsigned long long)raft_snapshot_index(core()),

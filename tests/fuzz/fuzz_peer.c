@@ -1,11 +1,25 @@
-/* fuzz_peer: the peer protocol's pure codec (peer.c): peer_frame_next on a
- * connection's bytes, peer_decode_raft on FR_RAFT payloads, and the entry
- * decoder on FR_FORWARD payloads. Only the pure functions are called; the
- * libev connection code is linked, never run.
- * Input: byte 0 even: the rest is a stream of frames, fed in random-sized
- * reads (seeded by byte 1) as read_cb does, compacting after each read;
- * byte 0 odd: the rest is one payload of frame type byte 1 (frames with a
- * good crc are rare under mutation, so payloads are also fuzzed bare).
+/* fuzz_peer: the peer protocol's pure codec and handshake (peer.c):
+ * peer_frame_next on a connection's bytes, peer_decode_raft on FR_RAFT
+ * payloads, the entry decoder on FR_FORWARD payloads, and peer_hs_step on
+ * what a stranger sends before authentication. Only the pure functions are
+ * called; the libev connection code is linked, never run.
+ * Input: byte 0 modulo 5 picks what the rest is:
+ *   0  a stream of frames, fed in random-sized reads (seeded by byte 1) as
+ *      read_cb does, compacting after each read;
+ *   1  one payload of frame type byte 1 (frames with a good crc are rare
+ *      under mutation, so payloads are also fuzzed bare);
+ *   2  what a dialler sends a listener, in random-sized reads (byte 1: bit
+ *      7 set, the listener has no secret; the rest seeds the reads);
+ *   3  what a listener answers a dialler's real HELLO, the same way;
+ *   4  frames after a real handshake: the listener's input is the dialler's
+ *      AUTH followed by these bytes, as when frames are pipelined behind
+ *      it, then read as mode 0 (the decoding a member's frames reach).
+ * Handshake invariants: nobody authenticates without the proof (which the
+ * fuzzer cannot compute over the fresh nonce), no more than
+ * PEER_HANDSHAKE_BYTES are ever taken, a failure says why and (unless it
+ * answers the other side's refusal) leaves a REFUSE to send, a listener's
+ * only other answer is one well-formed CHALLENGE; and a real handshake
+ * takes exactly its own frames, leaving what follows.
  * Invariants: a frame is taken whole or not at all (pos moves by exactly
  * header + payload, the payload lies inside the buffer; "need more" takes
  * nothing; an error says why), and an accepted frame encodes back to the
@@ -112,10 +126,112 @@ static void stream(const char *s, size_t n, uint8_t seed) {
     buf_free(&in);
 }
 
+/* ---- the handshake ---- */
+
+#define CID 0x1234567890abcdefULL
+static const unsigned char SECRET[] = "fuzz cluster secret";
+
+static void hs_new(peer_hs *hs, int dialler, int secret) {
+    peer_hs_init(hs, dialler, CID, dialler ? 2 : 1, dialler ? 1 : 0, secret ? SECRET : NULL,
+                 secret ? sizeof(SECRET) - 1 : 0);
+}
+
+/* The frames hs answered with since from: what a failure or a listener's
+ * first step may write. */
+static void check_answers(const peer_hs *hs, int rc, const buf *out, size_t from, int *challenges) {
+    buf b;
+    buf_init(&b);
+    if (out->len > from) buf_append(&b, out->data + from, out->len - from);
+    int type, last = 0;
+    const char *p;
+    size_t n;
+    char err[96];
+    while (peer_frame_next(&b, &type, &p, &n, err, sizeof(err)) == 1) {
+        FUZZ_CHECK(type == FR_CHALLENGE || type == FR_REFUSE);
+        if (type == FR_CHALLENGE) {
+            FUZZ_CHECK(!hs->dialler && n == PEER_CHALLENGE_LEN && get_u64(p) == CID && get_u64(p + 8) == 1);
+            FUZZ_CHECK(++*challenges == 1);
+        } else {
+            FUZZ_CHECK(rc == -1 && n == 1 && (unsigned char)p[0] == hs->refused);
+        }
+        last = type;
+    }
+    FUZZ_CHECK(buf_unread(&b) == 0);  /* only whole frames */
+    if (rc == -1 && !hs->by_peer) FUZZ_CHECK(last == FR_REFUSE);
+    buf_free(&b);
+}
+
+/* Feeds a stranger's bytes to hs in random-sized reads. */
+static void handshake(peer_hs *hs, const char *s, size_t n, uint8_t seed) {
+    pieces pc = pieces_new(seed);
+    buf in, out;
+    buf_init(&in);
+    buf_init(&out);
+    if (hs->dialler) FUZZ_CHECK(peer_hs_hello(hs, &out) == 0);
+    int challenges = 0;
+    for (size_t at = 0; at < n;) {
+        size_t k = piece_len(&pc, n - at), from = out.len;
+        buf_append(&in, s + at, k);
+        at += k;
+        buf_tight(&in);
+        char err[256] = "";
+        int rc = peer_hs_step(hs, &in, &out, err, sizeof(err));
+        FUZZ_CHECK(rc == 0 || rc == -1);  /* no proof, no authentication */
+        FUZZ_CHECK(hs->taken <= PEER_HANDSHAKE_BYTES);
+        check_answers(hs, rc, &out, from, &challenges);
+        if (rc < 0) {
+            FUZZ_CHECK(err[0] != '\0' && hs->state == HS_FAILED && hs->refused);
+            break;
+        }
+        FUZZ_CHECK(hs->state != HS_DONE && hs->state != HS_FAILED);
+        buf_compact(&in);
+    }
+    buf_free(&in);
+    buf_free(&out);
+}
+
+/* A real handshake, the listener's input being the AUTH and then s. */
+static void after_handshake(const char *s, size_t n, uint8_t seed) {
+    peer_hs d, l;
+    hs_new(&d, 1, 1);
+    hs_new(&l, 0, 1);
+    buf dout, lout, lin;
+    buf_init(&dout);
+    buf_init(&lout);
+    buf_init(&lin);
+    char err[256];
+    FUZZ_CHECK(peer_hs_hello(&d, &dout) == 0);
+    FUZZ_CHECK(peer_hs_step(&l, &dout, &lout, err, sizeof(err)) == 0);
+    dout.len = dout.pos = 0;
+    FUZZ_CHECK(peer_hs_step(&d, &lout, &dout, err, sizeof(err)) == 1);
+    size_t auth = dout.len;
+    buf_append(&lin, dout.data, dout.len);
+    buf_append(&lin, s, n);
+    buf_tight(&lin);
+    FUZZ_CHECK(peer_hs_step(&l, &lin, &lout, err, sizeof(err)) == 1);
+    FUZZ_CHECK(l.state == HS_DONE && l.peer == 2 && lin.pos == auth);
+    stream(lin.data + lin.pos, n, seed);
+    buf_free(&dout);
+    buf_free(&lout);
+    buf_free(&lin);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 2) return 0;
     const char *s = (const char *)data + 2;
-    if (data[0] & 1) check_payload(data[1], s, size - 2);
-    else stream(s, size - 2, data[1]);
+    peer_hs hs;
+    switch (data[0] % 5) {
+    case 0: stream(s, size - 2, data[1]); break;
+    case 1: check_payload(data[1], s, size - 2); break;
+    case 2:
+        hs_new(&hs, 0, !(data[1] & 0x80));
+        handshake(&hs, s, size - 2, data[1] & 0x7f);
+        break;
+    case 3:
+        hs_new(&hs, 1, !(data[1] & 0x80));
+        handshake(&hs, s, size - 2, data[1] & 0x7f);
+        break;
+    default: after_handshake(s, size - 2, data[1]); break;
+    }
     return 0;
 }

@@ -121,6 +121,49 @@ static void frame_u64s(buf *b, int type, int n, const uint64_t *v) {
     peer_frame_end(b, s);
 }
 
+static void frame_bytes(buf *b, int type, const void *p, size_t n) {
+    size_t s = peer_frame_begin(b, type);
+    buf_append(b, p, n);
+    peer_frame_end(b, s);
+}
+
+/* Seeds of fuzz_peer's handshake modes: a listener given a HELLO and an
+ * AUTH (whose proof cannot check), or a frame out of turn; a dialler
+ * given a CHALLENGE or a REFUSE. */
+static void corpus_handshake(const char *hello, size_t hello_len, const peer_hs *d) {
+    buf b;
+    buf_init(&b);
+    char zero[PEER_PROOF] = {0};
+    buf_append(&b, hello, hello_len);
+    frame_bytes(&b, FR_AUTH, zero, sizeof(zero));
+    put_ctl("peer", "hs-listener", 2, 0, b.data, b.len);
+    b.len = 0;
+    buf_append(&b, hello, hello_len);
+    b.data[PEER_HEADER + 24] = 0;  /* no secret, to a listener without one: it answers */
+    peer_frame_end(&b, 0);
+    put_ctl("peer", "hs-listener-no-secret", 2, 0x80, b.data, b.len);
+    b.len = 0;
+    buf_append(&b, hello, hello_len);
+    uint64_t closing = 77;
+    frame_u64s(&b, FR_FORWARD_CLOSE, 1, &closing);
+    put_ctl("peer", "hs-listener-frame-early", 2, 1, b.data, b.len);
+    b.len = 0;
+    size_t s = peer_frame_begin(&b, FR_CHALLENGE);
+    buf_put_u64(&b, d->cluster_id);
+    buf_put_u64(&b, 1);
+    buf_put_u64(&b, 2);
+    buf_append(&b, "\1", 1);
+    buf_append(&b, d->nonce_d, PEER_NONCE);  /* any nonce */
+    buf_append(&b, zero, sizeof(zero));
+    peer_frame_end(&b, s);
+    put_ctl("peer", "hs-dialler", 3, 0, b.data, b.len);
+    b.len = 0;
+    char reason = REFUSE_PROOF;
+    frame_bytes(&b, FR_REFUSE, &reason, 1);
+    put_ctl("peer", "hs-dialler-refused", 3, 1, b.data, b.len);
+    buf_free(&b);
+}
+
 static void corpus_peer(void) {
     buf cmd, conf, b, stream;
     buf_init(&cmd);
@@ -138,9 +181,16 @@ static void corpus_peer(void) {
     resp.reject = 1, resp.hint_index = 5, resp.hint_term = 3;
     hb.context = 99;
 
-    uint64_t hello[3] = {0x1234567890abcdefULL, 2, 1};
-    frame_u64s(&stream, FR_HELLO, 3, hello);
+    /* fuzz_peer's ids and secret: node 2 dials node 1 */
+    static const unsigned char secret[] = "fuzz cluster secret";
+    peer_hs d;
+    peer_hs_init(&d, 1, 0x1234567890abcdefULL, 2, 1, secret, sizeof(secret) - 1);
+    peer_hs_hello(&d, &stream);
+    memset(stream.data + PEER_HEADER + 25, 0x5a, PEER_NONCE);  /* a fixed nonce: the same corpus every time */
+    memset(d.nonce_d, 0x5a, PEER_NONCE);
+    peer_frame_end(&stream, 0);
     put_ctl("peer", "stream-hello", 0, 1, stream.data, stream.len);
+    size_t hello_len = stream.len;
     frame_raft(&b, &app);
     put_ctl("peer", "stream-append", 0, 2, b.data, b.len);
     buf_append(&stream, b.data, b.len);
@@ -170,6 +220,8 @@ static void corpus_peer(void) {
     peer_frame_end(&stream, s);
     put_ctl("peer", "stream-all-types", 0, 3, stream.data, stream.len);
     put_ctl("peer", "stream-cut", 0, 4, stream.data, stream.len - 3);
+    put_ctl("peer", "after-auth-all-types", 4, 3, stream.data + hello_len, stream.len - hello_len);
+    corpus_handshake(stream.data, hello_len, &d);
 
     b.len = 0;
     peer_encode_raft(&b, &app);
