@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { T_INT, T_MEM, T_STR, T_LOGLEVEL, T_YESNO };
+enum { T_INT, T_MEM, T_STR, T_LOGLEVEL, T_YESNO, T_BOOL };
 
 typedef struct option {
     const char *name;
@@ -41,6 +41,8 @@ static const option options[] = {
     {"appendonly", T_STR, OFF(appendonly), sizeof(((config *)0)->appendonly), 0, 0, 0, 0},
     {"save", T_STR, OFF(save), sizeof(((config *)0)->save), 0, 0, 0, 0},
     {"enable-debug-command", T_STR, OFF(enable_debug_command), sizeof(((config *)0)->enable_debug_command), 0, 0, 0, 0},
+    {"requirepass", T_STR, OFF(requirepass), sizeof(((config *)0)->requirepass), 0, 0, 1, 0},
+    {"protected-mode", T_BOOL, OFF(protected_mode), 0, 0, 1, 1, 0},
     {"id", T_INT, OFF(id), 0, 1, 1LL << 40, 0, 0},
     {"cluster", T_STR, OFF(cluster), sizeof(((config *)0)->cluster), 0, 0, 0, 0},
     {"join", T_STR, OFF(join), sizeof(((config *)0)->join), 0, 0, 0, 0},
@@ -75,6 +77,7 @@ void config_defaults(config *c) {
     c->appendfsync = 1;
     strcpy(c->appendonly, "yes");
     strcpy(c->enable_debug_command, "no");
+    c->protected_mode = 1;
     c->id = 1;
     c->cluster_request_timeout = 3000;
     c->election_timeout = 1000;
@@ -158,6 +161,10 @@ int config_set(config *c, const char *name, const char *value, int runtime) {
          * most a second of writes) is no promise a Raft log can keep */
         if (strcasecmp(value, "no") == 0) { *(int *)f = 0; return 0; }
         return -2;
+    case T_BOOL:
+        if (strcasecmp(value, "yes") == 0) { *(int *)f = 1; return 0; }
+        if (strcasecmp(value, "no") == 0) { *(int *)f = 0; return 0; }
+        return -4;
     }
     return -2;
 }
@@ -172,6 +179,7 @@ static void value_str(const config *c, const option *o, char *out, size_t cap) {
     case T_STR: snprintf(out, cap, "%s", f); break;
     case T_LOGLEVEL: snprintf(out, cap, "%s", levels[*(const int *)f]); break;
     case T_YESNO: snprintf(out, cap, "%s", *(const int *)f ? "always" : "no"); break;
+    case T_BOOL: snprintf(out, cap, "%s", *(const int *)f ? "yes" : "no"); break;
     }
 }
 
@@ -196,7 +204,9 @@ static int set_reporting(config *c, const char *name, const char *value, const c
     if (r == -1) snprintf(err, errlen, "%sBad directive or wrong number of arguments: '%s'", where, name);
     else if (r < 0 && o->hidden) snprintf(err, errlen, "%sInvalid argument for option '%s' (empty, or over %zu bytes)",
                                           where, name, o->size - 1);
-    else if (r < 0) snprintf(err, errlen, "%sInvalid argument '%s' for option '%s'", where, value, name);
+    else if (r < 0)  /* a password stays out of the message */
+        snprintf(err, errlen, "%sInvalid argument '%s' for option '%s'", where,
+                 strcasecmp(name, "requirepass") ? value : "(hidden)", name);
     return r < 0 ? -1 : 0;
 }
 

@@ -22,6 +22,8 @@ typedef struct config {
     int appendfsync;   /* 1: fdatasync before acknowledging (default) */
     char appendonly[8], save[64];
     char enable_debug_command[8];    /* no | yes | local (loopback clients only), as Redis 7 */
+    char requirepass[1024];          /* the default user's password; "": none (auth.h) */
+    int protected_mode;              /* 1: without a password, only 127.0.0.1 and ::1 may connect */
     long long id;                    /* this node's id in cluster */
     char cluster[4096];              /* "1=host:port[@peerport],2=...": the founding members */
     char join[512];                  /* host:port of a member to ask for admission */
@@ -58,7 +60,8 @@ int config_finish(config *c, char *err, size_t errlen);
 /* 1 when addr (a bind address) is loopback: 127.0.0.0/8, ::1, localhost. */
 int config_is_loopback(const char *addr);
 /* Sets one option by name; runtime=1 refuses options that cannot change live.
- * Returns 0, -1 for unknown name, -2 bad value, -3 immutable. */
+ * Returns 0, -1 for unknown name, -2 bad value, -3 immutable, -4 a yes/no
+ * option given something else. */
 int config_set(config *c, const char *name, const char *value, int runtime);
 /* Appends name/value pairs matching pattern to out (as a RESP array body);
  * returns count. The cluster secret options are never shown. */

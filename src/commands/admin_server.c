@@ -3,6 +3,7 @@
  * steer the server rather than data. They run on the node the client
  * reached, through the front end's accessors (server.h, client.h,
  * dispatch.h). */
+#include "auth.h"
 #include "client.h"
 #include "crc.h"
 #include "dispatch.h"
@@ -107,50 +108,70 @@ void quit_command(cmdctx *x, int argc, rstr *argv) {
     x->c->close_after_reply = 1;
 }
 
-/* HELLO's and CLIENT SETNAME's: 0, with the error replied, when the name
- * has characters CLIENT LIST could not show. */
-static int set_name(cmdctx *x, const rstr *name) {
+/* 0, with the error replied, when the name has characters CLIENT LIST
+ * could not show. */
+static int name_ok(cmdctx *x, const rstr *name) {
     for (size_t i = 0; i < name->len; i++)
         if (name->p[i] < '!' || name->p[i] > '~') {
             reply_error(x->out, "ERR Client names cannot contain spaces, newlines or special characters.");
             return 0;
         }
+    return 1;
+}
+
+/* HELLO's and CLIENT SETNAME's: 0, with the error replied, for a name
+ * name_ok() refuses. */
+static int set_name(cmdctx *x, const rstr *name) {
+    if (!name_ok(x, name)) return 0;
     free(x->c->name);
     x->c->name = name->len ? xstrndup(name->p, name->len) : NULL;
     return 1;
 }
 
-/* HELLO's arguments: 0, with the error replied, unless they ask for RESP2
- * as the default user; *setname, a name asked for. */
-static int hello_options(cmdctx *x, int argc, rstr *argv, const rstr **setname) {
-    long long ver;
-    if (!str2ll(argv[1].p, argv[1].len, &ver)) {
-        reply_error(x->out, "ERR Protocol version is not an integer or out of range");
-        return 0;
-    }
+/* HELLO's options as Redis 7.0 takes them: each in turn, taking effect at
+ * once (an AUTH or a name stays even if a later option fails, and a
+ * client that has not authenticated may name itself). 0, with the error
+ * replied, if one fails. dry: check them only (HELLO 3, refused once they
+ * are read). */
+static int hello_options(cmdctx *x, int argc, rstr *argv, int dry) {
     for (int i = 2; i < argc; i++) {
         if (eq(&argv[i], "auth") && i + 2 < argc) {
-            if (!eq(&argv[i + 1], "default")) {
-                reply_error(x->out, "WRONGPASS invalid username-password pair or user is disabled.");
+            if (!dry && !auth_login(x->c, &argv[i + 1], &argv[i + 2])) {
+                reply_error(x->out, ERR_WRONGPASS);
                 return 0;
             }
             i += 2;
         } else if (eq(&argv[i], "setname") && i + 1 < argc) {
-            *setname = &argv[++i];
+            i++;
+            if (!(dry ? name_ok(x, &argv[i]) : set_name(x, &argv[i]))) return 0;
         } else {
             reply_errorf(x->out, "ERR Syntax error in HELLO option '%s'", argv[i].p);
             return 0;
         }
     }
-    if (ver != 2) { reply_error(x->out, "NOPROTO unsupported protocol version"); return 0; }
     return 1;
 }
 
-/* HELLO [protover [AUTH username password] [SETNAME clientname]] */
+/* HELLO [protover [AUTH username password] [SETNAME clientname]]: the
+ * version, the options, then the client must be authenticated (the flag
+ * itself, as Redis checks it, not auth_required()). */
 void hello_command(cmdctx *x, int argc, rstr *argv) {
-    const rstr *setname = NULL;
-    if (argc >= 2 && !hello_options(x, argc, argv, &setname)) return;
-    if (setname && !set_name(x, setname)) return;
+    long long ver = 0;
+    if (argc >= 2) {
+        if (!str2ll(argv[1].p, argv[1].len, &ver)) {
+            reply_error(x->out, "ERR Protocol version is not an integer or out of range");
+            return;
+        }
+        if (ver < 2 || ver > 3) { reply_error(x->out, "NOPROTO unsupported protocol version"); return; }
+    }
+    if (!hello_options(x, argc, argv, ver == 3)) return;
+    if (ver == 3) { reply_error(x->out, "NOPROTO unsupported protocol version"); return; }  /* RESP3: not yet */
+    if (!x->c->authenticated) {
+        reply_error(x->out, "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+                    "HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP "
+                    "protocol version at the same time");
+        return;
+    }
     reply_array(x->out, 14);
     reply_bulkstr(x->out, "server"); reply_bulkstr(x->out, "redis");
     reply_bulkstr(x->out, "version"); reply_bulkstr(x->out, REDIS_COMPAT_VERSION);
@@ -168,11 +189,11 @@ static void client_line(buf *o, const client *c) {
     time_t now = time(NULL);
     buf_printf(o, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=0 sub=0 psub=0 ssub=0 "
                "multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=%zu oll=0 omem=%zu "
-               "tot-mem=%zu events=r cmd=%s user=default redir=-1 resp=2\n",
+               "tot-mem=%zu events=r cmd=%s user=%s redir=-1 resp=2\n",
                (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                (long long)(now - c->ctime), (long long)(now - c->atime), buf_unread(&c->in),
                c->in.cap - c->in.len, c->in.cap, buf_unread(&c->out), c->out.cap,
-               c->in.cap + c->out.cap + sizeof(*c), c->lastcmd);
+               c->in.cap + c->out.cap + sizeof(*c), c->lastcmd, c->user->name);
 }
 
 /* The old form, CLIENT KILL addr:port. */
@@ -191,6 +212,7 @@ static void client_kill_addr(cmdctx *x, const rstr *addr) {
 typedef struct kill_filter {
     unsigned long long id;
     const rstr *addr, *laddr;
+    const struct user *user;
     int skipme;
 } kill_filter;
 
@@ -205,6 +227,9 @@ static int kill_filter_parse(cmdctx *x, int argc, rstr *argv, kill_filter *f) {
             f->id = (unsigned long long)ll;
         } else if (eq(&argv[i], "addr")) f->addr = v;
         else if (eq(&argv[i], "laddr")) f->laddr = v;
+        else if (eq(&argv[i], "user")) {
+            if (!(f->user = auth_find_user(v->p, v->len))) { reply_errorf(x->out, "ERR No such user '%s'", v->p); return 0; }
+        }
         else if (eq(&argv[i], "skipme")) {
             if (eq(v, "yes")) f->skipme = 1;
             else if (eq(v, "no")) f->skipme = 0;
@@ -216,13 +241,15 @@ static int kill_filter_parse(cmdctx *x, int argc, rstr *argv, kill_filter *f) {
 
 static void client_kill(cmdctx *x, int argc, rstr *argv) {
     if (argc == 3) { client_kill_addr(x, &argv[2]); return; }
-    kill_filter f = {0, NULL, NULL, 1};
+    kill_filter f = {0, NULL, NULL, NULL, 1};
     if (!kill_filter_parse(x, argc, argv, &f)) return;
     long long killed = 0;
     client *next;
     for (client *c = client_list(); c; c = next) {
         next = c->next;
-        if ((f.id && c->id != f.id) || (f.addr && !eq(f.addr, c->addr)) || (f.laddr && !eq(f.laddr, c->laddr))) continue;
+        if ((f.id && c->id != f.id) || (f.addr && !eq(f.addr, c->addr)) || (f.laddr && !eq(f.laddr, c->laddr)) ||
+            (f.user && c->user != f.user))
+            continue;
         if (c == x->c) { if (f.skipme) continue; c->close_after_reply = 1; }
         else client_free(c);
         killed++;
@@ -283,7 +310,7 @@ void client_command(cmdctx *x, int argc, rstr *argv) {
             "ID", "    Return the ID of the current connection.",
             "INFO", "    Return information about the current client connection.",
             "KILL <ip:port>", "    Kill connection made from <ip:port>.",
-            "KILL <option> <value> [<option> <value> [...]]", "    Kill connections. Options are: ID, ADDR, LADDR, SKIPME.",
+            "KILL <option> <value> [<option> <value> [...]]", "    Kill connections. Options are: ID, ADDR, LADDR, USER, SKIPME.",
             "LIST [ID <id> [<id>...]] [TYPE normal]", "    Return information about client connections.",
             "SETNAME <name>", "    Assign the name <name> to the current connection.",
             "HELP", "    Print this help.",
@@ -310,7 +337,11 @@ static void config_set_reply(cmdctx *x, int argc, rstr *argv) {
     config tmp = *server_cfg();
     for (int i = 2; i < argc; i += 2) {
         int r = config_set(&tmp, argv[i].p, argv[i + 1].p, 1);
+        /* the value was read as a C string: one cut short at a NUL (a
+         * password that would silently become "") is refused */
+        if (r == 0 && strlen(argv[i + 1].p) != argv[i + 1].len) r = -2;
         if (r == -1) { reply_errorf(x->out, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", argv[i].p); return; }
+        if (r == -4) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - argument must be 'yes' or 'no'", argv[i].p); return; }
         if (r == -3) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", argv[i].p); return; }
         if (r < 0) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - argument couldn't be parsed or is out of range", argv[i].p); return; }
     }
@@ -481,6 +512,7 @@ static void flag_names(const command *c, buf *o) {
     static const struct { int f; const char *n; } names[] = {
         {CMD_WRITE, "write"}, {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"}, {CMD_ADMIN, "admin"},
         {CMD_NOSCRIPT, "noscript"}, {CMD_LOADING, "loading"}, {CMD_STALE, "stale"}, {CMD_FAST, "fast"},
+        {CMD_NO_AUTH, "no_auth"},
     };
     int n = 0;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) n += (c->flags & names[i].f) != 0;

@@ -38,6 +38,7 @@ enum {
     CMD_NOKEYS = 1 << 8,    /* not a Redis flag: reads no keys (no barrier) */
     CMD_LEADER = 1 << 9,    /* not a Redis flag: runs on the leader (forwarded), not as a log entry */
     CMD_SLICED = 1 << 10,   /* not a Redis flag: a long read the server runs in slices (keys_job) */
+    CMD_NO_AUTH = 1 << 11,  /* may run before the client has authenticated (auth.h) */
 };
 
 typedef struct command {
@@ -91,4 +92,6 @@ void keys_job_free(keys_job *j);
 cmd_proc client_command, config_command, info_command, hello_command, quit_command,
     select_command, command_command, dbsize_command, raft_snapshot_command, raft_node_add_command,
     raft_node_remove_command, raft_transfer_leader_command, raft_info_command, debug_command;
+/* AUTH and ACL (auth.c). */
+cmd_proc auth_command, acl_command;
 #endif

@@ -42,6 +42,12 @@ static const command config_subs[] = {
     END,
 };
 
+static const command acl_subs[] = {
+    ROW("whoami", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, acl_command, V, "6.0.0", "Returns the user the connection is authenticated as.", "O(1)"),
+    ROW("help", 2, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, acl_command, V, "6.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
+    END,
+};
+
 static const command raft_node_subs[] = {
     ROW("add", 4, CMD_LEADER | CMD_ADMIN | CMD_NOSCRIPT | CMD_NOKEYS, 0, 0, 0, raft_node_add_command, "server", "0.5.0", "Adds a node to the cluster as a learner; it becomes a voter once it has caught up.", "O(1)"),
     ROW("remove", 3, CMD_LEADER | CMD_ADMIN | CMD_NOSCRIPT | CMD_NOKEYS, 0, 0, 0, raft_node_remove_command, "server", "0.5.0", "Removes a node (voter, learner or the leader) from the cluster.", "O(1)"),
@@ -90,10 +96,12 @@ static command table[] = {
     ROW("echo", 2, F | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, echo_command, C, "1.0.0", "Returns the given string.", "O(1)"),
     ROW("time", 1, F | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, time_command, V, "2.6.0", "Returns the server time.", "O(1)"),
     ROW("select", 2, F | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, select_command, C, "1.0.0", "Changes the selected database.", "O(1)"),
-    ROW("quit", -1, F | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, quit_command, C, "1.0.0", "Closes the connection.", "O(1)"),
-    ROW("hello", -1, F | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, hello_command, C, "6.0.0", "Handshakes with the Redis server.", "O(1)"),
+    ROW("quit", -1, F | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_AUTH | CMD_NOKEYS, 0, 0, 0, quit_command, C, "1.0.0", "Closes the connection.", "O(1)"),
+    ROW("hello", -1, F | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_AUTH | CMD_NOKEYS, 0, 0, 0, hello_command, C, "6.0.0", "Handshakes with the Redis server.", "O(1)"),
+    ROW("auth", -2, F | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_AUTH | CMD_NOKEYS, 0, 0, 0, auth_command, C, "1.0.0", "Authenticates the connection.", "O(N) where N is the number of passwords defined for the user"),
     PARENT("client", -2, CMD_NOKEYS, NULL, client_subs, C, "2.4.0", "A container for client connection commands.", "Depends on subcommand."),
     PARENT("config", -2, CMD_NOKEYS, NULL, config_subs, V, "2.0.0", "A container for server configuration commands.", "Depends on subcommand."),
+    PARENT("acl", -2, CMD_NOKEYS, NULL, acl_subs, V, "6.0.0", "A container for access control commands.", "Depends on subcommand."),
     PARENT("command", -1, CMD_LOADING | CMD_STALE | CMD_NOKEYS, command_command, command_subs, V, "2.8.13", "Returns detailed information about all commands.", "O(N) where N is the total number of Redis commands"),
     ROW("raft.snapshot", 1, CMD_ADMIN | CMD_NOSCRIPT | CMD_NOKEYS, 0, 0, 0, raft_snapshot_command, V, "0.4.0", "Makes this node's state machine durable and compacts its Raft log behind it.", "O(1), plus one synced write"),
     PARENT("raft.node", -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_NOKEYS, NULL, raft_node_subs, V, "0.5.0", "A container for cluster membership commands.", "Depends on subcommand."),

@@ -1,4 +1,5 @@
 #include "client.h"
+#include "auth.h"
 #include "dispatch.h"
 #include "entry.h"
 #include "forward.h"
@@ -70,6 +71,7 @@ static client *client_alloc(int fd) {
     c->fd = fd;
     c->ctime = c->atime = time(NULL);
     strcpy(c->lastcmd, "NULL");
+    auth_init_client(c);
     resp_parser_init(&c->parser, server_cfg()->proto_max_bulk_len, ENTRY_MAX_REQUEST);
     return c;
 }
@@ -116,6 +118,7 @@ void client_free(client *c) {
     buf_free(&c->out);
     resp_parser_free(&c->parser);
     free(c->name);
+    free(c->proxy_user);
     free(c);
 }
 
@@ -272,12 +275,56 @@ static void addr_str(int fd, int peer, char *out, size_t cap) {
     snprintf(out, cap, "%s:%d", ip, port);
 }
 
-/* A connection accepted: refused past maxclients, else a client. */
+/* Whether a peer address (addr_str's "ip:port") is one protected mode
+ * lets in: Redis 7.0 compares the address with 127.0.0.1 and ::1 exactly,
+ * so 127.0.0.2 is turned away like any other. On a socket bound to "::",
+ * 127.0.0.1 arrives as ::ffff:127.0.0.1, the same client. */
+static int addr_is_local(const char *addr) {
+    static const char *const local[] = {"127.0.0.1", "::1", "::ffff:127.0.0.1"};
+    const char *colon = strrchr(addr, ':');
+    size_t n = colon ? (size_t)(colon - addr) : strlen(addr);
+    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+        if (strlen(local[i]) == n && !memcmp(addr, local[i], n)) return 1;
+    return 0;
+}
+
+/* Protected mode, as Redis 7.0: while it is on and the default user has
+ * no password, a client from any address but 127.0.0.1 and ::1 is told
+ * why, and closed, whatever bind says. */
+static int protected_refused(int fd) {
+    if (!server_cfg()->protected_mode || !auth_default_user()->nopass) return 0;
+    char addr[64];
+    addr_str(fd, 1, addr, sizeof(addr));
+    if (addr_is_local(addr)) return 0;
+    static const char msg[] =
+        "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for "
+        "the default user. In this mode connections are only accepted from the loopback interface. If you want to "
+        "connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable "
+        "protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by "
+        "connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly "
+        "accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively "
+        "you can just disable the protected mode by editing the Redis configuration file, and setting the "
+        "protected mode option to 'no', and then restarting the server. 3) If you started the server manually "
+        "just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication "
+        "password for the default user. NOTE: You only need to do one of the above things in order for the "
+        "server to start accepting connections from the outside.\r\n";
+    if (write(fd, msg, sizeof(msg) - 1) < 0) { /* best effort, as Redis */ }
+    logmsg(LL_VERBOSE, "Refused client %s: protected mode, no password set", addr);
+    return 1;
+}
+
+/* A connection accepted: refused past maxclients or by protected mode,
+ * else a client. */
 static void client_accepted(int fd) {
     stats.conns_received++;
     if (nclients >= server_cfg()->maxclients) {
         static const char msg[] = "-ERR max number of clients reached\r\n";
         if (write(fd, msg, sizeof(msg) - 1) < 0) { /* best effort, as Redis */ }
+        close(fd);
+        stats.conns_rejected++;
+        return;
+    }
+    if (protected_refused(fd)) {
         close(fd);
         stats.conns_rejected++;
         return;

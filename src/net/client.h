@@ -14,6 +14,7 @@
 #include "resp.h"
 
 struct slot;
+struct user;
 
 typedef struct client {
     uint64_t id;
@@ -23,6 +24,8 @@ typedef struct client {
     buf in, out;
     resp_parser parser;
     char *name;
+    const struct user *user;     /* auth.h: "default" until ACL users come */
+    int authenticated;
     char addr[64], laddr[64];
     time_t ctime, atime;
     char lastcmd[48];            /* for CLIENT LIST: "get", "client|list" */
@@ -47,6 +50,7 @@ typedef struct client {
     uint64_t proxy_peer, proxy_sid;
     uint64_t proxy_term;         /* the follower's term in its latest forward */
     uint64_t proxy_link;         /* the connection its forwards come on */
+    char *proxy_user;            /* the user its latest forward named (NULL: none yet) */
     struct client *prev, *next;  /* client_list() or client_proxy_list() */
     struct client *pnext;        /* pending-output list */
 } client;

@@ -1,4 +1,5 @@
 #include "dispatch.h"
+#include "auth.h"
 #include "forward.h"
 #include "node.h"
 #include "peer.h"
@@ -236,9 +237,22 @@ static void run_now(client *c, const request *r) {
     slot_reply_end(c, out);
 }
 
+/* Redis's order: a command must be known and well-formed (resolve)
+ * before a client that has not authenticated is told NOAUTH. */
+static int authorized(client *c, const request *r) {
+    if (!auth_required(c) || (r->run->flags & CMD_NO_AUTH)) return 1;
+    buf *out = slot_reply_target(c);
+    reply_error(out, ERR_NOAUTH);
+    slot_reply_end(c, out);
+    stats.errors++;
+    return 0;
+}
+
 int dispatch_request(client *c) {
     request r = {c->parser.argc, c->parser.argv, NULL, NULL, NULL, 0, 0, 0};
+    if (c->proxy && forward_proxy_user(c)) return 1;
     if (!resolve(c, &r)) { stats.errors++; return 1; }
+    if (!authorized(c, &r)) return 1;
     int go = admit(c, &r);
     if (go == GO_HELD) return 0;
     if (go == GO_ANSWERED) return 1;

@@ -1,7 +1,9 @@
 #include "forward.h"
+#include "auth.h"
 #include "idmap.h"
 #include "node.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -44,6 +46,13 @@ void forward_end(client *c) {
     c->fwd_sid = c->fwd_to = 0;
 }
 
+/* The user this node vouches for: the one c authenticated as, while that
+ * user has a password here; else none ("": the leader applies its own
+ * rule, so a node left without a password opens nothing on the leader). */
+static const char *vouched_user(const client *c) {
+    return c->authenticated && !c->user->nopass ? c->user->name : "";
+}
+
 int forward_request(client *c, uint64_t leader, int write, int argc, rstr *argv) {
     if (c->fwd_sid && c->fwd_to != leader) forward_end(c);
     if (!c->fwd_sid) {
@@ -51,8 +60,16 @@ int forward_request(client *c, uint64_t leader, int write, int argc, rstr *argv)
         c->fwd_to = leader;
         idmap_put(&sessions, 0, c->fwd_sid, c);
     }
+    /* the command goes behind FORWARD_USER_TAG and its user (forward.h) */
+    rstr *wrapped = xmalloc(((size_t)argc + 2) * sizeof(rstr));
+    const char *user = vouched_user(c);
+    wrapped[0] = (rstr){(char *)FORWARD_USER_TAG, strlen(FORWARD_USER_TAG)};
+    wrapped[1] = (rstr){(char *)user, strlen(user)};
+    memcpy(wrapped + 2, argv, (size_t)argc * sizeof(rstr));
     /* the term vouches that no newer leader existed once this was asked */
-    if (peer_send_forward(leader, c->fwd_sid, node_term(), argc, argv) < 0) return -1;
+    int sent = peer_send_forward(leader, c->fwd_sid, node_term(), argc + 2, wrapped);
+    free(wrapped);
+    if (sent < 0) return -1;
     slot *s = slot_new(c, SLOT_FWD);
     s->write = write;
     s->fwd_bytes = c->parser.request_bytes;
@@ -110,19 +127,51 @@ static client *forward_proxy_for(uint64_t from, uint64_t sid) {
     return c;
 }
 
-void forward_on_request(uint64_t from, uint64_t link, uint64_t sid, uint64_t term, int argc, rstr *argv) {
-    client *c = forward_proxy_for(from, sid);
-    c->proxy_link = link;
-    /* every request still buffered was asked before this one was sent */
-    if (term > c->proxy_term) c->proxy_term = term;
-    /* re-encoded as RESP so it takes the path of every other request */
+static int is_user_tag(const rstr *a) {
+    return a->len == strlen(FORWARD_USER_TAG) && !memcmp(a->p, FORWARD_USER_TAG, a->len);
+}
+
+/* A request in RESP, as a client would send it, into c's input. */
+static void queue_request(client *c, int argc, const rstr *argv) {
     buf_printf(&c->in, "*%d\r\n", argc);
     for (int i = 0; i < argc; i++) {
         buf_printf(&c->in, "$%zu\r\n", argv[i].len);
         buf_append(&c->in, argv[i].p, argv[i].len);
         buf_append(&c->in, "\r\n", 2);
     }
+}
+
+void forward_on_request(uint64_t from, uint64_t link, uint64_t sid, uint64_t term, int argc, rstr *argv) {
+    client *c = forward_proxy_for(from, sid);
+    c->proxy_link = link;
+    /* every request still buffered was asked before this one was sent */
+    if (term > c->proxy_term) c->proxy_term = term;
+    /* the user the follower vouches for ("": none, as from a node that
+     * predates client authentication); when it changes, a user request
+     * goes into the input first, so that each command runs as the user it
+     * was sent for, even behind requests still waiting there */
+    rstr user = {(char *)"", 0};
+    if (argc >= 1 && is_user_tag(&argv[0])) {
+        if (argc >= 2) user = argv[1];
+        int skip = argc >= 2 ? 2 : 1;
+        argc -= skip;
+        argv += skip;
+    }
+    if (!c->proxy_user || strlen(c->proxy_user) != user.len || memcmp(c->proxy_user, user.p, user.len)) {
+        rstr change[2] = {{(char *)FORWARD_USER_TAG, strlen(FORWARD_USER_TAG)}, user};
+        queue_request(c, 2, change);
+        free(c->proxy_user);
+        c->proxy_user = xstrndup(user.p, user.len);
+    }
+    /* re-encoded as RESP so it takes the path of every other request */
+    if (argc > 0) queue_request(c, argc, argv);
     client_process_input(c);
+}
+
+int forward_proxy_user(client *c) {
+    if (c->parser.argc != 2 || !is_user_tag(&c->parser.argv[0])) return 0;
+    auth_assume(c, c->parser.argv[1].p, c->parser.argv[1].len);
+    return 1;
 }
 
 void forward_on_close(uint64_t from, uint64_t sid) {

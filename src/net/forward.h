@@ -8,7 +8,19 @@
  *
  * Leader side: each session is a proxy client (no socket) whose requests
  * take the path of every other client's, and whose replies go back to
- * the follower, one frame each. */
+ * the follower, one frame each.
+ *
+ * Users: a follower checks its client's authentication itself (NOAUTH
+ * there), and sends each command behind two arguments, FORWARD_USER_TAG
+ * and the user it vouches for: the one the client authenticated as, while
+ * that user has a password on the follower, else "" (none). The leader
+ * runs the command as that user (auth_assume), with its own rules: a
+ * named user it knows is authenticated; none (or an unknown name) is a
+ * client that has not authenticated, refused NOAUTH if the leader's
+ * default user has a password. The password itself never travels, so the
+ * leader trusts the follower's check of it: peers are trusted (docs/
+ * operations.md, "Security"). A forward without the tag (an older node)
+ * names no user. */
 #ifndef RAFTKV_FORWARD_H
 #define RAFTKV_FORWARD_H
 #include <stdint.h>
@@ -21,6 +33,9 @@
 #define FORWARD_MAX_BYTES (64ULL << 20)
 /* The largest reply one frame carries back to a follower. */
 #define FORWARD_MAX_REPLY (PEER_MAX_FRAME - 64)
+/* The first argument of a forwarded command, before its user's name (no
+ * command has this name, and a follower forwards only known commands). */
+#define FORWARD_USER_TAG "@user"
 
 void forward_init(void);
 void forward_free(void);
@@ -34,6 +49,9 @@ void forward_end(client *c);
 void forward_detach(slot *s);
 /* c is being freed: its session ends, a proxy is forgotten. */
 void forward_client_gone(client *c);
+/* Leader: if the request parsed in proxy c says which user its next
+ * requests run as (queued by forward_on_request), takes it and 1. */
+int forward_proxy_user(client *c);
 /* Leader: sends a proxy's reply to its follower; 0 if that freed c. */
 int forward_proxy_reply(client *c, const buf *reply);
 

@@ -1,4 +1,5 @@
 #include "server.h"
+#include "auth.h"
 #include "cmd.h"
 #include "log.h"
 
@@ -24,6 +25,7 @@ const config *server_cfg(void) { return S.cfg; }
 void server_apply_limits(const config *c) {
     log_level = c->loglevel;
     cmd_max_string = c->proto_max_bulk_len;
+    auth_configure(c);
 }
 
 void server_set_cfg(const config *c) {

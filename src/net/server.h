@@ -17,10 +17,11 @@
 void server_init(config *cfg, struct ev_loop *loop, store *f);
 const config *server_cfg(void);
 /* Replaces the configuration (CONFIG SET: all or nothing) and what is
- * derived from it elsewhere: the log level, the longest string accepted. */
+ * derived from it elsewhere: the log level, the longest string accepted,
+ * the default user's password. */
 void server_set_cfg(const config *c);
-/* The log level and the string bound of a configuration, before or
- * without server_init. */
+/* The log level, the string bound and the users of a configuration,
+ * before or without server_init. */
 void server_apply_limits(const config *c);
 struct ev_loop *server_loop(void);
 store *server_store(void);

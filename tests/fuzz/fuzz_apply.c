@@ -50,7 +50,7 @@
 static long long max_end = 64 << 10, budget_per_input = 1 << 20;
 #define REOPEN_EVERY 256
 
-/* ---- the server-level commands (admin_server.c, admin_cluster.c): never called for a write ---- */
+/* ---- the server-level commands (admin_server.c, admin_cluster.c, auth.c): never called for a write ---- */
 
 #define STUB(name) \
     void name(cmdctx *x, int argc, rstr *argv) { (void)argc; (void)argv; reply_error(x->out, "ERR not in fuzz_apply"); }
@@ -68,6 +68,8 @@ STUB(raft_node_remove_command)
 STUB(raft_transfer_leader_command)
 STUB(raft_info_command)
 STUB(debug_command)
+STUB(auth_command)
+STUB(acl_command)
 
 /* ---- the two state machines, each in its own directory ---- */
 
