@@ -11,7 +11,13 @@ such arguments. On a mismatch it prints the seed, the command and both replies.
 KEYS and SCAN are compared by content, not order (redis-compat.md, "SCAN" and
 "KEYS and RANDOMKEY": raftkv visits keys in hash order and its cursors are
 hashes): KEYS replies as sorted lists, SCAN by the set of keys a full iteration
-collects; errors byte for byte."""
+collects; errors byte for byte.
+
+Authentication is compared on two pairs: the one above, without a password
+(AUTH's errors, protected mode: a client from 127.0.0.2 is turned away), and a
+second pair, both servers started with the same requirepass (NOAUTH, AUTH,
+HELLO AUTH, WRONGPASS, CONFIG SET requirepass), each sequence on fresh
+connections; HELLO's client id is masked."""
 import os, random, re, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -419,7 +425,168 @@ def test_final_state(d):
     d.compare(["SCAN", "0", "COUNT", "3"], "final state")
 
 
-TESTS = [test_script, test_extreme, test_patterns, test_raw_protocol, test_random, test_pipelined, test_final_state]
+# ---- Authentication and protected mode ----
+
+PASSWORD = "s3cret pass"  # with a space: an argument, not a word
+NOT_LOOPBACK = "127.0.0.2"  # Redis 7.0's protected mode lets only 127.0.0.1 and ::1 in
+
+# Each list runs on one fresh connection to each server (no password set).
+AUTH_NOPASS = [
+    [["AUTH", "x"], ["AUTH", "default", "x"], ["AUTH", "default", ""], ["AUTH", "bob", "x"], ["AUTH", "a", "b", "c"],
+     ["AUTH"], ["auth", "x"], ["HELLO", "2", "AUTH", "bob", "x"], ["HELLO", "2", "AUTH", "default", "any"],
+     ["HELLO", "2", "AUTH", "default"], ["HELLO", "1", "AUTH", "default", "x"], ["HELLO", "4", "FOO"],
+     ["ACL", "WHOAMI"], ["acl", "whoami"], ["ACL"], ["ACL", "WHOAMI", "x"], ["ACL", "NOSUCH"],
+     ["CLIENT", "KILL", "USER", "bob"], ["CLIENT", "KILL", "USER", "DEFAULT"], ["CLIENT", "KILL", "USER", "default", "ID", "999999"],
+     ["CONFIG", "GET", "requirepass"], ["CONFIG", "GET", "protected-mode"], ["CONFIG", "SET", "protected-mode", "maybe"],
+     ["CONFIG", "SET", "protected-mode", "YES"], ["CONFIG", "GET", "protected-mode"], ["PING"]],
+]
+
+# Each list runs on one fresh connection to each server (both with PASSWORD).
+AUTH_PASSWORD = [
+    # before AUTH: unknown commands and wrong arities first, then NOAUTH for
+    # everything but AUTH, HELLO and QUIT
+    [["GET", "a"], ["NOSUCH"], ["GET"], ["PING"], ["ECHO", "x"], ["CLIENT", "FOO"], ["CLIENT"], ["CLIENT", "INFO"],
+     ["CONFIG", "GET", "requirepass"], ["ACL", "WHOAMI"], ["ACL", "NOSUCH"], ["SELECT", "0"], ["COMMAND", "COUNT"],
+     ["SET", "a", "1"], ["AUTH", "default", PASSWORD, "x"], ["HELLO", "x"], ["HELLO", "1"], ["HELLO", "2", "FOO"],
+     ["HELLO"], ["HELLO", "2"], ["HELLO", "2", "SETNAME", "early"], ["AUTH", "wrong"], ["AUTH", "bob", PASSWORD],
+     ["AUTH", "default", "wrong"], ["AUTH", ""], ["AUTH", PASSWORD.upper()], ["AUTH", PASSWORD + "\x00"],
+     ["HELLO", "2", "AUTH", "default", "wrong"], ["GET", "a"], ["AUTH", PASSWORD], ["GET", "a"], ["ACL", "WHOAMI"],
+     ["AUTH", "wrong"], ["GET", "a"], ["SET", "a", "1"], ["GET", "a"], ["CLIENT", "GETNAME"], ["DEL", "a"]],
+    [["AUTH", "default", PASSWORD], ["PING"], ["CONFIG", "GET", "requirepass"], ["AUTH", "Default", PASSWORD]],
+    [["HELLO", "2", "AUTH", "default", PASSWORD, "SETNAME", "n1"], ["CLIENT", "GETNAME"], ["PING"]],
+    [["HELLO", "2", "SETNAME", "n2", "AUTH", "default", PASSWORD], ["CLIENT", "GETNAME"]],
+    [["HELLO", "2", "AUTH", "default", "wrong", "AUTH", "default", PASSWORD], ["GET", "a"]],
+    [["HELLO", "2", "AUTH", "default", PASSWORD, "AUTH", "default", "wrong"], ["GET", "a"]],
+    [["HELLO", "2", "AUTH", "default", PASSWORD, "FOO"], ["GET", "a"]],
+    [["HELLO", "2", "SETNAME", "c", "AUTH", "default", "wrong"], ["CLIENT", "GETNAME"],
+     ["HELLO", "2", "AUTH", "default", PASSWORD, "SETNAME", "bad name"], ["GET", "a"], ["CLIENT", "GETNAME"]],
+    [["HELLO", "AUTH", "default", PASSWORD], ["HELLO", "2", "AUTH", "default"], ["GET", "a"]],
+    [["QUIT"]],
+]
+
+def hello_masked(reply):
+    """A HELLO reply with its client id (which differs) masked."""
+    return re.sub(rb"\$2\r\nid\r\n:\d+\r\n", b"$2\r\nid\r\n:X\r\n", reply)
+
+class Pair:
+    """A fresh connection to each server of a pair (ports), compared reply
+    by reply; until EOF after QUIT."""
+
+    def __init__(self, ports, source=None):
+        self.c = [Client(p, 10, source=source) for p in ports]
+
+    def close(self):
+        for c in self.c: c.close()
+
+    def compare(self, args, label):
+        out = []
+        for c in self.c:
+            try:
+                out.append(hello_masked(c.call_raw(*args)))
+            except (OSError, ConnectionError) as e:
+                out.append(("closed", type(e).__name__))
+        Diff.verdict(out[0] == out[1], label, short(args, 200), short(out[0], 300), short(out[1], 300))
+        return out[0]
+
+def run_sequences(ports, seqs, label):
+    for n, seq in enumerate(seqs):
+        p = Pair(ports)
+        try:
+            for args in seq: p.compare(args, "%s, sequence %d" % (label, n))
+        finally:
+            p.close()
+
+def greeting(port, source):
+    """What a server says to a client from source that sends nothing,
+    until it closes (or 2 s pass)."""
+    out, closed = harness.raw_exchange(port, b"", 2, source=source)
+    return out, closed
+
+def test_auth_nopass(d):
+    """Without a password: AUTH's errors, ACL WHOAMI and CONFIG answer as Redis does."""
+    run_sequences(d.ports, AUTH_NOPASS, "auth, no password")
+
+
+def test_protected_mode(d):
+    """Protected mode without a password: a client from 127.0.0.2 gets Redis's -DENIED text and is
+    closed; 127.0.0.1 is served; CONFIG SET protected-mode no lets 127.0.0.2 in."""
+    got = [greeting(p, NOT_LOOPBACK) for p in d.ports]
+    d.verdict(got[0] == got[1] and got[0][1] and got[0][0].startswith(b"-DENIED Redis is running in protected mode"),
+              "protected mode", "a client from %s" % NOT_LOOPBACK, short(got[0], 200), short(got[1], 200))
+    got = [harness.raw_exchange(p, Client.encode("PING"), 1, source="127.0.0.1")[0] for p in d.ports]
+    d.verdict(got[0] == got[1] == b"+PONG\r\n", "protected mode", "a client from 127.0.0.1", got[0], got[1])
+    for args in (["CONFIG", "SET", "protected-mode", "no"], ["CONFIG", "GET", "protected-mode"]): d.compare(args, "protected mode")
+    p = Pair(d.ports, source=NOT_LOOPBACK)
+    try:
+        for args in (["PING"], ["AUTH", "x"], ["ACL", "WHOAMI"]): p.compare(args, "protected mode off")
+    finally:
+        p.close()
+    d.compare(["CONFIG", "SET", "protected-mode", "yes"], "protected mode")
+
+
+def test_auth_password(dp):
+    """With the same requirepass on both: NOAUTH before AUTH (but not for AUTH, HELLO, QUIT, nor before
+    unknown-command and arity errors), AUTH, HELLO AUTH and SETNAME, WRONGPASS, and pipelined
+    requests answer as Redis does."""
+    run_sequences(dp.ports, AUTH_PASSWORD, "auth")
+    # one write holding a pipeline that authenticates half-way
+    cmds = [("GET", "k"), ("AUTH", "wrong"), ("SET", "k", "v"), ("AUTH", PASSWORD), ("SET", "k", "v"), ("GET", "k"),
+            ("DEL", "k"), ("QUIT",)]
+    raw = [harness.raw_exchange(p, b"".join(Client.encode(*c) for c in cmds), 5)[0] for p in dp.ports]
+    dp.verdict(raw[0] == raw[1], "auth", "a pipeline that authenticates half-way", short(raw[0], 300), short(raw[1], 300))
+    inline = b"GET k\r\nAUTH \"%s\"\r\nGET k\r\nQUIT\r\n" % PASSWORD.encode()
+    raw = [harness.raw_exchange(p, inline, 5)[0] for p in dp.ports]
+    dp.verdict(raw[0] == raw[1], "auth", "inline AUTH", short(raw[0], 300), short(raw[1], 300))
+    # protected mode does not apply with a password: 127.0.0.2 is served, after AUTH
+    p = Pair(dp.ports, source=NOT_LOOPBACK)
+    try:
+        for args in (["GET", "a"], ["AUTH", PASSWORD], ["GET", "a"]): p.compare(args, "auth from %s" % NOT_LOOPBACK)
+    finally:
+        p.close()
+
+
+def test_config_set_requirepass(dp):
+    """CONFIG SET requirepass: new AUTHs need the new password at once, connections already
+    authenticated stay so; cleared, it lets in the connections that never authenticated (but
+    HELLO still wants them authenticated, as Redis 7.0), and protected mode applies again."""
+    admin, waiting, authed = Pair(dp.ports), Pair(dp.ports), Pair(dp.ports)
+    try:
+        admin.compare(["AUTH", PASSWORD], "config set"); authed.compare(["AUTH", PASSWORD], "config set")
+        admin.compare(["CONFIG", "SET", "requirepass", "other"], "config set")
+        admin.compare(["CONFIG", "GET", "requirepass"], "config set")
+        for args in (["GET", "a"], ["AUTH", PASSWORD], ["AUTH", "other"], ["GET", "a"]): waiting.compare(args, "config set")
+        authed.compare(["GET", "a"], "config set")
+        late = Pair(dp.ports)
+        for args in (["GET", "a"], ["AUTH", PASSWORD], ["AUTH", "default", "other"], ["GET", "a"]): late.compare(args, "config set")
+        late.close()
+        never = Pair(dp.ports)
+        never.compare(["GET", "a"], "config set")
+        admin.compare(["CONFIG", "SET", "requirepass", ""], "config set")
+        for args in (["GET", "a"], ["HELLO", "2"], ["ACL", "WHOAMI"], ["AUTH", "x"], ["AUTH", "default", "x"], ["HELLO", "2"]):
+            never.compare(args, "config set, cleared")
+        never.close()
+        got = [greeting(p, NOT_LOOPBACK) for p in dp.ports]
+        dp.verdict(got[0] == got[1] and got[0][0].startswith(b"-DENIED"), "config set, cleared",
+                   "protected mode again", short(got[0], 100), short(got[1], 100))
+        admin.compare(["CONFIG", "SET", "requirepass", PASSWORD], "config set")
+        late = Pair(dp.ports)
+        for args in (["GET", "a"], ["AUTH", PASSWORD], ["GET", "a"]): late.compare(args, "config set, restored")
+        late.close()
+    finally:
+        admin.close(); waiting.close(); authed.close()
+
+
+TESTS = [test_script, test_extreme, test_patterns, test_raw_protocol, test_random, test_pipelined, test_final_state,
+         test_auth_nopass, test_protected_mode]
+TESTS_PASSWORD = [test_auth_password, test_config_set_requirepass]
+
+
+class DiffPassword:
+    """The pair started with PASSWORD: only fresh connections are compared."""
+
+    def __init__(self, redis, cl):
+        self.ports = (redis.port, cl.port(1))
+        self.verdict = Diff.verdict
 
 
 def suite():
@@ -436,6 +603,15 @@ def suite():
                     harness.run_tests(TESTS, d)
                 finally:
                     d.close()
+    finally:
+        redis.stop()
+    # the same with a password on both
+    redis = harness.RedisServer(extra=["--requirepass", PASSWORD])
+    try:
+        with harness.Cluster(harness.server_arg(), 1, founders=(), timing=None, prefix="raftkv-diff-",
+                             password=PASSWORD) as cl:
+            if cl.start(1):
+                harness.run_tests(TESTS_PASSWORD, DiffPassword(redis, cl))
     finally:
         redis.stop()
     print("differential seed: %d" % seed)

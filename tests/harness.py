@@ -8,7 +8,8 @@ thread and a reference redis-server.
   main(suite, body)        runs body(), an escaping exception a failed check,
                            then the summary; run_tests(tests, *args) runs
                            test_<feature> functions in turn, printing each one's time
-  Client(port, timeout, host)  call(), pipeline(), read(), read_raw(), call_raw()
+  Client(port, timeout, host, password)  call(), pipeline(), read(), read_raw(), call_raw()
+                           (with a password: AUTH first)
   Cluster(server, n, ...)  node i: port(i), host(i), data(i), log(i), args(i);
                            secret=S: every node gets S by --cluster-secret-file
                            (secrets[i]: another one, or None for none, for node i);
@@ -18,13 +19,14 @@ thread and a reference redis-server.
                            caught_up(i), transfer_to(i), raft_node(via, ...),
                            check_acked(nodes, acked, what)
   Writer(cl)               a thread SETting unique keys through cl.nodes
-  RedisServer()            a real redis-server on a free port (the oracle)
+  RedisServer(extra)       a real redis-server on a free port (the oracle)
   free_base(n), wait_for(cond), retry(fn), parse_info(raw), peer_frame(),
   PeerDialer (the peer handshake, as a node or a forger), raw_exchange(), short()
 
 Suites with special needs subclass Cluster (jepsen: nodes in network
 namespaces; diskfault: LD_PRELOAD and tmpfs mounts; membership: --join)
-or pass options (hostile: timings, --enable-debug-command, nofile)."""
+or pass options (hostile: timings, --enable-debug-command, nofile; auth:
+a password, which every client of the harness then gives)."""
 import os
 import random
 import resource
@@ -114,12 +116,19 @@ class Error(Exception):
 
 class Client:
     """Just enough RESP2 to talk to a node or a redis-server. Strings are
-    sent as latin-1 (one byte a character: "\\xff" is byte 0xff)."""
+    sent as latin-1 (one byte a character: "\\xff" is byte 0xff). With a
+    password it authenticates first (a refusal raises ConnectionError)."""
 
-    def __init__(self, port, timeout=10.0, host="127.0.0.1"):
-        self.s = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port, timeout=10.0, host="127.0.0.1", password=None, source=None):
+        self.s = socket.create_connection((host, port), timeout=timeout,
+                                          source_address=(source, 0) if source else None)
         self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf, self.pos = bytearray(), 0
+        if password is not None:
+            r = self.call("AUTH", password)
+            if r != "OK":
+                self.s.close()
+                raise ConnectionError("AUTH refused: %s" % r)
 
     def close(self):
         self.s.close()
@@ -332,11 +341,11 @@ class PeerDialer:
             self.sock = None
 
 
-def raw_exchange(port, data, seconds, host="127.0.0.1", shut_wr=False):
-    """Sends bytes on a new connection (then, with shut_wr, half-closes it);
-    returns (what came back, whether the server closed it) once it closed
-    or the time is up."""
-    s = socket.create_connection((host, port), timeout=seconds)
+def raw_exchange(port, data, seconds, host="127.0.0.1", shut_wr=False, source=None):
+    """Sends bytes on a new connection (from address source, if given; then,
+    with shut_wr, half-closes it); returns (what came back, whether the
+    server closed it) once it closed or the time is up."""
+    s = socket.create_connection((host, port), timeout=seconds, source_address=(source, 0) if source else None)
     out = b""
     try:
         s.sendall(data)
@@ -448,12 +457,14 @@ class Cluster:
     stop_wait: seconds a node has to exit after SIGTERM. secret: the
     cluster secret every node gets through --cluster-secret-file (a file
     in the cluster's folder, mode 600); secrets[i] overrides it for node i
-    (None: no secret)."""
+    (None: no secret). password: every node's requirepass, which the
+    harness's clients then give."""
 
     def __init__(self, server, n=3, extra=(), founders=None, joiners=(), timing=TIMING, nofile=None,
-                 stop_wait=120.0, prefix="raftkv-cluster-", secret=None):
+                 stop_wait=120.0, prefix="raftkv-cluster-", secret=None, password=None):
         self.server, self.n = server, n
-        self.extra = list(extra)
+        self.password = password
+        self.extra = list(extra) + (["--requirepass", password] if password is not None else [])
         self.secret = secret
         self.secrets = {}
         self.founders = list(range(1, n + 1)) if founders is None else list(founders)
@@ -669,7 +680,7 @@ class Cluster:
 
     # ---- talking to nodes
     def client(self, i, timeout=10.0):
-        return Client(self.port(i), timeout, self.host(i))
+        return Client(self.port(i), timeout, self.host(i), self.password)
 
     def call(self, i, *args, timeout=10.0):
         """One command to node i on a connection of its own."""
@@ -826,18 +837,20 @@ class Writer(threading.Thread):
 
 class RedisServer:
     """A real redis-server on a free port, no persistence: the reference
-    for replies."""
+    for replies. extra: more options (a --requirepass its client gives)."""
 
-    def __init__(self, timeout=120.0):
+    def __init__(self, timeout=120.0, extra=()):
         self.dir = tempfile.mkdtemp(prefix="raftkv-redis-")
         self.port = free_base(1)
+        extra = list(extra)
+        self.password = extra[extra.index("--requirepass") + 1] if "--requirepass" in extra else None
         self.p = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                   "--appendonly", "no", "--dir", self.dir, "--enable-debug-command", "no"],
+                                   "--appendonly", "no", "--dir", self.dir, "--enable-debug-command", "no"] + extra,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         end = time.monotonic() + 30
         while True:
             try:
-                self.c = Client(self.port, timeout)
+                self.c = Client(self.port, timeout, password=self.password)
                 break
             except OSError:
                 if time.monotonic() > end or self.p.poll() is not None:
