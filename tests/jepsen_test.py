@@ -242,7 +242,9 @@ class Cluster(harness.Cluster):
         return PORT
 
     def args(self, i, cluster=None):
-        return super().args(i, cluster) + ["--bind", self.host(i)]
+        # the clients come from the bridge, not a loopback address: without
+        # a password, protected mode would turn them away
+        return super().args(i, cluster) + ["--bind", self.host(i), "--protected-mode", "no"]
 
     def command(self, i, cluster=None):
         return ["ip", "netns", "exec", self.net.ns[i]] + self.args(i, cluster)  # ip execs the server
