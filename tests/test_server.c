@@ -251,7 +251,7 @@ static void test_connection(redisContext *c) {
     EXPECT(c, "CONFIG SET maxclients 10000", "+OK");
     EXPECT(c, "CONFIG SET nosuch 1", "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'");
     EXPECT(c, "CONFIG SET port 1", "-ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config");
-    EXPECT(c, "COMMAND COUNT", ":43");
+    EXPECT(c, "COMMAND COUNT", ":45");
     /* limits that must hold on every node alike */
     EXPECT(c, "CONFIG SET proto-max-bulk-len 513mb", "-ERR CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - argument couldn't be parsed or is out of range");
     EXPECT(c, "CONFIG SET appendfsync everysec", "-ERR CONFIG SET failed (possibly related to argument 'appendfsync') - argument couldn't be parsed or is out of range");
@@ -401,6 +401,55 @@ static void test_durability(void) {
     redisFree(c);
 }
 
+/* requirepass, AUTH and HELLO AUTH on one node (every reply is compared
+ * with redis-server's by differential_test.py; this is the CONFIG SET side):
+ * a password counts for new AUTHs at once, connections already
+ * authenticated stay so, one cut short at a NUL is refused, and clearing
+ * it opens the node again. */
+static void test_auth(void) {
+    redisContext *admin = connect_srv(), *c = connect_srv();
+    EXPECT(admin, "AUTH x", "-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
+    EXPECT(admin, "AUTH default x", "+OK");
+    EXPECT(admin, "CONFIG SET requirepass pw1", "+OK");
+    EXPECT(admin, "CONFIG GET requirepass", "[$requirepass,$pw1]");
+    EXPECT(admin, "SET authkey 1", "+OK");
+    EXPECT(c, "GET authkey", "$1");  /* connected before the password: stays authenticated */
+    redisFree(c);
+    c = connect_srv();
+    EXPECT(c, "GET authkey", "-NOAUTH Authentication required.");
+    EXPECT(c, "ACL WHOAMI", "-NOAUTH Authentication required.");
+    EXPECT(c, "AUTH pw2", "-WRONGPASS invalid username-password pair or user is disabled.");
+    EXPECT(c, "AUTH nobody pw1", "-WRONGPASS invalid username-password pair or user is disabled.");
+    EXPECT(c, "AUTH default pw1", "+OK");
+    EXPECT(c, "ACL WHOAMI", "$default");
+    EXPECT(c, "ACL LIST", "-ERR unknown subcommand 'LIST'. Try ACL HELP.");
+    redisReply *r = redisCommand(c, "CLIENT INFO");
+    CHECK(r && r->type == REDIS_REPLY_STRING && strstr(r->str, " user=default "));
+    freeReplyObject(r);
+    EXPECT(admin, "CONFIG SET requirepass pw2", "+OK");
+    EXPECT(c, "GET authkey", "$1");
+    redisFree(c);
+    c = connect_srv();
+    EXPECT(c, "AUTH pw1", "-WRONGPASS invalid username-password pair or user is disabled.");
+    r = redisCommand(c, "HELLO 2 AUTH default pw2 SETNAME authed");
+    CHECK(r && r->type == REDIS_REPLY_ARRAY && r->elements == 14);
+    freeReplyObject(r);
+    EXPECT(c, "CLIENT GETNAME", "$authed");
+    r = redisCommand(admin, "CONFIG SET requirepass %b", "\0pw", (size_t)3);
+    CHECK(r && r->type == REDIS_REPLY_ERROR && strstr(r->str, "argument couldn't be parsed"));
+    freeReplyObject(r);
+    EXPECT(admin, "CONFIG GET requirepass", "[$requirepass,$pw2]");
+    r = redisCommand(admin, "CONFIG SET requirepass %s", "");
+    CHECK(r && r->type == REDIS_REPLY_STATUS && !strcmp(r->str, "OK"));
+    freeReplyObject(r);
+    redisFree(c);
+    c = connect_srv();
+    EXPECT(c, "GET authkey", "$1");
+    EXPECT(c, "CONFIG GET protected-mode", "[$protected-mode,$yes]");
+    redisFree(c);
+    redisFree(admin);
+}
+
 static void test_maxclients(void) {
     redisContext *c = connect_srv();
     EXPECT(c, "CONFIG SET maxclients 2", "+OK");
@@ -521,6 +570,7 @@ int main(int argc, char **argv) {
     redisFree(c);
     test_protocol_errors();
     test_many_connections();
+    test_auth();
     test_maxclients();
     test_open_files_limit();
     test_durability();
