@@ -80,6 +80,8 @@ static void usage(void) {
            "Options (also accepted in the config file, without the dashes):\n"
            "  --port N                       client port (default 7001)\n"
            "  --bind ADDR                    listen address (default 127.0.0.1)\n"
+           "  --requirepass PASSWORD         clients must AUTH first (the same on every node)\n"
+           "  --protected-mode yes|no        without a password, serve only 127.0.0.1 and ::1 (default yes)\n"
            "  --dir PATH                     data directory (default ./data)\n"
            "  --loglevel debug|verbose|notice|warning\n"
            "  --logfile PATH                 log file (default: standard output)\n"
