@@ -526,8 +526,8 @@ def test_protected_mode(d):
 
 def test_auth_password(dp):
     """With the same requirepass on both: NOAUTH before AUTH (but not for AUTH, HELLO, QUIT, nor before
-    unknown-command and arity errors), AUTH, HELLO AUTH and SETNAME, WRONGPASS, and pipelined
-    requests answer as Redis does."""
+    unknown-command and arity errors), AUTH, HELLO AUTH and SETNAME, WRONGPASS, pipelined requests and
+    the size limits on requests before AUTH answer as Redis does."""
     run_sequences(dp.ports, AUTH_PASSWORD, "auth")
     # one write holding a pipeline that authenticates half-way
     cmds = [("GET", "k"), ("AUTH", "wrong"), ("SET", "k", "v"), ("AUTH", PASSWORD), ("SET", "k", "v"), ("GET", "k"),
@@ -537,6 +537,17 @@ def test_auth_password(dp):
     inline = b"GET k\r\nAUTH \"%s\"\r\nGET k\r\nQUIT\r\n" % PASSWORD.encode()
     raw = [harness.raw_exchange(p, inline, 5)[0] for p in dp.ports]
     dp.verdict(raw[0] == raw[1], "auth", "inline AUTH", short(raw[0], 300), short(raw[1], 300))
+    # before AUTH a request may hold at most 10 arguments of 16384 bytes;
+    # after it, any (each on a fresh connection, which the error closes)
+    auth = Client.encode("AUTH", PASSWORD)
+    for raw in [b"*11\r\n", b"*10\r\n", b"*16809985\r\n", b"*2\r\n$16385\r\n", b"*2\r\n$16384\r\n",
+                b"*1\r\n$600000000\r\n", b"*x\r\n", Client.encode("PING") + b"*11\r\n",
+                Client.encode("GET", "k" * 16385), Client.encode("GET", "k" * 16384), Client.encode(*["GET"] * 11),
+                auth + Client.encode("MGET", *["k"] * 20), auth + Client.encode("GET", "k" * 16385),
+                b"GET " + b"k" * 20000 + b"\r\n"]:
+        outs = [harness.raw_exchange(p, raw, 2, shut_wr=True)[0] for p in dp.ports]
+        dp.verdict(outs[0] == outs[1], "auth", "unauthenticated limits: " + short(raw, 60), short(outs[0], 200),
+                   short(outs[1], 200))
     # protected mode does not apply with a password: 127.0.0.2 is served, after AUTH
     p = Pair(dp.ports, source=NOT_LOOPBACK)
     try:

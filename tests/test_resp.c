@@ -207,6 +207,40 @@ static void test_numbers(void) {
     CHECK(ld2str(tmp, sizeof(tmp), -0.0L) && !strcmp(tmp, "0"));
 }
 
+/* One request through a parser of a client that must still authenticate:
+ * RESP_OK, or RESP_ERR with the text in err. */
+static int parse_unauth(const char *s, size_t len, char *err) {
+    resp_parser p;
+    resp_parser_init(&p, 512 * 1024 * 1024LL, 1ULL << 40);
+    p.unauthenticated = 1;
+    buf in;
+    buf_init(&in);
+    buf_append(&in, s, len);
+    int r = resp_parse(&p, &in);
+    strcpy(err, r == RESP_ERR ? p.err : "");
+    buf_free(&in);
+    resp_parser_free(&p);
+    return r;
+}
+
+/* Redis 7.0's limits on a client that has not authenticated: at most 10
+ * arguments of at most 16384 bytes, checked as the headers arrive;
+ * inline requests keep their own limit. */
+static void test_unauthenticated(void) {
+    char err[256], *big = malloc(20000);
+    CHECK(parse_unauth("*10\r\n", 5, err) == RESP_NEED_MORE);
+    CHECK(parse_unauth("*11\r\n", 5, err) == RESP_ERR && !strcmp(err, "Protocol error: unauthenticated multibulk length"));
+    CHECK(parse_unauth("*16809985\r\n", 11, err) == RESP_ERR && !strcmp(err, "Protocol error: unauthenticated multibulk length"));
+    CHECK(parse_unauth("*x\r\n", 4, err) == RESP_ERR && !strcmp(err, "Protocol error: invalid multibulk length"));
+    CHECK(parse_unauth("*1\r\n$16384\r\n", 13, err) == RESP_NEED_MORE);
+    CHECK(parse_unauth("*1\r\n$16385\r\n", 13, err) == RESP_ERR && !strcmp(err, "Protocol error: unauthenticated bulk length"));
+    CHECK(parse_unauth("*1\r\n$600000000\r\n", 17, err) == RESP_ERR && !strcmp(err, "Protocol error: invalid bulk length"));
+    int n = snprintf(big, 20000, "GET ");
+    memset(big + n, 'a', 17000);
+    memcpy(big + n + 17000, "\r\n", 2);
+    CHECK(parse_unauth(big, (size_t)n + 17002, err) == RESP_OK);
+    free(big);
+}
 
 int main(void) {
     test_requests();
@@ -217,5 +251,6 @@ int main(void) {
     test_request_bound();
     test_binary();
     test_numbers();
+    test_unauthenticated();
     return test_summary("resp");
 }

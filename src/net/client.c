@@ -214,6 +214,9 @@ static int client_parse(client *c) {
     /* a follower checked its client's bulks already (as a Redis replica
      * obeys its master): this node's setting is not that one */
     c->parser.max_bulk = c->proxy ? (long long)ENTRY_MAX_REQUEST : server_cfg()->proto_max_bulk_len;
+    /* a client that must authenticate first may send only small requests
+     * (a proxy's follower checked that already) */
+    c->parser.unauthenticated = !c->proxy && auth_required(c);
     int r = resp_parse(&c->parser, &c->in);
     if (r == RESP_ERR) client_protocol_error(c);
     return r == RESP_OK;

@@ -179,6 +179,7 @@ static int parse_multibulk(resp_parser *p, buf *in) {
             return RESP_NEED_MORE;
         }
         if (!str2ll(s + 1, linelen - 1, &ll) || ll > INT_MAX) return perr(p, "invalid multibulk length");
+        if (p->unauthenticated && ll > RESP_UNAUTH_ARGS) return perr(p, "unauthenticated multibulk length");
         in->pos += linelen + 2;
         if (ll <= 0) return RESP_OK; /* empty request: ignored */
         if (!charge(p, (uint64_t)ll * RESP_ARG_OVERHEAD)) return RESP_ERR;
@@ -196,6 +197,7 @@ static int parse_multibulk(resp_parser *p, buf *in) {
             }
             if (!str2ll(s + 1, linelen - 1, &ll) || ll < 0 || ll > p->max_bulk)
                 return perr(p, "invalid bulk length");
+            if (p->unauthenticated && ll > RESP_UNAUTH_BULK) return perr(p, "unauthenticated bulk length");
             if (!charge(p, (uint64_t)ll)) return RESP_ERR;  /* its overhead was counted with the header */
             in->pos += linelen + 2;
             p->bulklen = ll;

@@ -14,6 +14,11 @@
  * count as well as one big one. */
 #define RESP_ARG_OVERHEAD 32
 
+/* What a client that must still authenticate may send in one multibulk
+ * request, as in Redis 7.0 (CVE-2021-32675): more is a protocol error. */
+#define RESP_UNAUTH_ARGS 10
+#define RESP_UNAUTH_BULK 16384
+
 typedef struct rstr { char *p; size_t len; } rstr;
 
 typedef struct resp_parser {
@@ -25,6 +30,8 @@ typedef struct resp_parser {
     long long max_bulk;    /* proto-max-bulk-len */
     uint64_t max_request;  /* bound on a whole request (RESP_ARG_OVERHEAD per argument) */
     uint64_t request_bytes;  /* of the request being parsed, counted so */
+    int unauthenticated;   /* its client must still authenticate: Redis 7.0's limits for it,
+                            * at most RESP_UNAUTH_ARGS arguments of RESP_UNAUTH_BULK bytes */
     char err[128];         /* protocol error text, without "-ERR " */
 } resp_parser;
 
