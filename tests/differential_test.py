@@ -538,11 +538,13 @@ def test_auth_password(dp):
     raw = [harness.raw_exchange(p, inline, 5)[0] for p in dp.ports]
     dp.verdict(raw[0] == raw[1], "auth", "inline AUTH", short(raw[0], 300), short(raw[1], 300))
     # before AUTH a request may hold at most 10 arguments of 16384 bytes;
-    # after it, any (each on a fresh connection, which the error closes)
+    # after it, any (each on a fresh connection, which the error closes;
+    # nothing follows the header refused: bytes left unread when a server
+    # closes make its kernel reset the connection, and the reply may be lost)
     auth = Client.encode("AUTH", PASSWORD)
     for raw in [b"*11\r\n", b"*10\r\n", b"*16809985\r\n", b"*2\r\n$16385\r\n", b"*2\r\n$16384\r\n",
                 b"*1\r\n$600000000\r\n", b"*x\r\n", Client.encode("PING") + b"*11\r\n",
-                Client.encode("GET", "k" * 16385), Client.encode("GET", "k" * 16384), Client.encode(*["GET"] * 11),
+                b"*2\r\n$3\r\nGET\r\n$16385\r\n", Client.encode("GET", "k" * 16384),
                 auth + Client.encode("MGET", *["k"] * 20), auth + Client.encode("GET", "k" * 16385),
                 b"GET " + b"k" * 20000 + b"\r\n"]:
         outs = [harness.raw_exchange(p, raw, 2, shut_wr=True)[0] for p in dp.ports]
