@@ -116,9 +116,6 @@ fuzz-corpus: build/fuzz/make_corpus
 run: all
 	@utils/cluster run 3 7001
 
-# SHA-256, the password digests of client authentication (src/commands/auth.c).
-UNIT_TESTS += test_sha256
-
 unit: $(UNIT_TESTS:%=build/%) build/test_wal build/raftkv-check-log-san
 	@for t in $(UNIT_TESTS); do build/$$t || exit 1; done
 	build/test_wal build/raftkv-check-log-san

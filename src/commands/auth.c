@@ -1,6 +1,10 @@
 /* AUTH, ACL WHOAMI and the user table (auth.h). */
 #include "auth.h"
 #include "client.h"
+#include "log.h"
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -8,11 +12,22 @@
 static user users[] = {{"default", 1, {0}}};
 #define NUSERS (sizeof(users) / sizeof(users[0]))
 
+/* SHA-256 of a password. It fails only without memory: then the process
+ * stops, as on any allocation failure (buf.h), rather than compare
+ * digests that were never made. */
+static void digest(const void *p, size_t n, unsigned char out[AUTH_DIGEST_LEN]) {
+    unsigned int len;
+    if (!EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) || len != AUTH_DIGEST_LEN) {
+        logmsg(LL_WARNING, "SHA-256 failed: out of memory?");
+        abort();
+    }
+}
+
 void auth_configure(const config *c) {
     user *d = &users[0];
     d->nopass = c->requirepass[0] == '\0';
     if (d->nopass) memset(d->pass, 0, sizeof(d->pass));
-    else sha256(c->requirepass, strlen(c->requirepass), d->pass);
+    else digest(c->requirepass, strlen(c->requirepass), d->pass);
 }
 
 const user *auth_default_user(void) { return &users[0]; }
@@ -34,9 +49,9 @@ int auth_required(const client *c) { return !auth_default_user()->nopass && !c->
  * guess's digest must be the password's. Both digests are computed and
  * compared in full whatever the guess. */
 static int password_ok(const user *u, const rstr *pass) {
-    unsigned char guess[SHA256_LEN];
-    sha256(pass->p, pass->len, guess);
-    int same = sha256_equal(guess, u->pass);
+    unsigned char guess[AUTH_DIGEST_LEN];
+    digest(pass->p, pass->len, guess);
+    int same = CRYPTO_memcmp(guess, u->pass, AUTH_DIGEST_LEN) == 0;
     return u->nopass || same;
 }
 

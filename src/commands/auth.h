@@ -13,19 +13,21 @@
  * auth_required() is); the client already carries its user, and a
  * forwarded command carries its user's name to the leader (forward.c).
  *
- * Passwords are kept only as SHA-256 digests, and a guess is compared
- * digest to digest, so a check takes the same time however close it is. */
+ * Passwords are kept only as SHA-256 digests (OpenSSL's libcrypto, which
+ * the peer handshake uses too), and a guess is compared digest to digest
+ * with CRYPTO_memcmp, so a check takes the same time however close it is. */
 #ifndef RAFTKV_AUTH_H
 #define RAFTKV_AUTH_H
 #include <stddef.h>
 #include "cmd.h"
 #include "config.h"
-#include "sha256.h"
+
+#define AUTH_DIGEST_LEN 32            /* SHA-256 */
 
 typedef struct user {
     const char *name;
-    int nopass;                       /* any password will do */
-    unsigned char pass[SHA256_LEN];   /* its password's digest, unless nopass */
+    int nopass;                            /* any password will do */
+    unsigned char pass[AUTH_DIGEST_LEN];   /* its password's SHA-256, unless nopass */
 } user;
 
 #define ERR_NOAUTH "NOAUTH Authentication required."
