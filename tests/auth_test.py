@@ -14,7 +14,6 @@ replies are compared with redis-server by differential_test.py.
 Usage: auth_test.py path/to/raftkv-server"""
 import os
 import shutil
-import socket
 import struct
 import subprocess
 import sys
@@ -115,28 +114,30 @@ def test_forged_forwards(cl):
     leader does not know and one naming no user are refused; one naming the
     default user runs, after them, in order."""
     lead = cl.leader()
-    fol = cl.followers(lead)[0]
     inf = cl.info(lead)
     cid, term = int(inf["raft_cluster_id"], 16), int(inf["raft_term"])
 
     def forward(sid, *argv):
+        """A FORWARD payload: the session id, then the command as a log entry."""
         argv = [a.encode() for a in argv]
         entry = struct.pack("<BQI", 1, term, len(argv)) + b"".join(struct.pack("<I", len(a)) + a for a in argv)
-        return harness.peer_frame(3, struct.pack("<Q", sid) + entry)
+        return struct.pack("<Q", sid) + entry
 
-    s = socket.create_connection(("127.0.0.1", cl.port(lead) + 10000))
+    # as node id 99, which no member has (harness.PeerDialer); no cluster
+    # secret on loopback: the handshake runs with an empty key
+    d = harness.PeerDialer(cl.port(lead) + 10000, cid, 99, lead)
     try:
-        s.sendall(harness.peer_frame(1, struct.pack("<QQQ", cid, fol, lead)))
+        check(d.dial(), "a peer connection to the leader")
         sid = 0x7777000011
-        s.sendall(forward(sid, "SET", "forged:untagged", "1") + forward(sid, "@user", "bob", "SET", "forged:bob", "1") +
-                  forward(sid, "@user", "", "SET", "forged:none", "1") +
-                  forward(sid, "@user", "default", "SET", "forged:default", "1"))
+        for argv in (("SET", "forged:untagged", "1"), ("@user", "bob", "SET", "forged:bob", "1"),
+                     ("@user", "", "SET", "forged:none", "1"), ("@user", "default", "SET", "forged:default", "1")):
+            d.send(harness.FR_FORWARD, forward(sid, *argv))
         with cl.client(lead) as c:
             check(wait_for(lambda: c.call("GET", "forged:default") == b"1", 10), "a forward naming the default user runs")
             check(c.call("EXISTS", "forged:untagged", "forged:bob", "forged:none") == 0,
                   "forwards without a user, or naming one the leader does not know, do not")
     finally:
-        s.close()
+        d.close()
 
 
 def test_config_set_requirepass(cl):
@@ -180,7 +181,8 @@ class NamespacedNode(Cluster):
     the root namespace through the bridge: not a loopback address."""
 
     def __init__(self, net):
-        super().__init__(SERVER, 1, founders=(), timing=None, prefix="raftkv-auth-ns-")
+        # a node listening beyond loopback needs a cluster secret (peer.h)
+        super().__init__(SERVER, 1, founders=(), timing=None, prefix="raftkv-auth-ns-", secret=os.urandom(24).hex())
         self.net = net
 
     def host(self, i):
