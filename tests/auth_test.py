@@ -225,10 +225,27 @@ def protected_mode_remote(node):
         check(c.call("PING") == "PONG", "with protected-mode no the remote client is served")
 
 
+def test_join_with_password():
+    """--join authenticates with the node's own requirepass: a node with the
+    cluster's password is admitted and promoted; one with another password
+    stops, saying the member refused it."""
+    with Cluster(SERVER, 4, password=PASSWORD, founders=(1, 2), joiners=(3, 4), prefix="raftkv-authjoin-") as cl:
+        if not (cl.start(1) and cl.start(2)):
+            return
+        check(wait_for(lambda: cl.leader() is not None, 30), "the two founders elect a leader")
+        check(cl.start(3) and wait_for(lambda: cl.is_voter(3), 60),
+              "a joiner with the cluster's password is admitted and promoted to voter")
+        cl.extra[cl.extra.index("--requirepass") + 1] = "not-" + PASSWORD
+        rc, out = cl.start_refused(4)
+        check(rc == 1 and "refused: WRONGPASS" in out and "Cannot join" in out,
+              "a joiner with another password stops and says why (rc %s): %s" % (rc, out[-300:]))
+
+
 def suite():
     with Cluster(SERVER, 3, password=PASSWORD, prefix="raftkv-auth-") as cl:
         if cl.start_all():
             harness.run_tests(TESTS, cl)
+    harness.run_tests([test_join_with_password])
     if not netns_usable():
         print("auth: protected mode from another address skipped (needs root, ip and redis-cli)")
         return

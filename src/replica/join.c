@@ -87,10 +87,12 @@ static int read_reply(int fd, buf *out, char *err, size_t errlen) {
     return type;
 }
 
+static char password[1024];  /* join_auth(): sent with AUTH before each request */
+
+void join_auth(const char *pass) { snprintf(password, sizeof(password), "%s", pass ? pass : ""); }
+
 /* Sends argv as a RESP array and reads the reply. */
-static int call(const char *hostport, int argc, const char **argv, buf *out, char *err, size_t errlen) {
-    int fd = dial(hostport, err, errlen);
-    if (fd < 0) return -1;
+static int exchange(int fd, const char *hostport, int argc, const char **argv, buf *out, char *err, size_t errlen) {
     buf req;
     buf_init(&req);
     buf_printf(&req, "*%d\r\n", argc);
@@ -99,6 +101,20 @@ static int call(const char *hostport, int argc, const char **argv, buf *out, cha
     if (write(fd, req.data, req.len) != (ssize_t)req.len) snprintf(err, errlen, "cannot send to %s", hostport);
     else type = read_reply(fd, out, err, errlen);
     buf_free(&req);
+    return type;
+}
+
+/* One request on a fresh connection, after AUTH when there is a password
+ * (a refused AUTH is the reply then). */
+static int call(const char *hostport, int argc, const char **argv, buf *out, char *err, size_t errlen) {
+    int fd = dial(hostport, err, errlen);
+    if (fd < 0) return -1;
+    const char *auth[] = {"AUTH", password};
+    int type = password[0] ? exchange(fd, hostport, 2, auth, out, err, errlen) : '+';
+    if (type == '+') {
+        out->len = 0;
+        type = exchange(fd, hostport, argc, argv, out, err, errlen);
+    }
     close(fd);
     return type;
 }
@@ -138,6 +154,8 @@ int join_cluster(const char *hostport, uint64_t *cluster_id, uint64_t *member_id
         const char *me = strstr(out.data, "raft_node_id:");
         *member_id = me ? strtoull(me + 13, NULL, 10) : 0;
         parse_nodes(out.data, known);
+    } else if (type == '-') {
+        snprintf(err, errlen, "%s refused: %s", hostport, out.data);
     } else if (type >= 0) {
         snprintf(err, errlen, "%s did not report a cluster id", hostport);
     }

@@ -7,14 +7,16 @@
  * without the cluster's secret would be admitted as a member it can never
  * talk to, so it stops first, saying why.
  *
- * RAFT.NODE ADD is a client command: once clients must authenticate
- * (client AUTH), the joiner will need a client credential too. */
+ * RAFT.NODE ADD is a client command: with a password set (requirepass,
+ * the same on every node), each request goes after an AUTH with it. */
 #ifndef RAFTKV_JOIN_H
 #define RAFTKV_JOIN_H
 #include <stddef.h>
 #include <stdint.h>
 #include "members.h"
 
+/* The password to AUTH with ("": none). */
+void join_auth(const char *pass);
 /* The cluster id the member at hostport reports, and the nodes it knows
  * of (addresses to answer the leader at before the configuration arrives);
  * 0, or -1 with err. */
