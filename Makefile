@@ -4,7 +4,7 @@
 CC ?= cc
 WARN := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
 CFLAGS ?= -O2 -g
-LIBS := -lev -lleveldb -lz -lm -lpthread -lcrypto
+LIBS := -lev -lleveldb -lz -lm -lpthread -lssl -lcrypto
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Sources live in one folder per layer (docs/design.md); each is listed

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { T_INT, T_MEM, T_STR, T_LOGLEVEL, T_YESNO, T_BOOL };
+enum { T_INT, T_MEM, T_STR, T_LOGLEVEL, T_YESNO, T_BOOL, T_TLSAUTH };
 
 typedef struct option {
     const char *name;
@@ -59,10 +59,21 @@ static const option options[] = {
      * secret is what keeps strangers off the peer port. */
     {"cluster-secret", T_STR, OFF(cluster_secret), sizeof(((config *)0)->cluster_secret), 0, 0, 0, 1},
     {"cluster-secret-file", T_STR, OFF(cluster_secret_file), sizeof(((config *)0)->cluster_secret_file), 0, 0, 0, 1},
+    /* Redis 7.0's TLS options for the client port, read once at start
+     * (Redis takes CONFIG SET for them too), but tls-auth-clients, which
+     * counts for the next connection. */
+    {"tls-port", T_INT, OFF(tls_port), 0, 0, 65535, 0, 0},
+    {"tls-cert-file", T_STR, OFF(tls_cert_file), sizeof(((config *)0)->tls_cert_file), 0, 0, 0, 0},
+    {"tls-key-file", T_STR, OFF(tls_key_file), sizeof(((config *)0)->tls_key_file), 0, 0, 0, 0},
+    {"tls-ca-cert-file", T_STR, OFF(tls_ca_cert_file), sizeof(((config *)0)->tls_ca_cert_file), 0, 0, 0, 0},
+    {"tls-ca-cert-dir", T_STR, OFF(tls_ca_cert_dir), sizeof(((config *)0)->tls_ca_cert_dir), 0, 0, 0, 0},
+    {"tls-auth-clients", T_TLSAUTH, OFF(tls_auth_clients), 0, 0, 2, 1, 0},
+    {"tls-protocols", T_STR, OFF(tls_protocols), sizeof(((config *)0)->tls_protocols), 0, 0, 0, 0},
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
 static const char *levels[] = {"debug", "verbose", "notice", "warning"};
+static const char *tls_auth[] = {"no", "yes", "optional"};  /* by CONFIG_TLS_AUTH_* */
 
 void config_defaults(config *c) {
     memset(c, 0, sizeof(*c));
@@ -86,6 +97,7 @@ void config_defaults(config *c) {
     c->snapshot_threshold = 100000;
     c->snapshot_log_size = 64LL * 1024 * 1024;
     c->max_uncommitted_bytes = 128LL * 1024 * 1024;
+    c->tls_auth_clients = CONFIG_TLS_AUTH_YES;
 }
 
 int config_parse_cluster(const char *s, members *out, char *err, size_t errlen) {
@@ -138,7 +150,7 @@ int config_set(config *c, const char *name, const char *value, int runtime) {
     switch (o->type) {
     case T_INT:
         if (!str2ll(value, strlen(value), &v) || v < o->min || v > o->max) return -2;
-        if (o->off == OFF(port)) c->port = (int)v; else *(long long *)f = v;
+        if (o->off == OFF(port) || o->off == OFF(tls_port)) *(int *)f = (int)v; else *(long long *)f = v;
         return 0;
     case T_MEM:
         if (!parse_mem(value, &v) || v < o->min || v > o->max) return -2;
@@ -165,6 +177,10 @@ int config_set(config *c, const char *name, const char *value, int runtime) {
         if (strcasecmp(value, "yes") == 0) { *(int *)f = 1; return 0; }
         if (strcasecmp(value, "no") == 0) { *(int *)f = 0; return 0; }
         return -4;
+    case T_TLSAUTH:
+        for (int i = 0; i < 3; i++)
+            if (strcasecmp(value, tls_auth[i]) == 0) { *(int *)f = i; return 0; }
+        return -5;
     }
     return -2;
 }
@@ -173,13 +189,15 @@ static void value_str(const config *c, const option *o, char *out, size_t cap) {
     const char *f = (const char *)c + o->off;
     switch (o->type) {
     case T_INT:
-        snprintf(out, cap, "%lld", o->off == OFF(port) ? (long long)c->port : *(const long long *)f);
+        snprintf(out, cap, "%lld", o->off == OFF(port) || o->off == OFF(tls_port) ? (long long)*(const int *)f
+                                                                                  : *(const long long *)f);
         break;
     case T_MEM: snprintf(out, cap, "%lld", *(const long long *)f); break;
     case T_STR: snprintf(out, cap, "%s", f); break;
     case T_LOGLEVEL: snprintf(out, cap, "%s", levels[*(const int *)f]); break;
     case T_YESNO: snprintf(out, cap, "%s", *(const int *)f ? "always" : "no"); break;
     case T_BOOL: snprintf(out, cap, "%s", *(const int *)f ? "yes" : "no"); break;
+    case T_TLSAUTH: snprintf(out, cap, "%s", tls_auth[*(const int *)f]); break;
     }
 }
 
@@ -204,6 +222,9 @@ static int set_reporting(config *c, const char *name, const char *value, const c
     if (r == -1) snprintf(err, errlen, "%sBad directive or wrong number of arguments: '%s'", where, name);
     else if (r < 0 && o->hidden) snprintf(err, errlen, "%sInvalid argument for option '%s' (empty, or over %zu bytes)",
                                           where, name, o->size - 1);
+    else if (r == -5)
+        snprintf(err, errlen, "%sInvalid argument '%s' for option '%s': argument(s) must be one of the following: "
+                 "no, yes, optional", where, value, name);
     else if (r < 0)  /* a password stays out of the message */
         snprintf(err, errlen, "%sInvalid argument '%s' for option '%s'", where,
                  strcasecmp(name, "requirepass") ? value : "(hidden)", name);

@@ -42,7 +42,16 @@ typedef struct config {
     char cluster_secret[CONFIG_SECRET_MAX + 1];
     char cluster_secret_file[1024];
     char config_file[1024];
+    /* TLS on the client port, as Redis 7.0 (tls.h); tls_port 0: none */
+    int tls_port;
+    char tls_cert_file[1024], tls_key_file[1024];
+    char tls_ca_cert_file[1024], tls_ca_cert_dir[1024];
+    int tls_auth_clients;            /* CONFIG_TLS_AUTH_*: must a client show a certificate */
+    char tls_protocols[64];          /* "TLSv1.2 TLSv1.3"; "": that default */
 } config;
+
+/* tls-auth-clients */
+enum { CONFIG_TLS_AUTH_NO, CONFIG_TLS_AUTH_YES, CONFIG_TLS_AUTH_OPTIONAL };
 
 /* Parses the cluster option: "1=127.0.0.1:7001,2=127.0.0.1:7002@17002",
  * every member a voter with an address. Returns the member count, or -1
@@ -61,7 +70,8 @@ int config_finish(config *c, char *err, size_t errlen);
 int config_is_loopback(const char *addr);
 /* Sets one option by name; runtime=1 refuses options that cannot change live.
  * Returns 0, -1 for unknown name, -2 bad value, -3 immutable, -4 a yes/no
- * option given something else. */
+ * option given something else, -5 tls-auth-clients given something but
+ * yes, no or optional. */
 int config_set(config *c, const char *name, const char *value, int runtime);
 /* Appends name/value pairs matching pattern to out (as a RESP array body);
  * returns count. The cluster secret options are never shown. */

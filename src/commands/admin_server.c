@@ -342,6 +342,7 @@ static void config_set_reply(cmdctx *x, int argc, rstr *argv) {
         if (r == 0 && strlen(argv[i + 1].p) != argv[i + 1].len) r = -2;
         if (r == -1) { reply_errorf(x->out, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", argv[i].p); return; }
         if (r == -4) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - argument must be 'yes' or 'no'", argv[i].p); return; }
+        if (r == -5) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - argument(s) must be one of the following: no, yes, optional", argv[i].p); return; }
         if (r == -3) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", argv[i].p); return; }
         if (r < 0) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - argument couldn't be parsed or is out of range", argv[i].p); return; }
     }

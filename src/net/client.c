@@ -7,6 +7,7 @@
 #include "peer.h"
 #include "server.h"
 #include "slot.h"
+#include "tls.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,13 +26,19 @@ static client *clients, *proxies;
 static client *pending;          /* replies to move and write, by pnext */
 static long long nclients, nproxies;
 static uint64_t next_client_id;
-static int lfd = -1;
-static ev_io accept_io;
+/* The plain port and the TLS port, each when set. */
+typedef struct listener {
+    int fd, tls;
+    ev_io io;
+} listener;
+static listener listeners[2] = {{.fd = -1, .tls = 0}, {.fd = -1, .tls = 1}};
 static ev_timer accept_pause;    /* accept() ran out of descriptors: again later */
 static client_stats stats;
 
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void tls_client_gone(client *c);
+static int tls_write_out(client *c, int *wait_writable);
 
 client *client_list(void) { return clients; }
 client *client_proxy_list(void) { return proxies; }
@@ -106,6 +113,7 @@ void client_free(client *c) {
     if (c->fd >= 0) {
         client_set_reading(c, 0);
         client_set_writing(c, 0);
+        if (c->tls) tls_client_gone(c);
         close(c->fd);
         nclients--;
     }
@@ -125,7 +133,9 @@ void client_free(client *c) {
 void client_close_all(void) {
     while (clients) client_free(clients);
     while (proxies) client_free(proxies);
-    close(lfd);
+    for (int i = 0; i < 2; i++)
+        if (listeners[i].fd >= 0) close(listeners[i].fd);
+    tls_cleanup();
 }
 
 /* ---- output ---- */
@@ -151,13 +161,18 @@ int client_over_output_limit(client *c) {
 
 /* Writes what it can; 0 if the client was freed. */
 static int client_write(client *c) {
-    while (buf_unread(&c->out)) {
-        ssize_t n = write(c->fd, c->out.data + c->out.pos, buf_unread(&c->out));
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) { client_free(c); return 0; }
-        c->out.pos += (size_t)n;
-        stats.net_out += n;
+    int wait_writable = 1;
+    if (c->tls) {
+        if (!tls_write_out(c, &wait_writable)) return 0;
+    } else {
+        while (buf_unread(&c->out)) {
+            ssize_t n = write(c->fd, c->out.data + c->out.pos, buf_unread(&c->out));
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) { client_free(c); return 0; }
+            c->out.pos += (size_t)n;
+            stats.net_out += n;
+        }
     }
     if (buf_unread(&c->out) == 0) {
         c->out.pos = c->out.len = 0;
@@ -167,7 +182,7 @@ static int client_write(client *c) {
         return 1;
     }
     if (client_over_output_limit(c)) { client_free(c); return 0; }
-    client_set_writing(c, 1);
+    client_set_writing(c, wait_writable);
     return 1;
 }
 
@@ -239,6 +254,19 @@ void client_process_input(client *c) {
     client_queue_output(c);
 }
 
+/* n bytes more in c->in, from either transport: counted, and held to the
+ * query buffer limit. 0 if c was freed for it. */
+static int client_took_input(client *c, size_t n) {
+    c->in.len += n;
+    c->atime = time(NULL);
+    stats.net_in += (long long)n;
+    if ((long long)buf_unread(&c->in) <= server_cfg()->client_query_buffer_limit) return 1;
+    logmsg(LL_WARNING, "Closing client that reached max query buffer length: id=%llu addr=%s (qbuf=%zu)",
+           (unsigned long long)c->id, c->addr, buf_unread(&c->in));
+    client_free(c);
+    return 0;
+}
+
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
     (void)loop; (void)revents;
     client *c = w->data;
@@ -246,16 +274,7 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
     ssize_t n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
     if (n <= 0) { client_free(c); return; }
-    c->in.len += (size_t)n;
-    c->atime = time(NULL);
-    stats.net_in += n;
-    if ((long long)buf_unread(&c->in) > server_cfg()->client_query_buffer_limit) {
-        logmsg(LL_WARNING, "Closing client that reached max query buffer length: id=%llu addr=%s (qbuf=%zu)",
-               (unsigned long long)c->id, c->addr, buf_unread(&c->in));
-        client_free(c);
-        return;
-    }
-    client_process_input(c);
+    if (client_took_input(c, (size_t)n)) client_process_input(c);
 }
 
 /* ---- accepting ---- */
@@ -294,12 +313,11 @@ static int addr_is_local(const char *addr) {
 /* Protected mode, as Redis 7.0: while it is on and the default user has
  * no password, a client from any address but 127.0.0.1 and ::1 is told
  * why, and closed, whatever bind says. */
-static int protected_refused(int fd) {
-    if (!server_cfg()->protected_mode || !auth_default_user()->nopass) return 0;
-    char addr[64];
-    addr_str(fd, 1, addr, sizeof(addr));
-    if (addr_is_local(addr)) return 0;
-    static const char msg[] =
+static int protected_mode_on(void) {
+    return server_cfg()->protected_mode && auth_default_user()->nopass;
+}
+
+static const char denied_msg[] =
         "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for "
         "the default user. In this mode connections are only accepted from the loopback interface. If you want to "
         "connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable "
@@ -311,23 +329,38 @@ static int protected_refused(int fd) {
         "just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication "
         "password for the default user. NOTE: You only need to do one of the above things in order for the "
         "server to start accepting connections from the outside.\r\n";
-    if (write(fd, msg, sizeof(msg) - 1) < 0) { /* best effort, as Redis */ }
+
+static void log_protected_refusal(const char *addr) {
     logmsg(LL_VERBOSE, "Refused client %s: protected mode, no password set", addr);
+}
+
+static int protected_refused(int fd) {
+    if (!protected_mode_on()) return 0;
+    char addr[64];
+    addr_str(fd, 1, addr, sizeof(addr));
+    if (addr_is_local(addr)) return 0;
+    if (write(fd, denied_msg, sizeof(denied_msg) - 1) < 0) { /* best effort, as Redis */ }
+    log_protected_refusal(addr);
     return 1;
 }
 
 /* A connection accepted: refused past maxclients or by protected mode,
  * else a client. */
-static void client_accepted(int fd) {
+static int tls_client_start(client *c);
+
+/* On the TLS port, Redis's refusal for maxclients goes through a connection
+ * not yet handshaken, so nothing reaches the client: it is closed; protected
+ * mode answers once the handshake is done (tls_client_ready). */
+static void client_accepted(int fd, int tls) {
     stats.conns_received++;
     if (nclients >= server_cfg()->maxclients) {
         static const char msg[] = "-ERR max number of clients reached\r\n";
-        if (write(fd, msg, sizeof(msg) - 1) < 0) { /* best effort, as Redis */ }
+        if (!tls && write(fd, msg, sizeof(msg) - 1) < 0) { /* best effort, as Redis */ }
         close(fd);
         stats.conns_rejected++;
         return;
     }
-    if (protected_refused(fd)) {
+    if (!tls && protected_refused(fd)) {
         close(fd);
         stats.conns_rejected++;
         return;
@@ -343,19 +376,21 @@ static void client_accepted(int fd) {
     c->rio.data = c->wio.data = c;
     client_link(&clients, c);
     nclients++;
+    if (tls && tls_client_start(c) < 0) return;
     client_set_reading(c, 1);
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
     (void)revents;
+    listener *l = w->data;
     for (int i = 0; i < 256; i++) {
         int fd = accept(w->fd, NULL, NULL);
-        if (fd >= 0) { client_accepted(fd); continue; }
+        if (fd >= 0) { client_accepted(fd, l->tls); continue; }
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED) return;
         logmsg(LL_WARNING, "Accepting client connection: %s", strerror(errno));
         /* out of descriptors or memory: the connection stays pending
          * and would wake the loop at once, for ever; try again later */
-        ev_io_stop(loop, w);
+        for (int k = 0; k < 2; k++) ev_io_stop(loop, &listeners[k].io);
         ev_timer_start(loop, &accept_pause);
         return;
     }
@@ -363,7 +398,8 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
 
 static void accept_resume_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)w; (void)revents;
-    ev_io_start(loop, &accept_io);
+    for (int k = 0; k < 2; k++)
+        if (listeners[k].fd >= 0) ev_io_start(loop, &listeners[k].io);
 }
 
 static int listen_socket(const char *host, int port) {
@@ -396,13 +432,156 @@ static int listen_socket(const char *host, int port) {
     return fd;
 }
 
-int client_listen(const char *host, int port) {
-    lfd = listen_socket(host, port);
-    if (lfd < 0) return -1;
-    ev_io_init(&accept_io, accept_cb, lfd, EV_READ);
+int client_listen(const char *host, int port, int tls) {
+    listener *l = &listeners[tls ? 1 : 0];
+    l->fd = listen_socket(host, port);
+    if (l->fd < 0) return -1;
+    ev_io_init(&l->io, accept_cb, l->fd, EV_READ);
+    l->io.data = l;
     ev_timer_init(&accept_pause, accept_resume_cb, 0.1, 0.);
-    ev_io_start(server_loop(), &accept_io);
+    ev_io_start(server_loop(), &l->io);
     return 0;
+}
+
+/* ---- TLS clients ----
+ * A client of the TLS port has the same buffers, limits and life as any
+ * other; only its bytes go through tls.h. Its watchers first drive the
+ * handshake (under a deadline), then reads and writes. OpenSSL may need
+ * the other direction for a step (a read that must write, a write that
+ * must read): the other watcher is then started for it alone, outside
+ * c->reading / c->writing, and stopped again once that step is done. */
+
+static void tls_read_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void tls_write_cb(struct ev_loop *loop, ev_io *w, int revents);
+
+static void tls_client_gone(client *c) {
+    ev_io_stop(server_loop(), &c->rio);
+    ev_io_stop(server_loop(), &c->wio);
+    ev_timer_stop(server_loop(), &c->tls_deadline);
+    tls_conn_free(c->tls);
+    c->tls = NULL;
+}
+
+static void tls_drop(client *c, const char *what, const char *why) {
+    logmsg(LL_VERBOSE, "%s: %s (id=%llu addr=%s laddr=%s)", what, why, (unsigned long long)c->id, c->addr, c->laddr);
+    client_free(c);
+}
+
+/* The handshake is done: the client reads and writes like any other, or
+ * is told protected mode refuses it (through TLS, as Redis does). */
+static void tls_client_ready(client *c) {
+    ev_timer_stop(server_loop(), &c->tls_deadline);
+    client_set_reading(c, 0);
+    client_set_writing(c, 0);
+    c->tls_handshaking = 0;
+    ev_set_cb(&c->rio, tls_read_cb);
+    ev_set_cb(&c->wio, tls_write_cb);
+    if (protected_mode_on() && !addr_is_local(c->addr)) {
+        stats.conns_rejected++;
+        log_protected_refusal(c->addr);
+        buf_append(&c->out, denied_msg, sizeof(denied_msg) - 1);
+        c->close_after_reply = 1;
+        client_write(c);
+        return;
+    }
+    client_set_reading(c, 1);
+    /* records already decrypted would not wake the socket */
+    if (tls_pending(c->tls)) ev_feed_event(server_loop(), &c->rio, EV_READ);
+}
+
+static void tls_handshake_cb(struct ev_loop *loop, ev_io *w, int revents) {
+    (void)loop; (void)revents;
+    client *c = w->data;
+    switch (tls_handshake(c->tls)) {
+    case TLS_OK: tls_client_ready(c); return;
+    case TLS_WANT_READ: client_set_writing(c, 0); client_set_reading(c, 1); return;
+    case TLS_WANT_WRITE: client_set_reading(c, 0); client_set_writing(c, 1); return;
+    default: tls_drop(c, "Error accepting a client connection", tls_error(c->tls));
+    }
+}
+
+static void tls_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)loop; (void)revents;
+    tls_drop(w->data, "Error accepting a client connection", "the TLS handshake took too long");
+}
+
+/* After client_accepted: the handshake starts. -1 if c was freed. */
+static int tls_client_start(client *c) {
+    c->tls = tls_conn_new(c->fd, server_cfg()->tls_auth_clients);
+    if (!c->tls) { tls_drop(c, "Error accepting a client connection", "out of memory"); return -1; }
+    c->tls_handshaking = 1;
+    ev_set_cb(&c->rio, tls_handshake_cb);
+    ev_set_cb(&c->wio, tls_handshake_cb);
+    ev_timer_init(&c->tls_deadline, tls_deadline_cb, CLIENT_TLS_HANDSHAKE_TIMEOUT, 0.);
+    c->tls_deadline.data = c;
+    ev_timer_start(server_loop(), &c->tls_deadline);
+    return 0;
+}
+
+/* Reads what came, with the records OpenSSL holds decrypted (the socket
+ * no longer signals those), then parses. 0 if c was freed. */
+static int tls_read_in(client *c) {
+    size_t got = 0;
+    do {
+        buf_reserve(&c->in, READ_CHUNK);
+        size_t n = 0;
+        int r = tls_read(c->tls, c->in.data + c->in.len, c->in.cap - c->in.len, &n);
+        if (r == TLS_WANT_READ) break;
+        if (r == TLS_WANT_WRITE) {
+            c->tls_read_wants_write = 1;
+            ev_io_start(server_loop(), &c->wio);
+            break;
+        }
+        if (r == TLS_CLOSED) { client_free(c); return 0; }
+        if (r != TLS_OK) { tls_drop(c, "Error reading from client", tls_error(c->tls)); return 0; }
+        if (!client_took_input(c, n)) return 0;
+        got += n;
+    } while (tls_pending(c->tls));
+    if (got) client_process_input(c);
+    return 1;
+}
+
+static void tls_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
+    (void)revents;
+    client *c = w->data;
+    if (c->tls_write_wants_read) {
+        c->tls_write_wants_read = 0;
+        if (!c->reading) ev_io_stop(loop, w);
+        if (!client_write(c)) return;
+    }
+    if (c->reading) tls_read_in(c);
+}
+
+static void tls_write_cb(struct ev_loop *loop, ev_io *w, int revents) {
+    (void)revents;
+    client *c = w->data;
+    if (c->tls_read_wants_write) {
+        c->tls_read_wants_write = 0;
+        if (!c->writing) ev_io_stop(loop, w);
+        if (!tls_read_in(c)) return;
+    }
+    if (c->writing) client_write(c);
+}
+
+/* client_write's loop for a TLS client. 0 if c was freed; *wait_writable
+ * 0 when OpenSSL waits to read first (rio is started for it). */
+static int tls_write_out(client *c, int *wait_writable) {
+    while (buf_unread(&c->out)) {
+        size_t n = 0;
+        int r = tls_write(c->tls, c->out.data + c->out.pos, buf_unread(&c->out), &n);
+        if (r == TLS_WANT_WRITE) break;
+        if (r == TLS_WANT_READ) {
+            c->tls_write_wants_read = 1;
+            ev_io_start(server_loop(), &c->rio);
+            *wait_writable = 0;
+            break;
+        }
+        if (r == TLS_CLOSED) { client_free(c); return 0; }
+        if (r != TLS_OK) { tls_drop(c, "Error writing to client", tls_error(c->tls)); return 0; }
+        c->out.pos += n;
+        stats.net_out += (long long)n;
+    }
+    return 1;
 }
 
 /* ---- file descriptors ----

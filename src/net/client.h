@@ -15,6 +15,7 @@
 
 struct slot;
 struct user;
+struct tls_conn;
 
 typedef struct client {
     uint64_t id;
@@ -53,12 +54,20 @@ typedef struct client {
     char *proxy_user;            /* the user its latest forward named (NULL: none yet) */
     struct client *prev, *next;  /* client_list() or client_proxy_list() */
     struct client *pnext;        /* pending-output list */
+    /* a client of the TLS port (tls.h); NULL on the plain port */
+    struct tls_conn *tls;
+    int tls_handshaking;         /* until then rio and wio drive the handshake */
+    int tls_read_wants_write;    /* wio started for a read (not c->writing) */
+    int tls_write_wants_read;    /* rio started for a write (not c->reading) */
+    ev_timer tls_deadline;       /* a handshake not done by then closes it */
 } client;
 
-/* Listens on host:port and accepts clients from then on; -1 (logged) if
- * it cannot. */
-int client_listen(const char *host, int port);
-/* Shutdown: frees every client and proxy, closes the listening socket. */
+/* Listens on host:port and accepts clients from then on, through TLS
+ * when tls (tls_configure() done first); -1 (logged) if it cannot. */
+int client_listen(const char *host, int port, int tls);
+/* Seconds a TLS client has to finish its handshake. */
+#define CLIENT_TLS_HANDSHAKE_TIMEOUT 10.0
+/* Shutdown: frees every client and proxy, closes the listening sockets. */
 void client_close_all(void);
 /* Raises the limit on open files for maxclients clients if it can; the
  * number of clients it allows (maxclients when all of them). */

@@ -8,6 +8,7 @@
 #include "peer.h"
 #include "reads.h"
 #include "server.h"
+#include "tls.h"
 #include "writes.h"
 #include <errno.h>
 #include <signal.h>
@@ -196,6 +197,8 @@ static void shut_down(struct ev_loop *loop, store *f) {
 int main(int argc, char **argv) {
     if (answer_flags(argc, argv)) return 0;
     if (configure(argc, argv) < 0) return 1;
+    int plain = cfg.port != 0;
+    if (cfg.tls_port && tls_configure(&cfg) < 0) return 1;
     store *f = open_data();
     if (!f) return 1;
     struct ev_loop *loop = ev_default_loop(0);
@@ -203,9 +206,17 @@ int main(int argc, char **argv) {
                        forward_on_close, forward_on_peer_down, forward_on_link_closed};
     if (node_init(loop, &cfg, f, &nev) < 0) { store_close(f); return 1; }
     server_init(&cfg, loop, f);
-    if (client_listen(cfg.bind, cfg.port) < 0) { node_shutdown(); store_close(f); return 1; }
+    if (!plain) cfg.port = 0;  /* --cluster named this node's port: "port 0" still means none */
+    if ((plain && client_listen(cfg.bind, cfg.port, 0) < 0) ||
+        (cfg.tls_port && client_listen(cfg.bind, cfg.tls_port, 1) < 0)) {
+        client_close_all();
+        node_shutdown();
+        store_close(f);
+        return 1;
+    }
     start_front_end(loop);
-    logmsg(LL_NOTICE, "Ready to accept connections tcp on %s:%d", cfg.bind, cfg.port);
+    if (plain) logmsg(LL_NOTICE, "Ready to accept connections tcp on %s:%d", cfg.bind, cfg.port);
+    if (cfg.tls_port) logmsg(LL_NOTICE, "Ready to accept connections tls on %s:%d", cfg.bind, cfg.tls_port);
     ev_run(loop, 0);
     shut_down(loop, f);
     return 0;
