@@ -15,7 +15,7 @@ INC := $(SRC_DIRS:%=-Isrc/%)
 SERVER_SRC := $(wildcard $(SRC_DIRS:%=src/%/*.c))
 DEPFLAGS = -MMD -MP
 
-.PHONY: all deps test-deps run test test-long unit sim linearize integration cluster hostile membership diskfault differential clitools auth bench clean \
+.PHONY: all deps test-deps run test test-long unit sim linearize integration cluster hostile membership diskfault differential clitools auth tls bench clean \
 	fuzz fuzz-smoke fuzz-build fuzz-corpus jepsen
 
 all: deps src/raftkv-server src/raftkv-check-log
@@ -159,6 +159,12 @@ hostile: build/raftkv-server-san
 auth: build/raftkv-server-san
 	python3 tests/auth_test.py build/raftkv-server-san
 
+# TLS on the client port of a real 3-node cluster, with certificates made
+# by the openssl command: redis-cli and redis-benchmark --tls, client
+# certificates, garbage and stalled handshakes, the start-up refusals.
+tls: build/raftkv-server-san
+	python3 tests/tls_test.py build/raftkv-server-san
+
 # The linearizability checker's own tests (histories that must pass or fail).
 linearize:
 	python3 tests/linearize_test.py
@@ -187,7 +193,7 @@ clitools: build/raftkv-server-san
 	tests/clitools.sh build/raftkv-server-san
 
 test: test-deps all
-	@tests/run.sh unit sim linearize integration cluster hostile membership diskfault jepsen differential auth clitools fuzz-smoke
+	@tests/run.sh unit sim linearize integration cluster hostile membership diskfault jepsen differential auth tls clitools fuzz-smoke
 
 bench: all
 	utils/bench

@@ -8,11 +8,14 @@ thread and a reference redis-server.
   main(suite, body)        runs body(), an escaping exception a failed check,
                            then the summary; run_tests(tests, *args) runs
                            test_<feature> functions in turn, printing each one's time
-  Client(port, timeout, host, password)  call(), pipeline(), read(), read_raw(), call_raw()
-                           (with a password: AUTH first)
+  Client(port, timeout, host, password, tls)  call(), pipeline(), read(), read_raw(), call_raw()
+                           (with a password: AUTH first; tls: an ssl.SSLContext to speak through)
+  make_certs(dir)          a CA, a server and a client certificate (the openssl command);
+                           tls_context(certs, client_cert) a client's ssl.SSLContext
   Cluster(server, n, ...)  node i: port(i), host(i), data(i), log(i), args(i);
                            secret=S: every node gets S by --cluster-secret-file
                            (secrets[i]: another one, or None for none, for node i);
+                           tls=certs (make_certs): every node also listens on tls_port(i);
                            start(i), start_all(), start_refused(i), kill(i),
                            stop(i), pause(i), resume(i), destroy();
                            info(i, section), call(i, *cmd), leader(), followers(),
@@ -119,10 +122,16 @@ class Client:
     sent as latin-1 (one byte a character: "\\xff" is byte 0xff). With a
     password it authenticates first (a refusal raises ConnectionError)."""
 
-    def __init__(self, port, timeout=10.0, host="127.0.0.1", password=None, source=None):
+    def __init__(self, port, timeout=10.0, host="127.0.0.1", password=None, source=None, tls=None):
         self.s = socket.create_connection((host, port), timeout=timeout,
                                           source_address=(source, 0) if source else None)
         self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if tls is not None:
+            try:
+                self.s = tls.wrap_socket(self.s, server_hostname=host)
+            except BaseException:
+                self.s.close()
+                raise
         self.buf, self.pos = bytearray(), 0
         if password is not None:
             r = self.call("AUTH", password)
@@ -413,6 +422,50 @@ def ports_free(base, n):
     return True
 
 
+def free_tls_base(n):
+    """A base for n TLS ports below free_base's range (and its peers')."""
+    for _ in range(100):
+        base = random.randrange(3000, 11000)
+        if all(ports_free(base + i, 1) for i in range(n)):
+            return base
+    raise RuntimeError("no free ports")
+
+
+def make_certs(folder):
+    """A CA, a server certificate for 127.0.0.1 and localhost, and a client
+    certificate, both signed by the CA, made with the openssl command in
+    folder: their paths by name (ca, server_cert, server_key, client_cert,
+    client_key)."""
+    p = {k: os.path.join(folder, f) for k, f in (("ca", "ca.crt"), ("ca_key", "ca.key"),
+                                                   ("server_cert", "server.crt"), ("server_key", "server.key"),
+                                                   ("client_cert", "client.crt"), ("client_key", "client.key"))}
+
+    def run(*args):
+        subprocess.run(["openssl"] + list(args), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p["ca_key"], "-out", p["ca"], "-days", "2",
+        "-subj", "/CN=raftkv test CA")
+    ext = os.path.join(folder, "server.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    for who, extra in (("server", ["-extfile", ext]), ("client", [])):
+        csr = os.path.join(folder, who + ".csr")
+        run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", p[who + "_key"], "-out", csr,
+            "-subj", "/CN=raftkv test " + who)
+        run("x509", "-req", "-in", csr, "-CA", p["ca"], "-CAkey", p["ca_key"], "-CAcreateserial",
+            "-out", p[who + "_cert"], "-days", "2", *extra)
+    return p
+
+
+def tls_context(certs, client_cert=True):
+    """A client's TLS context trusting the test CA, showing the client
+    certificate unless client_cert is False."""
+    import ssl
+    ctx = ssl.create_default_context(cafile=certs["ca"])
+    if client_cert:
+        ctx.load_cert_chain(certs["client_cert"], certs["client_key"])
+    return ctx
+
+
 def free_base(n):
     """A base port whose n client and n peer ports (+10000) are all free."""
     for _ in range(100):
@@ -461,8 +514,10 @@ class Cluster:
     harness's clients then give."""
 
     def __init__(self, server, n=3, extra=(), founders=None, joiners=(), timing=TIMING, nofile=None,
-                 stop_wait=120.0, prefix="raftkv-cluster-", secret=None, password=None):
+                 stop_wait=120.0, prefix="raftkv-cluster-", secret=None, password=None, tls=None):
         self.server, self.n = server, n
+        self.tls = tls
+        self.tls_base = free_tls_base(n) if tls else None
         self.password = password
         self.extra = list(extra) + (["--requirepass", password] if password is not None else [])
         self.secret = secret
@@ -497,6 +552,9 @@ class Cluster:
     def port(self, i):
         return self.base + i - 1
 
+    def tls_port(self, i):
+        return self.tls_base + i - 1
+
     def data(self, i):
         return os.path.join(self.dir, "node%d" % i)
 
@@ -515,6 +573,9 @@ class Cluster:
         secret = self.secrets.get(i, self.secret)
         if secret:
             a += ["--cluster-secret-file", self.secret_file(secret)]
+        if self.tls:
+            a += ["--tls-port", str(self.tls_port(i)), "--tls-cert-file", self.tls["server_cert"],
+                  "--tls-key-file", self.tls["server_key"], "--tls-ca-cert-file", self.tls["ca"]]
         a += self.extra
         if cluster:
             a += ["--cluster", cluster]
