@@ -194,7 +194,7 @@ static uint8_t vote_in[MAXN][MAXTERM];  /* the candidate each node granted its v
 static uint64_t applied_term[MAXIDX], applied_hash[MAXIDX], chain_at[MAXIDX];
 static int snap_every, snap_tail;    /* compaction: how often, how much log it keeps */
 static int enospc_pml;               /* a write refused for want of space (per mille of writes) */
-static uint64_t st_enospc, st_idle_acks;
+static uint64_t st_enospc;
 static int snap_failed[MAXN][MAXN];  /* transfer from -> to lost: tell the leader */
 static uint64_t snap_sent[MAXN][MAXN];  /* ... or arrived: the image's index */
 static uint64_t snaps_taken, snaps_installed;
@@ -356,7 +356,6 @@ static void send_net(const raft_msg *m);
 static void tr_send(void *ctx, const raft_msg *m) {
     node *n = ctx;
     check_leader_send(n, m);
-    if ((m->type == MSG_APPEND_RESP || m->type == MSG_VOTE_RESP) && n->writing) st_idle_acks += 0;
     send_net(m);
 }
 

@@ -38,7 +38,6 @@ struct replica {
     uint64_t lead, term;
     int role;
     uint64_t confirmed_round, commit_seen;
-    uint64_t term_durable, vote_durable;  /* the hard state the log holds */
     uint64_t unc_bytes, unc_from, unc_to, unc_term;  /* replica_uncommitted_bytes(): entries (from, to] of term */
     int disk_full;          /* errno of a write refused for want of space; retrying */
     int degraded;           /* the log or the state machine lacks space */
@@ -189,7 +188,6 @@ void replica_write_done(replica *r, int err) {
         return;
     }
     r->st.fsyncs++;
-    if (j->w.has_state) { r->term_durable = j->w.term; r->vote_durable = j->w.vote; }
     if (j->w.reset_next) r->durable_last = j->w.reset_next - 1;
     if (j->w.rec.len) {
         r->st.synced_entries += (long long)(j->w.last - j->w.first + 1);
@@ -479,8 +477,6 @@ replica *replica_new(const replica_config *cfg, const replica_log_port *log, con
     r->cfg.founding = r->founding;
     r->where = xstrndup(cfg->where ? cfg->where : "", strlen(cfg->where ? cfg->where : ""));
     r->applied = applied;
-    r->term_durable = term;
-    r->vote_durable = vote;
     r->durable_last = n ? entries[n - 1].index : applied;
     r->book = cfg->book;
     r->removed = cfg->removed;
