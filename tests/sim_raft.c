@@ -114,6 +114,7 @@ typedef struct node {
     char conf[CONFLEN];         /* the state machine's: the last applied CONFIG entry, or its image's */
     int provisioned;            /* has a disk: a founder, or a spare once added */
     int enospc;                 /* writes refused for want of space until this tick */
+    int sm_behind;              /* a snapshot was refused (EAGAIN): progress is due */
 } node;
 
 static node nodes[MAXN];
@@ -389,10 +390,16 @@ static void sm_apply(void *ctx, const raft_entry *e, int removed, buf *reply) {
 }
 static const char *sm_conf(void *ctx) { node *n = ctx; return n->conf[0] ? n->conf : NULL; }
 static int sm_zero(void *ctx) { (void)ctx; return 0; }
-/* A local snapshot: the state machine durable at once (LevelDB's synced
- * write), its configuration with it. */
-static int sm_make_durable(void *ctx) {
+/* A local snapshot: the state machine durable (LevelDB's synced write),
+ * its configuration with it. Like the real applier's thread, it may not
+ * be there yet: then EAGAIN, and replica_sm_progress() a tick later. */
+static int sm_make_durable(void *ctx, uint64_t upto, int wait) {
     node *n = ctx;
+    (void)upto;
+    if (!wait && rnd() % 3 == 0) {
+        n->sm_behind = 1;
+        return EAGAIN;
+    }
     if (n->applied > n->d.snap_index) {
         n->d.snap_index = n->applied;
         n->d.snap_term = raft_term_at(n->r, n->applied);
@@ -1473,6 +1480,11 @@ static void step_world(int faults, uint64_t *proposals, int propose) {
             else if (snap_sent[i][k]) { replica_image_sent(nodes[i].rep, (uint64_t)k + 1, snap_sent[i][k]); snap_sent[i][k] = 0; }
         if (now >= stall_until[i]) complete_writes(i);  /* a stalled disk completes nothing */
         if (!nodes[i].up) continue;  /* its write failed */
+        if (nodes[i].sm_behind) {
+            nodes[i].sm_behind = 0;
+            replica_sm_progress(nodes[i].rep);
+            process(i);
+        }
         for (int t = ticks_due(i); t > 0 && nodes[i].up; t--) {
             replica_tick(nodes[i].rep);
             process(i);

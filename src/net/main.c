@@ -181,13 +181,13 @@ static void start_front_end(struct ev_loop *loop) {
     ev_signal_start(loop, &sigint);
 }
 
-/* Everything applied is made durable, then closed. */
-static void shut_down(struct ev_loop *loop, store *f) {
+/* Everything applied is made durable (node_shutdown), then closed. */
+static void shut_down(struct ev_loop *loop, store *f, store *reader) {
     client_close_all();
     node_shutdown();
-    if (store_sync(f) != 0) logmsg(LL_WARNING, "Final sync failed");
     writes_free();
     forward_free();
+    store_reader_free(reader);
     store_close(f);
     ev_loop_destroy(loop);
     logmsg(LL_NOTICE, "raftkv is now ready to exit, bye bye...");
@@ -205,12 +205,14 @@ int main(int argc, char **argv) {
     node_events nev = {writes_reply_for, NULL, on_leader_changed, forward_on_request, forward_on_reply,
                        forward_on_close, forward_on_peer_down, forward_on_link_closed};
     if (node_init(loop, &cfg, f, &nev) < 0) { store_close(f); return 1; }
-    server_init(&cfg, loop, f);
+    store *reader = store_reader_new(f);  /* the clients' reads: the store is the applier's */
+    server_init(&cfg, loop, reader);
     if (!plain) cfg.port = 0;  /* --cluster named this node's port: "port 0" still means none */
     if ((plain && client_listen(cfg.bind, cfg.port, 0) < 0) ||
         (cfg.tls_port && client_listen(cfg.bind, cfg.tls_port, 1) < 0)) {
         client_close_all();
         node_shutdown();
+        store_reader_free(reader);
         store_close(f);
         return 1;
     }
@@ -218,6 +220,6 @@ int main(int argc, char **argv) {
     if (plain) logmsg(LL_NOTICE, "Ready to accept connections tcp on %s:%d", cfg.bind, cfg.port);
     if (cfg.tls_port) logmsg(LL_NOTICE, "Ready to accept connections tls on %s:%d", cfg.bind, cfg.tls_port);
     ev_run(loop, 0);
-    shut_down(loop, f);
+    shut_down(loop, f, reader);
     return 0;
 }

@@ -1,5 +1,6 @@
 #include "slot.h"
 #include "forward.h"
+#include "node.h"
 #include "reads.h"
 #include "server.h"
 #include "writes.h"
@@ -78,9 +79,16 @@ int slot_deliver(client *c) {
 
 /* Every expired slot, not just the oldest: a long pipeline must not be
  * answered one timer tick per command. Deadlines grow along the list. */
+/* Committed, or confirmed: only this node's apply is awaited, which comes
+ * however long a large entry takes (applier.h), so the outcome is known. */
+static int only_apply_awaited(const slot *s) {
+    if (s->state == SLOT_APPLY) return s->index <= node_commit_index() && s->term == node_term();
+    return s->state == SLOT_READ && s->round && s->round <= node_confirmed_round();
+}
+
 void slot_expire(client *c, double now) {
     for (slot *s = c->shead; s; s = s->next) {
-        if (s->state == SLOT_DONE) continue;
+        if (s->state == SLOT_DONE || only_apply_awaited(s)) continue;
         if (s->deadline > now) return;
         if (s->state == SLOT_FWD) forward_end(c);
         else slot_fail(s, s->state == SLOT_APPLY ? ERR_UNKNOWN : ERR_NO_LEADER);

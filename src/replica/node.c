@@ -4,8 +4,8 @@
  * machine (store.h), the clocks -- and a tick timer; it starts the node
  * from its data directory (or founds or joins a cluster) and answers INFO. */
 #include "node.h"
+#include "applier.h"
 #include "join.h"
-#include "kv.h"
 #include "log.h"
 #include "peer.h"
 #include "raft.h"
@@ -29,6 +29,7 @@ static struct {
     store *f;
     wal *w;
     walsync *ws;
+    applier *ap;
     replica *rep;
     node_events ev;
     uint64_t id, cluster_id;
@@ -65,29 +66,11 @@ static void tr_unlink(void *ctx, uint64_t id) {
     peer_remove(id);
 }
 
-/* ---- the state machine port: the LevelDB store ---- */
-
-static void sm_apply(void *ctx, const raft_entry *e, int removed, buf *reply) {
-    (void)ctx;
-    if (e->type == RAFT_ENTRY_CONFIG) kv_apply_conf(self.f, e->index, e->term, e->data, e->len, removed, reply);
-    else kv_apply(self.f, e->index, e->term, e->data, e->len, reply);
-}
-static const char *sm_conf(void *ctx) { (void)ctx; return store_conf(self.f); }
-static int sm_no_space(void *ctx) { (void)ctx; return store_no_space(self.f) != NULL; }
-static int sm_failed(void) { return store_no_space(self.f) ? ENOSPC : EIO; }
-static int sm_end_batch(void *ctx) { (void)ctx; return store_write_batch(self.f) ? sm_failed() : 0; }
-static int sm_make_durable(void *ctx) { (void)ctx; return store_sync(self.f) ? sm_failed() : 0; }
-static int sm_recover(void *ctx) { (void)ctx; return store_recover(self.f); }
-
 /* ---- the clock port, and what the replica tells the server ---- */
 
 static uint64_t clock_mono(void *ctx) { (void)ctx; return mono_ms(); }
 static int64_t clock_wall(void *ctx) { (void)ctx; return (int64_t)time(NULL); }
 
-static buf *ev_reply_for(void *ctx, uint64_t index, uint64_t term) {
-    (void)ctx;
-    return self.ev.reply_for ? self.ev.reply_for(index, term) : NULL;
-}
 static void ev_applied(void *ctx) { (void)ctx; if (self.ev.applied) self.ev.applied(); }
 static void ev_leader_changed(void *ctx) { (void)ctx; if (self.ev.leader_changed) self.ev.leader_changed(); }
 static void ev_fatal(void *ctx, const char *why) {
@@ -295,9 +278,9 @@ static replica *start_replica(const config *cfg, raft_entry *log, size_t nlog) {
     replica_log_port lp = walsync_port(self.ws);
     replica_transport_port tp = {NULL, tr_send, tr_send_image, tr_stop_images, tr_image_floor, tr_link, tr_unlink,
                                  tr_flush};
-    replica_sm_port sp = {NULL, sm_apply, sm_conf, sm_end_batch, sm_make_durable, sm_no_space, sm_recover};
+    replica_sm_port sp = applier_port(self.ap);
     replica_clock_port cp = {NULL, clock_mono, clock_wall};
-    replica_events ep = {NULL, ev_reply_for, ev_applied, ev_leader_changed, ev_fatal};
+    replica_events ep = {NULL, NULL, ev_applied, ev_leader_changed, ev_fatal};  /* replies: the applier's */
     return replica_new(&rc, &lp, &tp, &sp, &cp, &ep, self.st.term, self.st.vote, store_applied(self.f),
                        store_applied_term(self.f), log, nlog);
 }
@@ -346,8 +329,10 @@ int node_init(struct ev_loop *loop, config *cfg, store *f, const node_events *ev
     }
     if (!has_state && first_start(cfg) < 0) goto fail;
     self.ws = walsync_new(loop, self.w, &self.st);
-    stream_init(loop, f, self.cluster_id, self.id, self.members_text);
+    self.ap = applier_new(loop, f, self.ev.reply_for);
+    stream_init(loop, f, self.ap, self.cluster_id, self.id, self.members_text);
     self.rep = start_replica(cfg, log, nlog);
+    applier_attach(self.ap, self.rep);
     wal_free_entries(log, nlog);
     log = NULL;
     nlog = 0;
@@ -358,7 +343,7 @@ int node_init(struct ev_loop *loop, config *cfg, store *f, const node_events *ev
     logmsg(LL_NOTICE, "Raft node %llu of cluster %016llx (%d members): term %llu, log %llu..%llu, applied %llu",
            (unsigned long long)self.id, (unsigned long long)self.cluster_id, raft_members(r)->n,
            (unsigned long long)self.st.term, (unsigned long long)raft_snapshot_index(r) + 1,
-           (unsigned long long)raft_last_index(r), (unsigned long long)replica_applied(self.rep));
+           (unsigned long long)raft_last_index(r), (unsigned long long)node_applied());
     if (replica_removed(self.rep)) logmsg(LL_WARNING, "This node was removed from the cluster: it does not serve");
     ev_timer_init(&self.tick, tick_cb, TICK_MS / 1000., TICK_MS / 1000.);
     ev_timer_start(loop, &self.tick);
@@ -370,6 +355,8 @@ fail:
     peer_shutdown();
     walsync_free(self.ws);
     self.ws = NULL;
+    applier_free(self.ap);
+    self.ap = NULL;
     replica_free(self.rep);
     self.rep = NULL;
     wal_close(self.w);
@@ -393,6 +380,7 @@ void node_shutdown(void) {
         walsync_wait(self.ws);
     }
     walsync_free(self.ws);
+    applier_free(self.ap);  /* what the replica handed over is applied and synced */
     stream_shutdown();
     peer_shutdown();
     replica_free(self.rep);
@@ -405,7 +393,8 @@ int node_is_leader(void) { return raft_role(core()) == RAFT_LEADER; }
 uint64_t node_id(void) { return self.id; }
 uint64_t node_leader(void) { return raft_leader(core()); }
 uint64_t node_term(void) { return raft_term(core()); }
-uint64_t node_applied(void) { return replica_applied(self.rep); }
+uint64_t node_applied(void) { return applier_visible(self.ap); }
+uint64_t node_commit_index(void) { return raft_commit_index(core()); }
 uint64_t node_confirmed_round(void) { return replica_confirmed_round(self.rep); }
 uint64_t node_propose(const char *data, size_t len) { return replica_propose(self.rep, data, len); }
 uint64_t node_uncommitted_bytes(void) { return replica_uncommitted_bytes(self.rep); }
@@ -451,7 +440,7 @@ static void info_replication(buf *b) {
     } else {
         buf_printf(b, "role:slave\r\nmaster_host:%s\r\nmaster_port:%d\r\nmaster_link_status:%s\r\n", lm->host,
                    lm->port, peer_connected(lead) ? "up" : "down");
-        buf_printf(b, "slave_repl_offset:%llu\r\nslave_read_only:0\r\n", (unsigned long long)replica_applied(self.rep));
+        buf_printf(b, "slave_repl_offset:%llu\r\nslave_read_only:0\r\n", (unsigned long long)node_applied());
     }
     buf_printf(b, "master_repl_offset:%llu\r\n\r\n", (unsigned long long)raft_commit_index(core()));
 }
@@ -500,13 +489,14 @@ void node_info(buf *b, const char *section) {
                "raft_voter:%d\r\nraft_removed:%d\r\nraft_config_index:%llu\r\nraft_config_pending:%d\r\n"
                "raft_transfer_to:%llu\r\nraft_elections_timeout:%lld\r\nraft_elections_transfer:%lld\r\n"
                "raft_transfers:%lld\r\nraft_config_changes:%lld\r\n",
-               (unsigned long long)raft_commit_index(core()), (unsigned long long)replica_applied(self.rep),
+               (unsigned long long)raft_commit_index(core()), (unsigned long long)node_applied(),
                (unsigned long long)raft_last_index(core()), (unsigned long long)raft_term_at(core(), raft_last_index(core())),
                c->n, members_voters(c), c->n - members_voters(c), raft_is_voter(core(), self.id), replica_removed(self.rep),
                (unsigned long long)raft_conf_index(core()), raft_conf_index(core()) > raft_commit_index(core()),
                (unsigned long long)raft_transferee(core()), st->timeout_elections, st->transfer_elections, st->transfers,
                st->conf_changes);
-    buf_printf(b, "raft_uncommitted_bytes:%llu\r\n", (unsigned long long)node_uncommitted_bytes());
+    buf_printf(b, "raft_uncommitted_bytes:%llu\r\nraft_apply_backlog:%llu\r\n",
+               (unsigned long long)node_uncommitted_bytes(), (unsigned long long)applier_backlog(self.ap));
     buf_printf(b, "raft_fsyncs:%lld\r\nraft_fsynced_entries:%lld\r\n"
                "raft_wal_bytes:%llu\r\nraft_wal_segments:%d\r\nraft_bad_peer_frames:%lld\r\n"
                "raft_peer_auth_failures:%lld\r\n",

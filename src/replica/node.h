@@ -39,7 +39,8 @@ int node_is_leader(void);
 uint64_t node_id(void);
 uint64_t node_leader(void);   /* 0 when unknown */
 uint64_t node_term(void);
-uint64_t node_applied(void);
+uint64_t node_applied(void);    /* applied and visible to reads */
+uint64_t node_commit_index(void);
 /* Leader only: appends an entry; returns its index (0 if not leader). */
 uint64_t node_propose(const char *data, size_t len);
 /* Bytes of the entries past the commit index (a leader that cannot

@@ -41,6 +41,8 @@ struct replica {
     uint64_t unc_bytes, unc_from, unc_to, unc_term;  /* replica_uncommitted_bytes(): entries (from, to] of term */
     int disk_full;          /* errno of a write refused for want of space; retrying */
     int degraded;           /* the log or the state machine lacks space */
+    int sm_waiting;         /* make_durable answered EAGAIN: no snapshot until replica_sm_progress() */
+    int sm_poked;           /* ... which came: try again at the next process */
     int retry_left;         /* ticks to the next try (0: none pending) */
     int stopped;            /* fatal: nothing more happens */
     replica_stats st;
@@ -282,13 +284,20 @@ static uint64_t compact_point(replica *r, int all) {
  * (RAFT.SNAPSHOT). Returns the new snapshot point. */
 static uint64_t compact(replica *r, int all) {
     uint64_t snap = raft_snapshot_index(r->r);
+    if (r->sm_waiting && !all) return snap;
     uint64_t entries = raft_last_index(r->r) - snap;
     if (!all && entries <= r->cfg.snapshot_entries && r->st.log_bytes <= r->cfg.snapshot_bytes) return snap;
     uint64_t c = compact_point(r, all);
     if (c <= snap && !all) return snap;
     if (r->sm.no_space(r->sm.ctx)) return snap;  /* nothing can be made durable: the log stays */
     uint64_t t0 = r->clock.mono_ms(r->clock.ctx);
-    if (r->sm.make_durable(r->sm.ctx) != 0) {
+    int err = r->sm.make_durable(r->sm.ctx, all ? r->applied : c, all);
+    if (err == EAGAIN) {  /* the state machine is behind: again at replica_sm_progress() */
+        r->sm_waiting = 1;
+        return snap;
+    }
+    if (err == ENOSPC || err == EDQUOT) { degrade(r); return snap; }
+    if (err) {
         fatal(r, "Making the state machine durable failed");
         return snap;
     }
@@ -419,12 +428,11 @@ void replica_process(replica *r) {
     if (r->stopped) return;
     int applied_any = 0;
     for (int rounds = 0; rounds < 4 && process_one(r, &applied_any); rounds++) {}
-    if (applied_any) {
-        int err = r->sm.end_batch(r->sm.ctx);
-        if (err == ENOSPC || err == EDQUOT) degrade(r);
-        else if (err) { fatal(r, "Writing to the state machine failed"); return; }
-        if (!err) compact(r, 0);
-    }
+    int err = applied_any ? r->sm.end_batch(r->sm.ctx) : 0;
+    if (err == ENOSPC || err == EDQUOT) degrade(r);
+    else if (err) { fatal(r, "Writing to the state machine failed"); return; }
+    if (!err && (applied_any || r->sm_poked)) compact(r, 0);
+    r->sm_poked = 0;
     if (r->stopped) return;
     if (r->ev.applied) r->ev.applied(r->ev.ctx);
     kick(r);
@@ -449,6 +457,15 @@ void replica_peer_down(replica *r, uint64_t id) { raft_peer_down(r->r, id); }
 void replica_image_sent(replica *r, uint64_t to, uint64_t index) { raft_snapshot_sent(r->r, to, index); }
 void replica_image_failed(replica *r, uint64_t to) { raft_snapshot_failed(r->r, to); }
 void replica_campaign(replica *r) { raft_campaign(r->r); }
+void replica_sm_progress(replica *r) {
+    r->sm_waiting = 0;
+    r->sm_poked = 1;
+}
+void replica_sm_failed(replica *r, int err) {
+    if (r->stopped) return;
+    if (err == ENOSPC || err == EDQUOT) degrade(r);
+    else fatal(r, "Writing to the state machine failed");
+}
 
 /* ---- start-up ---- */
 

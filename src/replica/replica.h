@@ -59,10 +59,14 @@ typedef struct replica_sm_port {
     void (*apply)(void *ctx, const raft_entry *e, int removed, buf *reply);
     /* The configuration the state machine holds (NULL: the founding one). */
     const char *(*conf)(void *ctx);
-    /* End of a batch of applies; durable now: 0, or an errno (ENOSPC and
-     * EDQUOT mean a full disk; anything else is fatal). */
+    /* End of a batch of applies: 0, or an errno (ENOSPC and EDQUOT mean a
+     * full disk; anything else is fatal). A state machine that applies
+     * later, on a thread, reports its failures by replica_sm_failed(). */
     int (*end_batch)(void *ctx);
-    int (*make_durable)(void *ctx);
+    /* Every entry up to upto applied and durable: 0; EAGAIN: not yet (the
+     * state machine calls replica_sm_progress() when it may be; wait: block
+     * until it is); else an errno. */
+    int (*make_durable)(void *ctx, uint64_t upto, int wait);
     int (*no_space)(void *ctx);
     /* After a full disk: 0 recovered, 1 not yet, -1 fatal. */
     int (*recover)(void *ctx);
@@ -134,6 +138,13 @@ void replica_peer_down(replica *r, uint64_t id);
 void replica_write_done(replica *r, int err);
 void replica_image_sent(replica *r, uint64_t to, uint64_t index);
 void replica_image_failed(replica *r, uint64_t to);
+/* The state machine made progress: a durability point asked for may be
+ * reached (make_durable). */
+void replica_sm_progress(replica *r);
+/* Applying failed later, on the state machine's own thread: ENOSPC or
+ * EDQUOT (a full disk: no writes here until recover() succeeds), or
+ * another errno (fatal). */
+void replica_sm_failed(replica *r, int err);
 /* A whole, verified image arrived (m: MSG_SNAPSHOT with its CONFIG entry).
  * If the core takes it, images being sent stop, install() makes it the
  * state machine durably (0, else fatal; removed: its configuration leaves

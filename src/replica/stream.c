@@ -1,4 +1,5 @@
 #include "stream.h"
+#include "applier.h"
 #include "replica.h"
 #include "image.h"
 #include "log.h"
@@ -30,6 +31,7 @@ static struct {
     struct ev_loop *loop;
     replica *rep;
     store *f;
+    applier *ap;
     uint64_t cluster_id, my_id, next_id;
     char *members;
     outgoing out[RAFT_MAX_NODES * 2];  /* members and departing ones */
@@ -213,7 +215,10 @@ static int switch_to_image(void *ctx, int removed) {
     char *err = NULL;
     store_build *b = S.in.build;
     S.in.build = NULL;
-    if (store_build_install(S.f, b, h->index, h->term, h->members, removed, &err) < 0) {
+    applier_hold(S.ap);  /* the image supersedes what waits to be applied */
+    int rc = store_build_install(S.f, b, h->index, h->term, h->members, removed, &err);
+    applier_release(S.ap);
+    if (rc < 0) {
         logmsg(LL_WARNING, "Installing the snapshot failed: %s", err);
         free(err);
         return -1;
@@ -287,10 +292,12 @@ static void stall_cb(struct ev_loop *loop, ev_timer *w, int revents) {
         if (S.out[i].to && now - S.out[i].last_ack > STREAM_STALL_MS) out_fail(&S.out[i], "no progress for 30 s");
 }
 
-void stream_init(struct ev_loop *loop, store *f, uint64_t cluster_id, uint64_t my_id, const char *members) {
+void stream_init(struct ev_loop *loop, store *f, applier *ap, uint64_t cluster_id, uint64_t my_id,
+                 const char *members) {
     memset(&S, 0, sizeof(S));
     S.loop = loop;
     S.f = f;
+    S.ap = ap;
     S.cluster_id = cluster_id;
     S.my_id = my_id;
     S.members = xstrndup(members, strlen(members));

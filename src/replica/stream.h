@@ -27,7 +27,11 @@
 #define STREAM_WINDOW (4u << 20)
 #define STREAM_STALL_MS 30000
 
-void stream_init(struct ev_loop *loop, store *f, uint64_t cluster_id, uint64_t my_id, const char *members);
+typedef struct applier applier;
+/* f: the store (its views are sent, images are built beside it); ap
+ * applies to it, and is held while an image replaces it. */
+void stream_init(struct ev_loop *loop, store *f, applier *ap, uint64_t cluster_id, uint64_t my_id,
+                 const char *members);
 /* The replica told of outcomes and asked about images. */
 void stream_attach(replica *rep);
 void stream_shutdown(void);

@@ -1,10 +1,12 @@
 #include "store.h"
 #include "log.h"
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <leveldb/c.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@ typedef struct pend { char *key; size_t klen; char *val; size_t vlen; int delete
 typedef struct gen_ref { leveldb_t *db; char *retired_path; int refs; } gen_ref;
 
 struct store {
+    struct store *owner;       /* a read handle: the store it reads (NULL: this is the store) */
     leveldb_t *db;             /* ref->db */
     gen_ref *ref;
     leveldb_options_t *opts;
@@ -43,6 +46,8 @@ struct store {
     char *conf;                /* configuration of the last CONFIG entry applied (NULL: none yet) */
     int removed;
     char *no_space;            /* LevelDB's error when a write failed for want of space (see store_recover) */
+    /* what LevelDB holds, for read handles on another thread */
+    _Atomic uint64_t pub_applied, pub_keys;
 };
 
 static const char META_APPLIED[] = "mapplied";
@@ -53,21 +58,34 @@ static const char META_REMOVED[] = "mremoved";
 #define POINTER "fsm-current"
 
 
-static uint64_t read_meta(store *f, const char *name, char **err) {
+static uint64_t read_meta_at(leveldb_t *db, const leveldb_readoptions_t *ro, const char *name, char **err) {
     size_t n;
-    char *v = leveldb_get(f->db, f->ropts, name, strlen(name), &n, err);
+    char *v = leveldb_get(db, ro, name, strlen(name), &n, err);
     uint64_t r = (v && n == 8) ? get_u64(v) : 0;
     leveldb_free(v);
     return r;
 }
 
+static uint64_t read_meta(store *f, const char *name, char **err) { return read_meta_at(f->db, f->ropts, name, err); }
+
 /* A text meta value, malloc'd and NUL-terminated (NULL if absent). */
-static char *read_text(store *f, const char *name, char **err) {
+static char *read_text_at(leveldb_t *db, const leveldb_readoptions_t *ro, const char *name, char **err) {
     size_t n;
-    char *v = leveldb_get(f->db, f->ropts, name, strlen(name), &n, err);
+    char *v = leveldb_get(db, ro, name, strlen(name), &n, err);
     char *r = v ? xstrndup(v, n) : NULL;
     leveldb_free(v);
     return r;
+}
+
+static char *read_text(store *f, const char *name, char **err) { return read_text_at(f->db, f->ropts, name, err); }
+
+/* The LevelDB a handle reads: its own, or its store's (which replaces it
+ * only while nothing else uses the store: see store_reader_new). */
+static leveldb_t *db_of(const store *f) { return f->owner ? f->owner->db : f->db; }
+
+static void publish(store *f) {
+    atomic_store(&f->pub_applied, f->applied);
+    atomic_store(&f->pub_keys, f->keys);
 }
 
 static int space_error(const char *err) {
@@ -348,9 +366,24 @@ store *store_open(const char *dir, char **err) {
     }
     free(path);
     if (*err) { store_close(f); return NULL; }
+    publish(f);
     /* only now: a pointer that names the wrong generation must not cost the right one */
     remove_stale(dir, f->gen);
     return f;
+}
+
+store *store_reader_new(store *f) {
+    store *r = xmalloc(sizeof(*r));
+    memset(r, 0, sizeof(*r));
+    r->owner = f;
+    r->ropts = f->ropts;
+    return r;
+}
+
+void store_reader_free(store *r) {
+    if (!r) return;
+    buf_free(&r->kbuf);
+    free(r);
 }
 
 void store_close(store *f) {
@@ -373,12 +406,12 @@ void store_close(store *f) {
     free(f);
 }
 
-uint64_t store_applied(const store *f) { return f->applied; }
+uint64_t store_applied(const store *f) { return f->owner ? atomic_load(&f->owner->pub_applied) : f->applied; }
 uint64_t store_applied_term(const store *f) { return f->applied_term; }
 uint64_t store_installed_at(const store *f) { return f->installed_at; }
 const char *store_conf(const store *f) { return f->conf; }
 int store_removed(const store *f) { return f->removed; }
-uint64_t store_keys(const store *f) { return f->keys; }
+uint64_t store_keys(const store *f) { return f->owner ? atomic_load(&f->owner->pub_keys) : f->keys; }
 
 /* FNV-1a with a splitmix64 finish: stable forever, it is on-disk format. */
 uint64_t store_key_hash(const char *key, size_t klen) {
@@ -458,7 +491,7 @@ char *store_get(store *f, const char *key, size_t klen, size_t *vlen) {
     size_t n;
     const char *k = dkey(f, key, klen, &n);
     char *err = NULL;
-    char *v = leveldb_get(f->db, f->ropts, k, n, vlen, &err);
+    char *v = leveldb_get(db_of(f), f->ropts, k, n, vlen, &err);
     if (err) {
         logmsg(LL_WARNING, "Reading the state machine in %s failed: %s. Stopping: never answer wrongly", f->dir, err);
         abort();
@@ -503,6 +536,7 @@ static void batch_open(store *f) {
 }
 
 void store_put(store *f, const char *key, size_t klen, const char *val, size_t vlen) {
+    assert(!f->owner);  /* a read handle never writes */
     if (!store_exists(f, key, klen)) f->keys++;
     batch_open(f);
     f->batch_bytes += klen + vlen;
@@ -513,6 +547,7 @@ void store_put(store *f, const char *key, size_t klen, const char *val, size_t v
 }
 
 int store_del(store *f, const char *key, size_t klen) {
+    assert(!f->owner);
     if (!store_exists(f, key, klen)) return 0;
     f->keys--;
     batch_open(f);
@@ -529,6 +564,7 @@ int store_del(store *f, const char *key, size_t klen) {
 /* Every key in LevelDB, and every key the open batch holds (which need
  * not be in LevelDB yet: a flush must not depend on having written it). */
 void store_clear(store *f) {
+    assert(!f->owner);
     leveldb_iterator_t *it = leveldb_create_iterator(f->db, f->ropts);
     leveldb_iter_seek(it, "k", 1);
     int started = 0;
@@ -596,6 +632,7 @@ static int store_write(store *f, int sync) {
         return -1;
     }
     if (sync) f->synced = f->applied;
+    publish(f);
     return 0;
 }
 
@@ -677,13 +714,8 @@ int store_write_batch(store *f) { return store_write(f, 0); }
 struct store_iter { leveldb_iterator_t *it; int started; };
 
 store_iter *store_iter_new(store *f, uint64_t from) {
-    /* Iterators read LevelDB only: write the open batch out first. */
-    if (store_write(f, 0) != 0) {
-        if (f->no_space) return NULL;
-        abort();
-    }
     store_iter *i = xmalloc(sizeof(*i));
-    i->it = leveldb_create_iterator(f->db, f->ropts);
+    i->it = leveldb_create_iterator(db_of(f), f->ropts);
     char k[9];
     k[0] = 'k';
     hash_be(k + 1, from);
@@ -712,7 +744,7 @@ uint64_t store_disk_size(store *f) {
     const char *start = "", *limit = "\xff";
     size_t sl = 0, ll = 1;
     uint64_t size = 0;
-    leveldb_approximate_sizes(f->db, 1, &start, &sl, &limit, &ll, &size);
+    leveldb_approximate_sizes(db_of(f), 1, &start, &sl, &limit, &ll, &size);
     return size;
 }
 
@@ -728,22 +760,29 @@ struct store_view {
 };
 
 store_view *store_view_new(store *f, uint64_t *index, uint64_t *term, uint64_t *keys) {
-    if (store_write(f, 0) != 0) return NULL;  /* the view must include everything applied */
+    store *o = f->owner ? f->owner : f;
     store_view *v = xmalloc(sizeof(*v));
-    v->ref = f->ref;
+    v->ref = o->ref;
     v->ref->refs++;
-    v->snap = leveldb_create_snapshot(f->db);
+    v->snap = leveldb_create_snapshot(o->db);
     v->ro = leveldb_readoptions_create();
     leveldb_readoptions_set_snapshot(v->ro, v->snap);
     leveldb_readoptions_set_fill_cache(v->ro, 0);  /* a full scan would evict the hot set */
     leveldb_readoptions_set_verify_checksums(v->ro, 1);
-    v->it = leveldb_create_iterator(f->db, v->ro);
+    /* the point the snapshot shows, from the snapshot: the store's own
+     * fields may be ahead of it (an open batch, another thread's apply) */
+    char *err = NULL;
+    *index = read_meta_at(o->db, v->ro, META_APPLIED, &err);
+    if (!err) *term = read_meta_at(o->db, v->ro, META_TERM, &err);
+    if (!err) *keys = read_meta_at(o->db, v->ro, META_KEYS, &err);
+    v->conf = err ? NULL : read_text_at(o->db, v->ro, META_CONF, &err);
+    if (err) {
+        logmsg(LL_WARNING, "Reading the state machine in %s failed: %s. Stopping: never answer wrongly", o->dir, err);
+        abort();
+    }
+    v->it = leveldb_create_iterator(o->db, v->ro);
     leveldb_iter_seek(v->it, "k", 1);
     v->started = 0;
-    v->conf = f->conf ? xstrndup(f->conf, strlen(f->conf)) : NULL;
-    *index = f->applied;
-    *term = f->applied_term;
-    *keys = f->keys;
     return v;
 }
 
@@ -855,7 +894,10 @@ int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term,
     f->applied_term = term;
     f->keys = b->count;
     f->installed_at = index;
+    free(f->no_space);  /* the handle that failed is gone */
+    f->no_space = NULL;
     set_conf(f, conf, strlen(conf));
+    publish(f);
     leveldb_writebatch_destroy(b->wb);
     free(b->path);
     buf_free(&b->kbuf);

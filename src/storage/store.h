@@ -23,8 +23,17 @@
  * (and store_record_conf), then calls store_set_applied(). All of it goes
  * into an open write batch shared by the entries applied until the next
  * store_sync() / store_write_batch(), which writes it in one LevelDB write
- * together with the applied index, its term and the key count. Reads see
- * the open batch. */
+ * together with the applied index, its term and the key count. Reads
+ * through the store see the open batch.
+ *
+ * Threads: the store itself is used by one thread, the one applying
+ * (applier.h). Readers on another thread use a read handle
+ * (store_reader_new), which sees what LevelDB holds -- whole batches
+ * only, never half an entry -- and may take iterators and views; their
+ * key count and applied index are those of the last batch written. The
+ * generation (LevelDB handle) is replaced only by store_build_install()
+ * and store_recover(), which the owner calls while no other thread
+ * applies or reads. */
 #ifndef RAFTKV_STORE_H
 #define RAFTKV_STORE_H
 #include <stddef.h>
@@ -41,6 +50,10 @@ typedef struct store store;
 /* dir: the node's data dir. */
 store *store_open(const char *dir, char **err);
 void store_close(store *f);
+/* A read handle of f, for another thread (see above): store_get/exists,
+ * iterators, views, store_keys, store_applied, store_disk_size only. */
+store *store_reader_new(store *f);
+void store_reader_free(store *r);
 uint64_t store_applied(const store *f);
 uint64_t store_applied_term(const store *f);
 uint64_t store_installed_at(const store *f);
@@ -65,21 +78,21 @@ int store_sync(store *f);
 /* Writes the open batch without syncing (appendfsync no). */
 int store_write_batch(store *f);
 /* A write failed for want of space: LevelDB's error (else NULL). Applies
- * go on into the open batch, in memory; reads see it; iterators and views
- * cannot be had (NULL) and store_sync()/store_write_batch() fail, until
+ * go on into the open batch, in memory (reads through the store see it,
+ * read handles do not); store_sync()/store_write_batch() fail, until
  * store_recover() returns 0: it reopens LevelDB once the disk has room and
  * writes the batch (1: not yet; it exits the process if LevelDB cannot
  * be opened again). */
 const char *store_no_space(const store *f);
 int store_recover(store *f);
 
-/* Reads, outside or inside an apply. A found value is malloc'd: free() it. */
+/* Reads, outside or inside an apply, or through a read handle. A found
+ * value is malloc'd: free() it. */
 char *store_get(store *f, const char *key, size_t klen, size_t *vlen);
 int store_exists(store *f, const char *key, size_t klen);
 
-/* Only inside an apply, before its store_set_applied(). Nothing inside an
- * apply may take an iterator or a view: they write the open batch out,
- * which would separate an entry's data from its applied index. */
+/* Only inside an apply, before its store_set_applied(). Iterators and
+ * views read LevelDB only, never the open batch. */
 void store_put(store *f, const char *key, size_t klen, const char *val, size_t vlen);
 int store_del(store *f, const char *key, size_t klen);  /* 1 if it existed */
 void store_clear(store *f);
@@ -89,14 +102,15 @@ void store_clear(store *f);
  * and across restarts. Iteration starts at the first key with hash >= from. */
 uint64_t store_key_hash(const char *key, size_t klen);
 typedef struct store_iter store_iter;
-store_iter *store_iter_new(store *f, uint64_t from);
+store_iter *store_iter_new(store *f, uint64_t from);  /* LevelDB only: not the open batch */
 int store_iter_next(store_iter *it, const char **key, size_t *klen, uint64_t *hash); /* 0 at end */
 void store_iter_free(store_iter *it);
 /* Approximate on-disk size of the data, for INFO. */
 uint64_t store_disk_size(store *f);
 
 /* A point-in-time view of every user key (a LevelDB snapshot), for sending
- * an image while applies go on. Fills index, term and keys: the point it shows. */
+ * an image while applies go on. Fills index, term and keys: the point it
+ * shows, read from the snapshot (the open batch is not in it). */
 typedef struct store_view store_view;
 store_view *store_view_new(store *f, uint64_t *index, uint64_t *term, uint64_t *keys);
 /* The configuration at the view's point (NULL: the founding one). */
