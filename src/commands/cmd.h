@@ -37,7 +37,7 @@ enum {
     CMD_DENYOOM = 1 << 7,
     CMD_NOKEYS = 1 << 8,    /* not a Redis flag: reads no keys (no barrier) */
     CMD_LEADER = 1 << 9,    /* not a Redis flag: runs on the leader (forwarded), not as a log entry */
-    CMD_SLICED = 1 << 10,   /* not a Redis flag: a long read the server runs in slices (keys_job) */
+    CMD_SLICED = 1 << 10,   /* not a Redis flag: may be a long read the server runs in slices (read_job) */
     CMD_NO_AUTH = 1 << 11,  /* may run before the client has authenticated (auth.h) */
 };
 
@@ -79,14 +79,18 @@ command *cmd_table(int *n);
 /* Lowercase copy of a command name into out (cap bytes). */
 void cmd_lower(char *out, size_t cap, const char *s, size_t len);
 
-/* KEYS (keyspace.c) over a point-in-time view, in slices so that a large
- * keyspace never holds the event loop: each step visits about budget keys;
- * 1 when done, with the whole reply appended to out. */
-typedef struct keys_job keys_job;
-keys_job *keys_job_new(store *f, const rstr *pattern);  /* NULL if the data cannot be read */
-int keys_job_step(keys_job *j, long budget, buf *out);
-size_t keys_job_bytes(const keys_job *j);  /* of the reply so far */
-void keys_job_free(keys_job *j);
+/* Long reads (keyspace.c): KEYS, and MGET and EXISTS of many keys, over a
+ * point-in-time view, in slices so that they never hold the event loop:
+ * each step does about budget units of work (a key visited, a fraction of
+ * a lookup); 1 when done, with the whole reply appended to out. NULL: the
+ * command is no long read (argv[0] names it; argv must outlive the job). */
+typedef struct read_job read_job;
+read_job *read_job_new(store *f, int argc, const rstr *argv);
+int read_job_step(read_job *j, long budget, buf *out);
+size_t read_job_bytes(const read_job *j);  /* of the reply so far */
+void read_job_free(read_job *j);
+/* Runs such a command whole, as its handler. */
+void read_job_run(cmdctx *x, int argc, rstr *argv);
 
 /* Server and connection commands (admin_server.c) and the RAFT.* commands (admin_cluster.c). */
 cmd_proc client_command, config_command, info_command, hello_command, quit_command,

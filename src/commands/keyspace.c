@@ -1,6 +1,7 @@
 /* The keyspace commands, which treat keys whatever their values: EXISTS,
- * TYPE, DEL/UNLINK, FLUSHDB/FLUSHALL, and the walks over every key: KEYS
- * (a sliced job the server runs a step at a time), SCAN, RANDOMKEY. */
+ * TYPE, DEL/UNLINK, FLUSHDB/FLUSHALL, and the walks over every key: KEYS,
+ * SCAN, RANDOMKEY. The long reads (KEYS; MGET and EXISTS of many keys)
+ * are read_jobs, which the server runs a slice at a time. */
 #include "handlers.h"
 #include "glob.h"
 #include <ctype.h>
@@ -11,18 +12,9 @@
 #include <string.h>
 
 #define SCAN_MAX_WORK 100000  /* keys one SCAN call visits at most (more with long patterns) */
-/* A read over the whole keyspace while the state machine cannot write out
- * what was applied (a full disk): refused rather than answered from
- * LevelDB alone, which would miss the latest writes. */
-static const char E_UNREADABLE[] = "MISCONF Errors writing to the state machine: this command cannot be served until "
-                                   "there is space on the disk";
 
-/* EXISTS key [key ...] */
-void exists_command(cmdctx *x, int argc, rstr *argv) {
-    long long n = 0;
-    for (int i = 1; i < argc; i++) n += store_exists(x->f, argv[i].p, argv[i].len);
-    reply_int(x->out, n);
-}
+/* EXISTS key [key ...] (the server runs a long one as a read_job) */
+void exists_command(cmdctx *x, int argc, rstr *argv) { read_job_run(x, argc, argv); }
 
 /* TYPE key */
 void type_command(cmdctx *x, int argc, rstr *argv) {
@@ -49,32 +41,53 @@ void flushdb_command(cmdctx *x, int argc, rstr *argv) {
     reply_ok(x->out);
 }
 
-/* ---- walks over every key ---- */
+/* ---- long reads: KEYS, and MGET and EXISTS of many keys ---- */
 
-struct keys_job {
-    store_view *v;
-    rstr pat;
+/* Lookups of MGET and EXISTS below this many keys run whole: a slice is
+ * worth its view only for more. */
+#define READ_JOB_MIN_KEYS 1024
+
+enum { JOB_KEYS, JOB_MGET, JOB_EXISTS };
+
+struct read_job {
+    int kind;
+    store_view *v;       /* the point in time the whole read sees */
+    rstr pat;            /* KEYS */
     int all;
+    int argc, next;      /* MGET, EXISTS: argv[next..argc) are left */
+    const rstr *argv;
     buf body;
     long long n;
 };
 
-keys_job *keys_job_new(store *f, const rstr *pattern) {
+static read_job *job_new(store *f, int kind, int argc, const rstr *argv) {
     uint64_t index, term, keys;
-    store_view *v = store_view_new(f, &index, &term, &keys);
-    if (!v) return NULL;
-    keys_job *j = xmalloc(sizeof(*j));
+    read_job *j = xmalloc(sizeof(*j));
     memset(j, 0, sizeof(*j));
-    j->v = v;
-    j->pat.p = xstrndup(pattern->p, pattern->len);
-    j->pat.len = pattern->len;
-    j->all = pattern->len == 1 && pattern->p[0] == '*';
+    j->kind = kind;
+    j->v = store_view_new(f, &index, &term, &keys);
+    j->argc = argc;
+    j->argv = argv;
+    j->next = 1;
+    if (kind == JOB_KEYS) {
+        j->pat.p = xstrndup(argv[1].p, argv[1].len);
+        j->pat.len = argv[1].len;
+        j->all = argv[1].len == 1 && argv[1].p[0] == '*';
+    }
     return j;
+}
+
+read_job *read_job_new(store *f, int argc, const rstr *argv) {
+    if (arg_is(&argv[0], "keys")) return job_new(f, JOB_KEYS, argc, argv);
+    if (argc - 1 < READ_JOB_MIN_KEYS) return NULL;
+    if (arg_is(&argv[0], "mget")) return job_new(f, JOB_MGET, argc, argv);
+    if (arg_is(&argv[0], "exists")) return job_new(f, JOB_EXISTS, argc, argv);
+    return NULL;
 }
 
 /* A key costs one unit, and more when matching it against a long pattern
  * could take long (the matcher is O(pattern x key) at worst). */
-int keys_job_step(keys_job *j, long budget, buf *out) {
+static int keys_step(read_job *j, long budget, buf *out) {
     const char *k, *val;
     size_t kl, vl;
     while (budget > 0) {
@@ -89,9 +102,33 @@ int keys_job_step(keys_job *j, long budget, buf *out) {
     return 0;
 }
 
-size_t keys_job_bytes(const keys_job *j) { return j->body.len; }
+/* A lookup costs what visiting a few keys does. */
+static int lookups_step(read_job *j, long budget, buf *out) {
+    for (; j->next < j->argc && budget > 0; j->next++, budget -= 4) {
+        size_t n;
+        char *v = store_view_get(j->v, j->argv[j->next].p, j->argv[j->next].len, &n);
+        if (j->kind == JOB_EXISTS) j->n += v != NULL;
+        else if (v) reply_bulk(&j->body, v, n);
+        else reply_nil(&j->body);
+        free(v);
+    }
+    if (j->next < j->argc) return 0;
+    if (j->kind == JOB_EXISTS) {
+        reply_int(out, j->n);
+        return 1;
+    }
+    reply_array(out, j->argc - 1);
+    buf_append(out, j->body.data, j->body.len);
+    return 1;
+}
 
-void keys_job_free(keys_job *j) {
+int read_job_step(read_job *j, long budget, buf *out) {
+    return j->kind == JOB_KEYS ? keys_step(j, budget, out) : lookups_step(j, budget, out);
+}
+
+size_t read_job_bytes(const read_job *j) { return j->body.len; }
+
+void read_job_free(read_job *j) {
     if (!j) return;
     store_view_free(j->v);
     free(j->pat.p);
@@ -99,14 +136,16 @@ void keys_job_free(keys_job *j) {
     free(j);
 }
 
-/* KEYS pattern (all at once here; the server runs it in slices) */
-void keys_command(cmdctx *x, int argc, rstr *argv) {
-    (void)argc;
-    keys_job *j = keys_job_new(x->f, &argv[1]);
-    if (!j) { reply_error(x->out, E_UNREADABLE); return; }
-    keys_job_step(j, LONG_MAX, x->out);
-    keys_job_free(j);
+/* A read_job's command all at once (the server runs it in slices). */
+void read_job_run(cmdctx *x, int argc, rstr *argv) {
+    int kind = arg_is(&argv[0], "keys") ? JOB_KEYS : arg_is(&argv[0], "mget") ? JOB_MGET : JOB_EXISTS;
+    read_job *j = job_new(x->f, kind, argc, argv);
+    read_job_step(j, LONG_MAX, x->out);
+    read_job_free(j);
 }
+
+/* KEYS pattern */
+void keys_command(cmdctx *x, int argc, rstr *argv) { read_job_run(x, argc, argv); }
 
 typedef struct scan_args {
     uint64_t cursor;
@@ -178,7 +217,6 @@ void scan_command(cmdctx *x, int argc, rstr *argv) {
     scan_args a;
     if (!scan_parse(x, argc, argv, &a)) return;
     store_iter *it = store_iter_new(x->f, a.cursor);
-    if (!it) { reply_error(x->out, E_UNREADABLE); return; }
     buf body;
     buf_init(&body);
     long long n = 0;
@@ -202,7 +240,6 @@ void randomkey_command(cmdctx *x, int argc, rstr *argv) {
     uint64_t h;
     for (int pass = 0; pass < 2; pass++) {
         store_iter *it = store_iter_new(x->f, pass ? 0 : r);
-        if (!it) { reply_error(x->out, E_UNREADABLE); return; }
         if (store_iter_next(it, &k, &kl, &h)) {
             reply_bulk(x->out, k, kl);
             store_iter_free(it);

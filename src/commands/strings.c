@@ -22,11 +22,8 @@ void get_command(cmdctx *x, int argc, rstr *argv) {
     free(v);
 }
 
-/* MGET key [key ...] */
-void mget_command(cmdctx *x, int argc, rstr *argv) {
-    reply_array(x->out, argc - 1);
-    for (int i = 1; i < argc; i++) get_command(x, 2, argv + i - 1);
-}
+/* MGET key [key ...] (the server runs a long one as a read_job) */
+void mget_command(cmdctx *x, int argc, rstr *argv) { read_job_run(x, argc, argv); }
 
 /* STRLEN key */
 void strlen_command(cmdctx *x, int argc, rstr *argv) {

@@ -359,6 +359,9 @@ typedef struct conn {
     int authed;            /* the handshake succeeded: frames may flow */
     peer_hs hs;
     buf in, out;
+    buf bulk;              /* outbound: forwarded replies' frames, fed to out as it drains */
+    buf part;              /* inbound: the parts of a forwarded reply so far ... */
+    uint64_t part_client;  /* ... and its client */
     uint64_t peer;         /* outbound: the member dialled; inbound: once authenticated (0 before) */
     int outbound;
     uint64_t link;         /* unique per connection, never 0 */
@@ -461,6 +464,8 @@ static void conn_close(conn *c, const char *why) {
     close(c->fd);
     buf_free(&c->in);
     buf_free(&c->out);
+    buf_free(&c->bulk);
+    buf_free(&c->part);
     if (c->outbound) {
         member *mb = find_member(c->peer);
         if (mb && mb->out == c) {
@@ -541,10 +546,33 @@ static int handle_snap(conn *c, int type, const char *p, size_t n) {
     return 0;
 }
 
+/* A forwarded reply, or a part of one: parts gather in c->part until
+ * the FR_FORWARD_REPLY that ends them. -1 if the connection was closed. */
+static int reply_frame(conn *c, int type, uint64_t client, const char *p, size_t n) {
+    if (c->part.len && client != c->part_client) { bad_frame(c, "parts of two forwarded replies mixed"); return -1; }
+    if (!n || c->part.len + n > PEER_MAX_FRAME) { bad_frame(c, "forwarded reply empty or too large"); return -1; }
+    if (type == FR_FORWARD_PART) {
+        c->part_client = client;
+        buf_append(&c->part, p, n);
+        return 0;
+    }
+    if (!c->part.len) {
+        transport.h.forward_reply(c->peer, client, p, n);
+        return 0;
+    }
+    buf_append(&c->part, p, n);
+    transport.h.forward_reply(c->peer, client, c->part.data, c->part.len);
+    buf_free(&c->part);
+    return 0;
+}
+
 /* One frame on an authenticated inbound connection; -1 if the
  * connection was closed. */
 static int handle_frame(conn *c, int type, const char *p, size_t n) {
-    if (type == FR_HELLO || type >= FR_CHALLENGE) { bad_frame(c, "handshake frame after the handshake"); return -1; }
+    if (type == FR_HELLO || (type >= FR_CHALLENGE && type <= FR_REFUSE)) {
+        bad_frame(c, "handshake frame after the handshake");
+        return -1;
+    }
     member *mb = find_member(c->peer);
     if (mb) mb->last_rx = mono_ms();
     if (type == FR_RAFT) {
@@ -570,9 +598,8 @@ static int handle_frame(conn *c, int type, const char *p, size_t n) {
         if (argc <= 0) { free(argc == 0 ? argv : NULL); bad_frame(c, "malformed forwarded command"); return -1; }
         transport.h.forward(c->peer, c->link, client, t, argc, argv);
         free(argv);
-    } else if (type == FR_FORWARD_REPLY) {
-        if (n == 8) { bad_frame(c, "empty forwarded reply"); return -1; }
-        transport.h.forward_reply(c->peer, client, p + 8, n - 8);
+    } else if (type == FR_FORWARD_PART || type == FR_FORWARD_REPLY) {
+        return reply_frame(c, type, client, p + 8, n - 8);
     } else {
         transport.h.forward_close(c->peer, client);
     }
@@ -673,9 +700,21 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
     buf_compact(&c->in);
 }
 
+/* Moves whole frames of forwarded replies to out while it holds less
+ * than a part: what comes to out meanwhile goes ahead of the rest. */
+static void feed(conn *c) {
+    while (buf_unread(&c->bulk) && buf_unread(&c->out) < PEER_REPLY_PART) {
+        const char *h = c->bulk.data + c->bulk.pos;
+        size_t n = PEER_HEADER + get_u32(h + 8);
+        buf_append(&c->out, h, n);
+        c->bulk.pos += n;
+    }
+    if (c->bulk.len && !buf_unread(&c->bulk)) buf_free(&c->bulk);
+}
+
 /* Writes what it can; -1 when the connection failed (and is closed). */
 static int flush_conn(conn *c) {
-    while (buf_unread(&c->out)) {
+    while (feed(c), buf_unread(&c->out)) {
         ssize_t n = write(c->fd, c->out.data + c->out.pos, buf_unread(&c->out));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) break;
@@ -1053,22 +1092,32 @@ int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, 
     return 0;
 }
 
+static void client_frame(buf *b, int type, uint64_t client_id, const char *data, size_t len) {
+    size_t s = peer_frame_begin(b, type);
+    buf_put_u64(b, client_id);
+    buf_append(b, data, len);
+    peer_frame_end(b, s);
+}
+
+/* A client's replies and its close keep their order: behind its parts. */
 int peer_send_forward_reply(uint64_t to, uint64_t client_id, const char *reply, size_t len) {
     conn *c = sendable(to);
     if (!c) return -1;
-    size_t s = peer_frame_begin(&c->out, FR_FORWARD_REPLY);
-    buf_put_u64(&c->out, client_id);
-    buf_append(&c->out, reply, len);
-    peer_frame_end(&c->out, s);
+    if (len <= PEER_REPLY_PART && !buf_unread(&c->bulk)) {
+        client_frame(&c->out, FR_FORWARD_REPLY, client_id, reply, len);
+        return 0;
+    }
+    for (; len > PEER_REPLY_PART; reply += PEER_REPLY_PART, len -= PEER_REPLY_PART)
+        client_frame(&c->bulk, FR_FORWARD_PART, client_id, reply, PEER_REPLY_PART);
+    client_frame(&c->bulk, FR_FORWARD_REPLY, client_id, reply, len);
+    feed(c);
     return 0;
 }
 
 int peer_send_forward_close(uint64_t to, uint64_t client_id) {
     conn *c = sendable(to);
     if (!c) return -1;
-    size_t s = peer_frame_begin(&c->out, FR_FORWARD_CLOSE);
-    buf_put_u64(&c->out, client_id);
-    peer_frame_end(&c->out, s);
+    client_frame(buf_unread(&c->bulk) ? &c->bulk : &c->out, FR_FORWARD_CLOSE, client_id, NULL, 0);
     return 0;
 }
 
@@ -1102,7 +1151,7 @@ int peer_send_snap_ack(uint64_t to, uint64_t xfer, uint64_t offset, int status, 
 void peer_flush(void) {
     for (int i = 0; i < transport.n; i++) {
         conn *c = transport.m[i].out;
-        if (c && c->authed && !c->writing && buf_unread(&c->out)) flush_conn(c);
+        if (c && c->authed && !c->writing && (buf_unread(&c->out) || buf_unread(&c->bulk))) flush_conn(c);
     }
 }
 

@@ -79,8 +79,17 @@ enum peer_frame_type {
     FR_CHALLENGE = 8,      /* u64 cluster id, u64 from, u64 to, u8 flags, nonce, proof */
     FR_AUTH = 9,           /* proof */
     FR_REFUSE = 10,        /* u8 peer_refusal: the handshake is refused, and why */
-    FR_LAST = 10
+    FR_FORWARD_PART = 11,  /* u64 client id, then the next PEER_REPLY_PART bytes of a reply
+                            * too large for one frame; the FR_FORWARD_REPLY with its
+                            * last bytes follows the parts, none in between */
+    FR_LAST = 11
 };
+
+/* Forwarded replies travel in frames of at most this many bytes, queued
+ * behind the other frames to the same node and fed to the connection as
+ * it drains: a heartbeat never waits behind a 100 MB reply, only behind a
+ * part of it. */
+#define PEER_REPLY_PART (256u << 10)
 
 #define PEER_HELLO_LEN (24 + 1 + PEER_NONCE)
 #define PEER_CHALLENGE_LEN (24 + 1 + PEER_NONCE + PEER_PROOF)

@@ -7,7 +7,13 @@
 /* Reads waiting for a barrier: read_new have no round yet. Confirmed
  * reads of CMD_SLICED commands run a slice per loop iteration. */
 static slot *read_new, *read_wait, *sliced;
-static ev_idle slicing;  /* sliced reads under way: the loop must not sleep */
+static ev_idle slicing;  /* sliced reads under way, or reads left by a pass: the loop must not sleep */
+static int left;         /* the last pass left reads it could serve */
+
+/* Bytes of replies one pass of reads_serve makes at most (a few ms of
+ * copying): thirty pipelined GETs of a large value take several passes,
+ * and heartbeats go out between them. */
+#define PASS_BYTES (8u << 20)
 
 /* Only keeps the loop from sleeping: the slices run before it would. */
 static void slicing_cb(struct ev_loop *loop, ev_idle *w, int revents) { (void)loop; (void)w; (void)revents; }
@@ -66,7 +72,7 @@ static void reads_answered(slot *s) {
 /* A confirmed read of a CMD_SLICED command: its view is taken now, the
  * read's point in time. 0 if it cannot be (then it runs whole). */
 static int reads_slice(slot *s, const command *cmd) {
-    if (!(cmd->flags & CMD_SLICED) || s->c->close_asap || !(s->job = keys_job_new(server_store(), &s->argv[1])))
+    if (!(cmd->flags & CMD_SLICED) || s->c->close_asap || !(s->job = read_job_new(server_store(), s->argc, s->argv)))
         return 0;
     s->state = SLOT_SLICED;
     s->qnext = sliced;
@@ -75,17 +81,30 @@ static int reads_slice(slot *s, const command *cmd) {
     return 1;
 }
 
+/* Every read served in one pass sees one point in time, at or after the
+ * applied index they wait for. */
 void reads_serve(void) {
     uint64_t confirmed = node_confirmed_round(), applied = node_applied();
+    size_t made = 0;
+    left = 0;
+    if (!read_wait) return;
+    store_reader_pin(server_store());
     for (slot **pp = &read_wait; *pp;) {
         slot *s = *pp;
         if (s->round > confirmed || s->need > applied) { pp = &s->qnext; continue; }
+        if (made >= PASS_BYTES) {
+            left = 1;
+            ev_idle_start(server_loop(), &slicing);
+            break;
+        }
         *pp = s->qnext;
         command *cmd = cmd_lookup(s->argv[0].p, s->argv[0].len);
         if (reads_slice(s, cmd)) continue;
         if (!s->c->close_asap) dispatch_run(s->c, cmd, s->argc, s->argv, &s->reply);
+        made += s->reply.len;
         reads_answered(s);
     }
+    store_reader_unpin(server_store());
 }
 
 /* About SLICE_BUDGET keys each per loop iteration (a few ms), so
@@ -106,20 +125,20 @@ void reads_serve_slices(void) {
     for (slot **pp = &sliced; *pp;) {
         slot *s = *pp;
         client *c = s->c;
-        int done = keys_job_step(s->job, SLICE_BUDGET, &s->reply);
+        int done = read_job_step(s->job, SLICE_BUDGET, &s->reply);
         uint64_t limit = c->proxy ? FORWARD_MAX_REPLY : (uint64_t)server_cfg()->client_output_buffer_limit;
-        if (!done && keys_job_bytes(s->job) <= limit) {
+        if (!done && read_job_bytes(s->job) <= limit) {
             pp = &s->qnext;
             continue;
         }
         *pp = s->qnext;
-        size_t made = keys_job_bytes(s->job);
-        keys_job_free(s->job);
+        size_t made = read_job_bytes(s->job);
+        read_job_free(s->job);
         s->job = NULL;
         if (!done) reads_slice_too_large(s, made);
         reads_answered(s);
     }
-    if (!sliced) ev_idle_stop(server_loop(), &slicing);
+    if (!sliced && !left) ev_idle_stop(server_loop(), &slicing);
 }
 
 void reads_fail_all(void) {
@@ -134,7 +153,7 @@ void reads_detach(slot *s) {
     }
     if (s->state == SLOT_SLICED) {
         slot_unqueue(&sliced, s);
-        keys_job_free(s->job);
+        read_job_free(s->job);
         s->job = NULL;
     }
     if (s->c) s->c->reads_pending--;

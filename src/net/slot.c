@@ -80,8 +80,10 @@ int slot_deliver(client *c) {
 /* Every expired slot, not just the oldest: a long pipeline must not be
  * answered one timer tick per command. Deadlines grow along the list. */
 /* Committed, or confirmed: only this node's apply is awaited, which comes
- * however long a large entry takes (applier.h), so the outcome is known. */
+ * however long a large entry takes (applier.h), so the outcome is known.
+ * (Not on a full disk: the applier waits for space then.) */
 static int only_apply_awaited(const slot *s) {
+    if (node_disk_full()) return 0;
     if (s->state == SLOT_APPLY) return s->index <= node_commit_index() && s->term == node_term();
     return s->state == SLOT_READ && s->round && s->round <= node_confirmed_round();
 }

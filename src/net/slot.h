@@ -26,7 +26,7 @@ typedef struct slot {
     rstr *argv;
     uint64_t aseq;               /* SLOT_APPLY: its place in the apply queue */
     uint64_t fwd_bytes;          /* SLOT_FWD: the request's size */
-    keys_job *job;               /* SLOT_SLICED: a confirmed read running in slices */
+    read_job *job;               /* SLOT_SLICED: a confirmed read running in slices */
     double deadline;
     buf reply;
 } slot;

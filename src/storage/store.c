@@ -25,6 +25,7 @@ typedef struct gen_ref { leveldb_t *db; char *retired_path; int refs; } gen_ref;
 
 struct store {
     struct store *owner;       /* a read handle: the store it reads (NULL: this is the store) */
+    const leveldb_snapshot_t *pin;  /* a read handle's point in time (store_reader_pin) */
     leveldb_t *db;             /* ref->db */
     gen_ref *ref;
     leveldb_options_t *opts;
@@ -376,14 +377,30 @@ store *store_reader_new(store *f) {
     store *r = xmalloc(sizeof(*r));
     memset(r, 0, sizeof(*r));
     r->owner = f;
-    r->ropts = f->ropts;
+    r->ropts = leveldb_readoptions_create();
+    leveldb_readoptions_set_verify_checksums(r->ropts, 1);
     return r;
 }
 
 void store_reader_free(store *r) {
     if (!r) return;
+    store_reader_unpin(r);
+    leveldb_readoptions_destroy(r->ropts);
     buf_free(&r->kbuf);
     free(r);
+}
+
+void store_reader_pin(store *r) {
+    assert(r->owner && !r->pin);
+    r->pin = leveldb_create_snapshot(r->owner->db);
+    leveldb_readoptions_set_snapshot(r->ropts, r->pin);
+}
+
+void store_reader_unpin(store *r) {
+    if (!r->pin) return;
+    leveldb_readoptions_set_snapshot(r->ropts, NULL);
+    leveldb_release_snapshot(r->owner->db, r->pin);
+    r->pin = NULL;
 }
 
 void store_close(store *f) {
@@ -751,6 +768,7 @@ uint64_t store_disk_size(store *f) {
 /* ---- images: reading a point-in-time view, building a new generation ---- */
 
 struct store_view {
+    buf kbuf;
     gen_ref *ref;
     const leveldb_snapshot_t *snap;
     leveldb_readoptions_t *ro;
@@ -762,6 +780,7 @@ struct store_view {
 store_view *store_view_new(store *f, uint64_t *index, uint64_t *term, uint64_t *keys) {
     store *o = f->owner ? f->owner : f;
     store_view *v = xmalloc(sizeof(*v));
+    buf_init(&v->kbuf);
     v->ref = o->ref;
     v->ref->refs++;
     v->snap = leveldb_create_snapshot(o->db);
@@ -796,8 +815,24 @@ int store_view_next(store_view *v, const char **k, size_t *kl, const char **val,
     return 1;
 }
 
+char *store_view_get(store_view *v, const char *key, size_t klen, size_t *vlen) {
+    size_t n;
+    const char *k = encode_key(&v->kbuf, key, klen, &n);
+    char *err = NULL;
+    char *val = leveldb_get(v->ref->db, v->ro, k, n, vlen, &err);
+    if (err) {
+        logmsg(LL_WARNING, "Reading the state machine failed: %s. Stopping: never answer wrongly", err);
+        abort();
+    }
+    if (!val) return NULL;
+    char *copy = xstrndup(val, *vlen);
+    leveldb_free(val);
+    return copy;
+}
+
 void store_view_free(store_view *v) {
     if (!v) return;
+    buf_free(&v->kbuf);
     leveldb_iter_destroy(v->it);
     leveldb_readoptions_destroy(v->ro);
     leveldb_release_snapshot(v->ref->db, v->snap);

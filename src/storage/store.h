@@ -54,6 +54,11 @@ void store_close(store *f);
  * iterators, views, store_keys, store_applied, store_disk_size only. */
 store *store_reader_new(store *f);
 void store_reader_free(store *r);
+/* The reads through r until store_reader_unpin() all see one point in
+ * time (a LevelDB snapshot): a command reading several keys sees them
+ * as one batch left them. */
+void store_reader_pin(store *r);
+void store_reader_unpin(store *r);
 uint64_t store_applied(const store *f);
 uint64_t store_applied_term(const store *f);
 uint64_t store_installed_at(const store *f);
@@ -115,6 +120,8 @@ typedef struct store_view store_view;
 store_view *store_view_new(store *f, uint64_t *index, uint64_t *term, uint64_t *keys);
 /* The configuration at the view's point (NULL: the founding one). */
 const char *store_view_conf(const store_view *v);
+/* A key's value at the view's point (malloc'd), or NULL. */
+char *store_view_get(store_view *v, const char *key, size_t klen, size_t *vlen);
 /* Next key and value (valid until the next call); 0 at the end. */
 int store_view_next(store_view *v, const char **k, size_t *kl, const char **val, size_t *vl);
 /* A view keeps the generation it reads: an install may replace the state
