@@ -136,7 +136,6 @@ test-long: build/sim_raft src/raftkv-server build/raftkv-server-san
 	build/sim_raft 1 10000 2000
 	SIM="$(SIM)" tests/mutate.sh
 	python3 tests/jepsen_test.py src/raftkv-server --long
-	HOSTILE_LONG=1 python3 tests/hostile_test.py build/raftkv-server-san
 
 integration: build/raftkv-server-san build/test_server
 	build/test_server build/raftkv-server-san

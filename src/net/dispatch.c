@@ -63,9 +63,12 @@ static int leaderless_too_long(void) {
     return now - since >= (double)server_cfg()->cluster_request_timeout / 1000.0;
 }
 
-/* A leader that cannot commit takes no more writes past the limit: its
- * clients wait, unread, instead of its memory growing. */
-static int backlogged(void) { return node_uncommitted_bytes() > (uint64_t)server_cfg()->max_uncommitted_bytes; }
+/* A leader that cannot commit, or apply, as fast as it is written to
+ * takes no more writes past the limit: its clients wait, unread, instead
+ * of its memory growing. */
+static int backlogged(void) {
+    return node_uncommitted_bytes() + node_unapplied_bytes() > (uint64_t)server_cfg()->max_uncommitted_bytes;
+}
 
 /* Whether a held client may go on. */
 static int hold_over(const client *c) {

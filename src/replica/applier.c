@@ -31,6 +31,7 @@ struct applier {
     result *out;              /* applied, not yet reported to the loop */
     size_t nout, outcap;
     uint64_t visible, synced, sync_want, handed;
+    uint64_t pending_bytes;   /* of the entries handed over and not yet applied */
     int err;                  /* the last write's failure (parked until recover) */
     int busy, hold, stop;
     /* the loop's own */
@@ -71,16 +72,19 @@ static void apply_one(applier *a, const item *it, buf *reply) {
 static void run_batch(applier *a, item *batch, size_t n, int sync) {
     unlock(a);
     result *res = n ? xmalloc(sizeof(result) * n) : NULL;
+    uint64_t bytes = 0;
     for (size_t i = 0; i < n; i++) {
         res[i].index = batch[i].index;
         res[i].term = batch[i].term;
         buf_init(&res[i].reply);
         apply_one(a, &batch[i], &res[i].reply);
+        bytes += batch[i].len;
         free(batch[i].data);
     }
     int rc = sync ? store_sync(a->f) : store_write_batch(a->f);
     uint64_t applied = store_applied(a->f);
     lock(a);
+    a->pending_bytes -= bytes < a->pending_bytes ? bytes : a->pending_bytes;
     if (a->nout + n > a->outcap) {
         a->outcap = (a->nout + n) * 2;
         a->out = xrealloc(a->out, sizeof(result) * a->outcap);
@@ -163,6 +167,7 @@ static void sm_apply(void *ctx, const raft_entry *e, int removed, buf *reply) {
     }
     a->q[a->qlen++] = it;
     a->handed = e->index;
+    a->pending_bytes += e->len;
     unlock(a);
 }
 
@@ -249,10 +254,11 @@ uint64_t applier_visible(const applier *a) {
     return v;
 }
 
-uint64_t applier_backlog(const applier *a) {
+uint64_t applier_backlog(const applier *a, uint64_t *bytes) {
     applier *m = (applier *)a;
     lock(m);
     uint64_t b = a->handed > a->visible ? a->handed - a->visible : 0;
+    if (bytes) *bytes = a->pending_bytes;
     unlock(m);
     return b;
 }
@@ -263,6 +269,7 @@ void applier_hold(applier *a) {
     for (size_t i = a->qhead; i < a->qlen; i++) free(a->q[i].data);
     a->qhead = a->qlen = 0;
     while (a->busy) pthread_cond_wait(&a->progress, &a->mu);
+    a->pending_bytes = 0;
     unlock(a);
 }
 

@@ -39,8 +39,9 @@ void applier_attach(applier *a, replica *r);
 void applier_free(applier *a);
 /* Applied and written: what reads may count on. */
 uint64_t applier_visible(const applier *a);
-/* Entries handed over and not yet visible. */
-uint64_t applier_backlog(const applier *a);
+/* Entries handed over and not yet visible; bytes (may be NULL): of those
+ * not yet applied. */
+uint64_t applier_backlog(const applier *a, uint64_t *bytes);
 /* Stops applying for an image install: drops what is queued, waits for
  * the batch under way. applier_release() resumes from the store's state. */
 void applier_hold(applier *a);

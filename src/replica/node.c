@@ -398,6 +398,11 @@ uint64_t node_commit_index(void) { return raft_commit_index(core()); }
 uint64_t node_confirmed_round(void) { return replica_confirmed_round(self.rep); }
 uint64_t node_propose(const char *data, size_t len) { return replica_propose(self.rep, data, len); }
 uint64_t node_uncommitted_bytes(void) { return replica_uncommitted_bytes(self.rep); }
+uint64_t node_unapplied_bytes(void) {
+    uint64_t bytes;
+    applier_backlog(self.ap, &bytes);
+    return bytes;
+}
 uint64_t node_read_round(uint64_t *read_index) { return replica_read_round(self.rep, read_index); }
 int node_read_vouched(uint64_t from, uint64_t term, uint64_t *read_index) {
     return replica_read_vouched(self.rep, from, term, read_index);
@@ -495,8 +500,10 @@ void node_info(buf *b, const char *section) {
                (unsigned long long)raft_conf_index(core()), raft_conf_index(core()) > raft_commit_index(core()),
                (unsigned long long)raft_transferee(core()), st->timeout_elections, st->transfer_elections, st->transfers,
                st->conf_changes);
-    buf_printf(b, "raft_uncommitted_bytes:%llu\r\nraft_apply_backlog:%llu\r\n",
-               (unsigned long long)node_uncommitted_bytes(), (unsigned long long)applier_backlog(self.ap));
+    uint64_t backlog_bytes, backlog = applier_backlog(self.ap, &backlog_bytes);
+    buf_printf(b, "raft_uncommitted_bytes:%llu\r\nraft_apply_backlog:%llu\r\nraft_apply_backlog_bytes:%llu\r\n",
+               (unsigned long long)node_uncommitted_bytes(), (unsigned long long)backlog,
+               (unsigned long long)backlog_bytes);
     buf_printf(b, "raft_fsyncs:%lld\r\nraft_fsynced_entries:%lld\r\n"
                "raft_wal_bytes:%llu\r\nraft_wal_segments:%d\r\nraft_bad_peer_frames:%lld\r\n"
                "raft_peer_auth_failures:%lld\r\n",

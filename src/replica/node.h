@@ -46,6 +46,8 @@ uint64_t node_propose(const char *data, size_t len);
 /* Bytes of the entries past the commit index (a leader that cannot
  * commit holds them for its clients). */
 uint64_t node_uncommitted_bytes(void);
+/* Bytes of the committed entries not yet applied (applier.h). */
+uint64_t node_unapplied_bytes(void);
 /* Leader only: starts a read barrier round; returns it (0 if not leader)
  * and the index reads must wait for. */
 uint64_t node_read_round(uint64_t *read_index);
