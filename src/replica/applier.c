@@ -181,7 +181,7 @@ static int sm_end_batch(void *ctx) {
     return 0;
 }
 
-static int sm_make_durable(void *ctx, uint64_t upto, int wait) {
+static int sm_make_durable(void *ctx, uint64_t upto, int wait, uint64_t *durable) {
     applier *a = ctx;
     lock(a);
     if (a->synced < upto && !a->err) {
@@ -189,7 +189,8 @@ static int sm_make_durable(void *ctx, uint64_t upto, int wait) {
         pthread_cond_signal(&a->work);
         while (wait && a->synced < upto && !a->err) pthread_cond_wait(&a->progress, &a->mu);
     }
-    int rc = a->synced >= upto ? 0 : a->err ? a->err : EAGAIN;
+    *durable = a->synced;
+    int rc = a->synced >= upto ? 0 : a->err;
     unlock(a);
     return rc;
 }

@@ -41,7 +41,7 @@ struct replica {
     uint64_t unc_bytes, unc_from, unc_to, unc_term;  /* replica_uncommitted_bytes(): entries (from, to] of term */
     int disk_full;          /* errno of a write refused for want of space; retrying */
     int degraded;           /* the log or the state machine lacks space */
-    int sm_waiting;         /* make_durable answered EAGAIN: no snapshot until replica_sm_progress() */
+    int sm_waiting;         /* the state machine was not durable as far as asked: no snapshot until replica_sm_progress() */
     int sm_poked;           /* ... which came: try again at the next process */
     int retry_left;         /* ticks to the next try (0: none pending) */
     int stopped;            /* fatal: nothing more happens */
@@ -290,16 +290,17 @@ static uint64_t compact(replica *r, int all) {
     uint64_t c = compact_point(r, all);
     if (c <= snap && !all) return snap;
     if (r->sm.no_space(r->sm.ctx)) return snap;  /* nothing can be made durable: the log stays */
-    uint64_t t0 = r->clock.mono_ms(r->clock.ctx);
-    int err = r->sm.make_durable(r->sm.ctx, all ? r->applied : c, all);
-    if (err == EAGAIN) {  /* the state machine is behind: again at replica_sm_progress() */
-        r->sm_waiting = 1;
-        return snap;
-    }
+    uint64_t t0 = r->clock.mono_ms(r->clock.ctx), durable = 0;
+    int err = r->sm.make_durable(r->sm.ctx, all ? r->applied : c, all, &durable);
     if (err == ENOSPC || err == EDQUOT) { degrade(r); return snap; }
     if (err) {
         fatal(r, "Making the state machine durable failed");
         return snap;
+    }
+    if (durable < c) {  /* the state machine is behind: this far now, the rest at replica_sm_progress() */
+        r->sm_waiting = 1;
+        c = durable;
+        if (c <= snap) return snap;
     }
     if (c > snap) {
         uint64_t dropped = 0;

@@ -63,10 +63,11 @@ typedef struct replica_sm_port {
      * full disk; anything else is fatal). A state machine that applies
      * later, on a thread, reports its failures by replica_sm_failed(). */
     int (*end_batch)(void *ctx);
-    /* Every entry up to upto applied and durable: 0; EAGAIN: not yet (the
-     * state machine calls replica_sm_progress() when it may be; wait: block
-     * until it is); else an errno. */
-    int (*make_durable)(void *ctx, uint64_t upto, int wait);
+    /* Every entry up to upto applied and durable: 0 and *durable, the
+     * index the state machine is durable at, which may be short of upto
+     * (it gets there later and calls replica_sm_progress(); wait: block
+     * until it is there); else an errno. */
+    int (*make_durable)(void *ctx, uint64_t upto, int wait, uint64_t *durable);
     int (*no_space)(void *ctx);
     /* After a full disk: 0 recovered, 1 not yet, -1 fatal. */
     int (*recover)(void *ctx);

@@ -33,7 +33,7 @@ struct store {
     leveldb_writeoptions_t *wopts, *wsync;
     leveldb_cache_t *cache;
     leveldb_filterpolicy_t *filter;
-    uint64_t applied, applied_term, keys, synced;
+    uint64_t applied, applied_term, keys, synced, written;
     char *dir;                 /* the node's data dir; LevelDB is in fsm-<gen> inside */
     unsigned gen;
     uint64_t installed_at;     /* this generation came from an image of that index */
@@ -348,7 +348,7 @@ store *store_open(const char *dir, char **err) {
     char *lerr = NULL;
     f->db = leveldb_open(f->opts, path, &lerr);
     if (f->db) f->ref = gen_ref_new(f->db);
-    if (!lerr) f->applied = f->synced = read_meta(f, META_APPLIED, &lerr);
+    if (!lerr) f->applied = f->synced = f->written = read_meta(f, META_APPLIED, &lerr);
     if (!lerr) f->applied_term = read_meta(f, META_TERM, &lerr);
     if (!lerr) f->keys = read_meta(f, META_KEYS, &lerr);
     if (!lerr) f->conf = read_text(f, META_CONF, &lerr);
@@ -627,7 +627,9 @@ static void clear_pend(store *f) {
  * the state machine out of service until store_recover(). */
 static int store_write(store *f, int sync) {
     if (f->no_space) return -1;
-    if (!f->wb && (!sync || f->synced == f->applied)) return 0;
+    /* an entry that changed no key still moves the applied index: a view
+     * must show the point the store reached */
+    if (!f->wb && f->written == f->applied && (!sync || f->synced == f->applied)) return 0;
     batch_open(f);
     write_meta(f->wb, f->applied, f->applied_term, f->keys);
     char *err = NULL;
@@ -649,6 +651,7 @@ static int store_write(store *f, int sync) {
         return -1;
     }
     if (sync) f->synced = f->applied;
+    f->written = f->applied;
     publish(f);
     return 0;
 }
@@ -925,7 +928,7 @@ int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term,
     f->db = b->db;
     f->ref = gen_ref_new(b->db);
     f->gen = b->gen;
-    f->applied = f->synced = index;
+    f->applied = f->synced = f->written = index;
     f->applied_term = term;
     f->keys = b->count;
     f->installed_at = index;
