@@ -181,16 +181,15 @@ void forward_on_close(uint64_t from, uint64_t sid) {
 
 /* Sending closes the link when its send buffer is full, which frees that
  * follower's proxies: c is looked up again, not read. */
-int forward_proxy_reply(client *c, const buf *reply) {
+int forward_proxy_reply(client *c, buf *reply) {
     uint64_t peer = c->proxy_peer, sid = c->proxy_sid;
-    if (reply->len > FORWARD_MAX_REPLY) {  /* one frame carries one reply */
-        char e[160];
-        snprintf(e, sizeof(e), "-ERR the reply (%zu bytes) is too large to forward: send this command to the "
-                 "leader\r\n", reply->len);
-        peer_send_forward_reply(peer, sid, e, strlen(e));
-    } else {
-        peer_send_forward_reply(peer, sid, reply->data, reply->len);
+    if (buf_unread(reply) > FORWARD_MAX_REPLY) {  /* the follower assembles it in memory */
+        size_t n = buf_unread(reply);
+        buf_free(reply);
+        buf_printf(reply, "-ERR the reply (%zu bytes) is too large to forward: send this command to the "
+                   "leader\r\n", n);
     }
+    peer_send_forward_reply(peer, sid, reply);
     return idmap_get(&proxies, peer, sid) == c;
 }
 

@@ -53,7 +53,7 @@ void forward_client_gone(client *c);
  * requests run as (queued by forward_on_request), takes it and 1. */
 int forward_proxy_user(client *c);
 /* Leader: sends a proxy's reply to its follower; 0 if that freed c. */
-int forward_proxy_reply(client *c, const buf *reply);
+int forward_proxy_reply(client *c, buf *reply);
 
 /* node callbacks */
 void forward_on_request(uint64_t from, uint64_t link, uint64_t sid, uint64_t term, int argc, rstr *argv);

@@ -351,6 +351,14 @@ int peer_hs_step(peer_hs *hs, buf *in, buf *out, char *err, size_t errlen) {
 
 /* ---- connections ---- */
 
+/* A forwarded reply (or a client's close) waiting to be framed. */
+typedef struct bulk {
+    int type;              /* FR_FORWARD_REPLY or FR_FORWARD_CLOSE */
+    uint64_t client;
+    buf data;              /* the reply, taken from its slot; data.pos: how far it went */
+    struct bulk *next;
+} bulk;
+
 typedef struct conn {
     int fd;
     ev_io rio, wio;
@@ -359,7 +367,7 @@ typedef struct conn {
     int authed;            /* the handshake succeeded: frames may flow */
     peer_hs hs;
     buf in, out;
-    buf bulk;              /* outbound: forwarded replies' frames, fed to out as it drains */
+    struct bulk *bulk, *bulk_tail;  /* outbound: forwarded replies, framed into out as it drains */
     buf part;              /* inbound: the parts of a forwarded reply so far ... */
     uint64_t part_client;  /* ... and its client */
     uint64_t peer;         /* outbound: the member dialled; inbound: once authenticated (0 before) */
@@ -464,7 +472,12 @@ static void conn_close(conn *c, const char *why) {
     close(c->fd);
     buf_free(&c->in);
     buf_free(&c->out);
-    buf_free(&c->bulk);
+    while (c->bulk) {
+        bulk *b = c->bulk;
+        c->bulk = b->next;
+        buf_free(&b->data);
+        free(b);
+    }
     buf_free(&c->part);
     if (c->outbound) {
         member *mb = find_member(c->peer);
@@ -700,16 +713,31 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
     buf_compact(&c->in);
 }
 
-/* Moves whole frames of forwarded replies to out while it holds less
- * than a part: what comes to out meanwhile goes ahead of the rest. */
+static void client_frame(buf *b, int type, uint64_t client_id, const char *data, size_t len) {
+    size_t s = peer_frame_begin(b, type);
+    buf_put_u64(b, client_id);
+    buf_append(b, data, len);
+    peer_frame_end(b, s);
+}
+
+/* Frames the next part of the waiting replies into out while it holds
+ * less than a part: what comes to out meanwhile goes ahead of the rest,
+ * and the copying is spread over the loop's iterations. */
 static void feed(conn *c) {
-    while (buf_unread(&c->bulk) && buf_unread(&c->out) < PEER_REPLY_PART) {
-        const char *h = c->bulk.data + c->bulk.pos;
-        size_t n = PEER_HEADER + get_u32(h + 8);
-        buf_append(&c->out, h, n);
-        c->bulk.pos += n;
+    while (c->bulk && buf_unread(&c->out) < PEER_REPLY_PART) {
+        bulk *b = c->bulk;
+        size_t left = buf_unread(&b->data);
+        if (b->type == FR_FORWARD_REPLY && left > PEER_REPLY_PART) {
+            client_frame(&c->out, FR_FORWARD_PART, b->client, b->data.data + b->data.pos, PEER_REPLY_PART);
+            b->data.pos += PEER_REPLY_PART;
+            continue;
+        }
+        client_frame(&c->out, b->type, b->client, b->data.data + b->data.pos, left);
+        c->bulk = b->next;
+        if (!c->bulk) c->bulk_tail = NULL;
+        buf_free(&b->data);
+        free(b);
     }
-    if (c->bulk.len && !buf_unread(&c->bulk)) buf_free(&c->bulk);
 }
 
 /* Writes what it can; -1 when the connection failed (and is closed). */
@@ -1092,24 +1120,26 @@ int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, 
     return 0;
 }
 
-static void client_frame(buf *b, int type, uint64_t client_id, const char *data, size_t len) {
-    size_t s = peer_frame_begin(b, type);
-    buf_put_u64(b, client_id);
-    buf_append(b, data, len);
-    peer_frame_end(b, s);
+static void bulk_push(conn *c, int type, uint64_t client_id, buf *data) {
+    bulk *b = xmalloc(sizeof(*b));
+    b->type = type;
+    b->client = client_id;
+    b->data = *data;
+    buf_init(data);
+    b->next = NULL;
+    if (c->bulk_tail) c->bulk_tail->next = b; else c->bulk = b;
+    c->bulk_tail = b;
 }
 
 /* A client's replies and its close keep their order: behind its parts. */
-int peer_send_forward_reply(uint64_t to, uint64_t client_id, const char *reply, size_t len) {
+int peer_send_forward_reply(uint64_t to, uint64_t client_id, buf *reply) {
     conn *c = sendable(to);
     if (!c) return -1;
-    if (len <= PEER_REPLY_PART && !buf_unread(&c->bulk)) {
-        client_frame(&c->out, FR_FORWARD_REPLY, client_id, reply, len);
+    if (buf_unread(reply) <= PEER_REPLY_PART && !c->bulk) {
+        client_frame(&c->out, FR_FORWARD_REPLY, client_id, reply->data + reply->pos, buf_unread(reply));
         return 0;
     }
-    for (; len > PEER_REPLY_PART; reply += PEER_REPLY_PART, len -= PEER_REPLY_PART)
-        client_frame(&c->bulk, FR_FORWARD_PART, client_id, reply, PEER_REPLY_PART);
-    client_frame(&c->bulk, FR_FORWARD_REPLY, client_id, reply, len);
+    bulk_push(c, FR_FORWARD_REPLY, client_id, reply);
     feed(c);
     return 0;
 }
@@ -1117,7 +1147,10 @@ int peer_send_forward_reply(uint64_t to, uint64_t client_id, const char *reply, 
 int peer_send_forward_close(uint64_t to, uint64_t client_id) {
     conn *c = sendable(to);
     if (!c) return -1;
-    client_frame(buf_unread(&c->bulk) ? &c->bulk : &c->out, FR_FORWARD_CLOSE, client_id, NULL, 0);
+    buf none;
+    buf_init(&none);
+    if (c->bulk) bulk_push(c, FR_FORWARD_CLOSE, client_id, &none);
+    else client_frame(&c->out, FR_FORWARD_CLOSE, client_id, NULL, 0);
     return 0;
 }
 
@@ -1151,7 +1184,7 @@ int peer_send_snap_ack(uint64_t to, uint64_t xfer, uint64_t offset, int status, 
 void peer_flush(void) {
     for (int i = 0; i < transport.n; i++) {
         conn *c = transport.m[i].out;
-        if (c && c->authed && !c->writing && (buf_unread(&c->out) || buf_unread(&c->bulk))) flush_conn(c);
+        if (c && c->authed && !c->writing && (buf_unread(&c->out) || c->bulk)) flush_conn(c);
     }
 }
 

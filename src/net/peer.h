@@ -183,7 +183,8 @@ int peer_connected(uint64_t id);
 /* Queue a frame for id; -1 when not connected (nothing was queued). */
 int peer_send_raft(const raft_msg *m);
 int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, const rstr *argv);
-int peer_send_forward_reply(uint64_t to, uint64_t client_id, const char *reply, size_t len);
+/* Takes reply's bytes (reply is left empty when they were queued). */
+int peer_send_forward_reply(uint64_t to, uint64_t client_id, buf *reply);
 int peer_send_forward_close(uint64_t to, uint64_t client_id);
 int peer_send_snap(uint64_t to, uint64_t xfer, uint64_t term, uint64_t offset, int last, const char *data, size_t len);
 int peer_send_snap_ack(uint64_t to, uint64_t xfer, uint64_t offset, int status, uint64_t index);

@@ -69,8 +69,15 @@ int slot_deliver(client *c) {
         c->shead = s->next;
         if (!c->shead) c->stail = NULL;
         int alive = 1;
-        if (c->proxy) alive = forward_proxy_reply(c, &s->reply);
-        else buf_append(&c->out, s->reply.data + s->reply.pos, buf_unread(&s->reply));
+        if (c->proxy) {
+            alive = forward_proxy_reply(c, &s->reply);
+        } else if (!buf_unread(&c->out) && buf_unread(&s->reply) > (64u << 10)) {
+            buf t = c->out;  /* a large reply to an idle client: handed over, not copied */
+            c->out = s->reply;
+            s->reply = t;
+        } else {
+            buf_append(&c->out, s->reply.data + s->reply.pos, buf_unread(&s->reply));
+        }
         slot_free(s);  /* no longer the client's: freed here either way */
         if (!alive) return 0;  /* c is not read: it may be gone */
     }

@@ -37,6 +37,8 @@ static struct {
     wal_state st;
     char *members_text;   /* the founding configuration (images fall back to it) */
     ev_timer tick;
+    uint64_t last_tick;
+    long long loop_held;  /* ticks late by more than a heartbeat interval */
 } self;
 
 static const raft *core(void) { return replica_core(self.rep); }
@@ -84,8 +86,17 @@ void node_process(void) {
     replica_process(self.rep);
 }
 
+/* A tick late by more than a heartbeat interval means the loop was held
+ * (a bug to report: nothing on it should take that long). */
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)loop; (void)w; (void)revents;
+    uint64_t now = mono_ms();
+    if (self.last_tick && now - self.last_tick > TICK_MS + (uint64_t)self.cfg->heartbeat_interval) {
+        self.loop_held++;
+        logmsg(LL_WARNING, "The event loop was held for %llu ms (a tick is due every %d ms)",
+               (unsigned long long)(now - self.last_tick), TICK_MS);
+    }
+    self.last_tick = now;
     replica_tick(self.rep);
 }
 

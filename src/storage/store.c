@@ -514,9 +514,11 @@ char *store_get(store *f, const char *key, size_t klen, size_t *vlen) {
         abort();
     }
     if (!v) return NULL;
-    char *copy = xstrndup(v, *vlen);
-    leveldb_free(v);
-    return copy;
+    /* LevelDB's copy is malloc'd (its C API): ours, NUL-terminated, with no
+     * second copy (realloc of a large block remaps it) */
+    char *own = xrealloc(v, *vlen + 1);
+    own[*vlen] = '\0';
+    return own;
 }
 
 int store_exists(store *f, const char *key, size_t klen) {
