@@ -92,7 +92,10 @@ int slot_deliver(client *c) {
 static int only_apply_awaited(const slot *s) {
     if (node_disk_full()) return 0;
     if (s->state == SLOT_APPLY) return s->index <= node_commit_index() && s->term == node_term();
-    return s->state == SLOT_READ && s->round && s->round <= node_confirmed_round();
+    /* need: the client's last write may be an entry truncated away (its
+     * leader lost the term), which this log may never reach again */
+    return s->state == SLOT_READ && s->round && s->round <= node_confirmed_round() &&
+           s->need <= node_commit_index();
 }
 
 void slot_expire(client *c, double now) {
