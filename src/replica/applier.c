@@ -161,6 +161,13 @@ static void sm_apply(void *ctx, const raft_entry *e, int removed, buf *reply) {
         a->conf = xstrndup(e->data, e->len);
     }
     lock(a);
+    if (a->qhead && a->qlen == a->qcap && a->qhead >= a->qcap / 2) {
+        /* take() rewinds only a queue it empties: under a backlog that
+         * never drains, reuse the slots taken instead of growing for ever */
+        memmove(a->q, a->q + a->qhead, sizeof(item) * (a->qlen - a->qhead));
+        a->qlen -= a->qhead;
+        a->qhead = 0;
+    }
     if (a->qlen == a->qcap) {
         a->qcap = a->qcap ? a->qcap * 2 : 256;
         a->q = xrealloc(a->q, sizeof(item) * a->qcap);
