@@ -79,14 +79,16 @@ int forward_request(client *c, uint64_t leader, int write, int argc, rstr *argv)
     return 0;
 }
 
-void forward_on_reply(uint64_t from, uint64_t sid, const char *r, size_t n) {
+void forward_on_reply(uint64_t from, uint64_t sid, buf *reply) {
     client *c = idmap_get(&sessions, 0, sid);
     if (!c || c->fwd_to != from) return;
     slot *s = c->shead;
     while (s && s->state != SLOT_FWD) s = s->next;
     if (!s) return;
     forward_unpend(c, s);
-    buf_append(&s->reply, r, n);
+    buf t = s->reply;  /* empty: the reply is taken, not copied */
+    s->reply = *reply;
+    *reply = t;
     slot_done(s);
 }
 

@@ -57,7 +57,8 @@ int forward_proxy_reply(client *c, buf *reply);
 
 /* node callbacks */
 void forward_on_request(uint64_t from, uint64_t link, uint64_t sid, uint64_t term, int argc, rstr *argv);
-void forward_on_reply(uint64_t from, uint64_t sid, const char *r, size_t n);
+/* A reply from the leader: its bytes are taken (reply is left empty). */
+void forward_on_reply(uint64_t from, uint64_t sid, buf *reply);
 void forward_on_close(uint64_t from, uint64_t sid);
 void forward_on_peer_down(uint64_t id);
 void forward_on_link_closed(uint64_t id, uint64_t link);

@@ -184,6 +184,7 @@ static void start_front_end(struct ev_loop *loop) {
 /* Everything applied is made durable (node_shutdown), then closed. */
 static void shut_down(struct ev_loop *loop, store *f, store *reader) {
     client_close_all();
+    reads_free();
     node_shutdown();
     writes_free();
     forward_free();

@@ -559,22 +559,25 @@ static int handle_snap(conn *c, int type, const char *p, size_t n) {
     return 0;
 }
 
+/* Room for a whole bulk reply at once ($<length>\r\n<data>\r\n), so a
+ * large one is not copied again each time its buffer doubles. */
+static void presize(buf *b, const char *p, size_t n) {
+    size_t i = 1, len = 0;
+    if (!n || p[0] != '$') return;
+    for (; i < n && i < 12 && p[i] >= '0' && p[i] <= '9'; i++) len = len * 10 + (size_t)(p[i] - '0');
+    if (len <= PEER_MAX_FRAME) buf_reserve(b, len + i + 4);
+}
+
 /* A forwarded reply, or a part of one: parts gather in c->part until
  * the FR_FORWARD_REPLY that ends them. -1 if the connection was closed. */
 static int reply_frame(conn *c, int type, uint64_t client, const char *p, size_t n) {
     if (c->part.len && client != c->part_client) { bad_frame(c, "parts of two forwarded replies mixed"); return -1; }
     if (!n || c->part.len + n > PEER_MAX_FRAME) { bad_frame(c, "forwarded reply empty or too large"); return -1; }
-    if (type == FR_FORWARD_PART) {
-        c->part_client = client;
-        buf_append(&c->part, p, n);
-        return 0;
-    }
-    if (!c->part.len) {
-        transport.h.forward_reply(c->peer, client, p, n);
-        return 0;
-    }
+    if (!c->part.len) presize(&c->part, p, n);
+    c->part_client = client;
     buf_append(&c->part, p, n);
-    transport.h.forward_reply(c->peer, client, c->part.data, c->part.len);
+    if (type == FR_FORWARD_PART) return 0;
+    transport.h.forward_reply(c->peer, client, &c->part);
     buf_free(&c->part);
     return 0;
 }

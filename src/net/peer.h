@@ -156,7 +156,7 @@ typedef struct peer_handler {
     void (*raft)(const raft_msg *m);
     /* link: the incoming connection it came on (never 0) */
     void (*forward)(uint64_t from, uint64_t link, uint64_t client_id, uint64_t term, int argc, rstr *argv);
-    void (*forward_reply)(uint64_t from, uint64_t client_id, const char *reply, size_t len);
+    void (*forward_reply)(uint64_t from, uint64_t client_id, buf *reply);  /* may take reply's bytes */
     void (*forward_close)(uint64_t from, uint64_t client_id);
     void (*down)(uint64_t id);  /* the connection to id was lost */
     /* a connection id dialled to us closed; link as forward() gave */

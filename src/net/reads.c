@@ -18,7 +18,12 @@ static int left;         /* the last pass left reads it could serve */
 /* Only keeps the loop from sleeping: the slices run before it would. */
 static void slicing_cb(struct ev_loop *loop, ev_idle *w, int revents) { (void)loop; (void)w; (void)revents; }
 
-void reads_init(void) { ev_idle_init(&slicing, slicing_cb); }
+void reads_init(void) {
+    ev_idle_init(&slicing, slicing_cb);
+    fetch_init(server_loop());
+}
+
+void reads_free(void) { fetch_free(); }
 
 void reads_queue(client *c) {
     resp_parser *p = &c->parser;
@@ -83,6 +88,37 @@ static int reads_slice(slot *s, const command *cmd) {
 
 /* Every read served in one pass sees one point in time, at or after the
  * applied index they wait for. */
+/* Whether a keyed read touches a key that may hold a large value. */
+static int touches_large(const command *cmd, int argc, const rstr *argv) {
+    if (!cmd || !(cmd->flags & CMD_READONLY) || cmd->first <= 0) return 0;
+    int last = cmd->last < 0 ? argc + cmd->last : cmd->last, step = cmd->step > 0 ? cmd->step : 1;
+    for (int i = cmd->first; i <= last && i < argc; i += step)
+        if (store_is_large(server_store(), argv[i].p, argv[i].len)) return 1;
+    return 0;
+}
+
+static void fetched(void *ctx, buf *reply) {
+    slot *s = ctx;
+    s->fetch = NULL;
+    buf t = s->reply;
+    s->reply = *reply;
+    *reply = t;
+    reads_answered(s);
+}
+
+/* A read of a large value runs on the fetch thread, at the point in time
+ * of this pass; the slot gives it the command. */
+static int reads_fetch(slot *s, const command *cmd) {
+    if (s->c->close_asap || !touches_large(cmd, s->argc, s->argv)) return 0;
+    store *rd = store_reader_new(server_store());
+    store_reader_pin(rd);
+    s->state = SLOT_FETCH;
+    s->fetch = fetch_start(cmd, s->argc, s->argv, rd, fetched, s);
+    s->argv = NULL;
+    s->argc = 0;
+    return 1;
+}
+
 void reads_serve(void) {
     uint64_t confirmed = node_confirmed_round(), applied = node_applied();
     size_t made = 0;
@@ -99,7 +135,7 @@ void reads_serve(void) {
         }
         *pp = s->qnext;
         command *cmd = cmd_lookup(s->argv[0].p, s->argv[0].len);
-        if (reads_slice(s, cmd)) continue;
+        if (reads_slice(s, cmd) || reads_fetch(s, cmd)) continue;
         if (!s->c->close_asap) dispatch_run(s->c, cmd, s->argc, s->argv, &s->reply);
         made += s->reply.len;
         reads_answered(s);
@@ -150,6 +186,10 @@ void reads_detach(slot *s) {
     if (s->state == SLOT_READ) {
         slot_unqueue(&read_new, s);
         slot_unqueue(&read_wait, s);
+    }
+    if (s->state == SLOT_FETCH) {
+        fetch_cancel(s->fetch);
+        s->fetch = NULL;
     }
     if (s->state == SLOT_SLICED) {
         slot_unqueue(&sliced, s);

@@ -4,7 +4,8 @@
  * is applied (reads_serve). A proxy's read, vouched for by its follower's
  * term, skips the round. A read of a CMD_SLICED command (KEYS) takes its
  * point-in-time view then and runs a slice per loop iteration
- * (reads_serve_slices), so a large keyspace never holds the loop. A
+ * (reads_serve_slices), so a large keyspace never holds the loop; one
+ * that touches a large value runs on the fetch thread (fetch.h). A
  * barrier belongs to one term of one leader: reads_fail_all drops them. */
 #ifndef RAFTKV_READS_H
 #define RAFTKV_READS_H
@@ -12,6 +13,7 @@
 #include "slot.h"
 
 void reads_init(void);
+void reads_free(void);
 /* Queues the parsed read (the command moves out of the parser). */
 void reads_queue(client *c);
 /* One barrier round for every read queued since the last one. */
@@ -22,6 +24,6 @@ void reads_serve(void);
 void reads_serve_slices(void);
 /* The leader changed: every read waiting for a barrier fails. */
 void reads_fail_all(void);
-/* A SLOT_READ or SLOT_SLICED slot no longer waits. */
+/* A SLOT_READ, SLOT_SLICED or SLOT_FETCH slot no longer waits. */
 void reads_detach(slot *s);
 #endif

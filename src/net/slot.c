@@ -51,7 +51,7 @@ void slot_unqueue(slot **queue, slot *s) {
 static void slot_detach(slot *s) {
     switch (s->state) {
     case SLOT_APPLY: case SLOT_TRANSFER: writes_detach(s); break;
-    case SLOT_READ: case SLOT_SLICED: reads_detach(s); break;
+    case SLOT_READ: case SLOT_SLICED: case SLOT_FETCH: reads_detach(s); break;
     case SLOT_FWD: forward_detach(s); break;
     }
 }
@@ -90,6 +90,7 @@ int slot_deliver(client *c) {
  * however long a large entry takes (applier.h), so the outcome is known.
  * (Not on a full disk: the applier waits for space then.) */
 static int only_apply_awaited(const slot *s) {
+    if (s->state == SLOT_FETCH) return 1;  /* running: its reply comes */
     if (node_disk_full()) return 0;
     if (s->state == SLOT_APPLY) return s->index <= node_commit_index() && s->term == node_term();
     /* need: the client's last write may be an entry truncated away (its

@@ -12,9 +12,10 @@
 #include "buf.h"
 #include "client.h"
 #include "cmd.h"
+#include "fetch.h"
 #include "resp.h"
 
-enum { SLOT_DONE, SLOT_APPLY, SLOT_READ, SLOT_FWD, SLOT_TRANSFER, SLOT_SLICED };
+enum { SLOT_DONE, SLOT_APPLY, SLOT_READ, SLOT_FWD, SLOT_TRANSFER, SLOT_SLICED, SLOT_FETCH };
 typedef struct slot {
     struct slot *next;           /* the client's order */
     struct slot *qnext;          /* the queue that will answer it */
@@ -27,6 +28,7 @@ typedef struct slot {
     uint64_t aseq;               /* SLOT_APPLY: its place in the apply queue */
     uint64_t fwd_bytes;          /* SLOT_FWD: the request's size */
     read_job *job;               /* SLOT_SLICED: a confirmed read running in slices */
+    fetch_job *fetch;            /* SLOT_FETCH: a confirmed read of a large value, on the fetch thread */
     double deadline;
     buf reply;
 } slot;

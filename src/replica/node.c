@@ -106,7 +106,7 @@ static void on_raft(const raft_msg *m) { replica_step(self.rep, m); }
 static void on_forward(uint64_t from, uint64_t link, uint64_t sid, uint64_t term, int argc, rstr *argv) {
     self.ev.forward(from, link, sid, term, argc, argv);
 }
-static void on_forward_reply(uint64_t from, uint64_t sid, const char *r, size_t n) { self.ev.forward_reply(from, sid, r, n); }
+static void on_forward_reply(uint64_t from, uint64_t sid, buf *reply) { self.ev.forward_reply(from, sid, reply); }
 static void on_forward_close(uint64_t from, uint64_t sid) { self.ev.forward_close(from, sid); }
 static void on_link_closed(uint64_t id, uint64_t link) {
     if (self.ev.link_closed) self.ev.link_closed(id, link);

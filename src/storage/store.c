@@ -1,9 +1,11 @@
 #include "store.h"
+#include "idmap.h"
 #include "log.h"
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <leveldb/c.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -25,7 +27,8 @@ typedef struct gen_ref { leveldb_t *db; char *retired_path; int refs; } gen_ref;
 
 struct store {
     struct store *owner;       /* a read handle: the store it reads (NULL: this is the store) */
-    const leveldb_snapshot_t *pin;  /* a read handle's point in time (store_reader_pin) */
+    const leveldb_snapshot_t *pin;  /* a read handle's point in time (store_reader_pin) ... */
+    struct gen_ref *pinref;         /* ... in the generation it was taken in */
     leveldb_t *db;             /* ref->db */
     gen_ref *ref;
     leveldb_options_t *opts;
@@ -49,6 +52,10 @@ struct store {
     char *no_space;            /* LevelDB's error when a write failed for want of space (see store_recover) */
     /* what LevelDB holds, for read handles on another thread */
     _Atomic uint64_t pub_applied, pub_keys;
+    /* the hashes of the keys whose value is STORE_LARGE_VALUE or more
+     * (store_is_large), kept by the applying thread, read by others */
+    pthread_mutex_t large_mu;
+    idmap large;
 };
 
 static const char META_APPLIED[] = "mapplied";
@@ -82,7 +89,35 @@ static char *read_text(store *f, const char *name, char **err) { return read_tex
 
 /* The LevelDB a handle reads: its own, or its store's (which replaces it
  * only while nothing else uses the store: see store_reader_new). */
-static leveldb_t *db_of(const store *f) { return f->owner ? f->owner->db : f->db; }
+static leveldb_t *db_of(const store *f) { return f->pinref ? f->pinref->db : f->owner ? f->owner->db : f->db; }
+
+/* ---- large values: which keys hold one ---- */
+
+static void large_note(store *f, const char *key, size_t klen, size_t vlen) {
+    uint64_t h = store_key_hash(key, klen);
+    pthread_mutex_lock(&f->large_mu);
+    int had = idmap_get(&f->large, h, 1) != NULL;
+    if (vlen >= STORE_LARGE_VALUE && !had) idmap_put(&f->large, h, 1, f);
+    else if (vlen < STORE_LARGE_VALUE && had) idmap_del(&f->large, h, 1);
+    pthread_mutex_unlock(&f->large_mu);
+}
+
+/* A hash shared by two keys only sends a small one the long way. */
+int store_is_large(store *f, const char *key, size_t klen) {
+    store *o = f->owner ? f->owner : f;
+    uint64_t h = store_key_hash(key, klen);
+    pthread_mutex_lock(&o->large_mu);
+    int large = idmap_get(&o->large, h, 1) != NULL;
+    pthread_mutex_unlock(&o->large_mu);
+    return large;
+}
+
+static void large_replace(store *f, idmap *with) {
+    pthread_mutex_lock(&f->large_mu);
+    idmap_free(&f->large);
+    if (with) { f->large = *with; memset(with, 0, sizeof(*with)); }
+    pthread_mutex_unlock(&f->large_mu);
+}
 
 static void publish(store *f) {
     atomic_store(&f->pub_applied, f->applied);
@@ -280,6 +315,11 @@ static int verify(store *f, const char *path, char **err) {
         leveldb_iter_value(it, &vl);
         keys += kl >= 9 && k[0] == 'k';
         bytes += kl + vl;
+        if (kl >= 9 && k[0] == 'k' && vl >= STORE_LARGE_VALUE) {
+            uint64_t h = 0;
+            for (int b = 1; b < 9; b++) h = h << 8 | (unsigned char)k[b];
+            if (!idmap_get(&f->large, h, 1)) idmap_put(&f->large, h, 1, f);
+        }
     }
     char *lerr = NULL;
     leveldb_iter_get_error(it, &lerr);
@@ -303,6 +343,7 @@ static int verify(store *f, const char *path, char **err) {
 store *store_open(const char *dir, char **err) {
     store *f = xmalloc(sizeof(*f));
     memset(f, 0, sizeof(*f));
+    pthread_mutex_init(&f->large_mu, NULL);
     f->dir = xstrndup(dir, strlen(dir));
     f->opts = leveldb_options_create();
     /* LevelDB's own log then fails the open on a damaged record instead of
@@ -376,7 +417,7 @@ store *store_open(const char *dir, char **err) {
 store *store_reader_new(store *f) {
     store *r = xmalloc(sizeof(*r));
     memset(r, 0, sizeof(*r));
-    r->owner = f;
+    r->owner = f->owner ? f->owner : f;
     r->ropts = leveldb_readoptions_create();
     leveldb_readoptions_set_verify_checksums(r->ropts, 1);
     return r;
@@ -390,17 +431,22 @@ void store_reader_free(store *r) {
     free(r);
 }
 
+/* The pin keeps its generation: an install may replace it meanwhile. */
 void store_reader_pin(store *r) {
     assert(r->owner && !r->pin);
-    r->pin = leveldb_create_snapshot(r->owner->db);
+    r->pinref = r->owner->ref;
+    r->pinref->refs++;
+    r->pin = leveldb_create_snapshot(r->pinref->db);
     leveldb_readoptions_set_snapshot(r->ropts, r->pin);
 }
 
 void store_reader_unpin(store *r) {
     if (!r->pin) return;
     leveldb_readoptions_set_snapshot(r->ropts, NULL);
-    leveldb_release_snapshot(r->owner->db, r->pin);
+    leveldb_release_snapshot(r->pinref->db, r->pin);
+    gen_ref_release(r->pinref);
     r->pin = NULL;
+    r->pinref = NULL;
 }
 
 void store_close(store *f) {
@@ -420,6 +466,8 @@ void store_close(store *f) {
     for (int i = 0; i < f->npend; i++) { free(f->pend[i].key); free(f->pend[i].val); }
     free(f->pend);
     free(f->slots);
+    idmap_free(&f->large);
+    pthread_mutex_destroy(&f->large_mu);
     free(f);
 }
 
@@ -557,6 +605,7 @@ static void batch_open(store *f) {
 void store_put(store *f, const char *key, size_t klen, const char *val, size_t vlen) {
     assert(!f->owner);  /* a read handle never writes */
     if (!store_exists(f, key, klen)) f->keys++;
+    large_note(f, key, klen, vlen);
     batch_open(f);
     f->batch_bytes += klen + vlen;
     size_t n;
@@ -569,6 +618,7 @@ int store_del(store *f, const char *key, size_t klen) {
     assert(!f->owner);
     if (!store_exists(f, key, klen)) return 0;
     f->keys--;
+    large_note(f, key, klen, 0);
     batch_open(f);
     f->batch_bytes += klen;
     size_t n;
@@ -605,6 +655,7 @@ void store_clear(store *f) {
         p->deleted = 1;
     }
     f->keys = 0;
+    large_replace(f, NULL);
 }
 
 static void write_meta(leveldb_writebatch_t *wb, uint64_t applied, uint64_t term, uint64_t keys) {
@@ -849,6 +900,7 @@ void store_view_free(store_view *v) {
 const char *store_view_conf(const store_view *v) { return v->conf; }
 
 struct store_build {
+    idmap large;
     leveldb_t *db;
     leveldb_writebatch_t *wb;
     size_t bytes;
@@ -887,6 +939,8 @@ int store_build_put(store *f, store_build *b, const char *k, size_t kl, const ch
     const char *key = encode_key(&b->kbuf, k, kl, &n);
     leveldb_writebatch_put(b->wb, key, n, v, vl);
     b->count++;
+    uint64_t h = store_key_hash(k, kl);
+    if (vl >= STORE_LARGE_VALUE && !idmap_get(&b->large, h, 1)) idmap_put(&b->large, h, 1, b);
     b->bytes += kl + vl + 16;
     return b->bytes >= BUILD_BATCH ? build_write(b, f->wopts, err) : 0;
 }
@@ -895,6 +949,7 @@ uint64_t store_build_count(const store_build *b) { return b->count; }
 
 void store_build_abort(store_build *b) {
     if (!b) return;
+    idmap_free(&b->large);
     leveldb_writebatch_destroy(b->wb);
     leveldb_close(b->db);
     remove_tree(b->path);
@@ -934,6 +989,7 @@ int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term,
     f->applied_term = term;
     f->keys = b->count;
     f->installed_at = index;
+    large_replace(f, &b->large);
     free(f->no_space);  /* the handle that failed is gone */
     f->no_space = NULL;
     set_conf(f, conf, strlen(conf));

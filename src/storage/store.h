@@ -50,13 +50,15 @@ typedef struct store store;
 /* dir: the node's data dir. */
 store *store_open(const char *dir, char **err);
 void store_close(store *f);
-/* A read handle of f, for another thread (see above): store_get/exists,
- * iterators, views, store_keys, store_applied, store_disk_size only. */
+/* A read handle of f (or of f's store, f being one), for another thread
+ * (see above): store_get/exists, iterators, views, store_keys,
+ * store_applied, store_disk_size, store_is_large only. */
 store *store_reader_new(store *f);
 void store_reader_free(store *r);
 /* The reads through r until store_reader_unpin() all see one point in
  * time (a LevelDB snapshot): a command reading several keys sees them
- * as one batch left them. */
+ * as one batch left them. Pinning and unpinning are the owner's thread's
+ * (as are views); between them r may be used on another thread. */
 void store_reader_pin(store *r);
 void store_reader_unpin(store *r);
 uint64_t store_applied(const store *f);
@@ -90,6 +92,12 @@ int store_write_batch(store *f);
  * be opened again). */
 const char *store_no_space(const store *f);
 int store_recover(store *f);
+
+/* Values this large are fetched off the event loop (fetch.h). Whether key
+ * may hold one: it did when last written (a shared 64-bit hash can make a
+ * small one look large, never the reverse once its batch is written). */
+#define STORE_LARGE_VALUE (1u << 20)
+int store_is_large(store *f, const char *key, size_t klen);
 
 /* Reads, outside or inside an apply, or through a read handle. A found
  * value is malloc'd: free() it. */

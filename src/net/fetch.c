@@ -1,0 +1,125 @@
+#include "fetch.h"
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fetch_job {
+    const command *cmd;
+    int argc;
+    rstr *argv;
+    store *rd;
+    buf reply;
+    fetch_done *done;
+    void *ctx;             /* NULL once cancelled (the loop's only) */
+    struct fetch_job *next;
+};
+
+static struct {
+    struct ev_loop *loop;
+    ev_async wake;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t work;
+    fetch_job *todo, *todo_tail, *done;  /* under mu */
+    int stop, running;
+} F;
+
+static void push(fetch_job **head, fetch_job **tail, fetch_job *j) {
+    j->next = NULL;
+    if (tail && *tail) (*tail)->next = j; else if (tail) *head = j;
+    if (tail) *tail = j;
+    else { j->next = *head; *head = j; }
+}
+
+static void *fetch_main(void *arg) {
+    (void)arg;
+    pthread_mutex_lock(&F.mu);
+    for (;;) {
+        while (!F.todo && !F.stop) pthread_cond_wait(&F.work, &F.mu);
+        if (!F.todo) break;
+        fetch_job *j = F.todo;
+        F.todo = j->next;
+        if (!F.todo) F.todo_tail = NULL;
+        pthread_mutex_unlock(&F.mu);
+        cmdctx x = {j->rd, &j->reply, NULL, 0, 0, 0};
+        j->cmd->proc(&x, j->argc, j->argv);
+        pthread_mutex_lock(&F.mu);
+        push(&F.done, NULL, j);
+        ev_async_send(F.loop, &F.wake);
+    }
+    pthread_mutex_unlock(&F.mu);
+    return NULL;
+}
+
+static void job_free(fetch_job *j) {
+    for (int i = 0; i < j->argc; i++) free(j->argv[i].p);
+    free(j->argv);
+    store_reader_free(j->rd);  /* unpins, on the loop (views and pins are the loop's) */
+    buf_free(&j->reply);
+    free(j);
+}
+
+static void wake_cb(struct ev_loop *loop, ev_async *w, int revents) {
+    (void)loop; (void)w; (void)revents;
+    pthread_mutex_lock(&F.mu);
+    fetch_job *list = F.done;
+    F.done = NULL;
+    pthread_mutex_unlock(&F.mu);
+    fetch_job *rev = NULL;  /* pushed at the head: back to the order they ran */
+    while (list) {
+        fetch_job *j = list;
+        list = j->next;
+        j->next = rev;
+        rev = j;
+    }
+    while (rev) {
+        fetch_job *j = rev;
+        rev = j->next;
+        if (j->ctx) j->done(j->ctx, &j->reply);
+        job_free(j);
+    }
+}
+
+void fetch_init(struct ev_loop *loop) {
+    memset(&F, 0, sizeof(F));
+    F.loop = loop;
+    pthread_mutex_init(&F.mu, NULL);
+    pthread_cond_init(&F.work, NULL);
+    ev_async_init(&F.wake, wake_cb);
+    ev_async_start(loop, &F.wake);
+    pthread_create(&F.thread, NULL, fetch_main, NULL);
+    F.running = 1;
+}
+
+/* Jobs still queued or running end unreported: their clients are gone. */
+void fetch_free(void) {
+    if (!F.running) return;
+    pthread_mutex_lock(&F.mu);
+    F.stop = 1;
+    pthread_cond_signal(&F.work);
+    pthread_mutex_unlock(&F.mu);
+    pthread_join(F.thread, NULL);
+    ev_async_stop(F.loop, &F.wake);
+    for (fetch_job *j = F.done, *n; j; j = n) { n = j->next; job_free(j); }
+    pthread_mutex_destroy(&F.mu);
+    pthread_cond_destroy(&F.work);
+    F.running = 0;
+}
+
+fetch_job *fetch_start(const command *cmd, int argc, rstr *argv, store *rd, fetch_done *done, void *ctx) {
+    fetch_job *j = xmalloc(sizeof(*j));
+    memset(j, 0, sizeof(*j));
+    j->cmd = cmd;
+    j->argc = argc;
+    j->argv = argv;
+    j->rd = rd;
+    j->done = done;
+    j->ctx = ctx;
+    pthread_mutex_lock(&F.mu);
+    push(&F.todo, &F.todo_tail, j);
+    pthread_cond_signal(&F.work);
+    pthread_mutex_unlock(&F.mu);
+    return j;
+}
+
+void fetch_cancel(fetch_job *j) { j->ctx = NULL; }
