@@ -86,8 +86,6 @@ static int reads_slice(slot *s, const command *cmd) {
     return 1;
 }
 
-/* Every read served in one pass sees one point in time, at or after the
- * applied index they wait for. */
 /* Whether a keyed read touches a key that may hold a large value. */
 static int touches_large(const command *cmd, int argc, const rstr *argv) {
     if (!cmd || !(cmd->flags & CMD_READONLY) || cmd->first <= 0) return 0;
@@ -119,6 +117,8 @@ static int reads_fetch(slot *s, const command *cmd) {
     return 1;
 }
 
+/* Every read served in one pass sees one point in time, at or after the
+ * applied index they wait for. */
 void reads_serve(void) {
     uint64_t confirmed = node_confirmed_round(), applied = node_applied();
     size_t made = 0;
