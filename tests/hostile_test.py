@@ -780,6 +780,12 @@ def test_big_value(h, n):
             % (fol, len(got) if isinstance(got, bytes) else short(got), time.time() - t0))
     print("  GET of 100 MB through follower %d took %.2fs; then %s" % (fol, time.time() - t0, h.terms()))
     h.check(h.kv(fol, "STRLEN", "bv:100mb") == 100 * MB, "STRLEN of it is 100 MB")
+    # a long MGET (run in slices) that reaches the large value hands the rest off the loop
+    keys = ["bv:none:%d" % i for i in range(2000)]
+    got = h.kv(n, "MGET", *(keys + ["bv:100mb"] + keys))
+    h.check(isinstance(got, list) and len(got) == 4001 and got[2000] == val and got.count(None) == 4000,
+            "MGET of 4,001 keys, the 100 MB value among them, through node %d" % n)
+    h.check(h.kv(fol, "EXISTS", *(keys + ["bv:100mb"])) == 1, "EXISTS of 2,001 keys, one the 100 MB value")
     h.check(h.kv(n, "DEL", "bv:100mb") == 1, "DEL of the 100 MB value")
 
 

@@ -82,12 +82,15 @@ void cmd_lower(char *out, size_t cap, const char *s, size_t len);
 /* Long reads (keyspace.c): KEYS, and MGET and EXISTS of many keys, over a
  * point-in-time view, in slices so that they never hold the event loop:
  * each step does about budget units of work (a key visited, a fraction of
- * a lookup); 1 when done, with the whole reply appended to out. NULL: the
- * command is no long read (argv[0] names it; argv must outlive the job). */
+ * a lookup); 1 when done, with the whole reply appended to out; 2 when a
+ * key that may hold a large value comes next (store_is_large): the rest
+ * is for another thread, after read_job_off_loop(). NULL: the command is
+ * no long read (argv[0] names it; argv must outlive the job). */
 typedef struct read_job read_job;
 read_job *read_job_new(store *f, int argc, const rstr *argv);
 int read_job_step(read_job *j, long budget, buf *out);
 size_t read_job_bytes(const read_job *j);  /* of the reply so far */
+void read_job_off_loop(read_job *j);
 void read_job_free(read_job *j);
 /* Runs such a command whole, as its handler. */
 void read_job_run(cmdctx *x, int argc, rstr *argv);

@@ -51,6 +51,8 @@ enum { JOB_KEYS, JOB_MGET, JOB_EXISTS };
 
 struct read_job {
     int kind;
+    store *f;            /* for store_is_large */
+    int off_loop;        /* runs on the fetch thread: large values are no reason to stop */
     store_view *v;       /* the point in time the whole read sees */
     rstr pat;            /* KEYS */
     int all;
@@ -65,6 +67,7 @@ static read_job *job_new(store *f, int kind, int argc, const rstr *argv) {
     read_job *j = xmalloc(sizeof(*j));
     memset(j, 0, sizeof(*j));
     j->kind = kind;
+    j->f = f;
     j->v = store_view_new(f, &index, &term, &keys);
     j->argc = argc;
     j->argv = argv;
@@ -105,6 +108,7 @@ static int keys_step(read_job *j, long budget, buf *out) {
 /* A lookup costs what visiting a few keys does. */
 static int lookups_step(read_job *j, long budget, buf *out) {
     for (; j->next < j->argc && budget > 0; j->next++, budget -= 4) {
+        if (!j->off_loop && store_is_large(j->f, j->argv[j->next].p, j->argv[j->next].len)) return 2;
         size_t n;
         char *v = store_view_get(j->v, j->argv[j->next].p, j->argv[j->next].len, &n);
         if (j->kind == JOB_EXISTS) j->n += v != NULL;
@@ -127,6 +131,7 @@ int read_job_step(read_job *j, long budget, buf *out) {
 }
 
 size_t read_job_bytes(const read_job *j) { return j->body.len; }
+void read_job_off_loop(read_job *j) { j->off_loop = 1; }
 
 void read_job_free(read_job *j) {
     if (!j) return;
@@ -140,6 +145,7 @@ void read_job_free(read_job *j) {
 void read_job_run(cmdctx *x, int argc, rstr *argv) {
     int kind = arg_is(&argv[0], "keys") ? JOB_KEYS : arg_is(&argv[0], "mget") ? JOB_MGET : JOB_EXISTS;
     read_job *j = job_new(x->f, kind, argc, argv);
+    j->off_loop = 1;  /* whole, wherever it runs */
     read_job_step(j, LONG_MAX, x->out);
     read_job_free(j);
 }

@@ -4,10 +4,8 @@
 #include <string.h>
 
 struct fetch_job {
-    const command *cmd;
-    int argc;
-    rstr *argv;
-    store *rd;
+    fetch_fn *run;
+    void *arg;
     buf reply;
     fetch_done *done;
     void *ctx;             /* NULL once cancelled (the loop's only) */
@@ -41,8 +39,7 @@ static void *fetch_main(void *arg) {
         F.todo = j->next;
         if (!F.todo) F.todo_tail = NULL;
         pthread_mutex_unlock(&F.mu);
-        cmdctx x = {j->rd, &j->reply, NULL, 0, 0, 0};
-        j->cmd->proc(&x, j->argc, j->argv);
+        j->run(j->arg, &j->reply);
         pthread_mutex_lock(&F.mu);
         push(&F.done, NULL, j);
         ev_async_send(F.loop, &F.wake);
@@ -52,9 +49,7 @@ static void *fetch_main(void *arg) {
 }
 
 static void job_free(fetch_job *j) {
-    for (int i = 0; i < j->argc; i++) free(j->argv[i].p);
-    free(j->argv);
-    store_reader_free(j->rd);  /* unpins, on the loop (views and pins are the loop's) */
+    j->done(j->ctx, j->arg, &j->reply);  /* frees arg, on the loop (views and pins are the loop's) */
     buf_free(&j->reply);
     free(j);
 }
@@ -75,7 +70,6 @@ static void wake_cb(struct ev_loop *loop, ev_async *w, int revents) {
     while (rev) {
         fetch_job *j = rev;
         rev = j->next;
-        if (j->ctx) j->done(j->ctx, &j->reply);
         job_free(j);
     }
 }
@@ -91,7 +85,7 @@ void fetch_init(struct ev_loop *loop) {
     F.running = 1;
 }
 
-/* Jobs still queued or running end unreported: their clients are gone. */
+/* The clients are gone: the jobs left end cancelled. */
 void fetch_free(void) {
     if (!F.running) return;
     pthread_mutex_lock(&F.mu);
@@ -100,19 +94,21 @@ void fetch_free(void) {
     pthread_mutex_unlock(&F.mu);
     pthread_join(F.thread, NULL);
     ev_async_stop(F.loop, &F.wake);
-    for (fetch_job *j = F.done, *n; j; j = n) { n = j->next; job_free(j); }
+    for (fetch_job *j = F.done, *n; j; j = n) {
+        n = j->next;
+        j->ctx = NULL;
+        job_free(j);
+    }
     pthread_mutex_destroy(&F.mu);
     pthread_cond_destroy(&F.work);
     F.running = 0;
 }
 
-fetch_job *fetch_start(const command *cmd, int argc, rstr *argv, store *rd, fetch_done *done, void *ctx) {
+fetch_job *fetch_start(fetch_fn *run, void *arg, fetch_done *done, void *ctx) {
     fetch_job *j = xmalloc(sizeof(*j));
     memset(j, 0, sizeof(*j));
-    j->cmd = cmd;
-    j->argc = argc;
-    j->argv = argv;
-    j->rd = rd;
+    j->run = run;
+    j->arg = arg;
     j->done = done;
     j->ctx = ctx;
     pthread_mutex_lock(&F.mu);

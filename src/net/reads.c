@@ -3,6 +3,8 @@
 #include "forward.h"
 #include "node.h"
 #include "server.h"
+#include <limits.h>
+#include <stdlib.h>
 
 /* Reads waiting for a barrier: read_new have no round yet. Confirmed
  * reads of CMD_SLICED commands run a slice per loop iteration. */
@@ -95,8 +97,36 @@ static int touches_large(const command *cmd, int argc, const rstr *argv) {
     return 0;
 }
 
-static void fetched(void *ctx, buf *reply) {
+/* What a read on the fetch thread carries: the command (moved from its
+ * slot, which may go meanwhile), and a read handle pinned at the pass's
+ * point in time or a long read's own view. */
+typedef struct fetch_arg {
+    const command *cmd;
+    int argc;
+    rstr *argv;
+    store *rd;
+    read_job *job;
+} fetch_arg;
+
+static void fetch_run(void *arg, buf *reply) {
+    fetch_arg *a = arg;
+    if (a->job) {
+        read_job_step(a->job, LONG_MAX, reply);
+        return;
+    }
+    cmdctx x = {a->rd, reply, NULL, 0, 0, 0};
+    a->cmd->proc(&x, a->argc, a->argv);
+}
+
+static void fetched(void *ctx, void *arg, buf *reply) {
+    fetch_arg *a = arg;
+    read_job_free(a->job);
+    store_reader_free(a->rd);
+    for (int i = 0; i < a->argc; i++) free(a->argv[i].p);
+    free(a->argv);
+    free(a);
     slot *s = ctx;
+    if (!s) return;  /* its client went */
     s->fetch = NULL;
     buf t = s->reply;
     s->reply = *reply;
@@ -104,16 +134,22 @@ static void fetched(void *ctx, buf *reply) {
     reads_answered(s);
 }
 
+static void to_fetch(slot *s, const command *cmd, store *rd, read_job *job) {
+    fetch_arg *a = xmalloc(sizeof(*a));
+    *a = (fetch_arg){cmd, s->argc, s->argv, rd, job};
+    s->argv = NULL;
+    s->argc = 0;
+    s->state = SLOT_FETCH;
+    s->fetch = fetch_start(fetch_run, a, fetched, s);
+}
+
 /* A read of a large value runs on the fetch thread, at the point in time
- * of this pass; the slot gives it the command. */
+ * of this pass. */
 static int reads_fetch(slot *s, const command *cmd) {
     if (s->c->close_asap || !touches_large(cmd, s->argc, s->argv)) return 0;
     store *rd = store_reader_new(server_store());
     store_reader_pin(rd);
-    s->state = SLOT_FETCH;
-    s->fetch = fetch_start(cmd, s->argc, s->argv, rd, fetched, s);
-    s->argv = NULL;
-    s->argc = 0;
+    to_fetch(s, cmd, rd, NULL);
     return 1;
 }
 
@@ -162,6 +198,14 @@ void reads_serve_slices(void) {
         slot *s = *pp;
         client *c = s->c;
         int done = read_job_step(s->job, SLICE_BUDGET, &s->reply);
+        if (done == 2) {  /* a large value next: the rest on the fetch thread, over the job's view */
+            *pp = s->qnext;
+            read_job *j = s->job;
+            s->job = NULL;
+            read_job_off_loop(j);
+            to_fetch(s, NULL, NULL, j);
+            continue;
+        }
         uint64_t limit = c->proxy ? FORWARD_MAX_REPLY : (uint64_t)server_cfg()->client_output_buffer_limit;
         if (!done && read_job_bytes(s->job) <= limit) {
             pp = &s->qnext;
