@@ -38,7 +38,7 @@ void dbsize_command(cmdctx *x, int argc, rstr *argv) {
 static void debug_digest(cmdctx *x) {
     uint64_t index, term, keys, a = 1469598103934665603ULL, b = 0x84222325cbf29ce4ULL;
     uint32_t crc = 0;
-    store_view *v = store_view_new(x->f, &index, &term, &keys);
+    store_view *v = store_views_behind(x->f) ? NULL : store_view_new(x->f, &index, &term, &keys);
     if (!v) { reply_error(x->out, "ERR cannot read the state machine"); return; }
     const char *k, *val;
     size_t kl, vl;

@@ -12,6 +12,11 @@
 #include <string.h>
 
 #define SCAN_MAX_WORK 100000  /* keys one SCAN call visits at most (more with long patterns) */
+/* A walk over every key while a full disk keeps applied changes out of
+ * LevelDB (store_views_behind): refused rather than answered without
+ * them. */
+static const char E_UNREADABLE[] = "MISCONF Errors writing to the state machine: this command cannot be served until "
+                                   "there is space on the disk";
 
 /* EXISTS key [key ...] (the server runs a long one as a read_job) */
 void exists_command(cmdctx *x, int argc, rstr *argv) { read_job_run(x, argc, argv); }
@@ -68,7 +73,8 @@ static read_job *job_new(store *f, int kind, int argc, const rstr *argv) {
     memset(j, 0, sizeof(*j));
     j->kind = kind;
     j->f = f;
-    j->v = store_view_new(f, &index, &term, &keys);
+    /* no view while one would miss applied changes: lookups go through the store */
+    j->v = store_views_behind(f) ? NULL : store_view_new(f, &index, &term, &keys);
     j->argc = argc;
     j->argv = argv;
     j->next = 1;
@@ -81,6 +87,7 @@ static read_job *job_new(store *f, int kind, int argc, const rstr *argv) {
 }
 
 read_job *read_job_new(store *f, int argc, const rstr *argv) {
+    if (store_views_behind(f)) return NULL;  /* runs whole, through the store */
     if (arg_is(&argv[0], "keys")) return job_new(f, JOB_KEYS, argc, argv);
     if (argc - 1 < READ_JOB_MIN_KEYS) return NULL;
     if (arg_is(&argv[0], "mget")) return job_new(f, JOB_MGET, argc, argv);
@@ -110,7 +117,8 @@ static int lookups_step(read_job *j, long budget, buf *out) {
     for (; j->next < j->argc && budget > 0; j->next++, budget -= 4) {
         if (!j->off_loop && store_is_large(j->f, j->argv[j->next].p, j->argv[j->next].len)) return 2;
         size_t n;
-        char *v = store_view_get(j->v, j->argv[j->next].p, j->argv[j->next].len, &n);
+        const rstr *k = &j->argv[j->next];
+        char *v = j->v ? store_view_get(j->v, k->p, k->len, &n) : store_get(j->f, k->p, k->len, &n);
         if (j->kind == JOB_EXISTS) j->n += v != NULL;
         else if (v) reply_bulk(&j->body, v, n);
         else reply_nil(&j->body);
@@ -143,6 +151,10 @@ void read_job_free(read_job *j) {
 
 /* A read_job's command all at once (the server runs it in slices). */
 void read_job_run(cmdctx *x, int argc, rstr *argv) {
+    if (arg_is(&argv[0], "keys") && store_views_behind(x->f)) {
+        reply_error(x->out, E_UNREADABLE);
+        return;
+    }
     int kind = arg_is(&argv[0], "keys") ? JOB_KEYS : arg_is(&argv[0], "mget") ? JOB_MGET : JOB_EXISTS;
     read_job *j = job_new(x->f, kind, argc, argv);
     j->off_loop = 1;  /* whole, wherever it runs */
@@ -222,6 +234,7 @@ static uint64_t scan_walk(store_iter *it, const scan_args *a, buf *body, long lo
 void scan_command(cmdctx *x, int argc, rstr *argv) {
     scan_args a;
     if (!scan_parse(x, argc, argv, &a)) return;
+    if (store_views_behind(x->f)) { reply_error(x->out, E_UNREADABLE); return; }
     store_iter *it = store_iter_new(x->f, a.cursor);
     buf body;
     buf_init(&body);
@@ -244,6 +257,7 @@ void randomkey_command(cmdctx *x, int argc, rstr *argv) {
     const char *k;
     size_t kl;
     uint64_t h;
+    if (store_views_behind(x->f)) { reply_error(x->out, E_UNREADABLE); return; }
     for (int pass = 0; pass < 2; pass++) {
         store_iter *it = store_iter_new(x->f, pass ? 0 : r);
         if (store_iter_next(it, &k, &kl, &h)) {

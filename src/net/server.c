@@ -2,6 +2,7 @@
 #include "auth.h"
 #include "cmd.h"
 #include "log.h"
+#include "node.h"
 
 /* cmd.c's bound on strings a client may make (proto-max-bulk-len); cmd.h
  * does not declare it. */
@@ -34,6 +35,11 @@ void server_set_cfg(const config *c) {
 }
 
 struct ev_loop *server_loop(void) { return S.loop; }
-store *server_store(void) { return S.f; }
+/* The read handle, or the store itself while the loop applies into it
+ * (a full disk: applier_owned_store). */
+store *server_store(void) {
+    store *owned = node_owned_store();
+    return owned ? owned : S.f;
+}
 time_t server_start_time(void) { return S.start_time; }
 double server_now(void) { return (double)mono_ms() / 1000.0; }

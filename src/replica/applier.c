@@ -37,6 +37,8 @@ struct applier {
     /* the loop's own */
     char *conf;               /* configuration of the last CONFIG entry handed over */
     int reported;             /* err was told to the replica */
+    int owned;                /* the thread is parked for want of space: the loop applies, into
+                               * the store's batch in memory, and reads through the store */
 };
 
 static void lock(applier *a) { pthread_mutex_lock(&a->mu); }
@@ -132,6 +134,34 @@ static void deliver(applier *a, result *res, size_t n) {
     free(res);
 }
 
+static void apply_here(applier *a, const item *it) {
+    buf reply;
+    buf_init(&reply);
+    apply_one(a, it, &reply);
+    buf *b = a->reply_for ? a->reply_for(it->index, it->term) : NULL;
+    if (b) buf_append(b, reply.data, reply.len);
+    buf_free(&reply);
+    free(it->data);
+    a->visible = it->index;
+}
+
+/* A full disk parked the thread: until there is space the loop applies,
+ * into the batch the store keeps in memory, as it did before the thread:
+ * first what was handed over, then each entry as it comes. */
+static void take_over(applier *a) {
+    lock(a);
+    item *arr = a->q, *q = arr ? arr + a->qhead : NULL;
+    size_t n = a->qlen - a->qhead;
+    a->q = NULL;
+    a->qhead = a->qlen = a->qcap = 0;
+    a->pending_bytes = 0;
+    a->owned = 1;
+    unlock(a);
+    for (size_t i = 0; i < n; i++) apply_here(a, &q[i]);
+    free(arr);
+    store_write_batch(a->f);  /* fails at once while there is no space */
+}
+
 static void wake_cb(struct ev_loop *loop, ev_async *w, int revents) {
     (void)loop; (void)revents;
     applier *a = w->data;
@@ -146,6 +176,7 @@ static void wake_cb(struct ev_loop *loop, ev_async *w, int revents) {
     if (!a->rep) return;
     if (err && !a->reported) {
         a->reported = 1;
+        if (err == ENOSPC && !a->owned) take_over(a);
         replica_sm_failed(a->rep, err);
     }
     replica_sm_progress(a->rep);
@@ -159,6 +190,10 @@ static void sm_apply(void *ctx, const raft_entry *e, int removed, buf *reply) {
     if (e->type == RAFT_ENTRY_CONFIG) {
         free(a->conf);
         a->conf = xstrndup(e->data, e->len);
+    }
+    if (a->owned) {
+        apply_here(a, &it);
+        return;
     }
     lock(a);
     if (a->qhead && a->qlen == a->qcap && a->qhead >= a->qcap / 2) {
@@ -182,6 +217,7 @@ static const char *sm_conf(void *ctx) { return ((applier *)ctx)->conf; }
 
 static int sm_end_batch(void *ctx) {
     applier *a = ctx;
+    if (a->owned) return 0;  /* the batch stays in memory until store_recover() */
     lock(a);
     pthread_cond_signal(&a->work);
     unlock(a);
@@ -226,6 +262,7 @@ static int sm_recover(void *ctx) {
     pthread_cond_signal(&a->work);
     unlock(a);
     a->reported = 0;
+    a->owned = 0;  /* the thread again: all that was handed over is applied */
     return 0;
 }
 
@@ -253,6 +290,8 @@ replica_sm_port applier_port(applier *a) {
 }
 
 void applier_attach(applier *a, replica *r) { a->rep = r; }
+
+store *applier_owned_store(const applier *a) { return a->owned ? a->f : NULL; }
 
 uint64_t applier_visible(const applier *a) {
     applier *m = (applier *)a;
@@ -289,6 +328,7 @@ void applier_release(applier *a) {
     a->sync_want = 0;
     unlock(a);
     a->reported = 0;
+    a->owned = 0;
     free(a->conf);
     a->conf = store_conf(a->f) ? xstrndup(store_conf(a->f), strlen(store_conf(a->f))) : NULL;
 }

@@ -15,8 +15,9 @@
  * A durability point (make_durable) is asked of the thread and answered
  * later: replica_sm_progress() says when to ask again. A write that fails
  * for want of space parks the thread, its batch kept in memory, and is
- * reported (replica_sm_failed); recover() reopens the store on the loop
- * while the thread is parked. An image install holds the thread
+ * reported (replica_sm_failed); until recover() reopens the store (on the
+ * loop), the loop applies what comes, into that batch, and reads go
+ * through the store (applier_owned_store). An image install holds the thread
  * (applier_hold: what is queued is dropped, the image supersedes it) while
  * the store is replaced. */
 #ifndef RAFTKV_APPLIER_H
@@ -39,6 +40,10 @@ void applier_attach(applier *a, replica *r);
 void applier_free(applier *a);
 /* Applied and written: what reads may count on. */
 uint64_t applier_visible(const applier *a);
+/* While a full disk parks the thread, the loop applies, into the store's
+ * batch in memory: then reads go through the store itself (this), not a
+ * read handle, which would miss that batch. NULL otherwise. */
+store *applier_owned_store(const applier *a);
 /* Entries handed over and not yet visible; bytes (may be NULL): of those
  * not yet applied. */
 uint64_t applier_backlog(const applier *a, uint64_t *bytes);

@@ -41,6 +41,8 @@ uint64_t node_leader(void);   /* 0 when unknown */
 uint64_t node_term(void);
 uint64_t node_applied(void);    /* applied and visible to reads */
 uint64_t node_commit_index(void);
+/* The store, while a full disk has the loop apply into it (applier.h). */
+store *node_owned_store(void);
 /* Leader only: appends an entry; returns its index (0 if not leader). */
 uint64_t node_propose(const char *data, size_t len);
 /* Bytes of the entries past the commit index (a leader that cannot

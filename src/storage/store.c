@@ -433,7 +433,8 @@ void store_reader_free(store *r) {
 
 /* The pin keeps its generation: an install may replace it meanwhile. */
 void store_reader_pin(store *r) {
-    assert(r->owner && !r->pin);
+    if (!r->owner) return;  /* the store itself: nothing to pin */
+    assert(!r->pin);
     r->pinref = r->owner->ref;
     r->pinref->refs++;
     r->pin = leveldb_create_snapshot(r->pinref->db);
@@ -710,6 +711,7 @@ static int store_write(store *f, int sync) {
 }
 
 const char *store_no_space(const store *f) { return f->no_space; }
+int store_views_behind(const store *f) { return !f->owner && f->no_space && (f->wb || f->written != f->applied); }
 
 /* After a failed write LevelDB's handle is never written again (its log
  * may end in a torn record, and what followed it would be unreadable):

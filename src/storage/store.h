@@ -57,7 +57,7 @@ store *store_reader_new(store *f);
 void store_reader_free(store *r);
 /* The reads through r until store_reader_unpin() all see one point in
  * time (a LevelDB snapshot): a command reading several keys sees them
- * as one batch left them. Pinning and unpinning are the owner's thread's
+ * as one batch left them (the store itself: nothing to do). Pinning and unpinning are the owner's thread's
  * (as are views); between them r may be used on another thread. */
 void store_reader_pin(store *r);
 void store_reader_unpin(store *r);
@@ -91,6 +91,10 @@ int store_write_batch(store *f);
  * writes the batch (1: not yet; it exits the process if LevelDB cannot
  * be opened again). */
 const char *store_no_space(const store *f);
+/* The store (never a read handle) holds applied changes that its
+ * iterators and views, which read LevelDB only, cannot show: after a
+ * write failed for want of space. */
+int store_views_behind(const store *f);
 int store_recover(store *f);
 
 /* Values this large are fetched off the event loop (fetch.h). Whether key
