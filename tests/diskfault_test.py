@@ -597,7 +597,8 @@ def test_enospc_all(cl, w):
                 r = c.call("SET", "after-full", "x")
                 check(str(r).startswith("MISCONF Errors writing to the"),
                       "ENOSPC everywhere: a write through node %d is refused: %r" % (via, r))
-                check(c.call("GET", key) == val, "ENOSPC everywhere: reads go on through node %d" % via)
+                got = c.call("GET", key)
+                check(got == val, "ENOSPC everywhere: reads go on through node %d (%r)" % (via, got))
                 c.close()
         print("  ENOSPC everywhere: replies %r, full disks on nodes %r, leader %s" % (seen, full, lead))
         cl.grow_tmpfs(nodes, 256 << 20)

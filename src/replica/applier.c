@@ -142,7 +142,9 @@ static void apply_here(applier *a, const item *it) {
     if (b) buf_append(b, reply.data, reply.len);
     buf_free(&reply);
     free(it->data);
+    lock(a);
     a->visible = it->index;
+    unlock(a);
 }
 
 /* A full disk parked the thread: until there is space the loop applies,
@@ -156,6 +158,7 @@ static void take_over(applier *a) {
     a->qhead = a->qlen = a->qcap = 0;
     a->pending_bytes = 0;
     a->owned = 1;
+    a->visible = store_applied(a->f);  /* the batch that failed is applied, in memory */
     unlock(a);
     for (size_t i = 0; i < n; i++) apply_here(a, &q[i]);
     free(arr);
