@@ -539,6 +539,30 @@ static void test_nonleader_start_election(void) {
     }
 }
 
+/* Bytes of a large message arriving from the leader keep a follower from
+ * campaigning, as a heartbeat would; from any other node they do not. */
+static void test_streaming_from_leader(void) {
+    static const uint64_t lg[] = {1, 1};
+    for (int from_leader = 0; from_leader < 2; from_leader++) {
+        raft *r = mk(1, 3, 1, lg, 2);
+        step(r, (raft_msg){.type = MSG_HEARTBEAT, .from = 2, .to = 1, .term = raft_term(r)});
+        flush(r, NULL);
+        CHECK(raft_leader(r) == 2);
+        outq q = {0};
+        int campaigned = 0;
+        for (int ticks = 0; ticks < 4 * E && !campaigned; ticks++) {
+            raft_peer_streaming(r, from_leader ? 2 : 3);
+            raft_tick(r);
+            flush(r, &q);
+            campaigned = count(&q, MSG_PREVOTE, 0) > 0;
+            outq_clear(&q);
+        }
+        CHECKMSG(campaigned == !from_leader, "streaming from node %d: campaigned %d", from_leader ? 2 : 3, campaigned);
+        outq_free(&q);
+        raft_free(r);
+    }
+}
+
 /* 5.2: a candidate wins with votes from a majority, steps down when a
  * majority rejects it, and otherwise keeps waiting. The same table holds
  * for the pre-vote round (win: candidate; lose: follower at the old term). */
@@ -3548,6 +3572,7 @@ int main(void) {
     test_reject_stale_term_message();
     test_start_as_follower();
     test_leader_bcast_beat();
+    test_streaming_from_leader();
     test_nonleader_start_election();
     test_leader_election_in_one_round_rpc();
     test_follower_vote();

@@ -662,6 +662,17 @@ void raft_campaign(raft *r) {
     if (r->role != RAFT_LEADER && electable(r)) campaign(r, 1, 0);
 }
 
+/* A 100 MB entry takes a while to cross a link, and the heartbeats sent
+ * after it wait behind it: its bytes arriving are as good a sign of life
+ * as a heartbeat, for a follower from its leader and for a leader from a
+ * follower (check-quorum). Liveness only: nothing here touches a term,
+ * a vote or the log. */
+void raft_peer_streaming(raft *r, uint64_t id) {
+    if (r->role == RAFT_FOLLOWER && r->lead && id == r->lead) r->elapsed = 0;
+    progress *p = r->role == RAFT_LEADER ? find_pr(r, id) : NULL;
+    if (p && id != r->cfg.id) p->active = 1;
+}
+
 void raft_peer_down(raft *r, uint64_t id) {
     progress *p = find_pr(r, id);
     if (r->role == RAFT_LEADER && p && id != r->cfg.id && !p->probe) probe_again(r, p);

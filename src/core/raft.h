@@ -116,6 +116,8 @@ void raft_flush(raft *r);
 void raft_campaign(raft *r);
 /* The link to a peer broke: what was in flight to it is lost. */
 void raft_peer_down(raft *r, uint64_t id);
+/* Part of a large message from id arrived (see raft.c). */
+void raft_peer_streaming(raft *r, uint64_t id);
 /* The transfer of a snapshot to `id` failed: probe it again once it answers. */
 void raft_snapshot_failed(raft *r, uint64_t id);
 /* `id` received the whole image of `index` (and installed it or found it

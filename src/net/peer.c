@@ -713,6 +713,9 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
         if (k < 0) { bad_frame(c, err); return; }
         if (handle_frame(c, type, p, n) < 0) return;
     }
+    /* a large frame on its way: its sender is alive, though no whole
+     * message of it arrives for a while */
+    if (buf_unread(&c->in) && transport.h.streaming) transport.h.streaming(c->peer);
     buf_compact(&c->in);
 }
 

@@ -163,6 +163,8 @@ typedef struct peer_handler {
     void (*link_closed)(uint64_t id, uint64_t link);
     void (*snap)(uint64_t from, uint64_t xfer, uint64_t term, uint64_t offset, int last, const char *data, size_t len);
     void (*snap_ack)(uint64_t from, uint64_t xfer, uint64_t offset, int status, uint64_t index);
+    /* bytes of a frame from `from` arrived, the frame not yet whole */
+    void (*streaming)(uint64_t from);
 } peer_handler;
 
 /* -1 when it cannot listen on port (0: do not listen); the module is

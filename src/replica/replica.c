@@ -455,6 +455,9 @@ void replica_step(replica *r, const raft_msg *m) {
     if (!r->stopped) raft_step(r->r, m);
 }
 void replica_peer_down(replica *r, uint64_t id) { raft_peer_down(r->r, id); }
+void replica_peer_streaming(replica *r, uint64_t id) {
+    if (!r->stopped) raft_peer_streaming(r->r, id);
+}
 void replica_image_sent(replica *r, uint64_t to, uint64_t index) { raft_snapshot_sent(r->r, to, index); }
 void replica_image_failed(replica *r, uint64_t to) { raft_snapshot_failed(r->r, to); }
 void replica_campaign(replica *r) { raft_campaign(r->r); }

@@ -135,6 +135,8 @@ int replica_log_fits(uint64_t applied, uint64_t applied_term, uint64_t installed
 void replica_tick(replica *r);
 void replica_step(replica *r, const raft_msg *m);
 void replica_peer_down(replica *r, uint64_t id);
+/* Bytes of a large message from id are arriving (raft_peer_streaming). */
+void replica_peer_streaming(replica *r, uint64_t id);
 /* The write started last ended: 0, or its errno. */
 void replica_write_done(replica *r, int err);
 void replica_image_sent(replica *r, uint64_t to, uint64_t index);
