@@ -108,7 +108,7 @@ static size_t random_chunk(unsigned *st) {
 
 #define MEMBERS "1=127.0.0.1:7001@17001,2=127.0.0.1:7002@17002"
 #define HLEN (40 + sizeof(MEMBERS) - 1)   /* header size, where records start */
-static const img_header HDR = {42, 7, 0x1234abcd5678ef01ULL, MEMBERS, sizeof(MEMBERS) - 1};
+static const img_header HDR = {42, 7, 0x1234abcd5678ef01ULL, MEMBERS, sizeof(MEMBERS) - 1, NULL, 0};
 
 /* printf into a static buffer, for expected messages with offsets. */
 static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
@@ -125,7 +125,7 @@ static const rec SMALL[] = {{"a", "1", 1, 1}, {"", "", 0, 0}, {"k\0\xff", "v\r\n
 #define NSMALL (sizeof(SMALL) / sizeof(SMALL[0]))
 
 static void test_empty(void) {
-    img_header h = {0, 0, 0, NULL, 0};
+    img_header h = {0, 0, 0, NULL, 0, NULL, 0};
     buf b;
     encode(&b, &h, NULL, 0);
     CHECK(b.len == 8 + 32 + 1 + 12);
@@ -295,7 +295,7 @@ static void test_limits(void) {
     set_u32(b.data + 36, IMG_MAX_MEMBERS + 1);
     expect_error(b.data, b.len, "membership length 65537 over the limit");
     char nul[] = "1=a\0b";
-    img_header h = {1, 1, 1, nul, 5}, big = {1, 1, 1, NULL, IMG_MAX_MEMBERS + 1};
+    img_header h = {1, 1, 1, nul, 5, NULL, 0}, big = {1, 1, 1, NULL, IMG_MAX_MEMBERS + 1, NULL, 0};
     size_t len = b.len;
     CHECK(img_enc_begin(&e, &b, &h) == -1 && img_enc_begin(&e, &b, &big) == -1);
     CHECK(img_enc_record(&e, &b, "k", (size_t)IMG_MAX_LEN + 1, "", 0) == -1);
@@ -338,8 +338,8 @@ static void test_bad_fields(void) {
     c[3] = 'x';
     expect_error(c, b.len, "bad magic at offset 0");
     memcpy(c, b.data, b.len);
-    set_u32(c + 8, 2);
-    expect_error(c, b.len, "unknown image version 2 at offset 8");
+    set_u32(c + 8, 3);
+    expect_error(c, b.len, "unknown image version 3 at offset 8");
     memcpy(c, b.data, b.len);
     c[HLEN] = 'X';  /* the first record tag */
     expect_error(c, b.len, fmt("bad record tag 0x58 at offset %zu", HLEN));
@@ -427,8 +427,44 @@ static void test_check_file(void) {
     free(r);
 }
 
+/* An image with ACL users is version 2; split anywhere, its header
+ * carries them; without them it stays version 1. */
+static void test_acl(void) {
+    static const char acl[] = "user alice on #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 ~a* "
+                              "resetchannels -@all +get\n";
+    img_header h = HDR;
+    h.acl = (char *)acl;
+    h.alen = sizeof(acl) - 1;
+    buf b;
+    encode(&b, &h, SMALL, NSMALL);
+    CHECK(get_u32(b.data + 8) == IMG_VERSION_ACL);
+    for (size_t cut = 1; cut < b.len; cut += 7) {
+        sink s;
+        sink_init(&s, SMALL, NSMALL);
+        img_dec *d = img_dec_new();
+        CHECK(img_dec_feed(d, b.data, cut, &CB, &s) == 0);
+        CHECK(img_dec_feed(d, b.data + cut, b.len - cut, &CB, &s) == 0);
+        CHECK(img_dec_done(d) && s.got == NSMALL && s.bad == 0 && s.headers == 1);
+        const img_header *got = img_dec_header(d);
+        CHECK(got->alen == h.alen && strcmp(got->acl, acl) == 0);
+        img_dec_free(d);
+    }
+    buf_free(&b);
+    encode(&b, &HDR, SMALL, NSMALL);
+    CHECK(get_u32(b.data + 8) == IMG_VERSION);
+    buf_free(&b);
+    /* a NUL in the ACL text is refused by both ends */
+    h.acl = (char *)"a\0b";
+    h.alen = 3;
+    img_enc e;
+    buf_init(&b);
+    CHECK(img_enc_begin(&e, &b, &h) == -1 && b.len == 0);
+    buf_free(&b);
+}
+
 int main(void) {
     test_empty();
+    test_acl();
     test_small_splits();
     test_many();
     test_corruption();

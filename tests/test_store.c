@@ -111,7 +111,7 @@ static void test_install(store *f) {
     CHECK(store_build_put(f, b, "IMG", 3, v, STORE_LARGE_VALUE, &err) == 0);
     free(v);
     uint64_t at = store_applied(f) + 100;
-    CHECK(store_build_install(f, b, at, 2, "1=127.0.0.1:1@2", 0, &err) == 0);
+    CHECK(store_build_install(f, b, at, 2, "1=127.0.0.1:1@2", NULL, 0, &err) == 0);
     CHECK(has(r, "a", "2") && has(r, "img", NULL));  /* the old generation, pinned */
     store_reader_unpin(r);
     CHECK(has(r, "a", NULL) && has(r, "img", "1"));  /* the image */

@@ -185,7 +185,7 @@ void hello_command(cmdctx *x, int argc, rstr *argv) {
 /* ---- CLIENT ---- */
 
 /* One line of CLIENT LIST and CLIENT INFO, as Redis 7 writes it. */
-static void client_line(buf *o, const client *c) {
+void client_info_line(buf *o, const client *c) {
     time_t now = time(NULL);
     buf_printf(o, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=0 sub=0 psub=0 ssub=0 "
                "multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=%zu oll=0 omem=%zu "
@@ -193,7 +193,7 @@ static void client_line(buf *o, const client *c) {
                (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                (long long)(now - c->ctime), (long long)(now - c->atime), buf_unread(&c->in),
                c->in.cap - c->in.len, c->in.cap, buf_unread(&c->out), c->out.cap,
-               c->in.cap + c->out.cap + sizeof(*c), c->lastcmd, c->user->name);
+               c->in.cap + c->out.cap + sizeof(*c), c->lastcmd, c->user ? acl_user_name(c->user) : "default");
 }
 
 /* The old form, CLIENT KILL addr:port. */
@@ -212,7 +212,7 @@ static void client_kill_addr(cmdctx *x, const rstr *addr) {
 typedef struct kill_filter {
     unsigned long long id;
     const rstr *addr, *laddr;
-    const struct user *user;
+    const struct acl_user *user;
     int skipme;
 } kill_filter;
 
@@ -275,7 +275,7 @@ static void client_list_reply(cmdctx *x, int argc, rstr *argv) {
             }
             want = (unsigned long long)id == c->id;
         }
-        if (want) client_line(&b, c);
+        if (want) client_info_line(&b, c);
     }
     reply_bulk(x->out, b.data ? b.data : "", b.len);
     buf_free(&b);
@@ -284,7 +284,7 @@ static void client_list_reply(cmdctx *x, int argc, rstr *argv) {
 static void client_info_reply(cmdctx *x) {
     buf b;
     buf_init(&b);
-    client_line(&b, x->c);
+    client_info_line(&b, x->c);
     reply_bulk(x->out, b.data, b.len);
     buf_free(&b);
 }
@@ -522,18 +522,20 @@ static void flag_names(const command *c, buf *o) {
         if (c->flags & names[i].f) reply_simple(o, names[i].n);
 }
 
-static void acl_categories(const command *c, buf *o) {
-    const char *cats[6];
+/* The categories ACL rules know the command by (acl.h's table, Redis's). */
+static void reply_categories(const command *c, const command *parent, buf *o) {
+    char name[128];
+    int len = parent ? snprintf(name, sizeof(name), "%s|%s", parent->name, c->name) : snprintf(name, sizeof(name), "%s", c->name);
+    uint32_t cats = acl_cmd_categories(acl_cmd_id(name, (size_t)len));
     int n = 0;
-    if (c->flags & CMD_WRITE) cats[n++] = "@write";
-    if (c->flags & CMD_READONLY) cats[n++] = "@read";
-    if (!strcmp(c->group, "string")) cats[n++] = "@string";
-    else if (!strcmp(c->group, "generic")) cats[n++] = "@keyspace";
-    else if (!strcmp(c->group, "connection")) cats[n++] = "@connection";
-    if (c->flags & CMD_ADMIN) { cats[n++] = "@admin"; cats[n++] = "@dangerous"; }
-    cats[n++] = (c->flags & CMD_FAST) ? "@fast" : "@slow";
+    for (int i = 0; acl_categories[i]; i++) n += (cats >> i) & 1;
     reply_array(o, n);
-    for (int i = 0; i < n; i++) reply_simple(o, cats[i]);
+    for (int i = 0; acl_categories[i]; i++)
+        if ((cats >> i) & 1) {
+            char cat[32];
+            snprintf(cat, sizeof(cat), "@%s", acl_categories[i]);
+            reply_simple(o, cat);
+        }
 }
 
 static void command_info(const command *c, const command *parent, buf *o) {
@@ -547,7 +549,7 @@ static void command_info(const command *c, const command *parent, buf *o) {
     reply_int(o, c->first);
     reply_int(o, c->last);
     reply_int(o, c->step);
-    acl_categories(c, o);
+    reply_categories(c, parent, o);
     reply_array(o, 0); /* tips */
     reply_array(o, 0); /* key specs: see redis-compat.md */
     int nsub = 0;

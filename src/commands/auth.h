@@ -1,57 +1,60 @@
-/* auth: who a client is, and the commands that say so (AUTH, ACL WHOAMI;
- * HELLO's AUTH option in admin_server.c).
+/* auth: who a client is and what it may run: the node's live table of ACL
+ * users (acl.h), AUTH and HELLO's AUTH, the permission check of every
+ * command, the ACL command and its log.
  *
- * A client holds a user and whether it has authenticated, as Redis 7's
- * clients do. Today there is one user, "default", whose password is the
- * requirepass option; without one ("") it takes any password and every
- * new connection starts authenticated. Whether a command may run is asked
- * of auth_required() (dispatch.c): a client that must still authenticate
- * may run only the CMD_NO_AUTH commands (AUTH, HELLO, QUIT).
+ * The users are replicated state. ACL SETUSER and ACL DELUSER are writes:
+ * checked against the live table before they are proposed, applied from
+ * the log on every node into the store (store_record_acl), carried by
+ * snapshot images. Each node's loop rebuilds its live table when the
+ * store's ACL version moves (auth_refresh), so every node enforces the
+ * same users after restarts and installs. A user deleted by the log loses
+ * its connections on every node, as in Redis.
  *
- * ACL users slot in here: more rows in the user table, each with its
- * password digests and flags (and later its permissions, checked where
- * auth_required() is); the client already carries its user, and a
- * forwarded command carries its user's name to the leader (forward.c).
+ * requirepass stays a node option: it is the default user's password
+ * until an ACL rule names the default user; from then on the replicated
+ * rules decide (the first such change carries requirepass's digest, so
+ * it keeps the password). ACL LOG is the node's own, as Redis's is.
  *
- * Passwords are kept only as SHA-256 digests (OpenSSL's libcrypto, which
- * the peer handshake uses too), and a guess is compared digest to digest
- * with CRYPTO_memcmp, so a check takes the same time however close it is. */
+ * A forwarded command carries the name of the user its follower
+ * authenticated (forward.c); the leader runs it as that user and checks
+ * its permissions again against its own table. */
 #ifndef RAFTKV_AUTH_H
 #define RAFTKV_AUTH_H
 #include <stddef.h>
+#include "acl.h"
 #include "cmd.h"
 #include "config.h"
-
-#define AUTH_DIGEST_LEN 32            /* SHA-256 */
-
-typedef struct user {
-    const char *name;
-    int nopass;                            /* any password will do */
-    unsigned char pass[AUTH_DIGEST_LEN];   /* its password's SHA-256, unless nopass */
-} user;
 
 #define ERR_NOAUTH "NOAUTH Authentication required."
 #define ERR_WRONGPASS "WRONGPASS invalid username-password pair or user is disabled."
 
-/* The users, from the configuration (requirepass): at start-up and on
- * CONFIG SET. A changed password counts for the next AUTH; clients
- * already authenticated stay so, as in Redis. */
+/* At start-up and on CONFIG SET (requirepass). */
 void auth_configure(const config *c);
-const user *auth_default_user(void);
-/* The user so named, or NULL. */
-const user *auth_find_user(const char *name, size_t len);
+/* Picks up ACL changes applied since the last call (cheap when none). */
+void auth_refresh(void);
+void auth_shutdown(void);
+acl_user *auth_default_user(void);
+acl_user *auth_find_user(const char *name, size_t len);
 /* A new connection: the default user, authenticated if that user needs no
- * password (as Redis decides when a client connects). */
+ * password; auth_client_gone() when it closes. */
 void auth_init_client(struct client *c);
+void auth_client_gone(struct client *c);
 /* Redis's rule: c may run only CMD_NO_AUTH commands while the default
  * user needs a password and c has not authenticated. */
 int auth_required(const struct client *c);
-/* If the name and password match a user, c becomes that user,
- * authenticated, and 1; else 0 and c is unchanged. */
+/* If the name and password match an enabled user, c becomes that user,
+ * authenticated, and 1; else 0, c unchanged, and an ACL LOG entry. */
 int auth_login(struct client *c, const rstr *name, const rstr *pass);
 /* Without a password: c becomes the user so named (one a follower
  * authenticated, forward.c), authenticated if it exists; an empty or
  * unknown name leaves c the default user, as auth_init_client() does (an
  * unknown one not authenticated). */
 void auth_assume(struct client *c, const char *name, size_t len);
+/* Whether c's user may run cmd (sub: the subcommand run, or NULL) with
+ * argv: 1, or 0 with Redis's NOPERM error in out and an ACL LOG entry. */
+int auth_permitted(struct client *c, const command *cmd, const command *sub, int argc, const rstr *argv, buf *out);
+/* Before ACL SETUSER default is proposed while requirepass still sets
+ * that user's password: the rules with that password's digest first
+ * (*argv then points to storage valid until the next call). */
+void auth_prepare_write(int *argc, rstr **argv);
 #endif

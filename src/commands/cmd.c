@@ -82,7 +82,8 @@ void cmd_apply(store *f, uint64_t time_ms, int argc, rstr *argv, buf *reply) {
     buf scratch;  /* nobody waits for the reply, but the handler writes one */
     buf_init(&scratch);
     cmdctx x = {f, reply ? reply : &scratch, NULL, time_ms, 0, 0};
-    command *cmd = cmd_lookup(argv[0].p, argv[0].len);
+    const command *cmd = cmd_lookup(argv[0].p, argv[0].len);
+    if (cmd && cmd->subs && argc >= 2) cmd = cmd_lookup_sub(cmd, argv[1].p, argv[1].len);  /* ACL SETUSER */
     if (cmd && (cmd->flags & CMD_WRITE) && cmd_arity_ok(cmd, argc)) cmd->proc(&x, argc, argv);
     else reply_error(x.out, "ERR not a write command");
     buf_free(&scratch);

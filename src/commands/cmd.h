@@ -99,6 +99,8 @@ void read_job_run(cmdctx *x, int argc, rstr *argv);
 cmd_proc client_command, config_command, info_command, hello_command, quit_command,
     select_command, command_command, dbsize_command, raft_snapshot_command, raft_node_add_command,
     raft_node_remove_command, raft_transfer_leader_command, raft_info_command, debug_command;
+/* One line of CLIENT LIST / CLIENT INFO, as Redis 7 writes it (admin_server.c). */
+void client_info_line(buf *o, const struct client *c);
 /* AUTH and ACL (auth.c). */
-cmd_proc auth_command, acl_command;
+cmd_proc auth_command, acl_command, acl_setuser_command, acl_deluser_command;
 #endif

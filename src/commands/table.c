@@ -43,7 +43,18 @@ static const command config_subs[] = {
 };
 
 static const command acl_subs[] = {
-    ROW("whoami", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, acl_command, V, "6.0.0", "Returns the user the connection is authenticated as.", "O(1)"),
+    ROW("cat", -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, acl_command, V, "6.0.0", "List the ACL categories or the commands inside a category", "O(1) since the categories and commands are a fixed set."),
+    ROW("deluser", -3, CMD_WRITE | CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, acl_deluser_command, V, "6.0.0", "Remove the specified ACL users and the associated rules", "O(1) amortized time considering the typical user."),
+    ROW("dryrun", -4, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, acl_command, V, "7.0.0", "Returns whether the user can execute the given command without executing the command.", "O(1)."),
+    ROW("genpass", -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, acl_command, V, "6.0.0", "Generate a pseudorandom secure password to use for ACL users", "O(1)"),
+    ROW("getuser", 3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, acl_command, V, "6.0.0", "Get the rules for a specific ACL user", "O(N). Where N is the number of password, command and pattern rules that the user has."),
+    ROW("list", 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, acl_command, V, "6.0.0", "List the current ACL rules in ACL config file format", "O(N). Where N is the number of configured users."),
+    ROW("load", 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, acl_command, V, "6.0.0", "Reload the ACLs from the configured ACL file", "O(N). Where N is the number of configured users."),
+    ROW("log", -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, acl_command, V, "6.0.0", "List latest events denied because of ACLs in place", "O(N) with N being the number of entries shown."),
+    ROW("save", 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, acl_command, V, "6.0.0", "Save the current ACL rules in the configured ACL file", "O(N). Where N is the number of configured users."),
+    ROW("setuser", -3, CMD_WRITE | CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, acl_setuser_command, V, "6.0.0", "Modify or create the rules for a specific ACL user", "O(N). Where N is the number of rules provided."),
+    ROW("users", 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, acl_command, V, "6.0.0", "List the username of all the configured ACL rules", "O(N). Where N is the number of configured users."),
+    ROW("whoami", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, acl_command, V, "6.0.0", "Return the name of the user associated to the current connection", "O(1)"),
     ROW("help", 2, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, acl_command, V, "6.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
     END,
 };

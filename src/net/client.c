@@ -127,6 +127,7 @@ void client_free(client *c) {
     resp_parser_free(&c->parser);
     free(c->name);
     free(c->proxy_user);
+    auth_client_gone(c);
     free(c);
 }
 
@@ -314,7 +315,7 @@ static int addr_is_local(const char *addr) {
  * no password, a client from any address but 127.0.0.1 and ::1 is told
  * why, and closed, whatever bind says. */
 static int protected_mode_on(void) {
-    return server_cfg()->protected_mode && auth_default_user()->nopass;
+    return server_cfg()->protected_mode && acl_user_nopass(auth_default_user());
 }
 
 static const char denied_msg[] =

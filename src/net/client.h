@@ -14,7 +14,7 @@
 #include "resp.h"
 
 struct slot;
-struct user;
+struct acl_user;
 struct tls_conn;
 
 typedef struct client {
@@ -25,7 +25,7 @@ typedef struct client {
     buf in, out;
     resp_parser parser;
     char *name;
-    const struct user *user;     /* auth.h: "default" until ACL users come */
+    struct acl_user *user;       /* auth.h: the user it runs as (held: acl_user_hold) */
     int authenticated;
     char addr[64], laddr[64];
     time_t ctime, atime;

@@ -142,8 +142,8 @@ static int resolve(client *c, request *r) {
         }
     }
     r->lead = r->run->flags & CMD_LEADER;
-    r->data = (r->cmd->flags & (CMD_WRITE | CMD_READONLY)) || r->lead;
-    r->write = r->cmd->flags & CMD_WRITE;
+    r->data = ((r->cmd->flags | r->run->flags) & (CMD_WRITE | CMD_READONLY)) || r->lead;
+    r->write = (r->cmd->flags | r->run->flags) & CMD_WRITE;
     return 1;
 }
 
@@ -152,7 +152,7 @@ static int resolve(client *c, request *r) {
 static int validate(client *c, const request *r) {
     static buf err;
     err.len = err.pos = 0;
-    if (cmd_validate(r->cmd, r->argc, r->argv, &err)) return 1;
+    if (cmd_validate(r->run, r->argc, r->argv, &err)) return 1;
     buf *out = slot_reply_target(c);
     buf_append(out, err.data, err.len);
     slot_reply_end(c, out);
@@ -241,11 +241,16 @@ static void run_now(client *c, const request *r) {
 }
 
 /* Redis's order: a command must be known and well-formed (resolve)
- * before a client that has not authenticated is told NOAUTH. */
+ * before a client that has not authenticated is told NOAUTH, then its
+ * user's permissions (ACL) decide. On the leader a forwarded command is
+ * checked again, as the user its follower vouched for. */
 static int authorized(client *c, const request *r) {
-    if (!auth_required(c) || (r->run->flags & CMD_NO_AUTH)) return 1;
+    static buf err;
+    err.len = err.pos = 0;
+    if (auth_required(c) && !(r->run->flags & CMD_NO_AUTH)) reply_error(&err, ERR_NOAUTH);
+    else if (auth_permitted(c, r->cmd, r->parent ? r->run : NULL, r->argc, r->argv, &err)) return 1;
     buf *out = slot_reply_target(c);
-    reply_error(out, ERR_NOAUTH);
+    buf_append(out, err.data, err.len);
     slot_reply_end(c, out);
     stats.errors++;
     return 0;
@@ -253,6 +258,7 @@ static int authorized(client *c, const request *r) {
 
 int dispatch_request(client *c) {
     request r = {c->parser.argc, c->parser.argv, NULL, NULL, NULL, 0, 0, 0};
+    auth_refresh();
     if (c->proxy && forward_proxy_user(c)) return 1;
     if (!resolve(c, &r)) { stats.errors++; return 1; }
     if (!authorized(c, &r)) return 1;
@@ -262,7 +268,10 @@ int dispatch_request(client *c) {
     count(c, &r);
     if (go == GO_FORWARDED) return 1;
     if (r.lead) run_leader_command(c, &r);
-    else if (r.write) writes_propose(c, r.argc, r.argv);
+    else if (r.write) {
+        auth_prepare_write(&r.argc, &r.argv);
+        writes_propose(c, r.argc, r.argv);
+    }
     else if (r.data) reads_queue(c);
     else run_now(c, &r);
     return 1;

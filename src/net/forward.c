@@ -50,7 +50,8 @@ void forward_end(client *c) {
  * user has a password here; else none ("": the leader applies its own
  * rule, so a node left without a password opens nothing on the leader). */
 static const char *vouched_user(const client *c) {
-    return c->authenticated && !c->user->nopass ? c->user->name : "";
+    const char *name = acl_user_name(c->user);
+    return c->authenticated && !(c->user == auth_default_user() && acl_user_nopass(c->user)) ? name : "";
 }
 
 int forward_request(client *c, uint64_t leader, int write, int argc, rstr *argv) {

@@ -1,5 +1,6 @@
 /* main: options, start-up, the step before each loop sleep, signals and
  * shutdown. It wires the node's callbacks to the front-end modules. */
+#include "auth.h"
 #include "client.h"
 #include "dispatch.h"
 #include "forward.h"
@@ -188,6 +189,7 @@ static void shut_down(struct ev_loop *loop, store *f, store *reader) {
     node_shutdown();
     writes_free();
     forward_free();
+    auth_shutdown();
     store_reader_free(reader);
     store_close(f);
     ev_loop_destroy(loop);
@@ -213,6 +215,7 @@ int main(int argc, char **argv) {
         (cfg.tls_port && client_listen(cfg.bind, cfg.tls_port, 1) < 0)) {
         client_close_all();
         node_shutdown();
+        auth_shutdown();
         store_reader_free(reader);
         store_close(f);
         return 1;

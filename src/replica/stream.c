@@ -92,7 +92,9 @@ static void send_window(outgoing *o) {
         o->chunk.len = 0;
         if (!o->sent) {  /* the header travels with the first records */
             const char *conf = store_view_conf(o->view) ? store_view_conf(o->view) : S.members;
-            img_header h = {o->index, o->img_term, S.cluster_id, (char *)conf, strlen(conf)};
+            const char *acl = store_view_acl(o->view);
+            img_header h = {o->index, o->img_term, S.cluster_id, (char *)conf, strlen(conf), (char *)acl,
+                            acl ? strlen(acl) : 0};
             img_enc_begin(&o->enc, &o->chunk, &h);
         }
         fill_chunk(o);
@@ -216,7 +218,7 @@ static int switch_to_image(void *ctx, int removed) {
     store_build *b = S.in.build;
     S.in.build = NULL;
     applier_hold(S.ap);  /* the image supersedes what waits to be applied */
-    int rc = store_build_install(S.f, b, h->index, h->term, h->members, removed, &err);
+    int rc = store_build_install(S.f, b, h->index, h->term, h->members, h->alen ? h->acl : NULL, removed, &err);
     applier_release(S.ap);
     if (rc < 0) {
         logmsg(LL_WARNING, "Installing the snapshot failed: %s", err);

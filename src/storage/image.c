@@ -16,6 +16,7 @@
 
 #define MAGIC_LEN 8
 #define FIXED_LEN 32     /* version, index, term, cluster id, mlen */
+#define ALEN_LEN 4       /* alen (version 2) */
 #define KLENS_LEN 8      /* klen, vlen */
 #define TRAILER_LEN 12   /* count, crc (after the 'E' tag) */
 #define PEND_KEEP (1u << 20)   /* pending space kept between units */
@@ -30,16 +31,21 @@ static void enc_crc(img_enc *e, const buf *out, size_t from) {
 
 int img_enc_begin(img_enc *e, buf *out, const img_header *h) {
     if (h->mlen > IMG_MAX_MEMBERS || memchr(h->members ? h->members : "", 0, h->mlen)) return -1;
+    if (h->alen > IMG_MAX_ACL || memchr(h->acl ? h->acl : "", 0, h->alen)) return -1;
     e->crc = 0;
     e->count = 0;
     size_t from = out->len;
     buf_append(out, IMG_MAGIC, MAGIC_LEN);
-    buf_put_u32(out, IMG_VERSION);
+    buf_put_u32(out, h->alen ? IMG_VERSION_ACL : IMG_VERSION);
     buf_put_u64(out, h->index);
     buf_put_u64(out, h->term);
     buf_put_u64(out, h->cluster_id);
     buf_put_u32(out, (uint32_t)h->mlen);
     buf_append(out, h->members, h->mlen);
+    if (h->alen) {
+        buf_put_u32(out, (uint32_t)h->alen);
+        buf_append(out, h->acl, h->alen);
+    }
     enc_crc(e, out, from);
     return 0;
 }
@@ -69,7 +75,7 @@ void img_enc_end(img_enc *e, buf *out) {
 /* ---- decoder ---- */
 
 typedef enum {
-    ST_MAGIC, ST_FIXED, ST_MEMBERS, ST_TAG, ST_KLENS, ST_BODY, ST_TRAILER, ST_DONE, ST_FAILED
+    ST_MAGIC, ST_FIXED, ST_MEMBERS, ST_ALEN, ST_ACL, ST_TAG, ST_KLENS, ST_BODY, ST_TRAILER, ST_DONE, ST_FAILED
 } dec_state;
 
 struct img_dec {
@@ -80,6 +86,7 @@ struct img_dec {
     uint64_t count;
     uint32_t klen, vlen;  /* of the record whose body is the current unit */
     int have_header;
+    uint32_t version;
     img_header h;
     char *pend;           /* the current unit, when it spans chunks */
     size_t plen, pcap;
@@ -108,6 +115,7 @@ img_dec *img_dec_new(void) {
 void img_dec_free(img_dec *d) {
     if (!d) return;
     free(d->h.members);
+    free(d->h.acl);
     free(d->pend);
     free(d);
 }
@@ -151,8 +159,9 @@ static int on_magic(img_dec *d, const char *u) {
 
 static int on_fixed(img_dec *d, const char *u) {
     uint32_t version = get_u32(u);
-    if (version != IMG_VERSION)
+    if (version != IMG_VERSION && version != IMG_VERSION_ACL)
         return fail(d, "unknown image version %" PRIu32 " at offset %" PRIu64, version, d->off);
+    d->version = version;
     d->h.index = get_u64(u + 4);
     d->h.term = get_u64(u + 12);
     d->h.cluster_id = get_u64(u + 20);
@@ -165,9 +174,34 @@ static int on_fixed(img_dec *d, const char *u) {
     return 0;
 }
 
+static int header_done(img_dec *d, const img_cb *cb, void *ctx);
+
 static int on_members(img_dec *d, const char *u, const img_cb *cb, void *ctx) {
     if (memchr(u, 0, d->h.mlen)) return fail(d, "NUL byte in membership at offset %" PRIu64, d->off);
     d->h.members = xstrndup(u, d->h.mlen);
+    if (d->version == IMG_VERSION_ACL) {
+        expect(d, ST_ALEN, ALEN_LEN);
+        return 0;
+    }
+    return header_done(d, cb, ctx);
+}
+
+static int on_alen(img_dec *d, const char *u) {
+    uint32_t alen = get_u32(u);
+    if (alen > IMG_MAX_ACL)
+        return fail(d, "ACL length %" PRIu32 " over the limit of %u at offset %" PRIu64, alen, IMG_MAX_ACL, d->off);
+    d->h.alen = alen;
+    expect(d, ST_ACL, alen);
+    return 0;
+}
+
+static int on_acl(img_dec *d, const char *u, const img_cb *cb, void *ctx) {
+    if (memchr(u, 0, d->h.alen)) return fail(d, "NUL byte in the ACL users at offset %" PRIu64, d->off);
+    d->h.acl = xstrndup(u, d->h.alen);
+    return header_done(d, cb, ctx);
+}
+
+static int header_done(img_dec *d, const img_cb *cb, void *ctx) {
     d->have_header = 1;
     if (cb && cb->on_header && cb->on_header(ctx, &d->h))
         return fail(d, "stopped by the header callback at offset %" PRIu64, d->off);
@@ -225,6 +259,8 @@ static int on_unit(img_dec *d, const char *u, const img_cb *cb, void *ctx) {
     case ST_MAGIC: return on_magic(d, u);
     case ST_FIXED: return on_fixed(d, u);
     case ST_MEMBERS: return on_members(d, u, cb, ctx);
+    case ST_ALEN: return on_alen(d, u);
+    case ST_ACL: return on_acl(d, u, cb, ctx);
     case ST_TAG: return on_tag(d, u);
     case ST_KLENS: return on_klens(d, u);
     case ST_BODY: return on_body(d, u, cb, ctx);
@@ -272,7 +308,7 @@ uint64_t img_dec_offset(const img_dec *d) { return d->off + d->plen; }
 
 static const char *unit_name(dec_state st) {
     switch (st) {
-    case ST_MAGIC: case ST_FIXED: case ST_MEMBERS: return "header";
+    case ST_MAGIC: case ST_FIXED: case ST_MEMBERS: case ST_ALEN: case ST_ACL: return "header";
     case ST_TAG: return "record tag";
     case ST_KLENS: case ST_BODY: return "record";
     default: return "trailer";

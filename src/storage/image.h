@@ -5,19 +5,23 @@
  * a fresh LevelDB. The same bytes saved to a file are an image file that
  * img_check_file() verifies. Pure code: no sockets, no LevelDB.
  *
- * Version 1 stream, integers little-endian:
+ * Stream, integers little-endian:
  *   header   "RKVSNAP1"              8 bytes of magic
- *            u32 version             1
+ *            u32 version             1, or 2 when the image carries ACL users
  *            u64 index, u64 term     last log entry the image includes
  *            u64 cluster_id          refuses an image from another cluster
  *            u32 mlen, mlen bytes    membership as text, e.g.
  *                                    "1=127.0.0.1:7001@17001,2=..."
+ *            version 2 only:
+ *            u32 alen, alen bytes    the ACL users (acl.h's acl_dump text)
  *   records  u8 'K' | u32 klen | u32 vlen | key bytes | value bytes
  *            one per user key; keys are unique, in no particular order
  *   trailer  u8 'E' | u64 number of records
  *            u32 zlib crc32 of every byte before this field
  * klen and vlen are at most IMG_MAX_LEN each (Redis's largest bulk
- * string), mlen at most IMG_MAX_MEMBERS; the membership holds no NUL byte.
+ * string), mlen at most IMG_MAX_MEMBERS, alen at most IMG_MAX_ACL; neither
+ * the membership nor the ACL text holds a NUL byte. An image without ACL
+ * users is written as version 1, which nodes that predate them read.
  * Nothing may follow the trailer.
  *
  * The crc sits at the end so the encoder can run in one pass. The price is
@@ -35,6 +39,8 @@
 
 #define IMG_MAGIC "RKVSNAP1"
 #define IMG_VERSION 1
+#define IMG_VERSION_ACL 2
+#define IMG_MAX_ACL (64u << 20)
 #define IMG_MAX_LEN (512u << 20)
 #define IMG_MAX_MEMBERS (64u << 10)
 
@@ -42,6 +48,8 @@ typedef struct img_header {
     uint64_t index, term, cluster_id;
     char *members;   /* mlen bytes; NUL-terminated when it comes from the decoder */
     size_t mlen;
+    char *acl;       /* alen bytes (NULL, 0: none); NUL-terminated from the decoder */
+    size_t alen;
 } img_header;
 
 /* ---- encoder: appends to a buf, never fails on I/O because it does none ---- */

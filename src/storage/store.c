@@ -56,6 +56,11 @@ struct store {
      * (store_is_large), kept by the applying thread, read by others */
     pthread_mutex_t large_mu;
     idmap large;
+    /* the ACL users (acl.h text; NULL: none yet), set by the applying
+     * thread, copied by the loop when acl_version moves (store_acl_copy) */
+    pthread_mutex_t acl_mu;
+    char *acl;
+    _Atomic uint64_t acl_version;
 };
 
 static const char META_APPLIED[] = "mapplied";
@@ -63,6 +68,7 @@ static const char META_TERM[] = "mterm";
 static const char META_KEYS[] = "mkeys";
 static const char META_CONF[] = "mconf";
 static const char META_REMOVED[] = "mremoved";
+static const char META_ACL[] = "macl";
 #define POINTER "fsm-current"
 
 
@@ -144,6 +150,14 @@ static void gen_ref_release(gen_ref *r) {
     if (r->retired_path) remove_tree(r->retired_path);
     free(r->retired_path);
     free(r);
+}
+
+static void set_acl(store *f, const char *text, size_t len) {
+    pthread_mutex_lock(&f->acl_mu);
+    free(f->acl);
+    f->acl = text ? xstrndup(text, len) : NULL;
+    pthread_mutex_unlock(&f->acl_mu);
+    atomic_fetch_add(&f->acl_version, 1);
 }
 
 static void set_conf(store *f, const char *text, size_t len) {
@@ -344,6 +358,7 @@ store *store_open(const char *dir, char **err) {
     store *f = xmalloc(sizeof(*f));
     memset(f, 0, sizeof(*f));
     pthread_mutex_init(&f->large_mu, NULL);
+    pthread_mutex_init(&f->acl_mu, NULL);
     f->dir = xstrndup(dir, strlen(dir));
     f->opts = leveldb_options_create();
     /* LevelDB's own log then fails the open on a damaged record instead of
@@ -394,6 +409,7 @@ store *store_open(const char *dir, char **err) {
     if (!lerr) f->keys = read_meta(f, META_KEYS, &lerr);
     if (!lerr) f->conf = read_text(f, META_CONF, &lerr);
     if (!lerr) f->removed = read_meta(f, META_REMOVED, &lerr) != 0;
+    if (!lerr) f->acl = read_text(f, META_ACL, &lerr);
     if (lerr && space_error(lerr)) {  /* nothing is wrong with the data */
         size_t n = strlen(path) + strlen(lerr) + 128;
         *err = xmalloc(n);
@@ -455,6 +471,8 @@ void store_close(store *f) {
     gen_ref_release(f->ref);  /* the views are freed first: their owners go before the state machine */
     free(f->dir);
     free(f->conf);
+    free(f->acl);
+    pthread_mutex_destroy(&f->acl_mu);
     free(f->no_space);
     leveldb_options_destroy(f->opts);
     leveldb_cache_destroy(f->cache);
@@ -771,6 +789,28 @@ void store_record_conf(store *f, uint64_t index, const char *text, size_t len, i
     }
 }
 
+void store_record_acl(store *f, const char *text, size_t len) {
+    batch_open(f);
+    leveldb_writebatch_put(f->wb, META_ACL, strlen(META_ACL), text, len);
+    set_acl(f, text, len);
+}
+
+const char *store_acl(const store *f) { return f->acl; }
+
+uint64_t store_acl_version(const store *f) {
+    const store *o = f->owner ? f->owner : f;
+    return atomic_load(&o->acl_version);
+}
+
+char *store_acl_copy(store *f, uint64_t *version) {
+    store *o = f->owner ? f->owner : f;
+    pthread_mutex_lock(&o->acl_mu);
+    *version = atomic_load(&o->acl_version);
+    char *copy = o->acl ? xstrndup(o->acl, strlen(o->acl)) : NULL;
+    pthread_mutex_unlock(&o->acl_mu);
+    return copy;
+}
+
 int store_set_conf(store *f, const char *text) {
     char *err = NULL;
     leveldb_put(f->db, f->wsync, META_CONF, strlen(META_CONF), text, strlen(text), &err);
@@ -833,6 +873,7 @@ struct store_view {
     leveldb_iterator_t *it;
     int started;
     char *conf;
+    char *acl;
 };
 
 store_view *store_view_new(store *f, uint64_t *index, uint64_t *term, uint64_t *keys) {
@@ -853,6 +894,7 @@ store_view *store_view_new(store *f, uint64_t *index, uint64_t *term, uint64_t *
     if (!err) *term = read_meta_at(o->db, v->ro, META_TERM, &err);
     if (!err) *keys = read_meta_at(o->db, v->ro, META_KEYS, &err);
     v->conf = err ? NULL : read_text_at(o->db, v->ro, META_CONF, &err);
+    v->acl = err ? NULL : read_text_at(o->db, v->ro, META_ACL, &err);
     if (err) {
         logmsg(LL_WARNING, "Reading the state machine in %s failed: %s. Stopping: never answer wrongly", o->dir, err);
         abort();
@@ -896,10 +938,12 @@ void store_view_free(store_view *v) {
     leveldb_release_snapshot(v->ref->db, v->snap);
     gen_ref_release(v->ref);
     free(v->conf);
+    free(v->acl);
     free(v);
 }
 
 const char *store_view_conf(const store_view *v) { return v->conf; }
+const char *store_view_acl(const store_view *v) { return v->acl; }
 
 struct store_build {
     idmap large;
@@ -962,10 +1006,11 @@ void store_build_abort(store_build *b) {
 
 /* Sync the new generation, then switch the pointer to it: a crash before
  * the rename keeps the old state, after it the new one. */
-int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term, const char *conf, int removed,
-                      char **err) {
+int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term, const char *conf, const char *acl,
+                        int removed, char **err) {
     write_meta(b->wb, index, term, b->count);
     leveldb_writebatch_put(b->wb, META_CONF, strlen(META_CONF), conf, strlen(conf));
+    if (acl) leveldb_writebatch_put(b->wb, META_ACL, strlen(META_ACL), acl, strlen(acl));
     if (removed || f->removed) {
         char v[8];
         set_u64(v, index);
@@ -995,6 +1040,7 @@ int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term,
     free(f->no_space);  /* the handle that failed is gone */
     f->no_space = NULL;
     set_conf(f, conf, strlen(conf));
+    set_acl(f, acl, acl ? strlen(acl) : 0);
     publish(f);
     leveldb_writebatch_destroy(b->wb);
     free(b->path);

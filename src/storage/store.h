@@ -69,6 +69,16 @@ uint64_t store_keys(const store *f);
  * applied or image installed, kept with the data so a snapshot carries
  * it; NULL when there was none (the founding one is in force). */
 const char *store_conf(const store *f);
+/* The ACL users (acl.h's acl_dump text) as the last ACL change applied
+ * or image installed left them; NULL while none. The owner's thread. */
+const char *store_acl(const store *f);
+/* Inside an apply: the table after an ACL change. */
+void store_record_acl(store *f, const char *text, size_t len);
+/* Any thread, through any handle: a counter that moves with every change
+ * of the ACL users, and a copy of them (malloc'd, NULL: none) with the
+ * counter it goes with. */
+uint64_t store_acl_version(const store *f);
+char *store_acl_copy(store *f, uint64_t *version);
 /* Records the founding configuration (a new node, before any entry). */
 int store_set_conf(store *f, const char *text);
 /* A configuration without this node was applied after one with it. */
@@ -132,6 +142,8 @@ typedef struct store_view store_view;
 store_view *store_view_new(store *f, uint64_t *index, uint64_t *term, uint64_t *keys);
 /* The configuration at the view's point (NULL: the founding one). */
 const char *store_view_conf(const store_view *v);
+/* The ACL users at the view's point (NULL: none). */
+const char *store_view_acl(const store_view *v);
 /* A key's value at the view's point (malloc'd), or NULL. */
 char *store_view_get(store_view *v, const char *key, size_t klen, size_t *vlen);
 /* Next key and value (valid until the next call); 0 at the end. */
@@ -149,9 +161,10 @@ int store_build_put(store *f, store_build *b, const char *k, size_t kl, const ch
 uint64_t store_build_count(const store_build *b);
 /* Deletes what was built. */
 void store_build_abort(store_build *b);
-/* Makes the build, as the state at index/term with configuration conf,
- * the live state machine durably (sync, then the pointer's rename); frees
- * b either way. removed: that configuration removed this node. */
-int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term, const char *conf, int removed,
-                      char **err);
+/* Makes the build, as the state at index/term with configuration conf
+ * and ACL users acl (NULL: none), the live state machine durably (sync,
+ * then the pointer's rename); frees b either way. removed: that
+ * configuration removed this node. */
+int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term, const char *conf, const char *acl,
+                        int removed, char **err);
 #endif
