@@ -17,7 +17,13 @@ Authentication is compared on two pairs: the one above, without a password
 (AUTH's errors, protected mode: a client from 127.0.0.2 is turned away), and a
 second pair, both servers started with the same requirepass (NOAUTH, AUTH,
 HELLO AUTH, WRONGPASS, CONFIG SET requirepass), each sequence on fresh
-connections; HELLO's client id is masked."""
+connections; HELLO's client id is masked.
+
+ACL users (test_acl, test_acl_random): scripted SETUSER rules, errors,
+GETUSER / LIST / USERS / DELUSER / DRYRUN / CAT / LOG, the NOPERM errors of a
+restricted user, and seeded random rule sets; where Redis 7.0 itself answers
+in an order it draws at random (single-command rules after the categories,
+ACL CAT's list) the comparison is by content."""
 import os, random, re, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -445,7 +451,7 @@ AUTH_NOPASS = [
 AUTH_PASSWORD = [
     # before AUTH: unknown commands and wrong arities first, then NOAUTH for
     # everything but AUTH, HELLO and QUIT
-    [["GET", "a"], ["NOSUCH"], ["GET"], ["PING"], ["ECHO", "x"], ["CLIENT", "FOO"], ["CLIENT"], ["CLIENT", "INFO"],
+    [["GET", "a"], ["NOSUCH"], ["GET"], ["PING"], ["DEBUG", "SLEEP", "0"], ["ECHO", "x"], ["CLIENT", "FOO"], ["CLIENT"], ["CLIENT", "INFO"],
      ["CONFIG", "GET", "requirepass"], ["ACL", "WHOAMI"], ["ACL", "NOSUCH"], ["SELECT", "0"], ["COMMAND", "COUNT"],
      ["SET", "a", "1"], ["AUTH", "default", PASSWORD, "x"], ["HELLO", "x"], ["HELLO", "1"], ["HELLO", "2", "FOO"],
      ["HELLO"], ["HELLO", "2"], ["HELLO", "2", "SETNAME", "early"], ["AUTH", "wrong"], ["AUTH", "bob", PASSWORD],
@@ -589,8 +595,137 @@ def test_config_set_requirepass(dp):
         admin.close(); waiting.close(); authed.close()
 
 
+# ---- ACL users ----
+
+H = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"  # sha256("password")
+# One fresh connection per list; users made by one list stay for the next.
+ACL_SEQS = [
+    [["ACL", "LIST"], ["ACL", "USERS"], ["ACL", "GETUSER", "default"], ["ACL", "GETUSER", "nobody"],
+     ["ACL", "SETUSER", "alice"], ["ACL", "GETUSER", "alice"], ["ACL", "LIST"],
+     ["ACL", "SETUSER", "alice", "on", ">pw", "~app:*", "%R~ro:*", "%W~wo:*", "+@read", "-@dangerous", "+set", "-get",
+      "+config|get", "&chan"], ["ACL", "GETUSER", "alice"], ["ACL", "LIST"],
+     ["ACL", "SETUSER", "bob", "+@all", "-get", "+get", "-@read"], ["ACL", "GETUSER", "bob"],
+     ["ACL", "SETUSER", "x", "foo"], ["ACL", "SETUSER", "x", "+nosuch"], ["ACL", "SETUSER", "x", "+@nosuch"],
+     ["ACL", "SETUSER", "x", "-config|get"], ["ACL", "SETUSER", "x", "+get|foo"], ["ACL", "SETUSER", "x", "%X~a"],
+     ["ACL", "SETUSER", "x", "#abc"], ["ACL", "SETUSER", "x", "#" + H.upper()], ["ACL", "SETUSER", "x", "#" + H],
+     ["ACL", "SETUSER", "x", "(+get ~a)"], ["ACL", "GETUSER", "x"], ["ACL", "LIST"],
+     ["ACL", "SETUSER", "u1", "~a", "~*"], ["ACL", "SETUSER", "u1", "allkeys", "~b"], ["ACL", "SETUSER", "u1", "resetkeys", "%RW~*"],
+     ["ACL", "GETUSER", "u1"], ["ACL", "SETUSER", "u1", "&a", "allchannels", "&x"], ["ACL", "SETUSER", "u2", "(+get", "~a)"],
+     ["ACL", "SETUSER", "u2", "(+get", "~a"], ["ACL", "SETUSER", "u2", "(+get ~a))"], ["ACL", "GETUSER", "u2"],
+     ["ACL", "SETUSER", "u2", "clearselectors"], ["ACL", "GETUSER", "u2"], ["ACL", "SETUSER", "u3", "reset"],
+     ["ACL", "SETUSER", "u4", ">"], ["ACL", "SETUSER", "u4", "<nopw"], ["ACL", "SETUSER", "u4", "!" + "0" * 64],
+     ["ACL", "SETUSER", "u4", "nopass", ">x"], ["ACL", "GETUSER", "u4"], ["ACL", "SETUSER", "u4", "<x", "<x"],
+     ["ACL", "GETUSER", "u4"], ["ACL", "SETUSER", "u5", "-@all", "+config", "-config|get"], ["ACL", "GETUSER", "u5"],
+     ["ACL", "SETUSER", "u5", "+config|nosuch"], ["ACL", "SETUSER", "u5", "+get|x|y"], ["ACL", "SETUSER", "u5", "-get|x"],
+     ["ACL", "SETUSER", "u5", "+select|0"], ["ACL", "SETUSER", "u5", "+acl|whoami|x"], ["ACL", "SETUSER", "u5", "+get|"],
+     ["ACL", "GETUSER", "u5"], ["ACL", "SETUSER", "u6", "%~a"], ["ACL", "SETUSER", "u6", "%RR~a"], ["ACL", "SETUSER", "u6", "%R"],
+     ["ACL", "SETUSER", "u6", "~"], ["ACL", "SETUSER", "u6", "%R~"], ["ACL", "SETUSER", "u6", "on", "off", "sanitize-payload"],
+     ["ACL", "GETUSER", "u6"], ["ACL", "SETUSER", "bad name", "on"], ["ACL", "SETUSER", "u7", ""],
+     ["ACL", "SETUSER", "u7", "+@ALL", "+GET", "ON", "~K*", "%w~W*", "%r~R*"], ["ACL", "GETUSER", "u7"],
+     ["ACL", "SETUSER", "u8", "+@all", "-@write", "-@admin", "+set"], ["ACL", "GETUSER", "u8"],
+     ["ACL", "SETUSER", "u9", "-@all", "+@string", "+@keyspace", "-del", "allcommands", "-flushall", "nocommands", "+ping"],
+     ["ACL", "GETUSER", "u9"], ["ACL", "SETUSER", "u9", "(~a +get)", "(%R~b +@read -keys)"], ["ACL", "LIST"],
+     ["ACL", "USERS"], ["ACL", "SETUSER"], ["ACL", "SETUSER", "default", "-flushall"], ["ACL", "GETUSER", "default"]],
+    # permissions, as a user and through DRYRUN
+    [["AUTH", "alice", "pw"], ["ACL", "WHOAMI"], ["GET", "app:1"], ["SET", "app:1", "x"], ["SET", "other", "x"],
+     ["INCR", "app:1"], ["GET", "ro:1"], ["SET", "ro:1", "x"], ["SET", "wo:1", "x"], ["GET", "wo:1"],
+     ["SET", "wo:1", "x", "GET"], ["MGET", "app:1", "ro:2", "other"], ["EXISTS", "app:1"], ["CONFIG", "GET", "nosuchparam"],
+     ["CONFIG", "SET", "nosuchparam", "0"], ["CONFIG", "FOO"], ["KEYS", "*"], ["FLUSHALL"], ["ACL", "WHOAMI"],
+     ["ACL", "LIST"], ["AUTH", "alice", "wrong"], ["AUTH", "nobody", "x"], ["AUTH", "u3", "x"], ["ACL", "WHOAMI"],
+     ["PING"], ["DEBUG", "SLEEP", "0"], ["AUTH", "default", "x"], ["ACL", "WHOAMI"]],
+    [["ACL", "DRYRUN", "alice", "get", "app:1"], ["ACL", "DRYRUN", "alice", "get", "other"], ["ACL", "DRYRUN", "alice", "incr", "a"],
+     ["ACL", "DRYRUN", "nouser", "get", "a"], ["ACL", "DRYRUN", "alice", "nosuch", "a"], ["ACL", "DRYRUN", "alice", "get"],
+     ["ACL", "DRYRUN", "alice", "config", "get", "x"], ["ACL", "DRYRUN", "alice", "config", "set", "x", "y"],
+     ["ACL", "DRYRUN", "alice", "set", "wo:1", "v"], ["ACL", "DRYRUN", "alice", "set", "wo:1", "v", "get"],
+     ["ACL", "DRYRUN", "alice", "set", "ro:1", "v"], ["ACL", "DRYRUN", "alice", "mset", "app:1", "v", "other", "v"],
+     ["ACL", "DRYRUN", "alice", "exists", "zz"], ["ACL", "DRYRUN", "u9", "get", "a"], ["ACL", "DRYRUN", "u9", "get", "b"],
+     ["ACL", "DRYRUN", "u9", "set", "b", "1"], ["ACL", "DRYRUN", "u9", "keys", "*"], ["ACL", "DRYRUN", "u9", "ping"],
+     ["ACL", "DRYRUN", "u5", "select", "0"], ["ACL", "DRYRUN", "u5", "select", "1"], ["ACL", "DRYRUN", "u5", "config", "set", "a", "b"],
+     ["ACL", "DRYRUN", "u5", "config", "get", "a"], ["ACL", "DRYRUN", "default", "flushall"], ["ACL", "DRYRUN"],
+     ["ACL", "DELUSER", "default"], ["ACL", "DELUSER", "nobody", "u1", "u2"], ["ACL", "DELUSER"], ["ACL", "USERS"],
+     ["ACL", "CAT"], ["ACL", "CAT", "nosuch"], ["ACL", "CAT", "a", "b"], ["ACL", "GENPASS", "0"], ["ACL", "GENPASS", "x"],
+     ["ACL", "GENPASS", "4097"], ["ACL", "LOG", "x"], ["ACL", "LOG", "1", "2"], ["ACL", "LOAD"], ["ACL", "SAVE"],
+     ["ACL", "HELP"], ["ACL", "FOO"], ["ACL", "WHOAMI", "x"], ["ACL", "SETUSER", "default", "+@all"],
+     ["ACL", "SETUSER", "default", "resetpass", "nopass"]],
+]
+
+def acl_masked(reply):
+    """A reply with what Redis itself leaves to chance normalised: the order
+    of single-command rules after the category rules (Redis 7.0 walks a hash
+    table seeded at random), ACL LOG's age and client-info, GENPASS's bytes."""
+    def rules(m):
+        toks = m.group(0).split(b" ")
+        head = [t for t in toks if t.startswith((b"+@", b"-@"))]
+        rest = sorted(t for t in toks if not t.startswith((b"+@", b"-@")))
+        return b" ".join(head + rest)
+    out = re.sub(rb"[+-]@all(?: [+-][^ ()\r\n]+)*", rules, reply)
+    out = re.sub(rb"(\$11\r\nage-seconds\r\n)\$\d+\r\n[^\r]*\r\n", rb"\1X\r\n", out)
+    out = re.sub(rb"(\$11\r\nclient-info\r\n)\$\d+\r\n[^\r]*\r\n", rb"\1X\r\n", out)
+    return out
+
+def test_acl(d):
+    """ACL SETUSER / GETUSER / LIST / USERS / DELUSER / DRYRUN / CAT / LOG and the permission errors
+    of a restricted user answer as Redis does (rule order masked where Redis's is random)."""
+    for n, seq in enumerate(ACL_SEQS):
+        conns = [Client(p, 10) for p in d.ports]
+        try:
+            for args in seq:
+                out = [acl_masked(c.call_raw(*args)) for c in conns]
+                d.verdict(out[0] == out[1], "acl, sequence %d" % n, short(args, 200), short(out[0], 400), short(out[1], 400))
+        finally:
+            for c in conns: c.close()
+    # ACL LOG after the denials above: the same events, counts and order
+    out = [acl_masked(Client(p, 10).call_raw("ACL", "LOG")) for p in d.ports]
+    d.verdict(out[0] == out[1], "acl log", "ACL LOG", short(out[0], 600), short(out[1], 600))
+    d.compare(["ACL", "LOG", "RESET"], "acl log")
+    d.compare(["ACL", "LOG"], "acl log")
+    # GENPASS: hex of the asked length
+    for bits in (None, "1", "5", "255", "4096"):
+        args = ["ACL", "GENPASS"] + ([bits] if bits else [])
+        got = [Client(p, 10).call(*args) for p in d.ports]
+        want = (int(bits or 256) + 3) // 4
+        d.verdict(all(isinstance(g, bytes) and len(g) == want and re.fullmatch(rb"[0-9a-f]*", g) for g in got),
+                  "acl genpass", short(args), got[0], got[1])
+    # ACL CAT <category>: Redis's commands (in its random order), with RAFT.* added to its three
+    for cat in [c.decode() for c in Client(d.ports[0], 10).call("ACL", "CAT")]:
+        got = [set(Client(p, 10).call("ACL", "CAT", cat)) for p in d.ports]
+        ours = {c for c in got[1] if not c.startswith(b"raft.")}
+        d.verdict(got[0] == ours, "acl cat", cat, sorted(got[0] - ours), sorted(ours - got[0]))
+
+def rand_rule(r):
+    cats = ["keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap", "hyperloglog", "geo",
+            "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection", "transaction",
+            "scripting", "all"]
+    cmds = ["get", "set", "del", "incr", "keys", "flushall", "config", "config|get", "client|list", "debug", "acl",
+            "acl|whoami", "hset", "lpush", "zadd", "xadd", "eval", "publish", "subscribe", "select", "object|freq",
+            "sort", "sort_ro", "ping", "auth", "hello", "info", "multi", "exec", "command|docs"]
+    k = r.random()
+    if k < 0.35: return r.choice("+-") + "@" + r.choice(cats)
+    if k < 0.75: return r.choice("+-") + r.choice(cmds)
+    return r.choice(["allcommands", "nocommands", "~a*", "%R~r*", "%W~w*", "allkeys", "resetkeys", "&c*",
+                     "resetchannels", "allchannels", "on", "off", "nopass", ">p" + str(r.randrange(3)), "resetpass",
+                     "+select|" + str(r.randrange(3)), "(+get ~s*)", "clearselectors", "reset"])
+
+def test_acl_random(d):
+    """Seeded random ACL SETUSER rules: every reply, and GETUSER after each, as Redis gives them."""
+    r = random.Random(d.seed)
+    conns = [Client(p, 10) for p in d.ports]
+    try:
+        for i in range(400):
+            user = "r%d" % r.randrange(4)
+            args = ["ACL", "SETUSER", user] + [rand_rule(r) for _ in range(r.randrange(1, 7))]
+            for cmd in (args, ["ACL", "GETUSER", user]):
+                out = [acl_masked(c.call_raw(*cmd)) for c in conns]
+                d.verdict(out[0] == out[1], "acl random (seed %d, step %d)" % (d.seed, i), short(cmd, 300),
+                          short(out[0], 500), short(out[1], 500))
+        out = [acl_masked(c.call_raw("ACL", "LIST")) for c in conns]
+        d.verdict(out[0] == out[1], "acl random (seed %d)" % d.seed, "ACL LIST", short(out[0], 500), short(out[1], 500))
+        for c in conns: c.call("ACL", "DELUSER", "r0", "r1", "r2", "r3")
+    finally:
+        for c in conns: c.close()
+
 TESTS = [test_script, test_extreme, test_patterns, test_raw_protocol, test_random, test_pipelined, test_final_state,
-         test_auth_nopass, test_protected_mode]
+         test_auth_nopass, test_protected_mode, test_acl, test_acl_random]
 TESTS_PASSWORD = [test_auth_password, test_config_set_requirepass]
 
 

@@ -349,6 +349,7 @@ static int key_rule(selector *s, const char *op, size_t len) {
             else if (op[off] == '~') { off++; break; }
             else return E_SYNTAX;
         }
+        if (!flags) return E_SYNTAX;
     } else {
         flags = ACL_KEY_R | ACL_KEY_W;
     }
@@ -568,6 +569,12 @@ static rstr *merge_selectors(int argc, const rstr *argv, int *outc, int *bad) {
     return out;
 }
 
+static rstr *copy_rules(int argc, const rstr *argv) {
+    rstr *out = xcalloc_((size_t)argc, sizeof(rstr));
+    for (int i = 0; i < argc; i++) out[i] = (rstr){dup_bytes(argv[i].p, argv[i].len), argv[i].len};
+    return out;
+}
+
 static void rstrs_free(rstr *a, int n) {
     for (int i = 0; i < n; i++) free(a[i].p);
     free(a);
@@ -575,13 +582,13 @@ static void rstrs_free(rstr *a, int n) {
 
 /* Applies rules to u: E_OK, or why the first failed (E_SYNTAX for a bad
  * name or parenthesis), with Redis's error in err. */
-static int apply_rules(acl_user *u, const char *name, size_t nlen, int argc, const rstr *argv, buf *err) {
+static int apply_rules(acl_user *u, const char *name, size_t nlen, int argc, const rstr *argv, int merge, buf *err) {
     if (has_spaces(name, nlen)) {
         buf_printf(err, "ERR Usernames can't contain spaces or null characters");
         return E_SYNTAX;
     }
-    int n = 0, bad = 0;
-    rstr *rules = merge_selectors(argc, argv, &n, &bad);
+    int n = argc, bad = 0;
+    rstr *rules = merge ? merge_selectors(argc, argv, &n, &bad) : copy_rules(argc, argv);
     if (!rules) {
         buf_printf(err, "ERR Unmatched parenthesis in acl selector starting at '%.*s'.",
                    (int)strnlen(argv[bad].p, argv[bad].len), argv[bad].p);
@@ -660,7 +667,7 @@ int acl_setuser(acl_users *t, const char *name, size_t nlen, int argc, const rst
     acl_user *tmp = user_new(name, nlen);
     acl_user *u = acl_find(t, name, nlen);
     if (u) user_copy_rules(tmp, u);
-    if (apply_rules(tmp, name, nlen, argc, rules, err) != E_OK) { user_free(tmp); return -1; }
+    if (apply_rules(tmp, name, nlen, argc, rules, 1, err) != E_OK) { user_free(tmp); return -1; }
     if (u) {
         user_copy_rules(u, tmp);
         user_free(tmp);
@@ -676,7 +683,7 @@ int acl_rules_check(const acl_users *t, const char *name, size_t nlen, int argc,
     const acl_user *u = acl_find(t, name, nlen);
     if (u) user_copy_rules(tmp, u);
     size_t mark = err->len;
-    int e = apply_rules(tmp, name, nlen, argc, rules, err);
+    int e = apply_rules(tmp, name, nlen, argc, rules, 1, err);
     user_free(tmp);
     if (e == E_NOPASS || e == E_KEYS_AFTER_ALL || e == E_CHANS_AFTER_ALL) {
         err->len = mark;  /* the user may differ by the time the entry applies: apply decides */
@@ -685,8 +692,7 @@ int acl_rules_check(const acl_users *t, const char *name, size_t nlen, int argc,
     return e == E_OK ? 0 : -1;
 }
 
-int acl_deluser(acl_users *t, const char *name, size_t nlen) {
-    if (nlen == 7 && memcmp(name, "default", 7) == 0) return 0;
+static int acl_deluser_any(acl_users *t, const char *name, size_t nlen) {
     int at = locate(t, name, nlen);
     if (at < 0) return 0;
     acl_user *u = t->u[at];
@@ -695,6 +701,11 @@ int acl_deluser(acl_users *t, const char *name, size_t nlen) {
     u->dead = 1;
     acl_user_release(u);
     return 1;
+}
+
+int acl_deluser(acl_users *t, const char *name, size_t nlen) {
+    if (nlen == 7 && memcmp(name, "default", 7) == 0) return 0;
+    return acl_deluser_any(t, name, nlen);
 }
 
 void acl_set_default_password(acl_users *t, const char *pass) {
@@ -800,70 +811,87 @@ static void pattern_text(const pattern *p, buf *out) {
     buf_append(out, p->p, p->len);
 }
 
-static void describe_selector(const selector *s, buf *out) {
-    if (s->flags & SEL_ALLKEYS) buf_append(out, "~* ", 3);
+/* A selector's rules, each followed by sep; the command rules last,
+ * space separated (they name commands only). */
+static void describe_selector(const selector *s, char sep, buf *out) {
+    if (s->flags & SEL_ALLKEYS) buf_printf(out, "~*%c", sep);
     else
-        for (int i = 0; i < s->nkeys; i++) { pattern_text(&s->keys[i], out); buf_append(out, " ", 1); }
-    if (s->flags & SEL_ALLCHANNELS) buf_append(out, "&* ", 3);
+        for (int i = 0; i < s->nkeys; i++) { pattern_text(&s->keys[i], out); buf_append(out, &sep, 1); }
+    if (s->flags & SEL_ALLCHANNELS) buf_printf(out, "&*%c", sep);
     else {
-        buf_append(out, "resetchannels ", 14);
+        buf_printf(out, "resetchannels%c", sep);
         for (int i = 0; i < s->nchans; i++) {
             buf_append(out, "&", 1);
             buf_append(out, s->chans[i].p, s->chans[i].len);
-            buf_append(out, " ", 1);
+            buf_append(out, &sep, 1);
         }
     }
+    size_t from = out->len;
     describe_commands(s, out);
+    for (size_t i = from; i < out->len; i++)
+        if (out->data[i] == ' ') out->data[i] = sep;
 }
 
-void acl_describe(const acl_user *u, buf *out) {
+/* Rules separated by sep; a selector is one rule, "(...)", its own rules
+ * separated by spaces inside. */
+static void describe_user(const acl_user *u, char sep, buf *out) {
     for (size_t j = 0; j < sizeof(user_flags) / sizeof(user_flags[0]); j++)
-        if (u->flags & user_flags[j].flag) buf_printf(out, "%s ", user_flags[j].name);
-    for (int i = 0; i < u->npass; i++) buf_printf(out, "#%s ", u->pass[i]);
-    describe_selector(&u->sel[0], out);
+        if (u->flags & user_flags[j].flag) buf_printf(out, "%s%c", user_flags[j].name, sep);
+    for (int i = 0; i < u->npass; i++) buf_printf(out, "#%s%c", u->pass[i], sep);
+    describe_selector(&u->sel[0], sep, out);
     for (int i = 1; i < u->nsel; i++) {
-        buf_append(out, " (", 2);
-        describe_selector(&u->sel[i], out);
+        buf_printf(out, "%c(", sep);
+        describe_selector(&u->sel[i], ' ', out);
         buf_append(out, ")", 1);
     }
 }
 
+void acl_describe(const acl_user *u, buf *out) { describe_user(u, ' ', out); }
+
+/* One line per user, "user NAME RULE RULE ...", tab separated: names and
+ * patterns hold no whitespace, and a selector, which holds spaces, stays
+ * one rule (ACL LIST's spaces would not tell "(~a) +get)" apart). */
 void acl_dump(const acl_users *t, buf *out) {
     for (int i = 0; i < t->n; i++) {
         const acl_user *u = t->u[i];
         if (!t->default_defined && u->nlen == 7 && memcmp(u->name, "default", 7) == 0) continue;
-        buf_append(out, "user ", 5);
+        buf_append(out, "user\t", 5);
         buf_append(out, u->name, u->nlen);
-        buf_append(out, " ", 1);
-        acl_describe(u, out);
+        buf_append(out, "\t", 1);
+        describe_user(u, '\t', out);
+        while (out->len && out->data[out->len - 1] == '\t') out->len--;
         buf_append(out, "\n", 1);
     }
 }
 
-/* One line: "user NAME rule rule ...". */
+/* One acl_dump() line: "user NAME RULE ...", tab separated. The user is
+ * built from a new one (the default user included), rule by rule. */
 static int load_line(acl_users *t, const char *line, size_t len) {
     int argc = 0, cap = 16;
     rstr *argv = xcalloc_((size_t)cap, sizeof(rstr));
-    for (size_t i = 0; i < len;) {
-        while (i < len && line[i] == ' ') i++;
-        size_t start = i;
-        while (i < len && line[i] != ' ') i++;
-        if (i == start) break;
+    for (size_t i = 0; i <= len;) {
+        const char *tab = memchr(line + i, '\t', len - i);
+        size_t end = tab ? (size_t)(tab - line) : len;
         if (argc == cap) { cap *= 2; argv = xrealloc_(argv, sizeof(rstr) * (size_t)cap); }
-        argv[argc++] = (rstr){(char *)line + start, i - start};
+        argv[argc++] = (rstr){(char *)line + i, end - i};
+        i = end + 1;
     }
     int rc = -1;
     if (argc >= 2 && argv[0].len == 4 && memcmp(argv[0].p, "user", 4) == 0) {
         buf err = {0};
-        acl_user *u = acl_find(t, argv[1].p, argv[1].len);
-        if (u && !(argv[1].len == 7 && memcmp(argv[1].p, "default", 7) == 0)) rc = -1;  /* twice */
-        else {
-            const char *reset = "reset";
-            rstr r0 = {(char *)reset, 5};
-            if (u) acl_setuser(t, argv[1].p, argv[1].len, 1, &r0, &err);
-            rc = acl_setuser(t, argv[1].p, argv[1].len, argc - 2, argv + 2, &err);
+        int dflt = argv[1].len == 7 && memcmp(argv[1].p, "default", 7) == 0;
+        if (!acl_find(t, argv[1].p, argv[1].len) || dflt) {
+            acl_user *u = user_new(argv[1].p, argv[1].len);
+            if (apply_rules(u, argv[1].p, argv[1].len, argc - 2, argv + 2, 0, &err) == E_OK) {
+                if (dflt) acl_deluser_any(t, "default", 7);
+                insert_user(t, u);
+                if (dflt) t->default_defined = 1;
+                rc = 0;
+            } else {
+                user_free(u);
+            }
         }
-        if (rc < 0) logmsg(LL_WARNING, "ACL table: %.*s", (int)err.len, err.len ? err.data : "");
+        if (rc < 0) logmsg(LL_WARNING, "ACL table: %.*s", (int)err.len, err.len ? err.data : "(a user twice)");
         buf_free(&err);
     }
     free(argv);

@@ -67,7 +67,7 @@ static void debug_digest(cmdctx *x) {
 /* DEBUG walks the whole data on the event loop (DIGEST): as in Redis 7 it
  * is refused unless enable-debug-command allows it (yes, or local for
  * loopback clients), so that no client can stall a node with it. */
-static int debug_allowed(const client *c) {
+int debug_allowed(const client *c) {
     const char *mode = server_cfg()->enable_debug_command;
     if (!strcasecmp(mode, "yes")) return 1;
     return !strcasecmp(mode, "local") && (!strncmp(c->addr, "127.", 4) || !strncmp(c->addr, "::1:", 4));

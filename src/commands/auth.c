@@ -451,7 +451,7 @@ static void acl_help(cmdctx *x) {
         "WHOAMI",
         "    Return the current connection username.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     };
     reply_array(x->out, (long long)(sizeof(help) / sizeof(help[0])));
     for (size_t i = 0; i < sizeof(help) / sizeof(help[0]); i++) reply_simple(x->out, help[i]);
@@ -463,7 +463,7 @@ void acl_command(cmdctx *x, int argc, rstr *argv) {
     else if (sub_is(sub, "getuser")) {
         const acl_user *u = acl_find(live, argv[2].p, argv[2].len);
         if (u) acl_reply_getuser(u, x->out);
-        else reply_errorf(x->out, "ERR Can not find user '%s' in ACL", argv[2].p);
+        else reply_nil(x->out);  /* Redis 7.0 answers nil (later versions an error) */
     } else if (sub_is(sub, "list")) acl_list(x, 0);
     else if (sub_is(sub, "users")) acl_list(x, 1);
     else if (sub_is(sub, "cat") && argc <= 3) acl_cat(x, argc, argv);

@@ -99,6 +99,10 @@ void read_job_run(cmdctx *x, int argc, rstr *argv);
 cmd_proc client_command, config_command, info_command, hello_command, quit_command,
     select_command, command_command, dbsize_command, raft_snapshot_command, raft_node_add_command,
     raft_node_remove_command, raft_transfer_leader_command, raft_info_command, debug_command;
+/* Whether enable-debug-command lets c run DEBUG (admin_server.c). Like
+ * Redis, dispatch asks before authentication and ACL: a refused DEBUG gets
+ * DEBUG's own error whoever asks. */
+int debug_allowed(const struct client *c);
 /* One line of CLIENT LIST / CLIENT INFO, as Redis 7 writes it (admin_server.c). */
 void client_info_line(buf *o, const struct client *c);
 /* AUTH and ACL (auth.c). */

@@ -247,6 +247,7 @@ static void run_now(client *c, const request *r) {
 static int authorized(client *c, const request *r) {
     static buf err;
     err.len = err.pos = 0;
+    if (r->cmd->proc == debug_command && !debug_allowed(c)) return 1;  /* its handler refuses it */
     if (auth_required(c) && !(r->run->flags & CMD_NO_AUTH)) reply_error(&err, ERR_NOAUTH);
     else if (auth_permitted(c, r->cmd, r->parent ? r->run : NULL, r->argc, r->argv, &err)) return 1;
     buf *out = slot_reply_target(c);
