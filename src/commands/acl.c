@@ -225,7 +225,7 @@ static void user_copy_rules(acl_user *d, const acl_user *s) {
     d->flags = s->flags;
     d->npass = s->npass;
     d->pass = xcalloc_((size_t)s->npass, sizeof(*d->pass));
-    memcpy(d->pass, s->pass, sizeof(*d->pass) * (size_t)s->npass);
+    if (s->npass) memcpy(d->pass, s->pass, sizeof(*d->pass) * (size_t)s->npass);
     d->nsel = s->nsel;
     d->sel = xcalloc_((size_t)s->nsel, sizeof(selector));
     for (int i = 0; i < s->nsel; i++) selector_copy(&d->sel[i], &s->sel[i]);
@@ -366,6 +366,9 @@ static int channel_rule(selector *s, const char *op, size_t len) {
     return E_OK;
 }
 
+/* Set while a stored table loads: its rules were logged when set. */
+static _Thread_local int loading;
+
 /* "+name" or "+name|arg": a command, a subcommand, or a first argument
  * of a command without subcommands. */
 static int allow_rule(selector *s, const char *op, size_t len) {
@@ -388,7 +391,8 @@ static int allow_rule(selector *s, const char *op, size_t len) {
         return E_OK;
     }
     if (memchr(bar + 1, '\0', sublen)) return E_SYNTAX;
-    logmsg(LL_WARNING, "Deprecation warning: Allowing a first arg of an otherwise blocked command is a misuse of ACL "
+    if (!loading)
+        logmsg(LL_WARNING, "Deprecation warning: Allowing a first arg of an otherwise blocked command is a misuse of ACL "
            "and may get disabled in the future (offender: %.*s)", (int)len, op);
     firstarg_add(s, id, bar + 1, sublen);
     return E_OK;
@@ -900,12 +904,14 @@ static int load_line(acl_users *t, const char *line, size_t len) {
 
 acl_users *acl_load(const char *text, size_t len) {
     acl_users *t = acl_users_new();
+    loading = 1;
     for (size_t i = 0; text && i < len;) {
         const char *nl = memchr(text + i, '\n', len - i);
         size_t end = nl ? (size_t)(nl - text) : len;
-        if (end > i && load_line(t, text + i, end - i) < 0) { acl_users_free(t); return NULL; }
+        if (end > i && load_line(t, text + i, end - i) < 0) { acl_users_free(t); t = NULL; break; }
         i = end + 1;
     }
+    loading = 0;
     return t;
 }
 
