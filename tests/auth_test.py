@@ -7,6 +7,13 @@ without a password opens nothing there); forged forwards without a user, or
 with one the leader does not know, are refused; CONFIG SET requirepass
 counts for new AUTHs at once and leaves authenticated connections be.
 
+ACL users are replicated: SETUSER through a follower reaches every node,
+which enforces it (locally and, for forwarded commands, again on the
+leader, also against a forged forward); DELUSER closes the user's
+connections everywhere; users reach a follower in a snapshot image and
+survive restarts; the first rule for the default user keeps requirepass's
+password.
+
 Protected mode from a real non-loopback address runs a node in a network
 namespace (root only, as jepsen_test.py; skipped otherwise). The exact
 replies are compared with redis-server by differential_test.py.
@@ -108,24 +115,28 @@ def test_leader_checks_again(cl):
         check(ladmin.call("CONFIG", "SET", "requirepass", PASSWORD) == "OK", "the leader's password is back")
 
 
+def forger(cl, lead):
+    """A peer dialer to the leader as node 99, and a maker of FORWARD
+    payloads (the session id, then the command as a log entry)."""
+    inf = cl.info(lead)
+    cid, term = int(inf["raft_cluster_id"], 16), int(inf["raft_term"])
+
+    def forward(sid, *argv):
+        argv = [a.encode() for a in argv]
+        entry = struct.pack("<BQI", 1, term, len(argv)) + b"".join(struct.pack("<I", len(a)) + a for a in argv)
+        return struct.pack("<Q", sid) + entry
+    return harness.PeerDialer(cl.port(lead) + 10000, cid, 99, lead), forward
+
+
 def test_forged_forwards(cl):
     """Forwards sent straight to the leader's peer port: one without a user
     (as from a node without client authentication), one naming a user the
     leader does not know and one naming no user are refused; one naming the
     default user runs, after them, in order."""
     lead = cl.leader()
-    inf = cl.info(lead)
-    cid, term = int(inf["raft_cluster_id"], 16), int(inf["raft_term"])
-
-    def forward(sid, *argv):
-        """A FORWARD payload: the session id, then the command as a log entry."""
-        argv = [a.encode() for a in argv]
-        entry = struct.pack("<BQI", 1, term, len(argv)) + b"".join(struct.pack("<I", len(a)) + a for a in argv)
-        return struct.pack("<Q", sid) + entry
-
     # as node id 99, which no member has (harness.PeerDialer); no cluster
     # secret on loopback: the handshake runs with an empty key
-    d = harness.PeerDialer(cl.port(lead) + 10000, cid, 99, lead)
+    d, forward = forger(cl, lead)
     try:
         check(d.dial(), "a peer connection to the leader")
         sid = 0x7777000011
@@ -165,8 +176,159 @@ def test_config_set_requirepass(cl):
                 a.close()
 
 
+# ---- ACL users: replicated state ----
+
+def acl_lists(cl):
+    out = []
+    for i in range(1, cl.n + 1):
+        with cl.client(i) as c:
+            out.append(c.call("ACL", "LIST"))
+    return out
+
+
+def same_users(cl, seconds=20):
+    return wait_for(lambda: len({tuple(l) for l in acl_lists(cl)}) == 1, seconds)
+
+
+def as_user(cl, i, user, pw):
+    c = Client(cl.port(i), 10, cl.host(i))
+    r = c.call("AUTH", user, pw)
+    check(r == "OK", "AUTH %s on node %d (%r)" % (user, i, r))
+    return c
+
+
+def test_acl_users_everywhere(cl):
+    """ACL SETUSER sent to a follower is a log entry: every node then holds
+    the same users and enforces them, for reads and writes, local and
+    forwarded; denials are in the ACL LOG of the node that refused."""
+    lead = cl.leader()
+    fol = cl.followers(lead)[0]
+    with cl.client(fol) as admin:
+        r = admin.call("ACL", "SETUSER", "app", "on", ">app pw", "~app:*", "%R~shared:*", "+@read", "+@write",
+                       "-@dangerous")
+        check(r == "OK", "ACL SETUSER through a follower (%r)" % r)
+        r = admin.call("ACL", "SETUSER", "app", "+nosuch")
+        check(str(r).startswith("ERR Error in ACL SETUSER modifier '+nosuch'"), "a bad rule is refused before the log (%r)" % r)
+    check(same_users(cl), "every node lists the same users (%r)" % acl_lists(cl))
+    for i in range(1, cl.n + 1):
+        with as_user(cl, i, "app", "app pw") as c:
+            check(c.call("SET", "app:%d" % i, "v") == "OK", "app writes its keys through node %d" % i)
+            check(c.call("GET", "app:%d" % i) == b"v", "and reads them")
+            r = c.call("SET", "other:%d" % i, "v")
+            check(str(r) == "NOPERM this user has no permissions to access one of the keys used as arguments",
+                  "a key outside its patterns is refused on node %d (%r)" % (i, r))
+            r = c.call("SET", "shared:%d" % i, "v")
+            check(str(r).startswith("NOPERM"), "a read-only pattern refuses a write (%r)" % r)
+            r = c.call("FLUSHALL")
+            check(str(r) == "NOPERM this user has no permissions to run the 'flushall' command",
+                  "a @dangerous command is refused on node %d (%r)" % (i, r))
+            check(c.call("ACL", "WHOAMI") == b"app" or str(c.call("ACL", "WHOAMI")).startswith("NOPERM"),
+                  "ACL WHOAMI as app")
+    with cl.client(fol) as admin:
+        log = admin.call("ACL", "LOG")
+        check(any(b"flushall" in e and b"app" in e for e in log), "the follower's ACL LOG holds its own denial (%r)" % log)
+        check(admin.call("ACL", "DRYRUN", "app", "set", "app:x", "1") == "OK", "ACL DRYRUN on a follower")
+    with cl.client(lead) as c:
+        check(c.call("EXISTS", "other:1", "other:2", "other:3", "shared:1") == 0, "nothing refused was written")
+
+
+def test_acl_leader_checks_again(cl):
+    """A forward naming a user runs on the leader with that user's rules:
+    a forged FLUSHALL as app is refused there, and its SET of a key outside
+    app's patterns too; one inside them runs."""
+    lead = cl.leader()
+    d, forward = forger(cl, lead)
+    try:
+        check(d.dial(), "a peer connection to the leader")
+        sid = 0x7777000022
+        for argv in (("@user", "app", "FLUSHALL"), ("@user", "app", "SET", "forged:app", "1"),
+                     ("@user", "app", "SET", "app:forged", "1")):
+            d.send(harness.FR_FORWARD, forward(sid, *argv))
+        with cl.client(lead) as c:
+            check(wait_for(lambda: c.call("GET", "app:forged") == b"1", 10), "a forward within app's rights runs")
+            check(c.call("EXISTS", "forged:app") == 0 and c.call("EXISTS", "app:1") == 1,
+                  "the leader refused the FLUSHALL and the SET outside app's patterns")
+    finally:
+        d.close()
+
+
+def test_acl_deluser_disconnects(cl):
+    """ACL DELUSER ends the connections of that user on every node, as
+    Redis does on its one; the user can no longer AUTH anywhere."""
+    with cl.client(cl.leader()) as admin:
+        check(admin.call("ACL", "SETUSER", "gone", "on", ">g", "~*", "+@all") == "OK", "a user to delete")
+    check(same_users(cl), "known everywhere")
+    conns = [as_user(cl, i, "gone", "g") for i in range(1, cl.n + 1)]
+    try:
+        fol = cl.followers()[0]
+        with cl.client(fol) as admin:
+            check(admin.call("ACL", "DELUSER", "gone", "nobody") == 1, "ACL DELUSER through a follower counts one")
+        check(same_users(cl), "deleted everywhere")
+
+        def closed(c):
+            try:
+                return c.call("PING") is None
+            except (OSError, ConnectionError):
+                return True
+        for i, c in enumerate(conns, 1):
+            check(wait_for(lambda: closed(c), 10), "node %d closed the deleted user's connection" % i)
+        for i in range(1, cl.n + 1):
+            with Client(cl.port(i), 10, cl.host(i)) as c:
+                check(str(c.call("AUTH", "gone", "g")) == WRONGPASS, "the deleted user cannot AUTH on node %d" % i)
+    finally:
+        for c in conns: c.close()
+
+
+def test_acl_survives_install_and_restart(cl):
+    """Users changed while a follower is down reach it in a snapshot image;
+    after every node restarts they are all still enforced."""
+    lead = cl.leader()
+    fol = cl.followers(lead)[1]
+    cl.stop(fol)
+    with cl.client(lead) as c:
+        check(c.call("ACL", "SETUSER", "late", "on", ">late pw", "~late:*", "+get", "+set") == "OK", "a user made meanwhile")
+        check(c.call("ACL", "SETUSER", "late", "(+incr ~n:*)") == "OK", "with a selector")
+        before = int(cl.info(fol if False else lead)["raft_snapshots_taken"])
+        check(isinstance(c.call("RAFT.SNAPSHOT"), int), "the leader compacts its log")
+        check(int(cl.info(lead)["raft_snapshots_taken"]) >= before, "a snapshot taken")
+    cl.start(fol)
+    check(wait_for(lambda: int(cl.info(fol)["raft_snapshots_received"]) >= 1, 60), "the follower installs an image")
+    check(same_users(cl), "it has the users the image carried (%r)" % acl_lists(cl))
+    with as_user(cl, fol, "late", "late pw") as c:
+        check(c.call("SET", "late:1", "v") == "OK" and c.call("INCR", "n:1") == 1, "the user works on it, selector too")
+        check(str(c.call("DEL", "late:1")).startswith("NOPERM"), "and its limits hold")
+    for i in range(1, cl.n + 1):
+        cl.stop(i)
+    for i in range(1, cl.n + 1):
+        cl.start(i)
+    cl.leader()
+    check(same_users(cl), "after restarting every node the users are the same everywhere")
+    for i in range(1, cl.n + 1):
+        with as_user(cl, i, "late", "late pw") as c:
+            check(str(retry(lambda: c.call("DEL", "late:1"))).startswith("NOPERM"), "enforced on node %d after the restart" % i)
+
+
+def test_acl_default_keeps_requirepass(cl):
+    """The first rule naming the default user keeps the password requirepass
+    gave it (the leader carries its digest into the entry); from then on the
+    replicated rules decide for every node."""
+    with cl.client(cl.followers()[0]) as admin:
+        check(admin.call("ACL", "SETUSER", "default", "-flushall") == "OK", "ACL SETUSER default -flushall")
+        check(str(admin.call("FLUSHALL")) == "NOPERM this user has no permissions to run the 'flushall' command",
+              "the default user may no longer FLUSHALL")
+    check(same_users(cl), "the same default user everywhere")
+    for i in range(1, cl.n + 1):
+        with bare(cl, i) as c:
+            check(str(c.call("GET", "a")) == NOAUTH, "node %d still wants a password" % i)
+            check(str(c.call("AUTH", "wrong")) == WRONGPASS and c.call("AUTH", PASSWORD) == "OK",
+                  "requirepass's password still opens node %d" % i)
+    with cl.client(cl.leader()) as admin:
+        check(admin.call("ACL", "SETUSER", "default", "+@all") == "OK", "back to +@all")
+
+
 TESTS = [test_noauth_on_follower, test_auth_through_follower, test_leader_checks_again, test_forged_forwards,
-         test_config_set_requirepass]
+         test_config_set_requirepass, test_acl_users_everywhere, test_acl_leader_checks_again,
+         test_acl_deluser_disconnects, test_acl_survives_install_and_restart, test_acl_default_keeps_requirepass]
 
 
 # ---- protected mode from another address (root: a network namespace) ----

@@ -203,11 +203,16 @@ static int admit(client *c, const request *r) {
     return GO_LOCAL;
 }
 
-/* For INFO commandstats and CLIENT LIST. */
-static void count(client *c, const request *r) {
-    stats.commands++;
+/* CLIENT LIST's cmd=, set once the command is known, as Redis does (an
+ * ACL LOG entry for a refused command shows it). */
+static void name_last(client *c, const request *r) {
     if (r->parent) snprintf(c->lastcmd, sizeof(c->lastcmd), "%s|%s", r->parent->name, r->run->name);
     else snprintf(c->lastcmd, sizeof(c->lastcmd), "%s", r->cmd->name);
+}
+
+/* For INFO commandstats. */
+static void count(const request *r) {
+    stats.commands++;
     r->cmd->calls++;
 }
 
@@ -262,11 +267,12 @@ int dispatch_request(client *c) {
     auth_refresh();
     if (c->proxy && forward_proxy_user(c)) return 1;
     if (!resolve(c, &r)) { stats.errors++; return 1; }
+    name_last(c, &r);
     if (!authorized(c, &r)) return 1;
     int go = admit(c, &r);
     if (go == GO_HELD) return 0;
     if (go == GO_ANSWERED) return 1;
-    count(c, &r);
+    count(&r);
     if (go == GO_FORWARDED) return 1;
     if (r.lead) run_leader_command(c, &r);
     else if (r.write) {
