@@ -141,6 +141,9 @@ struct acl_user {
     int nsel;
     int refs;        /* the table's, and each client's */
     int dead;
+    char *line;      /* its acl_dump() line as loaded, while unchanged: a dump re-describes only changed users */
+    size_t linelen;
+    int seen;        /* acl_users_sync: named by the text */
 };
 
 struct acl_users {
@@ -215,6 +218,7 @@ static acl_user *user_new(const char *name, size_t nlen) {
 
 static void user_free(acl_user *u) {
     user_clear_rules(u);
+    free(u->line);
     free(u->name);
     free(u);
 }
@@ -222,6 +226,8 @@ static void user_free(acl_user *u) {
 /* The rules of s copied over d's (names stay). */
 static void user_copy_rules(acl_user *d, const acl_user *s) {
     user_clear_rules(d);
+    free(d->line);
+    d->line = NULL;
     d->flags = s->flags;
     d->npass = s->npass;
     d->pass = xcalloc_((size_t)s->npass, sizeof(*d->pass));
@@ -714,6 +720,8 @@ int acl_deluser(acl_users *t, const char *name, size_t nlen) {
 
 void acl_set_default_password(acl_users *t, const char *pass) {
     acl_user *d = acl_find(t, "default", 7);
+    free(d->line);
+    d->line = NULL;
     user_rule(d, "resetpass", 9);
     if (!pass[0]) { user_rule(d, "nopass", 6); return; }
     buf op = {0};
@@ -723,24 +731,11 @@ void acl_set_default_password(acl_users *t, const char *pass) {
     buf_free(&op);
 }
 
-void acl_users_adopt(acl_users *live, acl_users *from) {
-    for (int i = 0; i < live->n;) {
-        acl_user *u = live->u[i];
-        acl_user *nu = acl_find(from, u->name, u->nlen);
-        if (nu) { user_copy_rules(u, nu); i++; continue; }
-        acl_deluser(live, u->name, u->nlen);
-    }
-    for (int i = 0; i < from->n; i++)
-        if (!acl_find(live, from->u[i]->name, from->u[i]->nlen)) {
-            acl_user *u = user_new(from->u[i]->name, from->u[i]->nlen);
-            user_copy_rules(u, from->u[i]);
-            insert_user(live, u);
-        }
-    live->default_defined = from->default_defined;
-    acl_users_free(from);
-}
 
 /* ---- descriptions ---- */
+
+static int is_default(const char *name, size_t nlen);
+static void user_line(const acl_user *u, buf *out);
 
 static void count_category(const selector *s, uint32_t flag, unsigned long *on, unsigned long *off) {
     *on = *off = 0;
@@ -850,69 +845,231 @@ static void describe_user(const acl_user *u, char sep, buf *out) {
     }
 }
 
-void acl_describe(const acl_user *u, buf *out) { describe_user(u, ' ', out); }
+void acl_describe(const acl_user *u, buf *out) {
+    if (!u->line) { describe_user(u, ' ', out); return; }
+    size_t skip = 5 + u->nlen + 1, from = out->len;  /* "user<TAB>NAME<TAB>" */
+    if (u->linelen > skip) buf_append(out, u->line + skip, u->linelen - skip);
+    for (size_t i = from; i < out->len; i++)
+        if (out->data[i] == '\t') out->data[i] = ' ';
+}
 
 /* One line per user, "user NAME RULE RULE ...", tab separated: names and
  * patterns hold no whitespace, and a selector, which holds spaces, stays
- * one rule (ACL LIST's spaces would not tell "(~a) +get)" apart). */
+ * one rule (ACL LIST's spaces would not tell "(~a) +get)" apart). A user
+ * loaded and unchanged keeps its line: only changed users are described. */
 void acl_dump(const acl_users *t, buf *out) {
     for (int i = 0; i < t->n; i++) {
         const acl_user *u = t->u[i];
-        if (!t->default_defined && u->nlen == 7 && memcmp(u->name, "default", 7) == 0) continue;
-        buf_append(out, "user\t", 5);
-        buf_append(out, u->name, u->nlen);
-        buf_append(out, "\t", 1);
-        describe_user(u, '\t', out);
-        while (out->len && out->data[out->len - 1] == '\t') out->len--;
+        if (!t->default_defined && is_default(u->name, u->nlen)) continue;
+        if (u->line) buf_append(out, u->line, u->linelen);
+        else user_line(u, out);
         buf_append(out, "\n", 1);
     }
 }
 
-/* One acl_dump() line: "user NAME RULE ...", tab separated. The user is
- * built from a new one (the default user included), rule by rule. */
-static int load_line(acl_users *t, const char *line, size_t len) {
+/* ---- the stored form: acl_dump() lines ---- */
+
+typedef struct line_ref {
+    const char *p, *name;
+    size_t len, nlen;
+} line_ref;
+
+/* The next non-empty line of text from *at: 1 with its name, 0 at the end,
+ * -1 for a line that is not "user<TAB>NAME...". */
+static int next_line(const char *text, size_t len, size_t *at, line_ref *l) {
+    while (*at < len && text[*at] == '\n') (*at)++;
+    if (*at >= len) return 0;
+    const char *p = text + *at, *nl = memchr(p, '\n', len - *at);
+    size_t n = nl ? (size_t)(nl - p) : len - *at;
+    *at += n;
+    if (n < 6 || memcmp(p, "user\t", 5) != 0) return -1;
+    const char *name = p + 5, *tab = memchr(name, '\t', n - 5);
+    *l = (line_ref){p, name, n, tab ? (size_t)(tab - name) : n - 5};
+    return l->nlen ? 1 : -1;
+}
+
+static int is_default(const char *name, size_t nlen) { return nlen == 7 && memcmp(name, "default", 7) == 0; }
+
+/* The user a line describes, built from a new user rule by rule (the
+ * rules are tab separated); NULL if one fails. */
+static acl_user *parse_line(const line_ref *l) {
     int argc = 0, cap = 16;
     rstr *argv = xcalloc_((size_t)cap, sizeof(rstr));
-    for (size_t i = 0; i <= len;) {
-        const char *tab = memchr(line + i, '\t', len - i);
-        size_t end = tab ? (size_t)(tab - line) : len;
+    const char *r = l->name + l->nlen, *end = l->p + l->len;
+    while (r < end) {
+        r++;  /* the tab */
+        const char *tab = memchr(r, '\t', (size_t)(end - r));
+        const char *e = tab ? tab : end;
         if (argc == cap) { cap *= 2; argv = xrealloc_(argv, sizeof(rstr) * (size_t)cap); }
-        argv[argc++] = (rstr){(char *)line + i, end - i};
-        i = end + 1;
+        argv[argc++] = (rstr){(char *)r, (size_t)(e - r)};
+        r = e;
     }
-    int rc = -1;
-    if (argc >= 2 && argv[0].len == 4 && memcmp(argv[0].p, "user", 4) == 0) {
-        buf err = {0};
-        int dflt = argv[1].len == 7 && memcmp(argv[1].p, "default", 7) == 0;
-        if (!acl_find(t, argv[1].p, argv[1].len) || dflt) {
-            acl_user *u = user_new(argv[1].p, argv[1].len);
-            if (apply_rules(u, argv[1].p, argv[1].len, argc - 2, argv + 2, 0, &err) == E_OK) {
-                if (dflt) acl_deluser_any(t, "default", 7);
-                insert_user(t, u);
-                if (dflt) t->default_defined = 1;
-                rc = 0;
-            } else {
-                user_free(u);
-            }
-        }
-        if (rc < 0) logmsg(LL_WARNING, "ACL table: %.*s", (int)err.len, err.len ? err.data : "(a user twice)");
-        buf_free(&err);
+    acl_user *u = user_new(l->name, l->nlen);
+    buf err = {0};
+    loading = 1;
+    int e = apply_rules(u, l->name, l->nlen, argc, argv, 0, &err);
+    loading = 0;
+    if (e != E_OK) {
+        logmsg(LL_WARNING, "ACL users: %.*s", (int)err.len, err.len ? err.data : "");
+        user_free(u);
+        u = NULL;
+    } else {
+        u->line = dup_bytes(l->p, l->len);
+        u->linelen = l->len;
     }
+    buf_free(&err);
     free(argv);
-    return rc;
+    return u;
+}
+
+/* The default user as a new table has it. */
+static void default_rules(acl_user *d) {
+    static const char *const rules[] = {"+@all", "~*", "&*", "on", "nopass"};
+    user_clear_rules(d);
+    free(d->line);
+    d->line = NULL;
+    d->flags = U_OFF;
+    d->sel = xcalloc_(1, sizeof(selector));
+    d->nsel = 1;
+    for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) user_rule(d, rules[i], strlen(rules[i]));
+}
+
+/* Takes u's rules and line into live's user of that name (or u itself). */
+static void take_user(acl_users *live, acl_user *u) {
+    acl_user *old = acl_find(live, u->name, u->nlen);
+    if (!old) { insert_user(live, u); return; }
+    old->seen = u->seen;
+    user_copy_rules(old, u);
+    old->line = u->line;
+    old->linelen = u->linelen;
+    u->line = NULL;
+    user_free(u);
+}
+
+int acl_users_sync(acl_users *t, const char *text, size_t len) {
+    table_ready();
+    acl_user **changed = NULL;
+    int nchanged = 0, has_default = 0, rc = 0;
+    size_t at = 0;
+    line_ref l;
+    int k;
+    /* first every changed line parses, or nothing changes */
+    while ((k = next_line(text, text ? len : 0, &at, &l)) != 0) {
+        if (k < 0) { rc = -1; break; }
+        has_default |= is_default(l.name, l.nlen);
+        acl_user *u = acl_find(t, l.name, l.nlen);
+        if (u) u->seen = 1;
+        if (u && u->line && u->linelen == l.len && memcmp(u->line, l.p, l.len) == 0) continue;
+        acl_user *nu = parse_line(&l);
+        if (!nu) { rc = -1; break; }
+        changed = xrealloc_(changed, sizeof(*changed) * (size_t)(nchanged + 1));
+        changed[nchanged++] = nu;
+    }
+    if (rc < 0) {
+        for (int i = 0; i < nchanged; i++) user_free(changed[i]);
+        for (int i = 0; i < t->n; i++) t->u[i]->seen = 0;
+        free(changed);
+        return -1;
+    }
+    for (int i = 0; i < nchanged; i++) {
+        changed[i]->seen = 1;
+        take_user(t, changed[i]);
+    }
+    free(changed);
+    /* then the users no line names go (the default user back to its start) */
+    for (int i = 0; i < t->n;) {
+        acl_user *u = t->u[i];
+        int named = u->seen;
+        u->seen = 0;
+        if (named) { i++; continue; }
+        if (is_default(u->name, u->nlen)) { if (u->line) default_rules(u); i++; continue; }
+        acl_deluser_any(t, u->name, u->nlen);
+    }
+    t->default_defined = has_default;
+    return 0;
 }
 
 acl_users *acl_load(const char *text, size_t len) {
     acl_users *t = acl_users_new();
-    loading = 1;
-    for (size_t i = 0; text && i < len;) {
-        const char *nl = memchr(text + i, '\n', len - i);
-        size_t end = nl ? (size_t)(nl - text) : len;
-        if (end > i && load_line(t, text + i, end - i) < 0) { acl_users_free(t); t = NULL; break; }
-        i = end + 1;
-    }
-    loading = 0;
+    if (acl_users_sync(t, text, len) < 0) { acl_users_free(t); return NULL; }
     return t;
+}
+
+/* The stored line of the user so named, if any. */
+static int find_line(const char *text, size_t len, const char *name, size_t nlen, line_ref *out) {
+    size_t at = 0;
+    int k;
+    while ((k = next_line(text, text ? len : 0, &at, out)) != 0)
+        if (k > 0 && out->nlen == nlen && memcmp(out->name, name, nlen) == 0) return 1;
+    return 0;
+}
+
+/* text with the line of name replaced by (or, sorted by name, joined by)
+ * repl (NULL: removed), into out. */
+static void splice(const char *text, size_t len, const char *name, size_t nlen, const buf *repl, buf *out) {
+    size_t at = 0, from = 0;
+    line_ref l;
+    int placed = repl == NULL, k;
+    while ((k = next_line(text, text ? len : 0, &at, &l)) != 0) {
+        if (k < 0) continue;
+        size_t n = l.nlen < nlen ? l.nlen : nlen;
+        int c = memcmp(l.name, name, n);
+        if (!c) c = l.nlen < nlen ? -1 : l.nlen > nlen;
+        if (c < 0) continue;
+        buf_append(out, text + from, (size_t)(l.p - text) - from);
+        from = (size_t)(l.p - text);
+        if (!placed) { buf_append(out, repl->data, repl->len); buf_append(out, "\n", 1); placed = 1; }
+        if (c == 0) from = at < len ? at + 1 : at;  /* drop the old line and its newline */
+        break;
+    }
+    buf_append(out, text ? text + from : "", text ? len - from : 0);
+    if (!placed) {
+        if (out->len && out->data[out->len - 1] != '\n') buf_append(out, "\n", 1);
+        buf_append(out, repl->data, repl->len);
+        buf_append(out, "\n", 1);
+    }
+}
+
+static void user_line(const acl_user *u, buf *out) {
+    buf_append(out, "user\t", 5);
+    buf_append(out, u->name, u->nlen);
+    buf_append(out, "\t", 1);
+    describe_user(u, '\t', out);
+    while (out->len && out->data[out->len - 1] == '\t') out->len--;
+}
+
+int acl_text_setuser(const char *text, size_t len, const char *name, size_t nlen, int argc, const rstr *rules,
+                     buf *out, buf *err) {
+    table_ready();
+    line_ref l;
+    acl_user *u = find_line(text, len, name, nlen, &l) ? parse_line(&l) : user_new(name, nlen);
+    if (!u) { buf_printf(err, "ERR the stored ACL users do not load"); return -1; }
+    if (!find_line(text, len, name, nlen, &l) && is_default(name, nlen)) default_rules(u);
+    if (apply_rules(u, name, nlen, argc, rules, 1, err) != E_OK) { user_free(u); return -1; }
+    buf line = {0};
+    user_line(u, &line);
+    splice(text, len, name, nlen, &line, out);
+    buf_free(&line);
+    user_free(u);
+    return 0;
+}
+
+int acl_text_deluser(const char *text, size_t len, int argc, const rstr *names, buf *out) {
+    buf cur = {0}, next = {0};
+    buf_append(&cur, text ? text : "", text ? len : 0);
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        line_ref l;
+        if (is_default(names[i].p, names[i].len) || !find_line(cur.data, cur.len, names[i].p, names[i].len, &l)) continue;
+        next.len = 0;
+        splice(cur.data, cur.len, names[i].p, names[i].len, NULL, &next);
+        buf t = cur; cur = next; next = t;
+        n++;
+    }
+    buf_append(out, cur.data ? cur.data : "", cur.len);
+    buf_free(&cur);
+    buf_free(&next);
+    return n;
 }
 
 static void reply_selector(const selector *s, buf *out) {

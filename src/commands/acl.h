@@ -19,7 +19,7 @@
  *   out, so the replicated table never overrides a node's requirepass by
  *   accident.
  * - Users are reference counted: a client holds the user it authenticated
- *   as (acl_user_hold/release); acl_users_adopt() updates users in place,
+ *   as (acl_user_hold/release); acl_users_sync() updates users in place,
  *   so a client sees its user's new rules, and marks removed ones dead. */
 #ifndef RAFTKV_ACL_H
 #define RAFTKV_ACL_H
@@ -61,16 +61,24 @@ acl_users *acl_users_new(void);   /* the default user alone: on nopass ~* &* +@a
 void acl_users_free(acl_users *t);
 /* From acl_dump() text (NULL or empty: a new table); NULL if the text is not valid. */
 acl_users *acl_load(const char *text, size_t len);
+/* Makes t hold the users of acl_dump() text, parsing only the lines that
+ * changed: a user whose line is the same is left as it is, one that
+ * changed keeps its object (clients holding it see the new rules), one no
+ * line names is unlinked and marked dead (the default user goes back to
+ * its first rules). -1, t unchanged, if a line does not load. */
+int acl_users_sync(acl_users *t, const char *text, size_t len);
+/* At apply, on the stored text itself: ACL SETUSER of one user (parsing
+ * only its line) and ACL DELUSER, the new text into out. The cost is the
+ * text's length plus the one user, however many users there are. */
+int acl_text_setuser(const char *text, size_t len, const char *name, size_t nlen, int argc, const rstr *rules,
+                     buf *out, buf *err);
+int acl_text_deluser(const char *text, size_t len, int argc, const rstr *names, buf *out);
 /* "user NAME DESCRIPTION\n" for every user, by name (the default user only once a rule named it). */
 void acl_dump(const acl_users *t, buf *out);
 int acl_users_count(const acl_users *t);
 acl_user *acl_users_at(const acl_users *t, int i);  /* by name, in Redis's order */
 acl_user *acl_find(const acl_users *t, const char *name, size_t len);
 int acl_default_defined(const acl_users *t);
-/* Makes live hold from's users (from is consumed): a user of both keeps
- * its object, with from's rules; one only in live is unlinked and marked
- * dead (acl_user_dead), freed once no client holds it. */
-void acl_users_adopt(acl_users *live, acl_users *from);
 
 /* ---- changes ---- */
 /* ACL SETUSER name rules...: 0, or -1 with Redis's error (no '-') in err

@@ -131,17 +131,12 @@ void auth_refresh(void) {
     if (!f || (live_loaded && store_acl_version(f) == live_version)) return;
     uint64_t v;
     char *text = store_acl_copy(f, &v);
-    acl_users *t = acl_load(text, text ? strlen(text) : 0);
-    if (!t) {  /* written by this code at apply: cannot happen short of a bug */
-        logmsg(LL_WARNING, "The replicated ACL users do not load; keeping the ones in force");
-        free(text);
-        live_version = v;
-        return;
-    }
-    free(text);
-    seed_default(t);
     if (!live) live = acl_users_new();
-    acl_users_adopt(live, t);
+    /* written by this code at apply: a line that does not load is a bug */
+    if (acl_users_sync(live, text, text ? strlen(text) : 0) < 0)
+        logmsg(LL_WARNING, "The replicated ACL users do not load; keeping the ones in force");
+    free(text);
+    seed_default(live);
     live_version = v;
     live_loaded = 1;
     drop_dead_users();
@@ -304,19 +299,15 @@ void acl_setuser_command(cmdctx *x, int argc, rstr *argv) {
         return;
     }
     const char *text = store_acl(x->f);
-    acl_users *t = acl_load(text, text ? strlen(text) : 0);
-    if (!t) t = acl_users_new();
-    if (acl_setuser(t, argv[2].p, argv[2].len, argc - 3, argv + 3, &err) == 0) {
-        buf dump = {0};
-        acl_dump(t, &dump);
-        store_record_acl(x->f, dump.len ? dump.data : "", dump.len);
-        buf_free(&dump);
+    buf next = {0};
+    if (acl_text_setuser(text, text ? strlen(text) : 0, argv[2].p, argv[2].len, argc - 3, argv + 3, &next, &err) == 0) {
+        store_record_acl(x->f, next.len ? next.data : "", next.len);
         reply_ok(x->out);
     } else {
         reply_error(x->out, err.data);
     }
+    buf_free(&next);
     buf_free(&err);
-    acl_users_free(t);
 }
 
 void acl_deluser_command(cmdctx *x, int argc, rstr *argv) {
@@ -327,18 +318,11 @@ void acl_deluser_command(cmdctx *x, int argc, rstr *argv) {
         }
     if (!x->f) return;
     const char *text = store_acl(x->f);
-    acl_users *t = acl_load(text, text ? strlen(text) : 0);
-    if (!t) t = acl_users_new();
-    long long n = 0;
-    for (int i = 2; i < argc; i++) n += acl_deluser(t, argv[i].p, argv[i].len);
-    if (n) {
-        buf dump = {0};
-        acl_dump(t, &dump);
-        store_record_acl(x->f, dump.len ? dump.data : "", dump.len);
-        buf_free(&dump);
-    }
+    buf next = {0};
+    long long n = acl_text_deluser(text, text ? strlen(text) : 0, argc - 2, argv + 2, &next);
+    if (n) store_record_acl(x->f, next.len ? next.data : "", next.len);
+    buf_free(&next);
     reply_int(x->out, n);
-    acl_users_free(t);
 }
 
 /* ---- the rest of ACL: answered by the node from its live table ---- */
