@@ -459,6 +459,8 @@ AUTH_PASSWORD = [
      ["HELLO", "2", "AUTH", "default", "wrong"], ["GET", "a"], ["AUTH", PASSWORD], ["GET", "a"], ["ACL", "WHOAMI"],
      ["AUTH", "wrong"], ["GET", "a"], ["SET", "a", "1"], ["GET", "a"], ["CLIENT", "GETNAME"], ["DEL", "a"]],
     [["AUTH", "default", PASSWORD], ["PING"], ["CONFIG", "GET", "requirepass"], ["AUTH", "Default", PASSWORD]],
+    [["RESET"], ["AUTH", PASSWORD], ["CLIENT", "SETNAME", "r"], ["GET", "a"], ["RESET", "x"], ["RESET"], ["GET", "a"],
+     ["CLIENT", "GETNAME"], ["ACL", "WHOAMI"], ["reset"], ["AUTH", PASSWORD], ["CLIENT", "GETNAME"]],
     [["HELLO", "2", "AUTH", "default", PASSWORD, "SETNAME", "n1"], ["CLIENT", "GETNAME"], ["PING"]],
     [["HELLO", "2", "SETNAME", "n2", "AUTH", "default", PASSWORD], ["CLIENT", "GETNAME"]],
     [["HELLO", "2", "AUTH", "default", "wrong", "AUTH", "default", PASSWORD], ["GET", "a"]],
@@ -632,7 +634,8 @@ ACL_SEQS = [
      ["SET", "wo:1", "x", "GET"], ["MGET", "app:1", "ro:2", "other"], ["EXISTS", "app:1"], ["CONFIG", "GET", "nosuchparam"],
      ["CONFIG", "SET", "nosuchparam", "0"], ["CONFIG", "FOO"], ["KEYS", "*"], ["FLUSHALL"], ["ACL", "WHOAMI"],
      ["ACL", "LIST"], ["AUTH", "alice", "wrong"], ["AUTH", "nobody", "x"], ["AUTH", "u3", "x"], ["ACL", "WHOAMI"],
-     ["PING"], ["DEBUG", "SLEEP", "0"], ["AUTH", "default", "x"], ["ACL", "WHOAMI"]],
+     ["PING"], ["DEBUG", "SLEEP", "0"], ["AUTH", "alice", "pw"], ["RESET"], ["ACL", "WHOAMI"], ["AUTH", "alice", "pw"],
+     ["AUTH", "default", "x"], ["ACL", "WHOAMI"]],
     [["ACL", "DRYRUN", "alice", "get", "app:1"], ["ACL", "DRYRUN", "alice", "get", "other"], ["ACL", "DRYRUN", "alice", "incr", "a"],
      ["ACL", "DRYRUN", "nouser", "get", "a"], ["ACL", "DRYRUN", "alice", "nosuch", "a"], ["ACL", "DRYRUN", "alice", "get"],
      ["ACL", "DRYRUN", "alice", "config", "get", "x"], ["ACL", "DRYRUN", "alice", "config", "set", "x", "y"],
@@ -674,6 +677,18 @@ def test_acl(d):
                 d.verdict(out[0] == out[1], "acl, sequence %d" % n, short(args, 200), short(out[0], 400), short(out[1], 400))
         finally:
             for c in conns: c.close()
+    # rejected_calls: refused before running (arity, NOPERM), failed_calls: ran and failed
+    got = []
+    for p in d.ports:
+        c = Client(p, 10)
+        c.call("CONFIG", "RESETSTAT")
+        c.call("GET"); c.call("INCRBY", "k", "x"); c.call("AUTH", "alice", "pw"); c.call("INCR", "app:1"); c.call("GET", "other")
+        c.call("AUTH", "default", "x")
+        stats = c.call("INFO", "commandstats").decode()
+        got.append(sorted(re.sub(r"usec=\d+,usec_per_call=[\d.]+", "usec=X", l) for l in stats.splitlines()
+                          if l.startswith(("cmdstat_get:", "cmdstat_incr:", "cmdstat_incrby:"))))
+        c.close()
+    d.verdict(got[0] == got[1], "acl", "INFO commandstats rejected_calls / failed_calls", got[0], got[1])
     # ACL LOG after the denials above: the same events, counts and order
     out = [acl_masked(Client(p, 10).call_raw("ACL", "LOG")) for p in d.ports]
     d.verdict(out[0] == out[1], "acl log", "ACL LOG", short(out[0], 600), short(out[1], 600))

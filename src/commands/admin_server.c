@@ -102,6 +102,17 @@ void select_command(cmdctx *x, int argc, rstr *argv) {
     else reply_ok(x->out);
 }
 
+/* RESET: the connection as a new one has it, as Redis 6.2+ does it: no
+ * name, database 0, RESP2, the default user (authenticated if it needs no
+ * password). raftkv has no MULTI, WATCH, Pub/Sub or tracking state to drop. */
+void reset_command(cmdctx *x, int argc, rstr *argv) {
+    (void)argc; (void)argv;
+    free(x->c->name);
+    x->c->name = NULL;
+    auth_init_client(x->c);
+    reply_simple(x->out, "RESET");
+}
+
 void quit_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc; (void)argv;
     reply_ok(x->out);
@@ -359,7 +370,7 @@ static void config_set_reply(cmdctx *x, int argc, rstr *argv) {
 static void config_resetstat(cmdctx *x) {
     int n;
     command *t = cmd_table(&n);
-    for (int i = 0; i < n; i++) t[i].calls = t[i].usec = t[i].failed = 0;
+    for (int i = 0; i < n; i++) t[i].calls = t[i].usec = t[i].failed = t[i].rejected = 0;
     client_stats_reset();
     dispatch_stats_reset();
     reply_ok(x->out);
@@ -475,9 +486,10 @@ static void info_commandstats(buf *b, store *f, const char *name) {
     int n;
     command *t = cmd_table(&n);
     for (int i = 0; i < n; i++)
-        if (t[i].calls)
-            buf_printf(b, "cmdstat_%s:calls=%lld,usec=%lld,usec_per_call=%.2f,rejected_calls=0,failed_calls=%lld\r\n",
-                       t[i].name, t[i].calls, t[i].usec, (double)t[i].usec / (double)t[i].calls, t[i].failed);
+        if (t[i].calls || t[i].rejected || t[i].failed)
+            buf_printf(b, "cmdstat_%s:calls=%lld,usec=%lld,usec_per_call=%.2f,rejected_calls=%lld,failed_calls=%lld\r\n",
+                       t[i].name, t[i].calls, t[i].usec, t[i].calls ? (double)t[i].usec / (double)t[i].calls : 0.0,
+                       t[i].rejected, t[i].failed);
     buf_printf(b, "\r\n");
 }
 

@@ -49,8 +49,9 @@ typedef struct command {
     cmd_proc *proc;
     const struct command *subs;  /* subcommand table, NULL-terminated */
     const char *group, *since, *summary, *complexity;
-    /* statistics */
-    long long calls, usec, failed;
+    /* statistics: failed ran and answered an error; rejected was refused
+     * before it ran (arity, NOAUTH, NOPERM, MISCONF), as Redis counts them */
+    long long calls, usec, failed, rejected;
 } command;
 
 /* The longest string any command may make, the same on every node: what
@@ -97,7 +98,7 @@ void read_job_run(cmdctx *x, int argc, rstr *argv);
 
 /* Server and connection commands (admin_server.c) and the RAFT.* commands (admin_cluster.c). */
 cmd_proc client_command, config_command, info_command, hello_command, quit_command,
-    select_command, command_command, dbsize_command, raft_snapshot_command, raft_node_add_command,
+    select_command, reset_command, command_command, dbsize_command, raft_snapshot_command, raft_node_add_command,
     raft_node_remove_command, raft_transfer_leader_command, raft_info_command, debug_command;
 /* Whether enable-debug-command lets c run DEBUG (admin_server.c). Like
  * Redis, dispatch asks before authentication and ACL: a refused DEBUG gets

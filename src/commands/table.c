@@ -8,11 +8,11 @@
 
 /* name, arity, flags, first key, last key, key step, handler, group, since, summary, complexity */
 #define ROW(name, arity, flags, first, last, step, proc, group, since, summary, complexity) \
-    {name, arity, flags, first, last, step, proc, NULL, group, since, summary, complexity, 0, 0, 0}
+    {name, arity, flags, first, last, step, proc, NULL, group, since, summary, complexity, 0, 0, 0, 0}
 /* A container: no keys; its own proc, if any, runs what no subcommand names. */
 #define PARENT(name, arity, flags, proc, subs, group, since, summary, complexity) \
-    {name, arity, flags, 0, 0, 0, proc, subs, group, since, summary, complexity, 0, 0, 0}
-#define END {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0}
+    {name, arity, flags, 0, 0, 0, proc, subs, group, since, summary, complexity, 0, 0, 0, 0}
+#define END {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0}
 
 #define W (CMD_WRITE)
 #define R (CMD_READONLY)
@@ -108,6 +108,7 @@ static command table[] = {
     ROW("time", 1, F | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, time_command, V, "2.6.0", "Returns the server time.", "O(1)"),
     ROW("select", 2, F | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, select_command, C, "1.0.0", "Changes the selected database.", "O(1)"),
     ROW("quit", -1, F | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_AUTH | CMD_NOKEYS, 0, 0, 0, quit_command, C, "1.0.0", "Closes the connection.", "O(1)"),
+    ROW("reset", 1, F | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_AUTH | CMD_NOKEYS, 0, 0, 0, reset_command, C, "6.2.0", "Reset the connection", "O(1)"),
     ROW("hello", -1, F | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_AUTH | CMD_NOKEYS, 0, 0, 0, hello_command, C, "6.0.0", "Handshakes with the Redis server.", "O(1)"),
     ROW("auth", -2, F | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_AUTH | CMD_NOKEYS, 0, 0, 0, auth_command, C, "1.0.0", "Authenticates the connection.", "O(N) where N is the number of passwords defined for the user"),
     PARENT("client", -2, CMD_NOKEYS, NULL, client_subs, C, "2.4.0", "A container for client connection commands.", "Depends on subcommand."),

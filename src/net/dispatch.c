@@ -131,14 +131,14 @@ static int resolve(client *c, request *r) {
     r->run = r->cmd;
     r->parent = NULL;
     if (!r->cmd) { cmd_reply_unknown(slot_reply_target(c), r->argc, r->argv); return 0; }
-    if (!cmd_arity_ok(r->cmd, r->argc)) { cmd_reply_arity(slot_reply_target(c), r->cmd, NULL); return 0; }
+    if (!cmd_arity_ok(r->cmd, r->argc)) { cmd_reply_arity(slot_reply_target(c), r->cmd, NULL); r->cmd->rejected++; return 0; }
     if (r->cmd->subs && r->argc >= 2) {
         const command *sub = cmd_lookup_sub(r->cmd, r->argv[1].p, r->argv[1].len);
         if (!sub && !r->cmd->proc) { cmd_reply_unknown_sub(slot_reply_target(c), r->cmd, &r->argv[1]); return 0; }
         if (sub) {
             r->parent = r->cmd;
             r->run = sub;
-            if (!cmd_arity_ok(sub, r->argc)) { cmd_reply_arity(slot_reply_target(c), sub, r->parent); return 0; }
+            if (!cmd_arity_ok(sub, r->argc)) { cmd_reply_arity(slot_reply_target(c), sub, r->parent); r->cmd->rejected++; return 0; }
         }
     }
     r->lead = r->run->flags & CMD_LEADER;
@@ -186,6 +186,7 @@ static int admit(client *c, const request *r) {
     if (r->data && node_removed()) {
         reply_error(slot_reply_target(c), "ERR this node was removed from the cluster");
         stats.errors++;
+        r->cmd->rejected++;
         return GO_ANSWERED;
     }
     if (r->write && !validate(c, r)) return GO_ANSWERED;
@@ -197,6 +198,7 @@ static int admit(client *c, const request *r) {
         reply_errorf(out, "MISCONF Errors writing to the Raft log: %s", strerror(node_disk_full()));
         slot_reply_end(c, out);
         stats.errors++;
+        r->cmd->rejected++;
         return GO_ANSWERED;
     }
     if (backlogged()) return hold(c, HOLD_BACKLOG);
@@ -259,6 +261,7 @@ static int authorized(client *c, const request *r) {
     buf_append(out, err.data, err.len);
     slot_reply_end(c, out);
     stats.errors++;
+    r->cmd->rejected++;
     return 0;
 }
 
