@@ -186,6 +186,7 @@ static void shut_down(struct ev_loop *loop, store *f, store *reader) {
     client_close_all();
     reads_free();
     node_shutdown();
+    tls_cleanup();  /* after the peer links, which may hold TLS */
     writes_free();
     forward_free();
     store_reader_free(reader);
@@ -199,7 +200,10 @@ int main(int argc, char **argv) {
     if (answer_flags(argc, argv)) return 0;
     if (configure(argc, argv) < 0) return 1;
     int plain = cfg.port != 0;
-    if (cfg.tls_port && tls_configure(&cfg) < 0) return 1;
+    if (tls_wanted(&cfg) && tls_configure(&cfg) < 0) {
+        logmsg(LL_WARNING, "Failed to configure TLS. Check logs for more info.");
+        return 1;
+    }
     store *f = open_data();
     if (!f) return 1;
     struct ev_loop *loop = ev_default_loop(0);
