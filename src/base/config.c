@@ -73,6 +73,7 @@ static const option options[] = {
      * tls-cluster are read once: switching one node's peer links to TLS
      * alone would cut it off from the others. */
     {"tls-port", T_INT, OFF(tls_port), 0, 0, 65535, FIXED, 0},
+    {"tls-cluster", T_BOOL, OFF(tls_cluster), 0, 0, 1, FIXED, 0},
     {"tls-cert-file", T_STR, OFF(tls_cert_file), sizeof(((config *)0)->tls_cert_file), 0, 0, LIVE_TLS_FILE, 0},
     {"tls-key-file", T_STR, OFF(tls_key_file), sizeof(((config *)0)->tls_key_file), 0, 0, LIVE_TLS_FILE, 0},
     {"tls-client-cert-file", T_STR, OFF(tls_client_cert_file), sizeof(((config *)0)->tls_client_cert_file), 0, 0,

@@ -178,6 +178,11 @@ int peer_known(uint64_t id);  /* added and not removed */
  * for ms is closed and dialled again (0, the default: the kernel's own
  * timeouts, which can take minutes). Set before peer_add(). */
 void peer_set_link_timeout(unsigned ms);
+/* tls-cluster: every connection, dialled or accepted, runs over TLS
+ * (tls.h, whose contexts must be configured) with a certificate the CA
+ * signed required of both sides; the handshake below runs inside it, as
+ * on a plain link. Set before peer_add(). */
+void peer_set_tls(int on);
 /* Stops dialling id and closes the connection to it. */
 void peer_remove(uint64_t id);
 void peer_shutdown(void);
