@@ -36,6 +36,11 @@
  * PEER_MAX_UNAUTH such inbound connections at once. A handshake that fails
  * for id X never touches the authenticated links of X.
  *
+ * With tls-cluster (peer_set_tls) every connection is first a TLS session
+ * (tls.h) with a certificate the CA signed on both sides, its handshake
+ * under the same deadline and cap; all of the above then runs inside it,
+ * unchanged.
+ *
  * The codec and handshake functions are pure but for the nonces (tested and
  * fuzzed on their own); the rest runs on the libev loop. */
 #ifndef RAFTKV_PEER_H
