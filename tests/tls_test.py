@@ -244,11 +244,22 @@ def dial_peer(cl, i, secret, tls):
 def test_peer_refusals(cl):
     """A plain peer, a peer without a certificate, one with another CA's,
     and one with the CA's certificate but the wrong secret are refused, each
-    with a log line saying why; the right certificate and secret
+    with a log line saying why; silent and half-sent TLS handshakes are
+    closed at the 3 s deadline; the right certificate and secret
     authenticate (the secret's handshake runs inside TLS). No election."""
     i = cl.followers()[0]
     cl.call(i, "CONFIG", "SET", "loglevel", "verbose")  # a stranger's refusals after the first in a second
     before, fails = elections(cl), int(cl.info(i)["raft_peer_auth_failures"])
+    stalled = {}
+
+    def stall(name, data):  # TLS handshakes that never finish: closed at the 3 s deadline
+        t0 = time.monotonic()
+        _, closed = raw_exchange(cl.port(i) + 10000, data, 10)
+        stalled[name] = (closed, time.monotonic() - t0)
+    threads = [threading.Thread(target=stall, args=a) for a in (("silent", b""),
+                                                                ("half a hello", b"\x16\x03\x01\x02\x00\x01"))]
+    for t in threads:
+        t.start()
     ok, refusal, err = dial_peer(cl, i, SECRET, None)
     check(not ok and refusal is None, "a plain peer handshake is refused unanswered (%r, %r)" % (refusal, err))
     ok, _, err = dial_peer(cl, i, SECRET, peer_tls(CERTS, client_cert=False))
@@ -265,6 +276,11 @@ def test_peer_refusals(cl):
     for text in ("a plain peer handshake on a TLS peer port", "peer did not return a certificate",
                  "certificate verify failed", "the secrets differ"):
         check(wait_for(lambda: log_has(cl, i, text), 5), "node %d logs why: %s" % (i, text))
+    for t in threads:
+        t.join()
+    for name, (closed, took) in sorted(stalled.items()):
+        check(closed and took < 6, "a %s TLS handshake on the peer port is closed in bounded time (%s, %.1fs)"
+              % (name, closed, took))
     cl.call(i, "CONFIG", "SET", "loglevel", "notice")
     check(elections(cl) == before, "no election meanwhile (%r, then %r)" % (before, elections(cl)))
 
