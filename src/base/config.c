@@ -29,7 +29,7 @@ typedef struct option {
 enum {
     FIXED = 0,
     LIVE = 1,
-    LIVE_TLS = 2,       /* a change rebuilds the TLS contexts */
+    LIVE_TLS = 2,       /* a change rebuilds the TLS contexts (strings only: compared as such) */
     LIVE_TLS_FILE = 3   /* so does setting it at all: the file it names may have changed */
 };
 
