@@ -158,9 +158,11 @@ hostile: build/raftkv-server-san
 auth: build/raftkv-server-san
 	python3 tests/auth_test.py build/raftkv-server-san
 
-# TLS on the client port of a real 3-node cluster, with certificates made
-# by the openssl command: redis-cli and redis-benchmark --tls, client
-# certificates, garbage and stalled handshakes, the start-up refusals.
+# TLS on a real 3-node cluster with tls-cluster yes, certificates made by
+# the openssl command: redis-cli and redis-benchmark --tls, client
+# certificates, garbage and stalled handshakes; peer links over TLS (large
+# values, kill and restart, --join), plain and foreign-CA peers refused;
+# CONFIG SET of certificates at run time; the start-up refusals.
 tls: build/raftkv-server-san
 	python3 tests/tls_test.py build/raftkv-server-san
 

@@ -11,6 +11,7 @@ thread and a reference redis-server.
   Client(port, timeout, host, password, tls)  call(), pipeline(), read(), read_raw(), call_raw()
                            (with a password: AUTH first; tls: an ssl.SSLContext to speak through)
   make_certs(dir)          a CA, a server and a client certificate (the openssl command);
+                           make_cert(certs, name, dir) another one that CA signs;
                            tls_context(certs, client_cert) a client's ssl.SSLContext
   Cluster(server, n, ...)  node i: port(i), host(i), data(i), log(i), args(i);
                            secret=S: every node gets S by --cluster-secret-file
@@ -24,7 +25,7 @@ thread and a reference redis-server.
   Writer(cl)               a thread SETting unique keys through cl.nodes
   RedisServer(extra)       a real redis-server on a free port (the oracle)
   free_base(n), wait_for(cond), retry(fn), parse_info(raw), peer_frame(),
-  PeerDialer (the peer handshake, as a node or a forger), raw_exchange(), short()
+  PeerDialer (the peer handshake, as a node or a forger; inside TLS too), raw_exchange(), short()
 
 Suites with special needs subclass Cluster (jepsen: nodes in network
 namespaces; diskfault: LD_PRELOAD and tmpfs mounts; membership: --join)
@@ -287,14 +288,14 @@ class PeerDialer:
     live member's id replaces that member's link until it dials again (and
     replaces this one): use an id no member has."""
 
-    def __init__(self, port, cid, me, to, secret=None, host="127.0.0.1", timeout=5.0):
+    def __init__(self, port, cid, me, to, secret=None, host="127.0.0.1", timeout=5.0, tls=None):
         self.port, self.cid, self.me, self.to, self.host = port, cid, me, to, host
-        self.secret, self.timeout = as_bytes(secret), timeout
+        self.secret, self.timeout, self.tls = as_bytes(secret), timeout, tls
         self.sock, self.refusal, self.sent = None, None, b""
 
-    def _read_frame(self, s):
-        """(type, payload), or None once the node closed the connection."""
-        data = b""
+    def _read_frame(self, s, data=b""):
+        """(type, payload), or None once the node closed the connection;
+        data: its first bytes, already read."""
         try:
             while len(data) < 16 or len(data) < 16 + struct.unpack_from("<I", data, 8)[0]:
                 d = s.recv(4096)
@@ -306,8 +307,16 @@ class PeerDialer:
         return data[5], data[16:16 + struct.unpack_from("<I", data, 8)[0]]
 
     def dial(self):
-        """True once authenticated."""
+        """True once authenticated. With tls (an ssl.SSLContext) the
+        handshake runs inside TLS, as with tls-cluster yes; a TLS handshake
+        the node refuses raises ssl.SSLError or ConnectionError."""
         s = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        if self.tls is not None:
+            try:
+                s = self.tls.wrap_socket(s, server_hostname=self.host)
+            except BaseException:
+                s.close()
+                raise
         nonce_d = os.urandom(32)
         hello = peer_frame(FR_HELLO, struct.pack("<QQQB", self.cid, self.me, self.to, 1 if self.secret else 0)
                            + nonce_d)
@@ -325,8 +334,9 @@ class PeerDialer:
         # a refused proof is answered at once (REFUSE, then a close); an
         # accepted one with silence: nothing ever comes back on a dialled link
         s.settimeout(0.5)
-        try:
-            s.recv(1, socket.MSG_PEEK)
+        first = b""
+        try:  # TLS sockets take no flags: the byte is read, and handed on
+            first = s.recv(1, socket.MSG_PEEK) if self.tls is None else s.recv(1)
             answered = True
         except socket.timeout:
             answered = False
@@ -334,7 +344,7 @@ class PeerDialer:
             answered = True
         s.settimeout(self.timeout)
         if answered:
-            got = self._read_frame(s)
+            got = self._read_frame(s, first if self.tls is not None else b"")
             self.refusal = got[1][0] if got and got[0] == FR_REFUSE else None
             s.close()
             return False
@@ -431,11 +441,11 @@ def free_tls_base(n):
     raise RuntimeError("no free ports")
 
 
-def make_certs(folder):
-    """A CA, a server certificate for 127.0.0.1 and localhost, and a client
-    certificate, both signed by the CA, made with the openssl command in
-    folder: their paths by name (ca, server_cert, server_key, client_cert,
-    client_key)."""
+def make_certs(folder, ca_name="raftkv test CA"):
+    """A CA (named ca_name), a server certificate for 127.0.0.1 and
+    localhost, and a client certificate, both signed by the CA, made with
+    the openssl command in folder: their paths by name (ca, ca_key,
+    server_cert, server_key, client_cert, client_key)."""
     p = {k: os.path.join(folder, f) for k, f in (("ca", "ca.crt"), ("ca_key", "ca.key"),
                                                    ("server_cert", "server.crt"), ("server_key", "server.key"),
                                                    ("client_cert", "client.crt"), ("client_key", "client.key"))}
@@ -443,7 +453,7 @@ def make_certs(folder):
     def run(*args):
         subprocess.run(["openssl"] + list(args), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p["ca_key"], "-out", p["ca"], "-days", "2",
-        "-subj", "/CN=raftkv test CA")
+        "-subj", "/CN=" + ca_name)
     ext = os.path.join(folder, "server.ext")
     with open(ext, "w") as f:
         f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
@@ -454,6 +464,23 @@ def make_certs(folder):
         run("x509", "-req", "-in", csr, "-CA", p["ca"], "-CAkey", p["ca_key"], "-CAcreateserial",
             "-out", p[who + "_cert"], "-days", "2", *extra)
     return p
+
+
+def make_cert(certs, name, folder, san=None):
+    """Another certificate (and key) the CA of certs (make_certs) signs,
+    for subjectAltName san if given: its paths as (cert, key)."""
+    cert, key, csr = (os.path.join(folder, name + ext) for ext in (".crt", ".key", ".csr"))
+    extra = []
+    if san:
+        ext = os.path.join(folder, name + ".ext")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=%s\n" % san)
+        extra = ["-extfile", ext]
+    for args in (["req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=raftkv " + name],
+                 ["x509", "-req", "-in", csr, "-CA", certs["ca"], "-CAkey", certs["ca_key"], "-CAcreateserial",
+                  "-out", cert, "-days", "2"] + extra):
+        subprocess.run(["openssl"] + args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
 
 
 def tls_context(certs, client_cert=True):

@@ -21,9 +21,17 @@ typedef struct option {
     size_t off;
     size_t size;        /* for strings */
     long long min, max;
-    int mutable;
+    int mutable;        /* FIXED, LIVE, LIVE_TLS or LIVE_TLS_FILE */
     int hidden;         /* never shown (CONFIG GET, error messages): the cluster secret */
 } option;
+
+/* option.mutable: whether CONFIG SET may change it, and what follows. */
+enum {
+    FIXED = 0,
+    LIVE = 1,
+    LIVE_TLS = 2,       /* a change rebuilds the TLS contexts (strings only: compared as such) */
+    LIVE_TLS_FILE = 3   /* so does setting it at all: the file it names may have changed */
+};
 
 #define OFF(f) offsetof(config, f)
 static const option options[] = {
@@ -59,16 +67,24 @@ static const option options[] = {
      * secret is what keeps strangers off the peer port. */
     {"cluster-secret", T_STR, OFF(cluster_secret), sizeof(((config *)0)->cluster_secret), 0, 0, 0, 1},
     {"cluster-secret-file", T_STR, OFF(cluster_secret_file), sizeof(((config *)0)->cluster_secret_file), 0, 0, 0, 1},
-    /* Redis 7.0's TLS options for the client port, read once at start
-     * (Redis takes CONFIG SET for them too), but tls-auth-clients, which
-     * counts for the next connection. */
-    {"tls-port", T_INT, OFF(tls_port), 0, 0, 65535, 0, 0},
-    {"tls-cert-file", T_STR, OFF(tls_cert_file), sizeof(((config *)0)->tls_cert_file), 0, 0, 0, 0},
-    {"tls-key-file", T_STR, OFF(tls_key_file), sizeof(((config *)0)->tls_key_file), 0, 0, 0, 0},
-    {"tls-ca-cert-file", T_STR, OFF(tls_ca_cert_file), sizeof(((config *)0)->tls_ca_cert_file), 0, 0, 0, 0},
-    {"tls-ca-cert-dir", T_STR, OFF(tls_ca_cert_dir), sizeof(((config *)0)->tls_ca_cert_dir), 0, 0, 0, 0},
-    {"tls-auth-clients", T_TLSAUTH, OFF(tls_auth_clients), 0, 0, 2, 1, 0},
-    {"tls-protocols", T_STR, OFF(tls_protocols), sizeof(((config *)0)->tls_protocols), 0, 0, 0, 0},
+    /* Redis 7.0's TLS options. CONFIG SET of the certificates and
+     * protocols builds new contexts for the next connections (tls.h);
+     * tls-auth-clients counts for the next connection. The ports and
+     * tls-cluster are read once: switching one node's peer links to TLS
+     * alone would cut it off from the others. */
+    {"tls-port", T_INT, OFF(tls_port), 0, 0, 65535, FIXED, 0},
+    {"tls-cluster", T_BOOL, OFF(tls_cluster), 0, 0, 1, FIXED, 0},
+    {"tls-cert-file", T_STR, OFF(tls_cert_file), sizeof(((config *)0)->tls_cert_file), 0, 0, LIVE_TLS_FILE, 0},
+    {"tls-key-file", T_STR, OFF(tls_key_file), sizeof(((config *)0)->tls_key_file), 0, 0, LIVE_TLS_FILE, 0},
+    {"tls-client-cert-file", T_STR, OFF(tls_client_cert_file), sizeof(((config *)0)->tls_client_cert_file), 0, 0,
+     LIVE_TLS_FILE, 0},
+    {"tls-client-key-file", T_STR, OFF(tls_client_key_file), sizeof(((config *)0)->tls_client_key_file), 0, 0,
+     LIVE_TLS_FILE, 0},
+    {"tls-ca-cert-file", T_STR, OFF(tls_ca_cert_file), sizeof(((config *)0)->tls_ca_cert_file), 0, 0, LIVE_TLS_FILE,
+     0},
+    {"tls-ca-cert-dir", T_STR, OFF(tls_ca_cert_dir), sizeof(((config *)0)->tls_ca_cert_dir), 0, 0, LIVE_TLS_FILE, 0},
+    {"tls-auth-clients", T_TLSAUTH, OFF(tls_auth_clients), 0, 0, 2, LIVE, 0},
+    {"tls-protocols", T_STR, OFF(tls_protocols), sizeof(((config *)0)->tls_protocols), 0, 0, LIVE_TLS, 0},
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -183,6 +199,12 @@ int config_set(config *c, const char *name, const char *value, int runtime) {
         return -5;
     }
     return -2;
+}
+
+int config_rebuilds_tls(const char *name, const config *was, const config *now) {
+    const option *o = find(name);
+    if (!o || o->mutable < LIVE_TLS) return 0;
+    return o->mutable == LIVE_TLS_FILE || strcmp((const char *)was + o->off, (const char *)now + o->off) != 0;
 }
 
 static void value_str(const config *c, const option *o, char *out, size_t cap) {

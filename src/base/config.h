@@ -42,9 +42,12 @@ typedef struct config {
     char cluster_secret[CONFIG_SECRET_MAX + 1];
     char cluster_secret_file[1024];
     char config_file[1024];
-    /* TLS on the client port, as Redis 7.0 (tls.h); tls_port 0: none */
+    /* TLS, as Redis 7.0 (tls.h): on a client port of its own (tls_port 0:
+     * none), and on every peer link with tls_cluster */
     int tls_port;
+    int tls_cluster;
     char tls_cert_file[1024], tls_key_file[1024];
+    char tls_client_cert_file[1024], tls_client_key_file[1024];  /* dialled links; "": the two above */
     char tls_ca_cert_file[1024], tls_ca_cert_dir[1024];
     int tls_auth_clients;            /* CONFIG_TLS_AUTH_*: must a client show a certificate */
     char tls_protocols[64];          /* "TLSv1.2 TLSv1.3"; "": that default */
@@ -73,6 +76,12 @@ int config_is_loopback(const char *addr);
  * option given something else, -5 tls-auth-clients given something but
  * yes, no or optional. */
 int config_set(config *c, const char *name, const char *value, int runtime);
+/* 1 when CONFIG SET of option name, from was to now, must build the TLS
+ * contexts anew (tls.h), as Redis's applyTlsCfg: always for an option
+ * naming a file (the file may have changed under the same name: Redis
+ * 7.0's volatile options, so setting the same path reloads it), and for
+ * tls-protocols when its value changed. */
+int config_rebuilds_tls(const char *name, const config *was, const config *now);
 /* Appends name/value pairs matching pattern to out (as a RESP array body);
  * returns count. The cluster secret options are never shown. */
 int config_get(const config *c, const char *pattern, buf *out);

@@ -7,8 +7,10 @@
 #include "client.h"
 #include "crc.h"
 #include "dispatch.h"
+#include "log.h"
 #include "node.h"
 #include "server.h"
+#include "tls.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,6 +344,39 @@ static void config_get_reply(cmdctx *x, int argc, rstr *argv) {
     buf_free(&body);
 }
 
+/* The effects CONFIG SET must check before anything changes, in the order
+ * of the arguments that call for them, as Redis runs its apply functions:
+ * the clients maxclients allows, and new TLS contexts (tls.h) when an
+ * argument calls for them and the node uses TLS. 0 with the contexts to
+ * install (NULL: none), or -1 with the error replied and nothing changed. */
+static int config_set_check(cmdctx *x, int argc, rstr *argv, const config *now, tls_contexts **fresh) {
+    const config *was = server_cfg();
+    int clients_done = 0, tls_done = !tls_wanted(was);
+    *fresh = NULL;
+    for (int i = 2; i < argc; i += 2) {
+        const char *name = argv[i].p;
+        if (!clients_done && !strcasecmp(name, "maxclients")) {
+            clients_done = 1;
+            long long can = now->maxclients > was->maxclients ? client_max_possible(now->maxclients) : now->maxclients;
+            if (can >= now->maxclients) continue;
+            reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating "
+                         "system is not able to handle the specified number of clients, try with %lld", can);
+        } else if (!tls_done && config_rebuilds_tls(name, was, now)) {
+            tls_done = 1;
+            if ((*fresh = tls_build(now))) continue;
+            logmsg(LL_WARNING, "Failed applying new configuration. Possibly related to new %s setting. Restoring "
+                   "previous settings.", name);
+            reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - Unable to update TLS "
+                         "configuration. Check server logs.", name);
+        } else {
+            continue;
+        }
+        tls_discard(*fresh);
+        return -1;
+    }
+    return 0;
+}
+
 /* All or nothing, as Redis 7: every pair is set on a copy first. */
 static void config_set_reply(cmdctx *x, int argc, rstr *argv) {
     if (argc % 2 != 0) { reply_error(x->out, "ERR wrong number of arguments for 'config|set' command"); return; }
@@ -357,12 +392,9 @@ static void config_set_reply(cmdctx *x, int argc, rstr *argv) {
         if (r == -3) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", argv[i].p); return; }
         if (r < 0) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - argument couldn't be parsed or is out of range", argv[i].p); return; }
     }
-    long long can = tmp.maxclients > server_cfg()->maxclients ? client_max_possible(tmp.maxclients) : tmp.maxclients;
-    if (can < tmp.maxclients) {
-        reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating "
-                     "system is not able to handle the specified number of clients, try with %lld", can);
-        return;
-    }
+    tls_contexts *fresh;
+    if (config_set_check(x, argc, argv, &tmp, &fresh) < 0) return;
+    if (fresh) tls_install(fresh);
     server_set_cfg(&tmp);
     reply_ok(x->out);
 }

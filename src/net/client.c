@@ -136,7 +136,6 @@ void client_close_all(void) {
     while (proxies) client_free(proxies);
     for (int i = 0; i < 2; i++)
         if (listeners[i].fd >= 0) close(listeners[i].fd);
-    tls_cleanup();
 }
 
 /* ---- output ---- */

@@ -100,7 +100,10 @@ static void usage(void) {
            "  --wal-segment-size BYTES       (default 64mb)\n"
            "  --cluster-secret-file PATH     the secret every member proves it knows on the peer port\n"
            "  --cluster-secret SECRET        the same, given here (visible to ps: prefer the file)\n"
-           "                                 needed unless --bind is a loopback address\n\n"
+           "                                 needed unless --bind is a loopback address\n"
+           "  --tls-port N                   TLS clients on N too (port 0: TLS only)\n"
+           "  --tls-cluster yes|no           every peer link over TLS, certificates checked both ways\n"
+           "  --tls-cert-file, --tls-key-file, --tls-ca-cert-file PATH   as Redis's (CONFIG SET reloads them)\n\n"
            "Examples:\n"
            "  ./raftkv-server --port 7001 --dir ./data\n"
            "  ./raftkv-server --id 2 --dir ./n2 --cluster 1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003\n"
@@ -187,6 +190,7 @@ static void shut_down(struct ev_loop *loop, store *f, store *reader) {
     client_close_all();
     reads_free();
     node_shutdown();
+    tls_cleanup();  /* after the peer links, which may hold TLS */
     writes_free();
     forward_free();
     auth_shutdown();
@@ -201,7 +205,10 @@ int main(int argc, char **argv) {
     if (answer_flags(argc, argv)) return 0;
     if (configure(argc, argv) < 0) return 1;
     int plain = cfg.port != 0;
-    if (cfg.tls_port && tls_configure(&cfg) < 0) return 1;
+    if (tls_wanted(&cfg) && tls_configure(&cfg) < 0) {
+        logmsg(LL_WARNING, "Failed to configure TLS. Check logs for more info.");
+        return 1;
+    }
     store *f = open_data();
     if (!f) return 1;
     struct ev_loop *loop = ev_default_loop(0);

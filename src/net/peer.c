@@ -1,6 +1,7 @@
 #include "peer.h"
 #include "entry.h"
 #include "log.h"
+#include "tls.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -374,6 +375,15 @@ typedef struct conn {
     int outbound;
     uint64_t link;         /* unique per connection, never 0 */
     char addr[64];         /* inbound: where it came from, for the log */
+    /* tls-cluster: the TLS session the frames go through (NULL: plain).
+     * Its handshake comes first, under the same deadline as the peer
+     * handshake; OpenSSL may need the other direction for a step (a read
+     * that must write, a write that must read): that step then waits for
+     * the other watcher alone. */
+    tls_conn *tls;
+    int tls_handshaking;
+    int tls_bytes_seen;    /* the other side sent something: it was not a plain handshake */
+    int read_wants_write, write_wants_read;
     struct conn *next;
 } conn;
 
@@ -426,6 +436,7 @@ static struct {
     long long unauth_closed;   /* closed for PEER_MAX_UNAUTH since the last line about it */
     uint64_t unauth_logged_ms; /* that line (0: none in this burst) */
     uint64_t refusal_logged_ms;
+    int tls;                   /* tls-cluster: every link goes through TLS */
 } transport;
 
 
@@ -467,8 +478,11 @@ static void conn_close(conn *c, const char *why) {
     char w[160];
     if (why) logmsg(LL_VERBOSE, "Peer connection %s closed: %s", who(c, w, sizeof(w)), why);
     ev_timer_stop(transport.loop, &c->deadline);
-    set_io(&c->rio, &c->reading, 0);
-    set_io(&c->wio, &c->writing, 0);
+    /* stopped whatever the flags say: that also drops an event fed for
+     * decrypted bytes (read_input), which must not reach a freed conn */
+    ev_io_stop(transport.loop, &c->rio);
+    ev_io_stop(transport.loop, &c->wio);
+    tls_conn_free(c->tls);  /* close_notify first, if it can go at once */
     close(c->fd);
     buf_free(&c->in);
     buf_free(&c->out);
@@ -631,7 +645,7 @@ static void authenticated(conn *c) {
     if (c->outbound) {
         member *mb = find_member(c->peer);
         if (mb) mb->backoff = 0.05, mb->warned_ms = 0;
-        logmsg(LL_NOTICE, "Connected to peer node %llu", (unsigned long long)c->peer);
+        logmsg(LL_NOTICE, "Connected to peer node %llu%s", (unsigned long long)c->peer, c->tls ? " over TLS" : "");
         return;
     }
     c->peer = c->hs.peer;
@@ -640,12 +654,23 @@ static void authenticated(conn *c) {
     drop_older_links(c);
 }
 
+/* Bytes that open a TLS record (a handshake 0x16 or an alert 0x15, then
+ * version 3.x): the other side has tls-cluster yes and this one not. */
+static int speaks_tls(const buf *in) {
+    const unsigned char *p = (const unsigned char *)in->data + in->pos;
+    return buf_unread(in) >= 2 && (p[0] == 0x15 || p[0] == 0x16) && p[1] == 3;
+}
+
 /* The handshake on what came in: 1 once authenticated, 0 while it goes
  * on, -1 when the connection was closed. */
 static int handshake(conn *c) {
     char err[256];
     size_t queued = buf_unread(&c->out);
     int k = peer_hs_step(&c->hs, &c->in, &c->out, err, sizeof(err));
+    if (k < 0 && speaks_tls(&c->in)) {
+        size_t n = strlen(err);
+        snprintf(err + n, sizeof(err) - n, "; it speaks TLS: is tls-cluster yes there and not here?");
+    }
     if (k < 0) { hs_fail(c, err); return -1; }
     if (buf_unread(&c->out) > queued && flush_conn(c) < 0) return -1;
     if (k == 1) authenticated(c);
@@ -653,8 +678,9 @@ static int handshake(conn *c) {
 }
 
 /* A dialled connection carries nothing back after the handshake but a
- * refusal (the listener took our proof for a bad one). */
-static void outbound_input(conn *c) {
+ * refusal (the listener took our proof for a bad one). -1 if the
+ * connection was closed. */
+static int outbound_input(conn *c) {
     int type;
     const char *p;
     size_t n;
@@ -669,40 +695,50 @@ static void outbound_input(conn *c) {
         bad_frame(c, err);
     } else if (k > 0 || buf_unread(&c->in) > PEER_HEADER + 1) {
         bad_frame(c, "unexpected data on an outgoing connection");
+    } else {
+        return 0;
+    }
+    return -1;
+}
+
+/* What conn_recv() and conn_send() give when they move no byte. */
+enum { IO_AGAIN = -1, IO_CLOSED = -2, IO_FAILED = -3 };
+
+/* Up to cap bytes from the connection, through TLS on a TLS link: how
+ * many (> 0), IO_AGAIN (none now; a TLS read that must first write waits
+ * for the write watcher), IO_CLOSED, or IO_FAILED with why. */
+static ssize_t conn_recv(conn *c, char *p, size_t cap, const char **why) {
+    if (!c->tls) {
+        ssize_t r = read(c->fd, p, cap);
+        if (r > 0) return r;
+        if (r == 0) return IO_CLOSED;
+        if (errno == EAGAIN || errno == EINTR) return IO_AGAIN;
+        *why = strerror(errno);
+        return IO_FAILED;
+    }
+    size_t n = 0;
+    switch (tls_read(c->tls, p, cap, &n)) {
+    case TLS_OK: return (ssize_t)n;
+    case TLS_WANT_READ: return IO_AGAIN;
+    case TLS_WANT_WRITE:
+        c->read_wants_write = 1;
+        set_io(&c->rio, &c->reading, 0);  /* readable again would only ask the same */
+        set_io(&c->wio, &c->writing, 1);
+        return IO_AGAIN;
+    case TLS_CLOSED: return IO_CLOSED;
+    default: *why = tls_error(c->tls); return IO_FAILED;
     }
 }
 
-static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
-    (void)loop; (void)revents;
-    conn *c = w->data;
-    /* before authentication, never more than the handshake's bytes (it
-     * leaves less than that unread: a frame that would pass is refused on
-     * its header) */
-    size_t room;
-    if (c->authed) {
-        buf_reserve(&c->in, 64 * 1024);
-        room = c->in.cap - c->in.len;
-    } else {
-        room = PEER_HANDSHAKE_BYTES - buf_unread(&c->in);
-        buf_reserve(&c->in, room);
-    }
-    ssize_t r = read(c->fd, c->in.data + c->in.len, room);
-    if (r < 0 && (errno == EAGAIN || errno == EINTR)) return;
-    if (r <= 0 && !c->authed) {
-        hs_fail(c, r == 0 ? "closed by the other side (does it have the same cluster secret?)" : strerror(errno));
-        return;
-    }
-    if (r <= 0) { conn_close(c, r == 0 ? "closed by peer" : strerror(errno)); return; }
-    c->in.len += (size_t)r;
+/* The frames in c->in: the handshake's first, then (inbound) the
+ * messages, or (outbound) a refusal. -1 if the connection was closed. */
+static int handle_input(conn *c) {
     if (!c->authed) {
         int k = handshake(c);
-        if (k < 0) return;
-        if (k == 0) { buf_compact(&c->in); return; }
+        if (k < 0) return -1;
+        if (k == 0) { buf_compact(&c->in); return 0; }
     }
-    if (c->outbound) {
-        outbound_input(c);
-        return;
-    }
+    if (c->outbound) return outbound_input(c);
     for (;;) {
         int type;
         const char *p;
@@ -710,13 +746,68 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
         char err[96];
         int k = peer_frame_next(&c->in, &type, &p, &n, err, sizeof(err));
         if (k == 0) break;
-        if (k < 0) { bad_frame(c, err); return; }
-        if (handle_frame(c, type, p, n) < 0) return;
+        if (k < 0) { bad_frame(c, err); return -1; }
+        if (handle_frame(c, type, p, n) < 0) return -1;
     }
     /* a large frame on its way: its sender is alive, though no whole
      * message of it arrives for a while */
     if (buf_unread(&c->in) && transport.h.streaming) transport.h.streaming(c->peer);
     buf_compact(&c->in);
+    return 0;
+}
+
+/* A TLS link reads on, a record (16 KB) at a time, until the socket is
+ * empty or this much came in one wake-up (the others get their turn). */
+#define TLS_READ_BUDGET (1u << 20)
+
+/* Reads what came and handles it: one read on a plain link (the loop wakes
+ * again while more waits), records up to the budget on a TLS one. -1 if
+ * the connection was closed. */
+static int read_input(conn *c) {
+    size_t got = 0;
+    do {
+        /* before authentication, never more than the handshake's bytes
+         * (it leaves less than that unread: a frame that would pass is
+         * refused on its header) */
+        size_t room;
+        if (c->authed) {
+            buf_reserve(&c->in, 64 * 1024);
+            room = c->in.cap - c->in.len;
+        } else {
+            room = PEER_HANDSHAKE_BYTES - buf_unread(&c->in);
+            buf_reserve(&c->in, room);
+        }
+        const char *why = NULL;
+        ssize_t r = conn_recv(c, c->in.data + c->in.len, room, &why);
+        if (r == IO_AGAIN) break;
+        if (r < 0 && !c->authed) {
+            hs_fail(c, r == IO_FAILED ? why : speaks_tls(&c->in)
+                    ? "it answered in TLS: is tls-cluster yes there and not here?"
+                    : "closed by the other side (does it have the same cluster secret and tls-cluster setting?)");
+            return -1;
+        }
+        if (r < 0) { conn_close(c, r == IO_FAILED ? why : "closed by peer"); return -1; }
+        c->in.len += (size_t)r;
+        got += (size_t)r;
+        if (handle_input(c) < 0) return -1;
+    } while (c->tls && got < TLS_READ_BUDGET);
+    /* records OpenSSL already decrypted never wake the socket (a read
+     * waiting to write is taken up by the write watcher instead) */
+    if (c->tls && c->reading && tls_pending(c->tls)) ev_feed_event(transport.loop, &c->rio, EV_READ);
+    return 0;
+}
+
+static int tls_step(conn *c);
+
+static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
+    (void)loop; (void)revents;
+    conn *c = w->data;
+    if (c->tls_handshaking) { tls_step(c); return; }
+    if (c->write_wants_read) {
+        c->write_wants_read = 0;
+        if (flush_conn(c) < 0) return;
+    }
+    read_input(c);
 }
 
 static void client_frame(buf *b, int type, uint64_t client_id, const char *data, size_t len) {
@@ -746,36 +837,124 @@ static void feed(conn *c) {
     }
 }
 
-/* Writes what it can; -1 when the connection failed (and is closed). */
+/* Up to len bytes to the connection, through TLS on a TLS link: how many
+ * (> 0), IO_AGAIN (none now; a TLS write that must first read waits for
+ * the read watcher, which is always on), or IO_FAILED with why. */
+static ssize_t conn_send(conn *c, const char *p, size_t len, const char **why) {
+    if (!c->tls) {
+        ssize_t n;
+        do n = write(c->fd, p, len); while (n < 0 && errno == EINTR);
+        if (n > 0) return n;
+        if (n < 0 && errno == EAGAIN) return IO_AGAIN;
+        *why = strerror(errno);
+        return IO_FAILED;
+    }
+    size_t n = 0;
+    switch (tls_write(c->tls, p, len, &n)) {
+    case TLS_OK: return (ssize_t)n;
+    case TLS_WANT_WRITE: return IO_AGAIN;
+    case TLS_WANT_READ: c->write_wants_read = 1; return IO_AGAIN;
+    case TLS_CLOSED: *why = "closed by peer"; return IO_FAILED;
+    default: *why = tls_error(c->tls); return IO_FAILED;
+    }
+}
+
+/* Writes what it can; -1 when the connection failed (and is closed). On a
+ * TLS link a write that could not finish is retried from the same first
+ * byte (out only grows at its end until all of it is written: tls.h). */
 static int flush_conn(conn *c) {
+    if (c->tls_handshaking || c->write_wants_read) return 0;  /* the read watcher calls again */
     while (feed(c), buf_unread(&c->out)) {
-        ssize_t n = write(c->fd, c->out.data + c->out.pos, buf_unread(&c->out));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno == EAGAIN) break;
-        if (n <= 0) { conn_close(c, strerror(errno)); return -1; }
+        const char *why = NULL;
+        ssize_t n = conn_send(c, c->out.data + c->out.pos, buf_unread(&c->out), &why);
+        if (n == IO_AGAIN) break;
+        if (n < 0) { conn_close(c, why); return -1; }
         c->out.pos += (size_t)n;
     }
     if (buf_unread(&c->out) == 0) {
         c->out.pos = c->out.len = 0;
         if (c->out.cap > (8 << 20)) buf_free(&c->out);
     }
-    set_io(&c->wio, &c->writing, buf_unread(&c->out) > 0);
+    set_io(&c->wio, &c->writing, (buf_unread(&c->out) > 0 && !c->write_wants_read) || c->read_wants_write);
     return 0;
+}
+
+/* A plain peer handshake ('R' of "RKVP", which never opens a TLS record:
+ * its first byte is a content type, 20 to 24) where TLS should come: a
+ * member without tls-cluster, told apart from garbage for the log. */
+static int plain_peer(conn *c) {
+    char b;
+    if (c->tls_bytes_seen || recv(c->fd, &b, 1, MSG_PEEK) != 1) return 0;
+    c->tls_bytes_seen = 1;
+    return b == 'R';
+}
+
+/* One step of the TLS handshake, when the socket is ready for it; once
+ * done, the peer handshake goes through TLS (the dialler's HELLO is
+ * already queued). -1 if the connection was closed. */
+static int tls_step(conn *c) {
+    if (plain_peer(c)) {
+        hs_fail(c, c->outbound ? "it answered in plain text: is tls-cluster yes here and not there?"
+                               : "a plain peer handshake on a TLS peer port: is tls-cluster yes here and not there?");
+        return -1;
+    }
+    int r = tls_handshake(c->tls);
+    if (r == TLS_WANT_READ || r == TLS_WANT_WRITE) {
+        set_io(&c->rio, &c->reading, r == TLS_WANT_READ);
+        set_io(&c->wio, &c->writing, r == TLS_WANT_WRITE);
+        return 0;
+    }
+    if (r != TLS_OK) {
+        char why[256];
+        snprintf(why, sizeof(why), "TLS: %s", r == TLS_CLOSED ? "closed by the other side" : tls_error(c->tls));
+        hs_fail(c, why);
+        return -1;
+    }
+    c->tls_handshaking = 0;
+    set_io(&c->rio, &c->reading, 1);
+    set_io(&c->wio, &c->writing, 0);
+    if (flush_conn(c) < 0) return -1;
+    if (tls_pending(c->tls)) ev_feed_event(transport.loop, &c->rio, EV_READ);
+    return 0;
+}
+
+/* Puts a TLS session under a connection, the handshake to come first.
+ * -1 if the connection was closed (OpenSSL has no memory). */
+static int tls_start(conn *c) {
+    c->tls = c->outbound ? tls_conn_dial(c->fd) : tls_conn_new(c->fd, CONFIG_TLS_AUTH_YES);
+    if (!c->tls) { conn_close(c, "no memory for a TLS session"); return -1; }
+    c->tls_handshaking = 1;
+    return 0;
+}
+
+/* A dialled connection is up (or failed): its handshakes start, under
+ * their deadline. */
+static void connected(conn *c) {
+    int err = 0;
+    socklen_t l = sizeof(err);
+    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l);
+    if (err) { conn_close(c, strerror(err)); return; }
+    c->connecting = 0;
+    member *mb = find_member(c->peer);
+    if (mb) ev_timer_stop(transport.loop, &mb->retry);  /* the connect deadline */
+    ev_timer_start(transport.loop, &c->deadline);
+    if (transport.tls) {
+        if (tls_start(c) == 0) tls_step(c);
+        return;
+    }
+    set_io(&c->rio, &c->reading, 1);  /* the handshake's answer, then to notice the peer closing */
+    flush_conn(c);
 }
 
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents) {
     (void)loop; (void)revents;
     conn *c = w->data;
-    if (c->connecting) {
-        int err = 0;
-        socklen_t l = sizeof(err);
-        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l);
-        if (err) { conn_close(c, strerror(err)); return; }
-        c->connecting = 0;
-        member *mb = find_member(c->peer);
-        if (mb) ev_timer_stop(transport.loop, &mb->retry);  /* the connect deadline */
-        set_io(&c->rio, &c->reading, 1);  /* the handshake's answer, then to notice the peer closing */
-        ev_timer_start(transport.loop, &c->deadline);
+    if (c->connecting) { connected(c); return; }
+    if (c->tls_handshaking) { tls_step(c); return; }
+    if (c->read_wants_write) {
+        c->read_wants_write = 0;
+        set_io(&c->rio, &c->reading, 1);
+        if (read_input(c) < 0) return;
     }
     flush_conn(c);
 }
@@ -987,7 +1166,8 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
         transport.inbound = c;
         transport.ninbound++;
         transport.nunauth++;
-        set_io(&c->rio, &c->reading, 1);
+        if (transport.tls && tls_start(c) < 0) continue;
+        set_io(&c->rio, &c->reading, 1);  /* the HELLO, or under TLS the dialler's first flight */
         ev_timer_start(loop, &c->deadline);
     }
 }
@@ -1051,6 +1231,8 @@ void peer_add(uint64_t id, const char *host, int port) {
 }
 
 void peer_set_link_timeout(unsigned ms) { transport.link_timeout_ms = ms; }
+
+void peer_set_tls(int on) { transport.tls = on; }
 
 int peer_known(uint64_t id) { return find_member(id) != NULL; }
 

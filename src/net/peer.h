@@ -36,6 +36,11 @@
  * PEER_MAX_UNAUTH such inbound connections at once. A handshake that fails
  * for id X never touches the authenticated links of X.
  *
+ * With tls-cluster (peer_set_tls) every connection is first a TLS session
+ * (tls.h) with a certificate the CA signed on both sides, its handshake
+ * under the same deadline and cap; all of the above then runs inside it,
+ * unchanged.
+ *
  * The codec and handshake functions are pure but for the nonces (tested and
  * fuzzed on their own); the rest runs on the libev loop. */
 #ifndef RAFTKV_PEER_H
@@ -178,6 +183,11 @@ int peer_known(uint64_t id);  /* added and not removed */
  * for ms is closed and dialled again (0, the default: the kernel's own
  * timeouts, which can take minutes). Set before peer_add(). */
 void peer_set_link_timeout(unsigned ms);
+/* tls-cluster: every connection, dialled or accepted, runs over TLS
+ * (tls.h, whose contexts must be configured) with a certificate the CA
+ * signed required of both sides; the handshake below runs inside it, as
+ * on a plain link. Set before peer_add(). */
+void peer_set_tls(int on);
 /* Stops dialling id and closes the connection to it. */
 void peer_remove(uint64_t id);
 void peer_shutdown(void);

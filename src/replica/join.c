@@ -1,6 +1,7 @@
 #include "join.h"
 #include "buf.h"
 #include "peer.h"
+#include "tls.h"
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -163,8 +164,86 @@ int join_cluster(const char *hostport, uint64_t *cluster_id, uint64_t *member_id
     return f && *cluster_id ? 0 : -1;
 }
 
+/* The member's peer port, blocking with dial()'s timeouts: through TLS
+ * with tls-cluster (tls.h on a blocking socket: a TLS_WANT_* is a timeout). */
+typedef struct peer_link {
+    int fd;
+    tls_conn *tls;
+    const char *where;
+} peer_link;
+
+/* All of len bytes, or -1 with err. */
+static int link_send(peer_link *l, const char *p, size_t len, char *err, size_t errlen) {
+    while (len) {
+        size_t n = 0;
+        ssize_t w = !l->tls ? write(l->fd, p, len) : tls_write(l->tls, p, len, &n) == TLS_OK ? (ssize_t)n : -1;
+        if (w <= 0) {
+            snprintf(err, errlen, "cannot send to %s", l->where);
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Some bytes (> 0), or -1 with err. */
+static ssize_t link_recv(peer_link *l, uint64_t member_id, char *p, size_t cap, char *err, size_t errlen) {
+    const char *why = "are its cluster secret and tls-cluster setting the same as this node's?";
+    if (!l->tls) {
+        ssize_t r = read(l->fd, p, cap);
+        if (r > 0) return r;
+        if (r < 0) why = strerror(errno);
+    } else {
+        size_t n = 0;
+        int r = tls_read(l->tls, p, cap, &n);
+        if (r == TLS_OK) return (ssize_t)n;
+        if (r == TLS_ERR) why = tls_error(l->tls);  /* a refused certificate shows here with TLS 1.3 */
+        else if (r != TLS_CLOSED) why = "timed out";
+    }
+    snprintf(err, errlen, "node %llu at %s closed the handshake (%s)", (unsigned long long)member_id, l->where, why);
+    return -1;
+}
+
+/* The TLS handshake with the member, as a dialled peer link runs it. */
+static int link_tls(peer_link *l, uint64_t member_id, char *err, size_t errlen) {
+    l->tls = tls_conn_dial(l->fd);
+    int r = l->tls ? tls_handshake(l->tls) : TLS_ERR;
+    if (r == TLS_OK) return 0;
+    const char *why = !l->tls ? "no memory" : r == TLS_ERR ? tls_error(l->tls)
+                    : r == TLS_CLOSED ? "closed by the other side (is tls-cluster yes there too?)" : "timed out";
+    snprintf(err, errlen, "TLS handshake with node %llu at %s: %s", (unsigned long long)member_id, l->where, why);
+    return -1;
+}
+
+/* The handshake's frames both ways until it ends: 1 once authenticated,
+ * -1 with err. */
+static int exchange_hs(peer_link *l, peer_hs *hs, char *err, size_t errlen) {
+    buf in, out;
+    buf_init(&in);
+    buf_init(&out);
+    int k = peer_hs_hello(hs, &out);
+    if (k < 0) snprintf(err, errlen, "no random bytes for a handshake nonce");
+    while (k == 0) {
+        if (out.len && link_send(l, out.data, out.len, err, errlen) < 0) { k = -1; break; }
+        out.len = out.pos = 0;
+        char tmp[PEER_HANDSHAKE_BYTES];
+        ssize_t r = link_recv(l, hs->peer, tmp, sizeof(tmp), err, errlen);
+        if (r < 0) { k = -1; break; }
+        buf_append(&in, tmp, (size_t)r);
+        k = peer_hs_step(hs, &in, &out, err, errlen);
+    }
+    /* the AUTH, or this side's refusal: the member logs what it was */
+    char ignored[64];
+    if (out.len && link_send(l, out.data, out.len, k > 0 ? err : ignored, k > 0 ? errlen : sizeof(ignored)) < 0)
+        k = -1;
+    buf_free(&in);
+    buf_free(&out);
+    return k;
+}
+
 int join_check_secret(const members *known, uint64_t member_id, uint64_t cluster_id, uint64_t my_id,
-                      const char *secret, char *err, size_t errlen) {
+                      const char *secret, int tls, char *err, size_t errlen) {
     const cluster_member *m = members_get(known, member_id);
     if (!m) {
         snprintf(err, errlen, "the member does not say where its peer port is");
@@ -172,41 +251,16 @@ int join_check_secret(const members *known, uint64_t member_id, uint64_t cluster
     }
     char hostport[300];
     snprintf(hostport, sizeof(hostport), strchr(m->host, ':') ? "[%s]:%d" : "%s:%d", m->host, m->peer_port);
-    int fd = dial(hostport, err, errlen);
-    if (fd < 0) return -1;
-    peer_hs hs;
-    peer_hs_init(&hs, 1, cluster_id, my_id, member_id, (const unsigned char *)secret, strlen(secret));
-    buf in, out;
-    buf_init(&in);
-    buf_init(&out);
-    int k = peer_hs_hello(&hs, &out);
-    if (k < 0) snprintf(err, errlen, "no random bytes for a handshake nonce");
-    while (k == 0) {
-        if (out.len && write(fd, out.data, out.len) != (ssize_t)out.len) {
-            snprintf(err, errlen, "cannot send to %s", hostport);
-            k = -1;
-            break;
-        }
-        out.len = out.pos = 0;
-        char tmp[PEER_HANDSHAKE_BYTES];
-        ssize_t r = read(fd, tmp, sizeof(tmp));
-        if (r <= 0) {
-            snprintf(err, errlen, "node %llu at %s closed the handshake (%s)", (unsigned long long)member_id, hostport,
-                     r == 0 ? "is its cluster secret the same as this node's?" : strerror(errno));
-            k = -1;
-            break;
-        }
-        buf_append(&in, tmp, (size_t)r);
-        k = peer_hs_step(&hs, &in, &out, err, errlen);
+    peer_link l = {dial(hostport, err, errlen), NULL, hostport};
+    if (l.fd < 0) return -1;
+    int k = tls ? link_tls(&l, member_id, err, errlen) : 0;
+    if (k == 0) {
+        peer_hs hs;
+        peer_hs_init(&hs, 1, cluster_id, my_id, member_id, (const unsigned char *)secret, strlen(secret));
+        k = exchange_hs(&l, &hs, err, errlen);
     }
-    /* the AUTH, or this side's refusal: the member logs what it was */
-    if (out.len && write(fd, out.data, out.len) != (ssize_t)out.len && k > 0) {
-        snprintf(err, errlen, "cannot send to %s", hostport);
-        k = -1;
-    }
-    close(fd);
-    buf_free(&in);
-    buf_free(&out);
+    tls_conn_free(l.tls);
+    close(l.fd);
     return k > 0 ? 0 : -1;
 }
 

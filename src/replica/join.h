@@ -3,9 +3,10 @@
  * member's client port: INFO raft names the cluster, RAFT.NODE ADD asks
  * for admission (forwarded to the leader by a follower). Retriable
  * refusals (a change in progress, no leader yet) are retried for a while.
- * In between, it runs the peer handshake with that member (peer.h): a node
- * without the cluster's secret would be admitted as a member it can never
- * talk to, so it stops first, saying why.
+ * In between, it runs the peer handshake with that member (peer.h), inside
+ * TLS with tls-cluster: a node without the cluster's secret (or without a
+ * certificate the members' CA signed) would be admitted as a member it can
+ * never talk to, so it stops first, saying why.
  *
  * RAFT.NODE ADD is a client command: with a password set (requirepass,
  * the same on every node), each request goes after an AUTH with it. */
@@ -23,10 +24,12 @@ void join_auth(const char *pass);
 int join_cluster(const char *hostport, uint64_t *cluster_id, uint64_t *member_id, members *known, char *err,
                  size_t errlen);
 /* The peer handshake as node my_id with member_id (an address in known),
- * with this node's secret ("": none): 0 once each side has proved it holds
- * the same one, or -1 with err (the member's refusal, or ours). */
+ * with this node's secret ("": none), inside TLS when tls (tls-cluster:
+ * the TLS contexts must be configured): 0 once each side has proved it
+ * holds the same one (and, with TLS, a certificate the CA signed), or -1
+ * with err (the member's refusal, or ours). */
 int join_check_secret(const members *known, uint64_t member_id, uint64_t cluster_id, uint64_t my_id,
-                      const char *secret, char *err, size_t errlen);
+                      const char *secret, int tls, char *err, size_t errlen);
 /* RAFT.NODE ADD id addr until admitted (or already a member); 0, or -1 with err. */
 int join_request(const char *hostport, uint64_t id, const char *addr, int timeout_ms, char *err, size_t errlen);
 #endif

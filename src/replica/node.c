@@ -175,7 +175,8 @@ static int join(config *cfg) {
     uint64_t via = 0;
     join_auth(cfg->requirepass);  /* every node has the same password */
     if (join_cluster(cfg->join, &self.cluster_id, &via, &self.book, err, sizeof(err)) < 0 ||
-        join_check_secret(&self.book, via, self.cluster_id, self.id, cfg->cluster_secret, err, sizeof(err)) < 0 ||
+        join_check_secret(&self.book, via, self.cluster_id, self.id, cfg->cluster_secret, cfg->tls_cluster, err,
+                          sizeof(err)) < 0 ||
         join_request(cfg->join, self.id, addr, 60000, err, sizeof(err)) < 0) {
         logmsg(LL_WARNING, "Cannot join the cluster at %s: %s", cfg->join, err);
         return -1;
@@ -250,6 +251,7 @@ static int listen_peers(struct ev_loop *loop, const config *cfg, const members *
      * followers anyway, and a fresh one is up at once when the path heals */
     long long lt = 2 * (long long)cfg->election_timeout;
     peer_set_link_timeout((unsigned)(lt < 1000 ? 1000 : lt));
+    peer_set_tls(cfg->tls_cluster);
     if (rc == 0) return 0;
     /* a lone node needs peers only once it grows */
     return raft_members(replica_core(self.rep))->n > 1 || !me ? -1 : 0;
