@@ -259,11 +259,39 @@ def test_acl_deluser_disconnects(cl):
         check(admin.call("ACL", "SETUSER", "gone", "on", ">g", "~*", "+@all") == "OK", "a user to delete")
     check(same_users(cl), "known everywhere")
     conns = [as_user(cl, i, "gone", "g") for i in range(1, cl.n + 1)]
+
+    def closed(c):
+        try:
+            return c.call("PING") is None
+        except (OSError, ConnectionError):
+            return True
     try:
         fol = cl.followers()[0]
         with cl.client(fol) as admin:
             check(admin.call("ACL", "DELUSER", "gone", "nobody") == 1, "ACL DELUSER through a follower counts one")
+        # the deleted user's own connection is the first to speak on its node
+        for i, c in enumerate(conns, 1):
+            check(wait_for(lambda: closed(c), 10), "node %d closed the deleted user's connection" % i)
         check(same_users(cl), "deleted everywhere")
+        for i in range(1, cl.n + 1):
+            with Client(cl.port(i), 10, cl.host(i)) as c:
+                check(str(c.call("AUTH", "gone", "g")) == WRONGPASS, "the deleted user cannot AUTH on node %d" % i)
+    finally:
+        for c in conns: c.close()
+
+
+def test_acl_recreated_user_is_another(cl):
+    """A user deleted and made again at once (one pipeline: the rotation of a
+    stolen account) closes the old user's connections on every node, even
+    where both changes arrive together; the new password works."""
+    with cl.client(cl.leader()) as admin:
+        check(admin.call("ACL", "SETUSER", "rot", "on", ">old", "~*", "+@all") == "OK", "a user")
+    check(same_users(cl), "known everywhere")
+    conns = [as_user(cl, i, "rot", "old") for i in range(1, cl.n + 1)]
+    try:
+        with cl.client(cl.followers()[0]) as admin:
+            r = admin.pipeline([("ACL", "DELUSER", "rot"), ("ACL", "SETUSER", "rot", "on", ">new", "~*", "+@all")])
+            check(r == [1, "OK"], "deleted and made again in one pipeline (%r)" % (r,))
 
         def closed(c):
             try:
@@ -271,10 +299,10 @@ def test_acl_deluser_disconnects(cl):
             except (OSError, ConnectionError):
                 return True
         for i, c in enumerate(conns, 1):
-            check(wait_for(lambda: closed(c), 10), "node %d closed the deleted user's connection" % i)
+            check(wait_for(lambda: closed(c), 10), "node %d closed the old user's connection" % i)
         for i in range(1, cl.n + 1):
             with Client(cl.port(i), 10, cl.host(i)) as c:
-                check(str(c.call("AUTH", "gone", "g")) == WRONGPASS, "the deleted user cannot AUTH on node %d" % i)
+                check(retry(lambda: c.call("AUTH", "rot", "new")) == "OK", "the new password works on node %d" % i)
     finally:
         for c in conns: c.close()
 
@@ -323,12 +351,16 @@ def test_acl_default_keeps_requirepass(cl):
             check(str(c.call("AUTH", "wrong")) == WRONGPASS and c.call("AUTH", PASSWORD) == "OK",
                   "requirepass's password still opens node %d" % i)
     with cl.client(cl.leader()) as admin:
+        r = admin.call("CONFIG", "SET", "requirepass", "another")
+        check(str(r).startswith("ERR CONFIG SET failed (possibly related to argument 'requirepass') - the default user is defined"),
+              "CONFIG SET requirepass is refused once the default user is replicated (%r)" % r)
         check(admin.call("ACL", "SETUSER", "default", "+@all") == "OK", "back to +@all")
 
 
 TESTS = [test_noauth_on_follower, test_auth_through_follower, test_leader_checks_again, test_forged_forwards,
          test_config_set_requirepass, test_acl_users_everywhere, test_acl_leader_checks_again,
-         test_acl_deluser_disconnects, test_acl_survives_install_and_restart, test_acl_default_keeps_requirepass]
+         test_acl_deluser_disconnects, test_acl_recreated_user_is_another, test_acl_survives_install_and_restart,
+         test_acl_default_keeps_requirepass]
 
 
 # ---- protected mode from another address (root: a network namespace) ----

@@ -83,6 +83,18 @@ static void test_errors(void) {
     CHECK(error_is(t, g, 2, "ERR Unmatched parenthesis in acl selector starting at '(+get'."));
     CHECK(error_is(t, h, 1, "ERR Error in ACL SETUSER modifier '%~a': Syntax error"));
     CHECK(error_is(t, i, 1, "ERR Error in ACL SETUSER modifier '+get|': Syntax error"));
+    const char *ws[] = {"+select|a b"}, *ws2[] = {"+select|a\nb"};
+    CHECK(error_is(t, ws, 1, "ERR Error in ACL SETUSER modifier '+select|a b': Syntax error"));
+    CHECK(error_is(t, ws2, 1, "ERR Error in ACL SETUSER modifier '+select|a\nb': Syntax error"));
+    /* limits per user */
+    static char pats[ACL_MAX_PATTERNS + 1][16];
+    const char *many[ACL_MAX_PATTERNS + 1];
+    for (int k = 0; k <= ACL_MAX_PATTERNS; k++) { snprintf(pats[k], sizeof(pats[k]), "~k%d", k); many[k] = pats[k]; }
+    buf e2 = {0};
+    CHECK(setuser(t, "x", many, ACL_MAX_PATTERNS, &e2) == 0);
+    CHECK(setuser(t, "y", many, ACL_MAX_PATTERNS + 1, &e2) == -1 && strstr(e2.data, "Too many patterns"));
+    buf_free(&e2);
+    acl_deluser(t, "x", 1);
     CHECK(acl_find(t, "x", 1) == NULL);  /* all or nothing: no user made */
     /* before proposing: a rule that depends on the user passes to apply */
     rstr rm = {(char *)"<nopw", 5}, bad = {(char *)"+nosuch", 7};
@@ -218,7 +230,62 @@ static void test_table(void) {
     CHECK(acl_cmd_id("GET", 3) == acl_cmd_id("get", 3) && acl_cmd_id("nosuch", 6) == -1);
 }
 
+/* At apply, the requirepass rule counts only while the default user has
+ * no line: a second SETUSER default with it keeps the password set by the
+ * first. */
+static void test_requirepass_rule(void) {
+    char rule[ACL_REQUIREPASS_LEN];
+    acl_requirepass_rule("old pw", rule);
+    rstr r1[] = {{rule, ACL_REQUIREPASS_LEN}, {(char *)"-flushall", 9}};
+    buf t1 = {0}, t2 = {0}, err = {0};
+    CHECK(acl_text_setuser(NULL, 0, "default", 7, 2, r1, &t1, &err) == 0);
+    acl_users *t = acl_load(t1.data, t1.len);
+    acl_user *d = acl_find(t, "default", 7);
+    CHECK(acl_password_ok(d, "old pw", 6) && !acl_password_ok(d, "other", 5) && !acl_user_nopass(d));
+    acl_users_free(t);
+    rstr r2[] = {{(char *)"resetpass", 9}, {(char *)">new", 4}};
+    CHECK(acl_text_setuser(t1.data, t1.len, "default", 7, 2, r2, &t2, &err) == 0);
+    t1.len = 0;
+    CHECK(acl_text_setuser(t2.data, t2.len, "default", 7, 2, r1, &t1, &err) == 0);
+    t = acl_load(t1.data, t1.len);
+    d = acl_find(t, "default", 7);
+    CHECK(acl_password_ok(d, "new", 3) && !acl_password_ok(d, "old pw", 6));
+    acl_users_free(t);
+    buf_free(&t1);
+    buf_free(&t2);
+    buf_free(&err);
+}
+
+/* A user deleted and made again between two syncs is another user: the
+ * object a client holds is marked dead, not given the new rules. */
+static void test_epochs(void) {
+    buf a = {0}, b = {0}, c = {0}, err = {0};
+    rstr on[] = {{(char *)"on", 2}, {(char *)">pw", 3}, {(char *)"+@all", 5}}, name = {(char *)"alice", 5};
+    CHECK(acl_text_setuser(NULL, 0, "alice", 5, 3, on, &a, &err) == 0);
+    acl_users *live = acl_users_new();
+    CHECK(acl_users_sync(live, a.data, a.len) == 0);
+    acl_user *held = acl_find(live, "alice", 5);
+    acl_user_hold(held);
+    CHECK(acl_text_deluser(a.data, a.len, 1, &name, &b) == 1);
+    CHECK(acl_text_setuser(b.data, b.len, "alice", 5, 3, on, &c, &err) == 0);
+    CHECK(acl_users_sync(live, c.data, c.len) == 0);
+    CHECK(acl_user_dead(held) && acl_find(live, "alice", 5) != held && acl_find(live, "alice", 5) != NULL);
+    acl_user_release(held);
+    /* a line that does not load leaves its user disabled, not gone, not open */
+    const char *bad = "epoch\t3\nuser\tbob\t=2\ton\tnopass\t+nosuchcommand\n";
+    CHECK(acl_users_sync(live, bad, strlen(bad)) == 0);
+    acl_user *bob = acl_find(live, "bob", 3);
+    CHECK(bob && !acl_user_enabled(bob) && !acl_user_nopass(bob));
+    acl_users_free(live);
+    buf_free(&a);
+    buf_free(&b);
+    buf_free(&c);
+    buf_free(&err);
+}
+
 int main(void) {
+    test_requirepass_rule();
+    test_epochs();
     test_descriptions();
     test_errors();
     test_round_trip();

@@ -144,12 +144,14 @@ struct acl_user {
     char *line;      /* its acl_dump() line as loaded, while unchanged: a dump re-describes only changed users */
     size_t linelen;
     int seen;        /* acl_users_sync: named by the text */
+    uint64_t epoch;  /* which creation of this name it is: a user deleted and made again is another user */
 };
 
 struct acl_users {
     acl_user **u;    /* by name, memcmp order then length, as Redis's rax */
     int n;
     int default_defined;
+    uint64_t next_epoch;  /* the epoch the next user made gets (0: none made yet) */
 };
 
 static void *xcalloc_(size_t n, size_t s) {
@@ -237,6 +239,8 @@ static void user_copy_rules(acl_user *d, const acl_user *s) {
     for (int i = 0; i < s->nsel; i++) selector_copy(&d->sel[i], &s->sel[i]);
 }
 
+static int is_default(const char *name, size_t nlen) { return nlen == 7 && memcmp(name, "default", 7) == 0; }
+
 const char *acl_user_name(const acl_user *u) { return u->name; }
 int acl_user_enabled(const acl_user *u) { return (u->flags & U_ON) != 0; }
 int acl_user_nopass(const acl_user *u) { return (u->flags & U_NOPASS) != 0; }
@@ -286,17 +290,19 @@ static void all_commands(selector *s, int on) {
     firstargs_clear(s);
 }
 
-static void firstarg_add(selector *s, int id, const char *arg, size_t len) {
+static int firstarg_add(selector *s, int id, const char *arg, size_t len) {
     for (int i = 0; i < s->nfa; i++)
-        if (s->fa[i].id == id && strlen(s->fa[i].arg) == len && strncasecmp(s->fa[i].arg, arg, len) == 0) return;
+        if (s->fa[i].id == id && strlen(s->fa[i].arg) == len && strncasecmp(s->fa[i].arg, arg, len) == 0) return 0;
+    if (s->nfa >= ACL_MAX_PATTERNS) return -1;
     s->fa = xrealloc_(s->fa, sizeof(*s->fa) * (size_t)(s->nfa + 1));
     s->fa[s->nfa++] = (firstarg){id, dup_bytes(arg, len)};
+    return 0;
 }
 
 /* ---- rules ---- */
 
 /* Why a rule failed (Redis's errno cases). */
-enum { E_OK = 0, E_SYNTAX, E_UNKNOWN, E_KEYS_AFTER_ALL, E_CHANS_AFTER_ALL, E_NOPASS, E_HASH, E_FIRSTARG_SUB };
+enum { E_OK = 0, E_SYNTAX, E_UNKNOWN, E_KEYS_AFTER_ALL, E_CHANS_AFTER_ALL, E_NOPASS, E_HASH, E_FIRSTARG_SUB, E_TOO_MANY };
 
 static const char *rule_error(int e) {
     switch (e) {
@@ -311,6 +317,7 @@ static const char *rule_error(int e) {
     case E_NOPASS: return "The password you are trying to remove from the user does not exist";
     case E_HASH: return "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters";
     case E_FIRSTARG_SUB: return "Allowing first-arg of a subcommand is not supported";
+    case E_TOO_MANY: return "Too many patterns, first arguments or selectors for one user";
     default: return "Wrong format";
     }
 }
@@ -332,6 +339,7 @@ static int pattern_add(pattern **list, int *n, const char *p, size_t len, int fl
             (*list)[i].flags |= flags;
             return E_OK;
         }
+    if (*n >= ACL_MAX_PATTERNS) return E_TOO_MANY;
     *list = xrealloc_(*list, sizeof(**list) * (size_t)(*n + 1));
     (*list)[(*n)++] = (pattern){dup_bytes(p, len), len, flags};
     return E_OK;
@@ -360,16 +368,15 @@ static int key_rule(selector *s, const char *op, size_t len) {
         flags = ACL_KEY_R | ACL_KEY_W;
     }
     if (has_spaces(op + off, len - off)) return E_SYNTAX;
-    pattern_add(&s->keys, &s->nkeys, op + off, len - off, flags);
-    s->flags &= ~SEL_ALLKEYS;
-    return E_OK;
+    int e = pattern_add(&s->keys, &s->nkeys, op + off, len - off, flags);
+    if (e == E_OK) s->flags &= ~SEL_ALLKEYS;
+    return e;
 }
 
 static int channel_rule(selector *s, const char *op, size_t len) {
     if (s->flags & SEL_ALLCHANNELS) return E_CHANS_AFTER_ALL;
     if (has_spaces(op + 1, len - 1)) return E_SYNTAX;
-    pattern_add(&s->chans, &s->nchans, op + 1, len - 1, 0);
-    return E_OK;
+    return pattern_add(&s->chans, &s->nchans, op + 1, len - 1, 0);
 }
 
 /* Set while a stored table loads: its rules were logged when set. */
@@ -396,12 +403,13 @@ static int allow_rule(selector *s, const char *op, size_t len) {
         change_perm(s, sub, 1);
         return E_OK;
     }
-    if (memchr(bar + 1, '\0', sublen)) return E_SYNTAX;
+    /* whitespace too: the stored form separates rules by it (Redis takes
+     * it, and then cannot read back its own ACL file) */
+    if (has_spaces(bar + 1, sublen)) return E_SYNTAX;
     if (!loading)
         logmsg(LL_WARNING, "Deprecation warning: Allowing a first arg of an otherwise blocked command is a misuse of ACL "
            "and may get disabled in the future (offender: %.*s)", (int)len, op);
-    firstarg_add(s, id, bar + 1, sublen);
-    return E_OK;
+    return firstarg_add(s, id, bar + 1, sublen) < 0 ? E_TOO_MANY : E_OK;
 }
 
 static int selector_rule(selector *s, const char *op, size_t len) {
@@ -454,6 +462,7 @@ static int new_selector(acl_user *u, const char *op, size_t len) {
         int e = selector_rule(&s, op + start, i - start);
         if (e) { selector_clear(&s); return e; }
     }
+    if (u->nsel - 1 >= ACL_MAX_SELECTORS) { selector_clear(&s); return E_TOO_MANY; }
     u->sel = xrealloc_(u->sel, sizeof(selector) * (size_t)(u->nsel + 1));
     u->sel[u->nsel++] = s;
     return E_OK;
@@ -597,6 +606,10 @@ static int apply_rules(acl_user *u, const char *name, size_t nlen, int argc, con
         buf_printf(err, "ERR Usernames can't contain spaces or null characters");
         return E_SYNTAX;
     }
+    if (argc > ACL_MAX_RULES) {
+        buf_printf(err, "ERR Too many rules in one ACL SETUSER (at most %d)", ACL_MAX_RULES);
+        return E_TOO_MANY;
+    }
     int n = argc, bad = 0;
     rstr *rules = merge ? merge_selectors(argc, argv, &n, &bad) : copy_rules(argc, argv);
     if (!rules) {
@@ -676,15 +689,19 @@ acl_user *acl_find(const acl_users *t, const char *name, size_t nlen) {
 int acl_setuser(acl_users *t, const char *name, size_t nlen, int argc, const rstr *rules, buf *err) {
     acl_user *tmp = user_new(name, nlen);
     acl_user *u = acl_find(t, name, nlen);
+    int dflt = is_default(name, nlen), fresh = !u || (dflt && !t->default_defined);
     if (u) user_copy_rules(tmp, u);
     if (apply_rules(tmp, name, nlen, argc, rules, 1, err) != E_OK) { user_free(tmp); return -1; }
+    if (fresh) tmp->epoch = t->next_epoch ? t->next_epoch++ : (t->next_epoch = 2, 1);
     if (u) {
+        uint64_t e = fresh ? tmp->epoch : u->epoch;
         user_copy_rules(u, tmp);
+        u->epoch = e;
         user_free(tmp);
     } else {
         insert_user(t, tmp);
     }
-    if (nlen == 7 && memcmp(name, "default", 7) == 0) t->default_defined = 1;
+    if (dflt) t->default_defined = 1;
     return 0;
 }
 
@@ -734,8 +751,8 @@ void acl_set_default_password(acl_users *t, const char *pass) {
 
 /* ---- descriptions ---- */
 
-static int is_default(const char *name, size_t nlen);
 static void user_line(const acl_user *u, buf *out);
+static size_t line_rules_at(const char *line, size_t len, size_t nlen);
 
 static void count_category(const selector *s, uint32_t flag, unsigned long *on, unsigned long *off) {
     *on = *off = 0;
@@ -847,17 +864,20 @@ static void describe_user(const acl_user *u, char sep, buf *out) {
 
 void acl_describe(const acl_user *u, buf *out) {
     if (!u->line) { describe_user(u, ' ', out); return; }
-    size_t skip = 5 + u->nlen + 1, from = out->len;  /* "user<TAB>NAME<TAB>" */
+    size_t skip = line_rules_at(u->line, u->linelen, u->nlen), from = out->len;
     if (u->linelen > skip) buf_append(out, u->line + skip, u->linelen - skip);
     for (size_t i = from; i < out->len; i++)
         if (out->data[i] == '\t') out->data[i] = ' ';
 }
 
-/* One line per user, "user NAME RULE RULE ...", tab separated: names and
- * patterns hold no whitespace, and a selector, which holds spaces, stays
- * one rule (ACL LIST's spaces would not tell "(~a) +get)" apart). A user
- * loaded and unchanged keeps its line: only changed users are described. */
+/* The stored form: a first line "epoch N" (the epoch the next user made
+ * gets), then one line per user, by name, "user NAME =EPOCH RULE ...",
+ * tab separated: names and patterns hold no whitespace, and a selector,
+ * which holds spaces, stays one rule (ACL LIST's spaces would not tell
+ * "(~a) +get)" apart). A user loaded and unchanged keeps its line: only
+ * changed users are described. */
 void acl_dump(const acl_users *t, buf *out) {
+    if (t->next_epoch) buf_printf(out, "epoch\t%llu\n", (unsigned long long)t->next_epoch);
     for (int i = 0; i < t->n; i++) {
         const acl_user *u = t->u[i];
         if (!t->default_defined && is_default(u->name, u->nlen)) continue;
@@ -877,25 +897,56 @@ typedef struct line_ref {
 /* The next non-empty line of text from *at: 1 with its name, 0 at the end,
  * -1 for a line that is not "user<TAB>NAME...". */
 static int next_line(const char *text, size_t len, size_t *at, line_ref *l) {
-    while (*at < len && text[*at] == '\n') (*at)++;
-    if (*at >= len) return 0;
-    const char *p = text + *at, *nl = memchr(p, '\n', len - *at);
-    size_t n = nl ? (size_t)(nl - p) : len - *at;
-    *at += n;
+    const char *p;
+    size_t n;
+    do {
+        while (*at < len && text[*at] == '\n') (*at)++;
+        if (*at >= len) return 0;
+        p = text + *at;
+        const char *nl = memchr(p, '\n', len - *at);
+        n = nl ? (size_t)(nl - p) : len - *at;
+        *at += n;
+    } while (n >= 6 && memcmp(p, "epoch\t", 6) == 0);
     if (n < 6 || memcmp(p, "user\t", 5) != 0) return -1;
     const char *name = p + 5, *tab = memchr(name, '\t', n - 5);
     *l = (line_ref){p, name, n, tab ? (size_t)(tab - name) : n - 5};
     return l->nlen ? 1 : -1;
 }
 
-static int is_default(const char *name, size_t nlen) { return nlen == 7 && memcmp(name, "default", 7) == 0; }
+
+/* The epoch in a text's first line (0: none). */
+static uint64_t text_epoch(const char *text, size_t len) {
+    if (!text || len < 7 || memcmp(text, "epoch\t", 6) != 0) return 0;
+    uint64_t e = 0;
+    for (size_t i = 6; i < len && text[i] >= '0' && text[i] <= '9'; i++) e = e * 10 + (uint64_t)(text[i] - '0');
+    return e;
+}
+
+/* Where a user line's rules start: after "user<TAB>NAME<TAB>" and its
+ * "=EPOCH<TAB>" field. */
+static size_t line_rules_at(const char *line, size_t len, size_t nlen) {
+    size_t at = 5 + nlen + 1;
+    if (at < len && line[at] == '=') {
+        const char *tab = memchr(line + at, '\t', len - at);
+        at = tab ? (size_t)(tab - line) + 1 : len;
+    }
+    return at;
+}
+
+static uint64_t line_epoch(const line_ref *l) {
+    size_t at = 5 + l->nlen + 1;
+    uint64_t e = 0;
+    if (at < l->len && l->p[at] == '=')
+        for (at++; at < l->len && l->p[at] >= '0' && l->p[at] <= '9'; at++) e = e * 10 + (uint64_t)(l->p[at] - '0');
+    return e;
+}
 
 /* The user a line describes, built from a new user rule by rule (the
  * rules are tab separated); NULL if one fails. */
 static acl_user *parse_line(const line_ref *l) {
     int argc = 0, cap = 16;
     rstr *argv = xcalloc_((size_t)cap, sizeof(rstr));
-    const char *r = l->name + l->nlen, *end = l->p + l->len;
+    const char *r = l->p + line_rules_at(l->p, l->len, l->nlen) - 1, *end = l->p + l->len;
     while (r < end) {
         r++;  /* the tab */
         const char *tab = memchr(r, '\t', (size_t)(end - r));
@@ -909,14 +960,15 @@ static acl_user *parse_line(const line_ref *l) {
     loading = 1;
     int e = apply_rules(u, l->name, l->nlen, argc, argv, 0, &err);
     loading = 0;
-    if (e != E_OK) {
-        logmsg(LL_WARNING, "ACL users: %.*s", (int)err.len, err.len ? err.data : "");
+    if (e != E_OK) {  /* fail closed: the user stays, off and with no rights */
+        logmsg(LL_WARNING, "ACL user '%.*s' does not load (%.*s): it is disabled", (int)l->nlen, l->name,
+               (int)err.len, err.len ? err.data : "");
         user_free(u);
-        u = NULL;
-    } else {
-        u->line = dup_bytes(l->p, l->len);
-        u->linelen = l->len;
+        u = user_new(l->name, l->nlen);
     }
+    u->line = dup_bytes(l->p, l->len);
+    u->linelen = l->len;
+    u->epoch = line_epoch(l);
     buf_free(&err);
     free(argv);
     return u;
@@ -937,8 +989,13 @@ static void default_rules(acl_user *d) {
 /* Takes u's rules and line into live's user of that name (or u itself). */
 static void take_user(acl_users *live, acl_user *u) {
     acl_user *old = acl_find(live, u->name, u->nlen);
+    if (old && old->epoch != u->epoch && !is_default(u->name, u->nlen)) {
+        acl_deluser_any(live, u->name, u->nlen);  /* deleted and made again: its clients go */
+        old = NULL;
+    }
     if (!old) { insert_user(live, u); return; }
     old->seen = u->seen;
+    old->epoch = u->epoch;
     user_copy_rules(old, u);
     old->line = u->line;
     old->linelen = u->linelen;
@@ -961,7 +1018,6 @@ int acl_users_sync(acl_users *t, const char *text, size_t len) {
         if (u) u->seen = 1;
         if (u && u->line && u->linelen == l.len && memcmp(u->line, l.p, l.len) == 0) continue;
         acl_user *nu = parse_line(&l);
-        if (!nu) { rc = -1; break; }
         changed = xrealloc_(changed, sizeof(*changed) * (size_t)(nchanged + 1));
         changed[nchanged++] = nu;
     }
@@ -986,6 +1042,7 @@ int acl_users_sync(acl_users *t, const char *text, size_t len) {
         acl_deluser_any(t, u->name, u->nlen);
     }
     t->default_defined = has_default;
+    t->next_epoch = text_epoch(text, text ? len : 0);
     return 0;
 }
 
@@ -1033,25 +1090,67 @@ static void splice(const char *text, size_t len, const char *name, size_t nlen, 
 static void user_line(const acl_user *u, buf *out) {
     buf_append(out, "user\t", 5);
     buf_append(out, u->name, u->nlen);
-    buf_append(out, "\t", 1);
+    buf_printf(out, "\t=%llu\t", (unsigned long long)u->epoch);
     describe_user(u, '\t', out);
     while (out->len && out->data[out->len - 1] == '\t') out->len--;
+}
+
+/* The rules, with a leading acl_requirepass_rule() turned into
+ * "resetpass #digest" when the user has no line yet, dropped otherwise. */
+static rstr *with_requirepass(int argc, const rstr *rules, int fresh, int *outc, char *hash) {
+    rstr *r = xcalloc_((size_t)argc + 1, sizeof(rstr));
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        if (i == 0 && rules[0].len == ACL_REQUIREPASS_LEN && rules[0].p[0] == '\0') {
+            if (!fresh) continue;
+            hash[0] = '#';
+            memcpy(hash + 1, rules[0].p + ACL_REQUIREPASS_LEN - HASH_HEX, HASH_HEX);
+            r[n++] = (rstr){(char *)"resetpass", 9};
+            r[n++] = (rstr){hash, HASH_HEX + 1};
+            continue;
+        }
+        r[n++] = rules[i];
+    }
+    *outc = n;
+    return r;
 }
 
 int acl_text_setuser(const char *text, size_t len, const char *name, size_t nlen, int argc, const rstr *rules,
                      buf *out, buf *err) {
     table_ready();
     line_ref l;
-    acl_user *u = find_line(text, len, name, nlen, &l) ? parse_line(&l) : user_new(name, nlen);
-    if (!u) { buf_printf(err, "ERR the stored ACL users do not load"); return -1; }
-    if (!find_line(text, len, name, nlen, &l) && is_default(name, nlen)) default_rules(u);
-    if (apply_rules(u, name, nlen, argc, rules, 1, err) != E_OK) { user_free(u); return -1; }
-    buf line = {0};
+    int had = find_line(text, len, name, nlen, &l);
+    acl_user *u = had ? parse_line(&l) : user_new(name, nlen);
+    uint64_t next = text_epoch(text, len);
+    if (!had) {
+        if (is_default(name, nlen)) default_rules(u);
+        u->epoch = next ? next : 1;
+        next = u->epoch + 1;
+    }
+    char hash[HASH_HEX + 2];
+    int n;
+    rstr *r = with_requirepass(argc, rules, !had, &n, hash);
+    int e = apply_rules(u, name, nlen, n, r, 1, err);
+    free(r);
+    if (e != E_OK) { user_free(u); return -1; }
+    buf line = {0}, body = {0};
     user_line(u, &line);
-    splice(text, len, name, nlen, &line, out);
+    splice(text, len, name, nlen, &line, &body);
+    buf_printf(out, "epoch\t%llu\n", (unsigned long long)next);
+    size_t skip = text_epoch(body.data, body.len) ? (size_t)((char *)memchr(body.data, '\n', body.len) - body.data) + 1 : 0;
+    buf_append(out, body.data + skip, body.len - skip);
     buf_free(&line);
+    buf_free(&body);
     user_free(u);
     return 0;
+}
+
+void acl_requirepass_rule(const char *pass, char out[ACL_REQUIREPASS_LEN]) {
+    memset(out, 0, ACL_REQUIREPASS_LEN);
+    memcpy(out + 1, "requirepass", 11);
+    char h[HASH_HEX + 1];
+    sha256_hex(pass, strlen(pass), h);
+    memcpy(out + ACL_REQUIREPASS_LEN - HASH_HEX, h, HASH_HEX);
 }
 
 int acl_text_deluser(const char *text, size_t len, int argc, const rstr *names, buf *out) {
@@ -1140,6 +1239,7 @@ int acl_user_unrestricted(const acl_user *u) {
 /* What a command does to its keys: SET reads its key only with GET
  * (Redis works that out from the arguments; its key spec says both). */
 static int key_access(int id, int argc, const rstr *argv) {
+    if (id < 0) return ACL_KEY_R | ACL_KEY_W;
     if (strcmp(cmds[id].name, "set") != 0) return cmds[id].keys;
     for (int i = 3; i < argc; i++)
         if (argv[i].len == 3 && strncasecmp(argv[i].p, "get", 3) == 0) return ACL_KEY_R | ACL_KEY_W;
@@ -1157,6 +1257,7 @@ static int key_ok(const selector *s, const rstr *key, int need) {
 
 static int selector_check(const selector *s, int id, int no_auth, int argc, const rstr *argv, const int *keys,
                           int nkeys, int need, int *pos) {
+    if (id < 0) return (s->flags & SEL_ALLCOMMANDS) || no_auth ? ACL_OK : ACL_DENIED_CMD;  /* not in the table: fail closed */
     if (!(s->flags & SEL_ALLCOMMANDS) && !no_auth && !bit_get(s, id)) {
         int idx = cmds[id].parent >= 0 ? 2 : 1, found = 0;
         for (int i = 0; i < s->nfa && !found && argc > idx; i++)

@@ -95,6 +95,20 @@ int acl_deluser(acl_users *t, const char *name, size_t nlen);
 int acl_rules_check(const acl_users *t, const char *name, size_t nlen, int argc, const rstr *rules, buf *err);
 /* The default user's password, as requirepass sets it ("": nopass). */
 void acl_set_default_password(acl_users *t, const char *pass);
+/* A rule only the server writes (it starts with a NUL byte, which no rule
+ * a client sends may): put first in an ACL SETUSER default entry, it
+ * stands for "resetpass #<pass's digest>" if the stored users do not
+ * define the default user yet when the entry applies, and for nothing
+ * otherwise, so requirepass's password survives the first rule for the
+ * default user, decided at apply, the same on every node. */
+#define ACL_REQUIREPASS_LEN 76
+void acl_requirepass_rule(const char *pass, char out[ACL_REQUIREPASS_LEN]);
+/* Limits per user, checked by SETUSER (Redis has none; these keep every
+ * rule's cost bounded): selectors, key and channel patterns, first
+ * arguments; and rules in one ACL SETUSER. */
+#define ACL_MAX_SELECTORS 256
+#define ACL_MAX_PATTERNS 4096
+#define ACL_MAX_RULES 16384
 
 /* ---- users ---- */
 const char *acl_user_name(const acl_user *u);

@@ -391,6 +391,12 @@ static void config_set_reply(cmdctx *x, int argc, rstr *argv) {
         if (r == -5) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - argument(s) must be one of the following: no, yes, optional", argv[i].p); return; }
         if (r == -3) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", argv[i].p); return; }
         if (r < 0) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - argument couldn't be parsed or is out of range", argv[i].p); return; }
+        if (!strcasecmp(argv[i].p, "requirepass") && !auth_requirepass_settable()) {
+            /* the replicated default user decides now: a node-local password would mean nothing */
+            reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument 'requirepass') - the default "
+                         "user is defined by ACL rules: use ACL SETUSER default");
+            return;
+        }
     }
     tls_contexts *fresh;
     if (config_set_check(x, argc, argv, &tmp, &fresh) < 0) return;

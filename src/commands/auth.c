@@ -3,6 +3,7 @@
 #include "client.h"
 #include "log.h"
 #include "server.h"
+#include "image.h"
 #include "store.h"
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -111,7 +112,9 @@ static void seed_default(acl_users *t) {
     if (!acl_default_defined(t)) acl_set_default_password(t, requirepass);
 }
 
-/* The clients of users the log deleted go, on every node, as in Redis. */
+/* The clients of users the log deleted go, on every node, as in Redis.
+ * Runs outside any client's processing (auth_refresh's contract): freeing
+ * here frees no client a caller still holds. */
 static void drop_dead_users(void) {
     client *next;
     for (int pass = 0; pass < 2; pass++)
@@ -132,9 +135,10 @@ void auth_refresh(void) {
     uint64_t v;
     char *text = store_acl_copy(f, &v);
     if (!live) live = acl_users_new();
-    /* written by this code at apply: a line that does not load is a bug */
+    /* written by this code at apply: a malformed line is a bug (a user
+     * whose rules do not load is kept, disabled: acl_users_sync) */
     if (acl_users_sync(live, text, text ? strlen(text) : 0) < 0)
-        logmsg(LL_WARNING, "The replicated ACL users do not load; keeping the ones in force");
+        logmsg(LL_WARNING, "The replicated ACL users are malformed; keeping the ones in force");
     free(text);
     seed_default(live);
     live_version = v;
@@ -181,7 +185,8 @@ int auth_required(const client *c) {
 
 int auth_login(client *c, const rstr *name, const rstr *pass) {
     acl_user *u = acl_find(live, name->p, name->len);
-    int ok = u && acl_password_ok(u, pass->p, pass->len);  /* computed for an unknown user too: same cost */
+    /* a guess costs a digest whether or not the user exists */
+    int ok = acl_password_ok(u ? u : auth_default_user(), pass->p, pass->len) && u;
     if (!ok || !acl_user_enabled(u)) {
         log_event(c, LOG_AUTH, "AUTH", 4, name->p, name->len);
         return 0;
@@ -219,8 +224,7 @@ static int command_id(const command *cmd, const command *sub) {
 /* acl_check() for a request; keys on the heap only for many of them. */
 static int check(const acl_user *u, const command *cmd, const command *sub, int argc, const rstr *argv, int *pos) {
     const command *run = sub ? sub : cmd;
-    int id = command_id(cmd, sub);
-    if (id < 0) return ACL_OK;  /* every command served is in the table (test_acl checks) */
+    int id = command_id(cmd, sub);  /* every command served is in the table (test_acl checks); if not, denied */
     int small[16], *keys = argc <= 16 ? small : xmalloc(sizeof(int) * (size_t)argc);
     int nkeys = key_positions(run, argc, keys, argc);
     int r = acl_check(u, id, (run->flags & CMD_NO_AUTH) != 0, argc, argv, keys, nkeys, pos);
@@ -246,31 +250,27 @@ int auth_permitted(client *c, const command *cmd, const command *sub, int argc, 
 }
 
 void auth_prepare_write(int *argc, rstr **argv) {
-    static rstr with[2048];
-    static char hash[80];
+    static rstr *with;
+    static int cap;
+    static char rule[ACL_REQUIREPASS_LEN];
     rstr *a = *argv;
     if (*argc < 3 || a[0].len != 3 || strncasecmp(a[0].p, "acl", 3) || a[1].len != 7 || strncasecmp(a[1].p, "setuser", 7))
         return;
-    if (a[2].len != 7 || memcmp(a[2].p, "default", 7) || acl_default_defined(live) || !requirepass[0]) return;
-    if (*argc + 2 > (int)(sizeof(with) / sizeof(with[0]))) return;
-    /* the default user as requirepass made it, then the rules */
-    acl_user *d = auth_default_user();
-    buf desc = {0};
-    acl_describe(d, &desc);
-    const char *h = memchr(desc.data, '#', desc.len);
-    if (h) {
-        snprintf(hash, sizeof(hash), "%.65s", h);
-        with[0] = a[0];
-        with[1] = a[1];
-        with[2] = a[2];
-        with[3] = (rstr){(char *)"resetpass", 9};
-        with[4] = (rstr){hash, strlen(hash)};
-        memcpy(&with[5], &a[3], sizeof(rstr) * (size_t)(*argc - 3));
-        *argc += 2;
-        *argv = with;
+    if (a[2].len != 7 || memcmp(a[2].p, "default", 7) || !requirepass[0]) return;
+    /* whether the default user is defined yet is decided at apply (acl.h) */
+    if (*argc + 1 > cap) {
+        cap = *argc + 1;
+        with = xrealloc(with, sizeof(rstr) * (size_t)cap);
     }
-    buf_free(&desc);
+    acl_requirepass_rule(requirepass, rule);
+    memcpy(with, a, sizeof(rstr) * 3);
+    with[3] = (rstr){rule, ACL_REQUIREPASS_LEN};
+    memcpy(&with[4], &a[3], sizeof(rstr) * (size_t)(*argc - 3));
+    *argc += 1;
+    *argv = with;
 }
+
+int auth_requirepass_settable(void) { return !acl_default_defined(live); }
 
 /* ---- AUTH ---- */
 
@@ -300,11 +300,13 @@ void acl_setuser_command(cmdctx *x, int argc, rstr *argv) {
     }
     const char *text = store_acl(x->f);
     buf next = {0};
-    if (acl_text_setuser(text, text ? strlen(text) : 0, argv[2].p, argv[2].len, argc - 3, argv + 3, &next, &err) == 0) {
-        store_record_acl(x->f, next.len ? next.data : "", next.len);
-        reply_ok(x->out);
-    } else {
+    if (acl_text_setuser(text, text ? strlen(text) : 0, argv[2].p, argv[2].len, argc - 3, argv + 3, &next, &err) < 0)
         reply_error(x->out, err.data);
+    else if (next.len > IMG_MAX_ACL)  /* what an image carries; the same on every node */
+        reply_errorf(x->out, "ERR the ACL users would take more than %u MB", IMG_MAX_ACL >> 20);
+    else {
+        store_record_acl(x->f, next.data, next.len);
+        reply_ok(x->out);
     }
     buf_free(&next);
     buf_free(&err);

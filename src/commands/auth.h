@@ -30,8 +30,13 @@
 
 /* At start-up and on CONFIG SET (requirepass). */
 void auth_configure(const config *c);
-/* Picks up ACL changes applied since the last call (cheap when none). */
+/* Picks up ACL changes applied since the last call (cheap when none), and
+ * closes the connections of deleted users: called where no client is
+ * being processed (before the loop sleeps, and before listening). */
 void auth_refresh(void);
+/* CONFIG SET requirepass means something only until a rule defines the
+ * default user: after that, 0 (the replicated user decides). */
+int auth_requirepass_settable(void);
 void auth_shutdown(void);
 acl_user *auth_default_user(void);
 acl_user *auth_find_user(const char *name, size_t len);
@@ -53,8 +58,8 @@ void auth_assume(struct client *c, const char *name, size_t len);
 /* Whether c's user may run cmd (sub: the subcommand run, or NULL) with
  * argv: 1, or 0 with Redis's NOPERM error in out and an ACL LOG entry. */
 int auth_permitted(struct client *c, const command *cmd, const command *sub, int argc, const rstr *argv, buf *out);
-/* Before ACL SETUSER default is proposed while requirepass still sets
- * that user's password: the rules with that password's digest first
- * (*argv then points to storage valid until the next call). */
+/* Before ACL SETUSER default is proposed on a node with a requirepass:
+ * acl_requirepass_rule() goes first (*argv then points to storage valid
+ * until the next call). */
 void auth_prepare_write(int *argc, rstr **argv);
 #endif

@@ -267,7 +267,6 @@ static int authorized(client *c, const request *r) {
 
 int dispatch_request(client *c) {
     request r = {c->parser.argc, c->parser.argv, NULL, NULL, NULL, 0, 0, 0};
-    auth_refresh();
     if (c->proxy && forward_proxy_user(c)) return 1;
     if (!resolve(c, &r)) { stats.errors++; return 1; }
     name_last(c, &r);

@@ -29,6 +29,7 @@ static double stop_requested;
 /* Like Redis's beforeSleep: drive the node, answer what is answered. */
 static void before_sleep_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
     (void)loop; (void)w; (void)revents;
+    auth_refresh();  /* first: it may close clients */
     for (int k = 0; k < 4; k++) {
         int resumed = dispatch_resume_held();
         reads_start();
@@ -217,6 +218,7 @@ int main(int argc, char **argv) {
     if (node_init(loop, &cfg, f, &nev) < 0) { store_close(f); return 1; }
     store *reader = store_reader_new(f);  /* the clients' reads: the store is the applier's */
     server_init(&cfg, loop, reader);
+    auth_refresh();  /* the stored users before the first connection */
     if (!plain) cfg.port = 0;  /* --cluster named this node's port: "port 0" still means none */
     if ((plain && client_listen(cfg.bind, cfg.port, 0) < 0) ||
         (cfg.tls_port && client_listen(cfg.bind, cfg.tls_port, 1) < 0)) {

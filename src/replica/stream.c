@@ -95,7 +95,10 @@ static void send_window(outgoing *o) {
             const char *acl = store_view_acl(o->view);
             img_header h = {o->index, o->img_term, S.cluster_id, (char *)conf, strlen(conf), (char *)acl,
                             acl ? strlen(acl) : 0};
-            img_enc_begin(&o->enc, &o->chunk, &h);
+            if (img_enc_begin(&o->enc, &o->chunk, &h) < 0) {  /* over the format's limits: cannot happen (apply caps them) */
+                out_fail(o, "the image header is over its limits");
+                return;
+            }
         }
         fill_chunk(o);
         if (peer_send_snap(o->to, o->id, o->term, o->sent, o->eof, o->chunk.data, o->chunk.len) < 0) {
