@@ -160,14 +160,23 @@ void forward_on_request(uint64_t from, uint64_t link, uint64_t sid, uint64_t ter
         argc -= skip;
         argv += skip;
     }
+    /* nothing of this session waits: the request goes straight to the
+     * parser's hands, one copy of each argument (a 100 MB value is copied
+     * once here, not re-encoded as RESP and parsed again on the loop) */
+    int idle = !c->held && !c->parsed && buf_unread(&c->in) == 0;
     if (!c->proxy_user || strlen(c->proxy_user) != user.len || memcmp(c->proxy_user, user.p, user.len)) {
         rstr change[2] = {{(char *)FORWARD_USER_TAG, strlen(FORWARD_USER_TAG)}, user};
-        queue_request(c, 2, change);
+        if (idle) auth_assume(c, user.p, user.len);
+        else queue_request(c, 2, change);
         free(c->proxy_user);
         c->proxy_user = xstrndup(user.p, user.len);
     }
-    /* re-encoded as RESP so it takes the path of every other request */
-    if (argc > 0) queue_request(c, argc, argv);
+    if (argc > 0 && idle) {
+        resp_args_set(&c->parser, argc, argv);
+        c->parsed = 1;
+    } else if (argc > 0) {  /* behind others: re-encoded as RESP, in order */
+        queue_request(c, argc, argv);
+    }
     client_process_input(c);
 }
 

@@ -24,6 +24,13 @@ void resp_args_reset(resp_parser *p) {
     p->request_bytes = 0;
 }
 
+static void push_arg(resp_parser *p, const char *s, size_t n);
+
+void resp_args_set(resp_parser *p, int argc, const rstr *argv) {
+    resp_args_reset(p);
+    for (int i = 0; i < argc; i++) push_arg(p, argv[i].p, argv[i].len);
+}
+
 void resp_parser_free(resp_parser *p) {
     resp_args_reset(p);
     free(p->argv);

@@ -46,6 +46,9 @@ void resp_parser_free(resp_parser *p);
  * a bulk is reserved as its bytes arrive, never on a header's word. */
 int resp_parse(resp_parser *p, buf *in);
 void resp_args_reset(resp_parser *p);
+/* A request that arrives already split (a forwarded one): p, idle, holds
+ * copies of argv as if it had been parsed. */
+void resp_args_set(resp_parser *p, int argc, const rstr *argv);
 
 /* Splits an inline line the way redis-cli and Redis do (quotes, escapes).
  * Returns argc, or -1 on unbalanced quotes; *out is malloc'd. */
