@@ -252,6 +252,14 @@ def test_acl_leader_checks_again(cl):
         d.close()
 
 
+def closed(c):
+    """Whether the server closed c (a PING finds the connection gone)."""
+    try:
+        return c.call("PING") is None
+    except (OSError, ConnectionError):
+        return True
+
+
 def test_acl_deluser_disconnects(cl):
     """ACL DELUSER ends the connections of that user on every node, as
     Redis does on its one; the user can no longer AUTH anywhere."""
@@ -259,12 +267,6 @@ def test_acl_deluser_disconnects(cl):
         check(admin.call("ACL", "SETUSER", "gone", "on", ">g", "~*", "+@all") == "OK", "a user to delete")
     check(same_users(cl), "known everywhere")
     conns = [as_user(cl, i, "gone", "g") for i in range(1, cl.n + 1)]
-
-    def closed(c):
-        try:
-            return c.call("PING") is None
-        except (OSError, ConnectionError):
-            return True
     try:
         fol = cl.followers()[0]
         with cl.client(fol) as admin:
@@ -292,12 +294,6 @@ def test_acl_recreated_user_is_another(cl):
         with cl.client(cl.followers()[0]) as admin:
             r = admin.pipeline([("ACL", "DELUSER", "rot"), ("ACL", "SETUSER", "rot", "on", ">new", "~*", "+@all")])
             check(r == [1, "OK"], "deleted and made again in one pipeline (%r)" % (r,))
-
-        def closed(c):
-            try:
-                return c.call("PING") is None
-            except (OSError, ConnectionError):
-                return True
         for i, c in enumerate(conns, 1):
             check(wait_for(lambda: closed(c), 10), "node %d closed the old user's connection" % i)
         for i in range(1, cl.n + 1):

@@ -78,7 +78,6 @@ int acl_cmd_id(const char *name, size_t len) {
     return find_exact(lower);
 }
 
-const char *acl_cmd_name(int id) { return id >= 0 && id < NCMDS ? cmds[id].name : ""; }
 uint32_t acl_cmd_categories(int id) { return id >= 0 && id < NCMDS ? cmds[id].cats : 0; }
 
 static uint32_t category_flag(const char *name, size_t len) {
@@ -1062,11 +1061,11 @@ static int find_line(const char *text, size_t len, const char *name, size_t nlen
 }
 
 /* text with the line of name replaced by (or, sorted by name, joined by)
- * repl (NULL: removed), into out. */
+ * repl, into out. */
 static void splice(const char *text, size_t len, const char *name, size_t nlen, const buf *repl, buf *out) {
     size_t at = 0, from = 0;
     line_ref l;
-    int placed = repl == NULL, k;
+    int placed = 0, k;
     while ((k = next_line(text, text ? len : 0, &at, &l)) != 0) {
         if (k < 0) continue;
         size_t n = l.nlen < nlen ? l.nlen : nlen;
@@ -1153,21 +1152,31 @@ void acl_requirepass_rule(const char *pass, char out[ACL_REQUIREPASS_LEN]) {
     memcpy(out + ACL_REQUIREPASS_LEN - HASH_HEX, h, HASH_HEX);
 }
 
+static int rstr_cmp(const void *a, const void *b) {
+    const rstr *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->p, y->p, n);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* One pass over the text whatever the number of names (a DELUSER of a
+ * million names costs their sort, not a million passes). */
 int acl_text_deluser(const char *text, size_t len, int argc, const rstr *names, buf *out) {
-    buf cur = {0}, next = {0};
-    buf_append(&cur, text ? text : "", text ? len : 0);
-    int n = 0;
-    for (int i = 0; i < argc; i++) {
-        line_ref l;
-        if (is_default(names[i].p, names[i].len) || !find_line(cur.data, cur.len, names[i].p, names[i].len, &l)) continue;
-        next.len = 0;
-        splice(cur.data, cur.len, names[i].p, names[i].len, NULL, &next);
-        buf t = cur; cur = next; next = t;
+    rstr *sorted = xcalloc_((size_t)argc, sizeof(rstr));
+    memcpy(sorted, names, sizeof(rstr) * (size_t)argc);
+    qsort(sorted, (size_t)argc, sizeof(rstr), rstr_cmp);
+    size_t at = 0, from = 0;
+    line_ref l;
+    int n = 0, k;
+    while ((k = next_line(text, text ? len : 0, &at, &l)) != 0) {
+        rstr key = {(char *)l.name, l.nlen};
+        if (k < 0 || is_default(l.name, l.nlen) || !bsearch(&key, sorted, (size_t)argc, sizeof(rstr), rstr_cmp)) continue;
+        buf_append(out, text + from, (size_t)(l.p - text) - from);
+        from = at < len ? at + 1 : at;  /* the line and its newline go */
         n++;
     }
-    buf_append(out, cur.data ? cur.data : "", cur.len);
-    buf_free(&cur);
-    buf_free(&next);
+    if (text) buf_append(out, text + from, len - from);
+    free(sorted);
     return n;
 }
 

@@ -48,7 +48,6 @@ typedef struct acl_users acl_users;
 /* ---- the command table ---- */
 /* The id of a command by its full name ("get", "config|get"), any case; -1 if Redis has none. */
 int acl_cmd_id(const char *name, size_t len);
-const char *acl_cmd_name(int id);
 uint32_t acl_cmd_categories(int id);  /* ACL_CAT_* bits; 0 for -1 */
 /* The categories' names, NULL-terminated, in ACL CAT's order. */
 extern const char *const acl_categories[];
