@@ -581,11 +581,22 @@ def test_enospc_all(cl, w):
     try:
         check(cl.leader() is not None, "ENOSPC everywhere: a leader on the small disks")
         sizes = {t: os.path.getsize(cl.log(t)) for t in nodes}
-        # until the leader's disk is full: then nothing more can be written anywhere
-        lead = cl.leader()
-        seen = fill(cl, nodes, lambda: persistence_ok(cl, lead) == "err", 90)
+        # A full leader hands over to a follower that has all it has (and so
+        # room for it): fill until a full leader has none left to hand to;
+        # then nothing more can be written anywhere.
+        stuck = []
+
+        def full_leader_stays():
+            lead = cl.leader(timeout=2)
+            if lead is None or persistence_ok(cl, lead) != "err":
+                return False
+            time.sleep(1)  # a hand-over takes milliseconds
+            stuck[:] = [lead]
+            return cl.leader(timeout=2) == lead
+        seen = fill(cl, nodes, full_leader_stays, 90)
         full = [t for t in nodes if persistence_ok(cl, t) == "err"]
-        check(lead in full, "ENOSPC everywhere: the leader's disk fills (%r; full: %r)" % (seen, full))
+        check(full_leader_stays(), "ENOSPC everywhere: a leader with a full disk and no one to hand to "
+              "(%r; full: %r; last full leader %r)" % (seen, full, stuck))
         check(all(cl.procs[t].poll() is None for t in nodes), "ENOSPC everywhere: every node stays up")
         for t in full:
             intact(cl, t, sizes[t], "ENOSPC everywhere")
