@@ -552,6 +552,7 @@ class Cluster:
         self.founders = list(range(1, n + 1)) if founders is None else list(founders)
         self.joiners = set(joiners)
         self.founding = None  # the --cluster text
+        self.join_at = None   # host:port for a joiner's --join (None: join_address())
         self.timing = timing
         self.nofile = nofile
         self.stop_wait = stop_wait
@@ -607,13 +608,21 @@ class Cluster:
         if cluster:
             a += ["--cluster", cluster]
         elif i in self.joiners:
-            via = next(k for k in sorted(self.procs) if k != i)
-            a += ["--join", "%s:%d" % (self.host(via), self.port(via))]
+            a += ["--join", self.join_at or self.join_address(i)]
         elif self.founders:
             if self.founding is None:  # fixed at the first start: a founder's id keeps its address
                 self.founding = self.members(self.founders)
             a += ["--cluster", self.founding]
         return a
+
+    def join_address(self, i):
+        """A running member's client address for node i's --join: its
+        tls-port when the options say tls-cluster yes (the join's requests
+        then go through TLS)."""
+        via = next(k for k in sorted(self.procs) if k != i)
+        said = [self.extra[k + 1] for k in range(len(self.extra) - 1) if self.extra[k] == "--tls-cluster"]
+        tls = self.tls and said and said[-1] == "yes"
+        return "%s:%d" % (self.host(via), self.tls_port(via) if tls else self.port(via))
 
     def command(self, i, cluster=None):
         return self.args(i, cluster)

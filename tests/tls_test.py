@@ -11,8 +11,8 @@ handshakes on the TLS port, maxclients, AUTH and big replies through TLS
 (forwarded over the TLS peer links), redis-benchmark --tls. Peers: a plain
 peer, one with another CA's certificate and one with the wrong secret are
 refused without an election; a kill -9 and restart; a node joining with
---join and removed again, and a joiner with another CA's client
-certificate refused. CONFIG SET of the certificates at run time: new
+--join (its requests to the member's tls-port through TLS too) and
+removed again, and a joiner with another CA's client certificate refused. CONFIG SET of the certificates at run time: new
 connections get the new certificate (a new CA on a node of its own), a bad
 file gets Redis's error (asked of a real redis-server) and the old one
 stays. Then a node with port 0, and the start-up refusals, whose lines are
@@ -367,6 +367,71 @@ def test_large_values(cl):
     check(elections(cl) == before, "no election meanwhile (%r, then %r)" % (before, elections(cl)))
 
 
+def fake_member(ctx, seen):
+    """A listener that takes one connection as a member's tls-port would,
+    noting the first bytes on the wire, whether a client certificate came,
+    and the request it decrypts; it refuses it. Its port."""
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    ls.settimeout(30)
+
+    def serve():
+        try:
+            s, _ = ls.accept()
+            s.settimeout(10)
+            seen["wire"] = s.recv(64, socket.MSG_PEEK)
+            t = ctx.wrap_socket(s, server_side=True)
+            seen["cert"] = bool(t.getpeercert())
+            got = b""
+            while got.count(b"\r\n") < 5:  # *2 $4 AUTH $n password
+                got += t.recv(4096)
+            seen["request"] = got
+            t.sendall(b"-ERR not a member\r\n")
+            t.close()
+        except (OSError, ssl.SSLError) as e:
+            seen["error"] = repr(e)
+        finally:
+            ls.close()
+    threading.Thread(target=serve, daemon=True).start()
+    return ls.getsockname()[1]
+
+
+def test_join_over_tls(cl):
+    """With tls-cluster yes, --join's requests to the member's client port
+    (AUTH with the password, INFO raft, RAFT.NODE ADD) go through TLS with
+    the node's client certificate: nothing of them crosses the network in
+    plain text. A --join naming a plain client port is refused, saying so."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(CERTS["server_cert"], CERTS["server_key"])
+    ctx.load_verify_locations(CERTS["ca"])
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    seen = {}
+    base = cl.extra
+    cl.extra = base + ["--requirepass", "join-password-over-tls"]
+    cl.join_at = "127.0.0.1:%d" % fake_member(ctx, seen)
+    try:
+        rc, out = cl.start_refused(4)
+        shutil.rmtree(cl.data(4), ignore_errors=True)
+        cl.extra = base
+        check(rc == 1 and "not a member" in out, "the joiner stops on the member's refusal (rc %s): %s"
+              % (rc, out[-300:]))
+        wire = seen.get("wire", b"")
+        check(wire[:1] == b"\x16" and b"join-password" not in wire,
+              "the first bytes on the wire are a TLS handshake (%r, %r)" % (wire[:8], seen.get("error")))
+        check(seen.get("cert") is True, "the joiner shows its client certificate")
+        check(seen.get("request") == b"*2\r\n$4\r\nAUTH\r\n$22\r\njoin-password-over-tls\r\n",
+              "its AUTH comes inside TLS (%r)" % seen.get("request"))
+        cl.join_at = "127.0.0.1:%d" % cl.port(1)
+        rc, out = cl.start_refused(4)
+        shutil.rmtree(cl.data(4), ignore_errors=True)
+        check(rc == 1 and "Cannot join the cluster at 127.0.0.1:%d: TLS handshake with" % cl.port(1) in out,
+              "a --join naming a plain client port is refused (rc %s): %s" % (rc, out[-300:]))
+    finally:
+        cl.extra, cl.join_at = base, None
+    check("raft_node4" not in cl.info(cl.leader()), "it was not admitted")
+
+
 def test_membership(cl):
     """Node 4 joins with --join (the join's handshake and every link over
     TLS), is promoted, serves, and is removed again; before that, a joiner
@@ -401,7 +466,8 @@ def test_membership(cl):
 
 
 TESTS = [test_redis_cli, test_peers_over_tls, test_config_get, test_client_certificates, test_garbage, test_limits,
-         test_benchmark, test_peer_refusals, test_cert_rotation, test_kill_restart, test_large_values, test_membership]
+         test_benchmark, test_peer_refusals, test_cert_rotation, test_kill_restart, test_large_values, test_join_over_tls,
+         test_membership]
 
 
 def test_refusals():

@@ -48,9 +48,73 @@ static int dial(const char *hostport, char *err, size_t errlen) {
     return fd;
 }
 
+/* A connection to a member, blocking with dial()'s timeouts: its client
+ * port or its peer port, through TLS with tls-cluster (tls.h on a blocking
+ * socket: a TLS_WANT_* is a timeout). */
+typedef struct member_conn {
+    int fd;
+    tls_conn *tls;
+    const char *where;
+} member_conn;
+
+/* All of len bytes, or -1 with err. */
+static int link_send(member_conn *l, const char *p, size_t len, char *err, size_t errlen) {
+    while (len) {
+        size_t n = 0;
+        ssize_t w = !l->tls ? write(l->fd, p, len) : tls_write(l->tls, p, len, &n) == TLS_OK ? (ssize_t)n : -1;
+        if (w <= 0) {
+            snprintf(err, errlen, "cannot send to %s", l->where);
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Some bytes (> 0), or -1 with why (a static text or the TLS error). */
+static ssize_t link_recv(member_conn *l, char *p, size_t cap, const char **why) {
+    *why = "connection closed";
+    if (!l->tls) {
+        ssize_t r = read(l->fd, p, cap);
+        if (r > 0) return r;
+        if (r < 0) *why = errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : strerror(errno);
+    } else {
+        size_t n = 0;
+        int r = tls_read(l->tls, p, cap, &n);
+        if (r == TLS_OK) return (ssize_t)n;
+        if (r == TLS_ERR) *why = tls_error(l->tls);  /* a refused certificate shows here with TLS 1.3 */
+        else if (r != TLS_CLOSED) *why = "timed out";
+    }
+    return -1;
+}
+
+/* A connection to hostport, inside TLS when tls (as a dialled peer link
+ * runs it: this node's client certificate, the other's signed by the CA).
+ * 0, or -1 with err (and nothing left open). */
+static int link_open(member_conn *l, const char *hostport, int tls, char *err, size_t errlen) {
+    *l = (member_conn){dial(hostport, err, errlen), NULL, hostport};
+    if (l->fd < 0) return -1;
+    if (!tls) return 0;
+    l->tls = tls_conn_dial(l->fd);
+    int r = l->tls ? tls_handshake(l->tls) : TLS_ERR;
+    if (r == TLS_OK) return 0;
+    const char *why = !l->tls ? "no memory" : r == TLS_ERR ? tls_error(l->tls)
+                    : r == TLS_CLOSED ? "closed by the other side (does it speak TLS there?)" : "timed out";
+    snprintf(err, errlen, "TLS handshake with %s: %s", hostport, why);
+    tls_conn_free(l->tls);
+    close(l->fd);
+    return -1;
+}
+
+static void link_close(member_conn *l) {
+    tls_conn_free(l->tls);
+    close(l->fd);
+}
+
 /* Reads one reply: a status, an error or a bulk string (its body goes to
  * out, status and error lines without the CRLF). Returns the type byte. */
-static int read_reply(int fd, buf *out, char *err, size_t errlen) {
+static int read_reply(member_conn *l, buf *out, char *err, size_t errlen) {
     buf in;
     buf_init(&in);
     int type = -1;
@@ -77,9 +141,10 @@ static int read_reply(int fd, buf *out, char *err, size_t errlen) {
             }
         }
         char tmp[16384];
-        ssize_t r = read(fd, tmp, sizeof(tmp));
-        if (r <= 0) {
-            snprintf(err, errlen, "no reply: %s", r == 0 ? "connection closed" : strerror(errno));
+        const char *why;
+        ssize_t r = link_recv(l, tmp, sizeof(tmp), &why);
+        if (r < 0) {
+            snprintf(err, errlen, "no reply from %s: %s", l->where, why);
             break;
         }
         buf_append(&in, tmp, (size_t)r);
@@ -88,19 +153,21 @@ static int read_reply(int fd, buf *out, char *err, size_t errlen) {
     return type;
 }
 
-static char password[1024];  /* join_auth(): sent with AUTH before each request */
+static char password[1024];  /* join_setup(): sent with AUTH before each request */
+static int over_tls;         /* join_setup(): requests go through TLS */
 
-void join_auth(const char *pass) { snprintf(password, sizeof(password), "%s", pass ? pass : ""); }
+void join_setup(const char *pass, int tls) {
+    snprintf(password, sizeof(password), "%s", pass ? pass : "");
+    over_tls = tls;
+}
 
 /* Sends argv as a RESP array and reads the reply. */
-static int exchange(int fd, const char *hostport, int argc, const char **argv, buf *out, char *err, size_t errlen) {
+static int exchange(member_conn *l, int argc, const char **argv, buf *out, char *err, size_t errlen) {
     buf req;
     buf_init(&req);
     buf_printf(&req, "*%d\r\n", argc);
     for (int i = 0; i < argc; i++) buf_printf(&req, "$%zu\r\n%s\r\n", strlen(argv[i]), argv[i]);
-    int type = -1;
-    if (write(fd, req.data, req.len) != (ssize_t)req.len) snprintf(err, errlen, "cannot send to %s", hostport);
-    else type = read_reply(fd, out, err, errlen);
+    int type = link_send(l, req.data, req.len, err, errlen) < 0 ? -1 : read_reply(l, out, err, errlen);
     buf_free(&req);
     return type;
 }
@@ -108,15 +175,15 @@ static int exchange(int fd, const char *hostport, int argc, const char **argv, b
 /* One request on a fresh connection, after AUTH when there is a password
  * (a refused AUTH is the reply then). */
 static int call(const char *hostport, int argc, const char **argv, buf *out, char *err, size_t errlen) {
-    int fd = dial(hostport, err, errlen);
-    if (fd < 0) return -1;
+    member_conn l;
+    if (link_open(&l, hostport, over_tls, err, errlen) < 0) return -1;
     const char *auth[] = {"AUTH", password};
-    int type = password[0] ? exchange(fd, hostport, 2, auth, out, err, errlen) : '+';
+    int type = password[0] ? exchange(&l, 2, auth, out, err, errlen) : '+';
     if (type == '+') {
         out->len = 0;
-        type = exchange(fd, hostport, argc, argv, out, err, errlen);
+        type = exchange(&l, argc, argv, out, err, errlen);
     }
-    close(fd);
+    link_close(&l);
     return type;
 }
 
@@ -164,61 +231,9 @@ int join_cluster(const char *hostport, uint64_t *cluster_id, uint64_t *member_id
     return f && *cluster_id ? 0 : -1;
 }
 
-/* The member's peer port, blocking with dial()'s timeouts: through TLS
- * with tls-cluster (tls.h on a blocking socket: a TLS_WANT_* is a timeout). */
-typedef struct peer_link {
-    int fd;
-    tls_conn *tls;
-    const char *where;
-} peer_link;
-
-/* All of len bytes, or -1 with err. */
-static int link_send(peer_link *l, const char *p, size_t len, char *err, size_t errlen) {
-    while (len) {
-        size_t n = 0;
-        ssize_t w = !l->tls ? write(l->fd, p, len) : tls_write(l->tls, p, len, &n) == TLS_OK ? (ssize_t)n : -1;
-        if (w <= 0) {
-            snprintf(err, errlen, "cannot send to %s", l->where);
-            return -1;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Some bytes (> 0), or -1 with err. */
-static ssize_t link_recv(peer_link *l, uint64_t member_id, char *p, size_t cap, char *err, size_t errlen) {
-    const char *why = "are its cluster secret and tls-cluster setting the same as this node's?";
-    if (!l->tls) {
-        ssize_t r = read(l->fd, p, cap);
-        if (r > 0) return r;
-        if (r < 0) why = strerror(errno);
-    } else {
-        size_t n = 0;
-        int r = tls_read(l->tls, p, cap, &n);
-        if (r == TLS_OK) return (ssize_t)n;
-        if (r == TLS_ERR) why = tls_error(l->tls);  /* a refused certificate shows here with TLS 1.3 */
-        else if (r != TLS_CLOSED) why = "timed out";
-    }
-    snprintf(err, errlen, "node %llu at %s closed the handshake (%s)", (unsigned long long)member_id, l->where, why);
-    return -1;
-}
-
-/* The TLS handshake with the member, as a dialled peer link runs it. */
-static int link_tls(peer_link *l, uint64_t member_id, char *err, size_t errlen) {
-    l->tls = tls_conn_dial(l->fd);
-    int r = l->tls ? tls_handshake(l->tls) : TLS_ERR;
-    if (r == TLS_OK) return 0;
-    const char *why = !l->tls ? "no memory" : r == TLS_ERR ? tls_error(l->tls)
-                    : r == TLS_CLOSED ? "closed by the other side (is tls-cluster yes there too?)" : "timed out";
-    snprintf(err, errlen, "TLS handshake with node %llu at %s: %s", (unsigned long long)member_id, l->where, why);
-    return -1;
-}
-
 /* The handshake's frames both ways until it ends: 1 once authenticated,
  * -1 with err. */
-static int exchange_hs(peer_link *l, peer_hs *hs, char *err, size_t errlen) {
+static int exchange_hs(member_conn *l, peer_hs *hs, char *err, size_t errlen) {
     buf in, out;
     buf_init(&in);
     buf_init(&out);
@@ -228,8 +243,16 @@ static int exchange_hs(peer_link *l, peer_hs *hs, char *err, size_t errlen) {
         if (out.len && link_send(l, out.data, out.len, err, errlen) < 0) { k = -1; break; }
         out.len = out.pos = 0;
         char tmp[PEER_HANDSHAKE_BYTES];
-        ssize_t r = link_recv(l, hs->peer, tmp, sizeof(tmp), err, errlen);
-        if (r < 0) { k = -1; break; }
+        const char *why;
+        ssize_t r = link_recv(l, tmp, sizeof(tmp), &why);
+        if (r < 0) {
+            if (!strcmp(why, "connection closed"))
+                why = "are its cluster secret and tls-cluster setting the same as this node's?";
+            snprintf(err, errlen, "node %llu at %s closed the handshake (%s)", (unsigned long long)hs->peer,
+                     l->where, why);
+            k = -1;
+            break;
+        }
         buf_append(&in, tmp, (size_t)r);
         k = peer_hs_step(hs, &in, &out, err, errlen);
     }
@@ -251,16 +274,12 @@ int join_check_secret(const members *known, uint64_t member_id, uint64_t cluster
     }
     char hostport[300];
     snprintf(hostport, sizeof(hostport), strchr(m->host, ':') ? "[%s]:%d" : "%s:%d", m->host, m->peer_port);
-    peer_link l = {dial(hostport, err, errlen), NULL, hostport};
-    if (l.fd < 0) return -1;
-    int k = tls ? link_tls(&l, member_id, err, errlen) : 0;
-    if (k == 0) {
-        peer_hs hs;
-        peer_hs_init(&hs, 1, cluster_id, my_id, member_id, (const unsigned char *)secret, strlen(secret));
-        k = exchange_hs(&l, &hs, err, errlen);
-    }
-    tls_conn_free(l.tls);
-    close(l.fd);
+    member_conn l;
+    if (link_open(&l, hostport, tls, err, errlen) < 0) return -1;
+    peer_hs hs;
+    peer_hs_init(&hs, 1, cluster_id, my_id, member_id, (const unsigned char *)secret, strlen(secret));
+    int k = exchange_hs(&l, &hs, err, errlen);
+    link_close(&l);
     return k > 0 ? 0 : -1;
 }
 

@@ -9,15 +9,19 @@
  * never talk to, so it stops first, saying why.
  *
  * RAFT.NODE ADD is a client command: with a password set (requirepass,
- * the same on every node), each request goes after an AUTH with it. */
+ * the same on every node), each request goes after an AUTH with it. With
+ * tls-cluster, the requests go through TLS too (host:port is then the
+ * member's tls-port), so that neither the password nor the cluster's
+ * layout crosses the network in plain text. */
 #ifndef RAFTKV_JOIN_H
 #define RAFTKV_JOIN_H
 #include <stddef.h>
 #include <stdint.h>
 #include "members.h"
 
-/* The password to AUTH with ("": none). */
-void join_auth(const char *pass);
+/* The password to AUTH with ("": none), and whether the requests to the
+ * member's client port go through TLS (the contexts must be configured). */
+void join_setup(const char *pass, int tls);
 /* The cluster id the member at hostport reports, and the nodes it knows
  * of (addresses to answer the leader at before the configuration arrives);
  * 0, or -1 with err. */

@@ -173,7 +173,7 @@ static int join(config *cfg) {
              my_peer_port(cfg));
     logmsg(LL_NOTICE, "Asking the cluster at %s to admit node %llu at %s", cfg->join, (unsigned long long)self.id, addr);
     uint64_t via = 0;
-    join_auth(cfg->requirepass);  /* every node has the same password */
+    join_setup(cfg->requirepass, cfg->tls_cluster);  /* every node has the same password */
     if (join_cluster(cfg->join, &self.cluster_id, &via, &self.book, err, sizeof(err)) < 0 ||
         join_check_secret(&self.book, via, self.cluster_id, self.id, cfg->cluster_secret, cfg->tls_cluster, err,
                           sizeof(err)) < 0 ||
