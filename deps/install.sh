@@ -7,7 +7,7 @@
 set -eu
 pkgs="build-essential pkg-config libev-dev libleveldb-dev zlib1g-dev libssl-dev redis-tools"
 if [ "${1:-}" = "--test" ]; then
-  pkgs="$pkgs libhiredis-dev redis-server python3 clang libclang-rt-14-dev iproute2 nftables"
+  pkgs="$pkgs libhiredis-dev redis-server python3 python3-redis clang libclang-rt-14-dev iproute2 nftables"
 fi
 missing=""
 for p in $pkgs; do

@@ -12,7 +12,8 @@ thread and a reference redis-server.
                            (with a password: AUTH first; tls: an ssl.SSLContext to speak through)
   make_certs(dir)          a CA, a server and a client certificate (the openssl command);
                            make_cert(certs, name, dir) another one that CA signs;
-                           tls_context(certs, client_cert) a client's ssl.SSLContext
+                           tls_context(certs, client_cert) a client's ssl.SSLContext;
+                           redis_py() the redis-py module (Debian's python3-redis)
   Cluster(server, n, ...)  node i: port(i), host(i), data(i), log(i), args(i);
                            secret=S: every node gets S by --cluster-secret-file
                            (secrets[i]: another one, or None for none, for node i);
@@ -481,6 +482,18 @@ def make_cert(certs, name, folder, san=None):
                   "-out", cert, "-days", "2"] + extra):
         subprocess.run(["openssl"] + args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return cert, key
+
+
+def redis_py():
+    """redis-py, the client most Python users have: Debian's python3-redis
+    (deps/install.sh --test), also when python3 is not Debian's own (its
+    package directory is then added to the path; the package is pure Python)."""
+    try:
+        import redis
+    except ImportError:
+        sys.path.append("/usr/lib/python3/dist-packages")
+        import redis
+    return redis
 
 
 def tls_context(certs, client_cert=True):

@@ -5,8 +5,8 @@ certificates must be refused), on a 3-node cluster with tls-port on every
 node and tls-cluster yes, so every peer link is TLS with certificates
 checked both ways, the cluster secret's handshake inside it.
 
-Clients: redis-cli --tls against the leader and a follower, the plain port
-beside it, tls-auth-clients yes / no / optional, garbage and stalled
+Clients: redis-cli --tls against the leader and a follower, redis-py with
+ssl=True and plainly against every node, the plain port beside it, tls-auth-clients yes / no / optional, garbage and stalled
 handshakes on the TLS port, maxclients, AUTH and big replies through TLS
 (forwarded over the TLS peer links), redis-benchmark --tls. Peers: a plain
 peer, one with another CA's certificate and one with the wrong secret are
@@ -76,6 +76,43 @@ def test_redis_cli(cl):
     check(cl.call(fol, "GET", "tls-b") == b"2", "the plain port answers beside the TLS port")
     with tls_client(cl, fol) as c:
         check(c.call("INCR", "tls-n") == 1 and c.call("GET", "tls-n") == b"1", "a Python TLS client, pipelined")
+
+
+def test_redis_py(cl):
+    """redis-py with ssl=True (the client certificate and the CA given)
+    against every node, and plainly against every plain port: writes
+    through followers, pipelines, Redis's errors as redis-py's exceptions;
+    a server certificate from another CA is refused by redis-py."""
+    redis = harness.redis_py()
+    for i in sorted(cl.procs):
+        for tls in (True, False):
+            how = dict(ssl=True, ssl_certfile=CERTS["client_cert"], ssl_keyfile=CERTS["client_key"],
+                       ssl_ca_certs=CERTS["ca"], port=cl.tls_port(i)) if tls else dict(port=cl.port(i))
+            r = redis.Redis(host=cl.host(i), socket_timeout=10, **how)
+            what = "redis-py%s on node %d" % (" ssl=True" if tls else "", i)
+            key = "py-%d-%s" % (i, tls)
+            check(r.set(key, "v") is True and r.get(key) == b"v" and r.incr(key + "n", 5) == 5, what + ": SET, GET, INCR")
+            p = r.pipeline(transaction=False)
+            for k in range(100):
+                p.set("%s:%d" % (key, k), k)
+            p.get("%s:99" % key)
+            check(p.execute()[-1] == b"99", what + ": a pipeline of 101 commands")
+            try:
+                r.incr(key)
+                got = None
+            except redis.exceptions.ResponseError as e:
+                got = str(e)
+            check(got == "value is not an integer or out of range", what + ": an error as ResponseError (%r)" % got)
+            r.close()
+    r = redis.Redis(host=cl.host(1), port=cl.tls_port(1), ssl=True, ssl_certfile=CERTS["client_cert"],
+                    ssl_keyfile=CERTS["client_key"], ssl_ca_certs=OTHER["ca"], socket_timeout=10)
+    try:
+        r.ping()
+        got = "accepted"
+    except redis.exceptions.ConnectionError as e:
+        got = str(e)
+    check("certificate verify failed" in got, "redis-py trusting another CA refuses the node (%r)" % got[:120])
+    r.close()
 
 
 def test_config_get(cl):
@@ -465,7 +502,7 @@ def test_membership(cl):
     check(elections(cl) == before, "no election meanwhile (%r, then %r)" % (before, elections(cl)))
 
 
-TESTS = [test_redis_cli, test_peers_over_tls, test_config_get, test_client_certificates, test_garbage, test_limits,
+TESTS = [test_redis_cli, test_redis_py, test_peers_over_tls, test_config_get, test_client_certificates, test_garbage, test_limits,
          test_benchmark, test_peer_refusals, test_cert_rotation, test_kill_restart, test_large_values, test_join_over_tls,
          test_membership]
 
