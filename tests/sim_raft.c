@@ -89,7 +89,7 @@ typedef struct disk {
     uint64_t term, vote;
     raft_entry *log;
     size_t n, cap;
-    uint64_t snap_index, snap_term, snap_digest;
+    uint64_t snap_index, snap_term, snap_digest, snap_time;
     uint64_t installed_at;       /* snap_index came from an installed image (0: a local snapshot) */
     char snap_conf[CONFLEN];     /* the configuration at snap_index */
 } disk;
@@ -111,6 +111,7 @@ typedef struct node {
     pwrite w;                   /* the log port's write under way */
     int writing;
     uint64_t applied, digest;   /* digest: chained hash of everything applied */
+    uint64_t sm_time;           /* the cluster time of the state machine (its latest entry's) */
     char conf[CONFLEN];         /* the state machine's: the last applied CONFIG entry, or its image's */
     int provisioned;            /* has a disk: a founder, or a spare once added */
     int enospc;                 /* writes refused for want of space until this tick */
@@ -193,6 +194,7 @@ static uint64_t leader_of_term[100000];
 static uint8_t vote_in[MAXN][MAXTERM];  /* the candidate each node granted its vote in each term */
 /* what was applied at each index anywhere: term and a hash of the data */
 static uint64_t applied_term[MAXIDX], applied_hash[MAXIDX], chain_at[MAXIDX];
+static uint64_t time_upto[MAXIDX];  /* the cluster time of the state machine at each index */
 static int snap_every, snap_tail;    /* compaction: how often, how much log it keeps */
 static int enospc_pml;               /* a write refused for want of space (per mille of writes) */
 static uint64_t st_enospc;
@@ -267,6 +269,7 @@ static void free_msg(raft_msg *m) {
 typedef struct simread {
     int node, from;
     uint64_t term, from_term, round, ri, inv_max, inv_commit;
+    uint64_t inv_time;  /* the latest time a read that completed before this one began was served at */
     long fwd_at;
 } simread;
 #define MAXREAD 256
@@ -384,9 +387,13 @@ static uint64_t tr_image_floor(void *ctx) { (void)ctx; return UINT64_MAX; }  /* 
 static void tr_link(void *ctx, const cluster_member *m) { (void)ctx; (void)m; }
 static void tr_unlink(void *ctx, uint64_t id) { (void)ctx; (void)id; }
 
+static uint64_t sm_entry_time(void *ctx, const raft_entry *e);
 static void sm_apply(void *ctx, const raft_entry *e, int removed, buf *reply) {
     (void)removed; (void)reply;
-    check_apply((int)((node *)ctx - nodes), e);
+    node *n = ctx;
+    check_apply((int)(n - nodes), e);
+    uint64_t t = sm_entry_time(ctx, e);
+    if (t > n->sm_time) n->sm_time = t;
 }
 static const char *sm_conf(void *ctx) { node *n = ctx; return n->conf[0] ? n->conf : NULL; }
 static int sm_zero(void *ctx) { (void)ctx; return 0; }
@@ -406,6 +413,7 @@ static int sm_make_durable(void *ctx, uint64_t upto, int wait, uint64_t *durable
         n->d.snap_index = n->applied;
         n->d.snap_term = raft_term_at(n->r, n->applied);
         n->d.snap_digest = n->digest;
+        n->d.snap_time = n->sm_time;
         memcpy(n->d.snap_conf, n->conf, CONFLEN);
         snaps_taken++;
     }
@@ -414,6 +422,32 @@ static int sm_make_durable(void *ctx, uint64_t upto, int wait, uint64_t *durable
 }
 static uint64_t clock_ms(void *ctx) { (void)ctx; return (uint64_t)now * 10; }
 static int64_t clock_s(void *ctx) { (void)ctx; return now / 100; }
+
+/* Wall clocks for cluster time, each node's off by up to 5 s either way in
+ * half the seeds (drawn from the seed apart from rnd(), so a seed's run
+ * stays what it was). Proposals carry the leader's cluster time ("p<n>@<ms>"). */
+static int64_t wall_off[MAXN];
+static uint64_t mix64(uint64_t x) {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+static void draw_wall_offsets(uint64_t s) {
+    int on = mix64(s) % 2;
+    for (int i = 0; i < MAXN; i++) wall_off[i] = on ? (int64_t)(mix64(s ^ (uint64_t)(i + 1) << 32) % 10001) - 5000 : 0;
+}
+static uint64_t clock_wall_ms(void *ctx) {
+    int64_t t = 1000000 + now * 10 + wall_off[(node *)ctx - nodes];
+    return (uint64_t)t;
+}
+static uint64_t sm_entry_time(void *ctx, const raft_entry *e) {
+    (void)ctx;
+    const char *at = e->type == RAFT_ENTRY_COMMAND ? memchr(e->data, '@', e->len) : NULL, *end = e->data + e->len;
+    uint64_t t = 0;
+    for (const char *p = at ? at + 1 : end; p < end && *p >= '0' && *p <= '9'; p++) t = t * 10 + (uint64_t)(*p - '0');
+    return t;  /* the data is not NUL-terminated */
+}
 static void ev_fatal(void *ctx, const char *why) {
     (void)why;
     violation("the replica stopped the node (no fault the simulator injects should)", (int)((node *)ctx - nodes));
@@ -444,10 +478,12 @@ static void start_node(int i) {
     rc.keep_entries = (uint64_t)snap_tail;
     rc.keep_bytes = UINT64_MAX;
     rc.retry_ticks = 5;
+    rc.time_floor = d->snap_time;
+    rc.time_margin = 500;  /* as the node has it (TIME_MARGIN_MS) */
     replica_log_port lp = {n, log_encode, log_write};
     replica_transport_port tp = {n, tr_send, tr_send_image, tr_nothing, tr_image_floor, tr_link, tr_unlink, tr_nothing};
-    replica_sm_port sp = {n, sm_apply, sm_conf, sm_zero, sm_make_durable, sm_zero, sm_zero};
-    replica_clock_port cp = {n, clock_ms, clock_s};
+    replica_sm_port sp = {n, sm_apply, sm_conf, sm_zero, sm_make_durable, sm_zero, sm_zero, sm_entry_time};
+    replica_clock_port cp = {n, clock_ms, clock_s, clock_wall_ms};
     replica_events ep = {n, NULL, NULL, NULL, ev_fatal};
     n->writing = 0;
     n->enospc = 0;
@@ -455,6 +491,7 @@ static void start_node(int i) {
     n->r = (raft *)replica_core(n->rep);
     n->up = 1;
     n->applied = si;  /* the state machine is its image; the log replays after it */
+    n->sm_time = d->snap_time;
     n->digest = d->snap_digest;
     memcpy(n->conf, d->snap_conf, CONFLEN);
     memset(snap_failed[i], 0, sizeof(snap_failed[i]));
@@ -567,6 +604,8 @@ static void conf_committed(int i, const raft_entry *e) {
     }
 }
 
+static uint64_t last_time;  /* the latest cluster time committed entries carried */
+
 static void check_apply(int i, const raft_entry *e) {
     node *n = &nodes[i];
     if (e->index != n->applied + 1) violation("applied out of order", i);
@@ -582,6 +621,12 @@ static void check_apply(int i, const raft_entry *e) {
         applied_term[e->index] = e->term;
         applied_hash[e->index] = h;
         if (e->index > max_applied) max_applied = e->index;
+        /* cluster time never goes back along the committed log, across
+         * leaders whose clocks disagree (each new one goes on from its log) */
+        uint64_t t = sm_entry_time(NULL, e);
+        if (t && t < last_time) violation("cluster time went back", i);
+        if (t > last_time) last_time = t;
+        time_upto[e->index] = last_time;
     } else if (applied_term[e->index] != e->term || applied_hash[e->index] != h) {
         violation("state machine safety: different entries applied at one index", i);
     }
@@ -641,8 +686,17 @@ static int deposed(int i) {
     return nodes[i].up && raft_role(nodes[i].r) == RAFT_LEADER && raft_term(nodes[i].r) < max_leader_term;
 }
 
+static uint64_t last_read_time;  /* the latest time a confirmed read was served at */
+
 static void read_confirmed(int i, const simread *q) {
     reads_confirmed++;
+    /* the time it is served at: never before one served earlier, on any
+     * leader whatever its clock, nor before an entry it may see applied */
+    if (nodes[i].applied < q->ri) return;  /* served later, once applied: not modelled */
+    uint64_t t = replica_read_time(nodes[i].rep);
+    if (t < q->inv_time) violation("a read served at a time before that of a read that completed before it began", i);
+    if (t > last_read_time) last_read_time = t;
+    if (q->ri < MAXIDX && t < time_upto[q->ri]) violation("a read's time is behind its read index's", i);
     if (q->ri < q->inv_max) violation("stale read: a confirmed read index misses an entry applied before the read", i);
     else if (q->ri < q->inv_commit)
         violation("stale read: a confirmed read index misses an entry committed before the read", i);
@@ -678,6 +732,7 @@ static void invoke_read(int i) {
     check_commits();
     simread q = {0};
     q.inv_max = max_applied;
+    q.inv_time = last_read_time;
     q.inv_commit = committed_max;
     raft *r = nodes[i].r;
     if (raft_role(r) == RAFT_LEADER) {
@@ -1022,6 +1077,7 @@ static int switch_to_image(void *ctx, int removed) {
     n->d.snap_term = m->log_term;
     n->d.snap_digest = m->context;
     n->d.installed_at = m->index;
+    n->sm_time = n->d.snap_time = m->index < MAXIDX ? time_upto[m->index] : 0;
     return 0;
 }
 
@@ -1033,6 +1089,7 @@ static void install(int i, const raft_msg *m) {
     int knew = raft_members(n->r)->n > 0;
     image_at a = {n, m};
     if (!replica_install(n->rep, m, switch_to_image, &a)) return;
+    replica_note_time(n->rep, n->sm_time);  /* as stream.c does with the image's time */
     snaps_installed++;
     if (!knew) st_joins_by_image++;  /* a new node learned its configuration from the image */
 }
@@ -1513,8 +1570,9 @@ static void step_world(int faults, uint64_t *proposals, int propose) {
         st_stale_writes += i >= 0;
         /* a burst, as a leader gets from many clients in one loop iteration */
         for (int b = 1 + (int)(rnd() % 4); b > 0; b--) {
-            char data[32];
-            int len = snprintf(data, sizeof(data), "p%llu", (unsigned long long)++*proposals);
+            char data[48];
+            int len = snprintf(data, sizeof(data), "p%llu@%llu", (unsigned long long)++*proposals,
+                               (unsigned long long)replica_time(nodes[w].rep));
             replica_propose(nodes[w].rep, data, (size_t)len);
         }
         process(w);
@@ -1598,6 +1656,7 @@ static void run_seed(uint64_t s, int steps) {
     memset(leader_of_term, 0, sizeof(leader_of_term));
     memset(vote_in, 0, sizeof(vote_in));
     memset(applied_term, 0, sizeof(applied_term));
+    memset(time_upto, 0, sizeof(time_upto));
     memset(chain_at, 0, sizeof(chain_at));
     memset(snap_failed, 0, sizeof(snap_failed));
     memset(snap_sent, 0, sizeof(snap_sent));
@@ -1624,6 +1683,8 @@ static void run_seed(uint64_t s, int steps) {
     torn_pct = chance(20) ? 0 : (int)(rnd() % 101);
     corrupt_pct = chance(40) ? 0 : 1 + (int)(rnd() % 15);
     /* the scenarios that widen the windows of unsafe reads */
+    draw_wall_offsets(seed);
+    last_time = last_read_time = 0;
     skewed = chance(40);
     st_skewed_seeds += skewed;
     for (int i = 0; i < MAXN; i++) {

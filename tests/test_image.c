@@ -1,6 +1,7 @@
 /* Unit tests of the snapshot image codec: round trips, every way of
  * splitting the stream into chunks, every single-byte corruption and every
  * truncation of a small image, the limits, and the file checker. */
+#include "crc.h"
 #include "image.h"
 #include "testlib.h"
 #include <stdarg.h>
@@ -107,8 +108,8 @@ static size_t random_chunk(unsigned *st) {
 }
 
 #define MEMBERS "1=127.0.0.1:7001@17001,2=127.0.0.1:7002@17002"
-#define HLEN (40 + sizeof(MEMBERS) - 1)   /* header size, where records start */
-static const img_header HDR = {42, 7, 0x1234abcd5678ef01ULL, MEMBERS, sizeof(MEMBERS) - 1, NULL, 0};
+#define HLEN (40 + sizeof(MEMBERS) - 1 + 4 + 8)   /* header size (alen, time), where records start */
+static const img_header HDR = {42, 7, 0x1234abcd5678ef01ULL, MEMBERS, sizeof(MEMBERS) - 1, NULL, 0, 1764979200000ULL, 0};
 
 /* printf into a static buffer, for expected messages with offsets. */
 static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
@@ -125,10 +126,10 @@ static const rec SMALL[] = {{"a", "1", 1, 1}, {"", "", 0, 0}, {"k\0\xff", "v\r\n
 #define NSMALL (sizeof(SMALL) / sizeof(SMALL[0]))
 
 static void test_empty(void) {
-    img_header h = {0, 0, 0, NULL, 0, NULL, 0};
+    img_header h = {0, 0, 0, NULL, 0, NULL, 0, 0, 0};
     buf b;
     encode(&b, &h, NULL, 0);
-    CHECK(b.len == 8 + 32 + 1 + 12);
+    CHECK(b.len == 8 + 32 + 4 + 8 + 1 + 12);
     sink s;
     sink_init(&s, NULL, 0);
     img_dec *d = img_dec_new();
@@ -295,7 +296,7 @@ static void test_limits(void) {
     set_u32(b.data + 36, IMG_MAX_MEMBERS + 1);
     expect_error(b.data, b.len, "membership length 65537 over the limit");
     char nul[] = "1=a\0b";
-    img_header h = {1, 1, 1, nul, 5, NULL, 0}, big = {1, 1, 1, NULL, IMG_MAX_MEMBERS + 1, NULL, 0};
+    img_header h = {1, 1, 1, nul, 5, NULL, 0, 0, 0}, big = {1, 1, 1, NULL, IMG_MAX_MEMBERS + 1, NULL, 0, 0, 0};
     size_t len = b.len;
     CHECK(img_enc_begin(&e, &b, &h) == -1 && img_enc_begin(&e, &b, &big) == -1);
     CHECK(img_enc_record(&e, &b, "k", (size_t)IMG_MAX_LEN + 1, "", 0) == -1);
@@ -338,8 +339,8 @@ static void test_bad_fields(void) {
     c[3] = 'x';
     expect_error(c, b.len, "bad magic at offset 0");
     memcpy(c, b.data, b.len);
-    set_u32(c + 8, 3);
-    expect_error(c, b.len, "unknown image version 3 at offset 8");
+    set_u32(c + 8, 4);
+    expect_error(c, b.len, "unknown image version 4 at offset 8");
     memcpy(c, b.data, b.len);
     c[HLEN] = 'X';  /* the first record tag */
     expect_error(c, b.len, fmt("bad record tag 0x58 at offset %zu", HLEN));
@@ -427,8 +428,9 @@ static void test_check_file(void) {
     free(r);
 }
 
-/* An image with ACL users is version 2; split anywhere, its header
- * carries them; without them it stays version 1. */
+/* Every image is written as version 3, its header carrying the ACL users
+ * (if any) and the cluster time, split anywhere; versions 1 (no users)
+ * and 2 are still read, their values marked plain. */
 static void test_acl(void) {
     static const char acl[] = "user alice on #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 ~a* "
                               "resetchannels -@all +get\n";
@@ -437,7 +439,7 @@ static void test_acl(void) {
     h.alen = sizeof(acl) - 1;
     buf b;
     encode(&b, &h, SMALL, NSMALL);
-    CHECK(get_u32(b.data + 8) == IMG_VERSION_ACL);
+    CHECK(get_u32(b.data + 8) == IMG_VERSION_TTL);
     for (size_t cut = 1; cut < b.len; cut += 7) {
         sink s;
         sink_init(&s, SMALL, NSMALL);
@@ -447,11 +449,28 @@ static void test_acl(void) {
         CHECK(img_dec_done(d) && s.got == NSMALL && s.bad == 0 && s.headers == 1);
         const img_header *got = img_dec_header(d);
         CHECK(got->alen == h.alen && strcmp(got->acl, acl) == 0);
+        CHECK(got->time_ms == HDR.time_ms && !got->plain_values);
         img_dec_free(d);
     }
     buf_free(&b);
     encode(&b, &HDR, SMALL, NSMALL);
-    CHECK(get_u32(b.data + 8) == IMG_VERSION);
+    CHECK(get_u32(b.data + 8) == IMG_VERSION_TTL);
+    /* a version 1 image: no ACL length, no time (as a node before them wrote it) */
+    buf old;
+    buf_init(&old);
+    buf_append(&old, b.data, 40 + sizeof(MEMBERS) - 1);
+    set_u32(old.data + 8, IMG_VERSION);
+    img_enc e1 = {crc_update(0, old.data, old.len), 0};
+    for (size_t i = 0; i < NSMALL; i++)
+        img_enc_record(&e1, &old, SMALL[i].k, SMALL[i].kl, SMALL[i].v, SMALL[i].vl);
+    img_enc_end(&e1, &old);
+    sink s1;
+    sink_init(&s1, SMALL, NSMALL);
+    img_dec *d1 = img_dec_new();
+    CHECK(img_dec_feed(d1, old.data, old.len, &CB, &s1) == 0 && img_dec_done(d1) && s1.got == NSMALL);
+    CHECK(img_dec_header(d1)->plain_values && img_dec_header(d1)->time_ms == 0 && !img_dec_header(d1)->acl);
+    img_dec_free(d1);
+    buf_free(&old);
     buf_free(&b);
     /* a NUL in the ACL text is refused by both ends */
     h.acl = (char *)"a\0b";

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "store.h"
 #include "testlib.h"
+#include <leveldb/c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +16,18 @@
 static char dir[64];
 
 static int has(store *f, const char *k, const char *want) {
-    size_t n;
-    char *v = store_get(f, k, strlen(k), &n);
-    int ok = want ? v && n == strlen(want) && !memcmp(v, want, n) : !v;
-    free(v);
+    sval v;
+    int found = store_get(f, k, strlen(k), &v);
+    int ok = want ? found && v.len == strlen(want) && !memcmp(v.p, want, v.len) : !found;
+    sval_free(&v);
     return ok;
+}
+
+static uint64_t expiry_of(store *f, const char *k) {
+    sval v;
+    uint64_t e = store_get(f, k, strlen(k), &v) ? v.expire : UINT64_MAX;
+    sval_free(&v);
+    return e;
 }
 
 static uint64_t view_index(store *f, uint64_t *keys) {
@@ -32,7 +40,7 @@ static uint64_t view_index(store *f, uint64_t *keys) {
 
 static void test_batches(store *f, store *r) {
     uint64_t a = store_applied(f);
-    store_put(f, "a", 1, "1", 1);
+    store_put(f, "a", 1, "1", 1, 0);
     store_set_applied(f, a + 1, 1);
     CHECK(has(f, "a", "1"));       /* the store sees its open batch */
     CHECK(has(r, "a", NULL));      /* a read handle does not */
@@ -42,8 +50,8 @@ static void test_batches(store *f, store *r) {
     CHECK(store_applied(r) == a + 1 && store_keys(r) == store_keys(f));
     /* pinned: one point in time, whatever is written after it */
     store_reader_pin(r);
-    store_put(f, "a", 1, "2", 1);
-    store_put(f, "b", 1, "x", 1);
+    store_put(f, "a", 1, "2", 1, 0);
+    store_put(f, "b", 1, "x", 1, 0);
     store_set_applied(f, a + 2, 1);
     CHECK(store_write_batch(f) == 0);
     CHECK(has(r, "a", "1") && has(r, "b", NULL));
@@ -59,7 +67,7 @@ static void test_views(store *f) {
     CHECK(store_write_batch(f) == 0);
     CHECK(view_index(f, NULL) == a + 1);
     /* the open batch is not in a view */
-    store_put(f, "c", 1, "y", 1);
+    store_put(f, "c", 1, "y", 1, 0);
     store_set_applied(f, a + 2, 1);
     CHECK(view_index(f, NULL) == a + 1);
     CHECK(store_write_batch(f) == 0);
@@ -70,20 +78,67 @@ static void test_large(store *f, store *r) {
     size_t big = STORE_LARGE_VALUE;
     char *v = calloc(1, big + 1);
     uint64_t a = store_applied(f);
-    store_put(f, "L", 1, v, big);
-    store_put(f, "s", 1, v, big - 1);
+    store_put(f, "L", 1, v, big, 0);
+    store_put(f, "s", 1, v, big - 1, 0);
     store_set_applied(f, ++a, 1);
     CHECK(store_is_large(r, "L", 1) && !store_is_large(r, "s", 1));
-    store_put(f, "L", 1, "small", 5);  /* overwritten small */
-    store_put(f, "s", 1, v, big + 1);  /* and grown */
+    store_put(f, "L", 1, "small", 5, 0);  /* overwritten small */
+    store_put(f, "s", 1, v, big + 1, 0);  /* and grown */
     store_set_applied(f, ++a, 1);
     CHECK(!store_is_large(r, "L", 1) && store_is_large(r, "s", 1));
-    store_put(f, "L", 1, v, big);
-    store_del(f, "s", 1);
+    store_put(f, "L", 1, v, big, 0);
+    store_del(f, "s", 1, NULL);
     store_set_applied(f, ++a, 1);
     CHECK(store_is_large(f, "L", 1) && !store_is_large(f, "s", 1));
     CHECK(store_write_batch(f) == 0);
     free(v);
+}
+
+static void collect(void *arg, const char *key, size_t klen) {
+    buf *b = arg;
+    buf_append(b, key, klen);
+    buf_append(b, ",", 1);
+}
+
+static int expired_are(store *f, uint64_t now, size_t max, const char *want) {
+    buf b;
+    buf_init(&b);
+    store_expired(f, now, max, collect, &b);
+    buf_append(&b, "", 1);
+    int ok = !strcmp(b.data, want);
+    if (!ok) fprintf(stderr, "expired at %llu: %s, not %s\n", (unsigned long long)now, b.data, want);
+    buf_free(&b);
+    return ok;
+}
+
+/* Expiry travels with the value; the index lists keys soonest first and
+ * follows overwrites, deletes and FLUSHALL, in the batch's own write. */
+static void test_expiry(store *f) {
+    uint64_t a = store_applied(f), vol = store_volatile(f);
+    store_put(f, "e1", 2, "v1", 2, 3000);
+    store_put(f, "e2", 2, "v2", 2, 1000);
+    store_put(f, "e3", 2, "v3", 2, 2000);
+    store_put(f, "p", 1, "v", 1, 0);
+    CHECK(expiry_of(f, "e1") == 3000 && expiry_of(f, "p") == 0 && has(f, "e2", "v2"));
+    CHECK(store_volatile(f) == vol + 3);
+    store_set_applied(f, ++a, 1);
+    CHECK(store_write_batch(f) == 0);
+    CHECK(expired_are(f, 1000, 10, ""));  /* expired once the time is past it */
+    CHECK(expired_are(f, 2001, 10, "e2,e3,"));
+    CHECK(expired_are(f, 9999, 2, "e2,e3,"));
+    store_put(f, "e2", 2, "v2", 2, 5000);  /* moved later */
+    store_put(f, "e3", 2, "v3", 2, 0);     /* persisted */
+    uint64_t was;
+    CHECK(store_del(f, "e1", 2, &was) == 1 && was == 3000);
+    CHECK(store_del(f, "e1", 2, &was) == 0);
+    store_set_applied(f, ++a, 1);
+    CHECK(store_write_batch(f) == 0);
+    CHECK(store_volatile(f) == vol + 1 && expired_are(f, 4000, 10, "") && expired_are(f, 6000, 10, "e2,"));
+    CHECK(vol == 0 && store_avg_ttl(f, 0) == 5000 && store_avg_ttl(f, 4000) == 1000 && store_avg_ttl(f, 9000) == 0);
+    store_set_time(f, 777);
+    CHECK(store_time(f) == 777);
+    store_set_time(f, 5);
+    CHECK(store_time(f) == 777);  /* never back */
 }
 
 /* A store opened again finds its large values; FLUSHALL forgets them. */
@@ -95,6 +150,7 @@ static store *reopen(store *f) {
     CHECK(f != NULL);
     if (!f) { fprintf(stderr, "%s\n", err); exit(1); }
     CHECK(store_is_large(f, "L", 1) && !store_is_large(f, "s", 1) && has(f, "a", "2"));
+    CHECK(expiry_of(f, "e2") == 5000 && store_volatile(f) == 1 && store_time(f) == 777);
     return f;
 }
 
@@ -107,22 +163,96 @@ static void test_install(store *f) {
     store_build *b = store_build_new(f, &err);
     CHECK(b != NULL);
     char *v = calloc(1, STORE_LARGE_VALUE);
-    CHECK(store_build_put(f, b, "img", 3, "1", 1, &err) == 0);
-    CHECK(store_build_put(f, b, "IMG", 3, v, STORE_LARGE_VALUE, &err) == 0);
+    CHECK(store_build_put(f, b, "img", 3, "1", 1, 1, &err) == 0);  /* a plain value, as older images carry */
+    CHECK(store_build_put(f, b, "IMG", 3, v, STORE_LARGE_VALUE, 1, &err) == 0);
+    /* a stored form with an expiry: indexed as it is built */
+    const char ttl[] = {1, 0x10, 0x27, 0, 0, 0, 0, 0, 0, 'z'};  /* expiry 10000, "z" */
+    CHECK(store_build_put(f, b, "ttl", 3, ttl, sizeof(ttl), 0, &err) == 0);
+    const char bad[] = {7, 'x'};
+    CHECK(store_build_put(f, b, "bad", 3, bad, sizeof(bad), 0, &err) == -1 && err);
+    free(err);
+    err = NULL;
     free(v);
     uint64_t at = store_applied(f) + 100;
-    CHECK(store_build_install(f, b, at, 2, "1=127.0.0.1:1@2", NULL, 0, &err) == 0);
+    CHECK(store_build_install(f, b, at, 2, 12345, "1=127.0.0.1:1@2", NULL, 0, &err) == 0);
     CHECK(has(r, "a", "2") && has(r, "img", NULL));  /* the old generation, pinned */
     store_reader_unpin(r);
     CHECK(has(r, "a", NULL) && has(r, "img", "1"));  /* the image */
-    CHECK(store_applied(r) == at && store_keys(r) == 2);
+    CHECK(store_applied(r) == at && store_keys(r) == 3 && store_volatile(r) == 1 && store_time(f) >= 12345);
+    CHECK(expiry_of(r, "ttl") == 10000 && has(r, "ttl", "z") && expiry_of(r, "img") == 0);
     CHECK(store_is_large(r, "IMG", 3) && !store_is_large(r, "L", 1));
     store_reader_free(r);
     uint64_t a = store_applied(f);
     store_clear(f);
     store_set_applied(f, a + 1, 2);
-    CHECK(!store_is_large(f, "IMG", 3) && store_keys(f) == 0);
+    CHECK(!store_is_large(f, "IMG", 3) && store_keys(f) == 0 && store_volatile(f) == 0);
     CHECK(store_write_batch(f) == 0);
+}
+
+/* A state machine from before expiry (format 1: values without a tag,
+ * no "mformat"), one half-migrated ("mmigrated" names the last key done,
+ * its values after that still untagged), are rewritten at open: every
+ * value reads back whole, once, with no expiry. */
+static void test_migration(void) {
+    char d[64];
+    snprintf(d, sizeof(d), "/tmp/raftkv-test-migrate-XXXXXX");
+    CHECK(mkdtemp(d) != NULL);
+    char *err = NULL;
+    store *f = store_open(d, &err);
+    CHECK(f != NULL);
+    uint64_t a = store_applied(f);
+    char key[24], val[24];
+    for (int i = 0; i < 50; i++) {
+        snprintf(key, sizeof(key), "m%d", i);
+        snprintf(val, sizeof(val), "value%d", i);
+        store_put(f, key, strlen(key), val, strlen(val), 0);
+    }
+    store_set_applied(f, a + 1, 1);
+    CHECK(store_sync(f) == 0);
+    store_close(f);
+    for (int half = 0; half < 2; half++) {
+        /* strip the tags (format 1); with half, leave a "mmigrated" mark at
+         * the 20th key, the ones up to it tagged as a first run left them */
+        char path[96];
+        snprintf(path, sizeof(path), "%s/fsm-00000001", d);
+        leveldb_options_t *o = leveldb_options_create();
+        leveldb_t *db = leveldb_open(o, path, &err);
+        CHECK(db != NULL);
+        leveldb_readoptions_t *ro = leveldb_readoptions_create();
+        leveldb_writeoptions_t *wo = leveldb_writeoptions_create();
+        leveldb_writebatch_t *wb = leveldb_writebatch_create();
+        leveldb_iterator_t *it = leveldb_create_iterator(db, ro);
+        int n = 0;
+        for (leveldb_iter_seek(it, "k", 1); leveldb_iter_valid(it); leveldb_iter_next(it), n++) {
+            size_t kl, vl;
+            const char *k = leveldb_iter_key(it, &kl), *v = leveldb_iter_value(it, &vl);
+            if (k[0] != 'k') break;
+            if (!half || n >= 20) leveldb_writebatch_put(wb, k, kl, v + 1, vl - 1);
+            if (half && n == 19) leveldb_writebatch_put(wb, "mmigrated", 9, k, kl);
+        }
+        leveldb_iter_destroy(it);
+        leveldb_writebatch_delete(wb, "mformat", 7);
+        leveldb_write(db, wo, wb, &err);
+        CHECK(err == NULL);
+        leveldb_writebatch_destroy(wb);
+        leveldb_writeoptions_destroy(wo);
+        leveldb_readoptions_destroy(ro);
+        leveldb_close(db);
+        leveldb_options_destroy(o);
+        f = store_open(d, &err);
+        CHECK(f != NULL && store_keys(f) == 50 && store_volatile(f) == 0);
+        int whole = 1;
+        for (int i = 0; f && i < 50; i++) {
+            snprintf(key, sizeof(key), "m%d", i);
+            snprintf(val, sizeof(val), "value%d", i);
+            whole &= has(f, key, val) && expiry_of(f, key) == 0;
+        }
+        CHECK(whole);
+        store_close(f);
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", d);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", d);
 }
 
 int main(void) {
@@ -136,10 +266,12 @@ int main(void) {
     test_batches(f, r);
     test_views(f);
     test_large(f, r);
+    test_expiry(f);
     store_reader_free(r);
     f = reopen(f);
     test_install(f);
     store_close(f);
+    test_migration();
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

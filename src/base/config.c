@@ -58,6 +58,8 @@ static const option options[] = {
     {"cluster-request-timeout", T_INT, OFF(cluster_request_timeout), 0, 10, 3600000, 1, 0},
     {"election-timeout", T_INT, OFF(election_timeout), 0, 20, 600000, 0, 0},
     {"heartbeat-interval", T_INT, OFF(heartbeat_interval), 0, 5, 60000, 0, 0},
+    /* Testing only: shifts this node's wall clock, to play a skewed clock. */
+    {"clock-offset-ms", T_INT, OFF(clock_offset_ms), 0, -(1LL << 40), 1LL << 40, 0, 0},
     {"wal-segment-size", T_MEM, OFF(wal_segment_size), 0, 4096, 1LL << 40, 0, 0},
     {"snapshot-threshold", T_INT, OFF(snapshot_threshold), 0, 4, 1LL << 40, 1, 0},
     {"snapshot-log-size", T_MEM, OFF(snapshot_log_size), 0, 4096, 1LL << 40, 1, 0},

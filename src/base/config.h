@@ -31,6 +31,7 @@ typedef struct config {
     long long cluster_request_timeout;   /* ms a request may wait for a leader or a commit */
     long long election_timeout;      /* ms, randomized in [t, 2t) */
     long long heartbeat_interval;    /* ms */
+    long long clock_offset_ms;       /* added to the wall clock (testing: a skewed clock) */
     long long wal_segment_size;
     long long snapshot_threshold;  /* compact once the log holds this many entries... */
     long long snapshot_log_size;   /* ...or this many bytes */

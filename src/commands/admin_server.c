@@ -500,9 +500,9 @@ static void info_stats(buf *b, store *f, const char *name) {
     const dispatch_stats *ds = dispatch_stats_get();
     buf_printf(b, "# Stats\r\ntotal_connections_received:%lld\r\ntotal_commands_processed:%lld\r\n"
                "total_net_input_bytes:%lld\r\ntotal_net_output_bytes:%lld\r\nrejected_connections:%lld\r\n"
-               "client_output_buffer_limit_disconnections:%lld\r\ntotal_error_replies:%lld\r\n\r\n",
-               cs->conns_received, ds->commands, cs->net_in, cs->net_out, cs->conns_rejected,
-               cs->output_limit_disconnections, ds->errors);
+               "expired_keys:%lld\r\nclient_output_buffer_limit_disconnections:%lld\r\ntotal_error_replies:%lld\r\n"
+               "\r\n", cs->conns_received, ds->commands, cs->net_in, cs->net_out, cs->conns_rejected,
+               (long long)cmd_expired_keys, cs->output_limit_disconnections, ds->errors);
 }
 
 /* The node's own sections: replication and raft. */
@@ -534,7 +534,9 @@ static void info_commandstats(buf *b, store *f, const char *name) {
 static void info_keyspace(buf *b, store *f, const char *name) {
     (void)name;
     buf_printf(b, "# Keyspace\r\n");
-    if (store_keys(f)) buf_printf(b, "db0:keys=%llu,expires=0,avg_ttl=0\r\n", (unsigned long long)store_keys(f));
+    if (store_keys(f))
+        buf_printf(b, "db0:keys=%llu,expires=%llu,avg_ttl=%llu\r\n", (unsigned long long)store_keys(f),
+                   (unsigned long long)store_volatile(f), (unsigned long long)store_avg_ttl(f, node_read_time()));
     buf_printf(b, "\r\n");
 }
 

@@ -21,6 +21,23 @@ void cmd_lower(char *out, size_t cap, const char *s, size_t len) {
     out[i] = '\0';
 }
 
+int key_expired(const cmdctx *x, uint64_t expire) { return expire && x->time_ms > expire; }
+
+int key_get(cmdctx *x, const rstr *key, sval *v) {
+    if (store_get(x->f, key->p, key->len, v) && !key_expired(x, v->expire)) return 1;
+    sval_free(v);
+    return 0;
+}
+
+void key_set(cmdctx *x, const rstr *key, const char *p, size_t len, uint64_t expire) {
+    store_put(x->f, key->p, key->len, p, len, expire);
+}
+
+int key_del(cmdctx *x, const rstr *key) {
+    uint64_t expire;
+    return store_del(x->f, key->p, key->len, &expire) && !key_expired(x, expire);
+}
+
 /* A linear scan: the table is small. */
 command *cmd_lookup(const char *name, size_t len) {
     int n;
@@ -70,18 +87,32 @@ void cmd_reply_unknown_sub(buf *out, const command *parent, const rstr *sub) {
     reply_errorf(out, "ERR unknown subcommand '%.128s'. Try %s HELP.", sub->p, up);
 }
 
-int cmd_validate(const command *cmd, int argc, rstr *argv, buf *out) {
+static uint64_t bounded(uint64_t time_ms) { return time_ms < CMD_TIME_MAX ? time_ms : CMD_TIME_MAX; }
+
+int cmd_validate(const command *cmd, uint64_t time_ms, int argc, rstr *argv, buf *out) {
     if (!(cmd->flags & CMD_WRITE)) return 1;
     size_t before = out->len;
-    cmdctx x = {NULL, out, NULL, 0, 0, 0};
+    cmdctx x = {NULL, out, NULL, bounded(time_ms), 0, 0};
     cmd->proc(&x, argc, argv);
     return out->len == before;
+}
+
+_Atomic long long cmd_expired_keys;
+
+void cmd_expire(store *f, uint64_t time_ms, int argc, rstr *argv) {
+    cmdctx x = {f, NULL, NULL, bounded(time_ms), 0, 0};
+    for (int i = 0; i < argc; i++) {
+        sval v;
+        int expired = store_get(f, argv[i].p, argv[i].len, &v) && key_expired(&x, v.expire);
+        sval_free(&v);
+        if (expired && store_del(f, argv[i].p, argv[i].len, NULL)) cmd_expired_keys++;
+    }
 }
 
 void cmd_apply(store *f, uint64_t time_ms, int argc, rstr *argv, buf *reply) {
     buf scratch;  /* nobody waits for the reply, but the handler writes one */
     buf_init(&scratch);
-    cmdctx x = {f, reply ? reply : &scratch, NULL, time_ms, 0, 0};
+    cmdctx x = {f, reply ? reply : &scratch, NULL, bounded(time_ms), 0, 0};
     const command *cmd = cmd_lookup(argv[0].p, argv[0].len);
     if (cmd && cmd->subs && argc >= 2) cmd = cmd_lookup_sub(cmd, argv[1].p, argv[1].len);  /* ACL SETUSER */
     if (cmd && (cmd->flags & CMD_WRITE) && cmd_arity_ok(cmd, argc)) cmd->proc(&x, argc, argv);

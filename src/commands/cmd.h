@@ -8,6 +8,7 @@
  * one file per family (strings.c, keyspace.c, ...; see handlers.h). */
 #ifndef RAFTKV_CMD_H
 #define RAFTKV_CMD_H
+#include <stdatomic.h>
 #include <stdint.h>
 #include "buf.h"
 #include "store.h"
@@ -18,7 +19,7 @@ typedef struct cmdctx {
     store *f;             /* NULL: validating a write's arguments only (cmd_validate) */
     buf *out;
     struct client *c;   /* NULL inside kv_apply */
-    uint64_t time_ms;   /* leader time carried by the entry */
+    uint64_t time_ms;   /* cluster time: the entry's at apply, the read's when served (handlers.h) */
     /* CMD_LEADER commands that answer later: */
     uint64_t wait_index;  /* once the entry at this index applies */
     int wait_transfer;    /* once the leadership transfer started is under way */
@@ -63,14 +64,25 @@ extern long long cmd_max_string;
 
 command *cmd_lookup(const char *name, size_t len);
 /* Before a write is proposed: every check that does not depend on the
- * data (syntax, numbers, offsets and lengths against this node's limits).
+ * data (syntax, numbers, offsets and lengths against this node's limits,
+ * times against this node's cluster time; apply checks those again).
  * 1 if it may be proposed; 0 with its error reply written to out. */
-int cmd_validate(const command *cmd, int argc, rstr *argv, buf *out);
+int cmd_validate(const command *cmd, uint64_t time_ms, int argc, rstr *argv, buf *out);
 /* For a container command, the subcommand named by argv[1], or NULL. */
 const command *cmd_lookup_sub(const command *cmd, const char *name, size_t len);
+/* The latest cluster time a command works with (ms, about 146 million
+ * years): an entry's time past it counts as it, so that time arithmetic
+ * (a relative expiry added to it) never overflows, whatever an entry says. */
+#define CMD_TIME_MAX (1ULL << 62)
+
 /* Runs a committed write (at apply, from kv.c); a command that is not a
  * write is answered an error, the same on every replica. */
 void cmd_apply(store *f, uint64_t time_ms, int argc, rstr *argv, buf *reply);
+/* Applies an ENTRY_EXPIRE: removes each key whose expiry time_ms has
+ * passed (a key written again since is left alone). */
+void cmd_expire(store *f, uint64_t time_ms, int argc, rstr *argv);
+/* Keys removed because they expired, on this node (INFO stats). */
+extern _Atomic long long cmd_expired_keys;
 int cmd_arity_ok(const command *cmd, int argc);
 void cmd_reply_arity(buf *out, const command *cmd, const command *parent);
 void cmd_reply_unknown(buf *out, int argc, rstr *argv);
@@ -88,7 +100,7 @@ void cmd_lower(char *out, size_t cap, const char *s, size_t len);
  * is for another thread, after read_job_off_loop(). NULL: the command is
  * no long read (argv[0] names it; argv must outlive the job). */
 typedef struct read_job read_job;
-read_job *read_job_new(store *f, int argc, const rstr *argv);
+read_job *read_job_new(store *f, uint64_t time_ms, int argc, const rstr *argv);
 int read_job_step(read_job *j, long budget, buf *out);
 size_t read_job_bytes(const read_job *j);  /* of the reply so far */
 void read_job_off_loop(read_job *j);

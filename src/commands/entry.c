@@ -18,6 +18,10 @@ void entry_encode(buf *out, int type, uint64_t time_ms, int argc, const rstr *ar
     }
 }
 
+uint64_t entry_time(const char *d, size_t len) {
+    return len < 13 ? 0 : (uint64_t)get_u32(d + 1) | (uint64_t)get_u32(d + 5) << 32;
+}
+
 int entry_decode(const char *d, size_t len, int *type, uint64_t *time_ms, rstr **argv) {
     if (argv) *argv = NULL;
     if (len < 13) return -1;

@@ -8,7 +8,9 @@
 #include "buf.h"
 #include "resp.h"
 
-enum { ENTRY_NOOP = 0, ENTRY_COMMAND = 1 };
+/* ENTRY_EXPIRE: keys the leader found expired (its arguments): apply
+ * removes those whose expiry the entry's time has passed. */
+enum { ENTRY_NOOP = 0, ENTRY_COMMAND = 1, ENTRY_EXPIRE = 2 };
 
 /* The largest command a node takes from a client, counted as the parser
  * counts a request (resp.h, RESP_ARG_OVERHEAD per argument: more than the
@@ -25,4 +27,6 @@ void entry_encode(buf *out, int type, uint64_t time_ms, int argc, const rstr *ar
  * (argv NULL: only validates, allocating nothing).
  * Returns argc (>= 0), or -1 when the bytes are not a valid entry. */
 int entry_decode(const char *data, size_t len, int *type, uint64_t *time_ms, rstr **argv);
+/* The time an entry carries, without decoding the rest (0: none). */
+uint64_t entry_time(const char *data, size_t len);
 #endif

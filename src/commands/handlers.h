@@ -23,10 +23,25 @@ int arg_is(const rstr *a, const char *name);
  * answered, when it is not one. */
 int arg_ll(cmdctx *x, const rstr *a, long long *v);
 
+/* The keyspace as a command sees it at its time (x->time_ms: the entry's
+ * at apply, the read's when served): a key whose expiry that time has
+ * passed is gone for every command (Redis: expired once now > when),
+ * though its record stays until a write removes it. */
+int key_expired(const cmdctx *x, uint64_t expire);
+/* 1 and v filled (sval_free() it) when key is live, else 0. */
+int key_get(cmdctx *x, const rstr *key, sval *v);
+/* Writes key's value, with its expiry (0: none). */
+void key_set(cmdctx *x, const rstr *key, const char *p, size_t len, uint64_t expire);
+/* Removes key; 1 if it was live (an expired one goes too, counting 0). */
+int key_del(cmdctx *x, const rstr *key);
+
 /* strings.c */
 cmd_proc get_command, mget_command, strlen_command, getrange_command, set_command, setnx_command, getset_command,
     getdel_command, mset_command, msetnx_command, incr_command, decr_command, incrby_command, decrby_command,
-    incrbyfloat_command, append_command, setrange_command;
+    incrbyfloat_command, append_command, setrange_command, setex_command, psetex_command, getex_command;
+/* expire.c */
+cmd_proc expire_command, pexpire_command, expireat_command, pexpireat_command, persist_command, ttl_command,
+    pttl_command, expiretime_command, pexpiretime_command;
 /* keyspace.c */
 cmd_proc exists_command, type_command, del_command, flushdb_command, keys_command, scan_command, randomkey_command;
 /* connection.c */

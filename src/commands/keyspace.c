@@ -24,14 +24,17 @@ void exists_command(cmdctx *x, int argc, rstr *argv) { read_job_run(x, argc, arg
 /* TYPE key */
 void type_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
-    reply_simple(x->out, store_exists(x->f, argv[1].p, argv[1].len) ? "string" : "none");
+    sval v;
+    int live = key_get(x, &argv[1], &v);
+    sval_free(&v);
+    reply_simple(x->out, live ? "string" : "none");
 }
 
 /* DEL key [key ...] ; UNLINK likewise */
 void del_command(cmdctx *x, int argc, rstr *argv) {
     if (!x->f) return;
     long long n = 0;
-    for (int i = 1; i < argc; i++) n += store_del(x->f, argv[i].p, argv[i].len);
+    for (int i = 1; i < argc; i++) n += key_del(x, &argv[i]);
     reply_int(x->out, n);
 }
 
@@ -59,6 +62,7 @@ struct read_job {
     store *f;            /* for store_is_large */
     int off_loop;        /* runs on the fetch thread: large values are no reason to stop */
     store_view *v;       /* the point in time the whole read sees */
+    cmdctx x;            /* its time, for expiry (and the store without a view) */
     rstr pat;            /* KEYS */
     int all;
     int argc, next;      /* MGET, EXISTS: argv[next..argc) are left */
@@ -67,12 +71,14 @@ struct read_job {
     long long n;
 };
 
-static read_job *job_new(store *f, int kind, int argc, const rstr *argv) {
+static read_job *job_new(store *f, uint64_t time_ms, int kind, int argc, const rstr *argv) {
     uint64_t index, term, keys;
     read_job *j = xmalloc(sizeof(*j));
     memset(j, 0, sizeof(*j));
     j->kind = kind;
     j->f = f;
+    j->x.f = f;
+    j->x.time_ms = time_ms;
     /* no view while one would miss applied changes: lookups go through the store */
     j->v = store_views_behind(f) ? NULL : store_view_new(f, &index, &term, &keys);
     j->argc = argc;
@@ -86,20 +92,21 @@ static read_job *job_new(store *f, int kind, int argc, const rstr *argv) {
     return j;
 }
 
-read_job *read_job_new(store *f, int argc, const rstr *argv) {
+read_job *read_job_new(store *f, uint64_t time_ms, int argc, const rstr *argv) {
     if (store_views_behind(f)) return NULL;  /* runs whole, through the store */
-    if (arg_is(&argv[0], "keys")) return job_new(f, JOB_KEYS, argc, argv);
+    if (arg_is(&argv[0], "keys")) return job_new(f, time_ms, JOB_KEYS, argc, argv);
     if (argc - 1 < READ_JOB_MIN_KEYS) return NULL;
-    if (arg_is(&argv[0], "mget")) return job_new(f, JOB_MGET, argc, argv);
-    if (arg_is(&argv[0], "exists")) return job_new(f, JOB_EXISTS, argc, argv);
+    if (arg_is(&argv[0], "mget")) return job_new(f, time_ms, JOB_MGET, argc, argv);
+    if (arg_is(&argv[0], "exists")) return job_new(f, time_ms, JOB_EXISTS, argc, argv);
     return NULL;
 }
 
 /* A key costs one unit, and more when matching it against a long pattern
  * could take long (the matcher is O(pattern x key) at worst). */
 static int keys_step(read_job *j, long budget, buf *out) {
-    const char *k, *val;
-    size_t kl, vl;
+    const char *k, *val, *p;
+    size_t kl, vl, pl;
+    uint64_t expire;
     while (budget > 0) {
         if (!store_view_next(j->v, &k, &kl, &val, &vl)) {
             reply_array(out, j->n);
@@ -107,6 +114,7 @@ static int keys_step(read_job *j, long budget, buf *out) {
             return 1;
         }
         budget -= 1 + (long)((j->all ? 0 : j->pat.len * kl) >> 12);
+        if (!store_value_decode(val, vl, &p, &pl, &expire) || key_expired(&j->x, expire)) continue;
         if (j->all || glob_match(j->pat.p, j->pat.len, k, kl, 0)) { reply_bulk(&j->body, k, kl); j->n++; }
     }
     return 0;
@@ -116,13 +124,14 @@ static int keys_step(read_job *j, long budget, buf *out) {
 static int lookups_step(read_job *j, long budget, buf *out) {
     for (; j->next < j->argc && budget > 0; j->next++, budget -= 4) {
         if (!j->off_loop && store_is_large(j->f, j->argv[j->next].p, j->argv[j->next].len)) return 2;
-        size_t n;
         const rstr *k = &j->argv[j->next];
-        char *v = j->v ? store_view_get(j->v, k->p, k->len, &n) : store_get(j->f, k->p, k->len, &n);
-        if (j->kind == JOB_EXISTS) j->n += v != NULL;
-        else if (v) reply_bulk(&j->body, v, n);
+        sval v;
+        int found = j->v ? store_view_get(j->v, k->p, k->len, &v) : store_get(j->f, k->p, k->len, &v);
+        found = found && !key_expired(&j->x, v.expire);
+        if (j->kind == JOB_EXISTS) j->n += found;
+        else if (found) reply_bulk(&j->body, v.p, v.len);
         else reply_nil(&j->body);
-        free(v);
+        sval_free(&v);
     }
     if (j->next < j->argc) return 0;
     if (j->kind == JOB_EXISTS) {
@@ -156,7 +165,7 @@ void read_job_run(cmdctx *x, int argc, rstr *argv) {
         return;
     }
     int kind = arg_is(&argv[0], "keys") ? JOB_KEYS : arg_is(&argv[0], "mget") ? JOB_MGET : JOB_EXISTS;
-    read_job *j = job_new(x->f, kind, argc, argv);
+    read_job *j = job_new(x->f, x->time_ms, kind, argc, argv);
     j->off_loop = 1;  /* whole, wherever it runs */
     read_job_step(j, LONG_MAX, x->out);
     read_job_free(j);
@@ -212,18 +221,18 @@ static int scan_parse(cmdctx *x, int argc, rstr *argv, scan_args *a) {
  * never splits keys of one hash. COUNT is a hint: one call does a bounded
  * amount of work whatever it asks (the loop must not stall), and the
  * cursor goes on from there. */
-static uint64_t scan_walk(store_iter *it, const scan_args *a, buf *body, long long *n) {
+static uint64_t scan_walk(const cmdctx *x, store_iter *it, const scan_args *a, buf *body, long long *n) {
     long long count = a->count > SCAN_MAX_WORK ? SCAN_MAX_WORK : a->count, visited = 0;
     const rstr *pat = a->pat;
     int all = pat && pat->len == 1 && pat->p[0] == '*';  /* as KEYS: "*" alone matches even an empty key */
-    uint64_t last = 0, h;
+    uint64_t last = 0, h, expire;
     const char *k;
     size_t kl;
-    while (store_iter_next(it, &k, &kl, &h)) {
+    while (store_iter_next(it, &k, &kl, &h, &expire)) {
         if (visited >= count && h != last) return h;
         visited += 1 + (long long)((pat && !all ? pat->len * kl : 0) >> 12);
         last = h;
-        if (a->type_none || (pat && !all && !glob_match(pat->p, pat->len, k, kl, 0))) continue;
+        if (a->type_none || key_expired(x, expire) || (pat && !all && !glob_match(pat->p, pat->len, k, kl, 0))) continue;
         reply_bulk(body, k, kl);
         (*n)++;
     }
@@ -239,7 +248,7 @@ void scan_command(cmdctx *x, int argc, rstr *argv) {
     buf body;
     buf_init(&body);
     long long n = 0;
-    uint64_t next = scan_walk(it, &a, &body, &n);
+    uint64_t next = scan_walk(x, it, &a, &body, &n);
     store_iter_free(it);
     char tmp[32];
     snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)next);
@@ -250,17 +259,23 @@ void scan_command(cmdctx *x, int argc, rstr *argv) {
     buf_free(&body);
 }
 
-/* RANDOMKEY */
+/* Keys RANDOMKEY passes over at most looking for a live one, as Redis
+ * gives up after 100 tries when (nearly) every key has expired. */
+#define RANDOMKEY_TRIES 100
+
+/* RANDOMKEY: the first live key from a random hash on, around once. */
 void randomkey_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc; (void)argv;
-    uint64_t r = ((uint64_t)random() << 33) ^ ((uint64_t)random() << 11) ^ (uint64_t)random();
+    uint64_t r = ((uint64_t)random() << 33) ^ ((uint64_t)random() << 11) ^ (uint64_t)random(), h, expire;
     const char *k;
     size_t kl;
-    uint64_t h;
     if (store_views_behind(x->f)) { reply_error(x->out, E_UNREADABLE); return; }
-    for (int pass = 0; pass < 2; pass++) {
+    int tries = 0;
+    for (int pass = 0; pass < 2 && tries < RANDOMKEY_TRIES; pass++) {
         store_iter *it = store_iter_new(x->f, pass ? 0 : r);
-        if (store_iter_next(it, &k, &kl, &h)) {
+        while (tries < RANDOMKEY_TRIES && store_iter_next(it, &k, &kl, &h, &expire) && (pass == 0 || h < r)) {
+            tries++;
+            if (key_expired(x, expire)) continue;
             reply_bulk(x->out, k, kl);
             store_iter_free(it);
             return;

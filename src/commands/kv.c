@@ -15,9 +15,13 @@ void kv_apply(store *f, uint64_t index, uint64_t term, const char *entry, size_t
         abort();
     }
     if (type == ENTRY_COMMAND && argc > 0) cmd_apply(f, time_ms, argc, argv, reply);
+    else if (type == ENTRY_EXPIRE) cmd_expire(f, time_ms, argc, argv);
+    store_set_time(f, time_ms);
     free(argv);
     store_set_applied(f, index, term);
 }
+
+uint64_t kv_entry_time(const char *entry, size_t len) { return entry_time(entry, len); }
 
 void kv_apply_conf(store *f, uint64_t index, uint64_t term, const char *text, size_t len, int removed, buf *reply) {
     store_record_conf(f, index, text, len, removed);

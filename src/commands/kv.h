@@ -18,5 +18,7 @@
 void kv_apply(store *f, uint64_t index, uint64_t term, const char *entry, size_t len, buf *reply);
 /* Applies a CONFIG entry: records the configuration text (members.h) and,
  * once, that it removed this node (removed); replies +OK. */
+/* The cluster time an entry carries (0: none). */
+uint64_t kv_entry_time(const char *entry, size_t len);
 void kv_apply_conf(store *f, uint64_t index, uint64_t term, const char *text, size_t len, int removed, buf *reply);
 #endif

@@ -1,6 +1,9 @@
-/* The string commands: GET, SET and their variants, the INCR family,
- * APPEND, GETRANGE, SETRANGE, MGET, MSET. A value is the bytes stored
- * under its key; numbers are their decimal text, as in Redis. */
+/* The string commands: GET, SET and their variants (with expiry: SETEX,
+ * PSETEX, GETEX), the INCR family, APPEND, GETRANGE, SETRANGE, MGET, MSET.
+ * A value is the bytes stored under its key; numbers are their decimal
+ * text, as in Redis. Which writes keep a key's expiry is Redis's rule: a
+ * new value (SET, GETSET, MSET) drops it, an edit (INCR, APPEND, ...)
+ * keeps it. */
 #include "handlers.h"
 #include <limits.h>
 #include <math.h>
@@ -9,17 +12,15 @@
 
 static const char E_NOTFLOAT[] = "ERR value is not a valid float";
 static const char E_TOOBIG[] = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
-static const char E_EXPIRY[] = "ERR expiry options (EX, PX, EXAT, PXAT, KEEPTTL) are not supported by raftkv yet";
 
 /* ---- reads ---- */
 
 /* GET key */
 void get_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
-    size_t n;
-    char *v = store_get(x->f, argv[1].p, argv[1].len, &n);
-    if (v) reply_bulk(x->out, v, n); else reply_nil(x->out);
-    free(v);
+    sval v;
+    if (key_get(x, &argv[1], &v)) reply_bulk(x->out, v.p, v.len); else reply_nil(x->out);
+    sval_free(&v);
 }
 
 /* MGET key [key ...] (the server runs a long one as a read_job) */
@@ -28,10 +29,9 @@ void mget_command(cmdctx *x, int argc, rstr *argv) { read_job_run(x, argc, argv)
 /* STRLEN key */
 void strlen_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
-    size_t n = 0;
-    char *v = store_get(x->f, argv[1].p, argv[1].len, &n);
-    reply_int(x->out, v ? (long long)n : 0);
-    free(v);
+    sval v;
+    reply_int(x->out, key_get(x, &argv[1], &v) ? (long long)v.len : 0);
+    sval_free(&v);
 }
 
 /* GETRANGE key start end */
@@ -39,21 +39,21 @@ void getrange_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     long long start, end;
     if (!arg_ll(x, &argv[2], &start) || !arg_ll(x, &argv[3], &end)) return;
-    size_t n = 0;
-    char *v = store_get(x->f, argv[1].p, argv[1].len, &n);
-    long long len = (long long)n;
-    if (!v || (start < 0 && end < 0 && start > end)) goto empty;
+    sval v;
+    int found = key_get(x, &argv[1], &v);
+    long long len = found ? (long long)v.len : 0;
+    if (!found || (start < 0 && end < 0 && start > end)) goto empty;
     if (start < 0) start += len;
     if (end < 0) end += len;
     if (start < 0) start = 0;
     if (end < 0) end = 0;
     if (end >= len) end = len - 1;
     if (start > end || len == 0) goto empty;
-    reply_bulk(x->out, v + start, (size_t)(end - start + 1));
-    free(v);
+    reply_bulk(x->out, v.p + start, (size_t)(end - start + 1));
+    sval_free(&v);
     return;
 empty:
-    free(v);
+    sval_free(&v);
     reply_bulk(x->out, "", 0);
 }
 
@@ -71,53 +71,126 @@ static int too_long(cmdctx *x, long long size, long long append) {
     return 1;
 }
 
-enum { SET_NX = 1, SET_XX = 2, SET_GET = 4 };
+enum {
+    SET_NX = 1, SET_XX = 2, SET_GET = 4, SET_KEEPTTL = 8, SET_PERSIST = 16,
+    SET_EX = 32, SET_PX = 64, SET_EXAT = 128, SET_PXAT = 256,
+};
+#define SET_EXPIRY (SET_EX | SET_PX | SET_EXAT | SET_PXAT)
 
-static int expiry_option(const rstr *a) {
-    return arg_is(a, "ex") || arg_is(a, "px") || arg_is(a, "exat") || arg_is(a, "pxat") || arg_is(a, "keepttl");
-}
-
-/* SET's options; 0, with the error answered, when one is not valid. NX
- * after XX (or XX after NX) is a syntax error, as in Redis. */
-static int set_options(cmdctx *x, int argc, rstr *argv, int *opts) {
+/* The options of SET (get 0) or GETEX (get 1), as Redis 7.0 reads them:
+ * each may come once, against the others it excludes, a time after each
+ * expiry; anything else is a syntax error. *when: the time's argument. */
+static int string_options(cmdctx *x, int argc, rstr *argv, int first, int get, int *opts, const rstr **when) {
     *opts = 0;
-    for (int i = 3; i < argc; i++) {
+    *when = NULL;
+    for (int i = first; i < argc; i++) {
         const rstr *a = &argv[i];
-        if (arg_is(a, "nx") && !(*opts & SET_XX)) *opts |= SET_NX;
-        else if (arg_is(a, "xx") && !(*opts & SET_NX)) *opts |= SET_XX;
-        else if (arg_is(a, "get")) *opts |= SET_GET;
-        else {
-            reply_error(x->out, expiry_option(a) ? E_EXPIRY : ERR_SYNTAX);
+        int next = i + 1 < argc, o = *opts;
+        static const struct { const char *name; int flag; } times[] = {
+            {"ex", SET_EX}, {"px", SET_PX}, {"exat", SET_EXAT}, {"pxat", SET_PXAT}};
+        int t = -1;
+        for (int k = 0; k < 4; k++)
+            if (arg_is(a, times[k].name)) t = k;
+        if (!get && arg_is(a, "nx") && !(o & SET_XX)) *opts |= SET_NX;
+        else if (!get && arg_is(a, "xx") && !(o & SET_NX)) *opts |= SET_XX;
+        else if (!get && arg_is(a, "get")) *opts |= SET_GET;
+        else if (!get && arg_is(a, "keepttl") && !(o & (SET_PERSIST | SET_EXPIRY))) *opts |= SET_KEEPTTL;
+        else if (get && arg_is(a, "persist") && !(o & (SET_EXPIRY | SET_KEEPTTL))) *opts |= SET_PERSIST;
+        else if (t >= 0 && !(o & (SET_KEEPTTL | SET_PERSIST | (SET_EXPIRY & ~times[t].flag))) && next) {
+            *opts |= times[t].flag;
+            *when = &argv[++i];
+        } else {
+            reply_error(x->out, ERR_SYNTAX);
             return 0;
         }
     }
     return 1;
 }
 
-/* SET key value [NX | XX] [GET] */
-void set_command(cmdctx *x, int argc, rstr *argv) {
-    int opts;
-    if (!set_options(x, argc, argv, &opts) || !x->f) return;
-    size_t n;
-    char *old = store_get(x->f, argv[1].p, argv[1].len, &n);
-    int doit = !(((opts & SET_NX) && old) || ((opts & SET_XX) && !old));
-    if (doit) store_put(x->f, argv[1].p, argv[1].len, argv[2].p, argv[2].len);
+/* The expiry an option asks for, in ms of cluster time, as Redis's
+ * getExpireMillisecondsOrReply: a positive integer, relative ones added to
+ * the command's time; 0 with the error answered otherwise. Before
+ * proposing (no store) the time is not known yet: only the argument. */
+static int expiry_ms(cmdctx *x, int opts, const rstr *when, const char *cmd, uint64_t *expire) {
+    long long ms;
+    if (!arg_ll(x, when, &ms)) return 0;
+    int secs = opts & (SET_EX | SET_EXAT), rel = opts & (SET_EX | SET_PX);
+    if (ms <= 0 || (secs && ms > LLONG_MAX / 1000)) goto bad;
+    if (secs) ms *= 1000;
+    if (rel && ms > LLONG_MAX - (long long)x->time_ms) goto bad;
+    if (rel && x->f) ms += (long long)x->time_ms;
+    *expire = (uint64_t)ms;
+    return 1;
+bad:
+    reply_errorf(x->out, "ERR invalid expire time in '%s' command", cmd);
+    return 0;
+}
+
+/* SET key value [NX | XX] [GET] [EX s | PX ms | EXAT ts | PXAT ms-ts | KEEPTTL];
+ * SETEX and PSETEX come here with their time (opts SET_EX or SET_PX). */
+static void set_generic(cmdctx *x, const rstr *key, const rstr *val, int opts, const rstr *when, const char *cmd) {
+    uint64_t expire = 0;
+    if (when && !expiry_ms(x, opts, when, cmd, &expire)) return;
+    if (!x->f) return;
+    sval old;
+    int found = key_get(x, key, &old);
+    int doit = !(((opts & SET_NX) && found) || ((opts & SET_XX) && !found));
+    if (doit) key_set(x, key, val->p, val->len, (opts & SET_KEEPTTL) && found ? old.expire : expire);
     if (opts & SET_GET) {
-        if (old) reply_bulk(x->out, old, n); else reply_nil(x->out);
+        if (found) reply_bulk(x->out, old.p, old.len); else reply_nil(x->out);
     } else if (doit) {
         reply_ok(x->out);
     } else {
         reply_nil(x->out);
     }
-    free(old);
+    sval_free(&old);
+}
+
+void set_command(cmdctx *x, int argc, rstr *argv) {
+    int opts;
+    const rstr *when;
+    if (string_options(x, argc, argv, 3, 0, &opts, &when)) set_generic(x, &argv[1], &argv[2], opts, when, "set");
+}
+
+/* SETEX key seconds value ; PSETEX key milliseconds value */
+void setex_command(cmdctx *x, int argc, rstr *argv) {
+    (void)argc;
+    set_generic(x, &argv[1], &argv[3], SET_EX, &argv[2], "setex");
+}
+void psetex_command(cmdctx *x, int argc, rstr *argv) {
+    (void)argc;
+    set_generic(x, &argv[1], &argv[3], SET_PX, &argv[2], "psetex");
+}
+
+/* GETEX key [EX s | PX ms | EXAT ts | PXAT ms-ts | PERSIST] */
+void getex_command(cmdctx *x, int argc, rstr *argv) {
+    int opts;
+    const rstr *when;
+    uint64_t expire = 0;
+    if (!string_options(x, argc, argv, 2, 1, &opts, &when)) return;
+    if (when && !expiry_ms(x, opts, when, "getex", &expire)) return;
+    if (!x->f) return;
+    sval v;
+    if (!key_get(x, &argv[1], &v)) {
+        reply_nil(x->out);
+        sval_free(&v);
+        return;
+    }
+    reply_bulk(x->out, v.p, v.len);
+    if (when && key_expired(x, expire)) store_del(x->f, argv[1].p, argv[1].len, NULL);
+    else if (when) key_set(x, &argv[1], v.p, v.len, expire);
+    else if ((opts & SET_PERSIST) && v.expire) key_set(x, &argv[1], v.p, v.len, 0);
+    sval_free(&v);
 }
 
 /* SETNX key value */
 void setnx_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     if (!x->f) return;
-    int exists = store_exists(x->f, argv[1].p, argv[1].len);
-    if (!exists) store_put(x->f, argv[1].p, argv[1].len, argv[2].p, argv[2].len);
+    sval v;
+    int exists = key_get(x, &argv[1], &v);
+    sval_free(&v);
+    if (!exists) key_set(x, &argv[1], argv[2].p, argv[2].len, 0);
     reply_int(x->out, !exists);
 }
 
@@ -126,7 +199,7 @@ void getset_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     if (!x->f) return;
     get_command(x, 2, argv);
-    store_put(x->f, argv[1].p, argv[1].len, argv[2].p, argv[2].len);
+    key_set(x, &argv[1], argv[2].p, argv[2].len, 0);
 }
 
 /* GETDEL key */
@@ -134,7 +207,7 @@ void getdel_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     if (!x->f) return;
     get_command(x, 2, argv);
-    store_del(x->f, argv[1].p, argv[1].len);
+    key_del(x, &argv[1]);
 }
 
 /* MSET key value [key value ...] ; MSETNX likewise */
@@ -145,21 +218,27 @@ static void mset_generic(cmdctx *x, int argc, rstr *argv, int nx) {
     }
     if (!x->f) return;
     if (nx)
-        for (int i = 1; i < argc; i += 2)
-            if (store_exists(x->f, argv[i].p, argv[i].len)) { reply_int(x->out, 0); return; }
-    for (int i = 1; i < argc; i += 2) store_put(x->f, argv[i].p, argv[i].len, argv[i + 1].p, argv[i + 1].len);
+        for (int i = 1; i < argc; i += 2) {
+            sval v;
+            int exists = key_get(x, &argv[i], &v);
+            sval_free(&v);
+            if (exists) { reply_int(x->out, 0); return; }
+        }
+    for (int i = 1; i < argc; i += 2) key_set(x, &argv[i], argv[i + 1].p, argv[i + 1].len, 0);
     if (nx) reply_int(x->out, 1); else reply_ok(x->out);
 }
 void mset_command(cmdctx *x, int argc, rstr *argv) { mset_generic(x, argc, argv, 0); }
 void msetnx_command(cmdctx *x, int argc, rstr *argv) { mset_generic(x, argc, argv, 1); }
 
-/* Reads key as a 64-bit integer (0 when missing); 0 and an error if not one. */
-static int stored_ll(cmdctx *x, const rstr *key, long long *v) {
-    size_t n;
-    char *s = store_get(x->f, key->p, key->len, &n);
-    int ok = !s || str2ll(s, n, v);
-    if (!s) *v = 0;
-    free(s);
+/* Reads key as a 64-bit integer (0 when missing), and its expiry, which
+ * the INCR family keeps; 0 and an error if not one. */
+static int stored_ll(cmdctx *x, const rstr *key, long long *v, uint64_t *expire) {
+    sval s;
+    int found = key_get(x, key, &s);
+    int ok = !found || str2ll(s.p, s.len, v);
+    if (!found) *v = 0;
+    *expire = found ? s.expire : 0;
+    sval_free(&s);
     if (!ok) reply_error(x->out, ERR_NOTINT);
     return ok;
 }
@@ -167,7 +246,8 @@ static int stored_ll(cmdctx *x, const rstr *key, long long *v) {
 static void incr_generic(cmdctx *x, const rstr *key, long long by) {
     if (!x->f) return;
     long long v;
-    if (!stored_ll(x, key, &v)) return;
+    uint64_t expire;
+    if (!stored_ll(x, key, &v, &expire)) return;
     if ((by < 0 && v < 0 && by < LLONG_MIN - v) || (by > 0 && v > 0 && by > LLONG_MAX - v)) {
         reply_error(x->out, "ERR increment or decrement would overflow");
         return;
@@ -175,7 +255,7 @@ static void incr_generic(cmdctx *x, const rstr *key, long long by) {
     v += by;
     char tmp[24];
     int n = ll2str(tmp, v);
-    store_put(x->f, key->p, key->len, tmp, (size_t)n);
+    key_set(x, key, tmp, (size_t)n, expire);
     reply_int(x->out, v);
 }
 
@@ -199,18 +279,18 @@ void decrby_command(cmdctx *x, int argc, rstr *argv) {
 void incrbyfloat_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     long double by, v = 0;
-    size_t n;
     if (!str2ld(argv[2].p, argv[2].len, &by)) { reply_error(x->out, E_NOTFLOAT); return; }
     if (!x->f) return;
-    char *s = store_get(x->f, argv[1].p, argv[1].len, &n);
-    int ok = !s || str2ld(s, n, &v);
-    free(s);
+    sval s;
+    int found = key_get(x, &argv[1], &s), ok = !found || str2ld(s.p, s.len, &v);
+    uint64_t expire = found ? s.expire : 0;
+    sval_free(&s);
     if (!ok) { reply_error(x->out, E_NOTFLOAT); return; }
     v += by;
     if (isnan(v) || isinf(v)) { reply_error(x->out, "ERR increment would produce NaN or Infinity"); return; }
     char tmp[5200];
     int len = ld2str(tmp, sizeof(tmp), v);
-    store_put(x->f, argv[1].p, argv[1].len, tmp, (size_t)len);
+    key_set(x, &argv[1], tmp, (size_t)len, expire);
     reply_bulk(x->out, tmp, (size_t)len);
 }
 
@@ -218,17 +298,18 @@ void incrbyfloat_command(cmdctx *x, int argc, rstr *argv) {
 void append_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     if (!x->f) return;  /* how long the result gets depends on the data */
-    size_t n = 0;
-    char *v = store_get(x->f, argv[1].p, argv[1].len, &n);
-    if (v && too_long(x, (long long)n, (long long)argv[2].len)) { free(v); return; }
+    sval v;
+    int found = key_get(x, &argv[1], &v);
+    size_t n = found ? v.len : 0;
+    if (found && too_long(x, (long long)n, (long long)argv[2].len)) { sval_free(&v); return; }
     buf b;
     buf_init(&b);
-    buf_append(&b, v, n);
+    buf_append(&b, found ? v.p : "", n);
     buf_append(&b, argv[2].p, argv[2].len);
-    store_put(x->f, argv[1].p, argv[1].len, b.data ? b.data : "", b.len);
+    key_set(x, &argv[1], b.data ? b.data : "", b.len, found ? v.expire : 0);
     reply_int(x->out, (long long)b.len);
     buf_free(&b);
-    free(v);
+    sval_free(&v);
 }
 
 /* SETRANGE key offset value */
@@ -240,16 +321,17 @@ void setrange_command(cmdctx *x, int argc, rstr *argv) {
     /* an empty value sets nothing, and answers the length, whatever the offset */
     if (argv[3].len && too_long(x, off, (long long)argv[3].len)) return;
     if (!x->f) return;
-    size_t n = 0;
-    char *v = store_get(x->f, argv[1].p, argv[1].len, &n);
-    if (argv[3].len == 0) { reply_int(x->out, (long long)n); free(v); return; }
+    sval v;
+    int found = key_get(x, &argv[1], &v);
+    size_t n = found ? v.len : 0;
+    if (argv[3].len == 0) { reply_int(x->out, (long long)n); sval_free(&v); return; }
     size_t need = (size_t)off + argv[3].len, len = n > need ? n : need;
     char *nv = xmalloc(len);
     memset(nv, 0, len);
-    if (v) memcpy(nv, v, n);
+    if (found) memcpy(nv, v.p, n);
     memcpy(nv + off, argv[3].p, argv[3].len);
-    store_put(x->f, argv[1].p, argv[1].len, nv, len);
+    key_set(x, &argv[1], nv, len, found ? v.expire : 0);
     reply_int(x->out, (long long)len);
     free(nv);
-    free(v);
+    sval_free(&v);
 }

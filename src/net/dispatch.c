@@ -30,7 +30,7 @@ typedef struct request {
 enum { GO_LOCAL, GO_FORWARDED, GO_HELD, GO_ANSWERED };
 
 void dispatch_run(client *c, const command *cmd, int argc, rstr *argv, buf *out) {
-    cmdctx x = {server_store(), out, c, 0, 0, 0};
+    cmdctx x = {server_store(), out, c, node_read_time(), 0, 0};
     cmd->proc(&x, argc, argv);
 }
 
@@ -152,7 +152,7 @@ static int resolve(client *c, request *r) {
 static int validate(client *c, const request *r) {
     static buf err;
     err.len = err.pos = 0;
-    if (cmd_validate(r->run, r->argc, r->argv, &err)) return 1;
+    if (cmd_validate(r->run, node_time(), r->argc, r->argv, &err)) return 1;
     buf *out = slot_reply_target(c);
     buf_append(out, err.data, err.len);
     slot_reply_end(c, out);

@@ -3,6 +3,7 @@
 #include "auth.h"
 #include "client.h"
 #include "dispatch.h"
+#include "expiry.h"
 #include "forward.h"
 #include "log.h"
 #include "node.h"
@@ -178,6 +179,7 @@ static void start_front_end(struct ev_loop *loop) {
     forward_init();
     dispatch_init();
     reads_init();
+    expiry_init(loop);
     ev_prepare_init(&before_sleep, before_sleep_cb);
     ev_prepare_start(loop, &before_sleep);
     ev_signal_init(&sigterm, stop_cb, SIGTERM);
@@ -190,6 +192,7 @@ static void start_front_end(struct ev_loop *loop) {
 static void shut_down(struct ev_loop *loop, store *f, store *reader) {
     client_close_all();
     reads_free();
+    expiry_free();
     node_shutdown();
     tls_cleanup();  /* after the peer links, which may hold TLS */
     writes_free();

@@ -79,7 +79,8 @@ static void reads_answered(slot *s) {
 /* A confirmed read of a CMD_SLICED command: its view is taken now, the
  * read's point in time. 0 if it cannot be (then it runs whole). */
 static int reads_slice(slot *s, const command *cmd) {
-    if (!(cmd->flags & CMD_SLICED) || s->c->close_asap || !(s->job = read_job_new(server_store(), s->argc, s->argv)))
+    if (!(cmd->flags & CMD_SLICED) || s->c->close_asap ||
+        !(s->job = read_job_new(server_store(), node_read_time(), s->argc, s->argv)))
         return 0;
     s->state = SLOT_SLICED;
     s->qnext = sliced;
@@ -106,6 +107,7 @@ typedef struct fetch_arg {
     rstr *argv;
     store *rd;
     read_job *job;
+    uint64_t time_ms;  /* the read's cluster time */
 } fetch_arg;
 
 static void fetch_run(void *arg, buf *reply) {
@@ -114,7 +116,7 @@ static void fetch_run(void *arg, buf *reply) {
         read_job_step(a->job, LONG_MAX, reply);
         return;
     }
-    cmdctx x = {a->rd, reply, NULL, 0, 0, 0};
+    cmdctx x = {a->rd, reply, NULL, a->time_ms, 0, 0};
     a->cmd->proc(&x, a->argc, a->argv);
 }
 
@@ -136,7 +138,7 @@ static void fetched(void *ctx, void *arg, buf *reply) {
 
 static void to_fetch(slot *s, const command *cmd, store *rd, read_job *job) {
     fetch_arg *a = xmalloc(sizeof(*a));
-    *a = (fetch_arg){cmd, s->argc, s->argv, rd, job};
+    *a = (fetch_arg){cmd, s->argc, s->argv, rd, job, node_read_time()};
     s->argv = NULL;
     s->argc = 0;
     s->state = SLOT_FETCH;

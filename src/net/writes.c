@@ -72,7 +72,7 @@ void writes_await_index(client *c, uint64_t index) { await_index(c, index); }
 void writes_propose(client *c, int argc, rstr *argv) {
     static buf entry;
     entry.len = entry.pos = 0;
-    entry_encode(&entry, ENTRY_COMMAND, (uint64_t)(ev_now(server_loop()) * 1000), argc, argv);
+    entry_encode(&entry, ENTRY_COMMAND, node_time(), argc, argv);
     slot *s = await_index(c, node_propose(entry.data, entry.len));
     slot_allow_bytes(s, entry.len);
     c->last_write = s->index;

@@ -287,8 +287,13 @@ applier *applier_new(struct ev_loop *loop, store *f, buf *(*reply_for)(uint64_t 
     return a;
 }
 
+static uint64_t sm_entry_time(void *ctx, const raft_entry *e) {
+    (void)ctx;
+    return e->type == RAFT_ENTRY_COMMAND ? kv_entry_time(e->data, e->len) : 0;
+}
+
 replica_sm_port applier_port(applier *a) {
-    replica_sm_port p = {a, sm_apply, sm_conf, sm_end_batch, sm_make_durable, sm_no_space, sm_recover};
+    replica_sm_port p = {a, sm_apply, sm_conf, sm_end_batch, sm_make_durable, sm_no_space, sm_recover, sm_entry_time};
     return p;
 }
 

@@ -72,6 +72,13 @@ static void tr_unlink(void *ctx, uint64_t id) {
 
 static uint64_t clock_mono(void *ctx) { (void)ctx; return mono_ms(); }
 static int64_t clock_wall(void *ctx) { (void)ctx; return (int64_t)time(NULL); }
+static uint64_t clock_wall_ms(void *ctx) {
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long long ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + self.cfg->clock_offset_ms;
+    return ms > 0 ? (uint64_t)ms : 1;
+}
 
 static void ev_applied(void *ctx) { (void)ctx; if (self.ev.applied) self.ev.applied(); }
 static void ev_leader_changed(void *ctx) { (void)ctx; if (self.ev.leader_changed) self.ev.leader_changed(); }
@@ -289,11 +296,13 @@ static replica *start_replica(const config *cfg, raft_entry *log, size_t nlog) {
     rc.keep_bytes = (uint64_t)cfg->snapshot_log_size / 4;
     rc.retry_ticks = 1000 / TICK_MS;
     rc.rec_overhead = WAL_REC_HEADER;
+    rc.time_floor = store_time(self.f);
+    rc.time_margin = TIME_MARGIN_MS;
     replica_log_port lp = walsync_port(self.ws);
     replica_transport_port tp = {NULL, tr_send, tr_send_image, tr_stop_images, tr_image_floor, tr_link, tr_unlink,
                                  tr_flush};
     replica_sm_port sp = applier_port(self.ap);
-    replica_clock_port cp = {NULL, clock_mono, clock_wall};
+    replica_clock_port cp = {NULL, clock_mono, clock_wall, clock_wall_ms};
     replica_events ep = {NULL, NULL, ev_applied, ev_leader_changed, ev_fatal};  /* replies: the applier's */
     return replica_new(&rc, &lp, &tp, &sp, &cp, &ep, self.st.term, self.st.vote, store_applied(self.f),
                        store_applied_term(self.f), log, nlog);
@@ -419,6 +428,9 @@ uint64_t node_unapplied_bytes(void) {
     return bytes;
 }
 uint64_t node_read_round(uint64_t *read_index) { return replica_read_round(self.rep, read_index); }
+uint64_t node_time(void) { return replica_time(self.rep); }
+uint64_t node_read_time(void) { return replica_read_time(self.rep); }
+uint64_t node_committed_time(void) { return replica_committed_time(self.rep); }
 int node_read_vouched(uint64_t from, uint64_t term, uint64_t *read_index) {
     return replica_read_vouched(self.rep, from, term, read_index);
 }

@@ -53,6 +53,13 @@ uint64_t node_unapplied_bytes(void);
 /* Leader only: starts a read barrier round; returns it (0 if not leader)
  * and the index reads must wait for. */
 uint64_t node_read_round(uint64_t *read_index);
+/* Cluster time in ms (replica_time): what a proposal carries; a read is
+ * served at node_read_time() (replica_read_time), at most TIME_MARGIN_MS
+ * past the latest committed entry's time (node_committed_time). */
+#define TIME_MARGIN_MS 500
+uint64_t node_time(void);
+uint64_t node_read_time(void);
+uint64_t node_committed_time(void);
 uint64_t node_confirmed_round(void);
 /* Leader only: a read forwarded by voter `from` stamped with `term` may
  * skip the round (raft_read_index_vouched); 1 and the index if so. */

@@ -26,6 +26,11 @@ struct replica {
     uint64_t id;
     char *founding;
     char *where;            /* the data directory, for messages */
+    uint64_t time_floor;    /* cluster time: the latest entry's in the log, or the state machine's */
+    uint64_t committed_time; /* the latest committed entry's (or the state machine's) */
+    uint64_t log_time;      /* the latest in any entry this log held, or the state machine's */
+    uint64_t time_term;     /* the leadership whose start moved time_floor past committed_time */
+    uint64_t behind_logged; /* the term in which a clock behind it was logged */
     members book;           /* the address of every node any configuration named */
     uint64_t conf_version;  /* the core's, when the links were last matched to it */
     uint64_t link_leader;   /* the leader then */
@@ -399,18 +404,30 @@ static void send_now(replica *r, const raft_ready *rd) {
     }
 }
 
+/* Cluster time never falls behind an entry this node holds (replica_time). */
+static void note_entries(replica *r, const raft_entry *e, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uint64_t t = r->sm.entry_time ? r->sm.entry_time(r->sm.ctx, &e[i]) : 0;
+        if (t > r->time_floor) r->time_floor = t;
+        if (t > r->log_time) r->log_time = t;
+    }
+}
+
 /* One ready: messages, persistence (or, when nothing of it or before it
  * waits for the disk, its answers at once), applies. 0 when it was empty. */
 static int process_one(replica *r, int *applied_any) {
     raft_ready rd;
     raft_ready_get(r->r, &rd);
     send_now(r, &rd);
+    note_entries(r, rd.entries, rd.nentries);
     if (!rd.hard_state_changed && !rd.nentries && rd.nmsgs_after && replica_idle(r)) {
         for (size_t i = 0; i < rd.nmsgs_after; i++) r->tr.send(r->tr.ctx, &rd.msgs_after[i]);
     } else if (rd.hard_state_changed || rd.nentries || rd.nmsgs_after) {
         queue_persist(r, &rd);
     }
     for (size_t i = 0; i < rd.ncommitted; i++) {
+        uint64_t t = r->sm.entry_time ? r->sm.entry_time(r->sm.ctx, &rd.committed[i]) : 0;
+        if (t > r->committed_time) r->committed_time = t;
         /* the core hands out only what a majority holds; this node applies
          * an entry only once it is durable here too, or compacted (durable
          * in the state machine), or known committed from an image */
@@ -481,6 +498,38 @@ int replica_log_fits(uint64_t applied, uint64_t applied_term, uint64_t installed
     return holds ? REPLICA_LOG_DISAGREES : REPLICA_LOG_LOST;
 }
 
+uint64_t replica_time(replica *r) {
+    if (raft_role(r->r) != RAFT_LEADER) return r->time_floor;
+    if (r->time_term != raft_term(r->r)) {
+        /* a new leadership: past any read a leader before served, which was
+         * at most the margin past an entry committed then, which this log
+         * holds (the commit it may not know of yet) */
+        r->time_term = raft_term(r->r);
+        if (r->log_time + r->cfg.time_margin > r->time_floor) r->time_floor = r->log_time + r->cfg.time_margin;
+    }
+    uint64_t wall = r->clock.wall_ms ? r->clock.wall_ms(r->clock.ctx) : 0;
+    if (wall + 1000 < r->time_floor && r->behind_logged != r->term) {
+        r->behind_logged = r->term;
+        logmsg(LL_WARNING, "This node's clock is %llu ms behind the cluster time: cluster time goes on from the "
+               "latest entry's until the clock catches up", (unsigned long long)(r->time_floor - wall));
+    }
+    if (wall > r->time_floor) r->time_floor = wall;
+    return r->time_floor;
+}
+
+uint64_t replica_read_time(replica *r) {
+    uint64_t t = replica_time(r), cap = r->committed_time + r->cfg.time_margin;
+    return t < cap ? t : cap;
+}
+
+uint64_t replica_committed_time(const replica *r) { return r->committed_time; }
+
+void replica_note_time(replica *r, uint64_t t) {
+    if (t > r->time_floor) r->time_floor = t;
+    if (t > r->log_time) r->log_time = t;
+    if (t > r->committed_time) r->committed_time = t;
+}
+
 replica *replica_new(const replica_config *cfg, const replica_log_port *log, const replica_transport_port *tr,
                      const replica_sm_port *sm, const replica_clock_port *clock, const replica_events *ev,
                      uint64_t term, uint64_t vote, uint64_t applied, uint64_t applied_term, const raft_entry *entries,
@@ -502,6 +551,8 @@ replica *replica_new(const replica_config *cfg, const replica_log_port *log, con
     r->book = cfg->book;
     r->removed = cfg->removed;
     r->r = raft_new_at(&cfg->core, term, vote, applied, applied_term, entries, n);
+    r->time_floor = r->committed_time = r->log_time = cfg->time_floor;
+    note_entries(r, entries, n);
     for (size_t i = 0; i < n; i++) r->st.log_bytes += entries[i].len + cfg->rec_overhead;
     return r;
 }

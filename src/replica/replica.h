@@ -7,7 +7,8 @@
  *              with replica_write_done() (the WAL and its sync thread);
  *   transport  messages, image streams, links (the peer protocol);
  *   sm         the state machine: apply, make durable, no-space recovery;
- *   clock      milliseconds and seconds, for statistics only.
+ *   clock      milliseconds and seconds, for statistics, and the wall
+ *              clock in ms that cluster time (replica_time) follows.
  * Time passes by replica_tick(); work is handed out by replica_process().
  * Nothing here blocks, reads a clock directly or touches a socket or file,
  * so the simulator (tests/sim_raft.c) runs this very code over fake ports. */
@@ -71,12 +72,15 @@ typedef struct replica_sm_port {
     int (*no_space)(void *ctx);
     /* After a full disk: 0 recovered, 1 not yet, -1 fatal. */
     int (*recover)(void *ctx);
+    /* The cluster time an entry carries (0: none). */
+    uint64_t (*entry_time)(void *ctx, const raft_entry *e);
 } replica_sm_port;
 
 typedef struct replica_clock_port {
     void *ctx;
     uint64_t (*mono_ms)(void *ctx);
     int64_t (*wall_s)(void *ctx);
+    uint64_t (*wall_ms)(void *ctx);
 } replica_clock_port;
 
 /* What the replica tells its host. */
@@ -104,6 +108,8 @@ typedef struct replica_config {
     uint64_t keep_bytes;       /* ... within so many bytes */
     int retry_ticks;           /* a full disk is tried again this often */
     size_t rec_overhead;       /* bytes a log record adds to its entry */
+    uint64_t time_floor;       /* the state machine's cluster time (its last entry's) */
+    uint64_t time_margin;      /* ms a read's time may run past the latest committed entry's */
 } replica_config;
 
 typedef struct replica_stats {
@@ -159,6 +165,24 @@ void replica_process(replica *r);
 void replica_flush(replica *r);
 /* Nothing written or waiting to be. */
 int replica_idle(const replica *r);
+
+/* Cluster time in ms: on the leader its wall clock, but never behind an
+ * entry this node has in its log or has seen applied, and never going
+ * back (a clock behind holds it still, and is logged once a term);
+ * elsewhere the latest such entry's time. Entries carry it, so apply
+ * never reads a clock. A leader starts at least time_margin past the
+ * latest committed entry's time. */
+uint64_t replica_time(replica *r);
+/* The time a read is served at: cluster time, but at most time_margin
+ * past the latest committed entry's. A later leader starts past that
+ * (it holds every committed entry), so no read anywhere is ever served
+ * at a time earlier than one served before it: nothing that expired
+ * comes back, no TTL grows. The host keeps the committed time close (an
+ * entry with the time, replica_committed_time) so the cap rarely bites. */
+uint64_t replica_read_time(replica *r);
+uint64_t replica_committed_time(const replica *r);
+/* An image installed: the time it stands for (committed). */
+void replica_note_time(replica *r, uint64_t t);
 
 /* Leader work. */
 uint64_t replica_propose(replica *r, const char *data, size_t len);

@@ -94,7 +94,7 @@ static void send_window(outgoing *o) {
             const char *conf = store_view_conf(o->view) ? store_view_conf(o->view) : S.members;
             const char *acl = store_view_acl(o->view);
             img_header h = {o->index, o->img_term, S.cluster_id, (char *)conf, strlen(conf), (char *)acl,
-                            acl ? strlen(acl) : 0};
+                            acl ? strlen(acl) : 0, store_view_time(o->view), 0};
             if (img_enc_begin(&o->enc, &o->chunk, &h) < 0) {  /* over the format's limits: cannot happen (apply caps them) */
                 out_fail(o, "the image header is over its limits");
                 return;
@@ -192,7 +192,7 @@ static int on_header(void *ctx, const img_header *h) {
 
 static int on_record(void *ctx, const char *k, size_t kl, const char *v, size_t vl) {
     (void)ctx;
-    return store_build_put(S.f, S.in.build, k, kl, v, vl, &S.in.err);
+    return store_build_put(S.f, S.in.build, k, kl, v, vl, img_dec_header(S.in.dec)->plain_values, &S.in.err);
 }
 
 static void in_begin(uint64_t from, uint64_t xfer, uint64_t term) {
@@ -221,7 +221,8 @@ static int switch_to_image(void *ctx, int removed) {
     store_build *b = S.in.build;
     S.in.build = NULL;
     applier_hold(S.ap);  /* the image supersedes what waits to be applied */
-    int rc = store_build_install(S.f, b, h->index, h->term, h->members, h->alen ? h->acl : NULL, removed, &err);
+    int rc = store_build_install(S.f, b, h->index, h->term, h->time_ms, h->members, h->alen ? h->acl : NULL, removed,
+                                 &err);
     applier_release(S.ap);
     if (rc < 0) {
         logmsg(LL_WARNING, "Installing the snapshot failed: %s", err);
@@ -249,6 +250,7 @@ static void in_finish(void) {
     unsigned long long ms = mono_ms() - in->started;
     if (replica_install(S.rep, &m, switch_to_image, (void *)h)) {
         S.received_ok++;
+        replica_note_time(S.rep, h->time_ms);
         logmsg(LL_NOTICE, "Installed a snapshot at index %llu, term %llu (%llu keys, %llu bytes) from node %llu in %llu ms",
                (unsigned long long)m.index, (unsigned long long)m.log_term, (unsigned long long)keys,
                (unsigned long long)got, (unsigned long long)from, ms);

@@ -16,7 +16,8 @@
 
 #define MAGIC_LEN 8
 #define FIXED_LEN 32     /* version, index, term, cluster id, mlen */
-#define ALEN_LEN 4       /* alen (version 2) */
+#define ALEN_LEN 4       /* alen (version 2 and 3) */
+#define TIME_LEN 8       /* cluster time (version 3) */
 #define KLENS_LEN 8      /* klen, vlen */
 #define TRAILER_LEN 12   /* count, crc (after the 'E' tag) */
 #define PEND_KEEP (1u << 20)   /* pending space kept between units */
@@ -36,16 +37,15 @@ int img_enc_begin(img_enc *e, buf *out, const img_header *h) {
     e->count = 0;
     size_t from = out->len;
     buf_append(out, IMG_MAGIC, MAGIC_LEN);
-    buf_put_u32(out, h->alen ? IMG_VERSION_ACL : IMG_VERSION);
+    buf_put_u32(out, IMG_VERSION_TTL);
     buf_put_u64(out, h->index);
     buf_put_u64(out, h->term);
     buf_put_u64(out, h->cluster_id);
     buf_put_u32(out, (uint32_t)h->mlen);
     buf_append(out, h->members, h->mlen);
-    if (h->alen) {
-        buf_put_u32(out, (uint32_t)h->alen);
-        buf_append(out, h->acl, h->alen);
-    }
+    buf_put_u32(out, (uint32_t)h->alen);
+    buf_append(out, h->acl, h->alen);
+    buf_put_u64(out, h->time_ms);
     enc_crc(e, out, from);
     return 0;
 }
@@ -75,7 +75,7 @@ void img_enc_end(img_enc *e, buf *out) {
 /* ---- decoder ---- */
 
 typedef enum {
-    ST_MAGIC, ST_FIXED, ST_MEMBERS, ST_ALEN, ST_ACL, ST_TAG, ST_KLENS, ST_BODY, ST_TRAILER, ST_DONE, ST_FAILED
+    ST_MAGIC, ST_FIXED, ST_MEMBERS, ST_ALEN, ST_ACL, ST_TIME, ST_TAG, ST_KLENS, ST_BODY, ST_TRAILER, ST_DONE, ST_FAILED
 } dec_state;
 
 struct img_dec {
@@ -159,9 +159,10 @@ static int on_magic(img_dec *d, const char *u) {
 
 static int on_fixed(img_dec *d, const char *u) {
     uint32_t version = get_u32(u);
-    if (version != IMG_VERSION && version != IMG_VERSION_ACL)
+    if (version != IMG_VERSION && version != IMG_VERSION_ACL && version != IMG_VERSION_TTL)
         return fail(d, "unknown image version %" PRIu32 " at offset %" PRIu64, version, d->off);
     d->version = version;
+    d->h.plain_values = version < IMG_VERSION_TTL;
     d->h.index = get_u64(u + 4);
     d->h.term = get_u64(u + 12);
     d->h.cluster_id = get_u64(u + 20);
@@ -179,7 +180,7 @@ static int header_done(img_dec *d, const img_cb *cb, void *ctx);
 static int on_members(img_dec *d, const char *u, const img_cb *cb, void *ctx) {
     if (memchr(u, 0, d->h.mlen)) return fail(d, "NUL byte in membership at offset %" PRIu64, d->off);
     d->h.members = xstrndup(u, d->h.mlen);
-    if (d->version == IMG_VERSION_ACL) {
+    if (d->version >= IMG_VERSION_ACL) {
         expect(d, ST_ALEN, ALEN_LEN);
         return 0;
     }
@@ -197,7 +198,16 @@ static int on_alen(img_dec *d, const char *u) {
 
 static int on_acl(img_dec *d, const char *u, const img_cb *cb, void *ctx) {
     if (memchr(u, 0, d->h.alen)) return fail(d, "NUL byte in the ACL users at offset %" PRIu64, d->off);
-    d->h.acl = xstrndup(u, d->h.alen);
+    d->h.acl = d->h.alen ? xstrndup(u, d->h.alen) : NULL;
+    if (d->version >= IMG_VERSION_TTL) {
+        expect(d, ST_TIME, TIME_LEN);
+        return 0;
+    }
+    return header_done(d, cb, ctx);
+}
+
+static int on_time(img_dec *d, const char *u, const img_cb *cb, void *ctx) {
+    d->h.time_ms = get_u64(u);
     return header_done(d, cb, ctx);
 }
 
@@ -261,6 +271,7 @@ static int on_unit(img_dec *d, const char *u, const img_cb *cb, void *ctx) {
     case ST_MEMBERS: return on_members(d, u, cb, ctx);
     case ST_ALEN: return on_alen(d, u);
     case ST_ACL: return on_acl(d, u, cb, ctx);
+    case ST_TIME: return on_time(d, u, cb, ctx);
     case ST_TAG: return on_tag(d, u);
     case ST_KLENS: return on_klens(d, u);
     case ST_BODY: return on_body(d, u, cb, ctx);
@@ -308,7 +319,7 @@ uint64_t img_dec_offset(const img_dec *d) { return d->off + d->plen; }
 
 static const char *unit_name(dec_state st) {
     switch (st) {
-    case ST_MAGIC: case ST_FIXED: case ST_MEMBERS: case ST_ALEN: case ST_ACL: return "header";
+    case ST_MAGIC: case ST_FIXED: case ST_MEMBERS: case ST_ALEN: case ST_ACL: case ST_TIME: return "header";
     case ST_TAG: return "record tag";
     case ST_KLENS: case ST_BODY: return "record";
     default: return "trailer";

@@ -7,21 +7,25 @@
  *
  * Stream, integers little-endian:
  *   header   "RKVSNAP1"              8 bytes of magic
- *            u32 version             1, or 2 when the image carries ACL users
+ *            u32 version             3 (1 and 2 are still read)
  *            u64 index, u64 term     last log entry the image includes
  *            u64 cluster_id          refuses an image from another cluster
  *            u32 mlen, mlen bytes    membership as text, e.g.
  *                                    "1=127.0.0.1:7001@17001,2=..."
- *            version 2 only:
+ *            versions 2 and 3:
  *            u32 alen, alen bytes    the ACL users (acl.h's acl_dump text)
+ *            version 3:
+ *            u64 time                cluster time at index, in ms
  *   records  u8 'K' | u32 klen | u32 vlen | key bytes | value bytes
- *            one per user key; keys are unique, in no particular order
+ *            one per user key; keys are unique, in no particular order.
+ *            From version 3 a value is in its stored form (store.h:
+ *            a tag, the expiry if any, the bytes); before, the bytes.
  *   trailer  u8 'E' | u64 number of records
  *            u32 zlib crc32 of every byte before this field
  * klen and vlen are at most IMG_MAX_LEN each (Redis's largest bulk
  * string), mlen at most IMG_MAX_MEMBERS, alen at most IMG_MAX_ACL; neither
  * the membership nor the ACL text holds a NUL byte. An image without ACL
- * users is written as version 1, which nodes that predate them read.
+ * users is still read; every image is written as version 3.
  * Nothing may follow the trailer.
  *
  * The crc sits at the end so the encoder can run in one pass. The price is
@@ -40,6 +44,7 @@
 #define IMG_MAGIC "RKVSNAP1"
 #define IMG_VERSION 1
 #define IMG_VERSION_ACL 2
+#define IMG_VERSION_TTL 3
 #define IMG_MAX_ACL (64u << 20)
 #define IMG_MAX_LEN (512u << 20)
 #define IMG_MAX_MEMBERS (64u << 10)
@@ -50,6 +55,8 @@ typedef struct img_header {
     size_t mlen;
     char *acl;       /* alen bytes (NULL, 0: none); NUL-terminated from the decoder */
     size_t alen;
+    uint64_t time_ms;   /* cluster time at index (0 before version 3) */
+    int plain_values;   /* decoder: values are bare bytes (versions 1 and 2) */
 } img_header;
 
 /* ---- encoder: appends to a buf, never fails on I/O because it does none ---- */

@@ -37,6 +37,9 @@ struct store {
     leveldb_cache_t *cache;
     leveldb_filterpolicy_t *filter;
     uint64_t applied, applied_term, keys, synced, written;
+    uint64_t volatile_keys, time_ms;  /* keys with an expiry; the last entry's cluster time */
+    uint64_t expire_sum;       /* their expiry times' sum, in seconds (INFO's avg_ttl; not stored) */
+    buf vbuf;                  /* a value's stored form, being written */
     char *dir;                 /* the node's data dir; LevelDB is in fsm-<gen> inside */
     unsigned gen;
     uint64_t installed_at;     /* this generation came from an image of that index */
@@ -51,7 +54,7 @@ struct store {
     int removed;
     char *no_space;            /* LevelDB's error when a write failed for want of space (see store_recover) */
     /* what LevelDB holds, for read handles on another thread */
-    _Atomic uint64_t pub_applied, pub_keys;
+    _Atomic uint64_t pub_applied, pub_keys, pub_volatile, pub_expire_sum;
     /* the hashes of the keys whose value is STORE_LARGE_VALUE or more
      * (store_is_large), kept by the applying thread, read by others */
     pthread_mutex_t large_mu;
@@ -69,6 +72,13 @@ static const char META_KEYS[] = "mkeys";
 static const char META_CONF[] = "mconf";
 static const char META_REMOVED[] = "mremoved";
 static const char META_ACL[] = "macl";
+static const char META_VOLATILE[] = "mvolatile";  /* keys with an expiry */
+static const char META_TIME[] = "mtime";          /* cluster time of the last entry applied */
+static const char META_FORMAT[] = "mformat";      /* how values are stored: STORE_FORMAT */
+/* Format 2: a value is a tag byte, then (VAL_TTL) its expiry, then its
+ * bytes. Format 1 (no META_FORMAT) stored the bytes alone. */
+#define STORE_FORMAT 2
+enum { VAL_PLAIN = 0, VAL_TTL = 1 };
 #define POINTER "fsm-current"
 
 
@@ -96,6 +106,55 @@ static char *read_text(store *f, const char *name, char **err) { return read_tex
 /* The LevelDB a handle reads: its own, or its store's (which replaces it
  * only while nothing else uses the store: see store_reader_new). */
 static leveldb_t *db_of(const store *f) { return f->pinref ? f->pinref->db : f->owner ? f->owner->db : f->db; }
+
+/* ---- values: tag, expiry, bytes ---- */
+
+/* The stored form of a value (in b, reused). */
+static void value_encode(buf *b, const char *val, size_t vlen, uint64_t expire) {
+    b->len = 0;
+    char h[9];
+    h[0] = expire ? VAL_TTL : VAL_PLAIN;
+    set_u64(h + 1, expire);
+    buf_append(b, h, expire ? 9 : 1);
+    buf_append(b, val, vlen);
+}
+
+int store_value_decode(const char *raw, size_t n, const char **p, size_t *len, uint64_t *expire) {
+    size_t h = n && raw[0] == VAL_PLAIN ? 1 : n >= 9 && raw[0] == VAL_TTL ? 9 : 0;
+    if (!h) return 0;
+    *expire = h == 9 ? get_u64(raw + 1) : 0;
+    if (h == 9 && !*expire) return 0;
+    *p = raw + h;
+    *len = n - h;
+    return 1;
+}
+
+/* A stored value that does not decode is damage LevelDB's checksums did
+ * not catch (or a bug): never answer from it. */
+static void value_decode(const char *raw, size_t n, const char **p, size_t *len, uint64_t *expire) {
+    if (store_value_decode(raw, n, p, len, expire)) return;
+    logmsg(LL_WARNING, "A stored value is malformed (tag %d, %zu bytes). Stopping: never answer wrongly",
+           n ? raw[0] : -1, n);
+    abort();
+}
+
+void sval_free(sval *v) {
+    free(v->raw);
+    v->raw = NULL;
+}
+
+/* ---- the expiry index: 'x' + big-endian expiry + user key, no value ---- */
+
+static const char *index_key(buf *b, uint64_t expire, const char *key, size_t klen, size_t *n) {
+    char h[9];
+    h[0] = 'x';
+    for (int i = 0; i < 8; i++) h[1 + i] = (char)(expire >> (56 - 8 * i));
+    b->len = 0;
+    buf_append(b, h, 9);
+    buf_append(b, key, klen);
+    *n = b->len;
+    return b->data;
+}
 
 /* ---- large values: which keys hold one ---- */
 
@@ -128,6 +187,8 @@ static void large_replace(store *f, idmap *with) {
 static void publish(store *f) {
     atomic_store(&f->pub_applied, f->applied);
     atomic_store(&f->pub_keys, f->keys);
+    atomic_store(&f->pub_volatile, f->volatile_keys);
+    atomic_store(&f->pub_expire_sum, f->expire_sum);
 }
 
 static int space_error(const char *err) {
@@ -322,14 +383,19 @@ static int verify(store *f, const char *path, char **err) {
     leveldb_readoptions_set_verify_checksums(ro, 1);
     leveldb_readoptions_set_fill_cache(ro, 0);
     leveldb_iterator_t *it = leveldb_create_iterator(f->db, ro);
-    uint64_t keys = 0, bytes = 0;
+    uint64_t keys = 0, bytes = 0, vol = 0, indexed = 0, bad = 0;
     for (leveldb_iter_seek_to_first(it); leveldb_iter_valid(it); leveldb_iter_next(it)) {
-        size_t kl, vl;
-        const char *k = leveldb_iter_key(it, &kl);
-        leveldb_iter_value(it, &vl);
-        keys += kl >= 9 && k[0] == 'k';
+        size_t kl, vl, pl = 0;
+        const char *k = leveldb_iter_key(it, &kl), *val = leveldb_iter_value(it, &vl), *p;
+        uint64_t expire;
+        if (kl >= 9 && k[0] == 'k') {
+            keys++;
+            if (!store_value_decode(val, vl, &p, &pl, &expire)) bad++;
+            else vol += expire != 0, f->expire_sum += expire / 1000;
+        }
+        indexed += kl >= 9 && k[0] == 'x';
         bytes += kl + vl;
-        if (kl >= 9 && k[0] == 'k' && vl >= STORE_LARGE_VALUE) {
+        if (kl >= 9 && k[0] == 'k' && vl >= STORE_LARGE_VALUE && pl >= STORE_LARGE_VALUE) {
             uint64_t h = 0;
             for (int b = 1; b < 9; b++) h = h << 8 | (unsigned char)k[b];
             if (!idmap_get(&f->large, h, 1)) idmap_put(&f->large, h, 1, f);
@@ -344,6 +410,16 @@ static int verify(store *f, const char *path, char **err) {
         leveldb_free(lerr);
         return -1;
     }
+    if (bad) {
+        *err = damage("the state machine in %s holds %llu malformed values", path, (unsigned long long)bad);
+        return -1;
+    }
+    if (vol != f->volatile_keys || indexed != vol) {
+        *err = damage("the state machine in %s holds %llu keys with an expiry and %llu expiry index entries where its "
+                      "metadata says %llu", path, (unsigned long long)vol, (unsigned long long)indexed,
+                      (unsigned long long)f->volatile_keys);
+        return -1;
+    }
     if (keys != f->keys) {
         *err = damage("the state machine in %s holds %llu keys where its metadata says %llu: data is missing or "
                       "left over", path, (unsigned long long)keys, (unsigned long long)f->keys);
@@ -352,6 +428,62 @@ static int verify(store *f, const char *path, char **err) {
     logmsg(LL_NOTICE, "State machine %s verified: %llu keys, %llu bytes read in %llu ms", path,
            (unsigned long long)keys, (unsigned long long)bytes, mono_ms() - t0);
     return 0;
+}
+
+/* A state machine of format 1 (values without a tag) is rewritten in
+ * place once, a batch at a time. Each batch also records the last key it
+ * rewrote ("mmigrated"), so a crash halfway resumes after it rather than
+ * tagging a value twice; the format marker goes with the last batch. */
+static const char META_MIGRATED[] = "mmigrated";
+
+static void migrate(store *f, char **lerr) {
+    uint64_t fmt = read_meta(f, META_FORMAT, lerr);
+    if (*lerr || fmt == STORE_FORMAT) return;
+    size_t donelen = 0;
+    char *done = leveldb_get(f->db, f->ropts, META_MIGRATED, strlen(META_MIGRATED), &donelen, lerr);
+    unsigned long long t0 = mono_ms(), n = 0;
+    leveldb_iterator_t *it = leveldb_create_iterator(f->db, f->ropts);
+    leveldb_writebatch_t *wb = leveldb_writebatch_create();
+    buf v;
+    buf_init(&v);
+    if (done) {
+        leveldb_iter_seek(it, done, donelen);
+        if (leveldb_iter_valid(it)) leveldb_iter_next(it);
+    } else {
+        leveldb_iter_seek(it, "k", 1);
+    }
+    size_t batch = 0;
+    for (; !*lerr && leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        size_t kl, vl;
+        const char *k = leveldb_iter_key(it, &kl);
+        if (!kl || k[0] != 'k') break;
+        const char *val = leveldb_iter_value(it, &vl);
+        value_encode(&v, val, vl, 0);
+        leveldb_writebatch_put(wb, k, kl, v.data, v.len);
+        batch += kl + v.len;
+        n++;
+        if (batch >= (4u << 20)) {
+            leveldb_writebatch_put(wb, META_MIGRATED, strlen(META_MIGRATED), k, kl);
+            leveldb_write(f->db, f->wsync, wb, lerr);
+            leveldb_writebatch_clear(wb);
+            batch = 0;
+        }
+    }
+    if (!*lerr) leveldb_iter_get_error(it, lerr);
+    if (!*lerr) {
+        char m[8];
+        set_u64(m, STORE_FORMAT);
+        leveldb_writebatch_put(wb, META_FORMAT, strlen(META_FORMAT), m, 8);
+        leveldb_writebatch_delete(wb, META_MIGRATED, strlen(META_MIGRATED));
+        leveldb_write(f->db, f->wsync, wb, lerr);
+    }
+    leveldb_writebatch_destroy(wb);
+    leveldb_iter_destroy(it);
+    buf_free(&v);
+    leveldb_free(done);
+    if (!*lerr && n)
+        logmsg(LL_NOTICE, "State machine %s: %llu values rewritten in the format with expiry times (%llu ms)", f->dir,
+               n, mono_ms() - t0);
 }
 
 store *store_open(const char *dir, char **err) {
@@ -410,6 +542,9 @@ store *store_open(const char *dir, char **err) {
     if (!lerr) f->conf = read_text(f, META_CONF, &lerr);
     if (!lerr) f->removed = read_meta(f, META_REMOVED, &lerr) != 0;
     if (!lerr) f->acl = read_text(f, META_ACL, &lerr);
+    if (!lerr) f->volatile_keys = read_meta(f, META_VOLATILE, &lerr);
+    if (!lerr) f->time_ms = read_meta(f, META_TIME, &lerr);
+    if (!lerr) migrate(f, &lerr);
     if (lerr && space_error(lerr)) {  /* nothing is wrong with the data */
         size_t n = strlen(path) + strlen(lerr) + 128;
         *err = xmalloc(n);
@@ -481,6 +616,7 @@ void store_close(store *f) {
     leveldb_writeoptions_destroy(f->wopts);
     leveldb_writeoptions_destroy(f->wsync);
     buf_free(&f->kbuf);
+    buf_free(&f->vbuf);
     if (f->wb) leveldb_writebatch_destroy(f->wb);
     for (int i = 0; i < f->npend; i++) { free(f->pend[i].key); free(f->pend[i].val); }
     free(f->pend);
@@ -496,6 +632,19 @@ uint64_t store_installed_at(const store *f) { return f->installed_at; }
 const char *store_conf(const store *f) { return f->conf; }
 int store_removed(const store *f) { return f->removed; }
 uint64_t store_keys(const store *f) { return f->owner ? atomic_load(&f->owner->pub_keys) : f->keys; }
+uint64_t store_volatile(const store *f) {
+    return f->owner ? atomic_load(&f->owner->pub_volatile) : f->volatile_keys;
+}
+uint64_t store_time(const store *f) { return f->time_ms; }
+uint64_t store_avg_ttl(const store *f, uint64_t now) {
+    const store *o = f->owner ? f->owner : f;
+    uint64_t vol = atomic_load(&o->pub_volatile), sum = atomic_load(&o->pub_expire_sum);
+    if (!vol || sum / vol * 1000 <= now) return 0;
+    return sum / vol * 1000 - now;
+}
+void store_set_time(store *f, uint64_t ms) {
+    if (ms > f->time_ms) f->time_ms = ms;
+}
 
 /* FNV-1a with a splitmix64 finish: stable forever, it is on-disk format. */
 uint64_t store_key_hash(const char *key, size_t klen) {
@@ -565,7 +714,8 @@ static void reindex(store *f, size_t nslots) {
     for (int j = 0; j < f->npend; j++) f->slots[pend_slot(f, f->pend[j].key, f->pend[j].klen)] = j;
 }
 
-char *store_get(store *f, const char *key, size_t klen, size_t *vlen) {
+/* The stored form of key (malloc'd, NUL-terminated), or NULL. */
+static char *get_raw(store *f, const char *key, size_t klen, size_t *vlen) {
     pend *p = find_pend(f, key, klen);
     if (p) {
         if (p->deleted) return NULL;
@@ -588,11 +738,12 @@ char *store_get(store *f, const char *key, size_t klen, size_t *vlen) {
     return own;
 }
 
-int store_exists(store *f, const char *key, size_t klen) {
+int store_get(store *f, const char *key, size_t klen, sval *v) {
     size_t n;
-    char *v = store_get(f, key, klen, &n);
-    free(v);
-    return v != NULL;
+    v->raw = get_raw(f, key, klen, &n);
+    if (!v->raw) return 0;
+    value_decode(v->raw, n, &v->p, &v->len, &v->expire);
+    return 1;
 }
 
 static void remember(store *f, const char *key, size_t klen, const char *val, size_t vlen, int deleted) {
@@ -621,25 +772,62 @@ static void batch_open(store *f) {
     if (!f->wb) f->wb = leveldb_writebatch_create();
 }
 
-void store_put(store *f, const char *key, size_t klen, const char *val, size_t vlen) {
-    assert(!f->owner);  /* a read handle never writes */
-    if (!store_exists(f, key, klen)) f->keys++;
-    large_note(f, key, klen, vlen);
-    batch_open(f);
-    f->batch_bytes += klen + vlen;
+/* Keeps the expiry index and the count of keys with an expiry as key's
+ * expiry goes from was to now (0: none). */
+static void index_move(store *f, const char *key, size_t klen, uint64_t was, uint64_t now) {
+    if (was == now) return;
     size_t n;
-    const char *k = dkey(f, key, klen, &n);
-    leveldb_writebatch_put(f->wb, k, n, val, vlen);
-    remember(f, key, klen, val, vlen, 0);
+    const char *ik;
+    if (was) {
+        ik = index_key(&f->kbuf, was, key, klen, &n);
+        leveldb_writebatch_delete(f->wb, ik, n);
+        f->volatile_keys--;
+        f->expire_sum -= was / 1000;
+    }
+    if (now) {
+        ik = index_key(&f->kbuf, now, key, klen, &n);
+        leveldb_writebatch_put(f->wb, ik, n, "", 0);
+        f->volatile_keys++;
+        f->expire_sum += now / 1000;
+    }
 }
 
-int store_del(store *f, const char *key, size_t klen) {
+/* The expiry key had (0: none), and whether it existed. */
+static int old_expiry(store *f, const char *key, size_t klen, uint64_t *expire) {
+    sval o;
+    *expire = 0;
+    if (!store_get(f, key, klen, &o)) return 0;
+    *expire = o.expire;
+    sval_free(&o);
+    return 1;
+}
+
+void store_put(store *f, const char *key, size_t klen, const char *val, size_t vlen, uint64_t expire) {
+    assert(!f->owner);  /* a read handle never writes */
+    uint64_t was;
+    if (!old_expiry(f, key, klen, &was)) f->keys++;
+    value_encode(&f->vbuf, val, vlen, expire);
+    large_note(f, key, klen, vlen);
+    batch_open(f);
+    f->batch_bytes += klen + f->vbuf.len;
+    index_move(f, key, klen, was, expire);
+    size_t n;
+    const char *k = dkey(f, key, klen, &n);
+    leveldb_writebatch_put(f->wb, k, n, f->vbuf.data, f->vbuf.len);
+    remember(f, key, klen, f->vbuf.data, f->vbuf.len, 0);
+    if (f->vbuf.cap > (1u << 20)) buf_free(&f->vbuf);  /* a large value's buffer is not kept */
+}
+
+int store_del(store *f, const char *key, size_t klen, uint64_t *expire) {
     assert(!f->owner);
-    if (!store_exists(f, key, klen)) return 0;
+    uint64_t was;
+    if (!old_expiry(f, key, klen, &was)) return 0;
+    if (expire) *expire = was;
     f->keys--;
     large_note(f, key, klen, 0);
     batch_open(f);
     f->batch_bytes += klen;
+    index_move(f, key, klen, was, 0);
     size_t n;
     const char *k = dkey(f, key, klen, &n);
     leveldb_writebatch_delete(f->wb, k, n);
@@ -663,22 +851,42 @@ void store_clear(store *f) {
         leveldb_writebatch_delete(f->wb, stored, n);
         remember(f, stored + 9, n - 9, NULL, 0, 1);
     }
+    leveldb_iter_seek(it, "x", 1);  /* the expiry index */
+    for (; leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        const char *ik = leveldb_iter_key(it, &n);
+        if (!n || ik[0] != 'x') break;
+        leveldb_writebatch_delete(f->wb, ik, n);
+    }
     leveldb_iter_destroy(it);
     for (int i = 0; i < f->npend; i++) {
         pend *p = &f->pend[i];
         if (p->deleted) continue;
-        const char *dk = dkey(f, p->key, p->klen, &n);
+        const char *dk = dkey(f, p->key, p->klen, &n), *v;
         leveldb_writebatch_delete(f->wb, dk, n);
+        size_t vl;
+        uint64_t expire;
+        value_decode(p->val, p->vlen, &v, &vl, &expire);
+        if (expire) {
+            const char *ik = index_key(&f->kbuf, expire, p->key, p->klen, &n);
+            leveldb_writebatch_delete(f->wb, ik, n);
+        }
         free(p->val);
         p->val = NULL;
         p->deleted = 1;
     }
     f->keys = 0;
+    f->volatile_keys = 0;
+    f->expire_sum = 0;
     large_replace(f, NULL);
 }
 
-static void write_meta(leveldb_writebatch_t *wb, uint64_t applied, uint64_t term, uint64_t keys) {
+static void write_meta(leveldb_writebatch_t *wb, uint64_t applied, uint64_t term, uint64_t keys, uint64_t vol,
+                       uint64_t time_ms) {
     char v[8];
+    set_u64(v, vol);
+    leveldb_writebatch_put(wb, META_VOLATILE, strlen(META_VOLATILE), v, 8);
+    set_u64(v, time_ms);
+    leveldb_writebatch_put(wb, META_TIME, strlen(META_TIME), v, 8);
     set_u64(v, applied);
     leveldb_writebatch_put(wb, META_APPLIED, strlen(META_APPLIED), v, 8);
     set_u64(v, term);
@@ -703,7 +911,7 @@ static int store_write(store *f, int sync) {
      * must show the point the store reached */
     if (!f->wb && f->written == f->applied && (!sync || f->synced == f->applied)) return 0;
     batch_open(f);
-    write_meta(f->wb, f->applied, f->applied_term, f->keys);
+    write_meta(f->wb, f->applied, f->applied_term, f->keys, f->volatile_keys, f->time_ms);
     char *err = NULL;
     leveldb_write(f->db, sync ? f->wsync : f->wopts, f->wb, &err);
     if (err && space_error(err)) {
@@ -839,10 +1047,12 @@ store_iter *store_iter_new(store *f, uint64_t from) {
     return i;
 }
 
-int store_iter_next(store_iter *i, const char **key, size_t *klen, uint64_t *hash) {
-    size_t n;
-    const char *k = next_user_key(i->it, &i->started, &n);
+int store_iter_next(store_iter *i, const char **key, size_t *klen, uint64_t *hash, uint64_t *expire) {
+    size_t n, vl, pl;
+    const char *k = next_user_key(i->it, &i->started, &n), *p;
     if (!k) return 0;
+    const char *raw = leveldb_iter_value(i->it, &vl);
+    value_decode(raw, vl, &p, &pl, expire);
     *hash = 0;
     for (int b = 1; b < 9; b++) *hash = *hash << 8 | (unsigned char)k[b];
     *key = k + 9;
@@ -853,6 +1063,25 @@ int store_iter_next(store_iter *i, const char **key, size_t *klen, uint64_t *has
 void store_iter_free(store_iter *i) {
     leveldb_iter_destroy(i->it);
     free(i);
+}
+
+size_t store_expired(store *f, uint64_t now, size_t max, void (*cb)(void *arg, const char *key, size_t klen),
+                     void *arg) {
+    leveldb_iterator_t *it = leveldb_create_iterator(db_of(f), f->ropts);
+    leveldb_iter_seek(it, "x", 1);
+    size_t n = 0;
+    for (; n < max && leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        size_t kl;
+        const char *k = leveldb_iter_key(it, &kl);
+        if (kl < 9 || k[0] != 'x') break;
+        uint64_t expire = 0;
+        for (int b = 1; b < 9; b++) expire = expire << 8 | (unsigned char)k[b];
+        if (expire >= now) break;  /* expired once the time is past it (Redis: now > when) */
+        cb(arg, k + 9, kl - 9);
+        n++;
+    }
+    leveldb_iter_destroy(it);
+    return n;
 }
 
 uint64_t store_disk_size(store *f) {
@@ -874,6 +1103,7 @@ struct store_view {
     int started;
     char *conf;
     char *acl;
+    uint64_t time_ms;
 };
 
 store_view *store_view_new(store *f, uint64_t *index, uint64_t *term, uint64_t *keys) {
@@ -893,6 +1123,7 @@ store_view *store_view_new(store *f, uint64_t *index, uint64_t *term, uint64_t *
     *index = read_meta_at(o->db, v->ro, META_APPLIED, &err);
     if (!err) *term = read_meta_at(o->db, v->ro, META_TERM, &err);
     if (!err) *keys = read_meta_at(o->db, v->ro, META_KEYS, &err);
+    if (!err) v->time_ms = read_meta_at(o->db, v->ro, META_TIME, &err);
     v->conf = err ? NULL : read_text_at(o->db, v->ro, META_CONF, &err);
     v->acl = err ? NULL : read_text_at(o->db, v->ro, META_ACL, &err);
     if (err) {
@@ -915,19 +1146,21 @@ int store_view_next(store_view *v, const char **k, size_t *kl, const char **val,
     return 1;
 }
 
-char *store_view_get(store_view *v, const char *key, size_t klen, size_t *vlen) {
-    size_t n;
+int store_view_get(store_view *v, const char *key, size_t klen, sval *out) {
+    size_t n, vlen;
     const char *k = encode_key(&v->kbuf, key, klen, &n);
     char *err = NULL;
-    char *val = leveldb_get(v->ref->db, v->ro, k, n, vlen, &err);
+    char *val = leveldb_get(v->ref->db, v->ro, k, n, &vlen, &err);
     if (err) {
         logmsg(LL_WARNING, "Reading the state machine failed: %s. Stopping: never answer wrongly", err);
         abort();
     }
-    if (!val) return NULL;
-    char *copy = xstrndup(val, *vlen);
+    out->raw = NULL;
+    if (!val) return 0;
+    out->raw = xstrndup(val, vlen);
     leveldb_free(val);
-    return copy;
+    value_decode(out->raw, vlen, &out->p, &out->len, &out->expire);
+    return 1;
 }
 
 void store_view_free(store_view *v) {
@@ -944,14 +1177,16 @@ void store_view_free(store_view *v) {
 
 const char *store_view_conf(const store_view *v) { return v->conf; }
 const char *store_view_acl(const store_view *v) { return v->acl; }
+uint64_t store_view_time(const store_view *v) { return v->time_ms; }
 
 struct store_build {
     idmap large;
     leveldb_t *db;
     leveldb_writebatch_t *wb;
     size_t bytes;
-    uint64_t count;
+    uint64_t count, vol, expire_sum;
     unsigned gen;
+    buf vbuf;
     char *path;
     buf kbuf;
 };
@@ -980,13 +1215,30 @@ static int build_write(store_build *b, leveldb_writeoptions_t *wo, char **err) {
     return *err ? -1 : 0;
 }
 
-int store_build_put(store *f, store_build *b, const char *k, size_t kl, const char *v, size_t vl, char **err) {
-    size_t n;
+int store_build_put(store *f, store_build *b, const char *k, size_t kl, const char *v, size_t vl, int plain,
+                    char **err) {
+    size_t n, pl = vl;
+    const char *p;
+    uint64_t expire = 0;
+    if (plain) {
+        value_encode(&b->vbuf, v, vl, 0);
+        v = b->vbuf.data;
+        vl = b->vbuf.len;
+    } else if (!store_value_decode(v, vl, &p, &pl, &expire)) {
+        *err = xstrndup("a malformed value", 17);
+        return -1;
+    }
+    if (expire) {
+        const char *ik = index_key(&b->kbuf, expire, k, kl, &n);
+        leveldb_writebatch_put(b->wb, ik, n, "", 0);
+        b->vol++;
+        b->expire_sum += expire / 1000;
+    }
     const char *key = encode_key(&b->kbuf, k, kl, &n);
     leveldb_writebatch_put(b->wb, key, n, v, vl);
     b->count++;
     uint64_t h = store_key_hash(k, kl);
-    if (vl >= STORE_LARGE_VALUE && !idmap_get(&b->large, h, 1)) idmap_put(&b->large, h, 1, b);
+    if (pl >= STORE_LARGE_VALUE && !idmap_get(&b->large, h, 1)) idmap_put(&b->large, h, 1, b);
     b->bytes += kl + vl + 16;
     return b->bytes >= BUILD_BATCH ? build_write(b, f->wopts, err) : 0;
 }
@@ -1001,14 +1253,18 @@ void store_build_abort(store_build *b) {
     remove_tree(b->path);
     free(b->path);
     buf_free(&b->kbuf);
+    buf_free(&b->vbuf);
     free(b);
 }
 
 /* Sync the new generation, then switch the pointer to it: a crash before
  * the rename keeps the old state, after it the new one. */
-int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term, const char *conf, const char *acl,
-                        int removed, char **err) {
-    write_meta(b->wb, index, term, b->count);
+int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term, uint64_t time_ms, const char *conf,
+                        const char *acl, int removed, char **err) {
+    write_meta(b->wb, index, term, b->count, b->vol, time_ms);
+    char m[8];
+    set_u64(m, STORE_FORMAT);
+    leveldb_writebatch_put(b->wb, META_FORMAT, strlen(META_FORMAT), m, 8);
     leveldb_writebatch_put(b->wb, META_CONF, strlen(META_CONF), conf, strlen(conf));
     if (acl) leveldb_writebatch_put(b->wb, META_ACL, strlen(META_ACL), acl, strlen(acl));
     if (removed || f->removed) {
@@ -1035,6 +1291,9 @@ int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term,
     f->applied = f->synced = f->written = index;
     f->applied_term = term;
     f->keys = b->count;
+    f->volatile_keys = b->vol;
+    f->expire_sum = b->expire_sum;
+    if (time_ms > f->time_ms) f->time_ms = time_ms;
     f->installed_at = index;
     large_replace(f, &b->large);
     free(f->no_space);  /* the handle that failed is gone */
@@ -1045,6 +1304,7 @@ int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term,
     leveldb_writebatch_destroy(b->wb);
     free(b->path);
     buf_free(&b->kbuf);
+    buf_free(&b->vbuf);
     free(b);
     return 0;
 }

@@ -18,6 +18,13 @@
  * included; it deletes nothing then. Later reads verify checksums too, and
  * a block that fails stops the process: never a wrong answer.
  *
+ * Values carry their expiry (ms of cluster time, 0: none): on disk a tag
+ * byte, the expiry when there is one, then the bytes; an index under
+ * prefix 'x' (expiry, key) lists the keys that have one, soonest first,
+ * kept in the same batches as the values. The store never decides that a
+ * key has expired: it hands out the expiry, and the commands compare it
+ * with their time (cmd.h); keys are removed only by writes.
+ *
  * The store knows keys, values and metadata, never commands: the state
  * machine above it (kv.h) executes each entry through store_put/del/clear
  * (and store_record_conf), then calls store_set_applied(). All of it goes
@@ -65,6 +72,14 @@ uint64_t store_applied(const store *f);
 uint64_t store_applied_term(const store *f);
 uint64_t store_installed_at(const store *f);
 uint64_t store_keys(const store *f);
+/* Keys with an expiry (expired or not: until a write removes them). */
+uint64_t store_volatile(const store *f);
+/* Their average time to live at now, in ms, to the second (0: none). */
+uint64_t store_avg_ttl(const store *f, uint64_t now);
+/* The cluster time of the latest entry applied (or image installed);
+ * store_set_time() moves it forward inside an apply. The owner's thread. */
+uint64_t store_time(const store *f);
+void store_set_time(store *f, uint64_t ms);
 /* The cluster configuration (members.h text) of the last CONFIG entry
  * applied or image installed, kept with the data so a snapshot carries
  * it; NULL when there was none (the founding one is in force). */
@@ -113,16 +128,27 @@ int store_recover(store *f);
 #define STORE_LARGE_VALUE (1u << 20)
 int store_is_large(store *f, const char *key, size_t klen);
 
-/* Reads, outside or inside an apply, or through a read handle. A found
- * value is malloc'd: free() it. */
-char *store_get(store *f, const char *key, size_t klen, size_t *vlen);
-int store_exists(store *f, const char *key, size_t klen);
+/* A value read: its bytes (p, len: inside raw, NUL-terminated) and
+ * expiry (0: none); sval_free() lets raw go. */
+typedef struct sval { char *raw; const char *p; size_t len; uint64_t expire; } sval;
+void sval_free(sval *v);
+/* A stored value's parts; 0 when raw is not a well-formed stored value. */
+int store_value_decode(const char *raw, size_t n, const char **p, size_t *len, uint64_t *expire);
+
+/* Reads, outside or inside an apply, or through a read handle: 1 and v
+ * filled when key is stored (whatever its expiry), else 0. */
+int store_get(store *f, const char *key, size_t klen, sval *v);
 
 /* Only inside an apply, before its store_set_applied(). Iterators and
  * views read LevelDB only, never the open batch. */
-void store_put(store *f, const char *key, size_t klen, const char *val, size_t vlen);
-int store_del(store *f, const char *key, size_t klen);  /* 1 if it existed */
+void store_put(store *f, const char *key, size_t klen, const char *val, size_t vlen, uint64_t expire);
+/* 1 if it was stored, with its expiry in *expire (may be NULL). */
+int store_del(store *f, const char *key, size_t klen, uint64_t *expire);
 void store_clear(store *f);
+/* Up to max keys whose expiry is before now, soonest first (the index in
+ * LevelDB: not the open batch), each handed to cb; how many. */
+size_t store_expired(store *f, uint64_t now, size_t max, void (*cb)(void *arg, const char *key, size_t klen),
+                     void *arg);
 
 /* Keys are stored in the order of a stable 64-bit hash, which makes SCAN
  * cursors stateless (cursor = next hash to visit), valid on every replica
@@ -130,7 +156,8 @@ void store_clear(store *f);
 uint64_t store_key_hash(const char *key, size_t klen);
 typedef struct store_iter store_iter;
 store_iter *store_iter_new(store *f, uint64_t from);  /* LevelDB only: not the open batch */
-int store_iter_next(store_iter *it, const char **key, size_t *klen, uint64_t *hash); /* 0 at end */
+/* 0 at the end; expire: the key's expiry (0: none). */
+int store_iter_next(store_iter *it, const char **key, size_t *klen, uint64_t *hash, uint64_t *expire);
 void store_iter_free(store_iter *it);
 /* Approximate on-disk size of the data, for INFO. */
 uint64_t store_disk_size(store *f);
@@ -144,9 +171,12 @@ store_view *store_view_new(store *f, uint64_t *index, uint64_t *term, uint64_t *
 const char *store_view_conf(const store_view *v);
 /* The ACL users at the view's point (NULL: none). */
 const char *store_view_acl(const store_view *v);
-/* A key's value at the view's point (malloc'd), or NULL. */
-char *store_view_get(store_view *v, const char *key, size_t klen, size_t *vlen);
-/* Next key and value (valid until the next call); 0 at the end. */
+/* The cluster time at the view's point. */
+uint64_t store_view_time(const store_view *v);
+/* A key's value at the view's point: 1 and out filled, or 0. */
+int store_view_get(store_view *v, const char *key, size_t klen, sval *out);
+/* Next key and its stored form (store_value_decode; valid until the next
+ * call); 0 at the end. */
 int store_view_next(store_view *v, const char **k, size_t *kl, const char **val, size_t *vl);
 /* A view keeps the generation it reads: an install may replace the state
  * machine under it (the old data goes once the last view is freed). All
@@ -157,14 +187,17 @@ void store_view_free(store_view *v);
  * one. Errors are malloc'd messages. */
 typedef struct store_build store_build;
 store_build *store_build_new(store *f, char **err);
-int store_build_put(store *f, store_build *b, const char *k, size_t kl, const char *v, size_t vl, char **err);
+/* v is a stored form, or with plain the bytes of a value without expiry
+ * (an image from a node that predates expiry). */
+int store_build_put(store *f, store_build *b, const char *k, size_t kl, const char *v, size_t vl, int plain,
+                    char **err);
 uint64_t store_build_count(const store_build *b);
 /* Deletes what was built. */
 void store_build_abort(store_build *b);
-/* Makes the build, as the state at index/term with configuration conf
+/* Makes the build, as the state at index/term (cluster time time_ms) with configuration conf
  * and ACL users acl (NULL: none), the live state machine durably (sync,
  * then the pointer's rename); frees b either way. removed: that
  * configuration removed this node. */
-int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term, const char *conf, const char *acl,
-                        int removed, char **err);
+int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term, uint64_t time_ms, const char *conf,
+                        const char *acl, int removed, char **err);
 #endif
