@@ -19,6 +19,15 @@ second pair, both servers started with the same requirepass (NOAUTH, AUTH,
 HELLO AUTH, WRONGPASS, CONFIG SET requirepass), each sequence on fresh
 connections; HELLO's client id is masked.
 
+Expiry (test_expiry, and a share of the random commands): SET's EX / PX /
+EXAT / PXAT / KEEPTTL, SETEX, PSETEX, GETEX, EXPIRE / PEXPIRE / EXPIREAT /
+PEXPIREAT with NX / XX / GT / LT, TTL, PTTL, EXPIRETIME, PEXPIRETIME, PERSIST.
+Every time sent is far in the future or far in the past, so no key expires
+during the run; a reply read off each server's own clock (TTL, PTTL, and
+EXPIRETIME / PEXPIRETIME of a time set relative to now) is compared within a
+tolerance (1 s, 1000 ms) and must be of the same class (-2, -1, a time);
+absolute times byte for byte.
+
 ACL users (test_acl, test_acl_random): scripted SETUSER rules, errors,
 GETUSER / LIST / USERS / DELUSER / DRYRUN / CAT / LOG, the NOPERM errors of a
 restricted user, and seeded random rule sets; where Redis 7.0 itself answers
@@ -260,6 +269,99 @@ def scan_all(conn, args):
         if cursor == b"0": return None, keys
     return b"(no end after 100000 calls)", keys
 
+# ---- Expiry arguments the random generator may use ----
+# Every time it sends is either far in the future or far in the past, so no
+# key expires while the comparison runs and every reply but a relative TTL
+# is the same on both servers:
+# - relative times (EX, PX, EXPIRE, PEXPIRE, SETEX, PSETEX) come from a
+#   counter that only grows (rel_seconds), at least 1000 s and at most a
+#   few days: a later one always lies beyond an earlier one, so GT and LT
+#   between two of them never depend on the milliseconds between commands;
+# - absolute future times (EXAT, PXAT, EXPIREAT, PEXPIREAT) lie in a window
+#   that starts 10^7 s (about 116 days) after the clock read once here, far
+#   beyond any relative time: ties there are exact (GT and LT answer 0);
+# - absolute past times are 1..1000 (seconds or milliseconds since 1970);
+#   only commands that delete the key at once get them (EXPIREAT, PEXPIREAT,
+#   GETEX: Redis deletes then and there), never SET (Redis keeps an expired
+#   key until it is touched, and DBSIZE counts it meanwhile);
+# - odd values are errors whatever the clock says, or delete the key (0,
+#   negative), or are so far ahead (2^31 s and more) that nothing compares
+#   close to them; never a small positive relative time.
+NOW0 = int(time.time())
+FUTURE_S = NOW0 + 10 ** 7
+FUTURE_STEPS = [0, 1, 1000, 86400, 10 ** 6]  # seconds after FUTURE_S
+FUTURE_MS_PARTS = [0, 1, 499, 500, 999]     # milliseconds added for PXAT / PEXPIREAT
+FUTURE_WINDOW = (FUTURE_S, FUTURE_S + max(FUTURE_STEPS) + 1)  # in seconds, EXPIRETIME's rounding included
+REL_STEP = 5  # seconds between two successive relative times
+BAD_TIMES = ["0", "-1", "-1000", "abc", "", "1.5", "+1000", "01000", " 1000", "1000 ", "1e4", "-0",
+             "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+             "9223372036854775", "9223370399119966", "-9223372036854775", "2147483648", "4294967296",
+             "9007199254740993"]
+
+def rel_seconds(r):
+    """The next relative time in seconds: 1000, 1005, 1010, ... one step per
+    call on this generator (kept on it, so a seed replays the same times)."""
+    n = getattr(r, "expiry_n", 0)
+    r.expiry_n = n + 1
+    sec = 1000 + REL_STEP * n
+    assert sec < 10 ** 7 - 10 ** 5, "relative times would reach the absolute window"
+    return sec
+
+def random_time(r, unit, absolute):
+    """A time argument: unit "s" or "ms"; absolute: EXAT / PXAT / EXPIREAT /
+    PEXPIREAT style (future window, or the far past 1..1000), else relative."""
+    if absolute:
+        if r.random() < 0.25: return str(r.randint(1, 1000))
+        sec = FUTURE_S + r.choice(FUTURE_STEPS)
+        return str(sec) if unit == "s" else str(sec * 1000 + r.choice(FUTURE_MS_PARTS))
+    sec = rel_seconds(r)
+    return str(sec) if unit == "s" else str(sec * 1000 + r.randrange(REL_STEP * 1000 // 2))
+
+def random_expiry_cmd(r, k, v):
+    """One expiry command on key k (a function giving a key), value v."""
+    def t(unit, absolute=False, odd=0.08):
+        return r.choice(BAD_TIMES) if r.random() < odd else random_time(r, unit, absolute)
+    def set_option():
+        # SET never gets a past time: it keeps the expired key, which DBSIZE counts
+        x = r.random()
+        if x < 0.2: return ["EX", t("s")]
+        if x < 0.4: return ["PX", t("ms")]
+        if x < 0.5: return ["EXAT", str(FUTURE_S + r.choice(FUTURE_STEPS))]
+        if x < 0.6: return ["PXAT", str((FUTURE_S + r.choice(FUTURE_STEPS)) * 1000 + r.choice(FUTURE_MS_PARTS))]
+        if x < 0.75: return ["KEEPTTL"]
+        if x < 0.8: return r.choice([["EX", r.choice(BAD_TIMES)], ["PX", r.choice(BAD_TIMES)], ["EXAT"], ["PXAT", "0"],
+                                     ["EX", "1000", "PX", "1000"], ["EX", "1000", "KEEPTTL"]])
+        return []
+    def expire(cmd):
+        unit = "ms" if cmd.startswith("P") else "s"
+        absolute = cmd.endswith("AT")
+        # GT and LT only with the ordered times: an odd one set twice would tie by the clock
+        opts = r.choice([[], [], ["NX"], ["XX"], ["GT"], ["LT"], ["XX", "GT"], ["XX", "LT"], ["NX", "XX"], ["GT", "LT"],
+                         ["NX", "GT"], ["FOO"], ["nx"], ["gt"]])
+        odd = 0 if any(o.upper() in ("GT", "LT") for o in opts) else 0.1
+        if odd and not absolute and r.random() < 0.1:
+            return [cmd, k(), r.choice(["0", "-1", "-1000"])] + opts  # deletes the key
+        return [cmd, k(), t(unit, absolute, odd)] + opts
+    def getex():
+        x = r.random()
+        if x < 0.2: return ["GETEX", k()]
+        if x < 0.35: return ["GETEX", k(), "EX", t("s")]
+        if x < 0.5: return ["GETEX", k(), "PX", t("ms")]
+        if x < 0.6: return ["GETEX", k(), "EXAT", t("s", True)]
+        if x < 0.7: return ["GETEX", k(), "PXAT", t("ms", True)]
+        if x < 0.85: return ["GETEX", k(), "PERSIST"]
+        return ["GETEX", k()] + r.choice([["EX"], ["PERSIST", "EX", "1000"], ["KEEPTTL"], ["EX", "1000", "PX", "1000"],
+                                          ["FOO"], ["persist"], ["ex", t("s")]])
+    choices = [
+        lambda: ["SET", k(), v()] + set_option() + r.choice([[], [], ["NX"], ["XX"], ["GET"], ["NX", "GET"],
+                                                             ["XX", "GET"]]),
+        lambda: ["SETEX", k(), t("s"), v()], lambda: ["PSETEX", k(), t("ms"), v()],
+        lambda: expire("EXPIRE"), lambda: expire("PEXPIRE"), lambda: expire("EXPIREAT"), lambda: expire("PEXPIREAT"),
+        getex, lambda: ["PERSIST", k()],
+        lambda: ["TTL", k()], lambda: ["PTTL", k()], lambda: ["EXPIRETIME", k()], lambda: ["PEXPIRETIME", k()],
+    ]
+    return r.choice(choices)()
+
 KEYS = ["k%d" % i for i in range(6)]
 VALS = ["0", "1", "-1", "42", "9223372036854775807", "-9223372036854775808", "1.5", "abc", "", "01", "+5", " 3",
         "3 ", "1e3", "x" * 40, "\x00\xff", "18446744073709551616"]
@@ -299,11 +401,46 @@ def random_cmd(r, pipelined=False):
         lambda: (lambda kk: r.choice([["DEL", kk, kk], ["EXISTS", kk, kk, kk], ["MSET", kk, v(), kk, v()],
                                       ["MSETNX", kk, v(), kk, v()], ["MGET", kk, kk]]))(k()),
         lambda: ["KEYS", rand_pattern(r)],
-    ] + ([] if pipelined else [scan])
+    ] + [lambda: random_expiry_cmd(r, k, v)] * 8 + ([] if pipelined else [scan])
     args = r.choice(choices)()
     for i, a in enumerate(args):  # the guard the comment above promises
         assert not (args[0] == "SETRANGE" and i == 2 and a.isdigit() and 12 < int(a) < 2 ** 29), args
     return args
+
+# Replies that read the clock: each server reads its own, a few
+# milliseconds apart, so a TTL, or an absolute time that was set relative to
+# "now", is compared with a tolerance (TTL_TOLERANCE, in its unit), the
+# class byte for byte: -2 (no key), -1 (no expiry), or a time.
+TTL_TOLERANCE = {"TTL": 1, "PTTL": 1000, "EXPIRETIME": 1, "PEXPIRETIME": 1000}
+
+def near(ra, rb, tol):
+    """Two raw integer replies of the same class, at most tol apart; any
+    other reply (an error) byte for byte."""
+    if ra[:1] != b":" or rb[:1] != b":": return ra == rb
+    a, b = int(ra[1:]), int(rb[1:])
+    if a < 0 or b < 0: return a == b
+    return abs(a - b) <= tol
+
+def in_future_window(cmd, reply):
+    """An EXPIRETIME / PEXPIRETIME reply inside the window of absolute
+    times the random generator sends (so it was set absolute: exact)."""
+    if reply[:1] != b":": return False
+    lo, hi = FUTURE_WINDOW
+    if cmd == "PEXPIRETIME": lo, hi = lo * 1000, hi * 1000 + 999
+    return lo <= int(reply[1:]) <= hi
+
+def same_reply(args, ra, rb, times="exact"):
+    """Whether two raw replies to args match: TTL and PTTL within the
+    tolerance; EXPIRETIME and PEXPIRETIME byte for byte with times="exact"
+    (an absolute time was set), within the tolerance with "near" (a relative
+    one was), and with "window" (random commands) exact where Redis's reply
+    lies in the random generator's absolute window, else within the
+    tolerance; everything else byte for byte."""
+    cmd = args[0].upper() if isinstance(args[0], str) else ""
+    if cmd in ("TTL", "PTTL") or (cmd in ("EXPIRETIME", "PEXPIRETIME") and
+                                  (times == "near" or (times == "window" and not in_future_window(cmd, ra)))):
+        return near(ra, rb, TTL_TOLERANCE[cmd])
+    return ra == rb
 
 class Diff:
     """A connection to redis-server (a) and one to raftkv (b), and the
@@ -329,11 +466,13 @@ class Diff:
     def verdict(ok, label, what, ra, rb):
         check(ok, "(%s) %s" % (label, what) if ok else "MISMATCH (%s) %s\n  redis:  %s\n  raftkv: %s" % (label, what, ra, rb))
 
-    def compare(self, args, label):
+    def compare(self, args, label, times="exact"):
+        """One command to both; times: how a reply that reads the clock is
+        compared (same_reply)."""
         if args[0] == "SCAN": return self.compare_scan(args, label)
         ra, rb = self.both(*args)
         if args[0] == "KEYS": ra, rb = unordered(ra), unordered(rb)
-        self.verdict(ra == rb, label, short(args, 400), short(ra, 400), short(rb, 400))
+        self.verdict(same_reply(args, ra, rb, times), label, short(args, 400), short(ra, 400), short(rb, 400))
 
     def compare_scan(self, args, label):
         # Full iterations, compared by the set of keys (Redis may return a
@@ -404,9 +543,10 @@ def test_raw_protocol(d):
 
 
 def test_random(d):
-    """Seeded random commands (a share with boundary arguments) answer as Redis does."""
+    """Seeded random commands (a share with boundary arguments, a share setting,
+    changing and reading expiry times) answer as Redis does; TTLs within a tolerance."""
     d.both("FLUSHALL")
-    for i in range(d.nrandom): d.compare(random_cmd(d.rng), "seed %d step %d" % (d.seed, i))
+    for i in range(d.nrandom): d.compare(random_cmd(d.rng), "seed %d step %d" % (d.seed, i), "window")
 
 
 def test_pipelined(d):
@@ -420,7 +560,8 @@ def test_pipelined(d):
         for c in cmds:
             ra, rb = d.a.read_raw(), d.b.read_raw()
             if c[0] == "KEYS": ra, rb = unordered(ra), unordered(rb)
-            d.verdict(ra == rb, "pipelined, seed %d" % d.seed, short(c, 400), short(ra, 400), short(rb, 400))
+            d.verdict(same_reply(c, ra, rb, "window"), "pipelined, seed %d" % d.seed, short(c, 400), short(ra, 400),
+                      short(rb, 400))
 
 
 def test_final_state(d):
@@ -429,6 +570,244 @@ def test_final_state(d):
     d.compare(["DBSIZE"], "final state")
     d.compare(["KEYS", "*"], "final state")
     d.compare(["SCAN", "0", "COUNT", "3"], "final state")
+
+
+# ---- Expiry ----
+
+FAR, FAR_MS = "4102444800", "4102444800123"  # 2100-01-01 00:00:00 UTC (and 123 ms): absolute, compared exactly
+R = "~"  # before a command: its reply reads the clock through a relative time (same_reply's "near")
+# Not a time to either server: not an integer, or past 64 bits.
+NOT_TIMES = ["abc", "", "1.5", "+5", "01", " 5", "5 ", "1e3", "-0", "5\x00", "0x10", "9223372036854775808",
+             "-9223372036854775809", "18446744073709551616"]
+# What SET's, SETEX's and GETEX's times refuse besides: zero, negative, and
+# seconds past 64 bits once made milliseconds.
+REFUSED_TIMES = NOT_TIMES + ["0", "-1", I64MIN]
+
+def _expire_errors():
+    """EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT on a key without a TTL: times
+    that are not integers, overflows (seconds made milliseconds, a relative
+    time with now added), and the option errors, in Redis's order (options
+    are read before the time)."""
+    out = [["SET", "e", "v"]]
+    for cmd in ("EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"):
+        out += [[cmd, "e", t] for t in NOT_TIMES]
+        out += [[cmd, "e", "1000", "NX", "XX"], [cmd, "e", "1000", "XX", "NX"], [cmd, "e", "1000", "NX", "GT"],
+                [cmd, "e", "1000", "LT", "NX"], [cmd, "e", "1000", "GT", "LT"], [cmd, "e", "1000", "LT", "GT"],
+                [cmd, "e", "1000", "XX", "GT", "LT"], [cmd, "e", "1000", "GT", "LT", "NX"], [cmd, "e", "1000", "FOO"],
+                [cmd, "e", "1000", "foo"], [cmd, "e", "1000", "NX", "XX", "FOO"], [cmd, "e", "1000", "FOO", "NX", "XX"],
+                [cmd, "e", "abc", "NX", "XX"], [cmd, "e", "abc", "FOO"], [cmd, "e", I64MAX, "GT", "LT"],
+                [cmd, "e", "1000", ""], [cmd, "e", "1000", "NX", ""], [cmd]]
+    out += [["EXPIRE", "e", t] for t in (I64MAX, "9223372036854775", "9223372036854776", "9223370399119966", I64MIN,
+                                         "-9223372036854776")]
+    out += [["PEXPIRE", "e", t] for t in (I64MAX, "9223370399119966000", "9223372036854775000")]
+    out += [["EXPIREAT", "e", t] for t in (I64MAX, "9223372036854776", I64MIN, "-9223372036854776")]
+    out += [["EXPIRE", "nokey", I64MAX], ["EXPIRE", "nokey", I64MIN], ["PEXPIRE", "nokey", I64MAX],
+            ["EXPIREAT", "nokey", I64MAX], ["EXPIRE", "nokey", "abc"], ["EXPIRE", "nokey", "1000", "FOO"],
+            ["EXPIRE", "nokey", "1000", "GT", "LT"], ["TTL", "e"], ["GET", "e"], ["EXISTS", "e"]]
+    return out
+
+EXPIRY_SCRIPT = [
+    ["FLUSHALL"], ["SET", "k", "v"],
+    # SET: refused times for each option, then the 64-bit limits (EX's
+    # seconds overflow once made milliseconds; a relative time once now is
+    # added; PXAT takes the largest 64-bit integer)
+] + [["SET", "k", "v", opt, t] for opt in ("EX", "PX", "EXAT", "PXAT", "ex", "pxat") for t in REFUSED_TIMES] + [
+    ["GET", "k"], ["TTL", "k"],
+    ["SET", "k", "v", "EX", I64MAX], ["SET", "k", "v", "PX", I64MAX], ["SET", "k", "v", "EXAT", I64MAX],
+    ["SET", "k", "v", "EX", "9223372036854775"], ["SET", "k", "v", "EX", "9223372036854776"],
+    ["SET", "k", "v", "EX", "9223370399119966"], ["SET", "k", "v", "PX", "9223370399119966000"],
+    ["SET", "k", "v", "EXAT", "9223372036854776"], ["TTL", "k"], ["PTTL", "k"],
+    ["SET", "k", "v", "PXAT", I64MAX], ["PEXPIRETIME", "k"], ["EXPIRETIME", "k"], ["TTL", "k"], ["PTTL", "k"],
+    ["SET", "k", "v", "EXAT", "9223372036854775"], ["PEXPIRETIME", "k"], ["EXPIRETIME", "k"], ["TTL", "k"],
+    ["SET", "k", "v", "PX", "9223372036854775"], [R, "PEXPIRETIME", "k"], [R, "EXPIRETIME", "k"], ["PTTL", "k"],
+    ["SET", "k", "v", "EX", "2147483648"], ["TTL", "k"], [R, "EXPIRETIME", "k"],
+    ["SET", "k", "v", "EX", "4294967296"], ["TTL", "k"], ["SET", "k", "v", "PX", "9007199254740993"], ["PTTL", "k"],
+    # SET: options that do not go together, repeated, misspelt, cut short, in any case
+    ["SET", "k", "v", "EX", "100", "KEEPTTL"], ["SET", "k", "v", "KEEPTTL", "EX", "100"],
+    ["SET", "k", "v", "PX", "100", "KEEPTTL"], ["SET", "k", "v", "EXAT", FAR, "KEEPTTL"],
+    ["SET", "k", "v", "EX", "100", "PX", "100"], ["SET", "k", "v", "PX", "100", "EX", "100"],
+    ["SET", "k", "v", "EX", "100", "EXAT", FAR], ["SET", "k", "v", "EXAT", FAR, "PXAT", FAR_MS],
+    ["SET", "k", "v", "EX", "1", "PXAT", "5"], ["SET", "k", "v", "EX"], ["SET", "k", "v", "PX"], ["SET", "k", "v", "EXAT"],
+    ["SET", "k", "v", "PXAT"], ["SET", "k", "v", "KEEPTTL", "EX"], ["SET", "k", "v", "NX", "XX"],
+    ["SET", "k", "v", "XX", "NX"], ["SET", "k", "v", "NX", "XX", "EX", "abc"], ["SET", "k", "v", "EX", "abc", "NX", "XX"],
+    ["SET", "k", "v", "EX", "0", "NX", "XX"], ["SET", "k", "v", "FOO", "EX", "0"], ["SET", "k", "v", "EX", "0", "FOO"],
+    ["SET", "k", "v", "EX", "10", "FOO"], ["SET", "k", "v", "GET", "EX", "0"], ["SET", "k", "v", "PERSIST"],
+    ["SET", "k", "v", "EX", "1000", "GET", "FOO"], ["SET", "k", "v", "EX", "1000", "1000"], ["GET", "k"], ["TTL", "k"],
+    ["SET", "k", "v", "EX", "1000", "EX", "5000"], ["TTL", "k"], ["SET", "k", "v", "PX", "9000000", "PX", "2000000"],
+    ["TTL", "k"], ["SET", "k", "v", "PXAT", "5", "PXAT", FAR_MS], ["PEXPIRETIME", "k"],
+    ["SET", "k", "v", "KEEPTTL", "KEEPTTL"], ["PEXPIRETIME", "k"], ["SET", "k", "v", "ex", "1000"], ["TTL", "k"],
+    ["SET", "k", "v", "Px", "2000000"], ["TTL", "k"], ["SET", "k", "v", "eXaT", FAR], ["EXPIRETIME", "k"],
+    ["SET", "k", "w", "keepttl"], ["EXPIRETIME", "k"], ["GET", "k"],
+    # SET: NX, XX and GET with expiry options (NX with GET as 7.0 allows)
+    ["DEL", "k"], ["SET", "k", "v1", "NX", "GET"], ["TTL", "k"], ["SET", "k", "v2", "NX", "GET"], ["GET", "k"],
+    ["SET", "k", "v3", "XX", "GET", "EX", "1000"], ["TTL", "k"], ["SET", "k", "v4", "GET", "GET"], ["TTL", "k"],
+    ["SET", "k", "v5", "NX", "NX"], ["SET", "k", "v5", "NX", "GET", "EX", "1000"], ["GET", "k"],
+    ["SET", "nokey", "v", "XX", "GET", "PX", "1000000"], ["EXISTS", "nokey"], ["SET", "nokey", "v", "XX", "KEEPTTL"],
+    ["EXISTS", "nokey"], ["DEL", "k"], ["SET", "k", "v6", "NX", "EX", "1000"], ["TTL", "k"],
+    ["SET", "k", "v7", "XX", "KEEPTTL", "GET"], ["TTL", "k"], ["GET", "k"], ["SET", "k", "v8", "GET", "EXAT", FAR],
+    ["EXPIRETIME", "k"], ["SET", "k", "v9", "NX", "PXAT", FAR_MS], ["EXPIRETIME", "k"], ["GET", "k"],
+    ["SET", "k", "v", "XX", "NX", "GET", "EX", "1000"], ["SET", "k", "v", "GET", "NX", "XX"],
+    # KEEPTTL keeps a TTL; a plain SET clears it
+    ["SET", "kt", "v", "EX", "5000"], ["SET", "kt", "w", "KEEPTTL"], ["TTL", "kt"], ["PTTL", "kt"], ["GET", "kt"],
+    ["SET", "kt", "x"], ["TTL", "kt"], ["PTTL", "kt"], ["SET", "kt", "v", "EXAT", FAR], ["SET", "kt", "w", "KEEPTTL"],
+    ["EXPIRETIME", "kt"], ["PEXPIRETIME", "kt"], ["SET", "kt", "w2", "KEEPTTL", "GET"], ["EXPIRETIME", "kt"],
+    ["SET", "kt", "w3", "KEEPTTL", "XX"], ["EXPIRETIME", "kt"], ["SET", "kt2", "v", "KEEPTTL"], ["TTL", "kt2"],
+    ["SET", "kt", "plain", "GET"], ["TTL", "kt"], ["EXPIRETIME", "kt"],
+    # a past absolute time: the key is written and at once gone
+    ["SET", "past", "v", "EXAT", "1"], ["GET", "past"], ["EXISTS", "past"], ["TTL", "past"], ["PTTL", "past"],
+    ["EXPIRETIME", "past"], ["SET", "past", "v", "PXAT", "1"], ["SET", "past", "w", "XX", "GET"], ["EXISTS", "past"],
+    ["SET", "past", "v", "EXAT", "1", "GET"], ["SET", "past", "v", "NX", "PXAT", "5"], ["SET", "past", "v", "PXAT", "5", "NX", "GET"],
+    ["EXISTS", "past"], ["KEYS", "past*"], ["SET", "past", "5", "EX", "1000"], ["SET", "past", "v", "EXAT", "1", "GET"],
+    ["EXISTS", "past"], ["DEL", "past"],
+    # SETEX and PSETEX
+    ["SETEX"], ["SETEX", "sx"], ["SETEX", "sx", "10"], ["SETEX", "sx", "10", "v", "x"], ["PSETEX"], ["PSETEX", "sx", "100"],
+    ["PSETEX", "sx", "100", "v", "x"], ["SETEX", "sx", "abc"], ["PSETEX", "sx", "0"],
+] + [["SETEX", "sx", t, "v"] for t in REFUSED_TIMES] + [["PSETEX", "sx", t, "v"] for t in REFUSED_TIMES] + [
+    ["SETEX", "sx", I64MAX, "v"], ["SETEX", "sx", "9223372036854775", "v"], ["SETEX", "sx", "9223370399119966", "v"],
+    ["PSETEX", "sx", I64MAX, "v"], ["PSETEX", "sx", "9223370399119966000", "v"], ["EXISTS", "sx"],
+    ["SETEX", "sx", "5000", "v"], ["GET", "sx"], ["TTL", "sx"], ["PTTL", "sx"], [R, "EXPIRETIME", "sx"],
+    ["PSETEX", "sx", "6000000", "w"], ["TTL", "sx"], ["GET", "sx"], ["setex", "sx", "7000", "x"], ["TTL", "sx"],
+    ["psetex", "sx", "8000000", "y"], ["TTL", "sx"], ["SET", "sx", "plain"], ["SETEX", "sx", "5000", "v"],
+    ["SET", "sx", "v2", "KEEPTTL"], ["TTL", "sx"], ["SETEX", "sx", "2147483648", "z"], ["TTL", "sx"],
+    ["SET", "sx", "v", "EXAT", FAR], ["SETEX", "sx", "5000", "w"], ["TTL", "sx"], [R, "EXPIRETIME", "sx"],
+    # GETEX: every option, refused times, misuse; a missing key answers nil before its time is checked
+    ["GETEX"], ["GETEX", "nokey"], ["GETEX", "nokey", "EX", "1000"], ["GETEX", "nokey", "EX", "0"],
+    ["GETEX", "nokey", "EX", "abc"], ["GETEX", "nokey", "PXAT", "1"], ["GETEX", "nokey", "PERSIST"], ["GETEX", "nokey", "EX"],
+    ["GETEX", "nokey", "FOO"], ["GETEX", "nokey", "EX", "1000", "PX", "1000"], ["EXISTS", "nokey"],
+    ["SET", "g", "val"], ["GETEX", "g"], ["TTL", "g"], ["GETEX", "g", "EX", "5000"], ["TTL", "g"], ["PTTL", "g"],
+    ["GETEX", "g"], ["TTL", "g"], ["GETEX", "g", "PX", "6000000"], ["TTL", "g"], ["GETEX", "g", "EXAT", FAR],
+    ["EXPIRETIME", "g"], ["PEXPIRETIME", "g"], ["GETEX", "g", "PXAT", FAR_MS], ["PEXPIRETIME", "g"], ["EXPIRETIME", "g"],
+    ["GETEX", "g", "PERSIST"], ["TTL", "g"], ["GETEX", "g", "PERSIST"], ["GETEX", "g", "persist"], ["TTL", "g"],
+    ["GETEX", "g", "ex", "5000"], ["TTL", "g"], ["GETEX", "g", "pX", "7000000"], ["TTL", "g"],
+    ["GETEX", "g", "Exat", FAR], ["EXPIRETIME", "g"],
+] + [["GETEX", "g", opt, t] for opt in ("EX", "PX", "EXAT", "PXAT") for t in REFUSED_TIMES] + [
+    ["EXPIRETIME", "g"], ["GETEX", "g", "EX", I64MAX], ["GETEX", "g", "PX", I64MAX], ["GETEX", "g", "EXAT", I64MAX],
+    ["GETEX", "g", "EX", "9223372036854775"], ["GETEX", "g", "EX", "9223370399119966"], ["EXPIRETIME", "g"],
+    ["GETEX", "g", "PXAT", I64MAX], ["PEXPIRETIME", "g"], ["EXPIRETIME", "g"], ["TTL", "g"],
+    ["GETEX", "g", "EX", "5000", "PX", "5000"], ["GETEX", "g", "PERSIST", "EX", "5000"], ["GETEX", "g", "EX", "5000", "PERSIST"],
+    ["GETEX", "g", "EXAT", FAR, "PXAT", FAR_MS], ["PEXPIRETIME", "g"], ["GETEX", "g", "EX", "5000", "EX", "6000"],
+    ["TTL", "g"], ["GETEX", "g", "PERSIST", "PERSIST"], ["TTL", "g"], ["GETEX", "g", "PERSIST", "x"], ["GETEX", "g", "KEEPTTL"],
+    ["GETEX", "g", "NX"], ["GETEX", "g", "GET"], ["GETEX", "g", "EX"], ["GETEX", "g", "PX"], ["GETEX", "g", "EXAT"],
+    ["GETEX", "g", "PXAT"], ["GETEX", "g", "a", "b", "c", "d"], ["GETEX", "g", "EX", "0", "FOO"], ["GETEX", "g", "FOO", "EX", "0"],
+    ["TTL", "g"], ["GET", "g"], ["GETEX", "g", "EXAT", "1"], ["EXISTS", "g"], ["GET", "g"], ["SET", "g", "v", "EX", "1000"],
+    ["GETEX", "g", "PXAT", "999"], ["EXISTS", "g"], ["TTL", "g"], ["GETEX", "g"],
+    # EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT: arity, refused times and options
+] + _expire_errors() + [
+    # ... NX, XX, GT, LT (a key without a TTL counts as an infinite one), never two times near each other
+    ["SET", "e", "v"], ["EXPIRE", "e", "2000", "XX"], ["TTL", "e"], ["EXPIRE", "e", "2000", "GT"], ["TTL", "e"],
+    ["EXPIRE", "e", "3000", "LT"], ["TTL", "e"], ["EXPIRE", "e", "2000", "NX"], ["TTL", "e"], ["EXPIRE", "e", "4000", "GT"],
+    ["TTL", "e"], ["EXPIRE", "e", "1000", "GT"], ["EXPIRE", "e", "5000", "LT"], ["TTL", "e"], ["EXPIRE", "e", "2000", "LT"],
+    ["TTL", "e"], ["EXPIRE", "e", "3000", "XX", "GT"], ["TTL", "e"], ["EXPIRE", "e", "1000", "XX", "LT"], ["TTL", "e"],
+    ["EXPIRE", "e", "9000", "xx", "lt"], ["PEXPIRE", "e", "5000000", "gt"], ["PTTL", "e"], ["PEXPIRE", "e", "1000000", "GT"],
+    ["EXPIRE", "e", "1000", "NX", "NX"], ["EXPIRE", "e", "9000", "GT", "GT"], ["TTL", "e"], ["EXPIREAT", "e", FAR, "GT"],
+    ["EXPIRETIME", "e"], ["PEXPIRETIME", "e"], ["PEXPIREAT", "e", FAR_MS, "LT"], ["PEXPIREAT", "e", FAR_MS, "GT"],
+    ["PEXPIRETIME", "e"], ["EXPIRETIME", "e"], ["EXPIREAT", "e", FAR, "GT"], ["EXPIREAT", "e", FAR, "LT"],
+    ["PEXPIRETIME", "e"], ["PEXPIREAT", "e", FAR + "000", "LT"], ["PEXPIREAT", "e", FAR + "000", "GT"],
+    ["PEXPIREAT", "e", FAR + "000", "XX"], ["EXPIREAT", "e", FAR, "NX"], ["EXPIRE", "e", "1000", "LT"], ["TTL", "e"],
+    ["EXPIREAT", "e", FAR, "LT"], ["EXPIREAT", "e", FAR, "GT"], ["EXPIRETIME", "e"], ["PERSIST", "e"],
+    ["EXPIREAT", "e", FAR, "XX"], ["EXPIREAT", "e", FAR, "GT"], ["EXPIREAT", "e", FAR, "LT"], ["EXPIRETIME", "e"],
+    ["PERSIST", "e"], ["EXPIRE", "e", "1000", "NX"], [R, "EXPIRETIME", "e"], [R, "PEXPIRETIME", "e"], ["TTL", "e"],
+    ["expire", "e", "2000"], ["pexpire", "e", "3000000"], ["PTTL", "e"], ["expireat", "e", FAR], ["pexpireat", "e", FAR_MS],
+    ["PEXPIRETIME", "e"],
+    # ... EXPIRETIME rounds to the nearest second (Redis's even at the 64-bit limit); times far off
+    ["PEXPIREAT", "e", FAR + "499"], ["EXPIRETIME", "e"], ["PEXPIREAT", "e", FAR + "500"], ["EXPIRETIME", "e"],
+    ["PEXPIREAT", "e", FAR + "999"], ["EXPIRETIME", "e"], ["PEXPIREAT", "e", I64MAX], ["EXPIRETIME", "e"],
+    ["PEXPIRETIME", "e"], ["TTL", "e"], ["PTTL", "e"], ["PEXPIREAT", "e", "9223372036854775806"], ["EXPIRETIME", "e"],
+    ["PEXPIREAT", "e", "9223372036854775499"], ["EXPIRETIME", "e"], ["PEXPIREAT", "e", "9223372036854770000"],
+    ["PEXPIRETIME", "e"], ["EXPIRETIME", "e"], ["TTL", "e"], ["EXPIREAT", "e", "9223372036854775"], ["EXPIRETIME", "e"],
+    ["PEXPIRETIME", "e"], ["EXPIREAT", "e", "4294967296"], ["EXPIRETIME", "e"], ["EXPIRE", "e", "2147483648"], ["TTL", "e"],
+    ["EXPIRE", "e", "4294967296"], ["TTL", "e"], ["PEXPIRE", "e", "9007199254740993"], ["PTTL", "e"],
+    ["EXPIRE", "e", "9223372036854774"], ["EXPIRE", "e", "9223370000000000"], ["TTL", "e"],
+    # ... a time in the past deletes the key (1); a missing key answers 0
+    ["EXPIREAT", "e", "1"], ["EXISTS", "e"], ["TTL", "e"], ["GET", "e"], ["EXPIREAT", "e", "1"], ["EXPIRE", "e", "1000"],
+    ["SET", "e", "v"], ["EXPIRE", "e", "-1"], ["GET", "e"], ["TTL", "e"], ["SET", "e", "v"], ["EXPIRE", "e", "0"], ["EXISTS", "e"],
+    ["SET", "e", "v"], ["PEXPIRE", "e", "0"], ["EXISTS", "e"], ["SET", "e", "v"], ["PEXPIRE", "e", "-1"], ["EXISTS", "e"],
+    ["SET", "e", "v"], ["PEXPIRE", "e", I64MIN], ["EXISTS", "e"], ["SET", "e", "v"], ["EXPIRE", "e", "-9223372036854775"],
+    ["EXISTS", "e"], ["SET", "e", "v"], ["EXPIRE", "e", "-9223036854775808"], ["EXISTS", "e"], ["SET", "e", "v"],
+    ["EXPIREAT", "e", "-9223372036854775"], ["EXISTS", "e"], ["SET", "e", "v"], ["EXPIREAT", "e", "0"], ["EXISTS", "e"],
+    ["SET", "e", "v"], ["PEXPIREAT", "e", I64MIN], ["EXISTS", "e"], ["SET", "e", "v"], ["PEXPIREAT", "e", "1000"],
+    ["EXISTS", "e"], ["SET", "e", "v"], ["PEXPIREAT", "e", "-9223372036854770000"], ["TTL", "e"],
+    ["SET", "e", "v"], ["EXPIREAT", "e", "0", "GT"], ["EXISTS", "e"], ["EXPIREAT", "e", "0", "XX"], ["EXISTS", "e"],
+    ["EXPIREAT", "e", "0", "LT"], ["EXISTS", "e"], ["SET", "e", "v"], ["EXPIRE", "e", "-1", "GT"], ["EXPIRE", "e", "-1", "XX"],
+    ["EXISTS", "e"], ["EXPIRE", "e", "-10", "LT"], ["TTL", "e"], ["SET", "e", "v", "EX", "1000"], ["EXPIRE", "e", "-1", "NX"],
+    ["EXPIRE", "e", "-1", "XX", "GT"], ["EXISTS", "e"], ["EXPIRE", "e", "-10", "LT"], ["TTL", "e"], ["SET", "e", "v"],
+    ["EXPIRE", "e", "-1", "NX"], ["EXISTS", "e"], ["SET", "e", "v", "PX", "1000000"], ["PEXPIRE", "e", "-5", "XX"],
+    ["EXISTS", "e"], ["EXPIRE", "none", "1000"], ["EXPIRE", "none", "1000", "NX"], ["EXPIRE", "none", "1000", "XX"],
+    ["EXPIRE", "none", "1000", "GT"], ["EXPIRE", "none", "1000", "LT"], ["PEXPIREAT", "none", "-5"],
+    ["EXPIREAT", "none", "1"], ["EXPIRE", "none", "-1"], ["EXISTS", "none"],
+    # TTL, PTTL, EXPIRETIME, PEXPIRETIME and PERSIST: arity, a missing key (-2), a key without a TTL (-1)
+    ["TTL"], ["TTL", "a", "b"], ["PTTL"], ["PTTL", "a", "b"], ["EXPIRETIME"], ["EXPIRETIME", "a", "b"], ["PEXPIRETIME"],
+    ["PEXPIRETIME", "a", "b"], ["PERSIST"], ["PERSIST", "a", "b"], ["TTL", "nokey"], ["PTTL", "nokey"],
+    ["EXPIRETIME", "nokey"], ["PEXPIRETIME", "nokey"], ["PERSIST", "nokey"], ["ttl", "nokey"], ["pexpiretime", "nokey"],
+    ["SET", "p", "v"], ["TTL", "p"], ["PTTL", "p"], ["EXPIRETIME", "p"], ["PEXPIRETIME", "p"], ["PERSIST", "p"],
+    ["EXPIRE", "p", "5000"], ["PERSIST", "p"], ["PERSIST", "p"], ["TTL", "p"], ["PTTL", "p"], ["EXPIRETIME", "p"], ["GET", "p"],
+    ["SET", "p", "v", "PXAT", FAR_MS], ["persist", "p"], ["PEXPIRETIME", "p"],
+    # writes that keep a TTL (INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT, APPEND, SETRANGE, and writes refused)
+    ["SET", "i", "10", "EX", "5000"], ["INCR", "i"], ["TTL", "i"], ["INCRBY", "i", "5"], ["TTL", "i"], ["DECR", "i"],
+    ["DECRBY", "i", "2"], ["TTL", "i"], ["INCRBYFLOAT", "i", "1.5"], ["TTL", "i"], ["APPEND", "i", "x"], ["TTL", "i"],
+    ["SETRANGE", "i", "0", "y"], ["TTL", "i"], ["GET", "i"], [R, "EXPIRETIME", "i"],
+    ["SET", "i", "1", "EXAT", FAR], ["INCR", "i"], ["DECRBY", "i", "-5"], ["INCRBYFLOAT", "i", "0.5"], ["APPEND", "i", "0"],
+    ["SETRANGE", "i", "1", "9"], ["EXPIRETIME", "i"], ["PEXPIRETIME", "i"], ["GET", "i"], ["INCR", "i"],
+    ["INCRBY", "i", "x"], ["SETRANGE", "i", "-1", "x"], ["SETNX", "i", "q"], ["MSETNX", "i", "a", "zz", "b"],
+    ["SET", "i", "v", "NX"], ["SET", "i", "v", "NX", "EX", "100"], ["SET", "i", "v", "NX", "GET"], ["EXPIRETIME", "i"],
+    ["GETRANGE", "i", "0", "-1"], ["STRLEN", "i"], ["EXISTS", "i"], ["TYPE", "i"], ["MGET", "i", "zz"], ["EXPIRETIME", "i"],
+    ["GET", "zz"], ["TTL", "zz"],
+    # ... and writes that clear it (SET, GETSET, MSET, SETEX's own; GETDEL and DEL take the key with it)
+    ["SET", "i", "v"], ["TTL", "i"], ["SET", "i", "v", "EX", "5000"], ["GETSET", "i", "w"], ["TTL", "i"],
+    ["SET", "i", "v", "EX", "5000"], ["SET", "j", "v", "EXAT", FAR], ["MSET", "i", "a", "j", "b"], ["TTL", "i"], ["TTL", "j"],
+    ["SET", "i", "v", "EX", "5000"], ["MSET", "zz", "1", "i", "c", "i", "d"], ["TTL", "i"], ["GET", "i"],
+    ["SET", "i", "v", "EX", "5000"], ["SET", "i", "v2", "XX"], ["TTL", "i"], ["SET", "i", "v", "EX", "5000"],
+    ["SET", "i", "v3", "GET"], ["TTL", "i"], ["SET", "i", "v", "EXAT", FAR], ["SETEX", "i", "5000", "w"], ["TTL", "i"],
+    [R, "EXPIRETIME", "i"], ["SET", "i", "v", "EX", "5000"], ["GETDEL", "i"], ["TTL", "i"], ["SET", "i", "v"], ["TTL", "i"],
+    ["SET", "i", "v", "EX", "5000"], ["DEL", "i"], ["SET", "i", "v", "NX"], ["TTL", "i"], ["SET", "i", "v", "EX", "5000"],
+    ["UNLINK", "i"], ["INCR", "i"], ["TTL", "i"], ["SET", "i", "v", "EX", "5000"], ["GETEX", "i", "PERSIST"],
+    ["APPEND", "i", "x"], ["TTL", "i"],
+    # keys past their time (set with a time in the past; Redis keeps them until touched) are invisible to
+    # every command, and a write makes a new key without a TTL
+    ["MSET", "x1", "a", "x2", "b", "x3", "c"], ["EXPIREAT", "x1", "1"], ["PEXPIREAT", "x2", "1"],
+    ["MGET", "x1", "x2", "x3"], ["EXISTS", "x1", "x2", "x3"], ["KEYS", "x*"], ["SCAN", "0", "MATCH", "x*"],
+    ["APPEND", "x1", "new"], ["TTL", "x1"], ["INCR", "x2"], ["TTL", "x2"],
+    ["SET", "y1", "a", "PXAT", "1"], ["SET", "y2", "5", "EXAT", "1"], ["SET", "y3", "c"], ["MGET", "y1", "y2", "y3"],
+    ["EXISTS", "y1", "y2", "y3", "y1"], ["KEYS", "y*"], ["SCAN", "0", "MATCH", "y*"], ["TYPE", "y1"], ["STRLEN", "y1"],
+    ["GETRANGE", "y1", "0", "-1"], ["TTL", "y1"], ["PTTL", "y2"], ["EXPIRETIME", "y1"], ["PEXPIRETIME", "y2"],
+    ["PERSIST", "y1"], ["EXPIRE", "y1", "1000"], ["GETEX", "y1", "PERSIST"], ["GETEX", "y1", "EX", "1000"],
+    ["SET", "y1", "b", "XX"], ["SET", "y1", "b", "XX", "GET"], ["SETNX", "y1", "n"], ["GET", "y1"], ["TTL", "y1"],
+    ["INCR", "y2"], ["TTL", "y2"],
+    ["SET", "y4", "5", "PXAT", "1"], ["INCRBYFLOAT", "y4", "1.5"], ["TTL", "y4"],
+    ["SET", "y5", "abc", "PXAT", "1"], ["SETRANGE", "y5", "1", "x"], ["GET", "y5"], ["TTL", "y5"],
+    ["SET", "y6", "abc", "PXAT", "1"], ["GETSET", "y6", "n"], ["TTL", "y6"],
+    ["SET", "y7", "abc", "PXAT", "1"], ["GETDEL", "y7"], ["SET", "y8", "a", "PXAT", "1"], ["MSETNX", "y8", "1", "y9", "2"],
+    ["GET", "y8"], ["SET", "y10", "a", "PXAT", "1"], ["DEL", "y10"], ["SET", "y11", "a", "PXAT", "1"],
+    ["SET", "y11", "b", "KEEPTTL"], ["TTL", "y11"], ["SET", "y12", "a", "PXAT", "1"], ["APPEND", "y12", "z"], ["GET", "y12"],
+    ["SET", "y13", "a", "PXAT", "1"], ["SET", "y13", "b", "NX", "GET"], ["TTL", "y13"],
+    ["SET", "y14", "a", "EXAT", "1"], ["DECRBY", "y14", "3"], ["TTL", "y14"], ["SET", "y15", "a", "EXAT", "1"],
+    ["UNLINK", "y15"], ["KEYS", "y*"], ["SCAN", "0", "MATCH", "y*"],
+]
+
+def expiry_keyspace(c):
+    """A connection's INFO keyspace line, keys and expires (avg_ttl is an estimate on both sides)."""
+    line = harness.parse_info(c.call("INFO", "keyspace")).get("db0", "")
+    return re.sub(r",avg_ttl=\d+$", "", line)
+
+def test_expiry(d):
+    """Expiry: SET's EX / PX / EXAT / PXAT / KEEPTTL with NX, XX and GET, SETEX, PSETEX, GETEX,
+    EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT with NX, XX, GT and LT, TTL, PTTL, EXPIRETIME, PEXPIRETIME
+    and PERSIST answer as Redis does (every error, the 64-bit limits, times in the past; TTLs within a
+    tolerance); which writes keep a TTL and which clear it; keys past their time are invisible; INFO
+    keyspace counts keys and expires as Redis does."""
+    for args in EXPIRY_SCRIPT:
+        if args[0] == R: d.compare(args[1:], "expiry", "near")
+        else: d.compare(args, "expiry")
+    d.both("FLUSHALL")
+    for args in (["SET", "ka", "1"], ["SET", "kb", "2", "EX", "5000"], ["SET", "kc", "3", "PXAT", FAR_MS],
+                 ["SETEX", "kd", "5000", "4"], ["SET", "ke", "5", "KEEPTTL"], ["PERSIST", "kc"], ["PEXPIRE", "ka", "9000000"],
+                 ["GETEX", "ka", "PERSIST"], ["SET", "kf", "6", "EXAT", FAR], ["EXPIRE", "kf", "-1"], ["DBSIZE"]):
+        d.compare(args, "expiry, INFO keyspace")
+    got = [expiry_keyspace(c) for c in (d.a, d.b)]
+    d.verdict(got[0] == got[1] == "keys=5,expires=2", "expiry", "INFO keyspace: db0's keys and expires", got[0], got[1])
+    d.both("FLUSHALL")
+    got = [expiry_keyspace(c) for c in (d.a, d.b)]
+    d.verdict(got[0] == got[1] == "", "expiry", "INFO keyspace after FLUSHALL: no db0 line", got[0], got[1])
 
 
 # ---- Authentication and protected mode ----
@@ -739,8 +1118,8 @@ def test_acl_random(d):
     finally:
         for c in conns: c.close()
 
-TESTS = [test_script, test_extreme, test_patterns, test_raw_protocol, test_random, test_pipelined, test_final_state,
-         test_auth_nopass, test_protected_mode, test_acl, test_acl_random]
+TESTS = [test_script, test_extreme, test_patterns, test_raw_protocol, test_expiry, test_random, test_pipelined,
+         test_final_state, test_auth_nopass, test_protected_mode, test_acl, test_acl_random]
 TESTS_PASSWORD = [test_auth_password, test_config_set_requirepass]
 
 
