@@ -94,7 +94,7 @@ static void ttl_generic(cmdctx *x, rstr *argv, int ms, int absolute) {
         if (v.expire) {
             t = absolute ? (long long)v.expire : (long long)v.expire - (long long)x->time_ms;
             if (t < 0) t = 0;
-            if (!ms) t = (t + 500) / 1000;
+            if (!ms) t = t / 1000 + (t % 1000 >= 500);  /* Redis's (t + 500) / 1000, without its overflow */
         }
     }
     sval_free(&v);

@@ -167,12 +167,14 @@ void getex_command(cmdctx *x, int argc, rstr *argv) {
     int opts;
     const rstr *when;
     uint64_t expire = 0;
-    if (!string_options(x, argc, argv, 2, 1, &opts, &when)) return;
-    if (when && !expiry_ms(x, opts, when, "getex", &expire)) return;
-    if (!x->f) return;
+    if (!string_options(x, argc, argv, 2, 1, &opts, &when) || !x->f) return;
     sval v;
-    if (!key_get(x, &argv[1], &v)) {
+    if (!key_get(x, &argv[1], &v)) {  /* nil before the time is looked at, as Redis */
         reply_nil(x->out);
+        sval_free(&v);
+        return;
+    }
+    if (when && !expiry_ms(x, opts, when, "getex", &expire)) {
         sval_free(&v);
         return;
     }
