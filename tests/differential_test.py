@@ -40,6 +40,19 @@ import harness  # noqa: E402
 from harness import Client, check, short  # noqa: E402
 
 SCRIPT = [
+    # RENAME, RENAMENX, COPY, TOUCH, OBJECT (COPY's DB other than 0 differs: one database)
+    "SET rn1 a", "RENAME rn1 rn2", "GET rn1", "GET rn2", "RENAME rn1 rn3", "RENAME rn2 rn2", "RENAMENX rn2 rn2",
+    "SET rn4 b", "RENAMENX rn2 rn4", "RENAMENX rn2 rn5", "RENAME rn5 rn4", "GET rn4", "RENAME", "RENAME a",
+    "RENAMENX a", "COPY rn4 cp1", "COPY rn4 cp1", "COPY rn4 cp1 REPLACE", "COPY rn4 cp1 replace", "COPY rn4 rn4",
+    "COPY nokey cp2", "COPY rn4 cp3 DB 0", "COPY rn4 cp3 DB 16", "COPY rn4 cp3 DB -1", "COPY rn4 cp3 DB x",
+    "COPY rn4 cp3 DB", "COPY rn4 cp3 FOO", "COPY rn4 cp3 REPLACE DB 0 REPLACE", "COPY rn4", "GET cp3",
+    "TOUCH rn4 cp1 nokey rn4", "TOUCH", "OBJECT ENCODING rn4", "SET oi 12345", "OBJECT ENCODING oi",
+    "SET oneg -42", "OBJECT ENCODING oneg", "SET obig 12345678901234567890123", "OBJECT ENCODING obig",
+    "SET olong " + "x" * 45, "OBJECT ENCODING olong", "SET o44 " + "y" * 44, "OBJECT ENCODING o44",
+    "OBJECT ENCODING nokey", "OBJECT REFCOUNT oi", "SET o10k 10000", "OBJECT REFCOUNT o10k", "OBJECT REFCOUNT rn4",
+    "SET o0 0", "OBJECT REFCOUNT o0", "SET oneg1 -1", "OBJECT REFCOUNT oneg1", "OBJECT REFCOUNT nokey",
+    "OBJECT FREQ rn4", "OBJECT FREQ nokey", "OBJECT IDLETIME nokey", "OBJECT HELP", "OBJECT help", "OBJECT HELP x",
+    "OBJECT FOO rn4", "OBJECT", "OBJECT ENCODING", "OBJECT ENCODING a b",
     "SET k v", "GET k", "SET k v NX", "SET k v XX", "SET k2 v XX", "SET k v3 GET", "SET n v GET", "SET k v NX XX",
     "SET k v FOO", "SET k", "SET", "GET", "GET a b", "SETNX k x", "SETNX k3 x", "GETSET k3 y", "GETDEL k3", "GETDEL k3",
     "MSET a 1 b 2", "MSET a 1 b", "MGET a b zz", "MSETNX a 1 q 2", "MSETNX q 1 r 2", "MSETNX q", "EXISTS a a b zz",
@@ -401,6 +414,11 @@ def random_cmd(r, pipelined=False):
         lambda: (lambda kk: r.choice([["DEL", kk, kk], ["EXISTS", kk, kk, kk], ["MSET", kk, v(), kk, v()],
                                       ["MSETNX", kk, v(), kk, v()], ["MGET", kk, kk]]))(k()),
         lambda: ["KEYS", rand_pattern(r)],
+        lambda: ["RENAME", k(), k()], lambda: ["RENAMENX", k(), k()], lambda: ["TOUCH"] + [k() for _ in range(3)],
+        lambda: ["COPY", k(), k()] + r.choice([[], ["REPLACE"], ["DB", "0"], ["DB", "0", "REPLACE"], ["FOO"]]),
+        # OBJECT ENCODING and REFCOUNT depend on how Redis made the value (APPEND makes it raw), IDLETIME
+        # on when it was read (raftkv keeps no access time): scripted cases only
+        lambda: ["OBJECT", r.choice(["FREQ", "HELP"]), k()],
     ] + [lambda: random_expiry_cmd(r, k, v)] * 8 + ([] if pipelined else [scan])
     args = r.choice(choices)()
     for i, a in enumerate(args):  # the guard the comment above promises

@@ -20,12 +20,6 @@
 
 static int eq(const rstr *a, const char *s) { return strlen(s) == a->len && strncasecmp(a->p, s, a->len) == 0; }
 
-/* A HELP reply: n lines as simple strings. */
-static void reply_help(buf *o, const char *const *lines, int n) {
-    reply_array(o, n);
-    for (int i = 0; i < n; i++) reply_simple(o, lines[i]);
-}
-#define REPLY_HELP(o, lines) reply_help(o, lines, (int)(sizeof(lines) / sizeof(lines[0])))
 
 void dbsize_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc; (void)argv;

@@ -53,6 +53,11 @@ const command *cmd_lookup_sub(const command *cmd, const char *name, size_t len) 
     return NULL;
 }
 
+void cmd_reply_help(buf *o, const char *const *lines, int n) {
+    reply_array(o, n);
+    for (int i = 0; i < n; i++) reply_simple(o, lines[i]);
+}
+
 int cmd_arity_ok(const command *cmd, int argc) {
     return cmd->arity >= 0 ? argc == cmd->arity : argc >= -cmd->arity;
 }

@@ -84,6 +84,9 @@ void cmd_expire(store *f, uint64_t time_ms, int argc, rstr *argv);
 /* Keys removed because they expired, on this node (INFO stats). */
 extern _Atomic long long cmd_expired_keys;
 int cmd_arity_ok(const command *cmd, int argc);
+/* A HELP reply: n lines as simple strings. */
+void cmd_reply_help(buf *o, const char *const *lines, int n);
+#define REPLY_HELP(o, lines) cmd_reply_help(o, lines, (int)(sizeof(lines) / sizeof(lines[0])))
 void cmd_reply_arity(buf *out, const command *cmd, const command *parent);
 void cmd_reply_unknown(buf *out, int argc, rstr *argv);
 void cmd_reply_unknown_sub(buf *out, const command *parent, const rstr *sub);

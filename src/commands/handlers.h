@@ -43,7 +43,8 @@ cmd_proc get_command, mget_command, strlen_command, getrange_command, set_comman
 cmd_proc expire_command, pexpire_command, expireat_command, pexpireat_command, persist_command, ttl_command,
     pttl_command, expiretime_command, pexpiretime_command;
 /* keyspace.c */
-cmd_proc exists_command, type_command, del_command, flushdb_command, keys_command, scan_command, randomkey_command;
+cmd_proc exists_command, type_command, del_command, flushdb_command, keys_command, scan_command, randomkey_command,
+    touch_command, object_command, rename_command, renamenx_command, copy_command;
 /* connection.c */
 cmd_proc ping_command, echo_command, time_command;
 #endif

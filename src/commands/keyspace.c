@@ -1,6 +1,6 @@
 /* The keyspace commands, which treat keys whatever their values: EXISTS,
- * TYPE, DEL/UNLINK, FLUSHDB/FLUSHALL, and the walks over every key: KEYS,
- * SCAN, RANDOMKEY. The long reads (KEYS; MGET and EXISTS of many keys)
+ * TYPE, TOUCH, OBJECT, DEL/UNLINK, RENAME, RENAMENX, COPY, FLUSHDB/FLUSHALL,
+ * and the walks over every key: KEYS, SCAN, RANDOMKEY. The long reads (KEYS; MGET and EXISTS of many keys)
  * are read_jobs, which the server runs a slice at a time. */
 #include "handlers.h"
 #include "glob.h"
@@ -28,6 +28,125 @@ void type_command(cmdctx *x, int argc, rstr *argv) {
     int live = key_get(x, &argv[1], &v);
     sval_free(&v);
     reply_simple(x->out, live ? "string" : "none");
+}
+
+/* TOUCH key [key ...]: the live keys among them (raftkv keeps no access
+ * time to update). */
+void touch_command(cmdctx *x, int argc, rstr *argv) {
+    long long n = 0;
+    for (int i = 1; i < argc; i++) {
+        sval v;
+        n += key_get(x, &argv[i], &v);
+        sval_free(&v);
+    }
+    reply_int(x->out, n);
+}
+
+/* Redis's encoding of a string: an integer it would keep as a long, a
+ * short one embedded in its object, a longer one raw. */
+static const char *string_encoding(const sval *v) {
+    long long n;
+    if (v->len <= 20 && str2ll(v->p, v->len, &n)) return "int";
+    return v->len <= 44 ? "embstr" : "raw";
+}
+
+static const char *const object_help[] = {
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+    "HELP",
+    "    Prints this help.",
+};
+
+/* OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT key ; OBJECT HELP. As Redis
+ * under its default policy (noeviction): FREQ is refused; IDLETIME is 0
+ * (raftkv keeps no access time); REFCOUNT is Redis's shared-integer answer
+ * for 0..9999, else 1. */
+void object_command(cmdctx *x, int argc, rstr *argv) {
+    if (arg_is(&argv[1], "help")) {
+        REPLY_HELP(x->out, object_help);
+        return;
+    }
+    (void)argc;
+    sval v;
+    if (!key_get(x, &argv[2], &v)) {
+        reply_nil(x->out);
+        sval_free(&v);
+        return;
+    }
+    long long n;
+    if (arg_is(&argv[1], "encoding")) reply_bulkstr(x->out, string_encoding(&v));
+    else if (arg_is(&argv[1], "idletime")) reply_int(x->out, 0);
+    else if (arg_is(&argv[1], "refcount"))
+        reply_int(x->out, v.len <= 4 && str2ll(v.p, v.len, &n) && n >= 0 && n < 10000 ? 2147483647 : 1);
+    else
+        reply_error(x->out, "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+                            "that when switching between policies at runtime LRU and LFU data will take some time "
+                            "to adjust.");
+    sval_free(&v);
+}
+
+/* RENAME key newkey ; RENAMENX likewise: the value moves with its expiry. */
+static void rename_generic(cmdctx *x, rstr *argv, int nx) {
+    if (!x->f) return;
+    sval v, d;
+    if (!key_get(x, &argv[1], &v)) {
+        reply_error(x->out, "ERR no such key");
+        sval_free(&v);
+        return;
+    }
+    int same = argv[1].len == argv[2].len && !memcmp(argv[1].p, argv[2].p, argv[1].len);
+    int taken = !same && nx && key_get(x, &argv[2], &d);
+    if (taken) sval_free(&d);
+    if (!same && !taken) {
+        store_del(x->f, argv[1].p, argv[1].len, NULL);
+        key_set(x, &argv[2], v.p, v.len, v.expire);
+    }
+    sval_free(&v);
+    if (nx) reply_int(x->out, !same && !taken);
+    else reply_ok(x->out);
+}
+void rename_command(cmdctx *x, int argc, rstr *argv) { (void)argc; rename_generic(x, argv, 0); }
+void renamenx_command(cmdctx *x, int argc, rstr *argv) { (void)argc; rename_generic(x, argv, 1); }
+
+/* COPY source destination [DB destination-db] [REPLACE]: one database, as
+ * on a Redis Cluster node. */
+void copy_command(cmdctx *x, int argc, rstr *argv) {
+    int replace = 0;
+    for (int i = 3; i < argc; i++) {
+        long long db;
+        if (arg_is(&argv[i], "replace")) {
+            replace = 1;
+        } else if (arg_is(&argv[i], "db") && i + 1 < argc) {
+            if (!arg_ll(x, &argv[++i], &db)) return;
+            if (db < 0 || db > 15) { reply_error(x->out, "ERR DB index is out of range"); return; }
+            if (db) { reply_error(x->out, "ERR Copying to another database is not allowed in cluster mode"); return; }
+        } else {
+            reply_error(x->out, ERR_SYNTAX);
+            return;
+        }
+    }
+    if (argv[1].len == argv[2].len && !memcmp(argv[1].p, argv[2].p, argv[1].len)) {
+        reply_error(x->out, "ERR source and destination objects are the same");
+        return;
+    }
+    if (!x->f) return;
+    sval v, d;
+    int found = key_get(x, &argv[1], &v), taken = found && key_get(x, &argv[2], &d);
+    if (taken) sval_free(&d);
+    if (found && (!taken || replace)) key_set(x, &argv[2], v.p, v.len, v.expire);
+    reply_int(x->out, found && (!taken || replace));
+    sval_free(&v);
 }
 
 /* DEL key [key ...] ; UNLINK likewise */

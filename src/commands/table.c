@@ -42,6 +42,15 @@ static const command config_subs[] = {
     END,
 };
 
+static const command object_subs[] = {
+    ROW("encoding", 3, R, 2, 2, 1, object_command, K, "2.2.3", "Inspect the internal encoding of a Redis object", "O(1)"),
+    ROW("freq", 3, R, 2, 2, 1, object_command, K, "4.0.0", "Get the logarithmic access frequency counter of a Redis object", "O(1)"),
+    ROW("idletime", 3, R, 2, 2, 1, object_command, K, "2.2.3", "Get the time since a Redis object was last accessed", "O(1)"),
+    ROW("refcount", 3, R, 2, 2, 1, object_command, K, "2.2.3", "Get the number of references to the value of the key", "O(1)"),
+    ROW("help", 2, CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, object_command, K, "6.2.0", "Show helpful text about the different subcommands", "O(1)"),
+    END,
+};
+
 static const command acl_subs[] = {
     ROW("cat", -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, acl_command, V, "6.0.0", "List the ACL categories or the commands inside a category", "O(1) since the categories and commands are a fixed set."),
     ROW("deluser", -3, CMD_WRITE | CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, acl_deluser_command, V, "6.0.0", "Remove the specified ACL users and the associated rules", "O(1) amortized time considering the typical user."),
@@ -108,6 +117,11 @@ static command table[] = {
     ROW("pttl", 2, R | F, 1, 1, 1, pttl_command, K, "2.6.0", "Get the time to live for a key in milliseconds", "O(1)"),
     ROW("expiretime", 2, R | F, 1, 1, 1, expiretime_command, K, "7.0.0", "Get the expiration Unix timestamp for a key", "O(1)"),
     ROW("pexpiretime", 2, R | F, 1, 1, 1, pexpiretime_command, K, "7.0.0", "Get the expiration Unix timestamp for a key in milliseconds", "O(1)"),
+    ROW("touch", -2, R | F, 1, -1, 1, touch_command, K, "3.2.1", "Alters the last access time of a key(s). Returns the number of existing keys specified.", "O(N) where N is the number of keys that will be touched."),
+    ROW("rename", 3, W, 1, 2, 1, rename_command, K, "1.0.0", "Rename a key", "O(1)"),
+    ROW("renamenx", 3, W | F, 1, 2, 1, renamenx_command, K, "1.0.0", "Rename a key, only if the new key does not exist", "O(1)"),
+    ROW("copy", -3, W | D, 1, 2, 1, copy_command, K, "6.2.0", "Copy a key", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values."),
+    PARENT("object", -2, CMD_NOKEYS, NULL, object_subs, K, "2.2.3", "A container for object introspection commands", "Depends on subcommand."),
     ROW("type", 2, R | F, 1, 1, 1, type_command, K, "1.0.0", "Determines the type of value stored at a key.", "O(1)"),
     ROW("dbsize", 1, R | F | CMD_NOKEYS, 0, 0, 0, dbsize_command, V, "1.0.0", "Returns the number of keys in the database.", "O(1)"),
     ROW("keys", 2, R | CMD_NOKEYS | CMD_SLICED, 0, 0, 0, keys_command, K, "1.0.0", "Returns all key names that match a pattern.", "O(N) with N being the number of keys in the database"),

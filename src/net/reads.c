@@ -172,7 +172,9 @@ void reads_serve(void) {
             break;
         }
         *pp = s->qnext;
-        command *cmd = cmd_lookup(s->argv[0].p, s->argv[0].len);
+        const command *cmd = cmd_lookup(s->argv[0].p, s->argv[0].len), *sub;
+        if (cmd && cmd->subs && s->argc >= 2 && (sub = cmd_lookup_sub(cmd, s->argv[1].p, s->argv[1].len)))
+            cmd = sub;  /* OBJECT ENCODING key: the subcommand runs, and names the keys */
         if (reads_slice(s, cmd) || reads_fetch(s, cmd)) continue;
         if (!s->c->close_asap) dispatch_run(s->c, cmd, s->argc, s->argv, &s->reply);
         made += s->reply.len;
