@@ -1136,8 +1136,68 @@ def test_acl_random(d):
     finally:
         for c in conns: c.close()
 
-TESTS = [test_script, test_extreme, test_patterns, test_raw_protocol, test_expiry, test_random, test_pipelined,
-         test_final_state, test_auth_nopass, test_protected_mode, test_acl, test_acl_random]
+# Transactions: each sequence on two connections per server ("2:" sends on
+# the second one, as another client would), compared reply by reply. "~"
+# waits past a 100 ms expiry first. KEYS, SCAN, RANDOMKEY and server
+# commands are not allowed inside MULTI on raftkv (redis-compat.md).
+TX_SEQS = [
+    ["MULTI", "MULTI", "SET t:a 1", "GET t:a", "INCR t:a", "SET t:a b c d", "NOSUCH x", "EXEC", "GET t:a"],
+    ["MULTI", "WATCH t:x", "EXEC"], ["EXEC", "DISCARD", "MULTI", "DISCARD", "DISCARD", "EXEC"],
+    ["MULTI", "SET t:b 1", "INCR t:b", "SET t:b x", "INCR t:b", "MGET t:a t:b", "EXISTS t:a t:b t:c", "DEL t:b",
+     "EXEC", "EXISTS t:b"],
+    ["MULTI", "PING", "PING hi", "ECHO hi", "EXEC"], ["MULTI", "GET", "EXEC"], ["MULTI", "get", "exec"],
+    ["WATCH", "UNWATCH t:x", "UNWATCH", "MULTI", "UNWATCH", "EXEC"],
+    ["MULTI", "EXEC x"], ["MULTI", "EXEC x", "EXEC"], ["MULTI", "DISCARD x", "EXEC"], ["MULTI", "SET t:r 1", "RESET", "EXEC", "GET t:r"],
+    ["MULTI", "EXEC"], ["MULTI", "SET t:c 1 EX 100", "TTL t:c", "PERSIST t:c", "TTL t:c", "EXPIRE t:c -1", "EXISTS t:c",
+                        "EXEC"],
+    ["SET t:w 1", "WATCH t:w", "2:SET t:w 2", "MULTI", "GET t:w", "EXEC", "GET t:w"],
+    ["SET t:w 1", "WATCH t:w", "MULTI", "GET t:w", "INCR t:w", "EXEC"],
+    ["SET t:w 1", "WATCH t:w", "2:SET t:w 1", "MULTI", "GET t:w", "EXEC"],
+    ["SET t:w 1", "WATCH t:w", "2:SET t:w 9 NX", "MULTI", "GET t:w", "EXEC"],
+    ["SET t:w 1", "WATCH t:w", "2:PERSIST t:w", "MULTI", "GET t:w", "EXEC"],
+    ["SET t:w 1", "WATCH t:w", "2:EXPIRE t:w 100", "MULTI", "GET t:w", "EXEC"],
+    ["SET t:w 1", "WATCH t:w", "2:GET t:w", "2:TTL t:w", "MULTI", "GET t:w", "EXEC"],
+    ["SET t:w 1", "WATCH t:w", "2:DEL t:w", "MULTI", "GET t:w", "EXEC"],
+    ["WATCH t:n1", "MULTI", "GET t:n1", "EXEC"],
+    ["WATCH t:n2", "2:SET t:n2 x", "MULTI", "GET t:n2", "EXEC"],
+    ["WATCH t:n3", "2:SET t:n3 x", "2:DEL t:n3", "MULTI", "GET t:n3", "EXEC"],
+    ["SET t:w 1", "SET t:v 1", "WATCH t:w t:v t:n4", "2:SET t:v 2", "MULTI", "GET t:w", "EXEC"],
+    ["SET t:w 1", "WATCH t:w", "UNWATCH", "2:SET t:w 2", "MULTI", "GET t:w", "EXEC"],
+    ["SET t:w 1", "WATCH t:w", "MULTI", "DISCARD", "2:SET t:w 2", "MULTI", "GET t:w", "EXEC"],
+    ["SET t:w 1", "WATCH t:w", "MULTI", "SET t:w 5", "EXEC", "2:SET t:w 6", "MULTI", "GET t:w", "EXEC"],
+    ["SET t:w 1", "WATCH t:w", "2:FLUSHALL", "MULTI", "GET t:w", "EXEC"],
+    ["WATCH t:n5", "2:FLUSHALL", "MULTI", "GET t:n5", "EXEC"],
+    ["SET t:s 1 PX 1", "~", "WATCH t:s", "MULTI", "GET t:s", "EXEC"],
+    ["SET t:s 1 PX 1", "~", "WATCH t:s", "2:DEL t:s", "MULTI", "GET t:s", "EXEC"],
+    ["SET t:e 1 PX 100", "WATCH t:e", "~", "MULTI", "GET t:e", "EXEC"],
+    ["SET t:w 1", "WATCH t:w", "2:RENAME t:w t:w2", "MULTI", "GET t:w2", "EXEC"],
+    ["SET t:w 1", "WATCH t:w", "2:COPY t:w t:w3", "MULTI", "GET t:w3", "EXEC"],
+    ["SET t:w 1", "WATCH t:w", "RESET", "2:SET t:w 2", "MULTI", "GET t:w", "EXEC"],
+]
+
+def test_transactions(d):
+    """MULTI, EXEC, DISCARD, WATCH, UNWATCH as Redis answers them: queueing
+    and its refusals (EXECABORT), runtime errors inside EXEC, and WATCH
+    against another client's writes, deletions, expiry and FLUSHALL."""
+    for n, seq in enumerate(TX_SEQS):
+        conns = [[Client(p, 10) for p in d.ports] for _ in range(2)]
+        try:
+            conns[1][0].call("FLUSHALL"); conns[1][1].call("FLUSHALL")
+            for args in seq:
+                if args == "~":
+                    time.sleep(0.15)
+                    continue
+                which = 1 if args.startswith("2:") else 0
+                cmd = split(args[2:] if which else args)
+                out = [c.call_raw(*cmd) for c in conns[which]]
+                d.verdict(out[0] == out[1], "transactions, sequence %d" % n, short(cmd, 200), short(out[0], 400),
+                          short(out[1], 400))
+        finally:
+            for pair in conns:
+                for c in pair: c.close()
+
+TESTS = [test_script, test_extreme, test_patterns, test_raw_protocol, test_expiry, test_transactions, test_random,
+         test_pipelined, test_final_state, test_auth_nopass, test_protected_mode, test_acl, test_acl_random]
 TESTS_PASSWORD = [test_auth_password, test_config_set_requirepass]
 
 

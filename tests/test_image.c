@@ -108,8 +108,10 @@ static size_t random_chunk(unsigned *st) {
 }
 
 #define MEMBERS "1=127.0.0.1:7001@17001,2=127.0.0.1:7002@17002"
-#define HLEN (40 + sizeof(MEMBERS) - 1 + 4 + 8)   /* header size (alen, time), where records start */
-static const img_header HDR = {42, 7, 0x1234abcd5678ef01ULL, MEMBERS, sizeof(MEMBERS) - 1, NULL, 0, 1764979200000ULL, 0};
+#define DELS "0123456789abcdef"
+#define HLEN (40 + sizeof(MEMBERS) - 1 + 4 + 8 + 4 + sizeof(DELS) - 1)   /* header size, where records start */
+static const img_header HDR = {42, 7, 0x1234abcd5678ef01ULL, MEMBERS, sizeof(MEMBERS) - 1, NULL, 0, 1764979200000ULL,
+                               DELS, sizeof(DELS) - 1, 0};
 
 /* printf into a static buffer, for expected messages with offsets. */
 static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
@@ -126,10 +128,10 @@ static const rec SMALL[] = {{"a", "1", 1, 1}, {"", "", 0, 0}, {"k\0\xff", "v\r\n
 #define NSMALL (sizeof(SMALL) / sizeof(SMALL[0]))
 
 static void test_empty(void) {
-    img_header h = {0, 0, 0, NULL, 0, NULL, 0, 0, 0};
+    img_header h = {0, 0, 0, NULL, 0, NULL, 0, 0, NULL, 0, 0};
     buf b;
     encode(&b, &h, NULL, 0);
-    CHECK(b.len == 8 + 32 + 4 + 8 + 1 + 12);
+    CHECK(b.len == 8 + 32 + 4 + 8 + 4 + 1 + 12);
     sink s;
     sink_init(&s, NULL, 0);
     img_dec *d = img_dec_new();
@@ -296,7 +298,7 @@ static void test_limits(void) {
     set_u32(b.data + 36, IMG_MAX_MEMBERS + 1);
     expect_error(b.data, b.len, "membership length 65537 over the limit");
     char nul[] = "1=a\0b";
-    img_header h = {1, 1, 1, nul, 5, NULL, 0, 0, 0}, big = {1, 1, 1, NULL, IMG_MAX_MEMBERS + 1, NULL, 0, 0, 0};
+    img_header h = {1, 1, 1, nul, 5, NULL, 0, 0, NULL, 0, 0}, big = {1, 1, 1, NULL, IMG_MAX_MEMBERS + 1, NULL, 0, 0, NULL, 0, 0};
     size_t len = b.len;
     CHECK(img_enc_begin(&e, &b, &h) == -1 && img_enc_begin(&e, &b, &big) == -1);
     CHECK(img_enc_record(&e, &b, "k", (size_t)IMG_MAX_LEN + 1, "", 0) == -1);
@@ -449,7 +451,8 @@ static void test_acl(void) {
         CHECK(img_dec_done(d) && s.got == NSMALL && s.bad == 0 && s.headers == 1);
         const img_header *got = img_dec_header(d);
         CHECK(got->alen == h.alen && strcmp(got->acl, acl) == 0);
-        CHECK(got->time_ms == HDR.time_ms && !got->plain_values);
+        CHECK(got->time_ms == HDR.time_ms && !got->plain_values && got->dlen == HDR.dlen &&
+              !memcmp(got->dels, DELS, HDR.dlen));
         img_dec_free(d);
     }
     buf_free(&b);

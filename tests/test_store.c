@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 static char dir[64];
+static uint64_t wversion;  /* test_versions' index, checked after a reopen */
 
 static int has(store *f, const char *k, const char *want) {
     sval v;
@@ -141,6 +142,32 @@ static void test_expiry(store *f) {
     CHECK(store_time(f) == 777);  /* never back */
 }
 
+static uint64_t version_of(store *f, const char *k) {
+    sval v;
+    uint64_t e = store_get(f, k, strlen(k), &v) ? v.version : UINT64_MAX;
+    sval_free(&v);
+    return e;
+}
+
+/* For WATCH: a value's version is the index of the entry that wrote it;
+ * a deletion marks its key's bucket with its entry's index; both are
+ * kept across a reopen (checked there) and FLUSHALL marks every bucket
+ * of a key it removes. */
+static void test_versions(store *f) {
+    uint64_t a = store_applied(f);
+    store_put(f, "w1", 2, "x", 1, 0);
+    store_set_applied(f, a + 1, 1);
+    store_put(f, "w1", 2, "y", 1, 0);
+    store_put(f, "w2", 2, "z", 1, 0);
+    CHECK(version_of(f, "w1") == a + 2 && version_of(f, "w2") == a + 2);
+    CHECK(store_del(f, "w2", 2, NULL) == 1);
+    CHECK(store_deleted(f, "w2", 2) == a + 2 && store_deleted(f, "w1", 2) <= a + 2);
+    store_set_applied(f, a + 2, 1);
+    CHECK(store_write_batch(f) == 0);
+    CHECK(version_of(f, "w1") == a + 2 && store_deleted(f, "w2", 2) == a + 2);
+    wversion = a + 2;
+}
+
 /* A store opened again finds its large values; FLUSHALL forgets them. */
 static store *reopen(store *f) {
     CHECK(store_sync(f) == 0);
@@ -151,6 +178,7 @@ static store *reopen(store *f) {
     if (!f) { fprintf(stderr, "%s\n", err); exit(1); }
     CHECK(store_is_large(f, "L", 1) && !store_is_large(f, "s", 1) && has(f, "a", "2"));
     CHECK(expiry_of(f, "e2") == 5000 && store_volatile(f) == 1 && store_time(f) == 777);
+    CHECK(version_of(f, "w1") == wversion && store_deleted(f, "w2", 2) == wversion);
     return f;
 }
 
@@ -174,7 +202,9 @@ static void test_install(store *f) {
     err = NULL;
     free(v);
     uint64_t at = store_applied(f) + 100;
-    CHECK(store_build_install(f, b, at, 2, 12345, "1=127.0.0.1:1@2", NULL, 0, &err) == 0);
+    char dels[STORE_DELS_BYTES] = {0};
+    dels[8 * 3] = 7;  /* bucket 3: a deletion at index 7 */
+    CHECK(store_build_install(f, b, at, 2, 12345, dels, "1=127.0.0.1:1@2", NULL, 0, &err) == 0);
     CHECK(has(r, "a", "2") && has(r, "img", NULL));  /* the old generation, pinned */
     store_reader_unpin(r);
     CHECK(has(r, "a", NULL) && has(r, "img", "1"));  /* the image */
@@ -186,6 +216,7 @@ static void test_install(store *f) {
     store_clear(f);
     store_set_applied(f, a + 1, 2);
     CHECK(!store_is_large(f, "IMG", 3) && store_keys(f) == 0 && store_volatile(f) == 0);
+    CHECK(store_deleted(f, "IMG", 3) == a + 1 && store_deleted(f, "ttl", 3) == a + 1);
     CHECK(store_write_batch(f) == 0);
 }
 
@@ -227,7 +258,9 @@ static void test_migration(void) {
             size_t kl, vl;
             const char *k = leveldb_iter_key(it, &kl), *v = leveldb_iter_value(it, &vl);
             if (k[0] != 'k') break;
-            if (!half || n >= 20) leveldb_writebatch_put(wb, k, kl, v + 1, vl - 1);
+            sval d;
+            CHECK(store_value_decode(v, vl, &d));
+            if (!half || n >= 20) leveldb_writebatch_put(wb, k, kl, d.p, d.len);
             if (half && n == 19) leveldb_writebatch_put(wb, "mmigrated", 9, k, kl);
         }
         leveldb_iter_destroy(it);
@@ -267,6 +300,7 @@ int main(void) {
     test_views(f);
     test_large(f, r);
     test_expiry(f);
+    test_versions(f);
     store_reader_free(r);
     f = reopen(f);
     test_install(f);

@@ -8,6 +8,7 @@
 #include "crc.h"
 #include "dispatch.h"
 #include "log.h"
+#include "multi.h"
 #include "node.h"
 #include "server.h"
 #include "tls.h"
@@ -106,6 +107,7 @@ void reset_command(cmdctx *x, int argc, rstr *argv) {
     free(x->c->name);
     x->c->name = NULL;
     auth_init_client(x->c);
+    multi_reset(x->c);
     reply_simple(x->out, "RESET");
 }
 

@@ -1,4 +1,5 @@
 #include "handlers.h"
+#include "tx.h"
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
@@ -120,7 +121,8 @@ void cmd_apply(store *f, uint64_t time_ms, int argc, rstr *argv, buf *reply) {
     cmdctx x = {f, reply ? reply : &scratch, NULL, bounded(time_ms), 0, 0};
     const command *cmd = cmd_lookup(argv[0].p, argv[0].len);
     if (cmd && cmd->subs && argc >= 2) cmd = cmd_lookup_sub(cmd, argv[1].p, argv[1].len);  /* ACL SETUSER */
-    if (cmd && (cmd->flags & CMD_WRITE) && cmd_arity_ok(cmd, argc)) cmd->proc(&x, argc, argv);
+    if (cmd && ((cmd->flags & CMD_WRITE) && cmd_arity_ok(cmd, argc))) cmd->proc(&x, argc, argv);
+    else if (cmd && cmd->proc == exec_command) exec_command(&x, argc, argv);  /* a transaction (tx.h) */
     else reply_error(x.out, "ERR not a write command");
     buf_free(&scratch);
 }

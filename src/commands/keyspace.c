@@ -190,7 +190,10 @@ struct read_job {
     long long n;
 };
 
-static read_job *job_new(store *f, uint64_t time_ms, int kind, int argc, const rstr *argv) {
+/* direct: MGET and EXISTS look up through the store, not a view (inside
+ * an apply, where a view would miss the entry's own writes, or through a
+ * read handle already pinned at its point in time). */
+static read_job *job_new(store *f, uint64_t time_ms, int kind, int argc, const rstr *argv, int direct) {
     uint64_t index, term, keys;
     read_job *j = xmalloc(sizeof(*j));
     memset(j, 0, sizeof(*j));
@@ -199,7 +202,7 @@ static read_job *job_new(store *f, uint64_t time_ms, int kind, int argc, const r
     j->x.f = f;
     j->x.time_ms = time_ms;
     /* no view while one would miss applied changes: lookups go through the store */
-    j->v = store_views_behind(f) ? NULL : store_view_new(f, &index, &term, &keys);
+    j->v = store_views_behind(f) || (direct && kind != JOB_KEYS) ? NULL : store_view_new(f, &index, &term, &keys);
     j->argc = argc;
     j->argv = argv;
     j->next = 1;
@@ -213,19 +216,19 @@ static read_job *job_new(store *f, uint64_t time_ms, int kind, int argc, const r
 
 read_job *read_job_new(store *f, uint64_t time_ms, int argc, const rstr *argv) {
     if (store_views_behind(f)) return NULL;  /* runs whole, through the store */
-    if (arg_is(&argv[0], "keys")) return job_new(f, time_ms, JOB_KEYS, argc, argv);
+    if (arg_is(&argv[0], "keys")) return job_new(f, time_ms, JOB_KEYS, argc, argv, 0);
     if (argc - 1 < READ_JOB_MIN_KEYS) return NULL;
-    if (arg_is(&argv[0], "mget")) return job_new(f, time_ms, JOB_MGET, argc, argv);
-    if (arg_is(&argv[0], "exists")) return job_new(f, time_ms, JOB_EXISTS, argc, argv);
+    if (arg_is(&argv[0], "mget")) return job_new(f, time_ms, JOB_MGET, argc, argv, 0);
+    if (arg_is(&argv[0], "exists")) return job_new(f, time_ms, JOB_EXISTS, argc, argv, 0);
     return NULL;
 }
 
 /* A key costs one unit, and more when matching it against a long pattern
  * could take long (the matcher is O(pattern x key) at worst). */
 static int keys_step(read_job *j, long budget, buf *out) {
-    const char *k, *val, *p;
-    size_t kl, vl, pl;
-    uint64_t expire;
+    const char *k, *val;
+    size_t kl, vl;
+    sval v;
     while (budget > 0) {
         if (!store_view_next(j->v, &k, &kl, &val, &vl)) {
             reply_array(out, j->n);
@@ -233,7 +236,7 @@ static int keys_step(read_job *j, long budget, buf *out) {
             return 1;
         }
         budget -= 1 + (long)((j->all ? 0 : j->pat.len * kl) >> 12);
-        if (!store_value_decode(val, vl, &p, &pl, &expire) || key_expired(&j->x, expire)) continue;
+        if (!store_value_decode(val, vl, &v) || key_expired(&j->x, v.expire)) continue;
         if (j->all || glob_match(j->pat.p, j->pat.len, k, kl, 0)) { reply_bulk(&j->body, k, kl); j->n++; }
     }
     return 0;
@@ -284,7 +287,7 @@ void read_job_run(cmdctx *x, int argc, rstr *argv) {
         return;
     }
     int kind = arg_is(&argv[0], "keys") ? JOB_KEYS : arg_is(&argv[0], "mget") ? JOB_MGET : JOB_EXISTS;
-    read_job *j = job_new(x->f, x->time_ms, kind, argc, argv);
+    read_job *j = job_new(x->f, x->time_ms, kind, argc, argv, x->c == NULL);
     j->off_loop = 1;  /* whole, wherever it runs */
     read_job_step(j, LONG_MAX, x->out);
     read_job_free(j);

@@ -5,6 +5,7 @@
  * routes on) and the docs COMMAND DOCS returns. Container commands
  * (CLIENT, CONFIG, COMMAND, RAFT.NODE) point to a table of subcommands. */
 #include "handlers.h"
+#include "tx.h"
 
 /* name, arity, flags, first key, last key, key step, handler, group, since, summary, complexity */
 #define ROW(name, arity, flags, first, last, step, proc, group, since, summary, complexity) \
@@ -22,6 +23,7 @@
 #define K "generic"
 #define C "connection"
 #define V "server"
+#define T "transactions"
 
 static const command client_subs[] = {
     ROW("id", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, client_command, C, "5.0.0", "Returns the unique client ID of the connection.", "O(1)"),
@@ -117,6 +119,11 @@ static command table[] = {
     ROW("pttl", 2, R | F, 1, 1, 1, pttl_command, K, "2.6.0", "Get the time to live for a key in milliseconds", "O(1)"),
     ROW("expiretime", 2, R | F, 1, 1, 1, expiretime_command, K, "7.0.0", "Get the expiration Unix timestamp for a key", "O(1)"),
     ROW("pexpiretime", 2, R | F, 1, 1, 1, pexpiretime_command, K, "7.0.0", "Get the expiration Unix timestamp for a key in milliseconds", "O(1)"),
+    ROW("multi", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | F | CMD_NOKEYS, 0, 0, 0, tx_front_command, T, "1.2.0", "Mark the start of a transaction block", "O(1)"),
+    ROW("exec", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, exec_command, T, "1.2.0", "Execute all commands issued after MULTI", "Depends on commands in the transaction"),
+    ROW("discard", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | F | CMD_NOKEYS, 0, 0, 0, tx_front_command, T, "2.0.0", "Discard all commands issued after MULTI", "O(N), when N is the number of queued commands"),
+    ROW("watch", -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | F, 1, -1, 1, watch_command, T, "2.2.0", "Watch the given keys to determine execution of the MULTI/EXEC block", "O(1) for every key."),
+    ROW("unwatch", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | F | CMD_NOKEYS, 0, 0, 0, unwatch_command, T, "2.2.0", "Forget about all watched keys", "O(1)"),
     ROW("touch", -2, R | F, 1, -1, 1, touch_command, K, "3.2.1", "Alters the last access time of a key(s). Returns the number of existing keys specified.", "O(N) where N is the number of keys that will be touched."),
     ROW("rename", 3, W, 1, 2, 1, rename_command, K, "1.0.0", "Rename a key", "O(1)"),
     ROW("renamenx", 3, W | F, 1, 2, 1, renamenx_command, K, "1.0.0", "Rename a key, only if the new key does not exist", "O(1)"),

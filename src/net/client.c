@@ -1,6 +1,7 @@
 #include "client.h"
 #include "auth.h"
 #include "dispatch.h"
+#include "multi.h"
 #include "entry.h"
 #include "forward.h"
 #include "log.h"
@@ -110,6 +111,7 @@ static void client_unlink(client *c) {
 }
 
 void client_free(client *c) {
+    multi_free(c);  /* first: a session it ends must not disconnect it again */
     if (c->fd >= 0) {
         client_set_reading(c, 0);
         client_set_writing(c, 0);

@@ -54,6 +54,10 @@ typedef struct client {
     char *proxy_user;            /* the user its latest forward named (NULL: none yet) */
     struct client *prev, *next;  /* client_list() or client_proxy_list() */
     struct client *pnext;        /* pending-output list */
+    /* multi.c: its transaction where this node proposes (tx.h; NULL: none),
+     * or, on a follower, that its requests go to the leader's proxy */
+    struct tx *tx;
+    int fwd_multi, fwd_watch;
     /* a client of the TLS port (tls.h); NULL on the plain port */
     struct tls_conn *tls;
     int tls_handshaking;         /* until then rio and wio drive the handshake */

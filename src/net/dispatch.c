@@ -1,6 +1,7 @@
 #include "dispatch.h"
 #include "auth.h"
 #include "forward.h"
+#include "multi.h"
 #include "node.h"
 #include "peer.h"
 #include "reads.h"
@@ -8,6 +9,7 @@
 #include "slot.h"
 #include "writes.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -265,18 +267,55 @@ static int authorized(client *c, const request *r) {
     return 0;
 }
 
+/* A follower sends every request of a client in a transaction to the
+ * leader, which holds the transaction (multi.h); inside MULTI even one
+ * this node would refuse (unknown, wrong arity), which the leader refuses
+ * in its stead, so that EXEC answers EXECABORT. */
+static int forward_tx(client *c, request *r) {
+    const command *cmd = r->cmd ? r->cmd : cmd_lookup(r->argv[0].p, r->argv[0].len);
+    r->data = 1;
+    r->write = r->write || (cmd && !strcmp(cmd->name, "exec"));
+    int go = route_to_leader(c, r);
+    if (go == GO_HELD) return 0;
+    if (go == GO_FORWARDED && cmd) {
+        if (r->cmd) count(r);
+        multi_forwarded(c, cmd, r->argc);
+    }
+    return 1;
+}
+
+/* EXEC, on the node that holds the transaction: its entry is proposed
+ * once admitted (GO_LOCAL). */
+static void propose_exec(client *c) {
+    int argc;
+    rstr *argv;
+    multi_exec_args(c, &argc, &argv);
+    writes_propose(c, argc, argv);
+    free(argv);
+    multi_done(c);
+}
+
 int dispatch_request(client *c) {
     request r = {c->parser.argc, c->parser.argv, NULL, NULL, NULL, 0, 0, 0};
     if (c->proxy && forward_proxy_user(c)) return 1;
-    if (!resolve(c, &r)) { stats.errors++; return 1; }
+    if (!c->proxy && c->fwd_multi && !node_accepting() && multi_forwarding(c, cmd_lookup(r.argv[0].p, r.argv[0].len)))
+        return forward_tx(c, &r);
+    if (multi_bad_exec(c, r.argc, r.argv)) { stats.errors++; return 1; }
+    if (!resolve(c, &r)) { stats.errors++; multi_refused(c); return 1; }
     name_last(c, &r);
-    if (!authorized(c, &r)) return 1;
+    if (!authorized(c, &r)) { multi_refused(c); return 1; }
+    if (!c->proxy && !node_accepting() && multi_forwarding(c, r.cmd)) return forward_tx(c, &r);
+    if (multi_queue(c, r.cmd, r.run, r.argc, r.argv) || multi_control(c, r.cmd)) { count(&r); return 1; }
+    int exec = !strcmp(r.cmd->name, "exec");
+    if (exec) r.data = r.write = 1;
+    if (!strcmp(r.cmd->name, "watch")) r.data = 1;  /* a read, on the leader */
     int go = admit(c, &r);
     if (go == GO_HELD) return 0;
     if (go == GO_ANSWERED) return 1;
     count(&r);
     if (go == GO_FORWARDED) return 1;
     if (r.lead) run_leader_command(c, &r);
+    else if (exec) propose_exec(c);
     else if (r.write) {
         auth_prepare_write(&r.argc, &r.argv);
         writes_propose(c, r.argc, r.argv);

@@ -1,6 +1,7 @@
 #include "forward.h"
 #include "auth.h"
 #include "idmap.h"
+#include "multi.h"
 #include "node.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@ void forward_detach(slot *s) {
 
 void forward_end(client *c) {
     if (!c->fwd_sid) return;
+    multi_session_ended(c);
     idmap_del(&sessions, 0, c->fwd_sid);
     peer_send_forward_close(c->fwd_to, c->fwd_sid);
     for (slot *s = c->shead; s && c->fwd_pending; s = s->next)

@@ -4,6 +4,7 @@
 #include "client.h"
 #include "dispatch.h"
 #include "expiry.h"
+#include "multi.h"
 #include "forward.h"
 #include "log.h"
 #include "node.h"
@@ -48,6 +49,7 @@ static void on_leader_changed(void) {
     /* a barrier belongs to one term of one leader: never carry it over */
     reads_fail_all();
     forward_on_leader_changed();
+    multi_leader_changed();
 }
 
 /* A leader that is asked to stop hands over first, so the others need

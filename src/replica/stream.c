@@ -93,8 +93,10 @@ static void send_window(outgoing *o) {
         if (!o->sent) {  /* the header travels with the first records */
             const char *conf = store_view_conf(o->view) ? store_view_conf(o->view) : S.members;
             const char *acl = store_view_acl(o->view);
+            char dels[STORE_DELS_BYTES];
+            store_view_dels(o->view, dels);
             img_header h = {o->index, o->img_term, S.cluster_id, (char *)conf, strlen(conf), (char *)acl,
-                            acl ? strlen(acl) : 0, store_view_time(o->view), 0};
+                            acl ? strlen(acl) : 0, store_view_time(o->view), dels, sizeof(dels), 0};
             if (img_enc_begin(&o->enc, &o->chunk, &h) < 0) {  /* over the format's limits: cannot happen (apply caps them) */
                 out_fail(o, "the image header is over its limits");
                 return;
@@ -221,8 +223,9 @@ static int switch_to_image(void *ctx, int removed) {
     store_build *b = S.in.build;
     S.in.build = NULL;
     applier_hold(S.ap);  /* the image supersedes what waits to be applied */
-    int rc = store_build_install(S.f, b, h->index, h->term, h->time_ms, h->members, h->alen ? h->acl : NULL, removed,
-                                 &err);
+    const char *dels = h->dlen == STORE_DELS_BYTES ? h->dels : NULL;
+    int rc = store_build_install(S.f, b, h->index, h->term, h->time_ms, dels, h->members, h->alen ? h->acl : NULL,
+                                 removed, &err);
     applier_release(S.ap);
     if (rc < 0) {
         logmsg(LL_WARNING, "Installing the snapshot failed: %s", err);

@@ -17,7 +17,7 @@
 #define MAGIC_LEN 8
 #define FIXED_LEN 32     /* version, index, term, cluster id, mlen */
 #define ALEN_LEN 4       /* alen (version 2 and 3) */
-#define TIME_LEN 8       /* cluster time (version 3) */
+#define TIME_LEN 12      /* cluster time, dlen (version 3) */
 #define KLENS_LEN 8      /* klen, vlen */
 #define TRAILER_LEN 12   /* count, crc (after the 'E' tag) */
 #define PEND_KEEP (1u << 20)   /* pending space kept between units */
@@ -33,6 +33,7 @@ static void enc_crc(img_enc *e, const buf *out, size_t from) {
 int img_enc_begin(img_enc *e, buf *out, const img_header *h) {
     if (h->mlen > IMG_MAX_MEMBERS || memchr(h->members ? h->members : "", 0, h->mlen)) return -1;
     if (h->alen > IMG_MAX_ACL || memchr(h->acl ? h->acl : "", 0, h->alen)) return -1;
+    if (h->dlen > IMG_MAX_DELS) return -1;
     e->crc = 0;
     e->count = 0;
     size_t from = out->len;
@@ -46,6 +47,8 @@ int img_enc_begin(img_enc *e, buf *out, const img_header *h) {
     buf_put_u32(out, (uint32_t)h->alen);
     buf_append(out, h->acl, h->alen);
     buf_put_u64(out, h->time_ms);
+    buf_put_u32(out, (uint32_t)h->dlen);
+    buf_append(out, h->dels, h->dlen);
     enc_crc(e, out, from);
     return 0;
 }
@@ -75,7 +78,7 @@ void img_enc_end(img_enc *e, buf *out) {
 /* ---- decoder ---- */
 
 typedef enum {
-    ST_MAGIC, ST_FIXED, ST_MEMBERS, ST_ALEN, ST_ACL, ST_TIME, ST_TAG, ST_KLENS, ST_BODY, ST_TRAILER, ST_DONE, ST_FAILED
+    ST_MAGIC, ST_FIXED, ST_MEMBERS, ST_ALEN, ST_ACL, ST_TIME, ST_DELS, ST_TAG, ST_KLENS, ST_BODY, ST_TRAILER, ST_DONE, ST_FAILED
 } dec_state;
 
 struct img_dec {
@@ -116,6 +119,7 @@ void img_dec_free(img_dec *d) {
     if (!d) return;
     free(d->h.members);
     free(d->h.acl);
+    free(d->h.dels);
     free(d->pend);
     free(d);
 }
@@ -208,6 +212,18 @@ static int on_acl(img_dec *d, const char *u, const img_cb *cb, void *ctx) {
 
 static int on_time(img_dec *d, const char *u, const img_cb *cb, void *ctx) {
     d->h.time_ms = get_u64(u);
+    uint32_t dlen = get_u32(u + 8);
+    if (dlen > IMG_MAX_DELS)
+        return fail(d, "deletions length %" PRIu32 " over the limit of %u at offset %" PRIu64, dlen, IMG_MAX_DELS,
+                    d->off + 8);
+    d->h.dlen = dlen;
+    if (!dlen) return header_done(d, cb, ctx);
+    expect(d, ST_DELS, dlen);
+    return 0;
+}
+
+static int on_dels(img_dec *d, const char *u, const img_cb *cb, void *ctx) {
+    d->h.dels = xstrndup(u, d->h.dlen);
     return header_done(d, cb, ctx);
 }
 
@@ -272,6 +288,7 @@ static int on_unit(img_dec *d, const char *u, const img_cb *cb, void *ctx) {
     case ST_ALEN: return on_alen(d, u);
     case ST_ACL: return on_acl(d, u, cb, ctx);
     case ST_TIME: return on_time(d, u, cb, ctx);
+    case ST_DELS: return on_dels(d, u, cb, ctx);
     case ST_TAG: return on_tag(d, u);
     case ST_KLENS: return on_klens(d, u);
     case ST_BODY: return on_body(d, u, cb, ctx);
@@ -319,7 +336,7 @@ uint64_t img_dec_offset(const img_dec *d) { return d->off + d->plen; }
 
 static const char *unit_name(dec_state st) {
     switch (st) {
-    case ST_MAGIC: case ST_FIXED: case ST_MEMBERS: case ST_ALEN: case ST_ACL: case ST_TIME: return "header";
+    case ST_MAGIC: case ST_FIXED: case ST_MEMBERS: case ST_ALEN: case ST_ACL: case ST_TIME: case ST_DELS: return "header";
     case ST_TAG: return "record tag";
     case ST_KLENS: case ST_BODY: return "record";
     default: return "trailer";

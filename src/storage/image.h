@@ -16,6 +16,7 @@
  *            u32 alen, alen bytes    the ACL users (acl.h's acl_dump text)
  *            version 3:
  *            u64 time                cluster time at index, in ms
+ *            u32 dlen, dlen bytes    the deletion buckets (store.h), or none
  *   records  u8 'K' | u32 klen | u32 vlen | key bytes | value bytes
  *            one per user key; keys are unique, in no particular order.
  *            From version 3 a value is in its stored form (store.h:
@@ -48,6 +49,7 @@
 #define IMG_MAX_ACL (64u << 20)
 #define IMG_MAX_LEN (512u << 20)
 #define IMG_MAX_MEMBERS (64u << 10)
+#define IMG_MAX_DELS (64u << 10)
 
 typedef struct img_header {
     uint64_t index, term, cluster_id;
@@ -56,6 +58,8 @@ typedef struct img_header {
     char *acl;       /* alen bytes (NULL, 0: none); NUL-terminated from the decoder */
     size_t alen;
     uint64_t time_ms;   /* cluster time at index (0 before version 3) */
+    char *dels;         /* dlen bytes (NULL, 0: none) */
+    size_t dlen;
     int plain_values;   /* decoder: values are bare bytes (versions 1 and 2) */
 } img_header;
 

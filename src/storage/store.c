@@ -40,6 +40,8 @@ struct store {
     uint64_t volatile_keys, time_ms;  /* keys with an expiry; the last entry's cluster time */
     uint64_t expire_sum;       /* their expiry times' sum, in seconds (INFO's avg_ttl; not stored) */
     buf vbuf;                  /* a value's stored form, being written */
+    uint64_t dels[STORE_DEL_BUCKETS];  /* store_deleted(): by key hash, the index of the last deletion */
+    int dels_dirty;            /* changed since the last write */
     char *dir;                 /* the node's data dir; LevelDB is in fsm-<gen> inside */
     unsigned gen;
     uint64_t installed_at;     /* this generation came from an image of that index */
@@ -75,10 +77,12 @@ static const char META_ACL[] = "macl";
 static const char META_VOLATILE[] = "mvolatile";  /* keys with an expiry */
 static const char META_TIME[] = "mtime";          /* cluster time of the last entry applied */
 static const char META_FORMAT[] = "mformat";      /* how values are stored: STORE_FORMAT */
-/* Format 2: a value is a tag byte, then (VAL_TTL) its expiry, then its
- * bytes. Format 1 (no META_FORMAT) stored the bytes alone. */
+static const char META_DELS[] = "mdels";          /* STORE_DEL_BUCKETS u64: the last deletion in each */
+/* Format 2: a value is a tag byte, then (VAL_VERSION) the index of the
+ * entry that wrote it, then (VAL_TTL) its expiry, then its bytes. Format 1
+ * (no META_FORMAT) stored the bytes alone. */
 #define STORE_FORMAT 2
-enum { VAL_PLAIN = 0, VAL_TTL = 1 };
+enum { VAL_TTL = 1, VAL_VERSION = 2 };
 #define POINTER "fsm-current"
 
 
@@ -109,30 +113,34 @@ static leveldb_t *db_of(const store *f) { return f->pinref ? f->pinref->db : f->
 
 /* ---- values: tag, expiry, bytes ---- */
 
-/* The stored form of a value (in b, reused). */
-static void value_encode(buf *b, const char *val, size_t vlen, uint64_t expire) {
+/* The stored form of a value (in b, reused); version 0: none. */
+static void value_encode(buf *b, const char *val, size_t vlen, uint64_t expire, uint64_t version) {
     b->len = 0;
-    char h[9];
-    h[0] = expire ? VAL_TTL : VAL_PLAIN;
-    set_u64(h + 1, expire);
-    buf_append(b, h, expire ? 9 : 1);
+    char h[17];
+    size_t n = 1;
+    h[0] = (char)((expire ? VAL_TTL : 0) | (version ? VAL_VERSION : 0));
+    if (version) set_u64(h + n, version), n += 8;
+    if (expire) set_u64(h + n, expire), n += 8;
+    buf_append(b, h, n);
     buf_append(b, val, vlen);
 }
 
-int store_value_decode(const char *raw, size_t n, const char **p, size_t *len, uint64_t *expire) {
-    size_t h = n && raw[0] == VAL_PLAIN ? 1 : n >= 9 && raw[0] == VAL_TTL ? 9 : 0;
-    if (!h) return 0;
-    *expire = h == 9 ? get_u64(raw + 1) : 0;
-    if (h == 9 && !*expire) return 0;
-    *p = raw + h;
-    *len = n - h;
+int store_value_decode(const char *raw, size_t n, sval *v) {
+    unsigned tag = n ? (unsigned char)raw[0] : 0xff;
+    size_t h = 1 + (tag & VAL_VERSION ? 8 : 0) + (tag & VAL_TTL ? 8 : 0);
+    if (tag & ~(unsigned)(VAL_TTL | VAL_VERSION) || n < h) return 0;
+    v->version = tag & VAL_VERSION ? get_u64(raw + 1) : 0;
+    v->expire = tag & VAL_TTL ? get_u64(raw + h - 8) : 0;
+    if ((tag & VAL_TTL && !v->expire) || (tag & VAL_VERSION && !v->version)) return 0;
+    v->p = raw + h;
+    v->len = n - h;
     return 1;
 }
 
 /* A stored value that does not decode is damage LevelDB's checksums did
  * not catch (or a bug): never answer from it. */
-static void value_decode(const char *raw, size_t n, const char **p, size_t *len, uint64_t *expire) {
-    if (store_value_decode(raw, n, p, len, expire)) return;
+static void value_decode(const char *raw, size_t n, sval *v) {
+    if (store_value_decode(raw, n, v)) return;
     logmsg(LL_WARNING, "A stored value is malformed (tag %d, %zu bytes). Stopping: never answer wrongly",
            n ? raw[0] : -1, n);
     abort();
@@ -141,6 +149,31 @@ static void value_decode(const char *raw, size_t n, const char **p, size_t *len,
 void sval_free(sval *v) {
     free(v->raw);
     v->raw = NULL;
+}
+
+/* ---- deletions, for WATCH: the last one in each bucket of key hashes ---- */
+
+static void read_dels(leveldb_t *db, const leveldb_readoptions_t *ro, uint64_t *dels, char **err) {
+    size_t n;
+    char *v = leveldb_get(db, ro, META_DELS, strlen(META_DELS), &n, err);
+    for (int i = 0; i < STORE_DEL_BUCKETS; i++) dels[i] = v && n == STORE_DELS_BYTES ? get_u64(v + 8 * i) : 0;
+    leveldb_free(v);
+}
+
+static void put_dels(leveldb_writebatch_t *wb, const uint64_t *dels) {
+    char v[STORE_DELS_BYTES];
+    for (int i = 0; i < STORE_DEL_BUCKETS; i++) set_u64(v + 8 * i, dels[i]);
+    leveldb_writebatch_put(wb, META_DELS, strlen(META_DELS), v, sizeof(v));
+}
+
+static void note_deleted(store *f, const char *key, size_t klen) {
+    f->dels[store_key_hash(key, klen) % STORE_DEL_BUCKETS] = f->applied + 1;
+    f->dels_dirty = 1;
+}
+
+uint64_t store_deleted(const store *f, const char *key, size_t klen) {
+    assert(!f->owner);  /* the applying thread's */
+    return f->dels[store_key_hash(key, klen) % STORE_DEL_BUCKETS];
 }
 
 /* ---- the expiry index: 'x' + big-endian expiry + user key, no value ---- */
@@ -385,17 +418,21 @@ static int verify(store *f, const char *path, char **err) {
     leveldb_iterator_t *it = leveldb_create_iterator(f->db, ro);
     uint64_t keys = 0, bytes = 0, vol = 0, indexed = 0, bad = 0;
     for (leveldb_iter_seek_to_first(it); leveldb_iter_valid(it); leveldb_iter_next(it)) {
-        size_t kl, vl, pl = 0;
-        const char *k = leveldb_iter_key(it, &kl), *val = leveldb_iter_value(it, &vl), *p;
-        uint64_t expire;
+        size_t kl, vl;
+        const char *k = leveldb_iter_key(it, &kl), *val = leveldb_iter_value(it, &vl);
+        sval v = {0};
         if (kl >= 9 && k[0] == 'k') {
             keys++;
-            if (!store_value_decode(val, vl, &p, &pl, &expire)) bad++;
-            else vol += expire != 0, f->expire_sum += expire / 1000;
+            if (!store_value_decode(val, vl, &v)) {
+                bad++;
+            } else if (v.expire) {
+                vol++;
+                f->expire_sum += v.expire / 1000;
+            }
         }
         indexed += kl >= 9 && k[0] == 'x';
         bytes += kl + vl;
-        if (kl >= 9 && k[0] == 'k' && vl >= STORE_LARGE_VALUE && pl >= STORE_LARGE_VALUE) {
+        if (kl >= 9 && k[0] == 'k' && v.len >= STORE_LARGE_VALUE) {
             uint64_t h = 0;
             for (int b = 1; b < 9; b++) h = h << 8 | (unsigned char)k[b];
             if (!idmap_get(&f->large, h, 1)) idmap_put(&f->large, h, 1, f);
@@ -458,7 +495,7 @@ static void migrate(store *f, char **lerr) {
         const char *k = leveldb_iter_key(it, &kl);
         if (!kl || k[0] != 'k') break;
         const char *val = leveldb_iter_value(it, &vl);
-        value_encode(&v, val, vl, 0);
+        value_encode(&v, val, vl, 0, 0);
         leveldb_writebatch_put(wb, k, kl, v.data, v.len);
         batch += kl + v.len;
         n++;
@@ -544,6 +581,7 @@ store *store_open(const char *dir, char **err) {
     if (!lerr) f->acl = read_text(f, META_ACL, &lerr);
     if (!lerr) f->volatile_keys = read_meta(f, META_VOLATILE, &lerr);
     if (!lerr) f->time_ms = read_meta(f, META_TIME, &lerr);
+    if (!lerr) read_dels(f->db, f->ropts, f->dels, &lerr);
     if (!lerr) migrate(f, &lerr);
     if (lerr && space_error(lerr)) {  /* nothing is wrong with the data */
         size_t n = strlen(path) + strlen(lerr) + 128;
@@ -742,7 +780,7 @@ int store_get(store *f, const char *key, size_t klen, sval *v) {
     size_t n;
     v->raw = get_raw(f, key, klen, &n);
     if (!v->raw) return 0;
-    value_decode(v->raw, n, &v->p, &v->len, &v->expire);
+    value_decode(v->raw, n, v);
     return 1;
 }
 
@@ -806,7 +844,7 @@ void store_put(store *f, const char *key, size_t klen, const char *val, size_t v
     assert(!f->owner);  /* a read handle never writes */
     uint64_t was;
     if (!old_expiry(f, key, klen, &was)) f->keys++;
-    value_encode(&f->vbuf, val, vlen, expire);
+    value_encode(&f->vbuf, val, vlen, expire, f->applied + 1);  /* the entry being applied wrote it */
     large_note(f, key, klen, vlen);
     batch_open(f);
     f->batch_bytes += klen + f->vbuf.len;
@@ -824,6 +862,7 @@ int store_del(store *f, const char *key, size_t klen, uint64_t *expire) {
     if (!old_expiry(f, key, klen, &was)) return 0;
     if (expire) *expire = was;
     f->keys--;
+    note_deleted(f, key, klen);
     large_note(f, key, klen, 0);
     batch_open(f);
     f->batch_bytes += klen;
@@ -849,6 +888,7 @@ void store_clear(store *f) {
     batch_open(f);
     while ((stored = next_user_key(it, &started, &n))) {
         leveldb_writebatch_delete(f->wb, stored, n);
+        note_deleted(f, stored + 9, n - 9);
         remember(f, stored + 9, n - 9, NULL, 0, 1);
     }
     leveldb_iter_seek(it, "x", 1);  /* the expiry index */
@@ -861,13 +901,13 @@ void store_clear(store *f) {
     for (int i = 0; i < f->npend; i++) {
         pend *p = &f->pend[i];
         if (p->deleted) continue;
-        const char *dk = dkey(f, p->key, p->klen, &n), *v;
+        const char *dk = dkey(f, p->key, p->klen, &n);
         leveldb_writebatch_delete(f->wb, dk, n);
-        size_t vl;
-        uint64_t expire;
-        value_decode(p->val, p->vlen, &v, &vl, &expire);
-        if (expire) {
-            const char *ik = index_key(&f->kbuf, expire, p->key, p->klen, &n);
+        note_deleted(f, p->key, p->klen);
+        sval v;
+        value_decode(p->val, p->vlen, &v);
+        if (v.expire) {
+            const char *ik = index_key(&f->kbuf, v.expire, p->key, p->klen, &n);
             leveldb_writebatch_delete(f->wb, ik, n);
         }
         free(p->val);
@@ -912,6 +952,7 @@ static int store_write(store *f, int sync) {
     if (!f->wb && f->written == f->applied && (!sync || f->synced == f->applied)) return 0;
     batch_open(f);
     write_meta(f->wb, f->applied, f->applied_term, f->keys, f->volatile_keys, f->time_ms);
+    if (f->dels_dirty) put_dels(f->wb, f->dels);
     char *err = NULL;
     leveldb_write(f->db, sync ? f->wsync : f->wopts, f->wb, &err);
     if (err && space_error(err)) {
@@ -924,6 +965,7 @@ static int store_write(store *f, int sync) {
     leveldb_writebatch_destroy(f->wb);
     f->wb = NULL;
     f->batch_bytes = 0;
+    f->dels_dirty = 0;
     clear_pend(f);
     if (err) {
         logmsg(LL_WARNING, "LevelDB write failed: %s", err);
@@ -1048,11 +1090,13 @@ store_iter *store_iter_new(store *f, uint64_t from) {
 }
 
 int store_iter_next(store_iter *i, const char **key, size_t *klen, uint64_t *hash, uint64_t *expire) {
-    size_t n, vl, pl;
-    const char *k = next_user_key(i->it, &i->started, &n), *p;
+    size_t n, vl;
+    const char *k = next_user_key(i->it, &i->started, &n);
     if (!k) return 0;
     const char *raw = leveldb_iter_value(i->it, &vl);
-    value_decode(raw, vl, &p, &pl, expire);
+    sval v;
+    value_decode(raw, vl, &v);
+    *expire = v.expire;
     *hash = 0;
     for (int b = 1; b < 9; b++) *hash = *hash << 8 | (unsigned char)k[b];
     *key = k + 9;
@@ -1104,6 +1148,7 @@ struct store_view {
     char *conf;
     char *acl;
     uint64_t time_ms;
+    uint64_t dels[STORE_DEL_BUCKETS];
 };
 
 store_view *store_view_new(store *f, uint64_t *index, uint64_t *term, uint64_t *keys) {
@@ -1124,6 +1169,7 @@ store_view *store_view_new(store *f, uint64_t *index, uint64_t *term, uint64_t *
     if (!err) *term = read_meta_at(o->db, v->ro, META_TERM, &err);
     if (!err) *keys = read_meta_at(o->db, v->ro, META_KEYS, &err);
     if (!err) v->time_ms = read_meta_at(o->db, v->ro, META_TIME, &err);
+    if (!err) read_dels(o->db, v->ro, v->dels, &err);
     v->conf = err ? NULL : read_text_at(o->db, v->ro, META_CONF, &err);
     v->acl = err ? NULL : read_text_at(o->db, v->ro, META_ACL, &err);
     if (err) {
@@ -1159,7 +1205,7 @@ int store_view_get(store_view *v, const char *key, size_t klen, sval *out) {
     if (!val) return 0;
     out->raw = xstrndup(val, vlen);
     leveldb_free(val);
-    value_decode(out->raw, vlen, &out->p, &out->len, &out->expire);
+    value_decode(out->raw, vlen, out);
     return 1;
 }
 
@@ -1178,6 +1224,9 @@ void store_view_free(store_view *v) {
 const char *store_view_conf(const store_view *v) { return v->conf; }
 const char *store_view_acl(const store_view *v) { return v->acl; }
 uint64_t store_view_time(const store_view *v) { return v->time_ms; }
+void store_view_dels(const store_view *v, char *out) {
+    for (int i = 0; i < STORE_DEL_BUCKETS; i++) set_u64(out + 8 * i, v->dels[i]);
+}
 
 struct store_build {
     idmap large;
@@ -1217,28 +1266,27 @@ static int build_write(store_build *b, leveldb_writeoptions_t *wo, char **err) {
 
 int store_build_put(store *f, store_build *b, const char *k, size_t kl, const char *v, size_t vl, int plain,
                     char **err) {
-    size_t n, pl = vl;
-    const char *p;
-    uint64_t expire = 0;
+    size_t n;
+    sval d = {NULL, v, vl, 0, 0};
     if (plain) {
-        value_encode(&b->vbuf, v, vl, 0);
+        value_encode(&b->vbuf, v, vl, 0, 0);
         v = b->vbuf.data;
         vl = b->vbuf.len;
-    } else if (!store_value_decode(v, vl, &p, &pl, &expire)) {
+    } else if (!store_value_decode(v, vl, &d)) {
         *err = xstrndup("a malformed value", 17);
         return -1;
     }
-    if (expire) {
-        const char *ik = index_key(&b->kbuf, expire, k, kl, &n);
+    if (d.expire) {
+        const char *ik = index_key(&b->kbuf, d.expire, k, kl, &n);
         leveldb_writebatch_put(b->wb, ik, n, "", 0);
         b->vol++;
-        b->expire_sum += expire / 1000;
+        b->expire_sum += d.expire / 1000;
     }
     const char *key = encode_key(&b->kbuf, k, kl, &n);
     leveldb_writebatch_put(b->wb, key, n, v, vl);
     b->count++;
     uint64_t h = store_key_hash(k, kl);
-    if (pl >= STORE_LARGE_VALUE && !idmap_get(&b->large, h, 1)) idmap_put(&b->large, h, 1, b);
+    if (d.len >= STORE_LARGE_VALUE && !idmap_get(&b->large, h, 1)) idmap_put(&b->large, h, 1, b);
     b->bytes += kl + vl + 16;
     return b->bytes >= BUILD_BATCH ? build_write(b, f->wopts, err) : 0;
 }
@@ -1259,9 +1307,12 @@ void store_build_abort(store_build *b) {
 
 /* Sync the new generation, then switch the pointer to it: a crash before
  * the rename keeps the old state, after it the new one. */
-int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term, uint64_t time_ms, const char *conf,
-                        const char *acl, int removed, char **err) {
+int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term, uint64_t time_ms, const char *dels,
+                        const char *conf, const char *acl, int removed, char **err) {
     write_meta(b->wb, index, term, b->count, b->vol, time_ms);
+    uint64_t d[STORE_DEL_BUCKETS];
+    for (int i = 0; i < STORE_DEL_BUCKETS; i++) d[i] = dels ? get_u64(dels + 8 * i) : index;  /* none: every key maybe */
+    put_dels(b->wb, d);
     char m[8];
     set_u64(m, STORE_FORMAT);
     leveldb_writebatch_put(b->wb, META_FORMAT, strlen(META_FORMAT), m, 8);
@@ -1293,6 +1344,8 @@ int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term,
     f->keys = b->count;
     f->volatile_keys = b->vol;
     f->expire_sum = b->expire_sum;
+    memcpy(f->dels, d, sizeof(d));
+    f->dels_dirty = 0;
     if (time_ms > f->time_ms) f->time_ms = time_ms;
     f->installed_at = index;
     large_replace(f, &b->large);

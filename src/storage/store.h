@@ -18,8 +18,9 @@
  * included; it deletes nothing then. Later reads verify checksums too, and
  * a block that fails stops the process: never a wrong answer.
  *
- * Values carry their expiry (ms of cluster time, 0: none): on disk a tag
- * byte, the expiry when there is one, then the bytes; an index under
+ * Values carry their version (the index of the entry that wrote them) and
+ * expiry (ms of cluster time, 0: none): on disk a tag byte, the version,
+ * the expiry when there is one, then the bytes; an index under
  * prefix 'x' (expiry, key) lists the keys that have one, soonest first,
  * kept in the same batches as the values. The store never decides that a
  * key has expired: it hands out the expiry, and the commands compare it
@@ -128,12 +129,14 @@ int store_recover(store *f);
 #define STORE_LARGE_VALUE (1u << 20)
 int store_is_large(store *f, const char *key, size_t klen);
 
-/* A value read: its bytes (p, len: inside raw, NUL-terminated) and
- * expiry (0: none); sval_free() lets raw go. */
-typedef struct sval { char *raw; const char *p; size_t len; uint64_t expire; } sval;
+/* A value read: its bytes (p, len: inside raw, NUL-terminated), expiry
+ * (0: none) and version: the index of the entry that last wrote it (0:
+ * written before versions were kept), which WATCH compares; sval_free()
+ * lets raw go. */
+typedef struct sval { char *raw; const char *p; size_t len; uint64_t expire, version; } sval;
 void sval_free(sval *v);
-/* A stored value's parts; 0 when raw is not a well-formed stored value. */
-int store_value_decode(const char *raw, size_t n, const char **p, size_t *len, uint64_t *expire);
+/* A stored value's parts into v (not raw); 0 when it is not well-formed. */
+int store_value_decode(const char *raw, size_t n, sval *v);
 
 /* Reads, outside or inside an apply, or through a read handle: 1 and v
  * filled when key is stored (whatever its expiry), else 0. */
@@ -145,6 +148,16 @@ void store_put(store *f, const char *key, size_t klen, const char *val, size_t v
 /* 1 if it was stored, with its expiry in *expire (may be NULL). */
 int store_del(store *f, const char *key, size_t klen, uint64_t *expire);
 void store_clear(store *f);
+/* Deletions, for WATCH: keys are put in STORE_DEL_BUCKETS buckets by hash,
+ * and each keeps the index of the last entry that deleted a key of it
+ * (FLUSHALL included). A key absent now was not deleted since index i if
+ * store_deleted() <= i (a bucket shared with another key may say it was:
+ * WATCH then fails the transaction, never the reverse). Kept with the
+ * data, and in images. The store's own (applying) thread. */
+#define STORE_DEL_BUCKETS 256
+#define STORE_DELS_BYTES (8 * STORE_DEL_BUCKETS)
+uint64_t store_deleted(const store *f, const char *key, size_t klen);
+
 /* Up to max keys whose expiry is before now, soonest first (the index in
  * LevelDB: not the open batch), each handed to cb; how many. */
 size_t store_expired(store *f, uint64_t now, size_t max, void (*cb)(void *arg, const char *key, size_t klen),
@@ -171,8 +184,10 @@ store_view *store_view_new(store *f, uint64_t *index, uint64_t *term, uint64_t *
 const char *store_view_conf(const store_view *v);
 /* The ACL users at the view's point (NULL: none). */
 const char *store_view_acl(const store_view *v);
-/* The cluster time at the view's point. */
+/* The cluster time at the view's point, and its deletion buckets
+ * (STORE_DELS_BYTES into out, little-endian). */
 uint64_t store_view_time(const store_view *v);
+void store_view_dels(const store_view *v, char *out);
 /* A key's value at the view's point: 1 and out filled, or 0. */
 int store_view_get(store_view *v, const char *key, size_t klen, sval *out);
 /* Next key and its stored form (store_value_decode; valid until the next
@@ -194,10 +209,12 @@ int store_build_put(store *f, store_build *b, const char *k, size_t kl, const ch
 uint64_t store_build_count(const store_build *b);
 /* Deletes what was built. */
 void store_build_abort(store_build *b);
-/* Makes the build, as the state at index/term (cluster time time_ms) with configuration conf
+/* Makes the build, as the state at index/term (cluster time time_ms,
+ * deletion buckets dels: STORE_DELS_BYTES, NULL: an image without them,
+ * every bucket then at index) with configuration conf
  * and ACL users acl (NULL: none), the live state machine durably (sync,
  * then the pointer's rename); frees b either way. removed: that
  * configuration removed this node. */
-int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term, uint64_t time_ms, const char *conf,
-                        const char *acl, int removed, char **err);
+int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term, uint64_t time_ms, const char *dels,
+                        const char *conf, const char *acl, int removed, char **err);
 #endif

@@ -85,7 +85,7 @@ static void free_result(result *r) {
 /* An accepted image, encoded again from what the callbacks saw. */
 static void reencode(const result *r, buf *out) {
     const char *h = r->s.header.data, *p = r->s.recs.data, *end = p ? p + r->s.recs.len : p;
-    img_header hd = {get_u64(h), get_u64(h + 8), get_u64(h + 16), (char *)h + 24, r->s.header.len - 24, NULL, 0, 0, 0};
+    img_header hd = {get_u64(h), get_u64(h + 8), get_u64(h + 16), (char *)h + 24, r->s.header.len - 24, NULL, 0, 0, NULL, 0, 0};
     img_enc e;
     FUZZ_CHECK(img_enc_begin(&e, out, &hd) == 0);
     while (p < end) {

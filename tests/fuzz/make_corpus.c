@@ -365,7 +365,7 @@ static void corpus_wal(void) {
 /* ---- snapshot images: seed byte, stop byte, image ---- */
 
 static void image(buf *out, const char *members, int nrec) {
-    img_header h = {42, 7, 0x1234567890abcdefULL, (char *)members, strlen(members), NULL, 0, 1764979200000ULL, 0};
+    img_header h = {42, 7, 0x1234567890abcdefULL, (char *)members, strlen(members), NULL, 0, 1764979200000ULL, NULL, 0, 0};
     img_enc e;
     img_enc_begin(&e, out, &h);
     for (int i = 0; i < nrec; i++) {

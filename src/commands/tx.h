@@ -1,0 +1,42 @@
+/* tx: a transaction's data, and its commands' handlers. MULTI's queue and
+ * the keys WATCHed (each with what the leader's state machine held when
+ * WATCH was served) make EXEC's entry:
+ *   EXEC @tx <nwatch> (<key> <state> <index>) x nwatch <n> (<argc> <args>...) x n
+ * where state is L<version> (live, that version), A (absent) or S (there
+ * but expired), and index the applied index WATCH was served at.
+ * exec_command applies it: nil if a watched key was touched since (a
+ * live one rewritten, deleted or expired; an absent one written, or
+ * deleted again; a stale one written), else every command in order, each
+ * reply in one array; all in one entry, so atomically on every replica.
+ * The front end (net/multi.c) owns the client side. */
+#ifndef RAFTKV_TX_H
+#define RAFTKV_TX_H
+#include "cmd.h"
+
+typedef struct tx {
+    int multi;            /* between MULTI and EXEC / DISCARD */
+    int dirty;            /* a command was refused while queuing: EXECABORT */
+    rstr *args;           /* owned: watches, then the queued commands, in entry form */
+    int nargs, cap;
+    int nwatch, ncmds;
+    size_t bytes;         /* as the parser counts a request (RESP_ARG_OVERHEAD each) */
+} tx;
+
+#define TX_TAG "@tx"
+/* The largest transaction, counted as a request: it and its header fit one entry. */
+#define TX_MAX_BYTES (ENTRY_MAX_REQUEST - (1ULL << 20))
+
+void tx_free(tx *t);
+/* Queues a command (copied); 0 when that would pass TX_MAX_BYTES. */
+int tx_queue(tx *t, int argc, const rstr *argv);
+/* Forgets the queued commands (the watches stay). */
+void tx_discard(tx *t);
+void tx_unwatch(tx *t);
+/* EXEC's entry arguments (pointing into t, and into scratch, which must
+ * live as long; *argv malloc'd). */
+void tx_exec_args(tx *t, int *argc, rstr **argv);
+
+/* Handlers (table.c): WATCH (a read: records into the client's tx),
+ * UNWATCH inside a transaction, EXEC's entry (apply). */
+cmd_proc watch_command, unwatch_command, exec_command, tx_front_command;
+#endif
