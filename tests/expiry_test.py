@@ -17,7 +17,11 @@ by differential_test.py (test_expiry); here, what only a cluster can show:
     size on disk growing with each round (times and sizes are printed);
   - behaviours of Redis 7.0's own expire tests (tests/unit/expire.tcl),
     through a follower's client port, with deadlines rather than exact
-    sleeps.
+    sleeps;
+  - transactions: compare-and-set with WATCH / MULTI / EXEC from clients
+    of every node at once loses no increment; a client in MULTI or WATCH
+    whose transaction's leader goes (a leadership transfer) is
+    disconnected, and what it queued never runs.
 
 Usage: expiry_test.py path/to/raftkv-server
 Environment: EXPIRY_KEYS (default 100000), the keys of each round of the
@@ -591,7 +595,80 @@ def test_expire_through_follower(cl):
                 print("  through a follower: %s failed (%s)" % (b.__name__, b.__doc__.splitlines()[0]))
 
 
-TESTS = [test_px_gone_everywhere, test_same_ttl_everywhere, test_expire_through_follower, test_volatile_workload]
+def cas_worker(cl, node, key, rounds, out):
+    """rounds optimistic increments of key through node: WATCH, GET, MULTI,
+    SET, EXEC, again while EXEC answers nil; out gets (done, retries)."""
+    done = retries = 0
+    c = cl.client(node, 30)
+    try:
+        while done < rounds:
+            c.call("WATCH", key)
+            v = int(c.call("GET", key) or b"0")
+            c.call("MULTI")
+            c.call("SET", key, str(v + 1))
+            r = c.call("EXEC")
+            if r is None:
+                retries += 1
+            else:
+                done += 1
+    finally:
+        c.close()
+    out.append((done, retries))
+
+
+def test_cas_every_node(cl):
+    """Compare-and-set increments (WATCH, GET, MULTI, SET, EXEC) from two
+    clients on each node at once: every one that EXEC acknowledged counts,
+    none is lost, and WATCH made some retry."""
+    import threading
+    key, rounds, out = "cas-counter", 40, []
+    cl.call(cl.leader(), "DEL", key)
+    threads = [threading.Thread(target=cas_worker, args=(cl, i, key, rounds, out)) for i in sorted(cl.procs) * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    done = sum(d for d, _ in out)
+    retries = sum(r for _, r in out)
+    got = int(cl.call(cl.leader(), "GET", key) or b"0")
+    print("  CAS: %d increments from %d clients over 3 nodes, %d EXECs failed by WATCH and retried" %
+          (done, len(threads), retries))
+    check(len(out) == len(threads) and done == rounds * len(threads), "every client finished (%r)" % out)
+    check(got == done, "no increment lost: %d acknowledged, the counter says %d" % (done, got))
+    check(retries > 0, "WATCH failed some EXECs under contention (%d)" % retries)
+
+
+def closed(c):
+    """Whether the server closed c (a read sees the end)."""
+    try:
+        c.s.settimeout(10)
+        return c.s.recv(1) == b""
+    except OSError:
+        return True
+
+
+def test_tx_leader_change(cl):
+    """A client in MULTI on a follower, one in MULTI on the leader, and one
+    WATCHing on a follower: the leader hands over; each is disconnected,
+    and the SETs they queued never ran."""
+    lead = cl.leader()
+    fol = cl.followers(lead)[0]
+    a, b, w = cl.client(fol, 10), cl.client(lead, 10), cl.client(fol, 10)
+    check(a.call("MULTI") == "OK" and a.call("SET", "tx-lost-a", "1") == "QUEUED", "MULTI and a SET queued via a follower")
+    check(b.call("MULTI") == "OK" and b.call("SET", "tx-lost-b", "1") == "QUEUED", "MULTI and a SET queued on the leader")
+    check(w.call("WATCH", "tx-w") == "OK", "WATCH via a follower")
+    other = [i for i in sorted(cl.procs) if i != lead][-1]
+    check(cl.transfer_to(other), "the leadership moves to node %d" % other)
+    check(closed(a) and closed(b), "both clients in MULTI were disconnected")
+    check(closed(w) or wait_for(lambda: closed(w), 5), "the WATCHing client was disconnected")
+    for c in (a, b, w):
+        c.close()
+    time.sleep(0.2)
+    check(cl.call(other, "EXISTS", "tx-lost-a", "tx-lost-b") == 0, "what they queued never ran")
+
+
+TESTS = [test_px_gone_everywhere, test_same_ttl_everywhere, test_expire_through_follower, test_volatile_workload,
+         test_cas_every_node, test_tx_leader_change]
 
 
 def suite():

@@ -34,6 +34,8 @@
  * that also reaches store.c's 8 MB bound on the open batch (9000000 does).
  * The directories live in $TMPDIR (or /tmp), named after the process; a run
  * killed before it could remove its own has them removed by the next one.
+ * EXEC with any arguments is applied as a transaction's entry (EXEC @tx
+ * ...), so malformed ones reach its parser, and queued commands its run.
  * FUZZ_APPLY_TRACE=1 prints every applied command and its reply, to read a
  * reproducer: FUZZ_APPLY_TRACE=1 build/fuzz/fuzz_apply <input>. */
 #include "fuzzlib.h"
@@ -41,6 +43,7 @@
 #include "kv.h"
 #include "store.h"
 #include "log.h"
+#include "tx.h"
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
@@ -257,6 +260,10 @@ static void request(uint64_t time_ms, int argc, rstr *argv, long long *budget) {
     static buf out;
     out.len = out.pos = 0;
     command *cmd = cmd_lookup(argv[0].p, argv[0].len);
+    if (cmd && cmd->proc == exec_command) {  /* as a transaction's entry, whatever its arguments (tx.h) */
+        apply_both(time_ms, argc, argv);
+        return;
+    }
     if (!cmd) {
         cmd_reply_unknown(&out, argc, argv);
         CHECK(one_reply(&out) && out.data[0] == '-');
