@@ -77,29 +77,57 @@ void tx_exec_args(tx *t, int *argc, rstr **argv) {
 
 /* ---- WATCH ---- */
 
-/* WATCH key [key ...]: a read, on the leader: each key's state there and
- * the index it stands at go into the client's transaction. */
-void watch_command(cmdctx *x, int argc, rstr *argv) {
-    client *c = x->c;
-    if (!c) { reply_error(x->out, "ERR WATCH outside a client"); return; }
-    if (!c->tx) {
-        c->tx = xmalloc(sizeof(tx));
-        memset(c->tx, 0, sizeof(tx));
-    }
-    uint64_t at = store_applied(x->f);
+static void put_part(buf *out, const char *p, size_t len) {
+    buf_put_u32(out, (uint32_t)len);
+    buf_append(out, p, len);
+}
+
+void tx_watch_states(cmdctx *x, int argc, rstr *argv, buf *out) {
+    char index[24];
+    size_t il = (size_t)snprintf(index, sizeof(index), "%llu", (unsigned long long)store_applied(x->f));
     for (int i = 1; i < argc; i++) {
         sval v;
-        char state[24], index[24];
+        char state[24];
         if (!store_get(x->f, argv[i].p, argv[i].len, &v)) snprintf(state, sizeof(state), "A");
         else if (key_expired(x, v.expire)) snprintf(state, sizeof(state), "S");
         else snprintf(state, sizeof(state), "L%llu", (unsigned long long)v.version);
         sval_free(&v);
-        /* watches come first in args: insert before any queued command (none outside MULTI) */
-        push(c->tx, argv[i].p, argv[i].len);
-        push(c->tx, state, strlen(state));
-        push(c->tx, index, (size_t)snprintf(index, sizeof(index), "%llu", (unsigned long long)at));
-        c->tx->nwatch++;
+        put_part(out, argv[i].p, argv[i].len);
+        put_part(out, state, strlen(state));
+        put_part(out, index, il);
     }
+}
+
+void tx_watch_add(client *c, const char *p, size_t len) {
+    if (!c->tx) {
+        c->tx = xmalloc(sizeof(tx));
+        memset(c->tx, 0, sizeof(tx));
+    }
+    /* outside MULTI nothing is queued: the watches stay ahead of the queue */
+    for (int part = 0; len >= 4;) {
+        uint32_t n = get_u32(p);
+        if (n > len - 4) break;  /* tx_watch_states wrote it whole */
+        push(c->tx, p + 4, n);
+        p += 4 + n;
+        len -= 4 + n;
+        if (++part % 3 == 0) c->tx->nwatch++;
+    }
+}
+
+/* WATCH key [key ...]: a read, on the leader. With a client, the keys'
+ * states go into its transaction; without (on the fetch thread, for a key
+ * that may hold a large value) they are the reply, which the front end
+ * hands to tx_watch_add. */
+void watch_command(cmdctx *x, int argc, rstr *argv) {
+    if (!x->c) {
+        tx_watch_states(x, argc, argv, x->out);
+        return;
+    }
+    buf states;
+    buf_init(&states);
+    tx_watch_states(x, argc, argv, &states);
+    tx_watch_add(x->c, states.data, states.len);
+    buf_free(&states);
     reply_ok(x->out);
 }
 

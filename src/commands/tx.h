@@ -36,6 +36,12 @@ void tx_unwatch(tx *t);
  * live as long; *argv malloc'd). */
 void tx_exec_args(tx *t, int *argc, rstr **argv);
 
+/* WATCH's record of keys argv[1..] (each one's state, and the index the
+ * read stands at), appended to out; tx_watch_add() puts it into c's tx. */
+struct client;
+void tx_watch_states(cmdctx *x, int argc, rstr *argv, buf *out);
+void tx_watch_add(struct client *c, const char *states, size_t len);
+
 /* Handlers (table.c): WATCH (a read: records into the client's tx),
  * UNWATCH inside a transaction, EXEC's entry (apply). */
 cmd_proc watch_command, unwatch_command, exec_command, tx_front_command;

@@ -3,6 +3,7 @@
 #include "forward.h"
 #include "node.h"
 #include "server.h"
+#include "tx.h"
 #include <limits.h>
 #include <stdlib.h>
 
@@ -91,7 +92,7 @@ static int reads_slice(slot *s, const command *cmd) {
 
 /* Whether a keyed read touches a key that may hold a large value. */
 static int touches_large(const command *cmd, int argc, const rstr *argv) {
-    if (!cmd || !(cmd->flags & CMD_READONLY) || cmd->first <= 0) return 0;
+    if (!cmd || !(cmd->flags & CMD_READONLY || cmd->proc == watch_command) || cmd->first <= 0) return 0;
     int last = cmd->last < 0 ? argc + cmd->last : cmd->last, step = cmd->step > 0 ? cmd->step : 1;
     for (int i = cmd->first; i <= last && i < argc; i += step)
         if (store_is_large(server_store(), argv[i].p, argv[i].len)) return 1;
@@ -122,12 +123,17 @@ static void fetch_run(void *arg, buf *reply) {
 
 static void fetched(void *ctx, void *arg, buf *reply) {
     fetch_arg *a = arg;
+    slot *s = ctx;
+    if (s && a->cmd && a->cmd->proc == watch_command) {  /* the keys' states: into the client's transaction */
+        tx_watch_add(s->c, reply->data, reply->len);
+        reply->len = reply->pos = 0;
+        buf_appendstr(reply, "+OK\r\n");
+    }
     read_job_free(a->job);
     store_reader_free(a->rd);
     for (int i = 0; i < a->argc; i++) free(a->argv[i].p);
     free(a->argv);
     free(a);
-    slot *s = ctx;
     if (!s) return;  /* its client went */
     s->fetch = NULL;
     buf t = s->reply;
