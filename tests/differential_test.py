@@ -40,6 +40,12 @@ import harness  # noqa: E402
 from harness import Client, check, short  # noqa: E402
 
 SCRIPT = [
+    # LCS (its table over proto-max-bulk-len is refused: two 12,000-byte strings)
+    "MSET lc1 ohmytext lc2 mynewtext lc3 aaaa lc4 aaaa", "LCS lc1 lc2", "LCS lc1 lc2 LEN", "LCS lc1 lc2 IDX",
+    "LCS lc1 lc2 IDX MINMATCHLEN 4 WITHMATCHLEN", "LCS lc1 lc2 IDX WITHMATCHLEN", "LCS lc2 lc1 idx withmatchlen",
+    "LCS lc1 nokey", "LCS nokey nokey2 IDX", "LCS lc1 lc2 LEN IDX", "LCS lc1 lc2 FOO", "LCS lc1 lc2 MINMATCHLEN",
+    "LCS lc1 lc2 MINMATCHLEN x", "LCS lc1 lc2 MINMATCHLEN -1 IDX", "LCS lc1", "LCS lc3 lc4 IDX WITHMATCHLEN",
+    "SET lcbig1 " + "ab" * 6000, "SET lcbig2 " + "ba" * 6000, "LCS lcbig1 lcbig2 LEN",
     # RENAME, RENAMENX, COPY, TOUCH, OBJECT (COPY's DB other than 0 differs: one database)
     "SET rn1 a", "RENAME rn1 rn2", "GET rn1", "GET rn2", "RENAME rn1 rn3", "RENAME rn2 rn2", "RENAMENX rn2 rn2",
     "SET rn4 b", "RENAMENX rn2 rn4", "RENAMENX rn2 rn5", "RENAME rn5 rn4", "GET rn4", "RENAME", "RENAME a",
@@ -414,6 +420,8 @@ def random_cmd(r, pipelined=False):
         lambda: (lambda kk: r.choice([["DEL", kk, kk], ["EXISTS", kk, kk, kk], ["MSET", kk, v(), kk, v()],
                                       ["MSETNX", kk, v(), kk, v()], ["MGET", kk, kk]]))(k()),
         lambda: ["KEYS", rand_pattern(r)],
+        lambda: ["LCS", k(), k()] + r.choice([[], ["LEN"], ["IDX"], ["IDX", "WITHMATCHLEN"],
+                                               ["IDX", "MINMATCHLEN", bint(-2, 3)], ["LEN", "IDX"]]),
         lambda: ["RENAME", k(), k()], lambda: ["RENAMENX", k(), k()], lambda: ["TOUCH"] + [k() for _ in range(3)],
         lambda: ["COPY", k(), k()] + r.choice([[], ["REPLACE"], ["DB", "0"], ["DB", "0", "REPLACE"], ["FOO"]]),
         # OBJECT ENCODING and REFCOUNT depend on how Redis made the value (APPEND makes it raw), IDLETIME

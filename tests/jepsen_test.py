@@ -6,8 +6,10 @@ Each raftkv-server runs in its own network namespace (ip netns), joined by
 veth pairs to a bridge in the root namespace on a private subnet that exists
 only on this machine (10.77.X.0/24, X picked per run). Client threads in the
 root namespace talk RESP to ALL nodes over the bridge (the control network)
-doing GET / SET / INCR / DEL on a few keys, and record every operation with
-its invocation and completion time and outcome:
+doing GET / SET / INCR / DEL on a few keys, and compare-and-set through
+WATCH / GET / MULTI / SET / EXEC (CAS: one that EXEC failed did not run),
+and record every operation with its invocation and completion time and
+outcome:
 
   ok       a reply (checked against the model);
   fail     CLUSTERDOWN ... (the server guarantees the command was not applied);
@@ -315,12 +317,57 @@ class Worker(threading.Thread):
                 time.sleep(0.05)
                 continue
             key = rng.choice(KEYS)
-            kind = rng.choices(("GET", "SET", "INCR", "DEL"), (4, 3, 3, 1))[0]
-            arg = str(next(self.h.values) * 1000000) if kind == "SET" else None
+            kind = rng.choices(("GET", "SET", "INCR", "DEL", "CAS"), (4, 3, 3, 1, 2))[0]
+            arg = str(next(self.h.values) * 1000000) if kind in ("SET", "CAS") else None
             cmd = (kind, key) + ((arg,) if arg else ())
-            self.one(cmd, key, kind, arg)
+            if kind == "CAS":
+                self.cas(key, arg)
+            else:
+                self.one(cmd, key, kind, arg)
             if self.conn is not None and time.monotonic() >= self.until:
                 self.drop()
+
+    def cas(self, key, new):
+        """A compare-and-set: WATCH key, GET it (recorded as a read), MULTI,
+        SET key new, EXEC. Ran (OK in EXEC's array): a CAS from the value
+        read; nil, or anything going wrong before EXEC was sent: it did not
+        run ("fail"); EXEC's reply lost or TIMEOUT: unknown."""
+        node, inv = self.node, time.monotonic()
+        try:
+            if self.conn.call("WATCH", key) != "OK":
+                raise ConnectionError("WATCH refused")
+            read = self.one(("GET", key), key, "GET", None)
+            if read.outcome != "ok" or self.conn is None:
+                raise ConnectionError("GET failed")
+            if self.conn.call("MULTI") != "OK" or self.conn.call("SET", key, new) != "QUEUED":
+                raise ConnectionError("not queued")
+        except (OSError, ConnectionError, ValueError) as e:
+            self.errors["CAS not sent: " + type(e).__name__] += 1
+            self.drop()
+            return
+        old = "nil" if read.ret is None else read.ret
+        outcome = "ok"
+        try:
+            r = self.conn.call("EXEC")
+        except (OSError, ConnectionError, ValueError) as e:
+            self.errors[type(e).__name__] += 1
+            self.drop()
+            outcome = "unknown"
+        else:
+            if r is None:
+                outcome = "fail"  # WATCH: touched since
+            elif isinstance(r, Error):
+                outcome = "unknown" if str(r).startswith("TIMEOUT") else "fail"
+                self.errors[str(r)] += 1
+                self.drop()
+            elif r != ["OK"]:
+                outcome = "unknown"
+                self.errors["unexpected EXEC: %r" % (r,)] += 1
+                self.drop()
+        cmp = time.monotonic()
+        op = lz.Op(self.cid, key, "CAS", "%s>%s" % (old, new), inv, cmp if outcome != "unknown" else None, outcome,
+                   "OK" if outcome == "ok" else None, node)
+        self.h.history.append((op, cmp))
 
     def one(self, cmd, key, kind, arg, record=None):
         node = self.node
@@ -595,7 +642,7 @@ class JepsenRun:
         log("%s: %d ops in %.0fs: %d ok, %d failed, %d unknown (%.0f ok/s)" % (
             tag, len(hist), dur, outcomes["ok"], outcomes["fail"], outcomes["unknown"], outcomes["ok"] / dur))
         log("  by op: " + ", ".join("%s %d/%d/%d" % (k, by_kind[(k, "ok")], by_kind[(k, "fail")],
-                                                    by_kind[(k, "unknown")]) for k in ("GET", "SET", "INCR", "DEL")) +
+                                                    by_kind[(k, "unknown")]) for k in ("GET", "SET", "INCR", "DEL", "CAS")) +
             " (ok/failed/unknown)")
         errs = collections.Counter()
         for w in self.workers + [self.final_worker]:

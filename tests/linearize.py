@@ -10,6 +10,8 @@ is independent of every other: P-compositionality), against this model:
   DEL     writes nil                             reply 1 if the key existed, else 0
   INCR    reads n (nil counts as 0), writes n+1  reply n+1 ("ERR" if the value is no integer: no write)
   GET     reads                                  reply the value or None (nil)
+  CAS o>n writes n if the value is o ("nil": none)  reply OK (a WATCH / MULTI / SET / EXEC that ran;
+                                                 one that EXEC failed had no effect: "fail")
 
 Outcomes:
   ok       the op took effect once, somewhere between invocation and completion,
@@ -46,8 +48,8 @@ import sys
 import time
 
 INF = float("inf")
-GET, SET, DEL, INCR = 0, 1, 2, 3
-NAMES = ("GET", "SET", "DEL", "INCR")
+GET, SET, DEL, INCR, CAS = 0, 1, 2, 3, 4
+NAMES = ("GET", "SET", "DEL", "INCR", "CAS")
 KINDS = {n: i for i, n in enumerate(NAMES)}
 
 
@@ -123,8 +125,17 @@ class _Unread:
 UNREAD_INT, UNREAD_STR = _Unread(True), _Unread(False)
 
 
+def cas_parts(arg):
+    """CAS's "old>new" as (old or None, new)."""
+    old, new = arg.split(">", 1)
+    return (None if old == "nil" else old), new
+
+
 def step(s, kind, arg, known, ret):
     """(allowed, new value) of applying one op to value s."""
+    if kind == CAS:  # it ran only where the value was the one it read (never an unread one)
+        old, new = cas_parts(arg)
+        return s is ANY or s == old, new
     if kind == GET:
         if s is ANY:
             return True, ret
@@ -183,6 +194,12 @@ def _search(items, init, budget):
                 seen_ints.append(v)
         elif known[i] and kinds[i] == INCR and isinstance(rets[i], int):
             seen_ints.append(rets[i])
+        elif kinds[i] == CAS:  # it read its old value
+            old = cas_parts(args[i])[0]
+            if old is not None:
+                seen_vals.add(old)
+                if _int(old) is not None:
+                    seen_ints.append(_int(old))
     seen_ints.sort()
     for i in range(n):
         if not known[i] and kinds[i] == SET and args[i] not in seen_vals:
@@ -201,7 +218,7 @@ def _search(items, init, budget):
     members = []
     ucls = [0] * n
     for i in sorted((i for i in range(n) if not known[i]), key=lambda i: invs[i]):
-        key = (kinds[i], args[i]) if kinds[i] == SET else (kinds[i],)
+        key = (kinds[i], args[i]) if kinds[i] in (SET, CAS) else (kinds[i],)
         c = classes.get(key)
         if c is None:
             c = classes[key] = len(members)

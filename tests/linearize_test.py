@@ -40,6 +40,11 @@ def I(c, ret, inv, cmp, outcome="ok", key="k"):
     return op(c, "INCR", inv, cmp, ret, None, outcome, key)
 
 
+def C(c, old, new, inv, cmp, outcome="ok", key="k"):
+    """A compare-and-set (WATCH, GET: old, MULTI, SET new, EXEC) that ran."""
+    return op(c, "CAS", inv, cmp, "OK", "%s>%s" % ("nil" if old is None else old, new), outcome, key)
+
+
 def ok(h, what):
     r = lz.check(h)
     check(r.ok, "%s: must be linearizable\n%s" % (what, r.text()))
@@ -126,6 +131,21 @@ def test_must_fail():
     bad([S(1, "1", 0, 1), D(2, 1, 2, 3), D(3, 1, 4, 5)], "two DELs both saw the key")
     bad([S(1, "1", 0, 1), S(1, "2", 2, 10), G(2, "2", 3, 4), G(3, "1", 5, 6)], "non-monotonic reads across clients", 3)
     bad([S(1, "1", 0, 1), I(2, 2, 2, 3), I(3, 2, 4, 5)], "INCR answered the same twice in sequence")
+
+
+def test_cas():
+    """Compare-and-set: a chain passes, concurrent ones from one value may
+    not both run, one from a value the register did not hold is refused,
+    an unknown one may or may not have run."""
+    ok([C(1, None, "1", 0, 1), C(2, "1", "2", 2, 3), G(3, "2", 4, 5)], "a CAS chain from nil")
+    ok([S(1, "1", 0, 1), C(2, "1", "2", 2, 6), C(3, "2", "3", 3, 7), G(1, "3", 8, 9)], "two concurrent CAS in order")
+    ok([S(1, "1", 0, 1), C(2, "1", "2", 2, 3, "unknown"), G(3, "1", 4, 5)], "an unknown CAS that did not run")
+    ok([S(1, "1", 0, 1), C(2, "1", "2", 2, 3, "unknown"), G(3, "2", 4, 5)], "an unknown CAS that ran")
+    ok([S(1, "1", 0, 1), C(2, "1", "2", 2, 3, "fail"), G(3, "1", 4, 5)], "a CAS that EXEC failed")
+    bad([S(1, "1", 0, 1), C(2, "1", "2", 2, 5), C(3, "1", "3", 3, 6)], "two CAS from one value both ran (lost update)")
+    bad([S(1, "1", 0, 1), S(1, "5", 2, 3), C(2, "1", "2", 4, 5)], "a CAS ran on a value overwritten before it began")
+    bad([C(1, "7", "8", 0, 1)], "a CAS from a value never written", 1)
+    bad([S(1, "1", 0, 1), C(2, "1", "2", 2, 3), G(3, "1", 4, 5)], "a CAS that ran is not seen")
 
 
 def test_window():
@@ -297,6 +317,7 @@ def main():
     test_concurrent_fine()
     test_unknown()
     test_must_fail()
+    test_cas()
     test_window()
     test_save_load("/tmp/linearize-test-%d.jsonl" % os.getpid())
     test_random(seed)

@@ -40,6 +40,7 @@ enum {
     CMD_LEADER = 1 << 9,    /* not a Redis flag: runs on the leader (forwarded), not as a log entry */
     CMD_SLICED = 1 << 10,   /* not a Redis flag: may be a long read the server runs in slices (read_job) */
     CMD_NO_AUTH = 1 << 11,  /* may run before the client has authenticated (auth.h) */
+    CMD_OFF_LOOP = 1 << 12, /* not a Redis flag: a read whose work may be long (LCS): on the fetch thread */
 };
 
 typedef struct command {

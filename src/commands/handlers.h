@@ -38,7 +38,8 @@ int key_del(cmdctx *x, const rstr *key);
 /* strings.c */
 cmd_proc get_command, mget_command, strlen_command, getrange_command, set_command, setnx_command, getset_command,
     getdel_command, mset_command, msetnx_command, incr_command, decr_command, incrby_command, decrby_command,
-    incrbyfloat_command, append_command, setrange_command, setex_command, psetex_command, getex_command;
+    incrbyfloat_command, append_command, setrange_command, setex_command, psetex_command, getex_command,
+    lcs_command;
 /* expire.c */
 cmd_proc expire_command, pexpire_command, expireat_command, pexpireat_command, persist_command, ttl_command,
     pttl_command, expiretime_command, pexpiretime_command;

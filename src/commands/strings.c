@@ -57,6 +57,115 @@ empty:
     reply_bulk(x->out, "", 0);
 }
 
+/* LCS's options; 0 with the error answered. */
+static int lcs_options(cmdctx *x, int argc, rstr *argv, int *idx, int *len, int *withlen, long long *minlen) {
+    *idx = *len = *withlen = 0;
+    *minlen = 0;
+    for (int i = 3; i < argc; i++) {
+        if (arg_is(&argv[i], "idx")) *idx = 1;
+        else if (arg_is(&argv[i], "len")) *len = 1;
+        else if (arg_is(&argv[i], "withmatchlen")) *withlen = 1;
+        else if (arg_is(&argv[i], "minmatchlen") && i + 1 < argc) {
+            if (!arg_ll(x, &argv[++i], minlen)) return 0;
+            if (*minlen < 0) *minlen = 0;
+        } else {
+            reply_error(x->out, ERR_SYNTAX);
+            return 0;
+        }
+    }
+    if (*idx && *len) {
+        reply_error(x->out, "ERR If you want both the length and indexes, please just use IDX.");
+        return 0;
+    }
+    return 1;
+}
+
+/* One match range of LCS ... IDX: [[a0, a1], [b0, b1]] and its length. */
+static void lcs_range(buf *o, uint32_t a0, uint32_t a1, uint32_t b0, uint32_t b1, int withlen) {
+    reply_array(o, 2 + withlen);
+    reply_array(o, 2);
+    reply_int(o, a0);
+    reply_int(o, a1);
+    reply_array(o, 2);
+    reply_int(o, b0);
+    reply_int(o, b1);
+    if (withlen) reply_int(o, (long long)(a1 - a0) + 1);
+}
+
+/* LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]: the
+ * classic table of common-subsequence lengths, then a walk back from its
+ * end collecting the subsequence and the ranges where both strings match
+ * (last ones first, as Redis gives them). The server runs it off the loop
+ * (CMD_OFF_LOOP): the table may be proto-max-bulk-len bytes. */
+void lcs_command(cmdctx *x, int argc, rstr *argv) {
+    int idx, len, withlen;
+    long long minlen;
+    sval va, vb;
+    int fa = key_get(x, &argv[1], &va), fb = key_get(x, &argv[2], &vb);
+    const char *a = fa ? va.p : "", *b = fb ? vb.p : "";
+    uint64_t al = fa ? va.len : 0, bl = fb ? vb.len : 0;
+    uint32_t *t = NULL;
+    if (!lcs_options(x, argc, argv, &idx, &len, &withlen, &minlen)) goto done;
+    if (al >= UINT32_MAX - 1 || bl >= UINT32_MAX - 1) { reply_error(x->out, "ERR String too long for LCS"); goto done; }
+    uint64_t cells = (al + 1) * (bl + 1);
+    if (cells * sizeof(uint32_t) > (uint64_t)cmd_max_string) {
+        reply_error(x->out, "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+        goto done;
+    }
+    t = malloc(cells * sizeof(uint32_t));
+    if (!t) { reply_error(x->out, "ERR Insufficient memory, failed allocating transient memory for LCS"); goto done; }
+#define T(i, j) t[(uint64_t)(i) * (bl + 1) + (j)]
+    for (uint64_t i = 0; i <= al; i++)
+        for (uint64_t j = 0; j <= bl; j++)
+            T(i, j) = !i || !j ? 0 : a[i - 1] == b[j - 1] ? T(i - 1, j - 1) + 1
+                    : T(i - 1, j) > T(i, j - 1) ? T(i - 1, j) : T(i, j - 1);
+    uint32_t total = T(al, bl), k = total;
+    if (len) { reply_int(x->out, total); goto done; }
+    char *res = idx ? NULL : malloc(total ? total : 1);
+    buf ranges;
+    buf_init(&ranges);
+    long long nranges = 0;
+    uint32_t i = (uint32_t)al, j = (uint32_t)bl, a0 = (uint32_t)al, a1 = 0, b0 = 0, b1 = 0;  /* a0 == al: no range open */
+    while (i > 0 && j > 0) {
+        int emit = 0;
+        if (a[i - 1] == b[j - 1]) {
+            if (res) res[k - 1] = a[i - 1];
+            if (a0 == al) a0 = a1 = i - 1, b0 = b1 = j - 1;
+            else if (a0 == i && b0 == j) a0--, b0--;
+            else emit = 1;
+            if (a0 == 0 || b0 == 0) emit = 1;
+            k--, i--, j--;
+        } else {
+            if (T(i - 1, j) > T(i, j - 1)) i--; else j--;
+            if (a0 != al) emit = 1;
+        }
+        if (emit) {
+            if (idx && (minlen == 0 || (long long)(a1 - a0) + 1 >= minlen)) {
+                lcs_range(&ranges, a0, a1, b0, b1, withlen);
+                nranges++;
+            }
+            a0 = (uint32_t)al;
+        }
+    }
+#undef T
+    if (idx) {
+        reply_array(x->out, 4);
+        reply_bulkstr(x->out, "matches");
+        reply_array(x->out, nranges);
+        buf_append(x->out, ranges.data, ranges.len);
+        reply_bulkstr(x->out, "len");
+        reply_int(x->out, total);
+    } else {
+        reply_bulk(x->out, res, total);
+    }
+    free(res);
+    buf_free(&ranges);
+done:
+    free(t);
+    sval_free(&va);
+    sval_free(&vb);
+}
+
 /* ---- writes (each runs to validate, then at apply: handlers.h) ---- */
 
 /* Bound on the string a command may make: this node's proto-max-bulk-len

@@ -107,6 +107,7 @@ static command table[] = {
     ROW("getrange", 4, R, 1, 1, 1, getrange_command, S, "2.4.0", "Returns a substring of the string stored at a key.", "O(N) where N is the length of the returned string."),
     ROW("substr", 4, R, 1, 1, 1, getrange_command, S, "1.0.0", "Returns a substring from a string value.", "O(N) where N is the length of the returned string."),
     ROW("setrange", 4, W | D, 1, 1, 1, setrange_command, S, "2.2.0", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "O(1)"),
+    ROW("lcs", -3, R | CMD_OFF_LOOP, 1, 2, 1, lcs_command, S, "7.0.0", "Find longest common substring", "O(N*M) where N and M are the lengths of s1 and s2, respectively"),
     ROW("setex", 4, W | D, 1, 1, 1, setex_command, S, "2.0.0", "Set the value and expiration of a key", "O(1)"),
     ROW("psetex", 4, W | D, 1, 1, 1, psetex_command, S, "2.6.0", "Set the value and expiration in milliseconds of a key", "O(1)"),
     ROW("getex", -2, W | F, 1, 1, 1, getex_command, S, "6.2.0", "Get the value of a key and optionally set its expiration", "O(1)"),

@@ -154,7 +154,9 @@ static void to_fetch(slot *s, const command *cmd, store *rd, read_job *job) {
 /* A read of a large value runs on the fetch thread, at the point in time
  * of this pass. */
 static int reads_fetch(slot *s, const command *cmd) {
-    if (s->c->close_asap || node_owned_store() || !touches_large(cmd, s->argc, s->argv)) return 0;
+    if (s->c->close_asap || node_owned_store() ||
+        !(touches_large(cmd, s->argc, s->argv) || (cmd && cmd->flags & CMD_OFF_LOOP)))
+        return 0;
     store *rd = store_reader_new(server_store());
     store_reader_pin(rd);
     to_fetch(s, cmd, rd, NULL);
