@@ -925,6 +925,40 @@ def test_million_args(h, n):
     print("  MGET of 300,000 keys took %.2fs; then %s" % (time.time() - t0, h.terms()))
 
 
+def test_big_transaction(h, n):
+    """MULTI, 100,000 queued INCRs and SETs, EXEC: one entry, one array
+    of 100,000 replies, as Redis answers; then WATCH of 300,000 keys (read
+    off the loop) and an EXEC it lets through, and one another client's
+    write to a watched key fails."""
+    cmds = [("MULTI",)] + [("INCR", "bt:n") if k % 2 else ("SET", "bt:%d" % k, "v") for k in range(100000)] + [("EXEC",)]
+    payload = b"".join(Client.encode(*c) for c in cmds)
+    replies = {}
+    for name, port in (("redis", h.oracle.port), ("raftkv", h.cl.port(n))):
+        c = Client(port, h.wait)
+        t0 = time.time()
+        c.s.sendall(payload)
+        got = [c.read() for _ in cmds]
+        replies[name] = (got[-1], time.time() - t0)
+        c.close()
+    got, want = replies["raftkv"][0], replies["redis"][0]
+    h.check(isinstance(got, list) and len(got) == 100000 and got == want,
+            "EXEC of 100,000 queued commands through node %d answers as Redis does (%d replies, last %r)"
+            % (n, len(got) if isinstance(got, list) else -1, got[-1] if isinstance(got, list) and got else got))
+    print("  a transaction of 100,000 commands: %.2fs (redis %.2fs); then %s" % (replies["raftkv"][1],
+                                                                               replies["redis"][1], h.terms()))
+    keys = ["bw:%d" % k for k in range(300000)]
+    c = h.cl.client(n, h.wait)
+    t0 = time.time()
+    h.check(c.call("WATCH", *keys) == "OK", "WATCH of 300,000 keys through node %d" % n)
+    h.check(c.call("MULTI") == "OK" and c.call("SET", "bw:0", "x") == "QUEUED" and c.call("EXEC") == ["OK"],
+            "and an EXEC nothing touched runs")
+    h.check(c.call("WATCH", *keys) == "OK" and h.kv(n, "SET", "bw:299999", "y") == "OK", "watched again, one written")
+    h.check(c.call("MULTI") == "OK" and c.call("SET", "bw:0", "z") == "QUEUED" and c.call("EXEC") is None,
+            "EXEC fails: a watched key was written")
+    print("  WATCH of 300,000 keys twice, two EXECs: %.2fs; then %s" % (time.time() - t0, h.terms()))
+    c.close()
+
+
 def test_backlog(h, n):
     """A leader that cannot commit (both followers stopped) takes no more
     than max-uncommitted-bytes of writes: the rest wait, unread, and every
@@ -1172,6 +1206,7 @@ CASES = [
     ("$536870912 then nothing on 200 connections", test_bulk_header_flood),
     ("DEL with 1,000,000 keys", test_million_args),
     ("MGET of 100,000 keys", test_mget_100k),
+    ("MULTI of 100,000 commands, WATCH of 300,000 keys", test_big_transaction),
     ("a leader that cannot commit, past max-uncommitted-bytes", test_backlog),
     ("200,000 keys by four MSETs", test_load),
     ("KEYS * to a client that never reads", test_never_reads),

@@ -30,6 +30,7 @@ void tx_free(tx *t) {
     if (!t) return;
     drop_from(t, 0);
     free(t->args);
+    buf_free(&t->watches);
     free(t);
 }
 
@@ -45,32 +46,31 @@ int tx_queue(tx *t, int argc, const rstr *argv) {
 }
 
 void tx_discard(tx *t) {
-    drop_from(t, 3 * t->nwatch);
+    drop_from(t, 0);
     t->ncmds = 0;
     t->multi = t->dirty = 0;
 }
 
+/* The bytes the watches count for: their parts, and each part's overhead. */
+static size_t watch_bytes(size_t len, int nwatch) { return len + (size_t)nwatch * 3 * (RESP_ARG_OVERHEAD - 4); }
+
 void tx_unwatch(tx *t) {
-    int queued = t->nargs - 3 * t->nwatch;
-    for (int i = 0; i < 3 * t->nwatch; i++) {
-        t->bytes -= t->args[i].len + RESP_ARG_OVERHEAD;
-        free(t->args[i].p);
-    }
-    if (queued) memmove(t->args, t->args + 3 * t->nwatch, sizeof(rstr) * (size_t)queued);
-    t->nargs = queued;
+    t->bytes -= watch_bytes(t->watches.len, t->nwatch);
+    buf_free(&t->watches);
     t->nwatch = 0;
 }
 
 void tx_exec_args(tx *t, int *argc, rstr **argv) {
     static char nw[24], n[24];
-    rstr *v = xmalloc(sizeof(rstr) * (size_t)(t->nargs + 4));
+    rstr *v = xmalloc(sizeof(rstr) * ((size_t)t->nargs + 3 * (size_t)t->nwatch + 4));
     int k = 0;
     v[k++] = (rstr){(char *)"EXEC", 4};
     v[k++] = (rstr){(char *)TX_TAG, strlen(TX_TAG)};
     v[k++] = (rstr){nw, (size_t)snprintf(nw, sizeof(nw), "%d", t->nwatch)};
-    for (int i = 0; i < 3 * t->nwatch; i++) v[k++] = t->args[i];
+    for (size_t at = 0; at + 4 <= t->watches.len; at += 4 + get_u32(t->watches.data + at))
+        v[k++] = (rstr){t->watches.data + at + 4, get_u32(t->watches.data + at)};
     v[k++] = (rstr){n, (size_t)snprintf(n, sizeof(n), "%d", t->ncmds)};
-    for (int i = 3 * t->nwatch; i < t->nargs; i++) v[k++] = t->args[i];
+    for (int i = 0; i < t->nargs; i++) v[k++] = t->args[i];
     *argc = k;
     *argv = v;
 }
@@ -98,20 +98,19 @@ void tx_watch_states(cmdctx *x, int argc, rstr *argv, buf *out) {
     }
 }
 
-void tx_watch_add(client *c, const char *p, size_t len) {
+int tx_watch_add(client *c, const char *p, size_t len) {
     if (!c->tx) {
         c->tx = xmalloc(sizeof(tx));
         memset(c->tx, 0, sizeof(tx));
     }
-    /* outside MULTI nothing is queued: the watches stay ahead of the queue */
-    for (int part = 0; len >= 4;) {
-        uint32_t n = get_u32(p);
-        if (n > len - 4) break;  /* tx_watch_states wrote it whole */
-        push(c->tx, p + 4, n);
-        p += 4 + n;
-        len -= 4 + n;
-        if (++part % 3 == 0) c->tx->nwatch++;
-    }
+    int parts = 0;
+    for (size_t at = 0; len - at >= 4 && get_u32(p + at) <= len - at - 4; at += 4 + get_u32(p + at)) parts++;
+    size_t add = watch_bytes(len, parts / 3);
+    if (parts % 3 || c->tx->bytes + add > TX_MAX_BYTES) return 0;  /* tx_watch_states writes whole triples */
+    buf_append(&c->tx->watches, p, len);  /* one copy: a million keys are not three million allocations */
+    c->tx->nwatch += parts / 3;
+    c->tx->bytes += add;
+    return 1;
 }
 
 /* WATCH key [key ...]: a read, on the leader. With a client, the keys'
@@ -126,9 +125,9 @@ void watch_command(cmdctx *x, int argc, rstr *argv) {
     buf states;
     buf_init(&states);
     tx_watch_states(x, argc, argv, &states);
-    tx_watch_add(x->c, states.data, states.len);
+    if (tx_watch_add(x->c, states.data, states.len)) reply_ok(x->out);
+    else reply_error(x->out, TX_ERR_WATCHES);
     buf_free(&states);
-    reply_ok(x->out);
 }
 
 /* MULTI and DISCARD: the front end answers them (net/multi.c). */

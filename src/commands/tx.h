@@ -16,10 +16,11 @@
 typedef struct tx {
     int multi;            /* between MULTI and EXEC / DISCARD */
     int dirty;            /* a command was refused while queuing: EXECABORT */
-    rstr *args;           /* owned: watches, then the queued commands, in entry form */
-    int nargs, cap;
-    int nwatch, ncmds;
-    size_t bytes;         /* as the parser counts a request (RESP_ARG_OVERHEAD each) */
+    buf watches;          /* key, state, index of each watch: u32 length, bytes (one block, however many) */
+    int nwatch;
+    rstr *args;           /* owned: the queued commands, in entry form */
+    int nargs, cap, ncmds;
+    size_t bytes;         /* of both, as the parser counts a request (RESP_ARG_OVERHEAD each) */
 } tx;
 
 #define TX_TAG "@tx"
@@ -37,10 +38,14 @@ void tx_unwatch(tx *t);
 void tx_exec_args(tx *t, int *argc, rstr **argv);
 
 /* WATCH's record of keys argv[1..] (each one's state, and the index the
- * read stands at), appended to out; tx_watch_add() puts it into c's tx. */
+ * read stands at), appended to out; tx_watch_add() puts it into c's tx,
+ * or nothing and 0 if the watches would pass TX_MAX_BYTES (all of it
+ * counted as EXEC's entry will carry it). */
 struct client;
 void tx_watch_states(cmdctx *x, int argc, rstr *argv, buf *out);
-void tx_watch_add(struct client *c, const char *states, size_t len);
+int tx_watch_add(struct client *c, const char *states, size_t len);
+/* What WATCH answers, adding nothing, when the watches would pass TX_MAX_BYTES. */
+#define TX_ERR_WATCHES "ERR the watched keys are larger than the largest request raftkv takes"
 
 /* Handlers (table.c): WATCH (a read: records into the client's tx),
  * UNWATCH inside a transaction, EXEC's entry (apply). */

@@ -125,9 +125,10 @@ static void fetched(void *ctx, void *arg, buf *reply) {
     fetch_arg *a = arg;
     slot *s = ctx;
     if (s && a->cmd && a->cmd->proc == watch_command) {  /* the keys' states: into the client's transaction */
-        tx_watch_add(s->c, reply->data, reply->len);
+        int added = tx_watch_add(s->c, reply->data, reply->len);
         reply->len = reply->pos = 0;
-        buf_appendstr(reply, "+OK\r\n");
+        if (added) buf_appendstr(reply, "+OK\r\n");
+        else reply_error(reply, TX_ERR_WATCHES);
     }
     read_job_free(a->job);
     store_reader_free(a->rd);
@@ -151,11 +152,16 @@ static void to_fetch(slot *s, const command *cmd, store *rd, read_job *job) {
     s->fetch = fetch_start(fetch_run, a, fetched, s);
 }
 
-/* A read of a large value runs on the fetch thread, at the point in time
- * of this pass. */
+/* A WATCH of more keys reads them on the fetch thread (each lookup is a
+ * LevelDB read: a million would hold the loop for seconds). */
+#define WATCH_ON_LOOP_KEYS 1024
+
+/* A read of a large value, an OFF_LOOP one, or a WATCH of many keys runs
+ * on the fetch thread, at the point in time of this pass. */
 static int reads_fetch(slot *s, const command *cmd) {
+    int many = cmd && cmd->proc == watch_command && s->argc > WATCH_ON_LOOP_KEYS;
     if (s->c->close_asap || node_owned_store() ||
-        !(touches_large(cmd, s->argc, s->argv) || (cmd && cmd->flags & CMD_OFF_LOOP)))
+        !(touches_large(cmd, s->argc, s->argv) || (cmd && cmd->flags & CMD_OFF_LOOP) || many))
         return 0;
     store *rd = store_reader_new(server_store());
     store_reader_pin(rd);
