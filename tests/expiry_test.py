@@ -19,7 +19,8 @@ by differential_test.py (test_expiry); here, what only a cluster can show:
     through a follower's client port, with deadlines rather than exact
     sleeps;
   - transactions: compare-and-set with WATCH / MULTI / EXEC from clients
-    of every node at once loses no increment; a client in MULTI or WATCH
+    of every node at once loses no increment; differential_test.py's
+    transaction sequences through a follower answer as redis-server does; a client in MULTI or WATCH
     whose transaction's leader goes (a leadership transfer) is
     disconnected, and what it queued never runs.
 
@@ -667,8 +668,45 @@ def test_tx_leader_change(cl):
     check(cl.call(other, "EXISTS", "tx-lost-a", "tx-lost-b") == 0, "what they queued never ran")
 
 
+def test_multi_through_follower(cl):
+    """The transaction sequences of differential_test.py (Redis's multi
+    unit's behaviours: queueing, EXECABORT, errors inside EXEC, WATCH
+    against another client's writes, deletions, expiry and FLUSHALL)
+    through a follower, the other client on the leader, compared with a
+    real redis-server reply by reply."""
+    import differential_test as dt
+    lead = cl.leader()
+    fol = cl.followers(lead)[0]
+    redis = harness.RedisServer()
+    bad = []
+    try:
+        for n, seq in enumerate(dt.TX_SEQS):
+            conns = [[harness.Client(redis.port, 10), cl.client(fol, 10)],
+                     [harness.Client(redis.port, 10), cl.client(lead, 10)]]
+            try:
+                conns[1][0].call("FLUSHALL")
+                conns[1][1].call("FLUSHALL")
+                for args in seq:
+                    if args == "~":
+                        time.sleep(0.15)
+                        continue
+                    which = 1 if args.startswith("2:") else 0
+                    cmd = dt.split(args[2:] if which else args)
+                    want, got = [c.call_raw(*cmd) for c in conns[which]]
+                    if want != got:
+                        bad.append((n, args, want[:80], got[:80]))
+            finally:
+                for pair in conns:
+                    for c in pair:
+                        c.close()
+    finally:
+        redis.stop()
+    check(not bad, "%d transaction sequences through follower %d answer as Redis does (%r)"
+          % (len(dt.TX_SEQS), fol, bad[:3]))
+
+
 TESTS = [test_px_gone_everywhere, test_same_ttl_everywhere, test_expire_through_follower, test_volatile_workload,
-         test_cas_every_node, test_tx_leader_change]
+         test_cas_every_node, test_multi_through_follower, test_tx_leader_change]
 
 
 def suite():

@@ -267,6 +267,31 @@ class Cluster(harness.Cluster):
 KEYS = []
 
 
+EX_KEYS = ["ex%d" % k for k in range(4)]
+
+
+def no_resurrection(ops):
+    """What expiry on cluster time promises under faults: every SET is of a
+    value never written before, so once a read that began after a SET was
+    acknowledged sees another value (the key expired, or was overwritten),
+    that value is gone for good; a read that begins after that read ended
+    and returns it is a resurrection. The violations, as (key, value, read
+    that saw it gone, read that saw it again)."""
+    out = []
+    for key in {o[1] for o in ops}:
+        sets = {o[2]: o for o in ops if o[1] == key and o[0] == "SET"}
+        gets = sorted((o for o in ops if o[1] == key and o[0] == "GET"), key=lambda o: o[3])
+        for v, w in sets.items():
+            gone = [g for g in gets if g[3] >= w[4] and g[2] != v]
+            if not gone:
+                continue
+            first = min(gone, key=lambda g: g[4])
+            again = [g for g in gets if g[3] > first[4] and g[2] == v]
+            if again:
+                out.append((key, v, first, again[0]))
+    return out
+
+
 class Worker(threading.Thread):
     """One client: random ops on random keys through random nodes."""
 
@@ -316,6 +341,11 @@ class Worker(threading.Thread):
             if self.conn is None and not self.connect():
                 time.sleep(0.05)
                 continue
+            if rng.random() < 0.15:
+                self.expiring(rng)
+                if self.conn is not None and time.monotonic() >= self.until:
+                    self.drop()
+                continue
             key = rng.choice(KEYS)
             kind = rng.choices(("GET", "SET", "INCR", "DEL", "CAS"), (4, 3, 3, 1, 2))[0]
             arg = str(next(self.h.values) * 1000000) if kind in ("SET", "CAS") else None
@@ -326,6 +356,26 @@ class Worker(threading.Thread):
                 self.one(cmd, key, kind, arg)
             if self.conn is not None and time.monotonic() >= self.until:
                 self.drop()
+
+    def expiring(self, rng):
+        """On keys of their own: SET with PX 300 (a value never written
+        before), or GET. Recorded for no_resurrection()."""
+        key = rng.choice(EX_KEYS)
+        setting = rng.random() < 0.4
+        val = str(next(self.h.values) * 1000000) if setting else None
+        inv = time.monotonic()
+        try:
+            r = self.conn.call("SET", key, val, "PX", "300") if setting else self.conn.call("GET", key)
+        except (OSError, ConnectionError, ValueError) as e:
+            self.errors[type(e).__name__] += 1
+            self.drop()
+            return
+        if isinstance(r, Error):
+            self.errors[str(r)] += 1
+            return
+        cmp = time.monotonic()
+        self.h.expiring.append(("SET", key, val, inv, cmp) if setting else ("GET", key, None if r is None else r.decode(),
+                                                                          inv, cmp))
 
     def cas(self, key, new):
         """A compare-and-set: WATCH key, GET it (recorded as a read), MULTI,
@@ -422,6 +472,7 @@ class JepsenRun:
         self.args, self.n, self.seed = args, n, seed
         self.rng = random.Random(seed)
         self.history = []  # (Op, time the client had the answer)
+        self.expiring = []  # (SET or GET, key, value, inv, cmp) on EX_KEYS: acknowledged ones
         self.values = iter(range(1, 1 << 62))
         self.halt = False
         self.faults = []  # dicts: nemesis, what, start, heal, end
@@ -695,6 +746,12 @@ class JepsenRun:
             log("%s: history saved in %s (check it again: python3 tests/linearize.py %s)" % (tag, path, path))
         check(res.ok, "%s: the history is linearizable (seed %d, %d ops, %.1fs to check)" % (
             tag, self.seed, res.ops, res.seconds))
+        back = no_resurrection(self.expiring)
+        sets = sum(1 for e in self.expiring if e[0] == "SET")
+        log("%s: expiring keys: %d SET PX 300 and %d GETs acknowledged; values read back after they were seen "
+            "gone: %d" % (tag, sets, len(self.expiring) - sets, len(back)))
+        check(sets > 0 and not back, "%s: no value with an expiry came back once a read after its write saw it gone "
+              "(%r)" % (tag, back[:3]))
         with open(os.path.join(self.dir, "faults.json"), "w") as f:
             json.dump([dict(x, start=x["start"] - origin, heal=x["heal"] - origin, end=x["end"] - origin)
                        for x in self.faults], f, indent=1)
