@@ -296,25 +296,9 @@ def test_five_nodes_lose_two(cl):
 
 
 def pipe_sets(cl, i, keys, value, batch=5000):
-    """SETs every key through node i in pipelines of `batch`; returns how
-    many were acknowledged. A SET answered CLUSTERDOWN or TIMEOUT (an
-    election under load) is sent again, as a client would: SET is idempotent."""
-    ok = 0
-    for j in range(0, len(keys), batch):
-        todo = keys[j:j + batch]
-        for _ in range(5):
-            try:
-                with cl.client(i, timeout=60) as c:
-                    replies = c.pipeline([("SET", k, value) for k in todo])
-            except (OSError, ConnectionError):
-                time.sleep(0.5)
-                continue
-            ok += sum(1 for r in replies if r == "OK")
-            todo = [k for k, r in zip(todo, replies) if r != "OK"]
-            if not todo:
-                break
-            time.sleep(0.5)
-    return ok
+    """SETs every key through node i (harness.pipe_writes); how many were
+    acknowledged."""
+    return harness.pipe_writes(cl, i, keys, lambda k: ("SET", k, value), batch)
 
 
 def fsm_dirs(cl, i):

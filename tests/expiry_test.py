@@ -322,27 +322,8 @@ def pipe_volatile(cl, i, prefix, n, px, batch=1000):
     """SET <prefix><k> val PX px for k < n through node i, `batch` a
     pipeline; a SET answered with an error (an election under load) is sent
     again, as a client would. Returns how many were acknowledged."""
-    ok = 0
-    c = cl.client(i, timeout=60)
-    try:
-        for j in range(0, n, batch):
-            todo = ["%s%d" % (prefix, k) for k in range(j, min(n, j + batch))]
-            for _ in range(5):
-                try:
-                    replies = c.pipeline([("SET", key, "val", "PX", px) for key in todo])
-                except (OSError, ConnectionError):
-                    c.close()
-                    time.sleep(0.5)
-                    c = cl.client(i, timeout=60)
-                    continue
-                ok += sum(1 for r in replies if r == "OK")
-                todo = [key for key, r in zip(todo, replies) if r != "OK"]
-                if not todo:
-                    break
-                time.sleep(0.2)
-    finally:
-        c.close()
-    return ok
+    keys = ["%s%d" % (prefix, k) for k in range(n)]
+    return harness.pipe_writes(cl, i, keys, lambda key: ("SET", key, "val", "PX", px), batch, pause=0.2)
 
 
 # data_disk_size counts LevelDB's table files only: what sits in its 32 MB

@@ -26,6 +26,7 @@ thread and a reference redis-server.
   Writer(cl)               a thread SETting unique keys through cl.nodes
   RedisServer(extra)       a real redis-server on a free port (the oracle)
   free_base(n), wait_for(cond), retry(fn), parse_info(raw), peer_frame(),
+  pipe_writes(cl, i, keys, command) (idempotent writes, pipelined, retried),
   PeerDialer (the peer handshake, as a node or a forger; inside TLS too), raw_exchange(), short()
 
 Suites with special needs subclass Cluster (jepsen: nodes in network
@@ -482,6 +483,29 @@ def make_cert(certs, name, folder, san=None):
                   "-out", cert, "-days", "2"] + extra):
         subprocess.run(["openssl"] + args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return cert, key
+
+
+def pipe_writes(cl, i, keys, command, batch=1000, pause=0.5):
+    """command(key) for every key through node i, `batch` a pipeline, on
+    fresh connections after an error; one answered with anything but OK
+    (an election under load) is sent again, up to five times, as a client
+    would (the writes must be idempotent). How many were acknowledged."""
+    ok = 0
+    for j in range(0, len(keys), batch):
+        todo = keys[j:j + batch]
+        for _ in range(5):
+            try:
+                with cl.client(i, timeout=60) as c:
+                    replies = c.pipeline([command(k) for k in todo])
+            except (OSError, ConnectionError):
+                time.sleep(pause)
+                continue
+            ok += sum(1 for r in replies if r == "OK")
+            todo = [k for k, r in zip(todo, replies) if r != "OK"]
+            if not todo:
+                break
+            time.sleep(pause)
+    return ok
 
 
 def redis_py():
