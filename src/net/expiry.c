@@ -10,6 +10,7 @@ static struct {
     ev_timer timer;
     uint64_t inflight;  /* the index of the batch proposed last (0: none) */
     uint64_t tick;      /* the index of the last time_tick() entry (0: none) */
+    int more;           /* the last batch was full: look again soon */
     rstr keys[EXPIRY_BATCH];
     int n;
     buf entry;
@@ -40,26 +41,27 @@ static void time_tick(uint64_t now) {
     E.tick = node_propose(E.entry.data, E.entry.len);
 }
 
-/* One look: 1 when a full batch went out (more may be waiting). */
+/* One look; 1 while more keys may be waiting (the last batch was full):
+ * look again soon, as soon as it has applied. */
 static int expire_some(void) {
     if (!node_is_leader() || !node_accepting()) {
         E.inflight = E.tick = 0;
-        return 0;
+        return E.more = 0;
     }
     store *f = server_store();
-    if (!store_volatile(f) || store_views_behind(f)) return 0;
+    if (!store_volatile(f) || store_views_behind(f)) return E.more = 0;
     uint64_t now = node_time();
     time_tick(now);
-    if (E.inflight && node_applied() < E.inflight) return 0;  /* the last batch first */
+    if (E.inflight && node_applied() < E.inflight) return E.more;  /* the last batch first */
     E.inflight = 0;
     store_expired(f, now, EXPIRY_BATCH, collect, NULL);
-    if (!E.n) return 0;
-    int full = E.n == EXPIRY_BATCH;
+    if (!E.n) return E.more = 0;
+    E.more = E.n == EXPIRY_BATCH;
     E.entry.len = E.entry.pos = 0;
     entry_encode(&E.entry, ENTRY_EXPIRE, now, E.n, E.keys);
     E.inflight = node_propose(E.entry.data, E.entry.len);
     drop_keys();
-    return full && E.inflight;
+    return E.more;
 }
 
 static void tick(struct ev_loop *loop, ev_timer *w, int revents) {

@@ -13,7 +13,7 @@
 #include <ev.h>
 
 #define EXPIRY_PERIOD 0.1   /* seconds between looks at the index */
-#define EXPIRY_BATCH 1000   /* keys per entry */
+#define EXPIRY_BATCH 4000   /* keys per entry (a few ms of the loop to collect) */
 
 void expiry_init(struct ev_loop *loop);
 void expiry_free(void);
