@@ -425,7 +425,7 @@ def random_cmd(r, pipelined=False):
         lambda: ["RENAME", k(), k()], lambda: ["RENAMENX", k(), k()], lambda: ["TOUCH"] + [k() for _ in range(3)],
         lambda: ["COPY", k(), k()] + r.choice([[], ["REPLACE"], ["DB", "0"], ["DB", "0", "REPLACE"], ["FOO"]]),
         # OBJECT ENCODING and REFCOUNT depend on how Redis made the value (APPEND makes it raw), IDLETIME
-        # on when it was read (raftkv keeps no access time): scripted cases only
+        # on the second a read falls in: scripted cases only (and expiry_test.py)
         lambda: ["OBJECT", r.choice(["FREQ", "HELP"]), k()],
     ] + [lambda: random_expiry_cmd(r, k, v)] * 8 + ([] if pipelined else [scan])
     args = r.choice(choices)()

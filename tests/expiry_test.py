@@ -649,6 +649,28 @@ def test_tx_leader_change(cl):
     check(cl.call(other, "EXISTS", "tx-lost-a", "tx-lost-b") == 0, "what they queued never ran")
 
 
+def test_idletime_through_follower(cl):
+    """OBJECT IDLETIME as Redis keeps it (its keyspace unit: TOUCH alters
+    the last access time), through a follower: it grows while nothing uses
+    the key, a GET or a TOUCH brings it back to 0, OBJECT itself does not,
+    and a missing key is nil."""
+    lead = cl.leader()
+    fol = cl.followers(lead)[0]
+    with cl.client(fol) as c:
+        c.call("SET", "idle:k", "v")
+        time.sleep(2.2)
+        idle = c.call("OBJECT", "IDLETIME", "idle:k")
+        check(isinstance(idle, int) and idle >= 2, "idle 2 s after the SET (%r)" % idle)
+        check(c.call("OBJECT", "IDLETIME", "idle:k") >= 2, "OBJECT itself is no access")
+        c.call("GET", "idle:k")
+        check(c.call("OBJECT", "IDLETIME", "idle:k") <= 1, "a GET makes it 0")
+        time.sleep(2.2)
+        check(c.call("TOUCH", "idle:k") == 1, "TOUCH counts the key")
+        idle = c.call("OBJECT", "IDLETIME", "idle:k")
+        check(isinstance(idle, int) and idle <= 1, "and makes it 0 too (%r)" % idle)
+        check(c.call("OBJECT", "IDLETIME", "idle:none") is None, "a missing key: nil")
+
+
 def test_multi_through_follower(cl):
     """The transaction sequences of differential_test.py (Redis's multi
     unit's behaviours: queueing, EXECABORT, errors inside EXEC, WATCH
@@ -687,7 +709,7 @@ def test_multi_through_follower(cl):
 
 
 TESTS = [test_px_gone_everywhere, test_same_ttl_everywhere, test_expire_through_follower, test_volatile_workload,
-         test_cas_every_node, test_multi_through_follower, test_tx_leader_change]
+         test_idletime_through_follower, test_cas_every_node, test_multi_through_follower, test_tx_leader_change]
 
 
 def suite():

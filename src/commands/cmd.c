@@ -22,6 +22,22 @@ void cmd_lower(char *out, size_t cap, const char *s, size_t len) {
     out[i] = '\0';
 }
 
+static _Atomic uint32_t access_s[CMD_ACCESS_SLOTS];  /* 1 + seconds at the last use; 0: none seen */
+
+static size_t access_slot(const rstr *key) { return store_key_hash(key->p, key->len) % CMD_ACCESS_SLOTS; }
+
+void cmd_note_access(const command *cmd, int argc, const rstr *argv, uint64_t now_s) {
+    if (cmd->first <= 0) return;
+    int last = cmd->last < 0 ? argc + cmd->last : cmd->last, step = cmd->step > 0 ? cmd->step : 1;
+    for (int i = cmd->first; i <= last && i < argc; i += step)
+        atomic_store_explicit(&access_s[access_slot(&argv[i])], (uint32_t)now_s + 1, memory_order_relaxed);
+}
+
+long long cmd_idle_seconds(const rstr *key, uint64_t now_s) {
+    uint32_t at = atomic_load_explicit(&access_s[access_slot(key)], memory_order_relaxed);
+    return at && (uint64_t)at - 1 <= now_s ? (long long)(now_s - (at - 1)) : 0;
+}
+
 int key_expired(const cmdctx *x, uint64_t expire) { return expire && x->time_ms > expire; }
 
 int key_get(cmdctx *x, const rstr *key, sval *v) {

@@ -91,6 +91,16 @@ void cmd_reply_help(buf *o, const char *const *lines, int n);
 void cmd_reply_arity(buf *out, const command *cmd, const command *parent);
 void cmd_reply_unknown(buf *out, int argc, rstr *argv);
 void cmd_reply_unknown_sub(buf *out, const command *parent, const rstr *sub);
+/* Access times, for OBJECT IDLETIME: a command that names keys marks
+ * them used on the node that runs it (the leader), in a table of
+ * CMD_ACCESS_SLOTS by key hash, as Redis's LRU clock does per object
+ * (a slot shared with a busier key makes the idle time shorter, never
+ * longer). Seconds of this node's monotonic clock; not replicated: a new
+ * leader knows no access before it led (idle 0 then). Any thread. */
+#define CMD_ACCESS_SLOTS (1u << 20)
+void cmd_note_access(const command *cmd, int argc, const rstr *argv, uint64_t now_s);
+long long cmd_idle_seconds(const rstr *key, uint64_t now_s);
+
 /* Iteration over the table for COMMAND and INFO commandstats. */
 command *cmd_table(int *n);
 /* Lowercase copy of a command name into out (cap bytes). */

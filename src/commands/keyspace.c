@@ -4,6 +4,7 @@
  * are read_jobs, which the server runs a slice at a time. */
 #include "handlers.h"
 #include "glob.h"
+#include "log.h"
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -69,9 +70,9 @@ static const char *const object_help[] = {
 };
 
 /* OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT key ; OBJECT HELP. As Redis
- * under its default policy (noeviction): FREQ is refused; IDLETIME is 0
- * (raftkv keeps no access time); REFCOUNT is Redis's shared-integer answer
- * for 0..9999, else 1. */
+ * under its default policy (noeviction): FREQ is refused; IDLETIME from
+ * the node's access times (cmd.h); REFCOUNT is Redis's shared-integer
+ * answer for 0..9999, else 1. OBJECT itself marks no access. */
 void object_command(cmdctx *x, int argc, rstr *argv) {
     if (arg_is(&argv[1], "help")) {
         REPLY_HELP(x->out, object_help);
@@ -86,7 +87,7 @@ void object_command(cmdctx *x, int argc, rstr *argv) {
     }
     long long n;
     if (arg_is(&argv[1], "encoding")) reply_bulkstr(x->out, string_encoding(&v));
-    else if (arg_is(&argv[1], "idletime")) reply_int(x->out, 0);
+    else if (arg_is(&argv[1], "idletime")) reply_int(x->out, cmd_idle_seconds(&argv[2], (uint64_t)(mono_ms() / 1000)));
     else if (arg_is(&argv[1], "refcount"))
         reply_int(x->out, v.len <= 4 && str2ll(v.p, v.len, &n) && n >= 0 && n < 10000 ? 2147483647 : 1);
     else

@@ -314,6 +314,7 @@ int dispatch_request(client *c) {
     if (go == GO_ANSWERED) return 1;
     count(&r);
     if (go == GO_FORWARDED) return 1;
+    if (r.cmd->first > 0) cmd_note_access(r.cmd, r.argc, r.argv, (uint64_t)server_now());  /* OBJECT names its key at 2: a sub */
     if (r.lead) run_leader_command(c, &r);
     else if (exec) propose_exec(c);
     else if (r.write) {
