@@ -26,6 +26,14 @@ static void drop_from(tx *t, int from) {
     t->nargs = from;
 }
 
+tx *tx_of(client *c) {
+    if (!c->tx) {
+        c->tx = xmalloc(sizeof(tx));
+        memset(c->tx, 0, sizeof(tx));
+    }
+    return c->tx;
+}
+
 void tx_free(tx *t) {
     if (!t) return;
     drop_from(t, 0);
@@ -99,17 +107,14 @@ void tx_watch_states(cmdctx *x, int argc, rstr *argv, buf *out) {
 }
 
 int tx_watch_add(client *c, const char *p, size_t len) {
-    if (!c->tx) {
-        c->tx = xmalloc(sizeof(tx));
-        memset(c->tx, 0, sizeof(tx));
-    }
+    tx *t = tx_of(c);
     int parts = 0;
     for (size_t at = 0; len - at >= 4 && get_u32(p + at) <= len - at - 4; at += 4 + get_u32(p + at)) parts++;
     size_t add = watch_bytes(len, parts / 3);
-    if (parts % 3 || c->tx->bytes + add > TX_MAX_BYTES) return 0;  /* tx_watch_states writes whole triples */
-    buf_append(&c->tx->watches, p, len);  /* one copy: a million keys are not three million allocations */
-    c->tx->nwatch += parts / 3;
-    c->tx->bytes += add;
+    if (parts % 3 || t->bytes + add > TX_MAX_BYTES) return 0;  /* tx_watch_states writes whole triples */
+    buf_append(&t->watches, p, len);  /* one copy: a million keys are not three million allocations */
+    t->nwatch += parts / 3;
+    t->bytes += add;
     return 1;
 }
 

@@ -27,6 +27,9 @@ typedef struct tx {
 /* The largest transaction, counted as a request: it and its header fit one entry. */
 #define TX_MAX_BYTES (ENTRY_MAX_REQUEST - (1ULL << 20))
 
+/* c's transaction, made empty when it has none. */
+struct client;
+tx *tx_of(struct client *c);
 void tx_free(tx *t);
 /* Queues a command (copied); 0 when that would pass TX_MAX_BYTES. */
 int tx_queue(tx *t, int argc, const rstr *argv);
@@ -41,7 +44,6 @@ void tx_exec_args(tx *t, int *argc, rstr **argv);
  * read stands at), appended to out; tx_watch_add() puts it into c's tx,
  * or nothing and 0 if the watches would pass TX_MAX_BYTES (all of it
  * counted as EXEC's entry will carry it). */
-struct client;
 void tx_watch_states(cmdctx *x, int argc, rstr *argv, buf *out);
 int tx_watch_add(struct client *c, const char *states, size_t len);
 /* What WATCH answers, adding nothing, when the watches would pass TX_MAX_BYTES. */

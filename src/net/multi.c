@@ -10,14 +10,6 @@
 
 static int is(const command *cmd, const char *name) { return cmd && !strcmp(cmd->name, name); }
 
-static tx *state(client *c) {
-    if (!c->tx) {
-        c->tx = xmalloc(sizeof(tx));
-        memset(c->tx, 0, sizeof(tx));
-    }
-    return c->tx;
-}
-
 static void answer(client *c, const char *reply) {
     buf *out = slot_reply_target(c);
     buf_appendstr(out, reply);
@@ -69,7 +61,7 @@ int multi_control(client *c, const command *cmd) {
         if (in_multi(c)) {
             answer(c, "-ERR MULTI calls can not be nested\r\n");
         } else {
-            state(c)->multi = 1;
+            tx_of(c)->multi = 1;
             answer(c, "+OK\r\n");
         }
         return 1;
