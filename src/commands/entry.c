@@ -1,4 +1,5 @@
 #include "entry.h"
+#include "blob.h"
 #include "wal.h"
 #include <stdlib.h>
 #include <string.h>
@@ -6,16 +7,37 @@
 /* Checked here, not in the WAL, which knows records, not commands. */
 _Static_assert(ENTRY_MAX_REQUEST <= WAL_MAX_RECORD, "any command a client may send fits one WAL record");
 
-void entry_encode(buf *out, int type, uint64_t time_ms, int argc, const rstr *argv) {
-    unsigned char t = (unsigned char)type;
-    buf_append(out, &t, 1);
-    buf_put_u32(out, (uint32_t)time_ms);
-    buf_put_u32(out, (uint32_t)(time_ms >> 32));
-    buf_put_u32(out, (uint32_t)argc);
+static size_t entry_size(int argc, const rstr *argv) {
+    size_t n = 13;
+    for (int i = 0; i < argc; i++) n += 4 + argv[i].len;
+    return n;
+}
+
+/* Writes the entry at p, which has entry_size() bytes. */
+static void entry_write(char *p, int type, uint64_t time_ms, int argc, const rstr *argv) {
+    *p = (char)type;
+    set_u64(p + 1, time_ms);
+    set_u32(p + 9, (uint32_t)argc);
+    p += 13;
     for (int i = 0; i < argc; i++) {
-        buf_put_u32(out, (uint32_t)argv[i].len);
-        buf_append(out, argv[i].p, argv[i].len);
+        set_u32(p, (uint32_t)argv[i].len);
+        if (argv[i].len) memcpy(p + 4, argv[i].p, argv[i].len);
+        p += 4 + argv[i].len;
     }
+}
+
+void entry_encode(buf *out, int type, uint64_t time_ms, int argc, const rstr *argv) {
+    size_t n = entry_size(argc, argv);
+    buf_reserve(out, n);
+    entry_write(out->data + out->len, type, time_ms, argc, argv);
+    out->len += n;
+}
+
+char *entry_blob(int type, uint64_t time_ms, int argc, const rstr *argv, size_t *len) {
+    *len = entry_size(argc, argv);
+    char *b = blob_new(*len);
+    entry_write(b, type, time_ms, argc, argv);
+    return b;
 }
 
 uint64_t entry_time(const char *d, size_t len) {

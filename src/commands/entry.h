@@ -23,6 +23,9 @@ enum { ENTRY_NOOP = 0, ENTRY_COMMAND = 1, ENTRY_EXPIRE = 2 };
 _Static_assert(RESP_ARG_OVERHEAD >= 4, "the parser counts an argument at least as the entry does");
 
 void entry_encode(buf *out, int type, uint64_t time_ms, int argc, const rstr *argv);
+/* The same encoding in a new blob (blob.h) of *len bytes, for the log to
+ * keep without another copy. */
+char *entry_blob(int type, uint64_t time_ms, int argc, const rstr *argv, size_t *len);
 /* Decodes without copying: argv points into data. *argv is malloc'd
  * (argv NULL: only validates, allocating nothing).
  * Returns argc (>= 0), or -1 when the bytes are not a valid entry. */

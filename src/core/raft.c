@@ -1,4 +1,5 @@
 #include "raft.h"
+#include "blob.h"
 #include "buf.h"
 #include <assert.h>
 #include <stdlib.h>
@@ -170,7 +171,8 @@ static void conf_from_entry(raft *r, const raft_entry *e) {
     if (parse_conf(e, &c) == 0) set_conf(r, &c, e->index);
 }
 
-static void append_entry(raft *r, uint64_t term, int type, const char *data, size_t len) {
+/* Appends an entry whose data is a blob the log now holds a reference to. */
+static void append_blob(raft *r, uint64_t term, int type, char *data, size_t len) {
     if (r->nlog == r->logcap) {
         r->logcap = r->logcap ? r->logcap * 2 : 16;
         r->log = xrealloc(r->log, sizeof(raft_entry) * r->logcap);
@@ -180,9 +182,12 @@ static void append_entry(raft *r, uint64_t term, int type, const char *data, siz
     e->index = raft_last_index(r);
     e->type = type;
     e->len = len;
-    e->data = xmalloc(len ? len : 1);
-    if (len) memcpy(e->data, data, len);
+    e->data = data;
     if (type == RAFT_ENTRY_CONFIG) conf_from_entry(r, e);
+}
+
+static void append_entry(raft *r, uint64_t term, int type, const char *data, size_t len) {
+    append_blob(r, term, type, blob_copy(data, len), len);
 }
 
 /* The configuration in force: the last CONFIG entry in the log, else the
@@ -201,7 +206,7 @@ static void latest_conf(raft *r) {
 /* Drops entries from index on; only uncommitted ones may go (3.5). */
 static void truncate_from(raft *r, uint64_t index) {
     assert(index > r->commit);
-    while (raft_last_index(r) >= index) free(r->log[--r->nlog].data);
+    while (raft_last_index(r) >= index) blob_release(r->log[--r->nlog].data);
     if (r->unstable > index) r->unstable = index;
     if (r->stable >= index) r->stable = index - 1;
     if (r->conf_index >= index) latest_conf(r);
@@ -263,7 +268,7 @@ raft *raft_new_at(const raft_config *cfg, uint64_t term, uint64_t vote, uint64_t
 
 void raft_free(raft *r) {
     if (!r) return;
-    for (size_t i = 0; i < r->nlog; i++) free(r->log[i].data);
+    for (size_t i = 0; i < r->nlog; i++) blob_release(r->log[i].data);
     free(r->log);
     free(r->now.v);
     free(r->after.v);
@@ -698,7 +703,7 @@ static void drop_prefix(raft *r, uint64_t upto) {
         }
     }
     r->snap_term = at(r, upto)->term;
-    for (size_t i = 0; i < drop; i++) free(r->log[i].data);
+    for (size_t i = 0; i < drop; i++) blob_release(r->log[i].data);
     memmove(r->log, r->log + drop, sizeof(raft_entry) * (r->nlog - drop));
     r->nlog -= drop;
     r->snap_index = upto;
@@ -755,7 +760,7 @@ static void handle_snapshot(raft *r, const raft_msg *m) {
             r->after.v[keep++] = *q;
         }
         r->after.n = keep;
-        for (size_t i = 0; i < r->nlog; i++) free(r->log[i].data);
+        for (size_t i = 0; i < r->nlog; i++) blob_release(r->log[i].data);
         r->nlog = 0;
         r->snap_index = m->index;
         r->snap_term = m->log_term;
@@ -771,9 +776,15 @@ static void handle_snapshot(raft *r, const raft_msg *m) {
 }
 
 uint64_t raft_propose(raft *r, int type, const char *data, size_t len) {
-    if (r->role != RAFT_LEADER || r->transferee) return 0;
-    if (type == RAFT_ENTRY_CONFIG) return 0;  /* raft_change() only */
-    append_entry(r, r->term, type, data, len);
+    return raft_propose_blob(r, type, blob_copy(data, len), len);
+}
+
+uint64_t raft_propose_blob(raft *r, int type, char *data, size_t len) {
+    if (r->role != RAFT_LEADER || r->transferee || type == RAFT_ENTRY_CONFIG) {  /* CONFIG: raft_change() only */
+        blob_release(data);
+        return 0;
+    }
+    append_blob(r, r->term, type, data, len);
     broadcast_append(r, 0);
     return raft_last_index(r);
 }

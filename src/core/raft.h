@@ -36,7 +36,9 @@ enum raft_msg_type {
 typedef struct raft_entry {
     uint64_t term, index;
     int type;
-    char *data;   /* owned by whoever holds the entry */
+    char *data;   /* in the core's log a blob (blob.h): a holder that must keep
+                   * the bytes past the next call (a send queue, the applier)
+                   * takes a reference; elsewhere owned by whoever holds it */
     size_t len;
 } raft_entry;
 
@@ -88,6 +90,9 @@ void raft_tick(raft *r);
 void raft_step(raft *r, const raft_msg *m);  /* copies what it keeps */
 /* Appends a new entry; returns its index, or 0 when not leader. */
 uint64_t raft_propose(raft *r, int type, const char *data, size_t len);
+/* The same with data a blob (blob.h) whose reference it takes, whatever
+ * the outcome: the log keeps it without a copy. */
+uint64_t raft_propose_blob(raft *r, int type, char *data, size_t len);
 /* Membership change, one server at a time (dissertation 4.2-4.3): the
  * leader appends the new configuration at once. Refused while another is
  * uncommitted, before the leader has committed an entry of its own term

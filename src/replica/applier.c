@@ -1,4 +1,5 @@
 #include "applier.h"
+#include "blob.h"
 #include "kv.h"
 #include "log.h"
 #include <errno.h>
@@ -81,7 +82,7 @@ static void run_batch(applier *a, item *batch, size_t n, int sync) {
         buf_init(&res[i].reply);
         apply_one(a, &batch[i], &res[i].reply);
         bytes += batch[i].len;
-        free(batch[i].data);
+        blob_release(batch[i].data);
     }
     int rc = sync ? store_sync(a->f) : store_write_batch(a->f);
     uint64_t applied = store_applied(a->f);
@@ -141,7 +142,7 @@ static void apply_here(applier *a, const item *it) {
     buf *b = a->reply_for ? a->reply_for(it->index, it->term) : NULL;
     if (b) buf_append(b, reply.data, reply.len);
     buf_free(&reply);
-    free(it->data);
+    blob_release(it->data);
     lock(a);
     a->visible = it->index;
     unlock(a);
@@ -188,8 +189,7 @@ static void wake_cb(struct ev_loop *loop, ev_async *w, int revents) {
 static void sm_apply(void *ctx, const raft_entry *e, int removed, buf *reply) {
     (void)reply;  /* replies go out through reply_for, once applied */
     applier *a = ctx;
-    item it = {e->index, e->term, e->type, removed, xmalloc(e->len ? e->len : 1), e->len};
-    memcpy(it.data, e->data, e->len);
+    item it = {e->index, e->term, e->type, removed, blob_retain(e->data), e->len};
     if (e->type == RAFT_ENTRY_CONFIG) {
         free(a->conf);
         a->conf = xstrndup(e->data, e->len);
@@ -321,7 +321,7 @@ uint64_t applier_backlog(const applier *a, uint64_t *bytes) {
 void applier_hold(applier *a) {
     lock(a);
     a->hold = 1;
-    for (size_t i = a->qhead; i < a->qlen; i++) free(a->q[i].data);
+    for (size_t i = a->qhead; i < a->qlen; i++) blob_release(a->q[i].data);
     a->qhead = a->qlen = 0;
     while (a->busy) pthread_cond_wait(&a->progress, &a->mu);
     a->pending_bytes = 0;
@@ -349,7 +349,7 @@ void applier_free(applier *a) {
     unlock(a);
     pthread_join(a->thread, NULL);
     ev_async_stop(a->loop, &a->wake);
-    for (size_t i = a->qhead; i < a->qlen; i++) free(a->q[i].data);  /* left by a failed write */
+    for (size_t i = a->qhead; i < a->qlen; i++) blob_release(a->q[i].data);  /* left by a failed write */
     free(a->q);
     for (size_t i = 0; i < a->nout; i++) buf_free(&a->out[i].reply);  /* the clients are gone */
     free(a->out);

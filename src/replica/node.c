@@ -421,6 +421,7 @@ uint64_t node_commit_index(void) { return raft_commit_index(core()); }
 store *node_owned_store(void) { return self.ap ? applier_owned_store(self.ap) : NULL; }
 uint64_t node_confirmed_round(void) { return replica_confirmed_round(self.rep); }
 uint64_t node_propose(const char *data, size_t len) { return replica_propose(self.rep, data, len); }
+uint64_t node_propose_blob(char *data, size_t len) { return replica_propose_blob(self.rep, data, len); }
 uint64_t node_uncommitted_bytes(void) { return replica_uncommitted_bytes(self.rep); }
 uint64_t node_unapplied_bytes(void) {
     uint64_t bytes;

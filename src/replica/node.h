@@ -45,6 +45,8 @@ uint64_t node_commit_index(void);
 store *node_owned_store(void);
 /* Leader only: appends an entry; returns its index (0 if not leader). */
 uint64_t node_propose(const char *data, size_t len);
+/* The same, taking the reference of a blob (blob.h): no copy. */
+uint64_t node_propose_blob(char *data, size_t len);
 /* Bytes of the entries past the commit index (a leader that cannot
  * commit holds them for its clients). */
 uint64_t node_uncommitted_bytes(void);

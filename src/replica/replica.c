@@ -1,4 +1,5 @@
 #include "replica.h"
+#include "blob.h"
 #include "log.h"
 #include <assert.h>
 #include <errno.h>
@@ -26,6 +27,7 @@ struct replica {
     uint64_t id;
     char *founding;
     char *where;            /* the data directory, for messages */
+    char *noop;             /* what a NOOP entry applies as: a blob, like every entry's data */
     uint64_t time_floor;    /* cluster time: the latest entry's in the log, or the state machine's */
     uint64_t committed_time; /* the latest committed entry's (or the state machine's) */
     uint64_t log_time;      /* the latest in any entry this log held, or the state machine's */
@@ -53,7 +55,7 @@ struct replica {
     replica_stats st;
 };
 
-static const char noop_entry[13] = {0};  /* ENTRY_NOOP, time 0, argc 0 */
+#define NOOP_ENTRY_LEN 13  /* ENTRY_NOOP, time 0, argc 0: r->noop */
 
 static void fatal(replica *r, const char *why) {
     r->stopped = 1;
@@ -234,8 +236,8 @@ static void apply(replica *r, const raft_entry *e) {
     int removed = 0;
     raft_entry x = *e;
     if (e->type == RAFT_ENTRY_NOOP) {
-        x.data = (char *)noop_entry;
-        x.len = sizeof(noop_entry);
+        x.data = r->noop;
+        x.len = NOOP_ENTRY_LEN;
     } else if (e->type == RAFT_ENTRY_CONFIG) {
         const char *before = sm_conf(r);
         removed = members_removes(before, strlen(before), e->data, e->len, r->id);
@@ -546,6 +548,8 @@ replica *replica_new(const replica_config *cfg, const replica_log_port *log, con
     r->founding = xstrndup(cfg->founding, strlen(cfg->founding));
     r->cfg.founding = r->founding;
     r->where = xstrndup(cfg->where ? cfg->where : "", strlen(cfg->where ? cfg->where : ""));
+    r->noop = blob_new(NOOP_ENTRY_LEN);
+    memset(r->noop, 0, NOOP_ENTRY_LEN);
     r->applied = applied;
     r->durable_last = n ? entries[n - 1].index : applied;
     r->book = cfg->book;
@@ -568,6 +572,7 @@ void replica_free(replica *r) {
     raft_free(r->r);
     free(r->founding);
     free(r->where);
+    blob_release(r->noop);
     free(r);
 }
 
@@ -575,6 +580,9 @@ void replica_free(replica *r) {
 
 uint64_t replica_propose(replica *r, const char *data, size_t len) {
     return raft_propose(r->r, RAFT_ENTRY_COMMAND, data, len);
+}
+uint64_t replica_propose_blob(replica *r, char *data, size_t len) {
+    return raft_propose_blob(r->r, RAFT_ENTRY_COMMAND, data, len);
 }
 uint64_t replica_read_round(replica *r, uint64_t *read_index) { return raft_read_index(r->r, read_index); }
 int replica_read_vouched(replica *r, uint64_t from, uint64_t term, uint64_t *read_index) {

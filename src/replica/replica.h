@@ -56,7 +56,8 @@ typedef struct replica_transport_port {
 typedef struct replica_sm_port {
     void *ctx;
     /* Applies a committed entry (NOOP, COMMAND or CONFIG; removed: that
-     * CONFIG removes this node); the reply goes to reply (may be NULL). */
+     * CONFIG removes this node); the reply goes to reply (may be NULL).
+     * e->data is a blob (blob.h): blob_retain() it to keep it. */
     void (*apply)(void *ctx, const raft_entry *e, int removed, buf *reply);
     /* The configuration the state machine holds (NULL: the founding one). */
     const char *(*conf)(void *ctx);
@@ -186,6 +187,7 @@ void replica_note_time(replica *r, uint64_t t);
 
 /* Leader work. */
 uint64_t replica_propose(replica *r, const char *data, size_t len);
+uint64_t replica_propose_blob(replica *r, char *data, size_t len);  /* takes data's reference (blob.h) */
 uint64_t replica_read_round(replica *r, uint64_t *read_index);
 int replica_read_vouched(replica *r, uint64_t from, uint64_t term, uint64_t *read_index);
 int64_t replica_change(replica *r, int op, const cluster_member *m);
