@@ -312,16 +312,9 @@ static void process(int i);
 static void crash_ex(int i, int how);
 enum { LOSE_ALL, POWER_LOSS, FSYNC_FAILED };
 
-/* The log port's records: the entries as they are (the WAL's format is
- * tested on its own; here the order of writes and crashes is what counts). */
-static void log_encode(void *ctx, buf *rec, const raft_entry *e, size_t n) {
-    (void)ctx;
-    for (size_t k = 0; k < n; k++) {
-        buf_append(rec, (const char *)&e[k], sizeof(raft_entry));
-        buf_append(rec, e[k].data ? e[k].data : "", e[k].len);
-    }
-}
-
+/* The log port keeps copies of the entries as they are (the WAL's format
+ * is tested on its own; here the order of writes and crashes is what
+ * counts). */
 static void log_write(void *ctx, const replica_write *rw) {
     node *n = ctx;
     if (n->writing) violation("the log port got a second write while one is under way", (int)(n - nodes));
@@ -333,13 +326,10 @@ static void log_write(void *ctx, const replica_write *rw) {
     w->vote = rw->vote;
     w->reset = rw->reset_next != 0;
     w->compact_to = rw->compact_upto;
-    for (size_t off = 0; off < rw->rec.len;) {
-        raft_entry e;
-        memcpy(&e, rw->rec.data + off, sizeof(e));
-        off += sizeof(e);
+    for (size_t k = 0; k < rw->nents; k++) {
+        raft_entry e = rw->ents[k];
         e.data = malloc(e.len ? e.len : 1);
-        memcpy(e.data, rw->rec.data + off, e.len);
-        off += e.len;
+        memcpy(e.data, rw->ents[k].data, e.len);
         w->e = realloc(w->e, sizeof(raft_entry) * (w->ne + 1));
         w->e[w->ne++] = e;
     }
@@ -480,7 +470,7 @@ static void start_node(int i) {
     rc.retry_ticks = 5;
     rc.time_floor = d->snap_time;
     rc.time_margin = 500;  /* as the node has it (TIME_MARGIN_MS) */
-    replica_log_port lp = {n, log_encode, log_write};
+    replica_log_port lp = {n, log_write};
     replica_transport_port tp = {n, tr_send, tr_send_image, tr_nothing, tr_image_floor, tr_link, tr_unlink, tr_nothing};
     replica_sm_port sp = {n, sm_apply, sm_conf, sm_zero, sm_make_durable, sm_zero, sm_zero, sm_entry_time};
     replica_clock_port cp = {n, clock_ms, clock_s, clock_wall_ms};

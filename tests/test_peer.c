@@ -4,6 +4,7 @@
  * right secret authenticates both ways, a wrong or missing one is refused
  * on both sides with the reason, a recorded handshake does not replay,
  * and before authentication nothing but the handshake's few bytes passes. */
+#include "blob.h"
 #include "entry.h"
 #include "peer.h"
 #include "testlib.h"
@@ -544,6 +545,190 @@ static void test_hs_oversized(void) {
     side_free(&l);
 }
 
+/* ---- frames in parts (peerq.h) ---- */
+
+/* Every frame in b, joined from its parts: the types and payloads in
+ * order, into types[] and pays[] (copied); the count, or -1 on an error. */
+static int drain(buf *b, peer_parts *pp, int *types, buf *pays, int max, char *err, size_t errlen) {
+    int got = 0;
+    for (;;) {
+        int type;
+        const char *p;
+        size_t n;
+        int k = peer_frame_next(b, &type, &p, &n, err, errlen);
+        if (k < 0) return -1;
+        if (k == 0) return got;
+        k = peer_parts_take(pp, &type, &p, &n, err, errlen);
+        if (k < 0) return -1;
+        if (k == 0 || got == max) continue;
+        types[got] = type;
+        buf_init(&pays[got]);
+        buf_append(&pays[got++], p, n);
+    }
+}
+
+static void test_parts_round_trip(void) {
+    size_t vlen = 3 * PEER_PART + 123, big;
+    char *val = xmalloc(vlen);
+    for (size_t i = 0; i < vlen; i++) val[i] = (char)(i * 7);
+    rstr argv[3] = {{(char *)"SET", 3}, {(char *)"k", 1}, {val, vlen}};
+    char *blob = entry_blob(1, 42, 3, argv, &big);
+    free(val);
+    raft_entry ents[2] = {{3, 11, RAFT_ENTRY_COMMAND, blob, big}, {3, 12, RAFT_ENTRY_NOOP, blob_new(0), 0}};
+    raft_msg m;
+    memset(&m, 0, sizeof(m));
+    m.type = MSG_APPEND, m.from = 2, m.to = 1, m.term = 3, m.index = 10, m.log_term = 3;
+    m.entries = ents, m.nentries = 2;
+    buf want;
+    buf_init(&want);
+    peer_encode_raft(&want, &m);
+    peerq q;
+    peerq_init(&q);
+    peerq_push_raft(&q, &m);
+    blob_release(ents[1].data);  /* the queue holds its own references */
+    buf reply;
+    buf_init(&reply);
+    for (size_t i = 0; i < 2 * PEER_PART + 5; i++) buf_append(&reply, i % 2 ? "r" : "R", 1);
+    char id[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    peerq_push(&q, FR_FORWARD_REPLY, id, 8, &reply, NULL, 0);
+    CHECK(reply.len == 0 && reply.data == NULL);  /* taken */
+    buf small;
+    buf_init(&small);
+    buf_append(&small, "hb", 2);
+    peerq_push(&q, FR_RAFT, NULL, 0, &small, NULL, 0);
+    CHECK(peerq_busy(&q, LANE_RAFT) && peerq_busy(&q, LANE_CLIENT));
+    buf out;
+    buf_init(&out);
+    int rounds = 0;
+    while (peerq_feed(&q, &out, PEER_PART)) {
+        CHECK(out.len <= 2 * PEER_PART + 64);  /* a part at a time, never the whole */
+        rounds++;
+        out.len = out.pos = 0;  /* "sent" */
+    }
+    CHECK(rounds >= 4 && q.bytes == 0);
+    buf_free(&out);
+    /* again, read back: interleaved on the wire, each lane joined in order */
+    ents[1].data = blob_new(0);
+    peerq_push_raft(&q, &m);
+    blob_release(ents[1].data);
+    buf_init(&reply);
+    for (size_t i = 0; i < 2 * PEER_PART + 5; i++) buf_append(&reply, i % 2 ? "r" : "R", 1);
+    buf copy;
+    buf_init(&copy);
+    buf_append(&copy, reply.data, reply.len);
+    peerq_push(&q, FR_FORWARD_REPLY, id, 8, &reply, NULL, 0);
+    buf_init(&small);
+    buf_append(&small, "hb", 2);
+    peerq_push(&q, FR_RAFT, NULL, 0, &small, NULL, 0);
+    buf_init(&out);
+    while (peerq_feed(&q, &out, 1u << 30)) {}
+    peer_parts pp;
+    peer_parts_init(&pp);
+    int types[8];
+    buf pays[8];
+    char err[96];
+    int n = drain(&out, &pp, types, pays, 8, err, sizeof(err));
+    CHECK(n == 3);
+    if (n == 3) {
+        int ai = -1, hi = -1, ri = -1;
+        for (int i = 0; i < 3; i++) {
+            if (types[i] == FR_FORWARD_REPLY) ri = i;
+            else if (ai < 0) ai = i;
+            else hi = i;
+        }
+        CHECK(ai >= 0 && hi > ai && ri >= 0);
+        if (ai >= 0 && hi > ai && ri >= 0) {
+            CHECK(pays[ai].len == want.len && !memcmp(pays[ai].data, want.data, want.len));
+            CHECK(pays[hi].len == 2 && !memcmp(pays[hi].data, "hb", 2));
+            CHECK(pays[ri].len == 8 + copy.len && !memcmp(pays[ri].data, id, 8) &&
+                  !memcmp(pays[ri].data + 8, copy.data, copy.len));
+            raft_msg d;
+            CHECK(peer_decode_raft(pays[ai].data, pays[ai].len, &d) == 0 && d.nentries == 2 && d.entries[0].len == big &&
+                  !memcmp(d.entries[0].data, blob, big));
+            free(d.entries);
+        }
+    }
+    for (int i = 0; i < n; i++) buf_free(&pays[i]);
+    peer_parts_free(&pp);
+    buf_free(&out);
+    buf_free(&copy);
+    buf_free(&want);
+    peerq_free(&q);
+    blob_release(blob);
+}
+
+/* A joined reply is handed over without a copy. */
+static void test_parts_take_buf(void) {
+    peerq q;
+    peerq_init(&q);
+    buf reply;
+    buf_init(&reply);
+    for (size_t i = 0; i < PEER_PART + 1; i++) buf_append(&reply, "x", 1);
+    char id[8] = {0};
+    peerq_push(&q, FR_FORWARD_REPLY, id, 8, &reply, NULL, 0);
+    buf out;
+    buf_init(&out);
+    while (peerq_feed(&q, &out, 1u << 30)) {}
+    peer_parts pp;
+    peer_parts_init(&pp);
+    int type, k = 0;
+    const char *p;
+    size_t n;
+    char err[96];
+    while (peer_frame_next(&out, &type, &p, &n, err, sizeof(err)) == 1 &&
+           (k = peer_parts_take(&pp, &type, &p, &n, err, sizeof(err))) == 0) {}
+    CHECK(k == 1 && type == FR_FORWARD_REPLY && n == 8 + PEER_PART + 1);
+    buf got;
+    CHECK(peer_parts_take_buf(&pp, FR_FORWARD_REPLY, &got) == 1 && got.len == 8 + PEER_PART + 1 && got.data[8] == 'x');
+    buf_free(&got);
+    CHECK(peer_parts_take_buf(&pp, FR_FORWARD_REPLY, &got) == 0);
+    peer_parts_free(&pp);
+    buf_free(&out);
+    peerq_free(&q);
+}
+
+/* Parts that break the rules are refused, never joined. */
+static void test_parts_rejects(void) {
+    char err[96];
+    struct { const char *p; size_t n; } bad[] = {
+        {"\x02\x10\x00\x00\x00" "abc", 8},      /* no such lane */
+        {"\x00\x10\x00\x00\x00", 5},         /* no bytes */
+        {"\x00\x03\x00\x00\x00" "abc", 8},      /* as long as the whole: the end frame has none */
+        {"\x00\xff\xff\xff\x7f" "abc", 8},   /* over the largest frame */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        peer_parts pp;
+        peer_parts_init(&pp);
+        int type = FR_PART;
+        const char *p = bad[i].p;
+        size_t n = bad[i].n;
+        CHECK(peer_parts_take(&pp, &type, &p, &n, err, sizeof(err)) == -1);
+        peer_parts_free(&pp);
+    }
+    peer_parts pp;
+    peer_parts_init(&pp);
+    int type = FR_PART;
+    const char *p = "\x00\x10\x00\x00\x00" "abcd";
+    size_t n = 9;
+    CHECK(peer_parts_take(&pp, &type, &p, &n, err, sizeof(err)) == 0);
+    p = "\x00\x11\x00\x00\x00" "abcd";  /* another length */
+    type = FR_PART;
+    CHECK(peer_parts_take(&pp, &type, &p, &n, err, sizeof(err)) == -1);
+    peer_parts_free(&pp);
+    peer_parts_init(&pp);
+    type = FR_PART;
+    p = "\x00\x10\x00\x00\x00" "abcd";
+    CHECK(peer_parts_take(&pp, &type, &p, &n, err, sizeof(err)) == 0);
+    type = FR_RAFT;  /* ends them with the wrong count of bytes */
+    p = "xyz";
+    n = 3;
+    CHECK(peer_parts_take(&pp, &type, &p, &n, err, sizeof(err)) == -1);
+    type = FR_FORWARD;  /* the other lane: whole in itself */
+    n = 3;
+    CHECK(peer_parts_take(&pp, &type, &p, &n, err, sizeof(err)) == 1 && n == 3);
+    peer_parts_free(&pp);
+}
+
 int main(void) {
     test_round_trip();
     test_every_cut();
@@ -558,5 +743,8 @@ int main(void) {
     test_hs_replay();
     test_hs_frames_before_auth();
     test_hs_oversized();
+    test_parts_round_trip();
+    test_parts_take_buf();
+    test_parts_rejects();
     return test_summary("peer");
 }

@@ -78,7 +78,7 @@ int peer_frame_next(buf *in, int *type, const char **payload, size_t *len, char 
  * or as the one entry of an append. */
 _Static_assert(ENTRY_MAX_REQUEST + RAFT_FIXED + ENTRY_FIXED + 64 <= PEER_MAX_FRAME, "a command fits a peer frame");
 
-void peer_encode_raft(buf *b, const raft_msg *m) {
+void peer_encode_raft_fixed(buf *b, const raft_msg *m) {
     char t = (char)m->type;
     buf_append(b, &t, 1);
     uint64_t f[10] = {m->from, m->to, m->term, m->index, m->log_term, m->commit, m->hint_index, m->hint_term,
@@ -87,14 +87,21 @@ void peer_encode_raft(buf *b, const raft_msg *m) {
     t = (char)(m->reject != 0);
     buf_append(b, &t, 1);
     buf_put_u32(b, (uint32_t)m->nentries);
+}
+
+void peer_encode_entry_head(buf *b, const raft_entry *e) {
+    buf_put_u64(b, e->term);
+    buf_put_u64(b, e->index);
+    char t = (char)e->type;
+    buf_append(b, &t, 1);
+    buf_put_u32(b, (uint32_t)e->len);
+}
+
+void peer_encode_raft(buf *b, const raft_msg *m) {
+    peer_encode_raft_fixed(b, m);
     for (size_t i = 0; i < m->nentries; i++) {
-        const raft_entry *e = &m->entries[i];
-        buf_put_u64(b, e->term);
-        buf_put_u64(b, e->index);
-        t = (char)e->type;
-        buf_append(b, &t, 1);
-        buf_put_u32(b, (uint32_t)e->len);
-        buf_append(b, e->data, e->len);
+        peer_encode_entry_head(b, &m->entries[i]);
+        buf_append(b, m->entries[i].data, m->entries[i].len);
     }
 }
 
@@ -352,14 +359,6 @@ int peer_hs_step(peer_hs *hs, buf *in, buf *out, char *err, size_t errlen) {
 
 /* ---- connections ---- */
 
-/* A forwarded reply (or a client's close) waiting to be framed. */
-typedef struct bulk {
-    int type;              /* FR_FORWARD_REPLY or FR_FORWARD_CLOSE */
-    uint64_t client;
-    buf data;              /* the reply, taken from its slot; data.pos: how far it went */
-    struct bulk *next;
-} bulk;
-
 typedef struct conn {
     int fd;
     ev_io rio, wio;
@@ -368,9 +367,8 @@ typedef struct conn {
     int authed;            /* the handshake succeeded: frames may flow */
     peer_hs hs;
     buf in, out;
-    struct bulk *bulk, *bulk_tail;  /* outbound: forwarded replies, framed into out as it drains */
-    buf part;              /* inbound: the parts of a forwarded reply so far ... */
-    uint64_t part_client;  /* ... and its client */
+    peerq q;               /* outbound: frames framed into out as it drains */
+    peer_parts parts;      /* inbound: frames arriving in parts */
     uint64_t peer;         /* outbound: the member dialled; inbound: once authenticated (0 before) */
     int outbound;
     uint64_t link;         /* unique per connection, never 0 */
@@ -486,13 +484,8 @@ static void conn_close(conn *c, const char *why) {
     close(c->fd);
     buf_free(&c->in);
     buf_free(&c->out);
-    while (c->bulk) {
-        bulk *b = c->bulk;
-        c->bulk = b->next;
-        buf_free(&b->data);
-        free(b);
-    }
-    buf_free(&c->part);
+    peerq_free(&c->q);
+    peer_parts_free(&c->parts);
     if (c->outbound) {
         member *mb = find_member(c->peer);
         if (mb && mb->out == c) {
@@ -573,27 +566,17 @@ static int handle_snap(conn *c, int type, const char *p, size_t n) {
     return 0;
 }
 
-/* Room for a whole bulk reply at once ($<length>\r\n<data>\r\n), so a
- * large one is not copied again each time its buffer doubles. */
-static void presize(buf *b, const char *p, size_t n) {
-    size_t i = 1, len = 0;
-    if (!n || p[0] != '$') return;
-    for (; i < n && i < 12 && p[i] >= '0' && p[i] <= '9'; i++) len = len * 10 + (size_t)(p[i] - '0');
-    if (len <= PEER_MAX_FRAME) buf_reserve(b, len + i + 4);
-}
-
-/* A forwarded reply, or a part of one: parts gather in c->part until
- * the FR_FORWARD_REPLY that ends them. -1 if the connection was closed. */
-static int reply_frame(conn *c, int type, uint64_t client, const char *p, size_t n) {
-    if (c->part.len && client != c->part_client) { bad_frame(c, "parts of two forwarded replies mixed"); return -1; }
-    if (!n || c->part.len + n > PEER_MAX_FRAME) { bad_frame(c, "forwarded reply empty or too large"); return -1; }
-    if (!c->part.len) presize(&c->part, p, n);
-    c->part_client = client;
-    buf_append(&c->part, p, n);
-    if (type == FR_FORWARD_PART) return 0;
-    transport.h.forward_reply(c->peer, client, &c->part);
-    buf_free(&c->part);
-    return 0;
+/* A forwarded reply: a joined one goes on without a copy. */
+static void reply_frame(conn *c, uint64_t client, const char *p, size_t n) {
+    buf r;
+    if (peer_parts_take_buf(&c->parts, FR_FORWARD_REPLY, &r)) {
+        r.pos = 8;
+    } else {
+        buf_init(&r);
+        buf_append(&r, p, n);
+    }
+    transport.h.forward_reply(c->peer, client, &r);
+    buf_free(&r);
 }
 
 /* One frame on an authenticated inbound connection; -1 if the
@@ -628,8 +611,9 @@ static int handle_frame(conn *c, int type, const char *p, size_t n) {
         if (argc <= 0) { free(argc == 0 ? argv : NULL); bad_frame(c, "malformed forwarded command"); return -1; }
         transport.h.forward(c->peer, c->link, client, t, argc, argv);
         free(argv);
-    } else if (type == FR_FORWARD_PART || type == FR_FORWARD_REPLY) {
-        return reply_frame(c, type, client, p + 8, n - 8);
+    } else if (type == FR_FORWARD_REPLY) {
+        if (n == 8) { bad_frame(c, "empty forwarded reply"); return -1; }
+        reply_frame(c, client, p + 8, n - 8);
     } else {
         transport.h.forward_close(c->peer, client);
     }
@@ -746,7 +730,12 @@ static int handle_input(conn *c) {
         char err[96];
         int k = peer_frame_next(&c->in, &type, &p, &n, err, sizeof(err));
         if (k == 0) break;
+        if (k > 0) k = peer_parts_take(&c->parts, &type, &p, &n, err, sizeof(err));
         if (k < 0) { bad_frame(c, err); return -1; }
+        if (k == 0) {  /* a part: its sender is alive */
+            if (transport.h.streaming) transport.h.streaming(c->peer);
+            continue;
+        }
         if (handle_frame(c, type, p, n) < 0) return -1;
     }
     /* a large frame on its way: its sender is alive, though no whole
@@ -817,26 +806,6 @@ static void client_frame(buf *b, int type, uint64_t client_id, const char *data,
     peer_frame_end(b, s);
 }
 
-/* Frames the next part of the waiting replies into out while it holds
- * less than a part: what comes to out meanwhile goes ahead of the rest,
- * and the copying is spread over the loop's iterations. */
-static void feed(conn *c) {
-    while (c->bulk && buf_unread(&c->out) < PEER_REPLY_PART) {
-        bulk *b = c->bulk;
-        size_t left = buf_unread(&b->data);
-        if (b->type == FR_FORWARD_REPLY && left > PEER_REPLY_PART) {
-            client_frame(&c->out, FR_FORWARD_PART, b->client, b->data.data + b->data.pos, PEER_REPLY_PART);
-            b->data.pos += PEER_REPLY_PART;
-            continue;
-        }
-        client_frame(&c->out, b->type, b->client, b->data.data + b->data.pos, left);
-        c->bulk = b->next;
-        if (!c->bulk) c->bulk_tail = NULL;
-        buf_free(&b->data);
-        free(b);
-    }
-}
-
 /* Up to len bytes to the connection, through TLS on a TLS link: how many
  * (> 0), IO_AGAIN (none now; a TLS write that must first read waits for
  * the read watcher, which is always on), or IO_FAILED with why. */
@@ -859,23 +828,31 @@ static ssize_t conn_send(conn *c, const char *p, size_t len, const char **why) {
     }
 }
 
+/* A link writes at most this much per wake-up, then lets the loop go
+ * round: a fast reader (loopback) would otherwise take a 100 MB frame in
+ * one go, parts and all. */
+#define PEER_WRITE_BUDGET (4u << 20)
+
 /* Writes what it can; -1 when the connection failed (and is closed). On a
  * TLS link a write that could not finish is retried from the same first
  * byte (out only grows at its end until all of it is written: tls.h). */
 static int flush_conn(conn *c) {
     if (c->tls_handshaking || c->write_wants_read) return 0;  /* the read watcher calls again */
-    while (feed(c), buf_unread(&c->out)) {
+    size_t sent = 0;
+    while (sent < PEER_WRITE_BUDGET && (peerq_feed(&c->q, &c->out, PEER_PART), buf_unread(&c->out))) {
         const char *why = NULL;
         ssize_t n = conn_send(c, c->out.data + c->out.pos, buf_unread(&c->out), &why);
         if (n == IO_AGAIN) break;
         if (n < 0) { conn_close(c, why); return -1; }
         c->out.pos += (size_t)n;
+        sent += (size_t)n;
     }
     if (buf_unread(&c->out) == 0) {
         c->out.pos = c->out.len = 0;
         if (c->out.cap > (8 << 20)) buf_free(&c->out);
     }
-    set_io(&c->wio, &c->writing, (buf_unread(&c->out) > 0 && !c->write_wants_read) || c->read_wants_write);
+    int more = buf_unread(&c->out) > 0 || c->q.bytes > 0;
+    set_io(&c->wio, &c->writing, (more && !c->write_wants_read) || c->read_wants_write);
     return 0;
 }
 
@@ -1282,97 +1259,145 @@ int peer_connected(uint64_t id) {
 static conn *sendable(uint64_t id) {
     member *mb = find_member(id);
     if (!mb || !mb->out || !mb->out->authed) return NULL;  /* nothing goes before the handshake's end */
-    if (buf_unread(&mb->out->out) > PEER_MAX_QUEUED) {
+    if (buf_unread(&mb->out->out) + mb->out->q.bytes > PEER_MAX_QUEUED) {
         conn_close(mb->out, "send queue over its limit");
         return NULL;
     }
     return mb->out;
 }
 
+/* A frame of one of the payloads below goes straight into out, unless
+ * frames of its lane wait (it goes behind them) or it is too large to
+ * frame at once (peerq.h). */
+static int direct(conn *c, int type, size_t payload) {
+    return payload <= PEER_PART && !peerq_busy(&c->q, peer_lane(type));
+}
+
+/* A small frame built in tmp, queued behind its lane's. */
+static void queue_small(conn *c, int type, buf *tmp) {
+    peerq_push(&c->q, type, NULL, 0, tmp, NULL, 0);
+    peerq_feed(&c->q, &c->out, PEER_PART);
+}
+
 int peer_send_raft(const raft_msg *m) {
     conn *c = sendable(m->to);
     if (!c) return -1;
-    size_t s = peer_frame_begin(&c->out, FR_RAFT);
-    peer_encode_raft(&c->out, m);
-    peer_frame_end(&c->out, s);
+    size_t payload = RAFT_FIXED;
+    for (size_t i = 0; i < m->nentries; i++) payload += ENTRY_FIXED + m->entries[i].len;
+    if (direct(c, FR_RAFT, payload)) {
+        size_t s = peer_frame_begin(&c->out, FR_RAFT);
+        peer_encode_raft(&c->out, m);
+        peer_frame_end(&c->out, s);
+        return 0;
+    }
+    peerq_push_raft(&c->q, m);
+    peerq_feed(&c->q, &c->out, PEER_PART);
     return 0;
 }
 
 int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, const rstr *argv) {
     conn *c = sendable(to);
     if (!c) return -1;
-    size_t s = peer_frame_begin(&c->out, FR_FORWARD);
-    buf_put_u64(&c->out, client_id);
-    entry_encode(&c->out, 1, term, argc, argv);
-    peer_frame_end(&c->out, s);
+    size_t payload = 8 + 13;
+    for (int i = 0; i < argc; i++) payload += 4 + argv[i].len;
+    if (direct(c, FR_FORWARD, payload)) {
+        size_t s = peer_frame_begin(&c->out, FR_FORWARD);
+        buf_put_u64(&c->out, client_id);
+        entry_encode(&c->out, 1, term, argc, argv);
+        peer_frame_end(&c->out, s);
+        return 0;
+    }
+    char id[8];
+    set_u64(id, client_id);
+    size_t len;
+    char *e = entry_blob(1, term, argc, argv, &len);
+    peerq_push(&c->q, FR_FORWARD, id, 8, NULL, e, len);
+    peerq_feed(&c->q, &c->out, PEER_PART);
     return 0;
 }
 
-static void bulk_push(conn *c, int type, uint64_t client_id, buf *data) {
-    bulk *b = xmalloc(sizeof(*b));
-    b->type = type;
-    b->client = client_id;
-    b->data = *data;
-    buf_init(data);
-    b->next = NULL;
-    if (c->bulk_tail) c->bulk_tail->next = b; else c->bulk = b;
-    c->bulk_tail = b;
-}
-
-/* A client's replies and its close keep their order: behind its parts. */
+/* A client's replies and its close keep their order (one lane). */
 int peer_send_forward_reply(uint64_t to, uint64_t client_id, buf *reply) {
     conn *c = sendable(to);
     if (!c) return -1;
-    if (buf_unread(reply) <= PEER_REPLY_PART && !c->bulk) {
+    if (direct(c, FR_FORWARD_REPLY, 8 + buf_unread(reply))) {
         client_frame(&c->out, FR_FORWARD_REPLY, client_id, reply->data + reply->pos, buf_unread(reply));
         return 0;
     }
-    bulk_push(c, FR_FORWARD_REPLY, client_id, reply);
-    feed(c);
+    char id[8];
+    set_u64(id, client_id);
+    peerq_push(&c->q, FR_FORWARD_REPLY, id, 8, reply, NULL, 0);
+    peerq_feed(&c->q, &c->out, PEER_PART);
     return 0;
 }
 
 int peer_send_forward_close(uint64_t to, uint64_t client_id) {
     conn *c = sendable(to);
     if (!c) return -1;
-    buf none;
-    buf_init(&none);
-    if (c->bulk) bulk_push(c, FR_FORWARD_CLOSE, client_id, &none);
-    else client_frame(&c->out, FR_FORWARD_CLOSE, client_id, NULL, 0);
+    if (direct(c, FR_FORWARD_CLOSE, 8)) {
+        client_frame(&c->out, FR_FORWARD_CLOSE, client_id, NULL, 0);
+        return 0;
+    }
+    buf tmp;
+    buf_init(&tmp);
+    buf_put_u64(&tmp, client_id);
+    queue_small(c, FR_FORWARD_CLOSE, &tmp);
     return 0;
+}
+
+static void snap_payload(buf *b, uint64_t xfer, uint64_t term, uint64_t offset, int last, const char *data, size_t len) {
+    buf_put_u64(b, xfer);
+    buf_put_u64(b, term);
+    buf_put_u64(b, offset);
+    char l = (char)(last != 0);
+    buf_append(b, &l, 1);
+    buf_append(b, data, len);
 }
 
 int peer_send_snap(uint64_t to, uint64_t xfer, uint64_t term, uint64_t offset, int last, const char *data, size_t len) {
     conn *c = sendable(to);
     if (!c) return -1;
-    size_t s = peer_frame_begin(&c->out, FR_SNAP);
-    buf_put_u64(&c->out, xfer);
-    buf_put_u64(&c->out, term);
-    buf_put_u64(&c->out, offset);
-    char l = (char)(last != 0);
-    buf_append(&c->out, &l, 1);
-    buf_append(&c->out, data, len);
-    peer_frame_end(&c->out, s);
+    if (direct(c, FR_SNAP, 25 + len)) {
+        size_t s = peer_frame_begin(&c->out, FR_SNAP);
+        snap_payload(&c->out, xfer, term, offset, last, data, len);
+        peer_frame_end(&c->out, s);
+        return 0;
+    }
+    buf tmp;
+    buf_init(&tmp);
+    snap_payload(&tmp, xfer, term, offset, last, data, len);
+    queue_small(c, FR_SNAP, &tmp);
     return 0;
+}
+
+static void snap_ack_payload(buf *b, uint64_t xfer, uint64_t offset, int status, uint64_t index) {
+    buf_put_u64(b, xfer);
+    buf_put_u64(b, offset);
+    char st = (char)status;
+    buf_append(b, &st, 1);
+    buf_put_u64(b, index);
 }
 
 int peer_send_snap_ack(uint64_t to, uint64_t xfer, uint64_t offset, int status, uint64_t index) {
     conn *c = sendable(to);
     if (!c) return -1;
-    size_t s = peer_frame_begin(&c->out, FR_SNAP_ACK);
-    buf_put_u64(&c->out, xfer);
-    buf_put_u64(&c->out, offset);
-    char st = (char)status;
-    buf_append(&c->out, &st, 1);
-    buf_put_u64(&c->out, index);
-    peer_frame_end(&c->out, s);
+    if (direct(c, FR_SNAP_ACK, 25)) {
+        size_t s = peer_frame_begin(&c->out, FR_SNAP_ACK);
+        snap_ack_payload(&c->out, xfer, offset, status, index);
+        peer_frame_end(&c->out, s);
+        return 0;
+    }
+    buf tmp;
+    buf_init(&tmp);
+    snap_ack_payload(&tmp, xfer, offset, status, index);
+    queue_small(c, FR_SNAP_ACK, &tmp);
     return 0;
 }
 
 void peer_flush(void) {
     for (int i = 0; i < transport.n; i++) {
         conn *c = transport.m[i].out;
-        if (c && c->authed && !c->writing && (buf_unread(&c->out) || c->bulk)) flush_conn(c);
+        if (c && c->authed && !c->writing && (buf_unread(&c->out) || c->q.bytes)) flush_conn(c);
     }
 }
 

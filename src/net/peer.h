@@ -49,11 +49,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "buf.h"
+#include "peerq.h"
 #include "raft.h"
 #include "resp.h"
 
 #define PEER_MAGIC 0x50564b52u   /* "RKVP" read as little-endian */
-#define PEER_VERSION 2   /* 2: the authenticated handshake */
+#define PEER_VERSION 3   /* 2: the authenticated handshake; 3: frames in parts (peerq.h) */
 #define PEER_HEADER 16
 #define PEER_MAX_FRAME (1u << 30)
 /* Inbound connections a node holds: members' links and a few more. When
@@ -84,17 +85,10 @@ enum peer_frame_type {
     FR_CHALLENGE = 8,      /* u64 cluster id, u64 from, u64 to, u8 flags, nonce, proof */
     FR_AUTH = 9,           /* proof */
     FR_REFUSE = 10,        /* u8 peer_refusal: the handshake is refused, and why */
-    FR_FORWARD_PART = 11,  /* u64 client id, then the next PEER_REPLY_PART bytes of a reply
-                            * too large for one frame; the FR_FORWARD_REPLY with its
-                            * last bytes follows the parts, none in between */
+    FR_PART = 11,          /* u8 lane, u32 length, then the next bytes of a larger frame
+                            * (peerq.h) */
     FR_LAST = 11
 };
-
-/* Forwarded replies travel in frames of at most this many bytes, queued
- * behind the other frames to the same node and fed to the connection as
- * it drains: a heartbeat never waits behind a 100 MB reply, only behind a
- * part of it. */
-#define PEER_REPLY_PART (256u << 10)
 
 #define PEER_HELLO_LEN (24 + 1 + PEER_NONCE)
 #define PEER_CHALLENGE_LEN (24 + 1 + PEER_NONCE + PEER_PROOF)
@@ -121,6 +115,9 @@ void peer_frame_end(buf *b, size_t start);
  * consumed), 0 when more bytes are needed, -1 with err on a bad frame. */
 int peer_frame_next(buf *in, int *type, const char **payload, size_t *len, char *err, size_t errlen);
 void peer_encode_raft(buf *b, const raft_msg *m);
+/* Its pieces: the fixed part, and an entry's header (its data follows). */
+void peer_encode_raft_fixed(buf *b, const raft_msg *m);
+void peer_encode_entry_head(buf *b, const raft_entry *e);
 /* Decodes a FR_RAFT payload; m->entries is a malloc'd array whose data
  * points into p (free(m->entries) when done). 0, or -1 if malformed. */
 int peer_decode_raft(const char *p, size_t n, raft_msg *m);

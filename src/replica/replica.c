@@ -65,7 +65,8 @@ static void fatal(replica *r, const char *why) {
 /* ---- the log: one write at a time, the rest queued and merged ---- */
 
 static void job_free(job *j) {
-    buf_free(&j->w.rec);
+    for (size_t i = 0; i < j->w.nents; i++) blob_release(j->w.ents[i].data);
+    free(j->w.ents);
     free(j->msgs);
     free(j);
 }
@@ -89,11 +90,25 @@ static void kick(replica *r) {
     r->log.write(r->log.ctx, &r->busy->w);
 }
 
+/* The write keeps the entries (the log's blobs) until it is done, and
+ * encodes them off the loop: a 100 MB entry is not copied here. */
+static void hold_entries(replica *r, replica_write *w, const raft_entry *e, size_t n) {
+    if (w->nents + n > w->capents) {
+        w->capents = (w->nents + n) * 2;
+        w->ents = xrealloc(w->ents, sizeof(raft_entry) * w->capents);
+    }
+    for (size_t i = 0; i < n; i++) {
+        w->ents[w->nents] = e[i];
+        w->ents[w->nents++].data = blob_retain(e[i].data);
+        r->st.log_bytes += e[i].len + r->cfg.rec_overhead;
+    }
+}
+
 /* Adds one ready's persistence work to the queue, merging with the last
  * waiting job when the entries continue it (the group in group commit). */
 static void queue_persist(replica *r, const raft_ready *rd) {
     job *t = r->qtail;
-    int contiguous = t && (!rd->nentries || !t->w.rec.len || rd->entries[0].index == t->w.last + 1);
+    int contiguous = t && (!rd->nentries || !t->w.nents || rd->entries[0].index == t->w.last + 1);
     if (!contiguous) t = new_job(r);
     if (rd->hard_state_changed) {
         t->w.has_state = 1;
@@ -101,10 +116,8 @@ static void queue_persist(replica *r, const raft_ready *rd) {
         t->w.vote = rd->vote;
     }
     if (rd->nentries) {
-        if (!t->w.rec.len) t->w.first = rd->entries[0].index;
-        size_t before = t->w.rec.len;
-        r->log.encode(r->log.ctx, &t->w.rec, rd->entries, rd->nentries);
-        r->st.log_bytes += t->w.rec.len - before;
+        if (!t->w.nents) t->w.first = rd->entries[0].index;
+        hold_entries(r, &t->w, rd->entries, rd->nentries);
         t->w.last = rd->entries[rd->nentries - 1].index;
         t->w.last_term = rd->entries[rd->nentries - 1].term;
     }
@@ -198,7 +211,7 @@ void replica_write_done(replica *r, int err) {
     }
     r->st.fsyncs++;
     if (j->w.reset_next) r->durable_last = j->w.reset_next - 1;
-    if (j->w.rec.len) {
+    if (j->w.nents) {
         r->st.synced_entries += (long long)(j->w.last - j->w.first + 1);
         r->durable_last = j->w.last;
         raft_persisted(r->r, j->w.last, j->w.last_term);

@@ -27,16 +27,16 @@ typedef struct replica_write {
     uint64_t term, vote;
     uint64_t reset_next;
     uint64_t first, last, last_term;
-    buf rec;
+    raft_entry *ents;    /* entries first..last, their data blobs this write holds */
+    size_t nents, capents;
     uint64_t compact_upto;
 } replica_write;
 
 typedef struct replica_log_port {
     void *ctx;
-    /* Appends entries to a write's record in the log's format. */
-    void (*encode)(void *ctx, buf *rec, const raft_entry *e, size_t n);
     /* Starts a write; at most one is outstanding. Its end, whatever the
-     * outcome, is replica_write_done(). */
+     * outcome, is replica_write_done(). The entries are the write's until
+     * then: the port may encode them on a thread of its own. */
     void (*write)(void *ctx, const replica_write *w);
 } replica_log_port;
 

@@ -15,6 +15,7 @@ struct walsync {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     const replica_write *job;  /* handed to the thread */
+    buf rec;                   /* the thread's: the job's entries as log records */
     int running;               /* it is working on job */
     int finished, err;         /* it is done with job: outcome */
     int stop;
@@ -29,7 +30,13 @@ static int do_write(walsync *s, const replica_write *j) {
         if (wal_save_state(s->w, &s->st) < 0) return errno;
     }
     if (j->reset_next && wal_reset(s->w, j->reset_next) < 0) return errno;
-    if (j->rec.len && wal_append(s->w, j->first, j->last, j->rec.data, j->rec.len) < 0) return errno;
+    if (j->nents) {
+        s->rec.len = s->rec.pos = 0;
+        wal_encode(&s->rec, j->ents, j->nents);
+        int k = wal_append(s->w, j->first, j->last, s->rec.data, s->rec.len);
+        if (s->rec.cap > (8u << 20)) buf_free(&s->rec);  /* a large entry's room is not kept */
+        if (k < 0) return errno;
+    }
     if (j->compact_upto && wal_compact(s->w, j->compact_upto) < 0) return errno;
     return 0;
 }
@@ -74,11 +81,6 @@ static void done_cb(struct ev_loop *loop, ev_async *w, int revents) {
     report(w->data);
 }
 
-static void encode(void *ctx, buf *rec, const raft_entry *e, size_t n) {
-    (void)ctx;
-    wal_encode(rec, e, n);
-}
-
 static void start(void *ctx, const replica_write *j) {
     walsync *s = ctx;
     pthread_mutex_lock(&s->mu);
@@ -104,7 +106,7 @@ walsync *walsync_new(struct ev_loop *loop, wal *w, const wal_state *st) {
 }
 
 replica_log_port walsync_port(walsync *s) {
-    replica_log_port p = {s, encode, start};
+    replica_log_port p = {s, start};
     return p;
 }
 
@@ -129,5 +131,6 @@ void walsync_free(walsync *s) {
     ev_async_stop(s->loop, &s->done);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
+    buf_free(&s->rec);
     free(s);
 }
