@@ -3,6 +3,8 @@
  * payloads, the entry decoder on FR_FORWARD payloads, and peer_hs_step on
  * what a stranger sends before authentication. Only the pure functions are
  * called; the libev connection code is linked, never run.
+ * Parts (FR_PART) are joined as a link joins them, and the joined payload
+ * is checked like a whole frame's.
  * Input: byte 0 modulo 5 picks what the rest is:
  *   0  a stream of frames, fed in random-sized reads (seeded by byte 1) as
  *      read_cb does, compacting after each read;
@@ -89,8 +91,9 @@ static void check_frame(const buf *in, size_t at, int type, const char *p, size_
     buf_free(&b);
 }
 
-/* Takes every whole frame in; 0, or -1 once a frame is refused. */
-static int take_frames(buf *in) {
+/* Takes every whole frame in, joining parts as a link does (peerq.h);
+ * 0, or -1 once a frame or a part is refused. */
+static int take_frames(buf *in, peer_parts *pp) {
     for (;;) {
         int type = 0;
         const char *p = NULL;
@@ -107,7 +110,14 @@ static int take_frames(buf *in) {
         }
         FUZZ_CHECK(k == 1);
         check_frame(in, at, type, p, n);
-        check_payload(type, p, n);
+        int part = type == FR_PART;
+        k = peer_parts_take(pp, &type, &p, &n, err, sizeof(err));
+        if (k < 0) {
+            FUZZ_CHECK(err[0] != '\0');
+            return -1;
+        }
+        FUZZ_CHECK(k == 1 || part);
+        if (k == 1) check_payload(type, p, n);
     }
 }
 
@@ -115,14 +125,17 @@ static void stream(const char *s, size_t n, uint8_t seed) {
     pieces pc = pieces_new(seed);
     buf in;
     buf_init(&in);
+    peer_parts pp;
+    peer_parts_init(&pp);
     for (size_t at = 0; at < n;) {
         size_t k = piece_len(&pc, n - at);
         buf_append(&in, s + at, k);
         at += k;
         buf_tight(&in);
-        if (take_frames(&in) < 0) break;
+        if (take_frames(&in, &pp) < 0) break;
         buf_compact(&in);
     }
+    peer_parts_free(&pp);
     buf_free(&in);
 }
 

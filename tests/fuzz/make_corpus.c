@@ -226,6 +226,22 @@ static void corpus_peer(void) {
     b.len = 0;
     peer_encode_raft(&b, &app);
     put_ctl("peer", "payload-append", 1, FR_RAFT, b.data, b.len);
+    /* the append in parts (a link sends parts of 256 KB; any size joins) */
+    buf parts;
+    buf_init(&parts);
+    size_t cut[3] = {0, b.len / 3, 2 * b.len / 3};
+    for (int i = 0; i < 3; i++) {
+        size_t end = i < 2 ? cut[i + 1] : b.len;
+        s = peer_frame_begin(&parts, i < 2 ? FR_PART : FR_RAFT);
+        if (i < 2) {
+            buf_append(&parts, "\0", 1);
+            buf_put_u32(&parts, (uint32_t)b.len);
+        }
+        buf_append(&parts, b.data + cut[i], end - cut[i]);
+        peer_frame_end(&parts, s);
+    }
+    put_ctl("peer", "stream-append-in-parts", 0, 5, parts.data, parts.len);
+    buf_free(&parts);
     b.len = 0;
     peer_encode_raft(&b, &resp);
     put_ctl("peer", "payload-append-resp", 1, FR_RAFT, b.data, b.len);
