@@ -1181,6 +1181,20 @@ TX_SEQS = [
     ["SET t:w 1", "WATCH t:w", "2:RENAME t:w t:w2", "MULTI", "GET t:w2", "EXEC"],
     ["SET t:w 1", "WATCH t:w", "2:COPY t:w t:w3", "MULTI", "GET t:w3", "EXEC"],
     ["SET t:w 1", "WATCH t:w", "RESET", "2:SET t:w 2", "MULTI", "GET t:w", "EXEC"],
+    # walks over the keys see the transaction's own writes
+    ["MULTI", "SET t:a 1", "KEYS *", "SCAN 0", "DEL t:a", "KEYS *", "RANDOMKEY", "SET t:b 2", "RANDOMKEY", "DBSIZE",
+     "SCAN 0 MATCH t:* COUNT 100", "SCAN 0 TYPE hash", "SCAN x", "EXEC"],
+    ["SET t:x 1", "SET t:y 2", "SET t:z 3 PX 1", "~", "MULTI", "DEL t:x", "KEYS *", "SCAN 0", "SET t:x 4", "KEYS t:x",
+     "FLUSHALL", "KEYS *", "SET t:q 1", "KEYS *", "SCAN 0 COUNT 100", "EXEC", "KEYS *"],
+    # server and connection commands run in their place, after the data
+    ["MULTI", "CLIENT SETNAME dt", "CLIENT GETNAME", "ACL WHOAMI", "SELECT 0", "ECHO x", "SET t:c 1", "OBJECT HELP",
+     "AUTH x", "CLIENT GETNAME", "GET t:c", "EXEC", "CLIENT GETNAME"],
+    ["MULTI", "CLIENT NOSUCH", "EXEC"],
+    ["MULTI", "CLIENT SETNAME a b", "EXEC", "CLIENT GETNAME"],
+    ["SET t:w 1", "WATCH t:w", "2:SET t:w 2", "MULTI", "CLIENT SETNAME never", "GET t:w", "EXEC", "CLIENT GETNAME"],
+    # errors found only at EXEC (options), the arguments not NUL-terminated in the entry
+    ["MULTI", "SET t:d 1", "EXPIRE t:d 10 BADOPTION", "EXPIRE t:d 10 GT LT", "SET t:d 1 EX 0", "SCAN 1x", "GET t:d",
+     "EXEC"],
 ]
 
 def test_transactions(d):

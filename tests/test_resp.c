@@ -242,6 +242,20 @@ static void test_unauthenticated(void) {
     free(big);
 }
 
+/* The length of one reply value, nested arrays and all; -1 for a cut
+ * or malformed one. */
+static void test_value_len(void) {
+    struct { const char *s; long long want; } cases[] = {
+        {"+OK\r\n", 5}, {"-ERR x\r\n", 8}, {":12\r\n", 5}, {"$-1\r\n", 5}, {"*-1\r\n", 5}, {"*0\r\n", 4},
+        {"$3\r\nabc\r\n", 9}, {"$0\r\n\r\n", 6}, {"*2\r\n$1\r\na\r\n*1\r\n:1\r\n", 19},
+        {"+OK\r\n+NEXT\r\n", 5}, {"*2\r\n$1\r\n0\r\n*0\r\n", 15},
+        {"+OK\r", -1}, {"$3\r\nab\r\n", -1}, {"$3\r\nabcd\r\n", -1}, {"*2\r\n:1\r\n", -1}, {"?x\r\n", -1},
+        {"$x\r\n", -1}, {"*99999999999\r\n", -1}, {"", -1}, {"\r\n", -1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        CHECK(resp_value_len(cases[i].s, strlen(cases[i].s)) == cases[i].want);
+}
+
 int main(void) {
     test_requests();
     test_inline_quotes();
@@ -252,5 +266,6 @@ int main(void) {
     test_binary();
     test_numbers();
     test_unauthenticated();
+    test_value_len();
     return test_summary("resp");
 }

@@ -168,6 +168,77 @@ static void test_versions(store *f) {
     wversion = a + 2;
 }
 
+/* The keys under "it:" an iterator from `from` shows, in its order
+ * (checked), as one "|"-joined string, with the expiry of "it:4". */
+static void walk(store *f, uint64_t from, buf *out, uint64_t *e4) {
+    store_iter *it = store_iter_new(f, from);
+    const char *k;
+    size_t kl;
+    uint64_t h, e, last = 0;
+    int n = 0;
+    out->len = 0;
+    while (store_iter_next(it, &k, &kl, &h, &e)) {
+        CHECK(h >= from && h >= last && h == store_key_hash(k, kl));
+        last = h;
+        if (kl < 3 || memcmp(k, "it:", 3)) continue;
+        if (kl == 4 && k[3] == '4') *e4 = e;
+        buf_append(out, k, kl);
+        buf_append(out, "|", 1);
+        n++;
+    }
+    store_iter_free(it);
+}
+
+static int shows(const buf *b, const char *key) {
+    char want[32];
+    snprintf(want, sizeof(want), "%s|", key);
+    size_t n = strlen(want);
+    for (size_t i = 0; i + n <= b->len; i++)
+        if ((i == 0 || b->data[i - 1] == '|') && !memcmp(b->data + i, want, n)) return 1;
+    return 0;
+}
+
+/* Inside an apply the store's iterator merges the open batch with
+ * LevelDB in LevelDB's order (a transaction's KEYS and SCAN see its own
+ * writes); a read handle's shows LevelDB alone. */
+static void test_merged_iter(store *f, store *r) {
+    uint64_t a = store_applied(f);
+    char k[32];
+    for (int i = 0; i < 40; i++) store_put(f, k, (size_t)snprintf(k, sizeof(k), "it:%d", i), "v", 1, 0);
+    store_set_applied(f, ++a, 1);
+    CHECK(store_write_batch(f) == 0);
+    CHECK(store_del(f, "it:3", 4, NULL) == 1);
+    store_put(f, "it:4", 4, "w", 1, 9);
+    for (int i = 0; i < 5; i++) store_put(f, k, (size_t)snprintf(k, sizeof(k), "it:new%d", i), "n", 1, 0);
+    store_put(f, "it:gone", 7, "g", 1, 0);
+    CHECK(store_del(f, "it:gone", 7, NULL) == 1);
+    buf b;
+    buf_init(&b);
+    uint64_t e4 = 0;
+    walk(f, 0, &b, &e4);
+    CHECK(!shows(&b, "it:3") && shows(&b, "it:4") && e4 == 9 && shows(&b, "it:new4") && !shows(&b, "it:gone"));
+    int n = 0;
+    for (size_t i = 0; i < b.len; i++) n += b.data[i] == '|';
+    CHECK(n == 39 + 5);
+    e4 = 0;
+    walk(r, 0, &b, &e4);  /* LevelDB alone */
+    CHECK(shows(&b, "it:3") && e4 == 0 && !shows(&b, "it:new0"));
+    uint64_t mid = store_key_hash("it:new2", 7);
+    walk(f, mid, &b, &e4);
+    CHECK(shows(&b, "it:new2"));
+    for (int i = 0; i < 5; i++) {
+        snprintf(k, sizeof(k), "it:new%d", i);
+        CHECK(shows(&b, k) == (store_key_hash(k, strlen(k)) >= mid));
+    }
+    for (int i = 0; i < 40; i++) store_del(f, k, (size_t)snprintf(k, sizeof(k), "it:%d", i), NULL);
+    for (int i = 0; i < 5; i++) store_del(f, k, (size_t)snprintf(k, sizeof(k), "it:new%d", i), NULL);
+    walk(f, 0, &b, &e4);
+    CHECK(b.len == 0);
+    store_set_applied(f, ++a, 1);
+    CHECK(store_write_batch(f) == 0);
+    buf_free(&b);
+}
+
 /* A store opened again finds its large values; FLUSHALL forgets them. */
 static store *reopen(store *f) {
     CHECK(store_sync(f) == 0);
@@ -301,6 +372,7 @@ int main(void) {
     test_large(f, r);
     test_expiry(f);
     test_versions(f);
+    test_merged_iter(f, r);
     store_reader_free(r);
     f = reopen(f);
     test_install(f);

@@ -3,6 +3,7 @@
  * Times are ms of cluster time (the command's: handlers.h), so every
  * replica, and every replay of the log, sets and sees the same expiry. */
 #include "handlers.h"
+#include <string.h>
 #include <limits.h>
 #include <stdlib.h>
 
@@ -17,7 +18,9 @@ static int expire_flags(cmdctx *x, int argc, rstr *argv, int *flags) {
         else if (arg_is(&argv[i], "gt")) *flags |= EXP_GT;
         else if (arg_is(&argv[i], "lt")) *flags |= EXP_LT;
         else {
-            reply_errorf(x->out, "ERR Unsupported option %s", argv[i].p);
+            /* at apply arguments are not NUL-terminated: print up to the
+             * first NUL, as Redis prints its C string */
+            reply_errorf(x->out, "ERR Unsupported option %.*s", (int)strnlen(argv[i].p, argv[i].len), argv[i].p);
             return 0;
         }
     }

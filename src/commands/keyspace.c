@@ -281,8 +281,35 @@ void read_job_free(read_job *j) {
     free(j);
 }
 
+/* KEYS inside an apply (a transaction's): through the store's iterator,
+ * which sees the open batch, so the commands before it in the
+ * transaction count. */
+static void keys_applying(cmdctx *x, const rstr *pat) {
+    int all = pat->len == 1 && pat->p[0] == '*';
+    store_iter *it = store_iter_new(x->f, 0);
+    buf body;
+    buf_init(&body);
+    long long n = 0;
+    const char *k;
+    size_t kl;
+    uint64_t h, expire;
+    while (store_iter_next(it, &k, &kl, &h, &expire)) {
+        if (key_expired(x, expire) || !(all || glob_match(pat->p, pat->len, k, kl, 0))) continue;
+        reply_bulk(&body, k, kl);
+        n++;
+    }
+    store_iter_free(it);
+    reply_array(x->out, n);
+    buf_append(x->out, body.data, body.len);
+    buf_free(&body);
+}
+
 /* A read_job's command all at once (the server runs it in slices). */
 void read_job_run(cmdctx *x, int argc, rstr *argv) {
+    if (arg_is(&argv[0], "keys") && !x->c) {
+        keys_applying(x, &argv[1]);
+        return;
+    }
     if (arg_is(&argv[0], "keys") && store_views_behind(x->f)) {
         reply_error(x->out, E_UNREADABLE);
         return;
@@ -304,14 +331,17 @@ typedef struct scan_args {
     int type_none;    /* TYPE names a type no key has */
 } scan_args;
 
-/* The cursor as Redis reads it: strtoul over the C string (arguments are
- * NUL-terminated), so "" is 0, "-1" wraps, and only a leading space,
- * trailing junk or a value past 64 bits is invalid. */
+/* The cursor as Redis reads it: strtoul over the C string, so "" is 0,
+ * "-1" wraps, and only a leading space, trailing junk or a value past 64
+ * bits is invalid. (A copy: in an entry's apply arguments are not
+ * NUL-terminated.) */
 static int scan_cursor(cmdctx *x, const rstr *arg, uint64_t *cursor) {
-    char *end;
+    char *s = xstrndup(arg->p, arg->len), *end;
     errno = 0;
-    *cursor = strtoull(arg->p, &end, 10);
-    if (!isspace((unsigned char)arg->p[0]) && !*end && errno != ERANGE) return 1;
+    *cursor = strtoull(s, &end, 10);
+    int ok = !isspace((unsigned char)s[0]) && !*end && errno != ERANGE;
+    free(s);
+    if (ok) return 1;
     reply_error(x->out, "ERR invalid cursor");
     return 0;
 }
@@ -366,7 +396,7 @@ static uint64_t scan_walk(const cmdctx *x, store_iter *it, const scan_args *a, b
 void scan_command(cmdctx *x, int argc, rstr *argv) {
     scan_args a;
     if (!scan_parse(x, argc, argv, &a)) return;
-    if (store_views_behind(x->f)) { reply_error(x->out, E_UNREADABLE); return; }
+    if (x->c && store_views_behind(x->f)) { reply_error(x->out, E_UNREADABLE); return; }  /* apply: merged */
     store_iter *it = store_iter_new(x->f, a.cursor);
     buf body;
     buf_init(&body);
@@ -392,7 +422,7 @@ void randomkey_command(cmdctx *x, int argc, rstr *argv) {
     uint64_t r = ((uint64_t)random() << 33) ^ ((uint64_t)random() << 11) ^ (uint64_t)random(), h, expire;
     const char *k;
     size_t kl;
-    if (store_views_behind(x->f)) { reply_error(x->out, E_UNREADABLE); return; }
+    if (x->c && store_views_behind(x->f)) { reply_error(x->out, E_UNREADABLE); return; }
     int tries = 0;
     for (int pass = 0; pass < 2 && tries < RANDOMKEY_TRIES; pass++) {
         store_iter *it = store_iter_new(x->f, pass ? 0 : r);

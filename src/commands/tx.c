@@ -39,6 +39,7 @@ void tx_free(tx *t) {
     drop_from(t, 0);
     free(t->args);
     buf_free(&t->watches);
+    buf_free(&t->locals);
     free(t);
 }
 
@@ -55,6 +56,8 @@ int tx_queue(tx *t, int argc, const rstr *argv) {
 
 void tx_discard(tx *t) {
     drop_from(t, 0);
+    t->bytes -= t->locals.len;
+    buf_free(&t->locals);
     t->ncmds = 0;
     t->multi = t->dirty = 0;
 }
@@ -138,7 +141,7 @@ void watch_command(cmdctx *x, int argc, rstr *argv) {
 /* MULTI and DISCARD: the front end answers them (net/multi.c). */
 void tx_front_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
-    reply_errorf(x->out, "ERR %s is answered by the server, not run", argv[0].p);
+    reply_errorf(x->out, "ERR %.*s is answered by the server, not run", (int)argv[0].len, argv[0].p);
 }
 
 /* UNWATCH, queued in a transaction: EXEC unwatches anyway. */
@@ -194,6 +197,10 @@ bad:
 
 /* One queued command, at apply: its reply goes to x->out. */
 static void run_one(cmdctx *x, int argc, rstr *argv) {
+    if (argc == 1 && arg_is(&argv[0], TX_LOCAL)) {
+        buf_appendstr(x->out, TX_LOCAL_REPLY);
+        return;
+    }
     const command *cmd = cmd_lookup(argv[0].p, argv[0].len), *sub;
     if (cmd && cmd->subs && argc >= 2 && (sub = cmd_lookup_sub(cmd, argv[1].p, argv[1].len))) cmd = sub;
     if (!cmd || !cmd->proc || !cmd_arity_ok(cmd, argc)) {

@@ -12,6 +12,7 @@
 #ifndef RAFTKV_TX_H
 #define RAFTKV_TX_H
 #include "cmd.h"
+#include "entry.h"
 
 typedef struct tx {
     int multi;            /* between MULTI and EXEC / DISCARD */
@@ -21,9 +22,15 @@ typedef struct tx {
     rstr *args;           /* owned: the queued commands, in entry form */
     int nargs, cap, ncmds;
     size_t bytes;         /* of both, as the parser counts a request (RESP_ARG_OVERHEAD each) */
+    buf locals;           /* the queued commands the node runs itself (net/multi.c) */
 } tx;
 
 #define TX_TAG "@tx"
+/* In EXEC's entry, in the place of a command the node runs itself after
+ * the entry applies (server and connection commands: net/multi.c); its
+ * apply answers TX_LOCAL_REPLY, which the node replaces. */
+#define TX_LOCAL "@local"
+#define TX_LOCAL_REPLY "+@local\r\n"
 /* The largest transaction, counted as a request: it and its header fit one entry. */
 #define TX_MAX_BYTES (ENTRY_MAX_REQUEST - (1ULL << 20))
 

@@ -279,7 +279,7 @@ static int forward_tx(client *c, request *r) {
     if (go == GO_HELD) return 0;
     if (go == GO_FORWARDED && cmd) {
         if (r->cmd) count(r);
-        multi_forwarded(c, cmd, r->argc);
+        multi_forwarded(c, cmd, r->argc, r->argv);
     }
     return 1;
 }
@@ -290,9 +290,9 @@ static void propose_exec(client *c) {
     int argc;
     rstr *argv;
     multi_exec_args(c, &argc, &argv);
-    writes_propose(c, argc, argv);
+    slot *s = writes_propose(c, argc, argv);
     free(argv);
-    multi_done(c);
+    multi_exec_proposed(c, s);
 }
 
 int dispatch_request(client *c) {

@@ -1,4 +1,6 @@
 #include "multi.h"
+#include "auth.h"
+#include "dispatch.h"
 #include "forward.h"
 #include "log.h"
 #include "node.h"
@@ -30,24 +32,87 @@ void multi_refused(client *c) {
     if (in_multi(c)) c->tx->dirty = 1;
 }
 
-/* What a transaction may carry: a command whose apply reads or writes
- * the data and nothing else (no walk over every key, whose views would
- * miss the entry's own writes), and the pure PING, ECHO and UNWATCH. */
-static int allowed(const command *cmd, const command *run) {
-    if (is(cmd, "ping") || is(cmd, "echo") || is(cmd, "unwatch")) return 1;
-    if (is(cmd, "keys") || is(cmd, "scan") || is(cmd, "randomkey") || is(cmd, "acl")) return 0;
-    int f = cmd->flags | run->flags;
-    return (f & (CMD_WRITE | CMD_READONLY)) && !(f & CMD_LEADER);
+/* Commands that act on a transaction rather than go into it. */
+static int controls(const command *cmd) {
+    return is(cmd, "exec") || is(cmd, "discard") || is(cmd, "multi") || is(cmd, "watch") || is(cmd, "quit") ||
+           is(cmd, "reset");
+}
+
+/* A transaction takes every command but those that answer later on the
+ * leader (RAFT.NODE, RAFT.TRANSFER-LEADER): their outcome is not known
+ * when the entry applies. */
+static int allowed(const command *cmd, const command *run) { return !((cmd->flags | run->flags) & CMD_LEADER); }
+
+/* Server and connection commands (INFO, CLIENT, CONFIG, TIME, AUTH...)
+ * read or change the node or the connection, never the data: nothing in
+ * the entry's apply may depend on them (every replica would answer its
+ * own). They stay out of the entry, a TX_LOCAL in their place, and the
+ * node the client is connected to runs them once the entry has applied,
+ * their replies in their places in EXEC's (multi_splice); as Redis runs
+ * everything after the WATCH check, nothing runs when it fails. The pure
+ * PING, ECHO and UNWATCH go in the entry. */
+static int local(const command *cmd, const command *run) {
+    if (is(cmd, "ping") || is(cmd, "echo") || is(cmd, "unwatch")) return 0;
+    return !((cmd->flags | run->flags) & (CMD_WRITE | CMD_READONLY));
+}
+
+/* A list of commands in one buf: u32 argc, then u32 length and the
+ * bytes of each argument. */
+static size_t list_size(int argc, const rstr *argv) {
+    size_t n = 4;
+    for (int i = 0; i < argc; i++) n += 4 + argv[i].len;
+    return n;
+}
+
+static void list_push(buf *l, int argc, const rstr *argv) {
+    buf_put_u32(l, (uint32_t)argc);
+    for (int i = 0; i < argc; i++) {
+        buf_put_u32(l, (uint32_t)argv[i].len);
+        buf_append(l, argv[i].p, argv[i].len);
+    }
+}
+
+/* The next command of l from *at: its argc (0 at the end) and *argv,
+ * each argument NUL-terminated as the parser leaves them (list_free). */
+static int list_next(const buf *l, size_t *at, rstr **argv) {
+    if (*at + 4 > l->len) return 0;
+    int argc = (int)get_u32(l->data + *at);
+    *at += 4;
+    *argv = xmalloc(sizeof(rstr) * (size_t)(argc ? argc : 1));
+    for (int i = 0; i < argc; i++) {
+        size_t n = get_u32(l->data + *at);
+        (*argv)[i] = (rstr){xstrndup(l->data + *at + 4, n), n};
+        *at += 4 + n;
+    }
+    return argc;
+}
+
+static void list_free(int argc, rstr *argv) {
+    for (int i = 0; i < argc; i++) free(argv[i].p);
+    free(argv);
+}
+
+static int queue_local(tx *t, int argc, const rstr *argv) {
+    size_t add = list_size(argc, argv);
+    rstr ph = {(char *)TX_LOCAL, strlen(TX_LOCAL)};
+    if (t->bytes + add > TX_MAX_BYTES || !tx_queue(t, 1, &ph)) return 0;
+    list_push(&t->locals, argc, argv);
+    t->bytes += add;
+    return 1;
+}
+
+static int queue(tx *t, const command *cmd, const command *run, int argc, rstr *argv) {
+    if (local(cmd, run)) return queue_local(t, argc, argv);
+    auth_prepare_write(&argc, &argv);  /* as it would be proposed alone (ACL SETUSER default) */
+    return tx_queue(t, argc, argv);
 }
 
 int multi_queue(client *c, const command *cmd, const command *run, int argc, rstr *argv) {
-    if (!in_multi(c) || is(cmd, "exec") || is(cmd, "discard") || is(cmd, "multi") || is(cmd, "watch") ||
-        is(cmd, "quit") || is(cmd, "reset"))
-        return 0;
+    if (!in_multi(c) || controls(cmd)) return 0;
     if (!allowed(cmd, run)) {
         answer(c, "-ERR Command not allowed inside a transaction\r\n");
         c->tx->dirty = 1;
-    } else if (!tx_queue(c->tx, argc, argv)) {
+    } else if (!queue(c->tx, cmd, run, argc, argv)) {
         answer(c, "-ERR the transaction is larger than the largest request raftkv takes\r\n");
         c->tx->dirty = 1;
     } else {
@@ -100,6 +165,53 @@ int multi_control(client *c, const command *cmd) {
 
 void multi_exec_args(client *c, int *argc, rstr **argv) { tx_exec_args(c->tx, argc, argv); }
 
+void multi_exec_proposed(client *c, slot *s) {
+    /* a proxy's: the follower its client is connected to runs them */
+    if (c->tx->locals.len && !c->proxy) {
+        s->locals = xmalloc(sizeof(buf));
+        *s->locals = c->tx->locals;
+        buf_init(&c->tx->locals);
+    }
+    multi_done(c);
+}
+
+/* Runs one command of a list for c, its reply into out. */
+static void run_local(client *c, int argc, rstr *argv, buf *out) {
+    const command *cmd = cmd_lookup(argv[0].p, argv[0].len), *sub;
+    if (cmd && cmd->subs && argc >= 2 && (sub = cmd_lookup_sub(cmd, argv[1].p, argv[1].len))) cmd = sub;
+    if (!cmd || !cmd->proc) reply_error(out, "ERR not a command a transaction runs");  /* checked when queued */
+    else dispatch_run(c, cmd, argc, argv, out);
+}
+
+void multi_splice(client *c, buf *reply, const buf *locals) {
+    const char *p = reply->data + reply->pos;
+    size_t n = buf_unread(reply), at, placeholder = strlen(TX_LOCAL_REPLY), from = 0;
+    long long count;
+    const char *eol = n ? memchr(p, '\r', n) : NULL;
+    if (!eol || p[0] != '*' || !str2ll(p + 1, (size_t)(eol - p - 1), &count) || count <= 0) return;  /* nil: WATCH failed */
+    buf out;
+    buf_init(&out);
+    at = (size_t)(eol - p) + 2;
+    buf_append(&out, p, at);
+    for (long long i = 0; i < count; i++) {
+        long long len = resp_value_len(p + at, n - at);
+        if (len < 0) break;
+        rstr *argv;
+        int argc;
+        if ((size_t)len == placeholder && !memcmp(p + at, TX_LOCAL_REPLY, placeholder) &&
+            (argc = list_next(locals, &from, &argv)) > 0) {
+            run_local(c, argc, argv, &out);
+            list_free(argc, argv);
+        } else {
+            buf_append(&out, p + at, (size_t)len);
+        }
+        at += (size_t)len;
+    }
+    buf_append(&out, p + at, n - at);
+    buf_free(reply);
+    *reply = out;
+}
+
 void multi_done(client *c) {
     tx_free(c->tx);
     c->tx = NULL;
@@ -114,11 +226,27 @@ int multi_forwarding(const client *c, const command *cmd) {
            is(cmd, "watch");
 }
 
-void multi_forwarded(client *c, const command *cmd, int argc) {
+void multi_forwarded(client *c, const command *cmd, int argc, rstr *argv) {
     int ok = cmd_arity_ok(cmd, argc);
-    if (is(cmd, "multi") && ok) c->fwd_multi = 1;
-    else if (is(cmd, "watch") && ok) c->fwd_watch = 1;
-    else if (is(cmd, "exec") || (is(cmd, "discard") && ok)) c->fwd_multi = c->fwd_watch = 0;  /* a bad EXEC ends it too */
+    if (is(cmd, "multi") && ok && !c->fwd_multi) {
+        c->fwd_multi = 1;
+        buf_free(&c->fwd_locals);
+    } else if (is(cmd, "watch") && ok) {
+        c->fwd_watch = 1;
+    } else if (is(cmd, "exec") || (is(cmd, "discard") && ok)) {  /* a bad EXEC ends it too */
+        if (is(cmd, "exec") && c->fwd_locals.len && c->stail && c->stail->state == SLOT_FWD) {
+            c->stail->locals = xmalloc(sizeof(buf));  /* the slot forward_request() just made */
+            *c->stail->locals = c->fwd_locals;
+            buf_init(&c->fwd_locals);
+        }
+        buf_free(&c->fwd_locals);
+        c->fwd_multi = c->fwd_watch = 0;
+    } else if (c->fwd_multi && ok && !controls(cmd)) {
+        /* the leader queues it as this node would: a local one is this node's to run */
+        const command *run = cmd->subs && argc >= 2 ? cmd_lookup_sub(cmd, argv[1].p, argv[1].len) : NULL;
+        if (!run) run = cmd;
+        if (cmd_arity_ok(run, argc) && allowed(cmd, run) && local(cmd, run)) list_push(&c->fwd_locals, argc, argv);
+    }
 }
 
 static void disconnect(client *c) {
@@ -144,6 +272,7 @@ void multi_free(client *c) {
     tx_free(c->tx);
     c->tx = NULL;
     c->fwd_multi = c->fwd_watch = 0;
+    buf_free(&c->fwd_locals);
 }
 
 void multi_reset(client *c) {

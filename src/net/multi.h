@@ -7,12 +7,15 @@
  * command queued for a transaction ever runs outside it.
  *
  * MULTI queues commands (+QUEUED); a command that is unknown, of the wrong
- * arity, refused by ACL, or not allowed in a transaction (one that cannot
- * run inside an entry's apply: server and connection commands, KEYS, SCAN,
- * RANDOMKEY) answers its error and makes EXEC answer EXECABORT, as in
- * Redis. EXEC proposes the whole transaction as one write:
+ * arity, refused by ACL, or not allowed in a transaction (one that answers
+ * later on the leader: RAFT.NODE, RAFT.TRANSFER-LEADER) answers its error
+ * and makes EXEC answer EXECABORT, as in Redis. EXEC proposes the whole
+ * transaction as one write:
  *   EXEC @tx <watches> <n> (<argc> <args>...) x n
- * which commands/tx.c applies atomically. WATCH is a read served on the
+ * which commands/tx.c applies atomically; KEYS, SCAN and RANDOMKEY in it
+ * see the writes before them. Server and connection commands stay out of
+ * the entry: the node the client is connected to runs them once it
+ * applied, and splices their replies into EXEC's (multi_splice). WATCH is a read served on the
  * leader (tx.c records each key's state into the client's tx); EXEC
  * carries the watches, and the apply fails the transaction (a nil array)
  * if one of them was touched. */
@@ -36,11 +39,20 @@ int multi_control(client *c, const command *cmd);
 void multi_exec_args(client *c, int *argc, rstr **argv);
 /* EXEC was proposed: the transaction and its watches are done. */
 void multi_done(client *c);
+/* EXEC was proposed, answered by slot s: s takes the commands the node
+ * runs itself; then multi_done(). */
+struct slot;
+void multi_exec_proposed(client *c, struct slot *s);
+/* EXEC's reply from its entry: each TX_LOCAL_REPLY in it becomes the
+ * reply of the next command of locals, run now for c. A nil reply (a
+ * WATCH failed) or an error stays as it is: nothing runs. */
+void multi_splice(client *c, buf *reply, const buf *locals);
 /* A follower forwards c's request (cmd: NULL if unknown) to the leader
  * while this says so. */
 int multi_forwarding(const client *c, const command *cmd);
-/* A follower forwarded cmd (with argc arguments) for c. */
-void multi_forwarded(client *c, const command *cmd, int argc);
+/* A follower forwarded cmd (argv, argc) for c: inside MULTI it keeps the
+ * commands it will run itself once EXEC's reply comes back. */
+void multi_forwarded(client *c, const command *cmd, int argc, rstr *argv);
 /* A follower's forwarding session of c ended: if c is in a transaction,
  * it is disconnected. */
 void multi_session_ended(client *c);

@@ -115,6 +115,32 @@ static int split_one(const char *s, size_t len, size_t *i, buf *arg) {
     }
 }
 
+long long resp_value_len(const char *p, size_t n) {
+    size_t at = 0;
+    long long left = 1;  /* values still to pass over */
+    while (left > 0) {
+        const char *eol = at < n ? memchr(p + at, '\r', n - at) : NULL;
+        if (!eol || (size_t)(eol - p) + 1 >= n || eol[1] != '\n' || eol == p + at) return -1;
+        char t = p[at];
+        long long v = 0;
+        if ((t == '*' || t == '$') && !str2ll(p + at + 1, (size_t)(eol - p - at - 1), &v)) return -1;
+        at = (size_t)(eol - p) + 2;
+        left--;
+        if (t == '*' && v > 0) {
+            if (v > (long long)(n - at) / 4) return -1;  /* each element takes 4 bytes at least */
+            left += v;
+        } else if (t == '$' && v >= 0) {
+            if ((unsigned long long)v > n - at || n - at - (size_t)v < 2) return -1;
+            at += (size_t)v;
+            if (p[at] != '\r' || p[at + 1] != '\n') return -1;
+            at += 2;
+        } else if (t != '*' && t != '$' && t != '+' && t != '-' && t != ':') {
+            return -1;
+        }
+    }
+    return (long long)at;
+}
+
 int resp_split_inline(const char *s, size_t len, rstr **out) {
     int argc = 0, cap = 0;
     rstr *v = NULL;

@@ -53,6 +53,9 @@ void resp_args_set(resp_parser *p, int argc, const rstr *argv);
 /* Splits an inline line the way redis-cli and Redis do (quotes, escapes).
  * Returns argc, or -1 on unbalanced quotes; *out is malloc'd. */
 int resp_split_inline(const char *line, size_t len, rstr **out);
+/* The length of the one RESP2 reply value at p (nested arrays and all),
+ * or -1 when p[0..n) does not hold a whole well-formed one. */
+long long resp_value_len(const char *p, size_t n);
 
 /* Reply writers. */
 void reply_simple(buf *o, const char *s);

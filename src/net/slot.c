@@ -1,5 +1,6 @@
 #include "slot.h"
 #include "forward.h"
+#include "multi.h"
 #include "node.h"
 #include "reads.h"
 #include "server.h"
@@ -25,6 +26,8 @@ static void slot_free(slot *s) {
     for (int i = 0; i < s->argc; i++) free(s->argv[i].p);
     free(s->argv);
     buf_free(&s->reply);
+    if (s->locals) buf_free(s->locals);
+    free(s->locals);
     free(s);
 }
 
@@ -69,6 +72,7 @@ int slot_deliver(client *c) {
         c->shead = s->next;
         if (!c->shead) c->stail = NULL;
         int alive = 1;
+        if (s->locals) multi_splice(c, &s->reply, s->locals);
         if (c->proxy) {
             alive = forward_proxy_reply(c, &s->reply);
         } else if (!buf_unread(&c->out) && buf_unread(&s->reply) > (64u << 10)) {

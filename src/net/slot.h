@@ -31,6 +31,7 @@ typedef struct slot {
     fetch_job *fetch;            /* SLOT_FETCH: a confirmed read of a large value, on the fetch thread */
     double deadline;
     buf reply;
+    buf *locals;                 /* EXEC: the commands the node runs itself once it applied (multi.h) */
 } slot;
 
 /* Errors of requests that could not be answered the normal way. */

@@ -69,12 +69,13 @@ static slot *await_index(client *c, uint64_t index) {
 
 void writes_await_index(client *c, uint64_t index) { await_index(c, index); }
 
-void writes_propose(client *c, int argc, rstr *argv) {
+slot *writes_propose(client *c, int argc, rstr *argv) {
     size_t len;
     char *entry = entry_blob(ENTRY_COMMAND, node_time(), argc, argv, &len);
     slot *s = await_index(c, node_propose_blob(entry, len));
     slot_allow_bytes(s, len);
     c->last_write = s->index;
+    return s;
 }
 
 void writes_await_transfer(client *c) {

@@ -9,9 +9,10 @@
 #include <stdint.h>
 #include "client.h"
 #include "slot.h"
+#include "slot.h"
 
 /* Leader only: the request (a write command) as a log entry. */
-void writes_propose(client *c, int argc, rstr *argv);
+slot *writes_propose(client *c, int argc, rstr *argv);
 /* Answered once the entry at index, of this term, applies. */
 void writes_await_index(client *c, uint64_t index);
 /* Answered once the leadership transfer started is under way. */

@@ -1076,36 +1076,98 @@ int store_set_conf(store *f, const char *text) {
 int store_sync(store *f) { return store_write(f, 1); }
 int store_write_batch(store *f) { return store_write(f, 0); }
 
-struct store_iter { leveldb_iterator_t *it; int started; };
+/* On the store itself (inside an apply) the iterator merges LevelDB's
+ * keys with the open batch's, which it sorts once into LevelDB's order
+ * (hash, then key bytes): a command of a transaction sees what the ones
+ * before it wrote. On a read handle, LevelDB alone. */
+typedef struct ipend { uint64_t hash; const pend *p; } ipend;
+
+struct store_iter {
+    leveldb_iterator_t *it;
+    int started;
+    const char *dk;        /* LevelDB's next user key (stored form), looked ahead; NULL at the end */
+    size_t dn;
+    uint64_t dhash;
+    int step;              /* dk was handed out: step past it at the next call */
+    ipend *pv;             /* the open batch's keys from the start hash on, sorted */
+    size_t npv, at;
+};
+
+static int key_cmp(uint64_t ha, const char *a, size_t al, uint64_t hb, const char *b, size_t bl) {
+    if (ha != hb) return ha < hb ? -1 : 1;
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : al < bl ? -1 : al > bl;
+}
+
+static int ipend_cmp(const void *x, const void *y) {
+    const ipend *a = x, *b = y;
+    return key_cmp(a->hash, a->p->key, a->p->klen, b->hash, b->p->key, b->p->klen);
+}
+
+static uint64_t hash_of(const char *stored) {
+    uint64_t h = 0;
+    for (int b = 1; b < 9; b++) h = h << 8 | (unsigned char)stored[b];
+    return h;
+}
+
+static void iter_db_step(store_iter *i) {
+    i->dk = next_user_key(i->it, &i->started, &i->dn);
+    if (i->dk) i->dhash = hash_of(i->dk);
+}
 
 store_iter *store_iter_new(store *f, uint64_t from) {
     store_iter *i = xmalloc(sizeof(*i));
+    memset(i, 0, sizeof(*i));
     i->it = leveldb_create_iterator(db_of(f), f->ropts);
     char k[9];
     k[0] = 'k';
     hash_be(k + 1, from);
     leveldb_iter_seek(i->it, k, 9);
-    i->started = 0;
+    if (!f->owner && f->npend) {
+        i->pv = xmalloc(sizeof(ipend) * (size_t)f->npend);
+        for (int j = 0; j < f->npend; j++) {
+            uint64_t h = store_key_hash(f->pend[j].key, f->pend[j].klen);
+            if (h >= from) i->pv[i->npv++] = (ipend){h, &f->pend[j]};
+        }
+        qsort(i->pv, i->npv, sizeof(ipend), ipend_cmp);
+    }
+    iter_db_step(i);
     return i;
 }
 
 int store_iter_next(store_iter *i, const char **key, size_t *klen, uint64_t *hash, uint64_t *expire) {
-    size_t n, vl;
-    const char *k = next_user_key(i->it, &i->started, &n);
-    if (!k) return 0;
-    const char *raw = leveldb_iter_value(i->it, &vl);
-    sval v;
-    value_decode(raw, vl, &v);
-    *expire = v.expire;
-    *hash = 0;
-    for (int b = 1; b < 9; b++) *hash = *hash << 8 | (unsigned char)k[b];
-    *key = k + 9;
-    *klen = n - 9;
-    return 1;
+    if (i->step) iter_db_step(i), i->step = 0;
+    for (;;) {
+        const ipend *q = i->at < i->npv ? &i->pv[i->at] : NULL;
+        int c = !q ? -1 : !i->dk ? 1 : key_cmp(i->dhash, i->dk + 9, i->dn - 9, q->hash, q->p->key, q->p->klen);
+        if (!q && !i->dk) return 0;
+        sval v;
+        if (c < 0) {  /* LevelDB's, untouched by the batch */
+            size_t vl;
+            const char *raw = leveldb_iter_value(i->it, &vl);
+            value_decode(raw, vl, &v);
+            *key = i->dk + 9;
+            *klen = i->dn - 9;
+            *hash = i->dhash;
+            *expire = v.expire;
+            i->step = 1;  /* at the next call: the key stays valid until then */
+            return 1;
+        }
+        if (c == 0) iter_db_step(i);  /* the batch's version replaces LevelDB's */
+        i->at++;
+        if (q->p->deleted) continue;
+        value_decode(q->p->val, q->p->vlen, &v);
+        *key = q->p->key;
+        *klen = q->p->klen;
+        *hash = q->hash;
+        *expire = v.expire;
+        return 1;
+    }
 }
 
 void store_iter_free(store_iter *i) {
     leveldb_iter_destroy(i->it);
+    free(i->pv);
     free(i);
 }
 

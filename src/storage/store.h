@@ -168,7 +168,9 @@ size_t store_expired(store *f, uint64_t now, size_t max, void (*cb)(void *arg, c
  * and across restarts. Iteration starts at the first key with hash >= from. */
 uint64_t store_key_hash(const char *key, size_t klen);
 typedef struct store_iter store_iter;
-store_iter *store_iter_new(store *f, uint64_t from);  /* LevelDB only: not the open batch */
+/* On a read handle LevelDB only; on the store itself (inside an apply)
+ * LevelDB merged with the open batch, in the same order. */
+store_iter *store_iter_new(store *f, uint64_t from);
 /* 0 at the end; expire: the key's expiry (0: none). */
 int store_iter_next(store_iter *it, const char **key, size_t *klen, uint64_t *hash, uint64_t *expire);
 void store_iter_free(store_iter *it);
