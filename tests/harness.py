@@ -258,9 +258,9 @@ def parse_info(raw):
     return dict(line.split(":", 1) for line in raw.split("\r\n") if ":" in line)
 
 
-PEER_VERSION = 2
+PEER_VERSION = 3
 FR_HELLO, FR_RAFT, FR_FORWARD, FR_FORWARD_REPLY, FR_FORWARD_CLOSE, FR_SNAP, FR_SNAP_ACK, FR_CHALLENGE, FR_AUTH, \
-    FR_REFUSE = range(1, 11)
+    FR_REFUSE, FR_PART = range(1, 12)
 REFUSE_PROTOCOL, REFUSE_CLUSTER, REFUSE_NODE, REFUSE_NEED_SECRET, REFUSE_NO_SECRET, REFUSE_PROOF = range(1, 7)
 
 
