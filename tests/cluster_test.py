@@ -55,6 +55,40 @@ def test_follower_pipeline(cl):
         check(c.call("PING") == "PONG", "PING on a follower")
 
 
+def stat(cl, i, field):
+    return int(harness.parse_info(cl.call(i, "INFO", "stats")).get(field, -1))
+
+
+def test_follower_reads(cl):
+    """A follower serves reads itself with a read index from the leader:
+    each read sees every write acknowledged before it, a batch of reads
+    costs the leader one request, a client's reads still see its own
+    forwarded writes in pipeline order, and follower-reads no forwards
+    them instead."""
+    lead = cl.leader()
+    fol = cl.followers(lead)[0]
+    for i in (lead, fol):
+        cl.call(i, "CONFIG", "RESETSTAT")
+    with cl.client(lead) as w, cl.client(fol) as r:
+        stale = [k for k in range(300) if w.call("SET", "fr:k", k) != "OK" or r.call("GET", "fr:k") != str(k).encode()]
+        check(not stale, "300 writes on the leader, each read back at once through follower %d (stale: %r)"
+              % (fol, stale[:5]))
+        got = r.pipeline([("GET", "fr:k")] * 2000)
+        check(got == [b"299"] * 2000, "2,000 pipelined GETs through the follower")
+        served, asked = stat(cl, fol, "follower_reads"), stat(cl, lead, "read_index_requests")
+        check(served == 2300, "the follower served all 2,300 reads itself (%d)" % served)
+        check(300 <= asked < 1000, "the leader answered %d read index requests for them (one per batch)" % asked)
+        got = r.pipeline([("GET", "fr:p"), ("SET", "fr:p", "new"), ("GET", "fr:p"), ("INCR", "fr:n"), ("GET", "fr:n"),
+                          ("MGET", "fr:p", "fr:n")])
+        check(got == [None, "OK", b"new", 1, b"1", [b"new", b"1"]],
+              "a pipeline of reads and writes through the follower keeps its order (%r)" % (got,))
+        check(r.call("CONFIG", "SET", "follower-reads", "no") == "OK", "CONFIG SET follower-reads no")
+        before = stat(cl, fol, "follower_reads")
+        check(r.pipeline([("GET", "fr:k")] * 100) == [b"299"] * 100, "100 GETs forwarded to the leader")
+        check(stat(cl, fol, "follower_reads") == before, "none served by the follower")
+        check(r.call("CONFIG", "SET", "follower-reads", "yes") == "OK", "and back to yes")
+
+
 def test_incr_everywhere(cl):
     """INCR from clients on every node: no lost or doubled increment."""
     cs = [cl.client(i) for i in range(1, 4)]
@@ -623,7 +657,8 @@ def test_join_needs_secret(cl):
 
 # Each list runs in order on one cluster: a test may build on what the one
 # before left (test_torn_tail reads test_peer_garbage's key).
-THREE_NODES = [test_follower_writes, test_follower_pipeline, test_incr_everywhere, test_info_replication,
+THREE_NODES = [test_follower_writes, test_follower_pipeline, test_follower_reads, test_incr_everywhere,
+               test_info_replication,
                test_redis_tools, test_leader_failure, test_lost_majority, test_peer_garbage, test_proxy_link_closed,
                test_close_in_flight, test_torn_tail, test_foreign_data, test_kill_all]
 FIVE_NODES = [test_five_nodes_lose_two]

@@ -45,6 +45,7 @@ static const option options[] = {
     {"client-query-buffer-limit", T_MEM, OFF(client_query_buffer_limit), 0, 1024 * 1024, 1LL << 40, 1, 0},
     {"client-output-buffer-limit", T_MEM, OFF(client_output_buffer_limit), 0, 1024 * 1024, 1LL << 40, 1, 0},
     {"appendfsync", T_YESNO, OFF(appendfsync), 0, 0, 1, 1, 0},
+    {"follower-reads", T_YESNO, OFF(follower_reads), 0, 0, 1, 1, 0},
     /* Read by tools such as redis-benchmark; fixed for raftkv. */
     {"appendonly", T_STR, OFF(appendonly), sizeof(((config *)0)->appendonly), 0, 0, 0, 0},
     {"save", T_STR, OFF(save), sizeof(((config *)0)->save), 0, 0, 0, 0},
@@ -104,6 +105,7 @@ void config_defaults(config *c) {
     c->client_query_buffer_limit = 1024LL * 1024 * 1024;
     c->client_output_buffer_limit = 1024LL * 1024 * 1024;
     c->appendfsync = 1;
+    c->follower_reads = 1;
     strcpy(c->appendonly, "yes");
     strcpy(c->enable_debug_command, "no");
     c->protected_mode = 1;

@@ -20,6 +20,7 @@ typedef struct config {
     long long client_query_buffer_limit;
     long long client_output_buffer_limit;
     int appendfsync;   /* 1: fdatasync before acknowledging (default) */
+    int follower_reads;  /* 1: a follower serves reads itself, with a read index from the leader (default) */
     char appendonly[8], save[64];
     char enable_debug_command[8];    /* no | yes | local (loopback clients only), as Redis 7 */
     char requirepass[1024];          /* the default user's password; "": none (auth.h) */

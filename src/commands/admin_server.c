@@ -10,6 +10,7 @@
 #include "log.h"
 #include "multi.h"
 #include "node.h"
+#include "reads.h"
 #include "server.h"
 #include "tls.h"
 #include <stdio.h>
@@ -407,6 +408,7 @@ static void config_resetstat(cmdctx *x) {
     for (int i = 0; i < n; i++) t[i].calls = t[i].usec = t[i].failed = t[i].rejected = 0;
     client_stats_reset();
     dispatch_stats_reset();
+    reads_stats_reset();
     reply_ok(x->out);
 }
 
@@ -497,8 +499,10 @@ static void info_stats(buf *b, store *f, const char *name) {
     buf_printf(b, "# Stats\r\ntotal_connections_received:%lld\r\ntotal_commands_processed:%lld\r\n"
                "total_net_input_bytes:%lld\r\ntotal_net_output_bytes:%lld\r\nrejected_connections:%lld\r\n"
                "expired_keys:%lld\r\nclient_output_buffer_limit_disconnections:%lld\r\ntotal_error_replies:%lld\r\n"
+               "follower_reads:%lld\r\nread_index_requests:%lld\r\n"
                "\r\n", cs->conns_received, ds->commands, cs->net_in, cs->net_out, cs->conns_rejected,
-               (long long)cmd_expired_keys, cs->output_limit_disconnections, ds->errors);
+               (long long)cmd_expired_keys, cs->output_limit_disconnections, ds->errors, reads_stats_get()->follower_reads,
+               reads_stats_get()->index_requests);
 }
 
 /* The node's own sections: replication and raft. */

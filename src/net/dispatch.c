@@ -7,6 +7,7 @@
 #include "reads.h"
 #include "server.h"
 #include "slot.h"
+#include "tx.h"
 #include "writes.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +32,13 @@ typedef struct request {
 /* What admission decided: run here, sent to the leader, wait, or answered. */
 enum { GO_LOCAL, GO_FORWARDED, GO_HELD, GO_ANSWERED };
 
-void dispatch_run(client *c, const command *cmd, int argc, rstr *argv, buf *out) {
-    cmdctx x = {server_store(), out, c, node_read_time(), 0, 0};
+void dispatch_run_at(client *c, const command *cmd, int argc, rstr *argv, buf *out, uint64_t time_ms) {
+    cmdctx x = {server_store(), out, c, time_ms, 0, 0};
     cmd->proc(&x, argc, argv);
+}
+
+void dispatch_run(client *c, const command *cmd, int argc, rstr *argv, buf *out) {
+    dispatch_run_at(c, cmd, argc, argv, out, node_read_time());
 }
 
 /* ---- holding ---- */
@@ -183,6 +188,15 @@ static int route_to_leader(client *c, const request *r) {
     return GO_FORWARDED;
 }
 
+/* A read this follower serves itself (reads.h), unless the client must
+ * see forwarded requests of its own first, is in a transaction, or asks
+ * WATCH (transactions are the leader's). */
+static int follower_read(const client *c, const request *r) {
+    uint64_t l = node_leader();
+    return server_cfg()->follower_reads && !r->write && !r->lead && !c->proxy && !c->fwd_pending && !c->fwd_multi &&
+           !c->fwd_watch && r->run->proc != watch_command && l && l != node_id() && peer_connected(l);
+}
+
 /* Whether, and where, the request may go on now (GO_*). */
 static int admit(client *c, const request *r) {
     if (r->data && node_removed()) {
@@ -192,9 +206,10 @@ static int admit(client *c, const request *r) {
         return GO_ANSWERED;
     }
     if (r->write && !validate(c, r)) return GO_ANSWERED;
+    if (r->write && c->reads_pending) return hold(c, HOLD_READS);  /* a write must not overtake this client's reads */
+    if (r->data && !node_accepting() && follower_read(c, r)) return GO_LOCAL;
     if (r->data && !node_accepting()) return route_to_leader(c, r);
     if (!r->write) return GO_LOCAL;
-    if (c->reads_pending) return hold(c, HOLD_READS);  /* a write must not overtake this client's reads */
     if (node_disk_full()) {
         buf *out = slot_reply_target(c);
         reply_errorf(out, "MISCONF Errors writing to the Raft log: %s", strerror(node_disk_full()));
@@ -313,8 +328,9 @@ int dispatch_request(client *c) {
     if (go == GO_HELD) return 0;
     if (go == GO_ANSWERED) return 1;
     count(&r);
+    /* OBJECT names its key at 2: a sub; a forwarded command counts here too (reads are served here) */
+    if (r.cmd->first > 0) cmd_note_access(r.cmd, r.argc, r.argv, (uint64_t)server_now());
     if (go == GO_FORWARDED) return 1;
-    if (r.cmd->first > 0) cmd_note_access(r.cmd, r.argc, r.argv, (uint64_t)server_now());  /* OBJECT names its key at 2: a sub */
     if (r.lead) run_leader_command(c, &r);
     else if (exec) propose_exec(c);
     else if (r.write) {

@@ -20,6 +20,8 @@ void dispatch_init(void);
  * the request stays in the parser). */
 int dispatch_request(client *c);
 /* Runs a command's handler now, its reply appended to out. */
+/* The same at a given cluster time (a follower's read: reads.h). */
+void dispatch_run_at(client *c, const command *cmd, int argc, rstr *argv, buf *out, uint64_t time_ms);
 void dispatch_run(client *c, const command *cmd, int argc, rstr *argv, buf *out);
 /* Goes on with the held clients that may; how many did. */
 int dispatch_resume_held(void);

@@ -566,6 +566,19 @@ static int handle_snap(conn *c, int type, const char *p, size_t n) {
     return 0;
 }
 
+static int handle_read_index(conn *c, int type, const char *p, size_t n) {
+    if (n != (type == FR_READ_INDEX ? 16u : 25u) || (type == FR_READ_INDEX_REPLY && (unsigned char)p[8] > 1)) {
+        bad_frame(c, "malformed read index frame");
+        return -1;
+    }
+    if (type == FR_READ_INDEX) {
+        if (transport.h.read_index) transport.h.read_index(c->peer, get_u64(p), get_u64(p + 8));
+    } else if (transport.h.read_index_reply) {
+        transport.h.read_index_reply(c->peer, get_u64(p), p[8], get_u64(p + 9), get_u64(p + 17));
+    }
+    return 0;
+}
+
 /* A forwarded reply: a joined one goes on without a copy. */
 static void reply_frame(conn *c, uint64_t client, const char *p, size_t n) {
     buf r;
@@ -601,6 +614,7 @@ static int handle_frame(conn *c, int type, const char *p, size_t n) {
         return 0;
     }
     if (type == FR_SNAP || type == FR_SNAP_ACK) return handle_snap(c, type, p, n);
+    if (type == FR_READ_INDEX || type == FR_READ_INDEX_REPLY) return handle_read_index(c, type, p, n);
     if (n < 8) { bad_frame(c, "malformed frame"); return -1; }
     uint64_t client = get_u64(p);
     if (type == FR_FORWARD) {
@@ -1273,10 +1287,25 @@ static int direct(conn *c, int type, size_t payload) {
     return payload <= PEER_PART && !peerq_busy(&c->q, peer_lane(type));
 }
 
-/* A small frame built in tmp, queued behind its lane's. */
-static void queue_small(conn *c, int type, buf *tmp) {
-    peerq_push(&c->q, type, NULL, 0, tmp, NULL, 0);
+/* A frame whose payload is head then data: straight into out, or a copy
+ * queued behind its lane's frames (framed in parts if large). */
+static int send_frame(uint64_t to, int type, const char *head, size_t hlen, const char *data, size_t len) {
+    conn *c = sendable(to);
+    if (!c) return -1;
+    if (direct(c, type, hlen + len)) {
+        size_t s = peer_frame_begin(&c->out, type);
+        buf_append(&c->out, head, hlen);
+        buf_append(&c->out, data, len);
+        peer_frame_end(&c->out, s);
+        return 0;
+    }
+    buf tmp;
+    buf_init(&tmp);
+    buf_append(&tmp, head, hlen);
+    buf_append(&tmp, data, len);
+    peerq_push(&c->q, type, NULL, 0, &tmp, NULL, 0);
     peerq_feed(&c->q, &c->out, PEER_PART);
+    return 0;
 }
 
 int peer_send_raft(const raft_msg *m) {
@@ -1332,66 +1361,43 @@ int peer_send_forward_reply(uint64_t to, uint64_t client_id, buf *reply) {
 }
 
 int peer_send_forward_close(uint64_t to, uint64_t client_id) {
-    conn *c = sendable(to);
-    if (!c) return -1;
-    if (direct(c, FR_FORWARD_CLOSE, 8)) {
-        client_frame(&c->out, FR_FORWARD_CLOSE, client_id, NULL, 0);
-        return 0;
-    }
-    buf tmp;
-    buf_init(&tmp);
-    buf_put_u64(&tmp, client_id);
-    queue_small(c, FR_FORWARD_CLOSE, &tmp);
-    return 0;
-}
-
-static void snap_payload(buf *b, uint64_t xfer, uint64_t term, uint64_t offset, int last, const char *data, size_t len) {
-    buf_put_u64(b, xfer);
-    buf_put_u64(b, term);
-    buf_put_u64(b, offset);
-    char l = (char)(last != 0);
-    buf_append(b, &l, 1);
-    buf_append(b, data, len);
+    char id[8];
+    set_u64(id, client_id);
+    return send_frame(to, FR_FORWARD_CLOSE, id, sizeof(id), NULL, 0);
 }
 
 int peer_send_snap(uint64_t to, uint64_t xfer, uint64_t term, uint64_t offset, int last, const char *data, size_t len) {
-    conn *c = sendable(to);
-    if (!c) return -1;
-    if (direct(c, FR_SNAP, 25 + len)) {
-        size_t s = peer_frame_begin(&c->out, FR_SNAP);
-        snap_payload(&c->out, xfer, term, offset, last, data, len);
-        peer_frame_end(&c->out, s);
-        return 0;
-    }
-    buf tmp;
-    buf_init(&tmp);
-    snap_payload(&tmp, xfer, term, offset, last, data, len);
-    queue_small(c, FR_SNAP, &tmp);
-    return 0;
-}
-
-static void snap_ack_payload(buf *b, uint64_t xfer, uint64_t offset, int status, uint64_t index) {
-    buf_put_u64(b, xfer);
-    buf_put_u64(b, offset);
-    char st = (char)status;
-    buf_append(b, &st, 1);
-    buf_put_u64(b, index);
+    char h[25];
+    set_u64(h, xfer);
+    set_u64(h + 8, term);
+    set_u64(h + 16, offset);
+    h[24] = (char)(last != 0);
+    return send_frame(to, FR_SNAP, h, sizeof(h), data, len);
 }
 
 int peer_send_snap_ack(uint64_t to, uint64_t xfer, uint64_t offset, int status, uint64_t index) {
-    conn *c = sendable(to);
-    if (!c) return -1;
-    if (direct(c, FR_SNAP_ACK, 25)) {
-        size_t s = peer_frame_begin(&c->out, FR_SNAP_ACK);
-        snap_ack_payload(&c->out, xfer, offset, status, index);
-        peer_frame_end(&c->out, s);
-        return 0;
-    }
-    buf tmp;
-    buf_init(&tmp);
-    snap_ack_payload(&tmp, xfer, offset, status, index);
-    queue_small(c, FR_SNAP_ACK, &tmp);
-    return 0;
+    char p[25];
+    set_u64(p, xfer);
+    set_u64(p + 8, offset);
+    p[16] = (char)status;
+    set_u64(p + 17, index);
+    return send_frame(to, FR_SNAP_ACK, p, sizeof(p), NULL, 0);
+}
+
+int peer_send_read_index(uint64_t to, uint64_t id, uint64_t term) {
+    char p[16];
+    set_u64(p, id);
+    set_u64(p + 8, term);
+    return send_frame(to, FR_READ_INDEX, p, sizeof(p), NULL, 0);
+}
+
+int peer_send_read_index_reply(uint64_t to, uint64_t id, int ok, uint64_t index, uint64_t time_ms) {
+    char p[25];
+    set_u64(p, id);
+    p[8] = (char)(ok != 0);
+    set_u64(p + 9, index);
+    set_u64(p + 17, time_ms);
+    return send_frame(to, FR_READ_INDEX_REPLY, p, sizeof(p), NULL, 0);
 }
 
 void peer_flush(void) {

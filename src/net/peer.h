@@ -87,7 +87,10 @@ enum peer_frame_type {
     FR_REFUSE = 10,        /* u8 peer_refusal: the handshake is refused, and why */
     FR_PART = 11,          /* u8 lane, u32 length, then the next bytes of a larger frame
                             * (peerq.h) */
-    FR_LAST = 11
+    FR_READ_INDEX = 12,    /* u64 request id, u64 the sender's term when sent: a follower
+                            * asks the leader for a read index (reads.h) */
+    FR_READ_INDEX_REPLY = 13,  /* u64 request id, u8 ok, u64 read index, u64 read time (ms) */
+    FR_LAST = 13
 };
 
 #define PEER_HELLO_LEN (24 + 1 + PEER_NONCE)
@@ -167,6 +170,8 @@ typedef struct peer_handler {
     void (*snap_ack)(uint64_t from, uint64_t xfer, uint64_t offset, int status, uint64_t index);
     /* bytes of a frame from `from` arrived, the frame not yet whole */
     void (*streaming)(uint64_t from);
+    void (*read_index)(uint64_t from, uint64_t id, uint64_t term);
+    void (*read_index_reply)(uint64_t from, uint64_t id, int ok, uint64_t index, uint64_t time_ms);
 } peer_handler;
 
 /* -1 when it cannot listen on port (0: do not listen); the module is
@@ -197,6 +202,8 @@ int peer_send_forward_reply(uint64_t to, uint64_t client_id, buf *reply);
 int peer_send_forward_close(uint64_t to, uint64_t client_id);
 int peer_send_snap(uint64_t to, uint64_t xfer, uint64_t term, uint64_t offset, int last, const char *data, size_t len);
 int peer_send_snap_ack(uint64_t to, uint64_t xfer, uint64_t offset, int status, uint64_t index);
+int peer_send_read_index(uint64_t to, uint64_t id, uint64_t term);
+int peer_send_read_index_reply(uint64_t to, uint64_t id, int ok, uint64_t index, uint64_t time_ms);
 /* Writes queued frames (once per loop iteration). */
 void peer_flush(void);
 /* Monotonic ms of the last frame received from id (0: never). */

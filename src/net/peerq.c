@@ -7,7 +7,7 @@
 
 int peer_lane(int type) {
     switch (type) {
-    case FR_RAFT: case FR_SNAP: case FR_SNAP_ACK: return LANE_RAFT;
+    case FR_RAFT: case FR_SNAP: case FR_SNAP_ACK: case FR_READ_INDEX: case FR_READ_INDEX_REPLY: return LANE_RAFT;
     case FR_FORWARD: case FR_FORWARD_REPLY: case FR_FORWARD_CLOSE: return LANE_CLIENT;
     default: return -1;
     }

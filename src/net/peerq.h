@@ -10,7 +10,8 @@
  * sender frames a part at a time as the link drains (peerq_feed), each
  * part checksummed on its own.
  *
- * Two lanes, each in order: the Raft lane (FR_RAFT, FR_SNAP, FR_SNAP_ACK)
+ * Two lanes, each in order: the Raft lane (FR_RAFT, FR_SNAP, FR_SNAP_ACK,
+ * the read index's two)
  * and the client lane (forwarded commands, replies and closes). Their
  * parts interleave, so a heartbeat never waits behind a large forwarded
  * reply, only behind a part of it; within a lane nothing passes a frame

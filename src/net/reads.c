@@ -2,10 +2,12 @@
 #include "dispatch.h"
 #include "forward.h"
 #include "node.h"
+#include "peer.h"
 #include "server.h"
 #include "tx.h"
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Reads waiting for a barrier: read_new have no round yet. Confirmed
  * reads of CMD_SLICED commands run a slice per loop iteration. */
@@ -49,8 +51,116 @@ void reads_queue(client *c) {
     read_new = s;
 }
 
+/* ---- a follower's reads (see reads.h) ---- */
+
+static uint64_t remote_last;   /* the last read index request this node sent */
+static reads_stats stats;
+
+const reads_stats *reads_stats_get(void) { return &stats; }
+void reads_stats_reset(void) { memset(&stats, 0, sizeof(stats)); }
+
+/* One request to the leader for every read queued since the last. They
+ * wait in read_new while no leader is known (their deadline bounds it). */
+static void remote_start(void) {
+    uint64_t l = node_leader();
+    if (!l || l == node_id() || peer_send_read_index(l, remote_last + 1, node_term()) < 0) return;
+    remote_last++;
+    while (read_new) {
+        slot *s = read_new;
+        read_new = s->qnext;
+        s->remote = remote_last;
+        s->qnext = read_wait;
+        read_wait = s;
+    }
+}
+
+void reads_on_index_reply(uint64_t from, uint64_t id, int ok, uint64_t index, uint64_t time_ms) {
+    (void)from;
+    for (slot **pp = &read_wait; *pp;) {
+        slot *s = *pp;
+        if (s->remote != id) { pp = &s->qnext; continue; }
+        s->remote = 0;
+        if (ok) {
+            stats.follower_reads++;
+            if (index > s->need) s->need = index;
+            s->time_ms = time_ms ? time_ms : 1;  /* non-zero: it has its index (slot.c) */
+            pp = &s->qnext;
+            continue;
+        }
+        *pp = s->qnext;  /* that node no longer leads: ask again */
+        s->qnext = read_new;
+        read_new = s;
+    }
+}
+
+/* The leader's side: requests waiting for their barrier round. */
+typedef struct remote_req { uint64_t from, id, round, index; } remote_req;
+static remote_req *reqs;
+static size_t nreqs, capreqs;
+/* Requests one leader holds at once; past it they are refused (and asked again). */
+#define MAX_REMOTE_REQS 4096
+
+void reads_on_index_request(uint64_t from, uint64_t id, uint64_t term) {
+    uint64_t ri = 0, round = 0;
+    stats.index_requests++;
+    if (node_read_vouched(from, term, &ri)) {  /* no round needed (raft.h) */
+        peer_send_read_index_reply(from, id, 1, ri, node_read_time());
+        return;
+    }
+    if (nreqs == MAX_REMOTE_REQS || !(round = node_read_round(&ri))) {
+        peer_send_read_index_reply(from, id, 0, 0, 0);
+        return;
+    }
+    if (nreqs == capreqs) {
+        capreqs = capreqs ? capreqs * 2 : 16;
+        reqs = xrealloc(reqs, sizeof(remote_req) * capreqs);
+    }
+    reqs[nreqs++] = (remote_req){from, id, round, ri};
+}
+
+/* Answers the requests whose round is confirmed: at this moment's read
+ * time, which is past every write they must see. */
+static void answer_requests(void) {
+    uint64_t confirmed = node_confirmed_round();
+    size_t keep = 0;
+    for (size_t i = 0; i < nreqs; i++) {
+        if (reqs[i].round <= confirmed) peer_send_read_index_reply(reqs[i].from, reqs[i].id, 1, reqs[i].index,
+                                                                   node_read_time());
+        else reqs[keep++] = reqs[i];
+    }
+    nreqs = keep;
+}
+
+/* Leadership moved: the requests held here are refused (their followers
+ * ask the new leader), and this node's own remote reads ask again. */
+static void remote_leader_changed(void) {
+    for (size_t i = 0; i < nreqs; i++) peer_send_read_index_reply(reqs[i].from, reqs[i].id, 0, 0, 0);
+    nreqs = 0;
+    for (slot **pp = &read_wait; *pp;) {
+        slot *s = *pp;
+        if (!s->remote) { pp = &s->qnext; continue; }
+        *pp = s->qnext;
+        s->remote = 0;
+        s->qnext = read_new;
+        read_new = s;
+    }
+}
+
+/* The cluster time a read runs at: a follower's, the leader's time when
+ * it gave the read index, or the latest committed entry's here if later
+ * (it may have applied more since); else this node's read time. */
+static uint64_t read_time(const slot *s) {
+    if (!s->time_ms) return node_read_time();
+    uint64_t t = node_committed_time();
+    return s->time_ms > t ? s->time_ms : t;
+}
+
 void reads_start(void) {
     if (!read_new) return;
+    if (!node_is_leader()) {
+        remote_start();
+        return;
+    }
     uint64_t ri = 0, round = node_read_round(&ri);
     if (!round) return;  /* reads_fail_all() fails them */
     while (read_new) {
@@ -81,7 +191,7 @@ static void reads_answered(slot *s) {
  * read's point in time. 0 if it cannot be (then it runs whole). */
 static int reads_slice(slot *s, const command *cmd) {
     if (!(cmd->flags & CMD_SLICED) || s->c->close_asap ||
-        !(s->job = read_job_new(server_store(), node_read_time(), s->argc, s->argv)))
+        !(s->job = read_job_new(server_store(), read_time(s), s->argc, s->argv)))
         return 0;
     s->state = SLOT_SLICED;
     s->qnext = sliced;
@@ -145,7 +255,7 @@ static void fetched(void *ctx, void *arg, buf *reply) {
 
 static void to_fetch(slot *s, const command *cmd, store *rd, read_job *job) {
     fetch_arg *a = xmalloc(sizeof(*a));
-    *a = (fetch_arg){cmd, s->argc, s->argv, rd, job, node_read_time()};
+    *a = (fetch_arg){cmd, s->argc, s->argv, rd, job, read_time(s)};
     s->argv = NULL;
     s->argc = 0;
     s->state = SLOT_FETCH;
@@ -172,6 +282,7 @@ static int reads_fetch(slot *s, const command *cmd) {
 /* Every read served in one pass sees one point in time, at or after the
  * applied index they wait for. */
 void reads_serve(void) {
+    answer_requests();  /* after node_process(): the rounds it confirmed */
     uint64_t confirmed = node_confirmed_round(), applied = node_applied();
     size_t made = 0;
     left = 0;
@@ -179,7 +290,7 @@ void reads_serve(void) {
     store_reader_pin(server_store());
     for (slot **pp = &read_wait; *pp;) {
         slot *s = *pp;
-        if (s->round > confirmed || s->need > applied) { pp = &s->qnext; continue; }
+        if (s->remote || s->round > confirmed || s->need > applied) { pp = &s->qnext; continue; }
         if (made >= PASS_BYTES) {
             left = 1;
             ev_idle_start(server_loop(), &slicing);
@@ -190,7 +301,7 @@ void reads_serve(void) {
         if (cmd && cmd->subs && s->argc >= 2 && (sub = cmd_lookup_sub(cmd, s->argv[1].p, s->argv[1].len)))
             cmd = sub;  /* OBJECT ENCODING key: the subcommand runs, and names the keys */
         if (reads_slice(s, cmd) || reads_fetch(s, cmd)) continue;
-        if (!s->c->close_asap) dispatch_run(s->c, cmd, s->argc, s->argv, &s->reply);
+        if (!s->c->close_asap) dispatch_run_at(s->c, cmd, s->argc, s->argv, &s->reply, read_time(s));
         made += s->reply.len;
         reads_answered(s);
     }
@@ -239,9 +350,21 @@ void reads_serve_slices(void) {
     if (!sliced && !left) ev_idle_stop(server_loop(), &slicing);
 }
 
+/* A barrier round belongs to one leadership, and so do the proxies of
+ * followers' clients: their reads fail. A read not yet in a round, or
+ * waiting for a read index request, asks again (of this node's new
+ * role); one that has its read index keeps it: the leader that gave it
+ * confirmed it then, so serving it once applied is still linearizable. */
 void reads_fail_all(void) {
-    while (read_new) slot_fail(read_new, ERR_NO_LEADER);
-    while (read_wait) slot_fail(read_wait, ERR_NO_LEADER);
+    remote_leader_changed();
+    for (slot **pp = &read_new; *pp;) {
+        if ((*pp)->c->proxy) slot_fail(*pp, ERR_NO_LEADER);  /* unqueues it */
+        else pp = &(*pp)->qnext;
+    }
+    for (slot **pp = &read_wait; *pp;) {
+        if ((*pp)->round || (*pp)->c->proxy) slot_fail(*pp, ERR_NO_LEADER);
+        else pp = &(*pp)->qnext;
+    }
 }
 
 void reads_detach(slot *s) {

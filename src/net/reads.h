@@ -2,7 +2,22 @@
  * ReadIndex barrier: reads queued since the last round share the next
  * one (reads_start), and run once it is confirmed and the index it needs
  * is applied (reads_serve). A proxy's read, vouched for by its follower's
- * term, skips the round. A read of a CMD_SLICED command (KEYS) takes its
+ * term, skips the round.
+ *
+ * A follower (with follower-reads, the default) serves reads itself: the
+ * reads queued since its last request share one FR_READ_INDEX to the
+ * leader, stamped with the follower's term. The leader answers with a
+ * read index -- at once when the vouched rule holds (raft.h: the quorum is
+ * two), else once a barrier round confirms its leadership -- and its read
+ * time. The follower runs the reads once it has applied that index, at
+ * the later of that time and its latest committed entry's: never behind
+ * an entry it applied, never past a time the leader may serve later. So
+ * the leader does one small exchange per batch of a follower's reads
+ * instead of running them. A refused request, or a new leader, makes the
+ * reads ask again; an answered one keeps its index (the leader confirmed
+ * it then). A client's reads go to the leader instead, as before, while
+ * any of its requests is forwarded (it must see their effects), and its
+ * writes wait for its reads (dispatch.c). A read of a CMD_SLICED command (KEYS) takes its
  * point-in-time view then and runs a slice per loop iteration
  * (reads_serve_slices), so a large keyspace never holds the loop; one
  * that touches a large value runs on the fetch thread (fetch.h). A
@@ -22,8 +37,18 @@ void reads_start(void);
 void reads_serve(void);
 /* A slice of every sliced read. */
 void reads_serve_slices(void);
-/* The leader changed: every read waiting for a barrier fails. */
+/* The leader changed: the reads waiting for a barrier round, and the
+ * proxies', fail; a follower's ask again. */
 void reads_fail_all(void);
+typedef struct reads_stats {
+    long long follower_reads;       /* reads this node served with a read index from the leader */
+    long long index_requests;       /* FR_READ_INDEX requests this node answered as leader */
+} reads_stats;
+const reads_stats *reads_stats_get(void);
+void reads_stats_reset(void);
+/* FR_READ_INDEX from a follower; the leader's answer to this node's. */
+void reads_on_index_request(uint64_t from, uint64_t id, uint64_t term);
+void reads_on_index_reply(uint64_t from, uint64_t id, int ok, uint64_t index, uint64_t time_ms);
 /* A SLOT_READ, SLOT_SLICED or SLOT_FETCH slot no longer waits. */
 void reads_detach(slot *s);
 #endif

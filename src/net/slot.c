@@ -99,6 +99,7 @@ static int only_apply_awaited(const slot *s) {
     if (s->state == SLOT_APPLY) return s->index <= node_commit_index() && s->term == node_term();
     /* need: the client's last write may be an entry truncated away (its
      * leader lost the term), which this log may never reach again */
+    if (s->state == SLOT_READ && s->time_ms && !s->remote) return s->need <= node_commit_index();  /* a follower's, given its index */
     return s->state == SLOT_READ && s->round && s->round <= node_confirmed_round() &&
            s->need <= node_commit_index();
 }

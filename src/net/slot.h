@@ -23,6 +23,8 @@ typedef struct slot {
     int state, write;
     uint64_t index, term;        /* SLOT_APPLY: the entry that answers it */
     uint64_t round, need;        /* SLOT_READ: barrier round, index to wait for */
+    uint64_t remote;             /* SLOT_READ on a follower: the read index request it waits for (reads.h) */
+    uint64_t time_ms;            /* SLOT_READ: its cluster time when the leader gave it (0: this node's) */
     int argc;                    /* SLOT_READ: the command, run once confirmed */
     rstr *argv;
     uint64_t aseq;               /* SLOT_APPLY: its place in the apply queue */
