@@ -109,7 +109,8 @@ void cmd_lower(char *out, size_t cap, const char *s, size_t len);
 /* Long reads (keyspace.c): KEYS, and MGET and EXISTS of many keys, over a
  * point-in-time view, in slices so that they never hold the event loop:
  * each step does about budget units of work (a key visited, a fraction of
- * a lookup); 1 when done, with the whole reply appended to out; 2 when a
+ * a lookup), and stops after 10 ms whatever is left of it (LONG_MAX: the
+ * whole read, no time bound); 1 when done, with the whole reply appended to out; 2 when a
  * key that may hold a large value comes next (store_is_large): the rest
  * is for another thread, after read_job_off_loop(). NULL: the command is
  * no long read (argv[0] names it; argv must outlive the job). */

@@ -189,7 +189,16 @@ struct read_job {
     const rstr *argv;
     buf body;
     long long n;
+    unsigned long long until;  /* this step's end (mono_ms; 0: none) */
+    unsigned ticks;
 };
+
+/* A step also ends after READ_STEP_MS, whatever its budget: a lookup
+ * costs more than its units when LevelDB must pass over many deletions
+ * (after a DEL of a million keys), and the loop must not stall. */
+#define READ_STEP_MS 10
+
+static int out_of_time(read_job *j) { return j->until && (++j->ticks & 63) == 0 && mono_ms() >= j->until; }
 
 /* direct: MGET and EXISTS look up through the store, not a view (inside
  * an apply, where a view would miss the entry's own writes, or through a
@@ -230,7 +239,7 @@ static int keys_step(read_job *j, long budget, buf *out) {
     const char *k, *val;
     size_t kl, vl;
     sval v;
-    while (budget > 0) {
+    while (budget > 0 && !out_of_time(j)) {
         if (!store_view_next(j->v, &k, &kl, &val, &vl)) {
             reply_array(out, j->n);
             buf_append(out, j->body.data, j->body.len);
@@ -245,7 +254,7 @@ static int keys_step(read_job *j, long budget, buf *out) {
 
 /* A lookup costs what visiting a few keys does. */
 static int lookups_step(read_job *j, long budget, buf *out) {
-    for (; j->next < j->argc && budget > 0; j->next++, budget -= 4) {
+    for (; j->next < j->argc && budget > 0 && !out_of_time(j); j->next++, budget -= 4) {
         if (!j->off_loop && store_is_large(j->f, j->argv[j->next].p, j->argv[j->next].len)) return 2;
         const rstr *k = &j->argv[j->next];
         sval v;
@@ -267,6 +276,7 @@ static int lookups_step(read_job *j, long budget, buf *out) {
 }
 
 int read_job_step(read_job *j, long budget, buf *out) {
+    j->until = budget == LONG_MAX ? 0 : mono_ms() + READ_STEP_MS;
     return j->kind == JOB_KEYS ? keys_step(j, budget, out) : lookups_step(j, budget, out);
 }
 
