@@ -178,6 +178,11 @@ void auth_client_gone(client *c) {
     c->user = NULL;
 }
 
+int auth_default_open(void) {
+    const acl_user *d = acl_find(live, "default", 7);
+    return acl_user_nopass(d) && acl_user_enabled(d);
+}
+
 int auth_required(const client *c) {
     const acl_user *d = acl_find(live, "default", 7);
     return !(acl_user_nopass(d) && acl_user_enabled(d)) && !c->authenticated;

@@ -39,6 +39,10 @@ void auth_refresh(void);
 int auth_requirepass_settable(void);
 void auth_shutdown(void);
 acl_user *auth_default_user(void);
+/* A new connection is let in without AUTH here (the default user needs
+ * no password): what a client this node's followers do not vouch for
+ * gets on the leader (forward.h). */
+int auth_default_open(void);
 acl_user *auth_find_user(const char *name, size_t len);
 /* A new connection: the default user, authenticated if that user needs no
  * password; auth_client_gone() when it closes. */

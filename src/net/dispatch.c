@@ -194,7 +194,8 @@ static int route_to_leader(client *c, const request *r) {
 static int follower_read(const client *c, const request *r) {
     uint64_t l = node_leader();
     return server_cfg()->follower_reads && !r->write && !r->lead && !c->proxy && !c->fwd_pending && !c->fwd_multi &&
-           !c->fwd_watch && r->run->proc != watch_command && l && l != node_id() && peer_connected(l);
+           !c->fwd_watch && r->run->proc != watch_command && l && l != node_id() && peer_connected(l) &&
+           !node_disk_full() && node_commit_index() - node_applied() <= FOLLOWER_READ_LAG;
 }
 
 /* Whether, and where, the request may go on now (GO_*). */

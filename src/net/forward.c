@@ -51,7 +51,7 @@ void forward_end(client *c) {
 /* The user this node vouches for: the one c authenticated as, while that
  * user has a password here; else none ("": the leader applies its own
  * rule, so a node left without a password opens nothing on the leader). */
-static const char *vouched_user(const client *c) {
+const char *forward_vouched_user(const client *c) {
     const char *name = acl_user_name(c->user);
     return c->authenticated && !(c->user == auth_default_user() && acl_user_nopass(c->user)) ? name : "";
 }
@@ -65,7 +65,7 @@ int forward_request(client *c, uint64_t leader, int write, int argc, rstr *argv)
     }
     /* the command goes behind FORWARD_USER_TAG and its user (forward.h) */
     rstr *wrapped = xmalloc(((size_t)argc + 2) * sizeof(rstr));
-    const char *user = vouched_user(c);
+    const char *user = forward_vouched_user(c);
     wrapped[0] = (rstr){(char *)FORWARD_USER_TAG, strlen(FORWARD_USER_TAG)};
     wrapped[1] = (rstr){(char *)user, strlen(user)};
     memcpy(wrapped + 2, argv, (size_t)argc * sizeof(rstr));

@@ -42,6 +42,10 @@ void forward_free(void);
 
 /* Follower: sends c's parsed request to leader in c's session (opened if
  * need be) and owes its reply in a SLOT_FWD; -1 if it could not be sent. */
+/* The user this node vouches for to the leader: the one c authenticated
+ * as, while that user has a password here; else "" (the leader then takes
+ * the client as a new connection of its own). */
+const char *forward_vouched_user(const client *c);
 int forward_request(client *c, uint64_t leader, int write, int argc, rstr *argv);
 /* Ends c's session, if any: its forwarded requests fail. */
 void forward_end(client *c);

@@ -567,7 +567,8 @@ static int handle_snap(conn *c, int type, const char *p, size_t n) {
 }
 
 static int handle_read_index(conn *c, int type, const char *p, size_t n) {
-    if (n != (type == FR_READ_INDEX ? 16u : 25u) || (type == FR_READ_INDEX_REPLY && (unsigned char)p[8] > 1)) {
+    if (n != (type == FR_READ_INDEX ? 16u : 25u) ||
+        (type == FR_READ_INDEX_REPLY && (unsigned char)p[8] > (READ_INDEX_OK | READ_INDEX_OPEN))) {
         bad_frame(c, "malformed read index frame");
         return -1;
     }
@@ -1391,10 +1392,10 @@ int peer_send_read_index(uint64_t to, uint64_t id, uint64_t term) {
     return send_frame(to, FR_READ_INDEX, p, sizeof(p), NULL, 0);
 }
 
-int peer_send_read_index_reply(uint64_t to, uint64_t id, int ok, uint64_t index, uint64_t time_ms) {
+int peer_send_read_index_reply(uint64_t to, uint64_t id, int flags, uint64_t index, uint64_t time_ms) {
     char p[25];
     set_u64(p, id);
-    p[8] = (char)(ok != 0);
+    p[8] = (char)flags;
     set_u64(p + 9, index);
     set_u64(p + 17, time_ms);
     return send_frame(to, FR_READ_INDEX_REPLY, p, sizeof(p), NULL, 0);

@@ -89,7 +89,8 @@ enum peer_frame_type {
                             * (peerq.h) */
     FR_READ_INDEX = 12,    /* u64 request id, u64 the sender's term when sent: a follower
                             * asks the leader for a read index (reads.h) */
-    FR_READ_INDEX_REPLY = 13,  /* u64 request id, u8 ok, u64 read index, u64 read time (ms) */
+    FR_READ_INDEX_REPLY = 13,  /* u64 request id, u8 flags (READ_INDEX_*), u64 read index,
+                                * u64 read time (ms) */
     FR_LAST = 13
 };
 
@@ -171,7 +172,7 @@ typedef struct peer_handler {
     /* bytes of a frame from `from` arrived, the frame not yet whole */
     void (*streaming)(uint64_t from);
     void (*read_index)(uint64_t from, uint64_t id, uint64_t term);
-    void (*read_index_reply)(uint64_t from, uint64_t id, int ok, uint64_t index, uint64_t time_ms);
+    void (*read_index_reply)(uint64_t from, uint64_t id, int flags, uint64_t index, uint64_t time_ms);
 } peer_handler;
 
 /* -1 when it cannot listen on port (0: do not listen); the module is
@@ -203,7 +204,10 @@ int peer_send_forward_close(uint64_t to, uint64_t client_id);
 int peer_send_snap(uint64_t to, uint64_t xfer, uint64_t term, uint64_t offset, int last, const char *data, size_t len);
 int peer_send_snap_ack(uint64_t to, uint64_t xfer, uint64_t offset, int status, uint64_t index);
 int peer_send_read_index(uint64_t to, uint64_t id, uint64_t term);
-int peer_send_read_index_reply(uint64_t to, uint64_t id, int ok, uint64_t index, uint64_t time_ms);
+/* flags: READ_INDEX_OK (else refused: ask again), READ_INDEX_OPEN (the
+ * leader lets a client in without AUTH: auth_default_open) */
+enum { READ_INDEX_OK = 1, READ_INDEX_OPEN = 2 };
+int peer_send_read_index_reply(uint64_t to, uint64_t id, int flags, uint64_t index, uint64_t time_ms);
 /* Writes queued frames (once per loop iteration). */
 void peer_flush(void);
 /* Monotonic ms of the last frame received from id (0: never). */

@@ -1,4 +1,5 @@
 #include "reads.h"
+#include "auth.h"
 #include "dispatch.h"
 #include "forward.h"
 #include "node.h"
@@ -74,13 +75,17 @@ static void remote_start(void) {
     }
 }
 
-void reads_on_index_reply(uint64_t from, uint64_t id, int ok, uint64_t index, uint64_t time_ms) {
+void reads_on_index_reply(uint64_t from, uint64_t id, int flags, uint64_t index, uint64_t time_ms) {
     (void)from;
     for (slot **pp = &read_wait; *pp;) {
         slot *s = *pp;
         if (s->remote != id) { pp = &s->qnext; continue; }
         s->remote = 0;
-        if (ok) {
+        if ((flags & READ_INDEX_OK) && !(flags & READ_INDEX_OPEN) && !forward_vouched_user(s->c)[0]) {
+            slot_fail(s, ERR_NOAUTH);  /* as the leader answers a client no one vouches for (unqueues it) */
+            continue;
+        }
+        if (flags & READ_INDEX_OK) {
             stats.follower_reads++;
             if (index > s->need) s->need = index;
             s->time_ms = time_ms ? time_ms : 1;  /* non-zero: it has its index (slot.c) */
@@ -93,6 +98,8 @@ void reads_on_index_reply(uint64_t from, uint64_t id, int ok, uint64_t index, ui
     }
 }
 
+static int index_flags(void) { return READ_INDEX_OK | (auth_default_open() ? READ_INDEX_OPEN : 0); }
+
 /* The leader's side: requests waiting for their barrier round. */
 typedef struct remote_req { uint64_t from, id, round, index; } remote_req;
 static remote_req *reqs;
@@ -104,7 +111,7 @@ void reads_on_index_request(uint64_t from, uint64_t id, uint64_t term) {
     uint64_t ri = 0, round = 0;
     stats.index_requests++;
     if (node_read_vouched(from, term, &ri)) {  /* no round needed (raft.h) */
-        peer_send_read_index_reply(from, id, 1, ri, node_read_time());
+        peer_send_read_index_reply(from, id, index_flags(), ri, node_read_time());
         return;
     }
     if (nreqs == MAX_REMOTE_REQS || !(round = node_read_round(&ri))) {
@@ -124,8 +131,8 @@ static void answer_requests(void) {
     uint64_t confirmed = node_confirmed_round();
     size_t keep = 0;
     for (size_t i = 0; i < nreqs; i++) {
-        if (reqs[i].round <= confirmed) peer_send_read_index_reply(reqs[i].from, reqs[i].id, 1, reqs[i].index,
-                                                                   node_read_time());
+        if (reqs[i].round <= confirmed) peer_send_read_index_reply(reqs[i].from, reqs[i].id, index_flags(),
+                                                                   reqs[i].index, node_read_time());
         else reqs[keep++] = reqs[i];
     }
     nreqs = keep;

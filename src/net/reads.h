@@ -15,10 +15,15 @@
  * the leader does one small exchange per batch of a follower's reads
  * instead of running them. A refused request, or a new leader, makes the
  * reads ask again; an answered one keeps its index (the leader confirmed
- * it then). A client's reads go to the leader instead, as before, while
- * any of its requests is forwarded (it must see their effects), and its
- * writes wait for its reads (dispatch.c). A read of a CMD_SLICED command (KEYS) takes its
- * point-in-time view then and runs a slice per loop iteration
+ * it then). A client this node does not vouch for to the leader (no
+ * password here: forward.h) is refused as the leader would refuse it,
+ * NOAUTH unless the leader lets such clients in (READ_INDEX_OPEN). A
+ * client's reads go to the leader instead, as before, while any of its
+ * requests is forwarded (it must see their effects), or while this node
+ * lags (a full disk, or more than FOLLOWER_READ_LAG entries committed and
+ * not applied); its writes wait for its reads (dispatch.c).
+ *
+ * A read of a CMD_SLICED command (KEYS) takes its point-in-time view then and runs a slice per loop iteration
  * (reads_serve_slices), so a large keyspace never holds the loop; one
  * that touches a large value runs on the fetch thread (fetch.h). A
  * barrier belongs to one term of one leader: reads_fail_all drops them. */
@@ -26,6 +31,8 @@
 #define RAFTKV_READS_H
 #include "client.h"
 #include "slot.h"
+
+#define FOLLOWER_READ_LAG 10000
 
 void reads_init(void);
 void reads_free(void);
@@ -48,7 +55,7 @@ const reads_stats *reads_stats_get(void);
 void reads_stats_reset(void);
 /* FR_READ_INDEX from a follower; the leader's answer to this node's. */
 void reads_on_index_request(uint64_t from, uint64_t id, uint64_t term);
-void reads_on_index_reply(uint64_t from, uint64_t id, int ok, uint64_t index, uint64_t time_ms);
+void reads_on_index_reply(uint64_t from, uint64_t id, int flags, uint64_t index, uint64_t time_ms);
 /* A SLOT_READ, SLOT_SLICED or SLOT_FETCH slot no longer waits. */
 void reads_detach(slot *s);
 #endif

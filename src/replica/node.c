@@ -122,8 +122,8 @@ static void on_streaming(uint64_t from) { replica_peer_streaming(self.rep, from)
 static void on_read_index(uint64_t from, uint64_t id, uint64_t term) {
     if (self.ev.read_index) self.ev.read_index(from, id, term);
 }
-static void on_read_index_reply(uint64_t from, uint64_t id, int ok, uint64_t index, uint64_t time_ms) {
-    if (self.ev.read_index_reply) self.ev.read_index_reply(from, id, ok, index, time_ms);
+static void on_read_index_reply(uint64_t from, uint64_t id, int flags, uint64_t index, uint64_t time_ms) {
+    if (self.ev.read_index_reply) self.ev.read_index_reply(from, id, flags, index, time_ms);
 }
 static void on_down(uint64_t id) {
     stream_peer_down(id);

@@ -30,7 +30,7 @@ typedef struct node_events {
     void (*link_closed)(uint64_t id, uint64_t link);  /* see peer.h */
     /* a follower asks for a read index; the leader's answer (reads.h) */
     void (*read_index)(uint64_t from, uint64_t id, uint64_t term);
-    void (*read_index_reply)(uint64_t from, uint64_t id, int ok, uint64_t index, uint64_t time_ms);
+    void (*read_index_reply)(uint64_t from, uint64_t id, int flags, uint64_t index, uint64_t time_ms);
 } node_events;
 
 int node_init(struct ev_loop *loop, config *cfg, store *f, const node_events *ev);
