@@ -678,7 +678,8 @@ class JepsenRun:
             if op.outcome == "ok":
                 got[op.key].add(op.ret)
         ok = all(op.outcome == "ok" for op, _ in rec)
-        check(ok, "%d nodes: after healing, every node answers a GET of every key" % self.n)
+        check(ok, "%d nodes: after healing, every node answers a GET of every key (errors: %r)"
+              % (self.n, dict(w.errors)))
         same = all(len(v) == 1 for v in got.values())
         check(same, "%d nodes: after healing, every node reads the same value of each key" % self.n)
 

@@ -162,7 +162,31 @@ static uint64_t read_time(const slot *s) {
     return s->time_ms > t ? s->time_ms : t;
 }
 
+/* A request whose answer is lost (the link dropped under it, the
+ * leader's reply failed to send) must not leave its reads waiting out
+ * their deadline: requests still unanswered at one look, REASK_S after
+ * the last, are asked again (an old id's late answer finds no read). */
+#define REASK_S 0.25
+static uint64_t asked_before;  /* the last request id sent before the last look */
+static double last_look;
+
+static void reask_lost(void) {
+    double now = server_now();
+    if (now - last_look < REASK_S) return;
+    last_look = now;
+    for (slot **pp = &read_wait; *pp;) {
+        slot *s = *pp;
+        if (!s->remote || s->remote > asked_before) { pp = &s->qnext; continue; }
+        *pp = s->qnext;
+        s->remote = 0;
+        s->qnext = read_new;
+        read_new = s;
+    }
+    asked_before = remote_last;
+}
+
 void reads_start(void) {
+    reask_lost();
     if (!read_new) return;
     if (!node_is_leader()) {
         remote_start();
