@@ -60,11 +60,28 @@ static reads_stats stats;
 const reads_stats *reads_stats_get(void) { return &stats; }
 void reads_stats_reset(void) { memset(&stats, 0, sizeof(stats)); }
 
+static double refused_at;      /* when a request was last refused */
+/* After a refusal the next request waits this long: a node that has not
+ * yet heard of the new leader would otherwise ask the old one at once,
+ * again and again. */
+#define REFUSED_WAIT_S 0.01
+
+/* The read at *pp waits in read_wait no more: it asks again. */
+static void ask_again(slot **pp) {
+    slot *s = *pp;
+    *pp = s->qnext;
+    s->remote = 0;
+    s->qnext = read_new;
+    read_new = s;
+}
+
 /* One request to the leader for every read queued since the last. They
  * wait in read_new while no leader is known (their deadline bounds it). */
 static void remote_start(void) {
     uint64_t l = node_leader();
-    if (!l || l == node_id() || peer_send_read_index(l, remote_last + 1, node_term()) < 0) return;
+    if (!l || l == node_id() || server_now() - refused_at < REFUSED_WAIT_S ||
+        peer_send_read_index(l, remote_last + 1, node_term()) < 0)
+        return;
     remote_last++;
     while (read_new) {
         slot *s = read_new;
@@ -85,16 +102,15 @@ void reads_on_index_reply(uint64_t from, uint64_t id, int flags, uint64_t index,
             slot_fail(s, ERR_NOAUTH);  /* as the leader answers a client no one vouches for (unqueues it) */
             continue;
         }
-        if (flags & READ_INDEX_OK) {
-            stats.follower_reads++;
-            if (index > s->need) s->need = index;
-            s->time_ms = time_ms ? time_ms : 1;  /* non-zero: it has its index (slot.c) */
-            pp = &s->qnext;
+        if (!(flags & READ_INDEX_OK)) {  /* that node no longer leads */
+            refused_at = server_now();
+            ask_again(pp);
             continue;
         }
-        *pp = s->qnext;  /* that node no longer leads: ask again */
-        s->qnext = read_new;
-        read_new = s;
+        stats.follower_reads++;
+        if (index > s->need) s->need = index;
+        s->time_ms = time_ms ? time_ms : 1;  /* non-zero: it has its index (slot.c) */
+        pp = &s->qnext;
     }
 }
 
@@ -144,12 +160,8 @@ static void remote_leader_changed(void) {
     for (size_t i = 0; i < nreqs; i++) peer_send_read_index_reply(reqs[i].from, reqs[i].id, 0, 0, 0);
     nreqs = 0;
     for (slot **pp = &read_wait; *pp;) {
-        slot *s = *pp;
-        if (!s->remote) { pp = &s->qnext; continue; }
-        *pp = s->qnext;
-        s->remote = 0;
-        s->qnext = read_new;
-        read_new = s;
+        if ((*pp)->remote) ask_again(pp);
+        else pp = &(*pp)->qnext;
     }
 }
 
@@ -175,12 +187,8 @@ static void reask_lost(void) {
     if (now - last_look < REASK_S) return;
     last_look = now;
     for (slot **pp = &read_wait; *pp;) {
-        slot *s = *pp;
-        if (!s->remote || s->remote > asked_before) { pp = &s->qnext; continue; }
-        *pp = s->qnext;
-        s->remote = 0;
-        s->qnext = read_new;
-        read_new = s;
+        if ((*pp)->remote && (*pp)->remote <= asked_before) ask_again(pp);
+        else pp = &(*pp)->qnext;
     }
     asked_before = remote_last;
 }
