@@ -27,6 +27,7 @@ by differential_test.py (test_expiry); here, what only a cluster can show:
 Usage: expiry_test.py path/to/raftkv-server
 Environment: EXPIRY_KEYS (default 100000), the keys of each round of the
 volatile workload."""
+import collections
 import os
 import sys
 import time
@@ -649,6 +650,47 @@ def test_tx_leader_change(cl):
     check(cl.call(other, "EXISTS", "tx-lost-a", "tx-lost-b") == 0, "what they queued never ran")
 
 
+def test_watch_while_leadership_moves(cl):
+    """A WATCH sent to a leader that is stopped (SIGSTOP) answers after
+    another node has taken over: refused, or the client disconnected, or
+    its watch holds: the key written by another client after the GET
+    makes EXEC fail. (The watch used to be kept on the node that no longer
+    led, while EXEC went to the new leader's session, which ran it.)"""
+    key, outcomes, last = "watch-moves", collections.Counter(), "0"
+    cl.call(cl.leader(), "SET", key, "0")
+    for n in range(4):
+        lead = cl.leader()
+        c = cl.client(lead, 15)
+        try:
+            cl.pause(lead)
+            c.s.sendall(harness.Client.encode("WATCH", key))
+            new = cl.leader(timeout=15, exclude=(lead,))
+            check(new is not None, "round %d: another node leads while node %d is stopped" % (n, lead))
+            last = "during-%d" % n
+            cl.call(new, "SET", key, last)  # before WATCH answers: linearizable either way
+            cl.resume(lead)
+            r = c.read()
+            if isinstance(r, harness.Error):
+                outcomes["WATCH refused: " + str(r)] += 1
+                continue
+            check(r == "OK", "round %d: WATCH answers OK or an error (%r)" % (n, r))
+            c.call("GET", key)
+            last = "after-get-%d" % n
+            cl.call(new, "SET", key, last)
+            replies = [c.call("MULTI"), c.call("SET", key, "cas-%d" % n), c.call("EXEC")]
+            outcomes["EXEC %r" % (replies[2],)] += 1
+            check(replies[2] is None or isinstance(replies[2], harness.Error),
+                  "round %d: EXEC fails: the key was written after WATCH (%r)" % (n, replies))
+        except (OSError, ConnectionError):
+            outcomes["disconnected"] += 1
+        finally:
+            cl.resume(lead)
+            c.close()
+    print("  WATCH across a leader change, 4 rounds: %s" % dict(outcomes))
+    got = cl.call(cl.leader(), "GET", key)
+    check(got == last.encode(), "no EXEC ran: the key holds the last write (%r, %r)" % (got, last))
+
+
 def test_idletime_through_follower(cl):
     """OBJECT IDLETIME as Redis keeps it (its keyspace unit: TOUCH alters
     the last access time), through a follower: it grows while nothing uses
@@ -709,7 +751,8 @@ def test_multi_through_follower(cl):
 
 
 TESTS = [test_px_gone_everywhere, test_same_ttl_everywhere, test_expire_through_follower, test_volatile_workload,
-         test_idletime_through_follower, test_cas_every_node, test_multi_through_follower, test_tx_leader_change]
+         test_idletime_through_follower, test_cas_every_node, test_multi_through_follower, test_tx_leader_change,
+         test_watch_while_leadership_moves]
 
 
 def suite():

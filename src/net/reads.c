@@ -270,14 +270,23 @@ static void fetch_run(void *arg, buf *reply) {
     a->cmd->proc(&x, a->argc, a->argv);
 }
 
+/* A client's WATCH is kept where its EXEC is checked: a proxy's on the
+ * leader it came to, a local client's on this node only while it leads
+ * (a follower forwards EXEC to the leader's session, which has not seen
+ * this WATCH). A WATCH answered once this node has stepped down (it was
+ * waiting for its barrier, or on the fetch thread, when the leadership
+ * moved) is refused: added, it would be lost, and its EXEC would run
+ * whatever was written in between. */
+static int watch_orphaned(const slot *s) { return !s->c->proxy && !node_is_leader(); }
+
 static void fetched(void *ctx, void *arg, buf *reply) {
     fetch_arg *a = arg;
     slot *s = ctx;
     if (s && a->cmd && a->cmd->proc == watch_command) {  /* the keys' states: into the client's transaction */
-        int added = tx_watch_add(s->c, reply->data, reply->len);
+        int orphaned = watch_orphaned(s), added = !orphaned && tx_watch_add(s->c, reply->data, reply->len);
         reply->len = reply->pos = 0;
         if (added) buf_appendstr(reply, "+OK\r\n");
-        else reply_error(reply, TX_ERR_WATCHES);
+        else reply_error(reply, orphaned ? ERR_NOT_APPLIED : TX_ERR_WATCHES);
     }
     read_job_free(a->job);
     store_reader_free(a->rd);
@@ -339,8 +348,9 @@ void reads_serve(void) {
         const command *cmd = cmd_lookup(s->argv[0].p, s->argv[0].len), *sub;
         if (cmd && cmd->subs && s->argc >= 2 && (sub = cmd_lookup_sub(cmd, s->argv[1].p, s->argv[1].len)))
             cmd = sub;  /* OBJECT ENCODING key: the subcommand runs, and names the keys */
-        if (reads_slice(s, cmd) || reads_fetch(s, cmd)) continue;
-        if (!s->c->close_asap) dispatch_run_at(s->c, cmd, s->argc, s->argv, &s->reply, read_time(s));
+        if (cmd && cmd->proc == watch_command && watch_orphaned(s)) reply_error(&s->reply, ERR_NOT_APPLIED);
+        else if (reads_slice(s, cmd) || reads_fetch(s, cmd)) continue;
+        else if (!s->c->close_asap) dispatch_run_at(s->c, cmd, s->argc, s->argv, &s->reply, read_time(s));
         made += s->reply.len;
         reads_answered(s);
     }
