@@ -190,6 +190,37 @@ def test_lost_majority(cl):
         check(retry(lambda: c.call("SET", "after", "2")) == "OK", "writes resume once the majority is back")
 
 
+def test_election_after_outage(cl):
+    """A follower that had no leader for longer than the request timeout,
+    once a leader is back, still waits for the next election like any
+    other: a write sent through it while the leader is killed is held and
+    answered by the new leader, not refused at once as if the old outage
+    had never ended."""
+    lead = cl.leader()
+    fol, other = cl.followers(lead)
+    cl.pause(lead)
+    cl.pause(other)
+    refused = []
+    with cl.client(fol, timeout=15) as c:
+        end = time.monotonic() + 3.0
+        while time.monotonic() < end:
+            refused.append(c.call("SET", "outage", "x"))
+    cl.resume(lead)
+    cl.resume(other)
+    check(all(isinstance(r, Error) for r in refused), "no write succeeds during the outage (%r)" % refused[:3])
+    check(cl.leader(timeout=15) is not None, "a leader after the outage")
+    if cl.leader() == fol:
+        check(cl.transfer_to(other), "the leadership moves off node %d" % fol)
+    lead = cl.leader()
+    with cl.client(fol, timeout=15) as c:
+        check(retry(lambda: c.call("SET", "outage", "back")) == "OK", "writes through node %d once the leader is back" % fol)
+        cl.kill(lead)
+        r = c.call("SET", "outage", "new-leader")
+    check(r == "OK", "a write through node %d while its leader is killed waits for the next one (%r)" % (fol, r))
+    cl.start(lead)
+    check(cl.caught_up(lead), "node %d back and caught up" % lead)
+
+
 def test_peer_garbage(cl):
     """Garbage and truncated frames on a node's peer port: it closes the
     connection with a log line and keeps serving."""
@@ -659,7 +690,8 @@ def test_join_needs_secret(cl):
 # before left (test_torn_tail reads test_peer_garbage's key).
 THREE_NODES = [test_follower_writes, test_follower_pipeline, test_follower_reads, test_incr_everywhere,
                test_info_replication,
-               test_redis_tools, test_leader_failure, test_lost_majority, test_peer_garbage, test_proxy_link_closed,
+               test_redis_tools, test_leader_failure, test_lost_majority, test_election_after_outage,
+               test_peer_garbage, test_proxy_link_closed,
                test_close_in_flight, test_torn_tail, test_foreign_data, test_kill_all]
 FIVE_NODES = [test_five_nodes_lose_two]
 SECURED = [test_open_bind_needs_secret, test_secret_hidden, test_forged_frames, test_too_many_unauthenticated,

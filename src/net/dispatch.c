@@ -59,15 +59,24 @@ static int leader_reachable(void) {
     return node_accepting() || (l && l != node_id() && peer_connected(l));
 }
 
+/* Since when no leader has been reachable (0: one is). Noted on every
+ * loop iteration: noted only when a request found none, a first outage
+ * would stand for every later one, and a request meeting the next short
+ * election would fail at once instead of waiting for its outcome. */
+static double leaderless_since;
+
+static void note_leader(void) {
+    if (leader_reachable()) leaderless_since = 0;
+    else if (leaderless_since == 0) leaderless_since = server_now();
+}
+
 /* Once no leader has been reachable for cluster-request-timeout, commands
  * that need one fail at once, as on a Redis Cluster that is down: a
  * pipeline must not wait the bound once per command. */
 static int leaderless_too_long(void) {
-    static double since;
-    double now = server_now();
-    if (leader_reachable()) { since = 0; return 0; }
-    if (since == 0) since = now;
-    return now - since >= (double)server_cfg()->cluster_request_timeout / 1000.0;
+    note_leader();
+    return leaderless_since != 0 &&
+           server_now() - leaderless_since >= (double)server_cfg()->cluster_request_timeout / 1000.0;
 }
 
 /* A leader that cannot commit, or apply, as fast as it is written to
@@ -111,6 +120,7 @@ static void unhold(client *c, int go) {
 
 int dispatch_resume_held(void) {
     int resumed = 0;
+    note_leader();
     double now = server_now(), limit = (double)server_cfg()->cluster_request_timeout / 1000.0;
     for (client **pp = &held; *pp;) {
         client *c = *pp;
