@@ -142,6 +142,34 @@ static void test_expiry(store *f) {
     CHECK(store_time(f) == 777);  /* never back */
 }
 
+/* A write after a read of the same key takes what the read found (no
+ * second lookup); any write in between, of that key or another, and a
+ * dropped batch make the next write look again: the key count and the
+ * expiry index stay exact. */
+static void test_read_then_write(store *f) {
+    uint64_t keys = store_keys(f), vol = store_volatile(f), a = store_applied(f), was;
+    CHECK(has(f, "m1", NULL));
+    store_put(f, "m1", 2, "a", 1, 0);  /* new: the read said so */
+    store_put(f, "m1", 2, "b", 1, 0);  /* not new, though no read came between */
+    CHECK(store_keys(f) == keys + 1);
+    CHECK(has(f, "m2", NULL));
+    store_put(f, "m2", 2, "a", 1, 4000);
+    CHECK(has(f, "m2", "a"));
+    store_put(f, "m2", 2, "b", 1, 0);  /* the read saw its expiry: the index loses it */
+    CHECK(store_keys(f) == keys + 2 && store_volatile(f) == vol);
+    CHECK(has(f, "m3", NULL));
+    store_put(f, "m4", 2, "a", 1, 0);  /* another key written after the read... */
+    CHECK(store_del(f, "m3", 2, &was) == 0);  /* ...and m3 is still looked up, absent */
+    CHECK(has(f, "m1", "b"));
+    CHECK(store_del(f, "m1", 2, &was) == 1 && store_del(f, "m1", 2, &was) == 0);
+    CHECK(store_keys(f) == keys + 2);
+    store_set_applied(f, a + 1, 1);
+    CHECK(store_write_batch(f) == 0);
+    CHECK(has(f, "m2", "b") && store_keys(f) == keys + 2);
+    store_put(f, "m2", 2, "c", 1, 0);
+    CHECK(store_keys(f) == keys + 2);
+}
+
 static uint64_t version_of(store *f, const char *k) {
     sval v;
     uint64_t e = store_get(f, k, strlen(k), &v) ? v.version : UINT64_MAX;
@@ -371,6 +399,7 @@ int main(void) {
     test_views(f);
     test_large(f, r);
     test_expiry(f);
+    test_read_then_write(f);
     test_versions(f);
     test_merged_iter(f, r);
     store_reader_free(r);

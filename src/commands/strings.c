@@ -241,6 +241,11 @@ static void set_generic(cmdctx *x, const rstr *key, const rstr *val, int opts, c
     uint64_t expire = 0;
     if (when && !expiry_ms(x, opts, when, cmd, &expire)) return;
     if (!x->f) return;
+    if (!(opts & (SET_NX | SET_XX | SET_GET | SET_KEEPTTL))) {  /* the old value does not matter: no read */
+        key_set(x, key, val->p, val->len, expire);
+        reply_ok(x->out);
+        return;
+    }
     sval old;
     int found = key_get(x, key, &old);
     int doit = !(((opts & SET_NX) && found) || ((opts & SET_XX) && !found));

@@ -1,4 +1,5 @@
 #include "store.h"
+#include "keycache.h"
 #include "idmap.h"
 #include "log.h"
 #include <assert.h>
@@ -52,6 +53,7 @@ struct store {
     int *slots;                /* open-addressing index into pend, -1 = empty */
     size_t nslots;
     buf kbuf;
+    keycache *kc;              /* the writer's: keys' existence and expiry, noted at every read and write */
     char *conf;                /* configuration of the last CONFIG entry applied (NULL: none yet) */
     int removed;
     char *no_space;            /* LevelDB's error when a write failed for want of space (see store_recover) */
@@ -535,6 +537,7 @@ store *store_open(const char *dir, char **err) {
      * of a later one claimed it (a torn tail is still no error). */
     leveldb_options_set_paranoid_checks(f->opts, 1);
     f->cache = leveldb_cache_create_lru(64 << 20);
+    f->kc = keycache_new(STORE_KEYCACHE_BYTES);
     leveldb_options_set_cache(f->opts, f->cache);
     f->filter = leveldb_filterpolicy_create_bloom(10);
     leveldb_options_set_filter_policy(f->opts, f->filter);
@@ -654,6 +657,7 @@ void store_close(store *f) {
     leveldb_writeoptions_destroy(f->wopts);
     leveldb_writeoptions_destroy(f->wsync);
     buf_free(&f->kbuf);
+    keycache_free(f->kc);
     buf_free(&f->vbuf);
     if (f->wb) leveldb_writebatch_destroy(f->wb);
     for (int i = 0; i < f->npend; i++) { free(f->pend[i].key); free(f->pend[i].val); }
@@ -779,12 +783,16 @@ static char *get_raw(store *f, const char *key, size_t klen, size_t *vlen) {
 int store_get(store *f, const char *key, size_t klen, sval *v) {
     size_t n;
     v->raw = get_raw(f, key, klen, &n);
-    if (!v->raw) return 0;
-    value_decode(v->raw, n, v);
-    return 1;
+    if (v->raw) value_decode(v->raw, n, v);
+    if (f->kc) keycache_put(f->kc, store_key_hash(key, klen), key, klen, v->raw != NULL, v->raw ? v->expire : 0);
+    return v->raw != NULL;
 }
 
-static void remember(store *f, const char *key, size_t klen, const char *val, size_t vlen, int deleted) {
+/* Every change of a key comes here: the open batch's overlay and the key
+ * cache follow it. */
+static void remember(store *f, const char *key, size_t klen, const char *val, size_t vlen, int deleted,
+                     uint64_t expire) {
+    keycache_put(f->kc, store_key_hash(key, klen), key, klen, !deleted, expire);
     pend *p = find_pend(f, key, klen);
     if (!p) {
         if (f->npend == f->pendcap) {
@@ -832,6 +840,8 @@ static void index_move(store *f, const char *key, size_t klen, uint64_t was, uin
 
 /* The expiry key had (0: none), and whether it existed. */
 static int old_expiry(store *f, const char *key, size_t klen, uint64_t *expire) {
+    int found;
+    if (keycache_get(f->kc, store_key_hash(key, klen), key, klen, &found, expire)) return found;
     sval o;
     *expire = 0;
     if (!store_get(f, key, klen, &o)) return 0;
@@ -852,7 +862,7 @@ void store_put(store *f, const char *key, size_t klen, const char *val, size_t v
     size_t n;
     const char *k = dkey(f, key, klen, &n);
     leveldb_writebatch_put(f->wb, k, n, f->vbuf.data, f->vbuf.len);
-    remember(f, key, klen, f->vbuf.data, f->vbuf.len, 0);
+    remember(f, key, klen, f->vbuf.data, f->vbuf.len, 0, expire);
     if (f->vbuf.cap > (1u << 20)) buf_free(&f->vbuf);  /* a large value's buffer is not kept */
 }
 
@@ -870,7 +880,7 @@ int store_del(store *f, const char *key, size_t klen, uint64_t *expire) {
     size_t n;
     const char *k = dkey(f, key, klen, &n);
     leveldb_writebatch_delete(f->wb, k, n);
-    remember(f, key, klen, NULL, 0, 1);
+    remember(f, key, klen, NULL, 0, 1, 0);
     return 1;
 }
 
@@ -889,7 +899,7 @@ void store_clear(store *f) {
     while ((stored = next_user_key(it, &started, &n))) {
         leveldb_writebatch_delete(f->wb, stored, n);
         note_deleted(f, stored + 9, n - 9);
-        remember(f, stored + 9, n - 9, NULL, 0, 1);
+        remember(f, stored + 9, n - 9, NULL, 0, 1, 0);
     }
     leveldb_iter_seek(it, "x", 1);  /* the expiry index */
     for (; leveldb_iter_valid(it); leveldb_iter_next(it)) {
@@ -918,6 +928,7 @@ void store_clear(store *f) {
     f->volatile_keys = 0;
     f->expire_sum = 0;
     large_replace(f, NULL);
+    keycache_clear(f->kc);  /* the open batch's keys went without remember() */
 }
 
 static void write_meta(leveldb_writebatch_t *wb, uint64_t applied, uint64_t term, uint64_t keys, uint64_t vol,
@@ -968,6 +979,7 @@ static int store_write(store *f, int sync) {
     f->dels_dirty = 0;
     clear_pend(f);
     if (err) {
+        keycache_clear(f->kc);  /* it knew of the batch just lost */
         logmsg(LL_WARNING, "LevelDB write failed: %s", err);
         leveldb_free(err);
         return -1;
@@ -1396,6 +1408,7 @@ int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term,
     if (f->wb) { leveldb_writebatch_destroy(f->wb); f->wb = NULL; }
     f->batch_bytes = 0;
     clear_pend(f);
+    keycache_clear(f->kc);
     f->ref->retired_path = gen_path(f->dir, f->gen);
     gen_ref_release(f->ref);  /* closed and removed now, or when its last view is freed */
     f->db = b->db;

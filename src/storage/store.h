@@ -127,6 +127,9 @@ int store_recover(store *f);
  * may hold one: it did when last written (a shared 64-bit hash can make a
  * small one look large, never the reverse once its batch is written). */
 #define STORE_LARGE_VALUE (1u << 20)
+/* The writer's key cache (keycache.h): a SET of a key it knows needs no
+ * LevelDB lookup to keep the key count and the expiry index. */
+#define STORE_KEYCACHE_BYTES (32u << 20)
 int store_is_large(store *f, const char *key, size_t klen);
 
 /* A value read: its bytes (p, len: inside raw, NUL-terminated), expiry
