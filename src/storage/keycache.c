@@ -3,13 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Open addressing, linear probing; a key's bytes live in chunks that are
- * only ever freed all together (at a clear), so an entry costs no malloc. */
+/* Open addressing, linear probing; keys' and values' bytes live in
+ * chunks that are only ever freed all together (at a clear), so an entry
+ * costs no malloc. A value is rewritten in place while it fits the room
+ * it had; a longer one takes new room (the old is lost until a clear). */
 typedef struct entry {
     uint64_t hash, expire;
-    const char *key;
-    uint32_t klen;
-    uint8_t used, found;
+    char *key, *val;
+    uint32_t klen, vlen, vcap;
+    uint8_t used, found, has_val;
 } entry;
 
 #define CHUNK (256u << 10)
@@ -23,7 +25,7 @@ typedef struct chunk {
 struct keycache {
     entry *slots;
     size_t nslots, n, max_bytes, chunk_bytes;
-    chunk *chunks;  /* the newest first: keys go into it */
+    chunk *chunks;  /* the newest first: bytes are taken from it */
     uint64_t clears;
 };
 
@@ -71,20 +73,20 @@ static entry *find(const keycache *k, uint64_t h, const char *key, size_t klen) 
     }
 }
 
-int keycache_get(const keycache *k, uint64_t h, const char *key, size_t klen, int *found, uint64_t *expire) {
+int keycache_get(const keycache *k, uint64_t h, const char *key, size_t klen, keycache_hit *hit) {
     if (klen > KEYCACHE_MAX_KEY) return 0;
     const entry *e = find(k, h, key, klen);
     if (!e->used) return 0;
-    *found = e->found;
-    *expire = e->expire;
+    *hit = (keycache_hit){e->found, e->expire, e->has_val ? e->val : NULL, e->vlen};
     return 1;
 }
 
-/* Room for klen more bytes of key, and a table that takes one more
- * entry: grown while the bound allows, else everything forgotten. */
-static void make_room(keycache *k, size_t klen) {
-    size_t more = k->chunks && k->chunks->used + klen <= CHUNK ? 0 : sizeof(chunk) + CHUNK;
-    int grow = (k->n + 1) * 2 > k->nslots;
+/* Room for bytes more in the newest chunk, and (a new entry) a table
+ * that takes one more: grown while the bound allows, else everything
+ * forgotten, after which a fresh chunk has room for any key and value. */
+static void make_room(keycache *k, size_t bytes, int new_entry) {
+    size_t more = k->chunks && k->chunks->used + bytes <= CHUNK ? 0 : sizeof(chunk) + CHUNK;
+    int grow = new_entry && (k->n + 1) * 2 > k->nslots;
     size_t table = k->nslots * sizeof(entry) * (grow ? 2 : 1);
     if (table + k->chunk_bytes + more > k->max_bytes) {
         k->clears++;
@@ -111,18 +113,41 @@ static void make_room(keycache *k, size_t klen) {
     }
 }
 
-void keycache_put(keycache *k, uint64_t h, const char *key, size_t klen, int found, uint64_t expire) {
+/* n bytes of the newest chunk (make_room() made them). */
+static char *take(keycache *k, size_t n) {
+    chunk *c = k->chunks;
+    char *p = c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+/* Whether e's value room takes n bytes. */
+static int fits(const entry *e, size_t n) { return e->vcap && e->vcap >= n; }
+
+void keycache_put(keycache *k, uint64_t h, const char *key, size_t klen, int found, uint64_t expire,
+                  const char *raw, size_t rawlen) {
     if (klen > KEYCACHE_MAX_KEY) return;
+    int keep = found && raw && rawlen <= KEYCACHE_MAX_VALUE;
+    size_t cap = keep ? (rawlen | 15) + 1 : 0;  /* room to grow a little in place (and never none) */
     entry *e = find(k, h, key, klen);
-    if (!e->used) {
-        make_room(k, klen);
-        e = find(k, h, key, klen);  /* the table may have changed */
-        chunk *c = k->chunks;
-        memcpy(c->data + c->used, key, klen);
-        *e = (entry){h, 0, c->data + c->used, (uint32_t)klen, 1, 0};
-        c->used += klen;
-        k->n++;
+    if (!e->used || (keep && !fits(e, rawlen))) {
+        make_room(k, (e->used ? 0 : klen) + cap, !e->used);
+        e = find(k, h, key, klen);  /* the table may have been grown, or cleared */
+        if (!e->used) {
+            *e = (entry){.hash = h, .key = take(k, klen), .klen = (uint32_t)klen, .used = 1};
+            memcpy(e->key, key, klen);
+            k->n++;
+        }
+        if (keep && !fits(e, rawlen)) {
+            e->val = take(k, cap);
+            e->vcap = (uint32_t)cap;
+        }
     }
     e->found = (uint8_t)(found != 0);
     e->expire = found ? expire : 0;
+    e->has_val = (uint8_t)keep;
+    if (keep) {
+        memcpy(e->val, raw, rawlen);
+        e->vlen = (uint32_t)rawlen;
+    }
 }

@@ -764,6 +764,12 @@ static char *get_raw(store *f, const char *key, size_t klen, size_t *vlen) {
         *vlen = p->vlen;
         return xstrndup(p->val, p->vlen);
     }
+    keycache_hit hit;
+    if (f->kc && keycache_get(f->kc, store_key_hash(key, klen), key, klen, &hit) && (!hit.found || hit.raw)) {
+        if (!hit.found) return NULL;
+        *vlen = hit.rawlen;
+        return xstrndup(hit.raw, hit.rawlen);
+    }
     size_t n;
     const char *k = dkey(f, key, klen, &n);
     char *err = NULL;
@@ -781,10 +787,11 @@ static char *get_raw(store *f, const char *key, size_t klen, size_t *vlen) {
 }
 
 int store_get(store *f, const char *key, size_t klen, sval *v) {
-    size_t n;
+    size_t n = 0;
     v->raw = get_raw(f, key, klen, &n);
     if (v->raw) value_decode(v->raw, n, v);
-    if (f->kc) keycache_put(f->kc, store_key_hash(key, klen), key, klen, v->raw != NULL, v->raw ? v->expire : 0);
+    if (f->kc)
+        keycache_put(f->kc, store_key_hash(key, klen), key, klen, v->raw != NULL, v->raw ? v->expire : 0, v->raw, n);
     return v->raw != NULL;
 }
 
@@ -792,7 +799,7 @@ int store_get(store *f, const char *key, size_t klen, sval *v) {
  * cache follow it. */
 static void remember(store *f, const char *key, size_t klen, const char *val, size_t vlen, int deleted,
                      uint64_t expire) {
-    keycache_put(f->kc, store_key_hash(key, klen), key, klen, !deleted, expire);
+    keycache_put(f->kc, store_key_hash(key, klen), key, klen, !deleted, expire, val, vlen);
     pend *p = find_pend(f, key, klen);
     if (!p) {
         if (f->npend == f->pendcap) {
@@ -840,8 +847,11 @@ static void index_move(store *f, const char *key, size_t klen, uint64_t was, uin
 
 /* The expiry key had (0: none), and whether it existed. */
 static int old_expiry(store *f, const char *key, size_t klen, uint64_t *expire) {
-    int found;
-    if (keycache_get(f->kc, store_key_hash(key, klen), key, klen, &found, expire)) return found;
+    keycache_hit hit;
+    if (keycache_get(f->kc, store_key_hash(key, klen), key, klen, &hit)) {
+        *expire = hit.expire;
+        return hit.found;
+    }
     sval o;
     *expire = 0;
     if (!store_get(f, key, klen, &o)) return 0;
