@@ -111,6 +111,10 @@ void cmd_reply_unknown_sub(buf *out, const command *parent, const rstr *sub) {
 
 static uint64_t bounded(uint64_t time_ms) { return time_ms < CMD_TIME_MAX ? time_ms : CMD_TIME_MAX; }
 
+int cmd_ok_when_committed(const command *cmd, int argc) {
+    return (cmd->proc == set_command && argc == 3) || cmd->proc == mset_command;
+}
+
 int cmd_validate(const command *cmd, uint64_t time_ms, int argc, rstr *argv, buf *out) {
     if (!(cmd->flags & CMD_WRITE)) return 1;
     size_t before = out->len;

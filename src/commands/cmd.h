@@ -69,6 +69,9 @@ command *cmd_lookup(const char *name, size_t len);
  * times against this node's cluster time; apply checks those again).
  * 1 if it may be proposed; 0 with its error reply written to out. */
 int cmd_validate(const command *cmd, uint64_t time_ms, int argc, rstr *argv, buf *out);
+/* Whether a write, once validated, answers +OK whatever the data (SET
+ * without options, MSET): its reply is known as soon as it commits. */
+int cmd_ok_when_committed(const command *cmd, int argc);
 /* For a container command, the subcommand named by argv[1], or NULL. */
 const command *cmd_lookup_sub(const command *cmd, const char *name, size_t len);
 /* The latest cluster time a command works with (ms, about 146 million
@@ -131,6 +134,9 @@ cmd_proc client_command, config_command, info_command, hello_command, quit_comma
  * Redis, dispatch asks before authentication and ACL: a refused DEBUG gets
  * DEBUG's own error whoever asks. */
 int debug_allowed(const struct client *c);
+/* Whether the request is a DEBUG that c may run and that walks the data:
+ * it runs on the fetch thread, over this node's state as it is now. */
+int debug_off_loop(const struct client *c, int argc, const rstr *argv);
 /* One line of CLIENT LIST / CLIENT INFO, as Redis 7 writes it (admin_server.c). */
 void client_info_line(buf *o, const struct client *c);
 /* AUTH and ACL (auth.c). */

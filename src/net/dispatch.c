@@ -316,7 +316,7 @@ static void propose_exec(client *c) {
     int argc;
     rstr *argv;
     multi_exec_args(c, &argc, &argv);
-    slot *s = writes_propose(c, argc, argv);
+    slot *s = writes_propose(c, argc, argv, 0);
     free(argv);
     multi_exec_proposed(c, s);
 }
@@ -346,10 +346,10 @@ int dispatch_request(client *c) {
     else if (exec) propose_exec(c);
     else if (r.write) {
         auth_prepare_write(&r.argc, &r.argv);
-        writes_propose(c, r.argc, r.argv);
+        writes_propose(c, r.argc, r.argv, cmd_ok_when_committed(r.run, r.argc));
     }
     else if (r.data) reads_queue(c);
-    else run_now(c, &r);
+    else if (!(debug_off_loop(c, r.argc, r.argv) && reads_fetch_now(c))) run_now(c, &r);
     return 1;
 }
 

@@ -36,6 +36,7 @@ static void before_sleep_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
         int resumed = dispatch_resume_held();
         reads_start();
         node_process();
+        writes_answer_committed();
         reads_serve();
         reads_serve_slices();
         writes_serve_transfers();

@@ -6,8 +6,9 @@
 
 /* The apply queue: proposals waiting for their entry, by log index. A
  * ring addressed by sequence number so a slot can leave it in O(1). */
-typedef struct waiter { uint64_t index, term; slot *s; } waiter;
-static struct { waiter *v; uint64_t head, tail, cap; } aq;
+typedef struct waiter { uint64_t index, term; slot *s; int ok; } waiter;
+/* early: the first waiter writes_answer_committed() has not looked at */
+static struct { waiter *v; uint64_t head, tail, cap, early; } aq;
 /* RAFT.TRANSFER-LEADER requests waiting for the hand-over. */
 static slot *transfer_wait;
 
@@ -39,6 +40,7 @@ static void aq_push(slot *s) {
     w->index = s->index;
     w->term = s->term;
     w->s = s;
+    w->ok = 0;
     s->aseq = aq.tail++;
 }
 
@@ -69,13 +71,30 @@ static slot *await_index(client *c, uint64_t index) {
 
 void writes_await_index(client *c, uint64_t index) { await_index(c, index); }
 
-slot *writes_propose(client *c, int argc, rstr *argv) {
+slot *writes_propose(client *c, int argc, rstr *argv, int ok) {
     size_t len;
     char *entry = entry_blob(ENTRY_COMMAND, node_time(), argc, argv, &len);
     slot *s = await_index(c, node_propose_blob(entry, len));
+    aq_at(s->aseq)->ok = ok;
     slot_allow_bytes(s, len);
     c->last_write = s->index;
     return s;
+}
+
+void writes_answer_committed(void) {
+    if (aq.early < aq.head || aq.early > aq.tail) aq.early = aq.head;
+    if (!node_is_leader()) {  /* what this node proposed is answered by its apply, or not at all */
+        aq.early = aq.tail;
+        return;
+    }
+    uint64_t commit = node_commit_index(), term = node_term();
+    for (; aq.early < aq.tail && aq_at(aq.early)->index <= commit; aq.early++) {
+        waiter *w = aq_at(aq.early);
+        if (!w->s || !w->ok || w->term != term) continue;  /* a leader never loses an entry of its own term */
+        reply_ok(&w->s->reply);
+        slot_done(w->s);
+        w->s = NULL;  /* the apply's reply finds nobody waiting */
+    }
 }
 
 void writes_await_transfer(client *c) {

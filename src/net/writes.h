@@ -9,10 +9,16 @@
 #include <stdint.h>
 #include "client.h"
 #include "slot.h"
-#include "slot.h"
 
-/* Leader only: the request (a write command) as a log entry. */
-slot *writes_propose(client *c, int argc, rstr *argv);
+/* Leader only: the request (a write command) as a log entry. ok: its
+ * reply is +OK whatever the data (cmd_ok_when_committed), given as soon
+ * as the entry commits, without waiting for the apply. */
+slot *writes_propose(client *c, int argc, rstr *argv, int ok);
+/* Answers the waiters whose reply is known once their entry commits:
+ * every read that could see the write waits for its apply anyway (a
+ * read index is at least the commit index; the client's own reads wait
+ * for its last write). */
+void writes_answer_committed(void);
 /* Answered once the entry at index, of this term, applies. */
 void writes_await_index(client *c, uint64_t index);
 /* Answered once the leadership transfer started is under way. */
