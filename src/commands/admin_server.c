@@ -62,17 +62,23 @@ static void debug_digest(cmdctx *x) {
     reply_simple(x->out, hex);
 }
 
-/* DEBUG walks the whole data on the event loop (DIGEST): as in Redis 7 it
- * is refused unless enable-debug-command allows it (yes, or local for
- * loopback clients), so that no client can stall a node with it. */
+/* DEBUG walks the whole data (DIGEST): as in Redis 7 it is refused unless
+ * enable-debug-command allows it (yes, or local for loopback clients). It
+ * runs on the fetch thread (debug_off_loop), so that the walk, which
+ * reads every value, deleted ones included until LevelDB compacts them
+ * away, never holds the event loop. */
 int debug_allowed(const client *c) {
     const char *mode = server_cfg()->enable_debug_command;
     if (!strcasecmp(mode, "yes")) return 1;
     return !strcasecmp(mode, "local") && (!strncmp(c->addr, "127.", 4) || !strncmp(c->addr, "::1:", 4));
 }
 
+int debug_off_loop(const struct client *c, int argc, const rstr *argv) {
+    return argc == 2 && eq(&argv[1], "digest") && debug_allowed(c);
+}
+
 void debug_command(cmdctx *x, int argc, rstr *argv) {
-    if (!debug_allowed(x->c)) {
+    if (x->c && !debug_allowed(x->c)) {  /* without a client: on the fetch thread, allowed (debug_off_loop) */
         reply_error(x->out, "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
                     "you can run it from a local connection, otherwise you need to set this option in the "
                     "configuration file, and then restart the server.");

@@ -31,7 +31,8 @@ void reads_init(void) {
 
 void reads_free(void) { fetch_free(); }
 
-void reads_queue(client *c) {
+/* A read slot for the parsed request (the command moves out of the parser). */
+static slot *read_slot(client *c) {
     resp_parser *p = &c->parser;
     slot *s = slot_new(c, SLOT_READ);
     s->argc = p->argc;
@@ -40,6 +41,11 @@ void reads_queue(client *c) {
     p->argc = p->argcap = 0;
     s->need = c->last_write;
     c->reads_pending++;
+    return s;
+}
+
+void reads_queue(client *c) {
+    slot *s = read_slot(c);
     uint64_t ri;
     if (c->proxy && node_read_vouched(c->proxy_peer, c->proxy_term, &ri)) {
         /* confirmed by the forwarding follower's term: no round to wait for */
@@ -321,6 +327,16 @@ static int reads_fetch(slot *s, const command *cmd) {
     if (s->c->close_asap || node_owned_store() ||
         !(touches_large(cmd, s->argc, s->argv) || (cmd && cmd->flags & CMD_OFF_LOOP) || many))
         return 0;
+    store *rd = store_reader_new(server_store());
+    store_reader_pin(rd);
+    to_fetch(s, cmd, rd, NULL);
+    return 1;
+}
+
+int reads_fetch_now(client *c) {
+    if (node_owned_store()) return 0;
+    slot *s = read_slot(c);
+    const command *cmd = cmd_lookup(s->argv[0].p, s->argv[0].len);
     store *rd = store_reader_new(server_store());
     store_reader_pin(rd);
     to_fetch(s, cmd, rd, NULL);

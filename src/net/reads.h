@@ -38,6 +38,10 @@ void reads_init(void);
 void reads_free(void);
 /* Queues the parsed read (the command moves out of the parser). */
 void reads_queue(client *c);
+/* Runs the parsed request on the fetch thread now, over this node's state
+ * as it is, no barrier (DEBUG DIGEST); 0 when it cannot (this node's
+ * applier is parked: the loop owns the store), and nothing is taken. */
+int reads_fetch_now(client *c);
 /* One barrier round for every read queued since the last one. */
 void reads_start(void);
 /* Runs the reads whose barrier is confirmed and whose index is applied. */

@@ -193,12 +193,16 @@ static const char *index_key(buf *b, uint64_t expire, const char *key, size_t kl
 
 /* ---- large values: which keys hold one ---- */
 
+/* A key that held a large value keeps its mark when overwritten or
+ * deleted: the old value stays in LevelDB's tables until a compaction
+ * drops it, and a read that passes it (an iterator's seek merges every
+ * level) reads and decompresses its whole block, seconds for hundreds of
+ * MB, which the fetch thread may take, the loop may not. */
 static void large_note(store *f, const char *key, size_t klen, size_t vlen) {
+    if (vlen < STORE_LARGE_VALUE) return;
     uint64_t h = store_key_hash(key, klen);
     pthread_mutex_lock(&f->large_mu);
-    int had = idmap_get(&f->large, h, 1) != NULL;
-    if (vlen >= STORE_LARGE_VALUE && !had) idmap_put(&f->large, h, 1, f);
-    else if (vlen < STORE_LARGE_VALUE && had) idmap_del(&f->large, h, 1);
+    if (!idmap_get(&f->large, h, 1)) idmap_put(&f->large, h, 1, f);
     pthread_mutex_unlock(&f->large_mu);
 }
 

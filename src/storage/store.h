@@ -124,8 +124,10 @@ int store_views_behind(const store *f);
 int store_recover(store *f);
 
 /* Values this large are fetched off the event loop (fetch.h). Whether key
- * may hold one: it did when last written (a shared 64-bit hash can make a
- * small one look large, never the reverse once its batch is written). */
+ * may hold one, or did since this node started (an old value lingers in
+ * LevelDB's tables until compacted away): a shared 64-bit hash can make a
+ * small one look large, never the reverse once its batch is written;
+ * FLUSHALL and an install start the marks afresh. */
 #define STORE_LARGE_VALUE (1u << 20)
 /* The writer's key cache (keycache.h): a SET of a key it knows needs no
  * LevelDB lookup to keep the key count and the expiry index. */
