@@ -81,12 +81,19 @@ slot *writes_propose(client *c, int argc, rstr *argv, int ok) {
     return s;
 }
 
+/* Past this much committed and not yet applied, the waiters wait for
+ * their apply: the replies are then what holds clients back from
+ * writing faster than the applier goes (else the apply could lag by
+ * seconds, reads behind it, and the log could not be compacted). */
+#define EARLY_MAX_UNAPPLIED (256u << 10)
+
 void writes_answer_committed(void) {
     if (aq.early < aq.head || aq.early > aq.tail) aq.early = aq.head;
     if (!node_is_leader()) {  /* what this node proposed is answered by its apply, or not at all */
         aq.early = aq.tail;
         return;
     }
+    if (aq.early == aq.tail || node_unapplied_bytes() > EARLY_MAX_UNAPPLIED) return;
     uint64_t commit = node_commit_index(), term = node_term();
     for (; aq.early < aq.tail && aq_at(aq.early)->index <= commit; aq.early++) {
         waiter *w = aq_at(aq.early);

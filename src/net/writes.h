@@ -14,7 +14,8 @@
  * reply is +OK whatever the data (cmd_ok_when_committed), given as soon
  * as the entry commits, without waiting for the apply. */
 slot *writes_propose(client *c, int argc, rstr *argv, int ok);
-/* Answers the waiters whose reply is known once their entry commits:
+/* Answers the waiters whose reply is known once their entry commits
+ * (while the applier is not behind by more than a little):
  * every read that could see the write waits for its apply anyway (a
  * read index is at least the commit index; the client's own reads wait
  * for its last write). */
