@@ -2269,6 +2269,37 @@ static void test_snapshot_failed_asks_again(void) {
     raft_free(r);
 }
 
+/* The glue's report that a transfer ended can be lost with its link (the
+ * follower installed the image, its acknowledgement went out on a link
+ * that was down). A heartbeat answer carries the point of the follower's
+ * image: one at or past what the leader compacted away means the image
+ * landed, and appends resume after it, without waiting for the glue to
+ * give up. An older point (the follower's own compaction) changes nothing. */
+static void test_heartbeat_shows_image_landed(void) {
+    raft *r = lagging_leader(7, 5);
+    hb_resp(r, 3);
+    outq q = {0};
+    flush(r, &q);
+    CHECK(count(&q, MSG_SNAPSHOT, 3) == 1);
+    outq_clear(&q);
+    step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 3, .to = raft_id(r), .term = raft_term(r), .index = 4});
+    flush(r, &q);
+    raft_peer_info pi;
+    CHECK(count(&q, MSG_APPEND, 3) == 0 && count(&q, MSG_SNAPSHOT, 0) == 0);  /* 4 < 5: still waiting */
+    step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 3, .to = raft_id(r), .term = raft_term(r), .index = 6});
+    flush(r, &q);
+    const qmsg *a = find(&q, MSG_APPEND, 3);
+    CHECKMSG(a && a->m.index == 6, "an append after the image's point 6 (%s)", a ? "another point" : "none");
+    CHECK(count(&q, MSG_SNAPSHOT, 0) == 0);
+    CHECK(raft_peer(r, 3, &pi) && pi.probe && pi.next == 7);
+    raft_snapshot_sent(r, 3, 6);  /* the glue's late report changes nothing */
+    outq_clear(&q);
+    flush(r, &q);
+    CHECK(q.n == 0);
+    outq_free(&q);
+    raft_free(r);
+}
+
 /* raft.h says of raft_snapshot_failed "probe it again once it
  * answers", and raft.c "not at once: the next heartbeat answer shows the
  * peer is there". But raft_snapshot_failed leaves the follower probing
@@ -3615,6 +3646,7 @@ int main(void) {
     test_leader_requests_snapshot();
     test_snapshot_sent_resumes_replication();
     test_snapshot_failed_asks_again();
+    test_heartbeat_shows_image_landed();
     test_snapshot_failed_waits_for_answer();
     test_snapshot_wait_ignores_older_rejects();
     test_follower_install_snapshot_discards_log();

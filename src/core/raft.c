@@ -709,15 +709,20 @@ static void drop_prefix(raft *r, uint64_t upto) {
     r->snap_index = upto;
 }
 
-void raft_snapshot_sent(raft *r, uint64_t id, uint64_t index) {
-    progress *p = find_pr(r, id);
-    if (r->role != RAFT_LEADER || !p || !p->snap) return;
-    /* it holds at least the image now (or had more): probe right after it */
+/* p holds the state up to index at least (an image, or more): appends
+ * resume right after it. */
+static void snapshot_landed(raft *r, progress *p, uint64_t index) {
     p->snap = 0;
     p->probe = 1;
     p->inflight = 0;
     p->next = (index > p->match ? index : p->match) + 1;
     send_append(r, p, 1);
+}
+
+void raft_snapshot_sent(raft *r, uint64_t id, uint64_t index) {
+    progress *p = find_pr(r, id);
+    if (r->role != RAFT_LEADER || !p || !p->snap) return;
+    snapshot_landed(r, p, index);
 }
 
 void raft_compact(raft *r, uint64_t upto) {
@@ -995,6 +1000,7 @@ void raft_step(raft *r, const raft_msg *m) {
             resp.type = MSG_HEARTBEAT_RESP;
             resp.to = m->from;
             resp.context = m->context;
+            resp.index = r->snap_index;  /* the point of its state machine's image: durable, committed */
             send(r, resp, 0);
         }
         break;
@@ -1007,7 +1013,12 @@ void raft_step(raft *r, const raft_msg *m) {
         if (m->context > from->read_ack) from->read_ack = m->context;
         maybe_confirm_reads(r);
         /* a probe outstanding is resent once per heartbeat round trip */
-        if (from->snap) {}  /* a transfer runs: the glue reports its end */
+        /* a transfer runs: the glue reports its end, unless the answer
+         * shows an image landed that needs nothing compacted away here
+         * (the report was lost with its link) */
+        if (from->snap) {
+            if (m->index >= r->snap_index && m->index > from->match) snapshot_landed(r, from, m->index);
+        }
         else if (from->probe) { from->inflight = 0; send_append(r, from, 1); }
         else if (from->match < raft_last_index(r)) send_append(r, from, 0);
         break;

@@ -45,7 +45,8 @@ typedef struct raft_entry {
 typedef struct raft_msg {
     int type;
     uint64_t from, to, term;
-    uint64_t index, log_term;  /* APPEND: prev index/term; VOTE: last index/term; RESP: match or rejected index */
+    uint64_t index, log_term;  /* APPEND: prev index/term; VOTE: last index/term; RESP: match or rejected index;
+                                * HEARTBEAT_RESP: the point of the follower's state machine image */
     uint64_t commit;
     uint64_t hint_index, hint_term;  /* APPEND_RESP reject: follower's conflict hint */
     uint64_t context;          /* HEARTBEAT(_RESP): read-barrier round */
