@@ -241,7 +241,7 @@ static int client_parse(client *c) {
 
 void client_process_input(client *c) {
     if (c->held) return;
-    while (!c->close_after_reply && !client_over_output_limit(c)) {
+    while (!c->close_after_reply && !c->close_asap && !client_over_output_limit(c)) {
         if (!c->parsed) {  /* else a held request waits in the parser */
             if (!client_parse(c)) break;
             if (c->parser.argc == 0) { resp_args_reset(&c->parser); continue; }  /* empty: skipped */

@@ -58,6 +58,10 @@ const char *forward_vouched_user(const client *c) {
 
 int forward_request(client *c, uint64_t leader, int write, int argc, rstr *argv) {
     if (c->fwd_sid && c->fwd_to != leader) forward_end(c);
+    /* a client whose transaction the old leader held is being disconnected
+     * (multi_session_ended): its request must not reach the new leader,
+     * where a SET queued after MULTI would run on its own */
+    if (c->close_asap) return -1;
     if (!c->fwd_sid) {
         c->fwd_sid = ++next_sid;
         c->fwd_to = leader;
