@@ -37,6 +37,7 @@ typedef struct client {
     /* dispatch.c */
     int reads_pending;           /* SLOT_READ among them */
     uint64_t last_write;         /* index of its latest proposal (reads wait for it) */
+    uint64_t acked_write;        /* of its latest write answered once committed (writes.h): applied soon */
     int parsed;                  /* a whole request waits in parser */
     int held;                    /* HOLD_*: its next request waits */
     double held_since;

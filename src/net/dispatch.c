@@ -92,7 +92,7 @@ static int hold_over(const client *c) {
     case HOLD_READS: return c->reads_pending == 0;
     case HOLD_BACKLOG: return !node_accepting() || !backlogged();
     case HOLD_FORWARDS: return c->fwd_bytes <= FORWARD_MAX_BYTES / 2;
-    case HOLD_APPLIED: return node_applied() >= c->last_write;
+    case HOLD_APPLIED: return node_applied() >= c->acked_write;
     default: return leader_reachable();
     }
 }
@@ -217,10 +217,10 @@ static int admit(client *c, const request *r) {
         r->cmd->rejected++;
         return GO_ANSWERED;
     }
-    /* a write is answered once committed (writes.h): a command the node
-     * answers itself (INFO, DEBUG DIGEST, ...) waits until this client's
-     * writes have applied here, as reads do */
-    if (!r->data && c->last_write > node_applied()) return hold(c, HOLD_APPLIED);
+    /* a write may be answered once committed (writes.h): a command the
+     * node answers itself (INFO, DEBUG DIGEST, ...) waits until it has
+     * applied here (it will: it is committed), as reads do */
+    if (!r->data && c->acked_write > node_applied()) return hold(c, HOLD_APPLIED);
     if (r->write && !validate(c, r)) return GO_ANSWERED;
     if (r->write && c->reads_pending) return hold(c, HOLD_READS);  /* a write must not overtake this client's reads */
     if (r->data && !node_accepting() && follower_read(c, r)) return GO_LOCAL;

@@ -99,6 +99,7 @@ void writes_answer_committed(void) {
         waiter *w = aq_at(aq.early);
         if (!w->s || !w->ok || w->term != term) continue;  /* a leader never loses an entry of its own term */
         reply_ok(&w->s->reply);
+        if (w->s->c) w->s->c->acked_write = w->index;
         slot_done(w->s);
         w->s = NULL;  /* the apply's reply finds nobody waiting */
     }
