@@ -2230,13 +2230,20 @@ static void test_snapshot_sent_resumes_replication(void) {
  * but sends nothing at once; the next heartbeat answer (the follower is
  * there again) brings a new request. A report about a follower not
  * waiting is ignored. */
-static void test_snapshot_failed_asks_again(void) {
+/* lagging_leader(7, 5) once follower 3 answered: it asked its glue for
+ * one transfer to 3, and waits for its end (q left empty). */
+static raft *transferring_leader(outq *q) {
     raft *r = lagging_leader(7, 5);
     hb_resp(r, 3);
+    flush(r, q);
+    CHECK(count(q, MSG_SNAPSHOT, 3) == 1);
+    outq_clear(q);
+    return r;
+}
+
+static void test_snapshot_failed_asks_again(void) {
     outq q = {0};
-    flush(r, &q);
-    CHECK(count(&q, MSG_SNAPSHOT, 3) == 1);
-    outq_clear(&q);
+    raft *r = transferring_leader(&q);
 
     raft_snapshot_failed(r, 3);
     flush(r, &q);
@@ -2276,12 +2283,8 @@ static void test_snapshot_failed_asks_again(void) {
  * landed, and appends resume after it, without waiting for the glue to
  * give up. An older point (the follower's own compaction) changes nothing. */
 static void test_heartbeat_shows_image_landed(void) {
-    raft *r = lagging_leader(7, 5);
-    hb_resp(r, 3);
     outq q = {0};
-    flush(r, &q);
-    CHECK(count(&q, MSG_SNAPSHOT, 3) == 1);
-    outq_clear(&q);
+    raft *r = transferring_leader(&q);
     step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 3, .to = raft_id(r), .term = raft_term(r), .index = 4});
     flush(r, &q);
     raft_peer_info pi;
