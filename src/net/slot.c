@@ -94,7 +94,7 @@ int slot_deliver(client *c) {
  * however long a large entry takes (applier.h), so the outcome is known.
  * (Not on a full disk: the applier waits for space then.) */
 static int only_apply_awaited(const slot *s) {
-    if (s->state == SLOT_FETCH) return 1;  /* running: its reply comes */
+    if (s->state == SLOT_FETCH || s->state == SLOT_SLICED) return 1;  /* confirmed and running: its reply comes */
     if (node_disk_full()) return 0;
     if (s->state == SLOT_APPLY) return s->index <= node_commit_index() && s->term == node_term();
     /* need: the client's last write may be an entry truncated away (its
