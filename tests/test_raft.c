@@ -1327,6 +1327,78 @@ static void test_read_index_vouched(void) {
     raft_free(r);
 }
 
+/* 6.4.1: a leader's lease needs its own conditions only (the caller
+ * keeps the clock): leading, and no hand-over begun this term, since a
+ * TIMEOUT_NOW lets its target win votes the lease counts on. */
+static void test_read_index_lease(void) {
+    raft *r = leader(3, 1, NULL, 0, 1);
+    uint64_t ri = 0;
+    CHECK(raft_read_index_lease(r, &ri) == 1 && ri == raft_commit_index(r));
+    outq q = {0};
+    flush(r, &q);
+    CHECK(count(&q, MSG_HEARTBEAT, 0) == 0);  /* no round was started */
+    outq_clear(&q);
+    CHECK(raft_transfer_leader(r, 2) == 2);
+    CHECK(raft_read_index_lease(r, &ri) == 0);
+    for (int i = 0; i < 2 * E; i++) {  /* the transfer gives up; the term goes on */
+        raft_tick(r);
+        for (uint64_t p = 2; p <= 3; p++)
+            step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = p, .to = 1, .term = raft_term(r)});
+    }
+    flush(r, NULL);
+    CHECK(raft_role(r) == RAFT_LEADER && raft_transferee(r) == 0);
+    CHECK(raft_read_index_lease(r, &ri) == 0);
+    outq_free(&q);
+    raft_free(r);
+    r = mk(1, 3, 1, NULL, 0);
+    CHECK(raft_read_index_lease(r, &ri) == 0);
+    raft_free(r);
+}
+
+/* With boot_quiet a node refuses (pre-)votes for its first election
+ * timeout, as if it had just heard a leader: it may have acknowledged a
+ * lease just before it went down. A hand-over's are honoured. */
+static void test_boot_quiet(void) {
+    raft_config c = config(2, 3);
+    c.boot_quiet = 1;
+    raft *r = make(&c, 1, 0, NULL, 0);
+    outq q = {0};
+    step(r, (raft_msg){.type = MSG_PREVOTE, .from = 3, .to = 2, .term = 2});
+    step(r, (raft_msg){.type = MSG_VOTE, .from = 3, .to = 2, .term = 2});
+    flush(r, &q);
+    const qmsg *m = find(&q, MSG_PREVOTE_RESP, 3);
+    CHECK(m && m->m.reject && count(&q, MSG_VOTE_RESP, 3) == 0 && raft_term(r) == 1);
+    outq_clear(&q);
+    step(r, (raft_msg){.type = MSG_VOTE, .from = 1, .to = 2, .term = 2, .context = 1});
+    flush(r, &q);
+    m = find(&q, MSG_VOTE_RESP, 1);
+    CHECK(m && !m->m.reject && raft_term(r) == 2);
+    outq_clear(&q);
+    raft_free(r);
+    r = make(&c, 1, 0, NULL, 0);
+    for (int i = 0; i < E - 1; i++) raft_tick(r);
+    flush(r, NULL);
+    step(r, (raft_msg){.type = MSG_VOTE, .from = 3, .to = 2, .term = 2});
+    flush(r, &q);
+    CHECK(count(&q, MSG_VOTE_RESP, 3) == 0);
+    raft_tick(r);
+    flush(r, NULL);
+    step(r, (raft_msg){.type = MSG_VOTE, .from = 3, .to = 2, .term = 2});
+    flush(r, &q);
+    m = find(&q, MSG_VOTE_RESP, 3);
+    CHECK(m && !m->m.reject);
+    outq_free(&q);
+    raft_free(r);
+    c.boot_quiet = 0;  /* without it, at once */
+    r = make(&c, 1, 0, NULL, 0);
+    step(r, (raft_msg){.type = MSG_VOTE, .from = 3, .to = 2, .term = 2});
+    flush(r, &q);
+    m = find(&q, MSG_VOTE_RESP, 3);
+    CHECK(m && !m->m.reject);
+    outq_free(&q);
+    raft_free(r);
+}
+
 /* 6.4: only a leader serves read rounds; others report none. */
 static void test_read_index_not_on_nonleader(void) {
     static const int roles[] = {RAFT_FOLLOWER, RAFT_PRECANDIDATE, RAFT_CANDIDATE};
@@ -3632,6 +3704,8 @@ int main(void) {
     test_read_index_confirmed_by_quorum();
     test_read_index_not_on_nonleader();
     test_read_index_vouched();
+    test_read_index_lease();
+    test_boot_quiet();
     test_read_index_new_term_new_round();
     test_fast_backoff_follower_hint();
     test_fast_backoff_leader_skips_term();

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { T_INT, T_MEM, T_STR, T_LOGLEVEL, T_YESNO, T_BOOL, T_TLSAUTH };
+enum { T_INT, T_MEM, T_STR, T_LOGLEVEL, T_YESNO, T_BOOL, T_CHOICE };
 
 typedef struct option {
     const char *name;
@@ -23,6 +23,7 @@ typedef struct option {
     long long min, max;
     int mutable;        /* FIXED, LIVE, LIVE_TLS or LIVE_TLS_FILE */
     int hidden;         /* never shown (CONFIG GET, error messages): the cluster secret */
+    const char *const *choices;  /* T_CHOICE: the names of values 0..max */
 } option;
 
 /* option.mutable: whether CONFIG SET may change it, and what follows. */
@@ -34,65 +35,68 @@ enum {
 };
 
 #define OFF(f) offsetof(config, f)
+static const char *const tls_auth[] = {"no", "yes", "optional"};  /* by CONFIG_TLS_AUTH_* */
+static const char *const read_modes[] = {"linearizable", "lease"};   /* config.read_lease */
+
 static const option options[] = {
-    {"port", T_INT, OFF(port), 0, 0, 65535, 0, 0},
-    {"bind", T_STR, OFF(bind), sizeof(((config *)0)->bind), 0, 0, 0, 0},
-    {"dir", T_STR, OFF(dir), sizeof(((config *)0)->dir), 0, 0, 0, 0},
-    {"loglevel", T_LOGLEVEL, OFF(loglevel), 0, 0, 3, 1, 0},
-    {"logfile", T_STR, OFF(logfile), sizeof(((config *)0)->logfile), 0, 0, 0, 0},
-    {"maxclients", T_INT, OFF(maxclients), 0, 1, 1000000, 1, 0},
-    {"proto-max-bulk-len", T_MEM, OFF(proto_max_bulk_len), 0, 1024 * 1024, 512LL << 20, 1, 0},  /* CMD_MAX_STRING */
-    {"client-query-buffer-limit", T_MEM, OFF(client_query_buffer_limit), 0, 1024 * 1024, 1LL << 40, 1, 0},
-    {"client-output-buffer-limit", T_MEM, OFF(client_output_buffer_limit), 0, 1024 * 1024, 1LL << 40, 1, 0},
-    {"appendfsync", T_YESNO, OFF(appendfsync), 0, 0, 1, 1, 0},
-    {"follower-reads", T_YESNO, OFF(follower_reads), 0, 0, 1, 1, 0},
+    {"port", T_INT, OFF(port), 0, 0, 65535, 0, 0, NULL},
+    {"bind", T_STR, OFF(bind), sizeof(((config *)0)->bind), 0, 0, 0, 0, NULL},
+    {"dir", T_STR, OFF(dir), sizeof(((config *)0)->dir), 0, 0, 0, 0, NULL},
+    {"loglevel", T_LOGLEVEL, OFF(loglevel), 0, 0, 3, 1, 0, NULL},
+    {"logfile", T_STR, OFF(logfile), sizeof(((config *)0)->logfile), 0, 0, 0, 0, NULL},
+    {"maxclients", T_INT, OFF(maxclients), 0, 1, 1000000, 1, 0, NULL},
+    {"proto-max-bulk-len", T_MEM, OFF(proto_max_bulk_len), 0, 1024 * 1024, 512LL << 20, 1, 0, NULL},  /* CMD_MAX_STRING */
+    {"client-query-buffer-limit", T_MEM, OFF(client_query_buffer_limit), 0, 1024 * 1024, 1LL << 40, 1, 0, NULL},
+    {"client-output-buffer-limit", T_MEM, OFF(client_output_buffer_limit), 0, 1024 * 1024, 1LL << 40, 1, 0, NULL},
+    {"appendfsync", T_YESNO, OFF(appendfsync), 0, 0, 1, 1, 0, NULL},
+    {"follower-reads", T_BOOL, OFF(follower_reads), 0, 0, 1, 1, 0, NULL},
+    {"read-consistency", T_CHOICE, OFF(read_lease), 0, 0, 1, 1, 0, read_modes},
     /* Read by tools such as redis-benchmark; fixed for raftkv. */
-    {"appendonly", T_STR, OFF(appendonly), sizeof(((config *)0)->appendonly), 0, 0, 0, 0},
-    {"save", T_STR, OFF(save), sizeof(((config *)0)->save), 0, 0, 0, 0},
-    {"enable-debug-command", T_STR, OFF(enable_debug_command), sizeof(((config *)0)->enable_debug_command), 0, 0, 0, 0},
-    {"requirepass", T_STR, OFF(requirepass), sizeof(((config *)0)->requirepass), 0, 0, 1, 0},
-    {"protected-mode", T_BOOL, OFF(protected_mode), 0, 0, 1, 1, 0},
-    {"id", T_INT, OFF(id), 0, 1, 1LL << 40, 0, 0},
-    {"cluster", T_STR, OFF(cluster), sizeof(((config *)0)->cluster), 0, 0, 0, 0},
-    {"join", T_STR, OFF(join), sizeof(((config *)0)->join), 0, 0, 0, 0},
-    {"peer-port", T_INT, OFF(peer_port), 0, 0, 65535, 0, 0},
-    {"cluster-request-timeout", T_INT, OFF(cluster_request_timeout), 0, 10, 3600000, 1, 0},
-    {"election-timeout", T_INT, OFF(election_timeout), 0, 20, 600000, 0, 0},
-    {"heartbeat-interval", T_INT, OFF(heartbeat_interval), 0, 5, 60000, 0, 0},
+    {"appendonly", T_STR, OFF(appendonly), sizeof(((config *)0)->appendonly), 0, 0, 0, 0, NULL},
+    {"save", T_STR, OFF(save), sizeof(((config *)0)->save), 0, 0, 0, 0, NULL},
+    {"enable-debug-command", T_STR, OFF(enable_debug_command), sizeof(((config *)0)->enable_debug_command), 0, 0, 0, 0, NULL},
+    {"requirepass", T_STR, OFF(requirepass), sizeof(((config *)0)->requirepass), 0, 0, 1, 0, NULL},
+    {"protected-mode", T_BOOL, OFF(protected_mode), 0, 0, 1, 1, 0, NULL},
+    {"id", T_INT, OFF(id), 0, 1, 1LL << 40, 0, 0, NULL},
+    {"cluster", T_STR, OFF(cluster), sizeof(((config *)0)->cluster), 0, 0, 0, 0, NULL},
+    {"join", T_STR, OFF(join), sizeof(((config *)0)->join), 0, 0, 0, 0, NULL},
+    {"peer-port", T_INT, OFF(peer_port), 0, 0, 65535, 0, 0, NULL},
+    {"cluster-request-timeout", T_INT, OFF(cluster_request_timeout), 0, 10, 3600000, 1, 0, NULL},
+    {"election-timeout", T_INT, OFF(election_timeout), 0, 20, 600000, 0, 0, NULL},
+    {"heartbeat-interval", T_INT, OFF(heartbeat_interval), 0, 5, 60000, 0, 0, NULL},
     /* Testing only: shifts this node's wall clock, to play a skewed clock. */
-    {"clock-offset-ms", T_INT, OFF(clock_offset_ms), 0, -(1LL << 40), 1LL << 40, 0, 0},
-    {"wal-segment-size", T_MEM, OFF(wal_segment_size), 0, 4096, 1LL << 40, 0, 0},
-    {"snapshot-threshold", T_INT, OFF(snapshot_threshold), 0, 4, 1LL << 40, 1, 0},
-    {"snapshot-log-size", T_MEM, OFF(snapshot_log_size), 0, 4096, 1LL << 40, 1, 0},
-    {"max-uncommitted-bytes", T_MEM, OFF(max_uncommitted_bytes), 0, 1024 * 1024, 1LL << 40, 1, 0},
+    {"clock-offset-ms", T_INT, OFF(clock_offset_ms), 0, -(1LL << 40), 1LL << 40, 0, 0, NULL},
+    {"wal-segment-size", T_MEM, OFF(wal_segment_size), 0, 4096, 1LL << 40, 0, 0, NULL},
+    {"snapshot-threshold", T_INT, OFF(snapshot_threshold), 0, 4, 1LL << 40, 1, 0, NULL},
+    {"snapshot-log-size", T_MEM, OFF(snapshot_log_size), 0, 4096, 1LL << 40, 1, 0, NULL},
+    {"max-uncommitted-bytes", T_MEM, OFF(max_uncommitted_bytes), 0, 1024 * 1024, 1LL << 40, 1, 0, NULL},
     /* Unlike Redis's requirepass and masterauth, which CONFIG GET returns,
      * these are left out of CONFIG GET: any client may ask it, and the
      * secret is what keeps strangers off the peer port. */
-    {"cluster-secret", T_STR, OFF(cluster_secret), sizeof(((config *)0)->cluster_secret), 0, 0, 0, 1},
-    {"cluster-secret-file", T_STR, OFF(cluster_secret_file), sizeof(((config *)0)->cluster_secret_file), 0, 0, 0, 1},
+    {"cluster-secret", T_STR, OFF(cluster_secret), sizeof(((config *)0)->cluster_secret), 0, 0, 0, 1, NULL},
+    {"cluster-secret-file", T_STR, OFF(cluster_secret_file), sizeof(((config *)0)->cluster_secret_file), 0, 0, 0, 1, NULL},
     /* Redis 7.0's TLS options. CONFIG SET of the certificates and
      * protocols builds new contexts for the next connections (tls.h);
      * tls-auth-clients counts for the next connection. The ports and
      * tls-cluster are read once: switching one node's peer links to TLS
      * alone would cut it off from the others. */
-    {"tls-port", T_INT, OFF(tls_port), 0, 0, 65535, FIXED, 0},
-    {"tls-cluster", T_BOOL, OFF(tls_cluster), 0, 0, 1, FIXED, 0},
-    {"tls-cert-file", T_STR, OFF(tls_cert_file), sizeof(((config *)0)->tls_cert_file), 0, 0, LIVE_TLS_FILE, 0},
-    {"tls-key-file", T_STR, OFF(tls_key_file), sizeof(((config *)0)->tls_key_file), 0, 0, LIVE_TLS_FILE, 0},
+    {"tls-port", T_INT, OFF(tls_port), 0, 0, 65535, FIXED, 0, NULL},
+    {"tls-cluster", T_BOOL, OFF(tls_cluster), 0, 0, 1, FIXED, 0, NULL},
+    {"tls-cert-file", T_STR, OFF(tls_cert_file), sizeof(((config *)0)->tls_cert_file), 0, 0, LIVE_TLS_FILE, 0, NULL},
+    {"tls-key-file", T_STR, OFF(tls_key_file), sizeof(((config *)0)->tls_key_file), 0, 0, LIVE_TLS_FILE, 0, NULL},
     {"tls-client-cert-file", T_STR, OFF(tls_client_cert_file), sizeof(((config *)0)->tls_client_cert_file), 0, 0,
-     LIVE_TLS_FILE, 0},
+     LIVE_TLS_FILE, 0, NULL},
     {"tls-client-key-file", T_STR, OFF(tls_client_key_file), sizeof(((config *)0)->tls_client_key_file), 0, 0,
-     LIVE_TLS_FILE, 0},
+     LIVE_TLS_FILE, 0, NULL},
     {"tls-ca-cert-file", T_STR, OFF(tls_ca_cert_file), sizeof(((config *)0)->tls_ca_cert_file), 0, 0, LIVE_TLS_FILE,
-     0},
-    {"tls-ca-cert-dir", T_STR, OFF(tls_ca_cert_dir), sizeof(((config *)0)->tls_ca_cert_dir), 0, 0, LIVE_TLS_FILE, 0},
-    {"tls-auth-clients", T_TLSAUTH, OFF(tls_auth_clients), 0, 0, 2, LIVE, 0},
-    {"tls-protocols", T_STR, OFF(tls_protocols), sizeof(((config *)0)->tls_protocols), 0, 0, LIVE_TLS, 0},
+     0, NULL},
+    {"tls-ca-cert-dir", T_STR, OFF(tls_ca_cert_dir), sizeof(((config *)0)->tls_ca_cert_dir), 0, 0, LIVE_TLS_FILE, 0, NULL},
+    {"tls-auth-clients", T_CHOICE, OFF(tls_auth_clients), 0, 0, 2, LIVE, 0, tls_auth},
+    {"tls-protocols", T_STR, OFF(tls_protocols), sizeof(((config *)0)->tls_protocols), 0, 0, LIVE_TLS, 0, NULL},
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
 static const char *levels[] = {"debug", "verbose", "notice", "warning"};
-static const char *tls_auth[] = {"no", "yes", "optional"};  /* by CONFIG_TLS_AUTH_* */
 
 void config_defaults(config *c) {
     memset(c, 0, sizeof(*c));
@@ -197,9 +201,9 @@ int config_set(config *c, const char *name, const char *value, int runtime) {
         if (strcasecmp(value, "yes") == 0) { *(int *)f = 1; return 0; }
         if (strcasecmp(value, "no") == 0) { *(int *)f = 0; return 0; }
         return -4;
-    case T_TLSAUTH:
-        for (int i = 0; i < 3; i++)
-            if (strcasecmp(value, tls_auth[i]) == 0) { *(int *)f = i; return 0; }
+    case T_CHOICE:
+        for (int i = 0; i <= o->max; i++)
+            if (strcasecmp(value, o->choices[i]) == 0) { *(int *)f = i; return 0; }
         return -5;
     }
     return -2;
@@ -223,7 +227,7 @@ static void value_str(const config *c, const option *o, char *out, size_t cap) {
     case T_LOGLEVEL: snprintf(out, cap, "%s", levels[*(const int *)f]); break;
     case T_YESNO: snprintf(out, cap, "%s", *(const int *)f ? "always" : "no"); break;
     case T_BOOL: snprintf(out, cap, "%s", *(const int *)f ? "yes" : "no"); break;
-    case T_TLSAUTH: snprintf(out, cap, "%s", tls_auth[*(const int *)f]); break;
+    case T_CHOICE: snprintf(out, cap, "%s", o->choices[*(const int *)f]); break;
     }
 }
 
@@ -241,6 +245,15 @@ int config_get(const config *c, const char *pattern, buf *out) {
     return n;
 }
 
+const char *config_choices(const char *name) {
+    static char list[128];
+    const option *o = find(name);
+    list[0] = 0;
+    for (int i = 0; o && o->type == T_CHOICE && i <= o->max; i++)
+        snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", o->choices[i]);
+    return list;
+}
+
 static int set_reporting(config *c, const char *name, const char *value, const char *where,
                          char *err, size_t errlen) {
     int r = config_set(c, name, value, 0);
@@ -250,7 +263,7 @@ static int set_reporting(config *c, const char *name, const char *value, const c
                                           where, name, o->size - 1);
     else if (r == -5)
         snprintf(err, errlen, "%sInvalid argument '%s' for option '%s': argument(s) must be one of the following: "
-                 "no, yes, optional", where, value, name);
+                 "%s", where, value, name, config_choices(name));
     else if (r < 0)  /* a password stays out of the message */
         snprintf(err, errlen, "%sInvalid argument '%s' for option '%s'", where,
                  strcasecmp(name, "requirepass") ? value : "(hidden)", name);

@@ -20,6 +20,7 @@ typedef struct config {
     long long client_query_buffer_limit;
     long long client_output_buffer_limit;
     int appendfsync;   /* 1: fdatasync before acknowledging (default) */
+    int read_lease;      /* read-consistency lease: the leader serves reads under its lease, no round */
     int follower_reads;  /* 1: a follower serves reads itself, with a read index from the leader (default) */
     char appendonly[8], save[64];
     char enable_debug_command[8];    /* no | yes | local (loopback clients only), as Redis 7 */
@@ -83,6 +84,8 @@ int config_set(config *c, const char *name, const char *value, int runtime);
  * naming a file (the file may have changed under the same name: Redis
  * 7.0's volatile options, so setting the same path reloads it), and for
  * tls-protocols when its value changed. */
+/* A T_CHOICE option's values, as Redis lists them in its errors ("a, b"). */
+const char *config_choices(const char *name);
 int config_rebuilds_tls(const char *name, const config *was, const config *now);
 /* Appends name/value pairs matching pattern to out (as a RESP array body);
  * returns count. The cluster secret options are never shown. */

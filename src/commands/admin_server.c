@@ -391,7 +391,7 @@ static void config_set_reply(cmdctx *x, int argc, rstr *argv) {
         if (r == 0 && strlen(argv[i + 1].p) != argv[i + 1].len) r = -2;
         if (r == -1) { reply_errorf(x->out, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", argv[i].p); return; }
         if (r == -4) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - argument must be 'yes' or 'no'", argv[i].p); return; }
-        if (r == -5) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - argument(s) must be one of the following: no, yes, optional", argv[i].p); return; }
+        if (r == -5) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - argument(s) must be one of the following: %s", argv[i].p, config_choices(argv[i].p)); return; }
         if (r == -3) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", argv[i].p); return; }
         if (r < 0) { reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - argument couldn't be parsed or is out of range", argv[i].p); return; }
         if (!strcasecmp(argv[i].p, "requirepass") && !auth_requirepass_settable()) {
@@ -505,10 +505,10 @@ static void info_stats(buf *b, store *f, const char *name) {
     buf_printf(b, "# Stats\r\ntotal_connections_received:%lld\r\ntotal_commands_processed:%lld\r\n"
                "total_net_input_bytes:%lld\r\ntotal_net_output_bytes:%lld\r\nrejected_connections:%lld\r\n"
                "expired_keys:%lld\r\nclient_output_buffer_limit_disconnections:%lld\r\ntotal_error_replies:%lld\r\n"
-               "follower_reads:%lld\r\nread_index_requests:%lld\r\n"
+               "follower_reads:%lld\r\nread_index_requests:%lld\r\nlease_reads:%lld\r\n"
                "\r\n", cs->conns_received, ds->commands, cs->net_in, cs->net_out, cs->conns_rejected,
                (long long)cmd_expired_keys, cs->output_limit_disconnections, ds->errors, reads_stats_get()->follower_reads,
-               reads_stats_get()->index_requests);
+               reads_stats_get()->index_requests, reads_stats_get()->lease_reads);
 }
 
 /* The node's own sections: replication and raft. */

@@ -45,6 +45,8 @@ struct raft {
     uint64_t term_start;  /* leader: index of this term's first entry */
     int hard_dirty;
     int elapsed, hb_elapsed, timeout;
+    int boot_ticks;       /* ticks since start, up to election_ticks (boot_quiet) */
+    int handed_over;      /* leader: began a transfer this term, so no lease */
     uint64_t rng;
     uint64_t read_round;
     uint64_t confirmed_round;
@@ -404,6 +406,7 @@ static uint64_t quorum_value(raft *r, uint64_t self_value, int reads) {
  * (replies to the requests that caused the hand-over) goes out before the
  * election it starts. */
 static void send_timeout_now(raft *r, progress *p) {
+    r->handed_over = 1;
     r->timeout_now_to = p->id;
     r->timeout_now_sent = 1;
 }
@@ -455,6 +458,7 @@ static void become_leader(raft *r) {
     r->lead = r->cfg.id;
     r->elapsed = r->hb_elapsed = 0;
     r->transferee = 0;
+    r->handed_over = 0;
     for (int i = 0; i < r->npr; i++) {
         progress *p = &r->pr[i];
         p->next = raft_last_index(r) + 1;
@@ -601,6 +605,7 @@ uint64_t raft_transfer_leader(raft *r, uint64_t id) {
     progress *p = id ? find_pr(r, id) : best_voter(r);
     if (!p || p->id == r->cfg.id || !p->voter) return 0;
     r->transferee = p->id;
+    r->handed_over = 1;
     r->transfer_ticks = 0;
     r->timeout_now_sent = 0;
     r->stats.transfers++;
@@ -634,6 +639,7 @@ void raft_flush(raft *r) { flush_timeout_now(r); }
 
 void raft_tick(raft *r) {
     flush_timeout_now(r);
+    if (r->boot_ticks < r->cfg.election_ticks) r->boot_ticks++;
     if (r->role == RAFT_LEADER) {
         if (++r->hb_elapsed >= r->cfg.heartbeat_ticks) {
             r->hb_elapsed = 0;
@@ -817,6 +823,12 @@ uint64_t raft_read_index(raft *r, uint64_t *read_index) {
     return r->read_round;
 }
 
+int raft_read_index_lease(const raft *r, uint64_t *read_index) {
+    if (r->role != RAFT_LEADER || r->handed_over || r->unsynced_lead) return 0;
+    *read_index = read_floor(r);
+    return 1;
+}
+
 int raft_read_index_vouched(raft *r, uint64_t from, uint64_t term, uint64_t *read_index) {
     /* from was a voter in this term after the read began: it had voted for
      * no later leader then, and this node is one now. Any newer leader
@@ -910,6 +922,14 @@ static void handle_append_resp(raft *r, progress *p, const raft_msg *m) {
     while (send_append(r, p, 0) && !p->probe) {}  /* fill the window */
 }
 
+/* A leader was heard within an election timeout (or, with boot_quiet,
+ * this node started less than one ago and may have heard one just
+ * before): (pre-)votes are refused, save a hand-over's. */
+static int leader_heard(const raft *r) {
+    return (r->lead != 0 && r->elapsed < r->cfg.election_ticks) ||
+           (r->cfg.boot_quiet && r->boot_ticks < r->cfg.election_ticks);
+}
+
 static void handle_vote(raft *r, const raft_msg *m, int pre) {
     raft_msg resp = {0};
     resp.type = pre ? MSG_PREVOTE_RESP : MSG_VOTE_RESP;
@@ -917,8 +937,7 @@ static void handle_vote(raft *r, const raft_msg *m, int pre) {
     int grant;
     if (pre) {
         /* 9.6: grant only if we would vote, and have no live leader */
-        int leader_alive = r->lead != 0 && r->elapsed < r->cfg.election_ticks;
-        grant = m->term > r->term && log_ok(r, m->index, m->log_term) && (!leader_alive || m->context);
+        grant = m->term > r->term && log_ok(r, m->index, m->log_term) && (!leader_heard(r) || m->context);
         resp.term = grant ? m->term : r->term;
     } else {
         grant = (r->vote == 0 || r->vote == m->from) && log_ok(r, m->index, m->log_term);
@@ -956,9 +975,8 @@ void raft_step(raft *r, const raft_msg *m) {
     if (!from && answer) return;
     if (m->term > r->term) {
         int vote_req = m->type == MSG_PREVOTE || m->type == MSG_VOTE;
-        int leader_alive = r->lead != 0 && r->elapsed < r->cfg.election_ticks;
         /* 4.2.3: a node that hears its leader ignores disruptive votes */
-        if (vote_req && leader_alive && !m->context) {
+        if (vote_req && leader_heard(r) && !m->context) {
             if (m->type == MSG_PREVOTE) handle_vote(r, m, 1);  /* answers reject */
             return;
         }

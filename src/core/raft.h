@@ -73,6 +73,13 @@ typedef struct raft_config {
     size_t max_msg_bytes;     /* data bytes per APPEND (at least one entry goes) */
     int max_inflight;         /* APPENDs in flight per follower */
     uint64_t seed;            /* for randomized timeouts */
+    /* For leader leases (raft_read_index_lease): a node grants no vote
+     * for its first election timeout, as if it had just heard a leader.
+     * It may have acknowledged a lease just before it went down; without
+     * this, a quick restart would let it vote a new leader in while that
+     * lease still runs. Set it on every node of a cluster where any node
+     * serves lease reads. */
+    int boot_quiet;
 } raft_config;
 
 typedef struct raft raft;
@@ -155,6 +162,15 @@ uint64_t raft_read_index(raft *r, uint64_t *read_index);
  * Returns 1 and the read index (serve once applied reaches it), or 0: then
  * use raft_read_index. */
 int raft_read_index_vouched(raft *r, uint64_t from, uint64_t term, uint64_t *read_index);
+
+/* Leader lease (dissertation 6.4.1): when this node leads and has not
+ * begun a hand-over this term (a TIMEOUT_NOW lets its target campaign
+ * past the followers' lease), returns 1 and the index a read may be
+ * served at once applied, with no round. The caller owns the clock: the
+ * lease holds only until an election timeout, less a margin for clock
+ * rates, after the send of a round a quorum confirmed, because each of
+ * that quorum then refuses votes for an election timeout (4.2.3). */
+int raft_read_index_lease(const raft *r, uint64_t *read_index);
 
 typedef struct raft_ready {
     int hard_state_changed;       /* persist term and vote before sending */

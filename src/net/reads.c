@@ -132,7 +132,7 @@ static size_t nreqs, capreqs;
 void reads_on_index_request(uint64_t from, uint64_t id, uint64_t term) {
     uint64_t ri = 0, round = 0;
     stats.index_requests++;
-    if (node_read_vouched(from, term, &ri)) {  /* no round needed (raft.h) */
+    if (node_read_vouched(from, term, &ri) || node_read_lease(&ri)) {  /* no round needed (raft.h) */
         peer_send_read_index_reply(from, id, index_flags(), ri, node_read_time());
         return;
     }
@@ -206,8 +206,12 @@ void reads_start(void) {
         remote_start();
         return;
     }
-    uint64_t ri = 0, round = node_read_round(&ri);
-    if (!round) return;  /* reads_fail_all() fails them */
+    uint64_t ri = 0, round;
+    if (node_read_lease(&ri) && (round = node_confirmed_round())) {  /* met already: they wait for the apply only */
+        for (slot *s = read_new; s; s = s->qnext) stats.lease_reads++;
+    } else if (!(round = node_read_round(&ri))) {
+        return;  /* reads_fail_all() fails them */
+    }
     while (read_new) {
         slot *s = read_new;
         read_new = s->qnext;

@@ -54,6 +54,7 @@ void reads_fail_all(void);
 typedef struct reads_stats {
     long long follower_reads;       /* reads this node served with a read index from the leader */
     long long index_requests;       /* FR_READ_INDEX requests this node answered as leader */
+    long long lease_reads;          /* reads this node served as leader under its lease, no round */
 } reads_stats;
 const reads_stats *reads_stats_get(void);
 void reads_stats_reset(void);

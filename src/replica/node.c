@@ -70,7 +70,14 @@ static void tr_unlink(void *ctx, uint64_t id) {
 
 /* ---- the clock port, and what the replica tells the server ---- */
 
-static uint64_t clock_mono(void *ctx) { (void)ctx; return mono_ms(); }
+/* CLOCK_BOOTTIME: monotonic, and counting a suspended machine's time,
+ * which a lease must (replica_read_lease). */
+static uint64_t clock_mono(void *ctx) {
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 static int64_t clock_wall(void *ctx) { (void)ctx; return (int64_t)time(NULL); }
 static uint64_t clock_wall_ms(void *ctx) {
     (void)ctx;
@@ -90,6 +97,7 @@ static void ev_fatal(void *ctx, const char *why) {
 
 void node_process(void) {
     wal_set_sync(self.w, self.cfg->appendfsync);  /* CONFIG SET may change it */
+    replica_keep_lease(self.rep, self.cfg->read_lease);
     replica_process(self.rep);
 }
 
@@ -283,6 +291,7 @@ static raft_config core_config(const config *cfg) {
     rc.max_inflight = 64;
     rc.max_msg_bytes = 1 << 20;
     rc.promote_gap = PROMOTE_GAP;
+    rc.boot_quiet = 1;  /* whatever this node's read-consistency: another's lease may count on it */
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     rc.seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ self.id * 0x9e3779b97f4a7c15ULL;
@@ -304,6 +313,12 @@ static replica *start_replica(const config *cfg, raft_entry *log, size_t nlog) {
     rc.rec_overhead = WAL_REC_HEADER;
     rc.time_floor = store_time(self.f);
     rc.time_margin = TIME_MARGIN_MS;
+    /* A follower that acknowledged a round refuses votes for at least
+     * election_ticks - 1 of its ticks, which never run ahead of real time
+     * (a late timer fires once); half that leaves room for clocks whose
+     * rates differ by up to 1.8x. */
+    rc.lease_ms = (uint64_t)(rc.core.election_ticks - 1) * TICK_MS / 2;
+    rc.lease_refresh_ms = (uint64_t)rc.core.heartbeat_ticks * TICK_MS;
     replica_log_port lp = walsync_port(self.ws);
     replica_transport_port tp = {NULL, tr_send, tr_send_image, tr_stop_images, tr_image_floor, tr_link, tr_unlink,
                                  tr_flush};
@@ -441,6 +456,7 @@ uint64_t node_committed_time(void) { return replica_committed_time(self.rep); }
 int node_read_vouched(uint64_t from, uint64_t term, uint64_t *read_index) {
     return replica_read_vouched(self.rep, from, term, read_index);
 }
+int node_read_lease(uint64_t *read_index) { return self.cfg->read_lease && replica_read_lease(self.rep, read_index); }
 int node_removed(void) { return replica_removed(self.rep); }
 int node_accepting(void) { return replica_accepting(self.rep); }
 int node_disk_full(void) { return replica_disk_full(self.rep); }

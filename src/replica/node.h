@@ -69,6 +69,9 @@ uint64_t node_confirmed_round(void);
 /* Leader only: a read forwarded by voter `from` stamped with `term` may
  * skip the round (raft_read_index_vouched); 1 and the index if so. */
 int node_read_vouched(uint64_t from, uint64_t term, uint64_t *read_index);
+/* Leader with read-consistency lease: a read may skip the round while
+ * the lease holds (replica_read_lease); 1 and the index if so. */
+int node_read_lease(uint64_t *read_index);
 /* INFO sections "raft" and "replication"; "persistence" gives fields to
  * add to that section. */
 void node_info(buf *b, const char *section);

@@ -16,6 +16,9 @@ typedef struct job {
     struct job *next;
 } job;
 
+#define LEASE_ROUNDS 64
+typedef struct lease_round { uint64_t round, term, sent_ms; } lease_round;
+
 struct replica {
     raft *r;
     replica_config cfg;
@@ -45,6 +48,11 @@ struct replica {
     uint64_t lead, term;
     int role;
     uint64_t confirmed_round, commit_seen;
+    /* lease: when each recent round was sent (by round % LEASE_ROUNDS), and
+     * the lease of term lease_term the latest confirmed one earned */
+    lease_round rounds[LEASE_ROUNDS];
+    uint64_t lease_until, lease_term, last_round_ms;
+    int keep_lease;
     uint64_t unc_bytes, unc_from, unc_to, unc_term;  /* replica_uncommitted_bytes(): entries (from, to] of term */
     int disk_full;          /* errno of a write refused for want of space; retrying */
     int degraded;           /* the log or the state machine lacks space */
@@ -279,6 +287,40 @@ static void note_leader(replica *r) {
     if (r->ev.leader_changed) r->ev.leader_changed(r->ev.ctx);
 }
 
+/* ---- leases ---- */
+
+static uint64_t now_ms(replica *r) { return r->clock.mono_ms(r->clock.ctx); }
+
+/* A round a quorum confirmed: the lease runs lease_ms from its send. */
+static void note_confirmed(replica *r, uint64_t round) {
+    uint64_t term = raft_term(r->r);
+    const lease_round *q = &r->rounds[round % LEASE_ROUNDS];
+    if (!r->cfg.lease_ms || q->round != round || q->term != term) return;
+    uint64_t until = q->sent_ms + r->cfg.lease_ms;
+    if (r->lease_term != term) r->lease_until = 0;
+    r->lease_term = term;
+    if (until > r->lease_until) r->lease_until = until;
+}
+
+int replica_read_lease(replica *r, uint64_t *read_index) {
+    if (!r->cfg.lease_ms || r->stopped || r->lease_term != raft_term(r->r)) return 0;
+    /* the clock is read now, not at the loop's wake-up: a process stopped
+     * since then has no lease left */
+    if (now_ms(r) >= r->lease_until) return 0;
+    return raft_read_index_lease(r->r, read_index);
+}
+
+void replica_keep_lease(replica *r, int on) { r->keep_lease = on; }
+
+/* A leader serving lease reads sends a round every lease_refresh_ms, so
+ * that its reads need none of their own while the cluster is healthy. */
+static void refresh_lease(replica *r) {
+    if (!r->keep_lease || !r->cfg.lease_ms || raft_role(r->r) != RAFT_LEADER) return;
+    if (now_ms(r) - r->last_round_ms < r->cfg.lease_refresh_ms) return;
+    uint64_t ri;
+    replica_read_round(r, &ri);
+}
+
 /* ---- snapshots ---- */
 
 /* The point to compact to: everything applied, less a tail that lets a
@@ -450,6 +492,7 @@ static int process_one(replica *r, int *applied_any) {
     }
     *applied_any |= rd.ncommitted > 0;
     if (rd.confirmed_round > r->confirmed_round) r->confirmed_round = rd.confirmed_round;
+    if (rd.confirmed_round) note_confirmed(r, rd.confirmed_round);
     assert(raft_commit_index(r->r) >= r->commit_seen);  /* commit never goes back */
     r->commit_seen = raft_commit_index(r->r);
     note_leader(r);
@@ -475,6 +518,7 @@ void replica_process(replica *r) {
 void replica_tick(replica *r) {
     if (r->stopped) return;
     raft_tick(r->r);
+    refresh_lease(r);
     if (r->retry_left && --r->retry_left == 0) retry(r);
 }
 
@@ -597,7 +641,14 @@ uint64_t replica_propose(replica *r, const char *data, size_t len) {
 uint64_t replica_propose_blob(replica *r, char *data, size_t len) {
     return raft_propose_blob(r->r, RAFT_ENTRY_COMMAND, data, len);
 }
-uint64_t replica_read_round(replica *r, uint64_t *read_index) { return raft_read_index(r->r, read_index); }
+uint64_t replica_read_round(replica *r, uint64_t *read_index) {
+    uint64_t round = raft_read_index(r->r, read_index);
+    if (round) {
+        r->last_round_ms = now_ms(r);
+        r->rounds[round % LEASE_ROUNDS] = (lease_round){round, raft_term(r->r), r->last_round_ms};
+    }
+    return round;
+}
 int replica_read_vouched(replica *r, uint64_t from, uint64_t term, uint64_t *read_index) {
     return raft_read_index_vouched(r->r, from, term, read_index);
 }

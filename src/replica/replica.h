@@ -111,6 +111,11 @@ typedef struct replica_config {
     size_t rec_overhead;       /* bytes a log record adds to its entry */
     uint64_t time_floor;       /* the state machine's cluster time (its last entry's) */
     uint64_t time_margin;      /* ms a read's time may run past the latest committed entry's */
+    /* Leader lease (replica_read_lease): how long after a confirmed
+     * round's send the lease holds (0: never), and how often a leader
+     * serving lease reads sends a round of its own to keep it. The mono
+     * clock must count time a process or machine is stopped. */
+    uint64_t lease_ms, lease_refresh_ms;
 } replica_config;
 
 typedef struct replica_stats {
@@ -190,6 +195,12 @@ uint64_t replica_propose(replica *r, const char *data, size_t len);
 uint64_t replica_propose_blob(replica *r, char *data, size_t len);  /* takes data's reference (blob.h) */
 uint64_t replica_read_round(replica *r, uint64_t *read_index);
 int replica_read_vouched(replica *r, uint64_t from, uint64_t term, uint64_t *read_index);
+/* A read the leader may serve at *read_index with no round: 1 while it
+ * holds a lease (raft_read_index_lease) earned by a round a quorum
+ * confirmed less than lease_ms after it was sent. */
+int replica_read_lease(replica *r, uint64_t *read_index);
+/* Whether this node, leading, sends rounds to keep its lease (lease reads on). */
+void replica_keep_lease(replica *r, int on);
 int64_t replica_change(replica *r, int op, const cluster_member *m);
 uint64_t replica_transfer_leader(replica *r, uint64_t id);
 int replica_transfer_state(const replica *r);  /* 1 TIMEOUT_NOW sent, 0 running, -1 gave up */
