@@ -89,6 +89,49 @@ def test_follower_reads(cl):
         check(r.call("CONFIG", "SET", "follower-reads", "yes") == "OK", "and back to yes")
 
 
+def test_lease_reads(cl):
+    """read-consistency lease: the leader serves reads under its lease,
+    with no round, and each still sees every write acknowledged before it.
+    A leader paused past its lease, with a GET waiting in its socket while
+    another leader takes a write, never answers the old value on waking:
+    the lease is judged by the clock when the read is taken, not by what
+    the process last saw."""
+    for i in range(1, 4):
+        check(cl.call(i, "CONFIG", "SET", "read-consistency", "lease") == "OK", "CONFIG SET read-consistency lease")
+    check(cl.call(1, "CONFIG", "GET", "read-consistency") == [b"read-consistency", b"lease"], "CONFIG GET shows it")
+    err = cl.call(1, "CONFIG", "SET", "read-consistency", "sometimes")
+    check(str(err) == "ERR CONFIG SET failed (possibly related to argument 'read-consistency') - argument(s) must be "
+          "one of the following: linearizable, lease", "a bad mode is refused (%r)" % (err,))
+    try:
+        lead = cl.leader()
+        cl.call(lead, "CONFIG", "RESETSTAT")
+        with cl.client(lead) as c:
+            bad = [k for k in range(300) if c.call("SET", "ls:k", k) != "OK" or c.call("GET", "ls:k") != str(k).encode()]
+            check(not bad, "300 writes each read back at once on the leader (stale: %r)" % bad[:5])
+        check(stat(cl, lead, "lease_reads") > 0, "the leader served reads under its lease (%d)" % stat(cl, lead, "lease_reads"))
+        for n in range(3):
+            lead = cl.leader()
+            check(cl.call(lead, "SET", "ls:p", "old%d" % n) == "OK", "a write before the pause")
+            with cl.client(lead) as c:
+                check(c.call("GET", "ls:p") == ("old%d" % n).encode(), "read through the leader")
+                cl.pause(lead)
+                try:
+                    new = cl.leader(exclude=(lead,), timeout=30)
+                    check(new is not None, "the others elect a leader")
+                    check(retry(lambda: cl.call(new, "SET", "ls:p", "new%d" % n), 30) == "OK", "and it takes a write")
+                    c.send("GET", "ls:p")
+                finally:
+                    cl.resume(lead)
+                try:
+                    got = c.read()
+                except (OSError, ConnectionError) as e:
+                    got = e
+                check(got != ("old%d" % n).encode(), "the woken leader does not answer the old value (%r)" % (got,))
+    finally:
+        for i in range(1, 4):
+            cl.call(i, "CONFIG", "SET", "read-consistency", "linearizable")
+
+
 def test_incr_everywhere(cl):
     """INCR from clients on every node: no lost or doubled increment."""
     cs = [cl.client(i) for i in range(1, 4)]
@@ -688,7 +731,7 @@ def test_join_needs_secret(cl):
 
 # Each list runs in order on one cluster: a test may build on what the one
 # before left (test_torn_tail reads test_peer_garbage's key).
-THREE_NODES = [test_follower_writes, test_follower_pipeline, test_follower_reads, test_incr_everywhere,
+THREE_NODES = [test_follower_writes, test_follower_pipeline, test_follower_reads, test_lease_reads, test_incr_everywhere,
                test_info_replication,
                test_redis_tools, test_leader_failure, test_lost_majority, test_election_after_outage,
                test_peer_garbage, test_proxy_link_closed,

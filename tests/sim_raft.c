@@ -132,18 +132,29 @@ static int paused(int i) { return paused_until[i] > now; }
  * Each is mixed into a seed by the seeded PRNG (its rate drawn per seed,
  * 0 for some seeds), so a seed still replays exactly.
  * Skewed timers: slot i's clock ticks rate8[i]/8 times per step (a
- * machine's clock, kept across restarts). The core's safety needs no
- * clock: reads are confirmed by a heartbeat round or vouched for by a
- * follower's term, never by a lease, and check-quorum and the pre-vote
- * rule that ignores votes while a leader is heard (elapsed < election_ticks)
- * only decide when elections happen. So any skew is safe, and the bound is
- * for liveness: rates 5/8 to 12/8, a ratio of 2.4 at most, keep the
- * slowest leader's heartbeat interval (2 ticks: 3.2 steps) under half the
- * fastest follower's shortest election timeout (10 ticks: 6.7 steps). Were
- * leader leases added, a lease would have to end within election_ticks /
- * 2.4 of the leader's ticks to survive this skew: these rates would then
- * test that. */
+ * machine's clock, kept across restarts). Reads confirmed by a heartbeat
+ * round or vouched for by a follower's term need no clock, and
+ * check-quorum and the pre-vote rule that ignores votes while a leader is
+ * heard (elapsed < election_ticks) only decide when elections happen.
+ * The bound is for liveness: rates 5/8 to 12/8, a ratio of 2.4 at most,
+ * keep the slowest leader's heartbeat interval (2 ticks: 3.2 steps) under
+ * half the fastest follower's shortest election timeout (10 ticks: 6.7
+ * steps). Lease reads (lease_on seeds, as with read-consistency lease)
+ * do count on a clock: the leader's lease runs LEASE_MS of the shared
+ * step clock (10 ms a step) from a confirmed round's send, 14.5 steps,
+ * while a follower ticking 12/8 as fast refuses votes for at least 29 of
+ * its ticks after it heard the leader, 19 steps: lease_step runs its
+ * windows with the followers' clocks that fast and the leader's slow. */
 static int skewed, rate8[MAXN], tick_acc[MAXN];
+static int lease_on;
+/* Lease seeds run an election timeout of LEASE_E ticks, so that a lease
+ * (as node.c sets it: (election_ticks - 1) ticks of 10 ms, halved) lasts
+ * longer than the few steps a vote round or a commit takes: a lease
+ * stretched past the followers' refusal to vote then shows as a stale
+ * read (the lease scenario, lease_step). */
+#define LEASE_E 30
+#define LEASE_MS ((LEASE_E - 1) * 10 / 2)
+#define LEASE_REFRESH_MS 20
 /* Held links: what `from` sends to `to` before hold_until[from][to] waits
  * in the network until hold_release[from][to], then arrives all at once
  * (a stalled connection, a congested queue); and single messages that
@@ -160,6 +171,16 @@ static struct {
     long settle_by, resume_by, window_end;
 } zb;
 static int zombie_pml;
+/* Lease windows (lease_step). */
+enum { LS_CUT, LS_TRANSFER, LS_RESTART, LS_KINDS };
+static struct {
+    int phase;               /* 0: none; 1: settling; 2: the TIMEOUT_NOW going out; 3: the window */
+    int kind, lead, a, b;
+    int rate[MAXN];          /* the clocks' rates before */
+    long settle_by, until;
+} ls;
+static int lease_pml;
+static uint64_t st_lease_windows[LS_KINDS];
 /* Leader churn (churn_step): each new leader cut off soon after it wins. */
 static struct {
     int running, rounds;     /* rounds: new leaders still to cut off */
@@ -275,7 +296,7 @@ typedef struct simread {
 #define MAXREAD 256
 static simread reads[MAXREAD];
 static int nreads;
-static uint64_t reads_confirmed, reads_vouched;
+static uint64_t reads_confirmed, reads_vouched, reads_leased;
 
 static long seed_violations;
 static void violation(const char *what, int node_i) {
@@ -293,11 +314,12 @@ static raft_config cfg_for(int i) {
     c.conf = nodes[i].d.snap_conf;
     c.conf_len = strlen(nodes[i].d.snap_conf);
     c.promote_gap = promote_gap;
-    c.election_ticks = 10;
+    c.election_ticks = lease_on ? LEASE_E : 10;
     c.heartbeat_ticks = 2;
     c.max_msg_entries = 1 + (size_t)(rnd() % 8);
     c.max_inflight = 2 + (int)(rnd() % 15);
     c.seed = rnd() | 1;
+    c.boot_quiet = lease_on;
     return c;
 }
 
@@ -470,6 +492,8 @@ static void start_node(int i) {
     rc.retry_ticks = 5;
     rc.time_floor = d->snap_time;
     rc.time_margin = 500;  /* as the node has it (TIME_MARGIN_MS) */
+    rc.lease_ms = lease_on ? LEASE_MS : 0;
+    rc.lease_refresh_ms = LEASE_REFRESH_MS;
     replica_log_port lp = {n, log_write};
     replica_transport_port tp = {n, tr_send, tr_send_image, tr_nothing, tr_image_floor, tr_link, tr_unlink, tr_nothing};
     replica_sm_port sp = {n, sm_apply, sm_conf, sm_zero, sm_make_durable, sm_zero, sm_zero, sm_entry_time};
@@ -479,6 +503,7 @@ static void start_node(int i) {
     n->enospc = 0;
     n->rep = replica_new(&rc, &lp, &tp, &sp, &cp, &ep, d->term, d->vote, si, d->snap_term, d->log, d->n);
     n->r = (raft *)replica_core(n->rep);
+    replica_keep_lease(n->rep, lease_on);
     n->up = 1;
     n->applied = si;  /* the state machine is its image; the log replays after it */
     n->sm_time = d->snap_time;
@@ -709,6 +734,11 @@ static void start_read(int i, simread q) {
     q.node = i;
     q.fwd_at = 0;
     q.term = raft_term(nodes[i].r);
+    if (replica_read_lease(nodes[i].rep, &q.ri)) {  /* no round: the lease vouches */
+        reads_leased++;
+        read_confirmed(i, &q);
+        return;
+    }
     q.round = replica_read_round(nodes[i].rep, &q.ri);
     if (!q.round) return;
     reads[nreads++] = q;
@@ -1335,13 +1365,18 @@ static int in_minority(int i) {
     return 0;
 }
 
-static void zombie_settle(void) {
+/* Every partition healed, every node running, before a scenario. */
+static void heal_all(void) {
     for (int i = 0; i < N; i++) {
         part[i] = 0;
         paused_until[i] = 0;
         if (!nodes[i].up && nodes[i].provisioned) restart(i, 0);
     }
     memset(oneway, 0, sizeof(oneway));
+}
+
+static void zombie_settle(void) {
+    heal_all();
     zb.settle_by = now + 150;
     zb.phase = 1;
 }
@@ -1428,7 +1463,7 @@ static int zombie_step(void) {
     if (zb.phase >= 2 && !nodes[zb.lead].up) zombie_end();  /* crashed meanwhile (a failed write) */
     switch (zb.phase) {
     case 0:
-        if (zombie_pml && (int)(rnd() % 1000) < zombie_pml) zombie_settle();
+        if (!ls.phase && zombie_pml && (int)(rnd() % 1000) < zombie_pml) zombie_settle();
         break;
     case 1:
         if (!zombie_begin() && now >= zb.settle_by) zombie_end();
@@ -1455,7 +1490,7 @@ static int zombie_step(void) {
  * faults of the world while it runs, as the zombie does. */
 static int churn_step(void) {
     if (!ch.running) {
-        if (zb.phase || !churn_pml || (int)(rnd() % 1000) >= churn_pml) return 0;
+        if (zb.phase || ls.phase || !churn_pml || (int)(rnd() % 1000) >= churn_pml) return 0;
         memset(&ch, 0, sizeof(ch));
         ch.running = 1;
         ch.rounds = 2 + (int)(rnd() % 6);
@@ -1489,6 +1524,121 @@ static int churn_step(void) {
         if (--ch.rounds == 0) ch.end_by = now + 30;  /* the last one stays cut off a while */
     }
     return 1;
+}
+
+/* ---- lease windows (lease_on seeds) ----
+ * A leader holding a lease is made to lose its leadership in each of the
+ * three ways a lease must survive, with the followers' clocks ticking 12/8
+ * as fast as the step clock (the lease's own) and the leader's 5/8 (its
+ * check-quorum steps down late), while reads keep arriving at it:
+ *   LS_CUT       it is cut off alone, and a follower (B) campaigns every
+ *                step: it wins once the others stop refusing votes, an
+ *                election timeout after they last heard the leader;
+ *   LS_TRANSFER  it hands over: once its TIMEOUT_NOW is out it hears
+ *                nothing more, and the target wins votes past the
+ *                followers' refusal (handed_over ends the lease);
+ *   LS_RESTART   three voters: it is cut off, the other follower (A),
+ *                whose acks earned the lease, restarts at once, and B
+ *                campaigns every step (boot_quiet keeps A from voting).
+ * The read checks (read_confirmed) catch a lease read that misses what
+ * the new leader committed. Each hop takes a step at least, so a new
+ * leader commits some 26 steps after the cut at the earliest: a lease
+ * stretched to under 1.8 times its length goes unseen here; three times
+ * is caught (tests/mutations.txt). */
+
+static void lease_end(void) {
+    if (ls.phase >= 2) {
+        memcpy(rate8, ls.rate, sizeof(ls.rate));
+        for (int i = 0; i < N; i++) part[i] = 0;
+        memset(oneway, 0, sizeof(oneway));
+    }
+    ls.phase = 0;
+}
+
+/* The leader, if it holds a lease and every other voter follows it in its
+ * term: its followers into f (their count). */
+static int lease_holder(int *f, int *nf) {
+    int l = leader();
+    uint64_t ri;
+    if (l < 0 || paused(l) || stopping >= 0 || !replica_read_lease(nodes[l].rep, &ri)) return -1;
+    raft *r = nodes[l].r;
+    int voters = members_voters(raft_members(r));
+    *nf = 0;
+    for (int i = 0; i < N; i++)
+        if (i != l && nodes[i].up && !paused(i) && raft_is_voter(r, (uint64_t)i + 1) &&
+            raft_role(nodes[i].r) == RAFT_FOLLOWER && raft_leader(nodes[i].r) == (uint64_t)l + 1 &&
+            raft_term(nodes[i].r) == raft_term(r))
+            f[(*nf)++] = i;
+    return voters >= 3 && raft_is_voter(r, (uint64_t)l + 1) && *nf == voters - 1 ? l : -1;
+}
+
+static void lease_begin(void) {
+    int f[MAXN], nf, l = lease_holder(f, &nf);
+    if (l < 0) {
+        if (now >= ls.settle_by) lease_end();
+        return;
+    }
+    ls.kind = nf == 2 ? (int)(rnd() % LS_KINDS) : (int)(rnd() % 2);
+    ls.lead = l;
+    ls.a = f[0];
+    ls.b = f[1];
+    memcpy(ls.rate, rate8, sizeof(ls.rate));
+    for (int i = 0; i < N; i++) rate8[i] = i == l ? 5 : 12;
+    ls.phase = 3;
+    ls.until = now + 60;
+    if (ls.kind == LS_TRANSFER) {
+        if (!replica_transfer_leader(nodes[l].rep, (uint64_t)ls.a + 1)) { lease_end(); return; }
+        ls.phase = 2;
+        ls.until = now + 40;
+    } else {
+        for (int i = 0; i < N; i++) part[i] = i == l;
+        if (ls.kind == LS_RESTART) {
+            crash(ls.a);
+            restart(ls.a, 0);
+        }
+    }
+    st_lease_windows[ls.kind]++;
+    if (trace_on()) printf("t%ld lease: leader %d of term %llu, window kind %d\n", now, l + 1,
+                           (unsigned long long)raft_term(nodes[l].r), ls.kind);
+}
+
+/* The hand-over's TIMEOUT_NOW is out: from now the leader hears nothing. */
+static void lease_transferred(void) {
+    int l = ls.lead;
+    if (!raft_transfer_sent(nodes[l].r)) {
+        if (now >= ls.until) lease_end();
+        return;
+    }
+    for (int i = 0; i < N; i++)
+        if (i != l) oneway[i][l] = 1;  /* its TIMEOUT_NOW still goes out */
+    ls.phase = 3;
+    ls.until = now + 60;
+}
+
+/* One step of the scenario; 1 while it runs (the world's other faults wait). */
+static int lease_step(void) {
+    if (ls.phase >= 2 && !nodes[ls.lead].up) lease_end();
+    switch (ls.phase) {
+    case 0:
+        if (lease_on && !zb.phase && !ch.running && lease_pml && (int)(rnd() % 1000) < lease_pml) {
+            heal_all();
+            ls.settle_by = now + 200;
+            ls.phase = 1;
+        }
+        break;
+    case 1: lease_begin(); break;
+    case 2: lease_transferred(); break;
+    case 3:
+        if (now >= ls.until) { lease_end(); break; }
+        /* B campaigns as early as the others let it (its timer at its
+         * shortest), a pre-vote round every few steps until one wins */
+        if (ls.kind != LS_TRANSFER && nodes[ls.b].up &&
+            (raft_role(nodes[ls.b].r) == RAFT_FOLLOWER || (raft_role(nodes[ls.b].r) == RAFT_PRECANDIDATE && now % 4 == 0)))
+            replica_campaign(nodes[ls.b].rep);
+        if (chance(80)) invoke_read(ls.lead);
+        break;
+    }
+    return ls.phase != 0;
 }
 
 /* Held links: one link, or all links out of or into one node, hold what
@@ -1578,7 +1728,7 @@ static void step_world(int faults, uint64_t *proposals, int propose) {
         stall_until[x] = now + 3 + (long)(rnd() % 40);
         st_stalls++;
     }
-    if (zombie_step() || churn_step()) {
+    if (zombie_step() || churn_step() || lease_step()) {
         check_stopping();
         check_log_matching();
         return;
@@ -1676,6 +1826,7 @@ static void run_seed(uint64_t s, int steps) {
     draw_wall_offsets(seed);
     last_time = last_read_time = 0;
     skewed = chance(40);
+    lease_on = chance(50);
     st_skewed_seeds += skewed;
     for (int i = 0; i < MAXN; i++) {
         rate8[i] = skewed ? 5 + (int)(rnd() % 8) : 8;
@@ -1689,7 +1840,9 @@ static void run_seed(uint64_t s, int steps) {
     crash_after_pdm = chance(40) ? 0 : 20 + (int)(rnd() % 1000);
     stale_write_pct = chance(50) ? 0 : 15;
     churn_pml = chance(30) ? 0 : 2 + (int)(rnd() % 8);
+    lease_pml = chance(20) ? 0 : 3 + (int)(rnd() % 10);
     memset(&ch, 0, sizeof(ch));
+    memset(&ls, 0, sizeof(ls));
     memset(restart_at, 0, sizeof(restart_at));
     memset(hold_until, 0, sizeof(hold_until));
     memset(hold_release, 0, sizeof(hold_release));
@@ -1796,13 +1949,13 @@ int main(int argc, char **argv) {
         if (first_fail && t_fail) break;
     }
     free(net);
-    printf("sim seeds %llu..%llu, %d steps each: %llu entries applied, %llu terms, %llu reads confirmed (%llu vouched), "
+    printf("sim seeds %llu..%llu, %d steps each: %llu entries applied, %llu terms, %llu reads confirmed (%llu vouched, %llu by a lease), "
            "%llu snapshots taken, %llu installed; membership: %llu operations (%llu refused), %lld configurations "
            "proposed, committed: %llu adds, %llu promotions, %llu removals (%llu of the leader); %lld transfers, "
            "%lld elections by TIMEOUT_NOW, %lld by timeout\n",
            (unsigned long long)first, (unsigned long long)(first + (uint64_t)seeds - 1), steps,
            (unsigned long long)total_applied, (unsigned long long)total_terms, (unsigned long long)reads_confirmed,
-           (unsigned long long)reads_vouched, (unsigned long long)snaps_taken, (unsigned long long)snaps_installed,
+           (unsigned long long)reads_vouched, (unsigned long long)reads_leased, (unsigned long long)snaps_taken, (unsigned long long)snaps_installed,
            (unsigned long long)st_ops, (unsigned long long)st_refused, st_proposed, (unsigned long long)st_adds,
            (unsigned long long)st_promotions, (unsigned long long)st_removals, (unsigned long long)st_leader_removals,
            st_transfers, st_transfer_elections, st_timeout_elections);
@@ -1829,6 +1982,13 @@ int main(int argc, char **argv) {
            (unsigned long long)st_churns, (unsigned long long)st_churn_cuts, (unsigned long long)st_stale_writes,
            (unsigned long long)st_quick_crashes, (unsigned long long)st_stalls);
     CHECKMSG(reads_confirmed > 0 && reads_vouched > 0, "reads were exercised");
+    printf("sim: lease windows: %llu leaders cut off, %llu hand-overs, %llu followers restarted under a lease\n",
+           (unsigned long long)st_lease_windows[LS_CUT], (unsigned long long)st_lease_windows[LS_TRANSFER],
+           (unsigned long long)st_lease_windows[LS_RESTART]);
+    if (seeds >= 20) CHECKMSG(reads_leased > 0, "lease reads were exercised");
+    if (seeds >= 50)
+        CHECKMSG(st_lease_windows[LS_CUT] && st_lease_windows[LS_TRANSFER] && st_lease_windows[LS_RESTART],
+                 "every lease window was exercised");
     CHECKMSG(snaps_taken > 0 && snaps_installed > 0, "snapshots were taken and installed");
     if (seeds >= 50)
         CHECKMSG(st_adds && st_promotions && st_removals && st_leader_removals && st_transfer_elections && st_joins_by_image,
