@@ -320,6 +320,13 @@ static void to_fetch(slot *s, const command *cmd, store *rd, read_job *job) {
     s->fetch = fetch_start(fetch_run, a, fetched, s);
 }
 
+/* s runs on the fetch thread over a handle pinned at this moment. */
+static void fetch_pinned(slot *s, const command *cmd) {
+    store *rd = store_reader_new(server_store());
+    store_reader_pin(rd);
+    to_fetch(s, cmd, rd, NULL);
+}
+
 /* A WATCH of more keys reads them on the fetch thread (each lookup is a
  * LevelDB read: a million would hold the loop for seconds). */
 #define WATCH_ON_LOOP_KEYS 1024
@@ -331,19 +338,14 @@ static int reads_fetch(slot *s, const command *cmd) {
     if (s->c->close_asap || node_owned_store() ||
         !(touches_large(cmd, s->argc, s->argv) || (cmd && cmd->flags & CMD_OFF_LOOP) || many))
         return 0;
-    store *rd = store_reader_new(server_store());
-    store_reader_pin(rd);
-    to_fetch(s, cmd, rd, NULL);
+    fetch_pinned(s, cmd);
     return 1;
 }
 
 int reads_fetch_now(client *c) {
     if (node_owned_store()) return 0;
     slot *s = read_slot(c);
-    const command *cmd = cmd_lookup(s->argv[0].p, s->argv[0].len);
-    store *rd = store_reader_new(server_store());
-    store_reader_pin(rd);
-    to_fetch(s, cmd, rd, NULL);
+    fetch_pinned(s, cmd_lookup(s->argv[0].p, s->argv[0].len));
     return 1;
 }
 

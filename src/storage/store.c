@@ -760,9 +760,11 @@ static void reindex(store *f, size_t nslots) {
     for (int j = 0; j < f->npend; j++) f->slots[pend_slot(f, f->pend[j].key, f->pend[j].klen)] = j;
 }
 
-/* The stored form of key (malloc'd, NUL-terminated), or NULL. */
-static char *get_raw(store *f, const char *key, size_t klen, size_t *vlen) {
+/* The stored form of key (malloc'd, NUL-terminated), or NULL; *known
+ * when the overlay or the key cache answered (the cache has it already). */
+static char *get_raw(store *f, const char *key, size_t klen, size_t *vlen, int *known) {
     pend *p = find_pend(f, key, klen);
+    *known = 1;
     if (p) {
         if (p->deleted) return NULL;
         *vlen = p->vlen;
@@ -774,6 +776,7 @@ static char *get_raw(store *f, const char *key, size_t klen, size_t *vlen) {
         *vlen = hit.rawlen;
         return xstrndup(hit.raw, hit.rawlen);
     }
+    *known = 0;
     size_t n;
     const char *k = dkey(f, key, klen, &n);
     char *err = NULL;
@@ -792,18 +795,16 @@ static char *get_raw(store *f, const char *key, size_t klen, size_t *vlen) {
 
 int store_get(store *f, const char *key, size_t klen, sval *v) {
     size_t n = 0;
-    v->raw = get_raw(f, key, klen, &n);
+    int known;
+    v->raw = get_raw(f, key, klen, &n, &known);
     if (v->raw) value_decode(v->raw, n, v);
-    if (f->kc)
+    if (f->kc && !known)
         keycache_put(f->kc, store_key_hash(key, klen), key, klen, v->raw != NULL, v->raw ? v->expire : 0, v->raw, n);
     return v->raw != NULL;
 }
 
-/* Every change of a key comes here: the open batch's overlay and the key
- * cache follow it. */
-static void remember(store *f, const char *key, size_t klen, const char *val, size_t vlen, int deleted,
-                     uint64_t expire) {
-    keycache_put(f->kc, store_key_hash(key, klen), key, klen, !deleted, expire, val, vlen);
+/* The open batch's overlay (what reads of this batch see) follows a change. */
+static void overlay(store *f, const char *key, size_t klen, const char *val, size_t vlen, int deleted) {
     pend *p = find_pend(f, key, klen);
     if (!p) {
         if (f->npend == f->pendcap) {
@@ -823,6 +824,13 @@ static void remember(store *f, const char *key, size_t klen, const char *val, si
     p->val = deleted ? NULL : xstrndup(val, vlen);
     p->vlen = vlen;
     p->deleted = deleted;
+}
+
+/* Every change of a key comes here: the overlay and the key cache follow it. */
+static void remember(store *f, const char *key, size_t klen, const char *val, size_t vlen, int deleted,
+                     uint64_t expire) {
+    keycache_put(f->kc, store_key_hash(key, klen), key, klen, !deleted, expire, val, vlen);
+    overlay(f, key, klen, val, vlen, deleted);
 }
 
 static void batch_open(store *f) {
@@ -913,7 +921,7 @@ void store_clear(store *f) {
     while ((stored = next_user_key(it, &started, &n))) {
         leveldb_writebatch_delete(f->wb, stored, n);
         note_deleted(f, stored + 9, n - 9);
-        remember(f, stored + 9, n - 9, NULL, 0, 1, 0);
+        overlay(f, stored + 9, n - 9, NULL, 0, 1);  /* the key cache is cleared at the end */
     }
     leveldb_iter_seek(it, "x", 1);  /* the expiry index */
     for (; leveldb_iter_valid(it); leveldb_iter_next(it)) {
@@ -942,7 +950,7 @@ void store_clear(store *f) {
     f->volatile_keys = 0;
     f->expire_sum = 0;
     large_replace(f, NULL);
-    keycache_clear(f->kc);  /* the open batch's keys went without remember() */
+    keycache_clear(f->kc);  /* every key went without remember() */
 }
 
 static void write_meta(leveldb_writebatch_t *wb, uint64_t applied, uint64_t term, uint64_t keys, uint64_t vol,
