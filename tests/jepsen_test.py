@@ -292,6 +292,27 @@ def no_resurrection(ops):
     return out
 
 
+def stale_or_early(ops):
+    """The register rules expiry leaves standing: a GET that returns a value
+    returns one whose SET began before the GET ended (never an early
+    read), and not one a later SET had already replaced when the GET began
+    (a SET acknowledged before the GET began, itself begun after the
+    value's SET was acknowledged: never a stale read). Only nil may stand
+    for an expired value. The violations, as (key, value, GET, why)."""
+    out = []
+    for key in {o[1] for o in ops}:
+        sets = {o[2]: o for o in ops if o[1] == key and o[0] == "SET"}
+        for g in (o for o in ops if o[1] == key and o[0] == "GET" and o[2] is not None):
+            w = sets.get(g[2])
+            if w is None:
+                continue  # a SET whose reply was lost: its outcome is unknown
+            if w[3] > g[4]:
+                out.append((key, g[2], g, "read before its SET began"))
+            elif any(x[3] > w[4] and x[4] < g[3] for x in sets.values()):
+                out.append((key, g[2], g, "replaced by a SET done before the read began"))
+    return out
+
+
 class Worker(threading.Thread):
     """One client: random ops on random keys through random nodes."""
 
@@ -753,6 +774,9 @@ class JepsenRun:
             "gone: %d" % (tag, sets, len(self.expiring) - sets, len(back)))
         check(sets > 0 and not back, "%s: no value with an expiry came back once a read after its write saw it gone "
               "(%r)" % (tag, back[:3]))
+        bad = stale_or_early(self.expiring)
+        check(not bad, "%s: no read of an expiring key saw a value early or after a later SET replaced it (%r)"
+              % (tag, bad[:3]))
         with open(os.path.join(self.dir, "faults.json"), "w") as f:
             json.dump([dict(x, start=x["start"] - origin, heal=x["heal"] - origin, end=x["end"] - origin)
                        for x in self.faults], f, indent=1)
@@ -799,8 +823,20 @@ def main():
     Net.cleanup_stale()
     print("jepsen: seed %d, nodes %s, %.0fs per nemesis: %s" % (seed, a.nodes, a.phase, ", ".join(a.nemeses)),
           flush=True)
-    return harness.main("jepsen", lambda: [test_linearizable_under_nemeses(a, int(n), seed)
-                                           for n in a.nodes.split(",")])
+    return harness.main("jepsen", lambda: [test_expiry_checkers()] + [test_linearizable_under_nemeses(a, int(n), seed)
+                                                                      for n in a.nodes.split(",")])
+
+
+def test_expiry_checkers():
+    """The expiring keys' checkers find what they look for in made-up
+    histories (SET or GET, key, value, invoked, completed), and nothing in
+    a clean one."""
+    ok = [("SET", "k", "1", 0.0, 1.0), ("GET", "k", "1", 1.5, 1.8), ("GET", "k", None, 2.0, 2.2),
+          ("SET", "k", "2", 3.0, 4.0), ("GET", "k", "2", 3.5, 3.9), ("GET", "k", None, 5.0, 5.1)]
+    check(not no_resurrection(ok) and not stale_or_early(ok), "a clean history passes both checkers")
+    check(no_resurrection(ok + [("GET", "k", "1", 2.5, 2.6)]), "a value back after a read saw it gone is found")
+    check(stale_or_early(ok + [("GET", "k", "1", 4.5, 4.6)]), "a value read after a later SET replaced it is found")
+    check(stale_or_early(ok + [("GET", "k", "2", 0.1, 0.2)]), "a value read before its SET began is found")
 
 
 def test_linearizable_under_nemeses(a, n, seed):
