@@ -140,20 +140,19 @@ static int paused(int i) { return paused_until[i] > now; }
  * keep the slowest leader's heartbeat interval (2 ticks: 3.2 steps) under
  * half the fastest follower's shortest election timeout (10 ticks: 6.7
  * steps). Lease reads (lease_on seeds, as with read-consistency lease)
- * do count on a clock: the leader's lease runs LEASE_MS of the shared
- * step clock (10 ms a step) from a confirmed round's send, 14.5 steps,
+ * do count on a clock: the leader's lease runs replica_lease_ms of the
+ * shared step clock (10 ms a step) from a confirmed round's send, 13.5 steps,
  * while a follower ticking 12/8 as fast refuses votes for at least 29 of
  * its ticks after it heard the leader, 19 steps: lease_step runs its
  * windows with the followers' clocks that fast and the leader's slow. */
 static int skewed, rate8[MAXN], tick_acc[MAXN];
 static int lease_on;
 /* Lease seeds run an election timeout of LEASE_E ticks, so that a lease
- * (as node.c sets it: (election_ticks - 1) ticks of 10 ms, halved) lasts
- * longer than the few steps a vote round or a commit takes: a lease
+ * (replica_lease_ms, as the node sets it, with a tick of 10 ms: a step)
+ * lasts longer than the few steps a vote round or a commit takes: a lease
  * stretched past the followers' refusal to vote then shows as a stale
  * read (the lease scenario, lease_step). */
 #define LEASE_E 30
-#define LEASE_MS ((LEASE_E - 1) * 10 / 2)
 #define LEASE_REFRESH_MS 20
 /* Held links: what `from` sends to `to` before hold_until[from][to] waits
  * in the network until hold_release[from][to], then arrives all at once
@@ -492,7 +491,7 @@ static void start_node(int i) {
     rc.retry_ticks = 5;
     rc.time_floor = d->snap_time;
     rc.time_margin = 500;  /* as the node has it (TIME_MARGIN_MS) */
-    rc.lease_ms = lease_on ? LEASE_MS : 0;
+    rc.lease_ms = lease_on ? replica_lease_ms(LEASE_E, 10) : 0;
     rc.lease_refresh_ms = LEASE_REFRESH_MS;
     replica_log_port lp = {n, log_write};
     replica_transport_port tp = {n, tr_send, tr_send_image, tr_nothing, tr_image_floor, tr_link, tr_unlink, tr_nothing};
@@ -1543,7 +1542,7 @@ static int churn_step(void) {
  * The read checks (read_confirmed) catch a lease read that misses what
  * the new leader committed. Each hop takes a step at least, so a new
  * leader commits some 26 steps after the cut at the earliest: a lease
- * stretched to under 1.8 times its length goes unseen here; three times
+ * stretched to under 1.9 times its length goes unseen here; three times
  * is caught (tests/mutations.txt). */
 
 static void lease_end(void) {

@@ -1355,6 +1355,41 @@ static void test_read_index_lease(void) {
     raft_free(r);
 }
 
+/* 4.2.3 across a term change: a follower that just acknowledged the
+ * leader's round is moved to a higher term by a stray answer (a pre-vote
+ * rejection); it still refuses a vote in that term for an election
+ * timeout, or a candidate could win while the leader's lease runs. */
+static void test_heard_leader_survives_term_change(void) {
+    net nw;
+    net_init(&nw, 3);
+    net_elect(&nw, 1);
+    uint64_t t = raft_term(nw.r[1]), li = raft_last_index(nw.r[2]);
+    raft *f2 = nw.r[2];
+    CHECK(raft_leader(f2) == 1);
+    step(f2, (raft_msg){.type = MSG_HEARTBEAT, .from = 1, .to = 2, .term = t, .context = 7});
+    outq q = {0};
+    flush(f2, &q);
+    CHECK(find(&q, MSG_HEARTBEAT_RESP, 1) != NULL);  /* it acknowledged a round */
+    outq_clear(&q);
+    step(f2, (raft_msg){.type = MSG_PREVOTE_RESP, .from = 3, .to = 2, .term = t + 1, .reject = 1});
+    flush(f2, &q);
+    outq_clear(&q);
+    CHECK(raft_term(f2) == t + 1);
+    step(f2, (raft_msg){.type = MSG_VOTE, .from = 3, .to = 2, .term = t + 1, .index = li, .log_term = t});
+    flush(f2, &q);
+    const qmsg *m = find(&q, MSG_VOTE_RESP, 3);
+    CHECKMSG(!m || m->m.reject, "a vote granted %d tick(s) after acknowledging the leader", 0);
+    outq_clear(&q);
+    for (int i = 0; i < E; i++) raft_tick(f2);  /* an election timeout later it votes */
+    flush(f2, NULL);
+    step(f2, (raft_msg){.type = MSG_VOTE, .from = 3, .to = 2, .term = raft_term(f2), .index = li, .log_term = t});
+    flush(f2, &q);
+    m = find(&q, MSG_VOTE_RESP, 3);
+    CHECK(m && !m->m.reject);
+    outq_free(&q);
+    net_free(&nw);
+}
+
 /* With boot_quiet a node refuses (pre-)votes for its first election
  * timeout, as if it had just heard a leader: it may have acknowledged a
  * lease just before it went down. A hand-over's are honoured. */
@@ -3706,6 +3741,7 @@ int main(void) {
     test_read_index_vouched();
     test_read_index_lease();
     test_boot_quiet();
+    test_heard_leader_survives_term_change();
     test_read_index_new_term_new_round();
     test_fast_backoff_follower_hint();
     test_fast_backoff_leader_skips_term();

@@ -45,7 +45,7 @@ struct raft {
     uint64_t term_start;  /* leader: index of this term's first entry */
     int hard_dirty;
     int elapsed, hb_elapsed, timeout;
-    int boot_ticks;       /* ticks since start, up to election_ticks (boot_quiet) */
+    int heard_ticks;      /* ticks since a leader was heard, up to election_ticks; a term change keeps it */
     int handed_over;      /* leader: began a transfer this term, so no lease */
     uint64_t rng;
     uint64_t read_round;
@@ -232,6 +232,8 @@ raft *raft_new_at(const raft_config *cfg, uint64_t term, uint64_t vote, uint64_t
     r->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ULL ^ cfg->id;
     r->term = term;
     r->vote = vote;
+    /* boot_quiet: as if a leader had just been heard */
+    r->heard_ticks = cfg->boot_quiet ? 0 : r->cfg.election_ticks;
     r->cfg.conf = NULL;  /* not kept: the caller's */
     char err[160];
     if (!cfg->conf || members_parse(cfg->conf, cfg->conf_len, &r->snap_conf, err, sizeof(err)) < 0) {
@@ -639,7 +641,7 @@ void raft_flush(raft *r) { flush_timeout_now(r); }
 
 void raft_tick(raft *r) {
     flush_timeout_now(r);
-    if (r->boot_ticks < r->cfg.election_ticks) r->boot_ticks++;
+    if (r->role != RAFT_LEADER && r->heard_ticks < r->cfg.election_ticks) r->heard_ticks++;
     if (r->role == RAFT_LEADER) {
         if (++r->hb_elapsed >= r->cfg.heartbeat_ticks) {
             r->hb_elapsed = 0;
@@ -679,7 +681,7 @@ void raft_campaign(raft *r) {
  * follower (check-quorum). Liveness only: nothing here touches a term,
  * a vote or the log. */
 void raft_peer_streaming(raft *r, uint64_t id) {
-    if (r->role == RAFT_FOLLOWER && r->lead && id == r->lead) r->elapsed = 0;
+    if (r->role == RAFT_FOLLOWER && r->lead && id == r->lead) r->elapsed = r->heard_ticks = 0;
     progress *p = r->role == RAFT_LEADER ? find_pr(r, id) : NULL;
     if (p && id != r->cfg.id) p->active = 1;
 }
@@ -922,12 +924,13 @@ static void handle_append_resp(raft *r, progress *p, const raft_msg *m) {
     while (send_append(r, p, 0) && !p->probe) {}  /* fill the window */
 }
 
-/* A leader was heard within an election timeout (or, with boot_quiet,
- * this node started less than one ago and may have heard one just
- * before): (pre-)votes are refused, save a hand-over's. */
+/* 4.2.3: a leader was heard within an election timeout (or, with
+ * boot_quiet, this node started less than one ago and may have heard one
+ * just before): (pre-)votes are refused, save a hand-over's. A term
+ * change does not end it: a stray answer of a higher term must not let a
+ * node vote while the leader it just acknowledged holds a lease. */
 static int leader_heard(const raft *r) {
-    return (r->lead != 0 && r->elapsed < r->cfg.election_ticks) ||
-           (r->cfg.boot_quiet && r->boot_ticks < r->cfg.election_ticks);
+    return r->role == RAFT_LEADER || r->heard_ticks < r->cfg.election_ticks;
 }
 
 static void handle_vote(raft *r, const raft_msg *m, int pre) {
@@ -940,7 +943,10 @@ static void handle_vote(raft *r, const raft_msg *m, int pre) {
         grant = m->term > r->term && log_ok(r, m->index, m->log_term) && (!leader_heard(r) || m->context);
         resp.term = grant ? m->term : r->term;
     } else {
-        grant = (r->vote == 0 || r->vote == m->from) && log_ok(r, m->index, m->log_term);
+        /* a vote not yet given in this term is refused as a term change
+         * would be (a node moved to it by another message) */
+        grant = (r->vote == m->from || (r->vote == 0 && (!leader_heard(r) || m->context))) &&
+                log_ok(r, m->index, m->log_term);
         if (grant) {
             r->vote = m->from;
             r->hard_dirty = 1;
@@ -1008,7 +1014,7 @@ void raft_step(raft *r, const raft_msg *m) {
         if (r->role == RAFT_LEADER) break;  /* impossible: one leader per term */
         if (r->role != RAFT_FOLLOWER) become_follower(r, r->term, m->from);
         r->lead = m->from;
-        r->elapsed = 0;
+        r->elapsed = r->heard_ticks = 0;
         if (m->type == MSG_APPEND) { handle_append(r, m); break; }
         if (m->commit > r->commit && m->commit <= raft_last_index(r)) r->commit = m->commit;
         {
@@ -1044,7 +1050,7 @@ void raft_step(raft *r, const raft_msg *m) {
         if (r->role == RAFT_LEADER) break;
         if (r->role != RAFT_FOLLOWER) become_follower(r, r->term, m->from);
         r->lead = m->from;
-        r->elapsed = 0;
+        r->elapsed = r->heard_ticks = 0;
         handle_snapshot(r, m);
         break;
     case MSG_TIMEOUT_NOW:

@@ -313,11 +313,7 @@ static replica *start_replica(const config *cfg, raft_entry *log, size_t nlog) {
     rc.rec_overhead = WAL_REC_HEADER;
     rc.time_floor = store_time(self.f);
     rc.time_margin = TIME_MARGIN_MS;
-    /* A follower that acknowledged a round refuses votes for at least
-     * election_ticks - 1 of its ticks, which never run ahead of real time
-     * (a late timer fires once); half that leaves room for clocks whose
-     * rates differ by up to 1.8x. */
-    rc.lease_ms = (uint64_t)(rc.core.election_ticks - 1) * TICK_MS / 2;
+    rc.lease_ms = replica_lease_ms(rc.core.election_ticks, TICK_MS);
     rc.lease_refresh_ms = (uint64_t)rc.core.heartbeat_ticks * TICK_MS;
     replica_log_port lp = walsync_port(self.ws);
     replica_transport_port tp = {NULL, tr_send, tr_send_image, tr_stop_images, tr_image_floor, tr_link, tr_unlink,

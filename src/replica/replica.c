@@ -312,6 +312,10 @@ int replica_read_lease(replica *r, uint64_t *read_index) {
 
 void replica_keep_lease(replica *r, int on) { r->keep_lease = on; }
 
+uint64_t replica_lease_ms(int election_ticks, int tick_ms) {
+    return election_ticks < 20 ? 0 : (uint64_t)(election_ticks - 3) * (uint64_t)tick_ms / 2;
+}
+
 /* A leader serving lease reads sends a round every lease_refresh_ms, so
  * that its reads need none of their own while the cluster is healthy. */
 static void refresh_lease(replica *r) {

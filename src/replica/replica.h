@@ -201,6 +201,14 @@ int replica_read_vouched(replica *r, uint64_t from, uint64_t term, uint64_t *rea
 int replica_read_lease(replica *r, uint64_t *read_index);
 /* Whether this node, leading, sends rounds to keep its lease (lease reads on). */
 void replica_keep_lease(replica *r, int on);
+/* The lease for an election timeout of election_ticks ticks of tick_ms:
+ * a follower that heard the leader refuses votes for election_ticks of
+ * its ticks, at least (election_ticks - 3) tick_ms of real time (a timer
+ * that fired late fires again at once: two ticks can come together, and
+ * one may fall just after the heartbeat); half that leaves room for
+ * clock rates apart by up to 1.8x. 0 (no lease) under 20 ticks, where
+ * the margin would be too thin. */
+uint64_t replica_lease_ms(int election_ticks, int tick_ms);
 int64_t replica_change(replica *r, int op, const cluster_member *m);
 uint64_t replica_transfer_leader(replica *r, uint64_t id);
 int replica_transfer_state(const replica *r);  /* 1 TIMEOUT_NOW sent, 0 running, -1 gave up */
