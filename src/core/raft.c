@@ -1131,6 +1131,7 @@ int raft_peer(const raft *r, uint64_t id, raft_peer_info *out) {
         out->active = p->active;
         out->voter = p->voter;
         out->departing = p->departing;
+        out->snapshot = p->snap;
         return 1;
     }
     return 0;

@@ -203,6 +203,7 @@ typedef struct raft_peer_info {
     int inflight, probe, active;
     int voter;      /* else a learner, or departing */
     int departing;  /* removed; still told of its removal for a while */
+    int snapshot;   /* appends wait for an image to land there */
 } raft_peer_info;
 int raft_peer(const raft *r, uint64_t id, raft_peer_info *out);
 /* Every other node this one exchanges messages with (members, and on a

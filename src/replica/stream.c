@@ -295,11 +295,23 @@ void stream_peer_down(uint64_t id) {
     if (S.in.from == id) in_end(0, "the link broke");
 }
 
+/* The core stopped waiting for o's image: a heartbeat showed the
+ * follower holds it (its final acknowledgement was lost), or leadership
+ * moved on. Its view need not pin the state machine any longer. */
+static int out_unwanted(const outgoing *o) {
+    raft_peer_info pi;
+    const raft *core = replica_core(S.rep);
+    return raft_role(core) == RAFT_LEADER && (!raft_peer(core, o->to, &pi) || !pi.snapshot);
+}
+
 static void stall_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)loop; (void)w; (void)revents;
     unsigned long long now = mono_ms();
-    for (int i = 0; i < NOUT; i++)
-        if (S.out[i].to && now - S.out[i].last_ack > STREAM_STALL_MS) out_fail(&S.out[i], "no progress for 30 s");
+    for (int i = 0; i < NOUT; i++) {
+        if (!S.out[i].to) continue;
+        if (out_unwanted(&S.out[i])) out_end(&S.out[i], 0, "the follower holds an image already");
+        else if (now - S.out[i].last_ack > STREAM_STALL_MS) out_fail(&S.out[i], "no progress for 30 s");
+    }
 }
 
 void stream_init(struct ev_loop *loop, store *f, applier *ap, uint64_t cluster_id, uint64_t my_id,

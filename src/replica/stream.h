@@ -9,6 +9,8 @@
  * that much of the image (plus one record) in memory. One transfer per
  * follower; a broken link, a stall or a refusal ends it
  * (replica_image_failed) and the core probes the follower again later, which restarts it from the beginning.
+ * One the core no longer waits for (a heartbeat showed the image landed,
+ * its final acknowledgement lost) ends within a second, freeing its view.
  *
  * Receiver: builds the next state machine generation beside the live one
  * as chunks arrive, checks the image (crc, record count, cluster id) at the
