@@ -141,10 +141,10 @@ static int paused(int i) { return paused_until[i] > now; }
  * half the fastest follower's shortest election timeout (10 ticks: 6.7
  * steps). Lease reads (lease_on seeds, as with read-consistency lease)
  * do count on a clock: the leader's lease runs replica_lease_ms of the
- * shared step clock (10 ms a step) from a confirmed round's send, 13.5 steps,
- * while a follower ticking 12/8 as fast refuses votes for at least 29 of
- * its ticks after it heard the leader, 19 steps: lease_step runs its
- * windows with the followers' clocks that fast and the leader's slow. */
+ * shared step clock (10 ms a step) from a confirmed round's send, 28.5
+ * steps, while a follower ticking 12/8 as fast refuses votes for 60 of its
+ * ticks after it heard the leader, 40 steps: lease_step runs its windows
+ * with the followers' clocks that fast and the leader's slow. */
 static int skewed, rate8[MAXN], tick_acc[MAXN];
 static int lease_on;
 /* Lease seeds run an election timeout of LEASE_E ticks, so that a lease
@@ -152,7 +152,7 @@ static int lease_on;
  * lasts longer than the few steps a vote round or a commit takes: a lease
  * stretched past the followers' refusal to vote then shows as a stale
  * read (the lease scenario, lease_step). */
-#define LEASE_E 30
+#define LEASE_E 60
 #define LEASE_REFRESH_MS 20
 /* Held links: what `from` sends to `to` before hold_until[from][to] waits
  * in the network until hold_release[from][to], then arrives all at once
@@ -176,6 +176,7 @@ static struct {
     int phase;               /* 0: none; 1: settling; 2: the TIMEOUT_NOW going out; 3: the window */
     int kind, lead, a, b;
     int rate[MAXN];          /* the clocks' rates before */
+    int delay, loss, slow;   /* the network's delay and loss, the disks' slowness before */
     long settle_by, until;
 } ls;
 static int lease_pml;
@@ -1136,7 +1137,7 @@ static void deliver(void) {
              * lets a leader commit: it may crash before the write is durable */
             int writes = s.m.type == MSG_VOTE || s.m.type == MSG_VOTE_RESP || s.m.type == MSG_APPEND ||
                          s.m.type == MSG_APPEND_RESP || s.m.type == MSG_SNAPSHOT || s.m.type == MSG_TIMEOUT_NOW;
-            if (writes && faulting && crash_after_pdm && !zb.phase && nodes[to].up &&
+            if (writes && faulting && crash_after_pdm && !zb.phase && ls.phase < 2 && nodes[to].up &&
                 (int)(rnd() % 10000) < crash_after_pdm) {
                 crash(to);
                 restart_at[to] = now + (chance(50) ? 1 : 1 + (long)(rnd() % 10));
@@ -1529,25 +1530,31 @@ static int churn_step(void) {
  * A leader holding a lease is made to lose its leadership in each of the
  * three ways a lease must survive, with the followers' clocks ticking 12/8
  * as fast as the step clock (the lease's own) and the leader's 5/8 (its
- * check-quorum steps down late), while reads keep arriving at it:
+ * check-quorum steps down late), on a network that loses nothing and
+ * delivers the next step and disks that sync at once, while reads keep
+ * arriving at it:
  *   LS_CUT       it is cut off alone, and a follower (B) campaigns every
  *                step: it wins once the others stop refusing votes, an
  *                election timeout after they last heard the leader;
  *   LS_TRANSFER  it hands over: once its TIMEOUT_NOW is out it hears
  *                nothing more, and the target wins votes past the
  *                followers' refusal (handed_over ends the lease);
- *   LS_RESTART   three voters: it is cut off, the other follower (A),
- *                whose acks earned the lease, restarts at once, and B
- *                campaigns every step (boot_quiet keeps A from voting).
+ *   LS_RESTART   it is cut off, as many followers as another (B) needs
+ *                for a majority, whose acks earned the lease, restart at
+ *                once, and B campaigns every step (boot_quiet keeps them
+ *                from voting).
  * The read checks (read_confirmed) catch a lease read that misses what
- * the new leader committed. Each hop takes a step at least, so a new
- * leader commits some 26 steps after the cut at the earliest: a lease
- * stretched to under 1.9 times its length goes unseen here; three times
- * is caught (tests/mutations.txt). */
+ * the new leader committed. Each hop takes a step, so a new leader
+ * commits some 46 steps after the cut at the earliest: a lease stretched
+ * to under 1.6 times its length goes unseen here; twice is caught
+ * (tests/mutations.txt). */
 
 static void lease_end(void) {
     if (ls.phase >= 2) {
         memcpy(rate8, ls.rate, sizeof(ls.rate));
+        delay_max = ls.delay;
+        loss_pct = ls.loss;
+        slow_disk_pct = ls.slow;
         for (int i = 0; i < N; i++) part[i] = 0;
         memset(oneway, 0, sizeof(oneway));
     }
@@ -1577,12 +1584,24 @@ static void lease_begin(void) {
         if (now >= ls.settle_by) lease_end();
         return;
     }
-    ls.kind = nf == 2 ? (int)(rnd() % LS_KINDS) : (int)(rnd() % 2);
+    ls.kind = (int)(rnd() % LS_KINDS);
     ls.lead = l;
+    /* B, the most up-to-date follower (others' votes need it), goes last */
+    for (int k = 0; k < nf - 1; k++)
+        if (raft_last_index(nodes[f[k]].r) > raft_last_index(nodes[f[nf - 1]].r)) {
+            int t = f[k];
+            f[k] = f[nf - 1];
+            f[nf - 1] = t;
+        }
     ls.a = f[0];
-    ls.b = f[1];
+    ls.b = f[nf - 1];
     memcpy(ls.rate, rate8, sizeof(ls.rate));
     for (int i = 0; i < N; i++) rate8[i] = i == l ? 5 : 12;
+    /* a fast network and fast disks: a new leader as early as the rules allow */
+    ls.delay = delay_max;
+    ls.loss = loss_pct;
+    ls.slow = slow_disk_pct;
+    delay_max = loss_pct = slow_disk_pct = 0;
     ls.phase = 3;
     ls.until = now + 60;
     if (ls.kind == LS_TRANSFER) {
@@ -1591,9 +1610,11 @@ static void lease_begin(void) {
         ls.until = now + 40;
     } else {
         for (int i = 0; i < N; i++) part[i] = i == l;
-        if (ls.kind == LS_RESTART) {
-            crash(ls.a);
-            restart(ls.a, 0);
+        /* as many as B needs besides itself restart: without them, the
+         * others still hear the leader and refuse */
+        for (int k = 0; ls.kind == LS_RESTART && k < (nf + 1) / 2; k++) {
+            crash(f[k]);
+            restart(f[k], 0);
         }
     }
     st_lease_windows[ls.kind]++;
@@ -1632,7 +1653,7 @@ static int lease_step(void) {
         /* B campaigns as early as the others let it (its timer at its
          * shortest), a pre-vote round every few steps until one wins */
         if (ls.kind != LS_TRANSFER && nodes[ls.b].up &&
-            (raft_role(nodes[ls.b].r) == RAFT_FOLLOWER || (raft_role(nodes[ls.b].r) == RAFT_PRECANDIDATE && now % 4 == 0)))
+            (raft_role(nodes[ls.b].r) == RAFT_FOLLOWER || (raft_role(nodes[ls.b].r) == RAFT_PRECANDIDATE && now % 8 == 0)))
             replica_campaign(nodes[ls.b].rep);
         if (chance(80)) invoke_read(ls.lead);
         break;
