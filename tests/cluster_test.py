@@ -740,7 +740,9 @@ FIVE_NODES = [test_five_nodes_lose_two]
 SECURED = [test_open_bind_needs_secret, test_secret_hidden, test_forged_frames, test_too_many_unauthenticated,
            test_impostor_node, test_join_needs_secret]
 SNAPSHOTS = [test_log_bounded, test_catch_up_by_snapshot, test_kill_mid_install, test_restart_replays_little]
-SNAPSHOT_ARGS = ["--snapshot-threshold", "20000", "--snapshot-log-size", "4mb", "--wal-segment-size", "1mb"]
+# with small caches: the key cache evicts, LevelDB writes many small tables
+SNAPSHOT_ARGS = ["--snapshot-threshold", "20000", "--snapshot-log-size", "4mb", "--wal-segment-size", "1mb",
+                 "--key-cache-size", "1mb", "--leveldb-cache-size", "8mb", "--leveldb-write-buffer-size", "4mb"]
 
 
 def on_cluster(tests, n=3, extra=()):

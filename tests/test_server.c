@@ -258,6 +258,12 @@ static void test_connection(redisContext *c) {
     EXPECT(c, "CONFIG SET max-uncommitted-bytes 1mb", "+OK");
     EXPECT(c, "CONFIG GET max-uncommitted-bytes", "[$max-uncommitted-bytes,$1048576]");
     EXPECT(c, "CONFIG SET max-uncommitted-bytes 128mb", "+OK");
+    /* the store's memory is set at start */
+    EXPECT(c, "CONFIG GET key-cache-size", "[$key-cache-size,$33554432]");
+    EXPECT(c, "CONFIG GET leveldb-cache-size", "[$leveldb-cache-size,$67108864]");
+    EXPECT(c, "CONFIG SET leveldb-write-buffer-size 8mb", "-ERR CONFIG SET failed (possibly related to argument 'leveldb-write-buffer-size') - can't set immutable config");
+    EXPECT(c, "CONFIG GET read-consistency", "[$read-consistency,$linearizable]");
+    EXPECT(c, "CONFIG GET follower-reads", "[$follower-reads,$yes]");
     /* off by default, as in Redis 7: DEBUG DIGEST walks every key on the loop */
     EXPECT(c, "DEBUG HELP", "-ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
     EXPECT(c, "CONFIG GET enable-debug-command", "[$enable-debug-command,$no]");

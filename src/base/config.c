@@ -70,6 +70,9 @@ static const option options[] = {
     {"snapshot-threshold", T_INT, OFF(snapshot_threshold), 0, 4, 1LL << 40, 1, 0, NULL},
     {"snapshot-log-size", T_MEM, OFF(snapshot_log_size), 0, 4096, 1LL << 40, 1, 0, NULL},
     {"max-uncommitted-bytes", T_MEM, OFF(max_uncommitted_bytes), 0, 1024 * 1024, 1LL << 40, 1, 0, NULL},
+    {"leveldb-cache-size", T_MEM, OFF(leveldb_cache_size), 0, 1024 * 1024, 1LL << 40, 0, 0, NULL},
+    {"leveldb-write-buffer-size", T_MEM, OFF(leveldb_write_buffer_size), 0, 1024 * 1024, 1LL << 30, 0, 0, NULL},
+    {"key-cache-size", T_MEM, OFF(key_cache_size), 0, 1024 * 1024, 1LL << 40, 0, 0, NULL},
     /* Unlike Redis's requirepass and masterauth, which CONFIG GET returns,
      * these are left out of CONFIG GET: any client may ask it, and the
      * secret is what keeps strangers off the peer port. */
@@ -121,6 +124,9 @@ void config_defaults(config *c) {
     c->snapshot_threshold = 100000;
     c->snapshot_log_size = 64LL * 1024 * 1024;
     c->max_uncommitted_bytes = 128LL * 1024 * 1024;
+    c->leveldb_cache_size = 64LL << 20;  /* store.h's defaults */
+    c->leveldb_write_buffer_size = 32LL << 20;
+    c->key_cache_size = 32LL << 20;
     c->tls_auth_clients = CONFIG_TLS_AUTH_YES;
 }
 

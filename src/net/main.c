@@ -166,6 +166,7 @@ static store *open_data(void) {
         return NULL;
     }
     char *dberr = NULL;
+    store_set_memory((size_t)cfg.leveldb_cache_size, (size_t)cfg.leveldb_write_buffer_size, (size_t)cfg.key_cache_size);
     store *f = store_open(cfg.dir, &dberr);
     if (!f) {
         logmsg(LL_WARNING, "Can't open the data in %s: %s", cfg.dir, dberr);

@@ -529,6 +529,15 @@ static void migrate(store *f, char **lerr) {
                n, mono_ms() - t0);
 }
 
+static size_t mem_block_cache = STORE_BLOCK_CACHE_BYTES, mem_write_buffer = STORE_WRITE_BUFFER_BYTES,
+              mem_key_cache = STORE_KEYCACHE_BYTES;
+
+void store_set_memory(size_t block_cache, size_t write_buffer, size_t key_cache) {
+    mem_block_cache = block_cache;
+    mem_write_buffer = write_buffer;
+    mem_key_cache = key_cache;
+}
+
 store *store_open(const char *dir, char **err) {
     store *f = xmalloc(sizeof(*f));
     memset(f, 0, sizeof(*f));
@@ -540,12 +549,12 @@ store *store_open(const char *dir, char **err) {
      * skipping it: skipped, a batch would be gone while the applied index
      * of a later one claimed it (a torn tail is still no error). */
     leveldb_options_set_paranoid_checks(f->opts, 1);
-    f->cache = leveldb_cache_create_lru(64 << 20);
-    f->kc = keycache_new(STORE_KEYCACHE_BYTES);
+    f->cache = leveldb_cache_create_lru(mem_block_cache);
+    f->kc = keycache_new(mem_key_cache);
     leveldb_options_set_cache(f->opts, f->cache);
     f->filter = leveldb_filterpolicy_create_bloom(10);
     leveldb_options_set_filter_policy(f->opts, f->filter);
-    leveldb_options_set_write_buffer_size(f->opts, 32 << 20);
+    leveldb_options_set_write_buffer_size(f->opts, mem_write_buffer);
     leveldb_options_set_max_open_files(f->opts, STORE_MAX_OPEN_FILES);
     f->ropts = leveldb_readoptions_create();
     leveldb_readoptions_set_verify_checksums(f->ropts, 1);  /* a damaged block is an error, never a wrong answer */

@@ -129,9 +129,16 @@ int store_recover(store *f);
  * small one look large, never the reverse once its batch is written;
  * FLUSHALL and an install start the marks afresh. */
 #define STORE_LARGE_VALUE (1u << 20)
-/* The writer's key cache (keycache.h): a SET of a key it knows needs no
- * LevelDB lookup to keep the key count and the expiry index. */
+/* Memory a store opened after this call holds at most, in bytes (the
+ * defaults below until it is called): LevelDB's block cache and write
+ * buffer (LevelDB may hold two write buffers at once, the one being
+ * written out and the next), and the writer's key cache (keycache.h: a
+ * SET of a key it knows needs no LevelDB lookup to keep the key count
+ * and the expiry index). Each at least 1 MB. */
+#define STORE_BLOCK_CACHE_BYTES (64u << 20)
+#define STORE_WRITE_BUFFER_BYTES (32u << 20)
 #define STORE_KEYCACHE_BYTES (32u << 20)
+void store_set_memory(size_t block_cache, size_t write_buffer, size_t key_cache);
 int store_is_large(store *f, const char *key, size_t klen);
 
 /* A value read: its bytes (p, len: inside raw, NUL-terminated), expiry
