@@ -201,11 +201,24 @@ class Hostile:
             t0 = time.time()
             c.call("SET", "hostile:calibrate", k)
             lat.append(time.time() - t0)
-        c.close()
         med = sorted(lat)[len(lat) // 2]
+        t0 = time.time()
+        c.call("SET", "hostile:calibrate", "x" * (16 << 20))
+        c.call("DEL", "hostile:calibrate")
+        self.per_mb = (time.time() - t0) / 16
+        c.close()
         self.wait = float(os.environ.get("HOSTILE_DEADLINE", 0)) or min(300.0, max(30.0, 3000 * med))
         self.cl.stop_wait = self.wait
-        print("hostile: commit latency through a follower %.1f ms; deadline %.0f s" % (med * 1000, self.wait))
+        print("hostile: commit latency through a follower %.1f ms, a 16 MB write %.2f s; deadline %.0f s" %
+              (med * 1000, self.per_mb * 16, self.wait))
+
+    def patient(self, nbytes):
+        """For a case that makes values of nbytes: replies wait as long as
+        twenty times this machine's calibrated rate for that many bytes,
+        if that is longer than the usual deadline (it is restored, and the
+        connections remade, by the case's end)."""
+        self.drop_conns()
+        self.wait = max(self.wait, min(900.0, 20 * self.per_mb * nbytes / (1 << 20)))
 
     def leader(self):
         return self.cl.leader(timeout=self.wait)
@@ -453,7 +466,7 @@ class Hostile:
         lead = next(i for i in before if before[i].get("raft_role") == "leader")
         node = lead if kind == "leader" else self.followers(lead)[self.rng.randrange(2)]
         self.case = "%s via %s %d" % (name, kind, node)
-        cleanup = None
+        cleanup, wait0 = None, self.wait
         try:
             cleanup = fn(self, node)
         except CaseFailed:
@@ -464,6 +477,7 @@ class Hostile:
             traceback.print_exc()
         finally:
             self.drop_conns()
+            self.wait = wait0  # a patient() case's
         try:
             if not self.verify(before):
                 self.restart_needed = True
@@ -523,6 +537,7 @@ def test_setrange_bad_offsets(h, n):
 def test_append_past_512mb(h, n):
     """A string 11 bytes below 512 MB, then APPEND and SETRANGE past the limit, answer as Redis does; DEL removes it."""
     k = "ap:big"
+    h.patient(512 << 20)
     h.same(n, "DEL", k)
     h.same(n, "SETRANGE", k, 536870900, "x")  # 536,870,901 bytes: 11 below the limit
     h.same(n, "STRLEN", k)
@@ -779,6 +794,7 @@ def test_big_value(h, n):
     back through a follower (fetched off the event loop, forwarded in parts
     behind the heartbeats)."""
     val = os.urandom(MB) * 100
+    h.patient(100 * MB)
     t0 = time.time()
     r = h.kv(n, "SET", "bv:100mb", val)
     h.check(r == "OK", "SET of a 100 MB value through node %d: %s in %.1fs" % (n, short(r), time.time() - t0))
@@ -806,6 +822,7 @@ def test_pipelined_big_reads(h, n):
     them in parts behind the heartbeats, so no election."""
     fol = h.followers()[0]
     val = os.urandom(8 * MB)
+    h.patient(60 * 8 * MB)
     h.check(h.kv(n, "SET", "pb:8mb", val) == "OK", "SET of an 8 MB value through node %d" % n)
     c = h.cl.client(fol, h.wait)
     t0 = time.time()
