@@ -2,8 +2,9 @@
  * with what it was told last (a value rewritten in place, or moved when
  * it grew); it stays within its bound by forgetting everything at once;
  * keys past KEYCACHE_MAX_KEY and values past KEYCACHE_MAX_VALUE are never
- * kept. */
+ * kept. Also the arena (arena.h) it keeps its bytes in. */
 #include "keycache.h"
+#include "arena.h"
 #include "store.h"
 #include "testlib.h"
 #include <stdio.h>
@@ -89,8 +90,31 @@ static void test_bound(void) {
     keycache_free(k);
 }
 
+/* The arena under it: small requests share a chunk and stay put while
+ * more come; a big one gets a chunk of its own; a reset gives back all
+ * but one chunk, and that one serves again. */
+static void test_arena(void) {
+    arena a = {0};
+    CHECK(!arena_fits(&a, 1) && arena_bytes(&a) == 0);
+    char *p = arena_copy(&a, "abc", 3);
+    size_t one = arena_bytes(&a);
+    CHECK(one == arena_chunk_cost(3) && arena_fits(&a, ARENA_CHUNK / 4) && !arena_fits(&a, ARENA_CHUNK / 4 + 1));
+    char *big = arena_alloc(&a, ARENA_CHUNK);
+    memset(big, 'x', ARENA_CHUNK);
+    CHECK(arena_bytes(&a) == one + arena_chunk_cost(ARENA_CHUNK) && arena_fits(&a, 100));
+    for (int i = 0; i < 8000; i++) arena_copy(&a, "0123456789012345678901234567890123456789", 40);
+    CHECK(!memcmp(p, "abc", 3) && big[ARENA_CHUNK - 1] == 'x');
+    CHECK(arena_bytes(&a) == one + arena_chunk_cost(ARENA_CHUNK) + one);  /* 320 kB more: a second chunk */
+    arena_reset(&a);
+    CHECK(arena_bytes(&a) == one && arena_fits(&a, 1000));
+    CHECK(arena_alloc(&a, 0) != NULL);
+    arena_free(&a);
+    CHECK(arena_bytes(&a) == 0);
+}
+
 int main(void) {
     test_answers();
     test_bound();
+    test_arena();
     return test_summary("keycache");
 }

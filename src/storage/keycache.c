@@ -1,11 +1,12 @@
 #include "keycache.h"
+#include "arena.h"
 #include "buf.h"
 #include <stdlib.h>
 #include <string.h>
 
-/* Open addressing, linear probing; keys' and values' bytes live in
- * chunks that are only ever freed all together (at a clear), so an entry
- * costs no malloc. A value is rewritten in place while it fits the room
+/* Open addressing, linear probing; keys' and values' bytes live in an
+ * arena, only ever freed all together (at a clear), so an entry costs no
+ * malloc. A value is rewritten in place while it fits the room
  * it had; a longer one takes new room (the old is lost until a clear). */
 typedef struct entry {
     uint64_t hash, expire;
@@ -14,18 +15,10 @@ typedef struct entry {
     uint8_t used, found, has_val;
 } entry;
 
-#define CHUNK (256u << 10)
-
-typedef struct chunk {
-    struct chunk *next;
-    size_t used;
-    char data[];
-} chunk;
-
 struct keycache {
     entry *slots;
-    size_t nslots, n, max_bytes, chunk_bytes;
-    chunk *chunks;  /* the newest first: bytes are taken from it */
+    size_t nslots, n, max_bytes;
+    arena mem;
     uint64_t clears;
 };
 
@@ -39,29 +32,20 @@ keycache *keycache_new(size_t max_bytes) {
     return k;
 }
 
-static void free_chunks(keycache *k) {
-    for (chunk *c = k->chunks, *next; c; c = next) {
-        next = c->next;
-        free(c);
-    }
-    k->chunks = NULL;
-    k->chunk_bytes = 0;
-}
-
 void keycache_free(keycache *k) {
     if (!k) return;
-    free_chunks(k);
+    arena_free(&k->mem);
     free(k->slots);
     free(k);
 }
 
 void keycache_clear(keycache *k) {
-    free_chunks(k);
+    arena_reset(&k->mem);
     memset(k->slots, 0, sizeof(entry) * k->nslots);
     k->n = 0;
 }
 
-size_t keycache_bytes(const keycache *k) { return k->nslots * sizeof(entry) + k->chunk_bytes; }
+size_t keycache_bytes(const keycache *k) { return k->nslots * sizeof(entry) + arena_bytes(&k->mem); }
 uint64_t keycache_clears(const keycache *k) { return k->clears; }
 
 /* The slot of key: where it is, or the empty one where it goes. */
@@ -81,17 +65,17 @@ int keycache_get(const keycache *k, uint64_t h, const char *key, size_t klen, ke
     return 1;
 }
 
-/* Room for bytes more in the newest chunk, and (a new entry) a table
- * that takes one more: grown while the bound allows, else everything
- * forgotten, after which a fresh chunk has room for any key and value. */
+/* Room for bytes more in the arena, and (a new entry) a table that
+ * takes one more: grown while the bound allows, else everything
+ * forgotten, after which the arena's chunk has room for any key and
+ * value. */
 static void make_room(keycache *k, size_t bytes, int new_entry) {
-    size_t more = k->chunks && k->chunks->used + bytes <= CHUNK ? 0 : sizeof(chunk) + CHUNK;
+    size_t more = arena_fits(&k->mem, bytes) ? 0 : arena_chunk_cost(bytes);
     int grow = new_entry && (k->n + 1) * 2 > k->nslots;
     size_t table = k->nslots * sizeof(entry) * (grow ? 2 : 1);
-    if (table + k->chunk_bytes + more > k->max_bytes) {
+    if (table + arena_bytes(&k->mem) + more > k->max_bytes) {
         k->clears++;
         keycache_clear(k);
-        more = sizeof(chunk) + CHUNK;
         grow = 0;
     }
     if (grow) {
@@ -104,21 +88,6 @@ static void make_room(keycache *k, size_t bytes, int new_entry) {
             if (old[i].used) *find(k, old[i].hash, old[i].key, old[i].klen) = old[i];
         free(old);
     }
-    if (more) {
-        chunk *c = xmalloc(sizeof(chunk) + CHUNK);
-        c->used = 0;
-        c->next = k->chunks;
-        k->chunks = c;
-        k->chunk_bytes += sizeof(chunk) + CHUNK;
-    }
-}
-
-/* n bytes of the newest chunk (make_room() made them). */
-static char *take(keycache *k, size_t n) {
-    chunk *c = k->chunks;
-    char *p = c->data + c->used;
-    c->used += n;
-    return p;
 }
 
 /* Whether e's value room takes n bytes. */
@@ -134,12 +103,12 @@ void keycache_put(keycache *k, uint64_t h, const char *key, size_t klen, int fou
         make_room(k, (e->used ? 0 : klen) + cap, !e->used);
         e = find(k, h, key, klen);  /* the table may have been grown, or cleared */
         if (!e->used) {
-            *e = (entry){.hash = h, .key = take(k, klen), .klen = (uint32_t)klen, .used = 1};
+            *e = (entry){.hash = h, .key = arena_alloc(&k->mem, klen), .klen = (uint32_t)klen, .used = 1};
             memcpy(e->key, key, klen);
             k->n++;
         }
         if (keep && !fits(e, rawlen)) {
-            e->val = take(k, cap);
+            e->val = arena_alloc(&k->mem, cap);
             e->vcap = (uint32_t)cap;
         }
     }

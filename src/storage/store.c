@@ -1,4 +1,5 @@
 #include "store.h"
+#include "arena.h"
 #include "keycache.h"
 #include "idmap.h"
 #include "log.h"
@@ -16,9 +17,11 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-/* A change in the open batch, not yet in LevelDB: reads look here first, so
- * later commands (and later parts of one command: DEL k k) see it. */
-typedef struct pend { char *key; size_t klen; char *val; size_t vlen; int deleted; } pend;
+/* A key's last change in the open batch, not yet in LevelDB: reads look
+ * here first, so later commands (and later parts of one command: DEL k k)
+ * see it. The batch's data reaches LevelDB from here, once per key, in
+ * LevelDB's order (store_write). key and val live in the store's arena. */
+typedef struct pend { uint64_t hash; char *key; size_t klen; char *val; size_t vlen; int deleted; } pend;
 
 /* A generation's LevelDB, shared by the state machine and the views open
  * on it: an install that replaces it lets go of it, and it is closed (its
@@ -50,6 +53,7 @@ struct store {
     size_t batch_bytes;
     pend *pend;
     int npend, pendcap;
+    arena pend_bytes;          /* the pends' keys and values, freed at each write */
     int *slots;                /* open-addressing index into pend, -1 = empty */
     size_t nslots;
     buf kbuf;
@@ -168,8 +172,8 @@ static void put_dels(leveldb_writebatch_t *wb, const uint64_t *dels) {
     leveldb_writebatch_put(wb, META_DELS, strlen(META_DELS), v, sizeof(v));
 }
 
-static void note_deleted(store *f, const char *key, size_t klen) {
-    f->dels[store_key_hash(key, klen) % STORE_DEL_BUCKETS] = f->applied + 1;
+static void note_deleted(store *f, uint64_t h) {
+    f->dels[h % STORE_DEL_BUCKETS] = f->applied + 1;
     f->dels_dirty = 1;
 }
 
@@ -198,9 +202,8 @@ static const char *index_key(buf *b, uint64_t expire, const char *key, size_t kl
  * drops it, and a read that passes it (an iterator's seek merges every
  * level) reads and decompresses its whole block, seconds for hundreds of
  * MB, which the fetch thread may take, the loop may not. */
-static void large_note(store *f, const char *key, size_t klen, size_t vlen) {
+static void large_note(store *f, uint64_t h, size_t vlen) {
     if (vlen < STORE_LARGE_VALUE) return;
-    uint64_t h = store_key_hash(key, klen);
     pthread_mutex_lock(&f->large_mu);
     if (!idmap_get(&f->large, h, 1)) idmap_put(&f->large, h, 1, f);
     pthread_mutex_unlock(&f->large_mu);
@@ -673,7 +676,7 @@ void store_close(store *f) {
     keycache_free(f->kc);
     buf_free(&f->vbuf);
     if (f->wb) leveldb_writebatch_destroy(f->wb);
-    for (int i = 0; i < f->npend; i++) { free(f->pend[i].key); free(f->pend[i].val); }
+    arena_free(&f->pend_bytes);
     free(f->pend);
     free(f->slots);
     idmap_free(&f->large);
@@ -712,11 +715,11 @@ uint64_t store_key_hash(const char *key, size_t klen) {
 
 static void hash_be(char *p, uint64_t h) { for (int i = 0; i < 8; i++) p[i] = (char)(h >> (56 - 8 * i)); }
 
-/* 'k' + big-endian hash + user key, in the reused buffer b. */
-static const char *encode_key(buf *b, const char *key, size_t klen, size_t *n) {
+/* 'k' + big-endian hash (h, the key's) + user key, in the reused buffer b. */
+static const char *encode_key(buf *b, uint64_t hash, const char *key, size_t klen, size_t *n) {
     char h[9];
     h[0] = 'k';
-    hash_be(h + 1, store_key_hash(key, klen));
+    hash_be(h + 1, hash);
     b->len = 0;
     buf_append(b, h, 9);
     buf_append(b, key, klen);
@@ -724,7 +727,16 @@ static const char *encode_key(buf *b, const char *key, size_t klen, size_t *n) {
     return b->data;
 }
 
-static const char *dkey(store *f, const char *key, size_t klen, size_t *n) { return encode_key(&f->kbuf, key, klen, n); }
+/* The hash in a stored key. */
+static uint64_t hash_of(const char *stored) {
+    uint64_t h = 0;
+    for (int b = 1; b < 9; b++) h = h << 8 | (unsigned char)stored[b];
+    return h;
+}
+
+static const char *dkey(store *f, uint64_t h, const char *key, size_t klen, size_t *n) {
+    return encode_key(&f->kbuf, h, key, klen, n);
+}
 
 /* Steps an iterator over user keys: the stored key, or NULL at their end.
  * An iterator also stops at a damaged block: that must not pass for the
@@ -746,18 +758,20 @@ static const char *next_user_key(leveldb_iterator_t *it, int *started, size_t *n
     return *n >= 9 && k[0] == 'k' ? k : NULL;
 }
 
-/* Slot of key in the index: where it is, or the empty slot where it goes. */
-static size_t pend_slot(store *f, const char *key, size_t klen) {
-    size_t mask = f->nslots - 1, i = (size_t)store_key_hash(key, klen) & mask;
+/* Slot of key (of hash h) in the index: where it is, or the empty slot where it goes. */
+static size_t pend_slot(store *f, uint64_t h, const char *key, size_t klen) {
+    size_t mask = f->nslots - 1, i = (size_t)h & mask;
     for (;; i = (i + 1) & mask) {
         int j = f->slots[i];
-        if (j < 0 || (f->pend[j].klen == klen && memcmp(f->pend[j].key, key, klen) == 0)) return i;
+        if (j < 0) return i;
+        const pend *p = &f->pend[j];
+        if (p->hash == h && p->klen == klen && memcmp(p->key, key, klen) == 0) return i;
     }
 }
 
-static pend *find_pend(store *f, const char *key, size_t klen) {
+static pend *find_pend(store *f, uint64_t h, const char *key, size_t klen) {
     if (!f->npend) return NULL;
-    int j = f->slots[pend_slot(f, key, klen)];
+    int j = f->slots[pend_slot(f, h, key, klen)];
     return j < 0 ? NULL : &f->pend[j];
 }
 
@@ -766,13 +780,13 @@ static void reindex(store *f, size_t nslots) {
     f->nslots = nslots;
     f->slots = xmalloc(sizeof(int) * nslots);
     memset(f->slots, -1, sizeof(int) * nslots);
-    for (int j = 0; j < f->npend; j++) f->slots[pend_slot(f, f->pend[j].key, f->pend[j].klen)] = j;
+    for (int j = 0; j < f->npend; j++) f->slots[pend_slot(f, f->pend[j].hash, f->pend[j].key, f->pend[j].klen)] = j;
 }
 
 /* The stored form of key (malloc'd, NUL-terminated), or NULL; *known
  * when the overlay or the key cache answered (the cache has it already). */
-static char *get_raw(store *f, const char *key, size_t klen, size_t *vlen, int *known) {
-    pend *p = find_pend(f, key, klen);
+static char *get_raw(store *f, uint64_t h, const char *key, size_t klen, size_t *vlen, int *known) {
+    pend *p = find_pend(f, h, key, klen);
     *known = 1;
     if (p) {
         if (p->deleted) return NULL;
@@ -780,14 +794,14 @@ static char *get_raw(store *f, const char *key, size_t klen, size_t *vlen, int *
         return xstrndup(p->val, p->vlen);
     }
     keycache_hit hit;
-    if (f->kc && keycache_get(f->kc, store_key_hash(key, klen), key, klen, &hit) && (!hit.found || hit.raw)) {
+    if (f->kc && keycache_get(f->kc, h, key, klen, &hit) && (!hit.found || hit.raw)) {
         if (!hit.found) return NULL;
         *vlen = hit.rawlen;
         return xstrndup(hit.raw, hit.rawlen);
     }
     *known = 0;
     size_t n;
-    const char *k = dkey(f, key, klen, &n);
+    const char *k = dkey(f, h, key, klen, &n);
     char *err = NULL;
     char *v = leveldb_get(db_of(f), f->ropts, k, n, vlen, &err);
     if (err) {
@@ -802,44 +816,47 @@ static char *get_raw(store *f, const char *key, size_t klen, size_t *vlen, int *
     return own;
 }
 
-int store_get(store *f, const char *key, size_t klen, sval *v) {
+static int get_hashed(store *f, uint64_t h, const char *key, size_t klen, sval *v) {
     size_t n = 0;
     int known;
-    v->raw = get_raw(f, key, klen, &n, &known);
+    v->raw = get_raw(f, h, key, klen, &n, &known);
     if (v->raw) value_decode(v->raw, n, v);
-    if (f->kc && !known)
-        keycache_put(f->kc, store_key_hash(key, klen), key, klen, v->raw != NULL, v->raw ? v->expire : 0, v->raw, n);
+    if (f->kc && !known) keycache_put(f->kc, h, key, klen, v->raw != NULL, v->raw ? v->expire : 0, v->raw, n);
     return v->raw != NULL;
 }
 
+int store_get(store *f, const char *key, size_t klen, sval *v) {
+    return get_hashed(f, store_key_hash(key, klen), key, klen, v);
+}
+
 /* The open batch's overlay (what reads of this batch see) follows a change. */
-static void overlay(store *f, const char *key, size_t klen, const char *val, size_t vlen, int deleted) {
-    pend *p = find_pend(f, key, klen);
+static void overlay(store *f, uint64_t h, const char *key, size_t klen, const char *val, size_t vlen,
+                    int deleted) {
+    pend *p = find_pend(f, h, key, klen);
     if (!p) {
         if (f->npend == f->pendcap) {
             f->pendcap = f->pendcap ? f->pendcap * 2 : 64;
             f->pend = xrealloc(f->pend, sizeof(pend) * (size_t)f->pendcap);
         }
         if ((size_t)(f->npend + 1) * 2 > f->nslots) reindex(f, f->nslots ? f->nslots * 2 : 128);
-        size_t slot = pend_slot(f, key, klen);
+        size_t slot = pend_slot(f, h, key, klen);
         f->slots[slot] = f->npend;
         p = &f->pend[f->npend++];
-        p->key = xstrndup(key, klen);
+        p->hash = h;
+        p->key = arena_copy(&f->pend_bytes, key, klen);
         p->klen = klen;
-        p->val = NULL;
-    } else {
-        free(p->val);
     }
-    p->val = deleted ? NULL : xstrndup(val, vlen);
+    /* a value replaced in this batch keeps its room until the write (the batch's bytes bound it) */
+    p->val = deleted ? NULL : arena_copy(&f->pend_bytes, val, vlen);
     p->vlen = vlen;
     p->deleted = deleted;
 }
 
 /* Every change of a key comes here: the overlay and the key cache follow it. */
-static void remember(store *f, const char *key, size_t klen, const char *val, size_t vlen, int deleted,
+static void remember(store *f, uint64_t h, const char *key, size_t klen, const char *val, size_t vlen, int deleted,
                      uint64_t expire) {
-    keycache_put(f->kc, store_key_hash(key, klen), key, klen, !deleted, expire, val, vlen);
-    overlay(f, key, klen, val, vlen, deleted);
+    keycache_put(f->kc, h, key, klen, !deleted, expire, val, vlen);
+    overlay(f, h, key, klen, val, vlen, deleted);
 }
 
 static void batch_open(store *f) {
@@ -867,15 +884,15 @@ static void index_move(store *f, const char *key, size_t klen, uint64_t was, uin
 }
 
 /* The expiry key had (0: none), and whether it existed. */
-static int old_expiry(store *f, const char *key, size_t klen, uint64_t *expire) {
+static int old_expiry(store *f, uint64_t h, const char *key, size_t klen, uint64_t *expire) {
     keycache_hit hit;
-    if (keycache_get(f->kc, store_key_hash(key, klen), key, klen, &hit)) {
+    if (keycache_get(f->kc, h, key, klen, &hit)) {
         *expire = hit.expire;
         return hit.found;
     }
     sval o;
     *expire = 0;
-    if (!store_get(f, key, klen, &o)) return 0;
+    if (!get_hashed(f, h, key, klen, &o)) return 0;
     *expire = o.expire;
     sval_free(&o);
     return 1;
@@ -883,35 +900,28 @@ static int old_expiry(store *f, const char *key, size_t klen, uint64_t *expire) 
 
 void store_put(store *f, const char *key, size_t klen, const char *val, size_t vlen, uint64_t expire) {
     assert(!f->owner);  /* a read handle never writes */
-    uint64_t was;
-    if (!old_expiry(f, key, klen, &was)) f->keys++;
+    uint64_t was, h = store_key_hash(key, klen);
+    if (!old_expiry(f, h, key, klen, &was)) f->keys++;
     value_encode(&f->vbuf, val, vlen, expire, f->applied + 1);  /* the entry being applied wrote it */
-    large_note(f, key, klen, vlen);
+    large_note(f, h, vlen);
     batch_open(f);
     f->batch_bytes += klen + f->vbuf.len;
     index_move(f, key, klen, was, expire);
-    size_t n;
-    const char *k = dkey(f, key, klen, &n);
-    leveldb_writebatch_put(f->wb, k, n, f->vbuf.data, f->vbuf.len);
-    remember(f, key, klen, f->vbuf.data, f->vbuf.len, 0, expire);
+    remember(f, h, key, klen, f->vbuf.data, f->vbuf.len, 0, expire);
     if (f->vbuf.cap > (1u << 20)) buf_free(&f->vbuf);  /* a large value's buffer is not kept */
 }
 
 int store_del(store *f, const char *key, size_t klen, uint64_t *expire) {
     assert(!f->owner);
-    uint64_t was;
-    if (!old_expiry(f, key, klen, &was)) return 0;
+    uint64_t was, h = store_key_hash(key, klen);
+    if (!old_expiry(f, h, key, klen, &was)) return 0;
     if (expire) *expire = was;
     f->keys--;
-    note_deleted(f, key, klen);
-    large_note(f, key, klen, 0);
+    note_deleted(f, h);
     batch_open(f);
     f->batch_bytes += klen;
     index_move(f, key, klen, was, 0);
-    size_t n;
-    const char *k = dkey(f, key, klen, &n);
-    leveldb_writebatch_delete(f->wb, k, n);
-    remember(f, key, klen, NULL, 0, 1, 0);
+    remember(f, h, key, klen, NULL, 0, 1, 0);
     return 1;
 }
 
@@ -927,10 +937,25 @@ void store_clear(store *f) {
     size_t n;
     const char *stored;
     batch_open(f);
+    /* the batch's own keys first: their expiry index entries are in the
+     * batch, not in LevelDB's index, whether or not LevelDB has the key */
+    for (int i = 0; i < f->npend; i++) {
+        pend *p = &f->pend[i];
+        if (p->deleted) continue;
+        note_deleted(f, p->hash);
+        sval v;
+        value_decode(p->val, p->vlen, &v);
+        if (v.expire) {
+            const char *ik = index_key(&f->kbuf, v.expire, p->key, p->klen, &n);
+            leveldb_writebatch_delete(f->wb, ik, n);
+        }
+        p->val = NULL;
+        p->deleted = 1;
+    }
     while ((stored = next_user_key(it, &started, &n))) {
-        leveldb_writebatch_delete(f->wb, stored, n);
-        note_deleted(f, stored + 9, n - 9);
-        overlay(f, stored + 9, n - 9, NULL, 0, 1);  /* the key cache is cleared at the end */
+        uint64_t h = hash_of(stored);
+        note_deleted(f, h);
+        overlay(f, h, stored + 9, n - 9, NULL, 0, 1);  /* the key cache is cleared at the end */
     }
     leveldb_iter_seek(it, "x", 1);  /* the expiry index */
     for (; leveldb_iter_valid(it); leveldb_iter_next(it)) {
@@ -939,22 +964,6 @@ void store_clear(store *f) {
         leveldb_writebatch_delete(f->wb, ik, n);
     }
     leveldb_iter_destroy(it);
-    for (int i = 0; i < f->npend; i++) {
-        pend *p = &f->pend[i];
-        if (p->deleted) continue;
-        const char *dk = dkey(f, p->key, p->klen, &n);
-        leveldb_writebatch_delete(f->wb, dk, n);
-        note_deleted(f, p->key, p->klen);
-        sval v;
-        value_decode(p->val, p->vlen, &v);
-        if (v.expire) {
-            const char *ik = index_key(&f->kbuf, v.expire, p->key, p->klen, &n);
-            leveldb_writebatch_delete(f->wb, ik, n);
-        }
-        free(p->val);
-        p->val = NULL;
-        p->deleted = 1;
-    }
     f->keys = 0;
     f->volatile_keys = 0;
     f->expire_sum = 0;
@@ -977,8 +986,49 @@ static void write_meta(leveldb_writebatch_t *wb, uint64_t applied, uint64_t term
     leveldb_writebatch_put(wb, META_KEYS, strlen(META_KEYS), v, 8);
 }
 
+/* LevelDB's order of user keys: hash, then key bytes. */
+static int key_cmp(uint64_t ha, const char *a, size_t al, uint64_t hb, const char *b, size_t bl) {
+    if (ha != hb) return ha < hb ? -1 : 1;
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : al < bl ? -1 : al > bl;
+}
+
+static int pend_cmp(const void *x, const void *y) {
+    const pend *a = *(const pend *const *)x, *b = *(const pend *const *)y;
+    return key_cmp(a->hash, a->key, a->klen, b->hash, b->key, b->klen);
+}
+
+/* The open batch's keys of hash from on, in LevelDB's order (malloc'd). */
+static const pend **sorted_pend(const store *f, uint64_t from, size_t *n) {
+    const pend **v = xmalloc(sizeof(*v) * (size_t)(f->npend ? f->npend : 1));
+    *n = 0;
+    for (int j = 0; j < f->npend; j++)
+        if (f->pend[j].hash >= from) v[(*n)++] = &f->pend[j];
+    qsort(v, *n, sizeof(*v), pend_cmp);
+    return v;
+}
+
+/* The batch's data, one change per key, in LevelDB's order: a memtable
+ * takes keys in order for less than the same keys scattered (the search
+ * of its skip list for one starts where the previous one ended, in cache). */
+static leveldb_writebatch_t *data_batch(store *f) {
+    leveldb_writebatch_t *wb = leveldb_writebatch_create();
+    size_t n;
+    const pend **v = sorted_pend(f, 0, &n);
+    for (size_t i = 0; i < n; i++) {
+        size_t kn;
+        const char *k = dkey(f, v[i]->hash, v[i]->key, v[i]->klen, &kn);
+        if (v[i]->deleted)
+            leveldb_writebatch_delete(wb, k, kn);
+        else
+            leveldb_writebatch_put(wb, k, kn, v[i]->val, v[i]->vlen);
+    }
+    free(v);
+    return wb;
+}
+
 static void clear_pend(store *f) {
-    for (int i = 0; i < f->npend; i++) { free(f->pend[i].key); free(f->pend[i].val); }
+    arena_reset(&f->pend_bytes);
     f->npend = 0;
     if (f->nslots) memset(f->slots, -1, sizeof(int) * f->nslots);
 }
@@ -995,8 +1045,12 @@ static int store_write(store *f, int sync) {
     batch_open(f);
     write_meta(f->wb, f->applied, f->applied_term, f->keys, f->volatile_keys, f->time_ms);
     if (f->dels_dirty) put_dels(f->wb, f->dels);
+    /* the data first, then the rest (the expiry index, metadata): no key is in both */
+    leveldb_writebatch_t *out = data_batch(f);
+    leveldb_writebatch_append(out, f->wb);
     char *err = NULL;
-    leveldb_write(f->db, sync ? f->wsync : f->wopts, f->wb, &err);
+    leveldb_write(f->db, sync ? f->wsync : f->wopts, out, &err);
+    leveldb_writebatch_destroy(out);
     if (err && space_error(err)) {
         logmsg(LL_WARNING, "Writing the state machine in %s failed: %s. It takes no writes until there is space; "
                "what was applied meanwhile is kept in memory. Its data is intact.", f->dir, err);
@@ -1123,8 +1177,6 @@ int store_write_batch(store *f) { return store_write(f, 0); }
  * keys with the open batch's, which it sorts once into LevelDB's order
  * (hash, then key bytes): a command of a transaction sees what the ones
  * before it wrote. On a read handle, LevelDB alone. */
-typedef struct ipend { uint64_t hash; const pend *p; } ipend;
-
 struct store_iter {
     leveldb_iterator_t *it;
     int started;
@@ -1132,26 +1184,9 @@ struct store_iter {
     size_t dn;
     uint64_t dhash;
     int step;              /* dk was handed out: step past it at the next call */
-    ipend *pv;             /* the open batch's keys from the start hash on, sorted */
+    const pend **pv;       /* the open batch's keys from the start hash on, sorted */
     size_t npv, at;
 };
-
-static int key_cmp(uint64_t ha, const char *a, size_t al, uint64_t hb, const char *b, size_t bl) {
-    if (ha != hb) return ha < hb ? -1 : 1;
-    int c = memcmp(a, b, al < bl ? al : bl);
-    return c ? c : al < bl ? -1 : al > bl;
-}
-
-static int ipend_cmp(const void *x, const void *y) {
-    const ipend *a = x, *b = y;
-    return key_cmp(a->hash, a->p->key, a->p->klen, b->hash, b->p->key, b->p->klen);
-}
-
-static uint64_t hash_of(const char *stored) {
-    uint64_t h = 0;
-    for (int b = 1; b < 9; b++) h = h << 8 | (unsigned char)stored[b];
-    return h;
-}
 
 static void iter_db_step(store_iter *i) {
     i->dk = next_user_key(i->it, &i->started, &i->dn);
@@ -1166,14 +1201,7 @@ store_iter *store_iter_new(store *f, uint64_t from) {
     k[0] = 'k';
     hash_be(k + 1, from);
     leveldb_iter_seek(i->it, k, 9);
-    if (!f->owner && f->npend) {
-        i->pv = xmalloc(sizeof(ipend) * (size_t)f->npend);
-        for (int j = 0; j < f->npend; j++) {
-            uint64_t h = store_key_hash(f->pend[j].key, f->pend[j].klen);
-            if (h >= from) i->pv[i->npv++] = (ipend){h, &f->pend[j]};
-        }
-        qsort(i->pv, i->npv, sizeof(ipend), ipend_cmp);
-    }
+    if (!f->owner && f->npend) i->pv = sorted_pend(f, from, &i->npv);
     iter_db_step(i);
     return i;
 }
@@ -1181,8 +1209,8 @@ store_iter *store_iter_new(store *f, uint64_t from) {
 int store_iter_next(store_iter *i, const char **key, size_t *klen, uint64_t *hash, uint64_t *expire) {
     if (i->step) iter_db_step(i), i->step = 0;
     for (;;) {
-        const ipend *q = i->at < i->npv ? &i->pv[i->at] : NULL;
-        int c = !q ? -1 : !i->dk ? 1 : key_cmp(i->dhash, i->dk + 9, i->dn - 9, q->hash, q->p->key, q->p->klen);
+        const pend *q = i->at < i->npv ? i->pv[i->at] : NULL;
+        int c = !q ? -1 : !i->dk ? 1 : key_cmp(i->dhash, i->dk + 9, i->dn - 9, q->hash, q->key, q->klen);
         if (!q && !i->dk) return 0;
         sval v;
         if (c < 0) {  /* LevelDB's, untouched by the batch */
@@ -1198,10 +1226,10 @@ int store_iter_next(store_iter *i, const char **key, size_t *klen, uint64_t *has
         }
         if (c == 0) iter_db_step(i);  /* the batch's version replaces LevelDB's */
         i->at++;
-        if (q->p->deleted) continue;
-        value_decode(q->p->val, q->p->vlen, &v);
-        *key = q->p->key;
-        *klen = q->p->klen;
+        if (q->deleted) continue;
+        value_decode(q->val, q->vlen, &v);
+        *key = q->key;
+        *klen = q->klen;
         *hash = q->hash;
         *expire = v.expire;
         return 1;
@@ -1299,7 +1327,7 @@ int store_view_next(store_view *v, const char **k, size_t *kl, const char **val,
 
 int store_view_get(store_view *v, const char *key, size_t klen, sval *out) {
     size_t n, vlen;
-    const char *k = encode_key(&v->kbuf, key, klen, &n);
+    const char *k = encode_key(&v->kbuf, store_key_hash(key, klen), key, klen, &n);
     char *err = NULL;
     char *val = leveldb_get(v->ref->db, v->ro, k, n, &vlen, &err);
     if (err) {
@@ -1387,10 +1415,10 @@ int store_build_put(store *f, store_build *b, const char *k, size_t kl, const ch
         b->vol++;
         b->expire_sum += d.expire / 1000;
     }
-    const char *key = encode_key(&b->kbuf, k, kl, &n);
+    uint64_t h = store_key_hash(k, kl);
+    const char *key = encode_key(&b->kbuf, h, k, kl, &n);
     leveldb_writebatch_put(b->wb, key, n, v, vl);
     b->count++;
-    uint64_t h = store_key_hash(k, kl);
     if (d.len >= STORE_LARGE_VALUE && !idmap_get(&b->large, h, 1)) idmap_put(&b->large, h, 1, b);
     b->bytes += kl + vl + 16;
     return b->bytes >= BUILD_BATCH ? build_write(b, f->wopts, err) : 0;
