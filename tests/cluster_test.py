@@ -495,6 +495,41 @@ def test_kill_mid_install(cl):
               "a key from the image reads back through that node")
 
 
+def test_resume_mid_transfer(cl):
+    """A link that breaks while a follower receives an image (the follower
+    paused, the leader's links to it dropped) does not start the image over:
+    the transfer resumes from the follower's last acknowledged byte."""
+    lead = cl.leader()
+    fol = cl.followers(lead)[0]
+    cl.stop(fol)
+    n = pipe_sets(cl, lead, ["res%d" % k for k in range(60000)], "y" * 300)
+    check(n == 60000, "60000 larger values written with a follower down (%d)" % n)
+    cl.call(lead, "RAFT.SNAPSHOT")
+    before = cl.info(lead)
+    cl.start(fol)  # a new process: its counters start at 0
+    check(wait_for(lambda: int(cl.info(fol)["raft_snapshot_bytes_received"]) > (1 << 20), 60),
+          "the follower has received a megabyte of the image")
+    cl.pause(fol)
+    dropped = cl.call(lead, "DEBUG", "DROP-PEER-LINKS", str(fol))
+    check(isinstance(dropped, int) and dropped >= 1, "DEBUG DROP-PEER-LINKS closed the links (%r)" % dropped)
+    time.sleep(1)
+    cl.resume(fol)
+    check(wait_for(lambda: int(cl.info(fol)["raft_snapshots_received"]) >= 1, 60), "the follower installs the image")
+    after, got = cl.info(lead), cl.info(fol)
+    sent = int(after["raft_snapshot_bytes_sent"]) - int(before["raft_snapshot_bytes_sent"])
+    size = int(got["raft_snapshot_bytes_received"])
+    check(int(after["raft_snapshots_resumed"]) > int(before["raft_snapshots_resumed"]) and
+          after["raft_snapshots_send_failed"] == before["raft_snapshots_send_failed"] and
+          got["raft_snapshots_receive_failed"] == "0",
+          "one transfer, resumed: none failed (leader %r, follower %r)" % (after, got))
+    check(size > 0 and sent - size <= (4 << 20) + (256 << 10),
+          "only the unacknowledged window was sent again (%d bytes sent for an image of %d)" % (sent, size))
+    check(wait_for(lambda: cl.info(fol, "keyspace") == cl.info(lead, "keyspace"), 30),
+          "the follower then holds every key (%r vs %r)" % (cl.info(fol, "keyspace"), cl.info(lead, "keyspace")))
+    with cl.client(fol) as c:
+        check(retry(lambda: c.call("GET", "res59999")) == b"y" * 300, "a key from the image reads back there")
+
+
 def test_restart_replays_little(cl):
     """After a restart each node replays only the log after its snapshot."""
     for i in range(1, 4):
@@ -739,10 +774,12 @@ THREE_NODES = [test_follower_writes, test_follower_pipeline, test_follower_reads
 FIVE_NODES = [test_five_nodes_lose_two]
 SECURED = [test_open_bind_needs_secret, test_secret_hidden, test_forged_frames, test_too_many_unauthenticated,
            test_impostor_node, test_join_needs_secret]
-SNAPSHOTS = [test_log_bounded, test_catch_up_by_snapshot, test_kill_mid_install, test_restart_replays_little]
+SNAPSHOTS = [test_log_bounded, test_catch_up_by_snapshot, test_kill_mid_install, test_resume_mid_transfer,
+             test_restart_replays_little]
 # with small caches: the key cache evicts, LevelDB writes many small tables
 SNAPSHOT_ARGS = ["--snapshot-threshold", "20000", "--snapshot-log-size", "4mb", "--wal-segment-size", "1mb",
-                 "--key-cache-size", "1mb", "--leveldb-cache-size", "8mb", "--leveldb-write-buffer-size", "4mb"]
+                 "--key-cache-size", "1mb", "--leveldb-cache-size", "8mb", "--leveldb-write-buffer-size", "4mb",
+                 "--enable-debug-command", "local"]  # DEBUG DROP-PEER-LINKS
 
 
 def on_cluster(tests, n=3, extra=()):

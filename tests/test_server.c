@@ -508,7 +508,11 @@ static void test_open_files_limit(void) {
     CHECKMSG(ok == 135 && refused == 5, "with 136 clients allowed: %d answered, %d refused", ok, refused);
     EXPECT(c, "SET afterfull 1", "+OK");  /* the log and LevelDB still have their descriptors */
     /* enable-debug-command local: allowed from loopback */
-    EXPECT(c, "DEBUG HELP", "[+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:,+DIGEST,+    Output a hex signature representing the current DB content.,+HELP,+    Print this help.]");
+    EXPECT(c, "DEBUG HELP", "[+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:,+DIGEST,+    Output a hex signature representing the current DB content.,+DROP-PEER-LINKS <node-id>,+    Close this node's connections with that peer, as a network fault would.,+HELP,+    Print this help.]");
+    EXPECT(c, "DEBUG DROP-PEER-LINKS 99", ":0");
+    EXPECT(c, "DEBUG DROP-PEER-LINKS 0", "-ERR value is not an integer or out of range");
+    EXPECT(c, "DEBUG DROP-PEER-LINKS -1", "-ERR value is not an integer or out of range");
+    EXPECT(c, "DEBUG DROP-PEER-LINKS x", "-ERR value is not an integer or out of range");
     EXPECT(c, "DEBUG nosuch", "-ERR unknown subcommand 'nosuch'. Try DEBUG HELP.");
     redisReply *dg = redisCommand(c, "DEBUG DIGEST");
     CHECK(dg && dg->type == REDIS_REPLY_STATUS && strlen(dg->str) == 40 && strspn(dg->str, "0123456789abcdef") == 40 &&

@@ -84,12 +84,17 @@ void debug_command(cmdctx *x, int argc, rstr *argv) {
                     "configuration file, and then restart the server.");
         return;
     }
+    long long id;
     if (argc == 2 && eq(&argv[1], "digest")) {
         debug_digest(x);
+    } else if (argc == 3 && eq(&argv[1], "drop-peer-links")) {
+        if (!str2ll(argv[2].p, argv[2].len, &id) || id <= 0) reply_error(x->out, "ERR value is not an integer or out of range");
+        else reply_int(x->out, node_drop_peer_links((uint64_t)id));
     } else if (argc == 2 && eq(&argv[1], "help")) {
         static const char *const help[] = {
             "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "DIGEST", "    Output a hex signature representing the current DB content.",
+            "DROP-PEER-LINKS <node-id>", "    Close this node's connections with that peer, as a network fault would.",
             "HELP", "    Print this help.",
         };
         REPLY_HELP(x->out, help);

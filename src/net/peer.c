@@ -1267,6 +1267,17 @@ int peer_connected(uint64_t id) {
     return mb && mb->out && mb->out->authed;
 }
 
+int peer_drop_links(uint64_t id) {
+    int n = 0;
+    member *mb = id ? find_member(id) : NULL;
+    if (mb && mb->out && mb->out->authed) conn_close(mb->out, "dropped (DEBUG DROP-PEER-LINKS)"), n++;
+    for (conn *c = transport.inbound, *next; c; c = next) {
+        next = c->next;
+        if (id && c->authed && c->peer == id) conn_close(c, "dropped (DEBUG DROP-PEER-LINKS)"), n++;
+    }
+    return n;
+}
+
 /* The send buffer of a connection that does not drain is bounded: a peer
  * that stopped reading is dropped and dialled again. */
 #define PEER_MAX_QUEUED (1ULL << 30)

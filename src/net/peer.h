@@ -195,6 +195,10 @@ void peer_set_tls(int on);
 void peer_remove(uint64_t id);
 void peer_shutdown(void);
 int peer_connected(uint64_t id);
+/* Closes every authenticated connection with id, both ways, as a network
+ * fault would (DEBUG DROP-PEER-LINKS, for tests); they are dialled again
+ * as after any break. How many were closed. */
+int peer_drop_links(uint64_t id);
 /* Queue a frame for id; -1 when not connected (nothing was queued). */
 int peer_send_raft(const raft_msg *m);
 int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, const rstr *argv);

@@ -12,15 +12,17 @@ typedef struct outgoing {
     uint64_t index, img_term, keys;
     store_view *view;
     img_enc enc;
-    buf chunk;
-    uint64_t sent, acked;
-    int eof;
+    buf held;                  /* the image's bytes [acked, sent): sent, not yet acknowledged */
+    uint64_t sent, acked;      /* encoded and sent once; acknowledged */
+    uint64_t resend;           /* after a resume: sent again up to here (== sent otherwise) */
+    int eof, paused;           /* paused: the link broke; the follower may still hold [0, acked) */
     unsigned long long started, last_ack;
 } outgoing;
 
 typedef struct incoming {
     uint64_t from, id, term;   /* from == 0: none */
     uint64_t received;
+    unsigned long long last_chunk;
     img_dec *dec;
     store_build *build;
     char *err;                 /* a record could not be written */
@@ -37,7 +39,7 @@ static struct {
     outgoing out[RAFT_MAX_NODES * 2];  /* members and departing ones */
     incoming in;
     ev_timer stall;
-    long long sent_ok, sent_failed, received_ok, received_failed;
+    long long sent_ok, sent_failed, received_ok, received_failed, resumed;
     unsigned long long bytes_sent, bytes_received;
 } S;
 #define NOUT (int)(sizeof(S.out) / sizeof(S.out[0]))
@@ -58,7 +60,7 @@ static void out_end(outgoing *o, int ok, const char *why) {
                (unsigned long long)o->sent, why);
     }
     store_view_free(o->view);
-    buf_free(&o->chunk);
+    buf_free(&o->held);
     memset(o, 0, sizeof(*o));
 }
 
@@ -68,17 +70,30 @@ static void out_fail(outgoing *o, const char *why) {
     replica_image_failed(S.rep, to);
 }
 
-/* Fills one chunk from the view; the last one carries the trailer. */
-static void fill_chunk(outgoing *o) {
+/* The link broke: the core hears the transfer failed and asks for an
+ * image again once the follower answers; meanwhile the transfer waits,
+ * its view and unacknowledged bytes kept, and stream_start resumes it
+ * (unless the stall timeout ends it first). */
+static void out_pause(outgoing *o, const char *why) {
+    if (o->paused) return;
+    logmsg(LL_NOTICE, "Snapshot transfer to node %llu paused after %llu bytes acknowledged: %s",
+           (unsigned long long)o->to, (unsigned long long)o->acked, why);
+    o->paused = 1;
+    replica_image_failed(S.rep, o->to);
+}
+
+/* Appends one chunk's worth from the view to held (from start on); the
+ * last one carries the trailer. */
+static void fill_chunk(outgoing *o, size_t start) {
     const char *k, *v;
     size_t kl, vl;
-    while (o->chunk.len < STREAM_CHUNK) {
+    while (o->held.len - start < STREAM_CHUNK) {
         if (!store_view_next(o->view, &k, &kl, &v, &vl)) {
-            img_enc_end(&o->enc, &o->chunk);
+            img_enc_end(&o->enc, &o->held);
             o->eof = 1;
             return;
         }
-        if (img_enc_record(&o->enc, &o->chunk, k, kl, v, vl) < 0) {
+        if (img_enc_record(&o->enc, &o->held, k, kl, v, vl) < 0) {
             /* a value over the format's limit cannot exist: writes are capped lower */
             logmsg(LL_WARNING, "Key of %zu bytes with a value of %zu bytes does not fit a snapshot image", kl, vl);
             abort();
@@ -86,10 +101,26 @@ static void fill_chunk(outgoing *o) {
     }
 }
 
+/* After a resume: what the broken link may have lost, again, from the
+ * last acknowledged byte (the follower skips what it has). */
+static int send_again(outgoing *o) {
+    while (o->resend < o->sent) {
+        size_t n = o->sent - o->resend < STREAM_CHUNK ? (size_t)(o->sent - o->resend) : STREAM_CHUNK;
+        const char *p = o->held.data + o->held.pos + (o->resend - o->acked);
+        int last = o->eof && o->resend + n == o->sent;
+        if (peer_send_snap(o->to, o->id, o->term, o->resend, last, p, n) < 0) return -1;
+        o->resend += n;
+        S.bytes_sent += n;
+    }
+    return 0;
+}
+
 /* Sends while the window has room. */
 static void send_window(outgoing *o) {
-    while (o->to && !o->eof && o->sent - o->acked < STREAM_WINDOW) {
-        o->chunk.len = 0;
+    if (!o->to || o->paused) return;
+    if (send_again(o) < 0) { out_pause(o, "the link is down"); return; }
+    while (!o->eof && o->sent - o->acked < STREAM_WINDOW) {
+        size_t start = o->held.len;
         if (!o->sent) {  /* the header travels with the first records */
             const char *conf = store_view_conf(o->view) ? store_view_conf(o->view) : S.members;
             const char *acl = store_view_acl(o->view);
@@ -97,19 +128,30 @@ static void send_window(outgoing *o) {
             store_view_dels(o->view, dels);
             img_header h = {o->index, o->img_term, S.cluster_id, (char *)conf, strlen(conf), (char *)acl,
                             acl ? strlen(acl) : 0, store_view_time(o->view), dels, sizeof(dels), 0};
-            if (img_enc_begin(&o->enc, &o->chunk, &h) < 0) {  /* over the format's limits: cannot happen (apply caps them) */
+            if (img_enc_begin(&o->enc, &o->held, &h) < 0) {  /* over the format's limits: cannot happen (apply caps them) */
                 out_fail(o, "the image header is over its limits");
                 return;
             }
         }
-        fill_chunk(o);
-        if (peer_send_snap(o->to, o->id, o->term, o->sent, o->eof, o->chunk.data, o->chunk.len) < 0) {
-            out_fail(o, "the link is down");
-            return;
-        }
-        o->sent += o->chunk.len;
-        S.bytes_sent += o->chunk.len;
+        fill_chunk(o, start);
+        size_t n = o->held.len - start;
+        int rc = peer_send_snap(o->to, o->id, o->term, o->sent, o->eof, o->held.data + start, n);
+        o->sent += n;  /* held either way: a resume sends it if the link lost it */
+        if (rc < 0) { out_pause(o, "the link is down"); return; }
+        o->resend = o->sent;
+        S.bytes_sent += n;
     }
+}
+
+/* A paused transfer goes on where the follower's acknowledgements left it. */
+static void out_resume(outgoing *o) {
+    o->paused = 0;
+    o->resend = o->acked;
+    o->last_ack = mono_ms();
+    S.resumed++;
+    logmsg(LL_NOTICE, "Snapshot transfer to node %llu resumed at byte %llu of the image at index %llu",
+           (unsigned long long)o->to, (unsigned long long)o->acked, (unsigned long long)o->index);
+    send_window(o);
 }
 
 static outgoing *find_out(uint64_t to) {
@@ -119,8 +161,15 @@ static outgoing *find_out(uint64_t to) {
 }
 
 void stream_start(uint64_t to, uint64_t term) {
-    if (find_out(to)) return;  /* one at a time per follower */
-    outgoing *o = find_out(0);
+    outgoing *o = find_out(to);
+    if (o && !o->paused) return;  /* one at a time per follower */
+    if (o && o->term == term) {
+        if (peer_connected(to)) out_resume(o);
+        else replica_image_failed(S.rep, to);  /* still down: the core asks again once the follower answers */
+        return;
+    }
+    if (o) out_end(o, 0, "superseded by a transfer in a new term");
+    o = find_out(0);
     if (!o) { replica_image_failed(S.rep, to); return; }
     if (!peer_connected(to)) { replica_image_failed(S.rep, to); return; }
     memset(o, 0, sizeof(*o));
@@ -130,7 +179,7 @@ void stream_start(uint64_t to, uint64_t term) {
     o->id = ++S.next_id;
     o->term = term;
     o->started = o->last_ack = mono_ms();
-    buf_init(&o->chunk);
+    buf_init(&o->held);
     logmsg(LL_NOTICE, "Node %llu needs entries compacted away: sending it a snapshot at index %llu (%llu keys)",
            (unsigned long long)to, (unsigned long long)o->index, (unsigned long long)o->keys);
     send_window(o);
@@ -142,7 +191,12 @@ void stream_on_ack(uint64_t from, uint64_t xfer, uint64_t offset, int status, ui
     o->last_ack = mono_ms();
     if (status == SNAP_FAILED) { out_fail(o, "the follower could not take it"); return; }
     if (offset > o->sent) { out_fail(o, "acknowledgement beyond what was sent"); return; }
-    if (offset > o->acked) o->acked = offset;
+    if (offset > o->acked) {
+        o->held.pos += (size_t)(offset - o->acked);
+        o->acked = offset;
+        if (o->resend < o->acked) o->resend = o->acked;  /* the follower had more than it could acknowledge */
+        if (o->held.pos >= STREAM_WINDOW) buf_compact(&o->held);
+    }
     if (status == SNAP_DONE) {
         out_end(o, 1, NULL);
         replica_image_sent(S.rep, from, index);
@@ -212,7 +266,7 @@ static void in_begin(uint64_t from, uint64_t xfer, uint64_t term) {
     in->from = from;
     in->id = xfer;
     in->term = term;
-    in->started = mono_ms();
+    in->started = in->last_chunk = mono_ms();
     logmsg(LL_NOTICE, "Receiving a snapshot from node %llu", (unsigned long long)from);
 }
 
@@ -268,12 +322,21 @@ static void in_finish(void) {
 void stream_on_chunk(uint64_t from, uint64_t xfer, uint64_t term, uint64_t offset, int last, const char *data,
                        size_t len) {
     incoming *in = &S.in;
-    if (offset == 0) in_begin(from, xfer, term);
+    if (offset == 0 && (in->from != from || in->id != xfer)) in_begin(from, xfer, term);
     if (in->from != from || in->id != xfer) {  /* not the transfer under way: end it at the sender */
         peer_send_snap_ack(from, xfer, offset, SNAP_FAILED, 0);
         return;
     }
-    if (in->received != offset) { in_fail("a chunk is missing"); return; }
+    if (offset > in->received) { in_fail("a chunk is missing"); return; }
+    in->last_chunk = mono_ms();
+    /* a resumed transfer sends again from the last acknowledged byte: skip what is here */
+    size_t have = (size_t)(in->received - offset);
+    if (have >= len) {
+        peer_send_snap_ack(from, xfer, in->received, SNAP_PROGRESS, 0);
+        return;
+    }
+    data += have;
+    len -= have;
     img_cb cb = {on_header, on_record};
     S.bytes_received += len;
     in->received += len;
@@ -289,19 +352,24 @@ void stream_on_chunk(uint64_t from, uint64_t xfer, uint64_t term, uint64_t offse
 
 /* ---- both ---- */
 
+/* Transfers with id wait for the link to come back (or time out): the
+ * sender's resume picks up where the receiver's acknowledgements were. */
 void stream_peer_down(uint64_t id) {
     outgoing *o = find_out(id);
-    if (o) out_fail(o, "the link broke");
-    if (S.in.from == id) in_end(0, "the link broke");
+    if (o) out_pause(o, "the link broke");
 }
 
 /* The core stopped waiting for o's image: a heartbeat showed the
  * follower holds it (its final acknowledgement was lost), or leadership
- * moved on. Its view need not pin the state machine any longer. */
+ * moved on. Its view need not pin the state machine any longer. A paused
+ * transfer is wanted until the follower is known to be past its image
+ * (the core asks for it again only once the follower answers). */
 static int out_unwanted(const outgoing *o) {
     raft_peer_info pi;
     const raft *core = replica_core(S.rep);
-    return raft_role(core) == RAFT_LEADER && (!raft_peer(core, o->to, &pi) || !pi.snapshot);
+    if (raft_role(core) != RAFT_LEADER) return 0;
+    if (!raft_peer(core, o->to, &pi)) return 1;
+    return o->paused ? pi.match >= o->index : !pi.snapshot;
 }
 
 static void stall_cb(struct ev_loop *loop, ev_timer *w, int revents) {
@@ -312,6 +380,7 @@ static void stall_cb(struct ev_loop *loop, ev_timer *w, int revents) {
         if (out_unwanted(&S.out[i])) out_end(&S.out[i], 0, "the follower holds an image already");
         else if (now - S.out[i].last_ack > STREAM_STALL_MS) out_fail(&S.out[i], "no progress for 30 s");
     }
+    if (S.in.from && now - S.in.last_chunk > STREAM_STALL_MS) in_end(0, "no chunk for 30 s");
 }
 
 void stream_init(struct ev_loop *loop, store *f, applier *ap, uint64_t cluster_id, uint64_t my_id,
@@ -343,9 +412,10 @@ void stream_info(buf *b) {
     int sending = 0;
     for (int i = 0; i < NOUT; i++)
         if (S.out[i].to) { sending++; inflight += S.out[i].sent - S.out[i].acked; }
-    buf_printf(b, "raft_snapshots_sent:%lld\r\nraft_snapshots_send_failed:%lld\r\nraft_snapshots_received:%lld\r\n"
+    buf_printf(b, "raft_snapshots_sent:%lld\r\nraft_snapshots_send_failed:%lld\r\nraft_snapshots_resumed:%lld\r\n"
+               "raft_snapshots_received:%lld\r\n"
                "raft_snapshots_receive_failed:%lld\r\nraft_snapshot_sending:%d\r\nraft_snapshot_receiving:%d\r\n"
                "raft_snapshot_bytes_in_flight:%llu\r\nraft_snapshot_bytes_sent:%llu\r\nraft_snapshot_bytes_received:%llu\r\n",
-               S.sent_ok, S.sent_failed, S.received_ok, S.received_failed, sending, S.in.from != 0,
+               S.sent_ok, S.sent_failed, S.resumed, S.received_ok, S.received_failed, sending, S.in.from != 0,
                (unsigned long long)inflight, S.bytes_sent, S.bytes_received);
 }

@@ -7,16 +7,22 @@
  * and streamed in FR_SNAP chunks of STREAM_CHUNK bytes, at most
  * STREAM_WINDOW bytes unacknowledged, so neither side holds more than
  * that much of the image (plus one record) in memory. One transfer per
- * follower; a broken link, a stall or a refusal ends it
- * (replica_image_failed) and the core probes the follower again later, which restarts it from the beginning.
+ * follower. A broken link pauses it (the core hears it failed, and probes):
+ * the view and the unacknowledged bytes are kept, and when the core asks
+ * for an image for that follower again in the same term, the transfer
+ * resumes from the last acknowledged byte. A stall (no acknowledgement
+ * for STREAM_STALL_MS, paused or not), a refusal or a new term ends it;
+ * the next one starts from the beginning.
  * One the core no longer waits for (a heartbeat showed the image landed,
  * its final acknowledgement lost) ends within a second, freeing its view.
  *
  * Receiver: builds the next state machine generation beside the live one
  * as chunks arrive, checks the image (crc, record count, cluster id) at the
  * end, lets the replica decide (replica_install), which has it switched
- * to durably. A transfer that breaks off leaves only a directory the next
- * attempt, or the next start, deletes. */
+ * to durably. It keeps a transfer across a broken link, skipping resent
+ * bytes it has, until STREAM_STALL_MS pass without a chunk. A transfer
+ * that ends unfinished leaves only a directory the next attempt, or the
+ * next start, deletes. */
 #ifndef RAFTKV_STREAM_H
 #define RAFTKV_STREAM_H
 #include <ev.h>
