@@ -470,14 +470,21 @@ def test_catch_up_by_snapshot(cl):
     check(len(fsm_dirs(cl, fol)) == 1, "one state machine directory after the install (%s)" % fsm_dirs(cl, fol))
 
 
-def test_kill_mid_install(cl):
-    """kill -9 of a follower while it receives an image, then a restart, loses nothing."""
+def behind_by_snapshot(cl, which, prefix, value):
+    """Stops follower number which, writes 60000 keys prefix<k> = value
+    and compacts the log past it; returns (leader, follower), stopped."""
     lead = cl.leader()
-    fol = cl.followers(lead)[1]
+    fol = cl.followers(lead)[which]
     cl.stop(fol)
-    n = pipe_sets(cl, lead, ["mid%d" % k for k in range(60000)], "x" * 300)
+    n = pipe_sets(cl, lead, ["%s%d" % (prefix, k) for k in range(60000)], value)
     check(n == 60000, "60000 larger values written with a follower down (%d)" % n)
     cl.call(lead, "RAFT.SNAPSHOT")
+    return lead, fol
+
+
+def test_kill_mid_install(cl):
+    """kill -9 of a follower while it receives an image, then a restart, loses nothing."""
+    lead, fol = behind_by_snapshot(cl, 1, "mid", "x" * 300)
     cl.start(fol)
     receiving = wait_for(lambda: cl.info(fol).get("raft_snapshot_receiving") == "1", 30)
     check(receiving, "the follower is receiving an image")
@@ -499,12 +506,7 @@ def test_resume_mid_transfer(cl):
     """A link that breaks while a follower receives an image (the follower
     paused, the leader's links to it dropped) does not start the image over:
     the transfer resumes from the follower's last acknowledged byte."""
-    lead = cl.leader()
-    fol = cl.followers(lead)[0]
-    cl.stop(fol)
-    n = pipe_sets(cl, lead, ["res%d" % k for k in range(60000)], "y" * 300)
-    check(n == 60000, "60000 larger values written with a follower down (%d)" % n)
-    cl.call(lead, "RAFT.SNAPSHOT")
+    lead, fol = behind_by_snapshot(cl, 0, "res", "y" * 300)
     before = cl.info(lead)
     cl.start(fol)  # a new process: its counters start at 0
     check(wait_for(lambda: int(cl.info(fol)["raft_snapshot_bytes_received"]) > (1 << 20), 60),
