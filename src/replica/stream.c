@@ -322,8 +322,15 @@ static void in_finish(void) {
 void stream_on_chunk(uint64_t from, uint64_t xfer, uint64_t term, uint64_t offset, int last, const char *data,
                        size_t len) {
     incoming *in = &S.in;
-    if (offset == 0 && (in->from != from || in->id != xfer)) in_begin(from, xfer, term);
-    if (in->from != from || in->id != xfer) {  /* not the transfer under way: end it at the sender */
+    /* transfer ids restart with the sender's process: (from, term, id) names one,
+     * as a node leads a term once */
+    int ours = in->from == from && in->id == xfer && in->term == term;
+    if (offset == 0 && !ours) {
+        in_begin(from, xfer, term);
+        if (!in->from) return;  /* could not start: in_begin answered */
+        ours = 1;
+    }
+    if (!ours) {  /* not the transfer under way: end it at the sender */
         peer_send_snap_ack(from, xfer, offset, SNAP_FAILED, 0);
         return;
     }
