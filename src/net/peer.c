@@ -1269,11 +1269,11 @@ int peer_connected(uint64_t id) {
 
 int peer_drop_links(uint64_t id) {
     int n = 0;
-    member *mb = id ? find_member(id) : NULL;
+    member *mb = find_member(id);
     if (mb && mb->out && mb->out->authed) conn_close(mb->out, "dropped (DEBUG DROP-PEER-LINKS)"), n++;
     for (conn *c = transport.inbound, *next; c; c = next) {
         next = c->next;
-        if (id && c->authed && c->peer == id) conn_close(c, "dropped (DEBUG DROP-PEER-LINKS)"), n++;
+        if (c->authed && c->peer == id) conn_close(c, "dropped (DEBUG DROP-PEER-LINKS)"), n++;
     }
     return n;
 }

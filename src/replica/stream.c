@@ -13,8 +13,8 @@ typedef struct outgoing {
     store_view *view;
     img_enc enc;
     buf held;                  /* the image's bytes [acked, sent): sent, not yet acknowledged */
-    uint64_t sent, acked;      /* encoded and sent once; acknowledged */
-    uint64_t resend;           /* after a resume: sent again up to here (== sent otherwise) */
+    uint64_t sent, acked;      /* encoded (to be sent); acknowledged */
+    uint64_t pushed;           /* handed to the link, since the start or the last resume */
     int eof, paused;           /* paused: the link broke; the follower may still hold [0, acked) */
     unsigned long long started, last_ack;
 } outgoing;
@@ -101,25 +101,27 @@ static void fill_chunk(outgoing *o, size_t start) {
     }
 }
 
-/* After a resume: what the broken link may have lost, again, from the
- * last acknowledged byte (the follower skips what it has). */
-static int send_again(outgoing *o) {
-    while (o->resend < o->sent) {
-        size_t n = o->sent - o->resend < STREAM_CHUNK ? (size_t)(o->sent - o->resend) : STREAM_CHUNK;
-        const char *p = o->held.data + o->held.pos + (o->resend - o->acked);
-        int last = o->eof && o->resend + n == o->sent;
-        if (peer_send_snap(o->to, o->id, o->term, o->resend, last, p, n) < 0) return -1;
-        o->resend += n;
+/* Hands held's bytes [pushed, sent) to the link in chunks: new ones, or
+ * after a resume those the broken link may have lost (the follower skips
+ * what it has). */
+static int push(outgoing *o) {
+    while (o->pushed < o->sent) {
+        size_t n = o->sent - o->pushed < STREAM_CHUNK ? (size_t)(o->sent - o->pushed) : STREAM_CHUNK;
+        const char *p = o->held.data + o->held.pos + (o->pushed - o->acked);
+        int last = o->eof && o->pushed + n == o->sent;
+        if (peer_send_snap(o->to, o->id, o->term, o->pushed, last, p, n) < 0) return -1;
+        o->pushed += n;
         S.bytes_sent += n;
     }
     return 0;
 }
 
-/* Sends while the window has room. */
+/* Encodes and sends while the window has room. */
 static void send_window(outgoing *o) {
     if (!o->to || o->paused) return;
-    if (send_again(o) < 0) { out_pause(o, "the link is down"); return; }
-    while (!o->eof && o->sent - o->acked < STREAM_WINDOW) {
+    for (;;) {
+        if (push(o) < 0) { out_pause(o, "the link is down"); return; }
+        if (o->eof || o->sent - o->acked >= STREAM_WINDOW) return;
         size_t start = o->held.len;
         if (!o->sent) {  /* the header travels with the first records */
             const char *conf = store_view_conf(o->view) ? store_view_conf(o->view) : S.members;
@@ -134,19 +136,14 @@ static void send_window(outgoing *o) {
             }
         }
         fill_chunk(o, start);
-        size_t n = o->held.len - start;
-        int rc = peer_send_snap(o->to, o->id, o->term, o->sent, o->eof, o->held.data + start, n);
-        o->sent += n;  /* held either way: a resume sends it if the link lost it */
-        if (rc < 0) { out_pause(o, "the link is down"); return; }
-        o->resend = o->sent;
-        S.bytes_sent += n;
+        o->sent += o->held.len - start;
     }
 }
 
 /* A paused transfer goes on where the follower's acknowledgements left it. */
 static void out_resume(outgoing *o) {
     o->paused = 0;
-    o->resend = o->acked;
+    o->pushed = o->acked;
     o->last_ack = mono_ms();
     S.resumed++;
     logmsg(LL_NOTICE, "Snapshot transfer to node %llu resumed at byte %llu of the image at index %llu",
@@ -194,7 +191,7 @@ void stream_on_ack(uint64_t from, uint64_t xfer, uint64_t offset, int status, ui
     if (offset > o->acked) {
         o->held.pos += (size_t)(offset - o->acked);
         o->acked = offset;
-        if (o->resend < o->acked) o->resend = o->acked;  /* the follower had more than it could acknowledge */
+        if (o->pushed < o->acked) o->pushed = o->acked;  /* the follower had more than it could acknowledge */
         if (o->held.pos >= STREAM_WINDOW) buf_compact(&o->held);
     }
     if (status == SNAP_DONE) {

@@ -1009,8 +1009,8 @@ static const pend **sorted_pend(const store *f, uint64_t from, size_t *n) {
 }
 
 /* The batch's data, one change per key, in LevelDB's order: a memtable
- * takes keys in order for less than the same keys scattered (the search
- * of its skip list for one starts where the previous one ended, in cache). */
+ * takes keys in order for less than the same keys scattered (each search
+ * of its skip list walks much the path of the one before, in cache). */
 static leveldb_writebatch_t *data_batch(store *f) {
     leveldb_writebatch_t *wb = leveldb_writebatch_create();
     size_t n;
@@ -1087,7 +1087,7 @@ int store_recover(store *f) {
     if (!f->no_space) return 0;
     if (f->ref->refs > 1) return 1;
     struct statvfs vfs;
-    uint64_t need = 2 * (32ULL << 20) + 2 * f->batch_bytes + (1 << 20);  /* a memtable's table, the batch, margin */
+    uint64_t need = 2 * (uint64_t)mem_write_buffer + 2 * f->batch_bytes + (1 << 20);  /* a memtable's table, the batch, margin */
     if (statvfs(f->dir, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < need) return 1;
     char *path = gen_path(f->dir, f->gen), *err = NULL;
     gen_ref_release(f->ref);
