@@ -318,6 +318,47 @@ def test_proxy_link_closed(cl):
         check(wait_for(lambda: c.call("GET", "proxied") == b"1"), "the forwarded write was applied and is readable")
 
 
+def links_lost(cl, i):
+    """How many links with a peer node i has lost (its log says each)."""
+    with open(cl.log(i), errors="replace") as f:
+        return sum(1 for ln in f if "Peer connection" in ln and " closed: " in ln)
+
+
+def test_slow_follower_keeps_link(cl):
+    """A follower that stops reading (SIGSTOP) while a 100 MB entry is on
+    its way keeps its link: the leader resends what is not acknowledged
+    every election timeout, and used to queue a copy of the entry each
+    time until the queue passed its limit and the link (with any forwarded
+    replies on it) was lost. Now appends behind a long backlog are dropped
+    as a lossy link would, and the follower catches up once it reads.
+    (An election meanwhile, the other follower slow under ASan, changes the
+    sender: then the scenario runs again, up to three times.)"""
+    val = os.urandom(1 << 20) * 100
+    for attempt in range(3):
+        lead = cl.leader()
+        fol = cl.followers(lead)[0]
+        before, lost0 = cl.info(lead), links_lost(cl, lead)
+        cl.pause(fol)
+        try:
+            with cl.client(lead, timeout=300) as c:
+                check(c.call("SET", "slow:100mb", val) == "OK", "a 100 MB SET commits with one follower stopped")
+            time.sleep(4 * SLOW_TIMING[0] / 1000)  # past the link timeout, three resends
+        finally:
+            cl.resume(fol)
+        same = lambda: cl.info(fol)["raft_applied_index"] == cl.info(lead)["raft_applied_index"]  # noqa: E731
+        check(wait_for(same, 120), "the follower catches up once it reads again")
+        after = cl.info(lead)
+        if after["raft_term"] == before["raft_term"] and after["raft_role"] == "leader":
+            break
+        print("  an election (term %s, then %s) changed the leader: again" % (before["raft_term"], after["raft_term"]))
+    check(int(after["raft_peer_dropped_appends"]) > int(before["raft_peer_dropped_appends"]),
+          "the leader dropped resends behind the backlog (%s, then %s)"
+          % (before["raft_peer_dropped_appends"], after["raft_peer_dropped_appends"]))
+    check(links_lost(cl, lead) == lost0, "the leader lost no link with a peer (%d lost)" % (links_lost(cl, lead) - lost0))
+    check(cl.info(fol, "keyspace") == cl.info(lead, "keyspace"), "the follower holds the same keys")
+    check(cl.call(lead, "DEL", "slow:100mb") == 1, "DEL of the 100 MB value")
+
+
 def test_close_in_flight(cl):
     """A client that hangs up while its commands are forwarded to the
     leader: failing them queued it for output after it was freed (a
@@ -791,8 +832,12 @@ SNAPSHOT_ARGS = ["--snapshot-threshold", "20000", "--snapshot-log-size", "4mb", 
                  "--enable-debug-command", "local"]  # DEBUG DROP-PEER-LINKS
 
 
-def on_cluster(tests, n=3, extra=()):
-    with Cluster(SERVER, n, extra) as cl:
+# election timeout 1 s (link timeout 2 s), as the hostile suite's
+SLOW_TIMING = (1000, 100, 20000)
+
+
+def on_cluster(tests, n=3, extra=(), timing=harness.TIMING):
+    with Cluster(SERVER, n, extra, timing=timing) as cl:
         if cl.start_all():
             harness.run_tests(tests, cl)
 
@@ -810,6 +855,7 @@ def suite():
     if not os.environ.get("SNAP_ONLY"):
         on_cluster(THREE_NODES)
         on_cluster(FIVE_NODES, 5)
+        on_cluster([test_slow_follower_keeps_link], timing=SLOW_TIMING)
         on_secured_cluster(SECURED)
     on_cluster(SNAPSHOTS, 3, SNAPSHOT_ARGS)
 

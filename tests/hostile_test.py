@@ -377,9 +377,21 @@ class Hostile:
                        % (per_mset, b, r, time.time() - t0))
         self.loaded = True
 
+    def links_lost(self, i):
+        """How many links with a peer node i has lost (its log says each)."""
+        try:
+            with open(self.cl.log(i), errors="replace") as f:
+                return sum(1 for ln in f if "Peer connection" in ln and " closed: " in ln)
+        except OSError:
+            return 0
+
     # ---- the checks after every case ----
     def verify(self, before):
         healthy = True
+        for i in range(1, 4):
+            # a lost link costs the forwarded replies on it: no client's input may cause one
+            lost = self.links_lost(i) - self.links0[i]
+            healthy &= self.check(lost == 0, "node %d lost no link with a peer (%d lost)" % (i, lost))
         up = []
         for i in range(1, 4):
             ok, last = self.pings(i)
@@ -481,6 +493,7 @@ class Hostile:
             self.start_cluster()
             before = self.settle()
         lead = next(i for i in before if before[i].get("raft_role") == "leader")
+        self.links0 = {i: self.links_lost(i) for i in range(1, 4)}
         node = lead if kind == "leader" else self.followers(lead)[self.rng.randrange(2)]
         self.case = "%s via %s %d" % (name, kind, node)
         cleanup, wait0 = None, self.wait

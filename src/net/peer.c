@@ -423,8 +423,10 @@ static struct {
     int ninbound;
     ev_timer accept_pause;     /* out of descriptors: accept again later */
     long long bad_frames;
+    long long dropped_appends; /* entries not queued behind a long backlog */
     uint64_t links;
     unsigned link_timeout_ms;  /* see peer_set_link_timeout() */
+    ev_timer link_check;       /* link_check_cb(), four times a timeout */
     lookup *lookups;
     ev_timer lookup_poll;
     unsigned char secret[PEER_SECRET_MAX];
@@ -474,7 +476,9 @@ static void unauth_gone(void) {
 
 static void conn_close(conn *c, const char *why) {
     char w[160];
-    if (why) logmsg(LL_VERBOSE, "Peer connection %s closed: %s", who(c, w, sizeof(w)), why);
+    /* a working link's loss is news (it costs a reconnect and maybe a
+     * forwarded reply); a stranger's or a dial's is not */
+    if (why) logmsg(c->authed ? LL_NOTICE : LL_VERBOSE, "Peer connection %s closed: %s", who(c, w, sizeof(w)), why);
     ev_timer_stop(transport.loop, &c->deadline);
     /* stopped whatever the flags say: that also drops an event fed for
      * decrypted bytes (read_input), which must not reach a freed conn */
@@ -951,6 +955,9 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents) {
     flush_conn(c);
 }
 
+/* The kernel's own deadline for bytes a dialled link cannot deliver. */
+#define PEER_BACKSTOP_MS 30000u
+
 static conn *conn_new(int fd, uint64_t peer, int outbound) {
     conn *c = xmalloc(sizeof(*c));
     memset(c, 0, sizeof(*c));
@@ -961,11 +968,10 @@ static conn *conn_new(int fd, uint64_t peer, int outbound) {
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    /* A link that dropped packets for a while backs its retransmissions
-     * off to seconds apart, and stays silent that long after it heals:
-     * give it up instead and dial afresh. */
-    unsigned ut = transport.link_timeout_ms;
-    if (outbound && ut) setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
+    /* Only a backstop: link_check_cb() gives up a silent link sooner, but
+     * not one whose peer is alive and reads slowly, which this would. */
+    unsigned ut = transport.link_timeout_ms > PEER_BACKSTOP_MS ? transport.link_timeout_ms : PEER_BACKSTOP_MS;
+    if (outbound && transport.link_timeout_ms) setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
     ev_io_init(&c->rio, read_cb, fd, EV_READ);
     ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
     ev_timer_init(&c->deadline, deadline_cb, PEER_HANDSHAKE_MS / 1000., 0.);
@@ -1222,7 +1228,35 @@ void peer_add(uint64_t id, const char *host, int port) {
     dial(mb);
 }
 
-void peer_set_link_timeout(unsigned ms) { transport.link_timeout_ms = ms; }
+/* A link that dropped packets for a while backs its retransmissions off
+ * to seconds apart, and stays silent that long after it heals: one whose
+ * peer's host has answered nothing for the link timeout while ours waits
+ * on it (bytes sent again and still unacknowledged, or window probes
+ * unanswered) is given up and dialled afresh. A peer busy for a while (an
+ * ASan node applying a 100 MB entry) has its kernel answer the probes of
+ * its closed window: its link, and the forwarded replies on it, stay.
+ * (Probes are counted after they are sent: on loopback the answer can
+ * come first and leave a count of 1; 2 is one truly unanswered.) */
+static void link_check_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+    (void)loop; (void)w; (void)revents;
+    for (int i = 0; i < transport.n; i++) {
+        conn *c = transport.m[i].out;
+        struct tcp_info ti;
+        socklen_t len = sizeof(ti);
+        if (!c || c->connecting || getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0) continue;
+        int waits = (ti.tcpi_unacked && ti.tcpi_retransmits) || ti.tcpi_probes >= 2;
+        if (waits && ti.tcpi_last_ack_recv >= transport.link_timeout_ms)
+            conn_close(c, "its host answered nothing within the link timeout");
+    }
+}
+
+void peer_set_link_timeout(unsigned ms) {
+    transport.link_timeout_ms = ms;
+    ev_timer_stop(transport.loop, &transport.link_check);
+    if (!ms) return;
+    ev_timer_init(&transport.link_check, link_check_cb, ms / 4000., ms / 4000.);
+    ev_timer_start(transport.loop, &transport.link_check);
+}
 
 void peer_set_tls(int on) { transport.tls = on; }
 
@@ -1248,6 +1282,7 @@ void peer_shutdown(void) {
         ev_timer_stop(transport.loop, &transport.m[i].retry);
     }
     while (transport.inbound) conn_close(transport.inbound, NULL);
+    ev_timer_stop(transport.loop, &transport.link_check);
     /* lookups still running hold their requests: let them end (briefly) */
     ev_timer_stop(transport.loop, &transport.lookup_poll);
     for (lookup *l = transport.lookups; l; l = l->next) gai_cancel(&l->cb);
@@ -1320,9 +1355,22 @@ static int send_frame(uint64_t to, int type, const char *head, size_t hlen, cons
     return 0;
 }
 
+/* Entries for a peer whose Raft lane already holds this much unsent are
+ * dropped, as a lossy link would: Raft sends them again when it learns
+ * they did not land. Without it a slow link to a follower being probed
+ * piled up a copy of a large entry per heartbeat round trip until the
+ * queue passed PEER_MAX_QUEUED and the link (and every forwarded reply
+ * on it) was lost. Above what the replication window (64 appends of at
+ * most 1 MB) puts in flight on a healthy link. */
+#define PEER_RAFT_BACKLOG (96ULL << 20)
+
 int peer_send_raft(const raft_msg *m) {
     conn *c = sendable(m->to);
     if (!c) return -1;
+    if (m->nentries && c->q.lane_bytes[LANE_RAFT] >= PEER_RAFT_BACKLOG) {
+        transport.dropped_appends++;
+        return -1;
+    }
     size_t payload = RAFT_FIXED;
     for (size_t i = 0; i < m->nentries; i++) payload += ENTRY_FIXED + m->entries[i].len;
     if (direct(c, FR_RAFT, payload)) {
@@ -1425,5 +1473,6 @@ uint64_t peer_last_rx(uint64_t id) {
 }
 
 long long peer_bad_frames(void) { return transport.bad_frames; }
+long long peer_dropped_appends(void) { return transport.dropped_appends; }
 
 long long peer_auth_failures(void) { return transport.auth_failures; }

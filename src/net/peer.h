@@ -182,9 +182,11 @@ int peer_init(struct ev_loop *loop, uint64_t cluster_id, uint64_t my_id, const c
               const char *secret, const peer_handler *h);
 void peer_add(uint64_t id, const char *host, int port);
 int peer_known(uint64_t id);  /* added and not removed */
-/* A dialled connection that cannot get its bytes (or its SYN) acknowledged
- * for ms is closed and dialled again (0, the default: the kernel's own
- * timeouts, which can take minutes). Set before peer_add(). */
+/* A dialled connection whose peer's host answers nothing (its bytes, its
+ * window probes or its SYN unacknowledged) for ms is closed and dialled
+ * again; one whose peer is alive but does not read keeps going, up to 30 s
+ * with a closed window (0, the default: the kernel's own timeouts, which
+ * can take minutes). Set after peer_init(), before peer_add(). */
 void peer_set_link_timeout(unsigned ms);
 /* tls-cluster: every connection, dialled or accepted, runs over TLS
  * (tls.h, whose contexts must be configured) with a certificate the CA
@@ -217,6 +219,8 @@ void peer_flush(void);
 /* Monotonic ms of the last frame received from id (0: never). */
 uint64_t peer_last_rx(uint64_t id);
 long long peer_bad_frames(void);
+/* Appends with entries not queued to a peer whose Raft lane was far behind. */
+long long peer_dropped_appends(void);
 /* Connections closed before they authenticated: handshakes refused (either
  * way), broken or too slow, and connections over PEER_MAX_UNAUTH. */
 long long peer_auth_failures(void);

@@ -56,6 +56,7 @@ static void enqueue(peerq *q, peerq_frame *f) {
     else q->head[l] = f;
     q->tail[l] = f;
     q->bytes += f->total;
+    q->lane_bytes[l] += f->total;
 }
 
 void peerq_push_raft(peerq *q, const raft_msg *m) {
@@ -125,12 +126,14 @@ static void feed_one(peerq *q, int l, buf *out) {
         copy_next(f, out, PEER_PART);
         peer_frame_end(out, s);
         q->bytes -= PEER_PART;
+        q->lane_bytes[l] -= PEER_PART;
         return;
     }
     s = peer_frame_begin(out, f->type);
     copy_next(f, out, left);
     peer_frame_end(out, s);
     q->bytes -= left;
+    q->lane_bytes[l] -= left;
     q->head[l] = f->next;
     if (!q->head[l]) q->tail[l] = NULL;
     frame_free(f);

@@ -48,7 +48,8 @@ typedef struct peerq_frame {
 
 typedef struct peerq {
     peerq_frame *head[PEER_LANES], *tail[PEER_LANES];
-    uint64_t bytes;          /* payload bytes not yet framed */
+    uint64_t bytes;          /* payload bytes not yet framed ... */
+    uint64_t lane_bytes[PEER_LANES];  /* ... and of them, each lane's */
     int turn;                /* the lane the next part comes from when both wait */
 } peerq;
 

@@ -553,9 +553,9 @@ void node_info(buf *b, const char *section) {
                (unsigned long long)backlog_bytes);
     buf_printf(b, "raft_fsyncs:%lld\r\nraft_fsynced_entries:%lld\r\n"
                "raft_wal_bytes:%llu\r\nraft_wal_segments:%d\r\nraft_bad_peer_frames:%lld\r\n"
-               "raft_peer_auth_failures:%lld\r\n",
+               "raft_peer_auth_failures:%lld\r\nraft_peer_dropped_appends:%lld\r\n",
                rs->fsyncs, rs->synced_entries, (unsigned long long)wal_disk_bytes(self.w), wal_segments(self.w),
-               peer_bad_frames(), peer_auth_failures());
+               peer_bad_frames(), peer_auth_failures(), peer_dropped_appends());
     buf_printf(b, "raft_first_log_index:%llu\r\nraft_snapshot_index:%llu\r\nraft_snapshot_term:%llu\r\n"
                "raft_snapshots_taken:%lld\r\nraft_last_snapshot_time:%lld\r\nraft_last_snapshot_duration_ms:%lld\r\n",
                (unsigned long long)raft_snapshot_index(core()) + 1, (unsigned long long)raft_snapshot_index(core()),
