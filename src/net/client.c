@@ -228,12 +228,13 @@ static void client_protocol_error(client *c) {
  * more must come (or what came is not RESP: answered, and c closes). */
 static int client_parse(client *c) {
     if (!buf_unread(&c->in)) return 0;
-    /* a follower checked its client's bulks already (as a Redis replica
-     * obeys its master): this node's setting is not that one */
-    c->parser.max_bulk = c->proxy ? (long long)ENTRY_MAX_REQUEST : server_cfg()->proto_max_bulk_len;
-    /* a client that must authenticate first may send only small requests
-     * (a proxy's follower checked that already) */
-    c->parser.unauthenticated = !c->proxy && auth_required(c);
+    /* a proxy's requests are not RESP: its follower parsed and checked
+     * them (its bulks against its own limit, as a Redis replica obeys its
+     * master), and they came in the entry encoding */
+    if (c->proxy) return forward_take_request(c);
+    c->parser.max_bulk = server_cfg()->proto_max_bulk_len;
+    /* a client that must authenticate first may send only small requests */
+    c->parser.unauthenticated = auth_required(c);
     int r = resp_parse(&c->parser, &c->in);
     if (r == RESP_ERR) client_protocol_error(c);
     return r == RESP_OK;

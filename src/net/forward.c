@@ -1,5 +1,6 @@
 #include "forward.h"
 #include "auth.h"
+#include "entry.h"
 #include "idmap.h"
 #include "multi.h"
 #include "node.h"
@@ -141,13 +142,28 @@ static int is_user_tag(const rstr *a) {
 }
 
 /* A request in RESP, as a client would send it, into c's input. */
+/* A request behind others of its session waits in the proxy's input in
+ * the entry encoding it came in, its length first: not re-encoded as
+ * RESP to be parsed again (forward_take_request() reads it back). */
 static void queue_request(client *c, int argc, const rstr *argv) {
-    buf_printf(&c->in, "*%d\r\n", argc);
-    for (int i = 0; i < argc; i++) {
-        buf_printf(&c->in, "$%zu\r\n", argv[i].len);
-        buf_append(&c->in, argv[i].p, argv[i].len);
-        buf_append(&c->in, "\r\n", 2);
-    }
+    size_t at = c->in.len;
+    buf_put_u32(&c->in, 0);
+    entry_encode(&c->in, ENTRY_COMMAND, 0, argc, argv);
+    set_u32(c->in.data + at, (uint32_t)(c->in.len - at - 4));  /* an entry fits (entry.h) */
+}
+
+int forward_take_request(client *c) {
+    if (buf_unread(&c->in) < 4) return 0;
+    const char *p = c->in.data + c->in.pos;
+    uint32_t n = get_u32(p);
+    int type;
+    uint64_t t;
+    rstr *argv;
+    int argc = entry_decode(p + 4, n, &type, &t, &argv);  /* encoded above: never -1 */
+    resp_args_set(&c->parser, argc > 0 ? argc : 0, argv);
+    free(argv);
+    c->in.pos += 4 + (size_t)n;
+    return 1;
 }
 
 void forward_on_request(uint64_t from, uint64_t link, uint64_t sid, uint64_t term, int argc, rstr *argv) {
@@ -180,7 +196,7 @@ void forward_on_request(uint64_t from, uint64_t link, uint64_t sid, uint64_t ter
     if (argc > 0 && idle) {
         resp_args_set(&c->parser, argc, argv);
         c->parsed = 1;
-    } else if (argc > 0) {  /* behind others: re-encoded as RESP, in order */
+    } else if (argc > 0) {  /* behind others: in order */
         queue_request(c, argc, argv);
     }
     client_process_input(c);

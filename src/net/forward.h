@@ -53,6 +53,9 @@ void forward_end(client *c);
 void forward_detach(slot *s);
 /* c is being freed: its session ends, a proxy is forgotten. */
 void forward_client_gone(client *c);
+/* Leader: the next request waiting in proxy c's input into c->parser
+ * (its copy of the arguments); 0 if none waits. */
+int forward_take_request(client *c);
 /* Leader: if the request parsed in proxy c says which user its next
  * requests run as (queued by forward_on_request), takes it and 1. */
 int forward_proxy_user(client *c);
