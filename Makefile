@@ -134,6 +134,7 @@ mutate:
 # The long runs: thousands of seeds; each nemesis for minutes on the release build.
 test-long: build/sim_raft src/raftkv-server build/raftkv-server-san
 	build/sim_raft 1 10000 2000
+	python3 tests/hostile_test.py build/raftkv-server-san --long
 	SIM="$(SIM)" tests/mutate.sh
 	python3 tests/jepsen_test.py src/raftkv-server --long
 
@@ -200,7 +201,9 @@ jepsen: build/raftkv-server-san
 clitools: build/raftkv-server-san
 	tests/clitools.sh build/raftkv-server-san
 
-test: test-deps all
+# Builds use both cores (-j); the suites run one at a time.
+test: test-deps
+	@$(MAKE) --no-print-directory -j$$(nproc) src/raftkv-server src/raftkv-check-log
 	@tests/run.sh unit sim linearize integration cluster hostile membership diskfault jepsen differential expiry auth tls clitools fuzz-smoke
 
 bench: all

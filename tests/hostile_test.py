@@ -27,7 +27,10 @@ logs fail the suite.
 
 Usage: hostile_test.py path/to/raftkv-server
   HOSTILE_ONLY='KEYS|SCAN'  only the cases whose names contain one of these
-  HOSTILE_SEED=N            which node each case and each probe goes to"""
+  HOSTILE_SEED=N            which node each case and each probe goes to
+  --long                    only the cases that take minutes (a 512 MB value
+                            built and appended to, a 540 MB request): make
+                            test-long runs them, make test the others"""
 import os
 import random
 import re
@@ -45,6 +48,7 @@ import harness  # noqa: E402
 from harness import Client, Cluster, Error, check, retry, short, wait_for  # noqa: E402
 
 SERVER = harness.server_arg()
+LONG = "--long" in sys.argv[2:]
 I64_MAX, I64_MIN = 2 ** 63 - 1, -2 ** 63
 MB = 1 << 20
 NODE_NOFILE = 1024  # the soft RLIMIT_NOFILE the nodes start with (the usual default)
@@ -1276,10 +1280,10 @@ CASES = [
     # compacting the tables that held them is the likely cause)
     ("protocol errors; *2147483647 then nothing", test_protocol_headers),
     ("$536870912 then nothing on 200 connections", test_bulk_header_flood),
-    ("APPEND past 512 MB", test_append_past_512mb),
+    ("APPEND past 512 MB", test_append_past_512mb, "long"),
     ("100 MB value, read through a follower", test_big_value),
     ("60 pipelined GETs of 8 MB through a follower", test_pipelined_big_reads),
-    ("540 MB MSET (over the largest request)", test_oversized_request),
+    ("540 MB MSET (over the largest request)", test_oversized_request, "long"),
     ("DEL with 1,000,000 keys", test_million_args),
     ("MGET of 100,000 keys", test_mget_100k),
     ("MULTI of 100,000 commands, WATCH of 300,000 keys", test_big_transaction),
@@ -1301,8 +1305,10 @@ def suite():
         h = Hostile()
         h.start_cluster()
         h.calibrate()
-        for k, (name, fn) in enumerate(CASES):
+        for k, (name, fn, *kind) in enumerate(CASES):
             if only and not any(x in name.lower() for x in only):
+                continue
+            if ("long" in kind) != LONG:
                 continue
             h.run(name, fn, "leader" if k % 2 == 0 else "follower")
     except Exception as e:  # counted before the cleanup, which keeps the logs of a failed run

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every suite (the make targets given), shows their output, and closes
-# with one total line summed from each suite's "N passed, N failed".
+# Runs every suite (the make targets given), one at a time (what each needs
+# built on every core), shows their output, and closes with the seconds
+# each took and one total line summed from each suite's "N passed, N failed".
 set -u
 log=$(mktemp)
 rc=0
@@ -8,7 +9,7 @@ times=
 for t in "$@"; do
   echo "=== $t"
   t0=$SECONDS
-  make --no-print-directory "$t" 2>&1 | tee -a "$log"
+  make --no-print-directory -j"$(nproc)" "$t" 2>&1 | tee -a "$log"
   [ "${PIPESTATUS[0]}" = 0 ] || { echo "=== $t FAILED"; rc=1; }
   times="$times $t:$((SECONDS - t0))s"
 done
