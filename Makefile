@@ -132,9 +132,10 @@ mutate:
 	SIM="$(SIM)" tests/mutate.sh
 
 # The long runs: thousands of seeds; each nemesis for minutes on the release build.
-test-long: build/sim_raft src/raftkv-server build/raftkv-server-san
+test-long: build/sim_raft src/raftkv-server build/raftkv-server-san build/test_server
 	build/sim_raft 1 10000 2000
 	python3 tests/hostile_test.py build/raftkv-server-san --long
+	TEST_LONG=1 build/test_server build/raftkv-server-san
 	SIM="$(SIM)" tests/mutate.sh
 	python3 tests/jepsen_test.py src/raftkv-server --long
 

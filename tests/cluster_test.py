@@ -580,6 +580,52 @@ def test_resume_mid_transfer(cl):
         check(retry(lambda: c.call("GET", "res%d:59999" % attempt)) == b"y" * 300, "a key from the image reads back there")
 
 
+def test_reply_link_lost(cl):
+    """The leader answers a follower's forwarded requests on the link it
+    dialled. When only that link breaks (closed by the follower, then by
+    the leader), the replies queued on it are lost, and those the leader
+    makes before it has dialled again have no way to go: the sessions they
+    were for end (at the follower when the link closes, and by the
+    leader's FORWARD_CLOSE), so no later reply answers an earlier request,
+    and nobody waits for the request deadline (raised to 60 s here). Every
+    reply is an error or the right one."""
+    val = lambda k: (b"%d:" % k) * 20000  # noqa: E731  (about 100 KB, one per key)
+    for by in ("follower", "leader"):
+        lead = cl.leader()
+        fol = cl.followers(lead)[0]
+        cl.call(fol, "CONFIG", "SET", "cluster-request-timeout", "60000")
+        try:
+            with cl.client(fol, timeout=30) as c:
+                c.send(*[("SET", "rl:%d" % k, val(k)) for k in range(300)])
+                if by == "follower":
+                    dropped = cl.call(fol, "DEBUG", "DROP-PEER-LINKS", str(lead), "INBOUND")
+                else:
+                    dropped = cl.call(lead, "DEBUG", "DROP-PEER-LINKS", str(fol), "OUTBOUND")
+                t0 = time.time()
+                for pause in (0, 0.01, 0.05, 0.3):  # before, while and after the leader dials again
+                    time.sleep(pause)
+                    c.send(*[("GET", "rl:%d" % k) for k in range(100)])
+                replies = []
+                try:
+                    while len(replies) < 700:
+                        replies.append(c.read())
+                except OSError as e:
+                    replies += [e] * (700 - len(replies))
+                took = time.time() - t0
+        finally:
+            cl.call(fol, "CONFIG", "SET", "cluster-request-timeout", str(harness.TIMING[2]))
+        check(dropped == 1, "the %s closed the leader's link to the follower (%r)" % (by, dropped))
+        sets, gets = replies[:300], replies[300:]
+        check(not any(isinstance(r, OSError) for r in replies), "every reply came (%r)" % replies[-1])
+        bad = [(k, harness.short(r)) for k, r in enumerate(sets) if r != "OK" and not isinstance(r, (Error, OSError))]
+        bad += [(k, harness.short(r)) for k, r in enumerate(gets)
+                if not (isinstance(r, (Error, OSError)) or r is None or r == val(k % 100))]
+        check(not bad, "each reply is an error or its own request's (%d wrong: %r)" % (len(bad), bad[:3]))
+        check(took < 30, "every reply within 30 s, not at the 60 s deadline (%.1fs)" % took)
+        print("  closed by the %s: %d of 700 replies were errors: %r" % (
+            by, sum(isinstance(r, Error) for r in replies), sorted({str(r) for r in replies if isinstance(r, Error)})))
+
+
 def test_restart_replays_little(cl):
     """After a restart each node replays only the log after its snapshot."""
     for i in range(1, 4):
@@ -825,7 +871,7 @@ FIVE_NODES = [test_five_nodes_lose_two]
 SECURED = [test_open_bind_needs_secret, test_secret_hidden, test_forged_frames, test_too_many_unauthenticated,
            test_impostor_node, test_join_needs_secret]
 SNAPSHOTS = [test_log_bounded, test_catch_up_by_snapshot, test_kill_mid_install, test_resume_mid_transfer,
-             test_restart_replays_little]
+             test_reply_link_lost, test_restart_replays_little]
 # with small caches: the key cache evicts, LevelDB writes many small tables
 SNAPSHOT_ARGS = ["--snapshot-threshold", "20000", "--snapshot-log-size", "4mb", "--wal-segment-size", "1mb",
                  "--key-cache-size", "1mb", "--leveldb-cache-size", "8mb", "--leveldb-write-buffer-size", "4mb",

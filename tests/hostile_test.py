@@ -821,6 +821,20 @@ def test_local_limit(h, n):
         r = c.call("CONFIG", "SET", "proto-max-bulk-len", "512mb")
         h.check(r == "OK", "CONFIG SET proto-max-bulk-len 512mb back on node %d (%r)" % (low, r))
         c.close()
+    # SETRANGE's offset is bounded before proposing by the leader's setting
+    # (a follower bounds only its requests' bulks): the leader at 1mb
+    # refuses as a redis-server at 1mb does. (APPEND's result, which needs
+    # the data, only by 512 MB at apply: redis-compat.md.)
+    h.cl.call(lead, "CONFIG", "SET", "proto-max-bulk-len", "1mb")
+    h.oracle.call("CONFIG", "SET", "proto-max-bulk-len", "1mb")
+    try:
+        h.same(lead, "SETRANGE", "pl:sr3", MB, "x")
+        h.same(lead, "SETRANGE", "pl:sr3", MB - 1, "x")
+        h.same(lead, "SETRANGE", "pl:sr3", MB - 1, "xy")
+        h.same(lead, "STRLEN", "pl:sr3")
+    finally:
+        h.cl.call(lead, "CONFIG", "SET", "proto-max-bulk-len", "512mb")
+        h.oracle.call("CONFIG", "SET", "proto-max-bulk-len", "512mb")
     # the follower's own copy is compared by the digest/keyspace checks after the case
 
 

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "multi.h"
 #include "node.h"
+#include "peer.h"
 #include "reads.h"
 #include "server.h"
 #include "tls.h"
@@ -87,14 +88,19 @@ void debug_command(cmdctx *x, int argc, rstr *argv) {
     long long id;
     if (argc == 2 && eq(&argv[1], "digest")) {
         debug_digest(x);
-    } else if (argc == 3 && eq(&argv[1], "drop-peer-links")) {
+    } else if ((argc == 3 || argc == 4) && eq(&argv[1], "drop-peer-links")) {
+        int which = argc == 3 ? PEER_LINK_OUT | PEER_LINK_IN
+                  : eq(&argv[3], "outbound") ? PEER_LINK_OUT : eq(&argv[3], "inbound") ? PEER_LINK_IN : 0;
         if (!str2ll(argv[2].p, argv[2].len, &id) || id <= 0) reply_error(x->out, "ERR value is not an integer or out of range");
-        else reply_int(x->out, node_drop_peer_links((uint64_t)id));
+        else if (!which) reply_error(x->out, "ERR syntax error");
+        else reply_int(x->out, node_drop_peer_links((uint64_t)id, which));
     } else if (argc == 2 && eq(&argv[1], "help")) {
         static const char *const help[] = {
             "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "DIGEST", "    Output a hex signature representing the current DB content.",
-            "DROP-PEER-LINKS <node-id>", "    Close this node's connections with that peer, as a network fault would.",
+            "DROP-PEER-LINKS <node-id> [INBOUND|OUTBOUND]",
+            "    Close this node's connections with that peer, as a network fault would: both, the one that",
+            "    peer dialled (INBOUND), or the one this node dialled (OUTBOUND).",
             "HELP", "    Print this help.",
         };
         REPLY_HELP(x->out, help);

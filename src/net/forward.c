@@ -116,13 +116,27 @@ static void forward_free_proxies(uint64_t id, uint64_t link) {
     }
 }
 
-/* The follower's sessions on that connection ended with it (it starts new
- * ones on its next connection), even if our link to it is still up. */
-void forward_on_link_closed(uint64_t id, uint64_t link) { forward_free_proxies(id, link); }
-
-void forward_on_peer_down(uint64_t id) {
+static void end_sessions_with(uint64_t id) {
     for (client *c = client_list(); c; c = c->next)
         if (c->fwd_sid && c->fwd_to == id) forward_end(c);
+}
+
+/* A link a peer dialled to us closed.
+ * - As the leader: the follower's sessions on it ended with it (it starts
+ *   new ones on its next connection), even if our link to it is up.
+ * - As a follower: the leader answers on the link it dialled, so the
+ *   replies it had queued there are lost. A session whose replies stop
+ *   short must end before any reply comes on the next link (they would
+ *   answer the wrong requests; a new link replaces this one only once it
+ *   authenticated, before its frames are read): its owed requests fail
+ *   now (writes as of unknown outcome) rather than at the deadline. */
+void forward_on_link_closed(uint64_t id, uint64_t link) {
+    end_sessions_with(id);
+    forward_free_proxies(id, link);
+}
+
+void forward_on_peer_down(uint64_t id) {
+    end_sessions_with(id);
     forward_free_proxies(id, 0);
 }
 
@@ -141,7 +155,6 @@ static int is_user_tag(const rstr *a) {
     return a->len == strlen(FORWARD_USER_TAG) && !memcmp(a->p, FORWARD_USER_TAG, a->len);
 }
 
-/* A request in RESP, as a client would send it, into c's input. */
 /* A request behind others of its session waits in the proxy's input in
  * the entry encoding it came in, its length first: not re-encoded as
  * RESP to be parsed again (forward_take_request() reads it back). */
@@ -208,15 +221,37 @@ int forward_proxy_user(client *c) {
     return 1;
 }
 
+/* FORWARD_CLOSE from a follower: its client is gone (the proxy goes);
+ * from the leader: it lost replies of our session sid (forward_proxy_reply),
+ * which ends here. Both may hold for one (from, sid) only around a change
+ * of leader, which ends the sessions anyway. */
 void forward_on_close(uint64_t from, uint64_t sid) {
     client *c = idmap_get(&proxies, from, sid);
     if (c) client_free(c);
+    c = idmap_get(&sessions, 0, sid);
+    if (c && c->fwd_to == from) forward_end(c);
 }
 
 /* Sending closes the link when its send buffer is full, which frees that
  * follower's proxies: c is looked up again, not read. */
 int forward_proxy_reply(client *c, buf *reply) {
-    uint64_t peer = c->proxy_peer, sid = c->proxy_sid;
+    uint64_t peer = c->proxy_peer, sid = c->proxy_sid, link = peer_out_link(peer);
+    /* Replies go on the link this node dialled, in order. One that cannot
+     * go (no link), or a link that is not the one earlier replies took
+     * (those queued on the old one are lost), breaks the order the
+     * follower counts on: no later reply may answer an earlier request.
+     * The session is closed instead, once a link is there to say so. */
+    if (c->proxy_broken || !link || (c->proxy_reply_link && c->proxy_reply_link != link)) {
+        buf_free(reply);
+        if (link && c->proxy_broken < 2) {
+            c->proxy_broken = 2;  /* told */
+            peer_send_forward_close(peer, sid);
+        } else if (!c->proxy_broken) {
+            c->proxy_broken = 1;
+        }
+        return 1;
+    }
+    c->proxy_reply_link = link;
     if (buf_unread(reply) > FORWARD_MAX_REPLY) {  /* the follower assembles it in memory */
         size_t n = buf_unread(reply);
         buf_free(reply);

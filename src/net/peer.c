@@ -1302,11 +1302,14 @@ int peer_connected(uint64_t id) {
     return mb && mb->out && mb->out->authed;
 }
 
-int peer_drop_links(uint64_t id) {
+uint64_t peer_out_link(uint64_t id) { return peer_connected(id) ? find_member(id)->out->link : 0; }
+
+int peer_drop_links(uint64_t id, int which) {
     int n = 0;
     member *mb = find_member(id);
-    if (mb && mb->out && mb->out->authed) conn_close(mb->out, "dropped (DEBUG DROP-PEER-LINKS)"), n++;
-    for (conn *c = transport.inbound, *next; c; c = next) {
+    if ((which & PEER_LINK_OUT) && mb && mb->out && mb->out->authed)
+        conn_close(mb->out, "dropped (DEBUG DROP-PEER-LINKS)"), n++;
+    for (conn *c = (which & PEER_LINK_IN) ? transport.inbound : NULL, *next; c; c = next) {
         next = c->next;
         if (c->authed && c->peer == id) conn_close(c, "dropped (DEBUG DROP-PEER-LINKS)"), n++;
     }

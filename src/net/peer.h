@@ -197,10 +197,15 @@ void peer_set_tls(int on);
 void peer_remove(uint64_t id);
 void peer_shutdown(void);
 int peer_connected(uint64_t id);
-/* Closes every authenticated connection with id, both ways, as a network
- * fault would (DEBUG DROP-PEER-LINKS, for tests); they are dialled again
- * as after any break. How many were closed. */
-int peer_drop_links(uint64_t id);
+/* The id of the connection this node dialled to id, once authenticated
+ * (0: none): a new one has a new id. */
+uint64_t peer_out_link(uint64_t id);
+/* Closes the authenticated connections with id, as a network fault would
+ * (DEBUG DROP-PEER-LINKS, for tests): the one this node dialled
+ * (PEER_LINK_OUT), those id dialled (PEER_LINK_IN), or both; they are
+ * dialled again as after any break. How many were closed. */
+enum { PEER_LINK_OUT = 1, PEER_LINK_IN = 2 };
+int peer_drop_links(uint64_t id, int which);
 /* Queue a frame for id; -1 when not connected (nothing was queued). */
 int peer_send_raft(const raft_msg *m);
 int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, const rstr *argv);

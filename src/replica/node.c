@@ -460,7 +460,7 @@ int64_t node_change(int op, const cluster_member *m) { return replica_change(sel
 uint64_t node_transfer(uint64_t id) { return replica_transfer_leader(self.rep, id); }
 int node_transfer_state(void) { return replica_transfer_state(self.rep); }
 uint64_t node_snapshot_now(void) { return replica_snapshot_now(self.rep); }
-int node_drop_peer_links(uint64_t id) { return peer_drop_links(id); }
+int node_drop_peer_links(uint64_t id, int which) { return peer_drop_links(id, which); }
 
 static const cluster_member *member(uint64_t id) { return members_get(replica_address_book(self.rep), id); }
 

@@ -91,6 +91,7 @@ int node_transfer_state(void);
 /* RAFT.SNAPSHOT: the state machine durable now and the log behind it
  * compacted (short of an image being sent); returns the snapshot index. */
 uint64_t node_snapshot_now(void);
-/* DEBUG DROP-PEER-LINKS: breaks the links with peer id (peer_drop_links). */
-int node_drop_peer_links(uint64_t id);
+/* DEBUG DROP-PEER-LINKS: breaks the links with peer id (peer_drop_links;
+ * which: PEER_LINK_OUT and/or PEER_LINK_IN, of peer.h). */
+int node_drop_peer_links(uint64_t id, int which);
 #endif
