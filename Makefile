@@ -76,7 +76,7 @@ FUZZ_CC ?= clang
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_TARGETS := resp peer wal entry image config members apply
 FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 4
+FUZZ_SMOKE_SECONDS ?= 3
 
 build/fuzz/libraftkv.a: $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRC))
 	ar rcs $@ $^

@@ -788,7 +788,7 @@ def main():
     ap.add_argument("server")
     ap.add_argument("--nodes", default="3,5")
     ap.add_argument("--long", action="store_true", help="each nemesis for minutes (default phase 120s)")
-    ap.add_argument("--phase", type=float, help="seconds per nemesis (default 5, --long 120)")
+    ap.add_argument("--phase", type=float, help="seconds per nemesis (default 4, --long 120)")
     ap.add_argument("--seed", type=int, default=int(os.environ.get("SEED", "0")) or None)
     ap.add_argument("--clients", type=int, default=10)
     ap.add_argument("--keys", type=int, default=6)
@@ -810,7 +810,7 @@ def main():
     for n in a.nemeses:
         if n not in NEMESES:
             ap.error("unknown nemesis %r (one of %s)" % (n, ", ".join(NEMESES)))
-    a.phase = a.phase or (120.0 if a.long else 5.0)
+    a.phase = a.phase or (120.0 if a.long else 4.0)
     a.hold = (5.0, 15.0) if a.long else (1.5, 3.0)
     a.recover = 3.0 if a.long else 1.5
     a.quiet = 2.0
