@@ -1360,9 +1360,9 @@ static int send_frame(uint64_t to, int type, const char *head, size_t hlen, cons
 
 /* Entries for a peer whose Raft lane already holds this much unsent are
  * dropped, as a lossy link would: Raft sends them again when it learns
- * they did not land. Without it a slow link to a follower being probed
- * piled up a copy of a large entry per heartbeat round trip until the
- * queue passed PEER_MAX_QUEUED and the link (and every forwarded reply
+ * they did not land. Without it a slow link to a follower piled up a copy
+ * of a large unacknowledged entry per resend (each election timeout, or
+ * heartbeat answer while probing) until the queue passed PEER_MAX_QUEUED and the link (and every forwarded reply
  * on it) was lost. Above what the replication window (64 appends of at
  * most 1 MB) puts in flight on a healthy link. */
 #define PEER_RAFT_BACKLOG (96ULL << 20)
