@@ -52,8 +52,6 @@ typedef struct client {
     uint64_t proxy_peer, proxy_sid;
     uint64_t proxy_term;         /* the follower's term in its latest forward */
     uint64_t proxy_link;         /* the connection its forwards come on */
-    uint64_t proxy_reply_link;   /* the one its replies went on (0: none yet) */
-    int proxy_broken;            /* a reply was lost: the rest are not sent */
     char *proxy_user;            /* the user its latest forward named (NULL: none yet) */
     struct client *prev, *next;  /* client_list() or client_proxy_list() */
     struct client *pnext;        /* pending-output list */

@@ -125,15 +125,22 @@ static void end_sessions_with(uint64_t id) {
  * - As the leader: the follower's sessions on it ended with it (it starts
  *   new ones on its next connection), even if our link to it is up.
  * - As a follower: the leader answers on the link it dialled, so the
- *   replies it had queued there are lost. A session whose replies stop
- *   short must end before any reply comes on the next link (they would
- *   answer the wrong requests; a new link replaces this one only once it
- *   authenticated, before its frames are read): its owed requests fail
- *   now (writes as of unknown outcome) rather than at the deadline. */
+ *   replies it had queued there are lost, and the session's next reply
+ *   would answer an earlier request: the sessions end, their owed
+ *   requests failing now (writes as of unknown outcome) rather than at
+ *   the deadline. A session lives on one link of the leader's: see
+ *   forward_on_link_up() for those that began without one. */
 void forward_on_link_closed(uint64_t id, uint64_t link) {
     end_sessions_with(id);
     forward_free_proxies(id, link);
 }
+
+/* A link a peer dialled to us authenticated (an older one, replaced, has
+ * closed just before, and none of this one's frames is read yet). As a
+ * follower: a session with that node that is still open began while the
+ * leader had no link to us, and the replies it made meanwhile had no way
+ * to go; it ends too. */
+void forward_on_link_up(uint64_t id) { end_sessions_with(id); }
 
 void forward_on_peer_down(uint64_t id) {
     end_sessions_with(id);
@@ -221,37 +228,15 @@ int forward_proxy_user(client *c) {
     return 1;
 }
 
-/* FORWARD_CLOSE from a follower: its client is gone (the proxy goes);
- * from the leader: it lost replies of our session sid (forward_proxy_reply),
- * which ends here. Both may hold for one (from, sid) only around a change
- * of leader, which ends the sessions anyway. */
 void forward_on_close(uint64_t from, uint64_t sid) {
     client *c = idmap_get(&proxies, from, sid);
     if (c) client_free(c);
-    c = idmap_get(&sessions, 0, sid);
-    if (c && c->fwd_to == from) forward_end(c);
 }
 
 /* Sending closes the link when its send buffer is full, which frees that
  * follower's proxies: c is looked up again, not read. */
 int forward_proxy_reply(client *c, buf *reply) {
-    uint64_t peer = c->proxy_peer, sid = c->proxy_sid, link = peer_out_link(peer);
-    /* Replies go on the link this node dialled, in order. One that cannot
-     * go (no link), or a link that is not the one earlier replies took
-     * (those queued on the old one are lost), breaks the order the
-     * follower counts on: no later reply may answer an earlier request.
-     * The session is closed instead, once a link is there to say so. */
-    if (c->proxy_broken || !link || (c->proxy_reply_link && c->proxy_reply_link != link)) {
-        buf_free(reply);
-        if (link && c->proxy_broken < 2) {
-            c->proxy_broken = 2;  /* told */
-            peer_send_forward_close(peer, sid);
-        } else if (!c->proxy_broken) {
-            c->proxy_broken = 1;
-        }
-        return 1;
-    }
-    c->proxy_reply_link = link;
+    uint64_t peer = c->proxy_peer, sid = c->proxy_sid;
     if (buf_unread(reply) > FORWARD_MAX_REPLY) {  /* the follower assembles it in memory */
         size_t n = buf_unread(reply);
         buf_free(reply);

@@ -69,5 +69,6 @@ void forward_on_reply(uint64_t from, uint64_t sid, buf *reply);
 void forward_on_close(uint64_t from, uint64_t sid);
 void forward_on_peer_down(uint64_t id);
 void forward_on_link_closed(uint64_t id, uint64_t link);
+void forward_on_link_up(uint64_t id);
 void forward_on_leader_changed(void);
 #endif

@@ -221,8 +221,8 @@ int main(int argc, char **argv) {
     if (!f) return 1;
     struct ev_loop *loop = ev_default_loop(0);
     node_events nev = {writes_reply_for, NULL, on_leader_changed, forward_on_request, forward_on_reply,
-                       forward_on_close, forward_on_peer_down, forward_on_link_closed, reads_on_index_request,
-                       reads_on_index_reply};
+                       forward_on_close, forward_on_peer_down, forward_on_link_closed, forward_on_link_up,
+                       reads_on_index_request, reads_on_index_reply};
     if (node_init(loop, &cfg, f, &nev) < 0) { store_close(f); return 1; }
     store *reader = store_reader_new(f);  /* the clients' reads: the store is the applier's */
     server_init(&cfg, loop, reader);

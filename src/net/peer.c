@@ -372,6 +372,7 @@ typedef struct conn {
     uint64_t peer;         /* outbound: the member dialled; inbound: once authenticated (0 before) */
     int outbound;
     uint64_t link;         /* unique per connection, never 0 */
+    uint64_t stall_since;  /* outbound: when link_check_cb() first saw it wait (0: it does not) */
     char addr[64];         /* inbound: where it came from, for the log */
     /* tls-cluster: the TLS session the frames go through (NULL: plain).
      * Its handshake comes first, under the same deadline as the peer
@@ -655,6 +656,7 @@ static void authenticated(conn *c) {
     unauth_gone();
     logmsg(LL_VERBOSE, "Peer connection %s authenticated", who(c, w, sizeof(w)));
     drop_older_links(c);
+    if (transport.h.link_up) transport.h.link_up(c->peer);
 }
 
 /* Bytes that open a TLS record (a handshake 0x16 or an alert 0x15, then
@@ -1245,7 +1247,13 @@ static void link_check_cb(struct ev_loop *loop, ev_timer *w, int revents) {
         socklen_t len = sizeof(ti);
         if (!c || c->connecting || getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0) continue;
         int waits = (ti.tcpi_unacked && ti.tcpi_retransmits) || ti.tcpi_probes >= 2;
-        if (waits && ti.tcpi_last_ack_recv >= transport.link_timeout_ms)
+        /* counted from the wait seen, not from the last ack: that may be
+         * old on a link that was idle, whose first send after lost one
+         * segment (TCP recovers that in a retransmission) */
+        uint64_t now = mono_ms();
+        if (!waits) { c->stall_since = 0; continue; }
+        if (!c->stall_since) c->stall_since = now;
+        if (now - c->stall_since >= transport.link_timeout_ms && ti.tcpi_last_ack_recv >= transport.link_timeout_ms)
             conn_close(c, "its host answered nothing within the link timeout");
     }
 }
@@ -1301,8 +1309,6 @@ int peer_connected(uint64_t id) {
     member *mb = find_member(id);
     return mb && mb->out && mb->out->authed;
 }
-
-uint64_t peer_out_link(uint64_t id) { return peer_connected(id) ? find_member(id)->out->link : 0; }
 
 int peer_drop_links(uint64_t id, int which) {
     int n = 0;
@@ -1363,8 +1369,8 @@ static int send_frame(uint64_t to, int type, const char *head, size_t hlen, cons
  * they did not land. Without it a slow link to a follower piled up a copy
  * of a large unacknowledged entry per resend (each election timeout, or
  * heartbeat answer while probing) until the queue passed PEER_MAX_QUEUED and the link (and every forwarded reply
- * on it) was lost. Above what the replication window (64 appends of at
- * most 1 MB) puts in flight on a healthy link. */
+ * on it) was lost. Above what the replication window (64 appends of about
+ * 1 MB, an entry larger than that alone) puts in flight on a healthy link. */
 #define PEER_RAFT_BACKLOG (96ULL << 20)
 
 int peer_send_raft(const raft_msg *m) {

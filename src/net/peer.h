@@ -167,6 +167,9 @@ typedef struct peer_handler {
     void (*down)(uint64_t id);  /* the connection to id was lost */
     /* a connection id dialled to us closed; link as forward() gave */
     void (*link_closed)(uint64_t id, uint64_t link);
+    /* one authenticated (after any older one from id closed, before any
+     * of its frames is handled) */
+    void (*link_up)(uint64_t id);
     void (*snap)(uint64_t from, uint64_t xfer, uint64_t term, uint64_t offset, int last, const char *data, size_t len);
     void (*snap_ack)(uint64_t from, uint64_t xfer, uint64_t offset, int status, uint64_t index);
     /* bytes of a frame from `from` arrived, the frame not yet whole */
@@ -197,9 +200,6 @@ void peer_set_tls(int on);
 void peer_remove(uint64_t id);
 void peer_shutdown(void);
 int peer_connected(uint64_t id);
-/* The id of the connection this node dialled to id, once authenticated
- * (0: none): a new one has a new id. */
-uint64_t peer_out_link(uint64_t id);
 /* Closes the authenticated connections with id, as a network fault would
  * (DEBUG DROP-PEER-LINKS, for tests): the one this node dialled
  * (PEER_LINK_OUT), those id dialled (PEER_LINK_IN), or both; they are

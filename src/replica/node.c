@@ -126,6 +126,9 @@ static void on_forward_close(uint64_t from, uint64_t sid) { self.ev.forward_clos
 static void on_link_closed(uint64_t id, uint64_t link) {
     if (self.ev.link_closed) self.ev.link_closed(id, link);
 }
+static void on_link_up(uint64_t id) {
+    if (self.ev.link_up) self.ev.link_up(id);
+}
 static void on_streaming(uint64_t from) { replica_peer_streaming(self.rep, from); }
 static void on_read_index(uint64_t from, uint64_t id, uint64_t term) {
     if (self.ev.read_index) self.ev.read_index(from, id, term);
@@ -261,7 +264,7 @@ static void *start_error(char *msg) {
 }
 
 static int listen_peers(struct ev_loop *loop, const config *cfg, const members *boot) {
-    peer_handler ph = {on_raft, on_forward, on_forward_reply, on_forward_close, on_down, on_link_closed,
+    peer_handler ph = {on_raft, on_forward, on_forward_reply, on_forward_close, on_down, on_link_closed, on_link_up,
                        stream_on_chunk, stream_on_ack, on_streaming, on_read_index, on_read_index_reply};
     const cluster_member *me = members_get(raft_members(replica_core(self.rep)), self.id);
     if (!me || !me->host[0]) me = members_get(boot, self.id);

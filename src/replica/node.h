@@ -28,6 +28,7 @@ typedef struct node_events {
     void (*forward_close)(uint64_t from, uint64_t sid);
     void (*peer_down)(uint64_t id);
     void (*link_closed)(uint64_t id, uint64_t link);  /* see peer.h */
+    void (*link_up)(uint64_t id);                     /* see peer.h */
     /* a follower asks for a read index; the leader's answer (reads.h) */
     void (*read_index)(uint64_t from, uint64_t id, uint64_t term);
     void (*read_index_reply)(uint64_t from, uint64_t id, int flags, uint64_t index, uint64_t time_ms);
