@@ -872,7 +872,7 @@ static int flush_conn(conn *c) {
         c->out.pos = c->out.len = 0;
         if (c->out.cap > (8 << 20)) buf_free(&c->out);
     }
-    int more = buf_unread(&c->out) > 0 || c->q.bytes > 0;
+    int more = buf_unread(&c->out) > 0 || peerq_bytes(&c->q) > 0;
     set_io(&c->wio, &c->writing, (more && !c->write_wants_read) || c->read_wants_write);
     return 0;
 }
@@ -1329,7 +1329,7 @@ int peer_drop_links(uint64_t id, int which) {
 static conn *sendable(uint64_t id) {
     member *mb = find_member(id);
     if (!mb || !mb->out || !mb->out->authed) return NULL;  /* nothing goes before the handshake's end */
-    if (buf_unread(&mb->out->out) + mb->out->q.bytes > PEER_MAX_QUEUED) {
+    if (buf_unread(&mb->out->out) + peerq_bytes(&mb->out->q) > PEER_MAX_QUEUED) {
         conn_close(mb->out, "send queue over its limit");
         return NULL;
     }
@@ -1472,7 +1472,7 @@ int peer_send_read_index_reply(uint64_t to, uint64_t id, int flags, uint64_t ind
 void peer_flush(void) {
     for (int i = 0; i < transport.n; i++) {
         conn *c = transport.m[i].out;
-        if (c && c->authed && !c->writing && (buf_unread(&c->out) || c->q.bytes)) flush_conn(c);
+        if (c && c->authed && !c->writing && (buf_unread(&c->out) || peerq_bytes(&c->q))) flush_conn(c);
     }
 }
 

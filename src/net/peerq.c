@@ -55,7 +55,6 @@ static void enqueue(peerq *q, peerq_frame *f) {
     if (q->tail[l]) q->tail[l]->next = f;
     else q->head[l] = f;
     q->tail[l] = f;
-    q->bytes += f->total;
     q->lane_bytes[l] += f->total;
 }
 
@@ -125,14 +124,12 @@ static void feed_one(peerq *q, int l, buf *out) {
         buf_put_u32(out, (uint32_t)f->total);
         copy_next(f, out, PEER_PART);
         peer_frame_end(out, s);
-        q->bytes -= PEER_PART;
         q->lane_bytes[l] -= PEER_PART;
         return;
     }
     s = peer_frame_begin(out, f->type);
     copy_next(f, out, left);
     peer_frame_end(out, s);
-    q->bytes -= left;
     q->lane_bytes[l] -= left;
     q->head[l] = f->next;
     if (!q->head[l]) q->tail[l] = NULL;

@@ -48,12 +48,13 @@ typedef struct peerq_frame {
 
 typedef struct peerq {
     peerq_frame *head[PEER_LANES], *tail[PEER_LANES];
-    uint64_t bytes;          /* payload bytes not yet framed ... */
-    uint64_t lane_bytes[PEER_LANES];  /* ... and of them, each lane's */
+    uint64_t lane_bytes[PEER_LANES];  /* each lane's payload bytes not yet framed */
     int turn;                /* the lane the next part comes from when both wait */
 } peerq;
 
 void peerq_init(peerq *q);
+/* Payload bytes not yet framed, of both lanes. */
+static inline uint64_t peerq_bytes(const peerq *q) { return q->lane_bytes[LANE_RAFT] + q->lane_bytes[LANE_CLIENT]; }
 void peerq_free(peerq *q);
 /* Frames of this lane wait: a new one must queue behind them. */
 int peerq_busy(const peerq *q, int lane);
