@@ -862,6 +862,19 @@ def test_big_value(h, n):
             "MGET of 4,001 keys, the 100 MB value among them, through node %d" % n)
     h.check(h.kv(fol, "EXISTS", *(keys + ["bv:100mb"])) == 1, "EXISTS of 2,001 keys, one the 100 MB value")
     h.check(h.kv(n, "DEL", "bv:100mb") == 1, "DEL of the 100 MB value")
+    # 300 KB arguments through a follower that forwards its reads too: the
+    # leader keeps each where its parted frame put it (resp_args_adopt)
+    h.cl.call(fol, "CONFIG", "SET", "follower-reads", "no")
+    try:
+        bk, bv = b"bv:key:" + os.urandom(150 * 1024).hex().encode(), val[:300 * 1024]
+        h.check(h.kv(fol, "SET", bk, "v") == "OK", "SET with a 300 KB key through follower %d" % fol)
+        h.check(h.kv(fol, "GET", bk) == b"v", "GET of a 300 KB key, forwarded as a read")
+        h.check(h.kv(fol, "EXISTS", bk, bk) == 2, "EXISTS of a 300 KB key twice, forwarded")
+        h.check(h.kv(fol, "SET", "bv:300kb", bv, "EX", "1000") == "OK", "SET of a 300 KB value before EX")
+        h.check(h.kv(fol, "GET", "bv:300kb") == bv, "the 300 KB value reads back")
+        h.check(h.kv(fol, "DEL", bk, "bv:300kb") == 2, "DEL of both")
+    finally:
+        h.cl.call(fol, "CONFIG", "SET", "follower-reads", "yes")
 
 
 def test_pipelined_big_reads(h, n):

@@ -256,6 +256,131 @@ static void test_value_len(void) {
         CHECK(resp_value_len(cases[i].s, strlen(cases[i].s)) == cases[i].want);
 }
 
+/* A big bulk read as a client reads (never past resp_read_bound(), the
+ * input compacted after each parse) becomes its argument without a copy:
+ * the input buffer is taken, and what follows parses as usual. */
+static void test_big_bulk_taken(void) {
+    size_t n = 3 * RESP_BIG_ARG + 17;
+    buf req;
+    buf_init(&req);
+    buf_printf(&req, "*5\r\n$4\r\nMSET\r\n$1\r\nk\r\n$%zu\r\n", n);
+    for (size_t i = 0; i < n; i++) buf_append(&req, &(char){(char)('a' + i % 26)}, 1);
+    buf_printf(&req, "\r\n$2\r\nk2\r\n$1\r\nv\r\n*1\r\n$4\r\nPING\r\n");
+    resp_parser p;
+    resp_parser_init(&p, 1 << 30, 1ULL << 40);
+    buf in;
+    buf_init(&in);
+    size_t off = 0;
+    int taken = 0, pings = 0;
+    while (off < req.len) {
+        size_t room = 4096, bound = resp_read_bound(&p, &in);
+        if (bound && bound < room) room = bound;
+        if (room > req.len - off) room = req.len - off;
+        buf_append(&in, req.data + off, room);
+        off += room;
+        for (;;) {
+            int r = resp_parse(&p, &in);
+            if (r == RESP_NEED_MORE && !in.data && p.argc == 3) taken = 1;  /* the big bulk took the input */
+            if (r != RESP_OK) {
+                CHECK(r == RESP_NEED_MORE);
+                break;
+            }
+            if (p.argc == 5) {  /* a bulk after the big one parses from an input that was taken */
+                CHECK(p.argv[2].len == n && p.argv[2].p[n] == '\0' && p.argv[2].p[n - 1] == (char)('a' + (n - 1) % 26));
+                CHECK(!strcmp(p.argv[3].p, "k2") && !strcmp(p.argv[4].p, "v"));
+            } else {
+                pings += p.argc == 1 && !strcmp(p.argv[0].p, "PING");
+            }
+            resp_args_reset(&p);
+        }
+        buf_compact(&in);
+    }
+    CHECK(taken && pings == 1);
+    CHECK(resp_read_bound(&p, &in) == 0);
+    /* all of it in one buffer: the bulk is copied, the rest stays */
+    buf_free(&in);
+    buf_append(&in, req.data, req.len);
+    CHECK(resp_parse(&p, &in) == RESP_OK && p.argc == 5 && p.argv[2].len == n && in.data != NULL);
+    resp_args_reset(&p);
+    CHECK(resp_parse(&p, &in) == RESP_OK && p.argc == 1);
+    resp_args_reset(&p);
+    resp_parser_free(&p);
+    buf_free(&in);
+    buf_free(&req);
+}
+
+/* Small bulks are never bounded; a big one is, to its last byte. */
+static void test_read_bound(void) {
+    resp_parser p;
+    resp_parser_init(&p, 1 << 30, 1ULL << 40);
+    buf in;
+    buf_init(&in);
+    buf_printf(&in, "*2\r\n$3\r\nGET\r\n$5\r\nab");
+    CHECK(resp_parse(&p, &in) == RESP_NEED_MORE && resp_read_bound(&p, &in) == 0);
+    resp_args_reset(&p);
+    buf_free(&in);
+    buf_printf(&in, "*1\r\n$%d\r\nxyz", RESP_BIG_ARG);
+    CHECK(resp_parse(&p, &in) == RESP_NEED_MORE && resp_read_bound(&p, &in) == (size_t)RESP_BIG_ARG + 2 - 3);
+    resp_parser_free(&p);
+    buf_free(&in);
+}
+
+/* Arguments as the entry encoding lays them out (a u32 length before
+ * each), in a buffer of cap bytes. */
+static void lay_out(buf *b, size_t cap, int argc, const size_t *lens) {
+    buf_init(b);
+    b->data = malloc(cap);
+    b->cap = cap;
+    for (int i = 0; i < argc; i++) {
+        memset(b->data + b->len, 0xff, 4);
+        b->len += 4;
+        for (size_t k = 0; k < lens[i]; k++) b->data[b->len++] = (char)('A' + (i + k) % 26);
+    }
+}
+
+static int args_match(const resp_parser *p, int argc, const size_t *lens) {
+    if (p->argc != argc) return 0;
+    for (int i = 0; i < argc; i++) {
+        if (p->argv[i].len != lens[i] || p->argv[i].p[lens[i]] != '\0') return 0;
+        for (size_t k = 0; k < lens[i]; k++)
+            if (p->argv[i].p[k] != (char)('A' + (i + k) % 26)) return 0;
+    }
+    return 1;
+}
+
+static void adopt(size_t extra, int argc, const size_t *lens, int want_taken) {
+    size_t total = 0;
+    for (int i = 0; i < argc; i++) total += 4 + lens[i];
+    buf b;
+    lay_out(&b, total + extra, argc, lens);
+    rstr argv[8];
+    for (int i = 0, at = 4; i < argc; at += 4 + (int)lens[i], i++) argv[i] = (rstr){b.data + at, lens[i]};
+    resp_parser p;
+    resp_parser_init(&p, 1 << 30, 1ULL << 40);
+    resp_args_adopt(&p, argc, argv, &b);
+    CHECKMSG(args_match(&p, argc, lens), "adopted arguments (%d, extra %zu)", argc, extra);
+    CHECKMSG((b.data == NULL) == want_taken, "backing taken: %d, want %d", b.data == NULL, want_taken);
+    int n;
+    rstr *took = resp_args_take(&p, &n);  /* each its own allocation now */
+    CHECK(n == argc && p.argc == 0 && p.backing.data == NULL);
+    for (int i = 0; i < n; i++) {
+        CHECK(took[i].len == lens[i]);
+        free(took[i].p);
+    }
+    free(took);
+    resp_parser_free(&p);
+    buf_free(&b);
+}
+
+static void test_args_adopt(void) {
+    size_t big = RESP_BIG_ARG, small = 5;
+    adopt(1, 3, (size_t[]){small, big, big + 3}, 1);   /* both big ones in place */
+    adopt(0, 3, (size_t[]){small, big, big + 3}, 1);   /* no byte after the last: it is copied */
+    adopt(0, 2, (size_t[]){small, big}, 0);            /* nothing left to keep in place */
+    adopt(1, 3, (size_t[]){small, 0, small}, 0);       /* small ones are copied */
+    adopt(1, 2, (size_t[]){big, 0}, 1);                /* the NUL lands on the next length */
+}
+
 int main(void) {
     test_requests();
     test_inline_quotes();
@@ -267,5 +392,8 @@ int main(void) {
     test_numbers();
     test_unauthenticated();
     test_value_len();
+    test_big_bulk_taken();
+    test_read_bound();
+    test_args_adopt();
     return test_summary("resp");
 }

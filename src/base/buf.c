@@ -3,17 +3,38 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* A large allocation asks for transparent huge pages (where THP is
+ * "madvise", Debian's default): a 100 MB value copied into fresh memory
+ * otherwise takes 25,600 page faults, which on a virtual machine cost more
+ * than the copy itself (measured: a 100 MB SET through a follower took
+ * 12 s on the sanitizer build, 3.8 s with huge pages). */
+#define HUGE_HINT_MIN (4u << 20)
+
+static void *huge_hint(void *p, size_t n) {
+#ifdef MADV_HUGEPAGE
+    if (n >= HUGE_HINT_MIN) {
+        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+        uintptr_t from = ((uintptr_t)p + page - 1) & ~(page - 1), to = ((uintptr_t)p + n) & ~(page - 1);
+        if (to > from) madvise((void *)from, to - from, MADV_HUGEPAGE);  /* a hint: failure is harmless */
+    }
+#endif
+    return p;
+}
 
 void *xmalloc(size_t n) {
     void *p = malloc(n ? n : 1);
     if (!p) { fprintf(stderr, "out of memory allocating %zu bytes\n", n); abort(); }
-    return p;
+    return huge_hint(p, n);
 }
 
 void *xrealloc(void *p, size_t n) {
     p = realloc(p, n ? n : 1);
     if (!p) { fprintf(stderr, "out of memory allocating %zu bytes\n", n); abort(); }
-    return p;
+    return huge_hint(p, n);
 }
 
 char *xstrndup(const char *s, size_t n) {
@@ -31,7 +52,17 @@ void buf_reserve(buf *b, size_t extra) {
     if (b->cap - b->len >= extra) return;
     size_t need = b->len + extra, cap = b->cap ? b->cap : 256;
     while (cap < need) cap = cap < (1u << 30) ? cap * 2 : cap + (1u << 30);
-    b->data = xrealloc(b->data, cap);
+    if (b->len >= (1u << 20)) {
+        /* only the bytes written move: realloc was measured copying
+         * the whole old allocation, pages never written included (64 to
+         * 128 MB for a big bulk: 200-400 ms of a release build's loop) */
+        char *d = xmalloc(cap);
+        memcpy(d, b->data, b->len);
+        free(b->data);
+        b->data = d;
+    } else {
+        b->data = xrealloc(b->data, cap);
+    }
     b->cap = cap;
 }
 

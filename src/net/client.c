@@ -270,11 +270,22 @@ static int client_took_input(client *c, size_t n) {
     return 0;
 }
 
+/* Room for the next read, reserved: a big bulk's last read stops at its
+ * end, so that the parser takes the buffer as the argument (resp.h);
+ * *ends says whether a read of all of it would end that bulk. */
+static size_t read_room(client *c, int *ends) {
+    size_t bound = c->proxy ? 0 : resp_read_bound(&c->parser, &c->in);
+    buf_reserve(&c->in, bound && bound < READ_CHUNK ? bound : READ_CHUNK);
+    size_t room = c->in.cap - c->in.len;
+    *ends = bound && bound <= room;
+    return *ends ? bound : room;
+}
+
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
     (void)loop; (void)revents;
     client *c = w->data;
-    buf_reserve(&c->in, READ_CHUNK);
-    ssize_t n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+    int ends;
+    ssize_t n = read(c->fd, c->in.data + c->in.len, read_room(c, &ends));
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
     if (n <= 0) { client_free(c); return; }
     if (client_took_input(c, (size_t)n)) client_process_input(c);
@@ -525,10 +536,10 @@ static int tls_client_start(client *c) {
  * no longer signals those), then parses. 0 if c was freed. */
 static int tls_read_in(client *c) {
     size_t got = 0;
+    int ends = 0;
     do {
-        buf_reserve(&c->in, READ_CHUNK);
-        size_t n = 0;
-        int r = tls_read(c->tls, c->in.data + c->in.len, c->in.cap - c->in.len, &n);
+        size_t n = 0, room = read_room(c, &ends);
+        int r = tls_read(c->tls, c->in.data + c->in.len, room, &n);
         if (r == TLS_WANT_READ) break;
         if (r == TLS_WANT_WRITE) {
             c->tls_read_wants_write = 1;
@@ -539,8 +550,11 @@ static int tls_read_in(client *c) {
         if (r != TLS_OK) { tls_drop(c, "Error reading from client", tls_error(c->tls)); return 0; }
         if (!client_took_input(c, n)) return 0;
         got += n;
-    } while (tls_pending(c->tls));
+        ends = ends && n == room;
+    } while (!ends && tls_pending(c->tls));
     if (got) client_process_input(c);
+    /* a big bulk ended: parsed first, so the rest goes in a buffer of its own */
+    if (ends && c->reading && tls_pending(c->tls)) ev_feed_event(server_loop(), &c->rio, EV_READ);
     return 1;
 }
 

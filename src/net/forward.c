@@ -186,7 +186,8 @@ int forward_take_request(client *c) {
     return 1;
 }
 
-void forward_on_request(uint64_t from, uint64_t link, uint64_t sid, uint64_t term, int argc, rstr *argv) {
+void forward_on_request(uint64_t from, uint64_t link, uint64_t sid, uint64_t term, int argc, rstr *argv,
+                        buf *payload) {
     client *c = forward_proxy_for(from, sid);
     c->proxy_link = link;
     /* every request still buffered was asked before this one was sent */
@@ -203,8 +204,8 @@ void forward_on_request(uint64_t from, uint64_t link, uint64_t sid, uint64_t ter
         argv += skip;
     }
     /* nothing of this session waits: the request goes straight to the
-     * parser's hands, one copy of each argument (a 100 MB value is copied
-     * once here, not re-encoded as RESP and parsed again on the loop) */
+     * parser's hands, its big arguments where they came (not copied, nor
+     * re-encoded as RESP and parsed again on the loop) */
     int idle = !c->held && !c->parsed && buf_unread(&c->in) == 0;
     if (!c->proxy_user || strlen(c->proxy_user) != user.len || memcmp(c->proxy_user, user.p, user.len)) {
         rstr change[2] = {{(char *)FORWARD_USER_TAG, strlen(FORWARD_USER_TAG)}, user};
@@ -214,7 +215,7 @@ void forward_on_request(uint64_t from, uint64_t link, uint64_t sid, uint64_t ter
         c->proxy_user = xstrndup(user.p, user.len);
     }
     if (argc > 0 && idle) {
-        resp_args_set(&c->parser, argc, argv);
+        resp_args_adopt(&c->parser, argc, argv, payload);
         c->parsed = 1;
     } else if (argc > 0) {  /* behind others: in order */
         queue_request(c, argc, argv);

@@ -63,7 +63,9 @@ int forward_proxy_user(client *c);
 int forward_proxy_reply(client *c, buf *reply);
 
 /* node callbacks */
-void forward_on_request(uint64_t from, uint64_t link, uint64_t sid, uint64_t term, int argc, rstr *argv);
+/* A request: big arguments are taken in place from payload (resp.h). */
+void forward_on_request(uint64_t from, uint64_t link, uint64_t sid, uint64_t term, int argc, rstr *argv,
+                        buf *payload);
 /* A reply from the leader: its bytes are taken (reply is left empty). */
 void forward_on_reply(uint64_t from, uint64_t sid, buf *reply);
 void forward_on_close(uint64_t from, uint64_t sid);

@@ -629,7 +629,10 @@ static int handle_frame(conn *c, int type, const char *p, size_t n) {
         rstr *argv;
         int argc = entry_decode(p + 8, n - 8, &etype, &t, &argv);
         if (argc <= 0) { free(argc == 0 ? argv : NULL); bad_frame(c, "malformed forwarded command"); return -1; }
-        transport.h.forward(c->peer, c->link, client, t, argc, argv);
+        buf joined;  /* p's bytes, when joined from parts: theirs to take */
+        int own = peer_parts_take_buf(&c->parts, FR_FORWARD, &joined);
+        transport.h.forward(c->peer, c->link, client, t, argc, argv, own ? &joined : NULL);
+        if (own) buf_free(&joined);
         free(argv);
     } else if (type == FR_FORWARD_REPLY) {
         if (n == 8) { bad_frame(c, "empty forwarded reply"); return -1; }

@@ -160,8 +160,11 @@ const char *peer_refusal_text(int reason);
 /* ---- connections ---- */
 typedef struct peer_handler {
     void (*raft)(const raft_msg *m);
-    /* link: the incoming connection it came on (never 0) */
-    void (*forward)(uint64_t from, uint64_t link, uint64_t client_id, uint64_t term, int argc, rstr *argv);
+    /* link: the incoming connection it came on (never 0); payload: the
+     * frame's joined parts argv lies in, whose bytes it may take (NULL for
+     * a frame that came whole) */
+    void (*forward)(uint64_t from, uint64_t link, uint64_t client_id, uint64_t term, int argc, rstr *argv,
+                    buf *payload);
     void (*forward_reply)(uint64_t from, uint64_t client_id, buf *reply);  /* may take reply's bytes */
     void (*forward_close)(uint64_t from, uint64_t client_id);
     void (*down)(uint64_t id);  /* the connection to id was lost */

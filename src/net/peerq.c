@@ -163,7 +163,7 @@ static int part(peer_parts *pp, const char *p, size_t n, char *err, size_t errle
     buf *b = &pp->b[l];
     if (!b->len) {
         if (total > PEER_MAX_FRAME) { snprintf(err, errlen, "parts of a frame too large"); return -1; }
-        buf_reserve(b, total);
+        buf_reserve(b, total + 1);  /* a byte after the payload: resp_args_adopt() */
         pp->total[l] = total;
     }
     if (total != pp->total[l] || n - PART_HEAD >= total - b->len) {

@@ -33,12 +33,8 @@ void reads_free(void) { fetch_free(); }
 
 /* A read slot for the parsed request (the command moves out of the parser). */
 static slot *read_slot(client *c) {
-    resp_parser *p = &c->parser;
     slot *s = slot_new(c, SLOT_READ);
-    s->argc = p->argc;
-    s->argv = p->argv;
-    p->argv = NULL;
-    p->argc = p->argcap = 0;
+    s->argv = resp_args_take(&c->parser, &s->argc);
     s->need = c->last_write;
     c->reads_pending++;
     return s;

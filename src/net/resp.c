@@ -15,8 +15,18 @@ void resp_parser_init(resp_parser *p, long long max_bulk, uint64_t max_request) 
     p->max_request = max_request;
 }
 
+/* n bytes at a, and the byte after them, lie in b's memory */
+static int lies_in(const buf *b, const char *a, size_t n) {
+    uintptr_t at = (uintptr_t)a, base = (uintptr_t)(b ? b->data : NULL);
+    return base && at >= base && n < b->cap && at - base < b->cap - n;
+}
+
+static int in_backing(const resp_parser *p, const char *a) { return lies_in(&p->backing, a, 0); }
+
 void resp_args_reset(resp_parser *p) {
-    for (int i = 0; i < p->argc; i++) free(p->argv[i].p);
+    for (int i = 0; i < p->argc; i++)
+        if (!in_backing(p, p->argv[i].p)) free(p->argv[i].p);
+    buf_free(&p->backing);
     p->argc = 0;
     p->multibulk = 0;
     p->bulklen = -1;
@@ -25,10 +35,38 @@ void resp_args_reset(resp_parser *p) {
 }
 
 static void push_arg(resp_parser *p, const char *s, size_t n);
+static void push_owned(resp_parser *p, char *s, size_t n);
 
-void resp_args_set(resp_parser *p, int argc, const rstr *argv) {
+void resp_args_set(resp_parser *p, int argc, const rstr *argv) { resp_args_adopt(p, argc, argv, NULL); }
+
+void resp_args_adopt(resp_parser *p, int argc, const rstr *argv, buf *backing) {
     resp_args_reset(p);
-    for (int i = 0; i < argc; i++) push_arg(p, argv[i].p, argv[i].len);
+    int kept = 0;
+    for (int i = 0; i < argc; i++) {
+        if (argv[i].len >= RESP_BIG_ARG && lies_in(backing, argv[i].p, argv[i].len)) {
+            push_owned(p, argv[i].p, argv[i].len);
+            kept = 1;
+        } else {
+            push_arg(p, argv[i].p, argv[i].len);
+        }
+    }
+    if (!kept) return;
+    /* after every copy: the NUL lands on the next argument's length */
+    for (int i = 0; i < p->argc; i++)
+        if (lies_in(backing, p->argv[i].p, p->argv[i].len)) p->argv[i].p[p->argv[i].len] = '\0';
+    p->backing = *backing;
+    buf_init(backing);
+}
+
+rstr *resp_args_take(resp_parser *p, int *argc) {
+    rstr *argv = p->argv;
+    *argc = p->argc;
+    for (int i = 0; i < p->argc; i++)
+        if (in_backing(p, argv[i].p)) argv[i].p = xstrndup(argv[i].p, argv[i].len);
+    buf_free(&p->backing);
+    p->argv = NULL;
+    p->argc = p->argcap = 0;
+    return argv;
 }
 
 void resp_parser_free(resp_parser *p) {
@@ -38,15 +76,17 @@ void resp_parser_free(resp_parser *p) {
     p->argcap = 0;
 }
 
-static void push_arg(resp_parser *p, const char *s, size_t n) {
+static void push_owned(resp_parser *p, char *s, size_t n) {
     if (p->argc == p->argcap) {
         p->argcap = p->argcap ? p->argcap * 2 : 8;
         p->argv = xrealloc(p->argv, sizeof(rstr) * (size_t)p->argcap);
     }
-    p->argv[p->argc].p = xstrndup(s, n);
+    p->argv[p->argc].p = s;
     p->argv[p->argc].len = n;
     p->argc++;
 }
+
+static void push_arg(resp_parser *p, const char *s, size_t n) { push_owned(p, xstrndup(s, n), n); }
 
 static int perr(resp_parser *p, const char *msg) {
     snprintf(p->err, sizeof(p->err), "Protocol error: %s", msg);
@@ -195,6 +235,7 @@ static int parse_inline(resp_parser *p, buf *in) {
 
 /* A "\r\n"-terminated header line starting at in->pos; NULL if incomplete. */
 static const char *header_line(buf *in, size_t *linelen) {
+    if (!buf_unread(in)) return NULL;  /* maybe taken with a big bulk: no data at all */
     const char *s = in->data + in->pos;
     const char *cr = memchr(s, '\r', buf_unread(in));
     if (!cr || (size_t)(cr - s) + 1 >= buf_unread(in)) return NULL;
@@ -244,12 +285,24 @@ static int parse_multibulk(resp_parser *p, buf *in) {
             buf_reserve(in, missing < grow ? missing : grow);
             return RESP_NEED_MORE;
         }
-        push_arg(p, in->data + in->pos, (size_t)p->bulklen);
-        in->pos += (size_t)p->bulklen + 2;
+        if (p->bulklen >= RESP_BIG_ARG && in->pos == 0 && in->len == (size_t)p->bulklen + 2) {
+            in->data[p->bulklen] = '\0';  /* the buffer becomes the argument */
+            push_owned(p, in->data, (size_t)p->bulklen);
+            buf_init(in);
+        } else {
+            push_arg(p, in->data + in->pos, (size_t)p->bulklen);
+            in->pos += (size_t)p->bulklen + 2;
+        }
         p->bulklen = -1;
         p->multibulk--;
     }
     return RESP_OK;
+}
+
+size_t resp_read_bound(const resp_parser *p, const buf *in) {
+    if (p->inline_req || p->multibulk <= 0 || p->bulklen < RESP_BIG_ARG) return 0;
+    size_t want = (size_t)p->bulklen + 2;
+    return buf_unread(in) < want ? want - buf_unread(in) : 0;
 }
 
 int resp_parse(resp_parser *p, buf *in) {

@@ -21,12 +21,19 @@
 
 typedef struct rstr { char *p; size_t len; } rstr;
 
+/* Bulks this large are not copied: taken with the input buffer they fill
+ * exactly (a client's read stops at a big bulk's end: resp_read_bound()),
+ * or in place from a forwarded request's payload (resp_args_adopt()). A
+ * 100 MB value copied twice on the event loop held it for a second. */
+#define RESP_BIG_ARG (64 * 1024)
+
 typedef struct resp_parser {
     long long multibulk;   /* args still expected; 0 = between requests */
     long long bulklen;     /* -1 = expecting a '$' line */
     int inline_req;
     rstr *argv;
     int argc, argcap;
+    buf backing;           /* holds the arguments that lie in it (resp_args_adopt) */
     long long max_bulk;    /* proto-max-bulk-len */
     uint64_t max_request;  /* bound on a whole request (RESP_ARG_OVERHEAD per argument) */
     uint64_t request_bytes;  /* of the request being parsed, counted so */
@@ -49,6 +56,20 @@ void resp_args_reset(resp_parser *p);
 /* A request that arrives already split (a forwarded one): p, idle, holds
  * copies of argv as if it had been parsed. */
 void resp_args_set(resp_parser *p, int argc, const rstr *argv);
+/* The same, but arguments of RESP_BIG_ARG bytes or more that lie in
+ * *backing (NULL: none) are kept in place, each NUL-terminated there;
+ * if any is, backing's bytes become p's, freed with the arguments.
+ * Arguments in it are apart by at least a byte, as in the entry
+ * encoding. */
+void resp_args_adopt(resp_parser *p, int argc, const rstr *argv, buf *backing);
+/* Moves the arguments out of p (which is left empty), each in an
+ * allocation of its own, as the parser makes them (those kept in a
+ * backing are copied, and the backing freed); *argc gets their count. */
+rstr *resp_args_take(resp_parser *p, int *argc);
+/* The most a read into in should take: the rest of a big bulk being
+ * received, so that it fills its buffer exactly and is taken without a
+ * copy; 0 for no bound. */
+size_t resp_read_bound(const resp_parser *p, const buf *in);
 
 /* Splits an inline line the way redis-cli and Redis do (quotes, escapes).
  * Returns argc, or -1 on unbalanced quotes; *out is malloc'd. */

@@ -118,8 +118,9 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 /* ---- peers ---- */
 
 static void on_raft(const raft_msg *m) { replica_step(self.rep, m); }
-static void on_forward(uint64_t from, uint64_t link, uint64_t sid, uint64_t term, int argc, rstr *argv) {
-    self.ev.forward(from, link, sid, term, argc, argv);
+static void on_forward(uint64_t from, uint64_t link, uint64_t sid, uint64_t term, int argc, rstr *argv,
+                       buf *payload) {
+    self.ev.forward(from, link, sid, term, argc, argv, payload);
 }
 static void on_forward_reply(uint64_t from, uint64_t sid, buf *reply) { self.ev.forward_reply(from, sid, reply); }
 static void on_forward_close(uint64_t from, uint64_t sid) { self.ev.forward_close(from, sid); }

@@ -23,7 +23,7 @@ typedef struct node_events {
     void (*applied)(void);
     /* Leader or term changed (reads in flight must be dropped). */
     void (*leader_changed)(void);
-    void (*forward)(uint64_t from, uint64_t link, uint64_t sid, uint64_t term, int argc, rstr *argv);
+    void (*forward)(uint64_t from, uint64_t link, uint64_t sid, uint64_t term, int argc, rstr *argv, buf *payload);
     void (*forward_reply)(uint64_t from, uint64_t sid, buf *reply);  /* may take reply's bytes */
     void (*forward_close)(uint64_t from, uint64_t sid);
     void (*peer_down)(uint64_t id);
