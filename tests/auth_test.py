@@ -329,7 +329,9 @@ def test_acl_survives_install_and_restart(cl):
     check(same_users(cl), "after restarting every node the users are the same everywhere")
     for i in range(1, cl.n + 1):
         with as_user(cl, i, "late", "late pw") as c:
-            check(str(retry(lambda: c.call("DEL", "late:1"))).startswith("NOPERM"), "enforced on node %d after the restart" % i)
+            # NOPERM is itself an error reply: wait for it, not for a non-error
+            check(wait_for(lambda: str(c.call("DEL", "late:1")).startswith("NOPERM"), 10),
+                  "enforced on node %d after the restart" % i)
 
 
 def test_acl_default_keeps_requirepass(cl):
