@@ -559,6 +559,8 @@ store *store_open(const char *dir, char **err) {
     leveldb_options_set_filter_policy(f->opts, f->filter);
     leveldb_options_set_write_buffer_size(f->opts, mem_write_buffer);
     leveldb_options_set_max_open_files(f->opts, STORE_MAX_OPEN_FILES);
+    leveldb_options_set_max_file_size(f->opts, STORE_TABLE_FILE_BYTES);
+    leveldb_options_set_compression(f->opts, leveldb_no_compression);
     f->ropts = leveldb_readoptions_create();
     leveldb_readoptions_set_verify_checksums(f->ropts, 1);  /* a damaged block is an error, never a wrong answer */
     f->wopts = leveldb_writeoptions_create();
