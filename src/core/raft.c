@@ -878,7 +878,10 @@ static void handle_append(raft *r, const raft_msg *m) {
             if (term_at(r, e->index) == e->term) continue;
             truncate_from(r, e->index);  /* 5.3: a conflict removes it and all after */
         }
-        append_entry(r, e->term, e->type, e->data, e->len);
+        if (m->entry_blobs)
+            append_blob(r, e->term, e->type, blob_retain(e->data), e->len);
+        else
+            append_entry(r, e->term, e->type, e->data, e->len);
     }
     uint64_t last_new = m->index + m->nentries;
     uint64_t c = m->commit < last_new ? m->commit : last_new;

@@ -53,6 +53,8 @@ typedef struct raft_msg {
     int reject;
     raft_entry *entries;       /* APPEND: borrowed, never owned by a message */
     size_t nentries;
+    int entry_blobs;           /* APPEND: each entry's data is a blob (blob.h) the core may keep a reference
+                                * to instead of a copy; the message's own stays the sender's to release */
 } raft_msg;
 
 typedef struct raft_config {

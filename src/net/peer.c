@@ -1,5 +1,6 @@
 #include "peer.h"
 #include "entry.h"
+#include "blob.h"
 #include "log.h"
 #include "tls.h"
 #include <arpa/inet.h>
@@ -615,7 +616,18 @@ static int handle_frame(conn *c, int type, const char *p, size_t n) {
             bad_frame(c, "raft message with wrong addresses");
             return -1;
         }
+        /* a large entry that came in parts becomes a blob where it lies:
+         * the core keeps it without copying 100 MB on the loop */
+        buf joined;
+        int own = peer_parts_take_buf(&c->parts, FR_RAFT, &joined);
+        if (own && m.nentries == 1 && m.entries[0].data - joined.data >= BLOB_ADOPT_ROOM) {
+            m.entries[0].data = blob_adopt(joined.data, m.entries[0].data, m.entries[0].len);
+            m.entry_blobs = 1;
+            buf_init(&joined);
+        }
         transport.h.raft(&m);
+        if (m.entry_blobs) blob_release(m.entries[0].data);
+        if (own) buf_free(&joined);
         free(m.entries);
         return 0;
     }
