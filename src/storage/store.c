@@ -200,7 +200,7 @@ static const char *index_key(buf *b, uint64_t expire, const char *key, size_t kl
 /* A key that held a large value keeps its mark when overwritten or
  * deleted: the old value stays in LevelDB's tables until a compaction
  * drops it, and a read that passes it (an iterator's seek merges every
- * level) reads and decompresses its whole block, seconds for hundreds of
+ * level) reads and checksums its whole block, seconds for hundreds of
  * MB, which the fetch thread may take, the loop may not. */
 static void large_note(store *f, uint64_t h, size_t vlen) {
     if (vlen < STORE_LARGE_VALUE) return;
