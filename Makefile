@@ -100,7 +100,7 @@ fuzz: fuzz-build
 
 # The same for a few seconds each: part of `make test`.
 fuzz-smoke: fuzz-build
-	@tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+	@tests/parallel.sh $(FUZZ_TARGETS:%="tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) %")
 
 # Regenerates tests/fuzz/corpus with raftkv's own encoders.
 build/fuzz/make_corpus: build/san/tests/fuzz/make_corpus.o build/san/libraftkv.a
@@ -117,13 +117,13 @@ run: all
 	@utils/cluster run 3 7001
 
 unit: $(UNIT_TESTS:%=build/%) build/test_wal build/raftkv-check-log-san
-	@for t in $(UNIT_TESTS); do build/$$t || exit 1; done
-	build/test_wal build/raftkv-check-log-san
+	@tests/parallel.sh $(UNIT_TESTS:%=build/%) "build/test_wal build/raftkv-check-log-san"
 
 # Seeded simulation of whole clusters; SIM="first-seed seeds steps" to vary.
 SIM ?= 1 2000 2000
 sim: build/sim_raft
-	build/sim_raft $(SIM)
+	@set -- $(SIM); h=$$(($$2 / 2)); \
+	tests/parallel.sh "build/sim_raft $$1 $$h $$3" "build/sim_raft $$(($$1 + h)) $$(($$2 - h)) $$3"
 
 # Known-unsafe mutations of the Raft core (tests/mutations.txt): the
 # simulator must catch each within the seeds `make sim` runs.
