@@ -48,8 +48,10 @@ def test_follower_pipeline(cl):
             cmds.append(("GET", "p%d" % (k % 7)))
             cmds.append(("INCR", "ctr"))
         r = c.pipeline(cmds)
-        ok = all(r[3 * k] == "OK" and r[3 * k + 1] == str(k).encode() and r[3 * k + 2] == k + 1 for k in range(300))
-        check(ok, "a pipeline of 900 commands through a follower is answered in order and reads its own writes")
+        want = [x for k in range(300) for x in ("OK", str(k).encode(), k + 1)]
+        bad = [(i, cmds[i], r[i], want[i]) for i in range(900) if r[i] != want[i]]
+        check(not bad, "a pipeline of 900 commands through a follower is answered in order and reads its own writes"
+              " (%d wrong, the first: %r)" % (len(bad), bad[:3]))
         check(isinstance(c.call("INCR", "k1"), Error), "errors come back through a follower")
         check(str(c.call("INCR", "k1")) == "ERR value is not an integer or out of range", "the exact error text")
         check(c.call("PING") == "PONG", "PING on a follower")

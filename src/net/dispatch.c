@@ -56,7 +56,7 @@ static int hold(client *c, int why) {
 
 static int leader_reachable(void) {
     uint64_t l = node_leader();
-    return node_accepting() || (l && l != node_id() && peer_connected(l));
+    return node_accepting() || (l && l != node_id() && peer_linked(l));
 }
 
 /* Since when no leader has been reachable (0: one is). Noted on every
@@ -189,7 +189,7 @@ static int route_to_leader(client *c, const request *r) {
         reply_error(slot_reply_target(c), ERR_NO_LEADER);
         return GO_ANSWERED;
     }
-    if (!l || l == node_id() || !peer_connected(l)) {
+    if (!l || l == node_id() || !peer_linked(l)) {
         if (!leaderless_too_long()) return hold(c, HOLD_LEADER);
         reply_error(slot_reply_target(c), ERR_NO_LEADER);
         return GO_ANSWERED;
@@ -205,7 +205,7 @@ static int route_to_leader(client *c, const request *r) {
 static int follower_read(const client *c, const request *r) {
     uint64_t l = node_leader();
     return server_cfg()->follower_reads && !r->write && !r->lead && !c->proxy && !c->fwd_pending && !c->fwd_multi &&
-           !c->fwd_watch && r->run->proc != watch_command && l && l != node_id() && peer_connected(l) &&
+           !c->fwd_watch && r->run->proc != watch_command && l && l != node_id() && peer_linked(l) &&
            !node_disk_full() && node_commit_index() - node_applied() <= FOLLOWER_READ_LAG;
 }
 

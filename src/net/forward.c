@@ -128,18 +128,17 @@ static void end_sessions_with(uint64_t id) {
  *   replies it had queued there are lost, and the session's next reply
  *   would answer an earlier request: the sessions end, their owed
  *   requests failing now (writes as of unknown outcome) rather than at
- *   the deadline. A session lives on one link of the leader's: see
- *   forward_on_link_up() for those that began without one. */
+ *   the deadline. A session lives on one link of the leader's. */
 void forward_on_link_closed(uint64_t id, uint64_t link) {
     end_sessions_with(id);
     forward_free_proxies(id, link);
 }
 
 /* A link a peer dialled to us authenticated (an older one, replaced, has
- * closed just before, and none of this one's frames is read yet). As a
- * follower: a session with that node that is still open began while the
- * leader had no link to us, and the replies it made meanwhile had no way
- * to go; it ends too. */
+ * closed just before, and none of this one's frames is read yet). A
+ * follower begins sessions only while the leader's link to it is up
+ * (peer_linked(), in dispatch) and ends them when it closes, so none
+ * should be open here; one that is could not be answered: it ends. */
 void forward_on_link_up(uint64_t id) { end_sessions_with(id); }
 
 void forward_on_peer_down(uint64_t id) {

@@ -1325,6 +1325,13 @@ int peer_connected(uint64_t id) {
     return mb && mb->out && mb->out->authed;
 }
 
+int peer_linked(uint64_t id) {
+    if (!peer_connected(id)) return 0;
+    for (conn *c = transport.inbound; c; c = c->next)
+        if (c->authed && c->peer == id) return 1;
+    return 0;
+}
+
 int peer_drop_links(uint64_t id, int which) {
     int n = 0;
     member *mb = find_member(id);

@@ -202,7 +202,11 @@ void peer_set_tls(int on);
 /* Stops dialling id and closes the connection to it. */
 void peer_remove(uint64_t id);
 void peer_shutdown(void);
+/* Our link to id is up (we can send to it). */
 int peer_connected(uint64_t id);
+/* Links both ways are up: id can also answer us (it answers on the link
+ * it dialled, so a request sent without that link may never be). */
+int peer_linked(uint64_t id);
 /* Closes the authenticated connections with id, as a network fault would
  * (DEBUG DROP-PEER-LINKS, for tests): the one this node dialled
  * (PEER_LINK_OUT), those id dialled (PEER_LINK_IN), or both; they are

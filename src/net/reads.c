@@ -78,10 +78,11 @@ static void ask_again(slot **pp) {
 }
 
 /* One request to the leader for every read queued since the last. They
- * wait in read_new while no leader is known (their deadline bounds it). */
+ * wait in read_new while no leader is known, or it has no link to answer
+ * on (their deadline bounds it). */
 static void remote_start(void) {
     uint64_t l = node_leader();
-    if (!l || l == node_id() || server_now() - refused_at < REFUSED_WAIT_S ||
+    if (!l || l == node_id() || !peer_linked(l) || server_now() - refused_at < REFUSED_WAIT_S ||
         peer_send_read_index(l, remote_last + 1, node_term()) < 0)
         return;
     remote_last++;

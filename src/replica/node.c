@@ -495,7 +495,7 @@ static void info_replication(buf *b) {
         buf_free(&body);
     } else {
         buf_printf(b, "role:slave\r\nmaster_host:%s\r\nmaster_port:%d\r\nmaster_link_status:%s\r\n", lm->host,
-                   lm->port, peer_connected(lead) ? "up" : "down");
+                   lm->port, peer_linked(lead) ? "up" : "down");
         buf_printf(b, "slave_repl_offset:%llu\r\nslave_read_only:0\r\n", (unsigned long long)node_applied());
     }
     buf_printf(b, "master_repl_offset:%llu\r\n\r\n", (unsigned long long)raft_commit_index(core()));
