@@ -1029,10 +1029,24 @@ static leveldb_writebatch_t *data_batch(store *f) {
     return wb;
 }
 
+/* The overlay's index and array keep their size only while batches use
+ * a fair part of it: a batch of a million keys (one DEL) must not leave
+ * every later batch, a timer's entry alone, clearing megabytes. */
+#define PEND_KEEP_SLOTS 1024
+
 static void clear_pend(store *f) {
     arena_reset(&f->pend_bytes);
+    if (f->nslots > PEND_KEEP_SLOTS && (size_t)f->npend * 8 < f->nslots) {
+        free(f->slots);
+        free(f->pend);
+        f->slots = NULL;
+        f->pend = NULL;
+        f->nslots = 0;
+        f->pendcap = 0;
+    } else if (f->nslots) {
+        memset(f->slots, -1, sizeof(int) * f->nslots);
+    }
     f->npend = 0;
-    if (f->nslots) memset(f->slots, -1, sizeof(int) * f->nslots);
 }
 
 /* Writes the open batch, with the applied index and key count it reaches.
