@@ -60,7 +60,7 @@ src/raftkv-check-log: build/rel/tools/check-log.o build/rel/libraftkv.a
 build/raftkv-check-log-san: build/san/tools/check-log.o build/san/libraftkv.a
 	$(CC) -O1 -g $(SAN) -o $@ $^ $(LIBS)
 
-UNIT_TESTS := test_resp test_glob test_entry test_image test_peer test_raft test_store test_keycache test_acl
+UNIT_TESTS := test_resp test_glob test_entry test_image test_peer test_raft test_store test_keycache test_bloom test_acl
 build/test_%: build/san/tests/test_%.o build/san/libraftkv.a
 	$(CC) -O1 -g $(SAN) -o $@ $^ $(LIBS)
 build/sim_%: build/san/tests/sim_%.o build/san/libraftkv.a

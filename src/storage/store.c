@@ -1,5 +1,6 @@
 #include "store.h"
 #include "arena.h"
+#include "bloom.h"
 #include "keycache.h"
 #include "idmap.h"
 #include "log.h"
@@ -555,7 +556,7 @@ store *store_open(const char *dir, char **err) {
     f->cache = leveldb_cache_create_lru(mem_block_cache);
     f->kc = keycache_new(mem_key_cache);
     leveldb_options_set_cache(f->opts, f->cache);
-    f->filter = leveldb_filterpolicy_create_bloom(10);
+    f->filter = bloom_policy(STORE_BLOOM_BITS);
     leveldb_options_set_filter_policy(f->opts, f->filter);
     leveldb_options_set_write_buffer_size(f->opts, mem_write_buffer);
     leveldb_options_set_max_open_files(f->opts, STORE_MAX_OPEN_FILES);

@@ -65,6 +65,9 @@ typedef struct store store;
  * 5,238 uncompressed alone (more tables again), 25,794 with both, for
  * about twice the disk (528-779 MB of tables a node against 369-395). */
 #define STORE_TABLE_FILE_BYTES (16u << 20)
+/* Bits per key of the tables' filters (bloom.h): about one absent key in
+ * a hundred reads a block it is not in. */
+#define STORE_BLOOM_BITS 10
 
 /* dir: the node's data dir. */
 store *store_open(const char *dir, char **err);
