@@ -86,14 +86,15 @@ static int backlogged(void) {
     return node_uncommitted_bytes() + node_unapplied_bytes() > (uint64_t)server_cfg()->max_uncommitted_bytes;
 }
 
-/* Whether a held client may go on. */
-static int hold_over(const client *c) {
+/* Whether a held client may go on (reachable: leader_reachable(), asked
+ * once per pass rather than per client). */
+static int hold_over(const client *c, int reachable) {
     switch (c->held) {
     case HOLD_READS: return c->reads_pending == 0;
     case HOLD_BACKLOG: return !node_accepting() || !backlogged();
     case HOLD_FORWARDS: return c->fwd_bytes <= FORWARD_MAX_BYTES / 2;
     case HOLD_APPLIED: return node_applied() >= c->acked_write;
-    default: return leader_reachable();
+    default: return reachable;
     }
 }
 
@@ -123,9 +124,10 @@ int dispatch_resume_held(void) {
     int resumed = 0;
     note_leader();
     double now = server_now(), limit = (double)server_cfg()->cluster_request_timeout / 1000.0;
+    int reachable = leader_reachable();
     for (client **pp = &held; *pp;) {
         client *c = *pp;
-        int go = hold_over(c);
+        int go = hold_over(c, reachable);
         if (!go && !hold_expired(c, now, limit)) { pp = &c->hnext; continue; }
         *pp = c->hnext;
         unhold(c, go);

@@ -30,7 +30,7 @@ static uint32_t ldb_hash(const unsigned char *p, size_t n, uint32_t seed) {
 static int ldb_may_match(const char *key, size_t n, const unsigned char *f, size_t bits, int k) {
     uint32_t h = ldb_hash((const unsigned char *)key, n, 0xbc9f1d34), delta = h >> 17 | h << 15;
     for (int j = 0; j < k; j++, h += delta) {
-        uint32_t b = h % (uint32_t)bits;
+        size_t b = h % bits;  /* as LevelDB: h widened to bits' type */
         if (!(f[b / 8] & (1u << (b % 8)))) return 0;
     }
     return 1;
