@@ -639,6 +639,32 @@ def test_reply_link_lost(cl):
             by, sum(isinstance(r, Error) for r in replies), sorted({str(r) for r in replies if isinstance(r, Error)})))
 
 
+def test_unsent_writes_not_applied(cl):
+    """Writes forwarded by a follower whose frames had not left it when its
+    link to the leader closed never ran: they fail as not applied
+    (CLUSTERDOWN, which a client may retry), not as of unknown outcome,
+    and none of them is in the data afterwards. A pipeline of SETs, then
+    the DEBUG that closes the link, in one read: the SETs' frames wait for
+    the loop's flush, which comes after it."""
+    lead = cl.leader()
+    fol = cl.followers(lead)[0]
+    keys = ["us:%d" % k for k in range(20)]
+    with cl.client(fol) as c:
+        c.send(*[("SET", k, "v") for k in keys], ("DEBUG", "DROP-PEER-LINKS", str(lead), "OUTBOUND"))
+        replies = [c.read() for _ in range(len(keys) + 1)]
+    dropped, sets = replies[-1], replies[:-1]
+    check(dropped == 1, "the follower closed its link to the leader (%r)" % (dropped,))
+    down = [k for k, r in zip(keys, sets) if isinstance(r, Error) and str(r).startswith("CLUSTERDOWN")]
+    other = [(k, harness.short(r)) for k, r in zip(keys, sets)
+             if not (isinstance(r, Error) and str(r).startswith(("CLUSTERDOWN", "TIMEOUT"))) and r != "OK"]
+    check(down and not other, "writes never sent fail CLUSTERDOWN (%d of %d; unexpected: %r; all: %r)"
+          % (len(down), len(keys), other[:3], sorted({harness.short(r) for r in sets})))
+    check(retry(lambda: cl.call(lead, "SET", "us:after", "1")) == "OK", "the cluster writes again")
+    with cl.client(lead) as c:
+        applied = [k for k in down if c.call("GET", k) is not None]
+    check(not applied, "none of the writes answered CLUSTERDOWN was applied (%r)" % applied[:3])
+
+
 def test_restart_replays_little(cl):
     """After a restart each node replays only the log after its snapshot."""
     for i in range(1, 4):
@@ -884,7 +910,7 @@ FIVE_NODES = [test_five_nodes_lose_two]
 SECURED = [test_open_bind_needs_secret, test_secret_hidden, test_forged_frames, test_too_many_unauthenticated,
            test_impostor_node, test_join_needs_secret]
 SNAPSHOTS = [test_log_bounded, test_catch_up_by_snapshot, test_kill_mid_install, test_resume_mid_transfer,
-             test_reply_link_lost, test_restart_replays_little]
+             test_reply_link_lost, test_unsent_writes_not_applied, test_restart_replays_little]
 # with small caches: the key cache evicts, LevelDB writes many small tables
 SNAPSHOT_ARGS = ["--snapshot-threshold", "20000", "--snapshot-log-size", "4mb", "--wal-segment-size", "1mb",
                  "--key-cache-size", "1mb", "--leveldb-cache-size", "8mb", "--leveldb-write-buffer-size", "4mb",

@@ -374,6 +374,7 @@ typedef struct conn {
     int outbound;
     uint64_t link;         /* unique per connection, never 0 */
     uint64_t stall_since;  /* outbound: when link_check_cb() first saw it wait (0: it does not) */
+    uint64_t sent;         /* bytes of out written to the socket, ever */
     char addr[64];         /* inbound: where it came from, for the log */
     /* tls-cluster: the TLS session the frames go through (NULL: plain).
      * Its handshake comes first, under the same deadline as the peer
@@ -407,6 +408,7 @@ typedef struct member {
     socklen_t salen;             /* 0: not resolved yet */
     lookup *lookup;              /* under way */
     conn *out;             /* our dialled connection, NULL when down */
+    uint64_t out_sent;     /* the last one's bytes written before it closed (peer_sent_before_down) */
     ev_timer retry;
     double backoff;
     uint64_t last_rx;
@@ -496,6 +498,7 @@ static void conn_close(conn *c, const char *why) {
         member *mb = find_member(c->peer);
         if (mb && mb->out == c) {
             mb->out = NULL;
+            mb->out_sent = c->sent;
             ev_timer_stop(transport.loop, &mb->retry);  /* maybe its connect deadline */
             ev_timer_set(&mb->retry, mb->backoff, 0.);
             ev_timer_start(transport.loop, &mb->retry);
@@ -881,6 +884,7 @@ static int flush_conn(conn *c) {
         if (n == IO_AGAIN) break;
         if (n < 0) { conn_close(c, why); return -1; }
         c->out.pos += (size_t)n;
+        c->sent += (size_t)n;
         sent += (size_t)n;
     }
     if (buf_unread(&c->out) == 0) {
@@ -1415,7 +1419,7 @@ int peer_send_raft(const raft_msg *m) {
     return 0;
 }
 
-int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, const rstr *argv) {
+int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, const rstr *argv, uint64_t *end) {
     conn *c = sendable(to);
     if (!c) return -1;
     size_t payload = 8 + 13;
@@ -1425,8 +1429,10 @@ int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, 
         buf_put_u64(&c->out, client_id);
         entry_encode(&c->out, 1, term, argc, argv);
         peer_frame_end(&c->out, s);
+        *end = c->sent + buf_unread(&c->out);
         return 0;
     }
+    *end = 0;  /* framed later, in parts: not known */
     char id[8];
     set_u64(id, client_id);
     size_t len;
@@ -1496,6 +1502,11 @@ void peer_flush(void) {
         conn *c = transport.m[i].out;
         if (c && c->authed && !c->writing && (buf_unread(&c->out) || peerq_bytes(&c->q))) flush_conn(c);
     }
+}
+
+uint64_t peer_sent_before_down(uint64_t id) {
+    member *mb = find_member(id);
+    return mb ? mb->out_sent : 0;
 }
 
 uint64_t peer_last_rx(uint64_t id) {

@@ -215,7 +215,13 @@ enum { PEER_LINK_OUT = 1, PEER_LINK_IN = 2 };
 int peer_drop_links(uint64_t id, int which);
 /* Queue a frame for id; -1 when not connected (nothing was queued). */
 int peer_send_raft(const raft_msg *m);
-int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, const rstr *argv);
+/* *end: where the frame ends in the bytes ever queued on the link (0 if
+ * not known yet, as for a frame framed in parts): once the link is down,
+ * a frame past peer_sent_before_down() never left this node. */
+int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, const rstr *argv, uint64_t *end);
+/* The bytes our last dialled link to id wrote to its socket before it
+ * closed (see peer_send_forward). */
+uint64_t peer_sent_before_down(uint64_t id);
 /* Takes reply's bytes (reply is left empty when they were queued). */
 int peer_send_forward_reply(uint64_t to, uint64_t client_id, buf *reply);
 int peer_send_forward_close(uint64_t to, uint64_t client_id);
