@@ -40,22 +40,24 @@ void forward_detach(slot *s) {
 }
 
 /* Ends c's session; its owed requests fail. A write whose frame had not
- * left this node when our link to the leader closed (its end past
- * `unsent_from`) never ran: it fails as not applied, not as unknown.
- * Only that link's close tells: while it is up, a frame still queued on
- * it goes out, even after the session ended for another reason. */
-static void end_session(client *c, uint64_t unsent_from) {
+ * left this node when our link to the leader closed (sent on `link`, its
+ * end past `unsent_from`) never ran: it fails as not applied, not as
+ * unknown. Only that link's close tells: while it is up, a frame still
+ * queued on it goes out, even after the session ended for another
+ * reason. */
+static void end_session(client *c, uint64_t link, uint64_t unsent_from) {
     if (!c->fwd_sid) return;
     multi_session_ended(c);
     idmap_del(&sessions, 0, c->fwd_sid);
     peer_send_forward_close(c->fwd_to, c->fwd_sid);
     for (slot *s = c->shead; s && c->fwd_pending; s = s->next)
         if (s->state == SLOT_FWD)
-            slot_fail(s, s->write && !(s->fwd_end && s->fwd_end > unsent_from) ? ERR_UNKNOWN : ERR_NO_LEADER);
+            slot_fail(s, s->write && !(s->fwd_end && s->fwd_link == link && s->fwd_end > unsent_from) ? ERR_UNKNOWN
+                                                                                                  : ERR_NO_LEADER);
     c->fwd_sid = c->fwd_to = 0;
 }
 
-void forward_end(client *c) { end_session(c, UINT64_MAX); }
+void forward_end(client *c) { end_session(c, 0, UINT64_MAX); }
 
 /* The user this node vouches for: the one c authenticated as, while that
  * user has a password here; else none ("": the leader applies its own
@@ -83,12 +85,13 @@ int forward_request(client *c, uint64_t leader, int write, int argc, rstr *argv)
     wrapped[1] = (rstr){(char *)user, strlen(user)};
     memcpy(wrapped + 2, argv, (size_t)argc * sizeof(rstr));
     /* the term vouches that no newer leader existed once this was asked */
-    uint64_t end;
-    int sent = peer_send_forward(leader, c->fwd_sid, node_term(), argc + 2, wrapped, &end);
+    uint64_t link, end;
+    int sent = peer_send_forward(leader, c->fwd_sid, node_term(), argc + 2, wrapped, &link, &end);
     free(wrapped);
     if (sent < 0) return -1;
     slot *s = slot_new(c, SLOT_FWD);
     s->write = write;
+    s->fwd_link = link;
     s->fwd_end = end;
     s->fwd_bytes = c->parser.request_bytes;
     slot_allow_bytes(s, s->fwd_bytes);
@@ -153,9 +156,9 @@ void forward_on_link_up(uint64_t id) { end_sessions_with(id); }
 
 /* Our link to id closed: what it had not written never reaches id. */
 void forward_on_peer_down(uint64_t id) {
-    uint64_t sent = peer_sent_before_down(id);
+    uint64_t link, sent = peer_sent_before_down(id, &link);
     for (client *c = client_list(); c; c = c->next)
-        if (c->fwd_sid && c->fwd_to == id) end_session(c, sent);
+        if (c->fwd_sid && c->fwd_to == id) end_session(c, link, sent);
     forward_free_proxies(id, 0);
 }
 

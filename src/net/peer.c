@@ -408,7 +408,7 @@ typedef struct member {
     socklen_t salen;             /* 0: not resolved yet */
     lookup *lookup;              /* under way */
     conn *out;             /* our dialled connection, NULL when down */
-    uint64_t out_sent;     /* the last one's bytes written before it closed (peer_sent_before_down) */
+    uint64_t out_sent, out_link;  /* the last one's bytes written before it closed, and its link id */
     ev_timer retry;
     double backoff;
     uint64_t last_rx;
@@ -499,6 +499,7 @@ static void conn_close(conn *c, const char *why) {
         if (mb && mb->out == c) {
             mb->out = NULL;
             mb->out_sent = c->sent;
+            mb->out_link = c->link;
             ev_timer_stop(transport.loop, &mb->retry);  /* maybe its connect deadline */
             ev_timer_set(&mb->retry, mb->backoff, 0.);
             ev_timer_start(transport.loop, &mb->retry);
@@ -1419,9 +1420,11 @@ int peer_send_raft(const raft_msg *m) {
     return 0;
 }
 
-int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, const rstr *argv, uint64_t *end) {
+int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, const rstr *argv, uint64_t *link,
+                      uint64_t *end) {
     conn *c = sendable(to);
     if (!c) return -1;
+    *link = c->link;
     size_t payload = 8 + 13;
     for (int i = 0; i < argc; i++) payload += 4 + argv[i].len;
     if (direct(c, FR_FORWARD, payload)) {
@@ -1429,7 +1432,10 @@ int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, 
         buf_put_u64(&c->out, client_id);
         entry_encode(&c->out, 1, term, argc, argv);
         peer_frame_end(&c->out, s);
-        *end = c->sent + buf_unread(&c->out);
+        /* not over TLS: a write that hands a whole record to the kernel
+         * and blocks on the next one reports nothing, so c->sent can lag
+         * what the leader may decrypt */
+        *end = c->tls ? 0 : c->sent + buf_unread(&c->out);
         return 0;
     }
     *end = 0;  /* framed later, in parts: not known */
@@ -1504,9 +1510,10 @@ void peer_flush(void) {
     }
 }
 
-uint64_t peer_sent_before_down(uint64_t id) {
+uint64_t peer_sent_before_down(uint64_t id, uint64_t *link) {
     member *mb = find_member(id);
-    return mb ? mb->out_sent : 0;
+    *link = mb ? mb->out_link : 0;
+    return mb ? mb->out_sent : UINT64_MAX;
 }
 
 uint64_t peer_last_rx(uint64_t id) {

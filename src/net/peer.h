@@ -215,13 +215,15 @@ enum { PEER_LINK_OUT = 1, PEER_LINK_IN = 2 };
 int peer_drop_links(uint64_t id, int which);
 /* Queue a frame for id; -1 when not connected (nothing was queued). */
 int peer_send_raft(const raft_msg *m);
-/* *end: where the frame ends in the bytes ever queued on the link (0 if
- * not known yet, as for a frame framed in parts): once the link is down,
- * a frame past peer_sent_before_down() never left this node. */
-int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, const rstr *argv, uint64_t *end);
-/* The bytes our last dialled link to id wrote to its socket before it
- * closed (see peer_send_forward). */
-uint64_t peer_sent_before_down(uint64_t id);
+/* *link: the link it went on; *end: where the frame ends in the bytes
+ * ever queued on that link (0: not known, as for a frame framed in parts
+ * or a TLS link). Once the link is down, a frame past
+ * peer_sent_before_down() never left this node. */
+int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, const rstr *argv, uint64_t *link,
+                      uint64_t *end);
+/* The bytes our last dialled link to id (*link) wrote to its socket
+ * before it closed (UINT64_MAX: not known). */
+uint64_t peer_sent_before_down(uint64_t id, uint64_t *link);
 /* Takes reply's bytes (reply is left empty when they were queued). */
 int peer_send_forward_reply(uint64_t to, uint64_t client_id, buf *reply);
 int peer_send_forward_close(uint64_t to, uint64_t client_id);

@@ -29,7 +29,7 @@ typedef struct slot {
     rstr *argv;
     uint64_t aseq;               /* SLOT_APPLY: its place in the apply queue */
     uint64_t fwd_bytes;          /* SLOT_FWD: the request's size */
-    uint64_t fwd_end;            /* SLOT_FWD: where its frame ends on the link (peer_send_forward; 0: unknown) */
+    uint64_t fwd_link, fwd_end;  /* SLOT_FWD: the link its frame went on, where it ends there (peer_send_forward) */
     read_job *job;               /* SLOT_SLICED: a confirmed read running in slices */
     fetch_job *fetch;            /* SLOT_FETCH: a confirmed read of a large value, on the fetch thread */
     double deadline;
