@@ -129,9 +129,10 @@ static void forward_free_proxies(uint64_t id, uint64_t link) {
     }
 }
 
-static void end_sessions_with(uint64_t id) {
+/* Ends the sessions with id (see end_session for link and unsent_from). */
+static void end_sessions_with(uint64_t id, uint64_t link, uint64_t unsent_from) {
     for (client *c = client_list(); c; c = c->next)
-        if (c->fwd_sid && c->fwd_to == id) forward_end(c);
+        if (c->fwd_sid && c->fwd_to == id) end_session(c, link, unsent_from);
 }
 
 /* A link a peer dialled to us closed.
@@ -143,7 +144,7 @@ static void end_sessions_with(uint64_t id) {
  *   requests failing now (writes as of unknown outcome) rather than at
  *   the deadline. A session lives on one link of the leader's. */
 void forward_on_link_closed(uint64_t id, uint64_t link) {
-    end_sessions_with(id);
+    end_sessions_with(id, 0, UINT64_MAX);
     forward_free_proxies(id, link);
 }
 
@@ -152,13 +153,12 @@ void forward_on_link_closed(uint64_t id, uint64_t link) {
  * follower begins sessions only while the leader's link to it is up
  * (peer_linked(), in dispatch) and ends them when it closes, so none
  * should be open here; one that is could not be answered: it ends. */
-void forward_on_link_up(uint64_t id) { end_sessions_with(id); }
+void forward_on_link_up(uint64_t id) { end_sessions_with(id, 0, UINT64_MAX); }
 
 /* Our link to id closed: what it had not written never reaches id. */
 void forward_on_peer_down(uint64_t id) {
     uint64_t link, sent = peer_sent_before_down(id, &link);
-    for (client *c = client_list(); c; c = c->next)
-        if (c->fwd_sid && c->fwd_to == id) end_session(c, link, sent);
+    end_sessions_with(id, link, sent);
     forward_free_proxies(id, 0);
 }
 
