@@ -121,12 +121,15 @@ void forward_on_leader_changed(void) {
 
 /* ---- leader side: a follower's client, replayed here ---- */
 
-/* Frees the proxies of follower id: those that came on `link`, or all (0). */
-static void forward_free_proxies(uint64_t id, uint64_t link) {
+/* Frees the proxies of follower id: those that came on `link`, or all (0);
+ * how many. */
+static int forward_free_proxies(uint64_t id, uint64_t link) {
+    int n = 0;
     for (client *c = client_proxy_list(), *next; c; c = next) {
         next = c->next;
-        if (c->proxy_peer == id && (!link || c->proxy_link == link)) client_free(c);
+        if (c->proxy_peer == id && (!link || c->proxy_link == link)) client_free(c), n++;
     }
+    return n;
 }
 
 /* Ends the sessions with id (see end_session for link and unsent_from). */
@@ -155,11 +158,17 @@ void forward_on_link_closed(uint64_t id, uint64_t link) {
  * should be open here; one that is could not be answered: it ends. */
 void forward_on_link_up(uint64_t id) { end_sessions_with(id, 0, UINT64_MAX); }
 
-/* Our link to id closed: what it had not written never reaches id. */
+/* Our link to id closed: what it had not written never reaches id.
+ * As the leader: id's proxies go (their replies have no way back), and
+ * so do the links id dialled to us, at the next flush, with nothing more
+ * read from them. A request still on its way there belongs to a session
+ * that ends at id only when id sees its link close: read now, it would
+ * start a fresh proxy, and a SET that id sent inside MULTI (its proxy
+ * holding the transaction gone) would run on its own. */
 void forward_on_peer_down(uint64_t id) {
     uint64_t link, sent = peer_sent_before_down(id, &link);
     end_sessions_with(id, link, sent);
-    forward_free_proxies(id, 0);
+    if (forward_free_proxies(id, 0)) peer_doom_links_from(id);
 }
 
 static client *forward_proxy_for(uint64_t from, uint64_t sid) {

@@ -375,6 +375,7 @@ typedef struct conn {
     uint64_t link;         /* unique per connection, never 0 */
     uint64_t stall_since;  /* outbound: when link_check_cb() first saw it wait (0: it does not) */
     uint64_t sent;         /* bytes of out written to the socket, ever */
+    int doomed;            /* inbound: to be closed at the next peer_flush(), nothing more read (peer_doom_links_from) */
     char addr[64];         /* inbound: where it came from, for the log */
     /* tls-cluster: the TLS session the frames go through (NULL: plain).
      * Its handshake comes first, under the same deadline as the peer
@@ -425,6 +426,7 @@ static struct {
     int n;
     conn *inbound;
     int ninbound;
+    int doomed;                /* some inbound connection is doomed */
     ev_timer accept_pause;     /* out of descriptors: accept again later */
     long long bad_frames;
     long long dropped_appends; /* entries not queued behind a long backlog */
@@ -764,6 +766,7 @@ static int handle_input(conn *c) {
     }
     if (c->outbound) return outbound_input(c);
     for (;;) {
+        if (c->doomed) return 0;  /* a frame just handled doomed it: nothing after it is read */
         int type;
         const char *p;
         size_t n;
@@ -819,7 +822,7 @@ static int read_input(conn *c) {
         c->in.len += (size_t)r;
         got += (size_t)r;
         if (handle_input(c) < 0) return -1;
-    } while (c->tls && got < TLS_READ_BUDGET);
+    } while (c->tls && !c->doomed && got < TLS_READ_BUDGET);
     /* records OpenSSL already decrypted never wake the socket (a read
      * waiting to write is taken up by the write watcher instead) */
     if (c->tls && c->reading && tls_pending(c->tls)) ev_feed_event(transport.loop, &c->rio, EV_READ);
@@ -831,6 +834,7 @@ static int tls_step(conn *c);
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
     (void)loop; (void)revents;
     conn *c = w->data;
+    if (c->doomed) return;
     if (c->tls_handshaking) { tls_step(c); return; }
     if (c->write_wants_read) {
         c->write_wants_read = 0;
@@ -1503,7 +1507,17 @@ int peer_send_read_index_reply(uint64_t to, uint64_t id, int flags, uint64_t ind
     return send_frame(to, FR_READ_INDEX_REPLY, p, sizeof(p), NULL, 0);
 }
 
+void peer_doom_links_from(uint64_t id) {
+    for (conn *c = transport.inbound; c; c = c->next)
+        if (c->authed && c->peer == id) c->doomed = transport.doomed = 1;
+}
+
 void peer_flush(void) {
+    for (conn *c = transport.doomed ? transport.inbound : NULL, *next; c; c = next) {
+        next = c->next;
+        if (c->doomed) conn_close(c, "the sessions it carried were ended here (our link to that node closed)");
+    }
+    transport.doomed = 0;
     for (int i = 0; i < transport.n; i++) {
         conn *c = transport.m[i].out;
         if (c && c->authed && !c->writing && (buf_unread(&c->out) || peerq_bytes(&c->q))) flush_conn(c);

@@ -221,6 +221,11 @@ int peer_send_raft(const raft_msg *m);
  * peer_sent_before_down() never left this node. */
 int peer_send_forward(uint64_t to, uint64_t client_id, uint64_t term, int argc, const rstr *argv, uint64_t *link,
                       uint64_t *end);
+/* The connections id dialled to us are closed at the next peer_flush(),
+ * and nothing more is read from them meanwhile: frames still on their
+ * way there (in a partition, sent before id knew of it) are never
+ * handled. */
+void peer_doom_links_from(uint64_t id);
 /* The bytes our last dialled link to id (*link) wrote to its socket
  * before it closed (UINT64_MAX: not known). */
 uint64_t peer_sent_before_down(uint64_t id, uint64_t *link);
