@@ -1508,16 +1508,20 @@ int peer_send_read_index_reply(uint64_t to, uint64_t id, int flags, uint64_t ind
 }
 
 void peer_doom_links_from(uint64_t id) {
-    for (conn *c = transport.inbound; c; c = c->next)
-        if (c->authed && c->peer == id) c->doomed = transport.doomed = 1;
+    for (conn *c = transport.inbound; c; c = c->next) {
+        if (!c->authed || c->peer != id) continue;
+        c->doomed = transport.doomed = 1;
+        set_io(&c->rio, &c->reading, 0);  /* unread bytes must not wake the loop until it closes */
+    }
 }
 
 void peer_flush(void) {
-    for (conn *c = transport.doomed ? transport.inbound : NULL, *next; c; c = next) {
+    int doomed = transport.doomed;
+    transport.doomed = 0;  /* first: a close below may doom another */
+    for (conn *c = doomed ? transport.inbound : NULL, *next; c; c = next) {
         next = c->next;
         if (c->doomed) conn_close(c, "the sessions it carried were ended here (our link to that node closed)");
     }
-    transport.doomed = 0;
     for (int i = 0; i < transport.n; i++) {
         conn *c = transport.m[i].out;
         if (c && c->authed && !c->writing && (buf_unread(&c->out) || peerq_bytes(&c->q))) flush_conn(c);
