@@ -707,6 +707,11 @@ static void read_confirmed(int i, const simread *q) {
     reads_confirmed++;
     /* the time it is served at: never before one served earlier, on any
      * leader whatever its clock, nor before an entry it may see applied */
+    if (trace_on())
+        printf("t%ld node %d read: term %llu (read's %llu) ri %llu inv_max %llu inv_commit %llu applied %llu\n", now,
+               i + 1, (unsigned long long)raft_term(nodes[i].r), (unsigned long long)q->term,
+               (unsigned long long)q->ri, (unsigned long long)q->inv_max, (unsigned long long)q->inv_commit,
+               (unsigned long long)nodes[i].applied);
     if (nodes[i].applied < q->ri) return;  /* served later, once applied: not modelled */
     uint64_t t = replica_read_time(nodes[i].rep);
     if (t < q->inv_time) violation("a read served at a time before that of a read that completed before it began", i);

@@ -1773,7 +1773,8 @@ static void test_persist_commit_only_durable(void) {
 }
 
 /* raft_campaign() starts an election at once (a pre-vote round first);
- * a cluster of one needs nobody; a leader ignores it. */
+ * a cluster of one needs nobody; a leader ignores it; a follower that
+ * heard its leader within an election timeout does not campaign. */
 static void test_campaign_at_once(void) {
     raft *r = mk(1, 3, 3, NULL, 0);
     raft_campaign(r);
@@ -1789,6 +1790,24 @@ static void test_campaign_at_once(void) {
     CHECK(raft_role(r) == RAFT_LEADER && raft_term(r) == 4);
     raft_campaign(r);
     CHECK(raft_role(r) == RAFT_LEADER && raft_term(r) == 4);
+    raft_free(r);
+    /* a follower that heard its leader within an election timeout waits:
+     * the leader's lease counts on its vote, its own included */
+    r = mk(2, 3, 3, NULL, 0);
+    step(r, (raft_msg){.type = MSG_HEARTBEAT, .from = 1, .to = 2, .term = 3});
+    raft_campaign(r);
+    CHECK(raft_role(r) == RAFT_FOLLOWER && raft_term(r) == 3);
+    for (int i = 0; i < E; i++) raft_tick(r);  /* its own timer may fire meanwhile, as it should */
+    if (raft_role(r) == RAFT_FOLLOWER) raft_campaign(r);
+    CHECK(raft_role(r) == RAFT_PRECANDIDATE);
+    raft_free(r);
+
+    /* a lone voter just started with boot_quiet leads at once */
+    raft_config c = config(1, 1);
+    c.boot_quiet = 1;
+    r = make(&c, 3, 0, NULL, 0);
+    raft_campaign(r);
+    CHECK(raft_role(r) == RAFT_LEADER);
     raft_free(r);
 }
 

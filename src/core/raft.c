@@ -671,8 +671,13 @@ void raft_tick(raft *r) {
     if (++r->elapsed >= r->timeout && electable(r)) campaign(r, 1, 0);
 }
 
+static int leader_heard(const raft *r);
+/* Not while a leader was heard within an election timeout, save by a lone
+ * voter: this node's own vote is one a leader's lease counts on it to
+ * withhold (4.2.3), as it withholds it from others. */
 void raft_campaign(raft *r) {
-    if (r->role != RAFT_LEADER && electable(r)) campaign(r, 1, 0);
+    if (r->role != RAFT_LEADER && electable(r) && (members_voters(&r->conf) == 1 || !leader_heard(r)))
+        campaign(r, 1, 0);
 }
 
 /* A 100 MB entry takes a while to cross a link, and the heartbeats sent

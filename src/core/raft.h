@@ -127,7 +127,9 @@ int raft_transfer_sent(const raft *r);
 /* Sends now what waits for the next tick (a hand-over's TIMEOUT_NOW): for
  * a node about to stop. */
 void raft_flush(raft *r);
-/* Starts an election at once (a one-voter cluster need not wait). */
+/* Starts an election at once (a one-voter cluster need not wait); not
+ * while a leader was heard within an election timeout, save by a lone
+ * voter (a leader's lease counts on this node's own vote too). */
 void raft_campaign(raft *r);
 /* The link to a peer broke: what was in flight to it is lost. */
 void raft_peer_down(raft *r, uint64_t id);
