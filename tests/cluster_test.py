@@ -524,6 +524,31 @@ def test_catch_up_by_snapshot(cl):
     check(len(fsm_dirs(cl, fol)) == 1, "one state machine directory after the install (%s)" % fsm_dirs(cl, fol))
 
 
+def test_catch_up_from_disk(cl):
+    """A follower stopped for a while catches up from the log on disk, not
+    by an image: the leader's entry cache (log-cache-size 64 KB here) let
+    the entries go, and it reads them back from its log."""
+    lead = cl.leader()
+    cl.call(lead, "RAFT.SNAPSHOT")  # the log starts afresh: the writes below stay in it
+    fol = cl.followers(lead)[0]
+    images = int(cl.info(fol)["raft_snapshots_received"])
+    read0 = int(cl.info(lead)["raft_log_entries_read"])
+    cl.stop(fol)
+    n = pipe_sets(cl, lead, ["disk%d" % k for k in range(3000)], "w" * 100)
+    check(n == 3000, "3000 writes acknowledged with a follower down (%d)" % n)
+    cached = int(cl.info(lead)["raft_log_cache_bytes"])
+    check(cached <= 64 * 1024, "the leader's entry cache holds %d bytes, within log-cache-size 64 KB" % cached)
+    cl.start(fol)
+    lead_keys = cl.info(lead, "keyspace")
+    check(wait_for(lambda: cl.info(fol, "keyspace") == lead_keys, 60),
+          "the follower holds as many keys as the leader (%r vs %r)" % (cl.info(fol, "keyspace"), lead_keys))
+    read = int(cl.info(lead)["raft_log_entries_read"]) - read0
+    check(read >= 2900, "the leader read %d entries back from its log for it" % read)
+    check(int(cl.info(fol)["raft_snapshots_received"]) == images, "no image was sent")
+    with cl.client(fol) as c:
+        check(c.call("GET", "disk2999") == b"w" * 100, "the last write reads back through the follower")
+
+
 def behind_by_snapshot(cl, which, prefix, value):
     """Stops follower number which, writes 60000 keys prefix<k> = value
     and compacts the log past it; returns (leader, follower), stopped."""
@@ -909,12 +934,12 @@ THREE_NODES = [test_follower_writes, test_follower_pipeline, test_follower_reads
 FIVE_NODES = [test_five_nodes_lose_two]
 SECURED = [test_open_bind_needs_secret, test_secret_hidden, test_forged_frames, test_too_many_unauthenticated,
            test_impostor_node, test_join_needs_secret]
-SNAPSHOTS = [test_log_bounded, test_catch_up_by_snapshot, test_kill_mid_install, test_resume_mid_transfer,
+SNAPSHOTS = [test_log_bounded, test_catch_up_from_disk, test_catch_up_by_snapshot, test_kill_mid_install, test_resume_mid_transfer,
              test_reply_link_lost, test_unsent_writes_not_applied, test_restart_replays_little]
-# with small caches: the key cache evicts, LevelDB writes many small tables
+# with small caches: the key cache evicts, LevelDB writes many small tables, appends read the log back
 SNAPSHOT_ARGS = ["--snapshot-threshold", "20000", "--snapshot-log-size", "4mb", "--wal-segment-size", "1mb",
                  "--key-cache-size", "1mb", "--leveldb-cache-size", "8mb", "--leveldb-write-buffer-size", "4mb",
-                 "--enable-debug-command", "local"]  # DEBUG DROP-PEER-LINKS
+                 "--log-cache-size", "64kb", "--enable-debug-command", "local"]  # DEBUG DROP-PEER-LINKS
 
 
 # election timeout 1 s (link timeout 2 s), as the hostile suite's

@@ -62,6 +62,7 @@
  * Usage: sim_raft [first-seed] [seeds] [steps]; SIM_TRACE=<tick> in the
  * environment prints every delivered message after that tick;
  * SIM_FIRST_FAIL stops after the first seed that fails. */
+#include "blob.h"
 #include "raft.h"
 #include "replica.h"
 #include "log.h"
@@ -147,6 +148,7 @@ static int paused(int i) { return paused_until[i] > now; }
  * with the followers' clocks that fast and the leader's slow. */
 static int skewed, rate8[MAXN], tick_acc[MAXN];
 static int lease_on;
+static int cache_on;                 /* entry caches of a few entries: appends read the disk back */
 /* Lease seeds run an election timeout of LEASE_E ticks, so that a lease
  * (replica_lease_ms, as the node sets it, with a tick of 10 ms: a step)
  * lasts longer than the few steps a vote round or a commit takes: a lease
@@ -320,7 +322,27 @@ static raft_config cfg_for(int i) {
     c.max_inflight = 2 + (int)(rnd() % 15);
     c.seed = rnd() | 1;
     c.boot_quiet = lease_on;
+    c.cache_bytes = cache_on ? 1 + (size_t)(rnd() % 3000) : 0;
     return c;
+}
+
+/* The durable copy of entry x on node i's disk, or NULL. */
+static const raft_entry *on_disk(int i, uint64_t x) {
+    const disk *d = &nodes[i].d;
+    if (!d->n || x < d->log[0].index || x > d->log[d->n - 1].index) return NULL;
+    return &d->log[x - d->log[0].index];
+}
+
+/* An entry's data, from the disk when the cache let it go: it must be
+ * there, as it was. */
+static const char *data_of(int i, const raft_entry *e) {
+    if (e->data) return e->data;
+    const raft_entry *d = on_disk(i, e->index);
+    if (!d || d->term != e->term || d->len != e->len) {
+        violation("an entry left the cache that the disk does not hold", i);
+        return "";
+    }
+    return d->data;
 }
 
 static void clear_log(disk *d) {
@@ -460,6 +482,26 @@ static uint64_t sm_entry_time(void *ctx, const raft_entry *e) {
     for (const char *p = at ? at + 1 : end; p < end && *p >= '0' && *p <= '9'; p++) t = t * 10 + (uint64_t)(*p - '0');
     return t;  /* the data is not NUL-terminated */
 }
+/* The log port's read-back: from what is on the disk (a write still
+ * under way is not); now and then it fails, as a damaged disk would. */
+static long loads, load_failures;
+static int log_read(void *ctx, raft_entry *e, size_t n) {
+    node *nd = ctx;
+    int i = (int)(nd - nodes);
+    loads++;
+    if (chance(3)) { load_failures++; return -1; }
+    for (size_t k = 0; k < n; k++) {
+        if (e[k].data) continue;
+        const raft_entry *d = on_disk(i, e[k].index);
+        if (!d || d->term != e[k].term || d->len != e[k].len) {
+            violation("the core read back an entry the disk does not hold", i);
+            return -1;
+        }
+        e[k].data = blob_copy(d->data, d->len);
+    }
+    return 0;
+}
+
 static void ev_fatal(void *ctx, const char *why) {
     (void)why;
     violation("the replica stopped the node (no fault the simulator injects should)", (int)((node *)ctx - nodes));
@@ -494,14 +536,21 @@ static void start_node(int i) {
     rc.time_margin = 500;  /* as the node has it (TIME_MARGIN_MS) */
     rc.lease_ms = lease_on ? replica_lease_ms(LEASE_E, 10) : 0;
     rc.lease_refresh_ms = LEASE_REFRESH_MS;
-    replica_log_port lp = {n, log_write};
+    replica_log_port lp = {n, log_write, log_read};
     replica_transport_port tp = {n, tr_send, tr_send_image, tr_nothing, tr_image_floor, tr_link, tr_unlink, tr_nothing};
     replica_sm_port sp = {n, sm_apply, sm_conf, sm_zero, sm_make_durable, sm_zero, sm_zero, sm_entry_time};
     replica_clock_port cp = {n, clock_ms, clock_s, clock_wall_ms};
     replica_events ep = {n, NULL, NULL, NULL, ev_fatal};
     n->writing = 0;
     n->enospc = 0;
-    n->rep = replica_new(&rc, &lp, &tp, &sp, &cp, &ep, d->term, d->vote, si, d->snap_term, d->log, d->n);
+    /* as node.c opens the log with a cache: what the image holds without its data */
+    raft_entry *boot = malloc(sizeof(raft_entry) * (d->n ? d->n : 1));
+    for (size_t k = 0; k < d->n; k++) {
+        boot[k] = d->log[k];
+        if (rc.core.cache_bytes && boot[k].index <= si && boot[k].type != RAFT_ENTRY_CONFIG) boot[k].data = NULL;
+    }
+    n->rep = replica_new(&rc, &lp, &tp, &sp, &cp, &ep, d->term, d->vote, si, d->snap_term, boot, d->n);
+    free(boot);
     n->r = (raft *)replica_core(n->rep);
     replica_keep_lease(n->rep, lease_on);
     n->up = 1;
@@ -671,7 +720,7 @@ static void check_commits(void) {
         for (uint64_t x = (commit_seen[i] > si ? commit_seen[i] : si) + 1; x <= c && x < MAXIDX; x++) {
             const raft_entry *e = raft_entry_at(r, x);
             if (!e) break;
-            uint64_t h = hash(e->data, e->len) ^ (uint64_t)e->type;
+            uint64_t h = hash(data_of(i, e), e->len) ^ (uint64_t)e->type;
             if (!commit_term[x]) {
                 commit_term[x] = e->term;
                 commit_hash[x] = h;
@@ -1075,7 +1124,7 @@ static void check_log_matching(void) {
             while (x > lo && raft_term_at(nodes[a].r, x) != raft_term_at(nodes[b].r, x)) x--;
             for (uint64_t y = x; y > lo; y--) {
                 const raft_entry *ea = raft_entry_at(nodes[a].r, y), *eb = raft_entry_at(nodes[b].r, y);
-                if (ea->term != eb->term || ea->len != eb->len || memcmp(ea->data, eb->data, ea->len)) {
+                if (ea->term != eb->term || ea->len != eb->len || memcmp(data_of(a, ea), data_of(b, eb), ea->len)) {
                     violation("log matching", a);
                     return;
                 }
@@ -1852,6 +1901,7 @@ static void run_seed(uint64_t s, int steps) {
     last_time = last_read_time = 0;
     skewed = chance(40);
     lease_on = chance(50);
+    cache_on = chance(50);
     st_skewed_seeds += skewed;
     for (int i = 0; i < MAXN; i++) {
         rate8[i] = skewed ? 5 + (int)(rnd() % 8) : 8;
@@ -2015,6 +2065,9 @@ int main(int argc, char **argv) {
         CHECKMSG(st_lease_windows[LS_CUT] && st_lease_windows[LS_TRANSFER] && st_lease_windows[LS_RESTART],
                  "every lease window was exercised");
     CHECKMSG(snaps_taken > 0 && snaps_installed > 0, "snapshots were taken and installed");
+    printf("sim: entry caches: %ld appends read entries back from the disk (%ld read-backs failed: images sent)\n", loads,
+           load_failures);
+    if (seeds >= 20) CHECKMSG(loads > load_failures && load_failures > 0, "appends read evicted entries back");
     if (seeds >= 50)
         CHECKMSG(st_adds && st_promotions && st_removals && st_leader_removals && st_transfer_elections && st_joins_by_image,
                  "membership changes and transfers were exercised");

@@ -36,6 +36,7 @@
  * (sent with its next tick). Two tests pin bugs the simulation and a review
  * found: a cluster of one leading before its vote is durable, and a vouched
  * read on a leader outside its configuration. */
+#include "blob.h"
 #include "raft.h"
 #include "testlib.h"
 #include <fcntl.h>
@@ -2125,6 +2126,116 @@ static void test_new_at_snapshot_point(void) {
     raft_free(r);
 }
 
+/* The entry cache: entries applied and durable give up their data once
+ * the cache is over cache_bytes (oldest first, CONFIG entries never);
+ * an append that needs them has load() read them back, exactly them; when
+ * load() fails the follower is sent an image instead, never an entry
+ * without its data. The "disk" here is entry_data(), which the log's
+ * COMMAND entries were made from. */
+static int loads, load_fail;
+static int fake_load(void *ctx, raft_entry *e, size_t n) {
+    (void)ctx;
+    loads++;
+    if (load_fail) return -1;
+    for (size_t k = 0; k < n; k++) {
+        if (e[k].data) continue;
+        char b[32];
+        size_t len = entry_data(e[k].index, e[k].term, b, sizeof(b));
+        if (len != e[k].len || e[k].type != RAFT_ENTRY_COMMAND) return -1;
+        e[k].data = blob_copy(b, len);
+    }
+    return 0;
+}
+
+static void propose_data(raft *r) {
+    char b[32];
+    size_t len = entry_data(raft_last_index(r) + 1, raft_term(r), b, sizeof(b));
+    raft_propose(r, RAFT_ENTRY_COMMAND, b, len);
+}
+
+static void test_entry_cache(void) {
+    raft_config c = config(1, 3);
+    c.cache_bytes = 40;
+    c.load = fake_load;
+    raft *r = make(&c, 1, 0, NULL, 0);
+    to_leader(r, 3);
+    flush(r, NULL);
+    ack(r, 2, raft_last_index(r));  /* the no-op, 1; node 3 never answers */
+    flush(r, NULL);
+    for (int i = 0; i < 20; i++) propose_data(r);  /* 2..21, 7-8 bytes each */
+    flush(r, NULL);
+    ack(r, 2, 21);
+    flush(r, NULL);
+    flush(r, NULL);  /* what the last ready handed out to apply may go now */
+    CHECK(raft_commit_index(r) == 21);
+    CHECKMSG(raft_cached_bytes(r) <= 40, "cache holds %zu bytes, bound 40", raft_cached_bytes(r));
+    CHECK(raft_entry_at(r, 2)->data == NULL && raft_entry_at(r, 2)->len > 0);
+    CHECK(raft_entry_at(r, 21)->data != NULL);
+    CHECK(raft_term_at(r, 2) == 2 && raft_entry_at(r, 2)->index == 2);
+
+    /* node 3 turns up with an empty log: the appends read the log back */
+    outq q = {0};
+    loads = 0;
+    step(r, (raft_msg){.type = MSG_APPEND_RESP, .from = 3, .to = 1, .term = 2, .index = 21, .reject = 1,
+                       .hint_index = 1});
+    flush(r, &q);
+    const qmsg *m = find(&q, MSG_APPEND, 3);
+    CHECK(m && m->m.index == 0 && m->m.nentries == 21 && loads == 1);
+    for (size_t k = 0; m && k < m->m.nentries; k++) {
+        char b[32];
+        const raft_entry *e = &m->m.entries[k];
+        size_t len = entry_data(e->index, e->term, b, sizeof(b));
+        CHECKMSG(e->index == k + 1 && (e->type != RAFT_ENTRY_COMMAND || (e->len == len && !memcmp(e->data, b, len))),
+                 "append entry %zu: index %llu len %zu", k, (unsigned long long)e->index, e->len);
+    }
+    CHECK(raft_loaded_entries(r) >= 10 && raft_entry_at(r, 2)->data == NULL);  /* not put back in the cache */
+    outq_clear(&q);
+
+    /* a log that cannot be read back: an image, no append */
+    load_fail = 1;
+    step(r, (raft_msg){.type = MSG_APPEND_RESP, .from = 3, .to = 1, .term = 2, .index = 21, .reject = 1,
+                       .hint_index = 1});
+    flush(r, &q);
+    load_fail = 0;
+    CHECK(count(&q, MSG_APPEND, 3) == 0 || count_appends_with_entries(&q, 3) == 0);
+    CHECK(find(&q, MSG_SNAPSHOT, 3) != NULL);
+    raft_peer_info pi;
+    CHECK(raft_peer(r, 3, &pi) && pi.snapshot);
+    outq_free(&q);
+    raft_free(r);
+}
+
+/* A log at start-up may come without the data of entries the state
+ * machine holds; the node leads and replicates them all the same. */
+static void test_start_without_data(void) {
+    raft_entry log[6];
+    char b[6][32];
+    for (int i = 0; i < 6; i++) {
+        log[i] = (raft_entry){.index = (uint64_t)i + 1, .term = 1, .type = RAFT_ENTRY_COMMAND};
+        log[i].len = entry_data((uint64_t)i + 1, 1, b[i], 32);
+        log[i].data = i < 4 ? NULL : b[i];  /* 1..4 applied */
+    }
+    raft_config c = config(1, 2);
+    c.cache_bytes = 1 << 20;
+    c.load = fake_load;
+    raft *r = raft_new_at(&c, 1, 0, 4, 1, log, 6);
+    CHECK(raft_entry_at(r, 2)->data == NULL && raft_entry_at(r, 5)->data != NULL);
+    to_leader(r, 2);
+    outq q = {0};
+    flush(r, &q);
+    step(r, (raft_msg){.type = MSG_APPEND_RESP, .from = 2, .to = 1, .term = 2, .index = 6, .reject = 1,
+                       .hint_index = 2});
+    outq_clear(&q);
+    flush(r, &q);
+    const qmsg *m = find(&q, MSG_APPEND, 2);
+    CHECK(m && m->m.index == 1 && m->m.nentries == 6);  /* 1, the oldest, is the snapshot point */
+    for (size_t k = 0; m && k < 5; k++)
+        CHECKMSG(m->m.entries[k].len == log[k + 1].len && !memcmp(m->m.entries[k].data, b[k + 1], log[k + 1].len),
+                 "entry %zu read back", k + 2);
+    outq_free(&q);
+    raft_free(r);
+}
+
 /* raft_compact: once entries are applied and durable, the log up to there
  * may go. The boundary keeps its term (the consistency check of the next
  * append needs it); entries at or before it are gone; appending and
@@ -3767,6 +3878,8 @@ int main(void) {
     test_append_messages_survive_later_calls();
     /* log compaction and snapshots */
     test_new_at_snapshot_point();
+    test_entry_cache();
+    test_start_without_data();
     test_compact();
     test_leader_requests_snapshot();
     test_snapshot_sent_resumes_replication();

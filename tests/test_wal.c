@@ -7,11 +7,14 @@
  * what wal_open loads back. */
 #include "log.h"
 #include "testlib.h"
+#include "blob.h"
 #include "wal.h"
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1130,6 +1133,144 @@ static void test_reset_crash(void) {
 
 /* Random appends, truncations, compactions and resets against the model,
  * reopening now and then. */
+/* wal_read of up to n model entries from first, some already with their
+ * data (kept as they are): each read back as the model has it. */
+static void read_back_check(wal *w, const model *m, uint64_t first, size_t n, int line) {
+    if (!w) return;
+    if (first + n - 1 > m_last(m)) n = (size_t)(m_last(m) - first + 1);
+    raft_entry *e = xmalloc(sizeof(raft_entry) * n);
+    for (size_t k = 0; k < n; k++) {
+        e[k] = m->e[first + k - m_first(m)];
+        e[k].data = k % 3 == 1 ? blob_copy(e[k].data, e[k].len) : NULL;
+    }
+    int rc = wal_read(w, e, n);
+    CHECKMSG(rc == 0, "line %d: reading %zu entries from %" PRIu64 " failed: %s", line, n, first, strerror(errno));
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        const raft_entry *x = &m->e[first + k - m_first(m)];
+        CHECKMSG(e[k].data && (!x->len || !memcmp(e[k].data, x->data, x->len)), "line %d: entry %" PRIu64 " read back wrong",
+                 line, x->index);
+    }
+    for (size_t k = 0; k < n; k++) blob_release(e[k].data);
+    free(e);
+}
+
+/* Reading back: what is not in the log (ENOENT), or not as the caller
+ * knows it (EIO: another term, another length, a damaged record), is
+ * refused; a log opened with data_from gives the entries before it without
+ * their data, CONFIG ones excepted; and reads beside a writer thread that
+ * appends, rolls segments and compacts see only sound entries. */
+static raft_entry det(uint64_t i) {  /* no rnd(): two threads make these */
+    raft_entry e = {2, i, RAFT_ENTRY_COMMAND, NULL, 1 + i % 50};
+    e.data = xmalloc(e.len);
+    for (size_t k = 0; k < e.len; k++) e.data[k] = (char)(i * 31 + k);
+    return e;
+}
+
+static _Atomic int appender_done;
+static void *appender(void *arg) {
+    wal *w = arg;
+    for (uint64_t i = 1; i <= 1200; i++) {
+        raft_entry e = det(i);
+        buf enc;
+        buf_init(&enc);
+        wal_encode(&enc, &e, 1);
+        if (wal_append(w, i, i, enc.data, enc.len) < 0) abort();
+        buf_free(&enc);
+        free(e.data);
+        if (i % 100 == 0 && i > 150 && wal_compact(w, i - 150) < 0) abort();
+    }
+    appender_done = 1;
+    return NULL;
+}
+
+static void test_read_back(void) {
+    char dir[256];
+    new_dir(dir, sizeof(dir));
+    model m = {0};
+    wal *w = open_check(dir, 300, &m, __LINE__);
+    CHECK(put_run(w, &m, 1, 200, 1, 40) == 0);
+    read_back_check(w, &m, 1, 200, __LINE__);
+    raft_entry e = m.e[9];
+    e.data = NULL;
+    e.index = 201;
+    errno = 0;
+    CHECK(wal_read(w, &e, 1) == -1 && errno == ENOENT && !e.data);
+    e.index = 10;
+    e.term = 2;
+    errno = 0;
+    CHECK(wal_read(w, &e, 1) == -1 && errno == EIO && !e.data);
+    e.term = 1;
+    e.len = 39;
+    errno = 0;
+    CHECK(wal_read(w, &e, 1) == -1 && errno == EIO && !e.data);
+    e.len = 40;
+    CHECK(wal_read(w, &e, 1) == 0 && e.data && !memcmp(e.data, m.e[9].data, 40));
+    blob_release(e.data);
+    wal_close(w);
+
+    /* data_from, with a CONFIG entry before it */
+    raft_entry c = mk(201, 1, 12);
+    c.type = RAFT_ENTRY_CONFIG;
+    w = open_check(dir, 300, &m, __LINE__);
+    CHECK(put(w, &m, &c, 1) == 0);
+    free(c.data);
+    CHECK(put_run(w, &m, 202, 10, 1, 40) == 0);
+    wal_close(w);
+    wal_state st;
+    int has;
+    raft_entry *le = NULL;
+    size_t ln = 0;
+    char *err = NULL;
+    w = wal_open_from(dir, 300, 205, &st, &has, &le, &ln, &err);
+    CHECK(w && ln == 211);
+    for (size_t k = 0; k < ln; k++)
+        CHECKMSG(!le[k].data == (le[k].index < 205 && le[k].type != RAFT_ENTRY_CONFIG) && le[k].len == m.e[k].len,
+                 "data_from 205: entry %" PRIu64 " %s its data", le[k].index, le[k].data ? "has" : "lacks");
+    wal_free_entries(le, ln);
+    free(err);
+    read_back_check(w, &m, 150, 60, __LINE__);
+
+    /* a damaged record reads as EIO */
+    char seg[512];
+    seg_path(seg, sizeof(seg), dir, 1);
+    xor_byte(seg, WAL_SEG_HEADER + WAL_REC_HEADER + 5, 0x40);  /* entry 1's data */
+    e = m.e[0];
+    e.data = NULL;
+    errno = 0;
+    CHECK(wal_read(w, &e, 1) == -1 && errno == EIO);
+    xor_byte(seg, WAL_SEG_HEADER + WAL_REC_HEADER + 5, 0x40);
+    wal_close(w);
+    model_free(&m);
+
+    /* beside a writer */
+    new_dir(dir, sizeof(dir));
+    m = (model){0};
+    w = open_check(dir, 2000, &m, __LINE__);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, appender, w) == 0);
+    long reads = 0, bad = 0;
+    while (!appender_done) {
+        uint64_t last = wal_last_index(w), first = wal_first_index(w);
+        if (last == UINT64_MAX || last < first + 60) continue;
+        uint64_t i = last - (uint64_t)(rnd() % 40);  /* recent: compaction stays 150 behind */
+        raft_entry x = det(i);
+        char *want = x.data;
+        x.data = NULL;
+        if (wal_read(w, &x, 1) == 0) {
+            reads++;
+            bad += memcmp(x.data, want, x.len) != 0;
+            blob_release(x.data);
+        } else {
+            bad++;
+        }
+        free(want);
+    }
+    pthread_join(t, NULL);
+    CHECKMSG(reads > 100 && bad == 0, "reads beside a writer: %ld read, %ld wrong or failed", reads, bad);
+    wal_close(w);
+    model_free(&m);
+}
+
 static void test_random_compact(void) {
     static const size_t sizes[] = {0, 60, 200, 1000};
     static uint64_t f[4096];
@@ -1162,6 +1303,7 @@ static void test_random_compact(void) {
                          "round %d op %d: append failed", round, op);
             }
             if (op % 10 == 9) check_disk(w, dir, __LINE__);
+            if (m.n) read_back_check(w, &m, m_first(&m) + rnd() % m.n, 1 + rnd() % 20, __LINE__);
             if (op % 30 == 29) w = reopen(w, dir, segsz, &m, __LINE__);
         }
         w = reopen(w, dir, segsz, &m, __LINE__);
@@ -1466,6 +1608,7 @@ int main(int argc, char **argv) {
     test_reset();
     test_reset_crash();
     test_random_compact();
+    test_read_back();
     test_check_tool();
     test_check_compacted();
     test_fuzz();

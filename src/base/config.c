@@ -73,6 +73,7 @@ static const option options[] = {
     {"leveldb-cache-size", T_MEM, OFF(leveldb_cache_size), 0, 1024 * 1024, 1LL << 40, 0, 0, NULL},
     {"leveldb-write-buffer-size", T_MEM, OFF(leveldb_write_buffer_size), 0, 1024 * 1024, 1LL << 30, 0, 0, NULL},
     {"key-cache-size", T_MEM, OFF(key_cache_size), 0, 1024 * 1024, 1LL << 40, 0, 0, NULL},
+    {"log-cache-size", T_MEM, OFF(log_cache_size), 0, 0, 1LL << 40, 0, 0, NULL},
     /* Unlike Redis's requirepass and masterauth, which CONFIG GET returns,
      * these are left out of CONFIG GET: any client may ask it, and the
      * secret is what keeps strangers off the peer port. */
@@ -127,6 +128,7 @@ void config_defaults(config *c) {
     c->leveldb_cache_size = 64LL << 20;  /* store.h's defaults */
     c->leveldb_write_buffer_size = 32LL << 20;
     c->key_cache_size = 32LL << 20;
+    c->log_cache_size = 16LL << 20;
     c->tls_auth_clients = CONFIG_TLS_AUTH_YES;
 }
 

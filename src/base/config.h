@@ -38,6 +38,7 @@ typedef struct config {
     long long snapshot_threshold;  /* compact once the log holds this many entries... */
     long long snapshot_log_size;   /* ...or this many bytes */
     long long max_uncommitted_bytes;  /* a leader takes no new write past this many uncommitted bytes */
+    long long log_cache_size;      /* entry data of the Raft log kept in memory (0: all) */
     long long leveldb_cache_size, leveldb_write_buffer_size, key_cache_size;  /* the store's memory (store_set_memory) */
     /* The secret every member proves it knows on the peer port (peer.h).
      * Set by cluster-secret, or by config_finish() from the file that

@@ -29,6 +29,8 @@ typedef struct progress {
 #define MAX_PR (RAFT_MAX_NODES * 2)
 
 typedef struct msgvec { raft_msg *v; size_t n, cap; } msgvec;
+/* Arrays of entries (with their blobs) that live until the next ready. */
+typedef struct msgvec_ents { raft_entry **v; size_t *len; size_t n, cap; } msgvec_ents;
 
 struct raft {
     raft_config cfg;
@@ -36,6 +38,10 @@ struct raft {
     uint64_t term, vote, lead;
     raft_entry *log;      /* log[i] has index snap_index+1+i */
     size_t nlog, logcap;
+    size_t cached;        /* data bytes the log holds (cache_bytes bounds those evict() may drop) */
+    uint64_t evict_next;  /* entries before it that may go have gone (data NULL) */
+    uint64_t loaded;      /* entries load() read back */
+    msgvec_ents lent;     /* entries loaded for the last ready's appends, released at the next */
     uint64_t snap_index, snap_term;  /* compacted away up to here */
     int installed;        /* raft_install_snapshot: the last step accepted one */
     uint64_t commit;
@@ -185,11 +191,22 @@ static void append_blob(raft *r, uint64_t term, int type, char *data, size_t len
     e->type = type;
     e->len = len;
     e->data = data;
+    if (data) r->cached += len;
     if (type == RAFT_ENTRY_CONFIG) conf_from_entry(r, e);
 }
 
+/* data NULL with len > 0: an entry the cache let go, read back by load()
+ * when needed. */
 static void append_entry(raft *r, uint64_t term, int type, const char *data, size_t len) {
-    append_blob(r, term, type, blob_copy(data, len), len);
+    append_blob(r, term, type, data || !len ? blob_copy(data, len) : NULL, len);
+}
+
+/* The log gives up an entry's data. */
+static void drop_data(raft *r, raft_entry *e) {
+    if (!e->data) return;
+    r->cached -= e->len;
+    blob_release(e->data);
+    e->data = NULL;
 }
 
 /* The configuration in force: the last CONFIG entry in the log, else the
@@ -208,7 +225,7 @@ static void latest_conf(raft *r) {
 /* Drops entries from index on; only uncommitted ones may go (3.5). */
 static void truncate_from(raft *r, uint64_t index) {
     assert(index > r->commit);
-    while (raft_last_index(r) >= index) blob_release(r->log[--r->nlog].data);
+    while (raft_last_index(r) >= index) drop_data(r, &r->log[--r->nlog]);
     if (r->unstable > index) r->unstable = index;
     if (r->stable >= index) r->stable = index - 1;
     if (r->conf_index >= index) latest_conf(r);
@@ -258,7 +275,9 @@ raft *raft_new_at(const raft_config *cfg, uint64_t term, uint64_t vote, uint64_t
     }
     for (size_t i = skip; i < nlog; i++) {
         assert(log[i].index == r->snap_index + 1 + (i - skip));
+        assert(log[i].data || !log[i].len || log[i].index <= applied);  /* what is to apply comes whole */
         append_entry(r, log[i].term, log[i].type, log[i].data, log[i].len);
+        if (!log[i].data && log[i].len) r->evict_next = log[i].index + 1;  /* appends read those back */
     }
     assert(applied <= raft_last_index(r) && term_at(r, applied) == applied_term);
     r->commit = r->applied_out = applied;
@@ -270,10 +289,15 @@ raft *raft_new_at(const raft_config *cfg, uint64_t term, uint64_t vote, uint64_t
     return r;
 }
 
+static void release_loaded(raft *r);
+
 void raft_free(raft *r) {
     if (!r) return;
     for (size_t i = 0; i < r->nlog; i++) blob_release(r->log[i].data);
     free(r->log);
+    release_loaded(r);
+    free(r->lent.v);
+    free(r->lent.len);
     free(r->now.v);
     free(r->after.v);
     free(r->out_now.v);
@@ -312,6 +336,19 @@ static int log_ok(const raft *r, uint64_t idx, uint64_t trm) {
 
 /* ---- replication (leader) ---- */
 
+/* Asks the glue for a transfer of the state machine's image to p;
+ * appends to it wait until that lands. */
+static void send_image(raft *r, progress *p) {
+    raft_msg m = {0};
+    m.type = MSG_SNAPSHOT;
+    m.to = p->id;
+    m.index = r->snap_index;
+    m.log_term = r->snap_term;
+    send(r, m, 0);
+    p->snap = 1;
+    p->inflight = 0;
+}
+
 /* Sends the next batch to p; 1 if it sent entries. */
 static int send_append(raft *r, progress *p, int even_empty) {
     /* a leader before its vote is durable sends nothing (see send()), and
@@ -320,16 +357,8 @@ static int send_append(raft *r, progress *p, int even_empty) {
     if (p->probe ? p->inflight > 0 : p->inflight >= r->cfg.max_inflight) return 0;
     uint64_t last = raft_last_index(r);
     if (p->next > last + 1) p->next = last + 1;
-    if (p->next <= r->snap_index) {
-        /* what it needs was compacted away: ask the glue for a transfer */
-        raft_msg m = {0};
-        m.type = MSG_SNAPSHOT;
-        m.to = p->id;
-        m.index = r->snap_index;
-        m.log_term = r->snap_term;
-        send(r, m, 0);
-        p->snap = 1;
-        p->inflight = 0;
+    if (p->next <= r->snap_index) {  /* what it needs was compacted away */
+        send_image(r, p);
         return 0;
     }
     size_t n = (size_t)(last + 1 - p->next), bytes = 0;
@@ -716,7 +745,7 @@ static void drop_prefix(raft *r, uint64_t upto) {
         }
     }
     r->snap_term = at(r, upto)->term;
-    for (size_t i = 0; i < drop; i++) blob_release(r->log[i].data);
+    for (size_t i = 0; i < drop; i++) drop_data(r, &r->log[i]);
     memmove(r->log, r->log + drop, sizeof(raft_entry) * (r->nlog - drop));
     r->nlog -= drop;
     r->snap_index = upto;
@@ -778,7 +807,7 @@ static void handle_snapshot(raft *r, const raft_msg *m) {
             r->after.v[keep++] = *q;
         }
         r->after.n = keep;
-        for (size_t i = 0; i < r->nlog; i++) blob_release(r->log[i].data);
+        for (size_t i = 0; i < r->nlog; i++) drop_data(r, &r->log[i]);
         r->nlog = 0;
         r->snap_index = m->index;
         r->snap_term = m->log_term;
@@ -1067,25 +1096,93 @@ void raft_step(raft *r, const raft_msg *m) {
     }
 }
 
+/* ---- the entry cache ---- */
+
+static void release_loaded(raft *r) {
+    for (size_t i = 0; i < r->lent.n; i++) {
+        for (size_t k = 0; k < r->lent.len[i]; k++) blob_release(r->lent.v[i][k].data);
+        free(r->lent.v[i]);
+    }
+    r->lent.n = 0;
+}
+
+/* Entries handed out by an earlier ready are the glue's by now (it took
+ * references to what it keeps): the oldest of those that are applied and
+ * durable give up their data while the cache is over its bound. CONFIG
+ * entries keep theirs: membership is read from them. */
+static void evict(raft *r) {
+    if (!r->cfg.cache_bytes) return;
+    if (r->evict_next <= r->snap_index) r->evict_next = r->snap_index + 1;
+    uint64_t upto = r->applied_out < r->stable ? r->applied_out : r->stable;
+    while (r->cached > r->cfg.cache_bytes && r->evict_next <= upto) {
+        raft_entry *e = at(r, r->evict_next++);
+        if (e->type != RAFT_ENTRY_CONFIG && e->len) drop_data(r, e);
+    }
+}
+
+/* An append's entries, with what the cache let go read back from the
+ * durable log into an array that lives until the next ready. 0 when
+ * load() failed. */
+static int load_append(raft *r, raft_msg *m) {
+    raft_entry *src = at(r, m->index + 1);
+    size_t missing = 0;
+    for (size_t k = 0; k < m->nentries; k++) missing += !src[k].data;
+    if (!missing) return 1;
+    raft_entry *e = xmalloc(sizeof(raft_entry) * m->nentries);
+    for (size_t k = 0; k < m->nentries; k++) {
+        e[k] = src[k];
+        if (e[k].data) blob_retain(e[k].data);
+    }
+    if (!r->cfg.load || r->cfg.load(r->cfg.load_ctx, e, m->nentries) < 0) {
+        for (size_t k = 0; k < m->nentries; k++) blob_release(e[k].data);
+        free(e);
+        return 0;
+    }
+    if (r->lent.n == r->lent.cap) {
+        r->lent.cap = r->lent.cap ? r->lent.cap * 2 : 8;
+        r->lent.v = xrealloc(r->lent.v, sizeof(*r->lent.v) * r->lent.cap);
+        r->lent.len = xrealloc(r->lent.len, sizeof(*r->lent.len) * r->lent.cap);
+    }
+    r->lent.v[r->lent.n] = e;
+    r->lent.len[r->lent.n++] = m->nentries;
+    r->loaded += missing;
+    m->entries = e;
+    return 1;
+}
+
+/* Appends were queued with their range only: the log array may have moved
+ * since, and the cache may have let their entries go. One from a
+ * leadership that ended is dropped; one whose entries cannot be read back
+ * gives way to an image (its request goes out in this ready). */
+static void resolve_appends(raft *r) {
+    size_t n = r->now.n, keep = 0;
+    for (size_t i = 0; i < n; i++) {
+        raft_msg m = r->now.v[i];
+        if (m.type == MSG_APPEND && m.nentries) {
+            if (r->role != RAFT_LEADER || m.term != r->term || m.index < r->snap_index ||
+                m.index + m.nentries > raft_last_index(r))
+                continue;
+            m.entries = at(r, m.index + 1);
+            if (m.index + 1 < r->evict_next && !load_append(r, &m)) {
+                progress *p = find_pr(r, m.to);
+                if (p && !p->snap) send_image(r, p);  /* queued after n */
+                continue;
+            }
+        }
+        r->now.v[keep++] = m;
+    }
+    if (r->now.n > n) memmove(r->now.v + keep, r->now.v + n, sizeof(raft_msg) * (r->now.n - n));
+    r->now.n = keep + (r->now.n - n);
+}
+
 void raft_ready_get(raft *r, raft_ready *rd) {
     memset(rd, 0, sizeof(*rd));
+    release_loaded(r);
+    evict(r);
+    resolve_appends(r);
     /* hand out the queued messages; recycle last round's arrays */
     msgvec t = r->out_now; r->out_now = r->now; r->now = t; r->now.n = 0;
     t = r->out_after; r->out_after = r->after; r->after = t; r->after.n = 0;
-    /* Appends were queued with their range only: the log array may have
-     * moved since. One from a leadership that ended is dropped. */
-    size_t keep = 0;
-    for (size_t i = 0; i < r->out_now.n; i++) {
-        raft_msg *m = &r->out_now.v[i];
-        if (m->type == MSG_APPEND && m->nentries) {
-            if (r->role != RAFT_LEADER || m->term != r->term || m->index < r->snap_index ||
-                m->index + m->nentries > raft_last_index(r))
-                continue;
-            m->entries = at(r, m->index + 1);
-        }
-        r->out_now.v[keep++] = *m;
-    }
-    r->out_now.n = keep;
     rd->msgs = r->out_now.v;
     rd->nmsgs = r->out_now.n;
     rd->msgs_after = r->out_after.v;
@@ -1119,6 +1216,8 @@ const raft_entry *raft_entry_at(const raft *r, uint64_t index) {
 uint64_t raft_snapshot_index(const raft *r) { return r->snap_index; }
 uint64_t raft_snapshot_term(const raft *r) { return r->snap_term; }
 uint64_t raft_term_at(const raft *r, uint64_t index) { return term_at(r, index); }
+size_t raft_cached_bytes(const raft *r) { return r->cached; }
+uint64_t raft_loaded_entries(const raft *r) { return r->loaded; }
 
 int raft_install_snapshot(raft *r, const raft_msg *m) {
     r->installed = 0;

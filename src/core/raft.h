@@ -82,11 +82,24 @@ typedef struct raft_config {
      * lease still runs. Set it on every node of a cluster where any node
      * serves lease reads. */
     int boot_quiet;
+    /* The entry cache: the log keeps the data of at most this many bytes
+     * of entries (0: all of it); older entries that are applied and
+     * durable keep only index, term, type and length (CONFIG entries keep
+     * their data). An append to a follower that needs them has load() read
+     * them back from the durable log: it fills e[k].data with a blob of
+     * e[k].len bytes for every k whose data is NULL, checking index and
+     * term, and returns 0; or -1 (what it filled is then the caller's to
+     * release), and that follower is sent an image instead. */
+    size_t cache_bytes;
+    int (*load)(void *ctx, raft_entry *e, size_t n);
+    void *load_ctx;
 } raft_config;
 
 typedef struct raft raft;
 
-/* Storage as found at start-up: hard state and the log (entries are copied). */
+/* Storage as found at start-up: hard state and the log (entries are copied;
+ * an entry at or before the state machine's point may come without its
+ * data, NULL, which load() reads back when needed). */
 raft *raft_new(const raft_config *cfg, uint64_t term, uint64_t vote, const raft_entry *log, size_t nlog);
 /* The same with a state machine that already holds every entry up to
  * `applied` (whose term is applied_term): the log must begin at or before
@@ -226,8 +239,12 @@ typedef struct raft_stats {
     long long conf_changes;        /* configurations proposed here */
 } raft_stats;
 const raft_stats *raft_get_stats(const raft *r);
-/* Entry at index (NULL if outside the log or compacted away). */
+/* Entry at index (NULL if outside the log or compacted away); its data is
+ * NULL when the cache let it go (see cache_bytes). */
 const raft_entry *raft_entry_at(const raft *r, uint64_t index);
+/* The entry cache: data bytes held, and entries read back by load(). */
+size_t raft_cached_bytes(const raft *r);
+uint64_t raft_loaded_entries(const raft *r);
 /* The log holds entries after this point; its term. */
 uint64_t raft_snapshot_index(const raft *r);
 uint64_t raft_snapshot_term(const raft *r);

@@ -295,6 +295,7 @@ static raft_config core_config(const config *cfg) {
     rc.max_inflight = 64;
     rc.max_msg_bytes = 1 << 20;
     rc.promote_gap = PROMOTE_GAP;
+    rc.cache_bytes = (size_t)cfg->log_cache_size;
     rc.boot_quiet = 1;  /* whatever this node's read-consistency: another's lease may count on it */
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -360,7 +361,10 @@ int node_init(struct ev_loop *loop, config *cfg, store *f, const node_events *ev
     raft_entry *log = NULL;
     size_t nlog = 0;
     int has_state = 0;
-    self.w = wal_open(cfg->dir, (size_t)cfg->wal_segment_size, &self.st, &has_state, &log, &nlog, &err);
+    /* what the state machine holds stays on disk until a follower needs it */
+    uint64_t data_from = cfg->log_cache_size ? store_applied(f) + 1 : 0;
+    self.w = wal_open_from(cfg->dir, (size_t)cfg->wal_segment_size, data_from, &self.st, &has_state, &log, &nlog,
+                           &err);
     if (!self.w) { start_error(err); return -1; }
     wal_set_sync(self.w, cfg->appendfsync);
     if (check_identity(cfg, has_state) < 0) goto fail;
@@ -564,6 +568,8 @@ void node_info(buf *b, const char *section) {
                "raft_snapshots_taken:%lld\r\nraft_last_snapshot_time:%lld\r\nraft_last_snapshot_duration_ms:%lld\r\n",
                (unsigned long long)raft_snapshot_index(core()) + 1, (unsigned long long)raft_snapshot_index(core()),
                (unsigned long long)raft_snapshot_term(core()), rs->snapshots, rs->last_snapshot_time, rs->last_snapshot_ms);
+    buf_printf(b, "raft_log_cache_bytes:%llu\r\nraft_log_entries_read:%llu\r\n",
+               (unsigned long long)raft_cached_bytes(core()), (unsigned long long)raft_loaded_entries(core()));
     stream_info(b);
     buf_printf(b, "raft_retired_ids:");
     for (int i = 0; i < c->nretired; i++) buf_printf(b, "%s%llu", i ? "," : "", (unsigned long long)c->retired[i]);

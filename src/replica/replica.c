@@ -465,9 +465,12 @@ static void send_now(replica *r, const raft_ready *rd) {
     }
 }
 
-/* Cluster time never falls behind an entry this node holds (replica_time). */
+/* Cluster time never falls behind an entry this node holds (replica_time).
+ * An entry without its data (at start-up, at or before the state
+ * machine's point) is behind time_floor already. */
 static void note_entries(replica *r, const raft_entry *e, size_t n) {
     for (size_t i = 0; i < n; i++) {
+        if (!e[i].data) continue;
         uint64_t t = r->sm.entry_time ? r->sm.entry_time(r->sm.ctx, &e[i]) : 0;
         if (t > r->time_floor) r->time_floor = t;
         if (t > r->log_time) r->log_time = t;
@@ -615,7 +618,11 @@ replica *replica_new(const replica_config *cfg, const replica_log_port *log, con
     r->durable_last = n ? entries[n - 1].index : applied;
     r->book = cfg->book;
     r->removed = cfg->removed;
-    r->r = raft_new_at(&cfg->core, term, vote, applied, applied_term, entries, n);
+    raft_config core = cfg->core;
+    core.load = log->read;
+    core.load_ctx = log->ctx;
+    if (!core.load) core.cache_bytes = 0;
+    r->r = raft_new_at(&core, term, vote, applied, applied_term, entries, n);
     r->time_floor = r->committed_time = r->log_time = cfg->time_floor;
     note_entries(r, entries, n);
     for (size_t i = 0; i < n; i++) r->st.log_bytes += entries[i].len + cfg->rec_overhead;

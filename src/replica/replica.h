@@ -38,6 +38,9 @@ typedef struct replica_log_port {
      * outcome, is replica_write_done(). The entries are the write's until
      * then: the port may encode them on a thread of its own. */
     void (*write)(void *ctx, const replica_write *w);
+    /* Reads entries a completed write made durable back into the entry
+     * cache's gaps, as raft_config.load (NULL: the cache never drops). */
+    int (*read)(void *ctx, raft_entry *e, size_t n);
 } replica_log_port;
 
 typedef struct replica_transport_port {

@@ -105,8 +105,17 @@ walsync *walsync_new(struct ev_loop *loop, wal *w, const wal_state *st) {
     return s;
 }
 
+/* On the loop, beside the sync thread's write (wal_read allows it). */
+static int read_back(void *ctx, raft_entry *e, size_t n) {
+    walsync *s = ctx;
+    if (wal_read(s->w, e, n) == 0) return 0;
+    logmsg(LL_WARNING, "Reading log entries %llu..%llu back from the log failed (%s): the follower gets an image",
+           (unsigned long long)e[0].index, (unsigned long long)e[n - 1].index, strerror(errno));
+    return -1;
+}
+
 replica_log_port walsync_port(walsync *s) {
-    replica_log_port p = {s, start};
+    replica_log_port p = {s, start, read_back};
     return p;
 }
 

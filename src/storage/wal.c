@@ -20,8 +20,10 @@
  * The log holds entries first_index(w)..w->last; w->off is indexed from
  * the first, so memory follows what the log holds, not its history. */
 #include "wal.h"
+#include "blob.h"
 #include "log.h"
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -60,6 +62,9 @@ struct wal {
     uint64_t disk;
     int broken;            /* a write, unlink or sync failed: the files are in an unknown state */
     _Atomic int nosync;    /* appendfsync no: appends skip fdatasync (set from the loop thread) */
+    /* Held while segs, off or last change, and by wal_read() to look them
+     * up: the writer may be a sync thread. Never held across I/O. */
+    pthread_mutex_t meta;
     /* Copies for other threads (appends may run on a sync thread). */
     _Atomic uint64_t pub_first, pub_last, pub_disk;
     _Atomic int pub_nsegs;
@@ -245,6 +250,7 @@ typedef struct scan {
     const char *dir;
     int dirfd;
     int collect;             /* keep entries and offsets (wal_open) */
+    uint64_t data_from;      /* entries before it are kept without their data, CONFIG ones excepted */
     seg *segs;               /* every segment found, sorted */
     int nsegs;
     uint64_t base;           /* first index of the log, once the first header is read (else 0) */
@@ -331,8 +337,11 @@ static void keep(scan *s, const char *rec, uint32_t len, uint64_t off) {
     e->index = get_u64(rec + 16);
     e->type = (unsigned char)rec[24];
     e->len = len;
-    e->data = xmalloc(len);
-    memcpy(e->data, rec + WAL_REC_HEADER, len);
+    e->data = NULL;
+    if (e->index >= s->data_from || e->type == RAFT_ENTRY_CONFIG) {
+        e->data = xmalloc(len);
+        memcpy(e->data, rec + WAL_REC_HEADER, len);
+    }
     s->off[s->nents++] = off;
 }
 
@@ -521,6 +530,11 @@ static int open_dir(const char *dir, char **err) {
 
 wal *wal_open(const char *dir, size_t segment_size, wal_state *st, int *has_state, raft_entry **entries, size_t *n,
               char **err) {
+    return wal_open_from(dir, segment_size, 0, st, has_state, entries, n, err);
+}
+
+wal *wal_open_from(const char *dir, size_t segment_size, uint64_t data_from, wal_state *st, int *has_state,
+                   raft_entry **entries, size_t *n, char **err) {
     *entries = NULL;
     *n = 0;
     *has_state = 0;
@@ -535,7 +549,7 @@ wal *wal_open(const char *dir, size_t segment_size, wal_state *st, int *has_stat
         close(dirfd);
         return NULL;
     }
-    scan s = {.dir = dir, .dirfd = dirfd, .collect = 1};
+    scan s = {.dir = dir, .dirfd = dirfd, .collect = 1, .data_from = data_from};
     scan_dir(&s, 1, NULL);
     char at[600];
     if (s.status != SCAN_OK) where(&s, at, sizeof(at));
@@ -556,6 +570,7 @@ wal *wal_open(const char *dir, size_t segment_size, wal_state *st, int *has_stat
     w->dirfd = dirfd;
     w->fd = -1;
     w->segment_size = segment_size;
+    pthread_mutex_init(&w->meta, NULL);
     adopt(w, &s);
     if (w->nsegs && open_last_segment(w) < 0) {
         *err = strf("%s: cannot open the last segment for writing: %s", dir, strerror(errno));
@@ -584,6 +599,7 @@ void wal_close(wal *w) {
     close(w->dirfd);
     free(w->segs);
     free(w->off);
+    pthread_mutex_destroy(&w->meta);
     free(w);
 }
 
@@ -689,8 +705,10 @@ static int drop_last_segment(wal *w) {
     if (w->fd >= 0) close(w->fd);
     w->fd = -1;
     if (unlinkat(w->dirfd, name, 0) < 0 || fsync(w->dirfd) < 0) return -1;
+    pthread_mutex_lock(&w->meta);
     w->disk -= g->size;
     w->nsegs--;
+    pthread_mutex_unlock(&w->meta);
     return 0;
 }
 
@@ -703,10 +721,12 @@ static int truncate_from(wal *w, uint64_t first, uint64_t term_before) {
     seg *g = &w->segs[k];
     uint64_t at = w->off[first - first_index(w)];
     if (ftruncate(w->fd, (off_t)at) < 0 || fsync(w->fd) < 0) return -1;
+    pthread_mutex_lock(&w->meta);
     w->disk -= g->size - at;
     g->size = at;
     w->last = first - 1;
     w->last_term = term_before;
+    pthread_mutex_unlock(&w->meta);
     return 0;
 }
 
@@ -731,12 +751,14 @@ static int new_segment(wal *w, uint64_t first, int *untouched) {
     }
     if (w->fd >= 0) close(w->fd);
     w->fd = fd;
+    pthread_mutex_lock(&w->meta);
     if (w->nsegs == w->capsegs) {
         w->capsegs = w->capsegs ? w->capsegs * 2 : 16;
         w->segs = xrealloc(w->segs, sizeof(seg) * (size_t)w->capsegs);
     }
     w->segs[w->nsegs++] = (seg){first, WAL_SEG_HEADER, 0};
     w->disk += WAL_SEG_HEADER;
+    pthread_mutex_unlock(&w->meta);
     return 0;
 }
 
@@ -788,15 +810,76 @@ int wal_append(wal *w, uint64_t first, uint64_t last, const char *rec, size_t le
             return failed(w, untouched);
         }
         if (!w->nosync && fdatasync(w->fd) < 0) goto fail;
+        pthread_mutex_lock(&w->meta);
         note_batch(w, rec, first, last, g->size);
         g->size += len;
         w->disk += len;
         w->last = last;
+        pthread_mutex_unlock(&w->meta);
     }
     publish(w);
     return 0;
 fail:
     return broken(w);
+}
+
+/* ---- reading back ---- */
+
+/* Where entry e->index lies: its segment's first index and its offset
+ * there, or -1 when the log does not hold it. Under meta. */
+static int locate(wal *w, uint64_t i, uint64_t *segfirst, uint64_t *off) {
+    if (i < first_index(w) || i > w->last) return -1;
+    *segfirst = w->segs[seg_of(w, i)].first;
+    *off = w->off[i - first_index(w)];
+    return 0;
+}
+
+/* Records e[0..n), consecutive in one segment at off, read in one go and
+ * checked: crc, index, term and length as the caller knows them. */
+static int read_run(wal *w, uint64_t segfirst, uint64_t off, raft_entry *e, size_t n) {
+    size_t span = 0;
+    for (size_t k = 0; k < n; k++) span += WAL_REC_HEADER + e[k].len;
+    char name[32];
+    seg_name(name, sizeof(name), segfirst);
+    int fd = openat(w->dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    char *b = xmalloc(span);
+    int rc = read_full(fd, b, span, off);
+    close(fd);
+    for (size_t k = 0, pos = 0; rc == 0 && k < n; k++) {
+        const char *h = b + pos;
+        if (get_u32(h + 4) != e[k].len || get_u64(h + 8) != e[k].term || get_u64(h + 16) != e[k].index ||
+            get_u32(h) != crc_of(h + 4, WAL_REC_HEADER - 4 + (uint64_t)e[k].len)) {
+            errno = EIO;
+            rc = -1;
+            break;
+        }
+        e[k].data = blob_copy(h + WAL_REC_HEADER, e[k].len);
+        pos += WAL_REC_HEADER + e[k].len;
+    }
+    free(b);
+    return rc;
+}
+
+int wal_read(wal *w, raft_entry *e, size_t n) {
+    uint64_t *segf = xmalloc(sizeof(uint64_t) * 2 * (n ? n : 1)), *off = segf + n;
+    int rc = 0;
+    pthread_mutex_lock(&w->meta);
+    for (size_t k = 0; k < n && rc == 0; k++)
+        if (!e[k].data && locate(w, e[k].index, &segf[k], &off[k]) < 0) rc = -1;
+    pthread_mutex_unlock(&w->meta);
+    if (rc < 0) errno = ENOENT;
+    for (size_t k = 0; k < n && rc == 0;) {
+        if (e[k].data) { k++; continue; }
+        size_t j = k + 1;  /* a run: missing, same segment, back to back */
+        while (j < n && !e[j].data && segf[j] == segf[k] &&
+               off[j] == off[j - 1] + WAL_REC_HEADER + e[j - 1].len && j - k < 4096)
+            j++;
+        rc = read_run(w, segf[k], off[k], e + k, j - k);
+        k = j;
+    }
+    free(segf);
+    return rc;
 }
 
 /* ---- compaction and reset ---- */
@@ -813,12 +896,14 @@ static void shrink_off(wal *w, uint64_t held) {
  * first index. */
 static void forget_oldest(wal *w, int n) {
     if (!n) return;
+    pthread_mutex_lock(&w->meta);
     uint64_t drop = w->segs[n].first - w->segs[0].first, held = w->last + 1 - w->segs[n].first;
     for (int k = 0; k < n; k++) w->disk -= w->segs[k].size;
     memmove(w->segs, w->segs + n, sizeof(seg) * (size_t)(w->nsegs - n));
     w->nsegs -= n;
     if (held) memmove(w->off, w->off + drop, sizeof(uint64_t) * held);
     shrink_off(w, held);
+    pthread_mutex_unlock(&w->meta);
 }
 
 int wal_compact(wal *w, uint64_t upto) {
@@ -849,11 +934,13 @@ int wal_reset(wal *w, uint64_t next) {
     if (next == 0) { errno = EINVAL; return -1; }
     while (w->nsegs)
         if (drop_last_segment(w) < 0) goto fail;
+    pthread_mutex_lock(&w->meta);
     w->last = next - 1;
     w->last_term = 0;  /* the snapshot's, unknown here: see term_at() */
     free(w->off);
     w->off = NULL;
     w->capoff = 0;
+    pthread_mutex_unlock(&w->meta);
     /* The empty segment records next: without it a reopen would start at 1. */
     int untouched;
     if (new_segment(w, next, &untouched) < 0) goto fail;

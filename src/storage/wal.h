@@ -24,8 +24,9 @@
  *
  * Threading: wal_encode() is pure; wal_append(), wal_compact(), wal_reset()
  * and wal_save_state() do the I/O and may run on a sync thread, one call at
- * a time; the getters wal_first_index(), wal_last_index(), wal_disk_bytes()
- * and wal_segments() may be called from any thread at any time. */
+ * a time, and wal_read() beside them on another; the getters
+ * wal_first_index(), wal_last_index(), wal_disk_bytes() and wal_segments()
+ * may be called from any thread at any time. */
 #ifndef RAFTKV_WAL_H
 #define RAFTKV_WAL_H
 #include <stddef.h>
@@ -52,7 +53,19 @@ typedef struct wal_state {
  * malloc'd message. */
 wal *wal_open(const char *dir, size_t segment_size, wal_state *st, int *has_state, raft_entry **entries, size_t *n,
               char **err);
+/* The same, with the entries before data_from (the state machine's point
+ * and earlier) given without their data (NULL), CONFIG entries excepted:
+ * wal_read() reads them back when needed. */
+wal *wal_open_from(const char *dir, size_t segment_size, uint64_t data_from, wal_state *st, int *has_state,
+                   raft_entry **entries, size_t *n, char **err);
 void wal_close(wal *w);
+/* Reads back, for every k whose data is NULL, entry e[k].index as a blob
+ * (blob.h) in e[k].data, checking its crc and that its term and length are
+ * e[k].term and e[k].len. May run on any thread while another writes, for
+ * entries a completed append wrote and no later call removed. 0, or -1
+ * with errno (ENOENT: not in the log; EIO: not as expected), some entries
+ * then filled. */
+int wal_read(wal *w, raft_entry *e, size_t n);
 void wal_free_entries(raft_entry *e, size_t n);
 
 /* Appends the records of entries e[0..n) to b. */
