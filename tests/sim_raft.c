@@ -175,8 +175,10 @@ static int zombie_pml;
 /* Lease windows (lease_step). */
 enum { LS_CUT, LS_TRANSFER, LS_RESTART, LS_KINDS };
 static struct {
-    int phase;               /* 0: none; 1: settling; 2: the TIMEOUT_NOW going out; 3: the window */
+    int phase;               /* 0: none; 1: settling; 2: the TIMEOUT_NOW going out; 3: the window;
+                              * 4: B deaf to the leader before a restart window */
     int kind, lead, a, b;
+    int f[MAXN], nf;         /* the leader's followers, B last */
     int rate[MAXN];          /* the clocks' rates before */
     int delay, loss, slow;   /* the network's delay and loss, the disks' slowness before */
     long settle_by, until;
@@ -1593,10 +1595,12 @@ static int churn_step(void) {
  *   LS_TRANSFER  it hands over: once its TIMEOUT_NOW is out it hears
  *                nothing more, and the target wins votes past the
  *                followers' refusal (handed_over ends the lease);
- *   LS_RESTART   it is cut off, as many followers as another (B) needs
- *                for a majority, whose acks earned the lease, restart at
- *                once, and B campaigns every step (boot_quiet keeps them
- *                from voting).
+ *   LS_RESTART   B stops hearing it first, for longer than B's own
+ *                refusal (the others' acks keep the lease); then it is
+ *                cut off, as many followers as B needs for a majority,
+ *                whose acks earned the lease, restart at once, and B
+ *                campaigns every step (boot_quiet keeps them from
+ *                voting: B itself may).
  * The read checks (read_confirmed) catch a lease read that misses what
  * the new leader committed. Each hop takes a step, so a new leader
  * commits some 46 steps after the cut at the earliest: a lease stretched
@@ -1662,18 +1666,39 @@ static void lease_begin(void) {
         if (!replica_transfer_leader(nodes[l].rep, (uint64_t)ls.a + 1)) { lease_end(); return; }
         ls.phase = 2;
         ls.until = now + 40;
+    } else if (ls.kind == LS_RESTART) {
+        memcpy(ls.f, f, sizeof(f));
+        ls.nf = nf;
+        oneway[l][ls.b] = oneway[ls.b][l] = 1;
+        ls.phase = 4;
+        ls.until = now + 50;  /* B's 60 ticks at 12/8, and some */
     } else {
         for (int i = 0; i < N; i++) part[i] = i == l;
-        /* as many as B needs besides itself restart: without them, the
-         * others still hear the leader and refuse */
-        for (int k = 0; ls.kind == LS_RESTART && k < (nf + 1) / 2; k++) {
-            crash(f[k]);
-            restart(f[k], 0);
-        }
     }
-    st_lease_windows[ls.kind]++;
+    if (ls.kind != LS_RESTART) st_lease_windows[ls.kind]++;  /* that one counts once it restarts them */
     if (trace_on()) printf("t%ld lease: leader %d of term %llu, window kind %d\n", now, l + 1,
                            (unsigned long long)raft_term(nodes[l].r), ls.kind);
+}
+
+/* B has not heard the leader for longer than it refuses votes: the leader
+ * is cut off, and as many as B needs besides itself restart (without
+ * them, the others still hear the leader and refuse); they acked the
+ * lease, and boot_quiet must keep them from voting. */
+static void lease_restart(void) {
+    if (now < ls.until) return;
+    int l = ls.lead;
+    uint64_t ri;
+    int ready = raft_role(nodes[l].r) == RAFT_LEADER && replica_read_lease(nodes[l].rep, &ri) && nodes[ls.b].up;
+    for (int k = 0; k < (ls.nf + 1) / 2; k++) ready &= nodes[ls.f[k]].up;
+    if (!ready) { lease_end(); return; }
+    for (int i = 0; i < N; i++) part[i] = i == l;
+    for (int k = 0; k < (ls.nf + 1) / 2; k++) {
+        crash(ls.f[k]);
+        restart(ls.f[k], 0);
+    }
+    st_lease_windows[LS_RESTART]++;
+    ls.phase = 3;
+    ls.until = now + 60;
 }
 
 /* The hand-over's TIMEOUT_NOW is out: from now the leader hears nothing. */
@@ -1701,6 +1726,7 @@ static int lease_step(void) {
         }
         break;
     case 1: lease_begin(); break;
+    case 4: lease_restart(); break;
     case 2: lease_transferred(); break;
     case 3:
         if (now >= ls.until) { lease_end(); break; }

@@ -2203,6 +2203,31 @@ static void test_entry_cache(void) {
     CHECK(raft_peer(r, 3, &pi) && pi.snapshot);
     outq_free(&q);
     raft_free(r);
+
+    /* fed from the disk, a follower has at most 4 appends in flight (each
+     * is read back on the caller's loop); from the cache, max_inflight */
+    c.max_msg_entries = 1;
+    r = make(&c, 1, 0, NULL, 0);
+    to_leader(r, 3);
+    flush(r, NULL);
+    ack(r, 2, raft_last_index(r));
+    flush(r, NULL);
+    for (int i = 0; i < 20; i++) propose_data(r);
+    flush(r, NULL);
+    ack(r, 2, 21);
+    flush(r, NULL);
+    flush(r, NULL);
+    ack(r, 3, 1);  /* matched at the no-op: replicating, from the disk */
+    flush(r, &q);
+    CHECKMSG(count_appends_with_entries(&q, 3) == 4, "%d appends to a follower fed from disk",
+             count_appends_with_entries(&q, 3));
+    outq_clear(&q);
+    ack(r, 3, 17);  /* past the disk: the cache feeds the rest */
+    flush(r, &q);
+    CHECKMSG(count_appends_with_entries(&q, 3) == 4, "%d appends for the last four entries",
+             count_appends_with_entries(&q, 3));
+    outq_free(&q);
+    raft_free(r);
 }
 
 /* A log at start-up may come without the data of entries the state

@@ -25,6 +25,9 @@ typedef struct progress {
     int depart_ticks;
 } progress;
 
+/* Appends in flight to a follower whose entries are read back from disk. */
+#define DISK_INFLIGHT 4
+
 /* Room for a full configuration and the members it just removed. */
 #define MAX_PR (RAFT_MAX_NODES * 2)
 
@@ -195,10 +198,8 @@ static void append_blob(raft *r, uint64_t term, int type, char *data, size_t len
     if (type == RAFT_ENTRY_CONFIG) conf_from_entry(r, e);
 }
 
-/* data NULL with len > 0: an entry the cache let go, read back by load()
- * when needed. */
 static void append_entry(raft *r, uint64_t term, int type, const char *data, size_t len) {
-    append_blob(r, term, type, data || !len ? blob_copy(data, len) : NULL, len);
+    append_blob(r, term, type, blob_copy(data, len), len);
 }
 
 /* The log gives up an entry's data. */
@@ -276,8 +277,10 @@ raft *raft_new_at(const raft_config *cfg, uint64_t term, uint64_t vote, uint64_t
     for (size_t i = skip; i < nlog; i++) {
         assert(log[i].index == r->snap_index + 1 + (i - skip));
         assert(log[i].data || !log[i].len || log[i].index <= applied);  /* what is to apply comes whole */
-        append_entry(r, log[i].term, log[i].type, log[i].data, log[i].len);
-        if (!log[i].data && log[i].len) r->evict_next = log[i].index + 1;  /* appends read those back */
+        /* without its data: the cache let it go (appends read it back) */
+        int gone = !log[i].data && log[i].len;
+        append_blob(r, log[i].term, log[i].type, gone ? NULL : blob_copy(log[i].data, log[i].len), log[i].len);
+        if (gone) r->evict_next = log[i].index + 1;
     }
     assert(applied <= raft_last_index(r) && term_at(r, applied) == applied_term);
     r->commit = r->applied_out = applied;
@@ -354,7 +357,10 @@ static int send_append(raft *r, progress *p, int even_empty) {
     /* a leader before its vote is durable sends nothing (see send()), and
      * counts nothing in flight: raft_persisted() probes everyone afresh */
     if (p->id == r->cfg.id || p->snap || r->unsynced_lead) return 0;
-    if (p->probe ? p->inflight > 0 : p->inflight >= r->cfg.max_inflight) return 0;
+    /* fed from the disk, a follower gets few appends in flight: each read
+     * back is work on the caller's loop */
+    int window = p->next < r->evict_next ? DISK_INFLIGHT : r->cfg.max_inflight;
+    if (p->probe ? p->inflight > 0 : p->inflight >= window) return 0;
     uint64_t last = raft_last_index(r);
     if (p->next > last + 1) p->next = last + 1;
     if (p->next <= r->snap_index) {  /* what it needs was compacted away */
@@ -705,7 +711,7 @@ static int leader_heard(const raft *r);
  * voter: this node's own vote is one a leader's lease counts on it to
  * withhold (4.2.3), as it withholds it from others. */
 void raft_campaign(raft *r) {
-    if (r->role != RAFT_LEADER && electable(r) && (members_voters(&r->conf) == 1 || !leader_heard(r)))
+    if (r->role != RAFT_LEADER && electable(r) && ((members_voters(&r->conf) == 1 && self_voter(r)) || !leader_heard(r)))
         campaign(r, 1, 0);
 }
 
@@ -1159,13 +1165,13 @@ static void resolve_appends(raft *r) {
     for (size_t i = 0; i < n; i++) {
         raft_msg m = r->now.v[i];
         if (m.type == MSG_APPEND && m.nentries) {
+            progress *p = find_pr(r, m.to);
             if (r->role != RAFT_LEADER || m.term != r->term || m.index < r->snap_index ||
-                m.index + m.nentries > raft_last_index(r))
+                m.index + m.nentries > raft_last_index(r) || (p && p->snap))  /* an image goes there instead */
                 continue;
             m.entries = at(r, m.index + 1);
             if (m.index + 1 < r->evict_next && !load_append(r, &m)) {
-                progress *p = find_pr(r, m.to);
-                if (p && !p->snap) send_image(r, p);  /* queued after n */
+                if (p) send_image(r, p);  /* queued after n */
                 continue;
             }
         }

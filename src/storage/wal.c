@@ -849,6 +849,7 @@ static int read_run(wal *w, uint64_t segfirst, uint64_t off, raft_entry *e, size
     for (size_t k = 0, pos = 0; rc == 0 && k < n; k++) {
         const char *h = b + pos;
         if (get_u32(h + 4) != e[k].len || get_u64(h + 8) != e[k].term || get_u64(h + 16) != e[k].index ||
+            (unsigned char)h[24] != (unsigned char)e[k].type ||
             get_u32(h) != crc_of(h + 4, WAL_REC_HEADER - 4 + (uint64_t)e[k].len)) {
             errno = EIO;
             rc = -1;
