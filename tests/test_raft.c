@@ -3528,6 +3528,17 @@ static void test_transfer_happy_path(void) {
     CHECK(count(&q, MSG_TIMEOUT_NOW, 3) == 1 && count(&q, MSG_TIMEOUT_NOW, 2) == 0);
     outq_free(&q);
     raft_free(r);
+    /* ...among those heard from in this check-quorum period: a voter gone
+     * quiet (down, say) would never get its TIMEOUT_NOW */
+    r = leader(3, 0, NULL, 0, 1);
+    i1 = raft_propose(r, RAFT_ENTRY_COMMAND, "x", 1);
+    flush(r, NULL);
+    ack(r, 3, i1);  /* 3 is the most up to date... */
+    for (int i = 0; i < E; i++) raft_tick(r);  /* ...the period ends */
+    step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 2, .to = 1, .term = raft_term(r)});  /* only 2 answers */
+    flush(r, NULL);
+    CHECK(raft_role(r) == RAFT_LEADER && raft_transfer_leader(r, 0) == 2);
+    raft_free(r);
 }
 
 /* A lagging target is caught up first: TIMEOUT_NOW goes (once, with the

@@ -457,12 +457,16 @@ static void flush_timeout_now(raft *r) {
     r->timeout_now_to = 0;
 }
 
-/* The most up-to-date other voter (0 if none). */
+/* The most up-to-date other voter (NULL if none), among those heard from
+ * lately if any is. */
 static progress *best_voter(raft *r) {
     progress *best = NULL;
     for (int i = 0; i < r->npr; i++) {
         progress *p = &r->pr[i];
-        if (p->voter && p->id != r->cfg.id && (!best || p->match > best->match)) best = p;
+        if (!p->voter || p->id == r->cfg.id) continue;
+        /* one heard from in this check-quorum period first: a node that
+         * is down would never get the TIMEOUT_NOW */
+        if (!best || p->active > best->active || (p->active == best->active && p->match > best->match)) best = p;
     }
     return best;
 }
