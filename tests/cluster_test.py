@@ -416,6 +416,79 @@ def test_foreign_data(cl):
     cl.start(target)
 
 
+def shut(cl, i, *flags):
+    """SHUTDOWN to node i: no reply, the connection closes, the process
+    exits 0 (the harness forgets it; start it again with cl.start)."""
+    p = cl.procs.pop(i)
+    with cl.client(i) as c:
+        c.send(("SHUTDOWN",) + flags)
+        try:
+            got = c.read()
+        except (OSError, ConnectionError, ValueError):
+            got = "closed"
+    try:
+        rc = p.wait(30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = "still running 30 s after SHUTDOWN"
+    return got, rc
+
+
+def test_shutdown(cl):
+    """SHUTDOWN as Redis 7.0 parses it: a follower stops at once, a leader
+    hands over first (NOW: at once), each exits 0 with no reply; ABORT calls
+    off a stop still waiting for its hand-over, and its SHUTDOWN client gets
+    Redis's error; nothing is lost."""
+    lead = cl.leader()
+    fol = cl.followers(lead)[0]
+    with cl.client(lead) as c:
+        check(c.call("SET", "sd", "1") == "OK", "a write before the stops")
+        for args, want in ((("SHUTDOWN", "ABORT"), "ERR No shutdown in progress."),
+                           (("SHUTDOWN", "FOO"), "ERR syntax error"),
+                           (("SHUTDOWN", "SAVE", "NOSAVE"), "ERR syntax error"),
+                           (("SHUTDOWN", "NOW", "ABORT"), "ERR syntax error")):
+            got = c.call(*args)
+            check(isinstance(got, Error) and str(got) == want, "%s answers %r (%r)" % (" ".join(args), want, got))
+        got = c.pipeline([("MULTI",), ("SHUTDOWN",), ("EXEC",)])
+        check(isinstance(got[1], Error) and str(got[1]) == "ERR Command not allowed inside a transaction",
+              "SHUTDOWN inside MULTI is refused (%r)" % got)
+    got, rc = shut(cl, fol, "NOSAVE")
+    check(got == "closed" and rc == 0, "a follower's SHUTDOWN NOSAVE: no reply, exit 0 (%r, %r)" % (got, rc))
+    got, rc = shut(cl, lead)
+    check(got == "closed" and rc == 0, "the leader's SHUTDOWN: no reply, exit 0 (%r, %r)" % (got, rc))
+    cl.start(fol)
+    cl.start(lead)
+    new = cl.leader()
+    check(new is not None and retry(lambda: cl.call(new, "GET", "sd")) == b"1", "the write survives the stops")
+    # a leader whose followers are down waits for a hand-over that cannot come: ABORT calls it off
+    fols = cl.followers(new)
+    for f in fols:
+        cl.kill(f)
+    b = cl.client(new)
+    b.send(("SHUTDOWN",), ("PING",))  # its client goes before the abort
+    time.sleep(0.2)
+    b.close()
+    time.sleep(0.1)
+    got = cl.call(new, "SHUTDOWN", "ABORT")
+    check(got == "OK", "SHUTDOWN ABORT after the SHUTDOWN's client left: +OK (%r)" % got)
+    a = cl.client(new)
+    a.send(("SHUTDOWN",))
+    time.sleep(0.2)
+    got = cl.call(new, "SHUTDOWN", "ABORT")
+    check(got == "OK", "SHUTDOWN ABORT while the hand-over waits: +OK (%r)" % got)
+    got = a.read()
+    check(isinstance(got, Error) and str(got) == "ERR Errors trying to SHUTDOWN. Check logs.",
+          "the waiting SHUTDOWN gets Redis's error (%r)" % got)
+    check(a.call("PING") == "PONG" and cl.alive(new), "the node still runs")
+    a.close()
+    for f in fols:
+        cl.start(f)
+    check(cl.leader() is not None, "the cluster leads again")
+    got, rc = shut(cl, new, "NOW")
+    check(got == "closed" and rc == 0, "SHUTDOWN NOW: no reply, exit 0 (%r, %r)" % (got, rc))
+    cl.start(new)
+
+
 def test_kill_all(cl):
     """kill -9 of every node at once loses nothing that was acknowledged."""
     acked = {}
@@ -930,7 +1003,7 @@ THREE_NODES = [test_follower_writes, test_follower_pipeline, test_follower_reads
                test_info_replication,
                test_redis_tools, test_leader_failure, test_lost_majority, test_election_after_outage,
                test_peer_garbage, test_proxy_link_closed,
-               test_close_in_flight, test_torn_tail, test_foreign_data, test_kill_all]
+               test_close_in_flight, test_torn_tail, test_foreign_data, test_shutdown, test_kill_all]
 FIVE_NODES = [test_five_nodes_lose_two]
 SECURED = [test_open_bind_needs_secret, test_secret_hidden, test_forged_frames, test_too_many_unauthenticated,
            test_impostor_node, test_join_needs_secret]

@@ -40,6 +40,9 @@ import harness  # noqa: E402
 from harness import Client, check, short  # noqa: E402
 
 SCRIPT = [
+    # SHUTDOWN's errors (nothing here stops either server)
+    "SHUTDOWN ABORT", "SHUTDOWN FOO", "SHUTDOWN SAVE NOSAVE", "SHUTDOWN ABORT NOW", "SHUTDOWN NOW ABORT",
+    "SHUTDOWN NOSAVE ABORT", "SHUTDOWN FORCE ABORT", "shutdown abort", "SHUTDOWN NOW NOW FOO",
     # LCS (its table over proto-max-bulk-len is refused: two 12,000-byte strings)
     "MSET lc1 ohmytext lc2 mynewtext lc3 aaaa lc4 aaaa", "LCS lc1 lc2", "LCS lc1 lc2 LEN", "LCS lc1 lc2 IDX",
     "LCS lc1 lc2 IDX MINMATCHLEN 4 WITHMATCHLEN", "LCS lc1 lc2 IDX WITHMATCHLEN", "LCS lc2 lc1 idx withmatchlen",
@@ -1150,7 +1153,7 @@ def test_acl_random(d):
 # commands are not allowed inside MULTI on raftkv (redis-compat.md).
 TX_SEQS = [
     ["MULTI", "MULTI", "SET t:a 1", "GET t:a", "INCR t:a", "SET t:a b c d", "NOSUCH x", "EXEC", "GET t:a"],
-    ["MULTI", "WATCH t:x", "EXEC"], ["EXEC", "DISCARD", "MULTI", "DISCARD", "DISCARD", "EXEC"],
+    ["MULTI", "WATCH t:x", "EXEC"], ["MULTI", "SET t:s 1", "SHUTDOWN", "SHUTDOWN NOW", "EXEC", "GET t:s"], ["EXEC", "DISCARD", "MULTI", "DISCARD", "DISCARD", "EXEC"],
     ["MULTI", "SET t:b 1", "INCR t:b", "SET t:b x", "INCR t:b", "MGET t:a t:b", "EXISTS t:a t:b t:c", "DEL t:b",
      "EXEC", "EXISTS t:b"],
     ["MULTI", "PING", "PING hi", "ECHO hi", "EXEC"], ["MULTI", "GET", "EXEC"], ["MULTI", "get", "exec"],

@@ -135,6 +135,35 @@ void quit_command(cmdctx *x, int argc, rstr *argv) {
     x->c->close_after_reply = 1;
 }
 
+/* SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT], parsed as Redis 7.0 does.
+ * The state machine and the log are on disk already: SAVE and NOSAVE
+ * change nothing, FORCE has no error to ignore. A leader hands over
+ * first unless NOW (server_stop); the client is answered only if the
+ * stop is called off. */
+void shutdown_command(cmdctx *x, int argc, rstr *argv) {
+    int save = 0, nosave = 0, now = 0, force = 0, abort = 0;
+    for (int i = 1; i < argc; i++) {
+        if (eq(&argv[i], "nosave")) nosave = 1;
+        else if (eq(&argv[i], "save")) save = 1;
+        else if (eq(&argv[i], "now")) now = 1;
+        else if (eq(&argv[i], "force")) force = 1;
+        else if (eq(&argv[i], "abort")) abort = 1;
+        else { reply_error(x->out, "ERR syntax error"); return; }
+    }
+    if ((abort && (save || nosave || now || force)) || (save && nosave)) {
+        reply_error(x->out, "ERR syntax error");
+        return;
+    }
+    if (abort) {
+        if (server_stop_abort()) reply_ok(x->out);
+        else reply_error(x->out, "ERR No shutdown in progress.");
+        return;
+    }
+    logmsg(LL_WARNING, "User requested shutdown...");
+    server_stop(now);
+    x->wait_stop = 1;
+}
+
 /* 0, with the error replied, when the name has characters CLIENT LIST
  * could not show. */
 static int name_ok(cmdctx *x, const rstr *name) {
@@ -582,7 +611,7 @@ static void flag_names(const command *c, buf *o) {
     static const struct { int f; const char *n; } names[] = {
         {CMD_WRITE, "write"}, {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"}, {CMD_ADMIN, "admin"},
         {CMD_NOSCRIPT, "noscript"}, {CMD_LOADING, "loading"}, {CMD_STALE, "stale"}, {CMD_FAST, "fast"},
-        {CMD_NO_AUTH, "no_auth"},
+        {CMD_NO_AUTH, "no_auth"}, {CMD_NO_MULTI, "no_multi"},
     };
     int n = 0;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) n += (c->flags & names[i].f) != 0;

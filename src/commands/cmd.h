@@ -23,6 +23,7 @@ typedef struct cmdctx {
     /* CMD_LEADER commands that answer later: */
     uint64_t wait_index;  /* once the entry at this index applies */
     int wait_transfer;    /* once the leadership transfer started is under way */
+    int wait_stop;        /* SHUTDOWN: no reply unless the stop is called off (server_stop) */
 } cmdctx;
 
 typedef void cmd_proc(cmdctx *x, int argc, rstr *argv);
@@ -41,6 +42,7 @@ enum {
     CMD_SLICED = 1 << 10,   /* not a Redis flag: may be a long read the server runs in slices (read_job) */
     CMD_NO_AUTH = 1 << 11,  /* may run before the client has authenticated (auth.h) */
     CMD_OFF_LOOP = 1 << 12, /* not a Redis flag: a read whose work may be long (LCS): on the fetch thread */
+    CMD_NO_MULTI = 1 << 13, /* refused inside MULTI */
 };
 
 typedef struct command {
@@ -129,7 +131,7 @@ void read_job_run(cmdctx *x, int argc, rstr *argv);
 /* Server and connection commands (admin_server.c) and the RAFT.* commands (admin_cluster.c). */
 cmd_proc client_command, config_command, info_command, hello_command, quit_command,
     select_command, reset_command, command_command, dbsize_command, raft_snapshot_command, raft_node_add_command,
-    raft_node_remove_command, raft_transfer_leader_command, raft_info_command, debug_command;
+    raft_node_remove_command, raft_transfer_leader_command, raft_info_command, debug_command, shutdown_command;
 /* Whether enable-debug-command lets c run DEBUG (admin_server.c). Like
  * Redis, dispatch asks before authentication and ACL: a refused DEBUG gets
  * DEBUG's own error whoever asks. */

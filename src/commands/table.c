@@ -140,6 +140,7 @@ static command table[] = {
     ROW("ping", -1, F | CMD_STALE | CMD_NOKEYS, 0, 0, 0, ping_command, C, "1.0.0", "Returns the server's liveliness response.", "O(1)"),
     ROW("echo", 2, F | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, echo_command, C, "1.0.0", "Returns the given string.", "O(1)"),
     ROW("time", 1, F | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, time_command, V, "2.6.0", "Returns the server time.", "O(1)"),
+    ROW("shutdown", -1, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_MULTI | CMD_NOKEYS, 0, 0, 0, shutdown_command, V, "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
     ROW("select", 2, F | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, select_command, C, "1.0.0", "Changes the selected database.", "O(1)"),
     ROW("quit", -1, F | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_AUTH | CMD_NOKEYS, 0, 0, 0, quit_command, C, "1.0.0", "Closes the connection.", "O(1)"),
     ROW("reset", 1, F | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_AUTH | CMD_NOKEYS, 0, 0, 0, reset_command, C, "6.2.0", "Reset the connection", "O(1)"),

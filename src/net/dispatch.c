@@ -33,7 +33,7 @@ typedef struct request {
 enum { GO_LOCAL, GO_FORWARDED, GO_HELD, GO_ANSWERED };
 
 void dispatch_run_at(client *c, const command *cmd, int argc, rstr *argv, buf *out, uint64_t time_ms) {
-    cmdctx x = {server_store(), out, c, time_ms, 0, 0};
+    cmdctx x = {server_store(), out, c, time_ms, 0, 0, 0};
     cmd->proc(&x, argc, argv);
 }
 
@@ -258,7 +258,7 @@ static void count(const request *r) {
 static void run_leader_command(client *c, const request *r) {
     static buf out;
     out.len = out.pos = 0;
-    cmdctx x = {server_store(), &out, c, 0, 0, 0};
+    cmdctx x = {server_store(), &out, c, 0, 0, 0, 0};
     r->run->proc(&x, r->argc, r->argv);
     if (x.wait_index) { writes_await_index(c, x.wait_index); return; }
     if (x.wait_transfer) { writes_await_transfer(c); return; }
@@ -275,9 +275,11 @@ static void run_now(client *c, const request *r) {
     gettimeofday(&t0, NULL);
     buf *out = slot_reply_target(c);
     size_t before = out->len;
-    dispatch_run(c, r->run, r->argc, r->argv, out);
+    cmdctx x = {server_store(), out, c, node_read_time(), 0, 0, 0};
+    r->run->proc(&x, r->argc, r->argv);
     gettimeofday(&t1, NULL);
     r->cmd->usec += (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_usec - t0.tv_usec);
+    if (x.wait_stop) { server_await_stop(c, out); return; }
     if (out->len > before && out->data[before] == '-') { r->cmd->failed++; stats.errors++; }
     slot_reply_end(c, out);
 }

@@ -25,8 +25,6 @@
 static config cfg;          /* the one configuration: server.h */
 static ev_prepare before_sleep;
 static ev_signal sigterm, sigint;
-static ev_timer handover;   /* stopping: waits for another node to lead */
-static double stop_requested;
 
 /* Like Redis's beforeSleep: drive the node, answer what is answered. */
 static void before_sleep_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
@@ -53,31 +51,10 @@ static void on_leader_changed(void) {
     multi_leader_changed();
 }
 
-/* A leader that is asked to stop hands over first, so the others need
- * not wait out an election timeout; it stops once another node leads, or
- * after two election timeouts. */
-static void handover_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-    (void)revents;
-    double waited = server_now() - stop_requested;
-    uint64_t l = node_leader();
-    int moved = l && l != node_id();
-    if (!moved && waited < 2.0 * (double)cfg.election_timeout / 1000.0) return;
-    if (moved) logmsg(LL_NOTICE, "Leadership handed over to node %llu", (unsigned long long)l);
-    else logmsg(LL_WARNING, "Leadership hand-over did not complete; stopping anyway");
-    ev_timer_stop(loop, w);
-    ev_break(loop, EVBREAK_ALL);
-}
-
 static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents) {
-    (void)revents;
+    (void)loop; (void)revents;
     logmsg(LL_WARNING, "Received %s scheduling shutdown...", w->signum == SIGINT ? "SIGINT" : "SIGTERM");
-    if (!stop_requested && node_is_leader() && node_transfer(0)) {
-        stop_requested = server_now();
-        ev_timer_init(&handover, handover_cb, 0.01, 0.01);
-        ev_timer_start(loop, &handover);
-        return;
-    }
-    ev_break(loop, EVBREAK_ALL);
+    server_stop(0);
 }
 
 static void usage(void) {

@@ -41,7 +41,7 @@ static int controls(const command *cmd) {
 /* A transaction takes every command but those that answer later on the
  * leader (RAFT.NODE, RAFT.TRANSFER-LEADER): their outcome is not known
  * when the entry applies. */
-static int allowed(const command *cmd, const command *run) { return !((cmd->flags | run->flags) & CMD_LEADER); }
+static int allowed(const command *cmd, const command *run) { return !((cmd->flags | run->flags) & (CMD_LEADER | CMD_NO_MULTI)); }
 
 /* Server and connection commands (INFO, CLIENT, CONFIG, TIME, AUTH...)
  * read or change the node or the connection, never the data: nothing in

@@ -29,4 +29,19 @@ time_t server_start_time(void);
 /* Seconds of the monotonic clock: a wall-clock step must neither fail
  * every request at once nor let them wait for ever. */
 double server_now(void);
+/* Stopping (SIGTERM, SIGINT, SHUTDOWN): a leader hands over first, so the
+ * others need not wait out an election timeout, and the loop ends once
+ * another node leads or after two election timeouts; a follower, now, or
+ * a second request ends it at once. */
+void server_stop(int now);
+/* SHUTDOWN ABORT: calls off a stop waiting for its hand-over (its
+ * SHUTDOWN clients get Redis's error); 0 if there is none. */
+int server_stop_abort(void);
+/* c's SHUTDOWN, whose reply was to go to out (slot_reply_target), waits:
+ * answered only if the stop is called off. */
+struct client;
+void server_await_stop(struct client *c, buf *out);
+/* A waiting SHUTDOWN's slot leaves (its client went). */
+struct slot;
+void server_stop_detach(struct slot *s);
 #endif

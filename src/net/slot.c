@@ -56,6 +56,7 @@ static void slot_detach(slot *s) {
     case SLOT_APPLY: case SLOT_TRANSFER: writes_detach(s); break;
     case SLOT_READ: case SLOT_SLICED: case SLOT_FETCH: reads_detach(s); break;
     case SLOT_FWD: forward_detach(s); break;
+    case SLOT_STOP: server_stop_detach(s); break;
     }
 }
 

@@ -15,7 +15,7 @@
 #include "fetch.h"
 #include "resp.h"
 
-enum { SLOT_DONE, SLOT_APPLY, SLOT_READ, SLOT_FWD, SLOT_TRANSFER, SLOT_SLICED, SLOT_FETCH };
+enum { SLOT_DONE, SLOT_APPLY, SLOT_READ, SLOT_FWD, SLOT_TRANSFER, SLOT_SLICED, SLOT_FETCH, SLOT_STOP };
 typedef struct slot {
     struct slot *next;           /* the client's order */
     struct slot *qnext;          /* the queue that will answer it */
