@@ -460,33 +460,48 @@ def test_shutdown(cl):
     cl.start(lead)
     new = cl.leader()
     check(new is not None and retry(lambda: cl.call(new, "GET", "sd")) == b"1", "the write survives the stops")
-    # a leader whose followers are down waits for a hand-over that cannot come: ABORT calls it off
-    fols = cl.followers(new)
-    for f in fols:
-        cl.kill(f)
-    b = cl.client(new)
-    b.send(("SHUTDOWN",), ("PING",))  # its client goes before the abort
-    time.sleep(0.2)
-    b.close()
-    time.sleep(0.1)
-    got = cl.call(new, "SHUTDOWN", "ABORT")
-    check(got == "OK", "SHUTDOWN ABORT after the SHUTDOWN's client left: +OK (%r)" % got)
-    a = cl.client(new)
-    a.send(("SHUTDOWN",))
-    time.sleep(0.2)
-    got = cl.call(new, "SHUTDOWN", "ABORT")
-    check(got == "OK", "SHUTDOWN ABORT while the hand-over waits: +OK (%r)" % got)
-    got = a.read()
-    check(isinstance(got, Error) and str(got) == "ERR Errors trying to SHUTDOWN. Check logs.",
-          "the waiting SHUTDOWN gets Redis's error (%r)" % got)
-    check(a.call("PING") == "PONG" and cl.alive(new), "the node still runs")
-    a.close()
-    for f in fols:
-        cl.start(f)
-    check(cl.leader() is not None, "the cluster leads again")
-    got, rc = shut(cl, new, "NOW")
+    # a leader whose followers are down waits for a hand-over that cannot come (it stays leader
+    # for an election timeout): ABORT calls it off
+    def named(i):
+        return b"name=sdwait" in cl.call(i, "CLIENT", "LIST")
+    for gone in (False, True):
+        fols = cl.followers(new)
+        for f in fols:
+            cl.kill(f)
+        a = cl.client(new)
+        a.send(("SHUTDOWN",), ("CLIENT", "SETNAME", "sdwait"))  # waits behind it, as Redis blocks the client
+        time.sleep(0.05)
+        if gone:
+            a.close()  # its slot leaves the wait
+            time.sleep(0.05)
+        else:
+            check(not named(new), "a command pipelined after SHUTDOWN does not run while it waits")
+        got = cl.call(new, "SHUTDOWN", "ABORT")
+        check(got == "OK", "SHUTDOWN ABORT while the hand-over waits: +OK (%r)" % got)
+        if not gone:
+            got = a.read(), a.read()
+            check(isinstance(got[0], Error) and str(got[0]) == "ERR Errors trying to SHUTDOWN. Check logs." and
+                  got[1] == "OK" and named(new), "the waiting SHUTDOWN gets Redis's error, then the next command "
+                  "runs (%r)" % (got,))
+            check(a.call("PING") == "PONG", "its client goes on")
+            a.close()
+        check(cl.alive(new), "the node still runs")
+        for f in fols:
+            cl.start(f)
+        new = cl.leader()
+        check(new is not None, "the cluster leads again")
+    p = cl.procs.pop(new)
+    with cl.client(new) as c:
+        c.send(("SHUTDOWN", "NOW"), ("SET", "sdn", "3"))
+        try:
+            got = c.read()
+        except (OSError, ConnectionError, ValueError):
+            got = "closed"
+    rc = p.wait(30)
     check(got == "closed" and rc == 0, "SHUTDOWN NOW: no reply, exit 0 (%r, %r)" % (got, rc))
     cl.start(new)
+    lead = cl.leader()
+    check(lead is not None and cl.call(lead, "GET", "sdn") is None, "what was pipelined after SHUTDOWN NOW never ran")
 
 
 def test_kill_all(cl):
@@ -1003,7 +1018,7 @@ THREE_NODES = [test_follower_writes, test_follower_pipeline, test_follower_reads
                test_info_replication,
                test_redis_tools, test_leader_failure, test_lost_majority, test_election_after_outage,
                test_peer_garbage, test_proxy_link_closed,
-               test_close_in_flight, test_torn_tail, test_foreign_data, test_shutdown, test_kill_all]
+               test_close_in_flight, test_torn_tail, test_foreign_data, test_kill_all]
 FIVE_NODES = [test_five_nodes_lose_two]
 SECURED = [test_open_bind_needs_secret, test_secret_hidden, test_forged_frames, test_too_many_unauthenticated,
            test_impostor_node, test_join_needs_secret]
@@ -1038,7 +1053,8 @@ def suite():
     if not os.environ.get("SNAP_ONLY"):
         on_cluster(THREE_NODES)
         on_cluster(FIVE_NODES, 5)
-        on_cluster([test_slow_follower_keeps_link], timing=SLOW_TIMING)
+        # test_shutdown: a leader must outlast its followers long enough to be told to stop
+        on_cluster([test_slow_follower_keeps_link, test_shutdown], timing=SLOW_TIMING)
         on_secured_cluster(SECURED)
     on_cluster(SNAPSHOTS, 3, SNAPSHOT_ARGS)
 

@@ -3534,8 +3534,12 @@ static void test_transfer_happy_path(void) {
     i1 = raft_propose(r, RAFT_ENTRY_COMMAND, "x", 1);
     flush(r, NULL);
     ack(r, 3, i1);  /* 3 is the most up to date... */
-    for (int i = 0; i < E; i++) raft_tick(r);  /* ...the period ends */
+    for (int i = 0; i < E; i++) raft_tick(r);  /* ...the period ends: both count as heard lately */
     step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 2, .to = 1, .term = raft_term(r)});  /* only 2 answers */
+    flush(r, NULL);
+    CHECK(raft_role(r) == RAFT_LEADER && raft_transfer_leader(r, 0) == 3);
+    for (int i = 0; i < E; i++) raft_tick(r);  /* the transfer gives up; another period ends: 3 quiet for two */
+    step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 2, .to = 1, .term = raft_term(r)});
     flush(r, NULL);
     CHECK(raft_role(r) == RAFT_LEADER && raft_transfer_leader(r, 0) == 2);
     raft_free(r);

@@ -159,6 +159,10 @@ void shutdown_command(cmdctx *x, int argc, rstr *argv) {
         else reply_error(x->out, "ERR No shutdown in progress.");
         return;
     }
+    if (x->c->proxy) {  /* a follower's client forwarded in MULTI: never the leader's to stop */
+        reply_error(x->out, "ERR Command not allowed inside a transaction");
+        return;
+    }
     logmsg(LL_WARNING, "User requested shutdown...");
     server_stop(now);
     x->wait_stop = 1;

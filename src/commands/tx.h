@@ -34,6 +34,13 @@ typedef struct tx {
 /* The largest transaction, counted as a request: it and its header fit one entry. */
 #define TX_MAX_BYTES (ENTRY_MAX_REQUEST - (1ULL << 20))
 
+/* Whether a queued command (cmd, run its subcommand or cmd itself) goes
+ * in EXEC's entry: the data commands and the pure PING, ECHO and UNWATCH.
+ * Server and connection commands (INFO, CLIENT, CONFIG, SHUTDOWN...) read
+ * or change the node or the connection, never the data: a TX_LOCAL takes
+ * their place, and an entry naming one is refused at apply. */
+int tx_in_entry(const command *cmd, const command *run);
+
 /* c's transaction, made empty when it has none. */
 struct client;
 tx *tx_of(struct client *c);

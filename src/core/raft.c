@@ -16,6 +16,7 @@ typedef struct progress {
     uint64_t infl[RAFT_MAX_INFLIGHT];  /* ...ring of their last indexes */
     int stall;            /* ticks with appends outstanding and none acked */
     int active;           /* heard from in this check-quorum period */
+    int recent;           /* ...or in the one before */
     int vote;             /* 0 none, 1 granted, -1 rejected */
     int snap;             /* needs a snapshot: appends wait until it lands */
     uint64_t read_ack;    /* highest read round acknowledged this term */
@@ -458,15 +459,16 @@ static void flush_timeout_now(raft *r) {
 }
 
 /* The most up-to-date other voter (NULL if none), among those heard from
- * lately if any is. */
+ * in the last two check-quorum periods if any is. */
 static progress *best_voter(raft *r) {
     progress *best = NULL;
     for (int i = 0; i < r->npr; i++) {
         progress *p = &r->pr[i];
         if (!p->voter || p->id == r->cfg.id) continue;
-        /* one heard from in this check-quorum period first: a node that
-         * is down would never get the TIMEOUT_NOW */
-        if (!best || p->active > best->active || (p->active == best->active && p->match > best->match)) best = p;
+        /* one heard from in this check-quorum period or the one before
+         * first: a node that is down would never get the TIMEOUT_NOW */
+        int live = p->active || p->recent, best_live = best && (best->active || best->recent);
+        if (!best || live > best_live || (live == best_live && p->match > best->match)) best = p;
     }
     return best;
 }
@@ -701,6 +703,7 @@ void raft_tick(raft *r) {
             int active = 0;
             for (int i = 0; i < r->npr; i++) {
                 if (r->pr[i].voter) active += r->pr[i].id == r->cfg.id || r->pr[i].active;
+                r->pr[i].recent = r->pr[i].active;
                 r->pr[i].active = 0;
             }
             if (active < quorum(r)) become_follower(r, r->term, 0);

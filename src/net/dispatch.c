@@ -94,6 +94,7 @@ static int hold_over(const client *c, int reachable) {
     case HOLD_BACKLOG: return !node_accepting() || !backlogged();
     case HOLD_FORWARDS: return c->fwd_bytes <= FORWARD_MAX_BYTES / 2;
     case HOLD_APPLIED: return node_applied() >= c->acked_write;
+    case HOLD_STOP: return !c->stop_wait;
     default: return reachable;
     }
 }
@@ -332,6 +333,7 @@ static void propose_exec(client *c) {
 
 int dispatch_request(client *c) {
     request r = {c->parser.argc, c->parser.argv, NULL, NULL, NULL, 0, 0, 0};
+    if (c->stop_wait) { hold(c, HOLD_STOP); return 0; }  /* as Redis blocks a SHUTDOWN's client */
     if (c->proxy && forward_proxy_user(c)) return 1;
     if (!c->proxy && c->fwd_multi && !node_accepting() && multi_forwarding(c, cmd_lookup(r.argv[0].p, r.argv[0].len)))
         return forward_tx(c, &r);

@@ -43,18 +43,13 @@ static int controls(const command *cmd) {
  * when the entry applies. */
 static int allowed(const command *cmd, const command *run) { return !((cmd->flags | run->flags) & (CMD_LEADER | CMD_NO_MULTI)); }
 
-/* Server and connection commands (INFO, CLIENT, CONFIG, TIME, AUTH...)
- * read or change the node or the connection, never the data: nothing in
- * the entry's apply may depend on them (every replica would answer its
- * own). They stay out of the entry, a TX_LOCAL in their place, and the
- * node the client is connected to runs them once the entry has applied,
- * their replies in their places in EXEC's (multi_splice); as Redis runs
- * everything after the WATCH check, nothing runs when it fails. The pure
- * PING, ECHO and UNWATCH go in the entry. */
-static int local(const command *cmd, const command *run) {
-    if (is(cmd, "ping") || is(cmd, "echo") || is(cmd, "unwatch")) return 0;
-    return !((cmd->flags | run->flags) & (CMD_WRITE | CMD_READONLY));
-}
+/* Server and connection commands (tx_in_entry) stay out of the entry:
+ * nothing in its apply may depend on them (every replica would answer its
+ * own). The node the client is connected to runs them once the entry has
+ * applied, their replies in their places in EXEC's (multi_splice); as
+ * Redis runs everything after the WATCH check, nothing runs when it
+ * fails. */
+static int local(const command *cmd, const command *run) { return !tx_in_entry(cmd, run); }
 
 /* A list of commands in one buf: u32 argc, then u32 length and the
  * bytes of each argument. */

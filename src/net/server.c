@@ -16,6 +16,7 @@ static struct {
     time_t start_time;
     ev_timer handover;      /* stopping: waits for another node to lead */
     double stop_requested;  /* when; 0: not stopping */
+    int breaking;           /* the loop ends: too late to call it off */
     slot *stop_wait;        /* SHUTDOWN requests, by qnext */
 } S;
 
@@ -58,6 +59,7 @@ static void handover_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     if (moved) logmsg(LL_NOTICE, "Leadership handed over to node %llu", (unsigned long long)l);
     else logmsg(LL_WARNING, "Leadership hand-over did not complete; stopping anyway");
     ev_timer_stop(loop, w);
+    S.breaking = 1;
     ev_break(loop, EVBREAK_ALL);
 }
 
@@ -69,17 +71,19 @@ void server_stop(int now) {
         return;
     }
     if (S.stop_requested) ev_timer_stop(S.loop, &S.handover);  /* a second request does not wait */
+    S.breaking = 1;
     ev_break(S.loop, EVBREAK_ALL);
 }
 
 int server_stop_abort(void) {
-    if (!S.stop_requested) return 0;
+    if (!S.stop_requested || S.breaking) return 0;
     ev_timer_stop(S.loop, &S.handover);
     S.stop_requested = 0;
     logmsg(LL_WARNING, "Shutdown manually aborted.");
     while (S.stop_wait) {
         slot *s = S.stop_wait;
         S.stop_wait = s->qnext;
+        s->c->stop_wait = 0;  /* its later requests go on (dispatch_resume_held) */
         reply_error(&s->reply, "ERR Errors trying to SHUTDOWN. Check logs.");
         slot_done(s);
     }
@@ -90,6 +94,7 @@ void server_await_stop(client *c, buf *out) {
     slot *s = out == &c->out ? slot_new(c, SLOT_STOP) : c->stail;  /* stail: the one out belongs to */
     s->state = SLOT_STOP;
     s->deadline = INFINITY;  /* the process ends, or an abort answers it */
+    c->stop_wait = 1;
     s->qnext = S.stop_wait;
     S.stop_wait = s;
 }
