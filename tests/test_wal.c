@@ -1242,6 +1242,25 @@ static void test_read_back(void) {
     wal_close(w);
     model_free(&m);
 
+    /* a large record is read alone, straight into its blob; damage in it is EIO */
+    new_dir(dir, sizeof(dir));
+    m = (model){0};
+    w = open_check(dir, BIG, &m, __LINE__);
+    CHECK(put_run(w, &m, 1, 2, 1, 30) == 0 && put_run(w, &m, 3, 1, 1, 3 << 20) == 0 && put_run(w, &m, 4, 2, 1, 30) == 0);
+    read_back_check(w, &m, 1, 5, __LINE__);
+    seg_path(seg, sizeof(seg), dir, 1);
+    uint64_t at = WAL_SEG_HEADER + 2 * (WAL_REC_HEADER + 30) + WAL_REC_HEADER + (2 << 20);
+    xor_byte(seg, at, 0x01);
+    e = m.e[2];
+    e.data = NULL;
+    errno = 0;
+    CHECK(wal_read(w, &e, 1) == -1 && errno == EIO && !e.data);
+    xor_byte(seg, at, 0x01);
+    CHECK(wal_read(w, &e, 1) == 0 && e.data && !memcmp(e.data, m.e[2].data, 3 << 20));
+    blob_release(e.data);
+    wal_close(w);
+    model_free(&m);
+
     /* beside a writer */
     new_dir(dir, sizeof(dir));
     m = (model){0};

@@ -834,8 +834,20 @@ static int locate(wal *w, uint64_t i, uint64_t *segfirst, uint64_t *off) {
     return 0;
 }
 
-/* Records e[0..n), consecutive in one segment at off, read in one go and
- * checked: crc, index, term and length as the caller knows them. */
+/* Whether the record whose header is h and data d is entry e as the
+ * caller knows it (index, term, type, length), its crc sound. */
+static int record_is(const char *h, const char *d, const raft_entry *e) {
+    return get_u32(h + 4) == e->len && get_u64(h + 8) == e->term && get_u64(h + 16) == e->index &&
+           (unsigned char)h[24] == (unsigned char)e->type &&
+           get_u32(h) == crc_update(crc_of(h + 4, WAL_REC_HEADER - 4), d, e->len);
+}
+
+/* A record read back alone, its data straight into its blob: a large
+ * value is not held twice. */
+#define WAL_READ_ALONE (1u << 20)
+
+/* Records e[0..n), consecutive in one segment at off, read in one go
+ * (one large one alone) and checked (record_is). */
 static int read_run(wal *w, uint64_t segfirst, uint64_t off, raft_entry *e, size_t n) {
     size_t span = 0;
     for (size_t k = 0; k < n; k++) span += WAL_REC_HEADER + e[k].len;
@@ -843,14 +855,21 @@ static int read_run(wal *w, uint64_t segfirst, uint64_t off, raft_entry *e, size
     seg_name(name, sizeof(name), segfirst);
     int fd = openat(w->dirfd, name, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
+    int rc;
+    if (n == 1 && e[0].len >= WAL_READ_ALONE) {
+        char h[WAL_REC_HEADER], *d = blob_new(e[0].len);
+        rc = read_full(fd, h, WAL_REC_HEADER, off) < 0 || read_full(fd, d, e[0].len, off + WAL_REC_HEADER) < 0 ? -1 : 0;
+        if (rc == 0 && !record_is(h, d, &e[0])) { errno = EIO; rc = -1; }
+        if (rc == 0) e[0].data = d; else blob_release(d);
+        close(fd);
+        return rc;
+    }
     char *b = xmalloc(span);
-    int rc = read_full(fd, b, span, off);
+    rc = read_full(fd, b, span, off);
     close(fd);
     for (size_t k = 0, pos = 0; rc == 0 && k < n; k++) {
         const char *h = b + pos;
-        if (get_u32(h + 4) != e[k].len || get_u64(h + 8) != e[k].term || get_u64(h + 16) != e[k].index ||
-            (unsigned char)h[24] != (unsigned char)e[k].type ||
-            get_u32(h) != crc_of(h + 4, WAL_REC_HEADER - 4 + (uint64_t)e[k].len)) {
+        if (!record_is(h, h + WAL_REC_HEADER, &e[k])) {
             errno = EIO;
             rc = -1;
             break;
@@ -872,8 +891,8 @@ int wal_read(wal *w, raft_entry *e, size_t n) {
     if (rc < 0) errno = ENOENT;
     for (size_t k = 0; k < n && rc == 0;) {
         if (e[k].data) { k++; continue; }
-        size_t j = k + 1;  /* a run: missing, same segment, back to back */
-        while (j < n && !e[j].data && segf[j] == segf[k] &&
+        size_t j = k + 1;  /* a run: missing, same segment, back to back, small */
+        while (e[k].len < WAL_READ_ALONE && j < n && !e[j].data && e[j].len < WAL_READ_ALONE && segf[j] == segf[k] &&
                off[j] == off[j - 1] + WAL_REC_HEADER + e[j - 1].len && j - k < 4096)
             j++;
         rc = read_run(w, segf[k], off[k], e + k, j - k);
