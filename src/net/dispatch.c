@@ -32,13 +32,14 @@ typedef struct request {
 /* What admission decided: run here, sent to the leader, wait, or answered. */
 enum { GO_LOCAL, GO_FORWARDED, GO_HELD, GO_ANSWERED };
 
-void dispatch_run_at(client *c, const command *cmd, int argc, rstr *argv, buf *out, uint64_t time_ms) {
+int dispatch_run_at(client *c, const command *cmd, int argc, rstr *argv, buf *out, uint64_t time_ms) {
     cmdctx x = {server_store(), out, c, time_ms, 0, 0, 0};
     cmd->proc(&x, argc, argv);
+    return x.wait_stop;
 }
 
-void dispatch_run(client *c, const command *cmd, int argc, rstr *argv, buf *out) {
-    dispatch_run_at(c, cmd, argc, argv, out, node_read_time());
+int dispatch_run(client *c, const command *cmd, int argc, rstr *argv, buf *out) {
+    return dispatch_run_at(c, cmd, argc, argv, out, node_read_time());
 }
 
 /* ---- holding ---- */
@@ -276,11 +277,10 @@ static void run_now(client *c, const request *r) {
     gettimeofday(&t0, NULL);
     buf *out = slot_reply_target(c);
     size_t before = out->len;
-    cmdctx x = {server_store(), out, c, node_read_time(), 0, 0, 0};
-    r->run->proc(&x, r->argc, r->argv);
+    int stop = dispatch_run(c, r->run, r->argc, r->argv, out);
     gettimeofday(&t1, NULL);
     r->cmd->usec += (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_usec - t0.tv_usec);
-    if (x.wait_stop) { server_await_stop(c, out); return; }
+    if (stop) { server_await_stop(c, out); return; }
     if (out->len > before && out->data[before] == '-') { r->cmd->failed++; stats.errors++; }
     slot_reply_end(c, out);
 }

@@ -19,10 +19,12 @@ void dispatch_init(void);
 /* Runs the request parsed in c->parser; 0 when it must wait (c is held,
  * the request stays in the parser). */
 int dispatch_request(client *c);
-/* Runs a command's handler now, its reply appended to out. */
-/* The same at a given cluster time (a follower's read: reads.h). */
-void dispatch_run_at(client *c, const command *cmd, int argc, rstr *argv, buf *out, uint64_t time_ms);
-void dispatch_run(client *c, const command *cmd, int argc, rstr *argv, buf *out);
+/* Runs a command's handler now, its reply appended to out (dispatch_run_at:
+ * at a given cluster time, a follower's read: reads.h). 1 when the reply
+ * waits for the node to stop (SHUTDOWN: server_await_stop); the callers
+ * besides dispatch never run one. */
+int dispatch_run_at(client *c, const command *cmd, int argc, rstr *argv, buf *out, uint64_t time_ms);
+int dispatch_run(client *c, const command *cmd, int argc, rstr *argv, buf *out);
 /* Goes on with the held clients that may; how many did. */
 int dispatch_resume_held(void);
 /* c is being freed: no longer held. */
