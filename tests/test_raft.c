@@ -2147,6 +2147,9 @@ static int fake_load(void *ctx, raft_entry *e, size_t n) {
     return 0;
 }
 
+static int congest;
+static int fake_congested(void *ctx, uint64_t to) { (void)ctx; return congest && to == 3; }
+
 static void propose_data(raft *r) {
     char b[32];
     size_t len = entry_data(raft_last_index(r) + 1, raft_term(r), b, sizeof(b));
@@ -2157,6 +2160,7 @@ static void test_entry_cache(void) {
     raft_config c = config(1, 3);
     c.cache_bytes = 40;
     c.load = fake_load;
+    c.congested = fake_congested;
     raft *r = make(&c, 1, 0, NULL, 0);
     to_leader(r, 3);
     flush(r, NULL);
@@ -2189,6 +2193,31 @@ static void test_entry_cache(void) {
                  "append entry %zu: index %llu len %zu", k, (unsigned long long)e->index, e->len);
     }
     CHECK(raft_loaded_entries(r) >= 10 && raft_entry_at(r, 2)->data == NULL);  /* not put back in the cache */
+    outq_clear(&q);
+
+    /* a link too far behind: the append is dropped before its read-back
+     * (a 100 MB entry read again per heartbeat held the loop for seconds),
+     * and sent again once the link drains */
+    congest = 1;
+    step(r, (raft_msg){.type = MSG_APPEND_RESP, .from = 3, .to = 1, .term = 2, .index = 21, .reject = 1,
+                       .hint_index = 1});
+    flush(r, &q);
+    CHECKMSG(count_appends_with_entries(&q, 3) == 0 && loads == 1 && !find(&q, MSG_SNAPSHOT, 3),
+             "congested: %d appends, %d loads", count_appends_with_entries(&q, 3), loads);
+    outq_clear(&q);
+    congest = 0;
+    step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 3, .to = 1, .term = 2});
+    flush(r, &q);
+    m = find(&q, MSG_APPEND, 3);
+    CHECKMSG(m && m->m.nentries == 21 && loads == 2, "drained: resent with %zu entries, %d loads",
+             m ? m->m.nentries : 0, loads);
+    outq_clear(&q);
+    /* a backlog of heartbeat answers at once: each resends the probe, but
+     * one ready reads the entries back once */
+    for (int k = 0; k < 3; k++) step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 3, .to = 1, .term = 2});
+    flush(r, &q);
+    CHECKMSG(count_appends_with_entries(&q, 3) == 1 && loads == 3, "3 heartbeat answers: %d appends, %d loads",
+             count_appends_with_entries(&q, 3), loads);
     outq_clear(&q);
 
     /* a log that cannot be read back: an image, no append */

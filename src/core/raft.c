@@ -1163,10 +1163,24 @@ static int load_append(raft *r, raft_msg *m) {
     return 1;
 }
 
+/* Whether the first keep messages of this ready hold an append just like
+ * m: a probe is resent at each heartbeat answer, and a follower that
+ * answers a backlog of heartbeats at once would otherwise have the same
+ * entries read back once per answer. */
+static int queued_twice(const raft *r, size_t keep, const raft_msg *m) {
+    for (size_t k = 0; k < keep; k++) {
+        const raft_msg *o = &r->now.v[k];
+        if (o->type == MSG_APPEND && o->to == m->to && o->index == m->index && o->nentries == m->nentries) return 1;
+    }
+    return 0;
+}
+
 /* Appends were queued with their range only: the log array may have moved
  * since, and the cache may have let their entries go. One from a
  * leadership that ended is dropped; one whose entries cannot be read back
- * gives way to an image (its request goes out in this ready). */
+ * gives way to an image (its request goes out in this ready); one that
+ * needs a read-back is dropped if the link is congested or this ready
+ * sends the same entries already. */
 static void resolve_appends(raft *r) {
     size_t n = r->now.n, keep = 0;
     for (size_t i = 0; i < n; i++) {
@@ -1177,7 +1191,11 @@ static void resolve_appends(raft *r) {
                 m.index + m.nentries > raft_last_index(r) || (p && p->snap))  /* an image goes there instead */
                 continue;
             m.entries = at(r, m.index + 1);
-            if (m.index + 1 < r->evict_next && !load_append(r, &m)) {
+            int from_disk = m.index + 1 < r->evict_next;
+            if (from_disk && (queued_twice(r, keep, &m) ||
+                              (r->cfg.congested && r->cfg.congested(r->cfg.congested_ctx, m.to))))
+                continue;
+            if (from_disk && !load_append(r, &m)) {
                 if (p) send_image(r, p);  /* queued after n */
                 continue;
             }

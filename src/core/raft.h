@@ -93,6 +93,12 @@ typedef struct raft_config {
     size_t cache_bytes;
     int (*load)(void *ctx, raft_entry *e, size_t n);
     void *load_ctx;
+    /* 1 when the link to `to` is so far behind that it would drop an
+     * append now (NULL: never). Asked before a read-back, which such an
+     * append is not worth: it is dropped here instead, as a lossy link
+     * would, and sent again when its loss shows. */
+    int (*congested)(void *ctx, uint64_t to);
+    void *congested_ctx;
 } raft_config;
 
 typedef struct raft raft;

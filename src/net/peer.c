@@ -1404,13 +1404,21 @@ static int send_frame(uint64_t to, int type, const char *head, size_t hlen, cons
  * 1 MB, an entry larger than that alone) puts in flight on a healthy link. */
 #define PEER_RAFT_BACKLOG (96ULL << 20)
 
+static int raft_backlogged(const conn *c) {
+    if (c->q.lane_bytes[LANE_RAFT] < PEER_RAFT_BACKLOG) return 0;
+    transport.dropped_appends++;
+    return 1;
+}
+
+int peer_raft_congested(uint64_t id) {
+    conn *c = sendable(id);
+    return c && raft_backlogged(c);
+}
+
 int peer_send_raft(const raft_msg *m) {
     conn *c = sendable(m->to);
     if (!c) return -1;
-    if (m->nentries && c->q.lane_bytes[LANE_RAFT] >= PEER_RAFT_BACKLOG) {
-        transport.dropped_appends++;
-        return -1;
-    }
+    if (m->nentries && raft_backlogged(c)) return -1;
     size_t payload = RAFT_FIXED;
     for (size_t i = 0; i < m->nentries; i++) payload += ENTRY_FIXED + m->entries[i].len;
     if (direct(c, FR_RAFT, payload)) {

@@ -56,6 +56,7 @@ static void tr_send_image(void *ctx, uint64_t to, uint64_t term) { (void)ctx; st
 static void tr_stop_images(void *ctx) { (void)ctx; stream_stop_sending(); }
 static uint64_t tr_image_floor(void *ctx) { (void)ctx; return stream_floor(); }
 static void tr_flush(void *ctx) { (void)ctx; peer_flush(); }
+static int tr_congested(void *ctx, uint64_t to) { (void)ctx; return peer_raft_congested(to); }
 static void tr_link(void *ctx, const cluster_member *m) {
     (void)ctx;
     if (!peer_known(m->id))
@@ -322,7 +323,7 @@ static replica *start_replica(const config *cfg, raft_entry *log, size_t nlog) {
     rc.lease_refresh_ms = (uint64_t)rc.core.heartbeat_ticks * TICK_MS;
     replica_log_port lp = walsync_port(self.ws);
     replica_transport_port tp = {NULL, tr_send, tr_send_image, tr_stop_images, tr_image_floor, tr_link, tr_unlink,
-                                 tr_flush};
+                                 tr_flush, tr_congested};
     replica_sm_port sp = applier_port(self.ap);
     replica_clock_port cp = {NULL, clock_mono, clock_wall, clock_wall_ms};
     replica_events ep = {NULL, NULL, ev_applied, ev_leader_changed, ev_fatal};  /* replies: the applier's */

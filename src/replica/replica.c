@@ -621,6 +621,8 @@ replica *replica_new(const replica_config *cfg, const replica_log_port *log, con
     raft_config core = cfg->core;
     core.load = log->read;
     core.load_ctx = log->ctx;
+    core.congested = tr->congested;
+    core.congested_ctx = tr->ctx;
     if (!core.load) core.cache_bytes = 0;
     r->r = raft_new_at(&core, term, vote, applied, applied_term, entries, n);
     r->time_floor = r->committed_time = r->log_time = cfg->time_floor;

@@ -54,6 +54,7 @@ typedef struct replica_transport_port {
     void (*link)(void *ctx, const cluster_member *m);  /* keep a link to m */
     void (*unlink)(void *ctx, uint64_t id);
     void (*flush)(void *ctx);              /* end of a round of sends */
+    int (*congested)(void *ctx, uint64_t to);  /* as raft_config.congested (NULL: never) */
 } replica_transport_port;
 
 typedef struct replica_sm_port {
