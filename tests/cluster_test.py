@@ -148,6 +148,30 @@ def test_incr_everywhere(cl):
         x.close()
 
 
+def test_bitmaps_everywhere(cl):
+    """Bitmap writes from clients on every node land once each, and every
+    node reads them back (BITFIELD increments race like INCRs)."""
+    cs = [cl.client(i) for i in range(1, 4)]
+    for n, x in enumerate(cs):  # node n sets bits n, n+3, n+6, ...
+        x.send(*[("SETBIT", "bm:shared", str(b), "1") for b in range(n, 300, 3)])
+        x.send(*[("BITFIELD", "bm:ctr", "INCRBY", "u16", "#1", "1", "GET", "u8", "0")] * 50)
+    for n, x in enumerate(cs):
+        for _ in range(100 + 50):
+            check(not isinstance(x.read(), harness.Error), "no error from node %d" % (n + 1))
+    for n, x in enumerate(cs):
+        check(x.call("BITCOUNT", "bm:shared") == 300, "node %d counts 300 bits set" % (n + 1))
+        check(x.call("BITPOS", "bm:shared", "0") == 300, "node %d finds the first clear bit" % (n + 1))
+        check(x.call("BITFIELD_RO", "bm:ctr", "GET", "u16", "#1") == [150], "node %d reads 150 increments" % (n + 1))
+    f = cl.followers()[0]
+    with cl.client(f) as c:
+        check(c.call("BITOP", "NOT", "bm:not", "bm:shared") == 38, "BITOP through a follower")
+        check(c.call("BITCOUNT", "bm:not") == 38 * 8 - 300, "the follower reads its result")
+        c.send(("MULTI",), ("SETBIT", "bm:tx", "9", "1"), ("GETBIT", "bm:tx", "9"), ("BITCOUNT", "bm:tx"), ("EXEC",))
+        check([c.read() for _ in range(5)][-1] == [0, 1, 1], "bitmaps inside MULTI on a follower")
+    for x in cs:
+        x.close()
+
+
 def test_info_replication(cl):
     """INFO replication is shaped as Redis clients expect, on leader and follower."""
     lead = cl.leader()
@@ -1020,7 +1044,7 @@ def test_join_needs_secret(cl):
 
 # Each list runs in order on one cluster: a test may build on what the one
 # before left (test_torn_tail reads test_peer_garbage's key).
-THREE_NODES = [test_follower_writes, test_follower_pipeline, test_follower_reads, test_lease_reads, test_incr_everywhere,
+THREE_NODES = [test_follower_writes, test_follower_pipeline, test_follower_reads, test_lease_reads, test_incr_everywhere, test_bitmaps_everywhere,
                test_info_replication,
                test_redis_tools, test_leader_failure, test_lost_majority, test_election_after_outage,
                test_peer_garbage, test_proxy_link_closed,

@@ -601,6 +601,108 @@ def test_final_state(d):
     d.compare(["SCAN", "0", "COUNT", "3"], "final state")
 
 
+# ---- Bitmaps ----
+
+BITMAP_SCRIPT = [
+    "SET e ''", "SET s foobar", "SET ff \xff", "BITCOUNT s", "BITCOUNT s 0 0", "BITCOUNT s 1 1", "BITCOUNT s 0 -1 BIT",
+    "BITCOUNT s 5 30 BIT", "BITCOUNT s 5 30 bit", "BITCOUNT s 1 2 BYTE", "BITCOUNT s -1 -2", "BITCOUNT s -2 -1 BIT",
+    "BITCOUNT s 0", "BITCOUNT s 0 1 BIT x", "BITCOUNT s 0 1 FOO", "BITCOUNT s a 1 foo", "BITCOUNT s 0 b",
+    "BITCOUNT nokey a b", "BITCOUNT nokey 1", "BITCOUNT nokey 1 2 x", "BITCOUNT e", "BITCOUNT e 0 -1 BIT",
+    "BITCOUNT s -9223372036854775808 9223372036854775807", "BITCOUNT s 9223372036854775807 -9223372036854775808 BIT",
+    "BITCOUNT", "BITPOS s 1", "BITPOS s 0", "BITPOS s 1 2", "BITPOS s 0 -1", "BITPOS s 1 7 15 BIT",
+    "BITPOS s 0 0 -1 BIT", "BITPOS s 1 200", "BITPOS s 0 200", "BITPOS s 1 -100 100", "BITPOS nokey 1 abc",
+    "BITPOS nokey 0 abc", "BITPOS nokey 3", "BITPOS s 3", "BITPOS s -1", "BITPOS s x", "BITPOS s 1 a",
+    "BITPOS s 1 0 x", "BITPOS s 1 0 x foo", "BITPOS s 1 0 1 x", "BITPOS s 1 0 1 bit 5", "BITPOS e 0", "BITPOS e 1",
+    "BITPOS ff 0", "BITPOS ff 0 0", "BITPOS ff 0 0 -1", "BITPOS ff 0 0 7 BIT", "BITPOS ff 1 3 5 BIT",
+    "BITPOS s", "SETBIT sb 7 1", "GET sb", "SETBIT sb 100 1", "STRLEN sb", "SETBIT sb 100 0", "SETBIT sb -1 1",
+    "SETBIT sb 4294967296 1", "SETBIT sb 4294967295 2", "SETBIT sb abc 2", "SETBIT sb 1 -1", "SETBIT sb 01 1",
+    "SETBIT sb +1 1", "SETBIT sb #1 1", "SETBIT sb 1", "GETBIT sb 7", "GETBIT sb 4294967296", "GETBIT sb 4294967295",
+    "GETBIT nokey 10", "GETBIT sb x", "GETBIT sb -1", "GETBIT sb", "SET ex1 abc EX 1000", "SETBIT ex1 0 1",
+    "TTL ex1", "GET ex1",
+    "BITFIELD nokey", "EXISTS nokey", "BITFIELD bf OVERFLOW FAIL INCRBY u8 100 1000", "STRLEN bf",
+    "BITFIELD_RO s SET u8 0 1", "BITFIELD_RO s OVERFLOW SAT GET u8 0", "BITFIELD_RO s get u8 0 get i4 #3",
+    "BITFIELD_RO nokey2 GET u8 0", "EXISTS nokey2", "BITFIELD s GET u64 0", "BITFIELD s GET i65 0",
+    "BITFIELD s GET i0 0", "BITFIELD s GET U8 0", "BITFIELD s GET u08 0", "BITFIELD s GET x8 0", "BITFIELD s GET u 0",
+    "BITFIELD s GET u8 #-1", "BITFIELD s GET u8 -1", "BITFIELD s GET u8 +1", "BITFIELD s GET u8 01",
+    "BITFIELD s GET u8 #2305843009213693952", "BITFIELD s GET u8 #2305843009213693953", "BITFIELD s GET i64 #0",
+    "BITFIELD s GET u8 4294967295", "BITFIELD s GET u8 4294967296", "BITFIELD s OVERFLOW foo",
+    "BITFIELD s INCRBY u8 0 x", "BITFIELD s INCRBY u8 0", "BITFIELD s bogus", "BITFIELD s GET u8",
+    "BITFIELD s OVERFLOW", "BITFIELD s overflow sat", "BITFIELD s GET u8 0 GET i8 0 GET u1 0 GET i1 0 GET i64 0",
+    "BITFIELD bw SET i8 0 127 INCRBY i8 0 1 INCRBY i8 0 -1 OVERFLOW SAT INCRBY i8 0 200 INCRBY i8 0 -1000",
+    "BITFIELD bw OVERFLOW FAIL INCRBY i8 0 1 SET i8 0 -129 OVERFLOW WRAP SET i8 0 -129 GET i8 0",
+    "BITFIELD bu SET u8 0 255 INCRBY u8 0 1 OVERFLOW SAT INCRBY u8 0 -300 SET u8 0 -1 GET u8 0",
+    "BITFIELD bu OVERFLOW FAIL SET u8 0 -1 SET u8 0 256 SET u8 0 255 INCRBY u8 0 -256 INCRBY u8 0 -255",
+    "BITFIELD bu OVERFLOW WRAP SET u8 0 -1 INCRBY u8 0 9223372036854775807 INCRBY u8 0 -9223372036854775808",
+    "BITFIELD b64 SET i64 0 9223372036854775807 INCRBY i64 0 1 OVERFLOW SAT INCRBY i64 0 1 INCRBY i64 0 "
+    "-9223372036854775808 INCRBY i64 0 -9223372036854775808 OVERFLOW FAIL INCRBY i64 0 -1",
+    "BITFIELD b63 SET u63 0 9223372036854775807 GET u63 0 OVERFLOW SAT SET u63 0 -5 INCRBY u63 0 5 GET i63 0",
+    "BITFIELD b63 SET i63 3 -4611686018427387904 INCRBY i63 3 -1 OVERFLOW SAT INCRBY i63 3 -9223372036854775808",
+    "BITFIELD bodd SET u5 3 31 SET i3 13 -2 GET u16 0 INCRBY u5 #1 7 GET u64x 0", "GET bodd",
+    "BITFIELD bodd SET u5 3 31 SET i3 13 -2 GET u16 0 INCRBY u5 #1 7", "GET bodd", "GET bw", "GET bu", "GET b64",
+    "GET b63", "BITFIELD", "BITFIELD_RO", "BITFIELD_RO s INCRBY u8 0 1 GET u8 x",
+    "SET op1 foobar", "SET op2 abcdef", "SET op3 \x00\xff\x0f", "BITOP AND dest op1 op2", "GET dest",
+    "BITOP OR dest op1 op2 op3", "GET dest", "BITOP XOR dest op1 op2 op3", "GET dest", "BITOP NOT dest op3",
+    "GET dest", "BITOP not dest op1", "GET dest", "BITOP and dest op1 nokey", "GET dest", "BITOP OR dest nokey",
+    "EXISTS dest", "SET dest x EX 100", "BITOP OR dest op1", "TTL dest", "BITOP foo d s", "BITOP NOT d s s",
+    "BITOP AND d", "BITOP NOT d", "BITOP NOT d nokey", "EXISTS d", "BITOP AND op1 op1 op1", "GET op1",
+]
+
+BITMAP_KEYS = ["b0", "b1", "b2", "b3"]
+BF_TYPES = ["i1", "i2", "i7", "i8", "i9", "i16", "i31", "i32", "i33", "i63", "i64", "u1", "u2", "u7", "u8", "u9",
+            "u15", "u16", "u31", "u32", "u33", "u62", "u63"]
+BF_BAD_TYPES = ["u64", "i65", "i0", "u0", "U8", "x8", "u", "", "i-1", "u+8", "u 8"]
+
+def random_bitmap_cmd(r):
+    k = lambda: r.choice(BITMAP_KEYS)
+    bint = lambda lo, hi: r.choice(BOUNDARY_INTS) if r.random() < 0.1 else str(r.randint(lo, hi))
+    off = lambda: r.choice(["-1", "x", "", "01", "4294967296", "1.5"]) if r.random() < 0.03 else str(r.randint(0, 90))
+    val = lambda: "".join(chr(r.choice([0, 255, 1, 128, 15, 240, r.randint(0, 255)])) for _ in range(r.randint(0, 9)))
+    unit = lambda: [] if r.random() < 0.5 else [r.choice(["BIT", "BYTE", "bit", "byte", "FOO"])]
+    def bf_ops(readonly):
+        ops = []
+        for _ in range(r.randint(0, 5)):
+            t = r.choice(BF_TYPES) if r.random() < 0.97 else r.choice(BF_BAD_TYPES)
+            o = off() if r.random() < 0.8 else "#%d" % r.randint(0, 9)
+            kind = r.choice(["GET"] * 3 + ([] if readonly and r.random() < 0.9 else ["SET", "INCRBY"]) + ["OVERFLOW"])
+            if kind == "OVERFLOW": ops += ["OVERFLOW", r.choice(["WRAP", "SAT", "FAIL", "fail", "BAD"])]
+            elif kind == "GET": ops += ["GET", t, o]
+            else: ops += [kind, t, o, r.choice(BOUNDARY_INTS) if r.random() < 0.5 else str(r.randint(-300, 300))]
+        if r.random() < 0.03: ops += r.choice([["GET"], ["SET", "u8"], ["FOO"], ["INCRBY", "u8", "0"]])
+        return ops
+    choices = [
+        lambda: ["SET", k(), val()], lambda: ["GET", k()], lambda: ["DEL", k()], lambda: ["STRLEN", k()],
+        lambda: ["APPEND", k(), val()], lambda: ["EXISTS", k()],
+        lambda: ["SETBIT", k(), off(), r.choice(["0", "1"] * 10 + ["2", "-1", "x"])],
+        lambda: ["SETBIT", k(), off(), r.choice(["0", "1"])], lambda: ["GETBIT", k(), off()],
+        lambda: ["BITCOUNT", k()] + r.choice([[], [bint(-20, 20), bint(-20, 20)] + unit(), [bint(-20, 20)]]),
+        lambda: ["BITCOUNT", k(), bint(-100, 100), bint(-100, 100), "BIT"],
+        lambda: ["BITPOS", k(), r.choice(["0", "1"] * 10 + ["2", "x"])] +
+        r.choice([[], [bint(-20, 20)], [bint(-20, 20), bint(-20, 20)], [bint(-80, 80), bint(-80, 80)] + unit()]),
+        lambda: ["BITOP", r.choice(["AND", "OR", "XOR", "and", "or", "xor"] * 3 + ["NOT", "not", "NAND"]), k()] +
+        [k() for _ in range(r.randint(1, 3))],
+        lambda: ["BITOP", "NOT", k(), k()],
+        lambda: ["BITFIELD", k()] + bf_ops(False), lambda: ["BITFIELD", k()] + bf_ops(False),
+        lambda: ["BITFIELD_RO", k()] + bf_ops(True),
+    ]
+    return r.choice(choices)()
+
+
+def test_bitmaps(d):
+    """SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD and BITFIELD_RO:
+    scripted edge cases and errors, then seeded random commands (pipelined
+    in hundreds) over a few keys, byte for byte; then the keys' values."""
+    d.both("FLUSHALL")
+    for cmd in BITMAP_SCRIPT: d.compare(args_of(cmd), "bitmaps script")
+    r = random.Random(d.seed + 18)
+    for chunk in range(d.nrandom // 100):
+        cmds = [random_bitmap_cmd(r) for _ in range(100)]
+        d.send_both(b"".join(Client.encode(*c) for c in cmds))
+        for c in cmds:
+            ra, rb = d.a.read_raw(), d.b.read_raw()
+            d.verdict(ra == rb, "bitmaps, seed %d" % d.seed, short(c, 400), short(ra, 400), short(rb, 400))
+    for key in BITMAP_KEYS: d.compare(["GET", key], "bitmaps final state")
+
+
 # ---- Expiry ----
 
 FAR, FAR_MS = "4102444800", "4102444800123"  # 2100-01-01 00:00:00 UTC (and 123 ms): absolute, compared exactly
@@ -1222,7 +1324,7 @@ def test_transactions(d):
                 for c in pair: c.close()
 
 TESTS = [test_script, test_extreme, test_patterns, test_raw_protocol, test_expiry, test_transactions, test_random,
-         test_pipelined, test_final_state, test_auth_nopass, test_protected_mode, test_acl, test_acl_random]
+         test_pipelined, test_final_state, test_bitmaps, test_auth_nopass, test_protected_mode, test_acl, test_acl_random]
 TESTS_PASSWORD = [test_auth_password, test_config_set_requirepass]
 
 

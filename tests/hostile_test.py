@@ -741,13 +741,67 @@ def test_scan_huge_match(h, n):
     h.same(n, "DEL", *keys)
 
 
+def test_bitmap_extremes(h, n):
+    """SETBIT, GETBIT, BITFIELD offsets at and past the limits (2^32, 2^63-1,
+    -2^63, 2^64, a field number whose product wraps), BITCOUNT and BITPOS
+    ranges at the 64-bit limits, 64-bit fields incremented across their
+    limits under each OVERFLOW: as Redis answers, no huge value made."""
+    M, m = str(I64_MAX), str(I64_MIN)
+    h.same(n, "SET", "bm:s", "foobar")
+    for off in ("4294967296", M, "-1", m, "18446744073709551616", "#1", "4294967295x"):
+        for key in ("bm:new", "bm:s"):
+            h.same(n, "SETBIT", key, off, "1")
+            h.same(n, "GETBIT", key, off)
+            h.same(n, "BITFIELD", key, "SET", "i64", off, "1")
+            h.same(n, "BITFIELD_RO", key, "GET", "u63", off)
+    for off in ("#" + M, "#" + m, "#2305843009213693951", "#67108864", "#536870911"):
+        h.same(n, "BITFIELD", "bm:s", "GET", "i64", off, "GET", "u8", off)
+    for a, b in ((m, M), (M, m), (m, m), (M, M), ("0", M), (m, "-1")):
+        for unit in ([], ["BIT"], ["BYTE"]):
+            h.same(n, "BITCOUNT", "bm:s", a, b, *unit)
+            h.same(n, "BITPOS", "bm:s", "1", a, b, *unit)
+            h.same(n, "BITPOS", "bm:s", "0", a, b, *unit)
+    for ow in ("WRAP", "SAT", "FAIL"):
+        h.same(n, "BITFIELD", "bm:f", "OVERFLOW", ow, "SET", "i64", "0", M, "INCRBY", "i64", "0", M,
+               "INCRBY", "i64", "0", m, "INCRBY", "i64", "0", m, "SET", "u63", "64", m, "INCRBY", "u63", "64", M,
+               "INCRBY", "u63", "64", m, "SET", "i1", "200", m, "INCRBY", "i2", "200", m)
+    h.same(n, "MGET", "bm:s", "bm:new", "bm:f")
+    h.same(n, "DEL", "bm:s", "bm:new", "bm:f")
+
+
+def test_bitmap_many(h, n):
+    """BITFIELD with 100,000 increments (one entry), BITFIELD_RO with 100,000
+    reads (on the event loop), BITOP over 100,000 source keys: as Redis
+    answers, the cluster up after each."""
+    h.same(n, "SET", "bm:k1", "abc")
+    h.same(n, "BITFIELD", "bm:many", *(["INCRBY", "u16", "#3", "1"] * 100000))
+    h.same(n, "BITFIELD_RO", "bm:many", *(["GET", "u16", "#3"] * 100000))
+    h.same(n, "BITOP", "OR", "bm:dst", *(["bm:k1", "bm:nokey"] * 50000))
+    h.same(n, "MGET", "bm:many", "bm:dst")
+    h.same(n, "DEL", "bm:many", "bm:dst", "bm:k1")
+
+
+def test_setbit_512mb(h, n):
+    """SETBIT at 2^32-1 makes a 512 MB string; BITCOUNT and BITPOS scan it
+    all (off the event loop), BITFIELD writes its last 64 bits; DEL removes
+    it: as Redis answers."""
+    h.patient(1024 * MB)
+    h.same(n, "SETBIT", "bm:big", "4294967295", "1")
+    h.same(n, "STRLEN", "bm:big")
+    h.same(n, "BITCOUNT", "bm:big")
+    h.same(n, "BITPOS", "bm:big", "1")
+    h.same(n, "BITPOS", "bm:big", "0", "-1")
+    h.same(n, "BITFIELD", "bm:big", "SET", "i64", "4294967232", "-1", "GET", "u8", "#536870911")
+    h.same(n, "BITCOUNT", "bm:big", "-2", "-1")
+    h.same(n, "DEL", "bm:big")
+
+
 def test_unimplemented(h, n):
     """Commands raftkv does not have yet (or options it refuses), with
     extreme arguments: an error, and the node stays up. Once raftkv has one,
     its reply must be Redis's."""
     M, m = str(I64_MAX), str(I64_MIN)
-    cmds = ["setbit s %s 1" % M, "setbit s 4294967295 1", "bitcount gr 0 %s" % M, "bitfield s set i64 %s 1" % M,
-            "bitpos gr 1 %s %s" % (m, M), "lcs a b idx minmatchlen %s" % M, "set e v ex %s" % M, "set e v px %s" % M,
+    cmds = ["lcs a b idx minmatchlen %s" % M, "set e v ex %s" % M, "set e v px %s" % M,
             "set e v exat %s" % M, "expire e %s" % M, "pexpire e %s" % m, "getex e pxat %s" % M,
             "srandmember st %s" % m, "hrandfield h %s withvalues" % m, "zrandmember z %s withscores" % m,
             "spop st %s" % M, "lrange l 0 %s" % M, "lpop l %s" % M, "lpos l x rank %s" % m, "zadd z nan a",
@@ -1299,6 +1353,8 @@ CASES = [
     ("KEYS with 100,000-character patterns", test_keys_huge_patterns),
     ("KEYS with deep [ classes", test_keys_deep_classes),
     ("SCAN with huge MATCH patterns", test_scan_huge_match),
+    ("bitmaps at extreme offsets and ranges", test_bitmap_extremes),
+    ("BITFIELD of 100,000 operations, BITOP of 100,000 keys", test_bitmap_many),
     ("commands raftkv does not implement", test_unimplemented),
     ("CONFIG SET limits at their extremes", test_config_extremes),
     ("proto-max-bulk-len 1mb on one node only", test_local_limit),
@@ -1309,6 +1365,7 @@ CASES = [
     ("protocol errors; *2147483647 then nothing", test_protocol_headers),
     ("$536870912 then nothing on 200 connections", test_bulk_header_flood),
     ("APPEND past 512 MB", test_append_past_512mb, "long"),
+    ("SETBIT at 2^32-1: a 512 MB bitmap", test_setbit_512mb, "long"),
     ("100 MB value, read through a follower", test_big_value),
     ("60 pipelined GETs of 8 MB through a follower", test_pipelined_big_reads),
     ("540 MB MSET (over the largest request)", test_oversized_request, "long"),

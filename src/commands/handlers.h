@@ -35,6 +35,12 @@ void key_set(cmdctx *x, const rstr *key, const char *p, size_t len, uint64_t exp
 /* Removes key; 1 if it was live (an expired one goes too, counting 0). */
 int key_del(cmdctx *x, const rstr *key);
 
+/* Bound on the string a command may make: this node's proto-max-bulk-len
+ * before proposing, the cluster-wide CMD_MAX_STRING at apply (every
+ * replica and replay must agree, whatever each node was configured with)
+ * and in reads (strings.c). */
+long long max_string(const cmdctx *x);
+
 /* strings.c */
 cmd_proc get_command, mget_command, strlen_command, getrange_command, set_command, setnx_command, getset_command,
     getdel_command, mset_command, msetnx_command, incr_command, decr_command, incrby_command, decrby_command,
@@ -46,6 +52,9 @@ cmd_proc expire_command, pexpire_command, expireat_command, pexpireat_command, p
 /* keyspace.c */
 cmd_proc exists_command, type_command, del_command, flushdb_command, keys_command, scan_command, randomkey_command,
     touch_command, object_command, rename_command, renamenx_command, copy_command;
+/* bitmaps.c */
+cmd_proc setbit_command, getbit_command, bitcount_command, bitpos_command, bitop_command, bitfield_command,
+    bitfield_ro_command;
 /* connection.c */
 cmd_proc ping_command, echo_command, time_command;
 #endif

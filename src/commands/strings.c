@@ -168,10 +168,7 @@ done:
 
 /* ---- writes (each runs to validate, then at apply: handlers.h) ---- */
 
-/* Bound on the string a command may make: this node's proto-max-bulk-len
- * before proposing, the cluster-wide CMD_MAX_STRING at apply (every
- * replica and replay must agree, whatever each node was configured with). */
-static long long max_string(const cmdctx *x) { return x->f ? CMD_MAX_STRING : cmd_max_string; }
+long long max_string(const cmdctx *x) { return x->f ? CMD_MAX_STRING : cmd_max_string; }
 
 /* Redis's checkStringLength: would size + append bytes be too long? */
 static int too_long(cmdctx *x, long long size, long long append) {

@@ -20,6 +20,7 @@
 #define F (CMD_FAST)
 #define D (CMD_DENYOOM)
 #define S "string"
+#define B "bitmap"
 #define K "generic"
 #define C "connection"
 #define V "server"
@@ -107,6 +108,13 @@ static command table[] = {
     ROW("getrange", 4, R, 1, 1, 1, getrange_command, S, "2.4.0", "Returns a substring of the string stored at a key.", "O(N) where N is the length of the returned string."),
     ROW("substr", 4, R, 1, 1, 1, getrange_command, S, "1.0.0", "Returns a substring from a string value.", "O(N) where N is the length of the returned string."),
     ROW("setrange", 4, W | D, 1, 1, 1, setrange_command, S, "2.2.0", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "O(1)"),
+    ROW("setbit", 4, W | D, 1, 1, 1, setbit_command, B, "2.2.0", "Sets or clears the bit at offset in the string value stored at key", "O(1)"),
+    ROW("getbit", 3, R | F, 1, 1, 1, getbit_command, B, "2.2.0", "Returns the bit value at offset in the string value stored at key", "O(1)"),
+    ROW("bitcount", -2, R, 1, 1, 1, bitcount_command, B, "2.6.0", "Count set bits in a string", "O(N)"),
+    ROW("bitpos", -3, R, 1, 1, 1, bitpos_command, B, "2.8.7", "Find first bit set or clear in a string", "O(N)"),
+    ROW("bitop", -4, W | D, 2, -1, 1, bitop_command, B, "2.6.0", "Perform bitwise operations between strings", "O(N)"),
+    ROW("bitfield", -2, W | D, 1, 1, 1, bitfield_command, B, "3.2.0", "Perform arbitrary bitfield integer operations on strings", "O(1) for each subcommand specified"),
+    ROW("bitfield_ro", -2, R | F, 1, 1, 1, bitfield_ro_command, B, "6.0.0", "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD", "O(1) for each subcommand specified"),
     ROW("lcs", -3, R | CMD_OFF_LOOP, 1, 2, 1, lcs_command, S, "7.0.0", "Find longest common substring", "O(N*M) where N and M are the lengths of s1 and s2, respectively"),
     ROW("setex", 4, W | D, 1, 1, 1, setex_command, S, "2.0.0", "Set the value and expiration of a key", "O(1)"),
     ROW("psetex", 4, W | D, 1, 1, 1, psetex_command, S, "2.6.0", "Set the value and expiration in milliseconds of a key", "O(1)"),
