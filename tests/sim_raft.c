@@ -426,7 +426,9 @@ static void tr_unlink(void *ctx, uint64_t id) { (void)ctx; (void)id; }
 static long congested;
 static int tr_congested(void *ctx, uint64_t to) {
     (void)ctx; (void)to;
-    return chance(3) ? (int)++congested : 0;
+    if (!chance(3)) return 0;
+    congested++;
+    return 1;
 }
 
 static uint64_t sm_entry_time(void *ctx, const raft_entry *e);

@@ -276,7 +276,7 @@ static void test_limits(void) {
     buf b;
     record_head(&b, IMG_MAX_LEN + 1, 0);
     size_t before = HEAP_BYTES();
-    expect_error(b.data, b.len, fmt("key length 536870913 over the limit at offset %zu", HLEN + 1));
+    expect_error(b.data, b.len, fmt("key length %u over the limit at offset %zu", IMG_MAX_LEN + 1, HLEN + 1));
     buf_free(&b);
     record_head(&b, 1, 0xffffffffu);
     expect_error(b.data, b.len, fmt("value length 4294967295 over the limit at offset %zu", HLEN + 5));

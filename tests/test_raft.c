@@ -2156,6 +2156,22 @@ static void propose_data(raft *r) {
     raft_propose(r, RAFT_ENTRY_COMMAND, b, len);
 }
 
+/* Node 1 leads 1..3 with entries 1..21 committed by node 2, their data
+ * gone from its cache; node 3 has answered nothing. */
+static raft *leader_with_disk_log(const raft_config *c) {
+    raft *r = make(c, 1, 0, NULL, 0);
+    to_leader(r, 3);
+    flush(r, NULL);
+    ack(r, 2, raft_last_index(r));
+    flush(r, NULL);
+    for (int i = 0; i < 20; i++) propose_data(r);
+    flush(r, NULL);
+    ack(r, 2, 21);
+    flush(r, NULL);
+    flush(r, NULL);
+    return r;
+}
+
 static void test_entry_cache(void) {
     raft_config c = config(1, 3);
     c.cache_bytes = 40;
@@ -2236,16 +2252,7 @@ static void test_entry_cache(void) {
     /* fed from the disk, a follower has at most 4 appends in flight (each
      * is read back on the caller's loop); from the cache, max_inflight */
     c.max_msg_entries = 1;
-    r = make(&c, 1, 0, NULL, 0);
-    to_leader(r, 3);
-    flush(r, NULL);
-    ack(r, 2, raft_last_index(r));
-    flush(r, NULL);
-    for (int i = 0; i < 20; i++) propose_data(r);
-    flush(r, NULL);
-    ack(r, 2, 21);
-    flush(r, NULL);
-    flush(r, NULL);
+    r = leader_with_disk_log(&c);
     ack(r, 3, 1);  /* matched at the no-op: replicating, from the disk */
     flush(r, &q);
     CHECKMSG(count_appends_with_entries(&q, 3) == 4, "%d appends to a follower fed from disk",
@@ -2254,6 +2261,23 @@ static void test_entry_cache(void) {
     ack(r, 3, 17);  /* past the disk: the cache feeds the rest */
     flush(r, &q);
     CHECKMSG(count_appends_with_entries(&q, 3) == 4, "%d appends for the last four entries",
+             count_appends_with_entries(&q, 3));
+    outq_free(&q);
+    raft_free(r);
+
+    /* pipelining from the disk onto a congested link: the core drops the
+     * appends and the follower goes back to probing, one append at a time */
+    r = leader_with_disk_log(&c);
+    congest = 1;
+    ack(r, 3, 1);
+    flush(r, &q);
+    congest = 0;
+    CHECK(raft_peer(r, 3, &pi) && pi.probe && pi.next == 2 && count_appends_with_entries(&q, 3) == 0);
+    outq_clear(&q);
+    step(r, (raft_msg){.type = MSG_HEARTBEAT_RESP, .from = 3, .to = 1, .term = 2});
+    flush(r, &q);
+    m = find(&q, MSG_APPEND, 3);
+    CHECKMSG(count_appends_with_entries(&q, 3) == 1 && m && m->m.index == 1, "probing again: %d appends",
              count_appends_with_entries(&q, 3));
     outq_free(&q);
     raft_free(r);

@@ -151,11 +151,16 @@ done:
     sval_free(&v);
 }
 
-/* The first bit equal to bit in bits [from, to] of p, or -1. */
+/* The first bit equal to bit in bits [from, to] of p, or -1; whole
+ * 8-byte words that hold none are skipped at once. */
 static long long find_bit(const unsigned char *p, uint64_t from, uint64_t to, int bit) {
-    unsigned char skip = bit ? 0x00 : 0xff;
+    uint64_t skip = bit ? 0 : ~0ULL;
     for (uint64_t i = from; i <= to;) {
-        if ((i & 7) == 0 && i + 7 <= to && p[i >> 3] == skip) { i += 8; continue; }
+        if ((i & 63) == 0 && i + 63 <= to) {
+            uint64_t w;
+            memcpy(&w, p + (i >> 3), 8);
+            if (w == skip) { i += 64; continue; }
+        }
         if ((int)((p[i >> 3] >> (7 - (i & 7))) & 1) == bit) return (long long)i;
         i++;
     }
@@ -191,9 +196,54 @@ done:
 
 enum { OP_AND, OP_OR, OP_XOR, OP_NOT };
 
+static int rstr_cmp(const void *a, const void *b) {
+    const rstr *x = *(const rstr *const *)a, *y = *(const rstr *const *)b;
+    int c = memcmp(x->p, y->p, x->len < y->len ? x->len : y->len);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* The source keys once each, sorted (malloc'd), with how often each was
+ * named (*times): a key named twice changes nothing under AND and OR, and
+ * cancels out under XOR, so BITOP reads each value once whatever the
+ * request repeats. */
+static const rstr **distinct_keys(int n, const rstr *keys, int **times, int *nd) {
+    const rstr **v = xmalloc(sizeof(*v) * (size_t)n);
+    for (int i = 0; i < n; i++) v[i] = &keys[i];
+    qsort(v, (size_t)n, sizeof(*v), rstr_cmp);
+    *times = xmalloc(sizeof(int) * (size_t)n);
+    *nd = 0;
+    for (int i = 0; i < n; i++) {
+        if (*nd && rstr_cmp(&v[*nd - 1], &v[i]) == 0) { (*times)[*nd - 1]++; continue; }
+        v[*nd] = v[i];
+        (*times)[(*nd)++] = 1;
+    }
+    return v;
+}
+
+/* Grows the result r to len bytes with zeros (missing bytes read as zeros). */
+static void grow(unsigned char **r, size_t *rlen, size_t len) {
+    if (len <= *rlen) return;
+    *r = xrealloc(*r, len);
+    memset(*r + *rlen, 0, len - *rlen);
+    *rlen = len;
+}
+
+/* Folds one source (len bytes at p) into the result r: the first is
+ * copied, later ones combined by op. */
+static void fold(int op, int first, unsigned char **r, size_t *rlen, const unsigned char *p, size_t len) {
+    grow(r, rlen, len);
+    if (first) { memcpy(*r, p, len); return; }
+    for (size_t j = 0; j < len; j++) {
+        if (op == OP_AND) (*r)[j] &= p[j];
+        else if (op == OP_OR) (*r)[j] |= p[j];
+        else (*r)[j] ^= p[j];
+    }
+    if (op == OP_AND) memset(*r + len, 0, *rlen - len);
+}
+
 /* BITOP operation destkey key [key ...]: the result is as long as the
  * longest source (missing bytes read as zeros); an empty one deletes
- * destkey. */
+ * destkey. Each distinct source is read once and let go. */
 void bitop_command(cmdctx *x, int argc, rstr *argv) {
     int op;
     if (arg_is(&argv[1], "and")) op = OP_AND;
@@ -206,28 +256,29 @@ void bitop_command(cmdctx *x, int argc, rstr *argv) {
         return;
     }
     if (!x->f) return;
-    int n = argc - 3;
-    sval *src = xmalloc(sizeof(sval) * (size_t)n);
-    size_t len = 0;
-    for (int i = 0; i < n; i++) {
-        if (!key_get(x, &argv[3 + i], &src[i])) src[i].len = 0;
-        if (src[i].len > len) len = src[i].len;
-    }
-    unsigned char *out = xmalloc(len ? len : 1);
-    for (size_t j = 0; j < len; j++) {
-        unsigned char b = j < src[0].len ? (unsigned char)src[0].p[j] : 0;
-        for (int i = 1; i < n; i++) {
-            unsigned char c = j < src[i].len ? (unsigned char)src[i].p[j] : 0;
-            b = op == OP_AND ? b & c : op == OP_OR ? b | c : b ^ c;
+    int *times, nd, first = 1;
+    const rstr **keys = distinct_keys(argc - 3, argv + 3, &times, &nd);
+    unsigned char *r = xmalloc(1);
+    size_t rlen = 0, longest = 0;
+    for (int i = 0; i < nd; i++) {
+        sval v;
+        size_t len = key_get(x, keys[i], &v) ? v.len : 0;
+        if (len > longest) longest = len;
+        if (op != OP_XOR || times[i] % 2) {  /* an even count under XOR cancels out */
+            fold(op, first, &r, &rlen, len ? (const unsigned char *)v.p : (const unsigned char *)"", len);
+            first = 0;
         }
-        out[j] = op == OP_NOT ? (unsigned char)~b : b;
+        sval_free(&v);
     }
-    if (len) key_set(x, &argv[2], (const char *)out, len, 0);
+    grow(&r, &rlen, longest);
+    if (op == OP_NOT)
+        for (size_t j = 0; j < rlen; j++) r[j] = (unsigned char)~r[j];
+    if (rlen) key_set(x, &argv[2], (const char *)r, rlen, 0);
     else key_del(x, &argv[2]);
-    reply_int(x->out, (long long)len);
-    free(out);
-    for (int i = 0; i < n; i++) sval_free(&src[i]);
-    free(src);
+    reply_int(x->out, (long long)rlen);
+    free(r);
+    free(times);
+    free(keys);
 }
 
 /* ---- BITFIELD ---- */

@@ -1,10 +1,15 @@
 #include "handlers.h"
+#include "image.h"
 #include "tx.h"
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
 long long cmd_max_string = CMD_MAX_STRING; /* this node's proto-max-bulk-len: checked before proposing */
+
+/* Every value a command makes fits a snapshot image, stored form and
+ * BITFIELD's overhang included: a leader must be able to send any state. */
+_Static_assert(CMD_MAX_STRING + 8 + STORE_VALUE_HEAD <= IMG_MAX_LEN, "a value too long for a snapshot image");
 
 int arg_is(const rstr *a, const char *name) {
     return strlen(name) == a->len && strncasecmp(a->p, name, a->len) == 0;

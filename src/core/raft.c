@@ -1164,15 +1164,29 @@ static int load_append(raft *r, raft_msg *m) {
 }
 
 /* Whether the first keep messages of this ready hold an append just like
- * m: a probe is resent at each heartbeat answer, and a follower that
- * answers a backlog of heartbeats at once would otherwise have the same
- * entries read back once per answer. */
-static int queued_twice(const raft *r, size_t keep, const raft_msg *m) {
+ * m (which then carries m's commit, the later): a probe is resent at each
+ * heartbeat answer, and a follower that answers a backlog of heartbeats
+ * at once would otherwise have the same entries read back once per answer. */
+static int queued_twice(raft *r, size_t keep, const raft_msg *m) {
     for (size_t k = 0; k < keep; k++) {
-        const raft_msg *o = &r->now.v[k];
-        if (o->type == MSG_APPEND && o->to == m->to && o->index == m->index && o->nentries == m->nentries) return 1;
+        raft_msg *o = &r->now.v[k];
+        if (o->type == MSG_APPEND && o->to == m->to && o->index == m->index && o->nentries == m->nentries) {
+            if (m->commit > o->commit) o->commit = m->commit;
+            return 1;
+        }
     }
     return 0;
+}
+
+/* An append the core dropped on a congested link: the follower goes back
+ * to probing (the entries after it, if any were sent, would be refused),
+ * its next answer or the stall timer sending again, as after a failed
+ * image. Nothing is sent here: a ready is being resolved. */
+static void dropped_append(progress *p) {
+    p->probe = 1;
+    p->inflight = 1;
+    p->stall = 0;
+    p->next = p->match + 1;
 }
 
 /* Appends were queued with their range only: the log array may have moved
@@ -1192,9 +1206,11 @@ static void resolve_appends(raft *r) {
                 continue;
             m.entries = at(r, m.index + 1);
             int from_disk = m.index + 1 < r->evict_next;
-            if (from_disk && (queued_twice(r, keep, &m) ||
-                              (r->cfg.congested && r->cfg.congested(r->cfg.congested_ctx, m.to))))
+            if (from_disk && queued_twice(r, keep, &m)) continue;
+            if (from_disk && r->cfg.congested && r->cfg.congested(r->cfg.congested_ctx, m.to)) {
+                if (p) dropped_append(p);
                 continue;
+            }
             if (from_disk && !load_append(r, &m)) {
                 if (p) send_image(r, p);  /* queued after n */
                 continue;

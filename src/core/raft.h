@@ -93,10 +93,11 @@ typedef struct raft_config {
     size_t cache_bytes;
     int (*load)(void *ctx, raft_entry *e, size_t n);
     void *load_ctx;
-    /* 1 when the link to `to` is so far behind that it would drop an
-     * append now (NULL: never). Asked before a read-back, which such an
-     * append is not worth: it is dropped here instead, as a lossy link
-     * would, and sent again when its loss shows. */
+    /* 1 when the link to `to` would drop an append now (down, or far
+     * behind; NULL: never). Asked once per append that needs a read-back,
+     * which such an append is not worth: it is dropped here instead, as a
+     * lossy link would, and that follower goes back to probing. It must
+     * not call into the core. */
     int (*congested)(void *ctx, uint64_t to);
     void *congested_ctx;
 } raft_config;

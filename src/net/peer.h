@@ -215,8 +215,9 @@ enum { PEER_LINK_OUT = 1, PEER_LINK_IN = 2 };
 int peer_drop_links(uint64_t id, int which);
 /* Queue a frame for id; -1 when not connected (nothing was queued). */
 int peer_send_raft(const raft_msg *m);
-/* 1 when the link to id would drop an append now (its Raft lane is far
- * behind); the append the caller then drops counts as dropped. */
+/* 1 when the link to id would drop an append now: none is up, or its
+ * Raft lane is far behind (the append the caller then drops counts as
+ * dropped: ask once per append). Never closes a link. */
 int peer_raft_congested(uint64_t id);
 /* *link: the link it went on; *end: where the frame ends in the bytes
  * ever queued on that link (0: not known, as for a frame framed in parts

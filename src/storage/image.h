@@ -24,7 +24,7 @@
  *   trailer  u8 'E' | u64 number of records
  *            u32 zlib crc32 of every byte before this field
  * klen and vlen are at most IMG_MAX_LEN each (Redis's largest bulk
- * string), mlen at most IMG_MAX_MEMBERS, alen at most IMG_MAX_ACL; neither
+ * string, stored), mlen at most IMG_MAX_MEMBERS, alen at most IMG_MAX_ACL; neither
  * the membership nor the ACL text holds a NUL byte. An image without ACL
  * users is still read; every image is written as version 3.
  * Nothing may follow the trailer.
@@ -47,7 +47,10 @@
 #define IMG_VERSION_ACL 2
 #define IMG_VERSION_TTL 3
 #define IMG_MAX_ACL (64u << 20)
-#define IMG_MAX_LEN (512u << 20)
+/* The longest value a command makes (512 MB, and the 8 bytes BITFIELD
+ * may write past it, as Redis's does) in its stored form (store.h:
+ * STORE_VALUE_HEAD more), with room to spare; cmd.c checks it. */
+#define IMG_MAX_LEN ((512u << 20) + 64)
 #define IMG_MAX_MEMBERS (64u << 10)
 #define IMG_MAX_DELS (64u << 10)
 

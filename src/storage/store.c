@@ -123,7 +123,7 @@ static leveldb_t *db_of(const store *f) { return f->pinref ? f->pinref->db : f->
 /* The stored form of a value (in b, reused); version 0: none. */
 static void value_encode(buf *b, const char *val, size_t vlen, uint64_t expire, uint64_t version) {
     b->len = 0;
-    char h[17];
+    char h[STORE_VALUE_HEAD];
     size_t n = 1;
     h[0] = (char)((expire ? VAL_TTL : 0) | (version ? VAL_VERSION : 0));
     if (version) set_u64(h + n, version), n += 8;

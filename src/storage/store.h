@@ -155,6 +155,10 @@ int store_recover(store *f);
 void store_set_memory(size_t block_cache, size_t write_buffer, size_t key_cache);
 int store_is_large(store *f, const char *key, size_t klen);
 
+/* A value's stored form is at most this many bytes longer than the value:
+ * a tag, its version and its expiry. */
+#define STORE_VALUE_HEAD 17
+
 /* A value read: its bytes (p, len: inside raw, NUL-terminated), expiry
  * (0: none) and version: the index of the entry that last wrote it (0:
  * written before versions were kept), which WATCH compares; sval_free()
