@@ -669,7 +669,16 @@ def random_bitmap_cmd(r):
             else: ops += [kind, t, o, r.choice(BOUNDARY_INTS) if r.random() < 0.5 else str(r.randint(-300, 300))]
         if r.random() < 0.03: ops += r.choice([["GET"], ["SET", "u8"], ["FOO"], ["INCRBY", "u8", "0"]])
         return ops
+    def overflow_fuzz():  # a value and an increment anywhere in twice a random field type's range
+        t = r.choice(BF_TYPES)
+        bits = int(t[1:])
+        lo, span = (-(2 ** (bits - 1)) if t[0] == "i" else 0), 2 ** bits
+        clamp = lambda v: str(max(-2 ** 63, min(2 ** 63 - 1, v)))
+        v, inc = (clamp(2 * lo + r.randrange(2 * span)) for _ in range(2))
+        return ["BITFIELD", k(), "OVERFLOW", r.choice(["WRAP", "SAT", "FAIL"]), "SET", t, "0", v,
+                "INCRBY", t, "0", inc, "GET", t, "0"]
     choices = [
+        overflow_fuzz, overflow_fuzz,
         lambda: ["SET", k(), val()], lambda: ["GET", k()], lambda: ["DEL", k()], lambda: ["STRLEN", k()],
         lambda: ["APPEND", k(), val()], lambda: ["EXISTS", k()],
         lambda: ["SETBIT", k(), off(), r.choice(["0", "1"] * 10 + ["2", "-1", "x"])],
