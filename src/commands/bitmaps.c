@@ -228,17 +228,30 @@ static void grow(unsigned char **r, size_t *rlen, size_t len) {
     *rlen = len;
 }
 
-/* Folds one source (len bytes at p) into the result r: the first is
- * copied, later ones combined by op. */
-static void fold(int op, int first, unsigned char **r, size_t *rlen, const unsigned char *p, size_t len) {
+/* Folds one source (len bytes at p) into the result r, whose bytes from
+ * *live on are all zero: the first is copied, later ones combined by op.
+ * Under AND the live part only shrinks, so the work is the sources' bytes
+ * however many there are. */
+static void fold(int op, int first, unsigned char **r, size_t *rlen, size_t *live, const unsigned char *p,
+                 size_t len) {
     grow(r, rlen, len);
-    if (first) { memcpy(*r, p, len); return; }
+    if (first) {
+        memcpy(*r, p, len);
+        *live = len;
+        return;
+    }
+    if (op == OP_AND) {
+        size_t n = len < *live ? len : *live;
+        for (size_t j = 0; j < n; j++) (*r)[j] &= p[j];
+        memset(*r + n, 0, *live - n);
+        *live = n;
+        return;
+    }
     for (size_t j = 0; j < len; j++) {
-        if (op == OP_AND) (*r)[j] &= p[j];
-        else if (op == OP_OR) (*r)[j] |= p[j];
+        if (op == OP_OR) (*r)[j] |= p[j];
         else (*r)[j] ^= p[j];
     }
-    if (op == OP_AND) memset(*r + len, 0, *rlen - len);
+    if (len > *live) *live = len;
 }
 
 /* BITOP operation destkey key [key ...]: the result is as long as the
@@ -259,13 +272,13 @@ void bitop_command(cmdctx *x, int argc, rstr *argv) {
     int *times, nd, first = 1;
     const rstr **keys = distinct_keys(argc - 3, argv + 3, &times, &nd);
     unsigned char *r = xmalloc(1);
-    size_t rlen = 0, longest = 0;
+    size_t rlen = 0, live = 0, longest = 0;
     for (int i = 0; i < nd; i++) {
         sval v;
         size_t len = key_get(x, keys[i], &v) ? v.len : 0;
         if (len > longest) longest = len;
         if (op != OP_XOR || times[i] % 2) {  /* an even count under XOR cancels out */
-            fold(op, first, &r, &rlen, len ? (const unsigned char *)v.p : (const unsigned char *)"", len);
+            fold(op, first, &r, &rlen, &live, len ? (const unsigned char *)v.p : (const unsigned char *)"", len);
             first = 0;
         }
         sval_free(&v);

@@ -1416,6 +1416,7 @@ int peer_raft_congested(uint64_t id) {
     member *mb = find_member(id);
     conn *c = mb ? mb->out : NULL;
     if (!c || !c->authed) return 1;  /* peer_send_raft would drop it, uncounted */
+    if (buf_unread(&c->out) + peerq_bytes(&c->q) > PEER_MAX_QUEUED) return 1;  /* sendable() will close it */
     return raft_backlogged(c);
 }
 
