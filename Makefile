@@ -118,6 +118,7 @@ run: all
 
 unit: $(UNIT_TESTS:%=build/%) build/test_wal build/raftkv-check-log-san
 	@tests/parallel.sh $(UNIT_TESTS:%=build/%) "build/test_wal build/raftkv-check-log-san"
+	@tests/mutate.sh --check
 
 # Seeded simulation of whole clusters; SIM="first-seed seeds steps" to vary.
 SIM ?= 1 2000 2000

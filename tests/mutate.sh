@@ -15,9 +15,29 @@
 # mutations.txt: file<TAB>original<TAB>replacement<TAB>seed budget<TAB>what
 # it breaks; the original text must occur exactly once in the file; lines
 # starting with # are comments.
+#   tests/mutate.sh --check  only that every mutation still applies (make
+#                            unit runs it: a change to the core must not
+#                            leave a mutation silently broken)
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 list=${MUTATIONS:-$root/tests/mutations.txt}
+if [ "${1:-}" = --check ]; then
+  exec python3 - "$root" "$list" <<'EOF'
+import sys
+root, bad, n = sys.argv[1], 0, 0
+for line in open(sys.argv[2]):
+    if not line.strip() or line.startswith("#"):
+        continue
+    n += 1
+    f, orig = line.split("\t")[:2]
+    k = open("%s/%s" % (root, f)).read().count(orig)
+    if k != 1:
+        bad += 1
+        print("FAIL mutation %d: its original text occurs %d times in %s, not once: %s" % (n, k, f, orig))
+print("mutations: %d passed, %d failed" % (n - bad, bad))
+sys.exit(1 if bad else 0)
+EOF
+fi
 read -r first _ steps <<<"${SIM:-1 400 2000}"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/raftkv-mutate.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
