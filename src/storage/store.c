@@ -86,10 +86,12 @@ static const char META_TIME[] = "mtime";          /* cluster time of the last en
 static const char META_FORMAT[] = "mformat";      /* how values are stored: STORE_FORMAT */
 static const char META_DELS[] = "mdels";          /* STORE_DEL_BUCKETS u64: the last deletion in each */
 /* Format 2: a value is a tag byte, then (VAL_VERSION) the index of the
- * entry that wrote it, then (VAL_TTL) its expiry, then its bytes. Format 1
- * (no META_FORMAT) stored the bytes alone. */
+ * entry that wrote it, then (VAL_TTL) its expiry, then (VAL_TYPE) a type
+ * byte other than STORE_STRING, then its bytes. Format 1 (no META_FORMAT)
+ * stored the bytes alone. (A type is an addition format 2 reads: a
+ * string is stored as before.) */
 #define STORE_FORMAT 2
-enum { VAL_TTL = 1, VAL_VERSION = 2 };
+enum { VAL_TTL = 1, VAL_VERSION = 2, VAL_TYPE = 4 };
 #define POINTER "fsm-current"
 
 
@@ -121,24 +123,27 @@ static leveldb_t *db_of(const store *f) { return f->pinref ? f->pinref->db : f->
 /* ---- values: tag, expiry, bytes ---- */
 
 /* The stored form of a value (in b, reused); version 0: none. */
-static void value_encode(buf *b, const char *val, size_t vlen, uint64_t expire, uint64_t version) {
+static void value_encode(buf *b, int type, const char *val, size_t vlen, uint64_t expire, uint64_t version) {
     b->len = 0;
     char h[STORE_VALUE_HEAD];
     size_t n = 1;
-    h[0] = (char)((expire ? VAL_TTL : 0) | (version ? VAL_VERSION : 0));
+    h[0] = (char)((expire ? VAL_TTL : 0) | (version ? VAL_VERSION : 0) | (type ? VAL_TYPE : 0));
     if (version) set_u64(h + n, version), n += 8;
     if (expire) set_u64(h + n, expire), n += 8;
+    if (type) h[n++] = (char)type;
     buf_append(b, h, n);
     buf_append(b, val, vlen);
 }
 
 int store_value_decode(const char *raw, size_t n, sval *v) {
     unsigned tag = n ? (unsigned char)raw[0] : 0xff;
-    size_t h = 1 + (tag & VAL_VERSION ? 8 : 0) + (tag & VAL_TTL ? 8 : 0);
-    if (tag & ~(unsigned)(VAL_TTL | VAL_VERSION) || n < h) return 0;
+    size_t t = 1 + (tag & VAL_VERSION ? 8 : 0) + (tag & VAL_TTL ? 8 : 0), h = t + (tag & VAL_TYPE ? 1 : 0);
+    if (tag & ~(unsigned)(VAL_TTL | VAL_VERSION | VAL_TYPE) || n < h) return 0;
     v->version = tag & VAL_VERSION ? get_u64(raw + 1) : 0;
-    v->expire = tag & VAL_TTL ? get_u64(raw + h - 8) : 0;
+    v->expire = tag & VAL_TTL ? get_u64(raw + t - 8) : 0;
+    v->type = tag & VAL_TYPE ? (unsigned char)raw[t] : STORE_STRING;
     if ((tag & VAL_TTL && !v->expire) || (tag & VAL_VERSION && !v->version)) return 0;
+    if (tag & VAL_TYPE && (v->type < STORE_HASH || v->type > STORE_ZSET)) return 0;
     v->p = raw + h;
     v->len = n - h;
     return 1;
@@ -547,7 +552,7 @@ static void migrate(store *f, char **lerr) {
         const char *k = leveldb_iter_key(it, &kl);
         if (!kl || k[0] != 'k') break;
         const char *val = leveldb_iter_value(it, &vl);
-        value_encode(&v, val, vl, 0, 0);
+        value_encode(&v, STORE_STRING, val, vl, 0, 0);
         leveldb_writebatch_put(wb, k, kl, v.data, v.len);
         batch += kl + v.len;
         n++;
@@ -944,10 +949,15 @@ static int old_expiry(store *f, uint64_t h, const char *key, size_t klen, uint64
 }
 
 void store_put(store *f, const char *key, size_t klen, const char *val, size_t vlen, uint64_t expire) {
+    store_put_typed(f, key, klen, STORE_STRING, val, vlen, expire);
+}
+
+void store_put_typed(store *f, const char *key, size_t klen, int type, const char *val, size_t vlen,
+                     uint64_t expire) {
     assert(!f->owner);  /* a read handle never writes */
     uint64_t was, h = store_key_hash(key, klen);
     if (!old_expiry(f, h, key, klen, &was)) f->keys++;
-    value_encode(&f->vbuf, val, vlen, expire, f->applied + 1);  /* the entry being applied wrote it */
+    value_encode(&f->vbuf, type, val, vlen, expire, f->applied + 1);  /* the entry being applied wrote it */
     large_note(f, h, vlen);
     batch_open(f);
     f->batch_bytes += klen + f->vbuf.len;
@@ -1459,9 +1469,9 @@ static int build_write(store_build *b, leveldb_writeoptions_t *wo, char **err) {
 int store_build_put(store *f, store_build *b, const char *k, size_t kl, const char *v, size_t vl, int plain,
                     char **err) {
     size_t n;
-    sval d = {NULL, v, vl, 0, 0};
+    sval d = {NULL, v, vl, 0, 0, STORE_STRING};
     if (plain) {
-        value_encode(&b->vbuf, v, vl, 0, 0);
+        value_encode(&b->vbuf, STORE_STRING, v, vl, 0, 0);
         v = b->vbuf.data;
         vl = b->vbuf.len;
     } else if (!store_value_decode(v, vl, &d)) {

@@ -156,14 +156,19 @@ void store_set_memory(size_t block_cache, size_t write_buffer, size_t key_cache)
 int store_is_large(store *f, const char *key, size_t klen);
 
 /* A value's stored form is at most this many bytes longer than the value:
- * a tag, its version and its expiry. */
-#define STORE_VALUE_HEAD 17
+ * a tag, its version, its expiry and its type. */
+#define STORE_VALUE_HEAD 18
+
+/* What a key holds. A string's stored form carries no type (as before
+ * types existed); any other's bytes are the collection's metadata
+ * (docs/collections.md). */
+enum { STORE_STRING = 0, STORE_HASH = 1, STORE_LIST = 2, STORE_SET = 3, STORE_ZSET = 4 };
 
 /* A value read: its bytes (p, len: inside raw, NUL-terminated), expiry
- * (0: none) and version: the index of the entry that last wrote it (0:
- * written before versions were kept), which WATCH compares; sval_free()
- * lets raw go. */
-typedef struct sval { char *raw; const char *p; size_t len; uint64_t expire, version; } sval;
+ * (0: none), version: the index of the entry that last wrote it (0:
+ * written before versions were kept), which WATCH compares, and type
+ * (STORE_STRING, ...); sval_free() lets raw go. */
+typedef struct sval { char *raw; const char *p; size_t len; uint64_t expire, version; int type; } sval;
 void sval_free(sval *v);
 /* A stored value's parts into v (not raw); 0 when it is not well-formed. */
 int store_value_decode(const char *raw, size_t n, sval *v);
@@ -175,6 +180,9 @@ int store_get(store *f, const char *key, size_t klen, sval *v);
 /* Only inside an apply, before its store_set_applied(). Iterators and
  * views read LevelDB only, never the open batch. */
 void store_put(store *f, const char *key, size_t klen, const char *val, size_t vlen, uint64_t expire);
+/* The same for a value of any type (store_put: a string). */
+void store_put_typed(store *f, const char *key, size_t klen, int type, const char *val, size_t vlen,
+                     uint64_t expire);
 /* 1 if it was stored, with its expiry in *expire (may be NULL). */
 int store_del(store *f, const char *key, size_t klen, uint64_t *expire);
 void store_clear(store *f);
