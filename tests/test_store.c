@@ -258,6 +258,165 @@ static void test_types(store *f) {
     CHECK(!store_value_decode("\x04", 1, &v) && !store_value_decode("\x08m", 2, &v));
 }
 
+/* The sub-keys of cid an element iterator of f shows from `from`, in its
+ * order (checked), "|"-joined with their values as sub=value. */
+static void elems_of(store *f, const char *cid, const char *from, buf *out) {
+    store_elems *it = store_elems_new(f, cid, from, strlen(from));
+    const char *k, *v;
+    size_t kl, vl;
+    char last[64] = "";
+    size_t lastlen = 0;
+    int first = 1;
+    out->len = 0;
+    while (store_elems_next(it, &k, &kl, &v, &vl)) {
+        int c = memcmp(last, k, lastlen < kl ? lastlen : kl);
+        CHECK(first || c < 0 || (c == 0 && lastlen < kl));
+        first = 0;
+        lastlen = kl < sizeof(last) ? kl : sizeof(last);
+        memcpy(last, k, lastlen);
+        buf_append(out, k, kl);
+        buf_append(out, "=", 1);
+        buf_append(out, v, vl);
+        buf_append(out, "|", 1);
+    }
+    store_elems_free(it);
+    buf_append(out, "", 1);  /* NUL: compared as a string */
+}
+
+static int elems_are(store *f, const char *cid, const char *from, const char *want) {
+    buf b;
+    buf_init(&b);
+    elems_of(f, cid, from, &b);
+    int ok = !strcmp(b.data, want);
+    if (!ok) fprintf(stderr, "elements: got \"%s\", wanted \"%s\"\n", b.data, want);
+    buf_free(&b);
+    return ok;
+}
+
+static int elem_is(store *f, const char *cid, const char *sub, const char *want) {
+    sval v;
+    int found = store_elem_get(f, cid, sub, strlen(sub), &v);
+    int ok = want ? found && v.len == strlen(want) && !memcmp(v.p, want, v.len) : !found;
+    sval_free(&v);
+    return ok;
+}
+
+static void put_elems(store *f, const char *cid, int from, int to) {
+    char sub[32];
+    for (int i = from; i < to; i++) {
+        snprintf(sub, sizeof(sub), "m%05d", i);
+        store_elem_put(f, cid, sub, strlen(sub), "v", 1);
+    }
+}
+
+static int count_elems(store *f, const char *cid) {
+    store_elems *it = store_elems_new(f, cid, "", 0);
+    const char *k, *v;
+    size_t kl, vl;
+    int n = 0;
+    while (store_elems_next(it, &k, &kl, &v, &vl)) n++;
+    store_elems_free(it);
+    return n;
+}
+
+/* One entry's write of n applied entries, each changing key "el:tick". */
+static void tick(store *f, int n) {
+    for (int i = 0; i < n; i++) {
+        store_put(f, "el:tick", 7, "t", 1, 0);
+        store_set_applied(f, store_applied(f) + 1, 1);
+        CHECK(store_write_batch(f) == 0);
+    }
+}
+
+/* A collection's metadata: its id, then (here) nothing else. */
+static void put_coll(store *f, const char *key, const char *cid) {
+    store_put_typed(f, key, strlen(key), STORE_HASH, cid, STORE_CID, 0);
+}
+
+/* Element records: point reads and writes and the ordered walk see the
+ * open batch inside an apply, LevelDB alone on a read handle; ids are
+ * the entry's index and a count; a collection deleted, replaced,
+ * flushed or overwritten in the batch that wrote its elements has them
+ * reclaimed by later writes, a budget at a time, and one moved or given
+ * new metadata keeps them. */
+static void test_elements(store *f, store *r) {
+    char c1[STORE_CID], c2[STORE_CID], c3[STORE_CID];
+    uint64_t a = store_applied(f);
+    store_new_cid(f, c1);
+    store_new_cid(f, c2);
+    CHECK(memcmp(c1, c2, STORE_CID) < 0 && !memcmp(c1, c2, 8));  /* same entry, next count */
+    store_elem_put(f, c1, "b", 1, "2", 1);
+    store_elem_put(f, c1, "a", 1, "1", 1);
+    store_elem_put(f, c1, "c", 1, "3", 1);
+    store_elem_put(f, c2, "a", 1, "other", 5);
+    CHECK(elem_is(f, c1, "a", "1") && elem_is(f, c2, "a", "other") && elem_is(f, c1, "zz", NULL));
+    CHECK(elem_is(r, c1, "a", NULL) && count_elems(r, c1) == 0);  /* not written yet */
+    CHECK(elems_are(f, c1, "", "a=1|b=2|c=3|") && elems_are(f, c1, "b", "b=2|c=3|") && elems_are(f, c2, "", "a=other|"));
+    put_coll(f, "el:1", c1);
+    put_coll(f, "el:2", c2);
+    store_set_applied(f, a + 1, 1);
+    CHECK(store_write_batch(f) == 0);
+    store_new_cid(f, c3);
+    CHECK(memcmp(c3, c1, 8) > 0);  /* a later entry */
+    CHECK(elem_is(r, c1, "b", "2") && elems_are(r, c1, "", "a=1|b=2|c=3|"));
+    /* LevelDB and the batch merged: one deleted, one overwritten, one new */
+    CHECK(store_elem_del(f, c1, "b", 1) == 1 && store_elem_del(f, c1, "b", 1) == 0 && store_elem_del(f, c1, "q", 1) == 0);
+    store_elem_put(f, c1, "a", 1, "1b", 2);
+    store_elem_put(f, c1, "d", 1, "4", 1);
+    CHECK(elems_are(f, c1, "", "a=1b|c=3|d=4|") && elems_are(f, c1, "a\x01", "c=3|d=4|"));
+    CHECK(elems_are(r, c1, "", "a=1|b=2|c=3|"));
+    put_coll(f, "el:1", c1);  /* new metadata, the same id: the elements stay */
+    store_set_applied(f, a + 2, 1);
+    CHECK(store_write_batch(f) == 0);
+    tick(f, 2);
+    CHECK(elems_are(r, c1, "", "a=1b|c=3|d=4|"));
+    /* moved: kept; deleted afterwards: reclaimed at the next writes */
+    CHECK(store_move(f, "el:1", 4, "el:1m", 5) == 1 && store_move(f, "el:nokey", 8, "el:x", 4) == 0);
+    store_set_applied(f, store_applied(f) + 1, 1);
+    CHECK(store_write_batch(f) == 0);
+    tick(f, 2);
+    CHECK(has(r, "el:1", NULL) && count_elems(r, c1) == 3);
+    CHECK(store_del(f, "el:1m", 5, NULL) == 1);
+    store_set_applied(f, store_applied(f) + 1, 1);
+    CHECK(store_write_batch(f) == 0);
+    CHECK(count_elems(r, c1) == 3);  /* the marker was in that batch: the next write reclaims */
+    tick(f, 1);
+    CHECK(count_elems(r, c1) == 0 && count_elems(r, c2) == 1);
+    /* made and deleted in one batch; then a big one replaced by a string, a budget at a time */
+    char c4[STORE_CID], c5[STORE_CID];
+    store_new_cid(f, c4);
+    put_elems(f, c4, 0, 10);
+    put_coll(f, "el:4", c4);
+    CHECK(store_del(f, "el:4", 4, NULL) == 1 && count_elems(f, c4) == 10);
+    store_new_cid(f, c5);
+    put_elems(f, c5, 0, 2500);
+    put_coll(f, "el:5", c5);
+    store_set_applied(f, store_applied(f) + 1, 1);
+    CHECK(store_write_batch(f) == 0);
+    CHECK(count_elems(r, c4) == 10 && count_elems(r, c5) == 2500);
+    store_put(f, "el:5", 4, "a string now", 12, 0);
+    store_set_applied(f, store_applied(f) + 1, 1);
+    CHECK(store_write_batch(f) == 0);
+    CHECK(count_elems(r, c4) == 0 && count_elems(r, c5) == 2500);  /* c5's marker waits for the next write */
+    tick(f, 1);
+    CHECK(count_elems(r, c5) == 2500 - 1024);
+    tick(f, 1);
+    CHECK(count_elems(r, c5) == 2500 - 2048);
+    tick(f, 1);
+    CHECK(count_elems(r, c5) == 0 && count_elems(r, c2) == 1 && has(f, "el:5", "a string now"));
+    /* FLUSHALL: a collection in LevelDB and one made in the flushing batch */
+    char c6[STORE_CID];
+    store_new_cid(f, c6);
+    put_elems(f, c6, 0, 3);
+    put_coll(f, "el:6", c6);
+    store_clear(f);
+    store_set_applied(f, store_applied(f) + 1, 1);
+    CHECK(store_write_batch(f) == 0);
+    tick(f, 1);
+    CHECK(count_elems(r, c2) == 0 && count_elems(r, c6) == 0 && store_keys(f) == 1);
+    CHECK(store_keys(r) == 1 && has(r, "el:tick", "t"));
+}
+
 /* The keys under "it:" an iterator from `from` shows, in its order
  * (checked), as one "|"-joined string, with the expiry of "it:4". */
 static void walk(store *f, uint64_t from, buf *out, uint64_t *e4) {
@@ -499,6 +658,7 @@ int main(void) {
     test_install(f);
     r = store_reader_new(f);
     test_clear_in_batch(f, r);
+    test_elements(f, r);
     store_reader_free(r);
     store_close(f);
     test_migration();

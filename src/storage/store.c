@@ -21,8 +21,19 @@
 /* A key's last change in the open batch, not yet in LevelDB: reads look
  * here first, so later commands (and later parts of one command: DEL k k)
  * see it. The batch's data reaches LevelDB from here, once per key, in
- * LevelDB's order (store_write). key and val live in the store's arena. */
+ * LevelDB's order (store_write). key and val live in the table's arena. */
 typedef struct pend { uint64_t hash; char *key; size_t klen; char *val; size_t vlen; int deleted; } pend;
+
+/* The open batch's changes, one pend per key: the user keys' table (key:
+ * the user key, hash its store_key_hash) and the element records' (key:
+ * the LevelDB key, hash of those bytes). */
+typedef struct ovl {
+    pend *v;
+    int n, cap;
+    arena bytes;   /* the pends' keys and values, freed at each write */
+    int *slots;    /* open-addressing index into v, -1 = empty */
+    size_t nslots;
+} ovl;
 
 /* A generation's LevelDB, shared by the state machine and the views open
  * on it: an install that replaces it lets go of it, and it is closed (its
@@ -52,11 +63,11 @@ struct store {
     uint64_t installed_at;     /* this generation came from an image of that index */
     leveldb_writebatch_t *wb;  /* open batch: entries applied, not yet written */
     size_t batch_bytes;
-    pend *pend;
-    int npend, pendcap;
-    arena pend_bytes;          /* the pends' keys and values, freed at each write */
-    int *slots;                /* open-addressing index into pend, -1 = empty */
-    size_t nslots;
+    ovl okeys, oelems;         /* the open batch's user keys, and its element records */
+    buf ebuf;                  /* an element record's LevelDB key, being made */
+    uint64_t cids;             /* collection ids given out by the entry being applied */
+    int garbage;               /* LevelDB may hold garbage markers ('g'): reclaim at the next write */
+    int batch_marked;          /* the open batch holds one */
     buf kbuf;
     keycache *kc;              /* the writer's: keys' existence and expiry, noted at every read and write */
     char *conf;                /* configuration of the last CONFIG entry applied (NULL: none yet) */
@@ -118,6 +129,8 @@ static char *read_text(store *f, const char *name, char **err) { return read_tex
 
 /* The LevelDB a handle reads: its own, or its store's (which replaces it
  * only while nothing else uses the store: see store_reader_new). */
+static void ovl_free(ovl *o);
+
 static leveldb_t *db_of(const store *f) { return f->pinref ? f->pinref->db : f->owner ? f->owner->db : f->db; }
 
 /* ---- values: tag, expiry, bytes ---- */
@@ -602,6 +615,7 @@ store *store_open(const char *dir, char **err) {
     leveldb_options_set_paranoid_checks(f->opts, 1);
     f->cache = leveldb_cache_create_lru(mem_block_cache);
     f->kc = keycache_new(mem_key_cache);
+    f->garbage = 1;  /* whether a marker is left from before: the first write looks */
     leveldb_options_set_cache(f->opts, f->cache);
     f->filter = bloom_policy(STORE_BLOOM_BITS);
     leveldb_options_set_filter_policy(f->opts, f->filter);
@@ -686,6 +700,7 @@ void store_reader_free(store *r) {
     store_reader_unpin(r);
     leveldb_readoptions_destroy(r->ropts);
     buf_free(&r->kbuf);
+    buf_free(&r->ebuf);
     free(r);
 }
 
@@ -723,12 +738,12 @@ void store_close(store *f) {
     leveldb_writeoptions_destroy(f->wopts);
     leveldb_writeoptions_destroy(f->wsync);
     buf_free(&f->kbuf);
+    buf_free(&f->ebuf);
     keycache_free(f->kc);
     buf_free(&f->vbuf);
     if (f->wb) leveldb_writebatch_destroy(f->wb);
-    arena_free(&f->pend_bytes);
-    free(f->pend);
-    free(f->slots);
+    ovl_free(&f->okeys);
+    ovl_free(&f->oelems);
     idmap_free(&f->large);
     pthread_mutex_destroy(&f->large_mu);
     free(f);
@@ -808,35 +823,84 @@ static const char *next_user_key(leveldb_iterator_t *it, int *started, size_t *n
     return *n >= 9 && k[0] == 'k' ? k : NULL;
 }
 
-/* Slot of key (of hash h) in the index: where it is, or the empty slot where it goes. */
-static size_t pend_slot(store *f, uint64_t h, const char *key, size_t klen) {
-    size_t mask = f->nslots - 1, i = (size_t)h & mask;
+/* Slot of key (of hash h) in o's index: where it is, or the empty slot where it goes. */
+static size_t pend_slot(const ovl *o, uint64_t h, const char *key, size_t klen) {
+    size_t mask = o->nslots - 1, i = (size_t)h & mask;
     for (;; i = (i + 1) & mask) {
-        int j = f->slots[i];
+        int j = o->slots[i];
         if (j < 0) return i;
-        const pend *p = &f->pend[j];
+        const pend *p = &o->v[j];
         if (p->hash == h && p->klen == klen && memcmp(p->key, key, klen) == 0) return i;
     }
 }
 
-static pend *find_pend(store *f, uint64_t h, const char *key, size_t klen) {
-    if (!f->npend) return NULL;
-    int j = f->slots[pend_slot(f, h, key, klen)];
-    return j < 0 ? NULL : &f->pend[j];
+static pend *find_pend(const ovl *o, uint64_t h, const char *key, size_t klen) {
+    if (!o->n) return NULL;
+    int j = o->slots[pend_slot(o, h, key, klen)];
+    return j < 0 ? NULL : &o->v[j];
 }
 
-static void reindex(store *f, size_t nslots) {
-    free(f->slots);
-    f->nslots = nslots;
-    f->slots = xmalloc(sizeof(int) * nslots);
-    memset(f->slots, -1, sizeof(int) * nslots);
-    for (int j = 0; j < f->npend; j++) f->slots[pend_slot(f, f->pend[j].hash, f->pend[j].key, f->pend[j].klen)] = j;
+static void reindex(ovl *o, size_t nslots) {
+    free(o->slots);
+    o->nslots = nslots;
+    o->slots = xmalloc(sizeof(int) * nslots);
+    memset(o->slots, -1, sizeof(int) * nslots);
+    for (int j = 0; j < o->n; j++) o->slots[pend_slot(o, o->v[j].hash, o->v[j].key, o->v[j].klen)] = j;
+}
+
+/* key's change in o: the value it now has (deleted: none). A value
+ * replaced in this batch keeps its room until the write (the batch's
+ * bytes bound it). */
+static pend *ovl_set(ovl *o, uint64_t h, const char *key, size_t klen, const char *val, size_t vlen, int deleted) {
+    pend *p = find_pend(o, h, key, klen);
+    if (!p) {
+        if (o->n == o->cap) {
+            o->cap = o->cap ? o->cap * 2 : 64;
+            o->v = xrealloc(o->v, sizeof(pend) * (size_t)o->cap);
+        }
+        if ((size_t)(o->n + 1) * 2 > o->nslots) reindex(o, o->nslots ? o->nslots * 2 : 128);
+        o->slots[pend_slot(o, h, key, klen)] = o->n;
+        p = &o->v[o->n++];
+        p->hash = h;
+        p->key = arena_copy(&o->bytes, key, klen);
+        p->klen = klen;
+    }
+    p->val = deleted ? NULL : arena_copy(&o->bytes, val, vlen);
+    p->vlen = vlen;
+    p->deleted = deleted;
+    return p;
+}
+
+/* The index and array keep their size only while batches use a fair part
+ * of it: a batch of a million keys (one DEL) must not leave every later
+ * batch, a timer's entry alone, clearing megabytes. */
+#define PEND_KEEP_SLOTS 1024
+
+static void ovl_clear(ovl *o) {
+    arena_reset(&o->bytes);
+    if (o->nslots > PEND_KEEP_SLOTS && (size_t)o->n * 8 < o->nslots) {
+        free(o->slots);
+        free(o->v);
+        o->slots = NULL;
+        o->v = NULL;
+        o->nslots = 0;
+        o->cap = 0;
+    } else if (o->nslots) {
+        memset(o->slots, -1, sizeof(int) * o->nslots);
+    }
+    o->n = 0;
+}
+
+static void ovl_free(ovl *o) {
+    arena_free(&o->bytes);
+    free(o->v);
+    free(o->slots);
 }
 
 /* The stored form of key (malloc'd, NUL-terminated), or NULL; *known
  * when the overlay or the key cache answered (the cache has it already). */
 static char *get_raw(store *f, uint64_t h, const char *key, size_t klen, size_t *vlen, int *known) {
-    pend *p = find_pend(f, h, key, klen);
+    pend *p = find_pend(&f->okeys, h, key, klen);
     *known = 1;
     if (p) {
         if (p->deleted) return NULL;
@@ -879,34 +943,11 @@ int store_get(store *f, const char *key, size_t klen, sval *v) {
     return get_hashed(f, store_key_hash(key, klen), key, klen, v);
 }
 
-/* The open batch's overlay (what reads of this batch see) follows a change. */
-static void overlay(store *f, uint64_t h, const char *key, size_t klen, const char *val, size_t vlen,
-                    int deleted) {
-    pend *p = find_pend(f, h, key, klen);
-    if (!p) {
-        if (f->npend == f->pendcap) {
-            f->pendcap = f->pendcap ? f->pendcap * 2 : 64;
-            f->pend = xrealloc(f->pend, sizeof(pend) * (size_t)f->pendcap);
-        }
-        if ((size_t)(f->npend + 1) * 2 > f->nslots) reindex(f, f->nslots ? f->nslots * 2 : 128);
-        size_t slot = pend_slot(f, h, key, klen);
-        f->slots[slot] = f->npend;
-        p = &f->pend[f->npend++];
-        p->hash = h;
-        p->key = arena_copy(&f->pend_bytes, key, klen);
-        p->klen = klen;
-    }
-    /* a value replaced in this batch keeps its room until the write (the batch's bytes bound it) */
-    p->val = deleted ? NULL : arena_copy(&f->pend_bytes, val, vlen);
-    p->vlen = vlen;
-    p->deleted = deleted;
-}
-
 /* Every change of a key comes here: the overlay and the key cache follow it. */
 static void remember(store *f, uint64_t h, const char *key, size_t klen, const char *val, size_t vlen, int deleted,
                      uint64_t expire) {
     keycache_put(f->kc, h, key, klen, !deleted, expire, val, vlen);
-    overlay(f, h, key, klen, val, vlen, deleted);
+    ovl_set(&f->okeys, h, key, klen, val, vlen, deleted);
 }
 
 static void batch_open(store *f) {
@@ -934,18 +975,46 @@ static void index_move(store *f, const char *key, size_t klen, uint64_t was, uin
 }
 
 /* The expiry key had (0: none), and whether it existed. */
-static int old_expiry(store *f, uint64_t h, const char *key, size_t klen, uint64_t *expire) {
+/* The collection id a stored form holds (into cid), or 0 for a string. */
+static int cid_of(const char *raw, size_t n, char *cid) {
+    sval v;
+    value_decode(raw, n, &v);
+    if (v.type == STORE_STRING || v.len < STORE_CID) return 0;
+    memcpy(cid, v.p, STORE_CID);
+    return 1;
+}
+
+/* Whether key existed, with the expiry it had, and whether it held a
+ * collection (its id into cid). The key cache keeps the stored form of
+ * every value of at most KEYCACHE_MAX_VALUE bytes, which a collection's
+ * metadata always is: a key it knows without one holds a string. */
+static int old_value(store *f, uint64_t h, const char *key, size_t klen, uint64_t *expire, char *cid, int *coll) {
     keycache_hit hit;
+    *coll = 0;
     if (keycache_get(f->kc, h, key, klen, &hit)) {
         *expire = hit.expire;
+        if (hit.found && hit.raw) *coll = cid_of(hit.raw, hit.rawlen, cid);
         return hit.found;
     }
     sval o;
     *expire = 0;
     if (!get_hashed(f, h, key, klen, &o)) return 0;
     *expire = o.expire;
+    *coll = o.type != STORE_STRING && o.len >= STORE_CID;
+    if (*coll) memcpy(cid, o.p, STORE_CID);
     sval_free(&o);
     return 1;
+}
+
+/* The elements of collection cid are garbage: a marker the writer's
+ * later batches reclaim them by (reclaim()). */
+static void mark_garbage(store *f, const char *cid) {
+    char m[1 + STORE_CID];
+    m[0] = 'g';
+    memcpy(m + 1, cid, STORE_CID);
+    batch_open(f);
+    leveldb_writebatch_put(f->wb, m, sizeof(m), "", 0);
+    f->batch_marked = 1;
 }
 
 void store_put(store *f, const char *key, size_t klen, const char *val, size_t vlen, uint64_t expire) {
@@ -956,7 +1025,11 @@ void store_put_typed(store *f, const char *key, size_t klen, int type, const cha
                      uint64_t expire) {
     assert(!f->owner);  /* a read handle never writes */
     uint64_t was, h = store_key_hash(key, klen);
-    if (!old_expiry(f, h, key, klen, &was)) f->keys++;
+    char cid[STORE_CID];
+    int coll;
+    if (!old_value(f, h, key, klen, &was, cid, &coll)) f->keys++;
+    /* a collection replaced by anything but itself (its metadata rewritten) */
+    if (coll && (type == STORE_STRING || vlen < STORE_CID || memcmp(val, cid, STORE_CID))) mark_garbage(f, cid);
     value_encode(&f->vbuf, type, val, vlen, expire, f->applied + 1);  /* the entry being applied wrote it */
     large_note(f, h, vlen);
     batch_open(f);
@@ -966,10 +1039,15 @@ void store_put_typed(store *f, const char *key, size_t klen, int type, const cha
     if (f->vbuf.cap > (1u << 20)) buf_free(&f->vbuf);  /* a large value's buffer is not kept */
 }
 
-int store_del(store *f, const char *key, size_t klen, uint64_t *expire) {
+/* Deletes key; its collection's elements become garbage unless keep
+ * (they moved to another key with its metadata). */
+static int del_key(store *f, const char *key, size_t klen, uint64_t *expire, int keep) {
     assert(!f->owner);
     uint64_t was, h = store_key_hash(key, klen);
-    if (!old_expiry(f, h, key, klen, &was)) return 0;
+    char cid[STORE_CID];
+    int coll;
+    if (!old_value(f, h, key, klen, &was, cid, &coll)) return 0;
+    if (coll && !keep) mark_garbage(f, cid);
     if (expire) *expire = was;
     f->keys--;
     note_deleted(f, h);
@@ -978,6 +1056,228 @@ int store_del(store *f, const char *key, size_t klen, uint64_t *expire) {
     index_move(f, key, klen, was, 0);
     remember(f, h, key, klen, NULL, 0, 1, 0);
     return 1;
+}
+
+int store_del(store *f, const char *key, size_t klen, uint64_t *expire) { return del_key(f, key, klen, expire, 0); }
+
+int store_move(store *f, const char *src, size_t slen, const char *dst, size_t dlen) {
+    sval v;
+    if (!store_get(f, src, slen, &v)) return 0;
+    del_key(f, src, slen, NULL, 1);
+    store_put_typed(f, dst, dlen, v.type, v.p, v.len, v.expire);
+    sval_free(&v);
+    return 1;
+}
+
+/* ---- collections' element records (docs/collections.md) ---- */
+
+void store_new_cid(store *f, char *cid) {
+    hash_be(cid, f->applied + 1);  /* the entry being applied */
+    hash_be(cid + 8, f->cids++);
+}
+
+/* 'e', the collection id, the sub-key: an element record's LevelDB key,
+ * in the store's reused buffer. */
+static const char *elem_key(store *f, const char *cid, const char *sub, size_t sublen, size_t *n) {
+    f->ebuf.len = 0;
+    buf_append(&f->ebuf, "e", 1);
+    buf_append(&f->ebuf, cid, STORE_CID);
+    buf_append(&f->ebuf, sub, sublen);
+    *n = f->ebuf.len;
+    return f->ebuf.data;
+}
+
+int store_elem_get(store *f, const char *cid, const char *sub, size_t sublen, sval *v) {
+    size_t n;
+    const char *k = elem_key(f, cid, sub, sublen, &n);
+    memset(v, 0, sizeof(*v));
+    pend *p = find_pend(&f->oelems, store_key_hash(k, n), k, n);
+    if (p) {
+        if (p->deleted) return 0;
+        v->raw = xstrndup(p->val, p->vlen);
+        v->len = p->vlen;
+    } else {
+        char *err = NULL;
+        char *got = leveldb_get(db_of(f), f->ropts, k, n, &v->len, &err);
+        if (err) {
+            logmsg(LL_WARNING, "Reading the state machine in %s failed: %s. Stopping: never answer wrongly", f->dir,
+                   err);
+            abort();
+        }
+        if (!got) return 0;
+        v->raw = xrealloc(got, v->len + 1);
+        v->raw[v->len] = '\0';
+    }
+    v->p = v->raw;
+    return 1;
+}
+
+static void elem_set(store *f, const char *cid, const char *sub, size_t sublen, const char *val, size_t vlen,
+                     int deleted) {
+    assert(!f->owner);
+    size_t n;
+    const char *k = elem_key(f, cid, sub, sublen, &n);
+    batch_open(f);
+    f->batch_bytes += n + vlen;
+    ovl_set(&f->oelems, store_key_hash(k, n), k, n, val, vlen, deleted);
+}
+
+void store_elem_put(store *f, const char *cid, const char *sub, size_t sublen, const char *val, size_t vlen) {
+    elem_set(f, cid, sub, sublen, val, vlen, 0);
+}
+
+int store_elem_del(store *f, const char *cid, const char *sub, size_t sublen) {
+    sval v;
+    if (!store_elem_get(f, cid, sub, sublen, &v)) return 0;
+    sval_free(&v);
+    elem_set(f, cid, sub, sublen, NULL, 0, 1);
+    return 1;
+}
+
+/* An iterator's LevelDB side stopped: at the end, or at damage, which must
+ * not pass for the end (an element missing from a reply or an image). */
+static void iter_check(leveldb_iterator_t *it) {
+    char *err = NULL;
+    leveldb_iter_get_error(it, &err);
+    if (!err) return;
+    logmsg(LL_WARNING, "Reading the state machine failed: %s. Stopping: never answer wrongly", err);
+    abort();
+}
+
+static int raw_cmp(const char *a, size_t al, const char *b, size_t bl) {
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : al < bl ? -1 : al > bl;
+}
+
+static int pend_raw_cmp(const void *x, const void *y) {
+    const pend *a = *(const pend *const *)x, *b = *(const pend *const *)y;
+    return raw_cmp(a->key, a->klen, b->key, b->klen);
+}
+
+/* The open batch's element records from key [k, k+n) on that share its
+ * first plen bytes, in LevelDB's order (malloc'd). */
+static const pend **sorted_elems(const store *f, const char *k, size_t n, size_t plen, size_t *cnt) {
+    const ovl *o = &f->oelems;
+    const pend **v = xmalloc(sizeof(*v) * (size_t)(o->n ? o->n : 1));
+    *cnt = 0;
+    for (int j = 0; j < o->n; j++) {
+        const pend *p = &o->v[j];
+        if (p->klen >= plen && !memcmp(p->key, k, plen) && raw_cmp(p->key, p->klen, k, n) >= 0) v[(*cnt)++] = p;
+    }
+    qsort(v, *cnt, sizeof(*v), pend_raw_cmp);
+    return v;
+}
+
+/* A collection's elements in sub-key order: LevelDB's merged, inside an
+ * apply, with the open batch's (as store_iter does for keys). */
+struct store_elems {
+    leveldb_iterator_t *it;
+    char prefix[1 + STORE_CID];
+    int step;              /* LevelDB's current record was handed out: step past it at the next call */
+    const pend **pv;
+    size_t npv, at;
+};
+
+store_elems *store_elems_new(store *f, const char *cid, const char *from, size_t fromlen) {
+    store_elems *i = xmalloc(sizeof(*i));
+    memset(i, 0, sizeof(*i));
+    size_t n;
+    const char *k = elem_key(f, cid, from, fromlen, &n);
+    memcpy(i->prefix, k, sizeof(i->prefix));
+    i->it = leveldb_create_iterator(db_of(f), f->ropts);
+    leveldb_iter_seek(i->it, k, n);
+    if (!f->owner && f->oelems.n) i->pv = sorted_elems(f, k, n, sizeof(i->prefix), &i->npv);
+    return i;
+}
+
+/* LevelDB's current record if it belongs to the collection, else NULL. */
+static const char *elems_db(store_elems *i, size_t *n) {
+    if (!leveldb_iter_valid(i->it)) {
+        iter_check(i->it);
+        return NULL;
+    }
+    const char *k = leveldb_iter_key(i->it, n);
+    return *n >= sizeof(i->prefix) && !memcmp(k, i->prefix, sizeof(i->prefix)) ? k : NULL;
+}
+
+int store_elems_next(store_elems *i, const char **sub, size_t *sublen, const char **val, size_t *vlen) {
+    const size_t pl = sizeof(i->prefix);
+    if (i->step) leveldb_iter_next(i->it), i->step = 0;
+    for (;;) {
+        size_t dn;
+        const char *dk = elems_db(i, &dn);
+        const pend *q = i->at < i->npv ? i->pv[i->at] : NULL;
+        if (!dk && !q) return 0;
+        int c = !q ? -1 : !dk ? 1 : raw_cmp(dk, dn, q->key, q->klen);
+        if (c < 0) {  /* LevelDB's, untouched by the batch */
+            *sub = dk + pl;
+            *sublen = dn - pl;
+            *val = leveldb_iter_value(i->it, vlen);
+            i->step = 1;
+            return 1;
+        }
+        if (c == 0) leveldb_iter_next(i->it);  /* the batch's version replaces LevelDB's */
+        i->at++;
+        if (q->deleted) continue;
+        *sub = q->key + pl;
+        *sublen = q->klen - pl;
+        *val = q->val;
+        *vlen = q->vlen;
+        return 1;
+    }
+}
+
+void store_elems_free(store_elems *i) {
+    if (!i) return;
+    leveldb_iter_destroy(i->it);
+    free(i->pv);
+    free(i);
+}
+
+/* Deletes up to RECLAIM_BUDGET element records of collections marked
+ * garbage, and the markers whose collections are gone, into the batch
+ * being written: the writer's own local work, which changes no key, count
+ * or applied index. Reads LevelDB only, so a marker of this batch waits
+ * for the next write (with any elements this batch still writes for it).
+ * Whether LevelDB may hold markers still. */
+#define RECLAIM_BUDGET 1024
+
+/* Deletes the records of the collection whose records start with the
+ * prefix p (1 + STORE_CID bytes), within *budget; whether none is left. */
+static int reclaim_one(store *f, leveldb_iterator_t *e, const char *p, size_t *budget) {
+    size_t n;
+    for (leveldb_iter_seek(e, p, 1 + STORE_CID); leveldb_iter_valid(e); leveldb_iter_next(e)) {
+        const char *k = leveldb_iter_key(e, &n);
+        if (n < 1 + STORE_CID || memcmp(k, p, 1 + STORE_CID)) return 1;
+        if (!*budget) return 0;
+        leveldb_writebatch_delete(f->wb, k, n);
+        (*budget)--;
+    }
+    return 1;
+}
+
+static int reclaim(store *f) {
+    leveldb_iterator_t *g = leveldb_create_iterator(f->db, f->ropts);
+    leveldb_iterator_t *e = leveldb_create_iterator(f->db, f->ropts);
+    size_t budget = RECLAIM_BUDGET, n;
+    int left = 0;
+    for (leveldb_iter_seek(g, "g", 1); leveldb_iter_valid(g); leveldb_iter_next(g)) {
+        char m[1 + STORE_CID];
+        const char *k = leveldb_iter_key(g, &n);
+        if (n != sizeof(m) || k[0] != 'g') break;
+        memcpy(m, k, sizeof(m));
+        m[0] = 'e';
+        if (!reclaim_one(f, e, m, &budget)) { left = 1; break; }
+        m[0] = 'g';
+        leveldb_writebatch_delete(f->wb, m, sizeof(m));
+    }
+    char *err = NULL;
+    leveldb_iter_get_error(g, &err);
+    if (!err) leveldb_iter_get_error(e, &err);
+    if (err) { left = 1; leveldb_free(err); }  /* tried again at the next write; a read will stop on it */
+    leveldb_iter_destroy(e);
+    leveldb_iter_destroy(g);
+    return left;
 }
 
 /* Deletes every user key. Runs inside the apply's batch, so a huge
@@ -994,8 +1294,8 @@ void store_clear(store *f) {
     batch_open(f);
     /* the batch's own keys first: their expiry index entries are in the
      * batch, not in LevelDB's index, whether or not LevelDB has the key */
-    for (int i = 0; i < f->npend; i++) {
-        pend *p = &f->pend[i];
+    for (int i = 0; i < f->okeys.n; i++) {
+        pend *p = &f->okeys.v[i];
         if (p->deleted) continue;
         note_deleted(f, p->hash);
         sval v;
@@ -1004,13 +1304,21 @@ void store_clear(store *f) {
             const char *ik = index_key(&f->kbuf, v.expire, p->key, p->klen, &n);
             leveldb_writebatch_delete(f->wb, ik, n);
         }
+        char cid[STORE_CID];
+        if (cid_of(p->val, p->vlen, cid)) mark_garbage(f, cid);
         p->val = NULL;
         p->deleted = 1;
     }
+    /* LevelDB's keys (a collection there may differ from the batch's
+     * version of its key: a marker twice is one marker) */
     while ((stored = next_user_key(it, &started, &n))) {
         uint64_t h = hash_of(stored);
+        size_t vl;
+        const char *val = leveldb_iter_value(it, &vl);
+        char cid[STORE_CID];
+        if (cid_of(val, vl, cid)) mark_garbage(f, cid);
         note_deleted(f, h);
-        overlay(f, h, stored + 9, n - 9, NULL, 0, 1);  /* the key cache is cleared at the end */
+        ovl_set(&f->okeys, h, stored + 9, n - 9, NULL, 0, 1);  /* the key cache is cleared at the end */
     }
     leveldb_iter_seek(it, "x", 1);  /* the expiry index */
     for (; leveldb_iter_valid(it); leveldb_iter_next(it)) {
@@ -1055,10 +1363,11 @@ static int pend_cmp(const void *x, const void *y) {
 
 /* The open batch's keys of hash from on, in LevelDB's order (malloc'd). */
 static const pend **sorted_pend(const store *f, uint64_t from, size_t *n) {
-    const pend **v = xmalloc(sizeof(*v) * (size_t)(f->npend ? f->npend : 1));
+    const ovl *o = &f->okeys;
+    const pend **v = xmalloc(sizeof(*v) * (size_t)(o->n ? o->n : 1));
     *n = 0;
-    for (int j = 0; j < f->npend; j++)
-        if (f->pend[j].hash >= from) v[(*n)++] = &f->pend[j];
+    for (int j = 0; j < o->n; j++)
+        if (o->v[j].hash >= from) v[(*n)++] = &o->v[j];
     qsort(v, *n, sizeof(*v), pend_cmp);
     return v;
 }
@@ -1069,6 +1378,12 @@ static const pend **sorted_pend(const store *f, uint64_t from, size_t *n) {
 static leveldb_writebatch_t *data_batch(store *f) {
     leveldb_writebatch_t *wb = leveldb_writebatch_create();
     size_t n;
+    const pend **e = sorted_elems(f, "e", 1, 1, &n);  /* element records first: 'e' < 'k' */
+    for (size_t i = 0; i < n; i++) {
+        if (e[i]->deleted) leveldb_writebatch_delete(wb, e[i]->key, e[i]->klen);
+        else leveldb_writebatch_put(wb, e[i]->key, e[i]->klen, e[i]->val, e[i]->vlen);
+    }
+    free(e);
     const pend **v = sorted_pend(f, 0, &n);
     for (size_t i = 0; i < n; i++) {
         size_t kn;
@@ -1080,26 +1395,6 @@ static leveldb_writebatch_t *data_batch(store *f) {
     }
     free(v);
     return wb;
-}
-
-/* The overlay's index and array keep their size only while batches use
- * a fair part of it: a batch of a million keys (one DEL) must not leave
- * every later batch, a timer's entry alone, clearing megabytes. */
-#define PEND_KEEP_SLOTS 1024
-
-static void clear_pend(store *f) {
-    arena_reset(&f->pend_bytes);
-    if (f->nslots > PEND_KEEP_SLOTS && (size_t)f->npend * 8 < f->nslots) {
-        free(f->slots);
-        free(f->pend);
-        f->slots = NULL;
-        f->pend = NULL;
-        f->nslots = 0;
-        f->pendcap = 0;
-    } else if (f->nslots) {
-        memset(f->slots, -1, sizeof(int) * f->nslots);
-    }
-    f->npend = 0;
 }
 
 /* Writes the open batch, with the applied index and key count it reaches.
@@ -1114,6 +1409,7 @@ static int store_write(store *f, int sync) {
     batch_open(f);
     write_meta(f->wb, f->applied, f->applied_term, f->keys, f->volatile_keys, f->time_ms);
     if (f->dels_dirty) put_dels(f->wb, f->dels);
+    int garbage_left = f->garbage && reclaim(f);
     /* the data first, then the rest (the expiry index, metadata): no key is in both */
     leveldb_writebatch_t *out = data_batch(f);
     leveldb_writebatch_append(out, f->wb);
@@ -1131,7 +1427,12 @@ static int store_write(store *f, int sync) {
     f->wb = NULL;
     f->batch_bytes = 0;
     f->dels_dirty = 0;
-    clear_pend(f);
+    if (!err) {
+        f->garbage = garbage_left || f->batch_marked;
+        f->batch_marked = 0;
+    }
+    ovl_clear(&f->okeys);
+    ovl_clear(&f->oelems);
     if (err) {
         keycache_clear(f->kc);  /* it knew of the batch just lost */
         logmsg(LL_WARNING, "LevelDB write failed: %s", err);
@@ -1189,6 +1490,7 @@ void store_set_applied(store *f, uint64_t index, uint64_t term) {
     }
     f->applied = index;
     f->applied_term = term;
+    f->cids = 0;
     /* Bound the memory of the overlay: big batches go out early, unsynced. */
     if (f->batch_bytes > BATCH_MAX_BYTES && store_write(f, 0) != 0 && !f->no_space) abort();
 }
@@ -1270,7 +1572,7 @@ store_iter *store_iter_new(store *f, uint64_t from) {
     k[0] = 'k';
     hash_be(k + 1, from);
     leveldb_iter_seek(i->it, k, 9);
-    if (!f->owner && f->npend) i->pv = sorted_pend(f, from, &i->npv);
+    if (!f->owner && f->okeys.n) i->pv = sorted_pend(f, from, &i->npv);
     iter_db_step(i);
     return i;
 }
@@ -1535,7 +1837,10 @@ int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term,
     /* what the old generation had pending is superseded by the image */
     if (f->wb) { leveldb_writebatch_destroy(f->wb); f->wb = NULL; }
     f->batch_bytes = 0;
-    clear_pend(f);
+    f->batch_marked = 0;
+    f->garbage = 0;  /* an image holds live collections only */
+    ovl_clear(&f->okeys);
+    ovl_clear(&f->oelems);
     keycache_clear(f->kc);
     f->ref->retired_path = gen_path(f->dir, f->gen);
     gen_ref_release(f->ref);  /* closed and removed now, or when its last view is freed */

@@ -186,6 +186,35 @@ void store_put_typed(store *f, const char *key, size_t klen, int type, const cha
 /* 1 if it was stored, with its expiry in *expire (may be NULL). */
 int store_del(store *f, const char *key, size_t klen, uint64_t *expire);
 void store_clear(store *f);
+/* Moves src's value, whatever its type, with its expiry, to dst (whose
+ * value, if any, goes): 1, or 0 when src is absent. A collection keeps
+ * its elements. Inside an apply. */
+int store_move(store *f, const char *src, size_t slen, const char *dst, size_t dlen);
+
+/* Collections (docs/collections.md). A collection's value (its metadata)
+ * starts with its id, STORE_CID bytes, under which its element records
+ * live: sub-key -> value, in sub-key order. Deleting or replacing the key
+ * (store_del, store_put_typed with another id, store_clear) makes its
+ * elements garbage, which later writes reclaim in the background, on this
+ * node only (never seen by reads: no key names that id any more).
+ * store_move keeps them. Element writes only inside an apply. */
+#define STORE_CID 16
+/* A new id into cid: the index of the entry being applied and a count
+ * within it, the same on every replica and never given out twice. */
+void store_new_cid(store *f, char *cid);
+/* 1 and v filled (p, len; type string, no expiry or version), or 0. */
+int store_elem_get(store *f, const char *cid, const char *sub, size_t sublen, sval *v);
+void store_elem_put(store *f, const char *cid, const char *sub, size_t sublen, const char *val, size_t vlen);
+/* 1 if it was there. */
+int store_elem_del(store *f, const char *cid, const char *sub, size_t sublen);
+/* The collection's elements from sub-key from on, in sub-key order: inside
+ * an apply LevelDB merged with the open batch, on a read handle LevelDB
+ * at its point in time. Each record stays valid until the next call. */
+typedef struct store_elems store_elems;
+store_elems *store_elems_new(store *f, const char *cid, const char *from, size_t fromlen);
+int store_elems_next(store_elems *it, const char **sub, size_t *sublen, const char **val, size_t *vlen);
+void store_elems_free(store_elems *it);
+
 /* Deletions, for WATCH: keys are put in STORE_DEL_BUCKETS buckets by hash,
  * and each keeps the index of the last entry that deleted a key of it
  * (FLUSHALL included). A key absent now was not deleted since index i if
