@@ -29,6 +29,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 typedef struct rec {
     const char *k, *v;
     size_t kl, vl;
+    int elem;  /* a collection's element ('C'), else a key ('K') */
 } rec;
 
 /* What the callbacks saw, checked against what was encoded. */
@@ -50,16 +51,23 @@ static int on_header(void *ctx, const img_header *h) {
     return s->stop_header;
 }
 
-static int on_record(void *ctx, const char *k, size_t kl, const char *v, size_t vl) {
-    sink *s = ctx;
+static int seen(sink *s, const char *k, size_t kl, const char *v, size_t vl, int elem) {
     if ((long)s->got == s->stop_at) return 1;
     const rec *w = s->got < s->nwant ? &s->want[s->got] : NULL;
-    if (!w || w->kl != kl || w->vl != vl || memcmp(w->k, k, kl) || memcmp(w->v, v, vl)) s->bad++;
+    if (!w || w->elem != elem || w->kl != kl || w->vl != vl || memcmp(w->k, k, kl) || memcmp(w->v, v, vl)) s->bad++;
     s->got++;
     return 0;
 }
 
-static const img_cb CB = {on_header, on_record};
+static int on_record(void *ctx, const char *k, size_t kl, const char *v, size_t vl) {
+    return seen(ctx, k, kl, v, vl, 0);
+}
+
+static int on_elem(void *ctx, const char *k, size_t kl, const char *v, size_t vl) {
+    return seen(ctx, k, kl, v, vl, 1);
+}
+
+static const img_cb CB = {on_header, on_record, on_elem};
 
 static void sink_init(sink *s, const rec *want, size_t n) {
     memset(s, 0, sizeof(*s));
@@ -72,7 +80,8 @@ static void encode(buf *out, const img_header *h, const rec *r, size_t n) {
     img_enc e;
     buf_init(out);
     CHECK(img_enc_begin(&e, out, h) == 0);
-    for (size_t i = 0; i < n; i++) CHECK(img_enc_record(&e, out, r[i].k, r[i].kl, r[i].v, r[i].vl) == 0);
+    for (size_t i = 0; i < n; i++)
+        CHECK((r[i].elem ? img_enc_elem : img_enc_record)(&e, out, r[i].k, r[i].kl, r[i].v, r[i].vl) == 0);
     img_enc_end(&e, out);
 }
 
@@ -124,7 +133,7 @@ static const char *fmt(const char *f, ...) {
     return s;
 }
 
-static const rec SMALL[] = {{"a", "1", 1, 1}, {"", "", 0, 0}, {"k\0\xff", "v\r\n\0", 3, 4}, {"key", "", 3, 0}};
+static const rec SMALL[] = {{"a", "1", 1, 1, 0}, {"", "", 0, 0, 0}, {"k\0\xff", "v\r\n\0", 3, 4, 0}, {"key", "", 3, 0, 0}};
 #define NSMALL (sizeof(SMALL) / sizeof(SMALL[0]))
 
 static void test_empty(void) {
@@ -173,12 +182,12 @@ static rec *make_many(size_t n, char **big, size_t biglen) {
     for (size_t i = 0; i < biglen; i++) (*big)[i] = (char)(i * 131 + (i >> 12));
     for (size_t i = 0; i < n; i++) {
         int kl = snprintf(keys[i % 1000], 16, "key:%zu", i);
-        r[i] = (rec){keys[i % 1000], bytes, (size_t)kl, i % 257};
+        r[i] = (rec){keys[i % 1000], bytes, (size_t)kl, i % 257, 0};
     }
-    r[0] = (rec){"", "", 0, 0};
-    r[1] = (rec){bytes, bytes, 256, 256};
-    r[n / 2] = (rec){"big", *big, 3, biglen};
-    r[n - 1] = (rec){bytes + 200, "", 56, 0};
+    r[0] = (rec){"", "", 0, 0, 0};
+    r[1] = (rec){bytes, bytes, 256, 256, 0};
+    r[n / 2] = (rec){"big", *big, 3, biglen, 0};
+    r[n - 1] = (rec){bytes + 200, "", 56, 0, 0};
     return r;
 }
 
@@ -316,7 +325,7 @@ static void test_memory(void) {
     size_t vl = 4u << 20, before = HEAP_BYTES();
     char *v = xmalloc(vl);
     memset(v, 'v', vl);
-    rec r[2] = {{"big", v, 3, vl}, {"small", "x", 5, 1}};
+    rec r[2] = {{"big", v, 3, vl, 0}, {"small", "x", 5, 1, 0}};
     buf b;
     encode(&b, &HDR, r, 2);
     sink s;
@@ -341,8 +350,8 @@ static void test_bad_fields(void) {
     c[3] = 'x';
     expect_error(c, b.len, "bad magic at offset 0");
     memcpy(c, b.data, b.len);
-    set_u32(c + 8, 4);
-    expect_error(c, b.len, "unknown image version 4 at offset 8");
+    set_u32(c + 8, 5);
+    expect_error(c, b.len, "unknown image version 5 at offset 8");
     memcpy(c, b.data, b.len);
     c[HLEN] = 'X';  /* the first record tag */
     expect_error(c, b.len, fmt("bad record tag 0x58 at offset %zu", HLEN));
@@ -430,7 +439,7 @@ static void test_check_file(void) {
     free(r);
 }
 
-/* Every image is written as version 3, its header carrying the ACL users
+/* Every image is written as version 4, its header carrying the ACL users
  * (if any) and the cluster time, split anywhere; versions 1 (no users)
  * and 2 are still read, their values marked plain. */
 static void test_acl(void) {
@@ -441,7 +450,7 @@ static void test_acl(void) {
     h.alen = sizeof(acl) - 1;
     buf b;
     encode(&b, &h, SMALL, NSMALL);
-    CHECK(get_u32(b.data + 8) == IMG_VERSION_TTL);
+    CHECK(get_u32(b.data + 8) == IMG_VERSION_COLL);
     for (size_t cut = 1; cut < b.len; cut += 7) {
         sink s;
         sink_init(&s, SMALL, NSMALL);
@@ -457,7 +466,7 @@ static void test_acl(void) {
     }
     buf_free(&b);
     encode(&b, &HDR, SMALL, NSMALL);
-    CHECK(get_u32(b.data + 8) == IMG_VERSION_TTL);
+    CHECK(get_u32(b.data + 8) == IMG_VERSION_COLL);
     /* a version 1 image: no ACL length, no time (as a node before them wrote it) */
     buf old;
     buf_init(&old);
@@ -484,9 +493,39 @@ static void test_acl(void) {
     buf_free(&b);
 }
 
+/* Version 4: a collection's elements follow its key record, split
+ * anywhere; an element record before any key, or in an image of an older
+ * version, is refused. */
+static void test_elements(void) {
+    static const rec R[] = {{"h", "\x04\x01meta", 1, 7, 0}, {"f1", "v1", 2, 2, 1}, {"", "", 0, 0, 1},
+                            {"s", "x", 1, 1, 0}, {"z", "\x04\x04m", 1, 3, 0}, {"m\0", "1.5", 2, 3, 1}};
+    const size_t n = sizeof(R) / sizeof(R[0]);
+    buf b;
+    encode(&b, &HDR, R, n);
+    for (size_t cut = 0; cut <= b.len; cut++) {
+        sink s;
+        sink_init(&s, R, n);
+        img_dec *d = img_dec_new();
+        CHECK(img_dec_feed(d, b.data, cut, &CB, &s) == 0 && img_dec_feed(d, b.data + cut, b.len - cut, &CB, &s) == 0);
+        CHECK(img_dec_done(d) && s.got == n && s.bad == 0 && img_dec_count(d) == n);
+        img_dec_free(d);
+    }
+    buf_free(&b);
+    static const rec first[] = {{"f1", "v1", 2, 2, 1}};
+    encode(&b, &HDR, first, 1);
+    expect_error(b.data, b.len,
+                 fmt("element record before any key record, or in a version 4 image, at offset %zu", HLEN));
+    buf_free(&b);
+    encode(&b, &HDR, R, n);
+    set_u32(b.data + 8, IMG_VERSION_TTL);  /* the crc no longer matches, but the tag is refused first */
+    expect_error(b.data, b.len, "element record before any key record, or in a version 3 image");
+    buf_free(&b);
+}
+
 int main(void) {
     test_empty();
     test_acl();
+    test_elements();
     test_small_splits();
     test_many();
     test_corruption();

@@ -235,23 +235,28 @@ static int type_of(store *f, const char *k) {
  * types; a type byte that names no type is damage. */
 static void test_types(store *f) {
     uint64_t a = store_applied(f), keys = store_keys(f);
-    store_put_typed(f, "ty:h", 4, STORE_HASH, "meta", 4, 0);
-    store_put_typed(f, "ty:z", 4, STORE_ZSET, "", 0, 4102444800000ULL);
+    char mh[STORE_META] = {0}, mz[STORE_META] = {0};  /* empty collections: an id and a count of 0 */
+    store_new_cid(f, mh);
+    store_new_cid(f, mz);
+    store_put_typed(f, "ty:h", 4, STORE_HASH, mh, sizeof(mh), 0);
+    store_put_typed(f, "ty:z", 4, STORE_ZSET, mz, sizeof(mz), 4102444800000ULL);
     store_put(f, "ty:s", 4, "str", 3, 0);
-    CHECK(type_of(f, "ty:h") == STORE_HASH && has(f, "ty:h", "meta") && type_of(f, "ty:s") == STORE_STRING);
+    sval v;
+    CHECK(store_get(f, "ty:h", 4, &v) && v.type == STORE_HASH && v.len == sizeof(mh) && !memcmp(v.p, mh, v.len));
+    sval_free(&v);
+    CHECK(type_of(f, "ty:s") == STORE_STRING);
     store_set_applied(f, a + 1, 1);
     CHECK(store_write_batch(f) == 0);
-    CHECK(type_of(f, "ty:z") == STORE_ZSET && expiry_of(f, "ty:z") == 4102444800000ULL && has(f, "ty:z", ""));
+    CHECK(type_of(f, "ty:z") == STORE_ZSET && expiry_of(f, "ty:z") == 4102444800000ULL);
     CHECK(store_keys(f) == keys + 3 && version_of(f, "ty:h") == a + 1);
     store_put(f, "ty:h", 4, "now a string", 12, 0);
     store_set_applied(f, a + 2, 1);
     CHECK(store_write_batch(f) == 0);
     CHECK(type_of(f, "ty:h") == STORE_STRING && has(f, "ty:h", "now a string") && store_keys(f) == keys + 3);
-    store_put_typed(f, "ty:z", 4, STORE_ZSET, "", 0, 0);  /* its expiry goes, as reopen() counts them */
+    store_put_typed(f, "ty:z", 4, STORE_ZSET, mz, sizeof(mz), 0);  /* its expiry goes, as reopen() counts them */
     store_set_applied(f, a + 3, 1);
     CHECK(store_write_batch(f) == 0);
     CHECK(type_of(f, "ty:z") == STORE_ZSET && expiry_of(f, "ty:z") == 0);
-    sval v;
     CHECK(store_value_decode("\x04\x01m", 3, &v) && v.type == STORE_HASH && v.len == 1 && v.p[0] == 'm');
     CHECK(store_value_decode("\x00s", 2, &v) && v.type == STORE_STRING && v.len == 1);
     CHECK(!store_value_decode("\x04\x00m", 3, &v) && !store_value_decode("\x04\x05m", 3, &v));
@@ -328,9 +333,12 @@ static void tick(store *f, int n) {
     }
 }
 
-/* A collection's metadata: its id, then (here) nothing else. */
-static void put_coll(store *f, const char *key, const char *cid) {
-    store_put_typed(f, key, strlen(key), STORE_HASH, cid, STORE_CID, 0);
+/* A collection's metadata: its id and element count. */
+static void put_coll(store *f, const char *key, const char *cid, uint64_t n) {
+    char m[STORE_META];
+    memcpy(m, cid, STORE_CID);
+    for (int i = 0; i < 8; i++) m[STORE_CID + i] = (char)(n >> (8 * i));
+    store_put_typed(f, key, strlen(key), STORE_HASH, m, sizeof(m), 0);
 }
 
 /* Element records: point reads and writes and the ordered walk see the
@@ -352,8 +360,8 @@ static void test_elements(store *f, store *r) {
     CHECK(elem_is(f, c1, "a", "1") && elem_is(f, c2, "a", "other") && elem_is(f, c1, "zz", NULL));
     CHECK(elem_is(r, c1, "a", NULL) && count_elems(r, c1) == 0);  /* not written yet */
     CHECK(elems_are(f, c1, "", "a=1|b=2|c=3|") && elems_are(f, c1, "b", "b=2|c=3|") && elems_are(f, c2, "", "a=other|"));
-    put_coll(f, "el:1", c1);
-    put_coll(f, "el:2", c2);
+    put_coll(f, "el:1", c1, 3);
+    put_coll(f, "el:2", c2, 1);
     store_set_applied(f, a + 1, 1);
     CHECK(store_write_batch(f) == 0);
     store_new_cid(f, c3);
@@ -365,7 +373,7 @@ static void test_elements(store *f, store *r) {
     store_elem_put(f, c1, "d", 1, "4", 1);
     CHECK(elems_are(f, c1, "", "a=1b|c=3|d=4|") && elems_are(f, c1, "a\x01", "c=3|d=4|"));
     CHECK(elems_are(r, c1, "", "a=1|b=2|c=3|"));
-    put_coll(f, "el:1", c1);  /* new metadata, the same id: the elements stay */
+    put_coll(f, "el:1", c1, 3);  /* new metadata, the same id: the elements stay */
     store_set_applied(f, a + 2, 1);
     CHECK(store_write_batch(f) == 0);
     tick(f, 2);
@@ -386,11 +394,11 @@ static void test_elements(store *f, store *r) {
     char c4[STORE_CID], c5[STORE_CID];
     store_new_cid(f, c4);
     put_elems(f, c4, 0, 10);
-    put_coll(f, "el:4", c4);
+    put_coll(f, "el:4", c4, 10);
     CHECK(store_del(f, "el:4", 4, NULL) == 1 && count_elems(f, c4) == 10);
     store_new_cid(f, c5);
     put_elems(f, c5, 0, 2500);
-    put_coll(f, "el:5", c5);
+    put_coll(f, "el:5", c5, 2500);
     store_set_applied(f, store_applied(f) + 1, 1);
     CHECK(store_write_batch(f) == 0);
     CHECK(count_elems(r, c4) == 10 && count_elems(r, c5) == 2500);
@@ -408,7 +416,7 @@ static void test_elements(store *f, store *r) {
     char c6[STORE_CID];
     store_new_cid(f, c6);
     put_elems(f, c6, 0, 3);
-    put_coll(f, "el:6", c6);
+    put_coll(f, "el:6", c6, 3);
     store_clear(f);
     store_set_applied(f, store_applied(f) + 1, 1);
     CHECK(store_write_batch(f) == 0);
@@ -635,6 +643,73 @@ static void test_big_then_small(store *f) {
     CHECK(has(f, "bs:7", "x") && has(f, "bs:19999", "v"));
 }
 
+/* f's state through a view with elements into another store's build, as
+ * an image carries it: the collection and its 3 elements arrive, and the
+ * copy passes the start-up check. */
+static void copy_through_view(store *f, const char *c) {
+    char d3[64], *err = NULL;
+    snprintf(d3, sizeof(d3), "/tmp/raftkv-test-store-XXXXXX");
+    if (!mkdtemp(d3)) { CHECK(0); return; }
+    store *g = store_open(d3, &err);
+    store_build *b = store_build_new(g, &err);
+    CHECK(store_build_elem(g, b, "x", 1, "y", 1, &err) == -1 && err);  /* no collection yet */
+    free(err);
+    err = NULL;
+    uint64_t idx, term, keys;
+    store_view *v = store_view_new(f, &idx, &term, &keys);
+    store_view_elements(v);
+    const char *k, *val;
+    size_t kl, vl;
+    int r, nk = 0, ne = 0;
+    while ((r = store_view_next(v, &k, &kl, &val, &vl))) {
+        nk += r == 1;
+        ne += r == 2;
+        CHECK((r == 1 ? store_build_put(g, b, k, kl, val, vl, 0, &err) : store_build_elem(g, b, k, kl, val, vl, &err)) == 0);
+    }
+    store_view_free(v);
+    CHECK(nk == 1 && ne == 3);
+    CHECK(store_build_install(g, b, idx, term, 0, NULL, "1=127.0.0.1:1@2", NULL, 0, &err) == 0);
+    CHECK(count_elems(g, c) == 3 && store_keys(g) == 1);
+    store_close(g);
+    g = store_open(d3, &err);
+    CHECK(g && count_elems(g, c) == 3);
+    store_close(g);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", d3);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", d3);
+}
+
+/* The start-up check counts each collection's element records against
+ * its metadata: a store that agrees opens (its elements read back), one
+ * whose count is off, or with elements of no collection, is refused. */
+static void test_elements_verified(void) {
+    char d2[64];
+    snprintf(d2, sizeof(d2), "/tmp/raftkv-test-store-XXXXXX");
+    if (!mkdtemp(d2)) { CHECK(0); return; }
+    char *err = NULL, c[STORE_CID], o[STORE_CID];
+    store *f = store_open(d2, &err);
+    store_new_cid(f, c);
+    store_new_cid(f, o);
+    put_elems(f, c, 0, 3);
+    put_coll(f, "v:1", c, 3);
+    store_set_applied(f, 1, 1);
+    CHECK(store_sync(f) == 0);
+    store_close(f);
+    f = store_open(d2, &err);
+    CHECK(f && count_elems(f, c) == 3 && elem_is(f, c, "m00001", "v"));
+    if (!f) return;
+    copy_through_view(f, c);
+    put_coll(f, "v:1", c, 4);  /* wrong */
+    store_set_applied(f, 2, 1);
+    CHECK(store_sync(f) == 0);
+    store_close(f);
+    CHECK(store_open(d2, &err) == NULL && strstr(err, "holds 3 elements of a collection whose metadata says 4"));
+    free(err);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", d2);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", d2);
+}
+
 int main(void) {
     log_level = LL_WARNING;
     snprintf(dir, sizeof(dir), "/tmp/raftkv-test-store-XXXXXX");
@@ -662,6 +737,7 @@ int main(void) {
     store_reader_free(r);
     store_close(f);
     test_migration();
+    test_elements_verified();
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

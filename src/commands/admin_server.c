@@ -41,6 +41,7 @@ static void debug_digest(cmdctx *x) {
     if (!v) { reply_error(x->out, "ERR cannot read the state machine"); return; }
     const char *k, *val;
     size_t kl, vl;
+    store_view_elements(v);  /* a collection's elements follow its key, each digested as a key and value are */
     while (store_view_next(v, &k, &kl, &val, &vl)) {
         const char *part[4];
         size_t len[4];

@@ -88,12 +88,13 @@ static void fill_chunk(outgoing *o, size_t start) {
     const char *k, *v;
     size_t kl, vl;
     while (o->held.len - start < STREAM_CHUNK) {
-        if (!store_view_next(o->view, &k, &kl, &v, &vl)) {
+        int r = store_view_next(o->view, &k, &kl, &v, &vl);
+        if (!r) {
             img_enc_end(&o->enc, &o->held);
             o->eof = 1;
             return;
         }
-        if (img_enc_record(&o->enc, &o->held, k, kl, v, vl) < 0) {
+        if ((r == 2 ? img_enc_elem : img_enc_record)(&o->enc, &o->held, k, kl, v, vl) < 0) {
             /* a value over the format's limit cannot exist: writes are capped lower */
             logmsg(LL_WARNING, "Key of %zu bytes with a value of %zu bytes does not fit a snapshot image", kl, vl);
             abort();
@@ -171,6 +172,7 @@ void stream_start(uint64_t to, uint64_t term) {
     if (!peer_connected(to)) { replica_image_failed(S.rep, to); return; }
     memset(o, 0, sizeof(*o));
     o->view = store_view_new(S.f, &o->index, &o->img_term, &o->keys);
+    store_view_elements(o->view);
     if (!o->view) { replica_image_failed(S.rep, to); return; }
     o->to = to;
     o->id = ++S.next_id;
@@ -246,6 +248,11 @@ static int on_header(void *ctx, const img_header *h) {
 static int on_record(void *ctx, const char *k, size_t kl, const char *v, size_t vl) {
     (void)ctx;
     return store_build_put(S.f, S.in.build, k, kl, v, vl, img_dec_header(S.in.dec)->plain_values, &S.in.err);
+}
+
+static int on_elem(void *ctx, const char *sub, size_t sl, const char *v, size_t vl) {
+    (void)ctx;
+    return store_build_elem(S.f, S.in.build, sub, sl, v, vl, &S.in.err);
 }
 
 static void in_begin(uint64_t from, uint64_t xfer, uint64_t term) {
@@ -341,7 +348,7 @@ void stream_on_chunk(uint64_t from, uint64_t xfer, uint64_t term, uint64_t offse
     }
     data += have;
     len -= have;
-    img_cb cb = {on_header, on_record};
+    img_cb cb = {on_header, on_record, on_elem};
     S.bytes_received += len;
     in->received += len;
     if (img_dec_feed(in->dec, data, len, &cb, NULL) < 0) {

@@ -38,7 +38,7 @@ int img_enc_begin(img_enc *e, buf *out, const img_header *h) {
     e->count = 0;
     size_t from = out->len;
     buf_append(out, IMG_MAGIC, MAGIC_LEN);
-    buf_put_u32(out, IMG_VERSION_TTL);
+    buf_put_u32(out, IMG_VERSION_COLL);
     buf_put_u64(out, h->index);
     buf_put_u64(out, h->term);
     buf_put_u64(out, h->cluster_id);
@@ -53,11 +53,11 @@ int img_enc_begin(img_enc *e, buf *out, const img_header *h) {
     return 0;
 }
 
-int img_enc_record(img_enc *e, buf *out, const char *k, size_t kl, const char *v, size_t vl) {
+static int enc_record(img_enc *e, buf *out, const char *tag, const char *k, size_t kl, const char *v, size_t vl) {
     if (kl > IMG_MAX_LEN || vl > IMG_MAX_LEN) return -1;
     size_t from = out->len;
     buf_reserve(out, 1 + KLENS_LEN + kl + vl);
-    buf_append(out, "K", 1);
+    buf_append(out, tag, 1);
     buf_put_u32(out, (uint32_t)kl);
     buf_put_u32(out, (uint32_t)vl);
     buf_append(out, k, kl);
@@ -65,6 +65,14 @@ int img_enc_record(img_enc *e, buf *out, const char *k, size_t kl, const char *v
     enc_crc(e, out, from);
     e->count++;
     return 0;
+}
+
+int img_enc_record(img_enc *e, buf *out, const char *k, size_t kl, const char *v, size_t vl) {
+    return enc_record(e, out, "K", k, kl, v, vl);
+}
+
+int img_enc_elem(img_enc *e, buf *out, const char *sub, size_t sl, const char *v, size_t vl) {
+    return enc_record(e, out, "C", sub, sl, v, vl);
 }
 
 void img_enc_end(img_enc *e, buf *out) {
@@ -88,6 +96,8 @@ struct img_dec {
     uint32_t crc;         /* over every completed unit */
     uint64_t count;
     uint32_t klen, vlen;  /* of the record whose body is the current unit */
+    int elem;             /* that record is a 'C' */
+    uint64_t keys;        /* 'K' records so far */
     int have_header;
     uint32_t version;
     img_header h;
@@ -163,7 +173,7 @@ static int on_magic(img_dec *d, const char *u) {
 
 static int on_fixed(img_dec *d, const char *u) {
     uint32_t version = get_u32(u);
-    if (version != IMG_VERSION && version != IMG_VERSION_ACL && version != IMG_VERSION_TTL)
+    if (version < IMG_VERSION || version > IMG_VERSION_COLL)
         return fail(d, "unknown image version %" PRIu32 " at offset %" PRIu64, version, d->off);
     d->version = version;
     d->h.plain_values = version < IMG_VERSION_TTL;
@@ -236,8 +246,13 @@ static int header_done(img_dec *d, const img_cb *cb, void *ctx) {
 }
 
 static int on_tag(img_dec *d, const char *u) {
+    d->elem = *u == 'C';
     if (*u == 'K') expect(d, ST_KLENS, KLENS_LEN);
+    else if (*u == 'C' && d->version >= IMG_VERSION_COLL && d->keys) expect(d, ST_KLENS, KLENS_LEN);
     else if (*u == 'E') expect(d, ST_TRAILER, TRAILER_LEN);
+    else if (*u == 'C')
+        return fail(d, "element record before any key record, or in a version %" PRIu32 " image, at offset %" PRIu64,
+                    d->version, d->off);
     else return fail(d, "bad record tag 0x%02x at offset %" PRIu64, (unsigned char)*u, d->off);
     return 0;
 }
@@ -254,8 +269,10 @@ static int on_klens(img_dec *d, const char *u) {
 }
 
 static int on_body(img_dec *d, const char *u, const img_cb *cb, void *ctx) {
-    if (cb && cb->on_record && cb->on_record(ctx, u, d->klen, u + d->klen, d->vlen))
+    int (*fn)(void *, const char *, size_t, const char *, size_t) = !cb ? NULL : d->elem ? cb->on_elem : cb->on_record;
+    if (fn && fn(ctx, u, d->klen, u + d->klen, d->vlen))
         return fail(d, "stopped by the record callback at offset %" PRIu64, d->off);
+    d->keys += !d->elem;
     d->count++;
     expect(d, ST_TAG, 1);
     return 0;

@@ -7,26 +7,30 @@
  *
  * Stream, integers little-endian:
  *   header   "RKVSNAP1"              8 bytes of magic
- *            u32 version             3 (1 and 2 are still read)
+ *            u32 version             4 (1 to 3 are still read)
  *            u64 index, u64 term     last log entry the image includes
  *            u64 cluster_id          refuses an image from another cluster
  *            u32 mlen, mlen bytes    membership as text, e.g.
  *                                    "1=127.0.0.1:7001@17001,2=..."
  *            versions 2 and 3:
  *            u32 alen, alen bytes    the ACL users (acl.h's acl_dump text)
- *            version 3:
+ *            versions 3 and 4:
  *            u64 time                cluster time at index, in ms
  *            u32 dlen, dlen bytes    the deletion buckets (store.h), or none
  *   records  u8 'K' | u32 klen | u32 vlen | key bytes | value bytes
  *            one per user key; keys are unique, in no particular order.
  *            From version 3 a value is in its stored form (store.h:
  *            a tag, the expiry if any, the bytes); before, the bytes.
+ *            version 4: after the 'K' record of a collection, its
+ *            elements: u8 'C' | u32 sublen | u32 vlen | sub-key | value
+ *            (the receiver checks that a 'K' of a collection comes first).
  *   trailer  u8 'E' | u64 number of records
  *            u32 zlib crc32 of every byte before this field
  * klen and vlen are at most IMG_MAX_LEN each (Redis's largest bulk
  * string, stored), mlen at most IMG_MAX_MEMBERS, alen at most IMG_MAX_ACL; neither
  * the membership nor the ACL text holds a NUL byte. An image without ACL
- * users is still read; every image is written as version 3.
+ * users is still read; every image is written as version 4. The record
+ * count in the trailer counts 'K' and 'C' records.
  * Nothing may follow the trailer.
  *
  * The crc sits at the end so the encoder can run in one pass. The price is
@@ -46,6 +50,7 @@
 #define IMG_VERSION 1
 #define IMG_VERSION_ACL 2
 #define IMG_VERSION_TTL 3
+#define IMG_VERSION_COLL 4
 #define IMG_MAX_ACL (64u << 20)
 /* The longest value a command makes (512 MB, and the 8 bytes BITFIELD
  * may write past it, as Redis's does) in its stored form (store.h:
@@ -77,6 +82,8 @@ typedef struct img_enc {
  * limit, so the encoder never writes what the decoder would refuse. */
 int img_enc_begin(img_enc *e, buf *out, const img_header *h);
 int img_enc_record(img_enc *e, buf *out, const char *k, size_t kl, const char *v, size_t vl);
+/* An element of the collection whose record came last. */
+int img_enc_elem(img_enc *e, buf *out, const char *sub, size_t sl, const char *v, size_t vl);
 void img_enc_end(img_enc *e, buf *out);
 
 /* ---- decoder: incremental ---- */
@@ -86,6 +93,7 @@ void img_enc_end(img_enc *e, buf *out);
 typedef struct img_cb {
     int (*on_header)(void *ctx, const img_header *h);
     int (*on_record)(void *ctx, const char *k, size_t kl, const char *v, size_t vl);
+    int (*on_elem)(void *ctx, const char *sub, size_t sl, const char *v, size_t vl);
 } img_cb;
 
 typedef struct img_dec img_dec;

@@ -435,12 +435,53 @@ static char *damage(const char *fmt, ...) {
 
 /* What verify() finds in one part of the keyspace, [from, to) (NULL:
  * the start, the end). */
+/* A collection id with a count: a collection's element count by its
+ * metadata, a run of element records, or a garbage marker (n 0). */
+typedef struct cidn { uint64_t hi, lo, n; } cidn;
+typedef struct cidv { cidn *v; size_t n, cap; } cidv;
+
+static cidn cidn_of(const char *cid, uint64_t n) {
+    cidn c = {0, 0, n};
+    for (int i = 0; i < 8; i++) c.hi = c.hi << 8 | (unsigned char)cid[i], c.lo = c.lo << 8 | (unsigned char)cid[8 + i];
+    return c;
+}
+
+static void cidv_push(cidv *a, cidn c) {
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 64;
+        a->v = xrealloc(a->v, sizeof(cidn) * a->cap);
+    }
+    a->v[a->n++] = c;
+}
+
+static int cidn_cmp(const void *x, const void *y) {
+    const cidn *a = x, *b = y;
+    if (a->hi != b->hi) return a->hi < b->hi ? -1 : 1;
+    return (a->lo > b->lo) - (a->lo < b->lo);
+}
+
 typedef struct vpart {
     store *f;
     const char *from, *to;
     uint64_t keys, bytes, vol, indexed, bad, expire_sum;
+    cidv colls, runs, garbage;  /* collections by their metadata; runs of element records; markers */
     char *lerr;  /* LevelDB's error (leveldb_free) */
 } vpart;
+
+/* A record outside the user keys that verify() checks: an element record
+ * (counted in runs, which come in id order) or a garbage marker. */
+static void verify_other(vpart *p, const char *k, size_t kl) {
+    if (k[0] == 'e' && kl >= 1 + STORE_CID) {
+        cidn c = cidn_of(k + 1, 1);
+        cidn *last = p->runs.n ? &p->runs.v[p->runs.n - 1] : NULL;
+        if (last && cidn_cmp(last, &c) == 0) last->n++;
+        else cidv_push(&p->runs, c);
+    } else if (k[0] == 'g' && kl == 1 + STORE_CID) {
+        cidv_push(&p->garbage, cidn_of(k + 1, 0));
+    } else if (k[0] == 'e' || k[0] == 'g') {
+        p->bad++;
+    }
+}
 
 static void *verify_part(void *arg) {
     vpart *p = arg;
@@ -468,6 +509,10 @@ static void *verify_part(void *arg) {
                 p->vol++;
                 p->expire_sum += v.expire / 1000;
             }
+            if (v.type != STORE_STRING && v.len < STORE_META) p->bad++;
+            else if (v.type != STORE_STRING) cidv_push(&p->colls, cidn_of(v.p, get_u64(v.p + STORE_CID)));
+        } else if (kl) {
+            verify_other(p, k, kl);
         }
         p->indexed += kl >= 9 && k[0] == 'x';
         p->bytes += kl + vl;
@@ -492,14 +537,46 @@ static void *verify_part(void *arg) {
  * The cost is one read of the state machine per start, in two halves of
  * the keyspace at once (user keys by the first byte of their hash): a
  * restart answers sooner. */
-static int verify(store *f, const char *path, char **err) {
-    unsigned long long t0 = mono_ms();
-    vpart part[2] = {{f, NULL, "k\x80", 0, 0, 0, 0, 0, 0, NULL}, {f, "k\x80", NULL, 0, 0, 0, 0, 0, 0, NULL}};
-    pthread_t t;
-    int threaded = pthread_create(&t, NULL, verify_part, &part[1]) == 0;
-    verify_part(&part[0]);
-    if (threaded) pthread_join(t, NULL);
-    else verify_part(&part[1]);
+/* Every collection's element count against its element records, which
+ * come in id order: each run of records belongs to a collection that
+ * counts exactly them, or to one marked garbage; no collection with
+ * elements lacks its run, and no two keys share an id. NULL, or what is
+ * wrong (malloc'd). */
+static char *check_elements(const char *path, vpart *part) {
+    cidv *c = &part[0].colls, *r = &part[0].runs, *g = &part[0].garbage;
+    for (size_t i = 0; i < part[1].colls.n; i++) cidv_push(c, part[1].colls.v[i]);
+    if (c->n) qsort(c->v, c->n, sizeof(cidn), cidn_cmp);
+    char *why = NULL;
+    size_t i = 0, k = 0;
+    for (size_t j = 0; j < r->n && !why; j++) {
+        for (; i < c->n && cidn_cmp(&c->v[i], &r->v[j]) < 0; i++)
+            if (c->v[i].n) why = damage("the state machine in %s lacks the %llu elements of a collection", path,
+                                       (unsigned long long)c->v[i].n);
+        if (why) break;
+        if (i < c->n && !cidn_cmp(&c->v[i], &r->v[j])) {
+            if (c->v[i].n != r->v[j].n)
+                why = damage("the state machine in %s holds %llu elements of a collection whose metadata says %llu",
+                             path, (unsigned long long)r->v[j].n, (unsigned long long)c->v[i].n);
+            i++;
+            continue;
+        }
+        while (k < g->n && cidn_cmp(&g->v[k], &r->v[j]) < 0) k++;
+        if (k == g->n || cidn_cmp(&g->v[k], &r->v[j]))
+            why = damage("the state machine in %s holds %llu elements of no collection", path,
+                         (unsigned long long)r->v[j].n);
+    }
+    for (; i < c->n && !why; i++)
+        if (c->v[i].n) why = damage("the state machine in %s lacks the %llu elements of a collection", path,
+                                   (unsigned long long)c->v[i].n);
+    for (size_t j = 1; j < c->n && !why; j++)
+        if (!cidn_cmp(&c->v[j - 1], &c->v[j]))
+            why = damage("the state machine in %s has two keys of one collection", path);
+    return why;
+}
+
+/* What the two parts found, held against the metadata: NULL, or the
+ * damage (malloc'd). */
+static char *verdict(store *f, const char *path, vpart *part, uint64_t *total_keys, uint64_t *total_bytes) {
     uint64_t keys = 0, bytes = 0, vol = 0, indexed = 0, bad = 0;
     char *lerr = NULL;
     for (int i = 0; i < 2; i++) {
@@ -512,26 +589,36 @@ static int verify(store *f, const char *path, char **err) {
         if (part[i].lerr && !lerr) lerr = part[i].lerr;
         else if (part[i].lerr) leveldb_free(part[i].lerr);
     }
+    *total_keys = keys;
+    *total_bytes = bytes;
     if (lerr) {
-        *err = damage("the state machine in %s is damaged: %s", path, lerr);
+        char *why = damage("the state machine in %s is damaged: %s", path, lerr);
         leveldb_free(lerr);
-        return -1;
+        return why;
     }
-    if (bad) {
-        *err = damage("the state machine in %s holds %llu malformed values", path, (unsigned long long)bad);
-        return -1;
-    }
-    if (vol != f->volatile_keys || indexed != vol) {
-        *err = damage("the state machine in %s holds %llu keys with an expiry and %llu expiry index entries where its "
-                      "metadata says %llu", path, (unsigned long long)vol, (unsigned long long)indexed,
+    if (bad) return damage("the state machine in %s holds %llu malformed values", path, (unsigned long long)bad);
+    if (vol != f->volatile_keys || indexed != vol)
+        return damage("the state machine in %s holds %llu keys with an expiry and %llu expiry index entries where "
+                      "its metadata says %llu", path, (unsigned long long)vol, (unsigned long long)indexed,
                       (unsigned long long)f->volatile_keys);
-        return -1;
-    }
-    if (keys != f->keys) {
-        *err = damage("the state machine in %s holds %llu keys where its metadata says %llu: data is missing or "
+    if (keys != f->keys)
+        return damage("the state machine in %s holds %llu keys where its metadata says %llu: data is missing or "
                       "left over", path, (unsigned long long)keys, (unsigned long long)f->keys);
-        return -1;
-    }
+    return check_elements(path, part);
+}
+
+static int verify(store *f, const char *path, char **err) {
+    unsigned long long t0 = mono_ms();
+    vpart part[2] = {{.f = f, .to = "k\x80"}, {.f = f, .from = "k\x80"}};
+    pthread_t t;
+    int threaded = pthread_create(&t, NULL, verify_part, &part[1]) == 0;
+    verify_part(&part[0]);
+    if (threaded) pthread_join(t, NULL);
+    else verify_part(&part[1]);
+    uint64_t keys, bytes;
+    *err = verdict(f, path, part, &keys, &bytes);
+    for (int i = 0; i < 2; i++) free(part[i].colls.v), free(part[i].runs.v), free(part[i].garbage.v);
+    if (*err) return -1;
     logmsg(LL_NOTICE, "State machine %s verified: %llu keys, %llu bytes read in %llu ms", path,
            (unsigned long long)keys, (unsigned long long)bytes, mono_ms() - t0);
     return 0;
@@ -1649,6 +1736,10 @@ struct store_view {
     leveldb_readoptions_t *ro;
     leveldb_iterator_t *it;
     int started;
+    int elems;                 /* hand out collections' elements (store_view_elements) */
+    leveldb_iterator_t *eit;   /* the elements of the collection handed out last, or NULL */
+    char eprefix[1 + STORE_CID];
+    int estarted;
     char *conf;
     char *acl;
     uint64_t time_ms;
@@ -1658,6 +1749,7 @@ struct store_view {
 store_view *store_view_new(store *f, uint64_t *index, uint64_t *term, uint64_t *keys) {
     store *o = f->owner ? f->owner : f;
     store_view *v = xmalloc(sizeof(*v));
+    memset(v, 0, sizeof(*v));
     buf_init(&v->kbuf);
     v->ref = o->ref;
     v->ref->refs++;
@@ -1686,13 +1778,46 @@ store_view *store_view_new(store *f, uint64_t *index, uint64_t *term, uint64_t *
     return v;
 }
 
+void store_view_elements(store_view *v) { v->elems = 1; }
+
+/* The next element of the collection handed out last: 1, or 0 past them. */
+static int view_elem(store_view *v, const char **k, size_t *kl, const char **val, size_t *vl) {
+    const size_t pl = sizeof(v->eprefix);
+    if (v->estarted) leveldb_iter_next(v->eit);
+    v->estarted = 1;
+    size_t n;
+    if (leveldb_iter_valid(v->eit)) {
+        const char *ek = leveldb_iter_key(v->eit, &n);
+        if (n >= pl && !memcmp(ek, v->eprefix, pl)) {
+            *k = ek + pl;
+            *kl = n - pl;
+            *val = leveldb_iter_value(v->eit, vl);
+            return 1;
+        }
+    } else {
+        iter_check(v->eit);
+    }
+    leveldb_iter_destroy(v->eit);
+    v->eit = NULL;
+    return 0;
+}
+
 int store_view_next(store_view *v, const char **k, size_t *kl, const char **val, size_t *vl) {
+    if (v->eit && view_elem(v, k, kl, val, vl)) return 2;
     size_t n;
     const char *key = next_user_key(v->it, &v->started, &n);
     if (!key) return 0;
     *k = key + 9;
     *kl = n - 9;
     *val = leveldb_iter_value(v->it, vl);
+    char cid[STORE_CID];
+    if (v->elems && cid_of(*val, *vl, cid)) {  /* its elements come next, from the same point in time */
+        v->eprefix[0] = 'e';
+        memcpy(v->eprefix + 1, cid, STORE_CID);
+        v->eit = leveldb_create_iterator(v->ref->db, v->ro);
+        leveldb_iter_seek(v->eit, v->eprefix, sizeof(v->eprefix));
+        v->estarted = 0;
+    }
     return 1;
 }
 
@@ -1716,6 +1841,7 @@ int store_view_get(store_view *v, const char *key, size_t klen, sval *out) {
 void store_view_free(store_view *v) {
     if (!v) return;
     buf_free(&v->kbuf);
+    if (v->eit) leveldb_iter_destroy(v->eit);
     leveldb_iter_destroy(v->it);
     leveldb_readoptions_destroy(v->ro);
     leveldb_release_snapshot(v->ref->db, v->snap);
@@ -1742,6 +1868,8 @@ struct store_build {
     buf vbuf;
     char *path;
     buf kbuf;
+    char cid[STORE_CID];  /* the collection whose key came last */
+    int in_coll;
 };
 
 #define BUILD_BATCH (4u << 20)
@@ -1790,8 +1918,28 @@ int store_build_put(store *f, store_build *b, const char *k, size_t kl, const ch
     const char *key = encode_key(&b->kbuf, h, k, kl, &n);
     leveldb_writebatch_put(b->wb, key, n, v, vl);
     b->count++;
+    b->in_coll = d.type != STORE_STRING;
+    if (b->in_coll && d.len < STORE_CID) {
+        *err = xstrndup("a collection without its id", 27);
+        return -1;
+    }
+    if (b->in_coll) memcpy(b->cid, d.p, STORE_CID);
     if (d.len >= STORE_LARGE_VALUE && !idmap_get(&b->large, h, 1)) idmap_put(&b->large, h, 1, b);
     b->bytes += kl + vl + 16;
+    return b->bytes >= BUILD_BATCH ? build_write(b, f->wopts, err) : 0;
+}
+
+int store_build_elem(store *f, store_build *b, const char *sub, size_t sl, const char *v, size_t vl, char **err) {
+    if (!b->in_coll) {
+        *err = xstrndup("an element without its collection", 33);
+        return -1;
+    }
+    b->kbuf.len = 0;
+    buf_append(&b->kbuf, "e", 1);
+    buf_append(&b->kbuf, b->cid, STORE_CID);
+    buf_append(&b->kbuf, sub, sl);
+    leveldb_writebatch_put(b->wb, b->kbuf.data, b->kbuf.len, v, vl);
+    b->bytes += b->kbuf.len + vl + 16;
     return b->bytes >= BUILD_BATCH ? build_write(b, f->wopts, err) : 0;
 }
 

@@ -199,6 +199,9 @@ int store_move(store *f, const char *src, size_t slen, const char *dst, size_t d
  * node only (never seen by reads: no key names that id any more).
  * store_move keeps them. Element writes only inside an apply. */
 #define STORE_CID 16
+/* ... and then its element count (8 bytes, little-endian), which the
+ * start-up check holds against its records; what follows is its type's. */
+#define STORE_META (STORE_CID + 8)
 /* A new id into cid: the index of the entry being applied and a count
  * within it, the same on every replica and never given out twice. */
 void store_new_cid(store *f, char *cid);
@@ -260,7 +263,9 @@ void store_view_dels(const store_view *v, char *out);
 /* A key's value at the view's point: 1 and out filled, or 0. */
 int store_view_get(store_view *v, const char *key, size_t klen, sval *out);
 /* Next key and its stored form (store_value_decode; valid until the next
- * call); 0 at the end. */
+ * call): 1; after a collection's key, with store_view_elements() called,
+ * its elements (sub-key and value): 2 each; 0 at the end. */
+void store_view_elements(store_view *v);
 int store_view_next(store_view *v, const char **k, size_t *kl, const char **val, size_t *vl);
 /* A view keeps the generation it reads: an install may replace the state
  * machine under it (the old data goes once the last view is freed). All
@@ -275,6 +280,8 @@ store_build *store_build_new(store *f, char **err);
  * (an image from a node that predates expiry). */
 int store_build_put(store *f, store_build *b, const char *k, size_t kl, const char *v, size_t vl, int plain,
                     char **err);
+/* An element of the collection put last (2s of store_view_next). */
+int store_build_elem(store *f, store_build *b, const char *sub, size_t sl, const char *v, size_t vl, char **err);
 uint64_t store_build_count(const store_build *b);
 /* Deletes what was built. */
 void store_build_abort(store_build *b);

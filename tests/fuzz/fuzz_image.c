@@ -16,9 +16,8 @@
 #include "crc.h"
 
 typedef struct sink {
-    buf recs;           /* klen, vlen, key, value of each record */
+    buf recs;           /* kind ('K' or 'C'), klen, vlen, key, value of each record */
     buf header;         /* index, term, cluster id, time, mlen, members, alen, acl, dlen, dels */
-    int plain;          /* an older version's image */
     long stop_at;       /* -1: never; 0: at the header; k: at record k-1 */
     long got;
 } sink;
@@ -36,19 +35,26 @@ static int on_header(void *ctx, const img_header *h) {
     buf_append(&s->header, h->acl, h->alen);
     buf_put_u32(&s->header, (uint32_t)h->dlen);
     buf_append(&s->header, h->dels, h->dlen);
-    s->plain = h->plain_values;
     return s->stop_at == 0;
 }
 
-static int on_record(void *ctx, const char *k, size_t kl, const char *v, size_t vl) {
-    sink *s = ctx;
+static int seen(sink *s, const char *kind, const char *k, size_t kl, const char *v, size_t vl) {
     FUZZ_CHECK(s->header.len > 0);
     if (++s->got == s->stop_at) return 1;
+    buf_append(&s->recs, kind, 1);
     buf_put_u32(&s->recs, (uint32_t)kl);
     buf_put_u32(&s->recs, (uint32_t)vl);
     buf_append(&s->recs, k, kl);
     buf_append(&s->recs, v, vl);
     return 0;
+}
+
+static int on_record(void *ctx, const char *k, size_t kl, const char *v, size_t vl) {
+    return seen(ctx, "K", k, kl, v, vl);
+}
+
+static int on_elem(void *ctx, const char *k, size_t kl, const char *v, size_t vl) {
+    return seen(ctx, "C", k, kl, v, vl);
 }
 
 typedef struct result {
@@ -61,7 +67,7 @@ typedef struct result {
 static void decode(const char *s, size_t n, pieces *pc, long stop_at, result *r) {
     memset(r, 0, sizeof(*r));
     r->s.stop_at = stop_at;
-    img_cb cb = {on_header, on_record};
+    img_cb cb = {on_header, on_record, on_elem};
     img_dec *d = img_dec_new();
     int failed = 0;
     size_t at = 0;
@@ -100,9 +106,9 @@ static void reencode(const result *r, buf *out) {
     img_enc e;
     FUZZ_CHECK(img_enc_begin(&e, out, &hd) == 0);
     while (p < end) {
-        uint32_t kl = get_u32(p), vl = get_u32(p + 4);
-        FUZZ_CHECK(img_enc_record(&e, out, p + 8, kl, p + 8 + kl, vl) == 0);
-        p += 8 + kl + vl;
+        uint32_t kl = get_u32(p + 1), vl = get_u32(p + 5);
+        FUZZ_CHECK((*p == 'C' ? img_enc_elem : img_enc_record)(&e, out, p + 9, kl, p + 9 + kl, vl) == 0);
+        p += 9 + kl + vl;
     }
     img_enc_end(&e, out);
 }
@@ -122,7 +128,7 @@ static void run(const char *s, size_t n, uint8_t seed, long stop_at) {
     FUZZ_CHECK(whole.ok == split.ok && same_error(whole.err, split.err));
     FUZZ_CHECK(same_bytes(whole.s.header.data, whole.s.header.len, split.s.header.data, split.s.header.len));
     FUZZ_CHECK(same_bytes(whole.s.recs.data, whole.s.recs.len, split.s.recs.data, split.s.recs.len));
-    if (whole.ok && !whole.s.plain) {
+    if (whole.ok && get_u32(s + 8) == IMG_VERSION_COLL) {  /* an accepted image has its header */
         buf again;
         buf_init(&again);
         reencode(&whole, &again);

@@ -393,6 +393,20 @@ static void image(buf *out, const char *members, int nrec) {
     img_enc_end(&e, out);
 }
 
+/* A hash (its stored form: tag, type, id and count) with two elements, then a string. */
+static void image_collection(buf *out) {
+    img_header h = {42, 7, 0x1234567890abcdefULL, (char *)MEMBERS_TEXT, strlen(MEMBERS_TEXT), NULL, 0, 1764979200000ULL,
+                    NULL, 0, 0};
+    static const char meta[] = "\x04\x01" "0123456789abcdef" "\x02\0\0\0\0\0\0\0";
+    img_enc e;
+    img_enc_begin(&e, out, &h);
+    img_enc_record(&e, out, "h", 1, meta, sizeof(meta) - 1);
+    img_enc_elem(&e, out, "field1", 6, "v1", 2);
+    img_enc_elem(&e, out, "f\0", 2, "", 0);
+    img_enc_record(&e, out, "s", 1, "\0x", 2);
+    img_enc_end(&e, out);
+}
+
 static void corpus_image(void) {
     buf b;
     buf_init(&b);
@@ -405,6 +419,10 @@ static void corpus_image(void) {
     b.len = 0;
     image(&b, "", 0);
     put_ctl("image", "empty", 5, 0, b.data, b.len);
+    b.len = 0;
+    image_collection(&b);
+    put_ctl("image", "collection", 6, 0, b.data, b.len);
+    put_ctl("image", "stop-at-element", 7, 3, b.data, b.len);
     buf_free(&b);
 }
 
