@@ -407,9 +407,9 @@ static void test_elements(store *f, store *r) {
     CHECK(store_write_batch(f) == 0);
     CHECK(count_elems(r, c4) == 0 && count_elems(r, c5) == 2500);  /* c5's marker waits for the next write */
     tick(f, 1);
-    CHECK(count_elems(r, c5) == 2500 - 1024);
+    CHECK(count_elems(r, c5) == 2500 - 1023);  /* a pass's budget: its marker, then records */
     tick(f, 1);
-    CHECK(count_elems(r, c5) == 2500 - 2048);
+    CHECK(count_elems(r, c5) == 2500 - 2046);  /* resumed at the record after the last one deleted */
     tick(f, 1);
     CHECK(count_elems(r, c5) == 0 && count_elems(r, c2) == 1 && has(f, "el:5", "a string now"));
     /* FLUSHALL: a collection in LevelDB and one made in the flushing batch */
@@ -679,6 +679,102 @@ static void copy_through_view(store *f, const char *c) {
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", d3);
 }
 
+/* A store in a new directory (d: 64 bytes), and that directory removed. */
+static store *fresh(char *d) {
+    char *err = NULL;
+    snprintf(d, 64, "/tmp/raftkv-test-store-XXXXXX");
+    if (!mkdtemp(d)) return NULL;
+    return store_open(d, &err);
+}
+
+static void remove_dir(const char *d) {
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", d);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", d);
+}
+
+/* Applies what was done to f as the next entry, synced, closes f and opens
+ * the store again: NULL (the reason in *err) if the start-up check refuses. */
+static store *sync_reopen(store *f, const char *d, char **err) {
+    store_set_applied(f, store_applied(f) + 1, 1);
+    CHECK(store_sync(f) == 0);
+    store_close(f);
+    *err = NULL;
+    return store_open(d, err);
+}
+
+/* What the start-up check refuses, and what it lets through: elements of
+ * no collection; two keys of one collection, and then a live collection
+ * marked garbage; a collection deleted with its elements still there
+ * (they wait for reclaiming, across the restart). An image whose
+ * collection has more or fewer elements than its metadata says is
+ * refused as it is built. */
+static void test_elements_refused(void) {
+    char d[64], c[STORE_CID], *err;
+    store *f = fresh(d);
+    store_new_cid(f, c);
+    put_elems(f, c, 0, 2);  /* no key names c */
+    CHECK(sync_reopen(f, d, &err) == NULL && strstr(err, "holds 2 elements of no collection"));
+    free(err);
+    remove_dir(d);
+
+    f = fresh(d);
+    store_new_cid(f, c);
+    put_elems(f, c, 0, 1);
+    put_coll(f, "k1", c, 1);
+    put_coll(f, "k2", c, 1);
+    CHECK(sync_reopen(f, d, &err) == NULL && strstr(err, "two keys of one collection"));
+    free(err);
+    remove_dir(d);
+
+    f = fresh(d);
+    store_new_cid(f, c);
+    put_elems(f, c, 0, 1);
+    put_coll(f, "k1", c, 1);
+    put_coll(f, "k2", c, 1);
+    CHECK(store_del(f, "k2", 2, NULL) == 1);  /* marks c, which k1 still holds */
+    CHECK(sync_reopen(f, d, &err) == NULL && strstr(err, "marks a live collection as garbage"));
+    free(err);
+    remove_dir(d);
+
+    f = fresh(d);
+    store_new_cid(f, c);
+    put_elems(f, c, 0, 5);
+    put_coll(f, "k1", c, 5);
+    f = sync_reopen(f, d, &err);
+    CHECK(f && store_del(f, "k1", 2, NULL) == 1);
+    f = sync_reopen(f, d, &err);  /* the marker and the elements both written, not yet reclaimed */
+    CHECK(f && count_elems(f, c) == 5);
+    if (f) tick(f, 1);
+    CHECK(f && count_elems(f, c) == 0);
+    store_close(f);
+    remove_dir(d);
+
+    f = fresh(d);
+    store_build *b = store_build_new(f, &err);
+    char m[STORE_META] = {0};
+    store_new_cid(f, m);
+    m[STORE_CID] = 2;  /* two elements, says the metadata */
+    char typed[1 + 1 + STORE_META] = {4, STORE_HASH};
+    memcpy(typed + 2, m, STORE_META);
+    CHECK(store_build_put(f, b, "h", 1, typed, sizeof(typed), 0, &err) == 0);
+    CHECK(store_build_elem(f, b, "a", 1, "1", 1, &err) == 0);
+    CHECK(store_build_put(f, b, "s", 1, "\0x", 2, 0, &err) == -1 && strstr(err, "1 elements where its metadata says 2"));
+    free(err);
+    store_build_abort(b);
+    b = store_build_new(f, &err);
+    CHECK(store_build_put(f, b, "h", 1, typed, sizeof(typed), 0, &err) == 0);
+    CHECK(store_build_install(f, b, 10, 1, 0, NULL, "1=127.0.0.1:1@2", NULL, 0, &err) == -1 &&
+          strstr(err, "0 elements where its metadata says 2"));
+    free(err);
+    CHECK(store_build_put(f, b = store_build_new(f, &err), "h", 1, typed, 2 + STORE_CID, 0, &err) == -1 &&
+          strstr(err, "malformed metadata"));
+    free(err);
+    store_build_abort(b);
+    store_close(f);
+    remove_dir(d);
+}
+
 /* The start-up check counts each collection's element records against
  * its metadata: a store that agrees opens (its elements read back), one
  * whose count is off, or with elements of no collection, is refused. */
@@ -738,6 +834,7 @@ int main(void) {
     store_close(f);
     test_migration();
     test_elements_verified();
+    test_elements_refused();
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

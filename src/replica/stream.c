@@ -172,8 +172,8 @@ void stream_start(uint64_t to, uint64_t term) {
     if (!peer_connected(to)) { replica_image_failed(S.rep, to); return; }
     memset(o, 0, sizeof(*o));
     o->view = store_view_new(S.f, &o->index, &o->img_term, &o->keys);
-    store_view_elements(o->view);
     if (!o->view) { replica_image_failed(S.rep, to); return; }
+    store_view_elements(o->view);
     o->to = to;
     o->id = ++S.next_id;
     o->term = term;

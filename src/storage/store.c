@@ -67,6 +67,7 @@ struct store {
     buf ebuf;                  /* an element record's LevelDB key, being made */
     uint64_t cids;             /* collection ids given out by the entry being applied */
     int garbage;               /* LevelDB may hold garbage markers ('g'): reclaim at the next write */
+    buf reclaim_at;            /* where the last reclaim pass stopped (reclaim()) */
     int batch_marked;          /* the open batch holds one */
     buf kbuf;
     keycache *kc;              /* the writer's: keys' existence and expiry, noted at every read and write */
@@ -85,6 +86,8 @@ struct store {
     char *acl;
     _Atomic uint64_t acl_version;
 };
+
+_Static_assert(STORE_META_MAX + STORE_VALUE_HEAD <= KEYCACHE_MAX_VALUE, "a collection's stored form must fit the key cache");
 
 static const char META_APPLIED[] = "mapplied";
 static const char META_TERM[] = "mterm";
@@ -503,14 +506,12 @@ static void *verify_part(void *arg) {
         sval v = {0};
         if (kl >= 9 && k[0] == 'k') {
             p->keys++;
-            if (!store_value_decode(val, vl, &v)) {
+            if (!store_value_decode(val, vl, &v) || (v.type != STORE_STRING && v.len < STORE_META)) {
                 p->bad++;
-            } else if (v.expire) {
-                p->vol++;
-                p->expire_sum += v.expire / 1000;
+            } else {
+                if (v.expire) p->vol++, p->expire_sum += v.expire / 1000;
+                if (v.type != STORE_STRING) cidv_push(&p->colls, cidn_of(v.p, get_u64(v.p + STORE_CID)));
             }
-            if (v.type != STORE_STRING && v.len < STORE_META) p->bad++;
-            else if (v.type != STORE_STRING) cidv_push(&p->colls, cidn_of(v.p, get_u64(v.p + STORE_CID)));
         } else if (kl) {
             verify_other(p, k, kl);
         }
@@ -537,41 +538,37 @@ static void *verify_part(void *arg) {
  * The cost is one read of the state machine per start, in two halves of
  * the keyspace at once (user keys by the first byte of their hash): a
  * restart answers sooner. */
-/* Every collection's element count against its element records, which
- * come in id order: each run of records belongs to a collection that
- * counts exactly them, or to one marked garbage; no collection with
- * elements lacks its run, and no two keys share an id. NULL, or what is
- * wrong (malloc'd). */
+static const cidn *cid_find(const cidv *a, const cidn *c) {
+    return a->n ? bsearch(c, a->v, a->n, sizeof(cidn), cidn_cmp) : NULL;
+}
+
+/* Every collection's element count against its element records (runs,
+ * which come in id order, as markers do): no two keys share an id, no
+ * live collection is marked garbage, each run belongs to a collection
+ * that counts exactly it or to one marked garbage, and no collection
+ * with elements lacks its run. NULL, or what is wrong (malloc'd). */
 static char *check_elements(const char *path, vpart *part) {
     cidv *c = &part[0].colls, *r = &part[0].runs, *g = &part[0].garbage;
     for (size_t i = 0; i < part[1].colls.n; i++) cidv_push(c, part[1].colls.v[i]);
     if (c->n) qsort(c->v, c->n, sizeof(cidn), cidn_cmp);
-    char *why = NULL;
-    size_t i = 0, k = 0;
-    for (size_t j = 0; j < r->n && !why; j++) {
-        for (; i < c->n && cidn_cmp(&c->v[i], &r->v[j]) < 0; i++)
-            if (c->v[i].n) why = damage("the state machine in %s lacks the %llu elements of a collection", path,
-                                       (unsigned long long)c->v[i].n);
-        if (why) break;
-        if (i < c->n && !cidn_cmp(&c->v[i], &r->v[j])) {
-            if (c->v[i].n != r->v[j].n)
-                why = damage("the state machine in %s holds %llu elements of a collection whose metadata says %llu",
-                             path, (unsigned long long)r->v[j].n, (unsigned long long)c->v[i].n);
-            i++;
-            continue;
-        }
-        while (k < g->n && cidn_cmp(&g->v[k], &r->v[j]) < 0) k++;
-        if (k == g->n || cidn_cmp(&g->v[k], &r->v[j]))
-            why = damage("the state machine in %s holds %llu elements of no collection", path,
-                         (unsigned long long)r->v[j].n);
+    for (size_t i = 0; i < c->n; i++) {
+        if (i && !cidn_cmp(&c->v[i - 1], &c->v[i]))
+            return damage("the state machine in %s has two keys of one collection", path);
+        if (cid_find(g, &c->v[i])) return damage("the state machine in %s marks a live collection as garbage", path);
+        if (c->v[i].n && !cid_find(r, &c->v[i]))
+            return damage("the state machine in %s lacks the %llu elements of a collection", path,
+                          (unsigned long long)c->v[i].n);
     }
-    for (; i < c->n && !why; i++)
-        if (c->v[i].n) why = damage("the state machine in %s lacks the %llu elements of a collection", path,
-                                   (unsigned long long)c->v[i].n);
-    for (size_t j = 1; j < c->n && !why; j++)
-        if (!cidn_cmp(&c->v[j - 1], &c->v[j]))
-            why = damage("the state machine in %s has two keys of one collection", path);
-    return why;
+    for (size_t j = 0; j < r->n; j++) {
+        const cidn *owner = cid_find(c, &r->v[j]);
+        if (owner && owner->n != r->v[j].n)
+            return damage("the state machine in %s holds %llu elements of a collection whose metadata says %llu",
+                          path, (unsigned long long)r->v[j].n, (unsigned long long)owner->n);
+        if (!owner && !cid_find(g, &r->v[j]))
+            return damage("the state machine in %s holds %llu elements of no collection", path,
+                          (unsigned long long)r->v[j].n);
+    }
+    return NULL;
 }
 
 /* What the two parts found, held against the metadata: NULL, or the
@@ -826,6 +823,7 @@ void store_close(store *f) {
     leveldb_writeoptions_destroy(f->wsync);
     buf_free(&f->kbuf);
     buf_free(&f->ebuf);
+    buf_free(&f->reclaim_at);
     keycache_free(f->kc);
     buf_free(&f->vbuf);
     if (f->wb) leveldb_writebatch_destroy(f->wb);
@@ -1111,6 +1109,7 @@ void store_put(store *f, const char *key, size_t klen, const char *val, size_t v
 void store_put_typed(store *f, const char *key, size_t klen, int type, const char *val, size_t vlen,
                      uint64_t expire) {
     assert(!f->owner);  /* a read handle never writes */
+    assert(type == STORE_STRING || (vlen >= STORE_META && vlen <= STORE_META_MAX));
     uint64_t was, h = store_key_hash(key, klen);
     char cid[STORE_CID];
     int coll;
@@ -1256,12 +1255,16 @@ static const pend **sorted_elems(const store *f, const char *k, size_t n, size_t
 }
 
 /* A collection's elements in sub-key order: LevelDB's merged, inside an
- * apply, with the open batch's (as store_iter does for keys). */
+ * apply, with the open batch's (as store_iter does for keys). The batch's
+ * by their index in its table, which element writes meanwhile may move
+ * (a write after the walk began shows if it changes a record the walk has
+ * still to reach and that was in the batch already). */
 struct store_elems {
+    store *f;
     leveldb_iterator_t *it;
     char prefix[1 + STORE_CID];
     int step;              /* LevelDB's current record was handed out: step past it at the next call */
-    const pend **pv;
+    int *pv;
     size_t npv, at;
 };
 
@@ -1271,9 +1274,15 @@ store_elems *store_elems_new(store *f, const char *cid, const char *from, size_t
     size_t n;
     const char *k = elem_key(f, cid, from, fromlen, &n);
     memcpy(i->prefix, k, sizeof(i->prefix));
+    i->f = f;
     i->it = leveldb_create_iterator(db_of(f), f->ropts);
     leveldb_iter_seek(i->it, k, n);
-    if (!f->owner && f->oelems.n) i->pv = sorted_elems(f, k, n, sizeof(i->prefix), &i->npv);
+    if (!f->owner && f->oelems.n) {
+        const pend **pv = sorted_elems(f, k, n, sizeof(i->prefix), &i->npv);
+        i->pv = xmalloc(sizeof(int) * (i->npv ? i->npv : 1));
+        for (size_t j = 0; j < i->npv; j++) i->pv[j] = (int)(pv[j] - f->oelems.v);
+        free(pv);
+    }
     return i;
 }
 
@@ -1293,7 +1302,7 @@ int store_elems_next(store_elems *i, const char **sub, size_t *sublen, const cha
     for (;;) {
         size_t dn;
         const char *dk = elems_db(i, &dn);
-        const pend *q = i->at < i->npv ? i->pv[i->at] : NULL;
+        const pend *q = i->at < i->npv ? &i->f->oelems.v[i->pv[i->at]] : NULL;
         if (!dk && !q) return 0;
         int c = !q ? -1 : !dk ? 1 : raw_cmp(dk, dn, q->key, q->klen);
         if (c < 0) {  /* LevelDB's, untouched by the batch */
@@ -1322,46 +1331,90 @@ void store_elems_free(store_elems *i) {
 }
 
 /* Deletes up to RECLAIM_BUDGET element records of collections marked
- * garbage, and the markers whose collections are gone, into the batch
- * being written: the writer's own local work, which changes no key, count
- * or applied index. Reads LevelDB only, so a marker of this batch waits
- * for the next write (with any elements this batch still writes for it).
- * Whether LevelDB may hold markers still. */
+ * garbage (each marker costs one too), and the markers whose collections
+ * are gone, into the batch being written: the writer's own local work,
+ * which changes no key, count or applied index. Reads LevelDB only, so a
+ * marker of this batch waits for the next write (with any elements this
+ * batch still writes for it). A pass resumes where the last one stopped
+ * (reclaim_at: the marker it deleted last, or the record it would have
+ * deleted next), not through the tombstones of what it deleted, and goes
+ * round to the first marker once. Whether LevelDB may hold markers still. */
 #define RECLAIM_BUDGET 1024
 
-/* Deletes the records of the collection whose records start with the
- * prefix p (1 + STORE_CID bytes), within *budget; whether none is left. */
-static int reclaim_one(store *f, leveldb_iterator_t *e, const char *p, size_t *budget) {
+enum { RECLAIM_DONE, RECLAIM_MORE, RECLAIM_ERROR };
+
+/* The records of the collection whose records start with p (1 +
+ * STORE_CID bytes), from key from on. */
+static int reclaim_one(store *f, leveldb_iterator_t *e, const char *p, const char *from, size_t fromlen,
+                       size_t *budget) {
     size_t n;
-    for (leveldb_iter_seek(e, p, 1 + STORE_CID); leveldb_iter_valid(e); leveldb_iter_next(e)) {
+    for (leveldb_iter_seek(e, from, fromlen); leveldb_iter_valid(e); leveldb_iter_next(e)) {
         const char *k = leveldb_iter_key(e, &n);
-        if (n < 1 + STORE_CID || memcmp(k, p, 1 + STORE_CID)) return 1;
-        if (!*budget) return 0;
+        if (n < 1 + STORE_CID || memcmp(k, p, 1 + STORE_CID)) return RECLAIM_DONE;
+        if (!*budget) {
+            f->reclaim_at.len = 0;
+            buf_append(&f->reclaim_at, k, n);
+            return RECLAIM_MORE;
+        }
         leveldb_writebatch_delete(f->wb, k, n);
         (*budget)--;
     }
+    char *err = NULL;
+    leveldb_iter_get_error(e, &err);
+    if (!err) return RECLAIM_DONE;
+    leveldb_free(err);  /* a read will stop on the damage; never drop a marker over it */
+    return RECLAIM_ERROR;
+}
+
+/* The marker at g's position: 1 with it in m ('g' + id), or 0 past the markers. */
+static int marker_at(leveldb_iterator_t *g, char *m) {
+    size_t n;
+    if (!leveldb_iter_valid(g)) return 0;
+    const char *k = leveldb_iter_key(g, &n);
+    if (n != 1 + STORE_CID || k[0] != 'g') return 0;
+    memcpy(m, k, n);
     return 1;
 }
 
 static int reclaim(store *f) {
     leveldb_iterator_t *g = leveldb_create_iterator(f->db, f->ropts);
     leveldb_iterator_t *e = leveldb_create_iterator(f->db, f->ropts);
-    size_t budget = RECLAIM_BUDGET, n;
-    int left = 0;
-    for (leveldb_iter_seek(g, "g", 1); leveldb_iter_valid(g); leveldb_iter_next(g)) {
-        char m[1 + STORE_CID];
-        const char *k = leveldb_iter_key(g, &n);
-        if (n != sizeof(m) || k[0] != 'g') break;
-        memcpy(m, k, sizeof(m));
-        m[0] = 'e';
-        if (!reclaim_one(f, e, m, &budget)) { left = 1; break; }
-        m[0] = 'g';
-        leveldb_writebatch_delete(f->wb, m, sizeof(m));
+    size_t budget = RECLAIM_BUDGET;
+    int left = 0, wrapped = !f->reclaim_at.len;
+    char m[1 + STORE_CID], at[1 + STORE_CID];
+    if (f->reclaim_at.len) {  /* the marker of where the last pass stopped */
+        at[0] = 'g';
+        memcpy(at + 1, f->reclaim_at.data + 1, STORE_CID);
+        leveldb_iter_seek(g, at, sizeof(at));
+    } else {
+        leveldb_iter_seek(g, "g", 1);
     }
-    char *err = NULL;
-    leveldb_iter_get_error(g, &err);
-    if (!err) leveldb_iter_get_error(e, &err);
-    if (err) { left = 1; leveldb_free(err); }  /* tried again at the next write; a read will stop on it */
+    for (;;) {
+        if (!marker_at(g, m)) {
+            char *err = NULL;
+            leveldb_iter_get_error(g, &err);
+            if (err) { leveldb_free(err); left = 1; break; }
+            if (wrapped) break;
+            wrapped = 1;
+            f->reclaim_at.len = 0;
+            leveldb_iter_seek(g, "g", 1);
+            continue;
+        }
+        if (!budget) { left = 1; break; }
+        budget--;
+        char p[1 + STORE_CID];
+        p[0] = 'e';
+        memcpy(p + 1, m + 1, STORE_CID);
+        int inside = f->reclaim_at.len > sizeof(p) && f->reclaim_at.data[0] == 'e' &&
+                     !memcmp(f->reclaim_at.data, p, sizeof(p));
+        int r = inside ? reclaim_one(f, e, p, f->reclaim_at.data, f->reclaim_at.len, &budget)
+                       : reclaim_one(f, e, p, p, sizeof(p), &budget);
+        if (r != RECLAIM_DONE) { left = 1; break; }
+        leveldb_writebatch_delete(f->wb, m, sizeof(m));
+        f->reclaim_at.len = 0;
+        buf_append(&f->reclaim_at, m, sizeof(m));
+        leveldb_iter_next(g);
+    }
     leveldb_iter_destroy(e);
     leveldb_iter_destroy(g);
     return left;
@@ -1414,6 +1467,7 @@ void store_clear(store *f) {
         leveldb_writebatch_delete(f->wb, ik, n);
     }
     leveldb_iter_destroy(it);
+    ovl_clear(&f->oelems);  /* every element the batch made belongs to a collection marked above */
     f->keys = 0;
     f->volatile_keys = 0;
     f->expire_sum = 0;
@@ -1870,7 +1924,18 @@ struct store_build {
     buf kbuf;
     char cid[STORE_CID];  /* the collection whose key came last */
     int in_coll;
+    uint64_t want, elems;  /* its element count by its metadata; its elements so far */
 };
+
+/* A collection of the image came with more or fewer elements than its
+ * metadata counts: the image is refused (as the start-up check would). */
+static int build_count_error(store_build *b, char **err) {
+    char m[128];
+    int n = snprintf(m, sizeof(m), "a collection with %llu elements where its metadata says %llu",
+                     (unsigned long long)b->elems, (unsigned long long)b->want);
+    *err = xstrndup(m, (size_t)n);
+    return -1;
+}
 
 #define BUILD_BATCH (4u << 20)
 
@@ -1918,12 +1983,17 @@ int store_build_put(store *f, store_build *b, const char *k, size_t kl, const ch
     const char *key = encode_key(&b->kbuf, h, k, kl, &n);
     leveldb_writebatch_put(b->wb, key, n, v, vl);
     b->count++;
+    if (b->in_coll && b->elems != b->want) return build_count_error(b, err);
     b->in_coll = d.type != STORE_STRING;
-    if (b->in_coll && d.len < STORE_CID) {
-        *err = xstrndup("a collection without its id", 27);
+    if (b->in_coll && (d.len < STORE_META || d.len > STORE_META_MAX)) {
+        *err = xstrndup("a collection with malformed metadata", 36);
         return -1;
     }
-    if (b->in_coll) memcpy(b->cid, d.p, STORE_CID);
+    if (b->in_coll) {
+        memcpy(b->cid, d.p, STORE_CID);
+        b->want = get_u64(d.p + STORE_CID);
+        b->elems = 0;
+    }
     if (d.len >= STORE_LARGE_VALUE && !idmap_get(&b->large, h, 1)) idmap_put(&b->large, h, 1, b);
     b->bytes += kl + vl + 16;
     return b->bytes >= BUILD_BATCH ? build_write(b, f->wopts, err) : 0;
@@ -1934,6 +2004,7 @@ int store_build_elem(store *f, store_build *b, const char *sub, size_t sl, const
         *err = xstrndup("an element without its collection", 33);
         return -1;
     }
+    b->elems++;
     b->kbuf.len = 0;
     buf_append(&b->kbuf, "e", 1);
     buf_append(&b->kbuf, b->cid, STORE_CID);
@@ -1961,6 +2032,11 @@ void store_build_abort(store_build *b) {
  * the rename keeps the old state, after it the new one. */
 int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term, uint64_t time_ms, const char *dels,
                         const char *conf, const char *acl, int removed, char **err) {
+    if (b->in_coll && b->elems != b->want) {
+        build_count_error(b, err);
+        store_build_abort(b);
+        return -1;
+    }
     write_meta(b->wb, index, term, b->count, b->vol, time_ms);
     uint64_t d[STORE_DEL_BUCKETS];
     for (int i = 0; i < STORE_DEL_BUCKETS; i++) d[i] = dels ? get_u64(dels + 8 * i) : index;  /* none: every key maybe */
@@ -1987,6 +2063,8 @@ int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term,
     f->batch_bytes = 0;
     f->batch_marked = 0;
     f->garbage = 0;  /* an image holds live collections only */
+    f->reclaim_at.len = 0;
+    f->cids = 0;
     ovl_clear(&f->okeys);
     ovl_clear(&f->oelems);
     keycache_clear(f->kc);

@@ -202,6 +202,10 @@ int store_move(store *f, const char *src, size_t slen, const char *dst, size_t d
 /* ... and then its element count (8 bytes, little-endian), which the
  * start-up check holds against its records; what follows is its type's. */
 #define STORE_META (STORE_CID + 8)
+/* The most metadata a collection has: its stored form always fits the
+ * writer's key cache (keycache.h), which is how the writer knows a key it
+ * caches without one holds a string. */
+#define STORE_META_MAX 64
 /* A new id into cid: the index of the entry being applied and a count
  * within it, the same on every replica and never given out twice. */
 void store_new_cid(store *f, char *cid);
