@@ -172,6 +172,29 @@ def test_bitmaps_everywhere(cl):
         x.close()
 
 
+def test_hashes_everywhere(cl):
+    """Hash writes from clients on every node land once each (HINCRBY
+    races like INCR), and every node reads the same hash back; WRONGTYPE
+    and a hash inside MULTI through a follower."""
+    cs = [cl.client(i) for i in range(1, 4)]
+    for n, x in enumerate(cs):
+        x.send(*[("HSET", "hs:shared", "n%d:%d" % (n, k), str(k)) for k in range(100)])
+        x.send(*[("HINCRBY", "hs:shared", "ctr", "1")] * 50)
+    for n, x in enumerate(cs):
+        for _ in range(150):
+            check(not isinstance(x.read(), harness.Error), "no error from node %d" % (n + 1))
+    for n, x in enumerate(cs):
+        check(x.call("HLEN", "hs:shared") == 301, "node %d counts 301 fields" % (n + 1))
+        check(x.call("HGET", "hs:shared", "ctr") == b"150", "node %d reads 150 increments" % (n + 1))
+        check(x.call("TYPE", "hs:shared") == "hash", "node %d: TYPE hash" % (n + 1))
+        check(str(x.call("GET", "hs:shared")).startswith("WRONGTYPE"), "node %d: GET of a hash is WRONGTYPE" % (n + 1))
+    with cl.client(cl.followers()[0]) as c:
+        c.send(("MULTI",), ("HSET", "hs:tx", "a", "1"), ("HINCRBY", "hs:tx", "a", "2"), ("HGETALL", "hs:tx"), ("EXEC",))
+        check([c.read() for _ in range(5)][-1] == [1, 3, [b"a", b"3"]], "a hash inside MULTI on a follower")
+    for x in cs:
+        x.close()
+
+
 def test_info_replication(cl):
     """INFO replication is shaped as Redis clients expect, on leader and follower."""
     lead = cl.leader()
@@ -642,6 +665,36 @@ def test_catch_up_by_snapshot(cl):
     check(len(fsm_dirs(cl, fol)) == 1, "one state machine directory after the install (%s)" % fsm_dirs(cl, fol))
 
 
+def test_hash_by_snapshot(cl):
+    """A follower that comes back by an image gets hashes whole: a hash of
+    3,000 fields, one that lost fields, and one deleted (its elements
+    garbage the image must not carry); every node's digest then agrees."""
+    lead = cl.leader()
+    fol = cl.followers(lead)[1]
+    images = int(cl.info(fol)["raft_snapshots_received"])
+    cl.stop(fol)
+    with cl.client(lead) as c:
+        for chunk in range(6):
+            r = c.pipeline([("HSET", "img:h", "f%d" % k, "v%d" % k) for k in range(chunk * 500, chunk * 500 + 500)])
+            check(all(x == 1 for x in r), "500 fields added")
+        c.call("HSET", "img:small", "a", "1", "b", "2", "c", "3")
+        c.call("HDEL", "img:small", "b")
+        c.call("HSET", "img:gone", "x", "1", "y", "2")
+        c.call("DEL", "img:gone")
+        c.call("RAFT.SNAPSHOT")
+    cl.start(fol)
+    check(wait_for(lambda: int(cl.info(fol)["raft_snapshots_received"]) > images, 60), "the follower got an image")
+    with cl.client(fol) as c:
+        check(retry(lambda: c.call("HLEN", "img:h")) == 3000, "the follower reads all 3,000 fields")
+        got = c.call("HGETALL", "img:h")
+        check(len(got) == 6000 and dict(zip(got[::2], got[1::2]))[b"f2999"] == b"v2999", "HGETALL through it")
+        check(sorted(c.call("HKEYS", "img:small")) == [b"a", b"c"] and c.call("EXISTS", "img:gone") == 0,
+              "the smaller hash as left, the deleted one gone")
+    digests = {i: cl.call(i, "DEBUG", "DIGEST") for i in (1, 2, 3)}
+    check(wait_for(lambda: len({cl.call(i, "DEBUG", "DIGEST") for i in (1, 2, 3)}) == 1, 30),
+          "every node's digest agrees (%r)" % digests)
+
+
 def test_catch_up_from_disk(cl):
     """A follower stopped for a while catches up from the log on disk, not
     by an image: the leader's entry cache (log-cache-size 64 KB here) let
@@ -1046,7 +1099,7 @@ def test_join_needs_secret(cl):
 
 # Each list runs in order on one cluster: a test may build on what the one
 # before left (test_torn_tail reads test_peer_garbage's key).
-THREE_NODES = [test_follower_writes, test_follower_pipeline, test_follower_reads, test_lease_reads, test_incr_everywhere, test_bitmaps_everywhere,
+THREE_NODES = [test_follower_writes, test_follower_pipeline, test_follower_reads, test_lease_reads, test_incr_everywhere, test_bitmaps_everywhere, test_hashes_everywhere,
                test_info_replication,
                test_redis_tools, test_leader_failure, test_lost_majority, test_election_after_outage,
                test_peer_garbage, test_proxy_link_closed,
@@ -1054,7 +1107,7 @@ THREE_NODES = [test_follower_writes, test_follower_pipeline, test_follower_reads
 FIVE_NODES = [test_five_nodes_lose_two]
 SECURED = [test_open_bind_needs_secret, test_secret_hidden, test_forged_frames, test_too_many_unauthenticated,
            test_impostor_node, test_join_needs_secret]
-SNAPSHOTS = [test_log_bounded, test_catch_up_from_disk, test_catch_up_by_snapshot, test_kill_mid_install, test_resume_mid_transfer,
+SNAPSHOTS = [test_log_bounded, test_catch_up_from_disk, test_catch_up_by_snapshot, test_hash_by_snapshot, test_kill_mid_install, test_resume_mid_transfer,
              test_reply_link_lost, test_unsent_writes_not_applied, test_restart_replays_little]
 # with small caches: the key cache evicts, LevelDB writes many small tables, appends read the log back
 SNAPSHOT_ARGS = ["--snapshot-threshold", "20000", "--snapshot-log-size", "4mb", "--wal-segment-size", "1mb",

@@ -712,6 +712,136 @@ def test_bitmaps(d):
     for key in BITMAP_KEYS: d.compare(["GET", key], "bitmaps final state")
 
 
+# ---- Hashes ----
+
+HASH_SCRIPT = [
+    "HSET h a 1", "HSET h a 2 b 3", "HSET h a", "HSET h a 1 b", "HSET h", "HMSET h c 4 d 5", "HMSET h c", "HGET h a",
+    "HGET h zz", "HGET nokey a", "HMGET h a zz b", "HMGET nokey a b", "HLEN h", "HLEN nokey", "HEXISTS h a",
+    "HEXISTS h zz", "HEXISTS nokey a", "HSTRLEN h a", "HSTRLEN h zz", "HSTRLEN nokey a", "HSETNX h a 9", "HSETNX h e 9",
+    "HSETNX newh f v", "HGET h e", "HDEL h a zz a", "HDEL h", "HDEL nokey a", "HLEN h", "HINCRBY h n 5", "HINCRBY h n -7",
+    "HINCRBY h n x", "HINCRBY h n 1.5", "HINCRBY h c 9223372036854775807", "HSET h big 9223372036854775807",
+    "HINCRBY h big 1", "HSET h neg -9223372036854775808", "HINCRBY h neg -1", "HSET h s abc", "HINCRBY h s 1",
+    "HINCRBY h n 9223372036854775808", "HINCRBY h n +1", "HINCRBY h n 01", "HINCRBYFLOAT h f 1.5",
+    "HINCRBYFLOAT h f 0.1", "HINCRBYFLOAT h f -3e2", "HINCRBYFLOAT h f abc", "HINCRBYFLOAT h f inf",
+    "HINCRBYFLOAT h f -inf", "HINCRBYFLOAT h f nan", "HINCRBYFLOAT h s 1", "HINCRBYFLOAT h f 1e308",
+    "HINCRBYFLOAT h f 1e308", "HINCRBYFLOAT h g 5.0e3", "HINCRBYFLOAT h n 1.23456789012345678", "HGET h f",
+    "HGETALL nokey", "HKEYS nokey", "HVALS nokey", "TYPE h", "TYPE nokey", "EXISTS h", "DBSIZE",
+    "SET str x", "HSET str a 1", "HGET str a", "HMGET str a", "HGETALL str", "HKEYS str", "HVALS str", "HLEN str",
+    "HEXISTS str a", "HSTRLEN str a", "HDEL str a", "HSETNX str a 1", "HINCRBY str a 1", "HINCRBYFLOAT str a 1",
+    "HRANDFIELD str", "HRANDFIELD str 1", "HSCAN str 0", "HSCAN str 0 FOO bar", "HSCAN str x",
+    "GET h", "STRLEN h", "APPEND h x", "INCR h", "INCRBYFLOAT h 1", "GETRANGE h 0 1", "SETRANGE h 0 x",
+    "SETRANGE h 0 ''", "GETSET h x", "GETDEL h", "GETEX h", "GETEX h PERSIST", "SET h x GET", "SET h x NX",
+    "SET h x XX GET", "MGET h str nokey", "LCS h str", "LCS str h", "SETBIT h 0 1", "GETBIT h 0", "BITCOUNT h",
+    "BITPOS h 1", "BITFIELD h GET u8 0", "BITFIELD_RO h GET u8 0", "BITOP OR dst str h", "EXISTS dst", "MSETNX h 1 q 2",
+    "SETNX h 1", "TYPE h", "HLEN h", "EXPIRE h 100", "TTL h", "PERSIST h", "TTL h", "HSET h z 1", "TTL h",
+    "COPY h hcopy", "HGETALL hcopy", "HSET hcopy extra 1", "HLEN h", "HLEN hcopy", "COPY h hcopy", "COPY h hcopy REPLACE",
+    "HLEN hcopy", "RENAME hcopy hren", "HLEN hren", "EXISTS hcopy", "RENAME hren str", "TYPE str", "HLEN str",
+    "RENAMENX str h", "SET h2 v", "RENAME str h2", "TYPE h2", "HGET h2 z", "DEL h2", "EXISTS h2", "HLEN h2",
+    "HSET e1 a 1", "HDEL e1 a", "EXISTS e1", "TYPE e1", "OBJECT ENCODING h", "HSET hbig f " + "x" * 65,
+    "OBJECT ENCODING hbig", "HDEL hbig f", "HSET hbig g 1", "OBJECT ENCODING hbig", "OBJECT ENCODING nokey",
+    "HRANDFIELD nokey", "HRANDFIELD nokey 5", "HRANDFIELD nokey 5 WITHVALUES", "HRANDFIELD h 0", "HRANDFIELD h 1.5",
+    "HRANDFIELD h 1 withvalue", "HRANDFIELD h x withvalue", "HRANDFIELD nokey 1 bad", "HRANDFIELD h 1 WITHVALUES x",
+    "HRANDFIELD h -9223372036854775808", "HRANDFIELD h -4611686018427387904 WITHVALUES",
+    "HRANDFIELD h 4611686018427387904 WITHVALUES", "HSCAN nokey x", "HSCAN nokey 0 foo bar", "HSCAN h 0 foo bar",
+    "HSCAN h 0 TYPE string", "HSCAN h 0 COUNT 0", "HSCAN h 0 COUNT x", "HSCAN h 0 MATCH", "HSCAN h x",
+    "HSCAN h 0 NOVALUES", "HSET", "HGET h", "HGETALL", "HSCAN h", "SCAN 0 TYPE hash COUNT 1000", "SCAN 0 TYPE HASH COUNT 1000",
+    "SCAN 0 TYPE string COUNT 1000", "KEYS *", "FLUSHALL", "HGETALL h", "DBSIZE",
+]
+
+HASH_KEYS = ["h0", "h1", "h2", "s0"]
+HFIELDS = ["a", "b", "c", "", "f" * 70, "\x00", "\xff", "1", "-1", "x y"]
+
+def random_hash_cmd(r):
+    k = lambda: r.choice(HASH_KEYS)
+    f = lambda: r.choice(HFIELDS) if r.random() < 0.8 else "f%d" % r.randint(0, 200)
+    v = lambda: r.choice(VALS + [str(r.randint(-1000, 1000)), "x" * 70]) if r.random() < 0.9 else \
+        r.choice(BOUNDARY_INTS + EXTREME_FLOATS[:-4])
+    pairs = lambda n: sum([[f(), v()] for _ in range(n)], [])
+    choices = [
+        lambda: ["HSET", k()] + pairs(r.randint(1, 4)), lambda: ["HSET", k()] + pairs(1),
+        lambda: ["HMSET", k()] + pairs(r.randint(1, 3)), lambda: ["HSETNX", k(), f(), v()],
+        lambda: ["HGET", k(), f()], lambda: ["HMGET", k()] + [f() for _ in range(r.randint(1, 4))],
+        lambda: ["HLEN", k()], lambda: ["HEXISTS", k(), f()], lambda: ["HSTRLEN", k(), f()],
+        lambda: ["HDEL", k()] + [f() for _ in range(r.randint(1, 3))], lambda: ["HDEL", k(), f()],
+        lambda: ["HINCRBY", k(), f(), r.choice(BOUNDARY_INTS) if r.random() < 0.3 else str(r.randint(-50, 50))],
+        lambda: ["HINCRBYFLOAT", k(), f(), r.choice(EXTREME_FLOATS + ["1.5", "-2", "abc", "0"])],
+        lambda: ["HGETALL", k()], lambda: ["HKEYS", k()], lambda: ["HVALS", k()],
+        lambda: ["HRANDFIELD", k()] + r.choice([[], [str(r.randint(-5, 5))], [str(r.randint(-5, 5)), "WITHVALUES"],
+                                                ["x"], ["1", "BAD"]]),
+        lambda: ["HSCAN", k(), "0"] + r.choice([[], ["COUNT", str(r.randint(1, 5))], ["MATCH", r.choice(["a*", "*", "f?"])],
+                                                ["COUNT", "0"], ["FOO", "1"]]),
+        lambda: ["TYPE", k()], lambda: ["DEL", k()], lambda: ["EXISTS", k()], lambda: ["GET", k()],
+        lambda: ["SET", k(), v()], lambda: ["INCR", k()], lambda: ["APPEND", k(), v()],
+        lambda: ["RENAME", k(), k()], lambda: ["COPY", k(), k()] + r.choice([[], ["REPLACE"]]),
+        lambda: ["EXPIRE", k(), "1000"], lambda: ["TTL", k()], lambda: ["PERSIST", k()],
+        lambda: ["MGET", k(), k()], lambda: ["DBSIZE"],  # OBJECT ENCODING: scripted only (APPEND makes "raw")
+    ]
+    return r.choice(choices)()
+
+
+def unordered_pairs(reply, cmd):
+    """HGETALL and HRANDFIELD WITHVALUES as sorted (field, value) pairs; HKEYS, HVALS and other
+    HRANDFIELD replies as sorted lists: raftkv's order differs (hash order), as Redis's is its table's."""
+    if reply is None or isinstance(reply, harness.Error) or not isinstance(reply, list): return reply
+    if cmd[0] == "HGETALL" or (cmd[0] == "HRANDFIELD" and "WITHVALUES" in cmd): return sorted(zip(reply[::2], reply[1::2]))
+    return sorted(reply)
+
+
+def hash_same(d, cmd, ra, rb):
+    """Replies compared as the command's semantics allow (raw bytes otherwise)."""
+    if cmd[0] in ("HGETALL", "HKEYS", "HVALS"):
+        return unordered_pairs(parse(ra)[0], cmd) == unordered_pairs(parse(rb)[0], cmd)
+    if ra.startswith(b"-") or rb.startswith(b"-"): return ra == rb
+    if cmd[0] == "HRANDFIELD":
+        a, b = parse(ra)[0], parse(rb)[0]
+        if isinstance(a, list) and isinstance(b, list): return len(a) == len(b)  # random: as many
+        return (a is None) == (b is None)  # one random field each, or none
+    if cmd[0] == "HSCAN":  # the cursors differ by design: whole iterations are compared (hscan_all)
+        return isinstance(parse(ra)[0], list) and isinstance(parse(rb)[0], list)
+    return ra == rb
+
+
+def test_hashes(d):
+    """HSET, HSETNX, HMSET, HGET, HMGET, HGETALL, HKEYS, HVALS, HLEN, HEXISTS, HDEL, HINCRBY, HINCRBYFLOAT,
+    HSTRLEN, HRANDFIELD, HSCAN, WRONGTYPE from every string command against a hash and from every hash
+    command against a string, and the keyspace commands over hashes (TYPE, EXPIRE, COPY, RENAME, OBJECT
+    ENCODING, SCAN TYPE): scripted cases, then seeded random commands (pipelined in hundreds), byte for
+    byte save where Redis's order or randomness differs; then each hash's whole content."""
+    d.both("FLUSHALL")
+    for cmd in HASH_SCRIPT:
+        args = args_of(cmd)
+        if args[0] in ("SCAN", "KEYS"):
+            d.compare(args, "hashes script")
+            continue
+        ra, rb = d.both(*args)
+        d.verdict(hash_same(d, args, ra, rb), "hashes script", short(args, 400), short(ra, 400), short(rb, 400))
+    r = random.Random(d.seed + 19)
+    for chunk in range(d.nrandom // 100):
+        cmds = [random_hash_cmd(r) for _ in range(100)]
+        d.send_both(b"".join(Client.encode(*c) for c in cmds))
+        for c in cmds:
+            ra, rb = d.a.read_raw(), d.b.read_raw()
+            d.verdict(hash_same(d, c, ra, rb), "hashes, seed %d" % d.seed, short(c, 400), short(ra, 400),
+                      short(rb, 400))
+    for key in HASH_KEYS:
+        ra, rb = d.both("HGETALL", key)
+        d.verdict(hash_same(d, ["HGETALL"], ra, rb), "hashes final state", key, short(ra, 400), short(rb, 400))
+        full = [hscan_all(c, key) for c in (d.a, d.b)]
+        d.verdict(full[0] == full[1], "hashes final HSCAN", key, short(full[0], 400), short(full[1], 400))
+
+
+def hscan_all(c, key):
+    """The (field, value) pairs a full HSCAN iteration returns, sorted (each once), or the error."""
+    cursor, seen = b"0", []
+    for _ in range(10000):
+        rep = parse(c.call_raw("HSCAN", key, cursor, "COUNT", "3"))[0]
+        if not isinstance(rep, list): return rep
+        cursor, items = rep
+        seen += list(zip(items[::2], items[1::2]))
+        if cursor == b"0": break
+    return sorted(set(seen))
+
+
 # ---- Expiry ----
 
 FAR, FAR_MS = "4102444800", "4102444800123"  # 2100-01-01 00:00:00 UTC (and 123 ms): absolute, compared exactly
@@ -1333,7 +1463,7 @@ def test_transactions(d):
                 for c in pair: c.close()
 
 TESTS = [test_script, test_extreme, test_patterns, test_raw_protocol, test_expiry, test_transactions, test_random,
-         test_pipelined, test_final_state, test_bitmaps, test_auth_nopass, test_protected_mode, test_acl, test_acl_random]
+         test_pipelined, test_final_state, test_bitmaps, test_hashes, test_auth_nopass, test_protected_mode, test_acl, test_acl_random]
 TESTS_PASSWORD = [test_auth_password, test_config_set_requirepass]
 
 

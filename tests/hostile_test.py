@@ -806,6 +806,31 @@ def test_setbit_512mb(h, n):
     h.same(n, "DEL", "bm:big")
 
 
+def test_hash_extremes(h, n):
+    """A hash of 50,000 fields made by one HSET and emptied by one HDEL,
+    read whole (HGETALL off the event loop), scanned with COUNT 2^63-1,
+    and HRANDFIELD with counts at the limits (raftkv refuses a negative
+    count past 10,000,000 draws, where Redis runs out of memory): as Redis
+    answers where it can answer, and the cluster up."""
+    fields = ["f%d" % i for i in range(50000)]
+    h.same(n, "HSET", "hx:big", *sum([[f, "v"] for f in fields], []))
+    h.same(n, "HLEN", "hx:big")
+    h.same(n, "HGET", "hx:big", "f49999")
+    got, want = h.kv(n, "HGETALL", "hx:big"), h.oracle.call("HGETALL", "hx:big")
+    h.check(isinstance(got, list) and sorted(got) == sorted(want), "HGETALL of 50,000 fields answers as Redis does (in its order)")
+    r = h.kv(n, "HSCAN", "hx:big", "0", "COUNT", I64_MAX)
+    h.check(isinstance(r, list) and len(r[1]) == 100000 and r[0] == b"0", "HSCAN COUNT 2^63-1 visits every field at once")
+    for args in (["-9223372036854775808"], ["-4611686018427387904", "WITHVALUES"], ["4611686018427387904", "WITHVALUES"],
+                 ["x"], ["1", "WITHVALUES", "x"]):
+        h.same(n, "HRANDFIELD", "hx:big", *args)
+    r = h.kv(n, "HRANDFIELD", "hx:big", "-10000001")
+    h.check(isinstance(r, Error) and "at most 10000000" in str(r), "HRANDFIELD past 10,000,000 draws is refused")
+    r = h.kv(n, "HRANDFIELD", "hx:big", "-100000", "WITHVALUES")
+    h.check(isinstance(r, list) and len(r) == 200000, "HRANDFIELD -100000 WITHVALUES: 100,000 draws")
+    h.same(n, "HDEL", "hx:big", *fields)
+    h.same(n, "EXISTS", "hx:big")
+
+
 def test_unimplemented(h, n):
     """Commands raftkv does not have yet (or options it refuses), with
     extreme arguments: an error, and the node stays up. Once raftkv has one,
@@ -813,7 +838,7 @@ def test_unimplemented(h, n):
     M, m = str(I64_MAX), str(I64_MIN)
     cmds = ["lcs a b idx minmatchlen %s" % M, "set e v ex %s" % M, "set e v px %s" % M,
             "set e v exat %s" % M, "expire e %s" % M, "pexpire e %s" % m, "getex e pxat %s" % M,
-            "srandmember st %s" % m, "hrandfield h %s withvalues" % m, "zrandmember z %s withscores" % m,
+            "srandmember st %s" % m, "zrandmember z %s withscores" % m,
             "spop st %s" % M, "lrange l 0 %s" % M, "lpop l %s" % M, "lpos l x rank %s" % m, "zadd z nan a",
             "zrange z 0 %s" % M, "hincrbyfloat h f 1e308", "sort l limit 0 %s" % M, "object freq e",
             "lmpop 1 l left count %s" % M, "zunionstore d 2 z z", "sinterstore d st st", "eval 'return 1' 0"]
@@ -1365,6 +1390,7 @@ CASES = [
     ("SCAN with huge MATCH patterns", test_scan_huge_match),
     ("bitmaps at extreme offsets and ranges", test_bitmap_extremes),
     ("BITFIELD of 100,000 operations, BITOP of 100,000 keys", test_bitmap_many),
+    ("a hash of 50,000 fields; HRANDFIELD at the limits", test_hash_extremes),
     ("commands raftkv does not implement", test_unimplemented),
     ("CONFIG SET limits at their extremes", test_config_extremes),
     ("proto-max-bulk-len 1mb on one node only", test_local_limit),

@@ -43,9 +43,11 @@ static void bit_put(char *p, uint64_t off, int bit) {
  * was live) grown with zero bytes to n, and its expiry. */
 typedef struct edit { char *p; size_t n, had; uint64_t expire; int found; } edit;
 
-static void edit_open(cmdctx *x, const rstr *key, size_t len, edit *e) {
+/* 0 with WRONGTYPE answered when key holds another type. */
+static int edit_open(cmdctx *x, const rstr *key, size_t len, edit *e) {
     sval v;
-    e->found = key_get(x, key, &v);
+    e->found = key_get_string(x, key, &v);
+    if (e->found < 0) return 0;
     e->had = e->found ? v.len : 0;
     e->n = e->had > len ? e->had : len;
     e->p = xmalloc(e->n ? e->n : 1);
@@ -53,6 +55,7 @@ static void edit_open(cmdctx *x, const rstr *key, size_t len, edit *e) {
     memset(e->p + e->had, 0, e->n - e->had);
     e->expire = e->found ? v.expire : 0;
     sval_free(&v);
+    return 1;
 }
 
 /* SETBIT key offset value */
@@ -67,7 +70,7 @@ void setbit_command(cmdctx *x, int argc, rstr *argv) {
     }
     if (!x->f) return;
     edit e;
-    edit_open(x, &argv[1], (size_t)(off >> 3) + 1, &e);
+    if (!edit_open(x, &argv[1], (size_t)(off >> 3) + 1, &e)) return;
     int old = bit_at(e.p, e.n, off);
     bit_put(e.p, off, (int)bit);
     key_set(x, &argv[1], e.p, e.n, e.expire);
@@ -81,8 +84,8 @@ void getbit_command(cmdctx *x, int argc, rstr *argv) {
     uint64_t off;
     if (!arg_offset(x, &argv[2], 0, 1, &off)) return;
     sval v;
-    int found = key_get(x, &argv[1], &v);
-    reply_int(x->out, found ? bit_at(v.p, v.len, off) : 0);
+    int found = key_get_string(x, &argv[1], &v);
+    if (found >= 0) reply_int(x->out, found ? bit_at(v.p, v.len, off) : 0);
     sval_free(&v);
 }
 
@@ -130,7 +133,11 @@ static int arg_unit(cmdctx *x, const rstr *a) {
  * arguments are looked at, as in Redis. */
 void bitcount_command(cmdctx *x, int argc, rstr *argv) {
     sval v;
-    if (!key_get(x, &argv[1], &v)) { reply_int(x->out, 0); return; }
+    int r = key_get_string(x, &argv[1], &v);
+    if (r <= 0) {
+        if (!r) reply_int(x->out, 0);
+        return;
+    }
     long long start = 0, end = -1;
     int isbit = 0;
     if (argc == 4 || argc == 5) {
@@ -175,7 +182,11 @@ void bitpos_command(cmdctx *x, int argc, rstr *argv) {
     if (!arg_ll(x, &argv[2], &bit)) return;
     if (bit != 0 && bit != 1) { reply_error(x->out, "ERR The bit argument must be 1 or 0."); return; }
     sval v;
-    if (!key_get(x, &argv[1], &v)) { reply_int(x->out, bit ? -1 : 0); return; }
+    int r = key_get_string(x, &argv[1], &v);
+    if (r <= 0) {
+        if (!r) reply_int(x->out, bit ? -1 : 0);
+        return;
+    }
     int isbit = 0, end_given = argc >= 5;
     if (argc >= 4 && argc <= 6) {
         if (!arg_ll(x, &argv[3], &start)) goto done;
@@ -275,7 +286,9 @@ void bitop_command(cmdctx *x, int argc, rstr *argv) {
     size_t rlen = 0, live = 0, longest = 0;
     for (int i = 0; i < nd; i++) {
         sval v;
-        size_t len = key_get(x, keys[i], &v) ? v.len : 0;
+        int found = key_get_string(x, keys[i], &v);
+        if (found < 0) goto done;  /* WRONGTYPE: nothing written */
+        size_t len = found ? v.len : 0;
         if (len > longest) longest = len;
         if (op != OP_XOR || times[i] % 2) {  /* an even count under XOR cancels out */
             fold(op, first, &r, &rlen, &live, len ? (const unsigned char *)v.p : (const unsigned char *)"", len);
@@ -289,6 +302,7 @@ void bitop_command(cmdctx *x, int argc, rstr *argv) {
     if (rlen) key_set(x, &argv[2], (const char *)r, rlen, 0);
     else key_del(x, &argv[2]);
     reply_int(x->out, (long long)rlen);
+done:
     free(r);
     free(times);
     free(keys);
@@ -438,7 +452,10 @@ static void bitfield(cmdctx *x, int argc, rstr *argv, int readonly) {
     /* a write makes the key as long as its furthest field, even if every
      * write then fails (Redis does the same) */
     edit e;
-    edit_open(x, &argv[1], writes ? (size_t)(top >> 3) + 1 : 0, &e);
+    if (!edit_open(x, &argv[1], writes ? (size_t)(top >> 3) + 1 : 0, &e)) {
+        free(ops);
+        return;
+    }
     if (bf_run(x, ops, nops, e.p, e.n) || (writes && (!e.found || e.n > e.had)))
         key_set(x, &argv[1], e.p, e.n, e.expire);
     free(e.p);

@@ -51,8 +51,25 @@ int key_get(cmdctx *x, const rstr *key, sval *v) {
     return 0;
 }
 
+int key_get_string(cmdctx *x, const rstr *key, sval *v) {
+    if (!key_get(x, key, v)) return 0;
+    if (v->type == STORE_STRING) return 1;
+    sval_free(v);
+    reply_error(x->out, ERR_WRONGTYPE);
+    return -1;
+}
+
 void key_set(cmdctx *x, const rstr *key, const char *p, size_t len, uint64_t expire) {
     store_put(x->f, key->p, key->len, p, len, expire);
+}
+
+void key_set_expiry(cmdctx *x, const rstr *key, const sval *v, uint64_t expire) {
+    store_put_typed(x->f, key->p, key->len, v->type, v->p, v->len, expire);
+}
+
+const char *type_name(int type) {
+    static const char *const names[] = {"string", "hash", "list", "set", "zset"};
+    return type >= 0 && type <= STORE_ZSET ? names[type] : "none";
 }
 
 int key_del(cmdctx *x, const rstr *key) {

@@ -16,6 +16,7 @@
 /* Errors more than one family answers, worded as Redis does. */
 #define ERR_NOTINT "ERR value is not an integer or out of range"
 #define ERR_SYNTAX "ERR syntax error"
+#define ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
 
 /* Whether the argument is the option name (ASCII, any case). */
 int arg_is(const rstr *a, const char *name);
@@ -30,8 +31,15 @@ int arg_ll(cmdctx *x, const rstr *a, long long *v);
 int key_expired(const cmdctx *x, uint64_t expire);
 /* 1 and v filled (sval_free() it) when key is live, else 0. */
 int key_get(cmdctx *x, const rstr *key, sval *v);
+/* As key_get, for a command that works on strings only: 1 with a string,
+ * 0 without the key, -1 (WRONGTYPE answered) when it holds another type. */
+int key_get_string(cmdctx *x, const rstr *key, sval *v);
 /* Writes key's value, with its expiry (0: none). */
 void key_set(cmdctx *x, const rstr *key, const char *p, size_t len, uint64_t expire);
+/* Writes v (a value of any type read from key) back with another expiry. */
+void key_set_expiry(cmdctx *x, const rstr *key, const sval *v, uint64_t expire);
+/* Redis's name of a type (TYPE, SCAN TYPE). */
+const char *type_name(int type);
 /* Removes key; 1 if it was live (an expired one goes too, counting 0). */
 int key_del(cmdctx *x, const rstr *key);
 
@@ -55,6 +63,14 @@ cmd_proc exists_command, type_command, del_command, flushdb_command, keys_comman
 /* bitmaps.c */
 cmd_proc setbit_command, getbit_command, bitcount_command, bitpos_command, bitop_command, bitfield_command,
     bitfield_ro_command;
+/* hashes.c */
+cmd_proc hset_command, hsetnx_command, hmset_command, hget_command, hmget_command, hgetall_command, hkeys_command,
+    hvals_command, hlen_command, hexists_command, hdel_command, hincrby_command, hincrbyfloat_command,
+    hstrlen_command, hrandfield_command, hscan_command;
+/* OBJECT ENCODING's answer for a hash: Redis's, by its metadata. */
+const char *hash_encoding(const sval *v);
+/* A SCAN-family cursor as Redis reads it (keyspace.c); 0 with the error answered. */
+int scan_cursor_arg(cmdctx *x, const rstr *arg, uint64_t *cursor);
 /* connection.c */
 cmd_proc ping_command, echo_command, time_command;
 #endif

@@ -27,8 +27,8 @@ void type_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     sval v;
     int live = key_get(x, &argv[1], &v);
+    reply_simple(x->out, live ? type_name(v.type) : "none");
     sval_free(&v);
-    reply_simple(x->out, live ? "string" : "none");
 }
 
 /* TOUCH key [key ...]: the live keys among them (raftkv keeps no access
@@ -49,6 +49,12 @@ static const char *string_encoding(const sval *v) {
     long long n;
     if (v->len <= 20 && str2ll(v->p, v->len, &n)) return "int";
     return v->len <= 44 ? "embstr" : "raw";
+}
+
+/* Redis's encoding of a collection, by what its metadata says (hashes.c). */
+static const char *coll_encoding(const sval *v) {
+    if (v->type == STORE_HASH) return hash_encoding(v);
+    return "unknown";
 }
 
 static const char *const object_help[] = {
@@ -86,7 +92,7 @@ void object_command(cmdctx *x, int argc, rstr *argv) {
         return;
     }
     long long n;
-    if (arg_is(&argv[1], "encoding")) reply_bulkstr(x->out, string_encoding(&v));
+    if (arg_is(&argv[1], "encoding")) reply_bulkstr(x->out, v.type == STORE_STRING ? string_encoding(&v) : coll_encoding(&v));
     else if (arg_is(&argv[1], "idletime")) reply_int(x->out, cmd_idle_seconds(&argv[2], (uint64_t)(mono_ms() / 1000)));
     else if (arg_is(&argv[1], "refcount"))
         reply_int(x->out, v.len <= 4 && str2ll(v.p, v.len, &n) && n >= 0 && n < 10000 ? 2147483647 : 1);
@@ -109,10 +115,7 @@ static void rename_generic(cmdctx *x, rstr *argv, int nx) {
     int same = argv[1].len == argv[2].len && !memcmp(argv[1].p, argv[2].p, argv[1].len);
     int taken = !same && nx && key_get(x, &argv[2], &d);
     if (taken) sval_free(&d);
-    if (!same && !taken) {
-        store_del(x->f, argv[1].p, argv[1].len, NULL);
-        key_set(x, &argv[2], v.p, v.len, v.expire);
-    }
+    if (!same && !taken) store_move(x->f, argv[1].p, argv[1].len, argv[2].p, argv[2].len);
     sval_free(&v);
     if (nx) reply_int(x->out, !same && !taken);
     else reply_ok(x->out);
@@ -145,7 +148,7 @@ void copy_command(cmdctx *x, int argc, rstr *argv) {
     sval v, d;
     int found = key_get(x, &argv[1], &v), taken = found && key_get(x, &argv[2], &d);
     if (taken) sval_free(&d);
-    if (found && (!taken || replace)) key_set(x, &argv[2], v.p, v.len, v.expire);
+    if (found && (!taken || replace)) store_copy(x->f, argv[1].p, argv[1].len, argv[2].p, argv[2].len);
     reply_int(x->out, found && (!taken || replace));
     sval_free(&v);
 }
@@ -261,7 +264,7 @@ static int lookups_step(read_job *j, long budget, buf *out) {
         int found = j->v ? store_view_get(j->v, k->p, k->len, &v) : store_get(j->f, k->p, k->len, &v);
         found = found && !key_expired(&j->x, v.expire);
         if (j->kind == JOB_EXISTS) j->n += found;
-        else if (found) reply_bulk(&j->body, v.p, v.len);
+        else if (found && v.type == STORE_STRING) reply_bulk(&j->body, v.p, v.len);  /* MGET: nil for another type */
         else reply_nil(&j->body);
         sval_free(&v);
     }
@@ -338,14 +341,14 @@ typedef struct scan_args {
     uint64_t cursor;
     long long count;
     const rstr *pat;  /* NULL: no MATCH */
-    int type_none;    /* TYPE names a type no key has */
+    int type;         /* TYPE: only keys of this type (-1: any; 5: a type no key has) */
 } scan_args;
 
 /* The cursor as Redis reads it: strtoul over the C string, so "" is 0,
  * "-1" wraps, and only a leading space, trailing junk or a value past 64
  * bits is invalid. (A copy: in an entry's apply arguments are not
  * NUL-terminated.) */
-static int scan_cursor(cmdctx *x, const rstr *arg, uint64_t *cursor) {
+int scan_cursor_arg(cmdctx *x, const rstr *arg, uint64_t *cursor) {
     char *s = xstrndup(arg->p, arg->len), *end;
     errno = 0;
     *cursor = strtoull(s, &end, 10);
@@ -360,8 +363,8 @@ static int scan_cursor(cmdctx *x, const rstr *arg, uint64_t *cursor) {
 static int scan_parse(cmdctx *x, int argc, rstr *argv, scan_args *a) {
     a->count = 10;
     a->pat = NULL;
-    a->type_none = 0;
-    if (!scan_cursor(x, &argv[1], &a->cursor)) return 0;
+    a->type = -1;
+    if (!scan_cursor_arg(x, &argv[1], &a->cursor)) return 0;
     for (int i = 2; i < argc; i += 2) {
         if (i + 1 >= argc) { reply_error(x->out, ERR_SYNTAX); return 0; }
         if (arg_is(&argv[i], "count")) {
@@ -370,7 +373,7 @@ static int scan_parse(cmdctx *x, int argc, rstr *argv, scan_args *a) {
         } else if (arg_is(&argv[i], "match")) {
             a->pat = &argv[i + 1];
         } else if (arg_is(&argv[i], "type")) {
-            a->type_none = !arg_is(&argv[i + 1], "string");
+            for (a->type = 0; a->type <= STORE_ZSET && !arg_is(&argv[i + 1], type_name(a->type)); a->type++) {}
         } else {
             reply_error(x->out, ERR_SYNTAX);
             return 0;
@@ -395,7 +398,7 @@ static uint64_t scan_walk(const cmdctx *x, store_iter *it, const scan_args *a, b
         if (visited >= count && h != last) return h;
         visited += 1 + (long long)((pat && !all ? pat->len * kl : 0) >> 12);
         last = h;
-        if (a->type_none || key_expired(x, expire) || (pat && !all && !glob_match(pat->p, pat->len, k, kl, 0))) continue;
+        if ((a->type >= 0 && store_iter_type(it) != a->type) || key_expired(x, expire) || (pat && !all && !glob_match(pat->p, pat->len, k, kl, 0))) continue;
         reply_bulk(body, k, kl);
         (*n)++;
     }

@@ -15,12 +15,21 @@ static const char E_TOOBIG[] = "ERR string exceeds maximum allowed size (proto-m
 
 /* ---- reads ---- */
 
+/* Answers key's value (nil without it): 1 with a string, 0 without the
+ * key, -1 with WRONGTYPE. */
+static int get_reply(cmdctx *x, const rstr *key) {
+    sval v;
+    int r = key_get_string(x, key, &v);
+    if (r > 0) reply_bulk(x->out, v.p, v.len);
+    else if (!r) reply_nil(x->out);
+    sval_free(&v);
+    return r;
+}
+
 /* GET key */
 void get_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
-    sval v;
-    if (key_get(x, &argv[1], &v)) reply_bulk(x->out, v.p, v.len); else reply_nil(x->out);
-    sval_free(&v);
+    get_reply(x, &argv[1]);
 }
 
 /* MGET key [key ...] (the server runs a long one as a read_job) */
@@ -30,7 +39,8 @@ void mget_command(cmdctx *x, int argc, rstr *argv) { read_job_run(x, argc, argv)
 void strlen_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     sval v;
-    reply_int(x->out, key_get(x, &argv[1], &v) ? (long long)v.len : 0);
+    int r = key_get_string(x, &argv[1], &v);
+    if (r >= 0) reply_int(x->out, r ? (long long)v.len : 0);
     sval_free(&v);
 }
 
@@ -40,7 +50,8 @@ void getrange_command(cmdctx *x, int argc, rstr *argv) {
     long long start, end;
     if (!arg_ll(x, &argv[2], &start) || !arg_ll(x, &argv[3], &end)) return;
     sval v;
-    int found = key_get(x, &argv[1], &v);
+    int found = key_get_string(x, &argv[1], &v);
+    if (found < 0) return;
     long long len = found ? (long long)v.len : 0;
     if (!found || (start < 0 && end < 0 && start > end)) goto empty;
     if (start < 0) start += len;
@@ -105,6 +116,10 @@ void lcs_command(cmdctx *x, int argc, rstr *argv) {
     const char *a = fa ? va.p : "", *b = fb ? vb.p : "";
     uint64_t al = fa ? va.len : 0, bl = fb ? vb.len : 0;
     uint32_t *t = NULL;
+    if ((fa && va.type != STORE_STRING) || (fb && vb.type != STORE_STRING)) {
+        reply_error(x->out, "ERR The specified keys must contain string values");
+        goto done;
+    }
     if (!lcs_options(x, argc, argv, &idx, &len, &withlen, &minlen)) goto done;
     if (al >= UINT32_MAX - 1 || bl >= UINT32_MAX - 1) { reply_error(x->out, "ERR String too long for LCS"); goto done; }
     uint64_t cells = (al + 1) * (bl + 1);
@@ -245,6 +260,11 @@ static void set_generic(cmdctx *x, const rstr *key, const rstr *val, int opts, c
     }
     sval old;
     int found = key_get(x, key, &old);
+    if (found && (opts & SET_GET) && old.type != STORE_STRING) {  /* GET needs a string; NX, XX any key */
+        sval_free(&old);
+        reply_error(x->out, ERR_WRONGTYPE);
+        return;
+    }
     int doit = !(((opts & SET_NX) && found) || ((opts & SET_XX) && !found));
     if (doit) key_set(x, key, val->p, val->len, (opts & SET_KEEPTTL) && found ? old.expire : expire);
     if (opts & SET_GET) {
@@ -280,8 +300,9 @@ void getex_command(cmdctx *x, int argc, rstr *argv) {
     uint64_t expire = 0;
     if (!string_options(x, argc, argv, 2, 1, &opts, &when) || !x->f) return;
     sval v;
-    if (!key_get(x, &argv[1], &v)) {  /* nil before the time is looked at, as Redis */
-        reply_nil(x->out);
+    int r = key_get_string(x, &argv[1], &v);
+    if (r <= 0) {  /* nil before the time is looked at, as Redis */
+        if (!r) reply_nil(x->out);
         sval_free(&v);
         return;
     }
@@ -311,16 +332,14 @@ void setnx_command(cmdctx *x, int argc, rstr *argv) {
 void getset_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     if (!x->f) return;
-    get_command(x, 2, argv);
-    key_set(x, &argv[1], argv[2].p, argv[2].len, 0);
+    if (get_reply(x, &argv[1]) >= 0) key_set(x, &argv[1], argv[2].p, argv[2].len, 0);
 }
 
 /* GETDEL key */
 void getdel_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     if (!x->f) return;
-    get_command(x, 2, argv);
-    key_del(x, &argv[1]);
+    if (get_reply(x, &argv[1]) > 0) key_del(x, &argv[1]);
 }
 
 /* MSET key value [key value ...] ; MSETNX likewise */
@@ -347,7 +366,8 @@ void msetnx_command(cmdctx *x, int argc, rstr *argv) { mset_generic(x, argc, arg
  * the INCR family keeps; 0 and an error if not one. */
 static int stored_ll(cmdctx *x, const rstr *key, long long *v, uint64_t *expire) {
     sval s;
-    int found = key_get(x, key, &s);
+    int found = key_get_string(x, key, &s);
+    if (found < 0) return 0;
     int ok = !found || str2ll(s.p, s.len, v);
     if (!found) *v = 0;
     *expire = found ? s.expire : 0;
@@ -395,7 +415,9 @@ void incrbyfloat_command(cmdctx *x, int argc, rstr *argv) {
     if (!str2ld(argv[2].p, argv[2].len, &by)) { reply_error(x->out, E_NOTFLOAT); return; }
     if (!x->f) return;
     sval s;
-    int found = key_get(x, &argv[1], &s), ok = !found || str2ld(s.p, s.len, &v);
+    int found = key_get_string(x, &argv[1], &s);
+    if (found < 0) return;
+    int ok = !found || str2ld(s.p, s.len, &v);
     uint64_t expire = found ? s.expire : 0;
     sval_free(&s);
     if (!ok) { reply_error(x->out, E_NOTFLOAT); return; }
@@ -412,7 +434,8 @@ void append_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     if (!x->f) return;  /* how long the result gets depends on the data */
     sval v;
-    int found = key_get(x, &argv[1], &v);
+    int found = key_get_string(x, &argv[1], &v);
+    if (found < 0) return;
     size_t n = found ? v.len : 0;
     if (found && too_long(x, (long long)n, (long long)argv[2].len)) { sval_free(&v); return; }
     buf b;
@@ -435,7 +458,8 @@ void setrange_command(cmdctx *x, int argc, rstr *argv) {
     if (argv[3].len && too_long(x, off, (long long)argv[3].len)) return;
     if (!x->f) return;
     sval v;
-    int found = key_get(x, &argv[1], &v);
+    int found = key_get_string(x, &argv[1], &v);
+    if (found < 0) return;
     size_t n = found ? v.len : 0;
     if (argv[3].len == 0) { reply_int(x->out, (long long)n); sval_free(&v); return; }
     size_t need = (size_t)off + argv[3].len, len = n > need ? n : need;

@@ -21,6 +21,7 @@
 #define D (CMD_DENYOOM)
 #define S "string"
 #define B "bitmap"
+#define H "hash"
 #define K "generic"
 #define C "connection"
 #define V "server"
@@ -115,6 +116,22 @@ static command table[] = {
     ROW("bitop", -4, W | D, 2, -1, 1, bitop_command, B, "2.6.0", "Perform bitwise operations between strings", "O(N)"),
     ROW("bitfield", -2, W | D, 1, 1, 1, bitfield_command, B, "3.2.0", "Perform arbitrary bitfield integer operations on strings", "O(1) for each subcommand specified"),
     ROW("bitfield_ro", -2, R | F, 1, 1, 1, bitfield_ro_command, B, "6.0.0", "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD", "O(1) for each subcommand specified"),
+    ROW("hset", -4, W | D | F, 1, 1, 1, hset_command, H, "2.0.0", "Set the string value of a hash field", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs."),
+    ROW("hsetnx", 4, W | D | F, 1, 1, 1, hsetnx_command, H, "2.0.0", "Set the value of a hash field, only if the field does not exist", "O(1)"),
+    ROW("hmset", -4, W | D | F, 1, 1, 1, hmset_command, H, "2.0.0", "Set multiple hash fields to multiple values", "O(N) where N is the number of fields being set."),
+    ROW("hget", 3, R | F, 1, 1, 1, hget_command, H, "2.0.0", "Get the value of a hash field", "O(1)"),
+    ROW("hmget", -3, R | F, 1, 1, 1, hmget_command, H, "2.0.0", "Get the values of all the given hash fields", "O(N) where N is the number of fields being requested."),
+    ROW("hgetall", 2, R | CMD_OFF_LOOP, 1, 1, 1, hgetall_command, H, "2.0.0", "Get all the fields and values in a hash", "O(N) where N is the size of the hash."),
+    ROW("hkeys", 2, R | CMD_OFF_LOOP, 1, 1, 1, hkeys_command, H, "2.0.0", "Get all the fields in a hash", "O(N) where N is the size of the hash."),
+    ROW("hvals", 2, R | CMD_OFF_LOOP, 1, 1, 1, hvals_command, H, "2.0.0", "Get all the values in a hash", "O(N) where N is the size of the hash."),
+    ROW("hlen", 2, R | F, 1, 1, 1, hlen_command, H, "2.0.0", "Get the number of fields in a hash", "O(1)"),
+    ROW("hexists", 3, R | F, 1, 1, 1, hexists_command, H, "2.0.0", "Determine if a hash field exists", "O(1)"),
+    ROW("hdel", -3, W | F, 1, 1, 1, hdel_command, H, "2.0.0", "Delete one or more hash fields", "O(N) where N is the number of fields to be removed."),
+    ROW("hincrby", 4, W | D | F, 1, 1, 1, hincrby_command, H, "2.0.0", "Increment the integer value of a hash field by the given number", "O(1)"),
+    ROW("hincrbyfloat", 4, W | D | F, 1, 1, 1, hincrbyfloat_command, H, "2.6.0", "Increment the float value of a hash field by the given amount", "O(1)"),
+    ROW("hstrlen", 3, R | F, 1, 1, 1, hstrlen_command, H, "3.2.0", "Get the length of the value of a hash field", "O(1)"),
+    ROW("hrandfield", -2, R | CMD_OFF_LOOP, 1, 1, 1, hrandfield_command, H, "6.2.0", "Get one or multiple random fields from a hash", "O(N) where N is the number of fields returned"),
+    ROW("hscan", -3, R, 1, 1, 1, hscan_command, H, "2.8.0", "Incrementally iterate hash fields and associated values", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.."),
     ROW("lcs", -3, R | CMD_OFF_LOOP, 1, 2, 1, lcs_command, S, "7.0.0", "Find longest common substring", "O(N*M) where N and M are the lengths of s1 and s2, respectively"),
     ROW("setex", 4, W | D, 1, 1, 1, setex_command, S, "2.0.0", "Set the value and expiration of a key", "O(1)"),
     ROW("psetex", 4, W | D, 1, 1, 1, psetex_command, S, "2.6.0", "Set the value and expiration in milliseconds of a key", "O(1)"),

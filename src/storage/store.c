@@ -1146,6 +1146,42 @@ static int del_key(store *f, const char *key, size_t klen, uint64_t *expire, int
 
 int store_del(store *f, const char *key, size_t klen, uint64_t *expire) { return del_key(f, key, klen, expire, 0); }
 
+int store_copy(store *f, const char *src, size_t slen, const char *dst, size_t dlen) {
+    sval v;
+    if (!store_get(f, src, slen, &v)) return 0;
+    if (v.type == STORE_STRING) {
+        store_put(f, dst, dlen, v.p, v.len, v.expire);
+        sval_free(&v);
+        return 1;
+    }
+    /* the elements under a new id: read whole first, since writing while
+     * walking would show the walk its own copies */
+    char meta[STORE_META_MAX];
+    memcpy(meta, v.p, v.len);
+    store_new_cid(f, meta);
+    buf recs;
+    buf_init(&recs);
+    store_elems *it = store_elems_new(f, v.p, "", 0);
+    const char *k, *val;
+    size_t kl, vl;
+    while (store_elems_next(it, &k, &kl, &val, &vl)) {
+        buf_put_u32(&recs, (uint32_t)kl);
+        buf_put_u32(&recs, (uint32_t)vl);
+        buf_append(&recs, k, kl);
+        buf_append(&recs, val, vl);
+    }
+    store_elems_free(it);
+    for (size_t at = 0; at < recs.len;) {
+        uint32_t a = get_u32(recs.data + at), b = get_u32(recs.data + at + 4);
+        store_elem_put(f, meta, recs.data + at + 8, a, recs.data + at + 8 + a, b);
+        at += 8 + (size_t)a + b;
+    }
+    buf_free(&recs);
+    store_put_typed(f, dst, dlen, v.type, meta, v.len, v.expire);
+    sval_free(&v);
+    return 1;
+}
+
 int store_move(store *f, const char *src, size_t slen, const char *dst, size_t dlen) {
     sval v;
     if (!store_get(f, src, slen, &v)) return 0;
@@ -1698,6 +1734,7 @@ struct store_iter {
     int step;              /* dk was handed out: step past it at the next call */
     const pend **pv;       /* the open batch's keys from the start hash on, sorted */
     size_t npv, at;
+    int type;              /* of the key handed out last */
 };
 
 static void iter_db_step(store_iter *i) {
@@ -1733,6 +1770,7 @@ int store_iter_next(store_iter *i, const char **key, size_t *klen, uint64_t *has
             *klen = i->dn - 9;
             *hash = i->dhash;
             *expire = v.expire;
+            i->type = v.type;
             i->step = 1;  /* at the next call: the key stays valid until then */
             return 1;
         }
@@ -1744,9 +1782,12 @@ int store_iter_next(store_iter *i, const char **key, size_t *klen, uint64_t *has
         *klen = q->klen;
         *hash = q->hash;
         *expire = v.expire;
+        i->type = v.type;
         return 1;
     }
 }
+
+int store_iter_type(const store_iter *i) { return i->type; }
 
 void store_iter_free(store_iter *i) {
     leveldb_iter_destroy(i->it);

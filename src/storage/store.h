@@ -190,6 +190,8 @@ void store_clear(store *f);
  * value, if any, goes): 1, or 0 when src is absent. A collection keeps
  * its elements. Inside an apply. */
 int store_move(store *f, const char *src, size_t slen, const char *dst, size_t dlen);
+/* The same, src staying: a collection's elements are copied under a new id. */
+int store_copy(store *f, const char *src, size_t slen, const char *dst, size_t dlen);
 
 /* Collections (docs/collections.md). A collection's value (its metadata)
  * starts with its id, STORE_CID bytes, under which its element records
@@ -247,6 +249,8 @@ typedef struct store_iter store_iter;
 store_iter *store_iter_new(store *f, uint64_t from);
 /* 0 at the end; expire: the key's expiry (0: none). */
 int store_iter_next(store_iter *it, const char **key, size_t *klen, uint64_t *hash, uint64_t *expire);
+/* The type of the key store_iter_next() handed out last. */
+int store_iter_type(const store_iter *it);
 void store_iter_free(store_iter *it);
 /* Approximate on-disk size of the data, for INFO. */
 uint64_t store_disk_size(store *f);

@@ -1,0 +1,439 @@
+/* Hashes: HSET, HSETNX, HMSET, HGET, HMGET, HGETALL, HKEYS, HVALS, HLEN,
+ * HEXISTS, HDEL, HINCRBY, HINCRBYFLOAT, HSTRLEN, HRANDFIELD, HSCAN, with
+ * Redis 7.0's replies and errors. A hash is a collection (store.h,
+ * docs/collections.md): its metadata (id, field count, and whether Redis
+ * would hold it as a hashtable yet) under its key, one element record per
+ * field, the field's 64-bit hash then its bytes, so fields come in hash
+ * order and HSCAN's cursor is the hash to resume from, as SCAN's is. */
+#include "handlers.h"
+#include "glob.h"
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Redis keeps a hash as a listpack until it has more than 128 fields or a
+ * field or value longer than 64 bytes, and never goes back. */
+#define LISTPACK_ENTRIES 128
+#define LISTPACK_VALUE 64
+#define HASH_META (STORE_META + 1)  /* ... then a byte: 1 once a hashtable */
+
+typedef struct hash {
+    char meta[HASH_META];
+    uint64_t count, expire;
+    int made;  /* a write made it (it was not there) */
+} hash;
+
+static uint64_t meta_count(const char *m) { return get_u64(m + STORE_CID); }
+
+/* key as a hash into h: 1, or 0 when it is not there (h then an empty
+ * one to fill, with a new id if x writes), or -1 with WRONGTYPE answered. */
+static int hash_get(cmdctx *x, const rstr *key, hash *h) {
+    sval v;
+    memset(h, 0, sizeof(*h));
+    int found = key_get(x, key, &v);
+    if (found && v.type != STORE_HASH) {
+        sval_free(&v);
+        reply_error(x->out, ERR_WRONGTYPE);
+        return -1;
+    }
+    if (found && v.len == HASH_META) {
+        memcpy(h->meta, v.p, HASH_META);
+        h->count = meta_count(v.p);
+        h->expire = v.expire;
+    }
+    sval_free(&v);
+    return found;
+}
+
+/* For a write: as hash_get, a missing hash getting its id. */
+static int hash_open(cmdctx *x, const rstr *key, hash *h) {
+    int r = hash_get(x, key, h);
+    if (!r) {
+        store_new_cid(x->f, h->meta);
+        h->made = 1;
+    }
+    return r;
+}
+
+/* Writes h's metadata back (the key goes with its last field). */
+static void hash_save(cmdctx *x, const rstr *key, hash *h) {
+    if (!h->count) {
+        if (!h->made) store_del(x->f, key->p, key->len, NULL);
+        return;
+    }
+    set_u64(h->meta + STORE_CID, h->count);
+    if (h->count > LISTPACK_ENTRIES) h->meta[STORE_META] = 1;
+    store_put_typed(x->f, key->p, key->len, STORE_HASH, h->meta, HASH_META, h->expire);
+}
+
+/* A field's sub-key: its hash, big-endian, then its bytes (in b). */
+static void field_sub(buf *b, const char *f, size_t n) {
+    uint64_t hv = store_key_hash(f, n);
+    char be[8];
+    for (int i = 0; i < 8; i++) be[i] = (char)(hv >> (56 - 8 * i));
+    b->len = 0;
+    buf_append(b, be, 8);
+    buf_append(b, f, n);
+}
+
+/* 1 and v filled (sval_free it) when h has field, else 0. */
+static int field_get(cmdctx *x, const hash *h, const rstr *field, sval *v) {
+    buf b;
+    buf_init(&b);
+    field_sub(&b, field->p, field->len);
+    int found = store_elem_get(x->f, h->meta, b.data, b.len, v);
+    buf_free(&b);
+    return found;
+}
+
+/* Sets field to val; 1 if the field is new. */
+static int field_set(cmdctx *x, hash *h, const char *f, size_t fl, const char *val, size_t vl) {
+    buf b;
+    buf_init(&b);
+    field_sub(&b, f, fl);
+    sval old;
+    int fresh = !h->made || h->count ? !store_elem_get(x->f, h->meta, b.data, b.len, &old) : 1;
+    if (!fresh) sval_free(&old);
+    store_elem_put(x->f, h->meta, b.data, b.len, val, vl);
+    buf_free(&b);
+    h->count += (uint64_t)fresh;
+    if (fl > LISTPACK_VALUE || vl > LISTPACK_VALUE) h->meta[STORE_META] = 1;
+    return fresh;
+}
+
+/* HSET key field value [field value ...] ; HMSET likewise, answering +OK */
+static void hset_generic(cmdctx *x, int argc, rstr *argv, int ok) {
+    if (argc % 2) {
+        reply_errorf(x->out, "ERR wrong number of arguments for '%s' command", ok ? "hmset" : "hset");
+        return;
+    }
+    if (!x->f) return;
+    hash h;
+    if (hash_open(x, &argv[1], &h) < 0) return;
+    long long added = 0;
+    for (int i = 2; i < argc; i += 2) added += field_set(x, &h, argv[i].p, argv[i].len, argv[i + 1].p, argv[i + 1].len);
+    hash_save(x, &argv[1], &h);
+    if (ok) reply_ok(x->out); else reply_int(x->out, added);
+}
+void hset_command(cmdctx *x, int argc, rstr *argv) { hset_generic(x, argc, argv, 0); }
+void hmset_command(cmdctx *x, int argc, rstr *argv) { hset_generic(x, argc, argv, 1); }
+
+/* HSETNX key field value */
+void hsetnx_command(cmdctx *x, int argc, rstr *argv) {
+    (void)argc;
+    if (!x->f) return;
+    hash h;
+    sval v;
+    int r = hash_open(x, &argv[1], &h);
+    if (r < 0) return;
+    if (r && field_get(x, &h, &argv[2], &v)) {
+        sval_free(&v);
+        reply_int(x->out, 0);
+        return;
+    }
+    field_set(x, &h, argv[2].p, argv[2].len, argv[3].p, argv[3].len);
+    hash_save(x, &argv[1], &h);
+    reply_int(x->out, 1);
+}
+
+/* HGET key field */
+void hget_command(cmdctx *x, int argc, rstr *argv) {
+    (void)argc;
+    hash h;
+    sval v;
+    int r = hash_get(x, &argv[1], &h);
+    if (r < 0) return;
+    if (r && field_get(x, &h, &argv[2], &v)) reply_bulk(x->out, v.p, v.len);
+    else reply_nil(x->out);
+    if (r) sval_free(&v);
+}
+
+/* HMGET key field [field ...] */
+void hmget_command(cmdctx *x, int argc, rstr *argv) {
+    hash h;
+    int r = hash_get(x, &argv[1], &h);
+    if (r < 0) return;
+    reply_array(x->out, argc - 2);
+    for (int i = 2; i < argc; i++) {
+        sval v;
+        if (r && field_get(x, &h, &argv[i], &v)) reply_bulk(x->out, v.p, v.len);
+        else reply_nil(x->out);
+        if (r) sval_free(&v);
+    }
+}
+
+/* HLEN key */
+void hlen_command(cmdctx *x, int argc, rstr *argv) {
+    (void)argc;
+    hash h;
+    if (hash_get(x, &argv[1], &h) >= 0) reply_int(x->out, (long long)h.count);
+}
+
+/* HEXISTS key field ; HSTRLEN key field */
+static void field_probe(cmdctx *x, rstr *argv, int len) {
+    hash h;
+    sval v;
+    int r = hash_get(x, &argv[1], &h);
+    if (r < 0) return;
+    int found = r && field_get(x, &h, &argv[2], &v);
+    reply_int(x->out, !found ? 0 : len ? (long long)v.len : 1);
+    if (found) sval_free(&v);
+}
+void hexists_command(cmdctx *x, int argc, rstr *argv) { (void)argc; field_probe(x, argv, 0); }
+void hstrlen_command(cmdctx *x, int argc, rstr *argv) { (void)argc; field_probe(x, argv, 1); }
+
+enum { WANT_FIELDS = 1, WANT_VALUES = 2 };
+
+/* HGETALL key ; HKEYS key ; HVALS key (the server runs them off the
+ * event loop: a hash may be large) */
+static void hash_all(cmdctx *x, rstr *argv, int want) {
+    hash h;
+    int r = hash_get(x, &argv[1], &h);
+    if (r < 0) return;
+    reply_array(x->out, (long long)h.count * (want == (WANT_FIELDS | WANT_VALUES) ? 2 : 1));
+    if (!r) return;
+    store_elems *it = store_elems_new(x->f, h.meta, "", 0);
+    const char *k, *v;
+    size_t kl, vl;
+    while (store_elems_next(it, &k, &kl, &v, &vl)) {
+        if (want & WANT_FIELDS) reply_bulk(x->out, k + 8, kl - 8);
+        if (want & WANT_VALUES) reply_bulk(x->out, v, vl);
+    }
+    store_elems_free(it);
+}
+void hgetall_command(cmdctx *x, int argc, rstr *argv) { (void)argc; hash_all(x, argv, WANT_FIELDS | WANT_VALUES); }
+void hkeys_command(cmdctx *x, int argc, rstr *argv) { (void)argc; hash_all(x, argv, WANT_FIELDS); }
+void hvals_command(cmdctx *x, int argc, rstr *argv) { (void)argc; hash_all(x, argv, WANT_VALUES); }
+
+/* HDEL key field [field ...] */
+void hdel_command(cmdctx *x, int argc, rstr *argv) {
+    if (!x->f) return;
+    hash h;
+    int r = hash_get(x, &argv[1], &h);
+    if (r <= 0) {
+        if (!r) reply_int(x->out, 0);
+        return;
+    }
+    long long n = 0;
+    buf b;
+    buf_init(&b);
+    for (int i = 2; i < argc; i++) {
+        field_sub(&b, argv[i].p, argv[i].len);
+        n += store_elem_del(x->f, h.meta, b.data, b.len);
+    }
+    buf_free(&b);
+    h.count -= (uint64_t)n;
+    if (n) hash_save(x, &argv[1], &h);
+    reply_int(x->out, n);
+}
+
+/* HINCRBY key field increment */
+void hincrby_command(cmdctx *x, int argc, rstr *argv) {
+    (void)argc;
+    long long by, v = 0;
+    if (!arg_ll(x, &argv[3], &by) || !x->f) return;
+    hash h;
+    sval s;
+    if (hash_open(x, &argv[1], &h) < 0) return;
+    int found = !h.made && field_get(x, &h, &argv[2], &s), ok = !found || str2ll(s.p, s.len, &v);
+    if (found) sval_free(&s);
+    if (!ok) { reply_error(x->out, "ERR hash value is not an integer"); return; }
+    if ((by < 0 && v < 0 && by < LLONG_MIN - v) || (by > 0 && v > 0 && by > LLONG_MAX - v)) {
+        reply_error(x->out, "ERR increment or decrement would overflow");
+        return;
+    }
+    v += by;
+    char tmp[24];
+    int n = ll2str(tmp, v);
+    field_set(x, &h, argv[2].p, argv[2].len, tmp, (size_t)n);
+    hash_save(x, &argv[1], &h);
+    reply_int(x->out, v);
+}
+
+/* HINCRBYFLOAT key field increment */
+void hincrbyfloat_command(cmdctx *x, int argc, rstr *argv) {
+    (void)argc;
+    long double by, v = 0;
+    if (!str2ld(argv[3].p, argv[3].len, &by)) { reply_error(x->out, "ERR value is not a valid float"); return; }
+    if (isnan(by) || isinf(by)) { reply_error(x->out, "ERR value is NaN or Infinity"); return; }
+    if (!x->f) return;
+    hash h;
+    sval s;
+    if (hash_open(x, &argv[1], &h) < 0) return;
+    int found = !h.made && field_get(x, &h, &argv[2], &s), ok = !found || str2ld(s.p, s.len, &v);
+    if (found) sval_free(&s);
+    if (!ok) { reply_error(x->out, "ERR hash value is not a float"); return; }
+    v += by;
+    if (isnan(v) || isinf(v)) { reply_error(x->out, "ERR increment would produce NaN or Infinity"); return; }
+    char tmp[5200];
+    int n = ld2str(tmp, sizeof(tmp), v);
+    field_set(x, &h, argv[2].p, argv[2].len, tmp, (size_t)n);
+    hash_save(x, &argv[1], &h);
+    reply_bulk(x->out, tmp, (size_t)n);
+}
+
+/* The field at a uniformly random position of h (its fields in hash
+ * order), into f and v (malloc'd). */
+static void field_at(cmdctx *x, const hash *h, uint64_t pos, buf *f, buf *v) {
+    store_elems *it = store_elems_new(x->f, h->meta, "", 0);
+    const char *k, *val;
+    size_t kl, vl;
+    for (uint64_t i = 0; store_elems_next(it, &k, &kl, &val, &vl); i++) {
+        if (i < pos) continue;
+        f->len = v->len = 0;
+        buf_append(f, k + 8, kl - 8);
+        buf_append(v, val, vl);
+        break;
+    }
+    store_elems_free(it);
+}
+
+static uint64_t draw(uint64_t n) { return n ? ((uint64_t)random() << 31 ^ (uint64_t)random()) % n : 0; }
+
+/* A negative HRANDFIELD count past this is refused: Redis builds such a
+ * reply whole, and runs out of memory. */
+#define HRANDFIELD_MAX_DRAWS 10000000LL
+
+/* HRANDFIELD's count and WITHVALUES, checked in Redis's order; 0 with the
+ * error answered. */
+static int hrandfield_args(cmdctx *x, int argc, rstr *argv, long long *count, int *withvalues) {
+    if (!arg_ll(x, &argv[2], count)) return 0;
+    if (*count == LLONG_MIN) {
+        reply_error(x->out, "ERR value is out of range, value must between -9223372036854775807 and "
+                            "9223372036854775807");
+        return 0;
+    }
+    if (argc > 4 || (argc == 4 && !(*withvalues = arg_is(&argv[3], "withvalues")))) {
+        reply_error(x->out, ERR_SYNTAX);
+        return 0;
+    }
+    if (*withvalues && (*count < -LLONG_MAX / 2 || *count > LLONG_MAX / 2)) {
+        reply_error(x->out, "ERR value is out of range");
+        return 0;
+    }
+    if (*count < -HRANDFIELD_MAX_DRAWS) {
+        reply_errorf(x->out, "ERR a negative count answers at most %lld fields", HRANDFIELD_MAX_DRAWS);
+        return 0;
+    }
+    return 1;
+}
+
+/* HRANDFIELD key [count [WITHVALUES]]: random fields, drawn on the node
+ * that serves the read (Redis's answer is random too). A positive count
+ * gives distinct fields, at most all of them; a negative one |count|
+ * fields that may repeat. */
+void hrandfield_command(cmdctx *x, int argc, rstr *argv) {
+    long long count = 0;
+    int withvalues = 0;
+    if (argc >= 3 && !hrandfield_args(x, argc, argv, &count, &withvalues)) return;
+    hash h;
+    int r = hash_get(x, &argv[1], &h);
+    if (r < 0) return;
+    if (argc == 2) {
+        if (!r) { reply_nil(x->out); return; }
+        buf f, v;
+        buf_init(&f), buf_init(&v);
+        field_at(x, &h, draw(h.count), &f, &v);
+        reply_bulk(x->out, f.data ? f.data : "", f.len);
+        buf_free(&f), buf_free(&v);
+        return;
+    }
+    uint64_t want = count < 0 ? (uint64_t)-count : (uint64_t)count;
+    if (!r || !want) { reply_array(x->out, 0); return; }
+    if (count > 0 && want > h.count) want = h.count;
+    /* every field once, each kept with the chance still needed (distinct),
+     * or |count| independent draws over a list of the fields */
+    store_elems *it = store_elems_new(x->f, h.meta, "", 0);
+    const char *k, *val;
+    size_t kl, vl;
+    buf all;
+    buf_init(&all);
+    uint64_t seen = 0, taken = 0;
+    while (store_elems_next(it, &k, &kl, &val, &vl)) {
+        if (count > 0 && draw(h.count - seen) >= want - taken) { seen++; continue; }
+        buf_put_u32(&all, (uint32_t)(kl - 8));
+        buf_put_u32(&all, (uint32_t)vl);
+        buf_append(&all, k + 8, kl - 8);
+        buf_append(&all, val, vl);
+        seen++, taken++;
+    }
+    store_elems_free(it);
+    size_t *at = xmalloc(sizeof(size_t) * (taken ? taken : 1));
+    for (size_t p = 0, i = 0; i < taken; i++) {
+        at[i] = p;
+        p += 8 + (size_t)get_u32(all.data + p) + get_u32(all.data + p + 4);
+    }
+    reply_array(x->out, (long long)(want * (withvalues ? 2 : 1)));
+    for (uint64_t i = 0; i < want; i++) {
+        const char *e = all.data + at[count > 0 ? i : draw(taken)];
+        uint32_t fl = get_u32(e), evl = get_u32(e + 4);
+        reply_bulk(x->out, e + 8, fl);
+        if (withvalues) reply_bulk(x->out, e + 8 + fl, evl);
+    }
+    free(at);
+    buf_free(&all);
+}
+
+#define HSCAN_MAX_WORK 100000  /* fields one HSCAN call visits at most */
+
+/* HSCAN key cursor [MATCH pattern] [COUNT count]: the cursor is the hash
+ * of the next field to visit (fields come in hash order), valid on every
+ * node; a field is returned once per full iteration. */
+void hscan_command(cmdctx *x, int argc, rstr *argv) {
+    uint64_t cursor;
+    long long count = 10;
+    const rstr *pat = NULL;
+    if (!scan_cursor_arg(x, &argv[2], &cursor)) return;
+    hash h;
+    int r = hash_get(x, &argv[1], &h);
+    if (r < 0) return;
+    for (int i = 3; r && i < argc; i += 2) {  /* options are read only for a hash there, as Redis does */
+        if (i + 1 >= argc) { reply_error(x->out, ERR_SYNTAX); return; }
+        if (arg_is(&argv[i], "count")) {
+            if (!arg_ll(x, &argv[i + 1], &count)) return;
+            if (count < 1) { reply_error(x->out, ERR_SYNTAX); return; }
+        } else if (arg_is(&argv[i], "match")) {
+            pat = &argv[i + 1];
+        } else {
+            reply_error(x->out, ERR_SYNTAX);
+            return;
+        }
+    }
+    if (count > HSCAN_MAX_WORK) count = HSCAN_MAX_WORK;
+    buf body;
+    buf_init(&body);
+    long long n = 0, visited = 0;
+    uint64_t next = 0, last = 0;
+    if (r) {
+        char from[8];
+        for (int i = 0; i < 8; i++) from[i] = (char)(cursor >> (56 - 8 * i));
+        store_elems *it = store_elems_new(x->f, h.meta, from, 8);
+        const char *k, *v;
+        size_t kl, vl;
+        while (store_elems_next(it, &k, &kl, &v, &vl)) {
+            uint64_t hv = 0;
+            for (int i = 0; i < 8; i++) hv = hv << 8 | (unsigned char)k[i];
+            if (visited >= count && hv != last) { next = hv; break; }  /* never splits one hash's fields */
+            visited++;
+            last = hv;
+            if (pat && !glob_match(pat->p, pat->len, k + 8, kl - 8, 0)) continue;
+            reply_bulk(&body, k + 8, kl - 8);
+            reply_bulk(&body, v, vl);
+            n += 2;
+        }
+        store_elems_free(it);
+    }
+    char tmp[32];
+    snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)next);
+    reply_array(x->out, 2);
+    reply_bulkstr(x->out, tmp);
+    reply_array(x->out, n);
+    buf_append(x->out, body.data, body.len);
+    buf_free(&body);
+}
+
+const char *hash_encoding(const sval *v) {
+    return v->len == HASH_META && !v->p[STORE_META] ? "listpack" : "hashtable";
+}
