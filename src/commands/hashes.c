@@ -7,6 +7,7 @@
  * order and HSCAN's cursor is the hash to resume from, as SCAN's is. */
 #include "handlers.h"
 #include "glob.h"
+#include "log.h"
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -38,7 +39,11 @@ static int hash_get(cmdctx *x, const rstr *key, hash *h) {
         reply_error(x->out, ERR_WRONGTYPE);
         return -1;
     }
-    if (found && v.len == HASH_META) {
+    if (found && v.len != HASH_META) {  /* the start-up check passed it: a bug, never answer from it */
+        logmsg(LL_WARNING, "A hash's metadata is malformed (%zu bytes). Stopping: never answer wrongly", v.len);
+        abort();
+    }
+    if (found) {
         memcpy(h->meta, v.p, HASH_META);
         h->count = meta_count(v.p);
         h->expire = v.expire;
@@ -100,6 +105,7 @@ static int field_set(cmdctx *x, hash *h, const char *f, size_t fl, const char *v
     buf_free(&b);
     h->count += (uint64_t)fresh;
     if (fl > LISTPACK_VALUE || vl > LISTPACK_VALUE) h->meta[STORE_META] = 1;
+    if (fl >= STORE_LARGE_VALUE || vl >= STORE_LARGE_VALUE) h->meta[STORE_META - 1] |= STORE_COLL_LARGE;
     return fresh;
 }
 
@@ -274,27 +280,12 @@ void hincrbyfloat_command(cmdctx *x, int argc, rstr *argv) {
     reply_bulk(x->out, tmp, (size_t)n);
 }
 
-/* The field at a uniformly random position of h (its fields in hash
- * order), into f and v (malloc'd). */
-static void field_at(cmdctx *x, const hash *h, uint64_t pos, buf *f, buf *v) {
-    store_elems *it = store_elems_new(x->f, h->meta, "", 0);
-    const char *k, *val;
-    size_t kl, vl;
-    for (uint64_t i = 0; store_elems_next(it, &k, &kl, &val, &vl); i++) {
-        if (i < pos) continue;
-        f->len = v->len = 0;
-        buf_append(f, k + 8, kl - 8);
-        buf_append(v, val, vl);
-        break;
-    }
-    store_elems_free(it);
-}
-
 static uint64_t draw(uint64_t n) { return n ? ((uint64_t)random() << 31 ^ (uint64_t)random()) % n : 0; }
 
-/* A negative HRANDFIELD count past this is refused: Redis builds such a
- * reply whole, and runs out of memory. */
+/* A negative HRANDFIELD count past this, or a reply past this many bytes,
+ * is refused: Redis builds such a reply whole, and runs out of memory. */
 #define HRANDFIELD_MAX_DRAWS 10000000LL
+#define HRANDFIELD_MAX_BYTES (1ULL << 30)
 
 /* HRANDFIELD's count and WITHVALUES, checked in Redis's order; 0 with the
  * error answered. */
@@ -313,11 +304,76 @@ static int hrandfield_args(cmdctx *x, int argc, rstr *argv, long long *count, in
         reply_error(x->out, "ERR value is out of range");
         return 0;
     }
-    if (*count < -HRANDFIELD_MAX_DRAWS) {
-        reply_errorf(x->out, "ERR a negative count answers at most %lld fields", HRANDFIELD_MAX_DRAWS);
-        return 0;
-    }
     return 1;
+}
+
+static int u64_cmp(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The fields of h at the sorted, distinct positions pos[0..n) (hash
+ * order), each as field length, value length, field, value, into out;
+ * at[i] where the one of pos[i] starts. */
+static void fields_at(cmdctx *x, const hash *h, const uint64_t *pos, size_t n, buf *out, size_t *at) {
+    store_elems *it = store_elems_new(x->f, h->meta, "", 0);
+    const char *k, *v;
+    size_t kl, vl, j = 0;
+    for (uint64_t i = 0; j < n && store_elems_next(it, &k, &kl, &v, &vl); i++) {
+        if (i != pos[j]) continue;
+        at[j++] = out->len;
+        buf_put_u32(out, (uint32_t)(kl - 8));
+        buf_put_u32(out, (uint32_t)vl);
+        buf_append(out, k + 8, kl - 8);
+        buf_append(out, v, vl);
+    }
+    store_elems_free(it);
+    for (; j < n; j++) at[j] = SIZE_MAX;  /* fewer fields than the count said: a bug, never answered */
+}
+
+/* want positions: distinct ones (positive count), taken in hash order, or
+ * independent draws (negative). The fields once each, then the reply: an
+ * array, or with single the one field's bulk. */
+static void hrandfield_reply(cmdctx *x, const hash *h, uint64_t want, int distinct, int withvalues, int single) {
+    uint64_t *draws = xmalloc(sizeof(uint64_t) * want), *pos = xmalloc(sizeof(uint64_t) * want);
+    uint64_t n = 0;
+    for (uint64_t i = 0, left = want; i < h->count && distinct && left; i++)
+        if (draw(h->count - i) < left) draws[n++] = i, left--;  /* selection sampling: in order */
+    for (uint64_t i = 0; i < want && !distinct; i++) draws[i] = draw(h->count);
+    if (!distinct) n = want;
+    memcpy(pos, draws, sizeof(uint64_t) * n);
+    qsort(pos, n, sizeof(uint64_t), u64_cmp);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!m || pos[m - 1] != pos[i]) pos[m++] = pos[i];
+    buf recs;
+    buf_init(&recs);
+    size_t *at = xmalloc(sizeof(size_t) * (m ? m : 1));
+    fields_at(x, h, pos, m, &recs, at);
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t a = at[(uint64_t *)bsearch(&draws[i], pos, m, sizeof(uint64_t), u64_cmp) - pos];
+        if (a == SIZE_MAX) { bytes = UINT64_MAX; break; }
+        bytes += 32 + get_u32(recs.data + a) + (withvalues ? get_u32(recs.data + a + 4) : 0);
+    }
+    if (bytes > HRANDFIELD_MAX_BYTES) {
+        reply_error(x->out, "ERR the reply would be too large");
+    } else if (single && n == 1) {
+        const char *e = recs.data + at[0];
+        reply_bulk(x->out, e + 8, get_u32(e));
+    } else {
+        reply_array(x->out, (long long)(n * (withvalues ? 2 : 1)));
+        for (size_t i = 0; i < n; i++) {
+            const char *e = recs.data + at[(uint64_t *)bsearch(&draws[i], pos, m, sizeof(uint64_t), u64_cmp) - pos];
+            uint32_t fl = get_u32(e), vl = get_u32(e + 4);
+            reply_bulk(x->out, e + 8, fl);
+            if (withvalues) reply_bulk(x->out, e + 8 + fl, vl);
+        }
+    }
+    free(at);
+    buf_free(&recs);
+    free(pos);
+    free(draws);
 }
 
 /* HRANDFIELD key [count [WITHVALUES]]: random fields, drawn on the node
@@ -333,47 +389,17 @@ void hrandfield_command(cmdctx *x, int argc, rstr *argv) {
     if (r < 0) return;
     if (argc == 2) {
         if (!r) { reply_nil(x->out); return; }
-        buf f, v;
-        buf_init(&f), buf_init(&v);
-        field_at(x, &h, draw(h.count), &f, &v);
-        reply_bulk(x->out, f.data ? f.data : "", f.len);
-        buf_free(&f), buf_free(&v);
+        hrandfield_reply(x, &h, 1, 1, 0, 1);
         return;
     }
     uint64_t want = count < 0 ? (uint64_t)-count : (uint64_t)count;
     if (!r || !want) { reply_array(x->out, 0); return; }
+    if (count < -HRANDFIELD_MAX_DRAWS) {
+        reply_errorf(x->out, "ERR a negative count answers at most %lld fields", HRANDFIELD_MAX_DRAWS);
+        return;
+    }
     if (count > 0 && want > h.count) want = h.count;
-    /* every field once, each kept with the chance still needed (distinct),
-     * or |count| independent draws over a list of the fields */
-    store_elems *it = store_elems_new(x->f, h.meta, "", 0);
-    const char *k, *val;
-    size_t kl, vl;
-    buf all;
-    buf_init(&all);
-    uint64_t seen = 0, taken = 0;
-    while (store_elems_next(it, &k, &kl, &val, &vl)) {
-        if (count > 0 && draw(h.count - seen) >= want - taken) { seen++; continue; }
-        buf_put_u32(&all, (uint32_t)(kl - 8));
-        buf_put_u32(&all, (uint32_t)vl);
-        buf_append(&all, k + 8, kl - 8);
-        buf_append(&all, val, vl);
-        seen++, taken++;
-    }
-    store_elems_free(it);
-    size_t *at = xmalloc(sizeof(size_t) * (taken ? taken : 1));
-    for (size_t p = 0, i = 0; i < taken; i++) {
-        at[i] = p;
-        p += 8 + (size_t)get_u32(all.data + p) + get_u32(all.data + p + 4);
-    }
-    reply_array(x->out, (long long)(want * (withvalues ? 2 : 1)));
-    for (uint64_t i = 0; i < want; i++) {
-        const char *e = all.data + at[count > 0 ? i : draw(taken)];
-        uint32_t fl = get_u32(e), evl = get_u32(e + 4);
-        reply_bulk(x->out, e + 8, fl);
-        if (withvalues) reply_bulk(x->out, e + 8 + fl, evl);
-    }
-    free(at);
-    buf_free(&all);
+    hrandfield_reply(x, &h, want, count > 0, withvalues, 0);
 }
 
 #define HSCAN_MAX_WORK 100000  /* fields one HSCAN call visits at most */
@@ -406,6 +432,7 @@ void hscan_command(cmdctx *x, int argc, rstr *argv) {
     buf_init(&body);
     long long n = 0, visited = 0;
     uint64_t next = 0, last = 0;
+    int all = pat && pat->len == 1 && pat->p[0] == '*';  /* as SCAN: "*" alone matches even an empty field */
     if (r) {
         char from[8];
         for (int i = 0; i < 8; i++) from[i] = (char)(cursor >> (56 - 8 * i));
@@ -416,9 +443,9 @@ void hscan_command(cmdctx *x, int argc, rstr *argv) {
             uint64_t hv = 0;
             for (int i = 0; i < 8; i++) hv = hv << 8 | (unsigned char)k[i];
             if (visited >= count && hv != last) { next = hv; break; }  /* never splits one hash's fields */
-            visited++;
+            visited += 1 + (long long)((pat && !all ? pat->len * (kl - 8) : 0) >> 12);  /* a long match costs more */
             last = hv;
-            if (pat && !glob_match(pat->p, pat->len, k + 8, kl - 8, 0)) continue;
+            if (pat && !all && !glob_match(pat->p, pat->len, k + 8, kl - 8, 0)) continue;
             reply_bulk(&body, k + 8, kl - 8);
             reply_bulk(&body, v, vl);
             n += 2;

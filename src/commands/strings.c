@@ -412,12 +412,11 @@ void decrby_command(cmdctx *x, int argc, rstr *argv) {
 void incrbyfloat_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     long double by, v = 0;
-    if (!str2ld(argv[2].p, argv[2].len, &by)) { reply_error(x->out, E_NOTFLOAT); return; }
-    if (!x->f) return;
+    if (!x->f) return;  /* the increment is read at apply, after the type, as Redis reads it */
     sval s;
     int found = key_get_string(x, &argv[1], &s);
     if (found < 0) return;
-    int ok = !found || str2ld(s.p, s.len, &v);
+    int ok = (!found || str2ld(s.p, s.len, &v)) && str2ld(argv[2].p, argv[2].len, &by);
     uint64_t expire = found ? s.expire : 0;
     sval_free(&s);
     if (!ok) { reply_error(x->out, E_NOTFLOAT); return; }

@@ -517,7 +517,8 @@ static void *verify_part(void *arg) {
         }
         p->indexed += kl >= 9 && k[0] == 'x';
         p->bytes += kl + vl;
-        if (kl >= 9 && k[0] == 'k' && v.len >= STORE_LARGE_VALUE) {
+        if (kl >= 9 && k[0] == 'k' && (v.len >= STORE_LARGE_VALUE ||
+                                       (v.type != STORE_STRING && v.len >= STORE_META && v.p[STORE_META - 1] & STORE_COLL_LARGE))) {
             uint64_t h = 0;
             for (int b = 1; b < 9; b++) h = h << 8 | (unsigned char)k[b];
             pthread_mutex_lock(&f->large_mu);
@@ -1117,7 +1118,7 @@ void store_put_typed(store *f, const char *key, size_t klen, int type, const cha
     /* a collection replaced by anything but itself (its metadata rewritten) */
     if (coll && (type == STORE_STRING || vlen < STORE_CID || memcmp(val, cid, STORE_CID))) mark_garbage(f, cid);
     value_encode(&f->vbuf, type, val, vlen, expire, f->applied + 1);  /* the entry being applied wrote it */
-    large_note(f, h, vlen);
+    large_note(f, h, type != STORE_STRING && val[STORE_META - 1] & STORE_COLL_LARGE ? STORE_LARGE_VALUE : vlen);
     batch_open(f);
     f->batch_bytes += klen + f->vbuf.len;
     index_move(f, key, klen, was, expire);
@@ -1154,29 +1155,17 @@ int store_copy(store *f, const char *src, size_t slen, const char *dst, size_t d
         sval_free(&v);
         return 1;
     }
-    /* the elements under a new id: read whole first, since writing while
-     * walking would show the walk its own copies */
+    /* the elements under a new id, as the walk goes: the walk holds the
+     * batch's records it started with (by index) and LevelDB's, so the
+     * copies, under another id, never show in it */
     char meta[STORE_META_MAX];
     memcpy(meta, v.p, v.len);
     store_new_cid(f, meta);
-    buf recs;
-    buf_init(&recs);
     store_elems *it = store_elems_new(f, v.p, "", 0);
     const char *k, *val;
     size_t kl, vl;
-    while (store_elems_next(it, &k, &kl, &val, &vl)) {
-        buf_put_u32(&recs, (uint32_t)kl);
-        buf_put_u32(&recs, (uint32_t)vl);
-        buf_append(&recs, k, kl);
-        buf_append(&recs, val, vl);
-    }
+    while (store_elems_next(it, &k, &kl, &val, &vl)) store_elem_put(f, meta, k, kl, val, vl);
     store_elems_free(it);
-    for (size_t at = 0; at < recs.len;) {
-        uint32_t a = get_u32(recs.data + at), b = get_u32(recs.data + at + 4);
-        store_elem_put(f, meta, recs.data + at + 8, a, recs.data + at + 8 + a, b);
-        at += 8 + (size_t)a + b;
-    }
-    buf_free(&recs);
     store_put_typed(f, dst, dlen, v.type, meta, v.len, v.expire);
     sval_free(&v);
     return 1;
@@ -2035,7 +2024,8 @@ int store_build_put(store *f, store_build *b, const char *k, size_t kl, const ch
         b->want = get_u64(d.p + STORE_CID);
         b->elems = 0;
     }
-    if (d.len >= STORE_LARGE_VALUE && !idmap_get(&b->large, h, 1)) idmap_put(&b->large, h, 1, b);
+    int large = d.len >= STORE_LARGE_VALUE || (b->in_coll && d.p[STORE_META - 1] & STORE_COLL_LARGE);
+    if (large && !idmap_get(&b->large, h, 1)) idmap_put(&b->large, h, 1, b);
     b->bytes += kl + vl + 16;
     return b->bytes >= BUILD_BATCH ? build_write(b, f->wopts, err) : 0;
 }

@@ -201,9 +201,14 @@ int store_copy(store *f, const char *src, size_t slen, const char *dst, size_t d
  * node only (never seen by reads: no key names that id any more).
  * store_move keeps them. Element writes only inside an apply. */
 #define STORE_CID 16
-/* ... and then its element count (8 bytes, little-endian), which the
- * start-up check holds against its records; what follows is its type's. */
-#define STORE_META (STORE_CID + 8)
+/* ... then its element count (8 bytes, little-endian), which the start-up
+ * check holds against its records, then a byte of flags (STORE_COLL_*);
+ * what follows is its type's. */
+#define STORE_META (STORE_CID + 8 + 1)
+/* The collection has held an element of STORE_LARGE_VALUE bytes or more:
+ * its key counts as large (store_is_large), so reads of it go off the
+ * event loop. Set by the type's code, never cleared. */
+#define STORE_COLL_LARGE 1
 /* The most metadata a collection has: its stored form always fits the
  * writer's key cache (keycache.h), which is how the writer knows a key it
  * caches without one holds a string. */
