@@ -2,6 +2,7 @@
 #include "image.h"
 #include "tx.h"
 #include <ctype.h>
+#include <limits.h>
 #include <string.h>
 #include <strings.h>
 
@@ -41,6 +42,15 @@ void cmd_note_access(const command *cmd, int argc, const rstr *argv, uint64_t no
 long long cmd_idle_seconds(const rstr *key, uint64_t now_s) {
     uint32_t at = atomic_load_explicit(&access_s[access_slot(key)], memory_order_relaxed);
     return at && (uint64_t)at - 1 <= now_s ? (long long)(now_s - (at - 1)) : 0;
+}
+
+int incr_ll(cmdctx *x, long long *v, long long by) {
+    if ((by < 0 && *v < 0 && by < LLONG_MIN - *v) || (by > 0 && *v > 0 && by > LLONG_MAX - *v)) {
+        reply_error(x->out, "ERR increment or decrement would overflow");
+        return 0;
+    }
+    *v += by;
+    return 1;
 }
 
 int key_expired(const cmdctx *x, uint64_t expire) { return expire && x->time_ms > expire; }

@@ -24,6 +24,9 @@ int arg_is(const rstr *a, const char *name);
  * answered, when it is not one. */
 int arg_ll(cmdctx *x, const rstr *a, long long *v);
 
+/* *v += by, or 0 with Redis's overflow error answered (the INCR family, HINCRBY). */
+int incr_ll(cmdctx *x, long long *v, long long by);
+
 /* The keyspace as a command sees it at its time (x->time_ms: the entry's
  * at apply, the read's when served): a key whose expiry that time has
  * passed is gone for every command (Redis: expired once now > when),
@@ -71,6 +74,8 @@ cmd_proc hset_command, hsetnx_command, hmset_command, hget_command, hmget_comman
 const char *hash_encoding(const sval *v);
 /* A SCAN-family cursor as Redis reads it (keyspace.c); 0 with the error answered. */
 int scan_cursor_arg(cmdctx *x, const rstr *arg, uint64_t *cursor);
+/* A SCAN-family reply: the next cursor, then the n items in body. */
+void reply_scan(buf *out, uint64_t next, const buf *body, long long n);
 /* connection.c */
 cmd_proc ping_command, echo_command, time_command;
 #endif

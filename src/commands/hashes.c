@@ -246,11 +246,7 @@ void hincrby_command(cmdctx *x, int argc, rstr *argv) {
     int found = !h.made && field_get(x, &h, &argv[2], &s), ok = !found || str2ll(s.p, s.len, &v);
     if (found) sval_free(&s);
     if (!ok) { reply_error(x->out, "ERR hash value is not an integer"); return; }
-    if ((by < 0 && v < 0 && by < LLONG_MIN - v) || (by > 0 && v > 0 && by > LLONG_MAX - v)) {
-        reply_error(x->out, "ERR increment or decrement would overflow");
-        return;
-    }
-    v += by;
+    if (!incr_ll(x, &v, by)) return;
     char tmp[24];
     int n = ll2str(tmp, v);
     field_set(x, &h, argv[2].p, argv[2].len, tmp, (size_t)n);
@@ -452,12 +448,7 @@ void hscan_command(cmdctx *x, int argc, rstr *argv) {
         }
         store_elems_free(it);
     }
-    char tmp[32];
-    snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)next);
-    reply_array(x->out, 2);
-    reply_bulkstr(x->out, tmp);
-    reply_array(x->out, n);
-    buf_append(x->out, body.data, body.len);
+    reply_scan(x->out, next, &body, n);
     buf_free(&body);
 }
 

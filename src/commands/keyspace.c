@@ -416,13 +416,17 @@ void scan_command(cmdctx *x, int argc, rstr *argv) {
     long long n = 0;
     uint64_t next = scan_walk(x, it, &a, &body, &n);
     store_iter_free(it);
+    reply_scan(x->out, next, &body, n);
+    buf_free(&body);
+}
+
+void reply_scan(buf *out, uint64_t next, const buf *body, long long n) {
     char tmp[32];
     snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)next);
-    reply_array(x->out, 2);
-    reply_bulkstr(x->out, tmp);
-    reply_array(x->out, n);
-    buf_append(x->out, body.data, body.len);
-    buf_free(&body);
+    reply_array(out, 2);
+    reply_bulkstr(out, tmp);
+    reply_array(out, n);
+    buf_append(out, body->data, body->len);
 }
 
 /* Keys RANDOMKEY passes over at most looking for a live one, as Redis

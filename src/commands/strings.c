@@ -380,12 +380,7 @@ static void incr_generic(cmdctx *x, const rstr *key, long long by) {
     if (!x->f) return;
     long long v;
     uint64_t expire;
-    if (!stored_ll(x, key, &v, &expire)) return;
-    if ((by < 0 && v < 0 && by < LLONG_MIN - v) || (by > 0 && v > 0 && by > LLONG_MAX - v)) {
-        reply_error(x->out, "ERR increment or decrement would overflow");
-        return;
-    }
-    v += by;
+    if (!stored_ll(x, key, &v, &expire) || !incr_ll(x, &v, by)) return;
     char tmp[24];
     int n = ll2str(tmp, v);
     key_set(x, key, tmp, (size_t)n, expire);
