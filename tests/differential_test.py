@@ -696,19 +696,25 @@ def random_bitmap_cmd(r):
     return r.choice(choices)()
 
 
+def random_pipelines(d, r, gen, same, label):
+    """d.nrandom commands from gen(r), sent to both servers in pipelines of
+    a hundred (one batch on raftkv's side), each pair of replies held to
+    same(cmd, redis's, raftkv's)."""
+    for _ in range(d.nrandom // 100):
+        cmds = [gen(r) for _ in range(100)]
+        d.send_both(b"".join(Client.encode(*c) for c in cmds))
+        for c in cmds:
+            ra, rb = d.a.read_raw(), d.b.read_raw()
+            d.verdict(same(c, ra, rb), "%s, seed %d" % (label, d.seed), short(c, 400), short(ra, 400), short(rb, 400))
+
+
 def test_bitmaps(d):
     """SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD and BITFIELD_RO:
     scripted edge cases and errors, then seeded random commands (pipelined
     in hundreds) over a few keys, byte for byte; then the keys' values."""
     d.both("FLUSHALL")
     for cmd in BITMAP_SCRIPT: d.compare(args_of(cmd), "bitmaps script")
-    r = random.Random(d.seed + 18)
-    for chunk in range(d.nrandom // 100):
-        cmds = [random_bitmap_cmd(r) for _ in range(100)]
-        d.send_both(b"".join(Client.encode(*c) for c in cmds))
-        for c in cmds:
-            ra, rb = d.a.read_raw(), d.b.read_raw()
-            d.verdict(ra == rb, "bitmaps, seed %d" % d.seed, short(c, 400), short(ra, 400), short(rb, 400))
+    random_pipelines(d, random.Random(d.seed + 18), random_bitmap_cmd, lambda c, ra, rb: ra == rb, "bitmaps")
     for key in BITMAP_KEYS: d.compare(["GET", key], "bitmaps final state")
 
 
@@ -821,14 +827,8 @@ def test_hashes(d):
             continue
         ra, rb = d.both(*args)
         d.verdict(hash_same(d, args, ra, rb), "hashes script", short(args, 400), short(ra, 400), short(rb, 400))
-    r = random.Random(d.seed + 19)
-    for chunk in range(d.nrandom // 100):
-        cmds = [random_hash_cmd(r) for _ in range(100)]
-        d.send_both(b"".join(Client.encode(*c) for c in cmds))
-        for c in cmds:
-            ra, rb = d.a.read_raw(), d.b.read_raw()
-            d.verdict(hash_same(d, c, ra, rb), "hashes, seed %d" % d.seed, short(c, 400), short(ra, 400),
-                      short(rb, 400))
+    random_pipelines(d, random.Random(d.seed + 19), random_hash_cmd, lambda c, ra, rb: hash_same(d, c, ra, rb),
+                     "hashes")
     for key in HASH_KEYS:
         ra, rb = d.both("HGETALL", key)
         d.verdict(hash_same(d, ["HGETALL"], ra, rb), "hashes final state", key, short(ra, 400), short(rb, 400))
