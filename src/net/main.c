@@ -24,24 +24,36 @@
 
 static config cfg;          /* the one configuration: server.h */
 static ev_prepare before_sleep;
+static ev_idle again;
 static ev_signal sigterm, sigint;
 
-/* Like Redis's beforeSleep: drive the node, answer what is answered. */
+/* Like Redis's beforeSleep: drive the node, answer what is answered.
+ * What a pass answers may let a held client go on (its reads done, its
+ * write applied), and what that client then proposes must reach the node
+ * in this iteration, not at the next tick: passes go on while clients
+ * resume, and after four the loop polls once without sleeping. */
 static void before_sleep_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
-    (void)loop; (void)w; (void)revents;
+    (void)w; (void)revents;
     auth_refresh();  /* first: it may close clients */
-    for (int k = 0; k < 4; k++) {
-        int resumed = dispatch_resume_held();
+    dispatch_resume_held();
+    for (int k = 0;; k++) {
         reads_start();
         node_process();
         writes_answer_committed();
         reads_serve();
         reads_serve_slices();
         writes_serve_transfers();
-        if (!resumed) break;
+        if (!dispatch_resume_held()) break;
+        if (k == 3) { ev_idle_start(loop, &again); break; }
     }
     client_flush_pending();
     peer_flush();
+}
+
+/* Only there to keep the loop from sleeping once (before_sleep_cb). */
+static void again_cb(struct ev_loop *loop, ev_idle *w, int revents) {
+    (void)revents;
+    ev_idle_stop(loop, w);
 }
 
 static void on_leader_changed(void) {
@@ -163,6 +175,7 @@ static void start_front_end(struct ev_loop *loop) {
     expiry_init(loop);
     ev_prepare_init(&before_sleep, before_sleep_cb);
     ev_prepare_start(loop, &before_sleep);
+    ev_idle_init(&again, again_cb);
     ev_signal_init(&sigterm, stop_cb, SIGTERM);
     ev_signal_start(loop, &sigterm);
     ev_signal_init(&sigint, stop_cb, SIGINT);
