@@ -195,6 +195,42 @@ def test_hashes_everywhere(cl):
         x.close()
 
 
+def test_sets_everywhere(cl):
+    """Set writes from clients on every node land once each; SPOP and SMOVE
+    from every node, alone and inside MULTI, pop the same members on every
+    replica (their randomness comes from the entry): every node then reads
+    the same members in every set."""
+    cs = [cl.client(i) for i in range(1, 4)]
+    for n, x in enumerate(cs):
+        x.send(*[("SADD", "st:shared", "n%d:%d" % (n, k), str(k)) for k in range(100)])
+    for n, x in enumerate(cs):
+        check(all(not isinstance(x.read(), harness.Error) for _ in range(100)), "no error from node %d" % (n + 1))
+    popped = []
+    for n, x in enumerate(cs):
+        popped += x.call("SPOP", "st:shared", "20") + [x.call("SPOP", "st:shared")]
+        check(x.call("SMOVE", "st:shared", "st:moved", popped[0]) == 0, "node %d: a popped member is gone" % (n + 1))
+        x.call("SINTERSTORE", "st:copy%d" % n, "st:shared")
+    check(len(set(popped)) == 63, "63 distinct members popped (%d)" % len(set(popped)))
+    with cl.client(cl.followers()[0]) as c:
+        c.send(("MULTI",), ("SPOP", "st:shared", "5"), ("SRANDMEMBER", "st:shared", "-3"), ("SCARD", "st:shared"),
+               ("EXEC",))
+        r = [c.read() for _ in range(5)][-1]
+        check(len(r[0]) == 5 and len(r[1]) == 3 and r[2] == 400 - 68, "SPOP inside MULTI on a follower: %r" % (r,))
+    want = None
+    for n, x in enumerate(cs):
+        got = sorted(x.call("SMEMBERS", "st:shared"))
+        check(len(got) == 332 and not set(popped) & set(got), "node %d reads 332 members, none popped" % (n + 1))
+        want = want or got
+        check(got == want, "node %d reads the same members" % (n + 1))
+        check(x.call("TYPE", "st:shared") == "set", "node %d: TYPE set" % (n + 1))
+        check(str(x.call("HGET", "st:shared", "a")).startswith("WRONGTYPE"), "node %d: HGET of a set" % (n + 1))
+    for key in ("st:copy0", "st:copy1", "st:copy2", "st:moved"):
+        views = [sorted(x.call("SMEMBERS", key)) for x in cs]
+        check(views[0] == views[1] == views[2], "every node reads the same %s (%d members)" % (key, len(views[0])))
+    for x in cs:
+        x.close()
+
+
 def test_info_replication(cl):
     """INFO replication is shaped as Redis clients expect, on leader and follower."""
     lead = cl.leader()
@@ -666,9 +702,10 @@ def test_catch_up_by_snapshot(cl):
 
 
 def test_hash_by_snapshot(cl):
-    """A follower that comes back by an image gets hashes whole: a hash of
-    3,000 fields, one that lost fields, and one deleted (its elements
-    garbage the image must not carry); every node's digest then agrees."""
+    """A follower that comes back by an image gets collections whole: a hash
+    of 3,000 fields, one that lost fields, one deleted (its elements garbage
+    the image must not carry), a set SPOP took 100 of 2,000 members from;
+    every node's digest then agrees."""
     lead = cl.leader()
     fol = cl.followers(lead)[1]
     images = int(cl.info(fol)["raft_snapshots_received"])
@@ -681,6 +718,8 @@ def test_hash_by_snapshot(cl):
         c.call("HDEL", "img:small", "b")
         c.call("HSET", "img:gone", "x", "1", "y", "2")
         c.call("DEL", "img:gone")
+        c.pipeline([("SADD", "img:set", *["m%d" % k for k in range(k0, k0 + 500)]) for k0 in range(0, 2000, 500)])
+        c.call("SPOP", "img:set", "100")
         c.call("RAFT.SNAPSHOT")
     cl.start(fol)
     check(wait_for(lambda: int(cl.info(fol)["raft_snapshots_received"]) > images, 60), "the follower got an image")
@@ -690,6 +729,7 @@ def test_hash_by_snapshot(cl):
         check(len(got) == 6000 and dict(zip(got[::2], got[1::2]))[b"f2999"] == b"v2999", "HGETALL through it")
         check(sorted(c.call("HKEYS", "img:small")) == [b"a", b"c"] and c.call("EXISTS", "img:gone") == 0,
               "the smaller hash as left, the deleted one gone")
+        check(c.call("SCARD", "img:set") == 1900 and len(c.call("SMEMBERS", "img:set")) == 1900, "a set of 1,900")
     digests = {i: cl.call(i, "DEBUG", "DIGEST") for i in (1, 2, 3)}
     check(wait_for(lambda: len({cl.call(i, "DEBUG", "DIGEST") for i in (1, 2, 3)}) == 1, 30),
           "every node's digest agrees (%r)" % digests)
@@ -1100,6 +1140,7 @@ def test_join_needs_secret(cl):
 # Each list runs in order on one cluster: a test may build on what the one
 # before left (test_torn_tail reads test_peer_garbage's key).
 THREE_NODES = [test_follower_writes, test_follower_pipeline, test_follower_reads, test_lease_reads, test_incr_everywhere, test_bitmaps_everywhere, test_hashes_everywhere,
+               test_sets_everywhere,
                test_info_replication,
                test_redis_tools, test_leader_failure, test_lost_majority, test_election_after_outage,
                test_peer_garbage, test_proxy_link_closed,

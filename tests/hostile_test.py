@@ -831,6 +831,41 @@ def test_hash_extremes(h, n):
     h.same(n, "EXISTS", "hx:big")
 
 
+def test_set_extremes(h, n):
+    """A set of 50,000 members made by one SADD, read whole (SMEMBERS off the
+    event loop), combined with itself (SINTER, SUNIONSTORE, SDIFF,
+    SINTERCARD with LIMIT), scanned with COUNT 2^63-1, drawn from at the
+    limits (SRANDMEMBER; SPOP with count 2^63-1 pops everything), and
+    SINTERCARD naming more keys than it has: as Redis answers where it can
+    answer, and the cluster up."""
+    members = ["m%d" % i for i in range(50000)]
+    h.same(n, "SADD", "sx:big", *members)
+    h.same(n, "SCARD", "sx:big")
+    for cmd in (["SMEMBERS", "sx:big"], ["SINTER", "sx:big", "sx:big"], ["SUNION", "sx:big", "sx:none"]):
+        got, want = h.kv(n, *cmd), h.oracle.call(*cmd)
+        h.check(isinstance(got, list) and sorted(got) == sorted(want), "%s of 50,000 members as Redis (in its order)"
+                % cmd[0])
+    for cmd in (["SUNIONSTORE", "sx:copy", "sx:big", "sx:big"], ["SDIFF", "sx:big", "sx:copy"],
+                ["SINTERCARD", "2", "sx:big", "sx:copy", "LIMIT", "777"], ["SINTERCARD", "1", "sx:big"],
+                ["SINTERCARD", str(I64_MAX), "sx:big"], ["SINTERCARD", "2147483648", "sx:big"],
+                ["SRANDMEMBER", "sx:big", "-9223372036854775808"], ["SRANDMEMBER", "sx:big", "x"],
+                ["SPOP", "sx:big", "-1"], ["SPOP", "sx:copy", str(I64_MAX) + "0"]):
+        h.same(n, *cmd)
+    r = h.kv(n, "SSCAN", "sx:big", "0", "COUNT", I64_MAX)
+    h.check(isinstance(r, list) and len(r[1]) == 50000 and r[0] == b"0", "SSCAN COUNT 2^63-1 visits every member at once")
+    r = h.kv(n, "SRANDMEMBER", "sx:big", "-10000001")
+    h.check(isinstance(r, Error) and "at most 10000000" in str(r), "SRANDMEMBER past 10,000,000 draws is refused")
+    r = h.kv(n, "SRANDMEMBER", "sx:big", "-100000")
+    h.check(isinstance(r, list) and len(r) == 100000, "SRANDMEMBER -100000: 100,000 draws")
+    r = h.kv(n, "SPOP", "sx:copy", I64_MAX)
+    h.oracle.call("SPOP", "sx:copy", I64_MAX)
+    h.check(isinstance(r, list) and sorted(r) == sorted(m.encode() for m in members),
+            "SPOP 2^63-1 pops all 50,000 members (%s)" % short(r))
+    h.same(n, "EXISTS", "sx:copy")
+    h.same(n, "SREM", "sx:big", *members)
+    h.same(n, "EXISTS", "sx:big")
+
+
 def test_unimplemented(h, n):
     """Commands raftkv does not have yet (or options it refuses), with
     extreme arguments: an error, and the node stays up. Once raftkv has one,
@@ -838,10 +873,10 @@ def test_unimplemented(h, n):
     M, m = str(I64_MAX), str(I64_MIN)
     cmds = ["lcs a b idx minmatchlen %s" % M, "set e v ex %s" % M, "set e v px %s" % M,
             "set e v exat %s" % M, "expire e %s" % M, "pexpire e %s" % m, "getex e pxat %s" % M,
-            "srandmember st %s" % m, "zrandmember z %s withscores" % m,
-            "spop st %s" % M, "lrange l 0 %s" % M, "lpop l %s" % M, "lpos l x rank %s" % m, "zadd z nan a",
+            "zrandmember z %s withscores" % m,
+            "lrange l 0 %s" % M, "lpop l %s" % M, "lpos l x rank %s" % m, "zadd z nan a",
             "zrange z 0 %s" % M, "hincrbyfloat h f 1e308", "sort l limit 0 %s" % M, "object freq e",
-            "lmpop 1 l left count %s" % M, "zunionstore d 2 z z", "sinterstore d st st", "eval 'return 1' 0"]
+            "lmpop 1 l left count %s" % M, "zunionstore d 2 z z", "eval 'return 1' 0"]
     for c in cmds:
         args = c.split(" ")
         r = h.kv(n, *args)
@@ -1391,6 +1426,7 @@ CASES = [
     ("bitmaps at extreme offsets and ranges", test_bitmap_extremes),
     ("BITFIELD of 100,000 operations, BITOP of 100,000 keys", test_bitmap_many),
     ("a hash of 50,000 fields; HRANDFIELD at the limits", test_hash_extremes),
+    ("a set of 50,000 members; SPOP and SRANDMEMBER at the limits", test_set_extremes),
     ("commands raftkv does not implement", test_unimplemented),
     ("CONFIG SET limits at their extremes", test_config_extremes),
     ("proto-max-bulk-len 1mb on one node only", test_local_limit),

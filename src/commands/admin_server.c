@@ -618,11 +618,12 @@ static void flag_names(const command *c, buf *o) {
         {CMD_NOSCRIPT, "noscript"}, {CMD_LOADING, "loading"}, {CMD_STALE, "stale"}, {CMD_FAST, "fast"},
         {CMD_NO_AUTH, "no_auth"}, {CMD_NO_MULTI, "no_multi"},
     };
-    int n = 0;
+    int n = c->keynum > 0;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) n += (c->flags & names[i].f) != 0;
     reply_array(o, n);
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (c->flags & names[i].f) reply_simple(o, names[i].n);
+    if (c->keynum > 0) reply_simple(o, "movablekeys");
 }
 
 /* The categories ACL rules know the command by (acl.h's table, Redis's). */

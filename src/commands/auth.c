@@ -212,14 +212,6 @@ void auth_assume(client *c, const char *name, size_t len) {
     }
 }
 
-/* The positions of a command's key arguments, from its table row. */
-static int key_positions(const command *run, int argc, int *keys, int cap) {
-    if (run->first <= 0) return 0;
-    int last = run->last < 0 ? argc + run->last : run->last, n = 0;
-    for (int i = run->first; i <= last && i < argc && n < cap; i += run->step > 0 ? run->step : 1) keys[n++] = i;
-    return n;
-}
-
 static int command_id(const command *cmd, const command *sub) {
     char name[128];
     int n = sub ? snprintf(name, sizeof(name), "%s|%s", cmd->name, sub->name) : snprintf(name, sizeof(name), "%s", cmd->name);
@@ -231,7 +223,7 @@ static int check(const acl_user *u, const command *cmd, const command *sub, int 
     const command *run = sub ? sub : cmd;
     int id = command_id(cmd, sub);  /* every command served is in the table (test_acl checks); if not, denied */
     int small[16], *keys = argc <= 16 ? small : xmalloc(sizeof(int) * (size_t)argc);
-    int nkeys = key_positions(run, argc, keys, argc);
+    int nkeys = cmd_keys(run, argc, argv, keys, argc);
     int r = acl_check(u, id, (run->flags & CMD_NO_AUTH) != 0, argc, argv, keys, nkeys, pos);
     if (keys != small) free(keys);
     return r;

@@ -2,6 +2,7 @@
 #include "image.h"
 #include "tx.h"
 #include <ctype.h>
+#include <stdlib.h>
 #include <limits.h>
 #include <string.h>
 #include <strings.h>
@@ -32,11 +33,22 @@ static _Atomic uint32_t access_s[CMD_ACCESS_SLOTS];  /* 1 + seconds at the last 
 
 static size_t access_slot(const rstr *key) { return store_key_hash(key->p, key->len) % CMD_ACCESS_SLOTS; }
 
+int cmd_keys(const command *cmd, int argc, const rstr *argv, int *pos, int cap) {
+    int n = 0, last = cmd->last < 0 ? argc + cmd->last : cmd->last, step = cmd->step > 0 ? cmd->step : 1;
+    for (int i = cmd->first; cmd->first > 0 && i <= last && i < argc && n < cap; i += step) pos[n++] = i;
+    long long k;
+    if (cmd->keynum <= 0 || cmd->keynum >= argc || !str2ll(argv[cmd->keynum].p, argv[cmd->keynum].len, &k) || k <= 0)
+        return n;
+    for (long long i = cmd->keynum + 1; i - cmd->keynum <= k && i < argc && n < cap; i++) pos[n++] = (int)i;
+    return n;
+}
+
 void cmd_note_access(const command *cmd, int argc, const rstr *argv, uint64_t now_s) {
-    if (cmd->first <= 0) return;
-    int last = cmd->last < 0 ? argc + cmd->last : cmd->last, step = cmd->step > 0 ? cmd->step : 1;
-    for (int i = cmd->first; i <= last && i < argc; i += step)
-        atomic_store_explicit(&access_s[access_slot(&argv[i])], (uint32_t)now_s + 1, memory_order_relaxed);
+    int small[16], *pos = argc <= 16 ? small : xmalloc(sizeof(int) * (size_t)argc);
+    int n = cmd_keys(cmd, argc, argv, pos, argc);
+    for (int i = 0; i < n; i++)
+        atomic_store_explicit(&access_s[access_slot(&argv[pos[i]])], (uint32_t)now_s + 1, memory_order_relaxed);
+    if (pos != small) free(pos);
 }
 
 long long cmd_idle_seconds(const rstr *key, uint64_t now_s) {
@@ -150,7 +162,7 @@ int cmd_ok_when_committed(const command *cmd, int argc) {
 int cmd_validate(const command *cmd, uint64_t time_ms, int argc, rstr *argv, buf *out) {
     if (!(cmd->flags & CMD_WRITE)) return 1;
     size_t before = out->len;
-    cmdctx x = {NULL, out, NULL, bounded(time_ms), 0, 0, 0};
+    cmdctx x = {NULL, out, NULL, bounded(time_ms), 0, 0, 0, 0};
     cmd->proc(&x, argc, argv);
     return out->len == before;
 }
@@ -158,7 +170,7 @@ int cmd_validate(const command *cmd, uint64_t time_ms, int argc, rstr *argv, buf
 _Atomic long long cmd_expired_keys;
 
 void cmd_expire(store *f, uint64_t time_ms, int argc, rstr *argv) {
-    cmdctx x = {f, NULL, NULL, bounded(time_ms), 0, 0, 0};
+    cmdctx x = {f, NULL, NULL, bounded(time_ms), 0, 0, 0, 0};
     for (int i = 0; i < argc; i++) {
         sval v;
         int expired = store_get(f, argv[i].p, argv[i].len, &v) && key_expired(&x, v.expire);
@@ -170,7 +182,7 @@ void cmd_expire(store *f, uint64_t time_ms, int argc, rstr *argv) {
 void cmd_apply(store *f, uint64_t time_ms, int argc, rstr *argv, buf *reply) {
     buf scratch;  /* nobody waits for the reply, but the handler writes one */
     buf_init(&scratch);
-    cmdctx x = {f, reply ? reply : &scratch, NULL, bounded(time_ms), 0, 0, 0};
+    cmdctx x = {f, reply ? reply : &scratch, NULL, bounded(time_ms), 0, 0, 0, 1};
     const command *cmd = cmd_lookup(argv[0].p, argv[0].len);
     if (cmd && cmd->subs && argc >= 2) cmd = cmd_lookup_sub(cmd, argv[1].p, argv[1].len);  /* ACL SETUSER */
     if (cmd && ((cmd->flags & CMD_WRITE) && cmd_arity_ok(cmd, argc))) cmd->proc(&x, argc, argv);

@@ -24,6 +24,7 @@ typedef struct cmdctx {
     uint64_t wait_index;  /* once the entry at this index applies */
     int wait_transfer;    /* once the leadership transfer started is under way */
     int wait_stop;        /* SHUTDOWN: no reply unless the stop is called off (server_stop) */
+    int applying;         /* inside kv_apply: the store takes writes, randomness comes from the entry */
 } cmdctx;
 
 typedef void cmd_proc(cmdctx *x, int argc, rstr *argv);
@@ -50,6 +51,7 @@ typedef struct command {
     int arity;              /* Redis convention: -N means at least N */
     int flags;
     int first, last, step;  /* key positions */
+    int keynum;             /* > 0: argv[keynum] counts the keys after it (movablekeys) */
     cmd_proc *proc;
     const struct command *subs;  /* subcommand table, NULL-terminated */
     const char *group, *since, *summary, *complexity;
@@ -105,6 +107,10 @@ void cmd_reply_unknown_sub(buf *out, const command *parent, const rstr *sub);
 #define CMD_ACCESS_SLOTS (1u << 20)
 void cmd_note_access(const command *cmd, int argc, const rstr *argv, uint64_t now_s);
 long long cmd_idle_seconds(const rstr *key, uint64_t now_s);
+/* The positions in argv of the keys a command names, at most cap: first..last
+ * by step, then for a command with keynum the keys its count names (as many
+ * as argv holds; a count that is not a positive number names none). */
+int cmd_keys(const command *cmd, int argc, const rstr *argv, int *pos, int cap);
 
 /* Iteration over the table for COMMAND and INFO commandstats. */
 command *cmd_table(int *n);

@@ -70,8 +70,13 @@ cmd_proc setbit_command, getbit_command, bitcount_command, bitpos_command, bitop
 cmd_proc hset_command, hsetnx_command, hmset_command, hget_command, hmget_command, hgetall_command, hkeys_command,
     hvals_command, hlen_command, hexists_command, hdel_command, hincrby_command, hincrbyfloat_command,
     hstrlen_command, hrandfield_command, hscan_command;
-/* OBJECT ENCODING's answer for a hash: Redis's, by its metadata. */
+/* sets.c */
+cmd_proc sadd_command, srem_command, smembers_command, sismember_command, smismember_command, scard_command,
+    spop_command, srandmember_command, smove_command, sinter_command, sunion_command, sdiff_command,
+    sinterstore_command, sunionstore_command, sdiffstore_command, sintercard_command, sscan_command;
+/* OBJECT ENCODING's answer for a hash, a set: Redis's, by its metadata. */
 const char *hash_encoding(const sval *v);
+const char *set_encoding(const sval *v);
 /* A SCAN-family cursor as Redis reads it (keyspace.c); 0 with the error answered. */
 int scan_cursor_arg(cmdctx *x, const rstr *arg, uint64_t *cursor);
 /* A SCAN-family reply: the next cursor, then the n items in body. */

@@ -54,6 +54,7 @@ static const char *string_encoding(const sval *v) {
 /* Redis's encoding of a collection, by what its metadata says (hashes.c). */
 static const char *coll_encoding(const sval *v) {
     if (v->type == STORE_HASH) return hash_encoding(v);
+    if (v->type == STORE_SET) return set_encoding(v);
     return "unknown";
 }
 

@@ -9,11 +9,14 @@
 
 /* name, arity, flags, first key, last key, key step, handler, group, since, summary, complexity */
 #define ROW(name, arity, flags, first, last, step, proc, group, since, summary, complexity) \
-    {name, arity, flags, first, last, step, proc, NULL, group, since, summary, complexity, 0, 0, 0, 0}
+    {name, arity, flags, first, last, step, 0, proc, NULL, group, since, summary, complexity, 0, 0, 0, 0}
+/* A command whose keys follow a count at argv[keynum] (Redis's movablekeys). */
+#define ROWK(name, arity, flags, first, last, step, keynum, proc, group, since, summary, complexity) \
+    {name, arity, flags, first, last, step, keynum, proc, NULL, group, since, summary, complexity, 0, 0, 0, 0}
 /* A container: no keys; its own proc, if any, runs what no subcommand names. */
 #define PARENT(name, arity, flags, proc, subs, group, since, summary, complexity) \
-    {name, arity, flags, 0, 0, 0, proc, subs, group, since, summary, complexity, 0, 0, 0, 0}
-#define END {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0}
+    {name, arity, flags, 0, 0, 0, 0, proc, subs, group, since, summary, complexity, 0, 0, 0, 0}
+#define END {NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0}
 
 #define W (CMD_WRITE)
 #define R (CMD_READONLY)
@@ -22,6 +25,7 @@
 #define S "string"
 #define B "bitmap"
 #define H "hash"
+#define SE "set"
 #define K "generic"
 #define C "connection"
 #define V "server"
@@ -132,6 +136,23 @@ static command table[] = {
     ROW("hstrlen", 3, R | F, 1, 1, 1, hstrlen_command, H, "3.2.0", "Get the length of the value of a hash field", "O(1)"),
     ROW("hrandfield", -2, R | CMD_OFF_LOOP, 1, 1, 1, hrandfield_command, H, "6.2.0", "Get one or multiple random fields from a hash", "O(N) where N is the number of fields returned"),
     ROW("hscan", -3, R, 1, 1, 1, hscan_command, H, "2.8.0", "Incrementally iterate hash fields and associated values", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.."),
+    ROW("sadd", -3, W | D | F, 1, 1, 1, sadd_command, SE, "1.0.0", "Add one or more members to a set", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."),
+    ROW("srem", -3, W | F, 1, 1, 1, srem_command, SE, "1.0.0", "Remove one or more members from a set", "O(N) where N is the number of members to be removed."),
+    ROW("smembers", 2, R | CMD_OFF_LOOP, 1, 1, 1, smembers_command, SE, "1.0.0", "Get all the members in a set", "O(N) where N is the set cardinality."),
+    ROW("sismember", 3, R | F, 1, 1, 1, sismember_command, SE, "1.0.0", "Determine if a given value is a member of a set", "O(1)"),
+    ROW("smismember", -3, R | F, 1, 1, 1, smismember_command, SE, "6.2.0", "Returns the membership associated with the given elements for a set", "O(N) where N is the number of elements being checked for membership"),
+    ROW("scard", 2, R | F, 1, 1, 1, scard_command, SE, "1.0.0", "Get the number of members in a set", "O(1)"),
+    ROW("spop", -2, W | F, 1, 1, 1, spop_command, SE, "1.0.0", "Remove and return one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count."),
+    ROW("srandmember", -2, R | CMD_OFF_LOOP, 1, 1, 1, srandmember_command, SE, "1.0.0", "Get one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count."),
+    ROW("smove", 4, W | F, 1, 2, 1, smove_command, SE, "1.0.0", "Move a member from one set to another", "O(1)"),
+    ROW("sinter", -2, R | CMD_OFF_LOOP, 1, -1, 1, sinter_command, SE, "1.0.0", "Intersect multiple sets", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."),
+    ROW("sunion", -2, R | CMD_OFF_LOOP, 1, -1, 1, sunion_command, SE, "1.0.0", "Add multiple sets", "O(N) where N is the total number of elements in all given sets."),
+    ROW("sdiff", -2, R | CMD_OFF_LOOP, 1, -1, 1, sdiff_command, SE, "1.0.0", "Subtract multiple sets", "O(N) where N is the total number of elements in all given sets."),
+    ROW("sinterstore", -3, W | D, 1, -1, 1, sinterstore_command, SE, "1.0.0", "Intersect multiple sets and store the resulting set in a key", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."),
+    ROW("sunionstore", -3, W | D, 1, -1, 1, sunionstore_command, SE, "1.0.0", "Add multiple sets and store the resulting set in a key", "O(N) where N is the total number of elements in all given sets."),
+    ROW("sdiffstore", -3, W | D, 1, -1, 1, sdiffstore_command, SE, "1.0.0", "Subtract multiple sets and store the resulting set in a key", "O(N) where N is the total number of elements in all given sets."),
+    ROWK("sintercard", -3, R | CMD_OFF_LOOP, 0, 0, 0, 1, sintercard_command, SE, "7.0.0", "Intersect multiple sets and return the cardinality of the result", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."),
+    ROW("sscan", -3, R, 1, 1, 1, sscan_command, SE, "2.8.0", "Incrementally iterate Set elements", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.."),
     ROW("lcs", -3, R | CMD_OFF_LOOP, 1, 2, 1, lcs_command, S, "7.0.0", "Find longest common substring", "O(N*M) where N and M are the lengths of s1 and s2, respectively"),
     ROW("setex", 4, W | D, 1, 1, 1, setex_command, S, "2.0.0", "Set the value and expiration of a key", "O(1)"),
     ROW("psetex", 4, W | D, 1, 1, 1, psetex_command, S, "2.6.0", "Set the value and expiration in milliseconds of a key", "O(1)"),

@@ -33,7 +33,7 @@ typedef struct request {
 enum { GO_LOCAL, GO_FORWARDED, GO_HELD, GO_ANSWERED };
 
 int dispatch_run_at(client *c, const command *cmd, int argc, rstr *argv, buf *out, uint64_t time_ms) {
-    cmdctx x = {server_store(), out, c, time_ms, 0, 0, 0};
+    cmdctx x = {server_store(), out, c, time_ms, 0, 0, 0, 0};
     cmd->proc(&x, argc, argv);
     return x.wait_stop;
 }
@@ -260,7 +260,7 @@ static void count(const request *r) {
 static void run_leader_command(client *c, const request *r) {
     static buf out;
     out.len = out.pos = 0;
-    cmdctx x = {server_store(), &out, c, 0, 0, 0, 0};
+    cmdctx x = {server_store(), &out, c, 0, 0, 0, 0, 0};
     r->run->proc(&x, r->argc, r->argv);
     if (x.wait_index) { writes_await_index(c, x.wait_index); return; }
     if (x.wait_transfer) { writes_await_transfer(c); return; }
@@ -351,7 +351,7 @@ int dispatch_request(client *c) {
     if (go == GO_ANSWERED) return 1;
     count(&r);
     /* OBJECT names its key at 2: a sub; a forwarded command counts here too (reads are served here) */
-    if (r.cmd->first > 0) cmd_note_access(r.cmd, r.argc, r.argv, (uint64_t)server_now());
+    if (r.cmd->first > 0 || r.cmd->keynum > 0) cmd_note_access(r.cmd, r.argc, r.argv, (uint64_t)server_now());
     if (go == GO_FORWARDED) return 1;
     if (r.lead) run_leader_command(c, &r);
     else if (exec) propose_exec(c);

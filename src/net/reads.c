@@ -248,11 +248,12 @@ static int reads_slice(slot *s, const command *cmd) {
 
 /* Whether a keyed read touches a key that may hold a large value. */
 static int touches_large(const command *cmd, int argc, const rstr *argv) {
-    if (!cmd || !(cmd->flags & CMD_READONLY || cmd->proc == watch_command) || cmd->first <= 0) return 0;
-    int last = cmd->last < 0 ? argc + cmd->last : cmd->last, step = cmd->step > 0 ? cmd->step : 1;
-    for (int i = cmd->first; i <= last && i < argc; i += step)
-        if (store_is_large(server_store(), argv[i].p, argv[i].len)) return 1;
-    return 0;
+    if (!cmd || !(cmd->flags & CMD_READONLY || cmd->proc == watch_command)) return 0;
+    int small[16], *pos = argc <= 16 ? small : xmalloc(sizeof(int) * (size_t)argc);
+    int n = cmd_keys(cmd, argc, argv, pos, argc), large = 0;
+    for (int i = 0; i < n && !large; i++) large = store_is_large(server_store(), argv[pos[i]].p, argv[pos[i]].len);
+    if (pos != small) free(pos);
+    return large;
 }
 
 /* What a read on the fetch thread carries: the command (moved from its
@@ -273,7 +274,7 @@ static void fetch_run(void *arg, buf *reply) {
         read_job_step(a->job, LONG_MAX, reply);
         return;
     }
-    cmdctx x = {a->rd, reply, NULL, a->time_ms, 0, 0, 0};
+    cmdctx x = {a->rd, reply, NULL, a->time_ms, 0, 0, 0, 0};
     a->cmd->proc(&x, a->argc, a->argv);
 }
 

@@ -1,0 +1,389 @@
+/* coll: what the collection families share (coll.h). */
+#include "coll.h"
+#include "glob.h"
+#include "log.h"
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t meta_count(const char *m) { return get_u64(m + STORE_CID); }
+
+int coll_get(cmdctx *x, const rstr *key, int type, size_t len, coll *c) {
+    sval v;
+    memset(c, 0, sizeof(*c));
+    c->type = type;
+    c->len = len;
+    if (type == STORE_ZSET) c->pre[0] = '0', c->prelen = 1;
+    int found = key_get(x, key, &v);
+    if (found && v.type != type) {
+        sval_free(&v);
+        reply_error(x->out, ERR_WRONGTYPE);
+        return -1;
+    }
+    if (found && v.len != len) {  /* the start-up check passed it: a bug, never answer from it */
+        logmsg(LL_WARNING, "A %s's metadata is malformed (%zu bytes). Stopping: never answer wrongly",
+               type_name(type), v.len);
+        abort();
+    }
+    if (found) {
+        memcpy(c->meta, v.p, len);
+        c->count = meta_count(v.p);
+        c->expire = v.expire;
+    }
+    sval_free(&v);
+    return found;
+}
+
+int coll_open(cmdctx *x, const rstr *key, int type, size_t len, coll *c) {
+    int r = coll_get(x, key, type, len, c);
+    if (!r) {
+        store_new_cid(x->f, c->meta);
+        c->made = 1;
+    }
+    return r;
+}
+
+void coll_save(cmdctx *x, const rstr *key, coll *c) {
+    if (!c->count) {
+        if (!c->made) store_del(x->f, key->p, key->len, NULL);
+        return;
+    }
+    set_u64(c->meta + STORE_CID, c->count);
+    store_put_typed(x->f, key->p, key->len, c->type, c->meta, c->len, c->expire);
+}
+
+void coll_note_size(coll *c, size_t n) {
+    if (n >= STORE_LARGE_VALUE) c->meta[STORE_META - 1] |= STORE_COLL_LARGE;
+}
+
+static void put_be(char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (char)(v >> (56 - 8 * i));
+}
+static uint64_t get_be(const char *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = v << 8 | (unsigned char)p[i];
+    return v;
+}
+
+void coll_sub(const coll *c, buf *b, const char *p, size_t n) {
+    char be[COLL_HASH_BYTES];
+    put_be(be, store_key_hash(p, n));
+    b->len = 0;
+    buf_append(b, c->pre, c->prelen);
+    buf_append(b, be, sizeof(be));
+    buf_append(b, p, n);
+}
+
+int coll_member_get(cmdctx *x, const coll *c, const char *p, size_t n, sval *v) {
+    buf b;
+    buf_init(&b);
+    coll_sub(c, &b, p, n);
+    int found = store_elem_get(x->f, c->meta, b.data, b.len, v);
+    buf_free(&b);
+    return found;
+}
+
+const char *coll_member(const coll *c, const char *sub, size_t sublen, size_t *n) {
+    size_t head = c->prelen + COLL_HASH_BYTES;
+    if (sublen < head || memcmp(sub, c->pre, c->prelen)) return NULL;
+    *n = sublen - head;
+    return sub + head;
+}
+
+/* The hashed records of c from hash h on. */
+static store_elems *walk_from(cmdctx *x, const coll *c, uint64_t h) {
+    char from[1 + COLL_HASH_BYTES];
+    memcpy(from, c->pre, c->prelen);
+    put_be(from + c->prelen, h);
+    return store_elems_new(x->f, c->meta, from, c->prelen + COLL_HASH_BYTES);
+}
+
+/* ---- randomness ---- */
+
+static uint64_t mix(uint64_t z) {  /* splitmix64's finalizer */
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void coll_rng_init(cmdctx *x, coll_rng *r) {
+    if (x->applying) {  /* a fresh id: this entry's index and a count within it, never drawn twice */
+        char id[STORE_CID];
+        store_new_cid(x->f, id);
+        r->s = mix(get_be(id) ^ mix(get_be(id + 8) ^ mix(x->time_ms)));
+    } else {
+        r->s = (uint64_t)random() << 33 ^ (uint64_t)random() << 11 ^ (uint64_t)random();
+    }
+}
+
+uint64_t coll_rng_below(coll_rng *r, uint64_t n) {
+    r->s += 0x9e3779b97f4a7c15ULL;
+    return n ? mix(r->s) % n : 0;
+}
+
+/* ---- draws ---- */
+
+static void put_rec(buf *recs, const char *m, size_t ml, const char *v, size_t vl) {
+    buf_put_u32(recs, (uint32_t)ml);
+    buf_put_u32(recs, (uint32_t)vl);
+    buf_append(recs, m, ml);
+    buf_append(recs, v, vl);
+}
+
+static int u64_cmp(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* By position: the record at each drawn position, one walk over the whole
+ * collection (O(count)). Distinct draws by selection sampling, in order. */
+static void draw_by_position(cmdctx *x, const coll *c, coll_rng *r, uint64_t want, int distinct, buf *recs,
+                             size_t *at) {
+    uint64_t *draws = xmalloc(sizeof(uint64_t) * (want ? want : 1)), *pos = xmalloc(sizeof(uint64_t) * (want ? want : 1));
+    uint64_t n = 0;
+    for (uint64_t i = 0, left = want; distinct && i < c->count && left; i++)
+        if (coll_rng_below(r, c->count - i) < left) draws[n++] = i, left--;
+    for (; !distinct && n < want; n++) draws[n] = coll_rng_below(r, c->count);
+    memcpy(pos, draws, sizeof(uint64_t) * n);
+    qsort(pos, n, sizeof(uint64_t), u64_cmp);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!m || pos[m - 1] != pos[i]) pos[m++] = pos[i];
+    size_t *found = xmalloc(sizeof(size_t) * (m ? m : 1)), j = 0;
+    store_elems *it = walk_from(x, c, 0);
+    const char *k, *v, *mem;
+    size_t kl, vl, ml;
+    for (uint64_t i = 0; j < m && store_elems_next(it, &k, &kl, &v, &vl) && (mem = coll_member(c, k, kl, &ml)); i++) {
+        if (i != pos[j]) continue;
+        found[j++] = recs->len;
+        put_rec(recs, mem, ml, v, vl);
+    }
+    store_elems_free(it);
+    for (; j < m; j++) found[j] = SIZE_MAX;
+    for (size_t i = 0; i < n; i++) at[i] = found[(uint64_t *)bsearch(&draws[i], pos, m, sizeof(uint64_t), u64_cmp) - pos];
+    free(found);
+    free(pos);
+    free(draws);
+}
+
+/* By seeking: the first record at or after a random hash (wrapping), one
+ * short read per draw (O(want log count)). Members after a wider gap of
+ * hashes come a little more often, as a bucket's do in Redis's tables. 0
+ * when distinct draws kept meeting members already drawn. */
+static int draw_by_seek(cmdctx *x, const coll *c, coll_rng *r, uint64_t want, int distinct, buf *recs, size_t *at) {
+    uint64_t tries = 0;
+    for (uint64_t i = 0; i < want;) {
+        if (++tries > 8 * want + 16) return 0;
+        store_elems *it = walk_from(x, c, coll_rng_below(r, UINT64_MAX));
+        const char *k, *v, *mem = NULL;
+        size_t kl, vl, ml;
+        if (!store_elems_next(it, &k, &kl, &v, &vl) || !(mem = coll_member(c, k, kl, &ml))) {
+            store_elems_free(it);
+            it = walk_from(x, c, 0);
+            if (!store_elems_next(it, &k, &kl, &v, &vl) || !(mem = coll_member(c, k, kl, &ml))) mem = NULL;
+        }
+        if (!mem) {  /* none at all: a count off from the records, a bug */
+            store_elems_free(it);
+            for (; i < want; i++) at[i] = SIZE_MAX;
+            return 1;
+        }
+        int again = 0;
+        for (uint64_t j = 0; distinct && j < i && !again; j++)
+            again = get_u32(recs->data + at[j]) == ml && !memcmp(recs->data + at[j] + 8, mem, ml);
+        if (!again) {
+            at[i++] = recs->len;
+            put_rec(recs, mem, ml, v, vl);
+        }
+        store_elems_free(it);
+    }
+    return 1;
+}
+
+void coll_draw(cmdctx *x, const coll *c, coll_rng *r, uint64_t want, int distinct, buf *recs, size_t *at) {
+    if (want <= 64 && want * 16 <= c->count) {
+        size_t mark = recs->len;
+        if (draw_by_seek(x, c, r, want, distinct, recs, at)) return;
+        recs->len = mark;
+    }
+    draw_by_position(x, c, r, want, distinct, recs, at);
+}
+
+void coll_value_bulk(buf *out, const char *v, size_t vl) { reply_bulk(out, v, vl); }
+
+/* A negative count past this, or a reply past this many bytes, is
+ * refused: Redis builds such a reply whole, and runs out of memory. */
+#define RAND_MAX_DRAWS 10000000LL
+#define RAND_MAX_BYTES (1ULL << 30)
+
+/* The count and the option, checked in Redis's order; 0 with the error answered. */
+static int rand_args(cmdctx *x, int argc, rstr *argv, const char *opt, long long *count, int *with) {
+    if (!arg_ll(x, &argv[2], count)) return 0;
+    if (*count == LLONG_MIN) {
+        reply_error(x->out, "ERR value is out of range, value must between -9223372036854775807 and "
+                            "9223372036854775807");
+        return 0;
+    }
+    if (argc > 4 || (argc == 4 && !(opt && (*with = arg_is(&argv[3], opt))))) {
+        reply_error(x->out, ERR_SYNTAX);
+        return 0;
+    }
+    if (*with && (*count < -LLONG_MAX / 2 || *count > LLONG_MAX / 2)) {
+        reply_error(x->out, "ERR value is out of range");
+        return 0;
+    }
+    return 1;
+}
+
+/* want draws of c, replied: an array (with each value when value is
+ * given), or with single the one member's bulk. */
+static void rand_reply(cmdctx *x, const coll *c, uint64_t want, int distinct, coll_value_fn *value, int single) {
+    buf recs;
+    buf_init(&recs);
+    size_t *at = xmalloc(sizeof(size_t) * (want ? want : 1));
+    coll_rng r;
+    coll_rng_init(x, &r);
+    coll_draw(x, c, &r, want, distinct, &recs, at);
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < want && bytes <= RAND_MAX_BYTES; i++)
+        bytes = at[i] == SIZE_MAX ? UINT64_MAX
+                                  : bytes + 32 + get_u32(recs.data + at[i]) + (value ? get_u32(recs.data + at[i] + 4) : 0);
+    if (bytes > RAND_MAX_BYTES) {
+        reply_error(x->out, "ERR the reply would be too large");
+    } else if (single) {
+        reply_bulk(x->out, recs.data + at[0] + 8, get_u32(recs.data + at[0]));
+    } else {
+        reply_array(x->out, (long long)(want * (value ? 2 : 1)));
+        for (size_t i = 0; i < want; i++) {
+            const char *e = recs.data + at[i];
+            uint32_t ml = get_u32(e), vl = get_u32(e + 4);
+            reply_bulk(x->out, e + 8, ml);
+            if (value) value(x->out, e + 8 + ml, vl);
+        }
+    }
+    free(at);
+    buf_free(&recs);
+}
+
+void coll_randmember(cmdctx *x, int argc, rstr *argv, int type, size_t len, const char *opt, coll_value_fn *value,
+                     const char *noun) {
+    long long count = 0;
+    int with = 0;
+    if (argc >= 3 && !rand_args(x, argc, argv, opt, &count, &with)) return;
+    coll c;
+    int r = coll_get(x, &argv[1], type, len, &c);
+    if (r < 0) return;
+    if (argc == 2) {
+        if (!r) reply_nil(x->out);
+        else rand_reply(x, &c, 1, 1, NULL, 1);
+        return;
+    }
+    uint64_t want = count < 0 ? (uint64_t)-count : (uint64_t)count;
+    if (!r || !want) { reply_array(x->out, 0); return; }
+    if (count < -RAND_MAX_DRAWS) {
+        reply_errorf(x->out, "ERR a negative count answers at most %lld %s", RAND_MAX_DRAWS, noun);
+        return;
+    }
+    if (count > 0 && want > c.count) want = c.count;
+    rand_reply(x, &c, want, count > 0, with ? value : NULL, 0);
+}
+
+/* ---- *SCAN ---- */
+
+#define SCAN_MAX_WORK 100000  /* members one call visits at most */
+
+/* The options, read only for a collection that is there, as Redis does;
+ * 0 with the error answered. */
+static int scan_args(cmdctx *x, int argc, rstr *argv, long long *count, const rstr **pat) {
+    for (int i = 3; i < argc; i += 2) {
+        if (i + 1 >= argc) { reply_error(x->out, ERR_SYNTAX); return 0; }
+        if (arg_is(&argv[i], "count")) {
+            if (!arg_ll(x, &argv[i + 1], count)) return 0;
+            if (*count < 1) { reply_error(x->out, ERR_SYNTAX); return 0; }
+        } else if (arg_is(&argv[i], "match")) {
+            *pat = &argv[i + 1];
+        } else {
+            reply_error(x->out, ERR_SYNTAX);
+            return 0;
+        }
+    }
+    if (*count > SCAN_MAX_WORK) *count = SCAN_MAX_WORK;
+    return 1;
+}
+
+void coll_scan(cmdctx *x, int argc, rstr *argv, int type, size_t len, coll_value_fn *value) {
+    uint64_t cursor;
+    long long count = 10;
+    const rstr *pat = NULL;
+    if (!scan_cursor_arg(x, &argv[2], &cursor)) return;
+    coll c;
+    int r = coll_get(x, &argv[1], type, len, &c);
+    if (r < 0 || (r && !scan_args(x, argc, argv, &count, &pat))) return;
+    buf body;
+    buf_init(&body);
+    long long n = 0, visited = 0;
+    uint64_t next = 0, last = 0;
+    int all = pat && pat->len == 1 && pat->p[0] == '*';  /* as SCAN: "*" alone matches even an empty member */
+    store_elems *it = r ? walk_from(x, &c, cursor) : NULL;
+    const char *k, *v, *mem;
+    size_t kl, vl, ml;
+    while (it && store_elems_next(it, &k, &kl, &v, &vl) && (mem = coll_member(&c, k, kl, &ml))) {
+        uint64_t hv = get_be(k + c.prelen);
+        if (visited >= count && hv != last) { next = hv; break; }  /* never splits one hash's members */
+        visited += 1 + (long long)((pat && !all ? pat->len * ml : 0) >> 12);  /* a long match costs more */
+        last = hv;
+        if (pat && !all && !glob_match(pat->p, pat->len, mem, ml, 0)) continue;
+        reply_bulk(&body, mem, ml);
+        if (value) value(&body, v, vl);
+        n += value ? 2 : 1;
+    }
+    store_elems_free(it);
+    reply_scan(x->out, next, &body, n);
+    buf_free(&body);
+}
+
+/* ---- memberset ---- */
+
+void memberset_init(memberset *s) { memset(s, 0, sizeof(*s)); }
+
+static void memberset_grow(memberset *s) {
+    size_t cap = s->cap ? s->cap * 2 : 64;
+    size_t *slots = xmalloc(cap * sizeof(size_t));
+    memset(slots, 0, cap * sizeof(size_t));
+    for (size_t i = 0; i < s->cap; i++) {
+        if (!s->slots[i]) continue;
+        const char *e = s->data.data + s->slots[i] - 1;
+        size_t h = (size_t)store_key_hash(e + 4, get_u32(e)) & (cap - 1);
+        while (slots[h]) h = (h + 1) & (cap - 1);
+        slots[h] = s->slots[i];
+    }
+    free(s->slots);
+    s->slots = slots;
+    s->cap = cap;
+}
+
+int memberset_add(memberset *s, const char *p, size_t n) {
+    if (2 * (s->n + 1) > s->cap) memberset_grow(s);
+    size_t h = (size_t)store_key_hash(p, n) & (s->cap - 1);
+    for (; s->slots[h]; h = (h + 1) & (s->cap - 1)) {
+        const char *e = s->data.data + s->slots[h] - 1;
+        if (get_u32(e) == n && !memcmp(e + 4, p, n)) return 0;
+    }
+    s->slots[h] = s->data.len + 1;
+    buf_put_u32(&s->data, (uint32_t)n);
+    buf_append(&s->data, p, n);
+    s->n++;
+    return 1;
+}
+
+int memberset_next(const memberset *s, size_t *at, const char **p, size_t *n) {
+    if (*at >= s->data.len) return 0;
+    *n = get_u32(s->data.data + *at);
+    *p = s->data.data + *at + 4;
+    *at += 4 + *n;
+    return 1;
+}
+
+void memberset_free(memberset *s) {
+    buf_free(&s->data);
+    free(s->slots);
+}
