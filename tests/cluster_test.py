@@ -231,6 +231,41 @@ def test_sets_everywhere(cl):
         x.close()
 
 
+def chi_square(counts, n, total):
+    """Pearson's statistic of counts over n equally likely outcomes."""
+    want = total / n
+    return sum((counts.get(k, 0) - want) ** 2 / want for k in range(n))
+
+
+def test_set_draws_uniform(cl):
+    """SRANDMEMBER and SPOP draw every member equally often, from a set
+    small enough to walk (500) and from one drawn by random windows of
+    hashes (4,000): a chi-square test over 100,000 draws each, against a
+    bound six standard deviations above its mean (so a fair draw fails it
+    about once in a billion runs; drawing the member after a random hash,
+    as a first version did, scores 5 to 20 times the bound)."""
+    for n in (500, 4000):
+        key = "st:uniform%d" % n
+        cl.call(cl.leader(), "SADD", key, *range(n))
+        counts = {}
+        with cl.client(cl.followers()[0]) as c:
+            for _ in range(100):
+                for m in c.call("SRANDMEMBER", key, "-1000"):
+                    counts[int(m)] = counts.get(int(m), 0) + 1
+        stat, bound = chi_square(counts, n, 100000), (n - 1) + 6 * (2 * (n - 1)) ** 0.5
+        check(stat < bound, "SRANDMEMBER over %d members: chi-square %.0f, bound %.0f" % (n, stat, bound))
+    counts, total = {}, 0
+    with cl.client(cl.leader()) as c:
+        for round_ in range(40):  # pop 1,000 of 4,000 members and put them back, 40 times
+            c.call("DEL", "st:pop")
+            c.call("SADD", "st:pop", *range(4000))
+            for m in c.call("SPOP", "st:pop", "1000"):
+                counts[int(m)] = counts.get(int(m), 0) + 1
+                total += 1
+    stat, bound = chi_square(counts, 4000, total), 3999 + 6 * (2 * 3999) ** 0.5
+    check(total == 40000 and stat < bound, "SPOP 1000 of 4,000, 40 times: chi-square %.0f, bound %.0f" % (stat, bound))
+
+
 def test_info_replication(cl):
     """INFO replication is shaped as Redis clients expect, on leader and follower."""
     lead = cl.leader()
@@ -1140,7 +1175,7 @@ def test_join_needs_secret(cl):
 # Each list runs in order on one cluster: a test may build on what the one
 # before left (test_torn_tail reads test_peer_garbage's key).
 THREE_NODES = [test_follower_writes, test_follower_pipeline, test_follower_reads, test_lease_reads, test_incr_everywhere, test_bitmaps_everywhere, test_hashes_everywhere,
-               test_sets_everywhere,
+               test_sets_everywhere, test_set_draws_uniform,
                test_info_replication,
                test_redis_tools, test_leader_failure, test_lost_majority, test_election_after_outage,
                test_peer_garbage, test_proxy_link_closed,

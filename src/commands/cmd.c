@@ -39,7 +39,8 @@ int cmd_keys(const command *cmd, int argc, const rstr *argv, int *pos, int cap) 
     long long k;
     if (cmd->keynum <= 0 || cmd->keynum >= argc || !str2ll(argv[cmd->keynum].p, argv[cmd->keynum].len, &k) || k <= 0)
         return n;
-    for (long long i = cmd->keynum + 1; i - cmd->keynum <= k && i < argc && n < cap; i++) pos[n++] = (int)i;
+    if (k > argc - cmd->keynum - 1) return n;  /* more than it holds: Redis names none, and refuses it */
+    for (int i = cmd->keynum + 1; i <= cmd->keynum + k && n < cap; i++) pos[n++] = i;
     return n;
 }
 

@@ -107,13 +107,8 @@ static uint64_t mix(uint64_t z) {  /* splitmix64's finalizer */
 }
 
 void coll_rng_init(cmdctx *x, coll_rng *r) {
-    if (x->applying) {  /* a fresh id: this entry's index and a count within it, never drawn twice */
-        char id[STORE_CID];
-        store_new_cid(x->f, id);
-        r->s = mix(get_be(id) ^ mix(get_be(id + 8) ^ mix(x->time_ms)));
-    } else {
-        r->s = (uint64_t)random() << 33 ^ (uint64_t)random() << 11 ^ (uint64_t)random();
-    }
+    if (x->applying) r->s = mix(store_entry_seed(x->f) ^ mix(x->time_ms));
+    else r->s = (uint64_t)random() << 33 ^ (uint64_t)random() << 11 ^ (uint64_t)random();
 }
 
 uint64_t coll_rng_below(coll_rng *r, uint64_t n) {
@@ -122,6 +117,14 @@ uint64_t coll_rng_below(coll_rng *r, uint64_t n) {
 }
 
 /* ---- draws ---- */
+
+/* A collection whose records disagree with its count: the start-up check
+ * refuses such a store, so this is a bug; never answer from it. */
+static void count_off(const coll *c) {
+    logmsg(LL_WARNING, "A %s holds fewer records than its count (%llu). Stopping: never answer wrongly",
+           type_name(c->type), (unsigned long long)c->count);
+    abort();
+}
 
 static void put_rec(buf *recs, const char *m, size_t ml, const char *v, size_t vl) {
     buf_put_u32(recs, (uint32_t)ml);
@@ -136,10 +139,11 @@ static int u64_cmp(const void *a, const void *b) {
 }
 
 /* By position: the record at each drawn position, one walk over the whole
- * collection (O(count)). Distinct draws by selection sampling, in order. */
-static void draw_by_position(cmdctx *x, const coll *c, coll_rng *r, uint64_t want, int distinct, buf *recs,
-                             size_t *at) {
-    uint64_t *draws = xmalloc(sizeof(uint64_t) * (want ? want : 1)), *pos = xmalloc(sizeof(uint64_t) * (want ? want : 1));
+ * collection (O(count)). Distinct draws by selection sampling, in order.
+ * 0 once the records pass max_bytes (nothing more is read). */
+static int draw_by_position(cmdctx *x, const coll *c, coll_rng *r, uint64_t want, int distinct, buf *recs,
+                            size_t *at, uint64_t max_bytes) {
+    uint64_t *draws = xmalloc(sizeof(uint64_t) * want), *pos = xmalloc(sizeof(uint64_t) * want);
     uint64_t n = 0;
     for (uint64_t i = 0, left = want; distinct && i < c->count && left; i++)
         if (coll_rng_below(r, c->count - i) < left) draws[n++] = i, left--;
@@ -153,59 +157,97 @@ static void draw_by_position(cmdctx *x, const coll *c, coll_rng *r, uint64_t wan
     store_elems *it = walk_from(x, c, 0);
     const char *k, *v, *mem;
     size_t kl, vl, ml;
-    for (uint64_t i = 0; j < m && store_elems_next(it, &k, &kl, &v, &vl) && (mem = coll_member(c, k, kl, &ml)); i++) {
+    int fits = 1;
+    for (uint64_t i = 0; fits && j < m && store_elems_next(it, &k, &kl, &v, &vl) && (mem = coll_member(c, k, kl, &ml));
+         i++) {
         if (i != pos[j]) continue;
         found[j++] = recs->len;
         put_rec(recs, mem, ml, v, vl);
+        fits = recs->len <= max_bytes;
     }
     store_elems_free(it);
-    for (; j < m; j++) found[j] = SIZE_MAX;
-    for (size_t i = 0; i < n; i++) at[i] = found[(uint64_t *)bsearch(&draws[i], pos, m, sizeof(uint64_t), u64_cmp) - pos];
+    if (fits && j < m) count_off(c);
+    for (size_t i = 0; fits && i < n; i++)
+        at[i] = found[(uint64_t *)bsearch(&draws[i], pos, m, sizeof(uint64_t), u64_cmp) - pos];
     free(found);
     free(pos);
     free(draws);
+    return fits;
 }
 
-/* By seeking: the first record at or after a random hash (wrapping), one
- * short read per draw (O(want log count)). Members after a wider gap of
- * hashes come a little more often, as a bucket's do in Redis's tables. 0
- * when distinct draws kept meeting members already drawn. */
-static int draw_by_seek(cmdctx *x, const coll *c, coll_rng *r, uint64_t want, int distinct, buf *recs, size_t *at) {
-    uint64_t tries = 0;
-    for (uint64_t i = 0; i < want;) {
-        if (++tries > 8 * want + 16) return 0;
-        store_elems *it = walk_from(x, c, coll_rng_below(r, UINT64_MAX));
-        const char *k, *v, *mem = NULL;
+/* By window: exactly uniform draws without walking the collection. A
+ * window of WIN_LAMBDA * 2^64 / count hashes at a random point holds about
+ * WIN_LAMBDA members; a slot drawn below WIN_SLOTS takes the window's
+ * member in that slot when it has one, else the draw starts again. So
+ * every member is taken with the same chance per try (window / 2^64 /
+ * WIN_SLOTS) however its hash lies, as long as no window holds more than
+ * WIN_SLOTS members: one that does (rare) gives up, and so does a draw
+ * that keeps missing. */
+#define WIN_LAMBDA 4
+#define WIN_SLOTS 16
+#define WIN_TRIES 1000
+
+/* The member in slot j of the window [h, h + w) (wrapping), into recs: 1;
+ * 0 when the window has fewer; -1 when it holds more than WIN_SLOTS. */
+static int window_member(store_elems *it, const coll *c, uint64_t h, uint64_t w, uint64_t j, buf *recs) {
+    uint64_t seen = 0;
+    for (int part = 0; part < 2; part++) {
+        uint64_t from = part ? 0 : h, end = h + w;  /* the second part only when the window wraps */
+        if (part && end >= h) break;
+        char be[1 + COLL_HASH_BYTES];
+        memcpy(be, c->pre, c->prelen);
+        put_be(be + c->prelen, from);
+        store_elems_seek(it, be, c->prelen + COLL_HASH_BYTES);
+        const char *k, *v, *mem;
         size_t kl, vl, ml;
-        if (!store_elems_next(it, &k, &kl, &v, &vl) || !(mem = coll_member(c, k, kl, &ml))) {
-            store_elems_free(it);
-            it = walk_from(x, c, 0);
-            if (!store_elems_next(it, &k, &kl, &v, &vl) || !(mem = coll_member(c, k, kl, &ml))) mem = NULL;
+        while (store_elems_next(it, &k, &kl, &v, &vl) && (mem = coll_member(c, k, kl, &ml))) {
+            uint64_t hv = get_be(k + c->prelen);
+            if (part ? hv >= end : (end > h && hv >= end)) break;
+            if (seen == j) put_rec(recs, mem, ml, v, vl);
+            if (++seen > WIN_SLOTS) return -1;
         }
-        if (!mem) {  /* none at all: a count off from the records, a bug */
-            store_elems_free(it);
-            for (; i < want; i++) at[i] = SIZE_MAX;
-            return 1;
-        }
-        int again = 0;
-        for (uint64_t j = 0; distinct && j < i && !again; j++)
-            again = get_u32(recs->data + at[j]) == ml && !memcmp(recs->data + at[j] + 8, mem, ml);
-        if (!again) {
-            at[i++] = recs->len;
-            put_rec(recs, mem, ml, v, vl);
-        }
-        store_elems_free(it);
     }
-    return 1;
+    return seen > j;
 }
 
-void coll_draw(cmdctx *x, const coll *c, coll_rng *r, uint64_t want, int distinct, buf *recs, size_t *at) {
-    if (want <= 64 && want * 16 <= c->count) {
+static int draw_by_window(cmdctx *x, const coll *c, coll_rng *r, uint64_t want, int distinct, buf *recs, size_t *at) {
+    uint64_t w = UINT64_MAX / c->count * WIN_LAMBDA;
+    store_elems *it = store_elems_new(x->f, c->meta, "", 0);
+    memberset taken;
+    memberset_init(&taken);
+    int ok = 1;
+    for (uint64_t i = 0, tries = 0; ok && i < want;) {
+        if (++tries > WIN_TRIES * (want + 1)) { ok = 0; break; }
         size_t mark = recs->len;
-        if (draw_by_seek(x, c, r, want, distinct, recs, at)) return;
+        uint64_t h = coll_rng_below(r, UINT64_MAX), j = coll_rng_below(r, WIN_SLOTS);
+        int got = window_member(it, c, h, w, j, recs);
+        if (got < 0) ok = 0;
+        if (got <= 0) continue;
+        if (distinct && !memberset_add(&taken, recs->data + mark + 8, get_u32(recs->data + mark))) {
+            recs->len = mark;  /* drawn already: again, so the draws stay uniform without repeats */
+            continue;
+        }
+        at[i++] = mark;
+    }
+    memberset_free(&taken);
+    store_elems_free(it);
+    return ok;
+}
+
+/* Collections this small are walked (exactly uniform, and cheap). */
+#define DRAW_WALK_MAX 1024
+
+int coll_draw(cmdctx *x, const coll *c, coll_rng *r, uint64_t want, int distinct, buf *recs, size_t *at,
+              uint64_t max_bytes) {
+    if (!want) return 1;
+    if (!c->count) count_off(c);
+    size_t mark = recs->len;
+    if (c->count > DRAW_WALK_MAX && want <= c->count / 4) {
+        if (draw_by_window(x, c, r, want, distinct, recs, at) && recs->len - mark <= max_bytes) return 1;
+        if (recs->len - mark > max_bytes) return 0;
         recs->len = mark;
     }
-    draw_by_position(x, c, r, want, distinct, recs, at);
+    return draw_by_position(x, c, r, want, distinct, recs, at, max_bytes + mark);
 }
 
 void coll_value_bulk(buf *out, const char *v, size_t vl) { reply_bulk(out, v, vl); }
@@ -239,15 +281,14 @@ static int rand_args(cmdctx *x, int argc, rstr *argv, const char *opt, long long
 static void rand_reply(cmdctx *x, const coll *c, uint64_t want, int distinct, coll_value_fn *value, int single) {
     buf recs;
     buf_init(&recs);
-    size_t *at = xmalloc(sizeof(size_t) * (want ? want : 1));
+    size_t *at = xmalloc(sizeof(size_t) * want);
     coll_rng r;
     coll_rng_init(x, &r);
-    coll_draw(x, c, &r, want, distinct, &recs, at);
     uint64_t bytes = 0;
-    for (size_t i = 0; i < want && bytes <= RAND_MAX_BYTES; i++)
-        bytes = at[i] == SIZE_MAX ? UINT64_MAX
-                                  : bytes + 32 + get_u32(recs.data + at[i]) + (value ? get_u32(recs.data + at[i] + 4) : 0);
-    if (bytes > RAND_MAX_BYTES) {
+    int fits = coll_draw(x, c, &r, want, distinct, &recs, at, RAND_MAX_BYTES);
+    for (size_t i = 0; fits && i < want && bytes <= RAND_MAX_BYTES; i++)
+        bytes += 32 + get_u32(recs.data + at[i]) + (value ? get_u32(recs.data + at[i] + 4) : 0);
+    if (!fits || bytes > RAND_MAX_BYTES) {
         reply_error(x->out, "ERR the reply would be too large");
     } else if (single) {
         reply_bulk(x->out, recs.data + at[0] + 8, get_u32(recs.data + at[0]));
@@ -268,6 +309,10 @@ void coll_randmember(cmdctx *x, int argc, rstr *argv, int type, size_t len, cons
                      const char *noun) {
     long long count = 0;
     int with = 0;
+    if (!opt && argc > 3) {  /* SRANDMEMBER: too many arguments before the count is read, as Redis */
+        reply_error(x->out, ERR_SYNTAX);
+        return;
+    }
     if (argc >= 3 && !rand_args(x, argc, argv, opt, &count, &with)) return;
     coll c;
     int r = coll_get(x, &argv[1], type, len, &c);

@@ -48,11 +48,14 @@ typedef struct coll_rng { uint64_t s; } coll_rng;
 void coll_rng_init(cmdctx *x, coll_rng *r);
 uint64_t coll_rng_below(coll_rng *r, uint64_t n);
 
-/* Draws want of c's hashed records (distinct: no repeats, want <= count;
- * else independent draws). Each is appended to recs as member length
- * (u32), value length (u32), member, value; at[i] is where draw i starts
- * (SIZE_MAX: none, a count off from the records: a bug, never answered). */
-void coll_draw(cmdctx *x, const coll *c, coll_rng *r, uint64_t want, int distinct, buf *recs, size_t *at);
+/* Draws want (> 0) of c's hashed records, exactly uniformly (distinct: no
+ * repeats, want <= count; else independent draws). Each is appended to
+ * recs as member length (u32), value length (u32), member, value; at[i] is
+ * where draw i starts. 0, the draws unfinished, once they pass max_bytes.
+ * Which records a seed draws is part of what SPOP writes: changing how
+ * draws are made changes what replaying a log does (docs/collections.md). */
+int coll_draw(cmdctx *x, const coll *c, coll_rng *r, uint64_t want, int distinct, buf *recs, size_t *at,
+              uint64_t max_bytes);
 
 /* How a family replies a record's value (NULL: members only). */
 typedef void coll_value_fn(buf *out, const char *v, size_t vl);

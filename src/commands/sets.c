@@ -32,11 +32,12 @@ static void set_new(cmdctx *x, coll *s) {
     s->made = 1;
 }
 
-/* Adds member m (sub-key in b, made by the caller) when absent; 1 if added. */
-static int member_add(cmdctx *x, coll *s, buf *b, const char *m, size_t n) {
+/* Adds member m (its sub-key made in b) when absent (fresh: known to be);
+ * 1 if added. */
+static int member_add(cmdctx *x, coll *s, buf *b, const char *m, size_t n, int fresh) {
     coll_sub(s, b, m, n);
     sval v;
-    if ((!s->made || s->count) && store_elem_get(x->f, s->meta, b->data, b->len, &v)) {
+    if (!fresh && (!s->made || s->count) && store_elem_get(x->f, s->meta, b->data, b->len, &v)) {
         sval_free(&v);
         return 0;
     }
@@ -47,7 +48,7 @@ static int member_add(cmdctx *x, coll *s, buf *b, const char *m, size_t n) {
     return 1;
 }
 
-/* SADD key member [member ...] */
+/* SADD key member [member ...] (a set unchanged is not written: WATCH) */
 void sadd_command(cmdctx *x, int argc, rstr *argv) {
     if (!x->f) return;
     coll s;
@@ -57,9 +58,9 @@ void sadd_command(cmdctx *x, int argc, rstr *argv) {
     buf b;
     buf_init(&b);
     long long added = 0;
-    for (int i = 2; i < argc; i++) added += member_add(x, &s, &b, argv[i].p, argv[i].len);
+    for (int i = 2; i < argc; i++) added += member_add(x, &s, &b, argv[i].p, argv[i].len, 0);
     buf_free(&b);
-    coll_save(x, &argv[1], &s);
+    if (added) coll_save(x, &argv[1], &s);
     reply_int(x->out, added);
 }
 
@@ -173,10 +174,9 @@ static void spop_some(cmdctx *x, coll *s, uint64_t want, int single) {
     buf_init(&recs);
     buf_init(&b);
     size_t *at = xmalloc(sizeof(size_t) * want);
-    coll_draw(x, s, &r, want, 1, &recs, at);
+    coll_draw(x, s, &r, want, 1, &recs, at, UINT64_MAX);
     if (!single) reply_array(x->out, (long long)want);
     for (uint64_t i = 0; i < want; i++) {
-        if (at[i] == SIZE_MAX) continue;  /* a count off from the records: the start-up check refuses such a store */
         const char *m = recs.data + at[i] + 8;
         uint32_t ml = get_u32(recs.data + at[i]);
         reply_bulk(x->out, m, ml);
@@ -238,8 +238,7 @@ void smove_command(cmdctx *x, int argc, rstr *argv) {
         src.count--;
         coll_save(x, &argv[1], &src);
         if (!rd) set_new(x, &dst);
-        member_add(x, &dst, &b, argv[3].p, argv[3].len);
-        coll_save(x, &argv[2], &dst);
+        if (member_add(x, &dst, &b, argv[3].p, argv[3].len, 0)) coll_save(x, &argv[2], &dst);
     }
     buf_free(&b);
     reply_int(x->out, moved);
@@ -260,8 +259,8 @@ static int open_sets(cmdctx *x, const rstr *keys, int n, coll *sets, int *presen
     return 1;
 }
 
-/* Whether sub-key k is a member of every set in sets[from..n) but one
- * (skip) when want is 1, or of none of them when want is 0. */
+/* Whether sub-key k is a member of every set in sets but skip (want 1),
+ * or of none of them (want 0). */
 static int in_sets(cmdctx *x, const coll *sets, const int *present, int n, int skip, const char *k, size_t kl,
                    int want) {
     for (int i = 0; i < n; i++) {
@@ -277,29 +276,45 @@ static int in_sets(cmdctx *x, const coll *sets, const int *present, int n, int s
     return 1;
 }
 
-/* The members of op over the n sets, into out (NULL: only counted, up to
- * limit when limit > 0); how many. */
-static uint64_t algebra(cmdctx *x, int op, const coll *sets, const int *present, int n, memberset *out,
-                        uint64_t limit) {
-    int lead = 0;  /* the set walked: the smallest for an intersection, the first for a difference */
+/* Where op's members go: counted only (up to limit when it is not 0),
+ * gathered for a reply (distinct ones: a union's may repeat), or added
+ * to a set being built. */
+typedef struct sink {
+    uint64_t n, limit;
+    memberset *reply;
+    coll *dst;
+    buf b;
+    int lead_ints;  /* every member of the walked set was an integer */
+} sink;
+
+/* 1 once the sink wants no more. */
+static int sink_put(cmdctx *x, int op, sink *k, const char *m, size_t ml) {
+    if (k->reply) k->n += (uint64_t)memberset_add(k->reply, m, ml);
+    else if (k->dst) k->n += (uint64_t)member_add(x, k->dst, &k->b, m, ml, op != OP_UNION);
+    else k->n++;
+    return k->limit && k->n >= k->limit;
+}
+
+/* op over the n sets into k: an intersection walks the smallest set and
+ * looks its members up in the others, a difference the first, a union
+ * all of them. */
+static void algebra(cmdctx *x, int op, const coll *sets, const int *present, int n, sink *k) {
+    int lead = 0;
     for (int i = 1; op == OP_INTER && i < n; i++)
         if (sets[i].count < sets[lead].count) lead = i;
-    uint64_t found = 0;
-    for (int i = 0; i < n; i++) {
-        if (op != OP_UNION && i != lead) continue;
-        if (!present[i] || (op == OP_INTER && !sets[lead].count)) continue;
+    k->lead_ints = 1;
+    int done = 0;
+    for (int i = 0; i < n && !done; i++) {
+        if ((op != OP_UNION && i != lead) || !present[i] || (op == OP_INTER && !sets[lead].count)) continue;
         store_elems *it = store_elems_new(x->f, sets[i].meta, "", 0);
-        const char *k, *v, *m;
+        const char *key, *v, *m;
         size_t kl, vl, ml;
-        while (store_elems_next(it, &k, &kl, &v, &vl) && (m = coll_member(&sets[i], k, kl, &ml))) {
-            int keep = op == OP_UNION || in_sets(x, sets, present, n, i, k, kl, op == OP_INTER);
-            if (keep && (out ? memberset_add(out, m, ml) : 1)) found++;
-            if (limit && found >= limit) break;
+        while (!done && store_elems_next(it, &key, &kl, &v, &vl) && (m = coll_member(&sets[i], key, kl, &ml))) {
+            k->lead_ints &= is_int(m, ml);
+            if (op == OP_UNION || in_sets(x, sets, present, n, i, key, kl, op == OP_INTER)) done = sink_put(x, op, k, m, ml);
         }
         store_elems_free(it);
-        if (limit && found >= limit) break;
     }
-    return found;
 }
 
 /* SINTER / SUNION / SDIFF key [key ...] (off the event loop: sets may be large) */
@@ -309,7 +324,8 @@ static void algebra_reply(cmdctx *x, int op, int n, rstr *keys) {
     if (open_sets(x, keys, n, sets, present)) {
         memberset out;
         memberset_init(&out);
-        algebra(x, op, sets, present, n, &out, 0);
+        sink k = {0, 0, &out, NULL, {0}, 0};
+        algebra(x, op, sets, present, n, &k);
         reply_array(x->out, (long long)out.n);
         const char *m;
         size_t ml, at = 0;
@@ -323,28 +339,35 @@ void sinter_command(cmdctx *x, int argc, rstr *argv) { algebra_reply(x, OP_INTER
 void sunion_command(cmdctx *x, int argc, rstr *argv) { algebra_reply(x, OP_UNION, argc - 1, &argv[1]); }
 void sdiff_command(cmdctx *x, int argc, rstr *argv) { algebra_reply(x, OP_DIFF, argc - 1, &argv[1]); }
 
+/* Redis 7.0's SDIFFSTORE, when the first set is large next to the rest,
+ * copies it whole and then removes the others' members: the result is a
+ * hashtable if the first set held more than an intset takes. */
+static int diff_copies_first(const coll *sets, const int *present, int n) {
+    uint64_t one = 0, two = 0;
+    for (int i = 0; i < n; i++)
+        if (present[i]) one += sets[0].count, two += sets[i].count;
+    return one / 2 > two;
+}
+
 /* SINTERSTORE / SUNIONSTORE / SDIFFSTORE destination key [key ...]: the
- * result replaces destination (whatever it held), or, empty, deletes it. */
+ * result, written as it is found under a new id, replaces destination
+ * (whatever it held), or, empty, deletes it. */
 static void algebra_store(cmdctx *x, int op, int argc, rstr *argv) {
     if (!x->f) return;
     int n = argc - 2;
     coll *sets = xmalloc(sizeof(coll) * (size_t)n), dst;
     int *present = xmalloc(sizeof(int) * (size_t)n);
     if (open_sets(x, &argv[2], n, sets, present)) {
-        memberset out;
-        memberset_init(&out);
-        algebra(x, op, sets, present, n, &out, 0);
         set_new(x, &dst);
-        buf b;
-        buf_init(&b);
-        const char *m;
-        size_t ml, at = 0;
-        while (memberset_next(&out, &at, &m, &ml)) member_add(x, &dst, &b, m, ml);
-        buf_free(&b);
+        sink k = {0, 0, NULL, &dst, {0}, 0};
+        buf_init(&k.b);
+        algebra(x, op, sets, present, n, &k);
+        buf_free(&k.b);
+        if (op == OP_DIFF && diff_copies_first(sets, present, n) && (!k.lead_ints || sets[0].count > INTSET_ENTRIES))
+            dst.meta[STORE_META] = 1;
         if (dst.count) coll_save(x, &argv[1], &dst);
         else key_del(x, &argv[1]);
         reply_int(x->out, (long long)dst.count);
-        memberset_free(&out);
     }
     free(present);
     free(sets);
@@ -375,8 +398,10 @@ void sintercard_command(cmdctx *x, int argc, rstr *argv) {
     coll *sets = xmalloc(sizeof(coll) * (size_t)n);
     int *present = xmalloc(sizeof(int) * (size_t)n), all = 1;
     if (open_sets(x, &argv[2], (int)n, sets, present)) {
+        sink k = {0, (uint64_t)limit, NULL, NULL, {0}, 0};
         for (int i = 0; i < n; i++) all &= present[i];
-        reply_int(x->out, all ? (long long)algebra(x, OP_INTER, sets, present, (int)n, NULL, (uint64_t)limit) : 0);
+        if (all) algebra(x, OP_INTER, sets, present, (int)n, &k);
+        reply_int(x->out, (long long)k.n);
     }
     free(present);
     free(sets);

@@ -66,6 +66,7 @@ struct store {
     ovl okeys, oelems;         /* the open batch's user keys, and its element records */
     buf ebuf;                  /* an element record's LevelDB key, being made */
     uint64_t cids;             /* collection ids given out by the entry being applied */
+    uint64_t seeds;            /* store_entry_seed() calls in the entry being applied */
     int garbage;               /* LevelDB may hold garbage markers ('g'): reclaim at the next write */
     buf reclaim_at;            /* where the last reclaim pass stopped (reclaim()) */
     int batch_marked;          /* the open batch holds one */
@@ -1348,6 +1349,23 @@ int store_elems_next(store_elems *i, const char **sub, size_t *sublen, const cha
     }
 }
 
+void store_elems_seek(store_elems *i, const char *from, size_t fromlen) {
+    size_t n;
+    const char *k = elem_key(i->f, i->prefix + 1, from, fromlen, &n);
+    leveldb_iter_seek(i->it, k, n);
+    i->step = 0;
+    size_t lo = 0, hi = i->npv;  /* the batch's: the first at or after k (pv is in order) */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const pend *q = &i->f->oelems.v[i->pv[mid]];
+        if (raw_cmp(q->key, q->klen, k, n) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    i->at = lo;
+}
+
+uint64_t store_entry_seed(store *f) { return (f->applied + 1) * 0x9e3779b97f4a7c15ULL ^ f->seeds++; }
+
 void store_elems_free(store_elems *i) {
     if (!i) return;
     leveldb_iter_destroy(i->it);
@@ -1657,6 +1675,7 @@ void store_set_applied(store *f, uint64_t index, uint64_t term) {
     f->applied = index;
     f->applied_term = term;
     f->cids = 0;
+    f->seeds = 0;
     /* Bound the memory of the overlay: big batches go out early, unsynced. */
     if (f->batch_bytes > BATCH_MAX_BYTES && store_write(f, 0) != 0 && !f->no_space) abort();
 }
@@ -2096,6 +2115,7 @@ int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term,
     f->garbage = 0;  /* an image holds live collections only */
     f->reclaim_at.len = 0;
     f->cids = 0;
+    f->seeds = 0;
     ovl_clear(&f->okeys);
     ovl_clear(&f->oelems);
     keycache_clear(f->kc);

@@ -228,6 +228,11 @@ typedef struct store_elems store_elems;
 store_elems *store_elems_new(store *f, const char *cid, const char *from, size_t fromlen);
 int store_elems_next(store_elems *it, const char **sub, size_t *sublen, const char **val, size_t *vlen);
 void store_elems_free(store_elems *it);
+/* Moves it (made from the collection's start) to sub-key from on. */
+void store_elems_seek(store_elems *it, const char *from, size_t fromlen);
+/* Inside an apply: a number drawn from the entry being applied (its index
+ * and how many were drawn before in it), the same on every replica. */
+uint64_t store_entry_seed(store *f);
 
 /* Deletions, for WATCH: keys are put in STORE_DEL_BUCKETS buckets by hash,
  * and each keeps the index of the last entry that deleted a key of it
