@@ -1009,6 +1009,106 @@ def test_sets(d):
     set_state(d, "sets final state", 3)
 
 
+# ---- Lists ----
+
+LIST_SCRIPT = [
+    "RPUSH l a b c", "LPUSH l x y", "LRANGE l 0 -1", "LLEN l", "LLEN nokey", "LINDEX l 0", "LINDEX l -1", "LINDEX l 5",
+    "LINDEX l -6", "LINDEX l x", "LINDEX nokey 0", "LRANGE l 1 2", "LRANGE l -2 -1", "LRANGE l 3 1", "LRANGE l -100 100",
+    "LRANGE l 5 10", "LRANGE l 0 x", "LRANGE nokey 0 -1", "LRANGE l -9223372036854775808 9223372036854775807",
+    "LPUSH", "LPUSH l", "RPUSHX nokey a", "LPUSHX nokey a", "EXISTS nokey", "RPUSHX l z", "LPUSHX l w v", "LRANGE l 0 -1",
+    "LPOP l", "RPOP l", "LPOP l 2", "RPOP l 2", "LPOP l 0", "LPOP l -1", "LPOP l x", "LPOP l 1 2", "RPOP l 100",
+    "EXISTS l", "LPOP nokey", "LPOP nokey 1", "LPOP nokey 0", "RPOP nokey 5", "LPOP l 9223372036854775807",
+    "RPUSH l 1 2 3 4 5", "LSET l 0 a", "LSET l -1 e", "LSET l 5 x", "LSET l -6 x", "LSET l x y", "LSET nokey 0 x",
+    "LRANGE l 0 -1", "LTRIM l 1 -2", "LRANGE l 0 -1", "LTRIM l 0 100", "LTRIM l -1 -1", "LRANGE l 0 -1",
+    "LTRIM l 5 1", "EXISTS l", "LTRIM nokey 0 1", "LTRIM l x 1", "RPUSH r a b a c a b a", "LREM r 2 a",
+    "LRANGE r 0 -1", "LREM r -1 a", "LRANGE r 0 -1", "LREM r 0 b", "LRANGE r 0 -1", "LREM r 0 zz", "LREM nokey 0 a",
+    "LREM r x a", "LREM r -9223372036854775808 a", "EXISTS r", "RPUSH r a a a", "LREM r 0 a", "EXISTS r",
+    "RPUSH i a b c d e", "LINSERT i BEFORE c X", "LINSERT i AFTER c Y", "LINSERT i before a F", "LINSERT i after e L",
+    "LRANGE i 0 -1", "LINSERT i BEFORE zz X", "LINSERT nokey BEFORE a X", "LINSERT i MIDDLE a X", "LINSERT i AFTER L M",
+    "LINSERT i BEFORE F N", "LRANGE i 0 -1", "LLEN i",
+    "RPUSH p a b c a b c a", "LPOS p a", "LPOS p b", "LPOS p zz", "LPOS p a RANK 2", "LPOS p a RANK -1",
+    "LPOS p a RANK -2", "LPOS p a RANK 5", "LPOS p a COUNT 0", "LPOS p a COUNT 2", "LPOS p a RANK -1 COUNT 2",
+    "LPOS p a MAXLEN 3", "LPOS p a MAXLEN 3 COUNT 0", "LPOS p c RANK -1 MAXLEN 2", "LPOS p c RANK -1 MAXLEN 1",
+    "LPOS p a RANK 0", "LPOS p a RANK x", "LPOS p a COUNT -1", "LPOS p a MAXLEN -1", "LPOS p a FOO", "LPOS p a RANK",
+    "LPOS p a RANK -9223372036854775808", "LPOS p a RANK -9223372036854775808 COUNT 2", "LPOS p a RANK 9223372036854775807",
+    "LPOS p a COUNT 9223372036854775807", "LPOS nokey a", "LPOS nokey a COUNT 0", "LPOS nokey a RANK 0",
+    "LPOS p a COUNT 1 COUNT 0", "LPOS p a RANK 2 COUNT 0 MAXLEN 0",
+    "RPUSH m1 a b c", "LMOVE m1 m2 LEFT RIGHT", "LMOVE m1 m2 RIGHT LEFT", "LRANGE m2 0 -1", "LMOVE m1 m1 LEFT RIGHT",
+    "LRANGE m1 0 -1", "LMOVE m1 m2 UP LEFT", "LMOVE m1 m2 left right", "LMOVE nokey m2 LEFT LEFT", "EXISTS m1",
+    "RPOPLPUSH m2 m2", "LRANGE m2 0 -1", "RPOPLPUSH nokey m2", "RPOPLPUSH m2 m3", "LRANGE m3 0 -1",
+    "LMPOP 1 m2 LEFT", "LMPOP 2 nokey m3 RIGHT COUNT 5", "EXISTS m3", "LMPOP 1 nokey LEFT", "LMPOP 0 m2 LEFT",
+    "LMPOP x m2 LEFT", "LMPOP 2 m2 LEFT", "LMPOP 1 m2 MIDDLE", "LMPOP 1 m2 LEFT COUNT 0", "LMPOP 1 m2 LEFT COUNT -1",
+    "LMPOP 1 m2 LEFT COUNT x", "LMPOP 1 m2 LEFT COUNT 1 COUNT 1", "LMPOP 1 m2 LEFT FOO", "LMPOP 1 m2 LEFT COUNT",
+    "LMPOP 9223372036854775807 m2 LEFT", "LMPOP",
+    "SET str x", "LPUSH str a", "RPUSH str a", "LPUSHX str a", "LPOP str", "RPOP str 1", "LPOP str 0", "LLEN str",
+    "LINDEX str 0", "LRANGE str 0 1", "LSET str 0 a", "LTRIM str 0 1", "LREM str 0 a", "LINSERT str BEFORE a b",
+    "LPOS str a", "LPOS str a RANK 0", "LMOVE str m2 LEFT LEFT", "RPUSH ml a", "LMOVE ml str LEFT LEFT",
+    "LMOVE nokey str LEFT LEFT", "LMPOP 2 str ml LEFT", "LMPOP 2 ml str LEFT", "LRANGE ml 0 -1",
+    "GET ml", "HSET ml a 1", "SADD ml a", "APPEND ml x", "TYPE ml", "OBJECT ENCODING ml", "OBJECT ENCODING nokey",
+    "RPUSH ml2 x", "COPY ml2 mlc", "RPUSH mlc y", "LRANGE ml2 0 -1", "LRANGE mlc 0 -1", "RENAME mlc mlr", "LRANGE mlr 0 -1",
+    "EXPIRE mlr 100", "TTL mlr", "LPUSH mlr z", "TTL mlr", "SCAN 0 TYPE list COUNT 1000", "DBSIZE",
+    "BLPOP nokey 0.01", "BRPOP nokey nokey2 0.01", "BLMPOP 0.01 1 nokey LEFT", "BRPOPLPUSH nokey d 0.01",
+    "BLMOVE nokey d LEFT LEFT 0.01", "RPUSH bq a b c", "BLPOP nokey bq 0", "BRPOP bq 0", "BLMPOP 0 2 nokey bq RIGHT COUNT 5",
+    "RPUSH bq a b", "BRPOPLPUSH bq bq2 0", "BLMOVE bq bq2 LEFT LEFT 0", "LRANGE bq2 0 -1", "EXISTS bq",
+    "BLPOP str 0", "BLPOP nokey str 0", "BLMPOP 0 1 str LEFT", "BRPOPLPUSH str d 0", "BLMOVE str d LEFT LEFT 0",
+    "RPUSH bq x", "BRPOPLPUSH bq str 0", "BLPOP bq x", "BLPOP bq -1", "BLPOP bq 1e400", "BLPOP bq inf", "BLPOP bq nan",
+    "BLPOP bq 9223372036854775807", "BLPOP bq -0.0001", "BLMPOP -1 1 bq LEFT",
+    "BLMPOP x 1 bq LEFT", "BLMPOP 0 0 bq LEFT", "BLMOVE bq d UP LEFT x", "BLMOVE bq d LEFT LEFT x", "BLPOP bq",
+    "BRPOPLPUSH bq d", "BLMPOP 0 1 bq", "LRANGE bq 0 -1",
+    "MULTI", "BLPOP nokey 0", "BRPOP nokey 0", "BLMPOP 0 1 nokey LEFT", "BRPOPLPUSH nokey d 0", "BLMOVE nokey d LEFT LEFT 0",
+    "RPUSH mq a", "BLPOP mq 0", "EXEC",
+    "RPUSH big " + " ".join(str(i) for i in range(300)), "LINSERT big BEFORE 150 mid", "LINSERT big AFTER 10 early",
+    "LINSERT big BEFORE 290 late", "LREM big 0 5", "LREM big 1 250", "LREM big -1 20", "LRANGE big 0 -1",
+    "LTRIM big 7 -9", "LRANGE big 0 -1", "LPOS big 100", "LPOS big mid RANK -1", "LINDEX big 150", "LLEN big",
+    "FLUSHALL", "LRANGE l 0 -1", "DBSIZE",
+]
+
+LIST_KEYS = ["l0", "l1", "l2", "t0"]
+LVALS = ["a", "b", "c", "", "1", "-1", "x y", "\x00", "\xff", "v" * 70, "a"]
+
+
+def random_list_cmd(r):
+    k = lambda: r.choice(LIST_KEYS)
+    v = lambda: r.choice(LVALS) if r.random() < 0.8 else str(r.randint(0, 30))
+    i = lambda: str(r.randint(-12, 12)) if r.random() < 0.95 else r.choice(BOUNDARY_INTS + ["x"])
+    side = lambda: r.choice(["LEFT", "RIGHT", "left", "right"] * 10 + ["UP"])
+    choices = [
+        lambda: ["LPUSH", k()] + [v() for _ in range(r.randint(1, 5))], lambda: ["RPUSH", k()] + [v() for _ in range(r.randint(1, 5))],
+        lambda: ["RPUSH", k()] + [v() for _ in range(r.randint(20, 60))],
+        lambda: ["LPUSHX", k(), v()], lambda: ["RPUSHX", k(), v(), v()],
+        lambda: ["LPOP", k()] + r.choice([[], [str(r.randint(0, 5))], ["-1"]]),
+        lambda: ["RPOP", k()] + r.choice([[], [str(r.randint(0, 5))], ["x"]]), lambda: ["LLEN", k()],
+        lambda: ["LINDEX", k(), i()], lambda: ["LRANGE", k(), i(), i()], lambda: ["LRANGE", k(), "0", "-1"],
+        lambda: ["LSET", k(), i(), v()], lambda: ["LTRIM", k(), i(), i()], lambda: ["LREM", k(), i(), v()],
+        lambda: ["LINSERT", k(), r.choice(["BEFORE", "AFTER", "after", "X"]), v(), v()],
+        lambda: ["LPOS", k(), v()] + r.choice([[], ["RANK", i()], ["COUNT", str(r.randint(0, 3))], ["MAXLEN", str(r.randint(0, 9))],
+                                              ["RANK", i(), "COUNT", str(r.randint(0, 3)), "MAXLEN", str(r.randint(0, 9))]]),
+        lambda: ["LMOVE", k(), k(), side(), side()], lambda: ["RPOPLPUSH", k(), k()],
+        lambda: ["LMPOP", str(r.randint(0, 3)), k(), k(), side()] + r.choice([[], ["COUNT", str(r.randint(0, 4))]]),
+        lambda: ["BLPOP", k(), k(), "0.001"] if r.random() < 0.1 else ["BLPOP", k(), "l0", "l1", "l2", "0"] if False else ["LLEN", k()],
+        lambda: ["BLMOVE", k(), k(), side(), side(), "0.001"] if r.random() < 0.1 else ["LLEN", k()],
+        lambda: ["TYPE", k()], lambda: ["DEL", k()], lambda: ["EXISTS", k()], lambda: ["GET", k()],
+        lambda: ["SET", k(), v()], lambda: ["SADD", k(), v()], lambda: ["APPEND", k(), v()],
+        lambda: ["RENAME", k(), k()], lambda: ["COPY", k(), k()] + r.choice([[], ["REPLACE"]]),
+        lambda: ["EXPIRE", k(), "1000"], lambda: ["TTL", k()], lambda: ["DBSIZE"],
+    ]
+    return r.choice(choices)()
+
+
+def test_lists(d):
+    """LPUSH, RPUSH, LPUSHX, RPUSHX, LPOP, RPOP, LLEN, LINDEX, LRANGE, LSET, LTRIM, LREM, LINSERT, LPOS, LMOVE,
+    RPOPLPUSH, LMPOP and the blocking forms where they do not block (an element ready, a timeout, inside
+    MULTI, their argument errors), WRONGTYPE both ways, OBJECT ENCODING: scripted cases, then seeded random
+    commands (pipelined in hundreds) byte for byte; then each list whole."""
+    d.both("FLUSHALL")
+    for cmd in LIST_SCRIPT:
+        d.compare(args_of(cmd), "lists script")
+    random_pipelines(d, random.Random(d.seed + 21), random_list_cmd, lambda c, ra, rb: ra == rb, "lists")
+    for key in LIST_KEYS:
+        d.compare(["LRANGE", key, "0", "-1"], "lists final state")
+        d.compare(["TYPE", key], "lists final state")
+
+
 # ---- Expiry ----
 
 FAR, FAR_MS = "4102444800", "4102444800123"  # 2100-01-01 00:00:00 UTC (and 123 ms): absolute, compared exactly
@@ -1630,7 +1730,7 @@ def test_transactions(d):
                 for c in pair: c.close()
 
 TESTS = [test_script, test_extreme, test_patterns, test_raw_protocol, test_expiry, test_transactions, test_random,
-         test_pipelined, test_final_state, test_bitmaps, test_hashes, test_sets, test_auth_nopass, test_protected_mode, test_acl, test_acl_random]
+         test_pipelined, test_final_state, test_bitmaps, test_hashes, test_sets, test_lists, test_auth_nopass, test_protected_mode, test_acl, test_acl_random]
 TESTS_PASSWORD = [test_auth_password, test_config_set_requirepass]
 
 

@@ -3,6 +3,7 @@
  * steer the server rather than data. They run on the node the client
  * reached, through the front end's accessors (server.h, client.h,
  * dispatch.h). */
+#include "blocking.h"
 #include "auth.h"
 #include "client.h"
 #include "crc.h"
@@ -523,8 +524,8 @@ static void info_server(buf *b, store *f, const char *name) {
 static void info_clients(buf *b, store *f, const char *name) {
     (void)f; (void)name;
     buf_printf(b, "# Clients\r\nconnected_clients:%lld\r\nforwarded_clients:%lld\r\nmaxclients:%lld\r\n"
-                  "blocked_clients:0\r\n\r\n",
-               client_count(), client_proxy_count(), server_cfg()->maxclients);
+                  "blocked_clients:%lld\r\n\r\n",
+               client_count(), client_proxy_count(), server_cfg()->maxclients, blocking_clients());
 }
 
 static void info_memory(buf *b, store *f, const char *name) {
@@ -615,7 +616,7 @@ void info_command(cmdctx *x, int argc, rstr *argv) {
 static void flag_names(const command *c, buf *o) {
     static const struct { int f; const char *n; } names[] = {
         {CMD_WRITE, "write"}, {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"}, {CMD_ADMIN, "admin"},
-        {CMD_NOSCRIPT, "noscript"}, {CMD_LOADING, "loading"}, {CMD_STALE, "stale"}, {CMD_FAST, "fast"},
+        {CMD_NOSCRIPT, "noscript"}, {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"}, {CMD_STALE, "stale"}, {CMD_FAST, "fast"},
         {CMD_NO_AUTH, "no_auth"}, {CMD_NO_MULTI, "no_multi"},
     };
     int n = c->keynum > 0;

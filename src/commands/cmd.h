@@ -25,6 +25,7 @@ typedef struct cmdctx {
     int wait_transfer;    /* once the leadership transfer started is under way */
     int wait_stop;        /* SHUTDOWN: no reply unless the stop is called off (server_stop) */
     int applying;         /* inside kv_apply: the store takes writes, randomness comes from the entry */
+    int in_tx;            /* inside EXEC: a blocking command answers as if it timed out */
 } cmdctx;
 
 typedef void cmd_proc(cmdctx *x, int argc, rstr *argv);
@@ -44,6 +45,7 @@ enum {
     CMD_NO_AUTH = 1 << 11,  /* may run before the client has authenticated (auth.h) */
     CMD_OFF_LOOP = 1 << 12, /* not a Redis flag: a read whose work may be long (LCS): on the fetch thread */
     CMD_NO_MULTI = 1 << 13, /* refused inside MULTI */
+    CMD_BLOCKING = 1 << 14, /* may block its client (BLPOP...): the server's blocking.h serves it */
 };
 
 typedef struct command {
@@ -112,6 +114,9 @@ long long cmd_idle_seconds(const rstr *key, uint64_t now_s);
  * as argv holds; a count that is not a positive number names none). */
 int cmd_keys(const command *cmd, int argc, const rstr *argv, int *pos, int cap);
 
+/* A CMD_BLOCKING command (valid) waits on the keys argv[*from .. *from +
+ * *n) for timeout_ms (0: for ever); 0 if its arguments are not valid. */
+int list_block_spec(int argc, rstr *argv, int *from, int *n, long long *timeout_ms);
 /* Iteration over the table for COMMAND and INFO commandstats. */
 command *cmd_table(int *n);
 /* Lowercase copy of a command name into out (cap bytes). */

@@ -74,6 +74,12 @@ cmd_proc hset_command, hsetnx_command, hmset_command, hget_command, hmget_comman
 cmd_proc sadd_command, srem_command, smembers_command, sismember_command, smismember_command, scard_command,
     spop_command, srandmember_command, smove_command, sinter_command, sunion_command, sdiff_command,
     sinterstore_command, sunionstore_command, sdiffstore_command, sintercard_command, sscan_command;
+/* lists.c */
+cmd_proc lpush_command, rpush_command, lpushx_command, rpushx_command, lpop_command, rpop_command, llen_command,
+    lindex_command, lrange_command, lset_command, ltrim_command, lrem_command, linsert_command, lpos_command,
+    lmove_command, rpoplpush_command, lmpop_command, blpop_command, brpop_command, blmpop_command,
+    brpoplpush_command, blmove_command;
+const char *list_encoding(const sval *v);
 /* OBJECT ENCODING's answer for a hash, a set: Redis's, by its metadata. */
 const char *hash_encoding(const sval *v);
 const char *set_encoding(const sval *v);

@@ -55,6 +55,7 @@ static const char *string_encoding(const sval *v) {
 static const char *coll_encoding(const sval *v) {
     if (v->type == STORE_HASH) return hash_encoding(v);
     if (v->type == STORE_SET) return set_encoding(v);
+    if (v->type == STORE_LIST) return list_encoding(v);
     return "unknown";
 }
 

@@ -26,6 +26,9 @@
 #define B "bitmap"
 #define H "hash"
 #define SE "set"
+#define L "list"
+#define NS CMD_NOSCRIPT
+#define BL CMD_BLOCKING
 #define K "generic"
 #define C "connection"
 #define V "server"
@@ -153,6 +156,28 @@ static command table[] = {
     ROW("sdiffstore", -3, W | D, 1, -1, 1, sdiffstore_command, SE, "1.0.0", "Subtract multiple sets and store the resulting set in a key", "O(N) where N is the total number of elements in all given sets."),
     ROWK("sintercard", -3, R | CMD_OFF_LOOP, 0, 0, 0, 1, sintercard_command, SE, "7.0.0", "Intersect multiple sets and return the cardinality of the result", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."),
     ROW("sscan", -3, R, 1, 1, 1, sscan_command, SE, "2.8.0", "Incrementally iterate Set elements", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.."),
+    ROW("lpush", -3, W | D | F, 1, 1, 1, lpush_command, L, "1.0.0", "Prepend one or multiple elements to a list", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."),
+    ROW("rpush", -3, W | D | F, 1, 1, 1, rpush_command, L, "1.0.0", "Append one or multiple elements to a list", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."),
+    ROW("lpushx", -3, W | D | F, 1, 1, 1, lpushx_command, L, "2.2.0", "Prepend an element to a list, only if the list exists", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."),
+    ROW("rpushx", -3, W | D | F, 1, 1, 1, rpushx_command, L, "2.2.0", "Append an element to a list, only if the list exists", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."),
+    ROW("lpop", -2, W | F, 1, 1, 1, lpop_command, L, "1.0.0", "Remove and get the first elements in a list", "O(N) where N is the number of elements returned"),
+    ROW("rpop", -2, W | F, 1, 1, 1, rpop_command, L, "1.0.0", "Remove and get the last elements in a list", "O(N) where N is the number of elements returned"),
+    ROW("llen", 2, R | F, 1, 1, 1, llen_command, L, "1.0.0", "Get the length of a list", "O(1)"),
+    ROW("lindex", 3, R, 1, 1, 1, lindex_command, L, "1.0.0", "Get an element from a list by its index", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1)."),
+    ROW("lrange", 4, R | CMD_OFF_LOOP, 1, 1, 1, lrange_command, L, "1.0.0", "Get a range of elements from a list", "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range."),
+    ROW("lset", 4, W | D, 1, 1, 1, lset_command, L, "1.0.0", "Set the value of an element in a list by its index", "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1)."),
+    ROW("ltrim", 4, W, 1, 1, 1, ltrim_command, L, "1.0.0", "Trim a list to the specified range", "O(N) where N is the number of elements to be removed by the operation."),
+    ROW("lrem", 4, W, 1, 1, 1, lrem_command, L, "1.0.0", "Remove elements from a list", "O(N+M) where N is the length of the list and M is the number of elements removed."),
+    ROW("linsert", 5, W | D, 1, 1, 1, linsert_command, L, "2.2.0", "Insert an element before or after another element in a list", "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N)."),
+    ROW("lpos", -3, R | CMD_OFF_LOOP, 1, 1, 1, lpos_command, L, "6.0.6", "Return the index of matching elements on a list", "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time."),
+    ROW("lmove", 5, W | D, 1, 2, 1, lmove_command, L, "6.2.0", "Pop an element from a list, push it to another list and return it", "O(1)"),
+    ROW("rpoplpush", 3, W | D, 1, 2, 1, rpoplpush_command, L, "1.2.0", "Remove the last element in a list, prepend it to another list and return it", "O(1)"),
+    ROWK("lmpop", -4, W, 0, 0, 0, 1, lmpop_command, L, "7.0.0", "Pop elements from a list", "O(N+M) where N is the number of provided keys and M is the number of elements returned."),
+    ROW("blpop", -3, W | NS | BL, 1, -2, 1, blpop_command, L, "2.0.0", "Remove and get the first element in a list, or block until one is available", "O(N) where N is the number of provided keys."),
+    ROW("brpop", -3, W | NS | BL, 1, -2, 1, brpop_command, L, "2.0.0", "Remove and get the last element in a list, or block until one is available", "O(N) where N is the number of provided keys."),
+    ROWK("blmpop", -5, W | BL, 0, 0, 0, 2, blmpop_command, L, "7.0.0", "Pop elements from a list, or block until one is available", "O(N+M) where N is the number of provided keys and M is the number of elements returned."),
+    ROW("brpoplpush", 4, W | D | NS | BL, 1, 2, 1, brpoplpush_command, L, "2.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)"),
+    ROW("blmove", 6, W | D | NS | BL, 1, 2, 1, blmove_command, L, "6.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)"),
     ROW("lcs", -3, R | CMD_OFF_LOOP, 1, 2, 1, lcs_command, S, "7.0.0", "Find longest common substring", "O(N*M) where N and M are the lengths of s1 and s2, respectively"),
     ROW("setex", 4, W | D, 1, 1, 1, setex_command, S, "2.0.0", "Set the value and expiration of a key", "O(1)"),
     ROW("psetex", 4, W | D, 1, 1, 1, psetex_command, S, "2.6.0", "Set the value and expiration in milliseconds of a key", "O(1)"),

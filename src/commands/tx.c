@@ -232,9 +232,11 @@ void exec_command(cmdctx *x, int argc, rstr *argv) {
         }
     }
     reply_array(x->out, n);
+    x->in_tx = 1;
     for (int i = 0, k = first; i < n; i++) {
         int a = (int)count_arg(&argv[k], argc);
         run_one(x, a, &argv[k + 1]);
         k += 1 + a;
     }
+    x->in_tx = 0;
 }

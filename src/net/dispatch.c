@@ -1,5 +1,6 @@
 #include "dispatch.h"
 #include "auth.h"
+#include "blocking.h"
 #include "forward.h"
 #include "multi.h"
 #include "node.h"
@@ -33,7 +34,7 @@ typedef struct request {
 enum { GO_LOCAL, GO_FORWARDED, GO_HELD, GO_ANSWERED };
 
 int dispatch_run_at(client *c, const command *cmd, int argc, rstr *argv, buf *out, uint64_t time_ms) {
-    cmdctx x = {server_store(), out, c, time_ms, 0, 0, 0, 0};
+    cmdctx x = {server_store(), out, c, time_ms, 0, 0, 0, 0, 0};
     cmd->proc(&x, argc, argv);
     return x.wait_stop;
 }
@@ -96,6 +97,7 @@ static int hold_over(const client *c, int reachable) {
     case HOLD_FORWARDS: return c->fwd_bytes <= FORWARD_MAX_BYTES / 2;
     case HOLD_APPLIED: return node_applied() >= c->acked_write;
     case HOLD_STOP: return !c->stop_wait;
+    case HOLD_BLOCKED: return !blocking_holds(c);
     default: return reachable;
     }
 }
@@ -260,7 +262,7 @@ static void count(const request *r) {
 static void run_leader_command(client *c, const request *r) {
     static buf out;
     out.len = out.pos = 0;
-    cmdctx x = {server_store(), &out, c, 0, 0, 0, 0, 0};
+    cmdctx x = {server_store(), &out, c, 0, 0, 0, 0, 0, 0};
     r->run->proc(&x, r->argc, r->argv);
     if (x.wait_index) { writes_await_index(c, x.wait_index); return; }
     if (x.wait_transfer) { writes_await_transfer(c); return; }
@@ -334,6 +336,7 @@ static void propose_exec(client *c) {
 int dispatch_request(client *c) {
     request r = {c->parser.argc, c->parser.argv, NULL, NULL, NULL, 0, 0, 0};
     if (c->stop_wait) { hold(c, HOLD_STOP); return 0; }  /* as Redis blocks a SHUTDOWN's client */
+    if (blocking_holds(c)) { hold(c, HOLD_BLOCKED); return 0; }  /* Redis reads nothing more from a blocked client */
     if (c->proxy && forward_proxy_user(c)) return 1;
     if (!c->proxy && c->fwd_multi && !node_accepting() && multi_forwarding(c, cmd_lookup(r.argv[0].p, r.argv[0].len)))
         return forward_tx(c, &r);
@@ -352,12 +355,16 @@ int dispatch_request(client *c) {
     count(&r);
     /* OBJECT names its key at 2: a sub; a forwarded command counts here too (reads are served here) */
     if (r.cmd->first > 0 || r.cmd->keynum > 0) cmd_note_access(r.cmd, r.argc, r.argv, (uint64_t)server_now());
-    if (go == GO_FORWARDED) return 1;
+    if (go == GO_FORWARDED) {
+        if (r.run->flags & CMD_BLOCKING) blocking_forwarded(c, r.argc, r.argv);
+        return 1;
+    }
     if (r.lead) run_leader_command(c, &r);
     else if (exec) propose_exec(c);
     else if (r.write) {
         auth_prepare_write(&r.argc, &r.argv);
-        writes_propose(c, r.argc, r.argv, cmd_ok_when_committed(r.run, r.argc));
+        if (r.run->flags & CMD_BLOCKING) blocking_propose(c, r.argc, r.argv);
+        else writes_propose(c, r.argc, r.argv, cmd_ok_when_committed(r.run, r.argc));
     }
     else if (r.data) reads_queue(c);
     else if (!(debug_off_loop(c, r.argc, r.argv) && reads_fetch_now(c))) run_now(c, &r);

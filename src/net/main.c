@@ -1,6 +1,7 @@
 /* main: options, start-up, the step before each loop sleep, signals and
  * shutdown. It wires the node's callbacks to the front-end modules. */
 #include "auth.h"
+#include "blocking.h"
 #include "client.h"
 #include "dispatch.h"
 #include "expiry.h"
@@ -38,6 +39,7 @@ static void before_sleep_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
     dispatch_resume_held();
     for (int k = 0;; k++) {
         reads_start();
+        blocking_serve();
         node_process();
         writes_answer_committed();
         reads_serve();
@@ -59,6 +61,7 @@ static void again_cb(struct ev_loop *loop, ev_idle *w, int revents) {
 static void on_leader_changed(void) {
     /* a barrier belongs to one term of one leader: never carry it over */
     reads_fail_all();
+    blocking_leader_changed();
     forward_on_leader_changed();
     multi_leader_changed();
 }

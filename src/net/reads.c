@@ -274,7 +274,7 @@ static void fetch_run(void *arg, buf *reply) {
         read_job_step(a->job, LONG_MAX, reply);
         return;
     }
-    cmdctx x = {a->rd, reply, NULL, a->time_ms, 0, 0, 0, 0};
+    cmdctx x = {a->rd, reply, NULL, a->time_ms, 0, 0, 0, 0, 0};
     a->cmd->proc(&x, a->argc, a->argv);
 }
 

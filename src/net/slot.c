@@ -1,4 +1,5 @@
 #include "slot.h"
+#include "blocking.h"
 #include "forward.h"
 #include "multi.h"
 #include "node.h"
@@ -23,6 +24,7 @@ slot *slot_new(client *c, int state) {
 void slot_allow_bytes(slot *s, uint64_t bytes) { s->deadline += (double)bytes / (8 << 20); }
 
 static void slot_free(slot *s) {
+    blocking_gone(s);
     for (int i = 0; i < s->argc; i++) free(s->argv[i].p);
     free(s->argv);
     buf_free(&s->reply);
@@ -57,6 +59,7 @@ static void slot_detach(slot *s) {
     case SLOT_READ: case SLOT_SLICED: case SLOT_FETCH: reads_detach(s); break;
     case SLOT_FWD: forward_detach(s); break;
     case SLOT_STOP: server_stop_detach(s); break;
+    case SLOT_BLOCKED: blocking_detach(s); break;
     }
 }
 
@@ -109,6 +112,7 @@ void slot_expire(client *c, double now) {
     for (slot *s = c->shead; s; s = s->next) {
         if (s->state == SLOT_DONE) continue;
         if (s->deadline > now) return;  /* before the costlier check: most slots stop here */
+        if (s->state == SLOT_BLOCKED) { blocking_timeout(s); continue; }
         if (only_apply_awaited(s)) continue;
         if (s->state == SLOT_FWD) forward_end(c);
         else slot_fail(s, s->state == SLOT_APPLY ? ERR_UNKNOWN : ERR_NO_LEADER);

@@ -15,7 +15,7 @@
 #include "fetch.h"
 #include "resp.h"
 
-enum { SLOT_DONE, SLOT_APPLY, SLOT_READ, SLOT_FWD, SLOT_TRANSFER, SLOT_SLICED, SLOT_FETCH, SLOT_STOP };
+enum { SLOT_DONE, SLOT_APPLY, SLOT_READ, SLOT_FWD, SLOT_TRANSFER, SLOT_SLICED, SLOT_FETCH, SLOT_STOP, SLOT_BLOCKED };
 typedef struct slot {
     struct slot *next;           /* the client's order */
     struct slot *qnext;          /* the queue that will answer it */
@@ -25,7 +25,7 @@ typedef struct slot {
     uint64_t round, need;        /* SLOT_READ: barrier round, index to wait for */
     uint64_t remote;             /* SLOT_READ on a follower: the read index request it waits for (reads.h) */
     uint64_t time_ms;            /* SLOT_READ: its cluster time when the leader gave it (0: this node's) */
-    int argc;                    /* SLOT_READ: the command, run once confirmed */
+    int argc;                    /* SLOT_READ: the command, run once confirmed; a blocking one's, proposed again */
     rstr *argv;
     uint64_t aseq;               /* SLOT_APPLY: its place in the apply queue */
     uint64_t fwd_bytes;          /* SLOT_FWD: the request's size */
@@ -35,6 +35,10 @@ typedef struct slot {
     double deadline;
     buf reply;
     buf *locals;                 /* EXEC: the commands the node runs itself once it applied (multi.h) */
+    int blocking, bq;            /* a blocking command's (blocking.h); where it waits there */
+    uint64_t bseq;               /* its place among the blocked */
+    double block_deadline;       /* when it stops waiting (INFINITY: never) */
+    struct slot *bprev, *bnext;  /* the blocked, in order */
 } slot;
 
 /* Errors of requests that could not be answered the normal way. */

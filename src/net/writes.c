@@ -1,4 +1,5 @@
 #include "writes.h"
+#include "blocking.h"
 #include "entry.h"
 #include "node.h"
 #include "server.h"
@@ -54,6 +55,10 @@ buf *writes_reply_for(uint64_t index, uint64_t term) {
     waiter *w = aq_at(aq.head++);
     slot *s = w->s;
     if (!s) return NULL;
+    if (w->term == term && s->blocking) {  /* popped, or blocks: blocking_serve() looks */
+        blocking_applied(s);
+        return &s->reply;
+    }
     slot_done(s);
     if (w->term == term) return &s->reply;
     reply_error(&s->reply, ERR_NOT_APPLIED);
@@ -70,6 +75,18 @@ static slot *await_index(client *c, uint64_t index) {
 }
 
 void writes_await_index(client *c, uint64_t index) { await_index(c, index); }
+
+void writes_repropose(slot *s) {
+    size_t len;
+    char *entry = entry_blob(ENTRY_COMMAND, node_time(), s->argc, s->argv, &len);
+    s->state = SLOT_APPLY;
+    s->index = node_propose_blob(entry, len);
+    s->term = node_term();
+    s->deadline = server_now() + (double)server_cfg()->cluster_request_timeout / 1000.0;
+    slot_allow_bytes(s, len);
+    aq_push(s);
+    if (s->c) s->c->last_write = s->index;
+}
 
 slot *writes_propose(client *c, int argc, rstr *argv, int ok) {
     size_t len;

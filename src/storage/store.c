@@ -1238,6 +1238,10 @@ void store_elem_put(store *f, const char *cid, const char *sub, size_t sublen, c
     elem_set(f, cid, sub, sublen, val, vlen, 0);
 }
 
+void store_elem_drop(store *f, const char *cid, const char *sub, size_t sublen) {
+    elem_set(f, cid, sub, sublen, NULL, 0, 1);
+}
+
 int store_elem_del(store *f, const char *cid, const char *sub, size_t sublen) {
     sval v;
     if (!store_elem_get(f, cid, sub, sublen, &v)) return 0;

@@ -221,6 +221,8 @@ int store_elem_get(store *f, const char *cid, const char *sub, size_t sublen, sv
 void store_elem_put(store *f, const char *cid, const char *sub, size_t sublen, const char *val, size_t vlen);
 /* 1 if it was there. */
 int store_elem_del(store *f, const char *cid, const char *sub, size_t sublen);
+/* The same for a record the caller knows is there (no read). */
+void store_elem_drop(store *f, const char *cid, const char *sub, size_t sublen);
 /* The collection's elements from sub-key from on, in sub-key order: inside
  * an apply LevelDB merged with the open batch, on a read handle LevelDB
  * at its point in time. Each record stays valid until the next call. */
