@@ -266,6 +266,66 @@ def test_set_draws_uniform(cl):
     check(total == 40000 and stat < bound, "SPOP 1000 of 4,000, 40 times: chi-square %.0f, bound %.0f" % (stat, bound))
 
 
+def blocked(cl, node, n, seconds=10):
+    """Whether node counts at least n blocked clients (INFO clients), within seconds."""
+    return wait_for(lambda: int(cl.info(node, "clients")["blocked_clients"]) >= n, seconds)
+
+
+def test_blocking_pops(cl):
+    """BLPOP, BRPOP, BLMOVE and BLMPOP from clients on every node: served in
+    the order they blocked (one element each, whichever node they are on),
+    timeouts as Redis's, a client that leaves while blocked takes nothing,
+    and a leader that hands over answers its blocked clients an error to
+    retry (nothing popped for them), after which no pushed element is lost."""
+    lead = cl.leader()
+    f1, f2 = cl.followers(lead)
+    order = [lead, f1, f2, f1]
+    cs = [cl.client(n, 30) for n in order]
+    for k, c in enumerate(cs):
+        c.send(("BLPOP", "bq:fifo", "bq:none", "20"))
+        check(blocked(cl, lead, k + 1), "client %d blocked (through node %d)" % (k + 1, order[k]))
+    check(cl.call(f2, "RPUSH", "bq:fifo", "e1", "e2", "e3", "e4") == 4, "RPUSH through a follower")
+    got = [c.read() for c in cs]
+    check(got == [[b"bq:fifo", b"e%d" % (k + 1)] for k in range(4)], "each client got one element, in order: %r" % got)
+    check(cl.call(lead, "EXISTS", "bq:fifo") == 0, "the list is gone")
+    t0 = time.monotonic()
+    r = cs[1].call("BRPOP", "bq:none", "0.3")
+    took = time.monotonic() - t0
+    check(r is None and took >= 0.3, "BRPOP times out with nil through a follower after %.2f s" % took)
+    cs[2].send(("BLMOVE", "bq:src", "bq:dst", "RIGHT", "LEFT", "20"))
+    cs[3].send(("BLMPOP", "20", "2", "bq:none", "bq:src", "LEFT", "COUNT", "5"))
+    check(blocked(cl, lead, 2), "BLMOVE and BLMPOP blocked")
+    cl.call(lead, "RPUSH", "bq:src", "a", "b", "c")
+    check(cs[2].read() == b"c", "BLMOVE took the last element")
+    check(cs[3].read() == [b"bq:src", [b"a", b"b"]], "BLMPOP took the rest")
+    check(wait_for(lambda: all(cl.call(n, "LRANGE", "bq:dst", "0", "-1") == [b"c"] for n in (1, 2, 3)), 10),
+          "every node reads the moved element")
+    gone = cl.client(f1)
+    gone.send(("BLPOP", "bq:left", "0"))
+    check(blocked(cl, lead, 1), "a client blocked, then leaves")
+    gone.close()
+    check(wait_for(lambda: int(cl.info(lead, "clients")["blocked_clients"]) == 0, 10), "its wait is over")
+    cl.call(lead, "RPUSH", "bq:left", "kept")
+    time.sleep(0.3)
+    check(cl.call(lead, "LRANGE", "bq:left", "0", "-1") == [b"kept"], "the element stays for the next client")
+    for c in cs[:3]:
+        c.send(("BLPOP", "bq:handover", "0"))
+    check(blocked(cl, lead, 3), "three clients blocked before a hand-over")
+    check(cl.transfer_to(f1), "leadership handed to node %d" % f1)
+    errs = [cs[k].read() for k in range(3)]
+    # the leader's own client and the other follower's hear CLUSTERDOWN (nothing
+    # popped); the new leader's own client had its session with the old one
+    # end, and hears TIMEOUT outcome unknown (redis-compat.md, blocking pops)
+    check(all(isinstance(e, harness.Error) and str(e).startswith(("CLUSTERDOWN", "TIMEOUT")) for e in errs)
+          and str(errs[0]).startswith("CLUSTERDOWN"), "blocked clients told CLUSTERDOWN or TIMEOUT: %r" % errs)
+    new = cl.leader()
+    check(cl.call(new, "RPUSH", "bq:handover", "x", "y") == 2 and cl.call(lead, "LLEN", "bq:handover") in (0, 2),
+          "pushed after the hand-over")
+    check(wait_for(lambda: cl.call(lead, "LLEN", "bq:handover") == 2, 10), "nothing popped for the answered clients")
+    for c in cs:
+        c.close()
+
+
 def test_info_replication(cl):
     """INFO replication is shaped as Redis clients expect, on leader and follower."""
     lead = cl.leader()
@@ -1175,7 +1235,7 @@ def test_join_needs_secret(cl):
 # Each list runs in order on one cluster: a test may build on what the one
 # before left (test_torn_tail reads test_peer_garbage's key).
 THREE_NODES = [test_follower_writes, test_follower_pipeline, test_follower_reads, test_lease_reads, test_incr_everywhere, test_bitmaps_everywhere, test_hashes_everywhere,
-               test_sets_everywhere, test_set_draws_uniform,
+               test_sets_everywhere, test_set_draws_uniform, test_blocking_pops,
                test_info_replication,
                test_redis_tools, test_leader_failure, test_lost_majority, test_election_after_outage,
                test_peer_garbage, test_proxy_link_closed,

@@ -268,6 +268,72 @@ KEYS = []
 
 
 EX_KEYS = ["ex%d" % k for k in range(4)]
+QUEUE_KEYS = ["jq%d" % k for k in range(2)]  # the queue workload: RPUSH, BLPOP
+APPEND_KEYS = ["jl%d" % k for k in range(2)]  # the list-append workload: RPUSH, LRANGE
+
+
+def queue_problems(ops, remaining):
+    """The queue workload's check (Jepsen's total-queue): ops are (kind, key,
+    value, outcome) with kind "enq" (RPUSH of a value never pushed before)
+    or "deq" (BLPOP: value None when it timed out); remaining, key -> the
+    elements left once all is healed. No element is delivered twice (two
+    dequeues, or a dequeue and the remainder), none comes from nowhere or
+    from an enqueue that failed, and every acknowledged enqueue is dequeued
+    or remains, but for as many as dequeues of unknown outcome may have
+    taken."""
+    probs = []
+    enq = {v: o for k, key, v, o in ops if k == "enq"}
+    seen = collections.Counter(v for k, key, v, o in ops if k == "deq" and o == "ok" and v is not None)
+    for key, vals in remaining.items():
+        seen.update(vals)
+    probs += ["%s delivered %d times" % (v, c) for v, c in seen.items() if c > 1]
+    probs += ["%s delivered, never enqueued" % v for v in seen if v not in enq]
+    probs += ["%s delivered, its enqueue failed" % v for v in seen if enq.get(v) == "fail"]
+    lost = [v for v, o in enq.items() if o == "ok" and v not in seen]
+    maybe = sum(1 for k, key, v, o in ops if k == "deq" and o == "unknown")
+    if len(lost) > maybe:
+        probs.append("%d acknowledged elements lost (%d dequeues of unknown outcome): %r" % (len(lost), maybe, lost[:5]))
+    return probs
+
+
+def append_problems(ops, final):
+    """The list-append workload's check (single-key lists, as Jepsen's
+    list-append without transactions): ops are (kind, key, value, outcome,
+    ret, inv, cmp), "append" (RPUSH of a new value; ret the length it
+    answered) or "read" (LRANGE 0 -1; ret the list); final, key -> the list
+    once all is healed. The final list holds each value once, each
+    acknowledged append at the place its reply gave and none that failed;
+    every read is a prefix of it; a read holds every append acknowledged
+    before it began, and is no shorter than a read that ended before it
+    began."""
+    probs = []
+    for key, lst in final.items():
+        where = {v: i for i, v in enumerate(lst)}
+        if len(where) != len(lst):
+            probs.append("%s: a value appears twice in %r" % (key, lst))
+        mine = [o for o in ops if o[1] == key]
+        made = {o[2]: o for o in mine if o[0] == "append"}
+        for v in lst:
+            if v not in made or made[v][3] == "fail":
+                probs.append("%s: %s in the list, never appended (or its append failed)" % (key, v))
+        for k, _, v, outcome, ret, inv, cmp in mine:
+            if k == "append" and outcome == "ok" and where.get(v) != ret - 1:
+                probs.append("%s: %s acknowledged at %d, found at %s" % (key, v, ret, where.get(v)))
+        reads = sorted((o for o in mine if o[0] == "read" and o[3] == "ok"), key=lambda o: o[5])
+        for _, _, _, _, got, inv, cmp in reads:
+            if got != lst[:len(got)]:
+                probs.append("%s: read %r is not a prefix of the final list" % (key, got[:8]))
+        acked = sorted((o[6], o[4]) for o in mine if o[0] == "append" and o[3] == "ok")
+        for _, _, _, _, got, inv, cmp in reads:
+            need = max([n for done, n in acked if done < inv] or [0])
+            if len(got) < need:
+                probs.append("%s: a read began after an append acknowledged at %d, saw %d" % (key, need, len(got)))
+        for i, r in enumerate(reads):
+            for q in reads[:i]:
+                if q[6] < r[5] and len(q[4]) > len(r[4]):
+                    probs.append("%s: a read saw %d after an earlier read saw %d" % (key, len(r[4]), len(q[4])))
+                    break
+    return probs
 
 
 def no_resurrection(ops):
@@ -367,6 +433,11 @@ class Worker(threading.Thread):
                 if self.conn is not None and time.monotonic() >= self.until:
                     self.drop()
                 continue
+            if rng.random() < 0.2:
+                self.queue(rng) if rng.random() < 0.5 else self.append(rng)
+                if self.conn is not None and time.monotonic() >= self.until:
+                    self.drop()
+                continue
             key = rng.choice(KEYS)
             kind = rng.choices(("GET", "SET", "INCR", "DEL", "CAS"), (4, 3, 3, 1, 2))[0]
             arg = str(next(self.h.values) * 1000000) if kind in ("SET", "CAS") else None
@@ -397,6 +468,71 @@ class Worker(threading.Thread):
         cmp = time.monotonic()
         self.h.expiring.append(("SET", key, val, inv, cmp) if setting else ("GET", key, None if r is None else r.decode(),
                                                                           inv, cmp))
+
+    def outcome(self, r):
+        """ok, fail (CLUSTERDOWN: not applied) or unknown for a reply (an
+        exception: the connection is gone)."""
+        if isinstance(r, BaseException):
+            self.errors[type(r).__name__] += 1
+            self.drop()
+            return "unknown"
+        if isinstance(r, Error):
+            self.errors[str(r)] += 1
+            if str(r).startswith("CLUSTERDOWN"):
+                return "fail"
+            if not str(r).startswith("TIMEOUT"):
+                self.errors["unexpected: " + str(r)] += 1
+            self.drop()
+            return "unknown"
+        return "ok"
+
+    def call(self, *cmd):
+        try:
+            return self.conn.call(*cmd)
+        except (OSError, ConnectionError, ValueError) as e:
+            return e
+
+    def queue(self, rng):
+        """RPUSH of a new value, or BLPOP waiting 50 ms, on a queue key."""
+        key = rng.choice(QUEUE_KEYS)
+        if rng.random() < 0.5:
+            val = "q%d" % next(self.h.values)
+            r = self.call("RPUSH", key, val)
+            o = self.outcome(r)
+            if o == "ok" and not isinstance(r, int):
+                self.errors["unexpected: RPUSH %r" % (r,)] += 1
+            self.h.queue.append(("enq", key, val, o))
+        else:
+            r = self.call("BLPOP", key, "0.05")
+            o = self.outcome(r)
+            val = None
+            if o == "ok" and r is not None:
+                if isinstance(r, list) and len(r) == 2 and r[0] == key.encode():
+                    val = r[1].decode()
+                else:
+                    self.errors["unexpected: BLPOP %r" % (r,)] += 1
+            self.h.queue.append(("deq", key, val, o))
+
+    def append(self, rng):
+        """RPUSH of a new value (its reply: where it went), or LRANGE 0 -1."""
+        key = rng.choice(APPEND_KEYS)
+        inv = time.monotonic()
+        if rng.random() < 0.5:
+            val = "a%d" % next(self.h.values)
+            r = self.call("RPUSH", key, val)
+            o = self.outcome(r)
+            if o == "ok" and not isinstance(r, int):
+                self.errors["unexpected: RPUSH %r" % (r,)] += 1
+                o = "unknown"
+            self.h.appends.append(("append", key, val, o, r if o == "ok" else None, inv, time.monotonic()))
+        else:
+            r = self.call("LRANGE", key, "0", "-1")
+            o = self.outcome(r)
+            if o == "ok" and not isinstance(r, list):
+                self.errors["unexpected: LRANGE %r" % (r,)] += 1
+                o = "unknown"
+            self.h.appends.append(("read", key, None, o, [x.decode() for x in r] if o == "ok" else None, inv,
+                                   time.monotonic()))
 
     def cas(self, key, new):
         """A compare-and-set: WATCH key, GET it (recorded as a read), MULTI,
@@ -494,6 +630,9 @@ class JepsenRun:
         self.rng = random.Random(seed)
         self.history = []  # (Op, time the client had the answer)
         self.expiring = []  # (SET or GET, key, value, inv, cmp) on EX_KEYS: acknowledged ones
+        self.queue = []  # the queue workload's ops (queue_problems)
+        self.appends = []  # the list-append workload's ops (append_problems)
+        self.final_lists = {}  # key -> its list once all is healed (queues and appended lists)
         self.values = iter(range(1, 1 << 62))
         self.halt = False
         self.faults = []  # dicts: nemesis, what, start, heal, end
@@ -703,6 +842,24 @@ class JepsenRun:
               % (self.n, dict(w.errors)))
         same = all(len(v) == 1 for v in got.values())
         check(same, "%d nodes: after healing, every node reads the same value of each key" % self.n)
+        for key in QUEUE_KEYS + APPEND_KEYS:  # the lists, once healed, through every node: the same
+            views = []
+            for i in range(1, self.n + 1):
+                for _ in range(40):
+                    w.node = i
+                    if w.conn is None and not w.connect():
+                        time.sleep(0.25)
+                        continue
+                    r = w.call("LRANGE", key, "0", "-1")
+                    if isinstance(r, list):
+                        views.append([x.decode() for x in r])
+                        break
+                    w.drop()
+                    time.sleep(0.25)
+            w.drop()
+            check(len(views) == self.n and all(v == views[0] for v in views),
+                  "%d nodes: after healing, every node reads the same list %s" % (self.n, key))
+            self.final_lists[key] = views[0] if views else []
 
     def report(self, t_begin, t_end):
         a = self.args
@@ -777,6 +934,19 @@ class JepsenRun:
         bad = stale_or_early(self.expiring)
         check(not bad, "%s: no read of an expiring key saw a value early or after a later SET replaced it (%r)"
               % (tag, bad[:3]))
+        qp = queue_problems(self.queue, {k: self.final_lists.get(k, []) for k in QUEUE_KEYS})
+        qc = collections.Counter((k, o if o != "ok" or k == "enq" or v is not None else "empty") for k, key, v, o in self.queue)
+        log("%s: queue: %s; %d left at the end" % (tag, ", ".join("%s %s %d" % (k, o, c) for (k, o), c in sorted(qc.items())),
+                                                   sum(len(self.final_lists.get(k, [])) for k in QUEUE_KEYS)))
+        check(qc[("enq", "ok")] > 0 and qc[("deq", "ok")] > 0 and not qp,
+              "%s: queue: no element lost or delivered twice (%r)" % (tag, qp[:3]))
+        ap = append_problems(self.appends, {k: self.final_lists.get(k, []) for k in APPEND_KEYS})
+        ac = collections.Counter((o[0], o[3]) for o in self.appends)
+        log("%s: list-append: %s; final lengths %s" % (tag, ", ".join("%s %s %d" % (k, o, c) for (k, o), c in
+                                                                    sorted(ac.items())),
+                                                      [len(self.final_lists.get(k, [])) for k in APPEND_KEYS]))
+        check(ac[("append", "ok")] > 0 and ac[("read", "ok")] > 0 and not ap,
+              "%s: list-append: every read a prefix of the final list, in real-time order (%r)" % (tag, ap[:3]))
         with open(os.path.join(self.dir, "faults.json"), "w") as f:
             json.dump([dict(x, start=x["start"] - origin, heal=x["heal"] - origin, end=x["end"] - origin)
                        for x in self.faults], f, indent=1)
@@ -823,7 +993,7 @@ def main():
     Net.cleanup_stale()
     print("jepsen: seed %d, nodes %s, %.0fs per nemesis: %s" % (seed, a.nodes, a.phase, ", ".join(a.nemeses)),
           flush=True)
-    return harness.main("jepsen", lambda: [test_expiry_checkers()] + [test_linearizable_under_nemeses(a, int(n), seed)
+    return harness.main("jepsen", lambda: [test_expiry_checkers(), test_list_checkers()] + [test_linearizable_under_nemeses(a, int(n), seed)
                                                                       for n in a.nodes.split(",")])
 
 
@@ -837,6 +1007,31 @@ def test_expiry_checkers():
     check(no_resurrection(ok + [("GET", "k", "1", 2.5, 2.6)]), "a value back after a read saw it gone is found")
     check(stale_or_early(ok + [("GET", "k", "1", 4.5, 4.6)]), "a value read after a later SET replaced it is found")
     check(stale_or_early(ok + [("GET", "k", "2", 0.1, 0.2)]), "a value read before its SET began is found")
+
+
+def test_list_checkers():
+    """The queue and list-append checkers find what they look for in
+    made-up histories, and nothing in clean ones."""
+    q = [("enq", "q", "1", "ok"), ("enq", "q", "2", "ok"), ("enq", "q", "3", "unknown"), ("deq", "q", "1", "ok"),
+         ("deq", "q", None, "ok"), ("enq", "q", "4", "fail")]
+    check(not queue_problems(q, {"q": ["2"]}), "a clean queue history passes")
+    check(queue_problems(q + [("deq", "q", "1", "ok")], {"q": ["2"]}), "an element delivered twice is found")
+    check(queue_problems(q, {"q": ["2", "1"]}), "an element dequeued and left is found")
+    check(queue_problems(q, {"q": []}), "an acknowledged element lost is found")
+    check(not queue_problems(q + [("deq", "q", None, "unknown")], {"q": []}), "a dequeue of unknown outcome may take one")
+    check(queue_problems(q, {"q": ["2", "4"]}), "a failed enqueue that took effect is found")
+    check(queue_problems(q, {"q": ["2", "9"]}), "an element from nowhere is found")
+    a = [("append", "l", "x", "ok", 1, 0.0, 1.0), ("append", "l", "y", "ok", 2, 2.0, 3.0),
+         ("read", "l", None, "ok", ["x"], 1.5, 1.8), ("read", "l", None, "ok", ["x", "y"], 3.5, 3.6),
+         ("append", "l", "z", "unknown", None, 4.0, 4.1)]
+    check(not append_problems(a, {"l": ["x", "y", "z"]}), "a clean list-append history passes")
+    check(append_problems(a, {"l": ["y", "x"]}), "an append found elsewhere than its reply said is found")
+    check(append_problems(a + [("read", "l", None, "ok", ["y"], 3.5, 3.6)], {"l": ["x", "y"]}), "a read that is not a prefix is found")
+    check(append_problems(a + [("read", "l", None, "ok", ["x"], 3.5, 3.6)], {"l": ["x", "y"]}),
+          "a read missing an append acknowledged before it began is found")
+    check(append_problems(a + [("read", "l", None, "ok", [], 1.9, 1.95)], {"l": ["x", "y"]}),
+          "a read shorter than one that ended before it began is found")
+    check(append_problems(a, {"l": ["x", "y", "x"]}), "a value twice in the list is found")
 
 
 def test_linearizable_under_nemeses(a, n, seed):
