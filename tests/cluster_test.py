@@ -799,8 +799,10 @@ def test_catch_up_by_snapshot(cl):
 def test_hash_by_snapshot(cl):
     """A follower that comes back by an image gets collections whole: a hash
     of 3,000 fields, one that lost fields, one deleted (its elements garbage
-    the image must not carry), a set SPOP took 100 of 2,000 members from;
-    every node's digest then agrees."""
+    the image must not carry), a set SPOP took 100 of 2,000 members from,
+    lists changed inside and one whose only element moved to its other end
+    (the image builder counts every collection's records against its
+    count); every node's digest then agrees."""
     lead = cl.leader()
     fol = cl.followers(lead)[1]
     images = int(cl.info(fol)["raft_snapshots_received"])
@@ -815,6 +817,12 @@ def test_hash_by_snapshot(cl):
         c.call("DEL", "img:gone")
         c.pipeline([("SADD", "img:set", *["m%d" % k for k in range(k0, k0 + 500)]) for k0 in range(0, 2000, 500)])
         c.call("SPOP", "img:set", "100")
+        c.call("RPUSH", "img:one", "x")  # its only element moved to its other end, twice: one record
+        c.call("RPOPLPUSH", "img:one", "img:one")
+        c.call("LMOVE", "img:one", "img:one", "LEFT", "RIGHT")
+        c.pipeline([("RPUSH", "img:list", *["e%d" % k for k in range(k0, k0 + 500)]) for k0 in range(0, 1500, 500)])
+        c.call("LINSERT", "img:list", "BEFORE", "e700", "mid")
+        c.call("LREM", "img:list", "0", "e3")
         c.call("RAFT.SNAPSHOT")
     cl.start(fol)
     check(wait_for(lambda: int(cl.info(fol)["raft_snapshots_received"]) > images, 60), "the follower got an image")
@@ -825,6 +833,9 @@ def test_hash_by_snapshot(cl):
         check(sorted(c.call("HKEYS", "img:small")) == [b"a", b"c"] and c.call("EXISTS", "img:gone") == 0,
               "the smaller hash as left, the deleted one gone")
         check(c.call("SCARD", "img:set") == 1900 and len(c.call("SMEMBERS", "img:set")) == 1900, "a set of 1,900")
+        check(c.call("LRANGE", "img:one", "0", "-1") == [b"x"], "a list whose only element moved within it")
+        got = c.call("LRANGE", "img:list", "0", "-1")
+        check(len(got) == 1500 and got[699] == b"mid" and b"e3" not in got, "a list of 1,500 changed inside")
     digests = {i: cl.call(i, "DEBUG", "DIGEST") for i in (1, 2, 3)}
     check(wait_for(lambda: len({cl.call(i, "DEBUG", "DIGEST") for i in (1, 2, 3)}) == 1, 30),
           "every node's digest agrees (%r)" % digests)

@@ -79,12 +79,13 @@ static void push(cmdctx *x, coll *l, int where, const char *p, size_t n) {
     elem_put(x, l, where == LEFT ? 0 : l->count - 1, p, n);
 }
 
-/* Pops the element at where into v (sval_free it). A list left empty
- * keeps its records: the key goes (coll_save) and they become garbage. */
+/* Pops the element at where into v (sval_free it). Its record goes even
+ * when the list empties (then its key goes too): LMOVE of a list's only
+ * element onto its other end reuses the list. */
 static void pop(cmdctx *x, coll *l, int where, sval *v) {
     uint64_t i = where == LEFT ? 0 : l->count - 1;
     elem_get(x, l, i, v);
-    if (l->count > 1) elem_drop(x, l, i);
+    elem_drop(x, l, i);
     if (where == LEFT) set_first(l, first(l) + 1);
     l->count--;
 }
@@ -602,11 +603,12 @@ static void bpop_generic(cmdctx *x, int argc, rstr *argv, int where) {
 void blpop_command(cmdctx *x, int argc, rstr *argv) { bpop_generic(x, argc, argv, LEFT); }
 void brpop_command(cmdctx *x, int argc, rstr *argv) { bpop_generic(x, argc, argv, RIGHT); }
 
-/* BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count] */
+/* BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count] (the
+ * timeout read last, as Redis does) */
 void blmpop_command(cmdctx *x, int argc, rstr *argv) {
     long long ms, n, count;
     int where;
-    if (!timeout_arg(x, &argv[1], &ms) || !list_mpop_args(x, argc, argv, 2, &n, &where, &count) || !x->f) return;
+    if (!list_mpop_args(x, argc, argv, 2, &n, &where, &count) || !timeout_arg(x, &argv[1], &ms) || !x->f) return;
     if (!list_mpop(x, &argv[3], n, where, count, 0)) nothing_yet(x, "*-1\r\n");
 }
 
@@ -627,23 +629,25 @@ void blmove_command(cmdctx *x, int argc, rstr *argv) {
     list_move(x, argv, from, to, x->in_tx ? "$-1\r\n" : "");
 }
 
-int list_block_spec(int argc, rstr *argv, int *from, int *n, long long *timeout_ms) {
+int list_block_spec(int argc, rstr *argv, int *from, int *n, long long *timeout_ms, long long *count) {
     cmdctx x = {NULL, NULL, NULL, 0, 0, 0, 0, 0, 0};
     buf scratch;
     buf_init(&scratch);
     x.out = &scratch;
     int ok;
     if (arg_is(&argv[0], "blmpop")) {
-        long long k, count;
+        long long k, c;
         int where;
-        ok = timeout_arg(&x, &argv[1], timeout_ms) && list_mpop_args(&x, argc, argv, 2, &k, &where, &count);
+        ok = list_mpop_args(&x, argc, argv, 2, &k, &where, &c) && timeout_arg(&x, &argv[1], timeout_ms);
         *from = 3;
         *n = ok ? (int)k : 0;
+        *count = ok ? c : 1;
     } else {
         int single = arg_is(&argv[0], "blmove") || arg_is(&argv[0], "brpoplpush");
         ok = timeout_arg(&x, &argv[argc - 1], timeout_ms);
         *from = 1;
         *n = single ? 1 : argc - 2;
+        *count = 1;
     }
     buf_free(&scratch);
     return ok;

@@ -7,9 +7,10 @@
 #include <string.h>
 
 /* Where a blocking slot is besides its client's list. */
-enum { BQ_NONE, BQ_BLOCKED, BQ_APPLIED };
+enum { BQ_NONE, BQ_BLOCKED, BQ_APPLIED, BQ_SENT };
 
 static slot *head, *tail;        /* blocked, in the order they first blocked (bseq) */
+static slot *sent;               /* proposed again, their entries on the way (bnext, bprev) */
 static slot *applied;            /* entries applied, their outcome to look at (qnext) */
 static uint64_t next_seq, seen_applied;
 static int fresh;                /* a client blocked since the last look */
@@ -17,8 +18,8 @@ static long long nclients;
 
 static double timeout_of(int argc, rstr *argv) {
     int from, n;
-    long long ms = 0;
-    list_block_spec(argc, argv, &from, &n, &ms);
+    long long ms = 0, count;
+    list_block_spec(argc, argv, &from, &n, &ms, &count);
     return ms ? (double)ms / 1000.0 : INFINITY;
 }
 
@@ -35,6 +36,7 @@ void blocking_propose(client *c, int argc, rstr *argv) {
         s->argv[i].p[argv[i].len] = '\0';
         s->argv[i].len = argv[i].len;
     }
+    c->blocking++;
     nclients++;
 }
 
@@ -42,17 +44,22 @@ void blocking_forwarded(client *c, int argc, rstr *argv) {
     slot *s = c->stail;
     s->blocking = 1;
     s->deadline += timeout_of(argc, argv);
+    c->blocking++;
     nclients++;
 }
 
 int blocking_holds(const client *c) {
+    if (!c->blocking) return 0;
     for (const slot *s = c->shead; s; s = s->next)
         if (s->blocking && s->state != SLOT_DONE) return 1;
     return 0;
 }
 
 void blocking_gone(slot *s) {
-    if (s->blocking) nclients--;
+    if (!s->blocking) return;
+    blocking_detach(s);  /* a slot answered by the writes path (an error) may still be listed as sent */
+    nclients--;
+    if (s->c) s->c->blocking--;
 }
 
 long long blocking_clients(void) { return nclients; }
@@ -66,7 +73,23 @@ static void unlink_blocked(slot *s) {
     s->bq = BQ_NONE;
 }
 
-static void enqueue(slot *s) {
+static void unlink_sent(slot *s) {
+    if (s->bprev) s->bprev->bnext = s->bnext; else sent = s->bnext;
+    if (s->bnext) s->bnext->bprev = s->bprev;
+    s->bprev = s->bnext = NULL;
+    s->bq = BQ_NONE;
+}
+
+static void link_sent(slot *s) {
+    s->bprev = NULL;
+    s->bnext = sent;
+    if (sent) sent->bprev = s;
+    sent = s;
+    s->bq = BQ_SENT;
+}
+
+/* s blocks (again: first 0), back in its place. */
+static void enqueue(slot *s, int first) {
     slot *after = tail;
     while (after && after->bseq > s->bseq) after = after->bprev;  /* back in its old place */
     s->bprev = after;
@@ -76,11 +99,13 @@ static void enqueue(slot *s) {
     s->bq = BQ_BLOCKED;
     s->state = SLOT_BLOCKED;
     s->deadline = s->block_deadline;
-    fresh = 1;
+    fresh |= first;  /* one that blocks again changed nothing: applies that may push wake the look */
 }
 
 void blocking_applied(slot *s) {
+    if (s->bq == BQ_SENT) unlink_sent(s);
     s->state = SLOT_BLOCKED;
+    s->deadline = INFINITY;  /* its outcome is looked at first (outcomes), never timed out unseen */
     s->bq = BQ_APPLIED;
     s->qnext = applied;
     applied = s;
@@ -89,8 +114,11 @@ void blocking_applied(slot *s) {
 void blocking_detach(slot *s) {
     if (s->bq == BQ_BLOCKED) unlink_blocked(s);
     if (s->bq == BQ_APPLIED) slot_unqueue(&applied, s);
+    if (s->bq == BQ_SENT) unlink_sent(s);
     s->bq = BQ_NONE;
 }
+
+
 
 static void answer(slot *s, const char *reply) {
     if (reply) {
@@ -101,6 +129,7 @@ static void answer(slot *s, const char *reply) {
 }
 
 void blocking_timeout(slot *s) {
+    if (s->bq != BQ_BLOCKED) return;  /* an outcome not yet looked at decides */
     blocking_detach(s);
     answer(s, "*-1\r\n");
 }
@@ -121,15 +150,16 @@ static void outcomes(void) {
         if (buf_unread(&s->reply)) answer(s, NULL);
         else if (!node_is_leader()) answer(s, "-" ERR_NOT_APPLIED "\r\n");
         else if (server_now() >= s->block_deadline) answer(s, "*-1\r\n");
-        else enqueue(s);
+        else enqueue(s, !s->bkey_set);
     }
 }
 
 /* Elements each key waited on may still give in this look (a small table
- * by key; a key read once per look). */
+ * by key; a key read once per look), less what entries on their way will
+ * take. */
 typedef struct avail { const rstr *key; long long left; } avail;
 
-static long long *left_of(avail **t, size_t *n, size_t *cap, const rstr *key) {
+static long long *left_of(store *rd, avail **t, size_t *n, size_t *cap, const rstr *key) {
     for (size_t i = 0; i < *n; i++)
         if ((*t)[i].key->len == key->len && !memcmp((*t)[i].key->p, key->p, key->len)) return &(*t)[i].left;
     if (*n == *cap) {
@@ -138,39 +168,55 @@ static long long *left_of(avail **t, size_t *n, size_t *cap, const rstr *key) {
     }
     sval v;
     long long len = 0;
-    store *rd = server_store();
     if (store_get(rd, key->p, key->len, &v) && v.type == STORE_LIST && v.len >= STORE_CID + 8 &&
         !(v.expire && node_time() > v.expire))
         len = (long long)get_u64(v.p + STORE_CID);
     sval_free(&v);
+    for (slot *s = sent; s; s = s->bnext)
+        if (s->bkey.len == key->len && !memcmp(s->bkey.p, key->p, key->len)) len -= s->bclaim;
     (*t)[*n].key = key;
     (*t)[*n].left = len;
     return &(*t)[(*n)++].left;
 }
 
+/* Proposes s again, claiming up to count of key's left elements; back
+ * in the queue if the node takes no proposal now. */
+static void send_again(slot *s, const rstr *key, long long *left, long long count) {
+    unlink_blocked(s);
+    s->reply.len = s->reply.pos = 0;
+    if (!writes_repropose(s)) {
+        enqueue(s, 0);
+        return;
+    }
+    long long take = count < *left ? count : *left;
+    *left -= take;
+    s->bkey = *key;
+    s->bkey_set = 1;
+    s->bclaim = take;
+    link_sent(s);
+}
+
 void blocking_serve(void) {
     outcomes();
-    if (!head || !node_is_leader() || (node_applied() == seen_applied && !fresh)) return;
+    if (!head || !node_accepting() || node_disk_full() || (node_applied() == seen_applied && !fresh)) return;
     seen_applied = node_applied();
     fresh = 0;
     avail *t = NULL;
     size_t n = 0, cap = 0;
-    store_reader_pin(server_store());
+    store *rd = server_store();
+    store_reader_pin(rd);
     for (slot *s = head, *next; s; s = next) {
         next = s->bnext;
         int from, nkeys;
-        long long ms;
-        list_block_spec(s->argc, s->argv, &from, &nkeys, &ms);
+        long long ms, count;
+        list_block_spec(s->argc, s->argv, &from, &nkeys, &ms, &count);
         for (int k = 0; k < nkeys; k++) {
-            long long *left = left_of(&t, &n, &cap, &s->argv[from + k]);
+            long long *left = left_of(rd, &t, &n, &cap, &s->argv[from + k]);
             if (*left <= 0) continue;
-            (*left)--;
-            unlink_blocked(s);
-            s->reply.len = s->reply.pos = 0;
-            writes_repropose(s);
+            send_again(s, &s->argv[from + k], left, count);
             break;
         }
     }
-    store_reader_unpin(server_store());
+    store_reader_unpin(rd);
     free(t);
 }

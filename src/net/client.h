@@ -40,6 +40,7 @@ typedef struct client {
     uint64_t acked_write;        /* of its latest write answered once committed (writes.h): applied soon */
     int parsed;                  /* a whole request waits in parser */
     int held;                    /* HOLD_*: its next request waits */
+    int blocking;                /* slots of blocking commands it has (blocking.h) */
     int stop_wait;               /* its SHUTDOWN waits (server.h): so do its later requests */
     double held_since;
     int in_held;

@@ -112,7 +112,7 @@ void slot_expire(client *c, double now) {
     for (slot *s = c->shead; s; s = s->next) {
         if (s->state == SLOT_DONE) continue;
         if (s->deadline > now) return;  /* before the costlier check: most slots stop here */
-        if (s->state == SLOT_BLOCKED) { blocking_timeout(s); continue; }
+        if (s->state == SLOT_BLOCKED) { blocking_timeout(s); continue; }  /* queued: its own time is up */
         if (only_apply_awaited(s)) continue;
         if (s->state == SLOT_FWD) forward_end(c);
         else slot_fail(s, s->state == SLOT_APPLY ? ERR_UNKNOWN : ERR_NO_LEADER);

@@ -38,7 +38,10 @@ typedef struct slot {
     int blocking, bq;            /* a blocking command's (blocking.h); where it waits there */
     uint64_t bseq;               /* its place among the blocked */
     double block_deadline;       /* when it stops waiting (INFINITY: never) */
-    struct slot *bprev, *bnext;  /* the blocked, in order */
+    struct slot *bprev, *bnext;  /* the blocked, in order; or those proposed again */
+    rstr bkey;                   /* proposed again: the key it claimed elements of (in argv), */
+    long long bclaim;            /* how many */
+    int bkey_set;
 } slot;
 
 /* Errors of requests that could not be answered the normal way. */

@@ -76,16 +76,19 @@ static slot *await_index(client *c, uint64_t index) {
 
 void writes_await_index(client *c, uint64_t index) { await_index(c, index); }
 
-void writes_repropose(slot *s) {
+int writes_repropose(slot *s) {
     size_t len;
     char *entry = entry_blob(ENTRY_COMMAND, node_time(), s->argc, s->argv, &len);
+    uint64_t index = node_propose_blob(entry, len);
+    if (!index) return 0;
     s->state = SLOT_APPLY;
-    s->index = node_propose_blob(entry, len);
+    s->index = index;
     s->term = node_term();
     s->deadline = server_now() + (double)server_cfg()->cluster_request_timeout / 1000.0;
     slot_allow_bytes(s, len);
     aq_push(s);
     if (s->c) s->c->last_write = s->index;
+    return 1;
 }
 
 slot *writes_propose(client *c, int argc, rstr *argv, int ok) {

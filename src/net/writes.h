@@ -20,8 +20,9 @@ slot *writes_propose(client *c, int argc, rstr *argv, int ok);
  * read index is at least the commit index; the client's own reads wait
  * for its last write). */
 void writes_answer_committed(void);
-/* A blocking command's slot s, blocked, proposed again (blocking.h). */
-void writes_repropose(slot *s);
+/* A blocking command's slot s, blocked, proposed again (blocking.h); 0
+ * when the node takes no proposal now (s is left as it was). */
+int writes_repropose(slot *s);
 /* Answered once the entry at index, of this term, applies. */
 void writes_await_index(client *c, uint64_t index);
 /* Answered once the leadership transfer started is under way. */
