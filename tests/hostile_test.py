@@ -866,6 +866,30 @@ def test_set_extremes(h, n):
     h.same(n, "EXISTS", "sx:big")
 
 
+def test_list_extremes(h, n):
+    """A list of 100,000 elements made by one RPUSH, read whole (LRANGE off
+    the event loop), changed in its middle (LINSERT, LSET, LREM moving the
+    shorter side), searched (LPOS at its limits), trimmed and popped with
+    counts of 2^63-1; BLPOP on 100,000 keys and LMPOP/BLMPOP naming 2^63-1
+    keys: as Redis answers, and the cluster up."""
+    vals = ["v%d" % i for i in range(100000)]
+    h.same(n, "RPUSH", "lx:big", *vals)
+    got, want = h.kv(n, "LRANGE", "lx:big", "0", "-1"), h.oracle.call("LRANGE", "lx:big", "0", "-1")
+    h.check(got == want, "LRANGE of 100,000 elements answers as Redis does")
+    for cmd in (["LINDEX", "lx:big", I64_MAX], ["LINDEX", "lx:big", I64_MIN], ["LINDEX", "lx:big", "-100000"],
+                ["LSET", "lx:big", "50000", "mid"], ["LSET", "lx:big", I64_MIN, "x"],
+                ["LINSERT", "lx:big", "BEFORE", "v60000", "ins"], ["LINSERT", "lx:big", "AFTER", "v99999", "end"],
+                ["LREM", "lx:big", "0", "v70000"], ["LREM", "lx:big", I64_MIN, "v1"],
+                ["LPOS", "lx:big", "v99998", "RANK", I64_MIN], ["LPOS", "lx:big", "v5", "COUNT", "0", "MAXLEN", "0"],
+                ["LPOS", "lx:big", "none", "RANK", "-1", "COUNT", I64_MAX, "MAXLEN", I64_MAX],
+                ["LRANGE", "lx:big", "49998", "50002"], ["LRANGE", "lx:big", I64_MIN, "3"],
+                ["LTRIM", "lx:big", "1", "-2"], ["LLEN", "lx:big"], ["LPOP", "lx:big", "3"],
+                ["RPOP", "lx:big", I64_MAX], ["EXISTS", "lx:big"],
+                ["LMPOP", I64_MAX, "lx:big", "LEFT"], ["BLMPOP", "0.01", I64_MAX, "lx:big", "LEFT"],
+                ["BLPOP"] + ["lx:k%d" % i for i in range(100000)] + ["0.01"]):
+        h.same(n, *[str(a) for a in cmd])
+
+
 def test_unimplemented(h, n):
     """Commands raftkv does not have yet (or options it refuses), with
     extreme arguments: an error, and the node stays up. Once raftkv has one,
@@ -874,9 +898,9 @@ def test_unimplemented(h, n):
     cmds = ["lcs a b idx minmatchlen %s" % M, "set e v ex %s" % M, "set e v px %s" % M,
             "set e v exat %s" % M, "expire e %s" % M, "pexpire e %s" % m, "getex e pxat %s" % M,
             "zrandmember z %s withscores" % m,
-            "lrange l 0 %s" % M, "lpop l %s" % M, "lpos l x rank %s" % m, "zadd z nan a",
+            "zadd z nan a",
             "zrange z 0 %s" % M, "hincrbyfloat h f 1e308", "sort l limit 0 %s" % M, "object freq e",
-            "lmpop 1 l left count %s" % M, "zunionstore d 2 z z", "eval 'return 1' 0"]
+            "zunionstore d 2 z z", "eval 'return 1' 0"]
     for c in cmds:
         args = c.split(" ")
         r = h.kv(n, *args)
@@ -1427,6 +1451,7 @@ CASES = [
     ("BITFIELD of 100,000 operations, BITOP of 100,000 keys", test_bitmap_many),
     ("a hash of 50,000 fields; HRANDFIELD at the limits", test_hash_extremes),
     ("a set of 50,000 members; SPOP and SRANDMEMBER at the limits", test_set_extremes),
+    ("a list of 100,000 elements; list commands at the limits", test_list_extremes),
     ("commands raftkv does not implement", test_unimplemented),
     ("CONFIG SET limits at their extremes", test_config_extremes),
     ("proto-max-bulk-len 1mb on one node only", test_local_limit),

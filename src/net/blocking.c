@@ -12,9 +12,118 @@ enum { BQ_NONE, BQ_BLOCKED, BQ_APPLIED, BQ_SENT };
 static slot *head, *tail;        /* blocked, in the order they first blocked (bseq) */
 static slot *sent;               /* proposed again, their entries on the way (bnext, bprev) */
 static slot *applied;            /* entries applied, their outcome to look at (qnext) */
-static uint64_t next_seq, seen_applied;
-static int fresh;                /* a client blocked since the last look */
+static uint64_t next_seq;
 static long long nclients;
+
+/* Each key a blocked client waits on, with those clients in the order
+ * they blocked; the keys written since the last look that some client
+ * waits on are "ready" (in the order written). A chained table. */
+typedef struct waitkey {
+    struct waitkey *next, *rnext;  /* its bucket's; the ready ones' */
+    uint64_t hash;
+    char *key;
+    size_t len;
+    slot **v;                      /* blocked on it, by bseq */
+    size_t n, cap;
+    int ready;
+} waitkey;
+static waitkey **buckets, *ready_head, **ready_tail = &ready_head;
+static size_t nbuckets, nkeys;
+static buf written;              /* keys written by applied entries, not yet looked at */
+
+static waitkey **bucket_of(uint64_t h) { return &buckets[h & (nbuckets - 1)]; }
+
+static waitkey *key_find(const char *k, size_t len, uint64_t h) {
+    if (!nbuckets) return NULL;
+    for (waitkey *w = *bucket_of(h); w; w = w->next)
+        if (w->hash == h && w->len == len && !memcmp(w->key, k, len)) return w;
+    return NULL;
+}
+
+static void grow(void) {
+    size_t n = nbuckets ? nbuckets * 2 : 64;
+    waitkey **b = xmalloc(sizeof(waitkey *) * n);
+    memset(b, 0, sizeof(waitkey *) * n);
+    for (size_t i = 0; i < nbuckets; i++)
+        for (waitkey *w = buckets[i], *next; w; w = next) {
+            next = w->next;
+            w->next = b[w->hash & (n - 1)];
+            b[w->hash & (n - 1)] = w;
+        }
+    free(buckets);
+    buckets = b;
+    nbuckets = n;
+}
+
+/* s waits on key: in the key's list, in bseq order. */
+static void key_add(const rstr *key, slot *s) {
+    uint64_t h = store_key_hash(key->p, key->len);
+    waitkey *w = key_find(key->p, key->len, h);
+    if (!w) {
+        if (nkeys >= nbuckets) grow();
+        w = xmalloc(sizeof(*w));
+        memset(w, 0, sizeof(*w));
+        w->hash = h;
+        w->key = xstrndup(key->p, key->len);
+        w->len = key->len;
+        w->next = *bucket_of(h);
+        *bucket_of(h) = w;
+        nkeys++;
+    }
+    for (size_t i = 0; i < w->n; i++)
+        if (w->v[i] == s) return;  /* a key named twice */
+    if (w->n == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 4;
+        w->v = xrealloc(w->v, sizeof(slot *) * w->cap);
+    }
+    size_t at = w->n;
+    while (at && w->v[at - 1]->bseq > s->bseq) at--;
+    memmove(w->v + at + 1, w->v + at, sizeof(slot *) * (w->n - at));
+    w->v[at] = s;
+    w->n++;
+}
+
+static void key_drop(waitkey *w) {
+    if (w->ready) {  /* out of the ready list first */
+        waitkey **p = &ready_head;
+        while (*p && *p != w) p = &(*p)->rnext;
+        if (*p) *p = w->rnext;
+        ready_tail = &ready_head;
+        while (*ready_tail) ready_tail = &(*ready_tail)->rnext;
+    }
+    for (waitkey **p = bucket_of(w->hash); *p; p = &(*p)->next)
+        if (*p == w) { *p = w->next; break; }
+    nkeys--;
+    free(w->key);
+    free(w->v);
+    free(w);
+}
+
+static void key_remove(const rstr *key, slot *s) {
+    waitkey *w = key_find(key->p, key->len, store_key_hash(key->p, key->len));
+    if (!w) return;
+    for (size_t i = 0; i < w->n; i++)
+        if (w->v[i] == s) {
+            memmove(w->v + i, w->v + i + 1, sizeof(slot *) * (w->n - i - 1));
+            w->n--;
+            break;
+        }
+    if (!w->n) key_drop(w);
+}
+
+static void mark_ready(waitkey *w) {
+    if (w->ready) return;
+    w->ready = 1;
+    w->rnext = NULL;
+    *ready_tail = w;
+    ready_tail = &w->rnext;
+}
+
+/* The keys of s's command (blocking.h: list_block_spec). */
+static void keys_of(const slot *s, int *from, int *n, long long *count) {
+    long long ms;
+    list_block_spec(s->argc, s->argv, from, n, &ms, count);
+}
 
 static double timeout_of(int argc, rstr *argv) {
     int from, n;
@@ -71,6 +180,10 @@ static void unlink_blocked(slot *s) {
     if (s->bnext) s->bnext->bprev = s->bprev; else tail = s->bprev;
     s->bprev = s->bnext = NULL;
     s->bq = BQ_NONE;
+    int from, n;
+    long long count;
+    keys_of(s, &from, &n, &count);
+    for (int k = 0; k < n; k++) key_remove(&s->argv[from + k], s);
 }
 
 static void unlink_sent(slot *s) {
@@ -88,8 +201,8 @@ static void link_sent(slot *s) {
     s->bq = BQ_SENT;
 }
 
-/* s blocks (again: first 0), back in its place. */
-static void enqueue(slot *s, int first) {
+/* s blocks (again), back in its place, waiting on its keys. */
+static void enqueue(slot *s) {
     slot *after = tail;
     while (after && after->bseq > s->bseq) after = after->bprev;  /* back in its old place */
     s->bprev = after;
@@ -99,7 +212,10 @@ static void enqueue(slot *s, int first) {
     s->bq = BQ_BLOCKED;
     s->state = SLOT_BLOCKED;
     s->deadline = s->block_deadline;
-    fresh |= first;  /* one that blocks again changed nothing: applies that may push wake the look */
+    int from, n;
+    long long count;
+    keys_of(s, &from, &n, &count);
+    for (int k = 0; k < n; k++) key_add(&s->argv[from + k], s);
 }
 
 void blocking_applied(slot *s) {
@@ -117,8 +233,6 @@ void blocking_detach(slot *s) {
     if (s->bq == BQ_SENT) unlink_sent(s);
     s->bq = BQ_NONE;
 }
-
-
 
 static void answer(slot *s, const char *reply) {
     if (reply) {
@@ -150,73 +264,88 @@ static void outcomes(void) {
         if (buf_unread(&s->reply)) answer(s, NULL);
         else if (!node_is_leader()) answer(s, "-" ERR_NOT_APPLIED "\r\n");
         else if (server_now() >= s->block_deadline) answer(s, "*-1\r\n");
-        else enqueue(s, !s->bkey_set);
+        else enqueue(s);
     }
 }
 
-/* Elements each key waited on may still give in this look (a small table
- * by key; a key read once per look), less what entries on their way will
- * take. */
-typedef struct avail { const rstr *key; long long left; } avail;
+void blocking_written(const char *keys, size_t len) {
+    if (nkeys || applied) buf_append(&written, keys, len);  /* else nobody waits: nothing to look at */
+}
 
-static long long *left_of(store *rd, avail **t, size_t *n, size_t *cap, const rstr *key) {
-    for (size_t i = 0; i < *n; i++)
-        if ((*t)[i].key->len == key->len && !memcmp((*t)[i].key->p, key->p, key->len)) return &(*t)[i].left;
-    if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 16;
-        *t = xrealloc(*t, sizeof(avail) * *cap);
+/* The keys written since the last look that clients wait on, ready. */
+static void note_ready(void) {
+    for (size_t at = 0; at + 4 <= written.len;) {
+        uint32_t n = get_u32(written.data + at);
+        waitkey *w = key_find(written.data + at + 4, n, store_key_hash(written.data + at + 4, n));
+        if (w) mark_ready(w);
+        at += 4 + n;
     }
+    written.len = written.pos = 0;
+    if (written.cap > (1u << 20)) buf_free(&written);
+}
+
+/* What key can give now: its length, less what entries on their way will take. */
+static long long available(store *rd, const waitkey *w) {
     sval v;
     long long len = 0;
-    if (store_get(rd, key->p, key->len, &v) && v.type == STORE_LIST && v.len >= STORE_CID + 8 &&
+    if (store_get(rd, w->key, w->len, &v) && v.type == STORE_LIST && v.len >= STORE_CID + 8 &&
         !(v.expire && node_time() > v.expire))
         len = (long long)get_u64(v.p + STORE_CID);
     sval_free(&v);
     for (slot *s = sent; s; s = s->bnext)
-        if (s->bkey.len == key->len && !memcmp(s->bkey.p, key->p, key->len)) len -= s->bclaim;
-    (*t)[*n].key = key;
-    (*t)[*n].left = len;
-    return &(*t)[(*n)++].left;
+        if (s->bkey.len == w->len && !memcmp(s->bkey.p, w->key, w->len)) len -= s->bclaim;
+    return len;
 }
 
-/* Proposes s again, claiming up to count of key's left elements; back
- * in the queue if the node takes no proposal now. */
-static void send_again(slot *s, const rstr *key, long long *left, long long count) {
+/* Proposes s again, claiming up to count of what key gives; 0 (s blocked
+ * as it was) when the node takes no proposal now. */
+static int send_again(slot *s, const char *key, size_t len, long long *left, long long count) {
     unlink_blocked(s);
     s->reply.len = s->reply.pos = 0;
     if (!writes_repropose(s)) {
-        enqueue(s, 0);
-        return;
+        enqueue(s);
+        return 0;
     }
     long long take = count < *left ? count : *left;
     *left -= take;
-    s->bkey = *key;
-    s->bkey_set = 1;
+    for (int k = 0; k < s->argc; k++)  /* the key, as its command names it */
+        if (s->argv[k].len == len && !memcmp(s->argv[k].p, key, len)) { s->bkey = s->argv[k]; break; }
     s->bclaim = take;
     link_sent(s);
+    return 1;
+}
+
+/* One ready key: its first clients, as many as it gives, proposed again. */
+static int serve_key(store *rd, waitkey *w) {
+    long long left = available(rd, w);
+    char *key = xstrndup(w->key, w->len);  /* w goes once its last client leaves it */
+    size_t len = w->len;
+    int ok = 1;
+    while (ok && left > 0) {
+        w = key_find(key, len, store_key_hash(key, len));
+        if (!w || !w->n) break;
+        int from, n;
+        long long count;
+        keys_of(w->v[0], &from, &n, &count);
+        ok = send_again(w->v[0], key, len, &left, count);
+    }
+    if (!ok && (w = key_find(key, len, store_key_hash(key, len)))) mark_ready(w);  /* again once proposals are taken */
+    free(key);
+    return ok;
 }
 
 void blocking_serve(void) {
     outcomes();
-    if (!head || !node_accepting() || node_disk_full() || (node_applied() == seen_applied && !fresh)) return;
-    seen_applied = node_applied();
-    fresh = 0;
-    avail *t = NULL;
-    size_t n = 0, cap = 0;
+    note_ready();
+    if (!ready_head || !node_accepting() || node_disk_full()) return;  /* ready keys wait for a node that proposes */
     store *rd = server_store();
     store_reader_pin(rd);
-    for (slot *s = head, *next; s; s = next) {
-        next = s->bnext;
-        int from, nkeys;
-        long long ms, count;
-        list_block_spec(s->argc, s->argv, &from, &nkeys, &ms, &count);
-        for (int k = 0; k < nkeys; k++) {
-            long long *left = left_of(rd, &t, &n, &cap, &s->argv[from + k]);
-            if (*left <= 0) continue;
-            send_again(s, &s->argv[from + k], left, count);
-            break;
-        }
+    while (ready_head) {
+        waitkey *w = ready_head;
+        ready_head = w->rnext;
+        if (!ready_head) ready_tail = &ready_head;
+        w->ready = 0;
+        if (!serve_key(rd, w)) break;  /* the node stopped taking proposals: the rest wait */
     }
     store_reader_unpin(rd);
-    free(t);
 }

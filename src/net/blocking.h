@@ -32,8 +32,12 @@ void blocking_forwarded(client *c, int argc, rstr *argv);
 int blocking_holds(const client *c);
 /* writes: a blocking slot's entry applied here; its reply follows. */
 void blocking_applied(slot *s);
+/* node: the keys applied entries wrote (store_take_written), after their
+ * replies: lists that may now hold elements. */
+void blocking_written(const char *keys, size_t len);
 /* Each loop pass, before the node runs: sees what applied entries did,
- * and proposes the blocked commands that may now pop. */
+ * and proposes the blocked commands whose keys were written, in the
+ * order they blocked, as many per key as it holds. */
 void blocking_serve(void);
 /* slot_expire: a blocked slot's time is up. */
 void blocking_timeout(slot *s);

@@ -231,6 +231,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     start_front_end(loop);
+    node_on_written(blocking_written);
     if (plain) logmsg(LL_NOTICE, "Ready to accept connections tcp on %s:%d", cfg.bind, cfg.port);
     if (cfg.tls_port) logmsg(LL_NOTICE, "Ready to accept connections tls on %s:%d", cfg.bind, cfg.tls_port);
     ev_run(loop, 0);

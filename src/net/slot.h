@@ -41,7 +41,6 @@ typedef struct slot {
     struct slot *bprev, *bnext;  /* the blocked, in order; or those proposed again */
     rstr bkey;                   /* proposed again: the key it claimed elements of (in argv), */
     long long bclaim;            /* how many */
-    int bkey_set;
 } slot;
 
 /* Errors of requests that could not be answered the normal way. */

@@ -34,8 +34,10 @@ struct applier {
     uint64_t visible, synced, sync_want, handed;
     uint64_t pending_bytes;   /* of the entries handed over and not yet applied */
     int err;                  /* the last write's failure (parked until recover) */
+    buf written;              /* keys the batches reported wrote (store_take_written) */
     int busy, hold, stop;
     /* the loop's own */
+    void (*on_written)(const char *keys, size_t len);
     char *conf;               /* configuration of the last CONFIG entry handed over */
     int reported;             /* err was told to the replica */
     int owned;                /* the thread is parked for want of space: the loop applies, into
@@ -84,9 +86,14 @@ static void run_batch(applier *a, item *batch, size_t n, int sync) {
         bytes += batch[i].len;
         blob_release(batch[i].data);
     }
+    buf wk;
+    buf_init(&wk);
+    store_take_written(a->f, &wk);
     int rc = sync ? store_sync(a->f) : store_write_batch(a->f);
     uint64_t applied = store_applied(a->f);
     lock(a);
+    buf_append(&a->written, wk.data, wk.len);
+    buf_free(&wk);
     a->pending_bytes -= bytes < a->pending_bytes ? bytes : a->pending_bytes;
     if (a->nout + n > a->outcap) {
         a->outcap = (a->nout + n) * 2;
@@ -142,6 +149,11 @@ static void apply_here(applier *a, const item *it) {
     buf *b = a->reply_for ? a->reply_for(it->index, it->term) : NULL;
     if (b) buf_append(b, reply.data, reply.len);
     buf_free(&reply);
+    buf wk;
+    buf_init(&wk);
+    store_take_written(a->f, &wk);
+    if (a->on_written && wk.len) a->on_written(wk.data, wk.len);
+    buf_free(&wk);
     blob_release(it->data);
     lock(a);
     a->visible = it->index;
@@ -175,8 +187,12 @@ static void wake_cb(struct ev_loop *loop, ev_async *w, int revents) {
     a->out = NULL;
     a->nout = a->outcap = 0;
     int err = a->err;
+    buf wk = a->written;
+    buf_init(&a->written);
     unlock(a);
     deliver(a, res, n);
+    if (a->on_written && wk.len) a->on_written(wk.data, wk.len);
+    buf_free(&wk);
     if (!a->rep) return;
     if (err && !a->reported) {
         a->reported = 1;
@@ -269,6 +285,8 @@ static int sm_recover(void *ctx) {
     return 0;
 }
 
+void applier_on_written(applier *a, void (*cb)(const char *keys, size_t len)) { a->on_written = cb; }
+
 applier *applier_new(struct ev_loop *loop, store *f, buf *(*reply_for)(uint64_t index, uint64_t term)) {
     applier *a = xmalloc(sizeof(*a));
     memset(a, 0, sizeof(*a));
@@ -358,5 +376,6 @@ void applier_free(applier *a) {
     pthread_cond_destroy(&a->work);
     pthread_cond_destroy(&a->progress);
     free(a->conf);
+    buf_free(&a->written);
     free(a);
 }

@@ -38,6 +38,9 @@ void applier_attach(applier *a, replica *r);
 /* Every entry handed over applied, the thread stopped; then the store's
  * last batch is written and synced. */
 void applier_free(applier *a);
+/* cb hears, on the loop after their replies, the keys each batch wrote
+ * (store_take_written). */
+void applier_on_written(applier *a, void (*cb)(const char *keys, size_t len));
 /* Applied and written: what reads may count on. */
 uint64_t applier_visible(const applier *a);
 /* While a full disk parks the thread, the loop applies, into the store's

@@ -44,6 +44,8 @@ uint64_t node_id(void);
 uint64_t node_leader(void);   /* 0 when unknown */
 uint64_t node_term(void);
 uint64_t node_applied(void);    /* applied and visible to reads */
+/* cb hears the keys applied entries wrote, once their replies are out. */
+void node_on_written(void (*cb)(const char *keys, size_t len));
 uint64_t node_commit_index(void);
 /* The store, while a full disk has the loop apply into it (applier.h). */
 store *node_owned_store(void);

@@ -67,6 +67,7 @@ struct store {
     buf ebuf;                  /* an element record's LevelDB key, being made */
     uint64_t cids;             /* collection ids given out by the entry being applied */
     uint64_t seeds;            /* store_entry_seed() calls in the entry being applied */
+    buf wkeys;                 /* keys written since store_take_written() (u32 length, bytes) */
     int garbage;               /* LevelDB may hold garbage markers ('g'): reclaim at the next write */
     buf reclaim_at;            /* where the last reclaim pass stopped (reclaim()) */
     int batch_marked;          /* the open batch holds one */
@@ -815,6 +816,7 @@ void store_close(store *f) {
     free(f->dir);
     free(f->conf);
     free(f->acl);
+    buf_free(&f->wkeys);
     pthread_mutex_destroy(&f->acl_mu);
     free(f->no_space);
     leveldb_options_destroy(f->opts);
@@ -1034,6 +1036,10 @@ int store_get(store *f, const char *key, size_t klen, sval *v) {
 static void remember(store *f, uint64_t h, const char *key, size_t klen, const char *val, size_t vlen, int deleted,
                      uint64_t expire) {
     keycache_put(f->kc, h, key, klen, !deleted, expire, val, vlen);
+    if (!deleted && !f->owner) {
+        buf_put_u32(&f->wkeys, (uint32_t)klen);
+        buf_append(&f->wkeys, key, klen);
+    }
     ovl_set(&f->okeys, h, key, klen, val, vlen, deleted);
 }
 
@@ -1366,6 +1372,12 @@ void store_elems_seek(store_elems *i, const char *from, size_t fromlen) {
         else hi = mid;
     }
     i->at = lo;
+}
+
+void store_take_written(store *f, buf *out) {
+    buf_append(out, f->wkeys.data, f->wkeys.len);
+    f->wkeys.len = f->wkeys.pos = 0;
+    if (f->wkeys.cap > (1u << 20)) buf_free(&f->wkeys);  /* one huge batch does not keep its memory */
 }
 
 uint64_t store_entry_seed(store *f) { return (f->applied + 1) * 0x9e3779b97f4a7c15ULL ^ f->seeds++; }

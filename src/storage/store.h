@@ -232,6 +232,10 @@ int store_elems_next(store_elems *it, const char **sub, size_t *sublen, const ch
 void store_elems_free(store_elems *it);
 /* Moves it (made from the collection's start) to sub-key from on. */
 void store_elems_seek(store_elems *it, const char *from, size_t fromlen);
+/* The keys written (not deleted) since the last call, appended to out (a
+ * u32 length and the bytes each, repeats kept): the applying thread's,
+ * for what waits on keys (blocking pops). */
+void store_take_written(store *f, buf *out);
 /* Inside an apply: a number drawn from the entry being applied (its index
  * and how many were drawn before in it), the same on every replica. */
 uint64_t store_entry_seed(store *f);
