@@ -696,6 +696,20 @@ def random_bitmap_cmd(r):
     return r.choice(choices)()
 
 
+def run_script(d, script, same, label):
+    """After a FLUSHALL, each command of script (a string) to both servers,
+    the replies held to same(cmd, redis's, raftkv's); SCAN and KEYS by
+    their content."""
+    d.both("FLUSHALL")
+    for cmd in script:
+        args = args_of(cmd)
+        if args[0] in ("SCAN", "KEYS"):
+            d.compare(args, label)
+            continue
+        ra, rb = d.both(*args)
+        d.verdict(same(args, ra, rb), label, short(args, 400), short(ra, 400), short(rb, 400))
+
+
 def random_pipelines(d, r, gen, same, label):
     """d.nrandom commands from gen(r), sent to both servers in pipelines of
     a hundred (one batch on raftkv's side), each pair of replies held to
@@ -819,14 +833,7 @@ def test_hashes(d):
     command against a string, and the keyspace commands over hashes (TYPE, EXPIRE, COPY, RENAME, OBJECT
     ENCODING, SCAN TYPE): scripted cases, then seeded random commands (pipelined in hundreds), byte for
     byte save where Redis's order or randomness differs; then each hash's whole content."""
-    d.both("FLUSHALL")
-    for cmd in HASH_SCRIPT:
-        args = args_of(cmd)
-        if args[0] in ("SCAN", "KEYS"):
-            d.compare(args, "hashes script")
-            continue
-        ra, rb = d.both(*args)
-        d.verdict(hash_same(d, args, ra, rb), "hashes script", short(args, 400), short(ra, 400), short(rb, 400))
+    run_script(d, HASH_SCRIPT, lambda c, ra, rb: hash_same(d, c, ra, rb), "hashes script")
     random_pipelines(d, random.Random(d.seed + 19), random_hash_cmd, lambda c, ra, rb: hash_same(d, c, ra, rb),
                      "hashes")
     for key in HASH_KEYS:
@@ -989,15 +996,10 @@ def test_sets(d):
     randomness differs. SPOP pops other members than Redis does: it comes last in a pipeline, after which
     its set is made the same on both again where it differs; every tenth pipeline every set is compared
     (on raftkv by a full SSCAN too)."""
-    d.both("FLUSHALL")
-    for cmd in SET_SCRIPT:
-        args = args_of(cmd)
-        if args[0] in ("SCAN", "KEYS"):
-            d.compare(args, "sets script")
-            continue
-        ra, rb = d.both(*args)
-        d.verdict(set_same(d, args, ra, rb), "sets script", short(args, 400), short(ra, 400), short(rb, 400))
-        if args[0] == "SPOP" and ra != rb and not ra.startswith(b"-"): reseed_set(d, args[1])
+    def same(c, ra, rb):
+        if c[0] == "SPOP" and ra != rb and not ra.startswith(b"-"): reseed_set(d, c[1])  # popped other members
+        return set_same(d, c, ra, rb)
+    run_script(d, SET_SCRIPT, same, "sets script")
     r = random.Random(d.seed + 20)
     for n in range(d.nrandom // 100):
         cmds = [random_set_cmd(r) for _ in range(100)]

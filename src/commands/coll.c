@@ -34,13 +34,40 @@ int coll_get(cmdctx *x, const rstr *key, int type, size_t len, coll *c) {
     return found;
 }
 
+void coll_new(cmdctx *x, coll *c, int type, size_t len) {
+    memset(c, 0, sizeof(*c));
+    c->type = type;
+    c->len = len;
+    if (type == STORE_ZSET) c->pre[0] = '0', c->prelen = 1;
+    store_new_cid(x->f, c->meta);
+    c->made = 1;
+}
+
 int coll_open(cmdctx *x, const rstr *key, int type, size_t len, coll *c) {
     int r = coll_get(x, key, type, len, c);
-    if (!r) {
-        store_new_cid(x->f, c->meta);
-        c->made = 1;
-    }
+    if (!r) coll_new(x, c, type, len);
     return r;
+}
+
+void coll_remove(cmdctx *x, int argc, rstr *argv, int type, size_t len) {
+    if (!x->f) return;
+    coll c;
+    int r = coll_get(x, &argv[1], type, len, &c);
+    if (r <= 0) {
+        if (!r) reply_int(x->out, 0);
+        return;
+    }
+    long long n = 0;
+    buf b;
+    buf_init(&b);
+    for (int i = 2; i < argc; i++) {
+        coll_sub(&c, &b, argv[i].p, argv[i].len);
+        n += store_elem_del(x->f, c.meta, b.data, b.len);
+    }
+    buf_free(&b);
+    c.count -= (uint64_t)n;
+    if (n) coll_save(x, &argv[1], &c);
+    reply_int(x->out, n);
 }
 
 void coll_save(cmdctx *x, const rstr *key, coll *c) {

@@ -27,10 +27,15 @@ typedef struct coll {
  * it is not there (c then empty, count 0); -1 with WRONGTYPE answered.
  * Metadata of another length stops the node (never answer from it). */
 int coll_get(cmdctx *x, const rstr *key, int type, size_t len, coll *c);
+/* A new, empty collection of type with a fresh id (inside an apply). */
+void coll_new(cmdctx *x, coll *c, int type, size_t len);
 /* For a write: as coll_get, a missing collection getting a new id. */
 int coll_open(cmdctx *x, const rstr *key, int type, size_t len, coll *c);
 /* Writes c's metadata back with its count; without members the key goes. */
 void coll_save(cmdctx *x, const rstr *key, coll *c);
+/* HDEL / SREM key member [member ...]: the hashed members named go (the
+ * key with the last); replied with how many were there. */
+void coll_remove(cmdctx *x, int argc, rstr *argv, int type, size_t len);
 /* A member or value of n bytes was written: a large one marks c large. */
 void coll_note_size(coll *c, size_t n);
 

@@ -149,27 +149,8 @@ void hgetall_command(cmdctx *x, int argc, rstr *argv) { (void)argc; hash_all(x, 
 void hkeys_command(cmdctx *x, int argc, rstr *argv) { (void)argc; hash_all(x, argv, WANT_FIELDS); }
 void hvals_command(cmdctx *x, int argc, rstr *argv) { (void)argc; hash_all(x, argv, WANT_VALUES); }
 
-/* HDEL key field [field ...] */
-void hdel_command(cmdctx *x, int argc, rstr *argv) {
-    if (!x->f) return;
-    coll h;
-    int r = hash_get(x, &argv[1], &h);
-    if (r <= 0) {
-        if (!r) reply_int(x->out, 0);
-        return;
-    }
-    long long n = 0;
-    buf b;
-    buf_init(&b);
-    for (int i = 2; i < argc; i++) {
-        coll_sub(&h, &b, argv[i].p, argv[i].len);
-        n += store_elem_del(x->f, h.meta, b.data, b.len);
-    }
-    buf_free(&b);
-    h.count -= (uint64_t)n;
-    if (n) hash_save(x, &argv[1], &h);
-    reply_int(x->out, n);
-}
+/* HDEL key field [field ...] (a hashtable stays one: coll_save keeps the byte) */
+void hdel_command(cmdctx *x, int argc, rstr *argv) { coll_remove(x, argc, argv, STORE_HASH, HASH_META); }
 
 /* HINCRBY key field increment */
 void hincrby_command(cmdctx *x, int argc, rstr *argv) {

@@ -24,11 +24,7 @@ static uint64_t first(const coll *l) { return get_u64(l->meta + STORE_META); }
 static void set_first(coll *l, uint64_t p) { set_u64(l->meta + STORE_META, p); }
 
 static void list_new(cmdctx *x, coll *l) {
-    memset(l, 0, sizeof(*l));
-    l->type = STORE_LIST;
-    l->len = LIST_META;
-    store_new_cid(x->f, l->meta);
-    l->made = 1;
+    coll_new(x, l, STORE_LIST, LIST_META);
     set_first(l, LIST_MID);
 }
 

@@ -24,13 +24,7 @@ static int is_int(const char *p, size_t n) {
 }
 
 /* A new set: no members yet, a fresh id, an intset until told otherwise. */
-static void set_new(cmdctx *x, coll *s) {
-    memset(s, 0, sizeof(*s));
-    s->type = STORE_SET;
-    s->len = SET_META;
-    store_new_cid(x->f, s->meta);
-    s->made = 1;
-}
+static void set_new(cmdctx *x, coll *s) { coll_new(x, s, STORE_SET, SET_META); }
 
 /* Adds member m (its sub-key made in b) when absent (fresh: known to be);
  * 1 if added. */
@@ -65,26 +59,7 @@ void sadd_command(cmdctx *x, int argc, rstr *argv) {
 }
 
 /* SREM key member [member ...] */
-void srem_command(cmdctx *x, int argc, rstr *argv) {
-    if (!x->f) return;
-    coll s;
-    int r = set_get(x, &argv[1], &s);
-    if (r <= 0) {
-        if (!r) reply_int(x->out, 0);
-        return;
-    }
-    long long n = 0;
-    buf b;
-    buf_init(&b);
-    for (int i = 2; i < argc; i++) {
-        coll_sub(&s, &b, argv[i].p, argv[i].len);
-        n += store_elem_del(x->f, s.meta, b.data, b.len);
-    }
-    buf_free(&b);
-    s.count -= (uint64_t)n;
-    if (n) coll_save(x, &argv[1], &s);
-    reply_int(x->out, n);
-}
+void srem_command(cmdctx *x, int argc, rstr *argv) { coll_remove(x, argc, argv, STORE_SET, SET_META); }
 
 /* SCARD key */
 void scard_command(cmdctx *x, int argc, rstr *argv) {
