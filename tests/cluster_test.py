@@ -293,6 +293,7 @@ def test_blocking_pops(cl):
     took = time.monotonic() - t0
     check(r is None and took >= 0.3, "BRPOP times out with nil through a follower after %.2f s" % took)
     cs[2].send(("BLMOVE", "bq:src", "bq:dst", "RIGHT", "LEFT", "20"))
+    check(blocked(cl, lead, 1), "BLMOVE blocked")  # first: through another node, it could arrive second
     cs[3].send(("BLMPOP", "20", "2", "bq:none", "bq:src", "LEFT", "COUNT", "5"))
     check(blocked(cl, lead, 2), "BLMOVE and BLMPOP blocked")
     cl.call(lead, "RPUSH", "bq:src", "a", "b", "c")
@@ -300,6 +301,18 @@ def test_blocking_pops(cl):
     check(cs[3].read() == [b"bq:src", [b"a", b"b"]], "BLMPOP took the rest")
     check(wait_for(lambda: all(cl.call(n, "LRANGE", "bq:dst", "0", "-1") == [b"c"] for n in (1, 2, 3)), 10),
           "every node reads the moved element")
+    # A waits on k2 then k1, B on k1; one entry pushes to k1, then k2: A is sent
+    # for k1 but pops k2 (its first key holding one), and k1's element must
+    # still reach B (the claim A released makes the leader look at k1 again)
+    cs[0].send(("BLPOP", "bq:k2", "bq:k1", "20"))
+    check(blocked(cl, lead, 1), "A blocked on k2 and k1")
+    cs[1].send(("BLPOP", "bq:k1", "20"))
+    check(blocked(cl, lead, 2), "B blocked on k1")
+    with cl.client(lead) as c:
+        c.send(("MULTI",), ("RPUSH", "bq:k1", "x"), ("RPUSH", "bq:k2", "y"), ("EXEC",))
+        check([c.read() for _ in range(4)][-1] == [1, 1], "one entry pushes to k1 and k2")
+    check(cs[0].read() == [b"bq:k2", b"y"], "A popped k2")
+    check(cs[1].read() == [b"bq:k1", b"x"], "B got k1's element")
     gone = cl.client(f1)
     gone.send(("BLPOP", "bq:left", "0"))
     check(blocked(cl, lead, 1), "a client blocked, then leaves")

@@ -13,21 +13,22 @@ static slot *head, *tail;        /* blocked, in the order they first blocked (bs
 static slot *sent;               /* proposed again, their entries on the way (bnext, bprev) */
 static slot *applied;            /* entries applied, their outcome to look at (qnext) */
 static uint64_t next_seq;
-static long long nclients;
+static long long nclients, nproposed;  /* slots of blocking commands; of those proposed here */
 
 /* Each key a blocked client waits on, with those clients in the order
  * they blocked; the keys written since the last look that some client
  * waits on are "ready" (in the order written). A chained table. */
 typedef struct waitkey {
-    struct waitkey *next, *rnext;  /* its bucket's; the ready ones' */
+    struct waitkey *next;          /* its bucket's */
+    struct waitkey *rnext, *rprev; /* the ready ones', in the order they became ready */
     uint64_t hash;
     char *key;
     size_t len;
-    slot **v;                      /* blocked on it, by bseq */
-    size_t n, cap;
+    slot **v;                      /* blocked on it, by bseq: v[off..n) */
+    size_t off, n, cap;
     int ready;
 } waitkey;
-static waitkey **buckets, *ready_head, **ready_tail = &ready_head;
+static waitkey **buckets, *ready_head, *ready_last;
 static size_t nbuckets, nkeys;
 static buf written;              /* keys written by applied entries, not yet looked at */
 
@@ -70,27 +71,33 @@ static void key_add(const rstr *key, slot *s) {
         *bucket_of(h) = w;
         nkeys++;
     }
-    for (size_t i = 0; i < w->n; i++)
-        if (w->v[i] == s) return;  /* a key named twice */
+    if (w->off && w->n == w->cap) {  /* room at the front first */
+        memmove(w->v, w->v + w->off, sizeof(slot *) * (w->n - w->off));
+        w->n -= w->off;
+        w->off = 0;
+    }
     if (w->n == w->cap) {
         w->cap = w->cap ? w->cap * 2 : 4;
         w->v = xrealloc(w->v, sizeof(slot *) * w->cap);
     }
     size_t at = w->n;
-    while (at && w->v[at - 1]->bseq > s->bseq) at--;
+    while (at > w->off && w->v[at - 1]->bseq > s->bseq) at--;
+    if (at > w->off && w->v[at - 1] == s) return;  /* a key named twice */
     memmove(w->v + at + 1, w->v + at, sizeof(slot *) * (w->n - at));
     w->v[at] = s;
     w->n++;
 }
 
+static void unready(waitkey *w) {
+    if (!w->ready) return;
+    if (w->rprev) w->rprev->rnext = w->rnext; else ready_head = w->rnext;
+    if (w->rnext) w->rnext->rprev = w->rprev; else ready_last = w->rprev;
+    w->rnext = w->rprev = NULL;
+    w->ready = 0;
+}
+
 static void key_drop(waitkey *w) {
-    if (w->ready) {  /* out of the ready list first */
-        waitkey **p = &ready_head;
-        while (*p && *p != w) p = &(*p)->rnext;
-        if (*p) *p = w->rnext;
-        ready_tail = &ready_head;
-        while (*ready_tail) ready_tail = &(*ready_tail)->rnext;
-    }
+    unready(w);
     for (waitkey **p = bucket_of(w->hash); *p; p = &(*p)->next)
         if (*p == w) { *p = w->next; break; }
     nkeys--;
@@ -102,21 +109,26 @@ static void key_drop(waitkey *w) {
 static void key_remove(const rstr *key, slot *s) {
     waitkey *w = key_find(key->p, key->len, store_key_hash(key->p, key->len));
     if (!w) return;
-    for (size_t i = 0; i < w->n; i++)
-        if (w->v[i] == s) {
-            memmove(w->v + i, w->v + i + 1, sizeof(slot *) * (w->n - i - 1));
-            w->n--;
-            break;
-        }
-    if (!w->n) key_drop(w);
+    if (w->off < w->n && w->v[w->off] == s) {
+        w->off++;  /* the first: served, most often */
+    } else {
+        for (size_t i = w->off; i < w->n; i++)
+            if (w->v[i] == s) {
+                memmove(w->v + i, w->v + i + 1, sizeof(slot *) * (w->n - i - 1));
+                w->n--;
+                break;
+            }
+    }
+    if (w->off == w->n) key_drop(w);
 }
 
 static void mark_ready(waitkey *w) {
     if (w->ready) return;
     w->ready = 1;
     w->rnext = NULL;
-    *ready_tail = w;
-    ready_tail = &w->rnext;
+    w->rprev = ready_last;
+    if (ready_last) ready_last->rnext = w; else ready_head = w;
+    ready_last = w;
 }
 
 /* The keys of s's command (blocking.h: list_block_spec). */
@@ -133,8 +145,10 @@ static double timeout_of(int argc, rstr *argv) {
 }
 
 void blocking_propose(client *c, int argc, rstr *argv) {
+    if (!nproposed++) node_track_written(1);  /* before the entry: every write after it is noted */
     slot *s = writes_propose(c, argc, argv, 0);
     s->blocking = 1;
+    s->proposed = 1;
     s->bseq = ++next_seq;
     s->block_deadline = server_now() + timeout_of(argc, argv);
     s->argc = argc;
@@ -169,6 +183,7 @@ void blocking_gone(slot *s) {
     blocking_detach(s);  /* a slot answered by the writes path (an error) may still be listed as sent */
     nclients--;
     if (s->c) s->c->blocking--;
+    if (s->proposed && !--nproposed) node_track_written(0);
 }
 
 long long blocking_clients(void) { return nclients; }
@@ -186,11 +201,19 @@ static void unlink_blocked(slot *s) {
     for (int k = 0; k < n; k++) key_remove(&s->argv[from + k], s);
 }
 
+/* s's entry is no longer on its way: what it claimed of its key is
+ * free again (it popped it, or popped another key, or never will), so the
+ * key is looked at again in this pass, for the clients after it. */
 static void unlink_sent(slot *s) {
     if (s->bprev) s->bprev->bnext = s->bnext; else sent = s->bnext;
     if (s->bnext) s->bnext->bprev = s->bprev;
     s->bprev = s->bnext = NULL;
     s->bq = BQ_NONE;
+    if (s->bclaim > 0) {
+        buf_put_u32(&written, (uint32_t)s->bkey.len);
+        buf_append(&written, s->bkey.p, s->bkey.len);
+    }
+    s->bclaim = 0;
 }
 
 static void link_sent(slot *s) {
@@ -300,12 +323,9 @@ static long long available(store *rd, const waitkey *w) {
 /* Proposes s again, claiming up to count of what key gives; 0 (s blocked
  * as it was) when the node takes no proposal now. */
 static int send_again(slot *s, const char *key, size_t len, long long *left, long long count) {
-    unlink_blocked(s);
     s->reply.len = s->reply.pos = 0;
-    if (!writes_repropose(s)) {
-        enqueue(s);
-        return 0;
-    }
+    if (!writes_repropose(s)) return 0;  /* still blocked, in every key's list */
+    unlink_blocked(s);
     long long take = count < *left ? count : *left;
     *left -= take;
     for (int k = 0; k < s->argc; k++)  /* the key, as its command names it */
@@ -323,11 +343,11 @@ static int serve_key(store *rd, waitkey *w) {
     int ok = 1;
     while (ok && left > 0) {
         w = key_find(key, len, store_key_hash(key, len));
-        if (!w || !w->n) break;
+        if (!w || w->off == w->n) break;
         int from, n;
         long long count;
-        keys_of(w->v[0], &from, &n, &count);
-        ok = send_again(w->v[0], key, len, &left, count);
+        keys_of(w->v[w->off], &from, &n, &count);
+        ok = send_again(w->v[w->off], key, len, &left, count);
     }
     if (!ok && (w = key_find(key, len, store_key_hash(key, len)))) mark_ready(w);  /* again once proposals are taken */
     free(key);
@@ -342,9 +362,7 @@ void blocking_serve(void) {
     store_reader_pin(rd);
     while (ready_head) {
         waitkey *w = ready_head;
-        ready_head = w->rnext;
-        if (!ready_head) ready_tail = &ready_head;
-        w->ready = 0;
+        unready(w);
         if (!serve_key(rd, w)) break;  /* the node stopped taking proposals: the rest wait */
     }
     store_reader_unpin(rd);

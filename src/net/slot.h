@@ -35,7 +35,7 @@ typedef struct slot {
     double deadline;
     buf reply;
     buf *locals;                 /* EXEC: the commands the node runs itself once it applied (multi.h) */
-    int blocking, bq;            /* a blocking command's (blocking.h); where it waits there */
+    int blocking, bq, proposed;  /* a blocking command's (blocking.h); where it waits there; proposed here */
     uint64_t bseq;               /* its place among the blocked */
     double block_deadline;       /* when it stops waiting (INFINITY: never) */
     struct slot *bprev, *bnext;  /* the blocked, in order; or those proposed again */

@@ -286,6 +286,7 @@ static int sm_recover(void *ctx) {
 }
 
 void applier_on_written(applier *a, void (*cb)(const char *keys, size_t len)) { a->on_written = cb; }
+void applier_track_written(applier *a, int on) { store_track_written(a->f, on); }
 
 applier *applier_new(struct ev_loop *loop, store *f, buf *(*reply_for)(uint64_t index, uint64_t term)) {
     applier *a = xmalloc(sizeof(*a));

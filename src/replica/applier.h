@@ -41,6 +41,8 @@ void applier_free(applier *a);
 /* cb hears, on the loop after their replies, the keys each batch wrote
  * (store_take_written). */
 void applier_on_written(applier *a, void (*cb)(const char *keys, size_t len));
+/* Whether the keys are noted at all: on while something waits for them. */
+void applier_track_written(applier *a, int on);
 /* Applied and written: what reads may count on. */
 uint64_t applier_visible(const applier *a);
 /* While a full disk parks the thread, the loop applies, into the store's

@@ -444,6 +444,7 @@ uint64_t node_leader(void) { return raft_leader(core()); }
 uint64_t node_term(void) { return raft_term(core()); }
 uint64_t node_applied(void) { return applier_visible(self.ap); }
 void node_on_written(void (*cb)(const char *keys, size_t len)) { applier_on_written(self.ap, cb); }
+void node_track_written(int on) { applier_track_written(self.ap, on); }
 uint64_t node_commit_index(void) { return raft_commit_index(core()); }
 store *node_owned_store(void) { return self.ap ? applier_owned_store(self.ap) : NULL; }
 uint64_t node_confirmed_round(void) { return replica_confirmed_round(self.rep); }

@@ -46,6 +46,8 @@ uint64_t node_term(void);
 uint64_t node_applied(void);    /* applied and visible to reads */
 /* cb hears the keys applied entries wrote, once their replies are out. */
 void node_on_written(void (*cb)(const char *keys, size_t len));
+/* Whether applied entries note the keys they write (off: nobody waits). */
+void node_track_written(int on);
 uint64_t node_commit_index(void);
 /* The store, while a full disk has the loop apply into it (applier.h). */
 store *node_owned_store(void);

@@ -67,7 +67,8 @@ struct store {
     buf ebuf;                  /* an element record's LevelDB key, being made */
     uint64_t cids;             /* collection ids given out by the entry being applied */
     uint64_t seeds;            /* store_entry_seed() calls in the entry being applied */
-    buf wkeys;                 /* keys written since store_take_written() (u32 length, bytes) */
+    buf wkeys;                 /* keys written since store_take_written() (u32 length, bytes), */
+    _Atomic int track_written; /* while asked to (store_track_written) */
     int garbage;               /* LevelDB may hold garbage markers ('g'): reclaim at the next write */
     buf reclaim_at;            /* where the last reclaim pass stopped (reclaim()) */
     int batch_marked;          /* the open batch holds one */
@@ -1036,7 +1037,7 @@ int store_get(store *f, const char *key, size_t klen, sval *v) {
 static void remember(store *f, uint64_t h, const char *key, size_t klen, const char *val, size_t vlen, int deleted,
                      uint64_t expire) {
     keycache_put(f->kc, h, key, klen, !deleted, expire, val, vlen);
-    if (!deleted && !f->owner) {
+    if (!deleted && !f->owner && atomic_load_explicit(&f->track_written, memory_order_relaxed)) {
         buf_put_u32(&f->wkeys, (uint32_t)klen);
         buf_append(&f->wkeys, key, klen);
     }
@@ -1373,6 +1374,8 @@ void store_elems_seek(store_elems *i, const char *from, size_t fromlen) {
     }
     i->at = lo;
 }
+
+void store_track_written(store *f, int on) { atomic_store(&f->track_written, on); }
 
 void store_take_written(store *f, buf *out) {
     buf_append(out, f->wkeys.data, f->wkeys.len);

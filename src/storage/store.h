@@ -236,6 +236,9 @@ void store_elems_seek(store_elems *it, const char *from, size_t fromlen);
  * u32 length and the bytes each, repeats kept): the applying thread's,
  * for what waits on keys (blocking pops). */
 void store_take_written(store *f, buf *out);
+/* Whether writes note their keys at all (off by default); any thread. An
+ * entry applied after the call that set it on is noted. */
+void store_track_written(store *f, int on);
 /* Inside an apply: a number drawn from the entry being applied (its index
  * and how many were drawn before in it), the same on every replica. */
 uint64_t store_entry_seed(store *f);
