@@ -813,9 +813,10 @@ def test_hash_by_snapshot(cl):
     """A follower that comes back by an image gets collections whole: a hash
     of 3,000 fields, one that lost fields, one deleted (its elements garbage
     the image must not carry), a set SPOP took 100 of 2,000 members from,
-    lists changed inside and one whose only element moved to its other end
-    (the image builder counts every collection's records against its
-    count); every node's digest then agrees."""
+    lists changed inside and one whose only element moved to its other end,
+    a sorted set popped from (the image builder counts every collection's
+    records against its count: two a member for a sorted set); every
+    node's digest then agrees."""
     lead = cl.leader()
     fol = cl.followers(lead)[1]
     images = int(cl.info(fol)["raft_snapshots_received"])
@@ -836,6 +837,10 @@ def test_hash_by_snapshot(cl):
         c.pipeline([("RPUSH", "img:list", *["e%d" % k for k in range(k0, k0 + 500)]) for k0 in range(0, 1500, 500)])
         c.call("LINSERT", "img:list", "BEFORE", "e700", "mid")
         c.call("LREM", "img:list", "0", "e3")
+        c.pipeline([("ZADD", "img:z", *sum([[str(k % 97), "z%d" % k] for k in range(k0, k0 + 500)], []))
+                    for k0 in range(0, 2000, 500)])
+        c.call("ZPOPMIN", "img:z", "10")
+        c.call("ZREM", "img:z", "z1999", "nosuch")
         c.call("RAFT.SNAPSHOT")
     cl.start(fol)
     check(wait_for(lambda: int(cl.info(fol)["raft_snapshots_received"]) > images, 60), "the follower got an image")
@@ -849,6 +854,8 @@ def test_hash_by_snapshot(cl):
         check(c.call("LRANGE", "img:one", "0", "-1") == [b"x"], "a list whose only element moved within it")
         got = c.call("LRANGE", "img:list", "0", "-1")
         check(len(got) == 1500 and got[699] == b"mid" and b"e3" not in got, "a list of 1,500 changed inside")
+        check(c.call("ZCARD", "img:z") == 1989 and c.call("ZSCORE", "img:z", "z100") == b"3" and
+              len(c.call("ZRANGEBYSCORE", "img:z", "5", "(6")) == 21, "a sorted set of 1,989 (two records a member)")
     digests = {i: cl.call(i, "DEBUG", "DIGEST") for i in (1, 2, 3)}
     check(wait_for(lambda: len({cl.call(i, "DEBUG", "DIGEST") for i in (1, 2, 3)}) == 1, 30),
           "every node's digest agrees (%r)" % digests)

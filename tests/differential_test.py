@@ -1118,6 +1118,133 @@ def test_lists(d):
         d.compare(["TYPE", key], "lists final state")
 
 
+# ---- Sorted sets ----
+
+ZSET_SCRIPT = [
+    "ZADD z 1 a 2 b 3 c", "ZADD z 1.5 d", "ZADD z", "ZADD z 1", "ZADD z 1 a 2", "ZADD z x a", "ZADD z nan a",
+    "ZADD z inf i -inf j", "ZADD z 1e400 a", "ZADD z 1e-400 a", "ZADD z 0x10 h", "ZADD z ' 1' a", "ZADD z '' a",
+    "ZRANGE z 0 -1 WITHSCORES", "ZADD z NX 9 a 4 e", "ZADD z XX 9 a 5 f", "ZADD z XX NX 1 a", "ZADD z GT LT 1 a",
+    "ZADD z NX GT 1 a", "ZADD z LT NX 1 a", "ZADD z GT 0 a", "ZADD z GT 10 a", "ZADD z LT 11 a", "ZADD z LT 1 a",
+    "ZADD z CH 1 a 2 b 7 new", "ZADD z INCR 2 a", "ZADD z INCR 1 a 2 b", "ZADD z INCR NX 1 a", "ZADD z INCR XX 1 zz",
+    "ZADD z INCR GT -1 a", "ZADD nokey XX 1 a", "ZADD nokey XX INCR 1 a", "EXISTS nokey", "ZADD z CH CH 1 a",
+    "ZADD z incr 1 i", "ZADD z INCR -inf i", "ZINCRBY z 1 nosuch", "ZINCRBY z x a", "ZINCRBY z inf j",
+    "ZINCRBY z 0.1 a", "ZINCRBY z 0.2 a", "ZSCORE z a", "ZSCORE z nosuch", "ZSCORE nokey a", "ZMSCORE z a b nosuch",
+    "ZMSCORE nokey a", "ZMSCORE z", "ZCARD z", "ZCARD nokey", "ZADD zneg -0 m 0 n -1 o", "ZRANGE zneg 0 -1 WITHSCORES",
+    "ZSCORE zneg m", "ZRANK z a", "ZRANK z nosuch", "ZREVRANK z a", "ZRANK nokey a", "ZRANK z",
+    "ZRANGE z 0 2", "ZRANGE z -2 -1 WITHSCORES", "ZRANGE z 5 1", "ZRANGE z 0 100", "ZRANGE z x 1", "ZRANGE z 0 1 REV",
+    "ZRANGE z 0 -1 REV WITHSCORES", "ZRANGE z 0 1 LIMIT 0 1", "ZRANGE z (1 3 BYSCORE", "ZRANGE z 1 (3 BYSCORE WITHSCORES",
+    "ZRANGE z -inf +inf BYSCORE", "ZRANGE z +inf -inf BYSCORE REV", "ZRANGE z 3 1 BYSCORE REV WITHSCORES",
+    "ZRANGE z -inf +inf BYSCORE LIMIT 1 2", "ZRANGE z -inf +inf BYSCORE LIMIT 1 -1", "ZRANGE z -inf +inf BYSCORE LIMIT -1 2",
+    "ZRANGE z -inf +inf BYSCORE LIMIT 0 0", "ZRANGE z +inf -inf BYSCORE REV LIMIT 1 2", "ZRANGE z x 1 BYSCORE",
+    "ZRANGE z ( 1 BYSCORE", "ZRANGE z (1 (1 BYSCORE", "ZRANGE z nan 1 BYSCORE", "ZRANGE z - + BYLEX", "ZRANGE z [a (c BYLEX",
+    "ZRANGE z + - BYLEX REV", "ZRANGE z a c BYLEX", "ZRANGE z - + BYLEX WITHSCORES", "ZRANGE z - + BYLEX LIMIT 1 1",
+    "ZRANGE z 0 1 BYSCORE BYLEX", "ZRANGE z 0 1 REV REV", "ZRANGE z 0 1 FOO", "ZRANGE z 0 1 LIMIT 1", "ZRANGE nokey 0 -1",
+    "ZRANGE z 0 1 LIMIT x 1 BYSCORE", "ZREVRANGE z 0 1", "ZREVRANGE z 0 -1 WITHSCORES", "ZREVRANGE z 0 1 REV",
+    "ZREVRANGE z 0 1 BYSCORE", "ZRANGEBYSCORE z 1 3", "ZRANGEBYSCORE z -inf +inf WITHSCORES LIMIT 1 2",
+    "ZRANGEBYSCORE z (1 3 REV", "ZRANGEBYSCORE z 1 x", "ZREVRANGEBYSCORE z 3 1", "ZREVRANGEBYSCORE z +inf -inf LIMIT 0 2",
+    "ZRANGEBYLEX z - +", "ZRANGEBYLEX z [b [d", "ZRANGEBYLEX z b d", "ZREVRANGEBYLEX z + -", "ZREVRANGEBYLEX z (d [a LIMIT 0 1",
+    "ZRANGEBYLEX z - + WITHSCORES", "ZADD lex 0 a 0 b 0 c 0 d 0 e 0 ab 0 '' 0 b1", "ZRANGEBYLEX lex [b (d",
+    "ZRANGEBYLEX lex (a [b", "ZRANGEBYLEX lex [ (b", "ZRANGEBYLEX lex - [", "ZLEXCOUNT lex - +", "ZLEXCOUNT lex [b [c",
+    "ZLEXCOUNT lex b c", "ZLEXCOUNT nokey - +", "ZCOUNT z -inf +inf", "ZCOUNT z (1 3", "ZCOUNT z 3 1", "ZCOUNT z x 1",
+    "ZCOUNT nokey 0 1", "ZRANGESTORE dst z 0 1", "ZRANGE dst 0 -1 WITHSCORES", "ZRANGESTORE dst z 1 3 BYSCORE LIMIT 0 2",
+    "ZRANGESTORE dst z 0 -1 WITHSCORES", "ZRANGESTORE dst nokey 0 -1", "EXISTS dst", "ZRANGESTORE dst z 5 1",
+    "ZRANGESTORE dst z - + BYLEX REV", "ZRANGE dst 0 -1", "OBJECT ENCODING dst", "ZRANGESTORE z z 0 1", "ZRANGE z 0 -1",
+    "ZADD pz 1 a 2 b 3 c 4 d 5 e", "ZPOPMIN pz", "ZPOPMAX pz", "ZPOPMIN pz 2", "ZPOPMAX pz 5", "EXISTS pz",
+    "ZPOPMIN nokey", "ZPOPMIN nokey 3", "ZPOPMIN pz 0", "ZPOPMIN pz -1", "ZPOPMIN pz x", "ZPOPMIN pz 1 2",
+    "ZADD rz 1 a 2 b 3 c 4 d 5 e 6 f", "ZREMRANGEBYRANK rz 0 1", "ZREMRANGEBYRANK rz -1 -1", "ZREMRANGEBYRANK rz 5 1",
+    "ZRANGE rz 0 -1", "ZREMRANGEBYSCORE rz (3 4", "ZREMRANGEBYSCORE rz x 1", "ZREMRANGEBYLEX rz - +", "EXISTS rz",
+    "ZREMRANGEBYLEX rz a b", "ZREMRANGEBYRANK nokey 0 1", "ZREMRANGEBYRANK rz x 1",
+    "SET str x", "ZADD str 1 a", "ZINCRBY str 1 a", "ZREM str a", "ZCARD str", "ZSCORE str a", "ZMSCORE str a",
+    "ZRANK str a", "ZRANGE str 0 1", "ZRANGEBYSCORE str 0 1", "ZRANGEBYLEX str - +", "ZCOUNT str 0 1",
+    "ZLEXCOUNT str - +", "ZRANGESTORE dst str 0 1", "ZPOPMIN str", "ZPOPMIN str 0", "ZREMRANGEBYRANK str 0 1",
+    "ZRANDMEMBER str", "ZSCAN str 0", "ZRANGE str x 1", "GET z", "HSET z a 1", "SADD z a", "LPUSH z a", "APPEND z x",
+    "TYPE z", "OBJECT ENCODING z", "ZADD zbig 1 " + "m" * 65, "OBJECT ENCODING zbig",
+    "ZADD zmany " + " ".join("%d m%d" % (i, i) for i in range(129)), "OBJECT ENCODING zmany", "ZREMRANGEBYRANK zmany 0 -3",
+    "OBJECT ENCODING zmany", "ZADD zn " + " ".join("%d m%d" % (i, i) for i in range(128)), "OBJECT ENCODING zn",
+    "ZADD zn 200 extra", "OBJECT ENCODING zn",
+    "ZRANDMEMBER nokey", "ZRANDMEMBER nokey 3", "ZRANDMEMBER z 0", "ZRANDMEMBER z x", "ZRANDMEMBER z 1 WITHSCORE",
+    "ZRANDMEMBER z -9223372036854775808", "ZRANDMEMBER z 4611686018427387904 WITHSCORES", "ZSCAN nokey 0",
+    "ZSCAN z 0 COUNT 0", "ZSCAN z x", "ZSCAN z 0 FOO 1", "COPY z zc", "ZRANGE zc 0 -1 WITHSCORES", "RENAME zc zr",
+    "ZRANGE zr 0 -1", "EXPIRE zr 100", "TTL zr", "ZADD zr 1 a", "TTL zr", "ZREM zr a b c nosuch", "ZREM nokey a",
+    "ZREM zr", "SCAN 0 TYPE zset COUNT 1000", "DBSIZE", "FLUSHALL", "ZRANGE z 0 -1", "DBSIZE",
+]
+
+ZSET_KEYS = ["z0", "z1", "z2", "t0"]
+ZLEX_KEYS = ["zl0", "zl1"]
+ZMEMBERS = ["a", "b", "c", "", "1", "x y", "\x00", "\xff", "m" * 70, "aa", "b1"]
+ZSCORES = ["0", "1", "-1", "1.5", "-0", "inf", "-inf", "+inf", "1e308", "3.14159", "100", "2", "-2.5", "5e-324", "0.1"]
+
+
+def random_zset_cmd(r):
+    k = lambda: r.choice(ZSET_KEYS)
+    kl = lambda: r.choice(ZLEX_KEYS)  # lex ranges: one score for all members (else Redis's answer is its walk's)
+    m = lambda: r.choice(ZMEMBERS) if r.random() < 0.8 else "m%d" % r.randint(0, 20)
+    sc = lambda: r.choice(ZSCORES) if r.random() < 0.7 else str(r.randint(-5, 5))
+    i = lambda: str(r.randint(-8, 8)) if r.random() < 0.95 else r.choice(BOUNDARY_INTS + ["x"])
+    bound = lambda: r.choice(["-inf", "+inf", "(1", "1", "(0", "2.5", "(-1", "x", "nan"]) if r.random() < 0.5 else \
+        ("(" if r.random() < 0.3 else "") + str(r.randint(-3, 5))
+    lex = lambda: r.choice(["-", "+", "[a", "(a", "[b", "(c", "[", "(", "a", "[m", "(x y"])
+    flags = lambda: [f for f in ["NX", "XX", "GT", "LT", "CH"] if r.random() < 0.15]
+    lim = lambda: r.choice([[], [], ["LIMIT", str(r.randint(-1, 3)), str(r.randint(-1, 4))]])
+    choices = [
+        lambda: ["ZADD", k()] + flags() + sum([[sc(), m()] for _ in range(r.randint(1, 4))], []),
+        lambda: ["ZADD", k()] + flags() + ["INCR", sc(), m()],
+        lambda: ["ZADD", k()] + sum([[str(r.randint(0, 300)), "m%d" % r.randint(0, 300)] for _ in range(r.randint(10, 60))], []),
+        lambda: ["ZINCRBY", k(), sc(), m()], lambda: ["ZREM", k()] + [m() for _ in range(r.randint(1, 3))],
+        lambda: ["ZCARD", k()], lambda: ["ZSCORE", k(), m()], lambda: ["ZMSCORE", k(), m(), m()],
+        lambda: ["ZRANK", k(), m()], lambda: ["ZREVRANK", k(), m()],
+        lambda: ["ZRANGE", k(), i(), i()] + r.choice([[], ["REV"], ["WITHSCORES"], ["REV", "WITHSCORES"]]),
+        lambda: ["ZRANGE", k(), bound(), bound(), "BYSCORE"] + r.choice([[], ["REV"]]) + lim() + r.choice([[], ["WITHSCORES"]]),
+        lambda: ["ZRANGE", kl(), lex(), lex(), "BYLEX"] + r.choice([[], ["REV"]]) + lim(),
+        lambda: ["ZADD", kl(), "0", m()], lambda: ["ZADD", kl()] + sum([["0", "m%d" % r.randint(0, 300)] for _ in range(40)], []),
+        lambda: ["ZREVRANGE", k(), i(), i()] + r.choice([[], ["WITHSCORES"]]),
+        lambda: ["ZRANGEBYSCORE", k(), bound(), bound()] + r.choice([[], ["WITHSCORES"]]) + lim(),
+        lambda: ["ZREVRANGEBYSCORE", k(), bound(), bound()] + lim(),
+        lambda: ["ZRANGEBYLEX", kl(), lex(), lex()] + lim(), lambda: ["ZREVRANGEBYLEX", kl(), lex(), lex()] + lim(),
+        lambda: ["ZCOUNT", k(), bound(), bound()], lambda: ["ZLEXCOUNT", kl(), lex(), lex()],
+        lambda: ["ZRANGESTORE", k(), k(), i(), i()] + r.choice([[], ["REV"]]),
+        lambda: ["ZRANGESTORE", k(), k(), bound(), bound(), "BYSCORE"] + lim(),
+        lambda: ["ZPOPMIN", k()] + r.choice([[], [str(r.randint(0, 4))], ["-1"]]),
+        lambda: ["ZPOPMAX", k()] + r.choice([[], [str(r.randint(0, 4))]]),
+        lambda: ["ZREMRANGEBYRANK", k(), i(), i()], lambda: ["ZREMRANGEBYSCORE", k(), bound(), bound()],
+        lambda: ["ZREMRANGEBYLEX", kl(), lex(), lex()],
+        lambda: ["ZRANDMEMBER", k()] + r.choice([[], [str(r.randint(-5, 5))], [str(r.randint(-5, 5)), "WITHSCORES"]]),
+        lambda: ["TYPE", k()], lambda: ["DEL", k()], lambda: ["EXISTS", k()], lambda: ["SET", k(), m()],
+        lambda: ["SADD", k(), m()], lambda: ["RENAME", k(), k()], lambda: ["COPY", k(), k()] + r.choice([[], ["REPLACE"]]),
+        lambda: ["EXPIRE", k(), "1000"], lambda: ["TTL", k()], lambda: ["DBSIZE"],
+        lambda: ["OBJECT", "ENCODING", k()] if r.random() < 0.5 else ["ZCARD", k()],
+    ]
+    return r.choice(choices)()
+
+
+def zset_same(d, cmd, ra, rb):
+    """Byte for byte, save ZRANDMEMBER (random: as many), ZSCAN (by a whole
+    small iteration) and a string's OBJECT ENCODING (APPEND makes Redis's raw)."""
+    if ra.startswith(b"-") or rb.startswith(b"-"): return ra == rb
+    a, b = parse(ra)[0], parse(rb)[0]
+    if cmd[0] == "ZRANDMEMBER":
+        if isinstance(a, list) and isinstance(b, list): return len(a) == len(b)
+        return (a is None) == (b is None)
+    if cmd[0] == "ZSCAN":
+        if not (isinstance(a, list) and isinstance(b, list)): return False
+        return a[0] != b"0" or b[0] != b"0" or sorted(zip(a[1][::2], a[1][1::2])) == sorted(zip(b[1][::2], b[1][1::2]))
+    if cmd[0] == "OBJECT" and {a, b} <= {b"int", b"embstr", b"raw"}: return True
+    return ra == rb
+
+
+def test_zsets(d):
+    """ZADD (NX, XX, GT, LT, CH, INCR), ZINCRBY, ZREM, ZCARD, ZSCORE, ZMSCORE, ZRANK, ZREVRANK, ZRANGE (BYSCORE,
+    BYLEX, REV, LIMIT, WITHSCORES) and its older forms, ZRANGESTORE, ZCOUNT, ZLEXCOUNT, ZPOPMIN, ZPOPMAX,
+    ZREMRANGEBYRANK/SCORE/LEX, ZRANDMEMBER, ZSCAN, OBJECT ENCODING, WRONGTYPE both ways: scripted cases, then
+    seeded random commands (pipelined in hundreds) byte for byte save where Redis's answer is random; then each
+    sorted set whole, with scores."""
+    run_script(d, ZSET_SCRIPT, lambda c, ra, rb: zset_same(d, c, ra, rb), "zsets script")
+    random_pipelines(d, random.Random(d.seed + 22), random_zset_cmd, lambda c, ra, rb: zset_same(d, c, ra, rb), "zsets")
+    for key in ZSET_KEYS + ZLEX_KEYS:
+        d.compare(["ZRANGE", key, "0", "-1", "WITHSCORES"], "zsets final state")
+        d.compare(["TYPE", key], "zsets final state")
+
+
 # ---- Expiry ----
 
 FAR, FAR_MS = "4102444800", "4102444800123"  # 2100-01-01 00:00:00 UTC (and 123 ms): absolute, compared exactly
@@ -1739,7 +1866,7 @@ def test_transactions(d):
                 for c in pair: c.close()
 
 TESTS = [test_script, test_extreme, test_patterns, test_raw_protocol, test_expiry, test_transactions, test_random,
-         test_pipelined, test_final_state, test_bitmaps, test_hashes, test_sets, test_lists, test_auth_nopass, test_protected_mode, test_acl, test_acl_random]
+         test_pipelined, test_final_state, test_bitmaps, test_hashes, test_sets, test_lists, test_zsets, test_auth_nopass, test_protected_mode, test_acl, test_acl_random]
 TESTS_PASSWORD = [test_auth_password, test_config_set_requirepass]
 
 

@@ -80,6 +80,13 @@ cmd_proc lpush_command, rpush_command, lpushx_command, rpushx_command, lpop_comm
     lmove_command, rpoplpush_command, lmpop_command, blpop_command, brpop_command, blmpop_command,
     brpoplpush_command, blmove_command;
 const char *list_encoding(const sval *v);
+/* zsets.c */
+cmd_proc zadd_command, zincrby_command, zrem_command, zcard_command, zscore_command, zmscore_command, zrank_command,
+    zrevrank_command, zrange_command, zrevrange_command, zrangebyscore_command, zrevrangebyscore_command,
+    zrangebylex_command, zrevrangebylex_command, zrangestore_command, zcount_command, zlexcount_command,
+    zremrangebyrank_command, zremrangebyscore_command, zremrangebylex_command, zpopmin_command, zpopmax_command,
+    zrandmember_command, zscan_command;
+const char *zset_encoding(const sval *v);
 /* OBJECT ENCODING's answer for a hash, a set: Redis's, by its metadata. */
 const char *hash_encoding(const sval *v);
 const char *set_encoding(const sval *v);

@@ -56,6 +56,7 @@ static const char *coll_encoding(const sval *v) {
     if (v->type == STORE_HASH) return hash_encoding(v);
     if (v->type == STORE_SET) return set_encoding(v);
     if (v->type == STORE_LIST) return list_encoding(v);
+    if (v->type == STORE_ZSET) return zset_encoding(v);
     return "unknown";
 }
 

@@ -118,7 +118,7 @@ void rpushx_command(cmdctx *x, int argc, rstr *argv) { push_generic(x, argc, arg
  * in the order popped. */
 static void pop_many(cmdctx *x, coll *l, int where, uint64_t count) {
     if (count > l->count) count = l->count;
-    if (where == LEFT) {
+    if (where == LEFT && count > 8) {  /* a walk; a few are point reads (an iterator costs more) */
         store_elems *it = walk(x, l, 0);
         const char *k, *v;
         size_t kl, vl;
@@ -131,12 +131,14 @@ static void pop_many(cmdctx *x, coll *l, int where, uint64_t count) {
         set_first(l, first(l) + count);
     } else {
         for (uint64_t i = 0; i < count; i++) {
+            uint64_t at = where == LEFT ? i : l->count - 1 - i;
             sval s;
-            elem_get(x, l, l->count - 1 - i, &s);
+            elem_get(x, l, at, &s);
             reply_bulk(x->out, s.p, s.len);
             sval_free(&s);
-            if (count < l->count) elem_drop(x, l, l->count - 1 - i);
+            if (count < l->count) elem_drop(x, l, at);
         }
+        if (where == LEFT) set_first(l, first(l) + count);
     }
     l->count -= count;
 }

@@ -27,6 +27,7 @@
 #define H "hash"
 #define SE "set"
 #define L "list"
+#define Z "sorted-set"
 #define NS CMD_NOSCRIPT
 #define BL CMD_BLOCKING
 #define K "generic"
@@ -178,6 +179,30 @@ static command table[] = {
     ROWK("blmpop", -5, W | BL, 0, 0, 0, 2, blmpop_command, L, "7.0.0", "Pop elements from a list, or block until one is available", "O(N+M) where N is the number of provided keys and M is the number of elements returned."),
     ROW("brpoplpush", 4, W | D | NS | BL, 1, 2, 1, brpoplpush_command, L, "2.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)"),
     ROW("blmove", 6, W | D | NS | BL, 1, 2, 1, blmove_command, L, "6.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)"),
+    ROW("zadd", -4, W | D | F, 1, 1, 1, zadd_command, Z, "1.2.0", "Add one or more members to a sorted set, or update its score if it already exists", "O(log(N)) for each item added, where N is the number of elements in the sorted set."),
+    ROW("zincrby", 4, W | D | F, 1, 1, 1, zincrby_command, Z, "1.2.0", "Increment the score of a member in a sorted set", "O(log(N)) where N is the number of elements in the sorted set."),
+    ROW("zrem", -3, W | F, 1, 1, 1, zrem_command, Z, "1.2.0", "Remove one or more members from a sorted set", "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed."),
+    ROW("zcard", 2, R | F, 1, 1, 1, zcard_command, Z, "1.2.0", "Get the number of members in a sorted set", "O(1)"),
+    ROW("zscore", 3, R | F, 1, 1, 1, zscore_command, Z, "1.2.0", "Get the score associated with the given member in a sorted set", "O(1)"),
+    ROW("zmscore", -3, R | F, 1, 1, 1, zmscore_command, Z, "6.2.0", "Get the score associated with the given members in a sorted set", "O(N) where N is the number of members being requested."),
+    ROW("zrank", 3, R | CMD_OFF_LOOP | F, 1, 1, 1, zrank_command, Z, "2.0.0", "Determine the index of a member in a sorted set", "O(log(N))"),
+    ROW("zrevrank", 3, R | CMD_OFF_LOOP | F, 1, 1, 1, zrevrank_command, Z, "2.0.0", "Determine the index of a member in a sorted set, with scores ordered from high to low", "O(log(N))"),
+    ROW("zrange", -4, R | CMD_OFF_LOOP, 1, 1, 1, zrange_command, Z, "1.2.0", "Return a range of members in a sorted set", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."),
+    ROW("zrevrange", -4, R | CMD_OFF_LOOP, 1, 1, 1, zrevrange_command, Z, "1.2.0", "Return a range of members in a sorted set, by index, with scores ordered from high to low", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."),
+    ROW("zrangebyscore", -4, R | CMD_OFF_LOOP, 1, 1, 1, zrangebyscore_command, Z, "1.0.5", "Return a range of members in a sorted set, by score", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."),
+    ROW("zrevrangebyscore", -4, R | CMD_OFF_LOOP, 1, 1, 1, zrevrangebyscore_command, Z, "2.2.0", "Return a range of members in a sorted set, by score, with scores ordered from high to low", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."),
+    ROW("zrangebylex", -4, R | CMD_OFF_LOOP, 1, 1, 1, zrangebylex_command, Z, "2.8.9", "Return a range of members in a sorted set, by lexicographical range", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."),
+    ROW("zrevrangebylex", -4, R | CMD_OFF_LOOP, 1, 1, 1, zrevrangebylex_command, Z, "2.8.9", "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."),
+    ROW("zrangestore", -5, W | D, 1, 2, 1, zrangestore_command, Z, "6.2.0", "Store a range of members from sorted set into another key", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key."),
+    ROW("zcount", 4, R | CMD_OFF_LOOP | F, 1, 1, 1, zcount_command, Z, "2.0.0", "Count the members in a sorted set with scores within the given values", "O(log(N)) with N being the number of elements in the sorted set."),
+    ROW("zlexcount", 4, R | CMD_OFF_LOOP | F, 1, 1, 1, zlexcount_command, Z, "2.8.9", "Count the number of members in a sorted set between a given lexicographical range", "O(log(N)) with N being the number of elements in the sorted set."),
+    ROW("zremrangebyrank", 4, W, 1, 1, 1, zremrangebyrank_command, Z, "2.0.0", "Remove all members in a sorted set within the given indexes", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation."),
+    ROW("zremrangebyscore", 4, W, 1, 1, 1, zremrangebyscore_command, Z, "1.2.0", "Remove all members in a sorted set within the given scores", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation."),
+    ROW("zremrangebylex", 4, W, 1, 1, 1, zremrangebylex_command, Z, "2.8.9", "Remove all members in a sorted set between the given lexicographical range", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation."),
+    ROW("zpopmin", -2, W | F, 1, 1, 1, zpopmin_command, Z, "5.0.0", "Remove and return members with the lowest scores in a sorted set", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."),
+    ROW("zpopmax", -2, W | F, 1, 1, 1, zpopmax_command, Z, "5.0.0", "Remove and return members with the highest scores in a sorted set", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."),
+    ROW("zrandmember", -2, R | CMD_OFF_LOOP, 1, 1, 1, zrandmember_command, Z, "6.2.0", "Get one or multiple random elements from a sorted set", "O(N) where N is the number of elements returned"),
+    ROW("zscan", -3, R, 1, 1, 1, zscan_command, Z, "2.8.0", "Incrementally iterate sorted sets elements and associated scores", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.."),
     ROW("lcs", -3, R | CMD_OFF_LOOP, 1, 2, 1, lcs_command, S, "7.0.0", "Find longest common substring", "O(N*M) where N and M are the lengths of s1 and s2, respectively"),
     ROW("setex", 4, W | D, 1, 1, 1, setex_command, S, "2.0.0", "Set the value and expiration of a key", "O(1)"),
     ROW("psetex", 4, W | D, 1, 1, 1, psetex_command, S, "2.6.0", "Set the value and expiration in milliseconds of a key", "O(1)"),

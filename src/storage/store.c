@@ -446,6 +446,13 @@ static char *damage(const char *fmt, ...) {
 typedef struct cidn { uint64_t hi, lo, n; } cidn;
 typedef struct cidv { cidn *v; size_t n, cap; } cidv;
 
+/* The element records a collection's metadata stands for: a sorted set
+ * keeps two per member (docs/collections.md), the others one. */
+static uint64_t records_of(int type, const char *meta) {
+    uint64_t n = get_u64(meta + STORE_CID);
+    return type == STORE_ZSET ? 2 * n : n;
+}
+
 static cidn cidn_of(const char *cid, uint64_t n) {
     cidn c = {0, 0, n};
     for (int i = 0; i < 8; i++) c.hi = c.hi << 8 | (unsigned char)cid[i], c.lo = c.lo << 8 | (unsigned char)cid[8 + i];
@@ -513,7 +520,7 @@ static void *verify_part(void *arg) {
                 p->bad++;
             } else {
                 if (v.expire) p->vol++, p->expire_sum += v.expire / 1000;
-                if (v.type != STORE_STRING) cidv_push(&p->colls, cidn_of(v.p, get_u64(v.p + STORE_CID)));
+                if (v.type != STORE_STRING) cidv_push(&p->colls, cidn_of(v.p, records_of(v.type, v.p)));
             }
         } else if (kl) {
             verify_other(p, k, kl);
@@ -2059,7 +2066,7 @@ int store_build_put(store *f, store_build *b, const char *k, size_t kl, const ch
     }
     if (b->in_coll) {
         memcpy(b->cid, d.p, STORE_CID);
-        b->want = get_u64(d.p + STORE_CID);
+        b->want = records_of(d.type, d.p);
         b->elems = 0;
     }
     int large = d.len >= STORE_LARGE_VALUE || (b->in_coll && d.p[STORE_META - 1] & STORE_COLL_LARGE);

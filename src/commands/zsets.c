@@ -1,0 +1,713 @@
+/* Sorted sets: ZADD (NX, XX, GT, LT, CH, INCR), ZINCRBY, ZREM, ZCARD,
+ * ZSCORE, ZMSCORE, ZRANK, ZREVRANK, ZCOUNT, ZLEXCOUNT, ZRANGE (BYSCORE,
+ * BYLEX, REV, LIMIT, WITHSCORES) and its older forms, ZRANGESTORE,
+ * ZPOPMIN, ZPOPMAX, ZMPOP, ZREMRANGEBYRANK/SCORE/LEX, ZRANDMEMBER, ZSCAN,
+ * with Redis 7.0's replies and errors. A sorted set is a collection
+ * (coll.h, docs/collections.md) with two records per member under its
+ * id: '0', the member's hash, the member -> its score (the double's 8
+ * bytes); and '1', the score in an order-preserving 8-byte form, the
+ * member -> nothing: the members in Redis's order (score, then bytes).
+ * Ranks are counted by walking that order. */
+#include "coll.h"
+#include "log.h"
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ZSET_META (STORE_META + 1)  /* ... then a byte: 1 once Redis would hold it as a skiplist */
+#define LISTPACK_ENTRIES 128
+#define LISTPACK_VALUE 64
+
+static int zset_get(cmdctx *x, const rstr *key, coll *z) { return coll_get(x, key, STORE_ZSET, ZSET_META, z); }
+
+/* ---- scores ---- */
+
+/* A score as Redis reads one (strtod, the whole argument, no NaN, no
+ * overflow to infinity or underflow to zero); 0 if it is not one. */
+static int str2score(const char *p, size_t n, double *d) {
+    char tmp[400];
+    if (!n || n >= sizeof(tmp) || p[0] == ' ' || (p[0] >= '\t' && p[0] <= '\r')) return 0;
+    memcpy(tmp, p, n);
+    tmp[n] = '\0';
+    char *end;
+    errno = 0;
+    double v = strtod(tmp, &end);
+    if ((size_t)(end - tmp) != n || isnan(v)) return 0;
+    if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)) return 0;
+    *d = v;
+    return 1;
+}
+
+/* Redis's reply for a score. */
+static void reply_score(buf *out, double d) {
+    char tmp[64];
+    int n = isinf(d) ? snprintf(tmp, sizeof(tmp), "%s", d > 0 ? "inf" : "-inf") : snprintf(tmp, sizeof(tmp), "%.17g", d);
+    reply_bulk(out, tmp, (size_t)n);
+}
+
+static void score_value(buf *out, const char *v, size_t vl) {
+    double d = 0;
+    if (vl == 8) memcpy(&d, v, 8);
+    reply_score(out, d);
+}
+
+/* The index form of a score: big-endian bytes that sort as the scores do
+ * (-0 as 0, as Redis compares them). */
+static void score_key(double d, char *be) {
+    if (d == 0) d = 0;
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    u = u >> 63 ? ~u : u | (1ULL << 63);
+    for (int i = 0; i < 8; i++) be[i] = (char)(u >> (56 - 8 * i));
+}
+static double score_of_key(const char *be) {
+    uint64_t u = 0;
+    for (int i = 0; i < 8; i++) u = u << 8 | (unsigned char)be[i];
+    u = u >> 63 ? u & ~(1ULL << 63) : ~u;
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+/* ---- members ---- */
+
+/* 1 and its score in *d when z holds member m. */
+static int member_score(cmdctx *x, const coll *z, const char *m, size_t n, double *d) {
+    sval v;
+    if (!coll_member_get(x, z, m, n, &v)) return 0;
+    if (v.len == 8) memcpy(d, v.p, 8);
+    sval_free(&v);
+    return 1;
+}
+
+static void index_sub(buf *b, double d, const char *m, size_t n) {
+    char be[8];
+    score_key(d, be);
+    b->len = 0;
+    buf_append(b, "1", 1);
+    buf_append(b, be, 8);
+    buf_append(b, m, n);
+}
+
+/* Sets m's score to d (old: its score, when had). Redis keeps -0 as 0 in
+ * a small sorted set (a listpack), as -0 in a skiplist (its INCR reply
+ * says -0 either way); the index orders both as 0. */
+static void member_put(cmdctx *x, coll *z, const char *m, size_t n, double d, int had, double old) {
+    if ((!had && z->count + 1 > LISTPACK_ENTRIES) || n > LISTPACK_VALUE) z->meta[STORE_META] = 1;
+    if (d == 0 && !z->meta[STORE_META]) d = 0;
+    buf b;
+    buf_init(&b);
+    if (had) {
+        index_sub(&b, old, m, n);
+        store_elem_drop(x->f, z->meta, b.data, b.len);
+    }
+    index_sub(&b, d, m, n);
+    store_elem_put(x->f, z->meta, b.data, b.len, "", 0);
+    coll_sub(z, &b, m, n);
+    store_elem_put(x->f, z->meta, b.data, b.len, (const char *)&d, 8);
+    buf_free(&b);
+    if (!had) z->count++;
+    coll_note_size(z, n);
+}
+
+/* Removes m (its score d). */
+static void member_drop(cmdctx *x, coll *z, const char *m, size_t n, double d) {
+    buf b;
+    buf_init(&b);
+    index_sub(&b, d, m, n);
+    store_elem_drop(x->f, z->meta, b.data, b.len);
+    coll_sub(z, &b, m, n);
+    store_elem_drop(x->f, z->meta, b.data, b.len);
+    buf_free(&b);
+    z->count--;
+}
+
+/* The members in order (score, then bytes) from the first at or after
+ * score d on. */
+static store_elems *by_score(cmdctx *x, const coll *z, double d) {
+    char from[9] = "1";
+    score_key(d, from + 1);
+    return store_elems_new(x->f, z->meta, from, isinf(d) && d < 0 ? 1 : 9);
+}
+
+/* The next member of an ordered walk: 0 at the end. */
+static int next_ordered(store_elems *it, const char **m, size_t *n, double *d) {
+    const char *k, *v;
+    size_t kl, vl;
+    if (!store_elems_next(it, &k, &kl, &v, &vl) || kl < 9 || k[0] != '1') return 0;
+    *d = score_of_key(k + 1);
+    *m = k + 9;
+    *n = kl - 9;
+    return 1;
+}
+
+/* ---- ZADD, ZINCRBY ---- */
+
+enum { Z_NX = 1, Z_XX = 2, Z_GT = 4, Z_LT = 8, Z_CH = 16, Z_INCR = 32 };
+
+static int zadd_flags(const rstr *a, int *f) {
+    static const struct { const char *n; int f; } names[] = {
+        {"nx", Z_NX}, {"xx", Z_XX}, {"gt", Z_GT}, {"lt", Z_LT}, {"ch", Z_CH}, {"incr", Z_INCR}};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (arg_is(a, names[i].n)) { *f |= names[i].f; return 1; }
+    return 0;
+}
+
+/* ZADD's arguments, checked in Redis's order; the first score's index in
+ * *at, 0 with the error answered. */
+static int zadd_args(cmdctx *x, int argc, rstr *argv, int *flags, int *at) {
+    int i = 2;
+    while (i < argc && zadd_flags(&argv[i], flags)) i++;
+    int n = argc - i, f = *flags;
+    if (n % 2 || !n) { reply_error(x->out, ERR_SYNTAX); return 0; }
+    if ((f & Z_INCR) && n > 2) {
+        reply_error(x->out, "ERR INCR option supports a single increment-element pair");
+        return 0;
+    }
+    if ((f & Z_NX) && (f & Z_XX)) {
+        reply_error(x->out, "ERR XX and NX options at the same time are not compatible");
+        return 0;
+    }
+    if (((f & Z_GT) && (f & Z_NX)) || ((f & Z_LT) && (f & Z_NX)) || ((f & Z_GT) && (f & Z_LT))) {
+        reply_error(x->out, "ERR GT, LT, and/or NX options at the same time are not compatible");
+        return 0;
+    }
+    for (int k = i; k < argc; k += 2) {
+        double d;
+        if (!str2score(argv[k].p, argv[k].len, &d)) { reply_error(x->out, "ERR value is not a valid float"); return 0; }
+    }
+    *at = i;
+    return 1;
+}
+
+/* One ZADD element; 0 (and the error answered) when INCR makes NaN. */
+static int zadd_one(cmdctx *x, coll *z, int f, double d, const rstr *m, int *added, int *updated, int *done,
+                    double *out) {
+    double cur;
+    int had = (!z->made || z->count) && member_score(x, z, m->p, m->len, &cur);
+    *done = 0;
+    if (had) {
+        if (f & Z_NX) return 1;
+        if (f & Z_INCR) {
+            d += cur;
+            if (isnan(d)) { reply_error(x->out, "ERR resulting score is not a number (NaN)"); return 0; }
+        }
+        if (((f & Z_LT) && d >= cur) || ((f & Z_GT) && d <= cur)) return 1;
+        *done = 1;
+        *out = d;
+        if (d != cur) {
+            member_put(x, z, m->p, m->len, d, 1, cur);
+            (*updated)++;
+        }
+        return 1;
+    }
+    if (f & Z_XX) return 1;
+    member_put(x, z, m->p, m->len, d, 0, 0);
+    (*added)++;
+    *done = 1;
+    *out = d;
+    return 1;
+}
+
+static void zadd_generic(cmdctx *x, int argc, rstr *argv, int flags) {
+    int at;
+    if (!zadd_args(x, argc, argv, &flags, &at) || !x->f) return;
+    coll z;
+    int r = zset_get(x, &argv[1], &z);
+    if (r < 0) return;
+    if (!r && (flags & Z_XX)) {
+        if (flags & Z_INCR) reply_nil(x->out);
+        else reply_int(x->out, 0);
+        return;
+    }
+    if (!r) {  /* a skiplist from the start only for more pairs than a listpack takes (7.0.15) */
+        coll_new(x, &z, STORE_ZSET, ZSET_META);
+        if ((argc - at) / 2 > LISTPACK_ENTRIES) z.meta[STORE_META] = 1;
+    }
+    int added = 0, updated = 0, processed = 0, done = 1;
+    double score = 0;
+    for (int k = at; k < argc; k += 2) {
+        double d;
+        str2score(argv[k].p, argv[k].len, &d);
+        if (!zadd_one(x, &z, flags, d, &argv[k + 1], &added, &updated, &done, &score)) {
+            if (added || updated) coll_save(x, &argv[1], &z);
+            return;
+        }
+        processed += done;
+    }
+    if (added || updated) coll_save(x, &argv[1], &z);
+    if (flags & Z_INCR) {
+        if (processed) reply_score(x->out, score);
+        else reply_nil(x->out);
+    } else {
+        reply_int(x->out, (flags & Z_CH) ? added + updated : added);
+    }
+}
+
+/* ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...] */
+void zadd_command(cmdctx *x, int argc, rstr *argv) { zadd_generic(x, argc, argv, 0); }
+
+/* ZINCRBY key increment member */
+void zincrby_command(cmdctx *x, int argc, rstr *argv) {
+    (void)argc;
+    rstr a[4] = {argv[0], argv[1], argv[2], argv[3]};
+    zadd_generic(x, 4, a, Z_INCR);
+}
+
+/* ZREM key member [member ...] */
+void zrem_command(cmdctx *x, int argc, rstr *argv) {
+    if (!x->f) return;
+    coll z;
+    int r = zset_get(x, &argv[1], &z);
+    if (r <= 0) {
+        if (!r) reply_int(x->out, 0);
+        return;
+    }
+    long long n = 0;
+    for (int i = 2; i < argc; i++) {
+        double d;
+        if (!member_score(x, &z, argv[i].p, argv[i].len, &d)) continue;
+        member_drop(x, &z, argv[i].p, argv[i].len, d);
+        n++;
+    }
+    if (n) coll_save(x, &argv[1], &z);
+    reply_int(x->out, n);
+}
+
+/* ---- reads of members ---- */
+
+/* ZCARD key */
+void zcard_command(cmdctx *x, int argc, rstr *argv) {
+    (void)argc;
+    coll z;
+    if (zset_get(x, &argv[1], &z) >= 0) reply_int(x->out, (long long)z.count);
+}
+
+/* ZSCORE key member */
+void zscore_command(cmdctx *x, int argc, rstr *argv) {
+    (void)argc;
+    coll z;
+    double d;
+    int r = zset_get(x, &argv[1], &z);
+    if (r < 0) return;
+    if (r && member_score(x, &z, argv[2].p, argv[2].len, &d)) reply_score(x->out, d);
+    else reply_nil(x->out);
+}
+
+/* ZMSCORE key member [member ...] */
+void zmscore_command(cmdctx *x, int argc, rstr *argv) {
+    coll z;
+    int r = zset_get(x, &argv[1], &z);
+    if (r < 0) return;
+    reply_array(x->out, argc - 2);
+    for (int i = 2; i < argc; i++) {
+        double d;
+        if (r && member_score(x, &z, argv[i].p, argv[i].len, &d)) reply_score(x->out, d);
+        else reply_nil(x->out);
+    }
+}
+
+/* The rank of m (scoring d) from the lowest: the members before it. */
+static uint64_t rank_of(cmdctx *x, const coll *z, const char *m, size_t n, double d) {
+    store_elems *it = by_score(x, z, -INFINITY);
+    const char *p;
+    size_t pl;
+    double s;
+    uint64_t rank = 0;
+    while (next_ordered(it, &p, &pl, &s) && !(s == d && pl == n && !memcmp(p, m, n))) rank++;
+    store_elems_free(it);
+    return rank;
+}
+
+/* ZRANK / ZREVRANK key member (a walk up to the member: O(rank)) */
+static void zrank_generic(cmdctx *x, rstr *argv, int rev) {
+    coll z;
+    double d;
+    int r = zset_get(x, &argv[1], &z);
+    if (r < 0) return;
+    if (!r || !member_score(x, &z, argv[2].p, argv[2].len, &d)) { reply_nil(x->out); return; }
+    uint64_t rank = rank_of(x, &z, argv[2].p, argv[2].len, d);
+    reply_int(x->out, (long long)(rev ? z.count - 1 - rank : rank));
+}
+void zrank_command(cmdctx *x, int argc, rstr *argv) { (void)argc; zrank_generic(x, argv, 0); }
+void zrevrank_command(cmdctx *x, int argc, rstr *argv) { (void)argc; zrank_generic(x, argv, 1); }
+
+/* ---- ranges ---- */
+
+typedef struct zrange {
+    int kind;                /* Z_RANK, Z_SCORE, Z_LEX */
+    long long start, stop;   /* ranks */
+    double min, max;         /* scores */
+    int minex, maxex;
+    rstr lmin, lmax;         /* lex: after the '[' or '(' */
+    int lminf, lmaxf;        /* lex: -1 "-", 1 "+", 0 a string */
+} zrange;
+enum { Z_RANK, Z_SCORE, Z_LEX };
+
+/* A score range's bound as Redis reads it: strtod up to the first NUL
+ * ("" and "(" are 0). An argument from a log entry is not NUL-terminated:
+ * it is copied first. */
+static int parse_score_bound(const rstr *a, double *d, int *ex) {
+    char *tmp = xmalloc(a->len + 1), *end;
+    memcpy(tmp, a->p, a->len);
+    tmp[a->len] = '\0';
+    *ex = tmp[0] == '(';
+    *d = strtod(tmp + *ex, &end);
+    int ok = *end == '\0' && !isnan(*d);
+    free(tmp);
+    return ok;
+}
+
+static int parse_lex_bound(const rstr *a, rstr *s, int *inf, int *ex) {
+    *inf = 0;
+    *ex = 0;
+    if (a->len == 1 && a->p[0] == '+') { *inf = 1; return 1; }
+    if (a->len == 1 && a->p[0] == '-') { *inf = -1; return 1; }
+    if (!a->len || (a->p[0] != '(' && a->p[0] != '[')) return 0;
+    *ex = a->p[0] == '(';
+    s->p = a->p + 1;
+    s->len = a->len - 1;
+    return 1;
+}
+
+static int lex_cmp(const char *a, size_t al, const char *b, size_t bl) {
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : (al > bl) - (al < bl);
+}
+
+/* Whether member m scoring d is inside the range's lower / upper bound. */
+static int above_min(const zrange *r, const char *m, size_t n, double d) {
+    if (r->kind == Z_SCORE) return r->minex ? d > r->min : d >= r->min;
+    if (r->lminf) return r->lminf < 0;
+    int c = lex_cmp(m, n, r->lmin.p, r->lmin.len);
+    return r->minex ? c > 0 : c >= 0;
+}
+static int below_max(const zrange *r, const char *m, size_t n, double d) {
+    if (r->kind == Z_SCORE) return r->maxex ? d < r->max : d <= r->max;
+    if (r->lmaxf) return r->lmaxf > 0;
+    int c = lex_cmp(m, n, r->lmax.p, r->lmax.len);
+    return r->maxex ? c < 0 : c <= 0;
+}
+
+/* What a range walk found: members (u32 length, bytes, 8-byte score each). */
+typedef struct found { buf recs; uint64_t n; } found;
+
+static void found_put(found *f, const char *m, size_t n, double d) {
+    buf_put_u32(&f->recs, (uint32_t)n);
+    buf_append(&f->recs, m, n);
+    buf_append(&f->recs, (const char *)&d, 8);
+    f->n++;
+}
+
+/* The members of z in range r, in order (rev: from the highest), skipping
+ * offset and taking at most limit (negative: all) of those in it. Reverse
+ * walks read from the lowest and keep what they pass (O(count)). */
+static void range_collect(cmdctx *x, const coll *z, const zrange *r, int rev, long long offset, long long limit,
+                          found *out) {
+    buf_init(&out->recs);
+    out->n = 0;
+    uint64_t a = 0, b = 0;
+    if (r->kind == Z_RANK) {
+        long long len = (long long)z->count, s = r->start, e = r->stop;
+        if (s < 0) s += len;
+        if (e < 0) e += len;
+        if (s < 0) s = 0;
+        if (s > e || s >= len) return;
+        if (e >= len) e = len - 1;
+        a = rev ? (uint64_t)(len - 1 - e) : (uint64_t)s;  /* as forward ranks */
+        b = rev ? (uint64_t)(len - 1 - s) : (uint64_t)e;
+    }
+    if (offset < 0) return;  /* Redis skips everything then */
+    found all;
+    buf_init(&all.recs);
+    all.n = 0;
+    store_elems *it = by_score(x, z, r->kind == Z_SCORE && !rev ? r->min : -INFINITY);
+    const char *m;
+    size_t n;
+    double d;
+    int inside = 0;
+    for (uint64_t i = 0; next_ordered(it, &m, &n, &d); i++) {
+        if (r->kind == Z_RANK) {
+            if (i < a) continue;
+            if (i > b) break;
+        } else {
+            /* from the first member past the minimum, while under the
+             * maximum: a lex range assumes one score for all, and Redis
+             * walks it so whatever the scores */
+            if (!inside && !above_min(r, m, n, d)) continue;
+            inside = 1;
+            if (!below_max(r, m, n, d)) break;
+        }
+        if (d == 0 && z->meta[STORE_META]) member_score(x, z, m, n, &d);  /* a skiplist's -0 */
+        found_put(&all, m, n, d);
+        if (!rev && limit >= 0 && all.n >= (uint64_t)offset + (uint64_t)limit) break;
+    }
+    store_elems_free(it);
+    /* order, offset and limit over what the walk kept */
+    size_t *at = xmalloc(sizeof(size_t) * (all.n ? all.n : 1)), off = 0;
+    for (uint64_t i = 0; i < all.n; i++) {
+        at[i] = off;
+        off += 4 + get_u32(all.recs.data + off) + 8;
+    }
+    for (uint64_t k = (uint64_t)offset; k < all.n && (limit < 0 || out->n < (uint64_t)limit); k++) {
+        const char *e = all.recs.data + at[rev ? all.n - 1 - k : k];
+        uint32_t ml = get_u32(e);
+        double s;
+        memcpy(&s, e + 4 + ml, 8);
+        found_put(out, e + 4, ml, s);
+    }
+    free(at);
+    buf_free(&all.recs);
+}
+
+static void reply_found(cmdctx *x, const found *f, int withscores) {
+    reply_array(x->out, (long long)(f->n * (withscores ? 2 : 1)));
+    size_t off = 0;
+    for (uint64_t i = 0; i < f->n; i++) {
+        uint32_t ml = get_u32(f->recs.data + off);
+        double d;
+        memcpy(&d, f->recs.data + off + 4 + ml, 8);
+        reply_bulk(x->out, f->recs.data + off + 4, ml);
+        if (withscores) reply_score(x->out, d);
+        off += 4 + ml + 8;
+    }
+}
+
+/* ZRANGE's options and range, read as Redis reads them (fixed: the kind
+ * and direction an older command names); 0 with the error answered. */
+static int zrange_args(cmdctx *x, int argc, rstr *argv, int first, int store, int fixed, int fkind, int frev,
+                       zrange *r, int *rev, int *withscores, long long *offset, long long *limit) {
+    int kind = fixed ? fkind : -1, dir = fixed ? frev : -1;
+    *withscores = 0;
+    *offset = 0;
+    *limit = -1;
+    int have_limit = 0;
+    for (int j = first + 3; j < argc; j++) {
+        int left = argc - j - 1;
+        if (!store && arg_is(&argv[j], "withscores")) {
+            *withscores = 1;
+        } else if (arg_is(&argv[j], "limit") && left >= 2) {
+            if (!arg_ll(x, &argv[j + 1], offset) || !arg_ll(x, &argv[j + 2], limit)) return 0;
+            have_limit = 1;
+            j += 2;
+        } else if (dir == -1 && arg_is(&argv[j], "rev")) {
+            dir = 1;
+        } else if (kind == -1 && arg_is(&argv[j], "bylex")) {
+            kind = Z_LEX;
+        } else if (kind == -1 && arg_is(&argv[j], "byscore")) {
+            kind = Z_SCORE;
+        } else {
+            reply_error(x->out, ERR_SYNTAX);
+            return 0;
+        }
+    }
+    if (dir == -1) dir = 0;
+    if (kind == -1) kind = Z_RANK;
+    if (have_limit && kind == Z_RANK) {
+        reply_error(x->out, "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
+        return 0;
+    }
+    if (*withscores && kind == Z_LEX) {
+        reply_error(x->out, "ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+        return 0;
+    }
+    const rstr *lo = &argv[first + 1], *hi = &argv[first + 2];
+    if (dir && kind != Z_RANK) lo = &argv[first + 2], hi = &argv[first + 1];
+    r->kind = kind;
+    *rev = dir;
+    if (kind == Z_RANK) return arg_ll(x, lo, &r->start) && arg_ll(x, hi, &r->stop);
+    if (kind == Z_SCORE && !(parse_score_bound(lo, &r->min, &r->minex) && parse_score_bound(hi, &r->max, &r->maxex))) {
+        reply_error(x->out, "ERR min or max is not a float");
+        return 0;
+    }
+    if (kind == Z_LEX && !(parse_lex_bound(lo, &r->lmin, &r->lminf, &r->minex) &&
+                           parse_lex_bound(hi, &r->lmax, &r->lmaxf, &r->maxex))) {
+        reply_error(x->out, "ERR min or max not valid string range item");
+        return 0;
+    }
+    return 1;
+}
+
+static void zrange_generic(cmdctx *x, int argc, rstr *argv, int fixed, int kind, int rev) {
+    zrange r;
+    int withscores;
+    long long offset, limit;
+    if (!zrange_args(x, argc, argv, 1, 0, fixed, kind, rev, &r, &rev, &withscores, &offset, &limit)) return;
+    coll z;
+    int got = zset_get(x, &argv[1], &z);
+    if (got < 0) return;
+    if (!got) { reply_array(x->out, 0); return; }
+    found f;
+    range_collect(x, &z, &r, rev, offset, limit, &f);
+    reply_found(x, &f, withscores);
+    buf_free(&f.recs);
+}
+
+/* ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES] */
+void zrange_command(cmdctx *x, int argc, rstr *argv) { zrange_generic(x, argc, argv, 0, 0, 0); }
+void zrevrange_command(cmdctx *x, int argc, rstr *argv) { zrange_generic(x, argc, argv, 1, Z_RANK, 1); }
+void zrangebyscore_command(cmdctx *x, int argc, rstr *argv) { zrange_generic(x, argc, argv, 1, Z_SCORE, 0); }
+void zrevrangebyscore_command(cmdctx *x, int argc, rstr *argv) { zrange_generic(x, argc, argv, 1, Z_SCORE, 1); }
+void zrangebylex_command(cmdctx *x, int argc, rstr *argv) { zrange_generic(x, argc, argv, 1, Z_LEX, 0); }
+void zrevrangebylex_command(cmdctx *x, int argc, rstr *argv) { zrange_generic(x, argc, argv, 1, Z_LEX, 1); }
+
+/* ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]:
+ * the range replaces dst (or, empty, deletes it). */
+void zrangestore_command(cmdctx *x, int argc, rstr *argv) {
+    zrange r;
+    int rev, withscores;
+    long long offset, limit;
+    if (!zrange_args(x, argc, argv, 2, 1, 0, 0, 0, &r, &rev, &withscores, &offset, &limit) || !x->f) return;
+    coll z, d;
+    int got = zset_get(x, &argv[2], &z);
+    if (got < 0) return;
+    found f = {{0}, 0};
+    if (got) range_collect(x, &z, &r, rev, offset, limit, &f);
+    coll_new(x, &d, STORE_ZSET, ZSET_META);
+    size_t off = 0;
+    for (uint64_t i = 0; i < f.n; i++) {
+        uint32_t ml = get_u32(f.recs.data + off);
+        double s;
+        memcpy(&s, f.recs.data + off + 4 + ml, 8);
+        member_put(x, &d, f.recs.data + off + 4, ml, s, 0, 0);
+        off += 4 + ml + 8;
+    }
+    buf_free(&f.recs);
+    if (d.count) coll_save(x, &argv[1], &d);
+    else key_del(x, &argv[1]);
+    reply_int(x->out, (long long)d.count);
+}
+
+/* ZCOUNT key min max ; ZLEXCOUNT key min max */
+static void zcount_generic(cmdctx *x, rstr *argv, int kind) {
+    zrange r;
+    r.kind = kind;
+    if (kind == Z_SCORE && !(parse_score_bound(&argv[2], &r.min, &r.minex) && parse_score_bound(&argv[3], &r.max, &r.maxex))) {
+        reply_error(x->out, "ERR min or max is not a float");
+        return;
+    }
+    if (kind == Z_LEX && !(parse_lex_bound(&argv[2], &r.lmin, &r.lminf, &r.minex) &&
+                           parse_lex_bound(&argv[3], &r.lmax, &r.lmaxf, &r.maxex))) {
+        reply_error(x->out, "ERR min or max not valid string range item");
+        return;
+    }
+    coll z;
+    int got = zset_get(x, &argv[1], &z);
+    if (got < 0) return;
+    long long n = 0;
+    store_elems *it = got ? by_score(x, &z, kind == Z_SCORE ? r.min : -INFINITY) : NULL;
+    const char *m;
+    size_t ml;
+    double d;
+    int inside = 0;
+    while (it && next_ordered(it, &m, &ml, &d)) {
+        if (!inside && !above_min(&r, m, ml, d)) continue;  /* as range_collect */
+        inside = 1;
+        if (!below_max(&r, m, ml, d)) break;
+        n++;
+    }
+    store_elems_free(it);
+    reply_int(x->out, n);
+}
+void zcount_command(cmdctx *x, int argc, rstr *argv) { (void)argc; zcount_generic(x, argv, Z_SCORE); }
+void zlexcount_command(cmdctx *x, int argc, rstr *argv) { (void)argc; zcount_generic(x, argv, Z_LEX); }
+
+/* ---- removal by range, pops ---- */
+
+/* ZREMRANGEBYRANK / ZREMRANGEBYSCORE / ZREMRANGEBYLEX key min max */
+static void zremrange_generic(cmdctx *x, rstr *argv, int kind) {
+    zrange r;
+    r.kind = kind;
+    if (kind == Z_RANK && (!arg_ll(x, &argv[2], &r.start) || !arg_ll(x, &argv[3], &r.stop))) return;
+    if (kind == Z_SCORE && !(parse_score_bound(&argv[2], &r.min, &r.minex) && parse_score_bound(&argv[3], &r.max, &r.maxex))) {
+        reply_error(x->out, "ERR min or max is not a float");
+        return;
+    }
+    if (kind == Z_LEX && !(parse_lex_bound(&argv[2], &r.lmin, &r.lminf, &r.minex) &&
+                           parse_lex_bound(&argv[3], &r.lmax, &r.lmaxf, &r.maxex))) {
+        reply_error(x->out, "ERR min or max not valid string range item");
+        return;
+    }
+    if (!x->f) return;
+    coll z;
+    int got = zset_get(x, &argv[1], &z);
+    if (got <= 0) {
+        if (!got) reply_int(x->out, 0);
+        return;
+    }
+    found f;
+    range_collect(x, &z, &r, 0, 0, -1, &f);
+    size_t off = 0;
+    for (uint64_t i = 0; i < f.n; i++) {
+        uint32_t ml = get_u32(f.recs.data + off);
+        double d;
+        memcpy(&d, f.recs.data + off + 4 + ml, 8);
+        member_drop(x, &z, f.recs.data + off + 4, ml, d);
+        off += 4 + ml + 8;
+    }
+    buf_free(&f.recs);
+    if (f.n) coll_save(x, &argv[1], &z);
+    reply_int(x->out, (long long)f.n);
+}
+void zremrangebyrank_command(cmdctx *x, int argc, rstr *argv) { (void)argc; zremrange_generic(x, argv, Z_RANK); }
+void zremrangebyscore_command(cmdctx *x, int argc, rstr *argv) { (void)argc; zremrange_generic(x, argv, Z_SCORE); }
+void zremrangebylex_command(cmdctx *x, int argc, rstr *argv) { (void)argc; zremrange_generic(x, argv, Z_LEX); }
+
+/* Pops up to count members of z from its lowest (max: highest), replied
+ * as member, score pairs (flat, or nested as ZMPOP's). */
+static void zpop_some(cmdctx *x, coll *z, int max, uint64_t count, int nested) {
+    zrange r;
+    r.kind = Z_RANK;
+    r.start = 0;
+    r.stop = count - 1 > (uint64_t)LLONG_MAX ? LLONG_MAX : (long long)(count - 1);
+    found f;
+    range_collect(x, z, &r, max, 0, -1, &f);
+    reply_array(x->out, (long long)(f.n * (nested ? 1 : 2)));
+    size_t off = 0;
+    for (uint64_t i = 0; i < f.n; i++) {
+        uint32_t ml = get_u32(f.recs.data + off);
+        double d;
+        memcpy(&d, f.recs.data + off + 4 + ml, 8);
+        if (nested) reply_array(x->out, 2);
+        reply_bulk(x->out, f.recs.data + off + 4, ml);
+        reply_score(x->out, d);
+        member_drop(x, z, f.recs.data + off + 4, ml, d);
+        off += 4 + ml + 8;
+    }
+    buf_free(&f.recs);
+}
+
+/* ZPOPMIN / ZPOPMAX key [count] */
+static void zpop_generic(cmdctx *x, int argc, rstr *argv, int max) {
+    long long count = 1;
+    if (argc > 3) { reply_error(x->out, ERR_SYNTAX); return; }
+    if (argc == 3 && (!str2ll(argv[2].p, argv[2].len, &count) || count < 0)) {
+        reply_error(x->out, "ERR value is out of range, must be positive");
+        return;
+    }
+    if (!x->f) return;
+    coll z;
+    int got = zset_get(x, &argv[1], &z);
+    if (got < 0) return;
+    if (!got || !count) { reply_array(x->out, 0); return; }  /* a count of 0 after the type, as Redis */
+    zpop_some(x, &z, max, (uint64_t)count, 0);
+    coll_save(x, &argv[1], &z);
+}
+void zpopmin_command(cmdctx *x, int argc, rstr *argv) { zpop_generic(x, argc, argv, 0); }
+void zpopmax_command(cmdctx *x, int argc, rstr *argv) { zpop_generic(x, argc, argv, 1); }
+
+/* ---- draws and scans ---- */
+
+/* ZRANDMEMBER key [count [WITHSCORES]] (coll.h) */
+void zrandmember_command(cmdctx *x, int argc, rstr *argv) {
+    coll_randmember(x, argc, argv, STORE_ZSET, ZSET_META, "withscores", score_value, "members");
+}
+
+/* ZSCAN key cursor [MATCH pattern] [COUNT count]: members and scores, in
+ * hash order (coll.h) */
+void zscan_command(cmdctx *x, int argc, rstr *argv) { coll_scan(x, argc, argv, STORE_ZSET, ZSET_META, score_value); }
+
+const char *zset_encoding(const sval *v) { return v->len == ZSET_META && !v->p[STORE_META] ? "listpack" : "skiplist"; }
