@@ -392,6 +392,21 @@ static int below_max(const zrange *r, const char *m, size_t n, double d) {
     return r->maxex ? c < 0 : c <= 0;
 }
 
+/* A score or lex range's bounds into r (its kind set); 0 with Redis's
+ * error answered. */
+static int parse_bounds(cmdctx *x, const rstr *lo, const rstr *hi, zrange *r) {
+    if (r->kind == Z_SCORE && !(parse_score_bound(lo, &r->min, &r->minex) && parse_score_bound(hi, &r->max, &r->maxex))) {
+        reply_error(x->out, "ERR min or max is not a float");
+        return 0;
+    }
+    if (r->kind == Z_LEX && !(parse_lex_bound(lo, &r->lmin, &r->lminf, &r->minex) &&
+                              parse_lex_bound(hi, &r->lmax, &r->lmaxf, &r->maxex))) {
+        reply_error(x->out, "ERR min or max not valid string range item");
+        return 0;
+    }
+    return 1;
+}
+
 /* What a range walk found: members (u32 length, bytes, 8-byte score each). */
 typedef struct found { buf recs; uint64_t n; } found;
 
@@ -519,16 +534,7 @@ static int zrange_args(cmdctx *x, int argc, rstr *argv, int first, int store, in
     r->kind = kind;
     *rev = dir;
     if (kind == Z_RANK) return arg_ll(x, lo, &r->start) && arg_ll(x, hi, &r->stop);
-    if (kind == Z_SCORE && !(parse_score_bound(lo, &r->min, &r->minex) && parse_score_bound(hi, &r->max, &r->maxex))) {
-        reply_error(x->out, "ERR min or max is not a float");
-        return 0;
-    }
-    if (kind == Z_LEX && !(parse_lex_bound(lo, &r->lmin, &r->lminf, &r->minex) &&
-                           parse_lex_bound(hi, &r->lmax, &r->lmaxf, &r->maxex))) {
-        reply_error(x->out, "ERR min or max not valid string range item");
-        return 0;
-    }
-    return 1;
+    return parse_bounds(x, lo, hi, r);
 }
 
 static void zrange_generic(cmdctx *x, int argc, rstr *argv, int fixed, int kind, int rev) {
@@ -585,15 +591,7 @@ void zrangestore_command(cmdctx *x, int argc, rstr *argv) {
 static void zcount_generic(cmdctx *x, rstr *argv, int kind) {
     zrange r;
     r.kind = kind;
-    if (kind == Z_SCORE && !(parse_score_bound(&argv[2], &r.min, &r.minex) && parse_score_bound(&argv[3], &r.max, &r.maxex))) {
-        reply_error(x->out, "ERR min or max is not a float");
-        return;
-    }
-    if (kind == Z_LEX && !(parse_lex_bound(&argv[2], &r.lmin, &r.lminf, &r.minex) &&
-                           parse_lex_bound(&argv[3], &r.lmax, &r.lmaxf, &r.maxex))) {
-        reply_error(x->out, "ERR min or max not valid string range item");
-        return;
-    }
+    if (kind != Z_RANK && !parse_bounds(x, &argv[2], &argv[3], &r)) return;
     coll z;
     int got = zset_get(x, &argv[1], &z);
     if (got < 0) return;
@@ -622,15 +620,7 @@ static void zremrange_generic(cmdctx *x, rstr *argv, int kind) {
     zrange r;
     r.kind = kind;
     if (kind == Z_RANK && (!arg_ll(x, &argv[2], &r.start) || !arg_ll(x, &argv[3], &r.stop))) return;
-    if (kind == Z_SCORE && !(parse_score_bound(&argv[2], &r.min, &r.minex) && parse_score_bound(&argv[3], &r.max, &r.maxex))) {
-        reply_error(x->out, "ERR min or max is not a float");
-        return;
-    }
-    if (kind == Z_LEX && !(parse_lex_bound(&argv[2], &r.lmin, &r.lminf, &r.minex) &&
-                           parse_lex_bound(&argv[3], &r.lmax, &r.lmaxf, &r.maxex))) {
-        reply_error(x->out, "ERR min or max not valid string range item");
-        return;
-    }
+    if (kind != Z_RANK && !parse_bounds(x, &argv[2], &argv[3], &r)) return;
     if (!x->f) return;
     coll z;
     int got = zset_get(x, &argv[1], &z);
