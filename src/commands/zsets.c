@@ -28,17 +28,17 @@ static int zset_get(cmdctx *x, const rstr *key, coll *z) { return coll_get(x, ke
 /* A score as Redis reads one (strtod, the whole argument, no NaN, no
  * overflow to infinity or underflow to zero); 0 if it is not one. */
 static int str2score(const char *p, size_t n, double *d) {
-    char tmp[400];
-    if (!n || n >= sizeof(tmp) || p[0] == ' ' || (p[0] >= '\t' && p[0] <= '\r')) return 0;
+    if (!n || p[0] == ' ' || (p[0] >= '\t' && p[0] <= '\r')) return 0;
+    char *tmp = xmalloc(n + 1), *end;
     memcpy(tmp, p, n);
     tmp[n] = '\0';
-    char *end;
     errno = 0;
     double v = strtod(tmp, &end);
-    if ((size_t)(end - tmp) != n || isnan(v)) return 0;
-    if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)) return 0;
-    *d = v;
-    return 1;
+    int ok = (size_t)(end - tmp) == n && !isnan(v) &&
+             !(errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO));
+    free(tmp);
+    if (ok) *d = v;
+    return ok;
 }
 
 /* Redis's reply for a score. */
@@ -74,11 +74,16 @@ static double score_of_key(const char *be) {
 
 /* ---- members ---- */
 
-/* 1 and its score in *d when z holds member m. */
+/* 1 and its score in *d when z holds member m; a score that is not 8
+ * bytes stops the node (never answer, or write, from it). */
 static int member_score(cmdctx *x, const coll *z, const char *m, size_t n, double *d) {
     sval v;
     if (!coll_member_get(x, z, m, n, &v)) return 0;
-    if (v.len == 8) memcpy(d, v.p, 8);
+    if (v.len != 8) {
+        logmsg(LL_WARNING, "A sorted set's score is malformed (%zu bytes). Stopping: never answer wrongly", v.len);
+        abort();
+    }
+    memcpy(d, v.p, 8);
     sval_free(&v);
     return 1;
 }
@@ -133,6 +138,9 @@ static store_elems *by_score(cmdctx *x, const coll *z, double d) {
     return store_elems_new(x->f, z->meta, from, isinf(d) && d < 0 ? 1 : 9);
 }
 
+/* The members in order from the highest down. */
+static store_elems *by_score_down(cmdctx *x, const coll *z) { return store_elems_new_rev(x->f, z->meta, "2", 1); }
+
 /* The next member of an ordered walk: 0 at the end. */
 static int next_ordered(store_elems *it, const char **m, size_t *n, double *d) {
     const char *k, *v;
@@ -163,16 +171,16 @@ static int zadd_args(cmdctx *x, int argc, rstr *argv, int *flags, int *at) {
     while (i < argc && zadd_flags(&argv[i], flags)) i++;
     int n = argc - i, f = *flags;
     if (n % 2 || !n) { reply_error(x->out, ERR_SYNTAX); return 0; }
-    if ((f & Z_INCR) && n > 2) {
-        reply_error(x->out, "ERR INCR option supports a single increment-element pair");
-        return 0;
-    }
     if ((f & Z_NX) && (f & Z_XX)) {
         reply_error(x->out, "ERR XX and NX options at the same time are not compatible");
         return 0;
     }
     if (((f & Z_GT) && (f & Z_NX)) || ((f & Z_LT) && (f & Z_NX)) || ((f & Z_GT) && (f & Z_LT))) {
         reply_error(x->out, "ERR GT, LT, and/or NX options at the same time are not compatible");
+        return 0;
+    }
+    if ((f & Z_INCR) && n > 2) {
+        reply_error(x->out, "ERR INCR option supports a single increment-element pair");
         return 0;
     }
     for (int k = i; k < argc; k += 2) {
@@ -310,9 +318,10 @@ void zmscore_command(cmdctx *x, int argc, rstr *argv) {
     }
 }
 
-/* The rank of m (scoring d) from the lowest: the members before it. */
-static uint64_t rank_of(cmdctx *x, const coll *z, const char *m, size_t n, double d) {
-    store_elems *it = by_score(x, z, -INFINITY);
+/* The rank of m (scoring d) from the lowest (rev: the highest): the
+ * members walked before it. */
+static uint64_t rank_of(cmdctx *x, const coll *z, const char *m, size_t n, double d, int rev) {
+    store_elems *it = rev ? by_score_down(x, z) : by_score(x, z, -INFINITY);
     const char *p;
     size_t pl;
     double s;
@@ -322,15 +331,14 @@ static uint64_t rank_of(cmdctx *x, const coll *z, const char *m, size_t n, doubl
     return rank;
 }
 
-/* ZRANK / ZREVRANK key member (a walk up to the member: O(rank)) */
+/* ZRANK / ZREVRANK key member (a walk to the member from its end: O(rank)) */
 static void zrank_generic(cmdctx *x, rstr *argv, int rev) {
     coll z;
     double d;
     int r = zset_get(x, &argv[1], &z);
     if (r < 0) return;
     if (!r || !member_score(x, &z, argv[2].p, argv[2].len, &d)) { reply_nil(x->out); return; }
-    uint64_t rank = rank_of(x, &z, argv[2].p, argv[2].len, d);
-    reply_int(x->out, (long long)(rev ? z.count - 1 - rank : rank));
+    reply_int(x->out, (long long)rank_of(x, &z, argv[2].p, argv[2].len, d, rev));
 }
 void zrank_command(cmdctx *x, int argc, rstr *argv) { (void)argc; zrank_generic(x, argv, 0); }
 void zrevrank_command(cmdctx *x, int argc, rstr *argv) { (void)argc; zrank_generic(x, argv, 1); }
@@ -407,6 +415,28 @@ static int parse_bounds(cmdctx *x, const rstr *lo, const rstr *hi, zrange *r) {
     return 1;
 }
 
+/* Whether a lex range may hold anything, checked as Redis checks it
+ * first: the range is not empty, the lowest member is not past its
+ * maximum, and the highest is not before its minimum. With one score for
+ * all this is only a shortcut; with several it decides, as in Redis. */
+static int lex_possible(cmdctx *x, const coll *z, const zrange *r) {
+    if (r->lminf > 0 || r->lmaxf < 0) return 0;
+    if (!r->lminf && !r->lmaxf) {
+        int c = lex_cmp(r->lmin.p, r->lmin.len, r->lmax.p, r->lmax.len);
+        if (c > 0 || (c == 0 && (r->minex || r->maxex))) return 0;
+    }
+    const char *m;
+    size_t n;
+    double d;
+    store_elems *it = by_score(x, z, -INFINITY);
+    int ok = next_ordered(it, &m, &n, &d) && below_max(r, m, n, d);
+    store_elems_free(it);
+    it = by_score_down(x, z);
+    ok = ok && next_ordered(it, &m, &n, &d) && above_min(r, m, n, d);
+    store_elems_free(it);
+    return ok;
+}
+
 /* What a range walk found: members (u32 length, bytes, 8-byte score each). */
 typedef struct found { buf recs; uint64_t n; } found;
 
@@ -418,8 +448,8 @@ static void found_put(found *f, const char *m, size_t n, double d) {
 }
 
 /* The members of z in range r, in order (rev: from the highest), skipping
- * offset and taking at most limit (negative: all) of those in it. Reverse
- * walks read from the lowest and keep what they pass (O(count)). */
+ * offset and taking at most limit (negative: all) of those in it: one walk
+ * in that direction, from the range's start (a rank's: walked to). */
 static void range_collect(cmdctx *x, const coll *z, const zrange *r, int rev, long long offset, long long limit,
                           found *out) {
     buf_init(&out->recs);
@@ -432,50 +462,39 @@ static void range_collect(cmdctx *x, const coll *z, const zrange *r, int rev, lo
         if (s < 0) s = 0;
         if (s > e || s >= len) return;
         if (e >= len) e = len - 1;
-        a = rev ? (uint64_t)(len - 1 - e) : (uint64_t)s;  /* as forward ranks */
-        b = rev ? (uint64_t)(len - 1 - s) : (uint64_t)e;
+        a = (uint64_t)s;  /* ranks in the walk's direction */
+        b = (uint64_t)e;
+        offset = 0;  /* a rank range takes no LIMIT (Redis ignores LIMIT x -1 there) */
+        limit = -1;
     }
-    if (offset < 0) return;  /* Redis skips everything then */
-    found all;
-    buf_init(&all.recs);
-    all.n = 0;
-    store_elems *it = by_score(x, z, r->kind == Z_SCORE && !rev ? r->min : -INFINITY);
+    if (offset < 0 || (r->kind == Z_LEX && !lex_possible(x, z, r))) return;  /* Redis skips everything then */
+    store_elems *it = rev ? by_score_down(x, z) : by_score(x, z, r->kind == Z_SCORE ? r->min : -INFINITY);
     const char *m;
     size_t n;
     double d;
     int inside = 0;
-    for (uint64_t i = 0; next_ordered(it, &m, &n, &d); i++) {
+    uint64_t skipped = 0;
+    for (uint64_t i = 0; (limit < 0 || out->n < (uint64_t)limit) && next_ordered(it, &m, &n, &d); i++) {
         if (r->kind == Z_RANK) {
             if (i < a) continue;
             if (i > b) break;
-        } else {
+        } else if (!rev) {
             /* from the first member past the minimum, while under the
              * maximum: a lex range assumes one score for all, and Redis
              * walks it so whatever the scores */
             if (!inside && !above_min(r, m, n, d)) continue;
             inside = 1;
             if (!below_max(r, m, n, d)) break;
+        } else {  /* from the first under the maximum, while past the minimum */
+            if (!inside && !below_max(r, m, n, d)) continue;
+            inside = 1;
+            if (!above_min(r, m, n, d)) break;
         }
+        if (skipped < (uint64_t)offset) { skipped++; continue; }
         if (d == 0 && z->meta[STORE_META]) member_score(x, z, m, n, &d);  /* a skiplist's -0 */
-        found_put(&all, m, n, d);
-        if (!rev && limit >= 0 && all.n >= (uint64_t)offset + (uint64_t)limit) break;
+        found_put(out, m, n, d);
     }
     store_elems_free(it);
-    /* order, offset and limit over what the walk kept */
-    size_t *at = xmalloc(sizeof(size_t) * (all.n ? all.n : 1)), off = 0;
-    for (uint64_t i = 0; i < all.n; i++) {
-        at[i] = off;
-        off += 4 + get_u32(all.recs.data + off) + 8;
-    }
-    for (uint64_t k = (uint64_t)offset; k < all.n && (limit < 0 || out->n < (uint64_t)limit); k++) {
-        const char *e = all.recs.data + at[rev ? all.n - 1 - k : k];
-        uint32_t ml = get_u32(e);
-        double s;
-        memcpy(&s, e + 4 + ml, 8);
-        found_put(out, e + 4, ml, s);
-    }
-    free(at);
-    buf_free(&all.recs);
 }
 
 static void reply_found(cmdctx *x, const found *f, int withscores) {
@@ -521,7 +540,7 @@ static int zrange_args(cmdctx *x, int argc, rstr *argv, int first, int store, in
     }
     if (dir == -1) dir = 0;
     if (kind == -1) kind = Z_RANK;
-    if (have_limit && kind == Z_RANK) {
+    if (have_limit && *limit != -1 && kind == Z_RANK) {  /* LIMIT x -1 passes, as in Redis */
         reply_error(x->out, "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
         return 0;
     }
@@ -596,7 +615,8 @@ static void zcount_generic(cmdctx *x, rstr *argv, int kind) {
     int got = zset_get(x, &argv[1], &z);
     if (got < 0) return;
     long long n = 0;
-    store_elems *it = got ? by_score(x, &z, kind == Z_SCORE ? r.min : -INFINITY) : NULL;
+    store_elems *it = got && (kind != Z_LEX || lex_possible(x, &z, &r)) ? by_score(x, &z, kind == Z_SCORE ? r.min : -INFINITY)
+                                                                      : NULL;
     const char *m;
     size_t ml;
     double d;

@@ -1308,6 +1308,7 @@ struct store_elems {
     leveldb_iterator_t *it;
     char prefix[1 + STORE_CID];
     int step;              /* LevelDB's current record was handed out: step past it at the next call */
+    int rev;               /* walking down (store_elems_new_rev): at counts the batch's records left */
     int *pv;
     size_t npv, at;
 };
@@ -1340,8 +1341,67 @@ static const char *elems_db(store_elems *i, size_t *n) {
     return *n >= sizeof(i->prefix) && !memcmp(k, i->prefix, sizeof(i->prefix)) ? k : NULL;
 }
 
+store_elems *store_elems_new_rev(store *f, const char *cid, const char *below, size_t belowlen) {
+    store_elems *i = xmalloc(sizeof(*i));
+    memset(i, 0, sizeof(*i));
+    size_t n;
+    const char *k = elem_key(f, cid, "", 0, &n);
+    memcpy(i->prefix, k, sizeof(i->prefix));
+    i->f = f;
+    i->rev = 1;
+    if (!f->owner && f->oelems.n) {  /* the batch's records of the whole collection, in order */
+        const pend **pv = sorted_elems(f, k, n, sizeof(i->prefix), &i->npv);
+        i->pv = xmalloc(sizeof(int) * (i->npv ? i->npv : 1));
+        for (size_t j = 0; j < i->npv; j++) i->pv[j] = (int)(pv[j] - f->oelems.v);
+        free(pv);
+    }
+    k = elem_key(f, cid, below, belowlen, &n);
+    i->it = leveldb_create_iterator(db_of(f), f->ropts);
+    leveldb_iter_seek(i->it, k, n);  /* the first at or past below: the one before it is the first wanted */
+    if (leveldb_iter_valid(i->it)) leveldb_iter_prev(i->it);
+    else leveldb_iter_seek_to_last(i->it);
+    size_t lo = 0, hi = i->npv;  /* the batch's below k */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const pend *q = &f->oelems.v[i->pv[mid]];
+        if (raw_cmp(q->key, q->klen, k, n) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    i->at = lo;
+    return i;
+}
+
+/* store_elems_next walking down. */
+static int elems_prev(store_elems *i, const char **sub, size_t *sublen, const char **val, size_t *vlen) {
+    const size_t pl = sizeof(i->prefix);
+    if (i->step) leveldb_iter_prev(i->it), i->step = 0;
+    for (;;) {
+        size_t dn;
+        const char *dk = elems_db(i, &dn);
+        const pend *q = i->at ? &i->f->oelems.v[i->pv[i->at - 1]] : NULL;
+        if (!dk && !q) return 0;
+        int c = !q ? 1 : !dk ? -1 : raw_cmp(dk, dn, q->key, q->klen);
+        if (c > 0) {  /* LevelDB's, untouched by the batch */
+            *sub = dk + pl;
+            *sublen = dn - pl;
+            *val = leveldb_iter_value(i->it, vlen);
+            i->step = 1;
+            return 1;
+        }
+        if (c == 0) leveldb_iter_prev(i->it);  /* the batch's version replaces LevelDB's */
+        i->at--;
+        if (q->deleted) continue;
+        *sub = q->key + pl;
+        *sublen = q->klen - pl;
+        *val = q->val;
+        *vlen = q->vlen;
+        return 1;
+    }
+}
+
 int store_elems_next(store_elems *i, const char **sub, size_t *sublen, const char **val, size_t *vlen) {
     const size_t pl = sizeof(i->prefix);
+    if (i->rev) return elems_prev(i, sub, sublen, val, vlen);
     if (i->step) leveldb_iter_next(i->it), i->step = 0;
     for (;;) {
         size_t dn;

@@ -230,7 +230,10 @@ typedef struct store_elems store_elems;
 store_elems *store_elems_new(store *f, const char *cid, const char *from, size_t fromlen);
 int store_elems_next(store_elems *it, const char **sub, size_t *sublen, const char **val, size_t *vlen);
 void store_elems_free(store_elems *it);
-/* Moves it (made from the collection's start) to sub-key from on. */
+/* The same, walking down: the elements whose sub-key sorts before below,
+ * from the highest. */
+store_elems *store_elems_new_rev(store *f, const char *cid, const char *below, size_t belowlen);
+/* Moves it (made from the collection's start, walking up) to sub-key from on. */
 void store_elems_seek(store_elems *it, const char *from, size_t fromlen);
 /* The keys written (not deleted) since the last call, appended to out (a
  * u32 length and the bytes each, repeats kept): the applying thread's,
