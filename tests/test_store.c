@@ -341,6 +341,73 @@ static void put_coll(store *f, const char *key, const char *cid, uint64_t n) {
     store_put_typed(f, key, strlen(key), STORE_HASH, m, sizeof(m), 0);
 }
 
+/* The sub-keys of cid below `below`, walking down, "|"-joined as elems_of
+ * joins them (so, reversed, they read as a walk up). */
+static void elems_down(store *f, const char *cid, const char *below, buf *out) {
+    store_elems *it = store_elems_new_rev(f, cid, below, strlen(below));
+    const char *k, *v;
+    size_t kl, vl;
+    buf parts;
+    buf_init(&parts);
+    out->len = 0;
+    while (store_elems_next(it, &k, &kl, &v, &vl)) {  /* each prepended: the walk up's order */
+        buf one;
+        buf_init(&one);
+        buf_append(&one, k, kl);
+        buf_append(&one, "=", 1);
+        buf_append(&one, v, vl);
+        buf_append(&one, "|", 1);
+        buf_append(&one, out->data, out->len);
+        out->len = 0;
+        buf_append(out, one.data, one.len);
+        buf_free(&one);
+    }
+    store_elems_free(it);
+    buf_free(&parts);
+    buf_append(out, "", 1);
+}
+
+/* A walk down shows what a walk up shows, reversed: LevelDB's records,
+ * the open batch's new, changed and deleted ones, inside an apply and on
+ * a read handle, from the top and from inside the collection. */
+static void test_walk_down(store *f, store *r) {
+    char cid[STORE_CID];
+    store_new_cid(f, cid);
+    put_elems(f, cid, 0, 20);
+    store_set_applied(f, store_applied(f) + 1, 1);
+    CHECK(store_write_batch(f) == 0);
+    buf up, down;
+    buf_init(&up);
+    buf_init(&down);
+    elems_of(r, cid, "", &up);
+    elems_down(r, cid, "\xff", &down);
+    CHECK(!strcmp(up.data, down.data));
+    store_elem_put(f, cid, "m00005", 6, "b", 1);  /* a batch over LevelDB's */
+    CHECK(store_elem_del(f, cid, "m00010", 6));
+    CHECK(store_elem_del(f, cid, "m00019", 6));
+    store_elem_put(f, cid, "a", 1, "first", 5);
+    store_elem_put(f, cid, "m00025", 6, "last", 4);
+    store_elem_put(f, cid, "m00012x", 7, "mid", 3);
+    for (int k = 0; k < 3; k++) {
+        const char *below = k == 0 ? "\xff" : k == 1 ? "m00012" : "m00012y";
+        elems_of(f, cid, "", &up);
+        elems_down(f, cid, below, &down);
+        const char *cut = strstr(up.data, below[0] == '\xff' ? "\x01" : below);  /* the walk up, up to below */
+        size_t n = cut ? (size_t)(cut - up.data) : strlen(up.data);
+        if (k == 2) n = strstr(up.data, "m00013=") - up.data;
+        CHECK(strlen(down.data) == n && !memcmp(up.data, down.data, n));
+    }
+    elems_down(f, cid, "a", &down);
+    CHECK(!strcmp(down.data, ""));  /* nothing below the first */
+    store_set_applied(f, store_applied(f) + 1, 1);
+    CHECK(store_write_batch(f) == 0);
+    elems_of(r, cid, "", &up);
+    elems_down(r, cid, "\xff", &down);
+    CHECK(!strcmp(up.data, down.data) && strstr(up.data, "a=first|") == up.data && strstr(up.data, "m00025=last|"));
+    buf_free(&up);
+    buf_free(&down);
+}
+
 /* Element records: point reads and writes and the ordered walk see the
  * open batch inside an apply, LevelDB alone on a read handle; ids are
  * the entry's index and a count; a collection deleted, replaced,
@@ -830,6 +897,7 @@ int main(void) {
     r = store_reader_new(f);
     test_clear_in_batch(f, r);
     test_elements(f, r);
+    test_walk_down(f, r);
     store_reader_free(r);
     store_close(f);
     test_migration();
