@@ -313,6 +313,11 @@ def test_blocking_pops(cl):
         check([c.read() for _ in range(4)][-1] == [1, 1], "one entry pushes to k1 and k2")
     check(cs[0].read() == [b"bq:k2", b"y"], "A popped k2")
     check(cs[1].read() == [b"bq:k1", b"x"], "B got k1's element")
+    cs[2].send(("BZPOPMAX", "bq:z", "20"))  # a sorted set's blocking pop, through a follower
+    check(blocked(cl, lead, 1), "BZPOPMAX blocked")
+    cl.call(lead, "ZADD", "bq:z", "1", "low", "9", "high")
+    check(cs[2].read() == [b"bq:z", b"high", b"9"], "BZPOPMAX took the highest")
+    check(cl.call(lead, "ZRANGE", "bq:z", "0", "-1") == [b"low"], "the lower one stays")
     gone = cl.client(f1)
     gone.send(("BLPOP", "bq:left", "0"))
     check(blocked(cl, lead, 1), "a client blocked, then leaves")

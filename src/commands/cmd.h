@@ -116,8 +116,8 @@ int cmd_keys(const command *cmd, int argc, const rstr *argv, int *pos, int cap);
 
 /* A CMD_BLOCKING command (valid) waits on the keys argv[*from .. *from +
  * *n) for timeout_ms (0: for ever), and pops up to *count elements; 0 if
- * its arguments are not valid. */
-int list_block_spec(int argc, rstr *argv, int *from, int *n, long long *timeout_ms, long long *count);
+ * its arguments are not valid (lists.c, for the lists' and sorted sets'). */
+int cmd_block_spec(int argc, rstr *argv, int *from, int *n, long long *timeout_ms, long long *count);
 /* Iteration over the table for COMMAND and INFO commandstats. */
 command *cmd_table(int *n);
 /* Lowercase copy of a command name into out (cap bytes). */

@@ -80,12 +80,22 @@ cmd_proc lpush_command, rpush_command, lpushx_command, rpushx_command, lpop_comm
     lmove_command, rpoplpush_command, lmpop_command, blpop_command, brpop_command, blmpop_command,
     brpoplpush_command, blmove_command;
 const char *list_encoding(const sval *v);
+/* LMPOP's and ZMPOP's arguments from argv[at] (numkeys): the keys, then
+ * the word w0 or w1 (*where 0 or 1), then [COUNT count]; 0 with Redis's
+ * error answered. */
+int mpop_args(cmdctx *x, int argc, rstr *argv, int at, const char *w0, const char *w1, long long *numkeys, int *where,
+              long long *count);
+/* A blocking command's timeout as Redis 7.0.15 reads it (ms, 0: none); 0 with the error answered. */
+int timeout_arg(cmdctx *x, const rstr *a, long long *ms);
+/* What a blocking command that finds nothing answers: nil inside a
+ * transaction; else nothing, which blocks its client (blocking.h). */
+void nothing_yet(cmdctx *x, const char *nil);
 /* zsets.c */
 cmd_proc zadd_command, zincrby_command, zrem_command, zcard_command, zscore_command, zmscore_command, zrank_command,
     zrevrank_command, zrange_command, zrevrange_command, zrangebyscore_command, zrevrangebyscore_command,
     zrangebylex_command, zrevrangebylex_command, zrangestore_command, zcount_command, zlexcount_command,
     zremrangebyrank_command, zremrangebyscore_command, zremrangebylex_command, zpopmin_command, zpopmax_command,
-    zrandmember_command, zscan_command;
+    zrandmember_command, zscan_command, zmpop_command, bzpopmin_command, bzpopmax_command, bzmpop_command;
 const char *zset_encoding(const sval *v);
 /* OBJECT ENCODING's answer for a hash, a set: Redis's, by its metadata. */
 const char *hash_encoding(const sval *v);

@@ -214,14 +214,17 @@ void rpoplpush_command(cmdctx *x, int argc, rstr *argv) {
     if (x->f) list_move(x, argv, RIGHT, LEFT, "$-1\r\n");
 }
 
-static int list_mpop_args(cmdctx *x, int argc, rstr *argv, int at, long long *numkeys, int *where, long long *count) {
+int mpop_args(cmdctx *x, int argc, rstr *argv, int at, const char *w0, const char *w1, long long *numkeys, int *where,
+              long long *count) {
     if (!str2ll(argv[at].p, argv[at].len, numkeys) || *numkeys <= 0) {
         reply_error(x->out, "ERR numkeys should be greater than 0");
         return 0;
     }
     if (*numkeys >= argc - at - 1) { reply_error(x->out, ERR_SYNTAX); return 0; }  /* LEFT|RIGHT must follow the keys */
     int w = at + 1 + (int)*numkeys;
-    if (!where_arg(&argv[w], where)) { reply_error(x->out, ERR_SYNTAX); return 0; }
+    if (arg_is(&argv[w], w0)) *where = 0;
+    else if (arg_is(&argv[w], w1)) *where = 1;
+    else { reply_error(x->out, ERR_SYNTAX); return 0; }
     *count = -1;
     for (int i = w + 1; i < argc; i++) {
         if (*count != -1 || !arg_is(&argv[i], "count") || i + 1 >= argc) { reply_error(x->out, ERR_SYNTAX); return 0; }
@@ -259,7 +262,7 @@ static int list_mpop(cmdctx *x, rstr *keys, long long n, int where, long long co
 void lmpop_command(cmdctx *x, int argc, rstr *argv) {
     long long n, count;
     int where;
-    if (!list_mpop_args(x, argc, argv, 1, &n, &where, &count) || !x->f) return;
+    if (!mpop_args(x, argc, argv, 1, "left", "right", &n, &where, &count) || !x->f) return;
     if (!list_mpop(x, &argv[2], n, where, count, 0)) buf_appendstr(x->out, "*-1\r\n");
 }
 
@@ -569,7 +572,7 @@ void lpos_command(cmdctx *x, int argc, rstr *argv) {
  * into ms (0: none): made milliseconds, rounded up, and made a 64-bit
  * integer, where anything past that range comes out negative, as it does
  * on x86. 0 with the error answered. */
-static int timeout_arg(cmdctx *x, const rstr *a, long long *ms) {
+int timeout_arg(cmdctx *x, const rstr *a, long long *ms) {
     long double t;
     if (!str2ld(a->p, a->len, &t)) {
         reply_error(x->out, "ERR timeout is not a float or out of range");
@@ -588,7 +591,7 @@ static int timeout_arg(cmdctx *x, const rstr *a, long long *ms) {
  * transaction, nil as if it timed out (nil of its kind); else nothing at
  * all, which tells the node that proposed it to block its client
  * (blocking.h). */
-static void nothing_yet(cmdctx *x, const char *nil) {
+void nothing_yet(cmdctx *x, const char *nil) {
     if (x->in_tx) buf_appendstr(x->out, nil);
 }
 
@@ -606,7 +609,7 @@ void brpop_command(cmdctx *x, int argc, rstr *argv) { bpop_generic(x, argc, argv
 void blmpop_command(cmdctx *x, int argc, rstr *argv) {
     long long ms, n, count;
     int where;
-    if (!list_mpop_args(x, argc, argv, 2, &n, &where, &count) || !timeout_arg(x, &argv[1], &ms) || !x->f) return;
+    if (!mpop_args(x, argc, argv, 2, "left", "right", &n, &where, &count) || !timeout_arg(x, &argv[1], &ms) || !x->f) return;
     if (!list_mpop(x, &argv[3], n, where, count, 0)) nothing_yet(x, "*-1\r\n");
 }
 
@@ -627,16 +630,17 @@ void blmove_command(cmdctx *x, int argc, rstr *argv) {
     list_move(x, argv, from, to, x->in_tx ? "$-1\r\n" : "");
 }
 
-int list_block_spec(int argc, rstr *argv, int *from, int *n, long long *timeout_ms, long long *count) {
+int cmd_block_spec(int argc, rstr *argv, int *from, int *n, long long *timeout_ms, long long *count) {
     cmdctx x = {NULL, NULL, NULL, 0, 0, 0, 0, 0, 0};
     buf scratch;
     buf_init(&scratch);
     x.out = &scratch;
-    int ok;
-    if (arg_is(&argv[0], "blmpop")) {
+    int ok, zm = arg_is(&argv[0], "bzmpop");
+    if (zm || arg_is(&argv[0], "blmpop")) {
         long long k, c;
         int where;
-        ok = list_mpop_args(&x, argc, argv, 2, &k, &where, &c) && timeout_arg(&x, &argv[1], timeout_ms);
+        ok = mpop_args(&x, argc, argv, 2, zm ? "min" : "left", zm ? "max" : "right", &k, &where, &c) &&
+             timeout_arg(&x, &argv[1], timeout_ms);
         *from = 3;
         *n = ok ? (int)k : 0;
         *count = ok ? c : 1;

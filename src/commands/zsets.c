@@ -666,22 +666,27 @@ void zremrangebyrank_command(cmdctx *x, int argc, rstr *argv) { (void)argc; zrem
 void zremrangebyscore_command(cmdctx *x, int argc, rstr *argv) { (void)argc; zremrange_generic(x, argv, Z_SCORE); }
 void zremrangebylex_command(cmdctx *x, int argc, rstr *argv) { (void)argc; zremrange_generic(x, argv, Z_LEX); }
 
+/* How popped members are replied: pairs flat in an array (ZPOPMIN), each
+ * pair an array (ZMPOP), or flat with no array of their own (BZPOPMIN's,
+ * after its key). */
+enum { POP_FLAT, POP_NESTED, POP_BARE };
+
 /* Pops up to count members of z from its lowest (max: highest), replied
- * as member, score pairs (flat, or nested as ZMPOP's). */
-static void zpop_some(cmdctx *x, coll *z, int max, uint64_t count, int nested) {
+ * as member, score pairs as mode says. */
+static void zpop_some(cmdctx *x, coll *z, int max, uint64_t count, int mode) {
     zrange r;
     r.kind = Z_RANK;
     r.start = 0;
     r.stop = count - 1 > (uint64_t)LLONG_MAX ? LLONG_MAX : (long long)(count - 1);
     found f;
     range_collect(x, z, &r, max, 0, -1, &f);
-    reply_array(x->out, (long long)(f.n * (nested ? 1 : 2)));
+    if (mode != POP_BARE) reply_array(x->out, (long long)(f.n * (mode == POP_NESTED ? 1 : 2)));
     size_t off = 0;
     for (uint64_t i = 0; i < f.n; i++) {
         uint32_t ml = get_u32(f.recs.data + off);
         double d;
         memcpy(&d, f.recs.data + off + 4 + ml, 8);
-        if (nested) reply_array(x->out, 2);
+        if (mode == POP_NESTED) reply_array(x->out, 2);
         reply_bulk(x->out, f.recs.data + off + 4, ml);
         reply_score(x->out, d);
         member_drop(x, z, f.recs.data + off + 4, ml, d);
@@ -703,11 +708,57 @@ static void zpop_generic(cmdctx *x, int argc, rstr *argv, int max) {
     int got = zset_get(x, &argv[1], &z);
     if (got < 0) return;
     if (!got || !count) { reply_array(x->out, 0); return; }  /* a count of 0 after the type, as Redis */
-    zpop_some(x, &z, max, (uint64_t)count, 0);
+    zpop_some(x, &z, max, (uint64_t)count, POP_FLAT);
     coll_save(x, &argv[1], &z);
 }
 void zpopmin_command(cmdctx *x, int argc, rstr *argv) { zpop_generic(x, argc, argv, 0); }
 void zpopmax_command(cmdctx *x, int argc, rstr *argv) { zpop_generic(x, argc, argv, 1); }
+
+/* The pop of ZMPOP (and of BZPOPMIN, BZPOPMAX, BZMPOP): the first of the
+ * n keys holding a sorted set gives up to count members from its lowest
+ * (max: highest), replied as [key, [[member, score], ...]], or flat as
+ * [key, member, score] (BZPOPMIN); 0, nothing answered, when none does.
+ * WRONGTYPE for a key of another type met first. */
+static int zset_mpop(cmdctx *x, rstr *keys, long long n, int max, long long count, int flat) {
+    for (long long i = 0; i < n; i++) {
+        coll z;
+        int r = zset_get(x, &keys[i], &z);
+        if (r < 0) return 1;
+        if (!r) continue;
+        reply_array(x->out, flat ? 3 : 2);
+        reply_bulk(x->out, keys[i].p, keys[i].len);
+        zpop_some(x, &z, max, flat ? 1 : (uint64_t)count, flat ? POP_BARE : POP_NESTED);
+        coll_save(x, &keys[i], &z);
+        return 1;
+    }
+    return 0;
+}
+
+/* ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] */
+void zmpop_command(cmdctx *x, int argc, rstr *argv) {
+    long long n, count;
+    int max;
+    if (!mpop_args(x, argc, argv, 1, "min", "max", &n, &max, &count) || !x->f) return;
+    if (!zset_mpop(x, &argv[2], n, max, count, 0)) buf_appendstr(x->out, "*-1\r\n");
+}
+
+/* BZPOPMIN / BZPOPMAX key [key ...] timeout */
+static void bzpop_generic(cmdctx *x, int argc, rstr *argv, int max) {
+    long long ms;
+    if (!timeout_arg(x, &argv[argc - 1], &ms) || !x->f) return;
+    if (!zset_mpop(x, &argv[1], argc - 2, max, 1, 1)) nothing_yet(x, "*-1\r\n");
+}
+void bzpopmin_command(cmdctx *x, int argc, rstr *argv) { bzpop_generic(x, argc, argv, 0); }
+void bzpopmax_command(cmdctx *x, int argc, rstr *argv) { bzpop_generic(x, argc, argv, 1); }
+
+/* BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count] (the timeout
+ * read last, as Redis does) */
+void bzmpop_command(cmdctx *x, int argc, rstr *argv) {
+    long long ms, n, count;
+    int max;
+    if (!mpop_args(x, argc, argv, 2, "min", "max", &n, &max, &count) || !timeout_arg(x, &argv[1], &ms) || !x->f) return;
+    if (!zset_mpop(x, &argv[3], n, max, count, 0)) nothing_yet(x, "*-1\r\n");
+}
 
 /* ---- draws and scans ---- */
 

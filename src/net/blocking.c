@@ -131,16 +131,16 @@ static void mark_ready(waitkey *w) {
     ready_last = w;
 }
 
-/* The keys of s's command (blocking.h: list_block_spec). */
+/* The keys of s's command (blocking.h: cmd_block_spec). */
 static void keys_of(const slot *s, int *from, int *n, long long *count) {
     long long ms;
-    list_block_spec(s->argc, s->argv, from, n, &ms, count);
+    cmd_block_spec(s->argc, s->argv, from, n, &ms, count);
 }
 
 static double timeout_of(int argc, rstr *argv) {
     int from, n;
     long long ms = 0, count;
-    list_block_spec(argc, argv, &from, &n, &ms, &count);
+    cmd_block_spec(argc, argv, &from, &n, &ms, &count);
     return ms ? (double)ms / 1000.0 : INFINITY;
 }
 
@@ -311,7 +311,7 @@ static void note_ready(void) {
 static long long available(store *rd, const waitkey *w) {
     sval v;
     long long len = 0;
-    if (store_get(rd, w->key, w->len, &v) && v.type == STORE_LIST && v.len >= STORE_CID + 8 &&
+    if (store_get(rd, w->key, w->len, &v) && (v.type == STORE_LIST || v.type == STORE_ZSET) && v.len >= STORE_CID + 8 &&
         !(v.expire && node_time() > v.expire))
         len = (long long)get_u64(v.p + STORE_CID);
     sval_free(&v);

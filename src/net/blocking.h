@@ -1,8 +1,9 @@
-/* blocking: BLPOP, BRPOP, BLMPOP, BRPOPLPUSH and BLMOVE.
+/* blocking: BLPOP, BRPOP, BLMPOP, BRPOPLPUSH, BLMOVE, BZPOPMIN, BZPOPMAX
+ * and BZMPOP.
  *
  * On the leader such a command is proposed as any write. Applied, it pops
- * when one of its lists holds an element (on every replica alike), else
- * answers nothing (lists.c), and here its client blocks: held (Redis
+ * when one of its keys holds an element (on every replica alike), else
+ * answers nothing (lists.c, zsets.c), and here its client blocks: held (Redis
  * reads nothing more from a blocked client), its slot queued in the order
  * clients blocked. Once entries have applied, each blocked client whose
  * keys now hold elements, in that order and as many per key as the key
