@@ -1554,5 +1554,6 @@ uint64_t peer_last_rx(uint64_t id) {
 
 long long peer_bad_frames(void) { return transport.bad_frames; }
 long long peer_dropped_appends(void) { return transport.dropped_appends; }
+void peer_count_dropped_append(void) { transport.dropped_appends++; }
 
 long long peer_auth_failures(void) { return transport.auth_failures; }

@@ -248,8 +248,11 @@ void peer_flush(void);
 /* Monotonic ms of the last frame received from id (0: never). */
 uint64_t peer_last_rx(uint64_t id);
 long long peer_bad_frames(void);
-/* Appends with entries not queued to a peer whose Raft lane was far behind. */
+/* Appends with entries not queued to a peer whose Raft lane was far
+ * behind, and those the core dropped before reading them back. */
 long long peer_dropped_appends(void);
+/* An append the Raft core dropped itself, the link being congested (peer_raft_congested). */
+void peer_count_dropped_append(void);
 /* Connections closed before they authenticated: handshakes refused (either
  * way), broken or too slow, and connections over PEER_MAX_UNAUTH. */
 long long peer_auth_failures(void);

@@ -56,7 +56,14 @@ static void tr_send_image(void *ctx, uint64_t to, uint64_t term) { (void)ctx; st
 static void tr_stop_images(void *ctx) { (void)ctx; stream_stop_sending(); }
 static uint64_t tr_image_floor(void *ctx) { (void)ctx; return stream_floor(); }
 static void tr_flush(void *ctx) { (void)ctx; peer_flush(); }
-static int tr_congested(void *ctx, uint64_t to) { (void)ctx; return peer_raft_congested(to); }
+/* The core asks only before dropping an append that needs a read-back:
+ * a yes is a dropped append, counted with the transport's own. */
+static int tr_congested(void *ctx, uint64_t to) {
+    (void)ctx;
+    int yes = peer_raft_congested(to);
+    if (yes) peer_count_dropped_append();
+    return yes;
+}
 static void tr_link(void *ctx, const cluster_member *m) {
     (void)ctx;
     if (!peer_known(m->id))
