@@ -86,14 +86,10 @@ static void run_batch(applier *a, item *batch, size_t n, int sync) {
         bytes += batch[i].len;
         blob_release(batch[i].data);
     }
-    buf wk;
-    buf_init(&wk);
-    store_take_written(a->f, &wk);
     int rc = sync ? store_sync(a->f) : store_write_batch(a->f);
     uint64_t applied = store_applied(a->f);
     lock(a);
-    buf_append(&a->written, wk.data, wk.len);
-    buf_free(&wk);
+    store_take_written(a->f, &a->written);  /* only this thread writes the store's list */
     a->pending_bytes -= bytes < a->pending_bytes ? bytes : a->pending_bytes;
     if (a->nout + n > a->outcap) {
         a->outcap = (a->nout + n) * 2;

@@ -1313,6 +1313,17 @@ struct store_elems {
     size_t npv, at;
 };
 
+/* The open batch's records of the collection at or past k, in order (inside
+ * an apply; the walk merges them with LevelDB's). */
+static void batch_elems(store_elems *i, const char *k, size_t n) {
+    store *f = i->f;
+    if (f->owner || !f->oelems.n) return;
+    const pend **pv = sorted_elems(f, k, n, sizeof(i->prefix), &i->npv);
+    i->pv = xmalloc(sizeof(int) * (i->npv ? i->npv : 1));
+    for (size_t j = 0; j < i->npv; j++) i->pv[j] = (int)(pv[j] - f->oelems.v);
+    free(pv);
+}
+
 store_elems *store_elems_new(store *f, const char *cid, const char *from, size_t fromlen) {
     store_elems *i = xmalloc(sizeof(*i));
     memset(i, 0, sizeof(*i));
@@ -1322,12 +1333,7 @@ store_elems *store_elems_new(store *f, const char *cid, const char *from, size_t
     i->f = f;
     i->it = leveldb_create_iterator(db_of(f), f->ropts);
     leveldb_iter_seek(i->it, k, n);
-    if (!f->owner && f->oelems.n) {
-        const pend **pv = sorted_elems(f, k, n, sizeof(i->prefix), &i->npv);
-        i->pv = xmalloc(sizeof(int) * (i->npv ? i->npv : 1));
-        for (size_t j = 0; j < i->npv; j++) i->pv[j] = (int)(pv[j] - f->oelems.v);
-        free(pv);
-    }
+    batch_elems(i, k, n);
     return i;
 }
 
@@ -1349,12 +1355,7 @@ store_elems *store_elems_new_rev(store *f, const char *cid, const char *below, s
     memcpy(i->prefix, k, sizeof(i->prefix));
     i->f = f;
     i->rev = 1;
-    if (!f->owner && f->oelems.n) {  /* the batch's records of the whole collection, in order */
-        const pend **pv = sorted_elems(f, k, n, sizeof(i->prefix), &i->npv);
-        i->pv = xmalloc(sizeof(int) * (i->npv ? i->npv : 1));
-        for (size_t j = 0; j < i->npv; j++) i->pv[j] = (int)(pv[j] - f->oelems.v);
-        free(pv);
-    }
+    batch_elems(i, k, n);  /* the batch's records of the whole collection */
     k = elem_key(f, cid, below, belowlen, &n);
     i->it = leveldb_create_iterator(db_of(f), f->ropts);
     leveldb_iter_seek(i->it, k, n);  /* the first at or past below: the one before it is the first wanted */
