@@ -1183,6 +1183,41 @@ ZSET_SCRIPT = [
     "ZSCAN z 0 COUNT 0", "ZSCAN z x", "ZSCAN z 0 FOO 1", "COPY z zc", "ZRANGE zc 0 -1 WITHSCORES", "RENAME zc zr",
     "ZRANGE zr 0 -1", "EXPIRE zr 100", "TTL zr", "ZADD zr 1 a", "TTL zr", "ZREM zr a b c nosuch", "ZREM nokey a",
     "ZREM zr", "SCAN 0 TYPE zset COUNT 1000", "DBSIZE", "FLUSHALL", "ZRANGE z 0 -1", "DBSIZE",
+] + [
+    # ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD: sets as inputs (score 1), weights and aggregates with
+    # infinities (sums in Redis's order: smallest input first), -0 kept in a reply and a large result, not a small one
+    "SET str x", "ZADD zn " + " ".join("%d m%d" % (i - 3, i) for i in range(129)),
+    "ZADD a -inf m 1 x 2 y", "ZADD b inf m", "SADD s m x q", "ZADD c -5 x 1 y 0.1 z 0.2 w", "ZUNIONSTORE d 3 a b b",
+    "ZSCORE d m", "ZUNION 3 a b b WITHSCORES", "ZUNION 3 b b a WITHSCORES", "ZINTER 3 a b b WITHSCORES",
+    "ZINTER 3 b a b WITHSCORES", "ZDIFF 2 a b WITHSCORES", "ZUNION 2 s a WITHSCORES", "ZUNION 3 a s c",
+    "ZINTERSTORE d 2 a s WEIGHTS 2 3 AGGREGATE MAX", "ZRANGE d 0 -1 WITHSCORES", "OBJECT ENCODING d",
+    "ZUNIONSTORE d 1 c WEIGHTS 0", "ZSCORE d x", "ZRANGE d 0 -1 WITHSCORES", "ZUNION 1 c WEIGHTS 0 WITHSCORES",
+    "ZUNION 1 c WEIGHTS -0.5 WITHSCORES", "ZUNION 2 c c WEIGHTS 0.1 0.2 WITHSCORES", "ZUNION 3 c c c WITHSCORES",
+    "ZUNION 2 a b AGGREGATE MIN WITHSCORES", "ZUNION 2 a b AGGREGATE max WEIGHTS 0 -1 WITHSCORES",
+    "ZINTER 2 a b WEIGHTS inf 0 AGGREGATE MIN WITHSCORES", "ZUNION 2 a b WEIGHTS inf 0 AGGREGATE MIN WITHSCORES",
+    "ZINTER 2 a b WEIGHTS inf 0 WITHSCORES", "ZINTER 2 a c WEIGHTS -inf inf AGGREGATE SUM WITHSCORES",
+    "ZUNION 2 a c WEIGHTS 1e308 1e308 WITHSCORES", "ZINTER 1 s WITHSCORES", "ZDIFF 2 s a WITHSCORES",
+    "ZDIFF 2 a s WITHSCORES", "ZDIFF 3 c nokey a", "ZDIFF 1 nokey", "ZINTER 2 a nokey", "ZUNION 2 nokey nokey2",
+    "ZINTERSTORE a2 2 a nokey", "EXISTS a2", "ZDIFFSTORE e 2 c a", "ZRANGE e 0 -1 WITHSCORES", "ZDIFFSTORE e 2 c c",
+    "EXISTS e", "ZUNIONSTORE c 2 c a", "ZRANGE c 0 -1 WITHSCORES", "ZINTERSTORE c 2 c c WEIGHTS 2 3",
+    "ZRANGE c 0 -1 WITHSCORES", "ZINTERCARD 2 a c", "ZINTERCARD 2 a s", "ZINTERCARD 2 a s LIMIT 1",
+    "ZINTERCARD 2 a s LIMIT 0", "ZINTERCARD 1 a LIMIT 5", "ZINTERCARD 2 a nokey",
+    "ZUNIONSTORE big 1 zn", "OBJECT ENCODING big", "ZUNIONSTORE big 2 zn zn WEIGHTS 0 0", "ZSCORE big m1",
+    "ZUNIONSTORE big 1 zn WEIGHTS -0.0", "ZSCORE big m5", "OBJECT ENCODING big", "ZINTERSTORE big 2 zn zn WEIGHTS 0 -1",
+    "ZSCORE big m5", "ZRANGE big 0 3 WITHSCORES", "ZADD long 1 " + "q" * 65 + " -1 p", "ZUNIONSTORE l2 1 long WEIGHTS 0",
+    "OBJECT ENCODING l2", "ZSCORE l2 p", "ZDIFFSTORE l3 2 long zn", "OBJECT ENCODING l3", "ZRANGE l3 0 -1",
+    "ZREMRANGEBYRANK zn 0 -2", "ZUNIONSTORE big 1 zn WEIGHTS -0.0", "OBJECT ENCODING big", "ZSCORE big extra",
+    # errors, in Redis's order (the count, then the keys' types, then the options)
+    "ZUNIONSTORE d 0 a", "ZINTERCARD 0 a", "ZINTERCARD -1 a", "ZINTERCARD 1 a LIMIT -1", "ZINTERCARD 1 a LIMIT x",
+    "ZINTERCARD 1 a LIMIT", "ZINTERCARD 2 a", "ZINTERCARD x a", "ZINTERCARD 1 a WITHSCORES", "ZUNION 2 a",
+    "ZUNION -1 a", "ZUNION 9223372036854775807 a", "ZUNION 9223372036854775808 a", "ZUNION 1 a WEIGHTS",
+    "ZUNION 1 a WEIGHTS x", "ZUNION 1 a WEIGHTS nan", "ZUNION 1 a WEIGHTS 1e400", "ZUNION 1 a WEIGHTS 1 2",
+    "ZUNION 2 a b WEIGHTS 1", "ZDIFF 1 a WEIGHTS 1", "ZDIFF 1 a AGGREGATE SUM", "ZUNION 1 a WITHSCORES WITHSCORES",
+    "ZUNIONSTORE d 1 a WITHSCORES", "ZUNION 1 a AGGREGATE foo", "ZUNION 1 a AGGREGATE", "ZINTER 1 a aggregate min",
+    "ZUNION 1 a WEIGHTS 2 AGGREGATE MIN WEIGHTS 3 AGGREGATE SUM WITHSCORES", "ZUNION 2 a str", "ZUNION 2 str a",
+    "ZINTER 2 a str WEIGHTS x", "ZDIFF 2 a str", "ZINTERCARD 2 str a LIMIT -1", "ZUNIONSTORE d 2 a str",
+    "ZINTERSTORE d 1 str", "ZDIFFSTORE d 2 str a", "ZUNIONSTORE d 1 a FOO", "ZUNIONSTORE", "ZUNIONSTORE d 1",
+    "ZUNION 1", "ZDIFF", "ZINTERCARD 1", "ZUNIONSTORE str 1 a", "TYPE str", "ZRANGE str 0 -1 WITHSCORES",
 ]
 
 ZSET_KEYS = ["z0", "z1", "z2", "t0"]
@@ -1228,6 +1263,7 @@ def random_zset_cmd(r):
         lambda: ["ZREMRANGEBYRANK", k(), i(), i()], lambda: ["ZREMRANGEBYSCORE", k(), bound(), bound()],
         lambda: ["ZREMRANGEBYLEX", kl(), lex(), lex()],
         lambda: ["ZRANDMEMBER", k()] + r.choice([[], [str(r.randint(-5, 5))], [str(r.randint(-5, 5)), "WITHSCORES"]]),
+        lambda: zalg_cmd(r, k, False), lambda: zalg_cmd(r, k, True),
         lambda: ["TYPE", k()], lambda: ["DEL", k()], lambda: ["EXISTS", k()], lambda: ["SET", k(), m()],
         lambda: ["SADD", k(), m()], lambda: ["RENAME", k(), k()], lambda: ["COPY", k(), k()] + r.choice([[], ["REPLACE"]]),
         lambda: ["EXPIRE", k(), "1000"], lambda: ["TTL", k()], lambda: ["DBSIZE"],
@@ -1236,10 +1272,28 @@ def random_zset_cmd(r):
     return r.choice(choices)()
 
 
+ZWEIGHTS = ["1", "2", "0", "-1", "0.5", "inf", "-inf", "-0", "1e308", "0.1"]
+
+
+def zalg_cmd(r, k, store):
+    """ZUNION / ZINTER / ZDIFF (their STORE forms), ZINTERCARD, now and then with a wrong count or option."""
+    op = r.choice(["ZUNION", "ZINTER", "ZDIFF", "ZINTERCARD"] if not store else ["ZUNION", "ZINTER", "ZDIFF"])
+    n = r.randint(1, 3)
+    cmd = [op + ("STORE" if store else "")] + ([k()] if store else []) + [str(n)] + [k() for _ in range(n)]
+    if r.random() < 0.05: cmd[2 if store else 1] = r.choice(["0", "-1", "4", "x"])
+    if op in ("ZUNION", "ZINTER"):
+        if r.random() < 0.4: cmd += ["WEIGHTS"] + [r.choice(ZWEIGHTS) for _ in range(n)]
+        if r.random() < 0.4: cmd += ["AGGREGATE", r.choice(["SUM", "MIN", "MAX", "max"])]
+    if op == "ZINTERCARD" and r.random() < 0.5: cmd += ["LIMIT", str(r.randint(0, 3))]
+    if not store and op != "ZINTERCARD" and r.random() < 0.6: cmd += ["WITHSCORES"]
+    if r.random() < 0.03: cmd += [r.choice(["WEIGHTS", "FOO", "x", "AGGREGATE"])]
+    return cmd
+
+
 def zset_same(d, cmd, ra, rb):
     """Byte for byte, save ZRANDMEMBER (random: as many), ZSCAN (by a whole
     small iteration) and a string's OBJECT ENCODING (APPEND makes Redis's raw)."""
-    if ra.startswith(b"-") or rb.startswith(b"-"): return ra == rb
+    if ra.startswith(b"-") or rb.startswith(b"-"): return ra == rb or store_checked_first(cmd, ra, rb)
     a, b = parse(ra)[0], parse(rb)[0]
     if cmd[0] == "ZRANDMEMBER":
         if isinstance(a, list) and isinstance(b, list): return len(a) == len(b)
@@ -1249,6 +1303,12 @@ def zset_same(d, cmd, ra, rb):
         return a[0] != b"0" or b[0] != b"0" or sorted(zip(a[1][::2], a[1][1::2])) == sorted(zip(b[1][::2], b[1][1::2]))
     if cmd[0] == "OBJECT" and {a, b} <= {b"int", b"embstr", b"raw"}: return True
     return ra == rb
+
+
+def store_checked_first(cmd, ra, rb):
+    """A STORE form's options are checked before it is proposed, so with a key of another type as well raftkv
+    answers the option's error where Redis answers WRONGTYPE (redis-compat.md)."""
+    return cmd[0].upper().endswith("STORE") and ra.startswith(b"-WRONGTYPE") and rb.startswith(b"-ERR")
 
 
 def test_zsets(d):

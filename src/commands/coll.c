@@ -8,30 +8,42 @@
 
 static uint64_t meta_count(const char *m) { return get_u64(m + STORE_CID); }
 
-int coll_get(cmdctx *x, const rstr *key, int type, size_t len, coll *c) {
-    sval v;
+/* c from key's value v (found: it is there), its type's checked. */
+static int coll_from(cmdctx *x, sval *v, int found, int type, size_t len, coll *c) {
     memset(c, 0, sizeof(*c));
     c->type = type;
     c->len = len;
     if (type == STORE_ZSET) c->pre[0] = '0', c->prelen = 1;
-    int found = key_get(x, key, &v);
-    if (found && v.type != type) {
-        sval_free(&v);
+    if (found && v->type != type) {
+        sval_free(v);
         reply_error(x->out, ERR_WRONGTYPE);
         return -1;
     }
-    if (found && v.len != len) {  /* the start-up check passed it: a bug, never answer from it */
+    if (found && v->len != len) {  /* the start-up check passed it: a bug, never answer from it */
         logmsg(LL_WARNING, "A %s's metadata is malformed (%zu bytes). Stopping: never answer wrongly",
-               type_name(type), v.len);
+               type_name(type), v->len);
         abort();
     }
     if (found) {
-        memcpy(c->meta, v.p, len);
-        c->count = meta_count(v.p);
-        c->expire = v.expire;
+        memcpy(c->meta, v->p, len);
+        c->count = meta_count(v->p);
+        c->expire = v->expire;
     }
-    sval_free(&v);
+    sval_free(v);
     return found;
+}
+
+int coll_get(cmdctx *x, const rstr *key, int type, size_t len, coll *c) {
+    sval v;
+    int found = key_get(x, key, &v);
+    return coll_from(x, &v, found, type, len, c);
+}
+
+int coll_get_either(cmdctx *x, const rstr *key, int type, size_t len, int type2, size_t len2, coll *c) {
+    sval v;
+    int found = key_get(x, key, &v);
+    int two = found && v.type == type2;
+    return coll_from(x, &v, found, two ? type2 : type, two ? len2 : len, c);
 }
 
 void coll_new(cmdctx *x, coll *c, int type, size_t len) {

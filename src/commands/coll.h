@@ -12,6 +12,7 @@
 #include "handlers.h"
 
 #define COLL_HASH_BYTES 8  /* before a member's bytes in its sub-key */
+#define SET_META (STORE_META + 1)  /* a set's metadata: ... then a byte, 1 once a hashtable */
 
 typedef struct coll {
     char meta[STORE_META_MAX];
@@ -27,6 +28,8 @@ typedef struct coll {
  * it is not there (c then empty, count 0); -1 with WRONGTYPE answered.
  * Metadata of another length stops the node (never answer from it). */
 int coll_get(cmdctx *x, const rstr *key, int type, size_t len, coll *c);
+/* As coll_get, for a key that may hold either type (ZUNION's inputs). */
+int coll_get_either(cmdctx *x, const rstr *key, int type, size_t len, int type2, size_t len2, coll *c);
 /* A new, empty collection of type with a fresh id (inside an apply). */
 void coll_new(cmdctx *x, coll *c, int type, size_t len);
 /* For a write: as coll_get, a missing collection getting a new id. */

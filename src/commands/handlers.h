@@ -95,7 +95,9 @@ cmd_proc zadd_command, zincrby_command, zrem_command, zcard_command, zscore_comm
     zrevrank_command, zrange_command, zrevrange_command, zrangebyscore_command, zrevrangebyscore_command,
     zrangebylex_command, zrevrangebylex_command, zrangestore_command, zcount_command, zlexcount_command,
     zremrangebyrank_command, zremrangebyscore_command, zremrangebylex_command, zpopmin_command, zpopmax_command,
-    zrandmember_command, zscan_command, zmpop_command, bzpopmin_command, bzpopmax_command, bzmpop_command;
+    zrandmember_command, zscan_command, zmpop_command, bzpopmin_command, bzpopmax_command, bzmpop_command,
+    zunion_command, zinter_command, zdiff_command, zunionstore_command, zinterstore_command, zdiffstore_command,
+    zintercard_command;
 const char *zset_encoding(const sval *v);
 /* OBJECT ENCODING's answer for a hash, a set: Redis's, by its metadata. */
 const char *hash_encoding(const sval *v);

@@ -14,7 +14,6 @@
 /* Redis keeps a set as an intset while every member is an integer and
  * there are at most 512, and never goes back (SPOP's rebuild aside). */
 #define INTSET_ENTRIES 512
-#define SET_META (STORE_META + 1)  /* ... then a byte: 1 once a hashtable */
 
 static int set_get(cmdctx *x, const rstr *key, coll *s) { return coll_get(x, key, STORE_SET, SET_META, s); }
 

@@ -2,7 +2,8 @@
  * ZSCORE, ZMSCORE, ZRANK, ZREVRANK, ZCOUNT, ZLEXCOUNT, ZRANGE (BYSCORE,
  * BYLEX, REV, LIMIT, WITHSCORES) and its older forms, ZRANGESTORE,
  * ZPOPMIN, ZPOPMAX, ZMPOP, ZREMRANGEBYRANK/SCORE/LEX, ZRANDMEMBER, ZSCAN,
- * with Redis 7.0's replies and errors. A sorted set is a collection
+ * ZUNION, ZINTER, ZDIFF, their STORE forms and ZINTERCARD (sets taken as
+ * inputs too), with Redis 7.0's replies and errors. A sorted set is a collection
  * (coll.h, docs/collections.md) with two records per member under its
  * id: '0', the member's hash, the member -> its score (the double's 8
  * bytes); and '1', the score in an order-preserving 8-byte form, the
@@ -758,6 +759,306 @@ void bzmpop_command(cmdctx *x, int argc, rstr *argv) {
     int max;
     if (!mpop_args(x, argc, argv, 2, "min", "max", &n, &max, &count) || !timeout_arg(x, &argv[1], &ms) || !x->f) return;
     if (!zset_mpop(x, &argv[3], n, max, count, 0)) nothing_yet(x, "*-1\r\n");
+}
+
+/* ---- union, intersection, difference ---- */
+
+enum { ZOP_UNION, ZOP_INTER, ZOP_DIFF };
+enum { AGG_SUM, AGG_MIN, AGG_MAX };
+
+/* An input: a sorted set, or a set (each member scored 1), or missing. */
+typedef struct zsrc {
+    coll c;
+    int present, at;  /* at: its place among the keys named */
+    double weight;
+} zsrc;
+
+typedef struct zalg {
+    int op, agg, withscores;
+    long long n, limit;  /* limit: ZINTERCARD's, 0 for none */
+    zsrc *src;
+} zalg;
+
+/* Where results go: fn(member, score) returns 1 once it wants no more. */
+typedef int zemit_fn(cmdctx *x, void *arg, const char *m, size_t n, double d);
+
+/* 1 and its score in *d when src holds m. */
+static int src_score(cmdctx *x, const zsrc *s, const char *m, size_t n, double *d) {
+    if (!s->present) return 0;
+    if (s->c.type == STORE_ZSET) return member_score(x, &s->c, m, n, d);
+    sval v;
+    if (!coll_member_get(x, &s->c, m, n, &v)) return 0;
+    sval_free(&v);
+    *d = 1.0;
+    return 1;
+}
+
+/* Redis's aggregation, its conventions kept: a sum that is not a number is 0. */
+static void aggregate(int agg, double *to, double v) {
+    if (agg == AGG_SUM) {
+        *to += v;
+        if (isnan(*to)) *to = 0;
+    } else if (agg == AGG_MIN) {
+        *to = v < *to ? v : *to;
+    } else {
+        *to = v > *to ? v : *to;
+    }
+}
+
+/* The score m gets in a union whose first input holding it is src[i]
+ * (scored d there); 0 when an earlier input holds it (counted there). */
+static int union_score(cmdctx *x, const zalg *a, long long i, const char *m, size_t n, double *d) {
+    double v;
+    for (long long j = 0; j < i; j++)
+        if (src_score(x, &a->src[j], m, n, &v)) return 0;
+    *d *= a->src[i].weight;
+    if (isnan(*d)) *d = 0;
+    for (long long j = i + 1; j < a->n; j++) {
+        if (!src_score(x, &a->src[j], m, n, &v)) continue;
+        v *= a->src[j].weight;
+        if (isnan(v)) v = 0;
+        aggregate(a->agg, d, v);
+    }
+    return 1;
+}
+
+/* The score m (scored d in src[0]) gets in an intersection; 0 when an input lacks it. */
+static int inter_score(cmdctx *x, const zalg *a, const char *m, size_t n, double *d) {
+    double v;
+    *d *= a->src[0].weight;
+    if (isnan(*d)) *d = 0;
+    for (long long j = 1; j < a->n; j++) {
+        if (!src_score(x, &a->src[j], m, n, &v)) return 0;
+        aggregate(a->agg, d, v * a->src[j].weight);
+    }
+    return 1;
+}
+
+static int diff_keeps(cmdctx *x, const zalg *a, const char *m, size_t n) {
+    double v;
+    for (long long j = 1; j < a->n; j++)
+        if (src_score(x, &a->src[j], m, n, &v)) return 0;
+    return 1;
+}
+
+/* Walks src[i]'s members, emitting those the operation keeps with their
+ * scores; 1 once emit wants no more. */
+static int walk_src(cmdctx *x, const zalg *a, long long i, zemit_fn *emit, void *arg) {
+    const zsrc *s = &a->src[i];
+    store_elems *it = store_elems_new(x->f, s->c.meta, s->c.pre, s->c.prelen);
+    const char *key, *v, *m;
+    size_t kl, vl, ml;
+    int done = 0;
+    while (!done && store_elems_next(it, &key, &kl, &v, &vl) && (m = coll_member(&s->c, key, kl, &ml))) {
+        double d = 1.0;
+        if (s->c.type == STORE_ZSET && vl == 8) memcpy(&d, v, 8);
+        int keep = a->op == ZOP_UNION   ? union_score(x, a, i, m, ml, &d)
+                   : a->op == ZOP_INTER ? inter_score(x, a, m, ml, &d)
+                                        : diff_keeps(x, a, m, ml);
+        if (keep) done = emit(x, arg, m, ml, d);
+    }
+    store_elems_free(it);
+    return done;
+}
+
+static int by_count(const void *p, const void *q) {
+    const zsrc *a = p, *b = q;
+    if (a->c.count != b->c.count) return a->c.count < b->c.count ? -1 : 1;
+    return a->at - b->at;
+}
+
+/* Runs the operation: a union and an intersection take their inputs from
+ * the smallest up, as Redis does (the order in which scores are summed
+ * decides a sum's rounding, and whether inf and -inf meet); a difference
+ * keeps the first input's members that no other holds. */
+static void zalg_run(cmdctx *x, zalg *a, zemit_fn *emit, void *arg) {
+    if (a->op != ZOP_DIFF) qsort(a->src, (size_t)a->n, sizeof(zsrc), by_count);
+    if (a->op != ZOP_UNION) {
+        if (a->src[0].c.count) walk_src(x, a, 0, emit, arg);
+        return;
+    }
+    for (long long i = 0; i < a->n; i++)
+        if (a->src[i].c.count && walk_src(x, a, i, emit, arg)) return;
+}
+
+/* The options after the keys, as Redis reads them (store: a STORE form,
+ * card: ZINTERCARD); 0 with the error answered. */
+static int zalg_options(cmdctx *x, int argc, rstr *argv, int j, int store, int card, zalg *a) {
+    while (j < argc) {
+        int rem = argc - j;
+        if (a->op != ZOP_DIFF && !card && rem >= a->n + 1 && arg_is(&argv[j], "weights")) {
+            j++;
+            for (long long i = 0; i < a->n; i++, j++)
+                if (!str2score(argv[j].p, argv[j].len, &a->src[i].weight)) {
+                    reply_error(x->out, "ERR weight value is not a float");
+                    return 0;
+                }
+        } else if (a->op != ZOP_DIFF && !card && rem >= 2 && arg_is(&argv[j], "aggregate")) {
+            const rstr *w = &argv[j + 1];
+            if (arg_is(w, "sum")) a->agg = AGG_SUM;
+            else if (arg_is(w, "min")) a->agg = AGG_MIN;
+            else if (arg_is(w, "max")) a->agg = AGG_MAX;
+            else break;
+            j += 2;
+        } else if (!store && !card && arg_is(&argv[j], "withscores")) {
+            a->withscores = 1;
+            j++;
+        } else if (card && rem >= 2 && arg_is(&argv[j], "limit")) {
+            if (!str2ll(argv[j + 1].p, argv[j + 1].len, &a->limit) || a->limit < 0) {
+                reply_error(x->out, "ERR LIMIT can't be negative");
+                return 0;
+            }
+            j += 2;
+        } else {
+            break;
+        }
+    }
+    if (j < argc) reply_error(x->out, ERR_SYNTAX);
+    return j >= argc;
+}
+
+/* The arguments from argv[at] (numkeys) on, in Redis's order: the count,
+ * then each key's type (with the store: before a write is proposed the
+ * types are not known, so there its options are checked first), then the
+ * options. 0 with the error answered; else a->src to free. */
+static int zalg_args(cmdctx *x, int argc, rstr *argv, int at, int op, int store, int card, zalg *a) {
+    memset(a, 0, sizeof(*a));
+    a->op = op;
+    if (!arg_ll(x, &argv[at], &a->n)) return 0;
+    if (a->n < 1) {
+        char name[32];
+        cmd_lower(name, sizeof(name), argv[0].p, argv[0].len);
+        reply_errorf(x->out, "ERR at least 1 input key is needed for '%s' command", name);
+        return 0;
+    }
+    if (a->n > argc - at - 1) {
+        reply_error(x->out, ERR_SYNTAX);
+        return 0;
+    }
+    a->src = xmalloc(sizeof(zsrc) * (size_t)a->n);
+    memset(a->src, 0, sizeof(zsrc) * (size_t)a->n);
+    int typed = 1;
+    for (long long i = 0; i < a->n && typed; i++) {
+        zsrc *s = &a->src[i];
+        s->weight = 1.0;
+        s->at = (int)i;
+        if (x->f) s->present = coll_get_either(x, &argv[at + 1 + i], STORE_ZSET, ZSET_META, STORE_SET, SET_META, &s->c);
+        typed = s->present >= 0;
+    }
+    if (typed && zalg_options(x, argc, argv, at + 1 + (int)a->n, store, card, a)) return 1;
+    free(a->src);
+    return 0;
+}
+
+/* ZUNION / ZINTER / ZDIFF's reply: the results sorted as a sorted set's members. */
+static int found_emit(cmdctx *x, void *arg, const char *m, size_t n, double d) {
+    (void)x;
+    found_put(arg, m, n, d);
+    return 0;
+}
+
+typedef struct zres { const char *m; size_t n; double d; } zres;
+
+static int zres_cmp(const void *p, const void *q) {
+    const zres *a = p, *b = q;
+    if (a->d != b->d) return a->d < b->d ? -1 : 1;
+    return lex_cmp(a->m, a->n, b->m, b->n);
+}
+
+static void reply_sorted(cmdctx *x, const found *f, int withscores) {
+    zres *v = xmalloc(sizeof(zres) * (f->n ? f->n : 1));
+    size_t off = 0;
+    for (uint64_t i = 0; i < f->n; i++) {
+        v[i].n = get_u32(f->recs.data + off);
+        v[i].m = f->recs.data + off + 4;
+        memcpy(&v[i].d, v[i].m + v[i].n, 8);
+        off += 4 + v[i].n + 8;
+    }
+    qsort(v, f->n, sizeof(zres), zres_cmp);
+    reply_array(x->out, (long long)(f->n * (withscores ? 2 : 1)));
+    for (uint64_t i = 0; i < f->n; i++) {
+        reply_bulk(x->out, v[i].m, v[i].n);
+        if (withscores) reply_score(x->out, v[i].d);
+    }
+    free(v);
+}
+
+static void zalg_reply(cmdctx *x, int argc, rstr *argv, int op) {
+    zalg a;
+    if (!zalg_args(x, argc, argv, 1, op, 0, 0, &a)) return;
+    found f = {{0}, 0};
+    buf_init(&f.recs);
+    zalg_run(x, &a, found_emit, &f);
+    reply_sorted(x, &f, a.withscores);
+    buf_free(&f.recs);
+    free(a.src);
+}
+void zunion_command(cmdctx *x, int argc, rstr *argv) { zalg_reply(x, argc, argv, ZOP_UNION); }
+void zinter_command(cmdctx *x, int argc, rstr *argv) { zalg_reply(x, argc, argv, ZOP_INTER); }
+void zdiff_command(cmdctx *x, int argc, rstr *argv) { zalg_reply(x, argc, argv, ZOP_DIFF); }
+
+/* The STORE forms' result, written as it is found under a new id. Redis
+ * builds it as a skiplist and makes it a listpack if it is small enough,
+ * which turns -0 into 0: the few members scored -0 are noted to mend then. */
+typedef struct zbuild {
+    coll d;
+    size_t maxlen;
+    memberset negzero;
+} zbuild;
+
+static int build_emit(cmdctx *x, void *arg, const char *m, size_t n, double d) {
+    zbuild *b = arg;
+    member_put(x, &b->d, m, n, d, 0, 0);
+    if (n > b->maxlen) b->maxlen = n;
+    if (d == 0 && signbit(d) && b->negzero.n <= LISTPACK_ENTRIES) memberset_add(&b->negzero, m, n);
+    return 0;
+}
+
+/* ZUNIONSTORE / ZINTERSTORE / ZDIFFSTORE destination numkeys key [key ...] [options] */
+static void zalg_store(cmdctx *x, int argc, rstr *argv, int op) {
+    zalg a;
+    if (!zalg_args(x, argc, argv, 2, op, 1, 0, &a)) return;
+    if (!x->f) {
+        free(a.src);
+        return;
+    }
+    zbuild b;
+    memset(&b, 0, sizeof(b));
+    coll_new(x, &b.d, STORE_ZSET, ZSET_META);
+    b.d.meta[STORE_META] = 1;
+    memberset_init(&b.negzero);
+    zalg_run(x, &a, build_emit, &b);
+    if (b.d.count <= LISTPACK_ENTRIES && b.maxlen <= LISTPACK_VALUE) {
+        b.d.meta[STORE_META] = 0;
+        const char *m;
+        size_t ml, at = 0;
+        while (memberset_next(&b.negzero, &at, &m, &ml)) member_put(x, &b.d, m, ml, 0.0, 1, -0.0);
+    }
+    memberset_free(&b.negzero);
+    if (b.d.count) coll_save(x, &argv[1], &b.d);
+    else key_del(x, &argv[1]);
+    reply_int(x->out, (long long)b.d.count);
+    free(a.src);
+}
+void zunionstore_command(cmdctx *x, int argc, rstr *argv) { zalg_store(x, argc, argv, ZOP_UNION); }
+void zinterstore_command(cmdctx *x, int argc, rstr *argv) { zalg_store(x, argc, argv, ZOP_INTER); }
+void zdiffstore_command(cmdctx *x, int argc, rstr *argv) { zalg_store(x, argc, argv, ZOP_DIFF); }
+
+static int count_emit(cmdctx *x, void *arg, const char *m, size_t n, double d) {
+    (void)x, (void)m, (void)n, (void)d;
+    long long *c = arg;
+    c[0]++;
+    return c[1] && c[0] >= c[1];
+}
+
+/* ZINTERCARD numkeys key [key ...] [LIMIT limit] */
+void zintercard_command(cmdctx *x, int argc, rstr *argv) {
+    zalg a;
+    if (!zalg_args(x, argc, argv, 1, ZOP_INTER, 0, 1, &a)) return;
+    long long c[2] = {0, a.limit};
+    zalg_run(x, &a, count_emit, c);
+    reply_int(x->out, c[0]);
+    free(a.src);
 }
 
 /* ---- draws and scans ---- */
