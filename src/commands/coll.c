@@ -428,6 +428,10 @@ void coll_scan(cmdctx *x, int argc, rstr *argv, int type, size_t len, coll_value
 /* ---- memberset ---- */
 
 void memberset_init(memberset *s) { memset(s, 0, sizeof(*s)); }
+void memberset_init_values(memberset *s, size_t vsize) {
+    memberset_init(s);
+    s->vsize = vsize;
+}
 
 static void memberset_grow(memberset *s) {
     size_t cap = s->cap ? s->cap * 2 : 64;
@@ -445,25 +449,46 @@ static void memberset_grow(memberset *s) {
     s->cap = cap;
 }
 
-int memberset_add(memberset *s, const char *p, size_t n) {
+char *memberset_slot(memberset *s, const char *p, size_t n, int *fresh) {
     if (2 * (s->n + 1) > s->cap) memberset_grow(s);
     size_t h = (size_t)store_key_hash(p, n) & (s->cap - 1);
     for (; s->slots[h]; h = (h + 1) & (s->cap - 1)) {
-        const char *e = s->data.data + s->slots[h] - 1;
-        if (get_u32(e) == n && !memcmp(e + 4, p, n)) return 0;
+        char *e = s->data.data + s->slots[h] - 1;
+        if (get_u32(e) == n && !memcmp(e + 4, p, n)) {
+            *fresh = 0;
+            return e + 4 + n;
+        }
     }
     s->slots[h] = s->data.len + 1;
     buf_put_u32(&s->data, (uint32_t)n);
     buf_append(&s->data, p, n);
+    size_t at = s->data.len;
+    for (size_t i = 0; i < s->vsize; i++) buf_append(&s->data, "", 1);
     s->n++;
-    return 1;
+    *fresh = 1;
+    return s->data.data + at;
+}
+
+int memberset_has(const memberset *s, const char *p, size_t n) {
+    if (!s->n) return 0;
+    for (size_t h = (size_t)store_key_hash(p, n) & (s->cap - 1); s->slots[h]; h = (h + 1) & (s->cap - 1)) {
+        const char *e = s->data.data + s->slots[h] - 1;
+        if (get_u32(e) == n && !memcmp(e + 4, p, n)) return 1;
+    }
+    return 0;
+}
+
+int memberset_add(memberset *s, const char *p, size_t n) {
+    int fresh;
+    memberset_slot(s, p, n, &fresh);
+    return fresh;
 }
 
 int memberset_next(const memberset *s, size_t *at, const char **p, size_t *n) {
     if (*at >= s->data.len) return 0;
     *n = get_u32(s->data.data + *at);
     *p = s->data.data + *at + 4;
-    *at += 4 + *n;
+    *at += 4 + *n + s->vsize;
     return 1;
 }
 

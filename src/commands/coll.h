@@ -79,16 +79,22 @@ void coll_randmember(cmdctx *x, int argc, rstr *argv, int type, size_t len, cons
  * and, with value, each one's value. */
 void coll_scan(cmdctx *x, int argc, rstr *argv, int type, size_t len, coll_value_fn *value);
 
-/* A set of byte strings in memory, in the order they were added. */
+/* A set of byte strings in memory, in the order they were added, each
+ * with vsize bytes of value (0 unless made by memberset_init_values). */
 typedef struct memberset {
-    buf data;         /* each: u32 length, bytes */
+    buf data;         /* each: u32 length, bytes, value */
     size_t *slots;    /* 1 + offset into data; 0: free */
-    size_t cap, n;
+    size_t cap, n, vsize;
 } memberset;
 void memberset_init(memberset *s);
+void memberset_init_values(memberset *s, size_t vsize);
+int memberset_has(const memberset *s, const char *p, size_t n);
 /* 1 if p[0..n) is new (added), 0 if it was there. */
 int memberset_add(memberset *s, const char *p, size_t n);
-/* Walks the members: *at starts at 0; 0 at the end. */
+/* p[0..n)'s value (vsize bytes, valid until the next add), the member
+ * added first (*fresh 1, its value zeroes) if it was not there. */
+char *memberset_slot(memberset *s, const char *p, size_t n, int *fresh);
+/* Walks the members (a member's value follows its bytes): *at starts at 0; 0 at the end. */
 int memberset_next(const memberset *s, size_t *at, const char **p, size_t *n);
 void memberset_free(memberset *s);
 #endif

@@ -770,6 +770,7 @@ enum { AGG_SUM, AGG_MIN, AGG_MAX };
 typedef struct zsrc {
     coll c;
     int present, at;  /* at: its place among the keys named */
+    long long same;   /* an earlier input holding the same collection (the first), or -1 */
     double weight;
 } zsrc;
 
@@ -777,6 +778,8 @@ typedef struct zalg {
     int op, agg, withscores;
     long long n, limit;  /* limit: ZINTERCARD's, 0 for none */
     zsrc *src;
+    double *val;       /* an intersection's: the member's score in each input looked at */
+    memberset *others; /* a difference's: the members of the inputs after the first, when gathered */
 } zalg;
 
 /* Where results go: fn(member, score) returns 1 once it wants no more. */
@@ -805,60 +808,142 @@ static void aggregate(int agg, double *to, double v) {
     }
 }
 
-/* The score m gets in a union whose first input holding it is src[i]
- * (scored d there); 0 when an earlier input holds it (counted there). */
-static int union_score(cmdctx *x, const zalg *a, long long i, const char *m, size_t n, double *d) {
-    double v;
-    for (long long j = 0; j < i; j++)
-        if (src_score(x, &a->src[j], m, n, &v)) return 0;
-    *d *= a->src[i].weight;
-    if (isnan(*d)) *d = 0;
-    for (long long j = i + 1; j < a->n; j++) {
-        if (!src_score(x, &a->src[j], m, n, &v)) continue;
-        v *= a->src[j].weight;
-        if (isnan(v)) v = 0;
-        aggregate(a->agg, d, v);
-    }
-    return 1;
-}
-
-/* The score m (scored d in src[0]) gets in an intersection; 0 when an input lacks it. */
+/* The score m (scored d in src[0]) gets in an intersection; 0 when an
+ * input lacks it. An input named again is not looked up again. */
 static int inter_score(cmdctx *x, const zalg *a, const char *m, size_t n, double *d) {
-    double v;
+    a->val[0] = *d;
     *d *= a->src[0].weight;
     if (isnan(*d)) *d = 0;
     for (long long j = 1; j < a->n; j++) {
-        if (!src_score(x, &a->src[j], m, n, &v)) return 0;
-        aggregate(a->agg, d, v * a->src[j].weight);
+        const zsrc *s = &a->src[j];
+        if (s->same >= 0) a->val[j] = a->val[s->same];
+        else if (!src_score(x, s, m, n, &a->val[j])) return 0;
+        aggregate(a->agg, d, a->val[j] * s->weight);
     }
     return 1;
 }
 
 static int diff_keeps(cmdctx *x, const zalg *a, const char *m, size_t n) {
     double v;
-    for (long long j = 1; j < a->n; j++)
-        if (src_score(x, &a->src[j], m, n, &v)) return 0;
+    if (a->others) return !memberset_has(a->others, m, n);
+    for (long long j = 1; j < a->n; j++) {
+        if (a->src[j].same == 0) return 0;  /* the first input again */
+        if (a->src[j].same < 0 && src_score(x, &a->src[j], m, n, &v)) return 0;
+    }
     return 1;
 }
 
-/* Walks src[i]'s members, emitting those the operation keeps with their
- * scores; 1 once emit wants no more. */
-static int walk_src(cmdctx *x, const zalg *a, long long i, zemit_fn *emit, void *arg) {
+/* A sorted set's score record: 8 bytes, else the node stops (never answer, or write, from it). */
+static double record_score(const zsrc *s, const char *v, size_t vl) {
+    double d = 1.0;
+    if (s->c.type != STORE_ZSET) return d;
+    if (vl != 8) {
+        logmsg(LL_WARNING, "A sorted set's score is malformed (%zu bytes). Stopping: never answer wrongly", vl);
+        abort();
+    }
+    memcpy(&d, v, 8);
+    return d;
+}
+
+/* Walks src[i]'s members (an intersection's first input, a difference's),
+ * emitting those the operation keeps with their scores. */
+static void walk_src(cmdctx *x, const zalg *a, long long i, zemit_fn *emit, void *arg) {
     const zsrc *s = &a->src[i];
     store_elems *it = store_elems_new(x->f, s->c.meta, s->c.pre, s->c.prelen);
     const char *key, *v, *m;
     size_t kl, vl, ml;
     int done = 0;
     while (!done && store_elems_next(it, &key, &kl, &v, &vl) && (m = coll_member(&s->c, key, kl, &ml))) {
-        double d = 1.0;
-        if (s->c.type == STORE_ZSET && vl == 8) memcpy(&d, v, 8);
-        int keep = a->op == ZOP_UNION   ? union_score(x, a, i, m, ml, &d)
-                   : a->op == ZOP_INTER ? inter_score(x, a, m, ml, &d)
-                                        : diff_keeps(x, a, m, ml);
-        if (keep) done = emit(x, arg, m, ml, d);
+        double d = record_score(s, v, vl);
+        if (a->op == ZOP_INTER ? inter_score(x, a, m, ml, &d) : diff_keeps(x, a, m, ml)) done = emit(x, arg, m, ml, d);
     }
     store_elems_free(it);
-    return done;
+}
+
+/* Adds a member's score d in inputs i..e (one collection) to the union's table. */
+static void union_add(const zalg *a, memberset *acc, long long i, long long e, const char *m, size_t n, double d) {
+    for (long long k = i; k <= e; k++) {
+        double w = d * a->src[k].weight, t;
+        if (isnan(w)) w = 0;
+        int fresh;
+        char *slot = memberset_slot(acc, m, n, &fresh);
+        if (!fresh) {
+            memcpy(&t, slot, 8);
+            aggregate(a->agg, &t, w);
+            w = t;
+        }
+        memcpy(slot, &w, 8);
+    }
+}
+
+/* A union: each input walked once (one named several times in a row,
+ * once for all), each member's weighted score aggregated in memory (as
+ * Redis does: the result is held whole either way, by the reply or by
+ * the batch), then emitted. */
+static void union_run(cmdctx *x, const zalg *a, zemit_fn *emit, void *arg) {
+    memberset acc;
+    memberset_init_values(&acc, 8);
+    for (long long i = 0, e; i < a->n; i = e + 1) {
+        const zsrc *s = &a->src[i];
+        for (e = i; e + 1 < a->n && a->src[e + 1].same >= 0 && a->src[e + 1].same == (s->same >= 0 ? s->same : i); e++) {}
+        if (!s->c.count) continue;
+        store_elems *it = store_elems_new(x->f, s->c.meta, s->c.pre, s->c.prelen);
+        const char *key, *v, *m;
+        size_t kl, vl, ml;
+        while (store_elems_next(it, &key, &kl, &v, &vl) && (m = coll_member(&s->c, key, kl, &ml))) {
+            union_add(a, &acc, i, e, m, ml, record_score(s, v, vl));
+        }
+        store_elems_free(it);
+    }
+    const char *m;
+    size_t ml, at = 0;
+    while (memberset_next(&acc, &at, &m, &ml)) {
+        double d;
+        memcpy(&d, m + ml, 8);
+        emit(x, arg, m, ml, d);
+    }
+    memberset_free(&acc);
+}
+
+/* Notes each input that holds the same collection as an earlier one. */
+static void mark_same(zalg *a) {
+    memberset ids;
+    memberset_init_values(&ids, sizeof(long long));
+    for (long long j = 0; j < a->n; j++) {
+        zsrc *s = &a->src[j];
+        s->same = -1;
+        if (!s->present) continue;
+        int fresh;
+        char *slot = memberset_slot(&ids, s->c.meta, STORE_CID, &fresh);
+        if (fresh) memcpy(slot, &j, sizeof(j));
+        else memcpy(&s->same, slot, sizeof(s->same));
+    }
+    memberset_free(&ids);
+}
+
+/* Whether a difference had better gather the other inputs' members in
+ * memory than look each of the first's up in each of them (Redis's choice
+ * between its two ways, by the same estimate of their work). */
+static int diff_gathers(const zalg *a) {
+    uint64_t lookups = 0, others = 0;
+    for (long long j = 1; j < a->n; j++) {
+        if (a->src[j].same == 0) return 0;  /* the first again: nothing is left either way */
+        lookups += a->src[0].c.count;
+        others += a->src[j].c.count;
+    }
+    return lookups / 2 > others;
+}
+
+static void gather_others(cmdctx *x, const zalg *a, memberset *to) {
+    for (long long j = 1; j < a->n; j++) {
+        const zsrc *s = &a->src[j];
+        if (!s->c.count || s->same >= 0) continue;
+        store_elems *it = store_elems_new(x->f, s->c.meta, s->c.pre, s->c.prelen);
+        const char *key, *v, *m;
+        size_t kl, vl, ml;
+        while (store_elems_next(it, &key, &kl, &v, &vl) && (m = coll_member(&s->c, key, kl, &ml))) memberset_add(to, m, ml);
+        store_elems_free(it);
+    }
 }
 
 static int by_count(const void *p, const void *q) {
@@ -873,12 +958,18 @@ static int by_count(const void *p, const void *q) {
  * keeps the first input's members that no other holds. */
 static void zalg_run(cmdctx *x, zalg *a, zemit_fn *emit, void *arg) {
     if (a->op != ZOP_DIFF) qsort(a->src, (size_t)a->n, sizeof(zsrc), by_count);
-    if (a->op != ZOP_UNION) {
-        if (a->src[0].c.count) walk_src(x, a, 0, emit, arg);
-        return;
+    mark_same(a);
+    a->val = xmalloc(sizeof(double) * (size_t)a->n);
+    memberset others;
+    if (a->op == ZOP_DIFF && a->src[0].c.count && diff_gathers(a)) {
+        memberset_init(&others);
+        gather_others(x, a, &others);
+        a->others = &others;
     }
-    for (long long i = 0; i < a->n; i++)
-        if (a->src[i].c.count && walk_src(x, a, i, emit, arg)) return;
+    if (a->op == ZOP_UNION) union_run(x, a, emit, arg);
+    else if (a->src[0].c.count) walk_src(x, a, 0, emit, arg);
+    if (a->others) memberset_free(a->others);
+    free(a->val);
 }
 
 /* The options after the keys, as Redis reads them (store: a STORE form,
