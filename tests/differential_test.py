@@ -13,6 +13,10 @@ KEYS and SCAN are compared by content, not order (redis-compat.md, "SCAN" and
 hashes): KEYS replies as sorted lists, SCAN by the set of keys a full iteration
 collects; errors byte for byte.
 
+Redis 7.0's own type units (hash, list, set, zset): the behaviours they
+check, as command scripts of our own (tests/redis_units.py), sent to
+redis-server and to a follower of a three-node cluster, byte for byte.
+
 Authentication is compared on two pairs: the one above, without a password
 (AUTH's errors, protected mode: a client from 127.0.0.2 is turned away), and a
 second pair, both servers started with the same requirepass (NOAUTH, AUTH,
@@ -37,6 +41,7 @@ import os, random, re, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import redis_units  # noqa: E402
 from harness import Client, check, short  # noqa: E402
 
 SCRIPT = [
@@ -475,9 +480,9 @@ class Diff:
     """A connection to redis-server (a) and one to raftkv (b), and the
     comparisons: each compared reply is one check."""
 
-    def __init__(self, redis, cl, seed, nrandom):
-        self.ports = (redis.port, cl.port(1))
-        self.a, self.b = Client(redis.port, 120), cl.client(1, 120)
+    def __init__(self, redis, cl, seed, nrandom, node=1):
+        self.ports = (redis.port, cl.port(node))
+        self.a, self.b = Client(redis.port, 120), cl.client(node, 120)
         self.seed, self.nrandom = seed, nrandom
         self.rng = random.Random(seed)
         self.nested_keys_time = None
@@ -1312,6 +1317,18 @@ def store_checked_first(cmd, ra, rb):
     return cmd[0].upper().endswith("STORE") and ra.startswith(b"-WRONGTYPE") and rb.startswith(b"-ERR")
 
 
+def test_redis_units(d):
+    """The behaviours Redis 7.0's own type units (hash, list, set, zset) check, as command scripts of our own
+    (tests/redis_units.py), byte for byte; the suite runs them on a follower of a three-node cluster."""
+    for kind, scripts in (("hash", redis_units.HASH), ("list", redis_units.LIST), ("set", redis_units.SET),
+                          ("zset", redis_units.ZSET)):
+        for name, cmds in scripts:
+            for cmd in cmds:
+                args = args_of(cmd)
+                ra, rb = d.both(*args)
+                d.verdict(ra == rb, "units %s %s" % (kind, name), short(args, 200), short(ra, 300), short(rb, 300))
+
+
 def test_zsets(d):
     """ZADD (NX, XX, GT, LT, CH, INCR), ZINCRBY, ZREM, ZCARD, ZSCORE, ZMSCORE, ZRANK, ZREVRANK, ZRANGE (BYSCORE,
     BYLEX, REV, LIMIT, WITHSCORES) and its older forms, ZRANGESTORE, ZCOUNT, ZLEXCOUNT, ZPOPMIN, ZPOPMAX,
@@ -1972,6 +1989,21 @@ def suite():
                     harness.run_tests(TESTS, d)
                 finally:
                     d.close()
+    finally:
+        redis.stop()
+    # Redis's own type units' behaviours through a follower, which forwards each write and each read
+    redis = harness.RedisServer()
+    try:
+        with harness.Cluster(harness.server_arg(), 3, prefix="raftkv-diff-") as cl:
+            if cl.start_all():
+                lead = cl.leader()
+                check(lead is not None, "the three-node cluster elects a leader")
+                if lead is not None:
+                    df = Diff(redis, cl, seed, nrandom, node=cl.followers(lead)[0])
+                    try:
+                        harness.run_tests([test_redis_units], df)
+                    finally:
+                        df.close()
     finally:
         redis.stop()
     # the same with a password on both

@@ -11,9 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Redis keeps a hash as a listpack until it has more than 128 fields or a
- * field or value longer than 64 bytes, and never goes back. */
-#define LISTPACK_ENTRIES 128
+/* Redis keeps a hash as a listpack until it has more than 512 fields or a
+ * field or value longer than 64 bytes, and never goes back (7.0's built-in
+ * defaults; the redis.conf it ships sets 128 entries). */
+#define LISTPACK_ENTRIES 512
 #define LISTPACK_VALUE 64
 #define HASH_META (STORE_META + 1)  /* ... then a byte: 1 once a hashtable */
 
