@@ -408,6 +408,35 @@ static void test_walk_down(store *f, store *r) {
     buf_free(&down);
 }
 
+/* Many collections written in one batch, interleaved (their chains grow
+ * the batch's index of collections past its first size): each walk, up
+ * and down, sees exactly its own collection's records; the next batch
+ * starts with no chains. */
+static void test_many_collections(store *f) {
+    enum { NC = 300, PER = 4 };
+    static char cids[NC][STORE_CID];
+    for (int c = 0; c < NC; c++) store_new_cid(f, cids[c]);
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < PER; i++)
+            for (int c = 0; c < NC; c++) put_elems(f, cids[c], i * 2 + round, i * 2 + round + 1);
+        buf up, down;
+        buf_init(&up);
+        buf_init(&down);
+        int ok = 1;
+        for (int c = 0; c < NC; c++) {
+            elems_of(f, cids[c], "", &up);
+            elems_down(f, cids[c], "\xff", &down);
+            ok &= (int)(count_elems(f, cids[c])) == PER * (round + 1) && !strcmp(up.data, down.data);
+        }
+        CHECK(ok);
+        buf_free(&up);
+        buf_free(&down);
+        store_set_applied(f, store_applied(f) + 1, 1);
+        CHECK(store_write_batch(f) == 0);
+    }
+    CHECK(count_elems(f, cids[NC - 1]) == 2 * PER);
+}
+
 /* Element records: point reads and writes and the ordered walk see the
  * open batch inside an apply, LevelDB alone on a read handle; ids are
  * the entry's index and a count; a collection deleted, replaced,
@@ -898,6 +927,7 @@ int main(void) {
     test_clear_in_batch(f, r);
     test_elements(f, r);
     test_walk_down(f, r);
+    test_many_collections(f);
     store_reader_free(r);
     store_close(f);
     test_migration();

@@ -22,7 +22,7 @@
  * here first, so later commands (and later parts of one command: DEL k k)
  * see it. The batch's data reaches LevelDB from here, once per key, in
  * LevelDB's order (store_write). key and val live in the table's arena. */
-typedef struct pend { uint64_t hash; char *key; size_t klen; char *val; size_t vlen; int deleted; } pend;
+typedef struct pend { uint64_t hash; char *key; size_t klen; char *val; size_t vlen; int deleted, prev; } pend;
 
 /* The open batch's changes, one pend per key: the user keys' table (key:
  * the user key, hash its store_key_hash) and the element records' (key:
@@ -33,6 +33,12 @@ typedef struct ovl {
     arena bytes;   /* the pends' keys and values, freed at each write */
     int *slots;    /* open-addressing index into v, -1 = empty */
     size_t nslots;
+    /* with plen (the element records'): the records sharing their first
+     * plen bytes (one collection's) chained through pend.prev from the
+     * last one, which heads[] finds (open addressing by those bytes), so a
+     * walk reads its collection's records, not the whole batch's */
+    size_t plen, nheads, nchains;
+    int *heads;
 } ovl;
 
 /* A generation's LevelDB, shared by the state machine and the views open
@@ -700,6 +706,7 @@ void store_set_memory(size_t block_cache, size_t write_buffer, size_t key_cache)
 store *store_open(const char *dir, char **err) {
     store *f = xmalloc(sizeof(*f));
     memset(f, 0, sizeof(*f));
+    f->oelems.plen = 1 + STORE_CID;  /* an element record's kind byte and collection id */
     pthread_mutex_init(&f->large_mu, NULL);
     pthread_mutex_init(&f->acl_mu, NULL);
     f->dir = xstrndup(dir, strlen(dir));
@@ -945,6 +952,52 @@ static void reindex(ovl *o, size_t nslots) {
     for (int j = 0; j < o->n; j++) o->slots[pend_slot(o, o->v[j].hash, o->v[j].key, o->v[j].klen)] = j;
 }
 
+/* The index and array keep their size only while batches use a fair part
+ * of it: a batch of a million keys (one DEL) must not leave every later
+ * batch, a timer's entry alone, clearing megabytes. */
+#define PEND_KEEP_SLOTS 1024
+
+/* The heads[] slot of the chain for the records sharing p[0..plen). */
+static size_t head_slot(const ovl *o, const char *p) {
+    size_t h = (size_t)store_key_hash(p, o->plen) & (o->nheads - 1);
+    for (; o->heads[h] >= 0; h = (h + 1) & (o->nheads - 1))
+        if (!memcmp(o->v[o->heads[h]].key, p, o->plen)) break;
+    return h;
+}
+
+/* The last record of o that shares p[0..plen), or -1. */
+static int chain_last(const ovl *o, const char *p) { return o->nheads ? o->heads[head_slot(o, p)] : -1; }
+
+/* Links new record j into its collection's chain. */
+static void chain(ovl *o, int j) {
+    assert(o->v[j].klen >= o->plen);
+    if ((o->nchains + 1) * 2 > o->nheads) {  /* grow: re-place each chain's head */
+        int *old = o->heads;
+        size_t n = o->nheads;
+        o->nheads = n ? n * 2 : 64;
+        o->heads = xmalloc(sizeof(int) * o->nheads);
+        memset(o->heads, -1, sizeof(int) * o->nheads);
+        for (size_t i = 0; i < n; i++)
+            if (old[i] >= 0) o->heads[head_slot(o, o->v[old[i]].key)] = old[i];
+        free(old);
+    }
+    size_t h = head_slot(o, o->v[j].key);
+    o->v[j].prev = o->heads[h];
+    if (o->heads[h] < 0) o->nchains++;
+    o->heads[h] = j;
+}
+
+static void chains_clear(ovl *o) {
+    if (o->nheads > PEND_KEEP_SLOTS && o->nchains * 8 < o->nheads) {
+        free(o->heads);
+        o->heads = NULL;
+        o->nheads = 0;
+    } else if (o->nheads) {
+        memset(o->heads, -1, sizeof(int) * o->nheads);
+    }
+    o->nchains = 0;
+}
+
 /* key's change in o: the value it now has (deleted: none). A value
  * replaced in this batch keeps its room until the write (the batch's
  * bytes bound it). */
@@ -961,6 +1014,7 @@ static pend *ovl_set(ovl *o, uint64_t h, const char *key, size_t klen, const cha
         p->hash = h;
         p->key = arena_copy(&o->bytes, key, klen);
         p->klen = klen;
+        if (o->plen) chain(o, o->n - 1);
     }
     p->val = deleted ? NULL : arena_copy(&o->bytes, val, vlen);
     p->vlen = vlen;
@@ -968,13 +1022,10 @@ static pend *ovl_set(ovl *o, uint64_t h, const char *key, size_t klen, const cha
     return p;
 }
 
-/* The index and array keep their size only while batches use a fair part
- * of it: a batch of a million keys (one DEL) must not leave every later
- * batch, a timer's entry alone, clearing megabytes. */
-#define PEND_KEEP_SLOTS 1024
 
 static void ovl_clear(ovl *o) {
     arena_reset(&o->bytes);
+    chains_clear(o);
     if (o->nslots > PEND_KEEP_SLOTS && (size_t)o->n * 8 < o->nslots) {
         free(o->slots);
         free(o->v);
@@ -990,6 +1041,7 @@ static void ovl_clear(ovl *o) {
 
 static void ovl_free(ovl *o) {
     arena_free(&o->bytes);
+    free(o->heads);
     free(o->v);
     free(o->slots);
 }
@@ -1288,11 +1340,23 @@ static int pend_raw_cmp(const void *x, const void *y) {
  * first plen bytes, in LevelDB's order (malloc'd). */
 static const pend **sorted_elems(const store *f, const char *k, size_t n, size_t plen, size_t *cnt) {
     const ovl *o = &f->oelems;
-    const pend **v = xmalloc(sizeof(*v) * (size_t)(o->n ? o->n : 1));
+    const pend **v;
     *cnt = 0;
-    for (int j = 0; j < o->n; j++) {
-        const pend *p = &o->v[j];
-        if (p->klen >= plen && !memcmp(p->key, k, plen) && raw_cmp(p->key, p->klen, k, n) >= 0) v[(*cnt)++] = p;
+    if (plen == o->plen) {  /* one collection's: its chain */
+        size_t cap = 16;
+        v = xmalloc(sizeof(*v) * cap);
+        for (int j = chain_last(o, k); j >= 0; j = o->v[j].prev) {
+            const pend *p = &o->v[j];
+            if (raw_cmp(p->key, p->klen, k, n) < 0) continue;
+            if (*cnt == cap) v = xrealloc(v, sizeof(*v) * (cap *= 2));
+            v[(*cnt)++] = p;
+        }
+    } else {
+        v = xmalloc(sizeof(*v) * (size_t)(o->n ? o->n : 1));
+        for (int j = 0; j < o->n; j++) {
+            const pend *p = &o->v[j];
+            if (p->klen >= plen && !memcmp(p->key, k, plen) && raw_cmp(p->key, p->klen, k, n) >= 0) v[(*cnt)++] = p;
+        }
     }
     qsort(v, *cnt, sizeof(*v), pend_raw_cmp);
     return v;
