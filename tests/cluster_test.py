@@ -195,6 +195,56 @@ def test_hashes_everywhere(cl):
         x.close()
 
 
+def test_write_probes(cl):
+    """Writes that change nothing (SADD of a member there, ZADD of the same score, SREM / ZREM / HDEL of members
+    not there, SPOP / ZPOPMIN of a missing key) are answered as reads, with no log entry, on every node; in a
+    pipeline they keep the client's order with the real writes and reads around them (a probe after a write
+    that changed something is proposed too); with write-probes no every write is an entry."""
+    lead = cl.leader()
+    script = [("SADD", "wp:s", "a"), ("SADD", "wp:s", "a"), ("SADD", "wp:s", "a", "b"), ("SREM", "wp:s", "zz"),
+              ("SREM", "wp:s", "a"), ("SISMEMBER", "wp:s", "a"), ("SADD", "wp:s", "a"), ("SCARD", "wp:s"),
+              ("ZADD", "wp:z", "1", "m"), ("ZADD", "wp:z", "1", "m"), ("ZADD", "wp:z", "XX", "2", "nope"),
+              ("ZADD", "wp:z", "GT", "0", "m"), ("ZADD", "wp:z", "LT", "0", "m"), ("ZSCORE", "wp:z", "m"),
+              ("ZREM", "wp:z", "nope"), ("ZPOPMIN", "wp:none"), ("SPOP", "wp:none"), ("SPOP", "wp:none", "3"),
+              ("HDEL", "wp:h", "f"), ("HSET", "wp:h", "f", "1"), ("HDEL", "wp:h", "g"), ("HDEL", "wp:h", "f"),
+              ("SET", "wp:str", "x"), ("SADD", "wp:str", "a"), ("ZPOPMAX", "wp:str"), ("SPOP", "wp:s", "0"),
+              ("ZPOPMIN", "wp:z"), ("ZPOPMIN", "wp:z"), ("SPOP", "wp:s", "5"), ("SPOP", "wp:s"),
+              ("DEL", "wp:s", "wp:z", "wp:h", "wp:str")]
+    wrong = "WRONGTYPE Operation against a key holding the wrong kind of value"
+    want = [1, 0, 1, 0, 1, 0, 1, 2, 1, 0, 0, 0, 0, b"0", 0, [], None, [], 0, 1, 0, 1, "OK", wrong, wrong, [],
+            [b"m", b"0"], [], None, None, 1]
+    for probes in ("yes", "no"):
+        for i in range(1, 4):
+            check(cl.call(i, "CONFIG", "SET", "write-probes", probes) == "OK", "CONFIG SET write-probes %s" % probes)
+        for via in [lead] + cl.followers(lead):
+            before = harness.parse_info(cl.call(lead, "INFO", "stats"))
+            with cl.client(via) as c:
+                c.send(*script)
+                got = [c.read() for _ in script]
+            got = [str(g) if isinstance(g, harness.Error) else g for g in got]
+            got[28] = [b"a", b"b"] if isinstance(got[28], list) and sorted(got[28]) == [b"a", b"b"] else got[28]
+            want[28] = [b"a", b"b"]
+            bad = [(script[k], got[k], want[k]) for k in range(len(script)) if got[k] != want[k]]
+            check(not bad, "write-probes %s through node %d: every reply as Redis's (%s)" % (probes, via, bad[:3]))
+            # one at a time (a pipeline's writes after one that wrote are proposed at once, as writes)
+            noops = [("SADD", "wp:t", "a"), ("SREM", "wp:t", "b"), ("SPOP", "wp:none"), ("ZPOPMIN", "wp:none"),
+                     ("ZADD", "wp:u", "1", "m"), ("ZREM", "wp:u", "x"), ("HDEL", "wp:none", "f")]
+            with cl.client(via) as c:
+                c.call("SADD", "wp:t", "a")
+                c.call("ZADD", "wp:u", "1", "m")
+                before = harness.parse_info(cl.call(lead, "INFO", "stats"))
+                got = [c.call(*cmd) for cmd in noops]
+                c.call("DEL", "wp:t", "wp:u")
+            after = harness.parse_info(cl.call(lead, "INFO", "stats"))
+            check(got == [0, 0, None, [], 0, 0, 0], "write-probes %s through node %d: %r" % (probes, via, got))
+            answered = int(after["write_probes_answered"]) - int(before["write_probes_answered"])
+            check(answered == (len(noops) if probes == "yes" else 0),
+                  "write-probes %s through node %d: %d of %d writes answered with no entry"
+                  % (probes, via, answered, len(noops)))
+    for i in range(1, 4):
+        cl.call(i, "CONFIG", "SET", "write-probes", "yes")
+
+
 def test_sets_everywhere(cl):
     """Set writes from clients on every node land once each; SPOP and SMOVE
     from every node, alone and inside MULTI, pop the same members on every
@@ -1271,7 +1321,7 @@ def test_join_needs_secret(cl):
 # Each list runs in order on one cluster: a test may build on what the one
 # before left (test_torn_tail reads test_peer_garbage's key).
 THREE_NODES = [test_follower_writes, test_follower_pipeline, test_follower_reads, test_lease_reads, test_incr_everywhere, test_bitmaps_everywhere, test_hashes_everywhere,
-               test_sets_everywhere, test_set_draws_uniform, test_blocking_pops,
+               test_sets_everywhere, test_set_draws_uniform, test_blocking_pops, test_write_probes,
                test_info_replication,
                test_redis_tools, test_leader_failure, test_lost_majority, test_election_after_outage,
                test_peer_garbage, test_proxy_link_closed,

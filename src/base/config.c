@@ -50,6 +50,7 @@ static const option options[] = {
     {"client-output-buffer-limit", T_MEM, OFF(client_output_buffer_limit), 0, 1024 * 1024, 1LL << 40, 1, 0, NULL},
     {"appendfsync", T_YESNO, OFF(appendfsync), 0, 0, 1, 1, 0, NULL},
     {"follower-reads", T_BOOL, OFF(follower_reads), 0, 0, 1, 1, 0, NULL},
+    {"write-probes", T_BOOL, OFF(write_probes), 0, 0, 1, 1, 0, NULL},
     {"read-consistency", T_CHOICE, OFF(read_lease), 0, 0, 1, 1, 0, read_modes},
     /* Read by tools such as redis-benchmark; fixed for raftkv. */
     {"appendonly", T_STR, OFF(appendonly), sizeof(((config *)0)->appendonly), 0, 0, 0, 0, NULL},
@@ -114,6 +115,7 @@ void config_defaults(config *c) {
     c->client_output_buffer_limit = 1024LL * 1024 * 1024;
     c->appendfsync = 1;
     c->follower_reads = 1;
+    c->write_probes = 1;
     strcpy(c->appendonly, "yes");
     strcpy(c->enable_debug_command, "no");
     c->protected_mode = 1;

@@ -22,6 +22,7 @@ typedef struct config {
     int appendfsync;   /* 1: fdatasync before acknowledging (default) */
     int read_lease;      /* read-consistency lease: the leader serves reads under its lease, no round */
     int follower_reads;  /* 1: a follower serves reads itself, with a read index from the leader (default) */
+    int write_probes;    /* 1: the leader tries a CMD_PROBE write as a read first (default; reads.h) */
     char appendonly[8], save[64];
     char enable_debug_command[8];    /* no | yes | local (loopback clients only), as Redis 7 */
     char requirepass[1024];          /* the default user's password; "": none (auth.h) */

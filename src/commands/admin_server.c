@@ -552,9 +552,11 @@ static void info_stats(buf *b, store *f, const char *name) {
                "total_net_input_bytes:%lld\r\ntotal_net_output_bytes:%lld\r\nrejected_connections:%lld\r\n"
                "expired_keys:%lld\r\nclient_output_buffer_limit_disconnections:%lld\r\ntotal_error_replies:%lld\r\n"
                "follower_reads:%lld\r\nread_index_requests:%lld\r\nlease_reads:%lld\r\n"
+               "write_probes_answered:%lld\r\nwrite_probes_proposed:%lld\r\n"
                "\r\n", cs->conns_received, ds->commands, cs->net_in, cs->net_out, cs->conns_rejected,
                (long long)cmd_expired_keys, cs->output_limit_disconnections, ds->errors, reads_stats_get()->follower_reads,
-               reads_stats_get()->index_requests, reads_stats_get()->lease_reads);
+               reads_stats_get()->index_requests, reads_stats_get()->lease_reads, reads_stats_get()->probes_answered,
+               reads_stats_get()->probes_proposed);
 }
 
 /* The node's own sections: replication and raft. */

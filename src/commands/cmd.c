@@ -163,7 +163,7 @@ int cmd_ok_when_committed(const command *cmd, int argc) {
 int cmd_validate(const command *cmd, uint64_t time_ms, int argc, rstr *argv, buf *out) {
     if (!(cmd->flags & CMD_WRITE)) return 1;
     size_t before = out->len;
-    cmdctx x = {NULL, out, NULL, bounded(time_ms), 0, 0, 0, 0, 0};
+    cmdctx x = {NULL, out, NULL, bounded(time_ms), 0, 0, 0, 0, 0, 0};
     cmd->proc(&x, argc, argv);
     return out->len == before;
 }
@@ -171,7 +171,7 @@ int cmd_validate(const command *cmd, uint64_t time_ms, int argc, rstr *argv, buf
 _Atomic long long cmd_expired_keys;
 
 void cmd_expire(store *f, uint64_t time_ms, int argc, rstr *argv) {
-    cmdctx x = {f, NULL, NULL, bounded(time_ms), 0, 0, 0, 0, 0};
+    cmdctx x = {f, NULL, NULL, bounded(time_ms), 0, 0, 0, 0, 0, 0};
     for (int i = 0; i < argc; i++) {
         sval v;
         int expired = store_get(f, argv[i].p, argv[i].len, &v) && key_expired(&x, v.expire);
@@ -183,7 +183,7 @@ void cmd_expire(store *f, uint64_t time_ms, int argc, rstr *argv) {
 void cmd_apply(store *f, uint64_t time_ms, int argc, rstr *argv, buf *reply) {
     buf scratch;  /* nobody waits for the reply, but the handler writes one */
     buf_init(&scratch);
-    cmdctx x = {f, reply ? reply : &scratch, NULL, bounded(time_ms), 0, 0, 0, 1, 0};
+    cmdctx x = {f, reply ? reply : &scratch, NULL, bounded(time_ms), 0, 0, 0, 1, 0, 0};
     const command *cmd = cmd_lookup(argv[0].p, argv[0].len);
     if (cmd && cmd->subs && argc >= 2) cmd = cmd_lookup_sub(cmd, argv[1].p, argv[1].len);  /* ACL SETUSER */
     if (cmd && ((cmd->flags & CMD_WRITE) && cmd_arity_ok(cmd, argc))) cmd->proc(&x, argc, argv);

@@ -26,6 +26,7 @@ typedef struct cmdctx {
     int wait_stop;        /* SHUTDOWN: no reply unless the stop is called off (server_stop) */
     int applying;         /* inside kv_apply: the store takes writes, randomness comes from the entry */
     int in_tx;            /* inside EXEC: a blocking command answers as if it timed out */
+    int probing;          /* a CMD_PROBE write tried as a read: it answers only if it would change nothing */
 } cmdctx;
 
 typedef void cmd_proc(cmdctx *x, int argc, rstr *argv);
@@ -46,6 +47,9 @@ enum {
     CMD_OFF_LOOP = 1 << 12, /* not a Redis flag: a read whose work may be long (LCS): on the fetch thread */
     CMD_NO_MULTI = 1 << 13, /* refused inside MULTI */
     CMD_BLOCKING = 1 << 14, /* may block its client (BLPOP...): the server's blocking.h serves it */
+    CMD_PROBE = 1 << 15,    /* not a Redis flag: a write that often changes nothing (SADD of a member there, a pop
+                               of a missing key): the leader may first try it as a read (x->probing), proposing it
+                               only if it answered nothing */
 };
 
 typedef struct command {

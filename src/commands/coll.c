@@ -69,9 +69,17 @@ void coll_remove(cmdctx *x, int argc, rstr *argv, int type, size_t len) {
         if (!r) reply_int(x->out, 0);
         return;
     }
-    long long n = 0;
     buf b;
     buf_init(&b);
+    if (x->probing) {  /* none of the members there: nothing to write */
+        sval v;
+        for (int i = 2; r && i < argc; i++)
+            if (coll_member_get(x, &c, argv[i].p, argv[i].len, &v)) sval_free(&v), r = 0;
+        if (r) reply_int(x->out, 0);
+        buf_free(&b);
+        return;
+    }
+    long long n = 0;
     for (int i = 2; i < argc; i++) {
         coll_sub(&c, &b, argv[i].p, argv[i].len);
         n += store_elem_del(x->f, c.meta, b.data, b.len);

@@ -631,7 +631,7 @@ void blmove_command(cmdctx *x, int argc, rstr *argv) {
 }
 
 int cmd_block_spec(int argc, rstr *argv, int *from, int *n, long long *timeout_ms, long long *count) {
-    cmdctx x = {NULL, NULL, NULL, 0, 0, 0, 0, 0, 0};
+    cmdctx x = {NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, 0};
     buf scratch;
     buf_init(&scratch);
     x.out = &scratch;

@@ -41,12 +41,24 @@ static int member_add(cmdctx *x, coll *s, buf *b, const char *m, size_t n, int f
     return 1;
 }
 
+static int has_member(cmdctx *x, const coll *s, const rstr *m) {
+    sval v;
+    if (!coll_member_get(x, s, m->p, m->len, &v)) return 0;
+    sval_free(&v);
+    return 1;
+}
+
 /* SADD key member [member ...] (a set unchanged is not written: WATCH) */
 void sadd_command(cmdctx *x, int argc, rstr *argv) {
     if (!x->f) return;
     coll s;
     int r = set_get(x, &argv[1], &s);
     if (r < 0) return;
+    if (x->probing) {  /* every member there already: nothing to write */
+        for (int i = 2; r && i < argc; i++) r = has_member(x, &s, &argv[i]);
+        if (r) reply_int(x->out, 0);
+        return;
+    }
     if (!r) set_new(x, &s);
     buf b;
     buf_init(&b);
@@ -67,12 +79,6 @@ void scard_command(cmdctx *x, int argc, rstr *argv) {
     if (set_get(x, &argv[1], &s) >= 0) reply_int(x->out, (long long)s.count);
 }
 
-static int has_member(cmdctx *x, const coll *s, const rstr *m) {
-    sval v;
-    if (!coll_member_get(x, s, m->p, m->len, &v)) return 0;
-    sval_free(&v);
-    return 1;
-}
 
 /* SISMEMBER key member */
 void sismember_command(cmdctx *x, int argc, rstr *argv) {
@@ -170,7 +176,7 @@ void spop_command(cmdctx *x, int argc, rstr *argv) {
     if (!x->f) return;
     coll s;
     int r = set_get(x, &argv[1], &s);
-    if (r < 0) return;
+    if (r < 0 || (r && count && x->probing)) return;  /* WRONGTYPE; or members to pop: a write */
     if (!r || !count) {
         if (argc == 2) reply_nil(x->out);
         else reply_array(x->out, 0);

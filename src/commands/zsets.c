@@ -221,12 +221,30 @@ static int zadd_one(cmdctx *x, coll *z, int f, double d, const rstr *m, int *add
     return 1;
 }
 
+/* Whether ZADD (no INCR) would leave z (got: it is there) as it is. */
+static int zadd_unchanged(cmdctx *x, const coll *z, int got, int flags, int argc, rstr *argv, int at) {
+    if (flags & Z_INCR) return 0;
+    for (int k = at; k < argc; k += 2) {
+        double d, cur;
+        str2score(argv[k].p, argv[k].len, &d);
+        int had = got && member_score(x, z, argv[k + 1].p, argv[k + 1].len, &cur);
+        if (!had && !(flags & Z_XX)) return 0;
+        if (!had || (flags & Z_NX)) continue;
+        if ((flags & Z_GT) ? d > cur : (flags & Z_LT) ? d < cur : d != cur) return 0;
+    }
+    return 1;
+}
+
 static void zadd_generic(cmdctx *x, int argc, rstr *argv, int flags) {
     int at;
     if (!zadd_args(x, argc, argv, &flags, &at) || !x->f) return;
     coll z;
     int r = zset_get(x, &argv[1], &z);
-    if (r < 0) return;
+    if (r < 0 || (x->probing && !zadd_unchanged(x, &z, r, flags, argc, argv, at))) return;
+    if (x->probing) {
+        reply_int(x->out, 0);
+        return;
+    }
     if (!r && (flags & Z_XX)) {
         if (flags & Z_INCR) reply_nil(x->out);
         else reply_int(x->out, 0);
@@ -279,6 +297,7 @@ void zrem_command(cmdctx *x, int argc, rstr *argv) {
     for (int i = 2; i < argc; i++) {
         double d;
         if (!member_score(x, &z, argv[i].p, argv[i].len, &d)) continue;
+        if (x->probing) return;  /* one to remove: a write */
         member_drop(x, &z, argv[i].p, argv[i].len, d);
         n++;
     }
@@ -707,7 +726,7 @@ static void zpop_generic(cmdctx *x, int argc, rstr *argv, int max) {
     if (!x->f) return;
     coll z;
     int got = zset_get(x, &argv[1], &z);
-    if (got < 0) return;
+    if (got < 0 || (got && count && x->probing)) return;  /* WRONGTYPE; or members to pop: a write */
     if (!got || !count) { reply_array(x->out, 0); return; }  /* a count of 0 after the type, as Redis */
     zpop_some(x, &z, max, (uint64_t)count, POP_FLAT);
     coll_save(x, &argv[1], &z);
@@ -926,12 +945,18 @@ static void mark_same(zalg *a) {
  * between its two ways, by the same estimate of their work). */
 static int diff_gathers(const zalg *a) {
     uint64_t lookups = 0, others = 0;
-    for (long long j = 1; j < a->n; j++) {
-        if (a->src[j].same == 0) return 0;  /* the first again: nothing is left either way */
+    for (long long j = 0; j < a->n; j++) {
         lookups += a->src[0].c.count;
         others += a->src[j].c.count;
     }
     return lookups / 2 > others;
+}
+
+/* Whether a difference names its first input again (nothing is left). */
+static int diff_of_itself(const zalg *a) {
+    for (long long j = 1; j < a->n; j++)
+        if (a->src[j].same == 0) return 1;
+    return 0;
 }
 
 static void gather_others(cmdctx *x, const zalg *a, memberset *to) {
@@ -961,6 +986,10 @@ static void zalg_run(cmdctx *x, zalg *a, zemit_fn *emit, void *arg) {
     mark_same(a);
     a->val = xmalloc(sizeof(double) * (size_t)a->n);
     memberset others;
+    if (a->op == ZOP_DIFF && diff_of_itself(a)) {
+        free(a->val);
+        return;
+    }
     if (a->op == ZOP_DIFF && a->src[0].c.count && diff_gathers(a)) {
         memberset_init(&others);
         gather_others(x, a, &others);

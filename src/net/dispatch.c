@@ -34,7 +34,7 @@ typedef struct request {
 enum { GO_LOCAL, GO_FORWARDED, GO_HELD, GO_ANSWERED };
 
 int dispatch_run_at(client *c, const command *cmd, int argc, rstr *argv, buf *out, uint64_t time_ms) {
-    cmdctx x = {server_store(), out, c, time_ms, 0, 0, 0, 0, 0};
+    cmdctx x = {server_store(), out, c, time_ms, 0, 0, 0, 0, 0, 0};
     cmd->proc(&x, argc, argv);
     return x.wait_stop;
 }
@@ -93,6 +93,7 @@ static int backlogged(void) {
 static int hold_over(const client *c, int reachable) {
     switch (c->held) {
     case HOLD_READS: return c->reads_pending == 0;
+    case HOLD_PROBE: return c->probing == 0;
     case HOLD_BACKLOG: return !node_accepting() || !backlogged();
     case HOLD_FORWARDS: return c->fwd_bytes <= FORWARD_MAX_BYTES / 2;
     case HOLD_APPLIED: return node_applied() >= c->acked_write;
@@ -215,6 +216,14 @@ static int follower_read(const client *c, const request *r) {
            !node_disk_full() && node_commit_index() - node_applied() <= FOLLOWER_READ_LAG;
 }
 
+/* Whether a write is tried as a read first (CMD_PROBE, reads.h): on the
+ * leader, when the client has no write of its own still to apply (then
+ * the write is proposed at once, as a pipeline's writes are). */
+static int probe_first(const client *c, const request *r) {
+    return r->write && (r->run->flags & CMD_PROBE) && node_accepting() && c->last_write <= node_applied() &&
+           server_cfg()->write_probes;
+}
+
 /* Whether, and where, the request may go on now (GO_*). */
 static int admit(client *c, const request *r) {
     if (r->data && node_removed()) {
@@ -228,7 +237,9 @@ static int admit(client *c, const request *r) {
      * applied here (it will: it is committed), as reads do */
     if (!r->data && c->acked_write > node_applied()) return hold(c, HOLD_APPLIED);
     if (r->write && !validate(c, r)) return GO_ANSWERED;
-    if (r->write && c->reads_pending) return hold(c, HOLD_READS);  /* a write must not overtake this client's reads */
+    /* a request after a probe waits to learn whether it wrote, unless a probe itself (reads_probe_serve) */
+    if (r->data && c->probing && !probe_first(c, r)) return hold(c, HOLD_PROBE);
+    if (r->write && c->reads_pending && !probe_first(c, r)) return hold(c, HOLD_READS);  /* nor overtake its reads */
     if (r->data && !node_accepting() && follower_read(c, r)) return GO_LOCAL;
     if (r->data && !node_accepting()) return route_to_leader(c, r);
     if (!r->write) return GO_LOCAL;
@@ -262,7 +273,7 @@ static void count(const request *r) {
 static void run_leader_command(client *c, const request *r) {
     static buf out;
     out.len = out.pos = 0;
-    cmdctx x = {server_store(), &out, c, 0, 0, 0, 0, 0, 0};
+    cmdctx x = {server_store(), &out, c, 0, 0, 0, 0, 0, 0, 0};
     r->run->proc(&x, r->argc, r->argv);
     if (x.wait_index) { writes_await_index(c, x.wait_index); return; }
     if (x.wait_transfer) { writes_await_transfer(c); return; }
@@ -364,6 +375,7 @@ int dispatch_request(client *c) {
     else if (r.write) {
         auth_prepare_write(&r.argc, &r.argv);
         if (r.run->flags & CMD_BLOCKING) blocking_propose(c, r.argc, r.argv);
+        else if (probe_first(c, &r)) reads_queue_probe(c);
         else writes_propose(c, r.argc, r.argv, cmd_ok_when_committed(r.run, r.argc));
     }
     else if (r.data) reads_queue(c);

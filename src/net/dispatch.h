@@ -13,7 +13,7 @@
 /* Why a client's next request waits: no leader reachable yet; its reads
  * must be answered before its write goes; the leader has too much
  * uncommitted (backpressure); too much of it is forwarded and unanswered. */
-enum { HOLD_NONE, HOLD_LEADER, HOLD_READS, HOLD_BACKLOG, HOLD_FORWARDS, HOLD_APPLIED, HOLD_STOP, HOLD_BLOCKED };
+enum { HOLD_NONE, HOLD_LEADER, HOLD_READS, HOLD_BACKLOG, HOLD_FORWARDS, HOLD_APPLIED, HOLD_STOP, HOLD_BLOCKED, HOLD_PROBE };
 
 void dispatch_init(void);
 /* Runs the request parsed in c->parser; 0 when it must wait (c is held,

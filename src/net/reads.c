@@ -6,6 +6,7 @@
 #include "peer.h"
 #include "server.h"
 #include "tx.h"
+#include "writes.h"
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +41,29 @@ static slot *read_slot(client *c) {
     return s;
 }
 
-void reads_queue(client *c) {
+static void queue_read(slot *s);
+
+void reads_queue(client *c) { queue_read(read_slot(c)); }
+
+void reads_queue_probe(client *c) {
     slot *s = read_slot(c);
+    s->probe = 1;
+    s->pseq = ++c->probes_made;
+    c->probing++;
+    queue_read(s);
+}
+
+/* The probe s leaves the read path (answered, proposed, failed, its client gone). */
+static void probe_gone(slot *s) {
+    if (!s->probe) return;
+    s->probe = 0;
+    if (!s->c) return;
+    s->c->probing--;
+    s->c->probes_done++;
+}
+
+static void queue_read(slot *s) {
+    client *c = s->c;
     uint64_t ri;
     if (c->proxy && node_read_vouched(c->proxy_peer, c->proxy_term, &ri)) {
         /* confirmed by the forwarding follower's term: no round to wait for */
@@ -226,6 +248,7 @@ void reads_start(void) {
 static void reads_answered(slot *s) {
     client *c = s->c;
     c->reads_pending--;
+    probe_gone(s);
     slot_done(s);
     if (!c->proxy) {
         slot_deliver(c);
@@ -274,7 +297,7 @@ static void fetch_run(void *arg, buf *reply) {
         read_job_step(a->job, LONG_MAX, reply);
         return;
     }
-    cmdctx x = {a->rd, reply, NULL, a->time_ms, 0, 0, 0, 0, 0};
+    cmdctx x = {a->rd, reply, NULL, a->time_ms, 0, 0, 0, 0, 0, 0};
     a->cmd->proc(&x, a->argc, a->argv);
 }
 
@@ -347,6 +370,32 @@ int reads_fetch_now(client *c) {
     return 1;
 }
 
+/* A probe (reads_queue_probe) served: answered, or proposed as the write
+ * it is -- here only while this node leads (a probe that waited through a
+ * change of leader and must write is not applied: the client may retry). */
+static void probe_serve(slot *s, const command *cmd) {
+    client *c = s->c;
+    /* after an earlier probe of the client proposed its write, this one is
+     * a write too: answered here it would not see that write */
+    if (!c->close_asap && c->last_write <= node_applied()) {
+        cmdctx x = {server_store(), &s->reply, c, read_time(s), 0, 0, 0, 0, 0, 1};
+        cmd->proc(&x, s->argc, s->argv);
+    }
+    if (s->reply.len || c->close_asap) {
+        stats.probes_answered++;
+        reads_answered(s);
+        return;
+    }
+    stats.probes_proposed++;
+    c->reads_pending--;
+    probe_gone(s);
+    s->write = 1;
+    if (node_is_leader() && writes_repropose(s)) return;
+    reply_error(&s->reply, ERR_NOT_APPLIED);
+    slot_done(s);
+    if (!c->proxy) slot_deliver(c);
+}
+
 /* Every read served in one pass sees one point in time, at or after the
  * applied index they wait for. */
 void reads_serve(void) {
@@ -359,6 +408,12 @@ void reads_serve(void) {
     for (slot **pp = &read_wait; *pp;) {
         slot *s = *pp;
         if (s->remote || s->round > confirmed || s->need > applied) { pp = &s->qnext; continue; }
+        if (s->probe && s->pseq != s->c->probes_done + 1) {  /* an earlier probe of its client first */
+            pp = &s->qnext;
+            left = 1;
+            ev_idle_start(server_loop(), &slicing);
+            continue;
+        }
         if (made >= PASS_BYTES) {
             left = 1;
             ev_idle_start(server_loop(), &slicing);
@@ -368,6 +423,10 @@ void reads_serve(void) {
         const command *cmd = cmd_lookup(s->argv[0].p, s->argv[0].len), *sub;
         if (cmd && cmd->subs && s->argc >= 2 && (sub = cmd_lookup_sub(cmd, s->argv[1].p, s->argv[1].len)))
             cmd = sub;  /* OBJECT ENCODING key: the subcommand runs, and names the keys */
+        if (s->probe) {
+            probe_serve(s, cmd);
+            continue;
+        }
         if (cmd && cmd->proc == watch_command && watch_orphaned(s)) reply_error(&s->reply, ERR_NOT_APPLIED);
         else if (reads_slice(s, cmd) || reads_fetch(s, cmd)) continue;
         else if (!s->c->close_asap) dispatch_run_at(s->c, cmd, s->argc, s->argv, &s->reply, read_time(s));
@@ -451,4 +510,5 @@ void reads_detach(slot *s) {
         s->job = NULL;
     }
     if (s->c) s->c->reads_pending--;
+    probe_gone(s);
 }

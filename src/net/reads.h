@@ -38,6 +38,14 @@ void reads_init(void);
 void reads_free(void);
 /* Queues the parsed read (the command moves out of the parser). */
 void reads_queue(client *c);
+/* Queues the parsed write (a CMD_PROBE command, on the leader) as a read:
+ * served at a confirmed point in time, its handler (x->probing) answers
+ * if the write would change nothing there -- a write that changes
+ * nothing is a read, linearizable at that point -- and else the slot is
+ * proposed as the write, in its place in the client's order (the client's
+ * later requests wait for the probe: client.probing). Redis likewise
+ * logs nothing for such a write. */
+void reads_queue_probe(client *c);
 /* Runs the parsed request on the fetch thread now, over this node's state
  * as it is, no barrier (DEBUG DIGEST); 0 when it cannot (this node's
  * applier is parked: the loop owns the store), and nothing is taken. */
@@ -55,6 +63,8 @@ typedef struct reads_stats {
     long long follower_reads;       /* reads this node served with a read index from the leader */
     long long index_requests;       /* FR_READ_INDEX requests this node answered as leader */
     long long lease_reads;          /* reads this node served as leader under its lease, no round */
+    long long probes_answered;      /* writes tried as reads that changed nothing: no log entry (write-probes) */
+    long long probes_proposed;      /* ... that would change something: proposed */
 } reads_stats;
 const reads_stats *reads_stats_get(void);
 void reads_stats_reset(void);
