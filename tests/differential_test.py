@@ -15,7 +15,8 @@ collects; errors byte for byte.
 
 Redis 7.0's own type units (hash, list, set, zset): the behaviours they
 check, as command scripts of our own (tests/redis_units.py), sent to
-redis-server and to a follower of a three-node cluster, byte for byte.
+redis-server and to a follower of a three-node cluster, byte for byte;
+then random set and sorted-set pipelines through that follower.
 
 Authentication is compared on two pairs: the one above, without a password
 (AUTH's errors, protected mode: a client from 127.0.0.2 is turned away), and a
@@ -1329,6 +1330,27 @@ def test_redis_units(d):
                 d.verdict(ra == rb, "units %s %s" % (kind, name), short(args, 200), short(ra, 300), short(rb, 300))
 
 
+def no_spop(r):
+    """random_set_cmd's commands but SPOP (its draw is not Redis's: test_sets copies the set back after one)."""
+    while True:
+        c = random_set_cmd(r)
+        if c[0] != "SPOP": return c
+
+
+def test_follower_pipelines(d):
+    """Seeded random set and sorted-set commands in pipelines of a hundred through a follower (writes that change
+    nothing are answered by the leader as reads, the rest proposed: each in the client's order), byte for byte."""
+    n, d.nrandom = d.nrandom, min(d.nrandom, 5000)
+    try:
+        d.both("FLUSHALL")
+        random_pipelines(d, random.Random(d.seed + 31), no_spop, lambda c, ra, rb: set_same(d, c, ra, rb),
+                         "sets through a follower")
+        random_pipelines(d, random.Random(d.seed + 32), random_zset_cmd, lambda c, ra, rb: zset_same(d, c, ra, rb),
+                         "sorted sets through a follower")
+    finally:
+        d.nrandom = n
+
+
 def test_zsets(d):
     """ZADD (NX, XX, GT, LT, CH, INCR), ZINCRBY, ZREM, ZCARD, ZSCORE, ZMSCORE, ZRANK, ZREVRANK, ZRANGE (BYSCORE,
     BYLEX, REV, LIMIT, WITHSCORES) and its older forms, ZRANGESTORE, ZCOUNT, ZLEXCOUNT, ZPOPMIN, ZPOPMAX,
@@ -2001,7 +2023,7 @@ def suite():
                 if lead is not None:
                     df = Diff(redis, cl, seed, nrandom, node=cl.followers(lead)[0])
                     try:
-                        harness.run_tests([test_redis_units], df)
+                        harness.run_tests([test_redis_units, test_follower_pipelines], df)
                     finally:
                         df.close()
     finally:

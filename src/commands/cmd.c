@@ -33,6 +33,16 @@ static _Atomic uint32_t access_s[CMD_ACCESS_SLOTS];  /* 1 + seconds at the last 
 
 static size_t access_slot(const rstr *key) { return store_key_hash(key->p, key->len) % CMD_ACCESS_SLOTS; }
 
+/* A probe runs on the event loop: a few members' lookups at most. */
+#define PROBE_MAX_ARGS 1024
+
+int cmd_probe_worth(int argc, const rstr *argv) {
+    if (argc > PROBE_MAX_ARGS) return 0;
+    for (int i = 2; i < argc; i++)
+        if (argv[i].len == 4 && !strncasecmp(argv[i].p, "incr", 4)) return 0;  /* ZADD ... INCR always writes */
+    return 1;
+}
+
 int cmd_keys(const command *cmd, int argc, const rstr *argv, int *pos, int cap) {
     int n = 0, last = cmd->last < 0 ? argc + cmd->last : cmd->last, step = cmd->step > 0 ? cmd->step : 1;
     for (int i = cmd->first; cmd->first > 0 && i <= last && i < argc && n < cap; i += step) pos[n++] = i;

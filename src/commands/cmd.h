@@ -113,6 +113,10 @@ void cmd_reply_unknown_sub(buf *out, const command *parent, const rstr *sub);
 #define CMD_ACCESS_SLOTS (1u << 20)
 void cmd_note_access(const command *cmd, int argc, const rstr *argv, uint64_t now_s);
 long long cmd_idle_seconds(const rstr *key, uint64_t now_s);
+/* Whether a CMD_PROBE write is worth trying as a read first (reads.h):
+ * not with many arguments (a probe's lookups run on the event loop), nor
+ * a ZADD with INCR (it always writes). */
+int cmd_probe_worth(int argc, const rstr *argv);
 /* The positions in argv of the keys a command names, at most cap: first..last
  * by step, then for a command with keynum the keys its count names (as many
  * as argv holds; a count that is not a positive number names none). */

@@ -37,7 +37,7 @@ typedef struct client {
     /* dispatch.c */
     int reads_pending;           /* SLOT_READ among them */
     int probing;                 /* of those, writes tried as reads first (CMD_PROBE): its next requests wait */
-    uint64_t probes_made, probes_done;  /* probes are served in the client's order: the next is probes_done + 1 */
+    struct slot *probe_head, *probe_tail;  /* its probes in order (slot.pnext): only the first is served */
     uint64_t last_write;         /* index of its latest proposal (reads wait for it) */
     uint64_t acked_write;        /* of its latest write answered once committed (writes.h): applied soon */
     int parsed;                  /* a whole request waits in parser */

@@ -218,10 +218,11 @@ static int follower_read(const client *c, const request *r) {
 
 /* Whether a write is tried as a read first (CMD_PROBE, reads.h): on the
  * leader, when the client has no write of its own still to apply (then
- * the write is proposed at once, as a pipeline's writes are). */
+ * the write is proposed at once, as a pipeline's writes are) and no read
+ * but probes waiting (a probe that proposes must not overtake a read). */
 static int probe_first(const client *c, const request *r) {
-    return r->write && (r->run->flags & CMD_PROBE) && node_accepting() && c->last_write <= node_applied() &&
-           server_cfg()->write_probes;
+    return r->write && (r->run->flags & CMD_PROBE) && server_cfg()->write_probes && node_accepting() &&
+           c->last_write <= node_applied() && c->reads_pending == c->probing && cmd_probe_worth(r->argc, r->argv);
 }
 
 /* Whether, and where, the request may go on now (GO_*). */

@@ -48,18 +48,31 @@ void reads_queue(client *c) { queue_read(read_slot(c)); }
 void reads_queue_probe(client *c) {
     slot *s = read_slot(c);
     s->probe = 1;
-    s->pseq = ++c->probes_made;
+    s->pnext = NULL;
+    if (c->probe_tail) c->probe_tail->pnext = s;
+    else c->probe_head = s;
+    c->probe_tail = s;
     c->probing++;
     queue_read(s);
 }
 
-/* The probe s leaves the read path (answered, proposed, failed, its client gone). */
+/* The probe s leaves the read path (answered, proposed, failed, its client
+ * gone): out of its client's list. The next, if any, may be served now. */
 static void probe_gone(slot *s) {
     if (!s->probe) return;
     s->probe = 0;
-    if (!s->c) return;
-    s->c->probing--;
-    s->c->probes_done++;
+    client *c = s->c;
+    if (!c) return;
+    c->probing--;
+    slot *prev = NULL;
+    for (slot *p = c->probe_head; p && p != s; p = p->pnext) prev = p;
+    if (prev) prev->pnext = s->pnext;
+    else c->probe_head = s->pnext;
+    if (c->probe_tail == s) c->probe_tail = prev;
+    if (c->probe_head) {  /* its turn: a pass may have passed it over */
+        left = 1;
+        ev_idle_start(server_loop(), &slicing);
+    }
 }
 
 static void queue_read(slot *s) {
@@ -373,24 +386,27 @@ int reads_fetch_now(client *c) {
 /* A probe (reads_queue_probe) served: answered, or proposed as the write
  * it is -- here only while this node leads (a probe that waited through a
  * change of leader and must write is not applied: the client may retry). */
-static void probe_serve(slot *s, const command *cmd) {
+static void probe_serve(slot *s, const command *cmd, uint64_t applied) {
     client *c = s->c;
     /* after an earlier probe of the client proposed its write, this one is
-     * a write too: answered here it would not see that write */
-    if (!c->close_asap && c->last_write <= node_applied()) {
+     * a write too: answered here, over the pass's view (applied: what it
+     * holds), it would not see that write */
+    if (!c->close_asap && c->last_write <= applied) {
         cmdctx x = {server_store(), &s->reply, c, read_time(s), 0, 0, 0, 0, 0, 1};
         cmd->proc(&x, s->argc, s->argv);
     }
     if (s->reply.len || c->close_asap) {
-        stats.probes_answered++;
+        stats.probes_answered += !c->close_asap;
         reads_answered(s);
         return;
     }
-    stats.probes_proposed++;
     c->reads_pending--;
     probe_gone(s);
     s->write = 1;
-    if (node_is_leader() && writes_repropose(s)) return;
+    if (node_is_leader() && writes_repropose(s)) {
+        stats.probes_proposed++;
+        return;
+    }
     reply_error(&s->reply, ERR_NOT_APPLIED);
     slot_done(s);
     if (!c->proxy) slot_deliver(c);
@@ -408,10 +424,8 @@ void reads_serve(void) {
     for (slot **pp = &read_wait; *pp;) {
         slot *s = *pp;
         if (s->remote || s->round > confirmed || s->need > applied) { pp = &s->qnext; continue; }
-        if (s->probe && s->pseq != s->c->probes_done + 1) {  /* an earlier probe of its client first */
+        if (s->probe && s != s->c->probe_head) {  /* an earlier probe of its client first (probe_gone) */
             pp = &s->qnext;
-            left = 1;
-            ev_idle_start(server_loop(), &slicing);
             continue;
         }
         if (made >= PASS_BYTES) {
@@ -424,7 +438,7 @@ void reads_serve(void) {
         if (cmd && cmd->subs && s->argc >= 2 && (sub = cmd_lookup_sub(cmd, s->argv[1].p, s->argv[1].len)))
             cmd = sub;  /* OBJECT ENCODING key: the subcommand runs, and names the keys */
         if (s->probe) {
-            probe_serve(s, cmd);
+            probe_serve(s, cmd, applied);
             continue;
         }
         if (cmd && cmd->proc == watch_command && watch_orphaned(s)) reply_error(&s->reply, ERR_NOT_APPLIED);

@@ -37,7 +37,7 @@ typedef struct slot {
     buf *locals;                 /* EXEC: the commands the node runs itself once it applied (multi.h) */
     int blocking, bq, proposed;  /* a blocking command's (blocking.h); where it waits there; proposed here */
     int probe;                   /* SLOT_READ: a CMD_PROBE write tried as a read first (reads.h), */
-    uint64_t pseq;               /* its client's how manyth */
+    struct slot *pnext;          /* its client's next probe */
     uint64_t bseq;               /* its place among the blocked */
     double block_deadline;       /* when it stops waiting (INFINITY: never) */
     struct slot *bprev, *bnext;  /* the blocked, in order; or those proposed again */
