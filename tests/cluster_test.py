@@ -808,10 +808,10 @@ def fsm_dirs(cl, i):
 
 
 def test_log_bounded(cl):
-    """Writing SNAP_KEYS keys (default 500,000: about ten times the
+    """Writing SNAP_KEYS keys (default 250,000: about five times the
     4 MB snapshot-log-size of log) continues while every node's log on
     disk stays under 16 MB, and every node takes snapshots."""
-    nkeys = int(os.environ.get("SNAP_KEYS", "500000"))
+    nkeys = int(os.environ.get("SNAP_KEYS", "250000"))
     lead = cl.leader()
     check(lead is not None, "the snapshot cluster elects a leader")
     sizes = []

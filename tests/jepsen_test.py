@@ -270,6 +270,7 @@ KEYS = []
 EX_KEYS = ["ex%d" % k for k in range(4)]
 QUEUE_KEYS = ["jq%d" % k for k in range(2)]  # the queue workload: RPUSH, BLPOP
 APPEND_KEYS = ["jl%d" % k for k in range(2)]  # the list-append workload: RPUSH, LRANGE
+SET_KEYS = ["js%d" % k for k in range(2)]  # the set workload: SADD (new members, and again), SMEMBERS
 
 
 def queue_problems(ops, remaining):
@@ -333,6 +334,50 @@ def append_problems(ops, final):
                 if q[6] < r[5] and len(q[4]) > len(r[4]):
                     probs.append("%s: a read saw %d after an earlier read saw %d" % (key, len(r[4]), len(q[4])))
                     break
+    return probs
+
+
+def set_problems(ops, final):
+    """The set workload's check: ops are (kind, key, value, outcome, ret,
+    inv, cmp), "add" (SADD of one member: a new one, or again one added
+    before; ret its reply, 1 or 0) or "read" (SMEMBERS; ret the members);
+    final, key -> the members once all is healed. A SADD answering 0 (an
+    add that changes nothing: raftkv answers it as a read) must follow an
+    add of its member begun before it ended; one answering 1 must not
+    follow one of its member acknowledged before it began. The final set
+    holds every acknowledged add and nothing never added or whose adds all
+    failed; a read holds every member acknowledged before it began and
+    none whose first add began after it ended."""
+    probs = []
+    for key, members in final.items():
+        mine = [o for o in ops if o[1] == key]
+        adds = collections.defaultdict(list)
+        for o in mine:
+            if o[0] == "add":
+                adds[o[2]].append(o)
+        for v in members:
+            if all(o[3] == "fail" for o in adds.get(v, [])):
+                probs.append("%s: %s in the set, never added (or every add failed)" % (key, v))
+        for v, lst in adds.items():
+            for k, _, _, outcome, ret, inv, cmp in lst:
+                if outcome != "ok":
+                    continue
+                if v not in members:
+                    probs.append("%s: acknowledged add of %s lost" % (key, v))
+                others = [o for o in lst if o[5] != inv or o[6] != cmp]
+                if ret == 0 and not any(o[3] != "fail" and o[5] < cmp for o in others):
+                    probs.append("%s: SADD %s answered 0 before any add of it began" % (key, v))
+                if ret == 1 and any(o[3] == "ok" and o[6] < inv for o in others):
+                    probs.append("%s: SADD %s answered 1 after an add of it was acknowledged" % (key, v))
+        for k, _, _, outcome, got, inv, cmp in mine:
+            if k != "read" or outcome != "ok":
+                continue
+            need = {v for v, lst in adds.items() if any(o[3] == "ok" and o[6] < inv for o in lst)}
+            if need - set(got):
+                probs.append("%s: a read missed %d members acknowledged before it began" % (key, len(need - set(got))))
+            early = [v for v in got if not any(o[3] != "fail" and o[5] < cmp for o in adds.get(v, []))]
+            if early:
+                probs.append("%s: a read saw %r before any add of it began" % (key, early[:3]))
     return probs
 
 
@@ -434,7 +479,8 @@ class Worker(threading.Thread):
                     self.drop()
                 continue
             if rng.random() < 0.2:
-                self.queue(rng) if rng.random() < 0.5 else self.append(rng)
+                pick = rng.random()
+                self.queue(rng) if pick < 0.35 else self.append(rng) if pick < 0.7 else self.sets(rng)
                 if self.conn is not None and time.monotonic() >= self.until:
                     self.drop()
                 continue
@@ -534,6 +580,32 @@ class Worker(threading.Thread):
             self.h.appends.append(("read", key, None, o, [x.decode() for x in r] if o == "ok" else None, inv,
                                    time.monotonic()))
 
+    def sets(self, rng):
+        """SADD of a new member, or again of one added before (a write that
+        changes nothing: raftkv's leader answers it as a read), or SMEMBERS."""
+        key = rng.choice(SET_KEYS)
+        inv = time.monotonic()
+        pick = rng.random()
+        old = self.h.set_members[key]
+        if pick < 0.6:
+            val = rng.choice(old) if pick < 0.3 and old else "s%d" % next(self.h.values)
+            r = self.call("SADD", key, val)
+            o = self.outcome(r)
+            if o == "ok" and r not in (0, 1):
+                self.errors["unexpected: SADD %r" % (r,)] += 1
+                o = "unknown"
+            if o == "ok":
+                old.append(val)
+            self.h.sets.append(("add", key, val, o, r if o == "ok" else None, inv, time.monotonic()))
+        else:
+            r = self.call("SMEMBERS", key)
+            o = self.outcome(r)
+            if o == "ok" and not isinstance(r, list):
+                self.errors["unexpected: SMEMBERS %r" % (r,)] += 1
+                o = "unknown"
+            self.h.sets.append(("read", key, None, o, sorted(x.decode() for x in r) if o == "ok" else None, inv,
+                                time.monotonic()))
+
     def cas(self, key, new):
         """A compare-and-set: WATCH key, GET it (recorded as a read), MULTI,
         SET key new, EXEC. Ran (OK in EXEC's array): a CAS from the value
@@ -632,6 +704,9 @@ class JepsenRun:
         self.expiring = []  # (SET or GET, key, value, inv, cmp) on EX_KEYS: acknowledged ones
         self.queue = []  # the queue workload's ops (queue_problems)
         self.appends = []  # the list-append workload's ops (append_problems)
+        self.sets = []  # the set workload's ops (set_problems)
+        self.set_members = {k: [] for k in SET_KEYS}  # members acknowledged added, to add again
+        self.final_sets = {}  # key -> its members once all is healed
         self.final_lists = {}  # key -> its list once all is healed (queues and appended lists)
         self.values = iter(range(1, 1 << 62))
         self.halt = False
@@ -860,6 +935,24 @@ class JepsenRun:
             check(len(views) == self.n and all(v == views[0] for v in views),
                   "%d nodes: after healing, every node reads the same list %s" % (self.n, key))
             self.final_lists[key] = views[0] if views else []
+        for key in SET_KEYS:  # the sets, once healed, through every node: the same
+            views = []
+            for i in range(1, self.n + 1):
+                for _ in range(40):
+                    w.node = i
+                    if w.conn is None and not w.connect():
+                        time.sleep(0.25)
+                        continue
+                    r = w.call("SMEMBERS", key)
+                    if isinstance(r, list):
+                        views.append(sorted(x.decode() for x in r))
+                        break
+                    w.drop()
+                    time.sleep(0.25)
+            w.drop()
+            check(len(views) == self.n and all(v == views[0] for v in views),
+                  "%d nodes: after healing, every node reads the same set %s" % (self.n, key))
+            self.final_sets[key] = views[0] if views else []
 
     def report(self, t_begin, t_end):
         a = self.args
@@ -947,6 +1040,13 @@ class JepsenRun:
                                                       [len(self.final_lists.get(k, [])) for k in APPEND_KEYS]))
         check(ac[("append", "ok")] > 0 and ac[("read", "ok")] > 0 and not ap,
               "%s: list-append: every read a prefix of the final list, in real-time order (%r)" % (tag, ap[:3]))
+        sp = set_problems(self.sets, {k: self.final_sets.get(k, []) for k in SET_KEYS})
+        sc = collections.Counter((o[0], o[3], o[4] if o[0] == "add" else None) for o in self.sets)
+        log("%s: sets: %s; final sizes %s" % (tag, ", ".join("%s %s%s %d" % (k, o, "" if r is None else " ->%s" % r, c)
+                                                             for (k, o, r), c in sorted(sc.items(), key=str)),
+                                              [len(self.final_sets.get(k, [])) for k in SET_KEYS]))
+        check(sc[("add", "ok", 0)] > 0 and sc[("read", "ok", None)] > 0 and not sp,
+              "%s: sets: every SADD's reply and every read consistent with the adds around it (%r)" % (tag, sp[:3]))
         with open(os.path.join(self.dir, "faults.json"), "w") as f:
             json.dump([dict(x, start=x["start"] - origin, heal=x["heal"] - origin, end=x["end"] - origin)
                        for x in self.faults], f, indent=1)
@@ -1032,6 +1132,19 @@ def test_list_checkers():
     check(append_problems(a + [("read", "l", None, "ok", [], 1.9, 1.95)], {"l": ["x", "y"]}),
           "a read shorter than one that ended before it began is found")
     check(append_problems(a, {"l": ["x", "y", "x"]}), "a value twice in the list is found")
+    s = [("add", "s", "x", "ok", 1, 0.0, 1.0), ("add", "s", "x", "ok", 0, 2.0, 3.0), ("add", "s", "y", "unknown", None, 2.0, 2.5),
+         ("read", "s", None, "ok", ["x"], 1.5, 1.8), ("read", "s", None, "ok", ["x", "y"], 2.6, 2.7)]
+    check(not set_problems(s, {"s": ["x", "y"]}), "a clean set history passes")
+    check(set_problems(s, {"s": ["y"]}), "an acknowledged add lost is found")
+    check(set_problems(s, {"s": ["x", "y", "z"]}), "a member never added is found")
+    check(set_problems(s + [("add", "s", "y", "ok", 0, 1.0, 1.5)], {"s": ["x", "y"]}),
+          "a SADD answering 0 before any add of its member began is found")
+    check(set_problems(s + [("add", "s", "x", "ok", 1, 3.5, 4.0)], {"s": ["x", "y"]}),
+          "a SADD answering 1 after an add of its member was acknowledged is found")
+    check(set_problems(s + [("read", "s", None, "ok", [], 1.1, 1.2)], {"s": ["x", "y"]}),
+          "a read missing a member acknowledged before it began is found")
+    check(set_problems(s + [("read", "s", None, "ok", ["x", "y"], 1.1, 1.2)], {"s": ["x", "y"]}),
+          "a read seeing a member before its add began is found")
 
 
 def test_linearizable_under_nemeses(a, n, seed):

@@ -1057,14 +1057,24 @@ static int zalg_args(cmdctx *x, int argc, rstr *argv, int at, int op, int store,
     }
     a->src = xmalloc(sizeof(zsrc) * (size_t)a->n);
     memset(a->src, 0, sizeof(zsrc) * (size_t)a->n);
+    memberset named;  /* key -> its first input: a key named again is read once */
+    memberset_init_values(&named, sizeof(long long));
     int typed = 1;
     for (long long i = 0; i < a->n && typed; i++) {
         zsrc *s = &a->src[i];
+        const rstr *key = &argv[at + 1 + i];
+        int fresh;
+        char *first = memberset_slot(&named, key->p, key->len, &fresh);
+        if (fresh) memcpy(first, &i, sizeof(i));
+        long long j;
+        memcpy(&j, first, sizeof(j));
+        if (!fresh) *s = a->src[j];
+        else if (x->f) s->present = coll_get_either(x, key, STORE_ZSET, ZSET_META, STORE_SET, SET_META, &s->c);
         s->weight = 1.0;
         s->at = (int)i;
-        if (x->f) s->present = coll_get_either(x, &argv[at + 1 + i], STORE_ZSET, ZSET_META, STORE_SET, SET_META, &s->c);
         typed = s->present >= 0;
     }
+    memberset_free(&named);
     if (typed && zalg_options(x, argc, argv, at + 1 + (int)a->n, store, card, a)) return 1;
     free(a->src);
     return 0;

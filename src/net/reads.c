@@ -7,6 +7,7 @@
 #include "server.h"
 #include "tx.h"
 #include "writes.h"
+#include <assert.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,9 @@ static void probe_gone(slot *s) {
     if (!c) return;
     c->probing--;
     slot *prev = NULL;
-    for (slot *p = c->probe_head; p && p != s; p = p->pnext) prev = p;
+    slot *p = c->probe_head;
+    for (; p && p != s; p = p->pnext) prev = p;
+    assert(p == s);
     if (prev) prev->pnext = s->pnext;
     else c->probe_head = s->pnext;
     if (c->probe_tail == s) c->probe_tail = prev;
@@ -78,8 +81,10 @@ static void probe_gone(slot *s) {
 static void queue_read(slot *s) {
     client *c = s->c;
     uint64_t ri;
-    if (c->proxy && node_read_vouched(c->proxy_peer, c->proxy_term, &ri)) {
-        /* confirmed by the forwarding follower's term: no round to wait for */
+    if (c->proxy && !s->probe && node_read_vouched(c->proxy_peer, c->proxy_term, &ri)) {
+        /* confirmed by the forwarding follower's term: no round to wait for
+         * (not a probe: these go to the head of read_wait, and a client's
+         * probes must reach it in their order, as read_new's do) */
         if (ri > s->need) s->need = ri;
         s->qnext = read_wait;
         read_wait = s;
@@ -391,7 +396,9 @@ static void probe_serve(slot *s, const command *cmd, uint64_t applied) {
     /* after an earlier probe of the client proposed its write, this one is
      * a write too: answered here, over the pass's view (applied: what it
      * holds), it would not see that write */
-    if (!c->close_asap && c->last_write <= applied) {
+    /* a key that may hold a large value is read on the fetch thread, never
+     * on the loop: such a write is proposed without a probe */
+    if (!c->close_asap && c->last_write <= applied && !store_is_large(server_store(), s->argv[1].p, s->argv[1].len)) {
         cmdctx x = {server_store(), &s->reply, c, read_time(s), 0, 0, 0, 0, 0, 1};
         cmd->proc(&x, s->argc, s->argv);
     }
@@ -403,6 +410,12 @@ static void probe_serve(slot *s, const command *cmd, uint64_t applied) {
     c->reads_pending--;
     probe_gone(s);
     s->write = 1;
+    if (node_disk_full()) {  /* as admit() answers a write then */
+        reply_errorf(&s->reply, "MISCONF Errors writing to the Raft log: %s", strerror(node_disk_full()));
+        slot_done(s);
+        if (!c->proxy) slot_deliver(c);
+        return;
+    }
     if (node_is_leader() && writes_repropose(s)) {
         stats.probes_proposed++;
         return;
