@@ -395,9 +395,9 @@ static void probe_serve(slot *s, const command *cmd, uint64_t applied) {
     client *c = s->c;
     /* after an earlier probe of the client proposed its write, this one is
      * a write too: answered here, over the pass's view (applied: what it
-     * holds), it would not see that write */
-    /* a key that may hold a large value is read on the fetch thread, never
-     * on the loop: such a write is proposed without a probe */
+     * holds), it would not see that write. And a key that may hold a large
+     * value is read on the fetch thread, never on the loop: such a write is
+     * proposed untried. */
     if (!c->close_asap && c->last_write <= applied && !store_is_large(server_store(), s->argv[1].p, s->argv[1].len)) {
         cmdctx x = {server_store(), &s->reply, c, read_time(s), 0, 0, 0, 0, 0, 1};
         cmd->proc(&x, s->argc, s->argv);
@@ -412,15 +412,12 @@ static void probe_serve(slot *s, const command *cmd, uint64_t applied) {
     s->write = 1;
     if (node_disk_full()) {  /* as admit() answers a write then */
         reply_errorf(&s->reply, "MISCONF Errors writing to the Raft log: %s", strerror(node_disk_full()));
-        slot_done(s);
-        if (!c->proxy) slot_deliver(c);
-        return;
-    }
-    if (node_is_leader() && writes_repropose(s)) {
+    } else if (node_is_leader() && writes_repropose(s)) {
         stats.probes_proposed++;
         return;
+    } else {
+        reply_error(&s->reply, ERR_NOT_APPLIED);
     }
-    reply_error(&s->reply, ERR_NOT_APPLIED);
     slot_done(s);
     if (!c->proxy) slot_deliver(c);
 }
