@@ -1243,11 +1243,12 @@ def test_big_transaction(h, n, count=100000):
     c = h.cl.client(n, h.wait)
     t0 = time.time()
     h.check(c.call("WATCH", *keys) == "OK", "WATCH of %d keys through node %d" % (len(keys), n))
-    h.check(c.call("MULTI") == "OK" and c.call("SET", "bw:0", "x") == "QUEUED" and c.call("EXEC") == ["OK"],
-            "and an EXEC nothing touched runs")
-    h.check(c.call("WATCH", *keys) == "OK" and h.kv(n, "SET", keys[-1], "y") == "OK", "watched again, one written")
-    h.check(c.call("MULTI") == "OK" and c.call("SET", "bw:0", "z") == "QUEUED" and c.call("EXEC") is None,
-            "EXEC fails: a watched key was written")
+    got = [c.call("MULTI"), c.call("SET", "bw:0", "x"), c.call("EXEC")]
+    h.check(got == ["OK", "QUEUED", ["OK"]], "and an EXEC nothing touched runs (%s)" % short(got))
+    got = [c.call("WATCH", *keys), h.kv(n, "SET", keys[-1], "y")]
+    h.check(got == ["OK", "OK"], "watched again, one written (%s)" % short(got))
+    got = [c.call("MULTI"), c.call("SET", "bw:0", "z"), c.call("EXEC")]
+    h.check(got == ["OK", "QUEUED", None], "EXEC fails: a watched key was written (%s)" % short(got))
     print("  WATCH of %d keys twice, two EXECs: %.2fs; then %s" % (len(keys), time.time() - t0, h.terms()))
     c.close()
 
