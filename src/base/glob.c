@@ -82,14 +82,16 @@ static size_t match_token(const char *pat, size_t plen, size_t i, unsigned char 
     return i + 1;
 }
 
-int glob_match(const char *pat, size_t plen, const char *s, size_t slen, int nocase) {
-    /* Redis matches nothing against an empty string, not even "*". */
-    if (slen == 0) return plen == 0;
-
-    /* One linear pass decides the cheap refusals: each one-byte token needs
-     * a byte of the string, and past the star-run limit Redis says no. */
-    size_t need = 0, runs = 0;
+/* One linear pass decides the cheap refusals: each one-byte token needs
+ * a byte of the string, and past the star-run limit Redis says no. */
+void glob_prepare(glob_pat *g, const char *pat, size_t plen, int nocase) {
+    size_t runs = 0;
     int after_star = 0;
+    g->p = pat;
+    g->len = plen;
+    g->nocase = nocase;
+    g->need = 0;
+    g->never = 0;
     for (size_t i = 0; i < plen;) {
         if (pat[i] == '*') {
             if (!after_star) runs++;
@@ -97,13 +99,30 @@ int glob_match(const char *pat, size_t plen, const char *s, size_t slen, int noc
             i++;
             continue;
         }
-        if (runs > GLOB_MAX_STAR_RUNS) return 0;
+        if (runs > GLOB_MAX_STAR_RUNS) {
+            g->never = 1;
+            return;
+        }
         after_star = 0;
-        need++;
+        g->need++;
         int hit;
         i = match_token(pat, plen, i, 0, nocase, &hit);
     }
-    if (need > slen) return 0;
+}
+
+int glob_match(const char *pat, size_t plen, const char *s, size_t slen, int nocase) {
+    glob_pat g;
+    glob_prepare(&g, pat, plen, nocase);
+    return glob_match_prepared(&g, s, slen);
+}
+
+int glob_match_prepared(const glob_pat *g, const char *s, size_t slen) {
+    const char *pat = g->p;
+    size_t plen = g->len;
+    int nocase = g->nocase;
+    /* Redis matches nothing against an empty string, not even "*". */
+    if (slen == 0) return plen == 0;
+    if (g->never || g->need > slen) return 0;
 
     size_t pi = 0, si = 0;
     size_t star_pi = SIZE_MAX, star_si = 0;   /* restart point after the last star */

@@ -27,4 +27,16 @@
 
 int glob_match(const char *pat, size_t plen, const char *s, size_t slen, int nocase);
 
+/* A pattern matched against many strings (KEYS, SCAN MATCH): what
+ * glob_match checks of the pattern alone (one pass over it), done once,
+ * so a string the pattern's first byte refuses costs O(1), whatever the
+ * pattern's length. pat must outlive g. */
+typedef struct glob_pat {
+    const char *p;
+    size_t len, need;  /* need: the one-byte tokens, each wanting a byte of the string */
+    int never, nocase; /* never: past Redis's star-run limit, it matches nothing non-empty */
+} glob_pat;
+void glob_prepare(glob_pat *g, const char *pat, size_t plen, int nocase);
+int glob_match_prepared(const glob_pat *g, const char *s, size_t slen);
+
 #endif

@@ -415,6 +415,8 @@ void coll_scan(cmdctx *x, int argc, rstr *argv, int type, size_t len, coll_value
     long long n = 0, visited = 0;
     uint64_t next = 0, last = 0;
     int all = pat && pat->len == 1 && pat->p[0] == '*';  /* as SCAN: "*" alone matches even an empty member */
+    glob_pat g;
+    if (pat) glob_prepare(&g, pat->p, pat->len, 0);
     store_elems *it = r ? walk_from(x, &c, cursor) : NULL;
     const char *k, *v, *mem;
     size_t kl, vl, ml;
@@ -423,7 +425,7 @@ void coll_scan(cmdctx *x, int argc, rstr *argv, int type, size_t len, coll_value
         if (visited >= count && hv != last) { next = hv; break; }  /* never splits one hash's members */
         visited += 1 + (long long)((pat && !all ? pat->len * ml : 0) >> 12);  /* a long match costs more */
         last = hv;
-        if (pat && !all && !glob_match(pat->p, pat->len, mem, ml, 0)) continue;
+        if (pat && !all && !glob_match_prepared(&g, mem, ml)) continue;
         reply_bulk(&body, mem, ml);
         if (value) value(&body, v, vl);
         n += value ? 2 : 1;

@@ -190,6 +190,7 @@ struct read_job {
     store_view *v;       /* the point in time the whole read sees */
     cmdctx x;            /* its time, for expiry (and the store without a view) */
     rstr pat;            /* KEYS */
+    glob_pat g;          /* pat, prepared */
     int all;
     int argc, next;      /* MGET, EXISTS: argv[next..argc) are left */
     const rstr *argv;
@@ -225,6 +226,7 @@ static read_job *job_new(store *f, uint64_t time_ms, int kind, int argc, const r
     if (kind == JOB_KEYS) {
         j->pat.p = xstrndup(argv[1].p, argv[1].len);
         j->pat.len = argv[1].len;
+        glob_prepare(&j->g, j->pat.p, j->pat.len, 0);
         j->all = argv[1].len == 1 && argv[1].p[0] == '*';
     }
     return j;
@@ -253,7 +255,7 @@ static int keys_step(read_job *j, long budget, buf *out) {
         }
         budget -= 1 + (long)((j->all ? 0 : j->pat.len * kl) >> 12);
         if (!store_value_decode(val, vl, &v) || key_expired(&j->x, v.expire)) continue;
-        if (j->all || glob_match(j->pat.p, j->pat.len, k, kl, 0)) { reply_bulk(&j->body, k, kl); j->n++; }
+        if (j->all || glob_match_prepared(&j->g, k, kl)) { reply_bulk(&j->body, k, kl); j->n++; }
     }
     return 0;
 }
@@ -302,6 +304,8 @@ void read_job_free(read_job *j) {
  * transaction count. */
 static void keys_applying(cmdctx *x, const rstr *pat) {
     int all = pat->len == 1 && pat->p[0] == '*';
+    glob_pat g;
+    glob_prepare(&g, pat->p, pat->len, 0);
     store_iter *it = store_iter_new(x->f, 0);
     buf body;
     buf_init(&body);
@@ -310,7 +314,7 @@ static void keys_applying(cmdctx *x, const rstr *pat) {
     size_t kl;
     uint64_t h, expire;
     while (store_iter_next(it, &k, &kl, &h, &expire)) {
-        if (key_expired(x, expire) || !(all || glob_match(pat->p, pat->len, k, kl, 0))) continue;
+        if (key_expired(x, expire) || !(all || glob_match_prepared(&g, k, kl))) continue;
         reply_bulk(&body, k, kl);
         n++;
     }
@@ -394,6 +398,8 @@ static uint64_t scan_walk(const cmdctx *x, store_iter *it, const scan_args *a, b
     long long count = a->count > SCAN_MAX_WORK ? SCAN_MAX_WORK : a->count, visited = 0;
     const rstr *pat = a->pat;
     int all = pat && pat->len == 1 && pat->p[0] == '*';  /* as KEYS: "*" alone matches even an empty key */
+    glob_pat g;
+    if (pat) glob_prepare(&g, pat->p, pat->len, 0);
     uint64_t last = 0, h, expire;
     const char *k;
     size_t kl;
@@ -401,7 +407,7 @@ static uint64_t scan_walk(const cmdctx *x, store_iter *it, const scan_args *a, b
         if (visited >= count && h != last) return h;
         visited += 1 + (long long)((pat && !all ? pat->len * kl : 0) >> 12);
         last = h;
-        if ((a->type >= 0 && store_iter_type(it) != a->type) || key_expired(x, expire) || (pat && !all && !glob_match(pat->p, pat->len, k, kl, 0))) continue;
+        if ((a->type >= 0 && store_iter_type(it) != a->type) || key_expired(x, expire) || (pat && !all && !glob_match_prepared(&g, k, kl))) continue;
         reply_bulk(body, k, kl);
         (*n)++;
     }
