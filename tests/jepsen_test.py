@@ -918,41 +918,33 @@ class JepsenRun:
         same = all(len(v) == 1 for v in got.values())
         check(same, "%d nodes: after healing, every node reads the same value of each key" % self.n)
         for key in QUEUE_KEYS + APPEND_KEYS:  # the lists, once healed, through every node: the same
-            views = []
-            for i in range(1, self.n + 1):
-                for _ in range(40):
-                    w.node = i
-                    if w.conn is None and not w.connect():
-                        time.sleep(0.25)
-                        continue
-                    r = w.call("LRANGE", key, "0", "-1")
-                    if isinstance(r, list):
-                        views.append([x.decode() for x in r])
-                        break
-                    w.drop()
-                    time.sleep(0.25)
-            w.drop()
+            views = self.every_node(w, ("LRANGE", key, "0", "-1"), lambda r: [x.decode() for x in r])
             check(len(views) == self.n and all(v == views[0] for v in views),
                   "%d nodes: after healing, every node reads the same list %s" % (self.n, key))
             self.final_lists[key] = views[0] if views else []
         for key in SET_KEYS:  # the sets, once healed, through every node: the same
-            views = []
-            for i in range(1, self.n + 1):
-                for _ in range(40):
-                    w.node = i
-                    if w.conn is None and not w.connect():
-                        time.sleep(0.25)
-                        continue
-                    r = w.call("SMEMBERS", key)
-                    if isinstance(r, list):
-                        views.append(sorted(x.decode() for x in r))
-                        break
-                    w.drop()
-                    time.sleep(0.25)
-            w.drop()
+            views = self.every_node(w, ("SMEMBERS", key), lambda r: sorted(x.decode() for x in r))
             check(len(views) == self.n and all(v == views[0] for v in views),
                   "%d nodes: after healing, every node reads the same set %s" % (self.n, key))
             self.final_sets[key] = views[0] if views else []
+
+    def every_node(self, w, cmd, conv):
+        """cmd's array reply (conv'd) through each node in turn, retried a while: the nodes' views."""
+        views = []
+        for i in range(1, self.n + 1):
+            for _ in range(40):
+                w.node = i
+                if w.conn is None and not w.connect():
+                    time.sleep(0.25)
+                    continue
+                r = w.call(*cmd)
+                if isinstance(r, list):
+                    views.append(conv(r))
+                    break
+                w.drop()
+                time.sleep(0.25)
+        w.drop()
+        return views
 
     def report(self, t_begin, t_end):
         a = self.args
