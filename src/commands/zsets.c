@@ -845,10 +845,8 @@ static int inter_score(cmdctx *x, const zalg *a, const char *m, size_t n, double
 static int diff_keeps(cmdctx *x, const zalg *a, const char *m, size_t n) {
     double v;
     if (a->others) return !memberset_has(a->others, m, n);
-    for (long long j = 1; j < a->n; j++) {
-        if (a->src[j].same == 0) return 0;  /* the first input again */
+    for (long long j = 1; j < a->n; j++)  /* the first input named again never comes here (diff_of_itself) */
         if (a->src[j].same < 0 && src_score(x, &a->src[j], m, n, &v)) return 0;
-    }
     return 1;
 }
 
