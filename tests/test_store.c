@@ -437,6 +437,91 @@ static void test_many_collections(store *f) {
     CHECK(count_elems(f, cids[NC - 1]) == 2 * PER);
 }
 
+/* A run of reads from one end (store_elem_get_run, a list's pops) reads
+ * ahead; what it answers is always what a plain lookup answers: through
+ * pops at both ends, pushes, writes that clear the window, values past
+ * its byte bound, reads past the ends, and the collections on either
+ * side of it in LevelDB's order. */
+static void pos_be(uint64_t p, char *be) { for (int k = 0; k < 8; k++) be[k] = (char)(p >> (56 - 8 * k)); }
+
+static void val_of(uint64_t p, buf *b) {
+    b->len = 0;
+    buf_printf(b, "v%llu:", (unsigned long long)p);
+    if (p % 97 == 0) for (int k = 0; k < 300000; k++) buf_append(b, "x", 1);  /* a few past the window's bytes */
+}
+
+static int run_read(store *f, const char *cid, uint64_t p, int dir, int expect) {
+    char be[8];
+    pos_be(p, be);
+    sval a, b;
+    int ra = store_elem_get_run(f, cid, be, 8, dir, &a);
+    int rb = store_elem_get(f, cid, be, 8, &b);
+    buf want;
+    buf_init(&want);
+    val_of(p, &want);
+    int ok = ra == expect && rb == expect &&
+             (!expect || (a.len == want.len && !memcmp(a.p, want.data, a.len) && b.len == a.len && !memcmp(b.p, a.p, a.len)));
+    buf_free(&want);
+    sval_free(&a);
+    sval_free(&b);
+    return ok;
+}
+
+static void test_read_ahead(store *f) {
+    char cids[3][STORE_CID];
+    for (int c = 0; c < 3; c++) store_new_cid(f, cids[c]);
+    const char *cid = cids[1];
+    buf v;
+    buf_init(&v);
+    uint64_t lo = 1000, hi = 1999;  /* the live positions, [lo, hi] */
+    char be[8];
+    for (int c = 0; c < 3; c++)
+        for (uint64_t p = lo; p <= hi; p++) {
+            pos_be(p, be);
+            val_of(p, &v);
+            store_elem_put(f, cids[c], be, 8, v.data, v.len);
+        }
+    store_set_applied(f, store_applied(f) + 1, 1);
+    CHECK(store_write_batch(f) == 0);
+    uint64_t seed = 12345;
+    int ok = 1, writes = 0;
+    for (int step = 0; step < 4000 && lo <= hi; step++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        unsigned r = (unsigned)(seed >> 33);
+        int what = r % 16;
+        if (what < 5) {  /* pop left */
+            ok &= run_read(f, cid, lo, 1, 1);
+            pos_be(lo++, be);
+            store_elem_drop(f, cid, be, 8);
+        } else if (what < 10) {  /* pop right */
+            ok &= run_read(f, cid, hi, -1, 1);
+            pos_be(hi--, be);
+            store_elem_drop(f, cid, be, 8);
+        } else if (what < 12) {  /* push at either end */
+            uint64_t p = r & 64 ? --lo : ++hi;
+            pos_be(p, be);
+            val_of(p, &v);
+            store_elem_put(f, cid, be, 8, v.data, v.len);
+        } else if (what == 13) {  /* past the ends, and inside */
+            ok &= run_read(f, cid, hi + 1 + r % 3, 1, 0) && run_read(f, cid, lo - 1 - r % 3, -1, 0);
+            ok &= run_read(f, cid, lo + (r >> 8) % (hi - lo + 1), r & 1 ? 1 : -1, 1);
+        } else if (what == 14) {  /* the neighbours, untouched */
+            uint64_t p = 1000 + (r >> 4) % 1000;
+            ok &= run_read(f, cids[r & 1 ? 0 : 2], p, r & 2 ? 1 : -1, 1);
+        } else {
+            store_set_applied(f, store_applied(f) + 1, 1);
+            CHECK(store_write_batch(f) == 0);
+            writes++;
+        }
+    }
+    CHECK(ok);
+    CHECK(writes > 50);
+    store_set_applied(f, store_applied(f) + 1, 1);
+    CHECK(store_write_batch(f) == 0);
+    CHECK(run_read(f, cid, lo, 1, lo <= hi) && run_read(f, cid, hi, -1, lo <= hi));
+    buf_free(&v);
+}
+
 /* Element records: point reads and writes and the ordered walk see the
  * open batch inside an apply, LevelDB alone on a read handle; ids are
  * the entry's index and a count; a collection deleted, replaced,
@@ -928,6 +1013,7 @@ int main(void) {
     test_elements(f, r);
     test_walk_down(f, r);
     test_many_collections(f);
+    test_read_ahead(f);
     store_reader_free(r);
     store_close(f);
     test_migration();

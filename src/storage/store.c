@@ -71,6 +71,7 @@ struct store {
     size_t batch_bytes;
     ovl okeys, oelems;         /* the open batch's user keys, and its element records */
     buf ebuf;                  /* an element record's LevelDB key, being made */
+    struct ahead *ra;          /* the writer's read-ahead (store_elem_get_run), NULL until a run */
     uint64_t cids;             /* collection ids given out by the entry being applied */
     uint64_t seeds;            /* store_entry_seed() calls in the entry being applied */
     buf wkeys;                 /* keys written since store_take_written() (u32 length, bytes), */
@@ -142,6 +143,7 @@ static char *read_text(store *f, const char *name, char **err) { return read_tex
 /* The LevelDB a handle reads: its own, or its store's (which replaces it
  * only while nothing else uses the store: see store_reader_new). */
 static void ovl_free(ovl *o);
+static void ahead_free(store *f);
 
 static leveldb_t *db_of(const store *f) { return f->pinref ? f->pinref->db : f->owner ? f->owner->db : f->db; }
 
@@ -843,6 +845,7 @@ void store_close(store *f) {
     buf_free(&f->kbuf);
     buf_free(&f->ebuf);
     buf_free(&f->reclaim_at);
+    ahead_free(f);
     keycache_free(f->kc);
     buf_free(&f->vbuf);
     if (f->wb) leveldb_writebatch_destroy(f->wb);
@@ -1265,29 +1268,184 @@ static const char *elem_key(store *f, const char *cid, const char *sub, size_t s
     return f->ebuf.data;
 }
 
-int store_elem_get(store *f, const char *cid, const char *sub, size_t sublen, sval *v) {
+/* ---- read-ahead: a run of point reads at one end of a collection ---- */
+
+/* One collection's element records as LevelDB holds them, read by one
+ * walk from a point read on (up or down): a run of pops at one end of a
+ * list then costs a LevelDB walk per window, not a lookup per pop. The
+ * writer's only, and valid while LevelDB is unchanged: every write clears
+ * it (the open batch's records are looked up before it anyway). */
+static int raw_cmp(const char *a, size_t al, const char *b, size_t bl);
+static void iter_check(leveldb_iterator_t *it);
+#define AHEAD_MAX_RUN 5             /* a window grows 8, 16, ... 128 records over a run */
+#define AHEAD_BYTES (1 << 20)       /* and stops past this many bytes of values */
+typedef struct ahead {
+    char cid[STORE_CID];
+    int dir;             /* 0: empty; 1: walked up from `from`; -1: down */
+    int to_end;          /* the walk passed the collection's last record that way */
+    buf from;            /* the sub-key the walk began at */
+    buf recs;            /* u32 sublen, sub, u32 vlen, val: in walk order */
+    size_t *at, n, cap;  /* where each record starts in recs */
+    char run_cid[STORE_CID];  /* the run being watched: its collection, */
+    int run_dir;              /* direction */
+    unsigned run;             /* and misses so far */
+} ahead;
+
+static void ahead_clear(store *f) {
+    ahead *a = f->ra;
+    if (!a) return;
+    a->dir = 0;
+    a->n = 0;
+    a->recs.len = 0;
+    if (a->recs.cap > 4 * AHEAD_BYTES) { buf_free(&a->recs); buf_init(&a->recs); }
+}
+
+static void ahead_free(store *f) {
+    if (!f->ra) return;
+    buf_free(&f->ra->from);
+    buf_free(&f->ra->recs);
+    free(f->ra->at);
+    free(f->ra);
+}
+
+static void ahead_rec(const ahead *a, size_t j, const char **sub, size_t *sublen, const char **val, size_t *vlen) {
+    const char *p = a->recs.data + a->at[j];
+    *sublen = get_u32(p);
+    *sub = p + 4;
+    *vlen = get_u32(p + 4 + *sublen);
+    *val = p + 8 + *sublen;
+}
+
+/* -1: the window does not cover sub; 0: LevelDB has no such record; 1:
+ * it does, into v. */
+static int ahead_find(const store *f, const char *cid, const char *sub, size_t sublen, sval *v) {
+    const ahead *a = f->ra;
+    if (!a || !a->dir || memcmp(a->cid, cid, STORE_CID)) return -1;
+    const char *s, *val;
+    size_t sl, vl;
+    if (a->dir * raw_cmp(sub, sublen, a->from.data, a->from.len) < 0) return -1;
+    if (!a->to_end) {
+        if (!a->n) return -1;
+        ahead_rec(a, a->n - 1, &s, &sl, &val, &vl);
+        if (a->dir * raw_cmp(sub, sublen, s, sl) > 0) return -1;
+    }
+    size_t lo = 0, hi = a->n;  /* binary search in walk order */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        ahead_rec(a, mid, &s, &sl, &val, &vl);
+        int c = a->dir * raw_cmp(s, sl, sub, sublen);
+        if (!c) {
+            v->raw = xstrndup(val, vl);
+            v->len = vl;
+            return 1;
+        }
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return 0;
+}
+
+static void ahead_push(ahead *a, const char *sub, size_t sublen, const char *val, size_t vlen) {
+    if (a->n == a->cap) a->at = xrealloc(a->at, sizeof(*a->at) * (a->cap = a->cap ? a->cap * 2 : 16));
+    a->at[a->n++] = a->recs.len;
+    buf_put_u32(&a->recs, (uint32_t)sublen);
+    buf_append(&a->recs, sub, sublen);
+    buf_put_u32(&a->recs, (uint32_t)vlen);
+    buf_append(&a->recs, val, vlen);
+}
+
+/* Reads up to want records of the collection from element key k (n bytes,
+ * its sub-key from 1 + STORE_CID) on, in direction dir, into the window. */
+static void ahead_fill(store *f, const char *k, size_t n, int dir, unsigned want) {
+    ahead *a = f->ra;
+    ahead_clear(f);
+    memcpy(a->cid, k + 1, STORE_CID);
+    a->from.len = 0;
+    buf_append(&a->from, k + 1 + STORE_CID, n - 1 - STORE_CID);
+    a->dir = dir;
+    a->to_end = 1;
+    char prefix[1 + STORE_CID];
+    memcpy(prefix, k, sizeof(prefix));
+    leveldb_iterator_t *it = leveldb_create_iterator(db_of(f), f->ropts);
+    leveldb_iter_seek(it, k, n);  /* the first record at or past k */
+    if (dir < 0) {  /* down: the last at or before it */
+        size_t kl = 0;
+        const char *at = leveldb_iter_valid(it) ? leveldb_iter_key(it, &kl) : NULL;
+        if (!at) leveldb_iter_seek_to_last(it);
+        else if (raw_cmp(at, kl, k, n) > 0) leveldb_iter_prev(it);
+    }
+    for (; leveldb_iter_valid(it); dir > 0 ? leveldb_iter_next(it) : leveldb_iter_prev(it)) {
+        size_t kl, vl;
+        const char *key = leveldb_iter_key(it, &kl);
+        if (kl < sizeof(prefix) || memcmp(key, prefix, sizeof(prefix))) break;
+        if (a->n == want || a->recs.len > AHEAD_BYTES) { a->to_end = 0; break; }
+        const char *val = leveldb_iter_value(it, &vl);
+        ahead_push(a, key + sizeof(prefix), kl - sizeof(prefix), val, vl);
+    }
+    iter_check(it);
+    leveldb_iter_destroy(it);
+}
+
+/* A miss in direction dir (0: not part of a run): whether to read ahead,
+ * and how far (0: a lookup). */
+static unsigned ahead_want(store *f, const char *cid, int dir) {
+    if (!dir || f->owner) return 0;
+    if (!f->ra) {
+        f->ra = xmalloc(sizeof(ahead));
+        memset(f->ra, 0, sizeof(ahead));
+    }
+    ahead *a = f->ra;
+    if (a->run_dir == dir && !memcmp(a->run_cid, cid, STORE_CID)) {
+        if (a->run < AHEAD_MAX_RUN) a->run++;
+    } else {
+        memcpy(a->run_cid, cid, STORE_CID);
+        a->run_dir = dir;
+        a->run = 0;
+    }
+    return a->run ? 4u << a->run : 0;
+}
+
+static int elem_read(store *f, const char *cid, const char *sub, size_t sublen, int dir, sval *v) {
     size_t n;
     const char *k = elem_key(f, cid, sub, sublen, &n);
     memset(v, 0, sizeof(*v));
     pend *p = find_pend(&f->oelems, store_key_hash(k, n), k, n);
+    int got = -1;
     if (p) {
         if (p->deleted) return 0;
         v->raw = xstrndup(p->val, p->vlen);
         v->len = p->vlen;
-    } else {
+        got = 1;
+    }
+    if (got < 0 && !f->owner) got = ahead_find(f, cid, sub, sublen, v);
+    unsigned want = got < 0 ? ahead_want(f, cid, dir) : 0;
+    if (want) {
+        ahead_fill(f, k, n, dir, want);
+        got = ahead_find(f, cid, sub, sublen, v);  /* the walk began at sub: it covers it */
+    }
+    if (got < 0) {
         char *err = NULL;
-        char *got = leveldb_get(db_of(f), f->ropts, k, n, &v->len, &err);
+        char *raw = leveldb_get(db_of(f), f->ropts, k, n, &v->len, &err);
         if (err) {
             logmsg(LL_WARNING, "Reading the state machine in %s failed: %s. Stopping: never answer wrongly", f->dir,
                    err);
             abort();
         }
-        if (!got) return 0;
-        v->raw = xrealloc(got, v->len + 1);
+        if (!raw) return 0;
+        v->raw = xrealloc(raw, v->len + 1);
         v->raw[v->len] = '\0';
     }
+    if (!got) return 0;
     v->p = v->raw;
     return 1;
+}
+
+int store_elem_get(store *f, const char *cid, const char *sub, size_t sublen, sval *v) {
+    return elem_read(f, cid, sub, sublen, 0, v);
+}
+
+int store_elem_get_run(store *f, const char *cid, const char *sub, size_t sublen, int dir, sval *v) {
+    return elem_read(f, cid, sub, sublen, dir, v);
 }
 
 static void elem_set(store *f, const char *cid, const char *sub, size_t sublen, const char *val, size_t vlen,
@@ -1751,6 +1909,7 @@ static int store_write(store *f, int sync) {
     char *err = NULL;
     leveldb_write(f->db, sync ? f->wsync : f->wopts, out, &err);
     leveldb_writebatch_destroy(out);
+    ahead_clear(f);  /* LevelDB changed (or, failing, may have) */
     if (err && space_error(err)) {
         logmsg(LL_WARNING, "Writing the state machine in %s failed: %s. It takes no writes until there is space; "
                "what was applied meanwhile is kept in memory. Its data is intact.", f->dir, err);
@@ -2269,6 +2428,7 @@ int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term,
     f->seeds = 0;
     ovl_clear(&f->okeys);
     ovl_clear(&f->oelems);
+    ahead_clear(f);
     keycache_clear(f->kc);
     f->ref->retired_path = gen_path(f->dir, f->gen);
     gen_ref_release(f->ref);  /* closed and removed now, or when its last view is freed */

@@ -218,6 +218,11 @@ int store_copy(store *f, const char *src, size_t slen, const char *dst, size_t d
 void store_new_cid(store *f, char *cid);
 /* 1 and v filled (p, len; type string, no expiry or version), or 0. */
 int store_elem_get(store *f, const char *cid, const char *sub, size_t sublen, sval *v);
+/* The same, for one of a run of reads walking from one end (dir 1: up the
+ * sub-keys, -1: down), such as a list's pops: from the second read of a
+ * run on, the writer reads LevelDB's next records with it, a window at a
+ * time, until its next write. */
+int store_elem_get_run(store *f, const char *cid, const char *sub, size_t sublen, int dir, sval *v);
 void store_elem_put(store *f, const char *cid, const char *sub, size_t sublen, const char *val, size_t vlen);
 /* 1 if it was there. */
 int store_elem_del(store *f, const char *cid, const char *sub, size_t sublen);
