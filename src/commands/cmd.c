@@ -2,6 +2,7 @@
 #include "image.h"
 #include "tx.h"
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <limits.h>
 #include <string.h>
@@ -110,12 +111,33 @@ int key_del(cmdctx *x, const rstr *key) {
     return store_del(x->f, key->p, key->len, &expire) && !key_expired(x, expire);
 }
 
-/* A linear scan: the table is small. */
-command *cmd_lookup(const char *name, size_t len) {
+/* Every dispatch and every apply looks its command up: an index by the
+ * name's case-folded hash, built once (from whichever thread asks first). */
+#define CMD_SLOTS 1024  /* a power of two, several times the commands */
+static command *cmd_index[CMD_SLOTS];
+static pthread_once_t cmd_index_once = PTHREAD_ONCE_INIT;
+
+static size_t name_slot(const char *name, size_t len) {
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)tolower((unsigned char)name[i])) * 1099511628211ULL;
+    return (size_t)(h ^ h >> 29) & (CMD_SLOTS - 1);
+}
+
+static void cmd_index_build(void) {
     int n;
     command *table = cmd_table(&n);
-    for (int i = 0; i < n; i++)
-        if (strlen(table[i].name) == len && strncasecmp(table[i].name, name, len) == 0) return &table[i];
+    if (n > CMD_SLOTS / 2) abort();  /* CMD_SLOTS too small for the table */
+    for (int i = 0; i < n; i++) {
+        size_t s = name_slot(table[i].name, strlen(table[i].name));
+        while (cmd_index[s]) s = (s + 1) & (CMD_SLOTS - 1);
+        cmd_index[s] = &table[i];
+    }
+}
+
+command *cmd_lookup(const char *name, size_t len) {
+    pthread_once(&cmd_index_once, cmd_index_build);
+    for (size_t s = name_slot(name, len); cmd_index[s]; s = (s + 1) & (CMD_SLOTS - 1))
+        if (strlen(cmd_index[s]->name) == len && strncasecmp(cmd_index[s]->name, name, len) == 0) return cmd_index[s];
     return NULL;
 }
 
