@@ -444,13 +444,13 @@ static void test_many_collections(store *f) {
  * side of it in LevelDB's order. */
 static void pos_be(uint64_t p, char *be) { for (int k = 0; k < 8; k++) be[k] = (char)(p >> (56 - 8 * k)); }
 
-static void val_of(uint64_t p, buf *b) {
+static void val_of(uint64_t p, int big, buf *b) {
     b->len = 0;
     buf_printf(b, "v%llu:", (unsigned long long)p);
-    if (p % 97 == 0) for (int k = 0; k < 300000; k++) buf_append(b, "x", 1);  /* a few past the window's bytes */
+    if (big && p % 7 == 0) for (int k = 0; k < 200000; k++) buf_append(b, "x", 1);  /* windows fill by bytes */
 }
 
-static int run_read(store *f, const char *cid, uint64_t p, int dir, int expect) {
+static int run_read(store *f, const char *cid, int big, uint64_t p, int dir, int expect) {
     char be[8];
     pos_be(p, be);
     sval a, b;
@@ -458,7 +458,7 @@ static int run_read(store *f, const char *cid, uint64_t p, int dir, int expect) 
     int rb = store_elem_get(f, cid, be, 8, &b);
     buf want;
     buf_init(&want);
-    val_of(p, &want);
+    val_of(p, big, &want);
     int ok = ra == expect && rb == expect &&
              (!expect || (a.len == want.len && !memcmp(a.p, want.data, a.len) && b.len == a.len && !memcmp(b.p, a.p, a.len)));
     buf_free(&want);
@@ -467,9 +467,20 @@ static int run_read(store *f, const char *cid, uint64_t p, int dir, int expect) 
     return ok;
 }
 
-static void test_read_ahead(store *f) {
+static int cid_cmp(const void *a, const void *b) { return memcmp(a, b, STORE_CID); }
+
+static void pop_end(store *f, const char *cid, uint64_t *at, int dir, int *ok) {
+    char be[8];
+    *ok &= run_read(f, cid, 1, *at, dir, 1);
+    pos_be(*at, be);
+    store_elem_drop(f, cid, be, 8);
+    *at += dir;
+}
+
+static void test_read_ahead(store *f, store *r) {
     char cids[3][STORE_CID];
     for (int c = 0; c < 3; c++) store_new_cid(f, cids[c]);
+    qsort(cids, 3, STORE_CID, cid_cmp);  /* the middle one has neighbours both ways in LevelDB */
     const char *cid = cids[1];
     buf v;
     buf_init(&v);
@@ -478,36 +489,43 @@ static void test_read_ahead(store *f) {
     for (int c = 0; c < 3; c++)
         for (uint64_t p = lo; p <= hi; p++) {
             pos_be(p, be);
-            val_of(p, &v);
+            val_of(p, c == 1, &v);
             store_elem_put(f, cids[c], be, 8, v.data, v.len);
         }
     store_set_applied(f, store_applied(f) + 1, 1);
     CHECK(store_write_batch(f) == 0);
+    int ok = 1;
+    uint64_t fills, hits, rf, rh;
+    for (int k = 0; k < 300; k++) pop_end(f, cid, &lo, 1, &ok);    /* runs within one batch: windows */
+    for (int k = 0; k < 300; k++) pop_end(f, cid, &hi, -1, &ok);
+    store_read_ahead_stats(f, &fills, &hits);
+    CHECK(fills >= 10 && hits >= 500);
+    ok &= run_read(r, cid, 1, lo, 1, 1) && run_read(r, cid, 1, lo + 1, 1, 1);  /* a read handle: lookups only */
+    store_read_ahead_stats(r, &rf, &rh);
+    CHECK(rf == 0 && rh == 0);
+    store_set_applied(f, store_applied(f) + 1, 1);
+    CHECK(store_write_batch(f) == 0);
     uint64_t seed = 12345;
-    int ok = 1, writes = 0;
+    int writes = 0;
     for (int step = 0; step < 4000 && lo <= hi; step++) {
         seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-        unsigned r = (unsigned)(seed >> 33);
-        int what = r % 16;
-        if (what < 5) {  /* pop left */
-            ok &= run_read(f, cid, lo, 1, 1);
-            pos_be(lo++, be);
-            store_elem_drop(f, cid, be, 8);
-        } else if (what < 10) {  /* pop right */
-            ok &= run_read(f, cid, hi, -1, 1);
-            pos_be(hi--, be);
-            store_elem_drop(f, cid, be, 8);
+        unsigned x = (unsigned)(seed >> 33);
+        int what = x % 16;
+        if (what < 5) {
+            pop_end(f, cid, &lo, 1, &ok);
+        } else if (what < 10) {
+            pop_end(f, cid, &hi, -1, &ok);
         } else if (what < 12) {  /* push at either end */
-            uint64_t p = r & 64 ? --lo : ++hi;
+            uint64_t p = x & 64 ? --lo : ++hi;
             pos_be(p, be);
-            val_of(p, &v);
+            val_of(p, 1, &v);
             store_elem_put(f, cid, be, 8, v.data, v.len);
-        } else if (what == 13) {  /* past the ends, and inside */
-            ok &= run_read(f, cid, hi + 1 + r % 3, 1, 0) && run_read(f, cid, lo - 1 - r % 3, -1, 0);
-            ok &= run_read(f, cid, lo + (r >> 8) % (hi - lo + 1), r & 1 ? 1 : -1, 1);
-        } else if (what == 14) {  /* the neighbours, untouched */
-            uint64_t p = 1000 + (r >> 4) % 1000;
-            ok &= run_read(f, cids[r & 1 ? 0 : 2], p, r & 2 ? 1 : -1, 1);
+        } else if (what == 12) {  /* past the ends, and inside */
+            ok &= run_read(f, cid, 1, hi + 1 + x % 3, 1, 0) && run_read(f, cid, 1, lo - 1 - x % 3, -1, 0);
+            ok &= run_read(f, cid, 1, lo + (x >> 8) % (hi - lo + 1), x & 1 ? 1 : -1, 1);
+        } else if (what == 13) {  /* the neighbours, untouched */
+            uint64_t p = 1000 + (x >> 4) % 1000;
+            ok &= run_read(f, cids[x & 1 ? 0 : 2], 0, p, x & 2 ? 1 : -1, 1);
         } else {
             store_set_applied(f, store_applied(f) + 1, 1);
             CHECK(store_write_batch(f) == 0);
@@ -518,7 +536,7 @@ static void test_read_ahead(store *f) {
     CHECK(writes > 50);
     store_set_applied(f, store_applied(f) + 1, 1);
     CHECK(store_write_batch(f) == 0);
-    CHECK(run_read(f, cid, lo, 1, lo <= hi) && run_read(f, cid, hi, -1, lo <= hi));
+    CHECK(run_read(f, cid, 1, lo, 1, lo <= hi) && run_read(f, cid, 1, hi, -1, lo <= hi));
     buf_free(&v);
 }
 
@@ -1013,7 +1031,7 @@ int main(void) {
     test_elements(f, r);
     test_walk_down(f, r);
     test_many_collections(f);
-    test_read_ahead(f);
+    test_read_ahead(f, r);
     store_reader_free(r);
     store_close(f);
     test_migration();

@@ -1289,6 +1289,7 @@ typedef struct ahead {
     char run_cid[STORE_CID];  /* the run being watched: its collection, */
     int run_dir;              /* direction */
     unsigned run;             /* and misses so far */
+    uint64_t fills, hits;     /* windows read, and reads they answered (store_read_ahead_stats) */
 } ahead;
 
 static void ahead_clear(store *f) {
@@ -1298,6 +1299,13 @@ static void ahead_clear(store *f) {
     a->n = 0;
     a->recs.len = 0;
     if (a->recs.cap > 4 * AHEAD_BYTES) { buf_free(&a->recs); buf_init(&a->recs); }
+}
+
+/* LevelDB changed: the window goes, and a run starts again (a pop per
+ * batch then stays a lookup: the window would not outlive the batch). */
+static void ahead_written(store *f) {
+    ahead_clear(f);
+    if (f->ra) f->ra->run_dir = 0;
 }
 
 static void ahead_free(store *f) {
@@ -1318,8 +1326,8 @@ static void ahead_rec(const ahead *a, size_t j, const char **sub, size_t *sublen
 
 /* -1: the window does not cover sub; 0: LevelDB has no such record; 1:
  * it does, into v. */
-static int ahead_find(const store *f, const char *cid, const char *sub, size_t sublen, sval *v) {
-    const ahead *a = f->ra;
+static int ahead_find(store *f, const char *cid, const char *sub, size_t sublen, sval *v) {
+    ahead *a = f->ra;
     if (!a || !a->dir || memcmp(a->cid, cid, STORE_CID)) return -1;
     const char *s, *val;
     size_t sl, vl;
@@ -1329,6 +1337,7 @@ static int ahead_find(const store *f, const char *cid, const char *sub, size_t s
         ahead_rec(a, a->n - 1, &s, &sl, &val, &vl);
         if (a->dir * raw_cmp(sub, sublen, s, sl) > 0) return -1;
     }
+    a->hits++;
     size_t lo = 0, hi = a->n;  /* binary search in walk order */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -1378,9 +1387,15 @@ static void ahead_fill(store *f, const char *k, size_t n, int dir, unsigned want
         size_t kl, vl;
         const char *key = leveldb_iter_key(it, &kl);
         if (kl < sizeof(prefix) || memcmp(key, prefix, sizeof(prefix))) break;
-        if (a->n == want || a->recs.len > AHEAD_BYTES) { a->to_end = 0; break; }
         const char *val = leveldb_iter_value(it, &vl);
+        if (a->recs.len + kl + vl > AHEAD_BYTES) {  /* a large first one: a plain lookup reads it */
+            if (!a->n) a->dir = 0;
+            a->to_end = 0;
+            break;
+        }
         ahead_push(a, key + sizeof(prefix), kl - sizeof(prefix), val, vl);
+        a->fills += a->n == 1;
+        if (a->n == want) { a->to_end = 0; break; }  /* not past it: the next may be large */
     }
     iter_check(it);
     leveldb_iter_destroy(it);
@@ -1440,6 +1455,11 @@ static int elem_read(store *f, const char *cid, const char *sub, size_t sublen, 
     return 1;
 }
 
+void store_read_ahead_stats(const store *f, uint64_t *fills, uint64_t *hits) {
+    *fills = f->ra ? f->ra->fills : 0;
+    *hits = f->ra ? f->ra->hits : 0;
+}
+
 int store_elem_get(store *f, const char *cid, const char *sub, size_t sublen, sval *v) {
     return elem_read(f, cid, sub, sublen, 0, v);
 }
@@ -1485,8 +1505,9 @@ static void iter_check(leveldb_iterator_t *it) {
 }
 
 static int raw_cmp(const char *a, size_t al, const char *b, size_t bl) {
-    int c = memcmp(a, b, al < bl ? al : bl);
-    return c ? c : al < bl ? -1 : al > bl;
+    size_t m = al < bl ? al : bl;
+    int c = m ? memcmp(a, b, m) : 0;
+    return c ? (c > 0) - (c < 0) : al < bl ? -1 : al > bl;
 }
 
 static int pend_raw_cmp(const void *x, const void *y) {
@@ -1845,8 +1866,7 @@ static void write_meta(leveldb_writebatch_t *wb, uint64_t applied, uint64_t term
 /* LevelDB's order of user keys: hash, then key bytes. */
 static int key_cmp(uint64_t ha, const char *a, size_t al, uint64_t hb, const char *b, size_t bl) {
     if (ha != hb) return ha < hb ? -1 : 1;
-    int c = memcmp(a, b, al < bl ? al : bl);
-    return c ? c : al < bl ? -1 : al > bl;
+    return raw_cmp(a, al, b, bl);
 }
 
 static int pend_cmp(const void *x, const void *y) {
@@ -1909,7 +1929,7 @@ static int store_write(store *f, int sync) {
     char *err = NULL;
     leveldb_write(f->db, sync ? f->wsync : f->wopts, out, &err);
     leveldb_writebatch_destroy(out);
-    ahead_clear(f);  /* LevelDB changed (or, failing, may have) */
+    ahead_written(f);  /* LevelDB changed (or, failing, may have) */
     if (err && space_error(err)) {
         logmsg(LL_WARNING, "Writing the state machine in %s failed: %s. It takes no writes until there is space; "
                "what was applied meanwhile is kept in memory. Its data is intact.", f->dir, err);
@@ -1964,6 +1984,7 @@ int store_recover(store *f) {
         exit(1);
     }
     f->ref = gen_ref_new(f->db);
+    ahead_written(f);
     free(f->no_space);
     f->no_space = NULL;
     if (store_write(f, 0) != 0) return f->no_space ? 1 : -1;
@@ -2428,7 +2449,7 @@ int store_build_install(store *f, store_build *b, uint64_t index, uint64_t term,
     f->seeds = 0;
     ovl_clear(&f->okeys);
     ovl_clear(&f->oelems);
-    ahead_clear(f);
+    ahead_written(f);
     keycache_clear(f->kc);
     f->ref->retired_path = gen_path(f->dir, f->gen);
     gen_ref_release(f->ref);  /* closed and removed now, or when its last view is freed */

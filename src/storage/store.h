@@ -223,6 +223,8 @@ int store_elem_get(store *f, const char *cid, const char *sub, size_t sublen, sv
  * run on, the writer reads LevelDB's next records with it, a window at a
  * time, until its next write. */
 int store_elem_get_run(store *f, const char *cid, const char *sub, size_t sublen, int dir, sval *v);
+/* Windows read so far, and the reads they answered (for tests). */
+void store_read_ahead_stats(const store *f, uint64_t *fills, uint64_t *hits);
 void store_elem_put(store *f, const char *cid, const char *sub, size_t sublen, const char *val, size_t vlen);
 /* 1 if it was there. */
 int store_elem_del(store *f, const char *cid, const char *sub, size_t sublen);
