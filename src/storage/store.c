@@ -1281,10 +1281,10 @@ static void iter_check(leveldb_iterator_t *it);
 #define AHEAD_BYTES (1 << 20)       /* and stops past this many bytes of values */
 typedef struct ahead {
     char cid[STORE_CID];
-    int dir;             /* 0: empty; 1: walked up from `from`; -1: down */
-    int to_end;          /* the walk passed the collection's last record that way */
-    buf from;            /* the sub-key the walk began at */
-    buf recs;            /* u32 sublen, sub, u32 vlen, val: in walk order */
+    int dir;             /* 0: empty; 1: the records go up from `from`; -1: down */
+    int bounded;         /* it covers from..to; else from on to the collection's end */
+    buf from, to;        /* sub-keys */
+    buf recs;            /* u32 sublen, sub, u32 vlen, val: in that order */
     size_t *at, n, cap;  /* where each record starts in recs */
     char run_cid[STORE_CID];  /* the run being watched: its collection, */
     int run_dir;              /* direction */
@@ -1311,6 +1311,7 @@ static void ahead_written(store *f) {
 static void ahead_free(store *f) {
     if (!f->ra) return;
     buf_free(&f->ra->from);
+    buf_free(&f->ra->to);
     buf_free(&f->ra->recs);
     free(f->ra->at);
     free(f->ra);
@@ -1332,11 +1333,7 @@ static int ahead_find(store *f, const char *cid, const char *sub, size_t sublen,
     const char *s, *val;
     size_t sl, vl;
     if (a->dir * raw_cmp(sub, sublen, a->from.data, a->from.len) < 0) return -1;
-    if (!a->to_end) {
-        if (!a->n) return -1;
-        ahead_rec(a, a->n - 1, &s, &sl, &val, &vl);
-        if (a->dir * raw_cmp(sub, sublen, s, sl) > 0) return -1;
-    }
+    if (a->bounded && a->dir * raw_cmp(sub, sublen, a->to.data, a->to.len) > 0) return -1;
     a->hits++;
     size_t lo = 0, hi = a->n;  /* binary search in walk order */
     while (lo < hi) {
@@ -1363,42 +1360,73 @@ static void ahead_push(ahead *a, const char *sub, size_t sublen, const char *val
     buf_append(&a->recs, val, vlen);
 }
 
+/* The sub-key 8 bytes at p as a big-endian number, less d (not below 0). */
+static void be_minus(const char *p, uint64_t d, char *out) {
+    uint64_t x = 0;
+    for (int i = 0; i < 8; i++) x = x << 8 | (unsigned char)p[i];
+    x = x > d ? x - d : 0;
+    for (int i = 0; i < 8; i++) out[i] = (char)(x >> (56 - 8 * i));
+}
+
 /* Reads up to want records of the collection from element key k (n bytes,
- * its sub-key from 1 + STORE_CID) on, in direction dir, into the window. */
+ * its sub-key from 1 + STORE_CID) on, in direction dir, into the window.
+ * A run down over 8-byte sub-keys (a list's positions) walks up to k from
+ * want - 1 positions below it: LevelDB steps up much faster than down. */
 static void ahead_fill(store *f, const char *k, size_t n, int dir, unsigned want) {
     ahead *a = f->ra;
     ahead_clear(f);
+    const char *sub = k + 1 + STORE_CID;
+    size_t sublen = n - 1 - STORE_CID;
+    int up_to_k = dir < 0 && sublen == 8;
+    char start[1 + STORE_CID + 8];
+    memcpy(start, k, 1 + STORE_CID);
+    if (up_to_k) {
+        be_minus(sub, want - 1, start + 1 + STORE_CID);
+        dir = 1;
+    }
     memcpy(a->cid, k + 1, STORE_CID);
-    a->from.len = 0;
-    buf_append(&a->from, k + 1 + STORE_CID, n - 1 - STORE_CID);
+    a->from.len = a->to.len = 0;
+    buf_append(&a->from, up_to_k ? start + 1 + STORE_CID : sub, sublen);
     a->dir = dir;
-    a->to_end = 1;
-    char prefix[1 + STORE_CID];
-    memcpy(prefix, k, sizeof(prefix));
+    a->bounded = 0;
+    const char *prefix = k;  /* 1 + STORE_CID bytes */
     leveldb_iterator_t *it = leveldb_create_iterator(db_of(f), f->ropts);
-    leveldb_iter_seek(it, k, n);  /* the first record at or past k */
-    if (dir < 0) {  /* down: the last at or before it */
+    leveldb_iter_seek(it, up_to_k ? start : k, n);  /* the first record at or past it */
+    if (dir < 0) {  /* down: the last at or before k */
         size_t kl = 0;
         const char *at = leveldb_iter_valid(it) ? leveldb_iter_key(it, &kl) : NULL;
         if (!at) leveldb_iter_seek_to_last(it);
         else if (raw_cmp(at, kl, k, n) > 0) leveldb_iter_prev(it);
     }
+    int last = 0;  /* stopped short of the collection's end: it covers up to the last record read */
     for (; leveldb_iter_valid(it); dir > 0 ? leveldb_iter_next(it) : leveldb_iter_prev(it)) {
         size_t kl, vl;
         const char *key = leveldb_iter_key(it, &kl);
-        if (kl < sizeof(prefix) || memcmp(key, prefix, sizeof(prefix))) break;
+        if (kl < 1 + STORE_CID || memcmp(key, prefix, 1 + STORE_CID)) break;
+        if (up_to_k && raw_cmp(key, kl, k, n) > 0) {  /* past k: it covers up to k */
+            a->bounded = 1;
+            buf_append(&a->to, sub, sublen);
+            break;
+        }
         const char *val = leveldb_iter_value(it, &vl);
         if (a->recs.len + kl + vl > AHEAD_BYTES) {  /* a large first one: a plain lookup reads it */
             if (!a->n) a->dir = 0;
-            a->to_end = 0;
+            last = 1;
             break;
         }
-        ahead_push(a, key + sizeof(prefix), kl - sizeof(prefix), val, vl);
+        ahead_push(a, key + 1 + STORE_CID, kl - 1 - STORE_CID, val, vl);
         a->fills += a->n == 1;
-        if (a->n == want) { a->to_end = 0; break; }  /* not past it: the next may be large */
+        if (a->n == want) { last = 1; break; }  /* not past it: the next may be large */
     }
     iter_check(it);
     leveldb_iter_destroy(it);
+    if (last && a->n) {
+        const char *ls, *lv;
+        size_t lsl, lvl;
+        ahead_rec(a, a->n - 1, &ls, &lsl, &lv, &lvl);
+        a->bounded = 1;
+        buf_append(&a->to, ls, lsl);
+    }
 }
 
 /* A miss in direction dir (0: not part of a run): whether to read ahead,
