@@ -453,7 +453,8 @@ static void pos_be(uint64_t p, char *be) {
 static void val_of(uint64_t p, int big, buf *b) {
     b->len = 0;
     buf_printf(b, "v%llu:", (unsigned long long)p);
-    if (big && p % 7 == 0) for (int k = 0; k < 200000; k++) buf_append(b, "x", 1);  /* windows fill by bytes */
+    size_t n = !big ? 0 : p == 1990 ? 1200000 : p % 7 == 0 ? 200000 : 0;  /* windows fill by bytes; one is over */
+    for (size_t k = 0; k < n; k++) buf_append(b, "x", 1);
 }
 
 static int run_read(store *f, const char *cid, int big, uint64_t p, int dir, int expect) {
@@ -502,12 +503,16 @@ static void read_ahead_with(store *f, store *r) {
     CHECK(store_write_batch(f) == 0);
     int ok = 1;
     uint64_t fills, hits, rf, rh;
+    /* runs within one batch: windows (a read is counted twice: run_read reads with and without a run) */
     uint64_t fills0, hits0;
     store_read_ahead_stats(f, &fills0, &hits0);
-    for (int k = 0; k < 300; k++) pop_end(f, cid, &lo, 1, &ok);    /* runs within one batch: windows */
-    for (int k = 0; k < 300; k++) pop_end(f, cid, &hi, -1, &ok);
+    for (int k = 0; k < 300; k++) pop_end(f, cid, &lo, 1, &ok);
     store_read_ahead_stats(f, &fills, &hits);
-    CHECK(fills - fills0 >= 10 && hits - hits0 >= 500);
+    CHECK(fills - fills0 >= 5 && hits - hits0 >= 500);
+    store_read_ahead_stats(f, &fills0, &hits0);
+    for (int k = 0; k < 300; k++) pop_end(f, cid, &hi, -1, &ok);  /* past the 1.2 MB one at 1990 */
+    store_read_ahead_stats(f, &fills, &hits);
+    CHECK(fills - fills0 >= 5 && hits - hits0 >= 500);
     ok &= run_read(r, cid, 1, lo, 1, 1) && run_read(r, cid, 1, lo + 1, 1, 1);  /* a read handle: lookups only */
     store_read_ahead_stats(r, &rf, &rh);
     CHECK(rf == 0 && rh == 0);

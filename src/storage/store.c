@@ -1288,7 +1288,8 @@ typedef struct ahead {
     size_t *at, n, cap;  /* where each record starts in recs */
     char run_cid[STORE_CID];  /* the run being watched: its collection, */
     int run_dir;              /* direction */
-    unsigned run;             /* and misses so far */
+    unsigned run;             /* and misses so far; */
+    int run_down;             /* its windows below the pops are over the byte bound: walk down */
     uint64_t fills, hits;     /* windows read, and reads they answered (store_read_ahead_stats) */
 } ahead;
 
@@ -1377,7 +1378,7 @@ static void ahead_fill(store *f, const char *k, size_t n, int dir, unsigned want
     ahead_clear(f);
     const char *sub = k + 1 + STORE_CID;
     size_t sublen = n - 1 - STORE_CID;
-    int up_to_k = dir < 0 && sublen == 8;
+    int up_to_k = dir < 0 && sublen == 8 && !a->run_down;
     char start[1 + STORE_CID + 8];
     memcpy(start, k, 1 + STORE_CID);
     if (up_to_k) {
@@ -1412,6 +1413,7 @@ static void ahead_fill(store *f, const char *k, size_t n, int dir, unsigned want
         if (a->recs.len + kl + vl > AHEAD_BYTES) {  /* a large first one: a plain lookup reads it */
             if (!a->n) a->dir = 0;
             last = 1;
+            a->run_down = up_to_k;  /* short of k: this run's windows walk down from their pop */
             break;
         }
         ahead_push(a, key + 1 + STORE_CID, kl - 1 - STORE_CID, val, vl);
@@ -1420,6 +1422,10 @@ static void ahead_fill(store *f, const char *k, size_t n, int dir, unsigned want
     }
     iter_check(it);
     leveldb_iter_destroy(it);
+    if (a->run_down && up_to_k) {
+        ahead_fill(f, k, n, -1, want);
+        return;
+    }
     if (last && a->n) {
         const char *ls, *lv;
         size_t lsl, lvl;
@@ -1444,6 +1450,7 @@ static unsigned ahead_want(store *f, const char *cid, int dir) {
         memcpy(a->run_cid, cid, STORE_CID);
         a->run_dir = dir;
         a->run = 0;
+        a->run_down = 0;
     }
     return a->run ? 4u << a->run : 0;
 }
@@ -1464,7 +1471,7 @@ static int elem_read(store *f, const char *cid, const char *sub, size_t sublen, 
     unsigned want = got < 0 ? ahead_want(f, cid, dir) : 0;
     if (want) {
         ahead_fill(f, k, n, dir, want);
-        got = ahead_find(f, cid, sub, sublen, v);  /* the walk began at sub: it covers it */
+        got = ahead_find(f, cid, sub, sublen, v);  /* -1 if it stopped short of sub: a lookup then */
     }
     if (got < 0) {
         char *err = NULL;
