@@ -1318,6 +1318,47 @@ def store_checked_first(cmd, ra, rb):
     return cmd[0].upper().endswith("STORE") and ra.startswith(b"-WRONGTYPE") and rb.startswith(b"-ERR")
 
 
+LIST_RUN_KEYS = ["lr0", "lr1", "lr2"]
+
+
+_RUN = {"key": "lr0", "end": "LPOP"}
+
+
+def random_list_run_cmd(r):
+    """Mostly pops at either end of a few long lists, in runs (the same key and end for several commands), with
+    moves between the lists and reads near the ends."""
+    if r.random() < 0.15: _RUN.update(key=r.choice(LIST_RUN_KEYS), end=r.choice(["LPOP", "RPOP"]))
+    k = _RUN["key"]
+    x = r.random()
+    if x < 0.6: return [_RUN["end"], k]
+    if x < 0.66: return [r.choice(["LPOP", "RPOP"]), k, str(r.randint(0, 12))]
+    if x < 0.75: return ["LMOVE", k, r.choice(LIST_RUN_KEYS), r.choice(["LEFT", "RIGHT"]), r.choice(["LEFT", "RIGHT"])]
+    if x < 0.78: return ["RPOPLPUSH", k, r.choice(LIST_RUN_KEYS)]
+    if x < 0.86: return ["LINDEX", k, str(r.choice([0, -1, 1, -2, r.randint(-40, 40)]))]
+    if x < 0.91: return ["LRANGE", k] + r.choice([["0", "3"], ["-4", "-1"]])
+    if x < 0.94: return ["LLEN", k]
+    return [r.choice(["LPUSH", "RPUSH"]), k, "p%d" % r.randrange(10 ** 6)]
+
+
+def test_list_runs(d):
+    """Runs of pops at both ends of three lists of 1,500 elements (some of 300 kB), with moves between them,
+    pipelined in hundreds (one batch on raftkv's side, where pops in a row read ahead), byte for byte; then the
+    lists whole."""
+    r = random.Random(d.seed + 41)
+    d.both("FLUSHALL")
+    for k in LIST_RUN_KEYS:
+        for chunk in range(3):
+            els = ["%s:%d:%s" % (k, chunk * 500 + i, "x" * (300000 if i % 97 == 13 else r.randrange(20)))
+                   for i in range(500)]
+            d.compare(["RPUSH", k] + els, "list runs: fill")
+    n, d.nrandom = d.nrandom, min(d.nrandom, 4000)
+    try:
+        random_pipelines(d, r, random_list_run_cmd, lambda c, ra, rb: ra == rb, "list runs")
+    finally:
+        d.nrandom = n
+    for k in LIST_RUN_KEYS: d.compare(["LRANGE", k, "0", "-1"], "list runs: final")
+
+
 def test_redis_units(d):
     """The behaviours Redis 7.0's own type units (hash, list, set, zset) check, as command scripts of our own
     (tests/redis_units.py), byte for byte, each script pipelined; the suite runs them on a follower of a three-node
@@ -1987,7 +2028,7 @@ def test_transactions(d):
                 for c in pair: c.close()
 
 TESTS = [test_script, test_extreme, test_patterns, test_raw_protocol, test_expiry, test_transactions, test_random,
-         test_pipelined, test_final_state, test_bitmaps, test_hashes, test_sets, test_lists, test_zsets, test_auth_nopass, test_protected_mode, test_acl, test_acl_random]
+         test_pipelined, test_final_state, test_bitmaps, test_hashes, test_sets, test_lists, test_list_runs, test_zsets, test_auth_nopass, test_protected_mode, test_acl, test_acl_random]
 TESTS_PASSWORD = [test_auth_password, test_config_set_requirepass]
 
 
