@@ -203,10 +203,11 @@ jepsen: build/raftkv-server-san
 clitools: build/raftkv-server-san
 	tests/clitools.sh build/raftkv-server-san
 
-# Builds use both cores (-j); the suites run one at a time.
+# Builds use both cores (-j); the suites run one at a time, but for the two
+# that only compute, each beside one that mostly waits (tests/run.sh).
 test: test-deps
 	@$(MAKE) --no-print-directory -j$$(nproc) src/raftkv-server src/raftkv-check-log
-	@tests/run.sh unit sim linearize integration cluster hostile membership diskfault jepsen differential expiry auth tls clitools fuzz-smoke
+	@tests/run.sh unit linearize integration sim+cluster hostile membership diskfault fuzz-smoke+jepsen differential expiry auth tls clitools
 
 bench: all
 	utils/bench
