@@ -203,11 +203,15 @@ jepsen: build/raftkv-server-san
 clitools: build/raftkv-server-san
 	tests/clitools.sh build/raftkv-server-san
 
-# Builds use both cores (-j); the suites run one at a time, but for the two
+# Builds use both cores (-j); the suites run one at a time, but for the three
 # that only compute, each beside one that mostly waits (tests/run.sh).
+# Everything the suites run is built first, so that the suites run beside
+# one another never build the same files.
+TEST_BUILDS := $(UNIT_TESTS:%=build/%) build/test_wal build/raftkv-check-log-san build/raftkv-server-san \
+	build/test_server build/sim_raft build/faultfs.so
 test: test-deps
-	@$(MAKE) --no-print-directory -j$$(nproc) src/raftkv-server src/raftkv-check-log
-	@tests/run.sh unit linearize integration sim+cluster hostile membership diskfault fuzz-smoke+jepsen differential expiry auth tls clitools
+	@$(MAKE) --no-print-directory -j$$(nproc) src/raftkv-server src/raftkv-check-log $(TEST_BUILDS)
+	@tests/run.sh unit+integration linearize sim+cluster hostile membership diskfault fuzz-smoke+jepsen differential expiry auth tls clitools
 
 bench: all
 	utils/bench
