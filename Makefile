@@ -205,10 +205,12 @@ clitools: build/raftkv-server-san
 
 # Builds use both cores (-j); the suites run one at a time, but for the three
 # that only compute, each beside one that mostly waits (tests/run.sh).
-# Everything the suites run is built first, so that the suites run beside
-# one another never build the same files.
+# What the suites run is built first, so that suites run beside one another
+# never build the same files (fuzz-smoke, beside jepsen, builds build/fuzz
+# only), and the test programs' objects are kept, not rebuilt by the suites.
 TEST_BUILDS := $(UNIT_TESTS:%=build/%) build/test_wal build/raftkv-check-log-san build/raftkv-server-san \
 	build/test_server build/sim_raft build/faultfs.so
+.SECONDARY: $(UNIT_TESTS:%=build/san/tests/%.o) build/san/tests/test_wal.o build/san/tests/sim_raft.o
 test: test-deps
 	@$(MAKE) --no-print-directory -j$$(nproc) src/raftkv-server src/raftkv-check-log $(TEST_BUILDS)
 	@tests/run.sh unit+integration linearize sim+cluster hostile membership diskfault fuzz-smoke+jepsen differential expiry auth tls clitools
