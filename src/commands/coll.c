@@ -103,6 +103,8 @@ void coll_note_size(coll *c, size_t n) {
     if (n >= STORE_LARGE_VALUE) c->meta[STORE_META - 1] |= STORE_COLL_LARGE;
 }
 
+int coll_large(const coll *c) { return c->meta[STORE_META - 1] & STORE_COLL_LARGE; }
+
 static void put_be(char *p, uint64_t v) {
     for (int i = 0; i < 8; i++) p[i] = (char)(v >> (56 - 8 * i));
 }

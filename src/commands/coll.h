@@ -41,6 +41,8 @@ void coll_save(cmdctx *x, const rstr *key, coll *c);
 void coll_remove(cmdctx *x, int argc, rstr *argv, int type, size_t len);
 /* A member or value of n bytes was written: a large one marks c large. */
 void coll_note_size(coll *c, size_t n);
+/* Whether c has held such an element. */
+int coll_large(const coll *c);
 
 /* The hashed sub-key of member p[0..n) into b (replacing its content). */
 void coll_sub(const coll *c, buf *b, const char *p, size_t n);

@@ -49,8 +49,11 @@ static void elem_get(cmdctx *x, const coll *l, uint64_t i, sval *v) {
     if (!store_elem_get(x->f, l->meta, be, 8, v)) lacks(l, i);
 }
 
-/* The same for a pop at where: pops in a row read ahead (store.h). */
+/* The same for a pop at where: pops in a row read ahead (store.h), but
+ * not in a list that has held an element of a megabyte or more (a window
+ * would read such a one twice: its bound is a megabyte). */
 static void end_get(cmdctx *x, const coll *l, uint64_t i, int where, sval *v) {
+    if (coll_large(l)) { elem_get(x, l, i, v); return; }
     char be[8];
     pos_sub(l, i, be);
     if (!store_elem_get_run(x->f, l->meta, be, 8, where == LEFT ? 1 : -1, v)) lacks(l, i);
