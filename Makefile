@@ -15,10 +15,13 @@ INC := $(SRC_DIRS:%=-Isrc/%)
 SERVER_SRC := $(wildcard $(SRC_DIRS:%=src/%/*.c))
 DEPFLAGS = -MMD -MP
 
-.PHONY: all deps test-deps run test test-long unit sim linearize integration cluster hostile membership diskfault differential expiry clitools auth tls bench clean \
+.PHONY: all release deps test-deps run test test-long unit sim linearize integration cluster hostile membership diskfault differential expiry clitools auth tls bench clean \
 	fuzz fuzz-smoke fuzz-build fuzz-corpus jepsen
 
 all: deps src/raftkv-server src/raftkv-check-log
+
+# The release build alone (make test builds it beside a suite).
+release: src/raftkv-server src/raftkv-check-log
 
 deps:
 	@deps/install.sh
@@ -203,8 +206,9 @@ jepsen: build/raftkv-server-san
 clitools: build/raftkv-server-san
 	tests/clitools.sh build/raftkv-server-san
 
-# Builds use both cores (-j); the suites run one at a time, but for the three
-# that only compute, each beside one that mostly waits (tests/run.sh).
+# Builds use both cores (-j); the suites run one at a time, but for the ones
+# that only compute (and the release build), each beside one that mostly
+# waits (tests/run.sh).
 # What the suites run is built first, so that suites run beside one another
 # never build the same files (fuzz-smoke, beside jepsen, builds build/fuzz
 # only), and the test programs' objects are kept, not rebuilt by the suites.
@@ -212,8 +216,8 @@ TEST_BUILDS := $(UNIT_TESTS:%=build/%) build/test_wal build/raftkv-check-log-san
 	build/test_server build/sim_raft build/faultfs.so
 .SECONDARY: $(UNIT_TESTS:%=build/san/tests/%.o) build/san/tests/test_wal.o build/san/tests/sim_raft.o
 test: test-deps
-	@$(MAKE) --no-print-directory -j$$(nproc) src/raftkv-server src/raftkv-check-log $(TEST_BUILDS)
-	@tests/run.sh unit+integration linearize sim+cluster hostile membership diskfault fuzz-smoke+jepsen differential expiry auth tls clitools
+	@$(MAKE) --no-print-directory -j$$(nproc) $(TEST_BUILDS)
+	@tests/run.sh unit+linearize+integration sim+cluster hostile membership diskfault fuzz-smoke+jepsen differential expiry auth release+tls clitools
 
 bench: all
 	utils/bench
