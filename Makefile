@@ -217,7 +217,7 @@ TEST_BUILDS := $(UNIT_TESTS:%=build/%) build/test_wal build/raftkv-check-log-san
 .SECONDARY: $(UNIT_TESTS:%=build/san/tests/%.o) build/san/tests/test_wal.o build/san/tests/sim_raft.o
 test: test-deps
 	@$(MAKE) --no-print-directory -j$$(nproc) $(TEST_BUILDS)
-	@tests/run.sh unit+linearize+integration sim+cluster hostile membership diskfault fuzz-smoke+jepsen differential expiry auth release+tls clitools
+	@tests/run.sh unit+linearize+integration cluster hostile membership diskfault fuzz-smoke+jepsen sim+differential expiry auth release+tls clitools
 
 bench: all
 	utils/bench

@@ -597,6 +597,12 @@ def test_slow_follower_keeps_link(cl):
     for attempt in range(3):
         lead = cl.leader()
         fol = cl.followers(lead)[0]
+
+        def steady():  # the follower caught up and replicating: the entry goes to it at once
+            i = cl.info(lead)
+            return "repl=replicate" in i.get("raft_node%d" % fol, "") and \
+                ("match=%s," % i["raft_last_log_index"]) in i.get("raft_node%d" % fol, "")
+        wait_for(steady, 30)
         before, lost0 = cl.info(lead), links_lost(cl, lead)
         cl.pause(fol)
         try:
