@@ -922,6 +922,163 @@ static store *sync_reopen(store *f, const char *d, char **err) {
     return store_open(d, err);
 }
 
+/* ---- strings kept out of line, in chunks ---- */
+
+static void fill(char *p, size_t n, unsigned seed) {
+    for (size_t i = 0; i < n; i++) p[i] = (char)(seed + i * 131 + (i >> 16));
+}
+
+static int holds(store *f, const char *k, const char *want, size_t n) {
+    sval v;
+    int found = store_get(f, k, strlen(k), &v);
+    int ok = want ? found && v.type == STORE_STRING && v.len == n && !memcmp(v.p, want, n) && v.p[n] == '\0' : !found;
+    sval_free(&v);
+    return ok;
+}
+
+/* Through a view: the element records that follow key (its chunks), and
+ * its collection id (cid, when it has one). */
+static int chunks_in_view(store *f, const char *key, char *cid) {
+    uint64_t idx, term, keys;
+    store_view *v = store_view_new(f, &idx, &term, &keys);
+    store_view_elements(v);
+    const char *k, *val;
+    size_t kl, vl;
+    int r, mine = 0, n = 0;
+    while ((r = store_view_next(v, &k, &kl, &val, &vl))) {
+        if (r == 1) {
+            mine = kl == strlen(key) && !memcmp(k, key, kl);
+            sval d;
+            if (mine && cid && store_value_decode(val, vl, &d) && d.type == STORE_CHUNKS) memcpy(cid, d.p, STORE_CID);
+        }
+        n += r == 2 && mine;
+    }
+    store_view_free(v);
+    return n;
+}
+
+/* Every key's type through an iterator (they are strings here): how many. */
+static int strings_iterated(store *f) {
+    store_iter *it = store_iter_new(f, 0);
+    const char *k;
+    size_t kl;
+    uint64_t h, e;
+    int n = 0;
+    while (store_iter_next(it, &k, &kl, &h, &e)) n += store_iter_type(it) == STORE_STRING ? 1 : -1000;
+    store_iter_free(it);
+    return n;
+}
+
+/* A string of more than STORE_CHUNK bytes reads back whole (with its open
+ * batch, from a read handle pinned or not, a view, after a restart and
+ * through an image), is a string to TYPE and SCAN, has its length without
+ * its bytes (store_get_head), keeps its chunks through EXPIRE and RENAME,
+ * copies, and leaves its chunks to be reclaimed once overwritten or
+ * deleted. The start-up check counts its chunks. */
+static void test_chunks(void) {
+    char d[64], *err = NULL, c1[STORE_CID], c2[STORE_CID];
+    store *f = fresh(d), *r = store_reader_new(f);
+    const size_t sz[] = {STORE_CHUNK, STORE_CHUNK + 1, 3 * STORE_CHUNK, STORE_LARGE_VALUE + 7};
+    const char *names[] = {"c0", "c1", "c2", "c3"};
+    const int chunks[] = {0, 2, 3, 17};
+    char *val[4];
+    for (int i = 0; i < 4; i++) {
+        val[i] = malloc(sz[i]);
+        fill(val[i], sz[i], (unsigned)i);
+        store_put(f, names[i], 2, val[i], sz[i], 0);
+    }
+    int ok = 1;
+    for (int i = 0; i < 4; i++) ok &= holds(f, names[i], val[i], sz[i]) && holds(r, names[i], NULL, 0);
+    CHECK(ok);  /* the writer's open batch; a read handle sees none of it */
+    store_set_applied(f, store_applied(f) + 1, 1);
+    CHECK(store_write_batch(f) == 0);
+    store_reader_pin(r);
+    for (int i = 0; i < 4; i++) {
+        sval h;
+        CHECK(holds(f, names[i], val[i], sz[i]) && holds(r, names[i], val[i], sz[i]));
+        CHECK(chunks_in_view(f, names[i], NULL) == chunks[i]);
+        CHECK(store_get_head(r, names[i], 2, &h) && h.type == STORE_STRING && h.len == sz[i] &&
+              (chunks[i] ? h.p == NULL : h.p != NULL));
+        sval_free(&h);
+    }
+    store_reader_unpin(r);
+    CHECK(holds(r, "c3", val[3], sz[3]) && strings_iterated(f) == 4 && strings_iterated(r) == 4);
+    CHECK(store_is_large(r, "c3", 2) && !store_is_large(r, "c2", 2));
+    uint64_t idx, term, keys;
+    store_view *v = store_view_new(f, &idx, &term, &keys);
+    sval got;
+    CHECK(store_view_get(v, "c2", 2, &got) && got.len == sz[2] && !memcmp(got.p, val[2], sz[2]));
+    sval_free(&got);
+    /* a pinned handle keeps its point in time while the writer overwrites */
+    store_reader_pin(r);
+    chunks_in_view(f, "c2", c2);
+    store_expire(f, "c2", 2, 9000);  /* the same chunks, another expiry */
+    store_put(f, "c3", 2, val[2], sz[2], 0);
+    store_put(f, "c3", 2, val[1], sz[1], 0);  /* twice in one batch */
+    store_set_applied(f, store_applied(f) + 1, 1);
+    CHECK(store_write_batch(f) == 0);
+    CHECK(holds(r, "c3", val[3], sz[3]) && store_view_get(v, "c3", 2, &got) && got.len == sz[3]);
+    sval_free(&got);
+    store_view_free(v);
+    store_reader_unpin(r);
+    CHECK(holds(r, "c3", val[1], sz[1]) && holds(f, "c2", val[2], sz[2]) && expiry_of(f, "c2") == 9000);
+    CHECK(chunks_in_view(f, "c2", c1) == 3 && !memcmp(c1, c2, STORE_CID));  /* EXPIRE wrote no chunk */
+    /* RENAME moves the metadata only; COPY copies the chunks */
+    CHECK(store_move(f, "c2", 2, "m2", 2) == 1 && store_copy(f, "m2", 2, "k2", 2) == 1);
+    CHECK(holds(f, "c2", NULL, 0) && holds(f, "m2", val[2], sz[2]) && holds(f, "k2", val[2], sz[2]));
+    CHECK(expiry_of(f, "m2") == 9000 && expiry_of(f, "k2") == 9000);
+    store_set_applied(f, store_applied(f) + 1, 1);
+    CHECK(store_write_batch(f) == 0);
+    chunks_in_view(f, "m2", c1);
+    CHECK(!memcmp(c1, c2, STORE_CID) && chunks_in_view(f, "k2", NULL) == 3);
+    /* overwritten small, then deleted: the chunks go once reclaimed */
+    store_put(f, "m2", 2, "s", 1, 0);
+    CHECK(store_del(f, "c1", 2, NULL) == 1 && holds(f, "m2", "s", 1) && holds(f, "c1", NULL, 0));
+    chunks_in_view(f, "c1", c1);
+    store_reader_free(r);
+    f = sync_reopen(f, d, &err);  /* the start-up check: markers, chunks not yet reclaimed */
+    CHECK(f != NULL);
+    if (!f) { fprintf(stderr, "%s\n", err); exit(1); }
+    CHECK(count_elems(f, c2) == 3 && count_elems(f, c1) == 2);
+    tick(f, 2);
+    CHECK(count_elems(f, c2) == 0 && count_elems(f, c1) == 0);
+    CHECK(holds(f, "c0", val[0], sz[0]) && holds(f, "k2", val[2], sz[2]) && holds(f, "c3", val[1], sz[1]));
+    CHECK(store_keys(f) == 5);  /* c0, c3, k2, m2 and tick's key */
+    CHECK(store_is_large(f, "c3", 2) == 0);
+    /* through an image, into another store */
+    char d2[64];
+    store *g = fresh(d2);
+    store_build *b = store_build_new(g, &err);
+    v = store_view_new(f, &idx, &term, &keys);
+    store_view_elements(v);
+    const char *k, *vv;
+    size_t kl, vl;
+    int rr, built = 1;
+    while ((rr = store_view_next(v, &k, &kl, &vv, &vl)))
+        built &= (rr == 1 ? store_build_put(g, b, k, kl, vv, vl, 0, &err) : store_build_elem(g, b, k, kl, vv, vl, &err)) == 0;
+    store_view_free(v);
+    CHECK(built && store_build_install(g, b, idx, term, 0, NULL, "1=127.0.0.1:1@2", NULL, 0, &err) == 0);
+    CHECK(holds(g, "k2", val[2], sz[2]) && holds(g, "c3", val[1], sz[1]));
+    CHECK(store_keys(g) == 5);
+    store_close(g);
+    remove_dir(d2);
+    store_close(f);
+    remove_dir(d);
+    for (int i = 0; i < 4; i++) free(val[i]);
+
+    /* metadata counting more chunks than there are */
+    f = fresh(d);
+    char m[STORE_CHUNKS_META] = {0};
+    store_new_cid(f, m);
+    store_elem_put(f, m, "\0\0\0\0", 4, "x", 1);
+    m[STORE_CID] = 2;
+    m[STORE_META] = 1;
+    store_put_typed(f, "bad", 3, STORE_CHUNKS, m, sizeof(m), 0);
+    CHECK(sync_reopen(f, d, &err) == NULL && err && strstr(err, "holds 1 elements of a collection whose metadata says 2"));
+    free(err);
+    remove_dir(d);
+}
+
 /* What the start-up check refuses, and what it lets through: elements of
  * no collection; two keys of one collection, and then a live collection
  * marked garbage; a collection deleted with its elements still there
@@ -1057,6 +1214,7 @@ int main(void) {
     test_migration();
     test_elements_verified();
     test_elements_refused();
+    test_chunks();
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

@@ -85,6 +85,12 @@ int key_get(cmdctx *x, const rstr *key, sval *v) {
     return 0;
 }
 
+int key_head(cmdctx *x, const rstr *key, sval *v) {
+    if (store_get_head(x->f, key->p, key->len, v) && !key_expired(x, v->expire)) return 1;
+    sval_free(v);
+    return 0;
+}
+
 int key_get_string(cmdctx *x, const rstr *key, sval *v) {
     if (!key_get(x, key, v)) return 0;
     if (v->type == STORE_STRING) return 1;
@@ -98,7 +104,8 @@ void key_set(cmdctx *x, const rstr *key, const char *p, size_t len, uint64_t exp
 }
 
 void key_set_expiry(cmdctx *x, const rstr *key, const sval *v, uint64_t expire) {
-    store_put_typed(x->f, key->p, key->len, v->type, v->p, v->len, expire);
+    (void)v;
+    store_expire(x->f, key->p, key->len, expire);
 }
 
 const char *type_name(int type) {

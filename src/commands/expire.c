@@ -60,7 +60,7 @@ static void expire_generic(cmdctx *x, int argc, rstr *argv, int secs, int rel, c
     if (!x->f) return;  /* the time is the entry's: checked again at apply */
     when = (secs ? when * 1000 : when) + base;
     sval v;
-    if (!key_get(x, &argv[1], &v) || !expire_allowed(flags, v.expire, when)) {
+    if (!key_head(x, &argv[1], &v) || !expire_allowed(flags, v.expire, when)) {
         reply_int(x->out, 0);
         sval_free(&v);
         return;
@@ -81,7 +81,7 @@ void persist_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     if (!x->f) return;
     sval v;
-    int had = key_get(x, &argv[1], &v) && v.expire;
+    int had = key_head(x, &argv[1], &v) && v.expire;
     if (had) key_set_expiry(x, &argv[1], &v, 0);
     sval_free(&v);
     reply_int(x->out, had);
@@ -92,7 +92,7 @@ void persist_command(cmdctx *x, int argc, rstr *argv) {
 static void ttl_generic(cmdctx *x, rstr *argv, int ms, int absolute) {
     sval v;
     long long t = -2;
-    if (key_get(x, &argv[1], &v)) {
+    if (key_head(x, &argv[1], &v)) {
         t = -1;
         if (v.expire) {
             t = absolute ? (long long)v.expire : (long long)v.expire - (long long)x->time_ms;

@@ -34,12 +34,15 @@ int incr_ll(cmdctx *x, long long *v, long long by);
 int key_expired(const cmdctx *x, uint64_t expire);
 /* 1 and v filled (sval_free() it) when key is live, else 0. */
 int key_get(cmdctx *x, const rstr *key, sval *v);
+/* The same for what needs its type, expiry or length only: a string the
+ * store keeps out of line comes without its bytes (store_get_head). */
+int key_head(cmdctx *x, const rstr *key, sval *v);
 /* As key_get, for a command that works on strings only: 1 with a string,
  * 0 without the key, -1 (WRONGTYPE answered) when it holds another type. */
 int key_get_string(cmdctx *x, const rstr *key, sval *v);
 /* Writes key's value, with its expiry (0: none). */
 void key_set(cmdctx *x, const rstr *key, const char *p, size_t len, uint64_t expire);
-/* Writes v (a value of any type read from key) back with another expiry. */
+/* Gives key (live: read into v) another expiry, its value unchanged. */
 void key_set_expiry(cmdctx *x, const rstr *key, const sval *v, uint64_t expire);
 /* Redis's name of a type (TYPE, SCAN TYPE). */
 const char *type_name(int type);

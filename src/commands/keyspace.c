@@ -26,7 +26,7 @@ void exists_command(cmdctx *x, int argc, rstr *argv) { read_job_run(x, argc, arg
 void type_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     sval v;
-    int live = key_get(x, &argv[1], &v);
+    int live = key_head(x, &argv[1], &v);
     reply_simple(x->out, live ? type_name(v.type) : "none");
     sval_free(&v);
 }

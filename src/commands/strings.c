@@ -39,8 +39,13 @@ void mget_command(cmdctx *x, int argc, rstr *argv) { read_job_run(x, argc, argv)
 void strlen_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     sval v;
-    int r = key_get_string(x, &argv[1], &v);
-    if (r >= 0) reply_int(x->out, r ? (long long)v.len : 0);
+    int r = key_head(x, &argv[1], &v);
+    if (r && v.type != STORE_STRING) {
+        sval_free(&v);
+        reply_error(x->out, ERR_WRONGTYPE);
+        return;
+    }
+    reply_int(x->out, r ? (long long)v.len : 0);
     sval_free(&v);
 }
 

@@ -170,10 +170,10 @@ int store_value_decode(const char *raw, size_t n, sval *v) {
     v->expire = tag & VAL_TTL ? get_u64(raw + t - 8) : 0;
     v->type = tag & VAL_TYPE ? (unsigned char)raw[t] : STORE_STRING;
     if ((tag & VAL_TTL && !v->expire) || (tag & VAL_VERSION && !v->version)) return 0;
-    if (tag & VAL_TYPE && (v->type < STORE_HASH || v->type > STORE_ZSET)) return 0;
+    if (tag & VAL_TYPE && (v->type < STORE_HASH || v->type > STORE_CHUNKS)) return 0;
     v->p = raw + h;
     v->len = n - h;
-    return 1;
+    return v->type != STORE_CHUNKS || v->len == STORE_CHUNKS_META;
 }
 
 /* A stored value that does not decode is damage LevelDB's checksums did
@@ -1082,6 +1082,8 @@ static char *get_raw(store *f, uint64_t h, const char *key, size_t klen, size_t 
     return own;
 }
 
+/* The stored form of key, decoded (a string kept out of line: its
+ * metadata, type STORE_CHUNKS). */
 static int get_hashed(store *f, uint64_t h, const char *key, size_t klen, sval *v) {
     size_t n = 0;
     int known;
@@ -1091,8 +1093,113 @@ static int get_hashed(store *f, uint64_t h, const char *key, size_t klen, sval *
     return v->raw != NULL;
 }
 
+/* ---- strings kept out of line, in chunks (store.h: STORE_CHUNK) ---- */
+
+static void chunk_sub(char *sub, uint64_t i) {
+    for (int b = 0; b < 4; b++) sub[b] = (char)(i >> (24 - 8 * b));
+}
+
+/* Chunk i of a string of total bytes, as read (sub, val) onto out at
+ * *off; 0 when it is not that chunk: damage, or a bug. */
+static int chunk_take(char *out, uint64_t total, uint64_t i, uint64_t *off, const char *sub, size_t sublen,
+                      const char *val, size_t vlen) {
+    char want[4];
+    chunk_sub(want, i);
+    uint64_t len = total - *off < STORE_CHUNK ? total - *off : STORE_CHUNK;
+    if (sublen != 4 || memcmp(sub, want, 4) || vlen != len || !len) return 0;
+    memcpy(out + *off, val, vlen);
+    *off += vlen;
+    return 1;
+}
+
+static void iter_check(leveldb_iterator_t *it);
+
+/* The next of a string's chunks (records starting with prefix) on a
+ * LevelDB iterator: 1, or 0 past them. */
+static int chunks_db_next(leveldb_iterator_t *it, const char *prefix, int *started, const char **sub, size_t *sublen,
+                          const char **val, size_t *vlen) {
+    if (*started) leveldb_iter_next(it);
+    *started = 1;
+    if (!leveldb_iter_valid(it)) {
+        iter_check(it);
+        return 0;
+    }
+    size_t n;
+    const char *k = leveldb_iter_key(it, &n);
+    if (n < 1 + STORE_CID || memcmp(k, prefix, 1 + STORE_CID)) return 0;
+    *sub = k + 1 + STORE_CID;
+    *sublen = n - 1 - STORE_CID;
+    *val = leveldb_iter_value(it, vlen);
+    return 1;
+}
+
+/* v (metadata of type STORE_CHUNKS) becomes the string it stands for,
+ * its chunks read through f (the writer: with its open batch), or with
+ * db and ro from that point in time (a view). */
+static void chunks_join(store *f, leveldb_t *db, const leveldb_readoptions_t *ro, sval *v) {
+    char prefix[1 + STORE_CID];
+    prefix[0] = 'e';
+    memcpy(prefix + 1, v->p, STORE_CID);
+    uint64_t count = get_u64(v->p + STORE_CID), total = get_u64(v->p + STORE_META), off = 0, i = 0;
+    int bad = count != (total + STORE_CHUNK - 1) / STORE_CHUNK || total >= SIZE_MAX || !count;
+    char *out = bad ? NULL : xmalloc((size_t)total + 1);
+    const char *sub, *val;
+    size_t sublen, vlen;
+    if (!bad && db) {
+        leveldb_iterator_t *it = leveldb_create_iterator(db, ro);
+        leveldb_iter_seek(it, prefix, sizeof(prefix));
+        int started = 0;
+        while (!bad && chunks_db_next(it, prefix, &started, &sub, &sublen, &val, &vlen))
+            bad = i == count || !chunk_take(out, total, i++, &off, sub, sublen, val, vlen);
+        leveldb_iter_destroy(it);
+    } else if (!bad) {
+        store_elems *it = store_elems_new(f, prefix + 1, "", 0);
+        while (!bad && store_elems_next(it, &sub, &sublen, &val, &vlen))
+            bad = i == count || !chunk_take(out, total, i++, &off, sub, sublen, val, vlen);
+        store_elems_free(it);
+    }
+    if (bad || i != count || off != total) {
+        logmsg(LL_WARNING, "A string kept in %llu chunks (%llu bytes) lacks one, or has one too many or of the "
+               "wrong size. Stopping: never answer wrongly", (unsigned long long)count, (unsigned long long)total);
+        abort();
+    }
+    out[total] = '\0';
+    uint64_t expire = v->expire, version = v->version;
+    sval_free(v);
+    *v = (sval){out, out, (size_t)total, expire, version, STORE_STRING};
+}
+
+/* A read handle that is not pinned reads LevelDB as it is at each call:
+ * a string's metadata and its chunks must come from one point in time,
+ * or a write between them could have replaced them. */
+static int get_whole(store *f, uint64_t h, const char *key, size_t klen, sval *v) {
+    if (!get_hashed(f, h, key, klen, v) || v->type != STORE_CHUNKS) return v->raw != NULL;
+    if (!f->owner || f->pin) {
+        chunks_join(f, NULL, NULL, v);
+        return 1;
+    }
+    sval_free(v);
+    const leveldb_snapshot_t *snap = leveldb_create_snapshot(db_of(f));
+    leveldb_readoptions_set_snapshot(f->ropts, snap);
+    int found = get_hashed(f, h, key, klen, v);
+    if (found && v->type == STORE_CHUNKS) chunks_join(f, NULL, NULL, v);
+    leveldb_readoptions_set_snapshot(f->ropts, NULL);
+    leveldb_release_snapshot(db_of(f), snap);
+    return found;
+}
+
 int store_get(store *f, const char *key, size_t klen, sval *v) {
-    return get_hashed(f, store_key_hash(key, klen), key, klen, v);
+    return get_whole(f, store_key_hash(key, klen), key, klen, v);
+}
+
+int store_get_head(store *f, const char *key, size_t klen, sval *v) {
+    if (!get_hashed(f, store_key_hash(key, klen), key, klen, v)) return 0;
+    if (v->type == STORE_CHUNKS) {
+        v->len = (size_t)get_u64(v->p + STORE_META);
+        v->p = NULL;
+        v->type = STORE_STRING;
+    }
+    return 1;
 }
 
 /* Every change of a key comes here: the overlay and the key cache follow it. */
@@ -1177,10 +1284,31 @@ void store_put(store *f, const char *key, size_t klen, const char *val, size_t v
     store_put_typed(f, key, klen, STORE_STRING, val, vlen, expire);
 }
 
+/* A string of more than STORE_CHUNK bytes: its chunks, under a new id,
+ * then its metadata under the key. */
+static void put_chunks(store *f, const char *key, size_t klen, const char *val, size_t vlen, uint64_t expire) {
+    char meta[STORE_CHUNKS_META], sub[4];
+    uint64_t count = (vlen + STORE_CHUNK - 1) / STORE_CHUNK;
+    store_new_cid(f, meta);
+    for (uint64_t i = 0; i < count; i++) {
+        size_t off = (size_t)i * STORE_CHUNK;
+        chunk_sub(sub, i);
+        store_elem_put(f, meta, sub, 4, val + off, vlen - off < STORE_CHUNK ? vlen - off : STORE_CHUNK);
+    }
+    set_u64(meta + STORE_CID, count);
+    meta[STORE_META - 1] = vlen >= STORE_LARGE_VALUE ? STORE_COLL_LARGE : 0;
+    set_u64(meta + STORE_META, vlen);
+    store_put_typed(f, key, klen, STORE_CHUNKS, meta, sizeof(meta), expire);
+}
+
 void store_put_typed(store *f, const char *key, size_t klen, int type, const char *val, size_t vlen,
                      uint64_t expire) {
     assert(!f->owner);  /* a read handle never writes */
     assert(type == STORE_STRING || (vlen >= STORE_META && vlen <= STORE_META_MAX));
+    if (type == STORE_STRING && vlen > STORE_CHUNK) {
+        put_chunks(f, key, klen, val, vlen, expire);
+        return;
+    }
     uint64_t was, h = store_key_hash(key, klen);
     char cid[STORE_CID];
     int coll;
@@ -1217,9 +1345,18 @@ static int del_key(store *f, const char *key, size_t klen, uint64_t *expire, int
 
 int store_del(store *f, const char *key, size_t klen, uint64_t *expire) { return del_key(f, key, klen, expire, 0); }
 
-int store_copy(store *f, const char *src, size_t slen, const char *dst, size_t dlen) {
+void store_expire(store *f, const char *key, size_t klen, uint64_t expire) {
     sval v;
-    if (!store_get(f, src, slen, &v)) return 0;
+    int found = get_hashed(f, store_key_hash(key, klen), key, klen, &v);
+    assert(found);
+    (void)found;
+    store_put_typed(f, key, klen, v.type, v.p, v.len, expire);
+    sval_free(&v);
+}
+
+int store_copy(store *f, const char *src, size_t slen, const char *dst, size_t dlen) {
+    sval v;  /* a string kept in chunks is copied as a collection is */
+    if (!get_hashed(f, store_key_hash(src, slen), src, slen, &v)) return 0;
     if (v.type == STORE_STRING) {
         store_put(f, dst, dlen, v.p, v.len, v.expire);
         sval_free(&v);
@@ -1242,8 +1379,8 @@ int store_copy(store *f, const char *src, size_t slen, const char *dst, size_t d
 }
 
 int store_move(store *f, const char *src, size_t slen, const char *dst, size_t dlen) {
-    sval v;
-    if (!store_get(f, src, slen, &v)) return 0;
+    sval v;  /* a string kept in chunks moves with its metadata, its chunks staying */
+    if (!get_hashed(f, store_key_hash(src, slen), src, slen, &v)) return 0;
     del_key(f, src, slen, NULL, 1);
     store_put_typed(f, dst, dlen, v.type, v.p, v.len, v.expire);
     sval_free(&v);
@@ -2144,7 +2281,7 @@ int store_iter_next(store_iter *i, const char **key, size_t *klen, uint64_t *has
             *klen = i->dn - 9;
             *hash = i->dhash;
             *expire = v.expire;
-            i->type = v.type;
+            i->type = v.type == STORE_CHUNKS ? STORE_STRING : v.type;
             i->step = 1;  /* at the next call: the key stays valid until then */
             return 1;
         }
@@ -2156,7 +2293,7 @@ int store_iter_next(store_iter *i, const char **key, size_t *klen, uint64_t *has
         *klen = q->klen;
         *hash = q->hash;
         *expire = v.expire;
-        i->type = v.type;
+        i->type = v.type == STORE_CHUNKS ? STORE_STRING : v.type;
         return 1;
     }
 }
@@ -2304,6 +2441,7 @@ int store_view_get(store_view *v, const char *key, size_t klen, sval *out) {
     out->raw = xstrndup(val, vlen);
     leveldb_free(val);
     value_decode(out->raw, vlen, out);
+    if (out->type == STORE_CHUNKS) chunks_join(NULL, v->ref->db, v->ro, out);
     return 1;
 }
 

@@ -162,7 +162,18 @@ int store_is_large(store *f, const char *key, size_t klen);
 /* What a key holds. A string's stored form carries no type (as before
  * types existed); any other's bytes are the collection's metadata
  * (docs/collections.md). */
-enum { STORE_STRING = 0, STORE_HASH = 1, STORE_LIST = 2, STORE_SET = 3, STORE_ZSET = 4 };
+enum { STORE_STRING = 0, STORE_HASH = 1, STORE_LIST = 2, STORE_SET = 3, STORE_ZSET = 4, STORE_CHUNKS = 5 };
+/* A string longer than STORE_CHUNK is kept out of line: its key's record
+ * is metadata of type STORE_CHUNKS (STORE_META, then the string's length,
+ * 8 bytes little-endian), and its bytes are element records of
+ * STORE_CHUNK bytes (sub-key: the chunk's number, 4 bytes big-endian).
+ * A LevelDB block then never holds more than one chunk beside the small
+ * records around it: a lookup that lands on a small key's block reads
+ * kilobytes, not the whole of a large value (docs/performance.md). The
+ * store's own: store_get() and store_iter_type() hand such a key out as
+ * a STORE_STRING with all its bytes; images carry it as a collection. */
+#define STORE_CHUNK (64u << 10)
+#define STORE_CHUNKS_META (STORE_META + 8)
 
 /* A value read: its bytes (p, len: inside raw, NUL-terminated), expiry
  * (0: none), version: the index of the entry that last wrote it (0:
@@ -177,12 +188,19 @@ int store_value_decode(const char *raw, size_t n, sval *v);
  * filled when key is stored (whatever its expiry), else 0. */
 int store_get(store *f, const char *key, size_t klen, sval *v);
 
+/* The same without a string's bytes when it is kept out of line (p NULL,
+ * len its length): for what needs a key's type, expiry or length only. */
+int store_get_head(store *f, const char *key, size_t klen, sval *v);
+
 /* Only inside an apply, before its store_set_applied(). Iterators and
  * views read LevelDB only, never the open batch. */
 void store_put(store *f, const char *key, size_t klen, const char *val, size_t vlen, uint64_t expire);
 /* The same for a value of any type (store_put: a string). */
 void store_put_typed(store *f, const char *key, size_t klen, int type, const char *val, size_t vlen,
                      uint64_t expire);
+/* Gives key (which must be stored) the expiry expire (0: none), its
+ * value unchanged, without reading or writing a value kept out of line. */
+void store_expire(store *f, const char *key, size_t klen, uint64_t expire);
 /* 1 if it was stored, with its expiry in *expire (may be NULL). */
 int store_del(store *f, const char *key, size_t klen, uint64_t *expire);
 void store_clear(store *f);
