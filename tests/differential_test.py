@@ -1391,6 +1391,7 @@ def random_long_string_cmd(r):
     if x < 0.66: return ["RENAME", k, k2]
     if x < 0.69: return ["COPY", k, k2] + (["REPLACE"] if r.random() < 0.5 else [])
     if x < 0.74: return ["SETBIT", k, edge(), str(r.randrange(2))]
+    if x < 0.76: return ["GETBIT", k, str(r.choice([0, 7, 524287, 524288, r.randrange(4000000)]))]
     if x < 0.78: return ["BITCOUNT", k] + ([] if r.random() < 0.5 else [str(r.randrange(-70000, 70000)), "-1"])
     if x < 0.81: return ["MGET"] + LONG_KEYS
     if x < 0.84: return ["SET", k, _long_payload(r), "KEEPTTL"] if r.random() < 0.5 else ["SETNX", k, _long_payload(r)]

@@ -69,6 +69,20 @@ void setbit_command(cmdctx *x, int argc, rstr *argv) {
         return;
     }
     if (!x->f) return;
+    sval v;
+    int r = key_head_string(x, &argv[1], &v);
+    if (r < 0) return;
+    if (r && !v.p) {  /* kept in chunks: the byte's own */
+        char b = 0;
+        if ((off >> 3) < v.len) store_read_part(x->f, argv[1].p, argv[1].len, off >> 3, 1, &b);
+        int old = bit_at(&b, 1, off & 7);
+        bit_put(&b, off & 7, (int)bit);
+        store_write_part(x->f, argv[1].p, argv[1].len, off >> 3, &b, 1);
+        reply_int(x->out, old);
+        sval_free(&v);
+        return;
+    }
+    sval_free(&v);
     edit e;
     if (!edit_open(x, &argv[1], (size_t)(off >> 3) + 1, &e)) return;
     int old = bit_at(e.p, e.n, off);
@@ -84,8 +98,14 @@ void getbit_command(cmdctx *x, int argc, rstr *argv) {
     uint64_t off;
     if (!arg_offset(x, &argv[2], 0, 1, &off)) return;
     sval v;
-    int found = key_get_string(x, &argv[1], &v);
-    if (found >= 0) reply_int(x->out, found ? bit_at(v.p, v.len, off) : 0);
+    int found = key_head_string(x, &argv[1], &v);
+    if (found > 0 && !v.p && (off >> 3) < v.len) {  /* kept in chunks: the byte's own */
+        char b;
+        store_read_part(x->f, argv[1].p, argv[1].len, off >> 3, 1, &b);
+        reply_int(x->out, bit_at(&b, 1, off & 7));
+    } else if (found >= 0) {
+        reply_int(x->out, found && v.p ? bit_at(v.p, v.len, off) : 0);
+    }
     sval_free(&v);
 }
 

@@ -91,6 +91,14 @@ int key_head(cmdctx *x, const rstr *key, sval *v) {
     return 0;
 }
 
+int key_head_string(cmdctx *x, const rstr *key, sval *v) {
+    if (!key_head(x, key, v)) return 0;
+    if (v->type == STORE_STRING) return 1;
+    sval_free(v);
+    reply_error(x->out, ERR_WRONGTYPE);
+    return -1;
+}
+
 int key_get_string(cmdctx *x, const rstr *key, sval *v) {
     if (!key_get(x, key, v)) return 0;
     if (v->type == STORE_STRING) return 1;

@@ -37,6 +37,10 @@ int key_get(cmdctx *x, const rstr *key, sval *v);
 /* The same for what needs its type, expiry or length only: a string the
  * store keeps out of line comes without its bytes (store_get_head). */
 int key_head(cmdctx *x, const rstr *key, sval *v);
+/* key_head for a command on strings only (as key_get_string): a string
+ * with p NULL is kept out of line, read and written by parts
+ * (store_read_part, store_write_part). */
+int key_head_string(cmdctx *x, const rstr *key, sval *v);
 /* As key_get, for a command that works on strings only: 1 with a string,
  * 0 without the key, -1 (WRONGTYPE answered) when it holds another type. */
 int key_get_string(cmdctx *x, const rstr *key, sval *v);

@@ -39,13 +39,8 @@ void mget_command(cmdctx *x, int argc, rstr *argv) { read_job_run(x, argc, argv)
 void strlen_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     sval v;
-    int r = key_head(x, &argv[1], &v);
-    if (r && v.type != STORE_STRING) {
-        sval_free(&v);
-        reply_error(x->out, ERR_WRONGTYPE);
-        return;
-    }
-    reply_int(x->out, r ? (long long)v.len : 0);
+    int r = key_head_string(x, &argv[1], &v);
+    if (r >= 0) reply_int(x->out, r ? (long long)v.len : 0);
     sval_free(&v);
 }
 
@@ -55,7 +50,7 @@ void getrange_command(cmdctx *x, int argc, rstr *argv) {
     long long start, end;
     if (!arg_ll(x, &argv[2], &start) || !arg_ll(x, &argv[3], &end)) return;
     sval v;
-    int found = key_get_string(x, &argv[1], &v);
+    int found = key_head_string(x, &argv[1], &v);
     if (found < 0) return;
     long long len = found ? (long long)v.len : 0;
     if (!found || (start < 0 && end < 0 && start > end)) goto empty;
@@ -65,7 +60,15 @@ void getrange_command(cmdctx *x, int argc, rstr *argv) {
     if (end < 0) end = 0;
     if (end >= len) end = len - 1;
     if (start > end || len == 0) goto empty;
-    reply_bulk(x->out, v.p + start, (size_t)(end - start + 1));
+    size_t n = (size_t)(end - start + 1);
+    if (v.p) {
+        reply_bulk(x->out, v.p + start, n);
+    } else {  /* kept in chunks: the ones the range covers */
+        char *part = xmalloc(n);
+        store_read_part(x->f, argv[1].p, argv[1].len, (uint64_t)start, n, part);
+        reply_bulk(x->out, part, n);
+        free(part);
+    }
     sval_free(&v);
     return;
 empty:
@@ -433,10 +436,16 @@ void append_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     if (!x->f) return;  /* how long the result gets depends on the data */
     sval v;
-    int found = key_get_string(x, &argv[1], &v);
+    int found = key_head_string(x, &argv[1], &v);
     if (found < 0) return;
     size_t n = found ? v.len : 0;
     if (found && too_long(x, (long long)n, (long long)argv[2].len)) { sval_free(&v); return; }
+    if (found && !v.p) {  /* kept in chunks: the last one and those after it */
+        store_write_part(x->f, argv[1].p, argv[1].len, n, argv[2].p, argv[2].len);
+        reply_int(x->out, (long long)(n + argv[2].len));
+        sval_free(&v);
+        return;
+    }
     buf b;
     buf_init(&b);
     buf_append(&b, found ? v.p : "", n);
@@ -457,11 +466,17 @@ void setrange_command(cmdctx *x, int argc, rstr *argv) {
     if (argv[3].len && too_long(x, off, (long long)argv[3].len)) return;
     if (!x->f) return;
     sval v;
-    int found = key_get_string(x, &argv[1], &v);
+    int found = key_head_string(x, &argv[1], &v);
     if (found < 0) return;
     size_t n = found ? v.len : 0;
     if (argv[3].len == 0) { reply_int(x->out, (long long)n); sval_free(&v); return; }
     size_t need = (size_t)off + argv[3].len, len = n > need ? n : need;
+    if (found && !v.p) {  /* kept in chunks: the ones the range covers */
+        store_write_part(x->f, argv[1].p, argv[1].len, (uint64_t)off, argv[3].p, argv[3].len);
+        reply_int(x->out, (long long)len);
+        sval_free(&v);
+        return;
+    }
     char *nv = xmalloc(len);
     memset(nv, 0, len);
     if (found) memcpy(nv, v.p, n);

@@ -1192,6 +1192,80 @@ int store_get(store *f, const char *key, size_t klen, sval *v) {
     return get_whole(f, store_key_hash(key, klen), key, klen, v);
 }
 
+/* key's string kept in chunks: its metadata (STORE_CHUNKS_META bytes)
+ * into meta and its expiry; anything else there is a caller's bug. */
+static void chunks_meta(store *f, const char *key, size_t klen, char *meta, uint64_t *expire) {
+    sval v;
+    int found = get_hashed(f, store_key_hash(key, klen), key, klen, &v);
+    if (!found || v.type != STORE_CHUNKS) {
+        logmsg(LL_WARNING, "A part of a string kept in chunks was asked of a key that holds none. Stopping: a bug");
+        abort();
+    }
+    memcpy(meta, v.p, STORE_CHUNKS_META);
+    *expire = v.expire;
+    sval_free(&v);
+}
+
+/* Chunk i of the string of total bytes under cid, checked. */
+static void chunk_get(store *f, const char *cid, uint64_t i, uint64_t total, sval *c) {
+    char sub[4];
+    chunk_sub(sub, i);
+    uint64_t want = total - i * STORE_CHUNK < STORE_CHUNK ? total - i * STORE_CHUNK : STORE_CHUNK;
+    if (!store_elem_get(f, cid, sub, 4, c) || c->len != want) {
+        logmsg(LL_WARNING, "Chunk %llu of a string of %llu bytes is missing or of the wrong size. Stopping: never "
+               "answer wrongly", (unsigned long long)i, (unsigned long long)total);
+        abort();
+    }
+}
+
+void store_read_part(store *f, const char *key, size_t klen, uint64_t off, size_t n, char *out) {
+    assert(!f->owner || f->pin);  /* the metadata and its chunks from one point in time */
+    char meta[STORE_CHUNKS_META];
+    uint64_t expire, total;
+    chunks_meta(f, key, klen, meta, &expire);
+    total = get_u64(meta + STORE_META);
+    assert(off <= total && n <= total - off);
+    while (n) {
+        sval c;
+        chunk_get(f, meta, off / STORE_CHUNK, total, &c);
+        size_t at = (size_t)(off % STORE_CHUNK), take = c.len - at < n ? c.len - at : n;
+        memcpy(out, c.p + at, take);
+        sval_free(&c);
+        out += take;
+        off += take;
+        n -= take;
+    }
+}
+
+void store_write_part(store *f, const char *key, size_t klen, uint64_t off, const char *p, size_t n) {
+    assert(!f->owner);
+    char meta[STORE_CHUNKS_META], sub[4];
+    uint64_t expire;
+    chunks_meta(f, key, klen, meta, &expire);
+    uint64_t total = get_u64(meta + STORE_META), end = off + n, nt = end > total ? end : total;
+    char *chunk = xmalloc(STORE_CHUNK);
+    /* from the chunk the write (or the zeros before it) starts in */
+    for (uint64_t i = (off < total ? off : total) / STORE_CHUNK; n && i <= (nt - 1) / STORE_CHUNK; i++) {
+        uint64_t start = i * STORE_CHUNK, len = nt - start < STORE_CHUNK ? nt - start : STORE_CHUNK;
+        memset(chunk, 0, (size_t)len);
+        if (start < total) {
+            sval c;
+            chunk_get(f, meta, i, total, &c);
+            memcpy(chunk, c.p, c.len);
+            sval_free(&c);
+        }
+        uint64_t from = off > start ? off : start, to = end < start + len ? end : start + len;
+        if (from < to) memcpy(chunk + (from - start), p + (from - off), (size_t)(to - from));
+        chunk_sub(sub, i);
+        store_elem_put(f, meta, sub, 4, chunk, (size_t)len);
+    }
+    free(chunk);
+    set_u64(meta + STORE_CID, (nt + STORE_CHUNK - 1) / STORE_CHUNK);
+    if (nt >= STORE_LARGE_VALUE) meta[STORE_META - 1] |= STORE_COLL_LARGE;
+    set_u64(meta + STORE_META, nt);
+    store_put_typed(f, key, klen, STORE_CHUNKS, meta, sizeof(meta), expire);  /* the same id: a new version */
+}
+
 int store_get_head(store *f, const char *key, size_t klen, sval *v) {
     if (!get_hashed(f, store_key_hash(key, klen), key, klen, v)) return 0;
     if (v->type == STORE_CHUNKS) {

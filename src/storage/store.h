@@ -192,6 +192,15 @@ int store_get(store *f, const char *key, size_t klen, sval *v);
  * len its length): for what needs a key's type, expiry or length only. */
 int store_get_head(store *f, const char *key, size_t klen, sval *v);
 
+/* A string kept out of line (store_get_head: p NULL), by parts. Reads
+ * through the store or a pinned read handle: n bytes from off, which
+ * must lie inside it, into out. */
+void store_read_part(store *f, const char *key, size_t klen, uint64_t off, size_t n, char *out);
+/* Inside an apply: n bytes written at off, zeros between its end and off
+ * when off lies past it; its expiry kept. Only the chunks the write
+ * touches are written again. */
+void store_write_part(store *f, const char *key, size_t klen, uint64_t off, const char *p, size_t n);
+
 /* Only inside an apply, before its store_set_applied(). Iterators and
  * views read LevelDB only, never the open batch. */
 void store_put(store *f, const char *key, size_t klen, const char *val, size_t vlen, uint64_t expire);
