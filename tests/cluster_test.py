@@ -916,6 +916,11 @@ def test_hash_by_snapshot(cl):
                     for k0 in range(0, 2000, 500)])
         c.call("ZPOPMIN", "img:z", "10")
         c.call("ZREM", "img:z", "z1999", "nosuch")
+        long = bytes(range(256)) * 1200  # 300 kB: a string kept in chunks, changed by parts
+        c.call("SET", "img:long", long)
+        c.call("SETRANGE", "img:long", "65530", "abcdefghijkl")
+        c.call("APPEND", "img:long", "tail")
+        long = long[:65530] + b"abcdefghijkl" + long[65542:] + b"tail"
     compact_all(cl, fol)
     cl.start(fol)
     check(wait_for(lambda: int(cl.info(fol)["raft_snapshots_received"]) > images, 60), "the follower got an image")
@@ -929,6 +934,8 @@ def test_hash_by_snapshot(cl):
         check(c.call("LRANGE", "img:one", "0", "-1") == [b"x"], "a list whose only element moved within it")
         got = c.call("LRANGE", "img:list", "0", "-1")
         check(len(got) == 1500 and got[699] == b"mid" and b"e3" not in got, "a list of 1,500 changed inside")
+        check(c.call("GET", "img:long") == long and c.call("GETRANGE", "img:long", "65528", "65545") == long[65528:65546],
+              "a string of 300 kB changed by parts, whole and in part")
         check(c.call("ZCARD", "img:z") == 1989 and c.call("ZSCORE", "img:z", "z100") == b"3" and
               len(c.call("ZRANGEBYSCORE", "img:z", "5", "(6")) == 21, "a sorted set of 1,989 (two records a member)")
     digests = {i: cl.call(i, "DEBUG", "DIGEST") for i in (1, 2, 3)}

@@ -1386,7 +1386,8 @@ def random_long_string_cmd(r):
     if x < 0.52: return [r.choice(["STRLEN", "TYPE", "EXISTS", "TTL"]), k]
     if x < 0.55: return ["SUBSTR", k, str(r.randrange(-70000, 70000)), str(r.randrange(-70000, 70000))]
     if x < 0.58: return ["GETSET", k, _long_payload(r)]
-    if x < 0.60: return ["GETDEL", k]
+    if x < 0.59: return ["GETDEL", k]
+    if x < 0.60: return ["GETEX", k] + r.choice([["PERSIST"], ["EX", "1000"], []])
     if x < 0.63: return ["EXPIRE", k, "1000"] if r.random() < 0.5 else ["PERSIST", k]
     if x < 0.66: return ["RENAME", k, k2]
     if x < 0.69: return ["COPY", k, k2] + (["REPLACE"] if r.random() < 0.5 else [])
@@ -1394,7 +1395,9 @@ def random_long_string_cmd(r):
     if x < 0.76: return ["GETBIT", k, str(r.choice([0, 7, 524287, 524288, r.randrange(4000000)]))]
     if x < 0.78: return ["BITCOUNT", k] + ([] if r.random() < 0.5 else [str(r.randrange(-70000, 70000)), "-1"])
     if x < 0.81: return ["MGET"] + LONG_KEYS
-    if x < 0.84: return ["SET", k, _long_payload(r), "KEEPTTL"] if r.random() < 0.5 else ["SETNX", k, _long_payload(r)]
+    if x < 0.84: return r.choice([["SET", k, _long_payload(r), "KEEPTTL"], ["SETNX", k, _long_payload(r)],
+                                  ["SET", k, _long_payload(r), "XX", "GET"], ["SET", k, _long_payload(r), "NX"],
+                                  ["MSETNX", k, _long_payload(r), k2, "x"], ["RENAMENX", k, k2], ["TOUCH", k, k2]])
     if x < 0.86: return ["INCR", k] if r.random() < 0.7 else ["LPUSH", k, "x"]  # another type: WRONGTYPE after
     if x < 0.88: return ["DEL", k]
     return ["STRLEN", k]

@@ -1073,8 +1073,21 @@ static void test_chunks(void) {
     store_elem_put(f, m, "\0\0\0\0", 4, "x", 1);
     m[STORE_CID] = 2;
     m[STORE_META] = 1;
+    m[STORE_META + 2] = 1;  /* 64 KB + 1 bytes: two chunks */
     store_put_typed(f, "bad", 3, STORE_CHUNKS, m, sizeof(m), 0);
     CHECK(sync_reopen(f, d, &err) == NULL && err && strstr(err, "holds 1 elements of a collection whose metadata says 2"));
+    free(err);
+    remove_dir(d);
+
+    /* a length that does not take that many chunks */
+    f = fresh(d);
+    memset(m, 0, sizeof(m));
+    store_new_cid(f, m);
+    store_elem_put(f, m, "\0\0\0\0", 4, "x", 1);
+    m[STORE_CID] = 1;
+    m[STORE_META] = 1;
+    store_put_typed(f, "bad", 3, STORE_CHUNKS, m, sizeof(m), 0);
+    CHECK(sync_reopen(f, d, &err) == NULL && err && strstr(err, "malformed values"));
     free(err);
     remove_dir(d);
 }
@@ -1132,6 +1145,46 @@ static void test_chunk_parts(void) {
     free(ref);
     free(got);
     free(src);
+}
+
+/* Chunks go by their keys once their string is deleted, flushed (from
+ * the open batch and from LevelDB) or overwritten, a pass at a time for
+ * a string of more chunks than one pass deletes; the start-up check
+ * passes in between. */
+static void test_chunks_reclaimed(void) {
+    char d[64], *err = NULL, ca[STORE_CID], cb[STORE_CID], cc[STORE_CID];
+    store *f = fresh(d);
+    size_t big = 1030 * (size_t)STORE_CHUNK;  /* more chunks than a pass deletes (1,024 records) */
+    char *v = malloc(big);
+    fill(v, big, 3);
+    store_put(f, "ra", 2, v, 3 * STORE_CHUNK, 0);
+    store_put(f, "rc", 2, v, big, 0);
+    store_set_applied(f, store_applied(f) + 1, 1);
+    CHECK(store_write_batch(f) == 0);
+    store_put(f, "rb", 2, v + 1, 2 * STORE_CHUNK + 1, 0);  /* in the open batch only */
+    chunks_in_view(f, "ra", ca);
+    chunks_in_view(f, "rc", cc);
+    store_clear(f);
+    f = sync_reopen(f, d, &err);  /* markers written, nothing reclaimed yet */
+    CHECK(f != NULL);
+    if (!f) { fprintf(stderr, "%s\n", err); exit(1); }
+    CHECK(count_elems(f, ca) == 3 && count_elems(f, cc) == 1030 && store_keys(f) == 0);
+    tick(f, 1);
+    CHECK(count_elems(f, ca) + count_elems(f, cc) > 0);  /* one pass: not all of them */
+    tick(f, 2);
+    CHECK(count_elems(f, ca) == 0 && count_elems(f, cc) == 0);
+    store_put(f, "rb", 2, v, 2 * STORE_CHUNK + 1, 0);
+    store_set_applied(f, store_applied(f) + 1, 1);
+    CHECK(store_write_batch(f) == 0);
+    chunks_in_view(f, "rb", cb);
+    store_put(f, "rb", 2, "short", 5, 0);  /* overwritten: its chunks go */
+    f = sync_reopen(f, d, &err);
+    CHECK(f && count_elems(f, cb) == 3 && holds(f, "rb", "short", 5));
+    if (f) tick(f, 1);
+    CHECK(f && count_elems(f, cb) == 0);
+    store_close(f);
+    remove_dir(d);
+    free(v);
 }
 
 /* What the start-up check refuses, and what it lets through: elements of
@@ -1271,6 +1324,7 @@ int main(void) {
     test_elements_refused();
     test_chunks();
     test_chunk_parts();
+    test_chunks_reclaimed();
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

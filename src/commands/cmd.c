@@ -221,7 +221,7 @@ void cmd_expire(store *f, uint64_t time_ms, int argc, rstr *argv) {
     cmdctx x = {f, NULL, NULL, bounded(time_ms), 0, 0, 0, 0, 0, 0};
     for (int i = 0; i < argc; i++) {
         sval v;
-        int expired = store_get(f, argv[i].p, argv[i].len, &v) && key_expired(&x, v.expire);
+        int expired = store_get_head(f, argv[i].p, argv[i].len, &v) && key_expired(&x, v.expire);
         sval_free(&v);
         if (expired && store_del(f, argv[i].p, argv[i].len, NULL)) cmd_expired_keys++;
     }

@@ -34,14 +34,14 @@ static int coll_from(cmdctx *x, sval *v, int found, int type, size_t len, coll *
 }
 
 int coll_get(cmdctx *x, const rstr *key, int type, size_t len, coll *c) {
-    sval v;
-    int found = key_get(x, key, &v);
+    sval v;  /* a string's bytes are not needed: WRONGTYPE */
+    int found = key_head(x, key, &v);
     return coll_from(x, &v, found, type, len, c);
 }
 
 int coll_get_either(cmdctx *x, const rstr *key, int type, size_t len, int type2, size_t len2, coll *c) {
     sval v;
-    int found = key_get(x, key, &v);
+    int found = key_head(x, key, &v);
     int two = found && v.type == type2;
     return coll_from(x, &v, found, two ? type2 : type, two ? len2 : len, c);
 }

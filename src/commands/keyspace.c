@@ -37,7 +37,7 @@ void touch_command(cmdctx *x, int argc, rstr *argv) {
     long long n = 0;
     for (int i = 1; i < argc; i++) {
         sval v;
-        n += key_get(x, &argv[i], &v);
+        n += key_head(x, &argv[i], &v);
         sval_free(&v);
     }
     reply_int(x->out, n);
@@ -110,13 +110,13 @@ void object_command(cmdctx *x, int argc, rstr *argv) {
 static void rename_generic(cmdctx *x, rstr *argv, int nx) {
     if (!x->f) return;
     sval v, d;
-    if (!key_get(x, &argv[1], &v)) {
+    if (!key_head(x, &argv[1], &v)) {
         reply_error(x->out, "ERR no such key");
         sval_free(&v);
         return;
     }
     int same = argv[1].len == argv[2].len && !memcmp(argv[1].p, argv[2].p, argv[1].len);
-    int taken = !same && nx && key_get(x, &argv[2], &d);
+    int taken = !same && nx && key_head(x, &argv[2], &d);
     if (taken) sval_free(&d);
     if (!same && !taken) store_move(x->f, argv[1].p, argv[1].len, argv[2].p, argv[2].len);
     sval_free(&v);
@@ -149,7 +149,7 @@ void copy_command(cmdctx *x, int argc, rstr *argv) {
     }
     if (!x->f) return;
     sval v, d;
-    int found = key_get(x, &argv[1], &v), taken = found && key_get(x, &argv[2], &d);
+    int found = key_head(x, &argv[1], &v), taken = found && key_head(x, &argv[2], &d);
     if (taken) sval_free(&d);
     if (found && (!taken || replace)) store_copy(x->f, argv[1].p, argv[1].len, argv[2].p, argv[2].len);
     reply_int(x->out, found && (!taken || replace));
@@ -266,7 +266,8 @@ static int lookups_step(read_job *j, long budget, buf *out) {
         if (!j->off_loop && store_is_large(j->f, j->argv[j->next].p, j->argv[j->next].len)) return 2;
         const rstr *k = &j->argv[j->next];
         sval v;
-        int found = j->v ? store_view_get(j->v, k->p, k->len, &v) : store_get(j->f, k->p, k->len, &v);
+        int head = j->kind == JOB_EXISTS, found = j->v ? (head ? store_view_get_head : store_view_get)(j->v, k->p, k->len, &v)
+                                                       : (head ? store_get_head : store_get)(j->f, k->p, k->len, &v);
         found = found && !key_expired(&j->x, v.expire);
         if (j->kind == JOB_EXISTS) j->n += found;
         else if (found && v.type == STORE_STRING) reply_bulk(&j->body, v.p, v.len);  /* MGET: nil for another type */

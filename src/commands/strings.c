@@ -266,8 +266,8 @@ static void set_generic(cmdctx *x, const rstr *key, const rstr *val, int opts, c
         reply_ok(x->out);
         return;
     }
-    sval old;
-    int found = key_get(x, key, &old);
+    sval old;  /* GET needs the old bytes; NX, XX and KEEPTTL its existence and expiry */
+    int found = opts & SET_GET ? key_get(x, key, &old) : key_head(x, key, &old);
     if (found && (opts & SET_GET) && old.type != STORE_STRING) {  /* GET needs a string; NX, XX any key */
         sval_free(&old);
         reply_error(x->out, ERR_WRONGTYPE);
@@ -320,8 +320,8 @@ void getex_command(cmdctx *x, int argc, rstr *argv) {
     }
     reply_bulk(x->out, v.p, v.len);
     if (when && key_expired(x, expire)) store_del(x->f, argv[1].p, argv[1].len, NULL);
-    else if (when) key_set(x, &argv[1], v.p, v.len, expire);
-    else if ((opts & SET_PERSIST) && v.expire) key_set(x, &argv[1], v.p, v.len, 0);
+    else if (when) store_expire(x->f, argv[1].p, argv[1].len, expire);
+    else if ((opts & SET_PERSIST) && v.expire) store_expire(x->f, argv[1].p, argv[1].len, 0);
     sval_free(&v);
 }
 
@@ -330,7 +330,7 @@ void setnx_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     if (!x->f) return;
     sval v;
-    int exists = key_get(x, &argv[1], &v);
+    int exists = key_head(x, &argv[1], &v);
     sval_free(&v);
     if (!exists) key_set(x, &argv[1], argv[2].p, argv[2].len, 0);
     reply_int(x->out, !exists);
@@ -360,7 +360,7 @@ static void mset_generic(cmdctx *x, int argc, rstr *argv, int nx) {
     if (nx)
         for (int i = 1; i < argc; i += 2) {
             sval v;
-            int exists = key_get(x, &argv[i], &v);
+            int exists = key_head(x, &argv[i], &v);
             sval_free(&v);
             if (exists) { reply_int(x->out, 0); return; }
         }

@@ -99,7 +99,7 @@ void tx_watch_states(cmdctx *x, int argc, rstr *argv, buf *out) {
     for (int i = 1; i < argc; i++) {
         sval v;
         char state[24];
-        if (!store_get(x->f, argv[i].p, argv[i].len, &v)) snprintf(state, sizeof(state), "A");
+        if (!store_get_head(x->f, argv[i].p, argv[i].len, &v)) snprintf(state, sizeof(state), "A");
         else if (key_expired(x, v.expire)) snprintf(state, sizeof(state), "S");
         else snprintf(state, sizeof(state), "L%llu", (unsigned long long)v.version);
         sval_free(&v);
@@ -161,7 +161,7 @@ static long long count_arg(const rstr *a, long long max) {
 /* Whether the watched key (its state at WATCH, at index at) was touched. */
 static int touched(cmdctx *x, const rstr *key, const rstr *state, uint64_t at) {
     sval v;
-    int present = store_get(x->f, key->p, key->len, &v);
+    int present = store_get_head(x->f, key->p, key->len, &v);
     uint64_t version = present ? v.version : 0, expire = present ? v.expire : 0;
     sval_free(&v);
     if (state->len && state->p[0] == 'L') {

@@ -311,7 +311,7 @@ static void note_ready(void) {
 static long long available(store *rd, const waitkey *w) {
     sval v;
     long long len = 0;
-    if (store_get(rd, w->key, w->len, &v) && (v.type == STORE_LIST || v.type == STORE_ZSET) && v.len >= STORE_CID + 8 &&
+    if (store_get_head(rd, w->key, w->len, &v) && (v.type == STORE_LIST || v.type == STORE_ZSET) && v.len >= STORE_CID + 8 &&
         !(v.expire && node_time() > v.expire))
         len = (long long)get_u64(v.p + STORE_CID);
     sval_free(&v);

@@ -176,6 +176,14 @@ int store_value_decode(const char *raw, size_t n, sval *v) {
     return v->type != STORE_CHUNKS || v->len == STORE_CHUNKS_META;
 }
 
+/* A string kept in chunks: its metadata names a length only chunks hold,
+ * and as many chunks as that length takes. */
+static int chunks_meta_ok(const sval *v) {
+    if (v->type != STORE_CHUNKS) return 1;
+    uint64_t count = get_u64(v->p + STORE_CID), total = get_u64(v->p + STORE_META);
+    return total > STORE_CHUNK && count == total / STORE_CHUNK + (total % STORE_CHUNK != 0);
+}
+
 /* A stored value that does not decode is damage LevelDB's checksums did
  * not catch (or a bug): never answer from it. */
 static void value_decode(const char *raw, size_t n, sval *v) {
@@ -524,7 +532,8 @@ static void *verify_part(void *arg) {
         sval v = {0};
         if (kl >= 9 && k[0] == 'k') {
             p->keys++;
-            if (!store_value_decode(val, vl, &v) || (v.type != STORE_STRING && v.len < STORE_META)) {
+            if (!store_value_decode(val, vl, &v) || (v.type != STORE_STRING && v.len < STORE_META) ||
+                !chunks_meta_ok(&v)) {
                 p->bad++;
             } else {
                 if (v.expire) p->vol++, p->expire_sum += v.expire / 1000;
@@ -1095,6 +1104,9 @@ static int get_hashed(store *f, uint64_t h, const char *key, size_t klen, sval *
 
 /* ---- strings kept out of line, in chunks (store.h: STORE_CHUNK) ---- */
 
+static void put_stored(store *f, const char *key, size_t klen, int type, const char *val, size_t vlen,
+                       uint64_t expire);
+
 static void chunk_sub(char *sub, uint64_t i) {
     for (int b = 0; b < 4; b++) sub[b] = (char)(i >> (24 - 8 * b));
 }
@@ -1135,7 +1147,9 @@ static int chunks_db_next(leveldb_iterator_t *it, const char *prefix, int *start
 
 /* v (metadata of type STORE_CHUNKS) becomes the string it stands for,
  * its chunks read through f (the writer: with its open batch), or with
- * db and ro from that point in time (a view). */
+ * db and ro from that point in time (a view). The walk stops at the last
+ * chunk: stepping past it could walk through the tombstones of other
+ * strings' reclaimed chunks (the start-up check counts the chunks). */
 static void chunks_join(store *f, leveldb_t *db, const leveldb_readoptions_t *ro, sval *v) {
     char prefix[1 + STORE_CID];
     prefix[0] = 'e';
@@ -1149,18 +1163,18 @@ static void chunks_join(store *f, leveldb_t *db, const leveldb_readoptions_t *ro
         leveldb_iterator_t *it = leveldb_create_iterator(db, ro);
         leveldb_iter_seek(it, prefix, sizeof(prefix));
         int started = 0;
-        while (!bad && chunks_db_next(it, prefix, &started, &sub, &sublen, &val, &vlen))
-            bad = i == count || !chunk_take(out, total, i++, &off, sub, sublen, val, vlen);
+        while (!bad && i < count && chunks_db_next(it, prefix, &started, &sub, &sublen, &val, &vlen))
+            bad = !chunk_take(out, total, i++, &off, sub, sublen, val, vlen);
         leveldb_iter_destroy(it);
     } else if (!bad) {
         store_elems *it = store_elems_new(f, prefix + 1, "", 0);
-        while (!bad && store_elems_next(it, &sub, &sublen, &val, &vlen))
-            bad = i == count || !chunk_take(out, total, i++, &off, sub, sublen, val, vlen);
+        while (!bad && i < count && store_elems_next(it, &sub, &sublen, &val, &vlen))
+            bad = !chunk_take(out, total, i++, &off, sub, sublen, val, vlen);
         store_elems_free(it);
     }
     if (bad || i != count || off != total) {
-        logmsg(LL_WARNING, "A string kept in %llu chunks (%llu bytes) lacks one, or has one too many or of the "
-               "wrong size. Stopping: never answer wrongly", (unsigned long long)count, (unsigned long long)total);
+        logmsg(LL_WARNING, "A string kept in %llu chunks (%llu bytes) lacks one, or has one of the wrong size. "
+               "Stopping: never answer wrongly", (unsigned long long)count, (unsigned long long)total);
         abort();
     }
     out[total] = '\0';
@@ -1263,16 +1277,13 @@ void store_write_part(store *f, const char *key, size_t klen, uint64_t off, cons
     set_u64(meta + STORE_CID, (nt + STORE_CHUNK - 1) / STORE_CHUNK);
     if (nt >= STORE_LARGE_VALUE) meta[STORE_META - 1] |= STORE_COLL_LARGE;
     set_u64(meta + STORE_META, nt);
-    store_put_typed(f, key, klen, STORE_CHUNKS, meta, sizeof(meta), expire);  /* the same id: a new version */
+    put_stored(f, key, klen, STORE_CHUNKS, meta, sizeof(meta), expire);  /* the same id: a new version */
 }
 
 int store_get_head(store *f, const char *key, size_t klen, sval *v) {
     if (!get_hashed(f, store_key_hash(key, klen), key, klen, v)) return 0;
-    if (v->type == STORE_CHUNKS) {
-        v->len = (size_t)get_u64(v->p + STORE_META);
-        v->p = NULL;
-        v->type = STORE_STRING;
-    }
+    if (v->type == STORE_CHUNKS) *v = (sval){v->raw, NULL, (size_t)get_u64(v->p + STORE_META), v->expire, v->version,
+                                             STORE_STRING};
     return 1;
 }
 
@@ -1312,12 +1323,15 @@ static void index_move(store *f, const char *key, size_t klen, uint64_t was, uin
 }
 
 /* The expiry key had (0: none), and whether it existed. */
-/* The collection id a stored form holds (into cid), or 0 for a string. */
+/* The collection id a stored form holds into cid, followed by its chunk
+ * count (8 bytes; 0 but for a string kept in chunks), or 0 for a string
+ * stored whole. */
 static int cid_of(const char *raw, size_t n, char *cid) {
     sval v;
     value_decode(raw, n, &v);
     if (v.type == STORE_STRING || v.len < STORE_CID) return 0;
     memcpy(cid, v.p, STORE_CID);
+    set_u64(cid + STORE_CID, v.type == STORE_CHUNKS ? get_u64(v.p + STORE_CID) : 0);
     return 1;
 }
 
@@ -1339,18 +1353,22 @@ static int old_value(store *f, uint64_t h, const char *key, size_t klen, uint64_
     *expire = o.expire;
     *coll = o.type != STORE_STRING && o.len >= STORE_CID;
     if (*coll) memcpy(cid, o.p, STORE_CID);
+    if (*coll) set_u64(cid + STORE_CID, o.type == STORE_CHUNKS ? get_u64(o.p + STORE_CID) : 0);
     sval_free(&o);
     return 1;
 }
 
-/* The elements of collection cid are garbage: a marker the writer's
- * later batches reclaim them by (reclaim()). */
+/* The elements of collection cid (cid_of's: the id, then a chunk count)
+ * are garbage: a marker the writer's later batches reclaim them by
+ * (reclaim()). A string's marker holds its chunk count, so their keys
+ * are known without reading the chunks. */
 static void mark_garbage(store *f, const char *cid) {
     char m[1 + STORE_CID];
     m[0] = 'g';
     memcpy(m + 1, cid, STORE_CID);
     batch_open(f);
-    leveldb_writebatch_put(f->wb, m, sizeof(m), "", 0);
+    int chunks = get_u64(cid + STORE_CID) != 0;
+    leveldb_writebatch_put(f->wb, m, sizeof(m), cid + STORE_CID, chunks ? 8 : 0);
     f->batch_marked = 1;
 }
 
@@ -1372,19 +1390,23 @@ static void put_chunks(store *f, const char *key, size_t klen, const char *val, 
     set_u64(meta + STORE_CID, count);
     meta[STORE_META - 1] = vlen >= STORE_LARGE_VALUE ? STORE_COLL_LARGE : 0;
     set_u64(meta + STORE_META, vlen);
-    store_put_typed(f, key, klen, STORE_CHUNKS, meta, sizeof(meta), expire);
+    put_stored(f, key, klen, STORE_CHUNKS, meta, sizeof(meta), expire);
 }
 
 void store_put_typed(store *f, const char *key, size_t klen, int type, const char *val, size_t vlen,
                      uint64_t expire) {
+    if (type == STORE_STRING && vlen > STORE_CHUNK) put_chunks(f, key, klen, val, vlen, expire);
+    else put_stored(f, key, klen, type, val, vlen, expire);
+}
+
+/* key's stored form as given: a string stored whole (one written before
+ * strings were kept in chunks, moved or given another expiry) stays so. */
+static void put_stored(store *f, const char *key, size_t klen, int type, const char *val, size_t vlen,
+                       uint64_t expire) {
     assert(!f->owner);  /* a read handle never writes */
     assert(type == STORE_STRING || (vlen >= STORE_META && vlen <= STORE_META_MAX));
-    if (type == STORE_STRING && vlen > STORE_CHUNK) {
-        put_chunks(f, key, klen, val, vlen, expire);
-        return;
-    }
     uint64_t was, h = store_key_hash(key, klen);
-    char cid[STORE_CID];
+    char cid[STORE_CID + 8];  /* and its chunk count (cid_of) */
     int coll;
     if (!old_value(f, h, key, klen, &was, cid, &coll)) f->keys++;
     /* a collection replaced by anything but itself (its metadata rewritten) */
@@ -1403,7 +1425,7 @@ void store_put_typed(store *f, const char *key, size_t klen, int type, const cha
 static int del_key(store *f, const char *key, size_t klen, uint64_t *expire, int keep) {
     assert(!f->owner);
     uint64_t was, h = store_key_hash(key, klen);
-    char cid[STORE_CID];
+    char cid[STORE_CID + 8];
     int coll;
     if (!old_value(f, h, key, klen, &was, cid, &coll)) return 0;
     if (coll && !keep) mark_garbage(f, cid);
@@ -1424,7 +1446,7 @@ void store_expire(store *f, const char *key, size_t klen, uint64_t expire) {
     int found = get_hashed(f, store_key_hash(key, klen), key, klen, &v);
     assert(found);
     (void)found;
-    store_put_typed(f, key, klen, v.type, v.p, v.len, expire);
+    put_stored(f, key, klen, v.type, v.p, v.len, expire);
     sval_free(&v);
 }
 
@@ -1432,7 +1454,7 @@ int store_copy(store *f, const char *src, size_t slen, const char *dst, size_t d
     sval v;  /* a string kept in chunks is copied as a collection is */
     if (!get_hashed(f, store_key_hash(src, slen), src, slen, &v)) return 0;
     if (v.type == STORE_STRING) {
-        store_put(f, dst, dlen, v.p, v.len, v.expire);
+        put_stored(f, dst, dlen, STORE_STRING, v.p, v.len, v.expire);
         sval_free(&v);
         return 1;
     }
@@ -1456,7 +1478,7 @@ int store_move(store *f, const char *src, size_t slen, const char *dst, size_t d
     sval v;  /* a string kept in chunks moves with its metadata, its chunks staying */
     if (!get_hashed(f, store_key_hash(src, slen), src, slen, &v)) return 0;
     del_key(f, src, slen, NULL, 1);
-    store_put_typed(f, dst, dlen, v.type, v.p, v.len, v.expire);
+    put_stored(f, dst, dlen, v.type, v.p, v.len, v.expire);
     sval_free(&v);
     return 1;
 }
@@ -1985,13 +2007,33 @@ static int reclaim_one(store *f, leveldb_iterator_t *e, const char *p, const cha
     return RECLAIM_ERROR;
 }
 
-/* The marker at g's position: 1 with it in m ('g' + id), or 0 past the markers. */
-static int marker_at(leveldb_iterator_t *g, char *m) {
-    size_t n;
+/* A string's chunks (prefix p), count of them, from chunk `from` on:
+ * deleted by their keys, without reading them. */
+static int reclaim_chunks(store *f, const char *p, uint64_t count, uint64_t from, size_t *budget) {
+    char k[1 + STORE_CID + 4];
+    memcpy(k, p, 1 + STORE_CID);
+    for (uint64_t i = from; i < count; i++) {
+        chunk_sub(k + 1 + STORE_CID, i);
+        if (!*budget) {
+            f->reclaim_at.len = 0;
+            buf_append(&f->reclaim_at, k, sizeof(k));
+            return RECLAIM_MORE;
+        }
+        leveldb_writebatch_delete(f->wb, k, sizeof(k));
+        (*budget)--;
+    }
+    return RECLAIM_DONE;
+}
+
+/* The marker at g's position: 1 with it in m ('g' + id) and the chunk
+ * count it holds in *chunks (0: a collection's), or 0 past the markers. */
+static int marker_at(leveldb_iterator_t *g, char *m, uint64_t *chunks) {
+    size_t n, vl;
     if (!leveldb_iter_valid(g)) return 0;
-    const char *k = leveldb_iter_key(g, &n);
+    const char *k = leveldb_iter_key(g, &n), *v = leveldb_iter_value(g, &vl);
     if (n != 1 + STORE_CID || k[0] != 'g') return 0;
     memcpy(m, k, n);
+    *chunks = vl == 8 ? get_u64(v) : 0;
     return 1;
 }
 
@@ -2001,6 +2043,7 @@ static int reclaim(store *f) {
     size_t budget = RECLAIM_BUDGET;
     int left = 0, wrapped = !f->reclaim_at.len;
     char m[1 + STORE_CID], at[1 + STORE_CID];
+    uint64_t chunks;
     if (f->reclaim_at.len) {  /* the marker of where the last pass stopped */
         at[0] = 'g';
         memcpy(at + 1, f->reclaim_at.data + 1, STORE_CID);
@@ -2009,7 +2052,7 @@ static int reclaim(store *f) {
         leveldb_iter_seek(g, "g", 1);
     }
     for (;;) {
-        if (!marker_at(g, m)) {
+        if (!marker_at(g, m, &chunks)) {
             char *err = NULL;
             leveldb_iter_get_error(g, &err);
             if (err) { leveldb_free(err); left = 1; break; }
@@ -2026,8 +2069,16 @@ static int reclaim(store *f) {
         memcpy(p + 1, m + 1, STORE_CID);
         int inside = f->reclaim_at.len > sizeof(p) && f->reclaim_at.data[0] == 'e' &&
                      !memcmp(f->reclaim_at.data, p, sizeof(p));
-        int r = inside ? reclaim_one(f, e, p, f->reclaim_at.data, f->reclaim_at.len, &budget)
+        int r;
+        if (chunks) {
+            uint64_t i = 0;
+            if (inside && f->reclaim_at.len == sizeof(p) + 4)
+                for (int b = 0; b < 4; b++) i = i << 8 | (unsigned char)f->reclaim_at.data[sizeof(p) + b];
+            r = reclaim_chunks(f, p, chunks, i, &budget);
+        } else {
+            r = inside ? reclaim_one(f, e, p, f->reclaim_at.data, f->reclaim_at.len, &budget)
                        : reclaim_one(f, e, p, p, sizeof(p), &budget);
+        }
         if (r != RECLAIM_DONE) { left = 1; break; }
         leveldb_writebatch_delete(f->wb, m, sizeof(m));
         f->reclaim_at.len = 0;
@@ -2063,7 +2114,7 @@ void store_clear(store *f) {
             const char *ik = index_key(&f->kbuf, v.expire, p->key, p->klen, &n);
             leveldb_writebatch_delete(f->wb, ik, n);
         }
-        char cid[STORE_CID];
+        char cid[STORE_CID + 8];
         if (cid_of(p->val, p->vlen, cid)) mark_garbage(f, cid);
         p->val = NULL;
         p->deleted = 1;
@@ -2074,7 +2125,7 @@ void store_clear(store *f) {
         uint64_t h = hash_of(stored);
         size_t vl;
         const char *val = leveldb_iter_value(it, &vl);
-        char cid[STORE_CID];
+        char cid[STORE_CID + 8];
         if (cid_of(val, vl, cid)) mark_garbage(f, cid);
         note_deleted(f, h);
         ovl_set(&f->okeys, h, stored + 9, n - 9, NULL, 0, 1);  /* the key cache is cleared at the end */
@@ -2490,7 +2541,7 @@ int store_view_next(store_view *v, const char **k, size_t *kl, const char **val,
     *k = key + 9;
     *kl = n - 9;
     *val = leveldb_iter_value(v->it, vl);
-    char cid[STORE_CID];
+    char cid[STORE_CID + 8];
     if (v->elems && cid_of(*val, *vl, cid)) {  /* its elements come next, from the same point in time */
         v->eprefix[0] = 'e';
         memcpy(v->eprefix + 1, cid, STORE_CID);
@@ -2501,7 +2552,18 @@ int store_view_next(store_view *v, const char **k, size_t *kl, const char **val,
     return 1;
 }
 
-int store_view_get(store_view *v, const char *key, size_t klen, sval *out) {
+static int view_get(store_view *v, const char *key, size_t klen, sval *out, int whole);
+
+int store_view_get(store_view *v, const char *key, size_t klen, sval *out) { return view_get(v, key, klen, out, 1); }
+
+int store_view_get_head(store_view *v, const char *key, size_t klen, sval *out) {
+    if (!view_get(v, key, klen, out, 0)) return 0;
+    if (out->type == STORE_CHUNKS) *out = (sval){out->raw, NULL, (size_t)get_u64(out->p + STORE_META), out->expire,
+                                                 out->version, STORE_STRING};
+    return 1;
+}
+
+static int view_get(store_view *v, const char *key, size_t klen, sval *out, int whole) {
     size_t n, vlen;
     const char *k = encode_key(&v->kbuf, store_key_hash(key, klen), key, klen, &n);
     char *err = NULL;
@@ -2515,7 +2577,7 @@ int store_view_get(store_view *v, const char *key, size_t klen, sval *out) {
     out->raw = xstrndup(val, vlen);
     leveldb_free(val);
     value_decode(out->raw, vlen, out);
-    if (out->type == STORE_CHUNKS) chunks_join(NULL, v->ref->db, v->ro, out);
+    if (whole && out->type == STORE_CHUNKS) chunks_join(NULL, v->ref->db, v->ro, out);
     return 1;
 }
 
@@ -2612,7 +2674,7 @@ int store_build_put(store *f, store_build *b, const char *k, size_t kl, const ch
     b->count++;
     if (b->in_coll && b->elems != b->want) return build_count_error(b, err);
     b->in_coll = d.type != STORE_STRING;
-    if (b->in_coll && (d.len < STORE_META || d.len > STORE_META_MAX)) {
+    if (b->in_coll && (d.len < STORE_META || d.len > STORE_META_MAX || !chunks_meta_ok(&d))) {
         *err = xstrndup("a collection with malformed metadata", 36);
         return -1;
     }

@@ -36,7 +36,7 @@
  *
  * Threads: the store itself is used by one thread, the one applying
  * (applier.h). Readers on another thread use a read handle
- * (store_reader_new), which sees what LevelDB holds -- whole batches
+ * (store_reader_new; one thread at a time), which sees what LevelDB holds -- whole batches
  * only, never half an entry -- and may take iterators and views; their
  * key count and applied index are those of the last batch written. The
  * generation (LevelDB handle) is replaced only by store_build_install()
@@ -73,8 +73,9 @@ typedef struct store store;
 store *store_open(const char *dir, char **err);
 void store_close(store *f);
 /* A read handle of f (or of f's store, f being one), for another thread
- * (see above): store_get/exists, iterators, views, store_keys,
- * store_applied, store_disk_size, store_is_large only. */
+ * (see above): store_get, store_get_head, store_read_part (pinned),
+ * iterators, views, store_keys, store_applied, store_disk_size,
+ * store_is_large only. */
 store *store_reader_new(store *f);
 void store_reader_free(store *r);
 /* The reads through r until store_reader_unpin() all see one point in
@@ -208,7 +209,8 @@ void store_put(store *f, const char *key, size_t klen, const char *val, size_t v
 void store_put_typed(store *f, const char *key, size_t klen, int type, const char *val, size_t vlen,
                      uint64_t expire);
 /* Gives key (which must be stored) the expiry expire (0: none), its
- * value unchanged, without reading or writing a value kept out of line. */
+ * value unchanged: a string kept out of line has only its metadata
+ * written again (one stored whole, all of it, staying whole). */
 void store_expire(store *f, const char *key, size_t klen, uint64_t expire);
 /* 1 if it was stored, with its expiry in *expire (may be NULL). */
 int store_del(store *f, const char *key, size_t klen, uint64_t *expire);
@@ -326,6 +328,8 @@ uint64_t store_view_time(const store_view *v);
 void store_view_dels(const store_view *v, char *out);
 /* A key's value at the view's point: 1 and out filled, or 0. */
 int store_view_get(store_view *v, const char *key, size_t klen, sval *out);
+/* The same as store_get_head does (a long string without its bytes). */
+int store_view_get_head(store_view *v, const char *key, size_t klen, sval *out);
 /* Next key and its stored form (store_value_decode; valid until the next
  * call): 1; after a collection's key, with store_view_elements() called,
  * its elements (sub-key and value): 2 each; 0 at the end. */
