@@ -1258,8 +1258,9 @@ void store_write_part(store *f, const char *key, size_t klen, uint64_t off, cons
     chunks_meta(f, key, klen, meta, &expire);
     uint64_t total = get_u64(meta + STORE_META), end = off + n, nt = end > total ? end : total;
     char *chunk = xmalloc(STORE_CHUNK);
-    /* from the chunk the write (or the zeros before it) starts in */
-    for (uint64_t i = (off < total ? off : total) / STORE_CHUNK; n && i <= (nt - 1) / STORE_CHUNK; i++) {
+    /* from the chunk the write (or the zeros before it) starts in to the
+     * one it ends in: those after it stay as they are */
+    for (uint64_t i = (off < total ? off : total) / STORE_CHUNK; n && i <= (end - 1) / STORE_CHUNK; i++) {
         uint64_t start = i * STORE_CHUNK, len = nt - start < STORE_CHUNK ? nt - start : STORE_CHUNK;
         memset(chunk, 0, (size_t)len);
         if (start < total) {
