@@ -1147,6 +1147,68 @@ static void test_chunk_parts(void) {
     free(src);
 }
 
+/* Part writes that grow a string, followed in the same batch by its
+ * deletion, by FLUSHALL, or by nothing: the garbage markers count every
+ * chunk written (the start-up check passes, and reclaiming leaves none);
+ * a write at a length that is a multiple of the chunk size; an empty
+ * one; an image whose chunk is of the wrong size is refused. */
+static void test_chunk_parts_batches(void) {
+    char d[64], *err = NULL, c1[STORE_CID], c2[STORE_CID];
+    store *f = fresh(d);
+    size_t len = 2 * STORE_CHUNK;
+    char *v = malloc(4 * STORE_CHUNK);
+    fill(v, 4 * STORE_CHUNK, 5);
+    store_put(f, "g1", 2, v, len, 0);
+    store_put(f, "g2", 2, v, len, 0);
+    store_put(f, "g3", 2, v, len, 0);
+    store_set_applied(f, store_applied(f) + 1, 1);
+    CHECK(store_write_batch(f) == 0);
+    chunks_in_view(f, "g1", c1);
+    chunks_in_view(f, "g2", c2);
+    store_write_part(f, "g3", 2, len, "tail", 4);  /* at a multiple of the chunk size: a third chunk */
+    store_write_part(f, "g3", 2, 0, "", 0);        /* empty: the length stays */
+    memcpy(v + len, "tail", 4);
+    CHECK(holds(f, "g3", v, len + 4));
+    store_write_part(f, "g1", 2, 3 * STORE_CHUNK + 10, "x", 1);  /* grown to 4 chunks, then deleted */
+    CHECK(store_del(f, "g1", 2, NULL) == 1);
+    store_write_part(f, "g2", 2, 3 * STORE_CHUNK, "y", 1);  /* grown: FLUSHALL below takes it */
+    f = sync_reopen(f, d, &err);
+    CHECK(f != NULL);
+    if (!f) { fprintf(stderr, "%s\n", err); exit(1); }
+    CHECK(count_elems(f, c1) == 4 && holds(f, "g3", v, len + 4) && holds(f, "g1", NULL, 0));
+    char c3[STORE_CID];
+    chunks_in_view(f, "g3", c3);
+    store_write_part(f, "g3", 2, 5 * STORE_CHUNK, "z", 1);  /* in LevelDB, grown in this batch, then flushed */
+    store_clear(f);
+    f = sync_reopen(f, d, &err);
+    CHECK(f != NULL);
+    if (!f) { fprintf(stderr, "%s\n", err); exit(1); }
+    tick(f, 2);
+    CHECK(count_elems(f, c1) == 0 && count_elems(f, c2) == 0 && count_elems(f, c3) == 0);
+    CHECK(store_keys(f) == 1);  /* tick's key */
+    /* an image's chunk of the wrong size */
+    char d2[64];
+    store *g = fresh(d2);
+    store_build *b = store_build_new(g, &err);
+    char stored[2 + STORE_CHUNKS_META] = {0};  /* tag (a type), type, then a string of 64 KB + 1 in two chunks */
+    stored[0] = 4;
+    stored[1] = STORE_CHUNKS;
+    memset(stored + 2, 1, STORE_CID);
+    stored[2 + STORE_CID] = 2;
+    stored[2 + STORE_META] = 1;
+    stored[2 + STORE_META + 2] = 1;
+    CHECK(store_build_put(g, b, "s", 1, stored, sizeof(stored), 0, &err) == 0);
+    CHECK(store_build_elem(g, b, "\0\0\0\0", 4, v, STORE_CHUNK, &err) == 0);
+    CHECK(store_build_elem(g, b, "\0\0\0\1", 4, v, 2, &err) == -1 && err && strstr(err, "wrong size"));
+    free(err);
+    store_build_abort(b);
+    store_close(g);
+    remove_dir(d2);
+    store_close(f);
+    remove_dir(d);
+    free(v);
+}
+
 /* Chunks go by their keys once their string is deleted, flushed (from
  * the open batch and from LevelDB) or overwritten, a pass at a time for
  * a string of more chunks than one pass deletes; the start-up check
@@ -1325,6 +1387,7 @@ int main(void) {
     test_chunks();
     test_chunk_parts();
     test_chunks_reclaimed();
+    test_chunk_parts_batches();
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

@@ -43,17 +43,23 @@ static void bit_put(char *p, uint64_t off, int bit) {
  * was live) grown with zero bytes to n, and its expiry. */
 typedef struct edit { char *p; size_t n, had; uint64_t expire; int found; } edit;
 
+/* e from v (a string stored whole: found, else none), grown to len. */
+static void edit_from(const sval *v, int found, size_t len, edit *e) {
+    e->found = found;
+    e->had = found ? v->len : 0;
+    e->n = e->had > len ? e->had : len;
+    e->p = xmalloc(e->n ? e->n : 1);
+    if (e->had) memcpy(e->p, v->p, e->had);
+    memset(e->p + e->had, 0, e->n - e->had);
+    e->expire = found ? v->expire : 0;
+}
+
 /* 0 with WRONGTYPE answered when key holds another type. */
 static int edit_open(cmdctx *x, const rstr *key, size_t len, edit *e) {
     sval v;
-    e->found = key_get_string(x, key, &v);
-    if (e->found < 0) return 0;
-    e->had = e->found ? v.len : 0;
-    e->n = e->had > len ? e->had : len;
-    e->p = xmalloc(e->n ? e->n : 1);
-    if (e->had) memcpy(e->p, v.p, e->had);
-    memset(e->p + e->had, 0, e->n - e->had);
-    e->expire = e->found ? v.expire : 0;
+    int found = key_get_string(x, key, &v);
+    if (found < 0) return 0;
+    edit_from(&v, found, len, e);
     sval_free(&v);
     return 1;
 }
@@ -72,24 +78,23 @@ void setbit_command(cmdctx *x, int argc, rstr *argv) {
     sval v;
     int r = key_head_string(x, &argv[1], &v);
     if (r < 0) return;
+    int old;
     if (r && !v.p) {  /* kept in chunks: the byte's own */
         char b = 0;
         if ((off >> 3) < v.len) store_read_part(x->f, argv[1].p, argv[1].len, off >> 3, 1, &b);
-        int old = bit_at(&b, 1, off & 7);
+        old = bit_at(&b, 1, off & 7);
         bit_put(&b, off & 7, (int)bit);
         store_write_part(x->f, argv[1].p, argv[1].len, off >> 3, &b, 1);
-        reply_int(x->out, old);
-        sval_free(&v);
-        return;
+    } else {  /* stored whole, or new (an expired one's bytes are not read) */
+        edit e;
+        edit_from(&v, r, (size_t)(off >> 3) + 1, &e);
+        old = bit_at(e.p, e.n, off);
+        bit_put(e.p, off, (int)bit);
+        key_set(x, &argv[1], e.p, e.n, e.expire);
+        free(e.p);
     }
-    sval_free(&v);
-    edit e;
-    if (!edit_open(x, &argv[1], (size_t)(off >> 3) + 1, &e)) return;
-    int old = bit_at(e.p, e.n, off);
-    bit_put(e.p, off, (int)bit);
-    key_set(x, &argv[1], e.p, e.n, e.expire);
     reply_int(x->out, old);
-    free(e.p);
+    sval_free(&v);
 }
 
 /* GETBIT key offset */

@@ -88,8 +88,8 @@ void object_command(cmdctx *x, int argc, rstr *argv) {
         return;
     }
     (void)argc;
-    sval v;
-    if (!key_get(x, &argv[2], &v)) {
+    sval v;  /* a string kept in chunks comes without its bytes: more than 44 of them, raw */
+    if (!key_head(x, &argv[2], &v)) {
         reply_nil(x->out);
         sval_free(&v);
         return;

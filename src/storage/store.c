@@ -1468,7 +1468,8 @@ int store_copy(store *f, const char *src, size_t slen, const char *dst, size_t d
     store_elems *it = store_elems_new(f, v.p, "", 0);
     const char *k, *val;
     size_t kl, vl;
-    while (store_elems_next(it, &k, &kl, &val, &vl)) store_elem_put(f, meta, k, kl, val, vl);
+    uint64_t left = v.type == STORE_CHUNKS ? get_u64(v.p + STORE_CID) : UINT64_MAX;  /* not past a string's last */
+    while (left-- && store_elems_next(it, &k, &kl, &val, &vl)) store_elem_put(f, meta, k, kl, val, vl);
     store_elems_free(it);
     store_put_typed(f, dst, dlen, v.type, meta, v.len, v.expire);
     sval_free(&v);
@@ -2034,7 +2035,7 @@ static int marker_at(leveldb_iterator_t *g, char *m, uint64_t *chunks) {
     const char *k = leveldb_iter_key(g, &n), *v = leveldb_iter_value(g, &vl);
     if (n != 1 + STORE_CID || k[0] != 'g') return 0;
     memcpy(m, k, n);
-    *chunks = vl == 8 ? get_u64(v) : 0;
+    *chunks = vl == 8 && get_u64(v) <= (uint64_t)UINT32_MAX + 1 ? get_u64(v) : 0;  /* else walked, as a collection's */
     return 1;
 }
 
@@ -2121,7 +2122,9 @@ void store_clear(store *f) {
         p->deleted = 1;
     }
     /* LevelDB's keys (a collection there may differ from the batch's
-     * version of its key: a marker twice is one marker) */
+     * version of its key: a marker twice is one marker; a string's, written
+     * again here, counts LevelDB's chunks, which is right because the
+     * batch's own element records are dropped below) */
     while ((stored = next_user_key(it, &started, &n))) {
         uint64_t h = hash_of(stored);
         size_t vl;
@@ -2472,6 +2475,7 @@ struct store_view {
     leveldb_iterator_t *eit;   /* the elements of the collection handed out last, or NULL */
     char eprefix[1 + STORE_CID];
     int estarted;
+    uint64_t eleft;            /* a string's chunks still to hand out (else UINT64_MAX) */
     char *conf;
     char *acl;
     uint64_t time_ms;
@@ -2515,18 +2519,19 @@ void store_view_elements(store_view *v) { v->elems = 1; }
 /* The next element of the collection handed out last: 1, or 0 past them. */
 static int view_elem(store_view *v, const char **k, size_t *kl, const char **val, size_t *vl) {
     const size_t pl = sizeof(v->eprefix);
-    if (v->estarted) leveldb_iter_next(v->eit);
+    if (v->estarted && v->eleft) leveldb_iter_next(v->eit);
     v->estarted = 1;
     size_t n;
-    if (leveldb_iter_valid(v->eit)) {
+    if (v->eleft && leveldb_iter_valid(v->eit)) {
         const char *ek = leveldb_iter_key(v->eit, &n);
         if (n >= pl && !memcmp(ek, v->eprefix, pl)) {
             *k = ek + pl;
             *kl = n - pl;
             *val = leveldb_iter_value(v->eit, vl);
+            v->eleft--;
             return 1;
         }
-    } else {
+    } else if (v->eleft) {
         iter_check(v->eit);
     }
     leveldb_iter_destroy(v->eit);
@@ -2549,6 +2554,9 @@ int store_view_next(store_view *v, const char **k, size_t *kl, const char **val,
         v->eit = leveldb_create_iterator(v->ref->db, v->ro);
         leveldb_iter_seek(v->eit, v->eprefix, sizeof(v->eprefix));
         v->estarted = 0;
+        /* a string's walk stops at its last chunk, not past it through
+         * the tombstones of other strings' reclaimed chunks */
+        v->eleft = get_u64(cid + STORE_CID) ? get_u64(cid + STORE_CID) : UINT64_MAX;
     }
     return 1;
 }
@@ -2615,6 +2623,7 @@ struct store_build {
     char cid[STORE_CID];  /* the collection whose key came last */
     int in_coll;
     uint64_t want, elems;  /* its element count by its metadata; its elements so far */
+    uint64_t chunked;      /* it is a string kept in chunks: its length (else 0) */
 };
 
 /* A collection of the image came with more or fewer elements than its
@@ -2683,6 +2692,7 @@ int store_build_put(store *f, store_build *b, const char *k, size_t kl, const ch
         memcpy(b->cid, d.p, STORE_CID);
         b->want = records_of(d.type, d.p);
         b->elems = 0;
+        b->chunked = d.type == STORE_CHUNKS ? get_u64(d.p + STORE_META) : 0;
     }
     int large = d.len >= STORE_LARGE_VALUE || (b->in_coll && d.p[STORE_META - 1] & STORE_COLL_LARGE);
     if (large && !idmap_get(&b->large, h, 1)) idmap_put(&b->large, h, 1, b);
@@ -2693,6 +2703,14 @@ int store_build_put(store *f, store_build *b, const char *k, size_t kl, const ch
 int store_build_elem(store *f, store_build *b, const char *sub, size_t sl, const char *v, size_t vl, char **err) {
     if (!b->in_coll) {
         *err = xstrndup("an element without its collection", 33);
+        return -1;
+    }
+    char want[4];
+    chunk_sub(want, b->elems);
+    uint64_t at = b->elems * STORE_CHUNK;
+    if (b->chunked && (sl != 4 || memcmp(sub, want, 4) || at >= b->chunked ||
+                       vl != (b->chunked - at < STORE_CHUNK ? b->chunked - at : STORE_CHUNK))) {
+        *err = xstrndup("a string's chunk out of place or of the wrong size", 50);
         return -1;
     }
     b->elems++;
