@@ -862,6 +862,14 @@ static void test_big_then_small(store *f) {
     CHECK(has(f, "bs:7", "x") && has(f, "bs:19999", "v"));
 }
 
+/* A view of f that hands out collections' elements too. */
+static store_view *view_elems(store *f, uint64_t *idx, uint64_t *term) {
+    uint64_t keys;
+    store_view *v = store_view_new(f, idx, term, &keys);
+    store_view_elements(v);
+    return v;
+}
+
 /* f's state through a view with elements into another store's build, as
  * an image carries it: the collection and its 3 elements arrive, and the
  * copy passes the start-up check. */
@@ -874,9 +882,8 @@ static void copy_through_view(store *f, const char *c) {
     CHECK(store_build_elem(g, b, "x", 1, "y", 1, &err) == -1 && err);  /* no collection yet */
     free(err);
     err = NULL;
-    uint64_t idx, term, keys;
-    store_view *v = store_view_new(f, &idx, &term, &keys);
-    store_view_elements(v);
+    uint64_t idx, term;
+    store_view *v = view_elems(f, &idx, &term);
     const char *k, *val;
     size_t kl, vl;
     int r, nk = 0, ne = 0;
@@ -939,9 +946,8 @@ static int holds(store *f, const char *k, const char *want, size_t n) {
 /* Through a view: the element records that follow key (its chunks), and
  * its collection id (cid, when it has one). */
 static int chunks_in_view(store *f, const char *key, char *cid) {
-    uint64_t idx, term, keys;
-    store_view *v = store_view_new(f, &idx, &term, &keys);
-    store_view_elements(v);
+    uint64_t idx, term;
+    store_view *v = view_elems(f, &idx, &term);
     const char *k, *val;
     size_t kl, vl;
     int r, mine = 0, n = 0;
@@ -1049,8 +1055,7 @@ static void test_chunks(void) {
     char d2[64];
     store *g = fresh(d2);
     store_build *b = store_build_new(g, &err);
-    v = store_view_new(f, &idx, &term, &keys);
-    store_view_elements(v);
+    v = view_elems(f, &idx, &term);
     const char *k, *vv;
     size_t kl, vl;
     int rr, built = 1;

@@ -91,21 +91,17 @@ int key_head(cmdctx *x, const rstr *key, sval *v) {
     return 0;
 }
 
-int key_head_string(cmdctx *x, const rstr *key, sval *v) {
-    if (!key_head(x, key, v)) return 0;
+/* key_get_string's answer from what key_get or key_head found. */
+static int as_string(cmdctx *x, int found, sval *v) {
+    if (!found) return 0;
     if (v->type == STORE_STRING) return 1;
     sval_free(v);
     reply_error(x->out, ERR_WRONGTYPE);
     return -1;
 }
 
-int key_get_string(cmdctx *x, const rstr *key, sval *v) {
-    if (!key_get(x, key, v)) return 0;
-    if (v->type == STORE_STRING) return 1;
-    sval_free(v);
-    reply_error(x->out, ERR_WRONGTYPE);
-    return -1;
-}
+int key_head_string(cmdctx *x, const rstr *key, sval *v) { return as_string(x, key_head(x, key, v), v); }
+int key_get_string(cmdctx *x, const rstr *key, sval *v) { return as_string(x, key_get(x, key, v), v); }
 
 void key_set(cmdctx *x, const rstr *key, const char *p, size_t len, uint64_t expire) {
     store_put(x->f, key->p, key->len, p, len, expire);
