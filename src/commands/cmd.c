@@ -107,11 +107,6 @@ void key_set(cmdctx *x, const rstr *key, const char *p, size_t len, uint64_t exp
     store_put(x->f, key->p, key->len, p, len, expire);
 }
 
-void key_set_expiry(cmdctx *x, const rstr *key, const sval *v, uint64_t expire) {
-    (void)v;
-    store_expire(x->f, key->p, key->len, expire);
-}
-
 const char *type_name(int type) {
     static const char *const names[] = {"string", "hash", "list", "set", "zset"};
     return type >= 0 && type <= STORE_ZSET ? names[type] : "none";

@@ -66,7 +66,7 @@ static void expire_generic(cmdctx *x, int argc, rstr *argv, int secs, int rel, c
         return;
     }
     if (when <= (long long)x->time_ms) store_del(x->f, argv[1].p, argv[1].len, NULL);
-    else key_set_expiry(x, &argv[1], &v, (uint64_t)when);
+    else store_expire(x->f, argv[1].p, argv[1].len, (uint64_t)when);
     sval_free(&v);
     reply_int(x->out, 1);
 }
@@ -82,7 +82,7 @@ void persist_command(cmdctx *x, int argc, rstr *argv) {
     if (!x->f) return;
     sval v;
     int had = key_head(x, &argv[1], &v) && v.expire;
-    if (had) key_set_expiry(x, &argv[1], &v, 0);
+    if (had) store_expire(x->f, argv[1].p, argv[1].len, 0);
     sval_free(&v);
     reply_int(x->out, had);
 }

@@ -46,8 +46,6 @@ int key_head_string(cmdctx *x, const rstr *key, sval *v);
 int key_get_string(cmdctx *x, const rstr *key, sval *v);
 /* Writes key's value, with its expiry (0: none). */
 void key_set(cmdctx *x, const rstr *key, const char *p, size_t len, uint64_t expire);
-/* Gives key (live: read into v) another expiry, its value unchanged. */
-void key_set_expiry(cmdctx *x, const rstr *key, const sval *v, uint64_t expire);
 /* Redis's name of a type (TYPE, SCAN TYPE). */
 const char *type_name(int type);
 /* Removes key; 1 if it was live (an expired one goes too, counting 0). */

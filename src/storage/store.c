@@ -1511,7 +1511,6 @@ static const char *elem_key(store *f, const char *cid, const char *sub, size_t s
  * writer's only, and valid while LevelDB is unchanged: every write clears
  * it (the open batch's records are looked up before it anyway). */
 static int raw_cmp(const char *a, size_t al, const char *b, size_t bl);
-static void iter_check(leveldb_iterator_t *it);
 #define AHEAD_MAX_RUN 5             /* a window grows 8, 16, ... 128 records over a run */
 #define AHEAD_BYTES (1 << 20)       /* and stops past this many bytes of values */
 typedef struct ahead {
