@@ -39,6 +39,9 @@ static struct {
     outgoing out[RAFT_MAX_NODES * 2];  /* members and departing ones */
     incoming in;
     ev_timer stall;
+    ev_idle more;              /* a transfer waits for the next iteration's budget */
+    unsigned burst_iter;       /* the loop iteration burst_used counts */
+    size_t burst_used;
     long long sent_ok, sent_failed, received_ok, received_failed, resumed;
     unsigned long long bytes_sent, bytes_received;
 } S;
@@ -102,18 +105,33 @@ static void fill_chunk(outgoing *o, size_t start) {
     }
 }
 
-/* Hands held's bytes [pushed, sent) to the link in chunks: new ones, or
- * after a resume those the broken link may have lost (the follower skips
- * what it has). */
+/* What one loop iteration encodes and hands to links, at most, for all
+ * transfers: filling a 4 MB window at once (a start, a resume, a read of
+ * many acknowledgements) held an ASan build's loop 80-175 ms, past a
+ * heartbeat. What is left waits for the next iteration (S.more). */
+#define STREAM_BURST (1u << 20)
+
+/* Bytes of the budget this iteration has left. */
+static size_t budget(void) {
+    unsigned it = ev_iteration(S.loop);
+    if (it != S.burst_iter) S.burst_iter = it, S.burst_used = 0;
+    return S.burst_used < STREAM_BURST ? STREAM_BURST - S.burst_used : 0;
+}
+
+/* Hands held's bytes [pushed, sent) to the link in chunks while the
+ * budget lasts: new ones, or after a resume those the broken link may
+ * have lost (the follower skips what it has). */
 static int push(outgoing *o) {
-    while (o->pushed < o->sent) {
+    while (o->pushed < o->sent && budget()) {
         size_t n = o->sent - o->pushed < STREAM_CHUNK ? (size_t)(o->sent - o->pushed) : STREAM_CHUNK;
         const char *p = o->held.data + o->held.pos + (o->pushed - o->acked);
         int last = o->eof && o->pushed + n == o->sent;
         if (peer_send_snap(o->to, o->id, o->term, o->pushed, last, p, n) < 0) return -1;
         o->pushed += n;
         S.bytes_sent += n;
+        S.burst_used += n;
     }
+    if (o->pushed < o->sent) ev_idle_start(S.loop, &S.more);
     return 0;
 }
 
@@ -123,6 +141,7 @@ static void send_window(outgoing *o) {
     for (;;) {
         if (push(o) < 0) { out_pause(o, "the link is down"); return; }
         if (o->eof || o->sent - o->acked >= STREAM_WINDOW) return;
+        if (!budget()) { ev_idle_start(S.loop, &S.more); return; }
         size_t start = o->held.len;
         if (!o->sent) {  /* the header travels with the first records */
             const char *conf = store_view_conf(o->view) ? store_view_conf(o->view) : S.members;
@@ -138,7 +157,15 @@ static void send_window(outgoing *o) {
         }
         fill_chunk(o, start);
         o->sent += o->held.len - start;
+        S.burst_used += o->held.len - start;
     }
+}
+
+/* The next iteration: transfers the budget stopped go on. */
+static void more_cb(struct ev_loop *loop, ev_idle *w, int revents) {
+    (void)revents;
+    ev_idle_stop(loop, w);
+    for (int i = 0; i < NOUT; i++) send_window(&S.out[i]);
 }
 
 /* A paused transfer goes on where the follower's acknowledgements left it. */
@@ -405,6 +432,7 @@ void stream_init(struct ev_loop *loop, store *f, applier *ap, uint64_t cluster_i
     S.members = xstrndup(members, strlen(members));
     ev_timer_init(&S.stall, stall_cb, 1., 1.);
     ev_timer_start(loop, &S.stall);
+    ev_idle_init(&S.more, more_cb);
 }
 
 void stream_attach(replica *rep) { S.rep = rep; }
@@ -414,6 +442,7 @@ void stream_shutdown(void) {
     stream_stop_sending();
     in_end(0, "shutting down");
     ev_timer_stop(S.loop, &S.stall);
+    ev_idle_stop(S.loop, &S.more);
     free(S.members);
     S.loop = NULL;
 }
