@@ -22,6 +22,11 @@
 #include <unistd.h>
 
 #define READ_CHUNK (16 * 1024)
+/* The most one read takes but for the rest of a big bulk (which costs the
+ * parser nothing): what is read is parsed before the loop goes on, and a
+ * buffer grown to 8 MB once let one read hold the loop 100 ms parsing
+ * 500,000 small arguments. */
+#define READ_MAX (64 * 1024)
 
 static client *clients, *proxies;
 static client *pending;          /* replies to move and write, by pnext */
@@ -278,7 +283,8 @@ static size_t read_room(client *c, int *ends) {
     buf_reserve(&c->in, bound && bound < READ_CHUNK ? bound : READ_CHUNK);
     size_t room = c->in.cap - c->in.len;
     *ends = bound && bound <= room;
-    return *ends ? bound : room;
+    if (*ends) return bound;
+    return !bound && room > READ_MAX ? READ_MAX : room;
 }
 
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents) {
