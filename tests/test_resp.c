@@ -374,14 +374,50 @@ static void adopt(size_t extra, int argc, const size_t *lens, int want_taken) {
 
 static void test_args_adopt(void) {
     size_t big = RESP_BIG_ARG, small = 5;
-    adopt(1, 3, (size_t[]){small, big, big + 3}, 1);   /* both big ones in place */
+    adopt(1, 3, (size_t[]){small, big, big + 3}, 1);   /* all in place */
     adopt(0, 3, (size_t[]){small, big, big + 3}, 1);   /* no byte after the last: it is copied */
-    adopt(0, 2, (size_t[]){small, big}, 0);            /* nothing left to keep in place */
-    adopt(1, 3, (size_t[]){small, 0, small}, 0);       /* small ones are copied */
+    adopt(0, 2, (size_t[]){small, big}, 1);            /* the small one stays in place */
+    adopt(0, 1, (size_t[]){big}, 0);                   /* nothing left to keep in place */
+    adopt(1, 3, (size_t[]){small, 0, small}, 1);       /* small and empty ones in place too */
     adopt(1, 2, (size_t[]){big, 0}, 1);                /* the NUL lands on the next length */
 }
 
+static rstr *argv_of(int argc) {
+    rstr *v = malloc(sizeof(rstr) * (size_t)argc);
+    for (int i = 0; i < argc; i++) v[i] = (rstr){strdup("k"), 1};
+    return v;
+}
+
+/* Small vectors go at once; big ones (a parser's too) are queued and freed
+ * a share at a time, in order, the queue emptying exactly. ASan checks
+ * that each argument is freed once. */
+static void test_argv_free(void) {
+    CHECK(!resp_free_deferred(1 << 30));
+    resp_argv_free(argv_of(RESP_FREE_NOW), RESP_FREE_NOW);
+    CHECK(!resp_free_deferred(1));
+    resp_argv_free(argv_of(RESP_FREE_NOW + 1), RESP_FREE_NOW + 1);
+    resp_argv_free(argv_of(3 * RESP_FREE_NOW), 3 * RESP_FREE_NOW);
+    int rounds = 0;
+    while (resp_free_deferred(RESP_FREE_NOW)) rounds++;
+    CHECKMSG(rounds == 4, "four rounds of %d for %d arguments (%d)", RESP_FREE_NOW, 4 * RESP_FREE_NOW + 1, rounds);
+    resp_parser p;
+    resp_parser_init(&p, 1 << 30, 1ULL << 40);
+    buf in;
+    buf_init(&in);
+    buf_printf(&in, "*%d\r\n", RESP_FREE_NOW + 1);
+    for (int i = 0; i <= RESP_FREE_NOW; i++) buf_printf(&in, "$1\r\nk\r\n");
+    buf_printf(&in, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+    CHECK(resp_parse(&p, &in) == RESP_OK && p.argc == RESP_FREE_NOW + 1);
+    resp_args_reset(&p);
+    CHECK(p.argc == 0 && p.argv == NULL && resp_free_deferred(1));
+    CHECK(resp_parse(&p, &in) == RESP_OK && p.argc == 2 && !memcmp(p.argv[0].p, "GET", 4));
+    CHECK(!resp_free_deferred(1 << 30));
+    resp_parser_free(&p);
+    buf_free(&in);
+}
+
 int main(void) {
+    test_argv_free();
     test_requests();
     test_inline_quotes();
     test_empty_requests();

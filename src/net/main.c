@@ -15,6 +15,7 @@
 #include "tls.h"
 #include "writes.h"
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,9 @@ static ev_signal sigterm, sigint;
  * write applied), and what that client then proposes must reach the node
  * in this iteration, not at the next tick: passes go on while clients
  * resume, and after four the loop polls once without sleeping. */
+/* Arguments of big requests freed per iteration (a few ms on an ASan build). */
+#define FREE_PER_PASS 65536
+
 static void before_sleep_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
     (void)w; (void)revents;
     auth_refresh();  /* first: it may close clients */
@@ -50,6 +54,7 @@ static void before_sleep_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
     }
     client_flush_pending();
     peer_flush();
+    resp_free_deferred(FREE_PER_PASS);
 }
 
 /* Only there to keep the loop from sleeping once (before_sleep_cb). */
@@ -197,6 +202,7 @@ static void shut_down(struct ev_loop *loop, store *f, store *reader) {
     auth_shutdown();
     store_reader_free(reader);
     store_close(f);
+    resp_free_deferred(INT_MAX);
     ev_loop_destroy(loop);
     logmsg(LL_NOTICE, "raftkv is now ready to exit, bye bye...");
     log_close();

@@ -68,7 +68,7 @@ static void list_push(buf *l, int argc, const rstr *argv) {
 }
 
 /* The next command of l from *at: its argc (0 at the end) and *argv,
- * each argument NUL-terminated as the parser leaves them (list_free). */
+ * each argument NUL-terminated as the parser leaves them (resp_argv_free). */
 static int list_next(const buf *l, size_t *at, rstr **argv) {
     if (*at + 4 > l->len) return 0;
     int argc = (int)get_u32(l->data + *at);
@@ -82,10 +82,6 @@ static int list_next(const buf *l, size_t *at, rstr **argv) {
     return argc;
 }
 
-static void list_free(int argc, rstr *argv) {
-    for (int i = 0; i < argc; i++) free(argv[i].p);
-    free(argv);
-}
 
 static int queue_local(tx *t, int argc, const rstr *argv) {
     size_t add = list_size(argc, argv);
@@ -196,7 +192,7 @@ void multi_splice(client *c, buf *reply, const buf *locals) {
         if ((size_t)len == placeholder && !memcmp(p + at, TX_LOCAL_REPLY, placeholder) &&
             (argc = list_next(locals, &from, &argv)) > 0) {
             run_local(c, argc, argv, &out);
-            list_free(argc, argv);
+            resp_argv_free(argv, argc);
         } else {
             buf_append(&out, p + at, (size_t)len);
         }

@@ -339,8 +339,7 @@ static void fetched(void *ctx, void *arg, buf *reply) {
     }
     read_job_free(a->job);
     store_reader_free(a->rd);
-    for (int i = 0; i < a->argc; i++) free(a->argv[i].p);
-    free(a->argv);
+    resp_argv_free(a->argv, a->argc);
     free(a);
     if (!s) return;  /* its client went */
     s->fetch = NULL;

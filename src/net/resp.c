@@ -23,7 +23,42 @@ static int lies_in(const buf *b, const char *a, size_t n) {
 
 static int in_backing(const resp_parser *p, const char *a) { return lies_in(&p->backing, a, 0); }
 
+/* Vectors queued by resp_argv_free(), the oldest first; the head's
+ * arguments below done are already freed. */
+typedef struct dead_argv { struct dead_argv *next; rstr *argv; int argc, done; } dead_argv;
+static dead_argv *dead_head, **dead_tail = &dead_head;
+
+void resp_argv_free(rstr *argv, int argc) {
+    if (argc <= RESP_FREE_NOW) {
+        for (int i = 0; i < argc; i++) free(argv[i].p);
+        free(argv);
+        return;
+    }
+    dead_argv *d = xmalloc(sizeof(*d));
+    *d = (dead_argv){NULL, argv, argc, 0};
+    *dead_tail = d;
+    dead_tail = &d->next;
+}
+
+int resp_free_deferred(int max) {
+    while (dead_head && max > 0) {
+        dead_argv *d = dead_head;
+        for (; d->done < d->argc && max > 0; max--) free(d->argv[d->done++].p);
+        if (d->done < d->argc) break;
+        dead_head = d->next;
+        if (!dead_head) dead_tail = &dead_head;
+        free(d->argv);
+        free(d);
+    }
+    return dead_head != NULL;
+}
+
 void resp_args_reset(resp_parser *p) {
+    if (p->argc > RESP_FREE_NOW && !p->backing.data) {  /* the vector goes whole: the parser starts a new one */
+        resp_argv_free(p->argv, p->argc);
+        p->argv = NULL;
+        p->argc = p->argcap = 0;
+    }
     for (int i = 0; i < p->argc; i++)
         if (!in_backing(p, p->argv[i].p)) free(p->argv[i].p);
     buf_free(&p->backing);
@@ -43,7 +78,7 @@ void resp_args_adopt(resp_parser *p, int argc, const rstr *argv, buf *backing) {
     resp_args_reset(p);
     int kept = 0;
     for (int i = 0; i < argc; i++) {
-        if (argv[i].len >= RESP_BIG_ARG && lies_in(backing, argv[i].p, argv[i].len)) {
+        if (lies_in(backing, argv[i].p, argv[i].len)) {
             push_owned(p, argv[i].p, argv[i].len);
             kept = 1;
         } else {

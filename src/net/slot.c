@@ -25,8 +25,7 @@ void slot_allow_bytes(slot *s, uint64_t bytes) { s->deadline += (double)bytes / 
 
 static void slot_free(slot *s) {
     blocking_gone(s);
-    for (int i = 0; i < s->argc; i++) free(s->argv[i].p);
-    free(s->argv);
+    resp_argv_free(s->argv, s->argc);
     buf_free(&s->reply);
     if (s->locals) buf_free(s->locals);
     free(s->locals);
