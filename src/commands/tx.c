@@ -19,10 +19,14 @@ static void push(tx *t, const char *p, size_t len) {
 }
 
 static void drop_from(tx *t, int from) {
-    for (int i = from; i < t->nargs; i++) {
-        t->bytes -= t->args[i].len + RESP_ARG_OVERHEAD;
-        free(t->args[i].p);
+    for (int i = from; i < t->nargs; i++) t->bytes -= t->args[i].len + RESP_ARG_OVERHEAD;
+    if (from == 0) {  /* the array goes whole: a transaction of 100,000 commands in slices (resp_argv_free) */
+        resp_argv_free(t->args, t->nargs, NULL);
+        t->args = NULL;
+        t->nargs = t->cap = 0;
+        return;
     }
+    for (int i = from; i < t->nargs; i++) free(t->args[i].p);
     t->nargs = from;
 }
 
@@ -36,7 +40,7 @@ tx *tx_of(client *c) {
 
 void tx_free(tx *t) {
     if (!t) return;
-    resp_argv_free(t->args, t->nargs);  /* a transaction of 100,000 commands: in slices */
+    drop_from(t, 0);
     buf_free(&t->watches);
     buf_free(&t->locals);
     free(t);

@@ -192,7 +192,7 @@ void multi_splice(client *c, buf *reply, const buf *locals) {
         if ((size_t)len == placeholder && !memcmp(p + at, TX_LOCAL_REPLY, placeholder) &&
             (argc = list_next(locals, &from, &argv)) > 0) {
             run_local(c, argc, argv, &out);
-            resp_argv_free(argv, argc);
+            resp_argv_free(argv, argc, NULL);
         } else {
             buf_append(&out, p + at, (size_t)len);
         }

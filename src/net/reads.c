@@ -36,7 +36,7 @@ void reads_free(void) { fetch_free(); }
 /* A read slot for the parsed request (the command moves out of the parser). */
 static slot *read_slot(client *c) {
     slot *s = slot_new(c, SLOT_READ);
-    s->argv = resp_args_take(&c->parser, &s->argc);
+    s->argv = resp_args_take(&c->parser, &s->argc, &s->backing);
     s->need = c->last_write;
     c->reads_pending++;
     return s;
@@ -304,6 +304,7 @@ typedef struct fetch_arg {
     const command *cmd;
     int argc;
     rstr *argv;
+    buf backing;       /* the slot's (resp_args_take) */
     store *rd;
     read_job *job;
     uint64_t time_ms;  /* the read's cluster time */
@@ -339,7 +340,7 @@ static void fetched(void *ctx, void *arg, buf *reply) {
     }
     read_job_free(a->job);
     store_reader_free(a->rd);
-    resp_argv_free(a->argv, a->argc);
+    resp_argv_free(a->argv, a->argc, &a->backing);
     free(a);
     if (!s) return;  /* its client went */
     s->fetch = NULL;
@@ -351,9 +352,10 @@ static void fetched(void *ctx, void *arg, buf *reply) {
 
 static void to_fetch(slot *s, const command *cmd, store *rd, read_job *job) {
     fetch_arg *a = xmalloc(sizeof(*a));
-    *a = (fetch_arg){cmd, s->argc, s->argv, rd, job, read_time(s)};
+    *a = (fetch_arg){cmd, s->argc, s->argv, s->backing, rd, job, read_time(s)};
     s->argv = NULL;
     s->argc = 0;
+    buf_init(&s->backing);
     s->state = SLOT_FETCH;
     s->fetch = fetch_start(fetch_run, a, fetched, s);
 }

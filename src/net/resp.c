@@ -25,28 +25,45 @@ static int in_backing(const resp_parser *p, const char *a) { return lies_in(&p->
 
 /* Vectors queued by resp_argv_free(), the oldest first; the head's
  * arguments below done are already freed. */
-typedef struct dead_argv { struct dead_argv *next; rstr *argv; int argc, done; } dead_argv;
+typedef struct dead_argv { struct dead_argv *next; rstr *argv; int argc, done; buf backing; } dead_argv;
 static dead_argv *dead_head, **dead_tail = &dead_head;
+/* Arguments parsed or adopted since the last resp_free_deferred(): each
+ * pass frees as many more, so that a flood of requests is freed as fast
+ * as it is parsed, and one huge request as slowly. */
+static long long parsed_new;
 
-void resp_argv_free(rstr *argv, int argc) {
+static void free_args(rstr *argv, int from, int to, const buf *backing) {
+    for (int i = from; i < to; i++)
+        if (!lies_in(backing, argv[i].p, 0)) free(argv[i].p);
+}
+
+void resp_argv_free(rstr *argv, int argc, buf *backing) {
     if (argc <= RESP_FREE_NOW) {
-        for (int i = 0; i < argc; i++) free(argv[i].p);
+        free_args(argv, 0, argc, backing);
+        if (backing) buf_free(backing);
         free(argv);
         return;
     }
     dead_argv *d = xmalloc(sizeof(*d));
-    *d = (dead_argv){NULL, argv, argc, 0};
+    *d = (dead_argv){NULL, argv, argc, 0, {0}};
+    if (backing) d->backing = *backing, buf_init(backing);
     *dead_tail = d;
     dead_tail = &d->next;
 }
 
 int resp_free_deferred(int max) {
-    while (dead_head && max > 0) {
+    long long left = max + parsed_new;
+    parsed_new = 0;
+    while (dead_head && left > 0) {
         dead_argv *d = dead_head;
-        for (; d->done < d->argc && max > 0; max--) free(d->argv[d->done++].p);
+        int to = (long long)(d->argc - d->done) < left ? d->argc : d->done + (int)left;
+        free_args(d->argv, d->done, to, &d->backing);
+        left -= to - d->done;
+        d->done = to;
         if (d->done < d->argc) break;
         dead_head = d->next;
         if (!dead_head) dead_tail = &dead_head;
+        buf_free(&d->backing);
         free(d->argv);
         free(d);
     }
@@ -54,8 +71,8 @@ int resp_free_deferred(int max) {
 }
 
 void resp_args_reset(resp_parser *p) {
-    if (p->argc > RESP_FREE_NOW && !p->backing.data) {  /* the vector goes whole: the parser starts a new one */
-        resp_argv_free(p->argv, p->argc);
+    if (p->argc > RESP_FREE_NOW) {  /* the vector goes whole: the parser starts a new one */
+        resp_argv_free(p->argv, p->argc, &p->backing);
         p->argv = NULL;
         p->argc = p->argcap = 0;
     }
@@ -93,12 +110,11 @@ void resp_args_adopt(resp_parser *p, int argc, const rstr *argv, buf *backing) {
     buf_init(backing);
 }
 
-rstr *resp_args_take(resp_parser *p, int *argc) {
+rstr *resp_args_take(resp_parser *p, int *argc, buf *backing) {
     rstr *argv = p->argv;
     *argc = p->argc;
-    for (int i = 0; i < p->argc; i++)
-        if (in_backing(p, argv[i].p)) argv[i].p = xstrndup(argv[i].p, argv[i].len);
-    buf_free(&p->backing);
+    *backing = p->backing;
+    buf_init(&p->backing);
     p->argv = NULL;
     p->argc = p->argcap = 0;
     return argv;
@@ -119,6 +135,7 @@ static void push_owned(resp_parser *p, char *s, size_t n) {
     p->argv[p->argc].p = s;
     p->argv[p->argc].len = n;
     p->argc++;
+    parsed_new++;
 }
 
 static void push_arg(resp_parser *p, const char *s, size_t n) { push_owned(p, xstrndup(s, n), n); }

@@ -53,13 +53,17 @@ void resp_parser_free(resp_parser *p);
  * a bulk is reserved as its bytes arrive, never on a header's word. */
 int resp_parse(resp_parser *p, buf *in);
 void resp_args_reset(resp_parser *p);
-/* Frees argc arguments, each an allocation of its own, and the array.
- * Freeing a million of them held an ASan build's loop 70 ms: a vector of
- * more than RESP_FREE_NOW is queued instead, and resp_free_deferred()
- * frees a bounded share of the queue once per loop iteration. */
+/* Frees argc arguments and the array: each an allocation of its own but
+ * those that lie in *backing (NULL: none; resp_args_take), which goes
+ * whole. Freeing a million of them held an ASan build's loop 70 ms: a
+ * vector of more than RESP_FREE_NOW is queued instead, and
+ * resp_free_deferred() frees a share of the queue once per loop
+ * iteration. */
 #define RESP_FREE_NOW 4096
-void resp_argv_free(rstr *argv, int argc);
-/* Frees up to max queued arguments; whether any are left. */
+void resp_argv_free(rstr *argv, int argc, buf *backing);
+/* Frees up to max queued arguments, and as many more as were parsed
+ * since the last call (so the queue cannot outgrow what clients send);
+ * whether any are left. */
 int resp_free_deferred(int max);
 /* A request that arrives already split (a forwarded one): p, idle, holds
  * copies of argv as if it had been parsed. */
@@ -72,9 +76,10 @@ void resp_args_set(resp_parser *p, int argc, const rstr *argv);
  * encoding. */
 void resp_args_adopt(resp_parser *p, int argc, const rstr *argv, buf *backing);
 /* Moves the arguments out of p (which is left empty), each in an
- * allocation of its own, as the parser makes them (those kept in a
- * backing are copied, and the backing freed); *argc gets their count. */
-rstr *resp_args_take(resp_parser *p, int *argc);
+ * allocation of its own as the parser makes them, but those kept in its
+ * backing, which moves to *backing (empty if none); *argc gets their
+ * count. resp_argv_free() frees them with it. */
+rstr *resp_args_take(resp_parser *p, int *argc, buf *backing);
 /* The most a read into in should take: the rest of a big bulk being
  * received, so that it fills its buffer exactly and is taken without a
  * copy; 0 for no bound. */

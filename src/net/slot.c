@@ -25,7 +25,7 @@ void slot_allow_bytes(slot *s, uint64_t bytes) { s->deadline += (double)bytes / 
 
 static void slot_free(slot *s) {
     blocking_gone(s);
-    resp_argv_free(s->argv, s->argc);
+    resp_argv_free(s->argv, s->argc, &s->backing);
     buf_free(&s->reply);
     if (s->locals) buf_free(s->locals);
     free(s->locals);

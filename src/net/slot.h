@@ -27,6 +27,7 @@ typedef struct slot {
     uint64_t time_ms;            /* SLOT_READ: its cluster time when the leader gave it (0: this node's) */
     int argc;                    /* SLOT_READ: the command, run once confirmed; a blocking one's, proposed again */
     rstr *argv;
+    buf backing;                 /* holds those of argv that lie in it (resp_args_take) */
     uint64_t aseq;               /* SLOT_APPLY: its place in the apply queue */
     uint64_t fwd_bytes;          /* SLOT_FWD: the request's size */
     uint64_t fwd_link, fwd_end;  /* SLOT_FWD: the link its frame went on, where it ends there (peer_send_forward) */

@@ -40,6 +40,7 @@ static struct {
     incoming in;
     ev_timer stall;
     ev_idle more;              /* a transfer waits for the next iteration's budget */
+    int more_first;            /* the transfer more_cb() serves first */
     unsigned burst_iter;       /* the loop iteration burst_used counts */
     size_t burst_used;
     long long sent_ok, sent_failed, received_ok, received_failed, resumed;
@@ -105,10 +106,11 @@ static void fill_chunk(outgoing *o, size_t start) {
     }
 }
 
-/* What one loop iteration encodes and hands to links, at most, for all
- * transfers: filling a 4 MB window at once (a start, a resume, a read of
- * many acknowledgements) held an ASan build's loop 80-175 ms, past a
- * heartbeat. What is left waits for the next iteration (S.more). */
+/* The bytes one loop iteration encodes plus those it hands to links, at
+ * most, for all transfers: filling a 4 MB window at once (a start, a
+ * resume, a read of many acknowledgements) held an ASan build's loop
+ * 80-175 ms, past a heartbeat. What is left waits for the next iteration
+ * (S.more). */
 #define STREAM_BURST (1u << 20)
 
 /* Bytes of the budget this iteration has left. */
@@ -137,7 +139,7 @@ static int push(outgoing *o) {
 
 /* Encodes and sends while the window has room. */
 static void send_window(outgoing *o) {
-    if (!o->to || o->paused) return;
+    if (!o->to || o->paused || !S.loop) return;
     for (;;) {
         if (push(o) < 0) { out_pause(o, "the link is down"); return; }
         if (o->eof || o->sent - o->acked >= STREAM_WINDOW) return;
@@ -161,11 +163,13 @@ static void send_window(outgoing *o) {
     }
 }
 
-/* The next iteration: transfers the budget stopped go on. */
+/* The next iteration: transfers the budget stopped go on, each in turn
+ * first. */
 static void more_cb(struct ev_loop *loop, ev_idle *w, int revents) {
     (void)revents;
     ev_idle_stop(loop, w);
-    for (int i = 0; i < NOUT; i++) send_window(&S.out[i]);
+    S.more_first = (S.more_first + 1) % NOUT;
+    for (int i = 0; i < NOUT; i++) send_window(&S.out[(S.more_first + i) % NOUT]);
 }
 
 /* A paused transfer goes on where the follower's acknowledgements left it. */
@@ -433,6 +437,10 @@ void stream_init(struct ev_loop *loop, store *f, applier *ap, uint64_t cluster_i
     ev_timer_init(&S.stall, stall_cb, 1., 1.);
     ev_timer_start(loop, &S.stall);
     ev_idle_init(&S.more, more_cb);
+    /* an idle watcher runs only when nothing of its priority or above is
+     * pending: on a busy leader, at the default priority, never; and a
+     * transfer with nothing in flight has no acknowledgement to wake it */
+    ev_set_priority(&S.more, EV_MAXPRI);
 }
 
 void stream_attach(replica *rep) { S.rep = rep; }
