@@ -1393,14 +1393,38 @@ def random_long_string_cmd(r):
     if x < 0.69: return ["COPY", k, k2] + (["REPLACE"] if r.random() < 0.5 else [])
     if x < 0.74: return ["SETBIT", k, edge(), str(r.randrange(2))]
     if x < 0.76: return ["GETBIT", k, str(r.choice([0, 7, 524287, 524288, r.randrange(4000000)]))]
-    if x < 0.78: return ["BITCOUNT", k] + ([] if r.random() < 0.5 else [str(r.randrange(-70000, 70000)), "-1"])
+    if x < 0.78: return ["BITCOUNT", k] + r.choice([[], [str(r.randrange(-70000, 70000)), "-1"],
+                                                    [str(r.randrange(-600000, 600000)), bit_edge(r), "BIT"]])
     if x < 0.81: return ["MGET"] + LONG_KEYS
     if x < 0.84: return r.choice([["SET", k, _long_payload(r), "KEEPTTL"], ["SETNX", k, _long_payload(r)],
                                   ["SET", k, _long_payload(r), "XX", "GET"], ["SET", k, _long_payload(r), "NX"],
                                   ["MSETNX", k, _long_payload(r), k2, "x"], ["RENAMENX", k, k2], ["TOUCH", k, k2]])
     if x < 0.86: return ["INCR", k] if r.random() < 0.7 else ["LPUSH", k, "x"]  # another type: WRONGTYPE after
     if x < 0.88: return ["DEL", k]
+    if x < 0.91: return ["BITPOS", k, str(r.randrange(2))] + r.choice([[], [str(r.randrange(-70000, 70000))],
+                                                                      [str(r.randrange(-70000, 70000)), "-1"],
+                                                                      [bit_edge(r), bit_edge(r), "BIT"]])
+    if x < 0.95: return random_bitfield(r, k, r.random() < 0.2)
     return ["STRLEN", k]
+
+
+def bit_edge(r):
+    """A bit offset near the start, raftkv's chunk boundaries (64 KB: 524288 bits), or anywhere in a few MB."""
+    return str(r.choice([0, 7, 524280, 524285, 524287, 524288, 1048570, r.randrange(4000000), r.randrange(40000000)]))
+
+
+def random_bitfield(r, k, readonly):
+    """BITFIELD (or BITFIELD_RO) with one to four fields, near one another or far apart, some across a chunk
+    boundary, with each OVERFLOW rule."""
+    cmd = ["BITFIELD_RO" if readonly else "BITFIELD", k]
+    for _ in range(r.randrange(1, 5)):
+        t = r.choice(["i8", "u8", "i16", "u5", "i64", "u63", "i1"])
+        if readonly or r.random() < 0.4:
+            cmd += ["GET", t, bit_edge(r)]
+            continue
+        if r.random() < 0.3: cmd += ["OVERFLOW", r.choice(["WRAP", "SAT", "FAIL"])]
+        cmd += [r.choice(["SET", "INCRBY"]), t, bit_edge(r), str(r.choice([1, -1, 100, -300, 2 ** 40, r.randrange(256)]))]
+    return cmd
 
 
 def test_long_strings(d):

@@ -54,16 +54,6 @@ static void edit_from(const sval *v, int found, size_t len, edit *e) {
     e->expire = found ? v->expire : 0;
 }
 
-/* 0 with WRONGTYPE answered when key holds another type. */
-static int edit_open(cmdctx *x, const rstr *key, size_t len, edit *e) {
-    sval v;
-    int found = key_get_string(x, key, &v);
-    if (found < 0) return 0;
-    edit_from(&v, found, len, e);
-    sval_free(&v);
-    return 1;
-}
-
 /* SETBIT key offset value */
 void setbit_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
@@ -130,8 +120,9 @@ static int bit_range(long long start, long long end, int isbit, size_t len, uint
     return 1;
 }
 
-/* Set bits in bits [from, to] of p. */
-static long long count_bits(const unsigned char *p, uint64_t from, uint64_t to) {
+/* Set bits in bits [from, to] of p (bit: unused, as over_bits() passes it). */
+static long long count_bits(const unsigned char *p, uint64_t from, uint64_t to, int bit) {
+    (void)bit;
     uint64_t a = from >> 3, b = to >> 3;
     unsigned head = 0xffu >> (from & 7), tail = (0xff00u >> ((to & 7) + 1)) & 0xffu;
     if (a == b) return __builtin_popcount(p[a] & head & tail);
@@ -146,6 +137,50 @@ static long long count_bits(const unsigned char *p, uint64_t from, uint64_t to) 
     return n;
 }
 
+/* The first bit equal to bit in bits [from, to] of p, or -1; whole
+ * 8-byte words that hold none are skipped at once. */
+static long long find_bit(const unsigned char *p, uint64_t from, uint64_t to, int bit) {
+    uint64_t skip = bit ? 0 : ~0ULL;
+    for (uint64_t i = from; i <= to;) {
+        if ((i & 63) == 0 && i + 63 <= to) {
+            uint64_t w;
+            memcpy(&w, p + (i >> 3), 8);
+            if (w == skip) { i += 64; continue; }
+        }
+        if ((int)((p[i >> 3] >> (7 - (i & 7))) & 1) == bit) return (long long)i;
+        i++;
+    }
+    return -1;
+}
+
+/* What a string kept in chunks is read by at a time for BITCOUNT and
+ * BITPOS: a range reads only the chunks it covers, and a whole 512 MB
+ * string is never joined in memory. */
+#define BIT_PIECE (1u << 20)
+
+typedef long long (*bits_fn)(const unsigned char *p, uint64_t from, uint64_t to, int bit);
+
+/* fn over bits [from, to] of key's string (v its head, key_head_string):
+ * at once when it is stored whole, else a piece at a time. The sum of
+ * fn's answers (BITCOUNT), or with first the first one that is not -1,
+ * counted from the string's start (BITPOS). */
+static long long over_bits(cmdctx *x, const rstr *key, const sval *v, uint64_t from, uint64_t to, bits_fn fn,
+                           int bit, int first) {
+    if (v->p) return fn((const unsigned char *)v->p, from, to, bit);
+    long long got = first ? -1 : 0;
+    uint64_t span = (to >> 3) - (from >> 3) + 1;
+    unsigned char *piece = xmalloc(span < BIT_PIECE ? (size_t)span : BIT_PIECE);
+    for (uint64_t s = from >> 3; s <= to >> 3; s += BIT_PIECE) {
+        uint64_t e = (to >> 3) - s < BIT_PIECE ? to >> 3 : s + BIT_PIECE - 1;
+        store_read_part(x->f, key->p, key->len, s, (size_t)(e - s + 1), (char *)piece);
+        long long r = fn(piece, from > s * 8 ? from - s * 8 : 0, (to < e * 8 + 7 ? to : e * 8 + 7) - s * 8, bit);
+        if (!first) got += r;
+        else if (r >= 0) { got = r + (long long)(s * 8); break; }
+    }
+    free(piece);
+    return got;
+}
+
 /* "BIT" or "BYTE": 1, 0; -1 (a syntax error answered) otherwise. */
 static int arg_unit(cmdctx *x, const rstr *a) {
     if (arg_is(a, "bit")) return 1;
@@ -158,7 +193,7 @@ static int arg_unit(cmdctx *x, const rstr *a) {
  * arguments are looked at, as in Redis. */
 void bitcount_command(cmdctx *x, int argc, rstr *argv) {
     sval v;
-    int r = key_get_string(x, &argv[1], &v);
+    int r = key_head_string(x, &argv[1], &v);
     if (r <= 0) {
         if (!r) reply_int(x->out, 0);
         return;
@@ -178,25 +213,9 @@ void bitcount_command(cmdctx *x, int argc, rstr *argv) {
     if (!bit_range(start, end, isbit, v.len, &from, &to))
         reply_int(x->out, 0);
     else
-        reply_int(x->out, count_bits((const unsigned char *)v.p, from, to));
+        reply_int(x->out, over_bits(x, &argv[1], &v, from, to, count_bits, 0, 0));
 done:
     sval_free(&v);
-}
-
-/* The first bit equal to bit in bits [from, to] of p, or -1; whole
- * 8-byte words that hold none are skipped at once. */
-static long long find_bit(const unsigned char *p, uint64_t from, uint64_t to, int bit) {
-    uint64_t skip = bit ? 0 : ~0ULL;
-    for (uint64_t i = from; i <= to;) {
-        if ((i & 63) == 0 && i + 63 <= to) {
-            uint64_t w;
-            memcpy(&w, p + (i >> 3), 8);
-            if (w == skip) { i += 64; continue; }
-        }
-        if ((int)((p[i >> 3] >> (7 - (i & 7))) & 1) == bit) return (long long)i;
-        i++;
-    }
-    return -1;
 }
 
 /* BITPOS key bit [start [end [BYTE|BIT]]]: without an end, a clear bit
@@ -207,7 +226,7 @@ void bitpos_command(cmdctx *x, int argc, rstr *argv) {
     if (!arg_ll(x, &argv[2], &bit)) return;
     if (bit != 0 && bit != 1) { reply_error(x->out, "ERR The bit argument must be 1 or 0."); return; }
     sval v;
-    int r = key_get_string(x, &argv[1], &v);
+    int r = key_head_string(x, &argv[1], &v);
     if (r <= 0) {
         if (!r) reply_int(x->out, bit ? -1 : 0);
         return;
@@ -223,7 +242,7 @@ void bitpos_command(cmdctx *x, int argc, rstr *argv) {
     }
     uint64_t from, to;
     if (!bit_range(start, end, isbit, v.len, &from, &to)) { reply_int(x->out, -1); goto done; }
-    long long at = find_bit((const unsigned char *)v.p, from, to, (int)bit);
+    long long at = over_bits(x, &argv[1], &v, from, to, find_bit, (int)bit, 1);
     if (at < 0 && bit == 0 && !end_given) at = (long long)to + 1;
     reply_int(x->out, at);
 done:
@@ -467,6 +486,41 @@ static int bf_run(cmdctx *x, const bf_op *ops, int nops, char *p, size_t n) {
     return changed;
 }
 
+/* The most bytes BITFIELD reads and writes of a string kept in chunks,
+ * from its first field to its last; fields further apart join the string. */
+#define BF_SPAN (1u << 20)
+
+/* BITFIELD over a string kept in chunks (v its head) whose fields lie
+ * within BF_SPAN bytes: only those bytes are read (zeros past its end),
+ * the operations run on them, and they are written back when any write
+ * was made or the string must grow to the furthest one. 0 when the
+ * fields are further apart. */
+static int bitfield_span(cmdctx *x, const rstr *key, const sval *v, const bf_op *ops, int nops, int writes,
+                         uint64_t top) {
+    if (!nops) { reply_array(x->out, 0); return 1; }
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (int i = 0; i < nops; i++) {
+        uint64_t a = ops[i].off >> 3, b = (ops[i].off + (uint64_t)ops[i].bits - 1) >> 3;
+        if (a < lo) lo = a;
+        if (b > hi) hi = b;
+    }
+    if (hi - lo >= BF_SPAN) return 0;
+    size_t n = (size_t)(hi - lo + 1), have = lo < v->len ? (size_t)(v->len - lo < n ? v->len - lo : n) : 0;
+    char *p = xmalloc(n);
+    if (have) store_read_part(x->f, key->p, key->len, lo, have, p);
+    memset(p + have, 0, n - have);
+    bf_op *local = xmalloc(sizeof(bf_op) * (size_t)nops);
+    for (int i = 0; i < nops; i++) local[i] = ops[i], local[i].off -= lo * 8;
+    /* what lies in the string, and with a write up to its furthest field
+     * (a GET past both reads zeros, and grows nothing) */
+    uint64_t end = writes && (top >> 3) >= v->len ? (top >> 3) + 1 : v->len;
+    if ((bf_run(x, local, nops, p, n) || end > v->len) && end > lo)
+        store_write_part(x->f, key->p, key->len, lo, p, (size_t)(end - lo < n ? end - lo : n));
+    free(local);
+    free(p);
+    return 1;
+}
+
 static void bitfield(cmdctx *x, int argc, rstr *argv, int readonly) {
     int nops, writes;
     uint64_t top;
@@ -474,16 +528,26 @@ static void bitfield(cmdctx *x, int argc, rstr *argv, int readonly) {
     if (!ops) return;
     if (writes && readonly) reply_error(x->out, "ERR BITFIELD_RO only supports the GET subcommand");
     if (!x->f || (writes && readonly)) { free(ops); return; }
-    /* a write makes the key as long as its furthest field, even if every
-     * write then fails (Redis does the same) */
-    edit e;
-    if (!edit_open(x, &argv[1], writes ? (size_t)(top >> 3) + 1 : 0, &e)) {
-        free(ops);
-        return;
+    sval v;
+    int r = key_head_string(x, &argv[1], &v);
+    if (r > 0 && !v.p) {  /* kept in chunks: the fields' bytes, or if they lie far apart the whole string */
+        if (bitfield_span(x, &argv[1], &v, ops, nops, writes, top)) {
+            r = -1;
+        } else {
+            sval_free(&v);
+            r = key_get_string(x, &argv[1], &v);
+        }
     }
-    if (bf_run(x, ops, nops, e.p, e.n) || (writes && (!e.found || e.n > e.had)))
-        key_set(x, &argv[1], e.p, e.n, e.expire);
-    free(e.p);
+    if (r >= 0) {
+        /* a write makes the key as long as its furthest field, even if
+         * every write then fails (Redis does the same) */
+        edit e;
+        edit_from(&v, r, writes ? (size_t)(top >> 3) + 1 : 0, &e);
+        if (bf_run(x, ops, nops, e.p, e.n) || (writes && (!e.found || e.n > e.had)))
+            key_set(x, &argv[1], e.p, e.n, e.expire);
+        free(e.p);
+    }
+    sval_free(&v);
     free(ops);
 }
 
