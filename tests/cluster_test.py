@@ -845,14 +845,14 @@ def test_log_bounded(cl):
     check(cl.call(lead, "DBSIZE") == nkeys, "DBSIZE counts every key written")
 
 
-def compact_all(cl, fol):
-    """RAFT.SNAPSHOT on every running node but fol, each once it has applied
-    what the leader committed: whichever of them leads when fol comes back
+def compact_all(cl, *fols):
+    """RAFT.SNAPSHOT on every running node but fols, each once it has applied
+    what the leader committed: whichever of them leads when they come back
     (an election may come between, on a busy machine), its log no longer
-    holds what fol lacks, so fol needs an image. The leader's index."""
+    holds what they lack, so they need an image. The leader's index."""
     lead, index = cl.leader(), None
     for i in sorted(cl.procs):
-        if i != fol:
+        if i not in fols:
             check(cl.caught_up(i), "node %d applied what the leader committed" % i)
             r = cl.call(i, "RAFT.SNAPSHOT")
             index = r if i == lead else index
@@ -882,6 +882,30 @@ def test_catch_up_by_snapshot(cl):
           % (cl.info(fol, "keyspace"), lead_keys))
     cl.check_acked([fol], acked, "after catching up by snapshot")
     check(len(fsm_dirs(cl, fol)) == 1, "one state machine directory after the install (%s)" % fsm_dirs(cl, fol))
+
+
+def test_two_images_at_once(cl):
+    """Two followers of five, stopped while the log is compacted past them,
+    come back together: the leader streams two images side by side (one
+    loop iteration's encoding budget is shared by every transfer; one
+    stopped by it goes on in the next), and both install theirs."""
+    lead = cl.leader()
+    fols = cl.followers(lead)[:2]
+    for f in fols:
+        cl.stop(f)
+    n = pipe_sets(cl, lead, ["two%d" % k for k in range(40000)], "z" * 200)
+    check(n == 40000, "40000 writes (8 MB) acknowledged with two of five nodes down (%d)" % n)
+    compact_all(cl, *fols)
+    for f in fols:
+        cl.start(f)
+    check(wait_for(lambda: all(int(cl.info(f)["raft_snapshots_received"]) >= 1 for f in fols), 60),
+          "both followers installed an image (%s)" % [cl.info(f)["raft_snapshots_received"] for f in fols])
+    keys = cl.info(cl.leader(), "keyspace")
+    check(wait_for(lambda: all(cl.info(f, "keyspace") == keys for f in fols), 30),
+          "both then hold every key (%r, %r vs %r)" % (cl.info(fols[0], "keyspace"), cl.info(fols[1], "keyspace"), keys))
+    for f in fols:
+        with cl.client(f) as c:
+            check(retry(lambda: c.call("GET", "two39999")) == b"z" * 200, "a key from the image reads back on node %d" % f)
 
 
 def test_hash_by_snapshot(cl):
@@ -1353,7 +1377,7 @@ THREE_NODES = [test_follower_writes, test_follower_pipeline, test_follower_reads
                test_redis_tools, test_leader_failure, test_lost_majority, test_election_after_outage,
                test_peer_garbage, test_proxy_link_closed,
                test_close_in_flight, test_torn_tail, test_foreign_data, test_kill_all]
-FIVE_NODES = [test_five_nodes_lose_two]
+FIVE_NODES = [test_five_nodes_lose_two, test_two_images_at_once]
 SECURED = [test_open_bind_needs_secret, test_secret_hidden, test_forged_frames, test_too_many_unauthenticated,
            test_impostor_node, test_join_needs_secret]
 SNAPSHOTS = [test_log_bounded, test_catch_up_from_disk, test_catch_up_by_snapshot, test_hash_by_snapshot, test_kill_mid_install, test_resume_mid_transfer,
