@@ -887,7 +887,7 @@ def test_catch_up_by_snapshot(cl):
 def test_two_images_at_once(cl):
     """Two followers of five, stopped while the log is compacted past them,
     come back together: the leader streams two images side by side (one
-    loop iteration's encoding budget is shared by every transfer; one
+    loop iteration's encoding and sending budget is shared by every transfer; one
     stopped by it goes on in the next), and both install theirs."""
     lead = cl.leader()
     fols = cl.followers(lead)[:2]

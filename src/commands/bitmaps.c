@@ -2,8 +2,10 @@
  * BITFIELD and BITFIELD_RO, with Redis 7.0's replies and errors. Bit 0 is
  * the most significant bit of the first byte; past the end of a string
  * (or of a missing key) every bit reads 0, and a write past it grows the
- * string with zero bytes. A write rewrites the whole value, keeping its
- * expiry, as the other edits of a string do (strings.c). */
+ * string with zero bytes. A write keeps the value's expiry. On a string
+ * kept in chunks SETBIT writes its byte's chunk, and BITFIELD the bytes of
+ * its fields when they lie within BF_SPAN (else the whole value, as a
+ * string stored whole is always written). */
 #include "handlers.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -531,12 +533,9 @@ static void bitfield(cmdctx *x, int argc, rstr *argv, int readonly) {
     sval v;
     int r = key_head_string(x, &argv[1], &v);
     if (r > 0 && !v.p) {  /* kept in chunks: the fields' bytes, or if they lie far apart the whole string */
-        if (bitfield_span(x, &argv[1], &v, ops, nops, writes, top)) {
-            r = -1;
-        } else {
-            sval_free(&v);
-            r = key_get_string(x, &argv[1], &v);
-        }
+        if (bitfield_span(x, &argv[1], &v, ops, nops, writes, top)) goto done;
+        sval_free(&v);
+        r = key_get_string(x, &argv[1], &v);
     }
     if (r >= 0) {
         /* a write makes the key as long as its furthest field, even if
@@ -547,6 +546,7 @@ static void bitfield(cmdctx *x, int argc, rstr *argv, int readonly) {
             key_set(x, &argv[1], e.p, e.n, e.expire);
         free(e.p);
     }
+done:
     sval_free(&v);
     free(ops);
 }

@@ -228,8 +228,9 @@ void forward_on_request(uint64_t from, uint64_t link, uint64_t sid, uint64_t ter
         argv += skip;
     }
     /* nothing of this session waits: the request goes straight to the
-     * parser's hands, its big arguments where they came (not copied, nor
-     * re-encoded as RESP and parsed again on the loop) */
+     * parser's hands, its arguments where they came when its frame came
+     * in parts (not copied, nor re-encoded as RESP and parsed again on
+     * the loop) */
     int idle = !c->held && !c->parsed && buf_unread(&c->in) == 0;
     if (!c->proxy_user || strlen(c->proxy_user) != user.len || memcmp(c->proxy_user, user.p, user.len)) {
         rstr change[2] = {{(char *)FORWARD_USER_TAG, strlen(FORWARD_USER_TAG)}, user};

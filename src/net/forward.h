@@ -63,7 +63,8 @@ int forward_proxy_user(client *c);
 int forward_proxy_reply(client *c, buf *reply);
 
 /* node callbacks */
-/* A request: big arguments are taken in place from payload (resp.h). */
+/* A request: when payload is not NULL (a frame joined from parts), its
+ * arguments are taken in place from it (resp_args_adopt); else copied. */
 void forward_on_request(uint64_t from, uint64_t link, uint64_t sid, uint64_t term, int argc, rstr *argv,
                         buf *payload);
 /* A reply from the leader: its bytes are taken (reply is left empty). */

@@ -82,7 +82,6 @@ static int list_next(const buf *l, size_t *at, rstr **argv) {
     return argc;
 }
 
-
 static int queue_local(tx *t, int argc, const rstr *argv) {
     size_t add = list_size(argc, argv);
     rstr ph = {(char *)TX_LOCAL, strlen(TX_LOCAL)};

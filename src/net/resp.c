@@ -21,7 +21,6 @@ static int lies_in(const buf *b, const char *a, size_t n) {
     return base && at >= base && n < b->cap && at - base < b->cap - n;
 }
 
-static int in_backing(const resp_parser *p, const char *a) { return lies_in(&p->backing, a, 0); }
 
 /* Vectors queued by resp_argv_free(), the oldest first; the head's
  * arguments below done are already freed. */
@@ -76,8 +75,7 @@ void resp_args_reset(resp_parser *p) {
         p->argv = NULL;
         p->argc = p->argcap = 0;
     }
-    for (int i = 0; i < p->argc; i++)
-        if (!in_backing(p, p->argv[i].p)) free(p->argv[i].p);
+    free_args(p->argv, 0, p->argc, &p->backing);
     buf_free(&p->backing);
     p->argc = 0;
     p->multibulk = 0;

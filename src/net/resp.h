@@ -22,9 +22,10 @@
 typedef struct rstr { char *p; size_t len; } rstr;
 
 /* Bulks this large are not copied: taken with the input buffer they fill
- * exactly (a client's read stops at a big bulk's end: resp_read_bound()),
- * or in place from a forwarded request's payload (resp_args_adopt()). A
- * 100 MB value copied twice on the event loop held it for a second. */
+ * exactly (a client's read stops at a big bulk's end: resp_read_bound()).
+ * A forwarded request that came in parts keeps all its arguments in its
+ * payload (resp_args_adopt()). A 100 MB value copied twice on the event
+ * loop held it for a second. */
 #define RESP_BIG_ARG (64 * 1024)
 
 typedef struct resp_parser {
@@ -52,6 +53,9 @@ void resp_parser_free(resp_parser *p);
  * over max_request is an error as soon as its headers say so, and room for
  * a bulk is reserved as its bytes arrive, never on a header's word. */
 int resp_parse(resp_parser *p, buf *in);
+/* Frees the request's arguments (a vector of more than RESP_FREE_NOW goes
+ * whole to resp_argv_free(), and p starts a new array), and readies p for
+ * the next request. */
 void resp_args_reset(resp_parser *p);
 /* Frees argc arguments and the array: each an allocation of its own but
  * those that lie in *backing (NULL: none; resp_args_take), which goes

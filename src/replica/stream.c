@@ -39,7 +39,7 @@ static struct {
     outgoing out[RAFT_MAX_NODES * 2];  /* members and departing ones */
     incoming in;
     ev_timer stall;
-    ev_idle more;              /* a transfer waits for the next iteration's budget */
+    ev_idle more;              /* a transfer waits for the next iteration's burst */
     int more_first;            /* the transfer more_cb() serves first */
     unsigned burst_iter;       /* the loop iteration burst_used counts */
     size_t burst_used;
@@ -113,18 +113,18 @@ static void fill_chunk(outgoing *o, size_t start) {
  * (S.more). */
 #define STREAM_BURST (1u << 20)
 
-/* Bytes of the budget this iteration has left. */
-static size_t budget(void) {
+/* Bytes of this iteration's burst left. */
+static size_t burst_left(void) {
     unsigned it = ev_iteration(S.loop);
     if (it != S.burst_iter) S.burst_iter = it, S.burst_used = 0;
     return S.burst_used < STREAM_BURST ? STREAM_BURST - S.burst_used : 0;
 }
 
 /* Hands held's bytes [pushed, sent) to the link in chunks while the
- * budget lasts: new ones, or after a resume those the broken link may
+ * burst lasts: new ones, or after a resume those the broken link may
  * have lost (the follower skips what it has). */
 static int push(outgoing *o) {
-    while (o->pushed < o->sent && budget()) {
+    while (o->pushed < o->sent && burst_left()) {
         size_t n = o->sent - o->pushed < STREAM_CHUNK ? (size_t)(o->sent - o->pushed) : STREAM_CHUNK;
         const char *p = o->held.data + o->held.pos + (o->pushed - o->acked);
         int last = o->eof && o->pushed + n == o->sent;
@@ -137,13 +137,13 @@ static int push(outgoing *o) {
     return 0;
 }
 
-/* Encodes and sends while the window has room. */
+/* Encodes and sends while the window has room and this iteration's burst lasts. */
 static void send_window(outgoing *o) {
     if (!o->to || o->paused || !S.loop) return;
     for (;;) {
         if (push(o) < 0) { out_pause(o, "the link is down"); return; }
         if (o->eof || o->sent - o->acked >= STREAM_WINDOW) return;
-        if (!budget()) { ev_idle_start(S.loop, &S.more); return; }
+        if (!burst_left()) { ev_idle_start(S.loop, &S.more); return; }
         size_t start = o->held.len;
         if (!o->sent) {  /* the header travels with the first records */
             const char *conf = store_view_conf(o->view) ? store_view_conf(o->view) : S.members;
@@ -163,7 +163,7 @@ static void send_window(outgoing *o) {
     }
 }
 
-/* The next iteration: transfers the budget stopped go on, each in turn
+/* The next iteration: transfers the burst stopped go on, each in turn
  * first. */
 static void more_cb(struct ev_loop *loop, ev_idle *w, int revents) {
     (void)revents;

@@ -6,7 +6,9 @@
  * state machine (a LevelDB snapshot: applies go on meanwhile) is encoded
  * and streamed in FR_SNAP chunks of STREAM_CHUNK bytes, at most
  * STREAM_WINDOW bytes unacknowledged, so neither side holds more than
- * that much of the image (plus one record) in memory. One transfer per
+ * that much of the image (plus one record) in memory; at most
+ * STREAM_BURST (stream.c) encoded and sent per loop iteration, shared by
+ * every transfer, so a start or resume never holds the loop. One transfer per
  * follower. A broken link pauses it (the core hears it failed, and probes):
  * the view and the unacknowledged bytes are kept, and when the core asks
  * for an image for that follower again in the same term, the transfer
