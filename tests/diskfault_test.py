@@ -595,7 +595,14 @@ def test_enospc_all(cl, w):
                 return 2 * len(full) > len(nodes) and cl.leader(timeout=3) is None
             if persistence_ok(cl, lead) != "err":
                 return False
-            time.sleep(1)  # a hand-over takes milliseconds
+            # it hands over, at its next retry (every second), once a
+            # majority has all it has: on a busy machine (CI beside two CPU
+            # hogs) the followers may still be catching up, so first wait
+            # for each to have it all or a full disk of its own
+            last = int(cl.info(lead)["raft_last_log_index"])
+            wait_for(lambda: all(t == lead or persistence_ok(cl, t) == "err" or
+                                 int(cl.info(t).get("raft_last_log_index", 0)) >= last for t in nodes), 15)
+            time.sleep(1.5)
             stuck[:] = [lead]
             return cl.leader(timeout=2) == lead
         seen = fill(cl, nodes, settled, 90)
