@@ -21,7 +21,6 @@ static int lies_in(const buf *b, const char *a, size_t n) {
     return base && at >= base && n < b->cap && at - base < b->cap - n;
 }
 
-
 /* Vectors queued by resp_argv_free(), the oldest first; the head's
  * arguments below done are already freed. */
 typedef struct dead_argv { struct dead_argv *next; rstr *argv; int argc, done; buf backing; } dead_argv;
