@@ -19,6 +19,9 @@ static struct {
     pthread_mutex_t mu;
     pthread_cond_t work;
     fetch_job *todo, *todo_tail, *done;  /* under mu */
+    buf spent;         /* under mu: replies the loop is through with (char *s), to free here */
+    buf freeing;       /* the thread's: spent, swapped out, being freed */
+    buf gone;          /* the loop's: replies to add to spent */
     int stop, running;
 } F;
 
@@ -29,11 +32,34 @@ static void push(fetch_job **head, fetch_job **tail, fetch_job *j) {
     else { j->next = *head; *head = j; }
 }
 
+static void free_spent(buf *b) {
+    for (size_t i = 0; i < b->len; i += sizeof(char *)) {
+        char *p;
+        memcpy(&p, b->data + i, sizeof(p));
+        free(p);
+    }
+    b->len = 0;
+}
+
+/* A job's reply is freed on this thread, which allocated it: a free on
+ * the loop takes glibc's lock of this thread's arena, which this thread
+ * holds for its own allocations (measured, LRANGE 100 of 3 bytes through
+ * a release leader: 17% of the loop's CPU in freeing finished jobs, most
+ * of it waiting for that lock). */
 static void *fetch_main(void *arg) {
     (void)arg;
     pthread_mutex_lock(&F.mu);
     for (;;) {
-        while (!F.todo && !F.stop) pthread_cond_wait(&F.work, &F.mu);
+        while (!F.todo && !F.spent.len && !F.stop) pthread_cond_wait(&F.work, &F.mu);
+        if (F.spent.len) {
+            buf t = F.spent;  /* the two arrays swap, each reused: neither is freed across */
+            F.spent = F.freeing;
+            F.freeing = t;
+            pthread_mutex_unlock(&F.mu);
+            free_spent(&F.freeing);
+            pthread_mutex_lock(&F.mu);
+            continue;
+        }
         if (!F.todo) break;
         fetch_job *j = F.todo;
         F.todo = j->next;
@@ -48,9 +74,10 @@ static void *fetch_main(void *arg) {
     return NULL;
 }
 
+/* j's caller told; its reply is left for the thread (F.gone, then spent). */
 static void job_free(fetch_job *j) {
     j->done(j->ctx, j->arg, &j->reply);  /* frees arg, on the loop (views and pins are the loop's) */
-    buf_free(&j->reply);
+    if (j->reply.data) buf_append(&F.gone, (const char *)&j->reply.data, sizeof(j->reply.data));
     free(j);
 }
 
@@ -72,6 +99,12 @@ static void wake_cb(struct ev_loop *loop, ev_async *w, int revents) {
         rev = j->next;
         job_free(j);
     }
+    if (!F.gone.len) return;
+    pthread_mutex_lock(&F.mu);
+    buf_append(&F.spent, F.gone.data, F.gone.len);
+    pthread_cond_signal(&F.work);
+    pthread_mutex_unlock(&F.mu);
+    F.gone.len = 0;
 }
 
 void fetch_init(struct ev_loop *loop) {
@@ -99,6 +132,11 @@ void fetch_free(void) {
         j->ctx = NULL;
         job_free(j);
     }
+    free_spent(&F.gone);
+    free_spent(&F.spent);
+    buf_free(&F.gone);
+    buf_free(&F.spent);
+    buf_free(&F.freeing);
     pthread_mutex_destroy(&F.mu);
     pthread_cond_destroy(&F.work);
     F.running = 0;

@@ -14,7 +14,9 @@ typedef struct fetch_job fetch_job;
 /* The work, on the fetch thread: touches only what arg carries. */
 typedef void fetch_fn(void *arg, buf *reply);
 /* On the loop, once it ran: ctx NULL when cancelled; reply is the job's
- * (take it by swapping); arg is the caller's to free. */
+ * (copy it, or take it by swapping: what is left in it is freed on the
+ * fetch thread, cheaper for memory that thread allocated); arg is the
+ * caller's to free. */
 typedef void fetch_done(void *ctx, void *arg, buf *reply);
 
 void fetch_init(struct ev_loop *loop);

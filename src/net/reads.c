@@ -318,7 +318,12 @@ static void fetch_run(void *arg, buf *reply) {
     }
     cmdctx x = {a->rd, reply, NULL, a->time_ms, 0, 0, 0, 0, 0, 0};
     a->cmd->proc(&x, a->argc, a->argv);
+    store_reader_trim(a->rd);
 }
+
+/* A reply up to this size is copied on the loop, and its buffer freed
+ * on the fetch thread (fetch.h); a longer one moves. */
+#define FETCH_COPY_MAX (64u << 10)
 
 /* A client's WATCH is kept where its EXEC is checked: a proxy's on the
  * leader it came to, a local client's on this node only while it leads
@@ -344,9 +349,14 @@ static void fetched(void *ctx, void *arg, buf *reply) {
     free(a);
     if (!s) return;  /* its client went */
     s->fetch = NULL;
-    buf t = s->reply;
-    s->reply = *reply;
-    *reply = t;
+    if (reply->len <= FETCH_COPY_MAX) {
+        s->reply.len = s->reply.pos = 0;
+        buf_append(&s->reply, reply->data, reply->len);
+    } else {
+        buf t = s->reply;
+        s->reply = *reply;
+        *reply = t;
+    }
     reads_answered(s);
 }
 

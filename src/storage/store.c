@@ -808,12 +808,16 @@ store *store_reader_new(store *f) {
     return r;
 }
 
+void store_reader_trim(store *r) {
+    buf_free(&r->kbuf);
+    buf_free(&r->ebuf);
+}
+
 void store_reader_free(store *r) {
     if (!r) return;
     store_reader_unpin(r);
     leveldb_readoptions_destroy(r->ropts);
-    buf_free(&r->kbuf);
-    buf_free(&r->ebuf);
+    store_reader_trim(r);
     free(r);
 }
 

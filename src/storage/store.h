@@ -78,6 +78,9 @@ void store_close(store *f);
  * store_is_large only. */
 store *store_reader_new(store *f);
 void store_reader_free(store *r);
+/* Frees r's scratch memory, on the thread that used r: freed on another,
+ * it takes the lock of the arena of glibc that thread allocates from. */
+void store_reader_trim(store *r);
 /* The reads through r until store_reader_unpin() all see one point in
  * time (a LevelDB snapshot): a command reading several keys sees them
  * as one batch left them (the store itself: nothing to do). Pinning and unpinning are the owner's thread's
