@@ -695,7 +695,8 @@ def test_idletime_through_follower(cl):
     """OBJECT IDLETIME as Redis keeps it (its keyspace unit: TOUCH alters
     the last access time), through a follower: it grows while nothing uses
     the key, a GET or a TOUCH brings it back to 0, OBJECT itself does not,
-    and a missing key is nil."""
+    nor do TTL, PTTL, EXPIRETIME, PEXPIRETIME, TYPE and EXISTS (Redis reads
+    those keys without touching them), and a missing key is nil."""
     lead = cl.leader()
     fol = cl.followers(lead)[0]
     with cl.client(fol) as c:
@@ -704,6 +705,10 @@ def test_idletime_through_follower(cl):
         idle = c.call("OBJECT", "IDLETIME", "idle:k")
         check(isinstance(idle, int) and idle >= 2, "idle 2 s after the SET (%r)" % idle)
         check(c.call("OBJECT", "IDLETIME", "idle:k") >= 2, "OBJECT itself is no access")
+        for cmd in ("TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME", "TYPE", "EXISTS"):
+            c.call(cmd, "idle:k")
+            idle = c.call("OBJECT", "IDLETIME", "idle:k")
+            check(isinstance(idle, int) and idle >= 2, "%s is no access (%r)" % (cmd, idle))
         c.call("GET", "idle:k")
         check(c.call("OBJECT", "IDLETIME", "idle:k") <= 1, "a GET makes it 0")
         time.sleep(2.2)

@@ -50,6 +50,8 @@ enum {
     CMD_PROBE = 1 << 15,    /* not a Redis flag: a write that often changes nothing (SADD of a member there, a pop
                                of a missing key): the leader may first try it as a read (x->probing), proposing it
                                only if it answered nothing */
+    CMD_NO_TOUCH = 1 << 16, /* leaves its keys' OBJECT IDLETIME as it was: Redis's TTL, TYPE, EXISTS (LOOKUP_NOTOUCH);
+                               DEL and UNLINK, whose keys are gone (and a DEL of a million keys costs no pass) */
 };
 
 typedef struct command {
