@@ -13,16 +13,18 @@
  * the filter's bits allow.
  *
  * Compatibility: the policy keeps LevelDB's name, so tables written
- * before it keep their filters; the filter's last byte tells the two
- * apart (LevelDB's: k, at most 30; these: BLOOM_TAG | k), and LevelDB's
- * are read LevelDB's way. A filter neither knows lets every key pass, as
- * LevelDB does. */
+ * before it keep their filters; the filter's last byte tells the kinds
+ * apart (LevelDB's: k, at most 30; this policy's first version:
+ * BLOOM_TAG | k; its second, with a faster hash and range reduction:
+ * BLOOM_TAG2 | k), and each is read its own way. A filter none of them
+ * knows lets every key pass, as LevelDB does. */
 #ifndef RAFTKV_BLOOM_H
 #define RAFTKV_BLOOM_H
 #include <leveldb/c.h>
 #include <stddef.h>
 
-#define BLOOM_TAG 0x80
+#define BLOOM_TAG 0x80   /* version 1: BLOOM_TAG | k, read only */
+#define BLOOM_TAG2 0xc0  /* version 2, written: BLOOM_TAG2 | k */
 
 /* The policy, for leveldb_options_set_filter_policy (destroyed with
  * leveldb_filterpolicy_destroy). */
@@ -31,5 +33,9 @@ leveldb_filterpolicy_t *bloom_policy(int bits_per_key);
 /* What the policy does, for tests: a filter of keys (malloc'd, *len
  * bytes), and whether a key may be among those a filter was made of. */
 char *bloom_create(int bits_per_key, const char *const *keys, const size_t *lens, int n, size_t *len);
+/* The same in a given version (1 or 2; bloom_create writes 2): tests of
+ * the tables an earlier build wrote. */
+char *bloom_create_version(int version, int bits_per_key, const char *const *keys, const size_t *lens, int n,
+                           size_t *len);
 int bloom_may_match(const char *key, size_t n, const char *filter, size_t len);
 #endif
