@@ -694,27 +694,36 @@ def test_watch_while_leadership_moves(cl):
 def test_idletime_through_follower(cl):
     """OBJECT IDLETIME as Redis keeps it (its keyspace unit: TOUCH alters
     the last access time), through a follower: it grows while nothing uses
-    the key, a GET or a TOUCH brings it back to 0, OBJECT itself does not,
-    nor do TTL, PTTL, EXPIRETIME, PEXPIRETIME, TYPE and EXISTS (Redis reads
-    those keys without touching them), and a missing key is nil."""
+    the key; OBJECT itself does not touch it, nor do TTL, PTTL, EXPIRETIME,
+    PEXPIRETIME, TYPE, EXISTS and WATCH (Redis reads those keys without
+    touching them); a GET queued in MULTI, a GET and a TOUCH bring it back
+    to 0; and a missing key is nil."""
     lead = cl.leader()
     fol = cl.followers(lead)[0]
+
+    def idle(c, what, old):
+        got = c.call("OBJECT", "IDLETIME", "idle:k")
+        check(isinstance(got, int) and (got >= 2 if old else got <= 1), "%s (%r)" % (what, got))
+
     with cl.client(fol) as c:
         c.call("SET", "idle:k", "v")
         time.sleep(2.2)
-        idle = c.call("OBJECT", "IDLETIME", "idle:k")
-        check(isinstance(idle, int) and idle >= 2, "idle 2 s after the SET (%r)" % idle)
-        check(c.call("OBJECT", "IDLETIME", "idle:k") >= 2, "OBJECT itself is no access")
-        for cmd in ("TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME", "TYPE", "EXISTS"):
+        idle(c, "idle 2 s after the SET", True)
+        idle(c, "OBJECT itself is no access", True)
+        for cmd in ("TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME", "TYPE", "EXISTS", "WATCH"):
             c.call(cmd, "idle:k")
-            idle = c.call("OBJECT", "IDLETIME", "idle:k")
-            check(isinstance(idle, int) and idle >= 2, "%s is no access (%r)" % (cmd, idle))
+            idle(c, "%s is no access" % cmd, True)
+        c.call("UNWATCH")
+        check(c.call("MULTI") == "OK" and c.call("GET", "idle:k") == "QUEUED", "a GET queued")
+        check(c.call("EXEC") == [b"v"], "and run by EXEC")
+        idle(c, "a GET in a transaction makes it 0", False)
+        time.sleep(2.2)
+        idle(c, "idle again", True)
         c.call("GET", "idle:k")
-        check(c.call("OBJECT", "IDLETIME", "idle:k") <= 1, "a GET makes it 0")
+        idle(c, "a GET makes it 0", False)
         time.sleep(2.2)
         check(c.call("TOUCH", "idle:k") == 1, "TOUCH counts the key")
-        idle = c.call("OBJECT", "IDLETIME", "idle:k")
-        check(isinstance(idle, int) and idle <= 1, "and makes it 0 too (%r)" % idle)
+        idle(c, "and makes it 0 too", False)
         check(c.call("OBJECT", "IDLETIME", "idle:none") is None, "a missing key: nil")
 
 

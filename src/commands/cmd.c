@@ -56,6 +56,7 @@ int cmd_keys(const command *cmd, int argc, const rstr *argv, int *pos, int cap) 
 }
 
 void cmd_note_access(const command *cmd, int argc, const rstr *argv, uint64_t now_s) {
+    if ((cmd->first <= 0 && cmd->keynum <= 0) || cmd->flags & CMD_NO_TOUCH) return;
     int small[16], *pos = argc <= 16 ? small : xmalloc(sizeof(int) * (size_t)argc);
     int n = cmd_keys(cmd, argc, argv, pos, argc);
     for (int i = 0; i < n; i++)

@@ -50,7 +50,7 @@ enum {
     CMD_PROBE = 1 << 15,    /* not a Redis flag: a write that often changes nothing (SADD of a member there, a pop
                                of a missing key): the leader may first try it as a read (x->probing), proposing it
                                only if it answered nothing */
-    CMD_NO_TOUCH = 1 << 16, /* leaves its keys' OBJECT IDLETIME as it was: Redis's TTL, TYPE, EXISTS (LOOKUP_NOTOUCH);
+    CMD_NO_TOUCH = 1 << 16, /* leaves its keys' OBJECT IDLETIME as it was: Redis's TTL, TYPE, EXISTS (LOOKUP_NOTOUCH), WATCH;
                                DEL and UNLINK, whose keys are gone (and a DEL of a million keys costs no pass) */
 };
 
@@ -111,7 +111,8 @@ void cmd_reply_unknown_sub(buf *out, const command *parent, const rstr *sub);
  * CMD_ACCESS_SLOTS by key hash, as Redis's LRU clock does per object
  * (a slot shared with a busier key makes the idle time shorter, never
  * longer). Seconds of this node's monotonic clock; not replicated: a new
- * leader knows no access before it led (idle 0 then). Any thread. */
+ * leader knows no access before it led (idle 0 then). Any thread.
+ * A CMD_NO_TOUCH command marks nothing. */
 #define CMD_ACCESS_SLOTS (1u << 20)
 void cmd_note_access(const command *cmd, int argc, const rstr *argv, uint64_t now_s);
 long long cmd_idle_seconds(const rstr *key, uint64_t now_s);

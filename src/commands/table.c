@@ -230,7 +230,7 @@ static command table[] = {
     ROW("multi", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | F | CMD_NOKEYS, 0, 0, 0, tx_front_command, T, "1.2.0", "Mark the start of a transaction block", "O(1)"),
     ROW("exec", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOKEYS, 0, 0, 0, exec_command, T, "1.2.0", "Execute all commands issued after MULTI", "Depends on commands in the transaction"),
     ROW("discard", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | F | CMD_NOKEYS, 0, 0, 0, tx_front_command, T, "2.0.0", "Discard all commands issued after MULTI", "O(N), when N is the number of queued commands"),
-    ROW("watch", -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | F, 1, -1, 1, watch_command, T, "2.2.0", "Watch the given keys to determine execution of the MULTI/EXEC block", "O(1) for every key."),
+    ROW("watch", -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | F | CMD_NO_TOUCH, 1, -1, 1, watch_command, T, "2.2.0", "Watch the given keys to determine execution of the MULTI/EXEC block", "O(1) for every key."),
     ROW("unwatch", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | F | CMD_NOKEYS, 0, 0, 0, unwatch_command, T, "2.2.0", "Forget about all watched keys", "O(1)"),
     ROW("touch", -2, R | F, 1, -1, 1, touch_command, K, "3.2.1", "Alters the last access time of a key(s). Returns the number of existing keys specified.", "O(N) where N is the number of keys that will be touched."),
     ROW("rename", 3, W, 1, 2, 1, rename_command, K, "1.0.0", "Rename a key", "O(1)"),

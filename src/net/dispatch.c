@@ -329,6 +329,7 @@ static int forward_tx(client *c, request *r) {
     if (go == GO_HELD) return 0;
     if (go == GO_FORWARDED && cmd) {
         if (r->cmd) count(r);
+        cmd_note_access(cmd, r->argc, r->argv, (uint64_t)server_now());  /* as the leader queues it */
         multi_forwarded(c, cmd, r->argc, r->argv);
     }
     return 1;
@@ -366,7 +367,7 @@ int dispatch_request(client *c) {
     if (go == GO_ANSWERED) return 1;
     count(&r);
     /* OBJECT names its key at 2: a sub; a forwarded command counts here too (reads are served here) */
-    if ((r.cmd->first > 0 || r.cmd->keynum > 0) && !(r.cmd->flags & CMD_NO_TOUCH)) cmd_note_access(r.cmd, r.argc, r.argv, (uint64_t)server_now());
+    cmd_note_access(r.cmd, r.argc, r.argv, (uint64_t)server_now());
     if (go == GO_FORWARDED) {
         if (r.run->flags & CMD_BLOCKING) blocking_forwarded(c, r.argc, r.argv);
         return 1;

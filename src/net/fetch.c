@@ -52,7 +52,7 @@ static void *fetch_main(void *arg) {
     for (;;) {
         while (!F.todo && !F.spent.len && !F.stop) pthread_cond_wait(&F.work, &F.mu);
         if (F.spent.len) {
-            buf t = F.spent;  /* the two arrays swap, each reused: neither is freed across */
+            buf t = F.spent;  /* the arrays trade places (the loop grows them): none is freed across threads */
             F.spent = F.freeing;
             F.freeing = t;
             pthread_mutex_unlock(&F.mu);
@@ -101,7 +101,13 @@ static void wake_cb(struct ev_loop *loop, ev_async *w, int revents) {
     }
     if (!F.gone.len) return;
     pthread_mutex_lock(&F.mu);
-    buf_append(&F.spent, F.gone.data, F.gone.len);
+    if (!F.spent.len) {  /* the usual case: the arrays trade places, nothing copied under the lock */
+        buf t = F.spent;
+        F.spent = F.gone;
+        F.gone = t;
+    } else {
+        buf_append(&F.spent, F.gone.data, F.gone.len);
+    }
     pthread_cond_signal(&F.work);
     pthread_mutex_unlock(&F.mu);
     F.gone.len = 0;

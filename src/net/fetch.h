@@ -4,7 +4,7 @@
  * heartbeats. A read whose keys include one the store marks large
  * (store_is_large) runs here instead, over a read handle or a view taken
  * at the point the loop chose, and its reply comes back to the loop whole
- * (moved, not copied). */
+ * (copied when small, else moved). */
 #ifndef RAFTKV_FETCH_H
 #define RAFTKV_FETCH_H
 #include <ev.h>
@@ -14,9 +14,9 @@ typedef struct fetch_job fetch_job;
 /* The work, on the fetch thread: touches only what arg carries. */
 typedef void fetch_fn(void *arg, buf *reply);
 /* On the loop, once it ran: ctx NULL when cancelled; reply is the job's
- * (copy it, or take it by swapping: what is left in it is freed on the
- * fetch thread, cheaper for memory that thread allocated); arg is the
- * caller's to free. */
+ * (copy it, or take it by swapping in an empty buffer: what is left in it
+ * is freed on the fetch thread, which allocated it); arg is the caller's
+ * to free. */
 typedef void fetch_done(void *ctx, void *arg, buf *reply);
 
 void fetch_init(struct ev_loop *loop);

@@ -4,6 +4,7 @@
 #include "forward.h"
 #include "log.h"
 #include "node.h"
+#include "server.h"
 #include "slot.h"
 #include "tx.h"
 #include <stdlib.h>
@@ -106,6 +107,7 @@ int multi_queue(client *c, const command *cmd, const command *run, int argc, rst
         answer(c, "-ERR the transaction is larger than the largest request raftkv takes\r\n");
         c->tx->dirty = 1;
     } else {
+        cmd_note_access(cmd, argc, argv, (uint64_t)server_now());  /* its keys count as used when queued */
         answer(c, "+QUEUED\r\n");
     }
     return 1;

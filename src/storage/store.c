@@ -809,6 +809,7 @@ store *store_reader_new(store *f) {
 }
 
 void store_reader_trim(store *r) {
+    if (!r) return;
     buf_free(&r->kbuf);
     buf_free(&r->ebuf);
 }
