@@ -324,6 +324,7 @@ def blocked(cl, node, n, seconds=10):
 def test_blocking_pops(cl):
     """BLPOP, BRPOP, BLMOVE and BLMPOP from clients on every node: served in
     the order they blocked (one element each, whichever node they are on),
+    each from the key that served it, never by a value of another type,
     timeouts as Redis's, a client that leaves while blocked takes nothing,
     and a leader that hands over answers its blocked clients an error to
     retry (nothing popped for them), after which no pushed element is lost."""
@@ -351,9 +352,9 @@ def test_blocking_pops(cl):
     check(cs[3].read() == [b"bq:src", [b"a", b"b"]], "BLMPOP took the rest")
     check(wait_for(lambda: all(cl.call(n, "LRANGE", "bq:dst", "0", "-1") == [b"c"] for n in (1, 2, 3)), 10),
           "every node reads the moved element")
-    # A waits on k2 then k1, B on k1; one entry pushes to k1, then k2: A is sent
-    # for k1 but pops k2 (its first key holding one), and k1's element must
-    # still reach B (the claim A released makes the leader look at k1 again)
+    # A waits on k2 then k1, B on k1; one entry pushes to k1, then k2: as in
+    # Redis, k1's element goes to its first client, A, which pops k1 (not k2,
+    # its first key holding one); B waits on, and k2's element stays
     cs[0].send(("BLPOP", "bq:k2", "bq:k1", "20"))
     check(blocked(cl, lead, 1), "A blocked on k2 and k1")
     cs[1].send(("BLPOP", "bq:k1", "20"))
@@ -361,8 +362,27 @@ def test_blocking_pops(cl):
     with cl.client(lead) as c:
         c.send(("MULTI",), ("RPUSH", "bq:k1", "x"), ("RPUSH", "bq:k2", "y"), ("EXEC",))
         check([c.read() for _ in range(4)][-1] == [1, 1], "one entry pushes to k1 and k2")
-    check(cs[0].read() == [b"bq:k2", b"y"], "A popped k2")
-    check(cs[1].read() == [b"bq:k1", b"x"], "B got k1's element")
+    check(cs[0].read() == [b"bq:k1", b"x"], "A popped k1, the key that served it")
+    check(blocked(cl, lead, 1) and cl.call(lead, "LRANGE", "bq:k2", "0", "-1") == [b"y"], "B waits, k2 keeps y")
+    cl.call(f2, "RPUSH", "bq:k1", "z")
+    check(cs[1].read() == [b"bq:k1", b"z"], "B got the next push to k1")
+    # a key filled with another type serves nobody: A waits on a then b, C
+    # on t; a becomes a string and b a list in one entry (A pops b, no
+    # WRONGTYPE), t a sorted set (C waits on), then a list (C is served)
+    cs[0].send(("BLPOP", "bq:a", "bq:b", "20"))
+    check(blocked(cl, lead, 1), "A blocked on a and b")
+    cs[3].send(("BLPOP", "bq:t", "20"))
+    check(blocked(cl, lead, 2), "C blocked on t")
+    with cl.client(lead) as c:
+        c.send(("MULTI",), ("SET", "bq:a", "s"), ("RPUSH", "bq:b", "v"), ("EXEC",))
+        check([c.read() for _ in range(4)][-1] == ["OK", 1], "one entry sets a and pushes to b")
+    check(cs[0].read() == [b"bq:b", b"v"], "A popped b; a, a string, answered no WRONGTYPE")
+    cl.call(lead, "ZADD", "bq:t", "1", "m")
+    time.sleep(0.3)
+    check(blocked(cl, lead, 1), "C waits on past a sorted set at t")
+    cl.call(lead, "DEL", "bq:t")
+    cl.call(f1, "RPUSH", "bq:t", "e")
+    check(cs[3].read() == [b"bq:t", b"e"], "and is served once t is a list")
     cs[2].send(("BZPOPMAX", "bq:z", "20"))  # a sorted set's blocking pop, through a follower
     check(blocked(cl, lead, 1), "BZPOPMAX blocked")
     cl.call(lead, "ZADD", "bq:z", "1", "low", "9", "high")

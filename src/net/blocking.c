@@ -307,47 +307,85 @@ static void note_ready(void) {
     if (written.cap > (1u << 20)) buf_free(&written);
 }
 
-/* What key can give now: its length, less what entries on their way will take. */
-static long long available(store *rd, const waitkey *w) {
+/* The type of value s's command pops: BZPOPMIN, BZPOPMAX and BZMPOP a
+ * sorted set's members, the others a list's elements. */
+static int pops_type(const slot *s) {
+    return s->argv[0].len >= 2 && (s->argv[0].p[0] | 0x20) == 'b' && (s->argv[0].p[1] | 0x20) == 'z' ? STORE_ZSET
+                                                                                                     : STORE_LIST;
+}
+
+/* What key can give now to the clients that pop its type (*type; 0: none
+ * to give): its length, less what entries on their way will take. */
+static long long available(store *rd, const waitkey *w, int *type) {
     sval v;
     long long len = 0;
+    *type = 0;
     if (store_get_head(rd, w->key, w->len, &v) && (v.type == STORE_LIST || v.type == STORE_ZSET) && v.len >= STORE_CID + 8 &&
-        !(v.expire && node_time() > v.expire))
+        !(v.expire && node_time() > v.expire)) {
         len = (long long)get_u64(v.p + STORE_CID);
+        *type = v.type;
+    }
     sval_free(&v);
     for (slot *s = sent; s; s = s->bnext)
         if (s->bkey.len == w->len && !memcmp(s->bkey.p, w->key, w->len)) len -= s->bclaim;
     return len;
 }
 
-/* Proposes s again, claiming up to count of what key gives; 0 (s blocked
- * as it was) when the node takes no proposal now. */
+/* Proposes s again, narrowed to the one key it is served from, claiming up
+ * to count of what key gives; 0 (s blocked as it was) when the node takes
+ * no proposal now. Narrowed, its entry pops that key or nothing: a client
+ * waiting on a and b, served by a push to b, pops b even if a was filled
+ * meanwhile (another client waiting on a is served a's), and a key before
+ * it holding a value of another type answers no WRONGTYPE, as in Redis. */
 static int send_again(slot *s, const char *key, size_t len, long long *left, long long count) {
+    int at = 0, from, n;
+    long long ms, c;
+    if (!cmd_block_spec(s->argc, s->argv, &from, &n, &ms, &c)) return 0;  /* validated when proposed first */
+    for (int k = from; k < from + n && !at; k++)  /* the key, as its command names it */
+        if (s->argv[k].len == len && !memcmp(s->argv[k].p, key, len)) at = k;
+    if (!at) return 0;
+    rstr *one = xmalloc(sizeof(rstr) * (size_t)(s->argc - n + 1));
+    int m = 0;
+    for (int k = 0; k < from; k++) one[m++] = s->argv[k];
+    if (from == 3) one[2] = (rstr){"1", 1};  /* BLMPOP and BZMPOP: numkeys */
+    one[m++] = s->argv[at];
+    for (int k = from + n; k < s->argc; k++) one[m++] = s->argv[k];
     s->reply.len = s->reply.pos = 0;
-    if (!writes_repropose(s)) return 0;  /* still blocked, in every key's list */
+    int ok = writes_repropose(s, m, one);
+    free(one);
+    if (!ok) return 0;  /* still blocked, in every key's list */
     unlink_blocked(s);
     long long take = count < *left ? count : *left;
     *left -= take;
-    for (int k = 0; k < s->argc; k++)  /* the key, as its command names it */
-        if (s->argv[k].len == len && !memcmp(s->argv[k].p, key, len)) { s->bkey = s->argv[k]; break; }
+    s->bkey = s->argv[at];
     s->bclaim = take;
     link_sent(s);
     return 1;
 }
 
-/* One ready key: its first clients, as many as it gives, proposed again. */
+/* The first client waiting on w that pops type, or NULL. */
+static slot *first_of_type(const waitkey *w, int type) {
+    for (size_t i = w->off; i < w->n; i++)
+        if (pops_type(w->v[i]) == type) return w->v[i];
+    return NULL;
+}
+
+/* One ready key: its first clients that pop its type (Redis leaves the
+ * others waiting), as many as it gives, proposed again. */
 static int serve_key(store *rd, waitkey *w) {
-    long long left = available(rd, w);
+    int type;
+    long long left = available(rd, w, &type);
     char *key = xstrndup(w->key, w->len);  /* w goes once its last client leaves it */
     size_t len = w->len;
     int ok = 1;
+    slot *s;
     while (ok && left > 0) {
         w = key_find(key, len, store_key_hash(key, len));
-        if (!w || w->off == w->n) break;
+        if (!w || !(s = first_of_type(w, type))) break;
         int from, n;
         long long count;
-        keys_of(w->v[w->off], &from, &n, &count);
-        ok = send_again(w->v[w->off], key, len, &left, count);
+        keys_of(s, &from, &n, &count);
+        ok = send_again(s, key, len, &left, count);
     }
     if (!ok && (w = key_find(key, len, store_key_hash(key, len)))) mark_ready(w);  /* again once proposals are taken */
     free(key);

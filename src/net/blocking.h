@@ -6,9 +6,10 @@
  * answers nothing (lists.c, zsets.c), and here its client blocks: held (Redis
  * reads nothing more from a blocked client), its slot queued in the order
  * clients blocked. Once entries have applied, each blocked client whose
- * keys now hold elements, in that order and as many per key as the key
- * holds, has its command proposed again; applied, it pops, or, when
- * another pop got there first, blocks again in its old place. So an
+ * keys now hold elements of the type it pops, in that order and as many
+ * per key as the key holds, has its command proposed again, narrowed to
+ * that key; applied, it pops, or, when another pop got there first,
+ * blocks again in its old place. So an
  * element is popped by an entry, the same on every replica, and answered
  * to the one client whose entry popped it.
  *

@@ -423,7 +423,7 @@ static void probe_serve(slot *s, const command *cmd, uint64_t applied) {
     s->write = 1;
     if (node_disk_full()) {  /* as admit() answers a write then */
         reply_errorf(&s->reply, "MISCONF Errors writing to the Raft log: %s", strerror(node_disk_full()));
-    } else if (node_is_leader() && writes_repropose(s)) {
+    } else if (node_is_leader() && writes_repropose(s, s->argc, s->argv)) {
         stats.probes_proposed++;
         return;
     } else {

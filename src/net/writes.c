@@ -76,9 +76,9 @@ static slot *await_index(client *c, uint64_t index) {
 
 void writes_await_index(client *c, uint64_t index) { await_index(c, index); }
 
-int writes_repropose(slot *s) {
+int writes_repropose(slot *s, int argc, rstr *argv) {
     size_t len;
-    char *entry = entry_blob(ENTRY_COMMAND, node_time(), s->argc, s->argv, &len);
+    char *entry = entry_blob(ENTRY_COMMAND, node_time(), argc, argv, &len);
     uint64_t index = node_propose_blob(entry, len);
     if (!index) return 0;
     s->state = SLOT_APPLY;

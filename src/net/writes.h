@@ -20,9 +20,10 @@ slot *writes_propose(client *c, int argc, rstr *argv, int ok);
  * read index is at least the commit index; the client's own reads wait
  * for its last write). */
 void writes_answer_committed(void);
-/* A blocking command's slot s, blocked, proposed again (blocking.h); 0
- * when the node takes no proposal now (s is left as it was). */
-int writes_repropose(slot *s);
+/* A slot s that waited (a blocked command, a write probe) proposed as the
+ * command argv (its own, or blocking.h's narrowed to one key); 0 when the
+ * node takes no proposal now (s is left as it was). */
+int writes_repropose(slot *s, int argc, rstr *argv);
 /* Answered once the entry at index, of this term, applies. */
 void writes_await_index(client *c, uint64_t index);
 /* Answered once the leadership transfer started is under way. */
