@@ -347,6 +347,14 @@ def test_blocking_pops(cl):
     check(blocked(cl, lead, 1), "BLMOVE blocked")  # first: through another node, it could arrive second
     cs[3].send(("BLMPOP", "20", "2", "bq:none", "bq:src", "LEFT", "COUNT", "5"))
     check(blocked(cl, lead, 2), "BLMOVE and BLMPOP blocked")
+    lines = cl.call(order[2], "CLIENT", "LIST").splitlines()
+    check(any(b" flags=b " in l and b" cmd=blmove " in l for l in lines), "CLIENT LIST: flags=b, cmd=blmove (%r)" % lines)
+    with cl.client(f1) as c:
+        c.send(("MULTI",), ("SET", "bq:m", "1"), ("GET", "bq:m"))
+        check([c.read() for _ in range(3)] == ["OK", "QUEUED", "QUEUED"], "a transaction through a follower")
+        lines = cl.call(f1, "CLIENT", "LIST").splitlines()
+        check(any(b" flags=x " in l and b" multi=2 " in l for l in lines), "CLIENT LIST: flags=x multi=2 (%r)" % lines)
+        check(c.call("DISCARD") == "OK", "DISCARD")
     cl.call(lead, "RPUSH", "bq:src", "a", "b", "c")
     check(cs[2].read() == b"c", "BLMOVE took the last element")
     check(cs[3].read() == [b"bq:src", [b"a", b"b"]], "BLMPOP took the rest")

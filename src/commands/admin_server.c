@@ -15,6 +15,7 @@
 #include "reads.h"
 #include "server.h"
 #include "tls.h"
+#include "tx.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,14 +247,29 @@ void hello_command(cmdctx *x, int argc, rstr *argv) {
 
 /* ---- CLIENT ---- */
 
+/* CLIENT LIST's flags, those of Redis's that apply, in its order: x in
+ * MULTI, b blocked, c closing after its reply, A closing at once; N none. */
+static void client_flags(const client *c, char *f) {
+    int n = 0;
+    if ((c->tx && c->tx->multi) || c->fwd_multi) f[n++] = 'x';
+    if (blocking_holds(c)) f[n++] = 'b';
+    if (c->close_after_reply) f[n++] = 'c';
+    if (c->close_asap) f[n++] = 'A';
+    if (!n) f[n++] = 'N';
+    f[n] = '\0';
+}
+
 /* One line of CLIENT LIST and CLIENT INFO, as Redis 7 writes it. */
 void client_info_line(buf *o, const client *c) {
     time_t now = time(NULL);
-    buf_printf(o, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=0 sub=0 psub=0 ssub=0 "
-               "multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=%zu oll=0 omem=%zu "
+    char flags[8];
+    client_flags(c, flags);
+    int multi = c->tx && c->tx->multi ? c->tx->ncmds : c->fwd_multi ? c->fwd_queued : -1;
+    buf_printf(o, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=0 sub=0 psub=0 ssub=0 "
+               "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=%zu oll=0 omem=%zu "
                "tot-mem=%zu events=r cmd=%s user=%s redir=-1 resp=2\n",
                (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
-               (long long)(now - c->ctime), (long long)(now - c->atime), buf_unread(&c->in),
+               (long long)(now - c->ctime), (long long)(now - c->atime), flags, multi, buf_unread(&c->in),
                c->in.cap - c->in.len, c->in.cap, buf_unread(&c->out), c->out.cap,
                c->in.cap + c->out.cap + sizeof(*c), c->lastcmd, c->user ? acl_user_name(c->user) : "default");
 }

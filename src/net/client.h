@@ -63,6 +63,7 @@ typedef struct client {
      * or, on a follower, that its requests go to the leader's proxy */
     struct tx *tx;
     int fwd_multi, fwd_watch;
+    int fwd_queued;              /* commands forwarded in MULTI for the leader to queue (CLIENT LIST's multi=) */
     buf fwd_locals;              /* forwarded in MULTI, run here after EXEC (multi.h) */
     /* a client of the TLS port (tls.h); NULL on the plain port */
     struct tls_conn *tls;

@@ -222,6 +222,7 @@ void multi_forwarded(client *c, const command *cmd, int argc, rstr *argv) {
     int ok = cmd_arity_ok(cmd, argc);
     if (is(cmd, "multi") && ok && !c->fwd_multi) {
         c->fwd_multi = 1;
+        c->fwd_queued = 0;
         buf_free(&c->fwd_locals);
     } else if (is(cmd, "watch") && ok) {
         c->fwd_watch = 1;
@@ -237,6 +238,7 @@ void multi_forwarded(client *c, const command *cmd, int argc, rstr *argv) {
         /* the leader queues it as this node would: a local one is this node's to run */
         const command *run = cmd->subs && argc >= 2 ? cmd_lookup_sub(cmd, argv[1].p, argv[1].len) : NULL;
         if (!run) run = cmd;
+        c->fwd_queued += cmd_arity_ok(run, argc) && allowed(cmd, run);
         if (cmd_arity_ok(run, argc) && allowed(cmd, run) && local(cmd, run)) list_push(&c->fwd_locals, argc, argv);
     }
 }
