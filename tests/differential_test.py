@@ -61,6 +61,8 @@ SCRIPT = [
     "RENAMENX a", "COPY rn4 cp1", "COPY rn4 cp1", "COPY rn4 cp1 REPLACE", "COPY rn4 cp1 replace", "COPY rn4 rn4",
     "COPY nokey cp2", "COPY rn4 cp3 DB 0", "COPY rn4 cp3 DB 16", "COPY rn4 cp3 DB -1", "COPY rn4 cp3 DB x",
     "COPY rn4 cp3 DB", "COPY rn4 cp3 FOO", "COPY rn4 cp3 REPLACE DB 0 REPLACE", "COPY rn4", "GET cp3",
+    "COPY rn4 cp4 DB 2147483648", "COPY rn4 cp4 DB -2147483649", "COPY rn4 cp4 DB 1 FOO", "COPY rn4 cp4 DB 1 DB 0",
+    "COPY rn4 rn4 DB 1 DB 0", "GET cp4", "SELECT 2147483648", "SELECT -2147483649",
     "TOUCH rn4 cp1 nokey rn4", "TOUCH", "OBJECT ENCODING rn4", "SET oi 12345", "OBJECT ENCODING oi",
     "SET oneg -42", "OBJECT ENCODING oneg", "SET obig 12345678901234567890123", "OBJECT ENCODING obig",
     "SET olong " + "x" * 45, "OBJECT ENCODING olong", "SET o44 " + "y" * 44, "OBJECT ENCODING o44",
@@ -1189,6 +1191,16 @@ ZSET_SCRIPT = [
     "ZSCAN z 0 COUNT 0", "ZSCAN z x", "ZSCAN z 0 FOO 1", "COPY z zc", "ZRANGE zc 0 -1 WITHSCORES", "RENAME zc zr",
     "ZRANGE zr 0 -1", "EXPIRE zr 100", "TTL zr", "ZADD zr 1 a", "TTL zr", "ZREM zr a b c nosuch", "ZREM nokey a",
     "ZREM zr", "SCAN 0 TYPE zset COUNT 1000", "DBSIZE", "FLUSHALL", "ZRANGE z 0 -1", "DBSIZE",
+    # a small sorted set's ZSCAN gives whole scores within 2^62 as its listpack holds them; a lex range over
+    # different scores skips a LIMIT's offset unchecked, from its first member if that one is in range;
+    # the STORE forms answer WRONGTYPE before a bad option
+    "ZADD zb 100000000000000000 m 4611686018427387904 x 5e18 y -0 w 1.5 v -4611686018427387904 u 3 t 1e300 s",
+    "ZSCAN zb 0 COUNT 100", "ZRANGE zb 0 -1 WITHSCORES", "ZSCORE zb m", "ZADD zk 0 a 1 z 2 b 3 c",
+    "ZRANGEBYLEX zk [a [c LIMIT 2 10", "ZREVRANGEBYLEX zk [c [a LIMIT 1 10", "ZRANGEBYLEX zk [b [c LIMIT 0 10",
+    "ZRANGEBYLEX zk [y [z LIMIT 1 10", "ZRANGE zk [a [c BYLEX LIMIT 1 2", "ZRANGE zk [c [a BYLEX REV LIMIT 1 5",
+    "ZRANGEBYSCORE zk 0 2 LIMIT 1 5", "ZREVRANGEBYSCORE zk 2 0 LIMIT 1 5", "SET str x",
+    "ZUNIONSTORE d 1 str WEIGHTS foo", "ZUNIONSTORE d 1 str AGGREGATE foo", "ZINTERSTORE d 2 zk str FOO",
+    "ZDIFFSTORE d 2 str zk WITHSCORES", "ZUNIONSTORE d 1 zk WEIGHTS foo", "ZUNIONSTORE d 1 zk AGGREGATE foo", "FLUSHALL",
 ] + [
     # ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD: sets as inputs (score 1), weights and aggregates with
     # infinities (sums in Redis's order: smallest input first), -0 kept in a reply and a large result, not a small one
@@ -1300,7 +1312,7 @@ def zalg_cmd(r, k, store):
 def zset_same(d, cmd, ra, rb):
     """Byte for byte, save ZRANDMEMBER (random: as many), ZSCAN (by a whole
     small iteration) and a string's OBJECT ENCODING (APPEND makes Redis's raw)."""
-    if ra.startswith(b"-") or rb.startswith(b"-"): return ra == rb or store_checked_first(cmd, ra, rb)
+    if ra.startswith(b"-") or rb.startswith(b"-"): return ra == rb
     a, b = parse(ra)[0], parse(rb)[0]
     if cmd[0] == "ZRANDMEMBER":
         if isinstance(a, list) and isinstance(b, list): return len(a) == len(b)
@@ -1310,12 +1322,6 @@ def zset_same(d, cmd, ra, rb):
         return a[0] != b"0" or b[0] != b"0" or sorted(zip(a[1][::2], a[1][1::2])) == sorted(zip(b[1][::2], b[1][1::2]))
     if cmd[0] == "OBJECT" and {a, b} <= {b"int", b"embstr", b"raw"}: return True
     return ra == rb
-
-
-def store_checked_first(cmd, ra, rb):
-    """A STORE form's options are checked before it is proposed, so with a key of another type as well raftkv
-    answers the option's error where Redis answers WRONGTYPE (redis-compat.md)."""
-    return cmd[0].upper().endswith("STORE") and ra.startswith(b"-WRONGTYPE") and rb.startswith(b"-ERR")
 
 
 LIST_RUN_KEYS = ["lr0", "lr1", "lr2"]

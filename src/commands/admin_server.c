@@ -8,6 +8,7 @@
 #include "client.h"
 #include "crc.h"
 #include "dispatch.h"
+#include "handlers.h"
 #include "log.h"
 #include "multi.h"
 #include "node.h"
@@ -115,7 +116,7 @@ void debug_command(cmdctx *x, int argc, rstr *argv) {
 void select_command(cmdctx *x, int argc, rstr *argv) {
     (void)argc;
     long long db;
-    if (!str2ll(argv[1].p, argv[1].len, &db)) { reply_error(x->out, "ERR value is not an integer or out of range"); return; }
+    if (!arg_int(x, &argv[1], &db)) return;
     if (db != 0) reply_error(x->out, "ERR SELECT is not allowed in cluster mode");
     else reply_ok(x->out);
 }

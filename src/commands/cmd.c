@@ -24,6 +24,13 @@ int arg_ll(cmdctx *x, const rstr *a, long long *v) {
     return 0;
 }
 
+int arg_int(cmdctx *x, const rstr *a, long long *v) {
+    if (!arg_ll(x, a, v)) return 0;
+    if (*v >= INT_MIN && *v <= INT_MAX) return 1;
+    reply_error(x->out, "ERR value is out of range, value must between -2147483648 and 2147483647");
+    return 0;
+}
+
 void cmd_lower(char *out, size_t cap, const char *s, size_t len) {
     size_t i;
     for (i = 0; i < len && i + 1 < cap; i++) out[i] = (char)tolower((unsigned char)s[i]);

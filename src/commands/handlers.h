@@ -23,6 +23,8 @@ int arg_is(const rstr *a, const char *name);
 /* The argument as a 64-bit integer (Redis's string2ll); 0, with ERR_NOTINT
  * answered, when it is not one. */
 int arg_ll(cmdctx *x, const rstr *a, long long *v);
+/* The same for a 32-bit int, as Redis's getIntFromObjectOrReply answers. */
+int arg_int(cmdctx *x, const rstr *a, long long *v);
 
 /* *v += by, or 0 with Redis's overflow error answered (the INCR family, HINCRBY). */
 int incr_ll(cmdctx *x, long long *v, long long by);

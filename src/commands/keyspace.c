@@ -130,19 +130,19 @@ void renamenx_command(cmdctx *x, int argc, rstr *argv) { (void)argc; rename_gene
  * on a Redis Cluster node. */
 void copy_command(cmdctx *x, int argc, rstr *argv) {
     int replace = 0;
+    long long db = 0;  /* the last DB named counts, as in Redis */
     for (int i = 3; i < argc; i++) {
-        long long db;
         if (arg_is(&argv[i], "replace")) {
             replace = 1;
         } else if (arg_is(&argv[i], "db") && i + 1 < argc) {
-            if (!arg_ll(x, &argv[++i], &db)) return;
+            if (!arg_int(x, &argv[++i], &db)) return;
             if (db < 0 || db > 15) { reply_error(x->out, "ERR DB index is out of range"); return; }
-            if (db) { reply_error(x->out, "ERR Copying to another database is not allowed in cluster mode"); return; }
         } else {
             reply_error(x->out, ERR_SYNTAX);
             return;
         }
     }
+    if (db) { reply_error(x->out, "ERR Copying to another database is not allowed in cluster mode"); return; }
     if (argv[1].len == argv[2].len && !memcmp(argv[1].p, argv[2].p, argv[1].len)) {
         reply_error(x->out, "ERR source and destination objects are the same");
         return;

@@ -319,7 +319,7 @@ void getex_command(cmdctx *x, int argc, rstr *argv) {
         return;
     }
     reply_bulk(x->out, v.p, v.len);
-    if (when && key_expired(x, expire)) store_del(x->f, argv[1].p, argv[1].len, NULL);
+    if (when && expire <= x->time_ms) store_del(x->f, argv[1].p, argv[1].len, NULL);  /* Redis: at or past it */
     else if (when) store_expire(x->f, argv[1].p, argv[1].len, expire);
     else if ((opts & SET_PERSIST) && v.expire) store_expire(x->f, argv[1].p, argv[1].len, 0);
     sval_free(&v);

@@ -498,19 +498,22 @@ static void range_collect(cmdctx *x, const coll *z, const zrange *r, int rev, lo
         if (r->kind == Z_RANK) {
             if (i < a) continue;
             if (i > b) break;
-        } else if (!rev) {
-            /* from the first member past the minimum, while under the
-             * maximum: a lex range assumes one score for all, and Redis
-             * walks it so whatever the scores */
-            if (!inside && !above_min(r, m, n, d)) continue;
-            inside = 1;
-            if (!below_max(r, m, n, d)) break;
-        } else {  /* from the first under the maximum, while past the minimum */
-            if (!inside && !below_max(r, m, n, d)) continue;
-            inside = 1;
-            if (!above_min(r, m, n, d)) break;
+        } else {
+            /* from the first member past the minimum (REV: under the
+             * maximum), if it is in the range at all, past the offset
+             * unchecked, then while under the maximum (past the minimum):
+             * a lex range assumes one score for all, and Redis walks it so
+             * whatever the scores */
+            int (*from)(const zrange *, const char *, size_t, double) = rev ? below_max : above_min;
+            int (*to)(const zrange *, const char *, size_t, double) = rev ? above_min : below_max;
+            if (!inside) {
+                if (!from(r, m, n, d)) continue;
+                inside = 1;
+                if (!to(r, m, n, d)) break;
+            }
+            if (skipped < (uint64_t)offset) { skipped++; continue; }
+            if (!to(r, m, n, d)) break;
         }
-        if (skipped < (uint64_t)offset) { skipped++; continue; }
         if (d == 0 && z->meta[STORE_META]) member_score(x, z, m, n, &d);  /* a skiplist's -0 */
         found_put(out, m, n, d);
     }
@@ -1036,9 +1039,11 @@ static int zalg_options(cmdctx *x, int argc, rstr *argv, int j, int store, int c
 }
 
 /* The arguments from argv[at] (numkeys) on, in Redis's order: the count,
- * then each key's type (with the store: before a write is proposed the
- * types are not known, so there its options are checked first), then the
- * options. 0 with the error answered; else a->src to free. */
+ * then each key's type, then the options. Before a write is proposed
+ * (no store) the types are not known, so the options are left to the
+ * apply too: a bad one there answers WRONGTYPE first if a key has the
+ * wrong type, as Redis does. 0 with the error answered; else a->src to
+ * free. */
 static int zalg_args(cmdctx *x, int argc, rstr *argv, int at, int op, int store, int card, zalg *a) {
     memset(a, 0, sizeof(*a));
     a->op = op;
@@ -1073,7 +1078,7 @@ static int zalg_args(cmdctx *x, int argc, rstr *argv, int at, int op, int store,
         typed = s->present >= 0;
     }
     memberset_free(&named);
-    if (typed && zalg_options(x, argc, argv, at + 1 + (int)a->n, store, card, a)) return 1;
+    if (typed && (!x->f || zalg_options(x, argc, argv, at + 1 + (int)a->n, store, card, a))) return 1;
     free(a->src);
     return 0;
 }
@@ -1196,8 +1201,32 @@ void zrandmember_command(cmdctx *x, int argc, rstr *argv) {
     coll_randmember(x, argc, argv, STORE_ZSET, ZSET_META, "withscores", score_value, "members");
 }
 
+/* A score as a listpack holds it, which ZSCAN of a small sorted set
+ * answers as is: a whole number within 2^62 either way as an integer
+ * (Redis's double2ll), else as any reply of a score. */
+static void score_value_listpack(buf *out, const char *v, size_t vl) {
+    double d = 0;
+    if (vl == 8) memcpy(&d, v, 8);
+    if (d >= -0x1p62 && d <= 0x1p62 && d == (double)(long long)d) {
+        char tmp[32];
+        reply_bulk(out, tmp, (size_t)snprintf(tmp, sizeof(tmp), "%lld", (long long)d));
+    } else {
+        reply_score(out, d);
+    }
+}
+
 /* ZSCAN key cursor [MATCH pattern] [COUNT count]: members and scores, in
- * hash order (coll.h) */
-void zscan_command(cmdctx *x, int argc, rstr *argv) { coll_scan(x, argc, argv, STORE_ZSET, ZSET_META, score_value); }
+ * hash order (coll.h); the scores of a small one as its listpack holds
+ * them. */
+void zscan_command(cmdctx *x, int argc, rstr *argv) {
+    coll z;
+    buf *out = x->out, quiet;  /* a wrong type is answered by coll_scan, after the cursor's check */
+    buf_init(&quiet);
+    x->out = &quiet;
+    int small = x->f && zset_get(x, &argv[1], &z) > 0 && !z.meta[STORE_META];
+    x->out = out;
+    buf_free(&quiet);
+    coll_scan(x, argc, argv, STORE_ZSET, ZSET_META, small ? score_value_listpack : score_value);
+}
 
 const char *zset_encoding(const sval *v) { return v->len == ZSET_META && !v->p[STORE_META] ? "listpack" : "skiplist"; }

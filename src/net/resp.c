@@ -381,13 +381,27 @@ void reply_error(buf *o, const char *s) {
     buf_append(o, "\r\n", 2);
 }
 
+/* Whole however long (an argument may be in it), with newlines at either
+ * end trimmed as Redis's formatted errors are, and the rest spaces. */
 void reply_errorf(buf *o, const char *fmt, ...) {
-    char tmp[512];
+    char small[512], *tmp = small;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
     va_end(ap);
-    reply_error(o, tmp);
+    if (n < 0) n = 0;
+    if ((size_t)n >= sizeof(small)) {
+        tmp = xmalloc((size_t)n + 1);
+        va_start(ap, fmt);
+        vsnprintf(tmp, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    char *p = tmp, *e = tmp + n;
+    while (p < e && (*p == '\r' || *p == '\n')) p++;
+    while (e > p && (e[-1] == '\r' || e[-1] == '\n')) e--;
+    *e = '\0';
+    reply_error(o, p);
+    if (tmp != small) free(tmp);
 }
 
 static void reply_prefixed(buf *o, char c, long long v) {
