@@ -1201,6 +1201,12 @@ ZSET_SCRIPT = [
     "ZRANGEBYSCORE zk 0 2 LIMIT 1 5", "ZREVRANGEBYSCORE zk 2 0 LIMIT 1 5", "SET str x",
     "ZUNIONSTORE d 1 str WEIGHTS foo", "ZUNIONSTORE d 1 str AGGREGATE foo", "ZINTERSTORE d 2 zk str FOO",
     "ZDIFFSTORE d 2 str zk WITHSCORES", "ZUNIONSTORE d 1 zk WEIGHTS foo", "ZUNIONSTORE d 1 zk AGGREGATE foo", "FLUSHALL",
+    # a new key is a listpack whatever ZADD adds (its -0 then 0) unless its first member is long; ZRANGESTORE by
+    # rank of more than 128 makes a skiplist at once (-0 kept), by score a listpack first
+    "ZADD zl " + " ".join("%s m%d" % ("-0" if i == 0 else i, i) for i in range(129)), "ZSCORE zl m0",
+    "OBJECT ENCODING zl", "ZADD zl -0 neg", "ZSCORE zl neg", "ZRANGESTORE zd zl 0 150", "ZSCORE zd neg",
+    "ZRANGESTORE zd zl 0 100", "ZSCORE zd neg", "ZRANGESTORE zd zl -inf +inf BYSCORE", "ZSCORE zd neg",
+    "ZADD zlong -0 " + "y" * 65 + " 1 z", "ZSCORE zlong " + "y" * 65, "FLUSHALL",
 ] + [
     # ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD: sets as inputs (score 1), weights and aggregates with
     # infinities (sums in Redis's order: smallest input first), -0 kept in a reply and a large result, not a small one

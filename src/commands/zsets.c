@@ -250,9 +250,9 @@ static void zadd_generic(cmdctx *x, int argc, rstr *argv, int flags) {
         else reply_int(x->out, 0);
         return;
     }
-    if (!r) {  /* a skiplist from the start only for more pairs than a listpack takes (7.0.15) */
+    if (!r) {  /* a listpack, as Redis 7.0 makes it, unless the first member is too long for one */
         coll_new(x, &z, STORE_ZSET, ZSET_META);
-        if ((argc - at) / 2 > LISTPACK_ENTRIES) z.meta[STORE_META] = 1;
+        if (argv[at + 1].len > LISTPACK_VALUE) z.meta[STORE_META] = 1;
     }
     int added = 0, updated = 0, processed = 0, done = 1;
     double score = 0;
@@ -615,6 +615,7 @@ void zrangestore_command(cmdctx *x, int argc, rstr *argv) {
     found f = {{0}, 0};
     if (got) range_collect(x, &z, &r, rev, offset, limit, &f);
     coll_new(x, &d, STORE_ZSET, ZSET_META);
+    if (r.kind == Z_RANK && f.n > LISTPACK_ENTRIES) d.meta[STORE_META] = 1;  /* Redis: its length known, a skiplist */
     size_t off = 0;
     for (uint64_t i = 0; i < f.n; i++) {
         uint32_t ml = get_u32(f.recs.data + off);
