@@ -321,6 +321,20 @@ def blocked(cl, node, n, seconds=10):
     return wait_for(lambda: int(cl.info(node, "clients")["blocked_clients"]) >= n, seconds)
 
 
+def block_in_turn(cl, lead, waits):
+    """Each (client, blocking command, what) sent in turn, each blocked on the leader before the next."""
+    for k, (c, cmd, what) in enumerate(waits):
+        c.send(cmd)
+        check(blocked(cl, lead, k + 1), what)
+
+
+def exec_on(cl, node, *cmds):
+    """cmds in one transaction on node: EXEC's reply."""
+    with cl.client(node) as c:
+        c.send(("MULTI",), *cmds, ("EXEC",))
+        return [c.read() for _ in range(len(cmds) + 2)][-1]
+
+
 def test_blocking_pops(cl):
     """BLPOP, BRPOP, BLMOVE and BLMPOP from clients on every node: served in
     the order they blocked (one element each, whichever node they are on),
@@ -363,13 +377,9 @@ def test_blocking_pops(cl):
     # A waits on k2 then k1, B on k1; one entry pushes to k1, then k2: as in
     # Redis, k1's element goes to its first client, A, which pops k1 (not k2,
     # its first key holding one); B waits on, and k2's element stays
-    cs[0].send(("BLPOP", "bq:k2", "bq:k1", "20"))
-    check(blocked(cl, lead, 1), "A blocked on k2 and k1")
-    cs[1].send(("BLPOP", "bq:k1", "20"))
-    check(blocked(cl, lead, 2), "B blocked on k1")
-    with cl.client(lead) as c:
-        c.send(("MULTI",), ("RPUSH", "bq:k1", "x"), ("RPUSH", "bq:k2", "y"), ("EXEC",))
-        check([c.read() for _ in range(4)][-1] == [1, 1], "one entry pushes to k1 and k2")
+    block_in_turn(cl, lead, [(cs[0], ("BLPOP", "bq:k2", "bq:k1", "20"), "A blocked on k2 and k1"),
+                             (cs[1], ("BLPOP", "bq:k1", "20"), "B blocked on k1")])
+    check(exec_on(cl, lead, ("RPUSH", "bq:k1", "x"), ("RPUSH", "bq:k2", "y")) == [1, 1], "one entry pushes to k1 and k2")
     check(cs[0].read() == [b"bq:k1", b"x"], "A popped k1, the key that served it")
     check(blocked(cl, lead, 1) and cl.call(lead, "LRANGE", "bq:k2", "0", "-1") == [b"y"], "B waits, k2 keeps y")
     cl.call(f2, "RPUSH", "bq:k1", "z")
@@ -377,13 +387,9 @@ def test_blocking_pops(cl):
     # a key filled with another type serves nobody: A waits on a then b, C
     # on t; a becomes a string and b a list in one entry (A pops b, no
     # WRONGTYPE), t a sorted set (C waits on), then a list (C is served)
-    cs[0].send(("BLPOP", "bq:a", "bq:b", "20"))
-    check(blocked(cl, lead, 1), "A blocked on a and b")
-    cs[3].send(("BLPOP", "bq:t", "20"))
-    check(blocked(cl, lead, 2), "C blocked on t")
-    with cl.client(lead) as c:
-        c.send(("MULTI",), ("SET", "bq:a", "s"), ("RPUSH", "bq:b", "v"), ("EXEC",))
-        check([c.read() for _ in range(4)][-1] == ["OK", 1], "one entry sets a and pushes to b")
+    block_in_turn(cl, lead, [(cs[0], ("BLPOP", "bq:a", "bq:b", "20"), "A blocked on a and b"),
+                             (cs[3], ("BLPOP", "bq:t", "20"), "C blocked on t")])
+    check(exec_on(cl, lead, ("SET", "bq:a", "s"), ("RPUSH", "bq:b", "v")) == ["OK", 1], "one entry sets a and pushes to b")
     check(cs[0].read() == [b"bq:b", b"v"], "A popped b; a, a string, answered no WRONGTYPE")
     cl.call(lead, "ZADD", "bq:t", "1", "m")
     time.sleep(0.3)
