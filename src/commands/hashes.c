@@ -12,8 +12,8 @@
 #include <string.h>
 
 /* Redis keeps a hash as a listpack until it has more than 512 fields or a
- * field or value longer than 64 bytes, and never goes back (7.0's built-in
- * defaults; the redis.conf it ships sets 128 entries). */
+ * field or value longer than 64 bytes, and never goes back (7.0's
+ * defaults, built in and in the redis.conf it ships). */
 #define LISTPACK_ENTRIES 512
 #define LISTPACK_VALUE 64
 #define HASH_META (STORE_META + 1)  /* ... then a byte: 1 once a hashtable */
