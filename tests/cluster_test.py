@@ -435,6 +435,9 @@ def test_info_replication(cl):
     check("role:master" in il and "connected_slaves:2" in il, "INFO replication on the leader")
     ifo = cl.call(cl.followers(lead)[1], "INFO", "replication").decode()
     check("role:slave" in ifo and "master_port:%d" % cl.port(lead) in ifo, "INFO replication on a follower")
+    hl, hf = cl.call(lead, "HELLO", "2"), cl.call(cl.followers(lead)[1], "HELLO", "2")
+    check(hl[hl.index(b"role") + 1] == b"master" and hf[hf.index(b"role") + 1] == b"replica",
+          "HELLO's role as INFO's: %r, %r" % (hl, hf))
 
 
 def test_redis_tools(cl):
@@ -997,6 +1000,10 @@ def test_hash_by_snapshot(cl):
         check(c.call("ZCARD", "img:z") == 1989 and c.call("ZSCORE", "img:z", "z100") == b"3" and
               len(c.call("ZRANGEBYSCORE", "img:z", "5", "(6")) == 21, "a sorted set of 1,989 (two records a member)")
     digests = {i: cl.call(i, "DEBUG", "DIGEST") for i in (1, 2, 3)}
+    for bad in (("NOSUCH",), ("DIGEST", "x")):  # Redis 7.0's DEBUG is no container: one text for both
+        r = cl.call(1, "DEBUG", *bad)
+        check(isinstance(r, Error) and str(r) == "ERR unknown subcommand or wrong number of arguments for '%s'. "
+              "Try DEBUG HELP." % bad[0], "DEBUG %s: %r" % (" ".join(bad), r))
     check(wait_for(lambda: len({cl.call(i, "DEBUG", "DIGEST") for i in (1, 2, 3)}) == 1, 30),
           "every node's digest agrees (%r)" % digests)
 

@@ -524,7 +524,7 @@ static void test_open_files_limit(void) {
     EXPECT(c, "DEBUG DROP-PEER-LINKS 99 OUTBOUND", ":0");
     EXPECT(c, "DEBUG DROP-PEER-LINKS 99 both", "-ERR syntax error");
     EXPECT(c, "DEBUG DROP-PEER-LINKS x sideways", "-ERR value is not an integer or out of range");
-    EXPECT(c, "DEBUG nosuch", "-ERR unknown subcommand 'nosuch'. Try DEBUG HELP.");
+    EXPECT(c, "DEBUG nosuch", "-ERR unknown subcommand or wrong number of arguments for 'nosuch'. Try DEBUG HELP.");
     redisReply *dg = redisCommand(c, "DEBUG DIGEST");
     CHECK(dg && dg->type == REDIS_REPLY_STATUS && strlen(dg->str) == 40 && strspn(dg->str, "0123456789abcdef") == 40 &&
           strcmp(dg->str, "0000000000000000000000000000000000000000") != 0);

@@ -241,12 +241,23 @@ static void value_str(const config *c, const option *o, char *out, size_t cap) {
     }
 }
 
-int config_get(const config *c, const char *pattern, buf *out) {
+int config_name_check(const char *name) {
+    const option *o = find(name);
+    return !o ? -1 : !o->mutable ? -3 : 0;
+}
+
+static int matches_any(const option *o, int npat, const char *const *patterns) {
+    for (int k = 0; k < npat; k++)
+        if (glob_match(patterns[k], strlen(patterns[k]), o->name, strlen(o->name), 1)) return 1;
+    return 0;
+}
+
+int config_get(const config *c, int npat, const char *const *patterns, buf *out) {
     int n = 0;
     char val[sizeof(((config *)0)->cluster)];  /* the longest value an option holds */
     for (size_t i = 0; i < NOPTIONS; i++) {
         const option *o = &options[i];
-        if (o->hidden || !glob_match(pattern, strlen(pattern), o->name, strlen(o->name), 1)) continue;
+        if (o->hidden || !matches_any(o, npat, patterns)) continue;
         value_str(c, o, val, sizeof(val));
         reply_bulkstr(out, o->name);
         reply_bulkstr(out, val);

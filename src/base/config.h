@@ -92,5 +92,7 @@ const char *config_choices(const char *name);
 int config_rebuilds_tls(const char *name, const config *was, const config *now);
 /* Appends name/value pairs matching pattern to out (as a RESP array body);
  * returns count. The cluster secret options are never shown. */
-int config_get(const config *c, const char *pattern, buf *out);
+int config_get(const config *c, int npat, const char *const *patterns, buf *out);
+/* CONFIG SET's first look at a name: 0, or -1 unknown, -3 immutable (as config_set). */
+int config_name_check(const char *name);
 #endif

@@ -75,7 +75,7 @@ static void debug_digest(cmdctx *x) {
 int debug_allowed(const client *c) {
     const char *mode = server_cfg()->enable_debug_command;
     if (!strcasecmp(mode, "yes")) return 1;
-    return !strcasecmp(mode, "local") && (!strncmp(c->addr, "127.", 4) || !strncmp(c->addr, "::1:", 4));
+    return !strcasecmp(mode, "local") && client_addr_is_local(c->addr);
 }
 
 int debug_off_loop(const struct client *c, int argc, const rstr *argv) {
@@ -108,8 +108,9 @@ void debug_command(cmdctx *x, int argc, rstr *argv) {
             "HELP", "    Print this help.",
         };
         REPLY_HELP(x->out, help);
-    } else {
-        cmd_reply_unknown_sub(x->out, cmd_lookup("debug", 5), &argv[1]);
+    } else {  /* Redis 7.0's DEBUG is no container: one text for both */
+        reply_errorf(x->out, "ERR unknown subcommand or wrong number of arguments for '%.128s'. Try DEBUG HELP.",
+                     argv[1].p);
     }
 }
 
@@ -242,7 +243,8 @@ void hello_command(cmdctx *x, int argc, rstr *argv) {
     reply_bulkstr(x->out, "proto"); reply_int(x->out, 2);
     reply_bulkstr(x->out, "id"); reply_int(x->out, (long long)x->c->id);
     reply_bulkstr(x->out, "mode"); reply_bulkstr(x->out, "standalone");
-    reply_bulkstr(x->out, "role"); reply_bulkstr(x->out, "master");
+    reply_bulkstr(x->out, "role");  /* as INFO replication: a follower that knows its leader is a replica */
+    reply_bulkstr(x->out, !node_is_leader() && node_leader() ? "replica" : "master");
     reply_bulkstr(x->out, "modules"); reply_array(x->out, 0);
 }
 
@@ -293,7 +295,17 @@ typedef struct kill_filter {
     const rstr *addr, *laddr;
     const struct acl_user *user;
     int skipme;
+    int nobody;  /* TYPE master, replica, slave or pubsub: no client here is one */
 } kill_filter;
+
+/* A client type as Redis names them: 1 normal (every client here), 0 one
+ * no client here is, -1 with the error replied. */
+static int client_type_arg(cmdctx *x, const rstr *t) {
+    if (eq(t, "normal")) return 1;
+    if (eq(t, "master") || eq(t, "replica") || eq(t, "slave") || eq(t, "pubsub")) return 0;
+    reply_errorf(x->out, "ERR Unknown client type '%s'", t->p);
+    return -1;
+}
 
 /* 0, with the error replied, if the filters do not parse. */
 static int kill_filter_parse(cmdctx *x, int argc, rstr *argv, kill_filter *f) {
@@ -304,6 +316,10 @@ static int kill_filter_parse(cmdctx *x, int argc, rstr *argv, kill_filter *f) {
         if (eq(&argv[i], "id")) {
             if (!str2ll(v->p, v->len, &ll) || ll <= 0) { reply_error(x->out, "ERR client-id should be greater than 0"); return 0; }
             f->id = (unsigned long long)ll;
+        } else if (eq(&argv[i], "type")) {
+            int t = client_type_arg(x, v);
+            if (t < 0) return 0;
+            f->nobody |= !t;
         } else if (eq(&argv[i], "addr")) f->addr = v;
         else if (eq(&argv[i], "laddr")) f->laddr = v;
         else if (eq(&argv[i], "user")) {
@@ -320,11 +336,11 @@ static int kill_filter_parse(cmdctx *x, int argc, rstr *argv, kill_filter *f) {
 
 static void client_kill(cmdctx *x, int argc, rstr *argv) {
     if (argc == 3) { client_kill_addr(x, &argv[2]); return; }
-    kill_filter f = {0, NULL, NULL, NULL, 1};
+    kill_filter f = {0, NULL, NULL, NULL, 1, 0};
     if (!kill_filter_parse(x, argc, argv, &f)) return;
     long long killed = 0;
     client *next;
-    for (client *c = client_list(); c; c = next) {
+    for (client *c = f.nobody ? NULL : client_list(); c; c = next) {
         next = c->next;
         if ((f.id && c->id != f.id) || (f.addr && !eq(f.addr, c->addr)) || (f.laddr && !eq(f.laddr, c->laddr)) ||
             (f.user && c->user != f.user))
@@ -336,26 +352,32 @@ static void client_kill(cmdctx *x, int argc, rstr *argv) {
     reply_int(x->out, killed);
 }
 
-/* CLIENT LIST [TYPE normal] | CLIENT LIST ID id [id ...] */
+/* CLIENT LIST [TYPE type] | CLIENT LIST ID id [id ...]: by ID, in the
+ * order named (repeats too), as Redis answers. */
 static void client_list_reply(cmdctx *x, int argc, rstr *argv) {
     buf b;
     buf_init(&b);
-    int typed = argc == 4 && eq(&argv[2], "type");
-    if (argc > 2 && !typed && !eq(&argv[2], "id")) { reply_error(x->out, "ERR syntax error"); return; }
-    for (client *c = client_list(); c; c = c->next) {
-        if (typed && !eq(&argv[3], "normal")) break;
-        int want = !(argc > 2 && !typed);
-        for (int i = 3; !want && i < argc; i++) {
+    if (argc == 4 && eq(&argv[2], "type")) {
+        int t = client_type_arg(x, &argv[3]);
+        if (t < 0) return;
+        for (client *c = t ? client_list() : NULL; c; c = c->next) client_info_line(&b, c);
+    } else if (argc > 3 && eq(&argv[2], "id")) {
+        for (int i = 3; i < argc; i++) {
             long long id;
-            if (!str2ll(argv[i].p, argv[i].len, &id) || id <= 0) {
+            if (!str2ll(argv[i].p, argv[i].len, &id)) {
                 buf_free(&b);
                 reply_error(x->out, "ERR Invalid client ID");
                 return;
             }
-            want = (unsigned long long)id == c->id;
+            for (client *c = client_list(); c; c = c->next)
+                if ((long long)c->id == id) { client_info_line(&b, c); break; }
         }
-        if (want) client_info_line(&b, c);
+    } else if (argc != 2) {
+        reply_error(x->out, "ERR syntax error");
+        return;
     }
+    if (argc == 2)
+        for (client *c = client_list(); c; c = c->next) client_info_line(&b, c);
     reply_bulk(x->out, b.data ? b.data : "", b.len);
     buf_free(&b);
 }
@@ -404,7 +426,10 @@ static void config_get_reply(cmdctx *x, int argc, rstr *argv) {
     buf body;
     buf_init(&body);
     int n = 0;
-    for (int i = 2; i < argc; i++) n += config_get(server_cfg(), argv[i].p, &body);
+    const char **pats = xmalloc(sizeof(char *) * (size_t)argc);
+    for (int i = 2; i < argc; i++) pats[i - 2] = argv[i].p;
+    n = config_get(server_cfg(), argc - 2, pats, &body);  /* an option matched twice is answered once */
+    free(pats);
     reply_array(x->out, n * 2);
     buf_append(x->out, body.data, body.len);
     buf_free(&body);
@@ -445,7 +470,21 @@ static int config_set_check(cmdctx *x, int argc, rstr *argv, const config *now, 
 
 /* All or nothing, as Redis 7: every pair is set on a copy first. */
 static void config_set_reply(cmdctx *x, int argc, rstr *argv) {
-    if (argc % 2 != 0) { reply_error(x->out, "ERR wrong number of arguments for 'config|set' command"); return; }
+    if (argc % 2 != 0) { reply_error(x->out, ERR_SYNTAX); return; }
+    for (int i = 2; i < argc; i += 2) {  /* the names first, as Redis: the first unknown, immutable or repeated */
+        int r = config_name_check(argv[i].p);
+        if (r == -1) {
+            reply_errorf(x->out, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", argv[i].p);
+            return;
+        }
+        const char *why = r == -3 ? "can't set immutable config" : NULL;
+        for (int j = 2; j < i && !why; j += 2)
+            if (!strcasecmp(argv[j].p, argv[i].p)) why = "duplicate parameter";
+        if (why) {
+            reply_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - %s", argv[i].p, why);
+            return;
+        }
+    }
     config tmp = *server_cfg();
     for (int i = 2; i < argc; i += 2) {
         int r = config_set(&tmp, argv[i].p, argv[i + 1].p, 1);

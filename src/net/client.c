@@ -314,17 +314,19 @@ static void addr_str(int fd, int peer, char *out, size_t cap) {
         inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
         port = ntohs(s->sin6_port);
     }
-    snprintf(out, cap, "%s:%d", ip, port);
+    snprintf(out, cap, strchr(ip, ':') ? "[%s]:%d" : "%s:%d", ip, port);  /* as Redis writes an IPv6 one */
 }
 
-/* Whether a peer address (addr_str's "ip:port") is one protected mode
- * lets in: Redis 7.0 compares the address with 127.0.0.1 and ::1 exactly,
- * so 127.0.0.2 is turned away like any other. On a socket bound to "::",
- * 127.0.0.1 arrives as ::ffff:127.0.0.1, the same client. */
-static int addr_is_local(const char *addr) {
+/* Whether a peer address (addr_str's "ip:port" or "[ip6]:port") is one
+ * protected mode lets in: Redis 7.0 compares the address with 127.0.0.1
+ * and ::1 exactly, so 127.0.0.2 is turned away like any other. On a
+ * socket bound to "::", 127.0.0.1 arrives as ::ffff:127.0.0.1, the same
+ * client. */
+int client_addr_is_local(const char *addr) {
     static const char *const local[] = {"127.0.0.1", "::1", "::ffff:127.0.0.1"};
     const char *colon = strrchr(addr, ':');
     size_t n = colon ? (size_t)(colon - addr) : strlen(addr);
+    if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']') addr++, n -= 2;
     for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
         if (strlen(local[i]) == n && !memcmp(addr, local[i], n)) return 1;
     return 0;
@@ -358,7 +360,7 @@ static int protected_refused(int fd) {
     if (!protected_mode_on()) return 0;
     char addr[64];
     addr_str(fd, 1, addr, sizeof(addr));
-    if (addr_is_local(addr)) return 0;
+    if (client_addr_is_local(addr)) return 0;
     if (write(fd, denied_msg, sizeof(denied_msg) - 1) < 0) { /* best effort, as Redis */ }
     log_protected_refusal(addr);
     return 1;
@@ -496,7 +498,7 @@ static void tls_client_ready(client *c) {
     c->tls_handshaking = 0;
     ev_set_cb(&c->rio, tls_read_cb);
     ev_set_cb(&c->wio, tls_write_cb);
-    if (protected_mode_on() && !addr_is_local(c->addr)) {
+    if (protected_mode_on() && !client_addr_is_local(c->addr)) {
         stats.conns_rejected++;
         log_protected_refusal(c->addr);
         buf_append(&c->out, denied_msg, sizeof(denied_msg) - 1);

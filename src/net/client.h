@@ -115,4 +115,7 @@ typedef struct client_stats {
 const client_stats *client_stats_get(void);
 /* CONFIG RESETSTAT: all but the output limit disconnections. */
 void client_stats_reset(void);
+/* Whether a client address (ip:port, [ip6]:port) is 127.0.0.1 or ::1, as
+ * Redis's protected mode and enable-debug-command local take it. */
+int client_addr_is_local(const char *addr);
 #endif
