@@ -72,7 +72,8 @@ static int lines_as_flags(const char *s, size_t n, flags *f) {
 /* Every option, as CONFIG GET * shows it; the count. */
 static int snapshot(const config *c, buf *out) {
     out->len = out->pos = 0;
-    return config_get(c, "*", out);
+    static const char *const all[] = {"*"};
+    return config_get(c, 1, all, out);
 }
 
 /* CONFIG GET * then CONFIG SET of each pair changes nothing. */
