@@ -372,12 +372,12 @@ static void client_list_reply(cmdctx *x, int argc, rstr *argv) {
             for (client *c = client_list(); c; c = c->next)
                 if ((long long)c->id == id) { client_info_line(&b, c); break; }
         }
-    } else if (argc != 2) {
+    } else if (argc == 2) {
+        for (client *c = client_list(); c; c = c->next) client_info_line(&b, c);
+    } else {
         reply_error(x->out, "ERR syntax error");
         return;
     }
-    if (argc == 2)
-        for (client *c = client_list(); c; c = c->next) client_info_line(&b, c);
     reply_bulk(x->out, b.data ? b.data : "", b.len);
     buf_free(&b);
 }

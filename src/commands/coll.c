@@ -404,7 +404,7 @@ static int scan_args(cmdctx *x, int argc, rstr *argv, long long *count, const rs
     return 1;
 }
 
-void coll_scan(cmdctx *x, int argc, rstr *argv, int type, size_t len, coll_value_fn *value) {
+void coll_scan(cmdctx *x, int argc, rstr *argv, int type, size_t len, coll_value_pick *pick) {
     uint64_t cursor;
     long long count = 10;
     const rstr *pat = NULL;
@@ -412,6 +412,7 @@ void coll_scan(cmdctx *x, int argc, rstr *argv, int type, size_t len, coll_value
     coll c;
     int r = coll_get(x, &argv[1], type, len, &c);
     if (r < 0 || (r && !scan_args(x, argc, argv, &count, &pat))) return;
+    coll_value_fn *value = pick && r ? pick(&c) : NULL;
     buf body;
     buf_init(&body);
     long long n = 0, visited = 0;

@@ -78,8 +78,10 @@ void coll_randmember(cmdctx *x, int argc, rstr *argv, int type, size_t len, cons
                      const char *noun);
 
 /* HSCAN / SSCAN / ZSCAN key cursor [MATCH pattern] [COUNT count]: members
- * and, with value, each one's value. */
-void coll_scan(cmdctx *x, int argc, rstr *argv, int type, size_t len, coll_value_fn *value);
+ * and, with pick (NULL: members only), each one's value, replied as the
+ * function pick chooses for the collection found. */
+typedef coll_value_fn *coll_value_pick(const coll *c);
+void coll_scan(cmdctx *x, int argc, rstr *argv, int type, size_t len, coll_value_pick *pick);
 
 /* A set of byte strings in memory, in the order they were added, each
  * with vsize bytes of value (0 unless made by memberset_init_values). */

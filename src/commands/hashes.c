@@ -202,11 +202,13 @@ void hrandfield_command(cmdctx *x, int argc, rstr *argv) {
     coll_randmember(x, argc, argv, STORE_HASH, HASH_META, "withvalues", coll_value_bulk, "fields");
 }
 
+static coll_value_fn *hash_values(const coll *c) { (void)c; return coll_value_bulk; }
+
 /* HSCAN key cursor [MATCH pattern] [COUNT count]: the cursor is the hash
  * of the next field to visit (fields come in hash order), valid on every
  * node; a field is returned once per full iteration. */
 void hscan_command(cmdctx *x, int argc, rstr *argv) {
-    coll_scan(x, argc, argv, STORE_HASH, HASH_META, coll_value_bulk);
+    coll_scan(x, argc, argv, STORE_HASH, HASH_META, hash_values);
 }
 
 const char *hash_encoding(const sval *v) {

@@ -1216,18 +1216,11 @@ static void score_value_listpack(buf *out, const char *v, size_t vl) {
     }
 }
 
+/* How ZSCAN replies z's scores: a small one's as its listpack holds them. */
+static coll_value_fn *zscan_scores(const coll *z) { return z->meta[STORE_META] ? score_value : score_value_listpack; }
+
 /* ZSCAN key cursor [MATCH pattern] [COUNT count]: members and scores, in
- * hash order (coll.h); the scores of a small one as its listpack holds
- * them. */
-void zscan_command(cmdctx *x, int argc, rstr *argv) {
-    coll z;
-    buf *out = x->out, quiet;  /* a wrong type is answered by coll_scan, after the cursor's check */
-    buf_init(&quiet);
-    x->out = &quiet;
-    int small = x->f && zset_get(x, &argv[1], &z) > 0 && !z.meta[STORE_META];
-    x->out = out;
-    buf_free(&quiet);
-    coll_scan(x, argc, argv, STORE_ZSET, ZSET_META, small ? score_value_listpack : score_value);
-}
+ * hash order (coll.h). */
+void zscan_command(cmdctx *x, int argc, rstr *argv) { coll_scan(x, argc, argv, STORE_ZSET, ZSET_META, zscan_scores); }
 
 const char *zset_encoding(const sval *v) { return v->len == ZSET_META && !v->p[STORE_META] ? "listpack" : "skiplist"; }

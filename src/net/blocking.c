@@ -337,11 +337,9 @@ static long long available(store *rd, const waitkey *w, int *type) {
  * waiting on a and b, served by a push to b, pops b even if a was filled
  * meanwhile (another client waiting on a is served a's), and a key before
  * it holding a value of another type answers no WRONGTYPE, as in Redis. */
-static int send_again(slot *s, const char *key, size_t len, long long *left, long long count) {
-    int at = 0, from, n;
-    long long ms, c;
-    if (!cmd_block_spec(s->argc, s->argv, &from, &n, &ms, &c)) return 0;  /* validated when proposed first */
-    for (int k = from; k < from + n && !at; k++)  /* the key, as its command names it */
+static int send_again(slot *s, const char *key, size_t len, long long *left, int from, int n, long long count) {
+    int at = 0;
+    for (int k = from; k < from + n && !at; k++)  /* the key, as its command names it (keys_of: from, n) */
         if (s->argv[k].len == len && !memcmp(s->argv[k].p, key, len)) at = k;
     if (!at) return 0;
     rstr *one = xmalloc(sizeof(rstr) * (size_t)(s->argc - n + 1));
@@ -385,7 +383,7 @@ static int serve_key(store *rd, waitkey *w) {
         int from, n;
         long long count;
         keys_of(s, &from, &n, &count);
-        ok = send_again(s, key, len, &left, count);
+        ok = send_again(s, key, len, &left, from, n, count);
     }
     if (!ok && (w = key_find(key, len, store_key_hash(key, len)))) mark_ready(w);  /* again once proposals are taken */
     free(key);

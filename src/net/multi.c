@@ -238,8 +238,9 @@ void multi_forwarded(client *c, const command *cmd, int argc, rstr *argv) {
         /* the leader queues it as this node would: a local one is this node's to run */
         const command *run = cmd->subs && argc >= 2 ? cmd_lookup_sub(cmd, argv[1].p, argv[1].len) : NULL;
         if (!run) run = cmd;
-        c->fwd_queued += cmd_arity_ok(run, argc) && allowed(cmd, run);
-        if (cmd_arity_ok(run, argc) && allowed(cmd, run) && local(cmd, run)) list_push(&c->fwd_locals, argc, argv);
+        int queued = cmd_arity_ok(run, argc) && allowed(cmd, run);
+        c->fwd_queued += queued;
+        if (queued && local(cmd, run)) list_push(&c->fwd_locals, argc, argv);
     }
 }
 
