@@ -275,6 +275,24 @@ static void test_connection(redisContext *c) {
     redisReply *r = redisCommand(c, "CLIENT LIST");
     CHECK(r && r->type == REDIS_REPLY_STRING && strstr(r->str, "name=tester") && strstr(r->str, "cmd=client|list"));
     freeReplyObject(r);
+    /* an ID named again is listed once: the reply stays bounded by the clients */
+    r = redisCommand(c, "CLIENT ID");
+    long long me = r ? r->integer : 0;
+    freeReplyObject(r);
+    r = redisCommand(c, "CLIENT LIST ID %lld 999999 %lld %lld", me, me, me);
+    CHECK(r && r->type == REDIS_REPLY_STRING && strstr(r->str, "name=tester") &&
+          strchr(r->str, '\n') == r->str + r->len - 1);  /* one line */
+    freeReplyObject(r);
+    /* at most 1,024 CONFIG GET patterns: each is matched against every option on the loop */
+    const char *pats[1027];
+    pats[0] = "CONFIG", pats[1] = "GET";
+    for (int i = 2; i < 1027; i++) pats[i] = "max*";
+    r = redisCommandArgv(c, 1026, pats, NULL);
+    CHECK(r && r->type == REDIS_REPLY_ARRAY && r->elements > 0);
+    freeReplyObject(r);
+    r = redisCommandArgv(c, 1027, pats, NULL);
+    CHECK(r && r->type == REDIS_REPLY_ERROR && !strcmp(r->str, "ERR CONFIG GET takes at most 1024 patterns"));
+    freeReplyObject(r);
     r = redisCommand(c, "INFO");
     CHECK(r && r->type == REDIS_REPLY_STRING && strstr(r->str, "# Server\r\n") && strstr(r->str, "# Keyspace"));
     freeReplyObject(r);

@@ -1040,11 +1040,10 @@ static int zalg_options(cmdctx *x, int argc, rstr *argv, int j, int store, int c
 }
 
 /* The arguments from argv[at] (numkeys) on, in Redis's order: the count,
- * then each key's type, then the options. Before a write is proposed
- * (no store) the types are not known, so the options are left to the
- * apply too: a bad one there answers WRONGTYPE first if a key has the
- * wrong type, as Redis does. 0 with the error answered; else a->src to
- * free. */
+ * then each key's type (with the store: before a write is proposed the
+ * types are not known, so there its options are checked first: a bad one
+ * is refused before it is proposed), then the options. 0 with the error
+ * answered; else a->src to free. */
 static int zalg_args(cmdctx *x, int argc, rstr *argv, int at, int op, int store, int card, zalg *a) {
     memset(a, 0, sizeof(*a));
     a->op = op;
@@ -1079,7 +1078,7 @@ static int zalg_args(cmdctx *x, int argc, rstr *argv, int at, int op, int store,
         typed = s->present >= 0;
     }
     memberset_free(&named);
-    if (typed && (!x->f || zalg_options(x, argc, argv, at + 1 + (int)a->n, store, card, a))) return 1;
+    if (typed && zalg_options(x, argc, argv, at + 1 + (int)a->n, store, card, a)) return 1;
     free(a->src);
     return 0;
 }
